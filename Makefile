@@ -1,0 +1,117 @@
+# tapefs build.  Non-recursive: every module's sources are picked up by
+# wildcard so that adding a file never needs a Makefile edit.
+#
+#   make            build $(BUILD)/tapefs
+#   make check      build with -Werror and run every test (tests/run)
+#   make check T=vtape   only tests whose name contains "vtape"
+#   make asan       the same tests under AddressSanitizer + UBSan
+#   make bench      benchmarks (scripts/bench*)
+#   make demo       scripts/demo: virtual library, mount, dump, verify, recall
+#   make install    PREFIX=/usr/local DESTDIR=
+#   make format     clang-format every C file
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+BUILD   ?= build
+CC      ?= cc
+OPT     ?= -O2 -g
+WERROR  ?= 1
+SAN     ?=
+
+PKGS_CORE = sqlite3 libarchive libcrypto
+PKGS_FS   = fuse3 inih
+
+WARN = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+ifeq ($(WERROR),1)
+WARN += -Werror
+endif
+
+PKG_CFLAGS_CORE := $(shell pkg-config --cflags $(PKGS_CORE) 2>/dev/null)
+PKG_LIBS_CORE   := $(shell pkg-config --libs $(PKGS_CORE) 2>/dev/null)
+PKG_CFLAGS_FS   := $(shell pkg-config --cflags $(PKGS_FS) 2>/dev/null)
+PKG_LIBS_FS     := $(shell pkg-config --libs $(PKGS_FS) 2>/dev/null)
+
+CPPFLAGS += -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -I.
+CFLAGS   += -std=gnu11 $(OPT) $(WARN) -fPIC -pthread $(SAN)
+LDFLAGS  += -pthread $(SAN)
+
+TAPEIO_SRC  := $(sort $(wildcard tapeio/*.c))
+CATALOG_SRC := $(sort $(wildcard catalog/*.c))
+FS_SRC      := $(sort $(wildcard fs/*.c))
+TEST_SRC    := $(sort $(wildcard tests/test_*.c))
+TESTLIB_SRC := $(sort $(wildcard tests/lib_*.c))
+SHIM_SRC    := $(sort $(wildcard tests/shim/*.c))
+
+TAPEIO_OBJ  := $(TAPEIO_SRC:%.c=$(BUILD)/%.o)
+CATALOG_OBJ := $(CATALOG_SRC:%.c=$(BUILD)/%.o)
+FS_OBJ      := $(FS_SRC:%.c=$(BUILD)/%.o)
+TESTLIB_OBJ := $(TESTLIB_SRC:%.c=$(BUILD)/%.o)
+TEST_BIN    := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+SHIM_SO     := $(SHIM_SRC:tests/shim/%.c=$(BUILD)/tests/lib%.so)
+
+LIBTAPEIO  := $(BUILD)/libtapeio.a
+LIBCATALOG := $(BUILD)/libcatalog.a
+
+.PHONY: all check asan bench demo install format clean tests
+all: $(BUILD)/tapefs
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(PKG_CFLAGS_CORE) -MMD -MP -c $< -o $@
+
+# Only fs/ sees the FUSE and ini headers.
+$(BUILD)/fs/%.o: fs/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(PKG_CFLAGS_CORE) $(PKG_CFLAGS_FS) -MMD -MP -c $< -o $@
+
+$(LIBTAPEIO): $(TAPEIO_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(LIBCATALOG): $(CATALOG_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/tapefs: $(FS_OBJ) $(LIBCATALOG) $(LIBTAPEIO)
+	$(CC) $(LDFLAGS) -o $@ $(FS_OBJ) $(LIBCATALOG) $(LIBTAPEIO) $(PKG_LIBS_FS) $(PKG_LIBS_CORE) -lm
+
+# Unit tests link catalog/ and tapeio/ only: never fs/.
+$(BUILD)/tests/%: tests/%.c $(TESTLIB_OBJ) $(LIBCATALOG) $(LIBTAPEIO) tests/check.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(PKG_CFLAGS_CORE) -MMD -MP -o $@ $< $(TESTLIB_OBJ) $(LIBCATALOG) $(LIBTAPEIO) $(LDFLAGS) $(PKG_LIBS_CORE) -lm
+
+# LD_PRELOAD shims that make a vtape image or a vlib look like /dev/nst* and
+# /dev/sg* to unmodified programs (mt, tar, mtx) and to the st backend.
+# They are never built with sanitizers: they are preloaded into programs
+# that are not.
+$(BUILD)/tests/lib%.so: tests/shim/%.c $(TAPEIO_SRC)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -std=gnu11 -O2 -g $(WARN) -fPIC -pthread $(PKG_CFLAGS_CORE) -shared -o $@ $< $(TAPEIO_SRC) $(PKG_LIBS_CORE) -ldl -lm
+
+tests: $(BUILD)/tapefs $(TEST_BIN) $(SHIM_SO)
+
+check: tests
+	BUILD=$(BUILD) tests/run $(T)
+
+asan:
+	$(MAKE) BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \
+		SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined" check
+
+bench: all
+	BUILD=$(BUILD) scripts/bench $(B)
+
+demo:
+	scripts/demo
+
+install: $(BUILD)/tapefs
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 $(BUILD)/tapefs $(DESTDIR)$(PREFIX)/bin/tapefs
+	for s in scripts/tapefs-*; do [ -e "$$s" ] && install -m 0755 "$$s" $(DESTDIR)$(PREFIX)/bin/; done; true
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf build build-asan
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

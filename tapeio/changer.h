@@ -1,0 +1,86 @@
+/* tapeio/changer.h - a tape library's robot (medium changer).
+ *
+ * Backends (struct changer_ops), chosen at start-up by name:
+ *   "vlib"  a virtual library in a directory (tapeio/vlib.h documents it);
+ *   "mtx"   a real library through the mtx(1) command on /dev/sgN;
+ *   "none"  one drive, the tape in it is whatever an operator loaded.
+ *
+ * Numbering follows mtx, so that operators' habits carry over: drives
+ * (data transfer elements) from 0, storage slots from 1; import/export
+ * slots are storage slots too, numbered after the ordinary ones and flagged
+ * CHANGER_IE.
+ *
+ * All functions return 0 on success and -errno on failure; a failure also
+ * leaves a one-line, lower-case reason in changer_error() (e.g. "slot 7 is
+ * empty", "drive 1 is full (A00003L9)", "mtx: command not found").
+ */
+#ifndef TAPEFS_CHANGER_H
+#define TAPEFS_CHANGER_H
+
+#include <stddef.h>
+
+#define CHANGER_BARCODE_MAX 36 /* volume tags are 32 bytes, + some slack */
+
+enum changer_elem_type { CHANGER_DRIVE, CHANGER_SLOT, CHANGER_IE };
+
+struct changer_elem {
+	enum changer_elem_type type;
+	int index;     /* drive number (from 0) or slot number (from 1) */
+	int full;      /* holds a cartridge */
+	int source;    /* drive: slot the cartridge came from, 0 if unknown */
+	char barcode[CHANGER_BARCODE_MAX]; /* "" when full without a tag */
+};
+
+/* What the library holds. elems lists drives first, then slots (ordinary
+ * and import/export, in slot order). Owned by the caller: changer_inv_free. */
+struct changer_inv {
+	int ndrives;
+	int nslots; /* all storage slots, import/export ones included */
+	int nie;    /* how many of them are import/export */
+	size_t nelems;
+	struct changer_elem *elems;
+};
+
+struct changer;
+
+struct changer_ops {
+	const char *name;
+	/* spec: vlib directory; mtx: "MTXPATH DEVICE" or just DEVICE; none: "" */
+	int (*open)(struct changer *c, const char *spec);
+	void (*close)(struct changer *c);
+	int (*inventory)(struct changer *c, struct changer_inv *inv);
+	int (*load)(struct changer *c, int slot, int drive);
+	/* slot 0: back to the slot the cartridge came from */
+	int (*unload)(struct changer *c, int drive, int slot);
+	int (*transfer)(struct changer *c, int from_slot, int to_slot);
+	/* Device node of drive N for the tape backend (vlib: DIR/driveN).
+	 * Writes at most len bytes into buf. */
+	int (*drive_device)(struct changer *c, int drive, char *buf,
+			    size_t len);
+};
+
+struct changer {
+	const struct changer_ops *ops;
+	void *priv;
+	char err[256]; /* last error, see changer_error() */
+};
+
+const struct changer_ops *changer_backend(const char *name);
+
+int changer_open(struct changer **out, const struct changer_ops *ops,
+		 const char *spec);
+void changer_close(struct changer *c);
+int changer_inventory(struct changer *c, struct changer_inv *inv);
+void changer_inv_free(struct changer_inv *inv);
+int changer_load(struct changer *c, int slot, int drive);
+int changer_unload(struct changer *c, int drive, int slot);
+int changer_transfer(struct changer *c, int from_slot, int to_slot);
+int changer_drive_device(struct changer *c, int drive, char *buf, size_t len);
+/* The last failure's reason; "" when none. Owned by c. */
+const char *changer_error(const struct changer *c);
+
+/* Convenience over an inventory: the element holding barcode, or NULL. */
+const struct changer_elem *changer_inv_find(const struct changer_inv *inv,
+					    const char *barcode);
+
+#endif

@@ -1,0 +1,51 @@
+/* tapeio/label.h - the label archive, tape file 0 (SPEC 3.2).
+ *
+ * File 0 of every tapefs tape is a small pax archive holding one member,
+ * "TAPEFS.LABEL", a text file of "key=value" lines:
+ *   format=tapefs-label 1
+ *   barcode=A00001L9
+ *   uuid=<36-char uuid>
+ *   pool=A
+ *   created=<unix seconds>
+ *   block_size=<bytes per record of the data archives>
+ * Any tar reads it: `mt rewind; tar -xOf /dev/nst0 TAPEFS.LABEL`.
+ * Before any write tapefs reads it back and refuses a tape whose label does
+ * not name the barcode the catalog (or the changer) expects.
+ */
+#ifndef TAPEFS_LABEL_H
+#define TAPEFS_LABEL_H
+
+#include <stdint.h>
+#include <time.h>
+
+#include "tapeio/tape.h"
+
+#define LABEL_MEMBER "TAPEFS.LABEL"
+
+struct tape_label {
+	char barcode[40];
+	char uuid[40];
+	char pool[16];
+	time_t created;
+	uint32_t block_size;
+};
+
+/* Fill uuid (random, RFC 4122 v4) and created (now) of l. */
+void label_init(struct tape_label *l, const char *barcode, const char *pool,
+		uint32_t block_size);
+
+/* Rewind, write the label archive and one filemark: the tape then holds
+ * only file 0 (everything after is gone). Returns 0 or -errno. */
+int label_write(struct tape *t, const struct tape_label *l);
+
+/* Rewind and read file 0 into *l; leaves the tape at the start of file 1.
+ * Returns 0, -ENODATA (blank tape: nothing recorded), -EINVAL (file 0 is
+ * not a tapefs label), or the tape's -errno. */
+int label_read(struct tape *t, struct tape_label *l);
+
+/* label_read() and compare: 0 when the label names barcode, -EMEDIUMTYPE
+ * (with the barcode found copied to found, if not NULL) when it names
+ * another, or label_read()'s error. */
+int label_check(struct tape *t, const char *barcode, char found[40]);
+
+#endif
