@@ -1,0 +1,214 @@
+/* tapeio/sched.h - the drive scheduler: owns the drives and the robot.
+ *
+ * One worker thread per drive. Work arrives as jobs; a job names the tape
+ * (barcode) it needs and a priority, never a drive. The scheduler gets the
+ * tape into a drive, opens the drive's device and runs the job's callback on
+ * that drive's worker thread:
+ *   - a tape already in an idle drive goes to that drive (no robot move);
+ *   - else an empty drive is loaded from the tape's slot;
+ *   - else the tape of an idle drive is unloaded to its home slot first;
+ * a tape is in at most one drive; robot moves (load, unload) are serialized
+ * by one mutex; among waiting jobs the highest priority goes first
+ * (RECALL > DUMP > VERIFY), and within a priority a job whose tape is
+ * already in a drive is preferred (fewer robot moves), then submission
+ * order. The scheduler knows nothing of the catalog.
+ *
+ * Gangs: a job may need several tapes at once (a dump's copies: one stream
+ * fanned out to N tapes). A job with ntapes > 1 starts only when ntapes
+ * drives are free with those tapes loaded; its run callback then gets all
+ * the tapes together, on the worker thread of its first drive, while the
+ * other drives of the gang are held for it (their status shows the job).
+ * Decision for fewer drives than tapes: a gang never waits for drives that
+ * do not exist; sched_submit() refuses one with more tapes than drives in
+ * service (-ENODEV), and a queued gang fails with -ENODEV when drives go out
+ * of service under it. The caller decides what to do (the dump engine then
+ * writes its remaining copies one after another, see fs/dump.h). While a
+ * gang waits for drives, lower-priority jobs do not start on drives it
+ * could use, so a gang is never starved by a stream of single-tape jobs.
+ *
+ * Failures: a failed load, unload or device open counts as a fault of the
+ * drive; a job's run callback reports a drive fault with sched_drive_fault()
+ * (e.g. a write error that is not the tape's end). SCHED_FAULTS_MAX faults
+ * in a row take the drive out of service with the reason (its status shows
+ * it); a job that ends without a fault resets the count. A job whose drive
+ * failed before its callback ran is requeued (up to SCHED_TRIES_MAX tries
+ * on any drive) before its done callback gets the error. Jobs continue on
+ * the other drives.
+ *
+ * Stop: sched_stop() refuses new jobs, completes every queued job with
+ * -ECANCELED (done callback), asks running jobs to stop (sched_stopping()
+ * turns true: callbacks check it between records or members and return
+ * -ECANCELED), waits for them, and leaves tapes where they are: nothing is
+ * unloaded at stop (the next start finds them in their drives).
+ *
+ * Thread safety: every function may be called from any thread, including
+ * from run and done callbacks (a done callback may submit new jobs).
+ * Functions return 0 or -errno unless said otherwise.
+ */
+#ifndef TAPEFS_SCHED_H
+#define TAPEFS_SCHED_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "tapeio/changer.h"
+#include "tapeio/tape.h"
+
+#define SCHED_GANG_MAX 8    /* tapes one job may hold at once */
+#define SCHED_FAULTS_MAX 3  /* faults in a row that take a drive out */
+#define SCHED_TRIES_MAX 3   /* attempts of a job whose drive failed */
+#define SCHED_DESC_MAX 96
+#define SCHED_DRIVES_MAX 64 /* = TAPEFS_MAX_DRIVES */
+
+enum sched_prio {
+	SCHED_PRIO_VERIFY = 0,
+	SCHED_PRIO_DUMP = 1,
+	SCHED_PRIO_RECALL = 2,
+};
+
+enum sched_state {
+	SCHED_IDLE = 0,
+	SCHED_LOADING,
+	SCHED_WRITING,
+	SCHED_READING,
+	SCHED_LOCATING,
+	SCHED_UNLOADING,
+	SCHED_OUT_OF_SERVICE,
+};
+
+/* "idle", "loading", ..., "out of service". Static string. */
+const char *sched_state_name(enum sched_state st);
+
+struct sched;
+struct sched_job;
+
+/* What a run callback gets: tape i (barcode job->barcode[i]) is open in
+ * drive drive[i] with the job's mode, positioned wherever it was (a freshly
+ * loaded tape is at BOT). The handles belong to the scheduler: the callback
+ * must not close them; the scheduler closes them after the callback
+ * returns (a close after a write writes a filemark, as st does). */
+struct sched_run {
+	struct sched *s;
+	int n;
+	int drive[SCHED_GANG_MAX];
+	struct tape *tape[SCHED_GANG_MAX];
+};
+
+/* Runs on a drive worker thread. Returns 0 or -errno; the value is passed
+ * to the done callback. */
+typedef int (*sched_run_fn)(struct sched_job *job, const struct sched_run *r);
+/* Called exactly once for every job sched_submit() accepted: with the run
+ * callback's result, or with the error that kept the job from running
+ * (-ENOENT: the barcode is in no slot or drive; -ENODEV: not enough drives
+ * in service; -ECANCELED: scheduler stopping; a load/open error after the
+ * last try, e.g. -ENOMEDIUM, -EIO). After it returns the scheduler never
+ * touches the job again: the caller may free it there. Runs on a worker
+ * thread, or (for -ECANCELED at stop) on the thread calling sched_stop(). */
+typedef void (*sched_done_fn)(struct sched_job *job, int result);
+
+/* A job. The caller owns the memory (embed it in its own struct) and fills
+ * the public fields before sched_submit(); it must stay valid until done
+ * is called. */
+struct sched_job {
+	enum sched_prio prio;
+	int mode;   /* TAPE_RDONLY or TAPE_RDWR */
+	int ntapes; /* 1..SCHED_GANG_MAX */
+	char barcode[SCHED_GANG_MAX][CHANGER_BARCODE_MAX];
+	sched_run_fn run;
+	sched_done_fn done;
+	void *arg;                 /* the caller's */
+	char desc[SCHED_DESC_MAX]; /* for status: "dump 12 copy 1", ... */
+
+	/* Private to the scheduler. */
+	struct sched_job *next_;
+	uint64_t seq_;
+	int tries_;
+};
+
+/* How the scheduler reaches the hardware. */
+struct sched_config {
+	struct changer *changer;        /* not owned; outlives the scheduler */
+	const struct tape_ops *tape_ops; /* tape_backend("vtape"|"st") */
+	int ndrives;                    /* drives 0..ndrives-1 of the changer */
+	/* Device of drive i, or NULL to ask changer_drive_device(). Copied. */
+	const char *drive_dev[SCHED_DRIVES_MAX];
+};
+
+/* Start one worker per drive. Reads the changer's inventory to learn what
+ * is in each drive (a full drive without a barcode, e.g. changer "none",
+ * gets its barcode from the tape's label at the first job). *out is freed
+ * by sched_stop(). Returns 0, -EINVAL (ndrives < 1 or > SCHED_DRIVES_MAX), -ENOMEM,
+ * or the changer's error. */
+int sched_start(struct sched **out, const struct sched_config *cfg);
+
+/* See "Stop" above. Frees s. Safe on NULL. */
+void sched_stop(struct sched *s);
+
+/* Queue a job. Returns 0 (done will be called), -EINVAL (bad fields: no
+ * run/done, ntapes out of range, an empty or repeated barcode), -ENODEV
+ * (more tapes than drives in service; the reason is in sched_error()),
+ * -ECANCELED (stopping). On failure done is not called. */
+int sched_submit(struct sched *s, struct sched_job *job);
+
+/* True once sched_stop() has begun: run callbacks return -ECANCELED soon. */
+int sched_stopping(struct sched *s);
+
+/* True when a job of higher priority than the one running on drive waits
+ * for a drive (verify asks between archives and gives the drive up). */
+int sched_should_yield(struct sched *s, int drive);
+
+/* Called from a run callback: drive's current fault (the reason is kept
+ * for its status). See "Failures" above. */
+void sched_drive_fault(struct sched *s, int drive, const char *reason);
+
+/* Called from a run callback to describe its work for status: the state
+ * (SCHED_WRITING, SCHED_READING, SCHED_LOCATING), the position, and the
+ * bytes done of total (total 0: unknown; progress and eta then unknown).
+ * MB/s and eta are derived from bytes_done over time. */
+void sched_drive_report(struct sched *s, int drive, enum sched_state state,
+			long file, long block, uint64_t bytes_done,
+			uint64_t bytes_total);
+
+/* Number of drives (in service or not). */
+int sched_ndrives(const struct sched *s);
+/* Drives in service now. */
+int sched_drives_in_service(struct sched *s);
+
+struct sched_drive_status {
+	int drive;
+	enum sched_state state;
+	char barcode[CHANGER_BARCODE_MAX]; /* tape in the drive, "" if none */
+	char dev[256];                     /* device node */
+	long file, block;                  /* -1 when unknown */
+	char job[SCHED_DESC_MAX];          /* "" when idle */
+	int percent;                       /* 0..100, -1 unknown */
+	double mbps;                       /* current job's rate, 0 unknown */
+	long eta_s;                        /* -1 unknown */
+	uint64_t bytes_done;
+	int faults;                        /* faults in a row */
+	char reason[256];                  /* why out of service, or last fault */
+	uint64_t jobs_done, loads, unloads;
+};
+
+/* Status of one drive. Returns 0 or -ENOENT (no such drive). */
+int sched_drive_status(struct sched *s, int drive,
+		       struct sched_drive_status *out);
+
+/* One line for `.status` and drives/N, e.g.
+ *   "writing A00003L9 file 7 41% 212.4 MB/s eta 0:01:12 (dump 12 copy 1)"
+ *   "idle A00003L9" | "idle empty" | "out of service: 3 faults: load: ..."
+ * Writes at most len bytes (NUL-terminated). Returns 0 or -ENOENT. */
+int sched_drive_line(struct sched *s, int drive, char *buf, size_t len);
+
+/* Jobs waiting (not running). */
+int sched_queued(struct sched *s);
+
+/* The last refusal's reason (sched_submit -ENODEV), "" if none. Copied
+ * into buf. */
+void sched_error(struct sched *s, char *buf, size_t len);
+
+/* Robot moves done since start (loads + unloads), for tests. */
+uint64_t sched_robot_moves(struct sched *s);
+
+#endif
