@@ -1,0 +1,109 @@
+/* tapeio/tarr.h - the tar-on-tape reader: walking an archive from a drive,
+ * and reading one member by locating to its block (SPEC 3.3, 3.4).
+ *
+ * Both read one tape record per tape_read() (record size = the archive's
+ * block size) and hand the records to libarchive, so they read archives
+ * written by tarw and by any pax/ustar/GNU tar whose records are no larger
+ * than the block size given. Member data is streamed through a sink and
+ * hashed on the fly; a member is never held in memory.
+ *
+ * Member names read from tape are never trusted as paths: a caller that
+ * turns one into a path uses tarr_name_safe() first.
+ */
+#ifndef TAPEFS_TARR_H
+#define TAPEFS_TARR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tapeio/manifest.h"
+#include "tapeio/tape.h"
+
+/* Where a member's bytes go: called with consecutive pieces of the data.
+ * A non-zero (negative errno) return stops the read and is returned by the
+ * function that called it. */
+typedef int (*tarr_sink_fn)(void *arg, const void *buf, size_t len);
+
+/* A sink writing to a file descriptor (arg: int * holding the fd); loops
+ * over short writes; returns 0 or -errno. */
+int tarr_sink_fd(void *arg, const void *buf, size_t len);
+
+struct tarr;
+
+/* --- Walking an archive ---------------------------------------------- */
+
+/* A reader of the archive starting at the tape's current position (the
+ * first record of a tape file). block_size: the largest record to expect
+ * (0 = 256 KiB). t stays owned by the caller. Reads nothing yet.
+ * Returns 0, -EINVAL, -ENOMEM. */
+int tarr_open(struct tarr **out, struct tape *t, uint32_t block_size);
+
+/* The next member's header into *m (cleared by the caller before reuse:
+ * tar_member_clear()); m->md5 is "" until its data has been read. The data
+ * of the previous member, when the caller did not read it, is skipped (and
+ * read from tape: a tape cannot seek within a record stream cheaply).
+ * The manifest member is returned like any other, with its name
+ * MANIFEST_MEMBER; its data is parsed whenever it is read (by tarr_data()
+ * or by skipping it), and tarr_manifest() returns the result.
+ * Returns 1 (a member), 0 (end of archive: the rest of the tape file up to
+ * and including its filemark has been read, so the tape is at the start
+ * of the next file), -EIO (a record could not be read: the archive cannot
+ * be walked further; the caller goes on with the next tape file by
+ * positioning, e.g. tape_goto_file()), -EINVAL (not a tar archive or a
+ * corrupt header), -ENOMEM. */
+int tarr_next(struct tarr *r, struct tar_member *m);
+
+/* Stream the current member's data to sink (NULL: just hash it) and set
+ * m->md5 (m: the record tarr_next() filled). Call at most once per
+ * member. Returns 0; -EIO when a record within the member cannot be read
+ * (the member is UNREADABLE, and the archive cannot be walked further:
+ * tarr_next() then returns -EIO); -EINVAL when the archive is corrupt
+ * there; or the sink's error. */
+int tarr_data(struct tarr *r, struct tar_member *m, tarr_sink_fn sink,
+	      void *arg);
+
+/* The manifest parsed from this archive, once its member has been read or
+ * skipped: *members stays owned by r, *n its length. Returns 0, -ENOENT
+ * (no manifest seen yet or none in this archive), -EINVAL (a member named
+ * MANIFEST_MEMBER whose text does not parse). */
+int tarr_manifest(struct tarr *r, const struct tar_member **members,
+		  size_t *n);
+
+/* Records read by r so far. */
+uint64_t tarr_records(const struct tarr *r);
+
+/* Free r; does not close or move the tape. */
+void tarr_free(struct tarr *r);
+
+/* --- Reading one member by locating to its block ------------------------- */
+
+/* Read the member whose first header block is at byte header_offset of
+ * the archive that starts at start_lblock (block_size bytes per record):
+ * tape_locate(t, start_lblock + header_offset / block_size), then parse
+ * from byte header_offset % block_size of that record, stream exactly that
+ * entry's data to sink (NULL: only hash) while hashing. Nothing before
+ * that record is read. expect_md5: the MD5 the catalog holds (NULL: no
+ * check). *m (if not NULL) receives the member's header fields and MD5
+ * (caller clears it with tar_member_clear()).
+ * Returns 0; -EBADMSG when the MD5 differs from expect_md5 (all the data
+ * has been given to sink); -EIO when a record cannot be read (or the
+ * locate fails); -EINVAL when no tar header is at that offset; or the
+ * sink's or tape's -errno. */
+int tarr_read_member(struct tape *t, uint64_t start_lblock,
+		     uint64_t header_offset, uint32_t block_size,
+		     const char *expect_md5, tarr_sink_fn sink, void *arg,
+		     struct tar_member *m);
+
+/* --- Member names ------------------------------------------------------- */
+
+/* Validate a member name read from tape for use as a relative path.
+ * *out is malloc'd: the name with leading "/" and "./" removed, "."
+ * components and repeated or trailing "/" dropped (caller frees).
+ * Returns 0, -EINVAL (a ".." component, nothing left, or a NUL within the
+ * first len bytes), -ENAMETOOLONG (longer than PATH_MAX - 1, or a
+ * component longer than NAME_MAX), -ENOMEM. len: bytes of name to
+ * consider (a name from a pax header may hold a NUL; pass strlen() when
+ * it comes from a C string). */
+int tarr_name_safe(const char *name, size_t len, char **out);
+
+#endif

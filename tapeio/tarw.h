@@ -1,0 +1,147 @@
+/* tapeio/tarw.h - the tar-on-tape writer: one pax archive, fanned out to
+ * several tapes at once (SPEC 3.1, 3.2).
+ *
+ * tarw_run() streams a list of local files into ONE pax archive (libarchive,
+ * bytes per block = block_size, every record full-size) and writes each
+ * block as one tape record to every copy, each copy on its own drive by its
+ * own thread. Every source file is read once; the blocks are shared by all
+ * copies (a refcounted ring), never copied per tape. While the bytes stream,
+ * the MD5 of every member is computed on its own thread, so hashing, reading
+ * and the tape writes overlap instead of adding up.
+ *
+ * The archive holds the members in the order given, then MANIFEST_MEMBER
+ * (tapeio/manifest.h) listing them all, then the end-of-archive blocks.
+ * Names, modes, uid/gid and mtime (with nanoseconds) are kept; names that
+ * are not UTF-8 are stored as raw bytes (pax hdrcharset=BINARY), so GNU tar
+ * and bsdtar restore them byte for byte.
+ *
+ * Tapes: the caller positions each tape where the archive must start (for
+ * example tape_goto_file(t, last_file + 1)) and keeps ownership of it. On
+ * every copy that completes, tarw_run() writes the archive's filemark
+ * (tape_weof(t, 1)); struct tarw_copy then says where the archive starts,
+ * how many records it has and its bytes. A copy that did not complete gets
+ * no filemark: what it holds is a partial archive that the next write at
+ * that position overwrites.
+ *
+ * Per-copy failure: a copy whose tape reaches early warning (tape_status()
+ * eot, or a write failing with -ENOSPC) is abandoned as TARW_COPY_FULL; one
+ * whose write fails otherwise as TARW_COPY_ERROR. The other copies go on to
+ * the end. The caller writes the whole archive again on another tape.
+ *
+ * A changed source aborts the whole archive, on every copy: when a file's
+ * size or mtime differs from the lstat snapshot given in tarw_source.st
+ * (checked at open and again after its last byte), when a read comes up
+ * short or returns more bytes than the snapshot's size, when the file has
+ * vanished, changed type, or a symlink's target length changed. Bytes are
+ * never padded. tarw_run() then returns -ESTALE and tarw_changed() says
+ * which source (its index) and why, so the caller can leave it staged and
+ * write the archive again without it.
+ *
+ * Threads: tarw_run() blocks in the calling thread. tarw_progress() and
+ * tarw_cancel() may be called from any other thread at any time.
+ */
+#ifndef TAPEFS_TARW_H
+#define TAPEFS_TARW_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+
+#include "tapeio/manifest.h"
+#include "tapeio/tape.h"
+
+#define TARW_BLOCK_SIZE (256 * 1024) /* default bytes per record */
+#define TARW_MAX_COPIES 8
+
+/* One file to archive. path is opened as given (absolute, or relative to
+ * the caller's cwd); name is the member name (relative to the staging
+ * root, no leading "/"); st is the lstat() snapshot taken when the file
+ * was queued: its type (S_IFREG, S_IFDIR, S_IFLNK) chooses the member
+ * type, its mode, uid, gid and mtime are what the archive records, and its
+ * size and mtime are what the file must still have while it is read. */
+struct tarw_source {
+	const char *path;
+	const char *name;
+	struct stat st;
+};
+
+struct tarw_opts {
+	uint32_t block_size; /* bytes per record; 0 = TARW_BLOCK_SIZE; a
+				multiple of 512 */
+	size_t buffer_bytes; /* tape-side buffer shared by the copies;
+				0 = 16 MiB (a few MB in front of every drive
+				keeps it streaming) */
+};
+
+enum tarw_copy_state {
+	TARW_COPY_WRITING, /* not finished (yet) */
+	TARW_COPY_DONE,    /* whole archive + filemark on tape */
+	TARW_COPY_FULL,    /* abandoned: early warning / -ENOSPC */
+	TARW_COPY_ERROR,   /* abandoned: write error (err says which) */
+	TARW_COPY_ABORTED, /* stopped because the archive was aborted
+			      (changed source, cancel, internal error) */
+};
+
+struct tarw_copy {
+	enum tarw_copy_state state;
+	int err;               /* 0, or the -errno that ended this copy */
+	uint64_t start_lblock; /* tape_tell() before the first record */
+	uint64_t records;      /* data records written (not the filemark) */
+	uint64_t bytes;        /* data bytes written = records * block_size */
+};
+
+struct tarw;
+
+/* A writer for one archive to tapes[0..ncopies) (1 <= ncopies <=
+ * TARW_MAX_COPIES, distinct handles opened TAPE_RDWR). opts may be NULL.
+ * *out is freed with tarw_free(). Returns 0, -EINVAL, -ENOMEM. */
+int tarw_new(struct tarw **out, struct tape *const *tapes, int ncopies,
+	     const struct tarw_opts *opts);
+
+/* Write the archive of src[0..n) (n may be 0: an archive of just the
+ * manifest). Call once per writer.
+ * Returns:
+ *   0           the archive is complete on at least one copy; look at
+ *               tarw_copy() of each to see which are TARW_COPY_DONE;
+ *   -ENOSPC     every copy was abandoned and at least one was full;
+ *   -EIO        every copy was abandoned for write errors;
+ *   -ESTALE     a source changed or could not be read (tarw_changed());
+ *               every copy is TARW_COPY_ABORTED;
+ *   -ECANCELED  tarw_cancel() was called;
+ *   -EINVAL     a source with an empty name or an unsupported type
+ *               (reported like a changed source through tarw_changed());
+ *   -ENOMEM, or -EIO when libarchive fails. */
+int tarw_run(struct tarw *w, const struct tarw_source *src, size_t n);
+
+/* After tarw_run() returned 0: the record of every source member, in the
+ * order of src (header and data offsets from the archive start, size,
+ * MD5, type, mode, uid, gid, mtime, name, link). Owned by w; *n is set to
+ * their count. Before that, or after a failure: NULL and *n = 0. */
+const struct tar_member *tarw_members(const struct tarw *w, size_t *n);
+
+/* The outcome of copy i (valid after tarw_run() returned, whatever it
+ * returned). Owned by w. NULL when i is out of range. */
+const struct tarw_copy *tarw_copy(const struct tarw *w, int i);
+
+/* After -ESTALE or -EINVAL: the index in src of the source that changed
+ * and, in *why (if not NULL), the reason: -ESTALE (size or mtime changed,
+ * or more bytes than the snapshot), -ENODATA (short read), -ENOENT
+ * (vanished), -EINVAL (bad name or type), or the -errno of open/read.
+ * Returns (size_t)-1 when no source is to blame. */
+size_t tarw_changed(const struct tarw *w, int *why);
+
+/* Bytes written so far to copy i (records * block_size). Any thread. */
+uint64_t tarw_progress(const struct tarw *w, int i);
+/* Archive bytes produced so far (what every live copy is heading to).
+ * Any thread. */
+uint64_t tarw_produced(const struct tarw *w);
+
+/* Ask a running tarw_run() to stop soon: it returns -ECANCELED, every copy
+ * TARW_COPY_ABORTED. Any thread; harmless when nothing runs. */
+void tarw_cancel(struct tarw *w);
+
+/* Free w (after tarw_run() has returned, or if it was never called). Does
+ * not close the tapes. */
+void tarw_free(struct tarw *w);
+
+#endif
