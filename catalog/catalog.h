@@ -1,0 +1,556 @@
+/* catalog/catalog.h - everything tapefs knows, in one sqlite database.
+ *
+ * The one public header of catalog/: tapes, archives and their copies on
+ * tape, archive members, the namespace shown under archive/ (each path ->
+ * its latest member version), the dumps journal, verify runs and results,
+ * and the recall cache index. Every SQL statement of tapefs lives behind
+ * these functions (docs/catalog.md describes the schema).
+ *
+ * Conventions, for every function unless its comment says otherwise:
+ *   - returns 0 on success or -errno: -ENOENT (no such row), -EEXIST
+ *     (a unique key is taken), -EINVAL (bad argument), -ENAMETOOLONG (a
+ *     path component over 255 bytes), -ENOMEM, -EBUSY (the database stayed
+ *     locked by another process past the busy timeout), -EIO (any other
+ *     database error; a line with sqlite3_errmsg() goes to stderr). It
+ *     never exits the process.
+ *   - out-parameters are written only on success.
+ *   - paths are relative to staging/ ("a/b/c.txt", no leading slash, a
+ *     leading '/' is ignored; "" is the root). A path is bytes: anything but
+ *     NUL, including newlines, quotes and invalid UTF-8, stored and returned
+ *     exactly. Components "", "." and ".." are refused with -EINVAL.
+ *   - iteration is by callback: fn(ctx, item) is called once per row, the
+ *     item and its strings are valid only during the call; a non-zero
+ *     return stops the iteration and becomes the function's return value.
+ *     Callbacks must not call catalog write functions (a read is fine).
+ *   - times are unix seconds (int64_t).
+ *
+ * Concurrency: a struct catalog is shared by every thread of the daemon.
+ * Reads run on a pool of connections (one per concurrent caller, opened on
+ * demand), so a reader never waits behind a writer (WAL). Writers are
+ * serialized in the process by one mutex and use BEGIN IMMEDIATE, so other
+ * processes (tapefs fsck) are safe too. Commits that follow a tape write
+ * (dump commit, tape state changes) are made with synchronous=FULL.
+ */
+#ifndef TAPEFS_CATALOG_H
+#define TAPEFS_CATALOG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CATALOG_SCHEMA_VERSION 2
+
+struct catalog;
+
+/* ---- open / close ---------------------------------------------------- */
+
+/* Open (creating it when missing) the catalog at path and bring its schema
+ * up to CATALOG_SCHEMA_VERSION in place (one transaction per step). On
+ * success *out is a handle freed with catalog_close(). -EPROTO when the file
+ * holds a schema newer than this program knows, -EIO when it is not a
+ * database. */
+int catalog_open(struct catalog **out, const char *path);
+
+/* Finish every statement, close every connection, free cat (NULL is
+ * fine). The caller makes sure no other thread still uses cat. */
+void catalog_close(struct catalog *cat);
+
+/* The schema version stored in the file (PRAGMA user_version), or -EIO. */
+int catalog_schema_version(struct catalog *cat);
+
+/* For tests of the migration only: create a new catalog at path with the
+ * version 1 schema (tapes without location and label uuid; no verify and
+ * cache tables) holding one tape "V1TAPE" in pool "A". */
+int catalog_testing_create_v1(const char *path);
+
+/* ---- tapes ----------------------------------------------------------- */
+
+enum catalog_tape_state {
+	CATALOG_TAPE_SCRATCH = 0, /* labelled, holds no archive */
+	CATALOG_TAPE_OPEN,        /* holds archives, may take more */
+	CATALOG_TAPE_FULL,        /* reached early warning: no more writes */
+	CATALOG_TAPE_CLOSED,      /* closed by the operator: read only */
+	CATALOG_TAPE_RETIRED,     /* out of service: never read or written */
+};
+
+/* "scratch", "open", ... ; "?" for an unknown value. Static string. */
+const char *catalog_tape_state_name(enum catalog_tape_state s);
+/* Inverse of catalog_tape_state_name(): 0 or -EINVAL. */
+int catalog_tape_state_parse(const char *name, enum catalog_tape_state *out);
+
+struct catalog_tape {
+	char barcode[40];    /* primary key, e.g. "A00001L9" */
+	char serial[64];     /* cartridge serial, "" when unknown */
+	char pool[16];       /* "A", "B", ... */
+	enum catalog_tape_state state;
+	uint64_t capacity;   /* bytes, 0 = unknown */
+	uint64_t bytes_used; /* bytes of committed archives */
+	char location[256];  /* "slot 7", "drive 0", "offsite: vault 3",
+				"out of library"; "" = unknown */
+	char label_uuid[40]; /* uuid written in the tape's label, "" = none */
+	int64_t last_file;   /* tape file number of the last committed
+				archive; 0 = only the label */
+	int64_t last_verified; /* time every copy on it last verified OK, 0 */
+};
+
+/* Add a tape. -EEXIST when the barcode is known, -EINVAL for an empty or
+ * too long barcode. */
+int catalog_tape_add(struct catalog *cat, const struct catalog_tape *t);
+/* Replace every field of the tape t->barcode. -ENOENT when unknown. */
+int catalog_tape_update(struct catalog *cat, const struct catalog_tape *t);
+int catalog_tape_get(struct catalog *cat, const char *barcode,
+		     struct catalog_tape *out);
+/* Change one field (durable: synchronous=FULL). -ENOENT when unknown. */
+int catalog_tape_set_state(struct catalog *cat, const char *barcode,
+			   enum catalog_tape_state state);
+int catalog_tape_set_location(struct catalog *cat, const char *barcode,
+			      const char *location);
+int catalog_tape_set_label(struct catalog *cat, const char *barcode,
+			   const char *label_uuid);
+
+typedef int (*catalog_tape_fn)(void *ctx, const struct catalog_tape *t);
+/* Tapes by barcode; pool NULL = every pool, state < 0 = every state. */
+int catalog_tape_list(struct catalog *cat, const char *pool, int state,
+		      catalog_tape_fn fn, void *ctx);
+/* How many tapes match (pool NULL / state < 0 = any): a count >= 0. */
+int64_t catalog_tape_count(struct catalog *cat, const char *pool, int state);
+
+/* The tape to write the next archive of pool to: an open tape whose free
+ * space (capacity - bytes_used; unknown capacity counts as room) is at
+ * least need bytes, the fullest such first; else a scratch tape, lowest
+ * barcode first. Tapes named in exclude[0..nexclude) are skipped (in use by
+ * another copy or drive). -ENOSPC when no tape fits. */
+int catalog_tape_choose(struct catalog *cat, const char *pool, uint64_t need,
+			const char *const *exclude, size_t nexclude,
+			struct catalog_tape *out);
+
+/* ---- archives and copies -------------------------------------------- */
+
+struct catalog_archive {
+	int64_t id;
+	int64_t dump_id;      /* the dump that wrote it */
+	int64_t created;      /* commit time */
+	uint64_t members;     /* members on tape (not implicit directories) */
+	uint64_t bytes;       /* size of the archive on tape */
+	uint32_t block_size;  /* bytes per tape record */
+	char md5[33];         /* hex MD5 of the whole archive, "" = not known */
+};
+
+enum catalog_copy_state {
+	CATALOG_COPY_GOOD = 0, /* as written, or last verified OK */
+	CATALOG_COPY_BAD,      /* the last verification found a fault */
+	CATALOG_COPY_LOST,     /* the tape is gone: never read it */
+};
+
+enum catalog_result {
+	CATALOG_RESULT_NONE = 0, /* never verified */
+	CATALOG_RESULT_OK,
+	CATALOG_RESULT_BAD,        /* MD5 read differs from the catalog */
+	CATALOG_RESULT_UNREADABLE, /* the tape could not be read */
+};
+/* "none", "OK", "BAD", "UNREADABLE". Static string. */
+const char *catalog_result_name(enum catalog_result r);
+
+struct catalog_copy {
+	int64_t id;
+	int64_t archive;
+	char barcode[40];
+	int64_t fileno;        /* tape file number (1 = first after label) */
+	uint64_t start_lblock; /* logical block of the archive's first record */
+	uint64_t size;         /* bytes */
+	enum catalog_copy_state state;
+	int64_t last_verified;   /* time of the last verification with result
+				    OK; 0 = never */
+	enum catalog_result last_result; /* result of the last verification */
+};
+
+int catalog_archive_get(struct catalog *cat, int64_t archive_id,
+			struct catalog_archive *out);
+
+typedef int (*catalog_copy_fn)(void *ctx, const struct catalog_copy *c);
+/* Copies of one archive, by copy id. */
+int catalog_archive_copies(struct catalog *cat, int64_t archive_id,
+			   catalog_copy_fn fn, void *ctx);
+/* Copies on one tape in file order: the archives of tapes/LABEL/. */
+int catalog_tape_copies(struct catalog *cat, const char *barcode,
+			catalog_copy_fn fn, void *ctx);
+/* The copy at (barcode, fileno): tapes/LABEL/NNNN. -ENOENT when none. */
+int catalog_copy_get(struct catalog *cat, const char *barcode, int64_t fileno,
+		     struct catalog_copy *out);
+int catalog_copy_set_state(struct catalog *cat, int64_t copy_id,
+			   enum catalog_copy_state state);
+/* Copies never verified OK (last_verified == 0), by tape then file. */
+int catalog_copies_unverified(struct catalog *cat, catalog_copy_fn fn,
+			      void *ctx);
+
+struct catalog_tape_summary {
+	uint64_t archives;        /* copies on the tape */
+	uint64_t bytes;           /* their bytes */
+	uint64_t members;         /* their members */
+	uint64_t verified;        /* copies verified OK at least once */
+	int64_t last_verified;    /* latest last_verified of its copies, 0 */
+};
+/* -ENOENT when the tape is unknown. */
+int catalog_tape_summary(struct catalog *cat, const char *barcode,
+			 struct catalog_tape_summary *out);
+
+/* ---- members and the namespace --------------------------------------- */
+
+enum catalog_type {
+	CATALOG_FILE = 0,
+	CATALOG_DIR,
+	CATALOG_SYMLINK,
+};
+
+struct catalog_member {
+	int64_t id;           /* stable member id */
+	int64_t archive;
+	int64_t ordinal;      /* 0.. in tape order within the archive; -1 for
+				 an implicit directory */
+	char *path;           /* full path (input and output) */
+	enum catalog_type type;
+	uint64_t size;
+	uint32_t mode;        /* st_mode (permission and type bits) */
+	uint32_t uid, gid;
+	int64_t mtime;
+	int32_t mtime_nsec;
+	char md5[33];         /* hex, "" for directories, symlinks, unknown */
+	char *link;           /* symlink target, NULL otherwise */
+	uint64_t header_offset; /* bytes from the archive start to the
+				   member's first header block */
+	uint64_t data_offset;   /* bytes from the archive start to its data */
+	int implicit;         /* a parent directory the archive did not hold:
+				 made up at commit (mode 0755, owner of the
+				 first member below it, mtime of the commit) */
+};
+
+/* Free what catalog functions allocated in m (path, link); m itself is the
+ * caller's. Safe on a zeroed struct and twice. */
+void catalog_member_release(struct catalog_member *m);
+
+/* A member row and its full path. -ENOENT when unknown. *out is released
+ * with catalog_member_release(). */
+int catalog_member_get(struct catalog *cat, int64_t member_id,
+		       struct catalog_member *out);
+
+/* One entry of a directory listing: name is one component (not the full
+ * path), m the member shown for it (m->path is NULL in listings). */
+typedef int (*catalog_entry_fn)(void *ctx, const char *name,
+				const struct catalog_member *m);
+typedef int (*catalog_member_fn)(void *ctx, const struct catalog_member *m);
+
+/* archive/PATH: the latest version of path. Every path that is a parent of
+ * an archived path exists (a directory). The root "" is a directory with
+ * id 0 that is not a member. -ENOENT when unknown. Release *out. */
+int catalog_ns_lookup(struct catalog *cat, const char *path,
+		      struct catalog_member *out);
+/* Children of directory path in byte order of their names, starting after
+ * the name `after` (NULL: from the first), so a listing can be taken in
+ * pages. -ENOENT when path is unknown, -ENOTDIR when it is not a dir. */
+int catalog_ns_list(struct catalog *cat, const char *path, const char *after,
+		    catalog_entry_fn fn, void *ctx);
+
+/* Where a member's bytes are: one per copy of its archive. */
+struct catalog_location {
+	int64_t member_id;
+	int64_t archive;
+	int64_t copy_id;
+	char barcode[40];
+	int64_t fileno;
+	uint64_t start_lblock;   /* of the archive */
+	uint64_t header_offset;  /* of the member, from the archive start */
+	uint64_t data_offset;
+	uint64_t size;           /* member bytes */
+	uint32_t block_size;     /* of the archive */
+	uint64_t block;          /* start_lblock + header_offset / block_size:
+				    where to locate to read the member */
+	enum catalog_copy_state state;
+	char md5[33];            /* of the member */
+};
+typedef int (*catalog_location_fn)(void *ctx,
+				   const struct catalog_location *l);
+/* Every copy of the latest version of path, good copies first, then by
+ * copy id. -ENOENT when path is unknown or is a directory. */
+int catalog_ns_whereis(struct catalog *cat, const char *path,
+		       catalog_location_fn fn, void *ctx);
+/* The same for one member id. */
+int catalog_member_whereis(struct catalog *cat, int64_t member_id,
+			   catalog_location_fn fn, void *ctx);
+
+/* tapes/LABEL/NNNN/: members of one archive in tape order, from ordinal
+ * `from` on (implicit directories are not included). */
+int catalog_archive_members(struct catalog *cat, int64_t archive_id,
+			    int64_t from, catalog_member_fn fn, void *ctx);
+/* Children of directory path within one archive (implicit directories
+ * included), in byte order of names after `after` (NULL: all).
+ * -ENOENT / -ENOTDIR as catalog_ns_list(). */
+int catalog_archive_list(struct catalog *cat, int64_t archive_id,
+			 const char *path, const char *after,
+			 catalog_entry_fn fn, void *ctx);
+/* path within one archive; "" is the archive's root (id 0, a directory).
+ * Release *out. */
+int catalog_archive_lookup(struct catalog *cat, int64_t archive_id,
+			   const char *path, struct catalog_member *out);
+
+/* ---- dumps journal ---------------------------------------------------- */
+
+enum catalog_dump_state {
+	CATALOG_DUMP_PENDING = 0, /* files chosen, nothing on tape yet */
+	CATALOG_DUMP_WRITING,     /* writing to the tapes it lists */
+	CATALOG_DUMP_COMMITTED,   /* archive, copies and members committed */
+	CATALOG_DUMP_FAILED,      /* given up: its files stay staged */
+};
+const char *catalog_dump_state_name(enum catalog_dump_state s);
+
+struct catalog_dump {
+	int64_t id;
+	enum catalog_dump_state state;
+	int64_t created, updated;
+	uint64_t files, bytes;  /* of its file list */
+	int64_t archive;        /* when committed, else 0 */
+	char error[256];        /* why it failed, "" */
+};
+
+struct catalog_dump_file {
+	const char *path;       /* under staging/ */
+	uint64_t size;
+	int64_t mtime;
+	int32_t mtime_nsec;
+};
+
+/* A tape file a dump writes (or wrote and abandoned). */
+struct catalog_dump_tape {
+	int copy;               /* copy index 0..copies-1 */
+	char barcode[40];
+	int64_t fileno;
+	uint64_t start_lblock;
+	int abandoned;          /* tape reached early warning: rewritten
+				   elsewhere; never becomes a copy */
+};
+
+/* New dump in state pending holding files[0..n) (one transaction). *id is
+ * its id. */
+int catalog_dump_create(struct catalog *cat, const struct catalog_dump_file
+			*files, size_t n, int64_t *id);
+int catalog_dump_get(struct catalog *cat, int64_t dump_id,
+		     struct catalog_dump *out);
+typedef int (*catalog_dump_file_fn)(void *ctx,
+				    const struct catalog_dump_file *f);
+int catalog_dump_files(struct catalog *cat, int64_t dump_id,
+		       catalog_dump_file_fn fn, void *ctx);
+/* Record the tape file copy `t->copy` is being written to; the dump moves
+ * to writing. */
+int catalog_dump_tape_add(struct catalog *cat, int64_t dump_id,
+			  const struct catalog_dump_tape *t);
+/* Mark the dump's tape file (barcode, fileno) abandoned. */
+int catalog_dump_tape_abandon(struct catalog *cat, int64_t dump_id,
+			      const char *barcode, int64_t fileno);
+typedef int (*catalog_dump_tape_fn)(void *ctx,
+				    const struct catalog_dump_tape *t);
+int catalog_dump_tapes(struct catalog *cat, int64_t dump_id,
+		       catalog_dump_tape_fn fn, void *ctx);
+/* pending|writing -> failed with a reason (durable). -EINVAL when the dump
+ * is committed already. */
+int catalog_dump_fail(struct catalog *cat, int64_t dump_id, const char *why);
+typedef int (*catalog_dump_fn)(void *ctx, const struct catalog_dump *d);
+/* Dumps left pending or writing (the daemon died): the mount cleans them
+ * up (their files are still staged) and marks them failed. */
+int catalog_dump_unfinished(struct catalog *cat, catalog_dump_fn fn,
+			    void *ctx);
+
+/* What a commit needs to know about the archive and each copy. */
+struct catalog_archive_in {
+	uint64_t bytes;
+	uint32_t block_size;
+	const char *md5;        /* hex or NULL */
+};
+struct catalog_copy_in {
+	const char *barcode;
+	int64_t fileno;         /* must be > the tape's last_file */
+	uint64_t start_lblock;
+	uint64_t size;          /* bytes of this copy on tape */
+};
+
+/* The commit of a dump, in ONE transaction (synchronous=FULL): the archive,
+ * one copy per tape, every member (in tape order: ordinals 0..), implicit
+ * parent directories, the namespace, the tapes (last_file, bytes_used,
+ * scratch -> open) and the dump (-> committed). Members stream through
+ * catalog_commit_member() so a million of them never sit in one array.
+ * Between begin and end/abort the calling thread holds the catalog's write
+ * lock: it must not call other write functions meanwhile (reads are fine,
+ * other threads' writes wait).
+ *
+ * begin: -ENOENT (unknown dump or tape), -EINVAL (dump not pending/writing,
+ * no copies, fileno <= last_file, a tape retired/closed/full). On success
+ * *out must be ended or aborted. */
+struct catalog_commit;
+int catalog_commit_begin(struct catalog *cat, int64_t dump_id,
+			 const struct catalog_archive_in *a,
+			 const struct catalog_copy_in *copies, size_t ncopies,
+			 struct catalog_commit **out);
+/* Add the next member (m->path, type, size, mode, uid, gid, mtime, md5,
+ * link, offsets; id/archive/ordinal are ignored). -EINVAL for a bad path
+ * or offsets not increasing. After an error the commit can only be
+ * aborted. */
+int catalog_commit_member(struct catalog_commit *c,
+			  const struct catalog_member *m);
+/* Commit and free c; *archive_id (may be NULL) gets the archive id. On
+ * error nothing is committed and c is freed all the same. */
+int catalog_commit_end(struct catalog_commit *c, int64_t *archive_id);
+/* Roll back and free c (NULL is fine). */
+void catalog_commit_abort(struct catalog_commit *c);
+
+/* All of the above with members in one array. */
+int catalog_dump_commit(struct catalog *cat, int64_t dump_id,
+			const struct catalog_archive_in *a,
+			const struct catalog_copy_in *copies, size_t ncopies,
+			const struct catalog_member *members, size_t nmembers,
+			int64_t *archive_id);
+
+/* ---- verify runs ------------------------------------------------------ */
+
+enum catalog_run_state {
+	CATALOG_RUN_RUNNING = 0,
+	CATALOG_RUN_DONE,
+	CATALOG_RUN_INTERRUPTED, /* the daemon stopped or died during it */
+};
+const char *catalog_run_state_name(enum catalog_run_state s);
+
+struct catalog_run_totals {
+	uint64_t tapes, archives, members, bytes;
+	uint64_t ok, bad, unreadable;
+	double seconds;
+};
+
+struct catalog_run {
+	int64_t id;
+	char request[256];      /* as written to .verify */
+	enum catalog_run_state state;
+	int64_t started, ended; /* ended 0 while running */
+	struct catalog_run_totals totals;
+	char detail[1024];      /* free text kept for the summary (MB/s per
+				   drive...) */
+};
+
+/* A new run in state running; *id is its number (1, 2, ...). */
+int catalog_run_start(struct catalog *cat, const char *request, int64_t *id);
+/* Store totals and detail (NULL keeps it) and the state (running: a
+ * progress update; done/interrupted: ended = now). */
+int catalog_run_update(struct catalog *cat, int64_t run_id,
+		       enum catalog_run_state state,
+		       const struct catalog_run_totals *t, const char *detail);
+int catalog_run_get(struct catalog *cat, int64_t run_id,
+		    struct catalog_run *out);
+typedef int (*catalog_run_fn)(void *ctx, const struct catalog_run *r);
+/* Every run, by id. */
+int catalog_run_list(struct catalog *cat, catalog_run_fn fn, void *ctx);
+/* The highest run id, 0 when none (or -errno). */
+int64_t catalog_run_latest(struct catalog *cat);
+/* Mark every run still running as interrupted (call at mount, before any
+ * new run). Returns how many (>= 0) or -errno. */
+int catalog_run_interrupt_stale(struct catalog *cat);
+
+struct catalog_result_in {
+	int64_t copy_id;
+	int64_t member_id;
+	enum catalog_result result;
+	const char *md5;        /* hex MD5 read from tape, or NULL */
+};
+/* Store results[0..n) of run in one transaction. */
+int catalog_run_results_add(struct catalog *cat, int64_t run_id,
+			    const struct catalog_result_in *results, size_t n);
+
+/* One stored result with what a results file shows. */
+struct catalog_result_row {
+	int64_t copy_id, member_id;
+	char barcode[40];
+	int64_t fileno;
+	enum catalog_result result;
+	char md5[33];           /* read from tape, "" when unreadable */
+	const char *path;       /* member path */
+};
+typedef int (*catalog_result_fn)(void *ctx,
+				 const struct catalog_result_row *r);
+/* Results of run in tape order; barcode NULL = every tape; failures_only
+ * skips OK ones. */
+int catalog_run_results(struct catalog *cat, int64_t run_id,
+			const char *barcode, int failures_only,
+			catalog_result_fn fn, void *ctx);
+
+/* The verification of one copy ended with result: sets the copy's
+ * last_result, and when OK its last_verified = now and state good (BAD or
+ * UNREADABLE set state bad), then the tape's last_verified when every copy
+ * on it is verified. */
+int catalog_copy_verified(struct catalog *cat, int64_t copy_id,
+			  enum catalog_result result);
+
+/* ---- recall cache ----------------------------------------------------- */
+
+struct catalog_cache_entry {
+	int64_t member_id;
+	char file[256];         /* cache file, relative to the cache dir */
+	uint64_t size;          /* member size */
+	uint64_t present;       /* bytes already in the cache file */
+	int64_t last_access;
+	int pinned;             /* open or being recalled: never evicted */
+};
+
+/* Insert or replace the entry of e->member_id. */
+int catalog_cache_put(struct catalog *cat,
+		      const struct catalog_cache_entry *e);
+int catalog_cache_get(struct catalog *cat, int64_t member_id,
+		      struct catalog_cache_entry *out);
+/* last_access = when (LRU order). -ENOENT when no entry. */
+int catalog_cache_touch(struct catalog *cat, int64_t member_id,
+			int64_t when);
+int catalog_cache_set_present(struct catalog *cat, int64_t member_id,
+			      uint64_t present);
+int catalog_cache_set_pinned(struct catalog *cat, int64_t member_id,
+			     int pinned);
+int catalog_cache_remove(struct catalog *cat, int64_t member_id);
+/* Unpin every entry (call at mount: nothing is open or recalling). */
+int catalog_cache_unpin_all(struct catalog *cat);
+typedef int (*catalog_cache_fn)(void *ctx,
+				const struct catalog_cache_entry *e);
+/* Unpinned entries, least recently used first: eviction candidates. */
+int catalog_cache_lru(struct catalog *cat, catalog_cache_fn fn, void *ctx);
+/* Sum of present bytes and number of entries. */
+int catalog_cache_total(struct catalog *cat, uint64_t *bytes,
+			uint64_t *entries);
+
+/* Recall order: for each of member_ids[0..n) its first good copy (a copy
+ * on a tape in prefer[0..nprefer) wins, e.g. tapes already in drives),
+ * then sorted by (barcode, block). *out is a malloc'ed array of n entries
+ * the caller frees with free(); members with no usable copy come last with
+ * barcode "" and copy_id 0. */
+int catalog_recall_plan(struct catalog *cat, const int64_t *member_ids,
+			size_t n, const char *const *prefer, size_t nprefer,
+			struct catalog_location **out);
+
+/* ---- consistency check (tapefs fsck) ------------------------------------ */
+
+/* What a tape's label says (tapeio/label.h), read through the changer. */
+struct catalog_label {
+	const char *barcode;    /* barcode the changer reported */
+	const char *uuid;       /* uuid in the label, NULL/"" = no label */
+	const char *label_barcode; /* barcode the label names, NULL = same */
+};
+
+/* Called once per finding; repaired is 1 when --repair fixed it. msg is
+ * one line without newline. */
+typedef void (*catalog_report_fn)(void *ctx, int repaired, const char *msg);
+
+/* Check the catalog against itself: sqlite's integrity, every copy's tape
+ * exists, file numbers unique per tape and <= last_file, namespace rows
+ * point at existing members, member offsets increase within an archive,
+ * no dangling rows (members, copies, results of a missing archive/copy),
+ * derived counters (archive member counts, tape bytes_used and last_file)
+ * agree. And against labels[0..nlabels) (NULL/0: skipped): each label's
+ * barcode known, uuid equal to the catalog's. With repair, fixes what is
+ * safe (recompute counters, drop dangling rows, record a missing label
+ * uuid) in one transaction and reports each fix.
+ * Returns the number of problems found (fixed or not, >= 0) or -errno. */
+int catalog_check(struct catalog *cat, int repair,
+		  const struct catalog_label *labels, size_t nlabels,
+		  catalog_report_fn report, void *ctx);
+
+#endif
