@@ -76,7 +76,10 @@ int changer_load(struct changer *c, int slot, int drive);
 int changer_unload(struct changer *c, int drive, int slot);
 int changer_transfer(struct changer *c, int from_slot, int to_slot);
 int changer_drive_device(struct changer *c, int drive, char *buf, size_t len);
-/* The last failure's reason; "" when none. Owned by c. */
+/* The last failure's reason; "" when none. Owned by c. With c NULL: why
+ * the calling thread's last changer_open() failed (the handle is gone).
+ * Every changer_*() call on one handle runs under its mutex: robot moves
+ * are serialized whatever the callers do. */
 const char *changer_error(const struct changer *c);
 
 /* Convenience over an inventory: the element holding barcode, or NULL. */

@@ -1,0 +1,161 @@
+/* tapeio/changer.c - dispatch to the changer backends (tapeio/changer.h).
+ *
+ * Every call runs under the handle's mutex: a library has one robot, so
+ * moves are serialized here whatever the callers do, and err is written
+ * by one call at a time.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tapeio/changer.h"
+#include "tapeio/vlib.h"
+
+extern const struct changer_ops changer_none_ops;
+
+/* Why the last changer_open() of this thread failed (the handle is gone
+ * by then); changer_error(NULL) returns it. */
+static __thread char open_err[256];
+
+/* The handle callers see is the first member: changer.h has no room for
+ * the lock, and callers never allocate a struct changer themselves. */
+struct changer_impl {
+	struct changer pub;
+	pthread_mutex_t mu; /* guards every backend call and pub.err */
+};
+
+const struct changer_ops *changer_backend(const char *name)
+{
+	static const struct changer_ops *const all[] = {
+		&changer_vlib_ops,
+		&changer_none_ops,
+	};
+
+	if (!name)
+		return NULL;
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		if (strcmp(all[i]->name, name) == 0)
+			return all[i];
+	return NULL;
+}
+
+static pthread_mutex_t *changer_mu(struct changer *c)
+{
+	return &((struct changer_impl *)c)->mu;
+}
+
+/* Start of a call: take the robot, forget the last error. */
+static void call_begin(struct changer *c)
+{
+	pthread_mutex_lock(changer_mu(c));
+	c->err[0] = 0;
+}
+
+/* End of a call: make sure a failure carries a reason. */
+static int call_end(struct changer *c, int ret, const char *what)
+{
+	if (ret < 0 && !c->err[0])
+		snprintf(c->err, sizeof(c->err), "%s: %s", what,
+			 strerror(-ret));
+	pthread_mutex_unlock(changer_mu(c));
+	return ret;
+}
+
+int changer_open(struct changer **out, const struct changer_ops *ops,
+		 const char *spec)
+{
+	struct changer_impl *impl;
+	struct changer *c;
+	int ret;
+
+	open_err[0] = 0;
+	if (!ops) {
+		snprintf(open_err, sizeof(open_err), "unknown changer backend");
+		return -EINVAL;
+	}
+	impl = calloc(1, sizeof(*impl));
+	if (!impl)
+		return -ENOMEM;
+	c = &impl->pub;
+	c->ops = ops;
+	pthread_mutex_init(changer_mu(c), NULL);
+	ret = ops->open(c, spec ? spec : "");
+	if (ret) {
+		snprintf(open_err, sizeof(open_err), "%s",
+			 c->err[0] ? c->err : strerror(-ret));
+		pthread_mutex_destroy(changer_mu(c));
+		free(impl);
+		return ret;
+	}
+	*out = c;
+	return 0;
+}
+
+void changer_close(struct changer *c)
+{
+	if (!c)
+		return;
+	c->ops->close(c);
+	pthread_mutex_destroy(changer_mu(c));
+	free((struct changer_impl *)c);
+}
+
+int changer_inventory(struct changer *c, struct changer_inv *inv)
+{
+	call_begin(c);
+	memset(inv, 0, sizeof(*inv));
+	return call_end(c, c->ops->inventory(c, inv), "inventory");
+}
+
+void changer_inv_free(struct changer_inv *inv)
+{
+	if (!inv)
+		return;
+	free(inv->elems);
+	memset(inv, 0, sizeof(*inv));
+}
+
+int changer_load(struct changer *c, int slot, int drive)
+{
+	call_begin(c);
+	return call_end(c, c->ops->load(c, slot, drive), "load");
+}
+
+int changer_unload(struct changer *c, int drive, int slot)
+{
+	call_begin(c);
+	return call_end(c, c->ops->unload(c, drive, slot), "unload");
+}
+
+int changer_transfer(struct changer *c, int from_slot, int to_slot)
+{
+	call_begin(c);
+	return call_end(c, c->ops->transfer(c, from_slot, to_slot),
+			"transfer");
+}
+
+int changer_drive_device(struct changer *c, int drive, char *buf, size_t len)
+{
+	call_begin(c);
+	return call_end(c, c->ops->drive_device(c, drive, buf, len),
+			"drive device");
+}
+
+const char *changer_error(const struct changer *c)
+{
+	return c ? c->err : open_err;
+}
+
+const struct changer_elem *changer_inv_find(const struct changer_inv *inv,
+					    const char *barcode)
+{
+	if (!inv || !barcode || !barcode[0])
+		return NULL;
+	for (size_t i = 0; i < inv->nelems; i++)
+		if (inv->elems[i].full &&
+		    strcmp(inv->elems[i].barcode, barcode) == 0)
+			return &inv->elems[i];
+	return NULL;
+}

@@ -1,0 +1,121 @@
+/* tests/test_changer_backends.c - the changer interface: backends by name,
+ * "vlib" and "none" through changer_*(), reasons in changer_error(). */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tapeio/changer.h"
+#include "tapeio/vlib.h"
+#include "tests/check.h"
+
+static void test_backend_names(void)
+{
+	CHECK(changer_backend("vlib") != NULL);
+	CHECK(changer_backend("none") != NULL);
+	CHECK(changer_backend("robot9000") == NULL);
+	CHECK(changer_backend(NULL) == NULL);
+	CHECK_STR(changer_backend("vlib")->name, "vlib");
+}
+
+static void test_open_failure(void)
+{
+	struct changer *c = NULL;
+
+	CHECK_INT(changer_open(&c, changer_backend("vlib"), "/no/such/lib"),
+		  -ENOENT);
+	CHECK(c == NULL);
+	CHECK(strstr(changer_error(NULL), "not a tapefs library") != NULL);
+	CHECK_INT(changer_open(&c, NULL, "x"), -EINVAL);
+	CHECK_STR(changer_error(NULL), "unknown changer backend");
+}
+
+static void test_none(void)
+{
+	struct changer *c = NULL;
+	struct changer_inv inv;
+	char dev[200];
+
+	close(open("fake-nst0", O_CREAT | O_WRONLY, 0644));
+	CHECK_INT(changer_open(&c, changer_backend("none"), "fake-nst0"), 0);
+	CHECK_INT(changer_inventory(c, &inv), 0);
+	CHECK_INT(inv.ndrives, 1);
+	CHECK_INT(inv.nslots, 0);
+	CHECK_INT(inv.nelems, 1);
+	CHECK(inv.elems[0].full);
+	CHECK_STR(inv.elems[0].barcode, "");
+	changer_inv_free(&inv);
+	CHECK_INT(inv.nelems, 0);
+	CHECK_INT(changer_load(c, 1, 0), -ENOTSUP);
+	CHECK(strstr(changer_error(c), "loaded by hand") != NULL);
+	CHECK_INT(changer_unload(c, 0, 0), -ENOTSUP);
+	CHECK_INT(changer_transfer(c, 1, 2), -ENOTSUP);
+	CHECK_INT(changer_drive_device(c, 0, dev, sizeof(dev)), 0);
+	CHECK_STR(changer_error(c), "");
+	CHECK_STR(dev, "fake-nst0");
+	CHECK_INT(changer_drive_device(c, 1, dev, sizeof(dev)), -EINVAL);
+	changer_close(c);
+
+	CHECK_INT(changer_open(&c, changer_backend("none"), ""), 0);
+	CHECK_INT(changer_inventory(c, &inv), 0);
+	CHECK(!inv.elems[0].full);
+	changer_inv_free(&inv);
+	CHECK_INT(changer_drive_device(c, 0, dev, sizeof(dev)), -ENODEV);
+	changer_close(c);
+}
+
+static void test_vlib_through_changer(void)
+{
+	struct changer *c = NULL;
+	struct changer_inv inv;
+	const struct changer_elem *e;
+	char dev[200], want[200];
+
+	CHECK_INT(vlib_create("lib", 2, 4, 1), 0);
+	close(open("lib/tapes/A00001L9.vtape", O_CREAT | O_WRONLY, 0644));
+	CHECK_INT(changer_open(&c, changer_backend("vlib"), "lib"), 0);
+	{
+		struct vlib *v;
+		char err[256];
+
+		CHECK_INT(vlib_open(&v, "lib", err, sizeof(err)), 0);
+		CHECK_INT(vlib_add(v, "A00001L9", 2, err, sizeof(err)), 0);
+		vlib_close(v);
+	}
+	CHECK_INT(changer_load(c, 2, 1), 0);
+	CHECK_INT(changer_inventory(c, &inv), 0);
+	e = changer_inv_find(&inv, "A00001L9");
+	CHECK(e && e->type == CHANGER_DRIVE && e->index == 1 && e->source == 2);
+	CHECK_INT(inv.nie, 1);
+	CHECK_INT(inv.elems[inv.nelems - 1].type, CHANGER_IE);
+	changer_inv_free(&inv);
+	CHECK_INT(changer_drive_device(c, 1, dev, sizeof(dev)), 0);
+	snprintf(want, sizeof(want), "lib/drive1");
+	CHECK_STR(dev, want);
+	CHECK_INT(changer_drive_device(c, 2, dev, sizeof(dev)), -EINVAL);
+	CHECK_INT(changer_load(c, 3, 0), -ENOMEDIUM);
+	CHECK_STR(changer_error(c), "slot 3 is empty");
+	CHECK_INT(changer_unload(c, 0, 0), -ENOMEDIUM);
+	CHECK_STR(changer_error(c), "drive 0 is empty");
+	CHECK_INT(changer_transfer(c, 2, 4), -ENOMEDIUM);
+	CHECK_INT(changer_unload(c, 1, 4), 0);
+	CHECK_STR(changer_error(c), "");
+	CHECK_INT(changer_transfer(c, 4, 1), 0);
+	CHECK_INT(changer_inventory(c, &inv), 0);
+	e = changer_inv_find(&inv, "A00001L9");
+	CHECK(e && e->type == CHANGER_SLOT && e->index == 1);
+	changer_inv_free(&inv);
+	changer_close(c);
+}
+
+int main(void)
+{
+	RUN(test_backend_names);
+	RUN(test_open_failure);
+	RUN(test_none);
+	RUN(test_vlib_through_changer);
+	return check_done();
+}
