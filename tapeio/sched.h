@@ -68,13 +68,13 @@ enum sched_prio {
 };
 
 enum sched_state {
-	SCHED_IDLE = 0,
-	SCHED_LOADING,
-	SCHED_WRITING,
-	SCHED_READING,
-	SCHED_LOCATING,
-	SCHED_UNLOADING,
-	SCHED_OUT_OF_SERVICE,
+	SCHED_DRIVE_IDLE = 0,
+	SCHED_DRIVE_LOADING,
+	SCHED_DRIVE_WRITING,
+	SCHED_DRIVE_READING,
+	SCHED_DRIVE_LOCATING,
+	SCHED_DRIVE_UNLOADING,
+	SCHED_DRIVE_OUT_OF_SERVICE,
 };
 
 /* "idle", "loading", ..., "out of service". Static string. */
@@ -163,7 +163,7 @@ int sched_should_yield(struct sched *s, int drive);
 void sched_drive_fault(struct sched *s, int drive, const char *reason);
 
 /* Called from a run callback to describe its work for status: the state
- * (SCHED_WRITING, SCHED_READING, SCHED_LOCATING), the position, and the
+ * (SCHED_DRIVE_WRITING, SCHED_DRIVE_READING, SCHED_DRIVE_LOCATING), the position, and the
  * bytes done of total (total 0: unknown; progress and eta then unknown).
  * MB/s and eta are derived from bytes_done over time. */
 void sched_drive_report(struct sched *s, int drive, enum sched_state state,
@@ -187,7 +187,7 @@ struct sched_drive_status {
 	long eta_s;                        /* -1 unknown */
 	uint64_t bytes_done;
 	int faults;                        /* faults in a row */
-	char reason[256];                  /* why out of service, or last fault */
+	char reason[320];                  /* why out of service, or last fault */
 	uint64_t jobs_done, loads, unloads;
 };
 

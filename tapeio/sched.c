@@ -1,0 +1,1053 @@
+/* tapeio/sched.c - the drive scheduler (tapeio/sched.h).
+ *
+ * Shape: one mutex (sched.mu) guards the queue and the state of every
+ * drive; dispatch() runs under it whenever something changes (a job
+ * arrives, a drive frees up) and hands each startable job to the worker of
+ * its first drive, holding the gang's other drives for it. The worker then
+ * does the robot moves (under sched.robot, one at a time), opens the
+ * devices and runs the job without holding sched.mu.
+ *
+ * Lock order: robot before mu; mu is never held across a changer call, a
+ * tape operation or a callback.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "tapeio/label.h"
+#include "tapeio/sched.h"
+
+struct drive {
+	int idx;
+	pthread_t th;
+	int th_started;
+	char dev[256];
+	pthread_cond_t wake; /* with sched.mu: a job was handed to us */
+
+	/* Guarded by sched.mu. */
+	int full;                          /* holds a cartridge */
+	char barcode[CHANGER_BARCODE_MAX]; /* "" when empty or not known */
+	int home;                          /* slot it came from, 0 unknown */
+	enum sched_state state;
+	int oos;                 /* out of service */
+	struct sched_job *job;   /* job run on or held by this drive */
+	int leader;              /* this drive's worker runs job */
+	int running;             /* the leader has taken the job */
+	int gang[SCHED_GANG_MAX]; /* leader: drive of tape i */
+	int faults;              /* faults in a row */
+	int fault_now;           /* a fault during the current job */
+	char reason[320];
+	long file, block;
+	uint64_t bytes_done, bytes_total;
+	struct timespec t_first; /* first report of bytes in this job */
+	uint64_t bytes_first;
+	int have_first;
+	uint64_t jobs_done, loads, unloads;
+};
+
+/* Where a tape lives when it is in no drive. */
+struct slot_tape {
+	char barcode[CHANGER_BARCODE_MAX];
+	int slot;
+};
+
+struct sched {
+	/* Guards queue, seq, stopping, err, slots/nslot, moves and the
+	 * mutable fields of every drive. */
+	pthread_mutex_t mu;
+	/* Serializes robot moves and inventories (changer calls). Taken
+	 * before mu, never while holding it. */
+	pthread_mutex_t robot;
+
+	struct changer *changer;
+	const struct tape_ops *ops;
+	int ndrives;
+	struct drive *drives;
+
+	struct sched_job *queue; /* waiting jobs, submission order */
+	uint64_t seq;
+	int stopping;
+	char err[320];
+	struct slot_tape *slots;
+	size_t nslot;
+	uint64_t moves;
+};
+
+const char *sched_state_name(enum sched_state st)
+{
+	switch (st) {
+	case SCHED_DRIVE_IDLE:
+		return "idle";
+	case SCHED_DRIVE_LOADING:
+		return "loading";
+	case SCHED_DRIVE_WRITING:
+		return "writing";
+	case SCHED_DRIVE_READING:
+		return "reading";
+	case SCHED_DRIVE_LOCATING:
+		return "locating";
+	case SCHED_DRIVE_UNLOADING:
+		return "unloading";
+	case SCHED_DRIVE_OUT_OF_SERVICE:
+		return "out of service";
+	}
+	return "unknown";
+}
+
+static double ts_diff(const struct timespec *a, const struct timespec *b)
+{
+	return (double)(a->tv_sec - b->tv_sec) +
+	       (double)(a->tv_nsec - b->tv_nsec) / 1e9;
+}
+
+/* ---- inventory cache (under mu) ---------------------------------------- */
+
+static struct drive *drive_holding(struct sched *s, const char *barcode)
+{
+	for (int i = 0; i < s->ndrives; i++)
+		if (s->drives[i].full && strcmp(s->drives[i].barcode, barcode) == 0)
+			return &s->drives[i];
+	return NULL;
+}
+
+static int slot_of(struct sched *s, const char *barcode)
+{
+	for (size_t i = 0; i < s->nslot; i++)
+		if (strcmp(s->slots[i].barcode, barcode) == 0)
+			return s->slots[i].slot;
+	return 0;
+}
+
+static void slot_forget(struct sched *s, const char *barcode)
+{
+	for (size_t i = 0; i < s->nslot; i++)
+		if (strcmp(s->slots[i].barcode, barcode) == 0) {
+			s->slots[i] = s->slots[--s->nslot];
+			return;
+		}
+}
+
+static int slot_remember(struct sched *s, const char *barcode, int slot)
+{
+	struct slot_tape *n;
+
+	slot_forget(s, barcode);
+	n = realloc(s->slots, (s->nslot + 1) * sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	s->slots = n;
+	snprintf(n[s->nslot].barcode, sizeof(n[s->nslot].barcode), "%s",
+		 barcode);
+	n[s->nslot].slot = slot;
+	s->nslot++;
+	return 0;
+}
+
+/* Read the changer's inventory into the cache. Caller holds robot, not
+ * mu. Drives busy with a job keep what we know (their tape cannot have
+ * moved: only we move tapes). */
+static int inventory_refresh(struct sched *s)
+{
+	struct changer_inv inv;
+	int ret;
+
+	memset(&inv, 0, sizeof(inv));
+	ret = changer_inventory(s->changer, &inv);
+	if (ret < 0) {
+		pthread_mutex_lock(&s->mu);
+		snprintf(s->err, sizeof(s->err), "inventory: %s",
+			 changer_error(s->changer));
+		pthread_mutex_unlock(&s->mu);
+		return ret;
+	}
+	pthread_mutex_lock(&s->mu);
+	s->nslot = 0;
+	for (size_t i = 0; i < inv.nelems; i++) {
+		const struct changer_elem *e = &inv.elems[i];
+		if (e->type == CHANGER_DRIVE) {
+			struct drive *d;
+			if (e->index < 0 || e->index >= s->ndrives)
+				continue;
+			d = &s->drives[e->index];
+			if (d->job)
+				continue;
+			d->full = e->full;
+			snprintf(d->barcode, sizeof(d->barcode), "%s",
+				 e->full ? e->barcode : "");
+			d->home = e->source;
+		} else if (e->full && e->barcode[0]) {
+			if (slot_remember(s, e->barcode, e->index) < 0)
+				ret = -ENOMEM;
+		}
+	}
+	pthread_mutex_unlock(&s->mu);
+	changer_inv_free(&inv);
+	return ret;
+}
+
+/* A full drive whose cartridge has no barcode (changer "none", a tag the
+ * library could not read): learn it from the label on tape. */
+static void drive_learn_label(struct sched *s, struct drive *d)
+{
+	struct tape *t = NULL;
+	struct tape_label l;
+
+	if (tape_open(&t, s->ops, d->dev, TAPE_RDONLY) < 0)
+		return;
+	if (label_read(t, &l) == 0) {
+		pthread_mutex_lock(&s->mu);
+		snprintf(d->barcode, sizeof(d->barcode), "%.35s", l.barcode);
+		pthread_mutex_unlock(&s->mu);
+	}
+	tape_close(t);
+}
+
+/* ---- dispatch (under mu) ------------------------------------------------ */
+
+static int drives_in_service_locked(const struct sched *s)
+{
+	int n = 0;
+
+	for (int i = 0; i < s->ndrives; i++)
+		n += !s->drives[i].oos;
+	return n;
+}
+
+static int drive_free(const struct drive *d)
+{
+	return !d->oos && !d->job;
+}
+
+/* Whether any queued job other than skip wants barcode. */
+static int tape_wanted(const struct sched *s, const struct sched_job *skip,
+		       const char *barcode)
+{
+	for (const struct sched_job *j = s->queue; j; j = j->next_) {
+		if (j == skip)
+			continue;
+		for (int i = 0; i < j->ntapes; i++)
+			if (strcmp(j->barcode[i], barcode) == 0)
+				return 1;
+	}
+	return 0;
+}
+
+/* Every tape of j sits in a free drive: it can start without a move. */
+static int job_loaded(const struct sched *s, const struct sched_job *j)
+{
+	for (int i = 0; i < j->ntapes; i++) {
+		int found = 0;
+		for (int k = 0; k < s->ndrives; k++) {
+			const struct drive *d = &s->drives[k];
+			if (d->full && drive_free(d) &&
+			    strcmp(d->barcode, j->barcode[i]) == 0)
+				found = 1;
+		}
+		if (!found)
+			return 0;
+	}
+	return 1;
+}
+
+static int job_cmp(const void *pa, const void *pb)
+{
+	const struct sched_job *a = *(struct sched_job *const *)pa;
+	const struct sched_job *b = *(struct sched_job *const *)pb;
+
+	if (a->prio != b->prio)
+		return a->prio > b->prio ? -1 : 1;
+	if (a->seq_ != b->seq_)
+		return a->seq_ < b->seq_ ? -1 : 1;
+	return 0;
+}
+
+static void queue_remove(struct sched *s, struct sched_job *j)
+{
+	for (struct sched_job **p = &s->queue; *p; p = &(*p)->next_)
+		if (*p == j) {
+			*p = j->next_;
+			j->next_ = NULL;
+			return;
+		}
+}
+
+static void queue_append(struct sched *s, struct sched_job *j)
+{
+	struct sched_job **p = &s->queue;
+
+	while (*p)
+		p = &(*p)->next_;
+	j->next_ = NULL;
+	*p = j;
+}
+
+/* Pick drives for j; chosen[i] = drive for tape i. claimed[k] marks drives
+ * a waiting gang keeps from lower jobs. Returns 1 when j can start, 0 when
+ * it must wait, -errno when it can never run as things are. */
+static int job_place(struct sched *s, const struct sched_job *j,
+		     const int *claimed, int *chosen)
+{
+	int used[SCHED_DRIVES_MAX] = { 0 };
+
+	for (int i = 0; i < j->ntapes; i++) {
+		struct drive *d = drive_holding(s, j->barcode[i]);
+		chosen[i] = -1;
+		if (!d) {
+			if (!slot_of(s, j->barcode[i]))
+				return -ENOENT;
+			continue;
+		}
+		if (d->oos)
+			return -EIO; /* stuck in a drive out of service */
+		if (d->job || claimed[d->idx])
+			return 0; /* in use: wait for it */
+		chosen[i] = d->idx;
+		used[d->idx] = 1;
+	}
+	for (int i = 0; i < j->ntapes; i++) {
+		int best = -1, best_score = -1;
+		if (chosen[i] >= 0)
+			continue;
+		for (int k = 0; k < s->ndrives; k++) {
+			struct drive *d = &s->drives[k];
+			int score;
+			if (!drive_free(d) || used[k] || claimed[k])
+				continue;
+			if (!d->full)
+				score = 3;
+			else if (!tape_wanted(s, j, d->barcode))
+				score = 2;
+			else
+				score = 1;
+			if (score > best_score) {
+				best = k;
+				best_score = score;
+			}
+		}
+		if (best < 0)
+			return 0;
+		chosen[i] = best;
+		used[best] = 1;
+	}
+	return 1;
+}
+
+/* A job that can never run as things are, and why. */
+struct failed_job {
+	struct sched_job *job;
+	int err;
+};
+
+/* Hand startable jobs to drives. Jobs that can never run are taken off
+ * the queue into failed[] (at most max_failed; the caller calls their done
+ * after dropping mu) when can_fail, else left queued. Returns how many
+ * failed. */
+static size_t dispatch(struct sched *s, int can_fail, struct failed_job *failed,
+		       size_t max_failed)
+{
+	struct sched_job **v;
+	size_t n = 0, nfailed = 0;
+	int claimed[SCHED_DRIVES_MAX] = { 0 };
+	int in_service;
+
+	if (s->stopping)
+		return 0;
+	for (struct sched_job *j = s->queue; j; j = j->next_)
+		n++;
+	if (!n)
+		return 0;
+	v = malloc(n * sizeof(*v));
+	if (!v)
+		return 0; /* tried again at the next event */
+	n = 0;
+	for (struct sched_job *j = s->queue; j; j = j->next_)
+		v[n++] = j;
+	/* Highest priority first; within one, jobs that need no robot move
+	 * first (stable by submission otherwise). */
+	qsort(v, n, sizeof(*v), job_cmp);
+	for (size_t a = 0, b; a < n; a = b) {
+		b = a;
+		while (b < n && v[b]->prio == v[a]->prio)
+			b++;
+		size_t w = a;
+		for (size_t k = a; k < b; k++)
+			if (job_loaded(s, v[k])) {
+				struct sched_job *t = v[k];
+				memmove(&v[w + 1], &v[w], (k - w) * sizeof(*v));
+				v[w++] = t;
+			}
+	}
+
+	in_service = drives_in_service_locked(s);
+	for (size_t k = 0; k < n; k++) {
+		struct sched_job *j = v[k];
+		int chosen[SCHED_GANG_MAX];
+		int r;
+
+		if (j->ntapes > in_service)
+			r = -ENODEV;
+		else
+			r = job_place(s, j, claimed, chosen);
+		if (r < 0) {
+			if (can_fail && nfailed < max_failed) {
+				queue_remove(s, j);
+				failed[nfailed].job = j;
+				failed[nfailed].err = r;
+				nfailed++;
+			}
+			continue;
+		}
+		if (r == 0) {
+			/* A waiting gang keeps the free drives it could use
+			 * from lower jobs, so it is not starved. */
+			if (j->ntapes > 1) {
+				int want = j->ntapes;
+				for (int i = 0; i < s->ndrives && want > 0; i++)
+					if (drive_free(&s->drives[i]) &&
+					    !claimed[i]) {
+						claimed[i] = 1;
+						want--;
+					}
+			}
+			continue;
+		}
+		queue_remove(s, j);
+		for (int i = 0; i < j->ntapes; i++) {
+			struct drive *d = &s->drives[chosen[i]];
+			d->job = j;
+			d->leader = (i == 0);
+			d->running = 0;
+			d->fault_now = 0;
+			d->bytes_done = d->bytes_total = 0;
+			d->have_first = 0;
+			d->file = d->block = -1;
+			d->state = SCHED_DRIVE_LOADING;
+		}
+		memcpy(s->drives[chosen[0]].gang, chosen,
+		       sizeof(int) * (size_t)j->ntapes);
+		pthread_cond_signal(&s->drives[chosen[0]].wake);
+	}
+	free(v);
+	return nfailed;
+}
+
+static void fail_jobs(struct failed_job *f, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		f[i].job->done(f[i].job, f[i].err);
+}
+
+static void dispatch_and_fail(struct sched *s)
+{
+	struct failed_job f[16];
+	size_t n;
+
+	do {
+		pthread_mutex_lock(&s->mu);
+		n = dispatch(s, 1, f, 16);
+		pthread_mutex_unlock(&s->mu);
+		fail_jobs(f, n);
+	} while (n == 16);
+}
+
+/* ---- the worker ---------------------------------------------------------- */
+
+static void drive_fault_locked(struct sched *s, struct drive *d,
+			       const char *reason)
+{
+	d->fault_now = 1;
+	d->faults++;
+	snprintf(d->reason, sizeof(d->reason), "%s", reason);
+	if (d->faults >= SCHED_FAULTS_MAX && !d->oos) {
+		d->oos = 1;
+		snprintf(d->reason, sizeof(d->reason), "%d faults in a row, last: %s",
+			 d->faults, reason);
+		fprintf(stderr, "tapefs: drive %d out of service: %s\n", d->idx,
+			d->reason);
+	}
+	(void)s;
+}
+
+/* Put barcode into d (robot moves under s->robot). Returns 0 or -errno;
+ * *is_fault says whether the drive is to blame. */
+static int drive_prepare(struct sched *s, struct drive *d, const char *barcode,
+			 int *is_fault)
+{
+	char why[300];
+	int ret = 0, slot, full, home;
+	char have[CHANGER_BARCODE_MAX];
+
+	*is_fault = 0;
+	pthread_mutex_lock(&s->mu);
+	full = d->full;
+	home = d->home;
+	snprintf(have, sizeof(have), "%s", d->barcode);
+	pthread_mutex_unlock(&s->mu);
+	if (full && strcmp(have, barcode) == 0)
+		return 0;
+
+	pthread_mutex_lock(&s->robot);
+	if (full) {
+		pthread_mutex_lock(&s->mu);
+		d->state = SCHED_DRIVE_UNLOADING;
+		pthread_mutex_unlock(&s->mu);
+		ret = changer_unload(s->changer, d->idx, 0);
+		if (ret < 0 && home == 0) {
+			/* No known source slot: any empty one will do. */
+			struct changer_inv inv;
+			memset(&inv, 0, sizeof(inv));
+			if (changer_inventory(s->changer, &inv) == 0) {
+				for (size_t i = 0; i < inv.nelems; i++)
+					if (inv.elems[i].type == CHANGER_SLOT &&
+					    !inv.elems[i].full) {
+						home = inv.elems[i].index;
+						break;
+					}
+				changer_inv_free(&inv);
+			}
+			if (home)
+				ret = changer_unload(s->changer, d->idx, home);
+		}
+		if (ret < 0) {
+			snprintf(why, sizeof(why), "unload %s: %s", have,
+				 changer_error(s->changer));
+			*is_fault = 1;
+			goto out_refresh;
+		}
+		pthread_mutex_lock(&s->mu);
+		d->full = 0;
+		d->barcode[0] = 0;
+		d->unloads++;
+		s->moves++;
+		if (have[0] && home)
+			slot_remember(s, have, home);
+		pthread_mutex_unlock(&s->mu);
+	}
+	pthread_mutex_lock(&s->mu);
+	slot = slot_of(s, barcode);
+	d->state = SCHED_DRIVE_LOADING;
+	pthread_mutex_unlock(&s->mu);
+	if (!slot) {
+		snprintf(why, sizeof(why), "tape %s is in no slot", barcode);
+		ret = -ENOENT;
+		goto out_refresh;
+	}
+	ret = changer_load(s->changer, slot, d->idx);
+	if (ret < 0) {
+		snprintf(why, sizeof(why), "load %s from slot %d: %s", barcode,
+			 slot, changer_error(s->changer));
+		/* An empty source slot is our stale view, not the drive. */
+		*is_fault = ret != -ENOMEDIUM;
+		goto out_refresh;
+	}
+	pthread_mutex_lock(&s->mu);
+	d->full = 1;
+	snprintf(d->barcode, sizeof(d->barcode), "%s", barcode);
+	d->home = slot;
+	d->loads++;
+	s->moves++;
+	slot_forget(s, barcode);
+	pthread_mutex_unlock(&s->mu);
+	pthread_mutex_unlock(&s->robot);
+	return 0;
+
+out_refresh:
+	inventory_refresh(s);
+	pthread_mutex_unlock(&s->robot);
+	pthread_mutex_lock(&s->mu);
+	if (*is_fault)
+		drive_fault_locked(s, d, why);
+	else
+		snprintf(s->err, sizeof(s->err), "%s", why);
+	pthread_mutex_unlock(&s->mu);
+	return ret;
+}
+
+static void drive_run_job(struct sched *s, struct drive *lead)
+{
+	struct sched_job *job;
+	struct sched_run r;
+	int ret = 0, prep_failed = 0, fault = 0;
+
+	memset(&r, 0, sizeof(r));
+	pthread_mutex_lock(&s->mu);
+	job = lead->job;
+	r.s = s;
+	r.n = job->ntapes;
+	memcpy(r.drive, lead->gang, sizeof(int) * (size_t)r.n);
+	if (s->stopping)
+		ret = -ECANCELED;
+	pthread_mutex_unlock(&s->mu);
+
+	for (int i = 0; i < r.n && !ret; i++) {
+		struct drive *d = &s->drives[r.drive[i]];
+		ret = drive_prepare(s, d, job->barcode[i], &fault);
+		if (ret < 0)
+			prep_failed = 1;
+	}
+	for (int i = 0; i < r.n && !ret; i++) {
+		struct drive *d = &s->drives[r.drive[i]];
+		ret = tape_open(&r.tape[i], s->ops, d->dev, job->mode);
+		if (ret < 0) {
+			char why[300];
+			prep_failed = 1;
+			snprintf(why, sizeof(why), "open %s (%s): %s", d->dev,
+				 job->barcode[i], strerror(-ret));
+			pthread_mutex_lock(&s->mu);
+			/* A protected tape is the tape's doing, not the
+			 * drive's. */
+			if (ret != -EROFS)
+				drive_fault_locked(s, d, why);
+			else
+				snprintf(s->err, sizeof(s->err), "%s", why);
+			pthread_mutex_unlock(&s->mu);
+		}
+	}
+	if (!ret) {
+		pthread_mutex_lock(&s->mu);
+		for (int i = 0; i < r.n; i++) {
+			struct drive *d = &s->drives[r.drive[i]];
+			d->state = job->mode == TAPE_RDWR ? SCHED_DRIVE_WRITING
+							  : SCHED_DRIVE_READING;
+		}
+		pthread_mutex_unlock(&s->mu);
+		ret = job->run(job, &r);
+	}
+	for (int i = 0; i < r.n; i++)
+		if (r.tape[i]) {
+			int c = tape_close(r.tape[i]);
+			if (c < 0 && ret == 0)
+				ret = c;
+		}
+
+	pthread_mutex_lock(&s->mu);
+	for (int i = 0; i < r.n; i++) {
+		struct drive *d = &s->drives[r.drive[i]];
+		if (!d->fault_now)
+			d->faults = 0;
+		d->job = NULL;
+		d->leader = d->running = 0;
+		d->state = d->oos ? SCHED_DRIVE_OUT_OF_SERVICE : SCHED_DRIVE_IDLE;
+		d->jobs_done++;
+	}
+	if (prep_failed && !s->stopping && ++job->tries_ < SCHED_TRIES_MAX &&
+	    ret != -ENOENT) {
+		queue_append(s, job);
+		job = NULL;
+	}
+	pthread_mutex_unlock(&s->mu);
+	if (job)
+		job->done(job, s->stopping && prep_failed ? -ECANCELED : ret);
+	dispatch_and_fail(s);
+}
+
+struct worker_arg {
+	struct sched *s;
+	struct drive *d;
+};
+
+static void *worker_main(void *arg)
+{
+	struct worker_arg *wa = arg;
+	struct sched *s = wa->s;
+	struct drive *d = wa->d;
+
+	free(wa);
+	pthread_mutex_lock(&s->mu);
+	for (;;) {
+		if (d->job && d->leader && !d->running) {
+			d->running = 1;
+			pthread_mutex_unlock(&s->mu);
+			drive_run_job(s, d);
+			pthread_mutex_lock(&s->mu);
+			continue;
+		}
+		if (s->stopping)
+			break;
+		pthread_cond_wait(&d->wake, &s->mu);
+	}
+	pthread_mutex_unlock(&s->mu);
+	return NULL;
+}
+
+/* ---- API ------------------------------------------------------------------ */
+
+int sched_start(struct sched **out, const struct sched_config *cfg)
+{
+	struct sched *s;
+	int ret = -ENOMEM;
+
+	if (!cfg || !cfg->changer || !cfg->tape_ops || cfg->ndrives < 1 ||
+	    cfg->ndrives > SCHED_DRIVES_MAX)
+		return -EINVAL;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	pthread_mutex_init(&s->mu, NULL);
+	pthread_mutex_init(&s->robot, NULL);
+	s->changer = cfg->changer;
+	s->ops = cfg->tape_ops;
+	s->ndrives = cfg->ndrives;
+	s->drives = calloc((size_t)s->ndrives, sizeof(*s->drives));
+	if (!s->drives)
+		goto out_free;
+	for (int i = 0; i < s->ndrives; i++) {
+		struct drive *d = &s->drives[i];
+		d->idx = i;
+		d->file = d->block = -1;
+		pthread_cond_init(&d->wake, NULL);
+		if (cfg->drive_dev[i])
+			snprintf(d->dev, sizeof(d->dev), "%s", cfg->drive_dev[i]);
+		else if ((ret = changer_drive_device(s->changer, i, d->dev,
+						     sizeof(d->dev))) < 0)
+			goto out_free;
+	}
+	pthread_mutex_lock(&s->robot);
+	ret = inventory_refresh(s);
+	pthread_mutex_unlock(&s->robot);
+	if (ret < 0)
+		goto out_free;
+	for (int i = 0; i < s->ndrives; i++)
+		if (s->drives[i].full && !s->drives[i].barcode[0])
+			drive_learn_label(s, &s->drives[i]);
+	for (int i = 0; i < s->ndrives; i++) {
+		struct worker_arg *wa = malloc(sizeof(*wa));
+		if (!wa) {
+			ret = -ENOMEM;
+			goto out_stop;
+		}
+		wa->s = s;
+		wa->d = &s->drives[i];
+		ret = -pthread_create(&s->drives[i].th, NULL, worker_main, wa);
+		if (ret < 0) {
+			free(wa);
+			goto out_stop;
+		}
+		s->drives[i].th_started = 1;
+	}
+	*out = s;
+	return 0;
+
+out_stop:
+	sched_stop(s);
+	return ret;
+out_free:
+	if (s->drives)
+		for (int i = 0; i < s->ndrives; i++)
+			pthread_cond_destroy(&s->drives[i].wake);
+	free(s->drives);
+	free(s->slots);
+	pthread_mutex_destroy(&s->mu);
+	pthread_mutex_destroy(&s->robot);
+	free(s);
+	return ret;
+}
+
+void sched_stop(struct sched *s)
+{
+	struct sched_job *q;
+
+	if (!s)
+		return;
+	pthread_mutex_lock(&s->mu);
+	s->stopping = 1;
+	q = s->queue;
+	s->queue = NULL;
+	for (int i = 0; i < s->ndrives; i++)
+		pthread_cond_broadcast(&s->drives[i].wake);
+	pthread_mutex_unlock(&s->mu);
+	while (q) {
+		struct sched_job *next = q->next_;
+		q->next_ = NULL;
+		q->done(q, -ECANCELED);
+		q = next;
+	}
+	for (int i = 0; i < s->ndrives; i++)
+		if (s->drives[i].th_started)
+			pthread_join(s->drives[i].th, NULL);
+	/* A job a worker requeued while we joined is failed here. */
+	q = s->queue;
+	s->queue = NULL;
+	while (q) {
+		struct sched_job *next = q->next_;
+		q->done(q, -ECANCELED);
+		q = next;
+	}
+	for (int i = 0; i < s->ndrives; i++)
+		pthread_cond_destroy(&s->drives[i].wake);
+	free(s->drives);
+	free(s->slots);
+	pthread_mutex_destroy(&s->mu);
+	pthread_mutex_destroy(&s->robot);
+	free(s);
+}
+
+static int job_valid(const struct sched_job *j)
+{
+	if (!j->run || !j->done || j->ntapes < 1 || j->ntapes > SCHED_GANG_MAX)
+		return 0;
+	if (j->mode != TAPE_RDONLY && j->mode != TAPE_RDWR)
+		return 0;
+	for (int i = 0; i < j->ntapes; i++) {
+		if (!j->barcode[i][0] ||
+		    !memchr(j->barcode[i], 0, sizeof(j->barcode[i])))
+			return 0;
+		for (int k = 0; k < i; k++)
+			if (strcmp(j->barcode[i], j->barcode[k]) == 0)
+				return 0;
+	}
+	return 1;
+}
+
+/* Every barcode of j known (in a slot or a drive)? Under mu. */
+static int job_known(struct sched *s, const struct sched_job *j)
+{
+	for (int i = 0; i < j->ntapes; i++)
+		if (!drive_holding(s, j->barcode[i]) &&
+		    !slot_of(s, j->barcode[i]))
+			return 0;
+	return 1;
+}
+
+int sched_submit(struct sched *s, struct sched_job *job)
+{
+	struct failed_job f[1];
+	int known, ret = 0;
+
+	if (!s || !job || !job_valid(job))
+		return -EINVAL;
+	pthread_mutex_lock(&s->mu);
+	known = job_known(s, job);
+	pthread_mutex_unlock(&s->mu);
+	if (!known) {
+		/* A cartridge put in since the last inventory? */
+		pthread_mutex_lock(&s->robot);
+		inventory_refresh(s);
+		pthread_mutex_unlock(&s->robot);
+	}
+	pthread_mutex_lock(&s->mu);
+	if (s->stopping) {
+		ret = -ECANCELED;
+		goto out_unlock;
+	}
+	if (!job_known(s, job)) {
+		snprintf(s->err, sizeof(s->err),
+			 "no tape %s%s%s in the library", job->barcode[0],
+			 job->ntapes > 1 ? " or " : "",
+			 job->ntapes > 1 ? job->barcode[1] : "");
+		ret = -ENOENT;
+		goto out_unlock;
+	}
+	if (job->ntapes > drives_in_service_locked(s)) {
+		snprintf(s->err, sizeof(s->err),
+			 "%d tapes at once need %d drives, %d in service",
+			 job->ntapes, job->ntapes,
+			 drives_in_service_locked(s));
+		ret = -ENODEV;
+		goto out_unlock;
+	}
+	job->next_ = NULL;
+	job->seq_ = ++s->seq;
+	job->tries_ = 0;
+	queue_append(s, job);
+	/* Only the new job could fail here, and it was checked above: leave
+	 * any failure to the workers so done never runs in this thread. */
+	dispatch(s, 0, f, 0);
+out_unlock:
+	pthread_mutex_unlock(&s->mu);
+	return ret;
+}
+
+int sched_stopping(struct sched *s)
+{
+	int v;
+
+	pthread_mutex_lock(&s->mu);
+	v = s->stopping;
+	pthread_mutex_unlock(&s->mu);
+	return v;
+}
+
+int sched_should_yield(struct sched *s, int drive)
+{
+	int ret = 0;
+
+	if (drive < 0 || drive >= s->ndrives)
+		return 0;
+	pthread_mutex_lock(&s->mu);
+	if (s->drives[drive].job) {
+		enum sched_prio p = s->drives[drive].job->prio;
+		for (struct sched_job *j = s->queue; j; j = j->next_)
+			if (j->prio > p) {
+				ret = 1;
+				break;
+			}
+	}
+	pthread_mutex_unlock(&s->mu);
+	return ret;
+}
+
+void sched_drive_fault(struct sched *s, int drive, const char *reason)
+{
+	if (drive < 0 || drive >= s->ndrives)
+		return;
+	pthread_mutex_lock(&s->mu);
+	drive_fault_locked(s, &s->drives[drive], reason ? reason : "fault");
+	pthread_mutex_unlock(&s->mu);
+}
+
+void sched_drive_report(struct sched *s, int drive, enum sched_state state,
+			long file, long block, uint64_t bytes_done,
+			uint64_t bytes_total)
+{
+	struct drive *d;
+
+	if (drive < 0 || drive >= s->ndrives)
+		return;
+	d = &s->drives[drive];
+	pthread_mutex_lock(&s->mu);
+	if (!d->oos)
+		d->state = state;
+	d->file = file;
+	d->block = block;
+	if (!d->have_first || bytes_done < d->bytes_first) {
+		clock_gettime(CLOCK_MONOTONIC, &d->t_first);
+		d->bytes_first = bytes_done;
+		d->have_first = 1;
+	}
+	d->bytes_done = bytes_done;
+	d->bytes_total = bytes_total;
+	pthread_mutex_unlock(&s->mu);
+}
+
+int sched_ndrives(const struct sched *s)
+{
+	return s->ndrives;
+}
+
+int sched_drives_in_service(struct sched *s)
+{
+	int n;
+
+	pthread_mutex_lock(&s->mu);
+	n = drives_in_service_locked(s);
+	pthread_mutex_unlock(&s->mu);
+	return n;
+}
+
+int sched_drive_status(struct sched *s, int drive,
+		       struct sched_drive_status *out)
+{
+	struct drive *d;
+	struct timespec now;
+	double el;
+
+	if (drive < 0 || drive >= s->ndrives)
+		return -ENOENT;
+	d = &s->drives[drive];
+	memset(out, 0, sizeof(*out));
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	pthread_mutex_lock(&s->mu);
+	out->drive = drive;
+	out->state = d->oos ? SCHED_DRIVE_OUT_OF_SERVICE : d->state;
+	snprintf(out->barcode, sizeof(out->barcode), "%s",
+		 d->full ? (d->barcode[0] ? d->barcode : "?") : "");
+	snprintf(out->dev, sizeof(out->dev), "%s", d->dev);
+	out->file = d->job ? d->file : -1;
+	out->block = d->job ? d->block : -1;
+	snprintf(out->job, sizeof(out->job), "%s", d->job ? d->job->desc : "");
+	out->percent = -1;
+	out->eta_s = -1;
+	if (d->job) {
+		out->bytes_done = d->bytes_done;
+		if (d->bytes_total) {
+			uint64_t p = d->bytes_done * 100 / d->bytes_total;
+			out->percent = p > 100 ? 100 : (int)p;
+		}
+		el = d->have_first ? ts_diff(&now, &d->t_first) : 0;
+		if (el > 0.2 && d->bytes_done > d->bytes_first)
+			out->mbps = (double)(d->bytes_done - d->bytes_first) /
+				    el / 1e6;
+		if (out->mbps > 0 && d->bytes_total >= d->bytes_done)
+			out->eta_s = (long)((double)(d->bytes_total -
+						     d->bytes_done) /
+					    (out->mbps * 1e6));
+	}
+	out->faults = d->faults;
+	snprintf(out->reason, sizeof(out->reason), "%s", d->reason);
+	out->jobs_done = d->jobs_done;
+	out->loads = d->loads;
+	out->unloads = d->unloads;
+	pthread_mutex_unlock(&s->mu);
+	return 0;
+}
+
+int sched_drive_line(struct sched *s, int drive, char *buf, size_t len)
+{
+	struct sched_drive_status st;
+	size_t n = 0;
+	int ret;
+
+	ret = sched_drive_status(s, drive, &st);
+	if (ret < 0)
+		return ret;
+#define ADD(...)                                                               \
+	do {                                                                   \
+		if (n < len)                                                   \
+			n += (size_t)snprintf(buf + n, len - n, __VA_ARGS__);  \
+	} while (0)
+	if (len)
+		buf[0] = 0;
+	if (st.state == SCHED_DRIVE_OUT_OF_SERVICE) {
+		ADD("out of service: %s", st.reason);
+		return 0;
+	}
+	ADD("%s %s", sched_state_name(st.state),
+	    st.barcode[0] ? st.barcode : "empty");
+	if (st.file >= 0)
+		ADD(" file %ld", st.file);
+	if (st.block >= 0)
+		ADD(" block %ld", st.block);
+	if (st.percent >= 0)
+		ADD(" %d%%", st.percent);
+	if (st.mbps > 0)
+		ADD(" %.1f MB/s", st.mbps);
+	if (st.eta_s >= 0)
+		ADD(" eta %ld:%02ld:%02ld", st.eta_s / 3600,
+		    (st.eta_s / 60) % 60, st.eta_s % 60);
+	if (st.job[0])
+		ADD(" (%s)", st.job);
+#undef ADD
+	return 0;
+}
+
+int sched_queued(struct sched *s)
+{
+	int n = 0;
+
+	pthread_mutex_lock(&s->mu);
+	for (struct sched_job *j = s->queue; j; j = j->next_)
+		n++;
+	pthread_mutex_unlock(&s->mu);
+	return n;
+}
+
+void sched_error(struct sched *s, char *buf, size_t len)
+{
+	pthread_mutex_lock(&s->mu);
+	snprintf(buf, len, "%s", s->err);
+	pthread_mutex_unlock(&s->mu);
+}
+
+uint64_t sched_robot_moves(struct sched *s)
+{
+	uint64_t n;
+
+	pthread_mutex_lock(&s->mu);
+	n = s->moves;
+	pthread_mutex_unlock(&s->mu);
+	return n;
+}
