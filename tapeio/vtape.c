@@ -1,0 +1,1235 @@
+/* tapeio/vtape.c - the vtape backend: a tape image in one host file with
+ * the semantics of the Linux st driver (tape.h). docs/vtape.md documents
+ * the on-disk format; the layout constants below are that document.
+ *
+ * Positioning never reads data: on open the record headers are walked once
+ * (one pread of 16 bytes per record, skipping the data) into an in-memory
+ * index of every record's offset, length and the data bytes before it, and
+ * of every filemark's lblock. Writes keep the index current.
+ */
+#include <endian.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tapeio/tape.h"
+#include "tapeio/vtape.h"
+
+/* Image header: VT_HDR_SIZE bytes at offset 0, little-endian. */
+#define VT_MAGIC       "TAPEFSVT"
+#define VT_VERSION     1
+#define VT_HDR_SIZE    4096
+#define OFF_VERSION    8
+#define OFF_HDRSIZE    12
+#define OFF_RHSIZE     16
+#define OFF_BARCODE    24
+#define OFF_CAPACITY   64
+#define OFF_EW         72
+#define OFF_MODEL      80  /* six binary64: rate, load, unload, locate */
+#define OFF_PROTECT    128 /* u32 */
+#define OFF_WFAIL      136 /* u64 bytes left before writes fail */
+#define VT_NO_WFAIL    UINT64_MAX
+
+/* Record header: VT_RH_SIZE bytes, then len bytes of data (data only). */
+#define VT_RH_SIZE     16
+#define VT_REC_MAGIC   0x43455256u /* "VREC" */
+#define VT_DATA        1
+#define VT_FILEMARK    2
+#define VT_EOD         3
+#define VT_F_UNREADABLE 0x01
+
+struct vt_hdr {
+	char barcode[VTAPE_BARCODE_MAX];
+	uint64_t capacity, early_warning;
+	struct vtape_model model;
+	uint32_t protect;
+	uint64_t wfail;
+};
+
+struct vt_rec {
+	uint64_t off; /* of its record header */
+	uint64_t len; /* data bytes; 0 for a filemark */
+	uint64_t cum; /* data bytes recorded before it */
+	int type;
+};
+
+/* The records from BOT to end of data. */
+struct vt_index {
+	struct vt_rec *rec;
+	uint64_t n, cap;
+	uint64_t *fm; /* lblocks of the filemarks, ascending */
+	uint64_t nfm, fmcap;
+	uint64_t eod_off; /* where the end-of-data header is (or goes) */
+	int clean;        /* an explicit end-of-data header was found */
+};
+
+/* One open image. Used by one thread at a time (tape.h): no lock. */
+struct vtape {
+	int fd;
+	int offline; /* after tape_offline(): no medium */
+	struct vt_hdr h;
+	struct vt_index ix;
+	uint64_t pos;    /* current lblock */
+	uint64_t fsize;  /* host file size */
+	int last_write;  /* last operation wrote data: filemark on close */
+	int ew_pending;  /* past early warning: the next write gets ENOSPC */
+	struct tape_counters cnt;
+	double free_at;  /* model: monotonic time the drive is done */
+	int trace_fd;
+};
+
+/* ---- encoding ---- */
+
+static void put32(unsigned char *p, uint32_t v)
+{
+	v = htole32(v);
+	memcpy(p, &v, 4);
+}
+
+static void put64(unsigned char *p, uint64_t v)
+{
+	v = htole64(v);
+	memcpy(p, &v, 8);
+}
+
+static uint32_t get32(const unsigned char *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, 4);
+	return le32toh(v);
+}
+
+static uint64_t get64(const unsigned char *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, 8);
+	return le64toh(v);
+}
+
+static void putd(unsigned char *p, double d)
+{
+	uint64_t v;
+
+	memcpy(&v, &d, 8);
+	put64(p, v);
+}
+
+static double getd(const unsigned char *p)
+{
+	uint64_t v = get64(p);
+	double d;
+
+	memcpy(&d, &v, 8);
+	return d;
+}
+
+static void vt_model_encode(unsigned char *p, const struct vtape_model *m)
+{
+	putd(p, m->rate_mbps);
+	putd(p + 8, m->load_s);
+	putd(p + 16, m->unload_s);
+	putd(p + 24, m->locate_base_s);
+	putd(p + 32, m->locate_s_per_gb);
+	putd(p + 40, m->time_scale);
+}
+
+static void vt_hdr_encode(unsigned char *b, const struct vt_hdr *h)
+{
+	memset(b, 0, VT_HDR_SIZE);
+	memcpy(b, VT_MAGIC, 8);
+	put32(b + OFF_VERSION, VT_VERSION);
+	put32(b + OFF_HDRSIZE, VT_HDR_SIZE);
+	put32(b + OFF_RHSIZE, VT_RH_SIZE);
+	memcpy(b + OFF_BARCODE, h->barcode, VTAPE_BARCODE_MAX);
+	put64(b + OFF_CAPACITY, h->capacity);
+	put64(b + OFF_EW, h->early_warning);
+	vt_model_encode(b + OFF_MODEL, &h->model);
+	put32(b + OFF_PROTECT, h->protect);
+	put64(b + OFF_WFAIL, h->wfail);
+}
+
+static int vt_model_valid(const struct vtape_model *m)
+{
+	const double *d[] = { &m->rate_mbps, &m->load_s, &m->unload_s,
+			      &m->locate_base_s, &m->locate_s_per_gb,
+			      &m->time_scale };
+
+	for (size_t i = 0; i < sizeof(d) / sizeof(d[0]); i++)
+		if (!isfinite(*d[i]) || *d[i] < 0)
+			return 0;
+	return 1;
+}
+
+/* Read and check the header: -EINVAL when fd is not a vtape image of a
+ * version this code reads, -EIO when the read fails. */
+static int vt_hdr_read(int fd, struct vt_hdr *h)
+{
+	unsigned char b[VT_HDR_SIZE];
+	ssize_t n = pread(fd, b, sizeof(b), 0);
+	const unsigned char *m = b + OFF_MODEL;
+
+	if (n < 0)
+		return -EIO;
+	if (n < (ssize_t)sizeof(b) || memcmp(b, VT_MAGIC, 8) != 0)
+		return -EINVAL;
+	if (get32(b + OFF_VERSION) != VT_VERSION ||
+	    get32(b + OFF_HDRSIZE) != VT_HDR_SIZE ||
+	    get32(b + OFF_RHSIZE) != VT_RH_SIZE)
+		return -EINVAL;
+	memcpy(h->barcode, b + OFF_BARCODE, VTAPE_BARCODE_MAX);
+	if (memchr(h->barcode, 0, VTAPE_BARCODE_MAX) == NULL)
+		return -EINVAL;
+	h->capacity = get64(b + OFF_CAPACITY);
+	h->early_warning = get64(b + OFF_EW);
+	if (h->capacity == 0 || h->early_warning >= h->capacity)
+		return -EINVAL;
+	h->model.rate_mbps = getd(m);
+	h->model.load_s = getd(m + 8);
+	h->model.unload_s = getd(m + 16);
+	h->model.locate_base_s = getd(m + 24);
+	h->model.locate_s_per_gb = getd(m + 32);
+	h->model.time_scale = getd(m + 40);
+	if (!vt_model_valid(&h->model))
+		return -EINVAL;
+	h->protect = get32(b + OFF_PROTECT);
+	h->wfail = get64(b + OFF_WFAIL);
+	return 0;
+}
+
+static void vt_rh_encode(unsigned char *b, int type, int flags, uint64_t len)
+{
+	put32(b, VT_REC_MAGIC);
+	b[4] = (unsigned char)type;
+	b[5] = (unsigned char)flags;
+	b[6] = b[7] = 0;
+	put64(b + 8, len);
+}
+
+/* ---- the index ---- */
+
+static void vt_index_free(struct vt_index *ix)
+{
+	free(ix->rec);
+	free(ix->fm);
+	memset(ix, 0, sizeof(*ix));
+}
+
+static uint64_t vt_used(const struct vt_index *ix)
+{
+	const struct vt_rec *r;
+
+	if (ix->n == 0)
+		return 0;
+	r = &ix->rec[ix->n - 1];
+	return r->cum + r->len;
+}
+
+/* Data bytes recorded before lblock l (l <= n). */
+static uint64_t vt_cum(const struct vt_index *ix, uint64_t l)
+{
+	return l < ix->n ? ix->rec[l].cum : vt_used(ix);
+}
+
+/* How many filemarks have an lblock below l. */
+static uint64_t vt_fm_below(const struct vt_index *ix, uint64_t l)
+{
+	uint64_t lo = 0, hi = ix->nfm;
+
+	while (lo < hi) {
+		uint64_t mid = lo + (hi - lo) / 2;
+
+		if (ix->fm[mid] < l)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static int vt_index_push(struct vt_index *ix, uint64_t off, int type,
+			 uint64_t len)
+{
+	struct vt_rec *r;
+
+	if (ix->n == ix->cap) {
+		uint64_t cap = ix->cap ? ix->cap * 2 : 1024;
+		void *p = realloc(ix->rec, cap * sizeof(*ix->rec));
+
+		if (!p)
+			return -ENOMEM;
+		ix->rec = p;
+		ix->cap = cap;
+	}
+	if (type == VT_FILEMARK) {
+		if (ix->nfm == ix->fmcap) {
+			uint64_t cap = ix->fmcap ? ix->fmcap * 2 : 64;
+			void *p = realloc(ix->fm, cap * sizeof(*ix->fm));
+
+			if (!p)
+				return -ENOMEM;
+			ix->fm = p;
+			ix->fmcap = cap;
+		}
+		ix->fm[ix->nfm++] = ix->n;
+	}
+	r = &ix->rec[ix->n];
+	r->off = off;
+	r->len = len;
+	r->cum = vt_used(ix);
+	r->type = type;
+	ix->n++;
+	return 0;
+}
+
+/* Forget everything from lblock l on (a write there truncates). */
+static void vt_index_truncate(struct vt_index *ix, uint64_t l)
+{
+	if (l >= ix->n)
+		return;
+	ix->eod_off = ix->rec[l].off;
+	ix->n = l;
+	ix->nfm = vt_fm_below(ix, l);
+}
+
+/* Walk the record headers from the first to end of data. A header that is
+ * damaged or a record cut short by the end of the file (a crash while
+ * writing) ends the recorded data there, as end of data does. */
+static int vt_index_build(struct vt_index *ix, int fd, uint64_t fsize)
+{
+	uint64_t off = VT_HDR_SIZE;
+	unsigned char b[VT_RH_SIZE];
+	int ret;
+
+	memset(ix, 0, sizeof(*ix));
+	for (;;) {
+		uint64_t len;
+		int type;
+
+		if (off + VT_RH_SIZE > fsize)
+			break;
+		if (pread(fd, b, VT_RH_SIZE, (off_t)off) != VT_RH_SIZE) {
+			ret = -EIO;
+			goto out_free;
+		}
+		if (get32(b) != VT_REC_MAGIC)
+			break;
+		type = b[4];
+		len = get64(b + 8);
+		if (type == VT_EOD) {
+			ix->clean = 1;
+			break;
+		}
+		if (type == VT_FILEMARK && len == 0) {
+			/* ok */
+		} else if (type != VT_DATA || len > fsize ||
+			   off + VT_RH_SIZE + len > fsize) {
+			break;
+		}
+		ret = vt_index_push(ix, off, type, len);
+		if (ret < 0)
+			goto out_free;
+		off += VT_RH_SIZE + len;
+	}
+	ix->eod_off = off;
+	return 0;
+
+out_free:
+	vt_index_free(ix);
+	return ret;
+}
+
+/* Open an image by path and read its header and index (no lock). */
+static int vt_image_load(const char *path, int flags, int *fd_out,
+			 struct vt_hdr *h, struct vt_index *ix)
+{
+	struct stat sb;
+	int fd, ret;
+
+	fd = open(path, flags | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &sb) < 0) {
+		ret = -errno;
+		goto out_close;
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		ret = -EINVAL;
+		goto out_close;
+	}
+	ret = vt_hdr_read(fd, h);
+	if (ret < 0)
+		goto out_close;
+	if (ix) {
+		ret = vt_index_build(ix, fd, (uint64_t)sb.st_size);
+		if (ret < 0)
+			goto out_close;
+	}
+	*fd_out = fd;
+	return 0;
+
+out_close:
+	close(fd);
+	return ret;
+}
+
+/* ---- image functions of vtape.h ---- */
+
+int vtape_create(const char *path, const char *barcode, uint64_t capacity,
+		 uint64_t early_warning)
+{
+	unsigned char b[VT_HDR_SIZE + VT_RH_SIZE];
+	struct vt_hdr h;
+	int fd, ret = 0;
+
+	if (!path || !barcode || !*barcode ||
+	    strlen(barcode) >= VTAPE_BARCODE_MAX || capacity == 0)
+		return -EINVAL;
+	if (early_warning == 0)
+		early_warning = capacity / 100;
+	if (early_warning >= capacity)
+		return -EINVAL;
+	memset(&h, 0, sizeof(h));
+	strcpy(h.barcode, barcode);
+	h.capacity = capacity;
+	h.early_warning = early_warning;
+	h.wfail = VT_NO_WFAIL;
+	vt_hdr_encode(b, &h);
+	vt_rh_encode(b + VT_HDR_SIZE, VT_EOD, 0, 0);
+
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	if (pwrite(fd, b, sizeof(b), 0) != (ssize_t)sizeof(b) ||
+	    fsync(fd) < 0) {
+		ret = -EIO;
+		unlink(path);
+	}
+	close(fd);
+	return ret;
+}
+
+int vtape_set_model(const char *path, const struct vtape_model *m)
+{
+	unsigned char b[48];
+	struct vt_hdr h;
+	int fd, ret;
+
+	if (!m || !vt_model_valid(m))
+		return -EINVAL;
+	ret = vt_image_load(path, O_RDWR, &fd, &h, NULL);
+	if (ret < 0)
+		return ret;
+	vt_model_encode(b, m);
+	if (pwrite(fd, b, sizeof(b), OFF_MODEL) != (ssize_t)sizeof(b))
+		ret = -EIO;
+	close(fd);
+	return ret;
+}
+
+int vtape_get_model(const char *path, struct vtape_model *m)
+{
+	struct vt_hdr h;
+	int fd, ret;
+
+	ret = vt_image_load(path, O_RDONLY, &fd, &h, NULL);
+	if (ret < 0)
+		return ret;
+	*m = h.model;
+	close(fd);
+	return 0;
+}
+
+static int vt_put_field32(int fd, off_t off, uint32_t v)
+{
+	unsigned char b[4];
+
+	put32(b, v);
+	return pwrite(fd, b, 4, off) == 4 ? 0 : -EIO;
+}
+
+static int vt_put_field64(int fd, off_t off, uint64_t v)
+{
+	unsigned char b[8];
+
+	put64(b, v);
+	return pwrite(fd, b, 8, off) == 8 ? 0 : -EIO;
+}
+
+/* Set or clear the unreadable flag in one record header. */
+static int vt_rec_flag(int fd, const struct vt_rec *r, int set)
+{
+	unsigned char b[VT_RH_SIZE];
+
+	if (pread(fd, b, VT_RH_SIZE, (off_t)r->off) != VT_RH_SIZE)
+		return -EIO;
+	if (set)
+		b[5] |= VT_F_UNREADABLE;
+	else
+		b[5] &= (unsigned char)~VT_F_UNREADABLE;
+	return pwrite(fd, b, VT_RH_SIZE, (off_t)r->off) == VT_RH_SIZE ? 0
+								     : -EIO;
+}
+
+static int vt_flip(int fd, const struct vt_rec *r, uint64_t byte)
+{
+	off_t off = (off_t)(r->off + VT_RH_SIZE + byte);
+	unsigned char c;
+
+	if (byte >= r->len)
+		return -EINVAL;
+	if (pread(fd, &c, 1, off) != 1)
+		return -EIO;
+	c ^= 0xff;
+	return pwrite(fd, &c, 1, off) == 1 ? 0 : -EIO;
+}
+
+int vtape_inject(const char *path, enum vtape_fault f, uint64_t arg1,
+		 uint64_t arg2)
+{
+	struct vt_hdr h;
+	struct vt_index ix;
+	int fd, ret;
+
+	ret = vt_image_load(path, O_RDWR, &fd, &h, &ix);
+	if (ret < 0)
+		return ret;
+	switch (f) {
+	case VTAPE_FAULT_UNREADABLE:
+	case VTAPE_FAULT_FLIP:
+		if (arg1 >= ix.n || ix.rec[arg1].type != VT_DATA) {
+			ret = -EINVAL;
+			break;
+		}
+		if (f == VTAPE_FAULT_UNREADABLE)
+			ret = vt_rec_flag(fd, &ix.rec[arg1], 1);
+		else
+			ret = vt_flip(fd, &ix.rec[arg1], arg2);
+		break;
+	case VTAPE_FAULT_WRITE_FAIL:
+		ret = vt_put_field64(fd, OFF_WFAIL,
+				     arg1 == VT_NO_WFAIL ? arg1 - 1 : arg1);
+		break;
+	case VTAPE_FAULT_PROTECT:
+		ret = vt_put_field32(fd, OFF_PROTECT, arg1 ? 1 : 0);
+		break;
+	case VTAPE_FAULT_CLEAR:
+		ret = vt_put_field32(fd, OFF_PROTECT, 0);
+		if (ret == 0)
+			ret = vt_put_field64(fd, OFF_WFAIL, VT_NO_WFAIL);
+		for (uint64_t i = 0; ret == 0 && i < ix.n; i++) {
+			unsigned char b[VT_RH_SIZE];
+
+			if (ix.rec[i].type != VT_DATA)
+				continue;
+			if (pread(fd, b, VT_RH_SIZE, (off_t)ix.rec[i].off) !=
+			    VT_RH_SIZE) {
+				ret = -EIO;
+				break;
+			}
+			if (b[5] & VT_F_UNREADABLE)
+				ret = vt_rec_flag(fd, &ix.rec[i], 0);
+		}
+		break;
+	default:
+		ret = -EINVAL;
+	}
+	if (ret == 0 && fdatasync(fd) < 0)
+		ret = -EIO;
+	vt_index_free(&ix);
+	close(fd);
+	return ret;
+}
+
+int vtape_info(const char *path, struct vtape_info *out)
+{
+	struct vt_hdr h;
+	struct vt_index ix;
+	int fd, ret;
+
+	ret = vt_image_load(path, O_RDONLY, &fd, &h, &ix);
+	if (ret < 0)
+		return ret;
+	memset(out, 0, sizeof(*out));
+	memcpy(out->barcode, h.barcode, sizeof(out->barcode));
+	out->capacity = h.capacity;
+	out->early_warning = h.early_warning;
+	out->used = vt_used(&ix);
+	out->filemarks = ix.nfm;
+	out->records = ix.n - ix.nfm;
+	out->protected = h.protect != 0;
+	vt_index_free(&ix);
+	close(fd);
+	return 0;
+}
+
+int vtape_files(const char *path, struct vtape_file **out, uint64_t *n)
+{
+	struct vt_hdr h;
+	struct vt_index ix;
+	struct vtape_file *fl;
+	uint64_t nf = 0, start = 0;
+	int fd, ret;
+
+	ret = vt_image_load(path, O_RDONLY, &fd, &h, &ix);
+	if (ret < 0)
+		return ret;
+	fl = calloc(ix.nfm + 1, sizeof(*fl));
+	if (!fl) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (uint64_t f = 0; f <= ix.nfm; f++) {
+		uint64_t end = f < ix.nfm ? ix.fm[f] : ix.n;
+		struct vtape_file *e = &fl[nf];
+
+		if (f == ix.nfm && end == start)
+			break; /* nothing after the last filemark */
+		e->fileno = f;
+		e->start_lblock = start;
+		e->records = end - start;
+		e->bytes = vt_cum(&ix, end) - vt_cum(&ix, start);
+		e->has_filemark = f < ix.nfm;
+		nf++;
+		start = end + 1;
+	}
+	*out = fl;
+	*n = nf;
+out:
+	vt_index_free(&ix);
+	close(fd);
+	return ret;
+}
+
+/* ---- trace and speed model ---- */
+
+__attribute__((format(printf, 2, 3))) static void
+vt_trace(struct vtape *v, const char *fmt, ...)
+{
+	char line[256];
+	va_list ap;
+	int n, m;
+
+	if (v->trace_fd < 0)
+		return;
+	n = snprintf(line, sizeof(line), "%s ", v->h.barcode);
+	va_start(ap, fmt);
+	m = vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
+	va_end(ap);
+	if (m < 0)
+		return;
+	n += m;
+	if (n > (int)sizeof(line) - 2)
+		n = (int)sizeof(line) - 2;
+	line[n++] = '\n';
+	if (write(v->trace_fd, line, (size_t)n) < 0) {
+		/* a trace is best effort: never fails an operation */
+	}
+}
+
+static double vt_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Charge s modelled seconds: the drive is busy s * time_scale longer. */
+static void vt_charge(struct vtape *v, double s)
+{
+	double now;
+
+	if (s <= 0)
+		return;
+	v->cnt.model_seconds += s;
+	if (v->h.model.time_scale <= 0)
+		return;
+	now = vt_now();
+	if (v->free_at < now)
+		v->free_at = now;
+	v->free_at += s * v->h.model.time_scale;
+}
+
+/* Sleep until the drive has done what was charged. */
+static void vt_wait(struct vtape *v)
+{
+	double left;
+	struct timespec ts;
+
+	if (v->h.model.time_scale <= 0)
+		return;
+	left = v->free_at - vt_now();
+	if (left <= 0)
+		return;
+	ts.tv_sec = (time_t)left;
+	ts.tv_nsec = (long)((left - (double)ts.tv_sec) * 1e9);
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR) {
+	}
+}
+
+static double vt_xfer_s(const struct vtape *v, uint64_t bytes)
+{
+	if (v->h.model.rate_mbps <= 0)
+		return 0;
+	return (double)bytes / (v->h.model.rate_mbps * 1e6);
+}
+
+/* Move to lblock to (<= n), counting and charging the move. */
+static void vt_move(struct vtape *v, uint64_t to)
+{
+	uint64_t from = v->pos, a, b;
+
+	v->ew_pending = 0;
+	if (to == from)
+		return;
+	a = vt_cum(&v->ix, from);
+	b = vt_cum(&v->ix, to);
+	v->cnt.locates++;
+	v->cnt.locate_records += to > from ? to - from : from - to;
+	vt_charge(v, v->h.model.locate_base_s +
+			     (double)(a > b ? a - b : b - a) / 1e9 *
+				     v->h.model.locate_s_per_gb);
+	vt_wait(v);
+	v->pos = to;
+}
+
+/* ---- writing ---- */
+
+/* Protect flag and write-fail budget, re-read so that an injection made
+ * while the image is open takes effect at once. */
+static int vt_faults_read(struct vtape *v)
+{
+	unsigned char b[16];
+
+	if (pread(v->fd, b, sizeof(b), OFF_PROTECT) != (ssize_t)sizeof(b))
+		return -EIO;
+	v->h.protect = get32(b);
+	v->h.wfail = get64(b + 8);
+	return 0;
+}
+
+/* Record `count` records of `type` (data: one record of len bytes from
+ * buf) at the current position, then end of data: everything after is
+ * gone. */
+static int vt_record(struct vtape *v, int type, const void *buf, uint64_t len,
+		     unsigned count)
+{
+	unsigned char rh[VT_RH_SIZE], eod[VT_RH_SIZE], *marks = NULL;
+	struct iovec iov[3];
+	uint64_t off, end;
+	ssize_t want, got;
+	int n = 0, ret = 0;
+
+	vt_index_truncate(&v->ix, v->pos);
+	off = v->ix.eod_off;
+	vt_rh_encode(eod, VT_EOD, 0, 0);
+	if (type == VT_DATA) {
+		vt_rh_encode(rh, VT_DATA, 0, len);
+		iov[n++] = (struct iovec){ rh, VT_RH_SIZE };
+		iov[n++] = (struct iovec){ (void *)buf, len };
+		end = off + VT_RH_SIZE + len;
+	} else {
+		marks = malloc((size_t)count * VT_RH_SIZE);
+		if (!marks)
+			return -ENOMEM;
+		for (unsigned i = 0; i < count; i++)
+			vt_rh_encode(marks + (size_t)i * VT_RH_SIZE,
+				     VT_FILEMARK, 0, 0);
+		iov[n++] = (struct iovec){ marks, (size_t)count * VT_RH_SIZE };
+		end = off + (uint64_t)count * VT_RH_SIZE;
+	}
+	iov[n++] = (struct iovec){ eod, VT_RH_SIZE };
+	want = (ssize_t)(end + VT_RH_SIZE - off);
+	got = pwritev(v->fd, iov, n, (off_t)off);
+	if (got != want) {
+		/* keep the image consistent: end of data where we started */
+		if (pwrite(v->fd, eod, VT_RH_SIZE, (off_t)off) == VT_RH_SIZE)
+			v->fsize = off + VT_RH_SIZE > v->fsize
+					   ? off + VT_RH_SIZE
+					   : v->fsize;
+		ret = got < 0 && errno == ENOSPC ? -ENOSPC : -EIO;
+		goto out;
+	}
+	if (type == VT_DATA) {
+		ret = vt_index_push(&v->ix, off, VT_DATA, len);
+	} else {
+		for (unsigned i = 0; ret == 0 && i < count; i++)
+			ret = vt_index_push(&v->ix, off + (uint64_t)i * VT_RH_SIZE,
+					    VT_FILEMARK, 0);
+	}
+	if (ret < 0)
+		goto out;
+	v->ix.eod_off = end;
+	v->pos = v->ix.n;
+	if (v->fsize > end + VT_RH_SIZE && ftruncate(v->fd, (off_t)(end + VT_RH_SIZE)) < 0) {
+		ret = -EIO;
+		goto out;
+	}
+	v->fsize = end + VT_RH_SIZE;
+out:
+	free(marks);
+	return ret;
+}
+
+static int vt_writable(struct vtape *v)
+{
+	int ret;
+
+	if (v->offline)
+		return -ENOMEDIUM;
+	if (v->fd < 0)
+		return -EBADF;
+	ret = vt_faults_read(v);
+	if (ret < 0)
+		return ret;
+	if (v->h.protect)
+		return -EROFS;
+	return 0;
+}
+
+static ssize_t vt_write(struct tape *t, const void *buf, size_t len)
+{
+	struct vtape *v = t->priv;
+	uint64_t before, after;
+	int ret;
+
+	if (t->mode != TAPE_RDWR)
+		return -EBADF;
+	ret = vt_writable(v);
+	if (ret < 0)
+		return ret;
+	if (len == 0)
+		return 0;
+	v->last_write = 1;
+	before = vt_cum(&v->ix, v->pos);
+	after = before + len;
+	if (after > v->h.capacity) {
+		vt_trace(v, "write %llu %zu enospc-eom",
+			 (unsigned long long)v->pos, len);
+		return -ENOSPC;
+	}
+	if (v->ew_pending) {
+		v->ew_pending = 0;
+		vt_trace(v, "write %llu %zu enospc-ew",
+			 (unsigned long long)v->pos, len);
+		return -ENOSPC;
+	}
+	if (v->h.wfail != VT_NO_WFAIL) {
+		uint64_t left = len > v->h.wfail ? 0 : v->h.wfail - len;
+
+		if (vt_put_field64(v->fd, OFF_WFAIL, left) < 0)
+			return -EIO;
+		if (len > v->h.wfail) {
+			vt_trace(v, "write %llu %zu eio",
+				 (unsigned long long)v->pos, len);
+			return -EIO;
+		}
+	}
+	vt_trace(v, "write %llu %zu", (unsigned long long)v->pos, len);
+	vt_charge(v, vt_xfer_s(v, len));
+	ret = vt_record(v, VT_DATA, buf, len, 1);
+	vt_wait(v);
+	if (ret < 0)
+		return ret;
+	v->cnt.records_written++;
+	v->cnt.bytes_written += len;
+	if (after >= v->h.capacity - v->h.early_warning)
+		v->ew_pending = 1;
+	return (ssize_t)len;
+}
+
+/* Filemarks flush the drive's buffer: after a weof the data before it is
+ * on the medium (here: on the host disk). */
+static int vt_weof_n(struct vtape *v, unsigned count)
+{
+	int ret;
+
+	v->last_write = 0;
+	v->ew_pending = 0;
+	vt_trace(v, "weof %u %llu", count, (unsigned long long)v->pos);
+	if (count == 0)
+		return fdatasync(v->fd) < 0 ? -EIO : 0;
+	ret = vt_record(v, VT_FILEMARK, NULL, 0, count);
+	if (ret == 0 && fdatasync(v->fd) < 0)
+		ret = -EIO;
+	return ret;
+}
+
+static int vt_weof(struct tape *t, unsigned count)
+{
+	struct vtape *v = t->priv;
+	int ret;
+
+	if (t->mode != TAPE_RDWR)
+		return -EBADF;
+	ret = vt_writable(v);
+	if (ret < 0)
+		return ret;
+	return vt_weof_n(v, count);
+}
+
+/* st: "If rewind, offline, bsf, or seek is done and previous tape
+ * operation was write, a filemark is written before moving tape." */
+static int vt_fm_before_move(struct vtape *v)
+{
+	if (!v->last_write)
+		return 0;
+	return vt_weof_n(v, 1);
+}
+
+/* ---- reading and positioning ---- */
+
+static ssize_t vt_read(struct tape *t, void *buf, size_t len)
+{
+	struct vtape *v = t->priv;
+	unsigned char rh[VT_RH_SIZE];
+	struct iovec iov[2];
+	const struct vt_rec *r;
+	ssize_t got;
+
+	if (v->offline)
+		return -ENOMEDIUM;
+	v->last_write = 0;
+	v->ew_pending = 0;
+	if (v->pos >= v->ix.n) {
+		vt_trace(v, "read %llu eod", (unsigned long long)v->pos);
+		return -EIO;
+	}
+	r = &v->ix.rec[v->pos];
+	if (r->type == VT_FILEMARK) {
+		vt_trace(v, "read %llu filemark", (unsigned long long)v->pos);
+		v->pos++;
+		return 0;
+	}
+	if (r->len > len) {
+		vt_trace(v, "read %llu %llu enomem",
+			 (unsigned long long)v->pos,
+			 (unsigned long long)r->len);
+		v->pos++;
+		return -ENOMEM;
+	}
+	vt_trace(v, "read %llu %llu", (unsigned long long)v->pos,
+		 (unsigned long long)r->len);
+	vt_charge(v, vt_xfer_s(v, r->len));
+	iov[0] = (struct iovec){ rh, VT_RH_SIZE };
+	iov[1] = (struct iovec){ buf, r->len };
+	got = preadv(v->fd, iov, 2, (off_t)r->off);
+	vt_wait(v);
+	v->pos++;
+	if (got != (ssize_t)(VT_RH_SIZE + r->len) || get32(rh) != VT_REC_MAGIC ||
+	    rh[4] != VT_DATA || get64(rh + 8) != r->len)
+		return -EIO;
+	if (rh[5] & VT_F_UNREADABLE)
+		return -EIO;
+	v->cnt.records_read++;
+	v->cnt.bytes_read += r->len;
+	return (ssize_t)r->len;
+}
+
+static int vt_fsf(struct tape *t, unsigned count)
+{
+	struct vtape *v = t->priv;
+	uint64_t i;
+
+	if (v->offline)
+		return -ENOMEDIUM;
+	v->last_write = 0;
+	vt_trace(v, "fsf %u %llu", count, (unsigned long long)v->pos);
+	if (count == 0)
+		return 0;
+	i = vt_fm_below(&v->ix, v->pos) + count - 1;
+	if (i >= v->ix.nfm) {
+		vt_move(v, v->ix.n);
+		return -EIO;
+	}
+	vt_move(v, v->ix.fm[i] + 1);
+	return 0;
+}
+
+static int vt_bsf(struct tape *t, unsigned count)
+{
+	struct vtape *v = t->priv;
+	uint64_t below;
+	int ret;
+
+	if (v->offline)
+		return -ENOMEDIUM;
+	ret = vt_fm_before_move(v);
+	if (ret < 0)
+		return ret;
+	vt_trace(v, "bsf %u %llu", count, (unsigned long long)v->pos);
+	if (count == 0)
+		return 0;
+	below = vt_fm_below(&v->ix, v->pos);
+	if (below < count) {
+		vt_move(v, 0);
+		return -EIO;
+	}
+	vt_move(v, v->ix.fm[below - count]);
+	return 0;
+}
+
+static int vt_fsr(struct tape *t, unsigned count)
+{
+	struct vtape *v = t->priv;
+	uint64_t i, end;
+
+	if (v->offline)
+		return -ENOMEDIUM;
+	v->last_write = 0;
+	vt_trace(v, "fsr %u %llu", count, (unsigned long long)v->pos);
+	end = v->pos + count;
+	i = vt_fm_below(&v->ix, v->pos);
+	if (i < v->ix.nfm && v->ix.fm[i] < end) {
+		vt_move(v, v->ix.fm[i] + 1); /* stopped after the filemark */
+		return -EIO;
+	}
+	if (end > v->ix.n) {
+		vt_move(v, v->ix.n);
+		return -EIO;
+	}
+	vt_move(v, end);
+	return 0;
+}
+
+static int vt_bsr(struct tape *t, unsigned count)
+{
+	struct vtape *v = t->priv;
+	uint64_t below;
+
+	if (v->offline)
+		return -ENOMEDIUM;
+	v->last_write = 0;
+	vt_trace(v, "bsr %u %llu", count, (unsigned long long)v->pos);
+	below = vt_fm_below(&v->ix, v->pos);
+	if (below > 0 && v->ix.fm[below - 1] + count >= v->pos) {
+		vt_move(v, v->ix.fm[below - 1]); /* BOT side of the mark */
+		return -EIO;
+	}
+	if (count > v->pos) {
+		vt_move(v, 0);
+		return -EIO;
+	}
+	vt_move(v, v->pos - count);
+	return 0;
+}
+
+static int vt_locate(struct tape *t, uint64_t lblock)
+{
+	struct vtape *v = t->priv;
+	uint64_t from = v->pos;
+	int ret;
+
+	if (v->offline)
+		return -ENOMEDIUM;
+	ret = vt_fm_before_move(v);
+	if (ret < 0)
+		return ret;
+	from = v->pos;
+	if (lblock > v->ix.n) {
+		vt_move(v, v->ix.n);
+		vt_trace(v, "locate %llu -> %llu eod",
+			 (unsigned long long)from, (unsigned long long)lblock);
+		return -EIO;
+	}
+	vt_trace(v, "locate %llu -> %llu", (unsigned long long)from,
+		 (unsigned long long)lblock);
+	vt_move(v, lblock);
+	return 0;
+}
+
+static int vt_rewind(struct tape *t)
+{
+	struct vtape *v = t->priv;
+	int ret;
+
+	if (v->offline)
+		return -ENOMEDIUM;
+	ret = vt_fm_before_move(v);
+	if (ret < 0)
+		return ret;
+	vt_trace(v, "rewind %llu", (unsigned long long)v->pos);
+	vt_move(v, 0);
+	return 0;
+}
+
+static int vt_eom(struct tape *t)
+{
+	struct vtape *v = t->priv;
+
+	if (v->offline)
+		return -ENOMEDIUM;
+	v->last_write = 0;
+	vt_trace(v, "eom %llu", (unsigned long long)v->pos);
+	vt_move(v, v->ix.n);
+	return 0;
+}
+
+static int vt_tell(struct tape *t, uint64_t *lblock)
+{
+	struct vtape *v = t->priv;
+
+	if (v->offline)
+		return -ENOMEDIUM;
+	*lblock = v->pos;
+	return 0;
+}
+
+static int vt_status(struct tape *t, struct tape_status *st)
+{
+	struct vtape *v = t->priv;
+	uint64_t below, pos = v->pos;
+
+	memset(st, 0, sizeof(*st));
+	if (v->offline) {
+		st->file = st->block = -1;
+		return 0;
+	}
+	if (vt_faults_read(v) < 0)
+		return -EIO;
+	below = vt_fm_below(&v->ix, pos);
+	st->online = 1;
+	st->write_protected = v->h.protect != 0;
+	st->bot = pos == 0;
+	st->eof = pos > 0 && v->ix.rec[pos - 1].type == VT_FILEMARK;
+	st->eod = pos == v->ix.n;
+	st->eot = vt_cum(&v->ix, pos) >= v->h.capacity - v->h.early_warning;
+	st->file = (long)below;
+	st->block = (long)(below ? pos - v->ix.fm[below - 1] - 1 : pos);
+	st->lblock = pos;
+	st->capacity = v->h.capacity;
+	st->used = vt_used(&v->ix);
+	return 0;
+}
+
+static int vt_counters(struct tape *t, struct tape_counters *c)
+{
+	struct vtape *v = t->priv;
+
+	*c = v->cnt;
+	return 0;
+}
+
+static int vt_offline(struct tape *t)
+{
+	struct vtape *v = t->priv;
+	int ret;
+
+	if (v->offline)
+		return -ENOMEDIUM;
+	ret = vt_fm_before_move(v);
+	if (ret < 0)
+		return ret;
+	vt_trace(v, "offline %llu", (unsigned long long)v->pos);
+	vt_move(v, 0);
+	vt_charge(v, v->h.model.unload_s);
+	vt_wait(v);
+	v->offline = 1;
+	return 0;
+}
+
+/* ---- open and close ---- */
+
+static int vt_open(struct tape *t, const char *dev, int mode)
+{
+	struct vtape *v;
+	struct stat sb;
+	const char *trace;
+	int ret;
+
+	v = calloc(1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	v->trace_fd = -1;
+	v->fd = open(dev, (mode == TAPE_RDWR ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+	if (v->fd < 0) {
+		ret = errno == ENOENT || errno == ENOTDIR ? -ENOMEDIUM : -errno;
+		goto out_free;
+	}
+	if (flock(v->fd, LOCK_EX | LOCK_NB) < 0) {
+		ret = errno == EWOULDBLOCK ? -EBUSY : -errno;
+		goto out_close;
+	}
+	if (fstat(v->fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
+		ret = -EIO;
+		goto out_close;
+	}
+	v->fsize = (uint64_t)sb.st_size;
+	ret = vt_hdr_read(v->fd, &v->h);
+	if (ret < 0) {
+		ret = -EIO; /* not a readable vtape: a damaged cartridge */
+		goto out_close;
+	}
+	if (mode == TAPE_RDWR && v->h.protect) {
+		ret = -EROFS;
+		goto out_close;
+	}
+	ret = vt_index_build(&v->ix, v->fd, v->fsize);
+	if (ret < 0)
+		goto out_close;
+	trace = getenv("TAPEFS_VTAPE_TRACE");
+	if (trace && *trace)
+		v->trace_fd = open(trace, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	t->priv = v;
+	vt_trace(v, "open %s %llu", mode == TAPE_RDWR ? "rw" : "ro",
+		 (unsigned long long)v->ix.n);
+	vt_charge(v, v->h.model.load_s);
+	vt_wait(v);
+	return 0;
+
+out_close:
+	close(v->fd);
+out_free:
+	free(v);
+	return ret;
+}
+
+static int vt_close(struct tape *t)
+{
+	struct vtape *v = t->priv;
+	int ret = 0;
+
+	if (!v)
+		return 0;
+	if (!v->offline && v->last_write && t->mode == TAPE_RDWR)
+		ret = vt_weof_n(v, 1);
+	vt_trace(v, "close %llu", (unsigned long long)v->pos);
+	if (v->trace_fd >= 0)
+		close(v->trace_fd);
+	close(v->fd);
+	vt_index_free(&v->ix);
+	free(v);
+	t->priv = NULL;
+	return ret;
+}
+
+const struct tape_ops vtape_ops = {
+	.name = "vtape",
+	.open = vt_open,
+	.close = vt_close,
+	.read = vt_read,
+	.write = vt_write,
+	.weof = vt_weof,
+	.fsf = vt_fsf,
+	.bsf = vt_bsf,
+	.fsr = vt_fsr,
+	.bsr = vt_bsr,
+	.rewind = vt_rewind,
+	.eom = vt_eom,
+	.locate = vt_locate,
+	.tell = vt_tell,
+	.status = vt_status,
+	.counters = vt_counters,
+	.offline = vt_offline,
+};
