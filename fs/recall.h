@@ -39,8 +39,11 @@
  *       background requests, and the kernel stops sending them beyond that
  *       limit (lookups are not affected, but more readers can progress);
  *     - not hold any mount-wide lock while calling recall_read().
- *   Archived content never changes, so the mount can open members with
- *   keep_cache (no direct_io) and long attribute timeouts.
+ *   Open members with fi->keep_cache = 0 (and no direct_io): a large
+ *   member is served while it streams in, before its MD5 can be checked;
+ *   if that copy then proves bad, the reader gets -EIO and the next open
+ *   must not find the bad copy's pages in the kernel's page cache.
+ *   (Members up to RECALL_STREAM_MIN bytes are only served once checked.)
  *
  * All functions return 0 (or a count) on success and -errno on failure.
  */
@@ -55,6 +58,10 @@ struct tapefs;
 struct recall;
 struct recall_handle;
 struct strbuf;
+
+/* Members larger than this are served while they stream in from tape;
+ * smaller ones only once whole and MD5-checked. */
+#define RECALL_STREAM_MIN (16u << 20)
 
 /* Start the engine: open the cache directory (created if missing), drop
  * half-recalled files left by a crash, reconcile the catalog's cache
@@ -86,7 +93,11 @@ int recall_open(struct recall *r, int64_t member_id, int nonblock,
 /* Read up to size bytes at off. Returns the count (short only at end of
  * file, 0 at or past it, as a regular file), waiting until those bytes are
  * in the cache: bytes already recalled are served at once while the rest
- * arrives. Returns -EIO when every copy failed, -ESHUTDOWN on unmount,
+ * arrives (for members over RECALL_STREAM_MIN; the last byte is always held
+ * back until the MD5 matched, so a reader never sees the end of an
+ * unchecked file). Returns -EIO when every copy failed, or when this
+ * handle was served bytes of a copy that then failed its check (the next
+ * open reads the good copy), -ESHUTDOWN on unmount,
  * -EINTR never (a waiting read cannot be interrupted; it ends when its
  * recall ends). Thread-safe: several reads on one handle may run at once. */
 ssize_t recall_read(struct recall_handle *h, void *buf, size_t size,
