@@ -91,4 +91,14 @@ int manifest_decode(const char *buf, size_t len, struct tar_member **out,
 int manifest_escape(const char *s, char **out);
 int manifest_unescape(const char *s, size_t len, char **out);
 
+/* libarchive converts names between UTF-8 (pax headers) and the thread's
+ * locale; in the "C" locale that loses every non-ASCII name. Around its
+ * libarchive calls the writer and reader switch the calling thread (only
+ * it: uselocale()) to LC_CTYPE C.UTF-8, so that UTF-8 names pass as they
+ * are and other bytes fall back to pax hdrcharset=BINARY, raw.
+ * tar_locale_enter() returns the locale to give back to
+ * tar_locale_leave() (NULL when C.UTF-8 is missing: nothing changed). */
+void *tar_locale_enter(void);
+void tar_locale_leave(void *old);
+
 #endif

@@ -1,0 +1,250 @@
+/* tapeio/label.c - the label archive, tape file 0 (tapeio/label.h).
+ *
+ * Written with libarchive in 10240-byte records (tar's default blocking
+ * factor of 20), so that a plain `tar -xOf /dev/nst0 TAPEFS.LABEL` reads it
+ * whatever block size the data archives use. Read back through tarr.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <openssl/rand.h>
+
+#include "tapeio/label.h"
+#include "tapeio/tarr.h"
+
+#define LABEL_RECORD 10240
+#define LABEL_TEXT_MAX 4096
+#define LABEL_READ_BLOCK (1u << 20) /* largest record accepted in file 0 */
+
+static void copy_field(char *dst, size_t size, const char *src)
+{
+	snprintf(dst, size, "%s", src ? src : "");
+}
+
+void label_init(struct tape_label *l, const char *barcode, const char *pool,
+		uint32_t block_size)
+{
+	unsigned char u[16];
+	size_t i;
+	int o = 0;
+
+	memset(l, 0, sizeof(*l));
+	copy_field(l->barcode, sizeof(l->barcode), barcode);
+	copy_field(l->pool, sizeof(l->pool), pool);
+	l->block_size = block_size;
+	l->created = time(NULL);
+	if (RAND_bytes(u, sizeof(u)) != 1) {
+		FILE *f = fopen("/dev/urandom", "rb");
+
+		if (!f || fread(u, 1, sizeof(u), f) != sizeof(u))
+			memset(u, 0, sizeof(u)); /* unique enough with time */
+		if (f)
+			fclose(f);
+	}
+	u[6] = (unsigned char)((u[6] & 0x0f) | 0x40); /* version 4 */
+	u[8] = (unsigned char)((u[8] & 0x3f) | 0x80); /* RFC 4122 variant */
+	for (i = 0; i < 16; i++) {
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			l->uuid[o++] = '-';
+		o += snprintf(l->uuid + o, sizeof(l->uuid) - (size_t)o, "%02x",
+			      u[i]);
+	}
+}
+
+/* The label text; returns its length or -EINVAL (a field with a newline). */
+static int label_text(const struct tape_label *l, char *buf, size_t size)
+{
+	int n;
+
+	if (strpbrk(l->barcode, "\n=") || strpbrk(l->pool, "\n") ||
+	    strpbrk(l->uuid, "\n") || !l->barcode[0])
+		return -EINVAL;
+	n = snprintf(buf, size,
+		     "format=tapefs-label 1\nbarcode=%s\nuuid=%s\npool=%s\n"
+		     "created=%lld\nblock_size=%" PRIu32 "\n",
+		     l->barcode, l->uuid, l->pool, (long long)l->created,
+		     l->block_size);
+	return n < 0 || (size_t)n >= size ? -EINVAL : n;
+}
+
+/* The label archive in memory: whole LABEL_RECORD records. */
+static int label_archive(const struct tape_label *l, char *out, size_t size,
+			 size_t *used)
+{
+	struct archive_entry *e = archive_entry_new();
+	struct archive *a = archive_write_new();
+	char text[LABEL_TEXT_MAX];
+	int n = label_text(l, text, sizeof(text)), ret = -EIO;
+
+	if (n < 0) {
+		ret = n;
+		goto out;
+	}
+	if (!a || !e) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	archive_entry_set_pathname(e, LABEL_MEMBER);
+	archive_entry_set_filetype(e, AE_IFREG);
+	archive_entry_set_perm(e, 0444);
+	archive_entry_set_mtime(e, l->created, 0);
+	archive_entry_set_size(e, n);
+	if (archive_write_set_format_pax_restricted(a) ||
+	    archive_write_set_bytes_per_block(a, LABEL_RECORD) ||
+	    archive_write_set_bytes_in_last_block(a, LABEL_RECORD) ||
+	    archive_write_open_memory(a, out, size, used) ||
+	    archive_write_header(a, e) ||
+	    archive_write_data(a, text, (size_t)n) != n ||
+	    archive_write_close(a))
+		goto out;
+	ret = *used % LABEL_RECORD ? -EIO : 0;
+out:
+	if (a)
+		archive_write_free(a);
+	if (e)
+		archive_entry_free(e);
+	return ret;
+}
+
+int label_write(struct tape *t, const struct tape_label *l)
+{
+	size_t size = 4 * LABEL_RECORD, used = 0, off;
+	char *buf = malloc(size);
+	ssize_t n;
+	int ret;
+
+	if (!buf)
+		return -ENOMEM;
+	ret = label_archive(l, buf, size, &used);
+	if (ret)
+		goto out;
+	ret = tape_rewind(t);
+	for (off = 0; !ret && off < used; off += LABEL_RECORD) {
+		n = tape_write(t, buf + off, LABEL_RECORD);
+		if (n != LABEL_RECORD)
+			ret = n < 0 ? (int)n : -EIO;
+	}
+	if (!ret)
+		ret = tape_weof(t, 1);
+out:
+	free(buf);
+	return ret;
+}
+
+struct label_buf {
+	char text[LABEL_TEXT_MAX];
+	size_t len;
+};
+
+static int label_sink(void *arg, const void *buf, size_t len)
+{
+	struct label_buf *b = arg;
+
+	if (b->len + len >= sizeof(b->text))
+		return -EINVAL;
+	memcpy(b->text + b->len, buf, len);
+	b->len += len;
+	return 0;
+}
+
+/* Parse the key=value text into l. Unknown keys are ignored so that a
+ * later version can add some. */
+static int label_parse(char *text, struct tape_label *l)
+{
+	char *line, *save = NULL, *eq, *end;
+	int have_format = 0;
+
+	memset(l, 0, sizeof(*l));
+	for (line = strtok_r(text, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		eq = strchr(line, '=');
+		if (!eq)
+			return -EINVAL;
+		*eq++ = '\0';
+		if (!strcmp(line, "format")) {
+			if (strcmp(eq, "tapefs-label 1"))
+				return -EINVAL;
+			have_format = 1;
+		} else if (!strcmp(line, "barcode")) {
+			copy_field(l->barcode, sizeof(l->barcode), eq);
+		} else if (!strcmp(line, "uuid")) {
+			copy_field(l->uuid, sizeof(l->uuid), eq);
+		} else if (!strcmp(line, "pool")) {
+			copy_field(l->pool, sizeof(l->pool), eq);
+		} else if (!strcmp(line, "created")) {
+			l->created = (time_t)strtoll(eq, &end, 10);
+			if (*end)
+				return -EINVAL;
+		} else if (!strcmp(line, "block_size")) {
+			unsigned long v = strtoul(eq, &end, 10);
+
+			if (*end || v > UINT32_MAX)
+				return -EINVAL;
+			l->block_size = (uint32_t)v;
+		}
+	}
+	return have_format && l->barcode[0] ? 0 : -EINVAL;
+}
+
+int label_read(struct tape *t, struct tape_label *l)
+{
+	struct tar_member m = { 0 };
+	struct label_buf b = { .len = 0 };
+	struct tape_status st;
+	struct tarr *r = NULL;
+	int ret;
+
+	ret = tape_rewind(t);
+	if (!ret)
+		ret = tape_status(t, &st);
+	if (ret)
+		return ret;
+	if (st.eod)
+		return -ENODATA;
+	ret = tarr_open(&r, t, LABEL_READ_BLOCK);
+	if (ret)
+		return ret;
+	ret = tarr_next(r, &m);
+	if (ret == 0 || ret == -ENOMEM)
+		ret = -EINVAL;
+	if (ret < 0)
+		goto out;
+	if (strcmp(m.name, LABEL_MEMBER) || m.type != TAR_FILE) {
+		ret = -EINVAL;
+		goto out;
+	}
+	ret = tarr_data(r, &m, label_sink, &b);
+	if (ret)
+		goto out;
+	b.text[b.len] = '\0';
+	ret = label_parse(b.text, l);
+	if (ret)
+		goto out;
+	/* Up to and past the filemark: the tape is then at file 1. */
+	tar_member_clear(&m);
+	while ((ret = tarr_next(r, &m)) > 0)
+		tar_member_clear(&m);
+out:
+	tar_member_clear(&m);
+	tarr_free(r);
+	return ret;
+}
+
+int label_check(struct tape *t, const char *barcode, char found[40])
+{
+	struct tape_label l;
+	int ret = label_read(t, &l);
+
+	if (ret)
+		return ret;
+	if (strcmp(l.barcode, barcode) == 0)
+		return 0;
+	if (found)
+		copy_field(found, 40, l.barcode);
+	return -EMEDIUMTYPE;
+}

@@ -1,0 +1,457 @@
+/* tapeio/tarr.c - the tar-on-tape reader (tapeio/tarr.h).
+ *
+ * libarchive pulls records through tarr_record(): one tape_read() of one
+ * record per call. Positions come from libarchive itself: the position of
+ * a header (archive_read_header_position()) and the bytes consumed after
+ * it (archive_filter_bytes(a, 0)), both counted from the first byte handed
+ * to libarchive, which for tarr_read_member() is byte header_offset %
+ * block_size of the record located to.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <archive.h>
+#include <archive_entry.h>
+
+#include "tapeio/tarr.h"
+
+#define MANIFEST_MAX (1ull << 30) /* larger: not ours, do not buffer */
+
+struct tarr {
+	struct tape *t;
+	struct archive *a;
+	char *rec;           /* one record */
+	uint32_t block_size;
+	size_t skip;         /* bytes to drop from the first record */
+	uint64_t records;    /* records read */
+	int tape_err;        /* -errno of the tape read that failed, or 0 */
+	int at_filemark;     /* the last read returned 0 */
+	int broken;          /* -errno: nothing more can be read */
+	int opened;          /* archive_read_open done */
+	int data_pending;    /* current member's data not read yet */
+	struct tar_member *cur;       /* current member (caller's record) */
+	int cur_manifest;             /* current member is MANIFEST_MEMBER */
+	struct tar_member *manifest;  /* parsed manifest */
+	size_t nmanifest;
+	int manifest_err;             /* -ENOENT until seen, -EINVAL if bad */
+	void *locale;                 /* saved thread locale (tar_locale) */
+};
+
+int tarr_sink_fd(void *arg, const void *buf, size_t len)
+{
+	int fd = *(int *)arg;
+	const char *p = buf;
+	ssize_t n;
+
+	while (len > 0) {
+		n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* libarchive's read callback: one record per call, 0 at a filemark. */
+static la_ssize_t tarr_record(struct archive *a, void *arg, const void **buf)
+{
+	struct tarr *r = arg;
+	ssize_t n;
+
+	if (r->at_filemark || r->tape_err)
+		return 0;
+	n = tape_read(r->t, r->rec, r->block_size);
+	if (n < 0) {
+		r->tape_err = (int)n;
+		archive_set_error(a, (int)-n, "tape read failed");
+		return -1;
+	}
+	if (n == 0) {
+		r->at_filemark = 1;
+		return 0;
+	}
+	r->records++;
+	if (r->skip) {
+		size_t skip = r->skip;
+
+		r->skip = 0;
+		if ((size_t)n <= skip) {
+			archive_set_error(a, EINVAL, "record shorter than offset");
+			r->tape_err = -EINVAL;
+			return -1;
+		}
+		*buf = r->rec + skip;
+		return n - (ssize_t)skip;
+	}
+	*buf = r->rec;
+	return n;
+}
+
+static int tarr_new(struct tarr **out, struct tape *t, uint32_t block_size)
+{
+	struct tarr *r;
+
+	if (!t || (block_size && block_size % 512))
+		return -EINVAL;
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	r->t = t;
+	r->block_size = block_size ? block_size : 256 * 1024;
+	r->manifest_err = -ENOENT;
+	r->rec = malloc(r->block_size);
+	r->a = archive_read_new();
+	if (!r->rec || !r->a) {
+		tarr_free(r);
+		return -ENOMEM;
+	}
+	archive_read_support_format_tar(r->a);
+	*out = r;
+	return 0;
+}
+
+int tarr_open(struct tarr **out, struct tape *t, uint32_t block_size)
+{
+	return tarr_new(out, t, block_size);
+}
+
+void tarr_free(struct tarr *r)
+{
+	if (!r)
+		return;
+	if (r->a)
+		archive_read_free(r->a);
+	tar_members_free(r->manifest, r->nmanifest);
+	free(r->rec);
+	free(r);
+}
+
+uint64_t tarr_records(const struct tarr *r)
+{
+	return r->records;
+}
+
+/* The error of a failed libarchive call: the tape's, else a format one. */
+static int tarr_err(struct tarr *r)
+{
+	int err = r->tape_err ? r->tape_err : -EINVAL;
+
+	r->broken = err;
+	return err;
+}
+
+static enum tar_type tarr_type(struct archive_entry *e)
+{
+	switch (archive_entry_filetype(e)) {
+	case AE_IFDIR:
+		return TAR_DIR;
+	case AE_IFLNK:
+		return TAR_SYMLINK;
+	default:
+		return TAR_FILE; /* hard links and specials: data-less files */
+	}
+}
+
+/* Fill m from the entry just read. */
+static int tarr_fill(struct tarr *r, struct archive_entry *e,
+		     struct tar_member *m)
+{
+	const char *name = archive_entry_pathname(e);
+	const char *link = archive_entry_symlink(e);
+	size_t len;
+
+	memset(m, 0, sizeof(*m));
+	if (!name)
+		return -EINVAL;
+	m->name = strdup(name);
+	if (!m->name)
+		return -ENOMEM;
+	m->type = tarr_type(e);
+	/* libarchive keeps a directory's trailing "/"; the writer's records
+	 * do not have it. */
+	len = strlen(m->name);
+	if (m->type == TAR_DIR && len > 1 && m->name[len - 1] == '/')
+		m->name[len - 1] = '\0';
+	if (m->type == TAR_SYMLINK) {
+		m->link = strdup(link ? link : "");
+		if (!m->link) {
+			tar_member_clear(m);
+			return -ENOMEM;
+		}
+	}
+	m->size = archive_entry_size_is_set(e) && archive_entry_size(e) > 0
+			  ? (uint64_t)archive_entry_size(e)
+			  : 0;
+	m->mode = archive_entry_perm(e) & 07777;
+	m->uid = (uid_t)archive_entry_uid(e);
+	m->gid = (gid_t)archive_entry_gid(e);
+	m->mtime.tv_sec = archive_entry_mtime(e);
+	m->mtime.tv_nsec = archive_entry_mtime_nsec(e);
+	m->header_offset = (uint64_t)archive_read_header_position(r->a);
+	m->data_offset = (uint64_t)archive_filter_bytes(r->a, 0);
+	m->md5[0] = '\0';
+	return 0;
+}
+
+/* Read the next header into m. Returns 1, 0 at the end, -errno. */
+static int tarr_header(struct tarr *r, struct tar_member *m)
+{
+	struct archive_entry *e;
+	int ret;
+
+	ret = archive_read_next_header(r->a, &e);
+	if (ret == ARCHIVE_EOF)
+		return 0;
+	if (ret < ARCHIVE_WARN)
+		return tarr_err(r);
+	ret = tarr_fill(r, e, m);
+	if (ret)
+		return ret;
+	r->data_pending = 1;
+	r->cur = m;
+	r->cur_manifest = strcmp(m->name, MANIFEST_MEMBER) == 0;
+	return 1;
+}
+
+/* Stream the current entry's data to sink, hashing; the manifest is
+ * buffered and parsed on the way. */
+static int tarr_stream(struct tarr *r, struct tar_member *m, tarr_sink_fn sink,
+		       void *arg)
+{
+	static const char zeros[4096];
+	char *mbuf = NULL;
+	size_t mlen = 0;
+	int keep = r->cur_manifest && m->size <= MANIFEST_MAX;
+	uint64_t at = 0;
+	struct md5 h;
+	int ret;
+
+	r->data_pending = 0;
+	ret = md5_init(&h);
+	if (ret)
+		return ret;
+	if (keep && !(mbuf = malloc(m->size + 1))) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (;;) {
+		const void *buf;
+		size_t size;
+		la_int64_t off;
+		int rr = archive_read_data_block(r->a, &buf, &size, &off);
+
+		if (rr == ARCHIVE_EOF)
+			break;
+		if (rr < ARCHIVE_WARN) {
+			ret = tarr_err(r);
+			goto out;
+		}
+		/* A sparse entry's holes read as zeros. */
+		while (at < (uint64_t)off) {
+			size_t z = (uint64_t)off - at < sizeof(zeros)
+					   ? (size_t)((uint64_t)off - at)
+					   : sizeof(zeros);
+
+			md5_update(&h, zeros, z);
+			if (sink && (ret = sink(arg, zeros, z)))
+				goto out;
+			at += z;
+		}
+		md5_update(&h, buf, size);
+		if (keep && mlen + size <= m->size) {
+			memcpy(mbuf + mlen, buf, size);
+			mlen += size;
+		}
+		if (sink && (ret = sink(arg, buf, size)))
+			goto out;
+		at += size;
+	}
+	ret = md5_final(&h, m->md5);
+	if (!ret && keep) {
+		tar_members_free(r->manifest, r->nmanifest);
+		r->manifest = NULL;
+		r->nmanifest = 0;
+		r->manifest_err = manifest_decode(mbuf, mlen, &r->manifest,
+						  &r->nmanifest);
+		if (r->manifest_err == -ENOMEM)
+			ret = -ENOMEM;
+	}
+out:
+	free(mbuf);
+	md5_release(&h);
+	return ret;
+}
+
+/* At the end of the archive: read up to and including the filemark. */
+static int tarr_drain(struct tarr *r)
+{
+	ssize_t n;
+
+	while (!r->at_filemark) {
+		n = tape_read(r->t, r->rec, r->block_size);
+		if (n < 0)
+			return r->broken = (int)n;
+		if (n == 0)
+			r->at_filemark = 1;
+		else
+			r->records++;
+	}
+	return 0;
+}
+
+int tarr_next(struct tarr *r, struct tar_member *m)
+{
+	void *loc;
+	int ret;
+
+	if (r->broken)
+		return r->broken < 0 ? r->broken : 0;
+	loc = tar_locale_enter();
+	if (!r->opened) {
+		if (archive_read_open(r->a, r, NULL, tarr_record, NULL) !=
+		    ARCHIVE_OK) {
+			ret = tarr_err(r);
+			goto out;
+		}
+		r->opened = 1;
+	}
+	if (r->data_pending && r->cur_manifest && r->cur) {
+		/* Nobody read the manifest: parse it on the way past. */
+		ret = tarr_stream(r, r->cur, NULL, NULL);
+		if (ret)
+			goto out;
+	}
+	r->data_pending = 0;
+	r->cur = NULL;
+	ret = tarr_header(r, m);
+	if (ret == 0) {
+		ret = tarr_drain(r);
+		if (!ret)
+			r->broken = 1; /* ended: tarr_next() keeps returning 0 */
+	}
+out:
+	tar_locale_leave(loc);
+	return ret;
+}
+
+int tarr_data(struct tarr *r, struct tar_member *m, tarr_sink_fn sink,
+	      void *arg)
+{
+	void *loc;
+	int ret;
+
+	if (r->broken < 0)
+		return r->broken;
+	if (!r->data_pending || r->cur != m)
+		return -EINVAL;
+	loc = tar_locale_enter();
+	ret = tarr_stream(r, m, sink, arg);
+	tar_locale_leave(loc);
+	return ret;
+}
+
+int tarr_manifest(struct tarr *r, const struct tar_member **members,
+		  size_t *n)
+{
+	if (r->manifest_err)
+		return r->manifest_err;
+	*members = r->manifest;
+	*n = r->nmanifest;
+	return 0;
+}
+
+int tarr_read_member(struct tape *t, uint64_t start_lblock,
+		     uint64_t header_offset, uint32_t block_size,
+		     const char *expect_md5, tarr_sink_fn sink, void *arg,
+		     struct tar_member *m)
+{
+	struct tar_member tmp = { 0 };
+	struct tarr *r = NULL;
+	void *loc = NULL;
+	int ret;
+
+	if (!block_size || block_size % 512 || header_offset % 512)
+		return -EINVAL;
+	ret = tarr_new(&r, t, block_size);
+	if (ret)
+		return ret;
+	ret = tape_locate(t, start_lblock + header_offset / block_size);
+	if (ret)
+		goto out_free;
+	r->skip = (size_t)(header_offset % block_size);
+	loc = tar_locale_enter();
+	if (archive_read_open(r->a, r, NULL, tarr_record, NULL) != ARCHIVE_OK) {
+		ret = tarr_err(r);
+		goto out_locale;
+	}
+	ret = tarr_header(r, &tmp);
+	if (ret == 0)
+		ret = -EINVAL; /* the end-of-archive blocks, not a member */
+	if (ret < 0)
+		goto out_locale;
+	r->cur_manifest = 0; /* one member: nothing to parse */
+	ret = tarr_stream(r, &tmp, sink, arg);
+	if (ret)
+		goto out_locale;
+	tmp.header_offset += header_offset;
+	tmp.data_offset += header_offset;
+	if (expect_md5 && strcmp(expect_md5, tmp.md5) != 0)
+		ret = -EBADMSG;
+	if (m) {
+		*m = tmp;
+		memset(&tmp, 0, sizeof(tmp));
+	}
+out_locale:
+	tar_locale_leave(loc);
+	tar_member_clear(&tmp);
+out_free:
+	tarr_free(r);
+	return ret;
+}
+
+int tarr_name_safe(const char *name, size_t len, char **out)
+{
+	size_t i = 0, o = 0, start;
+	char *s;
+
+	if (memchr(name, '\0', len))
+		return -EINVAL;
+	if (len >= PATH_MAX)
+		return -ENAMETOOLONG;
+	s = malloc(len + 1);
+	if (!s)
+		return -ENOMEM;
+	while (i < len) {
+		while (i < len && name[i] == '/')
+			i++;
+		start = i;
+		while (i < len && name[i] != '/')
+			i++;
+		if (i == start || (i - start == 1 && name[start] == '.'))
+			continue;
+		if (i - start == 2 && name[start] == '.' && name[start + 1] == '.')
+			goto out_inval;
+		if (i - start > NAME_MAX) {
+			free(s);
+			return -ENAMETOOLONG;
+		}
+		if (o)
+			s[o++] = '/';
+		memcpy(s + o, name + start, i - start);
+		o += i - start;
+	}
+	if (o == 0)
+		goto out_inval;
+	s[o] = '\0';
+	*out = s;
+	return 0;
+out_inval:
+	free(s);
+	return -EINVAL;
+}

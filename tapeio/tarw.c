@@ -1,0 +1,959 @@
+/* tapeio/tarw.c - the tar-on-tape writer (tapeio/tarw.h).
+ *
+ * Threads of one tarw_run():
+ *   reader   opens each source, checks it against its snapshot, read()s it
+ *            into the slots of the source ring (one copy: kernel -> slot);
+ *   md5      hashes each source slot: the one pass that bounds the speed;
+ *   caller   feeds the same slots to libarchive, whose write callback copies
+ *            each finished block into the tape ring (the only user-space
+ *            copy of the data);
+ *   tape[i]  one per copy: tape_write() of every block of the tape ring.
+ * A slot of a ring is reused only when every live consumer is past it, so
+ * the copies share one buffer and the slowest live drive paces the rest.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <archive.h>
+#include <archive_entry.h>
+
+#include "tapeio/md5.h"
+#include "tapeio/tarw.h"
+
+#define SRC_CHUNK (1u << 20) /* bytes per source read */
+#define SRC_SLOTS 8
+#define RING_MAXC TARW_MAX_COPIES
+#define DEFAULT_BUFFER (16u << 20)
+
+enum slot_kind {
+	SLOT_DATA, /* len bytes of source src (tape ring: one block) */
+	SLOT_END,  /* source src fully read and unchanged */
+	SLOT_LINK, /* source src is a symlink: buf holds its target */
+	SLOT_FAIL, /* source src changed or failed: err */
+};
+
+struct slot {
+	char *buf;
+	size_t len;
+	size_t src;
+	enum slot_kind kind;
+	int err;
+};
+
+/* A bounded ring with one producer and up to RING_MAXC consumers, each
+ * seeing every slot in order. */
+struct ring {
+	pthread_mutex_t lock; /* guards head, tail, live, eof, stop */
+	pthread_cond_t can_put, can_get;
+	struct slot *slots;
+	size_t nslots;
+	uint64_t head;            /* slots published so far */
+	uint64_t tail[RING_MAXC]; /* slots each consumer is done with */
+	int live[RING_MAXC];      /* consumer still reading */
+	int ncons;
+	int eof;  /* producer published its last slot */
+	int stop; /* abort: every wait returns at once */
+};
+
+struct tarw {
+	struct tape *tapes[TARW_MAX_COPIES];
+	int ncopies;
+	uint32_t block_size;
+	size_t buffer_bytes;
+
+	const struct tarw_source *src;
+	size_t nsrc;
+	struct tar_member *members; /* nsrc, filled as the archive goes */
+	int members_ok;             /* tarw_run() returned 0 */
+
+	struct ring sring; /* reader -> caller (consumer 0), md5 (consumer 1) */
+	struct ring tring; /* libarchive callback -> tape threads */
+	struct slot *tcur; /* tape slot being filled by the callback */
+
+	pthread_mutex_t md5_lock; /* guards md5_done */
+	pthread_cond_t md5_cond;
+	size_t md5_done; /* sources whose MD5 is in members[] */
+
+	struct tarw_copy copy[TARW_MAX_COPIES];
+	_Atomic uint64_t progress[TARW_MAX_COPIES];
+	_Atomic uint64_t produced;
+	atomic_int cancel;
+	int ran;
+
+	size_t changed; /* source to blame, or (size_t)-1 */
+	int changed_why;
+};
+
+/* ---------------------------------------------------------------- ring */
+
+/* The lock and condition variables live as long as the writer, so that
+ * tarw_cancel() can always stop a ring; the slots only during a run. */
+static void ring_init_sync(struct ring *r)
+{
+	memset(r, 0, sizeof(*r));
+	pthread_mutex_init(&r->lock, NULL);
+	pthread_cond_init(&r->can_put, NULL);
+	pthread_cond_init(&r->can_get, NULL);
+}
+
+static void ring_destroy_sync(struct ring *r)
+{
+	pthread_mutex_destroy(&r->lock);
+	pthread_cond_destroy(&r->can_put);
+	pthread_cond_destroy(&r->can_get);
+}
+
+static int ring_alloc(struct ring *r, size_t nslots, size_t slot_size,
+		      int ncons)
+{
+	size_t i;
+	int c;
+
+	r->slots = calloc(nslots, sizeof(*r->slots));
+	if (!r->slots)
+		return -ENOMEM;
+	r->nslots = nslots;
+	for (i = 0; i < nslots; i++) {
+		r->slots[i].buf = malloc(slot_size);
+		if (!r->slots[i].buf)
+			return -ENOMEM; /* ring_free() frees the rest */
+	}
+	pthread_mutex_lock(&r->lock);
+	r->ncons = ncons;
+	for (c = 0; c < ncons; c++)
+		r->live[c] = 1;
+	pthread_mutex_unlock(&r->lock);
+	return 0;
+}
+
+static void ring_free(struct ring *r)
+{
+	size_t i;
+
+	if (!r->slots)
+		return;
+	for (i = 0; i < r->nslots; i++)
+		free(r->slots[i].buf);
+	free(r->slots);
+	r->slots = NULL;
+}
+
+/* Live consumers. */
+static int ring_nlive(struct ring *r)
+{
+	int c, n = 0;
+
+	pthread_mutex_lock(&r->lock);
+	for (c = 0; c < r->ncons; c++)
+		n += r->live[c];
+	pthread_mutex_unlock(&r->lock);
+	return n;
+}
+
+/* Lowest tail of the live consumers; head when none is live. Lock held. */
+static uint64_t ring_min_tail(const struct ring *r, int *nlive)
+{
+	uint64_t min = r->head;
+	int c;
+
+	*nlive = 0;
+	for (c = 0; c < r->ncons; c++) {
+		if (!r->live[c])
+			continue;
+		(*nlive)++;
+		if (r->tail[c] < min)
+			min = r->tail[c];
+	}
+	return min;
+}
+
+/* The next free slot, waiting for room. NULL when stopped or when no
+ * consumer is left. */
+static struct slot *ring_put_begin(struct ring *r)
+{
+	struct slot *s = NULL;
+	int nlive;
+
+	pthread_mutex_lock(&r->lock);
+	for (;;) {
+		uint64_t min = ring_min_tail(r, &nlive);
+
+		if (r->stop || nlive == 0)
+			break;
+		if (r->head - min < r->nslots) {
+			s = &r->slots[r->head % r->nslots];
+			break;
+		}
+		pthread_cond_wait(&r->can_put, &r->lock);
+	}
+	pthread_mutex_unlock(&r->lock);
+	return s;
+}
+
+static void ring_put_end(struct ring *r)
+{
+	pthread_mutex_lock(&r->lock);
+	r->head++;
+	pthread_cond_broadcast(&r->can_get);
+	pthread_mutex_unlock(&r->lock);
+}
+
+static void ring_finish(struct ring *r)
+{
+	pthread_mutex_lock(&r->lock);
+	r->eof = 1;
+	pthread_cond_broadcast(&r->can_get);
+	pthread_mutex_unlock(&r->lock);
+}
+
+static void ring_stop(struct ring *r)
+{
+	pthread_mutex_lock(&r->lock);
+	r->stop = 1;
+	pthread_cond_broadcast(&r->can_get);
+	pthread_cond_broadcast(&r->can_put);
+	pthread_mutex_unlock(&r->lock);
+}
+
+/* Consumer c's next slot; NULL at the end (*stopped = 0) or on stop
+ * (*stopped = 1). */
+static struct slot *ring_get(struct ring *r, int c, int *stopped)
+{
+	struct slot *s = NULL;
+
+	pthread_mutex_lock(&r->lock);
+	while (!r->stop && r->tail[c] == r->head && !r->eof)
+		pthread_cond_wait(&r->can_get, &r->lock);
+	*stopped = r->stop;
+	if (!r->stop && r->tail[c] < r->head)
+		s = &r->slots[r->tail[c] % r->nslots];
+	pthread_mutex_unlock(&r->lock);
+	return s;
+}
+
+static void ring_get_done(struct ring *r, int c)
+{
+	pthread_mutex_lock(&r->lock);
+	r->tail[c]++;
+	pthread_cond_broadcast(&r->can_put);
+	pthread_mutex_unlock(&r->lock);
+}
+
+/* Consumer c leaves: the producer no longer waits for it. */
+static void ring_drop(struct ring *r, int c)
+{
+	pthread_mutex_lock(&r->lock);
+	r->live[c] = 0;
+	pthread_cond_broadcast(&r->can_put);
+	pthread_mutex_unlock(&r->lock);
+}
+
+/* -------------------------------------------------------------- reader */
+
+static int stat_same(const struct stat *a, const struct stat *b)
+{
+	return a->st_size == b->st_size &&
+	       a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
+	       a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+}
+
+/* Publish a marker slot (END, LINK with data already in place, FAIL). */
+static int reader_mark(struct tarw *w, struct slot *s, size_t i,
+		       enum slot_kind kind, int err)
+{
+	if (!s)
+		s = ring_put_begin(&w->sring);
+	if (!s)
+		return -ECANCELED;
+	s->src = i;
+	s->kind = kind;
+	s->err = err;
+	if (kind != SLOT_LINK)
+		s->len = 0;
+	ring_put_end(&w->sring);
+	return kind == SLOT_FAIL ? err : 0;
+}
+
+static int reader_file(struct tarw *w, size_t i)
+{
+	const struct stat *snap = &w->src[i].st;
+	uint64_t left = (uint64_t)snap->st_size;
+	struct stat st;
+	struct slot *s;
+	char probe;
+	ssize_t r;
+	int fd, ret = 0;
+
+	fd = open(w->src[i].path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return reader_mark(w, NULL, i, SLOT_FAIL,
+				   errno == ELOOP ? -ESTALE : -errno);
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || !stat_same(&st, snap)) {
+		ret = -ESTALE;
+		goto out_fail;
+	}
+	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	while (left > 0) {
+		size_t want = left < SRC_CHUNK ? (size_t)left : SRC_CHUNK;
+
+		if (atomic_load(&w->cancel)) {
+			ret = -ECANCELED;
+			goto out_close;
+		}
+		s = ring_put_begin(&w->sring);
+		if (!s) {
+			ret = -ECANCELED;
+			goto out_close;
+		}
+		r = read(fd, s->buf, want);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			ret = r < 0 ? -errno : -ENODATA;
+			reader_mark(w, s, i, SLOT_FAIL, ret);
+			goto out_close;
+		}
+		s->len = (size_t)r;
+		s->src = i;
+		s->kind = SLOT_DATA;
+		ring_put_end(&w->sring);
+		left -= (uint64_t)r;
+	}
+	/* Every byte the snapshot promised was read: the file must end here
+	 * and still look as it did. */
+	do
+		r = read(fd, &probe, 1);
+	while (r < 0 && errno == EINTR);
+	if (r != 0 || fstat(fd, &st) < 0 || !stat_same(&st, snap)) {
+		ret = r < 0 ? -errno : -ESTALE;
+		goto out_fail;
+	}
+	close(fd);
+	return reader_mark(w, NULL, i, SLOT_END, 0);
+out_fail:
+	reader_mark(w, NULL, i, SLOT_FAIL, ret);
+out_close:
+	close(fd);
+	return ret;
+}
+
+static int reader_link(struct tarw *w, size_t i)
+{
+	const struct stat *snap = &w->src[i].st;
+	struct slot *s = ring_put_begin(&w->sring);
+	ssize_t r;
+
+	if (!s)
+		return -ECANCELED;
+	if (snap->st_size <= 0 || (size_t)snap->st_size >= SRC_CHUNK)
+		return reader_mark(w, s, i, SLOT_FAIL, -EINVAL);
+	r = readlink(w->src[i].path, s->buf, SRC_CHUNK);
+	if (r < 0)
+		return reader_mark(w, s, i, SLOT_FAIL,
+				   errno == EINVAL ? -ESTALE : -errno);
+	if (r != snap->st_size)
+		return reader_mark(w, s, i, SLOT_FAIL, -ESTALE);
+	s->buf[r] = '\0';
+	s->len = (size_t)r;
+	return reader_mark(w, s, i, SLOT_LINK, 0);
+}
+
+static int reader_dir(struct tarw *w, size_t i)
+{
+	struct stat st;
+
+	if (lstat(w->src[i].path, &st) < 0)
+		return reader_mark(w, NULL, i, SLOT_FAIL, -errno);
+	if (!S_ISDIR(st.st_mode))
+		return reader_mark(w, NULL, i, SLOT_FAIL, -ESTALE);
+	return reader_mark(w, NULL, i, SLOT_END, 0);
+}
+
+static void *reader_main(void *arg)
+{
+	struct tarw *w = arg;
+	size_t i;
+	int ret = 0;
+
+	for (i = 0; i < w->nsrc && !ret; i++) {
+		mode_t fmt = w->src[i].st.st_mode & S_IFMT;
+
+		if (fmt == S_IFREG)
+			ret = reader_file(w, i);
+		else if (fmt == S_IFLNK)
+			ret = reader_link(w, i);
+		else if (fmt == S_IFDIR)
+			ret = reader_dir(w, i);
+		else
+			ret = reader_mark(w, NULL, i, SLOT_FAIL, -EINVAL);
+	}
+	ring_finish(&w->sring);
+	return NULL;
+}
+
+/* ----------------------------------------------------------------- md5 */
+
+static void md5_publish(struct tarw *w, size_t i, const char *hex)
+{
+	pthread_mutex_lock(&w->md5_lock);
+	memcpy(w->members[i].md5, hex, MD5_HEX_SIZE);
+	w->md5_done = i + 1;
+	pthread_cond_broadcast(&w->md5_cond);
+	pthread_mutex_unlock(&w->md5_lock);
+}
+
+static void *md5_main(void *arg)
+{
+	struct tarw *w = arg;
+	char hex[MD5_HEX_SIZE];
+	struct slot *s;
+	struct md5 m;
+	int stopped;
+
+	if (md5_init(&m)) {
+		ring_drop(&w->sring, 1);
+		return NULL;
+	}
+	while ((s = ring_get(&w->sring, 1, &stopped))) {
+		if (s->kind == SLOT_DATA) {
+			md5_update(&m, s->buf, s->len);
+		} else if (s->kind == SLOT_END || s->kind == SLOT_LINK) {
+			if (md5_final(&m, hex))
+				break;
+			md5_publish(w, s->src, hex);
+		} else {
+			ring_get_done(&w->sring, 1);
+			break;
+		}
+		ring_get_done(&w->sring, 1);
+	}
+	md5_release(&m);
+	ring_drop(&w->sring, 1);
+	/* Wake a caller waiting for digests that will not come. */
+	pthread_mutex_lock(&w->md5_lock);
+	pthread_cond_broadcast(&w->md5_cond);
+	pthread_mutex_unlock(&w->md5_lock);
+	return NULL;
+}
+
+/* ---------------------------------------------------------------- tape */
+
+struct tape_arg {
+	struct tarw *w;
+	int i;
+};
+
+static void tape_abandon(struct tarw *w, int i, int err)
+{
+	w->copy[i].state = err == -ENOSPC ? TARW_COPY_FULL : TARW_COPY_ERROR;
+	w->copy[i].err = err;
+	ring_drop(&w->tring, i);
+}
+
+/* Early warning reached? A status failure counts as an error. */
+static int tape_past_ew(struct tape *t)
+{
+	struct tape_status st;
+	int ret = tape_status(t, &st);
+
+	if (ret)
+		return ret;
+	return st.eot ? -ENOSPC : 0;
+}
+
+static void *tape_main(void *arg)
+{
+	struct tape_arg *ta = arg;
+	struct tarw *w = ta->w;
+	int i = ta->i, stopped, ret;
+	struct tarw_copy *c = &w->copy[i];
+	struct tape *t = w->tapes[i];
+	struct slot *s;
+	ssize_t n;
+
+	while ((s = ring_get(&w->tring, i, &stopped))) {
+		n = tape_write(t, s->buf, w->block_size);
+		if (n != (ssize_t)w->block_size) {
+			tape_abandon(w, i, n < 0 ? (int)n : -EIO);
+			return NULL;
+		}
+		c->records++;
+		c->bytes += w->block_size;
+		atomic_store(&w->progress[i], c->bytes);
+		ring_get_done(&w->tring, i);
+		ret = tape_past_ew(t);
+		if (ret) {
+			tape_abandon(w, i, ret);
+			return NULL;
+		}
+	}
+	if (stopped) {
+		c->state = TARW_COPY_ABORTED;
+		ring_drop(&w->tring, i);
+		return NULL;
+	}
+	ret = tape_weof(t, 1);
+	if (ret) {
+		tape_abandon(w, i, ret);
+		return NULL;
+	}
+	c->state = TARW_COPY_DONE;
+	ring_drop(&w->tring, i);
+	return NULL;
+}
+
+/* ----------------------------------------------------------- libarchive */
+
+/* libarchive's write callback: one call per block (bytes_per_block is set);
+ * accumulate into the tape ring so that any length works. */
+static la_ssize_t tarw_block(struct archive *a, void *arg, const void *buf,
+			     size_t len)
+{
+	struct tarw *w = arg;
+	const char *p = buf;
+	size_t left = len;
+
+	(void)a;
+	while (left > 0) {
+		size_t n;
+
+		if (!w->tcur) {
+			w->tcur = ring_put_begin(&w->tring);
+			if (!w->tcur)
+				return -1;
+			w->tcur->len = 0;
+		}
+		n = w->block_size - w->tcur->len;
+		if (n > left)
+			n = left;
+		memcpy(w->tcur->buf + w->tcur->len, p, n);
+		w->tcur->len += n;
+		p += n;
+		left -= n;
+		if (w->tcur->len == w->block_size) {
+			w->tcur->kind = SLOT_DATA;
+			w->tcur = NULL;
+			ring_put_end(&w->tring);
+			atomic_fetch_add(&w->produced, w->block_size);
+		}
+	}
+	return (la_ssize_t)len;
+}
+
+/* 1 when s is valid UTF-8 (no overlongs, no surrogates). */
+static int utf8_valid(const unsigned char *s)
+{
+	while (*s) {
+		unsigned c = *s, n, cp, i;
+
+		if (c < 0x80) {
+			s++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf)
+			n = 1, cp = c & 0x1f;
+		else if (c >= 0xe0 && c <= 0xef)
+			n = 2, cp = c & 0x0f;
+		else if (c >= 0xf0 && c <= 0xf4)
+			n = 3, cp = c & 0x07;
+		else
+			return 0;
+		for (i = 1; i <= n; i++) {
+			if ((s[i] & 0xc0) != 0x80)
+				return 0;
+			cp = (cp << 6) | (s[i] & 0x3f);
+		}
+		if ((n == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+		    (n == 3 && (cp < 0x10000 || cp > 0x10ffff)))
+			return 0;
+		s += n + 1;
+	}
+	return 1;
+}
+
+/* Names that are UTF-8 go into the pax header as UTF-8 whatever the
+ * locale; other bytes make libarchive fall back to hdrcharset=BINARY. */
+static void entry_set_names(struct archive_entry *e, const char *name,
+			    const char *link)
+{
+	if (utf8_valid((const unsigned char *)name))
+		archive_entry_update_pathname_utf8(e, name);
+	else
+		archive_entry_copy_pathname(e, name);
+	if (!link)
+		return;
+	if (utf8_valid((const unsigned char *)link))
+		archive_entry_update_symlink_utf8(e, link);
+	else
+		archive_entry_copy_symlink(e, link);
+}
+
+static int tarw_fail(struct tarw *w, size_t i, int why)
+{
+	w->changed = i;
+	w->changed_why = why;
+	return why == -EINVAL ? -EINVAL : -ESTALE;
+}
+
+/* Result of an archive from the copies' states: 0 when one is done,
+ * else -ENOSPC when one was full, else -EIO. */
+static int tarw_outcome(struct tarw *w)
+{
+	int i, full = 0, done = 0;
+
+	for (i = 0; i < w->ncopies; i++) {
+		done += w->copy[i].state == TARW_COPY_DONE;
+		full += w->copy[i].state == TARW_COPY_FULL;
+	}
+	if (done)
+		return 0;
+	return full ? -ENOSPC : -EIO;
+}
+
+/* Why did libarchive fail? A cancel or the loss of every copy (the write
+ * callback fails then) explain it; anything else is an I/O error. */
+static int tarw_archive_err(struct tarw *w)
+{
+	if (atomic_load(&w->cancel))
+		return -ECANCELED;
+	if (ring_nlive(&w->tring) == 0)
+		return tarw_outcome(w);
+	return -EIO;
+}
+
+/* Header of member i (and, for a regular file, its data from the source
+ * ring). The member record gets everything but the MD5. */
+static int tarw_member(struct tarw *w, struct archive *a,
+		       struct archive_entry *e, size_t i)
+{
+	const struct tarw_source *src = &w->src[i];
+	struct tar_member *m = &w->members[i];
+	mode_t fmt = src->st.st_mode & S_IFMT;
+	struct slot *s;
+	int stopped, r;
+
+	if (!src->name || !src->name[0] || !src->path)
+		return tarw_fail(w, i, -EINVAL);
+	m->name = strdup(src->name);
+	if (!m->name)
+		return -ENOMEM;
+	m->type = fmt == S_IFDIR ? TAR_DIR : fmt == S_IFLNK ? TAR_SYMLINK
+							    : TAR_FILE;
+	m->size = fmt == S_IFREG ? (uint64_t)src->st.st_size : 0;
+	m->mode = src->st.st_mode & 07777;
+	m->uid = src->st.st_uid;
+	m->gid = src->st.st_gid;
+	m->mtime = src->st.st_mtim;
+
+	/* The reader's first slot for this source: the link target, a failure,
+	 * or the file's first data. */
+	s = ring_get(&w->sring, 0, &stopped);
+	if (!s)
+		return atomic_load(&w->cancel) ? -ECANCELED : -EIO;
+	if (s->src != i) {
+		ring_get_done(&w->sring, 0);
+		return -EIO; /* cannot happen: the reader goes in order */
+	}
+	if (s->kind == SLOT_FAIL) {
+		r = s->err;
+		ring_get_done(&w->sring, 0);
+		return r == -ECANCELED ? r : tarw_fail(w, i, r);
+	}
+	if (s->kind == SLOT_LINK && !(m->link = strdup(s->buf)))
+		return -ENOMEM;
+
+	archive_entry_clear(e);
+	entry_set_names(e, m->name, m->link);
+	archive_entry_set_filetype(e, fmt == S_IFDIR ? AE_IFDIR
+				      : fmt == S_IFLNK ? AE_IFLNK : AE_IFREG);
+	archive_entry_set_perm(e, m->mode);
+	archive_entry_set_uid(e, m->uid);
+	archive_entry_set_gid(e, m->gid);
+	archive_entry_set_mtime(e, m->mtime.tv_sec, m->mtime.tv_nsec);
+	archive_entry_set_size(e, (la_int64_t)m->size);
+
+	/* The header starts after the previous entry's padding. */
+	if (archive_write_finish_entry(a) < ARCHIVE_WARN)
+		return tarw_archive_err(w);
+	m->header_offset = (uint64_t)archive_filter_bytes(a, 0);
+	if (archive_write_header(a, e) < ARCHIVE_WARN)
+		return tarw_archive_err(w);
+	m->data_offset = (uint64_t)archive_filter_bytes(a, 0);
+
+	while (s->kind == SLOT_DATA) {
+		if (atomic_load(&w->cancel)) {
+			ring_get_done(&w->sring, 0);
+			return -ECANCELED;
+		}
+		if (archive_write_data(a, s->buf, s->len) != (la_ssize_t)s->len) {
+			ring_get_done(&w->sring, 0);
+			return tarw_archive_err(w);
+		}
+		ring_get_done(&w->sring, 0);
+		s = ring_get(&w->sring, 0, &stopped);
+		if (!s)
+			return atomic_load(&w->cancel) ? -ECANCELED : -EIO;
+	}
+	r = s->kind == SLOT_FAIL ? tarw_fail(w, i, s->err) : 0;
+	ring_get_done(&w->sring, 0);
+	return r;
+}
+
+/* Wait for every MD5, then write the manifest member. */
+static int tarw_manifest(struct tarw *w, struct archive *a,
+			 struct archive_entry *e)
+{
+	struct timespec now;
+	char *text = NULL;
+	size_t len;
+	int ret;
+
+	pthread_mutex_lock(&w->md5_lock);
+	while (w->md5_done < w->nsrc && w->sring.live[1])
+		pthread_cond_wait(&w->md5_cond, &w->md5_lock);
+	ret = w->md5_done < w->nsrc ? -EIO : 0;
+	pthread_mutex_unlock(&w->md5_lock);
+	if (ret)
+		return ret;
+	ret = manifest_encode(w->members, w->nsrc, &text, &len);
+	if (ret)
+		return ret;
+	clock_gettime(CLOCK_REALTIME, &now);
+	archive_entry_clear(e);
+	archive_entry_set_pathname(e, MANIFEST_MEMBER);
+	archive_entry_set_filetype(e, AE_IFREG);
+	archive_entry_set_perm(e, 0444);
+	archive_entry_set_mtime(e, now.tv_sec, now.tv_nsec);
+	archive_entry_set_size(e, (la_int64_t)len);
+	if (archive_write_header(a, e) < ARCHIVE_WARN ||
+	    archive_write_data(a, text, len) != (la_ssize_t)len)
+		ret = tarw_archive_err(w);
+	free(text);
+	return ret;
+}
+
+/* ------------------------------------------------------------------ api */
+
+int tarw_new(struct tarw **out, struct tape *const *tapes, int ncopies,
+	     const struct tarw_opts *opts)
+{
+	struct tarw *w;
+	int i;
+
+	if (ncopies < 1 || ncopies > TARW_MAX_COPIES)
+		return -EINVAL;
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		return -ENOMEM;
+	w->block_size = opts && opts->block_size ? opts->block_size
+						 : TARW_BLOCK_SIZE;
+	w->buffer_bytes = opts && opts->buffer_bytes ? opts->buffer_bytes
+						     : DEFAULT_BUFFER;
+	if (w->block_size % 512 || w->block_size > (64u << 20)) {
+		free(w);
+		return -EINVAL;
+	}
+	for (i = 0; i < ncopies; i++) {
+		if (!tapes[i]) {
+			free(w);
+			return -EINVAL;
+		}
+		w->tapes[i] = tapes[i];
+		w->copy[i].state = TARW_COPY_WRITING;
+	}
+	w->ncopies = ncopies;
+	w->changed = (size_t)-1;
+	ring_init_sync(&w->sring);
+	ring_init_sync(&w->tring);
+	pthread_mutex_init(&w->md5_lock, NULL);
+	pthread_cond_init(&w->md5_cond, NULL);
+	*out = w;
+	return 0;
+}
+
+static int tarw_archive(struct tarw *w)
+{
+	struct archive_entry *e;
+	struct archive *a;
+	size_t i;
+	int ret = -ENOMEM;
+
+	a = archive_write_new();
+	e = archive_entry_new();
+	if (!a || !e)
+		goto out_free;
+	ret = -EIO;
+	if (archive_write_set_format_pax(a) != ARCHIVE_OK ||
+	    archive_write_set_bytes_per_block(a, (int)w->block_size) ||
+	    archive_write_set_bytes_in_last_block(a, (int)w->block_size) ||
+	    archive_write_open(a, w, NULL, tarw_block, NULL) != ARCHIVE_OK)
+		goto out_free;
+	for (i = 0, ret = 0; i < w->nsrc && !ret; i++)
+		ret = tarw_member(w, a, e, i);
+	if (!ret)
+		ret = tarw_manifest(w, a, e);
+	if (!ret && archive_write_close(a) != ARCHIVE_OK)
+		ret = tarw_archive_err(w);
+	if (!ret && w->tcur) {
+		/* libarchive pads the last block (bytes_in_last_block); this
+		 * only guards against a short one. */
+		memset(w->tcur->buf + w->tcur->len, 0,
+		       w->block_size - w->tcur->len);
+		w->tcur->len = w->block_size;
+		w->tcur->kind = SLOT_DATA;
+		w->tcur = NULL;
+		ring_put_end(&w->tring);
+		atomic_fetch_add(&w->produced, w->block_size);
+	}
+out_free:
+	if (a)
+		archive_write_free(a); /* after a failure: writes nothing more
+					  that matters, the copies are stopped */
+	if (e)
+		archive_entry_free(e);
+	return ret;
+}
+
+int tarw_run(struct tarw *w, const struct tarw_source *src, size_t n)
+{
+	struct tape_arg targ[TARW_MAX_COPIES];
+	pthread_t reader, md5, tt[TARW_MAX_COPIES];
+	size_t tslots;
+	void *loc;
+	int i, ret, nt = 0, have_reader = 0, have_md5 = 0;
+
+	if (w->ran)
+		return -EINVAL;
+	w->ran = 1;
+	w->src = src;
+	w->nsrc = n;
+	w->members = calloc(n ? n : 1, sizeof(*w->members));
+	if (!w->members)
+		return -ENOMEM;
+	for (i = 0; i < w->ncopies; i++) {
+		ret = tape_tell(w->tapes[i], &w->copy[i].start_lblock);
+		if (ret)
+			return ret;
+	}
+	tslots = w->buffer_bytes / w->block_size;
+	if (tslots < 4)
+		tslots = 4;
+	ret = ring_alloc(&w->sring, SRC_SLOTS, SRC_CHUNK, 2);
+	if (!ret)
+		ret = ring_alloc(&w->tring, tslots, w->block_size, w->ncopies);
+	if (ret)
+		goto out;
+
+	for (i = 0; i < w->ncopies; i++) {
+		targ[i].w = w;
+		targ[i].i = i;
+		if (pthread_create(&tt[i], NULL, tape_main, &targ[i])) {
+			ret = -EAGAIN;
+			goto out_stop;
+		}
+		nt++;
+	}
+	if (pthread_create(&md5, NULL, md5_main, w)) {
+		ret = -EAGAIN;
+		goto out_stop;
+	}
+	have_md5 = 1;
+	if (pthread_create(&reader, NULL, reader_main, w)) {
+		ret = -EAGAIN;
+		goto out_stop;
+	}
+	have_reader = 1;
+
+	loc = tar_locale_enter();
+	ret = tarw_archive(w);
+	tar_locale_leave(loc);
+	if (!ret) {
+		ring_finish(&w->tring);
+		goto out_join;
+	}
+out_stop:
+	ring_stop(&w->sring);
+	ring_stop(&w->tring);
+out_join:
+	if (have_reader)
+		pthread_join(reader, NULL);
+	ring_stop(&w->sring); /* the md5 thread may wait for a source */
+	if (have_md5)
+		pthread_join(md5, NULL);
+	for (i = 0; i < nt; i++)
+		pthread_join(tt[i], NULL);
+	for (i = 0; i < w->ncopies; i++)
+		if (w->copy[i].state == TARW_COPY_WRITING)
+			w->copy[i].state = TARW_COPY_ABORTED;
+	if (!ret)
+		ret = tarw_outcome(w);
+	if (ret && ret != -ESTALE && ret != -EINVAL && atomic_load(&w->cancel))
+		ret = -ECANCELED;
+out:
+	ring_free(&w->sring);
+	ring_free(&w->tring);
+	w->members_ok = ret == 0;
+	return ret;
+}
+
+const struct tar_member *tarw_members(const struct tarw *w, size_t *n)
+{
+	if (!w->members_ok) {
+		*n = 0;
+		return NULL;
+	}
+	*n = w->nsrc;
+	return w->members;
+}
+
+const struct tarw_copy *tarw_copy(const struct tarw *w, int i)
+{
+	if (i < 0 || i >= w->ncopies)
+		return NULL;
+	return &w->copy[i];
+}
+
+size_t tarw_changed(const struct tarw *w, int *why)
+{
+	if (why)
+		*why = w->changed_why;
+	return w->changed;
+}
+
+uint64_t tarw_progress(const struct tarw *w, int i)
+{
+	if (i < 0 || i >= w->ncopies)
+		return 0;
+	return atomic_load(&w->progress[i]);
+}
+
+uint64_t tarw_produced(const struct tarw *w)
+{
+	return atomic_load(&w->produced);
+}
+
+void tarw_cancel(struct tarw *w)
+{
+	atomic_store(&w->cancel, 1);
+	ring_stop(&w->sring);
+	ring_stop(&w->tring);
+}
+
+void tarw_free(struct tarw *w)
+{
+	if (!w)
+		return;
+	tar_members_free(w->members, w->nsrc);
+	ring_free(&w->sring);
+	ring_free(&w->tring);
+	ring_destroy_sync(&w->sring);
+	ring_destroy_sync(&w->tring);
+	pthread_mutex_destroy(&w->md5_lock);
+	pthread_cond_destroy(&w->md5_cond);
+	free(w);
+}
