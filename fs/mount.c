@@ -1,11 +1,336 @@
-/* fs/mount.c - placeholder until the mount lands; replaced. */
+/* fs/mount.c - `tapefs [-f] [-o OPTIONS] -c CONFIG MOUNTPOINT`: the daemon.
+ *
+ * Order: command line, config (errors exit 1 before anything is mounted),
+ * a trial open of the catalog and the changer (so that their errors reach
+ * the terminal even when the daemon goes to the background), mount,
+ * daemonize, then the subsystems in order - catalog, changer, scheduler,
+ * dump, verify, recall - and the FUSE loop. At unmount (fusermount3 -u, or
+ * SIGTERM/SIGINT) the loop ends and the subsystems stop in reverse order;
+ * each stop leaves its pending work recorded so that the next mount
+ * resumes it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
 #include "fs/cmd.h"
+#include "fs/config.h"
+#include "fs/modules.h"
+#include "fs/ops.h"
+#include <fuse_lowlevel.h>
+
+struct mount_opts {
+	char *config;
+	int show_help;
+};
+
+#define MOPT(t, p) { t, offsetof(struct mount_opts, p), 1 }
+static const struct fuse_opt mount_spec[] = {
+	MOPT("-c %s", config),
+	MOPT("--config=%s", config),
+	MOPT("-h", show_help),
+	MOPT("--help", show_help),
+	FUSE_OPT_END
+};
+
+static void usage(const char *prog)
+{
+	printf("usage: %s [-f] [-o OPTIONS] -c CONFIG MOUNTPOINT\n"
+	       "       %s mkvlib|vtape|fsck ...\n\n"
+	       "  -c CONFIG   the ini file (docs/config.md)\n"
+	       "  -f          stay in the foreground\n"
+	       "  -o OPTIONS  FUSE mount options (allow_other, "
+	       "default_permissions, ...)\n\n",
+	       prog, prog);
+	fuse_cmdline_help();
+	fuse_lib_help(NULL);
+}
+
+/* mkdir -p of a directory the config names; 0 or -errno. */
+static int make_dir(const char *path)
+{
+	char *p = strdup(path);
+	int ret = 0;
+
+	if (!p)
+		return -ENOMEM;
+	for (char *s = p + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = 0;
+		if (mkdir(p, 0755) < 0 && errno != EEXIST)
+			ret = -errno;
+		*s = '/';
+	}
+	if (!ret && mkdir(p, 0755) < 0 && errno != EEXIST)
+		ret = -errno;
+	free(p);
+	return ret;
+}
+
+static int open_catalog(struct tapefs *fs)
+{
+	int ret = catalog_open(&fs->cat, fs->cfg.catalog);
+
+	if (ret) {
+		fprintf(stderr, "tapefs: catalog '%s': %s\n", fs->cfg.catalog,
+			strerror(-ret));
+		fs->cat = NULL;
+	}
+	return ret;
+}
+
+static void close_catalog(struct tapefs *fs)
+{
+	if (fs->cat)
+		catalog_close(fs->cat);
+	fs->cat = NULL;
+}
+
+static int open_changer(struct tapefs *fs)
+{
+	const struct changer_ops *ops;
+	char spec[4200];
+	int ret;
+
+	ops = changer_backend(fs->cfg.changer);
+	if (!ops) {
+		fprintf(stderr, "tapefs: %s: unknown changer '%s'\n",
+			fs->cfg.path, fs->cfg.changer);
+		return -EINVAL;
+	}
+	if (!strcmp(fs->cfg.changer, "mtx"))
+		snprintf(spec, sizeof(spec), "%s %s", fs->cfg.mtx,
+			 fs->cfg.changer_spec);
+	else
+		snprintf(spec, sizeof(spec), "%s",
+			 fs->cfg.changer_spec ? fs->cfg.changer_spec : "");
+	ret = changer_open(&fs->changer, ops, spec);
+	if (ret) {
+		fprintf(stderr, "tapefs: changer %s '%s': %s\n", fs->cfg.changer,
+			spec, strerror(-ret));
+		fs->changer = NULL;
+	}
+	return ret;
+}
+
+static int start_sched(struct tapefs *fs)
+{
+	struct sched_config sc;
+	struct changer_inv inv;
+	int ret;
+
+	if (!fs->changer)
+		return 0;
+	memset(&sc, 0, sizeof(sc));
+	sc.changer = fs->changer;
+	sc.tape_ops = tape_backend(fs->cfg.tape);
+	if (!sc.tape_ops) {
+		fprintf(stderr, "tapefs: unknown tape backend '%s'\n", fs->cfg.tape);
+		return -EINVAL;
+	}
+	sc.ndrives = fs->cfg.ndrives;
+	if (!sc.ndrives) {
+		ret = changer_inventory(fs->changer, &inv);
+		if (ret) {
+			fprintf(stderr, "tapefs: changer inventory: %s\n",
+				changer_error(fs->changer));
+			return ret;
+		}
+		sc.ndrives = inv.ndrives;
+		changer_inv_free(&inv);
+	}
+	for (int i = 0; i < sc.ndrives && i < SCHED_DRIVES_MAX; i++)
+		sc.drive_dev[i] = fs->cfg.drive_dev[i];
+	ret = sched_start(&fs->sched, &sc);
+	if (ret) {
+		fprintf(stderr, "tapefs: drive scheduler: %s\n", strerror(-ret));
+		fs->sched = NULL;
+	}
+	return ret;
+}
+
+/* Start what needs a tape library and a catalog, in order. */
+static int start_engines(struct tapefs *fs)
+{
+	int ret;
+
+	ret = open_catalog(fs);
+	if (ret)
+		return ret;
+	ret = open_changer(fs);
+	if (ret)
+		return ret;
+	ret = start_sched(fs);
+	if (ret)
+		return ret;
+	if (dump_start && fs->cat && fs->sched) {
+		ret = dump_start(fs);
+		if (ret) {
+			fprintf(stderr, "tapefs: dump engine: %s\n", strerror(-ret));
+			return ret;
+		}
+	}
+	if (verify_start && fs->cat && fs->sched) {
+		ret = verify_start(fs);
+		if (ret) {
+			fprintf(stderr, "tapefs: verify engine: %s\n", strerror(-ret));
+			return ret;
+		}
+	}
+	if (recall_start && fs->cat && fs->sched) {
+		ret = recall_start(fs);
+		if (ret) {
+			fprintf(stderr, "tapefs: recall engine: %s\n", strerror(-ret));
+			return ret;
+		}
+	}
+	return 0;
+}
+
+/* Reverse order of start_engines(); safe on a partial start. */
+static void stop_engines(struct tapefs *fs)
+{
+	if (fs->recall)
+		recall_stop(fs);
+	if (fs->verify)
+		verify_stop(fs);
+	if (fs->dump)
+		dump_stop(fs);
+	if (fs->sched)
+		sched_stop(fs->sched);
+	fs->sched = NULL;
+	if (fs->changer)
+		changer_close(fs->changer);
+	fs->changer = NULL;
+	close_catalog(fs);
+}
+
+/* Before mounting: what can fail for a reason the user must see. */
+static int preflight(struct tapefs *fs)
+{
+	int ret = make_dir(fs->cfg.staging);
+
+	if (ret) {
+		fprintf(stderr, "tapefs: staging '%s': %s\n", fs->cfg.staging,
+			strerror(-ret));
+		return ret;
+	}
+	fs->staging_fd = open(fs->cfg.staging, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fs->staging_fd < 0) {
+		ret = -errno;
+		fprintf(stderr, "tapefs: staging '%s': %s\n", fs->cfg.staging,
+			strerror(errno));
+		return ret;
+	}
+	ret = open_catalog(fs);
+	if (!ret)
+		ret = open_changer(fs);
+	stop_engines(fs); /* reopened after the fork */
+	return ret;
+}
+
+static int run(struct tapefs *fs, struct fuse_args *args,
+	       struct fuse_cmdline_opts *cmd)
+{
+	struct fuse_loop_config *lc = NULL;
+	struct fuse *fuse;
+	int ret = 1;
+
+	fuse = fuse_new(args, ops_table(), sizeof(struct fuse_operations), fs);
+	if (!fuse)
+		return 1;
+	if (fuse_mount(fuse, cmd->mountpoint))
+		goto out_destroy;
+	if (fuse_daemonize(cmd->foreground))
+		goto out_unmount;
+	if (fuse_set_signal_handlers(fuse_get_session(fuse)))
+		goto out_unmount;
+	if (start_engines(fs))
+		goto out_stop;
+	if (cmd->singlethread) {
+		ret = fuse_loop(fuse) ? 1 : 0;
+	} else {
+		lc = fuse_loop_cfg_create();
+		if (!lc)
+			goto out_stop;
+		fuse_loop_cfg_set_clone_fd(lc, (unsigned)cmd->clone_fd);
+		/* Reads waiting on a tape hold a worker each; keep plenty so
+		 * that lookups never queue behind them (fs/recall.h). */
+		fuse_loop_cfg_set_max_threads(lc, cmd->max_threads > 10 ?
+						  cmd->max_threads : 1024);
+		fuse_loop_cfg_set_idle_threads(lc, cmd->max_idle_threads < UINT_MAX ?
+						   cmd->max_idle_threads : 16);
+		ret = fuse_loop_mt(fuse, lc) ? 1 : 0;
+		fuse_loop_cfg_destroy(lc);
+	}
+out_stop:
+	stop_engines(fs);
+	fuse_remove_signal_handlers(fuse_get_session(fuse));
+out_unmount:
+	fuse_unmount(fuse);
+out_destroy:
+	fuse_destroy(fuse);
+	return ret;
+}
 
 int cmd_mount(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	fprintf(stderr, "tapefs: mount not built yet\n");
-	return 2;
+	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
+	struct fuse_cmdline_opts cmd;
+	struct mount_opts mo = { 0 };
+	struct tapefs *fs = NULL;
+	char err[768];
+	int ret = 2;
+
+	memset(&cmd, 0, sizeof(cmd));
+	if (fuse_opt_parse(&args, &mo, mount_spec, NULL) == -1)
+		goto out_args;
+	if (mo.show_help) {
+		usage(argv[0]);
+		ret = 0;
+		goto out_args;
+	}
+	if (fuse_parse_cmdline(&args, &cmd) != 0)
+		goto out_args;
+	if (!mo.config || !cmd.mountpoint) {
+		fprintf(stderr, "usage: %s [-f] [-o OPTIONS] -c CONFIG MOUNTPOINT\n",
+			argv[0]);
+		goto out_args;
+	}
+	ret = 1;
+	fs = calloc(1, sizeof(*fs));
+	if (!fs)
+		goto out_args;
+	fs->staging_fd = -1;
+	pthread_mutex_init(&fs->errors.lock, NULL);
+	if (config_load(&fs->cfg, mo.config, err, sizeof(err))) {
+		fprintf(stderr, "tapefs: %s\n", err);
+		goto out_fs;
+	}
+	fs->owner = getuid();
+	fs->owner_gid = getgid();
+	fs->mounted = time(NULL);
+	if (preflight(fs))
+		goto out_cfg;
+	ret = run(fs, &args, &cmd);
+out_cfg:
+	if (fs->staging_fd >= 0)
+		close(fs->staging_fd);
+	config_release(&fs->cfg);
+out_fs:
+	pthread_mutex_destroy(&fs->errors.lock);
+	free(fs);
+out_args:
+	free(cmd.mountpoint);
+	free(mo.config);
+	fuse_opt_free_args(&args);
+	return ret;
 }

@@ -68,6 +68,14 @@ struct ns_provider {
 		       void *ctx);
 	int (*render)(struct tapefs *fs, const char *rel, struct strbuf *out);
 	int (*control)(struct tapefs *fs, const char *rel, const char *line);
+	/* Optional (NULL: no extended attributes). The value of attribute
+	 * name of rel appended to out (no NUL added); -ENODATA when rel has
+	 * no such attribute. */
+	int (*getxattr)(struct tapefs *fs, const char *rel, const char *name,
+			struct strbuf *out);
+	/* Optional: the names of rel's attributes, each followed by a NUL,
+	 * appended to out. */
+	int (*listxattr)(struct tapefs *fs, const char *rel, struct strbuf *out);
 };
 
 /* Providers other modules export; the mount registers them in its table.

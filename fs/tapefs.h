@@ -11,6 +11,8 @@
 
 #include <stdint.h>
 #include <pthread.h>
+#include <sys/types.h>
+#include <time.h>
 
 #define TAPEFS_MAX_POOLS  8
 #define TAPEFS_MAX_DRIVES 64
@@ -45,9 +47,25 @@ struct dump;
 struct verify;
 struct recall;
 
+/* The last errors, for the "errors:" lines of .status (fs/status.c). */
+#define TAPEFS_ERRORS_KEPT 8
+struct tapefs_errlog {
+	pthread_mutex_t lock; /* guards everything below; a leaf lock */
+	uint64_t count;       /* errors since mount */
+	struct {
+		time_t when;
+		char msg[256];
+	} last[TAPEFS_ERRORS_KEPT]; /* ring: last[(count - 1) % KEPT] is newest */
+};
+
 struct tapefs {
 	struct tapefs_config cfg;
 	int staging_fd;          /* O_PATH|O_DIRECTORY of cfg.staging */
+	uid_t owner;             /* the user who mounted: may write control
+				    files (and root) */
+	gid_t owner_gid;
+	time_t mounted;          /* when the mount started */
+	struct tapefs_errlog errors;
 	struct catalog *cat;
 	struct changer *changer;
 	struct sched *sched;

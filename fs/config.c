@@ -1,0 +1,437 @@
+/* fs/config.c - ini parsing (libinih) into struct tapefs_config. */
+#include <errno.h>
+#include <ini.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "fs/config.h"
+
+#define GiB (1024ULL * 1024 * 1024)
+
+struct parse_ctx {
+	struct tapefs_config *cfg;
+	FILE *f;
+	char *dir;       /* directory of the config file, absolute */
+	int line;        /* line the reader returned last */
+	int err_line;    /* first error's line, 0 = none */
+	char err[512];   /* first error's reason */
+	int copies_line, pools_line, changer_line, tape_line, drives_line;
+};
+
+void config_defaults(struct tapefs_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->cache_size = 10 * GiB;
+	cfg->block_size = 256 * 1024;
+	cfg->copies = 2;
+	cfg->dump_bytes = 10 * GiB;
+	cfg->dump_files = 10000;
+	cfg->dump_idle = 300;
+}
+
+void config_release(struct tapefs_config *cfg)
+{
+	free(cfg->path);
+	free(cfg->catalog);
+	free(cfg->staging);
+	free(cfg->cache);
+	for (int i = 0; i < TAPEFS_MAX_POOLS; i++)
+		free(cfg->pools[i]);
+	free(cfg->changer);
+	free(cfg->changer_spec);
+	free(cfg->mtx);
+	free(cfg->tape);
+	for (int i = 0; i < TAPEFS_MAX_DRIVES; i++)
+		free(cfg->drive_dev[i]);
+	memset(cfg, 0, sizeof(*cfg));
+}
+
+int config_parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+	uint64_t mult = 1;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno)
+		return -EINVAL;
+	switch (*end) {
+	case 'k': case 'K': mult = 1024ULL; end++; break;
+	case 'm': case 'M': mult = 1024ULL * 1024; end++; break;
+	case 'g': case 'G': mult = GiB; end++; break;
+	case 't': case 'T': mult = GiB * 1024; end++; break;
+	default: break;
+	}
+	if (mult > 1 && *end == 'i')
+		end++;
+	if (*end == 'B' || *end == 'b')
+		end++;
+	while (*end == ' ' || *end == '\t')
+		end++;
+	if (*end)
+		return -EINVAL;
+	if (v > UINT64_MAX / mult)
+		return -EINVAL;
+	*out = v * mult;
+	return 0;
+}
+
+static int parse_uint(const char *s, unsigned long long max,
+		      unsigned long long *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || *end || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static int fail(struct parse_ctx *c, int line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int fail(struct parse_ctx *c, int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (c->err_line || c->err[0])
+		return 0;
+	c->err_line = line;
+	va_start(ap, fmt);
+	vsnprintf(c->err, sizeof(c->err), fmt, ap);
+	va_end(ap);
+	return 0;
+}
+
+/* A path from the file: absolute as is, else relative to the file's dir. */
+static char *resolve_path(const struct parse_ctx *c, const char *v)
+{
+	char *p;
+
+	if (v[0] == '/')
+		return strdup(v);
+	if (asprintf(&p, "%s/%s", c->dir, v) < 0)
+		return NULL;
+	return p;
+}
+
+static int set_str(struct parse_ctx *c, char **slot, const char *v, int path)
+{
+	char *s;
+
+	if (!*v)
+		return fail(c, c->line, "empty value");
+	s = path ? resolve_path(c, v) : strdup(v);
+	if (!s)
+		return fail(c, c->line, "out of memory");
+	free(*slot);
+	*slot = s;
+	return 1;
+}
+
+static int set_pools(struct parse_ctx *c, const char *v)
+{
+	struct tapefs_config *cfg = c->cfg;
+	char *dup = strdup(v), *save = NULL, *tok;
+	int n = 0, ret = 1;
+
+	if (!dup)
+		return fail(c, c->line, "out of memory");
+	for (int i = 0; i < TAPEFS_MAX_POOLS; i++) {
+		free(cfg->pools[i]);
+		cfg->pools[i] = NULL;
+	}
+	for (tok = strtok_r(dup, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		while (*tok == ' ' || *tok == '\t')
+			tok++;
+		size_t len = strlen(tok);
+		while (len && (tok[len - 1] == ' ' || tok[len - 1] == '\t'))
+			tok[--len] = 0;
+		if (!len || len > 15 || strchr(tok, '/')) {
+			ret = fail(c, c->line,
+				   "pools: bad pool name '%s' (1-15 chars, no '/')",
+				   tok);
+			goto out;
+		}
+		if (n == TAPEFS_MAX_POOLS) {
+			ret = fail(c, c->line, "pools: more than %d pools",
+				   TAPEFS_MAX_POOLS);
+			goto out;
+		}
+		for (int i = 0; i < n; i++)
+			if (strcmp(cfg->pools[i], tok) == 0) {
+				ret = fail(c, c->line,
+					   "pools: pool '%s' listed twice", tok);
+				goto out;
+			}
+		cfg->pools[n] = strdup(tok);
+		if (!cfg->pools[n]) {
+			ret = fail(c, c->line, "out of memory");
+			goto out;
+		}
+		n++;
+	}
+	if (!n)
+		ret = fail(c, c->line, "pools: no pool named");
+	cfg->npools = n;
+	c->pools_line = c->line;
+out:
+	free(dup);
+	return ret;
+}
+
+static int handle_tapefs(struct parse_ctx *c, const char *k, const char *v)
+{
+	struct tapefs_config *cfg = c->cfg;
+	unsigned long long u;
+	uint64_t sz;
+
+	if (!strcmp(k, "catalog"))
+		return set_str(c, &cfg->catalog, v, 1);
+	if (!strcmp(k, "staging"))
+		return set_str(c, &cfg->staging, v, 1);
+	if (!strcmp(k, "cache"))
+		return set_str(c, &cfg->cache, v, 1);
+	if (!strcmp(k, "cache_size")) {
+		if (config_parse_size(v, &sz) || sz == 0)
+			return fail(c, c->line, "cache_size: '%s' is not a size (e.g. 10G)", v);
+		cfg->cache_size = sz;
+		return 1;
+	}
+	if (!strcmp(k, "block_size")) {
+		if (config_parse_size(v, &sz) || sz < 512 || sz > 16 * 1024 * 1024 ||
+		    sz % 512)
+			return fail(c, c->line,
+				    "block_size: '%s' must be a multiple of 512 from 512 to 16M", v);
+		cfg->block_size = (uint32_t)sz;
+		return 1;
+	}
+	if (!strcmp(k, "copies")) {
+		if (parse_uint(v, TAPEFS_MAX_POOLS, &u) || u < 1)
+			return fail(c, c->line, "copies: '%s' must be 1 to %d", v,
+				    TAPEFS_MAX_POOLS);
+		cfg->copies = (int)u;
+		c->copies_line = c->line;
+		return 1;
+	}
+	if (!strcmp(k, "pools"))
+		return set_pools(c, v);
+	return fail(c, c->line, "unknown key '%s' in [tapefs]", k);
+}
+
+static int handle_dump(struct parse_ctx *c, const char *k, const char *v)
+{
+	struct tapefs_config *cfg = c->cfg;
+	unsigned long long u;
+	uint64_t sz;
+
+	if (!strcmp(k, "bytes")) {
+		if (config_parse_size(v, &sz) || sz == 0)
+			return fail(c, c->line, "bytes: '%s' is not a size (e.g. 50G)", v);
+		cfg->dump_bytes = sz;
+		return 1;
+	}
+	if (!strcmp(k, "files")) {
+		if (parse_uint(v, UINT64_MAX, &u) || u == 0)
+			return fail(c, c->line, "files: '%s' must be a number > 0", v);
+		cfg->dump_files = u;
+		return 1;
+	}
+	if (!strcmp(k, "idle")) {
+		if (parse_uint(v, UINT_MAX, &u))
+			return fail(c, c->line, "idle: '%s' must be seconds (0 = never)", v);
+		cfg->dump_idle = (unsigned)u;
+		return 1;
+	}
+	return fail(c, c->line, "unknown key '%s' in [dump]", k);
+}
+
+static int handle_library(struct parse_ctx *c, const char *k, const char *v)
+{
+	struct tapefs_config *cfg = c->cfg;
+	unsigned long long u;
+
+	if (!strcmp(k, "changer")) {
+		if (strcmp(v, "vlib") && strcmp(v, "mtx") && strcmp(v, "none"))
+			return fail(c, c->line,
+				    "changer: '%s' is not vlib, mtx or none", v);
+		c->changer_line = c->line;
+		return set_str(c, &cfg->changer, v, 0);
+	}
+	if (!strcmp(k, "path"))
+		/* a vlib directory is a path; an mtx device is absolute */
+		return set_str(c, &cfg->changer_spec, v, 1);
+	if (!strcmp(k, "mtx"))
+		return set_str(c, &cfg->mtx, v, 0);
+	if (!strcmp(k, "tape")) {
+		if (strcmp(v, "vtape") && strcmp(v, "st"))
+			return fail(c, c->line, "tape: '%s' is not vtape or st", v);
+		c->tape_line = c->line;
+		return set_str(c, &cfg->tape, v, 0);
+	}
+	if (!strcmp(k, "drives")) {
+		if (parse_uint(v, TAPEFS_MAX_DRIVES, &u) || u < 1)
+			return fail(c, c->line, "drives: '%s' must be 1 to %d", v,
+				    TAPEFS_MAX_DRIVES);
+		cfg->ndrives = (int)u;
+		c->drives_line = c->line;
+		return 1;
+	}
+	if (!strncmp(k, "drive", 5) && k[5]) {
+		if (parse_uint(k + 5, TAPEFS_MAX_DRIVES - 1, &u))
+			return fail(c, c->line, "'%s': drive number must be 0 to %d",
+				    k, TAPEFS_MAX_DRIVES - 1);
+		return set_str(c, &cfg->drive_dev[u], v, 1);
+	}
+	return fail(c, c->line, "unknown key '%s' in [library]", k);
+}
+
+static int handler(void *user, const char *section, const char *name,
+		   const char *value)
+{
+	struct parse_ctx *c = user;
+
+	if (!strcmp(section, "tapefs"))
+		return handle_tapefs(c, name, value);
+	if (!strcmp(section, "dump"))
+		return handle_dump(c, name, value);
+	if (!strcmp(section, "library"))
+		return handle_library(c, name, value);
+	if (!*section)
+		return fail(c, c->line, "key '%s' outside a section", name);
+	return fail(c, c->line, "unknown section [%s]", section);
+}
+
+/* fgets that counts lines, so that errors found after a key was accepted
+ * can still name the line it came from. */
+static char *reader(char *str, int num, void *stream)
+{
+	struct parse_ctx *c = stream;
+	char *r = fgets(str, num, c->f);
+
+	if (r)
+		c->line++;
+	return r;
+}
+
+static int validate(struct parse_ctx *c)
+{
+	struct tapefs_config *cfg = c->cfg;
+
+	if (!cfg->catalog && !(cfg->catalog = resolve_path(c, "catalog.db")))
+		return fail(c, 0, "out of memory");
+	if (!cfg->staging && !(cfg->staging = resolve_path(c, "staging")))
+		return fail(c, 0, "out of memory");
+	if (!cfg->cache && !(cfg->cache = resolve_path(c, "cache")))
+		return fail(c, 0, "out of memory");
+	if (!cfg->npools) {
+		static const char *const names[] = { "A", "B", "C", "D",
+						     "E", "F", "G", "H" };
+		for (int i = 0; i < cfg->copies; i++)
+			if (!(cfg->pools[i] = strdup(names[i])))
+				return fail(c, 0, "out of memory");
+		cfg->npools = cfg->copies;
+	}
+	if (cfg->npools < cfg->copies)
+		return fail(c, c->copies_line ? c->copies_line : c->pools_line,
+			    "copies = %d needs as many pools, %d listed in 'pools'",
+			    cfg->copies, cfg->npools);
+	if (!cfg->changer && !(cfg->changer = strdup("none")))
+		return fail(c, 0, "out of memory");
+	if (!cfg->mtx && !(cfg->mtx = strdup("mtx")))
+		return fail(c, 0, "out of memory");
+	if (!cfg->tape &&
+	    !(cfg->tape = strdup(strcmp(cfg->changer, "vlib") ? "st" : "vtape")))
+		return fail(c, 0, "out of memory");
+	if (strcmp(cfg->changer, "none") && !cfg->changer_spec)
+		return fail(c, c->changer_line,
+			    "changer = %s needs 'path' in [library]", cfg->changer);
+	if (!strcmp(cfg->changer, "none")) {
+		if (!cfg->drive_dev[0])
+			return fail(c, c->changer_line,
+				    "changer = none needs 'drive0' (the drive's device) in [library]");
+		if (!cfg->ndrives)
+			cfg->ndrives = 1;
+		if (cfg->ndrives != 1)
+			return fail(c, c->drives_line,
+				    "changer = none drives exactly one drive");
+	}
+	for (int i = cfg->ndrives ? cfg->ndrives : TAPEFS_MAX_DRIVES;
+	     i < TAPEFS_MAX_DRIVES; i++)
+		if (cfg->drive_dev[i])
+			return fail(c, c->drives_line,
+				    "drive%d is set but drives = %d", i,
+				    cfg->ndrives);
+	return 1;
+}
+
+static char *dir_of(const char *path)
+{
+	char *abs = realpath(path, NULL), *slash;
+
+	if (!abs)
+		return NULL;
+	slash = strrchr(abs, '/');
+	if (slash == abs)
+		slash[1] = 0;
+	else
+		*slash = 0;
+	return abs;
+}
+
+int config_load(struct tapefs_config *cfg, const char *path, char *err,
+		size_t errlen)
+{
+	struct parse_ctx c = { .cfg = cfg };
+	int ret = -EINVAL, rc;
+
+	config_defaults(cfg);
+	c.f = fopen(path, "r");
+	if (!c.f) {
+		ret = -errno;
+		snprintf(err, errlen, "%s:0: cannot read: %s", path, strerror(errno));
+		return ret;
+	}
+	c.dir = dir_of(path);
+	cfg->path = realpath(path, NULL);
+	if (!c.dir || !cfg->path) {
+		ret = -errno;
+		snprintf(err, errlen, "%s:0: %s", path, strerror(errno));
+		goto out_free;
+	}
+	rc = ini_parse_stream(reader, &c, handler, &c);
+	if (rc > 0 && !c.err[0]) {
+		c.err_line = rc;
+		snprintf(c.err, sizeof(c.err), "syntax error (want [section] or key = value)");
+	} else if (rc < 0 && !c.err[0]) {
+		snprintf(c.err, sizeof(c.err), "cannot parse (out of memory)");
+	}
+	if (!c.err[0])
+		validate(&c);
+	if (c.err[0]) {
+		snprintf(err, errlen, "%s:%d: %s", path, c.err_line, c.err);
+		goto out_free;
+	}
+	ret = 0;
+	goto out_close;
+out_free:
+	config_release(cfg);
+out_close:
+	free(c.dir);
+	fclose(c.f);
+	return ret;
+}

@@ -1,0 +1,34 @@
+/* fs/ns_local.h - the namespace providers of the mount itself (fs/ns_*.c)
+ * and the status rendering (fs/status.c). FUSE-free. */
+#ifndef TAPEFS_NS_LOCAL_H
+#define TAPEFS_NS_LOCAL_H
+
+#include "fs/ns.h"
+
+extern const struct ns_provider ns_readme;      /* README      (ns_root.c) */
+extern const struct ns_provider ns_status;      /* .status     (ns_root.c) */
+extern const struct ns_provider ns_status_json; /* .status.json (ns_root.c) */
+extern const struct ns_provider ns_dump_ctl;    /* .dump       (ns_root.c) */
+extern const struct ns_provider ns_archive;     /* archive/    (ns_archive.c) */
+extern const struct ns_provider ns_tapes;       /* tapes/      (ns_tapes.c) */
+extern const struct ns_provider ns_drives;      /* drives/     (ns_drives.c) */
+
+/* The text of .status: "key: value" lines (SPEC 3.6) gathered from every
+ * module. Returns 0 or -ENOMEM. */
+int status_render(struct tapefs *fs, struct strbuf *out);
+
+/* The same as one JSON object: each key once, its value a number when the
+ * value is one, else a string; keys that repeat (error) become arrays. */
+int status_render_json(struct tapefs *fs, struct strbuf *out);
+
+/* Append s to out as a JSON string literal (quotes and escapes). */
+void status_json_string(struct strbuf *out, const char *s, size_t len);
+
+/* The tape lines of .status ("tapes: N", "tapes_scratch: N", per state),
+ * from the catalog (ns_tapes.c). */
+void status_tapes_render(struct tapefs *fs, struct strbuf *out);
+
+/* "3.2 GiB" style size into buf. */
+void status_human_bytes(uint64_t n, char *buf, size_t len);
+
+#endif
