@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "tapeio/changer.h"
+#include "tapeio/mtx.h"
 #include "tapeio/vlib.h"
 
 extern const struct changer_ops changer_none_ops;
@@ -30,6 +31,7 @@ const struct changer_ops *changer_backend(const char *name)
 {
 	static const struct changer_ops *const all[] = {
 		&changer_vlib_ops,
+		&changer_mtx_ops,
 		&changer_none_ops,
 	};
 

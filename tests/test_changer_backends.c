@@ -16,6 +16,7 @@ static void test_backend_names(void)
 {
 	CHECK(changer_backend("vlib") != NULL);
 	CHECK(changer_backend("none") != NULL);
+	CHECK(changer_backend("mtx") != NULL);
 	CHECK(changer_backend("robot9000") == NULL);
 	CHECK(changer_backend(NULL) == NULL);
 	CHECK_STR(changer_backend("vlib")->name, "vlib");
