@@ -33,6 +33,8 @@ struct tarr {
 	int opened;          /* archive_read_open done */
 	int data_pending;    /* current member's data not read yet */
 	struct tar_member *cur;       /* current member (caller's record) */
+	uint64_t cur_size;            /* its size, whatever the caller does
+					 with its record */
 	int cur_manifest;             /* current member is MANIFEST_MEMBER */
 	struct tar_member *manifest;  /* parsed manifest */
 	size_t nmanifest;
@@ -215,6 +217,7 @@ static int tarr_header(struct tarr *r, struct tar_member *m)
 		return ret;
 	r->data_pending = 1;
 	r->cur = m;
+	r->cur_size = m->size;
 	r->cur_manifest = strcmp(m->name, MANIFEST_MEMBER) == 0;
 	return 1;
 }
@@ -227,7 +230,8 @@ static int tarr_stream(struct tarr *r, struct tar_member *m, tarr_sink_fn sink,
 	static const char zeros[4096];
 	char *mbuf = NULL;
 	size_t mlen = 0;
-	int keep = r->cur_manifest && m->size <= MANIFEST_MAX;
+	uint64_t size = r->cur_size;
+	int keep = r->cur_manifest && size <= MANIFEST_MAX;
 	uint64_t at = 0;
 	struct md5 h;
 	int ret;
@@ -236,15 +240,15 @@ static int tarr_stream(struct tarr *r, struct tar_member *m, tarr_sink_fn sink,
 	ret = md5_init(&h);
 	if (ret)
 		return ret;
-	if (keep && !(mbuf = malloc(m->size + 1))) {
+	if (keep && !(mbuf = malloc(size + 1))) {
 		ret = -ENOMEM;
 		goto out;
 	}
 	for (;;) {
 		const void *buf;
-		size_t size;
+		size_t len;
 		la_int64_t off;
-		int rr = archive_read_data_block(r->a, &buf, &size, &off);
+		int rr = archive_read_data_block(r->a, &buf, &len, &off);
 
 		if (rr == ARCHIVE_EOF)
 			break;
@@ -263,14 +267,14 @@ static int tarr_stream(struct tarr *r, struct tar_member *m, tarr_sink_fn sink,
 				goto out;
 			at += z;
 		}
-		md5_update(&h, buf, size);
-		if (keep && mlen + size <= m->size) {
-			memcpy(mbuf + mlen, buf, size);
-			mlen += size;
+		md5_update(&h, buf, len);
+		if (keep && mlen + len <= size) {
+			memcpy(mbuf + mlen, buf, len);
+			mlen += len;
 		}
-		if (sink && (ret = sink(arg, buf, size)))
+		if (sink && (ret = sink(arg, buf, len)))
 			goto out;
-		at += size;
+		at += len;
 	}
 	ret = md5_final(&h, m->md5);
 	if (!ret && keep) {
@@ -321,9 +325,12 @@ int tarr_next(struct tarr *r, struct tar_member *m)
 		}
 		r->opened = 1;
 	}
-	if (r->data_pending && r->cur_manifest && r->cur) {
-		/* Nobody read the manifest: parse it on the way past. */
-		ret = tarr_stream(r, r->cur, NULL, NULL);
+	if (r->data_pending && r->cur_manifest) {
+		/* Nobody read the manifest: parse it on the way past (the
+		 * caller's record may be gone: hash into a scratch one). */
+		struct tar_member scratch = { 0 };
+
+		ret = tarr_stream(r, &scratch, NULL, NULL);
 		if (ret)
 			goto out;
 	}
