@@ -132,4 +132,24 @@ void recall_status_render(struct recall *r, struct strbuf *out);
  * ("OK path", "FAILED path: reason"). */
 void recall_queue_render(struct recall *r, struct strbuf *out);
 
+/* ---- internal: the cache on disk (fs/recall_cache.c), for fs/recall.c --- */
+
+struct catalog;
+
+/* Name of member_id's cache file: "m<ID>", or "m<ID>.part" while it is
+ * being recalled. */
+void recall_cache_name(int64_t member_id, int part, char *buf, size_t len);
+
+/* Called once per cached member found whole on disk, LRU first. */
+typedef void (*recall_cache_fn)(void *arg, int64_t member_id, uint64_t size,
+				int64_t last_access);
+
+/* Create the cache directory dir when missing, and make it agree with the
+ * catalog: catalog entries whose file is missing, short or not complete are
+ * removed; files no entry claims (a .part file a crash left) are deleted;
+ * each good entry is reported to fn. On success *dirfd is the directory's
+ * fd (the caller closes it). Returns 0 or -errno. */
+int recall_cache_open(const char *dir, struct catalog *cat, int *dirfd,
+		      recall_cache_fn fn, void *arg);
+
 #endif
