@@ -34,6 +34,7 @@ struct drive {
 	enum sched_state state;
 	int oos;                 /* out of service */
 	struct sched_job *job;   /* job run on or held by this drive */
+	char want[CHANGER_BARCODE_MAX]; /* the tape job needs in it */
 	int leader;              /* this drive's worker runs job */
 	int running;             /* the leader has taken the job */
 	int gang[SCHED_GANG_MAX]; /* leader: drive of tape i */
@@ -291,10 +292,18 @@ static int job_place(struct sched *s, const struct sched_job *j,
 		     const int *claimed, int *chosen)
 {
 	int used[SCHED_DRIVES_MAX] = { 0 };
+	int others = 0;
 
+	for (int k = 0; k < s->ndrives; k++)
+		others += !s->drives[k].oos && !((j->avoid_ >> k) & 1);
+	others = others >= j->ntapes;
 	for (int i = 0; i < j->ntapes; i++) {
 		struct drive *d = drive_holding(s, j->barcode[i]);
 		chosen[i] = -1;
+		for (int k = 0; k < s->ndrives; k++)
+			if (s->drives[k].job &&
+			    strcmp(s->drives[k].want, j->barcode[i]) == 0)
+				return 0; /* on its way into another drive */
 		if (!d) {
 			if (!slot_of(s, j->barcode[i]))
 				return -ENOENT;
@@ -315,6 +324,10 @@ static int job_place(struct sched *s, const struct sched_job *j,
 			struct drive *d = &s->drives[k];
 			int score;
 			if (!drive_free(d) || used[k] || claimed[k])
+				continue;
+			/* A drive that failed this job before is not used
+			 * again while others can take it. */
+			if ((j->avoid_ >> k) & 1 && others)
 				continue;
 			if (!d->full)
 				score = 3;
@@ -418,6 +431,7 @@ static size_t dispatch(struct sched *s, int can_fail, struct failed_job *failed,
 		for (int i = 0; i < j->ntapes; i++) {
 			struct drive *d = &s->drives[chosen[i]];
 			d->job = j;
+			snprintf(d->want, sizeof(d->want), "%s", j->barcode[i]);
 			d->leader = (i == 0);
 			d->running = 0;
 			d->fault_now = 0;
@@ -471,19 +485,65 @@ static void drive_fault_locked(struct sched *s, struct drive *d,
 	(void)s;
 }
 
+/* Unload d's cartridge to its home slot (or any empty slot when the home
+ * is not known). Caller holds s->robot. Returns 0 or -errno with the
+ * reason in why. */
+static int drive_unload(struct sched *s, struct drive *d, char *why,
+			size_t whylen)
+{
+	char have[CHANGER_BARCODE_MAX];
+	int ret, home;
+
+	pthread_mutex_lock(&s->mu);
+	home = d->home;
+	snprintf(have, sizeof(have), "%s", d->barcode);
+	d->state = SCHED_DRIVE_UNLOADING;
+	pthread_mutex_unlock(&s->mu);
+	ret = changer_unload(s->changer, d->idx, 0);
+	if (ret < 0 && home == 0) {
+		/* No known source slot: any empty one will do. */
+		struct changer_inv inv;
+		memset(&inv, 0, sizeof(inv));
+		if (changer_inventory(s->changer, &inv) == 0) {
+			for (size_t i = 0; i < inv.nelems; i++)
+				if (inv.elems[i].type == CHANGER_SLOT &&
+				    !inv.elems[i].full) {
+					home = inv.elems[i].index;
+					break;
+				}
+			changer_inv_free(&inv);
+		}
+		if (home)
+			ret = changer_unload(s->changer, d->idx, home);
+	}
+	if (ret < 0) {
+		snprintf(why, whylen, "unload %s: %s", have,
+			 changer_error(s->changer));
+		return ret;
+	}
+	pthread_mutex_lock(&s->mu);
+	d->full = 0;
+	d->barcode[0] = 0;
+	d->unloads++;
+	s->moves++;
+	if (have[0] && home)
+		slot_remember(s, have, home);
+	pthread_mutex_unlock(&s->mu);
+	return 0;
+}
+
 /* Put barcode into d (robot moves under s->robot). Returns 0 or -errno;
  * *is_fault says whether the drive is to blame. */
 static int drive_prepare(struct sched *s, struct drive *d, const char *barcode,
 			 int *is_fault)
 {
 	char why[300];
-	int ret = 0, slot, full, home;
+	int ret = 0, slot, full;
 	char have[CHANGER_BARCODE_MAX];
 
 	*is_fault = 0;
 	pthread_mutex_lock(&s->mu);
 	full = d->full;
-	home = d->home;
 	snprintf(have, sizeof(have), "%s", d->barcode);
 	pthread_mutex_unlock(&s->mu);
 	if (full && strcmp(have, barcode) == 0)
@@ -491,40 +551,11 @@ static int drive_prepare(struct sched *s, struct drive *d, const char *barcode,
 
 	pthread_mutex_lock(&s->robot);
 	if (full) {
-		pthread_mutex_lock(&s->mu);
-		d->state = SCHED_DRIVE_UNLOADING;
-		pthread_mutex_unlock(&s->mu);
-		ret = changer_unload(s->changer, d->idx, 0);
-		if (ret < 0 && home == 0) {
-			/* No known source slot: any empty one will do. */
-			struct changer_inv inv;
-			memset(&inv, 0, sizeof(inv));
-			if (changer_inventory(s->changer, &inv) == 0) {
-				for (size_t i = 0; i < inv.nelems; i++)
-					if (inv.elems[i].type == CHANGER_SLOT &&
-					    !inv.elems[i].full) {
-						home = inv.elems[i].index;
-						break;
-					}
-				changer_inv_free(&inv);
-			}
-			if (home)
-				ret = changer_unload(s->changer, d->idx, home);
-		}
+		ret = drive_unload(s, d, why, sizeof(why));
 		if (ret < 0) {
-			snprintf(why, sizeof(why), "unload %s: %s", have,
-				 changer_error(s->changer));
 			*is_fault = 1;
 			goto out_refresh;
 		}
-		pthread_mutex_lock(&s->mu);
-		d->full = 0;
-		d->barcode[0] = 0;
-		d->unloads++;
-		s->moves++;
-		if (have[0] && home)
-			slot_remember(s, have, home);
-		pthread_mutex_unlock(&s->mu);
 	}
 	pthread_mutex_lock(&s->mu);
 	slot = slot_of(s, barcode);
@@ -564,6 +595,29 @@ out_refresh:
 		snprintf(s->err, sizeof(s->err), "%s", why);
 	pthread_mutex_unlock(&s->mu);
 	return ret;
+}
+
+/* After a fault, give the cartridge back to its slot so that a retry can
+ * use it in another drive (best effort: a drive that cannot even unload
+ * keeps it, and jobs for that tape then fail). */
+static void drive_release_faulty(struct sched *s, struct drive *d)
+{
+	char why[300];
+	int full;
+
+	pthread_mutex_lock(&s->mu);
+	full = d->full && d->fault_now;
+	pthread_mutex_unlock(&s->mu);
+	if (!full)
+		return;
+	pthread_mutex_lock(&s->robot);
+	if (drive_unload(s, d, why, sizeof(why)) < 0) {
+		inventory_refresh(s);
+		pthread_mutex_lock(&s->mu);
+		snprintf(s->err, sizeof(s->err), "%s", why);
+		pthread_mutex_unlock(&s->mu);
+	}
+	pthread_mutex_unlock(&s->robot);
 }
 
 static void drive_run_job(struct sched *s, struct drive *lead)
@@ -622,12 +676,16 @@ static void drive_run_job(struct sched *s, struct drive *lead)
 			if (c < 0 && ret == 0)
 				ret = c;
 		}
+	for (int i = 0; i < r.n; i++)
+		drive_release_faulty(s, &s->drives[r.drive[i]]);
 
 	pthread_mutex_lock(&s->mu);
 	for (int i = 0; i < r.n; i++) {
 		struct drive *d = &s->drives[r.drive[i]];
 		if (!d->fault_now)
 			d->faults = 0;
+		else
+			job->avoid_ |= 1ull << d->idx;
 		d->job = NULL;
 		d->leader = d->running = 0;
 		d->state = d->oos ? SCHED_DRIVE_OUT_OF_SERVICE : SCHED_DRIVE_IDLE;
@@ -852,6 +910,7 @@ int sched_submit(struct sched *s, struct sched_job *job)
 	job->next_ = NULL;
 	job->seq_ = ++s->seq;
 	job->tries_ = 0;
+	job->avoid_ = 0;
 	queue_append(s, job);
 	/* Only the new job could fail here, and it was checked above: leave
 	 * any failure to the workers so done never runs in this thread. */

@@ -124,6 +124,7 @@ struct sched_job {
 	struct sched_job *next_;
 	uint64_t seq_;
 	int tries_;
+	uint64_t avoid_; /* drives (bit i = drive i) that failed it */
 };
 
 /* How the scheduler reaches the hardware. */
