@@ -1032,7 +1032,7 @@ enum recall_state recall_state(struct recall *r, int64_t member_id)
 	return s;
 }
 
-int recall_request(struct recall *r, int64_t member_id)
+int recall_request(struct recall *r, int64_t member_id, const char *prefer)
 {
 	struct rentry *e;
 	int ret;
@@ -1040,12 +1040,27 @@ int recall_request(struct recall *r, int64_t member_id)
 	pthread_mutex_lock(&r->lock);
 	ret = r->stopping ? -ESHUTDOWN : entry_of(r, member_id, &e);
 	if (!ret && e->st == E_IDLE && e->size > 0) {
-		ret = entry_recall(r, e, NULL);
+		ret = entry_recall(r, e, prefer);
 		if (ret)
 			entry_maybe_free(r, e);
 	}
 	pthread_mutex_unlock(&r->lock);
 	return ret;
+}
+
+void recall_note(struct recall *r, const char *fmt, ...)
+{
+	struct rresult *res;
+	va_list ap;
+
+	pthread_mutex_lock(&r->lock);
+	res = &r->results[r->nresults++ % RESULTS_MAX];
+	res->when = now_s();
+	res->ok = 0;
+	va_start(ap, fmt);
+	vsnprintf(res->text, sizeof(res->text), fmt, ap);
+	va_end(ap);
+	pthread_mutex_unlock(&r->lock);
 }
 
 static void human(char *buf, size_t len, uint64_t v)

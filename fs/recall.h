@@ -120,9 +120,14 @@ enum recall_state {
 /* State of member_id for user.tapefs.state. Never touches a tape. */
 enum recall_state recall_state(struct recall *r, int64_t member_id);
 
-/* Queue member_id for recall without opening it (`.recall` batches).
- * Returns 0 (queued, already queued or already cached), -ENOENT. */
-int recall_request(struct recall *r, int64_t member_id);
+/* Queue member_id for recall without opening it (`.recall` batches);
+ * prefer as in recall_open(). Returns 0 (queued, already queued or
+ * already cached), -ENOENT, -EISDIR (a directory), -ESHUTDOWN. */
+int recall_request(struct recall *r, int64_t member_id, const char *prefer);
+
+/* Add a line to the recent results `.recall` shows (a refused request). */
+void recall_note(struct recall *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 /* Lines for `.status`: "recall_queue: N" (members queued or in progress)
  * and "recall_cache: BYTES/LIMIT". */
