@@ -1,0 +1,453 @@
+/* tests/test_tar_faults.c - the writer and reader under faults: a copy
+ * reaching early warning or failing writes is abandoned alone; a source
+ * that changes, shrinks or vanishes aborts the archive naming it; cancel
+ * stops everything; an unreadable record is -EIO and a flipped byte
+ * -EBADMSG for exactly the member it hits. */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tapeio/md5.h"
+#include "tapeio/tape.h"
+#include "tapeio/tarr.h"
+#include "tapeio/tarw.h"
+#include "tapeio/vtape.h"
+#include "tests/check.h"
+
+#define BS (64 * 1024)
+#define MiB (1024 * 1024)
+
+static void make_file(const char *path, size_t size, unsigned seed)
+{
+	char *buf = malloc(size ? size : 1);
+	size_t i;
+	int fd;
+
+	for (i = 0; i < size; i++)
+		buf[i] = (char)((i * 2654435761u + seed) >> 11);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (fd < 0 || write(fd, buf, size) != (ssize_t)size)
+		abort();
+	close(fd);
+	free(buf);
+}
+
+static void source(struct tarw_source *s, const char *path)
+{
+	s->path = path;
+	s->name = path;
+	if (lstat(path, &s->st))
+		abort();
+}
+
+static struct tape *vt(const char *path, uint64_t cap, uint64_t ew,
+		       double rate)
+{
+	struct vtape_model m = { .rate_mbps = rate, .time_scale = 1 };
+	struct tape *t = NULL;
+
+	unlink(path);
+	CHECK_INT(vtape_create(path, path, cap, ew), 0);
+	if (rate > 0)
+		CHECK_INT(vtape_set_model(path, &m), 0);
+	CHECK_INT(tape_open(&t, tape_backend("vtape"), path, TAPE_RDWR), 0);
+	return t;
+}
+
+static struct tarw_source srcs[4];
+
+static void make_sources(void)
+{
+	make_file("f1", 3 * MiB + 5, 1);
+	make_file("f2", 1 * MiB, 2);
+	make_file("f3", 100, 3);
+	source(&srcs[0], "f1");
+	source(&srcs[1], "f2");
+	source(&srcs[2], "f3");
+}
+
+/* Walk the archive at file 0 of t: every member's MD5 matches the file. */
+static void check_archive(struct tape *t, size_t n)
+{
+	struct tar_member m = { 0 };
+	char hex[MD5_HEX_SIZE];
+	struct tarr *r = NULL;
+	size_t i = 0;
+	int fd, ret;
+
+	CHECK_INT(tape_goto_file(t, 0), 0);
+	CHECK_INT(tarr_open(&r, t, BS), 0);
+	while ((ret = tarr_next(r, &m)) == 1) {
+		if (strcmp(m.name, MANIFEST_MEMBER)) {
+			CHECK_INT(tarr_data(r, &m, NULL, NULL), 0);
+			fd = open(m.name, O_RDONLY);
+			CHECK_INT(md5_fd(fd, hex, NULL), 0);
+			close(fd);
+			CHECK_STR(m.md5, hex);
+			i++;
+		}
+		tar_member_clear(&m);
+	}
+	CHECK_INT(ret, 0);
+	CHECK_INT(i, n);
+	tarr_free(r);
+}
+
+static int run2(struct tape *a, struct tape *b, struct tarw **w, size_t n)
+{
+	struct tarw_opts o = { .block_size = BS, .buffer_bytes = MiB };
+	struct tape *tapes[2] = { a, b };
+
+	if (tarw_new(w, tapes, b ? 2 : 1, &o))
+		return -999;
+	return tarw_run(*w, srcs, n);
+}
+
+static void test_early_warning_one_copy(void)
+{
+	/* t1: 2 MiB tape, early warning 1 MiB before the end. */
+	struct tape *t0 = vt("ew0.vtape", 1ull << 30, 0, 0);
+	struct tape *t1 = vt("ew1.vtape", 2 * MiB, 1 * MiB, 0);
+	struct tarw *w = NULL;
+	size_t n;
+
+	CHECK_INT(run2(t0, t1, &w, 3), 0);
+	CHECK_INT(tarw_copy(w, 0)->state, TARW_COPY_DONE);
+	CHECK_INT(tarw_copy(w, 1)->state, TARW_COPY_FULL);
+	CHECK_INT(tarw_copy(w, 1)->err, -ENOSPC);
+	CHECK(tarw_copy(w, 1)->records <= 2 * MiB / BS);
+	CHECK(tarw_copy(w, 0)->records > tarw_copy(w, 1)->records);
+	CHECK(tarw_members(w, &n) != NULL);
+	CHECK_INT(n, 3);
+	check_archive(t0, 3);
+	tarw_free(w);
+	tape_close(t0);
+	tape_close(t1);
+}
+
+static void test_end_of_medium_both(void)
+{
+	/* Tiny early-warning zones: writes run into end of medium. */
+	struct tape *t0 = vt("eom0.vtape", 1 * MiB, BS, 0);
+	struct tape *t1 = vt("eom1.vtape", 2 * MiB, BS, 0);
+	struct tarw *w = NULL;
+	size_t n;
+
+	CHECK_INT(run2(t0, t1, &w, 3), -ENOSPC);
+	CHECK_INT(tarw_copy(w, 0)->state, TARW_COPY_FULL);
+	CHECK_INT(tarw_copy(w, 1)->state, TARW_COPY_FULL);
+	CHECK(tarw_members(w, &n) == NULL);
+	tarw_free(w);
+	tape_close(t0);
+	tape_close(t1);
+}
+
+static void test_write_error(void)
+{
+	struct tape *t0 = vt("we0.vtape", 1ull << 30, 0, 0);
+	struct tape *t1 = vt("we1.vtape", 1ull << 30, 0, 0);
+	struct tarw *w = NULL;
+
+	CHECK_INT(vtape_inject("we1.vtape", VTAPE_FAULT_WRITE_FAIL, 5 * BS, 0),
+		  0);
+	CHECK_INT(run2(t0, t1, &w, 3), 0);
+	CHECK_INT(tarw_copy(w, 0)->state, TARW_COPY_DONE);
+	CHECK_INT(tarw_copy(w, 1)->state, TARW_COPY_ERROR);
+	CHECK_INT(tarw_copy(w, 1)->err, -EIO);
+	CHECK_INT(tarw_copy(w, 1)->records, 5);
+	check_archive(t0, 3);
+	tarw_free(w);
+	/* Every copy failing: -EIO. */
+	CHECK_INT(tape_rewind(t0), 0);
+	CHECK_INT(vtape_inject("we0.vtape", VTAPE_FAULT_WRITE_FAIL, BS, 0), 0);
+	CHECK_INT(tape_rewind(t1), 0);
+	CHECK_INT(run2(t0, t1, &w, 3), -EIO);
+	CHECK_INT(tarw_copy(w, 0)->state, TARW_COPY_ERROR);
+	CHECK_INT(tarw_copy(w, 1)->state, TARW_COPY_ERROR);
+	tarw_free(w);
+	tape_close(t0);
+	tape_close(t1);
+}
+
+static void expect_changed(size_t n, size_t idx, int why)
+{
+	struct tape *t0 = vt("ch0.vtape", 1ull << 30, 0, 0);
+	struct tape *t1 = vt("ch1.vtape", 1ull << 30, 0, 0);
+	struct tarw *w = NULL;
+	int got = 0;
+	size_t cnt;
+
+	CHECK_INT(run2(t0, t1, &w, n), why == -EINVAL ? -EINVAL : -ESTALE);
+	CHECK_INT(tarw_changed(w, &got), idx);
+	CHECK_INT(got, why);
+	CHECK_INT(tarw_copy(w, 0)->state, TARW_COPY_ABORTED);
+	CHECK_INT(tarw_copy(w, 1)->state, TARW_COPY_ABORTED);
+	CHECK(tarw_members(w, &cnt) == NULL);
+	CHECK_INT(cnt, 0);
+	tarw_free(w);
+	tape_close(t0);
+	tape_close(t1);
+}
+
+static void test_changed_before_read(void)
+{
+	struct timespec ts[2] = { { 0, UTIME_OMIT }, { 1000, 5 } };
+	int fd;
+
+	/* Grown since the snapshot. */
+	fd = open("f2", O_WRONLY | O_APPEND);
+	CHECK(write(fd, "more", 4) == 4);
+	close(fd);
+	expect_changed(3, 1, -ESTALE);
+	source(&srcs[1], "f2");
+	/* Same size, other mtime. */
+	CHECK_INT(utimensat(AT_FDCWD, "f3", ts, 0), 0);
+	expect_changed(3, 2, -ESTALE);
+	source(&srcs[2], "f3");
+	/* Vanished. */
+	make_file("gone", 10, 9);
+	source(&srcs[3], "gone");
+	unlink("gone");
+	expect_changed(4, 3, -ENOENT);
+	/* Replaced by a symlink. */
+	make_file("gone", 10, 9);
+	source(&srcs[3], "gone");
+	unlink("gone");
+	CHECK_INT(symlink("f3", "gone"), 0);
+	expect_changed(4, 3, -ESTALE);
+	/* A symlink whose target changed length. */
+	source(&srcs[3], "gone");
+	unlink("gone");
+	CHECK_INT(symlink("f3-longer", "gone"), 0);
+	expect_changed(4, 3, -ESTALE);
+	unlink("gone");
+	/* A fifo is not archived: -EINVAL naming it. */
+	CHECK_INT(mkfifo("fifo", 0644), 0);
+	source(&srcs[3], "fifo");
+	expect_changed(4, 3, -EINVAL);
+	/* An empty member name. */
+	source(&srcs[3], "f3");
+	srcs[3].name = "";
+	expect_changed(4, 3, -EINVAL);
+}
+
+/* --- changes while the file is being read: a slow tape holds the reader
+ * back (1 MiB of buffer), and a thread changes the file meanwhile. */
+enum change { GROW_MTIME, TRUNCATE };
+static enum change change_kind;
+
+static void *changer_main(void *arg)
+{
+	struct timespec d = { 0, 150 * 1000 * 1000 };
+	int fd;
+
+	(void)arg;
+	nanosleep(&d, NULL);
+	if (change_kind == TRUNCATE) {
+		CHECK_INT(truncate("slow", 2 * MiB), 0);
+		return NULL;
+	}
+	fd = open("slow", O_WRONLY);
+	CHECK(pwrite(fd, "X", 1, 0) == 1);
+	close(fd);
+	return NULL;
+}
+
+static void during_read(enum change kind, int why)
+{
+	struct tape *t0 = vt("dr0.vtape", 1ull << 30, 0, 40);
+	struct tape *t1 = vt("dr1.vtape", 1ull << 30, 0, 0);
+	struct tarw *w = NULL;
+	pthread_t th;
+	int got = 0;
+
+	make_file("slow", 24 * MiB, 7);
+	source(&srcs[0], "f3");
+	source(&srcs[1], "slow");
+	change_kind = kind;
+	pthread_create(&th, NULL, changer_main, NULL);
+	CHECK_INT(run2(t0, t1, &w, 2), -ESTALE);
+	pthread_join(th, NULL);
+	CHECK_INT(tarw_changed(w, &got), 1);
+	CHECK_INT(got, why);
+	CHECK_INT(tarw_copy(w, 0)->state, TARW_COPY_ABORTED);
+	CHECK_INT(tarw_copy(w, 1)->state, TARW_COPY_ABORTED);
+	tarw_free(w);
+	tape_close(t0);
+	tape_close(t1);
+	unlink("slow");
+}
+
+static void test_changed_during_read(void)
+{
+	during_read(GROW_MTIME, -ESTALE);
+	during_read(TRUNCATE, -ENODATA);
+}
+
+struct cancel_arg {
+	struct tarw *w;
+};
+
+static void *cancel_main(void *arg)
+{
+	struct timespec d = { 0, 150 * 1000 * 1000 };
+	struct cancel_arg *c = arg;
+
+	nanosleep(&d, NULL);
+	CHECK(tarw_progress(c->w, 0) < tarw_produced(c->w) + 1);
+	tarw_cancel(c->w);
+	return NULL;
+}
+
+static void test_cancel(void)
+{
+	struct tape *t0 = vt("cn0.vtape", 1ull << 30, 0, 40);
+	struct tarw_opts o = { .block_size = BS, .buffer_bytes = MiB };
+	struct tape *tapes[1] = { t0 };
+	struct cancel_arg ca;
+	struct timespec a, b;
+	pthread_t th;
+
+	make_file("slow", 24 * MiB, 7);
+	source(&srcs[0], "slow");
+	CHECK_INT(tarw_new(&ca.w, tapes, 1, &o), 0);
+	pthread_create(&th, NULL, cancel_main, &ca);
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	CHECK_INT(tarw_run(ca.w, srcs, 1), -ECANCELED);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	pthread_join(th, NULL);
+	CHECK_INT(tarw_copy(ca.w, 0)->state, TARW_COPY_ABORTED);
+	CHECK(tarw_progress(ca.w, 0) > 0);
+	CHECK(tarw_progress(ca.w, 0) < 24 * MiB);
+	tarw_free(ca.w);
+	tape_close(t0);
+	unlink("slow");
+}
+
+/* --- reading back damaged tapes */
+static uint64_t lblock_of(uint64_t off)
+{
+	return off / BS; /* the archive starts at lblock 0 */
+}
+
+static void test_unreadable_and_flipped(void)
+{
+	struct tape *t = vt("rd.vtape", 1ull << 30, 0, 0);
+	struct tar_member m = { 0 }, mem[3];
+	const struct tar_member *wm;
+	struct tarr *r = NULL;
+	struct tarw *w = NULL;
+	uint64_t bad;
+	size_t i, n;
+	int ret;
+
+	make_sources();
+	CHECK_INT(run2(t, NULL, &w, 3), 0);
+	wm = tarw_members(w, &n);
+	for (i = 0; i < 3; i++)
+		tar_member_copy(&mem[i], &wm[i]);
+	tarw_free(w);
+
+	/* A record in the middle of f1's data becomes unreadable. */
+	bad = lblock_of(mem[0].data_offset + MiB);
+	CHECK_INT(vtape_inject("rd.vtape", VTAPE_FAULT_UNREADABLE, bad, 0), 0);
+	CHECK_INT(tarr_read_member(t, 0, mem[0].header_offset, BS, mem[0].md5,
+				   NULL, NULL, NULL),
+		  -EIO);
+	/* f3 lies after it and reads fine by locating past it. */
+	CHECK_INT(tarr_read_member(t, 0, mem[2].header_offset, BS, mem[2].md5,
+				   NULL, NULL, NULL),
+		  0);
+	/* Walking: f1 is unreadable, then the archive cannot go on. */
+	CHECK_INT(tape_rewind(t), 0);
+	CHECK_INT(tarr_open(&r, t, BS), 0);
+	CHECK_INT(tarr_next(r, &m), 1);
+	CHECK_STR(m.name, "f1");
+	CHECK_INT(tarr_data(r, &m, NULL, NULL), -EIO);
+	tar_member_clear(&m);
+	CHECK_INT(tarr_next(r, &m), -EIO);
+	tarr_free(r);
+	/* Skipping over the bad record fails the same way. */
+	CHECK_INT(tape_rewind(t), 0);
+	CHECK_INT(tarr_open(&r, t, BS), 0);
+	CHECK_INT(tarr_next(r, &m), 1);
+	tar_member_clear(&m);
+	ret = tarr_next(r, &m);
+	CHECK_INT(ret, -EIO);
+	tarr_free(r);
+	CHECK_INT(vtape_inject("rd.vtape", VTAPE_FAULT_CLEAR, 0, 0), 0);
+
+	/* A flipped byte in f2's data: -EBADMSG for f2 only. */
+	bad = lblock_of(mem[1].data_offset + 1000);
+	CHECK_INT(vtape_inject("rd.vtape", VTAPE_FAULT_FLIP, bad,
+			       (mem[1].data_offset + 1000) % BS),
+		  0);
+	CHECK_INT(tarr_read_member(t, 0, mem[1].header_offset, BS, mem[1].md5,
+				   NULL, NULL, NULL),
+		  -EBADMSG);
+	CHECK_INT(tarr_read_member(t, 0, mem[0].header_offset, BS, mem[0].md5,
+				   NULL, NULL, NULL),
+		  0);
+	CHECK_INT(tarr_read_member(t, 0, mem[2].header_offset, BS, mem[2].md5,
+				   NULL, NULL, NULL),
+		  0);
+	/* Walking sees the other MD5 for f2 and the right ones elsewhere. */
+	CHECK_INT(tape_rewind(t), 0);
+	CHECK_INT(tarr_open(&r, t, BS), 0);
+	for (i = 0; i < 3; i++) {
+		CHECK_INT(tarr_next(r, &m), 1);
+		CHECK_INT(tarr_data(r, &m, NULL, NULL), 0);
+		if (i == 1)
+			CHECK(strcmp(m.md5, mem[1].md5) != 0);
+		else
+			CHECK_STR(m.md5, mem[i].md5);
+		tar_member_clear(&m);
+	}
+	tarr_free(r);
+	for (i = 0; i < 3; i++)
+		tar_member_clear(&mem[i]);
+	tape_close(t);
+}
+
+/* Foreign data in a tape file: -EINVAL, not a crash. */
+static void test_not_tar(void)
+{
+	struct tape *t = vt("junk.vtape", 1ull << 30, 0, 0);
+	struct tar_member m = { 0 };
+	struct tarr *r = NULL;
+	char junk[BS];
+
+	memset(junk, 'j', sizeof(junk));
+	CHECK_INT(tape_write(t, junk, sizeof(junk)), sizeof(junk));
+	CHECK_INT(tape_weof(t, 1), 0);
+	CHECK_INT(tape_rewind(t), 0);
+	CHECK_INT(tarr_open(&r, t, BS), 0);
+	CHECK_INT(tarr_next(r, &m), -EINVAL);
+	tarr_free(r);
+	/* A record larger than the reader's block size. */
+	CHECK_INT(tape_rewind(t), 0);
+	CHECK_INT(tarr_open(&r, t, 512), 0);
+	CHECK(tarr_next(r, &m) < 0);
+	tarr_free(r);
+	tape_close(t);
+}
+
+int main(void)
+{
+	make_sources();
+	RUN(test_early_warning_one_copy);
+	RUN(test_end_of_medium_both);
+	RUN(test_write_error);
+	RUN(test_changed_before_read);
+	RUN(test_changed_during_read);
+	RUN(test_cancel);
+	RUN(test_unreadable_and_flipped);
+	RUN(test_not_tar);
+	return check_done();
+}
