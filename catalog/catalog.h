@@ -21,7 +21,8 @@
  *   - iteration is by callback: fn(ctx, item) is called once per row, the
  *     item and its strings are valid only during the call; a non-zero
  *     return stops the iteration and becomes the function's return value.
- *     Callbacks must not call catalog write functions (a read is fine).
+ *     A callback may call other catalog functions (it runs on its own
+ *     connection), but not while its thread holds a catalog_commit.
  *   - times are unix seconds (int64_t).
  *
  * Concurrency: a struct catalog is shared by every thread of the daemon.
@@ -269,7 +270,8 @@ struct catalog_location {
 typedef int (*catalog_location_fn)(void *ctx,
 				   const struct catalog_location *l);
 /* Every copy of the latest version of path, good copies first, then by
- * copy id. -ENOENT when path is unknown or is a directory. */
+ * copy id. -ENOENT when path is unknown, the root, or an implicit
+ * directory (nothing on tape). */
 int catalog_ns_whereis(struct catalog *cat, const char *path,
 		       catalog_location_fn fn, void *ctx);
 /* The same for one member id. */
@@ -380,7 +382,9 @@ struct catalog_copy_in {
  * other threads' writes wait).
  *
  * begin: -ENOENT (unknown dump or tape), -EINVAL (dump not pending/writing,
- * no copies, fileno <= last_file, a tape retired/closed/full). On success
+ * no copies, two copies on one tape, fileno <= last_file, a tape closed or
+ * retired; a full tape is accepted: the archive completed before early
+ * warning). On success
  * *out must be ended or aborted. */
 struct catalog_commit;
 int catalog_commit_begin(struct catalog *cat, int64_t dump_id,

@@ -1,0 +1,248 @@
+/* catalog/archives.c - archives and their copies on tape, per-tape views.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "catalog/internal.h"
+
+#define COPY_COLS                                                              \
+	"id, archive, barcode, fileno, start_lblock, size, state, "           \
+	"last_verified, last_result"
+
+static const char SQL_ARCHIVE_GET[] =
+	"SELECT id, dump, created, members, bytes, block_size, md5 "
+	"FROM archive WHERE id = :id";
+static const char SQL_ARCHIVE_COPIES[] =
+	"SELECT " COPY_COLS " FROM copy WHERE archive = :archive ORDER BY id";
+static const char SQL_TAPE_COPIES[] =
+	"SELECT " COPY_COLS " FROM copy WHERE barcode = :barcode "
+	"ORDER BY fileno";
+static const char SQL_COPY_GET[] =
+	"SELECT " COPY_COLS " FROM copy WHERE barcode = :barcode "
+	"AND fileno = :fileno";
+static const char SQL_COPY_SET_STATE[] =
+	"UPDATE copy SET state = :state WHERE id = :id";
+static const char SQL_COPIES_UNVERIFIED[] =
+	"SELECT " COPY_COLS " FROM copy WHERE last_verified = 0 "
+	"ORDER BY barcode, fileno";
+static const char SQL_TAPE_EXISTS[] =
+	"SELECT 1 FROM tape WHERE barcode = :barcode";
+static const char SQL_TAPE_SUMMARY[] =
+	"SELECT count(copy.id), coalesce(sum(copy.size), 0), "
+	"coalesce(sum(archive.members), 0), "
+	"coalesce(sum(copy.last_verified > 0), 0), "
+	"coalesce(max(copy.last_verified), 0) "
+	"FROM copy JOIN archive ON archive.id = copy.archive "
+	"WHERE copy.barcode = :barcode";
+
+static const char *const results[] = { "none", "OK", "BAD", "UNREADABLE" };
+
+const char *catalog_result_name(enum catalog_result r)
+{
+	if ((unsigned)r >= sizeof(results) / sizeof(results[0]))
+		return "?";
+	return results[r];
+}
+
+static void copy_row(sqlite3_stmt *st, struct catalog_copy *cp)
+{
+	memset(cp, 0, sizeof(*cp));
+	cp->id = sqlite3_column_int64(st, 0);
+	cp->archive = sqlite3_column_int64(st, 1);
+	cat_col_text(st, 2, cp->barcode, sizeof(cp->barcode));
+	cp->fileno = sqlite3_column_int64(st, 3);
+	cp->start_lblock = (uint64_t)sqlite3_column_int64(st, 4);
+	cp->size = (uint64_t)sqlite3_column_int64(st, 5);
+	cp->state = (enum catalog_copy_state)sqlite3_column_int(st, 6);
+	cp->last_verified = sqlite3_column_int64(st, 7);
+	cp->last_result = (enum catalog_result)sqlite3_column_int(st, 8);
+}
+
+int catalog_archive_get(struct catalog *cat, int64_t archive_id,
+			struct catalog_archive *out)
+{
+	struct catconn *c = cat_conn_get(cat);
+	sqlite3_stmt *st;
+	int rc, ret = -EIO;
+
+	if (!c)
+		return -EIO;
+	st = cat_stmt(c, SQL_ARCHIVE_GET);
+	if (!st)
+		goto out;
+	cat_bind_i64(st, ":id", archive_id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		memset(out, 0, sizeof(*out));
+		out->id = sqlite3_column_int64(st, 0);
+		out->dump_id = sqlite3_column_int64(st, 1);
+		out->created = sqlite3_column_int64(st, 2);
+		out->members = (uint64_t)sqlite3_column_int64(st, 3);
+		out->bytes = (uint64_t)sqlite3_column_int64(st, 4);
+		out->block_size = (uint32_t)sqlite3_column_int64(st, 5);
+		cat_col_text(st, 6, out->md5, sizeof(out->md5));
+		ret = 0;
+	} else {
+		ret = rc == SQLITE_DONE ? -ENOENT
+					: cat_err(c, rc, "archive get");
+	}
+	cat_done(st);
+out:
+	cat_conn_put(cat, c);
+	return ret;
+}
+
+/* Run a copy query bound with (name = text or num) and call fn per row. */
+static int copies_each(struct catalog *cat, const char *sql, const char *name,
+		       const char *text, int64_t num, catalog_copy_fn fn,
+		       void *ctx)
+{
+	struct catconn *c = cat_conn_get(cat);
+	struct catalog_copy cp;
+	sqlite3_stmt *st;
+	int rc, ret = -EIO;
+
+	if (!c)
+		return -EIO;
+	st = cat_stmt(c, sql);
+	if (!st)
+		goto out;
+	if (name && text)
+		cat_bind_text(st, name, text);
+	else if (name)
+		cat_bind_i64(st, name, num);
+	ret = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		copy_row(st, &cp);
+		ret = fn(ctx, &cp);
+		if (ret)
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		ret = cat_err(c, rc, "copies");
+	cat_done(st);
+out:
+	cat_conn_put(cat, c);
+	return ret;
+}
+
+int catalog_archive_copies(struct catalog *cat, int64_t archive_id,
+			   catalog_copy_fn fn, void *ctx)
+{
+	return copies_each(cat, SQL_ARCHIVE_COPIES, ":archive", NULL,
+			   archive_id, fn, ctx);
+}
+
+int catalog_tape_copies(struct catalog *cat, const char *barcode,
+			catalog_copy_fn fn, void *ctx)
+{
+	if (!barcode)
+		return -EINVAL;
+	return copies_each(cat, SQL_TAPE_COPIES, ":barcode", barcode, 0, fn,
+			   ctx);
+}
+
+int catalog_copies_unverified(struct catalog *cat, catalog_copy_fn fn,
+			      void *ctx)
+{
+	return copies_each(cat, SQL_COPIES_UNVERIFIED, NULL, NULL, 0, fn, ctx);
+}
+
+int catalog_copy_get(struct catalog *cat, const char *barcode, int64_t fileno,
+		     struct catalog_copy *out)
+{
+	struct catconn *c;
+	sqlite3_stmt *st;
+	int rc, ret = -EIO;
+
+	if (!barcode)
+		return -EINVAL;
+	c = cat_conn_get(cat);
+	if (!c)
+		return -EIO;
+	st = cat_stmt(c, SQL_COPY_GET);
+	if (!st)
+		goto out;
+	cat_bind_text(st, ":barcode", barcode);
+	cat_bind_i64(st, ":fileno", fileno);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		copy_row(st, out);
+		ret = 0;
+	} else {
+		ret = rc == SQLITE_DONE ? -ENOENT : cat_err(c, rc, "copy get");
+	}
+	cat_done(st);
+out:
+	cat_conn_put(cat, c);
+	return ret;
+}
+
+int catalog_copy_set_state(struct catalog *cat, int64_t copy_id,
+			   enum catalog_copy_state state)
+{
+	struct catconn *c;
+	sqlite3_stmt *st;
+	int ret;
+
+	if ((unsigned)state > CATALOG_COPY_LOST)
+		return -EINVAL;
+	ret = cat_txn_begin(cat, &c, 0);
+	if (ret < 0)
+		return ret;
+	st = cat_stmt(c, SQL_COPY_SET_STATE);
+	if (!st) {
+		ret = -EIO;
+		goto out;
+	}
+	cat_bind_i64(st, ":id", copy_id);
+	cat_bind_i64(st, ":state", state);
+	ret = cat_exec(c, st, "copy state");
+	if (ret == 0 && sqlite3_changes(c->db) == 0)
+		ret = -ENOENT;
+out:
+	return cat_txn_end(cat, c, 0, ret);
+}
+
+int catalog_tape_summary(struct catalog *cat, const char *barcode,
+			 struct catalog_tape_summary *out)
+{
+	struct catconn *c;
+	sqlite3_stmt *st;
+	int rc, ret = -EIO;
+
+	if (!barcode)
+		return -EINVAL;
+	c = cat_conn_get(cat);
+	if (!c)
+		return -EIO;
+	st = cat_stmt(c, SQL_TAPE_EXISTS);
+	if (!st)
+		goto out;
+	cat_bind_text(st, ":barcode", barcode);
+	rc = sqlite3_step(st);
+	cat_done(st);
+	if (rc != SQLITE_ROW) {
+		ret = rc == SQLITE_DONE ? -ENOENT : cat_err(c, rc, "tape");
+		goto out;
+	}
+	st = cat_stmt(c, SQL_TAPE_SUMMARY);
+	if (!st)
+		goto out;
+	cat_bind_text(st, ":barcode", barcode);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		out->archives = (uint64_t)sqlite3_column_int64(st, 0);
+		out->bytes = (uint64_t)sqlite3_column_int64(st, 1);
+		out->members = (uint64_t)sqlite3_column_int64(st, 2);
+		out->verified = (uint64_t)sqlite3_column_int64(st, 3);
+		out->last_verified = sqlite3_column_int64(st, 4);
+		ret = 0;
+	} else {
+		ret = cat_err(c, rc, "tape summary");
+	}
+	cat_done(st);
+out:
+	cat_conn_put(cat, c);
+	return ret;
+}

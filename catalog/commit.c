@@ -1,0 +1,570 @@
+/* catalog/commit.c - the commit of a dump: archive, copies, members,
+ * implicit directories, namespace, tapes and journal in one transaction.
+ *
+ * Members stream in, in tape order, and get consecutive ids from the
+ * archive's first_member, so "members of an archive in tape order" is a
+ * rowid range and needs no index. Parent directories the archive does not
+ * hold are collected on the way and added at the end as implicit directory
+ * members (after the real ones, so the range stays contiguous).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "catalog/internal.h"
+
+static const char SQL_DUMP_STATE[] = "SELECT state FROM dump WHERE id = :id";
+static const char SQL_TAPE_CHECK[] =
+	"SELECT state, last_file FROM tape WHERE barcode = :barcode";
+static const char SQL_MEMBER_NEXT[] =
+	"SELECT coalesce(max(id), 0) + 1 FROM member";
+static const char SQL_ARCHIVE_ADD[] =
+	"INSERT INTO archive(dump, created, members, bytes, block_size, md5, "
+	"first_member) VALUES(:dump, :created, 0, :bytes, :block_size, :md5, "
+	":first)";
+static const char SQL_COPY_ADD[] =
+	"INSERT INTO copy(archive, barcode, fileno, start_lblock, size) "
+	"VALUES(:archive, :barcode, :fileno, :start_lblock, :size)";
+static const char SQL_TAPE_APPEND[] =
+	"UPDATE tape SET last_file = :fileno, bytes_used = bytes_used + :size, "
+	"state = CASE WHEN state = 0 THEN 1 ELSE state END "
+	"WHERE barcode = :barcode";
+static const char SQL_NODE_ADD[] =
+	"INSERT INTO node(parent, name, member) VALUES(:parent, :name, :member)";
+static const char SQL_NODE_SET[] =
+	"UPDATE node SET member = :member WHERE id = :id";
+/* An implicit directory shows in the namespace only where no real
+ * directory is (a newer implicit one replaces an older file there). */
+static const char SQL_NODE_SET_IMPLICIT[] =
+	"UPDATE node SET member = :member WHERE id = :id AND (member IS NULL "
+	"OR (SELECT type FROM member WHERE member.id = node.member) != 1)";
+static const char SQL_MEMBER_ADD[] =
+	"INSERT INTO member(id, archive, node, parent, type, size, mode, uid, "
+	"gid, mtime, mtime_nsec, md5, link, hdr, data) VALUES(:id, :archive, "
+	":node, :parent, :type, :size, :mode, :uid, :gid, :mtime, :mtime_nsec, "
+	":md5, :link, :hdr, :data)";
+static const char SQL_ARCHIVE_SET_COUNT[] =
+	"UPDATE archive SET members = :members WHERE id = :id";
+static const char SQL_DUMP_COMMITTED[] =
+	"UPDATE dump SET state = 2, archive = :archive, updated = :now "
+	"WHERE id = :id";
+
+/* Directory nodes this archive needs (parents of its members), with the
+ * owner the implicit member gets; `real` marks those it holds itself. */
+struct needed {
+	int64_t node, parent;
+	uint32_t uid, gid;
+	int real;
+};
+
+struct catalog_commit {
+	struct catalog *cat;
+	struct catconn *c;
+	int64_t dump_id, archive_id, first, count, created;
+	uint64_t last_hdr;
+	int failed;
+	char *dir;        /* the last member's directory path ... */
+	size_t dirlen;
+	int64_t dirnode;  /* ... and its node */
+	struct needed *set; /* open addressing on node; 0 = empty slot */
+	size_t setcap, setlen;
+};
+
+static struct needed *set_find(struct catalog_commit *cm, int64_t node)
+{
+	size_t i = ((uint64_t)node * 0x9E3779B97F4A7C15ull) % cm->setcap;
+
+	while (cm->set[i].node && cm->set[i].node != node)
+		i = (i + 1) % cm->setcap;
+	return &cm->set[i];
+}
+
+static int set_grow(struct catalog_commit *cm)
+{
+	struct needed *old = cm->set;
+	size_t oldcap = cm->setcap;
+
+	cm->setcap = oldcap ? oldcap * 2 : 256;
+	cm->set = calloc(cm->setcap, sizeof(*cm->set));
+	if (!cm->set) {
+		cm->set = old;
+		cm->setcap = oldcap;
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < oldcap; i++)
+		if (old[i].node)
+			*set_find(cm, old[i].node) = old[i];
+	free(old);
+	return 0;
+}
+
+/* Note that the archive needs directory node (real: it holds it). */
+static int set_add(struct catalog_commit *cm, int64_t node, int64_t parent,
+		   const struct catalog_member *m, int real)
+{
+	struct needed *e;
+
+	if ((cm->setlen + 1) * 2 > cm->setcap && set_grow(cm) < 0)
+		return -ENOMEM;
+	e = set_find(cm, node);
+	if (!e->node) {
+		e->node = node;
+		e->parent = parent;
+		e->uid = m->uid;
+		e->gid = m->gid;
+		cm->setlen++;
+	}
+	e->real |= real;
+	return 0;
+}
+
+static int one_row(struct catconn *c, sqlite3_stmt *st, int64_t *a,
+		   int64_t *b, const char *what)
+{
+	int rc = sqlite3_step(st), ret = 0;
+
+	if (rc == SQLITE_ROW) {
+		*a = sqlite3_column_int64(st, 0);
+		if (b)
+			*b = sqlite3_column_int64(st, 1);
+	} else {
+		ret = rc == SQLITE_DONE ? -ENOENT : cat_err(c, rc, what);
+	}
+	cat_done(st);
+	return ret;
+}
+
+static int check_copies(struct catconn *c, const struct catalog_copy_in *cp,
+			size_t n)
+{
+	int64_t state = 0, last = 0;
+	int ret;
+
+	for (size_t i = 0; i < n; i++) {
+		sqlite3_stmt *st = cat_stmt(c, SQL_TAPE_CHECK);
+
+		if (!cp[i].barcode)
+			return -EINVAL;
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(cp[j].barcode, cp[i].barcode) == 0)
+				return -EINVAL;
+		if (!st)
+			return -EIO;
+		cat_bind_text(st, ":barcode", cp[i].barcode);
+		ret = one_row(c, st, &state, &last, "tape");
+		if (ret < 0)
+			return ret;
+		if (state > CATALOG_TAPE_FULL || cp[i].fileno <= last)
+			return -EINVAL;
+	}
+	return 0;
+}
+
+static int add_copies(struct catalog_commit *cm,
+		      const struct catalog_copy_in *cp, size_t n)
+{
+	int ret = 0;
+
+	for (size_t i = 0; i < n && ret == 0; i++) {
+		sqlite3_stmt *st = cat_stmt(cm->c, SQL_COPY_ADD);
+
+		if (!st)
+			return -EIO;
+		cat_bind_i64(st, ":archive", cm->archive_id);
+		cat_bind_text(st, ":barcode", cp[i].barcode);
+		cat_bind_i64(st, ":fileno", cp[i].fileno);
+		cat_bind_i64(st, ":start_lblock", (int64_t)cp[i].start_lblock);
+		cat_bind_i64(st, ":size", (int64_t)cp[i].size);
+		ret = cat_exec(cm->c, st, "copy add");
+		if (ret < 0)
+			break;
+		st = cat_stmt(cm->c, SQL_TAPE_APPEND);
+		if (!st)
+			return -EIO;
+		cat_bind_text(st, ":barcode", cp[i].barcode);
+		cat_bind_i64(st, ":fileno", cp[i].fileno);
+		cat_bind_i64(st, ":size", (int64_t)cp[i].size);
+		ret = cat_exec(cm->c, st, "tape append");
+	}
+	return ret;
+}
+
+static int commit_start(struct catalog_commit *cm,
+			const struct catalog_archive_in *a,
+			const struct catalog_copy_in *copies, size_t ncopies)
+{
+	struct catconn *c = cm->c;
+	sqlite3_stmt *st;
+	int64_t state = 0;
+	int ret;
+
+	st = cat_stmt(c, SQL_DUMP_STATE);
+	if (!st)
+		return -EIO;
+	cat_bind_i64(st, ":id", cm->dump_id);
+	ret = one_row(c, st, &state, NULL, "dump");
+	if (ret < 0)
+		return ret;
+	if (state != CATALOG_DUMP_PENDING && state != CATALOG_DUMP_WRITING)
+		return -EINVAL;
+	ret = check_copies(c, copies, ncopies);
+	if (ret < 0)
+		return ret;
+	st = cat_stmt(c, SQL_MEMBER_NEXT);
+	if (!st)
+		return -EIO;
+	ret = one_row(c, st, &cm->first, NULL, "member next");
+	if (ret < 0)
+		return ret;
+	st = cat_stmt(c, SQL_ARCHIVE_ADD);
+	if (!st)
+		return -EIO;
+	cat_bind_i64(st, ":dump", cm->dump_id);
+	cat_bind_i64(st, ":created", cm->created);
+	cat_bind_i64(st, ":bytes", (int64_t)a->bytes);
+	cat_bind_i64(st, ":block_size", a->block_size);
+	cat_bind_text(st, ":md5", a->md5 ? a->md5 : "");
+	cat_bind_i64(st, ":first", cm->first);
+	ret = cat_exec(c, st, "archive add");
+	if (ret < 0)
+		return ret;
+	cm->archive_id = sqlite3_last_insert_rowid(c->db);
+	return add_copies(cm, copies, ncopies);
+}
+
+int catalog_commit_begin(struct catalog *cat, int64_t dump_id,
+			 const struct catalog_archive_in *a,
+			 const struct catalog_copy_in *copies, size_t ncopies,
+			 struct catalog_commit **out)
+{
+	struct catalog_commit *cm;
+	int ret;
+
+	if (!a || !copies || ncopies == 0 || a->block_size == 0 ||
+	    (a->md5 && *a->md5 && strlen(a->md5) != 32))
+		return -EINVAL;
+	cm = calloc(1, sizeof(*cm));
+	if (!cm)
+		return -ENOMEM;
+	cm->cat = cat;
+	cm->dump_id = dump_id;
+	cm->created = cat_now();
+	cm->dirnode = -1;
+	ret = cat_txn_begin(cat, &cm->c, 1);
+	if (ret < 0) {
+		free(cm);
+		return ret;
+	}
+	ret = commit_start(cm, a, copies, ncopies);
+	if (ret < 0) {
+		catalog_commit_abort(cm);
+		return ret;
+	}
+	*out = cm;
+	return 0;
+}
+
+/* The node of child name under parent, created when missing (with member
+ * as its namespace entry, which may be 0 = none yet). *created says so. */
+static int node_get(struct catalog_commit *cm, int64_t parent,
+		    const char *name, size_t len, int64_t member,
+		    int64_t *node, int *created)
+{
+	sqlite3_stmt *st;
+	int ret;
+
+	ret = cat_node_child(cm->c, parent, name, len, node);
+	*created = 0;
+	if (ret != -ENOENT)
+		return ret;
+	st = cat_stmt(cm->c, SQL_NODE_ADD);
+	if (!st)
+		return -EIO;
+	cat_bind_i64(st, ":parent", parent);
+	cat_bind_blob(st, ":name", name, len);
+	if (member)
+		cat_bind_i64(st, ":member", member);
+	else
+		cat_bind_null(st, ":member");
+	ret = cat_exec(cm->c, st, "node add");
+	if (ret == 0) {
+		*node = sqlite3_last_insert_rowid(cm->c->db);
+		*created = 1;
+	}
+	return ret;
+}
+
+/* Node of directory dir[0..len), creating the chain; every directory on
+ * the way is needed by the archive. Caches the last one. */
+static int dir_node(struct catalog_commit *cm, const char *dir, size_t len,
+		    const struct catalog_member *m, int64_t *out)
+{
+	int64_t node = 0, parent;
+	size_t i = 0;
+	int created, ret;
+	char *copy;
+
+	if (cm->dir && cm->dirlen == len && memcmp(cm->dir, dir, len) == 0) {
+		*out = cm->dirnode;
+		return 0;
+	}
+	while (i < len) {
+		size_t j = i;
+
+		while (j < len && dir[j] != '/')
+			j++;
+		parent = node;
+		ret = node_get(cm, parent, dir + i, j - i, 0, &node, &created);
+		if (ret < 0)
+			return ret;
+		ret = set_add(cm, node, parent, m, 0);
+		if (ret < 0)
+			return ret;
+		i = j + 1;
+	}
+	copy = malloc(len + 1);
+	if (!copy)
+		return -ENOMEM;
+	memcpy(copy, dir, len);
+	copy[len] = 0;
+	free(cm->dir);
+	cm->dir = copy;
+	cm->dirlen = len;
+	cm->dirnode = node;
+	*out = node;
+	return 0;
+}
+
+static int member_insert(struct catalog_commit *cm, int64_t id,
+			 int64_t node, int64_t parent,
+			 const struct catalog_member *m, int implicit)
+{
+	sqlite3_stmt *st = cat_stmt(cm->c, SQL_MEMBER_ADD);
+	unsigned char md5[16];
+
+	if (!st)
+		return -EIO;
+	cat_bind_i64(st, ":id", id);
+	cat_bind_i64(st, ":archive", cm->archive_id);
+	cat_bind_i64(st, ":node", node);
+	cat_bind_i64(st, ":parent", parent);
+	cat_bind_i64(st, ":type", m->type);
+	cat_bind_i64(st, ":size", (int64_t)m->size);
+	cat_bind_i64(st, ":mode", m->mode);
+	cat_bind_i64(st, ":uid", m->uid);
+	cat_bind_i64(st, ":gid", m->gid);
+	cat_bind_i64(st, ":mtime", m->mtime);
+	cat_bind_i64(st, ":mtime_nsec", m->mtime_nsec);
+	if (cat_md5_unhex(m->md5, md5) == 0)
+		cat_bind_blob(st, ":md5", md5, 16);
+	else
+		cat_bind_null(st, ":md5");
+	if (m->link)
+		cat_bind_blob(st, ":link", m->link, strlen(m->link));
+	else
+		cat_bind_null(st, ":link");
+	if (implicit) {
+		cat_bind_null(st, ":hdr");
+		cat_bind_null(st, ":data");
+	} else {
+		cat_bind_i64(st, ":hdr", (int64_t)m->header_offset);
+		cat_bind_i64(st, ":data",
+			     (int64_t)(m->data_offset - m->header_offset));
+	}
+	return cat_exec(cm->c, st, "member add");
+}
+
+static int member_check(struct catalog_commit *cm,
+			const struct catalog_member *m)
+{
+	int ret = cat_path_check(m->path);
+
+	if (ret < 0)
+		return ret;
+	if ((unsigned)m->type > CATALOG_SYMLINK || m->mtime_nsec < 0 ||
+	    m->mtime_nsec > 999999999 || m->data_offset < m->header_offset ||
+	    (cm->count > 0 && m->header_offset <= cm->last_hdr) ||
+	    (m->md5[0] && strlen(m->md5) != 32) ||
+	    (m->type == CATALOG_SYMLINK && !m->link))
+		return -EINVAL;
+	return 0;
+}
+
+static int commit_member(struct catalog_commit *cm,
+			 const struct catalog_member *m)
+{
+	const char *path = m->path[0] == '/' ? m->path + 1 : m->path;
+	size_t len = strlen(path), split;
+	int64_t id = cm->first + cm->count, parent, node;
+	sqlite3_stmt *st;
+	int created, ret;
+
+	ret = member_check(cm, m);
+	if (ret < 0)
+		return ret;
+	while (len && path[len - 1] == '/')
+		len--;
+	if (len == 0)
+		return -EINVAL; /* the root is not a member */
+	split = len;
+	while (split && path[split - 1] != '/')
+		split--;
+	ret = dir_node(cm, path, split ? split - 1 : 0, m, &parent);
+	if (ret < 0)
+		return ret;
+	ret = node_get(cm, parent, path + split, len - split, id, &node,
+		       &created);
+	if (ret < 0)
+		return ret;
+	ret = member_insert(cm, id, node, parent, m, 0);
+	if (ret < 0)
+		return ret;
+	if (!created) {
+		st = cat_stmt(cm->c, SQL_NODE_SET);
+		if (!st)
+			return -EIO;
+		cat_bind_i64(st, ":member", id);
+		cat_bind_i64(st, ":id", node);
+		ret = cat_exec(cm->c, st, "node set");
+		if (ret < 0)
+			return ret;
+	}
+	if (m->type == CATALOG_DIR) {
+		ret = set_add(cm, node, parent, m, 1);
+		if (ret < 0)
+			return ret;
+	}
+	cm->last_hdr = m->header_offset;
+	cm->count++;
+	return 0;
+}
+
+int catalog_commit_member(struct catalog_commit *c,
+			  const struct catalog_member *m)
+{
+	int ret;
+
+	if (!c || !m || !m->path)
+		return -EINVAL;
+	if (c->failed)
+		return -EIO;
+	ret = commit_member(c, m);
+	/* A bad member is refused before anything is written; any later
+	 * error leaves the transaction unusable. */
+	if (ret < 0 && ret != -EINVAL && ret != -ENAMETOOLONG)
+		c->failed = 1;
+	return ret;
+}
+
+static int add_implicit(struct catalog_commit *cm)
+{
+	int64_t id = cm->first + cm->count;
+	struct catalog_member m;
+	sqlite3_stmt *st;
+	int ret;
+
+	for (size_t i = 0; i < cm->setcap; i++) {
+		struct needed *e = &cm->set[i];
+
+		if (!e->node || e->real)
+			continue;
+		memset(&m, 0, sizeof(m));
+		m.type = CATALOG_DIR;
+		m.mode = S_IFDIR | 0755;
+		m.uid = e->uid;
+		m.gid = e->gid;
+		m.mtime = cm->created;
+		ret = member_insert(cm, id, e->node, e->parent, &m, 1);
+		if (ret < 0)
+			return ret;
+		st = cat_stmt(cm->c, SQL_NODE_SET_IMPLICIT);
+		if (!st)
+			return -EIO;
+		cat_bind_i64(st, ":member", id);
+		cat_bind_i64(st, ":id", e->node);
+		ret = cat_exec(cm->c, st, "node set");
+		if (ret < 0)
+			return ret;
+		id++;
+	}
+	return 0;
+}
+
+static int commit_finish(struct catalog_commit *cm)
+{
+	sqlite3_stmt *st;
+	int ret;
+
+	ret = add_implicit(cm);
+	if (ret < 0)
+		return ret;
+	st = cat_stmt(cm->c, SQL_ARCHIVE_SET_COUNT);
+	if (!st)
+		return -EIO;
+	cat_bind_i64(st, ":members", cm->count);
+	cat_bind_i64(st, ":id", cm->archive_id);
+	ret = cat_exec(cm->c, st, "archive count");
+	if (ret < 0)
+		return ret;
+	st = cat_stmt(cm->c, SQL_DUMP_COMMITTED);
+	if (!st)
+		return -EIO;
+	cat_bind_i64(st, ":archive", cm->archive_id);
+	cat_bind_i64(st, ":now", cat_now());
+	cat_bind_i64(st, ":id", cm->dump_id);
+	return cat_exec(cm->c, st, "dump committed");
+}
+
+static void commit_free(struct catalog_commit *cm)
+{
+	free(cm->set);
+	free(cm->dir);
+	free(cm);
+}
+
+int catalog_commit_end(struct catalog_commit *c, int64_t *archive_id)
+{
+	int64_t id;
+	int ret;
+
+	if (!c)
+		return -EINVAL;
+	id = c->archive_id;
+	ret = c->failed ? -EIO : commit_finish(c);
+	ret = cat_txn_end(c->cat, c->c, 1, ret);
+	commit_free(c);
+	if (ret == 0 && archive_id)
+		*archive_id = id;
+	return ret;
+}
+
+void catalog_commit_abort(struct catalog_commit *c)
+{
+	if (!c)
+		return;
+	cat_txn_end(c->cat, c->c, 1, -ECANCELED);
+	commit_free(c);
+}
+
+int catalog_dump_commit(struct catalog *cat, int64_t dump_id,
+			const struct catalog_archive_in *a,
+			const struct catalog_copy_in *copies, size_t ncopies,
+			const struct catalog_member *members, size_t nmembers,
+			int64_t *archive_id)
+{
+	struct catalog_commit *c;
+	int ret;
+
+	ret = catalog_commit_begin(cat, dump_id, a, copies, ncopies, &c);
+	if (ret < 0)
+		return ret;
+	for (size_t i = 0; i < nmembers; i++) {
+		ret = catalog_commit_member(c, &members[i]);
+		if (ret < 0) {
+			catalog_commit_abort(c);
+			return ret;
+		}
+	}
+	return catalog_commit_end(c, archive_id);
+}

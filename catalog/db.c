@@ -1,0 +1,292 @@
+/* catalog/db.c - the handle: connections, the statement cache, binding by
+ * name, transactions, and sqlite errors mapped to -errno once.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "catalog/internal.h"
+
+#define CAT_MAX_READERS 32
+
+int cat_err(struct catconn *c, int rc, const char *what)
+{
+	fprintf(stderr, "catalog: %s: %s\n", what,
+		c && c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
+	switch (rc & 0xff) {
+	case SQLITE_CONSTRAINT:
+		return -EEXIST;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return -EBUSY;
+	case SQLITE_NOMEM:
+		return -ENOMEM;
+	case SQLITE_FULL:
+		return -ENOSPC;
+	case SQLITE_READONLY:
+		return -EROFS;
+	default:
+		return -EIO;
+	}
+}
+
+int64_t cat_now(void)
+{
+	return (int64_t)time(NULL);
+}
+
+static size_t slot_of(const char *sql)
+{
+	uintptr_t h = (uintptr_t)sql;
+
+	h ^= h >> 17;
+	h *= 0x9E3779B97F4A7C15ull;
+	return (size_t)(h >> 32) & (CAT_STMT_SLOTS - 1);
+}
+
+sqlite3_stmt *cat_stmt(struct catconn *c, const char *sql)
+{
+	size_t i = slot_of(sql);
+	int rc;
+
+	for (size_t n = 0; n < CAT_STMT_SLOTS; n++, i = (i + 1) % CAT_STMT_SLOTS) {
+		if (c->slots[i].sql == sql)
+			return c->slots[i].st;
+		if (!c->slots[i].sql)
+			break;
+	}
+	if (c->slots[i].sql) {
+		fprintf(stderr, "catalog: statement cache full\n");
+		return NULL;
+	}
+	rc = sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+				&c->slots[i].st, NULL);
+	if (rc != SQLITE_OK) {
+		fprintf(stderr, "catalog: prepare \"%.60s\": %s\n", sql,
+			sqlite3_errmsg(c->db));
+		c->slots[i].st = NULL;
+		return NULL;
+	}
+	c->slots[i].sql = sql;
+	return c->slots[i].st;
+}
+
+void cat_done(sqlite3_stmt *st)
+{
+	if (!st)
+		return;
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+}
+
+static int param(sqlite3_stmt *st, const char *name)
+{
+	int i = sqlite3_bind_parameter_index(st, name);
+
+	if (i == 0)
+		fprintf(stderr, "catalog: no parameter %s in \"%.60s\"\n", name,
+			sqlite3_sql(st));
+	return i;
+}
+
+void cat_bind_i64(sqlite3_stmt *st, const char *name, int64_t v)
+{
+	sqlite3_bind_int64(st, param(st, name), v);
+}
+
+void cat_bind_text(sqlite3_stmt *st, const char *name, const char *s)
+{
+	if (s)
+		sqlite3_bind_text(st, param(st, name), s, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(st, param(st, name));
+}
+
+void cat_bind_blob(sqlite3_stmt *st, const char *name, const void *p,
+		   size_t n)
+{
+	/* a zero-length blob, not NULL, for an empty name */
+	sqlite3_bind_blob64(st, param(st, name), p ? p : "", n,
+			    SQLITE_TRANSIENT);
+}
+
+void cat_bind_null(sqlite3_stmt *st, const char *name)
+{
+	sqlite3_bind_null(st, param(st, name));
+}
+
+void cat_col_text(sqlite3_stmt *st, int col, char *dst, size_t size)
+{
+	const unsigned char *s = sqlite3_column_text(st, col);
+	size_t n = s ? (size_t)sqlite3_column_bytes(st, col) : 0;
+
+	if (n >= size)
+		n = size - 1;
+	if (n)
+		memcpy(dst, s, n);
+	dst[n] = 0;
+}
+
+int cat_exec(struct catconn *c, sqlite3_stmt *st, const char *what)
+{
+	int rc = sqlite3_step(st);
+	int ret = 0;
+
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		ret = cat_err(c, rc, what);
+	cat_done(st);
+	return ret;
+}
+
+int cat_exec_sql(struct catconn *c, const char *sql)
+{
+	char *msg = NULL;
+	int rc = sqlite3_exec(c->db, sql, NULL, NULL, &msg);
+
+	if (rc == SQLITE_OK)
+		return 0;
+	fprintf(stderr, "catalog: \"%.60s\": %s\n", sql,
+		msg ? msg : sqlite3_errstr(rc));
+	sqlite3_free(msg);
+	return cat_err(NULL, rc, "exec");
+}
+
+static const char SQL_BEGIN[] = "BEGIN IMMEDIATE";
+static const char SQL_COMMIT[] = "COMMIT";
+static const char SQL_ROLLBACK[] = "ROLLBACK";
+static const char SQL_SYNC_FULL[] = "PRAGMA synchronous=FULL";
+static const char SQL_SYNC_NORMAL[] = "PRAGMA synchronous=NORMAL";
+
+static int run(struct catconn *c, const char *sql)
+{
+	sqlite3_stmt *st = cat_stmt(c, sql);
+
+	if (!st)
+		return -EIO;
+	return cat_exec(c, st, sql);
+}
+
+int cat_txn_begin(struct catalog *cat, struct catconn **out, int durable)
+{
+	struct catconn *c;
+	int ret;
+
+	pthread_mutex_lock(&cat->write_lock);
+	c = cat->wconn;
+	if (durable && (ret = run(c, SQL_SYNC_FULL)) < 0)
+		goto out_unlock;
+	ret = run(c, SQL_BEGIN);
+	if (ret < 0)
+		goto out_sync;
+	*out = c;
+	return 0;
+
+out_sync:
+	if (durable)
+		run(c, SQL_SYNC_NORMAL);
+out_unlock:
+	pthread_mutex_unlock(&cat->write_lock);
+	return ret;
+}
+
+int cat_txn_end(struct catalog *cat, struct catconn *c, int durable, int ret)
+{
+	if (ret == 0) {
+		ret = run(c, SQL_COMMIT);
+		if (ret < 0 && !sqlite3_get_autocommit(c->db))
+			run(c, SQL_ROLLBACK);
+	} else if (!sqlite3_get_autocommit(c->db)) {
+		run(c, SQL_ROLLBACK);
+	}
+	if (durable)
+		run(c, SQL_SYNC_NORMAL);
+	pthread_mutex_unlock(&cat->write_lock);
+	return ret;
+}
+
+struct catconn *cat_conn_get(struct catalog *cat)
+{
+	struct catconn *c = NULL;
+
+	pthread_mutex_lock(&cat->pool_lock);
+	while (!cat->free && cat->nconn >= CAT_MAX_READERS)
+		pthread_cond_wait(&cat->pool_cond, &cat->pool_lock);
+	if (cat->free) {
+		c = cat->free;
+		cat->free = c->next;
+	} else if (cat_conn_open(&c, cat->path, 0) == 0) {
+		c->all = cat->all;
+		cat->all = c;
+		cat->nconn++;
+	}
+	pthread_mutex_unlock(&cat->pool_lock);
+	return c;
+}
+
+void cat_conn_put(struct catalog *cat, struct catconn *c)
+{
+	if (!c)
+		return;
+	pthread_mutex_lock(&cat->pool_lock);
+	c->next = cat->free;
+	cat->free = c;
+	pthread_cond_signal(&cat->pool_cond);
+	pthread_mutex_unlock(&cat->pool_lock);
+}
+
+int catalog_open(struct catalog **out, const char *path)
+{
+	struct catalog *cat;
+	int ret = -ENOMEM;
+
+	if (!path || !*path)
+		return -EINVAL;
+	cat = calloc(1, sizeof(*cat));
+	if (!cat)
+		return -ENOMEM;
+	cat->path = strdup(path);
+	if (!cat->path)
+		goto out_free;
+	pthread_mutex_init(&cat->write_lock, NULL);
+	pthread_mutex_init(&cat->pool_lock, NULL);
+	pthread_cond_init(&cat->pool_cond, NULL);
+	ret = cat_conn_open(&cat->wconn, path, 1);
+	if (ret < 0)
+		goto out_locks;
+	ret = cat_schema_migrate(cat->wconn);
+	if (ret < 0)
+		goto out_conn;
+	*out = cat;
+	return 0;
+
+out_conn:
+	cat_conn_close(cat->wconn);
+out_locks:
+	pthread_cond_destroy(&cat->pool_cond);
+	pthread_mutex_destroy(&cat->pool_lock);
+	pthread_mutex_destroy(&cat->write_lock);
+	free(cat->path);
+out_free:
+	free(cat);
+	return ret;
+}
+
+void catalog_close(struct catalog *cat)
+{
+	struct catconn *c, *next;
+
+	if (!cat)
+		return;
+	for (c = cat->all; c; c = next) {
+		next = c->all;
+		cat_conn_close(c);
+	}
+	cat_conn_close(cat->wconn);
+	pthread_cond_destroy(&cat->pool_cond);
+	pthread_mutex_destroy(&cat->pool_lock);
+	pthread_mutex_destroy(&cat->write_lock);
+	free(cat->path);
+	free(cat);
+}

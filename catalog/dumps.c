@@ -1,0 +1,332 @@
+/* catalog/dumps.c - the dumps journal: what each dump is writing, so that
+ * a dump cut short by a crash is found and cleaned up on the next mount.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "catalog/internal.h"
+
+#define DUMP_COLS "id, state, created, updated, files, bytes, archive, error"
+
+static const char SQL_DUMP_ADD[] =
+	"INSERT INTO dump(state, created, updated, files, bytes) "
+	"VALUES(0, :now, :now, :files, :bytes)";
+static const char SQL_DUMP_FILE_ADD[] =
+	"INSERT INTO dump_file(dump, ord, path, size, mtime, mtime_nsec) "
+	"VALUES(:dump, :ord, :path, :size, :mtime, :mtime_nsec)";
+static const char SQL_DUMP_GET[] =
+	"SELECT " DUMP_COLS " FROM dump WHERE id = :id";
+static const char SQL_DUMP_FILES[] =
+	"SELECT path, size, mtime, mtime_nsec FROM dump_file "
+	"WHERE dump = :dump ORDER BY ord";
+static const char SQL_DUMP_TAPE_ADD[] =
+	"INSERT INTO dump_tape(dump, copy, barcode, fileno, start_lblock) "
+	"VALUES(:dump, :copy, :barcode, :fileno, :start_lblock)";
+static const char SQL_DUMP_WRITING[] =
+	"UPDATE dump SET state = 1, updated = :now WHERE id = :id "
+	"AND state IN (0, 1)";
+static const char SQL_DUMP_TAPE_ABANDON[] =
+	"UPDATE dump_tape SET abandoned = 1 WHERE dump = :dump "
+	"AND barcode = :barcode AND fileno = :fileno";
+static const char SQL_DUMP_TAPES[] =
+	"SELECT copy, barcode, fileno, start_lblock, abandoned FROM dump_tape "
+	"WHERE dump = :dump ORDER BY copy, fileno";
+static const char SQL_DUMP_FAIL[] =
+	"UPDATE dump SET state = 3, updated = :now, error = :error "
+	"WHERE id = :id AND state IN (0, 1, 3)";
+static const char SQL_DUMP_UNFINISHED[] =
+	"SELECT " DUMP_COLS " FROM dump WHERE state IN (0, 1) ORDER BY id";
+
+static const char *const dump_states[] = { "pending", "writing",
+					   "committed", "failed" };
+
+const char *catalog_dump_state_name(enum catalog_dump_state s)
+{
+	if ((unsigned)s >= sizeof(dump_states) / sizeof(dump_states[0]))
+		return "?";
+	return dump_states[s];
+}
+
+static void dump_row(sqlite3_stmt *st, struct catalog_dump *d)
+{
+	memset(d, 0, sizeof(*d));
+	d->id = sqlite3_column_int64(st, 0);
+	d->state = (enum catalog_dump_state)sqlite3_column_int(st, 1);
+	d->created = sqlite3_column_int64(st, 2);
+	d->updated = sqlite3_column_int64(st, 3);
+	d->files = (uint64_t)sqlite3_column_int64(st, 4);
+	d->bytes = (uint64_t)sqlite3_column_int64(st, 5);
+	d->archive = sqlite3_column_int64(st, 6);
+	cat_col_text(st, 7, d->error, sizeof(d->error));
+}
+
+static int files_add(struct catconn *c, int64_t id,
+		     const struct catalog_dump_file *files, size_t n)
+{
+	int ret = 0;
+
+	for (size_t i = 0; i < n && ret == 0; i++) {
+		sqlite3_stmt *st = cat_stmt(c, SQL_DUMP_FILE_ADD);
+
+		if (!st)
+			return -EIO;
+		cat_bind_i64(st, ":dump", id);
+		cat_bind_i64(st, ":ord", (int64_t)i);
+		cat_bind_blob(st, ":path", files[i].path,
+			      strlen(files[i].path));
+		cat_bind_i64(st, ":size", (int64_t)files[i].size);
+		cat_bind_i64(st, ":mtime", files[i].mtime);
+		cat_bind_i64(st, ":mtime_nsec", files[i].mtime_nsec);
+		ret = cat_exec(c, st, "dump file add");
+	}
+	return ret;
+}
+
+int catalog_dump_create(struct catalog *cat,
+			const struct catalog_dump_file *files, size_t n,
+			int64_t *id)
+{
+	struct catconn *c;
+	sqlite3_stmt *st;
+	uint64_t bytes = 0;
+	int64_t new_id = 0;
+	int ret;
+
+	if (n && !files)
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++) {
+		if (!files[i].path || cat_path_check(files[i].path) < 0)
+			return -EINVAL;
+		bytes += files[i].size;
+	}
+	ret = cat_txn_begin(cat, &c, 0);
+	if (ret < 0)
+		return ret;
+	st = cat_stmt(c, SQL_DUMP_ADD);
+	if (!st) {
+		ret = -EIO;
+		goto out;
+	}
+	cat_bind_i64(st, ":now", cat_now());
+	cat_bind_i64(st, ":files", (int64_t)n);
+	cat_bind_i64(st, ":bytes", (int64_t)bytes);
+	ret = cat_exec(c, st, "dump add");
+	if (ret < 0)
+		goto out;
+	new_id = sqlite3_last_insert_rowid(c->db);
+	ret = files_add(c, new_id, files, n);
+out:
+	ret = cat_txn_end(cat, c, 0, ret);
+	if (ret == 0)
+		*id = new_id;
+	return ret;
+}
+
+int catalog_dump_get(struct catalog *cat, int64_t dump_id,
+		     struct catalog_dump *out)
+{
+	struct catconn *c = cat_conn_get(cat);
+	sqlite3_stmt *st;
+	int rc, ret = -EIO;
+
+	if (!c)
+		return -EIO;
+	st = cat_stmt(c, SQL_DUMP_GET);
+	if (!st)
+		goto out;
+	cat_bind_i64(st, ":id", dump_id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		dump_row(st, out);
+		ret = 0;
+	} else {
+		ret = rc == SQLITE_DONE ? -ENOENT : cat_err(c, rc, "dump get");
+	}
+	cat_done(st);
+out:
+	cat_conn_put(cat, c);
+	return ret;
+}
+
+int catalog_dump_files(struct catalog *cat, int64_t dump_id,
+		       catalog_dump_file_fn fn, void *ctx)
+{
+	struct catconn *c = cat_conn_get(cat);
+	struct catalog_dump_file f;
+	sqlite3_stmt *st;
+	int rc, ret = -EIO;
+
+	if (!c)
+		return -EIO;
+	st = cat_stmt(c, SQL_DUMP_FILES);
+	if (!st)
+		goto out;
+	cat_bind_i64(st, ":dump", dump_id);
+	ret = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		f.path = (const char *)sqlite3_column_text(st, 0);
+		f.size = (uint64_t)sqlite3_column_int64(st, 1);
+		f.mtime = sqlite3_column_int64(st, 2);
+		f.mtime_nsec = sqlite3_column_int(st, 3);
+		ret = fn(ctx, &f);
+		if (ret)
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		ret = cat_err(c, rc, "dump files");
+	cat_done(st);
+out:
+	cat_conn_put(cat, c);
+	return ret;
+}
+
+int catalog_dump_tape_add(struct catalog *cat, int64_t dump_id,
+			  const struct catalog_dump_tape *t)
+{
+	struct catconn *c;
+	sqlite3_stmt *st;
+	int ret;
+
+	if (!t || !t->barcode[0])
+		return -EINVAL;
+	ret = cat_txn_begin(cat, &c, 0);
+	if (ret < 0)
+		return ret;
+	ret = -EIO;
+	st = cat_stmt(c, SQL_DUMP_WRITING);
+	if (!st)
+		goto out;
+	cat_bind_i64(st, ":now", cat_now());
+	cat_bind_i64(st, ":id", dump_id);
+	ret = cat_exec(c, st, "dump writing");
+	if (ret < 0)
+		goto out;
+	if (sqlite3_changes(c->db) == 0) {
+		ret = -ENOENT; /* unknown, or committed/failed already */
+		goto out;
+	}
+	ret = -EIO;
+	st = cat_stmt(c, SQL_DUMP_TAPE_ADD);
+	if (!st)
+		goto out;
+	cat_bind_i64(st, ":dump", dump_id);
+	cat_bind_i64(st, ":copy", t->copy);
+	cat_bind_text(st, ":barcode", t->barcode);
+	cat_bind_i64(st, ":fileno", t->fileno);
+	cat_bind_i64(st, ":start_lblock", (int64_t)t->start_lblock);
+	ret = cat_exec(c, st, "dump tape add");
+out:
+	return cat_txn_end(cat, c, 0, ret);
+}
+
+/* One durable UPDATE on the dump tables; -ENOENT when no row changed. */
+static int dump_update(struct catalog *cat, const char *sql, int64_t dump_id,
+		       const char *barcode, int64_t fileno, const char *error)
+{
+	struct catconn *c;
+	sqlite3_stmt *st;
+	int ret;
+
+	ret = cat_txn_begin(cat, &c, 1);
+	if (ret < 0)
+		return ret;
+	ret = -EIO;
+	st = cat_stmt(c, sql);
+	if (!st)
+		goto out;
+	if (barcode) {
+		cat_bind_i64(st, ":dump", dump_id);
+		cat_bind_text(st, ":barcode", barcode);
+		cat_bind_i64(st, ":fileno", fileno);
+	} else {
+		cat_bind_i64(st, ":id", dump_id);
+		cat_bind_i64(st, ":now", cat_now());
+		cat_bind_text(st, ":error", error ? error : "");
+	}
+	ret = cat_exec(c, st, "dump update");
+	if (ret == 0 && sqlite3_changes(c->db) == 0)
+		ret = -ENOENT;
+out:
+	return cat_txn_end(cat, c, 1, ret);
+}
+
+int catalog_dump_tape_abandon(struct catalog *cat, int64_t dump_id,
+			      const char *barcode, int64_t fileno)
+{
+	if (!barcode)
+		return -EINVAL;
+	return dump_update(cat, SQL_DUMP_TAPE_ABANDON, dump_id, barcode,
+			   fileno, NULL);
+}
+
+int catalog_dump_fail(struct catalog *cat, int64_t dump_id, const char *why)
+{
+	struct catalog_dump d;
+	int ret = dump_update(cat, SQL_DUMP_FAIL, dump_id, NULL, 0, why);
+
+	if (ret == -ENOENT && catalog_dump_get(cat, dump_id, &d) == 0)
+		ret = -EINVAL; /* committed already */
+	return ret;
+}
+
+int catalog_dump_tapes(struct catalog *cat, int64_t dump_id,
+		       catalog_dump_tape_fn fn, void *ctx)
+{
+	struct catconn *c = cat_conn_get(cat);
+	struct catalog_dump_tape t;
+	sqlite3_stmt *st;
+	int rc, ret = -EIO;
+
+	if (!c)
+		return -EIO;
+	st = cat_stmt(c, SQL_DUMP_TAPES);
+	if (!st)
+		goto out;
+	cat_bind_i64(st, ":dump", dump_id);
+	ret = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		memset(&t, 0, sizeof(t));
+		t.copy = sqlite3_column_int(st, 0);
+		cat_col_text(st, 1, t.barcode, sizeof(t.barcode));
+		t.fileno = sqlite3_column_int64(st, 2);
+		t.start_lblock = (uint64_t)sqlite3_column_int64(st, 3);
+		t.abandoned = sqlite3_column_int(st, 4);
+		ret = fn(ctx, &t);
+		if (ret)
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		ret = cat_err(c, rc, "dump tapes");
+	cat_done(st);
+out:
+	cat_conn_put(cat, c);
+	return ret;
+}
+
+int catalog_dump_unfinished(struct catalog *cat, catalog_dump_fn fn,
+			    void *ctx)
+{
+	struct catconn *c = cat_conn_get(cat);
+	struct catalog_dump d;
+	sqlite3_stmt *st;
+	int rc, ret = -EIO;
+
+	if (!c)
+		return -EIO;
+	st = cat_stmt(c, SQL_DUMP_UNFINISHED);
+	if (!st)
+		goto out;
+	ret = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		dump_row(st, &d);
+		ret = fn(ctx, &d);
+		if (ret)
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		ret = cat_err(c, rc, "dumps unfinished");
+	cat_done(st);
+out:
+	cat_conn_put(cat, c);
+	return ret;
+}

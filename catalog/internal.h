@@ -1,0 +1,125 @@
+/* catalog/internal.h - what the files of catalog/ share: the handle, the
+ * connection pool, the statement cache, binding by name, transactions and
+ * the path <-> node mapping. Never included outside catalog/.
+ */
+#ifndef TAPEFS_CATALOG_INTERNAL_H
+#define TAPEFS_CATALOG_INTERNAL_H
+
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "catalog/catalog.h"
+
+#define CAT_STMT_SLOTS 256 /* statements cached per connection (power of 2) */
+#define CAT_NAME_MAX 255   /* bytes of one path component */
+
+/* One sqlite connection and the statements prepared on it. A connection
+ * is used by one thread at a time: taken from the pool, or the writer's. */
+struct catconn {
+	sqlite3 *db;
+	struct {
+		const char *sql; /* key: the address of a static SQL string */
+		sqlite3_stmt *st;
+	} slots[CAT_STMT_SLOTS];
+	struct catconn *next; /* free list link */
+	struct catconn *all;  /* every connection, for close */
+};
+
+struct catalog {
+	char *path;
+	/* Serializes this process's writers; held from BEGIN IMMEDIATE to
+	 * COMMIT/ROLLBACK (and across a streaming commit). Lock order:
+	 * write_lock, then pool_lock. */
+	pthread_mutex_t write_lock;
+	struct catconn *wconn; /* the writer connection: only under write_lock */
+	/* Guards free, all and nconn (the reader pool). */
+	pthread_mutex_t pool_lock;
+	pthread_cond_t pool_cond; /* signalled when a connection is returned */
+	struct catconn *free;
+	struct catconn *all;
+	int nconn;
+};
+
+/* ---- db.c ---- */
+/* Log "catalog: what: errmsg" and map rc to -errno. */
+int cat_err(struct catconn *c, int rc, const char *what);
+/* A connection for reading; give it back with cat_conn_put(). NULL only
+ * when a new connection cannot be opened (logged). */
+struct catconn *cat_conn_get(struct catalog *cat);
+void cat_conn_put(struct catalog *cat, struct catconn *c);
+/* The cached statement for sql (a static string), prepared on first use;
+ * reset it with cat_done() after use. NULL when it does not prepare
+ * (logged). */
+sqlite3_stmt *cat_stmt(struct catconn *c, const char *sql);
+void cat_done(sqlite3_stmt *st);
+/* Bind by parameter name (":name"). A name the statement lacks is a bug:
+ * logged. */
+void cat_bind_i64(sqlite3_stmt *st, const char *name, int64_t v);
+void cat_bind_text(sqlite3_stmt *st, const char *name, const char *s);
+void cat_bind_blob(sqlite3_stmt *st, const char *name, const void *p,
+		   size_t n);
+void cat_bind_null(sqlite3_stmt *st, const char *name);
+/* Copy column col as text into dst[size] ("" for NULL, truncated). */
+void cat_col_text(sqlite3_stmt *st, int col, char *dst, size_t size);
+/* Step a statement expected to change rows: 0, or -errno. */
+int cat_exec(struct catconn *c, sqlite3_stmt *st, const char *what);
+/* Run a constant SQL text (pragmas, schema). */
+int cat_exec_sql(struct catconn *c, const char *sql);
+
+/* Begin a write transaction (BEGIN IMMEDIATE) on the writer connection,
+ * taking write_lock; durable selects synchronous=FULL for its commit. */
+int cat_txn_begin(struct catalog *cat, struct catconn **out, int durable);
+/* Commit when ret == 0, else roll back; release write_lock. Returns ret,
+ * or the commit's error. */
+int cat_txn_end(struct catalog *cat, struct catconn *c, int durable, int ret);
+
+int64_t cat_now(void);
+
+/* ---- schema.c ---- */
+/* Bring the schema of c's database to CATALOG_SCHEMA_VERSION. */
+int cat_schema_migrate(struct catconn *c);
+int cat_conn_open(struct catconn **out, const char *path, int writer);
+void cat_conn_close(struct catconn *c);
+
+/* ---- paths.c ---- */
+/* Validate a path: 0, -EINVAL, -ENAMETOOLONG. */
+int cat_path_check(const char *path);
+/* The node id of path (0 for the root): 0 or -ENOENT/-EINVAL. */
+int cat_node_find(struct catconn *c, const char *path, int64_t *node);
+/* The node id of the child name of parent: 0 or -ENOENT. */
+int cat_node_child(struct catconn *c, int64_t parent, const void *name,
+		   size_t len, int64_t *node);
+/* The full path of node (malloc'ed, caller frees). */
+int cat_node_path(struct catconn *c, int64_t node, char **out);
+/* Full paths of members that stream grouped by directory: the last
+ * directory's path is kept. */
+struct cat_dircache {
+	int64_t node; /* -1: nothing cached */
+	char *path;
+	size_t len;
+	char *buf; /* the last full path */
+	size_t cap;
+};
+/* *out = path of (parent node, name), valid until the next call. */
+int cat_dircache_path(struct catconn *c, struct cat_dircache *dc,
+		      int64_t parent, const char *name, const char **out);
+void cat_dircache_release(struct cat_dircache *dc);
+/* Hex <-> 16 bytes. cat_md5_unhex returns 0 or -EINVAL. */
+void cat_md5_hex(const void *bin, size_t n, char out[33]);
+int cat_md5_unhex(const char *hex, unsigned char out[16]);
+
+/* ---- members.c ---- */
+/* The member columns every member query selects (joined with archive for
+ * the ordinal); cat_member_row() fills m from them starting at column col,
+ * with m->link pointing into the row (valid until the next step). */
+#define CAT_MEMBER_COLS                                                        \
+	"member.id, member.archive, member.type, member.size, member.mode, "  \
+	"member.uid, member.gid, member.mtime, member.mtime_nsec, "           \
+	"member.md5, member.link, member.hdr, member.data, "                  \
+	"member.id - archive.first_member, archive.members"
+#define CAT_MEMBER_NCOLS 15
+void cat_member_row(sqlite3_stmt *st, int col, struct catalog_member *m);
+
+#endif

@@ -1,0 +1,282 @@
+/* catalog/schema.c - the schema, its versions and the upgrade in place.
+ *
+ * PRAGMA user_version holds the schema version. Each step below takes a
+ * catalog from version i to i+1 and ends by setting user_version; a new
+ * catalog runs every step. All steps of one open run in one BEGIN
+ * IMMEDIATE transaction, so a crash during an upgrade leaves the old
+ * version intact. docs/catalog.md explains the tables.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "catalog/internal.h"
+
+/* Version 1: tapes, dumps, archives, copies, the node tree and members. */
+static const char SCHEMA_V1[] =
+	"CREATE TABLE tape("
+	" barcode TEXT PRIMARY KEY NOT NULL,"
+	" serial TEXT NOT NULL DEFAULT '',"
+	" pool TEXT NOT NULL,"
+	" state INTEGER NOT NULL,"
+	" capacity INTEGER NOT NULL DEFAULT 0,"
+	" bytes_used INTEGER NOT NULL DEFAULT 0,"
+	" last_file INTEGER NOT NULL DEFAULT 0,"
+	" last_verified INTEGER NOT NULL DEFAULT 0);"
+	"CREATE INDEX tape_pool_state ON tape(pool, state);"
+	"CREATE TABLE dump("
+	" id INTEGER PRIMARY KEY,"
+	" state INTEGER NOT NULL,"
+	" created INTEGER NOT NULL,"
+	" updated INTEGER NOT NULL,"
+	" files INTEGER NOT NULL DEFAULT 0,"
+	" bytes INTEGER NOT NULL DEFAULT 0,"
+	" archive INTEGER NOT NULL DEFAULT 0,"
+	" error TEXT NOT NULL DEFAULT '');"
+	"CREATE INDEX dump_state ON dump(state);"
+	"CREATE TABLE dump_file("
+	" dump INTEGER NOT NULL REFERENCES dump(id) ON DELETE CASCADE,"
+	" ord INTEGER NOT NULL,"
+	" path BLOB NOT NULL,"
+	" size INTEGER NOT NULL,"
+	" mtime INTEGER NOT NULL,"
+	" mtime_nsec INTEGER NOT NULL,"
+	" PRIMARY KEY(dump, ord)) WITHOUT ROWID;"
+	"CREATE TABLE dump_tape("
+	" dump INTEGER NOT NULL REFERENCES dump(id) ON DELETE CASCADE,"
+	" copy INTEGER NOT NULL,"
+	" barcode TEXT NOT NULL,"
+	" fileno INTEGER NOT NULL,"
+	" start_lblock INTEGER NOT NULL,"
+	" abandoned INTEGER NOT NULL DEFAULT 0,"
+	" PRIMARY KEY(dump, barcode, fileno)) WITHOUT ROWID;"
+	"CREATE TABLE archive("
+	" id INTEGER PRIMARY KEY,"
+	" dump INTEGER NOT NULL,"
+	" created INTEGER NOT NULL,"
+	" members INTEGER NOT NULL,"
+	" bytes INTEGER NOT NULL,"
+	" block_size INTEGER NOT NULL,"
+	" md5 TEXT NOT NULL DEFAULT '',"
+	" first_member INTEGER NOT NULL);"
+	"CREATE TABLE copy("
+	" id INTEGER PRIMARY KEY,"
+	" archive INTEGER NOT NULL REFERENCES archive(id),"
+	" barcode TEXT NOT NULL REFERENCES tape(barcode),"
+	" fileno INTEGER NOT NULL,"
+	" start_lblock INTEGER NOT NULL,"
+	" size INTEGER NOT NULL,"
+	" state INTEGER NOT NULL DEFAULT 0,"
+	" last_verified INTEGER NOT NULL DEFAULT 0,"
+	" last_result INTEGER NOT NULL DEFAULT 0);"
+	"CREATE UNIQUE INDEX copy_tape_file ON copy(barcode, fileno);"
+	"CREATE INDEX copy_archive ON copy(archive);"
+	/* One row per distinct path: (parent node, name). The root is node
+	 * 0 and has no row. member = the latest version (the namespace). */
+	"CREATE TABLE node("
+	" id INTEGER PRIMARY KEY,"
+	" parent INTEGER NOT NULL,"
+	" name BLOB NOT NULL,"
+	" member INTEGER);"
+	"CREATE UNIQUE INDEX node_parent_name ON node(parent, name);"
+	/* Members of one archive have consecutive ids from
+	 * archive.first_member in tape order (ordinal = id - first_member);
+	 * implicit directories follow them with hdr NULL. data holds
+	 * data_offset - header_offset. parent = the node's parent. */
+	"CREATE TABLE member("
+	" id INTEGER PRIMARY KEY,"
+	" archive INTEGER NOT NULL REFERENCES archive(id),"
+	" node INTEGER NOT NULL REFERENCES node(id),"
+	" parent INTEGER NOT NULL,"
+	" type INTEGER NOT NULL,"
+	" size INTEGER NOT NULL,"
+	" mode INTEGER NOT NULL,"
+	" uid INTEGER NOT NULL,"
+	" gid INTEGER NOT NULL,"
+	" mtime INTEGER NOT NULL,"
+	" mtime_nsec INTEGER NOT NULL,"
+	" md5 BLOB,"
+	" link BLOB,"
+	" hdr INTEGER,"
+	" data INTEGER);"
+	"CREATE INDEX member_node ON member(node, archive);"
+	"CREATE INDEX member_parent ON member(archive, parent);"
+	"PRAGMA user_version=1;";
+
+/* Version 2: tape location and label uuid, verify runs and results, the
+ * recall cache. */
+static const char SCHEMA_V2[] =
+	"ALTER TABLE tape ADD COLUMN location TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE tape ADD COLUMN label_uuid TEXT NOT NULL DEFAULT '';"
+	"CREATE TABLE run("
+	" id INTEGER PRIMARY KEY,"
+	" request TEXT NOT NULL,"
+	" state INTEGER NOT NULL,"
+	" started INTEGER NOT NULL,"
+	" ended INTEGER NOT NULL DEFAULT 0,"
+	" tapes INTEGER NOT NULL DEFAULT 0,"
+	" archives INTEGER NOT NULL DEFAULT 0,"
+	" members INTEGER NOT NULL DEFAULT 0,"
+	" bytes INTEGER NOT NULL DEFAULT 0,"
+	" ok INTEGER NOT NULL DEFAULT 0,"
+	" bad INTEGER NOT NULL DEFAULT 0,"
+	" unreadable INTEGER NOT NULL DEFAULT 0,"
+	" seconds REAL NOT NULL DEFAULT 0,"
+	" detail TEXT NOT NULL DEFAULT '');"
+	"CREATE INDEX run_state ON run(state);"
+	"CREATE TABLE result("
+	" run INTEGER NOT NULL REFERENCES run(id),"
+	" copy INTEGER NOT NULL REFERENCES copy(id),"
+	" member INTEGER NOT NULL REFERENCES member(id),"
+	" result INTEGER NOT NULL,"
+	" md5 BLOB,"
+	" PRIMARY KEY(run, copy, member)) WITHOUT ROWID;"
+	"CREATE INDEX result_fail ON result(run, copy, member) WHERE result != 1;"
+	"CREATE TABLE cache("
+	" member INTEGER PRIMARY KEY,"
+	" file TEXT NOT NULL,"
+	" size INTEGER NOT NULL,"
+	" present INTEGER NOT NULL DEFAULT 0,"
+	" last_access INTEGER NOT NULL DEFAULT 0,"
+	" pinned INTEGER NOT NULL DEFAULT 0);"
+	"CREATE INDEX cache_lru ON cache(pinned, last_access);"
+	"PRAGMA user_version=2;";
+
+static const char *const steps[CATALOG_SCHEMA_VERSION] = { SCHEMA_V1,
+							   SCHEMA_V2 };
+
+static const char SQL_VERSION[] = "PRAGMA user_version";
+
+static int version_get(struct catconn *c)
+{
+	sqlite3_stmt *st = cat_stmt(c, SQL_VERSION);
+	int rc, ret;
+
+	if (!st)
+		return -EIO;
+	rc = sqlite3_step(st);
+	ret = rc == SQLITE_ROW ? sqlite3_column_int(st, 0)
+			       : cat_err(c, rc, "schema version");
+	cat_done(st);
+	return ret;
+}
+
+/* Run steps until version `to`, in one transaction. */
+static int migrate_to(struct catconn *c, int to)
+{
+	int v, ret;
+
+	ret = cat_exec_sql(c, "BEGIN IMMEDIATE");
+	if (ret < 0)
+		return ret;
+	v = version_get(c);
+	if (v < 0) {
+		ret = v;
+		goto out_rollback;
+	}
+	if (v > CATALOG_SCHEMA_VERSION) {
+		fprintf(stderr,
+			"catalog: schema version %d is newer than %d: "
+			"upgrade tapefs\n",
+			v, CATALOG_SCHEMA_VERSION);
+		ret = -EPROTO;
+		goto out_rollback;
+	}
+	for (; v < to; v++) {
+		ret = cat_exec_sql(c, steps[v]);
+		if (ret < 0)
+			goto out_rollback;
+	}
+	return cat_exec_sql(c, "COMMIT");
+
+out_rollback:
+	cat_exec_sql(c, "ROLLBACK");
+	return ret;
+}
+
+int cat_schema_migrate(struct catconn *c)
+{
+	return migrate_to(c, CATALOG_SCHEMA_VERSION);
+}
+
+int cat_conn_open(struct catconn **out, const char *path, int writer)
+{
+	struct catconn *c = calloc(1, sizeof(*c));
+	int rc, ret;
+
+	if (!c)
+		return -ENOMEM;
+	rc = sqlite3_open_v2(path, &c->db,
+			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+				     SQLITE_OPEN_NOMUTEX,
+			     NULL);
+	if (rc != SQLITE_OK) {
+		ret = cat_err(c, rc, path);
+		goto out_close;
+	}
+	sqlite3_extended_result_codes(c->db, 1);
+	sqlite3_busy_timeout(c->db, 10000);
+	ret = cat_exec_sql(c, "PRAGMA foreign_keys=ON;"
+			      "PRAGMA synchronous=NORMAL;");
+	if (ret < 0)
+		goto out_close;
+	/* WAL lets readers run beside the one writer; it is a property of
+	 * the file, set by the first (writer) connection. */
+	if (writer)
+		ret = cat_exec_sql(c, "PRAGMA journal_mode=WAL;"
+				      "PRAGMA cache_size=-32768;");
+	else
+		ret = cat_exec_sql(c, "PRAGMA cache_size=-4096;");
+	if (ret < 0)
+		goto out_close;
+	*out = c;
+	return 0;
+
+out_close:
+	sqlite3_close_v2(c->db);
+	free(c);
+	return ret;
+}
+
+void cat_conn_close(struct catconn *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < CAT_STMT_SLOTS; i++)
+		if (c->slots[i].st)
+			sqlite3_finalize(c->slots[i].st);
+	sqlite3_close_v2(c->db);
+	free(c);
+}
+
+int catalog_schema_version(struct catalog *cat)
+{
+	struct catconn *c = cat_conn_get(cat);
+	int ret;
+
+	if (!c)
+		return -EIO;
+	ret = version_get(c);
+	cat_conn_put(cat, c);
+	return ret;
+}
+
+static const char SQL_V1_SAMPLE[] =
+	"INSERT INTO tape(barcode, pool, state, capacity) "
+	"VALUES('V1TAPE', 'A', 0, 1000000)";
+
+int catalog_testing_create_v1(const char *path)
+{
+	struct catconn *c;
+	int ret;
+
+	ret = cat_conn_open(&c, path, 1);
+	if (ret < 0)
+		return ret;
+	ret = migrate_to(c, 1);
+	if (ret == 0)
+		ret = cat_exec_sql(c, SQL_V1_SAMPLE);
+	cat_conn_close(c);
+	return ret;
+}

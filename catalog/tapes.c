@@ -1,0 +1,302 @@
+/* catalog/tapes.c - tapes: state, location, label, and which to write next.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "catalog/internal.h"
+
+#define TAPE_COLS                                                              \
+	"barcode, serial, pool, state, capacity, bytes_used, location, "      \
+	"label_uuid, last_file, last_verified"
+
+static const char SQL_TAPE_ADD[] =
+	"INSERT INTO tape(" TAPE_COLS ") VALUES(:barcode, :serial, :pool, "
+	":state, :capacity, :bytes_used, :location, :label_uuid, :last_file, "
+	":last_verified)";
+static const char SQL_TAPE_UPDATE[] =
+	"UPDATE tape SET serial = :serial, pool = :pool, state = :state, "
+	"capacity = :capacity, bytes_used = :bytes_used, location = :location, "
+	"label_uuid = :label_uuid, last_file = :last_file, "
+	"last_verified = :last_verified WHERE barcode = :barcode";
+static const char SQL_TAPE_GET[] =
+	"SELECT " TAPE_COLS " FROM tape WHERE barcode = :barcode";
+static const char SQL_TAPE_LIST[] =
+	"SELECT " TAPE_COLS " FROM tape WHERE (:pool IS NULL OR pool = :pool) "
+	"AND (:state < 0 OR state = :state) ORDER BY barcode";
+static const char SQL_TAPE_COUNT[] =
+	"SELECT count(*) FROM tape WHERE (:pool IS NULL OR pool = :pool) "
+	"AND (:state < 0 OR state = :state)";
+static const char SQL_TAPE_SET_STATE[] =
+	"UPDATE tape SET state = :state WHERE barcode = :barcode";
+static const char SQL_TAPE_SET_LOCATION[] =
+	"UPDATE tape SET location = :location WHERE barcode = :barcode";
+static const char SQL_TAPE_SET_LABEL[] =
+	"UPDATE tape SET label_uuid = :label_uuid WHERE barcode = :barcode";
+/* Open tapes with room, fullest first; then scratch, lowest barcode. */
+static const char SQL_TAPE_CANDIDATES[] =
+	"SELECT " TAPE_COLS " FROM tape WHERE pool = :pool AND ("
+	" (state = 1 AND (capacity = 0 OR capacity - bytes_used >= :need))"
+	" OR state = 0) "
+	"ORDER BY state DESC, bytes_used DESC, barcode";
+
+static const char *const tape_states[] = { "scratch", "open", "full",
+					   "closed", "retired" };
+
+const char *catalog_tape_state_name(enum catalog_tape_state s)
+{
+	if ((unsigned)s >= sizeof(tape_states) / sizeof(tape_states[0]))
+		return "?";
+	return tape_states[s];
+}
+
+int catalog_tape_state_parse(const char *name, enum catalog_tape_state *out)
+{
+	for (size_t i = 0; i < sizeof(tape_states) / sizeof(tape_states[0]);
+	     i++) {
+		if (name && strcmp(name, tape_states[i]) == 0) {
+			*out = (enum catalog_tape_state)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+static void tape_row(sqlite3_stmt *st, struct catalog_tape *t)
+{
+	memset(t, 0, sizeof(*t));
+	cat_col_text(st, 0, t->barcode, sizeof(t->barcode));
+	cat_col_text(st, 1, t->serial, sizeof(t->serial));
+	cat_col_text(st, 2, t->pool, sizeof(t->pool));
+	t->state = (enum catalog_tape_state)sqlite3_column_int(st, 3);
+	t->capacity = (uint64_t)sqlite3_column_int64(st, 4);
+	t->bytes_used = (uint64_t)sqlite3_column_int64(st, 5);
+	cat_col_text(st, 6, t->location, sizeof(t->location));
+	cat_col_text(st, 7, t->label_uuid, sizeof(t->label_uuid));
+	t->last_file = sqlite3_column_int64(st, 8);
+	t->last_verified = sqlite3_column_int64(st, 9);
+}
+
+static int tape_valid(const struct catalog_tape *t)
+{
+	size_t n = strnlen(t->barcode, sizeof(t->barcode));
+
+	if (n == 0 || n >= sizeof(t->barcode) || !t->pool[0] ||
+	    strnlen(t->pool, sizeof(t->pool)) >= sizeof(t->pool) ||
+	    (unsigned)t->state > CATALOG_TAPE_RETIRED)
+		return -EINVAL;
+	return 0;
+}
+
+static void tape_bind(sqlite3_stmt *st, const struct catalog_tape *t)
+{
+	cat_bind_text(st, ":barcode", t->barcode);
+	cat_bind_text(st, ":serial", t->serial);
+	cat_bind_text(st, ":pool", t->pool);
+	cat_bind_i64(st, ":state", t->state);
+	cat_bind_i64(st, ":capacity", (int64_t)t->capacity);
+	cat_bind_i64(st, ":bytes_used", (int64_t)t->bytes_used);
+	cat_bind_text(st, ":location", t->location);
+	cat_bind_text(st, ":label_uuid", t->label_uuid);
+	cat_bind_i64(st, ":last_file", t->last_file);
+	cat_bind_i64(st, ":last_verified", t->last_verified);
+}
+
+/* One durable write of a tape row through sql; -ENOENT when no row
+ * changed. */
+static int tape_write(struct catalog *cat, const char *sql,
+		      const struct catalog_tape *t, const char *barcode,
+		      const char *col, const char *text, int64_t num)
+{
+	struct catconn *c;
+	sqlite3_stmt *st;
+	int ret;
+
+	ret = cat_txn_begin(cat, &c, 1);
+	if (ret < 0)
+		return ret;
+	st = cat_stmt(c, sql);
+	if (!st) {
+		ret = -EIO;
+		goto out;
+	}
+	if (t) {
+		tape_bind(st, t);
+	} else {
+		cat_bind_text(st, ":barcode", barcode);
+		if (text)
+			cat_bind_text(st, col, text);
+		else
+			cat_bind_i64(st, col, num);
+	}
+	ret = cat_exec(c, st, "tape write");
+	if (ret == 0 && sqlite3_changes(c->db) == 0)
+		ret = -ENOENT;
+out:
+	return cat_txn_end(cat, c, 1, ret);
+}
+
+int catalog_tape_add(struct catalog *cat, const struct catalog_tape *t)
+{
+	if (tape_valid(t) < 0)
+		return -EINVAL;
+	return tape_write(cat, SQL_TAPE_ADD, t, NULL, NULL, NULL, 0);
+}
+
+int catalog_tape_update(struct catalog *cat, const struct catalog_tape *t)
+{
+	if (tape_valid(t) < 0)
+		return -EINVAL;
+	return tape_write(cat, SQL_TAPE_UPDATE, t, NULL, NULL, NULL, 0);
+}
+
+int catalog_tape_set_state(struct catalog *cat, const char *barcode,
+			   enum catalog_tape_state state)
+{
+	if (!barcode || (unsigned)state > CATALOG_TAPE_RETIRED)
+		return -EINVAL;
+	return tape_write(cat, SQL_TAPE_SET_STATE, NULL, barcode, ":state",
+			  NULL, state);
+}
+
+int catalog_tape_set_location(struct catalog *cat, const char *barcode,
+			      const char *location)
+{
+	if (!barcode || !location)
+		return -EINVAL;
+	return tape_write(cat, SQL_TAPE_SET_LOCATION, NULL, barcode,
+			  ":location", location, 0);
+}
+
+int catalog_tape_set_label(struct catalog *cat, const char *barcode,
+			   const char *label_uuid)
+{
+	if (!barcode || !label_uuid || strlen(label_uuid) >= 40)
+		return -EINVAL;
+	return tape_write(cat, SQL_TAPE_SET_LABEL, NULL, barcode,
+			  ":label_uuid", label_uuid, 0);
+}
+
+int catalog_tape_get(struct catalog *cat, const char *barcode,
+		     struct catalog_tape *out)
+{
+	struct catconn *c = cat_conn_get(cat);
+	sqlite3_stmt *st;
+	int rc, ret = -EIO;
+
+	if (!c)
+		return -EIO;
+	st = cat_stmt(c, SQL_TAPE_GET);
+	if (!st)
+		goto out;
+	cat_bind_text(st, ":barcode", barcode ? barcode : "");
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		tape_row(st, out);
+		ret = 0;
+	} else {
+		ret = rc == SQLITE_DONE ? -ENOENT : cat_err(c, rc, "tape get");
+	}
+	cat_done(st);
+out:
+	cat_conn_put(cat, c);
+	return ret;
+}
+
+int catalog_tape_list(struct catalog *cat, const char *pool, int state,
+		      catalog_tape_fn fn, void *ctx)
+{
+	struct catconn *c = cat_conn_get(cat);
+	struct catalog_tape t;
+	sqlite3_stmt *st;
+	int rc, ret = -EIO;
+
+	if (!c)
+		return -EIO;
+	st = cat_stmt(c, SQL_TAPE_LIST);
+	if (!st)
+		goto out;
+	cat_bind_text(st, ":pool", pool);
+	cat_bind_i64(st, ":state", state);
+	ret = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		tape_row(st, &t);
+		ret = fn(ctx, &t);
+		if (ret)
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		ret = cat_err(c, rc, "tape list");
+	cat_done(st);
+out:
+	cat_conn_put(cat, c);
+	return ret;
+}
+
+int64_t catalog_tape_count(struct catalog *cat, const char *pool, int state)
+{
+	struct catconn *c = cat_conn_get(cat);
+	sqlite3_stmt *st;
+	int64_t ret = -EIO;
+	int rc;
+
+	if (!c)
+		return -EIO;
+	st = cat_stmt(c, SQL_TAPE_COUNT);
+	if (!st)
+		goto out;
+	cat_bind_text(st, ":pool", pool);
+	cat_bind_i64(st, ":state", state);
+	rc = sqlite3_step(st);
+	ret = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0)
+			       : cat_err(c, rc, "tape count");
+	cat_done(st);
+out:
+	cat_conn_put(cat, c);
+	return ret;
+}
+
+static int excluded(const char *barcode, const char *const *exclude,
+		    size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (exclude[i] && strcmp(exclude[i], barcode) == 0)
+			return 1;
+	return 0;
+}
+
+int catalog_tape_choose(struct catalog *cat, const char *pool, uint64_t need,
+			const char *const *exclude, size_t nexclude,
+			struct catalog_tape *out)
+{
+	struct catconn *c;
+	struct catalog_tape t;
+	sqlite3_stmt *st;
+	int rc, ret = -ENOSPC;
+
+	if (!pool)
+		return -EINVAL;
+	c = cat_conn_get(cat);
+	if (!c)
+		return -EIO;
+	st = cat_stmt(c, SQL_TAPE_CANDIDATES);
+	if (!st) {
+		ret = -EIO;
+		goto out;
+	}
+	cat_bind_text(st, ":pool", pool);
+	cat_bind_i64(st, ":need", (int64_t)need);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		tape_row(st, &t);
+		if (excluded(t.barcode, exclude, nexclude))
+			continue;
+		*out = t;
+		ret = 0;
+		break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		ret = cat_err(c, rc, "tape choose");
+	cat_done(st);
+out:
+	cat_conn_put(cat, c);
+	return ret;
+}

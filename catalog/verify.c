@@ -1,0 +1,354 @@
+/* catalog/verify.c - verify runs, their per-member results, and the last
+ * good verification of each copy and tape.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "catalog/internal.h"
+
+#define RUN_COLS                                                               \
+	"id, request, state, started, ended, tapes, archives, members, bytes, " \
+	"ok, bad, unreadable, seconds, detail"
+
+static const char SQL_RUN_ADD[] =
+	"INSERT INTO run(request, state, started) VALUES(:request, 0, :now)";
+static const char SQL_RUN_UPDATE[] =
+	"UPDATE run SET state = :state, "
+	"ended = CASE WHEN :state = 0 THEN 0 ELSE :now END, "
+	"tapes = :tapes, archives = :archives, members = :members, "
+	"bytes = :bytes, ok = :ok, bad = :bad, unreadable = :unreadable, "
+	"seconds = :seconds, detail = coalesce(:detail, detail) WHERE id = :id";
+static const char SQL_RUN_GET[] = "SELECT " RUN_COLS " FROM run WHERE id = :id";
+static const char SQL_RUN_LIST[] = "SELECT " RUN_COLS " FROM run ORDER BY id";
+static const char SQL_RUN_LATEST[] = "SELECT coalesce(max(id), 0) FROM run";
+static const char SQL_RUN_INTERRUPT[] =
+	"UPDATE run SET state = 2, ended = :now WHERE state = 0";
+static const char SQL_RESULT_ADD[] =
+	"INSERT OR REPLACE INTO result(run, copy, member, result, md5) "
+	"VALUES(:run, :copy, :member, :result, :md5)";
+/* Copies in tape order, each copy's results by member (the PK range). */
+static const char SQL_RESULTS[] =
+	"SELECT result.copy, result.member, copy.barcode, copy.fileno, "
+	"result.result, result.md5, member.parent, node.name "
+	"FROM copy JOIN result ON result.run = :run AND result.copy = copy.id "
+	"JOIN member ON member.id = result.member "
+	"JOIN node ON node.id = member.node "
+	"WHERE (:barcode IS NULL OR copy.barcode = :barcode) "
+	"AND (:fail = 0 OR result.result != 1) "
+	"ORDER BY copy.barcode, copy.fileno, result.member";
+static const char SQL_COPY_VERIFIED[] =
+	"UPDATE copy SET last_result = :result, "
+	"last_verified = CASE WHEN :result = 1 THEN :now ELSE last_verified END, "
+	"state = CASE WHEN state = 2 THEN 2 WHEN :result = 1 THEN 0 ELSE 1 END "
+	"WHERE id = :id";
+static const char SQL_TAPE_VERIFIED[] =
+	"UPDATE tape SET last_verified = (SELECT CASE WHEN min(last_verified) "
+	"> 0 THEN min(last_verified) ELSE tape.last_verified END FROM copy "
+	"WHERE copy.barcode = tape.barcode) "
+	"WHERE barcode = (SELECT barcode FROM copy WHERE id = :id)";
+
+static const char *const run_states[] = { "running", "done", "interrupted" };
+
+const char *catalog_run_state_name(enum catalog_run_state s)
+{
+	if ((unsigned)s >= sizeof(run_states) / sizeof(run_states[0]))
+		return "?";
+	return run_states[s];
+}
+
+static void run_row(sqlite3_stmt *st, struct catalog_run *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->id = sqlite3_column_int64(st, 0);
+	cat_col_text(st, 1, r->request, sizeof(r->request));
+	r->state = (enum catalog_run_state)sqlite3_column_int(st, 2);
+	r->started = sqlite3_column_int64(st, 3);
+	r->ended = sqlite3_column_int64(st, 4);
+	r->totals.tapes = (uint64_t)sqlite3_column_int64(st, 5);
+	r->totals.archives = (uint64_t)sqlite3_column_int64(st, 6);
+	r->totals.members = (uint64_t)sqlite3_column_int64(st, 7);
+	r->totals.bytes = (uint64_t)sqlite3_column_int64(st, 8);
+	r->totals.ok = (uint64_t)sqlite3_column_int64(st, 9);
+	r->totals.bad = (uint64_t)sqlite3_column_int64(st, 10);
+	r->totals.unreadable = (uint64_t)sqlite3_column_int64(st, 11);
+	r->totals.seconds = sqlite3_column_double(st, 12);
+	cat_col_text(st, 13, r->detail, sizeof(r->detail));
+}
+
+int catalog_run_start(struct catalog *cat, const char *request, int64_t *id)
+{
+	struct catconn *c;
+	sqlite3_stmt *st;
+	int64_t new_id = 0;
+	int ret;
+
+	if (!request)
+		return -EINVAL;
+	ret = cat_txn_begin(cat, &c, 0);
+	if (ret < 0)
+		return ret;
+	ret = -EIO;
+	st = cat_stmt(c, SQL_RUN_ADD);
+	if (!st)
+		goto out;
+	cat_bind_text(st, ":request", request);
+	cat_bind_i64(st, ":now", cat_now());
+	ret = cat_exec(c, st, "run start");
+	new_id = sqlite3_last_insert_rowid(c->db);
+out:
+	ret = cat_txn_end(cat, c, 0, ret);
+	if (ret == 0)
+		*id = new_id;
+	return ret;
+}
+
+int catalog_run_update(struct catalog *cat, int64_t run_id,
+		       enum catalog_run_state state,
+		       const struct catalog_run_totals *t, const char *detail)
+{
+	static const struct catalog_run_totals zero;
+	struct catconn *c;
+	sqlite3_stmt *st;
+	int ret;
+
+	if ((unsigned)state > CATALOG_RUN_INTERRUPTED)
+		return -EINVAL;
+	if (!t)
+		t = &zero;
+	ret = cat_txn_begin(cat, &c, 0);
+	if (ret < 0)
+		return ret;
+	ret = -EIO;
+	st = cat_stmt(c, SQL_RUN_UPDATE);
+	if (!st)
+		goto out;
+	cat_bind_i64(st, ":id", run_id);
+	cat_bind_i64(st, ":state", state);
+	cat_bind_i64(st, ":now", cat_now());
+	cat_bind_i64(st, ":tapes", (int64_t)t->tapes);
+	cat_bind_i64(st, ":archives", (int64_t)t->archives);
+	cat_bind_i64(st, ":members", (int64_t)t->members);
+	cat_bind_i64(st, ":bytes", (int64_t)t->bytes);
+	cat_bind_i64(st, ":ok", (int64_t)t->ok);
+	cat_bind_i64(st, ":bad", (int64_t)t->bad);
+	cat_bind_i64(st, ":unreadable", (int64_t)t->unreadable);
+	sqlite3_bind_double(st, sqlite3_bind_parameter_index(st, ":seconds"),
+			    t->seconds);
+	cat_bind_text(st, ":detail", detail);
+	ret = cat_exec(c, st, "run update");
+	if (ret == 0 && sqlite3_changes(c->db) == 0)
+		ret = -ENOENT;
+out:
+	return cat_txn_end(cat, c, 0, ret);
+}
+
+int catalog_run_get(struct catalog *cat, int64_t run_id,
+		    struct catalog_run *out)
+{
+	struct catconn *c = cat_conn_get(cat);
+	sqlite3_stmt *st;
+	int rc, ret = -EIO;
+
+	if (!c)
+		return -EIO;
+	st = cat_stmt(c, SQL_RUN_GET);
+	if (!st)
+		goto out;
+	cat_bind_i64(st, ":id", run_id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		run_row(st, out);
+		ret = 0;
+	} else {
+		ret = rc == SQLITE_DONE ? -ENOENT : cat_err(c, rc, "run get");
+	}
+	cat_done(st);
+out:
+	cat_conn_put(cat, c);
+	return ret;
+}
+
+int catalog_run_list(struct catalog *cat, catalog_run_fn fn, void *ctx)
+{
+	struct catconn *c = cat_conn_get(cat);
+	struct catalog_run r;
+	sqlite3_stmt *st;
+	int rc, ret = -EIO;
+
+	if (!c)
+		return -EIO;
+	st = cat_stmt(c, SQL_RUN_LIST);
+	if (!st)
+		goto out;
+	ret = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		run_row(st, &r);
+		ret = fn(ctx, &r);
+		if (ret)
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		ret = cat_err(c, rc, "run list");
+	cat_done(st);
+out:
+	cat_conn_put(cat, c);
+	return ret;
+}
+
+int64_t catalog_run_latest(struct catalog *cat)
+{
+	struct catconn *c = cat_conn_get(cat);
+	sqlite3_stmt *st;
+	int64_t ret = -EIO;
+	int rc;
+
+	if (!c)
+		return -EIO;
+	st = cat_stmt(c, SQL_RUN_LATEST);
+	if (st) {
+		rc = sqlite3_step(st);
+		ret = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0)
+				       : cat_err(c, rc, "run latest");
+		cat_done(st);
+	}
+	cat_conn_put(cat, c);
+	return ret;
+}
+
+int catalog_run_interrupt_stale(struct catalog *cat)
+{
+	struct catconn *c;
+	sqlite3_stmt *st;
+	int ret, n = 0;
+
+	ret = cat_txn_begin(cat, &c, 0);
+	if (ret < 0)
+		return ret;
+	ret = -EIO;
+	st = cat_stmt(c, SQL_RUN_INTERRUPT);
+	if (!st)
+		goto out;
+	cat_bind_i64(st, ":now", cat_now());
+	ret = cat_exec(c, st, "run interrupt");
+	n = sqlite3_changes(c->db);
+out:
+	ret = cat_txn_end(cat, c, 0, ret);
+	return ret < 0 ? ret : n;
+}
+
+int catalog_run_results_add(struct catalog *cat, int64_t run_id,
+			    const struct catalog_result_in *r, size_t n)
+{
+	unsigned char md5[16];
+	struct catconn *c;
+	int ret;
+
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned)r[i].result > CATALOG_RESULT_UNREADABLE ||
+		    (r[i].md5 && *r[i].md5 && cat_md5_unhex(r[i].md5, md5)))
+			return -EINVAL;
+	ret = cat_txn_begin(cat, &c, 0);
+	if (ret < 0)
+		return ret;
+	for (size_t i = 0; i < n && ret == 0; i++) {
+		sqlite3_stmt *st = cat_stmt(c, SQL_RESULT_ADD);
+
+		if (!st) {
+			ret = -EIO;
+			break;
+		}
+		cat_bind_i64(st, ":run", run_id);
+		cat_bind_i64(st, ":copy", r[i].copy_id);
+		cat_bind_i64(st, ":member", r[i].member_id);
+		cat_bind_i64(st, ":result", r[i].result);
+		if (r[i].md5 && cat_md5_unhex(r[i].md5, md5) == 0)
+			cat_bind_blob(st, ":md5", md5, 16);
+		else
+			cat_bind_null(st, ":md5");
+		ret = cat_exec(c, st, "result add");
+		if (ret == -EEXIST)
+			ret = -ENOENT; /* a foreign key: no such run/copy/member */
+	}
+	return cat_txn_end(cat, c, 0, ret);
+}
+
+int catalog_run_results(struct catalog *cat, int64_t run_id,
+			const char *barcode, int failures_only,
+			catalog_result_fn fn, void *ctx)
+{
+	struct catconn *c = cat_conn_get(cat);
+	struct cat_dircache dc = { .node = -1 };
+	struct catalog_result_row r;
+	sqlite3_stmt *st;
+	int rc, ret = -EIO;
+
+	if (!c)
+		return -EIO;
+	st = cat_stmt(c, SQL_RESULTS);
+	if (!st)
+		goto out;
+	cat_bind_i64(st, ":run", run_id);
+	cat_bind_text(st, ":barcode", barcode);
+	cat_bind_i64(st, ":fail", failures_only ? 1 : 0);
+	ret = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *name = (const char *)sqlite3_column_text(st, 7);
+
+		memset(&r, 0, sizeof(r));
+		r.copy_id = sqlite3_column_int64(st, 0);
+		r.member_id = sqlite3_column_int64(st, 1);
+		cat_col_text(st, 2, r.barcode, sizeof(r.barcode));
+		r.fileno = sqlite3_column_int64(st, 3);
+		r.result = (enum catalog_result)sqlite3_column_int(st, 4);
+		cat_md5_hex(sqlite3_column_blob(st, 5),
+			    (size_t)sqlite3_column_bytes(st, 5), r.md5);
+		ret = cat_dircache_path(c, &dc, sqlite3_column_int64(st, 6),
+					name ? name : "", &r.path);
+		if (ret < 0)
+			break;
+		ret = fn(ctx, &r);
+		if (ret)
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		ret = cat_err(c, rc, "run results");
+	cat_done(st);
+out:
+	cat_dircache_release(&dc);
+	cat_conn_put(cat, c);
+	return ret;
+}
+
+int catalog_copy_verified(struct catalog *cat, int64_t copy_id,
+			  enum catalog_result result)
+{
+	struct catconn *c;
+	sqlite3_stmt *st;
+	int ret;
+
+	if (result < CATALOG_RESULT_OK || result > CATALOG_RESULT_UNREADABLE)
+		return -EINVAL;
+	ret = cat_txn_begin(cat, &c, 0);
+	if (ret < 0)
+		return ret;
+	ret = -EIO;
+	st = cat_stmt(c, SQL_COPY_VERIFIED);
+	if (!st)
+		goto out;
+	cat_bind_i64(st, ":id", copy_id);
+	cat_bind_i64(st, ":result", result);
+	cat_bind_i64(st, ":now", cat_now());
+	ret = cat_exec(c, st, "copy verified");
+	if (ret == 0 && sqlite3_changes(c->db) == 0)
+		ret = -ENOENT;
+	if (ret < 0)
+		goto out;
+	ret = -EIO;
+	st = cat_stmt(c, SQL_TAPE_VERIFIED);
+	if (!st)
+		goto out;
+	cat_bind_i64(st, ":id", copy_id);
+	ret = cat_exec(c, st, "tape verified");
+out:
+	return cat_txn_end(cat, c, 0, ret);
+}
