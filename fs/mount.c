@@ -22,6 +22,7 @@
 
 #include "fs/cmd.h"
 #include "fs/config.h"
+#include "fs/inventory.h"
 #include "fs/modules.h"
 #include "fs/ops.h"
 #include <fuse_lowlevel.h>
@@ -109,6 +110,8 @@ static int open_changer(struct tapefs *fs)
 	if (!strcmp(fs->cfg.changer, "mtx"))
 		snprintf(spec, sizeof(spec), "%s %s", fs->cfg.mtx,
 			 fs->cfg.changer_spec);
+	else if (!strcmp(fs->cfg.changer, "none"))
+		snprintf(spec, sizeof(spec), "%s", fs->cfg.drive_dev[0]);
 	else
 		snprintf(spec, sizeof(spec), "%s",
 			 fs->cfg.changer_spec ? fs->cfg.changer_spec : "");
@@ -167,6 +170,9 @@ static int start_engines(struct tapefs *fs)
 		return ret;
 	ret = open_changer(fs);
 	if (ret)
+		return ret;
+	ret = inventory_sync(fs);
+	if (ret < 0)
 		return ret;
 	ret = start_sched(fs);
 	if (ret)

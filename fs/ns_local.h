@@ -13,6 +13,22 @@ extern const struct ns_provider ns_archive;     /* archive/    (ns_archive.c) */
 extern const struct ns_provider ns_tapes;       /* tapes/      (ns_tapes.c) */
 extern const struct ns_provider ns_drives;      /* drives/     (ns_drives.c) */
 
+/* Inode numbers of archived members: this bit | catalog member id. Other
+ * namespace entries hash their path below it (ops_ns.c). */
+#define NS_INO_MEMBER (1ULL << 62)
+
+struct catalog_member;
+/* Attributes of an archived member for archive/ and tapes/ (ns_member.c):
+ * owner, mode, times from the catalog, inode from its id, st_blocks from
+ * the recall cache. */
+void ns_member_attr(struct tapefs *fs, const struct catalog_member *m,
+		    struct ns_attr *out);
+/* user.tapefs.md5|state|copies|archived of m (SPEC 3.5): 0, -ENODATA. */
+int ns_member_getxattr(struct tapefs *fs, const struct catalog_member *m,
+		       const char *name, struct strbuf *out);
+int ns_member_listxattr(struct tapefs *fs, const struct catalog_member *m,
+			struct strbuf *out);
+
 /* The text of .status: "key: value" lines (SPEC 3.6) gathered from every
  * module. Returns 0 or -ENOMEM. */
 int status_render(struct tapefs *fs, struct strbuf *out);

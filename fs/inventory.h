@@ -1,0 +1,22 @@
+/* fs/inventory.h - the library's cartridges into the catalog, at mount.
+ *
+ * Every cartridge the changer reports whose barcode the catalog does not
+ * know is read for its label (tape file 0, tapeio/label.h) and added to
+ * the catalog as a scratch tape of the label's pool, with the label's
+ * uuid and the medium's capacity. Known tapes get their location updated
+ * ("slot 7", "drive 0"). The label is read without a robot move where the
+ * backend allows it: a vlib cartridge's image file directly; with changer
+ * "none" the tape in the drive. With mtx, unknown cartridges are reported
+ * (they need a load to read the label) and left out.
+ */
+#ifndef TAPEFS_INVENTORY_H
+#define TAPEFS_INVENTORY_H
+
+struct tapefs;
+
+/* Needs fs->cat and fs->changer. Returns the number of tapes added (>= 0)
+ * or -errno (catalog or changer failure); tapes that cannot be read are
+ * skipped with a tapefs_error() line, not a failure. */
+int inventory_sync(struct tapefs *fs);
+
+#endif
