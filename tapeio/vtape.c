@@ -38,6 +38,7 @@
 #define OFF_PROTECT    128 /* u32 */
 #define OFF_WFAIL      136 /* u64 bytes left before writes fail */
 #define VT_NO_WFAIL    UINT64_MAX
+#define OFF_HEAD       144 /* u64 lblock, u64 token: see vtape_head_get() */
 
 /* Record header: VT_RH_SIZE bytes, then len bytes of data (data only). */
 #define VT_RH_SIZE     16
@@ -607,6 +608,42 @@ int vtape_files(const char *path, struct vtape_file **out, uint64_t *n)
 	*n = nf;
 out:
 	vt_index_free(&ix);
+	close(fd);
+	return ret;
+}
+
+int vtape_head_get(const char *path, uint64_t *lblock, uint64_t *token)
+{
+	unsigned char b[16];
+	struct vt_hdr h;
+	int fd, ret;
+
+	ret = vt_image_load(path, O_RDONLY, &fd, &h, NULL);
+	if (ret < 0)
+		return ret;
+	if (pread(fd, b, sizeof(b), OFF_HEAD) != (ssize_t)sizeof(b))
+		ret = -EIO;
+	close(fd);
+	if (ret == 0) {
+		*lblock = get64(b);
+		*token = get64(b + 8);
+	}
+	return ret;
+}
+
+int vtape_head_set(const char *path, uint64_t lblock, uint64_t token)
+{
+	unsigned char b[16];
+	struct vt_hdr h;
+	int fd, ret;
+
+	ret = vt_image_load(path, O_RDWR, &fd, &h, NULL);
+	if (ret < 0)
+		return ret;
+	put64(b, lblock);
+	put64(b + 8, token);
+	if (pwrite(fd, b, sizeof(b), OFF_HEAD) != (ssize_t)sizeof(b))
+		ret = -EIO;
 	close(fd);
 	return ret;
 }

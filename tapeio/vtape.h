@@ -100,4 +100,13 @@ struct vtape_file {
  * length; a trailing file with no records and no filemark is not listed. */
 int vtape_files(const char *path, struct vtape_file **out, uint64_t *n);
 
+/* Where the head stood when a drive emulation (the st shim of tests/)
+ * last closed the image, and the token naming that load; 0 and 0 on a new
+ * image; lblock VTAPE_HEAD_EJECTED after an unload. A tape_open() of the
+ * vtape backend itself always starts at BOT (an open is a load) and
+ * neither reads nor writes these. Return 0 or -errno as above. */
+#define VTAPE_HEAD_EJECTED UINT64_MAX
+int vtape_head_get(const char *path, uint64_t *lblock, uint64_t *token);
+int vtape_head_set(const char *path, uint64_t lblock, uint64_t token);
+
 #endif

@@ -44,6 +44,8 @@ static struct tape *topen(int mode)
 	int ret = tape_open(&t, ops, dev, mode);
 
 	CHECK_INT(ret, 0);
+	if (ret == 0)
+		CHECK_INT(tape_rewind(t), 0); /* st keeps the position */
 	return ret == 0 ? t : NULL;
 }
 
@@ -454,20 +456,59 @@ static void test_faults(void)
 static void test_counters(void)
 {
 	struct tape *t;
-	struct tape_counters c;
+	struct tape_counters c, c0;
 
 	fresh(64 * MiB, 0);
 	write_three_files();
 	t = topen(TAPE_RDONLY);
 	if (!t)
 		return;
+	CHECK_INT(tape_counters(t, &c0), 0);
 	CHECK_INT(tape_locate(t, 4), 0);
 	rrec(t, 262144, 4);
 	rrec(t, 7, 5);
 	CHECK_INT(tape_counters(t, &c), 0);
 	CHECK_INT(c.records_read, 2);
 	CHECK_INT(c.bytes_read, 262151);
-	CHECK_INT(c.locates, 1);
+	CHECK_INT(c.locates - c0.locates, 1);
+	CHECK_INT(tape_close(t), 0);
+}
+
+/* vtape: an open is a load, at BOT. st: the drive keeps the position
+ * between close and open (the non-rewinding device), until unloaded. */
+static void test_position_across_open(void)
+{
+	struct tape *t = NULL;
+	uint64_t l = 999;
+	int is_st = strcmp(backend, "st") == 0;
+
+	fresh(64 * MiB, 0);
+	write_three_files();
+	t = topen(TAPE_RDONLY);
+	if (!t)
+		return;
+	CHECK_INT(tape_fsf(t, 1), 0);
+	rrec(t, 262144, 4);
+	CHECK_INT(tape_close(t), 0);
+	CHECK_INT(tape_open(&t, ops, dev, TAPE_RDWR), 0);
+	CHECK_INT(tape_tell(t, &l), 0);
+	CHECK_INT(l, is_st ? 5 : 0);
+	CHECK_INT(tape_eom(t), 0);
+	CHECK_INT(wrec(t, 10, 40), 10);
+	CHECK_INT(tape_close(t), 0); /* filemark: the tape stands after it */
+	CHECK_INT(tape_open(&t, ops, dev, TAPE_RDONLY), 0);
+	CHECK_INT(tape_tell(t, &l), 0);
+	CHECK_INT(l, is_st ? 13 : 0);
+	CHECK_INT(tape_offline(t), 0);
+	CHECK_INT(tape_close(t), 0);
+	if (is_st) { /* unloaded: empty until loaded again */
+		CHECK_INT(tape_open(&t, ops, dev, TAPE_RDONLY), -ENOMEDIUM);
+		unlink(drive);
+		CHECK_INT(symlink(image, drive), 0); /* a changer loads it */
+	}
+	CHECK_INT(tape_open(&t, ops, dev, TAPE_RDONLY), 0);
+	CHECK_INT(tape_tell(t, &l), 0);
+	CHECK_INT(l, 0);
 	CHECK_INT(tape_close(t), 0);
 }
 
@@ -485,6 +526,7 @@ static void run_suite(void)
 	RUN(test_busy);
 	RUN(test_faults);
 	RUN(test_counters);
+	RUN(test_position_across_open);
 }
 
 /* Run this binary again as "st" with the shim preloaded; add its totals. */

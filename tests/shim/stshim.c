@@ -13,7 +13,11 @@
  * lseek() answers 0 as st's noop_llseek does.
  *
  * As st: one open at a time (EBUSY), O_NONBLOCK opens an empty drive
- * (MTIOCGET then says DR_OPEN), close after a write writes a filemark.
+ * (MTIOCGET then says DR_OPEN), close after a write writes a filemark, and
+ * the tape stays where it was between close and the next open (the head
+ * position is kept in the image, vtape_head_set(), with a token naming the
+ * load: a drive symlink made anew by a changer is a new load, at BOT).
+ * After MTOFFL the drive stays empty until the tape is loaded again.
  */
 #undef _FILE_OFFSET_BITS /* define fstat and fstat64, open and open64 */
 #include <dlfcn.h>
@@ -31,6 +35,7 @@
 #include <unistd.h>
 
 #include "tapeio/tape.h"
+#include "tapeio/vtape.h"
 
 #define SHIM_FD_MAX 65536
 
@@ -38,6 +43,10 @@ struct shim_fd {
 	pthread_mutex_t lock; /* guards t: one tape operation at a time */
 	struct tape *t;       /* NULL: opened O_NONBLOCK with no medium */
 	int minor;            /* device index N of /dev/nstN */
+	int wrote;            /* last operation was a write: close adds a mark */
+	int ejected;          /* MTOFFL done: the drive is empty */
+	uint64_t token;       /* names this load of the tape, see shim_token */
+	char image[4096];     /* the image or drive symlink behind the device */
 };
 
 static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER; /* guards fds */
@@ -94,15 +103,62 @@ static struct shim_fd *shim_get(int fd)
 	return s;
 }
 
+/* A load of the tape: the identity of the drive symlink (a changer makes
+ * it anew on every load), or 1 for an image named directly (always in). */
+static uint64_t shim_token(const char *image)
+{
+	struct stat64 sb;
+
+	if (lstat64(image, &sb) < 0 || !S_ISLNK(sb.st_mode))
+		return 1;
+	return ((uint64_t)sb.st_ino << 32) ^ (uint64_t)sb.st_ctim.tv_sec ^
+	       ((uint64_t)sb.st_ctim.tv_nsec << 8) ^ 2;
+}
+
+/* Put the tape where the drive left it when this load was last closed. */
+static int shim_restore(struct tape *t, const char *image, uint64_t token)
+{
+	uint64_t lblock, tok;
+
+	if (vtape_head_get(image, &lblock, &tok) < 0 || tok != token)
+		return 0;
+	if (lblock == VTAPE_HEAD_EJECTED)
+		return -ENOMEDIUM;
+	if (lblock > 0)
+		tape_locate(t, lblock);
+	return 0;
+}
+
+static void shim_save(struct shim_fd *s)
+{
+	uint64_t l = 0;
+
+	if (s->ejected) {
+		vtape_head_set(s->image, VTAPE_HEAD_EJECTED, s->token);
+		return;
+	}
+	if (!s->t || tape_tell(s->t, &l) < 0)
+		return;
+	vtape_head_set(s->image, l + (s->wrote ? 1 : 0), s->token);
+}
+
 static int shim_open(const char *image, int minor, int flags)
 {
 	REAL(open, int, const char *, int, ...);
 	int mode = (flags & O_ACCMODE) == O_RDONLY ? TAPE_RDONLY : TAPE_RDWR;
+	uint64_t token = shim_token(image);
 	struct shim_fd *s;
 	struct tape *t = NULL;
 	int ret, fd;
 
 	ret = tape_open(&t, tape_backend("vtape"), image, mode);
+	if (ret == 0) {
+		ret = shim_restore(t, image, token);
+		if (ret < 0) {
+			tape_close(t);
+			t = NULL;
+		}
+	}
 	if (ret == -ENOMEDIUM && (flags & O_NONBLOCK))
 		ret = 0, t = NULL; /* st: O_NONBLOCK opens a drive not ready */
 	if (ret < 0) {
@@ -122,6 +178,8 @@ static int shim_open(const char *image, int minor, int flags)
 	pthread_mutex_init(&s->lock, NULL);
 	s->t = t;
 	s->minor = minor;
+	s->token = token;
+	snprintf(s->image, sizeof(s->image), "%s", image);
 	pthread_mutex_lock(&table_lock);
 	fds[fd] = s;
 	pthread_mutex_unlock(&table_lock);
@@ -242,8 +300,13 @@ int close(int fd)
 		pthread_mutex_unlock(&table_lock);
 	}
 	if (s) {
+		struct tape *t;
+
 		pthread_mutex_lock(&s->lock);
-		ret = tape_close(s->t); /* the filemark after a write */
+		t = s->t;
+		if (t)
+			shim_save(s);
+		ret = tape_close(t); /* the filemark after a write */
 		pthread_mutex_unlock(&s->lock);
 		pthread_mutex_destroy(&s->lock);
 		free(s);
@@ -267,6 +330,8 @@ ssize_t read(int fd, void *buf, size_t len)
 		return real_read(fd, buf, len);
 	pthread_mutex_lock(&s->lock);
 	ret = s->t ? tape_read(s->t, buf, len) : -ENOMEDIUM;
+	if (s->t)
+		s->wrote = 0;
 	pthread_mutex_unlock(&s->lock);
 	if (ret < 0) {
 		errno = (int)-ret;
@@ -293,6 +358,8 @@ ssize_t write(int fd, const void *buf, size_t len)
 		return real_write(fd, buf, len);
 	pthread_mutex_lock(&s->lock);
 	ret = s->t ? tape_write(s->t, buf, len) : -ENOMEDIUM;
+	if (len > 0 && (ret >= 0 || ret == -ENOSPC || ret == -EIO))
+		s->wrote = 1; /* as vtape: a filemark at close */
 	pthread_mutex_unlock(&s->lock);
 	if (ret < 0) {
 		errno = (int)-ret;
@@ -393,7 +460,13 @@ int ioctl(int fd, unsigned long req, ...)
 		return real_ioctl(fd, req, arg);
 	pthread_mutex_lock(&s->lock);
 	if (req == MTIOCTOP) {
-		ret = shim_mtop(s->t, arg);
+		const struct mtop *op = arg;
+
+		ret = shim_mtop(s->t, op);
+		if (op->mt_op != MTNOP && op->mt_op != MTSETBLK)
+			s->wrote = 0;
+		if (ret == 0 && (op->mt_op == MTOFFL || op->mt_op == MTUNLOAD))
+			s->ejected = 1;
 	} else if (req == MTIOCGET) {
 		ret = shim_mtget(s, arg);
 	} else if (req == MTIOCPOS) {
