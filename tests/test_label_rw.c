@@ -1,0 +1,179 @@
+/* tests/test_label_rw.c - the label archive (tape file 0): written and
+ * read back, blank tape -ENODATA, foreign file 0 -EINVAL, wrong barcode
+ * -EMEDIUMTYPE, the tape left at file 1, and readable by GNU tar. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <archive.h>
+#include <archive_entry.h>
+
+#include "tapeio/label.h"
+#include "tapeio/vtape.h"
+#include "tests/check.h"
+
+static struct tape *vt(const char *path)
+{
+	struct tape *t = NULL;
+
+	unlink(path);
+	CHECK_INT(vtape_create(path, "B00001L9", 64 << 20, 0), 0);
+	CHECK_INT(tape_open(&t, tape_backend("vtape"), path, TAPE_RDWR), 0);
+	return t;
+}
+
+static void test_init(void)
+{
+	struct tape_label a, b;
+
+	label_init(&a, "A00001L9", "A", 262144);
+	label_init(&b, "A00001L9", "A", 262144);
+	CHECK_STR(a.barcode, "A00001L9");
+	CHECK_STR(a.pool, "A");
+	CHECK_INT(a.block_size, 262144);
+	CHECK_INT(strlen(a.uuid), 36);
+	CHECK(a.uuid[14] == '4');
+	CHECK(strchr("89ab", a.uuid[19]) != NULL);
+	CHECK(strcmp(a.uuid, b.uuid) != 0);
+	CHECK(a.created > 1600000000);
+}
+
+static void test_write_read(void)
+{
+	struct tape *t = vt("l.vtape");
+	struct tape_label w, r;
+	struct tape_status st;
+	char found[40] = "";
+
+	CHECK_INT(label_read(t, &r), -ENODATA); /* blank */
+	label_init(&w, "A00001L9", "A", 262144);
+	CHECK_INT(label_write(t, &w), 0);
+	/* Data after the label, as tapefs appends archives. */
+	CHECK_INT(tape_write(t, "data", 4), 4);
+	CHECK_INT(tape_weof(t, 1), 0);
+	memset(&r, 0, sizeof(r));
+	CHECK_INT(label_read(t, &r), 0);
+	CHECK_STR(r.barcode, w.barcode);
+	CHECK_STR(r.uuid, w.uuid);
+	CHECK_STR(r.pool, w.pool);
+	CHECK_INT(r.created, w.created);
+	CHECK_INT(r.block_size, w.block_size);
+	CHECK_INT(tape_status(t, &st), 0);
+	CHECK_INT(st.file, 1);
+	CHECK_INT(st.block, 0);
+	CHECK_INT(label_check(t, "A00001L9", found), 0);
+	CHECK_INT(label_check(t, "A00002L9", found), -EMEDIUMTYPE);
+	CHECK_STR(found, "A00001L9");
+	/* Relabelling truncates everything after file 0. */
+	label_init(&w, "A00002L9", "B", 65536);
+	CHECK_INT(label_write(t, &w), 0);
+	CHECK_INT(label_check(t, "A00002L9", NULL), 0);
+	CHECK_INT(tape_status(t, &st), 0); /* at file 1: nothing left */
+	CHECK_INT(st.file, 1);
+	CHECK(st.eod);
+	/* Bad labels are not written. */
+	label_init(&w, "bad\nbarcode", "A", 1);
+	CHECK_INT(label_write(t, &w), -EINVAL);
+	label_init(&w, "", "A", 1);
+	CHECK_INT(label_write(t, &w), -EINVAL);
+	tape_close(t);
+}
+
+/* GNU tar reads the label from an exported file 0. */
+static void test_plain_tar(void)
+{
+	struct tape *t = vt("g.vtape");
+	struct tape_label w;
+	char buf[65536], line[256];
+	ssize_t n;
+	FILE *f;
+	int fd, barcode = 0;
+
+	label_init(&w, "C00003L9", "C", 262144);
+	CHECK_INT(label_write(t, &w), 0);
+	CHECK_INT(tape_rewind(t), 0);
+	fd = open("file0.tar", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	while ((n = tape_read(t, buf, sizeof(buf))) > 0)
+		CHECK(write(fd, buf, (size_t)n) == n);
+	close(fd);
+	CHECK_INT(system("tar -xOf file0.tar " LABEL_MEMBER " > label.txt"), 0);
+	f = fopen("label.txt", "r");
+	while (f && fgets(line, sizeof(line), f))
+		barcode += strcmp(line, "barcode=C00003L9\n") == 0;
+	if (f)
+		fclose(f);
+	CHECK_INT(barcode, 1);
+	tape_close(t);
+}
+
+/* Write a one-member tar (member name, text) as file 0. */
+static void write_tar0(struct tape *t, const char *name, const char *text)
+{
+	struct archive *a = archive_write_new();
+	struct archive_entry *e = archive_entry_new();
+	static char buf[10240 * 4];
+	size_t used = 0, off;
+
+	archive_write_set_format_ustar(a);
+	archive_write_set_bytes_per_block(a, 10240);
+	archive_write_open_memory(a, buf, sizeof(buf), &used);
+	archive_entry_set_pathname(e, name);
+	archive_entry_set_filetype(e, AE_IFREG);
+	archive_entry_set_perm(e, 0644);
+	archive_entry_set_size(e, (la_int64_t)strlen(text));
+	archive_write_header(a, e);
+	archive_write_data(a, text, strlen(text));
+	archive_write_close(a);
+	archive_write_free(a);
+	archive_entry_free(e);
+	CHECK_INT(tape_rewind(t), 0);
+	for (off = 0; off < used; off += 10240)
+		CHECK_INT(tape_write(t, buf + off, 10240), 10240);
+	CHECK_INT(tape_weof(t, 1), 0);
+}
+
+static void test_foreign(void)
+{
+	struct tape *t = vt("f.vtape");
+	struct tape_label r;
+	char junk[4096];
+
+	/* Not tar at all. */
+	memset(junk, 0x5a, sizeof(junk));
+	CHECK_INT(tape_write(t, junk, sizeof(junk)), sizeof(junk));
+	CHECK_INT(tape_weof(t, 1), 0);
+	CHECK_INT(label_read(t, &r), -EINVAL);
+	CHECK_INT(label_check(t, "A00001L9", NULL), -EINVAL);
+	/* A tar with another member. */
+	write_tar0(t, "README", "format=tapefs-label 1\nbarcode=X\n");
+	CHECK_INT(label_read(t, &r), -EINVAL);
+	/* Our member name, not our format. */
+	write_tar0(t, LABEL_MEMBER, "hello\n");
+	CHECK_INT(label_read(t, &r), -EINVAL);
+	write_tar0(t, LABEL_MEMBER, "format=tapefs-label 9\nbarcode=X\n");
+	CHECK_INT(label_read(t, &r), -EINVAL);
+	write_tar0(t, LABEL_MEMBER, "format=tapefs-label 1\n");
+	CHECK_INT(label_read(t, &r), -EINVAL);
+	/* Minimal but valid: unknown keys ignored. */
+	write_tar0(t, LABEL_MEMBER,
+		   "format=tapefs-label 1\nbarcode=X1\nfuture=yes\n");
+	CHECK_INT(label_read(t, &r), 0);
+	CHECK_STR(r.barcode, "X1");
+	/* An empty file 0 (a filemark first). */
+	CHECK_INT(tape_rewind(t), 0);
+	CHECK_INT(tape_weof(t, 1), 0);
+	CHECK_INT(label_read(t, &r), -EINVAL);
+	tape_close(t);
+}
+
+int main(void)
+{
+	RUN(test_init);
+	RUN(test_write_read);
+	RUN(test_plain_tar);
+	RUN(test_foreign);
+	return check_done();
+}
