@@ -1,0 +1,401 @@
+/* tests/test_vtape_format.c - the vtape image itself: its documented
+ * on-disk layout, damaged images, the index rebuilt on reopen, a crash
+ * mid-record, the speed model's accounting, the trace, threads. */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "tapeio/tape.h"
+#include "tapeio/vtape.h"
+#include "tests/check.h"
+
+static char dir[256];
+static unsigned char buf[300000], rbuf[300000];
+
+static const char *path(const char *name)
+{
+	static char p[4][512];
+	static int i;
+
+	i = (i + 1) % 4;
+	snprintf(p[i], sizeof(p[i]), "%s/%s", dir, name);
+	return p[i];
+}
+
+static void fill(unsigned char *b, size_t n, unsigned seed)
+{
+	for (size_t i = 0; i < n; i++)
+		b[i] = (unsigned char)(seed * 31 + i * 13 + (i >> 8));
+}
+
+static size_t rec_len(unsigned i)
+{
+	return (size_t)((i * 7919u) % 200000u) + 1;
+}
+
+static uint64_t le64(const unsigned char *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 7; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static void test_create(void)
+{
+	struct vtape_info vi;
+
+	CHECK_INT(vtape_create(path("a.vtape"), "A00001L9", 1 << 20, 0), 0);
+	CHECK_INT(vtape_create(path("a.vtape"), "A00001L9", 1 << 20, 0), -EEXIST);
+	CHECK_INT(vtape_create(path("b.vtape"), "", 1 << 20, 0), -EINVAL);
+	CHECK_INT(vtape_create(path("b.vtape"),
+			       "0123456789012345678901234567890123456789",
+			       1 << 20, 0), -EINVAL);
+	CHECK_INT(vtape_create(path("b.vtape"), "B", 1000, 1000), -EINVAL);
+	CHECK_INT(vtape_create(path("b.vtape"), "B", 0, 0), -EINVAL);
+	CHECK_INT(access(path("b.vtape"), F_OK), -1);
+	CHECK_INT(vtape_info(path("a.vtape"), &vi), 0);
+	CHECK_STR(vi.barcode, "A00001L9");
+	CHECK_INT(vi.capacity, 1 << 20);
+	CHECK_INT(vi.early_warning, (1 << 20) / 100);
+	CHECK_INT(vi.used, 0);
+	CHECK_INT(vi.records, 0);
+	CHECK_INT(vi.filemarks, 0);
+	CHECK_INT(vtape_info(path("missing.vtape"), &vi), -ENOENT);
+}
+
+/* The layout docs/vtape.md documents, byte for byte. */
+static void test_layout(void)
+{
+	const char *p = path("layout.vtape");
+	unsigned char b[4096 + 16 + 5 + 16 + 16];
+	struct tape *t;
+	int fd;
+
+	CHECK_INT(vtape_create(p, "L00001L9", 123456789, 4567), 0);
+	CHECK_INT(tape_open(&t, tape_backend("vtape"), p, TAPE_RDWR), 0);
+	CHECK_INT(tape_write(t, "hello", 5), 5);
+	CHECK_INT(tape_close(t), 0);
+	fd = open(p, O_RDONLY);
+	CHECK_INT(read(fd, b, sizeof(b)), sizeof(b));
+	CHECK_INT(read(fd, b, 1), 0); /* nothing after end of data */
+	close(fd);
+	CHECK_MEM(b, "TAPEFSVT", 8);
+	CHECK_INT(b[8], 1); /* version 1, little-endian u32 */
+	CHECK_INT(b[9] | b[10] | b[11], 0);
+	CHECK_INT(b[12] | b[13] << 8, 4096); /* header size */
+	CHECK_INT(b[16], 16);                /* record header size */
+	CHECK(strcmp((char *)b + 24, "L00001L9") == 0);
+	CHECK_INT(le64(b + 64), 123456789);
+	CHECK_INT(le64(b + 72), 4567);
+	CHECK_INT(le64(b + 136), UINT64_MAX); /* no write-fail fault */
+	CHECK_MEM(b + 4096, "VREC", 4);
+	CHECK_INT(b[4096 + 4], 1); /* data */
+	CHECK_INT(le64(b + 4096 + 8), 5);
+	CHECK_MEM(b + 4096 + 16, "hello", 5);
+	CHECK_MEM(b + 4096 + 21, "VREC", 4);
+	CHECK_INT(b[4096 + 21 + 4], 2); /* filemark (close after write) */
+	CHECK_MEM(b + 4096 + 37, "VREC", 4);
+	CHECK_INT(b[4096 + 37 + 4], 3); /* end of data */
+}
+
+static void corrupt(const char *p, off_t off, const void *bytes, size_t n)
+{
+	int fd = open(p, O_WRONLY);
+
+	CHECK_INT(pwrite(fd, bytes, n, off), (ssize_t)n);
+	close(fd);
+}
+
+static void test_damaged_header(void)
+{
+	const char *p = path("bad.vtape");
+	struct vtape_info vi;
+	struct vtape_model m;
+	struct tape *t = NULL;
+	unsigned char v99 = 99;
+
+	CHECK_INT(vtape_create(p, "D00001L9", 1 << 20, 0), 0);
+	corrupt(p, 0, "XAPEFSVT", 8);
+	CHECK_INT(vtape_info(p, &vi), -EINVAL);
+	CHECK_INT(vtape_get_model(p, &m), -EINVAL);
+	CHECK_INT(vtape_inject(p, VTAPE_FAULT_PROTECT, 1, 0), -EINVAL);
+	CHECK_INT(tape_open(&t, tape_backend("vtape"), p, TAPE_RDONLY), -EIO);
+	corrupt(p, 0, "TAPEFSVT", 8);
+	CHECK_INT(vtape_info(p, &vi), 0);
+	corrupt(p, 8, &v99, 1); /* a version from the future */
+	CHECK_INT(vtape_info(p, &vi), -EINVAL);
+	CHECK_INT(tape_open(&t, tape_backend("vtape"), p, TAPE_RDONLY), -EIO);
+	CHECK_INT(truncate(p, 100), 0); /* cut inside the header */
+	CHECK_INT(vtape_info(p, &vi), -EINVAL);
+	CHECK_INT(tape_open(&t, tape_backend("vtape"), p, TAPE_RDWR), -EIO);
+	CHECK_INT(truncate(p, 0), 0);
+	CHECK_INT(vtape_info(p, &vi), -EINVAL);
+	CHECK_INT(tape_open(&t, tape_backend("vtape"), dir, TAPE_RDONLY), -EIO);
+	CHECK_INT(vtape_info(dir, &vi), -EINVAL);
+}
+
+/* 60 records of many sizes in 4 files; reopen; everything is there. */
+static void test_reopen_keeps_everything(void)
+{
+	const char *p = path("reopen.vtape");
+	struct tape *t;
+	struct tape_status st;
+	struct vtape_file *fl = NULL;
+	uint64_t n = 0, bytes = 0;
+	int ok = 1;
+
+	CHECK_INT(vtape_create(p, "R00001L9", 64 << 20, 0), 0);
+	CHECK_INT(tape_open(&t, tape_backend("vtape"), p, TAPE_RDWR), 0);
+	for (unsigned i = 0; i < 60; i++) {
+		fill(buf, rec_len(i), i);
+		if (tape_write(t, buf, rec_len(i)) != (ssize_t)rec_len(i))
+			ok = 0;
+		bytes += rec_len(i);
+		if (i % 15 == 14 && i != 59)
+			CHECK_INT(tape_weof(t, 1), 0);
+	}
+	CHECK(ok);
+	CHECK_INT(tape_close(t), 0);
+	CHECK_INT(tape_open(&t, tape_backend("vtape"), p, TAPE_RDONLY), 0);
+	CHECK_INT(tape_locate(t, 16 + 3), 0); /* file 1, record 3 */
+	CHECK_INT(tape_status(t, &st), 0);
+	CHECK_INT(st.file, 1);
+	CHECK_INT(st.block, 3);
+	CHECK_INT(st.used, bytes);
+	CHECK_INT(tape_rewind(t), 0);
+	for (unsigned i = 0; i < 60 && ok; i++) {
+		ssize_t r = tape_read(t, rbuf, sizeof(rbuf));
+
+		fill(buf, rec_len(i), i);
+		if (r != (ssize_t)rec_len(i) || memcmp(rbuf, buf, rec_len(i)))
+			ok = 0;
+		if (i % 15 == 14 && tape_read(t, rbuf, sizeof(rbuf)) != 0)
+			ok = 0;
+	}
+	CHECK(ok);
+	CHECK_INT(tape_read(t, rbuf, sizeof(rbuf)), -EIO);
+	CHECK_INT(tape_close(t), 0);
+	CHECK_INT(vtape_files(p, &fl, &n), 0);
+	CHECK_INT(n, 4);
+	if (n == 4) {
+		CHECK_INT(fl[0].records, 15);
+		CHECK_INT(fl[1].start_lblock, 16);
+		CHECK_INT(fl[3].start_lblock, 48);
+		CHECK_INT(fl[3].records, 15);
+		CHECK(fl[3].has_filemark); /* close wrote it */
+	}
+	free(fl);
+}
+
+/* A crash while a record was written: the image ends inside it. What was
+ * complete before stays; the torn record is end of data; writing goes on. */
+static void test_torn_record(void)
+{
+	const char *p = path("torn.vtape");
+	struct tape *t;
+	struct vtape_info vi;
+	struct stat sb;
+
+	CHECK_INT(vtape_create(p, "T00001L9", 64 << 20, 0), 0);
+	CHECK_INT(tape_open(&t, tape_backend("vtape"), p, TAPE_RDWR), 0);
+	fill(buf, 1000, 1);
+	CHECK_INT(tape_write(t, buf, 1000), 1000);
+	fill(buf, 50000, 2);
+	CHECK_INT(tape_write(t, buf, 50000), 50000);
+	CHECK_INT(tape_close(t), 0);
+	CHECK_INT(stat(p, &sb), 0);
+	/* cut inside the second record's data (fm + eod headers gone too) */
+	CHECK_INT(truncate(p, sb.st_size - 32 - 20000), 0);
+	CHECK_INT(vtape_info(p, &vi), 0);
+	CHECK_INT(vi.records, 1);
+	CHECK_INT(vi.used, 1000);
+	CHECK_INT(tape_open(&t, tape_backend("vtape"), p, TAPE_RDWR), 0);
+	CHECK_INT(tape_fsr(t, 1), 0);
+	CHECK_INT(tape_read(t, rbuf, sizeof(rbuf)), -EIO); /* end of data */
+	fill(buf, 7000, 3);
+	CHECK_INT(tape_write(t, buf, 7000), 7000);
+	CHECK_INT(tape_close(t), 0);
+	CHECK_INT(vtape_info(p, &vi), 0);
+	CHECK_INT(vi.records, 2);
+	CHECK_INT(vi.filemarks, 1);
+	CHECK_INT(vi.used, 8000);
+	CHECK_INT(tape_open(&t, tape_backend("vtape"), p, TAPE_RDONLY), 0);
+	CHECK_INT(tape_fsr(t, 1), 0);
+	CHECK_INT(tape_read(t, rbuf, sizeof(rbuf)), 7000);
+	CHECK_MEM(rbuf, buf, 7000);
+	CHECK_INT(tape_close(t), 0);
+}
+
+static void test_model(void)
+{
+	const char *p = path("model.vtape");
+	struct vtape_model m = { .rate_mbps = 100, .load_s = 30,
+				 .unload_s = 20, .locate_base_s = 2,
+				 .locate_s_per_gb = 10, .time_scale = 0 };
+	struct vtape_model got, bad = m;
+	struct tape_counters c;
+	struct tape *t;
+
+	CHECK_INT(vtape_create(p, "M00001L9", 4ull << 30, 0), 0);
+	CHECK_INT(vtape_set_model(p, &m), 0);
+	CHECK_INT(vtape_get_model(p, &got), 0);
+	CHECK(memcmp(&m, &got, sizeof(m)) == 0);
+	bad.rate_mbps = -1;
+	CHECK_INT(vtape_set_model(p, &bad), -EINVAL);
+	CHECK_INT(tape_open(&t, tape_backend("vtape"), p, TAPE_RDWR), 0);
+	CHECK_INT(tape_counters(t, &c), 0);
+	CHECK(c.model_seconds > 29.999 && c.model_seconds < 30.001); /* load */
+	memset(buf, 7, sizeof(buf));
+	for (int i = 0; i < 10; i++) /* 2.5 MB at 100 MB/s: 0.025 s */
+		CHECK_INT(tape_write(t, buf, 250000), 250000);
+	CHECK_INT(tape_counters(t, &c), 0);
+	CHECK(c.model_seconds > 30.0249 && c.model_seconds < 30.0251);
+	CHECK_INT(c.records_written, 10);
+	CHECK_INT(c.bytes_written, 2500000);
+	/* rewind after a write: filemark, then 2 s + 0.0025 GB * 10 s/GB */
+	CHECK_INT(tape_rewind(t), 0);
+	CHECK_INT(tape_counters(t, &c), 0);
+	CHECK(c.model_seconds > 32.0499 && c.model_seconds < 32.0501);
+	CHECK_INT(c.locates, 1);
+	CHECK_INT(c.locate_records, 11);
+	CHECK_INT(tape_locate(t, 0), 0); /* no move: no charge */
+	CHECK_INT(tape_offline(t), 0);
+	CHECK_INT(tape_counters(t, &c), 0);
+	CHECK(c.model_seconds > 52.0499 && c.model_seconds < 52.0501);
+	CHECK_INT(tape_close(t), 0);
+}
+
+static char *slurp(const char *p)
+{
+	static char s[4096];
+	int fd = open(p, O_RDONLY);
+	ssize_t n = fd < 0 ? -1 : read(fd, s, sizeof(s) - 1);
+
+	if (fd >= 0)
+		close(fd);
+	s[n > 0 ? n : 0] = 0;
+	return s;
+}
+
+static void test_trace(void)
+{
+	const char *p = path("trace.vtape"), *tr = path("trace.log");
+	struct tape *t;
+
+	CHECK_INT(vtape_create(p, "X00001L9", 64 << 20, 0), 0);
+	setenv("TAPEFS_VTAPE_TRACE", tr, 1);
+	CHECK_INT(tape_open(&t, tape_backend("vtape"), p, TAPE_RDWR), 0);
+	CHECK_INT(tape_write(t, buf, 100), 100);
+	CHECK_INT(tape_write(t, buf, 200), 200);
+	CHECK_INT(tape_weof(t, 1), 0);
+	CHECK_INT(tape_write(t, buf, 300), 300);
+	CHECK_INT(tape_locate(t, 1), 0);
+	CHECK_INT(tape_read(t, rbuf, sizeof(rbuf)), 200);
+	CHECK_INT(tape_read(t, rbuf, sizeof(rbuf)), 0);
+	CHECK_INT(tape_fsf(t, 1), 0);
+	CHECK_INT(tape_read(t, rbuf, sizeof(rbuf)), -EIO);
+	CHECK_INT(tape_close(t), 0);
+	unsetenv("TAPEFS_VTAPE_TRACE");
+	const char *want = "X00001L9 open rw 0\n"
+			     "X00001L9 write 0 100\n"
+			     "X00001L9 write 1 200\n"
+			     "X00001L9 weof 1 2\n"
+			     "X00001L9 write 3 300\n"
+			     "X00001L9 weof 1 4\n"
+			     "X00001L9 locate 5 -> 1\n"
+			     "X00001L9 read 1 200\n"
+			     "X00001L9 read 2 filemark\n"
+			     "X00001L9 fsf 1 3\n"
+			     "X00001L9 read 5 eod\n"
+			     "X00001L9 close 5\n";
+	const char *got = slurp(tr);
+
+	CHECK(strcmp(got, want) == 0);
+	if (strcmp(got, want) != 0)
+		fprintf(stderr, "# trace:\n%s", got);
+}
+
+struct worker {
+	char image[512];
+	int ok;
+};
+
+static void *worker_run(void *arg)
+{
+	struct worker *w = arg;
+	unsigned char *b = malloc(65536), *r = malloc(65536);
+	struct tape *t;
+
+	w->ok = b && r && tape_open(&t, tape_backend("vtape"), w->image,
+				    TAPE_RDWR) == 0;
+	for (unsigned i = 0; w->ok && i < 200; i++) {
+		fill(b, 65536, i);
+		w->ok = tape_write(t, b, 65536) == 65536;
+	}
+	if (w->ok)
+		w->ok = tape_rewind(t) == 0;
+	for (unsigned i = 0; w->ok && i < 200; i++) {
+		fill(b, 65536, i);
+		w->ok = tape_read(t, r, 65536) == 65536 &&
+			memcmp(r, b, 65536) == 0;
+	}
+	if (w->ok)
+		w->ok = tape_close(t) == 0;
+	free(b);
+	free(r);
+	return NULL;
+}
+
+static void test_threads(void)
+{
+	struct worker w[3];
+	pthread_t th[3];
+
+	for (int i = 0; i < 3; i++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "thr%d.vtape", i);
+		snprintf(w[i].image, sizeof(w[i].image), "%s", path(name));
+		CHECK_INT(vtape_create(w[i].image, name, 64 << 20, 0), 0);
+		pthread_create(&th[i], NULL, worker_run, &w[i]);
+	}
+	for (int i = 0; i < 3; i++) {
+		pthread_join(th[i], NULL);
+		CHECK(w[i].ok);
+	}
+}
+
+static void test_bad_backend(void)
+{
+	CHECK(tape_backend("nosuch") == NULL);
+	CHECK(tape_backend(NULL) == NULL);
+	CHECK(tape_backend("vtape") != NULL);
+	CHECK(tape_backend("st") != NULL);
+}
+
+int main(void)
+{
+	const char *tmp = getenv("TEST_TMP");
+
+	snprintf(dir, sizeof(dir), "%s/vtf.XXXXXX", tmp ? tmp : "/tmp");
+	if (!mkdtemp(dir)) {
+		perror("mkdtemp");
+		return 1;
+	}
+	RUN(test_create);
+	RUN(test_layout);
+	RUN(test_damaged_header);
+	RUN(test_reopen_keeps_everything);
+	RUN(test_torn_record);
+	RUN(test_model);
+	RUN(test_trace);
+	RUN(test_threads);
+	RUN(test_bad_backend);
+	return check_done();
+}
