@@ -1,0 +1,605 @@
+/* tests/test_recall_engine.c - the recall engine without a mount: archives
+ * written with tarw to two vtapes of a vlib, committed to a catalog, then
+ * recalled through the scheduler. Checks bytes, the order the drive saw
+ * (vtape trace), fallback to the other copy on an unreadable record and on
+ * a flipped byte, EIO when every copy is bad, O_NONBLOCK, st_blocks bytes,
+ * LRU eviction that spares open files, and the cache surviving a restart.
+ *
+ * The engine lives in fs/ (which unit tests never link), and is FUSE-free:
+ * its two sources are compiled into this test, with the two small fs/
+ * helpers it uses (tapefs_error, strbuf) defined below.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include "fs/recall.c"
+#include "fs/recall_cache.c"
+
+#include "catalog/catalog.h"
+#include "tapeio/label.h"
+#include "tapeio/tarw.h"
+#include "tapeio/vlib.h"
+#include "tapeio/vtape.h"
+#include "tests/check.h"
+
+/* ---- the fs/ helpers the engine calls ---------------------------------- */
+
+static char last_error[1024];
+static int nerrors;
+
+void tapefs_error(struct tapefs *fs, const char *fmt, ...)
+{
+	va_list ap;
+
+	(void)fs;
+	va_start(ap, fmt);
+	vsnprintf(last_error, sizeof(last_error), fmt, ap);
+	va_end(ap);
+	nerrors++;
+}
+
+void strbuf_init(struct strbuf *sb)
+{
+	memset(sb, 0, sizeof(*sb));
+}
+
+void strbuf_release(struct strbuf *sb)
+{
+	free(sb->buf);
+	strbuf_init(sb);
+}
+
+void strbuf_add(struct strbuf *sb, const void *data, size_t len)
+{
+	if (sb->len + len + 1 > sb->cap) {
+		size_t nc = (sb->len + len + 1) * 2;
+		char *n = realloc(sb->buf, nc);
+
+		if (!n)
+			return;
+		sb->buf = n;
+		sb->cap = nc;
+	}
+	memcpy(sb->buf + sb->len, data, len);
+	sb->len += len;
+	sb->buf[sb->len] = 0;
+}
+
+void strbuf_addf(struct strbuf *sb, const char *fmt, ...)
+{
+	char tmp[4096];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		strbuf_add(sb, tmp, (size_t)n < sizeof(tmp) ? (size_t)n :
+				    sizeof(tmp) - 1);
+}
+
+int strbuf_oom(const struct strbuf *sb)
+{
+	(void)sb;
+	return 0;
+}
+
+/* ---- the library, the tapes and the catalog ---------------------------- */
+
+#define BS (32 * 1024)
+#define NARCH 3   /* archives per tape */
+#define NFILES 12 /* files per archive */
+
+static char top[1024], libdir[1100], trace[1100], cachedir[1100];
+static const char *bc[2] = { "A00001L9", "B00001L9" };
+
+struct file {
+	char name[64];
+	uint64_t size;
+	unsigned seed;
+	int64_t id;
+	int archive;       /* 0..NARCH-1 */
+	uint64_t block[2]; /* where each copy's member starts */
+	uint64_t data_block[2], data_off[2];
+};
+static struct file files[NARCH * NFILES];
+static int nfiles;
+
+static struct tapefs fs;
+static struct changer *chg;
+
+static void fill(unsigned seed, char *buf, uint64_t n)
+{
+	uint32_t x = seed * 2654435761u + 1;
+
+	for (uint64_t i = 0; i < n; i++) {
+		x = x * 1103515245u + 12345u;
+		buf[i] = (char)(x >> 16);
+	}
+}
+
+static void image_path(const char *barcode, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/tapes/%s.vtape", libdir, barcode);
+}
+
+static int write_source(struct file *f, const char *dir)
+{
+	char path[8192], *buf = malloc(f->size ? f->size : 1);
+	int fd, ok;
+
+	snprintf(path, sizeof(path), "%.1000s/%.60s", dir, f->name);
+	fill(f->seed, buf, f->size);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	ok = fd >= 0 && write(fd, buf, f->size) == (ssize_t)f->size;
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	return ok ? 0 : -1;
+}
+
+/* Write archive k (files k*NFILES..) to both tapes and commit it. */
+static int write_archive(struct tape **t, int k, const char *srcdir)
+{
+	struct tarw_source src[NFILES];
+	char paths[NFILES][2048];
+	struct catalog_dump_file df[NFILES];
+	struct catalog_member cm[NFILES];
+	struct catalog_copy_in ci[2];
+	struct catalog_archive_in ai = { .block_size = BS };
+	struct tarw_opts o = { .block_size = BS };
+	const struct tar_member *tm;
+	struct tarw *w;
+	int64_t dump_id, arch_id;
+	size_t n;
+	int ret;
+
+	for (int i = 0; i < NFILES; i++) {
+		struct file *f = &files[k * NFILES + i];
+
+		snprintf(paths[i], sizeof(paths[i]), "%.1000s/%.60s", srcdir, f->name);
+		src[i].path = paths[i];
+		src[i].name = f->name;
+		lstat(paths[i], &src[i].st);
+		df[i] = (struct catalog_dump_file){ f->name, f->size,
+						   src[i].st.st_mtime, 0 };
+	}
+	if ((ret = tarw_new(&w, t, 2, &o)))
+		return ret;
+	ret = tarw_run(w, src, NFILES);
+	if (ret)
+		goto out;
+	tm = tarw_members(w, &n);
+	for (int c = 0; c < 2; c++) {
+		const struct tarw_copy *cp = tarw_copy(w, c);
+
+		if (cp->state != TARW_COPY_DONE) {
+			ret = -EIO;
+			goto out;
+		}
+		ci[c] = (struct catalog_copy_in){ bc[c], k + 1,
+						  cp->start_lblock, cp->bytes };
+		ai.bytes = cp->bytes;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct file *f = &files[k * NFILES + i];
+
+		memset(&cm[i], 0, sizeof(cm[i]));
+		cm[i].path = tm[i].name;
+		cm[i].type = CATALOG_FILE;
+		cm[i].size = tm[i].size;
+		cm[i].mode = S_IFREG | 0644;
+		cm[i].mtime = tm[i].mtime.tv_sec;
+		memcpy(cm[i].md5, tm[i].md5, 33);
+		cm[i].header_offset = tm[i].header_offset;
+		cm[i].data_offset = tm[i].data_offset;
+		for (int c = 0; c < 2; c++) {
+			uint64_t s = tarw_copy(w, c)->start_lblock;
+
+			f->block[c] = s + tm[i].header_offset / BS;
+			f->data_block[c] = s + tm[i].data_offset / BS;
+			f->data_off[c] = tm[i].data_offset % BS;
+		}
+	}
+	ret = catalog_dump_create(fs.cat, df, NFILES, &dump_id);
+	if (!ret)
+		ret = catalog_dump_commit(fs.cat, dump_id, &ai, ci, 2, cm, n,
+					  &arch_id);
+out:
+	tarw_free(w);
+	return ret;
+}
+
+static int setup(void)
+{
+	char img[2048], srcdir[1100], err[256];
+	struct tape *t[2] = { NULL, NULL };
+	struct vlib *v;
+	struct tape_label l;
+	struct catalog_member m;
+	int ret;
+
+	snprintf(libdir, sizeof(libdir), "%s/lib", top);
+	snprintf(trace, sizeof(trace), "%s/trace", top);
+	snprintf(cachedir, sizeof(cachedir), "%s/cache", top);
+	snprintf(srcdir, sizeof(srcdir), "%s/src", top);
+	mkdir(srcdir, 0755);
+	if ((ret = vlib_create(libdir, 2, 4, 0)) ||
+	    (ret = vlib_open(&v, libdir, err, sizeof(err))))
+		return ret;
+	for (int c = 0; c < 2; c++) {
+		struct catalog_tape ct = { .state = CATALOG_TAPE_SCRATCH };
+
+		image_path(bc[c], img, sizeof(img));
+		if ((ret = vtape_create(img, bc[c], 256 << 20, 0)) ||
+		    (ret = vlib_add(v, bc[c], c + 1, err, sizeof(err))))
+			return ret;
+		if ((ret = tape_open(&t[c], tape_backend("vtape"), img,
+				     TAPE_RDWR)))
+			return ret;
+		label_init(&l, bc[c], c ? "B" : "A", BS);
+		if ((ret = label_write(t[c], &l)))
+			return ret;
+		snprintf(ct.barcode, sizeof(ct.barcode), "%s", bc[c]);
+		snprintf(ct.pool, sizeof(ct.pool), "%s", c ? "B" : "A");
+		snprintf(ct.label_uuid, sizeof(ct.label_uuid), "%s", l.uuid);
+		ct.capacity = 256 << 20;
+		if ((ret = catalog_tape_add(fs.cat, &ct)))
+			return ret;
+	}
+	vlib_close(v);
+	for (int i = 0; i < NARCH * NFILES; i++) {
+		struct file *f = &files[i];
+
+		snprintf(f->name, sizeof(f->name), "d%d/f%02d.bin", i / NFILES,
+			 i % NFILES);
+		f->archive = i / NFILES;
+		f->seed = (unsigned)i + 7;
+		/* 1 KiB .. ~100 KiB: members spread over several records */
+		f->size = (uint64_t)((i * 7919) % 100) * 1024 + 1000;
+		if (i % NFILES == 3)
+			f->size = 0; /* an empty file */
+		if (i % NFILES == 0) {
+			char d[1200];
+
+			snprintf(d, sizeof(d), "%s/d%d", srcdir, i / NFILES);
+			mkdir(d, 0755);
+		}
+		if (write_source(f, srcdir))
+			return -EIO;
+	}
+	nfiles = NARCH * NFILES;
+	for (int k = 0; k < NARCH; k++)
+		if ((ret = write_archive(t, k, srcdir)))
+			return ret;
+	for (int c = 0; c < 2; c++)
+		tape_close(t[c]);
+	for (int i = 0; i < nfiles; i++) {
+		memset(&m, 0, sizeof(m));
+		if ((ret = catalog_ns_lookup(fs.cat, files[i].name, &m)))
+			return ret;
+		files[i].id = m.id;
+		catalog_member_release(&m);
+	}
+	return 0;
+}
+
+static int engine_start(void)
+{
+	struct sched_config sc = { 0 };
+	int ret;
+
+	if (!fs.sched) {
+		if ((ret = changer_open(&chg, changer_backend("vlib"), libdir)))
+			return ret;
+		sc.changer = chg;
+		sc.tape_ops = tape_backend("vtape");
+		sc.ndrives = 2;
+		if ((ret = sched_start(&fs.sched, &sc)))
+			return ret;
+	}
+	return recall_start(&fs);
+}
+
+/* ---- helpers ------------------------------------------------------------- */
+
+/* Read member i whole through the engine; 0 when its bytes are right. */
+static int read_check(int i, const char *prefer, int *err)
+{
+	struct recall_handle *h;
+	struct file *f = &files[i];
+	char *want = malloc(f->size + 1), *got = malloc(f->size + 4096);
+	uint64_t off = 0;
+	ssize_t n;
+	int ret;
+
+	*err = 0;
+	fill(f->seed, want, f->size);
+	ret = recall_open(fs.recall, f->id, 0, prefer, &h);
+	if (ret) {
+		*err = ret;
+		goto out;
+	}
+	/* Odd-sized reads, as a reader with its own buffer would do. */
+	while ((n = recall_read(h, got + off, 7000, (off_t)off)) > 0)
+		off += (uint64_t)n;
+	if (n < 0)
+		*err = (int)n;
+	recall_release(h);
+	ret = n < 0 || off != f->size || memcmp(want, got, f->size) ? -1 : 0;
+out:
+	free(want);
+	free(got);
+	return *err ? -1 : ret;
+}
+
+static void trace_reset(void)
+{
+	truncate(trace, 0);
+}
+
+/* The lblocks of "BARCODE locate X -> Y" lines, in order. */
+static size_t trace_locates(const char *barcode, uint64_t *out, size_t max)
+{
+	FILE *fp = fopen(trace, "r");
+	char line[512], b[64];
+	unsigned long long x, y;
+	size_t n = 0;
+
+	if (!fp)
+		return 0;
+	while (fgets(line, sizeof(line), fp))
+		if (sscanf(line, "%63s locate %llu -> %llu", b, &x, &y) == 3 &&
+		    !strcmp(b, barcode) && n < max)
+			out[n++] = y;
+	fclose(fp);
+	return n;
+}
+
+/* The lowest lblock read on barcode (UINT64_MAX when none). */
+static uint64_t trace_min_read(const char *barcode)
+{
+	FILE *fp = fopen(trace, "r");
+	char line[512], b[64];
+	unsigned long long x, len;
+	uint64_t min = UINT64_MAX;
+
+	if (!fp)
+		return min;
+	while (fgets(line, sizeof(line), fp))
+		if (sscanf(line, "%63s read %llu %llu", b, &x, &len) == 3 &&
+		    !strcmp(b, barcode) && x < min)
+			min = x;
+	fclose(fp);
+	return min;
+}
+
+static int wait_cached(int i, int secs)
+{
+	for (int n = 0; n < secs * 100; n++) {
+		if (recall_state(fs.recall, files[i].id) == RECALL_CACHED)
+			return 1;
+		usleep(10000);
+	}
+	return 0;
+}
+
+/* ---- tests --------------------------------------------------------------- */
+
+static void test_nonblock(void)
+{
+	struct recall_handle *h = NULL;
+
+	CHECK_INT(recall_open(fs.recall, files[1].id, 1, NULL, &h), -EAGAIN);
+	CHECK_INT(recall_state(fs.recall, files[1].id), RECALL_OFFLINE);
+	CHECK_INT(recall_cached_bytes(fs.recall, files[1].id), 0);
+	CHECK_INT(recall_open(fs.recall, 999999, 0, NULL, &h), -ENOENT);
+}
+
+/* A member of the last archive: read without reading the archives before
+ * it, from the copy asked for. */
+static void test_last_archive(void)
+{
+	int i = (NARCH - 1) * NFILES + 5, err;
+
+	trace_reset();
+	CHECK_INT(read_check(i, bc[1], &err), 0);
+	CHECK_INT(err, 0);
+	CHECK_INT(recall_state(fs.recall, files[i].id), RECALL_CACHED);
+	CHECK_INT(recall_cached_bytes(fs.recall, files[i].id), files[i].size);
+	CHECK(trace_min_read(bc[1]) >= files[i].block[1]);
+	CHECK_INT(trace_min_read(bc[0]), UINT64_MAX); /* the other copy: no */
+	/* Cached now: read again without the tape. */
+	trace_reset();
+	CHECK_INT(read_check(i, NULL, &err), 0);
+	CHECK_INT(trace_min_read(bc[1]), UINT64_MAX);
+	/* The empty file needs no tape at all. */
+	CHECK_INT(read_check(3, NULL, &err), 0);
+	CHECK_INT(err, 0);
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* A batch in random order is read in tape order. */
+static void test_batch_order(void)
+{
+	int order[NARCH * NFILES], n = 0, all = 1;
+	uint64_t loc[256], sorted[256];
+	size_t nloc;
+	int used;
+
+	for (int i = 0; i < nfiles; i++)
+		if (files[i].size && recall_state(fs.recall, files[i].id) ==
+					     RECALL_OFFLINE &&
+		    i % NFILES != 6 && i % NFILES != 7 && i % NFILES != 8)
+			order[n++] = i;
+	srand(42);
+	for (int i = n - 1; i > 0; i--) {
+		int j = rand() % (i + 1), x = order[i];
+
+		order[i] = order[j];
+		order[j] = x;
+	}
+	trace_reset();
+	for (int i = 0; i < n; i++)
+		CHECK_INT(recall_request(fs.recall, files[order[i]].id, NULL),
+			  0);
+	for (int i = 0; i < n; i++)
+		all &= wait_cached(order[i], 20);
+	CHECK(all);
+	/* One tape served the whole batch (the one already in a drive). */
+	used = trace_min_read(bc[0]) != UINT64_MAX ? 0 : 1;
+	CHECK_INT(trace_min_read(bc[1 - used]), UINT64_MAX);
+	nloc = trace_locates(bc[used], loc, 256);
+	CHECK(nloc >= (size_t)n / 2); /* neighbours may share a locate */
+	memcpy(sorted, loc, nloc * sizeof(*loc));
+	qsort(sorted, nloc, sizeof(*sorted), cmp_u64);
+	CHECK(memcmp(loc, sorted, nloc * sizeof(*loc)) == 0);
+	for (int i = 0; i < n; i++) {
+		int err;
+
+		CHECK_INT(read_check(order[i], NULL, &err), 0);
+	}
+}
+
+/* Member 6 of archive 0: copy A unreadable -> B. Member 7: copy A has a
+ * flipped byte -> B. Member 8: A unreadable and B flipped -> EIO. */
+static void test_faults(void)
+{
+	char ia[1200], ib[1200];
+	int f6 = 6, f7 = 7, f8 = 8, err;
+
+	image_path(bc[0], ia, sizeof(ia));
+	image_path(bc[1], ib, sizeof(ib));
+	CHECK_INT(vtape_inject(ia, VTAPE_FAULT_UNREADABLE,
+			       files[f6].data_block[0], 0), 0);
+	CHECK_INT(vtape_inject(ia, VTAPE_FAULT_FLIP, files[f7].data_block[0],
+			       files[f7].data_off[0] + 5), 0);
+	CHECK_INT(vtape_inject(ia, VTAPE_FAULT_UNREADABLE,
+			       files[f8].data_block[0], 0), 0);
+	CHECK_INT(vtape_inject(ib, VTAPE_FAULT_FLIP, files[f8].data_block[1],
+			       files[f8].data_off[1] + 9), 0);
+	CHECK_INT(read_check(f6, bc[0], &err), 0);
+	CHECK_INT(err, 0);
+	CHECK_INT(read_check(f7, bc[0], &err), 0);
+	CHECK_INT(err, 0);
+	nerrors = 0;
+	CHECK(read_check(f8, bc[0], &err) != 0);
+	CHECK_INT(err, -EIO);
+	CHECK_INT(nerrors, 1);
+	CHECK(strstr(last_error, files[f8].name) != NULL);
+	CHECK(strstr(last_error, bc[0]) != NULL);
+	CHECK(strstr(last_error, bc[1]) != NULL);
+	CHECK(strstr(last_error, "MD5") != NULL);
+	CHECK_INT(recall_state(fs.recall, files[f8].id), RECALL_OFFLINE);
+	vtape_inject(ia, VTAPE_FAULT_CLEAR, 0, 0);
+}
+
+static int is_file(const char *name)
+{
+	char p[1300];
+
+	snprintf(p, sizeof(p), "%s/%s", cachedir, name);
+	return access(p, F_OK) == 0;
+}
+
+/* Restart: what was cached stays cached; litter is swept. Then a small
+ * limit evicts least recently used files, never an open one. */
+static void test_restart_and_lru(void)
+{
+	int big[4], nb = 0, err, open_i;
+	struct recall_handle *h;
+	char name[64];
+	int fd;
+
+	recall_stop(&fs);
+	fd = openat(AT_FDCWD, "cache/m424242.part", O_CREAT | O_WRONLY, 0600);
+	if (fd >= 0)
+		close(fd);
+	fd = open("cache/junk", O_CREAT | O_WRONLY, 0600);
+	if (fd >= 0)
+		close(fd);
+	CHECK_INT(engine_start(), 0);
+	if (!fs.recall)
+		return;
+	CHECK_INT(recall_state(fs.recall, files[(NARCH - 1) * NFILES + 5].id),
+		  RECALL_CACHED);
+	CHECK(!is_file("m424242.part"));
+	CHECK(!is_file("junk"));
+	/* Four files not read yet (archives 1 and 2, members 6..8), and a
+	 * limit that holds three of them but not four. */
+	for (int i = NFILES; i < 3 * NFILES && nb < 4; i++)
+		if (i % NFILES >= 6 && i % NFILES <= 8 && files[i].size &&
+		    recall_state(fs.recall, files[i].id) == RECALL_OFFLINE)
+			big[nb++] = i;
+	CHECK_INT(nb, 4);
+	if (nb < 4)
+		return;
+	recall_stop(&fs);
+	{
+		uint64_t s0 = files[big[0]].size, s1 = files[big[1]].size;
+		uint64_t s2 = files[big[2]].size, s3 = files[big[3]].size;
+
+		fs.cfg.cache_size = s0 + s2 + (s1 > s3 ? s1 : s3);
+	}
+	CHECK_INT(engine_start(), 0); /* shrinks the cache to the limit */
+	if (!fs.recall)
+		return;
+	open_i = big[0];
+	CHECK_INT(recall_open(fs.recall, files[open_i].id, 0, NULL, &h), 0);
+	for (int k = 1; k < 4; k++)
+		CHECK_INT(read_check(big[k], NULL, &err), 0);
+	/* big[0] is open: kept; big[1] is the least recently used: gone. */
+	CHECK_INT(recall_state(fs.recall, files[open_i].id), RECALL_CACHED);
+	CHECK_INT(recall_state(fs.recall, files[big[1]].id), RECALL_OFFLINE);
+	CHECK_INT(recall_state(fs.recall, files[big[3]].id), RECALL_CACHED);
+	recall_cache_name(files[big[1]].id, 0, name, sizeof(name));
+	CHECK(!is_file(name));
+	recall_release(h);
+	CHECK_INT(read_check(big[1], NULL, &err), 0);
+}
+
+int main(void)
+{
+	int ret;
+
+	if (!getcwd(top, sizeof(top)))
+		return 1;
+	setenv("TAPEFS_VTAPE_TRACE", "trace", 1);
+	snprintf(trace, sizeof(trace), "%s/trace", top);
+	fs.cfg.cache = cachedir;
+	ret = catalog_open(&fs.cat, "catalog.db");
+	CHECK_INT(ret, 0);
+	if (ret)
+		return check_done();
+	ret = setup();
+	CHECK_INT(ret, 0);
+	if (!ret)
+		ret = engine_start();
+	CHECK_INT(ret, 0);
+	if (!ret) {
+		RUN(test_nonblock);
+		RUN(test_last_archive);
+		RUN(test_batch_order);
+		RUN(test_faults);
+		RUN(test_restart_and_lru);
+	}
+	recall_stop(&fs);
+	sched_stop(fs.sched);
+	if (chg)
+		changer_close(chg);
+	catalog_close(fs.cat);
+	return check_done();
+}
