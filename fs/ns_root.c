@@ -169,7 +169,7 @@ static int dump_control(struct tapefs *fs, const char *rel, const char *line)
 	(void)rel;
 	if (!fs->dump) {
 		tapefs_error(fs, ".dump: no dump engine in this build");
-		return -ENOSYS;
+		return -EOPNOTSUPP;
 	}
 	ret = dump_request(fs->dump, line);
 	if (ret == -EINVAL)
