@@ -13,8 +13,11 @@
 
 int cat_err(struct catconn *c, int rc, const char *what)
 {
-	fprintf(stderr, "catalog: %s: %s\n", what,
-		c && c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
+	/* A taken unique key is the caller's -EEXIST, not a database fault. */
+	if ((rc & 0xff) != SQLITE_CONSTRAINT)
+		fprintf(stderr, "catalog: %s: %s\n", what,
+			c && c->db ? sqlite3_errmsg(c->db)
+				   : sqlite3_errstr(rc));
 	switch (rc & 0xff) {
 	case SQLITE_CONSTRAINT:
 		return -EEXIST;
