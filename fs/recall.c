@@ -274,16 +274,18 @@ static void cache_make_room(struct recall *r, uint64_t need)
 static struct rtape *tape_get(struct recall *r, const char *barcode)
 {
 	struct rtape *t;
+	size_t len;
 
 	for (t = r->tapes; t; t = t->next)
 		if (!strcmp(t->barcode, barcode))
 			return t;
-	if (strlen(barcode) >= sizeof(t->barcode))
+	len = strlen(barcode);
+	if (len >= sizeof(t->barcode))
 		return NULL; /* longer than any volume tag */
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		return NULL;
-	snprintf(t->barcode, sizeof(t->barcode), "%s", barcode);
+	memcpy(t->barcode, barcode, len + 1);
 	t->next = r->tapes;
 	r->tapes = t;
 	return t;

@@ -138,12 +138,13 @@ static int sweep_dir(struct scan_ctx *c)
 		return -errno;
 	}
 	rewinddir(d);
-	qsort(c->keep, c->nkeep, sizeof(*c->keep), cmp_id);
+	if (c->nkeep)
+		qsort(c->keep, c->nkeep, sizeof(*c->keep), cmp_id);
 	while ((de = readdir(d))) {
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
 		id = name_parse(de->d_name, &part);
-		if (id >= 0 && !part &&
+		if (id >= 0 && !part && c->nkeep &&
 		    bsearch(&id, c->keep, c->nkeep, sizeof(id), cmp_id))
 			continue;
 		if (id < 0 && de->d_type == DT_DIR)
