@@ -19,7 +19,7 @@
  *   sample PCT       PCT (1..100) percent of the members of every copy,
  *                    chosen at random, at least one per archive; only the
  *                    chosen members are read (locate to each one's block)
- *   cancel           stop the running run (it ends "cancelled")
+ *   cancel           stop the running run (it ends "interrupted")
  * Anything else is refused with -EINVAL and the reason is kept: reading
  * `.verify` shows it with this grammar.
  *
@@ -47,6 +47,7 @@
 #ifndef TAPEFS_VERIFY_H
 #define TAPEFS_VERIFY_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -58,7 +59,8 @@ struct verify;
 extern const char verify_grammar[];
 
 /* Create fs->verify; marks runs left "running" in the catalog as
- * "interrupted". Needs fs->cat and fs->sched. Returns 0, -ENOMEM, -EIO. */
+ * "interrupted". Needs fs->cat and fs->sched. Returns 0, -EINVAL (no
+ * catalog or scheduler), -ENOMEM, -EIO. */
 int verify_start(struct tapefs *fs);
 
 /* Stop: no new jobs start, running jobs stop at the next member, the
@@ -69,10 +71,14 @@ void verify_stop(struct tapefs *fs);
 
 /* Parse one request line (without or with its trailing newline) and start
  * a run. Returns at once: the run is queued, not done. Returns 0 and sets
- * *run_id (may be NULL) to the new run's id; -EINVAL for a malformed
- * request or an unknown label, -EBUSY when a run is going, -ENOENT when
- * there is nothing to verify (no copies match; the reason says so), -EIO
- * on a catalog error. On failure the reason is kept for verify_render(). */
+ * *run_id (may be NULL) to the new run's id (a request that matches no
+ * copy makes a run that is done at once, with zero totals); -EINVAL for a
+ * malformed request, an unknown or retired label; -EBUSY when a run is
+ * going; -ESRCH for `cancel` with no run going (0 when it cancels one: the
+ * run ends soon as "interrupted", and `unverified` picks up the rest);
+ * -ECANCELED while stopping; -EIO on a catalog error. On failure the
+ * reason is kept for verify_render(). Tapes that the library does not hold
+ * (or whose drive fails) are named in the run's summary as errors. */
 int verify_request(struct verify *v, const char *line, int64_t *run_id);
 
 /* What reading `.verify` shows: the current or last run (id, request,
@@ -90,7 +96,7 @@ int verify_status(struct verify *v, struct strbuf *out);
 struct verify_progress {
 	int64_t run_id;           /* 0 when no run ever happened */
 	int running;              /* 1 while the run goes on */
-	char state[16];           /* running|done|interrupted|cancelled|failed */
+	char state[16];           /* idle|running|done|interrupted */
 	int percent;              /* of the bytes planned, 0..100 */
 	uint64_t bytes_planned, bytes_done;
 	uint64_t tapes_planned, tapes_done;
@@ -107,5 +113,55 @@ int verify_progress(struct verify *v, struct verify_progress *out);
  * Returns 0, -ENOENT (unknown barcode), -EIO. */
 int verify_tape_status(struct verify *v, const char *barcode,
 		       struct strbuf *out);
+
+/* ---- for fs/ns_verify.c and the unit tests --------------------------- */
+
+enum verify_kind {
+	VERIFY_ALL = 0,
+	VERIFY_TAPE,
+	VERIFY_UNVERIFIED,
+	VERIFY_SAMPLE,
+	VERIFY_CANCEL,
+};
+
+/* A parsed request. */
+struct verify_req {
+	enum verify_kind kind;
+	int pct;          /* VERIFY_SAMPLE: 1..100 */
+	int nlabels;      /* VERIFY_TAPE: labels[0..nlabels), no repeats */
+	char labels[256][40];
+};
+
+/* Parse line (grammar above; labels are not looked up here). Returns 0,
+ * or -EINVAL with a one-line reason in why. */
+int verify_parse(const char *line, struct verify_req *q, char *why,
+		 size_t whylen);
+
+struct catalog_run;
+/* The catalog's row of run_id; while that run goes on, its totals, detail
+ * (MB/s per drive so far) and state come from the live run and *live is 1.
+ * Returns 0, -ENOENT, -EIO. */
+int verify_run_get(struct verify *v, int64_t run_id, struct catalog_run *out,
+		   int *live);
+
+/* Live progress of run_id while it goes on. -ENOENT when it is not the
+ * running run. */
+struct verify_live {
+	uint64_t bytes_planned, progress;
+	uint64_t tapes_planned, tapes_done;
+	int pct; /* the sample percentage, 0 otherwise */
+};
+int verify_run_live(struct verify *v, int64_t run_id, struct verify_live *out);
+
+/* 1 when barcode is one of the tapes of the running run run_id, else 0. */
+int verify_run_has_tape(struct verify *v, int64_t run_id, const char *barcode);
+
+/* The last refused request (printable, cut short), the reason and when;
+ * "" and 0 when none. */
+void verify_refusal(struct verify *v, char *req, size_t reqlen, char *why,
+		    size_t whylen, time_t *when);
+
+/* The mount v belongs to. */
+struct tapefs *verify_fs(struct verify *v);
 
 #endif
