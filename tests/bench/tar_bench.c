@@ -1,0 +1,127 @@
+/* tests/bench/tar_bench.c - timing helper for scripts/bench-tar.
+ *
+ *   tar_bench md5 FILE...             streaming MD5 of the files (md5.h)
+ *   tar_bench write IMAGE RATE DIR    tarw of every file under DIR (one
+ *                                     level of subdirectories) to a new
+ *                                     vtape IMAGE; RATE MB/s (0: unlimited)
+ * Each prints "seconds bytes" on stdout.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tapeio/md5.h"
+#include "tapeio/tape.h"
+#include "tapeio/tarw.h"
+#include "tapeio/vtape.h"
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int bench_md5(int argc, char **argv)
+{
+	char hex[MD5_HEX_SIZE];
+	uint64_t total = 0, n;
+	double t0 = now();
+	int i, fd;
+
+	for (i = 0; i < argc; i++) {
+		fd = open(argv[i], O_RDONLY);
+		if (fd < 0 || md5_fd(fd, hex, &n)) {
+			perror(argv[i]);
+			return 1;
+		}
+		close(fd);
+		total += n;
+	}
+	printf("%.6f %llu\n", now() - t0, (unsigned long long)total);
+	return 0;
+}
+
+static struct tarw_source *srcs;
+static size_t nsrc, cap;
+
+static void add(const char *path, const char *name)
+{
+	if (nsrc == cap) {
+		cap = cap ? 2 * cap : 256;
+		srcs = realloc(srcs, cap * sizeof(*srcs));
+	}
+	srcs[nsrc].path = strdup(path);
+	srcs[nsrc].name = strdup(name);
+	if (lstat(path, &srcs[nsrc].st) == 0)
+		nsrc++;
+}
+
+static void scan(const char *dir, const char *prefix)
+{
+	char path[4096], name[4096];
+	struct dirent *d;
+	DIR *D = opendir(dir);
+	struct stat st;
+
+	while (D && (d = readdir(D))) {
+		if (d->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, d->d_name);
+		snprintf(name, sizeof(name), "%s%s", prefix, d->d_name);
+		add(path, name);
+		if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+			strcat(name, "/");
+			scan(path, name);
+		}
+	}
+	if (D)
+		closedir(D);
+}
+
+static int bench_write(const char *image, double rate, const char *dir)
+{
+	struct vtape_model m = { .rate_mbps = rate, .time_scale = 1 };
+	struct tape *t = NULL;
+	struct tarw *w = NULL;
+	double t0;
+	int ret;
+
+	scan(dir, "");
+	unlink(image);
+	if (vtape_create(image, "BENCH001", 1ull << 40, 0) ||
+	    (rate > 0 && vtape_set_model(image, &m)) ||
+	    tape_open(&t, tape_backend("vtape"), image, TAPE_RDWR) ||
+	    tarw_new(&w, &t, 1, NULL)) {
+		fprintf(stderr, "tar_bench: cannot set up %s\n", image);
+		return 1;
+	}
+	t0 = now();
+	ret = tarw_run(w, srcs, nsrc);
+	if (ret) {
+		fprintf(stderr, "tar_bench: tarw_run: %s\n", strerror(-ret));
+		return 1;
+	}
+	printf("%.6f %llu\n", now() - t0,
+	       (unsigned long long)tarw_copy(w, 0)->bytes);
+	tarw_free(w);
+	tape_close(t);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc >= 3 && !strcmp(argv[1], "md5"))
+		return bench_md5(argc - 2, argv + 2);
+	if (argc == 5 && !strcmp(argv[1], "write"))
+		return bench_write(argv[2], atof(argv[3]), argv[4]);
+	fprintf(stderr, "usage: tar_bench md5 FILE... | write IMAGE RATE DIR\n");
+	return 2;
+}
