@@ -22,6 +22,8 @@ static const char usage_text[] =
 	"       tapefs vtape inject IMAGE unreadable LBLOCK | flip LBLOCK OFFSET |\n"
 	"                                 write-fail BYTES | protect on|off | clear\n"
 	"       tapefs vtape export IMAGE FILENO OUTFILE   (OUTFILE - = stdout)\n"
+	"       tapefs vtape import IMAGE [--block SIZE] INFILE   (appends a file;\n"
+	"                              INFILE - = stdin; block default 256K)\n"
 	"SIZE takes a K, M, G or T suffix (powers of 1024).\n";
 
 static int usage(const char *why)
@@ -360,6 +362,104 @@ static int cmd_export(int argc, char **argv)
 	return 0;
 }
 
+/* Fill buf from fd as far as it goes: a short count only at end of input. */
+static ssize_t read_full(int fd, char *buf, size_t len)
+{
+	size_t got = 0;
+
+	while (got < len) {
+		ssize_t n = read(fd, buf + got, len - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	return (ssize_t)got;
+}
+
+static int import_file(struct tape *t, int in, size_t block, uint64_t *recs)
+{
+	char *buf = malloc(block);
+	ssize_t n;
+	int ret = 0;
+
+	if (!buf)
+		return -ENOMEM;
+	*recs = 0;
+	while ((n = read_full(in, buf, block)) > 0) {
+		ssize_t w = tape_write(t, buf, (size_t)n);
+
+		if (w < 0) {
+			ret = (int)w;
+			break;
+		}
+		(*recs)++;
+	}
+	if (n < 0)
+		ret = (int)n;
+	free(buf);
+	return ret;
+}
+
+static int cmd_import(int argc, char **argv)
+{
+	const char *image = NULL, *input = NULL;
+	uint64_t block = 256 * 1024, recs = 0;
+	struct tape *t = NULL;
+	struct tape_status st;
+	int in = STDIN_FILENO, ret;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--block") == 0 && i + 1 < argc) {
+			if (parse_size(argv[++i], &block) < 0 || block == 0 ||
+			    block > (1u << 30))
+				return usage("bad --block");
+		} else if (!image) {
+			image = argv[i];
+		} else if (!input) {
+			input = argv[i];
+		} else {
+			return usage("import: unexpected argument");
+		}
+	}
+	if (!image || !input)
+		return usage("import takes IMAGE and INFILE");
+	if (strcmp(input, "-") != 0) {
+		in = open(input, O_RDONLY | O_CLOEXEC);
+		if (in < 0)
+			return fail("cannot open", input, -errno);
+	}
+	ret = tape_open(&t, tape_backend("vtape"), image, TAPE_RDWR);
+	if (ret < 0) {
+		fail("cannot open", image, ret);
+		goto out_in;
+	}
+	ret = tape_eom(t);
+	if (ret == 0)
+		ret = tape_status(t, &st);
+	if (ret == 0)
+		ret = import_file(t, in, (size_t)block, &recs);
+	if (ret < 0) {
+		tape_close(t);
+		fail("cannot write to", image, ret);
+		goto out_in;
+	}
+	ret = tape_close(t); /* the filemark */
+	if (ret < 0) {
+		fail("cannot write a filemark to", image, ret);
+		goto out_in;
+	}
+	printf("file %ld: %" PRIu64 " records\n", st.file, recs);
+out_in:
+	if (in != STDIN_FILENO)
+		close(in);
+	return ret < 0 ? 1 : 0;
+}
+
 int cmd_vtape(int argc, char **argv)
 {
 	static const struct {
@@ -369,6 +469,7 @@ int cmd_vtape(int argc, char **argv)
 		{ "create", cmd_create }, { "info", cmd_info },
 		{ "ls", cmd_ls },         { "set", cmd_set },
 		{ "inject", cmd_inject }, { "export", cmd_export },
+		{ "import", cmd_import },
 	};
 
 	if (argc < 2)

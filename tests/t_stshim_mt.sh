@@ -106,3 +106,30 @@ check "make record 1 unreadable" "$TAPEFS" vtape inject "$IMG" unreadable 1
 reload
 check_fails "tar -xf over an unreadable record" "Input/output error" on_tape tar -b 512 -xf /dev/nst0 -C out
 check "clear" "$TAPEFS" vtape inject "$IMG" clear
+
+# A write failure part-way through an archive: tar sees an I/O error.
+check "write-fail after 300K" "$TAPEFS" vtape inject "$IMG" write-fail 300K
+reload
+check_fails "tar -cf into a failing write" "Input/output error" on_tape tar -b 512 -cf /dev/nst0 one
+check "clear" "$TAPEFS" vtape inject "$IMG" clear
+
+# import: a plain archive becomes a tape file that tar reads through st.
+IMG2="$PWD/B00001L9.vtape"
+check "create a second image" "$TAPEFS" vtape create "$IMG2" --barcode B00001L9 --capacity 16M --early-warning 1M
+check_eq "import plain1.tar" "file 0: $recs1 records" "$("$TAPEFS" vtape import "$IMG2" plain1.tar)"
+check_eq "import plain2.tar from stdin" "file 1: $recs2 records" "$("$TAPEFS" vtape import "$IMG2" - <plain2.tar)"
+check_eq "tar reads the imported file 1" "$(tar -tvf plain2.tar)" \
+	"$(LD_PRELOAD="$SHIM" TAPEFS_STSHIM="/dev/nst0=$IMG2" sh -c 'mt -f /dev/nst0 fsf 1 && tar -b 512 -tvf /dev/nst0')"
+check_eq "info: early warning" 1048576 "$("$TAPEFS" vtape info "$IMG2" | sed -n 's/^early_warning: //p')"
+
+# Command line errors: usage exits 2, failures exit 1 with a reason.
+"$TAPEFS" vtape create x.vtape --barcode X 2>/dev/null; check_eq "create without capacity: exit 2" 2 $?
+"$TAPEFS" vtape create x.vtape --barcode X --capacity 12Q 2>/dev/null; check_eq "bad size: exit 2" 2 $?
+"$TAPEFS" vtape inject "$IMG" melt 2>/dev/null; check_eq "unknown fault: exit 2" 2 $?
+"$TAPEFS" vtape set "$IMG" speed=3 2>/dev/null; check_eq "unknown model key: exit 2" 2 $?
+"$TAPEFS" vtape info nosuch.vtape 2>/dev/null; check_eq "missing image: exit 1" 1 $?
+check_fails "missing image: a reason" "tapefs vtape: cannot read 'nosuch.vtape'" "$TAPEFS" vtape info nosuch.vtape
+check_fails "not an image" "not a vtape image" "$TAPEFS" vtape info plain1.tar
+check_fails "flip past the record" "no data record at lblock 0" "$TAPEFS" vtape inject "$IMG2" flip 0 99999999
+check "set the model" "$TAPEFS" vtape set "$IMG2" rate=300 locate=2.5 scale=0
+check_eq "model shown by info" "300 2.5" "$("$TAPEFS" vtape info "$IMG2" | awk -F': ' '/^rate_mbps/{r=$2} /^locate_s/{l=$2} END{print r, l}')"
