@@ -399,6 +399,10 @@ static void test_read_each_member(void)
 		CHECK(c1.records_read - c0.records_read <= last - first + 2);
 		CHECK(lb <= start0 + last + 2);
 		CHECK(lb >= start0 + first + 1);
+		/* The records read are exactly those from the member's first
+		 * block to where the tape stands: nothing before. */
+		CHECK_INT(lb - (c1.records_read - c0.records_read),
+			  start0 + first);
 		tar_member_clear(&m);
 	}
 	/* A wrong expected MD5 is reported after the data. */
