@@ -63,6 +63,13 @@ int catalog_schema_version(struct catalog *cat);
  * cache tables) holding one tape "V1TAPE" in pool "A". */
 int catalog_testing_create_v1(const char *path);
 
+/* For tests of catalog_check only: damage the catalog the way a bug or a
+ * hand edit could. what: "namespace" (a path points at a missing member),
+ * "count" (an archive's member count is off by one), "offsets" (a member
+ * header offset goes backwards), "bytes" (a tape's bytes_used is wrong),
+ * "orphan" (a copy of a missing archive). -EINVAL for another word. */
+int catalog_testing_corrupt(struct catalog *cat, const char *what);
+
 /* ---- tapes ----------------------------------------------------------- */
 
 enum catalog_tape_state {
