@@ -453,7 +453,8 @@ static int plan_build(struct verify *v, struct vrun *run,
 	for (size_t i = 0; i < run->ntasks; i++)
 		qsort(run->tasks[i].items, run->tasks[i].n,
 		      sizeof(struct vitem), cmp_item);
-	qsort(run->tasks, run->ntasks, sizeof(struct vtask), cmp_task);
+	if (run->ntasks > 1)
+		qsort(run->tasks, run->ntasks, sizeof(struct vtask), cmp_task);
 	return 0;
 }
 
@@ -1310,11 +1311,10 @@ int verify_progress(struct verify *v, struct verify_progress *out)
 	if (v->run) {
 		struct vrun *run = v->run;
 
+		/* running until its end is in the catalog and it is gone */
 		out->run_id = run->id;
-		out->running = !run->finalized;
-		snprintf(out->state, sizeof(out->state), "%s",
-			 run->finalized ? catalog_run_state_name(run->state)
-					: "running");
+		out->running = 1;
+		snprintf(out->state, sizeof(out->state), "running");
 		out->bytes_planned = run->bytes_planned;
 		out->bytes_done = run->progress;
 		out->percent = run->bytes_planned ?
@@ -1328,7 +1328,6 @@ int verify_progress(struct verify *v, struct verify_progress *out)
 		out->bad = run->bad;
 		out->unreadable = run->unreadable;
 		out->started = run->started;
-		out->ended = run->finalized ? run->ended : 0;
 		pthread_mutex_unlock(&v->lock);
 		return 0;
 	}
@@ -1369,7 +1368,7 @@ int verify_run_get(struct verify *v, int64_t run_id, struct catalog_run *out,
 	if (ret)
 		return ret;
 	pthread_mutex_lock(&v->lock);
-	if (v->run && v->run->id == run_id && !v->run->finalized) {
+	if (v->run && v->run->id == run_id) {
 		struct vrun *run = v->run;
 
 		*live = 1;
@@ -1388,7 +1387,7 @@ int verify_run_live(struct verify *v, int64_t run_id, struct verify_live *out)
 
 	memset(out, 0, sizeof(*out));
 	pthread_mutex_lock(&v->lock);
-	if (v->run && v->run->id == run_id && !v->run->finalized) {
+	if (v->run && v->run->id == run_id) {
 		struct vrun *run = v->run;
 
 		out->bytes_planned = run->bytes_planned;
