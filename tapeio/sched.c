@@ -920,6 +920,29 @@ out_unlock:
 	return ret;
 }
 
+int sched_cancel(struct sched *s, struct sched_job *job)
+{
+	int ret = -ENOENT;
+
+	pthread_mutex_lock(&s->mu);
+	for (struct sched_job *j = s->queue; j; j = j->next_)
+		if (j == job) {
+			queue_remove(s, job);
+			ret = 0;
+			break;
+		}
+	if (ret < 0)
+		for (int i = 0; i < s->ndrives; i++)
+			if (s->drives[i].job == job)
+				ret = -EBUSY;
+	pthread_mutex_unlock(&s->mu);
+	if (ret == 0) {
+		job->done(job, -ECANCELED);
+		dispatch_and_fail(s);
+	}
+	return ret;
+}
+
 int sched_stopping(struct sched *s)
 {
 	int v;

@@ -152,6 +152,12 @@ void sched_stop(struct sched *s);
  * -ECANCELED (stopping). On failure done is not called. */
 int sched_submit(struct sched *s, struct sched_job *job);
 
+/* Take a job that has not started off the queue: its done callback is
+ * called with -ECANCELED in this thread before this returns 0. -EBUSY when
+ * the job is running (or has been handed to a drive), -ENOENT when it is
+ * not queued (done already). */
+int sched_cancel(struct sched *s, struct sched_job *job);
+
 /* True once sched_stop() has begun: run callbacks return -ECANCELED soon. */
 int sched_stopping(struct sched *s);
 
