@@ -275,8 +275,11 @@ static int cmd_inject(int argc, char **argv)
 static int export_file(struct tape *t, int out, uint64_t *bytes)
 {
 	size_t len = 1 << 20;
-	char *buf = malloc(len);
+	char *buf = NULL;
 	int ret = 0;
+
+	if (posix_memalign((void **)&buf, 4096, len) != 0)
+		buf = NULL; /* page-aligned: faster copies from the kernel */
 
 	*bytes = 0;
 	while (buf) {
@@ -383,11 +386,12 @@ static ssize_t read_full(int fd, char *buf, size_t len)
 
 static int import_file(struct tape *t, int in, size_t block, uint64_t *recs)
 {
-	char *buf = malloc(block);
+	char *buf = NULL;
 	ssize_t n;
 	int ret = 0;
 
-	if (!buf)
+	/* page-aligned: the kernel copies to and from it much faster */
+	if (posix_memalign((void **)&buf, 4096, block) != 0)
 		return -ENOMEM;
 	*recs = 0;
 	while ((n = read_full(in, buf, block)) > 0) {

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <time.h>
@@ -81,6 +82,8 @@ struct vtape {
 	struct vt_index ix;
 	uint64_t pos;    /* current lblock */
 	uint64_t fsize;  /* host file size */
+	int eod_clean;   /* the end-of-data header is written, nothing after */
+	const unsigned char *hmap; /* the header, mapped shared: faults */
 	int last_write;  /* last operation wrote data: filemark on close */
 	int ew_pending;  /* past early warning: the next write gets ENOSPC */
 	struct tape_counters cnt;
@@ -748,34 +751,55 @@ static void vt_move(struct vtape *v, uint64_t to)
 static int vt_faults_read(struct vtape *v)
 {
 	unsigned char b[16];
+	const unsigned char *p = b;
 
-	if (pread(v->fd, b, sizeof(b), OFF_PROTECT) != (ssize_t)sizeof(b))
+	if (v->hmap)
+		p = v->hmap + OFF_PROTECT; /* no system call per record */
+	else if (pread(v->fd, b, sizeof(b), OFF_PROTECT) != (ssize_t)sizeof(b))
 		return -EIO;
-	v->h.protect = get32(b);
-	v->h.wfail = get64(b + 8);
+	v->h.protect = get32(p);
+	v->h.wfail = get64(p + 8);
+	return 0;
+}
+
+/* End the image at end of data: the end-of-data header at eod_off and
+ * nothing after it. Streaming data records leave the file ending right
+ * after the last record (which an index walk reads as end of data too);
+ * filemarks and close write the explicit marker. */
+static int vt_eod_write(struct vtape *v)
+{
+	unsigned char eod[VT_RH_SIZE];
+	uint64_t end = v->ix.eod_off + VT_RH_SIZE;
+
+	vt_rh_encode(eod, VT_EOD, 0, 0);
+	if (pwrite(v->fd, eod, VT_RH_SIZE, (off_t)v->ix.eod_off) != VT_RH_SIZE)
+		return -EIO;
+	if (v->fsize > end && ftruncate(v->fd, (off_t)end) < 0)
+		return -EIO;
+	v->fsize = end;
+	v->eod_clean = 1;
 	return 0;
 }
 
 /* Record `count` records of `type` (data: one record of len bytes from
- * buf) at the current position, then end of data: everything after is
- * gone. */
+ * buf) at the current position: everything after is gone. Filemarks are
+ * followed by the end-of-data header in the same write. */
 static int vt_record(struct vtape *v, int type, const void *buf, uint64_t len,
 		     unsigned count)
 {
 	unsigned char rh[VT_RH_SIZE], eod[VT_RH_SIZE], *marks = NULL;
 	struct iovec iov[3];
-	uint64_t off, end;
-	ssize_t want, got;
+	uint64_t off, end, file_end;
+	ssize_t got;
 	int n = 0, ret = 0;
 
 	vt_index_truncate(&v->ix, v->pos);
 	off = v->ix.eod_off;
-	vt_rh_encode(eod, VT_EOD, 0, 0);
 	if (type == VT_DATA) {
 		vt_rh_encode(rh, VT_DATA, 0, len);
 		iov[n++] = (struct iovec){ rh, VT_RH_SIZE };
 		iov[n++] = (struct iovec){ (void *)buf, len };
-		end = off + VT_RH_SIZE + len;
+		end = file_end = off + VT_RH_SIZE + len;
 	} else {
 		marks = malloc((size_t)count * VT_RH_SIZE);
 		if (!marks)
@@ -784,18 +808,18 @@ static int vt_record(struct vtape *v, int type, const void *buf, uint64_t len,
 			vt_rh_encode(marks + (size_t)i * VT_RH_SIZE,
 				     VT_FILEMARK, 0, 0);
 		iov[n++] = (struct iovec){ marks, (size_t)count * VT_RH_SIZE };
+		vt_rh_encode(eod, VT_EOD, 0, 0);
+		iov[n++] = (struct iovec){ eod, VT_RH_SIZE };
 		end = off + (uint64_t)count * VT_RH_SIZE;
+		file_end = end + VT_RH_SIZE;
 	}
-	iov[n++] = (struct iovec){ eod, VT_RH_SIZE };
-	want = (ssize_t)(end + VT_RH_SIZE - off);
+	v->eod_clean = 0;
 	got = pwritev(v->fd, iov, n, (off_t)off);
-	if (got != want) {
-		/* keep the image consistent: end of data where we started */
-		if (pwrite(v->fd, eod, VT_RH_SIZE, (off_t)off) == VT_RH_SIZE)
-			v->fsize = off + VT_RH_SIZE > v->fsize
-					   ? off + VT_RH_SIZE
-					   : v->fsize;
-		ret = got < 0 && errno == ENOSPC ? -ENOSPC : -EIO;
+	if (got != (ssize_t)(file_end - off)) {
+		/* a host failure: end of data where this record began */
+		v->fsize = v->fsize > file_end ? v->fsize : file_end;
+		vt_eod_write(v);
+		ret = -EIO;
 		goto out;
 	}
 	if (type == VT_DATA) {
@@ -809,11 +833,12 @@ static int vt_record(struct vtape *v, int type, const void *buf, uint64_t len,
 		goto out;
 	v->ix.eod_off = end;
 	v->pos = v->ix.n;
-	if (v->fsize > end + VT_RH_SIZE && ftruncate(v->fd, (off_t)(end + VT_RH_SIZE)) < 0) {
+	if (v->fsize > file_end && ftruncate(v->fd, (off_t)file_end) < 0) {
 		ret = -EIO;
 		goto out;
 	}
-	v->fsize = end + VT_RH_SIZE;
+	v->fsize = file_end;
+	v->eod_clean = type != VT_DATA;
 out:
 	free(marks);
 	return ret;
@@ -1215,6 +1240,10 @@ static int vt_open(struct tape *t, const char *dev, int mode)
 	ret = vt_index_build(&v->ix, v->fd, v->fsize);
 	if (ret < 0)
 		goto out_close;
+	v->eod_clean = v->ix.clean && v->fsize == v->ix.eod_off + VT_RH_SIZE;
+	v->hmap = mmap(NULL, VT_HDR_SIZE, PROT_READ, MAP_SHARED, v->fd, 0);
+	if (v->hmap == MAP_FAILED)
+		v->hmap = NULL; /* then faults are read with pread */
 	trace = getenv("TAPEFS_VTAPE_TRACE");
 	if (trace && *trace)
 		v->trace_fd = open(trace, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
@@ -1241,9 +1270,16 @@ static int vt_close(struct tape *t)
 		return 0;
 	if (!v->offline && v->last_write && t->mode == TAPE_RDWR)
 		ret = vt_weof_n(v, 1);
+	if (t->mode == TAPE_RDWR && !v->eod_clean) {
+		int r2 = vt_eod_write(v);
+
+		ret = ret ? ret : r2;
+	}
 	vt_trace(v, "close %llu", (unsigned long long)v->pos);
 	if (v->trace_fd >= 0)
 		close(v->trace_fd);
+	if (v->hmap)
+		munmap((void *)v->hmap, VT_HDR_SIZE);
 	close(v->fd);
 	vt_index_free(&v->ix);
 	free(v);
