@@ -164,17 +164,13 @@ static int dump_render_ns(struct tapefs *fs, const char *rel,
 
 static int dump_control(struct tapefs *fs, const char *rel, const char *line)
 {
-	int ret;
-
 	(void)rel;
 	if (!fs->dump) {
 		tapefs_error(fs, ".dump: no dump engine in this build");
 		return -EOPNOTSUPP;
 	}
-	ret = dump_request(fs->dump, line);
-	if (ret == -EINVAL)
-		tapefs_error(fs, ".dump: refused request '%.80s'", line);
-	return ret;
+	/* the engine keeps the reason of a refusal for .dump and .status */
+	return dump_request(fs->dump, line);
 }
 
 const struct ns_provider ns_dump_ctl = {

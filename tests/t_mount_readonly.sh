@@ -50,9 +50,9 @@ check_fails "hard link into tapes/" "$RO" ln mnt/staging/f mnt/tapes/f
 
 # .dump: malformed requests
 for req in "" "later" "dump everything" "now ../etc" "nowx" "$(head -c 5000 /dev/zero | tr '\0' a)"; do
-	check_fails ".dump refuses '${req:0:20}'" "Invalid argument" sh -c "printf '%s\n' '$req' > mnt/.dump"
+	check_fails ".dump refuses '${req:0:20}'" "Invalid argument" bash -c "printf '%s\n' '$req' > mnt/.dump"
 done
-check_fails ".dump refuses a NUL" "Invalid argument" sh -c "printf 'now\0x\n' > mnt/.dump"
+check_fails ".dump refuses a NUL" "Invalid argument" bash -c "printf 'now\0x\n' > mnt/.dump"
 check ".status names the refusal" grep -q "dump" mnt/.status
 check ".status lists an error" grep -Eq "^errors: [1-9]" mnt/.status
 check ".dump says why" grep -qi "error\|refus\|usage" mnt/.dump
