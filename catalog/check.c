@@ -339,11 +339,7 @@ int catalog_check(struct catalog *cat, int repair,
 		ck.c = cat_conn_get(cat);
 		if (!ck.c)
 			return -EIO;
-		ret = cat_exec_sql(ck.c, "BEGIN");
-		if (ret == 0) {
-			ret = check_all(&ck, labels, nlabels);
-			cat_exec_sql(ck.c, "COMMIT");
-		}
+		ret = check_all(&ck, labels, nlabels); /* one snapshot */
 		cat_conn_put(cat, ck.c);
 	}
 	return ret < 0 ? ret : ck.problems;

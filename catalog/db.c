@@ -157,6 +157,7 @@ int cat_exec_sql(struct catconn *c, const char *sql)
 }
 
 static const char SQL_BEGIN[] = "BEGIN IMMEDIATE";
+static const char SQL_BEGIN_READ[] = "BEGIN";
 static const char SQL_COMMIT[] = "COMMIT";
 static const char SQL_ROLLBACK[] = "ROLLBACK";
 static const char SQL_SYNC_FULL[] = "PRAGMA synchronous=FULL";
@@ -225,6 +226,12 @@ struct catconn *cat_conn_get(struct catalog *cat)
 		cat->nconn++;
 	}
 	pthread_mutex_unlock(&cat->pool_lock);
+	/* One read transaction per call: every statement of it sees the same
+	 * snapshot, and the locks are taken once, not per statement. */
+	if (c && run(c, SQL_BEGIN_READ) < 0) {
+		cat_conn_put(cat, c);
+		c = NULL;
+	}
 	return c;
 }
 
@@ -232,6 +239,8 @@ void cat_conn_put(struct catalog *cat, struct catconn *c)
 {
 	if (!c)
 		return;
+	if (!sqlite3_get_autocommit(c->db))
+		run(c, SQL_COMMIT);
 	pthread_mutex_lock(&cat->pool_lock);
 	c->next = cat->free;
 	cat->free = c;

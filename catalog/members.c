@@ -95,19 +95,45 @@ static void member_root(struct catalog_member *m)
 	m->implicit = 1;
 }
 
-/* Own the strings of a row-filled m: link copied, path from node. */
+/* A copy of a checked path without its leading and trailing '/'. */
+static char *path_dup(const char *path)
+{
+	size_t len;
+	char *p;
+
+	while (*path == '/')
+		path++;
+	len = strlen(path);
+	while (len && path[len - 1] == '/')
+		len--;
+	p = malloc(len + 1);
+	if (p) {
+		memcpy(p, path, len);
+		p[len] = 0;
+	}
+	return p;
+}
+
+/* Own the strings of a row-filled m: link copied, path given (the one
+ * looked up) or built from node. */
 static int member_own(struct catconn *c, struct catalog_member *m,
-		      int64_t node)
+		      int64_t node, const char *path)
 {
 	char *link = NULL;
-	int ret;
+	int ret = 0;
 
 	if (m->link) {
 		link = strdup(m->link);
 		if (!link)
 			return -ENOMEM;
 	}
-	ret = cat_node_path(c, node, &m->path);
+	if (path) {
+		m->path = path_dup(path);
+		if (!m->path)
+			ret = -ENOMEM;
+	} else {
+		ret = cat_node_path(c, node, &m->path);
+	}
 	if (ret < 0) {
 		free(link);
 		m->link = NULL;
@@ -119,8 +145,8 @@ static int member_own(struct catconn *c, struct catalog_member *m,
 
 /* Step st (bound) expecting one member row at column 0; own it. */
 static int member_one(struct catconn *c, sqlite3_stmt *st, int64_t node,
-		      int node_col, struct catalog_member *out,
-		      const char *what)
+		      int node_col, const char *path,
+		      struct catalog_member *out, const char *what)
 {
 	struct catalog_member m;
 	int rc, ret;
@@ -133,7 +159,7 @@ static int member_one(struct catconn *c, sqlite3_stmt *st, int64_t node,
 	cat_member_row(st, 0, &m);
 	if (node_col >= 0)
 		node = sqlite3_column_int64(st, node_col);
-	ret = member_own(c, &m, node);
+	ret = member_own(c, &m, node, path);
 	if (ret == 0)
 		*out = m;
 out:
@@ -153,7 +179,8 @@ int catalog_member_get(struct catalog *cat, int64_t member_id,
 	st = cat_stmt(c, SQL_MEMBER_GET);
 	if (st) {
 		cat_bind_i64(st, ":id", member_id);
-		ret = member_one(c, st, 0, CAT_MEMBER_NCOLS, out, "member get");
+		ret = member_one(c, st, 0, CAT_MEMBER_NCOLS, NULL, out,
+				 "member get");
 	}
 	cat_conn_put(cat, c);
 	return ret;
@@ -193,7 +220,7 @@ int catalog_ns_lookup(struct catalog *cat, const char *path,
 	if (!st)
 		goto out;
 	cat_bind_i64(st, ":node", node);
-	ret = member_one(c, st, node, -1, out, "lookup");
+	ret = member_one(c, st, node, -1, path, out, "lookup");
 out:
 	cat_conn_put(cat, c);
 	return ret;
@@ -472,7 +499,7 @@ int catalog_archive_lookup(struct catalog *cat, int64_t archive_id,
 		goto out;
 	cat_bind_i64(st, ":node", node);
 	cat_bind_i64(st, ":archive", archive_id);
-	ret = member_one(c, st, node, -1, out, "archive lookup");
+	ret = member_one(c, st, node, -1, path, out, "archive lookup");
 out:
 	cat_conn_put(cat, c);
 	return ret;
