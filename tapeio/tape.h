@@ -20,7 +20,15 @@
  *     end of medium, where they fail with -ENOSPC (st(4) "end of medium");
  *     tape_status() reports eot from early warning on;
  *   - tape_close() after a write (with no filemark or positioning since)
- *     writes one filemark, as st does on the non-rewinding device;
+ *     writes one filemark, as st does on the non-rewinding device; a
+ *     rewind, bsf, locate or offline right after a write also writes one
+ *     filemark first (st(4): "a filemark is written before moving tape");
+ *   - a record that cannot be read: tape_read() returns -EIO and the tape
+ *     is past it;
+ *   - where an open finds the tape: st keeps the position of the last
+ *     close (the non-rewinding device); a vtape open is a load, at BOT.
+ *     Callers position (tape_rewind, tape_goto_file, tape_locate) before
+ *     reading or writing;
  *   - a write-protected medium: tape_open() with TAPE_RDWR fails with
  *     -EROFS, as st's open(O_RDWR) does; a write on a handle opened
  *     TAPE_RDONLY fails with -EBADF;

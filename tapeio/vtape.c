@@ -1216,7 +1216,11 @@ static int vt_open(struct tape *t, const char *dev, int mode)
 	v->trace_fd = -1;
 	v->fd = open(dev, (mode == TAPE_RDWR ? O_RDWR : O_RDONLY) | O_CLOEXEC);
 	if (v->fd < 0) {
-		ret = errno == ENOENT || errno == ENOTDIR ? -ENOMEDIUM : -errno;
+		ret = -errno;
+		if (ret == -ENOENT || ret == -ENOTDIR)
+			ret = -ENOMEDIUM;
+		else if (mode == TAPE_RDWR && (ret == -EACCES || ret == -EROFS))
+			ret = -EROFS; /* a read-only image: write-protected */
 		goto out_free;
 	}
 	if (flock(v->fd, LOCK_EX | LOCK_NB) < 0) {
