@@ -75,9 +75,10 @@ struct tarw {
 	struct ring tring; /* libarchive callback -> tape threads */
 	struct slot *tcur; /* tape slot being filled by the callback */
 
-	pthread_mutex_t md5_lock; /* guards md5_done */
+	pthread_mutex_t md5_lock; /* guards md5_done, md5_exited */
 	pthread_cond_t md5_cond;
 	size_t md5_done; /* sources whose MD5 is in members[] */
+	int md5_exited;  /* the md5 thread has returned */
 
 	struct tarw_copy copy[TARW_MAX_COPIES];
 	_Atomic uint64_t progress[TARW_MAX_COPIES];
@@ -436,6 +437,7 @@ static void *md5_main(void *arg)
 	ring_drop(&w->sring, 1);
 	/* Wake a caller waiting for digests that will not come. */
 	pthread_mutex_lock(&w->md5_lock);
+	w->md5_exited = 1;
 	pthread_cond_broadcast(&w->md5_cond);
 	pthread_mutex_unlock(&w->md5_lock);
 	return NULL;
@@ -714,7 +716,7 @@ static int tarw_manifest(struct tarw *w, struct archive *a,
 	int ret;
 
 	pthread_mutex_lock(&w->md5_lock);
-	while (w->md5_done < w->nsrc && w->sring.live[1])
+	while (w->md5_done < w->nsrc && !w->md5_exited)
 		pthread_cond_wait(&w->md5_cond, &w->md5_lock);
 	ret = w->md5_done < w->nsrc ? -EIO : 0;
 	pthread_mutex_unlock(&w->md5_lock);
@@ -811,9 +813,13 @@ static int tarw_archive(struct tarw *w)
 		atomic_fetch_add(&w->produced, w->block_size);
 	}
 out_free:
+	/* After a failure libarchive's close would pad the unfinished member
+	 * with zeros and end the archive: stop the copies first, so that
+	 * nothing of it reaches a tape. */
+	if (ret)
+		ring_stop(&w->tring);
 	if (a)
-		archive_write_free(a); /* after a failure: writes nothing more
-					  that matters, the copies are stopped */
+		archive_write_free(a);
 	if (e)
 		archive_entry_free(e);
 	return ret;
@@ -838,7 +844,7 @@ int tarw_run(struct tarw *w, const struct tarw_source *src, size_t n)
 	for (i = 0; i < w->ncopies; i++) {
 		ret = tape_tell(w->tapes[i], &w->copy[i].start_lblock);
 		if (ret)
-			return ret;
+			goto out;
 	}
 	tslots = w->buffer_bytes / w->block_size;
 	if (tslots < 4)
@@ -887,14 +893,14 @@ out_join:
 		pthread_join(md5, NULL);
 	for (i = 0; i < nt; i++)
 		pthread_join(tt[i], NULL);
+	if (!ret)
+		ret = tarw_outcome(w);
+out:
 	for (i = 0; i < w->ncopies; i++)
 		if (w->copy[i].state == TARW_COPY_WRITING)
 			w->copy[i].state = TARW_COPY_ABORTED;
-	if (!ret)
-		ret = tarw_outcome(w);
 	if (ret && ret != -ESTALE && ret != -EINVAL && atomic_load(&w->cancel))
 		ret = -ECANCELED;
-out:
 	ring_free(&w->sring);
 	ring_free(&w->tring);
 	w->members_ok = ret == 0;

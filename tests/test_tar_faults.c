@@ -259,6 +259,34 @@ static void *changer_main(void *arg)
 	return NULL;
 }
 
+/* An aborted archive leaves no filemark, no manifest, and no end of
+ * archive after a zero-padded member: a walk of it fails. */
+static void check_no_archive(struct tape *t, const char *image,
+			     int short_member)
+{
+	struct tar_member m = { 0 };
+	struct vtape_info vi;
+	struct tarr *r = NULL;
+	int ret, manifest = 0, data_err = 0;
+
+	CHECK_INT(vtape_info(image, &vi), 0);
+	CHECK_INT(vi.filemarks, 0);
+	CHECK_INT(tape_rewind(t), 0);
+	CHECK_INT(tarr_open(&r, t, BS), 0);
+	while ((ret = tarr_next(r, &m)) == 1) {
+		manifest += !strcmp(m.name, MANIFEST_MEMBER);
+		if (tarr_data(r, &m, NULL, NULL) < 0)
+			data_err++;
+		tar_member_clear(&m);
+	}
+	CHECK(ret < 0);
+	CHECK_INT(manifest, 0);
+	/* The member cut short is not completed with zeros. */
+	if (short_member)
+		CHECK_INT(data_err, 1);
+	tarr_free(r);
+}
+
 static void during_read(enum change kind, int why)
 {
 	struct tape *t0 = vt("dr0.vtape", 1ull << 30, 0, 40);
@@ -279,6 +307,7 @@ static void during_read(enum change kind, int why)
 	CHECK_INT(tarw_copy(w, 0)->state, TARW_COPY_ABORTED);
 	CHECK_INT(tarw_copy(w, 1)->state, TARW_COPY_ABORTED);
 	tarw_free(w);
+	check_no_archive(t1, "dr1.vtape", kind == TRUNCATE);
 	tape_close(t0);
 	tape_close(t1);
 	unlink("slow");
