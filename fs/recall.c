@@ -93,9 +93,14 @@ struct recall {
 	int dirfd;
 	uint64_t limit;
 	/* lock guards every field below, every struct rentry and rtape, and
-	 * the catalog's cache rows (written with it held so that their order
-	 * matches the files'). Lock order: recall lock, then the catalog's own
-	 * locks; never held while reading a tape or waiting for a drive. */
+	 * the cache files' names. It is never held while reading a tape, while
+	 * waiting for a drive, or while writing the catalog (a long dump
+	 * commit must not stall getattr): the catalog's cache rows are written
+	 * after it is released. Two such writes for one member racing can leave
+	 * a row without its file or a file without its row: the next start
+	 * (recall_cache_open) drops both, so the cache only loses a file.
+	 * Lock order: recall lock, then the scheduler's or the catalog's
+	 * (reads) own locks. */
 	pthread_mutex_t lock;
 	pthread_cond_t cond;  /* progress of any recall; jobs ending */
 	struct rentry **hash;
@@ -246,14 +251,32 @@ static void result_add(struct recall *r, int ok, const char *fmt, ...)
 
 /* ---- the cache: room, eviction ---------------------------------------- */
 
-/* Drop cached member e (closed, on the LRU list): file and catalog row. */
-static void cache_evict(struct recall *r, struct rentry *e)
+/* Members evicted under the lock, whose catalog rows go after it. */
+struct evicted {
+	int64_t *ids;
+	size_t n, cap;
+};
+
+/* Drop cached member e (closed, on the LRU list): its file now, its row
+ * by evicted_commit(). */
+static void cache_evict(struct recall *r, struct rentry *e,
+			struct evicted *ev)
 {
 	char name[64];
 
 	recall_cache_name(e->id, 0, name, sizeof(name));
 	unlinkat(r->dirfd, name, 0);
-	catalog_cache_remove(r->fs->cat, e->id);
+	if (ev->n == ev->cap) {
+		size_t nc = ev->cap ? ev->cap * 2 : 16;
+		int64_t *n = realloc(ev->ids, nc * sizeof(*n));
+
+		if (n) {
+			ev->ids = n;
+			ev->cap = nc;
+		}
+	}
+	if (ev->n < ev->cap)
+		ev->ids[ev->n++] = e->id; /* else: dropped at the next start */
 	r->used -= e->size;
 	e->st = E_IDLE;
 	e->present = 0;
@@ -263,10 +286,20 @@ static void cache_evict(struct recall *r, struct rentry *e)
 /* Make room for need more bytes, evicting least recently used closed
  * files. A file being recalled or open is never evicted; when those alone
  * exceed the limit the cache goes over it until they are closed. */
-static void cache_make_room(struct recall *r, uint64_t need)
+static void cache_make_room(struct recall *r, uint64_t need,
+			    struct evicted *ev)
 {
 	while (r->lru_head && r->used + need > r->limit)
-		cache_evict(r, r->lru_head);
+		cache_evict(r, r->lru_head, ev);
+}
+
+/* The catalog side of evictions; called without the lock. */
+static void evicted_commit(struct recall *r, struct evicted *ev)
+{
+	for (size_t i = 0; i < ev->n; i++)
+		catalog_cache_remove(r->fs->cat, ev->ids[i]);
+	free(ev->ids);
+	memset(ev, 0, sizeof(*ev));
 }
 
 /* ---- queues ------------------------------------------------------------- */
@@ -609,6 +642,7 @@ static void serve_one(struct recall *r, struct rentry *e, struct tape *tape,
 	struct rcopy c = e->copies[e->next];
 	struct sink_ctx s = { .r = r, .e = e, .drive = drive,
 			      .fileno = (long)c.fileno };
+	struct catalog_cache_entry ce = { 0 };
 	char part[64], name[64];
 	int ret;
 
@@ -636,13 +670,10 @@ static void serve_one(struct recall *r, struct rentry *e, struct tape *tape,
 		r->used -= e->size;
 		fail_attempt(r, e, why_of(ret));
 	} else {
-		struct catalog_cache_entry ce = { .member_id = e->id,
-						  .size = e->size,
-						  .present = e->size };
-
+		ce.member_id = e->id;
+		ce.size = ce.present = e->size;
 		snprintf(ce.file, sizeof(ce.file), "%s", name);
 		e->last_access = e->touched = ce.last_access = now_s();
-		catalog_cache_put(r->fs->cat, &ce);
 		e->st = E_CACHED;
 		e->present = e->size;
 		r->queued--;
@@ -653,6 +684,8 @@ static void serve_one(struct recall *r, struct rentry *e, struct tape *tape,
 	}
 	pthread_cond_broadcast(&r->cond);
 	pthread_mutex_unlock(&r->lock);
+	if (!ret)
+		catalog_cache_put(r->fs->cat, &ce);
 }
 
 static long ns_since(const struct timespec *a, const struct timespec *b)
@@ -687,6 +720,7 @@ static int job_run(struct sched_job *job, const struct sched_run *run)
 	struct tape *tape = run->tape[0];
 	uint64_t head = 0;
 	struct rentry *e;
+	struct evicted ev = { 0 };
 
 	pthread_mutex_lock(&r->lock);
 	if (r->stopping) {
@@ -703,9 +737,10 @@ static int job_run(struct sched_job *job, const struct sched_run *run)
 		head = e->copies[e->next].block;
 		e->st = E_READING;
 		e->present = 0;
-		cache_make_room(r, e->size);
+		cache_make_room(r, e->size, &ev);
 		r->used += e->size;
 		pthread_mutex_unlock(&r->lock);
+		evicted_commit(r, &ev);
 		serve_one(r, e, tape, run->drive[0]);
 		pthread_mutex_lock(&r->lock);
 	}
@@ -774,6 +809,7 @@ static void found_cached(void *arg, int64_t id, uint64_t size,
 int recall_start(struct tapefs *fs)
 {
 	struct recall *r = calloc(1, sizeof(*r));
+	struct evicted ev = { 0 };
 	int ret = -ENOMEM;
 
 	if (!r)
@@ -802,8 +838,9 @@ int recall_start(struct tapefs *fs)
 		goto out_destroy;
 	}
 	pthread_mutex_lock(&r->lock);
-	cache_make_room(r, 0); /* the limit may have shrunk since */
+	cache_make_room(r, 0, &ev); /* the limit may have shrunk since */
 	pthread_mutex_unlock(&r->lock);
+	evicted_commit(r, &ev);
 	fs->recall = r;
 	return 0;
 out_destroy:
@@ -977,13 +1014,16 @@ ssize_t recall_read(struct recall_handle *h, void *buf, size_t size,
 
 void recall_release(struct recall_handle *h)
 {
+	struct evicted ev = { 0 };
 	struct recall *r;
 	struct rentry *e;
+	int64_t touch = 0, id;
 
 	if (!h)
 		return;
 	r = h->r;
 	e = h->e;
+	id = e->id;
 	if (h->fd >= 0)
 		close(h->fd);
 	pthread_mutex_lock(&r->lock);
@@ -991,14 +1031,16 @@ void recall_release(struct recall_handle *h)
 	if (!--e->opens && e->st == E_CACHED) {
 		lru_append(r, e);
 		if (e->last_access - e->touched >= TOUCH_EVERY &&
-		    !r->stopping) {
-			catalog_cache_touch(r->fs->cat, e->id, e->last_access);
-			e->touched = e->last_access;
-		}
-		cache_make_room(r, 0);
+		    !r->stopping)
+			touch = e->touched = e->last_access;
+		cache_make_room(r, 0, &ev); /* may evict and free e */
+	} else {
+		entry_maybe_free(r, e);
 	}
-	entry_maybe_free(r, e);
 	pthread_mutex_unlock(&r->lock);
+	if (touch)
+		catalog_cache_touch(r->fs->cat, id, touch);
+	evicted_commit(r, &ev);
 	free(h);
 }
 
