@@ -444,6 +444,51 @@ static void test_unreadable_and_flipped(void)
 	tape_close(t);
 }
 
+/* Bad arguments; an archive of no member holds just the manifest. */
+static void test_edges(void)
+{
+	struct tape *t = vt("e.vtape", 1ull << 30, 0, 0);
+	struct tarw_opts bad = { .block_size = 1000 };
+	const struct tar_member *man;
+	struct tar_member m = { 0 };
+	struct tape *tapes[TARW_MAX_COPIES + 1] = { t };
+	struct tarr *r = NULL;
+	struct tarw *w = NULL;
+	size_t n = 1;
+
+	CHECK_INT(tarw_new(&w, tapes, 0, NULL), -EINVAL);
+	CHECK_INT(tarw_new(&w, tapes, TARW_MAX_COPIES + 1, NULL), -EINVAL);
+	CHECK_INT(tarw_new(&w, tapes, 1, &bad), -EINVAL);
+	CHECK_INT(tarw_new(&w, tapes, 2, NULL), -EINVAL); /* NULL tape */
+	CHECK_INT(tarw_new(&w, tapes, 1, NULL), 0);
+	CHECK(tarw_copy(w, 1) == NULL);
+	CHECK_INT(tarw_changed(w, NULL), (size_t)-1);
+	CHECK_INT(tarw_run(w, srcs, 0), 0);
+	CHECK(tarw_members(w, &n) != NULL);
+	CHECK_INT(n, 0);
+	CHECK_INT(tarw_copy(w, 0)->records, 1);
+	CHECK_INT(tarw_run(w, srcs, 0), -EINVAL); /* once per writer */
+	tarw_free(w);
+	CHECK_INT(tape_rewind(t), 0);
+	CHECK_INT(tarr_open(&r, t, 0), 0);
+	CHECK_INT(tarr_next(r, &m), 1);
+	CHECK_STR(m.name, MANIFEST_MEMBER);
+	tar_member_clear(&m);
+	CHECK_INT(tarr_manifest(r, &man, &n), -ENOENT); /* not read yet */
+	CHECK_INT(tarr_next(r, &m), 0);
+	CHECK_INT(tarr_manifest(r, &man, &n), 0);
+	CHECK_INT(n, 0);
+	tarr_free(r);
+	/* Cancelled before it runs. */
+	CHECK_INT(tape_rewind(t), 0);
+	CHECK_INT(tarw_new(&w, tapes, 1, NULL), 0);
+	tarw_cancel(w);
+	CHECK_INT(tarw_run(w, srcs, 3), -ECANCELED);
+	CHECK_INT(tarw_copy(w, 0)->state, TARW_COPY_ABORTED);
+	tarw_free(w);
+	tape_close(t);
+}
+
 /* Foreign data in a tape file: -EINVAL, not a crash. */
 static void test_not_tar(void)
 {
@@ -478,5 +523,6 @@ int main(void)
 	RUN(test_cancel);
 	RUN(test_unreadable_and_flipped);
 	RUN(test_not_tar);
+	RUN(test_edges);
 	return check_done();
 }
