@@ -385,7 +385,7 @@ static void render_summary(struct tapefs *fs, int64_t run,
 		    "tapes: %" PRIu64 "\narchives: %" PRIu64
 		    "\nmembers: %" PRIu64 "\nbytes: %" PRIu64
 		    "\nok: %" PRIu64 "\nbad: %" PRIu64
-		    "\nunreadable: %" PRIu64 "\nseconds: %.1f\n",
+		    "\nunreadable: %" PRIu64 "\nseconds: %.2f\n",
 		    r->totals.tapes, r->totals.archives, r->totals.members,
 		    r->totals.bytes, r->totals.ok, r->totals.bad,
 		    r->totals.unreadable, secs);

@@ -31,7 +31,7 @@
 
 #define VERIFY_PAGE 1024      /* catalog members fetched at a time */
 #define VERIFY_BATCH 1024     /* results stored per transaction */
-#define VERIFY_REPORT (4u << 20) /* bytes between progress reports */
+#define VERIFY_REPORT (1u << 20) /* bytes between progress reports */
 #define VERIFY_LINE_MAX 4096  /* longest request line accepted */
 #define VERIFY_LABELS_MAX 256 /* labels one `tape` request may name */
 
@@ -706,10 +706,10 @@ static int hash_sink(void *arg, const void *buf, size_t len)
 
 	(void)buf;
 	s->done += len;
+	if (stop_asked(s->vc->t->v, s->vc->t->run))
+		return -ECANCELED;
 	if (s->done - s->last >= VERIFY_REPORT) {
 		s->last = s->done;
-		if (stop_asked(s->vc->t->v, s->vc->t->run))
-			return -ECANCELED;
 		report(s->vc, s->base + s->done, 1);
 	}
 	return 0;
