@@ -69,6 +69,8 @@ static la_ssize_t tarr_record(struct archive *a, void *arg, const void **buf)
 	if (r->at_filemark || r->tape_err)
 		return 0;
 	n = tape_read(r->t, r->rec, r->block_size);
+	if (n == -ENOMEM)
+		n = -EINVAL; /* a record longer than block_size: not ours */
 	if (n < 0) {
 		r->tape_err = (int)n;
 		archive_set_error(a, (int)-n, "tape read failed");

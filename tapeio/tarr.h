@@ -49,8 +49,8 @@ int tarr_open(struct tarr **out, struct tape *t, uint32_t block_size);
  * and including its filemark has been read, so the tape is at the start
  * of the next file), -EIO (a record could not be read: the archive cannot
  * be walked further; the caller goes on with the next tape file by
- * positioning, e.g. tape_goto_file()), -EINVAL (not a tar archive or a
- * corrupt header), -ENOMEM. */
+ * positioning, e.g. tape_goto_file()), -EINVAL (not a tar archive, a
+ * corrupt header, or a record longer than block_size), -ENOMEM. */
 int tarr_next(struct tarr *r, struct tar_member *m);
 
 /* Stream the current member's data to sink (NULL: just hash it) and set
