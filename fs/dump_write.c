@@ -213,7 +213,7 @@ static int gang_run(struct sched_job *job, const struct sched_run *r)
 	pthread_mutex_unlock(&d->mu);
 	for (int k = 0; k < nok; k++)
 		sched_drive_report(r->s, r->drive[which[k]], SCHED_DRIVE_WRITING,
-				   d->cur_fileno[k], -1, 0, g->total);
+				   d->cur_fileno[k], 0, 0, g->total);
 
 	ret = tarw_run(w, g->src, g->nsrc);
 
@@ -301,7 +301,8 @@ static void gang_wait(struct dump *d, struct gang *g)
 		for (int k = 0; d->cur_w && k < d->cur_ncopy; k++) {
 			uint64_t b = tarw_progress(d->cur_w, k);
 			sched_drive_report(s, d->cur_drive[k], SCHED_DRIVE_WRITING,
-					   d->cur_fileno[k], -1, b, g->total);
+					   d->cur_fileno[k],
+					   (long)(b / g->block_size), b, g->total);
 			if (b < low)
 				low = b;
 		}

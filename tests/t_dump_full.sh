@@ -1,0 +1,68 @@
+# A tape reaching early warning in the middle of an archive: that copy is
+# abandoned, the tape is marked full, the whole archive is written again on
+# the next tape of the pool; the other copy stays as written once; nothing
+# is missing and the archive never spans tapes.
+. "$TOP/tests/lib.sh"
+
+"$TAPEFS" mkvlib lib --drives 2 --slots 6 --capacity 64M --pools 2 >/dev/null
+ini() { # COPIES POOLS
+	cat > tapefs.ini <<INI
+[tapefs]
+staging = stg
+catalog = cat.db
+cache = cache
+copies = $1
+pools = $2
+[dump]
+bytes = 1T
+files = 1000000
+idle = 0
+[library]
+changer = vlib
+path = lib
+INI
+}
+wait_dumps() {
+	for i in $(seq 600); do
+		grep -q "^dumps_committed: $1" mnt/.dump && grep -q '^state: idle' mnt/.dump && return 0
+		sleep 0.1
+	done
+	return 1
+}
+# First, one copy of 40 MiB on A00001L9 only.
+ini 1 A
+check "mount (1 copy)" tf_mount tapefs.ini mnt
+head -c $((40 << 20)) /dev/urandom > mnt/staging/first.bin
+echo now > mnt/.dump
+check "first dump" wait_dumps 1
+check_eq "first dump on A00001L9" "A00001L9:1" "$(sed -n 's/^last_dump: .* tapes //p' mnt/.dump)"
+tf_umount mnt
+
+# Then two copies of 23 MiB: the catalog still sees room on A00001L9
+# (64 MiB less 40), but with the label and the early-warning zone the tape
+# reaches early warning before the archive ends.
+ini 2 A,B
+check "mount (2 copies)" tf_mount tapefs.ini mnt
+mkdir -p mnt/staging/second
+head -c $((23 << 20)) /dev/urandom > src-big.bin
+cp src-big.bin mnt/staging/second/big.bin
+echo tail > mnt/staging/second/tail.txt
+echo now > mnt/.dump
+check "second dump" wait_dumps 1
+second=$(sed -n 's/^last_dump: .* tapes //p' mnt/.dump)
+check_eq "A copy rewritten on the next tape, B copy written once" "A00002L9:1,B00001L9:1" "$second"
+check "A00001L9 is full" grep -q '^state: full' mnt/tapes/A00001L9/.status
+check ".status tells" grep -q 'A00001L9 reached early warning' mnt/.status
+check "staging/ empty" test -z "$(ls -A stg)"
+check "archive/: first.bin" test -f mnt/archive/first.bin
+check "archive/: second/big.bin bytes" cmp src-big.bin mnt/archive/second/big.bin
+check_eq "A00001L9 holds only the first archive" "0001" "$(ls mnt/tapes/A00001L9 | tr '\n' ' ' | sed 's/ $//')"
+tf_umount mnt
+for bc in A00002L9 B00001L9; do
+	"$TAPEFS" vtape export lib/tapes/$bc.vtape 1 $bc.tar
+	mkdir x-$bc
+	check "$bc: GNU tar extracts the whole archive" tar -b 512 -xf $bc.tar -C x-$bc
+	check "$bc: big.bin whole" cmp src-big.bin x-$bc/second/big.bin
+	check_eq "$bc: tail.txt" "tail" "$(cat x-$bc/second/tail.txt)"
+done
+check "tapefs fsck" "$TAPEFS" fsck -c tapefs.ini
