@@ -24,8 +24,8 @@
 #include "tapeio/tarr.h"
 
 #define RESULTS_MAX 64     /* recent results shown by `.recall` */
-#define SETTLE_NS 50000000 /* a tape's queue is sorted once requests have
-			      stopped arriving for 50 ms (a `.recall` batch
+#define SETTLE_NS 20000000 /* a tape's queue is sorted once requests have
+			      stopped arriving for 20 ms (a `.recall` batch
 			      arrives line by line) ... */
 #define SETTLE_MAX_NS 1000000000 /* ... or after at most 1 s */
 #define TOUCH_EVERY 60     /* seconds between catalog LRU updates */
