@@ -143,19 +143,73 @@ static void make_files(const char *src, size_t *sizes)
 	}
 }
 
-/* Write the same archive to both tapes (label first), commit it. */
-static int write_archive(struct lib *l, const char *src)
+/* One archive of the files s[0..NFILES) to both tapes, committed as tape
+ * file fileno. */
+static int write_one(struct lib *l, struct tape **t,
+		     const struct tarw_source *s, int fileno, int first)
 {
-	const struct tape_ops *ops = tape_backend("vtape");
-	struct tape *t[2] = { NULL, NULL };
-	struct tarw_source s[NFILES];
-	char paths[NFILES][1024], names[NFILES][64], img[700];
 	struct tarw *w = NULL;
 	struct tarw_opts o = { .block_size = BS };
 	struct catalog_member *cm = NULL;
 	const struct tar_member *tm;
 	size_t n;
 	int64_t dump;
+	int ret;
+
+	CHECK_INT(tarw_new(&w, t, 2, &o), 0);
+	CHECK_INT(tarw_run(w, s, NFILES), 0);
+	tm = tarw_members(w, &n);
+	CHECK_INT(n, NFILES);
+	if (first) {
+		l->nmembers = n;
+		l->members = calloc(n, sizeof(*l->members));
+	}
+	cm = calloc(n, sizeof(*cm));
+	for (size_t i = 0; i < n; i++) {
+		if (first)
+			tar_member_copy(&l->members[i], &tm[i]);
+		cm[i].path = tm[i].name;
+		cm[i].type = CATALOG_FILE;
+		cm[i].size = tm[i].size;
+		cm[i].mode = S_IFREG | tm[i].mode;
+		cm[i].mtime = tm[i].mtime.tv_sec;
+		snprintf(cm[i].md5, sizeof(cm[i].md5), "%s", tm[i].md5);
+		cm[i].header_offset = tm[i].header_offset;
+		cm[i].data_offset = tm[i].data_offset;
+	}
+	struct catalog_dump_file df = { .path = "x", .size = 1 };
+	struct catalog_archive_in ai = { .block_size = BS };
+	struct catalog_copy_in ci[2];
+
+	for (int c = 0; c < 2; c++) {
+		const struct tarw_copy *tc = tarw_copy(w, c);
+
+		CHECK_INT(tc->state, TARW_COPY_DONE);
+		ci[c].barcode = tapes[c];
+		ci[c].fileno = fileno;
+		ci[c].start_lblock = tc->start_lblock;
+		ci[c].size = tc->bytes;
+		ai.bytes = tc->bytes;
+		if (first)
+			l->start[c] = tc->start_lblock;
+	}
+	CHECK_INT(catalog_dump_create(l->cat, &df, 1, &dump), 0);
+	ret = catalog_dump_commit(l->cat, dump, &ai, ci, 2, cm, n,
+				  &l->archive[first ? 0 : 1]);
+	CHECK_INT(ret, 0);
+	free(cm);
+	tarw_free(w);
+	return ret;
+}
+
+/* Write narch archives of the same files to both tapes (label first),
+ * commit each. l->members and l->start describe the first one. */
+static int write_archive(struct lib *l, const char *src, int narch)
+{
+	const struct tape_ops *ops = tape_backend("vtape");
+	struct tape *t[2] = { NULL, NULL };
+	struct tarw_source s[NFILES];
+	char paths[NFILES][1024], names[NFILES][64], img[700];
 	int ret;
 
 	for (int i = 0; i < NFILES; i++) {
@@ -177,51 +231,17 @@ static int write_archive(struct lib *l, const char *src)
 		label_init(&lab, tapes[c], c ? "B" : "A", BS);
 		CHECK_INT(label_write(t[c], &lab), 0);
 	}
-	CHECK_INT(tarw_new(&w, t, 2, &o), 0);
-	CHECK_INT(tarw_run(w, s, NFILES), 0);
-	tm = tarw_members(w, &n);
-	CHECK_INT(n, NFILES);
-	l->nmembers = n;
-	l->members = calloc(n, sizeof(*l->members));
-	cm = calloc(n, sizeof(*cm));
-	for (size_t i = 0; i < n; i++) {
-		tar_member_copy(&l->members[i], &tm[i]);
-		cm[i].path = tm[i].name;
-		cm[i].type = CATALOG_FILE;
-		cm[i].size = tm[i].size;
-		cm[i].mode = S_IFREG | tm[i].mode;
-		cm[i].mtime = tm[i].mtime.tv_sec;
-		snprintf(cm[i].md5, sizeof(cm[i].md5), "%s", tm[i].md5);
-		cm[i].header_offset = tm[i].header_offset;
-		cm[i].data_offset = tm[i].data_offset;
+	for (int k = 1; k <= narch; k++) {
+		ret = write_one(l, t, s, k, k == 1);
+		if (ret)
+			return ret;
 	}
-	struct catalog_dump_file df = { .path = "x", .size = 1 };
-	struct catalog_archive_in ai = { .block_size = BS };
-	struct catalog_copy_in ci[2];
-
-	for (int c = 0; c < 2; c++) {
-		const struct tarw_copy *tc = tarw_copy(w, c);
-
-		CHECK_INT(tc->state, TARW_COPY_DONE);
-		ci[c].barcode = tapes[c];
-		ci[c].fileno = 1;
-		ci[c].start_lblock = tc->start_lblock;
-		ci[c].size = tc->bytes;
-		ai.bytes = tc->bytes;
-		l->start[c] = tc->start_lblock;
-	}
-	CHECK_INT(catalog_dump_create(l->cat, &df, 1, &dump), 0);
-	ret = catalog_dump_commit(l->cat, dump, &ai, ci, 2, cm, n,
-				  &l->archive[0]);
-	CHECK_INT(ret, 0);
-	free(cm);
-	tarw_free(w);
 	for (int c = 0; c < 2; c++)
 		tape_close(t[c]);
 	return ret;
 }
 
-static int lib_setup(struct lib *l, int ndrives)
+static int lib_setup(struct lib *l, int ndrives, int narch)
 {
 	char err[256], img[700], src[700];
 	size_t sizes[NFILES];
@@ -254,7 +274,7 @@ static int lib_setup(struct lib *l, int ndrives)
 	vlib_close(vl);
 	snprintf(src, sizeof(src), "%s/src", top);
 	make_files(src, sizes);
-	ret = write_archive(l, src);
+	ret = write_archive(l, src, narch);
 	if (ret)
 		return ret;
 	ret = changer_open(&l->chg, changer_backend("vlib"), l->dir);
@@ -355,7 +375,7 @@ static void test_all_good_then_faults(void)
 	char img[700];
 	int64_t run;
 
-	if (lib_setup(&l, 2))
+	if (lib_setup(&l, 2, 1))
 		return;
 	run = run_wait(&l, "all");
 	CHECK(run > 0);
@@ -474,7 +494,7 @@ static void test_sample(void)
 	int want = (NFILES * 25 + 50) / 100;
 
 	(void)unused;
-	if (lib_setup(&l, 2))
+	if (lib_setup(&l, 2, 1))
 		return;
 	run = run_wait(&l, "sample 25");
 	CHECK(run > 0);
@@ -509,7 +529,7 @@ static void test_cancel_and_stop(void)
 	memset(&l, 0, sizeof(l));
 	/* the model is set before the library starts: lib_setup writes the
 	 * tapes first, so set it through a second setup step */
-	if (lib_setup(&l, 2))
+	if (lib_setup(&l, 2, 1))
 		return;
 	for (int c = 0; c < 2; c++) {
 		image_of(&l, c, img, sizeof(img));
@@ -543,6 +563,92 @@ static void test_cancel_and_stop(void)
 	catalog_close(cat);
 }
 
+
+/* A recall waiting for the only drive: the verify job gives the drive up
+ * between two archives of its tape, the recall runs, then verify goes on
+ * and finishes every archive. */
+struct recall_probe {
+	struct sched_job job;
+	struct verify *v;
+	uint64_t archives_then; /* archives the run had verified */
+	int run_going, ran, done;
+};
+
+static int probe_run(struct sched_job *job, const struct sched_run *r)
+{
+	struct recall_probe *p = job->arg;
+
+	(void)r;
+	pthread_mutex_lock(&p->v->lock);
+	p->run_going = p->v->run != NULL;
+	p->archives_then = p->v->run ? p->v->run->archives : 0;
+	pthread_mutex_unlock(&p->v->lock);
+	p->ran = 1;
+	return 0;
+}
+
+static void probe_done(struct sched_job *job, int result)
+{
+	struct recall_probe *p = job->arg;
+
+	CHECK_INT(result, 0);
+	__atomic_store_n(&p->done, 1, __ATOMIC_RELEASE);
+}
+
+static void test_yield_to_recall(void)
+{
+	struct lib l;
+	struct vtape_model mdl = { .rate_mbps = 1, .time_scale = 1 };
+	struct recall_probe p;
+	struct catalog_run r;
+	char img[700];
+	int64_t id = 0;
+	int going = 0;
+
+	if (lib_setup(&l, 1, 2))
+		return;
+	for (int c = 0; c < 2; c++) {
+		image_of(&l, c, img, sizeof(img));
+		CHECK_INT(vtape_set_model(img, &mdl), 0);
+	}
+	CHECK_INT(verify_request(l.fs.verify, "tape A00001L9", &id), 0);
+	for (int i = 0; i < 1000 && !going; i++) {
+		pthread_mutex_lock(&l.fs.verify->lock);
+		going = l.fs.verify->running > 0;
+		pthread_mutex_unlock(&l.fs.verify->lock);
+		if (!going)
+			usleep(5000);
+	}
+	CHECK(going);
+	memset(&p, 0, sizeof(p));
+	p.v = l.fs.verify;
+	p.job.prio = SCHED_PRIO_RECALL;
+	p.job.mode = TAPE_RDONLY;
+	p.job.ntapes = 1;
+	snprintf(p.job.barcode[0], sizeof(p.job.barcode[0]), "%s", tapes[1]);
+	p.job.run = probe_run;
+	p.job.done = probe_done;
+	p.job.arg = &p;
+	snprintf(p.job.desc, sizeof(p.job.desc), "recall probe");
+	CHECK_INT(sched_submit(l.fs.sched, &p.job), 0);
+	for (int i = 0; i < 3000; i++) {
+		struct verify_progress vp;
+
+		if (__atomic_load_n(&p.done, __ATOMIC_ACQUIRE) &&
+		    !verify_progress(l.fs.verify, &vp) && !vp.running)
+			break;
+		usleep(10000);
+	}
+	CHECK(p.ran);
+	CHECK(p.run_going);            /* the recall did not wait for the run */
+	CHECK_INT(p.archives_then, 1); /* it ran between the two archives */
+	CHECK_INT(catalog_run_get(l.cat, id, &r), 0);
+	CHECK_INT(r.state, CATALOG_RUN_DONE);
+	CHECK_INT(r.totals.archives, 2);
+	CHECK_INT(r.totals.ok, 2 * NFILES);
+	lib_teardown(&l);
+}
+
 static void fresh_top(const char *name)
 {
 	const char *base = getenv("TEST_TMP");
@@ -563,5 +669,7 @@ int main(void)
 	RUN(test_sample);
 	fresh_top("verify-cancel");
 	RUN(test_cancel_and_stop);
+	fresh_top("verify-yield");
+	RUN(test_yield_to_recall);
 	return check_done();
 }
