@@ -267,6 +267,13 @@ int mtx_error_map(const char *text, char *reason, size_t len)
 	if (strstr(text, "Sense Key=Not Ready") ||
 	    strstr(text, "Sense Key=Unit Attention"))
 		return -EAGAIN;
+	if (strstr(text, "Additional Sense Code = 53")) {
+		size_t n = strlen(reason);
+
+		snprintf(reason + n, len - n, " (medium removal prevented: "
+			 "the drive holds its tape)");
+		return -EBUSY;
+	}
 	if (strstr(text, "Usage:"))
 		return -EINVAL;
 	return -EIO;
@@ -600,7 +607,8 @@ static int move_fail(struct changer *c, int ret, const char *src_kind,
 
 	if (ret != -ENOMEDIUM && ret != -EBUSY)
 		return ret;
-	if (ret == -EBUSY && strstr(c->err, "offline before move"))
+	if (ret == -EBUSY && (strstr(c->err, "offline before move") ||
+			      strstr(c->err, "removal prevented")))
 		return ret;
 	memcpy(said, c->err, sizeof(said));
 	if (ret == -ENOMEDIUM)

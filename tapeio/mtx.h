@@ -18,6 +18,7 @@
  * Failures are mapped by mtx_error_map() to -errno and a reason in
  * changer_error(): mtx missing -ENOENT, device missing or not an sg device
  * -ENODEV, permission -EACCES, source empty -ENOMEDIUM, destination full
+ * or a drive that has not ejected its tape (medium removal prevented)
  * -EBUSY, bad element number -EINVAL, timeout -ETIMEDOUT, anything else
  * the robot says -EIO. "Not Ready" and "Unit Attention" (what a library
  * says while it scans its inventory or after its door was opened) are
@@ -48,7 +49,7 @@ int mtx_status_parse(const char *text, struct changer_inv *inv, char *err,
 int mtx_error_map(const char *stderr_text, char *reason, size_t len);
 
 /* Run the program prog (looked up in PATH when it has no '/') with argv
- * (argv[0] included: "mtx", so that its messages read "mtx: ...").
+ * (argv[0] included).
  * On return 0, *out and *err hold the NUL-terminated stdout and stderr
  * (malloc'd, the caller frees both) and *status the exit status. Returns
  * -ENOENT when the program does not exist, -ETIMEDOUT when it ran longer

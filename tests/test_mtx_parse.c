@@ -186,37 +186,44 @@ static void map(const char *text, int want, const char *reason)
 
 static void test_error_map(void)
 {
-	map("mtx: cannot open SCSI device '/dev/sg9' - No such file or directory\n",
+	map("cannot open SCSI device '/dev/sg9' - No such file or directory\n",
 	    -ENODEV,
-	    "mtx: cannot open SCSI device '/dev/sg9' - No such file or directory");
-	map("mtx: cannot open SCSI device '/dev/sg3' - Permission denied\n",
-	    -EACCES, "mtx: cannot open SCSI device '/dev/sg3' - Permission denied");
-	map("mtx: /dev/null is not an sg device, or old sg driver\n", -ENODEV,
-	    "mtx: /dev/null is not an sg device, or old sg driver");
-	map("mtx: Source Element Address 4098 is Empty\n", -ENOMEDIUM,
-	    "mtx: Source Element Address 4098 is Empty");
-	map("mtx: Drive 0 Full (Storage Element 3 loaded)\n", -EBUSY,
-	    "mtx: Drive 0 Full (Storage Element 3 loaded)");
-	map("mtx: Data Transfer Element 1 is Empty\n", -ENOMEDIUM,
-	    "mtx: Data Transfer Element 1 is Empty");
-	map("mtx: Storage Element 2 is Already Full\n", -EBUSY,
-	    "mtx: Storage Element 2 is Already Full");
-	map("mtx: Destination Element Address 4097 is Already Full\n", -EBUSY,
-	    "mtx: Destination Element Address 4097 is Already Full");
-	map("mtx: Invalid <storage-element-number> argument '99' to 'load' command\n",
+	    "cannot open SCSI device '/dev/sg9' - No such file or directory");
+	map("cannot open SCSI device '/dev/sg3' - Permission denied\n",
+	    -EACCES, "cannot open SCSI device '/dev/sg3' - Permission denied");
+	map("/dev/null is not an sg device, or old sg driver\n", -ENODEV,
+	    "/dev/null is not an sg device, or old sg driver");
+	map("Source Element Address 4098 is Empty\n", -ENOMEDIUM,
+	    "Source Element Address 4098 is Empty");
+	map("Drive 0 Full (Storage Element 3 loaded)\n", -EBUSY,
+	    "Drive 0 Full (Storage Element 3 loaded)");
+	map("Data Transfer Element 1 is Empty\n", -ENOMEDIUM,
+	    "Data Transfer Element 1 is Empty");
+	map("Storage Element 2 is Already Full\n", -EBUSY,
+	    "Storage Element 2 is Already Full");
+	map("Destination Element Address 4097 is Already Full\n", -EBUSY,
+	    "Destination Element Address 4097 is Already Full");
+	map("Invalid <storage-element-number> argument '99' to 'load' command\n",
 	    -EINVAL,
-	    "mtx: Invalid <storage-element-number> argument '99' to 'load' command");
-	map("mtx: Invalid source\n", -EINVAL, "mtx: Invalid source");
+	    "Invalid <storage-element-number> argument '99' to 'load' command");
+	map("Invalid source\n", -EINVAL, "Invalid source");
 	map("mtx: Request Sense: Long Report=yes\n"
 	    "mtx: Request Sense: Sense Key=Not Ready\n"
 	    "mtx: Request Sense: Additional Sense Code = 04\n"
-	    "mtx: MOVE MEDIUM from Element Address 4096 to 256 Failed\n",
-	    -EAGAIN, "mtx: MOVE MEDIUM from Element Address 4096 to 256 Failed");
+	    "MOVE MEDIUM from Element Address 4096 to 256 Failed\n",
+	    -EAGAIN, "MOVE MEDIUM from Element Address 4096 to 256 Failed");
 	map("mtx: Request Sense: Long Report=yes\n"
 	    "mtx: Request Sense: Sense Key=Hardware Error\n"
 	    "mtx: Request Sense: Additional Sense Code = 15\n"
-	    "mtx: MOVE MEDIUM from Element Address 4096 to 256 Failed\n",
-	    -EIO, "mtx: MOVE MEDIUM from Element Address 4096 to 256 Failed");
+	    "MOVE MEDIUM from Element Address 4096 to 256 Failed\n",
+	    -EIO, "MOVE MEDIUM from Element Address 4096 to 256 Failed");
+	map("mtx: Request Sense: Sense Key=Illegal Request\n"
+	    "mtx: Request Sense: Additional Sense Code = 53\n"
+	    "mtx: Request Sense: Additional Sense Qualifier = 02\n"
+	    "MOVE MEDIUM from Element Address 256 to 4098 Failed\n",
+	    -EBUSY, "MOVE MEDIUM from Element Address 256 to 4098 Failed "
+		    "(medium removal prevented: the drive holds its tape)");
+	map("Usage:\n\tmtx --version\n", -EINVAL, "\tmtx --version");
 	map("", -EIO, "mtx failed without a message");
 }
 
@@ -254,12 +261,12 @@ static void fake_mtx(const char *path, const char *golden_txt)
 		"if [ \"$n\" -gt 0 ]; then\n"
 		"  echo $((n - 1)) > notready\n"
 		"  echo 'mtx: Request Sense: Sense Key=Not Ready' >&2\n"
-		"  echo 'mtx: READ ELEMENT STATUS Command Failed' >&2\n"
+		"  echo 'READ ELEMENT STATUS Command Failed' >&2\n"
 		"  exit 1\n"
 		"fi\n"
 		"case \"$3\" in\n"
 		"status) cat '%s' ;;\n"
-		"load) echo 'mtx: Source Element Address 4099 is Empty' >&2; exit 1 ;;\n"
+		"load) echo 'Source Element Address 4099 is Empty' >&2; exit 1 ;;\n"
 		"*) exit 0 ;;\n"
 		"esac\n",
 		golden_txt);
@@ -304,7 +311,7 @@ static void test_backend_retry(void)
 	      NULL);
 	notready(0);
 	CHECK_INT(changer_load(c, 4, 1), -ENOMEDIUM);
-	CHECK_STR(changer_error(c), "slot 4 is empty (mtx: Source Element "
+	CHECK_STR(changer_error(c), "slot 4 is empty (Source Element "
 				    "Address 4099 is Empty)");
 	{
 		char dev[64];
