@@ -6,9 +6,17 @@
  * it (archive_filter_bytes(a, 0)), both counted from the first byte handed
  * to libarchive, which for tarr_read_member() is byte header_offset %
  * block_size of the record located to.
+ *
+ * Walking (tarr_open()) reads ahead: a thread reads the next records of
+ * the tape file into a small ring while the caller hashes, so a drive
+ * keeps streaming instead of stopping for every MD5 pass. It stops at the
+ * filemark, at the first error, and whenever tarr returns an error, so
+ * the caller owns the tape again after any error. tarr_read_member() reads
+ * exactly the records it needs, with no read-ahead.
  */
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -19,6 +27,22 @@
 #include "tapeio/tarr.h"
 
 #define MANIFEST_MAX (1ull << 30) /* larger: not ours, do not buffer */
+#define PREFETCH_BYTES (8u << 20)
+
+/* The read-ahead ring of a walk: the thread fills slot head % n, the
+ * reader holds slot tail % n while libarchive uses it. */
+struct prefetch {
+	pthread_t th;
+	int running;          /* th was started and not joined */
+	pthread_mutex_t lock; /* guards head, tail, stop */
+	pthread_cond_t cond;
+	char **buf;
+	ssize_t *len; /* tape_read() result of each slot */
+	size_t n;
+	uint64_t head, tail;
+	int stop;
+	int holding; /* reader: slot tail is lent to libarchive */
+};
 
 struct tarr {
 	struct tape *t;
@@ -39,8 +63,136 @@ struct tarr {
 	struct tar_member *manifest;  /* parsed manifest */
 	size_t nmanifest;
 	int manifest_err;             /* -ENOENT until seen, -EINVAL if bad */
-	void *locale;                 /* saved thread locale (tar_locale) */
+	struct prefetch *pf;          /* walks only */
 };
+
+static void *prefetch_main(void *arg)
+{
+	struct tarr *r = arg;
+	struct prefetch *pf = r->pf;
+	ssize_t n;
+	size_t slot;
+
+	for (;;) {
+		pthread_mutex_lock(&pf->lock);
+		while (!pf->stop && pf->head - pf->tail >= pf->n)
+			pthread_cond_wait(&pf->cond, &pf->lock);
+		slot = pf->head % pf->n;
+		pthread_mutex_unlock(&pf->lock);
+		if (pf->stop)
+			break;
+		n = tape_read(r->t, pf->buf[slot], r->block_size);
+		pthread_mutex_lock(&pf->lock);
+		pf->len[slot] = n;
+		pf->head++;
+		pthread_cond_broadcast(&pf->cond);
+		pthread_mutex_unlock(&pf->lock);
+		if (n <= 0)
+			break; /* filemark or error: the file ends here */
+	}
+	return NULL;
+}
+
+static int prefetch_new(struct tarr *r)
+{
+	struct prefetch *pf = calloc(1, sizeof(*pf));
+	size_t i;
+
+	if (!pf)
+		return -ENOMEM;
+	r->pf = pf;
+	pf->n = PREFETCH_BYTES / r->block_size;
+	if (pf->n < 3)
+		pf->n = 3;
+	pf->buf = calloc(pf->n, sizeof(*pf->buf));
+	pf->len = calloc(pf->n, sizeof(*pf->len));
+	if (!pf->buf || !pf->len)
+		return -ENOMEM;
+	for (i = 0; i < pf->n; i++)
+		if (!(pf->buf[i] = malloc(r->block_size)))
+			return -ENOMEM;
+	pthread_mutex_init(&pf->lock, NULL);
+	pthread_cond_init(&pf->cond, NULL);
+	return 0;
+}
+
+/* Stop the read-ahead and wait for it: the tape is the caller's again. */
+static void prefetch_stop(struct prefetch *pf)
+{
+	if (!pf || !pf->running)
+		return;
+	pthread_mutex_lock(&pf->lock);
+	pf->stop = 1;
+	pthread_cond_broadcast(&pf->cond);
+	pthread_mutex_unlock(&pf->lock);
+	pthread_join(pf->th, NULL);
+	pf->running = 0;
+}
+
+static void prefetch_free(struct prefetch *pf)
+{
+	size_t i;
+
+	if (!pf)
+		return;
+	prefetch_stop(pf);
+	if (pf->buf) {
+		for (i = 0; i < pf->n; i++)
+			free(pf->buf[i]);
+		pthread_mutex_destroy(&pf->lock);
+		pthread_cond_destroy(&pf->cond);
+	}
+	free(pf->buf);
+	free(pf->len);
+	free(pf);
+}
+
+/* The next record from the ring: its length (0 filemark, -errno), *buf
+ * lent until the next call. */
+static ssize_t prefetch_next(struct tarr *r, const void **buf)
+{
+	struct prefetch *pf = r->pf;
+	ssize_t n;
+
+	if (!pf->running && !pf->stop) {
+		if (pthread_create(&pf->th, NULL, prefetch_main, r))
+			return -EAGAIN;
+		pf->running = 1;
+	}
+	pthread_mutex_lock(&pf->lock);
+	if (pf->holding) {
+		pf->tail++;
+		pf->holding = 0;
+		pthread_cond_broadcast(&pf->cond);
+	}
+	while (pf->head == pf->tail && !pf->stop)
+		pthread_cond_wait(&pf->cond, &pf->lock);
+	if (pf->head == pf->tail) {
+		n = -EIO; /* stopped: cannot happen while reading */
+	} else {
+		n = pf->len[pf->tail % pf->n];
+		*buf = pf->buf[pf->tail % pf->n];
+		pf->holding = 1;
+	}
+	pthread_mutex_unlock(&pf->lock);
+	return n;
+}
+
+/* One record, from the ring (walks) or straight from the tape. */
+static ssize_t tarr_read_record(struct tarr *r, const void **buf)
+{
+	ssize_t n;
+
+	if (r->pf) {
+		n = prefetch_next(r, buf);
+	} else {
+		n = tape_read(r->t, r->rec, r->block_size);
+		*buf = r->rec;
+	}
+	if (n == -ENOMEM)
+		n = -EINVAL; /* a record longer than block_size: not ours */
+	return n;
+}
 
 int tarr_sink_fd(void *arg, const void *buf, size_t len)
 {
@@ -64,13 +216,12 @@ int tarr_sink_fd(void *arg, const void *buf, size_t len)
 static la_ssize_t tarr_record(struct archive *a, void *arg, const void **buf)
 {
 	struct tarr *r = arg;
+	const void *rec = NULL;
 	ssize_t n;
 
 	if (r->at_filemark || r->tape_err)
 		return 0;
-	n = tape_read(r->t, r->rec, r->block_size);
-	if (n == -ENOMEM)
-		n = -EINVAL; /* a record longer than block_size: not ours */
+	n = tarr_read_record(r, &rec);
 	if (n < 0) {
 		r->tape_err = (int)n;
 		archive_set_error(a, (int)-n, "tape read failed");
@@ -90,10 +241,10 @@ static la_ssize_t tarr_record(struct archive *a, void *arg, const void **buf)
 			r->tape_err = -EINVAL;
 			return -1;
 		}
-		*buf = r->rec + skip;
+		*buf = (const char *)rec + skip;
 		return n - (ssize_t)skip;
 	}
-	*buf = r->rec;
+	*buf = rec;
 	return n;
 }
 
@@ -122,13 +273,25 @@ static int tarr_new(struct tarr **out, struct tape *t, uint32_t block_size)
 
 int tarr_open(struct tarr **out, struct tape *t, uint32_t block_size)
 {
-	return tarr_new(out, t, block_size);
+	struct tarr *r = NULL;
+	int ret = tarr_new(&r, t, block_size);
+
+	if (ret)
+		return ret;
+	ret = prefetch_new(r);
+	if (ret) {
+		tarr_free(r);
+		return ret;
+	}
+	*out = r;
+	return 0;
 }
 
 void tarr_free(struct tarr *r)
 {
 	if (!r)
 		return;
+	prefetch_free(r->pf); /* before libarchive: it may hold a slot */
 	if (r->a)
 		archive_read_free(r->a);
 	tar_members_free(r->manifest, r->nmanifest);
@@ -147,6 +310,7 @@ static int tarr_err(struct tarr *r)
 	int err = r->tape_err ? r->tape_err : -EINVAL;
 
 	r->broken = err;
+	prefetch_stop(r->pf);
 	return err;
 }
 
@@ -297,12 +461,15 @@ out:
 /* At the end of the archive: read up to and including the filemark. */
 static int tarr_drain(struct tarr *r)
 {
+	const void *rec;
 	ssize_t n;
 
 	while (!r->at_filemark) {
-		n = tape_read(r->t, r->rec, r->block_size);
-		if (n < 0)
+		n = tarr_read_record(r, &rec);
+		if (n < 0) {
+			prefetch_stop(r->pf);
 			return r->broken = (int)n;
+		}
 		if (n == 0)
 			r->at_filemark = 1;
 		else
@@ -343,8 +510,11 @@ int tarr_next(struct tarr *r, struct tar_member *m)
 		ret = tarr_drain(r);
 		if (!ret)
 			r->broken = 1; /* ended: tarr_next() keeps returning 0 */
+		prefetch_stop(r->pf); /* it stopped at the filemark: join */
 	}
 out:
+	if (ret < 0)
+		prefetch_stop(r->pf);
 	tar_locale_leave(loc);
 	return ret;
 }
@@ -361,6 +531,8 @@ int tarr_data(struct tarr *r, struct tar_member *m, tarr_sink_fn sink,
 		return -EINVAL;
 	loc = tar_locale_enter();
 	ret = tarr_stream(r, m, sink, arg);
+	if (ret < 0)
+		prefetch_stop(r->pf); /* the tape is the caller's again */
 	tar_locale_leave(loc);
 	return ret;
 }
