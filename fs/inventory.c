@@ -9,11 +9,10 @@
 #include "tapeio/label.h"
 #include "tapeio/vlib.h"
 
-/* Read the label and capacity of the tape at dev (an image or a drive). */
-static int read_label(struct tapefs *fs, const char *dev, struct tape_label *l,
-		      uint64_t *capacity)
+int inventory_read_label(const struct tapefs_config *cfg, const char *dev,
+			 struct tape_label *l, uint64_t *capacity)
 {
-	const struct tape_ops *ops = tape_backend(fs->cfg.tape);
+	const struct tape_ops *ops = tape_backend(cfg->tape);
 	struct tape_status st;
 	struct tape *t;
 	int ret;
@@ -41,7 +40,7 @@ static int add_tape(struct tapefs *fs, const char *dev, const char *expect,
 	struct catalog_tape t;
 	struct tape_label l;
 	uint64_t cap = 0;
-	int ret = read_label(fs, dev, &l, &cap);
+	int ret = inventory_read_label(&fs->cfg, dev, &l, &cap);
 
 	if (ret) {
 		tapefs_error(fs, "tape %s (%s): cannot read its label: %s",

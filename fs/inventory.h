@@ -12,11 +12,22 @@
 #ifndef TAPEFS_INVENTORY_H
 #define TAPEFS_INVENTORY_H
 
+#include <stdint.h>
+
 struct tapefs;
+struct tapefs_config;
+struct tape_label;
 
 /* Needs fs->cat and fs->changer. Returns the number of tapes added (>= 0)
  * or -errno (catalog or changer failure); tapes that cannot be read are
  * skipped with a tapefs_error() line, not a failure. */
 int inventory_sync(struct tapefs *fs);
+
+/* Read the label (tape file 0) and the capacity (0 when unknown) of the
+ * tape at dev - a vtape image or a drive's device - with the configured
+ * tape backend, read-only. Returns 0 or label_read()'s -errno (-ENODATA
+ * blank, -EINVAL not a tapefs label, -ENOMEDIUM...). */
+int inventory_read_label(const struct tapefs_config *cfg, const char *dev,
+			 struct tape_label *l, uint64_t *capacity);
 
 #endif
