@@ -315,6 +315,9 @@ struct plan {
 	struct verify *v;
 	struct vrun *run;
 	int err;
+	int check_tape;    /* copies come from any tape: skip retired ones */
+	char tape[40];     /* the last tape looked up ... */
+	int tape_retired;  /* ... and whether it is retired */
 };
 
 static struct vtask *task_for(struct vrun *run, const char *barcode)
@@ -347,6 +350,19 @@ static int plan_copy(void *ctx, const struct catalog_copy *c)
 	int ret;
 
 	if (c->state == CATALOG_COPY_LOST)
+		return 0;
+	if (p->check_tape && strcmp(p->tape, c->barcode)) {
+		struct catalog_tape ct;
+
+		ret = catalog_tape_get(p->v->fs->cat, c->barcode, &ct);
+		if (ret) {
+			p->err = ret;
+			return 1;
+		}
+		snprintf(p->tape, sizeof(p->tape), "%s", ct.barcode);
+		p->tape_retired = ct.state == CATALOG_TAPE_RETIRED;
+	}
+	if (p->check_tape && p->tape_retired)
 		return 0;
 	ret = catalog_archive_get(p->v->fs->cat, c->archive, &a);
 	if (ret) {
@@ -418,6 +434,7 @@ static int plan_build(struct verify *v, struct vrun *run,
 		ret = catalog_tape_list(cat, NULL, -1, plan_tape, &p);
 		break;
 	case VERIFY_UNVERIFIED:
+		p.check_tape = 1;
 		ret = catalog_copies_unverified(cat, plan_copy, &p);
 		break;
 	case VERIFY_TAPE:
