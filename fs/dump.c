@@ -420,9 +420,12 @@ static void recover(struct dump *d)
 		u.n = 0;
 		if (catalog_dump_unfinished(d->fs->cat, unfinished_fn, &u) < 0)
 			break;
-		for (size_t i = 0; i < u.n; i++)
+		for (size_t i = 0; i < u.n; i++) {
 			catalog_dump_fail(d->fs->cat, u.ids[i],
 					  "interrupted: the daemon stopped during the dump");
+			tapefs_error(d->fs, "dump %lld was interrupted (the daemon stopped): its files are still staged and dump again",
+				     (long long)u.ids[i]);
+		}
 	} while (u.n == 256);
 	n = dump_recover_committed(d);
 	if (n)
