@@ -1,6 +1,7 @@
 /* tests/test_mtx_parse.c - the mtx backend without a library: `mtx status`
  * golden texts (tests/golden/mtx/NAME.txt, written after the printf()s of
- * mtx 1.3.12, and NAME.inv, what they mean), malformed output, the
+ * mtx 1.3.12 or, for shim-*, captured from the real mtx over the SG_IO
+ * shim; NAME.inv, what they mean), malformed output, the
  * meaning of mtx's error messages, running a command with a timeout, and
  * the retry of "Not Ready" through a stand-in mtx script. */
 #include <errno.h>
@@ -103,6 +104,10 @@ static void test_golden(void)
 	golden("autoloader1x8");
 	golden("lib2x8-unknown-source");
 	golden("lib1x8-untagged");
+	/* captured from the real mtx over tests/shim/sgshim.c */
+	golden("shim-2x6");
+	golden("shim-2x6-nobarcode");
+	golden("shim-2x6-moved");
 }
 
 static void test_details(void)

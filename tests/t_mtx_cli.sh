@@ -1,0 +1,56 @@
+# tests/t_mtx_cli.sh - the unmodified Debian mtx drives a virtual library
+# through the SG_IO shim: its status text is the golden one, loads,
+# unloads and transfers change the library (state and drive symlinks), and
+# each refusal of a real library comes back as mtx prints it, with the
+# library unchanged.
+source "$TOP/tests/lib.sh"
+SHIM=$BUILD/tests/libsgshim.so
+G=$TOP/tests/golden/mtx
+[ -x /usr/sbin/mtx ] && [ -f "$SHIM" ] || { not_ok "needs /usr/sbin/mtx and $SHIM"; exit 1; }
+
+"$TAPEFS" mkvlib lib --drives 2 --slots 6 --ie 1 --capacity 2M --pools 2 >/dev/null
+check "mkvlib" test -f lib/state
+export TAPEFS_SGSHIM=/dev/sg9=$PWD/lib
+mtx() { LD_PRELOAD=$SHIM /usr/sbin/mtx -f /dev/sg9 "$@"; }
+state() { md5sum <lib/state; }
+
+check_eq "status is the golden text" "$(cat "$G/shim-2x6.txt")" "$(mtx status)"
+check_eq "nobarcode status" "$(cat "$G/shim-2x6-nobarcode.txt")" "$(mtx nobarcode status)"
+check "inquiry: a medium changer" grep -q "Product Type: Medium Changer" <(mtx inquiry)
+check "inventory (initialize element status)" mtx inventory
+
+check_eq "load" "Loading media from Storage Element 3 into drive 1...done" "$(mtx load 3 1)"
+check_eq "drive symlink follows" "tapes/A00002L9.vtape" "$(readlink lib/drive1)"
+check "the loaded tape is the labelled image" grep -q "barcode: A00002L9" <("$TAPEFS" vtape info lib/drive1)
+check "transfer to the mailbox" mtx transfer 1 7
+check_eq "status after the moves" "$(cat "$G/shim-2x6-moved.txt")" "$(mtx status)"
+
+before=$(state)
+check_fails "load from an empty slot" "Source Element Address 4096 is Empty" mtx load 1 0
+check_fails "load into a full drive" "Drive 1 Full (Storage Element 3 loaded)" mtx load 2 1
+check_fails "unload an empty drive" "Data Transfer Element 0 is Empty" mtx unload 3 0
+check_fails "unload to a full slot" "Storage Element 2 is Already Full" mtx unload 2 1
+check_fails "transfer to a full slot" "Destination Element Address 4097 is Already Full" mtx transfer 7 2
+check_fails "unknown slot" "Invalid <storage-element-number> argument '42'" mtx load 42 0
+check_fails "device missing" "cannot open SCSI device '/dev/sg8' - No such file or directory" \
+	env LD_PRELOAD="$SHIM" /usr/sbin/mtx -f /dev/sg8 status
+exec 9<lib/drive1
+flock -x 9
+check_fails "a tape open in its drive stays there" "Additional Sense Code = 53" mtx unload 3 1
+exec 9<&-
+check_eq "no refusal changed the library" "$before" "$(state)"
+check_eq "drive still loaded" "tapes/A00002L9.vtape" "$(readlink lib/drive1)"
+
+check_eq "unload home" "Unloading drive 1 into Storage Element 3...done" "$(mtx unload 3 1)"
+check "drive symlink gone" test ! -e lib/drive1
+check "transfer back" mtx transfer 7 1
+check_eq "back to the start" "$(cat "$G/shim-2x6.txt")" "$(mtx status)"
+
+# two mtx at once on two drives: both moves happen, nothing is lost
+mtx load 1 0 >/dev/null & p1=$!
+mtx load 2 1 >/dev/null & p2=$!
+wait $p1; r1=$?; wait $p2; r2=$?
+check_eq "parallel loads" "0 0" "$r1 $r2"
+check_eq "six cartridges, one each" "6" "$(mtx status | grep -c 'VolumeTag')"
+check "drive 0 has A00001L9" grep -q "Data Transfer Element 0:Full (Storage Element 1 Loaded):VolumeTag = A00001L9" <(mtx status)
+check "drive 1 has B00001L9" grep -q "Data Transfer Element 1:Full (Storage Element 2 Loaded):VolumeTag = B00001L9" <(mtx status)
