@@ -32,6 +32,11 @@ static const char SQL_TAPE_APPEND[] =
 	"WHERE barcode = :barcode";
 static const char SQL_NODE_ADD[] =
 	"INSERT INTO node(parent, name, member) VALUES(:parent, :name, :member)";
+/* A new path (the common case) in one statement; an existing one is found
+ * and re-pointed after. */
+static const char SQL_NODE_ADD_NEW[] =
+	"INSERT OR IGNORE INTO node(parent, name, member) "
+	"VALUES(:parent, :name, :member)";
 static const char SQL_NODE_SET[] =
 	"UPDATE node SET member = :member WHERE id = :id";
 /* An implicit directory shows in the namespace only where no real
@@ -413,8 +418,21 @@ static int commit_member(struct catalog_commit *cm,
 	ret = dir_node(cm, path, split ? split - 1 : 0, m, &parent);
 	if (ret < 0)
 		return ret;
-	ret = node_get(cm, parent, path + split, len - split, id, &node,
-		       &created);
+	st = cat_stmt(cm->c, SQL_NODE_ADD_NEW);
+	if (!st)
+		return -EIO;
+	cat_bind_i64(st, ":parent", parent);
+	cat_bind_blob(st, ":name", path + split, len - split);
+	cat_bind_i64(st, ":member", id);
+	ret = cat_exec(cm->c, st, "node add");
+	if (ret < 0)
+		return ret;
+	created = sqlite3_changes(cm->c->db) == 1;
+	if (created)
+		node = sqlite3_last_insert_rowid(cm->c->db);
+	else
+		ret = cat_node_child(cm->c, parent, path + split, len - split,
+				     &node);
 	if (ret < 0)
 		return ret;
 	ret = member_insert(cm, id, node, parent, m, 0);

@@ -188,7 +188,7 @@ int main(int argc, char **argv)
 	struct stat st;
 	char path[4096];
 	uint64_t n, listed = 0, peer_n = 0;
-	double t0, t1, *lat, p50, p99, list_s, peer_list_s, pp50, pp99;
+	double t0, t1, cpu0, cpu1, *lat, p50, p99, list_s, peer_list_s, pp50, pp99;
 	unsigned seed = 12345;
 	int ret;
 
@@ -201,9 +201,15 @@ int main(int argc, char **argv)
 	ret = catalog_open(&cat, argv[1]);
 	if (ret < 0)
 		return 1;
+	getrusage(RUSAGE_SELF, &ru);
+	cpu0 = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+	       (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
 	t0 = now();
 	ret = insert(cat, n);
 	t1 = now();
+	getrusage(RUSAGE_SELF, &ru);
+	cpu1 = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+	       (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
 	if (ret < 0) {
 		fprintf(stderr, "insert: %s\n", strerror(-ret));
 		return 1;
@@ -212,6 +218,7 @@ int main(int argc, char **argv)
 	printf("members %llu\n", (unsigned long long)n);
 	printf("insert_s %.2f\n", t1 - t0);
 	printf("insert_rate %.0f\n", (double)n / (t1 - t0));
+	printf("insert_cpu_s %.2f\n", cpu1 - cpu0);
 	if (stat(argv[1], &st) < 0)
 		return 1;
 	printf("bytes_per_member %.1f\n", (double)st.st_size / (double)n);
