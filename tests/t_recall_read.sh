@@ -126,6 +126,13 @@ check "many locates, not a tape read from the start" test "$(wc -l < loc)" -ge 2
 bad=0
 for f in src/batch/*; do cmp -s $f $M/archive/batch/${f##*/} || bad=$((bad + 1)); done
 check_eq "200 files: original bytes" 0 $bad
+# a directory queues every file below it (here as a full path)
+echo "$PWD/$M/archive/d3" > $M/.recall
+n=300
+while grep -q "^queued: [1-9]" $M/.recall && [ $n -gt 0 ]; do sleep 0.1; n=$((n - 1)); done
+ncached=0
+for i in 0 1 2 3 4 5; do [ "$(state $M/archive/d3/f$i.bin)" = cached ] && ncached=$((ncached + 1)); done
+check_eq ".recall of a directory: its 6 files cached" 6 $ncached
 check_fails ".recall: unknown path" "No such file" bash -c "echo archive/nope > $M/.recall"
 check ".recall shows the refusal" grep -q "nope" $M/.recall
 
@@ -145,7 +152,7 @@ check_fails "every copy bad: EIO" "Input/output error" cat $fx
 check ".status names the file and both tapes" sh -c \
 	"grep -i 'recall' $M/.status | grep 'd1/f3.bin' | grep $LA | grep -q $LB"
 check_eq "the failed file is offline" archived "$(state $fx)"
-check "daemon still up" stat $M/.status
+check "daemon still up" stat -c %n $M/.status
 "$TAPEFS" vtape inject $ia clear
 
 check "unmount" tf_umount mnt
