@@ -685,6 +685,8 @@ static double vt_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+#define VT_IDLE_GAP 0.02 /* seconds */
+
 /* Charge s modelled seconds: the drive is busy s * time_scale longer. */
 static void vt_charge(struct vtape *v, double s)
 {
@@ -696,26 +698,48 @@ static void vt_charge(struct vtape *v, double s)
 	if (v->h.model.time_scale <= 0)
 		return;
 	now = vt_now();
-	if (v->free_at < now)
+	/* A sleep that overran is made up by the next ones; only a real gap
+	 * (the caller kept the drive waiting) lets the drive idle. */
+	if (v->free_at < now - VT_IDLE_GAP)
 		v->free_at = now;
 	v->free_at += s * v->h.model.time_scale;
 }
 
 /* Sleep until the drive has done what was charged. */
-static void vt_wait(struct vtape *v)
+static void vt_sleep_until(struct vtape *v, double slack)
 {
 	double left;
 	struct timespec ts;
 
 	if (v->h.model.time_scale <= 0)
 		return;
-	left = v->free_at - vt_now();
+	left = v->free_at - slack - vt_now();
 	if (left <= 0)
 		return;
 	ts.tv_sec = (time_t)left;
 	ts.tv_nsec = (long)((left - (double)ts.tv_sec) * 1e9);
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR) {
 	}
+}
+
+/* Sleep until the drive has done everything charged. */
+static void vt_wait(struct vtape *v)
+{
+	vt_sleep_until(v, 0);
+}
+
+/* A write returns once its record is in the drive's buffer
+ * (VT_MODEL_BUFFER bytes): the drive streams it while the writer prepares
+ * the next one. Filemarks, positioning and close wait for all of it. */
+#define VT_MODEL_BUFFER (64.0 * 1024 * 1024)
+static void vt_wait_buffered(struct vtape *v)
+{
+	if (v->h.model.rate_mbps <= 0) {
+		vt_wait(v);
+		return;
+	}
+	vt_sleep_until(v, VT_MODEL_BUFFER / (v->h.model.rate_mbps * 1e6) *
+				  v->h.model.time_scale);
 }
 
 static double vt_xfer_s(const struct vtape *v, uint64_t bytes)
@@ -901,7 +925,7 @@ static ssize_t vt_write(struct tape *t, const void *buf, size_t len)
 	vt_trace(v, "write %llu %zu", (unsigned long long)v->pos, len);
 	vt_charge(v, vt_xfer_s(v, len));
 	ret = vt_record(v, VT_DATA, buf, len, 1);
-	vt_wait(v);
+	vt_wait_buffered(v);
 	if (ret < 0)
 		return ret;
 	v->cnt.records_written++;
@@ -920,11 +944,15 @@ static int vt_weof_n(struct vtape *v, unsigned count)
 	v->last_write = 0;
 	v->ew_pending = 0;
 	vt_trace(v, "weof %u %llu", count, (unsigned long long)v->pos);
-	if (count == 0)
-		return fdatasync(v->fd) < 0 ? -EIO : 0;
+	if (count == 0) { /* st: flush the buffer */
+		ret = fdatasync(v->fd) < 0 ? -EIO : 0;
+		vt_wait(v);
+		return ret;
+	}
 	ret = vt_record(v, VT_FILEMARK, NULL, 0, count);
 	if (ret == 0 && fdatasync(v->fd) < 0)
 		ret = -EIO;
+	vt_wait(v); /* the buffer is on tape before the mark returns */
 	return ret;
 }
 
@@ -1279,6 +1307,7 @@ static int vt_close(struct tape *t)
 
 		ret = ret ? ret : r2;
 	}
+	vt_wait(v);
 	vt_trace(v, "close %llu", (unsigned long long)v->pos);
 	if (v->trace_fd >= 0)
 		close(v->trace_fd);
