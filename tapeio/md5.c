@@ -81,7 +81,7 @@ int md5_buf(const void *buf, size_t len, char hex[MD5_HEX_SIZE])
 
 int md5_fd(int fd, char hex[MD5_HEX_SIZE], uint64_t *bytes)
 {
-	enum { CHUNK = 1 << 20 };
+	enum { CHUNK = 64 << 10 }; /* stays in L2 between read() and hash */
 	uint64_t total = 0;
 	struct md5 m;
 	char *buf;

@@ -25,8 +25,8 @@
 #include "tapeio/md5.h"
 #include "tapeio/tarw.h"
 
-#define SRC_CHUNK (1u << 20) /* bytes per source read */
-#define SRC_SLOTS 8
+#define SRC_CHUNK (256u << 10) /* bytes per source read */
+#define SRC_SLOTS 32
 #define RING_MAXC TARW_MAX_COPIES
 #define DEFAULT_BUFFER (16u << 20)
 
