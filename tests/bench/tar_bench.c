@@ -4,6 +4,8 @@
  *   tar_bench write IMAGE RATE DIR    tarw of every file under DIR (one
  *                                     level of subdirectories) to a new
  *                                     vtape IMAGE; RATE MB/s (0: unlimited)
+ *   tar_bench walk IMAGE              tarr walk of file 0 of IMAGE, every
+ *                                     member hashed (as verify does)
  * Each prints "seconds bytes" on stdout.
  */
 #include <dirent.h>
@@ -18,6 +20,7 @@
 
 #include "tapeio/md5.h"
 #include "tapeio/tape.h"
+#include "tapeio/tarr.h"
 #include "tapeio/tarw.h"
 #include "tapeio/vtape.h"
 
@@ -116,12 +119,45 @@ static int bench_write(const char *image, double rate, const char *dir)
 	return 0;
 }
 
+static int bench_walk(const char *image)
+{
+	struct tar_member m = { 0 };
+	struct tape *t = NULL;
+	struct tarr *r = NULL;
+	uint64_t bytes = 0;
+	double t0;
+	int ret;
+
+	if (tape_open(&t, tape_backend("vtape"), image, TAPE_RDONLY) ||
+	    tarr_open(&r, t, 0)) {
+		fprintf(stderr, "tar_bench: cannot open %s\n", image);
+		return 1;
+	}
+	t0 = now();
+	while ((ret = tarr_next(r, &m)) == 1) {
+		if (tarr_data(r, &m, NULL, NULL))
+			break;
+		bytes += m.size;
+		tar_member_clear(&m);
+	}
+	if (ret != 0) {
+		fprintf(stderr, "tar_bench: walk failed\n");
+		return 1;
+	}
+	printf("%.6f %llu\n", now() - t0, (unsigned long long)bytes);
+	tarr_free(r);
+	tape_close(t);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc >= 3 && !strcmp(argv[1], "md5"))
 		return bench_md5(argc - 2, argv + 2);
 	if (argc == 5 && !strcmp(argv[1], "write"))
 		return bench_write(argv[2], atof(argv[3]), argv[4]);
-	fprintf(stderr, "usage: tar_bench md5 FILE... | write IMAGE RATE DIR\n");
+	if (argc == 3 && !strcmp(argv[1], "walk"))
+		return bench_walk(argv[2]);
+	fprintf(stderr, "usage: tar_bench md5 FILE... | write IMAGE RATE DIR | walk IMAGE\n");
 	return 2;
 }
