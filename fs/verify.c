@@ -1292,14 +1292,12 @@ int verify_request(struct verify *v, const char *line, int64_t *run_id)
 	pthread_mutex_lock(&v->lock);
 	v->run = run;
 	v->refs += (int)run->ntasks + 1;
-	v->planning = 0;
-	pthread_cond_broadcast(&v->cond);
 	pthread_mutex_unlock(&v->lock);
 	if (run_id)
 		*run_id = run->id;
 	run_submit(v, run);
 	ret = 0;
-	goto out_free;
+	goto out_unplan; /* verify_stop() waits until every job is queued */
 out_refuse:
 	pthread_mutex_lock(&v->lock);
 	set_reason(v, line, "%s", why);
