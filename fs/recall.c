@@ -502,9 +502,14 @@ static int entry_recall(struct recall *r, struct rentry *e, const char *prefer)
 	int ret;
 
 	ret = catalog_member_whereis(r->fs->cat, e->id, copy_add, &cc);
-	if (ret || !cc.n) {
+	if (!ret && !cc.n) {
+		tapefs_error(r->fs, "recall of '%s': no copy left (every tape "
+			     "holding it is marked lost)", e->path);
+		ret = -EIO;
+	}
+	if (ret) {
 		free(cc.c);
-		return ret ? ret : -ENOENT;
+		return ret == -ENOENT ? -EIO : ret;
 	}
 	free(e->copies);
 	e->copies = cc.c;
@@ -985,12 +990,13 @@ ssize_t recall_read(struct recall_handle *h, void *buf, size_t size,
 	pthread_mutex_lock(&r->lock);
 	while (!(ret = range_ready(h, end)))
 		pthread_cond_wait(&r->cond, &r->lock);
-	if (ret > 0 && (h->fd < 0 || h->fd_gen != e->gen)) {
+	if (ret > 0 && h->fd >= 0 && h->fd_gen != e->gen)
+		ret = -EIO; /* cannot happen (seen_gen catches it): be safe,
+			       never close an fd another read may be using */
+	if (ret > 0 && h->fd < 0) {
 		char name[64];
 
 		recall_cache_name(e->id, e->st != E_CACHED, name, sizeof(name));
-		if (h->fd >= 0)
-			close(h->fd);
 		h->fd = openat(r->dirfd, name, O_RDONLY | O_CLOEXEC);
 		h->fd_gen = e->gen;
 		if (h->fd < 0)

@@ -85,8 +85,10 @@ void recall_stop(struct tapefs *fs);
  *   path names), or NULL for the engine's choice. Bytes are the same from
  *   any copy (MD5 checked); other copies are the fallback.
  * On success *out is a new handle (store it in fi->fh), freed by
- * recall_release(). Returns 0, -EAGAIN, -ENOENT (no such member or no
- * copy), -EIO (catalog error), -ENOMEM. */
+ * recall_release(). Returns 0, -EAGAIN, -ENOENT (no such member),
+ * -EISDIR / -EINVAL (not a regular file), -EIO (no copy left on any tape
+ * not marked lost: also reported with tapefs_error(); or a catalog error),
+ * -ESHUTDOWN, -ENOMEM. */
 int recall_open(struct recall *r, int64_t member_id, int nonblock,
 		const char *prefer, struct recall_handle **out);
 
