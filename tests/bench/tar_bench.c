@@ -1,9 +1,10 @@
 /* tests/bench/tar_bench.c - timing helper for scripts/bench-tar.
  *
  *   tar_bench md5 FILE...             streaming MD5 of the files (md5.h)
- *   tar_bench write IMAGE RATE DIR    tarw of every file under DIR (one
- *                                     level of subdirectories) to a new
- *                                     vtape IMAGE; RATE MB/s (0: unlimited)
+ *   tar_bench write IMAGE RATE DIR [IMAGE2]
+ *                                     tarw of every file under DIR to a new
+ *                                     vtape IMAGE (and IMAGE2: 2 copies);
+ *                                     RATE MB/s (0: unlimited)
  *   tar_bench walk IMAGE              tarr walk of file 0 of IMAGE, every
  *                                     member hashed (as verify does)
  * Each prints "seconds bytes" on stdout.
@@ -89,23 +90,30 @@ static void scan(const char *dir, const char *prefix)
 		closedir(D);
 }
 
-static int bench_write(const char *image, double rate, const char *dir)
+static int bench_write(const char *image, double rate, const char *dir,
+		       const char *image2)
 {
 	struct vtape_model m = { .rate_mbps = rate, .time_scale = 1 };
-	struct tape *t = NULL;
+	const char *images[2] = { image, image2 };
+	struct tape *t[2] = { NULL, NULL };
+	int i, n = image2 ? 2 : 1, ret;
 	struct tarw *w = NULL;
 	double t0;
-	int ret;
 
 	scan(dir, "");
-	unlink(image);
-	if (vtape_create(image, "BENCH001", 1ull << 40, 0) ||
-	    (rate > 0 && vtape_set_model(image, &m)) ||
-	    tape_open(&t, tape_backend("vtape"), image, TAPE_RDWR) ||
-	    tarw_new(&w, &t, 1, NULL)) {
-		fprintf(stderr, "tar_bench: cannot set up %s\n", image);
-		return 1;
+	for (i = 0; i < n; i++) {
+		unlink(images[i]);
+		if (vtape_create(images[i], "BENCH001", 1ull << 40, 0) ||
+		    (rate > 0 && vtape_set_model(images[i], &m)) ||
+		    tape_open(&t[i], tape_backend("vtape"), images[i],
+			      TAPE_RDWR)) {
+			fprintf(stderr, "tar_bench: cannot set up %s\n",
+				images[i]);
+			return 1;
+		}
 	}
+	if (tarw_new(&w, t, n, NULL))
+		return 1;
 	t0 = now();
 	ret = tarw_run(w, srcs, nsrc);
 	if (ret) {
@@ -115,7 +123,8 @@ static int bench_write(const char *image, double rate, const char *dir)
 	printf("%.6f %llu\n", now() - t0,
 	       (unsigned long long)tarw_copy(w, 0)->bytes);
 	tarw_free(w);
-	tape_close(t);
+	for (i = 0; i < n; i++)
+		tape_close(t[i]);
 	return 0;
 }
 
@@ -154,10 +163,11 @@ int main(int argc, char **argv)
 {
 	if (argc >= 3 && !strcmp(argv[1], "md5"))
 		return bench_md5(argc - 2, argv + 2);
-	if (argc == 5 && !strcmp(argv[1], "write"))
-		return bench_write(argv[2], atof(argv[3]), argv[4]);
+	if ((argc == 5 || argc == 6) && !strcmp(argv[1], "write"))
+		return bench_write(argv[2], atof(argv[3]), argv[4],
+				   argc == 6 ? argv[5] : NULL);
 	if (argc == 3 && !strcmp(argv[1], "walk"))
 		return bench_walk(argv[2]);
-	fprintf(stderr, "usage: tar_bench md5 FILE... | write IMAGE RATE DIR | walk IMAGE\n");
+	fprintf(stderr, "usage: tar_bench md5 FILE... | write IMAGE RATE DIR [IMAGE2] | walk IMAGE\n");
 	return 2;
 }
