@@ -226,7 +226,7 @@ static void test_commit_refused(void)
 }
 
 struct names {
-	char buf[512];
+	char buf[256];
 	int n;
 };
 
