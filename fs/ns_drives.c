@@ -39,6 +39,7 @@ static int drives_getattr(struct tapefs *fs, const char *rel,
 		return strchr(rel, '/') ? -ENOTDIR : -ENOENT;
 	out->kind = NS_TEXT;
 	out->st.st_mode = 0444;
+	ns_size_by_render(fs, &ns_drives, rel, out);
 	return 0;
 }
 

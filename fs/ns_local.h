@@ -29,6 +29,12 @@ int ns_member_getxattr(struct tapefs *fs, const struct catalog_member *m,
 int ns_member_listxattr(struct tapefs *fs, const struct catalog_member *m,
 			struct strbuf *out);
 
+/* Set out->st.st_size to the length of what p->render() gives for rel
+ * now, so that tools that trust st_size (tail, editors) see the text. For
+ * small, cheap texts only; the read itself never depends on it. */
+void ns_size_by_render(struct tapefs *fs, const struct ns_provider *p,
+		       const char *rel, struct ns_attr *out);
+
 /* The text of .status: "key: value" lines (SPEC 3.6) gathered from every
  * module. Returns 0 or -ENOMEM. */
 int status_render(struct tapefs *fs, struct strbuf *out);

@@ -103,8 +103,9 @@ const struct ns_provider ns_readme = {
 	.render = readme_render,
 };
 
-/* Dynamic files report size 0: they are rendered at open and read with
- * direct_io, so readers read to EOF whatever the size says. */
+/* Dynamic files are rendered again at open and read with direct_io, so
+ * readers read to EOF whatever the size said; the size is given all the
+ * same for tools that trust it (tail). */
 static int text_getattr(struct tapefs *fs, const char *rel, struct ns_attr *out)
 {
 	(void)fs;
@@ -113,6 +114,26 @@ static int text_getattr(struct tapefs *fs, const char *rel, struct ns_attr *out)
 	out->kind = NS_TEXT;
 	out->st.st_mode = 0444;
 	return 0;
+}
+
+static int status_getattr(struct tapefs *fs, const char *rel,
+			  struct ns_attr *out)
+{
+	int ret = text_getattr(fs, rel, out);
+
+	if (!ret)
+		ns_size_by_render(fs, &ns_status, rel, out);
+	return ret;
+}
+
+static int status_json_getattr(struct tapefs *fs, const char *rel,
+			       struct ns_attr *out)
+{
+	int ret = text_getattr(fs, rel, out);
+
+	if (!ret)
+		ns_size_by_render(fs, &ns_status_json, rel, out);
+	return ret;
 }
 
 static int status_render_ns(struct tapefs *fs, const char *rel,
@@ -131,23 +152,28 @@ static int status_json_ns(struct tapefs *fs, const char *rel,
 
 const struct ns_provider ns_status = {
 	.name = ".status",
-	.getattr = text_getattr,
+	.getattr = status_getattr,
 	.render = status_render_ns,
 };
 
 const struct ns_provider ns_status_json = {
 	.name = ".status.json",
-	.getattr = text_getattr,
+	.getattr = status_json_getattr,
 	.render = status_json_ns,
 };
 
+static int dump_render_ns(struct tapefs *fs, const char *rel,
+			  struct strbuf *out);
+
 static int dump_getattr(struct tapefs *fs, const char *rel, struct ns_attr *out)
 {
-	(void)fs;
+	struct ns_provider p = { .render = dump_render_ns };
+
 	if (*rel)
 		return -ENOTDIR;
 	out->kind = NS_CONTROL;
 	out->st.st_mode = 0644;
+	ns_size_by_render(fs, &p, rel, out);
 	return 0;
 }
 

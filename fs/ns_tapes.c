@@ -83,6 +83,7 @@ static int tapes_getattr(struct tapefs *fs, const char *rel,
 	if (tp.status) {
 		out->kind = NS_TEXT;
 		out->st.st_mode = S_IFREG | 0444;
+		ns_size_by_render(fs, &ns_tapes, rel, out);
 		return 0;
 	}
 	if (!tp.fileno)

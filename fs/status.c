@@ -223,3 +223,14 @@ next:
 	strbuf_release(&text);
 	return strbuf_oom(out) ? -ENOMEM : 0;
 }
+
+void ns_size_by_render(struct tapefs *fs, const struct ns_provider *p,
+		       const char *rel, struct ns_attr *out)
+{
+	struct strbuf sb;
+
+	strbuf_init(&sb);
+	if (p->render(fs, rel, &sb) == 0 && !strbuf_oom(&sb))
+		out->st.st_size = (off_t)sb.len;
+	strbuf_release(&sb);
+}
