@@ -365,7 +365,7 @@ static int member_insert(struct catalog_commit *cm, int64_t id,
 		cat_bind_blob(st, ":md5", md5, 16);
 	else
 		cat_bind_null(st, ":md5");
-	if (m->link)
+	if (m->link && m->type == CATALOG_SYMLINK)
 		cat_bind_blob(st, ":link", m->link, strlen(m->link));
 	else
 		cat_bind_null(st, ":link");

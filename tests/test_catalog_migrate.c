@@ -31,6 +31,18 @@ static void test_v1_upgrade(void)
 		  0);
 	CHECK_INT(catalog_tape_get(cat, "V1TAPE", &t), 0);
 	CHECK_STR(t.location, "offsite: vault");
+	/* the version 1 tables take a dump commit as before */
+	struct catalog_member m = { .path = "up/graded", .type = CATALOG_FILE,
+				    .size = 3, .mode = 0100644 };
+	struct catalog_archive_in ai = { .bytes = 3, .block_size = 512 };
+	struct catalog_copy_in cp = { "V1TAPE", 1, 1, 1024 };
+	struct catalog_member got;
+	int64_t dump;
+	CHECK_INT(catalog_dump_create(cat, NULL, 0, &dump), 0);
+	CHECK_INT(catalog_dump_commit(cat, dump, &ai, &cp, 1, &m, 1, NULL), 0);
+	CHECK_INT(catalog_ns_lookup(cat, "up/graded", &got), 0);
+	CHECK_INT(got.size, 3);
+	catalog_member_release(&got);
 	CHECK_INT(catalog_run_start(cat, "all", &run), 0);
 	CHECK_INT(catalog_cache_put(cat, &e), 0);
 	CHECK_INT(catalog_check(cat, 0, NULL, 0, NULL, NULL), 1); /* the
