@@ -1,0 +1,53 @@
+# Start and stop: SIGTERM unmounts cleanly; an unmount in the middle of a
+# dump loses nothing (the files stay staged and dump at the next mount);
+# staged files survive a remount.
+. "$TOP/tests/lib.sh"
+
+# slow drives (4 MB/s) so that a dump of 6 MiB lasts about 1.5 s
+"$TAPEFS" mkvlib lib --drives 2 --slots 6 --capacity 64M --pools 2 --rate 4 >/dev/null
+cat > tapefs.ini <<'INI'
+[tapefs]
+staging = stg
+catalog = cat.db
+cache = cache
+[dump]
+bytes = 1T
+files = 1000000
+idle = 0
+[library]
+changer = vlib
+path = lib
+INI
+check "mount" tf_mount tapefs.ini mnt
+mkdir -p mnt/staging/set
+for i in 1 2 3; do head -c 2000000 /dev/urandom > src$i; cp src$i mnt/staging/set/f$i; done
+
+# SIGTERM: the daemon unmounts and exits
+kill -TERM "$TF_PID"
+n=100; while kill -0 "$TF_PID" 2>/dev/null && [ $n -gt 0 ]; do sleep 0.1; n=$((n-1)); done
+check "SIGTERM: the daemon exited" test ! -e /proc/$TF_PID
+check "SIGTERM: unmounted" sh -c "! grep -q ' $(pwd)/mnt ' /proc/mounts"
+check_eq "staged files survive" "f1 f2 f3" "$(ls stg/set | paste -sd' ')"
+
+# remount: the files are pending; unmount during their dump
+check "mount again" tf_mount tapefs.ini mnt
+check_eq "staged files seen after remount" "f1 f2 f3" "$(ls mnt/staging/set | paste -sd' ')"
+echo now > mnt/.dump
+n=100; while ! grep -q "^state: running\|^dump: running" mnt/.status mnt/.dump && [ $n -gt 0 ]; do sleep 0.05; n=$((n-1)); done
+check "a dump is running" grep -q "running" mnt/.dump
+t0=$SECONDS
+tf_umount mnt
+check "unmount during a dump: the daemon exited" test ! -e /proc/$TF_PID
+check "it exited promptly" test $((SECONDS - t0)) -le 15
+check_eq "the files are still staged" "f1 f2 f3" "$(ls stg/set 2>/dev/null | paste -sd' ')"
+
+# the next mount dumps them; nothing lost, nothing twice
+check "mount a third time" tf_mount tapefs.ini mnt
+echo now > mnt/.dump
+n=600; while [ -n "$(ls -A stg)" ] && [ $n -gt 0 ]; do sleep 0.1; n=$((n-1)); done
+check_eq "staging empties after the dump" "" "$(ls -A stg)"
+for i in 1 2 3; do
+	check "f$i archived with its bytes" cmp src$i mnt/archive/set/f$i
+done
+check_eq "one archive per copy, at file 1 (the abandoned one overwritten)" "0001 0001" \
+	"$(for t in mnt/tapes/*/; do ls "$t"; done | grep -v '^$' | paste -sd' ')"
