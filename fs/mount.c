@@ -255,8 +255,18 @@ static int run(struct tapefs *fs, struct fuse_args *args,
 		return 1;
 	if (fuse_mount(fuse, cmd->mountpoint))
 		goto out_destroy;
-	if (fuse_daemonize(cmd->foreground))
+	/* fuse_daemonize() points stderr at /dev/null; a log redirected to a
+	 * file (not a terminal) is worth keeping for the background daemon */
+	int log_fd = cmd->foreground || isatty(2) ? -1 : dup(2);
+	if (fuse_daemonize(cmd->foreground)) {
+		if (log_fd >= 0)
+			close(log_fd);
 		goto out_unmount;
+	}
+	if (log_fd >= 0) {
+		dup2(log_fd, 2);
+		close(log_fd);
+	}
 	if (fuse_set_signal_handlers(fuse_get_session(fuse)))
 		goto out_unmount;
 	if (start_engines(fs))
@@ -287,6 +297,44 @@ out_destroy:
 	return ret;
 }
 
+/* The mountpoint among the arguments fuse_parse_cmdline() will see: the
+ * non-option argument (options "-o X" take one). NULL when none. */
+static const char *find_mountpoint(const struct fuse_args *args)
+{
+	const char *mp = NULL;
+
+	for (int i = 1; i < args->argc; i++) {
+		if (!strcmp(args->argv[i], "-o")) {
+			i++;
+			continue;
+		}
+		if (args->argv[i][0] != '-')
+			mp = args->argv[i];
+	}
+	return mp;
+}
+
+/* A daemon killed with its mount up leaves the mountpoint answering
+ * ENOTCONN; take that dead mount away (lazily) so the new daemon can
+ * mount. A live mount is left alone: fuse_mount() then refuses. */
+static void clear_dead_mount(const struct fuse_args *args)
+{
+	const char *mp = find_mountpoint(args);
+	struct stat st;
+	char cmd[4200];
+
+	if (!mp || stat(mp, &st) == 0 || errno != ENOTCONN)
+		return;
+	fprintf(stderr, "tapefs: %s: the mount of a dead daemon is in the "
+		"way; unmounting it\n", mp);
+	if (strchr(mp, '\''))
+		return;
+	snprintf(cmd, sizeof(cmd), "fusermount3 -u -z '%s' 2>/dev/null || "
+		 "umount -l '%s' 2>/dev/null", mp, mp);
+	if (system(cmd) != 0)
+		fprintf(stderr, "tapefs: %s: could not unmount it\n", mp);
+}
+
 int cmd_mount(int argc, char **argv)
 {
 	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
@@ -304,6 +352,7 @@ int cmd_mount(int argc, char **argv)
 		ret = 0;
 		goto out_args;
 	}
+	clear_dead_mount(&args);
 	if (fuse_parse_cmdline(&args, &cmd) != 0)
 		goto out_args;
 	if (!mo.config || !cmd.mountpoint) {

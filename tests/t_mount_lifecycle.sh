@@ -51,3 +51,11 @@ for i in 1 2 3; do
 done
 check_eq "one archive per copy, at file 1 (the abandoned one overwritten)" "0001 0001" \
 	"$(for t in mnt/tapes/*/; do ls "$t"; done | grep -v '^$' | paste -sd' ')"
+
+# kill -9 leaves a dead mount; the next mount clears it by itself
+kill -9 "$TF_PID"
+n=50; while [ -e /proc/$TF_PID ] && [ $n -gt 0 ]; do sleep 0.1; n=$((n-1)); done
+check_fails "after kill -9 the mountpoint is dead" "not connected" stat mnt
+check "mount over the dead mount" tf_mount tapefs.ini mnt
+check "it says why" grep -q "dead daemon" tapefs.log
+check_eq "archived files still there" "f1 f2 f3" "$(ls mnt/archive/set | paste -sd' ')"
