@@ -84,6 +84,7 @@ struct vrun {
 	enum catalog_run_state state; /* once finalized */
 	int cancelled;                /* atomic: `cancel` was written */
 	int finalized;                /* its end was (being) stored */
+	int aborted;                  /* a job stopped before its end */
 	struct vtask *tasks;
 	size_t ntasks, cap_tasks;
 	size_t tasks_left; /* jobs not done yet, +1 while submitting */
@@ -536,8 +537,8 @@ static void run_finish(struct verify *v, struct vrun *run, int interrupted)
 	pthread_mutex_lock(&v->lock);
 	run->ended_mono = now_mono();
 	run->ended = time(NULL);
-	st = interrupted || run->cancelled ? CATALOG_RUN_INTERRUPTED
-					   : CATALOG_RUN_DONE;
+	st = interrupted || run->cancelled || run->aborted || v->stopping
+		? CATALOG_RUN_INTERRUPTED : CATALOG_RUN_DONE;
 	run->state = st;
 	run_totals(v, run, &t, detail, sizeof(detail));
 	pthread_mutex_unlock(&v->lock);
@@ -1079,6 +1080,8 @@ static void task_done(struct sched_job *job, int result)
 			return; /* still ours: done comes again */
 		pthread_mutex_lock(&v->lock);
 	}
+	if (result == -ECANCELED)
+		run->aborted = 1;
 	if (result == 0 && t->next == t->n)
 		run->tapes_done++;
 	else if (result && result != -ECANCELED)
