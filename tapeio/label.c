@@ -17,8 +17,8 @@
 #include "tapeio/label.h"
 #include "tapeio/tarr.h"
 
-#define LABEL_RECORD 10240
-#define LABEL_TEXT_MAX 4096
+#define LABEL_RECORD	 10240
+#define LABEL_TEXT_MAX	 4096
 #define LABEL_READ_BLOCK (1u << 20) /* largest record accepted in file 0 */
 
 static void copy_field(char *dst, size_t size, const char *src)
@@ -193,8 +193,8 @@ static int label_parse(char *text, struct tape_label *l)
 
 int label_read(struct tape *t, struct tape_label *l)
 {
-	struct tar_member m = { 0 };
-	struct label_buf b = { .len = 0 };
+	struct tar_member m = {0};
+	struct label_buf b = {.len = 0};
 	struct tape_status st;
 	struct tarr *r = NULL;
 	int ret;

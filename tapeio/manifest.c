@@ -194,7 +194,8 @@ static int manifest_line_encode(struct sbuf *b, const struct tar_member *m)
 	if (!ret)
 		ret = sbuf_add(b, "\t", 1);
 	if (!ret)
-		ret = link ? sbuf_add(b, link, strlen(link)) : sbuf_add(b, "-", 1);
+		ret = link ? sbuf_add(b, link, strlen(link))
+			   : sbuf_add(b, "-", 1);
 	if (!ret)
 		ret = sbuf_add(b, "\n", 1);
 out:
@@ -206,7 +207,7 @@ out:
 int manifest_encode(const struct tar_member *m, size_t n, char **out,
 		    size_t *len)
 {
-	struct sbuf b = { 0 };
+	struct sbuf b = {0};
 	size_t i;
 	int ret;
 
@@ -297,7 +298,8 @@ int manifest_line_decode(const char *line, size_t len, struct tar_member *m)
 	if (f[0][0] != TAR_FILE && f[0][0] != TAR_DIR && f[0][0] != TAR_SYMLINK)
 		return -EINVAL;
 	m->type = (enum tar_type)f[0][0];
-	if (field_u64(f[1], fl[1], &m->size) || field_mode(f[2], fl[2], &m->mode))
+	if (field_u64(f[1], fl[1], &m->size) ||
+	    field_mode(f[2], fl[2], &m->mode))
 		return -EINVAL;
 	if (field_u64(f[3], fl[3], &v) || v > UINT32_MAX)
 		return -EINVAL;

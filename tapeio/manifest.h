@@ -35,7 +35,7 @@
 #include "tapeio/md5.h"
 
 #define MANIFEST_MEMBER "TAPEFS.MANIFEST"
-#define MANIFEST_MAGIC "tapefs-manifest 1"
+#define MANIFEST_MAGIC	"tapefs-manifest 1"
 
 enum tar_type {
 	TAR_FILE = 'f',
@@ -46,18 +46,18 @@ enum tar_type {
 /* One member of an archive. name and link are malloc'd and owned by the
  * record: tar_member_clear() frees them. */
 struct tar_member {
-	char *name;     /* member name as stored (never trust it as a path:
-			   see tarr_name_safe()) */
-	char *link;     /* symlink target, NULL unless type == TAR_SYMLINK */
+	char *name; /* member name as stored (never trust it as a path:
+		       see tarr_name_safe()) */
+	char *link; /* symlink target, NULL unless type == TAR_SYMLINK */
 	enum tar_type type;
-	uint64_t size;  /* data bytes in the archive (0 for d and l) */
-	mode_t mode;    /* permission bits (07777) */
+	uint64_t size; /* data bytes in the archive (0 for d and l) */
+	mode_t mode;   /* permission bits (07777) */
 	uid_t uid;
 	gid_t gid;
 	struct timespec mtime;
 	uint64_t header_offset; /* archive byte offset of its first header
 				   block (the pax extended header if any) */
-	uint64_t data_offset;   /* archive byte offset of its first data byte */
+	uint64_t data_offset;	/* archive byte offset of its first data byte */
 	char md5[MD5_HEX_SIZE]; /* of the data; "" when not known yet */
 };
 

@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 #define MD5_HEX_SIZE 33 /* 32 hex digits + NUL */
-#define MD5_EMPTY "d41d8cd98f00b204e9800998ecf8427e" /* MD5 of no bytes */
+#define MD5_EMPTY    "d41d8cd98f00b204e9800998ecf8427e" /* MD5 of no bytes */
 
 /* One running digest. Owns an EVP context: md5_release() frees it. */
 struct md5 {

@@ -26,14 +26,14 @@
 
 #include "tapeio/tarr.h"
 
-#define MANIFEST_MAX (1ull << 30) /* larger: not ours, do not buffer */
+#define MANIFEST_MAX   (1ull << 30) /* larger: not ours, do not buffer */
 #define PREFETCH_BYTES (8u << 20)
 
 /* The read-ahead ring of a walk: the thread fills slot head % n, the
  * reader holds slot tail % n while libarchive uses it. */
 struct prefetch {
 	pthread_t th;
-	int running;          /* th was started and not joined */
+	int running;	      /* th was started and not joined */
 	pthread_mutex_t lock; /* guards head, tail, stop */
 	pthread_cond_t cond;
 	char **buf;
@@ -47,23 +47,23 @@ struct prefetch {
 struct tarr {
 	struct tape *t;
 	struct archive *a;
-	char *rec;           /* one record */
+	char *rec; /* one record */
 	uint32_t block_size;
-	size_t skip;         /* bytes to drop from the first record */
-	uint64_t records;    /* records read */
-	int tape_err;        /* -errno of the tape read that failed, or 0 */
-	int at_filemark;     /* the last read returned 0 */
-	int broken;          /* -errno: nothing more can be read */
-	int opened;          /* archive_read_open done */
-	int data_pending;    /* current member's data not read yet */
-	struct tar_member *cur;       /* current member (caller's record) */
-	uint64_t cur_size;            /* its size, whatever the caller does
-					 with its record */
-	int cur_manifest;             /* current member is MANIFEST_MEMBER */
-	struct tar_member *manifest;  /* parsed manifest */
+	size_t skip;		/* bytes to drop from the first record */
+	uint64_t records;	/* records read */
+	int tape_err;		/* -errno of the tape read that failed, or 0 */
+	int at_filemark;	/* the last read returned 0 */
+	int broken;		/* -errno: nothing more can be read */
+	int opened;		/* archive_read_open done */
+	int data_pending;	/* current member's data not read yet */
+	struct tar_member *cur; /* current member (caller's record) */
+	uint64_t cur_size;	/* its size, whatever the caller does
+				   with its record */
+	int cur_manifest;	/* current member is MANIFEST_MEMBER */
+	struct tar_member *manifest; /* parsed manifest */
 	size_t nmanifest;
-	int manifest_err;             /* -ENOENT until seen, -EINVAL if bad */
-	struct prefetch *pf;          /* walks only */
+	int manifest_err;    /* -ENOENT until seen, -EINVAL if bad */
+	struct prefetch *pf; /* walks only */
 };
 
 static void *prefetch_main(void *arg)
@@ -237,7 +237,8 @@ static la_ssize_t tarr_record(struct archive *a, void *arg, const void **buf)
 
 		r->skip = 0;
 		if ((size_t)n <= skip) {
-			archive_set_error(a, EINVAL, "record shorter than offset");
+			archive_set_error(a, EINVAL,
+					  "record shorter than offset");
 			r->tape_err = -EINVAL;
 			return -1;
 		}
@@ -354,8 +355,8 @@ static int tarr_fill(struct tarr *r, struct archive_entry *e,
 		}
 	}
 	m->size = archive_entry_size_is_set(e) && archive_entry_size(e) > 0
-			  ? (uint64_t)archive_entry_size(e)
-			  : 0;
+		      ? (uint64_t)archive_entry_size(e)
+		      : 0;
 	m->mode = archive_entry_perm(e) & 07777;
 	m->uid = (uid_t)archive_entry_uid(e);
 	m->gid = (gid_t)archive_entry_gid(e);
@@ -425,8 +426,8 @@ static int tarr_stream(struct tarr *r, struct tar_member *m, tarr_sink_fn sink,
 		/* A sparse entry's holes read as zeros. */
 		while (at < (uint64_t)off) {
 			size_t z = (uint64_t)off - at < sizeof(zeros)
-					   ? (size_t)((uint64_t)off - at)
-					   : sizeof(zeros);
+				       ? (size_t)((uint64_t)off - at)
+				       : sizeof(zeros);
 
 			md5_update(&h, zeros, z);
 			if (sink && (ret = sink(arg, zeros, z)))
@@ -447,8 +448,8 @@ static int tarr_stream(struct tarr *r, struct tar_member *m, tarr_sink_fn sink,
 		tar_members_free(r->manifest, r->nmanifest);
 		r->manifest = NULL;
 		r->nmanifest = 0;
-		r->manifest_err = manifest_decode(mbuf, mlen, &r->manifest,
-						  &r->nmanifest);
+		r->manifest_err =
+		    manifest_decode(mbuf, mlen, &r->manifest, &r->nmanifest);
 		if (r->manifest_err == -ENOMEM)
 			ret = -ENOMEM;
 	}
@@ -497,7 +498,7 @@ int tarr_next(struct tarr *r, struct tar_member *m)
 	if (r->data_pending && r->cur_manifest) {
 		/* Nobody read the manifest: parse it on the way past (the
 		 * caller's record may be gone: hash into a scratch one). */
-		struct tar_member scratch = { 0 };
+		struct tar_member scratch = {0};
 
 		ret = tarr_stream(r, &scratch, NULL, NULL);
 		if (ret)
@@ -509,7 +510,8 @@ int tarr_next(struct tarr *r, struct tar_member *m)
 	if (ret == 0) {
 		ret = tarr_drain(r);
 		if (!ret)
-			r->broken = 1; /* ended: tarr_next() keeps returning 0 */
+			r->broken =
+			    1;	      /* ended: tarr_next() keeps returning 0 */
 		prefetch_stop(r->pf); /* it stopped at the filemark: join */
 	}
 out:
@@ -537,8 +539,7 @@ int tarr_data(struct tarr *r, struct tar_member *m, tarr_sink_fn sink,
 	return ret;
 }
 
-int tarr_manifest(struct tarr *r, const struct tar_member **members,
-		  size_t *n)
+int tarr_manifest(struct tarr *r, const struct tar_member **members, size_t *n)
 {
 	if (r->manifest_err)
 		return r->manifest_err;
@@ -552,7 +553,7 @@ int tarr_read_member(struct tape *t, uint64_t start_lblock,
 		     const char *expect_md5, tarr_sink_fn sink, void *arg,
 		     struct tar_member *m)
 {
-	struct tar_member tmp = { 0 };
+	struct tar_member tmp = {0};
 	struct tarr *r = NULL;
 	void *loc = NULL;
 	int ret;
@@ -616,7 +617,8 @@ int tarr_name_safe(const char *name, size_t len, char **out)
 			i++;
 		if (i == start || (i - start == 1 && name[start] == '.'))
 			continue;
-		if (i - start == 2 && name[start] == '.' && name[start + 1] == '.')
+		if (i - start == 2 && name[start] == '.' &&
+		    name[start + 1] == '.')
 			goto out_inval;
 		if (i - start > NAME_MAX) {
 			free(s);

@@ -72,8 +72,7 @@ int tarr_data(struct tarr *r, struct tar_member *m, tarr_sink_fn sink,
  * skipped: *members stays owned by r, *n its length. Returns 0, -ENOENT
  * (no manifest seen yet or none in this archive), -EINVAL (a member named
  * MANIFEST_MEMBER whose text does not parse). */
-int tarr_manifest(struct tarr *r, const struct tar_member **members,
-		  size_t *n);
+int tarr_manifest(struct tarr *r, const struct tar_member **members, size_t *n);
 
 /* Records read by r so far. */
 uint64_t tarr_records(const struct tarr *r);

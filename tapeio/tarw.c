@@ -25,9 +25,9 @@
 #include "tapeio/md5.h"
 #include "tapeio/tarw.h"
 
-#define SRC_CHUNK (256u << 10) /* bytes per source read */
-#define SRC_SLOTS 32
-#define RING_MAXC TARW_MAX_COPIES
+#define SRC_CHUNK      (256u << 10) /* bytes per source read */
+#define SRC_SLOTS      32
+#define RING_MAXC      TARW_MAX_COPIES
 #define DEFAULT_BUFFER (16u << 20)
 
 enum slot_kind {
@@ -52,9 +52,9 @@ struct ring {
 	pthread_cond_t can_put, can_get;
 	struct slot *slots;
 	size_t nslots;
-	uint64_t head;            /* slots published so far */
+	uint64_t head;		  /* slots published so far */
 	uint64_t tail[RING_MAXC]; /* slots each consumer is done with */
-	int live[RING_MAXC];      /* consumer still reading */
+	int live[RING_MAXC];	  /* consumer still reading */
 	int ncons;
 	int eof;  /* producer published its last slot */
 	int stop; /* abort: every wait returns at once */
@@ -69,7 +69,7 @@ struct tarw {
 	const struct tarw_source *src;
 	size_t nsrc;
 	struct tar_member *members; /* nsrc, filled as the archive goes */
-	int members_ok;             /* tarw_run() returned 0 */
+	int members_ok;		    /* tarw_run() returned 0 */
 
 	struct ring sring; /* reader -> caller (consumer 0), md5 (consumer 1) */
 	struct ring tring; /* libarchive callback -> tape threads */
@@ -78,7 +78,7 @@ struct tarw {
 	pthread_mutex_t md5_lock; /* guards md5_done, md5_exited */
 	pthread_cond_t md5_cond;
 	size_t md5_done; /* sources whose MD5 is in members[] */
-	int md5_exited;  /* the md5 thread has returned */
+	int md5_exited;	 /* the md5 thread has returned */
 
 	struct tarw_copy copy[TARW_MAX_COPIES];
 	_Atomic uint64_t progress[TARW_MAX_COPIES];
@@ -290,11 +290,15 @@ static int reader_file(struct tarw *w, size_t i)
 	ssize_t r;
 	int fd, ret = 0;
 
-	fd = open(w->src[i].path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	/* O_NONBLOCK: a fifo put in the file's place must not hang us in
+	 * open(); fstat() then refuses it. Regular files ignore the flag. */
+	fd = open(w->src[i].path,
+		  O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return reader_mark(w, NULL, i, SLOT_FAIL,
 				   errno == ELOOP ? -ESTALE : -errno);
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || !stat_same(&st, snap)) {
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    !stat_same(&st, snap)) {
 		ret = -ESTALE;
 		goto out_fail;
 	}
@@ -349,10 +353,16 @@ static int reader_link(struct tarw *w, size_t i)
 	struct slot *s = ring_put_begin(&w->sring);
 	ssize_t r;
 
+	struct stat st;
+
 	if (!s)
 		return -ECANCELED;
 	if (snap->st_size <= 0 || (size_t)snap->st_size >= SRC_CHUNK)
 		return reader_mark(w, s, i, SLOT_FAIL, -EINVAL);
+	if (lstat(w->src[i].path, &st) < 0)
+		return reader_mark(w, s, i, SLOT_FAIL, -errno);
+	if (!S_ISLNK(st.st_mode) || !stat_same(&st, snap))
+		return reader_mark(w, s, i, SLOT_FAIL, -ESTALE);
 	r = readlink(w->src[i].path, s->buf, SRC_CHUNK);
 	if (r < 0)
 		return reader_mark(w, s, i, SLOT_FAIL,
@@ -570,7 +580,8 @@ static int utf8_valid(const unsigned char *s)
 				return 0;
 			cp = (cp << 6) | (s[i] & 0x3f);
 		}
-		if ((n == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+		if ((n == 2 &&
+		     (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
 		    (n == 3 && (cp < 0x10000 || cp > 0x10ffff)))
 			return 0;
 		s += n + 1;
@@ -644,8 +655,9 @@ static int tarw_member(struct tarw *w, struct archive *a,
 	m->name = strdup(src->name);
 	if (!m->name)
 		return -ENOMEM;
-	m->type = fmt == S_IFDIR ? TAR_DIR : fmt == S_IFLNK ? TAR_SYMLINK
-							    : TAR_FILE;
+	m->type = fmt == S_IFDIR   ? TAR_DIR
+		  : fmt == S_IFLNK ? TAR_SYMLINK
+				   : TAR_FILE;
 	m->size = fmt == S_IFREG ? (uint64_t)src->st.st_size : 0;
 	m->mode = src->st.st_mode & 07777;
 	m->uid = src->st.st_uid;
@@ -671,8 +683,9 @@ static int tarw_member(struct tarw *w, struct archive *a,
 
 	archive_entry_clear(e);
 	entry_set_names(e, m->name, m->link);
-	archive_entry_set_filetype(e, fmt == S_IFDIR ? AE_IFDIR
-				      : fmt == S_IFLNK ? AE_IFLNK : AE_IFREG);
+	archive_entry_set_filetype(e, fmt == S_IFDIR   ? AE_IFDIR
+				      : fmt == S_IFLNK ? AE_IFLNK
+						       : AE_IFREG);
 	archive_entry_set_perm(e, m->mode);
 	archive_entry_set_uid(e, m->uid);
 	archive_entry_set_gid(e, m->gid);
@@ -692,7 +705,8 @@ static int tarw_member(struct tarw *w, struct archive *a,
 			ring_get_done(&w->sring, 0);
 			return -ECANCELED;
 		}
-		if (archive_write_data(a, s->buf, s->len) != (la_ssize_t)s->len) {
+		if (archive_write_data(a, s->buf, s->len) !=
+		    (la_ssize_t)s->len) {
 			ring_get_done(&w->sring, 0);
 			return tarw_archive_err(w);
 		}
@@ -752,10 +766,10 @@ int tarw_new(struct tarw **out, struct tape *const *tapes, int ncopies,
 	w = calloc(1, sizeof(*w));
 	if (!w)
 		return -ENOMEM;
-	w->block_size = opts && opts->block_size ? opts->block_size
-						 : TARW_BLOCK_SIZE;
-	w->buffer_bytes = opts && opts->buffer_bytes ? opts->buffer_bytes
-						     : DEFAULT_BUFFER;
+	w->block_size =
+	    opts && opts->block_size ? opts->block_size : TARW_BLOCK_SIZE;
+	w->buffer_bytes =
+	    opts && opts->buffer_bytes ? opts->buffer_bytes : DEFAULT_BUFFER;
 	if (w->block_size % 512 || w->block_size > (64u << 20)) {
 		free(w);
 		return -EINVAL;

@@ -75,8 +75,8 @@ struct tarw_opts {
 
 enum tarw_copy_state {
 	TARW_COPY_WRITING, /* not finished (yet) */
-	TARW_COPY_DONE,    /* whole archive + filemark on tape */
-	TARW_COPY_FULL,    /* abandoned: early warning / -ENOSPC */
+	TARW_COPY_DONE,	   /* whole archive + filemark on tape */
+	TARW_COPY_FULL,	   /* abandoned: early warning / -ENOSPC */
 	TARW_COPY_ERROR,   /* abandoned: write error (err says which) */
 	TARW_COPY_ABORTED, /* stopped because the archive was aborted
 			      (changed source, cancel, internal error) */
@@ -84,10 +84,10 @@ enum tarw_copy_state {
 
 struct tarw_copy {
 	enum tarw_copy_state state;
-	int err;               /* 0, or the -errno that ended this copy */
+	int err;	       /* 0, or the -errno that ended this copy */
 	uint64_t start_lblock; /* tape_tell() before the first record */
 	uint64_t records;      /* data records written (not the filemark) */
-	uint64_t bytes;        /* data bytes written = records * block_size */
+	uint64_t bytes;	       /* data bytes written = records * block_size */
 };
 
 struct tarw;

@@ -17,9 +17,8 @@ static void test_vectors(void)
 	CHECK_STR(hex, MD5_EMPTY);
 	CHECK_INT(md5_buf("abc", 3, hex), 0);
 	CHECK_STR(hex, "900150983cd24fb0d6963f7d28e17f72");
-	CHECK_INT(md5_buf("The quick brown fox jumps over the lazy dog", 43,
-			  hex),
-		  0);
+	CHECK_INT(
+	    md5_buf("The quick brown fox jumps over the lazy dog", 43, hex), 0);
 	CHECK_STR(hex, "9e107d9d372bb6826bd81d3542a419d6");
 }
 
@@ -36,7 +35,8 @@ static void test_chunking_and_reuse(void)
 	CHECK_INT(md5_init(&m), 0);
 	for (step = 1; step < 100000; step = step * 7 + 3) {
 		for (off = 0; off < N; off += step)
-			md5_update(&m, a + off, off + step > N ? N - off : step);
+			md5_update(&m, a + off,
+				   off + step > N ? N - off : step);
 		CHECK_INT(md5_final(&m, hex), 0); /* and starts over */
 		CHECK_STR(hex, one);
 	}

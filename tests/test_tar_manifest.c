@@ -11,9 +11,9 @@
 #include "tests/check.h"
 
 static const char *awkward[] = {
-	"plain",       "with space",      "new\nline", "tab\there",
-	"back\\slash", "caf\xc3\xa9",     "bad\xff",   "ctl\x01\x1f\x7f",
-	"\\x41",       "-",               "a/b/c",     "trailing\\",
+    "plain",	   "with space",  "new\nline", "tab\there",
+    "back\\slash", "caf\xc3\xa9", "bad\xff",   "ctl\x01\x1f\x7f",
+    "\\x41",	   "-",		  "a/b/c",     "trailing\\",
 };
 
 static void test_escape_roundtrip(void)
@@ -106,21 +106,21 @@ static void test_encode_decode(void)
 static void test_malformed(void)
 {
 	static const char *bad[] = {
-		"",
-		"f\t1\t0644\t0\t0\t1.000000000\t" MD5_EMPTY "\t0\t512\tn",
-		"f\t1\t0644\t0\t0\t1.000000000\t" MD5_EMPTY "\t0\t512\tn\t-\tx",
-		"x\t1\t0644\t0\t0\t1.000000000\t" MD5_EMPTY "\t0\t512\tn\t-",
-		"f\t-1\t0644\t0\t0\t1.000000000\t" MD5_EMPTY "\t0\t512\tn\t-",
-		"f\t1\t0648\t0\t0\t1.000000000\t" MD5_EMPTY "\t0\t512\tn\t-",
-		"f\t1\t0644\t0\t0\t1.0\t" MD5_EMPTY "\t0\t512\tn\t-",
-		"f\t1\t0644\t0\t0\t1.000000000\tnope\t0\t512\tn\t-",
-		"f\t1\t0644\t0\t0\t1.000000000\t" MD5_EMPTY "\t0\t512\t\t-",
-		"f\t1\t0644\t0\t0\t1.000000000\t" MD5_EMPTY "\t0\t512\tn\tlink",
-		"f\t1\t0644\t99999999999\t0\t1.000000000\t" MD5_EMPTY
-		"\t0\t512\tn\t-",
-		"f\t99999999999999999999999\t0644\t0\t0\t1.000000000\t" MD5_EMPTY
-		"\t0\t512\tn\t-",
-		"f\t1\t0644\t0\t0\t1.000000000\t" MD5_EMPTY "\t0\t512\tn\\x00\t-",
+	    "",
+	    "f\t1\t0644\t0\t0\t1.000000000\t" MD5_EMPTY "\t0\t512\tn",
+	    "f\t1\t0644\t0\t0\t1.000000000\t" MD5_EMPTY "\t0\t512\tn\t-\tx",
+	    "x\t1\t0644\t0\t0\t1.000000000\t" MD5_EMPTY "\t0\t512\tn\t-",
+	    "f\t-1\t0644\t0\t0\t1.000000000\t" MD5_EMPTY "\t0\t512\tn\t-",
+	    "f\t1\t0648\t0\t0\t1.000000000\t" MD5_EMPTY "\t0\t512\tn\t-",
+	    "f\t1\t0644\t0\t0\t1.0\t" MD5_EMPTY "\t0\t512\tn\t-",
+	    "f\t1\t0644\t0\t0\t1.000000000\tnope\t0\t512\tn\t-",
+	    "f\t1\t0644\t0\t0\t1.000000000\t" MD5_EMPTY "\t0\t512\t\t-",
+	    "f\t1\t0644\t0\t0\t1.000000000\t" MD5_EMPTY "\t0\t512\tn\tlink",
+	    "f\t1\t0644\t99999999999\t0\t1.000000000\t" MD5_EMPTY
+	    "\t0\t512\tn\t-",
+	    "f\t99999999999999999999999\t0644\t0\t0\t1.000000000\t" MD5_EMPTY
+	    "\t0\t512\tn\t-",
+	    "f\t1\t0644\t0\t0\t1.000000000\t" MD5_EMPTY "\t0\t512\tn\\x00\t-",
 	};
 	struct tar_member m, *out;
 	size_t i, n;
@@ -139,7 +139,8 @@ static void test_malformed(void)
 		  -EINVAL);
 	CHECK_INT(manifest_decode("", 0, &out, &n), -EINVAL);
 	/* A good line, to show the bad ones fail for their fault. */
-	text = "l\t0\t0777\t1\t2\t-5.000000001\t" MD5_EMPTY "\t0\t512\tn\t\\x2d";
+	text =
+	    "l\t0\t0777\t1\t2\t-5.000000001\t" MD5_EMPTY "\t0\t512\tn\t\\x2d";
 	CHECK_INT(manifest_line_decode(text, strlen(text), &m), 0);
 	CHECK_STR(m.link, "-");
 	CHECK_INT(m.mtime.tv_sec, -5);

@@ -89,8 +89,8 @@ static int on_tape(const char *cmd)
 
 static void test_restore_with_mt_and_tar(void)
 {
-	static const char *a1[] = { "one", "one/a", "one/b" };
-	static const char *a2[] = { "two", "two/big", "two/sp ace" };
+	static const char *a1[] = {"one", "one/a", "one/b"};
+	static const char *a2[] = {"two", "two/big", "two/sp ace"};
 	char h1[MD5_HEX_SIZE], h2[MD5_HEX_SIZE], cwd[2048];
 	const char *build = getenv("BUILD");
 	struct tape_label l;
@@ -123,7 +123,8 @@ static void test_restore_with_mt_and_tar(void)
 	CHECK_INT(tape_close(t), 0);
 	CHECK_INT(symlink("T.vtape", "drive0"), 0);
 	snprintf(shim_env, sizeof(shim_env),
-		 "export LD_PRELOAD=%s/tests/libstshim.so TAPEFS_STSHIM=/dev/nst0=%s/drive0;",
+		 "export LD_PRELOAD=%s/tests/libstshim.so "
+		 "TAPEFS_STSHIM=/dev/nst0=%s/drive0;",
 		 build, cwd);
 
 	CHECK_INT(on_tape("mt -f /dev/nst0 rewind"), 0);

@@ -19,7 +19,7 @@
 #include "tapeio/vtape.h"
 #include "tests/check.h"
 
-#define BS (64 * 1024) /* small blocks: many records, offsets mid-record */
+#define BS	 (64 * 1024) /* small blocks: many records, offsets mid-record */
 #define NSRC_MAX 32
 
 static struct tarw_source src[NSRC_MAX];
@@ -172,7 +172,7 @@ static void test_write_two_copies(void)
 	struct tape *tapes[2];
 	const struct tar_member *m;
 	struct tarw *w = NULL;
-	struct tarw_opts o = { .block_size = BS, .buffer_bytes = 8 * BS };
+	struct tarw_opts o = {.block_size = BS, .buffer_bytes = 8 * BS};
 	char hex[MD5_HEX_SIZE];
 	size_t i, n = 0;
 
@@ -215,8 +215,8 @@ static void test_write_two_copies(void)
 		CHECK_INT(m[i].header_offset % 512, 0);
 		CHECK(m[i].data_offset > m[i].header_offset);
 		if (i)
-			CHECK(m[i].header_offset >= m[i - 1].data_offset +
-							    m[i - 1].size);
+			CHECK(m[i].header_offset >=
+			      m[i - 1].data_offset + m[i - 1].size);
 	}
 	CHECK_INT(members[nsrc - 2].type, TAR_SYMLINK);
 	CHECK_STR(members[nsrc - 2].link, "d/one");
@@ -262,7 +262,8 @@ static void check_extracted(const char *dir, int check_ns)
 		CHECK_STR(hex2, hex1);
 		CHECK_INT(st.st_mtim.tv_sec, src[i].st.st_mtim.tv_sec);
 		if (check_ns)
-			CHECK_INT(st.st_mtim.tv_nsec, src[i].st.st_mtim.tv_nsec);
+			CHECK_INT(st.st_mtim.tv_nsec,
+				  src[i].st.st_mtim.tv_nsec);
 	}
 }
 
@@ -301,7 +302,7 @@ static void test_bsdtar(void)
 static void test_walk(void)
 {
 	const struct tar_member *man = NULL;
-	struct tar_member m = { 0 };
+	struct tar_member m = {0};
 	struct tarr *r = NULL;
 	struct tape_status st;
 	size_t i = 0, nman = 0;
@@ -374,7 +375,7 @@ static int mem_sink_fn(void *arg, const void *buf, size_t len)
 static void test_read_each_member(void)
 {
 	struct tape_counters c0, c1;
-	struct tar_member m = { 0 };
+	struct tar_member m = {0};
 	char hex[MD5_HEX_SIZE];
 	struct mem_sink s;
 	size_t i;
@@ -401,7 +402,8 @@ static void test_read_each_member(void)
 		CHECK_INT(m.header_offset, e->header_offset);
 		CHECK_INT(m.data_offset, e->data_offset);
 		/* Records read: only from the member's first block on, at most
-		 * to one record past its last byte (libarchive's look-ahead). */
+		 * to one record past its last byte (libarchive's look-ahead).
+		 */
 		CHECK(c1.records_read - c0.records_read <= last - first + 2);
 		CHECK(lb <= start0 + last + 2);
 		CHECK(lb >= start0 + first + 1);
@@ -417,11 +419,10 @@ static void test_read_each_member(void)
 		  -EBADMSG);
 	/* An offset in the middle of a member's data is no header. */
 	CHECK_INT(tarr_read_member(t0, start0,
-				   (members[5].data_offset + 1024) & ~511ull, BS,
-				   NULL, NULL, NULL, NULL),
+				   (members[5].data_offset + 1024) & ~511ull,
+				   BS, NULL, NULL, NULL, NULL),
 		  -EINVAL);
-	CHECK_INT(tarr_read_member(t0, start0, 100, BS, NULL, NULL, NULL,
-				   NULL),
+	CHECK_INT(tarr_read_member(t0, start0, 100, BS, NULL, NULL, NULL, NULL),
 		  -EINVAL);
 }
 

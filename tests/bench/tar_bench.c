@@ -93,9 +93,9 @@ static void scan(const char *dir, const char *prefix)
 static int bench_write(const char *image, double rate, const char *dir,
 		       const char *image2)
 {
-	struct vtape_model m = { .rate_mbps = rate, .time_scale = 1 };
-	const char *images[2] = { image, image2 };
-	struct tape *t[2] = { NULL, NULL };
+	struct vtape_model m = {.rate_mbps = rate, .time_scale = 1};
+	const char *images[2] = {image, image2};
+	struct tape *t[2] = {NULL, NULL};
 	int i, n = image2 ? 2 : 1, ret;
 	struct tarw *w = NULL;
 	double t0;
@@ -130,7 +130,7 @@ static int bench_write(const char *image, double rate, const char *dir,
 
 static int bench_walk(const char *image)
 {
-	struct tar_member m = { 0 };
+	struct tar_member m = {0};
 	struct tape *t = NULL;
 	struct tarr *r = NULL;
 	uint64_t bytes = 0;
@@ -168,6 +168,7 @@ int main(int argc, char **argv)
 				   argc == 6 ? argv[5] : NULL);
 	if (argc == 3 && !strcmp(argv[1], "walk"))
 		return bench_walk(argv[2]);
-	fprintf(stderr, "usage: tar_bench md5 FILE... | write IMAGE RATE DIR [IMAGE2] | walk IMAGE\n");
+	fprintf(stderr, "usage: tar_bench md5 FILE... | write IMAGE RATE DIR "
+			"[IMAGE2] | walk IMAGE\n");
 	return 2;
 }
