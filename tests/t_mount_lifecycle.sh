@@ -59,3 +59,5 @@ check_fails "after kill -9 the mountpoint is dead" "not connected" stat mnt
 check "mount over the dead mount" tf_mount tapefs.ini mnt
 check "it says why" grep -q "dead daemon" tapefs.log
 check_eq "archived files still there" "f1 f2 f3" "$(ls mnt/archive/set | paste -sd' ')"
+tf_umount mnt
+check "no sanitizer report in the daemon's log" sh -c '! grep -Eq "Sanitizer|runtime error" tapefs.log'

@@ -105,3 +105,5 @@ check "mount again" tf_mount tapefs.ini mnt
 check_eq "same inode after a remount" "$ino1" "$(stat -c %i mnt/archive/proj/notes.txt)"
 check_eq "content after a remount" "notes" "$(cat mnt/archive/proj/notes.txt)"
 check "daemon still up" kill -0 "$TF_PID"
+tf_umount mnt
+check "no sanitizer report in the daemon's log" sh -c '! grep -Eq "Sanitizer|runtime error" tapefs.log'

@@ -113,3 +113,4 @@ check "daemon still up" kill -0 "$TF_PID"
 tf_umount mnt
 check "daemon exited after unmount" test ! -e /proc/$TF_PID
 check_eq "staged data stays on disk after unmount" "300" "$(ls $S/many | wc -l)"
+check "no sanitizer report in the daemon's log" sh -c '! grep -Eq "Sanitizer|runtime error" tapefs.log'
