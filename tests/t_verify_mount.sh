@@ -7,7 +7,8 @@
 #  - `sample 25` reads 25% (+-1) of each archive and at least one;
 #  - malformed requests fail with EINVAL, .verify says why, daemon stays up;
 #  - a run cut by an unmount is "interrupted" after remount and
-#    `unverified` picks up what it did not do.
+#    `unverified` picks up what it did not do; so is one whose daemon was
+#    killed with SIGKILL.
 . "$TOP/tests/lib.sh"
 
 "$TAPEFS" mkvlib lib --drives 2 --slots 6 --capacity 256M --pools 2 >/dev/null
@@ -184,4 +185,19 @@ m2=$(field members "mnt/verify/$run2/summary")
 check "unverified: picked up the rest ($cut_ok + $m2)" test "$m2" -gt 0 -a $((m2 + cut_ok)) -ge 6
 run3=$(run_wait unverified)
 check_eq "unverified: nothing left" 0 "$(field members "mnt/verify/$run3/summary")"
+
+# ---- the daemon killed during a run ------------------------------------------
+set_rate 1
+echo all > mnt/.verify
+run=$(readlink mnt/verify/latest)
+sleep 0.5
+kill -9 "$TF_PID"
+sleep 0.2
+fusermount3 -u mnt 2>/dev/null || umount -l mnt 2>/dev/null
+set_rate 0
+check "remount after kill -9" tf_mount tapefs.ini mnt
+check_eq "killed run is interrupted" interrupted "$(field state "mnt/verify/$run/summary")"
+check "idle after the kill" grep -q '^verify: idle' mnt/.status
+run4=$(run_wait all)
+check_eq "a new run after the kill" done "$(field state "mnt/verify/$run4/summary")"
 tf_umount mnt
