@@ -355,6 +355,11 @@ int cmd_mount(int argc, char **argv)
 	clear_dead_mount(&args);
 	if (fuse_parse_cmdline(&args, &cmd) != 0)
 		goto out_args;
+	if (cmd.show_version) {
+		printf("tapefs, FUSE library %s\n", fuse_pkgversion());
+		ret = 0;
+		goto out_args;
+	}
 	if (!mo.config || !cmd.mountpoint) {
 		fprintf(stderr, "usage: %s [-f] [-o OPTIONS] -c CONFIG MOUNTPOINT\n",
 			argv[0]);
