@@ -32,10 +32,16 @@
  * size or mtime differs from the lstat snapshot given in tarw_source.st
  * (checked at open and again after its last byte), when a read comes up
  * short or returns more bytes than the snapshot's size, when the file has
- * vanished, changed type, or a symlink's target length changed. Bytes are
- * never padded. tarw_run() then returns -ESTALE and tarw_changed() says
- * which source (its index) and why, so the caller can leave it staged and
- * write the archive again without it.
+ * vanished or changed type (a fifo in its place is refused, never opened
+ * for a wait), or a symlink's mtime or target length changed. Bytes are
+ * never padded: the copies stop before anything of the unfinished member
+ * is completed on tape. tarw_run() then returns -ESTALE and tarw_changed()
+ * says which source (its index) and why, so the caller can leave it staged
+ * and write the archive again without it. A directory is only checked to
+ * still be a directory (its mtime moves whenever an entry does).
+ *
+ * Memory: about 8 MiB of source buffers plus buffer_bytes per writer, and
+ * the manifest text (about 150 bytes per member) at the end.
  *
  * Threads: tarw_run() blocks in the calling thread. tarw_progress() and
  * tarw_cancel() may be called from any other thread at any time.
