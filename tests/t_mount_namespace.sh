@@ -49,6 +49,7 @@ mkdir -p "mnt/staging/proj/sub dir" mnt/staging/proj/empty
 head -c 200000 /dev/urandom > src.bin
 cp src.bin "mnt/staging/proj/sub dir/data.bin"
 echo "notes" > mnt/staging/proj/notes.txt
+echo "cold" > mnt/staging/proj/cold.txt
 chmod 0600 mnt/staging/proj/notes.txt
 touch -d '2020-05-06 07:08:09' mnt/staging/proj/notes.txt
 chown 1234:5678 mnt/staging/proj/notes.txt
@@ -56,7 +57,7 @@ ln -s "sub dir/data.bin" mnt/staging/proj/link
 echo now > mnt/.dump
 n=300; while [ -n "$(ls -A stg)" ] && [ $n -gt 0 ]; do sleep 0.1; n=$((n-1)); done
 check_eq "staging empty after the dump" "" "$(ls -A stg)"
-check_eq "archive/ has the tree" "empty link notes.txt sub dir" "$(ls mnt/archive/proj | paste -sd' ')"
+check_eq "archive/ has the tree" "cold.txt empty link notes.txt sub dir" "$(ls mnt/archive/proj | paste -sd' ')"
 check_eq "mode from the catalog" "600" "$(stat -c %a mnt/archive/proj/notes.txt)"
 check_eq "owner from the catalog" "1234:5678" "$(stat -c %u:%g mnt/archive/proj/notes.txt)"
 check_eq "mtime from the catalog" "2020-05-06 07:08:09" "$(stat -c %y mnt/archive/proj/notes.txt | cut -c1-19)"
@@ -93,9 +94,22 @@ check_fails "chmod an archived file" "Read-only file system" chmod 777 mnt/archi
 check_fails "setfattr on an archived file" "Read-only file system" setfattr -n user.tapefs.md5 -v 0 mnt/archive/proj/notes.txt
 check_fails "create in a tape's archive" "Read-only file system" touch mnt/tapes/$labA/0001/proj/new
 
+nonblock_open() { python3 -c '
+import os, sys
+try:
+    os.close(os.open(sys.argv[1], os.O_RDONLY | os.O_NONBLOCK))
+    print("opened")
+except OSError as e:
+    print(os.strerror(e.errno))' "$1"; }
+check_eq "O_NONBLOCK open of an offline file: EAGAIN" "Resource temporarily unavailable" \
+	"$(nonblock_open mnt/archive/proj/cold.txt)"
+check_eq "and it stays offline" "archived" "$(getfattr --only-values -n user.tapefs.state mnt/archive/proj/cold.txt)"
+
 # reading recalls it (through the recall engine), from both copies
 check "read through archive/ gives the bytes" cmp src.bin "mnt/archive/proj/sub dir/data.bin"
 check "read through the copy on $labB" cmp src.bin "mnt/tapes/$labB/0001/proj/sub dir/data.bin"
+check_eq "O_NONBLOCK open of a cached file works" "opened" \
+	"$(nonblock_open "mnt/archive/proj/sub dir/data.bin")"
 check_eq "state cached after the read" "cached" "$(getfattr --only-values -n user.tapefs.state "mnt/archive/proj/sub dir/data.bin")"
 check "du counts the cached bytes" test "$(du -k "mnt/archive/proj/sub dir/data.bin" | cut -f1)" -ge 195
 
