@@ -174,6 +174,10 @@ static int start_engines(struct tapefs *fs)
 	ret = inventory_sync(fs);
 	if (ret < 0)
 		return ret;
+	for (int i = 0; i < fs->cfg.copies; i++)
+		if (catalog_tape_count(fs->cat, fs->cfg.pools[i], -1) == 0)
+			tapefs_error(fs, "pool '%s' has no tapes: copy %d cannot "
+				     "be written", fs->cfg.pools[i], i + 1);
 	ret = start_sched(fs);
 	if (ret)
 		return ret;

@@ -206,7 +206,6 @@ static int open_text(struct tapefs *fs, struct ns_file *f,
 	if (wr && !may_control(fs))
 		return -EACCES;
 	fi->direct_io = 1;
-	fi->nonseekable = 0;
 	if ((fi->flags & O_ACCMODE) != O_WRONLY && f->p->render) {
 		ret = f->p->render(fs, f->rel, &f->text);
 		if (!ret && strbuf_oom(&f->text))
