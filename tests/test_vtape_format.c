@@ -371,6 +371,57 @@ static void test_threads(void)
 	}
 }
 
+/* Bytes this process has read through system calls (/proc/self/io). */
+static long long rchar(void)
+{
+	char line[128];
+	long long v = -1;
+	FILE *fp = fopen("/proc/self/io", "r");
+
+	while (fp && fgets(line, sizeof(line), fp))
+		if (sscanf(line, "rchar: %lld", &v) == 1)
+			break;
+	if (fp)
+		fclose(fp);
+	return v;
+}
+
+/* Opening walks the headers only; locating and spacing read nothing. */
+static void test_positioning_reads_no_data(void)
+{
+	const char *p = path("noread.vtape");
+	struct tape *t;
+	struct tape_status st;
+	long long r0, r1, r2, cost;
+
+	CHECK_INT(vtape_create(p, "N00001L9", 64 << 20, 0), 0);
+	CHECK_INT(tape_open(&t, tape_backend("vtape"), p, TAPE_RDWR), 0);
+	memset(buf, 1, sizeof(buf));
+	for (int i = 0; i < 40; i++) /* 10 MiB */
+		CHECK_INT(tape_write(t, buf, 262144), 262144);
+	CHECK_INT(tape_weof(t, 1), 0);
+	CHECK_INT(tape_write(t, buf, 1000), 1000);
+	CHECK_INT(tape_close(t), 0);
+	r0 = rchar();
+	cost = rchar() - r0; /* reading /proc/self/io counts too */
+	r0 = rchar();
+	CHECK_INT(tape_open(&t, tape_backend("vtape"), p, TAPE_RDONLY), 0);
+	r1 = rchar();
+	CHECK(r1 - r0 < 4096 + 50 * 16 + 1024); /* header + record headers */
+	CHECK_INT(tape_locate(t, 39), 0);
+	CHECK_INT(tape_fsf(t, 1), 0);
+	CHECK_INT(tape_bsr(t, 1), -EIO);
+	CHECK_INT(tape_rewind(t), 0);
+	CHECK_INT(tape_eom(t), 0);
+	CHECK_INT(tape_goto_file(t, 1), 0);
+	CHECK_INT(tape_status(t, &st), 0);
+	r2 = rchar();
+	CHECK_INT(r2 - r1, cost);
+	CHECK_INT(tape_read(t, rbuf, sizeof(rbuf)), 1000);
+	CHECK(rchar() - r2 >= 1000);
+	CHECK_INT(tape_close(t), 0);
+}
+
 static void test_bad_backend(void)
 {
 	CHECK(tape_backend("nosuch") == NULL);
@@ -396,6 +447,7 @@ int main(void)
 	RUN(test_model);
 	RUN(test_trace);
 	RUN(test_threads);
+	RUN(test_positioning_reads_no_data);
 	RUN(test_bad_backend);
 	return check_done();
 }
