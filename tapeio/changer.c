@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "tapeio/changer.h"
+#include "tapeio/label.h"
 #include "tapeio/mtx.h"
 #include "tapeio/vlib.h"
 
@@ -143,6 +144,39 @@ int changer_drive_device(struct changer *c, int drive, char *buf, size_t len)
 	call_begin(c);
 	return call_end(c, c->ops->drive_device(c, drive, buf, len),
 			"drive device");
+}
+
+int changer_label_probe(struct changer *c, int slot, int drive,
+			const struct tape_ops *ops, const char *dev,
+			struct tape_label *l)
+{
+	struct tape *t;
+	char why[sizeof(c->err)];
+	int ret, uret;
+
+	ret = changer_load(c, slot, drive);
+	if (ret)
+		return ret;
+	ret = tape_open(&t, ops, dev, TAPE_RDONLY);
+	if (!ret) {
+		ret = label_read(t, l);
+		tape_offline(t); /* a library takes only an ejected tape */
+		tape_close(t);
+	}
+	why[0] = 0;
+	if (ret)
+		snprintf(why, sizeof(why), "slot %d: label: %s", slot,
+			 strerror(-ret));
+	uret = changer_unload(c, drive, slot);
+	if (uret) {
+		snprintf(why, sizeof(why), "%.120s; the tape of slot %d stays in "
+			 "drive %d", changer_error(c), slot, drive);
+		ret = uret;
+	}
+	pthread_mutex_lock(changer_mu(c));
+	memcpy(c->err, why, sizeof(c->err));
+	pthread_mutex_unlock(changer_mu(c));
+	return ret;
 }
 
 const char *changer_error(const struct changer *c)

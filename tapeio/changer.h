@@ -82,6 +82,22 @@ int changer_drive_device(struct changer *c, int drive, char *buf, size_t len);
  * are serialized whatever the callers do. */
 const char *changer_error(const struct changer *c);
 
+struct tape_ops;
+struct tape_label;
+
+/* Read the label of the cartridge in slot without knowing it beforehand,
+ * as an operator would: load it into the empty drive, open the drive's
+ * device dev with the tape backend ops, read tape file 0 (label_read()),
+ * take the tape offline and put it back into slot. Returns label_read()'s
+ * result (0, -ENODATA blank, -EINVAL not a tapefs label, the tape's
+ * -errno) or the changer's error; when the cartridge could not be put
+ * back, the unload's error (the tape is then still in the drive, and
+ * changer_error() says so). For tapes the catalog does not know, with a
+ * changer (mtx) that cannot read images directly. */
+int changer_label_probe(struct changer *c, int slot, int drive,
+			const struct tape_ops *ops, const char *dev,
+			struct tape_label *l);
+
 /* Convenience over an inventory: the element holding barcode, or NULL. */
 const struct changer_elem *changer_inv_find(const struct changer_inv *inv,
 					    const char *barcode);

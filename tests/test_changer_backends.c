@@ -9,7 +9,10 @@
 #include <unistd.h>
 
 #include "tapeio/changer.h"
+#include "tapeio/label.h"
+#include "tapeio/tape.h"
 #include "tapeio/vlib.h"
+#include "tapeio/vtape.h"
 #include "tests/check.h"
 
 static void test_backend_names(void)
@@ -112,11 +115,74 @@ static void test_vlib_through_changer(void)
 	changer_close(c);
 }
 
+/* A cartridge with image and, when pool is set, a label, in slot. */
+static void cartridge(struct vlib *v, const char *bc, const char *pool,
+		      int slot)
+{
+	char path[1200], err[256];
+	struct tape_label l;
+	struct tape *t = NULL;
+
+	CHECK_INT(vlib_tape_path(v, bc, path, sizeof(path)), 0);
+	CHECK_INT(vtape_create(path, bc, 4 << 20, 0), 0);
+	if (pool) {
+		CHECK_INT(tape_open(&t, tape_backend("vtape"), path, TAPE_RDWR),
+			  0);
+		label_init(&l, bc, pool, 65536);
+		CHECK_INT(label_write(t, &l), 0);
+		CHECK_INT(tape_close(t), 0);
+	}
+	CHECK_INT(vlib_add(v, bc, slot, err, sizeof(err)), 0);
+}
+
+static void test_label_probe(void)
+{
+	const struct tape_ops *vt = tape_backend("vtape");
+	struct changer *c = NULL;
+	struct changer_inv inv;
+	struct tape_label l;
+	struct vlib *v;
+	char err[256], dev[200];
+
+	CHECK_INT(vlib_create("plib", 2, 4, 0), 0);
+	CHECK_INT(vlib_open(&v, "plib", err, sizeof(err)), 0);
+	cartridge(v, "P00001L9", "B", 1);
+	cartridge(v, "P00002L9", NULL, 2);
+	cartridge(v, "P00003L9", "A", 3);
+	vlib_close(v);
+	CHECK_INT(changer_open(&c, changer_backend("vlib"), "plib"), 0);
+	if (!c)
+		return;
+	CHECK_INT(changer_drive_device(c, 1, dev, sizeof(dev)), 0);
+	memset(&l, 0, sizeof(l));
+	CHECK_INT(changer_label_probe(c, 1, 1, vt, dev, &l), 0);
+	CHECK_STR(l.barcode, "P00001L9");
+	CHECK_STR(l.pool, "B");
+	CHECK_INT(l.block_size, 65536);
+	CHECK_STR(changer_error(c), "");
+	/* a blank tape: no label, and it goes back home all the same */
+	CHECK_INT(changer_label_probe(c, 2, 1, vt, dev, &l), -ENODATA);
+	CHECK(strstr(changer_error(c), "slot 2: label") != NULL);
+	CHECK_INT(changer_inventory(c, &inv), 0);
+	CHECK(!inv.elems[0].full && !inv.elems[1].full);
+	CHECK_STR(inv.elems[2].barcode, "P00001L9");
+	CHECK_STR(inv.elems[3].barcode, "P00002L9");
+	changer_inv_free(&inv);
+	/* robot refusals come back as they are, nothing moved */
+	CHECK_INT(changer_label_probe(c, 4, 1, vt, dev, &l), -ENOMEDIUM);
+	CHECK_STR(changer_error(c), "slot 4 is empty");
+	CHECK_INT(changer_load(c, 3, 1), 0);
+	CHECK_INT(changer_label_probe(c, 1, 1, vt, dev, &l), -EBUSY);
+	CHECK_STR(changer_error(c), "drive 1 is full (P00003L9)");
+	changer_close(c);
+}
+
 int main(void)
 {
 	RUN(test_backend_names);
 	RUN(test_open_failure);
 	RUN(test_none);
 	RUN(test_vlib_through_changer);
+	RUN(test_label_probe);
 	return check_done();
 }

@@ -13,8 +13,11 @@
 #include <unistd.h>
 
 #include "tapeio/changer.h"
+#include "tapeio/label.h"
 #include "tapeio/mtx.h"
+#include "tapeio/tape.h"
 #include "tapeio/vlib.h"
+#include "tapeio/vtape.h"
 #include "tests/check.h"
 
 #define MTX "/usr/sbin/mtx"
@@ -44,7 +47,20 @@ static int setup(void)
 	for (int i = 1; i <= 6; i++) {
 		snprintf(bc, sizeof(bc), "%c%05dL9", i % 2 ? 'A' : 'B', i);
 		vlib_tape_path(v, bc, path, sizeof(path));
-		close(open(path, O_CREAT | O_WRONLY, 0644));
+		if (i == 1) { /* a real, labelled tape */
+			struct tape_label l;
+			struct tape *t;
+
+			if (vtape_create(path, bc, 4 << 20, 0) ||
+			    tape_open(&t, tape_backend("vtape"), path,
+				      TAPE_RDWR))
+				return -1;
+			label_init(&l, bc, "A", 65536);
+			if (label_write(t, &l) | tape_close(t))
+				return -1;
+		} else {
+			close(open(path, O_CREAT | O_WRONLY, 0644));
+		}
 		vlib_add(v, bc, i, err, sizeof(err));
 	}
 	vlib_close(v);
@@ -181,6 +197,28 @@ static void test_not_ready(struct changer *m, struct changer *v)
 	same(m, v);
 }
 
+/* The label of a tape the catalog does not know, read through the robot:
+ * mtx loads it, the drive (DIR/drive0, kept by the shim's moves) reads it,
+ * mtx puts it back. */
+static void test_label_probe(struct changer *m, struct changer *v)
+{
+	struct tape_label l;
+	char dev[1200];
+
+	snprintf(dev, sizeof(dev), "%s/drive0", dir);
+	memset(&l, 0, sizeof(l));
+	CHECK_INT(changer_label_probe(m, 1, 0, tape_backend("vtape"), dev, &l),
+		  0);
+	CHECK_STR(l.barcode, "A00001L9");
+	CHECK_STR(l.pool, "A");
+	same(m, v);
+	/* not a tape image at all: an error, and the cartridge goes back */
+	CHECK(changer_label_probe(m, 2, 0, tape_backend("vtape"), dev, &l) < 0);
+	CHECK(strstr(changer_error(m), "slot 2: label") != NULL);
+	same(m, v);
+	CHECK(access(dev, F_OK) != 0);
+}
+
 static void test_open_errors(void)
 {
 	struct changer *c = NULL;
@@ -214,6 +252,8 @@ int main(void)
 		fprintf(stderr, "done test_errors\n");
 		test_not_ready(m, v);
 		fprintf(stderr, "done test_not_ready\n");
+		test_label_probe(m, v);
+		fprintf(stderr, "done test_label_probe\n");
 	}
 	changer_close(m);
 	changer_close(v);
