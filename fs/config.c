@@ -15,10 +15,10 @@
 struct parse_ctx {
 	struct tapefs_config *cfg;
 	FILE *f;
-	char *dir;       /* directory of the config file, absolute */
-	int line;        /* line the reader returned last */
-	int err_line;    /* first error's line, 0 = none */
-	char err[512];   /* first error's reason */
+	char *dir;     /* directory of the config file, absolute */
+	int line;      /* line the reader returned last */
+	int err_line;  /* first error's line, 0 = none */
+	char err[512]; /* first error's reason */
 	int copies_line, pools_line, changer_line, tape_line, drives_line;
 };
 
@@ -65,11 +65,28 @@ int config_parse_size(const char *s, uint64_t *out)
 	if (errno)
 		return -EINVAL;
 	switch (*end) {
-	case 'k': case 'K': mult = 1024ULL; end++; break;
-	case 'm': case 'M': mult = 1024ULL * 1024; end++; break;
-	case 'g': case 'G': mult = GiB; end++; break;
-	case 't': case 'T': mult = GiB * 1024; end++; break;
-	default: break;
+	case 'k':
+	case 'K':
+		mult = 1024ULL;
+		end++;
+		break;
+	case 'm':
+	case 'M':
+		mult = 1024ULL * 1024;
+		end++;
+		break;
+	case 'g':
+	case 'G':
+		mult = GiB;
+		end++;
+		break;
+	case 't':
+	case 'T':
+		mult = GiB * 1024;
+		end++;
+		break;
+	default:
+		break;
 	}
 	if (mult > 1 && *end == 'i')
 		end++;
@@ -102,7 +119,7 @@ static int parse_uint(const char *s, unsigned long long max,
 }
 
 static int fail(struct parse_ctx *c, int line, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 static int fail(struct parse_ctx *c, int line, const char *fmt, ...)
 {
 	va_list ap;
@@ -162,9 +179,10 @@ static int set_pools(struct parse_ctx *c, const char *v)
 		while (len && (tok[len - 1] == ' ' || tok[len - 1] == '\t'))
 			tok[--len] = 0;
 		if (!len || len > 15 || strchr(tok, '/')) {
-			ret = fail(c, c->line,
-				   "pools: bad pool name '%s' (1-15 chars, no '/')",
-				   tok);
+			ret = fail(
+			    c, c->line,
+			    "pools: bad pool name '%s' (1-15 chars, no '/')",
+			    tok);
 			goto out;
 		}
 		if (n == TAPEFS_MAX_POOLS) {
@@ -174,8 +192,9 @@ static int set_pools(struct parse_ctx *c, const char *v)
 		}
 		for (int i = 0; i < n; i++)
 			if (strcmp(cfg->pools[i], tok) == 0) {
-				ret = fail(c, c->line,
-					   "pools: pool '%s' listed twice", tok);
+				ret =
+				    fail(c, c->line,
+					 "pools: pool '%s' listed twice", tok);
 				goto out;
 			}
 		cfg->pools[n] = strdup(tok);
@@ -208,22 +227,26 @@ static int handle_tapefs(struct parse_ctx *c, const char *k, const char *v)
 		return set_str(c, &cfg->cache, v, 1);
 	if (!strcmp(k, "cache_size")) {
 		if (config_parse_size(v, &sz) || sz == 0)
-			return fail(c, c->line, "cache_size: '%s' is not a size (e.g. 10G)", v);
+			return fail(c, c->line,
+				    "cache_size: '%s' is not a size (e.g. 10G)",
+				    v);
 		cfg->cache_size = sz;
 		return 1;
 	}
 	if (!strcmp(k, "block_size")) {
-		if (config_parse_size(v, &sz) || sz < 512 || sz > 16 * 1024 * 1024 ||
-		    sz % 512)
+		if (config_parse_size(v, &sz) || sz < 512 ||
+		    sz > 16 * 1024 * 1024 || sz % 512)
 			return fail(c, c->line,
-				    "block_size: '%s' must be a multiple of 512 from 512 to 16M", v);
+				    "block_size: '%s' must be a multiple of "
+				    "512 from 512 to 16M",
+				    v);
 		cfg->block_size = (uint32_t)sz;
 		return 1;
 	}
 	if (!strcmp(k, "copies")) {
 		if (parse_uint(v, TAPEFS_MAX_POOLS, &u) || u < 1)
-			return fail(c, c->line, "copies: '%s' must be 1 to %d", v,
-				    TAPEFS_MAX_POOLS);
+			return fail(c, c->line, "copies: '%s' must be 1 to %d",
+				    v, TAPEFS_MAX_POOLS);
 		cfg->copies = (int)u;
 		c->copies_line = c->line;
 		return 1;
@@ -241,19 +264,23 @@ static int handle_dump(struct parse_ctx *c, const char *k, const char *v)
 
 	if (!strcmp(k, "bytes")) {
 		if (config_parse_size(v, &sz) || sz == 0)
-			return fail(c, c->line, "bytes: '%s' is not a size (e.g. 50G)", v);
+			return fail(c, c->line,
+				    "bytes: '%s' is not a size (e.g. 50G)", v);
 		cfg->dump_bytes = sz;
 		return 1;
 	}
 	if (!strcmp(k, "files")) {
 		if (parse_uint(v, UINT64_MAX, &u) || u == 0)
-			return fail(c, c->line, "files: '%s' must be a number > 0", v);
+			return fail(c, c->line,
+				    "files: '%s' must be a number > 0", v);
 		cfg->dump_files = u;
 		return 1;
 	}
 	if (!strcmp(k, "idle")) {
 		if (parse_uint(v, UINT_MAX, &u))
-			return fail(c, c->line, "idle: '%s' must be seconds (0 = never)", v);
+			return fail(c, c->line,
+				    "idle: '%s' must be seconds (0 = never)",
+				    v);
 		cfg->dump_idle = (unsigned)u;
 		return 1;
 	}
@@ -268,7 +295,8 @@ static int handle_library(struct parse_ctx *c, const char *k, const char *v)
 	if (!strcmp(k, "changer")) {
 		if (strcmp(v, "vlib") && strcmp(v, "mtx") && strcmp(v, "none"))
 			return fail(c, c->line,
-				    "changer: '%s' is not vlib, mtx or none", v);
+				    "changer: '%s' is not vlib, mtx or none",
+				    v);
 		c->changer_line = c->line;
 		return set_str(c, &cfg->changer, v, 0);
 	}
@@ -279,22 +307,24 @@ static int handle_library(struct parse_ctx *c, const char *k, const char *v)
 		return set_str(c, &cfg->mtx, v, 0);
 	if (!strcmp(k, "tape")) {
 		if (strcmp(v, "vtape") && strcmp(v, "st"))
-			return fail(c, c->line, "tape: '%s' is not vtape or st", v);
+			return fail(c, c->line, "tape: '%s' is not vtape or st",
+				    v);
 		c->tape_line = c->line;
 		return set_str(c, &cfg->tape, v, 0);
 	}
 	if (!strcmp(k, "drives")) {
 		if (parse_uint(v, TAPEFS_MAX_DRIVES, &u) || u < 1)
-			return fail(c, c->line, "drives: '%s' must be 1 to %d", v,
-				    TAPEFS_MAX_DRIVES);
+			return fail(c, c->line, "drives: '%s' must be 1 to %d",
+				    v, TAPEFS_MAX_DRIVES);
 		cfg->ndrives = (int)u;
 		c->drives_line = c->line;
 		return 1;
 	}
 	if (!strncmp(k, "drive", 5) && k[5]) {
 		if (parse_uint(k + 5, TAPEFS_MAX_DRIVES - 1, &u))
-			return fail(c, c->line, "'%s': drive number must be 0 to %d",
-				    k, TAPEFS_MAX_DRIVES - 1);
+			return fail(c, c->line,
+				    "'%s': drive number must be 0 to %d", k,
+				    TAPEFS_MAX_DRIVES - 1);
 		return set_str(c, &cfg->drive_dev[u], v, 1);
 	}
 	return fail(c, c->line, "unknown key '%s' in [library]", k);
@@ -339,31 +369,34 @@ static int validate(struct parse_ctx *c)
 	if (!cfg->cache && !(cfg->cache = resolve_path(c, "cache")))
 		return fail(c, 0, "out of memory");
 	if (!cfg->npools) {
-		static const char *const names[] = { "A", "B", "C", "D",
-						     "E", "F", "G", "H" };
+		static const char *const names[] = {"A", "B", "C", "D",
+						    "E", "F", "G", "H"};
 		for (int i = 0; i < cfg->copies; i++)
 			if (!(cfg->pools[i] = strdup(names[i])))
 				return fail(c, 0, "out of memory");
 		cfg->npools = cfg->copies;
 	}
 	if (cfg->npools < cfg->copies)
-		return fail(c, c->copies_line ? c->copies_line : c->pools_line,
-			    "copies = %d needs as many pools, %d listed in 'pools'",
-			    cfg->copies, cfg->npools);
+		return fail(
+		    c, c->copies_line ? c->copies_line : c->pools_line,
+		    "copies = %d needs as many pools, %d listed in 'pools'",
+		    cfg->copies, cfg->npools);
 	if (!cfg->changer && !(cfg->changer = strdup("none")))
 		return fail(c, 0, "out of memory");
 	if (!cfg->mtx && !(cfg->mtx = strdup("mtx")))
 		return fail(c, 0, "out of memory");
-	if (!cfg->tape &&
-	    !(cfg->tape = strdup(strcmp(cfg->changer, "vlib") ? "st" : "vtape")))
+	if (!cfg->tape && !(cfg->tape = strdup(
+				strcmp(cfg->changer, "vlib") ? "st" : "vtape")))
 		return fail(c, 0, "out of memory");
 	if (strcmp(cfg->changer, "none") && !cfg->changer_spec)
 		return fail(c, c->changer_line,
-			    "changer = %s needs 'path' in [library]", cfg->changer);
+			    "changer = %s needs 'path' in [library]",
+			    cfg->changer);
 	if (!strcmp(cfg->changer, "none")) {
 		if (!cfg->drive_dev[0])
 			return fail(c, c->changer_line,
-				    "changer = none needs 'drive0' (the drive's device) in [library]");
+				    "changer = none needs 'drive0' (the "
+				    "drive's device) in [library]");
 		if (!cfg->ndrives)
 			cfg->ndrives = 1;
 		if (cfg->ndrives != 1)
@@ -396,14 +429,15 @@ static char *dir_of(const char *path)
 int config_load(struct tapefs_config *cfg, const char *path, char *err,
 		size_t errlen)
 {
-	struct parse_ctx c = { .cfg = cfg };
+	struct parse_ctx c = {.cfg = cfg};
 	int ret = -EINVAL, rc;
 
 	config_defaults(cfg);
 	c.f = fopen(path, "r");
 	if (!c.f) {
 		ret = -errno;
-		snprintf(err, errlen, "%s:0: cannot read: %s", path, strerror(errno));
+		snprintf(err, errlen, "%s:0: cannot read: %s", path,
+			 strerror(errno));
 		return ret;
 	}
 	c.dir = dir_of(path);
@@ -416,7 +450,8 @@ int config_load(struct tapefs_config *cfg, const char *path, char *err,
 	rc = ini_parse_stream(reader, &c, handler, &c);
 	if (rc > 0 && !c.err[0]) {
 		c.err_line = rc;
-		snprintf(c.err, sizeof(c.err), "syntax error (want [section] or key = value)");
+		snprintf(c.err, sizeof(c.err),
+			 "syntax error (want [section] or key = value)");
 	} else if (rc < 0 && !c.err[0]) {
 		snprintf(c.err, sizeof(c.err), "cannot parse (out of memory)");
 	}

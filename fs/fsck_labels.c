@@ -54,7 +54,8 @@ static int add(struct fsck_labels *fl, const struct tapefs_config *cfg,
 	if (ret && ret != -ENODATA && ret != -EINVAL)
 		return skip(fl, *barcode ? barcode : dev, strerror(-ret));
 	if (ret && !*barcode)
-		return skip(fl, dev, "no tapefs label on the tape in the drive");
+		return skip(fl, dev,
+			    "no tapefs label on the tape in the drive");
 	p = realloc(fl->labels, (fl->n + 1) * sizeof(*p));
 	if (!p)
 		return -ENOMEM;
@@ -79,11 +80,13 @@ static int read_elem(struct fsck_labels *fl, const struct tapefs_config *cfg,
 
 	if (!e->full)
 		return 0;
-	if (v && e->barcode[0] && !vlib_tape_path(v, e->barcode, dev, sizeof(dev)))
+	if (v && e->barcode[0] &&
+	    !vlib_tape_path(v, e->barcode, dev, sizeof(dev)))
 		return add(fl, cfg, e->barcode, dev);
 	if (e->type == CHANGER_DRIVE) {
 		if (cfg->drive_dev[e->index])
-			snprintf(dev, sizeof(dev), "%s", cfg->drive_dev[e->index]);
+			snprintf(dev, sizeof(dev), "%s",
+				 cfg->drive_dev[e->index]);
 		else if (changer_drive_device(c, e->index, dev, sizeof(dev)))
 			return skip(fl, e->barcode[0] ? e->barcode : "drive",
 				    changer_error(c));
@@ -109,7 +112,8 @@ int fsck_labels_read(const struct tapefs_config *cfg, struct fsck_labels *out,
 		return -EINVAL;
 	}
 	if (!strcmp(cfg->changer, "mtx"))
-		snprintf(spec, sizeof(spec), "%s %s", cfg->mtx, cfg->changer_spec);
+		snprintf(spec, sizeof(spec), "%s %s", cfg->mtx,
+			 cfg->changer_spec);
 	else if (!strcmp(cfg->changer, "none"))
 		snprintf(spec, sizeof(spec), "%s", cfg->drive_dev[0]);
 	else
@@ -122,7 +126,8 @@ int fsck_labels_read(const struct tapefs_config *cfg, struct fsck_labels *out,
 	}
 	ret = changer_inventory(c, &inv);
 	if (ret) {
-		snprintf(err, errlen, "changer inventory: %s", changer_error(c));
+		snprintf(err, errlen, "changer inventory: %s",
+			 changer_error(c));
 		goto out_close;
 	}
 	if (!strcmp(cfg->changer, "vlib") &&

@@ -17,7 +17,7 @@
 struct fsck_labels {
 	struct catalog_label *labels; /* for catalog_check() */
 	size_t n;
-	char **skipped;  /* "BARCODE: reason" for cartridges not read */
+	char **skipped; /* "BARCODE: reason" for cartridges not read */
 	size_t nskipped;
 };
 

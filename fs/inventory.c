@@ -44,7 +44,8 @@ static int add_tape(struct tapefs *fs, const char *dev, const char *expect,
 
 	if (ret) {
 		tapefs_error(fs, "tape %s (%s): cannot read its label: %s",
-			     expect ? expect : "in drive 0", dev, strerror(-ret));
+			     expect ? expect : "in drive 0", dev,
+			     strerror(-ret));
 		return 0;
 	}
 	if (expect && strcmp(l.barcode, expect)) {
@@ -74,7 +75,8 @@ static int sync_elem(struct tapefs *fs, struct vlib *v,
 	location_of(e, loc, sizeof(loc));
 	if (!e->barcode[0]) {
 		/* changer none: the tape in the drive names itself */
-		if (e->type == CHANGER_DRIVE && !strcmp(fs->cfg.changer, "none"))
+		if (e->type == CHANGER_DRIVE &&
+		    !strcmp(fs->cfg.changer, "none"))
 			return add_tape(fs, fs->cfg.drive_dev[0], NULL, loc);
 		return 0;
 	}
@@ -84,8 +86,10 @@ static int sync_elem(struct tapefs *fs, struct vlib *v,
 		return 0;
 	}
 	if (!v) {
-		tapefs_error(fs, "tape %s is not in the catalog; it is not used "
-			     "until its label is read", e->barcode);
+		tapefs_error(fs,
+			     "tape %s is not in the catalog; it is not used "
+			     "until its label is read",
+			     e->barcode);
 		return 0;
 	}
 	if (vlib_tape_path(v, e->barcode, dev, sizeof(dev)))
@@ -102,7 +106,8 @@ int inventory_sync(struct tapefs *fs)
 
 	ret = changer_inventory(fs->changer, &inv);
 	if (ret) {
-		tapefs_error(fs, "changer inventory: %s", changer_error(fs->changer));
+		tapefs_error(fs, "changer inventory: %s",
+			     changer_error(fs->changer));
 		return ret;
 	}
 	if (!strcmp(fs->cfg.changer, "vlib") &&

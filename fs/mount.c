@@ -32,14 +32,13 @@ struct mount_opts {
 	int show_help;
 };
 
-#define MOPT(t, p) { t, offsetof(struct mount_opts, p), 1 }
+#define MOPT(t, p)                                                             \
+	{                                                                      \
+		t, offsetof(struct mount_opts, p), 1                           \
+	}
 static const struct fuse_opt mount_spec[] = {
-	MOPT("-c %s", config),
-	MOPT("--config=%s", config),
-	MOPT("-h", show_help),
-	MOPT("--help", show_help),
-	FUSE_OPT_END
-};
+    MOPT("-c %s", config), MOPT("--config=%s", config), MOPT("-h", show_help),
+    MOPT("--help", show_help), FUSE_OPT_END};
 
 static void usage(const char *prog)
 {
@@ -117,8 +116,8 @@ static int open_changer(struct tapefs *fs)
 			 fs->cfg.changer_spec ? fs->cfg.changer_spec : "");
 	ret = changer_open(&fs->changer, ops, spec);
 	if (ret) {
-		fprintf(stderr, "tapefs: changer %s '%s': %s\n", fs->cfg.changer,
-			spec, strerror(-ret));
+		fprintf(stderr, "tapefs: changer %s '%s': %s\n",
+			fs->cfg.changer, spec, strerror(-ret));
 		fs->changer = NULL;
 	}
 	return ret;
@@ -136,7 +135,8 @@ static int start_sched(struct tapefs *fs)
 	sc.changer = fs->changer;
 	sc.tape_ops = tape_backend(fs->cfg.tape);
 	if (!sc.tape_ops) {
-		fprintf(stderr, "tapefs: unknown tape backend '%s'\n", fs->cfg.tape);
+		fprintf(stderr, "tapefs: unknown tape backend '%s'\n",
+			fs->cfg.tape);
 		return -EINVAL;
 	}
 	sc.ndrives = fs->cfg.ndrives;
@@ -154,7 +154,8 @@ static int start_sched(struct tapefs *fs)
 		sc.drive_dev[i] = fs->cfg.drive_dev[i];
 	ret = sched_start(&fs->sched, &sc);
 	if (ret) {
-		fprintf(stderr, "tapefs: drive scheduler: %s\n", strerror(-ret));
+		fprintf(stderr, "tapefs: drive scheduler: %s\n",
+			strerror(-ret));
 		fs->sched = NULL;
 	}
 	return ret;
@@ -176,29 +177,34 @@ static int start_engines(struct tapefs *fs)
 		return ret;
 	for (int i = 0; i < fs->cfg.copies; i++)
 		if (catalog_tape_count(fs->cat, fs->cfg.pools[i], -1) == 0)
-			tapefs_error(fs, "pool '%s' has no tapes: copy %d cannot "
-				     "be written", fs->cfg.pools[i], i + 1);
+			tapefs_error(fs,
+				     "pool '%s' has no tapes: copy %d cannot "
+				     "be written",
+				     fs->cfg.pools[i], i + 1);
 	ret = start_sched(fs);
 	if (ret)
 		return ret;
 	if (dump_start && fs->cat && fs->sched) {
 		ret = dump_start(fs);
 		if (ret) {
-			fprintf(stderr, "tapefs: dump engine: %s\n", strerror(-ret));
+			fprintf(stderr, "tapefs: dump engine: %s\n",
+				strerror(-ret));
 			return ret;
 		}
 	}
 	if (verify_start && fs->cat && fs->sched) {
 		ret = verify_start(fs);
 		if (ret) {
-			fprintf(stderr, "tapefs: verify engine: %s\n", strerror(-ret));
+			fprintf(stderr, "tapefs: verify engine: %s\n",
+				strerror(-ret));
 			return ret;
 		}
 	}
 	if (recall_start && fs->cat && fs->sched) {
 		ret = recall_start(fs);
 		if (ret) {
-			fprintf(stderr, "tapefs: recall engine: %s\n", strerror(-ret));
+			fprintf(stderr, "tapefs: recall engine: %s\n",
+				strerror(-ret));
 			return ret;
 		}
 	}
@@ -233,7 +239,8 @@ static int preflight(struct tapefs *fs)
 			strerror(-ret));
 		return ret;
 	}
-	fs->staging_fd = open(fs->cfg.staging, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	fs->staging_fd =
+	    open(fs->cfg.staging, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (fs->staging_fd < 0) {
 		ret = -errno;
 		fprintf(stderr, "tapefs: staging '%s': %s\n", fs->cfg.staging,
@@ -284,10 +291,11 @@ static int run(struct tapefs *fs, struct fuse_args *args,
 		fuse_loop_cfg_set_clone_fd(lc, (unsigned)cmd->clone_fd);
 		/* Reads waiting on a tape hold a worker each; keep plenty so
 		 * that lookups never queue behind them (fs/recall.h). */
-		fuse_loop_cfg_set_max_threads(lc, cmd->max_threads > 10 ?
-						  cmd->max_threads : 1024);
-		fuse_loop_cfg_set_idle_threads(lc, cmd->max_idle_threads < UINT_MAX ?
-						   cmd->max_idle_threads : 16);
+		fuse_loop_cfg_set_max_threads(
+		    lc, cmd->max_threads > 10 ? cmd->max_threads : 1024);
+		fuse_loop_cfg_set_idle_threads(
+		    lc, cmd->max_idle_threads < UINT_MAX ? cmd->max_idle_threads
+							 : 16);
 		ret = fuse_loop_mt(fuse, lc) ? 1 : 0;
 		fuse_loop_cfg_destroy(lc);
 	}
@@ -329,12 +337,16 @@ static void clear_dead_mount(const struct fuse_args *args)
 
 	if (!mp || stat(mp, &st) == 0 || errno != ENOTCONN)
 		return;
-	fprintf(stderr, "tapefs: %s: the mount of a dead daemon is in the "
-		"way; unmounting it\n", mp);
+	fprintf(stderr,
+		"tapefs: %s: the mount of a dead daemon is in the "
+		"way; unmounting it\n",
+		mp);
 	if (strchr(mp, '\''))
 		return;
-	snprintf(cmd, sizeof(cmd), "fusermount3 -u -z '%s' 2>/dev/null || "
-		 "umount -l '%s' 2>/dev/null", mp, mp);
+	snprintf(cmd, sizeof(cmd),
+		 "fusermount3 -u -z '%s' 2>/dev/null || "
+		 "umount -l '%s' 2>/dev/null",
+		 mp, mp);
 	if (system(cmd) != 0)
 		fprintf(stderr, "tapefs: %s: could not unmount it\n", mp);
 }
@@ -343,7 +355,7 @@ int cmd_mount(int argc, char **argv)
 {
 	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
 	struct fuse_cmdline_opts cmd;
-	struct mount_opts mo = { 0 };
+	struct mount_opts mo = {0};
 	struct tapefs *fs = NULL;
 	char err[768];
 	int ret = 2;
@@ -365,7 +377,8 @@ int cmd_mount(int argc, char **argv)
 		goto out_args;
 	}
 	if (!mo.config || !cmd.mountpoint) {
-		fprintf(stderr, "usage: %s [-f] [-o OPTIONS] -c CONFIG MOUNTPOINT\n",
+		fprintf(stderr,
+			"usage: %s [-f] [-o OPTIONS] -c CONFIG MOUNTPOINT\n",
 			argv[0]);
 		goto out_args;
 	}

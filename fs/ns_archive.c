@@ -42,7 +42,8 @@ struct list_ctx {
 	struct ns_attr attr;
 };
 
-static int list_one(void *vctx, const char *name, const struct catalog_member *m)
+static int list_one(void *vctx, const char *name,
+		    const struct catalog_member *m)
 {
 	struct list_ctx *c = vctx;
 
@@ -105,9 +106,9 @@ static int archive_listxattr(struct tapefs *fs, const char *rel,
 }
 
 const struct ns_provider ns_archive = {
-	.name = "archive",
-	.getattr = archive_getattr,
-	.readdir = archive_readdir,
-	.getxattr = archive_getxattr,
-	.listxattr = archive_listxattr,
+    .name = "archive",
+    .getattr = archive_getattr,
+    .readdir = archive_readdir,
+    .getxattr = archive_getxattr,
+    .listxattr = archive_listxattr,
 };

@@ -99,8 +99,8 @@ static int drives_render(struct tapefs *fs, const char *rel, struct strbuf *out)
 }
 
 const struct ns_provider ns_drives = {
-	.name = "drives",
-	.getattr = drives_getattr,
-	.readdir = drives_readdir,
-	.render = drives_render,
+    .name = "drives",
+    .getattr = drives_getattr,
+    .readdir = drives_readdir,
+    .render = drives_render,
 };

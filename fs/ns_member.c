@@ -35,7 +35,8 @@ void ns_member_attr(struct tapefs *fs, const struct catalog_member *m,
 	case CATALOG_SYMLINK:
 		out->kind = NS_LINK;
 		out->st.st_mode = S_IFLNK | 0777;
-		snprintf(out->link, sizeof(out->link), "%s", m->link ? m->link : "");
+		snprintf(out->link, sizeof(out->link), "%s",
+			 m->link ? m->link : "");
 		out->st.st_size = (off_t)strlen(out->link);
 		break;
 	default:
@@ -45,15 +46,19 @@ void ns_member_attr(struct tapefs *fs, const struct catalog_member *m,
 		out->st.st_size = (off_t)m->size;
 		/* st_blocks counts what is online: du shows the cache */
 		if (fs->recall)
-			out->st.st_blocks = (blkcnt_t)(
-				(recall_cached_bytes(fs->recall, m->id) + 511) / 512);
+			out->st.st_blocks =
+			    (blkcnt_t)((recall_cached_bytes(fs->recall, m->id) +
+					511) /
+				       512);
 		break;
 	}
 }
 
 static const char *const xattr_names[] = {
-	"user.tapefs.md5", "user.tapefs.state", "user.tapefs.copies",
-	"user.tapefs.archived",
+    "user.tapefs.md5",
+    "user.tapefs.state",
+    "user.tapefs.copies",
+    "user.tapefs.archived",
 };
 
 struct copies_ctx {
@@ -82,7 +87,7 @@ static int verified_copy(void *vctx, const struct catalog_copy *cp)
 static int member_state(struct tapefs *fs, const struct catalog_member *m,
 			struct strbuf *out)
 {
-	struct copies_ctx c = { .out = out };
+	struct copies_ctx c = {.out = out};
 	int ret;
 
 	if (fs->recall && m->type == CATALOG_FILE) {
@@ -108,7 +113,7 @@ int ns_member_getxattr(struct tapefs *fs, const struct catalog_member *m,
 		       const char *name, struct strbuf *out)
 {
 	struct catalog_archive a;
-	struct copies_ctx c = { .out = out };
+	struct copies_ctx c = {.out = out};
 	char when[64];
 	struct tm tm;
 	time_t t;
@@ -145,7 +150,8 @@ int ns_member_listxattr(struct tapefs *fs, const struct catalog_member *m,
 	(void)fs;
 	if (m->id <= 0 || m->implicit)
 		return 0;
-	for (size_t i = 0; i < sizeof(xattr_names) / sizeof(xattr_names[0]); i++) {
+	for (size_t i = 0; i < sizeof(xattr_names) / sizeof(xattr_names[0]);
+	     i++) {
 		if (i == 0 && !m->md5[0])
 			continue;
 		strbuf_add(out, xattr_names[i], strlen(xattr_names[i]) + 1);

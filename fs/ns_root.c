@@ -7,81 +7,99 @@
 #include "fs/ns_local.h"
 #include "fs/tapefs.h"
 
-
+/* clang-format off: the text as it reads */
 static const char readme_text[] =
-"tapefs - a tape archive as a file system\n"
-"\n"
-"Copy files into staging/; they are written to tape as tar archives (one\n"
-"copy per pool, on different drives at once) and then appear under archive/\n"
-"and tapes/. Reading an archived file recalls it from tape. Everything else\n"
-"is a plain file: cat it, or echo a request into it.\n"
-"\n"
-"NAMESPACE\n"
-"  README          this text\n"
-"  .status         live status, one \"key: value\" per line: drives, one\n"
-"                  line per drive, dump, staged_files, staged_bytes,\n"
-"                  verify, recall_queue, tapes_scratch, errors\n"
-"  .status.json    the same as one JSON object\n"
-"  .dump           control: start a dump (see below); read: pending files\n"
-"                  and bytes, thresholds, the current and the last dump\n"
-"  .verify         control: start a verification run (see below); read:\n"
-"                  the current or last run and the grammar\n"
-"  .recall         control: recall files ahead of reading them (see below);\n"
-"                  read: the queue per tape and recent results\n"
-"  staging/        read-write: what you put here goes to tape. A file is\n"
-"                  eligible when its last writer closes it; after its dump\n"
-"                  is committed on every copy it leaves staging/\n"
-"  archive/        read-only: every path ever dumped (latest version), with\n"
-"                  owner, mode and times from the catalog\n"
-"  tapes/LABEL/    read-only, one directory per tape:\n"
-"    .status       the tape's pool, state, usage, archives, verification\n"
-"    NNNN/         tape file NNNN (0001, 0002, ...): one archive, holding\n"
-"                  its members under their staging/ paths\n"
-"  verify/RUN/     results of verification run RUN: summary, failures,\n"
-"                  one file per tape (OK|BAD|UNREADABLE md5 path);\n"
-"                  verify/latest points at the newest run\n"
-"  drives/N        drive N: state, tape, position, job, progress\n"
-"\n"
-"CONTROL FILES (one request per line; writable by the mount owner and root;\n"
-"a malformed request fails the write with EINVAL and reading the file, or\n"
-".status, says why)\n"
-"  echo now > .dump            dump everything eligible in staging/ now\n"
-"  echo 'now PATH' > .dump     dump only staging/PATH (a file, or a\n"
-"                              directory's whole subtree) as one archive\n"
-"  echo all > .verify          verify every copy of every archive\n"
-"  echo 'tape LABEL...' > .verify   every copy on these tapes\n"
-"  echo unverified > .verify   copies never verified\n"
-"  echo 'sample PCT' > .verify PCT% (1-100) of the members of every archive,\n"
-"                              at random, at least one per archive\n"
-"  echo cancel > .verify       stop the running verification\n"
-"  find archive/run-7 > .recall   recall ahead of reading: one path per line,\n"
-"                              archive/PATH, PATH, tapes/LABEL/NNNN/PATH or a\n"
-"                              full path; a directory means every file below\n"
-"                              it. Files are read in tape order into the\n"
-"                              recall cache\n"
-"\n"
-"READING ARCHIVED FILES\n"
-"  Reading a file under archive/ or tapes/ returns its bytes from the recall\n"
-"  cache, recalling it from tape first when needed (the read waits). An open\n"
-"  with O_NONBLOCK of a file not in the cache fails with EAGAIN. stat, ls\n"
-"  and getfattr never touch a tape; st_blocks counts the cached bytes, so du\n"
-"  shows what is online. Extended attributes of archived files:\n"
-"    user.tapefs.md5        MD5 of the content\n"
-"    user.tapefs.state      archived | verified | recalling | cached\n"
-"    user.tapefs.copies     LABEL:FILENO:BLOCK of every copy, comma separated\n"
-"    user.tapefs.archived   time the dump was committed\n"
-"\n"
-"RESTORING WITHOUT TAPEFS\n"
-"  Tape file 0 is a label archive; files 1..N are pax tar archives written\n"
-"  with records of the configured block size (default 256 KiB = 512\n"
-"  blocks of 512 bytes). To restore archive N of a tape by hand:\n"
-"    mt -f /dev/nst0 rewind; mt -f /dev/nst0 fsf N\n"
-"    tar -b 512 -xf /dev/nst0\n"
-"\n"
-"Unmount with: fusermount3 -u MOUNTPOINT (pending work resumes at the next\n"
-"mount; nothing staged is lost).\n";
+    "tapefs - a tape archive as a file system\n"
+    "\n"
+    "Copy files into staging/; they are written to tape as tar archives (one\n"
+    "copy per pool, on different drives at once) and then appear under "
+    "archive/\n"
+    "and tapes/. Reading an archived file recalls it from tape. Everything "
+    "else\n"
+    "is a plain file: cat it, or echo a request into it.\n"
+    "\n"
+    "NAMESPACE\n"
+    "  README          this text\n"
+    "  .status         live status, one \"key: value\" per line: drives, one\n"
+    "                  line per drive, dump, staged_files, staged_bytes,\n"
+    "                  verify, recall_queue, tapes_scratch, errors\n"
+    "  .status.json    the same as one JSON object\n"
+    "  .dump           control: start a dump (see below); read: pending files\n"
+    "                  and bytes, thresholds, the current and the last dump\n"
+    "  .verify         control: start a verification run (see below); read:\n"
+    "                  the current or last run and the grammar\n"
+    "  .recall         control: recall files ahead of reading them (see "
+    "below);\n"
+    "                  read: the queue per tape and recent results\n"
+    "  staging/        read-write: what you put here goes to tape. A file is\n"
+    "                  eligible when its last writer closes it; after its "
+    "dump\n"
+    "                  is committed on every copy it leaves staging/\n"
+    "  archive/        read-only: every path ever dumped (latest version), "
+    "with\n"
+    "                  owner, mode and times from the catalog\n"
+    "  tapes/LABEL/    read-only, one directory per tape:\n"
+    "    .status       the tape's pool, state, usage, archives, verification\n"
+    "    NNNN/         tape file NNNN (0001, 0002, ...): one archive, holding\n"
+    "                  its members under their staging/ paths\n"
+    "  verify/RUN/     results of verification run RUN: summary, failures,\n"
+    "                  one file per tape (OK|BAD|UNREADABLE md5 path);\n"
+    "                  verify/latest points at the newest run\n"
+    "  drives/N        drive N: state, tape, position, job, progress\n"
+    "\n"
+    "CONTROL FILES (one request per line; writable by the mount owner and "
+    "root;\n"
+    "a malformed request fails the write with EINVAL and reading the file, or\n"
+    ".status, says why)\n"
+    "  echo now > .dump            dump everything eligible in staging/ now\n"
+    "  echo 'now PATH' > .dump     dump only staging/PATH (a file, or a\n"
+    "                              directory's whole subtree) as one archive\n"
+    "  echo all > .verify          verify every copy of every archive\n"
+    "  echo 'tape LABEL...' > .verify   every copy on these tapes\n"
+    "  echo unverified > .verify   copies never verified\n"
+    "  echo 'sample PCT' > .verify PCT% (1-100) of the members of every "
+    "archive,\n"
+    "                              at random, at least one per archive\n"
+    "  echo cancel > .verify       stop the running verification\n"
+    "  find archive/run-7 > .recall   recall ahead of reading: one path per "
+    "line,\n"
+    "                              archive/PATH, PATH, tapes/LABEL/NNNN/PATH "
+    "or a\n"
+    "                              full path; a directory means every file "
+    "below\n"
+    "                              it. Files are read in tape order into the\n"
+    "                              recall cache\n"
+    "\n"
+    "READING ARCHIVED FILES\n"
+    "  Reading a file under archive/ or tapes/ returns its bytes from the "
+    "recall\n"
+    "  cache, recalling it from tape first when needed (the read waits). An "
+    "open\n"
+    "  with O_NONBLOCK of a file not in the cache fails with EAGAIN. stat, ls\n"
+    "  and getfattr never touch a tape; st_blocks counts the cached bytes, so "
+    "du\n"
+    "  shows what is online. Extended attributes of archived files:\n"
+    "    user.tapefs.md5        MD5 of the content\n"
+    "    user.tapefs.state      archived | verified | recalling | cached\n"
+    "    user.tapefs.copies     LABEL:FILENO:BLOCK of every copy, comma "
+    "separated\n"
+    "    user.tapefs.archived   time the dump was committed\n"
+    "\n"
+    "RESTORING WITHOUT TAPEFS\n"
+    "  Tape file 0 is a label archive; files 1..N are pax tar archives "
+    "written\n"
+    "  with records of the configured block size (default 256 KiB = 512\n"
+    "  blocks of 512 bytes). To restore archive N of a tape by hand:\n"
+    "    mt -f /dev/nst0 rewind; mt -f /dev/nst0 fsf N\n"
+    "    tar -b 512 -xf /dev/nst0\n"
+    "\n"
+    "Unmount with: fusermount3 -u MOUNTPOINT (pending work resumes at the "
+    "next\n"
+    "mount; nothing staged is lost).\n";
+/* clang-format on */
 
-static int readme_getattr(struct tapefs *fs, const char *rel, struct ns_attr *out)
+static int readme_getattr(struct tapefs *fs, const char *rel,
+			  struct ns_attr *out)
 {
 	(void)fs;
 	if (*rel)
@@ -101,9 +119,9 @@ static int readme_render(struct tapefs *fs, const char *rel, struct strbuf *out)
 }
 
 const struct ns_provider ns_readme = {
-	.name = "README",
-	.getattr = readme_getattr,
-	.render = readme_render,
+    .name = "README",
+    .getattr = readme_getattr,
+    .render = readme_render,
 };
 
 /* Dynamic files are rendered again at open and read with direct_io, so
@@ -154,15 +172,15 @@ static int status_json_ns(struct tapefs *fs, const char *rel,
 }
 
 const struct ns_provider ns_status = {
-	.name = ".status",
-	.getattr = status_getattr,
-	.render = status_render_ns,
+    .name = ".status",
+    .getattr = status_getattr,
+    .render = status_render_ns,
 };
 
 const struct ns_provider ns_status_json = {
-	.name = ".status.json",
-	.getattr = status_json_getattr,
-	.render = status_json_ns,
+    .name = ".status.json",
+    .getattr = status_json_getattr,
+    .render = status_json_ns,
 };
 
 static int dump_render_ns(struct tapefs *fs, const char *rel,
@@ -170,7 +188,7 @@ static int dump_render_ns(struct tapefs *fs, const char *rel,
 
 static int dump_getattr(struct tapefs *fs, const char *rel, struct ns_attr *out)
 {
-	struct ns_provider p = { .render = dump_render_ns };
+	struct ns_provider p = {.render = dump_render_ns};
 
 	if (*rel)
 		return -ENOTDIR;
@@ -203,8 +221,8 @@ static int dump_control(struct tapefs *fs, const char *rel, const char *line)
 }
 
 const struct ns_provider ns_dump_ctl = {
-	.name = ".dump",
-	.getattr = dump_getattr,
-	.render = dump_render_ns,
-	.control = dump_control,
+    .name = ".dump",
+    .getattr = dump_getattr,
+    .render = dump_render_ns,
+    .control = dump_control,
 };

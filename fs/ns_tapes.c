@@ -16,8 +16,8 @@
 /* A parsed tapes/ path. */
 struct tpath {
 	char label[40];
-	int status;        /* LABEL/.status */
-	int64_t fileno;    /* > 0: LABEL/NNNN[/...] */
+	int status;	   /* LABEL/.status */
+	int64_t fileno;	   /* > 0: LABEL/NNNN[/...] */
 	const char *inner; /* path within the archive ("" = its root) */
 };
 
@@ -54,7 +54,8 @@ static int tpath_parse(const char *rel, struct tpath *tp)
 	if (n <= 0 || (e != end && *e))
 		return -ENOENT;
 	fileno_name(n, canon, sizeof(canon));
-	if (strlen(canon) != (size_t)(e - num) || memcmp(canon, num, strlen(canon)))
+	if (strlen(canon) != (size_t)(e - num) ||
+	    memcmp(canon, num, strlen(canon)))
 		return -ENOENT;
 	tp->fileno = n;
 	tp->inner = end ? end + 1 : "";
@@ -94,7 +95,7 @@ static int tapes_getattr(struct tapefs *fs, const char *rel,
 	if (!*tp.inner) {
 		if (catalog_archive_get(fs->cat, cp.archive, &a) == 0)
 			out->st.st_mtime = out->st.st_ctime = out->st.st_atime =
-				(time_t)a.created;
+			    (time_t)a.created;
 		return 0;
 	}
 	memset(&m, 0, sizeof(m));
@@ -232,10 +233,13 @@ static int tapes_render(struct tapefs *fs, const char *rel, struct strbuf *out)
 	strbuf_addf(out, "barcode: %s\n", t.barcode);
 	strbuf_addf(out, "pool: %s\n", t.pool);
 	strbuf_addf(out, "state: %s\n", catalog_tape_state_name(t.state));
-	strbuf_addf(out, "location: %s\n", t.location[0] ? t.location : "unknown");
-	strbuf_addf(out, "label_uuid: %s\n", t.label_uuid[0] ? t.label_uuid : "none");
+	strbuf_addf(out, "location: %s\n",
+		    t.location[0] ? t.location : "unknown");
+	strbuf_addf(out, "label_uuid: %s\n",
+		    t.label_uuid[0] ? t.label_uuid : "none");
 	strbuf_addf(out, "capacity: %s\n", t.capacity ? cap : "unknown");
-	strbuf_addf(out, "bytes_used: %llu\n", (unsigned long long)t.bytes_used);
+	strbuf_addf(out, "bytes_used: %llu\n",
+		    (unsigned long long)t.bytes_used);
 	strbuf_addf(out, "used: %s\n", used);
 	if (t.capacity)
 		strbuf_addf(out, "percent_used: %d%%\n",
@@ -302,12 +306,12 @@ static int tapes_listxattr(struct tapefs *fs, const char *rel,
 }
 
 const struct ns_provider ns_tapes = {
-	.name = "tapes",
-	.getattr = tapes_getattr,
-	.readdir = tapes_readdir,
-	.render = tapes_render,
-	.getxattr = tapes_getxattr,
-	.listxattr = tapes_listxattr,
+    .name = "tapes",
+    .getattr = tapes_getattr,
+    .readdir = tapes_readdir,
+    .render = tapes_render,
+    .getxattr = tapes_getxattr,
+    .listxattr = tapes_listxattr,
 };
 
 static int count_state(struct tapefs *fs, int state)
@@ -326,8 +330,10 @@ void status_tapes_render(struct tapefs *fs, struct strbuf *out)
 	strbuf_addf(out, "tapes: %d\n", count_state(fs, -1));
 	strbuf_addf(out, "tapes_scratch: %d\n",
 		    count_state(fs, CATALOG_TAPE_SCRATCH));
-	strbuf_addf(out, "tapes_open: %d\n", count_state(fs, CATALOG_TAPE_OPEN));
-	strbuf_addf(out, "tapes_full: %d\n", count_state(fs, CATALOG_TAPE_FULL));
+	strbuf_addf(out, "tapes_open: %d\n",
+		    count_state(fs, CATALOG_TAPE_OPEN));
+	strbuf_addf(out, "tapes_full: %d\n",
+		    count_state(fs, CATALOG_TAPE_FULL));
 	for (int i = 0; i < fs->cfg.npools; i++) {
 		int64_t n = catalog_tape_count(fs->cat, fs->cfg.pools[i],
 					       CATALOG_TAPE_SCRATCH);

@@ -57,7 +57,8 @@ int stg_open(const char *rel, struct fuse_file_info *fi);
 int stg_create(const char *rel, mode_t mode, struct fuse_file_info *fi);
 int stg_read_buf(struct fuse_file_info *fi, struct fuse_bufvec **bufp,
 		 size_t size, off_t off);
-int stg_write_buf(struct fuse_file_info *fi, struct fuse_bufvec *buf, off_t off);
+int stg_write_buf(struct fuse_file_info *fi, struct fuse_bufvec *buf,
+		  off_t off);
 int stg_statfs(struct statvfs *st);
 int stg_flush(struct fuse_file_info *fi);
 int stg_release(const char *path, struct fuse_file_info *fi);

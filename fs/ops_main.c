@@ -27,7 +27,8 @@ const char *ops_staging_rel(const char *path)
 static enum area area_of(const char *path, const char **rel)
 {
 	if (!path)
-		return AREA_STAGING; /* an unlinked file: only staging has them */
+		return AREA_STAGING; /* an unlinked file: only staging has them
+				      */
 	if (!strcmp(path, "/"))
 		return AREA_ROOT;
 	*rel = ops_staging_rel(path);
@@ -58,7 +59,7 @@ static int op_getattr(const char *path, struct stat *st,
 		st->st_uid = fs->owner;
 		st->st_gid = fs->owner_gid;
 		st->st_mtim.tv_sec = st->st_ctim.tv_sec = st->st_atim.tv_sec =
-			fs->mounted;
+		    fs->mounted;
 		return 0;
 	case AREA_STAGING:
 		return stg_getattr(rel, st, fi);
@@ -209,8 +210,8 @@ static int op_read(const char *path, char *buf, size_t size, off_t off,
 	return nso_read(path, buf, size, off, fi);
 }
 
-static int op_read_buf(const char *path, struct fuse_bufvec **bufp,
-		       size_t size, off_t off, struct fuse_file_info *fi)
+static int op_read_buf(const char *path, struct fuse_bufvec **bufp, size_t size,
+		       off_t off, struct fuse_file_info *fi)
 {
 	struct fuse_bufvec *vec;
 	int n;
@@ -425,39 +426,39 @@ static void *op_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 }
 
 static const struct fuse_operations ops = {
-	.init = op_init,
-	.getattr = op_getattr,
-	.readlink = op_readlink,
-	.mknod = op_mknod,
-	.mkdir = op_mkdir,
-	.unlink = op_unlink,
-	.rmdir = op_rmdir,
-	.symlink = op_symlink,
-	.rename = op_rename,
-	.link = op_link,
-	.chmod = op_chmod,
-	.chown = op_chown,
-	.truncate = op_truncate,
-	.open = op_open,
-	.read = op_read,
-	.read_buf = op_read_buf,
-	.write_buf = op_write_buf,
-	.statfs = op_statfs,
-	.flush = op_flush,
-	.release = op_release,
-	.fsync = op_fsync,
-	.setxattr = op_setxattr,
-	.getxattr = op_getxattr,
-	.listxattr = op_listxattr,
-	.removexattr = op_removexattr,
-	.opendir = op_opendir,
-	.readdir = op_readdir,
-	.releasedir = op_releasedir,
-	.access = op_access,
-	.create = op_create,
-	.utimens = op_utimens,
-	.fallocate = op_fallocate,
-	.lseek = op_lseek,
+    .init = op_init,
+    .getattr = op_getattr,
+    .readlink = op_readlink,
+    .mknod = op_mknod,
+    .mkdir = op_mkdir,
+    .unlink = op_unlink,
+    .rmdir = op_rmdir,
+    .symlink = op_symlink,
+    .rename = op_rename,
+    .link = op_link,
+    .chmod = op_chmod,
+    .chown = op_chown,
+    .truncate = op_truncate,
+    .open = op_open,
+    .read = op_read,
+    .read_buf = op_read_buf,
+    .write_buf = op_write_buf,
+    .statfs = op_statfs,
+    .flush = op_flush,
+    .release = op_release,
+    .fsync = op_fsync,
+    .setxattr = op_setxattr,
+    .getxattr = op_getxattr,
+    .listxattr = op_listxattr,
+    .removexattr = op_removexattr,
+    .opendir = op_opendir,
+    .readdir = op_readdir,
+    .releasedir = op_releasedir,
+    .access = op_access,
+    .create = op_create,
+    .utimens = op_utimens,
+    .fallocate = op_fallocate,
+    .lseek = op_lseek,
 };
 
 const struct fuse_operations *ops_table(void)

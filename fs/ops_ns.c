@@ -24,8 +24,8 @@ struct ns_file {
 	enum ns_kind kind;
 	const struct ns_provider *p;
 	char *rel;
-	struct strbuf text;        /* NS_TEXT, NS_CONTROL */
-	struct recall_handle *rh;  /* NS_MEMBER */
+	struct strbuf text;	  /* NS_TEXT, NS_CONTROL */
+	struct recall_handle *rh; /* NS_MEMBER */
 };
 
 /* Providers by first path component; NULL entries are modules not built
@@ -33,17 +33,28 @@ struct ns_file {
 static const struct ns_provider *provider_at(size_t i)
 {
 	switch (i) {
-	case 0: return &ns_readme;
-	case 1: return &ns_status;
-	case 2: return &ns_status_json;
-	case 3: return &ns_dump_ctl;
-	case 4: return &ns_verify_ctl;
-	case 5: return &ns_recall_ctl;
-	case 6: return &ns_archive;
-	case 7: return &ns_tapes;
-	case 8: return &ns_verify_dir;
-	case 9: return &ns_drives;
-	default: return NULL;
+	case 0:
+		return &ns_readme;
+	case 1:
+		return &ns_status;
+	case 2:
+		return &ns_status_json;
+	case 3:
+		return &ns_dump_ctl;
+	case 4:
+		return &ns_verify_ctl;
+	case 5:
+		return &ns_recall_ctl;
+	case 6:
+		return &ns_archive;
+	case 7:
+		return &ns_tapes;
+	case 8:
+		return &ns_verify_dir;
+	case 9:
+		return &ns_drives;
+	default:
+		return NULL;
 	}
 }
 #define NPROVIDERS 10
@@ -57,7 +68,8 @@ static const struct ns_provider *lookup(const char *path, const char **rel)
 	for (size_t i = 0; i < NPROVIDERS; i++) {
 		const struct ns_provider *p = provider_at(i);
 
-		if (p && strlen(p->name) == len && !memcmp(p->name, name, len)) {
+		if (p && strlen(p->name) == len &&
+		    !memcmp(p->name, name, len)) {
 			*rel = slash ? slash + 1 : "";
 			return p;
 		}
@@ -77,8 +89,7 @@ static ino_t path_ino(const char *path)
 	return (ino_t)((h & ((1ULL << 61) - 1)) | (1ULL << 61));
 }
 
-static void finish_stat(struct tapefs *fs, const char *path,
-			struct ns_attr *a)
+static void finish_stat(struct tapefs *fs, const char *path, struct ns_attr *a)
 {
 	if (!a->st.st_ino)
 		a->st.st_ino = path_ino(path);
@@ -91,9 +102,15 @@ static void finish_stat(struct tapefs *fs, const char *path,
 	}
 	if (!(a->st.st_mode & S_IFMT)) {
 		switch (a->kind) {
-		case NS_DIR: a->st.st_mode |= S_IFDIR; break;
-		case NS_LINK: a->st.st_mode |= S_IFLNK; break;
-		default: a->st.st_mode |= S_IFREG; break;
+		case NS_DIR:
+			a->st.st_mode |= S_IFDIR;
+			break;
+		case NS_LINK:
+			a->st.st_mode |= S_IFLNK;
+			break;
+		default:
+			a->st.st_mode |= S_IFREG;
+			break;
 		}
 	}
 	if ((a->kind == NS_TEXT || a->kind == NS_CONTROL) && !a->st.st_uid &&

@@ -25,8 +25,8 @@
 struct stg_file {
 	struct ops_handle h;
 	int fd;
-	int writer;  /* reported to dump_file_opened() */
-	char *rel;   /* path at open, for an unlinked file's release */
+	int writer; /* reported to dump_file_opened() */
+	char *rel;  /* path at open, for an unlinked file's release */
 };
 
 struct stg_dir {
@@ -190,7 +190,8 @@ int stg_chown(const char *rel, uid_t uid, gid_t gid, struct fuse_file_info *fi)
 	if (fi && fi->fh && stg_file(fi)->h.area == OPS_STAGING)
 		r = fchown(stg_file(fi)->fd, uid, gid);
 	else
-		r = fchownat(fs->staging_fd, rel, uid, gid, AT_SYMLINK_NOFOLLOW);
+		r = fchownat(fs->staging_fd, rel, uid, gid,
+			     AT_SYMLINK_NOFOLLOW);
 	if (r < 0)
 		return -errno;
 	changed(fs, rel);
@@ -433,7 +434,8 @@ int stg_releasedir(struct fuse_file_info *fi)
  * O_PATH fd of the entry, which does not follow a final symlink. */
 static int xattr_path(const char *rel, char *buf, size_t len, int *fd)
 {
-	*fd = openat(ops_fs()->staging_fd, rel, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	*fd =
+	    openat(ops_fs()->staging_fd, rel, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 	if (*fd < 0)
 		return -errno;
 	snprintf(buf, len, "/proc/self/fd/%d", *fd);
@@ -497,7 +499,8 @@ int stg_removexattr(const char *rel, const char *name)
 
 int stg_access(const char *rel, int mask)
 {
-	return faccessat(ops_fs()->staging_fd, rel, mask, AT_SYMLINK_NOFOLLOW) < 0
-		       ? -errno
-		       : 0;
+	return faccessat(ops_fs()->staging_fd, rel, mask, AT_SYMLINK_NOFOLLOW) <
+		       0
+		   ? -errno
+		   : 0;
 }

@@ -25,14 +25,16 @@ void tapefs_error(struct tapefs *fs, const char *fmt, ...)
 	fprintf(stderr, "tapefs: %s\n", msg);
 	pthread_mutex_lock(&log->lock);
 	log->last[log->count % TAPEFS_ERRORS_KEPT].when = time(NULL);
-	memcpy(log->last[log->count % TAPEFS_ERRORS_KEPT].msg, msg, sizeof(msg));
+	memcpy(log->last[log->count % TAPEFS_ERRORS_KEPT].msg, msg,
+	       sizeof(msg));
 	log->count++;
 	pthread_mutex_unlock(&log->lock);
 }
 
 void status_human_bytes(uint64_t n, char *buf, size_t len)
 {
-	static const char *const unit[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB" };
+	static const char *const unit[] = {"B",	  "KiB", "MiB",
+					   "GiB", "TiB", "PiB"};
 	double v = (double)n;
 	int u = 0;
 
@@ -53,7 +55,9 @@ static void render_errors(struct tapefs *fs, struct strbuf *out)
 
 	pthread_mutex_lock(&log->lock);
 	strbuf_addf(out, "errors: %llu\n", (unsigned long long)log->count);
-	first = log->count > TAPEFS_ERRORS_KEPT ? log->count - TAPEFS_ERRORS_KEPT : 0;
+	first = log->count > TAPEFS_ERRORS_KEPT
+		    ? log->count - TAPEFS_ERRORS_KEPT
+		    : 0;
 	for (uint64_t i = first; i < log->count; i++) {
 		struct tm tm;
 		char when[32];
@@ -172,7 +176,8 @@ int status_render_json(struct tapefs *fs, struct strbuf *out)
 	}
 	strbuf_add(out, "{", 1);
 	for (const char *l = text.buf; l && *l;) {
-		const char *nl = strchr(l, '\n'), *end = nl ? nl : l + strlen(l);
+		const char *nl = strchr(l, '\n'),
+			   *end = nl ? nl : l + strlen(l);
 		const char *colon = memchr(l, ':', (size_t)(end - l));
 		size_t klen;
 
@@ -192,7 +197,8 @@ int status_render_json(struct tapefs *fs, struct strbuf *out)
 		first = 0;
 		status_json_string(out, l, klen);
 		strbuf_add(out, ": ", 2);
-		int many = count_key(text.buf, l, klen) > 1 || !strncmp(l, "error", klen);
+		int many = count_key(text.buf, l, klen) > 1 ||
+			   !strncmp(l, "error", klen);
 		if (many)
 			strbuf_add(out, "[", 1);
 		int firstv = 1;
@@ -216,7 +222,7 @@ int status_render_json(struct tapefs *fs, struct strbuf *out)
 		}
 		if (many)
 			strbuf_add(out, "]", 1);
-next:
+	next:
 		l = nl ? nl + 1 : NULL;
 	}
 	strbuf_add(out, "\n}\n", 3);
