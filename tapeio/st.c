@@ -16,6 +16,7 @@
 #include <sys/mtio.h>
 #include <unistd.h>
 
+#include "tapeio/st.h"
 #include "tapeio/tape.h"
 
 struct st {

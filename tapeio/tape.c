@@ -3,10 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tapeio/st.h"
 #include "tapeio/tape.h"
-
-extern const struct tape_ops vtape_ops; /* tapeio/vtape.c */
-extern const struct tape_ops st_ops;    /* tapeio/st.c */
+#include "tapeio/vtape.h"
 
 const struct tape_ops *tape_backend(const char *name)
 {

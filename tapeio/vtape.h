@@ -27,7 +27,12 @@
 
 #include <stdint.h>
 
+#include "tapeio/tape.h"
+
 #define VTAPE_BARCODE_MAX 40
+
+/* The backend itself; callers use tape_backend("vtape"). */
+extern const struct tape_ops vtape_ops;
 
 /* Create a blank image at path (which must not exist: -EEXIST).
  * early_warning: bytes before capacity where early warning starts;
