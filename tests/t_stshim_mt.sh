@@ -133,3 +133,11 @@ check_fails "not an image" "not a vtape image" "$TAPEFS" vtape info plain1.tar
 check_fails "flip past the record" "no data record at lblock 0" "$TAPEFS" vtape inject "$IMG2" flip 0 99999999
 check "set the model" "$TAPEFS" vtape set "$IMG2" rate=300 locate=2.5 scale=0
 check_eq "model shown by info" "300 2.5" "$("$TAPEFS" vtape info "$IMG2" | awk -F': ' '/^rate_mbps/{r=$2} /^locate_s/{l=$2} END{print r, l}')"
+
+# A tape too small for the archive: tar meets early warning and ENOSPC.
+IMG3="$PWD/C00001L9.vtape"
+check "create a small tape" "$TAPEFS" vtape create "$IMG3" --barcode C00001L9 --capacity 512K --early-warning 128K
+check_fails "tar -cf onto a full tape" "No space left on device" \
+	env LD_PRELOAD="$SHIM" TAPEFS_STSHIM="/dev/nst0=$IMG3" tar -b 512 -cf /dev/nst0 one
+check_eq "records up to early warning are on tape" 2 "$("$TAPEFS" vtape info "$IMG3" | sed -n 's/^records: //p')"
+check_eq "and the close wrote a filemark" 1 "$("$TAPEFS" vtape info "$IMG3" | sed -n 's/^filemarks: //p')"
