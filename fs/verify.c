@@ -218,6 +218,31 @@ static int parse_pct(const char *s, int *out)
 	return 0;
 }
 
+/* The labels of `tape LABEL...`, without repeats. */
+static int parse_labels(char **w, int n, struct verify_req *q, char *why,
+			size_t whylen)
+{
+	if (n < 1) {
+		snprintf(why, whylen, "'tape' needs at least one label");
+		return -EINVAL;
+	}
+	q->kind = VERIFY_TAPE;
+	for (int i = 0; i < n; i++) {
+		int dup = 0;
+
+		if (strlen(w[i]) >= sizeof(q->labels[0])) {
+			snprintf(why, whylen,
+				 "unknown label '%.40s...' (too long)", w[i]);
+			return -EINVAL;
+		}
+		for (int j = 0; j < q->nlabels; j++)
+			dup |= !strcmp(q->labels[j], w[i]);
+		if (!dup)
+			strcpy(q->labels[q->nlabels++], w[i]);
+	}
+	return 0;
+}
+
 int verify_parse(const char *line, struct verify_req *q, char *why,
 		 size_t whylen)
 {
@@ -279,25 +304,8 @@ int verify_parse(const char *line, struct verify_req *q, char *why,
 		}
 		q->kind = VERIFY_SAMPLE;
 	} else if (!strcmp(w[0], "tape")) {
-		if (n < 2) {
-			snprintf(why, whylen, "'tape' needs at least one label");
+		if (parse_labels(w + 1, n - 1, q, why, whylen))
 			goto out_free;
-		}
-		q->kind = VERIFY_TAPE;
-		for (int i = 1; i < n; i++) {
-			int dup = 0;
-
-			if (strlen(w[i]) >= sizeof(q->labels[0])) {
-				snprintf(why, whylen,
-					 "unknown label '%.40s...' (too long)",
-					 w[i]);
-				goto out_free;
-			}
-			for (int j = 0; j < q->nlabels; j++)
-				dup |= !strcmp(q->labels[j], w[i]);
-			if (!dup)
-				strcpy(q->labels[q->nlabels++], w[i]);
-		}
 	} else {
 		snprintf(why, whylen, "unknown request '%.40s%s'", w[0],
 			 strlen(w[0]) > 40 ? "..." : "");
