@@ -472,6 +472,25 @@ static void test_all_good_then_faults(void)
 	CHECK_INT(a.ok, NFILES - expect);
 	CHECK_INT(a.bad, 0);
 
+	/* a flipped byte in a member's header (the name, or the checksum
+	 * then fails): that member BAD, the walk goes on with the others */
+	CHECK_INT(vtape_inject(img, VTAPE_FAULT_CLEAR, 0, 0), 0);
+	image_of(&l, 1, img, sizeof(img));
+	for (int k = 0; k < 2; k++) {
+		/* k = 0: in the header block's name field; k = 1: its
+		 * checksum field (a corrupt header) */
+		m = &l.members[k ? 14 : 9];
+		off = m->data_offset - 512 + (k ? 150 : 2);
+		CHECK_INT(vtape_inject(img, VTAPE_FAULT_FLIP,
+				       l.start[1] + off / BS, off % BS), 0);
+	}
+	run = run_wait(&l, "tape B00001L9");
+	tally(&l, run, tapes[1], &b);
+	CHECK_INT(b.bad, 3); /* 7 (data), 9 (name), 14 (header) */
+	CHECK_INT(b.unreadable, 0);
+	CHECK_INT(b.ok, NFILES - 3);
+	image_of(&l, 0, img, sizeof(img));
+
 	/* requests the engine refuses, with their reasons */
 	char req[128], why[320];
 	time_t when;
