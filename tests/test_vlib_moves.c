@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -302,6 +303,64 @@ static void test_processes(void)
 	vlib_close(v);
 }
 
+/* A process killed in the middle of a move (during the robot time, lock
+ * held): the library keeps its old state and the next move proceeds. */
+static void test_killed_mover(void)
+{
+	struct vlib *v = lib_make("killed", 1, 2, 0, 1);
+	struct changer_inv inv;
+	char lock[PATH_MAX + 16];
+	int fd, held = 0, status, ready[2];
+	char c;
+	pid_t pid;
+
+	vlib_close(v);
+	CHECK_INT(vlib_set_robot(dir, 60, 1), 0);
+	CHECK_INT(pipe(ready), 0);
+	pid = fork();
+	if (pid == 0) {
+		struct vlib *w;
+		char e[256];
+
+		if (vlib_open(&w, dir, e, sizeof(e)))
+			_exit(2);
+		/* from here on, the lock is only ever held by the move */
+		if (write(ready[1], "r", 1) != 1)
+			_exit(2);
+		vlib_move(w, CHANGER_SLOT, 1, CHANGER_DRIVE, 0, e, sizeof(e));
+		_exit(0);
+	}
+	close(ready[1]);
+	CHECK_INT(read(ready[0], &c, 1), 1);
+	close(ready[0]);
+	snprintf(lock, sizeof(lock), "%s/lock", dir);
+	fd = open(lock, O_RDONLY);
+	for (int i = 0; i < 5000 && !held; i++) { /* until the child holds it */
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			flock(fd, LOCK_UN);
+		else
+			held = 1;
+		if (!held)
+			usleep(1000);
+	}
+	CHECK(held);
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	CHECK(WIFSIGNALED(status));
+	close(fd);
+	CHECK_INT(vlib_set_robot(dir, 0, 1), 0);
+	CHECK_INT(vlib_open(&v, dir, err, sizeof(err)), 0);
+	CHECK_INT(vlib_inventory(v, &inv, err, sizeof(err)), 0);
+	CHECK(!inv.elems[0].full);
+	CHECK_STR(slot_of(&inv, 1)->barcode, "T00001");
+	changer_inv_free(&inv);
+	link_is(0, NULL);
+	CHECK_INT(vlib_move(v, CHANGER_SLOT, 1, CHANGER_DRIVE, 0, err,
+			    sizeof(err)), 0);
+	link_is(0, "tapes/T00001.vtape");
+	vlib_close(v);
+}
+
 int main(void)
 {
 	RUN(test_create_and_inventory);
@@ -310,5 +369,6 @@ int main(void)
 	RUN(test_in_use);
 	RUN(test_repair_and_damage);
 	RUN(test_processes);
+	RUN(test_killed_mover);
 	return check_done();
 }
