@@ -29,8 +29,13 @@
 #include "tapeio/sched.h"
 #include "tapeio/tarr.h"
 
+/* Tests define smaller ones to cross page and batch boundaries. */
+#ifndef VERIFY_PAGE
 #define VERIFY_PAGE 1024      /* catalog members fetched at a time */
+#endif
+#ifndef VERIFY_BATCH
 #define VERIFY_BATCH 1024     /* results stored per transaction */
+#endif
 #define VERIFY_REPORT (1u << 20) /* bytes between progress reports */
 #define VERIFY_LINE_MAX 4096  /* longest request line accepted */
 #define VERIFY_LABELS_MAX 256 /* labels one `tape` request may name */

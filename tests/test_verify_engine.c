@@ -6,6 +6,9 @@
  * file is compiled into this test; the only thing it needs from the rest of
  * the daemon is tapefs_error(), defined below.
  */
+/* small pages and batches: 24 members cross several of each */
+#define VERIFY_PAGE 5
+#define VERIFY_BATCH 7
 #include "fs/verify.c"
 
 #include <dirent.h>
