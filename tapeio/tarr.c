@@ -34,13 +34,15 @@
 struct prefetch {
 	pthread_t th;
 	int running;	      /* th was started and not joined */
-	pthread_mutex_t lock; /* guards head, tail, stop */
+	pthread_mutex_t lock; /* guards head, tail, stop, done */
 	pthread_cond_t cond;
 	char **buf;
 	ssize_t *len; /* tape_read() result of each slot */
 	size_t n;
 	uint64_t head, tail;
+	uint64_t limit; /* records to read at most; 0: up to the filemark */
 	int stop;
+	int done;    /* the thread read its last record */
 	int holding; /* reader: slot tail is lent to libarchive */
 };
 
@@ -87,13 +89,18 @@ static void *prefetch_main(void *arg)
 		pf->head++;
 		pthread_cond_broadcast(&pf->cond);
 		pthread_mutex_unlock(&pf->lock);
-		if (n <= 0)
-			break; /* filemark or error: the file ends here */
+		if (n <= 0 || (pf->limit && pf->head >= pf->limit))
+			break; /* filemark, error, or all that was asked */
 	}
+	pthread_mutex_lock(&pf->lock);
+	pf->done = 1;
+	pthread_cond_broadcast(&pf->cond);
+	pthread_mutex_unlock(&pf->lock);
 	return NULL;
 }
 
-static int prefetch_new(struct tarr *r)
+/* limit: records to read at most (0: up to the filemark). */
+static int prefetch_new(struct tarr *r, uint64_t limit)
 {
 	struct prefetch *pf = calloc(1, sizeof(*pf));
 	size_t i;
@@ -101,7 +108,10 @@ static int prefetch_new(struct tarr *r)
 	if (!pf)
 		return -ENOMEM;
 	r->pf = pf;
+	pf->limit = limit;
 	pf->n = PREFETCH_BYTES / r->block_size;
+	if (limit && pf->n > limit)
+		pf->n = (size_t)limit;
 	if (pf->n < 3)
 		pf->n = 3;
 	pf->buf = calloc(pf->n, sizeof(*pf->buf));
@@ -165,10 +175,12 @@ static ssize_t prefetch_next(struct tarr *r, const void **buf)
 		pf->holding = 0;
 		pthread_cond_broadcast(&pf->cond);
 	}
-	while (pf->head == pf->tail && !pf->stop)
+	while (pf->head == pf->tail && !pf->stop && !pf->done)
 		pthread_cond_wait(&pf->cond, &pf->lock);
 	if (pf->head == pf->tail) {
-		n = -EIO; /* stopped: cannot happen while reading */
+		/* done: the limit was reached, libarchive only looks ahead;
+		 * stopped: cannot happen while reading */
+		n = pf->done ? 0 : -EIO;
 	} else {
 		n = pf->len[pf->tail % pf->n];
 		*buf = pf->buf[pf->tail % pf->n];
@@ -279,7 +291,7 @@ int tarr_open(struct tarr **out, struct tape *t, uint32_t block_size)
 
 	if (ret)
 		return ret;
-	ret = prefetch_new(r);
+	ret = prefetch_new(r, 0);
 	if (ret) {
 		tarr_free(r);
 		return ret;
@@ -548,6 +560,22 @@ int tarr_manifest(struct tarr *r, const struct tar_member **members, size_t *n)
 	return 0;
 }
 
+/* Once one member's header is parsed its extent is known: read the rest
+ * of its records ahead on a thread, exactly up to its last one, so that
+ * the drive streams while the data is hashed and stored. m's offsets are
+ * still relative to the first byte handed to libarchive, which is byte
+ * skip0 of the first record. */
+static int tarr_member_ahead(struct tarr *r, const struct tar_member *m,
+			     uint64_t skip0)
+{
+	uint64_t end = skip0 + m->data_offset + ((m->size + 511) & ~511ull);
+	uint64_t need = (end + r->block_size - 1) / r->block_size;
+
+	if (need <= r->records + 1)
+		return 0; /* nothing, or one record, left: read it inline */
+	return prefetch_new(r, need - r->records);
+}
+
 int tarr_read_member(struct tape *t, uint64_t start_lblock,
 		     uint64_t header_offset, uint32_t block_size,
 		     const char *expect_md5, tarr_sink_fn sink, void *arg,
@@ -578,7 +606,9 @@ int tarr_read_member(struct tape *t, uint64_t start_lblock,
 	if (ret < 0)
 		goto out_locale;
 	r->cur_manifest = 0; /* one member: nothing to parse */
-	ret = tarr_stream(r, &tmp, sink, arg);
+	ret = tarr_member_ahead(r, &tmp, header_offset % block_size);
+	if (!ret)
+		ret = tarr_stream(r, &tmp, sink, arg);
 	if (ret)
 		goto out_locale;
 	tmp.header_offset += header_offset;

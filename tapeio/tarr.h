@@ -87,13 +87,14 @@ void tarr_free(struct tarr *r);
  * tape_locate(t, start_lblock + header_offset / block_size), then parse
  * from byte header_offset % block_size of that record, stream exactly that
  * entry's data to sink (NULL: only hash) while hashing. Nothing before
- * that record is read. expect_md5: the MD5 the catalog holds (NULL: no
- * check). *m (if not NULL) receives the member's header fields and MD5
- * (caller clears it with tar_member_clear()).
- * Returns 0; -EBADMSG when the MD5 differs from expect_md5 (all the data
- * has been given to sink); -EIO when a record cannot be read (or the
- * locate fails); -EINVAL when no tar header is at that offset; or the
- * sink's or tape's -errno. */
+ * that record is read, nor anything after the member's last record (once
+ * the header gives its size, a thread reads exactly the rest ahead, so the
+ * drive streams while the sink works). expect_md5: the MD5 the catalog holds
+ * (NULL: no check). *m (if not NULL) receives the member's header fields and
+ * MD5 (caller clears it with tar_member_clear()). Returns 0; -EBADMSG when the
+ * MD5 differs from expect_md5 (all the data has been given to sink); -EIO when
+ * a record cannot be read (or the locate fails); -EINVAL when no tar header is
+ * at that offset; or the sink's or tape's -errno. */
 int tarr_read_member(struct tape *t, uint64_t start_lblock,
 		     uint64_t header_offset, uint32_t block_size,
 		     const char *expect_md5, tarr_sink_fn sink, void *arg,
