@@ -221,6 +221,7 @@ struct catconn *cat_conn_get(struct catalog *cat)
 		c = cat->free;
 		cat->free = c->next;
 	} else if (cat_conn_open(&c, cat->path, 0) == 0) {
+		c->cat = cat;
 		c->all = cat->all;
 		cat->all = c;
 		cat->nconn++;
@@ -261,8 +262,12 @@ int catalog_open(struct catalog **out, const char *path)
 	cat->path = strdup(path);
 	if (!cat->path)
 		goto out_free;
+	cat->dcache = calloc(CAT_DCACHE_SLOTS, sizeof(*cat->dcache));
+	if (!cat->dcache)
+		goto out_path;
 	pthread_mutex_init(&cat->write_lock, NULL);
 	pthread_mutex_init(&cat->pool_lock, NULL);
+	pthread_mutex_init(&cat->dcache_lock, NULL);
 	pthread_cond_init(&cat->pool_cond, NULL);
 	ret = cat_conn_open(&cat->wconn, path, 1);
 	if (ret < 0)
@@ -277,8 +282,11 @@ out_conn:
 	cat_conn_close(cat->wconn);
 out_locks:
 	pthread_cond_destroy(&cat->pool_cond);
+	pthread_mutex_destroy(&cat->dcache_lock);
 	pthread_mutex_destroy(&cat->pool_lock);
 	pthread_mutex_destroy(&cat->write_lock);
+	free(cat->dcache);
+out_path:
 	free(cat->path);
 out_free:
 	free(cat);
@@ -297,8 +305,10 @@ void catalog_close(struct catalog *cat)
 	}
 	cat_conn_close(cat->wconn);
 	pthread_cond_destroy(&cat->pool_cond);
+	pthread_mutex_destroy(&cat->dcache_lock);
 	pthread_mutex_destroy(&cat->pool_lock);
 	pthread_mutex_destroy(&cat->write_lock);
+	free(cat->dcache);
 	free(cat->path);
 	free(cat);
 }

@@ -25,6 +25,18 @@ struct catconn {
 	} slots[CAT_STMT_SLOTS];
 	struct catconn *next; /* free list link */
 	struct catconn *all;  /* every connection, for close */
+	struct catalog *cat;  /* owner; NULL for a connection of its own */
+};
+
+/* A directory component resolved before: (parent, name) -> node. Rows of
+ * node are never deleted and a reader only sees committed ones, so an
+ * entry, once seen, stays true. Short names only. */
+#define CAT_DCACHE_SLOTS 8192
+#define CAT_DCACHE_NAME 47
+struct cat_dslot {
+	int64_t parent, node; /* node 0: empty */
+	unsigned char len;
+	char name[CAT_DCACHE_NAME];
 };
 
 struct catalog {
@@ -40,6 +52,9 @@ struct catalog {
 	struct catconn *free;
 	struct catconn *all;
 	int nconn;
+	/* Guards dcache, the directory components readers resolved. */
+	pthread_mutex_t dcache_lock;
+	struct cat_dslot *dcache;
 };
 
 /* ---- db.c ---- */
@@ -86,8 +101,13 @@ void cat_conn_close(struct catconn *c);
 /* ---- paths.c ---- */
 /* Validate a path: 0, -EINVAL, -ENAMETOOLONG. */
 int cat_path_check(const char *path);
-/* The node id of path (0 for the root): 0 or -ENOENT/-EINVAL. */
+/* The node id of path (0 for the root): 0 or -ENOENT/-EINVAL. Only on
+ * reader connections (it caches what it resolves). */
 int cat_node_find(struct catconn *c, const char *path, int64_t *node);
+/* The node of path's parent directory and path's last component (*len 0
+ * for the root). 0 or -ENOENT/-EINVAL/-ENAMETOOLONG. Readers only. */
+int cat_node_split(struct catconn *c, const char *path, int64_t *parent,
+		   const char **name, size_t *len);
 /* The node id of the child name of parent: 0 or -ENOENT. */
 int cat_node_child(struct catconn *c, int64_t parent, const void *name,
 		   size_t len, int64_t *node);

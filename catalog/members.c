@@ -17,6 +17,14 @@ static const char SQL_NS_MEMBER[] =
 	"SELECT " CAT_MEMBER_COLS " FROM node JOIN member ON member.id = "
 	"node.member JOIN archive ON archive.id = member.archive "
 	"WHERE node.id = :node";
+static const char SQL_NS_CHILD[] =
+	"SELECT " CAT_MEMBER_COLS " FROM node JOIN member ON member.id = "
+	"node.member JOIN archive ON archive.id = member.archive "
+	"WHERE node.parent = :parent AND node.name = :name";
+static const char SQL_ARCHIVE_CHILD[] =
+	"SELECT " CAT_MEMBER_COLS " FROM node JOIN member ON member.node = "
+	"node.id AND member.archive = :archive JOIN archive ON archive.id = "
+	"member.archive WHERE node.parent = :parent AND node.name = :name";
 static const char SQL_NS_LIST[] =
 	"SELECT " CAT_MEMBER_COLS ", node.name FROM node "
 	"LEFT JOIN member ON member.id = node.member "
@@ -203,24 +211,27 @@ int catalog_ns_lookup(struct catalog *cat, const char *path,
 {
 	struct catconn *c = cat_conn_get(cat);
 	sqlite3_stmt *st;
-	int64_t node;
+	const char *name;
+	int64_t parent;
+	size_t len;
 	int ret;
 
 	if (!c)
 		return -EIO;
-	ret = cat_node_find(c, path, &node);
+	ret = cat_node_split(c, path, &parent, &name, &len);
 	if (ret < 0)
 		goto out;
-	if (node == 0) {
+	if (len == 0) {
 		ret = root_out(out);
 		goto out;
 	}
 	ret = -EIO;
-	st = cat_stmt(c, SQL_NS_MEMBER);
+	st = cat_stmt(c, SQL_NS_CHILD);
 	if (!st)
 		goto out;
-	cat_bind_i64(st, ":node", node);
-	ret = member_one(c, st, node, -1, path, out, "lookup");
+	cat_bind_i64(st, ":parent", parent);
+	cat_bind_blob(st, ":name", name, len);
+	ret = member_one(c, st, 0, -1, path, out, "lookup");
 out:
 	cat_conn_put(cat, c);
 	return ret;
@@ -479,27 +490,32 @@ int catalog_archive_lookup(struct catalog *cat, int64_t archive_id,
 {
 	struct catconn *c = cat_conn_get(cat);
 	sqlite3_stmt *st;
-	int64_t node;
+	const char *name;
+	int64_t parent, lo, hi;
+	size_t len;
 	int ret;
 
 	if (!c)
 		return -EIO;
-	ret = archive_node(c, archive_id, path, &node);
+	ret = archive_range(c, archive_id, &lo, &hi);
+	if (ret == 0)
+		ret = cat_node_split(c, path, &parent, &name, &len);
 	if (ret < 0)
 		goto out;
-	if (node == 0) {
+	if (len == 0) {
 		ret = root_out(out);
 		if (ret == 0)
 			out->archive = archive_id;
 		goto out;
 	}
 	ret = -EIO;
-	st = cat_stmt(c, SQL_ARCHIVE_MEMBER);
+	st = cat_stmt(c, SQL_ARCHIVE_CHILD);
 	if (!st)
 		goto out;
-	cat_bind_i64(st, ":node", node);
+	cat_bind_i64(st, ":parent", parent);
+	cat_bind_blob(st, ":name", name, len);
 	cat_bind_i64(st, ":archive", archive_id);
-	ret = member_one(c, st, node, -1, path, out, "archive lookup");
+	ret = member_one(c, st, 0, -1, path, out, "archive lookup");
 out:
 	cat_conn_put(cat, c);
 	return ret;

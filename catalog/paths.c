@@ -90,26 +90,91 @@ int cat_node_child(struct catconn *c, int64_t parent, const void *name,
 	return ret;
 }
 
-int cat_node_find(struct catconn *c, const char *path, int64_t *node)
+static struct cat_dslot *dslot(struct catalog *cat, int64_t parent,
+			       const char *name, size_t len)
 {
-	const char *p, *name;
+	uint64_t h = (uint64_t)parent * 0x9E3779B97F4A7C15ull;
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (unsigned char)name[i]) * 0x100000001B3ull;
+	return &cat->dcache[h % CAT_DCACHE_SLOTS];
+}
+
+/* A directory component: from the cache, else the index (then cached). */
+static int dir_child(struct catconn *c, int64_t parent, const char *name,
+		     size_t len, int64_t *node)
+{
+	struct catalog *cat = c->cat;
+	struct cat_dslot *d;
+	int ret;
+
+	if (!cat || len > CAT_DCACHE_NAME)
+		return cat_node_child(c, parent, name, len, node);
+	d = dslot(cat, parent, name, len);
+	pthread_mutex_lock(&cat->dcache_lock);
+	if (d->node && d->parent == parent && d->len == len &&
+	    memcmp(d->name, name, len) == 0) {
+		*node = d->node;
+		pthread_mutex_unlock(&cat->dcache_lock);
+		return 0;
+	}
+	pthread_mutex_unlock(&cat->dcache_lock);
+	ret = cat_node_child(c, parent, name, len, node);
+	if (ret < 0)
+		return ret;
+	pthread_mutex_lock(&cat->dcache_lock);
+	d->parent = parent;
+	d->node = *node;
+	d->len = (unsigned char)len;
+	memcpy(d->name, name, len);
+	pthread_mutex_unlock(&cat->dcache_lock);
+	return 0;
+}
+
+int cat_node_split(struct catconn *c, const char *path, int64_t *parent,
+		   const char **name, size_t *len)
+{
+	const char *p, *s;
+	size_t n;
 	int64_t id = 0;
-	size_t len;
 	int ret;
 
 	ret = cat_path_check(path);
 	if (ret < 0)
 		return ret;
 	p = skip_root(path);
-	while (next_component(&p, &name, &len)) {
-		if (len == 0)
+	*name = p;
+	*len = 0;
+	while (next_component(&p, &s, &n)) {
+		if (n == 0)
 			break;
-		ret = cat_node_child(c, id, name, len, &id);
-		if (ret < 0)
-			return ret;
+		if (*len) { /* the one before is a directory on the way */
+			ret = dir_child(c, id, *name, *len, &id);
+			if (ret < 0)
+				return ret;
+		}
+		*name = s;
+		*len = n;
 	}
-	*node = id;
+	*parent = id;
 	return 0;
+}
+
+int cat_node_find(struct catconn *c, const char *path, int64_t *node)
+{
+	const char *name;
+	int64_t parent;
+	size_t len;
+	int ret;
+
+	ret = cat_node_split(c, path, &parent, &name, &len);
+	if (ret < 0)
+		return ret;
+	if (len == 0) {
+		*node = 0;
+		return 0;
+	}
+	return cat_node_child(c, parent, name, len, node);
 }
 
 int cat_node_path(struct catconn *c, int64_t node, char **out)

@@ -1,7 +1,7 @@
 /* tests/bench/catalog_bench.c - the catalog at scale (scripts/bench-catalog
  * builds and runs it).
  *
- *   catalog_bench DB N PEERDIR
+ *   catalog_bench DB N PEERDIR [reuse]
  *
  * Inserts N members through the dump commit (archives of 100 000 members,
  * every member with an MD5; the first archive is one directory of 100 000
@@ -11,6 +11,7 @@
  * RSS. The peer is the local filesystem: stat() of random paths in, and
  * readdir()+lstat() of, a directory of 100 000 empty files in PEERDIR
  * (created when missing). Prints "key value" lines for the script.
+ * "reuse" skips the insert: DB was filled by this program with N.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -192,11 +193,13 @@ int main(int argc, char **argv)
 	unsigned seed = 12345;
 	int ret;
 
-	if (argc != 4)
+	if (argc != 4 && argc != 5)
 		return 2;
 	n = strtoull(argv[2], NULL, 10);
 	if (n < BIG)
 		n = BIG;
+	if (argc == 5 && strcmp(argv[4], "reuse") == 0)
+		goto lookups; /* a catalog this program filled with n */
 	unlink(argv[1]);
 	ret = catalog_open(&cat, argv[1]);
 	if (ret < 0)
@@ -223,6 +226,7 @@ int main(int argc, char **argv)
 		return 1;
 	printf("bytes_per_member %.1f\n", (double)st.st_size / (double)n);
 
+lookups:
 	if (catalog_open(&cat, argv[1]) < 0)
 		return 1;
 	lat = calloc(LOOKUPS, sizeof(*lat));
