@@ -47,6 +47,7 @@ struct copy {
 	uint64_t start_lblock, bytes;
 	enum copy_outcome out;
 	int journaled; /* its tape file is in the journal */
+	int have_tape; /* tape chosen (kept across rounds unless it failed) */
 	int err;
 	char why[160];
 };
@@ -515,11 +516,24 @@ static int journal_create(struct dump *d, const struct dump_snap *s,
 	return ret;
 }
 
-/* One round: copies not done, at most `drives` of them, as one gang. */
+/* Tapes a copy may not take: those that failed during this dump (bad)
+ * and those other copies hold. */
+struct tape_set {
+	char bc[64][40];
+	size_t n;
+};
+
+static void set_add(struct tape_set *t, const char *bc)
+{
+	if (t->n < 64)
+		snprintf(t->bc[t->n++], sizeof(t->bc[0]), "%s", bc);
+}
+
+/* One round: copies not done, at most `drives` of them, as one gang. A
+ * copy keeps the tape it has unless that tape failed it. */
 static int round_run(struct dump *d, int64_t dump_id, struct copy *copies,
 		     int ncopies, struct tarw_source *src, size_t nsrc,
-		     uint64_t need, char (*ex)[40], size_t *nex,
-		     struct gang *g)
+		     uint64_t need, const struct tape_set *bad, struct gang *g)
 {
 	int drives = sched_drives_in_service(d->fs->sched);
 	int ret;
@@ -533,11 +547,16 @@ static int round_run(struct dump *d, int64_t dump_id, struct copy *copies,
 		struct copy *c = &copies[i];
 		if (c->done)
 			continue;
-		ret = copy_choose(d, c, need, ex, *nex);
-		if (ret < 0)
-			return ret;
-		if (*nex < 64)
-			snprintf(ex[(*nex)++], 40, "%s", c->tape.barcode);
+		if (!c->have_tape) {
+			struct tape_set ex = *bad;
+			for (int k = 0; k < ncopies; k++)
+				if (k != i && copies[k].have_tape)
+					set_add(&ex, copies[k].tape.barcode);
+			ret = copy_choose(d, c, need, ex.bc, ex.n);
+			if (ret < 0)
+				return ret;
+			c->have_tape = 1;
+		}
 		c->out = COPY_NONE;
 		c->journaled = 0;
 		c->why[0] = 0;
@@ -574,10 +593,31 @@ static int round_run(struct dump *d, int64_t dump_id, struct copy *copies,
 	return 0;
 }
 
+/* The copy's tape failed it: never again in this dump. */
+static void copy_drop_tape(struct copy *c, struct tape_set *bad)
+{
+	set_add(bad, c->tape.barcode);
+	c->have_tape = 0;
+}
+
+static int copy_tried(struct dump *d, int64_t dump_id, struct copy *c,
+		      const char *why, int err)
+{
+	if (++c->tries < DUMP_TRIES_MAX)
+		return 0;
+	dump_error_set(d, "dump %lld copy %d failed %d times, last: %s",
+		       (long long)dump_id, c->idx + 1, c->tries, why);
+	return err < 0 ? err : -EIO;
+}
+
 /* After a round: what each copy of the gang came to. Returns 0 to go
  * on, or -errno to give up. */
-static int round_settle(struct dump *d, int64_t dump_id, struct gang *g)
+static int round_settle(struct dump *d, int64_t dump_id, struct gang *g,
+			struct tape_set *bad)
 {
+	char why[400];
+	int ret;
+
 	for (int i = 0; i < g->n; i++) {
 		struct copy *c = g->copy[i];
 
@@ -595,32 +635,47 @@ static int round_settle(struct dump *d, int64_t dump_id, struct gang *g)
 			tapefs_error(d->fs, "%s: marked full; copy %d of dump %lld goes to the next tape of pool %s",
 				     c->why, c->idx + 1, (long long)dump_id,
 				     c->pool);
+			copy_drop_tape(c, bad);
 			break;
 		case COPY_REFUSED:
 			catalog_tape_set_state(d->fs->cat, c->tape.barcode,
 					       CATALOG_TAPE_CLOSED);
 			tapefs_error(d->fs, "%s; tape closed", c->why);
+			copy_drop_tape(c, bad);
 			break;
 		case COPY_ERROR:
 			tapefs_error(d->fs, "dump %lld copy %d: %s",
 				     (long long)dump_id, c->idx + 1, c->why);
-			if (++c->tries >= DUMP_TRIES_MAX) {
-				dump_error_set(d, "dump %lld copy %d failed %d times: %s",
-					       (long long)dump_id, c->idx + 1,
-					       c->tries, c->why);
-				return -EIO;
-			}
+			copy_drop_tape(c, bad);
+			ret = copy_tried(d, dump_id, c, c->why, -EIO);
+			if (ret)
+				return ret;
 			break;
 		case COPY_NONE:
-			/* The job never ran (drive or load trouble). */
+			/* The job never ran: a load or open failed. */
 			if (g->result == -ECANCELED)
 				return -ECANCELED;
-			if (++c->tries >= DUMP_TRIES_MAX) {
-				dump_error_set(d, "dump %lld copy %d: %s",
-					       (long long)dump_id, c->idx + 1,
-					       strerror(-g->result));
-				return g->result < 0 ? g->result : -EIO;
+			if (g->job.failed >= 0 && g->job.failed != i)
+				break; /* another copy's tape: this one is fine */
+			snprintf(why, sizeof(why), "tape %s: %s", c->tape.barcode,
+				 g->result == -EROFS ? "write-protected"
+						     : strerror(-g->result));
+			if (g->job.failed == i) {
+				if (g->result == -EROFS)
+					catalog_tape_set_state(d->fs->cat,
+							       c->tape.barcode,
+							       CATALOG_TAPE_CLOSED);
+				tapefs_error(d->fs, "dump %lld copy %d: %s%s",
+					     (long long)dump_id, c->idx + 1, why,
+					     g->result == -EROFS ? "; tape closed" : "");
+				copy_drop_tape(c, bad);
+			} else {
+				tapefs_error(d->fs, "dump %lld copy %d: %s",
+					     (long long)dump_id, c->idx + 1, why);
 			}
+			ret = copy_tried(d, dump_id, c, why, g->result);
+			if (ret)
+				return ret;
 			break;
 		default:
 			break;
@@ -639,8 +694,7 @@ int dump_write(struct dump *d, struct dump_snap *s, int64_t *archive_id)
 	size_t nmembers = 0;
 	struct tarw_source *src = NULL;
 	size_t *srcidx = NULL, nsrc = 0;
-	char ex[64][40];
-	size_t nex = 0;
+	struct tape_set bad;
 	int64_t dump_id = 0;
 	struct gang *g;
 	int ret, rounds = 0;
@@ -651,6 +705,7 @@ int dump_write(struct dump *d, struct dump_snap *s, int64_t *archive_id)
 	if (!g)
 		return -ENOMEM;
 	memset(copies, 0, sizeof(copies));
+	memset(&bad, 0, sizeof(bad));
 	for (int i = 0; i < ncopies; i++) {
 		copies[i].idx = i;
 		copies[i].pool = fs->cfg.pools[i];
@@ -699,8 +754,8 @@ int dump_write(struct dump *d, struct dump_snap *s, int64_t *archive_id)
 		d->cur_total = need;
 		d->cur_done = 0;
 		pthread_mutex_unlock(&d->mu);
-		ret = round_run(d, dump_id, copies, ncopies, src, nsrc, need, ex,
-				&nex, g);
+		ret = round_run(d, dump_id, copies, ncopies, src, nsrc, need, &bad,
+				g);
 		if (ret < 0)
 			goto out_fail;
 		if ((g->ret == -ESTALE || g->ret == -EINVAL) &&
@@ -720,7 +775,7 @@ int dump_write(struct dump *d, struct dump_snap *s, int64_t *archive_id)
 			tar_members_free(g->members, g->nmembers);
 			g->members = NULL;
 		}
-		ret = round_settle(d, dump_id, g);
+		ret = round_settle(d, dump_id, g, &bad);
 		if (ret < 0)
 			goto out_fail;
 		if (restart) {
@@ -731,8 +786,8 @@ int dump_write(struct dump *d, struct dump_snap *s, int64_t *archive_id)
 								  copies[i].fileno);
 					copies[i].done = 0;
 				}
-			/* Tapes stay allowed: nothing was committed. */
-			nex = 0;
+			/* Each copy is written again where it was: nothing
+			 * was committed, so the same file number is free. */
 			if (members)
 				tar_members_free(members, nmembers);
 			members = NULL;
@@ -742,8 +797,6 @@ int dump_write(struct dump *d, struct dump_snap *s, int64_t *archive_id)
 			srcidx = NULL;
 			continue;
 		}
-		/* Tapes of done copies stay excluded; others may be chosen
-		 * again except the ones that failed (still in ex). */
 	}
 	if (!members || nmembers != nsrc) {
 		dump_error_set(d, "dump %lld: no member list", (long long)dump_id);

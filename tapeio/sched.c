@@ -624,7 +624,7 @@ static void drive_run_job(struct sched *s, struct drive *lead)
 {
 	struct sched_job *job;
 	struct sched_run r;
-	int ret = 0, prep_failed = 0, fault = 0;
+	int ret = 0, prep_failed = 0, fault = 0, failed = -1;
 
 	memset(&r, 0, sizeof(r));
 	pthread_mutex_lock(&s->mu);
@@ -639,8 +639,10 @@ static void drive_run_job(struct sched *s, struct drive *lead)
 	for (int i = 0; i < r.n && !ret; i++) {
 		struct drive *d = &s->drives[r.drive[i]];
 		ret = drive_prepare(s, d, job->barcode[i], &fault);
-		if (ret < 0)
+		if (ret < 0) {
 			prep_failed = 1;
+			failed = i;
+		}
 	}
 	for (int i = 0; i < r.n && !ret; i++) {
 		struct drive *d = &s->drives[r.drive[i]];
@@ -648,6 +650,7 @@ static void drive_run_job(struct sched *s, struct drive *lead)
 		if (ret < 0) {
 			char why[300];
 			prep_failed = 1;
+			failed = i;
 			snprintf(why, sizeof(why), "open %s (%s): %s", d->dev,
 				 job->barcode[i], strerror(-ret));
 			pthread_mutex_lock(&s->mu);
@@ -691,8 +694,9 @@ static void drive_run_job(struct sched *s, struct drive *lead)
 		d->state = d->oos ? SCHED_DRIVE_OUT_OF_SERVICE : SCHED_DRIVE_IDLE;
 		d->jobs_done++;
 	}
+	job->failed = failed;
 	if (prep_failed && !s->stopping && ++job->tries_ < SCHED_TRIES_MAX &&
-	    ret != -ENOENT) {
+	    ret != -ENOENT && ret != -EROFS) {
 		queue_append(s, job);
 		job = NULL;
 	}
@@ -911,6 +915,7 @@ int sched_submit(struct sched *s, struct sched_job *job)
 	job->seq_ = ++s->seq;
 	job->tries_ = 0;
 	job->avoid_ = 0;
+	job->failed = -1;
 	queue_append(s, job);
 	/* Only the new job could fail here, and it was checked above: leave
 	 * any failure to the workers so done never runs in this thread. */

@@ -119,6 +119,11 @@ struct sched_job {
 	sched_done_fn done;
 	void *arg;                 /* the caller's */
 	char desc[SCHED_DESC_MAX]; /* for status: "dump 12 copy 1", ... */
+	/* Out, set before done is called: the index of the tape whose load
+	 * or open failed (e.g. -EROFS: write-protected, -ENOENT: gone from
+	 * the library), -1 when the job got all its tapes. A tape's own
+	 * failure (-EROFS, -ENOENT) is not retried. */
+	int failed;
 
 	/* Private to the scheduler. */
 	struct sched_job *next_;
