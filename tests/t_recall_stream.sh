@@ -1,0 +1,55 @@
+# A large member is served while it streams in; when the copy being
+# streamed proves bad at its end (MD5), the reader that saw its bytes gets
+# EIO instead of silently wrong data, and the next read returns the good
+# copy's bytes.
+. "$TOP/tests/lib.sh"
+
+"$TAPEFS" mkvlib lib --drives 2 --slots 4 --capacity 128M --pools 2 >/dev/null
+cat > tapefs.ini <<INI
+[tapefs]
+staging = stg
+catalog = cat.db
+cache = cache
+block_size = 64K
+copies = 2
+pools = A,B
+[dump]
+bytes = 1T
+files = 1000000
+idle = 0
+[library]
+changer = vlib
+path = lib
+INI
+check "mount" tf_mount tapefs.ini mnt
+M=mnt
+
+mkdir -p src/s
+head -c $((24 << 20)) /dev/urandom > src/s/large.bin
+cp -r src/s $M/staging/s
+echo "now s" > $M/.dump
+n=600
+while [ -e $M/staging/s ] && [ $n -gt 0 ]; do sleep 0.1; n=$((n - 1)); done
+check "dumped" test -f $M/archive/s/large.bin
+LA=$(ls $M/tapes | grep '^A' | head -n 1)
+f=$M/tapes/$LA/0001/s/large.bin
+blk=$(getfattr --only-values -n user.tapefs.copies $f | tr ',' '\n' |
+	awk -F: -v l=$LA '$1 == l { print $3 }')
+
+# copy A: one byte flipped 200 records (12.5 MiB) into the member, and a
+# drive slow enough (8 MB/s) for the reader to run ahead of the MD5 check
+"$TAPEFS" vtape inject lib/tapes/$LA.vtape flip $((blk + 200)) 1000
+"$TAPEFS" vtape set lib/tapes/$LA.vtape rate=8 scale=1
+check_fails "reader of the bad copy's streamed bytes: EIO" "Input/output error" \
+	cp $f out.bin
+"$TAPEFS" vtape set lib/tapes/$LA.vtape rate=0 scale=0
+n=300
+while [ "$(getfattr --only-values -n user.tapefs.state $f)" = recalling ] && [ $n -gt 0 ]; do
+	sleep 0.1; n=$((n - 1))
+done
+check_eq "cached from the good copy" cached \
+	"$(getfattr --only-values -n user.tapefs.state $f)"
+check "next read: the good bytes" cmp src/s/large.bin $f
+check "and through archive/" cmp src/s/large.bin $M/archive/s/large.bin
+
+check "unmount" tf_umount mnt
