@@ -3,6 +3,9 @@
  * Threads of one tarw_run():
  *   reader   opens each source, checks it against its snapshot, read()s it
  *            into the slots of the source ring (one copy: kernel -> slot);
+ *            a slot holds a sequence of segments (data of a source, its
+ *            end, a link target, a failure), so that small files share
+ *            slots instead of costing a thread hand-off each;
  *   md5      hashes each source slot: the one pass that bounds the speed;
  *   caller   feeds the same slots to libarchive, whose write callback copies
  *            each finished block into the tape ring (the only user-space
@@ -27,22 +30,39 @@
 
 #define SRC_CHUNK      (256u << 10) /* bytes per source read */
 #define SRC_SLOTS      32
+#define SEG_MAX	       64 /* segments per source slot */
 #define RING_MAXC      TARW_MAX_COPIES
 #define DEFAULT_BUFFER (16u << 20)
 
-enum slot_kind {
-	SLOT_DATA, /* len bytes of source src (tape ring: one block) */
-	SLOT_END,  /* source src fully read and unchanged */
-	SLOT_LINK, /* source src is a symlink: buf holds its target */
-	SLOT_FAIL, /* source src changed or failed: err */
+enum seg_kind {
+	SEG_DATA, /* len bytes of source src at buf + off */
+	SEG_END,  /* source src fully read and unchanged */
+	SEG_LINK, /* source src is a symlink: its target at buf + off */
+	SEG_FAIL, /* source src changed or failed: err */
 };
 
+struct seg {
+	size_t src;
+	enum seg_kind kind;
+	size_t off, len;
+	int err;
+};
+
+/* Source ring: len bytes of buf in use, described by segs[0..nseg).
+ * Tape ring: one block in buf (len bytes filled so far). */
 struct slot {
 	char *buf;
 	size_t len;
-	size_t src;
-	enum slot_kind kind;
-	int err;
+	struct seg *segs;
+	size_t nseg;
+};
+
+/* A consumer's place in the source ring, segment by segment. */
+struct cursor {
+	struct ring *r;
+	int c;		/* consumer index */
+	struct slot *s; /* slot being read, held until passed */
+	size_t k;	/* segment within s */
 };
 
 /* A bounded ring with one producer and up to RING_MAXC consumers, each
@@ -74,6 +94,8 @@ struct tarw {
 	struct ring sring; /* reader -> caller (consumer 0), md5 (consumer 1) */
 	struct ring tring; /* libarchive callback -> tape threads */
 	struct slot *tcur; /* tape slot being filled by the callback */
+	struct slot *rcur; /* source slot being filled by the reader */
+	struct cursor mcur; /* the caller's place in the source ring */
 
 	pthread_mutex_t md5_lock; /* guards md5_done, md5_exited */
 	pthread_cond_t md5_cond;
@@ -109,8 +131,9 @@ static void ring_destroy_sync(struct ring *r)
 	pthread_cond_destroy(&r->can_get);
 }
 
+/* nsegs: segments per slot (0 for the tape ring). */
 static int ring_alloc(struct ring *r, size_t nslots, size_t slot_size,
-		      int ncons)
+		      size_t nsegs, int ncons)
 {
 	size_t i;
 	int c;
@@ -123,6 +146,9 @@ static int ring_alloc(struct ring *r, size_t nslots, size_t slot_size,
 		r->slots[i].buf = malloc(slot_size);
 		if (!r->slots[i].buf)
 			return -ENOMEM; /* ring_free() frees the rest */
+		if (nsegs &&
+		    !(r->slots[i].segs = calloc(nsegs, sizeof(struct seg))))
+			return -ENOMEM;
 	}
 	pthread_mutex_lock(&r->lock);
 	r->ncons = ncons;
@@ -138,8 +164,10 @@ static void ring_free(struct ring *r)
 
 	if (!r->slots)
 		return;
-	for (i = 0; i < r->nslots; i++)
+	for (i = 0; i < r->nslots; i++) {
 		free(r->slots[i].buf);
+		free(r->slots[i].segs);
+	}
 	free(r->slots);
 	r->slots = NULL;
 }
@@ -254,6 +282,30 @@ static void ring_drop(struct ring *r, int c)
 	pthread_mutex_unlock(&r->lock);
 }
 
+/* The next segment for a cursor's consumer, and its bytes in *data; NULL
+ * at the end (*stopped = 0) or on stop (*stopped = 1). The slot of the
+ * previous segment is released once passed, so the segment returned (and
+ * its data) stays valid until the next call. */
+static const struct seg *cursor_next(struct cursor *cur, int *stopped,
+				     const char **data)
+{
+	const struct seg *g;
+
+	if (cur->s && ++cur->k >= cur->s->nseg) {
+		ring_get_done(cur->r, cur->c);
+		cur->s = NULL;
+	}
+	if (!cur->s) {
+		cur->s = ring_get(cur->r, cur->c, stopped);
+		cur->k = 0;
+		if (!cur->s)
+			return NULL;
+	}
+	g = &cur->s->segs[cur->k];
+	*data = cur->s->buf + g->off;
+	return g;
+}
+
 /* -------------------------------------------------------------- reader */
 
 static int stat_same(const struct stat *a, const struct stat *b)
@@ -263,21 +315,58 @@ static int stat_same(const struct stat *a, const struct stat *b)
 	       a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
 }
 
-/* Publish a marker slot (END, LINK with data already in place, FAIL). */
-static int reader_mark(struct tarw *w, struct slot *s, size_t i,
-		       enum slot_kind kind, int err)
+/* Publish the reader's open slot, if it holds anything. */
+static void rd_flush(struct tarw *w)
 {
-	if (!s)
-		s = ring_put_begin(&w->sring);
+	if (w->rcur) {
+		ring_put_end(&w->sring);
+		w->rcur = NULL;
+	}
+}
+
+/* The reader's open slot with room for one more segment and, when bytes
+ * is not 0, that many bytes (data: at least one). NULL when stopped. */
+static struct slot *rd_slot(struct tarw *w, size_t bytes)
+{
+	struct slot *s = w->rcur;
+
+	if (s && (s->nseg == SEG_MAX || (bytes && s->len + bytes > SRC_CHUNK)))
+		rd_flush(w);
+	if (!w->rcur) {
+		w->rcur = ring_put_begin(&w->sring);
+		if (!w->rcur)
+			return NULL;
+		w->rcur->len = 0;
+		w->rcur->nseg = 0;
+	}
+	return w->rcur;
+}
+
+/* Append a segment of len bytes already placed at the slot's end. */
+static void rd_seg(struct slot *s, size_t i, enum seg_kind kind, size_t len,
+		   int err)
+{
+	struct seg *g = &s->segs[s->nseg++];
+
+	g->src = i;
+	g->kind = kind;
+	g->off = s->len;
+	g->len = len;
+	g->err = err;
+	s->len += len;
+}
+
+/* A marker segment: END, or FAIL (published at once; returns err). */
+static int rd_mark(struct tarw *w, size_t i, enum seg_kind kind, int err)
+{
+	struct slot *s = rd_slot(w, 0);
+
 	if (!s)
 		return -ECANCELED;
-	s->src = i;
-	s->kind = kind;
-	s->err = err;
-	if (kind != SLOT_LINK)
-		s->len = 0;
-	ring_put_end(&w->sring);
-	return kind == SLOT_FAIL ? err : 0;
+	rd_seg(s, i, kind, 0, err);
+	if (kind == SEG_FAIL)
+		rd_flush(w);
+	return kind == SEG_FAIL ? err : 0;
 }
 
 static int reader_file(struct tarw *w, size_t i)
@@ -295,38 +384,38 @@ static int reader_file(struct tarw *w, size_t i)
 	fd = open(w->src[i].path,
 		  O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
-		return reader_mark(w, NULL, i, SLOT_FAIL,
-				   errno == ELOOP ? -ESTALE : -errno);
+		return rd_mark(w, i, SEG_FAIL,
+			       errno == ELOOP ? -ESTALE : -errno);
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
 	    !stat_same(&st, snap)) {
 		ret = -ESTALE;
 		goto out_fail;
 	}
-	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	if (left > SRC_CHUNK)
+		posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	while (left > 0) {
-		size_t want = left < SRC_CHUNK ? (size_t)left : SRC_CHUNK;
+		size_t want;
 
 		if (atomic_load(&w->cancel)) {
 			ret = -ECANCELED;
 			goto out_close;
 		}
-		s = ring_put_begin(&w->sring);
+		s = rd_slot(w, 1);
 		if (!s) {
 			ret = -ECANCELED;
 			goto out_close;
 		}
-		r = read(fd, s->buf, want);
+		want = SRC_CHUNK - s->len;
+		if (want > left)
+			want = (size_t)left;
+		r = read(fd, s->buf + s->len, want);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0) {
 			ret = r < 0 ? -errno : -ENODATA;
-			reader_mark(w, s, i, SLOT_FAIL, ret);
-			goto out_close;
+			goto out_fail;
 		}
-		s->len = (size_t)r;
-		s->src = i;
-		s->kind = SLOT_DATA;
-		ring_put_end(&w->sring);
+		rd_seg(s, i, SEG_DATA, (size_t)r, 0);
 		left -= (uint64_t)r;
 	}
 	/* Every byte the snapshot promised was read: the file must end here
@@ -339,9 +428,9 @@ static int reader_file(struct tarw *w, size_t i)
 		goto out_fail;
 	}
 	close(fd);
-	return reader_mark(w, NULL, i, SLOT_END, 0);
+	return rd_mark(w, i, SEG_END, 0);
 out_fail:
-	reader_mark(w, NULL, i, SLOT_FAIL, ret);
+	rd_mark(w, i, SEG_FAIL, ret);
 out_close:
 	close(fd);
 	return ret;
@@ -350,28 +439,27 @@ out_close:
 static int reader_link(struct tarw *w, size_t i)
 {
 	const struct stat *snap = &w->src[i].st;
-	struct slot *s = ring_put_begin(&w->sring);
+	struct stat st;
+	struct slot *s;
 	ssize_t r;
 
-	struct stat st;
-
+	if (snap->st_size <= 0 || snap->st_size > 4096)
+		return rd_mark(w, i, SEG_FAIL, -EINVAL);
+	if (lstat(w->src[i].path, &st) < 0)
+		return rd_mark(w, i, SEG_FAIL, -errno);
+	if (!S_ISLNK(st.st_mode) || !stat_same(&st, snap))
+		return rd_mark(w, i, SEG_FAIL, -ESTALE);
+	s = rd_slot(w, (size_t)snap->st_size + 1);
 	if (!s)
 		return -ECANCELED;
-	if (snap->st_size <= 0 || (size_t)snap->st_size >= SRC_CHUNK)
-		return reader_mark(w, s, i, SLOT_FAIL, -EINVAL);
-	if (lstat(w->src[i].path, &st) < 0)
-		return reader_mark(w, s, i, SLOT_FAIL, -errno);
-	if (!S_ISLNK(st.st_mode) || !stat_same(&st, snap))
-		return reader_mark(w, s, i, SLOT_FAIL, -ESTALE);
-	r = readlink(w->src[i].path, s->buf, SRC_CHUNK);
+	r = readlink(w->src[i].path, s->buf + s->len, SRC_CHUNK - s->len);
 	if (r < 0)
-		return reader_mark(w, s, i, SLOT_FAIL,
-				   errno == EINVAL ? -ESTALE : -errno);
+		return rd_mark(w, i, SEG_FAIL,
+			       errno == EINVAL ? -ESTALE : -errno);
 	if (r != snap->st_size)
-		return reader_mark(w, s, i, SLOT_FAIL, -ESTALE);
-	s->buf[r] = '\0';
-	s->len = (size_t)r;
-	return reader_mark(w, s, i, SLOT_LINK, 0);
+		return rd_mark(w, i, SEG_FAIL, -ESTALE);
+	rd_seg(s, i, SEG_LINK, (size_t)r, 0);
+	return 0;
 }
 
 static int reader_dir(struct tarw *w, size_t i)
@@ -379,10 +467,10 @@ static int reader_dir(struct tarw *w, size_t i)
 	struct stat st;
 
 	if (lstat(w->src[i].path, &st) < 0)
-		return reader_mark(w, NULL, i, SLOT_FAIL, -errno);
+		return rd_mark(w, i, SEG_FAIL, -errno);
 	if (!S_ISDIR(st.st_mode))
-		return reader_mark(w, NULL, i, SLOT_FAIL, -ESTALE);
-	return reader_mark(w, NULL, i, SLOT_END, 0);
+		return rd_mark(w, i, SEG_FAIL, -ESTALE);
+	return rd_mark(w, i, SEG_END, 0);
 }
 
 static void *reader_main(void *arg)
@@ -401,8 +489,10 @@ static void *reader_main(void *arg)
 		else if (fmt == S_IFDIR)
 			ret = reader_dir(w, i);
 		else
-			ret = reader_mark(w, NULL, i, SLOT_FAIL, -EINVAL);
+			ret = rd_mark(w, i, SEG_FAIL, -EINVAL);
 	}
+	if (ret != -ECANCELED)
+		rd_flush(w);
 	ring_finish(&w->sring);
 	return NULL;
 }
@@ -421,30 +511,27 @@ static void md5_publish(struct tarw *w, size_t i, const char *hex)
 static void *md5_main(void *arg)
 {
 	struct tarw *w = arg;
+	struct cursor cur = {.r = &w->sring, .c = 1};
 	char hex[MD5_HEX_SIZE];
-	struct slot *s;
+	const struct seg *g;
+	const char *data;
 	struct md5 m;
 	int stopped;
 
-	if (md5_init(&m)) {
-		ring_drop(&w->sring, 1);
-		return NULL;
-	}
-	while ((s = ring_get(&w->sring, 1, &stopped))) {
-		if (s->kind == SLOT_DATA) {
-			md5_update(&m, s->buf, s->len);
-		} else if (s->kind == SLOT_END || s->kind == SLOT_LINK) {
-			if (md5_final(&m, hex))
-				break;
-			md5_publish(w, s->src, hex);
-		} else {
-			ring_get_done(&w->sring, 1);
+	if (md5_init(&m))
+		goto out;
+	while ((g = cursor_next(&cur, &stopped, &data))) {
+		if (g->kind == SEG_DATA) {
+			md5_update(&m, data, g->len);
+		} else if (g->kind == SEG_FAIL || md5_final(&m, hex)) {
 			break;
+		} else {
+			md5_publish(w, g->src, hex); /* END or LINK */
 		}
-		ring_get_done(&w->sring, 1);
 	}
 	md5_release(&m);
-	ring_drop(&w->sring, 1);
+out:
+	ring_drop(&w->sring, 1); /* also lets go of cur's slot */
 	/* Wake a caller waiting for digests that will not come. */
 	pthread_mutex_lock(&w->md5_lock);
 	w->md5_exited = 1;
@@ -548,7 +635,6 @@ static la_ssize_t tarw_block(struct archive *a, void *arg, const void *buf,
 		p += n;
 		left -= n;
 		if (w->tcur->len == w->block_size) {
-			w->tcur->kind = SLOT_DATA;
 			w->tcur = NULL;
 			ring_put_end(&w->tring);
 			atomic_fetch_add(&w->produced, w->block_size);
@@ -647,7 +733,8 @@ static int tarw_member(struct tarw *w, struct archive *a,
 	const struct tarw_source *src = &w->src[i];
 	struct tar_member *m = &w->members[i];
 	mode_t fmt = src->st.st_mode & S_IFMT;
-	struct slot *s;
+	const struct seg *g;
+	const char *data;
 	int stopped, r;
 
 	if (!src->name || !src->name[0] || !src->path)
@@ -666,19 +753,14 @@ static int tarw_member(struct tarw *w, struct archive *a,
 
 	/* The reader's first slot for this source: the link target, a failure,
 	 * or the file's first data. */
-	s = ring_get(&w->sring, 0, &stopped);
-	if (!s)
+	g = cursor_next(&w->mcur, &stopped, &data);
+	if (!g)
 		return atomic_load(&w->cancel) ? -ECANCELED : -EIO;
-	if (s->src != i) {
-		ring_get_done(&w->sring, 0);
+	if (g->src != i)
 		return -EIO; /* cannot happen: the reader goes in order */
-	}
-	if (s->kind == SLOT_FAIL) {
-		r = s->err;
-		ring_get_done(&w->sring, 0);
-		return r == -ECANCELED ? r : tarw_fail(w, i, r);
-	}
-	if (s->kind == SLOT_LINK && !(m->link = strdup(s->buf)))
+	if (g->kind == SEG_FAIL)
+		return g->err == -ECANCELED ? g->err : tarw_fail(w, i, g->err);
+	if (g->kind == SEG_LINK && !(m->link = strndup(data, g->len)))
 		return -ENOMEM;
 
 	archive_entry_clear(e);
@@ -700,23 +782,16 @@ static int tarw_member(struct tarw *w, struct archive *a,
 		return tarw_archive_err(w);
 	m->data_offset = (uint64_t)archive_filter_bytes(a, 0);
 
-	while (s->kind == SLOT_DATA) {
-		if (atomic_load(&w->cancel)) {
-			ring_get_done(&w->sring, 0);
+	while (g->kind == SEG_DATA) {
+		if (atomic_load(&w->cancel))
 			return -ECANCELED;
-		}
-		if (archive_write_data(a, s->buf, s->len) !=
-		    (la_ssize_t)s->len) {
-			ring_get_done(&w->sring, 0);
+		if (archive_write_data(a, data, g->len) != (la_ssize_t)g->len)
 			return tarw_archive_err(w);
-		}
-		ring_get_done(&w->sring, 0);
-		s = ring_get(&w->sring, 0, &stopped);
-		if (!s)
+		g = cursor_next(&w->mcur, &stopped, &data);
+		if (!g)
 			return atomic_load(&w->cancel) ? -ECANCELED : -EIO;
 	}
-	r = s->kind == SLOT_FAIL ? tarw_fail(w, i, s->err) : 0;
-	ring_get_done(&w->sring, 0);
+	r = g->kind == SEG_FAIL ? tarw_fail(w, i, g->err) : 0;
 	return r;
 }
 
@@ -821,7 +896,6 @@ static int tarw_archive(struct tarw *w)
 		memset(w->tcur->buf + w->tcur->len, 0,
 		       w->block_size - w->tcur->len);
 		w->tcur->len = w->block_size;
-		w->tcur->kind = SLOT_DATA;
 		w->tcur = NULL;
 		ring_put_end(&w->tring);
 		atomic_fetch_add(&w->produced, w->block_size);
@@ -863,9 +937,12 @@ int tarw_run(struct tarw *w, const struct tarw_source *src, size_t n)
 	tslots = w->buffer_bytes / w->block_size;
 	if (tslots < 4)
 		tslots = 4;
-	ret = ring_alloc(&w->sring, SRC_SLOTS, SRC_CHUNK, 2);
+	ret = ring_alloc(&w->sring, SRC_SLOTS, SRC_CHUNK, SEG_MAX, 2);
 	if (!ret)
-		ret = ring_alloc(&w->tring, tslots, w->block_size, w->ncopies);
+		ret =
+		    ring_alloc(&w->tring, tslots, w->block_size, 0, w->ncopies);
+	w->mcur.r = &w->sring;
+	w->mcur.c = 0;
 	if (ret)
 		goto out;
 
