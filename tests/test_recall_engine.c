@@ -571,6 +571,51 @@ static void test_restart_and_lru(void)
 	CHECK_INT(read_check(big[1], NULL, &err), 0);
 }
 
+/* A file being recalled is never evicted: while X is read from the slow
+ * tape A, a read of Y on the fast tape B needs room and evicts Z (cached,
+ * closed), not X; X then completes with its bytes. */
+static void test_evict_spares_recalling(void)
+{
+	struct vtape_model slow = { .rate_mbps = 0.2, .time_scale = 1 };
+	struct vtape_model fast = { 0 };
+	int x = -1, y = -1, z = -1, err;
+	char ia[1200];
+
+	for (int i = 0; i < nfiles; i++) {
+		if (files[i].size < 50 * 1024 || i % NFILES == 8 ||
+		    recall_state(fs.recall, files[i].id) != RECALL_OFFLINE)
+			continue;
+		if (x < 0)
+			x = i;
+		else if (y < 0 && files[i].archive != files[x].archive)
+			y = i;
+		else if (z < 0 && files[i].archive != files[x].archive)
+			z = i;
+	}
+	CHECK(x >= 0 && y >= 0 && z >= 0);
+	if (x < 0 || y < 0 || z < 0)
+		return;
+	recall_stop(&fs);
+	/* room for X and Z, or X and Y, not for the three */
+	fs.cfg.cache_size = files[x].size + files[y].size + files[z].size - 1;
+	CHECK_INT(engine_start(), 0);
+	if (!fs.recall)
+		return;
+	image_path(bc[0], ia, sizeof(ia));
+	CHECK_INT(vtape_set_model(ia, &slow), 0);
+	CHECK_INT(recall_request(fs.recall, files[x].id, bc[0]), 0);
+	usleep(200000); /* X is on the drive, reading at 0.2 MB/s */
+	CHECK_INT(read_check(z, bc[1], &err), 0); /* Z: cached, closed */
+	CHECK_INT(recall_state(fs.recall, files[z].id), RECALL_CACHED);
+	CHECK_INT(read_check(y, bc[1], &err), 0); /* evicts Z, not X */
+	CHECK_INT(recall_state(fs.recall, files[z].id), RECALL_OFFLINE);
+	CHECK_INT(recall_state(fs.recall, files[x].id), RECALL_RECALLING);
+	CHECK(wait_cached(x, 30));
+	vtape_set_model(ia, &fast);
+	CHECK_INT(read_check(x, NULL, &err), 0);
+	CHECK_INT(err, 0);
+}
+
 int main(void)
 {
 	int ret;
@@ -595,6 +640,7 @@ int main(void)
 		RUN(test_batch_order);
 		RUN(test_faults);
 		RUN(test_restart_and_lru);
+		RUN(test_evict_spares_recalling);
 	}
 	recall_stop(&fs);
 	sched_stop(fs.sched);
