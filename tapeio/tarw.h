@@ -31,7 +31,7 @@
  * A changed source aborts the whole archive, on every copy: when a file's
  * size or mtime differs from the lstat snapshot given in tarw_source.st
  * (checked at open and again after its last byte), when a read comes up
- * short or returns more bytes than the snapshot's size, when the file has
+ * short, when the file has
  * vanished or changed type (a fifo in its place is refused, never opened
  * for a wait), or a symlink's mtime or target length changed. Bytes are
  * never padded: the copies stop before anything of the unfinished member
