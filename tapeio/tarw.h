@@ -31,9 +31,9 @@
  * A changed source aborts the whole archive, on every copy: when a file's
  * size or mtime differs from the lstat snapshot given in tarw_source.st
  * (checked at open and again after its last byte), when a read comes up
- * short, when the file has
- * vanished or changed type (a fifo in its place is refused, never opened
- * for a wait), or a symlink's mtime or target length changed. Bytes are
+ * short, when the file has vanished or changed type (a fifo in its place
+ * is refused, never opened for a wait), or a symlink's mtime or target
+ * length changed. Bytes are
  * never padded: the copies stop before anything of the unfinished member
  * is completed on tape. tarw_run() then returns -ESTALE and tarw_changed()
  * says which source (its index) and why, so the caller can leave it staged
@@ -130,8 +130,8 @@ const struct tar_member *tarw_members(const struct tarw *w, size_t *n);
 const struct tarw_copy *tarw_copy(const struct tarw *w, int i);
 
 /* After -ESTALE or -EINVAL: the index in src of the source that changed
- * and, in *why (if not NULL), the reason: -ESTALE (size or mtime changed,
- * or more bytes than the snapshot), -ENODATA (short read), -ENOENT
+ * and, in *why (if not NULL), the reason: -ESTALE (size, mtime or type
+ * changed), -ENODATA (short read), -ENOENT
  * (vanished), -EINVAL (bad name or type), or the -errno of open/read.
  * Returns (size_t)-1 when no source is to blame. */
 size_t tarw_changed(const struct tarw *w, int *why);
