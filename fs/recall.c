@@ -59,7 +59,9 @@ struct rentry {
 	int64_t touched;    /* last_access last written to the catalog */
 	struct rcopy *copies;
 	int ncopies, next;  /* copies[next] is the one to try */
-	char failed[512];   /* "A00001L9: unreadable; B00001L9: ..." */
+	char *failed;       /* "A00001L9: unreadable; B00001L9: ..." of the
+			       attempts so far, NULL when none failed (an
+			       entry per cached file: keep it small) */
 	struct rentry *hnext;             /* hash chain */
 	struct rentry *lru_prev, *lru_next; /* on the LRU list: cached, closed */
 	int on_lru;
@@ -231,6 +233,7 @@ static void entry_maybe_free(struct recall *r, struct rentry *e)
 	r->nentries--;
 	free(e->copies);
 	free(e->path);
+	free(e->failed);
 	free(e);
 }
 
@@ -400,10 +403,14 @@ fail:
  * fail every reader with -EIO. Lock held. */
 static void fail_attempt(struct recall *r, struct rentry *e, const char *why)
 {
-	size_t len = strlen(e->failed);
+	char *f = NULL;
 
-	snprintf(e->failed + len, sizeof(e->failed) - len, "%s%s: %s",
-		 len ? "; " : "", e->copies[e->next].barcode, why);
+	if (asprintf(&f, "%s%s%s: %s", e->failed ? e->failed : "",
+		     e->failed ? "; " : "", e->copies[e->next].barcode,
+		     why) >= 0) {
+		free(e->failed);
+		e->failed = f;
+	}
 	e->present = 0;
 	if (!r->stopping && ++e->next < e->ncopies) {
 		e->gen++;
@@ -414,10 +421,11 @@ static void fail_attempt(struct recall *r, struct rentry *e, const char *why)
 	e->err = -EIO;
 	r->queued--;
 	result_add(r, 0, "FAILED %s: %s", e->path ? e->path : "?",
-		   e->failed);
+		   e->failed ? e->failed : "?");
 	if (!r->stopping)
 		tapefs_error(r->fs, "recall of '%s' failed on every copy: %s",
-			     e->path ? e->path : "?", e->failed);
+			     e->path ? e->path : "?",
+			     e->failed ? e->failed : "?");
 	pthread_cond_broadcast(&r->cond);
 	entry_maybe_free(r, e);
 }
@@ -516,7 +524,8 @@ static int entry_recall(struct recall *r, struct rentry *e, const char *prefer)
 	e->ncopies = cc.n;
 	e->next = 0;
 	e->err = 0;
-	e->failed[0] = 0;
+	free(e->failed);
+	e->failed = NULL;
 	e->gen++;
 	copies_order(r, e, prefer);
 	r->queued++;
@@ -866,6 +875,7 @@ static void recall_free(struct recall *r)
 			n = e->hnext;
 			free(e->copies);
 			free(e->path);
+			free(e->failed);
 			free(e);
 		}
 	}
