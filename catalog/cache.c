@@ -51,7 +51,11 @@ static int cache_write(struct catalog *cat, const char *sql, int64_t member,
 	sqlite3_stmt *st;
 	int ret;
 
-	ret = cat_txn_begin(cat, &c, 0);
+	/* LRU order is advisory: a touch never waits behind a dump commit */
+	if (sql == SQL_CACHE_TOUCH)
+		ret = cat_txn_try_begin(cat, &c);
+	else
+		ret = cat_txn_begin(cat, &c, 0);
 	if (ret < 0)
 		return ret;
 	ret = -EIO;

@@ -510,7 +510,9 @@ int catalog_cache_put(struct catalog *cat,
 		      const struct catalog_cache_entry *e);
 int catalog_cache_get(struct catalog *cat, int64_t member_id,
 		      struct catalog_cache_entry *out);
-/* last_access = when (LRU order). -ENOENT when no entry. */
+/* last_access = when (LRU order). -ENOENT when no entry. Never waits for
+ * another writer of the process (a long dump commit): -EAGAIN then, and
+ * the touch is simply lost (LRU order is advisory). */
 int catalog_cache_touch(struct catalog *cat, int64_t member_id,
 			int64_t when);
 int catalog_cache_set_present(struct catalog *cat, int64_t member_id,

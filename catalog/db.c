@@ -172,6 +172,21 @@ static int run(struct catconn *c, const char *sql)
 	return cat_exec(c, st, sql);
 }
 
+int cat_txn_try_begin(struct catalog *cat, struct catconn **out)
+{
+	int ret;
+
+	if (pthread_mutex_trylock(&cat->write_lock) != 0)
+		return -EAGAIN;
+	ret = run(cat->wconn, SQL_BEGIN);
+	if (ret < 0) {
+		pthread_mutex_unlock(&cat->write_lock);
+		return ret;
+	}
+	*out = cat->wconn;
+	return 0;
+}
+
 int cat_txn_begin(struct catalog *cat, struct catconn **out, int durable)
 {
 	struct catconn *c;

@@ -86,6 +86,9 @@ int cat_exec_sql(struct catconn *c, const char *sql);
 /* Begin a write transaction (BEGIN IMMEDIATE) on the writer connection,
  * taking write_lock; durable selects synchronous=FULL for its commit. */
 int cat_txn_begin(struct catalog *cat, struct catconn **out, int durable);
+/* The same (not durable) without waiting: -EAGAIN when another writer of
+ * the process holds write_lock. */
+int cat_txn_try_begin(struct catalog *cat, struct catconn **out);
 /* Commit when ret == 0, else roll back; release write_lock. Returns ret,
  * or the commit's error. */
 int cat_txn_end(struct catalog *cat, struct catconn *c, int durable, int ret);

@@ -225,6 +225,7 @@ int cat_conn_open(struct catconn **out, const char *path, int writer)
 	 * the file, set by the first (writer) connection. */
 	if (writer)
 		ret = cat_exec_sql(c, "PRAGMA journal_mode=WAL;"
+				      "PRAGMA journal_size_limit=67108864;"
 				      "PRAGMA cache_size=-32768;");
 	else
 		ret = cat_exec_sql(c, "PRAGMA cache_size=-4096;");

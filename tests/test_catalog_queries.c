@@ -597,6 +597,17 @@ static void test_cache(void)
 	CHECK_INT(catalog_cache_total(cat, &bytes, &n), 0);
 	CHECK_INT(bytes, 180);
 	CHECK_INT(n, 3);
+	/* a touch never waits behind an open commit */
+	struct catalog_archive_in ai = { .bytes = 1, .block_size = 512 };
+	struct catalog_copy_in cp = { "A00001", 3, 0, 1 };
+	struct catalog_commit *c;
+	int64_t dump;
+	CHECK_INT(catalog_dump_create(cat, NULL, 0, &dump), 0);
+	CHECK_INT(catalog_commit_begin(cat, dump, &ai, &cp, 1, &c), 0);
+	CHECK_INT(catalog_cache_touch(cat, 2, 60), -EAGAIN);
+	catalog_commit_abort(c);
+	CHECK_INT(catalog_cache_touch(cat, 2, 60), 0);
+	CHECK_INT(catalog_dump_fail(cat, dump, "test"), 0);
 	CHECK_INT(catalog_cache_remove(cat, 3), 0);
 	CHECK_INT(catalog_cache_remove(cat, 3), -ENOENT);
 	CHECK_INT(catalog_cache_touch(cat, 3, 1), -ENOENT);
