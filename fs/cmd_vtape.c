@@ -14,17 +14,21 @@
 #include "tapeio/vtape.h"
 
 static const char usage_text[] =
-	"usage: tapefs vtape create IMAGE --barcode B --capacity SIZE [--early-warning SIZE]\n"
-	"       tapefs vtape info IMAGE\n"
-	"       tapefs vtape ls IMAGE\n"
-	"       tapefs vtape set IMAGE [rate=MBPS] [load=S] [unload=S] [locate=S]\n"
-	"                              [locate_per_gb=S] [scale=X]\n"
-	"       tapefs vtape inject IMAGE unreadable LBLOCK | flip LBLOCK OFFSET |\n"
-	"                                 write-fail BYTES | protect on|off | clear\n"
-	"       tapefs vtape export IMAGE FILENO OUTFILE   (OUTFILE - = stdout)\n"
-	"       tapefs vtape import IMAGE [--block SIZE] INFILE   (appends a file;\n"
-	"                              INFILE - = stdin; block default 256K)\n"
-	"SIZE takes a K, M, G or T suffix (powers of 1024).\n";
+    "usage: tapefs vtape create IMAGE --barcode B --capacity SIZE "
+    "[--early-warning SIZE]\n"
+    "       tapefs vtape info IMAGE\n"
+    "       tapefs vtape ls IMAGE\n"
+    "       tapefs vtape set IMAGE [rate=MBPS] [load=S] [unload=S] [locate=S]\n"
+    "                              [locate_per_gb=S] [scale=X]\n"
+    "       tapefs vtape inject IMAGE unreadable LBLOCK | flip LBLOCK OFFSET "
+    "|\n"
+    "                                 write-fail BYTES | protect on|off | "
+    "clear\n"
+    "       tapefs vtape export IMAGE FILENO OUTFILE   (OUTFILE - = stdout)\n"
+    "       tapefs vtape import IMAGE [--block SIZE] INFILE   (appends a "
+    "file;\n"
+    "                              INFILE - = stdin; block default 256K)\n"
+    "SIZE takes a K, M, G or T suffix (powers of 1024).\n";
 
 static int usage(const char *why)
 {
@@ -56,14 +60,33 @@ static int parse_size(const char *s, uint64_t *out)
 	if (errno || end == s)
 		return -1;
 	switch (*end) {
-	case 0: break;
-	case 'k': case 'K': shift = 10; end++; break;
-	case 'm': case 'M': shift = 20; end++; break;
-	case 'g': case 'G': shift = 30; end++; break;
-	case 't': case 'T': shift = 40; end++; break;
-	default: return -1;
+	case 0:
+		break;
+	case 'k':
+	case 'K':
+		shift = 10;
+		end++;
+		break;
+	case 'm':
+	case 'M':
+		shift = 20;
+		end++;
+		break;
+	case 'g':
+	case 'G':
+		shift = 30;
+		end++;
+		break;
+	case 't':
+	case 'T':
+		shift = 40;
+		end++;
+		break;
+	default:
+		return -1;
 	}
-	if (shift && (*end == 'i' || *end == 'I') && (end[1] == 'B' || end[1] == 'b'))
+	if (shift && (*end == 'i' || *end == 'I') &&
+	    (end[1] == 'B' || end[1] == 'b'))
 		end += 2;
 	else if (shift && (*end == 'B' || *end == 'b'))
 		end++;
@@ -186,12 +209,12 @@ static int cmd_set(int argc, char **argv)
 		const char *key;
 		size_t off;
 	} keys[] = {
-		{ "rate", offsetof(struct vtape_model, rate_mbps) },
-		{ "load", offsetof(struct vtape_model, load_s) },
-		{ "unload", offsetof(struct vtape_model, unload_s) },
-		{ "locate", offsetof(struct vtape_model, locate_base_s) },
-		{ "locate_per_gb", offsetof(struct vtape_model, locate_s_per_gb) },
-		{ "scale", offsetof(struct vtape_model, time_scale) },
+	    {"rate", offsetof(struct vtape_model, rate_mbps)},
+	    {"load", offsetof(struct vtape_model, load_s)},
+	    {"unload", offsetof(struct vtape_model, unload_s)},
+	    {"locate", offsetof(struct vtape_model, locate_base_s)},
+	    {"locate_per_gb", offsetof(struct vtape_model, locate_s_per_gb)},
+	    {"scale", offsetof(struct vtape_model, time_scale)},
 	};
 	struct vtape_model m;
 	int ret;
@@ -262,7 +285,8 @@ static int cmd_inject(int argc, char **argv)
 		fprintf(stderr,
 			"tapefs vtape: '%s': no data record at lblock %" PRIu64
 			"%s\n",
-			argv[1], a1, f == VTAPE_FAULT_FLIP ? " holding that offset" : "");
+			argv[1], a1,
+			f == VTAPE_FAULT_FLIP ? " holding that offset" : "");
 		return 1;
 	}
 	if (ret < 0)
@@ -470,10 +494,10 @@ int cmd_vtape(int argc, char **argv)
 		const char *name;
 		int (*fn)(int argc, char **argv);
 	} subs[] = {
-		{ "create", cmd_create }, { "info", cmd_info },
-		{ "ls", cmd_ls },         { "set", cmd_set },
-		{ "inject", cmd_inject }, { "export", cmd_export },
-		{ "import", cmd_import },
+	    {"create", cmd_create}, {"info", cmd_info},
+	    {"ls", cmd_ls},	    {"set", cmd_set},
+	    {"inject", cmd_inject}, {"export", cmd_export},
+	    {"import", cmd_import},
 	};
 
 	if (argc < 2)

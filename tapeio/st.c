@@ -26,7 +26,7 @@ struct st {
 
 static int st_mtop(int fd, short op, int count)
 {
-	struct mtop mt = { .mt_op = op, .mt_count = count };
+	struct mtop mt = {.mt_op = op, .mt_count = count};
 
 	return ioctl(fd, MTIOCTOP, &mt) < 0 ? -errno : 0;
 }
@@ -238,21 +238,21 @@ static int st_counters(struct tape *t, struct tape_counters *c)
 }
 
 const struct tape_ops st_ops = {
-	.name = "st",
-	.open = st_open,
-	.close = st_close,
-	.read = st_read,
-	.write = st_write,
-	.weof = st_weof,
-	.fsf = st_fsf,
-	.bsf = st_bsf,
-	.fsr = st_fsr,
-	.bsr = st_bsr,
-	.rewind = st_rewind,
-	.eom = st_eom,
-	.locate = st_locate,
-	.tell = st_tell,
-	.status = st_status,
-	.counters = st_counters,
-	.offline = st_offline,
+    .name = "st",
+    .open = st_open,
+    .close = st_close,
+    .read = st_read,
+    .write = st_write,
+    .weof = st_weof,
+    .fsf = st_fsf,
+    .bsf = st_bsf,
+    .fsr = st_fsr,
+    .bsr = st_bsr,
+    .rewind = st_rewind,
+    .eom = st_eom,
+    .locate = st_locate,
+    .tell = st_tell,
+    .status = st_status,
+    .counters = st_counters,
+    .offline = st_offline,
 };

@@ -26,27 +26,27 @@
 #include "tapeio/vtape.h"
 
 /* Image header: VT_HDR_SIZE bytes at offset 0, little-endian. */
-#define VT_MAGIC       "TAPEFSVT"
-#define VT_VERSION     1
-#define VT_HDR_SIZE    4096
-#define OFF_VERSION    8
-#define OFF_HDRSIZE    12
-#define OFF_RHSIZE     16
-#define OFF_BARCODE    24
-#define OFF_CAPACITY   64
-#define OFF_EW         72
-#define OFF_MODEL      80  /* six binary64: rate, load, unload, locate */
-#define OFF_PROTECT    128 /* u32 */
-#define OFF_WFAIL      136 /* u64 bytes left before writes fail */
-#define VT_NO_WFAIL    UINT64_MAX
-#define OFF_HEAD       144 /* u64 lblock, u64 token: see vtape_head_get() */
+#define VT_MAGIC     "TAPEFSVT"
+#define VT_VERSION   1
+#define VT_HDR_SIZE  4096
+#define OFF_VERSION  8
+#define OFF_HDRSIZE  12
+#define OFF_RHSIZE   16
+#define OFF_BARCODE  24
+#define OFF_CAPACITY 64
+#define OFF_EW	     72
+#define OFF_MODEL    80	 /* six binary64: rate, load, unload, locate */
+#define OFF_PROTECT  128 /* u32 */
+#define OFF_WFAIL    136 /* u64 bytes left before writes fail */
+#define VT_NO_WFAIL  UINT64_MAX
+#define OFF_HEAD     144 /* u64 lblock, u64 token: see vtape_head_get() */
 
 /* Record header: VT_RH_SIZE bytes, then len bytes of data (data only). */
-#define VT_RH_SIZE     16
-#define VT_REC_MAGIC   0x43455256u /* "VREC" */
-#define VT_DATA        1
-#define VT_FILEMARK    2
-#define VT_EOD         3
+#define VT_RH_SIZE	16
+#define VT_REC_MAGIC	0x43455256u /* "VREC" */
+#define VT_DATA		1
+#define VT_FILEMARK	2
+#define VT_EOD		3
 #define VT_F_UNREADABLE 0x01
 
 struct vt_hdr {
@@ -71,7 +71,7 @@ struct vt_index {
 	uint64_t *fm; /* lblocks of the filemarks, ascending */
 	uint64_t nfm, fmcap;
 	uint64_t eod_off; /* where the end-of-data header is (or goes) */
-	int clean;        /* an explicit end-of-data header was found */
+	int clean;	  /* an explicit end-of-data header was found */
 };
 
 /* One open image. Used by one thread at a time (tape.h): no lock. */
@@ -80,14 +80,14 @@ struct vtape {
 	int offline; /* after tape_offline(): no medium */
 	struct vt_hdr h;
 	struct vt_index ix;
-	uint64_t pos;    /* current lblock */
-	uint64_t fsize;  /* host file size */
-	int eod_clean;   /* the end-of-data header is written, nothing after */
+	uint64_t pos;	/* current lblock */
+	uint64_t fsize; /* host file size */
+	int eod_clean;	/* the end-of-data header is written, nothing after */
 	const unsigned char *hmap; /* the header, mapped shared: faults */
-	int last_write;  /* last operation wrote data: filemark on close */
-	int ew_pending;  /* past early warning: the next write gets ENOSPC */
+	int last_write; /* last operation wrote data: filemark on close */
+	int ew_pending; /* past early warning: the next write gets ENOSPC */
 	struct tape_counters cnt;
-	double free_at;  /* model: monotonic time the drive is done */
+	double free_at; /* model: monotonic time the drive is done */
 	int trace_fd;
 };
 
@@ -165,9 +165,9 @@ static void vt_hdr_encode(unsigned char *b, const struct vt_hdr *h)
 
 static int vt_model_valid(const struct vtape_model *m)
 {
-	const double *d[] = { &m->rate_mbps, &m->load_s, &m->unload_s,
-			      &m->locate_base_s, &m->locate_s_per_gb,
-			      &m->time_scale };
+	const double *d[] = {&m->rate_mbps,	  &m->load_s,
+			     &m->unload_s,	  &m->locate_base_s,
+			     &m->locate_s_per_gb, &m->time_scale};
 
 	for (size_t i = 0; i < sizeof(d) / sizeof(d[0]); i++)
 		if (!isfinite(*d[i]) || *d[i] < 0)
@@ -482,7 +482,7 @@ static int vt_rec_flag(int fd, const struct vt_rec *r, int set)
 	else
 		b[5] &= (unsigned char)~VT_F_UNREADABLE;
 	return pwrite(fd, b, VT_RH_SIZE, (off_t)r->off) == VT_RH_SIZE ? 0
-								     : -EIO;
+								      : -EIO;
 }
 
 static int vt_flip(int fd, const struct vt_rec *r, uint64_t byte)
@@ -653,8 +653,8 @@ int vtape_head_set(const char *path, uint64_t lblock, uint64_t token)
 
 /* ---- trace and speed model ---- */
 
-__attribute__((format(printf, 2, 3))) static void
-vt_trace(struct vtape *v, const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) static void vt_trace(struct vtape *v,
+							   const char *fmt, ...)
 {
 	char line[256];
 	va_list ap;
@@ -739,7 +739,7 @@ static void vt_wait_buffered(struct vtape *v)
 		return;
 	}
 	vt_sleep_until(v, VT_MODEL_BUFFER / (v->h.model.rate_mbps * 1e6) *
-				  v->h.model.time_scale);
+			      v->h.model.time_scale);
 }
 
 static double vt_xfer_s(const struct vtape *v, uint64_t bytes)
@@ -762,8 +762,8 @@ static void vt_move(struct vtape *v, uint64_t to)
 	v->cnt.locates++;
 	v->cnt.locate_records += to > from ? to - from : from - to;
 	vt_charge(v, v->h.model.locate_base_s +
-			     (double)(a > b ? a - b : b - a) / 1e9 *
-				     v->h.model.locate_s_per_gb);
+			 (double)(a > b ? a - b : b - a) / 1e9 *
+			     v->h.model.locate_s_per_gb);
 	vt_wait(v);
 	v->pos = to;
 }
@@ -821,8 +821,8 @@ static int vt_record(struct vtape *v, int type, const void *buf, uint64_t len,
 	off = v->ix.eod_off;
 	if (type == VT_DATA) {
 		vt_rh_encode(rh, VT_DATA, 0, len);
-		iov[n++] = (struct iovec){ rh, VT_RH_SIZE };
-		iov[n++] = (struct iovec){ (void *)buf, len };
+		iov[n++] = (struct iovec){rh, VT_RH_SIZE};
+		iov[n++] = (struct iovec){(void *)buf, len};
 		end = file_end = off + VT_RH_SIZE + len;
 	} else {
 		marks = malloc((size_t)count * VT_RH_SIZE);
@@ -831,9 +831,9 @@ static int vt_record(struct vtape *v, int type, const void *buf, uint64_t len,
 		for (unsigned i = 0; i < count; i++)
 			vt_rh_encode(marks + (size_t)i * VT_RH_SIZE,
 				     VT_FILEMARK, 0, 0);
-		iov[n++] = (struct iovec){ marks, (size_t)count * VT_RH_SIZE };
+		iov[n++] = (struct iovec){marks, (size_t)count * VT_RH_SIZE};
 		vt_rh_encode(eod, VT_EOD, 0, 0);
-		iov[n++] = (struct iovec){ eod, VT_RH_SIZE };
+		iov[n++] = (struct iovec){eod, VT_RH_SIZE};
 		end = off + (uint64_t)count * VT_RH_SIZE;
 		file_end = end + VT_RH_SIZE;
 	}
@@ -850,7 +850,8 @@ static int vt_record(struct vtape *v, int type, const void *buf, uint64_t len,
 		ret = vt_index_push(&v->ix, off, VT_DATA, len);
 	} else {
 		for (unsigned i = 0; ret == 0 && i < count; i++)
-			ret = vt_index_push(&v->ix, off + (uint64_t)i * VT_RH_SIZE,
+			ret = vt_index_push(&v->ix,
+					    off + (uint64_t)i * VT_RH_SIZE,
 					    VT_FILEMARK, 0);
 	}
 	if (ret < 0)
@@ -1003,8 +1004,7 @@ static ssize_t vt_read(struct tape *t, void *buf, size_t len)
 		return 0;
 	}
 	if (r->len > len) {
-		vt_trace(v, "read %llu %llu enomem",
-			 (unsigned long long)v->pos,
+		vt_trace(v, "read %llu %llu enomem", (unsigned long long)v->pos,
 			 (unsigned long long)r->len);
 		v->pos++;
 		return -ENOMEM;
@@ -1012,13 +1012,14 @@ static ssize_t vt_read(struct tape *t, void *buf, size_t len)
 	vt_trace(v, "read %llu %llu", (unsigned long long)v->pos,
 		 (unsigned long long)r->len);
 	vt_charge(v, vt_xfer_s(v, r->len));
-	iov[0] = (struct iovec){ rh, VT_RH_SIZE };
-	iov[1] = (struct iovec){ buf, r->len };
+	iov[0] = (struct iovec){rh, VT_RH_SIZE};
+	iov[1] = (struct iovec){buf, r->len};
 	got = preadv(v->fd, iov, 2, (off_t)r->off);
 	vt_wait(v);
 	v->pos++;
-	if (got != (ssize_t)(VT_RH_SIZE + r->len) || get32(rh) != VT_REC_MAGIC ||
-	    rh[4] != VT_DATA || get64(rh + 8) != r->len)
+	if (got != (ssize_t)(VT_RH_SIZE + r->len) ||
+	    get32(rh) != VT_REC_MAGIC || rh[4] != VT_DATA ||
+	    get64(rh + 8) != r->len)
 		return -EIO;
 	if (rh[5] & VT_F_UNREADABLE)
 		return -EIO;
@@ -1129,8 +1130,8 @@ static int vt_locate(struct tape *t, uint64_t lblock)
 	from = v->pos;
 	if (lblock > v->ix.n) {
 		vt_move(v, v->ix.n);
-		vt_trace(v, "locate %llu -> %llu eod",
-			 (unsigned long long)from, (unsigned long long)lblock);
+		vt_trace(v, "locate %llu -> %llu eod", (unsigned long long)from,
+			 (unsigned long long)lblock);
 		return -EIO;
 	}
 	vt_trace(v, "locate %llu -> %llu", (unsigned long long)from,
@@ -1278,7 +1279,8 @@ static int vt_open(struct tape *t, const char *dev, int mode)
 		v->hmap = NULL; /* then faults are read with pread */
 	trace = getenv("TAPEFS_VTAPE_TRACE");
 	if (trace && *trace)
-		v->trace_fd = open(trace, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+		v->trace_fd = open(
+		    trace, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
 	t->priv = v;
 	vt_trace(v, "open %s %llu", mode == TAPE_RDWR ? "rw" : "ro",
 		 (unsigned long long)v->ix.n);
@@ -1321,21 +1323,21 @@ static int vt_close(struct tape *t)
 }
 
 const struct tape_ops vtape_ops = {
-	.name = "vtape",
-	.open = vt_open,
-	.close = vt_close,
-	.read = vt_read,
-	.write = vt_write,
-	.weof = vt_weof,
-	.fsf = vt_fsf,
-	.bsf = vt_bsf,
-	.fsr = vt_fsr,
-	.bsr = vt_bsr,
-	.rewind = vt_rewind,
-	.eom = vt_eom,
-	.locate = vt_locate,
-	.tell = vt_tell,
-	.status = vt_status,
-	.counters = vt_counters,
-	.offline = vt_offline,
+    .name = "vtape",
+    .open = vt_open,
+    .close = vt_close,
+    .read = vt_read,
+    .write = vt_write,
+    .weof = vt_weof,
+    .fsf = vt_fsf,
+    .bsf = vt_bsf,
+    .fsr = vt_fsr,
+    .bsr = vt_bsr,
+    .rewind = vt_rewind,
+    .eom = vt_eom,
+    .locate = vt_locate,
+    .tell = vt_tell,
+    .status = vt_status,
+    .counters = vt_counters,
+    .offline = vt_offline,
 };

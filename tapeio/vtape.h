@@ -97,7 +97,7 @@ struct vtape_file {
 	uint64_t fileno;
 	uint64_t start_lblock; /* lblock of its first record */
 	uint64_t records;      /* data records */
-	uint64_t bytes;        /* data bytes */
+	uint64_t bytes;	       /* data bytes */
 	int has_filemark;      /* ended by a filemark (else by end of data) */
 };
 

@@ -22,7 +22,7 @@ static const struct tape_ops *ops;
 static const char *backend = "vtape";
 static char image[512]; /* the image file */
 static char drive[512]; /* symlink to it (a vlib drive) */
-static char dev[512];   /* what tape_open gets */
+static char dev[512];	/* what tape_open gets */
 static unsigned char wbuf[256 * 1024], rbuf[256 * 1024];
 
 static void fill(unsigned char *b, size_t n, unsigned seed)
@@ -144,7 +144,7 @@ static void test_record_longer_than_buffer(void)
 		return;
 	CHECK_INT(tape_fsf(t, 1), 0);
 	CHECK_INT(tape_read(t, rbuf, 1000), -ENOMEM); /* 262144 > 1000 */
-	pos_is(t, 1, 1, 5);                           /* and it is passed */
+	pos_is(t, 1, 1, 5);			      /* and it is passed */
 	rrec(t, 7, 5);
 	CHECK_INT(tape_close(t), 0);
 }
@@ -162,7 +162,8 @@ static void test_spacing(void)
 	CHECK_INT(tape_fsf(t, 2), 0);
 	pos_is(t, 2, 0, 7);
 	rrec(t, 512, 10);
-	CHECK_INT(tape_bsf(t, 1), 0); /* BOT side of the filemark ending file 1 */
+	CHECK_INT(tape_bsf(t, 1),
+		  0); /* BOT side of the filemark ending file 1 */
 	pos_is(t, 1, 2, 6);
 	CHECK_INT(tape_fsf(t, 1), 0);
 	pos_is(t, 2, 0, 7);
@@ -173,7 +174,8 @@ static void test_spacing(void)
 	pos_is(t, 2, 0, 7);
 	CHECK_INT(tape_bsr(t, 1), -EIO); /* a filemark is in the way */
 	pos_is(t, 1, 2, 6);
-	CHECK_INT(tape_fsr(t, 5), -EIO); /* crosses the filemark: stops after it */
+	CHECK_INT(tape_fsr(t, 5),
+		  -EIO); /* crosses the filemark: stops after it */
 	pos_is(t, 2, 0, 7);
 	CHECK_INT(tape_fsf(t, 5), -EIO); /* runs into end of data */
 	CHECK_INT(tape_status(t, &st), 0);
@@ -232,7 +234,7 @@ static void test_write_truncates(void)
 	CHECK_INT(tape_fsf(t, 1), 0);
 	CHECK_INT(tape_fsr(t, 1), 0);
 	CHECK_INT(wrec(t, 300, 20), 300); /* replaces the 7-byte record */
-	CHECK_INT(tape_close(t), 0);      /* + filemark */
+	CHECK_INT(tape_close(t), 0);	  /* + filemark */
 	CHECK_INT(vtape_info(image, &vi), 0);
 	CHECK_INT(vi.records, 5);
 	CHECK_INT(vi.filemarks, 2);
@@ -323,7 +325,7 @@ static void test_early_warning(void)
 	}
 	CHECK(alternation_ok);
 	CHECK(enospc_seen >= 4);
-	CHECK_INT(n, 16); /* exactly capacity */
+	CHECK_INT(n, 16);		   /* exactly capacity */
 	CHECK_INT(wrec(t, 1, 1), -ENOSPC); /* end of medium */
 	CHECK_INT(wrec(t, 1, 1), -ENOSPC);
 	CHECK_INT(tape_weof(t, 1), 0); /* a filemark still goes */
@@ -413,7 +415,7 @@ static void test_faults(void)
 	if (!t)
 		return;
 	rrec(t, 1, 1);
-	CHECK_INT(tape_read(t, rbuf, sizeof(rbuf)), -EIO); /* unreadable */
+	CHECK_INT(tape_read(t, rbuf, sizeof(rbuf)), -EIO);  /* unreadable */
 	CHECK_INT(tape_read(t, rbuf, sizeof(rbuf)), 65536); /* flipped */
 	fill(wbuf, 65536, 3);
 	CHECK(memcmp(rbuf, wbuf, 65536) != 0);
@@ -578,7 +580,8 @@ static void run_st_child(const char *self, const char *dir)
 	fprintf(stderr, "st over the shim: %d passed, %d failed\n", p, f);
 	check_passed += p;
 	check_failed += f;
-	if (!got || !WIFEXITED(status) || (WEXITSTATUS(status) != 0 && f == 0)) {
+	if (!got || !WIFEXITED(status) ||
+	    (WEXITSTATUS(status) != 0 && f == 0)) {
 		fprintf(stderr, "not ok: the st child died (status %d)\n",
 			status);
 		check_failed++;
@@ -595,7 +598,8 @@ int main(int argc, char **argv)
 	} else {
 		const char *tmp = getenv("TEST_TMP");
 
-		snprintf(dir, sizeof(dir), "%s/conf.XXXXXX", tmp ? tmp : "/tmp");
+		snprintf(dir, sizeof(dir), "%s/conf.XXXXXX",
+			 tmp ? tmp : "/tmp");
 		if (!mkdtemp(dir)) {
 			perror("mkdtemp");
 			return 1;

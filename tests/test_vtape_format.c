@@ -51,11 +51,13 @@ static void test_create(void)
 	struct vtape_info vi;
 
 	CHECK_INT(vtape_create(path("a.vtape"), "A00001L9", 1 << 20, 0), 0);
-	CHECK_INT(vtape_create(path("a.vtape"), "A00001L9", 1 << 20, 0), -EEXIST);
+	CHECK_INT(vtape_create(path("a.vtape"), "A00001L9", 1 << 20, 0),
+		  -EEXIST);
 	CHECK_INT(vtape_create(path("b.vtape"), "", 1 << 20, 0), -EINVAL);
 	CHECK_INT(vtape_create(path("b.vtape"),
 			       "0123456789012345678901234567890123456789",
-			       1 << 20, 0), -EINVAL);
+			       1 << 20, 0),
+		  -EINVAL);
 	CHECK_INT(vtape_create(path("b.vtape"), "B", 1000, 1000), -EINVAL);
 	CHECK_INT(vtape_create(path("b.vtape"), "B", 0, 0), -EINVAL);
 	CHECK_INT(access(path("b.vtape"), F_OK), -1);
@@ -89,7 +91,7 @@ static void test_layout(void)
 	CHECK_INT(b[8], 1); /* version 1, little-endian u32 */
 	CHECK_INT(b[9] | b[10] | b[11], 0);
 	CHECK_INT(b[12] | b[13] << 8, 4096); /* header size */
-	CHECK_INT(b[16], 16);                /* record header size */
+	CHECK_INT(b[16], 16);		     /* record header size */
 	CHECK(strcmp((char *)b + 24, "L00001L9") == 0);
 	CHECK_INT(le64(b + 64), 123456789);
 	CHECK_INT(le64(b + 72), 4567);
@@ -235,9 +237,12 @@ static void test_torn_record(void)
 static void test_model(void)
 {
 	const char *p = path("model.vtape");
-	struct vtape_model m = { .rate_mbps = 100, .load_s = 30,
-				 .unload_s = 20, .locate_base_s = 2,
-				 .locate_s_per_gb = 10, .time_scale = 0 };
+	struct vtape_model m = {.rate_mbps = 100,
+				.load_s = 30,
+				.unload_s = 20,
+				.locate_base_s = 2,
+				.locate_s_per_gb = 10,
+				.time_scale = 0};
 	struct vtape_model got, bad = m;
 	struct tape_counters c;
 	struct tape *t;
@@ -303,17 +308,17 @@ static void test_trace(void)
 	CHECK_INT(tape_close(t), 0);
 	unsetenv("TAPEFS_VTAPE_TRACE");
 	const char *want = "X00001L9 open rw 0\n"
-			     "X00001L9 write 0 100\n"
-			     "X00001L9 write 1 200\n"
-			     "X00001L9 weof 1 2\n"
-			     "X00001L9 write 3 300\n"
-			     "X00001L9 weof 1 4\n"
-			     "X00001L9 locate 5 -> 1\n"
-			     "X00001L9 read 1 200\n"
-			     "X00001L9 read 2 filemark\n"
-			     "X00001L9 fsf 1 3\n"
-			     "X00001L9 read 5 eod\n"
-			     "X00001L9 close 5\n";
+			   "X00001L9 write 0 100\n"
+			   "X00001L9 write 1 200\n"
+			   "X00001L9 weof 1 2\n"
+			   "X00001L9 write 3 300\n"
+			   "X00001L9 weof 1 4\n"
+			   "X00001L9 locate 5 -> 1\n"
+			   "X00001L9 read 1 200\n"
+			   "X00001L9 read 2 filemark\n"
+			   "X00001L9 fsf 1 3\n"
+			   "X00001L9 read 5 eod\n"
+			   "X00001L9 close 5\n";
 	const char *got = slurp(tr);
 
 	CHECK(strcmp(got, want) == 0);
@@ -332,8 +337,8 @@ static void *worker_run(void *arg)
 	unsigned char *b = malloc(65536), *r = malloc(65536);
 	struct tape *t;
 
-	w->ok = b && r && tape_open(&t, tape_backend("vtape"), w->image,
-				    TAPE_RDWR) == 0;
+	w->ok = b && r &&
+		tape_open(&t, tape_backend("vtape"), w->image, TAPE_RDWR) == 0;
 	for (unsigned i = 0; w->ok && i < 200; i++) {
 		fill(b, 65536, i);
 		w->ok = tape_write(t, b, 65536) == 65536;
@@ -342,8 +347,8 @@ static void *worker_run(void *arg)
 		w->ok = tape_rewind(t) == 0;
 	for (unsigned i = 0; w->ok && i < 200; i++) {
 		fill(b, 65536, i);
-		w->ok = tape_read(t, r, 65536) == 65536 &&
-			memcmp(r, b, 65536) == 0;
+		w->ok =
+		    tape_read(t, r, 65536) == 65536 && memcmp(r, b, 65536) == 0;
 	}
 	if (w->ok)
 		w->ok = tape_close(t) == 0;

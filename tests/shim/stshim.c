@@ -41,12 +41,12 @@
 
 struct shim_fd {
 	pthread_mutex_t lock; /* guards t: one tape operation at a time */
-	struct tape *t;       /* NULL: opened O_NONBLOCK with no medium */
-	int minor;            /* device index N of /dev/nstN */
-	int wrote;            /* last operation was a write: close adds a mark */
-	int ejected;          /* MTOFFL done: the drive is empty */
-	uint64_t token;       /* names this load of the tape, see shim_token */
-	char image[4096];     /* the image or drive symlink behind the device */
+	struct tape *t;	      /* NULL: opened O_NONBLOCK with no medium */
+	int minor;	      /* device index N of /dev/nstN */
+	int wrote;	  /* last operation was a write: close adds a mark */
+	int ejected;	  /* MTOFFL done: the drive is empty */
+	uint64_t token;	  /* names this load of the tape, see shim_token */
+	char image[4096]; /* the image or drive symlink behind the device */
 };
 
 static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER; /* guards fds */
@@ -55,7 +55,7 @@ static struct shim_fd *fds[SHIM_FD_MAX];
 #define REAL(name, ret, ...)                                                   \
 	static ret (*real_##name)(__VA_ARGS__);                                \
 	if (!real_##name)                                                      \
-		real_##name = (ret(*)(__VA_ARGS__))dlsym(RTLD_NEXT, #name)
+	real_##name = (ret(*)(__VA_ARGS__))dlsym(RTLD_NEXT, #name)
 
 /* The image behind path, when TAPEFS_STSHIM maps it; *minor its index. */
 static int shim_lookup(const char *path, char *image, size_t len, int *minor)
