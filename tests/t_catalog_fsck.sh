@@ -43,3 +43,29 @@ check_fails "unknown option" "usage" "$TAPEFS" fsck -c clean.ini --bogus
 printf '[tapefs]\nnonsense = 1\n' >bad.ini
 check_fails "bad config" "bad.ini" "$TAPEFS" fsck -c bad.ini
 check_fails "missing config" "missing.ini" "$TAPEFS" fsck -c missing.ini
+
+# labels of a virtual library, read from its images
+add_tape() { "$BUILD/tests/test_catalog_check" --add-tape "$@" >/dev/null 2>&1; }
+"$TAPEFS" mkvlib lib --drives 1 --slots 3 --capacity 10M >/dev/null 2>&1
+vcfg() { printf '[tapefs]\ncatalog = %s\n[library]\nchanger = vlib\npath = lib\n' "$2" >"$1"; }
+make_db lab.db none
+vcfg lab.ini lab.db
+out=$("$TAPEFS" fsck -c lab.ini 2>&1); rc=$?
+check_eq "library tapes unknown to the catalog: exit 1" 1 "$rc"
+check "labels were read" grep -q "labels: 3 read" <<<"$out"
+check_eq "each unknown tape named" 3 "$(grep -c 'in the library is not in the catalog' <<<"$out")"
+add_tape lab.db A00001L9 ""
+add_tape lab.db A00002L9 bogus-uuid
+add_tape lab.db A00003L9 ""
+cp lib/tapes/A00001L9.vtape lib/tapes/B00009L9.vtape
+add_tape lab.db B00009L9 ""
+out=$("$TAPEFS" fsck -c lab.ini 2>&1); rc=$?
+check_eq "label problems: exit 1" 1 "$rc"
+check "a uuid the catalog lacks" grep -q 'tape "A00001L9": label uuid .* not in the catalog' <<<"$out"
+check "a uuid that differs" grep -q 'tape "A00002L9": label uuid .*, the catalog has bogus-uuid' <<<"$out"
+check "a label naming another tape" grep -q 'tape "B00009L9" holds the label of "A00001L9"' <<<"$out"
+"$TAPEFS" fsck -c lab.ini --repair >/dev/null 2>&1
+out=$("$TAPEFS" fsck -c lab.ini 2>&1); rc=$?
+check "missing uuids recorded by --repair" bash -c '! grep -q "not in the catalog" <<<"$0"' "$out"
+check "a differing uuid is never overwritten" grep -q "the catalog has bogus-uuid" <<<"$out"
+check_eq "two problems left" 1 "$(grep -c '2 problems found' <<<"$out")"

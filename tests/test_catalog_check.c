@@ -2,7 +2,8 @@
  * repairs what is safe, says what it did, and leaves the rest reported.
  *
  * With arguments "--make DB KIND" it only builds a small catalog at DB
- * damaged by KIND (or "none"), for the fsck shell test.
+ * damaged by KIND (or "none"), and with "--add-tape DB BARCODE UUID" adds
+ * a tape: helpers for the fsck shell test.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -147,6 +148,20 @@ static void test_unknown_kind(void)
 
 int main(int argc, char **argv)
 {
+	if (argc == 5 && strcmp(argv[1], "--add-tape") == 0) {
+		struct catalog_tape t = { .pool = "A" };
+		struct catalog *cat;
+		int ret;
+
+		snprintf(t.barcode, sizeof(t.barcode), "%s", argv[3]);
+		snprintf(t.label_uuid, sizeof(t.label_uuid), "%s", argv[4]);
+		ret = catalog_open(&cat, argv[2]);
+		if (ret == 0) {
+			ret = catalog_tape_add(cat, &t);
+			catalog_close(cat);
+		}
+		return ret < 0;
+	}
 	if (argc == 4 && strcmp(argv[1], "--make") == 0) {
 		struct catalog *cat;
 		int ret = build(&cat, argv[2]);
