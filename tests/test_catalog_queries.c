@@ -129,6 +129,48 @@ static void test_tapes(void)
 	CHECK_STR(catalog_tape_state_name(CATALOG_TAPE_RETIRED), "retired");
 }
 
+static void test_choose(void)
+{
+	struct catalog_tape t;
+	const char *ex[] = { "C3" };
+	const struct {
+		const char *b;
+		enum catalog_tape_state s;
+		uint64_t used;
+	} tapes[] = {
+		{ "C1", CATALOG_TAPE_OPEN, 100 },
+		{ "C2", CATALOG_TAPE_OPEN, 500 },
+		{ "C3", CATALOG_TAPE_SCRATCH, 0 },
+		{ "C0", CATALOG_TAPE_FULL, 0 },
+		{ "C4", CATALOG_TAPE_RETIRED, 0 },
+	};
+
+	struct catalog *main_cat = cat;
+
+	/* its own catalog: bytes_used without archives is what fsck flags */
+	CHECK_INT(catalog_open(&cat, "choose.db"), 0);
+	for (size_t i = 0; i < sizeof(tapes) / sizeof(tapes[0]); i++) {
+		memset(&t, 0, sizeof(t));
+		snprintf(t.barcode, sizeof(t.barcode), "%s", tapes[i].b);
+		strcpy(t.pool, "C");
+		t.state = tapes[i].s;
+		t.capacity = 1000;
+		t.bytes_used = tapes[i].used;
+		CHECK_INT(catalog_tape_add(cat, &t), 0);
+	}
+	/* the fullest open tape with room, then the emptier, then scratch */
+	CHECK_INT(catalog_tape_choose(cat, "C", 400, NULL, 0, &t), 0);
+	CHECK_STR(t.barcode, "C2");
+	CHECK_INT(catalog_tape_choose(cat, "C", 600, NULL, 0, &t), 0);
+	CHECK_STR(t.barcode, "C1");
+	CHECK_INT(catalog_tape_choose(cat, "C", 950, NULL, 0, &t), 0);
+	CHECK_STR(t.barcode, "C3");
+	CHECK_INT(catalog_tape_choose(cat, "C", 950, ex, 1, &t), -ENOSPC);
+	CHECK_INT(catalog_tape_choose(cat, NULL, 1, NULL, 0, &t), -EINVAL);
+	catalog_close(cat);
+	cat = main_cat;
+}
+
 static int count_tape(void *ctx, const struct catalog_tape *t)
 {
 	(void)t;
@@ -752,6 +794,7 @@ int main(void)
 	CHECK_INT(catalog_open(&cat, "q.db"), 0);
 	CHECK_INT(catalog_schema_version(cat), CATALOG_SCHEMA_VERSION);
 	RUN(test_tapes);
+	RUN(test_choose);
 	RUN(test_commit);
 	RUN(test_commit_refused);
 	RUN(test_namespace);
