@@ -29,8 +29,12 @@
  * Reads run on a pool of connections (one per concurrent caller, opened on
  * demand), so a reader never waits behind a writer (WAL). Writers are
  * serialized in the process by one mutex and use BEGIN IMMEDIATE, so other
- * processes (tapefs fsck) are safe too. Commits that follow a tape write
+ * processes (tapefs fsck) are safe too. A write therefore waits while
+ * another thread streams a dump commit (some 15 us per member); only
+ * catalog_cache_touch() never waits. Commits that follow a tape write
  * (dump commit, tape state changes) are made with synchronous=FULL.
+ * Memory: up to 32 reader connections of at most 4 MiB cache each, the
+ * writer's 32 MiB, and a 0.5 MiB cache of resolved directories.
  */
 #ifndef TAPEFS_CATALOG_H
 #define TAPEFS_CATALOG_H
@@ -45,7 +49,7 @@ struct catalog;
 /* ---- open / close ---------------------------------------------------- */
 
 /* Open (creating it when missing) the catalog at path and bring its schema
- * up to CATALOG_SCHEMA_VERSION in place (one transaction per step). On
+ * up to CATALOG_SCHEMA_VERSION in place (all steps in one transaction). On
  * success *out is a handle freed with catalog_close(). -EPROTO when the file
  * holds a schema newer than this program knows, -EIO when it is not a
  * database. */
