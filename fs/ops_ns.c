@@ -207,7 +207,15 @@ static int open_member(struct tapefs *fs, const char *path,
 		return -EROFS;
 	if (!fs->recall)
 		return -EIO; /* no recall engine: the bytes are out of reach */
-	fi->keep_cache = 1;
+	/* Only bytes whose MD5 was checked may enter the page cache: a file
+	 * whole in the cache is opened with keep_cache (archived content
+	 * never changes); one still to recall is read with direct_io, since
+	 * bytes streamed from a copy that proves bad at its end must not
+	 * stay cached for the next reader. */
+	if (recall_state(fs->recall, a->member_id) == RECALL_CACHED)
+		fi->keep_cache = 1;
+	else
+		fi->direct_io = 1;
 	return recall_open(fs->recall, a->member_id, !!(fi->flags & O_NONBLOCK),
 			   prefer_of(path, label, sizeof(label)), &f->rh);
 }
