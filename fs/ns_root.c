@@ -74,32 +74,48 @@ static const char readme_text[] =
 "\n"
 "RESTORING WITHOUT TAPEFS\n"
 "  Tape file 0 is a label archive; files 1..N are pax tar archives written\n"
-"  with records of the configured block size (default 256 KiB = 512\n"
-"  blocks of 512 bytes). To restore archive N of a tape by hand:\n"
+"  in records of the configured block size (@BLOCKSIZE@ bytes on this mount:\n"
+"  tar's -b counts 512-byte blocks). To restore archive N of a tape by hand:\n"
 "    mt -f /dev/nst0 rewind; mt -f /dev/nst0 fsf N\n"
-"    tar -b 512 -xf /dev/nst0\n"
+"    tar -b @BLOCKS@ -xf /dev/nst0\n"
+"  (archives written with another block size: tar -b with that size / 512;\n"
+"  the label's block_size= line says which)\n"
 "\n"
 "Unmount with: fusermount3 -u MOUNTPOINT (pending work resumes at the next\n"
 "mount; nothing staged is lost).\n";
 /* clang-format on */
 
+/* The text with this mount's block size in the restore commands. */
+static int readme_render(struct tapefs *fs, const char *rel, struct strbuf *out)
+{
+	const char *s = readme_text, *at;
+
+	(void)rel;
+	while ((at = strchr(s, '@'))) {
+		strbuf_add(out, s, (size_t)(at - s));
+		if (!strncmp(at, "@BLOCKSIZE@", 11)) {
+			strbuf_addf(out, "%u", fs->cfg.block_size);
+			s = at + 11;
+		} else if (!strncmp(at, "@BLOCKS@", 8)) {
+			strbuf_addf(out, "%u", fs->cfg.block_size / 512);
+			s = at + 8;
+		} else {
+			strbuf_add(out, "@", 1);
+			s = at + 1;
+		}
+	}
+	strbuf_add(out, s, strlen(s));
+	return strbuf_oom(out) ? -ENOMEM : 0;
+}
+
 static int readme_getattr(struct tapefs *fs, const char *rel,
 			  struct ns_attr *out)
 {
-	(void)fs;
 	if (*rel)
 		return -ENOTDIR;
 	out->kind = NS_TEXT;
 	out->st.st_mode = 0444;
-	out->st.st_size = sizeof(readme_text) - 1;
-	return 0;
-}
-
-static int readme_render(struct tapefs *fs, const char *rel, struct strbuf *out)
-{
-	(void)fs;
-	(void)rel;
-	strbuf_add(out, readme_text, sizeof(readme_text) - 1);
+	ns_size_by_render(fs, &ns_readme, rel, out);
 	return 0;
 }
 
