@@ -73,7 +73,7 @@ check "missing library: names it" grep -q "nolib" <<<"$out"
 # relative paths resolve against the config's directory, not the cwd
 mkdir -p conf
 "$TAPEFS" mkvlib conf/lib --drives 1 --slots 2 --capacity 16M --pools 1 >/dev/null
-printf '[tapefs]\nstaging = st\ncatalog = c.db\ncopies = 1\npools = A\n[dump]\nidle = 0\n[library]\nchanger = vlib\npath = lib\n' > conf/t.ini
+printf '[tapefs]\nstaging = st\ncatalog = c.db\ncopies = 1\npools = A\nblock_size = 64K\n[dump]\nidle = 0\n[library]\nchanger = vlib\npath = lib\n' > conf/t.ini
 mkdir -p elsewhere
 (cd elsewhere && "$TAPEFS" -c ../conf/t.ini ../mnt) # background daemon
 check "background mount comes up" tf_wait_mount mnt 20
@@ -83,6 +83,7 @@ check "catalog made in the config's directory" test -f conf/c.db
 check "nothing made in the cwd" test ! -e elsewhere/st
 echo hi > mnt/staging/x
 check_eq "the daemonized mount works" "hi" "$(cat conf/st/x)"
+check "README's restore command uses the configured block size" grep -q "tar -b 128 -xf" mnt/README
 pid=$(pgrep -f -- "-c ../conf/t.ini" | head -n1)
 check "the daemon runs in the background" test -n "$pid"
 fusermount3 -u mnt
