@@ -103,16 +103,19 @@ void dump_file_closed(struct dump *d, const char *relpath,
 		      const struct stat *st)
 {
 	struct dump_writer *w;
+	int remaining = 0;
 
 	(void)relpath;
 	if (!d)
 		return;
 	pthread_mutex_lock(&d->mu);
 	w = st ? writer_find(d, st->st_dev, st->st_ino) : NULL;
-	if (w && --w->count <= 0)
-		*w = d->writers[--d->nwriters];
-	if (st && S_ISREG(st->st_mode) &&
-	    !(w && w->count > 0 && writer_find(d, st->st_dev, st->st_ino))) {
+	if (w) {
+		remaining = --w->count;
+		if (remaining <= 0)
+			*w = d->writers[--d->nwriters];
+	}
+	if (st && S_ISREG(st->st_mode) && remaining <= 0) {
 		/* Counted until the next scan sets the exact figures. */
 		d->elig_files++;
 		d->elig_bytes += (uint64_t)st->st_size;
@@ -248,7 +251,8 @@ int dump_request(struct dump *d, const char *line)
 	}
 	pthread_mutex_lock(&d->mu);
 	if (!arg && !d->dirty && !d->running && d->staged_files == 0 &&
-	    d->nwriters == 0 && d->elig_files == 0) {
+	    d->pending_entries == 0 && d->nwriters == 0 &&
+	    d->elig_files == 0) {
 		pthread_mutex_unlock(&d->mu);
 		ret = refuse(d, -ENODATA, "nothing staged to dump");
 		goto out;

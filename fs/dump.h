@@ -102,7 +102,7 @@ void dump_path_changed(struct dump *d, const char *relpath);
 int dump_request(struct dump *d, const char *line);
 
 /* What reading `.dump` shows, appended to out:
- *   state: idle | running | waiting for drives
+ *   state: idle | running
  *   current: dump 12, 340 files, 1.2 GiB, 41%, tapes A00003L9 B00002L9
  *   pending_files: N
  *   pending_bytes: N
