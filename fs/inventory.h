@@ -6,8 +6,10 @@
  * uuid and the medium's capacity. Known tapes get their location updated
  * ("slot 7", "drive 0"). The label is read without a robot move where the
  * backend allows it: a vlib cartridge's image file directly; with changer
- * "none" the tape in the drive. With mtx, unknown cartridges are reported
- * (they need a load to read the label) and left out.
+ * "none" the tape in the drive; a cartridge already in a drive through the
+ * drive. With mtx, a cartridge in a slot is loaded into an empty drive,
+ * read and put back (changer_label_probe(): one robot round trip per
+ * unknown tape, once - the catalog knows it afterwards).
  */
 #ifndef TAPEFS_INVENTORY_H
 #define TAPEFS_INVENTORY_H
