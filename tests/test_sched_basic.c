@@ -627,6 +627,53 @@ static void test_stop(void)
 	changer_close(c);
 }
 
+/* sched_cancel: a queued job ends -ECANCELED at once; a running one is
+ * -EBUSY. A write-protected tape fails its job with -EROFS, names the tape
+ * (failed), is not retried and is no fault of the drive. */
+static void test_cancel_and_protected(void)
+{
+	struct changer *c = lib_make(1, 3);
+	struct sched *s = c ? sched_make(c, 1) : NULL;
+	struct tjob run, queued, prot;
+	struct sched_drive_status st;
+	char path[700];
+
+	CHECK(s != NULL);
+	if (!s)
+		return;
+	reset();
+	tjob_init(&run, SCHED_PRIO_DUMP, "running", 1, 0);
+	run.gate = 1;
+	tjob_init(&queued, SCHED_PRIO_DUMP, "queued", 1, 1);
+	CHECK_INT(sched_submit(s, &run.job), 0);
+	CHECK(wait_ran(&run));
+	CHECK_INT(sched_submit(s, &queued.job), 0);
+	CHECK_INT(sched_cancel(s, &queued.job), 0);
+	CHECK_INT(queued.done, 1);
+	CHECK_INT(queued.result, -ECANCELED);
+	CHECK_INT(queued.ran, 0);
+	CHECK_INT(sched_cancel(s, &run.job), -EBUSY);
+	CHECK_INT(sched_cancel(s, &queued.job), -ENOENT);
+	open_gate();
+	CHECK(wait_done(2));
+	CHECK_INT(run.result, 0);
+	CHECK_INT(run.job.failed, -1);
+
+	snprintf(path, sizeof(path), "%s/tapes/T02.vtape", libdir);
+	CHECK_INT(vtape_inject(path, VTAPE_FAULT_PROTECT, 1, 0), 0);
+	tjob_init(&prot, SCHED_PRIO_DUMP, "protected", 1, 2);
+	CHECK_INT(sched_submit(s, &prot.job), 0);
+	CHECK(wait_done(3));
+	CHECK_INT(prot.result, -EROFS);
+	CHECK_INT(prot.job.failed, 0);
+	CHECK_INT(prot.ran, 0);
+	CHECK_INT(sched_drive_status(s, 0, &st), 0);
+	CHECK_INT(st.faults, 0);
+	CHECK(st.state != SCHED_DRIVE_OUT_OF_SERVICE);
+	sched_stop(s);
+	changer_close(c);
+}
+
 int main(void)
 {
 	RUN(test_priority);
@@ -639,5 +686,6 @@ int main(void)
 	RUN(test_fault_reset);
 	RUN(test_bad_jobs);
 	RUN(test_stop);
+	RUN(test_cancel_and_protected);
 	return check_done();
 }
