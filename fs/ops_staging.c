@@ -446,8 +446,11 @@ int stg_setxattr(const char *rel, const char *name, const char *value,
 		 size_t size, int flags)
 {
 	char p[64];
-	int fd, r = xattr_path(rel, p, sizeof(p), &fd);
+	int fd, r;
 
+	if (!strncmp(name, "user.tapefs.", 12))
+		return -EPERM; /* tapefs's own attributes are not the user's */
+	r = xattr_path(rel, p, sizeof(p), &fd);
 	if (r)
 		return r;
 	r = setxattr(p, name, value, size, flags) < 0 ? -errno : 0;
@@ -457,12 +460,39 @@ int stg_setxattr(const char *rel, const char *name, const char *value,
 	return r;
 }
 
+#define STATE_XATTR "user.tapefs.state"
+
+/* user.tapefs.state of a staged entry: "dumping" while the dump being
+ * written holds it, else "staged" (SPEC 3.5). */
+static int state_xattr(const char *rel, char *value, size_t size)
+{
+	struct tapefs *fs = ops_fs();
+	const char *v = "staged";
+	struct stat st;
+	size_t len;
+
+	if (fstatat(fs->staging_fd, rel, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return -errno;
+	if (fs->dump && dump_path_dumping(fs->dump, dump_rel(rel)))
+		v = "dumping";
+	len = strlen(v);
+	if (size == 0)
+		return (int)len;
+	if (size < len)
+		return -ERANGE;
+	memcpy(value, v, len);
+	return (int)len;
+}
+
 int stg_getxattr(const char *rel, const char *name, char *value, size_t size)
 {
 	char p[64];
-	int fd, r = xattr_path(rel, p, sizeof(p), &fd);
+	int fd, r;
 	ssize_t n;
 
+	if (!strcmp(name, STATE_XATTR))
+		return state_xattr(rel, value, size);
+	r = xattr_path(rel, p, sizeof(p), &fd);
 	if (r)
 		return r;
 	n = getxattr(p, name, value, size);
@@ -482,7 +512,14 @@ int stg_listxattr(const char *rel, char *list, size_t size)
 	n = listxattr(p, list, size);
 	r = n < 0 ? -errno : (int)n;
 	close(fd);
-	return r;
+	if (r < 0)
+		return r;
+	/* and the state tapefs adds */
+	if (size && (size_t)r + sizeof(STATE_XATTR) > size)
+		return -ERANGE;
+	if (size)
+		memcpy(list + r, STATE_XATTR, sizeof(STATE_XATTR));
+	return r + (int)sizeof(STATE_XATTR);
 }
 
 int stg_removexattr(const char *rel, const char *name)

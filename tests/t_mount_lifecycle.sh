@@ -35,6 +35,8 @@ check_eq "staged files seen after remount" "f1 f2 f3" "$(ls mnt/staging/set | pa
 echo now > mnt/.dump
 n=100; while ! grep -q "^state: running\|^dump: running" mnt/.status mnt/.dump && [ $n -gt 0 ]; do sleep 0.05; n=$((n-1)); done
 check "a dump is running" grep -q "running" mnt/.dump
+check_eq "a file being dumped says so" "dumping" \
+	"$(getfattr --only-values -n user.tapefs.state mnt/staging/set/f1 2>/dev/null)"
 t0=$SECONDS
 tf_umount mnt
 check "unmount during a dump: the daemon exited" test ! -e /proc/$TF_PID

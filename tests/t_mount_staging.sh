@@ -82,6 +82,11 @@ check_eq "xattr set through the mount" "blue" \
 check_eq "xattr read through the mount" "blue" \
 	"$(getfattr --only-values -n user.color $M/small 2>/dev/null)"
 
+check_eq "user.tapefs.state of a staged file" "staged" \
+	"$(getfattr --only-values -n user.tapefs.state $M/small 2>/dev/null)"
+check "listxattr names it" sh -c "getfattr -m - $M/small | grep -q user.tapefs.state"
+check_fails "user.tapefs.* is reserved" "not permitted" setfattr -n user.tapefs.md5 -v x $M/small
+
 # an unlinked open file stays readable and leaves nothing behind
 exec 7<$M/d1/link
 rm $M/small $M/hard
