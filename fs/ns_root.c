@@ -71,6 +71,8 @@ static const char readme_text[] =
 "    user.tapefs.state      archived | verified | recalling | cached\n"
 "    user.tapefs.copies     LABEL:FILENO:BLOCK of every copy, comma separated\n"
 "    user.tapefs.archived   time the dump was committed\n"
+"  Files in staging/ have user.tapefs.state too: staged, or dumping while\n"
+"  the dump being written holds them.\n"
 "\n"
 "RESTORING WITHOUT TAPEFS\n"
 "  Tape file 0 is a label archive; files 1..N are pax tar archives written\n"
