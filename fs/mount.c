@@ -2,7 +2,8 @@
  *
  * Order: command line, config (errors exit 1 before anything is mounted),
  * a trial open of the catalog and the changer (so that their errors reach
- * the terminal even when the daemon goes to the background), mount,
+ * the terminal even when the daemon goes to the background) with the
+ * registration of new cartridges (inventory.h), mount,
  * daemonize, then the subsystems in order - catalog, changer, scheduler,
  * dump, verify, recall - and the FUSE loop. At unmount (fusermount3 -u, or
  * SIGTERM/SIGINT) the loop ends and the subsystems stop in reverse order;
@@ -250,6 +251,14 @@ static int preflight(struct tapefs *fs)
 	ret = open_catalog(fs);
 	if (!ret)
 		ret = open_changer(fs);
+	/* Registering new cartridges may move the robot (mtx): done here,
+	 * before the mount exists, so that nobody waits on a mount point
+	 * that does not answer yet. The daemon's own pass finds them known. */
+	if (!ret && inventory_sync(fs) < 0) {
+		fprintf(stderr, "tapefs: library inventory: %s\n",
+			changer_error(fs->changer));
+		ret = -EIO;
+	}
 	stop_engines(fs); /* reopened after the fork */
 	return ret;
 }
