@@ -13,6 +13,7 @@
  * commit follows when every copy is done.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -449,6 +450,26 @@ static void tapes_note(struct dump *d, struct copy *copies, int ncopies)
 	pthread_mutex_unlock(&d->mu);
 }
 
+/* Drop every entry whose lstat no longer matches the snapshot. Returns
+ * how many were dropped. */
+static size_t snap_drop_changed(struct dump *d, struct dump_snap *s)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < s->n; i++) {
+		struct stat now;
+		if (s->e[i].dropped)
+			continue;
+		if (fstatat(d->fs->staging_fd, s->e[i].rel, &now,
+			    AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !dump_entry_same(&s->e[i].st, &now)) {
+			s->e[i].dropped = 1;
+			n++;
+		}
+	}
+	return n;
+}
+
 /* Build the tarw sources of the entries not dropped. */
 static int sources_make(struct dump *d, struct dump_snap *s,
 			struct tarw_source **out, size_t **idx, size_t *n)
@@ -762,9 +783,17 @@ int dump_write(struct dump *d, struct dump_snap *s, int64_t *archive_id)
 		    g->changed < nsrc) {
 			/* Leave the changed source staged; every copy is
 			 * written again without it. */
+			size_t more;
 			s->e[srcidx[g->changed]].dropped = 1;
 			tapefs_error(fs, "dump %lld: '%s' changed while being written: left staged",
 				     (long long)dump_id, src[g->changed].name);
+			/* Whatever else changed meanwhile (a renamed
+			 * directory...) goes too, rather than one rewrite per
+			 * file. */
+			more = snap_drop_changed(d, s);
+			if (more)
+				tapefs_error(fs, "dump %lld: %zu more entries changed since the snapshot: left staged",
+					     (long long)dump_id, more);
 			restart = 1;
 		} else if (g->ret == 0 && !members) {
 			members = g->members;

@@ -100,3 +100,21 @@ check "dumped later, whole" wait_committed 2 30
 check_eq "z-changes.txt as it ended" "before
 after" "$(cat mnt/archive/z-changes.txt)"
 check_eq "staging empty" "" "$(ls -A stg)"
+
+# A directory renamed while the archive is written: one rewrite without
+# the whole directory (not one per file); it is dumped later by its new name.
+head -c $((30 << 20)) /dev/urandom > mnt/staging/a-big2.bin
+mkdir mnt/staging/mv-me
+for i in $(seq 40); do echo "f$i" > mnt/staging/mv-me/f$i; done
+echo now > mnt/.dump
+sleep 0.5
+mv mnt/staging/mv-me mnt/staging/moved
+check "dump without the renamed directory" wait_committed 3 60
+check "a-big2.bin archived" test -f mnt/archive/a-big2.bin
+check "mv-me not archived" test ! -e mnt/archive/mv-me
+check "moved/ still staged" test -f stg/moved/f40
+check ".status: the rest of the directory in one go" grep -q "more entries changed since the snapshot" mnt/.status
+echo now > mnt/.dump
+check "moved/ dumped later" wait_committed 4 30
+check_eq "moved/f40" "f40" "$(cat mnt/archive/moved/f40)"
+check_eq "staging empty at the end" "" "$(ls -A stg)"
