@@ -38,7 +38,7 @@ ini 3 1T 0
 check "mount" tf_mount tapefs.ini mnt
 echo one > mnt/staging/f1
 echo two > mnt/staging/f2
-sleep 3
+sleep 2
 check_eq "two files: no dump yet" "0" "$(committed)"
 echo three > mnt/staging/f3
 check "the third file starts a dump" wait_committed 1 30
@@ -64,7 +64,7 @@ tf_umount mnt
 head -c 600000 /dev/urandom > stg/pre.bin
 ini 1000000 1M 0
 check "mount (bytes threshold)" tf_mount tapefs.ini mnt
-sleep 3
+sleep 2
 check_eq "600 KB staged: no dump" "0" "$(committed)"
 # pre.bin and open.txt ("partial\nrest\n", closed since)
 check_eq ".dump shows the pending bytes" "600013" "$(sed -n 's/^pending_bytes: //p' mnt/.dump)"
@@ -86,7 +86,7 @@ tf_umount mnt
 # A file changed while the archive is written stays staged; the rest goes.
 ini 1000000 1T 0
 check "mount (change)" tf_mount tapefs.ini mnt
-head -c $((30 << 20)) /dev/urandom > mnt/staging/a-big.bin
+head -c $((12 << 20)) /dev/urandom > mnt/staging/a-big.bin
 echo before > mnt/staging/z-changes.txt
 echo now > mnt/.dump
 sleep 0.5
@@ -103,7 +103,7 @@ check_eq "staging empty" "" "$(ls -A stg)"
 
 # A directory renamed while the archive is written: one rewrite without
 # the whole directory (not one per file); it is dumped later by its new name.
-head -c $((30 << 20)) /dev/urandom > mnt/staging/a-big2.bin
+head -c $((12 << 20)) /dev/urandom > mnt/staging/a-big2.bin
 mkdir mnt/staging/mv-me
 for i in $(seq 40); do echo "f$i" > mnt/staging/mv-me/f$i; done
 echo now > mnt/.dump
