@@ -78,7 +78,8 @@ static int probe_slot(struct tapefs *fs, const struct changer_elem *e,
 	int ret;
 
 	if (drive < 0) {
-		tapefs_error(fs, "tape %s is not in the catalog and no drive is "
+		tapefs_error(fs,
+			     "tape %s is not in the catalog and no drive is "
 			     "empty to read its label; it is not used",
 			     e->barcode);
 		return 0;
@@ -119,7 +120,8 @@ static int sync_elem(struct tapefs *fs, struct vlib *v,
 	location_of(e, loc, sizeof(loc));
 	if (!e->barcode[0]) {
 		/* changer none: the tape in the drive names itself */
-		if (e->type == CHANGER_DRIVE && !strcmp(fs->cfg.changer, "none"))
+		if (e->type == CHANGER_DRIVE &&
+		    !strcmp(fs->cfg.changer, "none"))
 			return add_tape(fs, fs->cfg.drive_dev[0], NULL, loc);
 		return 0;
 	}
@@ -152,8 +154,8 @@ static int empty_drive_of(const struct tapefs *fs,
 	int n = fs->cfg.ndrives ? fs->cfg.ndrives : inv->ndrives;
 
 	for (size_t i = 0; i < inv->nelems; i++)
-		if (inv->elems[i].type == CHANGER_DRIVE && !inv->elems[i].full &&
-		    inv->elems[i].index < n)
+		if (inv->elems[i].type == CHANGER_DRIVE &&
+		    !inv->elems[i].full && inv->elems[i].index < n)
 			return inv->elems[i].index;
 	return -1;
 }
