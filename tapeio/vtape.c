@@ -48,6 +48,11 @@
 #define VT_FILEMARK	2
 #define VT_EOD		3
 #define VT_F_UNREADABLE 0x01
+/* Data records of VT_ALIGN_MIN bytes or more are padded after their header
+ * so that their data starts at a multiple of VT_ALIGN in the image: the
+ * host page cache then moves whole pages (large folios) for them. */
+#define VT_ALIGN     4096
+#define VT_ALIGN_MIN 65536
 
 struct vt_hdr {
 	char barcode[VTAPE_BARCODE_MAX];
@@ -62,6 +67,7 @@ struct vt_rec {
 	uint64_t len; /* data bytes; 0 for a filemark */
 	uint64_t cum; /* data bytes recorded before it */
 	int type;
+	unsigned pad; /* bytes between its header and its data */
 };
 
 /* The records from BOT to end of data. */
@@ -84,6 +90,8 @@ struct vtape {
 	uint64_t fsize; /* host file size */
 	int eod_clean;	/* the end-of-data header is written, nothing after */
 	const unsigned char *hmap; /* the header, mapped shared: faults */
+	unsigned char
+	    scratch[VT_ALIGN]; /* reads land a record's padding here */
 	int last_write; /* last operation wrote data: filemark on close */
 	int ew_pending; /* past early warning: the next write gets ENOSPC */
 	struct tape_counters cnt;
@@ -211,13 +219,20 @@ static int vt_hdr_read(int fd, struct vt_hdr *h)
 	return 0;
 }
 
-static void vt_rh_encode(unsigned char *b, int type, int flags, uint64_t len)
+static void vt_rh_encode(unsigned char *b, int type, int flags, unsigned pad,
+			 uint64_t len)
 {
 	put32(b, VT_REC_MAGIC);
 	b[4] = (unsigned char)type;
 	b[5] = (unsigned char)flags;
-	b[6] = b[7] = 0;
+	b[6] = (unsigned char)(pad & 0xff);
+	b[7] = (unsigned char)(pad >> 8);
 	put64(b + 8, len);
+}
+
+static unsigned vt_rh_pad(const unsigned char *b)
+{
+	return (unsigned)b[6] | (unsigned)b[7] << 8;
 }
 
 /* ---- the index ---- */
@@ -262,7 +277,7 @@ static uint64_t vt_fm_below(const struct vt_index *ix, uint64_t l)
 }
 
 static int vt_index_push(struct vt_index *ix, uint64_t off, int type,
-			 uint64_t len)
+			 unsigned pad, uint64_t len)
 {
 	struct vt_rec *r;
 
@@ -289,6 +304,7 @@ static int vt_index_push(struct vt_index *ix, uint64_t off, int type,
 	}
 	r = &ix->rec[ix->n];
 	r->off = off;
+	r->pad = pad;
 	r->len = len;
 	r->cum = vt_used(ix);
 	r->type = type;
@@ -318,6 +334,7 @@ static int vt_index_build(struct vt_index *ix, int fd, uint64_t fsize)
 	memset(ix, 0, sizeof(*ix));
 	for (;;) {
 		uint64_t len;
+		unsigned pad;
 		int type;
 
 		if (off + VT_RH_SIZE > fsize)
@@ -329,21 +346,22 @@ static int vt_index_build(struct vt_index *ix, int fd, uint64_t fsize)
 		if (get32(b) != VT_REC_MAGIC)
 			break;
 		type = b[4];
+		pad = vt_rh_pad(b);
 		len = get64(b + 8);
 		if (type == VT_EOD) {
 			ix->clean = 1;
 			break;
 		}
-		if (type == VT_FILEMARK && len == 0) {
+		if (type == VT_FILEMARK && len == 0 && pad == 0) {
 			/* ok */
-		} else if (type != VT_DATA || len > fsize ||
-			   off + VT_RH_SIZE + len > fsize) {
+		} else if (type != VT_DATA || pad >= VT_ALIGN || len > fsize ||
+			   off + VT_RH_SIZE + pad + len > fsize) {
 			break;
 		}
-		ret = vt_index_push(ix, off, type, len);
+		ret = vt_index_push(ix, off, type, pad, len);
 		if (ret < 0)
 			goto out_free;
-		off += VT_RH_SIZE + len;
+		off += VT_RH_SIZE + pad + len;
 	}
 	ix->eod_off = off;
 	return 0;
@@ -409,7 +427,7 @@ int vtape_create(const char *path, const char *barcode, uint64_t capacity,
 	h.early_warning = early_warning;
 	h.wfail = VT_NO_WFAIL;
 	vt_hdr_encode(b, &h);
-	vt_rh_encode(b + VT_HDR_SIZE, VT_EOD, 0, 0);
+	vt_rh_encode(b + VT_HDR_SIZE, VT_EOD, 0, 0, 0);
 
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	if (fd < 0)
@@ -487,7 +505,7 @@ static int vt_rec_flag(int fd, const struct vt_rec *r, int set)
 
 static int vt_flip(int fd, const struct vt_rec *r, uint64_t byte)
 {
-	off_t off = (off_t)(r->off + VT_RH_SIZE + byte);
+	off_t off = (off_t)(r->off + VT_RH_SIZE + r->pad + byte);
 	unsigned char c;
 
 	if (byte >= r->len)
@@ -795,7 +813,7 @@ static int vt_eod_write(struct vtape *v)
 	unsigned char eod[VT_RH_SIZE];
 	uint64_t end = v->ix.eod_off + VT_RH_SIZE;
 
-	vt_rh_encode(eod, VT_EOD, 0, 0);
+	vt_rh_encode(eod, VT_EOD, 0, 0, 0);
 	if (pwrite(v->fd, eod, VT_RH_SIZE, (off_t)v->ix.eod_off) != VT_RH_SIZE)
 		return -EIO;
 	if (v->fsize > end && ftruncate(v->fd, (off_t)end) < 0)
@@ -811,28 +829,36 @@ static int vt_eod_write(struct vtape *v)
 static int vt_record(struct vtape *v, int type, const void *buf, uint64_t len,
 		     unsigned count)
 {
+	static const unsigned char zeros[VT_ALIGN];
 	unsigned char rh[VT_RH_SIZE], eod[VT_RH_SIZE], *marks = NULL;
 	struct iovec iov[3];
 	uint64_t off, end, file_end;
+	unsigned pad = 0;
 	ssize_t got;
 	int n = 0, ret = 0;
 
 	vt_index_truncate(&v->ix, v->pos);
 	off = v->ix.eod_off;
 	if (type == VT_DATA) {
-		vt_rh_encode(rh, VT_DATA, 0, len);
+		if (len >= VT_ALIGN_MIN)
+			pad = (unsigned)((VT_ALIGN -
+					  (off + VT_RH_SIZE) % VT_ALIGN) %
+					 VT_ALIGN);
+		vt_rh_encode(rh, VT_DATA, 0, pad, len);
 		iov[n++] = (struct iovec){rh, VT_RH_SIZE};
+		if (pad)
+			iov[n++] = (struct iovec){(void *)zeros, pad};
 		iov[n++] = (struct iovec){(void *)buf, len};
-		end = file_end = off + VT_RH_SIZE + len;
+		end = file_end = off + VT_RH_SIZE + pad + len;
 	} else {
 		marks = malloc((size_t)count * VT_RH_SIZE);
 		if (!marks)
 			return -ENOMEM;
 		for (unsigned i = 0; i < count; i++)
 			vt_rh_encode(marks + (size_t)i * VT_RH_SIZE,
-				     VT_FILEMARK, 0, 0);
+				     VT_FILEMARK, 0, 0, 0);
 		iov[n++] = (struct iovec){marks, (size_t)count * VT_RH_SIZE};
-		vt_rh_encode(eod, VT_EOD, 0, 0);
+		vt_rh_encode(eod, VT_EOD, 0, 0, 0);
 		iov[n++] = (struct iovec){eod, VT_RH_SIZE};
 		end = off + (uint64_t)count * VT_RH_SIZE;
 		file_end = end + VT_RH_SIZE;
@@ -847,12 +873,12 @@ static int vt_record(struct vtape *v, int type, const void *buf, uint64_t len,
 		goto out;
 	}
 	if (type == VT_DATA) {
-		ret = vt_index_push(&v->ix, off, VT_DATA, len);
+		ret = vt_index_push(&v->ix, off, VT_DATA, pad, len);
 	} else {
 		for (unsigned i = 0; ret == 0 && i < count; i++)
 			ret = vt_index_push(&v->ix,
 					    off + (uint64_t)i * VT_RH_SIZE,
-					    VT_FILEMARK, 0);
+					    VT_FILEMARK, 0, 0);
 	}
 	if (ret < 0)
 		goto out;
@@ -985,7 +1011,7 @@ static ssize_t vt_read(struct tape *t, void *buf, size_t len)
 {
 	struct vtape *v = t->priv;
 	unsigned char rh[VT_RH_SIZE];
-	struct iovec iov[2];
+	struct iovec iov[3];
 	const struct vt_rec *r;
 	ssize_t got;
 
@@ -1013,13 +1039,14 @@ static ssize_t vt_read(struct tape *t, void *buf, size_t len)
 		 (unsigned long long)r->len);
 	vt_charge(v, vt_xfer_s(v, r->len));
 	iov[0] = (struct iovec){rh, VT_RH_SIZE};
-	iov[1] = (struct iovec){buf, r->len};
-	got = preadv(v->fd, iov, 2, (off_t)r->off);
+	iov[1] = (struct iovec){v->scratch, r->pad};
+	iov[2] = (struct iovec){buf, r->len};
+	got = preadv(v->fd, iov, 3, (off_t)r->off);
 	vt_wait(v);
 	v->pos++;
-	if (got != (ssize_t)(VT_RH_SIZE + r->len) ||
+	if (got != (ssize_t)(VT_RH_SIZE + r->pad + r->len) ||
 	    get32(rh) != VT_REC_MAGIC || rh[4] != VT_DATA ||
-	    get64(rh + 8) != r->len)
+	    vt_rh_pad(rh) != r->pad || get64(rh + 8) != r->len)
 		return -EIO;
 	if (rh[5] & VT_F_UNREADABLE)
 		return -EIO;

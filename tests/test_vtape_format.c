@@ -106,6 +106,46 @@ static void test_layout(void)
 	CHECK_INT(b[4096 + 37 + 4], 3); /* end of data */
 }
 
+/* A record of 64 KiB or more: padding after its header puts its data at
+ * a multiple of 4096 in the image; the pad length is in the header. */
+static void test_layout_padding(void)
+{
+	const char *p = path("pad.vtape");
+	unsigned char h[16], *d = malloc(65536);
+	struct tape *t;
+	int fd;
+
+	CHECK_INT(vtape_create(p, "P00001L9", 64 << 20, 0), 0);
+	CHECK_INT(tape_open(&t, tape_backend("vtape"), p, TAPE_RDWR), 0);
+	fill(buf, 65536, 9);
+	CHECK_INT(tape_write(t, "x", 1), 1);
+	CHECK_INT(tape_write(t, buf, 65536), 65536);
+	CHECK_INT(tape_write(t, "y", 1), 1);
+	CHECK_INT(tape_close(t), 0);
+	fd = open(p, O_RDONLY);
+	/* second header at 4096 + 16 + 1; its data at 8192 */
+	CHECK_INT(pread(fd, h, 16, 4113), 16);
+	CHECK_MEM(h, "VREC", 4);
+	CHECK_INT(h[6] | h[7] << 8, 8192 - 4113 - 16);
+	CHECK_INT(le64(h + 8), 65536);
+	CHECK_INT(pread(fd, d, 65536, 8192), 65536);
+	CHECK_MEM(d, buf, 65536);
+	CHECK_INT(pread(fd, h, 16, 8192 + 65536), 16); /* unpadded: small */
+	CHECK_MEM(h, "VREC", 4);
+	CHECK_INT(h[6] | h[7], 0);
+	close(fd);
+	CHECK_INT(vtape_inject(p, VTAPE_FAULT_FLIP, 1, 0), 0);
+	CHECK_INT(tape_open(&t, tape_backend("vtape"), p, TAPE_RDONLY), 0);
+	CHECK_INT(tape_read(t, rbuf, sizeof(rbuf)), 1);
+	CHECK_INT(tape_read(t, rbuf, sizeof(rbuf)), 65536);
+	CHECK_INT(rbuf[0], (unsigned char)~buf[0]); /* flip hit the data */
+	CHECK_MEM(rbuf + 1, buf + 1, 65535);
+	CHECK_INT(tape_read(t, rbuf, sizeof(rbuf)), 1);
+	CHECK_INT(rbuf[0], 'y');
+	CHECK_INT(tape_close(t), 0);
+	free(d);
+}
+
 static void corrupt(const char *p, off_t off, const void *bytes, size_t n)
 {
 	int fd = open(p, O_WRONLY);
@@ -446,6 +486,7 @@ int main(void)
 	}
 	RUN(test_create);
 	RUN(test_layout);
+	RUN(test_layout_padding);
 	RUN(test_damaged_header);
 	RUN(test_reopen_keeps_everything);
 	RUN(test_torn_record);
