@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -230,6 +231,18 @@ static void stop_engines(struct tapefs *fs)
 	close_catalog(fs);
 }
 
+/* Every open file of the mount holds a descriptor in the daemon (staging
+ * files, cache files): take the hard limit, not the usual soft 1024. */
+static void raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
 /* Before mounting: what can fail for a reason the user must see. */
 static int preflight(struct tapefs *fs)
 {
@@ -404,6 +417,7 @@ int cmd_mount(int argc, char **argv)
 	fs->owner = getuid();
 	fs->owner_gid = getgid();
 	fs->mounted = time(NULL);
+	raise_nofile();
 	if (preflight(fs))
 		goto out_cfg;
 	ret = run(fs, &args, &cmd);

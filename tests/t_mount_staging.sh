@@ -119,3 +119,17 @@ tf_umount mnt
 check "daemon exited after unmount" test ! -e /proc/$TF_PID
 check_eq "staged data stays on disk after unmount" "300" "$(ls $S/many | wc -l)"
 check "no sanitizer report in the daemon's log" sh -c '! grep -Eq "Sanitizer|runtime error" tapefs.log'
+
+# 3000 files open at once through the mount, from a daemon started with
+# the usual soft limit of 1024 descriptors (it raises its own)
+printf '#!/bin/sh\nulimit -Sn 1024\nexec "%s" "$@"\n' "$TAPEFS" > tapefs-1024
+chmod +x tapefs-1024
+REAL=$TAPEFS TAPEFS=$PWD/tapefs-1024
+check "mount with a soft limit of 1024 fds" tf_mount tapefs.ini mnt
+TAPEFS=$REAL
+check "3000 files open at once" python3 -c '
+import os
+fds = [os.open("mnt/staging/many/o%d" % i, os.O_CREAT | os.O_WRONLY, 0o644) for i in range(3000)]
+for fd in fds: os.write(fd, b"x")
+for fd in fds: os.close(fd)'
+check_eq "all written" "3000" "$(cat stg/many/o* | wc -c)"
