@@ -92,6 +92,7 @@ struct vtape {
 	const unsigned char *hmap; /* the header, mapped shared: faults */
 	unsigned char
 	    scratch[VT_ALIGN]; /* reads land a record's padding here */
+	uint64_t flushed;      /* image bytes before it were sent to the disk */
 	int last_write; /* last operation wrote data: filemark on close */
 	int ew_pending; /* past early warning: the next write gets ENOSPC */
 	struct tape_counters cnt;
@@ -911,6 +912,23 @@ static int vt_writable(struct vtape *v)
 	return 0;
 }
 
+/* Start writeback of what was written since the last call once there is
+ * enough of it, so that the fdatasync of the next filemark finds little
+ * left to do: the host disk streams along with the tape. */
+#define VT_WRITEBACK_CHUNK (32ull << 20)
+static void vt_writeback(struct vtape *v)
+{
+	uint64_t end = v->ix.eod_off;
+
+	if (end < v->flushed)
+		v->flushed = end; /* written over: start again from here */
+	if (end - v->flushed < VT_WRITEBACK_CHUNK)
+		return;
+	sync_file_range(v->fd, (off_t)v->flushed, (off_t)(end - v->flushed),
+			SYNC_FILE_RANGE_WRITE);
+	v->flushed = end;
+}
+
 static ssize_t vt_write(struct tape *t, const void *buf, size_t len)
 {
 	struct vtape *v = t->priv;
@@ -952,6 +970,7 @@ static ssize_t vt_write(struct tape *t, const void *buf, size_t len)
 	vt_trace(v, "write %llu %zu", (unsigned long long)v->pos, len);
 	vt_charge(v, vt_xfer_s(v, len));
 	ret = vt_record(v, VT_DATA, buf, len, 1);
+	vt_writeback(v);
 	vt_wait_buffered(v);
 	if (ret < 0)
 		return ret;
@@ -1301,6 +1320,7 @@ static int vt_open(struct tape *t, const char *dev, int mode)
 	if (ret < 0)
 		goto out_close;
 	v->eod_clean = v->ix.clean && v->fsize == v->ix.eod_off + VT_RH_SIZE;
+	v->flushed = v->ix.eod_off;
 	v->hmap = mmap(NULL, VT_HDR_SIZE, PROT_READ, MAP_SHARED, v->fd, 0);
 	if (v->hmap == MAP_FAILED)
 		v->hmap = NULL; /* then faults are read with pread */
