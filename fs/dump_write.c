@@ -582,8 +582,13 @@ static int round_run(struct dump *d, int64_t dump_id, struct copy *copies,
 		c->journaled = 0;
 		c->why[0] = 0;
 		g->copy[g->n] = c;
-		snprintf(g->job.barcode[g->n], sizeof(g->job.barcode[g->n]), "%s",
-			 c->tape.barcode);
+		if (strlen(c->tape.barcode) >= sizeof(g->job.barcode[0])) {
+			dump_error_set(d, "tape %s: barcode too long for the library",
+				       c->tape.barcode);
+			return -ENAMETOOLONG;
+		}
+		snprintf(g->job.barcode[g->n], sizeof(g->job.barcode[g->n]),
+			 "%.35s", c->tape.barcode);
 		g->n++;
 	}
 	tapes_note(d, copies, ncopies);
