@@ -7,125 +7,21 @@
  * opened. Safe while the catalog is mounted: reads use a snapshot and
  * repairs one write transaction.
  *
- * Labels: with a virtual library (changer = vlib) every cartridge's label
- * is read from its image, without a robot move, and compared with the
- * catalog (unknown tapes, missing labels, a label naming another barcode,
- * another uuid). With a real library that would mean loading every tape,
- * so fsck leaves labels alone there and says so.
+ * Labels: the label of every cartridge that can be read without a robot
+ * move (fs/fsck_labels.h: a vlib's images, tapes already in drives) is
+ * compared with the catalog (unknown tapes, missing labels, a label naming
+ * another barcode, another uuid); the cartridges it could not read are
+ * listed, and are not problems of the catalog.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "catalog/catalog.h"
 #include "fs/cmd.h"
 #include "fs/config.h"
-#include "fs/inventory.h"
-#include "tapeio/label.h"
-
-/* The labels read from a library, for catalog_check(). */
-struct fsck_labels {
-	struct catalog_label *v;
-	struct tape_label *l;
-	char (*barcode)[64];
-	size_t n, cap;
-};
-
-static void labels_free(struct fsck_labels *ls)
-{
-	free(ls->v);
-	free(ls->l);
-	free(ls->barcode);
-}
-
-static int labels_grow(struct fsck_labels *ls)
-{
-	size_t cap = ls->cap ? ls->cap * 2 : 16;
-	struct catalog_label *v = realloc(ls->v, cap * sizeof(*v));
-	struct tape_label *l;
-	char(*b)[64];
-
-	if (!v)
-		return -ENOMEM;
-	ls->v = v;
-	l = realloc(ls->l, cap * sizeof(*l));
-	if (!l)
-		return -ENOMEM;
-	ls->l = l;
-	b = realloc(ls->barcode, cap * sizeof(*b));
-	if (!b)
-		return -ENOMEM;
-	ls->barcode = b;
-	ls->cap = cap;
-	return 0;
-}
-
-/* One image DIR/tapes/BARCODE.vtape: its label, or none. */
-static int label_one(const struct tapefs_config *cfg, const char *dir,
-		     const char *file, struct fsck_labels *ls)
-{
-	size_t len = strlen(file), sfx = strlen(".vtape");
-	char path[4096];
-	uint64_t cap;
-	int ret;
-
-	if (len <= sfx || len - sfx >= sizeof(ls->barcode[0]) ||
-	    strcmp(file + len - sfx, ".vtape") != 0)
-		return 0;
-	if (ls->n == ls->cap && (ret = labels_grow(ls)) < 0)
-		return ret;
-	snprintf(ls->barcode[ls->n], sizeof(ls->barcode[0]), "%.*s",
-		 (int)(len - sfx), file);
-	if (snprintf(path, sizeof(path), "%s/%s", dir, file) >=
-	    (int)sizeof(path))
-		return 0;
-	memset(&ls->l[ls->n], 0, sizeof(ls->l[0]));
-	ret = inventory_read_label(cfg, path, &ls->l[ls->n], &cap);
-	if (ret < 0 && ret != -ENODATA && ret != -EINVAL) {
-		printf("tape \"%s\": label unreadable: %s\n",
-		       ls->barcode[ls->n], strerror(-ret));
-		return 0;
-	}
-	ls->v[ls->n].barcode = ls->barcode[ls->n];
-	ls->v[ls->n].uuid = ret == 0 ? ls->l[ls->n].uuid : NULL;
-	ls->v[ls->n].label_barcode = ret == 0 ? ls->l[ls->n].barcode : NULL;
-	ls->n++;
-	return 0;
-}
-
-/* Labels of every cartridge of a vlib, read from the images. */
-static int labels_read(const struct tapefs_config *cfg,
-		       struct fsck_labels *ls)
-{
-	char dir[4096];
-	struct dirent *e;
-	DIR *d;
-	int ret = 0;
-
-	if (!cfg->changer || strcmp(cfg->changer, "vlib") != 0 ||
-	    !cfg->changer_spec) {
-		printf("labels: not read (changer %s: it would load every "
-		       "tape)\n",
-		       cfg->changer ? cfg->changer : "none");
-		return 0;
-	}
-	snprintf(dir, sizeof(dir), "%s/tapes", cfg->changer_spec);
-	d = opendir(dir);
-	if (!d) {
-		fprintf(stderr, "tapefs fsck: cannot read library '%s': %s\n",
-			dir, strerror(errno));
-		return -errno;
-	}
-	while (ret == 0 && (e = readdir(d)))
-		ret = label_one(cfg, dir, e->d_name, ls);
-	closedir(d);
-	if (ret == 0)
-		printf("labels: %zu read from %s\n", ls->n, dir);
-	return ret;
-}
+#include "fs/fsck_labels.h"
 
 struct fsck_count {
 	int repaired;
@@ -194,9 +90,14 @@ int cmd_fsck(int argc, char **argv)
 			cfg.catalog, strerror(-ret));
 		goto out_cfg;
 	}
-	ret = labels_read(&cfg, &ls);
-	if (ret == 0)
-		ret = catalog_check(cat, repair, ls.v, ls.n, fsck_report, &n);
+	if (fsck_labels_read(&cfg, &ls, err, sizeof(err)) < 0) {
+		printf("labels: not read: %s\n", err);
+	} else {
+		printf("labels: %zu read, %zu not read\n", ls.n, ls.nskipped);
+		for (size_t i = 0; i < ls.nskipped; i++)
+			printf("labels: not read: %s\n", ls.skipped[i]);
+	}
+	ret = catalog_check(cat, repair, ls.labels, ls.n, fsck_report, &n);
 	if (ret < 0) {
 		fprintf(stderr, "tapefs fsck: checking '%s' failed: %s\n",
 			cfg.catalog, strerror(-ret));
@@ -211,7 +112,7 @@ int cmd_fsck(int argc, char **argv)
 	}
 	catalog_close(cat);
 out_cfg:
-	labels_free(&ls);
+	fsck_labels_release(&ls);
 	config_release(&cfg);
 	return status;
 }

@@ -57,15 +57,15 @@ check_eq "each unknown tape named" 3 "$(grep -c 'in the library is not in the ca
 add_tape lab.db A00001L9 ""
 add_tape lab.db A00002L9 bogus-uuid
 add_tape lab.db A00003L9 ""
-cp lib/tapes/A00001L9.vtape lib/tapes/B00009L9.vtape
-add_tape lab.db B00009L9 ""
+cp lib/tapes/A00001L9.vtape lib/tapes/A00003L9.vtape
 out=$("$TAPEFS" fsck -c lab.ini 2>&1); rc=$?
 check_eq "label problems: exit 1" 1 "$rc"
 check "a uuid the catalog lacks" grep -q 'tape "A00001L9": label uuid .* not in the catalog' <<<"$out"
 check "a uuid that differs" grep -q 'tape "A00002L9": label uuid .*, the catalog has bogus-uuid' <<<"$out"
-check "a label naming another tape" grep -q 'tape "B00009L9" holds the label of "A00001L9"' <<<"$out"
+check "a label naming another tape" grep -q 'tape "A00003L9" holds the label of "A00001L9"' <<<"$out"
 "$TAPEFS" fsck -c lab.ini --repair >/dev/null 2>&1
 out=$("$TAPEFS" fsck -c lab.ini 2>&1); rc=$?
 check "missing uuids recorded by --repair" bash -c '! grep -q "not in the catalog" <<<"$0"' "$out"
 check "a differing uuid is never overwritten" grep -q "the catalog has bogus-uuid" <<<"$out"
 check_eq "two problems left" 1 "$(grep -c '2 problems found' <<<"$out")"
+check "tapes it cannot read are listed, not counted" grep -q "labels: 0 read, 1 not read" <<<"$("$TAPEFS" fsck -c clean.ini 2>&1)"
