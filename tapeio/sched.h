@@ -104,7 +104,9 @@ typedef int (*sched_run_fn)(struct sched_job *job, const struct sched_run *r);
  * in service; -ECANCELED: scheduler stopping; a load/open error after the
  * last try, e.g. -ENOMEDIUM, -EIO). After it returns the scheduler never
  * touches the job again: the caller may free it there. Runs on a worker
- * thread, or (for -ECANCELED at stop) on the thread calling sched_stop(). */
+ * thread, or (for -ECANCELED) on the thread calling sched_stop() or
+ * sched_cancel(); never while the scheduler holds a lock, so it may call
+ * any sched_ function. */
 typedef void (*sched_done_fn)(struct sched_job *job, int result);
 
 /* A job. The caller owns the memory (embed it in its own struct) and fills
