@@ -269,7 +269,7 @@ static int op_flush(const char *path, struct fuse_file_info *fi)
 	(void)path;
 	if (handle(fi)->area == OPS_STAGING)
 		return stg_flush(fi);
-	return 0;
+	return nso_flush(fi);
 }
 
 static int op_release(const char *path, struct fuse_file_info *fi)

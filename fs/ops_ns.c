@@ -25,6 +25,7 @@ struct ns_file {
 	const struct ns_provider *p;
 	char *rel;
 	struct strbuf text;	  /* NS_TEXT, NS_CONTROL */
+	struct strbuf partial;	  /* NS_CONTROL: a line still to be ended */
 	struct recall_handle *rh; /* NS_MEMBER */
 };
 
@@ -257,6 +258,7 @@ int nso_open(const char *path, struct fuse_file_info *fi)
 	f->kind = a->kind;
 	f->p = p;
 	strbuf_init(&f->text);
+	strbuf_init(&f->partial);
 	if (!(f->rel = strdup(rel))) {
 		ret = -ENOMEM;
 		goto out_free;
@@ -310,35 +312,78 @@ int nso_read(const char *path, char *buf, size_t size, off_t off,
 	return (int)size;
 }
 
+/* Pass one request line to the provider. */
+static int control_line(struct tapefs *fs, struct ns_file *f, const char *s,
+			size_t len)
+{
+	char *line;
+	int ret;
+
+	if (memchr(s, 0, len))
+		return -EINVAL; /* a NUL inside a request line */
+	line = strndup(s, len);
+	if (!line)
+		return -ENOMEM;
+	ret = f->p->control(fs, f->rel, line);
+	free(line);
+	return ret;
+}
+
+/* Lines are requests. stdio writes a long list in full buffers that cut
+ * lines in two, so the unended tail of a write whose size is a whole number
+ * of pages waits in f->partial for the next write or the close; the tail of
+ * any other write is a request of its own (printf 'all' > .verify fails on
+ * its write, where the shell sees it, not on a close it ignores). */
 int nso_write(const char *path, const char *buf, size_t size, off_t off,
 	      struct fuse_file_info *fi)
 {
 	struct tapefs *fs = ops_fs();
 	struct ns_file *f = (struct ns_file *)(uintptr_t)fi->fh;
-	const char *s = buf, *end = buf + size;
-	char *line;
-	int ret;
+	const char *s, *end, *nl;
+	int ret = 0;
 
 	(void)path;
 	(void)off;
 	if (f->kind != NS_CONTROL || !f->p->control)
 		return -EROFS;
-	while (s < end) {
-		const char *nl = memchr(s, '\n', (size_t)(end - s));
-		size_t len = nl ? (size_t)(nl - s) : (size_t)(end - s);
-
-		if (memchr(s, 0, len))
-			return -EINVAL; /* a NUL inside a request line */
-		line = strndup(s, len);
-		if (!line)
-			return -ENOMEM;
-		ret = f->p->control(fs, f->rel, line);
-		free(line);
-		if (ret)
-			return ret;
-		s += len + (nl ? 1 : 0);
+	strbuf_add(&f->partial, buf, size);
+	if (strbuf_oom(&f->partial)) {
+		ret = -ENOMEM;
+		goto out_drop;
 	}
+	s = f->partial.buf;
+	end = s + f->partial.len;
+	while ((nl = memchr(s, '\n', (size_t)(end - s)))) {
+		ret = control_line(fs, f, s, (size_t)(nl - s));
+		if (ret)
+			goto out_drop;
+		s = nl + 1;
+	}
+	if (s < end && size % 4096 != 0) {
+		ret = control_line(fs, f, s, (size_t)(end - s));
+		if (ret)
+			goto out_drop;
+		s = end;
+	}
+	memmove(f->partial.buf, s, (size_t)(end - s));
+	f->partial.len = (size_t)(end - s);
 	return (int)size;
+out_drop:
+	f->partial.len = 0;
+	return ret;
+}
+
+/* A close ends a line left waiting by nso_write(). */
+int nso_flush(struct fuse_file_info *fi)
+{
+	struct ns_file *f = (struct ns_file *)(uintptr_t)fi->fh;
+	int ret;
+
+	if (f->kind != NS_CONTROL || !f->partial.len)
+		return 0;
+	ret = control_line(ops_fs(), f, f->partial.buf, f->partial.len);
+	f->partial.len = 0;
+	return ret;
 }
 
 int nso_truncate(const char *path, off_t size)
@@ -367,6 +412,7 @@ int nso_release(struct fuse_file_info *fi)
 	if (f->rh)
 		recall_release(f->rh);
 	strbuf_release(&f->text);
+	strbuf_release(&f->partial);
 	free(f->rel);
 	free(f);
 	return 0;

@@ -126,6 +126,13 @@ check "many locates, not a tape read from the start" test "$(wc -l < loc)" -ge 2
 bad=0
 for f in src/batch/*; do cmp -s $f $M/archive/batch/${f##*/} || bad=$((bad + 1)); done
 check_eq "200 files: original bytes" 0 $bad
+# a long list written in 4 KiB pieces (as stdio does for `find > .recall`)
+# has lines cut across writes: each is put back together, none refused
+for i in 1 2 3; do ls src/batch | sed "s|^|$PWD/$M/archive/batch/|"; done > long
+check "a 4 KiB-chunked list is $(wc -c < long) bytes, more than one write" test "$(wc -c < long)" -gt 8192
+check "a list written in 4 KiB pieces is accepted" dd if=long of=$M/.recall bs=4096 status=none
+check "no line of it was refused" bash -c "! grep -q '^ *REFUSED' $M/.recall"
+check_fails "a request without a newline fails on its write" "No such file" bash -c "printf archive/nope2 > $M/.recall"
 # a directory queues every file below it (here as a full path)
 echo "$PWD/$M/archive/d3" > $M/.recall
 n=300
