@@ -85,7 +85,6 @@ int nso_read(const char *path, char *buf, size_t size, off_t off,
 int nso_write(const char *path, const char *buf, size_t size, off_t off,
 	      struct fuse_file_info *fi);
 int nso_truncate(const char *path, off_t size);
-
 int nso_flush(struct fuse_file_info *fi);
 int nso_release(struct fuse_file_info *fi);
 int nso_readdir(const char *path, void *buf, fuse_fill_dir_t filler);
