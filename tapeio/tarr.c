@@ -99,33 +99,6 @@ static void *prefetch_main(void *arg)
 	return NULL;
 }
 
-/* limit: records to read at most (0: up to the filemark). */
-static int prefetch_new(struct tarr *r, uint64_t limit)
-{
-	struct prefetch *pf = calloc(1, sizeof(*pf));
-	size_t i;
-
-	if (!pf)
-		return -ENOMEM;
-	r->pf = pf;
-	pf->limit = limit;
-	pf->n = PREFETCH_BYTES / r->block_size;
-	if (limit && pf->n > limit)
-		pf->n = (size_t)limit;
-	if (pf->n < 3)
-		pf->n = 3;
-	pf->buf = calloc(pf->n, sizeof(*pf->buf));
-	pf->len = calloc(pf->n, sizeof(*pf->len));
-	if (!pf->buf || !pf->len)
-		return -ENOMEM;
-	for (i = 0; i < pf->n; i++)
-		if (!(pf->buf[i] = malloc(r->block_size)))
-			return -ENOMEM;
-	pthread_mutex_init(&pf->lock, NULL);
-	pthread_cond_init(&pf->cond, NULL);
-	return 0;
-}
-
 /* Stop the read-ahead and wait for it: the tape is the caller's again. */
 static void prefetch_stop(struct prefetch *pf)
 {
@@ -146,15 +119,43 @@ static void prefetch_free(struct prefetch *pf)
 	if (!pf)
 		return;
 	prefetch_stop(pf);
-	if (pf->buf) {
-		for (i = 0; i < pf->n; i++)
-			free(pf->buf[i]);
-		pthread_mutex_destroy(&pf->lock);
-		pthread_cond_destroy(&pf->cond);
-	}
+	for (i = 0; pf->buf && i < pf->n; i++)
+		free(pf->buf[i]);
+	pthread_mutex_destroy(&pf->lock);
+	pthread_cond_destroy(&pf->cond);
 	free(pf->buf);
 	free(pf->len);
 	free(pf);
+}
+
+/* limit: records to read at most (0: up to the filemark). r->pf is set
+ * only on success. */
+static int prefetch_new(struct tarr *r, uint64_t limit)
+{
+	struct prefetch *pf = calloc(1, sizeof(*pf));
+	size_t i;
+
+	if (!pf)
+		return -ENOMEM;
+	pthread_mutex_init(&pf->lock, NULL);
+	pthread_cond_init(&pf->cond, NULL);
+	pf->limit = limit;
+	pf->n = PREFETCH_BYTES / r->block_size;
+	if (limit && pf->n > limit)
+		pf->n = (size_t)limit;
+	if (pf->n < 3)
+		pf->n = 3;
+	pf->buf = calloc(pf->n, sizeof(*pf->buf));
+	pf->len = calloc(pf->n, sizeof(*pf->len));
+	for (i = 0; pf->buf && i < pf->n; i++)
+		if (!(pf->buf[i] = malloc(r->block_size)))
+			break;
+	if (!pf->buf || !pf->len || i < pf->n) {
+		prefetch_free(pf);
+		return -ENOMEM;
+	}
+	r->pf = pf;
+	return 0;
 }
 
 /* The next record from the ring: its length (0 filemark, -errno), *buf
