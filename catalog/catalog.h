@@ -81,7 +81,8 @@ enum catalog_tape_state {
 	CATALOG_TAPE_OPEN,        /* holds archives, may take more */
 	CATALOG_TAPE_FULL,        /* reached early warning: no more writes */
 	CATALOG_TAPE_CLOSED,      /* closed by the operator: read only */
-	CATALOG_TAPE_RETIRED,     /* out of service: never read or written */
+	CATALOG_TAPE_RETIRED,     /* out of service: never written again;
+				     recall may still read it, verify skips it */
 };
 
 /* "scratch", "open", ... ; "?" for an unknown value. Static string. */
@@ -116,6 +117,9 @@ int catalog_tape_set_state(struct catalog *cat, const char *barcode,
 			   enum catalog_tape_state state);
 int catalog_tape_set_location(struct catalog *cat, const char *barcode,
 			      const char *location);
+/* -EINVAL when serial does not fit struct catalog_tape.serial. */
+int catalog_tape_set_serial(struct catalog *cat, const char *barcode,
+			    const char *serial);
 int catalog_tape_set_label(struct catalog *cat, const char *barcode,
 			   const char *label_uuid);
 

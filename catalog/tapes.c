@@ -30,6 +30,8 @@ static const char SQL_TAPE_SET_STATE[] =
 	"UPDATE tape SET state = :state WHERE barcode = :barcode";
 static const char SQL_TAPE_SET_LOCATION[] =
 	"UPDATE tape SET location = :location WHERE barcode = :barcode";
+static const char SQL_TAPE_SET_SERIAL[] =
+	"UPDATE tape SET serial = :serial WHERE barcode = :barcode";
 static const char SQL_TAPE_SET_LABEL[] =
 	"UPDATE tape SET label_uuid = :label_uuid WHERE barcode = :barcode";
 /* Open tapes with room, fullest first; then scratch, lowest barcode. */
@@ -156,6 +158,17 @@ int catalog_tape_set_state(struct catalog *cat, const char *barcode,
 		return -EINVAL;
 	return tape_write(cat, SQL_TAPE_SET_STATE, NULL, barcode, ":state",
 			  NULL, state);
+}
+
+int catalog_tape_set_serial(struct catalog *cat, const char *barcode,
+			    const char *serial)
+{
+	struct catalog_tape t;
+
+	if (!barcode || !serial || strlen(serial) >= sizeof(t.serial))
+		return -EINVAL;
+	return tape_write(cat, SQL_TAPE_SET_SERIAL, NULL, barcode, ":serial",
+			  serial, 0);
 }
 
 int catalog_tape_set_location(struct catalog *cat, const char *barcode,

@@ -105,7 +105,14 @@ static void test_tapes(void)
 	CHECK_INT(catalog_tape_set_label(cat, "A00001", "uuid-a1"), 0);
 	CHECK_INT(catalog_tape_set_state(cat, "NOPE", CATALOG_TAPE_FULL),
 		  -ENOENT);
+	CHECK_INT(catalog_tape_set_serial(cat, "A00001", "SN-1234"), 0);
+	CHECK_INT(catalog_tape_set_serial(cat, "NOPE", "SN"), -ENOENT);
+	char toolong[100];
+	memset(toolong, 's', sizeof(toolong) - 1);
+	toolong[sizeof(toolong) - 1] = 0;
+	CHECK_INT(catalog_tape_set_serial(cat, "A00001", toolong), -EINVAL);
 	CHECK_INT(catalog_tape_get(cat, "A00001", &got), 0);
+	CHECK_STR(got.serial, "SN-1234");
 	CHECK_STR(got.location, "drive 0");
 	CHECK_STR(got.label_uuid, "uuid-a1");
 	got.capacity = 2000000000;
