@@ -7,6 +7,7 @@
  * (one at a time). The functions the mount calls from FUSE threads only
  * update counters under the engine's mutex and wake the thread.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -25,6 +26,8 @@
 #include "tapeio/tarw.h"
 
 #define DUMP_RETRY_S 30 /* pause of automatic dumps after a failure */
+#define DUMP_WAIT_S 2   /* how often a dump waiting for a tape looks again */
+#define DUMP_FAILS_PAUSE 3 /* failed dumps in a row that pause dumping */
 
 static time_t now_s(void)
 {
@@ -193,11 +196,72 @@ static int path_check(struct dump *d, char *p)
 	return 0;
 }
 
+/* Queue a dump of path (NULL: everything). 0 or -ENOMEM. */
+static int request_queue(struct dump *d, const char *path)
+{
+	struct dump_req *r, **pp;
+
+	r = calloc(1, sizeof(*r));
+	if (!r || (path && !(r->path = strdup(path)))) {
+		free(r);
+		return -ENOMEM;
+	}
+	pthread_mutex_lock(&d->mu);
+	for (pp = &d->reqs; *pp; pp = &(*pp)->next)
+		;
+	*pp = r;
+	pthread_cond_broadcast(&d->cv);
+	pthread_mutex_unlock(&d->mu);
+	return 0;
+}
+
+/* "each PATH": one queued dump per immediate subdirectory of PATH, in
+ * name order (p normalised by path_check). */
+static int request_each(struct dump *d, const char *p)
+{
+	struct dirent **names = NULL;
+	char sub[PATH_MAX];
+	int fd, n, queued = 0, ret = 0;
+
+	fd = openat(d->fs->staging_fd, *p ? p : ".",
+		    O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+	if (fd < 0)
+		return refuse(d, errno == ENOTDIR ? -ENOTDIR : -ENOENT,
+			      "each: '%s' is not a directory in staging/", p);
+	n = scandirat(fd, ".", &names, NULL, alphasort);
+	if (n < 0) {
+		ret = refuse(d, -errno, "each: cannot list '%s': %s", p,
+			     strerror(errno));
+		goto out_close;
+	}
+	for (int i = 0; i < n; i++) {
+		struct stat st;
+		const char *nm = names[i]->d_name;
+
+		if (!ret && strcmp(nm, ".") && strcmp(nm, "..") &&
+		    fstatat(fd, nm, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISDIR(st.st_mode)) {
+			if ((size_t)snprintf(sub, sizeof(sub), "%s%s%s", p,
+					     *p ? "/" : "", nm) >= sizeof(sub))
+				ret = refuse(d, -EINVAL, "each: path too long");
+			else if (!(ret = request_queue(d, sub)))
+				queued++;
+		}
+		free(names[i]);
+	}
+	free(names);
+	if (!ret && !queued)
+		ret = refuse(d, -ENODATA, "each: '%s' has no subdirectory",
+			     p);
+out_close:
+	close(fd);
+	return ret;
+}
+
 int dump_request(struct dump *d, const char *line)
 {
 	char *buf, *arg = NULL;
 	size_t n;
-	struct dump_req *r, **pp;
 	int ret = 0;
 
 	if (!d)
@@ -213,7 +277,21 @@ int dump_request(struct dump *d, const char *line)
 		buf[--n] = 0;
 	if (n && buf[n - 1] == '\r')
 		buf[--n] = 0;
-	if (!strcmp(buf, "now")) {
+	if (!strcmp(buf, "resume")) {
+		pthread_mutex_lock(&d->mu);
+		d->paused = 0;
+		d->fails = 0;
+		d->wait_until = 0;
+		d->retry_after = 0;
+		pthread_cond_broadcast(&d->cv);
+		pthread_mutex_unlock(&d->mu);
+		goto out;
+	} else if (!strncmp(buf, "each ", 5)) {
+		ret = path_check(d, buf + 5);
+		if (!ret)
+			ret = request_each(d, buf + 5);
+		goto out;
+	} else if (!strcmp(buf, "now")) {
 		arg = NULL;
 	} else if (!strncmp(buf, "now ", 4)) {
 		arg = buf + 4;
@@ -245,7 +323,7 @@ int dump_request(struct dump *d, const char *line)
 		for (k = 0; k < sizeof(shown) - 1 && buf[k]; k++)
 			shown[k] = (buf[k] < 0x20 || buf[k] == 0x7f) ? '?' : buf[k];
 		shown[k] = 0;
-		ret = refuse(d, -EINVAL, "unknown request '%s%s'; usage: now | now PATH",
+		ret = refuse(d, -EINVAL, "unknown request '%s%s'; usage: now | now PATH | each PATH | resume",
 			     shown, buf[k] ? "..." : "");
 		goto out;
 	}
@@ -257,18 +335,8 @@ int dump_request(struct dump *d, const char *line)
 		ret = refuse(d, -ENODATA, "nothing staged to dump");
 		goto out;
 	}
-	r = calloc(1, sizeof(*r));
-	if (!r || (arg && !(r->path = strdup(arg)))) {
-		pthread_mutex_unlock(&d->mu);
-		free(r);
-		ret = -ENOMEM;
-		goto out;
-	}
-	for (pp = &d->reqs; *pp; pp = &(*pp)->next)
-		;
-	*pp = r;
-	pthread_cond_broadcast(&d->cv);
 	pthread_mutex_unlock(&d->mu);
+	ret = request_queue(d, arg);
 out:
 	free(buf);
 	return ret;
@@ -342,29 +410,82 @@ static void rescan(struct dump *d)
 	dump_snap_free(&s);
 }
 
-/* One dump of rel (NULL: everything); requested: from `.dump`. */
-static void dump_once(struct dump *d, const char *rel, int requested)
+/* 1 when every pool a copy goes to has a tape that may be written (open
+ * with room or scratch; closed, retired and full tapes never are), else 0
+ * with the reason in d->waiting and no dump before d->wait_until. */
+static int tapes_ready(struct dump *d)
+{
+	const struct tapefs_config *c = &d->fs->cfg;
+	struct catalog_tape t;
+	char why[256] = "";
+
+	for (int i = 0; i < c->copies && !why[0]; i++) {
+		int ret = catalog_tape_choose(d->fs->cat, c->pools[i], 1, NULL,
+					      0, &t);
+		if (ret == -ENOSPC) {
+			dump_library_import(d); /* new cartridges? */
+			ret = catalog_tape_choose(d->fs->cat, c->pools[i], 1,
+						  NULL, 0, &t);
+		}
+		if (ret == -ENOSPC)
+			snprintf(why, sizeof(why),
+				 "waiting for a scratch tape in pool %s (its tapes are all closed, retired or full)",
+				 c->pools[i]);
+	}
+	pthread_mutex_lock(&d->mu);
+	if (why[0] && strcmp(why, d->waiting))
+		tapefs_error(d->fs, "dump: %s", why);
+	snprintf(d->waiting, sizeof(d->waiting), "%s", why);
+	if (why[0])
+		d->wait_until = now_s() + DUMP_WAIT_S;
+	pthread_mutex_unlock(&d->mu);
+	return !why[0];
+}
+
+/* After a dump: count failures in a row; enough of them pause dumps. */
+static void fails_note(struct dump *d, int ret)
+{
+	pthread_mutex_lock(&d->mu);
+	if (!ret) {
+		d->fails = 0;
+	} else if (ret != -ECANCELED && ++d->fails >= DUMP_FAILS_PAUSE &&
+		   !d->paused) {
+		d->paused = 1;
+		pthread_mutex_unlock(&d->mu);
+		tapefs_error(d->fs, "dump: paused after %d failed dumps in a row; echo resume > .dump",
+			     DUMP_FAILS_PAUSE);
+		return;
+	}
+	pthread_mutex_unlock(&d->mu);
+}
+
+/* One dump of rel (NULL: everything); requested: from `.dump`. Returns 1
+ * when it must wait for a tape (nothing was done), else 0. */
+static int dump_once(struct dump *d, const char *rel, int requested)
 {
 	struct dump_snap s;
 	int64_t archive_id = 0;
 	int ret;
 	size_t kept;
 
+	if (!tapes_ready(d))
+		return 1;
 	ret = dump_snap_take(d, rel ? rel : "", &s, NULL, NULL);
 	if (ret < 0) {
 		dump_error_set(d, "snapshot of '%s': %s", rel ? rel : "staging/",
 			       strerror(-ret));
-		return;
+		return 0;
 	}
 	if (!s.n) {
 		if (requested)
 			dump_error_set(d, "nothing to dump in '%s' (files still open for writing?)",
 				       rel ? rel : "staging/");
 		dump_snap_free(&s);
-		return;
+		return 0;
 	}
 	current_set(d, &s);
 	ret = dump_write(d, &s, &archive_id);
+	fails_note(d, ret);
 	if (ret == 0) {
 		kept = dump_snap_remove(d, &s);
 		pthread_mutex_lock(&d->mu);
@@ -397,6 +518,7 @@ static void dump_once(struct dump *d, const char *rel, int requested)
 	d->last_scan = 0;
 	pthread_mutex_unlock(&d->mu);
 	dump_snap_free(&s);
+	return 0;
 }
 
 struct unfinished {
@@ -441,7 +563,7 @@ static int auto_due(struct dump *d, time_t now)
 {
 	const struct tapefs_config *c = &d->fs->cfg;
 
-	if (now < d->retry_after)
+	if (now < d->retry_after || now < d->wait_until || d->paused)
 		return 0;
 	if (c->dump_bytes && d->elig_bytes >= c->dump_bytes)
 		return 1;
@@ -467,11 +589,17 @@ static void *engine_main(void *arg)
 		time_t now = now_s();
 		struct timespec ts;
 
-		if (d->reqs) {
+		if (d->reqs && !d->paused && now >= d->wait_until) {
 			struct dump_req *r = d->reqs;
 			d->reqs = r->next;
 			pthread_mutex_unlock(&d->mu);
-			dump_once(d, r->path, 1);
+			if (dump_once(d, r->path, 1)) {
+				/* no tape yet: first in line again */
+				pthread_mutex_lock(&d->mu);
+				r->next = d->reqs;
+				d->reqs = r;
+				continue;
+			}
 			free(r->path);
 			free(r);
 			pthread_mutex_lock(&d->mu);
@@ -490,7 +618,7 @@ static void *engine_main(void *arg)
 			if (!auto_due(d, now_s()))
 				continue;
 			pthread_mutex_unlock(&d->mu);
-			dump_once(d, NULL, 0);
+			(void)dump_once(d, NULL, 0);
 			pthread_mutex_lock(&d->mu);
 			continue;
 		}
@@ -687,8 +815,14 @@ int dump_render(struct dump *d, struct strbuf *out)
 		when(t, sizeof(t), d->last_error_time);
 		strbuf_addf(out, "last_error: %s %s\n", t, d->last_error);
 	}
+	if (d->waiting[0])
+		strbuf_addf(out, "waiting: %s\n", d->waiting);
+	if (d->paused)
+		strbuf_addf(out, "paused: after %d failed dumps in a row (last_error says why); echo resume > .dump\n",
+			    d->fails);
 	pthread_mutex_unlock(&d->mu);
-	strbuf_addf(out, "usage: echo now > .dump | echo \"now PATH\" > .dump "
+	strbuf_addf(out, "usage: echo now > .dump | echo \"now PATH\" > .dump | "
+			 "echo \"each PATH\" > .dump | echo resume > .dump "
 			 "(PATH relative to staging/)\n");
 	return strbuf_oom(out) ? -ENOMEM : 0;
 }
@@ -710,8 +844,33 @@ int dump_status(struct dump *d, struct strbuf *out)
 		    (unsigned long long)d->committed);
 	if (d->last_error[0])
 		strbuf_addf(out, "dump_error: %s\n", d->last_error);
+	if (d->waiting[0])
+		strbuf_addf(out, "dump_waiting: %s\n", d->waiting);
+	if (d->paused)
+		strbuf_addf(out, "dump_paused: after %d failed dumps in a row; echo resume > .dump\n",
+			    d->fails);
 	pthread_mutex_unlock(&d->mu);
 	return strbuf_oom(out) ? -ENOMEM : 0;
+}
+
+int dump_tape_writing(struct dump *d, const char *barcode)
+{
+	size_t n = strlen(barcode);
+	int r = 0;
+
+	if (!d || !n)
+		return 0;
+	pthread_mutex_lock(&d->mu);
+	for (const char *p = d->cur_tapes; d->running && p && *p;) {
+		if (!strncmp(p, barcode, n) && p[n] == ':') {
+			r = 1;
+			break;
+		}
+		p = strchr(p, ',');
+		p = p ? p + 1 : NULL;
+	}
+	pthread_mutex_unlock(&d->mu);
+	return r;
 }
 
 int dump_path_dumping(struct dump *d, const char *relpath)

@@ -94,6 +94,14 @@ void dump_path_changed(struct dump *d, const char *relpath);
  *   "now PATH"   dump only PATH (relative to staging/; a leading '/' or
  *                "staging/" is ignored) as one archive: a directory's whole
  *                subtree, or one file
+ *   "each PATH"  one "now PATH/SUB" per immediate subdirectory SUB of PATH
+ *                (name order): one archive per directory; -ENOTDIR/-ENOENT
+ *                when PATH is no directory, -ENODATA when it has none
+ *   "resume"     dumps paused after DUMP_FAILS_PAUSE (3) failed dumps in a
+ *                row go on (.status: dump_paused)
+ * A dump whose pool has no writable tape (only closed, retired or full
+ * ones) does not start: it waits, looking again every 2 s, and .status says
+ * "dump_waiting: ..." until a scratch tape comes (inventory, reopen).
  * Returns 0 when queued (the dump runs on the engine's thread; reading
  * `.dump` shows when it is done), -EINVAL (empty, unknown word, "..",
  * trailing garbage, a path too long), -ENOENT (PATH not in staging/),
@@ -133,6 +141,10 @@ struct dump_stats {
 	uint64_t last_files, last_bytes;
 };
 int dump_stats(struct dump *d, struct dump_stats *out);
+
+/* 1 when the dump being written now has a copy on tape barcode (a tape
+ * the operator must not close or retire under it), else 0. */
+int dump_tape_writing(struct dump *d, const char *barcode);
 
 /* 1 when relpath (as for dump_file_opened) belongs to the dump being
  * written now (user.tapefs.state "dumping"), else 0. */

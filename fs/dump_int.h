@@ -95,6 +95,12 @@ struct dump {
 	time_t last_error_time;
 
 	int library_done; /* tapes of the library known to the catalog */
+
+	/* Waiting and pausing (operator control). */
+	time_t wait_until;    /* no dump before: a pool had no writable tape */
+	char waiting[256];    /* why dumps wait, "" = they do not */
+	int fails;            /* dumps failed in a row */
+	int paused;           /* after DUMP_FAILS_PAUSE failures: until resume */
 };
 
 /* fs/dump.c */

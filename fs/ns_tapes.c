@@ -1,5 +1,7 @@
 /* fs/ns_tapes.c - tapes/: one directory per tape of the catalog.
  *   tapes/LABEL/.status      the tape's pool, state, usage, verification
+ *   tapes/LABEL/.ctl         control: close, reopen, retire, location,
+ *                            serial (fs/tape_ctl.h)
  *   tapes/LABEL/NNNN/        the archive that is tape file NNNN
  *   tapes/LABEL/NNNN/PATH    its members, under their staging/ paths
  * Everything comes from the catalog; nothing touches a tape. */
@@ -11,12 +13,14 @@
 
 #include "fs/modules.h"
 #include "fs/ns_local.h"
+#include "fs/tape_ctl.h"
 #include "fs/tapefs.h"
 
 /* A parsed tapes/ path. */
 struct tpath {
 	char label[40];
 	int status;	   /* LABEL/.status */
+	int ctl;	   /* LABEL/.ctl */
 	int64_t fileno;	   /* > 0: LABEL/NNNN[/...] */
 	const char *inner; /* path within the archive ("" = its root) */
 };
@@ -46,6 +50,10 @@ static int tpath_parse(const char *rel, struct tpath *tp)
 	end = strchr(num, '/');
 	if (!strcmp(num, ".status")) {
 		tp->status = 1;
+		return 0;
+	}
+	if (!strcmp(num, ".ctl")) {
+		tp->ctl = 1;
 		return 0;
 	}
 	if (*num < '0' || *num > '9')
@@ -84,6 +92,12 @@ static int tapes_getattr(struct tapefs *fs, const char *rel,
 	if (tp.status) {
 		out->kind = NS_TEXT;
 		out->st.st_mode = S_IFREG | 0444;
+		ns_size_by_render(fs, &ns_tapes, rel, out);
+		return 0;
+	}
+	if (tp.ctl) {
+		out->kind = NS_CONTROL;
+		out->st.st_mode = S_IFREG | 0644;
 		ns_size_by_render(fs, &ns_tapes, rel, out);
 		return 0;
 	}
@@ -158,13 +172,17 @@ static int list_in(struct tapefs *fs, const struct tpath *tp,
 	ret = catalog_tape_get(fs->cat, tp->label, &t);
 	if (ret)
 		return ret;
-	if (tp->status)
+	if (tp->status || tp->ctl)
 		return -ENOTDIR;
 	if (!tp->fileno) {
 		memset(&c->attr, 0, sizeof(c->attr));
 		c->attr.kind = NS_TEXT;
 		c->attr.st.st_mode = S_IFREG | 0444;
 		if (c->fill(c->ctx, ".status", &c->attr))
+			return 0;
+		c->attr.kind = NS_CONTROL;
+		c->attr.st.st_mode = S_IFREG | 0644;
+		if (c->fill(c->ctx, ".ctl", &c->attr))
 			return 0;
 		return catalog_tape_copies(fs->cat, tp->label, list_copy, c);
 	}
@@ -221,8 +239,10 @@ static int tapes_render(struct tapefs *fs, const char *rel, struct strbuf *out)
 	char used[32], cap[32], when[32];
 	int ret;
 
-	if (!fs->cat || tpath_parse(rel, &tp) || !tp.status)
+	if (!fs->cat || tpath_parse(rel, &tp) || !(tp.status || tp.ctl))
 		return -ENOENT;
+	if (tp.ctl)
+		return tape_ctl_render(fs, tp.label, out);
 	ret = catalog_tape_get(fs->cat, tp.label, &t);
 	if (!ret)
 		ret = catalog_tape_summary(fs->cat, tp.label, &s);
@@ -235,12 +255,27 @@ static int tapes_render(struct tapefs *fs, const char *rel, struct strbuf *out)
 	strbuf_addf(out, "state: %s\n", catalog_tape_state_name(t.state));
 	strbuf_addf(out, "location: %s\n",
 		    t.location[0] ? t.location : "unknown");
+	strbuf_addf(out, "serial: %s\n", t.serial[0] ? t.serial : "unknown");
+	strbuf_addf(out, "writable: %s\n",
+		    t.state == CATALOG_TAPE_SCRATCH || t.state == CATALOG_TAPE_OPEN
+			? "yes"
+			: "no");
 	strbuf_addf(out, "label_uuid: %s\n",
 		    t.label_uuid[0] ? t.label_uuid : "none");
 	strbuf_addf(out, "capacity: %s\n", t.capacity ? cap : "unknown");
 	strbuf_addf(out, "bytes_used: %llu\n",
 		    (unsigned long long)t.bytes_used);
 	strbuf_addf(out, "used: %s\n", used);
+	if (t.capacity) {
+		uint64_t fr = t.capacity > t.bytes_used
+				      ? t.capacity - t.bytes_used
+				      : 0;
+		status_human_bytes(fr, cap, sizeof(cap));
+		strbuf_addf(out, "bytes_free: %llu\n", (unsigned long long)fr);
+		strbuf_addf(out, "free: %s\n", cap);
+	} else {
+		strbuf_addf(out, "free: unknown\n");
+	}
 	if (t.capacity)
 		strbuf_addf(out, "percent_used: %d%%\n",
 			    (int)(t.bytes_used * 100 / t.capacity));
@@ -305,11 +340,23 @@ static int tapes_listxattr(struct tapefs *fs, const char *rel,
 	return ret;
 }
 
+/* Only tapes/LABEL/.ctl takes requests; the mount refuses writes to
+ * anything that is not NS_CONTROL with EROFS before this. */
+static int tapes_control(struct tapefs *fs, const char *rel, const char *line)
+{
+	struct tpath tp;
+
+	if (!*rel || tpath_parse(rel, &tp) || !tp.ctl)
+		return -EROFS;
+	return tape_ctl_request(fs, tp.label, line);
+}
+
 const struct ns_provider ns_tapes = {
     .name = "tapes",
     .getattr = tapes_getattr,
     .readdir = tapes_readdir,
     .render = tapes_render,
+    .control = tapes_control,
     .getxattr = tapes_getxattr,
     .listxattr = tapes_listxattr,
 };
