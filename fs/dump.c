@@ -589,6 +589,24 @@ static void *engine_main(void *arg)
 		time_t now = now_s();
 		struct timespec ts;
 
+		if (d->inventory_req) {
+			char res[256];
+			int r;
+			d->inventory_req = 0;
+			d->inventory_running = 1;
+			pthread_mutex_unlock(&d->mu);
+			r = dump_library_inventory(d, res, sizeof(res));
+			if (r < 0)
+				tapefs_error(d->fs, "inventory: %s (%s)", res,
+					     strerror(-r));
+			pthread_mutex_lock(&d->mu);
+			snprintf(d->inventory_result,
+				 sizeof(d->inventory_result), "%s%.200s",
+				 r < 0 ? "failed: " : "", res);
+			d->inventory_time = now_s();
+			d->inventory_running = 0;
+			continue;
+		}
 		if (d->reqs && !d->paused && now >= d->wait_until) {
 			struct dump_req *r = d->reqs;
 			d->reqs = r->next;
@@ -849,6 +867,39 @@ int dump_status(struct dump *d, struct strbuf *out)
 	if (d->paused)
 		strbuf_addf(out, "dump_paused: after %d failed dumps in a row; echo resume > .dump\n",
 			    d->fails);
+	pthread_mutex_unlock(&d->mu);
+	return strbuf_oom(out) ? -ENOMEM : 0;
+}
+
+int dump_inventory_request(struct dump *d)
+{
+	if (!d)
+		return -ENODEV;
+	if (!d->fs->changer) {
+		tapefs_error(d->fs, "inventory: no changer configured");
+		return -ENODEV;
+	}
+	pthread_mutex_lock(&d->mu);
+	d->inventory_req = 1;
+	pthread_cond_broadcast(&d->cv);
+	pthread_mutex_unlock(&d->mu);
+	return 0;
+}
+
+int dump_inventory_render(struct dump *d, struct strbuf *out)
+{
+	char t[32];
+
+	pthread_mutex_lock(&d->mu);
+	if (d->inventory_req || d->inventory_running) {
+		strbuf_addf(out, "inventory: running\n");
+	} else if (d->inventory_time) {
+		when(t, sizeof(t), d->inventory_time);
+		strbuf_addf(out, "inventory: done %s: %s\n", t,
+			    d->inventory_result);
+	} else {
+		strbuf_addf(out, "inventory: none since the mount\n");
+	}
 	pthread_mutex_unlock(&d->mu);
 	return strbuf_oom(out) ? -ENOMEM : 0;
 }

@@ -142,6 +142,14 @@ struct dump_stats {
 };
 int dump_stats(struct dump *d, struct dump_stats *out);
 
+/* Queue an inventory of the library (tapes/.ctl "inventory") on the
+ * engine's thread, between dumps: dump_library_inventory() in
+ * fs/dump_int.h says what it does. 0, -ENODEV (no changer). */
+int dump_inventory_request(struct dump *d);
+/* "inventory: running" | "inventory: done TIME: N new tapes (N labelled),
+ * N tapes out of library" | "inventory: none since the mount". */
+int dump_inventory_render(struct dump *d, struct strbuf *out);
+
 /* 1 when the dump being written now has a copy on tape barcode (a tape
  * the operator must not close or retire under it), else 0. */
 int dump_tape_writing(struct dump *d, const char *barcode);

@@ -4,6 +4,8 @@
  *                            serial (fs/tape_ctl.h)
  *   tapes/LABEL/NNNN/        the archive that is tape file NNNN
  *   tapes/LABEL/NNNN/PATH    its members, under their staging/ paths
+ *   tapes/.ctl               control of the library: "inventory" (queued
+ *                            on the dump engine's thread)
  * Everything comes from the catalog; nothing touches a tape. */
 #include <errno.h>
 #include <stdio.h>
@@ -84,6 +86,12 @@ static int tapes_getattr(struct tapefs *fs, const char *rel,
 	out->st.st_mode = S_IFDIR | 0555;
 	if (!*rel)
 		return 0;
+	if (!strcmp(rel, ".ctl")) {
+		out->kind = NS_CONTROL;
+		out->st.st_mode = S_IFREG | 0644;
+		ns_size_by_render(fs, &ns_tapes, rel, out);
+		return 0;
+	}
 	if (!fs->cat || tpath_parse(rel, &tp))
 		return -ENOENT;
 	ret = catalog_tape_get(fs->cat, tp.label, &t);
@@ -210,10 +218,19 @@ static int tapes_readdir(struct tapefs *fs, const char *rel, ns_fill_fn fill,
 	c->fs = fs;
 	c->fill = fill;
 	c->ctx = ctx;
-	if (!*rel)
-		ret = catalog_tape_list(fs->cat, NULL, -1, list_tape, c);
-	else
+	if (!*rel) {
+		memset(&c->attr, 0, sizeof(c->attr));
+		c->attr.kind = NS_CONTROL;
+		c->attr.st.st_mode = S_IFREG | 0644;
+		ret = fill(ctx, ".ctl", &c->attr)
+			      ? 0
+			      : catalog_tape_list(fs->cat, NULL, -1, list_tape,
+						  c);
+	} else if (!strcmp(rel, ".ctl")) {
+		ret = -ENOTDIR;
+	} else {
 		ret = list_in(fs, &tp, c);
+	}
 	free(c);
 	return ret > 0 ? 0 : ret;
 }
@@ -231,6 +248,30 @@ static void fmt_time(int64_t t, char *buf, size_t len)
 	strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm);
 }
 
+/* tapes/.ctl: the library's control file. */
+static int library_render(struct tapefs *fs, struct strbuf *out)
+{
+	if (fs->dump)
+		dump_inventory_render(fs->dump, out);
+	strbuf_addf(out, "usage: echo inventory > tapes/.ctl (new cartridges "
+			 "join the catalog, blank ones whose barcode starts "
+			 "with a pool's name are labelled for it; tapes not "
+			 "in the library are marked 'out of library')\n");
+	return strbuf_oom(out) ? -ENOMEM : 0;
+}
+
+static int library_control(struct tapefs *fs, const char *line)
+{
+	if (!strcmp(line, "inventory")) {
+		if (!fs->dump)
+			return -EOPNOTSUPP;
+		return dump_inventory_request(fs->dump);
+	}
+	tapefs_error(fs, "tapes/.ctl: unknown request '%.40s'; usage: inventory",
+		     line);
+	return -EINVAL;
+}
+
 static int tapes_render(struct tapefs *fs, const char *rel, struct strbuf *out)
 {
 	struct catalog_tape t;
@@ -239,6 +280,8 @@ static int tapes_render(struct tapefs *fs, const char *rel, struct strbuf *out)
 	char used[32], cap[32], when[32];
 	int ret;
 
+	if (!strcmp(rel, ".ctl"))
+		return library_render(fs, out);
 	if (!fs->cat || tpath_parse(rel, &tp) || !(tp.status || tp.ctl))
 		return -ENOENT;
 	if (tp.ctl)
@@ -346,6 +389,8 @@ static int tapes_control(struct tapefs *fs, const char *rel, const char *line)
 {
 	struct tpath tp;
 
+	if (!strcmp(rel, ".ctl"))
+		return library_control(fs, line);
 	if (!*rel || tpath_parse(rel, &tp) || !tp.ctl)
 		return -EROFS;
 	return tape_ctl_request(fs, tp.label, line);

@@ -1,0 +1,61 @@
+# Library control (tapes/.ctl): an inventory adds new cartridges (labelled
+# ones as they are; blank ones whose barcode starts with a pool's name get
+# a label of that pool and become scratch; others are reported and left
+# alone), marks tapes no longer in the library "out of library" (still
+# listed under tapes/), and runs off the FUSE thread. A labelled tape is
+# then written by a dump.
+. "$TOP/tests/lib.sh"
+
+"$TAPEFS" mkvlib lib --drives 1 --slots 6 --tapes 2 --capacity 16M --pools 1 >/dev/null
+cat > tapefs.ini <<'INI'
+[tapefs]
+staging = stg
+catalog = cat.db
+cache = cache
+copies = 1
+pools = A, B
+block_size = 64K
+[dump]
+bytes = 1T
+files = 1000000
+idle = 0
+[library]
+changer = vlib
+path = lib
+INI
+check "mount" tf_mount tapefs.ini mnt
+check ".ctl in tapes/" test -f mnt/tapes/.ctl
+check "it says how to use it" grep -q '^usage: echo inventory > tapes/.ctl' mnt/tapes/.ctl
+check_fails "unknown library request" "Invalid argument" bash -c "echo explode > mnt/tapes/.ctl"
+check_fails "inventory with an argument" "Invalid argument" bash -c "echo 'inventory now' > mnt/tapes/.ctl"
+check_fails "tapes/.ctl is no directory" "Not a directory" ls mnt/tapes/.ctl/x
+
+# new cartridges: two blank ones (pool B by prefix, and one naming no pool)
+"$TAPEFS" vtape create lib/tapes/B00007L9.vtape --barcode B00007L9 --capacity 16M >/dev/null
+"$TAPEFS" vtape create lib/tapes/Z00001L9.vtape --barcode Z00001L9 --capacity 16M >/dev/null
+sed -i 's/^slot 3 -$/slot 3 B00007L9/; s/^slot 4 -$/slot 4 Z00001L9/; s/^slot 2 A00002L9$/slot 2 -/' lib/state
+check "inventory queued" bash -c "echo inventory > mnt/tapes/.ctl"
+for _ in $(seq 100); do grep -q '^inventory: done' mnt/tapes/.ctl && break; sleep 0.1; done
+check "inventory done" grep -q '^inventory: done .*: 1 new tapes (1 labelled), 1 tapes out of library' mnt/tapes/.ctl
+check "B00007L9 listed" test -d mnt/tapes/B00007L9
+check_eq "labelled for pool B" "B" "$(sed -n 's/^pool: //p' mnt/tapes/B00007L9/.status)"
+check_eq "scratch" "scratch" "$(sed -n 's/^state: //p' mnt/tapes/B00007L9/.status)"
+check_eq "its location" "slot 3" "$(sed -n 's/^location: //p' mnt/tapes/B00007L9/.status)"
+check "the label is on tape" bash -c "'$TAPEFS' vtape export lib/tapes/B00007L9.vtape 0 - | tar -xOf - TAPEFS.LABEL | grep -qx 'pool=B'"
+check "a prefix naming no pool: not added" test ! -e mnt/tapes/Z00001L9
+check ".status says why" grep -q '^error: .*tape Z00001L9: its barcode prefix names no configured pool' mnt/.status
+check_eq "Z00001L9 still blank" "0" "$("$TAPEFS" vtape info lib/tapes/Z00001L9.vtape | sed -n 's/^records: //p')"
+check "a tape gone from the library is still listed" test -d mnt/tapes/A00002L9
+check_eq "marked out of library" "out of library" "$(sed -n 's/^location: //p' mnt/tapes/A00002L9/.status)"
+check_eq "A00001L9 where it is" "slot 1" "$(sed -n 's/^location: //p' mnt/tapes/A00001L9/.status)"
+
+# an operator's location survives an inventory while the tape is away
+echo "location offsite: box 4" > mnt/tapes/A00002L9/.ctl
+echo inventory > mnt/tapes/.ctl
+sleep 0.3
+for _ in $(seq 100); do grep -q '^inventory: done' mnt/tapes/.ctl && break; sleep 0.1; done
+check_eq "offsite location kept" "offsite: box 4" "$(sed -n 's/^location: //p' mnt/tapes/A00002L9/.status)"
+check "daemon up" kill -0 "$TF_PID"
+tf_umount mnt
+sed -i 's/^slot 4 Z00001L9.*/slot 4 -/' lib/state && rm lib/tapes/Z00001L9.vtape # the operator takes it out
+check "tapefs fsck" "$TAPEFS" fsck -c tapefs.ini
