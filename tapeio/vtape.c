@@ -25,9 +25,10 @@
 #include "tapeio/tape.h"
 #include "tapeio/vtape.h"
 
-/* Image header: VT_HDR_SIZE bytes at offset 0, little-endian. */
+/* Image header: VT_HDR_SIZE bytes at offset 0, little-endian. New images
+ * are version 2; version 1 images are read and written as version 1. */
 #define VT_MAGIC     "TAPEFSVT"
-#define VT_VERSION   1
+#define VT_VERSION   2
 #define VT_HDR_SIZE  4096
 #define OFF_VERSION  8
 #define OFF_HDRSIZE  12
@@ -40,6 +41,11 @@
 #define OFF_WFAIL    136 /* u64 bytes left before writes fail */
 #define VT_NO_WFAIL  UINT64_MAX
 #define OFF_HEAD     144 /* u64 lblock, u64 token: see vtape_head_get() */
+/* Version 2: the unreadable records, a table in the header (the reader
+ * checks it through the shared mapping, no system call per record). */
+#define OFF_NUNREAD   160 /* u32 entries */
+#define OFF_UNREAD    168 /* u64 lblocks */
+#define VT_UNREAD_MAX ((VT_HDR_SIZE - OFF_UNREAD) / 8)
 
 /* Record header: VT_RH_SIZE bytes, then len bytes of data (data only). */
 #define VT_RH_SIZE	16
@@ -54,7 +60,17 @@
 #define VT_ALIGN     4096
 #define VT_ALIGN_MIN 65536
 
+/* Version 2: after the end-of-data header, the index (runs of records of
+ * one type and length, VT_RUN_SIZE bytes each) and a trailer of
+ * VT_TRL_SIZE bytes ending the file. Written with every end-of-data
+ * header; any other write first cuts the file at the record it writes. */
+#define VT_RUN_SIZE  24 /* u32 type, u32 0, u64 len, u64 count */
+#define VT_TRL_SIZE  32 /* magic, u64 eod offset, u64 runs, u64 FNV-1a */
+#define VT_TRL_MAGIC "VTINDEX2"
+#define VT_IX_CHECKS 16 /* record headers compared with the index on load */
+
 struct vt_hdr {
+	uint32_t version;
 	char barcode[VTAPE_BARCODE_MAX];
 	uint64_t capacity, early_warning;
 	struct vtape_model model;
@@ -78,6 +94,7 @@ struct vt_index {
 	uint64_t nfm, fmcap;
 	uint64_t eod_off; /* where the end-of-data header is (or goes) */
 	int clean;	  /* an explicit end-of-data header was found */
+	int indexed;	  /* version 2: loaded from a current stored index */
 };
 
 /* One open image. Used by one thread at a time (tape.h): no lock. */
@@ -90,8 +107,6 @@ struct vtape {
 	uint64_t fsize; /* host file size */
 	int eod_clean;	/* the end-of-data header is written, nothing after */
 	const unsigned char *hmap; /* the header, mapped shared: faults */
-	unsigned char
-	    scratch[VT_ALIGN]; /* reads land a record's padding here */
 	uint64_t flushed;      /* image bytes before it were sent to the disk */
 	int last_write; /* last operation wrote data: filemark on close */
 	int ew_pending; /* past early warning: the next write gets ENOSPC */
@@ -161,7 +176,7 @@ static void vt_hdr_encode(unsigned char *b, const struct vt_hdr *h)
 {
 	memset(b, 0, VT_HDR_SIZE);
 	memcpy(b, VT_MAGIC, 8);
-	put32(b + OFF_VERSION, VT_VERSION);
+	put32(b + OFF_VERSION, h->version);
 	put32(b + OFF_HDRSIZE, VT_HDR_SIZE);
 	put32(b + OFF_RHSIZE, VT_RH_SIZE);
 	memcpy(b + OFF_BARCODE, h->barcode, VTAPE_BARCODE_MAX);
@@ -196,7 +211,8 @@ static int vt_hdr_read(int fd, struct vt_hdr *h)
 		return -EIO;
 	if (n < (ssize_t)sizeof(b) || memcmp(b, VT_MAGIC, 8) != 0)
 		return -EINVAL;
-	if (get32(b + OFF_VERSION) != VT_VERSION ||
+	h->version = get32(b + OFF_VERSION);
+	if (h->version < 1 || h->version > VT_VERSION ||
 	    get32(b + OFF_HDRSIZE) != VT_HDR_SIZE ||
 	    get32(b + OFF_RHSIZE) != VT_RH_SIZE)
 		return -EINVAL;
@@ -372,6 +388,173 @@ out_free:
 	return ret;
 }
 
+static uint64_t vt_fnv(const unsigned char *p, size_t n)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (size_t i = 0; i < n; i++) {
+		h ^= p[i];
+		h *= 0x100000001b3ull;
+	}
+	return h;
+}
+
+/* Padding a writer puts after the header of a record at off. */
+static unsigned vt_pad_at(uint64_t off, int type, uint64_t len)
+{
+	if (type != VT_DATA || len < VT_ALIGN_MIN)
+		return 0;
+	return (unsigned)((VT_ALIGN - (off + VT_RH_SIZE) % VT_ALIGN) % VT_ALIGN);
+}
+
+/* The version 2 tail of an image whose end-of-data header is at
+ * ix->eod_off: that header, the index runs and the trailer. Returns the
+ * malloc'd bytes (caller frees) and their length in *len, or NULL. */
+static unsigned char *vt_tail_encode(const struct vt_index *ix, size_t *len)
+{
+	uint64_t nruns = 0;
+	unsigned char *b, *p;
+	size_t n;
+
+	for (uint64_t i = 0; i < ix->n; i++)
+		if (i == 0 || ix->rec[i].type != ix->rec[i - 1].type ||
+		    ix->rec[i].len != ix->rec[i - 1].len)
+			nruns++;
+	n = VT_RH_SIZE + (size_t)nruns * VT_RUN_SIZE + VT_TRL_SIZE;
+	b = calloc(1, n);
+	if (!b)
+		return NULL;
+	vt_rh_encode(b, VT_EOD, 0, 0, 0);
+	p = b + VT_RH_SIZE;
+	for (uint64_t i = 0; i < ix->n;) {
+		uint64_t j = i + 1;
+
+		while (j < ix->n && ix->rec[j].type == ix->rec[i].type &&
+		       ix->rec[j].len == ix->rec[i].len)
+			j++;
+		put32(p, (uint32_t)ix->rec[i].type);
+		put64(p + 8, ix->rec[i].len);
+		put64(p + 16, j - i);
+		p += VT_RUN_SIZE;
+		i = j;
+	}
+	memcpy(p, VT_TRL_MAGIC, 8);
+	put64(p + 8, ix->eod_off);
+	put64(p + 16, nruns);
+	put64(p + 24, vt_fnv(b + VT_RH_SIZE, (size_t)nruns * VT_RUN_SIZE));
+	*len = n;
+	return b;
+}
+
+/* The record header at off matches what the index says of r. */
+static int vt_rh_check(int fd, const struct vt_rec *r)
+{
+	unsigned char b[VT_RH_SIZE];
+
+	return pread(fd, b, VT_RH_SIZE, (off_t)r->off) == VT_RH_SIZE &&
+	       get32(b) == VT_REC_MAGIC && b[4] == r->type &&
+	       vt_rh_pad(b) == r->pad && get64(b + 8) == r->len;
+}
+
+/* Load the stored index of a version 2 image: 0, or -ESTALE when there is
+ * none or it does not describe the records (then the caller walks). The
+ * trailer must end the file, the runs match their checksum and add up to
+ * its end-of-data offset, where an end-of-data header must be; the headers
+ * of the first, the last and some records between must match. */
+static int vt_index_load(struct vt_index *ix, int fd, uint64_t fsize)
+{
+	unsigned char trl[VT_TRL_SIZE], *runs = NULL;
+	struct vt_rec eod = {.type = VT_EOD};
+	uint64_t eod_off, nruns, total = 0, off = VT_HDR_SIZE;
+	int ret = -ESTALE;
+
+	memset(ix, 0, sizeof(*ix));
+	if (fsize < VT_HDR_SIZE + VT_RH_SIZE + VT_TRL_SIZE ||
+	    pread(fd, trl, VT_TRL_SIZE, (off_t)(fsize - VT_TRL_SIZE)) !=
+		VT_TRL_SIZE ||
+	    memcmp(trl, VT_TRL_MAGIC, 8) != 0)
+		return -ESTALE;
+	eod_off = get64(trl + 8);
+	nruns = get64(trl + 16);
+	if (eod_off < VT_HDR_SIZE || nruns > fsize / VT_RUN_SIZE ||
+	    eod_off + VT_RH_SIZE + nruns * VT_RUN_SIZE + VT_TRL_SIZE != fsize)
+		return -ESTALE;
+	runs = malloc((size_t)nruns * VT_RUN_SIZE + 1);
+	if (!runs)
+		return -ENOMEM;
+	if (pread(fd, runs, (size_t)nruns * VT_RUN_SIZE,
+		  (off_t)(eod_off + VT_RH_SIZE)) !=
+		    (ssize_t)(nruns * VT_RUN_SIZE) ||
+	    vt_fnv(runs, (size_t)nruns * VT_RUN_SIZE) != get64(trl + 24))
+		goto out;
+	for (uint64_t i = 0; i < nruns; i++) {
+		uint64_t c = get64(runs + i * VT_RUN_SIZE + 16);
+
+		if (c == 0 || c > fsize / VT_RH_SIZE - total)
+			goto out;
+		total += c;
+	}
+	ix->rec = malloc((size_t)(total ? total : 1) * sizeof(*ix->rec));
+	if (!ix->rec) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	ix->cap = total;
+	for (uint64_t i = 0; i < nruns; i++) {
+		const unsigned char *p = runs + i * VT_RUN_SIZE;
+		int type = (int)get32(p);
+		uint64_t len = get64(p + 8), c = get64(p + 16);
+
+		if ((type != VT_DATA && type != VT_FILEMARK) ||
+		    (type == VT_FILEMARK && len != 0) || len > fsize)
+			goto out;
+		for (uint64_t k = 0; k < c; k++) {
+			unsigned pad = vt_pad_at(off, type, len);
+
+			ret = vt_index_push(ix, off, type, pad, len);
+			if (ret < 0)
+				goto out;
+			ret = -ESTALE;
+			off += VT_RH_SIZE + pad + len;
+			if (off > eod_off)
+				goto out;
+		}
+	}
+	eod.off = eod_off;
+	if (off != eod_off || !vt_rh_check(fd, &eod))
+		goto out;
+	for (uint64_t k = 0; k < VT_IX_CHECKS && k < ix->n; k++) {
+		uint64_t l = ix->n <= VT_IX_CHECKS
+				 ? k
+				 : k * (ix->n - 1) / (VT_IX_CHECKS - 1);
+
+		if (!vt_rh_check(fd, &ix->rec[l]))
+			goto out;
+	}
+	ix->eod_off = eod_off;
+	ix->clean = 1;
+	ix->indexed = 1;
+	ret = 0;
+out:
+	free(runs);
+	if (ret < 0)
+		vt_index_free(ix);
+	return ret;
+}
+
+/* The index of an image: stored (version 2, when current) or walked. */
+static int vt_index_get(struct vt_index *ix, int fd, uint64_t fsize,
+			uint32_t version)
+{
+	if (version >= 2) {
+		int ret = vt_index_load(ix, fd, fsize);
+
+		if (ret != -ESTALE)
+			return ret;
+	}
+	return vt_index_build(ix, fd, fsize);
+}
+
 /* Open an image by path and read its header and index (no lock). */
 static int vt_image_load(const char *path, int flags, int *fd_out,
 			 struct vt_hdr *h, struct vt_index *ix)
@@ -394,7 +577,7 @@ static int vt_image_load(const char *path, int flags, int *fd_out,
 	if (ret < 0)
 		goto out_close;
 	if (ix) {
-		ret = vt_index_build(ix, fd, (uint64_t)sb.st_size);
+		ret = vt_index_get(ix, fd, (uint64_t)sb.st_size, h->version);
 		if (ret < 0)
 			goto out_close;
 	}
@@ -411,8 +594,10 @@ out_close:
 int vtape_create(const char *path, const char *barcode, uint64_t capacity,
 		 uint64_t early_warning)
 {
-	unsigned char b[VT_HDR_SIZE + VT_RH_SIZE];
+	unsigned char b[VT_HDR_SIZE], *tail;
+	struct vt_index ix = {.eod_off = VT_HDR_SIZE};
 	struct vt_hdr h;
+	size_t tlen;
 	int fd, ret = 0;
 
 	if (!path || !barcode || !*barcode ||
@@ -427,18 +612,25 @@ int vtape_create(const char *path, const char *barcode, uint64_t capacity,
 	h.capacity = capacity;
 	h.early_warning = early_warning;
 	h.wfail = VT_NO_WFAIL;
+	h.version = VT_VERSION;
 	vt_hdr_encode(b, &h);
-	vt_rh_encode(b + VT_HDR_SIZE, VT_EOD, 0, 0, 0);
-
+	tail = vt_tail_encode(&ix, &tlen);
+	if (!tail)
+		return -ENOMEM;
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return -errno;
+	if (fd < 0) {
+		ret = -errno;
+		goto out;
+	}
 	if (pwrite(fd, b, sizeof(b), 0) != (ssize_t)sizeof(b) ||
+	    pwrite(fd, tail, tlen, VT_HDR_SIZE) != (ssize_t)tlen ||
 	    fsync(fd) < 0) {
 		ret = -EIO;
 		unlink(path);
 	}
 	close(fd);
+out:
+	free(tail);
 	return ret;
 }
 
@@ -489,7 +681,69 @@ static int vt_put_field64(int fd, off_t off, uint64_t v)
 	return pwrite(fd, b, 8, off) == 8 ? 0 : -EIO;
 }
 
-/* Set or clear the unreadable flag in one record header. */
+/* Version 2: the unreadable table of the header. tab holds VT_UNREAD_MAX
+ * entries; returns their number or -EIO. */
+static int vt_unread_read(int fd, uint64_t *tab)
+{
+	unsigned char b[VT_HDR_SIZE - OFF_NUNREAD];
+	uint32_t n;
+
+	if (pread(fd, b, sizeof(b), OFF_NUNREAD) != (ssize_t)sizeof(b))
+		return -EIO;
+	n = get32(b);
+	if (n > VT_UNREAD_MAX)
+		n = VT_UNREAD_MAX;
+	for (uint32_t i = 0; i < n; i++)
+		tab[i] = get64(b + (OFF_UNREAD - OFF_NUNREAD) + 8 * i);
+	return (int)n;
+}
+
+static int vt_unread_write(int fd, const uint64_t *tab, uint32_t n)
+{
+	unsigned char b[VT_HDR_SIZE - OFF_NUNREAD];
+
+	memset(b, 0, sizeof(b));
+	put32(b, n);
+	for (uint32_t i = 0; i < n; i++)
+		put64(b + (OFF_UNREAD - OFF_NUNREAD) + 8 * i, tab[i]);
+	return pwrite(fd, b, sizeof(b), OFF_NUNREAD) == (ssize_t)sizeof(b)
+		   ? 0
+		   : -EIO;
+}
+
+/* Version 2: mark lblock l unreadable. -ENOSPC when the table is full. */
+static int vt_unread_add(int fd, uint64_t l)
+{
+	uint64_t tab[VT_UNREAD_MAX];
+	int n = vt_unread_read(fd, tab);
+
+	if (n < 0)
+		return n;
+	for (int i = 0; i < n; i++)
+		if (tab[i] == l)
+			return 0;
+	if (n == (int)VT_UNREAD_MAX)
+		return -ENOSPC;
+	tab[n++] = l;
+	return vt_unread_write(fd, tab, (uint32_t)n);
+}
+
+/* Version 2: drop the entries at lblock `from` and after (those records
+ * are being written over). */
+static int vt_unread_cut(int fd, uint64_t from)
+{
+	uint64_t tab[VT_UNREAD_MAX];
+	int n = vt_unread_read(fd, tab), k = 0;
+
+	if (n <= 0)
+		return n;
+	for (int i = 0; i < n; i++)
+		if (tab[i] < from)
+			tab[k++] = tab[i];
+	return k == n ? 0 : vt_unread_write(fd, tab, (uint32_t)k);
+}
+
+/* Set or clear the unreadable flag in one record header (version 1). */
 static int vt_rec_flag(int fd, const struct vt_rec *r, int set)
 {
 	unsigned char b[VT_RH_SIZE];
@@ -534,7 +788,9 @@ int vtape_inject(const char *path, enum vtape_fault f, uint64_t arg1,
 			ret = -EINVAL;
 			break;
 		}
-		if (f == VTAPE_FAULT_UNREADABLE)
+		if (f == VTAPE_FAULT_UNREADABLE && h.version >= 2)
+			ret = vt_unread_add(fd, arg1);
+		else if (f == VTAPE_FAULT_UNREADABLE)
 			ret = vt_rec_flag(fd, &ix.rec[arg1], 1);
 		else
 			ret = vt_flip(fd, &ix.rec[arg1], arg2);
@@ -550,7 +806,10 @@ int vtape_inject(const char *path, enum vtape_fault f, uint64_t arg1,
 		ret = vt_put_field32(fd, OFF_PROTECT, 0);
 		if (ret == 0)
 			ret = vt_put_field64(fd, OFF_WFAIL, VT_NO_WFAIL);
-		for (uint64_t i = 0; ret == 0 && i < ix.n; i++) {
+		if (ret == 0 && h.version >= 2)
+			ret = vt_unread_write(fd, NULL, 0);
+		for (uint64_t i = 0; ret == 0 && h.version < 2 && i < ix.n;
+		     i++) {
 			unsigned char b[VT_RH_SIZE];
 
 			if (ix.rec[i].type != VT_DATA)
@@ -805,46 +1064,71 @@ static int vt_faults_read(struct vtape *v)
 	return 0;
 }
 
-/* End the image at end of data: the end-of-data header at eod_off and
- * nothing after it. Streaming data records leave the file ending right
- * after the last record (which an index walk reads as end of data too);
- * filemarks and close write the explicit marker. */
+/* End the image at end of data: the end-of-data header at eod_off (with,
+ * in version 2, the stored index after it) and nothing after. Streaming
+ * data records leave the file ending right after the last record (which
+ * an index walk reads as end of data too); filemarks and close write the
+ * explicit marker. */
 static int vt_eod_write(struct vtape *v)
 {
-	unsigned char eod[VT_RH_SIZE];
-	uint64_t end = v->ix.eod_off + VT_RH_SIZE;
+	unsigned char eod[VT_RH_SIZE], *tail = NULL;
+	const unsigned char *b = eod;
+	size_t n = VT_RH_SIZE;
+	uint64_t end;
+	int ret = 0;
 
-	vt_rh_encode(eod, VT_EOD, 0, 0, 0);
-	if (pwrite(v->fd, eod, VT_RH_SIZE, (off_t)v->ix.eod_off) != VT_RH_SIZE)
-		return -EIO;
-	if (v->fsize > end && ftruncate(v->fd, (off_t)end) < 0)
-		return -EIO;
+	if (v->h.version >= 2) {
+		tail = vt_tail_encode(&v->ix, &n);
+		if (!tail)
+			return -ENOMEM;
+		b = tail;
+	} else {
+		vt_rh_encode(eod, VT_EOD, 0, 0, 0);
+	}
+	end = v->ix.eod_off + n;
+	if (pwrite(v->fd, b, n, (off_t)v->ix.eod_off) != (ssize_t)n ||
+	    (v->fsize > end && ftruncate(v->fd, (off_t)end) < 0)) {
+		ret = -EIO;
+		goto out;
+	}
 	v->fsize = end;
 	v->eod_clean = 1;
-	return 0;
+out:
+	free(tail);
+	return ret;
 }
 
 /* Record `count` records of `type` (data: one record of len bytes from
- * buf) at the current position: everything after is gone. Filemarks are
- * followed by the end-of-data header in the same write. */
+ * buf) at the current position: everything after is gone. The file is cut
+ * there first, so that no end of data (nor stored index) of before
+ * outlives the write. Filemarks are followed by the end-of-data header
+ * (and the index) in the same write. */
 static int vt_record(struct vtape *v, int type, const void *buf, uint64_t len,
 		     unsigned count)
 {
 	static const unsigned char zeros[VT_ALIGN];
-	unsigned char rh[VT_RH_SIZE], eod[VT_RH_SIZE], *marks = NULL;
+	unsigned char rh[VT_RH_SIZE], *marks = NULL, *tail = NULL;
 	struct iovec iov[3];
-	uint64_t off, end, file_end;
+	uint64_t off, end, file_end, pos = v->pos;
 	unsigned pad = 0;
+	size_t tlen = 0;
 	ssize_t got;
 	int n = 0, ret = 0;
 
-	vt_index_truncate(&v->ix, v->pos);
+	vt_index_truncate(&v->ix, pos);
 	off = v->ix.eod_off;
+	end = file_end = off;
+	v->eod_clean = 0;
+	if (v->fsize > off) {
+		if (ftruncate(v->fd, (off_t)off) < 0)
+			return -EIO;
+		v->fsize = off;
+	}
+	if (v->h.version >= 2 && (!v->hmap || get32(v->hmap + OFF_NUNREAD)) &&
+	    vt_unread_cut(v->fd, pos) < 0)
+		return -EIO;
 	if (type == VT_DATA) {
-		if (len >= VT_ALIGN_MIN)
-			pad = (unsigned)((VT_ALIGN -
-					  (off + VT_RH_SIZE) % VT_ALIGN) %
-					 VT_ALIGN);
+		pad = vt_pad_at(off, VT_DATA, len);
 		vt_rh_encode(rh, VT_DATA, 0, pad, len);
 		iov[n++] = (struct iovec){rh, VT_RH_SIZE};
 		if (pad)
@@ -855,44 +1139,62 @@ static int vt_record(struct vtape *v, int type, const void *buf, uint64_t len,
 		marks = malloc((size_t)count * VT_RH_SIZE);
 		if (!marks)
 			return -ENOMEM;
-		for (unsigned i = 0; i < count; i++)
+		end = off + (uint64_t)count * VT_RH_SIZE;
+		for (unsigned i = 0; i < count; i++) {
 			vt_rh_encode(marks + (size_t)i * VT_RH_SIZE,
 				     VT_FILEMARK, 0, 0, 0);
-		iov[n++] = (struct iovec){marks, (size_t)count * VT_RH_SIZE};
-		vt_rh_encode(eod, VT_EOD, 0, 0, 0);
-		iov[n++] = (struct iovec){eod, VT_RH_SIZE};
-		end = off + (uint64_t)count * VT_RH_SIZE;
-		file_end = end + VT_RH_SIZE;
-	}
-	v->eod_clean = 0;
-	got = pwritev(v->fd, iov, n, (off_t)off);
-	if (got != (ssize_t)(file_end - off)) {
-		/* a host failure: end of data where this record began */
-		v->fsize = v->fsize > file_end ? v->fsize : file_end;
-		vt_eod_write(v);
-		ret = -EIO;
-		goto out;
-	}
-	if (type == VT_DATA) {
-		ret = vt_index_push(&v->ix, off, VT_DATA, pad, len);
-	} else {
-		for (unsigned i = 0; ret == 0 && i < count; i++)
 			ret = vt_index_push(&v->ix,
 					    off + (uint64_t)i * VT_RH_SIZE,
 					    VT_FILEMARK, 0, 0);
+			if (ret < 0)
+				goto out_fail;
+		}
+		v->ix.eod_off = end;
+		if (v->h.version >= 2) {
+			tail = vt_tail_encode(&v->ix, &tlen);
+			if (!tail) {
+				ret = -ENOMEM;
+				goto out_fail;
+			}
+		} else {
+			tail = malloc(VT_RH_SIZE);
+			if (!tail) {
+				ret = -ENOMEM;
+				goto out_fail;
+			}
+			vt_rh_encode(tail, VT_EOD, 0, 0, 0);
+			tlen = VT_RH_SIZE;
+		}
+		iov[n++] = (struct iovec){marks, (size_t)count * VT_RH_SIZE};
+		iov[n++] = (struct iovec){tail, tlen};
+		file_end = end + tlen;
 	}
-	if (ret < 0)
-		goto out;
+	got = pwritev(v->fd, iov, n, (off_t)off);
+	if (got != (ssize_t)(file_end - off)) {
+		ret = -EIO;
+		goto out_fail;
+	}
+	if (type == VT_DATA) {
+		ret = vt_index_push(&v->ix, off, VT_DATA, pad, len);
+		if (ret < 0)
+			goto out_fail;
+	}
 	v->ix.eod_off = end;
 	v->pos = v->ix.n;
-	if (v->fsize > file_end && ftruncate(v->fd, (off_t)file_end) < 0) {
-		ret = -EIO;
-		goto out;
-	}
 	v->fsize = file_end;
 	v->eod_clean = type != VT_DATA;
+	goto out;
+
+out_fail:
+	/* a host failure: end of data where this record began */
+	vt_index_truncate(&v->ix, pos);
+	v->ix.eod_off = off;
+	v->fsize = v->fsize > file_end ? v->fsize : file_end;
+	vt_eod_write(v);
+	ret = ret < 0 ? ret : -EIO;
 out:
 	free(marks);
+	free(tail);
 	return ret;
 }
 
@@ -1026,13 +1328,47 @@ static int vt_fm_before_move(struct vtape *v)
 
 /* ---- reading and positioning ---- */
 
+/* Whether the data record at lblock l is unreadable (an injected fault):
+ * 1, 0 or -EIO. Version 2 keeps the table in the header, read through the
+ * shared mapping; version 1 keeps a flag in the record header, which must
+ * then match the index. */
+static int vt_unreadable(struct vtape *v, uint64_t l)
+{
+	const struct vt_rec *r = &v->ix.rec[l];
+	unsigned char rh[VT_RH_SIZE];
+
+	if (v->h.version >= 2 && v->hmap) {
+		uint32_t n = get32(v->hmap + OFF_NUNREAD);
+
+		if (n > VT_UNREAD_MAX)
+			n = VT_UNREAD_MAX;
+		for (uint32_t i = 0; i < n; i++)
+			if (get64(v->hmap + OFF_UNREAD + 8 * i) == l)
+				return 1;
+		return 0;
+	}
+	if (v->h.version >= 2) {
+		uint64_t tab[VT_UNREAD_MAX];
+		int n = vt_unread_read(v->fd, tab);
+
+		for (int i = 0; i < n; i++)
+			if (tab[i] == l)
+				return 1;
+		return n < 0 ? n : 0;
+	}
+	if (pread(v->fd, rh, VT_RH_SIZE, (off_t)r->off) != VT_RH_SIZE ||
+	    get32(rh) != VT_REC_MAGIC || rh[4] != VT_DATA ||
+	    vt_rh_pad(rh) != r->pad || get64(rh + 8) != r->len)
+		return -EIO;
+	return (rh[5] & VT_F_UNREADABLE) != 0;
+}
+
 static ssize_t vt_read(struct tape *t, void *buf, size_t len)
 {
 	struct vtape *v = t->priv;
-	unsigned char rh[VT_RH_SIZE];
-	struct iovec iov[3];
 	const struct vt_rec *r;
-	ssize_t got;
+	ssize_t got = -1;
+	int bad;
 
 	if (v->offline)
 		return -ENOMEDIUM;
@@ -1057,17 +1393,13 @@ static ssize_t vt_read(struct tape *t, void *buf, size_t len)
 	vt_trace(v, "read %llu %llu", (unsigned long long)v->pos,
 		 (unsigned long long)r->len);
 	vt_charge(v, vt_xfer_s(v, r->len));
-	iov[0] = (struct iovec){rh, VT_RH_SIZE};
-	iov[1] = (struct iovec){v->scratch, r->pad};
-	iov[2] = (struct iovec){buf, r->len};
-	got = preadv(v->fd, iov, 3, (off_t)r->off);
+	bad = vt_unreadable(v, v->pos);
+	if (bad == 0) /* the data alone, straight into the caller's buffer */
+		got = pread(v->fd, buf, r->len,
+			    (off_t)(r->off + VT_RH_SIZE + r->pad));
 	vt_wait(v);
 	v->pos++;
-	if (got != (ssize_t)(VT_RH_SIZE + r->pad + r->len) ||
-	    get32(rh) != VT_REC_MAGIC || rh[4] != VT_DATA ||
-	    vt_rh_pad(rh) != r->pad || get64(rh + 8) != r->len)
-		return -EIO;
-	if (rh[5] & VT_F_UNREADABLE)
+	if (got != (ssize_t)r->len)
 		return -EIO;
 	v->cnt.records_read++;
 	v->cnt.bytes_read += r->len;
@@ -1316,10 +1648,14 @@ static int vt_open(struct tape *t, const char *dev, int mode)
 		ret = -EROFS;
 		goto out_close;
 	}
-	ret = vt_index_build(&v->ix, v->fd, v->fsize);
+	ret = vt_index_get(&v->ix, v->fd, v->fsize, v->h.version);
 	if (ret < 0)
 		goto out_close;
-	v->eod_clean = v->ix.clean && v->fsize == v->ix.eod_off + VT_RH_SIZE;
+	if (v->h.version >= 2)
+		v->eod_clean = v->ix.indexed;
+	else
+		v->eod_clean = v->ix.clean &&
+			       v->fsize == v->ix.eod_off + VT_RH_SIZE;
 	v->flushed = v->ix.eod_off;
 	v->hmap = mmap(NULL, VT_HDR_SIZE, PROT_READ, MAP_SHARED, v->fd, 0);
 	if (v->hmap == MAP_FAILED)

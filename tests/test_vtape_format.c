@@ -1,12 +1,15 @@
 /* tests/test_vtape_format.c - the vtape image itself: its documented
  * on-disk layout, damaged images, the index rebuilt on reopen, a crash
- * mid-record, the speed model's accounting, the trace, threads. */
+ * mid-record, the stored index (opens without a walk, stale ones rebuilt),
+ * version 1 images, live fault injection, the speed model's accounting,
+ * the trace, threads. */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "tapeio/tape.h"
@@ -75,7 +78,8 @@ static void test_create(void)
 static void test_layout(void)
 {
 	const char *p = path("layout.vtape");
-	unsigned char b[4096 + 16 + 5 + 16 + 16];
+	unsigned char b[4096 + 16 + 5 + 16 + 16 + 2 * 24 + 32];
+	unsigned char *ix = b + 4096 + 53;
 	struct tape *t;
 	int fd;
 
@@ -88,7 +92,7 @@ static void test_layout(void)
 	CHECK_INT(read(fd, b, 1), 0); /* nothing after end of data */
 	close(fd);
 	CHECK_MEM(b, "TAPEFSVT", 8);
-	CHECK_INT(b[8], 1); /* version 1, little-endian u32 */
+	CHECK_INT(b[8], 2); /* version 2, little-endian u32 */
 	CHECK_INT(b[9] | b[10] | b[11], 0);
 	CHECK_INT(b[12] | b[13] << 8, 4096); /* header size */
 	CHECK_INT(b[16], 16);		     /* record header size */
@@ -104,6 +108,16 @@ static void test_layout(void)
 	CHECK_INT(b[4096 + 21 + 4], 2); /* filemark (close after write) */
 	CHECK_MEM(b + 4096 + 37, "VREC", 4);
 	CHECK_INT(b[4096 + 37 + 4], 3); /* end of data */
+	/* the stored index: two runs, then the trailer */
+	CHECK_INT(le64(ix), 1); /* type data (u32) and 0 */
+	CHECK_INT(le64(ix + 8), 5);
+	CHECK_INT(le64(ix + 16), 1);
+	CHECK_INT(le64(ix + 24), 2); /* a filemark */
+	CHECK_INT(le64(ix + 32), 0);
+	CHECK_INT(le64(ix + 40), 1);
+	CHECK_MEM(ix + 48, "VTINDEX2", 8);
+	CHECK_INT(le64(ix + 56), 4096 + 37); /* end-of-data offset */
+	CHECK_INT(le64(ix + 64), 2);	      /* runs */
 }
 
 /* A record of 64 KiB or more: padding after its header puts its data at
@@ -252,8 +266,9 @@ static void test_torn_record(void)
 	CHECK_INT(tape_write(t, buf, 50000), 50000);
 	CHECK_INT(tape_close(t), 0);
 	CHECK_INT(stat(p, &sb), 0);
-	/* cut inside the second record's data (fm + eod headers gone too) */
-	CHECK_INT(truncate(p, sb.st_size - 32 - 20000), 0);
+	CHECK(sb.st_size > 4096 + 16 + 1000 + 16 + 50000);
+	/* cut inside the second record's data (fm, eod and index gone too) */
+	CHECK_INT(truncate(p, 4096 + 16 + 1000 + 16 + 30000), 0);
 	CHECK_INT(vtape_info(p, &vi), 0);
 	CHECK_INT(vi.records, 1);
 	CHECK_INT(vi.used, 1000);
@@ -467,6 +482,299 @@ static void test_positioning_reads_no_data(void)
 	CHECK_INT(tape_close(t), 0);
 }
 
+/* An image of many small records: NREC records, a filemark, 5 records,
+ * the filemark of the close. */
+#define NREC 20000
+static void many_records(const char *p)
+{
+	struct tape *t;
+	int ok = 1;
+
+	CHECK_INT(vtape_create(p, "M00001L9", 64 << 20, 0), 0);
+	CHECK_INT(tape_open(&t, tape_backend("vtape"), p, TAPE_RDWR), 0);
+	for (unsigned i = 0; i < NREC && ok; i++) {
+		fill(buf, 40, i);
+		ok = tape_write(t, buf, 40) == 40;
+	}
+	CHECK(ok);
+	CHECK_INT(tape_weof(t, 1), 0);
+	for (unsigned i = 0; i < 5; i++) {
+		fill(buf, 100 + i, NREC + i);
+		CHECK_INT(tape_write(t, buf, 100 + i), 100 + i);
+	}
+	CHECK_INT(tape_close(t), 0);
+}
+
+/* Bytes read by opening p read-only (and its record count, lblock). */
+static long long open_cost(const char *p, uint64_t *records)
+{
+	struct tape *t;
+	struct tape_status st;
+	long long r0, r1, cost;
+
+	r0 = rchar();
+	cost = rchar() - r0;
+	r0 = rchar();
+	CHECK_INT(tape_open(&t, tape_backend("vtape"), p, TAPE_RDONLY), 0);
+	r1 = rchar();
+	CHECK_INT(tape_eom(t), 0);
+	CHECK_INT(tape_status(t, &st), 0);
+	*records = st.lblock;
+	CHECK_INT(tape_close(t), 0);
+	return r1 - r0 - cost;
+}
+
+/* The records of many_records() are all there and read back. */
+static void check_many(const char *p, unsigned extra)
+{
+	struct tape *t;
+	struct tape_status st;
+
+	CHECK_INT(tape_open(&t, tape_backend("vtape"), p, TAPE_RDONLY), 0);
+	CHECK_INT(tape_locate(t, NREC - 1), 0);
+	fill(buf, 40, NREC - 1);
+	CHECK_INT(tape_read(t, rbuf, sizeof(rbuf)), 40);
+	CHECK_MEM(rbuf, buf, 40);
+	CHECK_INT(tape_read(t, rbuf, sizeof(rbuf)), 0);
+	CHECK_INT(tape_fsr(t, 4), 0);
+	CHECK_INT(tape_status(t, &st), 0);
+	CHECK_INT(st.file, 1);
+	CHECK_INT(st.block, 4);
+	fill(buf, 104, NREC + 4);
+	CHECK_INT(tape_read(t, rbuf, sizeof(rbuf)), 104);
+	CHECK_MEM(rbuf, buf, 104);
+	CHECK_INT(tape_read(t, rbuf, sizeof(rbuf)), 0);
+	for (unsigned i = 0; i < extra; i++)
+		CHECK_INT(tape_read(t, rbuf, sizeof(rbuf)), 7);
+	CHECK_INT(tape_read(t, rbuf, sizeof(rbuf)), -EIO); /* end of data */
+	CHECK_INT(tape_close(t), 0);
+}
+
+/* A closed image opens from its stored index: the record headers are not
+ * walked (a walk reads 16 bytes per record: 320 KB here). */
+static void test_index_open_no_walk(void)
+{
+	const char *p = path("many.vtape");
+	struct vtape_info vi;
+	uint64_t n = 0;
+	long long cost;
+
+	many_records(p);
+	cost = open_cost(p, &n);
+	CHECK_INT(n, NREC + 2 + 5);
+	CHECK(cost < 8192);
+	if (cost >= 8192)
+		fprintf(stderr, "# open read %lld bytes\n", cost);
+	check_many(p, 0);
+	CHECK_INT(vtape_info(p, &vi), 0);
+	CHECK_INT(vi.records, NREC + 5);
+	CHECK_INT(vi.filemarks, 2); /* weof, and close after writes */
+	CHECK_INT(vi.used, NREC * 40 + 100 + 101 + 102 + 103 + 104);
+}
+
+/* A writer killed after writing (no filemark, no close): the stored index
+ * is stale; the next open sees it, walks the headers and finds every
+ * record; the next close stores a current index again. */
+static void test_index_stale_after_crash(void)
+{
+	const char *p = path("crash.vtape");
+	struct tape *t;
+	uint64_t n = 0;
+	long long cost;
+	unsigned char x = 0xff;
+	pid_t pid;
+	int status = -1;
+
+	many_records(p);
+	pid = fork();
+	if (pid == 0) {
+		struct tape *c;
+
+		if (tape_open(&c, tape_backend("vtape"), p, TAPE_RDWR) != 0 ||
+		    tape_eom(c) != 0)
+			_exit(1);
+		for (int i = 0; i < 3; i++)
+			if (tape_write(c, "written", 7) != 7)
+				_exit(1);
+		_exit(0); /* killed: no close */
+	}
+	CHECK(pid > 0);
+	CHECK_INT(waitpid(pid, &status, 0), pid);
+	CHECK_INT(status, 0);
+	cost = open_cost(p, &n);
+	CHECK(cost >= NREC * 16); /* walked */
+	CHECK_INT(n, NREC + 2 + 5 + 3);
+	check_many(p, 3);
+	/* a read-write open and close stores the index again */
+	CHECK_INT(tape_open(&t, tape_backend("vtape"), p, TAPE_RDWR), 0);
+	CHECK_INT(tape_close(t), 0);
+	cost = open_cost(p, &n);
+	CHECK(cost < 8192);
+	CHECK_INT(n, NREC + 2 + 5 + 3);
+	check_many(p, 3);
+
+	/* a damaged index (one byte of a run) is not used: walked */
+	{
+		struct stat sb;
+
+		CHECK_INT(stat(p, &sb), 0);
+		corrupt(p, sb.st_size - 32 - 24 + 8, &x, 1);
+	}
+	cost = open_cost(p, &n);
+	CHECK(cost >= NREC * 16);
+	CHECK_INT(n, NREC + 2 + 5 + 3);
+	check_many(p, 3);
+}
+
+/* An index that does not match the records (here: the first header
+ * changed behind it; the first, the last and 14 records between are
+ * compared) is not used either. */
+static void test_index_mismatch(void)
+{
+	const char *p = path("mismatch.vtape");
+	unsigned char len41 = 41;
+	uint64_t n = 0;
+
+	many_records(p);
+	/* the first record claims 41 bytes: the index says 40 */
+	corrupt(p, 4096 + 8, &len41, 1);
+	open_cost(p, &n);
+	/* walked: the second header is not where the first says */
+	CHECK_INT(n, 1);
+}
+
+/* Faults injected while the image is open (here: through another file
+ * description, as `tapefs vtape inject` does) are seen at once; a record
+ * written over loses its fault. */
+static void test_live_inject(void)
+{
+	const char *p = path("live.vtape");
+	struct tape *t;
+
+	CHECK_INT(vtape_create(p, "I00001L9", 64 << 20, 0), 0);
+	CHECK_INT(tape_open(&t, tape_backend("vtape"), p, TAPE_RDWR), 0);
+	for (unsigned i = 0; i < 6; i++) {
+		fill(buf, 70000, i);
+		CHECK_INT(tape_write(t, buf, 70000), 70000);
+	}
+	CHECK_INT(tape_weof(t, 1), 0);
+	CHECK_INT(vtape_inject(p, VTAPE_FAULT_UNREADABLE, 2, 0), 0);
+	CHECK_INT(vtape_inject(p, VTAPE_FAULT_UNREADABLE, 4, 0), 0);
+	CHECK_INT(vtape_inject(p, VTAPE_FAULT_UNREADABLE, 6, 0), -EINVAL);
+	CHECK_INT(tape_locate(t, 1), 0);
+	CHECK_INT(tape_read(t, rbuf, sizeof(rbuf)), 70000);
+	CHECK_INT(tape_read(t, rbuf, sizeof(rbuf)), -EIO);
+	CHECK_INT(tape_read(t, rbuf, sizeof(rbuf)), 70000); /* moved past */
+	fill(buf, 70000, 3);
+	CHECK_MEM(rbuf, buf, 70000);
+	CHECK_INT(tape_read(t, rbuf, sizeof(rbuf)), -EIO);
+	/* write over record 4: the new record reads */
+	CHECK_INT(tape_locate(t, 4), 0);
+	fill(buf, 1000, 44);
+	CHECK_INT(tape_write(t, buf, 1000), 1000);
+	CHECK_INT(tape_close(t), 0);
+	CHECK_INT(tape_open(&t, tape_backend("vtape"), p, TAPE_RDONLY), 0);
+	CHECK_INT(tape_locate(t, 2), 0);
+	CHECK_INT(tape_read(t, rbuf, sizeof(rbuf)), -EIO); /* persisted */
+	CHECK_INT(tape_fsr(t, 1), 0);
+	CHECK_INT(tape_read(t, rbuf, sizeof(rbuf)), 1000);
+	CHECK_MEM(rbuf, buf, 1000);
+	CHECK_INT(vtape_inject(p, VTAPE_FAULT_CLEAR, 0, 0), 0);
+	CHECK_INT(tape_locate(t, 2), 0);
+	CHECK_INT(tape_read(t, rbuf, sizeof(rbuf)), 70000);
+	fill(buf, 70000, 2);
+	CHECK_MEM(rbuf, buf, 70000);
+	CHECK_INT(tape_close(t), 0);
+}
+
+static void put_le(unsigned char *p, uint64_t v, int n)
+{
+	for (int i = 0; i < n; i++)
+		p[i] = (unsigned char)(v >> (8 * i));
+}
+
+/* A version 1 image, written here byte for byte as docs/vtape.md says:
+ * "abc", a 65536-byte record after 4080 bytes of padding, a filemark,
+ * "xyz" flagged unreadable, end of data. It is read and written as
+ * version 1 (no stored index). */
+static void test_version1(void)
+{
+	const char *p = path("v1.vtape");
+	size_t size = 4096 + 19 + 16 + 4080 + 65536 + 16 + 19 + 16;
+	unsigned char *im = calloc(1, size), *r, b[16];
+	struct vtape_info vi;
+	struct tape *t;
+	struct stat sb;
+	int fd;
+
+	memcpy(im, "TAPEFSVT", 8);
+	put_le(im + 8, 1, 4);
+	put_le(im + 12, 4096, 4);
+	put_le(im + 16, 16, 4);
+	strcpy((char *)im + 24, "V00001L9");
+	put_le(im + 64, 64 << 20, 8);
+	put_le(im + 72, 1 << 20, 8);
+	put_le(im + 136, UINT64_MAX, 8);
+	r = im + 4096;
+	memcpy(r, "VREC\1\0\0\0", 8);
+	put_le(r + 8, 3, 8);
+	memcpy(r + 16, "abc", 3);
+	r += 19;
+	memcpy(r, "VREC\1\0", 6);
+	put_le(r + 6, 4080, 2);
+	put_le(r + 8, 65536, 8);
+	fill(r + 16 + 4080, 65536, 7);
+	r += 16 + 4080 + 65536;
+	memcpy(r, "VREC\2\0\0\0", 8);
+	r += 16;
+	memcpy(r, "VREC\1\1\0\0", 8); /* flags: unreadable */
+	put_le(r + 8, 3, 8);
+	memcpy(r + 16, "xyz", 3);
+	r += 19;
+	memcpy(r, "VREC\3\0\0\0", 8);
+	fd = open(p, O_WRONLY | O_CREAT | O_EXCL, 0644);
+	CHECK_INT(write(fd, im, size), (ssize_t)size);
+	close(fd);
+
+	CHECK_INT(vtape_info(p, &vi), 0);
+	CHECK_INT(vi.records, 3);
+	CHECK_INT(vi.filemarks, 1);
+	CHECK_INT(vi.used, 65536 + 6);
+	CHECK_INT(tape_open(&t, tape_backend("vtape"), p, TAPE_RDWR), 0);
+	CHECK_INT(tape_read(t, rbuf, sizeof(rbuf)), 3);
+	CHECK_MEM(rbuf, "abc", 3);
+	CHECK_INT(tape_read(t, rbuf, sizeof(rbuf)), 65536);
+	fill(buf, 65536, 7);
+	CHECK_MEM(rbuf, buf, 65536);
+	CHECK_INT(tape_read(t, rbuf, sizeof(rbuf)), 0);
+	CHECK_INT(tape_read(t, rbuf, sizeof(rbuf)), -EIO); /* unreadable */
+	CHECK_INT(tape_write(t, "new", 3), 3);
+	CHECK_INT(tape_close(t), 0);
+	/* still version 1: the file ends right after end of data */
+	CHECK_INT(stat(p, &sb), 0);
+	CHECK_INT(sb.st_size, size + 19 + 16);
+	fd = open(p, O_RDONLY);
+	CHECK_INT(pread(fd, b, 16, 0), 16);
+	CHECK_INT(b[8], 1);
+	CHECK_INT(pread(fd, b, 16, sb.st_size - 16), 16);
+	CHECK_MEM(b, "VREC\3", 5);
+	close(fd);
+	/* faults on a version 1 image: the flag of the record header */
+	CHECK_INT(vtape_inject(p, VTAPE_FAULT_UNREADABLE, 0, 0), 0);
+	CHECK_INT(tape_open(&t, tape_backend("vtape"), p, TAPE_RDONLY), 0);
+	CHECK_INT(tape_read(t, rbuf, sizeof(rbuf)), -EIO);
+	CHECK_INT(vtape_inject(p, VTAPE_FAULT_CLEAR, 0, 0), 0); /* live */
+	CHECK_INT(tape_rewind(t), 0);
+	CHECK_INT(tape_read(t, rbuf, sizeof(rbuf)), 3);
+	CHECK_INT(tape_locate(t, 3), 0);
+	CHECK_INT(tape_read(t, rbuf, sizeof(rbuf)), 3);
+	CHECK_MEM(rbuf, "xyz", 3);
+	CHECK_INT(tape_read(t, rbuf, sizeof(rbuf)), 3);
+	CHECK_MEM(rbuf, "new", 3);
+	CHECK_INT(tape_close(t), 0);
+	free(im);
+}
+
 static void test_bad_backend(void)
 {
 	CHECK(tape_backend("nosuch") == NULL);
@@ -494,6 +802,11 @@ int main(void)
 	RUN(test_trace);
 	RUN(test_threads);
 	RUN(test_positioning_reads_no_data);
+	RUN(test_index_open_no_walk);
+	RUN(test_index_stale_after_crash);
+	RUN(test_index_mismatch);
+	RUN(test_live_inject);
+	RUN(test_version1);
 	RUN(test_bad_backend);
 	return check_done();
 }
