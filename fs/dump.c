@@ -575,6 +575,33 @@ static int auto_due(struct dump *d, time_t now)
 	return 0;
 }
 
+/* Move tape bc to an import/export slot (engine thread: robot work). */
+static void export_one(struct dump *d, const char *bc)
+{
+	char res[256], loc[64];
+	int ret, ie = 0;
+
+	if (dump_tape_writing(d, bc))
+		ret = -EBUSY;
+	else
+		ret = sched_tape_export(d->fs->sched, bc, &ie);
+	if (ret == 0) {
+		snprintf(loc, sizeof(loc), "slot %d (import/export)", ie);
+		catalog_tape_set_location(d->fs->cat, bc, loc);
+		snprintf(res, sizeof(res), "%s moved to %s", bc, loc);
+	} else {
+		snprintf(res, sizeof(res), "%s refused: %s", bc,
+			 ret == -EBUSY	 ? "the tape is in use; try again later"
+			 : ret == -ENOSPC ? "no empty import/export slot"
+			 : ret == -ENOENT ? "the library does not hold it"
+					  : changer_error(d->fs->changer));
+		tapefs_error(d->fs, "export %s", res);
+	}
+	pthread_mutex_lock(&d->mu);
+	snprintf(d->export_result, sizeof(d->export_result), "%s", res);
+	pthread_mutex_unlock(&d->mu);
+}
+
 static void *engine_main(void *arg)
 {
 	struct dump *d = arg;
@@ -605,6 +632,16 @@ static void *engine_main(void *arg)
 				 r < 0 ? "failed: " : "", res);
 			d->inventory_time = now_s();
 			d->inventory_running = 0;
+			continue;
+		}
+		if (d->nexports) {
+			char bc[40];
+			snprintf(bc, sizeof(bc), "%s", d->exports[0]);
+			memmove(d->exports[0], d->exports[1],
+				(size_t)(--d->nexports) * sizeof(d->exports[0]));
+			pthread_mutex_unlock(&d->mu);
+			export_one(d, bc);
+			pthread_mutex_lock(&d->mu);
 			continue;
 		}
 		if (d->reqs && !d->paused && now >= d->wait_until) {
@@ -886,6 +923,25 @@ int dump_inventory_request(struct dump *d)
 	return 0;
 }
 
+int dump_export_request(struct dump *d, const char *barcode)
+{
+	int ret = 0;
+
+	if (!d || !d->fs->changer)
+		return -ENODEV;
+	if (dump_tape_writing(d, barcode))
+		return -EBUSY;
+	pthread_mutex_lock(&d->mu);
+	if (d->nexports == (int)(sizeof(d->exports) / sizeof(d->exports[0])))
+		ret = -EAGAIN;
+	else
+		snprintf(d->exports[d->nexports++], sizeof(d->exports[0]),
+			 "%s", barcode);
+	pthread_cond_broadcast(&d->cv);
+	pthread_mutex_unlock(&d->mu);
+	return ret;
+}
+
 int dump_inventory_render(struct dump *d, struct strbuf *out)
 {
 	char t[32];
@@ -900,6 +956,10 @@ int dump_inventory_render(struct dump *d, struct strbuf *out)
 	} else {
 		strbuf_addf(out, "inventory: none since the mount\n");
 	}
+	for (int i = 0; i < d->nexports; i++)
+		strbuf_addf(out, "export: %s queued\n", d->exports[i]);
+	if (d->export_result[0])
+		strbuf_addf(out, "last_export: %s\n", d->export_result);
 	pthread_mutex_unlock(&d->mu);
 	return strbuf_oom(out) ? -ENOMEM : 0;
 }

@@ -146,6 +146,13 @@ int dump_stats(struct dump *d, struct dump_stats *out);
  * engine's thread, between dumps: dump_library_inventory() in
  * fs/dump_int.h says what it does. 0, -ENODEV (no changer). */
 int dump_inventory_request(struct dump *d);
+/* Queue a move of tape barcode to an empty import/export slot (tapes/.ctl
+ * "export LABEL"), done on the engine's thread through
+ * sched_tape_export(); the result ("last_export: LABEL moved to slot 7
+ * (import/export)" or "... refused: why") shows in dump_inventory_render()
+ * and the catalog location follows. 0, -EBUSY (the running dump writes
+ * it), -EAGAIN (8 exports already queued), -ENODEV (no changer). */
+int dump_export_request(struct dump *d, const char *barcode);
 /* "inventory: running" | "inventory: done TIME: N new tapes (N labelled),
  * N tapes out of library" | "inventory: none since the mount". */
 int dump_inventory_render(struct dump *d, struct strbuf *out);

@@ -105,6 +105,9 @@ struct dump {
 	int inventory_running;
 	char inventory_result[256]; /* of the last one, "" = none yet */
 	time_t inventory_time;
+	char exports[8][40];  /* tapes to move to import/export slots */
+	int nexports;
+	char export_result[256]; /* of the last export, "" = none yet */
 };
 
 /* fs/dump.c */

@@ -256,7 +256,9 @@ static int library_render(struct tapefs *fs, struct strbuf *out)
 	strbuf_addf(out, "usage: echo inventory > tapes/.ctl (new cartridges "
 			 "join the catalog, blank ones whose barcode starts "
 			 "with a pool's name are labelled for it; tapes not "
-			 "in the library are marked 'out of library')\n");
+			 "in the library are marked 'out of library') | "
+			 "echo 'export LABEL' > tapes/.ctl (move the tape to "
+			 "an empty import/export slot)\n");
 	return strbuf_oom(out) ? -ENOMEM : 0;
 }
 
@@ -267,7 +269,28 @@ static int library_control(struct tapefs *fs, const char *line)
 			return -EOPNOTSUPP;
 		return dump_inventory_request(fs->dump);
 	}
-	tapefs_error(fs, "tapes/.ctl: unknown request '%.40s'; usage: inventory",
+	if (!strncmp(line, "export ", 7)) {
+		struct catalog_tape t;
+		const char *bc = line + 7;
+		int ret;
+
+		if (!fs->dump || !fs->cat)
+			return -EOPNOTSUPP;
+		ret = catalog_tape_get(fs->cat, bc, &t);
+		if (ret == -ENOENT || ret == -EINVAL) {
+			tapefs_error(fs, "tapes/.ctl: export: unknown tape '%.40s'",
+				     bc);
+			return -ENOENT;
+		}
+		if (ret)
+			return ret;
+		ret = dump_export_request(fs->dump, bc);
+		if (ret == -EBUSY)
+			tapefs_error(fs, "tapes/.ctl: export %s refused: a dump is writing to it",
+				     bc);
+		return ret;
+	}
+	tapefs_error(fs, "tapes/.ctl: unknown request '%.40s'; usage: inventory | export LABEL",
 		     line);
 	return -EINVAL;
 }

@@ -1138,3 +1138,63 @@ uint64_t sched_robot_moves(struct sched *s)
 	pthread_mutex_unlock(&s->mu);
 	return n;
 }
+
+/* 1 when a job queued or on a drive needs barcode. Caller holds mu. */
+static int tape_in_use(struct sched *s, const char *barcode)
+{
+	if (tape_wanted(s, NULL, barcode))
+		return 1;
+	for (int i = 0; i < s->ndrives; i++) {
+		struct drive *d = &s->drives[i];
+		if (d->job && (!strcmp(d->want, barcode) ||
+			       (d->full && !strcmp(d->barcode, barcode))))
+			return 1;
+	}
+	return 0;
+}
+
+int sched_tape_export(struct sched *s, const char *barcode, int *ie_slot)
+{
+	struct changer_inv inv;
+	struct drive *d;
+	int ret, ie = 0, slot;
+
+	memset(&inv, 0, sizeof(inv));
+	pthread_mutex_lock(&s->robot);
+	ret = changer_inventory(s->changer, &inv);
+	if (ret < 0)
+		goto out_unlock;
+	for (size_t i = 0; i < inv.nelems && !ie; i++)
+		if (inv.elems[i].type == CHANGER_IE && !inv.elems[i].full)
+			ie = inv.elems[i].index;
+	changer_inv_free(&inv);
+	pthread_mutex_lock(&s->mu);
+	d = drive_holding(s, barcode);
+	slot = slot_of(s, barcode);
+	ret = tape_in_use(s, barcode) ? -EBUSY : 0;
+	if (!ret && !ie)
+		ret = -ENOSPC;
+	if (!ret && !d && !slot)
+		ret = -ENOENT;
+	if (!ret && d)
+		d->state = SCHED_DRIVE_UNLOADING;
+	pthread_mutex_unlock(&s->mu);
+	if (ret < 0)
+		goto out_unlock;
+	if (d)
+		ret = changer_unload(s->changer, d->idx, ie);
+	else if (slot != ie)
+		ret = changer_transfer(s->changer, slot, ie);
+	pthread_mutex_lock(&s->mu);
+	if (d)
+		d->state = SCHED_DRIVE_IDLE;
+	if (ret == 0)
+		s->moves += d != NULL;
+	pthread_mutex_unlock(&s->mu);
+	inventory_refresh(s);
+	if (ret == 0)
+		*ie_slot = ie;
+out_unlock:
+	pthread_mutex_unlock(&s->robot);
+	return ret;
+}

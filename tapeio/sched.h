@@ -222,6 +222,15 @@ int sched_queued(struct sched *s);
  * into buf. */
 void sched_error(struct sched *s, char *buf, size_t len);
 
+/* Move the cartridge barcode to an empty import/export slot (the
+ * operator's export): from its slot, or unloaded from an idle drive.
+ * Robot moves are serialized with the scheduler's own. Returns 0 with
+ * the slot in *ie_slot, -EBUSY (a job holds or waits for the tape),
+ * -ENOSPC (no empty import/export slot), -ENOENT (the library does not
+ * hold it), or the changer's -errno (changer_error() says why). Blocks
+ * for the robot: never call it from a file system request thread. */
+int sched_tape_export(struct sched *s, const char *barcode, int *ie_slot);
+
 /* Robot moves done since start (loads + unloads), for tests. */
 uint64_t sched_robot_moves(struct sched *s);
 
