@@ -2,10 +2,12 @@
  * the semantics of the Linux st driver (tape.h). docs/vtape.md documents
  * the on-disk format; the layout constants below are that document.
  *
- * Positioning never reads data: on open the record headers are walked once
- * (one pread of 16 bytes per record, skipping the data) into an in-memory
- * index of every record's offset, length and the data bytes before it, and
- * of every filemark's lblock. Writes keep the index current.
+ * Positioning never reads data: on open the index stored after end of data
+ * (version 2) is loaded when it is current, else the record headers are
+ * walked once (one pread of 16 bytes per record, skipping the data), into
+ * an in-memory index of every record's offset, length and the data bytes
+ * before it, and of every filemark's lblock. Writes keep the index
+ * current; every end-of-data header is written with the index after it.
  */
 #include <endian.h>
 #include <errno.h>

@@ -12,6 +12,10 @@
  * DIR/driveN -> tapes/BARCODE.vtape); a missing symlink or file means no
  * medium: -ENOMEDIUM.
  *
+ * Opening reads the record index stored at the end of the image (format
+ * version 2) when it is current, else walks every record header (version
+ * 1 images, or after a crash) to rebuild it.
+ *
  * The functions below take an image path, work whether or not the image is
  * open elsewhere (they never take the lock), and return 0 or -errno:
  * -ENOENT (no such image), -EINVAL (bad argument, or the file is not a
@@ -62,7 +66,9 @@ int vtape_get_model(const char *path, struct vtape_model *m);
 
 /* Faults, persisted in the image and seen at once by an open handle:
  *   UNREADABLE  the record at lblock arg1 reads -EIO (arg1 must be a data
- *               record: -EINVAL otherwise, -ENOSPC past end of data);
+ *               record: -EINVAL otherwise); a version 2 image holds up to
+ *               491 such faults (-ENOSPC beyond); writing over the record
+ *               clears its fault;
  *   FLIP        byte arg2 of the record at lblock arg1 is inverted: the data
  *               really changes and reads succeed (silent corruption);
  *   WRITE_FAIL  writes succeed for arg1 more bytes, then every write fails
