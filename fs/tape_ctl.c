@@ -87,7 +87,7 @@ int tape_ctl_request(struct tapefs *fs, const char *label, const char *line)
 	if (ret)
 		return ret;
 	if (!vlen || vlen >= sizeof(verb))
-		vlen = sizeof(verb) - 1;
+		goto bad;
 	memcpy(verb, line, vlen);
 	verb[vlen] = 0;
 	if (arg)

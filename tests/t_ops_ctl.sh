@@ -56,6 +56,9 @@ check_fails "serial of blanks" "Invalid argument" bash -c "echo 'serial ' > mnt/
 check_fails "over-long serial" "Invalid argument" bash -c "echo serial $(head -c 100 /dev/zero | tr '\0' x) > mnt/tapes/$T1/.ctl"
 check_eq "serial unchanged" "SN-0042" "$(field $T1 serial)"
 check_fails "unknown verb" "Invalid argument" bash -c "echo explode > mnt/tapes/$T1/.ctl"
+check_fails "a leading blank" "Invalid argument" bash -c "echo ' x' > mnt/tapes/$T1/.ctl"
+check_fails "an over-long verb" "Invalid argument" bash -c "echo closeclosecloseclose > mnt/tapes/$T1/.ctl"
+check_fails "an empty line" "Invalid argument" bash -c "echo > mnt/tapes/$T1/.ctl"
 check_fails "close with an argument" "Invalid argument" bash -c "echo 'close now' > mnt/tapes/$T1/.ctl"
 check ".status names the bad request" grep -q "^error: .*tapes/$T1/.ctl: unknown request 'explode'" mnt/.status
 check_fails "unknown label" "No such file or directory" bash -c "echo close > mnt/tapes/NOSUCH/.ctl"
