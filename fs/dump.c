@@ -418,12 +418,18 @@ static int tapes_ready(struct dump *d)
 	const struct tapefs_config *c = &d->fs->cfg;
 	struct catalog_tape t;
 	char why[256] = "";
+	int waited;
 
+	pthread_mutex_lock(&d->mu);
+	waited = d->waiting[0] != 0;
+	pthread_mutex_unlock(&d->mu);
 	for (int i = 0; i < c->copies && !why[0]; i++) {
 		int ret = catalog_tape_choose(d->fs->cat, c->pools[i], 1, NULL,
 					      0, &t);
-		if (ret == -ENOSPC) {
-			dump_library_import(d); /* new cartridges? */
+		if (ret == -ENOSPC && !waited) {
+			/* new cartridges? Asked once per wait: a real
+			 * library's inventory is slow; `inventory` asks again */
+			dump_library_import(d);
 			ret = catalog_tape_choose(d->fs->cat, c->pools[i], 1,
 						  NULL, 0, &t);
 		}
