@@ -11,7 +11,7 @@
 #include "fs/tapefs.h"
 
 static const char usage[] =
-	"close | reopen | retire | location TEXT | serial TEXT";
+    "close | reopen | retire | location TEXT | serial TEXT";
 
 /* Fail with err and one .status line naming the tape. */
 static int refuse(struct tapefs *fs, const char *label, int err,
@@ -50,8 +50,8 @@ static int state_change(struct tapefs *fs, const struct catalog_tape *t,
 		if (t->state != CATALOG_TAPE_CLOSED)
 			return refuse(fs, t->barcode, -EALREADY,
 				      "reopen: the tape is not closed");
-		to = t->last_file > 0 ? CATALOG_TAPE_OPEN
-				      : CATALOG_TAPE_SCRATCH;
+		to =
+		    t->last_file > 0 ? CATALOG_TAPE_OPEN : CATALOG_TAPE_SCRATCH;
 	} else {
 		to = !strcmp(verb, "close") ? CATALOG_TAPE_CLOSED
 					    : CATALOG_TAPE_RETIRED;
@@ -65,7 +65,8 @@ static int state_change(struct tapefs *fs, const struct catalog_tape *t,
 				      "close refused: the tape is retired");
 		if (fs->dump && dump_tape_writing(fs->dump, t->barcode)) {
 			snprintf(why, sizeof(why),
-				 "%s refused: a dump is writing to this tape now; try again when it is done",
+				 "%s refused: a dump is writing to this tape "
+				 "now; try again when it is done",
 				 verb);
 			return refuse(fs, t->barcode, -EBUSY, why);
 		}
@@ -103,10 +104,10 @@ int tape_ctl_request(struct tapefs *fs, const char *label, const char *line)
 		int loc = verb[0] == 'l';
 		if (!arg || !text_ok(arg, loc ? sizeof(t.location)
 					      : sizeof(t.serial))) {
-			snprintf(why, sizeof(why),
-				 "%s needs printable text of 1 to %zu bytes",
-				 verb, (loc ? sizeof(t.location)
-					    : sizeof(t.serial)) - 1);
+			snprintf(
+			    why, sizeof(why),
+			    "%s needs printable text of 1 to %zu bytes", verb,
+			    (loc ? sizeof(t.location) : sizeof(t.serial)) - 1);
 			return refuse(fs, label, -EINVAL, why);
 		}
 		return loc ? catalog_tape_set_location(fs->cat, label, arg)
@@ -129,7 +130,8 @@ int tape_ctl_render(struct tapefs *fs, const char *label, struct strbuf *out)
 	if (ret)
 		return ret;
 	strbuf_addf(out, "state: %s\n", catalog_tape_state_name(t.state));
-	strbuf_addf(out, "location: %s\n", t.location[0] ? t.location : "unknown");
+	strbuf_addf(out, "location: %s\n",
+		    t.location[0] ? t.location : "unknown");
 	strbuf_addf(out, "serial: %s\n", t.serial[0] ? t.serial : "unknown");
 	strbuf_addf(out, "usage: echo REQUEST > .ctl; REQUEST: %s\n", usage);
 	return strbuf_oom(out) ? -ENOMEM : 0;
