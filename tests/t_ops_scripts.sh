@@ -56,6 +56,10 @@ check_eq "tape $la holds 30 archives" "30" "$(sed -n 's/^archives: //p' "mnt/tap
 check "archived bytes equal" cmp "src/run 7/data.bin" "mnt/archive/imp/run 7/data.bin"
 check_fails "importing the same names again" "exists already" "$S/tapefs-import" --mount mnt --prefix imp <(echo "src/run 2")
 
+echo "a single file" > single.txt
+check "import of a single file" bash -c "'$S/tapefs-import' --mount mnt --prefix files <(echo single.txt) > single.out 2>/dev/null"
+check "it went to its own archive" grep -Eq $'^single.txt\tarchive/files/single.txt\t[A-Z0-9]+:31,[A-Z0-9]+:31$' single.out
+check "its bytes" cmp single.txt mnt/archive/files/single.txt
 check "tapefs-check: all match" bash -c "'$S/tapefs-check' --mount mnt --prefix imp src/* > check.out"
 check_eq "total" "total: 60 files, 60 ok, 0 mismatch, 0 missing" "$(tail -n 1 check.out)"
 printf '\x5a' | dd of="src/run 7/data.bin" bs=1 seek=100 conv=notrunc status=none
@@ -73,10 +77,10 @@ check_fails "check of a missing local path" "no such file" "$S/tapefs-check" --m
 "$S/tapefs-report" --mount mnt > report.out
 check "report: header" grep -q '^LABEL *STATE *POOL *ARCHIVES *GB *VERIFIED *LOCATION' report.out
 check_eq "report: every tape" "4" "$(grep -c '^A0\|^B0' report.out)"
-check "report: tape $la open with 30 archives" grep -Eq "^$la +open +A +30 " report.out
+check "report: tape $la open with 31 archives" grep -Eq "^$la +open +A +31 " report.out
 check "tapefs-report LABEL | md5sum -c inside the tape directory" \
 	bash -c "cd 'mnt/tapes/$la' && '$S/tapefs-report' $la > ../../../members.md5 && md5sum -c --quiet ../../../members.md5"
-check_eq "report lists every member" "60" "$(wc -l < members.md5)"
+check_eq "report lists every member (60 + the single file)" "61" "$(wc -l < members.md5)"
 check "member paths are NNNN/PATH" grep -q '^[0-9a-f]\{32\}  0001/imp/run' members.md5
 check_fails "report of an unknown tape" "unknown tape" "$S/tapefs-report" --mount mnt NOSUCH
 check "daemon up" kill -0 "$TF_PID"
