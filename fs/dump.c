@@ -448,13 +448,16 @@ static int tapes_ready(struct dump *d)
 	return !why[0];
 }
 
-/* After a dump: count failures in a row; enough of them pause dumps. */
+/* After a dump: count failures in a row; enough of them pause dumps. A
+ * stop (-ECANCELED) and sources that all changed (-ESTALE: they simply
+ * dump later) are no failure of the archive's path to tape. */
 static void fails_note(struct dump *d, int ret)
 {
 	pthread_mutex_lock(&d->mu);
 	if (!ret) {
 		d->fails = 0;
-	} else if (ret != -ECANCELED && ++d->fails >= DUMP_FAILS_PAUSE &&
+	} else if (ret != -ECANCELED && ret != -ESTALE &&
+		   ++d->fails >= DUMP_FAILS_PAUSE &&
 		   !d->paused) {
 		d->paused = 1;
 		pthread_mutex_unlock(&d->mu);
