@@ -109,9 +109,9 @@ struct vtape {
 	uint64_t fsize; /* host file size */
 	int eod_clean;	/* the end-of-data header is written, nothing after */
 	const unsigned char *hmap; /* the header, mapped shared: faults */
-	uint64_t flushed;      /* image bytes before it were sent to the disk */
-	int last_write; /* last operation wrote data: filemark on close */
-	int ew_pending; /* past early warning: the next write gets ENOSPC */
+	uint64_t flushed; /* image bytes before it were sent to the disk */
+	int last_write;	  /* last operation wrote data: filemark on close */
+	int ew_pending;	  /* past early warning: the next write gets ENOSPC */
 	struct tape_counters cnt;
 	double free_at; /* model: monotonic time the drive is done */
 	int trace_fd;
@@ -406,7 +406,8 @@ static unsigned vt_pad_at(uint64_t off, int type, uint64_t len)
 {
 	if (type != VT_DATA || len < VT_ALIGN_MIN)
 		return 0;
-	return (unsigned)((VT_ALIGN - (off + VT_RH_SIZE) % VT_ALIGN) % VT_ALIGN);
+	return (unsigned)((VT_ALIGN - (off + VT_RH_SIZE) % VT_ALIGN) %
+			  VT_ALIGN);
 }
 
 /* The version 2 tail of an image whose end-of-data header is at
@@ -486,7 +487,7 @@ static int vt_index_load(struct vt_index *ix, int fd, uint64_t fsize)
 		return -ENOMEM;
 	if (pread(fd, runs, (size_t)nruns * VT_RUN_SIZE,
 		  (off_t)(eod_off + VT_RH_SIZE)) !=
-		    (ssize_t)(nruns * VT_RUN_SIZE) ||
+		(ssize_t)(nruns * VT_RUN_SIZE) ||
 	    vt_fnv(runs, (size_t)nruns * VT_RUN_SIZE) != get64(trl + 24))
 		goto out;
 	for (uint64_t i = 0; i < nruns; i++) {
@@ -1656,8 +1657,8 @@ static int vt_open(struct tape *t, const char *dev, int mode)
 	if (v->h.version >= 2)
 		v->eod_clean = v->ix.indexed;
 	else
-		v->eod_clean = v->ix.clean &&
-			       v->fsize == v->ix.eod_off + VT_RH_SIZE;
+		v->eod_clean =
+		    v->ix.clean && v->fsize == v->ix.eod_off + VT_RH_SIZE;
 	v->flushed = v->ix.eod_off;
 	v->hmap = mmap(NULL, VT_HDR_SIZE, PROT_READ, MAP_SHARED, v->fd, 0);
 	if (v->hmap == MAP_FAILED)

@@ -117,7 +117,7 @@ static void test_layout(void)
 	CHECK_INT(le64(ix + 40), 1);
 	CHECK_MEM(ix + 48, "VTINDEX2", 8);
 	CHECK_INT(le64(ix + 56), 4096 + 37); /* end-of-data offset */
-	CHECK_INT(le64(ix + 64), 2);	      /* runs */
+	CHECK_INT(le64(ix + 64), 2);	     /* runs */
 }
 
 /* A record of 64 KiB or more: padding after its header puts its data at
