@@ -485,6 +485,24 @@ static void drive_fault_locked(struct sched *s, struct drive *d,
 	(void)s;
 }
 
+/* Real drives must have ejected a cartridge before the robot can take it
+ * (mtx: "Drive needs offline before move"): rewind and unload it first, as
+ * `mt offline` does. A drive with no medium has nothing to eject. */
+static int drive_eject(struct sched *s, struct drive *d)
+{
+	struct tape *t = NULL;
+	int ret, c;
+
+	ret = tape_open(&t, s->ops, d->dev, TAPE_RDONLY);
+	if (ret == -ENOMEDIUM)
+		return 0;
+	if (ret < 0)
+		return ret;
+	ret = tape_offline(t);
+	c = tape_close(t);
+	return ret ? ret : c;
+}
+
 /* Unload d's cartridge to its home slot (or any empty slot when the home
  * is not known). Caller holds s->robot. Returns 0 or -errno with the
  * reason in why. */
@@ -499,6 +517,12 @@ static int drive_unload(struct sched *s, struct drive *d, char *why,
 	snprintf(have, sizeof(have), "%s", d->barcode);
 	d->state = SCHED_DRIVE_UNLOADING;
 	pthread_mutex_unlock(&s->mu);
+	ret = drive_eject(s, d);
+	if (ret < 0) {
+		snprintf(why, whylen, "eject %s from drive %d: %s", have,
+			 d->idx, strerror(-ret));
+		return ret;
+	}
 	ret = changer_unload(s->changer, d->idx, 0);
 	if (ret < 0 && home == 0) {
 		/* No known source slot: any empty one will do. */
@@ -1181,9 +1205,11 @@ int sched_tape_export(struct sched *s, const char *barcode, int *ie_slot)
 	pthread_mutex_unlock(&s->mu);
 	if (ret < 0)
 		goto out_unlock;
-	if (d)
-		ret = changer_unload(s->changer, d->idx, ie);
-	else if (slot != ie)
+	if (d) {
+		ret = drive_eject(s, d);
+		if (ret == 0)
+			ret = changer_unload(s->changer, d->idx, ie);
+	} else if (slot != ie)
 		ret = changer_transfer(s->changer, slot, ie);
 	pthread_mutex_lock(&s->mu);
 	if (d)

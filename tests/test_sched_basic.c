@@ -268,6 +268,50 @@ static void test_priority(void)
 	changer_close(c);
 }
 
+/* A cartridge is ejected (offline) before the robot takes it out of a
+ * drive: real libraries refuse to move a tape the drive still holds. */
+static void test_eject_before_unload(void)
+{
+	struct changer *c = lib_make(1, 2);
+	struct sched *s = c ? sched_make(c, 1) : NULL;
+	struct tjob a, b;
+	char trace[700], line[256];
+	FILE *f;
+	int offline_t00 = 0, open_t01 = 0, order_ok = 0;
+
+	CHECK(s != NULL);
+	if (!s)
+		return;
+	snprintf(trace, sizeof(trace), "%s/eject.trace", libdir);
+	setenv("TAPEFS_VTAPE_TRACE", trace, 1);
+	reset();
+	tjob_init(&a, SCHED_PRIO_VERIFY, "first tape", 1, 0);
+	tjob_init(&b, SCHED_PRIO_VERIFY, "second tape", 1, 1);
+	open_gate();
+	CHECK_INT(sched_submit(s, &a.job), 0);
+	CHECK(wait_done(1));
+	CHECK_INT(sched_submit(s, &b.job), 0);
+	CHECK(wait_done(2));
+	sched_stop(s);
+	changer_close(c);
+	unsetenv("TAPEFS_VTAPE_TRACE");
+	f = fopen(trace, "r");
+	CHECK(f != NULL);
+	while (f && fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, "T00 offline", 11))
+			offline_t00++;
+		if (!strncmp(line, "T01 open", 8)) {
+			open_t01++;
+			order_ok = offline_t00 > 0;
+		}
+	}
+	if (f)
+		fclose(f);
+	CHECK(offline_t00 >= 1);
+	CHECK(open_t01 >= 1);
+	CHECK(order_ok); /* T00 was ejected before T01 went into the drive */
+}
+
 /* Within one priority, a job whose tape is already loaded goes first. */
 static void test_loaded_first(void)
 {
@@ -682,6 +726,7 @@ int main(void)
 	RUN(test_gang);
 	RUN(test_gang_not_starved);
 	RUN(test_robot_serialized);
+	RUN(test_eject_before_unload);
 	RUN(test_out_of_service);
 	RUN(test_fault_reset);
 	RUN(test_bad_jobs);
