@@ -88,10 +88,24 @@ struct vt_rec {
 	unsigned pad; /* bytes between its header and its data */
 };
 
+/* A segment of the index: count consecutive records of one type, length
+ * and padding, each right after the other in the image (a stream of equal
+ * records is one segment). */
+struct vt_seg {
+	uint64_t l0; /* lblock of its first record */
+	uint64_t count;
+	uint64_t off0; /* image offset of its first record header */
+	uint64_t cum0; /* data bytes recorded before its first record */
+	uint64_t len;
+	unsigned pad;
+	int type;
+};
+
 /* The records from BOT to end of data. */
 struct vt_index {
-	struct vt_rec *rec;
-	uint64_t n, cap;
+	struct vt_seg *seg;
+	uint64_t nseg, segcap;
+	uint64_t n;   /* records and filemarks */
 	uint64_t *fm; /* lblocks of the filemarks, ascending */
 	uint64_t nfm, fmcap;
 	uint64_t eod_off; /* where the end-of-data header is (or goes) */
@@ -258,25 +272,59 @@ static unsigned vt_rh_pad(const unsigned char *b)
 
 static void vt_index_free(struct vt_index *ix)
 {
-	free(ix->rec);
+	free(ix->seg);
 	free(ix->fm);
 	memset(ix, 0, sizeof(*ix));
 }
 
+static uint64_t vt_seg_stride(const struct vt_seg *s)
+{
+	return VT_RH_SIZE + s->pad + s->len;
+}
+
 static uint64_t vt_used(const struct vt_index *ix)
 {
-	const struct vt_rec *r;
+	const struct vt_seg *s;
 
-	if (ix->n == 0)
+	if (ix->nseg == 0)
 		return 0;
-	r = &ix->rec[ix->n - 1];
-	return r->cum + r->len;
+	s = &ix->seg[ix->nseg - 1];
+	return s->cum0 + s->count * s->len;
+}
+
+/* The segment holding lblock l (l < n). */
+static uint64_t vt_seg_find(const struct vt_index *ix, uint64_t l)
+{
+	uint64_t lo = 0, hi = ix->nseg - 1;
+
+	while (lo < hi) {
+		uint64_t mid = lo + (hi - lo + 1) / 2;
+
+		if (ix->seg[mid].l0 <= l)
+			lo = mid;
+		else
+			hi = mid - 1;
+	}
+	return lo;
+}
+
+/* The record at lblock l (l < n). */
+static struct vt_rec vt_rec_at(const struct vt_index *ix, uint64_t l)
+{
+	const struct vt_seg *s = &ix->seg[vt_seg_find(ix, l)];
+	uint64_t k = l - s->l0;
+
+	return (struct vt_rec){.off = s->off0 + k * vt_seg_stride(s),
+			       .len = s->len,
+			       .cum = s->cum0 + k * s->len,
+			       .type = s->type,
+			       .pad = s->pad};
 }
 
 /* Data bytes recorded before lblock l (l <= n). */
 static uint64_t vt_cum(const struct vt_index *ix, uint64_t l)
 {
-	return l < ix->n ? ix->rec[l].cum : vt_used(ix);
+	return l < ix->n ? vt_rec_at(ix, l).cum : vt_used(ix);
 }
 
 /* How many filemarks have an lblock below l. */
@@ -295,48 +343,72 @@ static uint64_t vt_fm_below(const struct vt_index *ix, uint64_t l)
 	return lo;
 }
 
-static int vt_index_push(struct vt_index *ix, uint64_t off, int type,
-			 unsigned pad, uint64_t len)
+/* Append m records of one type, length and padding, the first at image
+ * offset off, the others following each other. */
+static int vt_index_push_n(struct vt_index *ix, uint64_t off, int type,
+			   unsigned pad, uint64_t len, uint64_t m)
 {
-	struct vt_rec *r;
+	struct vt_seg *s = ix->nseg ? &ix->seg[ix->nseg - 1] : NULL;
 
-	if (ix->n == ix->cap) {
-		uint64_t cap = ix->cap ? ix->cap * 2 : 1024;
-		void *p = realloc(ix->rec, cap * sizeof(*ix->rec));
+	if (type == VT_FILEMARK) {
+		for (uint64_t i = 0; i < m; i++) {
+			if (ix->nfm == ix->fmcap) {
+				uint64_t cap = ix->fmcap ? ix->fmcap * 2 : 64;
+				void *p =
+				    realloc(ix->fm, cap * sizeof(*ix->fm));
+
+				if (!p)
+					return -ENOMEM;
+				ix->fm = p;
+				ix->fmcap = cap;
+			}
+			ix->fm[ix->nfm++] = ix->n + i;
+		}
+	}
+	if (s && s->type == type && s->len == len && s->pad == pad &&
+	    s->off0 + s->count * vt_seg_stride(s) == off) {
+		s->count += m;
+		ix->n += m;
+		return 0;
+	}
+	if (ix->nseg == ix->segcap) {
+		uint64_t cap = ix->segcap ? ix->segcap * 2 : 16;
+		void *p = realloc(ix->seg, cap * sizeof(*ix->seg));
 
 		if (!p)
 			return -ENOMEM;
-		ix->rec = p;
-		ix->cap = cap;
+		ix->seg = p;
+		ix->segcap = cap;
 	}
-	if (type == VT_FILEMARK) {
-		if (ix->nfm == ix->fmcap) {
-			uint64_t cap = ix->fmcap ? ix->fmcap * 2 : 64;
-			void *p = realloc(ix->fm, cap * sizeof(*ix->fm));
-
-			if (!p)
-				return -ENOMEM;
-			ix->fm = p;
-			ix->fmcap = cap;
-		}
-		ix->fm[ix->nfm++] = ix->n;
-	}
-	r = &ix->rec[ix->n];
-	r->off = off;
-	r->pad = pad;
-	r->len = len;
-	r->cum = vt_used(ix);
-	r->type = type;
-	ix->n++;
+	ix->seg[ix->nseg] = (struct vt_seg){.l0 = ix->n,
+					    .count = m,
+					    .off0 = off,
+					    .cum0 = vt_used(ix),
+					    .len = len,
+					    .pad = pad,
+					    .type = type};
+	ix->nseg++;
+	ix->n += m;
 	return 0;
+}
+
+static int vt_index_push(struct vt_index *ix, uint64_t off, int type,
+			 unsigned pad, uint64_t len)
+{
+	return vt_index_push_n(ix, off, type, pad, len, 1);
 }
 
 /* Forget everything from lblock l on (a write there truncates). */
 static void vt_index_truncate(struct vt_index *ix, uint64_t l)
 {
+	uint64_t i;
+
 	if (l >= ix->n)
 		return;
-	ix->eod_off = ix->rec[l].off;
+	ix->eod_off = vt_rec_at(ix, l).off;
+	i = vt_seg_find(ix, l);
+	ix->seg[i].count = l - ix->seg[i].l0;
+	ix->nseg = ix->seg[i].count ? i + 1 : i;
 	ix->n = l;
 	ix->nfm = vt_fm_below(ix, l);
 }
@@ -419,9 +491,9 @@ static unsigned char *vt_tail_encode(const struct vt_index *ix, size_t *len)
 	unsigned char *b, *p;
 	size_t n;
 
-	for (uint64_t i = 0; i < ix->n; i++)
-		if (i == 0 || ix->rec[i].type != ix->rec[i - 1].type ||
-		    ix->rec[i].len != ix->rec[i - 1].len)
+	for (uint64_t i = 0; i < ix->nseg; i++)
+		if (i == 0 || ix->seg[i].type != ix->seg[i - 1].type ||
+		    ix->seg[i].len != ix->seg[i - 1].len)
 			nruns++;
 	n = VT_RH_SIZE + (size_t)nruns * VT_RUN_SIZE + VT_TRL_SIZE;
 	b = calloc(1, n);
@@ -429,15 +501,15 @@ static unsigned char *vt_tail_encode(const struct vt_index *ix, size_t *len)
 		return NULL;
 	vt_rh_encode(b, VT_EOD, 0, 0, 0);
 	p = b + VT_RH_SIZE;
-	for (uint64_t i = 0; i < ix->n;) {
-		uint64_t j = i + 1;
+	for (uint64_t i = 0; i < ix->nseg;) {
+		uint64_t j = i + 1, c = ix->seg[i].count;
 
-		while (j < ix->n && ix->rec[j].type == ix->rec[i].type &&
-		       ix->rec[j].len == ix->rec[i].len)
-			j++;
-		put32(p, (uint32_t)ix->rec[i].type);
-		put64(p + 8, ix->rec[i].len);
-		put64(p + 16, j - i);
+		while (j < ix->nseg && ix->seg[j].type == ix->seg[i].type &&
+		       ix->seg[j].len == ix->seg[i].len)
+			c += ix->seg[j++].count;
+		put32(p, (uint32_t)ix->seg[i].type);
+		put64(p + 8, ix->seg[i].len);
+		put64(p + 16, c);
 		p += VT_RUN_SIZE;
 		i = j;
 	}
@@ -497,12 +569,6 @@ static int vt_index_load(struct vt_index *ix, int fd, uint64_t fsize)
 			goto out;
 		total += c;
 	}
-	ix->rec = malloc((size_t)(total ? total : 1) * sizeof(*ix->rec));
-	if (!ix->rec) {
-		ret = -ENOMEM;
-		goto out;
-	}
-	ix->cap = total;
 	for (uint64_t i = 0; i < nruns; i++) {
 		const unsigned char *p = runs + i * VT_RUN_SIZE;
 		int type = (int)get32(p);
@@ -511,16 +577,22 @@ static int vt_index_load(struct vt_index *ix, int fd, uint64_t fsize)
 		if ((type != VT_DATA && type != VT_FILEMARK) ||
 		    (type == VT_FILEMARK && len != 0) || len > fsize)
 			goto out;
-		for (uint64_t k = 0; k < c; k++) {
+		for (uint64_t k = 0; k < c;) {
 			unsigned pad = vt_pad_at(off, type, len);
+			uint64_t stride = VT_RH_SIZE + pad + len, m = 1;
 
-			ret = vt_index_push(ix, off, type, pad, len);
+			/* unpadded, or padded to the same alignment each
+			 * time: the rest of the run in one step */
+			if (pad == 0 || stride % VT_ALIGN == 0)
+				m = c - k;
+			if (off > eod_off || (eod_off - off) / stride < m)
+				goto out;
+			ret = vt_index_push_n(ix, off, type, pad, len, m);
 			if (ret < 0)
 				goto out;
 			ret = -ESTALE;
-			off += VT_RH_SIZE + pad + len;
-			if (off > eod_off)
-				goto out;
+			off += m * stride;
+			k += m;
 		}
 	}
 	eod.off = eod_off;
@@ -531,7 +603,9 @@ static int vt_index_load(struct vt_index *ix, int fd, uint64_t fsize)
 				 ? k
 				 : k * (ix->n - 1) / (VT_IX_CHECKS - 1);
 
-		if (!vt_rh_check(fd, &ix->rec[l]))
+		struct vt_rec r = vt_rec_at(ix, l);
+
+		if (!vt_rh_check(fd, &r))
 			goto out;
 	}
 	ix->eod_off = eod_off;
@@ -779,6 +853,7 @@ int vtape_inject(const char *path, enum vtape_fault f, uint64_t arg1,
 {
 	struct vt_hdr h;
 	struct vt_index ix;
+	struct vt_rec r;
 	int fd, ret;
 
 	ret = vt_image_load(path, O_RDWR, &fd, &h, &ix);
@@ -787,16 +862,17 @@ int vtape_inject(const char *path, enum vtape_fault f, uint64_t arg1,
 	switch (f) {
 	case VTAPE_FAULT_UNREADABLE:
 	case VTAPE_FAULT_FLIP:
-		if (arg1 >= ix.n || ix.rec[arg1].type != VT_DATA) {
+		if (arg1 >= ix.n || vt_rec_at(&ix, arg1).type != VT_DATA) {
 			ret = -EINVAL;
 			break;
 		}
+		r = vt_rec_at(&ix, arg1);
 		if (f == VTAPE_FAULT_UNREADABLE && h.version >= 2)
 			ret = vt_unread_add(fd, arg1);
 		else if (f == VTAPE_FAULT_UNREADABLE)
-			ret = vt_rec_flag(fd, &ix.rec[arg1], 1);
+			ret = vt_rec_flag(fd, &r, 1);
 		else
-			ret = vt_flip(fd, &ix.rec[arg1], arg2);
+			ret = vt_flip(fd, &r, arg2);
 		break;
 	case VTAPE_FAULT_WRITE_FAIL:
 		ret = vt_put_field64(fd, OFF_WFAIL,
@@ -815,15 +891,16 @@ int vtape_inject(const char *path, enum vtape_fault f, uint64_t arg1,
 		     i++) {
 			unsigned char b[VT_RH_SIZE];
 
-			if (ix.rec[i].type != VT_DATA)
+			r = vt_rec_at(&ix, i);
+			if (r.type != VT_DATA)
 				continue;
-			if (pread(fd, b, VT_RH_SIZE, (off_t)ix.rec[i].off) !=
+			if (pread(fd, b, VT_RH_SIZE, (off_t)r.off) !=
 			    VT_RH_SIZE) {
 				ret = -EIO;
 				break;
 			}
 			if (b[5] & VT_F_UNREADABLE)
-				ret = vt_rec_flag(fd, &ix.rec[i], 0);
+				ret = vt_rec_flag(fd, &r, 0);
 		}
 		break;
 	default:
@@ -1337,7 +1414,8 @@ static int vt_fm_before_move(struct vtape *v)
  * then match the index. */
 static int vt_unreadable(struct vtape *v, uint64_t l)
 {
-	const struct vt_rec *r = &v->ix.rec[l];
+	struct vt_rec rec = vt_rec_at(&v->ix, l);
+	const struct vt_rec *r = &rec;
 	unsigned char rh[VT_RH_SIZE];
 
 	if (v->h.version >= 2 && v->hmap) {
@@ -1369,7 +1447,8 @@ static int vt_unreadable(struct vtape *v, uint64_t l)
 static ssize_t vt_read(struct tape *t, void *buf, size_t len)
 {
 	struct vtape *v = t->priv;
-	const struct vt_rec *r;
+	struct vt_rec rec;
+	const struct vt_rec *r = &rec;
 	ssize_t got = -1;
 	int bad;
 
@@ -1381,7 +1460,7 @@ static ssize_t vt_read(struct tape *t, void *buf, size_t len)
 		vt_trace(v, "read %llu eod", (unsigned long long)v->pos);
 		return -EIO;
 	}
-	r = &v->ix.rec[v->pos];
+	rec = vt_rec_at(&v->ix, v->pos);
 	if (r->type == VT_FILEMARK) {
 		vt_trace(v, "read %llu filemark", (unsigned long long)v->pos);
 		v->pos++;
@@ -1574,7 +1653,8 @@ static int vt_status(struct tape *t, struct tape_status *st)
 	st->online = 1;
 	st->write_protected = v->h.protect != 0;
 	st->bot = pos == 0;
-	st->eof = pos > 0 && v->ix.rec[pos - 1].type == VT_FILEMARK;
+	st->eof = pos > 0 && vt_fm_below(&v->ix, pos) > 0 &&
+		  v->ix.fm[vt_fm_below(&v->ix, pos) - 1] == pos - 1;
 	st->eod = pos == v->ix.n;
 	st->eot = vt_cum(&v->ix, pos) >= v->h.capacity - v->h.early_warning;
 	st->file = (long)below;
