@@ -3,8 +3,9 @@
 # staged files survive a remount.
 . "$TOP/tests/lib.sh"
 
-# slow drives (4 MB/s) so that a dump of 6 MiB lasts about 1.5 s
-"$TAPEFS" mkvlib lib --drives 2 --slots 6 --capacity 64M --pools 2 --rate 4 >/dev/null
+# slow drives (1 MB/s) so that a dump of 6 MiB lasts about 6 s: the
+# unmount below lands in its middle even on a loaded machine
+"$TAPEFS" mkvlib lib --drives 2 --slots 6 --capacity 64M --pools 2 --rate 1 >/dev/null
 cat > tapefs.ini <<'INI'
 [tapefs]
 staging = stg
