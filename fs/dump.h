@@ -142,11 +142,11 @@ struct dump_stats {
 };
 int dump_stats(struct dump *d, struct dump_stats *out);
 
-/* Queue an inventory of the library (tapes/.ctl "inventory") on the
+/* Queue an inventory of the library (.library "inventory") on the
  * engine's thread, between dumps: dump_library_inventory() in
  * fs/dump_int.h says what it does. 0, -ENODEV (no changer). */
 int dump_inventory_request(struct dump *d);
-/* Queue a move of tape barcode to an empty import/export slot (tapes/.ctl
+/* Queue a move of tape barcode to an empty import/export slot (.library
  * "export LABEL"), done on the engine's thread through
  * sched_tape_export(); the result ("last_export: LABEL moved to slot 7
  * (import/export)" or "... refused: why") shows in dump_inventory_render()

@@ -101,7 +101,7 @@ struct dump {
 	char waiting[256];    /* why dumps wait, "" = they do not */
 	int fails;            /* dumps failed in a row */
 	int paused;           /* after DUMP_FAILS_PAUSE failures: until resume */
-	int inventory_req;    /* an inventory was asked for (tapes/.ctl) */
+	int inventory_req;    /* an inventory was asked for (.library) */
 	int inventory_running;
 	char inventory_result[256]; /* of the last one, "" = none yet */
 	time_t inventory_time;
@@ -147,7 +147,7 @@ int dump_write(struct dump *d, struct dump_snap *s, int64_t *archive_id);
  * through the scheduler and add the tape (scratch when it holds nothing
  * after the label, closed when it holds data). Returns 0 or -errno. */
 int dump_library_import(struct dump *d);
-/* The operator's inventory (tapes/.ctl): like dump_library_import, and a
+/* The operator's inventory (.library): like dump_library_import, and a
  * blank cartridge whose barcode starts with a configured pool's name is
  * labelled for that pool and added scratch; every catalog tape gets the
  * location the changer reports, or "out of library" (a location the

@@ -12,6 +12,7 @@ extern const struct ns_provider ns_dump_ctl;	/* .dump       (ns_root.c) */
 extern const struct ns_provider ns_archive;	/* archive/    (ns_archive.c) */
 extern const struct ns_provider ns_tapes;	/* tapes/      (ns_tapes.c) */
 extern const struct ns_provider ns_drives;	/* drives/     (ns_drives.c) */
+extern const struct ns_provider ns_library;	/* .library    (ns_library.c) */
 
 /* Inode numbers of archived members: this bit | catalog member id. Other
  * namespace entries hash their path below it (ops_ns.c). */

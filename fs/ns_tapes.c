@@ -4,8 +4,7 @@
  *                            serial (fs/tape_ctl.h)
  *   tapes/LABEL/NNNN/        the archive that is tape file NNNN
  *   tapes/LABEL/NNNN/PATH    its members, under their staging/ paths
- *   tapes/.ctl               control of the library: "inventory" (queued
- *                            on the dump engine's thread)
+ * (the library itself is controlled by the root's .library: ns_library.c)
  * Everything comes from the catalog; nothing touches a tape. */
 #include <errno.h>
 #include <stdio.h>
@@ -86,12 +85,6 @@ static int tapes_getattr(struct tapefs *fs, const char *rel,
 	out->st.st_mode = S_IFDIR | 0555;
 	if (!*rel)
 		return 0;
-	if (!strcmp(rel, ".ctl")) {
-		out->kind = NS_CONTROL;
-		out->st.st_mode = S_IFREG | 0644;
-		ns_size_by_render(fs, &ns_tapes, rel, out);
-		return 0;
-	}
 	if (!fs->cat || tpath_parse(rel, &tp))
 		return -ENOENT;
 	ret = catalog_tape_get(fs->cat, tp.label, &t);
@@ -218,19 +211,10 @@ static int tapes_readdir(struct tapefs *fs, const char *rel, ns_fill_fn fill,
 	c->fs = fs;
 	c->fill = fill;
 	c->ctx = ctx;
-	if (!*rel) {
-		memset(&c->attr, 0, sizeof(c->attr));
-		c->attr.kind = NS_CONTROL;
-		c->attr.st.st_mode = S_IFREG | 0644;
-		ret = fill(ctx, ".ctl", &c->attr)
-			      ? 0
-			      : catalog_tape_list(fs->cat, NULL, -1, list_tape,
-						  c);
-	} else if (!strcmp(rel, ".ctl")) {
-		ret = -ENOTDIR;
-	} else {
+	if (!*rel)
+		ret = catalog_tape_list(fs->cat, NULL, -1, list_tape, c);
+	else
 		ret = list_in(fs, &tp, c);
-	}
 	free(c);
 	return ret > 0 ? 0 : ret;
 }
@@ -248,53 +232,6 @@ static void fmt_time(int64_t t, char *buf, size_t len)
 	strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm);
 }
 
-/* tapes/.ctl: the library's control file. */
-static int library_render(struct tapefs *fs, struct strbuf *out)
-{
-	if (fs->dump)
-		dump_inventory_render(fs->dump, out);
-	strbuf_addf(out, "usage: echo inventory > tapes/.ctl (new cartridges "
-			 "join the catalog, blank ones whose barcode starts "
-			 "with a pool's name are labelled for it; tapes not "
-			 "in the library are marked 'out of library') | "
-			 "echo 'export LABEL' > tapes/.ctl (move the tape to "
-			 "an empty import/export slot)\n");
-	return strbuf_oom(out) ? -ENOMEM : 0;
-}
-
-static int library_control(struct tapefs *fs, const char *line)
-{
-	if (!strcmp(line, "inventory")) {
-		if (!fs->dump)
-			return -EOPNOTSUPP;
-		return dump_inventory_request(fs->dump);
-	}
-	if (!strncmp(line, "export ", 7)) {
-		struct catalog_tape t;
-		const char *bc = line + 7;
-		int ret;
-
-		if (!fs->dump || !fs->cat)
-			return -EOPNOTSUPP;
-		ret = catalog_tape_get(fs->cat, bc, &t);
-		if (ret == -ENOENT || ret == -EINVAL) {
-			tapefs_error(fs, "tapes/.ctl: export: unknown tape '%.40s'",
-				     bc);
-			return -ENOENT;
-		}
-		if (ret)
-			return ret;
-		ret = dump_export_request(fs->dump, bc);
-		if (ret == -EBUSY)
-			tapefs_error(fs, "tapes/.ctl: export %s refused: a dump is writing to it",
-				     bc);
-		return ret;
-	}
-	tapefs_error(fs, "tapes/.ctl: unknown request '%.40s'; usage: inventory | export LABEL",
-		     line);
-	return -EINVAL;
-}
-
 static int tapes_render(struct tapefs *fs, const char *rel, struct strbuf *out)
 {
 	struct catalog_tape t;
@@ -303,8 +240,6 @@ static int tapes_render(struct tapefs *fs, const char *rel, struct strbuf *out)
 	char used[32], cap[32], when[32];
 	int ret;
 
-	if (!strcmp(rel, ".ctl"))
-		return library_render(fs, out);
 	if (!fs->cat || tpath_parse(rel, &tp) || !(tp.status || tp.ctl))
 		return -ENOENT;
 	if (tp.ctl)
@@ -412,8 +347,6 @@ static int tapes_control(struct tapefs *fs, const char *rel, const char *line)
 {
 	struct tpath tp;
 
-	if (!strcmp(rel, ".ctl"))
-		return library_control(fs, line);
 	if (!*rel || tpath_parse(rel, &tp) || !tp.ctl)
 		return -EROFS;
 	return tape_ctl_request(fs, tp.label, line);

@@ -54,11 +54,13 @@ static const struct ns_provider *provider_at(size_t i)
 		return &ns_verify_dir;
 	case 9:
 		return &ns_drives;
+	case 10:
+		return &ns_library;
 	default:
 		return NULL;
 	}
 }
-#define NPROVIDERS 10
+#define NPROVIDERS 11
 
 /* Split "/first/rest" into its provider and rest ("" for "/first"). */
 static const struct ns_provider *lookup(const char *path, const char **rel)

@@ -21,9 +21,9 @@ path = lib
 INI
 check "mount" tf_mount tapefs.ini mnt
 
-check_eq "root listing" ".dump .recall .status .status.json .verify README archive drives staging tapes verify" \
+check_eq "root listing" ".dump .library .recall .status .status.json .verify README archive drives staging tapes verify" \
 	"$(ls -A mnt | LC_ALL=C sort | paste -sd' ')"
-for w in staging/ archive/ tapes/ verify/ drives/ .status .status.json .dump .verify .recall \
+for w in staging/ archive/ tapes/ verify/ drives/ .status .status.json .dump .verify .recall .library \
 	user.tapefs.md5 user.tapefs.state user.tapefs.copies user.tapefs.archived \
 	"now PATH" "sample PCT" unverified "tape LABEL" "fusermount3 -u"; do
 	check "README explains '$w'" grep -qF -- "$w" mnt/README
