@@ -3,13 +3,18 @@
  *
  *   tapefs mkvlib DIR --drives N --slots M --capacity SIZE [--rate MB/s]
  *                 [--pools P] [--ie K] [--tapes T] [--block-size SIZE]
- *                 [--time-scale X] [--move-seconds S]
+ *                 [--time-scale X] [--move-seconds S] [--no-barcodes]
  *
  * DIR gets M storage slots plus K import/export slots, N empty drives and
  * T (default M) blank tapes of SIZE bytes in slots 1..T, each labelled
  * (tape file 0) with its barcode and pool. Pools are letters A, B, ...:
  * tape i goes to pool i mod P, so the pools get the same number of tapes
  * (give or take one); barcodes are <letter><5 digits>L9 (A00001L9).
+ *
+ * --no-barcodes: a library without a barcode reader. Its T tapes are
+ * blank (no label: they are labelled by hand through the mount's
+ * `label SLOT BARCODE POOL`), their images are named cart-00001, ... and
+ * the robot reports them without a tag.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -35,6 +40,7 @@ struct mkvlib_opts {
 	long drives, slots, ie, tapes, pools;
 	uint64_t capacity, block_size;
 	double rate, time_scale, move_seconds;
+	int no_barcodes;
 };
 
 static void mkvlib_usage(FILE *f)
@@ -43,7 +49,7 @@ static void mkvlib_usage(FILE *f)
 		"usage: tapefs mkvlib DIR --drives N --slots M --capacity SIZE\n"
 		"                     [--rate MB/s] [--pools P] [--ie K] [--tapes T]\n"
 		"                     [--block-size SIZE] [--time-scale X]\n"
-		"                     [--move-seconds S]\n"
+		"                     [--move-seconds S] [--no-barcodes]\n"
 		"SIZE takes a K, M, G or T suffix (powers of 1024).\n");
 }
 
@@ -114,6 +120,7 @@ static int mkvlib_parse(int argc, char **argv, struct mkvlib_opts *o)
 		{ "block-size", required_argument, NULL, 'b' },
 		{ "time-scale", required_argument, NULL, 'x' },
 		{ "move-seconds", required_argument, NULL, 'm' },
+		{ "no-barcodes", no_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -150,6 +157,7 @@ static int mkvlib_parse(int argc, char **argv, struct mkvlib_opts *o)
 		case 'r': bad = double_parse(optarg, &o->rate); break;
 		case 'x': bad = double_parse(optarg, &o->time_scale); break;
 		case 'm': bad = double_parse(optarg, &o->move_seconds); break;
+		case 'n': o->no_barcodes = 1; break;
 		case 'h': mkvlib_usage(stdout); exit(0);
 		default:
 			fprintf(stderr, "tapefs mkvlib: unknown or incomplete "
@@ -212,7 +220,10 @@ static int mkvlib_tape(struct vlib *v, const struct mkvlib_opts *o, long i)
 
 	pool[0] = (char)('A' + i % o->pools);
 	pool[1] = 0;
-	snprintf(bc, sizeof(bc), "%s%05ldL9", pool, i / o->pools + 1);
+	if (o->no_barcodes)
+		snprintf(bc, sizeof(bc), "cart-%05ld", i + 1);
+	else
+		snprintf(bc, sizeof(bc), "%s%05ldL9", pool, i / o->pools + 1);
 	ret = vlib_tape_path(v, bc, path, sizeof(path));
 	if (!ret)
 		ret = vtape_create(path, bc, o->capacity, 0);
@@ -223,6 +234,8 @@ static int mkvlib_tape(struct vlib *v, const struct mkvlib_opts *o, long i)
 			strerror(-ret));
 		return ret;
 	}
+	if (o->no_barcodes)
+		goto out_add; /* blank: labelled by hand */
 	ret = tape_open(&t, tape_backend("vtape"), path, TAPE_RDWR);
 	if (ret) {
 		fprintf(stderr, "tapefs mkvlib: open '%s': %s\n", path,
@@ -238,6 +251,7 @@ static int mkvlib_tape(struct vlib *v, const struct mkvlib_opts *o, long i)
 		ret = -EIO;
 	if (ret)
 		return ret;
+out_add:
 	ret = vlib_add(v, bc, (int)i + 1, err, sizeof(err));
 	if (ret)
 		fprintf(stderr, "tapefs mkvlib: %s\n", err);
@@ -268,6 +282,8 @@ int cmd_mkvlib(int argc, char **argv)
 		return 1;
 	}
 	ret = vlib_set_robot(o.dir, o.move_seconds, o.time_scale);
+	if (!ret && o.no_barcodes)
+		ret = vlib_set_barcode_reader(o.dir, 0);
 	if (!ret)
 		ret = vlib_open(&v, o.dir, err, sizeof(err));
 	if (ret) {
@@ -283,10 +299,16 @@ int cmd_mkvlib(int argc, char **argv)
 			"and run mkvlib again\n", o.dir);
 		return 1;
 	}
-	printf("%s: %ld drives, %ld slots + %ld import/export, %ld tapes of "
-	       "%llu MiB in %ld pool%s\n",
-	       o.dir, o.drives, o.slots, o.ie, o.tapes,
-	       (unsigned long long)(o.capacity >> 20), o.pools,
-	       o.pools > 1 ? "s" : "");
+	if (o.no_barcodes)
+		printf("%s: %ld drives, %ld slots + %ld import/export, %ld "
+		       "blank tapes of %llu MiB, no barcode reader\n",
+		       o.dir, o.drives, o.slots, o.ie, o.tapes,
+		       (unsigned long long)(o.capacity >> 20));
+	else
+		printf("%s: %ld drives, %ld slots + %ld import/export, %ld "
+		       "tapes of %llu MiB in %ld pool%s\n",
+		       o.dir, o.drives, o.slots, o.ie, o.tapes,
+		       (unsigned long long)(o.capacity >> 20), o.pools,
+		       o.pools > 1 ? "s" : "");
 	return 0;
 }

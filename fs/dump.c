@@ -643,6 +643,20 @@ static void *engine_main(void *arg)
 			d->inventory_running = 0;
 			continue;
 		}
+		if (d->nlabels) {
+			struct dump_label_req lr = d->labels[0];
+			char res[256];
+			memmove(&d->labels[0], &d->labels[1],
+				(size_t)(--d->nlabels) * sizeof(d->labels[0]));
+			pthread_mutex_unlock(&d->mu);
+			if (dump_library_label(d, lr.slot, lr.barcode, lr.pool,
+					       res, sizeof(res)) < 0)
+				tapefs_error(d->fs, "label %s", res);
+			pthread_mutex_lock(&d->mu);
+			snprintf(d->label_result, sizeof(d->label_result),
+				 "%s", res);
+			continue;
+		}
 		if (d->nexports) {
 			char bc[40];
 			snprintf(bc, sizeof(bc), "%s", d->exports[0]);
@@ -951,6 +965,35 @@ int dump_export_request(struct dump *d, const char *barcode)
 	return ret;
 }
 
+int dump_label_request(struct dump *d, int slot, const char *barcode,
+		       const char *pool)
+{
+	int ret = 0;
+
+	if (!d || !d->fs->changer)
+		return -ENODEV;
+	if (strlen(barcode) >= sizeof(d->labels[0].barcode) ||
+	    strlen(pool) >= sizeof(d->labels[0].pool))
+		return -EINVAL;
+	pthread_mutex_lock(&d->mu);
+	for (int i = 0; i < d->nlabels; i++)
+		if (d->labels[i].slot == slot ||
+		    !strcmp(d->labels[i].barcode, barcode))
+			ret = -EALREADY;
+	if (!ret && d->nlabels == (int)(sizeof(d->labels) /
+					 sizeof(d->labels[0])))
+		ret = -EAGAIN;
+	if (!ret) {
+		struct dump_label_req *lr = &d->labels[d->nlabels++];
+		lr->slot = slot;
+		snprintf(lr->barcode, sizeof(lr->barcode), "%s", barcode);
+		snprintf(lr->pool, sizeof(lr->pool), "%s", pool);
+	}
+	pthread_cond_broadcast(&d->cv);
+	pthread_mutex_unlock(&d->mu);
+	return ret;
+}
+
 int dump_inventory_render(struct dump *d, struct strbuf *out)
 {
 	char t[32];
@@ -969,6 +1012,12 @@ int dump_inventory_render(struct dump *d, struct strbuf *out)
 		strbuf_addf(out, "export: %s queued\n", d->exports[i]);
 	if (d->export_result[0])
 		strbuf_addf(out, "last_export: %s\n", d->export_result);
+	for (int i = 0; i < d->nlabels; i++)
+		strbuf_addf(out, "label: slot %d %s %s queued\n",
+			    d->labels[i].slot, d->labels[i].barcode,
+			    d->labels[i].pool);
+	if (d->label_result[0])
+		strbuf_addf(out, "last_label: %s\n", d->label_result);
 	pthread_mutex_unlock(&d->mu);
 	return strbuf_oom(out) ? -ENOMEM : 0;
 }

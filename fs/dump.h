@@ -153,6 +153,14 @@ int dump_inventory_request(struct dump *d);
  * and the catalog location follows. 0, -EBUSY (the running dump writes
  * it), -EAGAIN (8 exports already queued), -ENODEV (no changer). */
 int dump_export_request(struct dump *d, const char *barcode);
+/* Queue a label by hand of the cartridge in slot (.library "label SLOT
+ * BARCODE POOL"), done on the engine's thread by dump_library_label()
+ * (fs/dump_int.h); the outcome ("last_label: slot 3 labelled X (pool A),
+ * scratch" or "... refused: why") shows in dump_inventory_render(). The
+ * caller checks the arguments first. 0, -EALREADY (that slot or barcode
+ * is queued already), -EAGAIN (8 queued), -EINVAL, -ENODEV (no changer). */
+int dump_label_request(struct dump *d, int slot, const char *barcode,
+		       const char *pool);
 /* "inventory: running" | "inventory: done TIME: N new tapes (N labelled),
  * N tapes out of library" | "inventory: none since the mount". */
 int dump_inventory_render(struct dump *d, struct strbuf *out);

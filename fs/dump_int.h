@@ -108,6 +108,13 @@ struct dump {
 	char exports[8][40];  /* tapes to move to import/export slots */
 	int nexports;
 	char export_result[256]; /* of the last export, "" = none yet */
+	struct dump_label_req {   /* labels by hand to write */
+		int slot;
+		char barcode[40];
+		char pool[16];
+	} labels[8];
+	int nlabels;
+	char label_result[256]; /* of the last label, "" = none yet */
 };
 
 /* fs/dump.c */
@@ -153,5 +160,15 @@ int dump_library_import(struct dump *d);
  * location the changer reports, or "out of library" (a location the
  * operator wrote is kept). A one-line summary goes to result. 0, -errno. */
 int dump_library_inventory(struct dump *d, char *result, size_t len);
+/* The operator's label by hand (.library "label SLOT BARCODE POOL"): the
+ * cartridge of slot - untagged, or tagged barcode - must not be known by
+ * barcode yet; it is named barcode for the scheduler, loaded, labelled
+ * for pool when blank (a tapefs label of barcode is kept; of another
+ * barcode, or foreign data: refused), put back into its slot ejected and
+ * added to the catalog as scratch with location "slot N". The outcome
+ * goes to result. 0, -EINVAL (no such slot), -ENOMEDIUM (empty), -EEXIST
+ * (barcode in use), -EIO (refused by what is on the tape), -errno. */
+int dump_library_label(struct dump *d, int slot, const char *barcode,
+		       const char *pool, char *result, size_t len);
 
 #endif

@@ -9,6 +9,7 @@
  * overwritten. Unlabelled or foreign tapes are reported and left alone.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,10 +98,27 @@ static void import_done(struct sched_job *job, int result)
 	pthread_mutex_unlock(&d->mu);
 }
 
-/* Read (and, with label_blank, label) the unknown cartridge e and add
- * it to the catalog. Returns 1 added, 2 labelled and added, 0 not. */
+static void refuse(struct dump *d, char *why, size_t whylen, const char *fmt,
+		   ...) __attribute__((format(printf, 4, 5)));
+
+/* Why a cartridge was not added: into why and an error line of .status. */
+static void refuse(struct dump *d, char *why, size_t whylen, const char *fmt,
+		   ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, whylen, fmt, ap);
+	va_end(ap);
+	tapefs_error(d->fs, "%s", why);
+}
+
+/* Read the unknown cartridge e (named e->barcode for the scheduler) and
+ * add it to the catalog; a blank one is first labelled for label_pool
+ * (NULL: never). Returns 1 added, 2 labelled and added, 0 not (why says
+ * why). */
 static int import_one(struct dump *d, const struct changer_elem *e,
-		      int label_blank)
+		      const char *label_pool, char *why, size_t whylen)
 {
 	int added = 0;
 	struct import_job *ij;
@@ -114,16 +132,9 @@ static int import_one(struct dump *d, const struct changer_elem *e,
 	ij->slot = e->type == CHANGER_DRIVE ? 0 : e->index;
 	ij->job.prio = SCHED_PRIO_DUMP;
 	ij->job.mode = TAPE_RDONLY;
-	if (label_blank) {
-		const char *pool = prefix_pool(d, e->barcode);
-		if (!pool) {
-			tapefs_error(d->fs, "tape %s: its barcode prefix names no configured pool: not labelled",
-				     e->barcode);
-		} else {
-			snprintf(ij->new_pool, sizeof(ij->new_pool), "%s",
-				 pool);
-			ij->job.mode = TAPE_RDWR;
-		}
+	if (label_pool) {
+		snprintf(ij->new_pool, sizeof(ij->new_pool), "%s", label_pool);
+		ij->job.mode = TAPE_RDWR;
 	}
 	ij->job.ntapes = 1;
 	snprintf(ij->job.barcode[0], sizeof(ij->job.barcode[0]), "%s",
@@ -134,6 +145,8 @@ static int import_one(struct dump *d, const struct changer_elem *e,
 		 e->barcode);
 	ret = sched_submit(d->fs->sched, &ij->job);
 	if (ret < 0) {
+		snprintf(why, whylen, "tape %s: %s", e->barcode,
+			 strerror(-ret));
 		free(ij);
 		return 0;
 	}
@@ -153,16 +166,18 @@ static int import_one(struct dump *d, const struct changer_elem *e,
 	}
 	pthread_mutex_unlock(&d->mu);
 	ret = ij->result;
-	if (ret == -ECANCELED)
+	if (ret == -ECANCELED) {
+		snprintf(why, whylen, "stopped");
 		goto out;
+	}
 	if (ret < 0) {
-		tapefs_error(d->fs, "tape %s: no tapefs label (%s): not used",
-			     e->barcode, strerror(-ret));
+		refuse(d, why, whylen, "tape %s: no tapefs label (%s): not used",
+		       e->barcode, strerror(-ret));
 		goto out;
 	}
 	if (strcmp(ij->label.barcode, e->barcode) != 0) {
-		tapefs_error(d->fs, "tape %s: its label names %.40s: not used",
-			     e->barcode, ij->label.barcode);
+		refuse(d, why, whylen, "tape %s: its label names %.40s: not used",
+		       e->barcode, ij->label.barcode);
 		goto out;
 	}
 	memset(&t, 0, sizeof(t));
@@ -174,9 +189,12 @@ static int import_one(struct dump *d, const struct changer_elem *e,
 	if (ij->slot)
 		snprintf(t.location, sizeof(t.location), "slot %d", ij->slot);
 	ret = catalog_tape_add(d->fs->cat, &t);
-	if (ret < 0 && ret != -EEXIST)
-		tapefs_error(d->fs, "tape %s: catalog: %s", e->barcode,
-			     strerror(-ret));
+	if (ret == -EEXIST)
+		snprintf(why, whylen, "tape %s: already in the catalog",
+			 e->barcode);
+	else if (ret < 0)
+		refuse(d, why, whylen, "tape %s: catalog: %s", e->barcode,
+		       strerror(-ret));
 	else if (ij->has_data)
 		tapefs_error(d->fs, "tape %s holds archives this catalog does not know: added closed",
 			     e->barcode);
@@ -187,9 +205,55 @@ out:
 	return added;
 }
 
+/* Tapes the catalog places in a slot (or drive) whose cartridge the
+ * library reports without a tag are taken to be that cartridge: they were
+ * labelled by hand there, and the scheduler only moves a cartridge
+ * between its home slot and a drive. */
+static const struct changer_elem *untagged_at(const struct changer_inv *inv,
+					      const char *location)
+{
+	char kind[8];
+	int idx;
+
+	if (sscanf(location, "%7s %d", kind, &idx) != 2)
+		return NULL;
+	for (size_t i = 0; i < inv->nelems; i++) {
+		const struct changer_elem *e = &inv->elems[i];
+		if (e->full && !e->barcode[0] && e->index == idx &&
+		    (e->type == CHANGER_DRIVE) == !strcmp(kind, "drive") &&
+		    (!strcmp(kind, "drive") || !strcmp(kind, "slot")))
+			return e;
+	}
+	return NULL;
+}
+
+struct name_ctx {
+	struct dump *d;
+	const struct changer_inv *inv;
+};
+
+static int name_one(void *vctx, const struct catalog_tape *t)
+{
+	struct name_ctx *c = vctx;
+	const struct changer_elem *e = untagged_at(c->inv, t->location);
+
+	if (e && e->type != CHANGER_DRIVE)
+		sched_slot_name(c->d->fs->sched, e->index, t->barcode);
+	return 0;
+}
+
+/* Tell the scheduler which catalog tape each untagged slot holds. */
+static void name_untagged(struct dump *d, const struct changer_inv *inv)
+{
+	struct name_ctx c = { d, inv };
+
+	catalog_tape_list(d->fs->cat, NULL, -1, name_one, &c);
+}
+
 int dump_library_import(struct dump *d)
 {
 	struct changer_inv inv;
+	char why[256];
 	int ret;
 
 	if (!d->fs->changer)
@@ -211,8 +275,9 @@ int dump_library_import(struct dump *d)
 		pthread_mutex_unlock(&d->mu);
 		if (ret)
 			break;
-		import_one(d, e, 0);
+		import_one(d, e, NULL, why, sizeof(why));
 	}
+	name_untagged(d, &inv);
 	changer_inv_free(&inv);
 	return 0;
 }
@@ -242,6 +307,8 @@ static int mark_one(void *vctx, const struct catalog_tape *t)
 			break;
 		}
 	}
+	if (!strcmp(where, "out of library") && untagged_at(m->inv, t->location))
+		return 0; /* labelled by hand, still where it was */
 	if (!strcmp(where, "out of library")) {
 		m->missing++;
 		/* an operator's own text (offsite box) says more */
@@ -270,6 +337,7 @@ int dump_library_inventory(struct dump *d, char *result, size_t len)
 {
 	struct changer_inv inv;
 	struct mark_ctx m;
+	char why[256];
 	int ret, added = 0, labelled = 0;
 
 	snprintf(result, len, "no changer");
@@ -286,13 +354,20 @@ int dump_library_inventory(struct dump *d, char *result, size_t len)
 		const struct changer_elem *e = &inv.elems[i];
 		struct catalog_tape t;
 
+		const char *pool;
+
 		if (!e->full || !e->barcode[0] ||
 		    catalog_tape_get(d->fs->cat, e->barcode, &t) == 0)
 			continue;
-		ret = import_one(d, e, 1);
+		pool = prefix_pool(d, e->barcode);
+		if (!pool)
+			tapefs_error(d->fs, "tape %s: its barcode prefix names no configured pool: not labelled",
+				     e->barcode);
+		ret = import_one(d, e, pool, why, sizeof(why));
 		added += ret > 0;
 		labelled += ret == 2;
 	}
+	name_untagged(d, &inv);
 	memset(&m, 0, sizeof(m));
 	m.inv = &inv;
 	ret = catalog_tape_list(d->fs->cat, NULL, -1, mark_one, &m);
@@ -305,4 +380,104 @@ int dump_library_inventory(struct dump *d, char *result, size_t len)
 		 "%d new tapes (%d labelled), %d tapes out of library", added,
 		 labelled, m.missing);
 	return ret < 0 ? ret : 0;
+}
+
+/* The slot's element in inv, or NULL. */
+static const struct changer_elem *slot_elem(const struct changer_inv *inv,
+					    int slot)
+{
+	for (size_t i = 0; i < inv->nelems; i++)
+		if (inv->elems[i].type != CHANGER_DRIVE &&
+		    inv->elems[i].index == slot)
+			return &inv->elems[i];
+	return NULL;
+}
+
+/* Whether the cartridge of e may be labelled barcode; 0 or -errno with
+ * the reason in result. */
+static int label_allowed(struct dump *d, const struct changer_inv *inv,
+			 const struct changer_elem *e, int slot,
+			 const char *barcode, char *result, size_t len)
+{
+	const struct changer_elem *other = changer_inv_find(inv, barcode);
+	struct catalog_tape t;
+
+	if (!e) {
+		snprintf(result, len, "slot %d refused: no such slot (the library has %d)",
+			 slot, inv->nslots);
+		return -EINVAL;
+	}
+	if (!e->full) {
+		snprintf(result, len, "slot %d refused: the slot is empty",
+			 slot);
+		return -ENOMEDIUM;
+	}
+	if (e->barcode[0] && strcmp(e->barcode, barcode)) {
+		snprintf(result, len, "slot %d refused: its cartridge has the barcode %s",
+			 slot, e->barcode);
+		return -EEXIST;
+	}
+	if (other && other != e) {
+		snprintf(result, len, "slot %d refused: the cartridge in %s %d has the barcode %s",
+			 slot, other->type == CHANGER_DRIVE ? "drive" : "slot",
+			 other->index, barcode);
+		return -EEXIST;
+	}
+	if (catalog_tape_get(d->fs->cat, barcode, &t) == 0) {
+		snprintf(result, len, "slot %d refused: %s is already a tape of the catalog",
+			 slot, barcode);
+		return -EEXIST;
+	}
+	return 0;
+}
+
+int dump_library_label(struct dump *d, int slot, const char *barcode,
+		       const char *pool, char *result, size_t len)
+{
+	const struct changer_elem *e;
+	struct changer_elem el;
+	struct changer_inv inv;
+	char why[256] = "";
+	int ret;
+
+	snprintf(result, len, "slot %d refused: no changer", slot);
+	if (!d->fs->changer || !d->fs->sched)
+		return -ENODEV;
+	memset(&inv, 0, sizeof(inv));
+	ret = changer_inventory(d->fs->changer, &inv);
+	if (ret < 0) {
+		snprintf(result, len, "slot %d refused: changer: %s", slot,
+			 changer_error(d->fs->changer));
+		return ret;
+	}
+	e = slot_elem(&inv, slot);
+	ret = label_allowed(d, &inv, e, slot, barcode, result, len);
+	if (ret < 0)
+		goto out;
+	el = *e;
+	snprintf(el.barcode, sizeof(el.barcode), "%s", barcode);
+	ret = sched_slot_name(d->fs->sched, slot, barcode);
+	if (ret < 0)
+		goto out;
+	ret = import_one(d, &el, pool, why, sizeof(why));
+	/* back into its slot, ejected, whatever happened */
+	if (sched_tape_return(d->fs->sched, barcode) < 0)
+		tapefs_error(d->fs, "label %s: could not put it back into slot %d",
+			     barcode, slot);
+	if (ret == 0) {
+		sched_slot_name(d->fs->sched, slot, NULL);
+		snprintf(result, len, "slot %d refused: %.200s", slot, why);
+		ret = -EIO;
+		goto out;
+	}
+	if (ret == 2)
+		snprintf(result, len, "slot %d labelled %s (pool %s), scratch",
+			 slot, barcode, pool);
+	else
+		snprintf(result, len, "slot %d already carried the label %s: added as it is",
+			 slot, barcode);
+	ret = 0;
+out:
+	changer_inv_free(&inv);
+	return ret;
 }

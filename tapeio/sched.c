@@ -56,8 +56,9 @@ struct slot_tape {
 };
 
 struct sched {
-	/* Guards queue, seq, stopping, err, slots/nslot, moves and the
-	 * mutable fields of every drive. */
+	/* Guards queue, seq, stopping, err, slots/nslot, named/nnamed,
+	 * slot_seen/nslot_seen, moves and the mutable fields of every
+	 * drive. */
 	pthread_mutex_t mu;
 	/* Serializes robot moves and inventories (changer calls). Taken
 	 * before mu, never while holding it. */
@@ -74,6 +75,15 @@ struct sched {
 	char err[320];
 	struct slot_tape *slots;
 	size_t nslot;
+	/* Cartridges the library reports without a tag: the barcode each
+	 * was given (sched_slot_name(), or the one it had in a drive before
+	 * going back to its slot), by slot. */
+	struct slot_tape *named;
+	size_t nnamed;
+	/* What the last inventory saw in slot i (1..nslot_seen): 0 empty,
+	 * 1 a tagged cartridge, 2 one without a tag. */
+	unsigned char *slot_seen;
+	int nslot_seen;
 	uint64_t moves;
 };
 
@@ -147,6 +157,38 @@ static int slot_remember(struct sched *s, const char *barcode, int slot)
 	return 0;
 }
 
+/* The barcode given to the untagged cartridge of slot, or NULL. */
+static const char *named_of(const struct sched *s, int slot)
+{
+	for (size_t i = 0; i < s->nnamed; i++)
+		if (s->named[i].slot == slot)
+			return s->named[i].barcode;
+	return NULL;
+}
+
+/* Name the cartridge of slot (barcode NULL: forget it). A barcode names
+ * one slot at most. 0 or -ENOMEM. */
+static int named_set(struct sched *s, int slot, const char *barcode)
+{
+	struct slot_tape *n;
+
+	for (size_t i = 0; i < s->nnamed; i++)
+		if (s->named[i].slot == slot ||
+		    (barcode && !strcmp(s->named[i].barcode, barcode)))
+			s->named[i--] = s->named[--s->nnamed];
+	if (!barcode)
+		return 0;
+	n = realloc(s->named, (s->nnamed + 1) * sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	s->named = n;
+	snprintf(n[s->nnamed].barcode, sizeof(n[s->nnamed].barcode), "%s",
+		 barcode);
+	n[s->nnamed].slot = slot;
+	s->nnamed++;
+	return 0;
+}
+
 /* Read the changer's inventory into the cache. Caller holds robot, not
  * mu. Drives busy with a job keep what we know (their tape cannot have
  * moved: only we move tapes). */
@@ -166,8 +208,19 @@ static int inventory_refresh(struct sched *s)
 	}
 	pthread_mutex_lock(&s->mu);
 	s->nslot = 0;
+	if (inv.nslots != s->nslot_seen) {
+		unsigned char *seen = realloc(s->slot_seen,
+					      (size_t)inv.nslots + 1);
+		if (seen) {
+			s->slot_seen = seen;
+			s->nslot_seen = inv.nslots;
+		}
+	}
+	if (s->slot_seen)
+		memset(s->slot_seen, 0, (size_t)s->nslot_seen + 1);
 	for (size_t i = 0; i < inv.nelems; i++) {
 		const struct changer_elem *e = &inv.elems[i];
+		const char *name = e->barcode;
 		if (e->type == CHANGER_DRIVE) {
 			struct drive *d;
 			if (e->index < 0 || e->index >= s->ndrives)
@@ -175,14 +228,27 @@ static int inventory_refresh(struct sched *s)
 			d = &s->drives[e->index];
 			if (d->job)
 				continue;
+			/* an untagged cartridge keeps the name we know it
+			 * by: only we move cartridges between drives */
+			if (e->full && !e->barcode[0] && d->full)
+				name = d->barcode;
 			d->full = e->full;
 			snprintf(d->barcode, sizeof(d->barcode), "%s",
-				 e->full ? e->barcode : "");
+				 e->full ? name : "");
 			d->home = e->source;
-		} else if (e->full && e->barcode[0]) {
-			if (slot_remember(s, e->barcode, e->index) < 0)
-				ret = -ENOMEM;
+			continue;
 		}
+		if (e->index >= 1 && e->index <= s->nslot_seen)
+			s->slot_seen[e->index] = !e->full ? 0
+						 : e->barcode[0] ? 1
+								 : 2;
+		if (!e->full)
+			named_set(s, e->index, NULL);
+		else if (!e->barcode[0])
+			name = named_of(s, e->index);
+		if (e->full && name && name[0] &&
+		    slot_remember(s, name, e->index) < 0)
+			ret = -ENOMEM;
 	}
 	pthread_mutex_unlock(&s->mu);
 	changer_inv_free(&inv);
@@ -550,8 +616,11 @@ static int drive_unload(struct sched *s, struct drive *d, char *why,
 	d->barcode[0] = 0;
 	d->unloads++;
 	s->moves++;
-	if (have[0] && home)
+	if (have[0] && home) {
 		slot_remember(s, have, home);
+		/* a library without a tag for it will not tell us again */
+		named_set(s, home, have);
+	}
 	pthread_mutex_unlock(&s->mu);
 	return 0;
 }
@@ -605,6 +674,7 @@ static int drive_prepare(struct sched *s, struct drive *d, const char *barcode,
 	d->loads++;
 	s->moves++;
 	slot_forget(s, barcode);
+	named_set(s, slot, NULL);
 	pthread_mutex_unlock(&s->mu);
 	pthread_mutex_unlock(&s->robot);
 	return 0;
@@ -826,6 +896,8 @@ out_free:
 			pthread_cond_destroy(&s->drives[i].wake);
 	free(s->drives);
 	free(s->slots);
+	free(s->named);
+	free(s->slot_seen);
 	pthread_mutex_destroy(&s->mu);
 	pthread_mutex_destroy(&s->robot);
 	free(s);
@@ -866,6 +938,8 @@ void sched_stop(struct sched *s)
 		pthread_cond_destroy(&s->drives[i].wake);
 	free(s->drives);
 	free(s->slots);
+	free(s->named);
+	free(s->slot_seen);
 	pthread_mutex_destroy(&s->mu);
 	pthread_mutex_destroy(&s->robot);
 	free(s);
@@ -1214,13 +1288,90 @@ int sched_tape_export(struct sched *s, const char *barcode, int *ie_slot)
 	pthread_mutex_lock(&s->mu);
 	if (d)
 		d->state = SCHED_DRIVE_IDLE;
-	if (ret == 0)
+	if (ret == 0) {
 		s->moves += d != NULL;
+		if (d)
+			d->full = 0; /* before the refresh: its name is gone */
+		named_set(s, ie, barcode);
+	}
 	pthread_mutex_unlock(&s->mu);
 	inventory_refresh(s);
 	if (ret == 0)
 		*ie_slot = ie;
 out_unlock:
+	pthread_mutex_unlock(&s->robot);
+	return ret;
+}
+
+int sched_slot_name(struct sched *s, int slot, const char *barcode)
+{
+	int ret = 0;
+
+	if (slot < 1 || (barcode && (!barcode[0] ||
+				     strlen(barcode) >= CHANGER_BARCODE_MAX)))
+		return -EINVAL;
+	pthread_mutex_lock(&s->mu);
+	if (barcode) {
+		ret = named_set(s, slot, barcode);
+		if (!ret)
+			ret = slot_remember(s, barcode, slot);
+	} else {
+		const char *was = named_of(s, slot);
+		if (was && slot_of(s, was) == slot)
+			slot_forget(s, was);
+		named_set(s, slot, NULL);
+	}
+	pthread_mutex_unlock(&s->mu);
+	return ret;
+}
+
+int sched_slot_state(struct sched *s, int slot)
+{
+	int ret;
+
+	pthread_mutex_lock(&s->mu);
+	if (slot < 1 || slot > s->nslot_seen || !s->slot_seen)
+		ret = -EINVAL;
+	else if (!s->slot_seen[slot])
+		ret = -ENOMEDIUM;
+	else
+		ret = s->slot_seen[slot] == 1;
+	pthread_mutex_unlock(&s->mu);
+	return ret;
+}
+
+int sched_nslots(struct sched *s)
+{
+	int n;
+
+	pthread_mutex_lock(&s->mu);
+	n = s->nslot_seen;
+	pthread_mutex_unlock(&s->mu);
+	return n;
+}
+
+int sched_tape_return(struct sched *s, const char *barcode)
+{
+	char why[300];
+	struct drive *d;
+	int ret = 0;
+
+	pthread_mutex_lock(&s->robot);
+	pthread_mutex_lock(&s->mu);
+	d = drive_holding(s, barcode);
+	if (d && (d->job || tape_in_use(s, barcode)))
+		ret = -EBUSY;
+	pthread_mutex_unlock(&s->mu);
+	if (d && !ret) {
+		ret = drive_unload(s, d, why, sizeof(why));
+		pthread_mutex_lock(&s->mu);
+		d->state = SCHED_DRIVE_IDLE;
+		if (ret < 0)
+			snprintf(s->err, sizeof(s->err), "%s", why);
+		pthread_mutex_unlock(&s->mu);
+		if (ret < 0)
+			inventory_refresh(s);
+	}
 	pthread_mutex_unlock(&s->robot);
 	return ret;
 }

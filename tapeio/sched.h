@@ -231,6 +231,31 @@ void sched_error(struct sched *s, char *buf, size_t len);
  * for the robot: never call it from a file system request thread. */
 int sched_tape_export(struct sched *s, const char *barcode, int *ie_slot);
 
+/* Libraries without a barcode reader (or a cartridge whose tag cannot be
+ * read) report full slots without a tag: the scheduler cannot find such a
+ * cartridge by barcode until it is told. sched_slot_name() says that the
+ * untagged cartridge in slot is barcode (NULL: forget what slot was
+ * called); jobs for barcode then load it from there. The scheduler keeps
+ * the name while it moves the cartridge (slot -> drive -> home slot) and
+ * forgets it when an inventory shows the slot empty. A full drive without
+ * a tag at start is named by the label on its tape. 0, -EINVAL, -ENOMEM. */
+int sched_slot_name(struct sched *s, int slot, const char *barcode);
+
+/* What the scheduler's last inventory saw in slot: 1 a cartridge with a
+ * tag, 0 one without, -ENOMEDIUM empty, -EINVAL no such slot. No robot
+ * work: it may be called from a file system request thread (the answer
+ * may be older than a cartridge an operator just put in). */
+int sched_slot_state(struct sched *s, int slot);
+
+/* Storage slots (import/export included) at the last inventory. */
+int sched_nslots(struct sched *s);
+
+/* Put the cartridge barcode back into its home slot when it sits in an
+ * idle drive (ejected first, as for any unload). 0 (back, or in no
+ * drive), -EBUSY (a job holds or waits for it), or the unload's -errno.
+ * Blocks for the robot: never from a file system request thread. */
+int sched_tape_return(struct sched *s, const char *barcode);
+
 /* Robot moves done since start (loads + unloads), for tests. */
 uint64_t sched_robot_moves(struct sched *s);
 

@@ -26,6 +26,7 @@ struct vlib {
 	char *dir;
 	double move_seconds; /* library.conf, read at open */
 	double time_scale;
+	int barcode_reader; /* 0: the inventory shows no volume tags */
 };
 
 static int fail(char *err, size_t errlen, int ret, const char *fmt, ...)
@@ -301,25 +302,47 @@ static int lock_take(const struct vlib *v, int op, char *err, size_t errlen)
 
 /* ---- creation and opening ------------------------------------------ */
 
-int vlib_set_robot(const char *dir, double move_seconds, double time_scale)
+static void conf_read(struct vlib *v);
+
+/* Write DIR/library.conf from v's settings. */
+static int conf_write(const struct vlib *v)
 {
 	char path[4096];
 	FILE *f;
 
-	if (move_seconds < 0 || time_scale < 0)
-		return -EINVAL;
-	if (path_join(path, sizeof(path), dir, "library.conf"))
+	if (path_join(path, sizeof(path), v->dir, "library.conf"))
 		return -ENAMETOOLONG;
 	f = fopen(path, "we");
 	if (!f)
 		return -errno;
 	fprintf(f,
 		"# tapefs virtual library: robot settings (see docs/library.md)\n"
-		"move_seconds = %g\ntime_scale = %g\n",
-		move_seconds, time_scale);
+		"move_seconds = %g\ntime_scale = %g\nbarcode_reader = %d\n",
+		v->move_seconds, v->time_scale, v->barcode_reader);
 	if (fclose(f))
 		return -EIO;
 	return 0;
+}
+
+int vlib_set_robot(const char *dir, double move_seconds, double time_scale)
+{
+	struct vlib v = { .dir = (char *)dir };
+
+	if (move_seconds < 0 || time_scale < 0)
+		return -EINVAL;
+	conf_read(&v);
+	v.move_seconds = move_seconds;
+	v.time_scale = time_scale;
+	return conf_write(&v);
+}
+
+int vlib_set_barcode_reader(const char *dir, int on)
+{
+	struct vlib v = { .dir = (char *)dir };
+
+	conf_read(&v);
+	v.barcode_reader = on != 0;
+	return conf_write(&v);
 }
 
 int vlib_create(const char *dir, int ndrives, int nslots, int nie)
@@ -373,6 +396,7 @@ static void conf_read(struct vlib *v)
 
 	v->move_seconds = 0;
 	v->time_scale = 1;
+	v->barcode_reader = 1;
 	if (path_join(path, sizeof(path), v->dir, "library.conf"))
 		return;
 	f = fopen(path, "re");
@@ -385,6 +409,8 @@ static void conf_read(struct vlib *v)
 			v->move_seconds = val;
 		else if (strcmp(key, "time_scale") == 0)
 			v->time_scale = val;
+		else if (strcmp(key, "barcode_reader") == 0)
+			v->barcode_reader = val != 0;
 	}
 	fclose(f);
 }
@@ -693,9 +719,17 @@ static void cv_close(struct changer *c)
 	c->priv = NULL;
 }
 
+/* What the robot reports: without a barcode reader, full elements carry
+ * no tag (mtx's "Full" without ":VolumeTag="). */
 static int cv_inventory(struct changer *c, struct changer_inv *inv)
 {
-	return vlib_inventory(c->priv, inv, c->err, sizeof(c->err));
+	const struct vlib *v = c->priv;
+	int ret = vlib_inventory(c->priv, inv, c->err, sizeof(c->err));
+
+	if (!ret && !v->barcode_reader)
+		for (size_t i = 0; i < inv->nelems; i++)
+			inv->elems[i].barcode[0] = 0;
+	return ret;
 }
 
 static int cv_load(struct changer *c, int slot, int drive)

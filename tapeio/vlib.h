@@ -7,6 +7,12 @@
  *                               time_scale = 1     factor applied to it (0.01
  *                                                  makes tests 100x faster,
  *                                                  as in the vtape model)
+ *                               barcode_reader = 1 0: a library without a
+ *                                                  barcode reader: the
+ *                                                  changer's inventory shows
+ *                                                  full elements without a
+ *                                                  tag (the state file still
+ *                                                  names each image)
  *   DIR/lock                  flock()ed: shared to read the state, exclusive
  *                             to change it
  *   DIR/tapes/BARCODE.vtape   one vtape image per cartridge (tapeio/vtape.h)
@@ -59,15 +65,23 @@ struct vlib;
  * -EEXIST, -EINVAL (bad geometry) or -errno of the file system. */
 int vlib_create(const char *dir, int ndrives, int nslots, int nie);
 
-/* Write DIR/library.conf: robot move time and its time scale. */
+/* Write DIR/library.conf: robot move time and its time scale (the other
+ * settings are kept). 0 or -errno. */
 int vlib_set_robot(const char *dir, double move_seconds, double time_scale);
+
+/* Give the library a barcode reader (on) or not: without one, the changer
+ * backend's inventory reports cartridges without their tag, as a real
+ * library without a reader (or with unreadable labels) does;
+ * vlib_inventory() itself still names every image. 0 or -errno. */
+int vlib_set_barcode_reader(const char *dir, int on);
 
 /* Open the library in dir. *out is freed with vlib_close(). err (may be
  * NULL) receives the reason of a failure. Returns 0, -ENOENT, -EIO. */
 int vlib_open(struct vlib **out, const char *dir, char *err, size_t errlen);
 void vlib_close(struct vlib *v);
 
-/* The whole state as an inventory (drives, then slots): the caller frees it
+/* The whole state as an inventory (drives, then slots), every cartridge
+ * named by its image (whatever barcode_reader says): the caller frees it
  * with changer_inv_free(). Returns 0 or -EIO. */
 int vlib_inventory(struct vlib *v, struct changer_inv *inv, char *err,
 		   size_t errlen);
