@@ -1,0 +1,191 @@
+/* tests/test_sched_untagged.c - a library without a barcode reader: the
+ * robot reports full slots without a tag; the scheduler finds such a
+ * cartridge by barcode only once told which slot holds it
+ * (sched_slot_name), keeps the name while it moves the cartridge to a
+ * drive and back, and forgets it on request. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tapeio/changer.h"
+#include "tapeio/sched.h"
+#include "tapeio/tape.h"
+#include "tapeio/vlib.h"
+#include "tapeio/vtape.h"
+#include "tests/check.h"
+
+static char libdir[512];
+
+struct wait_job {
+	struct sched_job job;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int done, result, drive;
+};
+
+static int run_write(struct sched_job *job, const struct sched_run *r)
+{
+	struct wait_job *w = (struct wait_job *)job;
+	char rec[512];
+
+	memset(rec, 'x', sizeof(rec));
+	w->drive = r->drive[0];
+	return tape_write(r->tape[0], rec, sizeof(rec)) == sizeof(rec) ? 0
+								       : -EIO;
+}
+
+static void done_signal(struct sched_job *job, int result)
+{
+	struct wait_job *w = (struct wait_job *)job;
+
+	pthread_mutex_lock(&w->mu);
+	w->result = result;
+	w->done = 1;
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+}
+
+/* Submit a one-tape write job for barcode and wait for it: its result,
+ * or sched_submit()'s refusal. */
+static int job_for(struct sched *s, const char *barcode)
+{
+	struct wait_job w;
+	int ret;
+
+	memset(&w, 0, sizeof(w));
+	pthread_mutex_init(&w.mu, NULL);
+	pthread_cond_init(&w.cv, NULL);
+	w.job.prio = SCHED_PRIO_DUMP;
+	w.job.mode = TAPE_RDWR;
+	w.job.ntapes = 1;
+	snprintf(w.job.barcode[0], sizeof(w.job.barcode[0]), "%s", barcode);
+	w.job.run = run_write;
+	w.job.done = done_signal;
+	ret = sched_submit(s, &w.job);
+	if (ret == 0) {
+		pthread_mutex_lock(&w.mu);
+		while (!w.done)
+			pthread_cond_wait(&w.cv, &w.mu);
+		pthread_mutex_unlock(&w.mu);
+		ret = w.result;
+	}
+	pthread_cond_destroy(&w.cv);
+	pthread_mutex_destroy(&w.mu);
+	return ret;
+}
+
+/* "slot 1 T00" style line of the vlib state file present? */
+static int state_has(const char *line)
+{
+	char path[600], buf[256];
+	FILE *f;
+	int found = 0;
+
+	snprintf(path, sizeof(path), "%s/state", libdir);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	while (!found && fgets(buf, sizeof(buf), f)) {
+		buf[strcspn(buf, "\n")] = 0;
+		found = !strcmp(buf, line);
+	}
+	fclose(f);
+	return found;
+}
+
+static struct changer *untagged_lib(void)
+{
+	struct changer *c = NULL;
+	struct vlib *v;
+	char path[700];
+
+	snprintf(libdir, sizeof(libdir), "%s/lib",
+		 getenv("TEST_TMP") ? getenv("TEST_TMP") : ".");
+	if (vlib_create(libdir, 1, 4, 0) < 0 ||
+	    vlib_set_barcode_reader(libdir, 0) < 0 ||
+	    vlib_open(&v, libdir, NULL, 0) < 0)
+		return NULL;
+	for (int i = 0; i < 2; i++) {
+		char bc[16];
+		snprintf(bc, sizeof(bc), "T%02d", i);
+		snprintf(path, sizeof(path), "%s/tapes/%s.vtape", libdir, bc);
+		if (vtape_create(path, bc, 8 << 20, 0) < 0 ||
+		    vlib_add(v, bc, i + 1, NULL, 0) < 0) {
+			vlib_close(v);
+			return NULL;
+		}
+	}
+	vlib_close(v);
+	if (changer_open(&c, changer_backend("vlib"), libdir) < 0)
+		return NULL;
+	return c;
+}
+
+static void test_untagged(void)
+{
+	struct changer *c = untagged_lib();
+	struct sched_config cfg;
+	struct changer_inv inv;
+	struct sched *s = NULL;
+
+	CHECK(c != NULL);
+	if (!c)
+		return;
+	CHECK_INT(changer_inventory(c, &inv), 0);
+	CHECK(inv.nelems == 5 && inv.elems[1].full &&
+	      inv.elems[1].barcode[0] == 0);
+	changer_inv_free(&inv);
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.changer = c;
+	cfg.tape_ops = tape_backend("vtape");
+	cfg.ndrives = 1;
+	CHECK_INT(sched_start(&s, &cfg), 0);
+	if (!s)
+		goto out_changer;
+	CHECK_INT(sched_nslots(s), 4);
+	CHECK_INT(sched_slot_state(s, 1), 0);
+	CHECK_INT(sched_slot_state(s, 3), -ENOMEDIUM);
+	CHECK_INT(sched_slot_state(s, 5), -EINVAL);
+	CHECK_INT(sched_slot_state(s, 0), -EINVAL);
+	CHECK_INT(job_for(s, "X1"), -ENOENT); /* no tag, not named */
+	CHECK_INT(sched_slot_name(s, 0, "X1"), -EINVAL);
+	CHECK_INT(sched_slot_name(s, 1, ""), -EINVAL);
+
+	CHECK_INT(sched_slot_name(s, 1, "X1"), 0);
+	CHECK_INT(job_for(s, "X1"), 0);
+	CHECK(state_has("drive 0 T00 1"));
+	CHECK_INT(sched_tape_return(s, "X1"), 0);
+	CHECK(state_has("slot 1 T00"));
+	CHECK(state_has("drive 0 -"));
+	CHECK_INT(sched_tape_return(s, "X1"), 0); /* in no drive: nothing */
+
+	/* the name survives the round trip through the drive, and an
+	 * inventory (the next job for another tape refreshes it) */
+	CHECK_INT(sched_slot_name(s, 2, "X2"), 0);
+	CHECK_INT(job_for(s, "X2"), 0);
+	CHECK(state_has("drive 0 T01 2"));
+	CHECK_INT(job_for(s, "X1"), 0); /* X2 back to slot 2, X1 loaded */
+	CHECK(state_has("drive 0 T00 1"));
+	CHECK(state_has("slot 2 T01"));
+	CHECK_INT(job_for(s, "X2"), 0);
+	CHECK(state_has("drive 0 T01 2"));
+
+	/* forgotten: no longer found */
+	CHECK_INT(sched_tape_return(s, "X2"), 0);
+	CHECK_INT(sched_slot_name(s, 2, NULL), 0);
+	CHECK_INT(job_for(s, "X2"), -ENOENT);
+	CHECK_INT(job_for(s, "X1"), 0);
+	sched_stop(s);
+out_changer:
+	changer_close(c);
+}
+
+int main(void)
+{
+	RUN(test_untagged);
+	return check_done();
+}
