@@ -113,43 +113,28 @@ static void refuse(struct dump *d, char *why, size_t whylen, const char *fmt,
 	tapefs_error(d->fs, "%s", why);
 }
 
-/* Read the unknown cartridge e (named e->barcode for the scheduler) and
- * add it to the catalog; a blank one is first labelled for label_pool
- * (NULL: never). Returns 1 added, 2 labelled and added, 0 not (why says
- * why). */
-static int import_one(struct dump *d, const struct changer_elem *e,
-		      const char *label_pool, char *why, size_t whylen)
+/* Run the read (and label) job of ij - its fields set but the job's -
+ * for the cartridge the scheduler knows as barcode, and wait for it.
+ * Returns the job's result (0, -ECANCELED, label_read()'s -errno) or
+ * sched_submit()'s refusal. */
+static int import_wait(struct dump *d, struct import_job *ij,
+		       const char *barcode)
 {
-	int added = 0;
-	struct import_job *ij;
-	struct catalog_tape t;
 	int ret;
 
-	ij = calloc(1, sizeof(*ij));
-	if (!ij)
-		return 0;
 	ij->d = d;
-	ij->slot = e->type == CHANGER_DRIVE ? 0 : e->index;
 	ij->job.prio = SCHED_PRIO_DUMP;
-	ij->job.mode = TAPE_RDONLY;
-	if (label_pool) {
-		snprintf(ij->new_pool, sizeof(ij->new_pool), "%s", label_pool);
-		ij->job.mode = TAPE_RDWR;
-	}
+	ij->job.mode = ij->new_pool[0] ? TAPE_RDWR : TAPE_RDONLY;
 	ij->job.ntapes = 1;
 	snprintf(ij->job.barcode[0], sizeof(ij->job.barcode[0]), "%s",
-		 e->barcode);
+		 barcode);
 	ij->job.run = import_run;
 	ij->job.done = import_done;
 	snprintf(ij->job.desc, sizeof(ij->job.desc), "read label of %s",
-		 e->barcode);
+		 barcode);
 	ret = sched_submit(d->fs->sched, &ij->job);
-	if (ret < 0) {
-		snprintf(why, whylen, "tape %s: %s", e->barcode,
-			 strerror(-ret));
-		free(ij);
-		return 0;
-	}
+	if (ret < 0)
+		return ret;
 	pthread_mutex_lock(&d->mu);
 	while (!ij->finished) {
 		if (d->stopping) {
@@ -165,7 +150,60 @@ static int import_one(struct dump *d, const struct changer_elem *e,
 		pthread_cond_timedwait(&d->cv, &d->mu, &ts);
 	}
 	pthread_mutex_unlock(&d->mu);
-	ret = ij->result;
+	return ij->result;
+}
+
+/* Add the tape whose label ij read (and maybe wrote) to the catalog.
+ * Returns 1 added, 2 labelled and added, 0 not (why says why). */
+static int import_register(struct dump *d, const struct import_job *ij,
+			   char *why, size_t whylen)
+{
+	const char *bc = ij->label.barcode;
+	struct catalog_tape t;
+	int ret;
+
+	memset(&t, 0, sizeof(t));
+	snprintf(t.barcode, sizeof(t.barcode), "%s", bc);
+	snprintf(t.pool, sizeof(t.pool), "%s", ij->label.pool);
+	snprintf(t.label_uuid, sizeof(t.label_uuid), "%s", ij->label.uuid);
+	t.capacity = ij->capacity;
+	t.state = ij->has_data ? CATALOG_TAPE_CLOSED : CATALOG_TAPE_SCRATCH;
+	if (ij->slot)
+		snprintf(t.location, sizeof(t.location), "slot %d", ij->slot);
+	ret = catalog_tape_add(d->fs->cat, &t);
+	if (ret == -EEXIST) {
+		snprintf(why, whylen, "tape %s: already in the catalog", bc);
+		return 0;
+	}
+	if (ret < 0) {
+		refuse(d, why, whylen, "tape %s: catalog: %s", bc,
+		       strerror(-ret));
+		return 0;
+	}
+	if (ij->has_data)
+		tapefs_error(d->fs, "tape %s holds archives this catalog does not know: added closed",
+			     bc);
+	return ij->labelled ? 2 : 1;
+}
+
+/* Read the unknown cartridge e (named e->barcode for the scheduler) and
+ * add it to the catalog; a blank one is first labelled for label_pool
+ * (NULL: never). Returns 1 added, 2 labelled and added, 0 not (why says
+ * why). */
+static int import_one(struct dump *d, const struct changer_elem *e,
+		      const char *label_pool, char *why, size_t whylen)
+{
+	int added = 0;
+	struct import_job *ij;
+	int ret;
+
+	ij = calloc(1, sizeof(*ij));
+	if (!ij)
+		return 0;
+	ij->slot = e->type == CHANGER_DRIVE ? 0 : e->index;
+	if (label_pool)
+		snprintf(ij->new_pool, sizeof(ij->new_pool), "%s", label_pool);
+	ret = import_wait(d, ij, e->barcode);
 	if (ret == -ECANCELED) {
 		snprintf(why, whylen, "stopped");
 		goto out;
@@ -180,26 +218,7 @@ static int import_one(struct dump *d, const struct changer_elem *e,
 		       e->barcode, ij->label.barcode);
 		goto out;
 	}
-	memset(&t, 0, sizeof(t));
-	snprintf(t.barcode, sizeof(t.barcode), "%s", e->barcode);
-	snprintf(t.pool, sizeof(t.pool), "%s", ij->label.pool);
-	snprintf(t.label_uuid, sizeof(t.label_uuid), "%s", ij->label.uuid);
-	t.capacity = ij->capacity;
-	t.state = ij->has_data ? CATALOG_TAPE_CLOSED : CATALOG_TAPE_SCRATCH;
-	if (ij->slot)
-		snprintf(t.location, sizeof(t.location), "slot %d", ij->slot);
-	ret = catalog_tape_add(d->fs->cat, &t);
-	if (ret == -EEXIST)
-		snprintf(why, whylen, "tape %s: already in the catalog",
-			 e->barcode);
-	else if (ret < 0)
-		refuse(d, why, whylen, "tape %s: catalog: %s", e->barcode,
-		       strerror(-ret));
-	else if (ij->has_data)
-		tapefs_error(d->fs, "tape %s holds archives this catalog does not know: added closed",
-			     e->barcode);
-	if (ret == 0)
-		added = ij->labelled ? 2 : 1;
+	added = import_register(d, ij, why, whylen);
 out:
 	free(ij);
 	return added;
@@ -333,12 +352,87 @@ static int mark_one(void *vctx, const struct catalog_tape *t)
 	return 0;
 }
 
+struct slot_ctx {
+	int slot;
+	int found;
+};
+
+static int slot_match(void *vctx, const struct catalog_tape *t)
+{
+	struct slot_ctx *c = vctx;
+	char loc[32];
+
+	snprintf(loc, sizeof(loc), "slot %d", c->slot);
+	c->found |= !strcmp(t->location, loc);
+	return 0;
+}
+
+/* Whether a catalog tape says it is in slot. */
+static int slot_in_catalog(struct dump *d, int slot)
+{
+	struct slot_ctx c = { slot, 0 };
+
+	catalog_tape_list(d->fs->cat, NULL, -1, slot_match, &c);
+	return c.found;
+}
+
+/* An untagged cartridge in slot that no catalog tape accounts for (new,
+ * or moved by hand): read its label under a temporary name and put it
+ * back. A label names it: a catalog tape gets its new location, an
+ * unknown one is added; a blank one waits for `label`. Returns 1 when it
+ * was identified, 0 not. */
+static int probe_untagged(struct dump *d, int slot, int *added)
+{
+	struct sched *sc = d->fs->sched;
+	struct import_job *ij = calloc(1, sizeof(*ij));
+	char tmp[CHANGER_BARCODE_MAX], loc[32], why[256];
+	struct catalog_tape t;
+	int ret;
+
+	if (!ij)
+		return 0;
+	ij->slot = slot;
+	snprintf(tmp, sizeof(tmp), "?slot-%d", slot);
+	ret = sched_slot_name(sc, slot, tmp);
+	if (!ret)
+		ret = import_wait(d, ij, tmp);
+	sched_tape_return(sc, tmp);
+	sched_slot_name(sc, slot, NULL);
+	if (ret == -ENODATA)
+		tapefs_error(d->fs, "slot %d: a blank cartridge without a tag: label it with 'label %d BARCODE POOL' > .library",
+			     slot, slot);
+	else if (ret < 0 && ret != -ECANCELED)
+		tapefs_error(d->fs, "slot %d: a cartridge without a tag and without a tapefs label (%s): not used",
+			     slot, strerror(-ret));
+	if (ret < 0)
+		goto out;
+	snprintf(loc, sizeof(loc), "slot %d", slot);
+	if (catalog_tape_get(d->fs->cat, ij->label.barcode, &t) == 0) {
+		if (t.label_uuid[0] && strcmp(t.label_uuid, ij->label.uuid)) {
+			/* a cartridge labelled alike elsewhere */
+			tapefs_error(d->fs, "slot %d: its label names %s, but not the tape of the catalog (another uuid): not used",
+				     slot, t.barcode);
+			ret = -EEXIST;
+			goto out;
+		}
+		ret = catalog_tape_set_location(d->fs->cat, t.barcode, loc);
+	} else
+		ret = (*added += import_register(d, ij, why, sizeof(why)) > 0)
+			      ? 0
+			      : -EIO;
+	if (!ret)
+		ret = sched_slot_name(sc, slot, ij->label.barcode);
+out:
+	free(ij);
+	return ret == 0;
+}
+
 int dump_library_inventory(struct dump *d, char *result, size_t len)
 {
 	struct changer_inv inv;
 	struct mark_ctx m;
 	char why[256];
-	int ret, added = 0, labelled = 0;
+	int ret, added = 0, labelled = 0, probed = 0, named = 0;
 
 	snprintf(result, len, "no changer");
 	if (!d->fs->changer)
@@ -367,6 +461,15 @@ int dump_library_inventory(struct dump *d, char *result, size_t len)
 		added += ret > 0;
 		labelled += ret == 2;
 	}
+	for (size_t i = 0; i < inv.nelems; i++) {
+		const struct changer_elem *e = &inv.elems[i];
+
+		if (!e->full || e->barcode[0] || e->type == CHANGER_DRIVE ||
+		    slot_in_catalog(d, e->index))
+			continue;
+		probed++;
+		named += probe_untagged(d, e->index, &added);
+	}
 	name_untagged(d, &inv);
 	memset(&m, 0, sizeof(m));
 	m.inv = &inv;
@@ -379,6 +482,10 @@ int dump_library_inventory(struct dump *d, char *result, size_t len)
 	snprintf(result, len,
 		 "%d new tapes (%d labelled), %d tapes out of library", added,
 		 labelled, m.missing);
+	if (probed)
+		snprintf(result + strlen(result), len - strlen(result),
+			 ", %d of %d cartridges without a tag named by their label",
+			 named, probed);
 	return ret < 0 ? ret : 0;
 }
 

@@ -2,9 +2,11 @@
 # "label SLOT BARCODE POOL"): the robot reports cartridges without tags;
 # two blank cartridges are labelled by hand, one per pool; bad forms are
 # refused with a clear errno and a .status line; a cartridge that carries
-# the label of another barcode is refused and put back untouched; after a
-# remount the scheduler still finds the hand-labelled cartridges by
-# barcode (their catalog location names the slot) and a dump with two
+# the label of another barcode is refused and put back untouched; an
+# inventory reads untagged cartridges no tape accounts for (one moved by
+# hand is found again; a look-alike label with another uuid is not taken);
+# after a remount the scheduler still finds the hand-labelled cartridges
+# by barcode (their catalog location names the slot) and a dump with two
 # copies goes to them and reads back.
 . "$TOP/tests/lib.sh"
 
@@ -76,6 +78,20 @@ check "the drives are empty" bash -c "grep -qx 'drive 0 -' lib/state && grep -qx
 check "an inventory keeps them in their slots" lib inventory
 for _ in $(seq 100); do grep -q '^inventory: done' mnt/.library && break; sleep 0.1; done
 check_eq "A00001L9 still in slot 1" "slot 1" "$(sed -n 's/^location: //p' mnt/tapes/A00001L9/.status)"
+check "the inventory read the cartridge of slot 3" grep -q '^inventory: done .*, 0 of 1 cartridges without a tag named by their label' mnt/.library
+check "its look-alike label is not taken for A00001L9" grep -q '^error: .*slot 3: its label names A00001L9, but not the tape of the catalog' mnt/.status
+tf_umount mnt
+
+# The operator moves the cartridge of A00001L9 to slot 4 by hand; the next
+# inventory reads it and learns where it is.
+sed -i 's/^slot 1 cart-00001$/slot 1 -/; s/^slot 4 -$/slot 4 cart-00001/' lib/state
+check "mount" tf_mount tapefs.ini mnt
+check "inventory" lib inventory
+for _ in $(seq 100); do grep -q '^inventory: done' mnt/.library && break; sleep 0.1; done
+check "it named one of two untagged cartridges" grep -q '^inventory: done .*, 1 of 2 cartridges without a tag named by their label' mnt/.library
+check_eq "A00001L9 found in slot 4" "slot 4" "$(sed -n 's/^location: //p' mnt/tapes/A00001L9/.status)"
+check "put back into slot 4" grep -qx 'slot 4 cart-00001' lib/state
+check_eq "B00001L9 still in slot 2" "slot 2" "$(sed -n 's/^location: //p' mnt/tapes/B00001L9/.status)"
 tf_umount mnt
 
 # A new mount: only the catalog knows which slot holds which barcode.
