@@ -44,8 +44,10 @@ const char *catalog_result_name(enum catalog_result r)
 	return results[r];
 }
 
-static void copy_row(sqlite3_stmt *st, struct catalog_copy *cp)
+static void copy_row(sqlite3_stmt *st, void *out)
 {
+	struct catalog_copy *cp = out;
+
 	memset(cp, 0, sizeof(*cp));
 	cp->id = sqlite3_column_int64(st, 0);
 	cp->archive = sqlite3_column_int64(st, 1);
@@ -58,38 +60,34 @@ static void copy_row(sqlite3_stmt *st, struct catalog_copy *cp)
 	cp->last_result = (enum catalog_result)sqlite3_column_int(st, 8);
 }
 
+static int copy_visit(sqlite3_stmt *st, void *arg)
+{
+	const struct cat_walk *w = arg;
+	struct catalog_copy row;
+
+	copy_row(st, &row);
+	return w->fn.copy(w->ctx, &row);
+}
+
+static void archive_row(sqlite3_stmt *st, void *out)
+{
+	struct catalog_archive *a = out;
+
+	memset(a, 0, sizeof(*a));
+	a->id = sqlite3_column_int64(st, 0);
+	a->dump_id = sqlite3_column_int64(st, 1);
+	a->created = sqlite3_column_int64(st, 2);
+	a->members = (uint64_t)sqlite3_column_int64(st, 3);
+	a->bytes = (uint64_t)sqlite3_column_int64(st, 4);
+	a->block_size = (uint32_t)sqlite3_column_int64(st, 5);
+	cat_col_text(st, 6, a->md5, sizeof(a->md5));
+}
+
 int catalog_archive_get(struct catalog *cat, int64_t archive_id,
 			struct catalog_archive *out)
 {
-	struct catconn *c = cat_conn_get(cat);
-	sqlite3_stmt *st;
-	int rc, ret = -EIO;
-
-	if (!c)
-		return -EIO;
-	st = cat_stmt(c, SQL_ARCHIVE_GET);
-	if (!st)
-		goto out;
-	cat_bind_i64(st, ":id", archive_id);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		memset(out, 0, sizeof(*out));
-		out->id = sqlite3_column_int64(st, 0);
-		out->dump_id = sqlite3_column_int64(st, 1);
-		out->created = sqlite3_column_int64(st, 2);
-		out->members = (uint64_t)sqlite3_column_int64(st, 3);
-		out->bytes = (uint64_t)sqlite3_column_int64(st, 4);
-		out->block_size = (uint32_t)sqlite3_column_int64(st, 5);
-		cat_col_text(st, 6, out->md5, sizeof(out->md5));
-		ret = 0;
-	} else {
-		ret = rc == SQLITE_DONE ? -ENOENT
-					: cat_err(c, rc, "archive get");
-	}
-	cat_done(st);
-out:
-	cat_conn_put(cat, c);
-	return ret;
+	return cat_read_get(cat, SQL_ARCHIVE_GET, ":id", archive_id, archive_row,
+			    out, "archive get");
 }
 
 /* Run a copy query bound with (name = text or num) and call fn per row. */
@@ -98,9 +96,9 @@ static int copies_each(struct catalog *cat, const char *sql, const char *name,
 		       void *ctx)
 {
 	struct catconn *c = cat_conn_get(cat);
-	struct catalog_copy cp;
+	struct cat_walk w = { .fn.copy = fn, .ctx = ctx };
 	sqlite3_stmt *st;
-	int rc, ret = -EIO;
+	int ret = -EIO;
 
 	if (!c)
 		return -EIO;
@@ -111,16 +109,7 @@ static int copies_each(struct catalog *cat, const char *sql, const char *name,
 		cat_bind_text(st, name, text);
 	else if (name)
 		cat_bind_i64(st, name, num);
-	ret = 0;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		copy_row(st, &cp);
-		ret = fn(ctx, &cp);
-		if (ret)
-			break;
-	}
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		ret = cat_err(c, rc, "copies");
-	cat_done(st);
+	ret = cat_row_each(c, st, copy_visit, &w, "copies");
 out:
 	cat_conn_put(cat, c);
 	return ret;
@@ -153,7 +142,7 @@ int catalog_copy_get(struct catalog *cat, const char *barcode, int64_t fileno,
 {
 	struct catconn *c;
 	sqlite3_stmt *st;
-	int rc, ret = -EIO;
+	int ret = -EIO;
 
 	if (!barcode)
 		return -EINVAL;
@@ -165,14 +154,7 @@ int catalog_copy_get(struct catalog *cat, const char *barcode, int64_t fileno,
 		goto out;
 	cat_bind_text(st, ":barcode", barcode);
 	cat_bind_i64(st, ":fileno", fileno);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		copy_row(st, out);
-		ret = 0;
-	} else {
-		ret = rc == SQLITE_DONE ? -ENOENT : cat_err(c, rc, "copy get");
-	}
-	cat_done(st);
+	ret = cat_row_get(c, st, copy_row, out, "copy get");
 out:
 	cat_conn_put(cat, c);
 	return ret;

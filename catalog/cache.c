@@ -30,8 +30,10 @@ static const char SQL_CACHE_LRU[] =
 static const char SQL_CACHE_TOTAL[] =
 	"SELECT coalesce(sum(present), 0), count(*) FROM cache";
 
-static void cache_row(sqlite3_stmt *st, struct catalog_cache_entry *e)
+static void cache_row(sqlite3_stmt *st, void *out)
 {
+	struct catalog_cache_entry *e = out;
+
 	memset(e, 0, sizeof(*e));
 	e->member_id = sqlite3_column_int64(st, 0);
 	cat_col_text(st, 1, e->file, sizeof(e->file));
@@ -39,6 +41,15 @@ static void cache_row(sqlite3_stmt *st, struct catalog_cache_entry *e)
 	e->present = (uint64_t)sqlite3_column_int64(st, 3);
 	e->last_access = sqlite3_column_int64(st, 4);
 	e->pinned = sqlite3_column_int(st, 5);
+}
+
+static int cache_visit(sqlite3_stmt *st, void *arg)
+{
+	const struct cat_walk *w = arg;
+	struct catalog_cache_entry row;
+
+	cache_row(st, &row);
+	return w->fn.cache(w->ctx, &row);
 }
 
 /* One write statement on the cache table, bound with :member and, when
@@ -121,54 +132,16 @@ int catalog_cache_unpin_all(struct catalog *cat)
 int catalog_cache_get(struct catalog *cat, int64_t member_id,
 		      struct catalog_cache_entry *out)
 {
-	struct catconn *c = cat_conn_get(cat);
-	sqlite3_stmt *st;
-	int rc, ret = -EIO;
-
-	if (!c)
-		return -EIO;
-	st = cat_stmt(c, SQL_CACHE_GET);
-	if (!st)
-		goto out;
-	cat_bind_i64(st, ":member", member_id);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		cache_row(st, out);
-		ret = 0;
-	} else {
-		ret = rc == SQLITE_DONE ? -ENOENT : cat_err(c, rc, "cache get");
-	}
-	cat_done(st);
-out:
-	cat_conn_put(cat, c);
-	return ret;
+	return cat_read_get(cat, SQL_CACHE_GET, ":member", member_id, cache_row,
+			    out, "cache get");
 }
 
 int catalog_cache_lru(struct catalog *cat, catalog_cache_fn fn, void *ctx)
 {
-	struct catconn *c = cat_conn_get(cat);
-	struct catalog_cache_entry e;
-	sqlite3_stmt *st;
-	int rc, ret = -EIO;
+	struct cat_walk w = { .fn.cache = fn, .ctx = ctx };
 
-	if (!c)
-		return -EIO;
-	st = cat_stmt(c, SQL_CACHE_LRU);
-	if (!st)
-		goto out;
-	ret = 0;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		cache_row(st, &e);
-		ret = fn(ctx, &e);
-		if (ret)
-			break;
-	}
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		ret = cat_err(c, rc, "cache lru");
-	cat_done(st);
-out:
-	cat_conn_put(cat, c);
-	return ret;
+	return cat_read_each(cat, SQL_CACHE_LRU, NULL, 0, cache_visit, &w,
+			     "cache lru");
 }
 
 int catalog_cache_total(struct catalog *cat, uint64_t *bytes,

@@ -143,6 +143,84 @@ int cat_exec(struct catconn *c, sqlite3_stmt *st, const char *what)
 	return ret;
 }
 
+int cat_row_get(struct catconn *c, sqlite3_stmt *st, cat_row_fn fill,
+		void *out, const char *what)
+{
+	int rc = sqlite3_step(st);
+	int ret;
+
+	if (rc == SQLITE_ROW) {
+		fill(st, out);
+		ret = 0;
+	} else {
+		ret = rc == SQLITE_DONE ? -ENOENT : cat_err(c, rc, what);
+	}
+	cat_done(st);
+	return ret;
+}
+
+int cat_row_each(struct catconn *c, sqlite3_stmt *st, cat_visit_fn visit,
+		 void *arg, const char *what)
+{
+	int rc, ret = 0;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		ret = visit(st, arg);
+		if (ret)
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		ret = cat_err(c, rc, what);
+	cat_done(st);
+	return ret;
+}
+
+/* A reader connection and sql's statement, with key bound to id unless
+ * key is NULL: 0, or -EIO (the connection is given back). */
+static int read_begin(struct catalog *cat, const char *sql, const char *key,
+		      int64_t id, struct catconn **c, sqlite3_stmt **st)
+{
+	*c = cat_conn_get(cat);
+	if (!*c)
+		return -EIO;
+	*st = cat_stmt(*c, sql);
+	if (!*st) {
+		cat_conn_put(cat, *c);
+		return -EIO;
+	}
+	if (key)
+		cat_bind_i64(*st, key, id);
+	return 0;
+}
+
+int cat_read_get(struct catalog *cat, const char *sql, const char *key,
+		 int64_t id, cat_row_fn fill, void *out, const char *what)
+{
+	struct catconn *c;
+	sqlite3_stmt *st;
+	int ret = read_begin(cat, sql, key, id, &c, &st);
+
+	if (ret < 0)
+		return ret;
+	ret = cat_row_get(c, st, fill, out, what);
+	cat_conn_put(cat, c);
+	return ret;
+}
+
+int cat_read_each(struct catalog *cat, const char *sql, const char *key,
+		  int64_t id, cat_visit_fn visit, void *arg, const char *what)
+{
+	struct catconn *c;
+	sqlite3_stmt *st;
+	int ret = read_begin(cat, sql, key, id, &c, &st);
+
+	if (ret < 0)
+		return ret;
+	ret = cat_row_each(c, st, visit, arg, what);
+	cat_conn_put(cat, c);
+	return ret;
+}
+
 int cat_exec_sql(struct catconn *c, const char *sql)
 {
 	char *msg = NULL;

@@ -47,8 +47,10 @@ const char *catalog_dump_state_name(enum catalog_dump_state s)
 	return dump_states[s];
 }
 
-static void dump_row(sqlite3_stmt *st, struct catalog_dump *d)
+static void dump_row(sqlite3_stmt *st, void *out)
 {
+	struct catalog_dump *d = out;
+
 	memset(d, 0, sizeof(*d));
 	d->id = sqlite3_column_int64(st, 0);
 	d->state = (enum catalog_dump_state)sqlite3_column_int(st, 1);
@@ -58,6 +60,15 @@ static void dump_row(sqlite3_stmt *st, struct catalog_dump *d)
 	d->bytes = (uint64_t)sqlite3_column_int64(st, 5);
 	d->archive = sqlite3_column_int64(st, 6);
 	cat_col_text(st, 7, d->error, sizeof(d->error));
+}
+
+static int dump_visit(sqlite3_stmt *st, void *arg)
+{
+	const struct cat_walk *w = arg;
+	struct catalog_dump row;
+
+	dump_row(st, &row);
+	return w->fn.dump(w->ctx, &row);
 }
 
 static int files_add(struct catconn *c, int64_t id,
@@ -125,59 +136,29 @@ out:
 int catalog_dump_get(struct catalog *cat, int64_t dump_id,
 		     struct catalog_dump *out)
 {
-	struct catconn *c = cat_conn_get(cat);
-	sqlite3_stmt *st;
-	int rc, ret = -EIO;
+	return cat_read_get(cat, SQL_DUMP_GET, ":id", dump_id, dump_row, out,
+			    "dump get");
+}
 
-	if (!c)
-		return -EIO;
-	st = cat_stmt(c, SQL_DUMP_GET);
-	if (!st)
-		goto out;
-	cat_bind_i64(st, ":id", dump_id);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		dump_row(st, out);
-		ret = 0;
-	} else {
-		ret = rc == SQLITE_DONE ? -ENOENT : cat_err(c, rc, "dump get");
-	}
-	cat_done(st);
-out:
-	cat_conn_put(cat, c);
-	return ret;
+static int file_visit(sqlite3_stmt *st, void *arg)
+{
+	const struct cat_walk *w = arg;
+	struct catalog_dump_file f;
+
+	f.path = (const char *)sqlite3_column_text(st, 0);
+	f.size = (uint64_t)sqlite3_column_int64(st, 1);
+	f.mtime = sqlite3_column_int64(st, 2);
+	f.mtime_nsec = sqlite3_column_int(st, 3);
+	return w->fn.dump_file(w->ctx, &f);
 }
 
 int catalog_dump_files(struct catalog *cat, int64_t dump_id,
 		       catalog_dump_file_fn fn, void *ctx)
 {
-	struct catconn *c = cat_conn_get(cat);
-	struct catalog_dump_file f;
-	sqlite3_stmt *st;
-	int rc, ret = -EIO;
+	struct cat_walk w = { .fn.dump_file = fn, .ctx = ctx };
 
-	if (!c)
-		return -EIO;
-	st = cat_stmt(c, SQL_DUMP_FILES);
-	if (!st)
-		goto out;
-	cat_bind_i64(st, ":dump", dump_id);
-	ret = 0;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		f.path = (const char *)sqlite3_column_text(st, 0);
-		f.size = (uint64_t)sqlite3_column_int64(st, 1);
-		f.mtime = sqlite3_column_int64(st, 2);
-		f.mtime_nsec = sqlite3_column_int(st, 3);
-		ret = fn(ctx, &f);
-		if (ret)
-			break;
-	}
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		ret = cat_err(c, rc, "dump files");
-	cat_done(st);
-out:
-	cat_conn_put(cat, c);
-	return ret;
+	return cat_read_each(cat, SQL_DUMP_FILES, ":dump", dump_id, file_visit,
+			     &w, "dump files");
 }
 
 int catalog_dump_tape_add(struct catalog *cat, int64_t dump_id,
@@ -269,64 +250,34 @@ int catalog_dump_fail(struct catalog *cat, int64_t dump_id, const char *why)
 	return ret;
 }
 
+static int tape_visit(sqlite3_stmt *st, void *arg)
+{
+	const struct cat_walk *w = arg;
+	struct catalog_dump_tape t;
+
+	memset(&t, 0, sizeof(t));
+	t.copy = sqlite3_column_int(st, 0);
+	cat_col_text(st, 1, t.barcode, sizeof(t.barcode));
+	t.fileno = sqlite3_column_int64(st, 2);
+	t.start_lblock = (uint64_t)sqlite3_column_int64(st, 3);
+	t.abandoned = sqlite3_column_int(st, 4);
+	return w->fn.dump_tape(w->ctx, &t);
+}
+
 int catalog_dump_tapes(struct catalog *cat, int64_t dump_id,
 		       catalog_dump_tape_fn fn, void *ctx)
 {
-	struct catconn *c = cat_conn_get(cat);
-	struct catalog_dump_tape t;
-	sqlite3_stmt *st;
-	int rc, ret = -EIO;
+	struct cat_walk w = { .fn.dump_tape = fn, .ctx = ctx };
 
-	if (!c)
-		return -EIO;
-	st = cat_stmt(c, SQL_DUMP_TAPES);
-	if (!st)
-		goto out;
-	cat_bind_i64(st, ":dump", dump_id);
-	ret = 0;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		memset(&t, 0, sizeof(t));
-		t.copy = sqlite3_column_int(st, 0);
-		cat_col_text(st, 1, t.barcode, sizeof(t.barcode));
-		t.fileno = sqlite3_column_int64(st, 2);
-		t.start_lblock = (uint64_t)sqlite3_column_int64(st, 3);
-		t.abandoned = sqlite3_column_int(st, 4);
-		ret = fn(ctx, &t);
-		if (ret)
-			break;
-	}
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		ret = cat_err(c, rc, "dump tapes");
-	cat_done(st);
-out:
-	cat_conn_put(cat, c);
-	return ret;
+	return cat_read_each(cat, SQL_DUMP_TAPES, ":dump", dump_id, tape_visit,
+			     &w, "dump tapes");
 }
 
 int catalog_dump_unfinished(struct catalog *cat, catalog_dump_fn fn,
 			    void *ctx)
 {
-	struct catconn *c = cat_conn_get(cat);
-	struct catalog_dump d;
-	sqlite3_stmt *st;
-	int rc, ret = -EIO;
+	struct cat_walk w = { .fn.dump = fn, .ctx = ctx };
 
-	if (!c)
-		return -EIO;
-	st = cat_stmt(c, SQL_DUMP_UNFINISHED);
-	if (!st)
-		goto out;
-	ret = 0;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		dump_row(st, &d);
-		ret = fn(ctx, &d);
-		if (ret)
-			break;
-	}
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		ret = cat_err(c, rc, "dumps unfinished");
-	cat_done(st);
-out:
-	cat_conn_put(cat, c);
-	return ret;
+	return cat_read_each(cat, SQL_DUMP_UNFINISHED, NULL, 0, dump_visit, &w,
+			     "dumps unfinished");
 }

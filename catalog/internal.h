@@ -80,6 +80,41 @@ void cat_bind_null(sqlite3_stmt *st, const char *name);
 void cat_col_text(sqlite3_stmt *st, int col, char *dst, size_t size);
 /* Step a statement expected to change rows: 0, or -errno. */
 int cat_exec(struct catconn *c, sqlite3_stmt *st, const char *what);
+/* Fill the caller's record out from the current row of st. */
+typedef void (*cat_row_fn)(sqlite3_stmt *st, void *out);
+/* Step st (from cat_stmt(), bound) for at most one row: fill(st, out) and
+ * 0 on a row, -ENOENT on none, else cat_err(c, rc, what). Resets st. */
+int cat_row_get(struct catconn *c, sqlite3_stmt *st, cat_row_fn fill,
+		void *out, const char *what);
+/* Called on each row of cat_row_each(); nonzero stops the walk. */
+typedef int (*cat_visit_fn)(sqlite3_stmt *st, void *arg);
+/* Step every row of st (from cat_stmt(), bound) calling visit(st, arg):
+ * 0 after the last row, visit's first nonzero return, or
+ * cat_err(c, rc, what) when a step fails. Resets st. */
+int cat_row_each(struct catconn *c, sqlite3_stmt *st, cat_visit_fn visit,
+		 void *arg, const char *what);
+/* The typed callback (a catalog_*_fn of catalog.h) and context of a walk
+ * over rows: a file's cat_visit_fn fills its record from the row and calls
+ * its member of fn. */
+struct cat_walk {
+	union {
+		catalog_tape_fn tape;
+		catalog_copy_fn copy;
+		catalog_dump_fn dump;
+		catalog_dump_file_fn dump_file;
+		catalog_dump_tape_fn dump_tape;
+		catalog_run_fn run;
+		catalog_cache_fn cache;
+	} fn;
+	void *ctx;
+};
+/* cat_row_get() and cat_row_each() of sql on a reader connection taken
+ * for the call, with key (":name") bound to id unless key is NULL. -EIO
+ * when no connection or statement is to be had (logged). */
+int cat_read_get(struct catalog *cat, const char *sql, const char *key,
+		 int64_t id, cat_row_fn fill, void *out, const char *what);
+int cat_read_each(struct catalog *cat, const char *sql, const char *key,
+		  int64_t id, cat_visit_fn visit, void *arg, const char *what);
 /* Run a constant SQL text (pragmas, schema). */
 int cat_exec_sql(struct catconn *c, const char *sql);
 

@@ -402,25 +402,31 @@ out:
 	return ret;
 }
 
+/* [0] = first member, [1] = one past the last, from a range row. */
+static void range_row(sqlite3_stmt *st, void *out)
+{
+	int64_t *r = out;
+
+	r[0] = sqlite3_column_int64(st, 0);
+	r[1] = r[0] + sqlite3_column_int64(st, 1);
+}
+
 /* The member range [lo, hi) of an archive: -ENOENT when unknown. */
 static int archive_range(struct catconn *c, int64_t archive, int64_t *lo,
 			 int64_t *hi)
 {
 	sqlite3_stmt *st = cat_stmt(c, SQL_ARCHIVE_RANGE);
-	int rc, ret;
+	int64_t r[2];
+	int ret;
 
 	if (!st)
 		return -EIO;
 	cat_bind_i64(st, ":id", archive);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		*lo = sqlite3_column_int64(st, 0);
-		*hi = *lo + sqlite3_column_int64(st, 1);
-		ret = 0;
-	} else {
-		ret = rc == SQLITE_DONE ? -ENOENT : cat_err(c, rc, "archive");
+	ret = cat_row_get(c, st, range_row, r, "archive");
+	if (ret == 0) {
+		*lo = r[0];
+		*hi = r[1];
 	}
-	cat_done(st);
 	return ret;
 }
 

@@ -63,8 +63,10 @@ int catalog_tape_state_parse(const char *name, enum catalog_tape_state *out)
 	return -EINVAL;
 }
 
-static void tape_row(sqlite3_stmt *st, struct catalog_tape *t)
+static void tape_row(sqlite3_stmt *st, void *out)
 {
+	struct catalog_tape *t = out;
+
 	memset(t, 0, sizeof(*t));
 	cat_col_text(st, 0, t->barcode, sizeof(t->barcode));
 	cat_col_text(st, 1, t->serial, sizeof(t->serial));
@@ -76,6 +78,15 @@ static void tape_row(sqlite3_stmt *st, struct catalog_tape *t)
 	cat_col_text(st, 7, t->label_uuid, sizeof(t->label_uuid));
 	t->last_file = sqlite3_column_int64(st, 8);
 	t->last_verified = sqlite3_column_int64(st, 9);
+}
+
+static int tape_visit(sqlite3_stmt *st, void *arg)
+{
+	const struct cat_walk *w = arg;
+	struct catalog_tape row;
+
+	tape_row(st, &row);
+	return w->fn.tape(w->ctx, &row);
 }
 
 static int tape_valid(const struct catalog_tape *t)
@@ -194,7 +205,7 @@ int catalog_tape_get(struct catalog *cat, const char *barcode,
 {
 	struct catconn *c = cat_conn_get(cat);
 	sqlite3_stmt *st;
-	int rc, ret = -EIO;
+	int ret = -EIO;
 
 	if (!c)
 		return -EIO;
@@ -202,14 +213,7 @@ int catalog_tape_get(struct catalog *cat, const char *barcode,
 	if (!st)
 		goto out;
 	cat_bind_text(st, ":barcode", barcode ? barcode : "");
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		tape_row(st, out);
-		ret = 0;
-	} else {
-		ret = rc == SQLITE_DONE ? -ENOENT : cat_err(c, rc, "tape get");
-	}
-	cat_done(st);
+	ret = cat_row_get(c, st, tape_row, out, "tape get");
 out:
 	cat_conn_put(cat, c);
 	return ret;
@@ -219,9 +223,9 @@ int catalog_tape_list(struct catalog *cat, const char *pool, int state,
 		      catalog_tape_fn fn, void *ctx)
 {
 	struct catconn *c = cat_conn_get(cat);
-	struct catalog_tape t;
+	struct cat_walk w = { .fn.tape = fn, .ctx = ctx };
 	sqlite3_stmt *st;
-	int rc, ret = -EIO;
+	int ret = -EIO;
 
 	if (!c)
 		return -EIO;
@@ -230,16 +234,7 @@ int catalog_tape_list(struct catalog *cat, const char *pool, int state,
 		goto out;
 	cat_bind_text(st, ":pool", pool);
 	cat_bind_i64(st, ":state", state);
-	ret = 0;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		tape_row(st, &t);
-		ret = fn(ctx, &t);
-		if (ret)
-			break;
-	}
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		ret = cat_err(c, rc, "tape list");
-	cat_done(st);
+	ret = cat_row_each(c, st, tape_visit, &w, "tape list");
 out:
 	cat_conn_put(cat, c);
 	return ret;

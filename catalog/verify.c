@@ -56,8 +56,10 @@ const char *catalog_run_state_name(enum catalog_run_state s)
 	return run_states[s];
 }
 
-static void run_row(sqlite3_stmt *st, struct catalog_run *r)
+static void run_row(sqlite3_stmt *st, void *out)
 {
+	struct catalog_run *r = out;
+
 	memset(r, 0, sizeof(*r));
 	r->id = sqlite3_column_int64(st, 0);
 	cat_col_text(st, 1, r->request, sizeof(r->request));
@@ -73,6 +75,15 @@ static void run_row(sqlite3_stmt *st, struct catalog_run *r)
 	r->totals.unreadable = (uint64_t)sqlite3_column_int64(st, 11);
 	r->totals.seconds = sqlite3_column_double(st, 12);
 	cat_col_text(st, 13, r->detail, sizeof(r->detail));
+}
+
+static int run_visit(sqlite3_stmt *st, void *arg)
+{
+	const struct cat_walk *w = arg;
+	struct catalog_run row;
+
+	run_row(st, &row);
+	return w->fn.run(w->ctx, &row);
 }
 
 int catalog_run_start(struct catalog *cat, const char *request, int64_t *id)
@@ -145,54 +156,16 @@ out:
 int catalog_run_get(struct catalog *cat, int64_t run_id,
 		    struct catalog_run *out)
 {
-	struct catconn *c = cat_conn_get(cat);
-	sqlite3_stmt *st;
-	int rc, ret = -EIO;
-
-	if (!c)
-		return -EIO;
-	st = cat_stmt(c, SQL_RUN_GET);
-	if (!st)
-		goto out;
-	cat_bind_i64(st, ":id", run_id);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		run_row(st, out);
-		ret = 0;
-	} else {
-		ret = rc == SQLITE_DONE ? -ENOENT : cat_err(c, rc, "run get");
-	}
-	cat_done(st);
-out:
-	cat_conn_put(cat, c);
-	return ret;
+	return cat_read_get(cat, SQL_RUN_GET, ":id", run_id, run_row, out,
+			    "run get");
 }
 
 int catalog_run_list(struct catalog *cat, catalog_run_fn fn, void *ctx)
 {
-	struct catconn *c = cat_conn_get(cat);
-	struct catalog_run r;
-	sqlite3_stmt *st;
-	int rc, ret = -EIO;
+	struct cat_walk w = { .fn.run = fn, .ctx = ctx };
 
-	if (!c)
-		return -EIO;
-	st = cat_stmt(c, SQL_RUN_LIST);
-	if (!st)
-		goto out;
-	ret = 0;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		run_row(st, &r);
-		ret = fn(ctx, &r);
-		if (ret)
-			break;
-	}
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		ret = cat_err(c, rc, "run list");
-	cat_done(st);
-out:
-	cat_conn_put(cat, c);
-	return ret;
+	return cat_read_each(cat, SQL_RUN_LIST, NULL, 0, run_visit, &w,
+			     "run list");
 }
 
 int64_t catalog_run_latest(struct catalog *cat)
