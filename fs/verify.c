@@ -1075,6 +1075,30 @@ static int task_run(struct sched_job *job, const struct sched_run *r)
 	return ret;
 }
 
+/* Called with v->lock held by a job (or the submitter) leaving run;
+ * returns with it released. Finishes run outside the lock when finish,
+ * frees it when free_run, drops the caller's reference to v and wakes the
+ * waiters. Returns 1 when that was the last reference: the caller frees v. */
+static int run_end_unlock(struct verify *v, struct vrun *run, int finish,
+			  int free_run)
+{
+	int free_v;
+
+	pthread_mutex_unlock(&v->lock);
+	if (finish)
+		run_finish(v, run, 0);
+	pthread_mutex_lock(&v->lock);
+	if (free_run) {
+		if (v->run == run)
+			v->run = NULL;
+		run_free(run);
+	}
+	verify_unref_locked(v, &free_v);
+	pthread_cond_broadcast(&v->cond);
+	pthread_mutex_unlock(&v->lock);
+	return free_v;
+}
+
 /* The end of one tape's job: requeue after a yield, or count it done and
  * end the run after the last one. */
 static void task_done(struct sched_job *job, int result)
@@ -1082,7 +1106,7 @@ static void task_done(struct sched_job *job, int result)
 	struct vtask *t = job->arg;
 	struct verify *v = t->v;
 	struct vrun *run = t->run;
-	int finish = 0, free_run = 0, free_v = 0;
+	int finish = 0, free_run = 0;
 
 	pthread_mutex_lock(&v->lock);
 	if (result == 0 && t->requeue && !v->stopping && !run->cancelled) {
@@ -1106,19 +1130,7 @@ static void task_done(struct sched_job *job, int result)
 		run->finalized = 1;
 		free_run = 1;
 	}
-	pthread_mutex_unlock(&v->lock);
-	if (finish)
-		run_finish(v, run, 0);
-	pthread_mutex_lock(&v->lock);
-	if (free_run) {
-		if (v->run == run)
-			v->run = NULL;
-		run_free(run);
-	}
-	verify_unref_locked(v, &free_v);
-	pthread_cond_broadcast(&v->cond);
-	pthread_mutex_unlock(&v->lock);
-	if (free_v)
+	if (run_end_unlock(v, run, finish, free_run))
 		verify_free(v);
 }
 
@@ -1194,7 +1206,7 @@ static int request_cancel(struct verify *v, const char *line)
  * on so that it cannot end before every job is queued. */
 static void run_submit(struct verify *v, struct vrun *run)
 {
-	int finish = 0, free_v = 0;
+	int finish = 0;
 
 	for (size_t i = 0; i < run->ntasks; i++) {
 		struct vtask *t = &run->tasks[i];
@@ -1231,19 +1243,8 @@ static void run_submit(struct verify *v, struct vrun *run)
 		finish = 1;
 		run->finalized = 1;
 	}
-	pthread_mutex_unlock(&v->lock);
-	if (finish)
-		run_finish(v, run, 0);
-	pthread_mutex_lock(&v->lock);
-	if (finish) {
-		if (v->run == run)
-			v->run = NULL;
-		run_free(run);
-	}
-	verify_unref_locked(v, &free_v);
-	pthread_cond_broadcast(&v->cond);
-	pthread_mutex_unlock(&v->lock);
-	(void)free_v; /* the mount's reference is held: never the last */
+	/* the mount's reference is held: never the last */
+	(void)run_end_unlock(v, run, finish, finish);
 }
 
 int verify_request(struct verify *v, const char *line, int64_t *run_id)
