@@ -8,7 +8,7 @@
  * repairs one write transaction.
  *
  * Labels: the label of every cartridge that can be read without a robot
- * move (fs/fsck_labels.h: a vlib's images, tapes already in drives) is
+ * move (fs/engine/fsck_labels.h: a vlib's images, tapes already in drives) is
  * compared with the catalog (unknown tapes, missing labels, a label naming
  * another barcode, another uuid); the cartridges it could not read are
  * listed, and are not problems of the catalog.
@@ -21,7 +21,7 @@
 #include "catalog/catalog.h"
 #include "fs/cmd.h"
 #include "fs/config.h"
-#include "fs/fsck_labels.h"
+#include "fs/engine/fsck_labels.h"
 
 struct fsck_count {
 	int repaired;

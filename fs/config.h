@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "fs/tapefs.h"
+#include "fs/engine/tapefs.h"
 
 /* Fill cfg with the defaults (no file read). Paths stay NULL until
  * config_load() resolves them. */

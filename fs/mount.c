@@ -24,8 +24,14 @@
 
 #include "fs/cmd.h"
 #include "fs/config.h"
-#include "fs/inventory.h"
-#include "fs/modules.h"
+#include "fs/engine/inventory.h"
+#include "catalog/catalog.h"
+#include "fs/engine/dump.h"
+#include "fs/engine/recall.h"
+#include "fs/engine/verify.h"
+#include "tapeio/changer.h"
+#include "tapeio/sched.h"
+#include "tapeio/tape.h"
 #include "fs/ops.h"
 #include <fuse_lowlevel.h>
 
@@ -186,7 +192,7 @@ static int start_engines(struct tapefs *fs)
 	ret = start_sched(fs);
 	if (ret)
 		return ret;
-	if (dump_start && fs->cat && fs->sched) {
+	if (fs->cat && fs->sched) {
 		ret = dump_start(fs);
 		if (ret) {
 			fprintf(stderr, "tapefs: dump engine: %s\n",
@@ -194,7 +200,7 @@ static int start_engines(struct tapefs *fs)
 			return ret;
 		}
 	}
-	if (verify_start && fs->cat && fs->sched) {
+	if (fs->cat && fs->sched) {
 		ret = verify_start(fs);
 		if (ret) {
 			fprintf(stderr, "tapefs: verify engine: %s\n",
@@ -202,7 +208,7 @@ static int start_engines(struct tapefs *fs)
 			return ret;
 		}
 	}
-	if (recall_start && fs->cat && fs->sched) {
+	if (fs->cat && fs->sched) {
 		ret = recall_start(fs);
 		if (ret) {
 			fprintf(stderr, "tapefs: recall engine: %s\n",
@@ -312,7 +318,7 @@ static int run(struct tapefs *fs, struct fuse_args *args,
 			goto out_stop;
 		fuse_loop_cfg_set_clone_fd(lc, (unsigned)cmd->clone_fd);
 		/* Reads waiting on a tape hold a worker each; keep plenty so
-		 * that lookups never queue behind them (fs/recall.h). */
+		 * that lookups never queue behind them (fs/engine/recall.h). */
 		fuse_loop_cfg_set_max_threads(
 		    lc, cmd->max_threads > 10 ? cmd->max_threads : 1024);
 		fuse_loop_cfg_set_idle_threads(

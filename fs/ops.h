@@ -15,8 +15,8 @@
 #define FUSE_USE_VERSION 312
 #include <fuse.h>
 
-#include "fs/ns.h"
-#include "fs/tapefs.h"
+#include "fs/ns/ns.h"
+#include "fs/engine/tapefs.h"
 
 enum ops_area { OPS_STAGING = 1, OPS_NS = 2 };
 

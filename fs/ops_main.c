@@ -414,7 +414,7 @@ static void *op_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 	cfg->negative_timeout = 0;
 	cfg->kernel_cache = 0;
 	/* Waiting recall reads each hold a worker: let page-cache readers
-	 * of many files progress (see fs/recall.h). */
+	 * of many files progress (see fs/engine/recall.h). */
 	conn->max_background = 64;
 	conn->congestion_threshold = 48;
 	/* No splice and no writeback cache: measured (scripts/bench-ingest)

@@ -1,10 +1,10 @@
 /* fs/ops_ns.c - the namespace outside staging/: every top-level name is
- * answered by its provider (fs/ns.h); this file turns providers' answers
+ * answered by its provider (fs/ns/ns.h); this file turns providers' answers
  * into FUSE replies.
  *
  * Dynamic text (NS_TEXT, NS_CONTROL) is rendered whole at open into the
  * handle and served with direct_io, so every open shows the present.
- * Control files take writes line by line (fs/ns.h), from the mount owner
+ * Control files take writes line by line (fs/ns/ns.h), from the mount owner
  * and root only. Archived members are read through the recall engine and
  * opened with keep_cache: their content never changes.
  */
@@ -15,8 +15,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "fs/modules.h"
-#include "fs/ns_local.h"
+#include "catalog/catalog.h"
+#include "fs/engine/dump.h"
+#include "fs/engine/recall.h"
+#include "fs/engine/verify.h"
+#include "tapeio/changer.h"
+#include "tapeio/sched.h"
+#include "tapeio/tape.h"
+#include "fs/ns/ns_local.h"
 #include "fs/ops.h"
 
 struct ns_file {
@@ -29,38 +35,13 @@ struct ns_file {
 	struct recall_handle *rh; /* NS_MEMBER */
 };
 
-/* Providers by first path component; NULL entries are modules not built
- * in (their weak symbol is unresolved). */
-static const struct ns_provider *provider_at(size_t i)
-{
-	switch (i) {
-	case 0:
-		return &ns_readme;
-	case 1:
-		return &ns_status;
-	case 2:
-		return &ns_status_json;
-	case 3:
-		return &ns_dump_ctl;
-	case 4:
-		return &ns_verify_ctl;
-	case 5:
-		return &ns_recall_ctl;
-	case 6:
-		return &ns_archive;
-	case 7:
-		return &ns_tapes;
-	case 8:
-		return &ns_verify_dir;
-	case 9:
-		return &ns_drives;
-	case 10:
-		return &ns_library;
-	default:
-		return NULL;
-	}
-}
-#define NPROVIDERS 11
+/* Providers by first path component, in the root's listing order. */
+static const struct ns_provider *const providers[] = {
+	&ns_readme,	&ns_status, &ns_status_json, &ns_dump_ctl,
+	&ns_verify_ctl, &ns_recall_ctl, &ns_archive,  &ns_tapes,
+	&ns_verify_dir, &ns_drives, &ns_library,
+};
+#define NPROVIDERS (sizeof(providers) / sizeof(providers[0]))
 
 /* Split "/first/rest" into its provider and rest ("" for "/first"). */
 static const struct ns_provider *lookup(const char *path, const char **rel)
@@ -69,9 +50,9 @@ static const struct ns_provider *lookup(const char *path, const char **rel)
 	size_t len = slash ? (size_t)(slash - name) : strlen(name);
 
 	for (size_t i = 0; i < NPROVIDERS; i++) {
-		const struct ns_provider *p = provider_at(i);
+		const struct ns_provider *p = providers[i];
 
-		if (p && strlen(p->name) == len &&
+		if (strlen(p->name) == len &&
 		    !memcmp(p->name, name, len)) {
 			*rel = slash ? slash + 1 : "";
 			return p;
@@ -480,11 +461,9 @@ int nso_root_readdir(void *buf, fuse_fill_dir_t filler)
 	st.st_ino = path_ino("/staging");
 	filler(buf, "staging", &st, 0, 0);
 	for (size_t i = 0; i < NPROVIDERS; i++) {
-		const struct ns_provider *p = provider_at(i);
+		const struct ns_provider *p = providers[i];
 		struct ns_attr a;
 
-		if (!p)
-			continue;
 		memset(&a, 0, sizeof(a));
 		if (p->getattr(fs, "", &a))
 			continue;

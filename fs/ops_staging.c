@@ -19,7 +19,13 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
-#include "fs/modules.h"
+#include "catalog/catalog.h"
+#include "fs/engine/dump.h"
+#include "fs/engine/recall.h"
+#include "fs/engine/verify.h"
+#include "tapeio/changer.h"
+#include "tapeio/sched.h"
+#include "tapeio/tape.h"
 #include "fs/ops.h"
 
 struct stg_file {

@@ -18,8 +18,8 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
-#include "fs/recall.c"
-#include "fs/recall_cache.c"
+#include "fs/engine/recall.c"
+#include "fs/engine/recall_cache.c"
 
 #include "catalog/catalog.h"
 #include "tapeio/label.h"

@@ -9,7 +9,7 @@
 /* small pages and batches: 24 members cross several of each */
 #define VERIFY_PAGE 5
 #define VERIFY_BATCH 7
-#include "fs/verify.c"
+#include "fs/engine/verify.c"
 
 #include <dirent.h>
 #include <fcntl.h>

@@ -1,0 +1,181 @@
+/* fs/engine/dump.h - the dump engine: staged files to tape (SPEC 3.1, 3.2).
+ *
+ * Files written into staging/ become eligible when their last writer closes
+ * them. A dump starts when the eligible bytes reach cfg.dump_bytes, or the
+ * eligible files reach cfg.dump_files, or nothing was closed for
+ * cfg.dump_idle seconds while files are pending, or on a `.dump` request.
+ * At mount start-up everything already in staging/ is eligible (it survived
+ * an unmount or a crash).
+ *
+ * One dump = one tar archive (pax, records of cfg.block_size) written to
+ * cfg.copies tapes, copy i on a tape of pool cfg.pools[i], all copies at the
+ * same time on different drives (one scheduler gang; each source is read
+ * once and fanned out). Steps:
+ *   1. snapshot: walk staging/ (or the requested subtree) and lstat every
+ *      regular file, directory and symlink not open for writing; journal
+ *      the list in the catalog (dump "pending");
+ *   2. choose a tape per copy (an open tape of the pool with room, else a
+ *      scratch one), submit the gang; on each drive check the label
+ *      (label_check: a mismatch refuses the tape, marks it in the catalog
+ *      and says so in `.status`; another tape is chosen), position at the
+ *      start of file last_file+1 (a partial archive a crash left there is
+ *      overwritten), write the archive with the tar writer;
+ *   3. a copy that hits early warning is abandoned, its tape marked full,
+ *      and the whole archive written again on the next tape of that pool
+ *      (the other copies stay written); a copy that fails otherwise is
+ *      retried the same way on another tape; a source that changed while
+ *      being read drops out and the archive is written again without it
+ *      (it stays staged for a later dump);
+ *   4. when every copy's filemark is on tape: one catalog transaction
+ *      commits the archive, its copies and members (catalog_dump_commit);
+ *   5. only then the dumped files leave staging/ (each only if its lstat
+ *      still equals the snapshot; else it stays for the next dump), and
+ *      directories they leave empty are removed (never the staging root).
+ * With fewer drives in service than copies, the copies that find no drive
+ * are written one after another (the sources are read again for them); the
+ * commit still waits for all of them.
+ *
+ * Crash safety: a dump the journal shows "pending"/"writing" at start-up is
+ * marked failed; its files are still in staging/ (nothing leaves before the
+ * commit) and simply dump again. A file both committed and still staged
+ * (a crash between commit and removal) is recognised at start-up by the
+ * journal's committed entry with the same size and mtime, and removed then
+ * instead of being dumped twice.
+ *
+ * The engine runs on its own thread and on drive workers; FUSE request
+ * threads only call the cheap functions below (no I/O except dump_request's
+ * lstat of a requested path). Never includes FUSE headers. Thread-safe.
+ */
+#ifndef TAPEFS_DUMP_H
+#define TAPEFS_DUMP_H
+
+#include <stdint.h>
+#include <sys/stat.h>
+#include <time.h>
+
+struct tapefs;
+struct strbuf;
+struct dump;
+
+/* Create fs->dump and its thread. Needs fs->cfg, fs->staging_fd, fs->cat
+ * and fs->sched. Recovery (journal clean-up, committed-but-staged files)
+ * and the start-up scan of staging/ run on the engine's thread, not here.
+ * Returns 0, -ENOMEM, -EINVAL (bad config: copies < 1, fewer pools than
+ * copies). */
+int dump_start(struct tapefs *fs);
+
+/* Stop: no new dump starts; a dump being written is abandoned safely (its
+ * files stay staged; its journal entry is marked failed) unless it is
+ * committing, which is finished. Waits for the engine's jobs, frees
+ * fs->dump and sets it NULL. Safe when fs->dump is NULL. */
+void dump_stop(struct tapefs *fs);
+
+/* The mount calls these for regular files of staging/ (relpath: relative to
+ * the staging root, no leading '/'; st: fstat of the open file, for its
+ * device and inode). A file with a writer open is never snapshotted.
+ *   dump_file_opened: a handle opened for writing (O_WRONLY, O_RDWR,
+ *                     O_CREAT or O_TRUNC);
+ *   dump_file_closed: such a handle released; when the inode's last writer
+ *                     is gone the file is eligible and the idle timer
+ *                     restarts.
+ * Calls pair per handle; an unpaired close is harmless. */
+void dump_file_opened(struct dump *d, const char *relpath,
+		      const struct stat *st);
+void dump_file_closed(struct dump *d, const char *relpath,
+		      const struct stat *st);
+
+/* Anything else that changed staging/ (mkdir, symlink, rename, unlink,
+ * chmod, chown, utimens, truncate by path): the pending counts are
+ * refreshed (lazily) and the idle timer restarts. */
+void dump_path_changed(struct dump *d, const char *relpath);
+
+/* One line written to `.dump` (a trailing newline is ignored):
+ *   "now"        dump everything eligible now
+ *   "now PATH"   dump only PATH (relative to staging/; a leading '/' or
+ *                "staging/" is ignored) as one archive: a directory's whole
+ *                subtree, or one file
+ *   "each PATH"  one "now PATH/SUB" per immediate subdirectory SUB of PATH
+ *                (name order): one archive per directory; -ENOTDIR/-ENOENT
+ *                when PATH is no directory, -ENODATA when it has none
+ *   "resume"     dumps paused after DUMP_FAILS_PAUSE (3) failed dumps in a
+ *                row go on (.status: dump_paused)
+ * A dump whose pool has no writable tape (only closed, retired or full
+ * ones) does not start: it waits, looking again every 2 s, and .status says
+ * "dump_waiting: ..." until a scratch tape comes (inventory, reopen).
+ * Returns 0 when queued (the dump runs on the engine's thread; reading
+ * `.dump` shows when it is done), -EINVAL (empty, unknown word, "..",
+ * trailing garbage, a path too long), -ENOENT (PATH not in staging/),
+ * -ENODATA (nothing eligible to dump). Every refusal keeps its reason for
+ * dump_render() and dump_status() ("dump_error: ..."). */
+int dump_request(struct dump *d, const char *line);
+
+/* What reading `.dump` shows, appended to out:
+ *   state: idle | running
+ *   current: dump 12, 340 files, 1.2 GiB, 41%, tapes A00003L9 B00002L9
+ *   pending_files: N
+ *   pending_bytes: N
+ *   thresholds: bytes N files N idle Ns
+ *   last_dump: 11 committed 2026-11-21 20:51:07 files 12 bytes 4096 tapes A00003L9:7,B00002L9:5
+ *   last_error: <reason> (refused request or failed dump, with its time)
+ *   usage: echo now > .dump | echo "now PATH" > .dump
+ * Returns 0 or -ENOMEM. */
+int dump_render(struct dump *d, struct strbuf *out);
+
+/* The `.status` lines of this module, appended to out:
+ *   "dump: idle" | "dump: running 41%"
+ *   "staged_files: N"  "staged_bytes: 3.2 GiB"
+ *   "dumps_committed: N" and, when there is one, "dump_error: <reason>". */
+int dump_status(struct dump *d, struct strbuf *out);
+
+/* Figures for .status.json. */
+struct dump_stats {
+	int running;            /* a dump is being written */
+	int percent;            /* of the current dump's bytes, 0..100 */
+	int64_t current_id;     /* journal id of the current dump, 0 if none */
+	uint64_t staged_files;  /* regular files, dirs, symlinks in staging/ */
+	uint64_t staged_bytes;  /* bytes of regular files in staging/ */
+	uint64_t eligible_files, eligible_bytes; /* not open for writing */
+	uint64_t dumps_committed; /* since the mount started */
+	int64_t last_id;        /* last committed dump, 0 if none */
+	time_t last_time;
+	uint64_t last_files, last_bytes;
+};
+int dump_stats(struct dump *d, struct dump_stats *out);
+
+/* Queue an inventory of the library (.library "inventory") on the
+ * engine's thread, between dumps: dump_library_inventory() in
+ * fs/engine/dump_int.h says what it does. 0, -ENODEV (no changer). */
+int dump_inventory_request(struct dump *d);
+/* Queue a move of tape barcode to an empty import/export slot (.library
+ * "export LABEL"), done on the engine's thread through
+ * sched_tape_export(); the result ("last_export: LABEL moved to slot 7
+ * (import/export)" or "... refused: why") shows in dump_inventory_render()
+ * and the catalog location follows. 0, -EBUSY (the running dump writes
+ * it), -EAGAIN (8 exports already queued), -ENODEV (no changer). */
+int dump_export_request(struct dump *d, const char *barcode);
+/* Queue a label by hand of the cartridge in slot (.library "label SLOT
+ * BARCODE POOL"), done on the engine's thread by dump_library_label()
+ * (fs/engine/dump_int.h); the outcome ("last_label: slot 3 labelled X (pool A),
+ * scratch" or "... refused: why") shows in dump_inventory_render(). The
+ * caller checks the arguments first. 0, -EALREADY (that slot or barcode
+ * is queued already), -EAGAIN (8 queued), -EINVAL, -ENODEV (no changer). */
+int dump_label_request(struct dump *d, int slot, const char *barcode,
+		       const char *pool);
+/* "inventory: running" | "inventory: done TIME: N new tapes (N labelled),
+ * N tapes out of library" | "inventory: none since the mount". */
+int dump_inventory_render(struct dump *d, struct strbuf *out);
+
+/* 1 when the dump being written now has a copy on tape barcode (a tape
+ * the operator must not close or retire under it), else 0. */
+int dump_tape_writing(struct dump *d, const char *barcode);
+
+/* 1 when relpath (as for dump_file_opened) belongs to the dump being
+ * written now (user.tapefs.state "dumping"), else 0. */
+int dump_path_dumping(struct dump *d, const char *relpath);
+
+/* Block until no dump runs and nothing eligible is left, or timeout_s
+ * passes. Returns 0, -ETIMEDOUT. For tests and scripts that need a
+ * quiescent engine; never called from a FUSE thread. */
+int dump_wait_idle(struct dump *d, unsigned timeout_s);
+
+#endif

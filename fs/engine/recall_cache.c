@@ -1,0 +1,185 @@
+/* fs/engine/recall_cache.c - the recall cache on disk: its directory, the names of
+ * its files, and its agreement with the catalog's cache entries at start-up.
+ * The engine (fs/engine/recall.c) keeps the live state in memory; this file only
+ * knows files and catalog rows.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include "catalog/catalog.h"
+#include "fs/engine/recall.h"
+
+void recall_cache_name(int64_t member_id, int part, char *buf, size_t len)
+{
+	snprintf(buf, len, "m%" PRId64 "%s", member_id, part ? ".part" : "");
+}
+
+/* mkdir -p path (mode 0700: cached bytes keep their owners' secrets). */
+static int mkdirs(const char *path)
+{
+	char *p = strdup(path), *s;
+	int ret = 0;
+
+	if (!p)
+		return -ENOMEM;
+	for (s = p + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = 0;
+		if (mkdir(p, 0700) && errno != EEXIST)
+			ret = -errno;
+		*s = '/';
+		if (ret)
+			goto out;
+	}
+	if (mkdir(p, 0700) && errno != EEXIST)
+		ret = -errno;
+out:
+	free(p);
+	return ret;
+}
+
+/* Parse "m<ID>" (part 0) or "m<ID>.part" (part 1); -1 when neither. */
+static int64_t name_parse(const char *name, int *part)
+{
+	char *end;
+	long long id;
+
+	if (name[0] != 'm' || name[1] < '0' || name[1] > '9')
+		return -1;
+	errno = 0;
+	id = strtoll(name + 1, &end, 10);
+	if (errno || id < 0)
+		return -1;
+	if (!*end) {
+		*part = 0;
+		return id;
+	}
+	if (!strcmp(end, ".part")) {
+		*part = 1;
+		return id;
+	}
+	return -1;
+}
+
+struct scan_ctx {
+	int dirfd;
+	recall_cache_fn fn;
+	void *arg;
+	int64_t *drop; /* entries to remove from the catalog */
+	size_t ndrop, cap;
+	int64_t *keep; /* ids whose file is good, sorted at the end */
+	size_t nkeep, kcap;
+	int ret;
+};
+
+static int push(int64_t **a, size_t *n, size_t *cap, int64_t v)
+{
+	if (*n == *cap) {
+		size_t nc = *cap ? *cap * 2 : 256;
+		int64_t *na = realloc(*a, nc * sizeof(**a));
+
+		if (!na)
+			return -ENOMEM;
+		*a = na;
+		*cap = nc;
+	}
+	(*a)[(*n)++] = v;
+	return 0;
+}
+
+static int scan_entry(void *vctx, const struct catalog_cache_entry *e)
+{
+	struct scan_ctx *c = vctx;
+	char name[64];
+	struct stat st;
+	int ok;
+
+	recall_cache_name(e->member_id, 0, name, sizeof(name));
+	ok = e->present == e->size && !strcmp(e->file, name) &&
+	     !fstatat(c->dirfd, name, &st, AT_SYMLINK_NOFOLLOW) &&
+	     S_ISREG(st.st_mode) && (uint64_t)st.st_size == e->size;
+	if (!ok)
+		return push(&c->drop, &c->ndrop, &c->cap, e->member_id);
+	if (push(&c->keep, &c->nkeep, &c->kcap, e->member_id))
+		return -ENOMEM;
+	c->fn(c->arg, e->member_id, e->size, e->last_access);
+	return 0;
+}
+
+static int cmp_id(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Remove every file of the directory that is not a kept entry's. */
+static int sweep_dir(struct scan_ctx *c)
+{
+	int fd = dup(c->dirfd);
+	DIR *d;
+	struct dirent *de;
+	int part;
+	int64_t id;
+
+	if (fd < 0)
+		return -errno;
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return -errno;
+	}
+	rewinddir(d);
+	if (c->nkeep)
+		qsort(c->keep, c->nkeep, sizeof(*c->keep), cmp_id);
+	while ((de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		id = name_parse(de->d_name, &part);
+		if (id >= 0 && !part && c->nkeep &&
+		    bsearch(&id, c->keep, c->nkeep, sizeof(id), cmp_id))
+			continue;
+		if (id < 0 && de->d_type == DT_DIR)
+			continue; /* not ours: leave directories alone */
+		unlinkat(c->dirfd, de->d_name, 0);
+	}
+	closedir(d);
+	return 0;
+}
+
+int recall_cache_open(const char *dir, struct catalog *cat, int *dirfd,
+		      recall_cache_fn fn, void *arg)
+{
+	struct scan_ctx c = { .fn = fn, .arg = arg };
+	int ret;
+
+	ret = mkdirs(dir);
+	if (ret)
+		return ret;
+	c.dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (c.dirfd < 0)
+		return -errno;
+	ret = catalog_cache_unpin_all(cat);
+	if (!ret)
+		ret = catalog_cache_lru(cat, scan_entry, &c);
+	for (size_t i = 0; !ret && i < c.ndrop; i++)
+		ret = catalog_cache_remove(cat, c.drop[i]);
+	if (!ret)
+		ret = sweep_dir(&c);
+	free(c.drop);
+	free(c.keep);
+	if (ret) {
+		close(c.dirfd);
+		return ret;
+	}
+	*dirfd = c.dirfd;
+	return 0;
+}

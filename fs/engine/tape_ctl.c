@@ -1,0 +1,138 @@
+/* fs/engine/tape_ctl.c - tapes/LABEL/.ctl: close, reopen, retire a tape, set its
+ * location and serial (fs/engine/tape_ctl.h). Catalog changes only. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "catalog/catalog.h"
+#include "fs/engine/dump.h"
+#include "fs/ns/ns.h"
+#include "fs/engine/tape_ctl.h"
+#include "fs/engine/tapefs.h"
+
+static const char usage[] =
+    "close | reopen | retire | location TEXT | serial TEXT";
+
+/* Fail with err and one .status line naming the tape. */
+static int refuse(struct tapefs *fs, const char *label, int err,
+		  const char *why)
+{
+	tapefs_error(fs, "tapes/%s/.ctl: %s", label, why);
+	return err;
+}
+
+/* TEXT of "location TEXT" / "serial TEXT": printable, not empty. */
+static int text_ok(const char *s, size_t max)
+{
+	size_t n = strlen(s);
+
+	if (!n || n >= max)
+		return 0;
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return 0;
+	return 1;
+}
+
+static int state_change(struct tapefs *fs, const struct catalog_tape *t,
+			const char *verb)
+{
+	enum catalog_tape_state to;
+	char why[160];
+
+	if (!strcmp(verb, "reopen")) {
+		if (t->state == CATALOG_TAPE_RETIRED)
+			return refuse(fs, t->barcode, -EPERM,
+				      "reopen refused: the tape is retired");
+		if (t->state == CATALOG_TAPE_FULL)
+			return refuse(fs, t->barcode, -EINVAL,
+				      "reopen refused: the tape is full");
+		if (t->state != CATALOG_TAPE_CLOSED)
+			return refuse(fs, t->barcode, -EALREADY,
+				      "reopen: the tape is not closed");
+		to =
+		    t->last_file > 0 ? CATALOG_TAPE_OPEN : CATALOG_TAPE_SCRATCH;
+	} else {
+		to = !strcmp(verb, "close") ? CATALOG_TAPE_CLOSED
+					    : CATALOG_TAPE_RETIRED;
+		if (t->state == to) {
+			snprintf(why, sizeof(why), "%s: the tape is already %s",
+				 verb, catalog_tape_state_name(to));
+			return refuse(fs, t->barcode, -EALREADY, why);
+		}
+		if (t->state == CATALOG_TAPE_RETIRED)
+			return refuse(fs, t->barcode, -EPERM,
+				      "close refused: the tape is retired");
+		if (fs->dump && dump_tape_writing(fs->dump, t->barcode)) {
+			snprintf(why, sizeof(why),
+				 "%s refused: a dump is writing to this tape "
+				 "now; try again when it is done",
+				 verb);
+			return refuse(fs, t->barcode, -EBUSY, why);
+		}
+	}
+	return catalog_tape_set_state(fs->cat, t->barcode, to);
+}
+
+int tape_ctl_request(struct tapefs *fs, const char *label, const char *line)
+{
+	struct catalog_tape t;
+	const char *arg = strchr(line, ' ');
+	size_t vlen = arg ? (size_t)(arg - line) : strlen(line);
+	char verb[16], why[160];
+	int ret;
+
+	if (!fs->cat)
+		return -ENOENT;
+	ret = catalog_tape_get(fs->cat, label, &t);
+	if (ret)
+		return ret;
+	if (!vlen || vlen >= sizeof(verb))
+		goto bad;
+	memcpy(verb, line, vlen);
+	verb[vlen] = 0;
+	if (arg)
+		while (*arg == ' ')
+			arg++;
+	if (!strcmp(verb, "close") || !strcmp(verb, "reopen") ||
+	    !strcmp(verb, "retire")) {
+		if (arg && *arg)
+			goto bad;
+		return state_change(fs, &t, verb);
+	}
+	if (!strcmp(verb, "location") || !strcmp(verb, "serial")) {
+		int loc = verb[0] == 'l';
+		if (!arg || !text_ok(arg, loc ? sizeof(t.location)
+					      : sizeof(t.serial))) {
+			snprintf(
+			    why, sizeof(why),
+			    "%s needs printable text of 1 to %zu bytes", verb,
+			    (loc ? sizeof(t.location) : sizeof(t.serial)) - 1);
+			return refuse(fs, label, -EINVAL, why);
+		}
+		return loc ? catalog_tape_set_location(fs->cat, label, arg)
+			   : catalog_tape_set_serial(fs->cat, label, arg);
+	}
+bad:
+	snprintf(why, sizeof(why), "unknown request '%.40s'; usage: %s", line,
+		 usage);
+	return refuse(fs, label, -EINVAL, why);
+}
+
+int tape_ctl_render(struct tapefs *fs, const char *label, struct strbuf *out)
+{
+	struct catalog_tape t;
+	int ret;
+
+	if (!fs->cat)
+		return -ENOENT;
+	ret = catalog_tape_get(fs->cat, label, &t);
+	if (ret)
+		return ret;
+	strbuf_addf(out, "state: %s\n", catalog_tape_state_name(t.state));
+	strbuf_addf(out, "location: %s\n",
+		    t.location[0] ? t.location : "unknown");
+	strbuf_addf(out, "serial: %s\n", t.serial[0] ? t.serial : "unknown");
+	strbuf_addf(out, "usage: echo REQUEST > .ctl; REQUEST: %s\n", usage);
+	return strbuf_oom(out) ? -ENOMEM : 0;
+}

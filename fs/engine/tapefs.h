@@ -1,0 +1,82 @@
+/* fs/engine/tapefs.h - the daemon's shared state: configuration and the handles of
+ * every subsystem. One struct tapefs per mount, reached from FUSE requests
+ * through fuse_get_context()->private_data; never a global.
+ *
+ * Ownership: fs/config.c fills cfg; fs/mount.c opens and closes the rest in
+ * order (catalog, changer, scheduler, dump, verify, recall) and tears them
+ * down in reverse.
+ */
+#ifndef TAPEFS_TAPEFS_H
+#define TAPEFS_TAPEFS_H
+
+#include <stdint.h>
+#include <pthread.h>
+#include <sys/types.h>
+#include <time.h>
+
+#define TAPEFS_MAX_POOLS  8
+#define TAPEFS_MAX_DRIVES 64
+
+/* The ini file (docs/config.md has every key and its default). */
+struct tapefs_config {
+	char *path;          /* the ini file itself */
+	char *catalog;       /* [tapefs] catalog: sqlite file */
+	char *staging;       /* [tapefs] staging: directory on local disk */
+	char *cache;         /* [tapefs] cache: recall cache directory */
+	uint64_t cache_size; /* [tapefs] cache_size: bytes, default 10 GiB */
+	uint32_t block_size; /* [tapefs] block_size: bytes per record, 256 KiB */
+	int copies;          /* [tapefs] copies: default 2 */
+	int npools;          /* [tapefs] pools = A,B: copy i goes to pools[i] */
+	char *pools[TAPEFS_MAX_POOLS];
+	uint64_t dump_bytes; /* [dump] bytes: eligible bytes that start a dump */
+	uint64_t dump_files; /* [dump] files: eligible files that start a dump */
+	unsigned dump_idle;  /* [dump] idle: seconds without a close */
+	char *changer;       /* [library] changer: vlib | mtx | none */
+	char *changer_spec;  /* [library] path: vlib dir, or the mtx device */
+	char *mtx;           /* [library] mtx: the mtx command, default "mtx" */
+	char *tape;          /* [library] tape: vtape | st */
+	int ndrives;         /* [library] drives: how many drives to use */
+	char *drive_dev[TAPEFS_MAX_DRIVES]; /* [library] driveN: device, or
+					       NULL to ask the changer */
+};
+
+struct catalog;
+struct changer;
+struct sched;
+struct dump;
+struct verify;
+struct recall;
+
+/* The last errors, for the "errors:" lines of .status (fs/ns/status.c). */
+#define TAPEFS_ERRORS_KEPT 8
+struct tapefs_errlog {
+	pthread_mutex_t lock; /* guards everything below; a leaf lock */
+	uint64_t count;       /* errors since mount */
+	struct {
+		time_t when;
+		char msg[256];
+	} last[TAPEFS_ERRORS_KEPT]; /* ring: last[(count - 1) % KEPT] is newest */
+};
+
+struct tapefs {
+	struct tapefs_config cfg;
+	int staging_fd;          /* O_PATH|O_DIRECTORY of cfg.staging */
+	uid_t owner;             /* the user who mounted: may write control
+				    files (and root) */
+	gid_t owner_gid;
+	time_t mounted;          /* when the mount started */
+	struct tapefs_errlog errors;
+	struct catalog *cat;
+	struct changer *changer;
+	struct sched *sched;
+	struct dump *dump;
+	struct verify *verify;
+	struct recall *recall;
+};
+
+/* Record an error for `.status` (the "errors:" lines; the last few are
+ * kept, each with its time) and log it to stderr. Thread-safe. */
+void tapefs_error(struct tapefs *fs, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+#endif

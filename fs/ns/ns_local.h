@@ -1,0 +1,60 @@
+/* fs/ns/ns_local.h - the namespace providers of the mount itself (fs/ns_*.c)
+ * and the status rendering (fs/ns/status.c). FUSE-free. */
+#ifndef TAPEFS_NS_LOCAL_H
+#define TAPEFS_NS_LOCAL_H
+
+#include "fs/ns/ns.h"
+
+extern const struct ns_provider ns_readme;	/* README      (ns_root.c) */
+extern const struct ns_provider ns_status;	/* .status     (ns_root.c) */
+extern const struct ns_provider ns_status_json; /* .status.json (ns_root.c) */
+extern const struct ns_provider ns_dump_ctl;	/* .dump       (ns_root.c) */
+extern const struct ns_provider ns_archive;	/* archive/    (ns_archive.c) */
+extern const struct ns_provider ns_tapes;	/* tapes/      (ns_tapes.c) */
+extern const struct ns_provider ns_drives;	/* drives/     (ns_drives.c) */
+extern const struct ns_provider ns_verify_dir;	/* verify/     (ns_verify.c) */
+extern const struct ns_provider ns_verify_ctl;	/* .verify     (ns_verify.c) */
+extern const struct ns_provider ns_recall_ctl;	/* .recall     (ns_recall.c) */
+extern const struct ns_provider ns_library;	/* .library    (ns_library.c) */
+
+/* Inode numbers of archived members: this bit | catalog member id. Other
+ * namespace entries hash their path below it (ops_ns.c). */
+#define NS_INO_MEMBER (1ULL << 62)
+
+struct catalog_member;
+/* Attributes of an archived member for archive/ and tapes/ (ns_member.c):
+ * owner, mode, times from the catalog, inode from its id, st_blocks from
+ * the recall cache. */
+void ns_member_attr(struct tapefs *fs, const struct catalog_member *m,
+		    struct ns_attr *out);
+/* user.tapefs.md5|state|copies|archived of m (SPEC 3.5): 0, -ENODATA. */
+int ns_member_getxattr(struct tapefs *fs, const struct catalog_member *m,
+		       const char *name, struct strbuf *out);
+int ns_member_listxattr(struct tapefs *fs, const struct catalog_member *m,
+			struct strbuf *out);
+
+/* Set out->st.st_size to the length of what p->render() gives for rel
+ * now, so that tools that trust st_size (tail, editors) see the text. For
+ * small, cheap texts only; the read itself never depends on it. */
+void ns_size_by_render(struct tapefs *fs, const struct ns_provider *p,
+		       const char *rel, struct ns_attr *out);
+
+/* The text of .status: "key: value" lines (SPEC 3.6) gathered from every
+ * module. Returns 0 or -ENOMEM. */
+int status_render(struct tapefs *fs, struct strbuf *out);
+
+/* The same as one JSON object: each key once, its value a number when the
+ * value is one, else a string; keys that repeat (error) become arrays. */
+int status_render_json(struct tapefs *fs, struct strbuf *out);
+
+/* Append s to out as a JSON string literal (quotes and escapes). */
+void status_json_string(struct strbuf *out, const char *s, size_t len);
+
+/* The tape lines of .status ("tapes: N", "tapes_scratch: N", per state),
+ * from the catalog (ns_tapes.c). */
+void status_tapes_render(struct tapefs *fs, struct strbuf *out);
+
+/* "3.2 GiB" style size into buf. */
+void status_human_bytes(uint64_t n, char *buf, size_t len);
+
+#endif

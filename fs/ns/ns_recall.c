@@ -1,0 +1,272 @@
+/* fs/ns/ns_recall.c - the `.recall` control file (SPEC 3.4): each line written
+ * names one archived file to recall ahead of reading it; reading the file
+ * shows the queue per tape and the recent results.
+ *
+ * A line is one of (the mount point, when given, is not needed):
+ *   archive/PATH  or  /archive/PATH  or  PATH   the latest version of PATH
+ *   tapes/LABEL/NNNN/PATH                       that archive's member, read
+ *                                               from LABEL first
+ *   /MOUNT/archive/PATH, /MOUNT/tapes/...        full paths, as `find` prints
+ * A directory queues every file below it. Trailing carriage returns are
+ * ignored, and so are empty lines. A line naming nothing archived fails the
+ * write() with ENOENT (lines before it are queued) and the reason is shown
+ * when reading `.recall`.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "catalog/catalog.h"
+#include "fs/ns/ns.h"
+#include "fs/engine/recall.h"
+#include "fs/engine/tapefs.h"
+
+static int recall_getattr(struct tapefs *fs, const char *rel,
+			  struct ns_attr *out)
+{
+	(void)fs;
+	if (*rel)
+		return -ENOTDIR;
+	out->kind = NS_CONTROL;
+	out->st.st_mode = 0644;
+	return 0;
+}
+
+static int recall_render(struct tapefs *fs, const char *rel,
+			 struct strbuf *out)
+{
+	(void)rel;
+	if (!fs->recall) {
+		strbuf_addf(out, "state: unavailable (no recall engine)\n");
+		return 0;
+	}
+	recall_queue_render(fs->recall, out);
+	return 0;
+}
+
+/* What a line names: a path in archive/ (archive 0) or in one archive. */
+struct target {
+	int64_t archive; /* 0: archive/ (latest versions) */
+	const char *path;
+	char label[64];  /* the tape a tapes/ path names, "" */
+};
+
+static int lookup(struct tapefs *fs, const struct target *t,
+		  struct catalog_member *m)
+{
+	if (t->archive)
+		return catalog_archive_lookup(fs->cat, t->archive, t->path, m);
+	return catalog_ns_lookup(fs->cat, t->path, m);
+}
+
+/* tapes/LABEL/NNNN/PATH -> the archive and PATH within it. */
+static int tapes_target(struct tapefs *fs, const char *p, struct target *t)
+{
+	const char *slash = strchr(p, '/');
+	struct catalog_copy c;
+	char *end;
+	long long fileno;
+	int ret;
+
+	if (!slash || (size_t)(slash - p) >= sizeof(t->label))
+		return -ENOENT;
+	memcpy(t->label, p, (size_t)(slash - p));
+	t->label[slash - p] = 0;
+	fileno = strtoll(slash + 1, &end, 10);
+	if (end == slash + 1 || (*end && *end != '/') || fileno < 1)
+		return -ENOENT;
+	ret = catalog_copy_get(fs->cat, t->label, fileno, &c);
+	if (ret)
+		return ret;
+	t->archive = c.archive;
+	t->path = *end ? end + 1 : end;
+	return 0;
+}
+
+/* A line -> its target, checked to exist. */
+static int resolve(struct tapefs *fs, const char *line, struct target *t)
+{
+	struct catalog_member m = { 0 };
+	const char *p = line, *q;
+	int ret;
+
+	memset(t, 0, sizeof(*t));
+	while (*p == '/')
+		p++;
+	if (!strncmp(p, "tapes/", 6))
+		return tapes_target(fs, p + 6, t);
+	t->path = strncmp(p, "archive/", 8) ? p : p + 8;
+	if (!strcmp(p, "archive"))
+		t->path = "";
+	ret = lookup(fs, t, &m);
+	catalog_member_release(&m);
+	if (ret != -ENOENT || line[0] != '/')
+		return ret;
+	/* A full path through the mount point. */
+	if ((q = strstr(line, "/archive/"))) {
+		t->path = q + 9;
+		ret = lookup(fs, t, &m);
+		catalog_member_release(&m);
+		return ret;
+	}
+	if ((q = strstr(line, "/tapes/")))
+		return tapes_target(fs, q + 7, t);
+	return ret;
+}
+
+/* Every regular file below a directory, depth first, into ids. */
+struct walk {
+	struct tapefs *fs;
+	int64_t archive;
+	int64_t *ids;
+	size_t n, cap;
+	char **dirs; /* directories still to list */
+	size_t ndirs, dcap;
+	const char *dir;
+	int ret;
+};
+
+static int walk_push(void **a, size_t *n, size_t *cap, size_t size)
+{
+	if (*n == *cap) {
+		size_t nc = *cap ? *cap * 2 : 64;
+		void *na = realloc(*a, nc * size);
+
+		if (!na)
+			return -ENOMEM;
+		*a = na;
+		*cap = nc;
+	}
+	return 0;
+}
+
+static int walk_entry(void *ctx, const char *name,
+		      const struct catalog_member *m)
+{
+	struct walk *w = ctx;
+	char *sub;
+
+	if (m->type == CATALOG_FILE) {
+		if (walk_push((void **)&w->ids, &w->n, &w->cap, sizeof(*w->ids)))
+			return -ENOMEM;
+		w->ids[w->n++] = m->id;
+		return 0;
+	}
+	if (m->type != CATALOG_DIR)
+		return 0;
+	if (asprintf(&sub, "%s%s%s", w->dir, *w->dir ? "/" : "", name) < 0)
+		return -ENOMEM;
+	if (walk_push((void **)&w->dirs, &w->ndirs, &w->dcap,
+		      sizeof(*w->dirs))) {
+		free(sub);
+		return -ENOMEM;
+	}
+	w->dirs[w->ndirs++] = sub;
+	return 0;
+}
+
+static int walk_dir(struct walk *w, const char *path)
+{
+	char *d = strdup(path);
+	int ret = d ? 0 : -ENOMEM;
+
+	if (d && walk_push((void **)&w->dirs, &w->ndirs, &w->dcap,
+			   sizeof(*w->dirs)))
+		ret = -ENOMEM;
+	if (ret) {
+		free(d);
+		return ret;
+	}
+	w->dirs[w->ndirs++] = d;
+	while (!ret && w->ndirs) {
+		char *dir = w->dirs[--w->ndirs];
+
+		w->dir = dir;
+		ret = w->archive ?
+			catalog_archive_list(w->fs->cat, w->archive, dir, NULL,
+					     walk_entry, w) :
+			catalog_ns_list(w->fs->cat, dir, NULL, walk_entry, w);
+		free(dir);
+	}
+	while (w->ndirs)
+		free(w->dirs[--w->ndirs]);
+	free(w->dirs);
+	return ret;
+}
+
+/* Queue what t names: one file, or every file below a directory. */
+static int queue_target(struct tapefs *fs, const struct target *t)
+{
+	struct catalog_member m = { 0 };
+	struct walk w = { .fs = fs, .archive = t->archive };
+	const char *prefer = *t->label ? t->label : NULL;
+	int ret = lookup(fs, t, &m);
+
+	if (ret)
+		goto out;
+	if (m.type == CATALOG_FILE) {
+		ret = recall_request(fs->recall, m.id, prefer);
+		goto out;
+	}
+	if (m.type != CATALOG_DIR) {
+		ret = -EINVAL;
+		goto out;
+	}
+	ret = walk_dir(&w, t->path);
+	for (size_t i = 0; !ret && i < w.n; i++)
+		ret = recall_request(fs->recall, w.ids[i], prefer);
+	free(w.ids);
+out:
+	catalog_member_release(&m);
+	return ret;
+}
+
+static int recall_control(struct tapefs *fs, const char *rel,
+			  const char *line)
+{
+	char *l = strdup(line);
+	struct target t;
+	size_t n;
+	int ret;
+
+	(void)rel;
+	if (!l)
+		return -ENOMEM;
+	n = strlen(l);
+	while (n && l[n - 1] == '\r')
+		l[--n] = 0;
+	if (!n) {
+		ret = 0;
+		goto out;
+	}
+	if (!fs->recall || !fs->cat) {
+		tapefs_error(fs, ".recall: no recall engine in this mount");
+		ret = -ENOSYS;
+		goto out;
+	}
+	ret = resolve(fs, l, &t);
+	if (!ret)
+		ret = queue_target(fs, &t);
+	if (ret) {
+		const char *why = ret == -ENOENT ? "no archived file" :
+				  ret == -EINVAL ? "not a regular file" :
+				  strerror(-ret);
+
+		recall_note(fs->recall, "REFUSED %.200s: %s", l, why);
+		tapefs_error(fs, ".recall: '%.200s': %s", l, why);
+		if (ret == -EINVAL || ret == -ENAMETOOLONG)
+			ret = -EINVAL;
+	}
+out:
+	free(l);
+	return ret;
+}
+
+const struct ns_provider ns_recall_ctl = {
+	.name = ".recall",
+	.getattr = recall_getattr,
+	.render = recall_render,
+	.control = recall_control,
+};

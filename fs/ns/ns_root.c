@@ -1,0 +1,270 @@
+/* fs/ns/ns_root.c - the top-level files: README, .status, .status.json and
+ * the .dump control file. */
+#include <errno.h>
+#include <string.h>
+
+#include "catalog/catalog.h"
+#include "fs/engine/dump.h"
+#include "fs/engine/recall.h"
+#include "fs/engine/verify.h"
+#include "tapeio/changer.h"
+#include "tapeio/sched.h"
+#include "tapeio/tape.h"
+#include "fs/ns/ns_local.h"
+#include "fs/engine/tapefs.h"
+
+/* The text as it reads, not as clang-format would wrap it. */
+/* clang-format off */
+static const char readme_text[] =
+"tapefs - a tape archive as a file system\n"
+"\n"
+"Copy files into staging/; they are written to tape as tar archives (one\n"
+"copy per pool, on different drives at once) and then appear under archive/\n"
+"and tapes/. Reading an archived file recalls it from tape. Everything else\n"
+"is a plain file: cat it, or echo a request into it.\n"
+"\n"
+"NAMESPACE\n"
+"  README          this text\n"
+"  .status         live status, one \"key: value\" per line: drives, one\n"
+"                  line per drive, dump, staged_files, staged_bytes,\n"
+"                  verify, recall_queue, tapes_scratch, errors\n"
+"  .status.json    the same as one JSON object\n"
+"  .dump           control: start a dump (see below); read: pending files\n"
+"                  and bytes, thresholds, the current and the last dump\n"
+"  .verify         control: start a verification run (see below); read:\n"
+"                  the current or last run and the grammar\n"
+"  .recall         control: recall files ahead of reading them (see below);\n"
+"                  read: the queue per tape and recent results\n"
+"  .library        control of the tape library: inventory, export, label\n"
+"                  (see below); read: the last results and the grammar\n"
+"  staging/        read-write: what you put here goes to tape. A file is\n"
+"                  eligible when its last writer closes it; after its dump\n"
+"                  is committed on every copy it leaves staging/\n"
+"  archive/        read-only: every path ever dumped (latest version), with\n"
+"                  owner, mode and times from the catalog\n"
+"  tapes/          one directory per tape of the catalog (in the library\n"
+"                  or not)\n"
+"  tapes/LABEL/    read-only, one directory per tape:\n"
+"    .status       the tape's pool, state, location, serial, bytes used\n"
+"                  and free, archives, verification\n"
+"    .ctl          control: close, reopen, retire, location, serial\n"
+"    NNNN/         tape file NNNN (0001, 0002, ...): one archive, holding\n"
+"                  its members under their staging/ paths\n"
+"  verify/RUN/     results of verification run RUN: summary, failures,\n"
+"                  one file per tape (OK|BAD|UNREADABLE md5 path);\n"
+"                  verify/latest points at the newest run\n"
+"  drives/N        drive N: state, tape, position, job, progress\n"
+"\n"
+"CONTROL FILES (one request per line; writable by the mount owner and root;\n"
+"a malformed request fails the write with EINVAL and reading the file, or\n"
+".status, says why)\n"
+"  echo now > .dump            dump everything eligible in staging/ now\n"
+"  echo 'now PATH' > .dump     dump only staging/PATH (a file, or a\n"
+"                              directory's whole subtree) as one archive\n"
+"  echo 'each PATH' > .dump    one archive per subdirectory of staging/PATH\n"
+"  echo resume > .dump         go on after dumps paused (3 failed dumps in a\n"
+"                              row; .status: dump_paused). A dump whose pool\n"
+"                              has only closed, retired or full tapes waits\n"
+"                              for a tape (.status: dump_waiting)\n"
+"  echo all > .verify          verify every copy of every archive\n"
+"  echo 'tape LABEL...' > .verify   every copy on these tapes\n"
+"  echo unverified > .verify   copies never verified\n"
+"  echo 'sample PCT' > .verify PCT% (1-100) of the members of every archive,\n"
+"                              at random, at least one per archive\n"
+"  echo cancel > .verify       stop the running verification\n"
+"  echo close > tapes/L/.ctl   no more appends to tape L (EALREADY if closed)\n"
+"  echo reopen > tapes/L/.ctl  closed -> open (EPERM if retired)\n"
+"  echo retire > tapes/L/.ctl  never written again, still readable\n"
+"                              (close/retire of a tape a dump is writing:\n"
+"                              EBUSY, nothing changed)\n"
+"  echo 'location TEXT' > tapes/L/.ctl   where it is: shelf, offsite box\n"
+"  echo 'serial TEXT' > tapes/L/.ctl     the cartridge's serial number\n"
+"  echo inventory > .library   ask the library what it holds: new\n"
+"                              cartridges join the catalog (blank ones whose\n"
+"                              barcode starts with a pool's name are labelled\n"
+"                              for it), missing tapes become 'out of library'.\n"
+"                              Runs in the background; cat .library\n"
+"  echo 'export L' > .library  move tape L to an empty import/export\n"
+"                              slot (EBUSY while a dump writes it); cat\n"
+"                              .library shows the result\n"
+"  echo 'label S BARCODE POOL' > .library   label the cartridge in slot S\n"
+"                              by hand (a library without a barcode reader):\n"
+"                              a blank tape gets a label and becomes a\n"
+"                              scratch tape of POOL; cat .library shows the\n"
+"                              result\n"
+"  find archive/run-7 > .recall   recall ahead of reading: one path per line,\n"
+"                              archive/PATH, PATH, tapes/LABEL/NNNN/PATH or a\n"
+"                              full path; a directory means every file below\n"
+"                              it. Files are read in tape order into the\n"
+"                              recall cache\n"
+"\n"
+"READING ARCHIVED FILES\n"
+"  Reading a file under archive/ or tapes/ returns its bytes from the recall\n"
+"  cache, recalling it from tape first when needed (the read waits). An open\n"
+"  with O_NONBLOCK of a file not in the cache fails with EAGAIN. stat, ls\n"
+"  and getfattr never touch a tape; st_blocks counts the cached bytes, so du\n"
+"  shows what is online. Extended attributes of archived files:\n"
+"    user.tapefs.md5        MD5 of the content\n"
+"    user.tapefs.state      archived | verified | recalling | cached\n"
+"    user.tapefs.copies     LABEL:FILENO:BLOCK of every copy, comma separated\n"
+"                           (where is a file: getfattr -n user.tapefs.copies\n"
+"                           archive/PATH)\n"
+"    user.tapefs.archived   time the dump was committed\n"
+"  Files in staging/ have user.tapefs.state too: staged, or dumping while\n"
+"  the dump being written holds them.\n"
+"\n"
+"RESTORING WITHOUT TAPEFS\n"
+"  Tape file 0 is a label archive; files 1..N are pax tar archives written\n"
+"  in records of the configured block size (@BLOCKSIZE@ bytes on this mount:\n"
+"  tar's -b counts 512-byte blocks). To restore archive N of a tape by hand:\n"
+"    mt -f /dev/nst0 rewind; mt -f /dev/nst0 fsf N\n"
+"    tar -b @BLOCKS@ -xf /dev/nst0\n"
+"  (archives written with another block size: tar -b with that size / 512;\n"
+"  the label's block_size= line says which)\n"
+"\n"
+"Unmount with: fusermount3 -u MOUNTPOINT (pending work resumes at the next\n"
+"mount; nothing staged is lost).\n";
+/* clang-format on */
+
+/* The text with this mount's block size in the restore commands. */
+static int readme_render(struct tapefs *fs, const char *rel, struct strbuf *out)
+{
+	const char *s = readme_text, *at;
+
+	(void)rel;
+	while ((at = strchr(s, '@'))) {
+		strbuf_add(out, s, (size_t)(at - s));
+		if (!strncmp(at, "@BLOCKSIZE@", 11)) {
+			strbuf_addf(out, "%u", fs->cfg.block_size);
+			s = at + 11;
+		} else if (!strncmp(at, "@BLOCKS@", 8)) {
+			strbuf_addf(out, "%u", fs->cfg.block_size / 512);
+			s = at + 8;
+		} else {
+			strbuf_add(out, "@", 1);
+			s = at + 1;
+		}
+	}
+	strbuf_add(out, s, strlen(s));
+	return strbuf_oom(out) ? -ENOMEM : 0;
+}
+
+static int readme_getattr(struct tapefs *fs, const char *rel,
+			  struct ns_attr *out)
+{
+	if (*rel)
+		return -ENOTDIR;
+	out->kind = NS_TEXT;
+	out->st.st_mode = 0444;
+	ns_size_by_render(fs, &ns_readme, rel, out);
+	return 0;
+}
+
+const struct ns_provider ns_readme = {
+    .name = "README",
+    .getattr = readme_getattr,
+    .render = readme_render,
+};
+
+/* Dynamic files are rendered again at open and read with direct_io, so
+ * readers read to EOF whatever the size said; the size is given all the
+ * same for tools that trust it (tail). */
+static int text_getattr(struct tapefs *fs, const char *rel, struct ns_attr *out)
+{
+	(void)fs;
+	if (*rel)
+		return -ENOTDIR;
+	out->kind = NS_TEXT;
+	out->st.st_mode = 0444;
+	return 0;
+}
+
+static int status_getattr(struct tapefs *fs, const char *rel,
+			  struct ns_attr *out)
+{
+	int ret = text_getattr(fs, rel, out);
+
+	if (!ret)
+		ns_size_by_render(fs, &ns_status, rel, out);
+	return ret;
+}
+
+static int status_json_getattr(struct tapefs *fs, const char *rel,
+			       struct ns_attr *out)
+{
+	int ret = text_getattr(fs, rel, out);
+
+	if (!ret)
+		ns_size_by_render(fs, &ns_status_json, rel, out);
+	return ret;
+}
+
+static int status_render_ns(struct tapefs *fs, const char *rel,
+			    struct strbuf *out)
+{
+	(void)rel;
+	return status_render(fs, out);
+}
+
+static int status_json_ns(struct tapefs *fs, const char *rel,
+			  struct strbuf *out)
+{
+	(void)rel;
+	return status_render_json(fs, out);
+}
+
+const struct ns_provider ns_status = {
+    .name = ".status",
+    .getattr = status_getattr,
+    .render = status_render_ns,
+};
+
+const struct ns_provider ns_status_json = {
+    .name = ".status.json",
+    .getattr = status_json_getattr,
+    .render = status_json_ns,
+};
+
+static int dump_render_ns(struct tapefs *fs, const char *rel,
+			  struct strbuf *out);
+
+static int dump_getattr(struct tapefs *fs, const char *rel, struct ns_attr *out)
+{
+	struct ns_provider p = {.render = dump_render_ns};
+
+	if (*rel)
+		return -ENOTDIR;
+	out->kind = NS_CONTROL;
+	out->st.st_mode = 0644;
+	ns_size_by_render(fs, &p, rel, out);
+	return 0;
+}
+
+static int dump_render_ns(struct tapefs *fs, const char *rel,
+			  struct strbuf *out)
+{
+	(void)rel;
+	if (!fs->dump) {
+		strbuf_addf(out, "state: unavailable (no dump engine)\n");
+		return 0;
+	}
+	return dump_render(fs->dump, out);
+}
+
+static int dump_control(struct tapefs *fs, const char *rel, const char *line)
+{
+	(void)rel;
+	if (!fs->dump) {
+		tapefs_error(fs, ".dump: no dump engine in this build");
+		return -EOPNOTSUPP;
+	}
+	/* the engine keeps the reason of a refusal for .dump and .status */
+	return dump_request(fs->dump, line);
+}
+
+const struct ns_provider ns_dump_ctl = {
+    .name = ".dump",
+    .getattr = dump_getattr,
+    .render = dump_render_ns,
+    .control = dump_control,
+};
