@@ -1,10 +1,13 @@
 # tests/lib.sh - sourced by shell tests (tests/t_*.sh).
 # Counts checks, prints "N passed, N failed" at exit, and mounts/unmounts
 # tapefs safely: every mount made through tf_mount is unmounted by the EXIT
-# trap, whatever happens.
+# trap, whatever happens. Also makes what most mount tests start from (a
+# virtual library and a config: tf_setup, tf_mkvlib, tf_config) and waits
+# for what they wait for (dumps, verify runs). tests/README.md shows how.
 set -u
 : "${TAPEFS:?run through tests/run or make check}"
 : "${TOP:?}"
+TF_TAPEFS=$TAPEFS # the real binary, whatever a test points TAPEFS at
 T_PASS=0 T_FAIL=0 T_MOUNTS=() T_PIDS=()
 
 ok()     { T_PASS=$((T_PASS + 1)); echo "ok   $*"; }
@@ -73,4 +76,130 @@ tf_umount() {
 		local n=300
 		while kill -0 "$TF_PID" 2>/dev/null && [ $n -gt 0 ]; do sleep 0.1; n=$((n - 1)); done
 	fi
+}
+
+# ---- a library and a config ------------------------------------------------
+
+# tf_mkvlib DIR [mkvlib options]: `tapefs mkvlib DIR ...`, quietly.
+tf_mkvlib() { "$TF_TAPEFS" mkvlib "$@" >/dev/null; }
+
+# The config every mount test starts from: staging, catalog and cache in
+# the config's directory, no dump started by a threshold (only by `now`),
+# the virtual library in lib/. One SECTION.KEY=VALUE a word, in file order.
+TF_CONFIG_BASE=(
+	tapefs.staging=stg tapefs.catalog=cat.db tapefs.cache=cache
+	dump.bytes=1T dump.files=1000000 dump.idle=0
+	library.changer=vlib library.path=lib
+)
+
+# tf_config FILE [KEY=VALUE]...: write FILE, the base config with each KEY
+# set to VALUE. KEY is SECTION.NAME, or NAME alone for [tapefs]. A key of
+# the base keeps its place; a new key goes at the end of its section, a
+# new section at the end of the file.
+tf_config() {
+	local file=$1 kv key sec cur=
+	shift
+	local -a keys=()
+	local -A val=()
+	for kv in "${TF_CONFIG_BASE[@]}" "$@"; do
+		key=${kv%%=*}
+		[[ $key == *.* ]] || key=tapefs.$key
+		[[ -v val[$key] ]] || keys+=("$key")
+		val[$key]=${kv#*=}
+	done
+	{
+		for sec in $(printf '%s\n' "${keys[@]}" | cut -d. -f1 | awk '!seen[$0]++'); do
+			echo "[$sec]"
+			for key in "${keys[@]}"; do
+				[ "${key%%.*}" = "$sec" ] && echo "${key#*.} = ${val[$key]}"
+			done
+		done
+	} >"$file"
+}
+
+# tf_setup MKVLIB-OPTIONS... [-- KEY=VALUE...]: the usual start of a mount
+# test: the library lib/ (`tapefs mkvlib lib MKVLIB-OPTIONS`) and the
+# config tapefs.ini (tf_config with the KEY=VALUE overrides). Mount it with
+# tf_mount tapefs.ini mnt.
+tf_setup() {
+	local -a lib=()
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do lib+=("$1"); shift; done
+	[ $# -gt 0 ] && shift
+	tf_mkvlib lib "${lib[@]}" && tf_config tapefs.ini "$@"
+}
+
+# tf_need FILE...: every FILE exists, or the test fails here.
+tf_need() {
+	local f
+	for f; do [ -e "$f" ] || { not_ok "needs $*"; exit 1; }; done
+}
+
+# tf_preloaded LIB...: write ./tapefs-preloaded, the real tapefs run with
+# LIB... preloaded (the daemon and the programs it runs, such as mtx; never
+# the test itself), and print its path: TAPEFS=$(tf_preloaded ...).
+tf_preloaded() {
+	cat >tapefs-preloaded <<SH
+#!/bin/sh
+export LD_PRELOAD="$*"
+export ASAN_OPTIONS="verify_asan_link_order=0:\${ASAN_OPTIONS:-}"
+exec "$TF_TAPEFS" "\$@"
+SH
+	chmod +x tapefs-preloaded
+	echo "$PWD/tapefs-preloaded"
+}
+
+# ---- waiting on the mount ---------------------------------------------------
+
+# tf_wait_dumps N [SECONDS] [MNT]: until MNT/.dump (MNT: mnt) says exactly
+# N dumps committed and the dumper idle; fails after SECONDS (60).
+tf_wait_dumps() {
+	local n=$1 t=$(( ${2:-60} * 10 )) m=${3:-mnt}
+	while [ "$t" -gt 0 ]; do
+		grep -qx "dumps_committed: $n" "$m/.dump" && grep -q '^state: idle' "$m/.dump" && return 0
+		sleep 0.1; t=$((t - 1))
+	done
+	return 1
+}
+
+# tf_last_tapes [MNT]: where the last dump went, as .dump says it
+# ("A00001L9:1,B00001L9:1").
+tf_last_tapes() { sed -n 's/^last_dump: .* tapes //p' "${1:-mnt}/.dump"; }
+
+# tf_dump_dir DIR [MNT]: copy src/DIR into MNT/staging/ (MNT: mnt), dump it
+# as one archive (`now DIR`) and wait (60 s) until it left staging/;
+# succeeds when it did and archive/DIR is there.
+tf_dump_dir() {
+	local d=$1 m=${2:-mnt} n=600
+	cp -r "src/$d" "$m/staging/$d"
+	echo "now $d" >"$m/.dump" || return 1
+	while [ -e "$m/staging/$d" ] && [ $n -gt 0 ]; do sleep 0.1; n=$((n - 1)); done
+	[ ! -e "$m/staging/$d" ] && [ -d "$m/archive/$d" ]
+}
+
+# tf_verify REQUEST [MNT]: start a verify run (MNT: mnt), wait (60 s) until
+# its summary says it ended; prints the run number.
+tf_verify() {
+	local m=${2:-mnt} before after
+	before=$(readlink "$m/verify/latest" 2>/dev/null || echo 0)
+	echo "$1" >"$m/.verify" || return 1
+	for _ in $(seq 600); do
+		after=$(readlink "$m/verify/latest" 2>/dev/null || echo 0)
+		if [ "$after" != "$before" ] &&
+			grep -qE '^state: (done|interrupted)' "$m/verify/$after/summary"; then
+			echo "$after"
+			return 0
+		fi
+		sleep 0.1
+	done
+	return 1
+}
+
+# tf_field KEY FILE: the value of the line "KEY: value" of FILE.
+tf_field() { sed -n "s/^$1: //p" "$2"; }
+
+# tf_set_rate MB/S: every tape of lib/ reads and writes at MB/S (0: as
+# fast as the disk), really slept (time scale 1).
+tf_set_rate() {
+	local t
+	for t in lib/tapes/*.vtape; do "$TF_TAPEFS" vtape set "$t" rate="$1" scale=1 >/dev/null; done
 }

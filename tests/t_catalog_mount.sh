@@ -4,31 +4,9 @@
 # latest version, tapes/LABEL/0001 the first; hostile names list exactly.
 . "$TOP/tests/lib.sh"
 
-"$TAPEFS" mkvlib lib --drives 2 --slots 4 --capacity 64M --pools 2 >/dev/null
-cat > tapefs.ini <<'INI'
-[tapefs]
-staging = stg
-catalog = cat.db
-cache = cache
-copies = 2
-pools = A,B
-[dump]
-bytes = 1T
-files = 1000000
-idle = 0
-[library]
-changer = vlib
-path = lib
-INI
+tf_setup --drives 2 --slots 4 --capacity 64M --pools 2 -- copies=2 pools=A,B
 
-dump_now() { # expected number of committed dumps
-	echo now > mnt/.dump || return 1
-	for _ in $(seq 300); do
-		grep -q "^dumps_committed: $1" mnt/.dump && grep -q '^state: idle' mnt/.dump && return 0
-		sleep 0.2
-	done
-	return 1
-}
+dump_now() { echo now > mnt/.dump && tf_wait_dumps "$1"; } # N committed
 
 check "mount" tf_mount tapefs.ini mnt
 mkdir -p "mnt/staging/proj/run 1" "mnt/staging/proj/it's"

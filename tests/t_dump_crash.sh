@@ -6,23 +6,7 @@
 # every tape file the catalog names is read by GNU tar alone.
 . "$TOP/tests/lib.sh"
 
-"$TAPEFS" mkvlib lib --drives 2 --slots 8 --capacity 256M --pools 2 --rate 6 >/dev/null
-cat > tapefs.ini <<'INI'
-[tapefs]
-staging = stg
-catalog = cat.db
-cache = cache
-copies = 2
-pools = A,B
-block_size = 64K
-[dump]
-bytes = 1T
-files = 1000000
-idle = 0
-[library]
-changer = vlib
-path = lib
-INI
+tf_setup --drives 2 --slots 8 --capacity 256M --pools 2 --rate 6 -- copies=2 pools=A,B block_size=64K
 
 mkdir -p src
 : > want.txt

@@ -4,38 +4,15 @@
 # files staged; the next mount dumps them.
 . "$TOP/tests/lib.sh"
 
-"$TAPEFS" mkvlib lib --drives 2 --slots 6 --capacity 128M --pools 2 >/dev/null
-cat > tapefs.ini <<'INI'
-[tapefs]
-staging = stg
-catalog = cat.db
-cache = cache
-copies = 2
-pools = A,B
-block_size = 64K
-[dump]
-bytes = 1T
-files = 1000000
-idle = 0
-[library]
-changer = vlib
-path = lib
-INI
-wait_dumps() {
-	for i in $(seq 600); do
-		grep -q "^dumps_committed: $1" mnt/.dump && grep -q '^state: idle' mnt/.dump && return 0
-		sleep 0.1
-	done
-	return 1
-}
+tf_setup --drives 2 --slots 6 --capacity 128M --pools 2 -- copies=2 pools=A,B block_size=64K
 "$TAPEFS" vtape inject lib/tapes/A00001L9.vtape write-fail 3000000
 "$TAPEFS" vtape inject lib/tapes/B00001L9.vtape protect on
 check "mount" tf_mount tapefs.ini mnt
 head -c $((8 << 20)) /dev/urandom > src.bin
 cp src.bin mnt/staging/data.bin
 echo now > mnt/.dump
-check "dump committed despite the faults" wait_dumps 1
-check_eq "copies on the next tapes" "A00002L9:1,B00002L9:1" "$(sed -n 's/^last_dump: .* tapes //p' mnt/.dump)"
+check "dump committed despite the faults" tf_wait_dumps 1
+check_eq "copies on the next tapes" "A00002L9:1,B00002L9:1" "$(tf_last_tapes)"
 check ".status: the write error" grep -q 'A00001L9: write: Input/output error' mnt/.status
 check ".status: the protected tape" grep -q 'tape B00001L9: write-protected; tape closed' mnt/.status
 check "archive/: bytes" cmp src.bin mnt/archive/data.bin
@@ -46,7 +23,7 @@ tf_umount mnt
 # file is either still staged (the dump abandoned) or committed whole (the
 # writer had already produced the whole archive and only the drives'
 # buffers were draining): never lost, never half-committed.
-for t in lib/tapes/*.vtape; do "$TAPEFS" vtape set "$t" rate=4 scale=1 >/dev/null; done
+tf_set_rate 4
 check "mount (slow drives)" tf_mount tapefs.ini mnt
 head -c $((16 << 20)) /dev/urandom > src2.bin
 cp src2.bin mnt/staging/slow.bin
@@ -57,12 +34,12 @@ t0=$SECONDS
 tf_umount mnt
 check "daemon gone within 10 s" test $((SECONDS - t0)) -le 10
 check "daemon exited" bash -c "! kill -0 $TF_PID 2>/dev/null"
-for t in lib/tapes/*.vtape; do "$TAPEFS" vtape set "$t" rate=0 >/dev/null; done
+tf_set_rate 0
 check "mount again" tf_mount tapefs.ini mnt
 if [ -e stg/slow.bin ]; then
 	check "slow.bin still staged, whole" cmp src2.bin stg/slow.bin
 	echo now > mnt/.dump
-	check "dumped on the next mount" wait_dumps 1
+	check "dumped on the next mount" tf_wait_dumps 1
 else
 	check "slow.bin committed before the stop" test -f mnt/archive/slow.bin
 fi

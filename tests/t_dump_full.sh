@@ -4,38 +4,15 @@
 # is missing and the archive never spans tapes.
 . "$TOP/tests/lib.sh"
 
-"$TAPEFS" mkvlib lib --drives 2 --slots 6 --capacity 64M --pools 2 >/dev/null
-ini() { # COPIES POOLS
-	cat > tapefs.ini <<INI
-[tapefs]
-staging = stg
-catalog = cat.db
-cache = cache
-copies = $1
-pools = $2
-[dump]
-bytes = 1T
-files = 1000000
-idle = 0
-[library]
-changer = vlib
-path = lib
-INI
-}
-wait_dumps() {
-	for i in $(seq 600); do
-		grep -q "^dumps_committed: $1" mnt/.dump && grep -q '^state: idle' mnt/.dump && return 0
-		sleep 0.1
-	done
-	return 1
-}
+tf_mkvlib lib --drives 2 --slots 6 --capacity 64M --pools 2
+ini() { tf_config tapefs.ini copies="$1" pools="$2"; } # COPIES POOLS
 # First, one copy of 40 MiB on A00001L9 only.
 ini 1 A
 check "mount (1 copy)" tf_mount tapefs.ini mnt
 head -c $((40 << 20)) /dev/urandom > mnt/staging/first.bin
 echo now > mnt/.dump
-check "first dump" wait_dumps 1
-check_eq "first dump on A00001L9" "A00001L9:1" "$(sed -n 's/^last_dump: .* tapes //p' mnt/.dump)"
+check "first dump" tf_wait_dumps 1
+check_eq "first dump on A00001L9" "A00001L9:1" "$(tf_last_tapes)"
 tf_umount mnt
 
 # Then two copies of 23 MiB: the catalog still sees room on A00001L9
@@ -48,8 +25,8 @@ head -c $((23 << 20)) /dev/urandom > src-big.bin
 cp src-big.bin mnt/staging/second/big.bin
 echo tail > mnt/staging/second/tail.txt
 echo now > mnt/.dump
-check "second dump" wait_dumps 1
-second=$(sed -n 's/^last_dump: .* tapes //p' mnt/.dump)
+check "second dump" tf_wait_dumps 1
+second=$(tf_last_tapes)
 check_eq "A copy rewritten on the next tape, B copy written once" "A00002L9:1,B00001L9:1" "$second"
 check "A00001L9 is full" grep -q '^state: full' mnt/tapes/A00001L9/.status
 check ".status tells" grep -q 'A00001L9 reached early warning' mnt/.status

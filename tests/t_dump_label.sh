@@ -3,22 +3,7 @@
 # .status says so; the dump goes to the next tape of the pool.
 . "$TOP/tests/lib.sh"
 
-"$TAPEFS" mkvlib lib --drives 1 --slots 4 --capacity 64M --pools 1 >/dev/null
-cat > tapefs.ini <<'INI'
-[tapefs]
-staging = stg
-catalog = cat.db
-cache = cache
-copies = 1
-pools = A
-[dump]
-bytes = 1T
-files = 1000000
-idle = 0
-[library]
-changer = vlib
-path = lib
-INI
+tf_setup --drives 1 --slots 4 --capacity 64M --pools 1 -- copies=1 pools=A
 check "mount" tf_mount tapefs.ini mnt
 check "A00001L9 known as scratch" grep -q '^state: scratch' mnt/tapes/A00001L9/.status
 tf_umount mnt
@@ -28,12 +13,9 @@ before=$(md5sum < lib/tapes/A00001L9.vtape)
 check "mount again" tf_mount tapefs.ini mnt
 echo data > mnt/staging/file.txt
 echo now > mnt/.dump
-for i in $(seq 300); do
-	grep -q '^dumps_committed: 1' mnt/.dump && grep -q '^state: idle' mnt/.dump && break
-	sleep 0.1
-done
+tf_wait_dumps 1 30
 check "dump committed" grep -q '^dumps_committed: 1' mnt/.dump
-check_eq "on the next tape" "A00002L9:1" "$(sed -n 's/^last_dump: .* tapes //p' mnt/.dump)"
+check_eq "on the next tape" "A00002L9:1" "$(tf_last_tapes)"
 check ".status says the tape was refused" grep -q 'A00001L9 refused: its label names A00002L9' mnt/.status
 check "A00001L9 closed" grep -q '^state: closed' mnt/tapes/A00001L9/.status
 tf_umount mnt

@@ -3,23 +3,7 @@
 # .status, every file stays in staging/, and the daemon stays up.
 . "$TOP/tests/lib.sh"
 
-"$TAPEFS" mkvlib lib --drives 1 --slots 3 --tapes 1 --capacity 8M --pools 1 >/dev/null
-cat > tapefs.ini <<'INI'
-[tapefs]
-staging = stg
-catalog = cat.db
-cache = cache
-copies = 1
-pools = A
-block_size = 64K
-[dump]
-bytes = 1T
-files = 1000000
-idle = 0
-[library]
-changer = vlib
-path = lib
-INI
+tf_setup --drives 1 --slots 3 --tapes 1 --capacity 8M --pools 1 -- copies=1 pools=A block_size=64K
 check "mount" tf_mount tapefs.ini mnt
 head -c $((6 << 20)) /dev/urandom > src1.bin
 head -c $((3 << 20)) /dev/urandom > src2.bin

@@ -5,23 +5,7 @@
 # EINVAL (ENOENT for a path not staged) and say why; the daemon stays up.
 . "$TOP/tests/lib.sh"
 
-"$TAPEFS" mkvlib lib --drives 2 --slots 4 --capacity 256M --pools 2 --rate 12 >/dev/null
-cat > tapefs.ini <<'INI'
-[tapefs]
-staging = stg
-catalog = cat.db
-cache = cache
-copies = 2
-pools = A,B
-block_size = 64K
-[dump]
-bytes = 1T
-files = 1000000
-idle = 0
-[library]
-changer = vlib
-path = lib
-INI
+tf_setup --drives 2 --slots 4 --capacity 256M --pools 2 --rate 12 -- copies=2 pools=A,B block_size=64K
 check "mount" tf_mount tapefs.ini mnt
 mkdir -p mnt/staging/run1 mnt/staging/run2
 head -c $((24 << 20)) /dev/urandom > src-run1.bin

@@ -5,22 +5,7 @@
 # archive/ serves the bytes; staging/ is empty afterwards.
 . "$TOP/tests/lib.sh"
 
-"$TAPEFS" mkvlib lib --drives 2 --slots 6 --capacity 512M --pools 2 >/dev/null
-cat > tapefs.ini <<'INI'
-[tapefs]
-staging = stg
-catalog = cat.db
-cache = cache
-copies = 2
-pools = A,B
-[dump]
-bytes = 1T
-files = 1000000
-idle = 0
-[library]
-changer = vlib
-path = lib
-INI
+tf_setup --drives 2 --slots 6 --capacity 512M --pools 2 -- copies=2 pools=A,B
 
 # The source tree.
 mkdir -p src/a/b/c src/empty-dir "src/with space" src/utf8-é-ñ-日本
@@ -66,10 +51,7 @@ manifest src > want.txt
 
 echo now > mnt/.dump
 check "dump requested" test $? -eq 0
-for i in $(seq 600); do
-	grep -q '^dumps_committed: 1' mnt/.dump && grep -q '^state: idle' mnt/.dump && break
-	sleep 0.2
-done
+tf_wait_dumps 1 120
 cat mnt/.dump > dump-status.txt
 check "dump committed" grep -q '^dumps_committed: 1' dump-status.txt
 check_eq "staging/ is empty" "" "$(ls -A stg)"

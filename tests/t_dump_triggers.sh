@@ -5,24 +5,10 @@
 # the copies are written one after the other.
 . "$TOP/tests/lib.sh"
 
-"$TAPEFS" mkvlib lib --drives 1 --slots 4 --capacity 256M --pools 2 --rate 10 >/dev/null
+tf_mkvlib lib --drives 1 --slots 4 --capacity 256M --pools 2 --rate 10
 ini() { # FILES BYTES IDLE
-	cat > tapefs.ini <<INI
-[tapefs]
-staging = stg
-catalog = cat.db
-cache = cache
-copies = 2
-pools = A,B
-block_size = 64K
-[dump]
-files = $1
-bytes = $2
-idle = $3
-[library]
-changer = vlib
-path = lib
-INI
+	tf_config tapefs.ini copies=2 pools=A,B block_size=64K \
+		dump.files="$1" dump.bytes="$2" dump.idle="$3"
 }
 committed() { sed -n 's/^dumps_committed: //p' mnt/.dump; }
 wait_committed() { # N SECONDS
@@ -44,7 +30,7 @@ echo three > mnt/staging/f3
 check "the third file starts a dump" wait_committed 1 30
 check_eq "staging empty" "" "$(ls -A stg)"
 # One drive, two copies: written one after the other, both committed.
-tapes=$(sed -n 's/^last_dump: .* tapes //p' mnt/.dump)
+tapes=$(tf_last_tapes)
 check_eq "one drive: both copies, pools A and B" "AB" "$(echo "$tapes" | tr ',' '\n' | cut -c1 | sort | tr -d '\n')"
 
 # A file open for writing is not taken, whatever triggers.

@@ -5,20 +5,7 @@
 
 # slow drives (1 MB/s) so that a dump of 6 MiB lasts about 6 s: the
 # unmount below lands in its middle even on a loaded machine
-"$TAPEFS" mkvlib lib --drives 2 --slots 6 --capacity 64M --pools 2 --rate 1 >/dev/null
-cat > tapefs.ini <<'INI'
-[tapefs]
-staging = stg
-catalog = cat.db
-cache = cache
-[dump]
-bytes = 1T
-files = 1000000
-idle = 0
-[library]
-changer = vlib
-path = lib
-INI
+tf_setup --drives 2 --slots 6 --capacity 64M --pools 2 --rate 1
 check "mount" tf_mount tapefs.ini mnt
 mkdir -p mnt/staging/set
 for i in 1 2 3; do head -c 2000000 /dev/urandom > src$i; cp src$i mnt/staging/set/f$i; done

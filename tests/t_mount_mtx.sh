@@ -3,41 +3,14 @@
 # its label and putting it back; then a dump works as on vlib.
 . "$TOP/tests/lib.sh"
 SG=$BUILD/tests/libsgshim.so ST=$BUILD/tests/libstshim.so
-[ -x /usr/sbin/mtx ] && [ -f "$SG" ] && [ -f "$ST" ] ||
-	{ not_ok "needs /usr/sbin/mtx, $SG and $ST"; exit 1; }
-REAL_TAPEFS=$TAPEFS
+tf_need /usr/sbin/mtx "$SG" "$ST"
 
-"$TAPEFS" mkvlib lib --drives 2 --slots 5 --capacity 32M --pools 2 --tapes 4 >/dev/null
+tf_setup --drives 2 --slots 5 --capacity 32M --pools 2 --tapes 4 -- copies=2 pools=A,B \
+	library.changer=mtx library.path=/dev/sg9 library.mtx=/usr/sbin/mtx library.tape=st \
+	library.drives=2 library.drive0=/dev/nst0 library.drive1=/dev/nst1
 export TAPEFS_SGSHIM=/dev/sg9=$PWD/lib
 export TAPEFS_STSHIM=/dev/nst0=$PWD/lib/drive0,/dev/nst1=$PWD/lib/drive1
-cat > tapefs-shimmed <<SH
-#!/bin/sh
-export LD_PRELOAD="$SG $ST"
-export ASAN_OPTIONS="verify_asan_link_order=0:\${ASAN_OPTIONS:-}"
-exec "$REAL_TAPEFS" "\$@"
-SH
-chmod +x tapefs-shimmed
-TAPEFS=$PWD/tapefs-shimmed
-cat > tapefs.ini <<'INI'
-[tapefs]
-staging = stg
-catalog = cat.db
-cache = cache
-copies = 2
-pools = A,B
-[dump]
-bytes = 1T
-files = 1000000
-idle = 0
-[library]
-changer = mtx
-path = /dev/sg9
-mtx = /usr/sbin/mtx
-tape = st
-drives = 2
-drive0 = /dev/nst0
-drive1 = /dev/nst1
-INI
+TAPEFS=$(tf_preloaded "$SG" "$ST")
 check "mount over mtx/st" tf_mount tapefs.ini mnt
 check_eq "every cartridge registered" "A00001L9 A00002L9 B00001L9 B00002L9" \
 	"$(ls mnt/tapes | paste -sd' ')"

@@ -3,22 +3,7 @@
 # extended attributes - all without touching a tape.
 . "$TOP/tests/lib.sh"
 
-"$TAPEFS" mkvlib lib --drives 2 --slots 6 --capacity 32M --pools 2 >/dev/null
-cat > tapefs.ini <<'INI'
-[tapefs]
-staging = stg
-catalog = cat.db
-cache = cache
-copies = 2
-pools = A,B
-[dump]
-bytes = 1T
-files = 1000000
-idle = 0
-[library]
-changer = vlib
-path = lib
-INI
+tf_setup --drives 2 --slots 6 --capacity 32M --pools 2 -- copies=2 pools=A,B
 check "mount" tf_mount tapefs.ini mnt
 
 check_eq "root listing" ".dump .library .recall .status .status.json .verify README archive drives staging tapes verify" \

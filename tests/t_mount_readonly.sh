@@ -4,20 +4,7 @@
 . "$TOP/tests/lib.sh"
 chmod 755 . # other users reach the mount through the scratch dir
 
-"$TAPEFS" mkvlib lib --drives 2 --slots 4 --capacity 16M --pools 2 >/dev/null
-cat > tapefs.ini <<'INI'
-[tapefs]
-staging = stg
-catalog = cat.db
-cache = cache
-[dump]
-bytes = 1T
-files = 1000000
-idle = 0
-[library]
-changer = vlib
-path = lib
-INI
+tf_setup --drives 2 --slots 4 --capacity 16M --pools 2
 check "mount with allow_other" tf_mount tapefs.ini mnt -o allow_other
 RO="Read-only file system"
 

@@ -3,23 +3,8 @@
 # back the same through the mount.
 . "$TOP/tests/lib.sh"
 
-"$TAPEFS" mkvlib lib --drives 1 --slots 2 --capacity 16M --pools 1 >/dev/null
-cat > tapefs.ini <<'INI'
-[tapefs]
-staging = stg
-catalog = cat.db
-cache = cache
-copies = 1
-pools = A
-[dump]
-# nothing is dumped while this test runs
-bytes = 1T
-files = 1000000
-idle = 0
-[library]
-changer = vlib
-path = lib
-INI
+# (nothing is dumped while this test runs: the base config dumps on `now`)
+tf_setup --drives 1 --slots 2 --capacity 16M --pools 1 -- copies=1 pools=A
 check "mount" tf_mount tapefs.ini mnt
 M=mnt/staging S=stg
 

@@ -6,9 +6,9 @@
 source "$TOP/tests/lib.sh"
 SHIM=$BUILD/tests/libsgshim.so
 G=$TOP/tests/golden/mtx
-[ -x /usr/sbin/mtx ] && [ -f "$SHIM" ] || { not_ok "needs /usr/sbin/mtx and $SHIM"; exit 1; }
+tf_need /usr/sbin/mtx "$SHIM"
 
-"$TAPEFS" mkvlib lib --drives 2 --slots 6 --ie 1 --capacity 2M --pools 2 >/dev/null
+tf_mkvlib lib --drives 2 --slots 6 --ie 1 --capacity 2M --pools 2
 check "mkvlib" test -f lib/state
 export TAPEFS_SGSHIM=/dev/sg9=$PWD/lib
 mtx() { LD_PRELOAD=$SHIM /usr/sbin/mtx -f /dev/sg9 "$@"; }

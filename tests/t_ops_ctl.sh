@@ -5,34 +5,12 @@
 # failures pause dumps until `resume`.
 . "$TOP/tests/lib.sh"
 
-"$TAPEFS" mkvlib lib --drives 1 --slots 4 --tapes 2 --capacity 16M --pools 1 --rate 4 >/dev/null
-cat > tapefs.ini <<'INI'
-[tapefs]
-staging = stg
-catalog = cat.db
-cache = cache
-copies = 1
-pools = A
-block_size = 64K
-[dump]
-bytes = 1T
-files = 1000000
-idle = 0
-[library]
-changer = vlib
-path = lib
-INI
+tf_setup --drives 1 --slots 4 --tapes 2 --capacity 16M --pools 1 --rate 4 -- copies=1 pools=A block_size=64K
 check "mount" tf_mount tapefs.ini mnt
 T1=A00001L9 T2=A00002L9
 committed() { sed -n 's/^dumps_committed: //p' mnt/.dump; }
-wait_committed() { # N
-	for _ in $(seq 300); do
-		[ "$(committed)" = "$1" ] && grep -q '^state: idle' mnt/.dump && return 0
-		sleep 0.1
-	done
-	return 1
-}
-field() { sed -n "s/^$2: //p" "mnt/tapes/$1/.status"; }
+wait_committed() { tf_wait_dumps "$1" 30; } # N
+field() { tf_field "$2" "mnt/tapes/$1/.status"; } # LABEL KEY
 
 check_eq "ls tapes/ lists every tape" "$T1 $T2" "$(ls mnt/tapes | tr '\n' ' ' | sed 's/ $//')"
 check "the tape directory holds .ctl" test -f mnt/tapes/$T1/.ctl

@@ -10,28 +10,13 @@
 # copies goes to them and reads back.
 . "$TOP/tests/lib.sh"
 
-"$TAPEFS" mkvlib lib --drives 2 --slots 4 --tapes 3 --capacity 16M --no-barcodes --rate 8 >/dev/null
+tf_mkvlib lib --drives 2 --slots 4 --tapes 3 --capacity 16M --no-barcodes --rate 8
 check "mkvlib --no-barcodes: blank images in the slots" grep -qx 'slot 1 cart-00001' lib/state
 check_eq "no label on them" "0" "$("$TAPEFS" vtape info lib/tapes/cart-00001.vtape | sed -n 's/^records: //p')"
 # slot 3 holds a cartridge that carries the tapefs label of another barcode
-"$TAPEFS" mkvlib other --drives 1 --slots 1 --tapes 1 --capacity 16M >/dev/null
+tf_mkvlib other --drives 1 --slots 1 --tapes 1 --capacity 16M
 cp other/tapes/A00001L9.vtape lib/tapes/cart-00003.vtape
-cat > tapefs.ini <<'INI'
-[tapefs]
-staging = stg
-catalog = cat.db
-cache = cache
-copies = 2
-pools = A, B
-block_size = 64K
-[dump]
-bytes = 1T
-files = 1000000
-idle = 0
-[library]
-changer = vlib
-path = lib
-INI
+tf_config tapefs.ini copies=2 "pools=A, B" block_size=64K
 check "mount" tf_mount tapefs.ini mnt
 check_eq "no tape known: the library shows no tags" "" "$(ls mnt/tapes)"
 check "the grammar is shown" grep -q "label SLOT BARCODE POOL" mnt/.library
@@ -99,7 +84,7 @@ check "mount again" tf_mount tapefs.ini mnt
 head -c $((3 << 20)) /dev/urandom > data.bin
 mkdir -p mnt/staging/run1 && cp data.bin mnt/staging/run1/data.bin
 echo now > mnt/.dump
-for _ in $(seq 300); do grep -q '^dumps_committed: 1' mnt/.dump && grep -q '^state: idle' mnt/.dump && break; sleep 0.1; done
+tf_wait_dumps 1 30
 check "the dump committed" grep -q '^dumps_committed: 1' mnt/.dump
 copies=$(getfattr --only-values -n user.tapefs.copies mnt/archive/run1/data.bin 2>/dev/null)
 check "a copy on A00001L9" grep -q 'A00001L9:1:' <<<"$copies"

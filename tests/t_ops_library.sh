@@ -6,23 +6,7 @@
 # then written by a dump.
 . "$TOP/tests/lib.sh"
 
-"$TAPEFS" mkvlib lib --drives 1 --slots 6 --ie 1 --tapes 2 --capacity 16M --pools 1 --rate 4 >/dev/null
-cat > tapefs.ini <<'INI'
-[tapefs]
-staging = stg
-catalog = cat.db
-cache = cache
-copies = 1
-pools = A, B
-block_size = 64K
-[dump]
-bytes = 1T
-files = 1000000
-idle = 0
-[library]
-changer = vlib
-path = lib
-INI
+tf_setup --drives 1 --slots 6 --ie 1 --tapes 2 --capacity 16M --pools 1 --rate 4 -- copies=1 "pools=A, B" block_size=64K
 check "mount" tf_mount tapefs.ini mnt
 check ".library at the root" test -f mnt/.library
 check "listed at the root" bash -c "ls -A mnt | grep -qx .library"
@@ -41,7 +25,7 @@ echo now > mnt/.dump
 for _ in $(seq 100); do grep -q "^current: .*tapes A00001L9" mnt/.dump && break; sleep 0.05; done
 check_fails "export of a tape being written" "Device or resource busy" bash -c "echo 'export A00001L9' > mnt/.library"
 check ".status says why" grep -q '^error: .*\.library: export A00001L9 refused: a dump is writing to it' mnt/.status
-for _ in $(seq 300); do grep -q '^dumps_committed: 1' mnt/.dump && grep -q '^state: idle' mnt/.dump && break; sleep 0.1; done
+tf_wait_dumps 1 30
 check "the dump committed" grep -q '^dumps_committed: 1' mnt/.dump
 check_fails "export of an unknown tape" "No such file or directory" bash -c "echo 'export NOSUCH' > mnt/.library"
 check ".status names it" grep -q "^error: .*\.library: export: unknown tape 'NOSUCH'" mnt/.status

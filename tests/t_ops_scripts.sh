@@ -6,23 +6,7 @@
 . "$TOP/tests/lib.sh"
 S=$TOP/scripts
 
-"$TAPEFS" mkvlib lib --drives 2 --slots 6 --tapes 4 --capacity 64M --pools 2 >/dev/null
-cat > tapefs.ini <<'INI'
-[tapefs]
-staging = stg
-catalog = cat.db
-cache = cache
-copies = 2
-pools = A, B
-block_size = 64K
-[dump]
-bytes = 1T
-files = 1000000
-idle = 0
-[library]
-changer = vlib
-path = lib
-INI
+tf_setup --drives 2 --slots 6 --tapes 4 --capacity 64M --pools 2 -- copies=2 "pools=A, B" block_size=64K
 check "mount" tf_mount tapefs.ini mnt
 
 for s in tapefs-import tapefs-check tapefs-report; do

@@ -7,24 +7,7 @@
 . "$TOP/tests/lib.sh"
 
 BS=32768
-"$TAPEFS" mkvlib lib --drives 2 --slots 4 --capacity 64M --pools 2 >/dev/null
-cat > tapefs.ini <<INI
-[tapefs]
-staging = stg
-catalog = cat.db
-cache = cache
-cache_size = 64M
-block_size = 32K
-copies = 2
-pools = A,B
-[dump]
-bytes = 1T
-files = 1000000
-idle = 0
-[library]
-changer = vlib
-path = lib
-INI
+tf_setup --drives 2 --slots 4 --capacity 64M --pools 2 -- cache_size=64M block_size=32K copies=2 pools=A,B
 export TAPEFS_VTAPE_TRACE=$PWD/trace
 check "mount" tf_mount tapefs.ini mnt
 M=mnt
@@ -38,21 +21,12 @@ gen() {
 	done
 }
 
-# dump DIR: copy src/DIR into staging/ and dump it as one archive
-dump_dir() {
-	local d=$1 n=600
-	cp -r src/$d $M/staging/$d
-	echo "now $d" > $M/.dump || return 1
-	while [ -e $M/staging/$d ] && [ $n -gt 0 ]; do sleep 0.1; n=$((n - 1)); done
-	[ ! -e $M/staging/$d ] && [ -d $M/archive/$d ]
-}
-
 gen d1 4 100000     # archive 1: a few members spanning records
 gen batch 200 3000  # archive 2: 200 small members
 gen d3 6 100000     # archive 3: the last one on the tape
-check "dump 1" dump_dir d1
-check "dump 2 (200 files)" dump_dir batch
-check "dump 3" dump_dir d3
+check "dump 1" tf_dump_dir d1
+check "dump 2 (200 files)" tf_dump_dir batch
+check "dump 3" tf_dump_dir d3
 
 state() { getfattr --only-values -n user.tapefs.state "$1" 2>/dev/null; }
 # block LABEL FILE: the block of FILE's copy on LABEL (user.tapefs.copies)

@@ -5,35 +5,14 @@
 # recently, never a file being read.
 . "$TOP/tests/lib.sh"
 
-"$TAPEFS" mkvlib lib --drives 1 --slots 2 --capacity 128M --pools 1 >/dev/null
-cat > tapefs.ini <<INI
-[tapefs]
-staging = stg
-catalog = cat.db
-cache = cache
-cache_size = 30M
-block_size = 64K
-copies = 1
-pools = A
-[dump]
-bytes = 1T
-files = 1000000
-idle = 0
-[library]
-changer = vlib
-path = lib
-INI
+tf_setup --drives 1 --slots 2 --capacity 128M --pools 1 -- cache_size=30M block_size=64K copies=1 pools=A
 check "mount" tf_mount tapefs.ini mnt
 M=mnt
 
 mkdir -p src/w
 for i in $(seq 1 20); do head -c $((200000 + i)) /dev/urandom > src/w/f$i.bin; done
 head -c $((20 << 20)) /dev/urandom > src/w/large.bin
-cp -r src/w $M/staging/w
-echo "now w" > $M/.dump
-n=600
-while [ -e $M/staging/w ] && [ $n -gt 0 ]; do sleep 0.1; n=$((n - 1)); done
-check "dumped" test -d $M/archive/w -a ! -e $M/staging/w
+check "dumped" tf_dump_dir w
 T=$(ls $M/tapes | head -n 1)
 
 # Reads from now on: 2 MB/s, really slept (time scale 1).
@@ -73,13 +52,10 @@ check_eq "large member cached" cached "$(getfattr --only-values -n user.tapefs.s
 # before large are evicted first; f1 (open), f2 and large stay.
 exec 7< $M/archive/w/f1.bin
 cat $M/archive/w/f2.bin > /dev/null
-head -c $((8 << 20)) /dev/urandom > src/w2.bin
-mkdir -p $M/staging/x && cp src/w2.bin $M/staging/x/big2.bin
-echo "now x" > $M/.dump
-n=600
-while [ -e $M/staging/x ] && [ $n -gt 0 ]; do sleep 0.1; n=$((n - 1)); done
+mkdir -p src/x && head -c $((8 << 20)) /dev/urandom > src/x/big2.bin
+tf_dump_dir x
 check "second dump" test -f $M/archive/x/big2.bin
-check "big2: original bytes" cmp src/w2.bin $M/archive/x/big2.bin
+check "big2: original bytes" cmp src/x/big2.bin $M/archive/x/big2.bin
 st() { getfattr --only-values -n user.tapefs.state $M/archive/$1; }
 evicted=0
 for i in $(seq 3 20); do [ "$(st w/f$i.bin)" = archived ] && evicted=$((evicted + 1)); done

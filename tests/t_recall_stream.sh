@@ -4,32 +4,13 @@
 # copy's bytes.
 . "$TOP/tests/lib.sh"
 
-"$TAPEFS" mkvlib lib --drives 2 --slots 4 --capacity 128M --pools 2 >/dev/null
-cat > tapefs.ini <<INI
-[tapefs]
-staging = stg
-catalog = cat.db
-cache = cache
-block_size = 64K
-copies = 2
-pools = A,B
-[dump]
-bytes = 1T
-files = 1000000
-idle = 0
-[library]
-changer = vlib
-path = lib
-INI
+tf_setup --drives 2 --slots 4 --capacity 128M --pools 2 -- block_size=64K copies=2 pools=A,B
 check "mount" tf_mount tapefs.ini mnt
 M=mnt
 
 mkdir -p src/s
 head -c $((24 << 20)) /dev/urandom > src/s/large.bin
-cp -r src/s $M/staging/s
-echo "now s" > $M/.dump
-n=600
-while [ -e $M/staging/s ] && [ $n -gt 0 ]; do sleep 0.1; n=$((n - 1)); done
+tf_dump_dir s
 check "dumped" test -f $M/archive/s/large.bin
 LA=$(ls $M/tapes | grep '^A' | head -n 1)
 f=$M/tapes/$LA/0001/s/large.bin

@@ -5,42 +5,9 @@
 # BAD on exactly that tape.
 . "$TOP/tests/lib.sh"
 
-"$TAPEFS" mkvlib lib --drives 4 --slots 8 --capacity 256M --pools 4 >/dev/null
-cat > tapefs.ini <<'INI'
-[tapefs]
-staging = stg
-catalog = cat.db
-cache = cache
-copies = 4
-pools = A,B,C,D
-[dump]
-bytes = 1T
-files = 1000000
-idle = 0
-[library]
-changer = vlib
-path = lib
-drives = 4
-INI
+tf_setup --drives 4 --slots 8 --capacity 256M --pools 4 -- copies=4 pools=A,B,C,D library.drives=4
 export TAPEFS_VTAPE_TRACE="$PWD/trace"
 
-run_wait() {
-	local before after
-	before=$(readlink mnt/verify/latest 2>/dev/null || echo 0)
-	echo "$1" > mnt/.verify || return 1
-	for _ in $(seq 600); do
-		after=$(readlink mnt/verify/latest 2>/dev/null || echo 0)
-		if [ "$after" != "$before" ] &&
-			grep -qE '^state: (done|interrupted)' "mnt/verify/$after/summary"; then
-			echo "$after"
-			return 0
-		fi
-		sleep 0.1
-	done
-	return 1
-}
-field() { sed -n "s/^$1: //p" "$2"; }
-set_rate() { for i in lib/tapes/*.vtape; do "$TAPEFS" vtape set "$i" rate="$1" scale=1 >/dev/null; done; }
 
 mkdir -p src/d
 for i in $(seq 12); do head -c $((i * 20011)) /dev/urandom > "src/d/f$i"; done
@@ -48,19 +15,19 @@ head -c $((1 << 20)) /dev/urandom > src/d/big
 check "mount" tf_mount tapefs.ini mnt
 cp -a src/d mnt/staging/
 echo now > mnt/.dump
-for _ in $(seq 300); do grep -q '^dumps_committed: 1$' mnt/.dump && break; sleep 0.1; done
+tf_wait_dumps 1 30
 check "dumped" grep -q '^dumps_committed: 1$' mnt/.dump
 tapes=$(getfattr --only-values -n user.tapefs.copies mnt/archive/d/f1 | tr ',' '\n' | cut -d: -f1 | sort | tr '\n' ' ')
 check_eq "four copies" "A00001L9 B00001L9 C00001L9 D00001L9 " "$tapes"
 
-set_rate 2
+tf_set_rate 2
 : > trace
-run=$(run_wait all)
+run=$(tf_verify all)
 s=mnt/verify/$run/summary
-check_eq "all: state" done "$(field state "$s")"
-check_eq "all: tapes" 4 "$(field tapes "$s")"
-check_eq "all: ok" 52 "$(field ok "$s")"
-check_eq "all: bad+unreadable" "0 0" "$(field bad "$s") $(field unreadable "$s")"
+check_eq "all: state" done "$(tf_field state "$s")"
+check_eq "all: tapes" 4 "$(tf_field tapes "$s")"
+check_eq "all: ok" 52 "$(tf_field ok "$s")"
+check_eq "all: bad+unreadable" "0 0" "$(tf_field bad "$s") $(tf_field unreadable "$s")"
 for t in $tapes; do
 	check_eq "all: $t: 13 members OK" 13 "$(grep -c '^OK ' "mnt/verify/$run/$t")"
 done
@@ -71,10 +38,10 @@ overlap=$(awk '$2 == "read" { n++; if (!($1 in first)) first[$1] = n; last[$1] =
 	      print (k == 4 && mf < ml) ? "yes" : "no" }' trace)
 check_eq "all: the four tapes were read at the same time" yes "$overlap"
 
-set_rate 0
+tf_set_rate 0
 blk=$(getfattr --only-values -n user.tapefs.copies mnt/archive/d/big | tr ',' '\n' | sed -n 's/^C00001L9:[0-9]*://p')
 check "flip a byte of d/big on C" "$TAPEFS" vtape inject lib/tapes/C00001L9.vtape flip $((blk + 2)) 77
-run=$(run_wait all)
+run=$(tf_verify all)
 check_eq "flip: failures" "C00001L9 BAD d/big" "$(awk '{ print $1, $2, $4 }' "mnt/verify/$run/failures")"
-check_eq "flip: ok" 51 "$(field ok "mnt/verify/$run/summary")"
+check_eq "flip: ok" 51 "$(tf_field ok "mnt/verify/$run/summary")"
 tf_umount mnt

@@ -11,55 +11,11 @@
 #    killed with SIGKILL.
 . "$TOP/tests/lib.sh"
 
-"$TAPEFS" mkvlib lib --drives 2 --slots 6 --capacity 256M --pools 2 >/dev/null
-cat > tapefs.ini <<'INI'
-[tapefs]
-staging = stg
-catalog = cat.db
-cache = cache
-copies = 2
-pools = A,B
-[dump]
-bytes = 1T
-files = 1000000
-idle = 0
-[library]
-changer = vlib
-path = lib
-INI
+tf_setup --drives 2 --slots 6 --capacity 256M --pools 2 -- copies=2 pools=A,B
 export TAPEFS_VTAPE_TRACE="$PWD/trace"
 
 # dump_dir DIR N: copy src/DIR into staging, dump it, wait for commit N.
-dump_dir() {
-	cp -a "src/$1" mnt/staging/
-	echo now > mnt/.dump
-	for _ in $(seq 300); do
-		grep -q "^dumps_committed: $2\$" mnt/.dump && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
-# run_wait REQUEST: start a run, wait until its summary says it ended;
-# prints the run number.
-run_wait() {
-	local before after
-	before=$(readlink mnt/verify/latest 2>/dev/null || echo 0)
-	echo "$1" > mnt/.verify || return 1
-	for _ in $(seq 600); do
-		after=$(readlink mnt/verify/latest 2>/dev/null || echo 0)
-		if [ "$after" != "$before" ] &&
-			grep -qE '^state: (done|interrupted)' "mnt/verify/$after/summary"; then
-			echo "$after"
-			return 0
-		fi
-		sleep 0.1
-	done
-	return 1
-}
-
-field() { sed -n "s/^$1: //p" "$2"; }
-set_rate() { for i in lib/tapes/*.vtape; do "$TAPEFS" vtape set "$i" rate="$1" scale=1 >/dev/null; done; }
+dump_dir() { cp -a "src/$1" mnt/staging/ && echo now > mnt/.dump && tf_wait_dumps "$2" 30; }
 block_of() { # PATH LABEL -> the tape block of PATH's header on LABEL
 	getfattr --only-values -n user.tapefs.copies "mnt/archive/$1" | tr ',' '\n' |
 		sed -n "s/^$2:[0-9]*://p"
@@ -86,18 +42,18 @@ check "dump d1" dump_dir d1 1
 check "dump d2" dump_dir d2 2
 
 # ---- all, on both drives at once -------------------------------------------
-set_rate 3
+tf_set_rate 3
 : > trace
-run=$(run_wait all)
+run=$(tf_verify all)
 check "all: run ends" test -n "$run"
 s=mnt/verify/$run/summary
-check_eq "all: state" done "$(field state "$s")"
-check_eq "all: tapes" 2 "$(field tapes "$s")"
-check_eq "all: archives" 4 "$(field archives "$s")"
-check_eq "all: members" $((2 * (n1 + 2))) "$(field members "$s")"
-check_eq "all: ok" $((2 * (n1 + 2))) "$(field ok "$s")"
-check_eq "all: bad" 0 "$(field bad "$s")"
-check_eq "all: unreadable" 0 "$(field unreadable "$s")"
+check_eq "all: state" done "$(tf_field state "$s")"
+check_eq "all: tapes" 2 "$(tf_field tapes "$s")"
+check_eq "all: archives" 4 "$(tf_field archives "$s")"
+check_eq "all: members" $((2 * (n1 + 2))) "$(tf_field members "$s")"
+check_eq "all: ok" $((2 * (n1 + 2))) "$(tf_field ok "$s")"
+check_eq "all: bad" 0 "$(tf_field bad "$s")"
+check_eq "all: unreadable" 0 "$(tf_field unreadable "$s")"
 check "all: MB/s per drive" grep -q '^drive1: [0-9.]* MB/s' "$s"
 for t in A00001L9 B00001L9; do
 	sed -n 's/^OK //p' "mnt/verify/$run/$t" | sort > "got-$t.txt"
@@ -113,18 +69,18 @@ check_eq "verify/latest" "$run" "$(readlink mnt/verify/latest)"
 check "all: .status idle again" grep -q '^verify: idle' mnt/.status
 
 # ---- faults ----------------------------------------------------------------------
-set_rate 0
+tf_set_rate 0
 bA=$(block_of d1/big2 A00001L9)
 bB=$(block_of d1/big1 B00001L9)
 check "where big1/big2 are" test -n "$bA" -a -n "$bB"
 check "flip a byte of big1 on B" "$TAPEFS" vtape inject lib/tapes/B00001L9.vtape flip $((bB + 2)) 1000
 check "unreadable record in big2 on A" "$TAPEFS" vtape inject lib/tapes/A00001L9.vtape unreadable $((bA + 2))
-run=$(run_wait all)
+run=$(tf_verify all)
 s=mnt/verify/$run/summary
-check_eq "faults: state" done "$(field state "$s")"
-check_eq "faults: ok" $((2 * (n1 + 2) - 2)) "$(field ok "$s")"
-check_eq "faults: bad" 1 "$(field bad "$s")"
-check_eq "faults: unreadable" 1 "$(field unreadable "$s")"
+check_eq "faults: state" done "$(tf_field state "$s")"
+check_eq "faults: ok" $((2 * (n1 + 2) - 2)) "$(tf_field ok "$s")"
+check_eq "faults: bad" 1 "$(tf_field bad "$s")"
+check_eq "faults: unreadable" 1 "$(tf_field unreadable "$s")"
 check_eq "faults: B's only failure" "BAD d1/big1" \
 	"$(grep -v '^OK ' "mnt/verify/$run/B00001L9" | awk '{ print $1, $3 }')"
 check_eq "faults: A's only failure" "UNREADABLE - d1/big2" \
@@ -138,8 +94,8 @@ check "faults: B's copy is marked failed" grep -q '^copies_failed_verify: 1' mnt
 
 # ---- sample 25 ------------------------------------------------------------------
 : > trace
-run=$(run_wait 'sample 25')
-check_eq "sample: state" done "$(field state "mnt/verify/$run/summary")"
+run=$(tf_verify 'sample 25')
+check_eq "sample: state" done "$(tf_field state "mnt/verify/$run/summary")"
 want=$(( (n1 * 25 + 50) / 100 ))
 for t in A00001L9 B00001L9; do
 	k1=$(grep -c ' d1/' "mnt/verify/$run/$t")
@@ -168,36 +124,36 @@ check "and answers" grep -q '^verify: idle' mnt/.status
 
 # ---- interrupted by an unmount, picked up by `unverified` --------------------
 check "dump d3" dump_dir d3 3
-set_rate 1
+tf_set_rate 1
 echo unverified > mnt/.verify
 run=$(readlink mnt/verify/latest)
 sleep 0.7
 check "a run is going" grep -q '^verify: run' mnt/.status
 tf_umount mnt
 check "daemon exited" test ! -e "/proc/$TF_PID"
-set_rate 0
+tf_set_rate 0
 check "remount" tf_mount tapefs.ini mnt
-check_eq "cut run is interrupted" interrupted "$(field state "mnt/verify/$run/summary")"
-cut_ok=$(field ok "mnt/verify/$run/summary")
-run2=$(run_wait unverified)
-check_eq "unverified: done" done "$(field state "mnt/verify/$run2/summary")"
-m2=$(field members "mnt/verify/$run2/summary")
+check_eq "cut run is interrupted" interrupted "$(tf_field state "mnt/verify/$run/summary")"
+cut_ok=$(tf_field ok "mnt/verify/$run/summary")
+run2=$(tf_verify unverified)
+check_eq "unverified: done" done "$(tf_field state "mnt/verify/$run2/summary")"
+m2=$(tf_field members "mnt/verify/$run2/summary")
 check "unverified: picked up the rest ($cut_ok + $m2)" test "$m2" -gt 0 -a $((m2 + cut_ok)) -ge 6
-run3=$(run_wait unverified)
-check_eq "unverified: nothing left" 0 "$(field members "mnt/verify/$run3/summary")"
+run3=$(tf_verify unverified)
+check_eq "unverified: nothing left" 0 "$(tf_field members "mnt/verify/$run3/summary")"
 
 # ---- the daemon killed during a run ------------------------------------------
-set_rate 1
+tf_set_rate 1
 echo all > mnt/.verify
 run=$(readlink mnt/verify/latest)
 sleep 0.5
 kill -9 "$TF_PID"
 sleep 0.2
 fusermount3 -u mnt 2>/dev/null || umount -l mnt 2>/dev/null
-set_rate 0
+tf_set_rate 0
 check "remount after kill -9" tf_mount tapefs.ini mnt
-check_eq "killed run is interrupted" interrupted "$(field state "mnt/verify/$run/summary")"
+check_eq "killed run is interrupted" interrupted "$(tf_field state "mnt/verify/$run/summary")"
 check "idle after the kill" grep -q '^verify: idle' mnt/.status
-run4=$(run_wait all)
-check_eq "a new run after the kill" done "$(field state "mnt/verify/$run4/summary")"
+run4=$(tf_verify all)
+check_eq "a new run after the kill" done "$(tf_field state "mnt/verify/$run4/summary")"
 tf_umount mnt
