@@ -1,8 +1,10 @@
-/* tests/check.h - the whole unit test harness: header only.
+/* tests/check.h - the unit test harness.
  *
  * Each assertion counts one pass or one failure and goes on; a test binary
  * ends with `return check_done();`, which prints "N passed, N failed" (the
- * line tests/run sums) and returns non-zero when anything failed.
+ * line tests/run sums) and returns non-zero when anything failed. The two
+ * counters live in tests/lib_check.c, linked into every test binary with
+ * the fixtures (tests/lib_fixture.c), whose own checks count in them too.
  */
 #ifndef TAPEFS_CHECK_H
 #define TAPEFS_CHECK_H
@@ -12,7 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static int check_passed, check_failed;
+extern int check_passed, check_failed;
 
 static inline void check_result(int ok, const char *file, int line,
 				const char *expr, const char *detail)
@@ -30,7 +32,8 @@ static inline void check_result(int ok, const char *file, int line,
 
 #define CHECK_INT(a, b)                                                        \
 	do {                                                                   \
-		long long check_a_ = (long long)(a), check_b_ = (long long)(b); \
+		long long check_a_ = (long long)(a),                           \
+			  check_b_ = (long long)(b);                           \
 		char check_d_[96];                                             \
 		snprintf(check_d_, sizeof(check_d_), "%lld != %lld", check_a_, \
 			 check_b_);                                            \
@@ -41,8 +44,8 @@ static inline void check_result(int ok, const char *file, int line,
 #define CHECK_STR(a, b)                                                        \
 	do {                                                                   \
 		const char *check_a_ = (a), *check_b_ = (b);                   \
-		int check_ok_ = check_a_ && check_b_ &&                        \
-				strcmp(check_a_, check_b_) == 0;              \
+		int check_ok_ =                                                \
+		    check_a_ && check_b_ && strcmp(check_a_, check_b_) == 0;   \
 		char check_d_[512];                                            \
 		snprintf(check_d_, sizeof(check_d_), "\"%s\" != \"%s\"",       \
 			 check_a_ ? check_a_ : "(null)",                       \

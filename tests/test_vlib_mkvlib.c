@@ -14,6 +14,7 @@
 #include "tapeio/vlib.h"
 #include "tapeio/vtape.h"
 #include "tests/check.h"
+#include "tests/lib_fixture.h"
 
 /* Exit status of `$TAPEFS mkvlib ARGS` (output to mkvlib.log). */
 static int mkvlib(const char *args)
@@ -25,6 +26,28 @@ static int mkvlib(const char *args)
 		 getenv("TAPEFS") ?: "tapefs", args);
 	st = system(cmd);
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* `mkvlib ARGS` makes the library dir: opened, its inventory in *inv
+ * (changer_inv_free() it). NULL when any step failed. */
+static struct vlib *made(const char *args, const char *dir,
+			 struct changer_inv *inv)
+{
+	struct vlib *v = NULL;
+	char err[256];
+	int ret;
+
+	CHECK_INT(mkvlib(args), 0);
+	CHECK_INT(vlib_open(&v, dir, err, sizeof(err)), 0);
+	if (!v)
+		return NULL;
+	ret = vlib_inventory(v, inv, err, sizeof(err));
+	CHECK_INT(ret, 0);
+	if (ret) {
+		vlib_close(v);
+		return NULL;
+	}
+	return v;
 }
 
 static void label_is(struct vlib *v, const char *barcode, const char *pool)
@@ -48,18 +71,16 @@ static void label_is(struct vlib *v, const char *barcode, const char *pool)
 
 static void test_make(void)
 {
-	struct vlib *v = NULL;
 	struct changer_inv inv;
 	struct vtape_info info;
 	struct vtape_model m;
-	char err[256], path[4096];
+	char path[4096];
+	struct vlib *v = made("lib --drives 2 --slots 6 --ie 1 --capacity 8M "
+			      "--pools 2 --rate 300 --time-scale 0.001",
+			      "lib", &inv);
 
-	CHECK_INT(mkvlib("lib --drives 2 --slots 6 --ie 1 --capacity 8M "
-			 "--pools 2 --rate 300 --time-scale 0.001"), 0);
-	CHECK_INT(vlib_open(&v, "lib", err, sizeof(err)), 0);
 	if (!v)
 		return;
-	CHECK_INT(vlib_inventory(v, &inv, err, sizeof(err)), 0);
 	CHECK_INT(inv.ndrives, 2);
 	CHECK_INT(inv.nslots, 7);
 	CHECK_INT(inv.nie, 1);
@@ -85,17 +106,14 @@ static void test_make(void)
 
 static void test_fewer_tapes_three_pools(void)
 {
-	struct vlib *v = NULL;
 	struct changer_inv inv;
-	char err[256];
-	int full = 0, pools[3] = { 0 };
+	int full = 0, pools[3] = {0};
+	struct vlib *v = made("lib3 --drives 1 --slots 10 --capacity 2M "
+			      "--pools 3 --tapes 7",
+			      "lib3", &inv);
 
-	CHECK_INT(mkvlib("lib3 --drives 1 --slots 10 --capacity 2M --pools 3 "
-			 "--tapes 7"), 0);
-	CHECK_INT(vlib_open(&v, "lib3", err, sizeof(err)), 0);
 	if (!v)
 		return;
-	CHECK_INT(vlib_inventory(v, &inv, err, sizeof(err)), 0);
 	for (size_t i = 0; i < inv.nelems; i++) {
 		if (!inv.elems[i].full)
 			continue;
@@ -110,6 +128,56 @@ static void test_fewer_tapes_three_pools(void)
 	CHECK_INT(pools[2], 2);
 	CHECK_INT(inv.nie, 0);
 	changer_inv_free(&inv);
+	vlib_close(v);
+}
+
+/* The test fixture fx_lib_setup() makes the library mkvlib makes: the
+ * same robot state, the same barcodes in the same slots, each image of the
+ * same capacity and labelled for the same pool. */
+static void test_fixture_is_mkvlib(void)
+{
+	struct fx_lib o = {.drives = 2,
+			   .slots = 6,
+			   .ie = 1,
+			   .tapes = 5,
+			   .capacity = 8 << 20,
+			   .pools = 2};
+	struct changer_inv inv;
+	struct vlib *v = made("mk --drives 2 --slots 6 --ie 1 --tapes 5 "
+			      "--capacity 8M --pools 2",
+			      "mk", &inv);
+	struct vlib *fx = NULL;
+	struct vtape_info info;
+	char *a, *b, err[256], path[4096];
+	int full = 0;
+
+	CHECK_INT(fx_lib_setup("fx", &o), 0);
+	a = fx_slurp("mk/state");
+	b = fx_slurp("fx/state");
+	CHECK_STR(b, a);
+	free(a);
+	free(b);
+	CHECK_INT(vlib_open(&fx, "fx", err, sizeof(err)), 0);
+	if (!v || !fx)
+		goto out;
+	for (size_t i = 0; i < inv.nelems; i++) {
+		const char *bc = inv.elems[i].barcode;
+		const char *pool = bc[0] == 'A' ? "A" : "B";
+
+		if (!inv.elems[i].full)
+			continue;
+		full++;
+		label_is(v, bc, pool);
+		label_is(fx, bc, pool);
+		CHECK_INT(vlib_tape_path(fx, bc, path, sizeof(path)), 0);
+		CHECK_INT(vtape_info(path, &info), 0);
+		CHECK_INT(info.capacity, 8 << 20);
+	}
+	CHECK_INT(full, 5);
+out:
+	if (v)
+		changer_inv_free(&inv);
+	vlib_close(fx);
 	vlib_close(v);
 }
 
@@ -142,6 +210,7 @@ int main(void)
 {
 	RUN(test_make);
 	RUN(test_fewer_tapes_three_pools);
+	RUN(test_fixture_is_mkvlib);
 	RUN(test_refusals);
 	return check_done();
 }
