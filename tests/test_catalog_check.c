@@ -12,6 +12,7 @@
 
 #include "catalog/catalog.h"
 #include "tests/check.h"
+#include "tests/lib_fixture.h"
 
 struct findings {
 	int found, repaired;
@@ -31,9 +32,9 @@ static void report(void *ctx, int repaired, const char *msg)
 static int build(struct catalog **out, const char *path)
 {
 	struct catalog *cat;
-	struct catalog_tape ta = { .barcode = "K1", .pool = "A" };
-	struct catalog_tape tb = { .barcode = "K2", .pool = "B" };
-	struct catalog_archive_in ai = { .bytes = 8192, .block_size = 512 };
+	struct catalog_tape ta = {.barcode = "K1", .pool = "A"};
+	struct catalog_tape tb = {.barcode = "K2", .pool = "B"};
+	struct catalog_archive_in ai = {.bytes = 8192, .block_size = 512};
 	int ret;
 
 	ret = catalog_open(&cat, path);
@@ -43,8 +44,8 @@ static int build(struct catalog **out, const char *path)
 	    (ret = catalog_tape_add(cat, &tb)) < 0)
 		goto out;
 	for (int k = 1; k <= 2; k++) {
-		struct catalog_copy_in cp[2] = { { "K1", k, 0, 8192 },
-						 { "K2", k, 0, 8192 } };
+		struct catalog_copy_in cp[2] = {{"K1", k, 0, 8192},
+						{"K2", k, 0, 8192}};
 		struct catalog_member m[3];
 		char paths[3][32];
 		int64_t dump;
@@ -70,15 +71,15 @@ out:
 	return ret;
 }
 
-/* Damage a fresh catalog by kind; check finds `found`; repair fixes
- * `fixed` of what it finds then; a last check finds `left`. */
+/* Damage a fresh catalog check-KIND.db by kind; check finds `found`;
+ * repair fixes `fixed` of what it finds then; a last check finds `left`. */
 static void damage(const char *kind, int found, int fixed, int left)
 {
-	struct findings f = { 0 };
+	struct findings f = {0};
 	struct catalog *cat;
-	char db[64];
+	char db[4096];
 
-	snprintf(db, sizeof(db), "check-%s.db", kind);
+	snprintf(db, sizeof(db), "%s/check-%s.db", fx_tmp(), kind);
 	CHECK_INT(build(&cat, db), 0);
 	CHECK_INT(catalog_check(cat, 0, NULL, 0, report, &f), 0);
 	CHECK_INT(catalog_testing_corrupt(cat, kind), 0);
@@ -95,46 +96,57 @@ static void damage(const char *kind, int found, int fixed, int left)
 	catalog_close(cat);
 }
 
-static void test_namespace(void)
+/* After the repair of the namespace the path resolves again. */
+static void after_namespace(struct catalog *cat)
 {
-	struct catalog *cat;
 	struct catalog_member m;
 
-	damage("namespace", 1, 1, 0);
-	/* after the repair the path resolves again */
-	CHECK_INT(catalog_open(&cat, "check-namespace.db"), 0);
 	CHECK_INT(catalog_ns_lookup(cat, "d1", &m), 0);
 	catalog_member_release(&m);
-	catalog_close(cat);
 }
 
-static void test_count(void)
+/* After the repair of a tape's bytes they are its archives' again. */
+static void after_bytes(struct catalog *cat)
 {
-	damage("count", 1, 1, 0);
-}
-
-static void test_offsets(void)
-{
-	damage("offsets", 1, 0, 1); /* reported, never "fixed" */
-}
-
-static void test_bytes(void)
-{
-	struct catalog *cat;
 	struct catalog_tape t;
 
-	damage("bytes", 1, 1, 0);
-	CHECK_INT(catalog_open(&cat, "check-bytes.db"), 0);
 	CHECK_INT(catalog_tape_get(cat, "K1", &t), 0);
 	CHECK_INT(t.bytes_used, 2 * 8192);
-	catalog_close(cat);
 }
 
-static void test_orphan(void)
+/* Each kind of damage: found, fixed, left after the repair; and what the
+ * repaired catalog, opened again, shows. */
+static const struct damage_case {
+	const char *kind;
+	int found, fixed, left;
+	void (*after)(struct catalog *cat);
+} damages[] = {
+    {"namespace", 1, 1, 0, after_namespace},
+    {"count", 1, 1, 0, NULL},
+    {"offsets", 1, 0, 1, NULL}, /* reported, never "fixed" */
+    {"bytes", 1, 1, 0, after_bytes},
+    /* the copy of a missing archive, and a file number past last_file;
+     * dropping the copy repairs both */
+    {"orphan", 2, 1, 0, NULL},
+};
+
+static void test_damage(void)
 {
-	/* the copy of a missing archive, and a file number past last_file;
-	 * dropping the copy repairs both */
-	damage("orphan", 2, 1, 0);
+	for (size_t i = 0; i < sizeof(damages) / sizeof(damages[0]); i++) {
+		const struct damage_case *d = &damages[i];
+		char db[64];
+		struct catalog *cat;
+
+		damage(d->kind, d->found, d->fixed, d->left);
+		if (!d->after)
+			continue;
+		snprintf(db, sizeof(db), "check-%s.db", d->kind);
+		cat = fx_catalog(db);
+		if (cat) {
+			d->after(cat);
+			catalog_close(cat);
+		}
+	}
 }
 
 static void test_unknown_kind(void)
@@ -149,7 +161,7 @@ static void test_unknown_kind(void)
 int main(int argc, char **argv)
 {
 	if (argc == 5 && strcmp(argv[1], "--add-tape") == 0) {
-		struct catalog_tape t = { .pool = "A" };
+		struct catalog_tape t = {.pool = "A"};
 		struct catalog *cat;
 		int ret;
 
@@ -172,11 +184,7 @@ int main(int argc, char **argv)
 			catalog_close(cat);
 		return ret < 0;
 	}
-	RUN(test_namespace);
-	RUN(test_count);
-	RUN(test_offsets);
-	RUN(test_bytes);
-	RUN(test_orphan);
+	RUN(test_damage);
 	RUN(test_unknown_kind);
 	return check_done();
 }

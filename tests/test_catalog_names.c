@@ -9,25 +9,26 @@
 
 #include "catalog/catalog.h"
 #include "tests/check.h"
+#include "tests/lib_fixture.h"
 
 static struct catalog *cat;
 static char long_name[256], long_path[300], too_long[300];
 
 static const char *const names[] = {
-	"line\nbreak",
-	"quote\"double",
-	"quote'single",
-	"'; DROP TABLE member; --",
-	"percent %s %n %%",
-	"back\\slash",
-	"invalid \xff\xfe utf8 \xc3",
-	"tab\tand space ",
-	"star*?[x]",
-	"utf8 \xc3\xa9t\xc3\xa9",
-	"-dash",
-	"...",
-	"dir/with'quote/and\nnewline",
-	long_path,
+    "line\nbreak",
+    "quote\"double",
+    "quote'single",
+    "'; DROP TABLE member; --",
+    "percent %s %n %%",
+    "back\\slash",
+    "invalid \xff\xfe utf8 \xc3",
+    "tab\tand space ",
+    "star*?[x]",
+    "utf8 \xc3\xa9t\xc3\xa9",
+    "-dash",
+    "...",
+    "dir/with'quote/and\nnewline",
+    long_path,
 };
 #define NNAMES (sizeof(names) / sizeof(names[0]))
 
@@ -37,8 +38,7 @@ static int mark_member(void *ctx, const struct catalog_member *m)
 {
 	(void)ctx;
 	for (size_t i = 0; i < NNAMES; i++)
-		if (strcmp(m->path, names[i]) == 0 &&
-		    m->ordinal == (int64_t)i)
+		if (strcmp(m->path, names[i]) == 0 && m->ordinal == (int64_t)i)
 			seen[i]++;
 	return 0;
 }
@@ -64,11 +64,11 @@ static int mark_file(void *ctx, const struct catalog_dump_file *f)
 
 static void test_round_trip(void)
 {
-	struct catalog_tape t = { .barcode = "N1", .pool = "A" };
+	struct catalog_tape t = {.barcode = "N1", .pool = "A"};
 	struct catalog_member m[NNAMES];
 	struct catalog_dump_file f[NNAMES];
-	struct catalog_archive_in ai = { .bytes = 1, .block_size = 10240 };
-	struct catalog_copy_in cp = { "N1", 1, 5, 1 };
+	struct catalog_archive_in ai = {.bytes = 1, .block_size = 10240};
+	struct catalog_copy_in cp = {"N1", 1, 5, 1};
 	int64_t dump, arch;
 	int n = 0;
 
@@ -89,8 +89,7 @@ static void test_round_trip(void)
 	CHECK_INT(catalog_dump_create(cat, f, NNAMES, &dump), 0);
 	CHECK_INT(catalog_dump_files(cat, dump, mark_file, &n), 0);
 	CHECK_INT(n, NNAMES);
-	CHECK_INT(catalog_dump_commit(cat, dump, &ai, &cp, 1, m, NNAMES,
-				      &arch),
+	CHECK_INT(catalog_dump_commit(cat, dump, &ai, &cp, 1, m, NNAMES, &arch),
 		  0);
 	for (size_t i = 0; i < NNAMES; i++) {
 		struct catalog_member got;
@@ -134,9 +133,9 @@ static void test_round_trip(void)
 static void test_refused(void)
 {
 	struct catalog_member m, got;
-	struct catalog_archive_in ai = { .bytes = 1, .block_size = 10240 };
-	struct catalog_copy_in cp = { "N1", 2, 5, 1 };
-	const char *bad[] = { "a/../b", "..", ".", "a//b", "./a", "a/./b" };
+	struct catalog_archive_in ai = {.bytes = 1, .block_size = 10240};
+	struct catalog_copy_in cp = {"N1", 2, 5, 1};
+	const char *bad[] = {"a/../b", "..", ".", "a//b", "./a", "a/./b"};
 	int64_t dump, arch;
 
 	CHECK_INT(catalog_ns_lookup(cat, too_long, &got), -ENAMETOOLONG);
@@ -150,9 +149,9 @@ static void test_refused(void)
 		  -ENAMETOOLONG);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		m.path = (char *)bad[i];
-		CHECK_INT(catalog_dump_commit(cat, dump, &ai, &cp, 1, &m, 1,
-					      &arch),
-			  -EINVAL);
+		CHECK_INT(
+		    catalog_dump_commit(cat, dump, &ai, &cp, 1, &m, 1, &arch),
+		    -EINVAL);
 	}
 	m.path = "";
 	CHECK_INT(catalog_dump_commit(cat, dump, &ai, &cp, 1, &m, 1, &arch),
@@ -190,7 +189,9 @@ int main(void)
 	snprintf(long_path, sizeof(long_path), "%s/f", long_name);
 	memset(too_long, 'x', 256);
 	too_long[256] = 0;
-	CHECK_INT(catalog_open(&cat, "names.db"), 0);
+	cat = fx_catalog("names.db");
+	if (!cat)
+		return check_done();
 	RUN(test_round_trip);
 	RUN(test_refused);
 	catalog_close(cat);

@@ -10,19 +10,15 @@
 
 #include "catalog/catalog.h"
 #include "tests/check.h"
+#include "tests/lib_fixture.h"
 
 static struct catalog *cat;
 
 static void add_tape(const char *barcode, const char *pool,
 		     enum catalog_tape_state state, uint64_t capacity)
 {
-	struct catalog_tape t;
+	struct catalog_tape t = fx_tape(barcode, pool, state, capacity);
 
-	memset(&t, 0, sizeof(t));
-	snprintf(t.barcode, sizeof(t.barcode), "%s", barcode);
-	snprintf(t.pool, sizeof(t.pool), "%s", pool);
-	t.state = state;
-	t.capacity = capacity;
 	snprintf(t.location, sizeof(t.location), "slot 1");
 	CHECK_INT(catalog_tape_add(cat, &t), 0);
 }
@@ -54,11 +50,10 @@ static int64_t dump(const char *a, int64_t fa, const char *b, int64_t fb,
 		    const struct catalog_member *m, size_t n)
 {
 	struct catalog_dump_file f[16];
-	struct catalog_archive_in ai = { .bytes = 1 << 20,
-					 .block_size = 262144 };
+	struct catalog_archive_in ai = {.bytes = 1 << 20, .block_size = 262144};
 	struct catalog_copy_in cp[2] = {
-		{ a, fa, 100 + (uint64_t)fa * 10, 1 << 20 },
-		{ b, fb, 200 + (uint64_t)fb * 10, 1 << 20 },
+	    {a, fa, 100 + (uint64_t)fa * 10, 1 << 20},
+	    {b, fb, 200 + (uint64_t)fb * 10, 1 << 20},
 	};
 	struct catalog_dump_tape dt;
 	int64_t id = 0, arch = 0;
@@ -83,7 +78,7 @@ static int64_t dump(const char *a, int64_t fa, const char *b, int64_t fb,
 static void test_tapes(void)
 {
 	struct catalog_tape t, got;
-	const char *ex[1] = { "A00002" };
+	const char *ex[1] = {"A00002"};
 
 	add_tape("A00001", "A", CATALOG_TAPE_SCRATCH, 1000000000);
 	add_tape("A00002", "A", CATALOG_TAPE_SCRATCH, 1000000000);
@@ -139,29 +134,27 @@ static void test_tapes(void)
 static void test_choose(void)
 {
 	struct catalog_tape t;
-	const char *ex[] = { "C3" };
+	const char *ex[] = {"C3"};
 	const struct {
 		const char *b;
 		enum catalog_tape_state s;
 		uint64_t used;
 	} tapes[] = {
-		{ "C1", CATALOG_TAPE_OPEN, 100 },
-		{ "C2", CATALOG_TAPE_OPEN, 500 },
-		{ "C3", CATALOG_TAPE_SCRATCH, 0 },
-		{ "C0", CATALOG_TAPE_FULL, 0 },
-		{ "C4", CATALOG_TAPE_RETIRED, 0 },
+	    {"C1", CATALOG_TAPE_OPEN, 100},  {"C2", CATALOG_TAPE_OPEN, 500},
+	    {"C3", CATALOG_TAPE_SCRATCH, 0}, {"C0", CATALOG_TAPE_FULL, 0},
+	    {"C4", CATALOG_TAPE_RETIRED, 0},
 	};
 
 	struct catalog *main_cat = cat;
 
 	/* its own catalog: bytes_used without archives is what fsck flags */
-	CHECK_INT(catalog_open(&cat, "choose.db"), 0);
+	cat = fx_catalog("choose.db");
+	if (!cat) {
+		cat = main_cat;
+		return;
+	}
 	for (size_t i = 0; i < sizeof(tapes) / sizeof(tapes[0]); i++) {
-		memset(&t, 0, sizeof(t));
-		snprintf(t.barcode, sizeof(t.barcode), "%s", tapes[i].b);
-		strcpy(t.pool, "C");
-		t.state = tapes[i].s;
-		t.capacity = 1000;
+		t = fx_tape(tapes[i].b, "C", tapes[i].s, 1000);
 		t.bytes_used = tapes[i].used;
 		CHECK_INT(catalog_tape_add(cat, &t), 0);
 	}
@@ -190,14 +183,14 @@ static int64_t arch1, arch2;
 static void test_commit(void)
 {
 	struct catalog_member m1[] = {
-		mem("proj/run1/a.dat", CATALOG_FILE, 100, 0),
-		mem("proj/run1/b.dat", CATALOG_FILE, 200, 2048),
-		mem("proj/notes.txt", CATALOG_FILE, 5, 4096),
+	    mem("proj/run1/a.dat", CATALOG_FILE, 100, 0),
+	    mem("proj/run1/b.dat", CATALOG_FILE, 200, 2048),
+	    mem("proj/notes.txt", CATALOG_FILE, 5, 4096),
 	};
 	struct catalog_member m2[] = {
-		mem("proj", CATALOG_DIR, 0, 0),
-		mem("proj/run1/a.dat", CATALOG_FILE, 111, 512),
-		mem("proj/link", CATALOG_SYMLINK, 0, 4096),
+	    mem("proj", CATALOG_DIR, 0, 0),
+	    mem("proj/run1/a.dat", CATALOG_FILE, 111, 512),
+	    mem("proj/link", CATALOG_SYMLINK, 0, 4096),
 	};
 	struct catalog_tape t;
 	struct catalog_dump d;
@@ -218,9 +211,8 @@ static void test_commit(void)
 	arch2 = dump("A00001", 2, "B00001", 2, m2, 3);
 	CHECK_INT(catalog_tape_get(cat, "B00001", &t), 0);
 	CHECK_INT(t.last_file, 2);
-	CHECK_INT(catalog_tape_list(cat, NULL, CATALOG_TAPE_OPEN, count_tape,
-				    &n),
-		  0);
+	CHECK_INT(
+	    catalog_tape_list(cat, NULL, CATALOG_TAPE_OPEN, count_tape, &n), 0);
 	CHECK_INT(n, 2);
 	CHECK_INT(catalog_dump_get(cat, 1, &d), 0);
 	CHECK_INT(d.state, CATALOG_DUMP_COMMITTED);
@@ -231,13 +223,13 @@ static void test_commit(void)
 
 static void test_commit_refused(void)
 {
-	struct catalog_member m[] = { mem("x/y", CATALOG_FILE, 1, 0),
-				      mem("x/z", CATALOG_FILE, 1, 0) };
-	struct catalog_archive_in ai = { .bytes = 10, .block_size = 512 };
-	struct catalog_copy_in cp = { "A00001", 2, 0, 10 };
-	struct catalog_copy_in cp3 = { "A00001", 3, 0, 10 };
-	struct catalog_copy_in ret = { "A00003", 1, 0, 10 };
-	struct catalog_copy_in unk = { "ZZZ", 1, 0, 10 };
+	struct catalog_member m[] = {mem("x/y", CATALOG_FILE, 1, 0),
+				     mem("x/z", CATALOG_FILE, 1, 0)};
+	struct catalog_archive_in ai = {.bytes = 10, .block_size = 512};
+	struct catalog_copy_in cp = {"A00001", 2, 0, 10};
+	struct catalog_copy_in cp3 = {"A00001", 3, 0, 10};
+	struct catalog_copy_in ret = {"A00003", 1, 0, 10};
+	struct catalog_copy_in unk = {"ZZZ", 1, 0, 10};
 	struct catalog_commit *c;
 	struct catalog_member out;
 	int64_t id, a;
@@ -286,7 +278,7 @@ static int collect(void *ctx, const char *name, const struct catalog_member *m)
 
 	snprintf(ns->buf + l, sizeof(ns->buf) - l, "%s%s:%c", l ? " " : "",
 		 name,
-		 m->type == CATALOG_DIR ? (m->implicit ? 'i' : 'd')
+		 m->type == CATALOG_DIR	      ? (m->implicit ? 'i' : 'd')
 		 : m->type == CATALOG_SYMLINK ? 'l'
 					      : 'f');
 	ns->n++;
@@ -304,7 +296,7 @@ static int stop_after_one(void *ctx, const char *name,
 static void test_namespace(void)
 {
 	struct catalog_member m;
-	struct names ns = { "", 0 };
+	struct names ns = {"", 0};
 	char first[64];
 
 	CHECK_INT(catalog_ns_lookup(cat, "", &m), 0);
@@ -373,7 +365,7 @@ static int collect_loc(void *ctx, const struct catalog_location *l)
 
 static void test_whereis(void)
 {
-	struct locs ls = { .n = 0 };
+	struct locs ls = {.n = 0};
 	struct catalog_member m;
 
 	CHECK_INT(catalog_ns_whereis(cat, "proj/notes.txt", collect_loc, &ls),
@@ -426,7 +418,7 @@ static int collect_copy(void *ctx, const struct catalog_copy *c)
 
 static void test_archive_view(void)
 {
-	struct names ns = { "", 0 };
+	struct names ns = {"", 0};
 	struct catalog_member m;
 	struct catalog_archive a;
 	struct catalog_copy cp;
@@ -452,9 +444,9 @@ static void test_archive_view(void)
 		  0);
 	CHECK_STR(ns.buf, "notes.txt:f run1:i");
 	memset(&ns, 0, sizeof(ns));
-	CHECK_INT(catalog_archive_list(cat, arch1, "proj/run1", NULL, collect,
-				       &ns),
-		  0);
+	CHECK_INT(
+	    catalog_archive_list(cat, arch1, "proj/run1", NULL, collect, &ns),
+	    0);
 	CHECK_STR(ns.buf, "a.dat:f b.dat:f");
 	CHECK_INT(catalog_archive_list(cat, arch2, "proj/run1/a.dat", NULL,
 				       collect, &ns),
@@ -506,12 +498,12 @@ static int count_run(void *ctx, const struct catalog_run *r)
 static void test_verify(void)
 {
 	struct catalog_tape_summary s;
-	struct names ns = { "", 0 };
+	struct names ns = {"", 0};
 	struct catalog_copy a1, b1;
 	struct catalog_member m1, m2;
 	struct catalog_run r;
-	struct catalog_run_totals t = { .tapes = 1, .members = 2, .ok = 1,
-					.bad = 1, .seconds = 1.5 };
+	struct catalog_run_totals t = {
+	    .tapes = 1, .members = 2, .ok = 1, .bad = 1, .seconds = 1.5};
 	int64_t run, run2;
 	int n = 0;
 
@@ -525,25 +517,24 @@ static void test_verify(void)
 	CHECK_INT(catalog_run_start(cat, "tape A00001", &run), 0);
 	CHECK_INT(catalog_run_latest(cat), run);
 	struct catalog_result_in res[] = {
-		{ a1.id, m1.id, CATALOG_RESULT_OK, m1.md5 },
-		{ a1.id, m2.id, CATALOG_RESULT_BAD,
-		  "ffffffffffffffffffffffffffffffff" },
-		{ b1.id, m2.id, CATALOG_RESULT_UNREADABLE, NULL },
+	    {a1.id, m1.id, CATALOG_RESULT_OK, m1.md5},
+	    {a1.id, m2.id, CATALOG_RESULT_BAD,
+	     "ffffffffffffffffffffffffffffffff"},
+	    {b1.id, m2.id, CATALOG_RESULT_UNREADABLE, NULL},
 	};
 	CHECK_INT(catalog_run_results_add(cat, run, res, 3), 0);
-	struct catalog_result_in bad = { a1.id, 99999, CATALOG_RESULT_OK,
-					 NULL };
+	struct catalog_result_in bad = {a1.id, 99999, CATALOG_RESULT_OK, NULL};
 	CHECK_INT(catalog_run_results_add(cat, run, &bad, 1), -ENOENT);
-	struct catalog_result_in badmd5 = { a1.id, m1.id, CATALOG_RESULT_OK,
-					    "xyz" };
+	struct catalog_result_in badmd5 = {a1.id, m1.id, CATALOG_RESULT_OK,
+					   "xyz"};
 	CHECK_INT(catalog_run_results_add(cat, run, &badmd5, 1), -EINVAL);
 	memset(&ns, 0, sizeof(ns));
-	CHECK_INT(catalog_run_results(cat, run, "A00001", 0, collect_result,
-				      &ns),
-		  0);
-	CHECK_STR(ns.buf, "OK 00000000000000000000000000000001 "
-			  "proj/run1/a.dat|BAD ffffffffffffffffffffffffffffffff "
-			  "proj/notes.txt");
+	CHECK_INT(
+	    catalog_run_results(cat, run, "A00001", 0, collect_result, &ns), 0);
+	CHECK_STR(ns.buf,
+		  "OK 00000000000000000000000000000001 "
+		  "proj/run1/a.dat|BAD ffffffffffffffffffffffffffffffff "
+		  "proj/notes.txt");
 	memset(&ns, 0, sizeof(ns));
 	CHECK_INT(catalog_run_results(cat, run, NULL, 1, collect_result, &ns),
 		  0);
@@ -559,7 +550,7 @@ static void test_verify(void)
 	CHECK_INT(catalog_copy_get(cat, "B00001", 1, &b1), 0);
 	CHECK(b1.last_verified > 0);
 	/* whereis puts the good copy first now */
-	struct locs ls = { .n = 0 };
+	struct locs ls = {.n = 0};
 	CHECK_INT(catalog_ns_whereis(cat, "proj/notes.txt", collect_loc, &ls),
 		  0);
 	CHECK_STR(ls.l[0].barcode, "B00001");
@@ -615,9 +606,9 @@ static int collect_cache(void *ctx, const struct catalog_cache_entry *e)
 
 static void test_cache(void)
 {
-	struct catalog_cache_entry e = { .member_id = 1, .file = "c/1",
-					 .size = 100, .last_access = 30 };
-	struct names ns = { "", 0 };
+	struct catalog_cache_entry e = {
+	    .member_id = 1, .file = "c/1", .size = 100, .last_access = 30};
+	struct names ns = {"", 0};
 	uint64_t bytes, n;
 
 	CHECK_INT(catalog_cache_put(cat, &e), 0);
@@ -647,8 +638,8 @@ static void test_cache(void)
 	CHECK_INT(bytes, 180);
 	CHECK_INT(n, 3);
 	/* a touch never waits behind an open commit */
-	struct catalog_archive_in ai = { .bytes = 1, .block_size = 512 };
-	struct catalog_copy_in cp = { "A00001", 3, 0, 1 };
+	struct catalog_archive_in ai = {.bytes = 1, .block_size = 512};
+	struct catalog_copy_in cp = {"A00001", 3, 0, 1};
 	struct catalog_commit *c;
 	int64_t dump;
 	CHECK_INT(catalog_dump_create(cat, NULL, 0, &dump), 0);
@@ -667,12 +658,11 @@ static void test_recall_plan(void)
 {
 	struct catalog_member a, b, c;
 	struct catalog_location *plan;
-	const char *prefer[] = { "A00001" };
+	const char *prefer[] = {"A00001"};
 	int64_t ids[4];
 
 	CHECK_INT(catalog_ns_lookup(cat, "proj/notes.txt", &a), 0);
-	CHECK_INT(catalog_archive_lookup(cat, arch1, "proj/run1/a.dat", &b),
-		  0);
+	CHECK_INT(catalog_archive_lookup(cat, arch1, "proj/run1/a.dat", &b), 0);
 	CHECK_INT(catalog_ns_lookup(cat, "proj/run1/a.dat", &c), 0);
 	ids[0] = c.id;
 	ids[1] = 424242;
@@ -709,8 +699,8 @@ static void test_check_clean(void)
 {
 	int n = 0;
 	struct catalog_label l[] = {
-		{ "A00001", "uuid-a1", NULL },
-		{ "B00001", "uuid-b1", NULL },
+	    {"A00001", "uuid-a1", NULL},
+	    {"B00001", "uuid-b1", NULL},
 	};
 
 	CHECK_INT(catalog_check(cat, 0, NULL, 0, report, &n), 0);
@@ -720,10 +710,10 @@ static void test_check_clean(void)
 	CHECK_INT(catalog_check(cat, 1, l, 2, report, &n), 1);
 	CHECK_INT(catalog_check(cat, 0, l, 2, report, &n), 0);
 	struct catalog_label wrong[] = {
-		{ "A00001", "uuid-other", NULL },
-		{ "ZZZ", "u", NULL },
-		{ "A00002", NULL, NULL },
-		{ "A00001", "uuid-a1", "A00002" },
+	    {"A00001", "uuid-other", NULL},
+	    {"ZZZ", "u", NULL},
+	    {"A00002", NULL, NULL},
+	    {"A00001", "uuid-a1", "A00002"},
 	};
 	CHECK_INT(catalog_check(cat, 1, wrong, 4, report, &n), 4);
 }
@@ -757,11 +747,10 @@ static int collect_dfile(void *ctx, const struct catalog_dump_file *f)
 
 static void test_journal(void)
 {
-	struct catalog_dump_file f[] = { { "s/one", 1, 5, 0 },
-					 { "s/two", 2, 6, 0 } };
-	struct catalog_dump_tape t = { .copy = 0, .barcode = "A00002",
-				       .fileno = 1, .start_lblock = 3 };
-	struct names ns = { "", 0 };
+	struct catalog_dump_file f[] = {{"s/one", 1, 5, 0}, {"s/two", 2, 6, 0}};
+	struct catalog_dump_tape t = {
+	    .copy = 0, .barcode = "A00002", .fileno = 1, .start_lblock = 3};
+	struct names ns = {"", 0};
 	struct catalog_dump d;
 	int64_t id, found = 0;
 
@@ -792,7 +781,7 @@ static void test_journal(void)
 	struct catalog_copy cp;
 	CHECK_INT(catalog_copy_get(cat, "A00002", 1, &cp), -ENOENT);
 	CHECK_INT(catalog_dump_tape_add(cat, id, &t), -ENOENT);
-	struct catalog_dump_file badf = { "a/../b", 1, 1, 0 };
+	struct catalog_dump_file badf = {"a/../b", 1, 1, 0};
 	CHECK_INT(catalog_dump_create(cat, &badf, 1, &id), -EINVAL);
 }
 

@@ -9,6 +9,7 @@
 
 #include "catalog/catalog.h"
 #include "tests/check.h"
+#include "tests/lib_fixture.h"
 
 static struct catalog *cat;
 
@@ -60,13 +61,9 @@ static int on_run(void *ctx, const struct catalog_run *r)
 
 static void add_tape(const char *barcode)
 {
-	struct catalog_tape t;
+	struct catalog_tape t =
+	    fx_tape(barcode, "W", CATALOG_TAPE_SCRATCH, 1 << 30);
 
-	memset(&t, 0, sizeof(t));
-	snprintf(t.barcode, sizeof(t.barcode), "%s", barcode);
-	snprintf(t.pool, sizeof(t.pool), "W");
-	t.state = CATALOG_TAPE_SCRATCH;
-	t.capacity = 1 << 30;
 	CHECK_INT(catalog_tape_add(cat, &t), 0);
 }
 
@@ -92,11 +89,10 @@ static void test_get_unknown(void)
 
 static void test_walks(void)
 {
-	struct catalog_dump_file f[] = { { "s/a", 1, 5, 0 },
-					 { "s/b", 2, 6, 0 },
-					 { "s/c", 3, 7, 0 } };
-	struct catalog_dump_tape dt = { .copy = 0, .barcode = "W00001",
-					.fileno = 1 };
+	struct catalog_dump_file f[] = {
+	    {"s/a", 1, 5, 0}, {"s/b", 2, 6, 0}, {"s/c", 3, 7, 0}};
+	struct catalog_dump_tape dt = {
+	    .copy = 0, .barcode = "W00001", .fileno = 1};
 	struct seen s;
 	int64_t id1, id2;
 	char want[64];
@@ -156,7 +152,7 @@ static void test_walks(void)
 
 int main(void)
 {
-	CHECK_INT(catalog_open(&cat, "walk.db"), 0);
+	cat = fx_catalog("walk.db");
 	if (!cat)
 		return check_done();
 	add_tape("W00001");

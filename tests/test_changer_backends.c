@@ -12,8 +12,8 @@
 #include "tapeio/label.h"
 #include "tapeio/tape.h"
 #include "tapeio/vlib.h"
-#include "tapeio/vtape.h"
 #include "tests/check.h"
+#include "tests/lib_fixture.h"
 
 static void test_backend_names(void)
 {
@@ -79,16 +79,9 @@ static void test_vlib_through_changer(void)
 	char dev[200], want[200];
 
 	CHECK_INT(vlib_create("lib", 2, 4, 1), 0);
-	close(open("lib/tapes/A00001L9.vtape", O_CREAT | O_WRONLY, 0644));
 	CHECK_INT(changer_open(&c, changer_backend("vlib"), "lib"), 0);
-	{
-		struct vlib *v;
-		char err[256];
-
-		CHECK_INT(vlib_open(&v, "lib", err, sizeof(err)), 0);
-		CHECK_INT(vlib_add(v, "A00001L9", 2, err, sizeof(err)), 0);
-		vlib_close(v);
-	}
+	/* a cartridge added by another handle on the library */
+	fx_cartridge("lib", &(struct fx_cart){"A00001L9", 2, 0, NULL, 0});
 	CHECK_INT(changer_load(c, 2, 1), 0);
 	CHECK_INT(changer_inventory(c, &inv), 0);
 	e = changer_inv_find(&inv, "A00001L9");
@@ -115,42 +108,25 @@ static void test_vlib_through_changer(void)
 	changer_close(c);
 }
 
-/* A cartridge with image and, when pool is set, a label, in slot. */
-static void cartridge(struct vlib *v, const char *bc, const char *pool,
-		      int slot)
-{
-	char path[1200], err[256];
-	struct tape_label l;
-	struct tape *t = NULL;
-
-	CHECK_INT(vlib_tape_path(v, bc, path, sizeof(path)), 0);
-	CHECK_INT(vtape_create(path, bc, 4 << 20, 0), 0);
-	if (pool) {
-		CHECK_INT(tape_open(&t, tape_backend("vtape"), path, TAPE_RDWR),
-			  0);
-		label_init(&l, bc, pool, 65536);
-		CHECK_INT(label_write(t, &l), 0);
-		CHECK_INT(tape_close(t), 0);
-	}
-	CHECK_INT(vlib_add(v, bc, slot, err, sizeof(err)), 0);
-}
+/* Labelled for B, blank, labelled for A, and an empty slot 4. */
+static const struct fx_cart probe_carts[] = {
+    {"P00001L9", 1, 4 << 20, "B", 65536},
+    {"P00002L9", 2, 4 << 20, NULL, 0},
+    {"P00003L9", 3, 4 << 20, "A", 65536},
+};
 
 static void test_label_probe(void)
 {
 	const struct tape_ops *vt = tape_backend("vtape");
-	struct changer *c = NULL;
+	struct changer *c;
 	struct changer_inv inv;
 	struct tape_label l;
-	struct vlib *v;
-	char err[256], dev[200];
+	char dev[200];
 
 	CHECK_INT(vlib_create("plib", 2, 4, 0), 0);
-	CHECK_INT(vlib_open(&v, "plib", err, sizeof(err)), 0);
-	cartridge(v, "P00001L9", "B", 1);
-	cartridge(v, "P00002L9", NULL, 2);
-	cartridge(v, "P00003L9", "A", 3);
-	vlib_close(v);
-	CHECK_INT(changer_open(&c, changer_backend("vlib"), "plib"), 0);
+	for (int i = 0; i < 3; i++)
+		fx_cartridge("plib", &probe_carts[i]);
+	c = fx_changer("plib");
 	if (!c)
 		return;
 	CHECK_INT(changer_drive_device(c, 1, dev, sizeof(dev)), 0);

@@ -12,17 +12,12 @@
 #include <archive_entry.h>
 
 #include "tapeio/label.h"
-#include "tapeio/vtape.h"
 #include "tests/check.h"
+#include "tests/lib_fixture.h"
 
 static struct tape *vt(const char *path)
 {
-	struct tape *t = NULL;
-
-	unlink(path);
-	CHECK_INT(vtape_create(path, "B00001L9", 64 << 20, 0), 0);
-	CHECK_INT(tape_open(&t, tape_backend("vtape"), path, TAPE_RDWR), 0);
-	return t;
+	return fx_vtape(path, "B00001L9", 64 << 20, 0);
 }
 
 static void test_init(void)
@@ -87,25 +82,12 @@ static void test_plain_tar(void)
 {
 	struct tape *t = vt("g.vtape");
 	struct tape_label w;
-	char buf[65536], line[256];
-	ssize_t n;
-	FILE *f;
-	int fd, barcode = 0;
 
 	label_init(&w, "C00003L9", "C", 262144);
 	CHECK_INT(label_write(t, &w), 0);
-	CHECK_INT(tape_rewind(t), 0);
-	fd = open("file0.tar", O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	while ((n = tape_read(t, buf, sizeof(buf))) > 0)
-		CHECK(write(fd, buf, (size_t)n) == n);
-	close(fd);
+	CHECK_INT(fx_export(t, 0, "file0.tar"), 0);
 	CHECK_INT(system("tar -xOf file0.tar " LABEL_MEMBER " > label.txt"), 0);
-	f = fopen("label.txt", "r");
-	while (f && fgets(line, sizeof(line), f))
-		barcode += strcmp(line, "barcode=C00003L9\n") == 0;
-	if (f)
-		fclose(f);
-	CHECK_INT(barcode, 1);
+	CHECK_INT(fx_count_lines("label.txt", "barcode=C00003L9"), 1);
 	tape_close(t);
 }
 

@@ -14,26 +14,7 @@
 #include "tapeio/changer.h"
 #include "tapeio/mtx.h"
 #include "tests/check.h"
-
-static char *file_read(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	char *buf;
-	long n;
-
-	if (!f)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	rewind(f);
-	buf = calloc(1, (size_t)n + 1);
-	if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-		free(buf);
-		buf = NULL;
-	}
-	fclose(f);
-	return buf;
-}
+#include "tests/lib_fixture.h"
 
 /* The inventory in the words of the .inv files. */
 static char *inv_render(const struct changer_inv *inv)
@@ -41,8 +22,9 @@ static char *inv_render(const struct changer_inv *inv)
 	size_t cap = 64 + inv->nelems * 64, len = 0;
 	char *s = malloc(cap);
 
-	len += (size_t)snprintf(s + len, cap - len, "drives %d slots %d ie %d\n",
-				inv->ndrives, inv->nslots, inv->nie);
+	len +=
+	    (size_t)snprintf(s + len, cap - len, "drives %d slots %d ie %d\n",
+			     inv->ndrives, inv->nslots, inv->nie);
 	for (size_t i = 0; i < inv->nelems; i++) {
 		const struct changer_elem *e = &inv->elems[i];
 		const char *bc = e->barcode[0] ? e->barcode : "-";
@@ -56,10 +38,9 @@ static char *inv_render(const struct changer_inv *inv)
 						"drive %d empty\n", e->index);
 		else
 			len += (size_t)snprintf(
-				s + len, cap - len, "%s %d %s%s\n",
-				e->type == CHANGER_IE ? "ie" : "slot", e->index,
-				e->full ? "full " : "empty",
-				e->full ? bc : "");
+			    s + len, cap - len, "%s %d %s%s\n",
+			    e->type == CHANGER_IE ? "ie" : "slot", e->index,
+			    e->full ? "full " : "empty", e->full ? bc : "");
 	}
 	return s;
 }
@@ -73,9 +54,9 @@ static void golden(const char *name)
 
 	snprintf(path, sizeof(path), "%s/tests/golden/mtx/%s.txt",
 		 getenv("TOP") ?: ".", name);
-	txt = file_read(path);
+	txt = fx_slurp(path);
 	strcpy(path + strlen(path) - 3, "inv");
-	want = file_read(path);
+	want = fx_slurp(path);
 	CHECK(txt && want);
 	if (!txt || !want)
 		goto out;
@@ -120,7 +101,7 @@ static void test_details(void)
 
 	snprintf(path, sizeof(path), "%s/tests/golden/mtx/lib4x80.txt",
 		 getenv("TOP") ?: ".");
-	txt = file_read(path);
+	txt = fx_slurp(path);
 	CHECK_INT(mtx_status_parse(txt, &inv, err, sizeof(err)), 0);
 	CHECK_INT(inv.nelems, 84);
 	e = changer_inv_find(&inv, "C00001L8");
@@ -135,7 +116,7 @@ static void test_details(void)
 
 static void bad(const char *text, const char *why)
 {
-	struct changer_inv inv = { 0 };
+	struct changer_inv inv = {0};
 	char err[256] = "";
 
 	CHECK_INT(mtx_status_parse(text, &inv, err, sizeof(err)), -EPROTO);
@@ -158,26 +139,31 @@ static void test_malformed(void)
 	snprintf(buf, sizeof(buf),
 		 "%sData Transfer Element 0:Empty\n"
 		 "      Storage Element 1:Empty\n"
-		 "      Storage Element 3:Empty\n", hdr);
+		 "      Storage Element 3:Empty\n",
+		 hdr);
 	bad(buf, "slot numbers skip");
 	snprintf(buf, sizeof(buf),
 		 "%sData Transfer Element 0:Half\n"
 		 "      Storage Element 1:Empty\n"
-		 "      Storage Element 2:Empty\n", hdr);
+		 "      Storage Element 2:Empty\n",
+		 hdr);
 	bad(buf, "unknown state");
 	snprintf(buf, sizeof(buf),
 		 "%sData Transfer Element 0:Empty\n"
 		 "      Storage Element 1:Empty\n"
 		 "      Storage Element 2:Empty\n"
-		 "      Storage Element 3:Empty\n", hdr);
+		 "      Storage Element 3:Empty\n",
+		 hdr);
 	bad(buf, "more than announced");
-	bad("  Storage Changer /dev/sg3:1 Drives, 2 Slots ( 3 Import/Export )\n",
+	bad("  Storage Changer /dev/sg3:1 Drives, 2 Slots ( 3 Import/Export "
+	    ")\n",
 	    "more i/e than slots");
-	snprintf(buf, sizeof(buf),
-		 "  Storage Changer /dev/sg3:1 Drives, 2 Slots ( 1 Import/Export )\n"
-		 "Data Transfer Element 0:Empty\n"
-		 "      Storage Element 1:Empty\n"
-		 "      Storage Element 2:Empty\n");
+	snprintf(
+	    buf, sizeof(buf),
+	    "  Storage Changer /dev/sg3:1 Drives, 2 Slots ( 1 Import/Export )\n"
+	    "Data Transfer Element 0:Empty\n"
+	    "      Storage Element 1:Empty\n"
+	    "      Storage Element 2:Empty\n");
 	bad(buf, "i/e slot missing");
 }
 
@@ -194,8 +180,8 @@ static void test_error_map(void)
 	map("cannot open SCSI device '/dev/sg9' - No such file or directory\n",
 	    -ENODEV,
 	    "cannot open SCSI device '/dev/sg9' - No such file or directory");
-	map("cannot open SCSI device '/dev/sg3' - Permission denied\n",
-	    -EACCES, "cannot open SCSI device '/dev/sg3' - Permission denied");
+	map("cannot open SCSI device '/dev/sg3' - Permission denied\n", -EACCES,
+	    "cannot open SCSI device '/dev/sg3' - Permission denied");
 	map("/dev/null is not an sg device, or old sg driver\n", -ENODEV,
 	    "/dev/null is not an sg device, or old sg driver");
 	map("Source Element Address 4098 is Empty\n", -ENOMEDIUM,
@@ -208,7 +194,8 @@ static void test_error_map(void)
 	    "Storage Element 2 is Already Full");
 	map("Destination Element Address 4097 is Already Full\n", -EBUSY,
 	    "Destination Element Address 4097 is Already Full");
-	map("Invalid <storage-element-number> argument '99' to 'load' command\n",
+	map("Invalid <storage-element-number> argument '99' to 'load' "
+	    "command\n",
 	    -EINVAL,
 	    "Invalid <storage-element-number> argument '99' to 'load' command");
 	map("Invalid source\n", -EINVAL, "Invalid source");
@@ -226,17 +213,18 @@ static void test_error_map(void)
 	    "mtx: Request Sense: Additional Sense Code = 53\n"
 	    "mtx: Request Sense: Additional Sense Qualifier = 02\n"
 	    "MOVE MEDIUM from Element Address 256 to 4098 Failed\n",
-	    -EBUSY, "MOVE MEDIUM from Element Address 256 to 4098 Failed "
-		    "(medium removal prevented: the drive holds its tape)");
+	    -EBUSY,
+	    "MOVE MEDIUM from Element Address 256 to 4098 Failed "
+	    "(medium removal prevented: the drive holds its tape)");
 	map("Usage:\n\tmtx --version\n", -EINVAL, "\tmtx --version");
 	map("", -EIO, "mtx failed without a message");
 }
 
 static void test_run(void)
 {
-	char *argv_ok[] = { "sh", "-c", "echo out; echo err >&2; exit 3", NULL };
-	char *argv_slow[] = { "sleep", "5", NULL };
-	char *argv_none[] = { "mtx", NULL };
+	char *argv_ok[] = {"sh", "-c", "echo out; echo err >&2; exit 3", NULL};
+	char *argv_slow[] = {"sleep", "5", NULL};
+	char *argv_none[] = {"mtx", NULL};
 	char *out = NULL, *err = NULL;
 	int status = -1;
 
@@ -248,43 +236,41 @@ static void test_run(void)
 	free(err);
 	CHECK_INT(mtx_run("sleep", argv_slow, 0.3, &status, &out, &err),
 		  -ETIMEDOUT);
-	CHECK_INT(mtx_run("/nonexistent/mtx", argv_none, 5, &status, &out,
-			  &err), -ENOENT);
-	CHECK_INT(mtx_run("no-such-mtx-command", argv_none, 5, &status, &out,
-			  &err), -ENOENT);
+	CHECK_INT(
+	    mtx_run("/nonexistent/mtx", argv_none, 5, &status, &out, &err),
+	    -ENOENT);
+	CHECK_INT(
+	    mtx_run("no-such-mtx-command", argv_none, 5, &status, &out, &err),
+	    -ENOENT);
 }
 
 /* A stand-in for mtx: says "Not Ready" as many times as the file notready
  * asks, then prints a golden status. */
 static void fake_mtx(const char *path, const char *golden_txt)
 {
-	FILE *f = fopen(path, "w");
-
-	fprintf(f,
-		"#!/bin/sh\n"
-		"n=$(cat notready 2>/dev/null || echo 0)\n"
-		"if [ \"$n\" -gt 0 ]; then\n"
-		"  echo $((n - 1)) > notready\n"
-		"  echo 'mtx: Request Sense: Sense Key=Not Ready' >&2\n"
-		"  echo 'READ ELEMENT STATUS Command Failed' >&2\n"
-		"  exit 1\n"
-		"fi\n"
-		"case \"$3\" in\n"
-		"status) cat '%s' ;;\n"
-		"load) echo 'Source Element Address 4099 is Empty' >&2; exit 1 ;;\n"
-		"*) exit 0 ;;\n"
-		"esac\n",
-		golden_txt);
-	fclose(f);
+	fx_write_text(
+	    path,
+	    "#!/bin/sh\n"
+	    "n=$(cat notready 2>/dev/null || echo 0)\n"
+	    "if [ \"$n\" -gt 0 ]; then\n"
+	    "  echo $((n - 1)) > notready\n"
+	    "  echo 'mtx: Request Sense: Sense Key=Not Ready' >&2\n"
+	    "  echo 'READ ELEMENT STATUS Command Failed' >&2\n"
+	    "  exit 1\n"
+	    "fi\n"
+	    "case \"$3\" in\n"
+	    "status) cat '%s' ;;\n"
+	    "load) echo 'Source Element Address 4099 is Empty' >&2; exit 1 ;;\n"
+	    "*) exit 0 ;;\n"
+	    "esac\n",
+	    golden_txt);
 	chmod(path, 0755);
 }
 
+/* The stand-in says "Not Ready" to the next n commands. */
 static void notready(int n)
 {
-	FILE *f = fopen("notready", "w");
-
-	fprintf(f, "%d\n", n);
-	fclose(f);
+	fx_write_text("notready", "%d\n", n);
 }
 
 static void test_backend_retry(void)
@@ -334,7 +320,8 @@ static void test_backend_retry(void)
 	changer_close(c);
 
 	CHECK_INT(changer_open(&c, changer_backend("mtx"),
-			       "/nonexistent/mtx /dev/sg3"), -ENOENT);
+			       "/nonexistent/mtx /dev/sg3"),
+		  -ENOENT);
 	CHECK_STR(changer_error(NULL),
 		  "mtx: command not found ('/nonexistent/mtx')");
 	CHECK_INT(changer_open(&c, changer_backend("mtx"), ""), -EINVAL);

@@ -17,8 +17,8 @@
 #include "tapeio/mtx.h"
 #include "tapeio/tape.h"
 #include "tapeio/vlib.h"
-#include "tapeio/vtape.h"
 #include "tests/check.h"
+#include "tests/lib_fixture.h"
 
 #define MTX "/usr/sbin/mtx"
 
@@ -26,8 +26,7 @@ static char dir[1024], spec[1200];
 
 static int setup(void)
 {
-	char shim[1024], map[1200], path[1200], err[256], bc[16];
-	struct vlib *v;
+	char shim[1024], map[1200], bc[16];
 
 	snprintf(shim, sizeof(shim), "%s/tests/libsgshim.so",
 		 getenv("BUILD") ?: "build");
@@ -42,28 +41,17 @@ static int setup(void)
 	setenv("TAPEFS_SGSHIM", map, 1);
 	setenv("LD_PRELOAD", shim, 1); /* for the mtx we start, not for us */
 	snprintf(spec, sizeof(spec), MTX " /dev/sg9");
-	if (vlib_create(dir, 2, 9, 1) || vlib_open(&v, dir, err, sizeof(err)))
+	if (vlib_create(dir, 2, 9, 1))
 		return -1;
 	for (int i = 1; i <= 6; i++) {
-		snprintf(bc, sizeof(bc), "%c%05dL9", i % 2 ? 'A' : 'B', i);
-		vlib_tape_path(v, bc, path, sizeof(path));
-		if (i == 1) { /* a real, labelled tape */
-			struct tape_label l;
-			struct tape *t;
+		/* the first a real, labelled tape; the others empty images */
+		struct fx_cart c = {bc, i, i == 1 ? 4 << 20 : 0,
+				    i == 1 ? "A" : NULL, 65536};
 
-			if (vtape_create(path, bc, 4 << 20, 0) ||
-			    tape_open(&t, tape_backend("vtape"), path,
-				      TAPE_RDWR))
-				return -1;
-			label_init(&l, bc, "A", 65536);
-			if (label_write(t, &l) | tape_close(t))
-				return -1;
-		} else {
-			close(open(path, O_CREAT | O_WRONLY, 0644));
-		}
-		vlib_add(v, bc, i, err, sizeof(err));
+		snprintf(bc, sizeof(bc), "%c%05dL9", i % 2 ? 'A' : 'B', i);
+		if (fx_cartridge(dir, &c))
+			return -1;
 	}
-	vlib_close(v);
 	return 0;
 }
 
@@ -86,10 +74,12 @@ static void same(struct changer *m, struct changer *v)
 		    x->full != y->full || x->source != y->source ||
 		    strcmp(x->barcode, y->barcode)) {
 			diff++;
-			fprintf(stderr, "# elem %zu: mtx %d/%d/%d/%d/%s vlib "
-				"%d/%d/%d/%d/%s\n", i, x->type, x->index,
-				x->full, x->source, x->barcode, y->type,
-				y->index, y->full, y->source, y->barcode);
+			fprintf(stderr,
+				"# elem %zu: mtx %d/%d/%d/%d/%s vlib "
+				"%d/%d/%d/%d/%s\n",
+				i, x->type, x->index, x->full, x->source,
+				x->barcode, y->type, y->index, y->full,
+				y->source, y->barcode);
 		}
 	}
 	CHECK_INT(diff, 0);
@@ -97,19 +87,13 @@ static void same(struct changer *m, struct changer *v)
 	changer_inv_free(&b);
 }
 
+/* The library's state file (free() it). */
 static char *state_read(void)
 {
-	char path[1100], *buf = calloc(1, 65536);
-	FILE *f;
+	char path[1100];
 
 	snprintf(path, sizeof(path), "%s/state", dir);
-	f = fopen(path, "r");
-	if (f) {
-		if (fread(buf, 1, 65535, f) == 0)
-			buf[0] = 0;
-		fclose(f);
-	}
-	return buf;
+	return fx_slurp(path);
 }
 
 static void test_moves_agree(struct changer *m, struct changer *v)
@@ -121,7 +105,7 @@ static void test_moves_agree(struct changer *m, struct changer *v)
 	same(m, v);
 	CHECK_INT(changer_transfer(m, 5, 9), 0); /* into the mailbox */
 	same(m, v);
-	CHECK_INT(changer_unload(m, 1, 0), 0);   /* home: slot 3 */
+	CHECK_INT(changer_unload(m, 1, 0), 0); /* home: slot 3 */
 	same(m, v);
 	CHECK_INT(changer_unload(m, 0, 8), 0);
 	same(m, v);
@@ -164,15 +148,13 @@ static void test_errors(struct changer *m, struct changer *v)
 	same(m, v);
 }
 
+/* The shim answers NOT READY to the next n commands. */
 static void notready(int n)
 {
 	char path[1200];
-	FILE *f;
 
 	snprintf(path, sizeof(path), "%s/sgshim.notready", dir);
-	f = fopen(path, "w");
-	fprintf(f, "%d\n", n);
-	fclose(f);
+	fx_write_text(path, "%d\n", n);
 }
 
 static void test_not_ready(struct changer *m, struct changer *v)
@@ -228,7 +210,8 @@ static void test_open_errors(void)
 	CHECK(strstr(changer_error(NULL), "cannot open SCSI device "
 					  "'/dev/sg8'") != NULL);
 	CHECK_INT(changer_open(&c, changer_backend("mtx"),
-			       "/usr/sbin/no-mtx /dev/sg9"), -ENOENT);
+			       "/usr/sbin/no-mtx /dev/sg9"),
+		  -ENOENT);
 	CHECK_STR(changer_error(NULL), "mtx: command not found "
 				       "('/usr/sbin/no-mtx')");
 	CHECK_INT(changer_open(&c, changer_backend("mtx"), MTX " /dev/null"),

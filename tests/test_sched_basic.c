@@ -17,53 +17,23 @@
 #include "tapeio/vlib.h"
 #include "tapeio/vtape.h"
 #include "tests/check.h"
+#include "tests/lib_fixture.h"
 
 static char libdir[512];
 
-/* A library of ndrives drives and ntapes tapes T00..T(n-1) in slots 1.. */
+/* A library of ndrives drives and ntapes blank tapes T00..T(n-1) in slots
+ * 1.. (and two empty slots), in a new directory libdir. */
 static struct changer *lib_make(int ndrives, int ntapes)
 {
 	static int serial;
-	struct changer *c = NULL;
-	char path[700];
+	struct fx_lib o = {.drives = ndrives,
+			   .slots = ntapes + 2,
+			   .tapes = ntapes,
+			   .capacity = 64 << 20,
+			   .barcode = "T%02d"};
 
-	snprintf(libdir, sizeof(libdir), "%s/lib%d",
-		 getenv("TEST_TMP") ? getenv("TEST_TMP") : ".", serial++);
-	if (vlib_create(libdir, ndrives, ntapes + 2, 0) < 0)
-		return NULL;
-	snprintf(path, sizeof(path), "%s/tapes", libdir);
-	mkdir(path, 0755);
-	struct vlib *v;
-	if (vlib_open(&v, libdir, NULL, 0) < 0)
-		return NULL;
-	for (int i = 0; i < ntapes; i++) {
-		char bc[16];
-		snprintf(bc, sizeof(bc), "T%02d", i);
-		snprintf(path, sizeof(path), "%s/tapes/%s.vtape", libdir, bc);
-		if (vtape_create(path, bc, 64 << 20, 0) < 0 ||
-		    vlib_add(v, bc, i + 1, NULL, 0) < 0) {
-			vlib_close(v);
-			return NULL;
-		}
-	}
-	vlib_close(v);
-	if (changer_open(&c, changer_backend("vlib"), libdir) < 0)
-		return NULL;
-	return c;
-}
-
-static struct sched *sched_make(struct changer *c, int ndrives)
-{
-	struct sched_config cfg;
-	struct sched *s = NULL;
-
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.changer = c;
-	cfg.tape_ops = tape_backend("vtape");
-	cfg.ndrives = ndrives;
-	if (sched_start(&s, &cfg) < 0)
-		return NULL;
-	return s;
+	snprintf(libdir, sizeof(libdir), "%s/lib%d", fx_tmp(), serial++);
+	return fx_lib_setup(libdir, &o) ? NULL : fx_changer(libdir);
 }
 
 /* ---- a job that records what it saw ----------------------------------- */
@@ -73,22 +43,22 @@ struct tjob {
 	int result;
 	int done;
 	int ran;
-	int order;      /* position in which runs began */
-	int n;          /* tapes it got */
+	int order; /* position in which runs began */
+	int n;	   /* tapes it got */
 	int drive[SCHED_GANG_MAX];
-	int gate;       /* wait for the gate to open */
+	int gate; /* wait for the gate to open */
 	int sleep_ms;
 	int check_stop; /* return -ECANCELED when stopping */
-	int write;      /* write one record to each tape */
-	int fault;      /* report a drive fault */
-	int both_busy;  /* saw every drive of its gang busy with it */
+	int write;	/* write one record to each tape */
+	int fault;	/* report a drive fault */
+	int both_busy;	/* saw every drive of its gang busy with it */
 };
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
 static int gate_open, run_order, ndone;
 static atomic_int tape_users[16]; /* running jobs per tape T00.. */
-static atomic_int overlap;        /* a tape used by two jobs at once */
+static atomic_int overlap;	  /* a tape used by two jobs at once */
 
 static int tjob_run(struct sched_job *j, const struct sched_run *r)
 {
@@ -229,27 +199,77 @@ static int wait_ran(struct tjob *t)
 	return 0;
 }
 
+/* Submit t, a job on T00 that holds its drive until open_gate() (or, with
+ * check_stop, until the scheduler stops); 1 once it runs. */
+static int run_gated(struct sched *s, struct tjob *t, enum sched_prio prio,
+		     const char *desc, int check_stop)
+{
+	tjob_init(t, prio, desc, 1, 0);
+	t->gate = 1;
+	t->check_stop = check_stop;
+	CHECK_INT(sched_submit(s, &t->job), 0);
+	return wait_ran(t);
+}
+
+/* A test's rig: a library (lib_make) in *c, its robot driven by ops
+ * (NULL: vlib's), and a scheduler of all its drives (drive i opened as
+ * dev[i] when dev and dev[i] are set), with the job bookkeeping reset;
+ * NULL (and nothing left open) when either could not start. */
+static struct sched *rig_with(struct changer **c, int ndrives, int ntapes,
+			      const struct changer_ops *ops,
+			      const char *const *dev)
+{
+	struct sched_config cfg;
+	struct sched *s = NULL;
+
+	*c = lib_make(ndrives, ntapes);
+	if (*c) {
+		if (ops)
+			(*c)->ops = ops;
+		memset(&cfg, 0, sizeof(cfg));
+		cfg.changer = *c;
+		cfg.tape_ops = tape_backend("vtape");
+		cfg.ndrives = ndrives;
+		for (int i = 0; dev && i < ndrives; i++)
+			cfg.drive_dev[i] = dev[i];
+		CHECK_INT(sched_start(&s, &cfg), 0);
+	}
+	reset();
+	if (!s) {
+		changer_close(*c);
+		*c = NULL;
+	}
+	return s;
+}
+
+/* The rig with vlib's robot and the drives the library names. */
+static struct sched *rig_up(struct changer **c, int ndrives, int ntapes)
+{
+	return rig_with(c, ndrives, ntapes, NULL, NULL);
+}
+
+static void rig_down(struct sched *s, struct changer *c)
+{
+	sched_stop(s);
+	changer_close(c);
+}
+
 /* ---- tests --------------------------------------------------------------- */
 
 /* One drive busy; then a verify, a dump and a recall queue up: they run
  * recall, dump, verify; the busy verify is told to yield meanwhile. */
 static void test_priority(void)
 {
-	struct changer *c = lib_make(1, 4);
-	struct sched *s = c ? sched_make(c, 1) : NULL;
+	struct changer *c;
+	struct sched *s = rig_up(&c, 1, 4);
 	struct tjob blocker, v, d, r;
 
-	CHECK(s != NULL);
 	if (!s)
 		return;
-	reset();
-	tjob_init(&blocker, SCHED_PRIO_VERIFY, "blocker", 1, 0);
-	blocker.gate = 1;
 	tjob_init(&v, SCHED_PRIO_VERIFY, "verify", 1, 1);
 	tjob_init(&d, SCHED_PRIO_DUMP, "dump", 1, 2);
 	tjob_init(&r, SCHED_PRIO_RECALL, "recall", 1, 3);
-	CHECK_INT(sched_submit(s, &blocker.job), 0);
-	CHECK(wait_ran(&blocker));
+	CHECK(run_gated(s, &blocker, SCHED_PRIO_VERIFY, "blocker", 0));
 	CHECK_INT(sched_should_yield(s, 0), 0);
 	CHECK_INT(sched_submit(s, &v.job), 0);
 	CHECK_INT(sched_should_yield(s, 0), 0); /* same priority */
@@ -264,27 +284,24 @@ static void test_priority(void)
 	CHECK_INT(v.order, 3);
 	CHECK_INT(r.result, 0);
 	CHECK_INT(v.result, 0);
-	sched_stop(s);
-	changer_close(c);
+	rig_down(s, c);
 }
 
 /* A cartridge is ejected (offline) before the robot takes it out of a
  * drive: real libraries refuse to move a tape the drive still holds. */
 static void test_eject_before_unload(void)
 {
-	struct changer *c = lib_make(1, 2);
-	struct sched *s = c ? sched_make(c, 1) : NULL;
+	struct changer *c;
+	struct sched *s = rig_up(&c, 1, 2);
 	struct tjob a, b;
 	char trace[700], line[256];
 	FILE *f;
 	int offline_t00 = 0, open_t01 = 0, order_ok = 0;
 
-	CHECK(s != NULL);
 	if (!s)
 		return;
 	snprintf(trace, sizeof(trace), "%s/eject.trace", libdir);
 	setenv("TAPEFS_VTAPE_TRACE", trace, 1);
-	reset();
 	tjob_init(&a, SCHED_PRIO_VERIFY, "first tape", 1, 0);
 	tjob_init(&b, SCHED_PRIO_VERIFY, "second tape", 1, 1);
 	open_gate();
@@ -292,8 +309,7 @@ static void test_eject_before_unload(void)
 	CHECK(wait_done(1));
 	CHECK_INT(sched_submit(s, &b.job), 0);
 	CHECK(wait_done(2));
-	sched_stop(s);
-	changer_close(c);
+	rig_down(s, c);
 	unsetenv("TAPEFS_VTAPE_TRACE");
 	f = fopen(trace, "r");
 	CHECK(f != NULL);
@@ -315,21 +331,16 @@ static void test_eject_before_unload(void)
 /* Within one priority, a job whose tape is already loaded goes first. */
 static void test_loaded_first(void)
 {
-	struct changer *c = lib_make(1, 3);
-	struct sched *s = c ? sched_make(c, 1) : NULL;
+	struct changer *c;
+	struct sched *s = rig_up(&c, 1, 3);
 	struct tjob blocker, b, a;
 	uint64_t moves;
 
-	CHECK(s != NULL);
 	if (!s)
 		return;
-	reset();
-	tjob_init(&blocker, SCHED_PRIO_VERIFY, "blocker", 1, 0);
-	blocker.gate = 1;
 	tjob_init(&b, SCHED_PRIO_VERIFY, "other tape", 1, 1);
 	tjob_init(&a, SCHED_PRIO_VERIFY, "same tape", 1, 0);
-	CHECK_INT(sched_submit(s, &blocker.job), 0);
-	CHECK(wait_ran(&blocker));
+	CHECK(run_gated(s, &blocker, SCHED_PRIO_VERIFY, "blocker", 0));
 	CHECK_INT(sched_submit(s, &b.job), 0);
 	CHECK_INT(sched_submit(s, &a.job), 0);
 	open_gate();
@@ -338,24 +349,21 @@ static void test_loaded_first(void)
 	CHECK_INT(b.order, 2);
 	moves = sched_robot_moves(s);
 	CHECK_INT(moves, 3); /* load T00, unload T00, load T01 */
-	sched_stop(s);
-	changer_close(c);
+	rig_down(s, c);
 }
 
 /* Many jobs on few tapes and three drives: a tape is never in two jobs at
  * once, all succeed, the vlib shows each tape in at most one place. */
 static void test_one_drive_per_tape(void)
 {
-	struct changer *c = lib_make(3, 4);
-	struct sched *s = c ? sched_make(c, 3) : NULL;
+	struct changer *c;
+	struct sched *s = rig_up(&c, 3, 4);
 	struct tjob j[24];
 	struct changer_inv inv;
 	int ok = 1;
 
-	CHECK(s != NULL);
 	if (!s)
 		return;
-	reset();
 	open_gate();
 	for (int i = 0; i < 24; i++) {
 		tjob_init(&j[i], (enum sched_prio)(i % 3), "mix", 1, i % 4);
@@ -365,7 +373,8 @@ static void test_one_drive_per_tape(void)
 	CHECK(wait_done(24));
 	for (int i = 0; i < 24; i++)
 		if (j[i].result != 0) {
-			fprintf(stderr, "# job %d: %s\n", i, strerror(-j[i].result));
+			fprintf(stderr, "# job %d: %s\n", i,
+				strerror(-j[i].result));
 			ok = 0;
 		}
 	CHECK(ok);
@@ -383,24 +392,21 @@ static void test_one_drive_per_tape(void)
 		CHECK_INT(where, 1);
 	}
 	changer_inv_free(&inv);
-	sched_stop(s);
-	changer_close(c);
+	rig_down(s, c);
 }
 
 /* A gang gets its tapes together on different drives, both drives show
  * the job; each tape got its record. More tapes than drives: -ENODEV. */
 static void test_gang(void)
 {
-	struct changer *c = lib_make(2, 4);
-	struct sched *s = c ? sched_make(c, 2) : NULL;
+	struct changer *c;
+	struct sched *s = rig_up(&c, 2, 4);
 	struct tjob g, big;
 	char path[700];
 	struct vtape_info vi;
 
-	CHECK(s != NULL);
 	if (!s)
 		return;
-	reset();
 	open_gate();
 	tjob_init(&g, SCHED_PRIO_DUMP, "dump 1", 2, 1, 2);
 	g.write = 1;
@@ -422,26 +428,20 @@ static void test_gang(void)
 		sched_error(s, err, sizeof(err));
 		CHECK(strstr(err, "in service") != NULL);
 	}
-	sched_stop(s);
-	changer_close(c);
+	rig_down(s, c);
 }
 
 /* A gang waiting for a busy drive is not overtaken by lower jobs that
  * could use the drive that is free. */
 static void test_gang_not_starved(void)
 {
-	struct changer *c = lib_make(2, 6);
-	struct sched *s = c ? sched_make(c, 2) : NULL;
+	struct changer *c;
+	struct sched *s = rig_up(&c, 2, 6);
 	struct tjob blocker, g, low[3];
 
-	CHECK(s != NULL);
 	if (!s)
 		return;
-	reset();
-	tjob_init(&blocker, SCHED_PRIO_DUMP, "blocker", 1, 0);
-	blocker.gate = 1;
-	CHECK_INT(sched_submit(s, &blocker.job), 0);
-	CHECK(wait_ran(&blocker));
+	CHECK(run_gated(s, &blocker, SCHED_PRIO_DUMP, "blocker", 0));
 	tjob_init(&g, SCHED_PRIO_DUMP, "gang", 2, 1, 2);
 	CHECK_INT(sched_submit(s, &g.job), 0);
 	for (int i = 0; i < 3; i++) {
@@ -457,56 +457,51 @@ static void test_gang_not_starved(void)
 	CHECK_INT(g.result, 0);
 	for (int i = 0; i < 3; i++)
 		CHECK(low[i].order > g.order);
-	sched_stop(s);
-	changer_close(c);
+	rig_down(s, c);
 }
 
 /* The robot is used by one drive at a time. */
 static atomic_int in_robot, robot_overlap, robot_calls;
 static struct changer_ops slow_ops;
 
-static int slow_load(struct changer *c, int slot, int drive)
+/* A move of 15 ms by the vlib robot (load, or unload when !load),
+ * noting when another move was under way at the same time. */
+static int slow_move(struct changer *c, int load, int slot, int drive)
 {
 	int r;
+
 	if (atomic_fetch_add(&in_robot, 1) != 0)
 		atomic_store(&robot_overlap, 1);
 	atomic_fetch_add(&robot_calls, 1);
 	usleep(15000);
-	r = changer_vlib_ops.load(c, slot, drive);
+	r = load ? changer_vlib_ops.load(c, slot, drive)
+		 : changer_vlib_ops.unload(c, drive, slot);
 	atomic_fetch_sub(&in_robot, 1);
 	return r;
+}
+
+static int slow_load(struct changer *c, int slot, int drive)
+{
+	return slow_move(c, 1, slot, drive);
 }
 
 static int slow_unload(struct changer *c, int drive, int slot)
 {
-	int r;
-	if (atomic_fetch_add(&in_robot, 1) != 0)
-		atomic_store(&robot_overlap, 1);
-	atomic_fetch_add(&robot_calls, 1);
-	usleep(15000);
-	r = changer_vlib_ops.unload(c, drive, slot);
-	atomic_fetch_sub(&in_robot, 1);
-	return r;
+	return slow_move(c, 0, slot, drive);
 }
 
 static void test_robot_serialized(void)
 {
-	struct changer *c = lib_make(3, 6);
+	struct changer *c;
 	struct sched *s;
 	struct tjob j[18];
 
-	CHECK(c != NULL);
-	if (!c)
-		return;
 	slow_ops = changer_vlib_ops;
 	slow_ops.load = slow_load;
 	slow_ops.unload = slow_unload;
-	c->ops = &slow_ops;
-	s = sched_make(c, 3);
-	CHECK(s != NULL);
+	s = rig_with(&c, 3, 6, &slow_ops, NULL);
 	if (!s)
 		return;
-	reset();
 	open_gate();
 	for (int i = 0; i < 18; i++) {
 		tjob_init(&j[i], SCHED_PRIO_DUMP, "robot", 1, i % 6);
@@ -516,34 +511,23 @@ static void test_robot_serialized(void)
 	CHECK(atomic_load(&robot_calls) >= 6);
 	CHECK_INT(atomic_load(&robot_overlap), 0);
 	CHECK_INT((int)sched_robot_moves(s), atomic_load(&robot_calls));
-	sched_stop(s);
-	changer_close(c);
+	rig_down(s, c);
 }
 
 /* A drive whose device cannot be opened goes out of service after
  * SCHED_FAULTS_MAX faults; every job still succeeds on the other one. */
 static void test_out_of_service(void)
 {
-	struct changer *c = lib_make(2, 4);
-	struct sched_config cfg;
-	struct sched *s = NULL;
+	static const char *const dev[] = {NULL, "/nonexistent/tapefs-drive1"};
+	struct changer *c;
+	struct sched *s = rig_with(&c, 2, 4, NULL, dev);
 	struct sched_drive_status st;
 	struct tjob j[8], g;
 	char line[512];
 	int ok = 1;
 
-	CHECK(c != NULL);
-	if (!c)
-		return;
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.changer = c;
-	cfg.tape_ops = tape_backend("vtape");
-	cfg.ndrives = 2;
-	cfg.drive_dev[1] = "/nonexistent/tapefs-drive1";
-	CHECK_INT(sched_start(&s, &cfg), 0);
 	if (!s)
 		return;
-	reset();
 	open_gate();
 	for (int i = 0; i < 8; i++) {
 		tjob_init(&j[i], SCHED_PRIO_DUMP, "job", 1, i % 4);
@@ -571,22 +555,19 @@ static void test_out_of_service(void)
 	tjob_init(&g, SCHED_PRIO_DUMP, "gang", 2, 0, 1);
 	CHECK_INT(sched_submit(s, &g.job), -ENODEV);
 	CHECK_INT(sched_drive_status(s, 7, &st), -ENOENT);
-	sched_stop(s);
-	changer_close(c);
+	rig_down(s, c);
 }
 
 /* Faults a job reports count too; a clean job resets the count. */
 static void test_fault_reset(void)
 {
-	struct changer *c = lib_make(1, 2);
-	struct sched *s = c ? sched_make(c, 1) : NULL;
+	struct changer *c;
+	struct sched *s = rig_up(&c, 1, 2);
 	struct tjob j[4];
 	struct sched_drive_status st;
 
-	CHECK(s != NULL);
 	if (!s)
 		return;
-	reset();
 	open_gate();
 	for (int i = 0; i < 4; i++) {
 		tjob_init(&j[i], SCHED_PRIO_DUMP, "f", 1, 0);
@@ -597,18 +578,16 @@ static void test_fault_reset(void)
 	CHECK_INT(sched_drive_status(s, 0, &st), 0);
 	CHECK_INT(st.faults, 1);
 	CHECK(st.state != SCHED_DRIVE_OUT_OF_SERVICE);
-	sched_stop(s);
-	changer_close(c);
+	rig_down(s, c);
 }
 
 /* Bad jobs are refused; unknown tapes too. */
 static void test_bad_jobs(void)
 {
-	struct changer *c = lib_make(1, 2);
-	struct sched *s = c ? sched_make(c, 1) : NULL;
+	struct changer *c;
+	struct sched *s = rig_up(&c, 1, 2);
 	struct tjob j;
 
-	CHECK(s != NULL);
 	if (!s)
 		return;
 	tjob_init(&j, SCHED_PRIO_DUMP, "bad", 1, 0);
@@ -620,29 +599,22 @@ static void test_bad_jobs(void)
 	CHECK_INT(sched_submit(s, &j.job), -EINVAL);
 	tjob_init(&j, SCHED_PRIO_DUMP, "unknown", 1, 9);
 	CHECK_INT(sched_submit(s, &j.job), -ENOENT);
-	sched_stop(s);
-	changer_close(c);
+	rig_down(s, c);
 }
 
 /* Stop: queued jobs end -ECANCELED, the running one sees sched_stopping(),
  * and the tape stays in its drive. */
 static void test_stop(void)
 {
-	struct changer *c = lib_make(1, 2);
-	struct sched *s = c ? sched_make(c, 1) : NULL;
+	struct changer *c;
+	struct sched *s = rig_up(&c, 1, 2);
 	struct tjob run, queued;
 	struct changer_inv inv;
 
-	CHECK(s != NULL);
 	if (!s)
 		return;
-	reset();
-	tjob_init(&run, SCHED_PRIO_DUMP, "running", 1, 0);
-	run.gate = 1;
-	run.check_stop = 1;
 	tjob_init(&queued, SCHED_PRIO_DUMP, "queued", 1, 1);
-	CHECK_INT(sched_submit(s, &run.job), 0);
-	CHECK(wait_ran(&run));
+	CHECK(run_gated(s, &run, SCHED_PRIO_DUMP, "running", 1));
 	CHECK_INT(sched_submit(s, &queued.job), 0);
 	sched_stop(s);
 	CHECK_INT(run.done, 1);
@@ -656,8 +628,7 @@ static void test_stop(void)
 	CHECK_STR(inv.elems[0].barcode, "T00");
 	changer_inv_free(&inv);
 	/* A new scheduler finds the tape in its drive: no move for T00. */
-	s = sched_make(c, 1);
-	CHECK(s != NULL);
+	s = fx_sched(c, 1);
 	if (s) {
 		reset();
 		open_gate();
@@ -676,21 +647,16 @@ static void test_stop(void)
  * (failed), is not retried and is no fault of the drive. */
 static void test_cancel_and_protected(void)
 {
-	struct changer *c = lib_make(1, 3);
-	struct sched *s = c ? sched_make(c, 1) : NULL;
+	struct changer *c;
+	struct sched *s = rig_up(&c, 1, 3);
 	struct tjob run, queued, prot;
 	struct sched_drive_status st;
 	char path[700];
 
-	CHECK(s != NULL);
 	if (!s)
 		return;
-	reset();
-	tjob_init(&run, SCHED_PRIO_DUMP, "running", 1, 0);
-	run.gate = 1;
 	tjob_init(&queued, SCHED_PRIO_DUMP, "queued", 1, 1);
-	CHECK_INT(sched_submit(s, &run.job), 0);
-	CHECK(wait_ran(&run));
+	CHECK(run_gated(s, &run, SCHED_PRIO_DUMP, "running", 0));
 	CHECK_INT(sched_submit(s, &queued.job), 0);
 	CHECK_INT(sched_cancel(s, &queued.job), 0);
 	CHECK_INT(queued.done, 1);
@@ -714,8 +680,7 @@ static void test_cancel_and_protected(void)
 	CHECK_INT(sched_drive_status(s, 0, &st), 0);
 	CHECK_INT(st.faults, 0);
 	CHECK(st.state != SCHED_DRIVE_OUT_OF_SERVICE);
-	sched_stop(s);
-	changer_close(c);
+	rig_down(s, c);
 }
 
 int main(void)

@@ -16,6 +16,7 @@
 #include "tapeio/vlib.h"
 #include "tapeio/vtape.h"
 #include "tests/check.h"
+#include "tests/lib_fixture.h"
 
 static char libdir[512];
 
@@ -80,58 +81,35 @@ static int job_for(struct sched *s, const char *barcode)
 /* "slot 1 T00" style line of the vlib state file present? */
 static int state_has(const char *line)
 {
-	char path[600], buf[256];
-	FILE *f;
-	int found = 0;
+	char path[600];
 
 	snprintf(path, sizeof(path), "%s/state", libdir);
-	f = fopen(path, "r");
-	if (!f)
-		return 0;
-	while (!found && fgets(buf, sizeof(buf), f)) {
-		buf[strcspn(buf, "\n")] = 0;
-		found = !strcmp(buf, line);
-	}
-	fclose(f);
-	return found;
+	return fx_count_lines(path, line) > 0;
 }
 
+/* One drive, four slots, blank tapes T00 and T01 in slots 1 and 2, and
+ * no barcode reader. */
 static struct changer *untagged_lib(void)
 {
-	struct changer *c = NULL;
-	struct vlib *v;
-	char path[700];
+	struct fx_lib o = {.drives = 1,
+			   .slots = 4,
+			   .tapes = 2,
+			   .capacity = 8 << 20,
+			   .barcode = "T%02d"};
 
-	snprintf(libdir, sizeof(libdir), "%s/lib",
-		 getenv("TEST_TMP") ? getenv("TEST_TMP") : ".");
-	if (vlib_create(libdir, 1, 4, 0) < 0 ||
-	    vlib_set_barcode_reader(libdir, 0) < 0 ||
-	    vlib_open(&v, libdir, NULL, 0) < 0)
+	snprintf(libdir, sizeof(libdir), "%s/lib", fx_tmp());
+	if (fx_lib_setup(libdir, &o))
 		return NULL;
-	for (int i = 0; i < 2; i++) {
-		char bc[16];
-		snprintf(bc, sizeof(bc), "T%02d", i);
-		snprintf(path, sizeof(path), "%s/tapes/%s.vtape", libdir, bc);
-		if (vtape_create(path, bc, 8 << 20, 0) < 0 ||
-		    vlib_add(v, bc, i + 1, NULL, 0) < 0) {
-			vlib_close(v);
-			return NULL;
-		}
-	}
-	vlib_close(v);
-	if (changer_open(&c, changer_backend("vlib"), libdir) < 0)
-		return NULL;
-	return c;
+	CHECK_INT(vlib_set_barcode_reader(libdir, 0), 0);
+	return fx_changer(libdir);
 }
 
 static void test_untagged(void)
 {
 	struct changer *c = untagged_lib();
-	struct sched_config cfg;
 	struct changer_inv inv;
-	struct sched *s = NULL;
+	struct sched *s;
 
-	CHECK(c != NULL);
 	if (!c)
 		return;
 	CHECK_INT(changer_inventory(c, &inv), 0);
@@ -139,11 +117,7 @@ static void test_untagged(void)
 	      inv.elems[1].barcode[0] == 0);
 	changer_inv_free(&inv);
 
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.changer = c;
-	cfg.tape_ops = tape_backend("vtape");
-	cfg.ndrives = 1;
-	CHECK_INT(sched_start(&s, &cfg), 0);
+	s = fx_sched(c, 1);
 	if (!s)
 		goto out_changer;
 	CHECK_INT(sched_nslots(s), 4);

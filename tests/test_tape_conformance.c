@@ -15,6 +15,7 @@
 #include "tapeio/tape.h"
 #include "tapeio/vtape.h"
 #include "tests/check.h"
+#include "tests/lib_fixture.h"
 
 #define MiB (1024 * 1024)
 
@@ -24,12 +25,6 @@ static char image[512]; /* the image file */
 static char drive[512]; /* symlink to it (a vlib drive) */
 static char dev[512];	/* what tape_open gets */
 static unsigned char wbuf[256 * 1024], rbuf[256 * 1024];
-
-static void fill(unsigned char *b, size_t n, unsigned seed)
-{
-	for (size_t i = 0; i < n; i++)
-		b[i] = (unsigned char)(seed * 131 + i * 7 + (i >> 9));
-}
 
 /* A fresh image of capacity cap (early warning ew) behind dev. */
 static void fresh(uint64_t cap, uint64_t ew)
@@ -51,7 +46,7 @@ static struct tape *topen(int mode)
 
 static ssize_t wrec(struct tape *t, size_t len, unsigned seed)
 {
-	fill(wbuf, len, seed);
+	fx_fill(wbuf, len, seed);
 	return tape_write(t, wbuf, len);
 }
 
@@ -61,7 +56,7 @@ static void rrec(struct tape *t, size_t len, unsigned seed)
 	ssize_t n = tape_read(t, rbuf, sizeof(rbuf));
 
 	CHECK_INT(n, (ssize_t)len);
-	fill(wbuf, len, seed);
+	fx_fill(wbuf, len, seed);
 	if (n == (ssize_t)len)
 		CHECK_MEM(rbuf, wbuf, len);
 }
@@ -97,14 +92,37 @@ static void write_three_files(void)
 	CHECK_INT(tape_close(t), 0); /* writes the third filemark */
 }
 
-static void test_records_and_filemarks(void)
+/* A fresh 64 MiB image holding the three files. */
+static void fresh_three(void)
 {
-	struct tape *t;
-	struct tape_status st;
-
 	fresh(64 * MiB, 0);
 	write_three_files();
-	t = topen(TAPE_RDONLY);
+}
+
+/* The same, opened in mode. */
+static struct tape *three_files(int mode)
+{
+	fresh_three();
+	return topen(mode);
+}
+
+/* The image holds that many records and filemarks; returns its bytes. */
+static uint64_t image_holds(uint64_t records, uint64_t filemarks)
+{
+	struct vtape_info vi;
+
+	memset(&vi, 0, sizeof(vi));
+	CHECK_INT(vtape_info(image, &vi), 0);
+	CHECK_INT(vi.records, records);
+	CHECK_INT(vi.filemarks, filemarks);
+	return vi.used;
+}
+
+static void test_records_and_filemarks(void)
+{
+	struct tape *t = three_files(TAPE_RDONLY);
+	struct tape_status st;
+
 	if (!t)
 		return;
 	CHECK_INT(tape_status(t, &st), 0);
@@ -135,11 +153,8 @@ static void test_records_and_filemarks(void)
 
 static void test_record_longer_than_buffer(void)
 {
-	struct tape *t;
+	struct tape *t = three_files(TAPE_RDONLY);
 
-	fresh(64 * MiB, 0);
-	write_three_files();
-	t = topen(TAPE_RDONLY);
 	if (!t)
 		return;
 	CHECK_INT(tape_fsf(t, 1), 0);
@@ -151,12 +166,9 @@ static void test_record_longer_than_buffer(void)
 
 static void test_spacing(void)
 {
-	struct tape *t;
+	struct tape *t = three_files(TAPE_RDONLY);
 	struct tape_status st;
 
-	fresh(64 * MiB, 0);
-	write_three_files();
-	t = topen(TAPE_RDONLY);
 	if (!t)
 		return;
 	CHECK_INT(tape_fsf(t, 2), 0);
@@ -200,11 +212,8 @@ static void test_spacing(void)
 
 static void test_locate_tell(void)
 {
-	struct tape *t;
+	struct tape *t = three_files(TAPE_RDONLY);
 
-	fresh(64 * MiB, 0);
-	write_three_files();
-	t = topen(TAPE_RDONLY);
 	if (!t)
 		return;
 	CHECK_INT(tape_locate(t, 8), 0);
@@ -223,22 +232,15 @@ static void test_locate_tell(void)
 
 static void test_write_truncates(void)
 {
-	struct tape *t;
-	struct vtape_info vi;
+	struct tape *t = three_files(TAPE_RDWR);
 
-	fresh(64 * MiB, 0);
-	write_three_files();
-	t = topen(TAPE_RDWR);
 	if (!t)
 		return;
 	CHECK_INT(tape_fsf(t, 1), 0);
 	CHECK_INT(tape_fsr(t, 1), 0);
 	CHECK_INT(wrec(t, 300, 20), 300); /* replaces the 7-byte record */
 	CHECK_INT(tape_close(t), 0);	  /* + filemark */
-	CHECK_INT(vtape_info(image, &vi), 0);
-	CHECK_INT(vi.records, 5);
-	CHECK_INT(vi.filemarks, 2);
-	CHECK_INT(vi.used, 1 + 1000 + 65536 + 262144 + 300);
+	CHECK_INT(image_holds(5, 2), 1 + 1000 + 65536 + 262144 + 300);
 	t = topen(TAPE_RDONLY);
 	if (!t)
 		return;
@@ -255,15 +257,12 @@ static void test_write_truncates(void)
 	CHECK_INT(tape_fsr(t, 1), 0);
 	CHECK_INT(tape_weof(t, 1), 0);
 	CHECK_INT(tape_close(t), 0); /* no write since the filemark: no more */
-	CHECK_INT(vtape_info(image, &vi), 0);
-	CHECK_INT(vi.records, 1);
-	CHECK_INT(vi.filemarks, 1);
+	image_holds(1, 1);
 }
 
 static void test_filemark_on_close_and_move(void)
 {
 	struct tape *t;
-	struct vtape_info vi;
 
 	fresh(64 * MiB, 0);
 	t = topen(TAPE_RDWR);
@@ -272,24 +271,19 @@ static void test_filemark_on_close_and_move(void)
 	CHECK_INT(wrec(t, 100, 1), 100);
 	CHECK_INT(tape_rewind(t), 0); /* st: a filemark before moving */
 	CHECK_INT(tape_close(t), 0);  /* and none more */
-	CHECK_INT(vtape_info(image, &vi), 0);
-	CHECK_INT(vi.records, 1);
-	CHECK_INT(vi.filemarks, 1);
+	image_holds(1, 1);
 	t = topen(TAPE_RDWR);
 	if (!t)
 		return;
 	CHECK_INT(tape_eom(t), 0);
 	CHECK_INT(wrec(t, 100, 2), 100);
 	CHECK_INT(tape_close(t), 0);
-	CHECK_INT(vtape_info(image, &vi), 0);
-	CHECK_INT(vi.records, 2);
-	CHECK_INT(vi.filemarks, 2);
+	image_holds(2, 2);
 	t = topen(TAPE_RDWR); /* open and close without writing: nothing */
 	if (!t)
 		return;
 	CHECK_INT(tape_close(t), 0);
-	CHECK_INT(vtape_info(image, &vi), 0);
-	CHECK_INT(vi.filemarks, 2);
+	image_holds(2, 2);
 }
 
 /* Capacity 1 MiB, early warning 256 KiB before it, records of 64 KiB. */
@@ -347,8 +341,7 @@ static void test_write_protect(void)
 {
 	struct tape *t = NULL;
 
-	fresh(64 * MiB, 0);
-	write_three_files();
+	fresh_three();
 	CHECK_INT(vtape_inject(image, VTAPE_FAULT_PROTECT, 1, 0), 0);
 	CHECK_INT(tape_open(&t, ops, dev, TAPE_RDWR), -EROFS);
 	t = topen(TAPE_RDONLY);
@@ -370,8 +363,7 @@ static void test_no_medium_and_offline(void)
 {
 	struct tape *t = NULL;
 
-	fresh(64 * MiB, 0);
-	write_three_files();
+	fresh_three();
 	unlink(drive); /* the drive is empty */
 	CHECK_INT(tape_open(&t, ops, dev, TAPE_RDONLY), -ENOMEDIUM);
 	CHECK_INT(symlink(image, drive), 0);
@@ -404,8 +396,7 @@ static void test_faults(void)
 {
 	struct tape *t;
 
-	fresh(64 * MiB, 0);
-	write_three_files();
+	fresh_three();
 	CHECK_INT(vtape_inject(image, VTAPE_FAULT_UNREADABLE, 1, 0), 0);
 	CHECK_INT(vtape_inject(image, VTAPE_FAULT_FLIP, 2, 100), 0);
 	CHECK_INT(vtape_inject(image, VTAPE_FAULT_UNREADABLE, 3, 0), -EINVAL);
@@ -417,7 +408,7 @@ static void test_faults(void)
 	rrec(t, 1, 1);
 	CHECK_INT(tape_read(t, rbuf, sizeof(rbuf)), -EIO);  /* unreadable */
 	CHECK_INT(tape_read(t, rbuf, sizeof(rbuf)), 65536); /* flipped */
-	fill(wbuf, 65536, 3);
+	fx_fill(wbuf, 65536, 3);
 	CHECK(memcmp(rbuf, wbuf, 65536) != 0);
 	CHECK(rbuf[100] == (unsigned char)~wbuf[100]);
 	CHECK_MEM(rbuf, wbuf, 100);
@@ -457,12 +448,9 @@ static void test_faults(void)
 
 static void test_counters(void)
 {
-	struct tape *t;
+	struct tape *t = three_files(TAPE_RDONLY);
 	struct tape_counters c, c0;
 
-	fresh(64 * MiB, 0);
-	write_three_files();
-	t = topen(TAPE_RDONLY);
 	if (!t)
 		return;
 	CHECK_INT(tape_counters(t, &c0), 0);
@@ -484,9 +472,7 @@ static void test_position_across_open(void)
 	uint64_t l = 999;
 	int is_st = strcmp(backend, "st") == 0;
 
-	fresh(64 * MiB, 0);
-	write_three_files();
-	t = topen(TAPE_RDONLY);
+	t = three_files(TAPE_RDONLY);
 	if (!t)
 		return;
 	CHECK_INT(tape_fsf(t, 1), 0);
@@ -595,15 +581,8 @@ int main(int argc, char **argv)
 	if (argc > 2 && strcmp(argv[1], "st") == 0) {
 		backend = "st";
 		snprintf(dir, sizeof(dir), "%s", argv[2]);
-	} else {
-		const char *tmp = getenv("TEST_TMP");
-
-		snprintf(dir, sizeof(dir), "%s/conf.XXXXXX",
-			 tmp ? tmp : "/tmp");
-		if (!mkdtemp(dir)) {
-			perror("mkdtemp");
-			return 1;
-		}
+	} else if (fx_mkdtemp(dir, sizeof(dir), "conf")) {
+		return check_done();
 	}
 	ops = tape_backend(backend);
 	CHECK(ops != NULL);

@@ -19,32 +19,10 @@
 #include "tapeio/tarw.h"
 #include "tapeio/vtape.h"
 #include "tests/check.h"
+#include "tests/lib_fixture.h"
 
 #define BS  (64 * 1024)
 #define MiB (1024 * 1024)
-
-static void make_file(const char *path, size_t size, unsigned seed)
-{
-	char *buf = malloc(size ? size : 1);
-	size_t i;
-	int fd;
-
-	for (i = 0; i < size; i++)
-		buf[i] = (char)((i * 2654435761u + seed) >> 11);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	if (fd < 0 || write(fd, buf, size) != (ssize_t)size)
-		abort();
-	close(fd);
-	free(buf);
-}
-
-static void source(struct tarw_source *s, const char *path)
-{
-	s->path = path;
-	s->name = path;
-	if (lstat(path, &s->st))
-		abort();
-}
 
 /* A slow drive: a vtape whose every write takes 1.6 ms more (40 MB/s for
  * 64 KiB records) with no buffer in front, so that a writer is held back
@@ -147,11 +125,11 @@ static struct tape *vt(const char *path, uint64_t cap, uint64_t ew, int slow)
 {
 	struct tape *t = NULL;
 
+	if (!slow)
+		return fx_vtape(path, NULL, cap, ew);
 	unlink(path);
 	CHECK_INT(vtape_create(path, path, cap, ew), 0);
-	CHECK_INT(tape_open(&t, slow ? &slow_ops : tape_backend("vtape"), path,
-			    TAPE_RDWR),
-		  0);
+	CHECK_INT(tape_open(&t, &slow_ops, path, TAPE_RDWR), 0);
 	return t;
 }
 
@@ -159,12 +137,12 @@ static struct tarw_source srcs[4];
 
 static void make_sources(void)
 {
-	make_file("f1", 3 * MiB + 5, 1);
-	make_file("f2", 1 * MiB, 2);
-	make_file("f3", 100, 3);
-	source(&srcs[0], "f1");
-	source(&srcs[1], "f2");
-	source(&srcs[2], "f3");
+	fx_make_file("f1", 3 * MiB + 5, 1);
+	fx_make_file("f2", 1 * MiB, 2);
+	fx_make_file("f3", 100, 3);
+	fx_source(&srcs[0], "f1");
+	fx_source(&srcs[1], "f2");
+	fx_source(&srcs[2], "f3");
 }
 
 /* Walk the archive at file 0 of t: every member's MD5 matches the file. */
@@ -174,16 +152,14 @@ static void check_archive(struct tape *t, size_t n)
 	char hex[MD5_HEX_SIZE];
 	struct tarr *r = NULL;
 	size_t i = 0;
-	int fd, ret;
+	int ret;
 
 	CHECK_INT(tape_goto_file(t, 0), 0);
 	CHECK_INT(tarr_open(&r, t, BS), 0);
 	while ((ret = tarr_next(r, &m)) == 1) {
 		if (strcmp(m.name, MANIFEST_MEMBER)) {
 			CHECK_INT(tarr_data(r, &m, NULL, NULL), 0);
-			fd = open(m.name, O_RDONLY);
-			CHECK_INT(md5_fd(fd, hex, NULL), 0);
-			close(fd);
+			CHECK_INT(fx_file_md5(m.name, hex), 0);
 			CHECK_STR(m.md5, hex);
 			i++;
 		}
@@ -300,38 +276,38 @@ static void test_changed_before_read(void)
 	CHECK(write(fd, "more", 4) == 4);
 	close(fd);
 	expect_changed(3, 1, -ESTALE);
-	source(&srcs[1], "f2");
+	fx_source(&srcs[1], "f2");
 	/* Same size, other mtime. */
 	CHECK_INT(utimensat(AT_FDCWD, "f3", ts, 0), 0);
 	expect_changed(3, 2, -ESTALE);
-	source(&srcs[2], "f3");
+	fx_source(&srcs[2], "f3");
 	/* Vanished. */
-	make_file("gone", 10, 9);
-	source(&srcs[3], "gone");
+	fx_make_file("gone", 10, 9);
+	fx_source(&srcs[3], "gone");
 	unlink("gone");
 	expect_changed(4, 3, -ENOENT);
 	/* Replaced by a symlink. */
-	make_file("gone", 10, 9);
-	source(&srcs[3], "gone");
+	fx_make_file("gone", 10, 9);
+	fx_source(&srcs[3], "gone");
 	unlink("gone");
 	CHECK_INT(symlink("f3", "gone"), 0);
 	expect_changed(4, 3, -ESTALE);
 	/* A symlink whose target changed length. */
-	source(&srcs[3], "gone");
+	fx_source(&srcs[3], "gone");
 	unlink("gone");
 	CHECK_INT(symlink("f3-longer", "gone"), 0);
 	expect_changed(4, 3, -ESTALE);
 	unlink("gone");
 	/* A regular file replaced by a fifo: refused, not waited on. */
-	make_file("gone", 10, 9);
-	source(&srcs[3], "gone");
+	fx_make_file("gone", 10, 9);
+	fx_source(&srcs[3], "gone");
 	unlink("gone");
 	CHECK_INT(mkfifo("gone", 0644), 0);
 	expect_changed(4, 3, -ESTALE);
 	unlink("gone");
 	/* A symlink re-pointed to a target of the same length. */
 	CHECK_INT(symlink("f1", "gone"), 0);
-	source(&srcs[3], "gone");
+	fx_source(&srcs[3], "gone");
 	unlink("gone");
 	usleep(20000);
 	CHECK_INT(symlink("f2", "gone"), 0);
@@ -339,10 +315,10 @@ static void test_changed_before_read(void)
 	unlink("gone");
 	/* A fifo is not archived: -EINVAL naming it. */
 	CHECK_INT(mkfifo("fifo", 0644), 0);
-	source(&srcs[3], "fifo");
+	fx_source(&srcs[3], "fifo");
 	expect_changed(4, 3, -EINVAL);
 	/* An empty member name. */
-	source(&srcs[3], "f3");
+	fx_source(&srcs[3], "f3");
 	srcs[3].name = "";
 	expect_changed(4, 3, -EINVAL);
 }
@@ -406,9 +382,9 @@ static void during_read(enum change kind, int why)
 	pthread_t th;
 	int got = 0, ret;
 
-	make_file("slow", 24 * MiB, 7);
-	source(&srcs[0], "f3");
-	source(&srcs[1], "slow");
+	fx_make_file("slow", 24 * MiB, 7);
+	fx_source(&srcs[0], "f3");
+	fx_source(&srcs[1], "slow");
 	change_kind = kind;
 	pthread_create(&th, NULL, changer_main, NULL);
 	ret = run2(t0, t1, &w, 2);
@@ -456,8 +432,8 @@ static void test_cancel(void)
 	struct cancel_arg ca;
 	pthread_t th;
 
-	make_file("slow", 24 * MiB, 7);
-	source(&srcs[0], "slow");
+	fx_make_file("slow", 24 * MiB, 7);
+	fx_source(&srcs[0], "slow");
 	CHECK_INT(tarw_new(&ca.w, tapes, 1, &o), 0);
 	pthread_create(&th, NULL, cancel_main, &ca);
 	CHECK_INT(tarw_run(ca.w, srcs, 1), -ECANCELED);
@@ -475,6 +451,14 @@ static void test_cancel(void)
 static uint64_t lblock_of(uint64_t off)
 {
 	return off / BS; /* the archive starts at lblock 0 */
+}
+
+/* Read member m of the archive at the start of t alone; its MD5 must be
+ * the recorded one. */
+static int read_member(struct tape *t, const struct tar_member *m)
+{
+	return tarr_read_member(t, 0, m->header_offset, BS, m->md5, NULL, NULL,
+				NULL);
 }
 
 static void test_unreadable_and_flipped(void)
@@ -498,13 +482,9 @@ static void test_unreadable_and_flipped(void)
 	/* A record in the middle of f1's data becomes unreadable. */
 	bad = lblock_of(mem[0].data_offset + MiB);
 	CHECK_INT(vtape_inject("rd.vtape", VTAPE_FAULT_UNREADABLE, bad, 0), 0);
-	CHECK_INT(tarr_read_member(t, 0, mem[0].header_offset, BS, mem[0].md5,
-				   NULL, NULL, NULL),
-		  -EIO);
+	CHECK_INT(read_member(t, &mem[0]), -EIO);
 	/* f3 lies after it and reads fine by locating past it. */
-	CHECK_INT(tarr_read_member(t, 0, mem[2].header_offset, BS, mem[2].md5,
-				   NULL, NULL, NULL),
-		  0);
+	CHECK_INT(read_member(t, &mem[2]), 0);
 	/* Walking: f1 is unreadable, then the archive cannot go on. */
 	CHECK_INT(tape_rewind(t), 0);
 	CHECK_INT(tarr_open(&r, t, BS), 0);
@@ -529,15 +509,9 @@ static void test_unreadable_and_flipped(void)
 	CHECK_INT(vtape_inject("rd.vtape", VTAPE_FAULT_FLIP, bad,
 			       (mem[1].data_offset + 1000) % BS),
 		  0);
-	CHECK_INT(tarr_read_member(t, 0, mem[1].header_offset, BS, mem[1].md5,
-				   NULL, NULL, NULL),
-		  -EBADMSG);
-	CHECK_INT(tarr_read_member(t, 0, mem[0].header_offset, BS, mem[0].md5,
-				   NULL, NULL, NULL),
-		  0);
-	CHECK_INT(tarr_read_member(t, 0, mem[2].header_offset, BS, mem[2].md5,
-				   NULL, NULL, NULL),
-		  0);
+	CHECK_INT(read_member(t, &mem[1]), -EBADMSG);
+	CHECK_INT(read_member(t, &mem[0]), 0);
+	CHECK_INT(read_member(t, &mem[2]), 0);
 	/* Walking sees the other MD5 for f2 and the right ones elsewhere. */
 	CHECK_INT(tape_rewind(t), 0);
 	CHECK_INT(tarr_open(&r, t, BS), 0);

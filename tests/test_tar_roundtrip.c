@@ -16,8 +16,8 @@
 #include "tapeio/tape.h"
 #include "tapeio/tarr.h"
 #include "tapeio/tarw.h"
-#include "tapeio/vtape.h"
 #include "tests/check.h"
+#include "tests/lib_fixture.h"
 
 #define BS	 (64 * 1024) /* small blocks: many records, offsets mid-record */
 #define NSRC_MAX 32
@@ -43,26 +43,21 @@ static void add_source(const char *name)
 	nsrc++;
 }
 
+/* src/NAME (0640) of size seeded bytes, mtime 1600000000 + seed s and
+ * 123456789 ns, added to the sources. */
 static void make_file(const char *name, size_t size, unsigned seed)
 {
-	char *path, *buf = malloc(size ? size : 1);
 	struct timespec ts[2];
-	size_t i;
-	int fd;
+	char *path;
 
-	for (i = 0; i < size; i++)
-		buf[i] = (char)((i * 2654435761u + seed) >> 13);
 	if (asprintf(&path, "src/%s", name) < 0)
 		abort();
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0640);
-	if (fd < 0 || write(fd, buf, size) != (ssize_t)size)
+	if (fx_make_file(path, size, seed) || chmod(path, 0640))
 		abort();
-	close(fd);
 	ts[0].tv_sec = ts[1].tv_sec = 1600000000 + seed;
 	ts[0].tv_nsec = ts[1].tv_nsec = 123456789;
 	utimensat(AT_FDCWD, path, ts, AT_SYMLINK_NOFOLLOW);
 	free(path);
-	free(buf);
 	add_source(name);
 }
 
@@ -108,58 +103,12 @@ static void make_tree(void)
 	src[1].st.st_gid = 2097152; /* past ustar's 7 octal digits */
 }
 
-static struct tape *open_vtape(const char *path, uint64_t capacity)
-{
-	struct tape *t = NULL;
-
-	unlink(path);
-	CHECK_INT(vtape_create(path, path, capacity, 0), 0);
-	CHECK_INT(tape_open(&t, tape_backend("vtape"), path, TAPE_RDWR), 0);
-	return t;
-}
-
-/* Copy tape file `fileno` of t into a plain file, one record at a time. */
-static int export_file(struct tape *t, unsigned fileno, const char *out)
-{
-	char *buf = malloc(1 << 20);
-	ssize_t n;
-	int fd, ret = 0;
-
-	fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	if (fd < 0 || !buf || tape_goto_file(t, fileno))
-		ret = -1;
-	while (!ret && (n = tape_read(t, buf, 1 << 20)) > 0)
-		if (write(fd, buf, (size_t)n) != n)
-			ret = -1;
-	if (fd >= 0)
-		close(fd);
-	free(buf);
-	return ret;
-}
-
 static int files_equal(const char *a, const char *b)
 {
 	char ha[MD5_HEX_SIZE], hb[MD5_HEX_SIZE];
-	int fa = open(a, O_RDONLY), fb = open(b, O_RDONLY), ok;
 
-	ok = fa >= 0 && fb >= 0 && md5_fd(fa, ha, NULL) == 0 &&
-	     md5_fd(fb, hb, NULL) == 0 && strcmp(ha, hb) == 0;
-	if (fa >= 0)
-		close(fa);
-	if (fb >= 0)
-		close(fb);
-	return ok;
-}
-
-static void file_md5(const char *path, char hex[MD5_HEX_SIZE])
-{
-	int fd = open(path, O_RDONLY);
-
-	hex[0] = '\0';
-	if (fd >= 0) {
-		md5_fd(fd, hex, NULL);
-		close(fd);
-	}
+	return fx_file_md5(a, ha) == 0 && fx_file_md5(b, hb) == 0 &&
+	       strcmp(ha, hb) == 0;
 }
 
 static struct tape *t0, *t1;
@@ -177,8 +126,8 @@ static void test_write_two_copies(void)
 	size_t i, n = 0;
 
 	make_tree();
-	t0 = open_vtape("t0.vtape", 1ull << 30);
-	t1 = open_vtape("t1.vtape", 1ull << 30);
+	t0 = fx_vtape("t0.vtape", NULL, 1ull << 30, 0);
+	t1 = fx_vtape("t1.vtape", NULL, 1ull << 30, 0);
 	/* An earlier file on each tape: the archive starts at file 1. */
 	CHECK_INT(tape_write(t0, "x", 1) == 1 ? tape_weof(t0, 1) : -1, 0);
 	CHECK_INT(tape_write(t1, "x", 1) == 1 ? tape_weof(t1, 1) : -1, 0);
@@ -204,7 +153,7 @@ static void test_write_two_copies(void)
 		CHECK_INT(tar_member_copy(&members[i], &m[i]), 0);
 		CHECK_STR(m[i].name, src[i].name);
 		if (S_ISREG(src[i].st.st_mode)) {
-			file_md5(src[i].path, hex);
+			fx_file_md5(src[i].path, hex);
 			CHECK_STR(m[i].md5, hex);
 			CHECK_INT(m[i].size, src[i].st.st_size);
 			CHECK_INT(m[i].type, TAR_FILE);
@@ -226,8 +175,8 @@ static void test_write_two_copies(void)
 
 static void test_copies_identical(void)
 {
-	CHECK_INT(export_file(t0, 1, "a0.tar"), 0);
-	CHECK_INT(export_file(t1, 1, "a1.tar"), 0);
+	CHECK_INT(fx_export(t0, 1, "a0.tar"), 0);
+	CHECK_INT(fx_export(t1, 1, "a1.tar"), 0);
 	CHECK(files_equal("a0.tar", "a1.tar"));
 }
 
@@ -257,8 +206,8 @@ static void check_extracted(const char *dir, int check_ns)
 		CHECK_INT(st.st_mode & 07777, src[i].st.st_mode & 07777);
 		if (!S_ISREG(st.st_mode))
 			continue;
-		file_md5(src[i].path, hex1);
-		file_md5(p, hex2);
+		fx_file_md5(src[i].path, hex1);
+		fx_file_md5(p, hex2);
 		CHECK_STR(hex2, hex1);
 		CHECK_INT(st.st_mtim.tv_sec, src[i].st.st_mtim.tv_sec);
 		if (check_ns)
@@ -434,36 +383,25 @@ static void test_many_small_files(void)
 	static struct tarw_source many[N];
 	static char paths[N][32];
 	char hex[MD5_HEX_SIZE];
-	const struct tar_member *wm;
-	struct tar_member m = {0};
-	struct tape *t = open_vtape("many.vtape", 1ull << 30);
-	struct tarw *w = NULL;
+	struct fx_archive a;
+	struct tar_member m = {0}, *wm;
+	struct tape *t = fx_vtape("many.vtape", NULL, 1ull << 30, 0);
 	struct tarr *r = NULL;
-	size_t i, n = 0;
-	int fd, ret;
+	size_t i;
+	int ret;
 
 	mkdir("many", 0755);
 	for (i = 0; i < N; i++) {
-		size_t size = (i * 977) % 9000; /* 0 .. ~9 KB */
-		char *buf = malloc(size + 1);
-
-		for (size_t k = 0; k < size; k++)
-			buf[k] = (char)(k * 31 + i);
 		snprintf(paths[i], sizeof(paths[i]), "many/f%03zu", i);
-		fd = open(paths[i], O_WRONLY | O_CREAT | O_TRUNC, 0644);
-		CHECK(write(fd, buf, size) == (ssize_t)size);
-		close(fd);
-		free(buf);
-		many[i].path = paths[i];
-		many[i].name = paths[i];
-		lstat(paths[i], &many[i].st);
+		/* 0 .. ~9 KB */
+		fx_make_file(paths[i], (i * 977) % 9000, (unsigned)i);
+		fx_source(&many[i], paths[i]);
 	}
-	CHECK_INT(tarw_new(&w, &t, 1, NULL), 0);
-	CHECK_INT(tarw_run(w, many, N), 0);
-	wm = tarw_members(w, &n);
-	CHECK_INT(n, N);
-	for (i = 0; i < n; i++) {
-		file_md5(paths[i], hex);
+	CHECK_INT(fx_write_archive(&t, 1, many, N, NULL, &a), 0);
+	wm = a.members;
+	CHECK_INT(a.nmembers, N);
+	for (i = 0; i < a.nmembers; i++) {
+		fx_file_md5(paths[i], hex);
 		CHECK_STR(wm[i].md5, hex);
 	}
 	CHECK_INT(tape_rewind(t), 0);
@@ -480,7 +418,7 @@ static void test_many_small_files(void)
 	CHECK_INT(ret, 0);
 	CHECK_INT(i, N + 1); /* and the manifest */
 	tarr_free(r);
-	tarw_free(w);
+	fx_archive_free(&a);
 	tape_close(t);
 }
 

@@ -15,32 +15,39 @@
 #include "tapeio/changer.h"
 #include "tapeio/vlib.h"
 #include "tests/check.h"
+#include "tests/lib_fixture.h"
 
 static char dir[PATH_MAX];
 static char err[256];
 
 /* A library in dir with nd drives, ns slots (nie of them I/E) and tapes
  * T00001..T0000n in slots 1..n (the images are empty files: the library
- * never reads them). */
+ * never reads them), opened. */
 static struct vlib *lib_make(const char *name, int nd, int ns, int nie, int n)
 {
+	struct fx_lib o = {.drives = nd,
+			   .slots = ns - nie,
+			   .ie = nie,
+			   .tapes = n,
+			   .barcode = "T%05d",
+			   .first = 1};
 	struct vlib *v = NULL;
-	char path[PATH_MAX + 64], bc[16];
 
-	snprintf(dir, sizeof(dir), "%s/%s", getenv("TEST_TMP") ?: ".", name);
-	CHECK_INT(vlib_create(dir, nd, ns, nie), 0);
-	CHECK_INT(vlib_open(&v, dir, err, sizeof(err)), 0);
-	for (int i = 1; i <= n && v; i++) {
-		snprintf(bc, sizeof(bc), "T%05d", i);
-		CHECK_INT(vlib_tape_path(v, bc, path, sizeof(path)), 0);
-		close(open(path, O_CREAT | O_WRONLY, 0644));
-		CHECK_INT(vlib_add(v, bc, i, err, sizeof(err)), 0);
-	}
+	snprintf(dir, sizeof(dir), "%s/%s", fx_tmp(), name);
+	if (fx_lib_setup(dir, &o) == 0)
+		CHECK_INT(vlib_open(&v, dir, err, sizeof(err)), 0);
 	return v;
 }
 
-static const struct changer_elem *slot_of(const struct changer_inv *inv,
-					  int s)
+/* vlib_move() of the cartridge in element (st, s) to (dt, d); its
+ * message in err. */
+static int move(struct vlib *v, enum changer_elem_type st, int s,
+		enum changer_elem_type dt, int d)
+{
+	return vlib_move(v, st, s, dt, d, err, sizeof(err));
+}
+
+static const struct changer_elem *slot_of(const struct changer_inv *inv, int s)
 {
 	return &inv->elems[inv->ndrives + s - 1];
 }
@@ -97,14 +104,33 @@ static void test_create_and_inventory(void)
 	vlib_close(v);
 }
 
+/* Moves a library refuses (after slot 3 went to drive 1), what it says. */
+static const struct refusal {
+	enum changer_elem_type st;
+	int s;
+	enum changer_elem_type dt;
+	int d, ret;
+	const char *err;
+} refused[] = {
+    {CHANGER_SLOT, 5, CHANGER_DRIVE, 0, -ENOMEDIUM, "slot 5 is empty"},
+    {CHANGER_SLOT, 1, CHANGER_DRIVE, 1, -EBUSY, "drive 1 is full (T00003)"},
+    {CHANGER_DRIVE, 0, CHANGER_SLOT, 0, -ENOMEDIUM, "drive 0 is empty"},
+    {CHANGER_DRIVE, 1, CHANGER_SLOT, 2, -EBUSY, "slot 2 is full (T00002)"},
+    {CHANGER_SLOT, 1, CHANGER_DRIVE, 2, -EINVAL,
+     "no drive 2 (the library has 2)"},
+    {CHANGER_SLOT, 7, CHANGER_DRIVE, 0, -EINVAL,
+     "no slot 7 (the library has 6)"},
+    {CHANGER_SLOT, 0, CHANGER_DRIVE, 0, -EINVAL, NULL},
+    {CHANGER_SLOT, -1, CHANGER_DRIVE, 0, -EINVAL, NULL},
+};
+
 static void test_moves(void)
 {
 	struct vlib *v = lib_make("moves", 2, 6, 1, 4);
 	struct changer_inv inv;
 
 	/* load slot 3 -> drive 1: the drive symlink appears */
-	CHECK_INT(vlib_move(v, CHANGER_SLOT, 3, CHANGER_DRIVE, 1, err,
-			    sizeof(err)), 0);
+	CHECK_INT(move(v, CHANGER_SLOT, 3, CHANGER_DRIVE, 1), 0);
 	link_is(1, "tapes/T00003.vtape");
 	link_is(0, NULL);
 	CHECK_INT(vlib_inventory(v, &inv, err, sizeof(err)), 0);
@@ -115,35 +141,18 @@ static void test_moves(void)
 	changer_inv_free(&inv);
 
 	/* errors exactly like a library, nothing changes */
-	CHECK_INT(vlib_move(v, CHANGER_SLOT, 5, CHANGER_DRIVE, 0, err,
-			    sizeof(err)), -ENOMEDIUM);
-	CHECK_STR(err, "slot 5 is empty");
-	CHECK_INT(vlib_move(v, CHANGER_SLOT, 1, CHANGER_DRIVE, 1, err,
-			    sizeof(err)), -EBUSY);
-	CHECK_STR(err, "drive 1 is full (T00003)");
-	CHECK_INT(vlib_move(v, CHANGER_DRIVE, 0, CHANGER_SLOT, 0, err,
-			    sizeof(err)), -ENOMEDIUM);
-	CHECK_STR(err, "drive 0 is empty");
-	CHECK_INT(vlib_move(v, CHANGER_DRIVE, 1, CHANGER_SLOT, 2, err,
-			    sizeof(err)), -EBUSY);
-	CHECK_STR(err, "slot 2 is full (T00002)");
-	CHECK_INT(vlib_move(v, CHANGER_SLOT, 1, CHANGER_DRIVE, 2, err,
-			    sizeof(err)), -EINVAL);
-	CHECK_STR(err, "no drive 2 (the library has 2)");
-	CHECK_INT(vlib_move(v, CHANGER_SLOT, 7, CHANGER_DRIVE, 0, err,
-			    sizeof(err)), -EINVAL);
-	CHECK_STR(err, "no slot 7 (the library has 6)");
-	CHECK_INT(vlib_move(v, CHANGER_SLOT, 0, CHANGER_DRIVE, 0, err,
-			    sizeof(err)), -EINVAL);
-	CHECK_INT(vlib_move(v, CHANGER_SLOT, -1, CHANGER_DRIVE, 0, err,
-			    sizeof(err)), -EINVAL);
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		const struct refusal *r = &refused[i];
+
+		CHECK_INT(move(v, r->st, r->s, r->dt, r->d), r->ret);
+		if (r->err)
+			CHECK_STR(err, r->err);
+	}
 	link_is(1, "tapes/T00003.vtape");
 
 	/* transfer slot 1 -> the I/E slot 6, then unload to slot 0 = home */
-	CHECK_INT(vlib_move(v, CHANGER_SLOT, 1, CHANGER_IE, 6, err,
-			    sizeof(err)), 0);
-	CHECK_INT(vlib_move(v, CHANGER_DRIVE, 1, CHANGER_SLOT, 0, err,
-			    sizeof(err)), 0);
+	CHECK_INT(move(v, CHANGER_SLOT, 1, CHANGER_IE, 6), 0);
+	CHECK_INT(move(v, CHANGER_DRIVE, 1, CHANGER_SLOT, 0), 0);
 	link_is(1, NULL);
 	CHECK_INT(vlib_inventory(v, &inv, err, sizeof(err)), 0);
 	CHECK_STR(slot_of(&inv, 3)->barcode, "T00003");
@@ -153,23 +162,18 @@ static void test_moves(void)
 	changer_inv_free(&inv);
 
 	/* home slot taken meanwhile: unload to 0 fails, to another works */
-	CHECK_INT(vlib_move(v, CHANGER_SLOT, 2, CHANGER_DRIVE, 0, err,
-			    sizeof(err)), 0);
-	CHECK_INT(vlib_move(v, CHANGER_SLOT, 4, CHANGER_SLOT, 2, err,
-			    sizeof(err)), 0);
-	CHECK_INT(vlib_move(v, CHANGER_DRIVE, 0, CHANGER_SLOT, 0, err,
-			    sizeof(err)), -EBUSY);
+	CHECK_INT(move(v, CHANGER_SLOT, 2, CHANGER_DRIVE, 0), 0);
+	CHECK_INT(move(v, CHANGER_SLOT, 4, CHANGER_SLOT, 2), 0);
+	CHECK_INT(move(v, CHANGER_DRIVE, 0, CHANGER_SLOT, 0), -EBUSY);
 	CHECK_STR(err, "slot 2 is full (T00004)");
 	/* drive to drive keeps the home slot */
-	CHECK_INT(vlib_move(v, CHANGER_DRIVE, 0, CHANGER_DRIVE, 1, err,
-			    sizeof(err)), 0);
+	CHECK_INT(move(v, CHANGER_DRIVE, 0, CHANGER_DRIVE, 1), 0);
 	link_is(0, NULL);
 	link_is(1, "tapes/T00002.vtape");
 	CHECK_INT(vlib_inventory(v, &inv, err, sizeof(err)), 0);
 	CHECK_INT(inv.elems[1].source, 2);
 	changer_inv_free(&inv);
-	CHECK_INT(vlib_move(v, CHANGER_DRIVE, 1, CHANGER_SLOT, 4, err,
-			    sizeof(err)), 0);
+	CHECK_INT(move(v, CHANGER_DRIVE, 1, CHANGER_SLOT, 4), 0);
 	vlib_close(v);
 }
 
@@ -202,18 +206,15 @@ static void test_in_use(void)
 	char path[PATH_MAX + 64];
 	int fd;
 
-	CHECK_INT(vlib_move(v, CHANGER_SLOT, 1, CHANGER_DRIVE, 0, err,
-			    sizeof(err)), 0);
+	CHECK_INT(move(v, CHANGER_SLOT, 1, CHANGER_DRIVE, 0), 0);
 	CHECK_INT(vlib_drive_path(v, 0, path, sizeof(path)), 0);
 	fd = open(path, O_RDWR);
 	CHECK(fd >= 0);
 	CHECK_INT(flock(fd, LOCK_EX | LOCK_NB), 0);
-	CHECK_INT(vlib_move(v, CHANGER_DRIVE, 0, CHANGER_SLOT, 0, err,
-			    sizeof(err)), -EBUSY);
+	CHECK_INT(move(v, CHANGER_DRIVE, 0, CHANGER_SLOT, 0), -EBUSY);
 	CHECK_STR(err, "drive 0: cartridge T00001 is in use");
 	close(fd);
-	CHECK_INT(vlib_move(v, CHANGER_DRIVE, 0, CHANGER_SLOT, 0, err,
-			    sizeof(err)), 0);
+	CHECK_INT(move(v, CHANGER_DRIVE, 0, CHANGER_SLOT, 0), 0);
 	vlib_close(v);
 }
 
@@ -225,8 +226,7 @@ static void test_repair_and_damage(void)
 	char path[PATH_MAX + 32];
 	FILE *f;
 
-	CHECK_INT(vlib_move(v, CHANGER_SLOT, 2, CHANGER_DRIVE, 1, err,
-			    sizeof(err)), 0);
+	CHECK_INT(move(v, CHANGER_SLOT, 2, CHANGER_DRIVE, 1), 0);
 	vlib_close(v);
 	snprintf(path, sizeof(path), "%s/drive1", dir);
 	CHECK_INT(unlink(path), 0);
@@ -273,12 +273,12 @@ static void test_processes(void)
 			for (int i = 0; i < 40; i++) {
 				int s = 1 + (c * 2 + i % 2);
 
-				fails += vlib_move(w, CHANGER_SLOT, s,
-						   CHANGER_DRIVE, c, e,
-						   sizeof(e)) != 0;
-				fails += vlib_move(w, CHANGER_DRIVE, c,
-						   CHANGER_SLOT, 0, e,
-						   sizeof(e)) != 0;
+				fails +=
+				    vlib_move(w, CHANGER_SLOT, s, CHANGER_DRIVE,
+					      c, e, sizeof(e)) != 0;
+				fails +=
+				    vlib_move(w, CHANGER_DRIVE, c, CHANGER_SLOT,
+					      0, e, sizeof(e)) != 0;
 			}
 			vlib_close(w);
 			_exit(fails ? 1 : 0);
@@ -355,8 +355,7 @@ static void test_killed_mover(void)
 	CHECK_STR(slot_of(&inv, 1)->barcode, "T00001");
 	changer_inv_free(&inv);
 	link_is(0, NULL);
-	CHECK_INT(vlib_move(v, CHANGER_SLOT, 1, CHANGER_DRIVE, 0, err,
-			    sizeof(err)), 0);
+	CHECK_INT(move(v, CHANGER_SLOT, 1, CHANGER_DRIVE, 0), 0);
 	link_is(0, "tapes/T00001.vtape");
 	vlib_close(v);
 }

@@ -15,6 +15,7 @@
 #include "tapeio/tape.h"
 #include "tapeio/vtape.h"
 #include "tests/check.h"
+#include "tests/lib_fixture.h"
 
 static char dir[256];
 static unsigned char buf[300000], rbuf[300000];
@@ -27,12 +28,6 @@ static const char *path(const char *name)
 	i = (i + 1) % 4;
 	snprintf(p[i], sizeof(p[i]), "%s/%s", dir, name);
 	return p[i];
-}
-
-static void fill(unsigned char *b, size_t n, unsigned seed)
-{
-	for (size_t i = 0; i < n; i++)
-		b[i] = (unsigned char)(seed * 31 + i * 13 + (i >> 8));
 }
 
 static size_t rec_len(unsigned i)
@@ -131,7 +126,7 @@ static void test_layout_padding(void)
 
 	CHECK_INT(vtape_create(p, "P00001L9", 64 << 20, 0), 0);
 	CHECK_INT(tape_open(&t, tape_backend("vtape"), p, TAPE_RDWR), 0);
-	fill(buf, 65536, 9);
+	fx_fill(buf, 65536, 9);
 	CHECK_INT(tape_write(t, "x", 1), 1);
 	CHECK_INT(tape_write(t, buf, 65536), 65536);
 	CHECK_INT(tape_write(t, "y", 1), 1);
@@ -209,7 +204,7 @@ static void test_reopen_keeps_everything(void)
 	CHECK_INT(vtape_create(p, "R00001L9", 64 << 20, 0), 0);
 	CHECK_INT(tape_open(&t, tape_backend("vtape"), p, TAPE_RDWR), 0);
 	for (unsigned i = 0; i < 60; i++) {
-		fill(buf, rec_len(i), i);
+		fx_fill(buf, rec_len(i), i);
 		if (tape_write(t, buf, rec_len(i)) != (ssize_t)rec_len(i))
 			ok = 0;
 		bytes += rec_len(i);
@@ -228,7 +223,7 @@ static void test_reopen_keeps_everything(void)
 	for (unsigned i = 0; i < 60 && ok; i++) {
 		ssize_t r = tape_read(t, rbuf, sizeof(rbuf));
 
-		fill(buf, rec_len(i), i);
+		fx_fill(buf, rec_len(i), i);
 		if (r != (ssize_t)rec_len(i) || memcmp(rbuf, buf, rec_len(i)))
 			ok = 0;
 		if (i % 15 == 14 && tape_read(t, rbuf, sizeof(rbuf)) != 0)
@@ -260,9 +255,9 @@ static void test_torn_record(void)
 
 	CHECK_INT(vtape_create(p, "T00001L9", 64 << 20, 0), 0);
 	CHECK_INT(tape_open(&t, tape_backend("vtape"), p, TAPE_RDWR), 0);
-	fill(buf, 1000, 1);
+	fx_fill(buf, 1000, 1);
 	CHECK_INT(tape_write(t, buf, 1000), 1000);
-	fill(buf, 50000, 2);
+	fx_fill(buf, 50000, 2);
 	CHECK_INT(tape_write(t, buf, 50000), 50000);
 	CHECK_INT(tape_close(t), 0);
 	CHECK_INT(stat(p, &sb), 0);
@@ -275,7 +270,7 @@ static void test_torn_record(void)
 	CHECK_INT(tape_open(&t, tape_backend("vtape"), p, TAPE_RDWR), 0);
 	CHECK_INT(tape_fsr(t, 1), 0);
 	CHECK_INT(tape_read(t, rbuf, sizeof(rbuf)), -EIO); /* end of data */
-	fill(buf, 7000, 3);
+	fx_fill(buf, 7000, 3);
 	CHECK_INT(tape_write(t, buf, 7000), 7000);
 	CHECK_INT(tape_close(t), 0);
 	CHECK_INT(vtape_info(p, &vi), 0);
@@ -331,18 +326,6 @@ static void test_model(void)
 	CHECK_INT(tape_close(t), 0);
 }
 
-static char *slurp(const char *p)
-{
-	static char s[4096];
-	int fd = open(p, O_RDONLY);
-	ssize_t n = fd < 0 ? -1 : read(fd, s, sizeof(s) - 1);
-
-	if (fd >= 0)
-		close(fd);
-	s[n > 0 ? n : 0] = 0;
-	return s;
-}
-
 static void test_trace(void)
 {
 	const char *p = path("trace.vtape"), *tr = path("trace.log");
@@ -374,11 +357,12 @@ static void test_trace(void)
 			   "X00001L9 fsf 1 3\n"
 			   "X00001L9 read 5 eod\n"
 			   "X00001L9 close 5\n";
-	const char *got = slurp(tr);
+	char *got = fx_slurp(tr);
 
-	CHECK(strcmp(got, want) == 0);
-	if (strcmp(got, want) != 0)
+	CHECK(got && strcmp(got, want) == 0);
+	if (got && strcmp(got, want) != 0)
 		fprintf(stderr, "# trace:\n%s", got);
+	free(got);
 }
 
 struct worker {
@@ -395,13 +379,13 @@ static void *worker_run(void *arg)
 	w->ok = b && r &&
 		tape_open(&t, tape_backend("vtape"), w->image, TAPE_RDWR) == 0;
 	for (unsigned i = 0; w->ok && i < 200; i++) {
-		fill(b, 65536, i);
+		fx_fill(b, 65536, i);
 		w->ok = tape_write(t, b, 65536) == 65536;
 	}
 	if (w->ok)
 		w->ok = tape_rewind(t) == 0;
 	for (unsigned i = 0; w->ok && i < 200; i++) {
-		fill(b, 65536, i);
+		fx_fill(b, 65536, i);
 		w->ok =
 		    tape_read(t, r, 65536) == 65536 && memcmp(r, b, 65536) == 0;
 	}
@@ -493,13 +477,13 @@ static void many_records(const char *p)
 	CHECK_INT(vtape_create(p, "M00001L9", 64 << 20, 0), 0);
 	CHECK_INT(tape_open(&t, tape_backend("vtape"), p, TAPE_RDWR), 0);
 	for (unsigned i = 0; i < NREC && ok; i++) {
-		fill(buf, 40, i);
+		fx_fill(buf, 40, i);
 		ok = tape_write(t, buf, 40) == 40;
 	}
 	CHECK(ok);
 	CHECK_INT(tape_weof(t, 1), 0);
 	for (unsigned i = 0; i < 5; i++) {
-		fill(buf, 100 + i, NREC + i);
+		fx_fill(buf, 100 + i, NREC + i);
 		CHECK_INT(tape_write(t, buf, 100 + i), 100 + i);
 	}
 	CHECK_INT(tape_close(t), 0);
@@ -532,7 +516,7 @@ static void check_many(const char *p, unsigned extra)
 
 	CHECK_INT(tape_open(&t, tape_backend("vtape"), p, TAPE_RDONLY), 0);
 	CHECK_INT(tape_locate(t, NREC - 1), 0);
-	fill(buf, 40, NREC - 1);
+	fx_fill(buf, 40, NREC - 1);
 	CHECK_INT(tape_read(t, rbuf, sizeof(rbuf)), 40);
 	CHECK_MEM(rbuf, buf, 40);
 	CHECK_INT(tape_read(t, rbuf, sizeof(rbuf)), 0);
@@ -540,7 +524,7 @@ static void check_many(const char *p, unsigned extra)
 	CHECK_INT(tape_status(t, &st), 0);
 	CHECK_INT(st.file, 1);
 	CHECK_INT(st.block, 4);
-	fill(buf, 104, NREC + 4);
+	fx_fill(buf, 104, NREC + 4);
 	CHECK_INT(tape_read(t, rbuf, sizeof(rbuf)), 104);
 	CHECK_MEM(rbuf, buf, 104);
 	CHECK_INT(tape_read(t, rbuf, sizeof(rbuf)), 0);
@@ -588,7 +572,7 @@ static void test_index_padded_records(void)
 	for (unsigned i = 0; i < 40 && ok; i++) {
 		size_t len = lens[(i / 4) % 5];
 
-		fill(buf, len, i);
+		fx_fill(buf, len, i);
 		ok = tape_write(t, buf, len) == (ssize_t)len;
 	}
 	CHECK(ok);
@@ -600,7 +584,7 @@ static void test_index_padded_records(void)
 		unsigned i = (k * 17) % 40; /* out of order: locate each */
 		size_t len = lens[(i / 4) % 5];
 
-		fill(buf, len, i);
+		fx_fill(buf, len, i);
 		ok = tape_locate(t, i) == 0 &&
 		     tape_read(t, rbuf, sizeof(rbuf)) == (ssize_t)len &&
 		     memcmp(rbuf, buf, len) == 0;
@@ -695,7 +679,7 @@ static void test_live_inject(void)
 	CHECK_INT(vtape_create(p, "I00001L9", 64 << 20, 0), 0);
 	CHECK_INT(tape_open(&t, tape_backend("vtape"), p, TAPE_RDWR), 0);
 	for (unsigned i = 0; i < 6; i++) {
-		fill(buf, 70000, i);
+		fx_fill(buf, 70000, i);
 		CHECK_INT(tape_write(t, buf, 70000), 70000);
 	}
 	CHECK_INT(tape_weof(t, 1), 0);
@@ -706,12 +690,12 @@ static void test_live_inject(void)
 	CHECK_INT(tape_read(t, rbuf, sizeof(rbuf)), 70000);
 	CHECK_INT(tape_read(t, rbuf, sizeof(rbuf)), -EIO);
 	CHECK_INT(tape_read(t, rbuf, sizeof(rbuf)), 70000); /* moved past */
-	fill(buf, 70000, 3);
+	fx_fill(buf, 70000, 3);
 	CHECK_MEM(rbuf, buf, 70000);
 	CHECK_INT(tape_read(t, rbuf, sizeof(rbuf)), -EIO);
 	/* write over record 4: the new record reads */
 	CHECK_INT(tape_locate(t, 4), 0);
-	fill(buf, 1000, 44);
+	fx_fill(buf, 1000, 44);
 	CHECK_INT(tape_write(t, buf, 1000), 1000);
 	CHECK_INT(tape_close(t), 0);
 	CHECK_INT(tape_open(&t, tape_backend("vtape"), p, TAPE_RDONLY), 0);
@@ -723,7 +707,7 @@ static void test_live_inject(void)
 	CHECK_INT(vtape_inject(p, VTAPE_FAULT_CLEAR, 0, 0), 0);
 	CHECK_INT(tape_locate(t, 2), 0);
 	CHECK_INT(tape_read(t, rbuf, sizeof(rbuf)), 70000);
-	fill(buf, 70000, 2);
+	fx_fill(buf, 70000, 2);
 	CHECK_MEM(rbuf, buf, 70000);
 	CHECK_INT(tape_close(t), 0);
 }
@@ -764,7 +748,7 @@ static void test_version1(void)
 	memcpy(r, "VREC\1\0", 6);
 	put_le(r + 6, 4080, 2);
 	put_le(r + 8, 65536, 8);
-	fill(r + 16 + 4080, 65536, 7);
+	fx_fill(r + 16 + 4080, 65536, 7);
 	r += 16 + 4080 + 65536;
 	memcpy(r, "VREC\2\0\0\0", 8);
 	r += 16;
@@ -785,7 +769,7 @@ static void test_version1(void)
 	CHECK_INT(tape_read(t, rbuf, sizeof(rbuf)), 3);
 	CHECK_MEM(rbuf, "abc", 3);
 	CHECK_INT(tape_read(t, rbuf, sizeof(rbuf)), 65536);
-	fill(buf, 65536, 7);
+	fx_fill(buf, 65536, 7);
 	CHECK_MEM(rbuf, buf, 65536);
 	CHECK_INT(tape_read(t, rbuf, sizeof(rbuf)), 0);
 	CHECK_INT(tape_read(t, rbuf, sizeof(rbuf)), -EIO); /* unreadable */
@@ -826,13 +810,8 @@ static void test_bad_backend(void)
 
 int main(void)
 {
-	const char *tmp = getenv("TEST_TMP");
-
-	snprintf(dir, sizeof(dir), "%s/vtf.XXXXXX", tmp ? tmp : "/tmp");
-	if (!mkdtemp(dir)) {
-		perror("mkdtemp");
-		return 1;
-	}
+	if (fx_mkdtemp(dir, sizeof(dir), "vtf"))
+		return check_done();
 	RUN(test_create);
 	RUN(test_layout);
 	RUN(test_layout_padding);
