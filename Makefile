@@ -105,7 +105,9 @@ $(BUILD)/tapefs: $(FS_OBJ) $(LIBS_ALL)
 	$(CC) $(LDFLAGS) -o $@ $(FS_OBJ) $(LIBS_ALL) $(PKG_LIBS_FS) $(PKG_LIBS_CORE) -lm
 
 # Unit tests link the FUSE-free libraries (engines, catalog, tapeio): never
-# the FUSE edge.
+# the FUSE edge. The objects of tests/lib_*.c are kept (made only through
+# the pattern rule below, make would delete them as intermediate).
+.SECONDARY: $(TESTLIB_OBJ)
 $(BUILD)/tests/%: tests/%.c $(TESTLIB_OBJ) $(LIBS_ALL) tests/check.h $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(PKG_CFLAGS_CORE) -MMD -MP -o $@ $< $(TESTLIB_OBJ) $(LIBS_ALL) $(LDFLAGS) $(PKG_LIBS_CORE) -lm
