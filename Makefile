@@ -18,6 +18,10 @@ BUILD   ?= build
 CC      ?= cc
 OPT     ?= -O2 -g
 WERROR  ?= 0
+# make check and make asan always build with -Werror
+ifneq ($(filter check asan,$(MAKECMDGOALS)),)
+WERROR := 1
+endif
 SAN     ?=
 
 PKGS_CORE = sqlite3 libarchive libcrypto
@@ -122,8 +126,7 @@ $(BUILD)/tests/lib%.so: tests/shim/%.c $(TAPEIO_SRC)
 
 tests: $(BUILD)/tapefs $(TEST_BIN) $(SHIM_SO)
 
-check:
-	$(MAKE) WERROR=1 tests
+check: tests
 	BUILD=$(BUILD) tests/run $(T)
 
 asan:
