@@ -51,6 +51,7 @@ ENGINE_SRC  := $(sort $(wildcard fs/engine/*.c fs/ns/*.c))
 TEST_SRC    := $(sort $(wildcard tests/test_*.c))
 TESTLIB_SRC := $(sort $(wildcard tests/lib_*.c))
 SHIM_SRC    := $(sort $(wildcard tests/shim/*.c))
+TOOL_SRC    := $(sort $(wildcard tests/tool/*.c))
 
 TAPEIO_OBJ  := $(TAPEIO_SRC:%.c=$(BUILD)/%.o)
 CATALOG_OBJ := $(CATALOG_SRC:%.c=$(BUILD)/%.o)
@@ -59,6 +60,7 @@ ENGINE_OBJ  := $(ENGINE_SRC:%.c=$(BUILD)/%.o)
 TESTLIB_OBJ := $(TESTLIB_SRC:%.c=$(BUILD)/%.o)
 TEST_BIN    := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 SHIM_SO     := $(SHIM_SRC:tests/shim/%.c=$(BUILD)/tests/lib%.so)
+TOOL_BIN    := $(TOOL_SRC:tests/tool/%.c=$(BUILD)/tests/tool/%)
 
 LIBTAPEIO  := $(BUILD)/libtapeio.a
 LIBCATALOG := $(BUILD)/libcatalog.a
@@ -124,7 +126,12 @@ $(BUILD)/tests/lib%.so: tests/shim/%.c $(TAPEIO_SRC)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -std=gnu11 -O2 -g $(WARN) -fPIC -pthread $(PKG_CFLAGS_CORE) -shared -o $@ $< $(TAPEIO_SRC) $(PKG_LIBS_CORE) -ldl -lm
 
-tests: $(BUILD)/tapefs $(TEST_BIN) $(SHIM_SO)
+# Small programs the mount tests run (tests/tool/): measuring, not tests.
+$(BUILD)/tests/tool/%: tests/tool/%.c $(FLAGS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LDFLAGS)
+
+tests: $(BUILD)/tapefs $(TEST_BIN) $(SHIM_SO) $(TOOL_BIN)
 
 check: tests
 	BUILD=$(BUILD) tests/run $(T)

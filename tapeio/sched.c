@@ -2,13 +2,23 @@
  *
  * Shape: one mutex (sched.mu) guards the queue and the state of every
  * drive; dispatch() runs under it whenever something changes (a job
- * arrives, a drive frees up) and hands each startable job to the worker of
- * its first drive, holding the gang's other drives for it. The worker then
- * does the robot moves (under sched.robot, one at a time), opens the
- * devices and runs the job without holding sched.mu.
+ * arrives, a drive frees up, an inventory ends) and hands each startable
+ * job to the worker of its first drive, holding the gang's other drives
+ * for it. The worker then does the robot moves (under sched.robot, one at
+ * a time), opens the devices and runs the job without holding sched.mu.
+ * A job for a tape the inventory cache does not know waits on the queue
+ * for the inventory worker (inv_main), which asks the robot again; no
+ * submitter ever talks to the robot.
  *
- * Lock order: robot before mu; mu is never held across a changer call, a
- * tape operation or a callback.
+ * Locks (sched.h says what they mean for callers):
+ *   robot  serializes robot moves and inventories: held across changer
+ *          calls (and the tape ejects before an unload), for seconds;
+ *   mu     guards memory only: never held across a changer call, a tape
+ *          operation, a callback or a wait for robot;
+ *   a waiter's mutex (sched_run_wait) guards its own two fields.
+ * Order: robot before mu; the changer's own mutex (tapeio/changer.c) is
+ * taken inside changer calls, under robot and never with mu. Nothing is
+ * taken while holding mu.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -57,12 +67,20 @@ struct slot_tape {
 
 struct sched {
 	/* Guards queue, seq, stopping, err, slots/nslot, named/nnamed,
-	 * slot_seen/nslot_seen, moves and the mutable fields of every
-	 * drive. */
+	 * slot_seen/nslot_seen, moves, inv_want/inv_run/inv_done and the
+	 * mutable fields of every drive. Held for memory operations only. */
 	pthread_mutex_t mu;
 	/* Serializes robot moves and inventories (changer calls). Taken
 	 * before mu, never while holding it. */
 	pthread_mutex_t robot;
+	/* The inventory worker: with mu, wakes when an inventory is
+	 * wanted. Inventories asked for by submissions are numbered:
+	 * inv_want the highest asked for, inv_run the one running (0: none),
+	 * inv_done the last finished. A job waits for inv_need_ <= inv_done. */
+	pthread_t inv_th;
+	int inv_th_started;
+	pthread_cond_t inv_wake;
+	uint64_t inv_want, inv_run, inv_done;
 
 	struct changer *changer;
 	const struct tape_ops *ops;
@@ -274,6 +292,36 @@ static void drive_learn_label(struct sched *s, struct drive *d)
 
 /* ---- dispatch (under mu) ------------------------------------------------ */
 
+/* Every barcode of j known (in a slot or a drive)? */
+static int job_known(struct sched *s, const struct sched_job *j)
+{
+	for (int i = 0; i < j->ntapes; i++)
+		if (!drive_holding(s, j->barcode[i]) &&
+		    !slot_of(s, j->barcode[i]))
+			return 0;
+	return 1;
+}
+
+/* j waits for an inventory to find one of its tapes. */
+static int job_awaits_inventory(struct sched *s, const struct sched_job *j)
+{
+	return j->inv_need_ > s->inv_done && !job_known(s, j);
+}
+
+/* j names a tape in no slot and no drive: which (j->failed) and why
+ * (s->err). */
+static void job_missing(struct sched *s, struct sched_job *j)
+{
+	for (int i = 0; i < j->ntapes; i++)
+		if (!drive_holding(s, j->barcode[i]) &&
+		    !slot_of(s, j->barcode[i])) {
+			j->failed = i;
+			snprintf(s->err, sizeof(s->err),
+				 "no tape %s in the library", j->barcode[i]);
+			return;
+		}
+}
+
 static int drives_in_service_locked(const struct sched *s)
 {
 	int n = 0;
@@ -466,12 +514,16 @@ static size_t dispatch(struct sched *s, int can_fail, struct failed_job *failed,
 		int chosen[SCHED_GANG_MAX];
 		int r;
 
+		if (job_awaits_inventory(s, j))
+			continue; /* neither started nor failed before it */
 		if (j->ntapes > in_service)
 			r = -ENODEV;
 		else
 			r = job_place(s, j, claimed, chosen);
 		if (r < 0) {
 			if (can_fail && nfailed < max_failed) {
+				if (r == -ENOENT)
+					job_missing(s, j);
 				queue_remove(s, j);
 				failed[nfailed].job = j;
 				failed[nfailed].err = r;
@@ -829,6 +881,38 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
+/* ---- the inventory worker ------------------------------------------------ */
+
+/* Runs the inventories that submissions of unknown tapes ask for, so that
+ * sched_submit() never waits for the robot; after each, dispatches: the
+ * jobs that waited for it start, or fail with -ENOENT. */
+static void *inv_main(void *arg)
+{
+	struct sched *s = arg;
+	uint64_t gen;
+
+	pthread_mutex_lock(&s->mu);
+	while (!s->stopping) {
+		if (s->inv_done >= s->inv_want) {
+			pthread_cond_wait(&s->inv_wake, &s->mu);
+			continue;
+		}
+		gen = s->inv_run = s->inv_want;
+		pthread_mutex_unlock(&s->mu);
+		pthread_mutex_lock(&s->robot);
+		inventory_refresh(s);
+		pthread_mutex_unlock(&s->robot);
+		pthread_mutex_lock(&s->mu);
+		s->inv_run = 0;
+		s->inv_done = gen;
+		pthread_mutex_unlock(&s->mu);
+		dispatch_and_fail(s);
+		pthread_mutex_lock(&s->mu);
+	}
+	pthread_mutex_unlock(&s->mu);
+	return NULL;
+}
+
 /* ---- API ------------------------------------------------------------------ */
 
 int sched_start(struct sched **out, const struct sched_config *cfg)
@@ -844,6 +928,7 @@ int sched_start(struct sched **out, const struct sched_config *cfg)
 		return -ENOMEM;
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_mutex_init(&s->robot, NULL);
+	pthread_cond_init(&s->inv_wake, NULL);
 	s->changer = cfg->changer;
 	s->ops = cfg->tape_ops;
 	s->ndrives = cfg->ndrives;
@@ -884,6 +969,10 @@ int sched_start(struct sched **out, const struct sched_config *cfg)
 		}
 		s->drives[i].th_started = 1;
 	}
+	ret = -pthread_create(&s->inv_th, NULL, inv_main, s);
+	if (ret < 0)
+		goto out_stop;
+	s->inv_th_started = 1;
 	*out = s;
 	return 0;
 
@@ -898,6 +987,7 @@ out_free:
 	free(s->slots);
 	free(s->named);
 	free(s->slot_seen);
+	pthread_cond_destroy(&s->inv_wake);
 	pthread_mutex_destroy(&s->mu);
 	pthread_mutex_destroy(&s->robot);
 	free(s);
@@ -916,6 +1006,7 @@ void sched_stop(struct sched *s)
 	s->queue = NULL;
 	for (int i = 0; i < s->ndrives; i++)
 		pthread_cond_broadcast(&s->drives[i].wake);
+	pthread_cond_broadcast(&s->inv_wake);
 	pthread_mutex_unlock(&s->mu);
 	while (q) {
 		struct sched_job *next = q->next_;
@@ -926,6 +1017,8 @@ void sched_stop(struct sched *s)
 	for (int i = 0; i < s->ndrives; i++)
 		if (s->drives[i].th_started)
 			pthread_join(s->drives[i].th, NULL);
+	if (s->inv_th_started)
+		pthread_join(s->inv_th, NULL);
 	/* A job a worker requeued while we joined is failed here. */
 	q = s->queue;
 	s->queue = NULL;
@@ -940,6 +1033,7 @@ void sched_stop(struct sched *s)
 	free(s->slots);
 	free(s->named);
 	free(s->slot_seen);
+	pthread_cond_destroy(&s->inv_wake);
 	pthread_mutex_destroy(&s->mu);
 	pthread_mutex_destroy(&s->robot);
 	free(s);
@@ -962,43 +1056,16 @@ static int job_valid(const struct sched_job *j)
 	return 1;
 }
 
-/* Every barcode of j known (in a slot or a drive)? Under mu. */
-static int job_known(struct sched *s, const struct sched_job *j)
-{
-	for (int i = 0; i < j->ntapes; i++)
-		if (!drive_holding(s, j->barcode[i]) &&
-		    !slot_of(s, j->barcode[i]))
-			return 0;
-	return 1;
-}
-
 int sched_submit(struct sched *s, struct sched_job *job)
 {
 	struct failed_job f[1];
-	int known, ret = 0;
+	int ret = 0;
 
 	if (!s || !job || !job_valid(job))
 		return -EINVAL;
 	pthread_mutex_lock(&s->mu);
-	known = job_known(s, job);
-	pthread_mutex_unlock(&s->mu);
-	if (!known) {
-		/* A cartridge put in since the last inventory? */
-		pthread_mutex_lock(&s->robot);
-		inventory_refresh(s);
-		pthread_mutex_unlock(&s->robot);
-	}
-	pthread_mutex_lock(&s->mu);
 	if (s->stopping) {
 		ret = -ECANCELED;
-		goto out_unlock;
-	}
-	if (!job_known(s, job)) {
-		snprintf(s->err, sizeof(s->err),
-			 "no tape %s%s%s in the library", job->barcode[0],
-			 job->ntapes > 1 ? " or " : "",
-			 job->ntapes > 1 ? job->barcode[1] : "");
-		ret = -ENOENT;
 		goto out_unlock;
 	}
 	if (job->ntapes > drives_in_service_locked(s)) {
@@ -1014,12 +1081,101 @@ int sched_submit(struct sched *s, struct sched_job *job)
 	job->tries_ = 0;
 	job->avoid_ = 0;
 	job->failed = -1;
+	job->inv_need_ = 0;
+	if (!job_known(s, job)) {
+		/* A cartridge put in since the last inventory? The inventory
+		 * worker looks (the next inventory to start); the job waits
+		 * for it on the queue. */
+		job->inv_need_ = (s->inv_run ? s->inv_run : s->inv_done) + 1;
+		if (s->inv_want < job->inv_need_)
+			s->inv_want = job->inv_need_;
+		pthread_cond_signal(&s->inv_wake);
+	}
 	queue_append(s, job);
-	/* Only the new job could fail here, and it was checked above: leave
-	 * any failure to the workers so done never runs in this thread. */
+	/* Failures are left to the workers so that done never runs in this
+	 * thread. */
 	dispatch(s, 0, f, 0);
 out_unlock:
 	pthread_mutex_unlock(&s->mu);
+	return ret;
+}
+
+/* ---- submit and wait ----------------------------------------------------- */
+
+/* What sched_run_wait() waits on: the job's end. */
+struct run_waiter {
+	pthread_mutex_t mu; /* guards finished and result; a leaf */
+	pthread_cond_t cv;  /* with mu: finished turned 1 */
+	int finished;
+	int result;
+};
+
+static void run_wait_done(struct sched_job *job, int result)
+{
+	struct run_waiter *w = job->wait_;
+
+	pthread_mutex_lock(&w->mu);
+	w->result = result;
+	w->finished = 1;
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+}
+
+/* Wait on w up to ms milliseconds. Caller holds w->mu. */
+static void run_wait_for(struct run_waiter *w, unsigned ms)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_sec += (time_t)(ms / 1000);
+	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	pthread_cond_timedwait(&w->cv, &w->mu, &ts);
+}
+
+int sched_run_wait(struct sched *s, struct sched_job *job, unsigned poll_ms,
+		   sched_tick_fn tick, void *arg, int *result)
+{
+	struct run_waiter w = { .finished = 0 };
+	pthread_condattr_t ca;
+	int ret;
+
+	if (!s || !job || !result || (tick && !poll_ms))
+		return -EINVAL;
+	pthread_mutex_init(&w.mu, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&w.cv, &ca);
+	pthread_condattr_destroy(&ca);
+	job->done = run_wait_done;
+	job->wait_ = &w;
+	ret = sched_submit(s, job);
+	if (ret < 0)
+		goto out_destroy;
+	pthread_mutex_lock(&w.mu);
+	while (!w.finished) {
+		if (!tick) {
+			pthread_cond_wait(&w.cv, &w.mu);
+			continue;
+		}
+		run_wait_for(&w, poll_ms);
+		if (w.finished)
+			break;
+		pthread_mutex_unlock(&w.mu);
+		/* Giving up takes a queued job off (done then runs here);
+		 * a running one is the tick's to stop. */
+		if (tick(arg))
+			sched_cancel(s, job);
+		pthread_mutex_lock(&w.mu);
+	}
+	*result = w.result;
+	pthread_mutex_unlock(&w.mu);
+out_destroy:
+	pthread_cond_destroy(&w.cv);
+	pthread_mutex_destroy(&w.mu);
 	return ret;
 }
 

@@ -44,6 +44,34 @@
  * Thread safety: every function may be called from any thread, including
  * from run and done callbacks (a done callback may submit new jobs).
  * Functions return 0 or -errno unless said otherwise.
+ *
+ * Blocking: a file system request thread must never wait for the robot or
+ * a drive, so the functions fall in two kinds.
+ *   - Never blocking (memory only, microseconds; any thread, a FUSE request
+ *     thread included): sched_submit, sched_cancel, sched_stopping,
+ *     sched_should_yield, sched_drive_fault, sched_drive_report,
+ *     sched_ndrives, sched_drives_in_service, sched_drive_status,
+ *     sched_drive_line, sched_queued, sched_error, sched_slot_name,
+ *     sched_slot_state, sched_nslots, sched_robot_moves. A job for a tape
+ *     the scheduler has not seen (a cartridge put into the library since
+ *     its last inventory) is queued all the same: the scheduler's
+ *     inventory worker asks the robot again, and the job waits for that
+ *     inventory on the queue, then runs or ends with -ENOENT.
+ *   - Blocking for the robot or a drive (seconds to minutes; never from a
+ *     file system request thread): sched_start (an inventory, label reads
+ *     of untagged drives), sched_stop (waits for running jobs),
+ *     sched_tape_export, sched_tape_return (robot moves), sched_run_wait
+ *     (until the job has run).
+ *
+ * Locks, for callers: the scheduler's own are taken inside its functions
+ * only. "robot" serializes robot moves and inventories and is held across
+ * changer calls; "mu" guards the queue and the drives' state and is held
+ * for memory operations only (never across a changer call, a tape
+ * operation or a callback). Order: robot, then mu; the changer handle's
+ * mutex (tapeio/changer.c) is taken inside changer calls, under robot.
+ * Callbacks (run, done, a wait's tick) run with no scheduler lock held.
+ * A caller may hold a lock of its own across a never-blocking function
+ * (its lock then comes before mu), never across a blocking one.
  */
 #ifndef TAPEFS_SCHED_H
 #define TAPEFS_SCHED_H
@@ -132,6 +160,8 @@ struct sched_job {
 	uint64_t seq_;
 	int tries_;
 	uint64_t avoid_; /* drives (bit i = drive i) that failed it */
+	uint64_t inv_need_; /* inventory it waits for (unknown tape), 0 none */
+	void *wait_;        /* sched_run_wait()'s waiter */
 };
 
 /* How the scheduler reaches the hardware. */
@@ -143,21 +173,45 @@ struct sched_config {
 	const char *drive_dev[SCHED_DRIVES_MAX];
 };
 
-/* Start one worker per drive. Reads the changer's inventory to learn what
- * is in each drive (a full drive without a barcode, e.g. changer "none",
- * gets its barcode from the tape's label at the first job). *out is freed
- * by sched_stop(). Returns 0, -EINVAL (ndrives < 1 or > SCHED_DRIVES_MAX), -ENOMEM,
- * or the changer's error. */
+/* Start one worker per drive and the inventory worker (it looks for the
+ * tapes of jobs the scheduler did not know). Reads the changer's
+ * inventory to learn what is in each drive (a full drive without a
+ * barcode, e.g. changer "none", gets its barcode from the tape's label at
+ * the first job). *out is freed by sched_stop(). Returns 0, -EINVAL
+ * (ndrives < 1 or > SCHED_DRIVES_MAX), -ENOMEM, or the changer's error. */
 int sched_start(struct sched **out, const struct sched_config *cfg);
 
 /* See "Stop" above. Frees s. Safe on NULL. */
 void sched_stop(struct sched *s);
 
-/* Queue a job. Returns 0 (done will be called), -EINVAL (bad fields: no
- * run/done, ntapes out of range, an empty or repeated barcode), -ENODEV
- * (more tapes than drives in service; the reason is in sched_error()),
- * -ECANCELED (stopping). On failure done is not called. */
+/* Queue a job. Never blocks (see "Blocking" above): a tape the scheduler
+ * does not know yet is looked for by its inventory worker, and done gets
+ * -ENOENT (job->failed names the tape, sched_error() says why) when the
+ * library does not hold it. Returns 0 (done will be called), -EINVAL (bad
+ * fields: no run/done, ntapes out of range, an empty or repeated
+ * barcode), -ENODEV (more tapes than drives in service; the reason is in
+ * sched_error()), -ECANCELED (stopping). On failure done is not called. */
 int sched_submit(struct sched *s, struct sched_job *job);
+
+/* Called by sched_run_wait() every poll_ms while it waits, on the waiting
+ * thread, with no scheduler lock held (e.g. to report progress). Returns
+ * 0 to go on waiting, nonzero to give the job up: a job still queued is
+ * then taken off (its result is -ECANCELED); one already running is
+ * waited for, and stopping it is the tick's business (e.g. tarw_cancel()),
+ * asked again at every tick. */
+typedef int (*sched_tick_fn)(void *arg);
+
+/* Submit job and wait until it has ended, on the calling thread: the
+ * submit-and-wait of engine threads. job->done is the helper's (any value
+ * is replaced); the other fields are filled as for sched_submit(). tick
+ * (may be NULL: no tick) is called every poll_ms (> 0 with a tick).
+ * Returns sched_submit()'s refusal, or 0 when the job was queued and has
+ * ended: *result is then what done got (the run callback's return,
+ * -ENOENT, -ENODEV, -ECANCELED, a load or open error; job->failed says
+ * which tape). Blocks until a drive has run the job: never call it from
+ * a file system request thread. */
+int sched_run_wait(struct sched *s, struct sched_job *job, unsigned poll_ms,
+		   sched_tick_fn tick, void *arg, int *result);
 
 /* Take a job that has not started off the queue: its done callback is
  * called with -ECANCELED in this thread before this returns 0. -EBUSY when

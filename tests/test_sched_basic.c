@@ -581,12 +581,14 @@ static void test_fault_reset(void)
 	rig_down(s, c);
 }
 
-/* Bad jobs are refused; unknown tapes too. */
+/* Bad jobs are refused; a job for an unknown tape is queued and ends with
+ * -ENOENT once the inventory worker has looked for its tape. */
 static void test_bad_jobs(void)
 {
 	struct changer *c;
 	struct sched *s = rig_up(&c, 1, 2);
 	struct tjob j;
+	char why[320];
 
 	if (!s)
 		return;
@@ -597,8 +599,15 @@ static void test_bad_jobs(void)
 	CHECK_INT(sched_submit(s, &j.job), -EINVAL);
 	tjob_init(&j, SCHED_PRIO_DUMP, "twice", 2, 1, 1);
 	CHECK_INT(sched_submit(s, &j.job), -EINVAL);
+	reset();
 	tjob_init(&j, SCHED_PRIO_DUMP, "unknown", 1, 9);
-	CHECK_INT(sched_submit(s, &j.job), -ENOENT);
+	CHECK_INT(sched_submit(s, &j.job), 0);
+	CHECK(wait_done(1));
+	CHECK_INT(j.result, -ENOENT);
+	CHECK_INT(j.job.failed, 0);
+	CHECK_INT(j.ran, 0);
+	sched_error(s, why, sizeof(why));
+	CHECK_STR(why, "no tape T09 in the library");
 	rig_down(s, c);
 }
 

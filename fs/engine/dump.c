@@ -771,27 +771,6 @@ void dump_stop(struct tapefs *fs)
 	free(d);
 }
 
-int dump_wait_idle(struct dump *d, unsigned timeout_s)
-{
-	time_t end = now_s() + (time_t)timeout_s;
-	int ret = -ETIMEDOUT;
-
-	pthread_mutex_lock(&d->mu);
-	while (now_s() < end) {
-		if (d->started_up && !d->running && !d->reqs && !d->dirty &&
-		    d->elig_files == 0) {
-			ret = 0;
-			break;
-		}
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec += 1;
-		pthread_cond_timedwait(&d->cv, &d->mu, &ts);
-	}
-	pthread_mutex_unlock(&d->mu);
-	return ret;
-}
-
 /* ---- status ------------------------------------------------------------- */
 
 static void human(char *buf, size_t len, uint64_t b)

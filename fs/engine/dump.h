@@ -173,9 +173,4 @@ int dump_tape_writing(struct dump *d, const char *barcode);
  * written now (user.tapefs.state "dumping"), else 0. */
 int dump_path_dumping(struct dump *d, const char *relpath);
 
-/* Block until no dump runs and nothing eligible is left, or timeout_s
- * passes. Returns 0, -ETIMEDOUT. For tests and scripts that need a
- * quiescent engine; never called from a FUSE thread. */
-int dump_wait_idle(struct dump *d, unsigned timeout_s);
-
 #endif

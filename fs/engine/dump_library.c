@@ -24,8 +24,6 @@ struct import_job {
 	struct sched_job job;
 	struct dump *d;
 	int slot; /* where the inventory saw it, 0 in a drive */
-	int finished;
-	int result;
 	struct tape_label label;
 	int has_data;
 	uint64_t capacity;
@@ -86,16 +84,16 @@ static int import_run(struct sched_job *job, const struct sched_run *r)
 	return 0;
 }
 
-static void import_done(struct sched_job *job, int result)
+/* While an import job waits: give it up when the engine stops. */
+static int import_tick(void *arg)
 {
-	struct import_job *ij = (struct import_job *)job;
-	struct dump *d = ij->d;
+	struct dump *d = arg;
+	int stop;
 
 	pthread_mutex_lock(&d->mu);
-	ij->result = result;
-	ij->finished = 1;
-	pthread_cond_broadcast(&d->cv);
+	stop = d->stopping;
 	pthread_mutex_unlock(&d->mu);
+	return stop;
 }
 
 static void refuse(struct dump *d, char *why, size_t whylen, const char *fmt,
@@ -120,7 +118,7 @@ static void refuse(struct dump *d, char *why, size_t whylen, const char *fmt,
 static int import_wait(struct dump *d, struct import_job *ij,
 		       const char *barcode)
 {
-	int ret;
+	int ret, result;
 
 	ij->d = d;
 	ij->job.prio = SCHED_PRIO_DUMP;
@@ -129,28 +127,11 @@ static int import_wait(struct dump *d, struct import_job *ij,
 	snprintf(ij->job.barcode[0], sizeof(ij->job.barcode[0]), "%s",
 		 barcode);
 	ij->job.run = import_run;
-	ij->job.done = import_done;
 	snprintf(ij->job.desc, sizeof(ij->job.desc), "read label of %s",
 		 barcode);
-	ret = sched_submit(d->fs->sched, &ij->job);
-	if (ret < 0)
-		return ret;
-	pthread_mutex_lock(&d->mu);
-	while (!ij->finished) {
-		if (d->stopping) {
-			pthread_mutex_unlock(&d->mu);
-			sched_cancel(d->fs->sched, &ij->job);
-			pthread_mutex_lock(&d->mu);
-			if (ij->finished)
-				break;
-		}
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec += 1;
-		pthread_cond_timedwait(&d->cv, &d->mu, &ts);
-	}
-	pthread_mutex_unlock(&d->mu);
-	return ij->result;
+	ret = sched_run_wait(d->fs->sched, &ij->job, 250, import_tick, d,
+			     &result);
+	return ret < 0 ? ret : result;
 }
 
 /* Add the tape whose label ij read (and maybe wrote) to the catalog.

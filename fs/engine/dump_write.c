@@ -69,8 +69,7 @@ struct gang {
 	int why;
 	struct tar_member *members;
 	size_t nmembers;
-	int finished; /* under d->mu */
-	int result;
+	int result; /* what the scheduler's done got */
 };
 
 /* ---- on the drive ------------------------------------------------------- */
@@ -263,62 +262,38 @@ static int gang_run(struct sched_job *job, const struct sched_run *r)
 	return ret;
 }
 
-static void gang_done(struct sched_job *job, int result)
-{
-	struct gang *g = (struct gang *)job;
-	struct dump *d = g->d;
-
-	pthread_mutex_lock(&d->mu);
-	g->result = result;
-	g->finished = 1;
-	pthread_cond_broadcast(&d->cv);
-	pthread_mutex_unlock(&d->mu);
-}
-
 /* ---- on the engine thread ----------------------------------------------- */
 
-/* Wait for g, reporting progress of the writer to the drives' status and
- * cancelling it when the engine stops. */
-static void gang_wait(struct dump *d, struct gang *g)
+/* While g waits or runs: report the writer's progress to the drives'
+ * status; when the engine stops, cancel the writer, or give the job up
+ * while it has none (queued, or not writing yet). */
+static int gang_tick(void *arg)
 {
+	struct gang *g = arg;
+	struct dump *d = g->d;
 	struct sched *s = d->fs->sched;
+	uint64_t low = UINT64_MAX;
+	int give_up = 0;
 
 	pthread_mutex_lock(&d->mu);
-	while (!g->finished) {
-		struct timespec ts;
-		uint64_t low = UINT64_MAX;
-
-		if (d->stopping) {
-			if (d->cur_w) {
-				tarw_cancel(d->cur_w);
-			} else {
-				int c;
-				pthread_mutex_unlock(&d->mu);
-				c = sched_cancel(s, &g->job);
-				pthread_mutex_lock(&d->mu);
-				if (c == 0)
-					continue; /* done ran: finished */
-			}
-		}
-		for (int k = 0; d->cur_w && k < d->cur_ncopy; k++) {
-			uint64_t b = tarw_progress(d->cur_w, k);
-			sched_drive_report(s, d->cur_drive[k], SCHED_DRIVE_WRITING,
-					   d->cur_fileno[k],
-					   (long)(b / g->block_size), b, g->total);
-			if (b < low)
-				low = b;
-		}
-		if (d->cur_w && low != UINT64_MAX)
-			d->cur_done = low;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += 250 * 1000 * 1000;
-		if (ts.tv_nsec >= 1000000000) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000;
-		}
-		pthread_cond_timedwait(&d->cv, &d->mu, &ts);
+	if (d->stopping) {
+		if (d->cur_w)
+			tarw_cancel(d->cur_w);
+		else
+			give_up = 1;
 	}
+	for (int k = 0; d->cur_w && k < d->cur_ncopy; k++) {
+		uint64_t b = tarw_progress(d->cur_w, k);
+		sched_drive_report(s, d->cur_drive[k], SCHED_DRIVE_WRITING,
+				   d->cur_fileno[k], (long)(b / g->block_size),
+				   b, g->total);
+		if (b < low)
+			low = b;
+	}
+	if (d->cur_w && low != UINT64_MAX)
+		d->cur_done = low;
 	pthread_mutex_unlock(&d->mu);
+	return give_up;
 }
 
 /* Bytes the archive of s will take on tape, roughly (headers, manifest,
@@ -604,18 +579,17 @@ static int round_run(struct dump *d, int64_t dump_id, struct copy *copies,
 	g->job.mode = TAPE_RDWR;
 	g->job.ntapes = g->n;
 	g->job.run = gang_run;
-	g->job.done = gang_done;
 	g->job.arg = g;
 	snprintf(g->job.desc, sizeof(g->job.desc), "dump %lld",
 		 (long long)dump_id);
-	ret = sched_submit(d->fs->sched, &g->job);
+	ret = sched_run_wait(d->fs->sched, &g->job, 250, gang_tick, g,
+			     &g->result);
 	if (ret < 0) {
 		char why[320];
 		sched_error(d->fs->sched, why, sizeof(why));
 		dump_error_set(d, "dump %lld: %s", (long long)dump_id, why);
 		return ret;
 	}
-	gang_wait(d, g);
 	return 0;
 }
 
