@@ -25,7 +25,11 @@ static __thread char open_err[256];
  * the lock, and callers never allocate a struct changer themselves. */
 struct changer_impl {
 	struct changer pub;
-	pthread_mutex_t mu; /* guards every backend call and pub.err */
+	/* Guards every backend call and pub.err: held for a whole robot
+	 * move or inventory. Taken after the scheduler's robot mutex when
+	 * the scheduler calls; no other mutex is taken while it is held
+	 * (the vlib backend takes its library's file lock inside). */
+	pthread_mutex_t mu;
 };
 
 const struct changer_ops *changer_backend(const char *name)

@@ -48,8 +48,7 @@ struct dump {
 	/* Guards every field below it. Never held across I/O, catalog
 	 * calls or scheduler calls, except the cheap sched_drive_report. */
 	pthread_mutex_t mu;
-	pthread_cond_t cv; /* with mu: something to do for the engine, or a
-			      job finished */
+	pthread_cond_t cv; /* with mu: something to do for the engine */
 	int stopping;
 
 	struct dump_writer *writers;

@@ -44,7 +44,11 @@ struct rcopy {
 	uint32_t block_size;
 };
 
-/* One member the engine knows: cached, queued, reading, open or failed. */
+/* One member the engine knows: cached, queued, reading, open or failed.
+ * Every field is guarded by recall.lock; st and present are also read
+ * without it (recall_state(), recall_cached_bytes(): under index_lock,
+ * with atomic loads), so they are written with entry_state_set() and
+ * entry_present_set(). */
 struct rentry {
 	int64_t id;
 	uint64_t size;
@@ -62,7 +66,7 @@ struct rentry {
 	char *failed;       /* "A00001L9: unreadable; B00001L9: ..." of the
 			       attempts so far, NULL when none failed (an
 			       entry per cached file: keep it small) */
-	struct rentry *hnext;             /* hash chain */
+	struct rentry *hnext;             /* hash chain (and index_lock) */
 	struct rentry *lru_prev, *lru_next; /* on the LRU list: cached, closed */
 	int on_lru;
 };
@@ -95,15 +99,25 @@ struct recall {
 	int dirfd;
 	uint64_t limit;
 	/* lock guards every field below, every struct rentry and rtape, and
-	 * the cache files' names. It is never held while reading a tape, while
-	 * waiting for a drive, or while writing the catalog (a long dump
-	 * commit must not stall getattr): the catalog's cache rows are written
-	 * after it is released. Two such writes for one member racing can leave
-	 * a row without its file or a file without its row: the next start
-	 * (recall_cache_open) drops both, so the cache only loses a file.
-	 * Lock order: recall lock, then the scheduler's or the catalog's
-	 * (reads) own locks. */
+	 * the cache files' names. It is held for memory operations, catalog
+	 * reads, sched_submit() (which never waits: tapeio/sched.h) and
+	 * renames or unlinks in the cache directory; never while reading a
+	 * tape, while waiting for a drive or the robot, or while writing the
+	 * catalog (a long dump commit must not stall an open): the catalog's
+	 * cache rows are written after it is released. Two such writes for
+	 * one member racing can leave a row without its file or a file
+	 * without its row: the next start (recall_cache_open) drops both, so
+	 * the cache only loses a file. getattr and getxattr do not take it at
+	 * all (index_lock below).
+	 * Lock order: lock, then index_lock, or the scheduler's, the
+	 * catalog's (reads) or the error log's own locks. */
 	pthread_mutex_t lock;
+	/* index_lock guards the structure of the entry index (hash, nbuckets,
+	 * nentries, each entry's hnext): changed by holders of lock that also
+	 * take it, read under it alone by recall_state() and
+	 * recall_cached_bytes(), so that a FUSE getattr or getxattr never waits
+	 * for lock. A leaf: held for a lookup or a link/unlink only. */
+	pthread_mutex_t index_lock;
 	pthread_cond_t cond;  /* progress of any recall; jobs ending */
 	struct rentry **hash;
 	size_t nbuckets, nentries;
@@ -139,6 +153,7 @@ static size_t bucket(const struct recall *r, int64_t id)
 	       r->nbuckets;
 }
 
+/* Caller holds lock or index_lock. */
 static struct rentry *entry_find(struct recall *r, int64_t id)
 {
 	struct rentry *e = r->hash[bucket(r, id)];
@@ -148,6 +163,18 @@ static struct rentry *entry_find(struct recall *r, int64_t id)
 	return e;
 }
 
+/* Writers of the two fields the index readers see (lock held). */
+static void entry_state_set(struct rentry *e, enum est st)
+{
+	__atomic_store_n(&e->st, st, __ATOMIC_RELAXED);
+}
+
+static void entry_present_set(struct rentry *e, uint64_t present)
+{
+	__atomic_store_n(&e->present, present, __ATOMIC_RELAXED);
+}
+
+/* Caller holds lock and index_lock. */
 static void hash_grow(struct recall *r)
 {
 	size_t nb = r->nbuckets * 2;
@@ -179,15 +206,17 @@ static struct rentry *entry_add(struct recall *r, int64_t id, uint64_t size)
 
 	if (!e)
 		return NULL;
-	if (r->nentries >= r->nbuckets * 2)
-		hash_grow(r);
 	e->id = id;
 	e->size = size;
 	e->gen = 1;
+	pthread_mutex_lock(&r->index_lock);
+	if (r->nentries >= r->nbuckets * 2)
+		hash_grow(r);
 	b = bucket(r, id);
 	e->hnext = r->hash[b];
 	r->hash[b] = e;
 	r->nentries++;
+	pthread_mutex_unlock(&r->index_lock);
 	return e;
 }
 
@@ -227,10 +256,12 @@ static void entry_maybe_free(struct recall *r, struct rentry *e)
 	if (e->st != E_IDLE || e->opens)
 		return;
 	lru_remove(r, e);
+	pthread_mutex_lock(&r->index_lock);
 	for (pp = &r->hash[bucket(r, e->id)]; *pp != e; pp = &(*pp)->hnext)
 		;
 	*pp = e->hnext;
 	r->nentries--;
+	pthread_mutex_unlock(&r->index_lock);
 	free(e->copies);
 	free(e->path);
 	free(e->failed);
@@ -281,8 +312,8 @@ static void cache_evict(struct recall *r, struct rentry *e,
 	if (ev->n < ev->cap)
 		ev->ids[ev->n++] = e->id; /* else: dropped at the next start */
 	r->used -= e->size;
-	e->st = E_IDLE;
-	e->present = 0;
+	entry_state_set(e, E_IDLE);
+	entry_present_set(e, 0);
 	entry_maybe_free(r, e);
 }
 
@@ -384,7 +415,7 @@ static void entry_enqueue(struct recall *r, struct rentry *e)
 		t->cap = nc;
 	}
 	t->q[t->n++] = e;
-	e->st = E_QUEUED;
+	entry_state_set(e, E_QUEUED);
 	clock_gettime(CLOCK_MONOTONIC, &t->last_add);
 	ret = tape_kick(r, t);
 	if (ret) {
@@ -393,7 +424,8 @@ static void entry_enqueue(struct recall *r, struct rentry *e)
 	}
 	return;
 fail:
-	e->st = E_QUEUED; /* fail_attempt() expects a request in flight */
+	/* fail_attempt() expects a request in flight */
+	entry_state_set(e, E_QUEUED);
 	fail_attempt(r, e, ret == -ENODEV ? "no drive in service" :
 			   ret == -ECANCELED ? "scheduler stopping" :
 			   strerror(-ret));
@@ -411,13 +443,13 @@ static void fail_attempt(struct recall *r, struct rentry *e, const char *why)
 		free(e->failed);
 		e->failed = f;
 	}
-	e->present = 0;
+	entry_present_set(e, 0);
 	if (!r->stopping && ++e->next < e->ncopies) {
 		e->gen++;
 		entry_enqueue(r, e);
 		return;
 	}
-	e->st = E_IDLE;
+	entry_state_set(e, E_IDLE);
 	e->err = -EIO;
 	r->queued--;
 	result_add(r, 0, "FAILED %s: %s", e->path ? e->path : "?",
@@ -597,7 +629,7 @@ static int sink_write(void *arg, const void *buf, size_t len)
 		s->off += (uint64_t)n;
 	}
 	pthread_mutex_lock(&s->r->lock);
-	s->e->present = s->off;
+	entry_present_set(s->e, s->off);
 	pthread_cond_broadcast(&s->r->cond);
 	pthread_mutex_unlock(&s->r->lock);
 	sched_drive_report(s->r->fs->sched, s->drive, SCHED_DRIVE_READING,
@@ -688,8 +720,8 @@ static void serve_one(struct recall *r, struct rentry *e, struct tape *tape,
 		ce.size = ce.present = e->size;
 		snprintf(ce.file, sizeof(ce.file), "%s", name);
 		e->last_access = e->touched = ce.last_access = now_s();
-		e->st = E_CACHED;
-		e->present = e->size;
+		entry_state_set(e, E_CACHED);
+		entry_present_set(e, e->size);
 		r->queued--;
 		if (!e->opens)
 			lru_append(r, e);
@@ -749,8 +781,8 @@ static int job_run(struct sched_job *job, const struct sched_run *run)
 	pthread_mutex_lock(&r->lock);
 	while (!r->stopping && (e = tape_pick(t, head))) {
 		head = e->copies[e->next].block;
-		e->st = E_READING;
-		e->present = 0;
+		entry_state_set(e, E_READING);
+		entry_present_set(e, 0);
 		cache_make_room(r, e->size, &ev);
 		r->used += e->size;
 		pthread_mutex_unlock(&r->lock);
@@ -813,8 +845,8 @@ static void found_cached(void *arg, int64_t id, uint64_t size,
 
 	if (e || !(e = entry_add(r, id, size)))
 		return;
-	e->st = E_CACHED;
-	e->present = size;
+	entry_state_set(e, E_CACHED);
+	entry_present_set(e, size);
 	e->last_access = e->touched = last_access;
 	r->used += size;
 	lru_append(r, e);
@@ -843,6 +875,7 @@ int recall_start(struct tapefs *fs)
 		goto out_free;
 	}
 	pthread_mutex_init(&r->lock, NULL);
+	pthread_mutex_init(&r->index_lock, NULL);
 	pthread_cond_init(&r->cond, NULL);
 	ret = recall_cache_open(fs->cfg.cache, fs->cat, &r->dirfd,
 				found_cached, r);
@@ -859,6 +892,7 @@ int recall_start(struct tapefs *fs)
 	return 0;
 out_destroy:
 	pthread_cond_destroy(&r->cond);
+	pthread_mutex_destroy(&r->index_lock);
 	pthread_mutex_destroy(&r->lock);
 out_free:
 	free(r->hash);
@@ -888,6 +922,7 @@ static void recall_free(struct recall *r)
 	}
 	free(r->hash);
 	pthread_cond_destroy(&r->cond);
+	pthread_mutex_destroy(&r->index_lock);
 	pthread_mutex_destroy(&r->lock);
 	free(r);
 }
@@ -1067,11 +1102,15 @@ uint64_t recall_cached_bytes(struct recall *r, int64_t member_id)
 
 	if (!r)
 		return 0;
-	pthread_mutex_lock(&r->lock);
+	pthread_mutex_lock(&r->index_lock);
 	e = entry_find(r, member_id);
-	if (e && (e->st == E_CACHED || e->st == E_READING))
-		n = e->present;
-	pthread_mutex_unlock(&r->lock);
+	if (e) {
+		enum est st = __atomic_load_n(&e->st, __ATOMIC_RELAXED);
+
+		if (st == E_CACHED || st == E_READING)
+			n = __atomic_load_n(&e->present, __ATOMIC_RELAXED);
+	}
+	pthread_mutex_unlock(&r->index_lock);
 	return n;
 }
 
@@ -1082,13 +1121,17 @@ enum recall_state recall_state(struct recall *r, int64_t member_id)
 
 	if (!r)
 		return s;
-	pthread_mutex_lock(&r->lock);
+	pthread_mutex_lock(&r->index_lock);
 	e = entry_find(r, member_id);
-	if (e && e->st == E_CACHED)
-		s = RECALL_CACHED;
-	else if (e && (e->st == E_QUEUED || e->st == E_READING))
-		s = RECALL_RECALLING;
-	pthread_mutex_unlock(&r->lock);
+	if (e) {
+		enum est st = __atomic_load_n(&e->st, __ATOMIC_RELAXED);
+
+		if (st == E_CACHED)
+			s = RECALL_CACHED;
+		else if (st == E_QUEUED || st == E_READING)
+			s = RECALL_RECALLING;
+	}
+	pthread_mutex_unlock(&r->index_lock);
 	return s;
 }
 

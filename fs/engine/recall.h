@@ -39,6 +39,11 @@
  *       background requests, and the kernel stops sending them beyond that
  *       limit (lookups are not affected, but more readers can progress);
  *     - not hold any mount-wide lock while calling recall_read().
+ *   No other function waits for a drive or the robot: recall_open() and
+ *   recall_request() only queue (the scheduler's sched_submit() never
+ *   blocks), and recall_state() and recall_cached_bytes(), which getattr
+ *   and getxattr of every archived file call, do not even wait for the
+ *   engine's lock, so `ls -l` answers while recalls are being queued.
  *   Open members with fi->keep_cache = 0 (and no direct_io): a large
  *   member is served while it streams in, before its MD5 can be checked;
  *   if that copy then proves bad, the reader gets -EIO and the next open
@@ -110,7 +115,8 @@ void recall_release(struct recall_handle *h);
 
 /* Bytes of member_id held in the cache now (0..size), for st_blocks:
  * st_blocks = (recall_cached_bytes() + 511) / 512. Never touches a tape,
- * never blocks on one. 0 when r is NULL. */
+ * never blocks on one, never waits for the engine's lock (only for a
+ * lookup in its index). 0 when r is NULL. */
 uint64_t recall_cached_bytes(struct recall *r, int64_t member_id);
 
 enum recall_state {
@@ -119,7 +125,8 @@ enum recall_state {
 	RECALL_CACHED,    /* whole and checked in the cache: "cached" */
 };
 
-/* State of member_id for user.tapefs.state. Never touches a tape. */
+/* State of member_id for user.tapefs.state. Never touches a tape, never
+ * waits for the engine's lock (as recall_cached_bytes()). */
 enum recall_state recall_state(struct recall *r, int64_t member_id);
 
 /* Queue member_id for recall without opening it (`.recall` batches);
