@@ -1139,7 +1139,7 @@ static void run_wait_for(struct run_waiter *w, unsigned ms)
 int sched_run_wait(struct sched *s, struct sched_job *job, unsigned poll_ms,
 		   sched_tick_fn tick, void *arg, int *result)
 {
-	struct run_waiter w = { .finished = 0 };
+	struct run_waiter w = {.finished = 0};
 	pthread_condattr_t ca;
 	int ret;
 

@@ -77,7 +77,7 @@ files=()
 for d in d1 d2; do for i in $(seq 2 60); do files+=("$M/archive/$d/f$i"); done; done
 "$BUILD/tests/tool/latency" 8 $M/archive/d1/f30 "${files[@]}" > lat.out
 cat lat.out
-check "the robot was still busy after the measurement" kill -0 $p2
+check "the second recall still waited for the robot after the measurement" kill -0 $p2
 field() { # KIND FIELD
 	awk -v k="$1" -v f="$2" '$1 == k { for (i = 2; i < NF; i++) if ($i == f) print $(i + 1) }' lat.out
 }
