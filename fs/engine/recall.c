@@ -361,8 +361,10 @@ static struct rtape *tape_get(struct recall *r, const char *barcode)
 static int job_run(struct sched_job *job, const struct sched_run *run);
 static void job_done(struct sched_job *job, int result);
 
-/* Submit a job for t unless one is serving it. Called with the lock held;
- * sched_submit() only queues (it never calls back synchronously). */
+/* Submit a job for t unless one is serving it. Called with the lock held,
+ * also from FUSE request threads: sched_submit() only queues (it never
+ * waits for the robot, even for a tape the scheduler has not seen, and
+ * never calls back synchronously). */
 static int tape_kick(struct recall *r, struct rtape *t)
 {
 	struct rjob *j;

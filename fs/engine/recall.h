@@ -39,7 +39,8 @@
  *       background requests, and the kernel stops sending them beyond that
  *       limit (lookups are not affected, but more readers can progress);
  *     - not hold any mount-wide lock while calling recall_read().
- *   No other function waits for a drive or the robot: recall_open() and
+ *   No other function the mount calls from a request waits for a drive
+ *   or the robot (recall_stop() does, at unmount): recall_open() and
  *   recall_request() only queue (the scheduler's sched_submit() never
  *   blocks), and recall_state() and recall_cached_bytes(), which getattr
  *   and getxattr of every archived file call, do not even wait for the
