@@ -71,7 +71,8 @@
  * mutex (tapeio/changer.c) is taken inside changer calls, under robot.
  * Callbacks (run, done, a wait's tick) run with no scheduler lock held.
  * A caller may hold a lock of its own across a never-blocking function
- * (its lock then comes before mu), never across a blocking one.
+ * (its lock then comes before mu), never across a blocking one; nor
+ * across sched_cancel(), which runs done callbacks in its thread.
  */
 #ifndef TAPEFS_SCHED_H
 #define TAPEFS_SCHED_H
