@@ -1,0 +1,284 @@
+/* tapeio/vtape_write.c - recording on an open vtape: data records,
+ * filemarks and the end of data (with, in version 2, the stored index
+ * after it), the write-fail and write-protect faults, and the writeback
+ * that keeps the host disk streaming along with the tape.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "tapeio/tape.h"
+#include "tapeio/vtape_int.h"
+
+/* End the image at end of data: the end-of-data header at eod_off (with,
+ * in version 2, the stored index after it) and nothing after. Streaming
+ * data records leave the file ending right after the last record (which
+ * an index walk reads as end of data too); filemarks and close write the
+ * explicit marker. */
+int vt_eod_write(struct vtape *v)
+{
+	unsigned char *tail;
+	uint64_t end;
+	size_t n;
+	int ret = 0;
+
+	tail = vt_tail_encode(&v->ix, v->h.version, &n);
+	if (!tail)
+		return -ENOMEM;
+	end = v->ix.eod_off + n;
+	if (pwrite(v->fd, tail, n, (off_t)v->ix.eod_off) != (ssize_t)n ||
+	    (v->fsize > end && ftruncate(v->fd, (off_t)end) < 0)) {
+		ret = -EIO;
+	} else {
+		v->fsize = end;
+		v->eod_clean = 1;
+	}
+	free(tail);
+	return ret;
+}
+
+/* Before a record is written at lblock pos, everything from there on is
+ * gone: the index and the file end there (so that no end of data nor
+ * stored index of before outlives the write), and the unreadable marks of
+ * the records written over go. */
+static int vt_cut(struct vtape *v, uint64_t pos)
+{
+	uint64_t off;
+
+	vt_index_truncate(&v->ix, pos);
+	off = v->ix.eod_off;
+	v->eod_clean = 0;
+	if (v->fsize > off) {
+		if (ftruncate(v->fd, (off_t)off) < 0)
+			return -EIO;
+		v->fsize = off;
+	}
+	if (v->h.version >= 2 && (!v->hmap || get32(v->hmap + OFF_NUNREAD)) &&
+	    vt_unread_cut(v->fd, pos) < 0)
+		return -EIO;
+	return 0;
+}
+
+/* A host failure writing at lblock pos, image offset off (the file may
+ * now reach file_end): end of data where the record began. Returns ret,
+ * or -EIO when ret is not an error. */
+static int vt_record_fail(struct vtape *v, uint64_t pos, uint64_t off,
+			  uint64_t file_end, int ret)
+{
+	vt_index_truncate(&v->ix, pos);
+	v->ix.eod_off = off;
+	v->fsize = v->fsize > file_end ? v->fsize : file_end;
+	vt_eod_write(v);
+	return ret < 0 ? ret : -EIO;
+}
+
+/* Record one data record of len bytes from buf at the current position. */
+static int vt_record_data(struct vtape *v, const void *buf, uint64_t len)
+{
+	static const unsigned char zeros[VT_ALIGN];
+	unsigned char rh[VT_RH_SIZE];
+	struct iovec iov[3];
+	uint64_t pos = v->pos, off, end;
+	unsigned pad;
+	int n = 0, ret;
+
+	ret = vt_cut(v, pos);
+	if (ret < 0)
+		return ret;
+	off = v->ix.eod_off;
+	pad = vt_pad_at(off, VT_DATA, len);
+	vt_rh_encode(rh, VT_DATA, 0, pad, len);
+	iov[n++] = (struct iovec){rh, VT_RH_SIZE};
+	if (pad)
+		iov[n++] = (struct iovec){(void *)zeros, pad};
+	iov[n++] = (struct iovec){(void *)buf, len};
+	end = off + VT_RH_SIZE + pad + len;
+	if (pwritev(v->fd, iov, n, (off_t)off) != (ssize_t)(end - off))
+		return vt_record_fail(v, pos, off, end, -EIO);
+	ret = vt_index_push(&v->ix, off, VT_DATA, pad, len);
+	if (ret < 0)
+		return vt_record_fail(v, pos, off, end, ret);
+	v->ix.eod_off = end;
+	v->pos = v->ix.n;
+	v->fsize = end;
+	return 0;
+}
+
+/* Record count filemarks at the current position, followed by the
+ * end-of-data header (and the index) in the same write. */
+static int vt_record_marks(struct vtape *v, unsigned count)
+{
+	unsigned char *marks, *tail = NULL;
+	size_t mlen = (size_t)count * VT_RH_SIZE, tlen = 0;
+	uint64_t pos = v->pos, off, file_end;
+	struct iovec iov[2];
+	int ret;
+
+	ret = vt_cut(v, pos);
+	if (ret < 0)
+		return ret;
+	off = file_end = v->ix.eod_off;
+	marks = malloc(mlen);
+	if (!marks)
+		return -ENOMEM;
+	for (unsigned i = 0; i < count; i++) {
+		vt_rh_encode(marks + (size_t)i * VT_RH_SIZE, VT_FILEMARK, 0, 0,
+			     0);
+		ret = vt_index_push(&v->ix, off + (uint64_t)i * VT_RH_SIZE,
+				    VT_FILEMARK, 0, 0);
+		if (ret < 0)
+			goto out_fail;
+	}
+	v->ix.eod_off = off + mlen;
+	tail = vt_tail_encode(&v->ix, v->h.version, &tlen);
+	ret = -ENOMEM;
+	if (!tail)
+		goto out_fail;
+	iov[0] = (struct iovec){marks, mlen};
+	iov[1] = (struct iovec){tail, tlen};
+	file_end = off + mlen + tlen;
+	ret = -EIO;
+	if (pwritev(v->fd, iov, 2, (off_t)off) != (ssize_t)(mlen + tlen))
+		goto out_fail;
+	v->pos = v->ix.n;
+	v->fsize = file_end;
+	v->eod_clean = 1;
+	ret = 0;
+	goto out;
+
+out_fail:
+	ret = vt_record_fail(v, pos, off, file_end, ret);
+out:
+	free(marks);
+	free(tail);
+	return ret;
+}
+
+/* Whether t may be written now: -EBADF (opened read-only), -ENOMEDIUM
+ * (after tape_offline()), -EROFS (write-protected, also by a fault
+ * injected while open), -EIO. */
+static int vt_writable(struct tape *t)
+{
+	struct vtape *v = t->priv;
+	int ret;
+
+	if (t->mode != TAPE_RDWR)
+		return -EBADF;
+	if (v->offline)
+		return -ENOMEDIUM;
+	if (v->fd < 0)
+		return -EBADF;
+	ret = vt_faults_read(v);
+	if (ret < 0)
+		return ret;
+	if (v->h.protect)
+		return -EROFS;
+	return 0;
+}
+
+/* Start writeback of what was written since the last call once there is
+ * enough of it, so that the fdatasync of the next filemark finds little
+ * left to do: the host disk streams along with the tape. */
+#define VT_WRITEBACK_CHUNK (32ull << 20)
+static void vt_writeback(struct vtape *v)
+{
+	uint64_t end = v->ix.eod_off;
+
+	if (end < v->flushed)
+		v->flushed = end; /* written over: start again from here */
+	if (end - v->flushed < VT_WRITEBACK_CHUNK)
+		return;
+	sync_file_range(v->fd, (off_t)v->flushed, (off_t)(end - v->flushed),
+			SYNC_FILE_RANGE_WRITE);
+	v->flushed = end;
+}
+
+/* Whether a write of len bytes that ends at data byte after may go:
+ * -ENOSPC at end of medium, and once past early warning; -EIO once the
+ * write-fail fault's budget (which the write takes from) is spent. */
+static int vt_write_allowed(struct vtape *v, size_t len, uint64_t after)
+{
+	const char *why = NULL;
+	int ret = 0;
+
+	if (after > v->h.capacity) {
+		why = "enospc-eom";
+		ret = -ENOSPC;
+	} else if (v->ew_pending) {
+		v->ew_pending = 0;
+		why = "enospc-ew";
+		ret = -ENOSPC;
+	} else if (v->h.wfail != VT_NO_WFAIL) {
+		uint64_t left = len > v->h.wfail ? 0 : v->h.wfail - len;
+
+		if (vt_field64_put(v->fd, OFF_WFAIL, left) < 0)
+			return -EIO;
+		if (len > v->h.wfail) {
+			why = "eio";
+			ret = -EIO;
+		}
+	}
+	if (why)
+		vt_trace(v, "write %llu %zu %s", (unsigned long long)v->pos,
+			 len, why);
+	return ret;
+}
+
+ssize_t vt_write(struct tape *t, const void *buf, size_t len)
+{
+	struct vtape *v = t->priv;
+	uint64_t after;
+	int ret;
+
+	ret = vt_writable(t);
+	if (ret < 0)
+		return ret;
+	if (len == 0)
+		return 0;
+	v->last_write = 1;
+	after = vt_cum(&v->ix, v->pos) + len;
+	ret = vt_write_allowed(v, len, after);
+	if (ret < 0)
+		return ret;
+	vt_trace(v, "write %llu %zu", (unsigned long long)v->pos, len);
+	vt_clock_charge(&v->clk, vt_clock_xfer(&v->clk, len));
+	ret = vt_record_data(v, buf, len);
+	vt_writeback(v);
+	vt_clock_wait_buffered(&v->clk);
+	if (ret < 0)
+		return ret;
+	v->cnt.records_written++;
+	v->cnt.bytes_written += len;
+	if (after >= v->h.capacity - v->h.early_warning)
+		v->ew_pending = 1;
+	return (ssize_t)len;
+}
+
+/* Filemarks flush the drive's buffer: after a weof the data before it is
+ * on the medium (here: on the host disk). */
+int vt_weof_n(struct vtape *v, unsigned count)
+{
+	int ret = 0;
+
+	v->last_write = 0;
+	v->ew_pending = 0;
+	vt_trace(v, "weof %u %llu", count, (unsigned long long)v->pos);
+	if (count > 0) /* count 0, st: just flush the buffer */
+		ret = vt_record_marks(v, count);
+	if (ret == 0 && fdatasync(v->fd) < 0)
+		ret = -EIO;
+	vt_clock_wait(&v->clk); /* the buffer is on tape before it returns */
+	return ret;
+}
+
+int vt_weof(struct tape *t, unsigned count)
+{
+	int ret = vt_writable(t);
+
+	if (ret < 0)
+		return ret;
+	return vt_weof_n(t->priv, count);
+}
