@@ -11,8 +11,9 @@
  *            each finished block into the tape ring (the only user-space
  *            copy of the data);
  *   tape[i]  one per copy: tape_write() of every block of the tape ring.
- * A slot of a ring is reused only when every live consumer is past it, so
- * the copies share one buffer and the slowest live drive paces the rest.
+ * A slot of a ring (tapeio/ring.h) is reused only when every live
+ * consumer is past it, so the copies share one buffer and the slowest live
+ * drive paces the rest.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -26,12 +27,12 @@
 #include <archive_entry.h>
 
 #include "tapeio/md5.h"
+#include "tapeio/ring.h"
 #include "tapeio/tarw.h"
 
 #define SRC_CHUNK      (256u << 10) /* bytes per source read */
 #define SRC_SLOTS      32
 #define SEG_MAX	       64 /* segments per source slot */
-#define RING_MAXC      TARW_MAX_COPIES
 #define DEFAULT_BUFFER (16u << 20)
 
 enum seg_kind {
@@ -41,6 +42,9 @@ enum seg_kind {
 	SEG_FAIL, /* source src changed or failed: err */
 };
 
+/* A source slot holds len bytes in buf, described by nmeta segments in
+ * its meta (SEG_MAX room); a tape slot holds one block in buf (len bytes
+ * filled so far). */
 struct seg {
 	size_t src;
 	enum seg_kind kind;
@@ -48,36 +52,20 @@ struct seg {
 	int err;
 };
 
-/* Source ring: len bytes of buf in use, described by segs[0..nseg).
- * Tape ring: one block in buf (len bytes filled so far). */
-struct slot {
-	char *buf;
-	size_t len;
-	struct seg *segs;
-	size_t nseg;
-};
+_Static_assert(TARW_MAX_COPIES <= RING_MAX_CONSUMERS,
+	       "a tape ring has one consumer per copy");
+
+static struct seg *slot_seg(const struct ring_slot *s, size_t k)
+{
+	return (struct seg *)s->meta + k;
+}
 
 /* A consumer's place in the source ring, segment by segment. */
 struct cursor {
 	struct ring *r;
-	int c;		/* consumer index */
-	struct slot *s; /* slot being read, held until passed */
-	size_t k;	/* segment within s */
-};
-
-/* A bounded ring with one producer and up to RING_MAXC consumers, each
- * seeing every slot in order. */
-struct ring {
-	pthread_mutex_t lock; /* guards head, tail, live, eof, stop */
-	pthread_cond_t can_put, can_get;
-	struct slot *slots;
-	size_t nslots;
-	uint64_t head;		  /* slots published so far */
-	uint64_t tail[RING_MAXC]; /* slots each consumer is done with */
-	int live[RING_MAXC];	  /* consumer still reading */
-	int ncons;
-	int eof;  /* producer published its last slot */
-	int stop; /* abort: every wait returns at once */
+	int c;		     /* consumer index */
+	struct ring_slot *s; /* slot being read, held until passed */
+	size_t k;	     /* segment within s */
 };
 
 struct tarw {
@@ -93,9 +81,9 @@ struct tarw {
 
 	struct ring sring; /* reader -> caller (consumer 0), md5 (consumer 1) */
 	struct ring tring; /* libarchive callback -> tape threads */
-	struct slot *tcur; /* tape slot being filled by the callback */
-	struct slot *rcur; /* source slot being filled by the reader */
-	struct cursor mcur; /* the caller's place in the source ring */
+	struct ring_slot *tcur; /* tape slot being filled by the callback */
+	struct ring_slot *rcur; /* source slot being filled by the reader */
+	struct cursor mcur;	/* the caller's place in the source ring */
 
 	pthread_mutex_t md5_lock; /* guards md5_done, md5_exited */
 	pthread_cond_t md5_cond;
@@ -112,175 +100,7 @@ struct tarw {
 	int changed_why;
 };
 
-/* ---------------------------------------------------------------- ring */
-
-/* The lock and condition variables live as long as the writer, so that
- * tarw_cancel() can always stop a ring; the slots only during a run. */
-static void ring_init_sync(struct ring *r)
-{
-	memset(r, 0, sizeof(*r));
-	pthread_mutex_init(&r->lock, NULL);
-	pthread_cond_init(&r->can_put, NULL);
-	pthread_cond_init(&r->can_get, NULL);
-}
-
-static void ring_destroy_sync(struct ring *r)
-{
-	pthread_mutex_destroy(&r->lock);
-	pthread_cond_destroy(&r->can_put);
-	pthread_cond_destroy(&r->can_get);
-}
-
-/* nsegs: segments per slot (0 for the tape ring). */
-static int ring_alloc(struct ring *r, size_t nslots, size_t slot_size,
-		      size_t nsegs, int ncons)
-{
-	size_t i;
-	int c;
-
-	r->slots = calloc(nslots, sizeof(*r->slots));
-	if (!r->slots)
-		return -ENOMEM;
-	r->nslots = nslots;
-	for (i = 0; i < nslots; i++) {
-		r->slots[i].buf = malloc(slot_size);
-		if (!r->slots[i].buf)
-			return -ENOMEM; /* ring_free() frees the rest */
-		if (nsegs &&
-		    !(r->slots[i].segs = calloc(nsegs, sizeof(struct seg))))
-			return -ENOMEM;
-	}
-	pthread_mutex_lock(&r->lock);
-	r->ncons = ncons;
-	for (c = 0; c < ncons; c++)
-		r->live[c] = 1;
-	pthread_mutex_unlock(&r->lock);
-	return 0;
-}
-
-static void ring_free(struct ring *r)
-{
-	size_t i;
-
-	if (!r->slots)
-		return;
-	for (i = 0; i < r->nslots; i++) {
-		free(r->slots[i].buf);
-		free(r->slots[i].segs);
-	}
-	free(r->slots);
-	r->slots = NULL;
-}
-
-/* Live consumers. */
-static int ring_nlive(struct ring *r)
-{
-	int c, n = 0;
-
-	pthread_mutex_lock(&r->lock);
-	for (c = 0; c < r->ncons; c++)
-		n += r->live[c];
-	pthread_mutex_unlock(&r->lock);
-	return n;
-}
-
-/* Lowest tail of the live consumers; head when none is live. Lock held. */
-static uint64_t ring_min_tail(const struct ring *r, int *nlive)
-{
-	uint64_t min = r->head;
-	int c;
-
-	*nlive = 0;
-	for (c = 0; c < r->ncons; c++) {
-		if (!r->live[c])
-			continue;
-		(*nlive)++;
-		if (r->tail[c] < min)
-			min = r->tail[c];
-	}
-	return min;
-}
-
-/* The next free slot, waiting for room. NULL when stopped or when no
- * consumer is left. */
-static struct slot *ring_put_begin(struct ring *r)
-{
-	struct slot *s = NULL;
-	int nlive;
-
-	pthread_mutex_lock(&r->lock);
-	for (;;) {
-		uint64_t min = ring_min_tail(r, &nlive);
-
-		if (r->stop || nlive == 0)
-			break;
-		if (r->head - min < r->nslots) {
-			s = &r->slots[r->head % r->nslots];
-			break;
-		}
-		pthread_cond_wait(&r->can_put, &r->lock);
-	}
-	pthread_mutex_unlock(&r->lock);
-	return s;
-}
-
-static void ring_put_end(struct ring *r)
-{
-	pthread_mutex_lock(&r->lock);
-	r->head++;
-	pthread_cond_broadcast(&r->can_get);
-	pthread_mutex_unlock(&r->lock);
-}
-
-static void ring_finish(struct ring *r)
-{
-	pthread_mutex_lock(&r->lock);
-	r->eof = 1;
-	pthread_cond_broadcast(&r->can_get);
-	pthread_mutex_unlock(&r->lock);
-}
-
-static void ring_stop(struct ring *r)
-{
-	pthread_mutex_lock(&r->lock);
-	r->stop = 1;
-	pthread_cond_broadcast(&r->can_get);
-	pthread_cond_broadcast(&r->can_put);
-	pthread_mutex_unlock(&r->lock);
-}
-
-/* Consumer c's next slot; NULL at the end (*stopped = 0) or on stop
- * (*stopped = 1). */
-static struct slot *ring_get(struct ring *r, int c, int *stopped)
-{
-	struct slot *s = NULL;
-
-	pthread_mutex_lock(&r->lock);
-	while (!r->stop && r->tail[c] == r->head && !r->eof)
-		pthread_cond_wait(&r->can_get, &r->lock);
-	*stopped = r->stop;
-	if (!r->stop && r->tail[c] < r->head)
-		s = &r->slots[r->tail[c] % r->nslots];
-	pthread_mutex_unlock(&r->lock);
-	return s;
-}
-
-static void ring_get_done(struct ring *r, int c)
-{
-	pthread_mutex_lock(&r->lock);
-	r->tail[c]++;
-	pthread_cond_broadcast(&r->can_put);
-	pthread_mutex_unlock(&r->lock);
-}
-
-/* Consumer c leaves: the producer no longer waits for it. */
-static void ring_drop(struct ring *r, int c)
-{
-	pthread_mutex_lock(&r->lock);
-	r->live[c] = 0;
-	pthread_cond_broadcast(&r->can_put);
-	pthread_mutex_unlock(&r->lock);
-}
+/* -------------------------------------------------------------- cursor */
 
 /* The next segment for a cursor's consumer, and its bytes in *data; NULL
  * at the end (*stopped = 0) or on stop (*stopped = 1). The slot of the
@@ -291,7 +111,7 @@ static const struct seg *cursor_next(struct cursor *cur, int *stopped,
 {
 	const struct seg *g;
 
-	if (cur->s && ++cur->k >= cur->s->nseg) {
+	if (cur->s && ++cur->k >= cur->s->nmeta) {
 		ring_get_done(cur->r, cur->c);
 		cur->s = NULL;
 	}
@@ -301,7 +121,7 @@ static const struct seg *cursor_next(struct cursor *cur, int *stopped,
 		if (!cur->s)
 			return NULL;
 	}
-	g = &cur->s->segs[cur->k];
+	g = slot_seg(cur->s, cur->k);
 	*data = cur->s->buf + g->off;
 	return g;
 }
@@ -326,27 +146,27 @@ static void rd_flush(struct tarw *w)
 
 /* The reader's open slot with room for one more segment and, when bytes
  * is not 0, that many bytes (data: at least one). NULL when stopped. */
-static struct slot *rd_slot(struct tarw *w, size_t bytes)
+static struct ring_slot *rd_slot(struct tarw *w, size_t bytes)
 {
-	struct slot *s = w->rcur;
+	struct ring_slot *s = w->rcur;
 
-	if (s && (s->nseg == SEG_MAX || (bytes && s->len + bytes > SRC_CHUNK)))
+	if (s && (s->nmeta == SEG_MAX || (bytes && s->len + bytes > SRC_CHUNK)))
 		rd_flush(w);
 	if (!w->rcur) {
 		w->rcur = ring_put_begin(&w->sring);
 		if (!w->rcur)
 			return NULL;
 		w->rcur->len = 0;
-		w->rcur->nseg = 0;
+		w->rcur->nmeta = 0;
 	}
 	return w->rcur;
 }
 
 /* Append a segment of len bytes already placed at the slot's end. */
-static void rd_seg(struct slot *s, size_t i, enum seg_kind kind, size_t len,
-		   int err)
+static void rd_seg(struct ring_slot *s, size_t i, enum seg_kind kind,
+		   size_t len, int err)
 {
-	struct seg *g = &s->segs[s->nseg++];
+	struct seg *g = slot_seg(s, s->nmeta++);
 
 	g->src = i;
 	g->kind = kind;
@@ -359,7 +179,7 @@ static void rd_seg(struct slot *s, size_t i, enum seg_kind kind, size_t len,
 /* A marker segment: END, or FAIL (published at once; returns err). */
 static int rd_mark(struct tarw *w, size_t i, enum seg_kind kind, int err)
 {
-	struct slot *s = rd_slot(w, 0);
+	struct ring_slot *s = rd_slot(w, 0);
 
 	if (!s)
 		return -ECANCELED;
@@ -374,7 +194,7 @@ static int reader_file(struct tarw *w, size_t i)
 	const struct stat *snap = &w->src[i].st;
 	uint64_t left = (uint64_t)snap->st_size;
 	struct stat st;
-	struct slot *s;
+	struct ring_slot *s;
 	ssize_t r;
 	int fd, ret = 0;
 
@@ -436,7 +256,7 @@ static int reader_link(struct tarw *w, size_t i)
 {
 	const struct stat *snap = &w->src[i].st;
 	struct stat st;
-	struct slot *s;
+	struct ring_slot *s;
 	ssize_t r;
 
 	if (snap->st_size <= 0 || snap->st_size > 4096)
@@ -568,7 +388,7 @@ static void *tape_main(void *arg)
 	int i = ta->i, stopped, ret;
 	struct tarw_copy *c = &w->copy[i];
 	struct tape *t = w->tapes[i];
-	struct slot *s;
+	struct ring_slot *s;
 	ssize_t n;
 
 	while ((s = ring_get(&w->tring, i, &stopped))) {
@@ -855,8 +675,8 @@ int tarw_new(struct tarw **out, struct tape *const *tapes, int ncopies,
 	}
 	w->ncopies = ncopies;
 	w->changed = (size_t)-1;
-	ring_init_sync(&w->sring);
-	ring_init_sync(&w->tring);
+	ring_init(&w->sring);
+	ring_init(&w->tring);
 	pthread_mutex_init(&w->md5_lock, NULL);
 	pthread_cond_init(&w->md5_cond, NULL);
 	*out = w;
@@ -933,7 +753,8 @@ int tarw_run(struct tarw *w, const struct tarw_source *src, size_t n)
 	tslots = w->buffer_bytes / w->block_size;
 	if (tslots < 4)
 		tslots = 4;
-	ret = ring_alloc(&w->sring, SRC_SLOTS, SRC_CHUNK, SEG_MAX, 2);
+	ret = ring_alloc(&w->sring, SRC_SLOTS, SRC_CHUNK,
+			 SEG_MAX * sizeof(struct seg), 2);
 	if (!ret)
 		ret =
 		    ring_alloc(&w->tring, tslots, w->block_size, 0, w->ncopies);
@@ -1044,8 +865,8 @@ void tarw_free(struct tarw *w)
 	tar_members_free(w->members, w->nsrc);
 	ring_free(&w->sring);
 	ring_free(&w->tring);
-	ring_destroy_sync(&w->sring);
-	ring_destroy_sync(&w->tring);
+	ring_destroy(&w->sring);
+	ring_destroy(&w->tring);
 	pthread_mutex_destroy(&w->md5_lock);
 	pthread_cond_destroy(&w->md5_cond);
 	free(w);
