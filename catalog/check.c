@@ -263,7 +263,7 @@ static const char SQL_LABEL_TAPE[] =
 static const char FIX_LABEL_UUID[] =
 	"UPDATE tape SET label_uuid = :uuid WHERE barcode = :barcode";
 
-static int label_one(struct checker *ck, const struct catalog_label *l)
+static int cat_label_one(struct checker *ck, const struct catalog_label *l)
 {
 	sqlite3_stmt *st = cat_stmt(ck->c, SQL_LABEL_TAPE);
 	const char *uuid = l->uuid ? l->uuid : "";
@@ -318,7 +318,7 @@ static int check_all(struct checker *ck, const struct catalog_label *labels,
 	     i++)
 		ret = rule_run(ck, &rules[i]);
 	for (size_t i = 0; ret == 0 && labels && i < nlabels; i++)
-		ret = label_one(ck, &labels[i]);
+		ret = cat_label_one(ck, &labels[i]);
 	return ret;
 }
 

@@ -47,7 +47,7 @@ const char *catalog_dump_state_name(enum catalog_dump_state s)
 	return dump_states[s];
 }
 
-static void dump_row(sqlite3_stmt *st, void *out)
+static void cat_dump_row(sqlite3_stmt *st, void *out)
 {
 	struct catalog_dump *d = out;
 
@@ -62,12 +62,12 @@ static void dump_row(sqlite3_stmt *st, void *out)
 	cat_col_text(st, 7, d->error, sizeof(d->error));
 }
 
-static int dump_visit(sqlite3_stmt *st, void *arg)
+static int cat_dump_visit(sqlite3_stmt *st, void *arg)
 {
 	const struct cat_walk *w = arg;
 	struct catalog_dump row;
 
-	dump_row(st, &row);
+	cat_dump_row(st, &row);
 	return w->fn.dump(w->ctx, &row);
 }
 
@@ -136,8 +136,8 @@ out:
 int catalog_dump_get(struct catalog *cat, int64_t dump_id,
 		     struct catalog_dump *out)
 {
-	return cat_read_get(cat, SQL_DUMP_GET, ":id", dump_id, dump_row, out,
-			    "dump get");
+	return cat_read_get(cat, SQL_DUMP_GET, ":id", dump_id, cat_dump_row,
+			    out, "dump get");
 }
 
 static int file_visit(sqlite3_stmt *st, void *arg)
@@ -201,8 +201,9 @@ out:
 }
 
 /* One durable UPDATE on the dump tables; -ENOENT when no row changed. */
-static int dump_update(struct catalog *cat, const char *sql, int64_t dump_id,
-		       const char *barcode, int64_t fileno, const char *error)
+static int cat_dump_update(struct catalog *cat, const char *sql,
+			   int64_t dump_id, const char *barcode, int64_t fileno,
+			   const char *error)
 {
 	struct catconn *c;
 	sqlite3_stmt *st;
@@ -236,21 +237,21 @@ int catalog_dump_tape_abandon(struct catalog *cat, int64_t dump_id,
 {
 	if (!barcode)
 		return -EINVAL;
-	return dump_update(cat, SQL_DUMP_TAPE_ABANDON, dump_id, barcode,
-			   fileno, NULL);
+	return cat_dump_update(cat, SQL_DUMP_TAPE_ABANDON, dump_id, barcode,
+			       fileno, NULL);
 }
 
 int catalog_dump_fail(struct catalog *cat, int64_t dump_id, const char *why)
 {
 	struct catalog_dump d;
-	int ret = dump_update(cat, SQL_DUMP_FAIL, dump_id, NULL, 0, why);
+	int ret = cat_dump_update(cat, SQL_DUMP_FAIL, dump_id, NULL, 0, why);
 
 	if (ret == -ENOENT && catalog_dump_get(cat, dump_id, &d) == 0)
 		ret = -EINVAL; /* committed already */
 	return ret;
 }
 
-static int tape_visit(sqlite3_stmt *st, void *arg)
+static int cat_dump_tape_visit(sqlite3_stmt *st, void *arg)
 {
 	const struct cat_walk *w = arg;
 	struct catalog_dump_tape t;
@@ -269,8 +270,8 @@ int catalog_dump_tapes(struct catalog *cat, int64_t dump_id,
 {
 	struct cat_walk w = { .fn.dump_tape = fn, .ctx = ctx };
 
-	return cat_read_each(cat, SQL_DUMP_TAPES, ":dump", dump_id, tape_visit,
-			     &w, "dump tapes");
+	return cat_read_each(cat, SQL_DUMP_TAPES, ":dump", dump_id,
+			     cat_dump_tape_visit, &w, "dump tapes");
 }
 
 int catalog_dump_unfinished(struct catalog *cat, catalog_dump_fn fn,
@@ -278,6 +279,6 @@ int catalog_dump_unfinished(struct catalog *cat, catalog_dump_fn fn,
 {
 	struct cat_walk w = { .fn.dump = fn, .ctx = ctx };
 
-	return cat_read_each(cat, SQL_DUMP_UNFINISHED, NULL, 0, dump_visit, &w,
-			     "dumps unfinished");
+	return cat_read_each(cat, SQL_DUMP_UNFINISHED, NULL, 0, cat_dump_visit,
+			     &w, "dumps unfinished");
 }

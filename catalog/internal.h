@@ -60,6 +60,13 @@ struct catalog {
 /* ---- db.c ---- */
 /* Log "catalog: what: errmsg" and map rc to -errno. */
 int cat_err(struct catconn *c, int rc, const char *what);
+/* A new connection to the database at path (created when missing), with
+ * foreign keys on and a busy timeout; the writer's (writer != 0) also sets
+ * WAL, the journal limit and a larger page cache. 0 or -errno (logged).
+ * cat_conn_close() finalizes its cached statements and closes it (NULL:
+ * nothing). */
+int cat_conn_open(struct catconn **out, const char *path, int writer);
+void cat_conn_close(struct catconn *c);
 /* A connection for reading; give it back with cat_conn_put(). NULL only
  * when a new connection cannot be opened (logged). */
 struct catconn *cat_conn_get(struct catalog *cat);
@@ -133,8 +140,6 @@ int64_t cat_now(void);
 /* ---- schema.c ---- */
 /* Bring the schema of c's database to CATALOG_SCHEMA_VERSION. */
 int cat_schema_migrate(struct catconn *c);
-int cat_conn_open(struct catconn **out, const char *path, int writer);
-void cat_conn_close(struct catconn *c);
 
 /* ---- paths.c ---- */
 /* Validate a path: 0, -EINVAL, -ENAMETOOLONG. */

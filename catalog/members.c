@@ -238,7 +238,7 @@ out:
 }
 
 /* Node of a directory in the namespace: -ENOENT, -ENOTDIR. */
-static int ns_dir(struct catconn *c, const char *path, int64_t *node)
+static int cat_ns_dir(struct catconn *c, const char *path, int64_t *node)
 {
 	sqlite3_stmt *st;
 	int rc, ret;
@@ -299,7 +299,7 @@ int catalog_ns_list(struct catalog *cat, const char *path, const char *after,
 
 	if (!c)
 		return -EIO;
-	ret = ns_dir(c, path, &node);
+	ret = cat_ns_dir(c, path, &node);
 	if (ret < 0)
 		goto out;
 	ret = -EIO;

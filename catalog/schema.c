@@ -8,8 +8,6 @@
  */
 #include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 #include "catalog/internal.h"
 
@@ -198,57 +196,6 @@ out_rollback:
 int cat_schema_migrate(struct catconn *c)
 {
 	return migrate_to(c, CATALOG_SCHEMA_VERSION);
-}
-
-int cat_conn_open(struct catconn **out, const char *path, int writer)
-{
-	struct catconn *c = calloc(1, sizeof(*c));
-	int rc, ret;
-
-	if (!c)
-		return -ENOMEM;
-	rc = sqlite3_open_v2(path, &c->db,
-			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-				     SQLITE_OPEN_NOMUTEX,
-			     NULL);
-	if (rc != SQLITE_OK) {
-		ret = cat_err(c, rc, path);
-		goto out_close;
-	}
-	sqlite3_extended_result_codes(c->db, 1);
-	sqlite3_busy_timeout(c->db, 10000);
-	ret = cat_exec_sql(c, "PRAGMA foreign_keys=ON;"
-			      "PRAGMA synchronous=NORMAL;");
-	if (ret < 0)
-		goto out_close;
-	/* WAL lets readers run beside the one writer; it is a property of
-	 * the file, set by the first (writer) connection. */
-	if (writer)
-		ret = cat_exec_sql(c, "PRAGMA journal_mode=WAL;"
-				      "PRAGMA journal_size_limit=67108864;"
-				      "PRAGMA cache_size=-32768;");
-	else
-		ret = cat_exec_sql(c, "PRAGMA cache_size=-4096;");
-	if (ret < 0)
-		goto out_close;
-	*out = c;
-	return 0;
-
-out_close:
-	sqlite3_close_v2(c->db);
-	free(c);
-	return ret;
-}
-
-void cat_conn_close(struct catconn *c)
-{
-	if (!c)
-		return;
-	for (size_t i = 0; i < CAT_STMT_SLOTS; i++)
-		if (c->slots[i].st)
-			sqlite3_finalize(c->slots[i].st);
-	sqlite3_close_v2(c->db);
-	free(c);
 }
 
 int catalog_schema_version(struct catalog *cat)

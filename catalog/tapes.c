@@ -63,7 +63,7 @@ int catalog_tape_state_parse(const char *name, enum catalog_tape_state *out)
 	return -EINVAL;
 }
 
-static void tape_row(sqlite3_stmt *st, void *out)
+static void cat_tape_row(sqlite3_stmt *st, void *out)
 {
 	struct catalog_tape *t = out;
 
@@ -80,16 +80,16 @@ static void tape_row(sqlite3_stmt *st, void *out)
 	t->last_verified = sqlite3_column_int64(st, 9);
 }
 
-static int tape_visit(sqlite3_stmt *st, void *arg)
+static int cat_tape_visit(sqlite3_stmt *st, void *arg)
 {
 	const struct cat_walk *w = arg;
 	struct catalog_tape row;
 
-	tape_row(st, &row);
+	cat_tape_row(st, &row);
 	return w->fn.tape(w->ctx, &row);
 }
 
-static int tape_valid(const struct catalog_tape *t)
+static int cat_tape_valid(const struct catalog_tape *t)
 {
 	size_t n = strnlen(t->barcode, sizeof(t->barcode));
 
@@ -100,7 +100,7 @@ static int tape_valid(const struct catalog_tape *t)
 	return 0;
 }
 
-static void tape_bind(sqlite3_stmt *st, const struct catalog_tape *t)
+static void cat_tape_bind(sqlite3_stmt *st, const struct catalog_tape *t)
 {
 	cat_bind_text(st, ":barcode", t->barcode);
 	cat_bind_text(st, ":serial", t->serial);
@@ -116,9 +116,9 @@ static void tape_bind(sqlite3_stmt *st, const struct catalog_tape *t)
 
 /* One durable write of a tape row through sql; -ENOENT when no row
  * changed. */
-static int tape_write(struct catalog *cat, const char *sql,
-		      const struct catalog_tape *t, const char *barcode,
-		      const char *col, const char *text, int64_t num)
+static int cat_tape_write(struct catalog *cat, const char *sql,
+			  const struct catalog_tape *t, const char *barcode,
+			  const char *col, const char *text, int64_t num)
 {
 	struct catconn *c;
 	sqlite3_stmt *st;
@@ -133,7 +133,7 @@ static int tape_write(struct catalog *cat, const char *sql,
 		goto out;
 	}
 	if (t) {
-		tape_bind(st, t);
+		cat_tape_bind(st, t);
 	} else {
 		cat_bind_text(st, ":barcode", barcode);
 		if (text)
@@ -150,16 +150,16 @@ out:
 
 int catalog_tape_add(struct catalog *cat, const struct catalog_tape *t)
 {
-	if (tape_valid(t) < 0)
+	if (cat_tape_valid(t) < 0)
 		return -EINVAL;
-	return tape_write(cat, SQL_TAPE_ADD, t, NULL, NULL, NULL, 0);
+	return cat_tape_write(cat, SQL_TAPE_ADD, t, NULL, NULL, NULL, 0);
 }
 
 int catalog_tape_update(struct catalog *cat, const struct catalog_tape *t)
 {
-	if (tape_valid(t) < 0)
+	if (cat_tape_valid(t) < 0)
 		return -EINVAL;
-	return tape_write(cat, SQL_TAPE_UPDATE, t, NULL, NULL, NULL, 0);
+	return cat_tape_write(cat, SQL_TAPE_UPDATE, t, NULL, NULL, NULL, 0);
 }
 
 int catalog_tape_set_state(struct catalog *cat, const char *barcode,
@@ -167,8 +167,8 @@ int catalog_tape_set_state(struct catalog *cat, const char *barcode,
 {
 	if (!barcode || (unsigned)state > CATALOG_TAPE_RETIRED)
 		return -EINVAL;
-	return tape_write(cat, SQL_TAPE_SET_STATE, NULL, barcode, ":state",
-			  NULL, state);
+	return cat_tape_write(cat, SQL_TAPE_SET_STATE, NULL, barcode, ":state",
+			      NULL, state);
 }
 
 int catalog_tape_set_serial(struct catalog *cat, const char *barcode,
@@ -178,8 +178,8 @@ int catalog_tape_set_serial(struct catalog *cat, const char *barcode,
 
 	if (!barcode || !serial || strlen(serial) >= sizeof(t.serial))
 		return -EINVAL;
-	return tape_write(cat, SQL_TAPE_SET_SERIAL, NULL, barcode, ":serial",
-			  serial, 0);
+	return cat_tape_write(cat, SQL_TAPE_SET_SERIAL, NULL, barcode,
+			      ":serial", serial, 0);
 }
 
 int catalog_tape_set_location(struct catalog *cat, const char *barcode,
@@ -187,8 +187,8 @@ int catalog_tape_set_location(struct catalog *cat, const char *barcode,
 {
 	if (!barcode || !location)
 		return -EINVAL;
-	return tape_write(cat, SQL_TAPE_SET_LOCATION, NULL, barcode,
-			  ":location", location, 0);
+	return cat_tape_write(cat, SQL_TAPE_SET_LOCATION, NULL, barcode,
+			      ":location", location, 0);
 }
 
 int catalog_tape_set_label(struct catalog *cat, const char *barcode,
@@ -196,8 +196,8 @@ int catalog_tape_set_label(struct catalog *cat, const char *barcode,
 {
 	if (!barcode || !label_uuid || strlen(label_uuid) >= 40)
 		return -EINVAL;
-	return tape_write(cat, SQL_TAPE_SET_LABEL, NULL, barcode,
-			  ":label_uuid", label_uuid, 0);
+	return cat_tape_write(cat, SQL_TAPE_SET_LABEL, NULL, barcode,
+			      ":label_uuid", label_uuid, 0);
 }
 
 int catalog_tape_get(struct catalog *cat, const char *barcode,
@@ -213,7 +213,7 @@ int catalog_tape_get(struct catalog *cat, const char *barcode,
 	if (!st)
 		goto out;
 	cat_bind_text(st, ":barcode", barcode ? barcode : "");
-	ret = cat_row_get(c, st, tape_row, out, "tape get");
+	ret = cat_row_get(c, st, cat_tape_row, out, "tape get");
 out:
 	cat_conn_put(cat, c);
 	return ret;
@@ -234,7 +234,7 @@ int catalog_tape_list(struct catalog *cat, const char *pool, int state,
 		goto out;
 	cat_bind_text(st, ":pool", pool);
 	cat_bind_i64(st, ":state", state);
-	ret = cat_row_each(c, st, tape_visit, &w, "tape list");
+	ret = cat_row_each(c, st, cat_tape_visit, &w, "tape list");
 out:
 	cat_conn_put(cat, c);
 	return ret;
@@ -294,7 +294,7 @@ int catalog_tape_choose(struct catalog *cat, const char *pool, uint64_t need,
 	cat_bind_text(st, ":pool", pool);
 	cat_bind_i64(st, ":need", (int64_t)need);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		tape_row(st, &t);
+		cat_tape_row(st, &t);
 		if (excluded(t.barcode, exclude, nexclude))
 			continue;
 		*out = t;
