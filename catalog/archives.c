@@ -20,8 +20,6 @@ static const char SQL_TAPE_COPIES[] =
 static const char SQL_COPY_GET[] =
 	"SELECT " COPY_COLS " FROM copy WHERE barcode = :barcode "
 	"AND fileno = :fileno";
-static const char SQL_COPY_SET_STATE[] =
-	"UPDATE copy SET state = :state WHERE id = :id";
 static const char SQL_COPIES_UNVERIFIED[] =
 	"SELECT " COPY_COLS " FROM copy WHERE last_verified = 0 "
 	"ORDER BY barcode, fileno";
@@ -158,32 +156,6 @@ int catalog_copy_get(struct catalog *cat, const char *barcode, int64_t fileno,
 out:
 	cat_conn_put(cat, c);
 	return ret;
-}
-
-int catalog_copy_set_state(struct catalog *cat, int64_t copy_id,
-			   enum catalog_copy_state state)
-{
-	struct catconn *c;
-	sqlite3_stmt *st;
-	int ret;
-
-	if ((unsigned)state > CATALOG_COPY_LOST)
-		return -EINVAL;
-	ret = cat_txn_begin(cat, &c, 0);
-	if (ret < 0)
-		return ret;
-	st = cat_stmt(c, SQL_COPY_SET_STATE);
-	if (!st) {
-		ret = -EIO;
-		goto out;
-	}
-	cat_bind_i64(st, ":id", copy_id);
-	cat_bind_i64(st, ":state", state);
-	ret = cat_exec(c, st, "copy state");
-	if (ret == 0 && sqlite3_changes(c->db) == 0)
-		ret = -ENOENT;
-out:
-	return cat_txn_end(cat, c, 0, ret);
 }
 
 int catalog_tape_summary(struct catalog *cat, const char *barcode,

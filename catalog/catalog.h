@@ -192,8 +192,6 @@ int catalog_tape_copies(struct catalog *cat, const char *barcode,
 /* The copy at (barcode, fileno): tapes/LABEL/NNNN. -ENOENT when none. */
 int catalog_copy_get(struct catalog *cat, const char *barcode, int64_t fileno,
 		     struct catalog_copy *out);
-int catalog_copy_set_state(struct catalog *cat, int64_t copy_id,
-			   enum catalog_copy_state state);
 /* Copies never verified OK (last_verified == 0), by tape then file. */
 int catalog_copies_unverified(struct catalog *cat, catalog_copy_fn fn,
 			      void *ctx);

@@ -19,7 +19,6 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -207,24 +206,6 @@ static ssize_t tarr_read_record(struct tarr *r, const void **buf)
 	return n;
 }
 
-int tarr_sink_fd(void *arg, const void *buf, size_t len)
-{
-	int fd = *(int *)arg;
-	const char *p = buf;
-	ssize_t n;
-
-	while (len > 0) {
-		n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* libarchive's read callback: one record per call, 0 at a filemark. */
 static la_ssize_t tarr_record(struct archive *a, void *arg, const void **buf)
 {
@@ -311,11 +292,6 @@ void tarr_free(struct tarr *r)
 	tar_members_free(r->manifest, r->nmanifest);
 	free(r->rec);
 	free(r);
-}
-
-uint64_t tarr_records(const struct tarr *r)
-{
-	return r->records;
 }
 
 /* The error of a failed libarchive call: the tape's, else a format one. */

@@ -24,10 +24,6 @@
  * function that called it. */
 typedef int (*tarr_sink_fn)(void *arg, const void *buf, size_t len);
 
-/* A sink writing to a file descriptor (arg: int * holding the fd); loops
- * over short writes; returns 0 or -errno. */
-int tarr_sink_fd(void *arg, const void *buf, size_t len);
-
 struct tarr;
 
 /* --- Walking an archive ---------------------------------------------- */
@@ -73,9 +69,6 @@ int tarr_data(struct tarr *r, struct tar_member *m, tarr_sink_fn sink,
  * (no manifest seen yet or none in this archive), -EINVAL (a member named
  * MANIFEST_MEMBER whose text does not parse). */
 int tarr_manifest(struct tarr *r, const struct tar_member **members, size_t *n);
-
-/* Records read by r so far. */
-uint64_t tarr_records(const struct tarr *r);
 
 /* Free r; does not close or move the tape. */
 void tarr_free(struct tarr *r);
