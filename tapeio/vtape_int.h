@@ -246,7 +246,7 @@ struct vtape {
 	uint64_t flushed; /* image bytes before it were sent to the disk */
 	int last_write;	  /* last operation wrote data: filemark on close */
 	int ew_pending;	  /* past early warning: the next write gets ENOSPC */
-	struct tape_counters cnt;
+	struct tape_counters cnt; /* but model_seconds: clk.charged */
 	struct vt_clock clk;
 	int trace_fd;
 };
