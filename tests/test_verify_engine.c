@@ -2,40 +2,39 @@
  * parsing, and whole runs over a 2-drive virtual library whose tapes are
  * written here with the tar writer and committed to a catalog directly.
  *
- * The engine lives in fs/ (unit tests never link fs/), so its one source
- * file is compiled into this test; the only thing it needs from the rest of
- * the daemon is tapefs_error(), defined below.
+ * Links libengine.a like every unit test. fs/engine/verify_int.h gives the
+ * engine's state (a job waiting to run checks how far the run got) and
+ * verify_set_limits(): small pages and batches, so that 24 members cross
+ * several of each.
  */
-/* small pages and batches: 24 members cross several of each */
-#define VERIFY_PAGE 5
-#define VERIFY_BATCH 7
-#include "fs/engine/verify.c"
-
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "catalog/catalog.h"
+#include "fs/engine/tapefs.h"
+#include "fs/engine/verify.h"
+#include "fs/engine/verify_int.h"
+#include "tapeio/changer.h"
 #include "tapeio/label.h"
+#include "tapeio/sched.h"
+#include "tapeio/tape.h"
+#include "tapeio/manifest.h"
 #include "tapeio/tarw.h"
 #include "tapeio/vlib.h"
 #include "tapeio/vtape.h"
 #include "tests/check.h"
 
-void tapefs_error(struct tapefs *fs, const char *fmt, ...)
-{
-	va_list ap;
+#define PAGE  5 /* members per catalog page */
+#define BATCH 7 /* results per transaction */
 
-	(void)fs;
-	va_start(ap, fmt);
-	fprintf(stderr, "tapefs_error: ");
-	vfprintf(stderr, fmt, ap);
-	fprintf(stderr, "\n");
-	va_end(ap);
-}
-
-#define BS 16384 /* small records: many members span several */
+#define BS     16384 /* small records: many members span several */
 #define NFILES 24
 
 static char top[512];
@@ -119,7 +118,7 @@ struct lib {
 	uint64_t start[2]; /* archive 1's start lblock on each tape */
 };
 
-static const char *const tapes[2] = { "A00001L9", "B00001L9" };
+static const char *const tapes[2] = {"A00001L9", "B00001L9"};
 
 static void make_files(const char *src, size_t *sizes)
 {
@@ -129,7 +128,8 @@ static void make_files(const char *src, size_t *sizes)
 	mkdir(src, 0755);
 	for (int i = 0; i < NFILES; i++) {
 		/* small ones share records, big ones span several */
-		size_t n = i % 6 == 5 ? 5 * BS + 1234 : (size_t)(i * 977 % 7000);
+		size_t n =
+		    i % 6 == 5 ? 5 * BS + 1234 : (size_t)(i * 977 % 7000);
 		char *buf = malloc(n + 1);
 		int fd;
 
@@ -152,7 +152,7 @@ static int write_one(struct lib *l, struct tape **t,
 		     const struct tarw_source *s, int fileno, int first)
 {
 	struct tarw *w = NULL;
-	struct tarw_opts o = { .block_size = BS };
+	struct tarw_opts o = {.block_size = BS};
 	struct catalog_member *cm = NULL;
 	const struct tar_member *tm;
 	size_t n;
@@ -180,8 +180,8 @@ static int write_one(struct lib *l, struct tape **t,
 		cm[i].header_offset = tm[i].header_offset;
 		cm[i].data_offset = tm[i].data_offset;
 	}
-	struct catalog_dump_file df = { .path = "x", .size = 1 };
-	struct catalog_archive_in ai = { .block_size = BS };
+	struct catalog_dump_file df = {.path = "x", .size = 1};
+	struct catalog_archive_in ai = {.block_size = BS};
 	struct catalog_copy_in ci[2];
 
 	for (int c = 0; c < 2; c++) {
@@ -210,7 +210,7 @@ static int write_one(struct lib *l, struct tape **t,
 static int write_archive(struct lib *l, const char *src, int narch)
 {
 	const struct tape_ops *ops = tape_backend("vtape");
-	struct tape *t[2] = { NULL, NULL };
+	struct tape *t[2] = {NULL, NULL};
 	struct tarw_source s[NFILES];
 	char paths[NFILES][1024], names[NFILES][64], img[700];
 	int ret;
@@ -226,7 +226,8 @@ static int write_archive(struct lib *l, const char *src, int narch)
 	for (int c = 0; c < 2; c++) {
 		struct tape_label lab;
 
-		snprintf(img, sizeof(img), "%s/tapes/%s.vtape", l->dir, tapes[c]);
+		snprintf(img, sizeof(img), "%s/tapes/%s.vtape", l->dir,
+			 tapes[c]);
 		ret = tape_open(&t[c], ops, img, TAPE_RDWR);
 		CHECK_INT(ret, 0);
 		if (ret)
@@ -252,6 +253,7 @@ static int lib_setup(struct lib *l, int ndrives, int narch)
 	int ret;
 
 	memset(l, 0, sizeof(*l));
+	pthread_mutex_init(&l->fs.errors.lock, NULL);
 	snprintf(l->dir, sizeof(l->dir), "%s/lib", top);
 	CHECK_INT(vlib_create(l->dir, ndrives, 4, 0), 0);
 	struct vlib *vl = NULL;
@@ -260,7 +262,8 @@ static int lib_setup(struct lib *l, int ndrives, int narch)
 	for (int c = 0; c < 2; c++) {
 		struct catalog_tape ct;
 
-		snprintf(img, sizeof(img), "%s/tapes/%s.vtape", l->dir, tapes[c]);
+		snprintf(img, sizeof(img), "%s/tapes/%s.vtape", l->dir,
+			 tapes[c]);
 		CHECK_INT(vtape_create(img, tapes[c], 64 << 20, 0), 0);
 		CHECK_INT(vlib_add(vl, tapes[c], c + 1, err, sizeof(err)), 0);
 		memset(&ct, 0, sizeof(ct));
@@ -295,6 +298,8 @@ static int lib_setup(struct lib *l, int ndrives, int narch)
 		return ret;
 	ret = verify_start(&l->fs);
 	CHECK_INT(ret, 0);
+	if (!ret)
+		verify_set_limits(l->fs.verify, PAGE, BATCH);
 	return ret;
 }
 
@@ -306,6 +311,7 @@ static void lib_teardown(struct lib *l)
 	changer_close(l->chg);
 	catalog_close(l->cat);
 	tar_members_free(l->members, l->nmembers);
+	pthread_mutex_destroy(&l->fs.errors.lock);
 }
 
 /* Start a run and wait for its end; returns its id or -errno. */
@@ -406,7 +412,8 @@ static void test_all_good_then_faults(void)
 	CHECK(m->size > 100);
 	image_of(&l, 1, img, sizeof(img));
 	CHECK_INT(vtape_inject(img, VTAPE_FAULT_FLIP, l.start[1] + off / BS,
-			       off % BS), 0);
+			       off % BS),
+		  0);
 	run = run_wait(&l, "all");
 	CHECK(run > 0);
 	tally(&l, run, tapes[0], &a);
@@ -435,8 +442,9 @@ static void test_all_good_then_faults(void)
 	CHECK(m->size > 3 * BS);
 	off = m->data_offset + 2 * BS;
 	image_of(&l, 0, img, sizeof(img));
-	CHECK_INT(vtape_inject(img, VTAPE_FAULT_UNREADABLE,
-			       l.start[0] + off / BS, 0), 0);
+	CHECK_INT(
+	    vtape_inject(img, VTAPE_FAULT_UNREADABLE, l.start[0] + off / BS, 0),
+	    0);
 	run = run_wait(&l, "tape A00001L9");
 	CHECK(run > 0);
 	tally(&l, run, tapes[0], &a);
@@ -467,8 +475,8 @@ static void test_all_good_then_faults(void)
 		expect += first <= rec && rec <= last;
 	}
 	CHECK(expect >= 2);
-	CHECK_INT(vtape_inject(img, VTAPE_FAULT_UNREADABLE, l.start[0] + rec, 0),
-		  0);
+	CHECK_INT(
+	    vtape_inject(img, VTAPE_FAULT_UNREADABLE, l.start[0] + rec, 0), 0);
 	run = run_wait(&l, "tape A00001L9");
 	tally(&l, run, tapes[0], &a);
 	CHECK_INT(a.unreadable, expect);
@@ -485,7 +493,8 @@ static void test_all_good_then_faults(void)
 		m = &l.members[k ? 14 : 9];
 		off = m->data_offset - 512 + (k ? 150 : 2);
 		CHECK_INT(vtape_inject(img, VTAPE_FAULT_FLIP,
-				       l.start[1] + off / BS, off % BS), 0);
+				       l.start[1] + off / BS, off % BS),
+			  0);
 	}
 	run = run_wait(&l, "tape B00001L9");
 	tally(&l, run, tapes[1], &b);
@@ -543,7 +552,7 @@ static void test_sample(void)
 static void test_cancel_and_stop(void)
 {
 	struct lib l;
-	struct vtape_model mdl = { .rate_mbps = 2, .time_scale = 1 };
+	struct vtape_model mdl = {.rate_mbps = 2, .time_scale = 1};
 	struct catalog_run r;
 	char img[700];
 	int64_t id = 0;
@@ -581,10 +590,10 @@ static void test_cancel_and_stop(void)
 	snprintf(path, sizeof(path), "%s/catalog.db", top);
 	CHECK_INT(catalog_open(&cat, path), 0);
 	CHECK_INT(catalog_run_get(cat, id, &r), 0);
-	CHECK(r.state == CATALOG_RUN_INTERRUPTED || r.state == CATALOG_RUN_DONE);
+	CHECK(r.state == CATALOG_RUN_INTERRUPTED ||
+	      r.state == CATALOG_RUN_DONE);
 	catalog_close(cat);
 }
-
 
 /* A recall waiting for the only drive: the verify job gives the drive up
  * between two archives of its tape, the recall runs, then verify goes on
@@ -620,7 +629,7 @@ static void probe_done(struct sched_job *job, int result)
 static void test_yield_to_recall(void)
 {
 	struct lib l;
-	struct vtape_model mdl = { .rate_mbps = 1, .time_scale = 1 };
+	struct vtape_model mdl = {.rate_mbps = 1, .time_scale = 1};
 	struct recall_probe p;
 	struct catalog_run r;
 	char img[700];
@@ -662,7 +671,7 @@ static void test_yield_to_recall(void)
 		usleep(10000);
 	}
 	CHECK(p.ran);
-	CHECK(p.run_going);            /* the recall did not wait for the run */
+	CHECK(p.run_going);	       /* the recall did not wait for the run */
 	CHECK_INT(p.archives_then, 1); /* it ran between the two archives */
 	CHECK_INT(catalog_run_get(l.cat, id, &r), 0);
 	CHECK_INT(r.state, CATALOG_RUN_DONE);

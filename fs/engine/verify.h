@@ -41,8 +41,11 @@
  * (unmount) or at a crash is marked "interrupted" by the next
  * verify_start(); `unverified` then picks up the copies it did not reach.
  *
- * This module never includes FUSE headers. All functions are thread-safe.
- * Functions return 0 or -errno unless said otherwise.
+ * The engine is fs/engine/verify_*.c (fs/engine/verify_int.h says which
+ * file holds which idea). It exports figures; every text of it is
+ * rendered by fs/ns/ns_verify.c. This module never includes FUSE headers.
+ * All functions are thread-safe. Functions return 0 or -errno unless said
+ * otherwise.
  */
 #ifndef TAPEFS_VERIFY_H
 #define TAPEFS_VERIFY_H
@@ -52,11 +55,7 @@
 #include <time.h>
 
 struct tapefs;
-struct strbuf;
 struct verify;
-
-/* The grammar, as shown by reading `.verify` and in the README. */
-extern const char verify_grammar[];
 
 /* Create fs->verify; marks runs left "running" in the catalog as
  * "interrupted". Needs fs->cat and fs->sched. Returns 0, -EINVAL (no
@@ -77,42 +76,23 @@ void verify_stop(struct tapefs *fs);
  * going; -ESRCH for `cancel` with no run going (0 when it cancels one: the
  * run ends soon as "interrupted", and `unverified` picks up the rest);
  * -ECANCELED while stopping; -EIO on a catalog error. On failure the
- * reason is kept for verify_render(). Tapes that the library does not hold
+ * reason is kept for verify_refusal(). Tapes that the library does not hold
  * (or whose drive fails) are named in the run's summary as errors. */
 int verify_request(struct verify *v, const char *line, int64_t *run_id);
 
-/* What reading `.verify` shows: the current or last run (id, request,
- * state, progress), the last refused request with its reason, and the
- * grammar. Appends to out. */
-int verify_render(struct verify *v, struct strbuf *out);
-
-/* The ".status" lines of this module, appended to out:
- *   "verify: idle" | "verify: run 7 63%"
- *   "verify_last: run 6 done 2026-11-21 20:51:07 ok 1200 bad 0 unreadable 0"
- *   (verify_last only when a finished run exists). */
-int verify_status(struct verify *v, struct strbuf *out);
-
 /* Live figures of the current run, for .status.json and drives/N. */
 struct verify_progress {
-	int64_t run_id;           /* 0 when no run ever happened */
-	int running;              /* 1 while the run goes on */
-	char state[16];           /* idle|running|done|interrupted */
-	int percent;              /* of the bytes planned, 0..100 */
+	int64_t run_id; /* 0 when no run ever happened */
+	int running;	/* 1 while the run goes on */
+	char state[16]; /* idle|running|done|interrupted */
+	int percent;	/* of the bytes planned, 0..100 */
 	uint64_t bytes_planned, bytes_done;
 	uint64_t tapes_planned, tapes_done;
 	uint64_t members_done, ok, bad, unreadable;
-	time_t started, ended;    /* ended 0 while running */
+	time_t started, ended; /* ended 0 while running */
 };
 /* Fill *out with the current run, or the last one when idle. */
 int verify_progress(struct verify *v, struct verify_progress *out);
-
-/* Lines for tapes/LABEL/.status, appended to out:
- *   "last_verified: 2026-11-21 20:51:07"   (or "never")
- *   "last_verify: run 7 ok 120 bad 1 unreadable 0"
- *   "copies_verified: 11/12"
- * Returns 0, -ENOENT (unknown barcode), -EIO. */
-int verify_tape_status(struct verify *v, const char *barcode,
-		       struct strbuf *out);
 
 /* ---- for fs/ns/ns_verify.c and the unit tests --------------------------- */
 
@@ -127,8 +107,8 @@ enum verify_kind {
 /* A parsed request. */
 struct verify_req {
 	enum verify_kind kind;
-	int pct;          /* VERIFY_SAMPLE: 1..100 */
-	int nlabels;      /* VERIFY_TAPE: labels[0..nlabels), no repeats */
+	int pct;     /* VERIFY_SAMPLE: 1..100 */
+	int nlabels; /* VERIFY_TAPE: labels[0..nlabels), no repeats */
 	char labels[256][40];
 };
 
@@ -160,8 +140,5 @@ int verify_run_has_tape(struct verify *v, int64_t run_id, const char *barcode);
  * "" and 0 when none. */
 void verify_refusal(struct verify *v, char *req, size_t reqlen, char *why,
 		    size_t whylen, time_t *when);
-
-/* The mount v belongs to. */
-struct tapefs *verify_fs(struct verify *v);
 
 #endif

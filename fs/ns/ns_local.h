@@ -57,4 +57,15 @@ void status_tapes_render(struct tapefs *fs, struct strbuf *out);
 /* "3.2 GiB" style size into buf. */
 void status_human_bytes(uint64_t n, char *buf, size_t len);
 
+/* The verify engine's lines of .status, rendered from its figures:
+ * "verify: idle" | "verify: run 7 63%", and verify_last once a run ended
+ * ("verify: unavailable" when the engine is not running) (ns_verify.c). */
+int ns_verify_status(struct tapefs *fs, struct strbuf *out);
+
+/* The verification lines of tapes/LABEL/.status (ns_verify.c):
+ * last_verified, copies_verified, copies_failed_verify. 0, -ENOENT,
+ * -EIO. */
+int ns_verify_tape_status(struct tapefs *fs, const char *barcode,
+			  struct strbuf *out);
+
 #endif

@@ -291,7 +291,7 @@ static int tapes_render(struct tapefs *fs, const char *rel, struct strbuf *out)
 	strbuf_addf(out, "members: %llu\n", (unsigned long long)s.members);
 	strbuf_addf(out, "bytes: %llu\n", (unsigned long long)s.bytes);
 	if (fs->verify) {
-		verify_tape_status(fs->verify, tp.label, out);
+		ns_verify_tape_status(fs, tp.label, out);
 	} else {
 		fmt_time(s.last_verified, when, sizeof(when));
 		strbuf_addf(out, "last_verified: %s\n", when);

@@ -20,10 +20,20 @@
 #include <time.h>
 
 #include "catalog/catalog.h"
-#include "fs/ns/ns.h"
+#include "fs/ns/ns_local.h"
 #include "fs/engine/tapefs.h"
 #include "fs/engine/verify.h"
 #include "tapeio/manifest.h"
+
+/* The grammar, as reading `.verify` shows it (fs/engine/verify.h). */
+static const char verify_grammar[] =
+    "requests (one line written to .verify):\n"
+    "  all              verify every copy of every archive\n"
+    "  tape LABEL...    verify every copy on these tapes\n"
+    "  unverified       verify the copies never verified OK\n"
+    "  sample PCT       read back PCT% (1-100) of the files of every\n"
+    "                   archive copy, chosen at random, at least one each\n"
+    "  cancel           stop the running verification\n";
 
 static void fmt_time(time_t t, char *buf, size_t len)
 {
@@ -80,6 +90,8 @@ static int ctl_getattr(struct tapefs *fs, const char *rel, struct ns_attr *out)
 	return 0;
 }
 
+static int verify_render(struct verify *v, struct strbuf *out);
+
 static int ctl_render(struct tapefs *fs, const char *rel, struct strbuf *out)
 {
 	(void)rel;
@@ -97,13 +109,16 @@ static int ctl_control(struct tapefs *fs, const char *rel, const char *line)
 }
 
 const struct ns_provider ns_verify_ctl = {
-	.name = ".verify",
-	.getattr = ctl_getattr,
-	.render = ctl_render,
-	.control = ctl_control,
+    .name = ".verify",
+    .getattr = ctl_getattr,
+    .render = ctl_render,
+    .control = ctl_control,
 };
 
-int verify_render(struct verify *v, struct strbuf *out)
+/* What reading `.verify` shows: the current or last run (id, request,
+ * state, progress), the last refused request with its reason, and the
+ * grammar. */
+static int verify_render(struct verify *v, struct strbuf *out)
 {
 	struct verify_progress p;
 	char req[128], why[320], t1[32], t2[32];
@@ -150,12 +165,17 @@ int verify_render(struct verify *v, struct strbuf *out)
 	return 0;
 }
 
-int verify_status(struct verify *v, struct strbuf *out)
+int ns_verify_status(struct tapefs *fs, struct strbuf *out)
 {
 	struct verify_progress p;
 	char t[32];
-	int ret = verify_progress(v, &p);
+	int ret;
 
+	if (!fs->verify) {
+		strbuf_addf(out, "verify: unavailable\n");
+		return 0;
+	}
+	ret = verify_progress(fs->verify, &p);
 	if (ret)
 		return ret;
 	if (p.running)
@@ -188,12 +208,11 @@ static int count_copy(void *ctx, const struct catalog_copy *c)
 	return 0;
 }
 
-int verify_tape_status(struct verify *v, const char *barcode,
-		       struct strbuf *out)
+int ns_verify_tape_status(struct tapefs *fs, const char *barcode,
+			  struct strbuf *out)
 {
-	struct tapefs *fs = verify_fs(v);
 	struct catalog_tape_summary s;
-	struct copy_count cc = { 0, 0, 0 };
+	struct copy_count cc = {0, 0, 0};
 	char t[32];
 	int ret;
 
@@ -322,7 +341,7 @@ static int list_tape(void *vctx, const struct catalog_tape *t)
 static int dir_readdir(struct tapefs *fs, const char *rel, ns_fill_fn fill,
 		       void *ctx)
 {
-	struct list_ctx c = { fill, ctx, fs, 0, 0 };
+	struct list_ctx c = {fill, ctx, fs, 0, 0};
 	struct catalog_run r;
 	struct ns_attr a;
 	const char *name;
@@ -369,13 +388,14 @@ static void render_summary(struct tapefs *fs, int64_t run,
 
 	fmt_time((time_t)r->started, t1, sizeof(t1));
 	fmt_time((time_t)r->ended, t2, sizeof(t2));
-	strbuf_addf(out, "run: %" PRId64 "\nrequest: %s\nstate: %s\n",
-		    r->id, r->request, catalog_run_state_name(r->state));
+	strbuf_addf(out, "run: %" PRId64 "\nrequest: %s\nstate: %s\n", r->id,
+		    r->request, catalog_run_state_name(r->state));
 	strbuf_addf(out, "started: %s\n", t1);
 	if (live && !verify_run_live(fs->verify, run, &l)) {
 		strbuf_addf(out, "progress: %d%%\n",
-			    l.bytes_planned ? (int)(l.progress * 100 /
-						    l.bytes_planned) : 0);
+			    l.bytes_planned
+				? (int)(l.progress * 100 / l.bytes_planned)
+				: 0);
 		strbuf_addf(out, "tapes_planned: %" PRIu64 "\n",
 			    l.tapes_planned);
 	} else {
@@ -383,9 +403,9 @@ static void render_summary(struct tapefs *fs, int64_t run,
 	}
 	strbuf_addf(out,
 		    "tapes: %" PRIu64 "\narchives: %" PRIu64
-		    "\nmembers: %" PRIu64 "\nbytes: %" PRIu64
-		    "\nok: %" PRIu64 "\nbad: %" PRIu64
-		    "\nunreadable: %" PRIu64 "\nseconds: %.2f\n",
+		    "\nmembers: %" PRIu64 "\nbytes: %" PRIu64 "\nok: %" PRIu64
+		    "\nbad: %" PRIu64 "\nunreadable: %" PRIu64
+		    "\nseconds: %.2f\n",
 		    r->totals.tapes, r->totals.archives, r->totals.members,
 		    r->totals.bytes, r->totals.ok, r->totals.bad,
 		    r->totals.unreadable, secs);
@@ -394,7 +414,7 @@ static void render_summary(struct tapefs *fs, int64_t run,
 	if (r->detail[0])
 		strbuf_addf(out, "%s%s", r->detail,
 			    r->detail[strlen(r->detail) - 1] == '\n' ? ""
-								    : "\n");
+								     : "\n");
 }
 
 struct rows_ctx {
@@ -420,7 +440,7 @@ static int render_row(void *vctx, const struct catalog_result_row *r)
 static int dir_render(struct tapefs *fs, const char *rel, struct strbuf *out)
 {
 	struct catalog_run *r;
-	struct rows_ctx c = { out, 0 };
+	struct rows_ctx c = {out, 0};
 	const char *name;
 	int64_t run;
 	int live, ret;
@@ -440,11 +460,11 @@ static int dir_render(struct tapefs *fs, const char *rel, struct strbuf *out)
 		render_summary(fs, run, r, live, out);
 	} else if (!strcmp(name, "failures")) {
 		c.with_label = 1;
-		ret = catalog_run_results(fs->cat, run, NULL, 1, render_row,
-					  &c);
+		ret =
+		    catalog_run_results(fs->cat, run, NULL, 1, render_row, &c);
 	} else if (*name) {
-		ret = catalog_run_results(fs->cat, run, name, 0, render_row,
-					  &c);
+		ret =
+		    catalog_run_results(fs->cat, run, name, 0, render_row, &c);
 	} else {
 		ret = -EISDIR;
 	}
@@ -454,8 +474,8 @@ out_free:
 }
 
 const struct ns_provider ns_verify_dir = {
-	.name = "verify",
-	.getattr = dir_getattr,
-	.readdir = dir_readdir,
-	.render = dir_render,
+    .name = "verify",
+    .getattr = dir_getattr,
+    .readdir = dir_readdir,
+    .render = dir_render,
 };

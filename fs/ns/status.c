@@ -9,7 +9,6 @@
 #include "catalog/catalog.h"
 #include "fs/engine/dump.h"
 #include "fs/engine/recall.h"
-#include "fs/engine/verify.h"
 #include "tapeio/changer.h"
 #include "tapeio/sched.h"
 #include "tapeio/tape.h"
@@ -80,10 +79,7 @@ int status_render(struct tapefs *fs, struct strbuf *out)
 		dump_status(fs->dump, out);
 	else
 		strbuf_addf(out, "dump: unavailable\n");
-	if (fs->verify)
-		verify_status(fs->verify, out);
-	else
-		strbuf_addf(out, "verify: unavailable\n");
+	ns_verify_status(fs, out);
 	if (fs->recall)
 		recall_status_render(fs->recall, out);
 	else
