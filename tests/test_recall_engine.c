@@ -4,108 +4,52 @@
  * (vtape trace), fallback to the other copy on an unreadable record and on
  * a flipped byte, EIO when every copy is bad, O_NONBLOCK, st_blocks bytes,
  * LRU eviction that spares open files, and the cache surviving a restart.
+ * Also the text of `.recall` and the recall lines of `.status` as the
+ * namespace renders them from the engine's snapshot.
  *
- * The engine lives in fs/ (which unit tests never link), and is FUSE-free:
- * its two sources are compiled into this test, with the two small fs/
- * helpers it uses (tapefs_error, strbuf) defined below.
+ * Links libengine.a like every unit test; fs/engine/recall_int.h gives the
+ * cache's file names.
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
+#include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
 
-#include "fs/engine/recall.c"
-#include "fs/engine/recall_cache.c"
-
 #include "catalog/catalog.h"
+#include "fs/engine/recall.h"
+#include "fs/engine/recall_int.h"
+#include "fs/engine/strbuf.h"
+#include "fs/engine/tapefs.h"
+#include "fs/ns/ns_local.h"
+#include "tapeio/changer.h"
 #include "tapeio/label.h"
+#include "tapeio/sched.h"
+#include "tapeio/tape.h"
 #include "tapeio/tarw.h"
 #include "tapeio/vlib.h"
 #include "tapeio/vtape.h"
 #include "tests/check.h"
 
-/* ---- the fs/ helpers the engine calls ---------------------------------- */
-
-static char last_error[1024];
-static int nerrors;
-
-void tapefs_error(struct tapefs *fs, const char *fmt, ...)
-{
-	va_list ap;
-
-	(void)fs;
-	va_start(ap, fmt);
-	vsnprintf(last_error, sizeof(last_error), fmt, ap);
-	va_end(ap);
-	nerrors++;
-}
-
-void strbuf_init(struct strbuf *sb)
-{
-	memset(sb, 0, sizeof(*sb));
-}
-
-void strbuf_release(struct strbuf *sb)
-{
-	free(sb->buf);
-	strbuf_init(sb);
-}
-
-void strbuf_add(struct strbuf *sb, const void *data, size_t len)
-{
-	if (sb->len + len + 1 > sb->cap) {
-		size_t nc = (sb->len + len + 1) * 2;
-		char *n = realloc(sb->buf, nc);
-
-		if (!n)
-			return;
-		sb->buf = n;
-		sb->cap = nc;
-	}
-	memcpy(sb->buf + sb->len, data, len);
-	sb->len += len;
-	sb->buf[sb->len] = 0;
-}
-
-void strbuf_addf(struct strbuf *sb, const char *fmt, ...)
-{
-	char tmp[4096];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		strbuf_add(sb, tmp, (size_t)n < sizeof(tmp) ? (size_t)n :
-				    sizeof(tmp) - 1);
-}
-
-int strbuf_oom(const struct strbuf *sb)
-{
-	(void)sb;
-	return 0;
-}
-
 /* ---- the library, the tapes and the catalog ---------------------------- */
 
-#define BS (32 * 1024)
-#define NARCH 3   /* archives per tape */
+#define BS     (32 * 1024)
+#define NARCH  3  /* archives per tape */
 #define NFILES 12 /* files per archive */
 
 static char top[1024], libdir[1100], trace[1100], cachedir[1100];
-static const char *bc[2] = { "A00001L9", "B00001L9" };
+static const char *bc[2] = {"A00001L9", "B00001L9"};
 
 struct file {
 	char name[64];
 	uint64_t size;
 	unsigned seed;
 	int64_t id;
-	int archive;       /* 0..NARCH-1 */
+	int archive;	   /* 0..NARCH-1 */
 	uint64_t block[2]; /* where each copy's member starts */
 	uint64_t data_block[2], data_off[2];
 };
@@ -153,8 +97,8 @@ static int write_archive(struct tape **t, int k, const char *srcdir)
 	struct catalog_dump_file df[NFILES];
 	struct catalog_member cm[NFILES];
 	struct catalog_copy_in ci[2];
-	struct catalog_archive_in ai = { .block_size = BS };
-	struct tarw_opts o = { .block_size = BS };
+	struct catalog_archive_in ai = {.block_size = BS};
+	struct tarw_opts o = {.block_size = BS};
 	const struct tar_member *tm;
 	struct tarw *w;
 	int64_t dump_id, arch_id;
@@ -164,12 +108,13 @@ static int write_archive(struct tape **t, int k, const char *srcdir)
 	for (int i = 0; i < NFILES; i++) {
 		struct file *f = &files[k * NFILES + i];
 
-		snprintf(paths[i], sizeof(paths[i]), "%.1000s/%.60s", srcdir, f->name);
+		snprintf(paths[i], sizeof(paths[i]), "%.1000s/%.60s", srcdir,
+			 f->name);
 		src[i].path = paths[i];
 		src[i].name = f->name;
 		lstat(paths[i], &src[i].st);
-		df[i] = (struct catalog_dump_file){ f->name, f->size,
-						   src[i].st.st_mtime, 0 };
+		df[i] = (struct catalog_dump_file){f->name, f->size,
+						   src[i].st.st_mtime, 0};
 	}
 	if ((ret = tarw_new(&w, t, 2, &o)))
 		return ret;
@@ -184,8 +129,8 @@ static int write_archive(struct tape **t, int k, const char *srcdir)
 			ret = -EIO;
 			goto out;
 		}
-		ci[c] = (struct catalog_copy_in){ bc[c], k + 1,
-						  cp->start_lblock, cp->bytes };
+		ci[c] = (struct catalog_copy_in){bc[c], k + 1, cp->start_lblock,
+						 cp->bytes};
 		ai.bytes = cp->bytes;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -220,7 +165,7 @@ out:
 static int setup(void)
 {
 	char img[2048], srcdir[1100], err[256];
-	struct tape *t[2] = { NULL, NULL };
+	struct tape *t[2] = {NULL, NULL};
 	struct vlib *v;
 	struct tape_label l;
 	struct catalog_member m;
@@ -235,7 +180,7 @@ static int setup(void)
 	    (ret = vlib_open(&v, libdir, err, sizeof(err))))
 		return ret;
 	for (int c = 0; c < 2; c++) {
-		struct catalog_tape ct = { .state = CATALOG_TAPE_SCRATCH };
+		struct catalog_tape ct = {.state = CATALOG_TAPE_SCRATCH};
 
 		image_path(bc[c], img, sizeof(img));
 		if ((ret = vtape_create(img, bc[c], 256 << 20, 0)) ||
@@ -293,7 +238,7 @@ static int setup(void)
 
 static int engine_start(void)
 {
-	struct sched_config sc = { 0 };
+	struct sched_config sc = {0};
 	int ret;
 
 	if (!fs.sched) {
@@ -381,6 +326,39 @@ static uint64_t trace_min_read(const char *barcode)
 	return min;
 }
 
+/* Errors the engine reported through tapefs_error() so far, and the
+ * newest one's text. */
+static uint64_t errors_count(void)
+{
+	uint64_t n;
+
+	pthread_mutex_lock(&fs.errors.lock);
+	n = fs.errors.count;
+	pthread_mutex_unlock(&fs.errors.lock);
+	return n;
+}
+
+static void error_last(char *buf, size_t len)
+{
+	pthread_mutex_lock(&fs.errors.lock);
+	snprintf(
+	    buf, len, "%s",
+	    fs.errors.count
+		? fs.errors.last[(fs.errors.count - 1) % TAPEFS_ERRORS_KEPT].msg
+		: "");
+	pthread_mutex_unlock(&fs.errors.lock);
+}
+
+/* What reading `.recall` shows now, as the mount would serve it. */
+static void recall_text(struct strbuf *sb)
+{
+	strbuf_init(sb);
+	CHECK_INT(ns_recall_ctl.render(&fs, "", sb), 0);
+	CHECK(sb->buf != NULL && !strbuf_oom(sb));
+	if (!sb->buf)
+		strbuf_add(sb, "", 0);
+}
+
 static int wait_cached(int i, int secs)
 {
 	for (int n = 0; n < secs * 100; n++) {
@@ -441,8 +419,8 @@ static void test_batch_order(void)
 	int used;
 
 	for (int i = 0; i < nfiles; i++)
-		if (files[i].size && recall_state(fs.recall, files[i].id) ==
-					     RECALL_OFFLINE &&
+		if (files[i].size &&
+		    recall_state(fs.recall, files[i].id) == RECALL_OFFLINE &&
 		    i % NFILES != 6 && i % NFILES != 7 && i % NFILES != 8)
 			order[n++] = i;
 	srand(42);
@@ -478,32 +456,47 @@ static void test_batch_order(void)
  * flipped byte -> B. Member 8: A unreadable and B flipped -> EIO. */
 static void test_faults(void)
 {
-	char ia[1200], ib[1200];
+	char ia[1200], ib[1200], msg[256];
 	int f6 = 6, f7 = 7, f8 = 8, err;
+	uint64_t nerrors;
+	struct strbuf sb, line;
 
 	image_path(bc[0], ia, sizeof(ia));
 	image_path(bc[1], ib, sizeof(ib));
 	CHECK_INT(vtape_inject(ia, VTAPE_FAULT_UNREADABLE,
-			       files[f6].data_block[0], 0), 0);
+			       files[f6].data_block[0], 0),
+		  0);
 	CHECK_INT(vtape_inject(ia, VTAPE_FAULT_FLIP, files[f7].data_block[0],
-			       files[f7].data_off[0] + 5), 0);
+			       files[f7].data_off[0] + 5),
+		  0);
 	CHECK_INT(vtape_inject(ia, VTAPE_FAULT_UNREADABLE,
-			       files[f8].data_block[0], 0), 0);
+			       files[f8].data_block[0], 0),
+		  0);
 	CHECK_INT(vtape_inject(ib, VTAPE_FAULT_FLIP, files[f8].data_block[1],
-			       files[f8].data_off[1] + 9), 0);
+			       files[f8].data_off[1] + 9),
+		  0);
 	CHECK_INT(read_check(f6, bc[0], &err), 0);
 	CHECK_INT(err, 0);
 	CHECK_INT(read_check(f7, bc[0], &err), 0);
 	CHECK_INT(err, 0);
-	nerrors = 0;
+	nerrors = errors_count();
 	CHECK(read_check(f8, bc[0], &err) != 0);
 	CHECK_INT(err, -EIO);
-	CHECK_INT(nerrors, 1);
-	CHECK(strstr(last_error, files[f8].name) != NULL);
-	CHECK(strstr(last_error, bc[0]) != NULL);
-	CHECK(strstr(last_error, bc[1]) != NULL);
-	CHECK(strstr(last_error, "MD5") != NULL);
+	CHECK_INT(errors_count() - nerrors, 1);
+	error_last(msg, sizeof(msg));
+	CHECK(strstr(msg, files[f8].name) != NULL);
+	CHECK(strstr(msg, bc[0]) != NULL);
+	CHECK(strstr(msg, bc[1]) != NULL);
+	CHECK(strstr(msg, "MD5") != NULL);
 	CHECK_INT(recall_state(fs.recall, files[f8].id), RECALL_OFFLINE);
+	/* `.recall` names the member and each tape with its reason */
+	strbuf_init(&line);
+	strbuf_addf(&line, "\n  FAILED %s: %s: unreadable; %s: MD5 mismatch\n",
+		    files[f8].name, bc[0], bc[1]);
+	recall_text(&sb);
+	CHECK(line.buf && strstr(sb.buf, line.buf) != NULL);
+	strbuf_release(&sb);
+	strbuf_release(&line);
 	vtape_inject(ia, VTAPE_FAULT_CLEAR, 0, 0);
 }
 
@@ -576,8 +569,8 @@ static void test_restart_and_lru(void)
  * closed), not X; X then completes with its bytes. */
 static void test_evict_spares_recalling(void)
 {
-	struct vtape_model slow = { .rate_mbps = 0.2, .time_scale = 1 };
-	struct vtape_model fast = { 0 };
+	struct vtape_model slow = {.rate_mbps = 0.2, .time_scale = 1};
+	struct vtape_model fast = {0};
 	int x = -1, y = -1, z = -1, err;
 	char ia[1200];
 
@@ -616,6 +609,138 @@ static void test_evict_spares_recalling(void)
 	CHECK_INT(err, 0);
 }
 
+/* A job that holds tape A in a drive until released: recalls for tape A
+ * wait in its queue meanwhile. */
+struct holder {
+	struct sched_job job;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int running, release, done;
+};
+
+static int holder_run(struct sched_job *job, const struct sched_run *r)
+{
+	struct holder *h = job->arg;
+
+	(void)r;
+	pthread_mutex_lock(&h->mu);
+	h->running = 1;
+	pthread_cond_broadcast(&h->cv);
+	while (!h->release)
+		pthread_cond_wait(&h->cv, &h->mu);
+	pthread_mutex_unlock(&h->mu);
+	return 0;
+}
+
+static void holder_done(struct sched_job *job, int result)
+{
+	struct holder *h = job->arg;
+
+	CHECK_INT(result, 0);
+	pthread_mutex_lock(&h->mu);
+	h->done = 1;
+	pthread_cond_broadcast(&h->cv);
+	pthread_mutex_unlock(&h->mu);
+}
+
+/* Two offline members of one archive, a in a block before b's. */
+static int pick_two(int *a, int *b)
+{
+	for (int k = 0; k < NARCH; k++) {
+		int n = 0, got[2];
+
+		for (int i = k * NFILES; i < (k + 1) * NFILES && n < 2; i++)
+			if (files[i].size && i % NFILES != 8 &&
+			    recall_state(fs.recall, files[i].id) ==
+				RECALL_OFFLINE &&
+			    (!n || files[i].block[0] > files[got[0]].block[0]))
+				got[n++] = i;
+		if (n == 2) {
+			*a = got[0];
+			*b = got[1];
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* The text of `.recall` and of the recall lines of `.status`: the queue
+ * of a tape in block order while its drive is held, then the results; a
+ * refused line. */
+static void test_recall_text(void)
+{
+	struct holder h = {.job = {.prio = SCHED_PRIO_RECALL,
+				   .mode = TAPE_RDONLY,
+				   .ntapes = 1}};
+	struct strbuf sb, want;
+	int a, b;
+
+	recall_stop(&fs);
+	fs.cfg.cache_size = 0; /* unlimited */
+	CHECK_INT(engine_start(), 0);
+	if (!fs.recall || pick_two(&a, &b)) {
+		CHECK(!"two offline members of one archive");
+		return;
+	}
+	pthread_mutex_init(&h.mu, NULL);
+	pthread_cond_init(&h.cv, NULL);
+	snprintf(h.job.barcode[0], sizeof(h.job.barcode[0]), "%s", bc[0]);
+	h.job.run = holder_run;
+	h.job.done = holder_done;
+	h.job.arg = &h;
+	snprintf(h.job.desc, sizeof(h.job.desc), "hold %s", bc[0]);
+	CHECK_INT(sched_submit(fs.sched, &h.job), 0);
+	pthread_mutex_lock(&h.mu);
+	while (!h.running)
+		pthread_cond_wait(&h.cv, &h.mu);
+	pthread_mutex_unlock(&h.mu);
+
+	/* b asked first; shown in block order */
+	CHECK_INT(recall_request(fs.recall, files[b].id, bc[0]), 0);
+	CHECK_INT(recall_request(fs.recall, files[a].id, bc[0]), 0);
+	strbuf_init(&want);
+	strbuf_addf(&want,
+		    "# write archive paths, one per line, to recall them in "
+		    "tape order\nqueued: 2\ntape %s: 2 queued\n"
+		    "  block %" PRIu64 " %s\n  block %" PRIu64 " %s\n"
+		    "recent:\n",
+		    bc[0], files[a].block[0], files[a].name, files[b].block[0],
+		    files[b].name);
+	recall_text(&sb);
+	CHECK_STR(sb.buf, want.buf);
+	strbuf_release(&sb);
+	strbuf_release(&want);
+	strbuf_init(&sb);
+	ns_recall_status(&fs, &sb);
+	CHECK(sb.buf && !strncmp(sb.buf, "recall_queue: 2\nrecall_cache: ",
+				 strlen("recall_queue: 2\nrecall_cache: ")));
+	CHECK(sb.buf && strstr(sb.buf, " of unlimited\n") != NULL);
+	strbuf_release(&sb);
+
+	pthread_mutex_lock(&h.mu);
+	h.release = 1;
+	pthread_cond_broadcast(&h.cv);
+	while (!h.done)
+		pthread_cond_wait(&h.cv, &h.mu);
+	pthread_mutex_unlock(&h.mu);
+	CHECK(wait_cached(a, 30) && wait_cached(b, 30));
+
+	CHECK_INT(ns_recall_ctl.control(&fs, "", "no/such/file"), -ENOENT);
+	strbuf_init(&want);
+	strbuf_addf(&want,
+		    "queued: 0\nrecent:\n  OK %s (%s file %d)\n"
+		    "  OK %s (%s file %d)\n  REFUSED no/such/file: no archived "
+		    "file\n",
+		    files[a].name, bc[0], files[a].archive + 1, files[b].name,
+		    bc[0], files[b].archive + 1);
+	recall_text(&sb);
+	CHECK(want.buf && strstr(sb.buf, want.buf) != NULL);
+	strbuf_release(&sb);
+	strbuf_release(&want);
+	pthread_cond_destroy(&h.cv);
+	pthread_mutex_destroy(&h.mu);
+}
+
 int main(void)
 {
 	int ret;
@@ -625,6 +750,7 @@ int main(void)
 	setenv("TAPEFS_VTAPE_TRACE", "trace", 1);
 	snprintf(trace, sizeof(trace), "%s/trace", top);
 	fs.cfg.cache = cachedir;
+	pthread_mutex_init(&fs.errors.lock, NULL);
 	ret = catalog_open(&fs.cat, "catalog.db");
 	CHECK_INT(ret, 0);
 	if (ret)
@@ -641,6 +767,7 @@ int main(void)
 		RUN(test_faults);
 		RUN(test_restart_and_lru);
 		RUN(test_evict_spares_recalling);
+		RUN(test_recall_text);
 	}
 	recall_stop(&fs);
 	sched_stop(fs.sched);

@@ -1,9 +1,12 @@
-/* fs/engine/recall.h - recall: reading an archived file returns its bytes from the
- * recall cache, recalling it from tape first when needed (SPEC 3.4, 3.5).
+/* fs/engine/recall.h - recall: reading an archived file returns its bytes from
+ * the recall cache, recalling it from tape first when needed (SPEC 3.4, 3.5).
  *
  * The engine is plain C with pthreads (no FUSE headers). The mount calls it
  * from open/read/release/getattr/getxattr of archived files (archive/ and
- * tapes/LABEL/NNNN/); fs/ns/ns_recall.c serves the `.recall` control file.
+ * tapes/LABEL/NNNN/); fs/ns/ns_recall.c serves the `.recall` control file
+ * and renders the engine's figures (recall_stats, recall_snapshot). Its
+ * files are fs/engine/recall*.c (fs/engine/recall_int.h says which holds
+ * what).
  *
  * How a recall runs: recall_open() of a member that is not fully cached
  * queues a request for it. Requests are grouped per tape and served in tape
@@ -63,7 +66,6 @@
 struct tapefs;
 struct recall;
 struct recall_handle;
-struct strbuf;
 
 /* Members larger than this are served while they stream in from tape;
  * smaller ones only once whole and MD5-checked. */
@@ -108,8 +110,7 @@ int recall_open(struct recall *r, int64_t member_id, int nonblock,
  * open reads the good copy), -ESHUTDOWN on unmount,
  * -EINTR never (a waiting read cannot be interrupted; it ends when its
  * recall ends). Thread-safe: several reads on one handle may run at once. */
-ssize_t recall_read(struct recall_handle *h, void *buf, size_t size,
-		    off_t off);
+ssize_t recall_read(struct recall_handle *h, void *buf, size_t size, off_t off);
 
 /* Close the handle (its cache fd) and mark the file recently used. */
 void recall_release(struct recall_handle *h);
@@ -121,9 +122,9 @@ void recall_release(struct recall_handle *h);
 uint64_t recall_cached_bytes(struct recall *r, int64_t member_id);
 
 enum recall_state {
-	RECALL_OFFLINE,   /* only on tape: "archived" (or "verified") */
+	RECALL_OFFLINE,	  /* only on tape: "archived" (or "verified") */
 	RECALL_RECALLING, /* queued or being read from tape: "recalling" */
-	RECALL_CACHED,    /* whole and checked in the cache: "cached" */
+	RECALL_CACHED,	  /* whole and checked in the cache: "cached" */
 };
 
 /* State of member_id for user.tapefs.state. Never touches a tape, never
@@ -135,36 +136,62 @@ enum recall_state recall_state(struct recall *r, int64_t member_id);
  * already cached), -ENOENT, -EISDIR (a directory), -ESHUTDOWN. */
 int recall_request(struct recall *r, int64_t member_id, const char *prefer);
 
+/* One of the recent results `.recall` shows. */
+enum recall_outcome {
+	RECALL_DONE,   /* read and checked: path from barcode, file fileno */
+	RECALL_FAILED, /* every copy failed: text names each tape and why */
+	RECALL_NOTE,   /* a line recall_note() added: text */
+};
+struct recall_result {
+	int64_t when;
+	enum recall_outcome what;
+	char path[300]; /* DONE, FAILED: the member, "?" when unknown */
+	char barcode[40];
+	int64_t fileno;
+	char text[300];
+};
+
 /* Add a line to the recent results `.recall` shows (a refused request). */
 void recall_note(struct recall *r, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
-/* Lines for `.status`: "recall_queue: N" (members queued or in progress)
- * and "recall_cache: BYTES/LIMIT". */
-void recall_status_render(struct recall *r, struct strbuf *out);
+/* Figures for `.status` (fs/ns/ns_recall.c renders them). */
+struct recall_stats {
+	size_t queued;	/* members queued or being read */
+	uint64_t used;	/* bytes in the cache, and reserved by reads */
+	uint64_t limit; /* cfg.cache_size; UINT64_MAX when unlimited */
+};
+void recall_stats(struct recall *r, struct recall_stats *out);
 
-/* The `.recall` file's text: queue per tape in order, then recent results
- * ("OK path", "FAILED path: reason"). */
-void recall_queue_render(struct recall *r, struct strbuf *out);
-
-/* ---- internal: the cache on disk (fs/engine/recall_cache.c), for fs/engine/recall.c --- */
-
-struct catalog;
-
-/* Name of member_id's cache file: "m<ID>", or "m<ID>.part" while it is
- * being recalled. */
-void recall_cache_name(int64_t member_id, int part, char *buf, size_t len);
-
-/* Called once per cached member found whole on disk, LRU first. */
-typedef void (*recall_cache_fn)(void *arg, int64_t member_id, uint64_t size,
-				int64_t last_access);
-
-/* Create the cache directory dir when missing, and make it agree with the
- * catalog: catalog entries whose file is missing, short or not complete are
- * removed; files no entry claims (a .part file a crash left) are deleted;
- * each good entry is reported to fn. On success *dirfd is the directory's
- * fd (the caller closes it). Returns 0 or -errno. */
-int recall_cache_open(const char *dir, struct catalog *cat, int *dirfd,
-		      recall_cache_fn fn, void *arg);
+/* What the engine is doing, taken at one instant, for reading `.recall`
+ * (fs/ns/ns_recall.c renders it). Paths are copies ("?" when unknown). */
+struct recall_snap_member {
+	uint64_t block; /* where on its tape: start lblock + header block */
+	char *path;
+};
+struct recall_snap_tape {
+	char barcode[40];
+	int served; /* a job serves the queue (else waiting for a drive) */
+	size_t n;   /* members queued */
+	struct recall_snap_member *m; /* in block order */
+};
+struct recall_snap_read {
+	char *path;
+	char barcode[40];
+	uint64_t present, size; /* bytes on disk so far, of size */
+};
+struct recall_snap {
+	size_t queued;			/* members queued or being read */
+	struct recall_snap_tape *tapes; /* tapes with a queue */
+	size_t ntapes;
+	struct recall_snap_read *reading; /* members being read now */
+	size_t nreading;
+	struct recall_result *recent; /* the last results, oldest first */
+	size_t nrecent;
+};
+/* Fill *out (free it with recall_snap_release()). 0, -ENOMEM (*out is
+ * then empty). */
+int recall_snapshot(struct recall *r, struct recall_snap *out);
+void recall_snap_release(struct recall_snap *s);
 
 #endif

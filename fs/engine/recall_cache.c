@@ -1,7 +1,7 @@
-/* fs/engine/recall_cache.c - the recall cache on disk: its directory, the names of
- * its files, and its agreement with the catalog's cache entries at start-up.
- * The engine (fs/engine/recall.c) keeps the live state in memory; this file only
- * knows files and catalog rows.
+/* fs/engine/recall_cache.c - the recall cache on disk: its directory, the names
+ * of its files, and its agreement with the catalog's cache entries at start-up.
+ * The engine (fs/engine/recall*.c) keeps the live state in memory; this file
+ * only knows files and catalog rows.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 
 #include "catalog/catalog.h"
-#include "fs/engine/recall.h"
+#include "fs/engine/recall_int.h"
 
 void recall_cache_name(int64_t member_id, int part, char *buf, size_t len)
 {
@@ -158,7 +158,7 @@ static int sweep_dir(struct scan_ctx *c)
 int recall_cache_open(const char *dir, struct catalog *cat, int *dirfd,
 		      recall_cache_fn fn, void *arg)
 {
-	struct scan_ctx c = { .fn = fn, .arg = arg };
+	struct scan_ctx c = {.fn = fn, .arg = arg};
 	int ret;
 
 	ret = mkdirs(dir);

@@ -62,6 +62,11 @@ void status_human_bytes(uint64_t n, char *buf, size_t len);
  * ("verify: unavailable" when the engine is not running) (ns_verify.c). */
 int ns_verify_status(struct tapefs *fs, struct strbuf *out);
 
+/* The recall engine's lines of .status (ns_recall.c): "recall_queue: N"
+ * and "recall_cache: USED of LIMIT" ("recall: unavailable" when the engine
+ * is not running). */
+void ns_recall_status(struct tapefs *fs, struct strbuf *out);
+
 /* The verification lines of tapes/LABEL/.status (ns_verify.c):
  * last_verified, copies_verified, copies_failed_verify. 0, -ENOENT,
  * -EIO. */

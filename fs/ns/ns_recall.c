@@ -2,6 +2,9 @@
  * names one archived file to recall ahead of reading it; reading the file
  * shows the queue per tape and the recent results.
  *
+ * The text is rendered here from the engine's snapshot (recall_snapshot),
+ * and so are the recall lines of `.status` (ns_recall_status).
+ *
  * A line is one of (the mount point, when given, is not needed):
  *   archive/PATH  or  /archive/PATH  or  PATH   the latest version of PATH
  *   tapes/LABEL/NNNN/PATH                       that archive's member, read
@@ -13,13 +16,15 @@
  * when reading `.recall`.
  */
 #include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "catalog/catalog.h"
-#include "fs/ns/ns.h"
+#include "fs/ns/ns_local.h"
 #include "fs/engine/recall.h"
 #include "fs/engine/tapefs.h"
 
@@ -34,23 +39,100 @@ static int recall_getattr(struct tapefs *fs, const char *rel,
 	return 0;
 }
 
-static int recall_render(struct tapefs *fs, const char *rel,
-			 struct strbuf *out)
+static void result_line(struct strbuf *out, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* One line of the recent results, cut at 299 bytes as they always were. */
+static void result_line(struct strbuf *out, const char *fmt, ...)
 {
+	char line[300];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	strbuf_addf(out, "  %s\n", line);
+}
+
+static void result_render(const struct recall_result *res, struct strbuf *out)
+{
+	if (res->what == RECALL_DONE)
+		result_line(out, "OK %s (%s file %" PRId64 ")", res->path,
+			    res->barcode, res->fileno);
+	else if (res->what == RECALL_FAILED)
+		result_line(out, "FAILED %s: %s", res->path, res->text);
+	else
+		result_line(out, "%s", res->text);
+}
+
+/* The `.recall` file's text: the queue per tape in block order, what is
+ * being read, then the recent results. */
+static void snap_render(const struct recall_snap *s, struct strbuf *out)
+{
+	strbuf_addf(out, "# write archive paths, one per line, to recall "
+			 "them in tape order\n");
+	strbuf_addf(out, "queued: %zu\n", s->queued);
+	for (size_t i = 0; i < s->ntapes; i++) {
+		const struct recall_snap_tape *t = &s->tapes[i];
+
+		strbuf_addf(out, "tape %s: %zu queued%s\n", t->barcode, t->n,
+			    t->served ? "" : " (waiting for a drive)");
+		for (size_t j = 0; j < t->n; j++)
+			strbuf_addf(out, "  block %" PRIu64 " %s\n",
+				    t->m[j].block, t->m[j].path);
+	}
+	for (size_t i = 0; i < s->nreading; i++)
+		strbuf_addf(
+		    out, "reading: %s from %s (%" PRIu64 " of %" PRIu64 ")\n",
+		    s->reading[i].path, s->reading[i].barcode,
+		    s->reading[i].present, s->reading[i].size);
+	strbuf_addf(out, "recent:\n");
+	for (size_t i = 0; i < s->nrecent; i++)
+		result_render(&s->recent[i], out);
+}
+
+static int recall_render(struct tapefs *fs, const char *rel, struct strbuf *out)
+{
+	struct recall_snap s;
+	int ret;
+
 	(void)rel;
 	if (!fs->recall) {
 		strbuf_addf(out, "state: unavailable (no recall engine)\n");
 		return 0;
 	}
-	recall_queue_render(fs->recall, out);
-	return 0;
+	ret = recall_snapshot(fs->recall, &s);
+	if (ret)
+		return ret;
+	snap_render(&s, out);
+	recall_snap_release(&s);
+	return strbuf_oom(out) ? -ENOMEM : 0;
+}
+
+void ns_recall_status(struct tapefs *fs, struct strbuf *out)
+{
+	struct recall_stats st;
+	char used[32], lim[32];
+
+	if (!fs->recall) {
+		strbuf_addf(out, "recall_queue: 0\nrecall: unavailable\n");
+		return;
+	}
+	recall_stats(fs->recall, &st);
+	status_human_bytes(st.used, used, sizeof(used));
+	if (st.limit == UINT64_MAX)
+		snprintf(lim, sizeof(lim), "unlimited");
+	else
+		status_human_bytes(st.limit, lim, sizeof(lim));
+	strbuf_addf(out, "recall_queue: %zu\n", st.queued);
+	strbuf_addf(out, "recall_cache: %s of %s\n", used, lim);
 }
 
 /* What a line names: a path in archive/ (archive 0) or in one archive. */
 struct target {
 	int64_t archive; /* 0: archive/ (latest versions) */
 	const char *path;
-	char label[64];  /* the tape a tapes/ path names, "" */
+	char label[64]; /* the tape a tapes/ path names, "" */
 };
 
 static int lookup(struct tapefs *fs, const struct target *t,
@@ -88,7 +170,7 @@ static int tapes_target(struct tapefs *fs, const char *p, struct target *t)
 /* A line -> its target, checked to exist. */
 static int resolve(struct tapefs *fs, const char *line, struct target *t)
 {
-	struct catalog_member m = { 0 };
+	struct catalog_member m = {0};
 	const char *p = line, *q;
 	int ret;
 
@@ -149,7 +231,8 @@ static int walk_entry(void *ctx, const char *name,
 	char *sub;
 
 	if (m->type == CATALOG_FILE) {
-		if (walk_push((void **)&w->ids, &w->n, &w->cap, sizeof(*w->ids)))
+		if (walk_push((void **)&w->ids, &w->n, &w->cap,
+			      sizeof(*w->ids)))
 			return -ENOMEM;
 		w->ids[w->n++] = m->id;
 		return 0;
@@ -172,8 +255,8 @@ static int walk_dir(struct walk *w, const char *path)
 	char *d = strdup(path);
 	int ret = d ? 0 : -ENOMEM;
 
-	if (d && walk_push((void **)&w->dirs, &w->ndirs, &w->dcap,
-			   sizeof(*w->dirs)))
+	if (d &&
+	    walk_push((void **)&w->dirs, &w->ndirs, &w->dcap, sizeof(*w->dirs)))
 		ret = -ENOMEM;
 	if (ret) {
 		free(d);
@@ -184,10 +267,11 @@ static int walk_dir(struct walk *w, const char *path)
 		char *dir = w->dirs[--w->ndirs];
 
 		w->dir = dir;
-		ret = w->archive ?
-			catalog_archive_list(w->fs->cat, w->archive, dir, NULL,
-					     walk_entry, w) :
-			catalog_ns_list(w->fs->cat, dir, NULL, walk_entry, w);
+		ret =
+		    w->archive
+			? catalog_archive_list(w->fs->cat, w->archive, dir,
+					       NULL, walk_entry, w)
+			: catalog_ns_list(w->fs->cat, dir, NULL, walk_entry, w);
 		free(dir);
 	}
 	while (w->ndirs)
@@ -199,8 +283,8 @@ static int walk_dir(struct walk *w, const char *path)
 /* Queue what t names: one file, or every file below a directory. */
 static int queue_target(struct tapefs *fs, const struct target *t)
 {
-	struct catalog_member m = { 0 };
-	struct walk w = { .fs = fs, .archive = t->archive };
+	struct catalog_member m = {0};
+	struct walk w = {.fs = fs, .archive = t->archive};
 	const char *prefer = *t->label ? t->label : NULL;
 	int ret = lookup(fs, t, &m);
 
@@ -223,8 +307,7 @@ out:
 	return ret;
 }
 
-static int recall_control(struct tapefs *fs, const char *rel,
-			  const char *line)
+static int recall_control(struct tapefs *fs, const char *rel, const char *line)
 {
 	char *l = strdup(line);
 	struct target t;
@@ -250,9 +333,9 @@ static int recall_control(struct tapefs *fs, const char *rel,
 	if (!ret)
 		ret = queue_target(fs, &t);
 	if (ret) {
-		const char *why = ret == -ENOENT ? "no archived file" :
-				  ret == -EINVAL ? "not a regular file" :
-				  strerror(-ret);
+		const char *why = ret == -ENOENT   ? "no archived file"
+				  : ret == -EINVAL ? "not a regular file"
+						   : strerror(-ret);
 
 		recall_note(fs->recall, "REFUSED %.200s: %s", l, why);
 		tapefs_error(fs, ".recall: '%.200s': %s", l, why);
@@ -265,8 +348,8 @@ out:
 }
 
 const struct ns_provider ns_recall_ctl = {
-	.name = ".recall",
-	.getattr = recall_getattr,
-	.render = recall_render,
-	.control = recall_control,
+    .name = ".recall",
+    .getattr = recall_getattr,
+    .render = recall_render,
+    .control = recall_control,
 };

@@ -8,7 +8,6 @@
 
 #include "catalog/catalog.h"
 #include "fs/engine/dump.h"
-#include "fs/engine/recall.h"
 #include "tapeio/changer.h"
 #include "tapeio/sched.h"
 #include "tapeio/tape.h"
@@ -80,10 +79,7 @@ int status_render(struct tapefs *fs, struct strbuf *out)
 	else
 		strbuf_addf(out, "dump: unavailable\n");
 	ns_verify_status(fs, out);
-	if (fs->recall)
-		recall_status_render(fs->recall, out);
-	else
-		strbuf_addf(out, "recall_queue: 0\nrecall: unavailable\n");
+	ns_recall_status(fs, out);
 	status_tapes_render(fs, out);
 	render_errors(fs, out);
 	return strbuf_oom(out) ? -ENOMEM : 0;

@@ -1,0 +1,231 @@
+/* fs/engine/recall_int.h - what the files of the recall engine share. Not
+ * for other modules: their API is fs/engine/recall.h.
+ *
+ *   recall.c         the members the engine knows (hash, LRU, eviction),
+ *                    the request queue of each tape, and the reader-facing
+ *                    API (open, read, release, state, request)
+ *   recall_copies.c  which copies a member has and which to read first
+ *   recall_job.c     the job of one tape on a drive: its queue served in
+ *                    block order, each member read into the cache
+ *   recall_start.c   start and stop of the engine
+ *   recall_cache.c   the cache directory on disk and the catalog's rows
+ *   recall_snap.c    the figures and the queue the namespace renders
+ */
+#ifndef TAPEFS_RECALL_INT_H
+#define TAPEFS_RECALL_INT_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "fs/engine/recall.h"
+#include "tapeio/changer.h"
+#include "tapeio/sched.h"
+
+struct catalog;
+
+#define RECALL_RESULTS_MAX 64 /* recent results shown by `.recall` */
+
+enum est {
+	E_IDLE,	   /* only on tape (or failed: err says why) */
+	E_QUEUED,  /* waiting in a tape's queue */
+	E_READING, /* being read from tape into m<ID>.part */
+	E_CACHED,  /* whole and checked: m<ID> */
+};
+
+struct rcopy {
+	char barcode[40];
+	int64_t fileno;
+	uint64_t start_lblock, header_offset, block;
+	uint32_t block_size;
+};
+
+/* One member the engine knows: cached, queued, reading, open or failed.
+ * Every field is guarded by recall.lock; st and present are also read
+ * without it (recall_state(), recall_cached_bytes(): under index_lock,
+ * with atomic loads), so they are written with entry_state_set() and
+ * entry_present_set(). */
+struct rentry {
+	int64_t id;
+	uint64_t size;
+	char md5[33];
+	char *path; /* for messages; NULL for entries found cached */
+	enum est st;
+	int err;	  /* E_IDLE after a failed recall: -EIO, else 0 */
+	uint64_t present; /* bytes of the current attempt on disk */
+	unsigned gen;	  /* attempt number: a new .part file each */
+	int opens;	  /* open handles */
+	int64_t last_access;
+	int64_t touched; /* last_access last written to the catalog */
+	struct rcopy *copies;
+	int ncopies, next;    /* copies[next] is the one to try */
+	char *failed;	      /* "A00001L9: unreadable; B00001L9: ..." of the
+				 attempts so far, NULL when none failed (an
+				 entry per cached file: keep it small) */
+	struct rentry *hnext; /* hash chain (and index_lock) */
+	struct rentry *lru_prev,
+	    *lru_next; /* on the LRU list: cached, closed */
+	int on_lru;
+};
+
+/* The queue of one tape, and whether a job serves it. */
+struct rtape {
+	char barcode[CHANGER_BARCODE_MAX];
+	struct rentry **q;
+	size_t n, cap;
+	int job; /* a job is submitted and has not left its loop */
+	struct timespec last_add;
+	struct rtape *next;
+};
+
+struct rjob {
+	struct sched_job job;
+	struct recall *r;
+	struct rtape *t;
+	int finished; /* left its loop: the tape's queue is not its own */
+};
+
+struct recall {
+	struct tapefs *fs;
+	int dirfd;
+	uint64_t limit;
+	/* lock guards every field below, every struct rentry and rtape, and
+	 * the cache files' names. It is held for memory operations, catalog
+	 * reads, sched_submit() (which never waits: tapeio/sched.h) and
+	 * renames or unlinks in the cache directory; never while reading a
+	 * tape, while waiting for a drive or the robot, or while writing the
+	 * catalog (a long dump commit must not stall an open): the catalog's
+	 * cache rows are written after it is released. Two such writes for
+	 * one member racing can leave a row without its file or a file
+	 * without its row: the next start (recall_cache_open) drops both, so
+	 * the cache only loses a file. getattr and getxattr do not take it at
+	 * all (index_lock below).
+	 * Lock order: lock, then index_lock, or the scheduler's, the
+	 * catalog's (reads) or the error log's own locks. */
+	pthread_mutex_t lock;
+	/* index_lock guards the structure of the entry index (hash, nbuckets,
+	 * nentries, each entry's hnext): changed by holders of lock that also
+	 * take it, read under it alone by recall_state() and
+	 * recall_cached_bytes(), so that a FUSE getattr or getxattr never waits
+	 * for lock. A leaf: held for a lookup or a link/unlink only. */
+	pthread_mutex_t index_lock;
+	pthread_cond_t cond; /* progress of any recall; jobs ending */
+	struct rentry **hash;
+	size_t nbuckets, nentries;
+	struct rentry *lru_head, *lru_tail; /* least recently used first */
+	uint64_t used; /* bytes cached + reserved by reads */
+	struct rtape *tapes;
+	size_t queued; /* members queued or reading */
+	int refs;      /* 1 for the mount + 1 per outstanding job */
+	int running;   /* jobs inside their run callback */
+	int stopping;
+	struct recall_result results[RECALL_RESULTS_MAX];
+	unsigned nresults; /* total ever; ring index = n % RECALL_RESULTS_MAX */
+};
+
+struct recall_handle {
+	struct recall *r;
+	struct rentry *e;
+	int fd;
+	unsigned fd_gen;   /* attempt whose file fd is */
+	unsigned seen_gen; /* attempt of unchecked bytes served, 0 = none */
+};
+
+static inline int64_t now_s(void)
+{
+	return (int64_t)time(NULL);
+}
+
+/* Writers of the two fields the index readers see (lock held). */
+static inline void entry_state_set(struct rentry *e, enum est st)
+{
+	__atomic_store_n(&e->st, st, __ATOMIC_RELAXED);
+}
+
+static inline void entry_present_set(struct rentry *e, uint64_t present)
+{
+	__atomic_store_n(&e->present, present, __ATOMIC_RELAXED);
+}
+
+/* Members evicted under the lock, whose catalog rows go after it. */
+struct evicted {
+	int64_t *ids;
+	size_t n, cap;
+};
+
+/* ---- recall.c (every function with r->lock held) --------------------------
+ */
+
+/* Put e last on the LRU list (cached and closed). */
+void recall_lru_append(struct recall *r, struct rentry *e);
+
+/* The next slot of the recent results, cleared, its time set and its
+ * path "?": the caller fills what it knows. */
+struct recall_result *recall_result_next(struct recall *r,
+					 enum recall_outcome what,
+					 const char *path);
+
+/* The entry of a member found whole in the cache at start-up
+ * (recall_cache_fn). */
+void recall_found_cached(void *arg, int64_t id, uint64_t size,
+			 int64_t last_access);
+
+/* Make room for need more bytes, evicting least recently used closed
+ * files (their rows in ev). A file being recalled or open is never
+ * evicted; when those alone exceed the limit the cache goes over it until
+ * they are closed. */
+void recall_cache_make_room(struct recall *r, uint64_t need,
+			    struct evicted *ev);
+
+/* The catalog side of evictions; called without the lock. */
+void recall_evicted_commit(struct recall *r, struct evicted *ev);
+
+/* The attempt on e->copies[e->next] failed for reason why: try the next
+ * copy, or give up and fail every reader with -EIO. */
+void recall_fail_attempt(struct recall *r, struct rentry *e, const char *why);
+
+/* ---- recall_copies.c ------------------------------------------------------
+ */
+
+/* Load e's copies from the catalog (copies on tapes marked lost left out)
+ * in the order to try them: the preferred tape first, else a tape with a
+ * queue already, else one in a drive, else the catalog's order. Lock held.
+ * 0, -EIO (no copy left: reported with tapefs_error; or the catalog),
+ * -ENOMEM. */
+int recall_copies_load(struct recall *r, struct rentry *e, const char *prefer);
+
+/* ---- recall_job.c ---------------------------------------------------------
+ */
+
+/* The job serving one tape's queue (sched_job.run and .done; job.arg is a
+ * struct rjob). */
+int recall_job_run(struct sched_job *job, const struct sched_run *run);
+void recall_job_done(struct sched_job *job, int result);
+
+/* ---- recall_start.c -------------------------------------------------------
+ */
+
+/* Free r and everything it holds (the last reference gone). */
+void recall_free(struct recall *r);
+
+/* ---- recall_cache.c: the cache on disk ------------------------------------
+ */
+
+/* Name of member_id's cache file: "m<ID>", or "m<ID>.part" while it is
+ * being recalled. */
+void recall_cache_name(int64_t member_id, int part, char *buf, size_t len);
+
+/* Called once per cached member found whole on disk, LRU first. */
+typedef void (*recall_cache_fn)(void *arg, int64_t member_id, uint64_t size,
+				int64_t last_access);
+
+/* Create the cache directory dir when missing, and make it agree with the
+ * catalog: catalog entries whose file is missing, short or not complete are
+ * removed; files no entry claims (a .part file a crash left) are deleted;
+ * each good entry is reported to fn. On success *dirfd is the directory's
+ * fd (the caller closes it). Returns 0 or -errno. */
+int recall_cache_open(const char *dir, struct catalog *cat, int *dirfd,
+		      recall_cache_fn fn, void *arg);
+
+#endif

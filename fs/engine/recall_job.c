@@ -1,0 +1,288 @@
+/* fs/engine/recall_job.c - the drive side of a recall: one scheduler job
+ * per tape with a queue. On the drive the job lets its queue settle (a
+ * batch written line by line is sorted whole), then serves it as an
+ * elevator in block order; each member is located and streamed into its
+ * m<ID>.part cache file while hashed, readers waking as bytes land, and
+ * is published as cached when its MD5 matches, or moved on to its next
+ * copy when not. The engine's lock is never held while the tape is read.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "catalog/catalog.h"
+#include "fs/engine/recall_int.h"
+#include "fs/engine/tapefs.h"
+#include "tapeio/tarr.h"
+
+#define SETTLE_NS                                                              \
+	20000000 /* a tape's queue is sorted once requests have                \
+		    stopped arriving for 20 ms (a `.recall` batch              \
+		    arrives line by line) ... */
+#define SETTLE_MAX_NS 1000000000 /* ... or after at most 1 s */
+
+struct sink_ctx {
+	struct recall *r;
+	struct rentry *e;
+	int fd;
+	uint64_t off;
+	int drive;
+	long fileno;
+};
+
+static int sink_write(void *arg, const void *buf, size_t len)
+{
+	struct sink_ctx *s = arg;
+	const char *p = buf;
+
+	while (len) {
+		ssize_t n = pwrite(s->fd, p, len, (off_t)s->off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (s->off + (uint64_t)n > s->e->size)
+			return -EFBIG; /* longer than the catalog says */
+		p += n;
+		len -= (size_t)n;
+		s->off += (uint64_t)n;
+	}
+	pthread_mutex_lock(&s->r->lock);
+	entry_present_set(s->e, s->off);
+	pthread_cond_broadcast(&s->r->cond);
+	pthread_mutex_unlock(&s->r->lock);
+	sched_drive_report(s->r->fs->sched, s->drive, SCHED_DRIVE_READING,
+			   s->fileno, -1, s->off, s->e->size);
+	if (__atomic_load_n(&s->r->stopping, __ATOMIC_RELAXED) ||
+	    sched_stopping(s->r->fs->sched))
+		return -ECANCELED;
+	return 0;
+}
+
+/* Take the request of t to serve next: the first at or after the head's
+ * block, else the first of the tape (a new sweep). Lock held. */
+static struct rentry *tape_pick(struct rtape *t, uint64_t head)
+{
+	size_t best = SIZE_MAX, low = SIZE_MAX;
+	struct rentry *e;
+
+	for (size_t i = 0; i < t->n; i++) {
+		uint64_t b = t->q[i]->copies[t->q[i]->next].block;
+
+		if (b >= head &&
+		    (best == SIZE_MAX ||
+		     b < t->q[best]->copies[t->q[best]->next].block))
+			best = i;
+		if (low == SIZE_MAX ||
+		    b < t->q[low]->copies[t->q[low]->next].block)
+			low = i;
+	}
+	if (best == SIZE_MAX)
+		best = low;
+	if (best == SIZE_MAX)
+		return NULL;
+	e = t->q[best];
+	memmove(&t->q[best], &t->q[best + 1],
+		(t->n - best - 1) * sizeof(*t->q));
+	t->n--;
+	return e;
+}
+
+static const char *why_of(int ret)
+{
+	switch (ret) {
+	case -EBADMSG:
+		return "MD5 mismatch";
+	case -EIO:
+		return "unreadable";
+	case -EINVAL:
+		return "no member at its block";
+	case -EFBIG:
+		return "longer than the catalog says";
+	case -ECANCELED:
+		return "cancelled";
+	default:
+		return strerror(-ret);
+	}
+}
+
+/* Stream e from the tape in the drive into its file part, hashed and
+ * checked. Called without the lock. 0 or -errno. */
+static int read_member(struct recall *r, struct rentry *e, struct tape *tape,
+		       int drive, const char *part)
+{
+	const struct rcopy *c = &e->copies[e->next];
+	struct sink_ctx s = {
+	    .r = r, .e = e, .drive = drive, .fileno = (long)c->fileno};
+	int ret;
+
+	s.fd = openat(r->dirfd, part, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC,
+		      0600);
+	ret = s.fd < 0 ? -errno : 0;
+	if (!ret)
+		ret = tarr_read_member(tape, c->start_lblock, c->header_offset,
+				       c->block_size, e->md5, sink_write, &s,
+				       NULL);
+	if (!ret && s.off != e->size)
+		ret = -EINVAL;
+	if (!ret && fdatasync(s.fd))
+		ret = -errno;
+	if (s.fd >= 0)
+		close(s.fd);
+	return ret;
+}
+
+/* e, read from copy c, is whole in its cache file name: cached from now
+ * on; *ce is its catalog row. Lock held. */
+static void publish(struct recall *r, struct rentry *e, const struct rcopy *c,
+		    const char *name, struct catalog_cache_entry *ce)
+{
+	struct recall_result *res;
+
+	ce->member_id = e->id;
+	ce->size = ce->present = e->size;
+	snprintf(ce->file, sizeof(ce->file), "%s", name);
+	e->last_access = e->touched = ce->last_access = now_s();
+	entry_state_set(e, E_CACHED);
+	entry_present_set(e, e->size);
+	r->queued--;
+	if (!e->opens)
+		recall_lru_append(r, e);
+	res = recall_result_next(r, RECALL_DONE, e->path);
+	snprintf(res->barcode, sizeof(res->barcode), "%s", c->barcode);
+	res->fileno = c->fileno;
+}
+
+/* Read e from the tape in the drive into m<ID>.part; then, with the lock,
+ * publish it as cached or fail the attempt. Called without the lock. */
+static void serve_one(struct recall *r, struct rentry *e, struct tape *tape,
+		      int drive)
+{
+	struct rcopy c = e->copies[e->next];
+	struct catalog_cache_entry ce = {0};
+	char part[64], name[64];
+	int ret;
+
+	recall_cache_name(e->id, 1, part, sizeof(part));
+	recall_cache_name(e->id, 0, name, sizeof(name));
+	ret = read_member(r, e, tape, drive, part);
+	pthread_mutex_lock(&r->lock);
+	if (!ret && renameat(r->dirfd, part, r->dirfd, name))
+		ret = -errno;
+	if (ret) {
+		unlinkat(r->dirfd, part, 0);
+		r->used -= e->size;
+		recall_fail_attempt(r, e, why_of(ret));
+	} else {
+		publish(r, e, &c, name, &ce);
+	}
+	pthread_cond_broadcast(&r->cond);
+	pthread_mutex_unlock(&r->lock);
+	if (!ret)
+		catalog_cache_put(r->fs->cat, &ce);
+}
+
+static long ns_since(const struct timespec *a, const struct timespec *b)
+{
+	return (b->tv_sec - a->tv_sec) * 1000000000L +
+	       (b->tv_nsec - a->tv_nsec);
+}
+
+/* Wait until requests stopped arriving for SETTLE_NS, so that a batch is
+ * sorted whole before the first locate. Lock held. */
+static void tape_settle(struct recall *r, struct rtape *t)
+{
+	struct timespec start, now;
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (r->stopping || ns_since(&t->last_add, &now) >= SETTLE_NS ||
+		    ns_since(&start, &now) >= SETTLE_MAX_NS)
+			return;
+		pthread_mutex_unlock(&r->lock);
+		usleep(10000);
+		pthread_mutex_lock(&r->lock);
+	}
+}
+
+int recall_job_run(struct sched_job *job, const struct sched_run *run)
+{
+	struct rjob *j = job->arg;
+	struct recall *r = j->r;
+	struct rtape *t = j->t;
+	struct tape *tape = run->tape[0];
+	uint64_t head = 0;
+	struct rentry *e;
+	struct evicted ev = {0};
+
+	pthread_mutex_lock(&r->lock);
+	if (r->stopping) {
+		pthread_mutex_unlock(&r->lock);
+		return -ECANCELED;
+	}
+	r->running++;
+	tape_settle(r, t);
+	pthread_mutex_unlock(&r->lock);
+	tape_tell(tape, &head);
+
+	pthread_mutex_lock(&r->lock);
+	while (!r->stopping && (e = tape_pick(t, head))) {
+		head = e->copies[e->next].block;
+		entry_state_set(e, E_READING);
+		entry_present_set(e, 0);
+		recall_cache_make_room(r, e->size, &ev);
+		r->used += e->size;
+		pthread_mutex_unlock(&r->lock);
+		recall_evicted_commit(r, &ev);
+		serve_one(r, e, tape, run->drive[0]);
+		pthread_mutex_lock(&r->lock);
+	}
+	if (!r->stopping) {
+		t->job = 0; /* requests from now on submit a new job */
+		j->finished = 1;
+	}
+	r->running--;
+	pthread_cond_broadcast(&r->cond);
+	pthread_mutex_unlock(&r->lock);
+	return 0;
+}
+
+/* The job ended (or never ran: tape unknown, no drive, stopping): what is
+ * still queued on its tape moves on to other copies. */
+void recall_job_done(struct sched_job *job, int result)
+{
+	struct rjob *j = job->arg;
+	struct recall *r = j->r;
+	struct rtape *t = j->t;
+	int last;
+
+	pthread_mutex_lock(&r->lock);
+	if (!r->stopping && !j->finished) {
+		char why[128];
+		size_t n = t->n;
+		struct rentry **q = t->q;
+
+		snprintf(why, sizeof(why), "%s",
+			 result == -ENOENT ? "tape not in the library"
+			 : result	   ? strerror(-result)
+					   : "job ended");
+		t->job = 0;
+		t->q = NULL;
+		t->n = t->cap = 0;
+		for (size_t i = 0; i < n; i++)
+			recall_fail_attempt(r, q[i], why);
+		free(q);
+	}
+	last = --r->refs == 0;
+	pthread_cond_broadcast(&r->cond);
+	pthread_mutex_unlock(&r->lock);
+	free(j);
+	if (last)
+		recall_free(r);
+}

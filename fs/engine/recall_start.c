@@ -1,0 +1,116 @@
+/* fs/engine/recall_start.c - the recall engine's start and stop: the cache
+ * directory opened and made to agree with the catalog, the entries of what
+ * is cached, and at stop every waiting read failed and the engine freed
+ * once the last scheduler job referring to it has ended.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fs/engine/recall_int.h"
+#include "fs/engine/tapefs.h"
+
+int recall_start(struct tapefs *fs)
+{
+	struct recall *r = calloc(1, sizeof(*r));
+	struct evicted ev = {0};
+	int ret = -ENOMEM;
+
+	if (!r)
+		return -ENOMEM;
+	r->fs = fs;
+	r->dirfd = -1;
+	r->refs = 1;
+	r->limit = fs->cfg.cache_size ? fs->cfg.cache_size : UINT64_MAX;
+	r->nbuckets = 4096;
+	r->hash = calloc(r->nbuckets, sizeof(*r->hash));
+	if (!r->hash)
+		goto out_free;
+	if (!fs->cat || !fs->sched || !fs->cfg.cache) {
+		ret = -EINVAL;
+		fprintf(stderr, "tapefs: recall: no catalog, scheduler or "
+				"cache directory\n");
+		goto out_free;
+	}
+	pthread_mutex_init(&r->lock, NULL);
+	pthread_mutex_init(&r->index_lock, NULL);
+	pthread_cond_init(&r->cond, NULL);
+	ret = recall_cache_open(fs->cfg.cache, fs->cat, &r->dirfd,
+				recall_found_cached, r);
+	if (ret) {
+		fprintf(stderr, "tapefs: recall: cache '%s': %s\n",
+			fs->cfg.cache, strerror(-ret));
+		goto out_destroy;
+	}
+	pthread_mutex_lock(&r->lock);
+	recall_cache_make_room(r, 0, &ev); /* the limit may have shrunk since */
+	pthread_mutex_unlock(&r->lock);
+	recall_evicted_commit(r, &ev);
+	fs->recall = r;
+	return 0;
+out_destroy:
+	pthread_cond_destroy(&r->cond);
+	pthread_mutex_destroy(&r->index_lock);
+	pthread_mutex_destroy(&r->lock);
+out_free:
+	free(r->hash);
+	free(r);
+	return ret;
+}
+
+void recall_free(struct recall *r)
+{
+	for (size_t i = 0; i < r->nbuckets; i++) {
+		struct rentry *e = r->hash[i], *n;
+
+		for (; e; e = n) {
+			n = e->hnext;
+			free(e->copies);
+			free(e->path);
+			free(e->failed);
+			free(e);
+		}
+	}
+	while (r->tapes) {
+		struct rtape *t = r->tapes;
+
+		r->tapes = t->next;
+		free(t->q);
+		free(t);
+	}
+	free(r->hash);
+	pthread_cond_destroy(&r->cond);
+	pthread_mutex_destroy(&r->index_lock);
+	pthread_mutex_destroy(&r->lock);
+	free(r);
+}
+
+void recall_stop(struct tapefs *fs)
+{
+	struct recall *r = fs ? fs->recall : NULL;
+	int last;
+
+	if (!r)
+		return;
+	pthread_mutex_lock(&r->lock);
+	__atomic_store_n(&r->stopping, 1, __ATOMIC_RELAXED);
+	pthread_cond_broadcast(&r->cond);
+	/* Jobs inside their loop stop after the member they read (its read
+	 * ends with -ECANCELED as soon as the scheduler stops, or whole);
+	 * jobs still queued in the scheduler end later without touching
+	 * anything but this struct, which the last of them frees. */
+	while (r->running)
+		pthread_cond_wait(&r->cond, &r->lock);
+	for (struct rtape *t = r->tapes; t; t = t->next)
+		t->n = 0;
+	if (r->dirfd >= 0)
+		close(r->dirfd);
+	r->dirfd = -1;
+	fs->recall = NULL;
+	last = --r->refs == 0;
+	pthread_mutex_unlock(&r->lock);
+	if (last)
+		recall_free(r);
+}
