@@ -21,7 +21,7 @@
 
 #include "catalog/catalog.h"
 #include "fs/engine/dump_int.h"
-#include "fs/ns/ns.h"
+#include "fs/engine/strbuf.h"
 #include "fs/engine/tapefs.h"
 #include "tapeio/tarw.h"
 
@@ -773,22 +773,6 @@ void dump_stop(struct tapefs *fs)
 
 /* ---- status ------------------------------------------------------------- */
 
-static void human(char *buf, size_t len, uint64_t b)
-{
-	const char *u[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB" };
-	double v = (double)b;
-	int i = 0;
-
-	while (v >= 1024 && i < 5) {
-		v /= 1024;
-		i++;
-	}
-	if (i == 0)
-		snprintf(buf, len, "%llu B", (unsigned long long)b);
-	else
-		snprintf(buf, len, "%.1f %s", v, u[i]);
-}
-
 static void when(char *buf, size_t len, time_t t)
 {
 	struct tm tm;
@@ -813,7 +797,13 @@ int dump_stats(struct dump *d, struct dump_stats *out)
 	pthread_mutex_lock(&d->mu);
 	out->running = d->running;
 	out->percent = percent_locked(d);
-	out->current_id = d->running ? d->cur_id : 0;
+	if (d->running) {
+		out->current_id = d->cur_id;
+		out->current_files = d->cur_files;
+		out->current_bytes = d->cur_bytes;
+		snprintf(out->current_tapes, sizeof(out->current_tapes), "%s",
+			 d->cur_tapes);
+	}
 	out->staged_files = d->staged_files;
 	out->staged_bytes = d->staged_bytes;
 	out->eligible_files = d->elig_files;
@@ -823,91 +813,14 @@ int dump_stats(struct dump *d, struct dump_stats *out)
 	out->last_time = d->last_time;
 	out->last_files = d->last_files;
 	out->last_bytes = d->last_bytes;
+	snprintf(out->last_tapes, sizeof(out->last_tapes), "%s", d->last_tapes);
+	snprintf(out->last_error, sizeof(out->last_error), "%s", d->last_error);
+	out->last_error_time = d->last_error_time;
+	snprintf(out->waiting, sizeof(out->waiting), "%s", d->waiting);
+	out->paused = d->paused;
+	out->fails = d->fails;
 	pthread_mutex_unlock(&d->mu);
 	return 0;
-}
-
-int dump_render(struct dump *d, struct strbuf *out)
-{
-	const struct tapefs_config *c = &d->fs->cfg;
-	char a[32], b[32], t[32];
-
-	pthread_mutex_lock(&d->mu);
-	strbuf_addf(out, "state: %s\n", d->running ? "running" : "idle");
-	if (d->running) {
-		human(a, sizeof(a), d->cur_bytes);
-		strbuf_addf(out, "current: dump %lld, %llu files, %s, %d%%, tapes %s\n",
-			    (long long)d->cur_id,
-			    (unsigned long long)d->cur_files, a,
-			    percent_locked(d),
-			    d->cur_tapes[0] ? d->cur_tapes : "-");
-	}
-	strbuf_addf(out, "pending_files: %llu\n",
-		    (unsigned long long)d->elig_files);
-	strbuf_addf(out, "pending_bytes: %llu\n",
-		    (unsigned long long)d->elig_bytes);
-	strbuf_addf(out, "staged_files: %llu\n",
-		    (unsigned long long)d->staged_files);
-	strbuf_addf(out, "staged_bytes: %llu\n",
-		    (unsigned long long)d->staged_bytes);
-	human(a, sizeof(a), c->dump_bytes);
-	strbuf_addf(out, "thresholds: bytes %llu (%s) files %llu idle %us\n",
-		    (unsigned long long)c->dump_bytes, a,
-		    (unsigned long long)c->dump_files, c->dump_idle);
-	strbuf_addf(out, "copies: %d\n", c->copies);
-	strbuf_addf(out, "dumps_committed: %llu\n",
-		    (unsigned long long)d->committed);
-	if (d->last_id) {
-		when(t, sizeof(t), d->last_time);
-		human(b, sizeof(b), d->last_bytes);
-		strbuf_addf(out, "last_dump: %lld committed %s files %llu bytes %llu (%s) tapes %s\n",
-			    (long long)d->last_id, t,
-			    (unsigned long long)d->last_files,
-			    (unsigned long long)d->last_bytes, b,
-			    d->last_tapes);
-	} else {
-		strbuf_addf(out, "last_dump: none\n");
-	}
-	if (d->last_error[0]) {
-		when(t, sizeof(t), d->last_error_time);
-		strbuf_addf(out, "last_error: %s %s\n", t, d->last_error);
-	}
-	if (d->waiting[0])
-		strbuf_addf(out, "waiting: %s\n", d->waiting);
-	if (d->paused)
-		strbuf_addf(out, "paused: after %d failed dumps in a row (last_error says why); echo resume > .dump\n",
-			    d->fails);
-	pthread_mutex_unlock(&d->mu);
-	strbuf_addf(out, "usage: echo now > .dump | echo \"now PATH\" > .dump | "
-			 "echo \"each PATH\" > .dump | echo resume > .dump "
-			 "(PATH relative to staging/)\n");
-	return strbuf_oom(out) ? -ENOMEM : 0;
-}
-
-int dump_status(struct dump *d, struct strbuf *out)
-{
-	char a[32];
-
-	pthread_mutex_lock(&d->mu);
-	if (d->running)
-		strbuf_addf(out, "dump: running %d%%\n", percent_locked(d));
-	else
-		strbuf_addf(out, "dump: idle\n");
-	strbuf_addf(out, "staged_files: %llu\n",
-		    (unsigned long long)d->staged_files);
-	human(a, sizeof(a), d->staged_bytes);
-	strbuf_addf(out, "staged_bytes: %s\n", a);
-	strbuf_addf(out, "dumps_committed: %llu\n",
-		    (unsigned long long)d->committed);
-	if (d->last_error[0])
-		strbuf_addf(out, "dump_error: %s\n", d->last_error);
-	if (d->waiting[0])
-		strbuf_addf(out, "dump_waiting: %s\n", d->waiting);
-	if (d->paused)
-		strbuf_addf(out, "dump_paused: after %d failed dumps in a row; echo resume > .dump\n",
-			    d->fails);
-	pthread_mutex_unlock(&d->mu);
-	return strbuf_oom(out) ? -ENOMEM : 0;
 }
 
 int dump_inventory_request(struct dump *d)

@@ -105,41 +105,33 @@ void dump_path_changed(struct dump *d, const char *relpath);
  * Returns 0 when queued (the dump runs on the engine's thread; reading
  * `.dump` shows when it is done), -EINVAL (empty, unknown word, "..",
  * trailing garbage, a path too long), -ENOENT (PATH not in staging/),
- * -ENODATA (nothing eligible to dump). Every refusal keeps its reason for
- * dump_render() and dump_status() ("dump_error: ..."). */
+ * -ENODATA (nothing eligible to dump). Every refusal keeps its reason
+ * (dump_stats: last_error) for `.dump` and `.status` ("dump_error: ..."). */
 int dump_request(struct dump *d, const char *line);
 
-/* What reading `.dump` shows, appended to out:
- *   state: idle | running
- *   current: dump 12, 340 files, 1.2 GiB, 41%, tapes A00003L9 B00002L9
- *   pending_files: N
- *   pending_bytes: N
- *   thresholds: bytes N files N idle Ns
- *   last_dump: 11 committed 2026-11-21 20:51:07 files 12 bytes 4096 tapes A00003L9:7,B00002L9:5
- *   last_error: <reason> (refused request or failed dump, with its time)
- *   usage: echo now > .dump | echo "now PATH" > .dump
- * Returns 0 or -ENOMEM. */
-int dump_render(struct dump *d, struct strbuf *out);
-
-/* The `.status` lines of this module, appended to out:
- *   "dump: idle" | "dump: running 41%"
- *   "staged_files: N"  "staged_bytes: 3.2 GiB"
- *   "dumps_committed: N" and, when there is one, "dump_error: <reason>". */
-int dump_status(struct dump *d, struct strbuf *out);
-
-/* Figures for .status.json. */
+/* Figures of the engine, taken at one instant under its lock, for what
+ * reading `.dump` and `.status` shows (rendered by fs/ns/ns_root.c). */
 struct dump_stats {
-	int running;            /* a dump is being written */
-	int percent;            /* of the current dump's bytes, 0..100 */
-	int64_t current_id;     /* journal id of the current dump, 0 if none */
-	uint64_t staged_files;  /* regular files, dirs, symlinks in staging/ */
-	uint64_t staged_bytes;  /* bytes of regular files in staging/ */
+	int running;	    /* a dump is being written */
+	int percent;	    /* of the current dump's bytes, 0..100 */
+	int64_t current_id; /* journal id of the current dump, 0 if none */
+	uint64_t current_files, current_bytes; /* of the current dump */
+	char current_tapes[256]; /* "A00003L9:7,B00002L9:5"; "" until chosen */
+	uint64_t staged_files;	 /* regular files, dirs, symlinks in staging/ */
+	uint64_t staged_bytes;	 /* bytes of regular files in staging/ */
 	uint64_t eligible_files, eligible_bytes; /* not open for writing */
-	uint64_t dumps_committed; /* since the mount started */
-	int64_t last_id;        /* last committed dump, 0 if none */
+	uint64_t dumps_committed;		 /* since the mount started */
+	int64_t last_id; /* last committed dump, 0 if none */
 	time_t last_time;
 	uint64_t last_files, last_bytes;
+	char last_tapes[256]; /* as current_tapes */
+	char last_error[512]; /* refused request or failed dump, "" none */
+	time_t last_error_time;
+	char waiting[256]; /* why dumps wait for a tape, "" they do not */
+	int paused;	   /* after fails failed dumps in a row */
+	int fails;
 };
+/* Fill *out. Returns 0. */
 int dump_stats(struct dump *d, struct dump_stats *out);
 
 /* Queue an inventory of the library (.library "inventory") on the

@@ -1,16 +1,16 @@
-/* fs/engine/tape_ctl.c - tapes/LABEL/.ctl: close, reopen, retire a tape, set its
- * location and serial (fs/engine/tape_ctl.h). Catalog changes only. */
+/* fs/engine/tape_ctl.c - tapes/LABEL/.ctl: close, reopen, retire a tape, set
+ * its location and serial (fs/engine/tape_ctl.h). Catalog changes only; what
+ * reading .ctl shows is rendered by fs/ns/ns_tapes.c. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "catalog/catalog.h"
 #include "fs/engine/dump.h"
-#include "fs/ns/ns.h"
 #include "fs/engine/tape_ctl.h"
 #include "fs/engine/tapefs.h"
 
-static const char usage[] =
+const char tape_ctl_usage[] =
     "close | reopen | retire | location TEXT | serial TEXT";
 
 /* Fail with err and one .status line naming the tape. */
@@ -115,24 +115,6 @@ int tape_ctl_request(struct tapefs *fs, const char *label, const char *line)
 	}
 bad:
 	snprintf(why, sizeof(why), "unknown request '%.40s'; usage: %s", line,
-		 usage);
+		 tape_ctl_usage);
 	return refuse(fs, label, -EINVAL, why);
-}
-
-int tape_ctl_render(struct tapefs *fs, const char *label, struct strbuf *out)
-{
-	struct catalog_tape t;
-	int ret;
-
-	if (!fs->cat)
-		return -ENOENT;
-	ret = catalog_tape_get(fs->cat, label, &t);
-	if (ret)
-		return ret;
-	strbuf_addf(out, "state: %s\n", catalog_tape_state_name(t.state));
-	strbuf_addf(out, "location: %s\n",
-		    t.location[0] ? t.location : "unknown");
-	strbuf_addf(out, "serial: %s\n", t.serial[0] ? t.serial : "unknown");
-	strbuf_addf(out, "usage: echo REQUEST > .ctl; REQUEST: %s\n", usage);
-	return strbuf_oom(out) ? -ENOMEM : 0;
 }

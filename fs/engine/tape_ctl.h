@@ -24,13 +24,12 @@
 #define TAPEFS_TAPE_CTL_H
 
 struct tapefs;
-struct strbuf;
+
+/* The grammar, for messages and for what reading .ctl shows:
+ * "close | reopen | retire | location TEXT | serial TEXT". */
+extern const char tape_ctl_usage[];
 
 /* Apply one line to tape label. 0 or -errno as above. */
 int tape_ctl_request(struct tapefs *fs, const char *label, const char *line);
-
-/* What reading tapes/LABEL/.ctl shows: the tape's state, location and
- * serial and the grammar. 0, -ENOENT, -ENOMEM. */
-int tape_ctl_render(struct tapefs *fs, const char *label, struct strbuf *out);
 
 #endif

@@ -57,6 +57,13 @@ void status_tapes_render(struct tapefs *fs, struct strbuf *out);
 /* "3.2 GiB" style size into buf. */
 void status_human_bytes(uint64_t n, char *buf, size_t len);
 
+/* The dump engine's lines of .status, rendered from its figures
+ * (ns_root.c): "dump: idle" | "dump: running 41%", staged_files,
+ * staged_bytes, dumps_committed, and when they apply dump_error,
+ * dump_waiting, dump_paused ("dump: unavailable" when the engine is not
+ * running). */
+void ns_dump_status(struct tapefs *fs, struct strbuf *out);
+
 /* The verify engine's lines of .status, rendered from its figures:
  * "verify: idle" | "verify: run 7 63%", and verify_last once a run ended
  * ("verify: unavailable" when the engine is not running) (ns_verify.c). */

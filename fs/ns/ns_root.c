@@ -1,7 +1,10 @@
 /* fs/ns/ns_root.c - the top-level files: README, .status, .status.json and
- * the .dump control file. */
+ * the .dump control file, with the dump engine's lines of .status: every
+ * text of the dump engine, rendered from its figures (dump_stats). */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "catalog/catalog.h"
 #include "fs/engine/dump.h"
@@ -240,6 +243,89 @@ static int dump_getattr(struct tapefs *fs, const char *rel, struct ns_attr *out)
 	return 0;
 }
 
+/* "2026-11-21 20:51:07" in local time. */
+static void fmt_when(char *buf, size_t len, time_t t)
+{
+	struct tm tm;
+
+	localtime_r(&t, &tm);
+	strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm);
+}
+
+/* The dump being written, and what is pending and staged. */
+static void dump_render_current(const struct dump_stats *st, struct strbuf *out)
+{
+	char b[32];
+
+	if (st->running) {
+		status_human_bytes(st->current_bytes, b, sizeof(b));
+		strbuf_addf(out,
+			    "current: dump %lld, %llu files, %s, %d%%, tapes "
+			    "%s\n",
+			    (long long)st->current_id,
+			    (unsigned long long)st->current_files, b,
+			    st->percent,
+			    st->current_tapes[0] ? st->current_tapes : "-");
+	}
+	strbuf_addf(out, "pending_files: %llu\n",
+		    (unsigned long long)st->eligible_files);
+	strbuf_addf(out, "pending_bytes: %llu\n",
+		    (unsigned long long)st->eligible_bytes);
+	strbuf_addf(out, "staged_files: %llu\n",
+		    (unsigned long long)st->staged_files);
+	strbuf_addf(out, "staged_bytes: %llu\n",
+		    (unsigned long long)st->staged_bytes);
+}
+
+/* What reading `.dump` shows: state, the current dump, pending and staged
+ * figures, thresholds, the last dump, the last error, waiting or paused,
+ * and the grammar. */
+static int dump_render(struct tapefs *fs, struct strbuf *out)
+{
+	const struct tapefs_config *c = &fs->cfg;
+	struct dump_stats st;
+	char a[32], t[32];
+
+	dump_stats(fs->dump, &st);
+	strbuf_addf(out, "state: %s\n", st.running ? "running" : "idle");
+	dump_render_current(&st, out);
+	status_human_bytes(c->dump_bytes, a, sizeof(a));
+	strbuf_addf(out, "thresholds: bytes %llu (%s) files %llu idle %us\n",
+		    (unsigned long long)c->dump_bytes, a,
+		    (unsigned long long)c->dump_files, c->dump_idle);
+	strbuf_addf(out, "copies: %d\n", c->copies);
+	strbuf_addf(out, "dumps_committed: %llu\n",
+		    (unsigned long long)st.dumps_committed);
+	if (st.last_id) {
+		fmt_when(t, sizeof(t), st.last_time);
+		status_human_bytes(st.last_bytes, a, sizeof(a));
+		strbuf_addf(
+		    out,
+		    "last_dump: %lld committed %s files %llu bytes "
+		    "%llu (%s) tapes %s\n",
+		    (long long)st.last_id, t, (unsigned long long)st.last_files,
+		    (unsigned long long)st.last_bytes, a, st.last_tapes);
+	} else {
+		strbuf_addf(out, "last_dump: none\n");
+	}
+	if (st.last_error[0]) {
+		fmt_when(t, sizeof(t), st.last_error_time);
+		strbuf_addf(out, "last_error: %s %s\n", t, st.last_error);
+	}
+	if (st.waiting[0])
+		strbuf_addf(out, "waiting: %s\n", st.waiting);
+	if (st.paused)
+		strbuf_addf(out,
+			    "paused: after %d failed dumps in a row "
+			    "(last_error says why); echo resume > .dump\n",
+			    st.fails);
+	strbuf_addf(out,
+		    "usage: echo now > .dump | echo \"now PATH\" > .dump | "
+		    "echo \"each PATH\" > .dump | echo resume > .dump "
+		    "(PATH relative to staging/)\n");
+	return strbuf_oom(out) ? -ENOMEM : 0;
+}
+
 static int dump_render_ns(struct tapefs *fs, const char *rel,
 			  struct strbuf *out)
 {
@@ -248,7 +334,38 @@ static int dump_render_ns(struct tapefs *fs, const char *rel,
 		strbuf_addf(out, "state: unavailable (no dump engine)\n");
 		return 0;
 	}
-	return dump_render(fs->dump, out);
+	return dump_render(fs, out);
+}
+
+void ns_dump_status(struct tapefs *fs, struct strbuf *out)
+{
+	struct dump_stats st;
+	char a[32];
+
+	if (!fs->dump) {
+		strbuf_addf(out, "dump: unavailable\n");
+		return;
+	}
+	dump_stats(fs->dump, &st);
+	if (st.running)
+		strbuf_addf(out, "dump: running %d%%\n", st.percent);
+	else
+		strbuf_addf(out, "dump: idle\n");
+	strbuf_addf(out, "staged_files: %llu\n",
+		    (unsigned long long)st.staged_files);
+	status_human_bytes(st.staged_bytes, a, sizeof(a));
+	strbuf_addf(out, "staged_bytes: %s\n", a);
+	strbuf_addf(out, "dumps_committed: %llu\n",
+		    (unsigned long long)st.dumps_committed);
+	if (st.last_error[0])
+		strbuf_addf(out, "dump_error: %s\n", st.last_error);
+	if (st.waiting[0])
+		strbuf_addf(out, "dump_waiting: %s\n", st.waiting);
+	if (st.paused)
+		strbuf_addf(out,
+			    "dump_paused: after %d failed dumps in a row; "
+			    "echo resume > .dump\n",
+			    st.fails);
 }
 
 static int dump_control(struct tapefs *fs, const char *rel, const char *line)

@@ -238,6 +238,27 @@ static void fmt_time(int64_t t, char *buf, size_t len)
 	strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm);
 }
 
+/* What reading tapes/LABEL/.ctl shows: the tape's state, location and
+ * serial, and the grammar. 0, -ENOENT, -ENOMEM. */
+static int ctl_render(struct tapefs *fs, const char *label, struct strbuf *out)
+{
+	struct catalog_tape t;
+	int ret;
+
+	if (!fs->cat)
+		return -ENOENT;
+	ret = catalog_tape_get(fs->cat, label, &t);
+	if (ret)
+		return ret;
+	strbuf_addf(out, "state: %s\n", catalog_tape_state_name(t.state));
+	strbuf_addf(out, "location: %s\n",
+		    t.location[0] ? t.location : "unknown");
+	strbuf_addf(out, "serial: %s\n", t.serial[0] ? t.serial : "unknown");
+	strbuf_addf(out, "usage: echo REQUEST > .ctl; REQUEST: %s\n",
+		    tape_ctl_usage);
+	return strbuf_oom(out) ? -ENOMEM : 0;
+}
+
 static int tapes_render(struct tapefs *fs, const char *rel, struct strbuf *out)
 {
 	struct catalog_tape t;
@@ -249,7 +270,7 @@ static int tapes_render(struct tapefs *fs, const char *rel, struct strbuf *out)
 	if (!fs->cat || tpath_parse(rel, &tp) || !(tp.status || tp.ctl))
 		return -ENOENT;
 	if (tp.ctl)
-		return tape_ctl_render(fs, tp.label, out);
+		return ctl_render(fs, tp.label, out);
 	ret = catalog_tape_get(fs->cat, tp.label, &t);
 	if (!ret)
 		ret = catalog_tape_summary(fs->cat, tp.label, &s);

@@ -7,7 +7,6 @@
 #include <time.h>
 
 #include "catalog/catalog.h"
-#include "fs/engine/dump.h"
 #include "tapeio/changer.h"
 #include "tapeio/sched.h"
 #include "tapeio/tape.h"
@@ -74,10 +73,7 @@ static void render_drives(struct tapefs *fs, struct strbuf *out)
 int status_render(struct tapefs *fs, struct strbuf *out)
 {
 	render_drives(fs, out);
-	if (fs->dump)
-		dump_status(fs->dump, out);
-	else
-		strbuf_addf(out, "dump: unavailable\n");
+	ns_dump_status(fs, out);
 	ns_verify_status(fs, out);
 	ns_recall_status(fs, out);
 	status_tapes_render(fs, out);
