@@ -154,8 +154,7 @@ struct evicted {
 	size_t n, cap;
 };
 
-/* ---- recall.c (every function with r->lock held) --------------------------
- */
+/* ---- recall.c (r->lock held unless said otherwise) ---------------------- */
 
 /* Put e last on the LRU list (cached and closed). */
 void recall_lru_append(struct recall *r, struct rentry *e);
@@ -167,7 +166,8 @@ struct recall_result *recall_result_next(struct recall *r,
 					 const char *path);
 
 /* The entry of a member found whole in the cache at start-up
- * (recall_cache_fn). */
+ * (recall_cache_fn; before anything else can see r, so without the
+ * lock). */
 void recall_found_cached(void *arg, int64_t id, uint64_t size,
 			 int64_t last_access);
 
@@ -185,8 +185,7 @@ void recall_evicted_commit(struct recall *r, struct evicted *ev);
  * copy, or give up and fail every reader with -EIO. */
 void recall_fail_attempt(struct recall *r, struct rentry *e, const char *why);
 
-/* ---- recall_copies.c ------------------------------------------------------
- */
+/* ---- recall_copies.c ----------------------------------------------------- */
 
 /* Load e's copies from the catalog (copies on tapes marked lost left out)
  * in the order to try them: the preferred tape first, else a tape with a
@@ -195,22 +194,19 @@ void recall_fail_attempt(struct recall *r, struct rentry *e, const char *why);
  * -ENOMEM. */
 int recall_copies_load(struct recall *r, struct rentry *e, const char *prefer);
 
-/* ---- recall_job.c ---------------------------------------------------------
- */
+/* ---- recall_job.c -------------------------------------------------------- */
 
 /* The job serving one tape's queue (sched_job.run and .done; job.arg is a
  * struct rjob). */
 int recall_job_run(struct sched_job *job, const struct sched_run *run);
 void recall_job_done(struct sched_job *job, int result);
 
-/* ---- recall_start.c -------------------------------------------------------
- */
+/* ---- recall_start.c ------------------------------------------------------ */
 
 /* Free r and everything it holds (the last reference gone). */
 void recall_free(struct recall *r);
 
-/* ---- recall_cache.c: the cache on disk ------------------------------------
- */
+/* ---- recall_cache.c: the cache on disk ----------------------------------- */
 
 /* Name of member_id's cache file: "m<ID>", or "m<ID>.part" while it is
  * being recalled. */

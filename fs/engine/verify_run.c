@@ -170,8 +170,7 @@ void verify_task_done(struct sched_job *job, int result)
 		verify_free(v);
 }
 
-/* ---- the public API --------------------------------------------------------
- */
+/* ---- the public API ------------------------------------------------------ */
 
 int verify_start(struct tapefs *fs)
 {

@@ -85,8 +85,7 @@ static struct vmember *page_cur(struct catalog *cat, int64_t archive,
 	return &pg->m[pg->i];
 }
 
-/* ---- reading from tape ----------------------------------------------------
- */
+/* ---- reading from tape --------------------------------------------------- */
 
 struct vsink {
 	struct vcopy *vc;
