@@ -7,8 +7,9 @@
  * Also the text of `.recall` and the recall lines of `.status` as the
  * namespace renders them from the engine's snapshot.
  *
- * Links libengine.a like every unit test; fs/engine/recall_int.h gives the
- * cache's file names.
+ * Links libengine.a like every unit test (the library, tapes, files and
+ * archives come from tests/lib_fixture.h); fs/engine/recall_int.h gives
+ * the cache's file names.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,13 +28,12 @@
 #include "fs/engine/tapefs.h"
 #include "fs/ns/ns_local.h"
 #include "tapeio/changer.h"
-#include "tapeio/label.h"
 #include "tapeio/sched.h"
 #include "tapeio/tape.h"
 #include "tapeio/tarw.h"
-#include "tapeio/vlib.h"
 #include "tapeio/vtape.h"
 #include "tests/check.h"
+#include "tests/lib_fixture.h"
 
 /* ---- the library, the tapes and the catalog ---------------------------- */
 
@@ -59,34 +59,35 @@ static int nfiles;
 static struct tapefs fs;
 static struct changer *chg;
 
-static void fill(unsigned seed, char *buf, uint64_t n)
-{
-	uint32_t x = seed * 2654435761u + 1;
-
-	for (uint64_t i = 0; i < n; i++) {
-		x = x * 1103515245u + 12345u;
-		buf[i] = (char)(x >> 16);
-	}
-}
-
 static void image_path(const char *barcode, char *buf, size_t len)
 {
 	snprintf(buf, len, "%s/tapes/%s.vtape", libdir, barcode);
 }
 
-static int write_source(struct file *f, const char *dir)
+/* The catalog's members of archive k's files, with where each copy's
+ * member starts (blocks of BS bytes from each copy's start). */
+static void members_of(int k, const struct fx_archive *a,
+		       struct catalog_member *cm)
 {
-	char path[8192], *buf = malloc(f->size ? f->size : 1);
-	int fd, ok;
+	for (size_t i = 0; i < a->nmembers; i++) {
+		const struct tar_member *tm = &a->members[i];
+		struct file *f = &files[k * NFILES + i];
 
-	snprintf(path, sizeof(path), "%.1000s/%.60s", dir, f->name);
-	fill(f->seed, buf, f->size);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	ok = fd >= 0 && write(fd, buf, f->size) == (ssize_t)f->size;
-	if (fd >= 0)
-		close(fd);
-	free(buf);
-	return ok ? 0 : -1;
+		memset(&cm[i], 0, sizeof(cm[i]));
+		cm[i].path = tm->name;
+		cm[i].type = CATALOG_FILE;
+		cm[i].size = tm->size;
+		cm[i].mode = S_IFREG | 0644;
+		cm[i].mtime = tm->mtime.tv_sec;
+		memcpy(cm[i].md5, tm->md5, 33);
+		cm[i].header_offset = tm->header_offset;
+		cm[i].data_offset = tm->data_offset;
+		for (int c = 0; c < 2; c++) {
+			f->block[c] = a->start[c] + tm->header_offset / BS;
+			f->data_block[c] = a->start[c] + tm->data_offset / BS;
+			f->data_off[c] = tm->data_offset % BS;
+		}
+	}
 }
 
 /* Write archive k (files k*NFILES..) to both tapes and commit it. */
@@ -99,10 +100,8 @@ static int write_archive(struct tape **t, int k, const char *srcdir)
 	struct catalog_copy_in ci[2];
 	struct catalog_archive_in ai = {.block_size = BS};
 	struct tarw_opts o = {.block_size = BS};
-	const struct tar_member *tm;
-	struct tarw *w;
+	struct fx_archive a;
 	int64_t dump_id, arch_id;
-	size_t n;
 	int ret;
 
 	for (int i = 0; i < NFILES; i++) {
@@ -110,64 +109,69 @@ static int write_archive(struct tape **t, int k, const char *srcdir)
 
 		snprintf(paths[i], sizeof(paths[i]), "%.1000s/%.60s", srcdir,
 			 f->name);
-		src[i].path = paths[i];
+		if ((ret = fx_source(&src[i], paths[i])))
+			return ret;
 		src[i].name = f->name;
-		lstat(paths[i], &src[i].st);
 		df[i] = (struct catalog_dump_file){f->name, f->size,
 						   src[i].st.st_mtime, 0};
 	}
-	if ((ret = tarw_new(&w, t, 2, &o)))
+	if ((ret = fx_write_archive(t, 2, src, NFILES, &o, &a)))
 		return ret;
-	ret = tarw_run(w, src, NFILES);
-	if (ret)
-		goto out;
-	tm = tarw_members(w, &n);
-	for (int c = 0; c < 2; c++) {
-		const struct tarw_copy *cp = tarw_copy(w, c);
-
-		if (cp->state != TARW_COPY_DONE) {
-			ret = -EIO;
-			goto out;
-		}
-		ci[c] = (struct catalog_copy_in){bc[c], k + 1, cp->start_lblock,
-						 cp->bytes};
-		ai.bytes = cp->bytes;
-	}
-	for (size_t i = 0; i < n; i++) {
-		struct file *f = &files[k * NFILES + i];
-
-		memset(&cm[i], 0, sizeof(cm[i]));
-		cm[i].path = tm[i].name;
-		cm[i].type = CATALOG_FILE;
-		cm[i].size = tm[i].size;
-		cm[i].mode = S_IFREG | 0644;
-		cm[i].mtime = tm[i].mtime.tv_sec;
-		memcpy(cm[i].md5, tm[i].md5, 33);
-		cm[i].header_offset = tm[i].header_offset;
-		cm[i].data_offset = tm[i].data_offset;
-		for (int c = 0; c < 2; c++) {
-			uint64_t s = tarw_copy(w, c)->start_lblock;
-
-			f->block[c] = s + tm[i].header_offset / BS;
-			f->data_block[c] = s + tm[i].data_offset / BS;
-			f->data_off[c] = tm[i].data_offset % BS;
-		}
-	}
+	for (int c = 0; c < 2; c++)
+		ci[c] =
+		    (struct catalog_copy_in){bc[c], k + 1, a.start[c], a.bytes};
+	ai.bytes = a.bytes;
+	members_of(k, &a, cm);
 	ret = catalog_dump_create(fs.cat, df, NFILES, &dump_id);
 	if (!ret)
-		ret = catalog_dump_commit(fs.cat, dump_id, &ai, ci, 2, cm, n,
-					  &arch_id);
-out:
-	tarw_free(w);
+		ret = catalog_dump_commit(fs.cat, dump_id, &ai, ci, 2, cm,
+					  a.nmembers, &arch_id);
+	fx_archive_free(&a);
 	return ret;
 }
 
+/* Files d<K>/f<NN>.bin of archive K: 1 KiB .. ~100 KiB (members spread
+ * over several records), member 3 of each empty. */
+static int make_sources(const char *srcdir)
+{
+	char path[1200];
+
+	for (int i = 0; i < NARCH * NFILES; i++) {
+		struct file *f = &files[i];
+
+		snprintf(f->name, sizeof(f->name), "d%d/f%02d.bin", i / NFILES,
+			 i % NFILES);
+		f->archive = i / NFILES;
+		f->seed = (unsigned)i + 7;
+		f->size = (uint64_t)((i * 7919) % 100) * 1024 + 1000;
+		if (i % NFILES == 3)
+			f->size = 0; /* an empty file */
+		if (i % NFILES == 0) {
+			snprintf(path, sizeof(path), "%.1000s/d%d", srcdir,
+				 i / NFILES);
+			mkdir(path, 0755);
+		}
+		snprintf(path, sizeof(path), "%.1000s/%.60s", srcdir, f->name);
+		if (fx_make_file(path, f->size, f->seed))
+			return -EIO;
+	}
+	nfiles = NARCH * NFILES;
+	return 0;
+}
+
+/* A library of 2 drives and 4 slots holding A00001L9 (pool A) and
+ * B00001L9 (pool B), labelled for records of BS bytes, both in the
+ * catalog, with NARCH archives of NFILES files written to both. */
 static int setup(void)
 {
-	char img[2048], srcdir[1100], err[256];
+	struct fx_lib lib = {.drives = 2,
+			     .slots = 4,
+			     .tapes = 2,
+			     .capacity = 256 << 20,
+			     .pools = 2,
+			     .block_size = BS};
+	char img[2048], srcdir[1100];
 	struct tape *t[2] = {NULL, NULL};
-	struct vlib *v;
-	struct tape_label l;
 	struct catalog_member m;
 	int ret;
 
@@ -176,51 +180,21 @@ static int setup(void)
 	snprintf(cachedir, sizeof(cachedir), "%s/cache", top);
 	snprintf(srcdir, sizeof(srcdir), "%s/src", top);
 	mkdir(srcdir, 0755);
-	if ((ret = vlib_create(libdir, 2, 4, 0)) ||
-	    (ret = vlib_open(&v, libdir, err, sizeof(err))))
+	if ((ret = fx_lib_setup(libdir, &lib)))
 		return ret;
 	for (int c = 0; c < 2; c++) {
-		struct catalog_tape ct = {.state = CATALOG_TAPE_SCRATCH};
+		struct catalog_tape ct = fx_tape(
+		    bc[c], c ? "B" : "A", CATALOG_TAPE_SCRATCH, 256 << 20);
 
 		image_path(bc[c], img, sizeof(img));
-		if ((ret = vtape_create(img, bc[c], 256 << 20, 0)) ||
-		    (ret = vlib_add(v, bc[c], c + 1, err, sizeof(err))))
-			return ret;
 		if ((ret = tape_open(&t[c], tape_backend("vtape"), img,
-				     TAPE_RDWR)))
-			return ret;
-		label_init(&l, bc[c], c ? "B" : "A", BS);
-		if ((ret = label_write(t[c], &l)))
-			return ret;
-		snprintf(ct.barcode, sizeof(ct.barcode), "%s", bc[c]);
-		snprintf(ct.pool, sizeof(ct.pool), "%s", c ? "B" : "A");
-		snprintf(ct.label_uuid, sizeof(ct.label_uuid), "%s", l.uuid);
-		ct.capacity = 256 << 20;
-		if ((ret = catalog_tape_add(fs.cat, &ct)))
+				     TAPE_RDWR)) ||
+		    (ret = tape_goto_file(t[c], 1)) ||
+		    (ret = catalog_tape_add(fs.cat, &ct)))
 			return ret;
 	}
-	vlib_close(v);
-	for (int i = 0; i < NARCH * NFILES; i++) {
-		struct file *f = &files[i];
-
-		snprintf(f->name, sizeof(f->name), "d%d/f%02d.bin", i / NFILES,
-			 i % NFILES);
-		f->archive = i / NFILES;
-		f->seed = (unsigned)i + 7;
-		/* 1 KiB .. ~100 KiB: members spread over several records */
-		f->size = (uint64_t)((i * 7919) % 100) * 1024 + 1000;
-		if (i % NFILES == 3)
-			f->size = 0; /* an empty file */
-		if (i % NFILES == 0) {
-			char d[1200];
-
-			snprintf(d, sizeof(d), "%s/d%d", srcdir, i / NFILES);
-			mkdir(d, 0755);
-		}
-		if (write_source(f, srcdir))
-			return -EIO;
-	}
-	nfiles = NARCH * NFILES;
+	if ((ret = make_sources(srcdir)))
+		return ret;
 	for (int k = 0; k < NARCH; k++)
 		if ((ret = write_archive(t, k, srcdir)))
 			return ret;
@@ -238,18 +212,9 @@ static int setup(void)
 
 static int engine_start(void)
 {
-	struct sched_config sc = {0};
-	int ret;
-
-	if (!fs.sched) {
-		if ((ret = changer_open(&chg, changer_backend("vlib"), libdir)))
-			return ret;
-		sc.changer = chg;
-		sc.tape_ops = tape_backend("vtape");
-		sc.ndrives = 2;
-		if ((ret = sched_start(&fs.sched, &sc)))
-			return ret;
-	}
+	if (!fs.sched &&
+	    (!(chg = fx_changer(libdir)) || !(fs.sched = fx_sched(chg, 2))))
+		return -EIO;
 	return recall_start(&fs);
 }
 
@@ -266,7 +231,7 @@ static int read_check(int i, const char *prefer, int *err)
 	int ret;
 
 	*err = 0;
-	fill(f->seed, want, f->size);
+	fx_fill(want, f->size, f->seed);
 	ret = recall_open(fs.recall, f->id, 0, prefer, &h);
 	if (ret) {
 		*err = ret;
@@ -751,9 +716,8 @@ int main(void)
 	snprintf(trace, sizeof(trace), "%s/trace", top);
 	fs.cfg.cache = cachedir;
 	pthread_mutex_init(&fs.errors.lock, NULL);
-	ret = catalog_open(&fs.cat, "catalog.db");
-	CHECK_INT(ret, 0);
-	if (ret)
+	fs.cat = fx_catalog("catalog.db");
+	if (!fs.cat)
 		return check_done();
 	ret = setup();
 	CHECK_INT(ret, 0);

@@ -2,14 +2,13 @@
  * parsing, and whole runs over a 2-drive virtual library whose tapes are
  * written here with the tar writer and committed to a catalog directly.
  *
- * Links libengine.a like every unit test. fs/engine/verify_int.h gives the
+ * Links libengine.a like every unit test (the library, files and archives
+ * come from tests/lib_fixture.h). fs/engine/verify_int.h gives the
  * engine's state (a job waiting to run checks how far the run got) and
  * verify_set_limits(): small pages and batches, so that 24 members cross
  * several of each.
  */
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,14 +21,13 @@
 #include "fs/engine/verify.h"
 #include "fs/engine/verify_int.h"
 #include "tapeio/changer.h"
-#include "tapeio/label.h"
 #include "tapeio/sched.h"
 #include "tapeio/tape.h"
 #include "tapeio/manifest.h"
 #include "tapeio/tarw.h"
-#include "tapeio/vlib.h"
 #include "tapeio/vtape.h"
 #include "tests/check.h"
+#include "tests/lib_fixture.h"
 
 #define PAGE  5 /* members per catalog page */
 #define BATCH 7 /* results per transaction */
@@ -120,182 +118,154 @@ struct lib {
 
 static const char *const tapes[2] = {"A00001L9", "B00001L9"};
 
-static void make_files(const char *src, size_t *sizes)
+/* The NFILES sources in src: small ones share records, big ones span
+ * several; one name holds a newline. */
+static int make_files(const char *src, char paths[][1024], char names[][64])
 {
-	char path[1024];
-	unsigned seed = 12345;
+	int ret = 0;
 
 	mkdir(src, 0755);
-	for (int i = 0; i < NFILES; i++) {
-		/* small ones share records, big ones span several */
+	for (int i = 0; i < NFILES && !ret; i++) {
 		size_t n =
 		    i % 6 == 5 ? 5 * BS + 1234 : (size_t)(i * 977 % 7000);
-		char *buf = malloc(n + 1);
-		int fd;
 
-		for (size_t j = 0; j < n; j++)
-			buf[j] = (char)(rand_r(&seed) & 0xff);
-		snprintf(path, sizeof(path), "%s/f%02d %s", src, i,
+		snprintf(names[i], 64, "f%02d %s", i,
 			 i == 3 ? "new\nline" : "x");
-		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-		CHECK(fd >= 0);
-		CHECK_INT(write(fd, buf, n), (long long)n);
-		close(fd);
-		free(buf);
-		sizes[i] = n;
+		snprintf(paths[i], 1024, "%.900s/%.63s", src, names[i]);
+		ret = fx_make_file(paths[i], n, (unsigned)i + 1);
 	}
-}
-
-/* One archive of the files s[0..NFILES) to both tapes, committed as tape
- * file fileno. */
-static int write_one(struct lib *l, struct tape **t,
-		     const struct tarw_source *s, int fileno, int first)
-{
-	struct tarw *w = NULL;
-	struct tarw_opts o = {.block_size = BS};
-	struct catalog_member *cm = NULL;
-	const struct tar_member *tm;
-	size_t n;
-	int64_t dump;
-	int ret;
-
-	CHECK_INT(tarw_new(&w, t, 2, &o), 0);
-	CHECK_INT(tarw_run(w, s, NFILES), 0);
-	tm = tarw_members(w, &n);
-	CHECK_INT(n, NFILES);
-	if (first) {
-		l->nmembers = n;
-		l->members = calloc(n, sizeof(*l->members));
-	}
-	cm = calloc(n, sizeof(*cm));
-	for (size_t i = 0; i < n; i++) {
-		if (first)
-			tar_member_copy(&l->members[i], &tm[i]);
-		cm[i].path = tm[i].name;
-		cm[i].type = CATALOG_FILE;
-		cm[i].size = tm[i].size;
-		cm[i].mode = S_IFREG | tm[i].mode;
-		cm[i].mtime = tm[i].mtime.tv_sec;
-		snprintf(cm[i].md5, sizeof(cm[i].md5), "%s", tm[i].md5);
-		cm[i].header_offset = tm[i].header_offset;
-		cm[i].data_offset = tm[i].data_offset;
-	}
-	struct catalog_dump_file df = {.path = "x", .size = 1};
-	struct catalog_archive_in ai = {.block_size = BS};
-	struct catalog_copy_in ci[2];
-
-	for (int c = 0; c < 2; c++) {
-		const struct tarw_copy *tc = tarw_copy(w, c);
-
-		CHECK_INT(tc->state, TARW_COPY_DONE);
-		ci[c].barcode = tapes[c];
-		ci[c].fileno = fileno;
-		ci[c].start_lblock = tc->start_lblock;
-		ci[c].size = tc->bytes;
-		ai.bytes = tc->bytes;
-		if (first)
-			l->start[c] = tc->start_lblock;
-	}
-	CHECK_INT(catalog_dump_create(l->cat, &df, 1, &dump), 0);
-	ret = catalog_dump_commit(l->cat, dump, &ai, ci, 2, cm, n,
-				  &l->archive[first ? 0 : 1]);
-	CHECK_INT(ret, 0);
-	free(cm);
-	tarw_free(w);
 	return ret;
 }
 
-/* Write narch archives of the same files to both tapes (label first),
- * commit each. l->members and l->start describe the first one. */
+/* The catalog's members of archive a, as the writer recorded them. */
+static struct catalog_member *members_of(const struct fx_archive *a)
+{
+	struct catalog_member *cm = calloc(a->nmembers, sizeof(*cm));
+
+	for (size_t i = 0; cm && i < a->nmembers; i++) {
+		const struct tar_member *tm = &a->members[i];
+
+		cm[i].path = tm->name;
+		cm[i].type = CATALOG_FILE;
+		cm[i].size = tm->size;
+		cm[i].mode = S_IFREG | tm->mode;
+		cm[i].mtime = tm->mtime.tv_sec;
+		snprintf(cm[i].md5, sizeof(cm[i].md5), "%s", tm->md5);
+		cm[i].header_offset = tm->header_offset;
+		cm[i].data_offset = tm->data_offset;
+	}
+	return cm;
+}
+
+/* One archive of the files s[0..NFILES) to both tapes, committed as tape
+ * file fileno. The first one is kept in l (members, start). */
+static int write_one(struct lib *l, struct tape **t,
+		     const struct tarw_source *s, int fileno, int first)
+{
+	struct tarw_opts o = {.block_size = BS};
+	struct catalog_dump_file df = {.path = "x", .size = 1};
+	struct catalog_archive_in ai = {.block_size = BS};
+	struct catalog_copy_in ci[2];
+	struct catalog_member *cm;
+	struct fx_archive a;
+	int64_t dump;
+	int ret;
+
+	ret = fx_write_archive(t, 2, s, NFILES, &o, &a);
+	if (ret)
+		return ret;
+	CHECK_INT(a.nmembers, NFILES);
+	cm = members_of(&a);
+	for (int c = 0; c < 2; c++) {
+		ci[c].barcode = tapes[c];
+		ci[c].fileno = fileno;
+		ci[c].start_lblock = a.start[c];
+		ci[c].size = a.bytes;
+		if (first)
+			l->start[c] = a.start[c];
+	}
+	ai.bytes = a.bytes;
+	CHECK_INT(catalog_dump_create(l->cat, &df, 1, &dump), 0);
+	ret = cm ? catalog_dump_commit(l->cat, dump, &ai, ci, 2, cm, a.nmembers,
+				       &l->archive[first ? 0 : 1])
+		 : -ENOMEM;
+	CHECK_INT(ret, 0);
+	free(cm);
+	if (first) {
+		l->members = a.members;
+		l->nmembers = a.nmembers;
+	} else {
+		fx_archive_free(&a);
+	}
+	return ret;
+}
+
+/* Write narch archives of the same files to both tapes (after their
+ * labels), commit each. l->members and l->start describe the first one. */
 static int write_archive(struct lib *l, const char *src, int narch)
 {
 	const struct tape_ops *ops = tape_backend("vtape");
 	struct tape *t[2] = {NULL, NULL};
 	struct tarw_source s[NFILES];
 	char paths[NFILES][1024], names[NFILES][64], img[700];
-	int ret;
+	int ret = make_files(src, paths, names);
 
-	for (int i = 0; i < NFILES; i++) {
-		snprintf(names[i], sizeof(names[i]), "f%02d %s", i,
-			 i == 3 ? "new\nline" : "x");
-		snprintf(paths[i], sizeof(paths[i]), "%s/%s", src, names[i]);
-		s[i].path = paths[i];
+	for (int i = 0; i < NFILES && !ret; i++) {
+		ret = fx_source(&s[i], paths[i]);
 		s[i].name = names[i];
-		CHECK_INT(lstat(paths[i], &s[i].st), 0);
 	}
-	for (int c = 0; c < 2; c++) {
-		struct tape_label lab;
-
+	for (int c = 0; c < 2 && !ret; c++) {
 		snprintf(img, sizeof(img), "%s/tapes/%s.vtape", l->dir,
 			 tapes[c]);
 		ret = tape_open(&t[c], ops, img, TAPE_RDWR);
+		if (!ret)
+			ret = tape_goto_file(t[c], 1);
 		CHECK_INT(ret, 0);
-		if (ret)
-			return ret;
-		label_init(&lab, tapes[c], c ? "B" : "A", BS);
-		CHECK_INT(label_write(t[c], &lab), 0);
 	}
-	for (int k = 1; k <= narch; k++) {
+	for (int k = 1; k <= narch && !ret; k++)
 		ret = write_one(l, t, s, k, k == 1);
-		if (ret)
-			return ret;
-	}
 	for (int c = 0; c < 2; c++)
-		tape_close(t[c]);
+		if (t[c])
+			tape_close(t[c]);
 	return ret;
 }
 
+/* A library of ndrives drives holding A00001L9 (pool A) and B00001L9
+ * (pool B), both in the catalog, with narch archives on each; the
+ * scheduler and the engine started. */
 static int lib_setup(struct lib *l, int ndrives, int narch)
 {
-	char err[256], img[700], src[700];
-	size_t sizes[NFILES];
-	struct sched_config sc;
+	struct fx_lib lib = {.drives = ndrives,
+			     .slots = 4,
+			     .tapes = 2,
+			     .capacity = 64 << 20,
+			     .pools = 2,
+			     .block_size = BS};
+	char path[700];
 	int ret;
 
 	memset(l, 0, sizeof(*l));
 	pthread_mutex_init(&l->fs.errors.lock, NULL);
 	snprintf(l->dir, sizeof(l->dir), "%s/lib", top);
-	CHECK_INT(vlib_create(l->dir, ndrives, 4, 0), 0);
-	struct vlib *vl = NULL;
-
-	CHECK_INT(vlib_open(&vl, l->dir, err, sizeof(err)), 0);
+	snprintf(path, sizeof(path), "%s/catalog.db", top);
+	ret = catalog_open(&l->cat, path);
+	CHECK_INT(ret, 0);
+	if (ret || (ret = fx_lib_setup(l->dir, &lib)))
+		return ret;
 	for (int c = 0; c < 2; c++) {
-		struct catalog_tape ct;
+		struct catalog_tape ct = fx_tape(
+		    tapes[c], c ? "B" : "A", CATALOG_TAPE_SCRATCH, 64 << 20);
 
-		snprintf(img, sizeof(img), "%s/tapes/%s.vtape", l->dir,
-			 tapes[c]);
-		CHECK_INT(vtape_create(img, tapes[c], 64 << 20, 0), 0);
-		CHECK_INT(vlib_add(vl, tapes[c], c + 1, err, sizeof(err)), 0);
-		memset(&ct, 0, sizeof(ct));
-		snprintf(ct.barcode, sizeof(ct.barcode), "%s", tapes[c]);
-		snprintf(ct.pool, sizeof(ct.pool), "%s", c ? "B" : "A");
-		ct.state = CATALOG_TAPE_SCRATCH;
-		ct.capacity = 64 << 20;
-		if (!l->cat) {
-			snprintf(src, sizeof(src), "%s/catalog.db", top);
-			CHECK_INT(catalog_open(&l->cat, src), 0);
-		}
 		CHECK_INT(catalog_tape_add(l->cat, &ct), 0);
 	}
-	vlib_close(vl);
-	snprintf(src, sizeof(src), "%s/src", top);
-	make_files(src, sizes);
-	ret = write_archive(l, src, narch);
+	snprintf(path, sizeof(path), "%s/src", top);
+	ret = write_archive(l, path, narch);
 	if (ret)
 		return ret;
-	ret = changer_open(&l->chg, changer_backend("vlib"), l->dir);
-	CHECK_INT(ret, 0);
-	if (ret)
-		return ret;
-	memset(&sc, 0, sizeof(sc));
-	sc.changer = l->chg;
-	sc.tape_ops = tape_backend("vtape");
-	sc.ndrives = ndrives;
 	l->fs.cat = l->cat;
-	ret = sched_start(&l->fs.sched, &sc);
-	CHECK_INT(ret, 0);
-	if (ret)
-		return ret;
+	if (!(l->chg = fx_changer(l->dir)) ||
+	    !(l->fs.sched = fx_sched(l->chg, ndrives)))
+		return -EIO;
 	ret = verify_start(&l->fs);
 	CHECK_INT(ret, 0);
 	if (!ret)
@@ -680,15 +650,11 @@ static void test_yield_to_recall(void)
 	lib_teardown(&l);
 }
 
+/* A new scratch directory for the next test's library and catalog. */
 static void fresh_top(const char *name)
 {
-	const char *base = getenv("TEST_TMP");
-	char cmd[1200];
-
-	snprintf(top, sizeof(top), "%s/%s", base ? base : "/tmp", name);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s' && mkdir -p '%s'", top, top);
-	if (system(cmd) != 0)
-		fprintf(stderr, "cannot make %s\n", top);
+	if (fx_mkdtemp(top, sizeof(top), name))
+		snprintf(top, sizeof(top), "%s", fx_tmp());
 }
 
 int main(void)
