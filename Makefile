@@ -95,6 +95,12 @@ $(BUILD)/fs/%.o: fs/%.c $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(PKG_CFLAGS_CORE) $(PKG_CFLAGS_FS) -MMD -MP -c $< -o $@
 
+# tapefs's own version (`tapefs --version`): the VERSION file, compiled
+# into fs/version.o alone.
+TAPEFS_VERSION := $(shell cat VERSION)
+$(BUILD)/fs/version.o: CPPFLAGS += -DTAPEFS_VERSION='"$(TAPEFS_VERSION)"'
+$(BUILD)/fs/version.o: VERSION
+
 $(LIBTAPEIO): $(TAPEIO_OBJ)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^

@@ -8,5 +8,6 @@ int cmd_mount(int argc, char **argv);  /* tapefs [-f] [-o OPTS] -c CONFIG MNT */
 int cmd_mkvlib(int argc, char **argv); /* tapefs mkvlib DIR --drives N ... */
 int cmd_vtape(int argc, char **argv);  /* tapefs vtape create|info|set|inject ... */
 int cmd_fsck(int argc, char **argv);   /* tapefs fsck -c CONFIG [--repair] */
+int cmd_config(int argc, char **argv); /* tapefs config -c CONFIG */
 
 #endif

@@ -33,6 +33,7 @@
 #include "tapeio/sched.h"
 #include "tapeio/tape.h"
 #include "fs/ops.h"
+#include "fs/version.h"
 #include <fuse_lowlevel.h>
 
 struct mount_opts {
@@ -400,7 +401,8 @@ int cmd_mount(int argc, char **argv)
 	if (fuse_parse_cmdline(&args, &cmd) != 0)
 		goto out_args;
 	if (cmd.show_version) {
-		printf("tapefs, FUSE library %s\n", fuse_pkgversion());
+		printf("tapefs %s\nFUSE library %s\n", tapefs_version,
+		       fuse_pkgversion());
 		ret = 0;
 		goto out_args;
 	}

@@ -1,0 +1,115 @@
+/* fs/cmd_config.c - `tapefs config -c CONFIG`: read a config file as a
+ * mount would (config_load) and print the settings it gives, defaults and
+ * resolved paths included, as an ini file; nothing else is touched (no
+ * catalog, no library). For an operator checking a config before a mount
+ * or a service start, and for the tests of the shipped example.
+ *
+ * Exit status: 0 the file is valid (its settings on stdout), 1 it is not
+ * (one line "tapefs config: FILE:LINE: reason" on stderr), 2 usage.
+ */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+
+#include "fs/cmd.h"
+#include "fs/config.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: tapefs config -c CONFIG\n");
+}
+
+/* 10737418240 -> "10G": the largest suffix that divides the size exactly
+ * (as config_parse_size() reads it back). */
+static void print_size(const char *key, uint64_t v)
+{
+	static const char units[] = "KMGT";
+	int u = -1;
+
+	while (u < 3 && v && v % 1024 == 0) {
+		v /= 1024;
+		u++;
+	}
+	if (u < 0)
+		printf("%s = %" PRIu64 "\n", key, v);
+	else
+		printf("%s = %" PRIu64 "%c\n", key, v, units[u]);
+}
+
+static void print_tapefs(const struct tapefs_config *cfg)
+{
+	printf("[tapefs]\ncatalog = %s\nstaging = %s\ncache = %s\n",
+	       cfg->catalog, cfg->staging, cfg->cache);
+	print_size("cache_size", cfg->cache_size);
+	print_size("block_size", cfg->block_size);
+	printf("copies = %d\npools = ", cfg->copies);
+	for (int i = 0; i < cfg->npools; i++)
+		printf("%s%s", i ? "," : "", cfg->pools[i]);
+	printf("\n");
+}
+
+static void print_dump(const struct tapefs_config *cfg)
+{
+	printf("\n[dump]\n");
+	print_size("bytes", cfg->dump_bytes);
+	printf("files = %" PRIu64 "\nidle = %u\n", cfg->dump_files,
+	       cfg->dump_idle);
+}
+
+/* Keys left to the changer (drives, driveN) are printed as comments. */
+static void print_library(const struct tapefs_config *cfg)
+{
+	printf("\n[library]\nchanger = %s\n", cfg->changer);
+	if (cfg->changer_spec)
+		printf("path = %s\n", cfg->changer_spec);
+	printf("mtx = %s\ntape = %s\n", cfg->mtx, cfg->tape);
+	if (cfg->ndrives)
+		printf("drives = %d\n", cfg->ndrives);
+	else
+		printf("; drives: every drive of the changer\n");
+	for (int i = 0; i < TAPEFS_MAX_DRIVES; i++)
+		if (cfg->drive_dev[i])
+			printf("drive%d = %s\n", i, cfg->drive_dev[i]);
+}
+
+int cmd_config(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"config", required_argument, NULL, 'c'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	struct tapefs_config cfg;
+	const char *config = NULL;
+	char err[768];
+	int opt;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'c':
+			config = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (!config || optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (config_load(&cfg, config, err, sizeof(err)) < 0) {
+		fprintf(stderr, "tapefs config: %s\n", err);
+		return 1;
+	}
+	printf("; %s\n", cfg.path);
+	print_tapefs(&cfg);
+	print_dump(&cfg);
+	print_library(&cfg);
+	config_release(&cfg);
+	return 0;
+}
