@@ -9,11 +9,18 @@
 #   make asan       the same tests under AddressSanitizer + UBSan
 #   make bench      benchmarks (scripts/bench*)
 #   make demo       scripts/demo: virtual library, mount, dump, verify, recall
-#   make install    PREFIX=/usr/local DESTDIR=
+#   make install    PREFIX=/usr/local DESTDIR= (docs/install.md)
+#   make uninstall  removes what make install put, with the same variables
+#   make deb        a Debian package in $(BUILD)/deb (scripts/build-deb)
 #   make format     clang-format every C file
 
-PREFIX  ?= /usr/local
-DESTDIR ?=
+PREFIX     ?= /usr/local
+DESTDIR    ?=
+BINDIR     ?= $(PREFIX)/bin
+MANDIR     ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
+COMPDIR    ?= $(PREFIX)/share/bash-completion/completions
 BUILD   ?= build
 CC      ?= cc
 OPT     ?= -O2 -g
@@ -69,11 +76,15 @@ LIBS_ALL   := $(LIBENGINE) $(LIBCATALOG) $(LIBTAPEIO)
 
 # Objects are rebuilt when the flags change (WERROR, SAN, OPT), so that
 # `make check` after a plain `make` really builds with -Werror.
+# `make install`, `uninstall` or `deb` alone keep the stamp: they install
+# what the last build made (`sudo make install` after `make check` must not
+# rebuild everything without -Werror); a tree never built is built.
 FLAGS_STAMP := $(BUILD)/.flags
 FLAGS_NOW   := $(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $(OPT) $(SAN)
-$(shell mkdir -p $(BUILD); [ "$$(cat $(FLAGS_STAMP) 2>/dev/null)" = '$(FLAGS_NOW)' ] || echo '$(FLAGS_NOW)' > $(FLAGS_STAMP))
+KEEP_STAMP  := $(if $(MAKECMDGOALS),$(if $(filter-out install uninstall deb,$(MAKECMDGOALS)),,1))
+$(shell mkdir -p $(BUILD); [ -n "$(KEEP_STAMP)" ] && [ -e $(FLAGS_STAMP) ] || [ "$$(cat $(FLAGS_STAMP) 2>/dev/null)" = '$(FLAGS_NOW)' ] || echo '$(FLAGS_NOW)' > $(FLAGS_STAMP))
 
-.PHONY: all check asan bench demo install format clean tests
+.PHONY: all check asan bench demo install uninstall deb format clean tests
 all: $(BUILD)/tapefs
 
 $(BUILD)/%.o: %.c $(FLAGS_STAMP)
@@ -152,10 +163,46 @@ bench: all
 demo:
 	scripts/demo
 
+# What make install lays out (docs/install.md). Operator scripts, man pages
+# (section = the file's suffix) are picked up by wildcard.
+SCRIPTS   := $(sort $(wildcard scripts/tapefs-*))
+MAN_PAGES := $(sort $(wildcard man/*.[1-8]))
+EXAMPLE   := $(DESTDIR)$(SYSCONFDIR)/tapefs/example.ini
+
 install: $(BUILD)/tapefs
-	install -d $(DESTDIR)$(PREFIX)/bin
-	install -m 0755 $(BUILD)/tapefs $(DESTDIR)$(PREFIX)/bin/tapefs
-	for s in scripts/tapefs-*; do [ -e "$$s" ] && install -m 0755 "$$s" $(DESTDIR)$(PREFIX)/bin/; done; true
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(COMPDIR)
+	install -m 0755 $(BUILD)/tapefs $(SCRIPTS) $(DESTDIR)$(BINDIR)/
+	set -e; for m in $(MAN_PAGES); do \
+		d=$(DESTDIR)$(MANDIR)/man$${m##*.}; \
+		install -d $$d; install -m 0644 $$m $$d/; done
+	sed 's|@BINDIR@|$(BINDIR)|g' dist/tapefs@.service.in \
+		> $(DESTDIR)$(UNITDIR)/tapefs@.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/tapefs@.service
+	install -m 0644 dist/tapefs.bash-completion $(DESTDIR)$(COMPDIR)/tapefs
+	set -e; for s in $(notdir $(SCRIPTS)); do \
+		ln -sfn tapefs $(DESTDIR)$(COMPDIR)/$$s; done
+	install -d $(DESTDIR)$(SYSCONFDIR)/tapefs
+	@if [ -e $(EXAMPLE) ]; then echo "kept $(EXAMPLE)"; \
+	else echo "install -m 0644 dist/example.ini $(EXAMPLE)"; \
+		install -m 0644 dist/example.ini $(EXAMPLE); fi
+
+# An example.ini that was edited is no longer what install put: it stays.
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/tapefs \
+		$(addprefix $(DESTDIR)$(BINDIR)/,$(notdir $(SCRIPTS)))
+	set -e; for m in $(notdir $(MAN_PAGES)); do \
+		rm -f $(DESTDIR)$(MANDIR)/man$${m##*.}/$$m; done
+	rm -f $(DESTDIR)$(UNITDIR)/tapefs@.service $(DESTDIR)$(COMPDIR)/tapefs \
+		$(addprefix $(DESTDIR)$(COMPDIR)/,$(notdir $(SCRIPTS)))
+	@if cmp -s dist/example.ini $(EXAMPLE); then \
+		echo "rm -f $(EXAMPLE)"; rm -f $(EXAMPLE); \
+	elif [ -e $(EXAMPLE) ]; then echo "kept $(EXAMPLE): changed"; fi
+	rmdir $(DESTDIR)$(SYSCONFDIR)/tapefs 2>/dev/null || true
+
+# The package is built from a copy of the tree (dpkg-buildpackage cleans
+# the tree it builds in), without running the tests (debian/rules).
+deb:
+	scripts/build-deb $(BUILD)/deb
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
