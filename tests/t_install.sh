@@ -28,7 +28,9 @@ check_eq "debian/changelog is at VERSION" "tapefs ($version)" \
 	"$(head -n 1 "$TOP/debian/changelog" | cut -d' ' -f1-2)"
 
 # ---- install ---------------------------------------------------------------
+flags=$(cat "$BUILD/.flags")
 check "make install DESTDIR PREFIX=/usr" mk install
+check_eq "make install kept the build's flags" "$flags" "$(cat "$BUILD/.flags")"
 check "tapefs in /usr/bin" test -x "$root/usr/bin/tapefs"
 check_eq "installed tapefs runs" "tapefs $version" "$("$root/usr/bin/tapefs" --version | head -n 1)"
 for s in $scripts; do

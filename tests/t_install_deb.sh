@@ -11,9 +11,11 @@ if ! command -v dh >/dev/null || ! command -v dpkg-buildpackage >/dev/null; then
 fi
 version=$(cat "$TOP/VERSION")
 out=$BUILD/deb
+flags=$(cat "$BUILD/.flags")
 # the package build is a make of its own: none of this make's variables
 check "make deb" env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL \
 	make -s -C "$TOP" BUILD="$BUILD" deb
+check_eq "make deb left this build alone (its flags stamp)" "$flags" "$(cat "$BUILD/.flags")"
 deb=$out/tapefs_${version}_$(dpkg --print-architecture).deb
 check "make deb made $(basename "$deb")" test -f "$deb"
 [ -f "$deb" ] || { tail -n 30 "$out/build.log"; exit 1; }
