@@ -363,6 +363,12 @@ typedef int (*catalog_dump_tape_fn)(void *ctx,
 				    const struct catalog_dump_tape *t);
 int catalog_dump_tapes(struct catalog *cat, int64_t dump_id,
 		       catalog_dump_tape_fn fn, void *ctx);
+/* 1 when a dump of this journal began writing tape file (barcode,
+ * fileno) - whatever became of it - else 0; -EIO. What lies there on tape
+ * may then be a partial archive of this catalog's own, never someone
+ * else's data. */
+int catalog_dump_tape_wrote(struct catalog *cat, const char *barcode,
+			    int64_t fileno);
 /* pending|writing -> failed with a reason (durable). -EINVAL when the dump
  * is committed already. */
 int catalog_dump_fail(struct catalog *cat, int64_t dump_id, const char *why);

@@ -31,6 +31,9 @@ static const char SQL_DUMP_TAPE_ABANDON[] =
 static const char SQL_DUMP_TAPES[] =
 	"SELECT copy, barcode, fileno, start_lblock, abandoned FROM dump_tape "
 	"WHERE dump = :dump ORDER BY copy, fileno";
+static const char SQL_DUMP_TAPE_WROTE[] =
+    "SELECT 1 FROM dump_tape WHERE barcode = :barcode AND fileno = :fileno "
+    "LIMIT 1";
 static const char SQL_DUMP_FAIL[] =
 	"UPDATE dump SET state = 3, updated = :now, error = :error "
 	"WHERE id = :id AND state IN (0, 1, 3)";
@@ -272,6 +275,33 @@ int catalog_dump_tapes(struct catalog *cat, int64_t dump_id,
 
 	return cat_read_each(cat, SQL_DUMP_TAPES, ":dump", dump_id,
 			     cat_dump_tape_visit, &w, "dump tapes");
+}
+
+static void nothing_row(sqlite3_stmt *st, void *out)
+{
+	(void)st;
+	(void)out;
+}
+
+int catalog_dump_tape_wrote(struct catalog *cat, const char *barcode,
+			    int64_t fileno)
+{
+	struct catconn *c = cat_conn_get(cat);
+	sqlite3_stmt *st;
+	int ret = -EIO;
+
+	if (!c)
+		return -EIO;
+	st = cat_stmt(c, SQL_DUMP_TAPE_WROTE);
+	if (!st)
+		goto out;
+	cat_bind_text(st, ":barcode", barcode ? barcode : "");
+	cat_bind_i64(st, ":fileno", fileno);
+	ret = cat_row_get(c, st, nothing_row, NULL, "dump tape wrote");
+	ret = ret == 0 ? 1 : ret == -ENOENT ? 0 : ret;
+out:
+	cat_conn_put(cat, c);
+	return ret;
 }
 
 int catalog_dump_unfinished(struct catalog *cat, catalog_dump_fn fn,

@@ -8,10 +8,11 @@
  * repairs one write transaction.
  *
  * Labels: the label of every cartridge that can be read without a robot
- * move (fs/engine/fsck_labels.h: a vlib's images, tapes already in drives) is
- * compared with the catalog (unknown tapes, missing labels, a label naming
- * another barcode, another uuid); the cartridges it could not read are
- * listed, and are not problems of the catalog.
+ * move (library_labels_read(), fs/engine/library.h: a vlib's images,
+ * tapes already in drives) is compared with the catalog (unknown tapes,
+ * missing labels, a label naming another barcode, another uuid); the
+ * cartridges it could not read are listed, and are not problems of the
+ * catalog.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -21,7 +22,7 @@
 #include "catalog/catalog.h"
 #include "fs/cmd.h"
 #include "fs/config.h"
-#include "fs/engine/fsck_labels.h"
+#include "fs/engine/library.h"
 
 struct fsck_count {
 	int repaired;
@@ -51,7 +52,7 @@ int cmd_fsck(int argc, char **argv)
 	};
 	struct tapefs_config cfg;
 	struct fsck_count n = { 0 };
-	struct fsck_labels ls = { 0 };
+	struct library_labels ls = {0};
 	struct catalog *cat;
 	const char *config = NULL;
 	char err[512];
@@ -90,7 +91,7 @@ int cmd_fsck(int argc, char **argv)
 			cfg.catalog, strerror(-ret));
 		goto out_cfg;
 	}
-	if (fsck_labels_read(&cfg, &ls, err, sizeof(err)) < 0) {
+	if (library_labels_read(&cfg, &ls, err, sizeof(err)) < 0) {
 		printf("labels: not read: %s\n", err);
 	} else {
 		printf("labels: %zu read, %zu not read\n", ls.n, ls.nskipped);
@@ -112,7 +113,7 @@ int cmd_fsck(int argc, char **argv)
 	}
 	catalog_close(cat);
 out_cfg:
-	fsck_labels_release(&ls);
+	library_labels_release(&ls);
 	config_release(&cfg);
 	return status;
 }

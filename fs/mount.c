@@ -3,12 +3,13 @@
  * Order: command line, config (errors exit 1 before anything is mounted),
  * a trial open of the catalog and the changer (so that their errors reach
  * the terminal even when the daemon goes to the background) with the
- * registration of new cartridges (inventory.h), mount,
- * daemonize, then the subsystems in order - catalog, changer, scheduler,
- * dump, verify, recall - and the FUSE loop. At unmount (fusermount3 -u, or
- * SIGTERM/SIGINT) the loop ends and the subsystems stop in reverse order;
- * each stop leaves its pending work recorded so that the next mount
- * resumes it.
+ * registration of new cartridges (library_sync(), fs/engine/library.h),
+ * mount, daemonize, then the subsystems in order - catalog, changer,
+ * scheduler, library, dump, verify, recall - and the FUSE loop. At
+ * unmount (fusermount3 -u, or SIGTERM/SIGINT) the loop ends and the
+ * subsystems stop in reverse order (the library's queue before the dump,
+ * so that a dump waiting for an import gives up); each stop leaves its
+ * pending work recorded so that the next mount resumes it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -24,7 +25,7 @@
 
 #include "fs/cmd.h"
 #include "fs/config.h"
-#include "fs/engine/inventory.h"
+#include "fs/engine/library.h"
 #include "catalog/catalog.h"
 #include "fs/engine/dump.h"
 #include "fs/engine/recall.h"
@@ -105,28 +106,13 @@ static void close_catalog(struct tapefs *fs)
 
 static int open_changer(struct tapefs *fs)
 {
-	const struct changer_ops *ops;
-	char spec[4200];
-	int ret;
+	struct changer_conf cc = {fs->cfg.changer, fs->cfg.changer_spec,
+				  fs->cfg.mtx, fs->cfg.drive_dev[0]};
+	char err[4400];
+	int ret = changer_open_conf(&fs->changer, &cc, err, sizeof(err));
 
-	ops = changer_backend(fs->cfg.changer);
-	if (!ops) {
-		fprintf(stderr, "tapefs: %s: unknown changer '%s'\n",
-			fs->cfg.path, fs->cfg.changer);
-		return -EINVAL;
-	}
-	if (!strcmp(fs->cfg.changer, "mtx"))
-		snprintf(spec, sizeof(spec), "%s %s", fs->cfg.mtx,
-			 fs->cfg.changer_spec);
-	else if (!strcmp(fs->cfg.changer, "none"))
-		snprintf(spec, sizeof(spec), "%s", fs->cfg.drive_dev[0]);
-	else
-		snprintf(spec, sizeof(spec), "%s",
-			 fs->cfg.changer_spec ? fs->cfg.changer_spec : "");
-	ret = changer_open(&fs->changer, ops, spec);
 	if (ret) {
-		fprintf(stderr, "tapefs: changer %s '%s': %s\n",
-			fs->cfg.changer, spec, strerror(-ret));
+		fprintf(stderr, "tapefs: %s: %s\n", fs->cfg.path, err);
 		fs->changer = NULL;
 	}
 	return ret;
@@ -181,7 +167,7 @@ static int start_engines(struct tapefs *fs)
 	ret = open_changer(fs);
 	if (ret)
 		return ret;
-	ret = inventory_sync(fs);
+	ret = library_sync(fs);
 	if (ret < 0)
 		return ret;
 	for (int i = 0; i < fs->cfg.copies; i++)
@@ -194,6 +180,12 @@ static int start_engines(struct tapefs *fs)
 	if (ret)
 		return ret;
 	if (fs->cat && fs->sched) {
+		ret = library_start(fs);
+		if (ret) {
+			fprintf(stderr, "tapefs: library: %s\n",
+				strerror(-ret));
+			return ret;
+		}
 		ret = dump_start(fs);
 		if (ret) {
 			fprintf(stderr, "tapefs: dump engine: %s\n",
@@ -227,6 +219,7 @@ static void stop_engines(struct tapefs *fs)
 		recall_stop(fs);
 	if (fs->verify)
 		verify_stop(fs);
+	library_stop(fs); /* before the dump: its imports give up */
 	if (fs->dump)
 		dump_stop(fs);
 	if (fs->sched)
@@ -274,7 +267,7 @@ static int preflight(struct tapefs *fs)
 	/* Registering new cartridges may move the robot (mtx): done here,
 	 * before the mount exists, so that nobody waits on a mount point
 	 * that does not answer yet. The daemon's own pass finds them known. */
-	if (!ret && inventory_sync(fs) < 0) {
+	if (!ret && library_sync(fs) < 0) {
 		fprintf(stderr, "tapefs: library inventory: %s\n",
 			changer_error(fs->changer));
 		ret = -EIO;
@@ -426,10 +419,13 @@ int cmd_mount(int argc, char **argv)
 	fs->owner_gid = getgid();
 	fs->mounted = time(NULL);
 	raise_nofile();
+	if (library_init(fs))
+		goto out_cfg;
 	if (preflight(fs))
 		goto out_cfg;
 	ret = run(fs, &args, &cmd);
 out_cfg:
+	library_free(fs);
 	if (fs->staging_fd >= 0)
 		close(fs->staging_fd);
 	config_release(&fs->cfg);

@@ -4,6 +4,7 @@
  * moves are serialized here whatever the callers do, and err is written
  * by one call at a time.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -100,6 +101,28 @@ int changer_open(struct changer **out, const struct changer_ops *ops,
 	return 0;
 }
 
+int changer_open_conf(struct changer **out, const struct changer_conf *cf,
+		      char *err, size_t errlen)
+{
+	const struct changer_ops *ops = changer_backend(cf->changer);
+	char spec[4200];
+	int ret;
+
+	if (!ops) {
+		if (err)
+			snprintf(err, errlen, "unknown changer '%s'",
+				 cf->changer ? cf->changer : "");
+		return -EINVAL;
+	}
+	ret = ops->conf_spec(cf, spec, sizeof(spec));
+	if (!ret)
+		ret = changer_open(out, ops, spec);
+	if (ret && err)
+		snprintf(err, errlen, "changer %s '%.3000s': %s", ops->name,
+			 spec, strerror(-ret));
+	return ret;
+}
+
 void changer_close(struct changer *c)
 {
 	if (!c)
@@ -150,27 +173,59 @@ int changer_drive_device(struct changer *c, int drive, char *buf, size_t len)
 			"drive device");
 }
 
-int changer_label_probe(struct changer *c, int slot, int drive,
-			const struct tape_ops *ops, const char *dev,
-			struct tape_label *l)
+/* A look at the tape of dev: its label and what follows (label_probe()),
+ * with why it failed in why; eject: a drive's tape, taken offline after. */
+static int probe_dev(const struct tape_ops *ops, const char *dev, int eject,
+		     struct label_probe *p, char *why, size_t len)
 {
 	struct tape *t;
-	char why[sizeof(c->err)];
+	int ret;
+
+	ret = tape_open(&t, ops, dev, TAPE_RDONLY);
+	if (!ret) {
+		ret = label_probe(t, p);
+		if (eject)
+			tape_offline(
+			    t); /* a library takes only an ejected tape */
+		tape_close(t);
+	}
+	if (ret)
+		snprintf(why, len, "label: %s", strerror(-ret));
+	return ret;
+}
+
+int changer_label_peek(struct changer *c, const char *barcode,
+		       const struct tape_ops *ops, struct label_probe *p)
+{
+	char dev[4096], why[sizeof(c->err)] = "";
+	int ret;
+
+	if (!c->ops->peek)
+		return -ENOTSUP;
+	call_begin(c);
+	ret = call_end(c, c->ops->peek(c, barcode, dev, sizeof(dev)), "peek");
+	if (ret)
+		return ret;
+	ret = probe_dev(ops, dev, 0, p, why, sizeof(why));
+	pthread_mutex_lock(changer_mu(c));
+	snprintf(c->err, sizeof(c->err), "%s", why);
+	pthread_mutex_unlock(changer_mu(c));
+	return ret;
+}
+
+int changer_label_probe(struct changer *c, int slot, int drive,
+			const struct tape_ops *ops, const char *dev,
+			struct label_probe *p)
+{
+	char why[sizeof(c->err)] = "", what[sizeof(c->err) - 32];
 	int ret, uret;
 
 	ret = changer_load(c, slot, drive);
 	if (ret)
 		return ret;
-	ret = tape_open(&t, ops, dev, TAPE_RDONLY);
-	if (!ret) {
-		ret = label_read(t, l);
-		tape_offline(t); /* a library takes only an ejected tape */
-		tape_close(t);
-	}
-	why[0] = 0;
+	ret = probe_dev(ops, dev, 1, p, what, sizeof(what));
 	if (ret)
-		snprintf(why, sizeof(why), "slot %d: label: %s", slot,
-			 strerror(-ret));
+		snprintf(why, sizeof(why), "slot %d: %s", slot, what);
 	uret = changer_unload(c, drive, slot);
 	if (uret) {
 		snprintf(why, sizeof(why), "%.120s; the tape of slot %d stays in "
@@ -181,6 +236,18 @@ int changer_label_probe(struct changer *c, int slot, int drive,
 	memcpy(c->err, why, sizeof(c->err));
 	pthread_mutex_unlock(changer_mu(c));
 	return ret;
+}
+
+int changer_barcode_valid(const char *s)
+{
+	size_t n = 0;
+
+	if (!s)
+		return 0;
+	for (; s[n]; n++)
+		if (!isalnum((unsigned char)s[n]) && s[n] != '_' && s[n] != '-')
+			return 0;
+	return n >= 1 && n <= 32;
 }
 
 const char *changer_error(const struct changer *c)

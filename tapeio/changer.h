@@ -43,10 +43,23 @@ struct changer_inv {
 
 struct changer;
 
+/* What a configuration says of the library ([library] of the ini file,
+ * docs/config.md): changer_open_conf() turns it into a backend and its
+ * spec, so that no caller needs to know which backends exist. */
+struct changer_conf {
+	const char *changer; /* backend name: vlib | mtx | none */
+	const char *path;    /* [library] path: vlib directory, mtx device */
+	const char *mtx;     /* [library] mtx: the mtx command (NULL: "mtx") */
+	const char *drive0;  /* [library] drive0: device of drive 0, or NULL */
+};
+
 struct changer_ops {
 	const char *name;
 	/* spec: vlib directory; mtx: "MTXPATH DEVICE" or just DEVICE; none: "" */
 	int (*open)(struct changer *c, const char *spec);
+	/* The spec open() takes, from a configuration. Writes at most len
+	 * bytes into buf; 0 or -ENAMETOOLONG. */
+	int (*conf_spec)(const struct changer_conf *cf, char *buf, size_t len);
 	void (*close)(struct changer *c);
 	int (*inventory)(struct changer *c, struct changer_inv *inv);
 	int (*load)(struct changer *c, int slot, int drive);
@@ -57,6 +70,11 @@ struct changer_ops {
 	 * Writes at most len bytes into buf. */
 	int (*drive_device)(struct changer *c, int drive, char *buf,
 			    size_t len);
+	/* Optional (NULL: every cartridge needs a load to be read): a device
+	 * the tape backend can open to read the cartridge barcode where it
+	 * is, without a robot move (vlib: its image). */
+	int (*peek)(struct changer *c, const char *barcode, char *buf,
+		    size_t len);
 };
 
 struct changer {
@@ -69,6 +87,13 @@ const struct changer_ops *changer_backend(const char *name);
 
 int changer_open(struct changer **out, const struct changer_ops *ops,
 		 const char *spec);
+/* Open the changer cf describes (the backend cf->changer with the spec
+ * its conf_spec builds). On failure err (may be NULL) gets a one-line
+ * reason naming the backend and its spec, e.g. "changer vlib 'lib': No
+ * such file or directory". Returns 0, -EINVAL (unknown backend) or
+ * changer_open()'s -errno. */
+int changer_open_conf(struct changer **out, const struct changer_conf *cf,
+		      char *err, size_t errlen);
 void changer_close(struct changer *c);
 int changer_inventory(struct changer *c, struct changer_inv *inv);
 void changer_inv_free(struct changer_inv *inv);
@@ -83,20 +108,34 @@ int changer_drive_device(struct changer *c, int drive, char *buf, size_t len);
 const char *changer_error(const struct changer *c);
 
 struct tape_ops;
-struct tape_label;
+struct label_probe;
 
-/* Read the label of the cartridge in slot without knowing it beforehand,
- * as an operator would: load it into the empty drive, open the drive's
- * device dev with the tape backend ops, read tape file 0 (label_read()),
- * take the tape offline and put it back into slot. Returns label_read()'s
- * result (0, -ENODATA blank, -EINVAL not a tapefs label, the tape's
- * -errno) or the changer's error; when the cartridge could not be put
- * back, the unload's error (the tape is then still in the drive, and
- * changer_error() says so). For tapes the catalog does not know, with a
- * changer (mtx) that cannot read images directly. */
+/* Look at the cartridge barcode where it is, without a robot move, when
+ * the backend can (vlib reads its image): open it read-only with the tape
+ * backend ops and label_probe() it (tapeio/label.h: its label and whether
+ * anything follows file 0). Returns label_probe()'s result, the open's
+ * -errno, or -ENOTSUP when the backend cannot (mtx, none: the cartridge
+ * must be in a drive to be read). A failure's reason is in
+ * changer_error(). */
+int changer_label_peek(struct changer *c, const char *barcode,
+		       const struct tape_ops *ops, struct label_probe *p);
+
+/* Look at the cartridge in slot without knowing it beforehand, as an
+ * operator would: load it into the empty drive, open the drive's device
+ * dev with the tape backend ops, label_probe() it, take the tape offline
+ * and put it back into slot. Returns label_probe()'s result (0, -ENODATA
+ * blank, -EINVAL not a tapefs label, the tape's -errno) or the changer's
+ * error; when the cartridge could not be put back, the unload's error
+ * (the tape is then still in the drive, and changer_error() says so).
+ * For cartridges the catalog does not know, with a changer (mtx) that
+ * cannot peek. */
 int changer_label_probe(struct changer *c, int slot, int drive,
 			const struct tape_ops *ops, const char *dev,
-			struct tape_label *l);
+			struct label_probe *p);
+
+/* 1 when s may name a cartridge: 1 to 32 of [A-Za-z0-9_-] (a volume tag
+ * as libraries print them, and a file name for vlib), else 0. */
+int changer_barcode_valid(const char *s);
 
 /* Convenience over an inventory: the element holding barcode, or NULL. */
 const struct changer_elem *changer_inv_find(const struct changer_inv *inv,

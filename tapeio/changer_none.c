@@ -21,6 +21,14 @@ static int cn_open(struct changer *c, const char *spec)
 	return c->priv ? 0 : -ENOMEM;
 }
 
+/* The drive's device is the whole spec. */
+static int cn_conf_spec(const struct changer_conf *cf, char *buf, size_t len)
+{
+	int n = snprintf(buf, len, "%s", cf->drive0 ? cf->drive0 : "");
+
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
 static void cn_close(struct changer *c)
 {
 	free(c->priv);
@@ -91,12 +99,13 @@ static int cn_drive_device(struct changer *c, int drive, char *buf,
 }
 
 const struct changer_ops changer_none_ops = {
-	.name = "none",
-	.open = cn_open,
-	.close = cn_close,
-	.inventory = cn_inventory,
-	.load = cn_load,
-	.unload = cn_unload,
-	.transfer = cn_transfer,
-	.drive_device = cn_drive_device,
+    .name = "none",
+    .open = cn_open,
+    .conf_spec = cn_conf_spec,
+    .close = cn_close,
+    .inventory = cn_inventory,
+    .load = cn_load,
+    .unload = cn_unload,
+    .transfer = cn_transfer,
+    .drive_device = cn_drive_device,
 };

@@ -20,6 +20,7 @@
 #define LABEL_RECORD	 10240
 #define LABEL_TEXT_MAX	 4096
 #define LABEL_READ_BLOCK (1u << 20) /* largest record accepted in file 0 */
+#define LABEL_PROBE_MAX	 (4u << 20) /* buffer of the look past file 0 */
 
 static void copy_field(char *dst, size_t size, const char *src)
 {
@@ -247,4 +248,26 @@ int label_check(struct tape *t, const char *barcode, char found[40])
 	if (found)
 		copy_field(found, 40, l.barcode);
 	return -EMEDIUMTYPE;
+}
+
+int label_probe(struct tape *t, struct label_probe *p)
+{
+	struct tape_status st;
+	int ret;
+
+	memset(p, 0, sizeof(*p));
+	if (tape_status(t, &st) == 0)
+		p->capacity = st.capacity;
+	ret = label_read(t, &p->label);
+	if (ret < 0)
+		return ret;
+	/* label_read() leaves the tape at the start of file 1; a record
+	 * longer than the buffer counts as data all the same */
+	ret = tape_at_eod(t, p->label.block_size < LABEL_PROBE_MAX
+				 ? p->label.block_size
+				 : LABEL_PROBE_MAX);
+	if (ret < 0)
+		return ret;
+	p->data_after = !ret;
+	return 0;
 }

@@ -43,6 +43,24 @@ int label_write(struct tape *t, const struct tape_label *l);
  * not a tapefs label), or the tape's -errno. */
 int label_read(struct tape *t, struct tape_label *l);
 
+/* What one look at a cartridge tells (label_probe()). */
+struct label_probe {
+	struct tape_label label; /* when label_probe() returned 0 */
+	int data_after;		 /* 1: something follows file 0 (a record or a
+				    filemark): the tape holds more than its label */
+	uint64_t capacity;	 /* bytes the medium holds, 0 when unknown */
+};
+
+/* The one way tapefs looks at a cartridge before deciding what it is:
+ * label_read(), then whether anything is recorded after file 0 - one
+ * record read at most (tape_at_eod()), not a walk of the tape. Fills *p
+ * (zeroed first: a blank tape has data_after 0). Returns 0, label_read()'s
+ * -ENODATA (blank) / -EINVAL (not a tapefs label) / -errno, or
+ * tape_at_eod()'s -errno when the label read but what follows could not
+ * be told (then the tape must not be taken for one holding nothing). The
+ * tape's position afterwards is undefined. */
+int label_probe(struct tape *t, struct label_probe *p);
+
 /* label_read() and compare: 0 when the label names barcode, -EMEDIUMTYPE
  * (with the barcode found copied to found, if not NULL) when it names
  * another, or label_read()'s error. */

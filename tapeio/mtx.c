@@ -710,13 +710,23 @@ static int cm_drive_device(struct changer *c, int drive, char *buf,
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
+/* "MTX DEVICE", as cm_open() takes it. */
+static int cm_conf_spec(const struct changer_conf *cf, char *buf, size_t len)
+{
+	int n = snprintf(buf, len, "%s %s", cf->mtx ? cf->mtx : "mtx",
+			 cf->path ? cf->path : "");
+
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
 const struct changer_ops changer_mtx_ops = {
-	.name = "mtx",
-	.open = cm_open,
-	.close = cm_close,
-	.inventory = cm_inventory,
-	.load = cm_load,
-	.unload = cm_unload,
-	.transfer = cm_transfer,
-	.drive_device = cm_drive_device,
+    .name = "mtx",
+    .open = cm_open,
+    .conf_spec = cm_conf_spec,
+    .close = cm_close,
+    .inventory = cm_inventory,
+    .load = cm_load,
+    .unload = cm_unload,
+    .transfer = cm_transfer,
+    .drive_device = cm_drive_device,
 };

@@ -103,6 +103,13 @@ struct sched {
 	unsigned char *slot_seen;
 	int nslot_seen;
 	uint64_t moves;
+	/* Tapes taken for writing (sched_tape_reserve()), each with how
+	 * many reservations it holds. */
+	struct sched_resv {
+		char barcode[CHANGER_BARCODE_MAX];
+		int count;
+	} * resv;
+	size_t nresv;
 };
 
 const char *sched_state_name(enum sched_state st)
@@ -1033,6 +1040,7 @@ void sched_stop(struct sched *s)
 	free(s->slots);
 	free(s->named);
 	free(s->slot_seen);
+	free(s->resv);
 	pthread_cond_destroy(&s->inv_wake);
 	pthread_mutex_destroy(&s->mu);
 	pthread_mutex_destroy(&s->robot);
@@ -1530,4 +1538,65 @@ int sched_tape_return(struct sched *s, const char *barcode)
 	}
 	pthread_mutex_unlock(&s->robot);
 	return ret;
+}
+
+/* ---- reservations (under mu) ------------------------------------------- */
+
+static struct sched_resv *resv_find(struct sched *s, const char *barcode)
+{
+	for (size_t i = 0; i < s->nresv; i++)
+		if (!strcmp(s->resv[i].barcode, barcode))
+			return &s->resv[i];
+	return NULL;
+}
+
+int sched_tape_reserve(struct sched *s, const char *barcode)
+{
+	struct sched_resv *r;
+	int ret = 0;
+
+	if (!barcode || !barcode[0] || strlen(barcode) >= CHANGER_BARCODE_MAX)
+		return -EINVAL;
+	pthread_mutex_lock(&s->mu);
+	r = resv_find(s, barcode);
+	if (!r) {
+		r = realloc(s->resv, (s->nresv + 1) * sizeof(*r));
+		if (!r) {
+			ret = -ENOMEM;
+			goto out;
+		}
+		s->resv = r;
+		r = &s->resv[s->nresv++];
+		snprintf(r->barcode, sizeof(r->barcode), "%s", barcode);
+		r->count = 0;
+	}
+	r->count++;
+out:
+	pthread_mutex_unlock(&s->mu);
+	return ret;
+}
+
+void sched_tape_release(struct sched *s, const char *barcode)
+{
+	struct sched_resv *r;
+
+	if (!barcode)
+		return;
+	pthread_mutex_lock(&s->mu);
+	r = resv_find(s, barcode);
+	if (r && --r->count <= 0)
+		*r = s->resv[--s->nresv];
+	pthread_mutex_unlock(&s->mu);
+}
+
+int sched_tape_reserved(struct sched *s, const char *barcode)
+{
+	int r;
+
+	if (!barcode)
+		return 0;
+	pthread_mutex_lock(&s->mu);
+	r = resv_find(s, barcode) != NULL;
+	pthread_mutex_unlock(&s->mu);
+	return r;
 }

@@ -311,6 +311,19 @@ int sched_nslots(struct sched *s);
  * Blocks for the robot: never from a file system request thread. */
 int sched_tape_return(struct sched *s, const char *barcode);
 
+/* Reservations: "is this tape being written?" answered by the
+ * scheduler, so that the operator's requests (close, retire, export) ask
+ * it and never the engine that writes. An engine reserves a tape when it
+ * takes it for writing and releases it when it is done with it (written,
+ * or given up for another tape); reservations count (each reserve needs
+ * its release). A reservation does not keep other jobs from the tape:
+ * it only answers sched_tape_reserved(). No robot or drive work: any
+ * thread may call these. reserve: 0, -EINVAL (bad barcode), -ENOMEM. */
+int sched_tape_reserve(struct sched *s, const char *barcode);
+void sched_tape_release(struct sched *s, const char *barcode);
+/* 1 when barcode holds a reservation, else 0. */
+int sched_tape_reserved(struct sched *s, const char *barcode);
+
 /* Robot moves done since start (loads + unloads), for tests. */
 uint64_t sched_robot_moves(struct sched *s);
 

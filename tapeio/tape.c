@@ -159,3 +159,33 @@ int tape_goto_file(struct tape *t, unsigned fileno)
 		return ret;
 	return tape_fsf(t, 1);
 }
+
+/* End of data is known to st only once a read has met it (blank check:
+ * -EIO, then MTIOCGET says EOD); vtape knows it at once. */
+int tape_at_eod(struct tape *t, size_t max_record)
+{
+	size_t len = max_record ? max_record : 256 * 1024;
+	struct tape_status st;
+	ssize_t n;
+	void *buf;
+	int ret;
+
+	ret = tape_status(t, &st);
+	if (ret < 0)
+		return ret;
+	if (st.eod)
+		return 1;
+	buf = malloc(len);
+	if (!buf)
+		return -ENOMEM;
+	n = tape_read(t, buf, len);
+	free(buf);
+	if (n >= 0 || n == -ENOMEM)
+		return 0; /* a record (perhaps longer than len) or a filemark */
+	if (n != -EIO)
+		return (int)n;
+	ret = tape_status(t, &st);
+	if (ret < 0)
+		return ret;
+	return st.eod ? 1 : -EIO;
+}

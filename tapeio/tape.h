@@ -136,4 +136,14 @@ int tape_offline(struct tape *t);
  * a locate when the backend knows where files start. */
 int tape_goto_file(struct tape *t, unsigned fileno);
 
+/* Whether anything is recorded from where the tape stands: 1 at end of
+ * data, 0 when a record or a filemark follows (a record longer than
+ * max_record counts), -errno when the drive cannot tell (a read error
+ * that is not end of data). Cheap on purpose - one status, at most one
+ * read - so that "does this tape hold more than the catalog knows?" can
+ * be asked before every write. At end of data the tape stays where it
+ * was; after a read it is one record or filemark further on (callers
+ * position again before writing). max_record 0: 256 KiB. */
+int tape_at_eod(struct tape *t, size_t max_record);
+
 #endif

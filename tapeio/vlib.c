@@ -5,7 +5,6 @@
  * at once without any lock of its own: the flock is per open file
  * description, and each call has its own.
  */
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -54,14 +53,7 @@ static int path_join(char *buf, size_t len, const char *dir, const char *name)
 
 int vlib_barcode_valid(const char *s)
 {
-	size_t n = 0;
-
-	if (!s)
-		return 0;
-	for (; s[n]; n++)
-		if (!isalnum((unsigned char)s[n]) && s[n] != '_' && s[n] != '-')
-			return 0;
-	return n >= 1 && n <= 32;
+	return changer_barcode_valid(s);
 }
 
 /* ---- the state file ------------------------------------------------- */
@@ -713,6 +705,25 @@ static int cv_open(struct changer *c, const char *spec)
 	return ret;
 }
 
+static int cv_conf_spec(const struct changer_conf *cf, char *buf, size_t len)
+{
+	int n = snprintf(buf, len, "%s", cf->path ? cf->path : "");
+
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+/* Any cartridge of the library is an image: read it where it is. */
+static int cv_peek(struct changer *c, const char *barcode, char *buf,
+		   size_t len)
+{
+	int ret = vlib_tape_path(c->priv, barcode, buf, len);
+
+	if (ret)
+		snprintf(c->err, sizeof(c->err), "no image for '%.40s'",
+			 barcode);
+	return ret;
+}
+
 static void cv_close(struct changer *c)
 {
 	vlib_close(c->priv);
@@ -767,12 +778,14 @@ static int cv_drive_device(struct changer *c, int drive, char *buf,
 }
 
 const struct changer_ops changer_vlib_ops = {
-	.name = "vlib",
-	.open = cv_open,
-	.close = cv_close,
-	.inventory = cv_inventory,
-	.load = cv_load,
-	.unload = cv_unload,
-	.transfer = cv_transfer,
-	.drive_device = cv_drive_device,
+    .name = "vlib",
+    .open = cv_open,
+    .conf_spec = cv_conf_spec,
+    .close = cv_close,
+    .inventory = cv_inventory,
+    .load = cv_load,
+    .unload = cv_unload,
+    .transfer = cv_transfer,
+    .drive_device = cv_drive_device,
+    .peek = cv_peek,
 };

@@ -120,7 +120,7 @@ static void test_label_probe(void)
 	const struct tape_ops *vt = tape_backend("vtape");
 	struct changer *c;
 	struct changer_inv inv;
-	struct tape_label l;
+	struct label_probe l;
 	char dev[200];
 
 	CHECK_INT(vlib_create("plib", 2, 4, 0), 0);
@@ -132,9 +132,10 @@ static void test_label_probe(void)
 	CHECK_INT(changer_drive_device(c, 1, dev, sizeof(dev)), 0);
 	memset(&l, 0, sizeof(l));
 	CHECK_INT(changer_label_probe(c, 1, 1, vt, dev, &l), 0);
-	CHECK_STR(l.barcode, "P00001L9");
-	CHECK_STR(l.pool, "B");
-	CHECK_INT(l.block_size, 65536);
+	CHECK_STR(l.label.barcode, "P00001L9");
+	CHECK_STR(l.label.pool, "B");
+	CHECK_INT(l.data_after, 0);
+	CHECK_INT(l.label.block_size, 65536);
 	CHECK_STR(changer_error(c), "");
 	/* a blank tape: no label, and it goes back home all the same */
 	CHECK_INT(changer_label_probe(c, 2, 1, vt, dev, &l), -ENODATA);

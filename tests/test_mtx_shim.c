@@ -184,15 +184,15 @@ static void test_not_ready(struct changer *m, struct changer *v)
  * mtx puts it back. */
 static void test_label_probe(struct changer *m, struct changer *v)
 {
-	struct tape_label l;
+	struct label_probe l;
 	char dev[1200];
 
 	snprintf(dev, sizeof(dev), "%s/drive0", dir);
 	memset(&l, 0, sizeof(l));
 	CHECK_INT(changer_label_probe(m, 1, 0, tape_backend("vtape"), dev, &l),
 		  0);
-	CHECK_STR(l.barcode, "A00001L9");
-	CHECK_STR(l.pool, "A");
+	CHECK_STR(l.label.barcode, "A00001L9");
+	CHECK_STR(l.label.pool, "A");
 	same(m, v);
 	/* not a tape image at all: an error, and the cartridge goes back */
 	CHECK(changer_label_probe(m, 2, 0, tape_backend("vtape"), dev, &l) < 0);

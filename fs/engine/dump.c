@@ -21,7 +21,7 @@
 
 #include "catalog/catalog.h"
 #include "fs/engine/dump_int.h"
-#include "fs/engine/strbuf.h"
+#include "fs/engine/library.h"
 #include "fs/engine/tapefs.h"
 #include "tapeio/tarw.h"
 
@@ -429,7 +429,7 @@ static int tapes_ready(struct dump *d)
 		if (ret == -ENOSPC && !waited) {
 			/* new cartridges? Asked once per wait: a real
 			 * library's inventory is slow; `inventory` asks again */
-			dump_library_import(d);
+			library_import(d->fs);
 			ret = catalog_tape_choose(d->fs->cat, c->pools[i], 1,
 						  NULL, 0, &t);
 		}
@@ -584,39 +584,12 @@ static int auto_due(struct dump *d, time_t now)
 	return 0;
 }
 
-/* Move tape bc to an import/export slot (engine thread: robot work). */
-static void export_one(struct dump *d, const char *bc)
-{
-	char res[256], loc[64];
-	int ret, ie = 0;
-
-	if (dump_tape_writing(d, bc))
-		ret = -EBUSY;
-	else
-		ret = sched_tape_export(d->fs->sched, bc, &ie);
-	if (ret == 0) {
-		snprintf(loc, sizeof(loc), "slot %d (import/export)", ie);
-		catalog_tape_set_location(d->fs->cat, bc, loc);
-		snprintf(res, sizeof(res), "%s moved to %s", bc, loc);
-	} else {
-		snprintf(res, sizeof(res), "%s refused: %s", bc,
-			 ret == -EBUSY	 ? "the tape is in use; try again later"
-			 : ret == -ENOSPC ? "no empty import/export slot"
-			 : ret == -ENOENT ? "the library does not hold it"
-					  : changer_error(d->fs->changer));
-		tapefs_error(d->fs, "export %s", res);
-	}
-	pthread_mutex_lock(&d->mu);
-	snprintf(d->export_result, sizeof(d->export_result), "%s", res);
-	pthread_mutex_unlock(&d->mu);
-}
-
 static void *engine_main(void *arg)
 {
 	struct dump *d = arg;
 
 	recover(d);
-	dump_library_import(d);
+	library_import(d->fs);
 	rescan(d);
 	pthread_mutex_lock(&d->mu);
 	d->started_up = 1;
@@ -625,48 +598,6 @@ static void *engine_main(void *arg)
 		time_t now = now_s();
 		struct timespec ts;
 
-		if (d->inventory_req) {
-			char res[256];
-			int r;
-			d->inventory_req = 0;
-			d->inventory_running = 1;
-			pthread_mutex_unlock(&d->mu);
-			r = dump_library_inventory(d, res, sizeof(res));
-			if (r < 0)
-				tapefs_error(d->fs, "inventory: %s (%s)", res,
-					     strerror(-r));
-			pthread_mutex_lock(&d->mu);
-			snprintf(d->inventory_result,
-				 sizeof(d->inventory_result), "%s%.200s",
-				 r < 0 ? "failed: " : "", res);
-			d->inventory_time = now_s();
-			d->inventory_running = 0;
-			continue;
-		}
-		if (d->nlabels) {
-			struct dump_label_req lr = d->labels[0];
-			char res[256];
-			memmove(&d->labels[0], &d->labels[1],
-				(size_t)(--d->nlabels) * sizeof(d->labels[0]));
-			pthread_mutex_unlock(&d->mu);
-			if (dump_library_label(d, lr.slot, lr.barcode, lr.pool,
-					       res, sizeof(res)) < 0)
-				tapefs_error(d->fs, "label %s", res);
-			pthread_mutex_lock(&d->mu);
-			snprintf(d->label_result, sizeof(d->label_result),
-				 "%s", res);
-			continue;
-		}
-		if (d->nexports) {
-			char bc[40];
-			snprintf(bc, sizeof(bc), "%s", d->exports[0]);
-			memmove(d->exports[0], d->exports[1],
-				(size_t)(--d->nexports) * sizeof(d->exports[0]));
-			pthread_mutex_unlock(&d->mu);
-			export_one(d, bc);
-			pthread_mutex_lock(&d->mu);
-			continue;
-		}
 		if (d->reqs && !d->paused && now >= d->wait_until) {
 			struct dump_req *r = d->reqs;
 			d->reqs = r->next;
@@ -773,14 +704,6 @@ void dump_stop(struct tapefs *fs)
 
 /* ---- status ------------------------------------------------------------- */
 
-static void when(char *buf, size_t len, time_t t)
-{
-	struct tm tm;
-
-	localtime_r(&t, &tm);
-	strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm);
-}
-
 static int percent_locked(const struct dump *d)
 {
 	uint64_t p;
@@ -821,117 +744,6 @@ int dump_stats(struct dump *d, struct dump_stats *out)
 	out->fails = d->fails;
 	pthread_mutex_unlock(&d->mu);
 	return 0;
-}
-
-int dump_inventory_request(struct dump *d)
-{
-	if (!d)
-		return -ENODEV;
-	if (!d->fs->changer) {
-		tapefs_error(d->fs, "inventory: no changer configured");
-		return -ENODEV;
-	}
-	pthread_mutex_lock(&d->mu);
-	d->inventory_req = 1;
-	pthread_cond_broadcast(&d->cv);
-	pthread_mutex_unlock(&d->mu);
-	return 0;
-}
-
-int dump_export_request(struct dump *d, const char *barcode)
-{
-	int ret = 0;
-
-	if (!d || !d->fs->changer)
-		return -ENODEV;
-	if (dump_tape_writing(d, barcode))
-		return -EBUSY;
-	pthread_mutex_lock(&d->mu);
-	if (d->nexports == (int)(sizeof(d->exports) / sizeof(d->exports[0])))
-		ret = -EAGAIN;
-	else
-		snprintf(d->exports[d->nexports++], sizeof(d->exports[0]),
-			 "%s", barcode);
-	pthread_cond_broadcast(&d->cv);
-	pthread_mutex_unlock(&d->mu);
-	return ret;
-}
-
-int dump_label_request(struct dump *d, int slot, const char *barcode,
-		       const char *pool)
-{
-	int ret = 0;
-
-	if (!d || !d->fs->changer)
-		return -ENODEV;
-	if (strlen(barcode) >= sizeof(d->labels[0].barcode) ||
-	    strlen(pool) >= sizeof(d->labels[0].pool))
-		return -EINVAL;
-	pthread_mutex_lock(&d->mu);
-	for (int i = 0; i < d->nlabels; i++)
-		if (d->labels[i].slot == slot ||
-		    !strcmp(d->labels[i].barcode, barcode))
-			ret = -EALREADY;
-	if (!ret && d->nlabels == (int)(sizeof(d->labels) /
-					 sizeof(d->labels[0])))
-		ret = -EAGAIN;
-	if (!ret) {
-		struct dump_label_req *lr = &d->labels[d->nlabels++];
-		lr->slot = slot;
-		snprintf(lr->barcode, sizeof(lr->barcode), "%s", barcode);
-		snprintf(lr->pool, sizeof(lr->pool), "%s", pool);
-	}
-	pthread_cond_broadcast(&d->cv);
-	pthread_mutex_unlock(&d->mu);
-	return ret;
-}
-
-int dump_inventory_render(struct dump *d, struct strbuf *out)
-{
-	char t[32];
-
-	pthread_mutex_lock(&d->mu);
-	if (d->inventory_req || d->inventory_running) {
-		strbuf_addf(out, "inventory: running\n");
-	} else if (d->inventory_time) {
-		when(t, sizeof(t), d->inventory_time);
-		strbuf_addf(out, "inventory: done %s: %s\n", t,
-			    d->inventory_result);
-	} else {
-		strbuf_addf(out, "inventory: none since the mount\n");
-	}
-	for (int i = 0; i < d->nexports; i++)
-		strbuf_addf(out, "export: %s queued\n", d->exports[i]);
-	if (d->export_result[0])
-		strbuf_addf(out, "last_export: %s\n", d->export_result);
-	for (int i = 0; i < d->nlabels; i++)
-		strbuf_addf(out, "label: slot %d %s %s queued\n",
-			    d->labels[i].slot, d->labels[i].barcode,
-			    d->labels[i].pool);
-	if (d->label_result[0])
-		strbuf_addf(out, "last_label: %s\n", d->label_result);
-	pthread_mutex_unlock(&d->mu);
-	return strbuf_oom(out) ? -ENOMEM : 0;
-}
-
-int dump_tape_writing(struct dump *d, const char *barcode)
-{
-	size_t n = strlen(barcode);
-	int r = 0;
-
-	if (!d || !n)
-		return 0;
-	pthread_mutex_lock(&d->mu);
-	for (const char *p = d->cur_tapes; d->running && p && *p;) {
-		if (!strncmp(p, barcode, n) && p[n] == ':') {
-			r = 1;
-			break;
-		}
-		p = strchr(p, ',');
-		p = p ? p + 1 : NULL;
-	}
-	pthread_mutex_unlock(&d->mu);
-	return r;
 }
 
 int dump_path_dumping(struct dump *d, const char *relpath)

@@ -15,11 +15,15 @@
  *      regular file, directory and symlink not open for writing; journal
  *      the list in the catalog (dump "pending");
  *   2. choose a tape per copy (an open tape of the pool with room, else a
- *      scratch one), submit the gang; on each drive check the label
- *      (label_check: a mismatch refuses the tape, marks it in the catalog
- *      and says so in `.status`; another tape is chosen), position at the
- *      start of file last_file+1 (a partial archive a crash left there is
- *      overwritten), write the archive with the tar writer;
+ *      scratch one; the scheduler holds a reservation of it until the
+ *      dump is done with it: sched_tape_reserved()), submit the gang; on
+ *      each drive check the tape (library_write_check(), library.h: a
+ *      label that is not the catalog's, or data this catalog did not
+ *      write at file last_file+1, refuses the tape, closes it in the
+ *      catalog and says so in `.status`; another tape is chosen),
+ *      position at the start of file last_file+1 (a partial archive of
+ *      this catalog's own that a crash left there is overwritten), write
+ *      the archive with the tar writer;
  *   3. a copy that hits early warning is abandoned, its tape marked full,
  *      and the whole archive written again on the next tape of that pool
  *      (the other copies stay written); a copy that fails otherwise is
@@ -133,33 +137,6 @@ struct dump_stats {
 };
 /* Fill *out. Returns 0. */
 int dump_stats(struct dump *d, struct dump_stats *out);
-
-/* Queue an inventory of the library (.library "inventory") on the
- * engine's thread, between dumps: dump_library_inventory() in
- * fs/engine/dump_int.h says what it does. 0, -ENODEV (no changer). */
-int dump_inventory_request(struct dump *d);
-/* Queue a move of tape barcode to an empty import/export slot (.library
- * "export LABEL"), done on the engine's thread through
- * sched_tape_export(); the result ("last_export: LABEL moved to slot 7
- * (import/export)" or "... refused: why") shows in dump_inventory_render()
- * and the catalog location follows. 0, -EBUSY (the running dump writes
- * it), -EAGAIN (8 exports already queued), -ENODEV (no changer). */
-int dump_export_request(struct dump *d, const char *barcode);
-/* Queue a label by hand of the cartridge in slot (.library "label SLOT
- * BARCODE POOL"), done on the engine's thread by dump_library_label()
- * (fs/engine/dump_int.h); the outcome ("last_label: slot 3 labelled X (pool A),
- * scratch" or "... refused: why") shows in dump_inventory_render(). The
- * caller checks the arguments first. 0, -EALREADY (that slot or barcode
- * is queued already), -EAGAIN (8 queued), -EINVAL, -ENODEV (no changer). */
-int dump_label_request(struct dump *d, int slot, const char *barcode,
-		       const char *pool);
-/* "inventory: running" | "inventory: done TIME: N new tapes (N labelled),
- * N tapes out of library" | "inventory: none since the mount". */
-int dump_inventory_render(struct dump *d, struct strbuf *out);
-
-/* 1 when the dump being written now has a copy on tape barcode (a tape
- * the operator must not close or retire under it), else 0. */
-int dump_tape_writing(struct dump *d, const char *barcode);
 
 /* 1 when relpath (as for dump_file_opened) belongs to the dump being
  * written now (user.tapefs.state "dumping"), else 0. */

@@ -1,8 +1,9 @@
-/* fs/engine/dump_int.h - what the files of the dump engine share (fs/engine/dump.c:
- * thread, triggers and API; fs/engine/dump_scan.c: snapshot and clean-up of
- * staging/; fs/engine/dump_write.c: writing one archive to its copies and the
- * commit; fs/engine/dump_library.c: tapes the catalog does not know yet).
- * Not for other modules: their API is fs/engine/dump.h.
+/* fs/engine/dump_int.h - what the files of the dump engine share
+ * (fs/engine/dump.c: thread, triggers and API; fs/engine/dump_scan.c:
+ * snapshot and clean-up of staging/; fs/engine/dump_write.c: writing one
+ * archive to its copies and the commit). Tapes the catalog does not know
+ * yet are the library module's (fs/engine/library.h). Not for other
+ * modules: their API is fs/engine/dump.h.
  */
 #ifndef TAPEFS_DUMP_INT_H
 #define TAPEFS_DUMP_INT_H
@@ -93,27 +94,11 @@ struct dump {
 	char last_error[512];
 	time_t last_error_time;
 
-	int library_done; /* tapes of the library known to the catalog */
-
 	/* Waiting and pausing (operator control). */
 	time_t wait_until;    /* no dump before: a pool had no writable tape */
 	char waiting[256];    /* why dumps wait, "" = they do not */
 	int fails;            /* dumps failed in a row */
 	int paused;           /* after DUMP_FAILS_PAUSE failures: until resume */
-	int inventory_req;    /* an inventory was asked for (.library) */
-	int inventory_running;
-	char inventory_result[256]; /* of the last one, "" = none yet */
-	time_t inventory_time;
-	char exports[8][40];  /* tapes to move to import/export slots */
-	int nexports;
-	char export_result[256]; /* of the last export, "" = none yet */
-	struct dump_label_req {   /* labels by hand to write */
-		int slot;
-		char barcode[40];
-		char pool[16];
-	} labels[8];
-	int nlabels;
-	char label_result[256]; /* of the last label, "" = none yet */
 };
 
 /* fs/engine/dump.c */
@@ -147,27 +132,5 @@ int dump_entry_same(const struct stat *a, const struct stat *b);
  * 0 (committed; *archive_id set), or -errno with the reason recorded by
  * dump_error_set(); the journal entry is failed then. */
 int dump_write(struct dump *d, struct dump_snap *s, int64_t *archive_id);
-
-/* fs/engine/dump_library.c */
-/* Tapes in the library the catalog does not know: read each label
- * through the scheduler and add the tape (scratch when it holds nothing
- * after the label, closed when it holds data). Returns 0 or -errno. */
-int dump_library_import(struct dump *d);
-/* The operator's inventory (.library): like dump_library_import, and a
- * blank cartridge whose barcode starts with a configured pool's name is
- * labelled for that pool and added scratch; every catalog tape gets the
- * location the changer reports, or "out of library" (a location the
- * operator wrote is kept). A one-line summary goes to result. 0, -errno. */
-int dump_library_inventory(struct dump *d, char *result, size_t len);
-/* The operator's label by hand (.library "label SLOT BARCODE POOL"): the
- * cartridge of slot - untagged, or tagged barcode - must not be known by
- * barcode yet; it is named barcode for the scheduler, loaded, labelled
- * for pool when blank (a tapefs label of barcode is kept; of another
- * barcode, or foreign data: refused), put back into its slot ejected and
- * added to the catalog as scratch with location "slot N". The outcome
- * goes to result. 0, -EINVAL (no such slot), -ENOMEDIUM (empty), -EEXIST
- * (barcode in use), -EIO (refused by what is on the tape), -errno. */
-int dump_library_label(struct dump *d, int slot, const char *barcode,
-		       const char *pool, char *result, size_t len);
 
 #endif

@@ -3,8 +3,9 @@
  *
  * Rounds: each round chooses a tape for every copy not yet on tape (as many
  * as there are drives in service), and runs them as one scheduler gang:
- * on its drives the job checks each label, positions each tape at
- * last_file + 1 and runs the tar writer fanned out to all of them. After
+ * on its drives the job checks each tape (library_write_check(): its
+ * label, nothing unknown at last_file + 1), positions each tape there
+ * and runs the tar writer fanned out to all of them. After
  * the round, copies that are done stay done; a full tape is marked full
  * and its copy goes to the next tape of the pool in the next round; a
  * write error is retried on another tape; a changed source is dropped and
@@ -22,8 +23,8 @@
 
 #include "catalog/catalog.h"
 #include "fs/engine/dump_int.h"
+#include "fs/engine/library.h"
 #include "fs/engine/tapefs.h"
-#include "tapeio/label.h"
 #include "tapeio/tarw.h"
 
 #define DUMP_ROUNDS_MAX 24 /* rounds before a dump gives up */
@@ -34,7 +35,7 @@ enum copy_outcome {
 	COPY_DONE,
 	COPY_FULL,
 	COPY_ERROR,
-	COPY_REFUSED, /* label does not match */
+	COPY_REFUSED, /* the library's check refused the tape */
 	COPY_ABORTED,
 };
 
@@ -74,51 +75,20 @@ struct gang {
 
 /* ---- on the drive ------------------------------------------------------- */
 
-/* Check the label of c's tape and position it at c->fileno. */
+/* Check c's tape (the library's rule: its label is the catalog's, nothing
+ * unknown at c->fileno) and position it there. */
 static int copy_prepare(struct gang *g, struct copy *c, struct tape *t)
 {
 	struct dump *d = g->d;
-	struct tape_label l;
 	int ret;
 
-	ret = label_read(t, &l);
-	if (ret == -ENODATA && c->tape.state == CATALOG_TAPE_SCRATCH &&
-	    !c->tape.label_uuid[0] && c->tape.last_file == 0) {
-		/* A blank scratch tape the catalog knows: label it now. */
-		label_init(&l, c->tape.barcode, c->tape.pool, g->block_size);
-		ret = label_write(t, &l);
-		if (ret < 0) {
-			snprintf(c->why, sizeof(c->why), "label %s: %s",
-				 c->tape.barcode, strerror(-ret));
-			c->out = COPY_ERROR;
-			return ret;
-		}
-		catalog_tape_set_label(d->fs->cat, c->tape.barcode, l.uuid);
-	} else if (ret < 0) {
-		snprintf(c->why, sizeof(c->why), "tape %s: label unreadable: %s",
-			 c->tape.barcode, strerror(-ret));
-		c->out = ret == -EINVAL || ret == -ENODATA ? COPY_REFUSED
-							   : COPY_ERROR;
+	ret = library_write_check(d->fs, t, &c->tape, c->fileno, g->block_size,
+				  c->why, sizeof(c->why));
+	if (ret < 0) {
+		c->out = ret == -EMEDIUMTYPE ? COPY_REFUSED : COPY_ERROR;
 		return ret;
-	} else if (strcmp(l.barcode, c->tape.barcode) != 0) {
-		snprintf(c->why, sizeof(c->why),
-			 "tape %s refused: its label names %.40s",
-			 c->tape.barcode, l.barcode);
-		c->out = COPY_REFUSED;
-		return -EMEDIUMTYPE;
-	} else if (c->tape.label_uuid[0] &&
-		   strcmp(l.uuid, c->tape.label_uuid) != 0) {
-		snprintf(c->why, sizeof(c->why),
-			 "tape %s refused: label uuid %.40s, catalog has %.40s",
-			 c->tape.barcode, l.uuid, c->tape.label_uuid);
-		c->out = COPY_REFUSED;
-		return -EMEDIUMTYPE;
-	} else if (!c->tape.label_uuid[0]) {
-		catalog_tape_set_label(d->fs->cat, c->tape.barcode, l.uuid);
 	}
-	ret = tape_goto_file(t, (unsigned)c->fileno);
-	if (ret == 0)
-		ret = tape_tell(t, &c->start_lblock);
+	ret = tape_tell(t, &c->start_lblock);
 	if (ret < 0) {
 		snprintf(c->why, sizeof(c->why), "tape %s: position at file %lld: %s",
 			 c->tape.barcode, (long long)c->fileno, strerror(-ret));
@@ -326,7 +296,7 @@ static int copy_choose(struct dump *d, struct copy *c, uint64_t need,
 	ret = catalog_tape_choose(d->fs->cat, c->pool, need, exp, n, &c->tape);
 	if (ret == -ENOSPC) {
 		/* New cartridges in the library? */
-		dump_library_import(d);
+		library_import(d->fs);
 		ret = catalog_tape_choose(d->fs->cat, c->pool, need, exp, n,
 					  &c->tape);
 	}
@@ -551,6 +521,11 @@ static int round_run(struct dump *d, int64_t dump_id, struct copy *copies,
 			ret = copy_choose(d, c, need, ex.bc, ex.n);
 			if (ret < 0)
 				return ret;
+			/* "is this tape being written?" - the scheduler
+			 * answers it for the operator's close and export */
+			ret = sched_tape_reserve(d->fs->sched, c->tape.barcode);
+			if (ret < 0)
+				return ret;
 			c->have_tape = 1;
 		}
 		c->out = COPY_NONE;
@@ -594,10 +569,22 @@ static int round_run(struct dump *d, int64_t dump_id, struct copy *copies,
 }
 
 /* The copy's tape failed it: never again in this dump. */
-static void copy_drop_tape(struct copy *c, struct tape_set *bad)
+static void copy_drop_tape(struct dump *d, struct copy *c, struct tape_set *bad)
 {
 	set_add(bad, c->tape.barcode);
+	sched_tape_release(d->fs->sched, c->tape.barcode);
 	c->have_tape = 0;
+}
+
+/* The dump is done with its tapes. */
+static void copies_release(struct dump *d, struct copy *copies, int ncopies)
+{
+	for (int i = 0; i < ncopies; i++)
+		if (copies[i].have_tape) {
+			sched_tape_release(d->fs->sched,
+					   copies[i].tape.barcode);
+			copies[i].have_tape = 0;
+		}
 }
 
 static int copy_tried(struct dump *d, int64_t dump_id, struct copy *c,
@@ -635,18 +622,18 @@ static int round_settle(struct dump *d, int64_t dump_id, struct gang *g,
 			tapefs_error(d->fs, "%s: marked full; copy %d of dump %lld goes to the next tape of pool %s",
 				     c->why, c->idx + 1, (long long)dump_id,
 				     c->pool);
-			copy_drop_tape(c, bad);
+			copy_drop_tape(d, c, bad);
 			break;
 		case COPY_REFUSED:
 			catalog_tape_set_state(d->fs->cat, c->tape.barcode,
 					       CATALOG_TAPE_CLOSED);
 			tapefs_error(d->fs, "%s; tape closed", c->why);
-			copy_drop_tape(c, bad);
+			copy_drop_tape(d, c, bad);
 			break;
 		case COPY_ERROR:
 			tapefs_error(d->fs, "dump %lld copy %d: %s",
 				     (long long)dump_id, c->idx + 1, c->why);
-			copy_drop_tape(c, bad);
+			copy_drop_tape(d, c, bad);
 			ret = copy_tried(d, dump_id, c, c->why, -EIO);
 			if (ret)
 				return ret;
@@ -668,7 +655,7 @@ static int round_settle(struct dump *d, int64_t dump_id, struct gang *g,
 				tapefs_error(d->fs, "dump %lld copy %d: %s%s",
 					     (long long)dump_id, c->idx + 1, why,
 					     g->result == -EROFS ? "; tape closed" : "");
-				copy_drop_tape(c, bad);
+				copy_drop_tape(d, c, bad);
 			} else {
 				tapefs_error(d->fs, "dump %lld copy %d: %s",
 					     (long long)dump_id, c->idx + 1, why);
@@ -838,6 +825,7 @@ out_fail:
 		catalog_dump_fail(fs->cat, dump_id, why);
 	}
 out:
+	copies_release(d, copies, ncopies);
 	if (members)
 		tar_members_free(members, nmembers);
 	if (src)

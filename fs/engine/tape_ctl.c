@@ -6,9 +6,9 @@
 #include <string.h>
 
 #include "catalog/catalog.h"
-#include "fs/engine/dump.h"
 #include "fs/engine/tape_ctl.h"
 #include "fs/engine/tapefs.h"
+#include "tapeio/sched.h"
 
 const char tape_ctl_usage[] =
     "close | reopen | retire | location TEXT | serial TEXT";
@@ -63,7 +63,7 @@ static int state_change(struct tapefs *fs, const struct catalog_tape *t,
 		if (t->state == CATALOG_TAPE_RETIRED)
 			return refuse(fs, t->barcode, -EPERM,
 				      "close refused: the tape is retired");
-		if (fs->dump && dump_tape_writing(fs->dump, t->barcode)) {
+		if (fs->sched && sched_tape_reserved(fs->sched, t->barcode)) {
 			snprintf(why, sizeof(why),
 				 "%s refused: a dump is writing to this tape "
 				 "now; try again when it is done",

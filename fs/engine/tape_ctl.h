@@ -13,8 +13,9 @@
  *   -EALREADY close of a closed tape, retire of a retired one, reopen of
  *             a tape that is open or scratch;
  *   -EPERM    reopen or close of a retired tape;
- *   -EBUSY    close or retire of a tape the running dump writes to
- *             (nothing changed: retry after the dump);
+ *   -EBUSY    close or retire of a tape the running dump writes to (the
+ *             scheduler holds a reservation of it: sched_tape_reserved();
+ *             nothing changed: retry after the dump);
  *   -ENOENT   unknown label; -EIO catalog failure.
  * A dump that picked the tape just before a close still cannot commit to
  * it (the catalog refuses commits to closed or retired tapes): that copy

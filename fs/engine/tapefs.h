@@ -1,10 +1,10 @@
-/* fs/engine/tapefs.h - the daemon's shared state: configuration and the handles of
- * every subsystem. One struct tapefs per mount, reached from FUSE requests
+/* fs/engine/tapefs.h - the daemon's shared state: configuration and the handles
+ * of every subsystem. One struct tapefs per mount, reached from FUSE requests
  * through fuse_get_context()->private_data; never a global.
  *
  * Ownership: fs/config.c fills cfg; fs/mount.c opens and closes the rest in
- * order (catalog, changer, scheduler, dump, verify, recall) and tears them
- * down in reverse.
+ * order (catalog, changer, scheduler, library, dump, verify, recall) and
+ * tears them down in reverse.
  */
 #ifndef TAPEFS_TAPEFS_H
 #define TAPEFS_TAPEFS_H
@@ -46,6 +46,7 @@ struct sched;
 struct dump;
 struct verify;
 struct recall;
+struct library;
 
 /* The last errors, for the "errors:" lines of .status (fs/ns/status.c). */
 #define TAPEFS_ERRORS_KEPT 8
@@ -72,6 +73,8 @@ struct tapefs {
 	struct dump *dump;
 	struct verify *verify;
 	struct recall *recall;
+	struct library *library; /* fs/engine/library.h: lives from before
+				    the start-up check to the process's end */
 };
 
 /* Record an error for `.status` (the "errors:" lines; the last few are

@@ -5,34 +5,71 @@
  *   echo 'label SLOT BARCODE POOL' > .library
  *                                   label the cartridge of SLOT by hand (a
  *                                   library without a barcode reader)
- * Requests are queued on the dump engine's thread (robot work never runs
- * in a FUSE request thread); reading .library shows the last results and
- * the grammar. */
+ * Requests are checked here and queued on the library module's worker
+ * (fs/engine/library.h: robot work never runs in a FUSE request thread);
+ * reading .library shows the last results and the grammar. The library's
+ * lines of .status (tapes holding archives this catalog does not know)
+ * are rendered here too. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "catalog/catalog.h"
-#include "fs/engine/dump.h"
-#include "fs/engine/recall.h"
-#include "fs/engine/verify.h"
+#include "fs/engine/library.h"
+#include "fs/engine/tapefs.h"
+#include "fs/ns/ns_local.h"
 #include "tapeio/changer.h"
 #include "tapeio/sched.h"
-#include "tapeio/tape.h"
-#include "fs/ns/ns_local.h"
-#include "fs/engine/tapefs.h"
-#include "tapeio/vlib.h"
+
+#define UNKNOWN_LISTED 32 /* tapes named one by one in .status */
 
 static const char library_usage[] =
     "inventory | export LABEL | label SLOT BARCODE POOL";
 
+static void when(char *buf, size_t len, time_t t)
+{
+	struct tm tm;
+
+	localtime_r(&t, &tm);
+	strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm);
+}
+
+/* The queue's state: the last inventory, exports and labels. */
+static void queue_render(const struct library_view *v, struct strbuf *out)
+{
+	char t[32];
+
+	if (v->inventory_running) {
+		strbuf_addf(out, "inventory: running\n");
+	} else if (v->inventory_time) {
+		when(t, sizeof(t), v->inventory_time);
+		strbuf_addf(out, "inventory: done %s: %s\n", t,
+			    v->inventory_result);
+	} else {
+		strbuf_addf(out, "inventory: none since the mount\n");
+	}
+	for (int i = 0; i < v->nexports; i++)
+		strbuf_addf(out, "export: %s queued\n", v->exports[i]);
+	if (v->export_result[0])
+		strbuf_addf(out, "last_export: %s\n", v->export_result);
+	for (int i = 0; i < v->nlabels; i++)
+		strbuf_addf(out, "label: slot %d %s %s queued\n",
+			    v->labels[i].slot, v->labels[i].barcode,
+			    v->labels[i].pool);
+	if (v->label_result[0])
+		strbuf_addf(out, "last_label: %s\n", v->label_result);
+}
+
 static int library_render(struct tapefs *fs, const char *rel,
 			  struct strbuf *out)
 {
+	struct library_view v;
+
 	(void)rel;
-	if (fs->dump)
-		dump_inventory_render(fs->dump, out);
+	if (library_view(fs->library, &v) == 0)
+		queue_render(&v, out);
 	strbuf_addf(out,
 		    "usage: echo inventory > .library (new cartridges join "
 		    "the catalog, blank ones whose barcode starts with a "
@@ -44,6 +81,31 @@ static int library_render(struct tapefs *fs, const char *rel,
 		    "library without a barcode reader: it becomes a scratch "
 		    "tape BARCODE of POOL)\n");
 	return strbuf_oom(out) ? -ENOMEM : 0;
+}
+
+void status_library_render(struct tapefs *fs, struct strbuf *out)
+{
+	char bc[UNKNOWN_LISTED][40];
+	size_t n = library_unknown(fs->library, bc, UNKNOWN_LISTED);
+
+	strbuf_addf(out, "unknown_tapes: %zu\n", n);
+	if (!n)
+		return;
+	for (size_t i = 0; i < n && i < UNKNOWN_LISTED; i++)
+		strbuf_addf(out,
+			    "unknown_tape: %s holds archives this catalog "
+			    "does not know (closed, never written)\n",
+			    bc[i]);
+	if (n > UNKNOWN_LISTED)
+		strbuf_addf(out, "unknown_tape: and %zu more\n",
+			    n - UNKNOWN_LISTED);
+	strbuf_addf(out,
+		    "unknown_tapes_help: %zu tape%s hold%s archives this "
+		    "catalog does not know: closed, so nothing is written "
+		    "over them; to read them, mount with the catalog that "
+		    "wrote them (or a copy of it); a later version rebuilds a "
+		    "catalog from the tapes themselves (tapefs rebuild)\n",
+		    n, n == 1 ? "" : "s", n == 1 ? "s" : "");
 }
 
 static int library_getattr(struct tapefs *fs, const char *rel,
@@ -69,7 +131,7 @@ static int library_export(struct tapefs *fs, const char *bc)
 	}
 	if (ret)
 		return ret;
-	ret = dump_export_request(fs->dump, bc);
+	ret = library_export_request(fs->library, bc);
 	if (ret == -EBUSY)
 		tapefs_error(fs,
 			     ".library: export %s refused: a dump is writing "
@@ -110,7 +172,7 @@ static int library_label(struct tapefs *fs, const char *args)
 		tapefs_error(fs, ".library: label: bad slot '%s'", slot_s);
 		return -EINVAL;
 	}
-	if (!vlib_barcode_valid(bc)) {
+	if (!changer_barcode_valid(bc)) {
 		tapefs_error(fs, ".library: label: bad barcode '%.40s' (1 to 32 of A-Z a-z 0-9 _ -)",
 			     bc);
 		return -EINVAL;
@@ -139,7 +201,7 @@ static int library_label(struct tapefs *fs, const char *args)
 	}
 	if (ret < 0)
 		return -EOPNOTSUPP;
-	ret = dump_label_request(fs->dump, (int)slot, bc, pool);
+	ret = library_label_request(fs->library, (int)slot, bc, pool);
 	if (ret == -EALREADY)
 		tapefs_error(fs, ".library: label: slot %ld or %s is queued already",
 			     slot, bc);
@@ -151,13 +213,19 @@ static int library_label(struct tapefs *fs, const char *args)
 static int library_control(struct tapefs *fs, const char *rel,
 			   const char *line)
 {
+	int ret;
+
 	(void)rel;
-	if (!fs->dump || !fs->cat) {
-		tapefs_error(fs, ".library: no dump engine in this build");
+	if (!fs->library || !fs->cat) {
+		tapefs_error(fs, ".library: no library in this mount");
 		return -EOPNOTSUPP;
 	}
-	if (!strcmp(line, "inventory"))
-		return dump_inventory_request(fs->dump);
+	if (!strcmp(line, "inventory")) {
+		ret = library_inventory_request(fs->library);
+		if (ret == -ENODEV)
+			tapefs_error(fs, "inventory: no changer configured");
+		return ret;
+	}
 	if (!strncmp(line, "export ", 7) && line[7])
 		return library_export(fs, line + 7);
 	if (!strncmp(line, "label ", 6))

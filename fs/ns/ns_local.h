@@ -54,6 +54,11 @@ void status_json_string(struct strbuf *out, const char *s, size_t len);
  * from the catalog (ns_tapes.c). */
 void status_tapes_render(struct tapefs *fs, struct strbuf *out);
 
+/* The library's lines of .status ("unknown_tapes: N" and, when there
+ * are some, each tape holding archives this catalog does not know and
+ * what to do), from fs/engine/library.h (ns_library.c). */
+void status_library_render(struct tapefs *fs, struct strbuf *out);
+
 /* "3.2 GiB" style size into buf. */
 void status_human_bytes(uint64_t n, char *buf, size_t len);
 

@@ -14,6 +14,7 @@
 
 #include "catalog/catalog.h"
 #include "fs/engine/dump.h"
+#include "fs/engine/library.h"
 #include "fs/engine/recall.h"
 #include "fs/engine/verify.h"
 #include "tapeio/changer.h"
@@ -281,6 +282,9 @@ static int tapes_render(struct tapefs *fs, const char *rel, struct strbuf *out)
 	strbuf_addf(out, "barcode: %s\n", t.barcode);
 	strbuf_addf(out, "pool: %s\n", t.pool);
 	strbuf_addf(out, "state: %s\n", catalog_tape_state_name(t.state));
+	if (library_tape_unknown(fs->library, t.barcode))
+		strbuf_addf(out, "note: holds archives this catalog does not "
+				 "know (closed, never written; see .status)\n");
 	strbuf_addf(out, "location: %s\n",
 		    t.location[0] ? t.location : "unknown");
 	strbuf_addf(out, "serial: %s\n", t.serial[0] ? t.serial : "unknown");

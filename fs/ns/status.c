@@ -77,6 +77,7 @@ int status_render(struct tapefs *fs, struct strbuf *out)
 	ns_verify_status(fs, out);
 	ns_recall_status(fs, out);
 	status_tapes_render(fs, out);
+	status_library_render(fs, out);
 	render_errors(fs, out);
 	return strbuf_oom(out) ? -ENOMEM : 0;
 }

@@ -1,0 +1,123 @@
+/* fs/engine/library_fsck.c - the labels of the library's cartridges for
+ * `tapefs fsck` (library_labels_read(), library.h): catalog_check()
+ * compares them with the catalog. No robot moves: what cannot be read
+ * where it is is listed as skipped.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fs/engine/library_int.h"
+
+void library_labels_release(struct library_labels *ll)
+{
+	for (size_t i = 0; i < ll->n; i++) {
+		free((char *)ll->labels[i].barcode);
+		free((char *)ll->labels[i].uuid);
+		free((char *)ll->labels[i].label_barcode);
+	}
+	free(ll->labels);
+	for (size_t i = 0; i < ll->nskipped; i++)
+		free(ll->skipped[i]);
+	free(ll->skipped);
+	memset(ll, 0, sizeof(*ll));
+}
+
+static int skip(struct library_labels *ll, const char *barcode, const char *why)
+{
+	char **p = realloc(ll->skipped, (ll->nskipped + 1) * sizeof(*p));
+
+	if (!p)
+		return -ENOMEM;
+	ll->skipped = p;
+	if (asprintf(&p[ll->nskipped], "%s: %s", barcode, why) < 0)
+		return -ENOMEM;
+	ll->nskipped++;
+	return 0;
+}
+
+static char *dup_or_null(const char *s)
+{
+	return s && *s ? strdup(s) : NULL;
+}
+
+/* One label as the look p at the cartridge named barcode ("" = learn it
+ * from the label) found it; ret: the look's result. */
+static int add(struct library_labels *ll, const char *barcode, int ret,
+	       const struct label_probe *p)
+{
+	struct catalog_label *v, *l;
+
+	v = realloc(ll->labels, (ll->n + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	ll->labels = v;
+	l = &v[ll->n];
+	memset(l, 0, sizeof(*l));
+	l->barcode = strdup(*barcode ? barcode : p->label.barcode);
+	if (!ret) {
+		l->uuid = dup_or_null(p->label.uuid);
+		if (strcmp(p->label.barcode, l->barcode ? l->barcode : ""))
+			l->label_barcode = dup_or_null(p->label.barcode);
+	}
+	ll->n++;
+	return l->barcode ? 0 : -ENOMEM;
+}
+
+static int read_elem(struct library_labels *ll, const struct tapefs_config *cfg,
+		     struct changer *c, const struct changer_elem *e)
+{
+	struct label_probe p;
+	char why[512], name[64];
+	int ret;
+
+	if (!e->full)
+		return 0;
+	if (e->barcode[0])
+		snprintf(name, sizeof(name), "%s", e->barcode);
+	else
+		library_location(e, name, sizeof(name));
+	ret = library_peek_elem(cfg, c, e, -1, &p, why, sizeof(why));
+	if (ret == -ENOTSUP)
+		return skip(ll, name, why);
+	/* a blank tape or one without a tapefs label is a finding of the
+	 * catalog check (no label); any other failure is a tape not read */
+	if (ret && ret != -ENODATA && ret != -EINVAL)
+		return skip(ll, name, why);
+	if (ret && !e->barcode[0])
+		return skip(ll, name,
+			    "no tapefs label on the tape in the drive");
+	return add(ll, e->barcode, ret, &p);
+}
+
+int library_labels_read(const struct tapefs_config *cfg,
+			struct library_labels *out, char *err, size_t errlen)
+{
+	struct changer_conf cc = {cfg->changer, cfg->changer_spec, cfg->mtx,
+				  cfg->drive_dev[0]};
+	struct changer_inv inv;
+	struct changer *c = NULL;
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	ret = changer_open_conf(&c, &cc, err, errlen);
+	if (ret)
+		return ret;
+	ret = changer_inventory(c, &inv);
+	if (ret) {
+		snprintf(err, errlen, "changer inventory: %s",
+			 changer_error(c));
+		goto out_close;
+	}
+	for (size_t i = 0; i < inv.nelems && !ret; i++)
+		ret = read_elem(out, cfg, c, &inv.elems[i]);
+	if (ret) {
+		snprintf(err, errlen, "%s", strerror(-ret));
+		library_labels_release(out);
+	}
+	changer_inv_free(&inv);
+out_close:
+	changer_close(c);
+	return ret;
+}

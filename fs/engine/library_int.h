@@ -1,0 +1,111 @@
+/* fs/engine/library_int.h - what the files of the library module share
+ * (fs/engine/library.h is the module's API):
+ *   library_register.c  the policy: a look at a cartridge -> a catalog tape;
+ *                       the check before a write; the unknown tapes
+ *   library_peek.c      looking at a cartridge without the scheduler
+ *   library_sync.c      the registration at mount
+ *   library_fsck.c      the labels for `tapefs fsck`
+ *   library_import.c    looking at cartridges through the scheduler
+ *   library_inventory.c the operator's inventory and label by hand
+ *   library_queue.c     lifetime, the operator's queue and its worker
+ * Not for other modules.
+ */
+#ifndef TAPEFS_LIBRARY_INT_H
+#define TAPEFS_LIBRARY_INT_H
+
+#include <pthread.h>
+#include <stddef.h>
+
+#include "fs/engine/library.h"
+#include "tapeio/changer.h"
+#include "tapeio/label.h"
+
+struct library {
+	struct tapefs *fs;
+
+	/* One library operation at a time (an import, an inventory, a label
+	 * by hand, an export): held across robot and drive work by the
+	 * queue's worker or by the thread that imports (the dump engine's),
+	 * never by a FUSE request thread. Taken before mu. */
+	pthread_mutex_t op;
+
+	/* Guards every field below it. Never held across I/O, catalog,
+	 * changer or scheduler calls: FUSE threads take it to queue and to
+	 * read the view. */
+	pthread_mutex_t mu;
+	pthread_cond_t cv; /* with mu: a request, or stop */
+	int stopping;
+	pthread_t th;
+	int th_started;
+
+	int inventory_req;     /* an inventory was asked for */
+	struct library_view q; /* the queue and the last outcomes */
+
+	/* Tapes registered closed because they hold archives this catalog
+	 * does not know, since the mount. */
+	char (*unknown)[40];
+	size_t nunknown, capunknown;
+};
+
+/* library_register.c */
+/* Register the cartridge whose look p (label_probe() returned 0) read,
+ * at location ("slot 7", "drive 0", "" unknown), by the policy of
+ * library.h: scratch when nothing follows file 0, closed (and counted,
+ * with an error line of .status) when anything does. Returns 1 added
+ * scratch, 2 added closed, 0 the barcode is known already (nothing
+ * changed), or -errno (catalog) with why set. */
+int library_register(struct tapefs *fs, const struct label_probe *p,
+		     const char *location, char *why, size_t len);
+/* Count barcode among the tapes holding unknown archives (once). */
+void library_note_unknown(struct library *lib, const char *barcode);
+
+/* library_peek.c */
+/* The device of drive: the configuration's driveN, else the changer's
+ * answer. 0 or -errno. */
+int library_drive_dev(const struct tapefs_config *cfg, struct changer *c,
+		      int drive, char *buf, size_t len);
+/* Look at the cartridge of e without the scheduler (label_probe()): where
+ * it is when the changer can peek (e->barcode set), through its drive when
+ * e is a drive, else - load_drive >= 0 - loaded into that empty drive and
+ * put back. Returns label_probe()'s result, -ENOTSUP (reading it needs a
+ * load and load_drive < 0), or the changer's -errno; why says why. */
+int library_peek_elem(const struct tapefs_config *cfg, struct changer *c,
+		      const struct changer_elem *e, int load_drive,
+		      struct label_probe *p, char *why, size_t len);
+/* "slot 7" / "drive 0" of e into buf. */
+void library_location(const struct changer_elem *e, char *buf, size_t len);
+
+/* library_import.c */
+/* Look at the unknown cartridge e (named e->barcode for the scheduler)
+ * through the scheduler and register it; a blank one is first labelled
+ * for label_pool (NULL: never). Returns 1 added, 2 labelled and added,
+ * 0 not (why says why). Caller holds lib->op. */
+int library_import_one(struct library *lib, const struct changer_elem *e,
+		       const char *label_pool, char *why, size_t whylen);
+/* The untagged cartridge of slot that no catalog tape accounts for: look
+ * at it under a temporary name and put it back; a label names it (a
+ * catalog tape's new location, or a new tape registered; *added counts).
+ * Returns 1 when it was named, 0 not. Caller holds lib->op. */
+int library_probe_untagged(struct library *lib, int slot, int *added);
+/* Tell the scheduler which catalog tape each untagged slot holds (the
+ * catalog's location "slot N" of the tape). */
+void library_name_untagged(struct library *lib, const struct changer_inv *inv);
+/* The untagged element at a catalog location ("slot 3", "drive 0"), or
+ * NULL. */
+const struct changer_elem *library_untagged_at(const struct changer_inv *inv,
+					       const char *location);
+/* library_import() with lib->op held. */
+int library_import_locked(struct library *lib);
+/* 1 once library_stop() began. */
+int library_stopping(struct library *lib);
+
+/* library_inventory.c (caller holds lib->op) */
+/* The operator's inventory; a one-line summary into result. 0, -errno. */
+int library_inventory_run(struct library *lib, char *result, size_t len);
+/* The operator's label by hand of slot; the outcome into result. 0,
+ * -EINVAL (no such slot), -ENOMEDIUM, -EEXIST, -EIO (refused by what is
+ * on the tape), -errno. */
+int library_label_run(struct library *lib, int slot, const char *barcode,
+		      const char *pool, char *result, size_t len);
+
+#endif

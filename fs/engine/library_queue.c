@@ -1,0 +1,264 @@
+/* fs/engine/library_queue.c - the library module's lifetime and the
+ * operator's queue of `.library` (inventory, export LABEL, label SLOT
+ * BARCODE POOL): FUSE threads queue a request and return; the module's
+ * worker thread runs one at a time, with the library operation lock held,
+ * and keeps the outcome for the rendering of `.library`.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "catalog/catalog.h"
+#include "fs/engine/library_int.h"
+#include "tapeio/sched.h"
+
+#define NQUEUE LIBRARY_QUEUE_MAX
+
+int library_init(struct tapefs *fs)
+{
+	struct library *lib = calloc(1, sizeof(*lib));
+
+	if (!lib)
+		return -ENOMEM;
+	lib->fs = fs;
+	pthread_mutex_init(&lib->op, NULL);
+	pthread_mutex_init(&lib->mu, NULL);
+	pthread_cond_init(&lib->cv, NULL);
+	fs->library = lib;
+	return 0;
+}
+
+void library_free(struct tapefs *fs)
+{
+	struct library *lib = fs ? fs->library : NULL;
+
+	if (!lib)
+		return;
+	library_stop(fs);
+	free(lib->unknown);
+	pthread_cond_destroy(&lib->cv);
+	pthread_mutex_destroy(&lib->mu);
+	pthread_mutex_destroy(&lib->op);
+	fs->library = NULL;
+	free(lib);
+}
+
+/* Move tape bc to an import/export slot (robot work). */
+static void export_one(struct library *lib, const char *bc)
+{
+	struct tapefs *fs = lib->fs;
+	char res[256], loc[64];
+	int ret, ie = 0;
+
+	if (sched_tape_reserved(fs->sched, bc))
+		ret = -EBUSY;
+	else
+		ret = sched_tape_export(fs->sched, bc, &ie);
+	if (ret == 0) {
+		snprintf(loc, sizeof(loc), "slot %d (import/export)", ie);
+		catalog_tape_set_location(fs->cat, bc, loc);
+		snprintf(res, sizeof(res), "%s moved to %s", bc, loc);
+	} else {
+		snprintf(res, sizeof(res), "%s refused: %s", bc,
+			 ret == -EBUSY ? "the tape is in use; try again later"
+			 : ret == -ENOSPC ? "no empty import/export slot"
+			 : ret == -ENOENT ? "the library does not hold it"
+					  : changer_error(fs->changer));
+		tapefs_error(fs, "export %s", res);
+	}
+	pthread_mutex_lock(&lib->mu);
+	snprintf(lib->q.export_result, sizeof(lib->q.export_result), "%s", res);
+	pthread_mutex_unlock(&lib->mu);
+}
+
+static void inventory_one(struct library *lib)
+{
+	char res[256];
+	int r = library_inventory_run(lib, res, sizeof(res));
+
+	if (r < 0)
+		tapefs_error(lib->fs, "inventory: %s (%s)", res, strerror(-r));
+	pthread_mutex_lock(&lib->mu);
+	snprintf(lib->q.inventory_result, sizeof(lib->q.inventory_result),
+		 "%s%.200s", r < 0 ? "failed: " : "", res);
+	lib->q.inventory_time = time(NULL);
+	lib->q.inventory_running = lib->inventory_req; /* asked again */
+	pthread_mutex_unlock(&lib->mu);
+}
+
+static void label_one(struct library *lib, const struct library_label_req *lr)
+{
+	char res[256];
+
+	if (library_label_run(lib, lr->slot, lr->barcode, lr->pool, res,
+			      sizeof(res)) < 0)
+		tapefs_error(lib->fs, "label %s", res);
+	pthread_mutex_lock(&lib->mu);
+	snprintf(lib->q.label_result, sizeof(lib->q.label_result), "%s", res);
+	pthread_mutex_unlock(&lib->mu);
+}
+
+/* Take the next request off the queue (caller holds mu) and run it
+ * without mu, under the operation lock. 0 when there was none. */
+static int run_next(struct library *lib)
+{
+	struct library_view *q = &lib->q;
+	struct library_label_req lr;
+	char bc[40];
+
+	if (lib->inventory_req) {
+		lib->inventory_req = 0;
+		pthread_mutex_unlock(&lib->mu);
+		pthread_mutex_lock(&lib->op);
+		inventory_one(lib);
+	} else if (q->nlabels) {
+		lr = q->labels[0];
+		memmove(&q->labels[0], &q->labels[1],
+			(size_t)(--q->nlabels) * sizeof(q->labels[0]));
+		pthread_mutex_unlock(&lib->mu);
+		pthread_mutex_lock(&lib->op);
+		label_one(lib, &lr);
+	} else if (q->nexports) {
+		snprintf(bc, sizeof(bc), "%s", q->exports[0]);
+		memmove(q->exports[0], q->exports[1],
+			(size_t)(--q->nexports) * sizeof(q->exports[0]));
+		pthread_mutex_unlock(&lib->mu);
+		pthread_mutex_lock(&lib->op);
+		export_one(lib, bc);
+	} else {
+		return 0;
+	}
+	pthread_mutex_unlock(&lib->op);
+	pthread_mutex_lock(&lib->mu);
+	return 1;
+}
+
+static void *worker_main(void *arg)
+{
+	struct library *lib = arg;
+
+	pthread_mutex_lock(&lib->mu);
+	while (!lib->stopping) {
+		if (!run_next(lib))
+			pthread_cond_wait(&lib->cv, &lib->mu);
+	}
+	pthread_mutex_unlock(&lib->mu);
+	return NULL;
+}
+
+int library_start(struct tapefs *fs)
+{
+	struct library *lib = fs->library;
+	int ret;
+
+	if (!lib)
+		return -EINVAL;
+	pthread_mutex_lock(&lib->mu);
+	lib->stopping = 0;
+	pthread_mutex_unlock(&lib->mu);
+	ret = -pthread_create(&lib->th, NULL, worker_main, lib);
+	if (ret == 0)
+		lib->th_started = 1;
+	return ret;
+}
+
+void library_stop(struct tapefs *fs)
+{
+	struct library *lib = fs ? fs->library : NULL;
+
+	if (!lib)
+		return;
+	pthread_mutex_lock(&lib->mu);
+	lib->stopping = 1;
+	lib->inventory_req = 0;
+	lib->q.inventory_running = 0;
+	lib->q.nexports = 0;
+	lib->q.nlabels = 0;
+	pthread_cond_broadcast(&lib->cv);
+	pthread_mutex_unlock(&lib->mu);
+	if (lib->th_started)
+		pthread_join(lib->th, NULL);
+	lib->th_started = 0;
+}
+
+/* The queue takes requests: the worker runs and the mount has a robot. */
+static int queue_open(struct library *lib)
+{
+	return lib && lib->th_started && lib->fs->changer && lib->fs->sched &&
+	       lib->fs->cat;
+}
+
+int library_inventory_request(struct library *lib)
+{
+	if (!queue_open(lib))
+		return -ENODEV;
+	pthread_mutex_lock(&lib->mu);
+	lib->inventory_req = 1;
+	lib->q.inventory_running = 1;
+	pthread_cond_broadcast(&lib->cv);
+	pthread_mutex_unlock(&lib->mu);
+	return 0;
+}
+
+int library_export_request(struct library *lib, const char *barcode)
+{
+	int ret = 0;
+
+	if (!queue_open(lib))
+		return -ENODEV;
+	if (sched_tape_reserved(lib->fs->sched, barcode))
+		return -EBUSY;
+	if (strlen(barcode) >= sizeof(lib->q.exports[0]))
+		return -EINVAL;
+	pthread_mutex_lock(&lib->mu);
+	if (lib->q.nexports == NQUEUE)
+		ret = -EAGAIN;
+	else
+		snprintf(lib->q.exports[lib->q.nexports++],
+			 sizeof(lib->q.exports[0]), "%s", barcode);
+	pthread_cond_broadcast(&lib->cv);
+	pthread_mutex_unlock(&lib->mu);
+	return ret;
+}
+
+int library_label_request(struct library *lib, int slot, const char *barcode,
+			  const char *pool)
+{
+	struct library_view *q;
+	int ret = 0;
+
+	if (!queue_open(lib))
+		return -ENODEV;
+	q = &lib->q;
+	if (strlen(barcode) >= sizeof(q->labels[0].barcode) ||
+	    strlen(pool) >= sizeof(q->labels[0].pool))
+		return -EINVAL;
+	pthread_mutex_lock(&lib->mu);
+	for (int i = 0; i < q->nlabels; i++)
+		if (q->labels[i].slot == slot ||
+		    !strcmp(q->labels[i].barcode, barcode))
+			ret = -EALREADY;
+	if (!ret && q->nlabels == NQUEUE)
+		ret = -EAGAIN;
+	if (!ret) {
+		struct library_label_req *lr = &q->labels[q->nlabels++];
+		lr->slot = slot;
+		snprintf(lr->barcode, sizeof(lr->barcode), "%s", barcode);
+		snprintf(lr->pool, sizeof(lr->pool), "%s", pool);
+	}
+	pthread_cond_broadcast(&lib->cv);
+	pthread_mutex_unlock(&lib->mu);
+	return ret;
+}
+
+int library_view(struct library *lib, struct library_view *out)
+{
+	if (!lib)
+		return -ENODEV;
+	pthread_mutex_lock(&lib->mu);
+	*out = lib->q;
+	pthread_mutex_unlock(&lib->mu);
+	return 0;
+}
