@@ -41,11 +41,19 @@ static int sync_unknown(struct tapefs *fs, const struct changer_elem *e,
 			     name);
 		return 0;
 	}
-	if (ret) {
+	if (ret == -ENODATA)
+		tapefs_error(fs,
+			     "tape %s is blank: not used (echo inventory > "
+			     ".library labels it when its barcode starts with "
+			     "a pool's name)",
+			     name);
+	else if (ret == -EINVAL)
+		tapefs_error(fs, "tape %s has no tapefs label: not used", name);
+	else if (ret)
 		tapefs_error(fs, "tape %s: cannot read its label: %s", name,
 			     why);
+	if (ret)
 		return 0;
-	}
 	if (e->barcode[0] && strcmp(p.label.barcode, e->barcode)) {
 		tapefs_error(fs, "tape %s: its label names %s; not used",
 			     e->barcode, p.label.barcode);
