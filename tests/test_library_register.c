@@ -74,13 +74,13 @@ static void cartridge(const char *dir, const char *barcode,
 	vlib_close(v);
 }
 
-static char *pools[] = { "A", "B" };
+static char *pools[] = {"A", "B"};
 
 /* A mount's state over the library in dir and a new catalog db. */
 static void fs_open(struct tapefs *fs, const char *changer, const char *dir,
 		    const char *drive0, const char *db)
 {
-	struct changer_conf cc = { changer, dir, NULL, drive0 };
+	struct changer_conf cc = {changer, dir, NULL, drive0};
 	char err[512];
 
 	memset(fs, 0, sizeof(*fs));
@@ -225,8 +225,8 @@ static char *slurp(const char *path, size_t *n)
 
 /* library_write_check() of ct on the image at path, at fileno. */
 static int write_check(struct tapefs *fs, const char *path,
-		       const struct catalog_tape *ct, int64_t fileno,
-		       char *why, size_t len, long *file_after)
+		       const struct catalog_tape *ct, int64_t fileno, char *why,
+		       size_t len, long *file_after)
 {
 	struct tape_status st;
 	struct tape *t;
@@ -242,7 +242,7 @@ static int write_check(struct tapefs *fs, const char *path,
 
 static void test_write_check(void)
 {
-	struct catalog_dump_file f = { "x", 1, 1, 0 };
+	struct catalog_dump_file f = {"x", 1, 1, 0};
 	struct catalog_dump_tape dt;
 	struct catalog_tape ct;
 	char why[256], *before, *after;
@@ -264,16 +264,15 @@ static void test_write_check(void)
 	/* the catalog says scratch (as the old mount-time sync made it),
 	 * but the tape holds archives: refused, nothing written */
 	CHECK_INT(catalog_tape_get(fs.cat, "A00001L9", &ct), 0);
-	CHECK_INT(catalog_tape_set_state(fs.cat, "A00001L9",
-					 CATALOG_TAPE_SCRATCH),
-		  0);
+	CHECK_INT(
+	    catalog_tape_set_state(fs.cat, "A00001L9", CATALOG_TAPE_SCRATCH),
+	    0);
 	ct.state = CATALOG_TAPE_SCRATCH;
 	before = slurp("lib/tapes/A00001L9.vtape", &nb);
 	CHECK_INT(write_check(&fs, "lib/tapes/A00001L9.vtape", &ct, 1, why,
 			      sizeof(why), NULL),
 		  -EMEDIUMTYPE);
-	CHECK(strstr(why, "holds archives this catalog does not know") !=
-	      NULL);
+	CHECK(strstr(why, "holds archives this catalog does not know") != NULL);
 	after = slurp("lib/tapes/A00001L9.vtape", &na);
 	CHECK(before && after && nb == na && !memcmp(before, after, nb));
 	free(before);

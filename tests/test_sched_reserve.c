@@ -1,0 +1,66 @@
+/* tests/test_sched_reserve.c - the scheduler's answer to "is this tape
+ * being written?" (sched_tape_reserve/release/reserved): counted per
+ * tape, independent of other tapes, refused for bad barcodes. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "tapeio/changer.h"
+#include "tapeio/sched.h"
+#include "tapeio/tape.h"
+#include "tapeio/vlib.h"
+#include "tests/check.h"
+
+static void test_reserve(void)
+{
+	struct sched_config cfg;
+	struct changer *c = NULL;
+	struct sched *s = NULL;
+	char long_bc[64];
+
+	CHECK_INT(vlib_create("lib", 1, 2, 0), 0);
+	CHECK_INT(changer_open(&c, changer_backend("vlib"), "lib"), 0);
+	if (!c)
+		return;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.changer = c;
+	cfg.tape_ops = tape_backend("vtape");
+	cfg.ndrives = 1;
+	CHECK_INT(sched_start(&s, &cfg), 0);
+	if (!s)
+		goto out;
+	CHECK_INT(sched_tape_reserved(s, "A00001L9"), 0);
+	CHECK_INT(sched_tape_reserve(s, "A00001L9"), 0);
+	CHECK_INT(sched_tape_reserve(s, "B00001L9"), 0);
+	CHECK_INT(sched_tape_reserved(s, "A00001L9"), 1);
+	CHECK_INT(sched_tape_reserved(s, "A00001L"), 0);
+	/* counted: two reservations need two releases */
+	CHECK_INT(sched_tape_reserve(s, "A00001L9"), 0);
+	sched_tape_release(s, "A00001L9");
+	CHECK_INT(sched_tape_reserved(s, "A00001L9"), 1);
+	sched_tape_release(s, "A00001L9");
+	CHECK_INT(sched_tape_reserved(s, "A00001L9"), 0);
+	CHECK_INT(sched_tape_reserved(s, "B00001L9"), 1);
+	/* a release of what is not reserved changes nothing */
+	sched_tape_release(s, "A00001L9");
+	sched_tape_release(s, NULL);
+	CHECK_INT(sched_tape_reserved(s, "B00001L9"), 1);
+	sched_tape_release(s, "B00001L9");
+	CHECK_INT(sched_tape_reserved(s, "B00001L9"), 0);
+	CHECK_INT(sched_tape_reserve(s, ""), -EINVAL);
+	CHECK_INT(sched_tape_reserve(s, NULL), -EINVAL);
+	memset(long_bc, 'A', sizeof(long_bc) - 1);
+	long_bc[sizeof(long_bc) - 1] = 0;
+	CHECK_INT(sched_tape_reserve(s, long_bc), -EINVAL);
+	/* left reserved at stop: freed with the scheduler */
+	CHECK_INT(sched_tape_reserve(s, "C00001L9"), 0);
+	sched_stop(s);
+out:
+	changer_close(c);
+}
+
+int main(void)
+{
+	RUN(test_reserve);
+	return check_done();
+}
