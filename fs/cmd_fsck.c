@@ -10,9 +10,10 @@
  * Labels: the label of every cartridge that can be read without a robot
  * move (library_labels_read(), fs/engine/library.h: a vlib's images,
  * tapes already in drives) is compared with the catalog (unknown tapes,
- * missing labels, a label naming another barcode, another uuid); the
- * cartridges it could not read are listed, and are not problems of the
- * catalog.
+ * missing labels, a label naming another barcode, another uuid), and a
+ * tape the catalog holds scratch that holds archives after its label is
+ * a problem (--repair closes it: library_labels_check()); the cartridges
+ * it could not read are listed, and are not problems of the catalog.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -99,6 +100,11 @@ int cmd_fsck(int argc, char **argv)
 			printf("labels: not read: %s\n", ls.skipped[i]);
 	}
 	ret = catalog_check(cat, repair, ls.labels, ls.n, fsck_report, &n);
+	if (ret >= 0) {
+		int more = library_labels_check(cat, &ls, repair, fsck_report,
+						 &n);
+		ret = more < 0 ? more : ret + more;
+	}
 	if (ret < 0) {
 		fprintf(stderr, "tapefs fsck: checking '%s' failed: %s\n",
 			cfg.catalog, strerror(-ret));

@@ -91,6 +91,9 @@ check "still closed" test "$(state A00001L9)" = closed
 for bc in A00002L9 A00003L9 A00004L9; do echo close > mnt/tapes/$bc/.ctl; done
 check "reopen is accepted by the catalog" bash -c "echo reopen > mnt/tapes/A00001L9/.ctl"
 check_eq "the catalog now says scratch" "scratch" "$(state A00001L9)"
+out=$("$TAPEFS" fsck -c tapefs.ini 2>&1); rc=$?
+check_eq "fsck: a scratch tape that holds archives is a problem" 1 "$rc"
+check "fsck says which" grep -q 'tape "A00001L9" is scratch in the catalog but holds archives this catalog does not know' <<<"$out"
 mkdir -p mnt/staging/four
 echo four > mnt/staging/four/note.txt
 echo "now four" > mnt/.dump

@@ -320,10 +320,57 @@ static void test_write_check(void)
 	fs_close(&fs);
 }
 
+static void report(void *ctx, int repaired, const char *msg)
+{
+	int *n = ctx;
+
+	n[0]++;
+	n[1] += repaired;
+	CHECK(strstr(msg, "holds archives this catalog does not know") != NULL);
+}
+
+/* fsck: a tape the catalog holds scratch that holds archives. */
+static void test_fsck_rule(void)
+{
+	struct library_labels ll;
+	struct catalog_tape t;
+	struct catalog *cat;
+	struct tapefs_config cfg;
+	char err[256];
+	int n[2] = {0, 0};
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.changer = "vlib";
+	cfg.changer_spec = "lib";
+	cfg.tape = "vtape";
+	CHECK_INT(catalog_open(&cat, "fsck.db"), 0);
+	memset(&t, 0, sizeof(t));
+	snprintf(t.pool, sizeof(t.pool), "A");
+	snprintf(t.barcode, sizeof(t.barcode), "A00001L9");
+	CHECK_INT(catalog_tape_add(cat, &t), 0); /* scratch, as the old sync */
+	snprintf(t.barcode, sizeof(t.barcode), "A00002L9");
+	CHECK_INT(catalog_tape_add(cat, &t), 0);
+	CHECK_INT(library_labels_read(&cfg, &ll, err, sizeof(err)), 0);
+	CHECK(ll.n >= 6);
+	CHECK_INT(library_labels_check(cat, &ll, 0, report, n), 1);
+	CHECK_INT(n[0], 1);
+	CHECK_INT(n[1], 0);
+	CHECK_INT(library_labels_check(cat, &ll, 1, report, n), 1);
+	CHECK_INT(n[1], 1);
+	CHECK_INT(catalog_tape_get(cat, "A00001L9", &t), 0);
+	CHECK_INT(t.state, CATALOG_TAPE_CLOSED);
+	CHECK_INT(catalog_tape_get(cat, "A00002L9", &t), 0);
+	CHECK_INT(t.state, CATALOG_TAPE_SCRATCH);
+	CHECK_INT(library_labels_check(cat, &ll, 0, report, n), 0);
+	library_labels_release(&ll);
+	catalog_close(cat);
+}
+
 int main(void)
 {
 	RUN(test_sync_policy);
 	RUN(test_sync_none);
 	RUN(test_write_check);
+	RUN(test_fsck_rule);
 	return check_done();
 }

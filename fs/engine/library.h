@@ -150,6 +150,7 @@ int library_view(struct library *lib, struct library_view *out);
 
 struct library_labels {
 	struct catalog_label *labels; /* for catalog_check() */
+	unsigned char *data_after;    /* per label: something follows file 0 */
 	size_t n;
 	char **skipped; /* "BARCODE: reason" for cartridges not read */
 	size_t nskipped;
@@ -164,5 +165,15 @@ struct library_labels {
 int library_labels_read(const struct tapefs_config *cfg,
 			struct library_labels *out, char *err, size_t errlen);
 void library_labels_release(struct library_labels *ll);
+
+/* The rule on what library_labels_read() found: a tape the catalog holds
+ * as scratch with nothing written (last_file 0) whose label is followed
+ * by data that no dump of this catalog began holds archives this catalog
+ * does not know - the damage a catalog that registered such a tape
+ * scratch leaves. Each one is reported (report(ctx, repaired, msg)); with
+ * repair it is closed, so that nothing is written over it. Returns how
+ * many were found (>= 0) or -errno. */
+int library_labels_check(struct catalog *cat, const struct library_labels *ll,
+			 int repair, catalog_report_fn report, void *ctx);
 
 #endif

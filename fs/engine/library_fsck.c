@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "catalog/catalog.h"
 #include "fs/engine/library_int.h"
 
 void library_labels_release(struct library_labels *ll)
@@ -18,6 +19,7 @@ void library_labels_release(struct library_labels *ll)
 		free((char *)ll->labels[i].label_barcode);
 	}
 	free(ll->labels);
+	free(ll->data_after);
 	for (size_t i = 0; i < ll->nskipped; i++)
 		free(ll->skipped[i]);
 	free(ll->skipped);
@@ -48,7 +50,13 @@ static int add(struct library_labels *ll, const char *barcode, int ret,
 	       const struct label_probe *p)
 {
 	struct catalog_label *v, *l;
+	unsigned char *d;
 
+	d = realloc(ll->data_after, ll->n + 1);
+	if (!d)
+		return -ENOMEM;
+	ll->data_after = d;
+	d[ll->n] = !ret && p->data_after;
 	v = realloc(ll->labels, (ll->n + 1) * sizeof(*v));
 	if (!v)
 		return -ENOMEM;
@@ -120,4 +128,49 @@ int library_labels_read(const struct tapefs_config *cfg,
 out_close:
 	changer_close(c);
 	return ret;
+}
+
+/* One label of ll against the rule. 1 a finding, 0 none, -errno. */
+static int check_one(struct catalog *cat, const struct catalog_label *l,
+		     int repair, catalog_report_fn report, void *ctx)
+{
+	struct catalog_tape t;
+	char msg[320];
+	int ret, fixed = 0;
+
+	if (catalog_tape_get(cat, l->barcode, &t) != 0 ||
+	    t.state != CATALOG_TAPE_SCRATCH || t.last_file != 0)
+		return 0;
+	ret = catalog_dump_tape_wrote(cat, t.barcode, 1);
+	if (ret != 0)
+		return ret < 0 ? ret : 0; /* a partial archive of its own */
+	if (repair)
+		fixed = catalog_tape_set_state(cat, t.barcode,
+					       CATALOG_TAPE_CLOSED) == 0;
+	snprintf(msg, sizeof(msg),
+		 "tape \"%s\" is scratch in the catalog but holds archives "
+		 "this catalog does not know after its label%s",
+		 t.barcode,
+		 fixed ? ": closed, so nothing is written over them"
+		       : " (--repair closes it)");
+	report(ctx, fixed, msg);
+	return 1;
+}
+
+int library_labels_check(struct catalog *cat, const struct library_labels *ll,
+			 int repair, catalog_report_fn report, void *ctx)
+{
+	int n = 0;
+
+	for (size_t i = 0; i < ll->n; i++) {
+		int ret;
+
+		if (!ll->data_after[i])
+			continue;
+		ret = check_one(cat, &ll->labels[i], repair, report, ctx);
+		if (ret < 0)
+			return ret;
+		n += ret;
+	}
+	return n;
 }
