@@ -114,7 +114,7 @@ int changer_open_conf(struct changer **out, const struct changer_conf *cf,
 				 cf->changer ? cf->changer : "");
 		return -EINVAL;
 	}
-	ret = ops->conf_spec(cf, spec, sizeof(spec));
+	ret = ops->conf_spec ? ops->conf_spec(cf, spec, sizeof(spec)) : -EINVAL;
 	if (!ret)
 		ret = changer_open(out, ops, spec);
 	if (ret && err)
