@@ -105,7 +105,7 @@ int changer_open_conf(struct changer **out, const struct changer_conf *cf,
 		      char *err, size_t errlen)
 {
 	const struct changer_ops *ops = changer_backend(cf->changer);
-	char spec[4200];
+	char spec[4200] = "";
 	int ret;
 
 	if (!ops) {
