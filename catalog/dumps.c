@@ -32,8 +32,8 @@ static const char SQL_DUMP_TAPES[] =
 	"SELECT copy, barcode, fileno, start_lblock, abandoned FROM dump_tape "
 	"WHERE dump = :dump ORDER BY copy, fileno";
 static const char SQL_DUMP_TAPE_WROTE[] =
-    "SELECT 1 FROM dump_tape WHERE barcode = :barcode AND fileno = :fileno "
-    "LIMIT 1";
+	"SELECT 1 FROM dump_tape WHERE barcode = :barcode AND fileno = :fileno "
+	"LIMIT 1";
 static const char SQL_DUMP_FAIL[] =
 	"UPDATE dump SET state = 3, updated = :now, error = :error "
 	"WHERE id = :id AND state IN (0, 1, 3)";

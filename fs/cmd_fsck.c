@@ -53,7 +53,7 @@ int cmd_fsck(int argc, char **argv)
 	};
 	struct tapefs_config cfg;
 	struct fsck_count n = { 0 };
-	struct library_labels ls = {0};
+	struct library_labels ls = { 0 };
 	struct catalog *cat;
 	const char *config = NULL;
 	char err[512];

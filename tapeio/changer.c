@@ -184,9 +184,9 @@ static int probe_dev(const struct tape_ops *ops, const char *dev, int eject,
 	ret = tape_open(&t, ops, dev, TAPE_RDONLY);
 	if (!ret) {
 		ret = label_probe(t, p);
+		/* a library takes only an ejected tape */
 		if (eject)
-			tape_offline(
-			    t); /* a library takes only an ejected tape */
+			tape_offline(t);
 		tape_close(t);
 	}
 	if (ret)

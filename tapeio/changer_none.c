@@ -99,13 +99,13 @@ static int cn_drive_device(struct changer *c, int drive, char *buf,
 }
 
 const struct changer_ops changer_none_ops = {
-    .name = "none",
-    .open = cn_open,
-    .conf_spec = cn_conf_spec,
-    .close = cn_close,
-    .inventory = cn_inventory,
-    .load = cn_load,
-    .unload = cn_unload,
-    .transfer = cn_transfer,
-    .drive_device = cn_drive_device,
+	.name = "none",
+	.open = cn_open,
+	.conf_spec = cn_conf_spec,
+	.close = cn_close,
+	.inventory = cn_inventory,
+	.load = cn_load,
+	.unload = cn_unload,
+	.transfer = cn_transfer,
+	.drive_device = cn_drive_device,
 };

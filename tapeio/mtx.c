@@ -720,13 +720,13 @@ static int cm_conf_spec(const struct changer_conf *cf, char *buf, size_t len)
 }
 
 const struct changer_ops changer_mtx_ops = {
-    .name = "mtx",
-    .open = cm_open,
-    .conf_spec = cm_conf_spec,
-    .close = cm_close,
-    .inventory = cm_inventory,
-    .load = cm_load,
-    .unload = cm_unload,
-    .transfer = cm_transfer,
-    .drive_device = cm_drive_device,
+	.name = "mtx",
+	.open = cm_open,
+	.conf_spec = cm_conf_spec,
+	.close = cm_close,
+	.inventory = cm_inventory,
+	.load = cm_load,
+	.unload = cm_unload,
+	.transfer = cm_transfer,
+	.drive_device = cm_drive_device,
 };

@@ -108,7 +108,7 @@ struct sched {
 	struct sched_resv {
 		char barcode[CHANGER_BARCODE_MAX];
 		int count;
-	} * resv;
+	} *resv;
 	size_t nresv;
 };
 
