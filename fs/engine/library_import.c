@@ -94,10 +94,11 @@ static int import_wait(struct library *lib, struct import_job *ij,
 	return ret < 0 ? ret : result;
 }
 
-/* Register the cartridge ij looked at (and maybe labelled). Returns 1
- * added, 2 labelled and added, 0 not (why says why). */
-static int import_register(struct library *lib, const struct import_job *ij,
-			   char *why, size_t whylen)
+/* Register the cartridge ij looked at (and maybe labelled); why says why
+ * when it was not added. */
+static enum library_added import_register(struct library *lib,
+					  const struct import_job *ij,
+					  char *why, size_t whylen)
 {
 	char loc[32] = "";
 	int ret;
@@ -108,14 +109,18 @@ static int import_register(struct library *lib, const struct import_job *ij,
 	if (ret < 0)
 		tapefs_error(lib->fs, "%s", why);
 	if (ret <= 0)
-		return 0;
-	return ij->labelled ? 2 : 1;
+		return LIBRARY_NOT_ADDED;
+	if (ij->labelled)
+		return LIBRARY_ADDED_LABELLED;
+	return ret == 2 ? LIBRARY_ADDED_CLOSED : LIBRARY_ADDED_SCRATCH;
 }
 
-int library_import_one(struct library *lib, const struct changer_elem *e,
-		       const char *label_pool, char *why, size_t whylen)
+enum library_added library_import_one(struct library *lib,
+				      const struct changer_elem *e,
+				      const char *label_pool, char *why,
+				      size_t whylen)
 {
-	int added = 0;
+	enum library_added added = LIBRARY_NOT_ADDED;
 	struct import_job *ij;
 	int ret;
 
@@ -249,7 +254,8 @@ int library_import(struct tapefs *fs)
  * or moved by hand): read its label under a temporary name and put it
  * back. A label names it: a catalog tape gets its new location, an
  * unknown one is added; a blank one waits for `label`. */
-int library_probe_untagged(struct library *lib, int slot, int *added)
+int library_probe_untagged(struct library *lib, int slot,
+			   enum library_added *how)
 {
 	struct tapefs *fs = lib->fs;
 	struct sched *sc = fs->sched;
@@ -258,6 +264,7 @@ int library_probe_untagged(struct library *lib, int slot, int *added)
 	struct catalog_tape t;
 	int ret;
 
+	*how = LIBRARY_NOT_ADDED;
 	if (!ij)
 		return 0;
 	ij->slot = slot;
@@ -294,8 +301,8 @@ int library_probe_untagged(struct library *lib, int slot, int *added)
 		}
 		ret = catalog_tape_set_location(fs->cat, t.barcode, loc);
 	} else {
-		ret = import_register(lib, ij, why, sizeof(why)) > 0 ? 0 : -EIO;
-		*added += ret == 0;
+		*how = import_register(lib, ij, why, sizeof(why));
+		ret = *how != LIBRARY_NOT_ADDED ? 0 : -EIO;
 	}
 	if (!ret)
 		ret = sched_slot_name(sc, slot, ij->probe.label.barcode);

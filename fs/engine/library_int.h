@@ -76,17 +76,28 @@ int library_peek_elem(const struct tapefs_config *cfg, struct changer *c,
 void library_location(const struct changer_elem *e, char *buf, size_t len);
 
 /* library_import.c */
+/* What became of a cartridge looked at through the scheduler. */
+enum library_added {
+	LIBRARY_NOT_ADDED = 0,
+	LIBRARY_ADDED_SCRATCH,	/* its label and nothing after it */
+	LIBRARY_ADDED_LABELLED, /* blank, labelled for a pool: scratch */
+	LIBRARY_ADDED_CLOSED,	/* holds archives this catalog does not know */
+};
 /* Look at the unknown cartridge e (named e->barcode for the scheduler)
  * through the scheduler and register it; a blank one is first labelled
- * for label_pool (NULL: never). Returns 1 added, 2 labelled and added,
- * 0 not (why says why). Caller holds lib->op. */
-int library_import_one(struct library *lib, const struct changer_elem *e,
-		       const char *label_pool, char *why, size_t whylen);
+ * for label_pool (NULL: never). Returns what became of it (why says why
+ * when it was not added). Caller holds lib->op. */
+enum library_added library_import_one(struct library *lib,
+				      const struct changer_elem *e,
+				      const char *label_pool, char *why,
+				      size_t whylen);
 /* The untagged cartridge of slot that no catalog tape accounts for: look
  * at it under a temporary name and put it back; a label names it (a
- * catalog tape's new location, or a new tape registered; *added counts).
- * Returns 1 when it was named, 0 not. Caller holds lib->op. */
-int library_probe_untagged(struct library *lib, int slot, int *added);
+ * catalog tape's new location, or a new tape registered: *how says so,
+ * else LIBRARY_NOT_ADDED). Returns 1 when it was named, 0 not. Caller
+ * holds lib->op. */
+int library_probe_untagged(struct library *lib, int slot,
+			   enum library_added *how);
 /* Tell the scheduler which catalog tape each untagged slot holds (the
  * catalog's location "slot N" of the tape). */
 void library_name_untagged(struct library *lib, const struct changer_inv *inv);

@@ -113,10 +113,22 @@ static int locations_mark(struct library *lib, const struct changer_inv *inv)
 	return ret < 0 ? ret : m.missing;
 }
 
+/* What an inventory added. */
+struct inv_count {
+	int added, labelled, closed;
+};
+
+static void count(struct inv_count *n, enum library_added how)
+{
+	n->added += how != LIBRARY_NOT_ADDED;
+	n->labelled += how == LIBRARY_ADDED_LABELLED;
+	n->closed += how == LIBRARY_ADDED_CLOSED;
+}
+
 /* Tagged cartridges the catalog does not know, a blank one labelled for
- * the pool its barcode names. *added, *labelled count. */
+ * the pool its barcode names. */
 static void inventory_tagged(struct library *lib, const struct changer_inv *inv,
-			     int *added, int *labelled)
+			     struct inv_count *n)
 {
 	struct tapefs *fs = lib->fs;
 	char why[256];
@@ -125,7 +137,6 @@ static void inventory_tagged(struct library *lib, const struct changer_inv *inv,
 		const struct changer_elem *e = &inv->elems[i];
 		struct catalog_tape t;
 		const char *pool;
-		int ret;
 
 		if (!e->full || !e->barcode[0] ||
 		    catalog_tape_get(fs->cat, e->barcode, &t) == 0)
@@ -136,17 +147,17 @@ static void inventory_tagged(struct library *lib, const struct changer_inv *inv,
 				     "tape %s: its barcode prefix names no "
 				     "configured pool: not labelled",
 				     e->barcode);
-		ret = library_import_one(lib, e, pool, why, sizeof(why));
-		*added += ret > 0;
-		*labelled += ret == 2;
+		count(n, library_import_one(lib, e, pool, why, sizeof(why)));
 	}
 }
 
 int library_inventory_run(struct library *lib, char *result, size_t len)
 {
 	struct tapefs *fs = lib->fs;
+	struct inv_count n = {0, 0, 0};
+	enum library_added how;
 	struct changer_inv inv;
-	int ret, added = 0, labelled = 0, probed = 0, named = 0, missing;
+	int ret, probed = 0, named = 0, missing;
 
 	memset(&inv, 0, sizeof(inv));
 	ret = changer_inventory(fs->changer, &inv);
@@ -155,7 +166,7 @@ int library_inventory_run(struct library *lib, char *result, size_t len)
 			 changer_error(fs->changer));
 		return ret;
 	}
-	inventory_tagged(lib, &inv, &added, &labelled);
+	inventory_tagged(lib, &inv, &n);
 	for (size_t i = 0; i < inv.nelems; i++) {
 		const struct changer_elem *e = &inv.elems[i];
 
@@ -163,19 +174,25 @@ int library_inventory_run(struct library *lib, char *result, size_t len)
 		    slot_in_catalog(lib, e->index))
 			continue;
 		probed++;
-		named += library_probe_untagged(lib, e->index, &added);
+		named += library_probe_untagged(lib, e->index, &how);
+		count(&n, how);
 	}
 	library_name_untagged(lib, &inv);
 	missing = locations_mark(lib, &inv);
 	changer_inv_free(&inv);
 	snprintf(result, len,
-		 "%d new tapes (%d labelled), %d tapes out of library", added,
-		 labelled, missing < 0 ? 0 : missing);
+		 "%d new tapes (%d labelled), %d tapes out of library", n.added,
+		 n.labelled, missing < 0 ? 0 : missing);
 	if (probed)
 		snprintf(
 		    result + strlen(result), len - strlen(result),
 		    ", %d of %d cartridges without a tag named by their label",
 		    named, probed);
+	if (n.closed)
+		snprintf(result + strlen(result), len - strlen(result),
+			 "; %d of the new tapes hold archives this catalog "
+			 "does not know: closed",
+			 n.closed);
 	return missing < 0 ? missing : 0;
 }
 
@@ -240,6 +257,7 @@ static int label_one(struct library *lib, const struct changer_elem *e,
 {
 	struct sched *sc = lib->fs->sched;
 	struct changer_elem el = *e;
+	enum library_added how;
 	char why[256] = "";
 	int ret;
 
@@ -247,21 +265,21 @@ static int label_one(struct library *lib, const struct changer_elem *e,
 	ret = sched_slot_name(sc, slot, barcode);
 	if (ret < 0)
 		return ret;
-	ret = library_import_one(lib, &el, pool, why, sizeof(why));
+	how = library_import_one(lib, &el, pool, why, sizeof(why));
 	/* back into its slot, ejected, whatever happened */
 	if (sched_tape_return(sc, barcode) < 0)
 		tapefs_error(lib->fs,
 			     "label %s: could not put it back into slot %d",
 			     barcode, slot);
-	if (ret == 0) {
+	if (how == LIBRARY_NOT_ADDED) {
 		sched_slot_name(sc, slot, NULL);
 		snprintf(result, len, "slot %d refused: %.200s", slot, why);
 		return -EIO;
 	}
-	if (ret == 2)
+	if (how == LIBRARY_ADDED_LABELLED)
 		snprintf(result, len, "slot %d labelled %s (pool %s), scratch",
 			 slot, barcode, pool);
-	else if (library_tape_unknown(lib, barcode))
+	else if (how == LIBRARY_ADDED_CLOSED)
 		snprintf(result, len,
 			 "slot %d already carried the label %s and holds "
 			 "archives this catalog does not know: added closed",
