@@ -11,57 +11,31 @@
 # cannot peek, and a third catalog.
 . "$TOP/tests/lib.sh"
 
-"$TAPEFS" mkvlib lib --drives 2 --slots 8 --ie 1 --capacity 64M --pools 2 >/dev/null
-cat > tapefs.ini <<'INI'
-[tapefs]
-staging = stg
-catalog = cat.db
-cache = cache
-copies = 2
-pools = A,B
-block_size = 64K
-[dump]
-bytes = 1T
-files = 1000000
-idle = 0
-[library]
-changer = vlib
-path = lib
-INI
-wait_dumps() { # N: until N dumps committed and the engine is idle
-	for _ in $(seq 600); do
-		grep -q "^dumps_committed: $1\$" mnt/.dump && grep -q '^state: idle' mnt/.dump && return 0
-		sleep 0.1
-	done
-	return 1
-}
-state() { sed -n 's/^state: //p' "mnt/tapes/$1/.status"; }
+tf_setup --drives 2 --slots 8 --ie 1 --capacity 64M --pools 2 -- copies=2 pools=A,B block_size=64K
+state() { tf_field state "mnt/tapes/$1/.status"; }
 lib() { bash -c "echo '$1' > mnt/.library"; }
 # tape_files IMAGE: every tape file after the label, one MD5 per line
 tape_files() {
 	local img=$1 n
-	n=$("$TAPEFS" vtape ls "$img" | awk 'NR > 1 && $1 > 0 { n = $1 } END { print n + 0 }')
+	n=$("$TF_TAPEFS" vtape ls "$img" | awk 'NR > 1 && $1 > 0 { n = $1 } END { print n + 0 }')
 	for f in $(seq 1 "$n"); do
-		echo "$f $("$TAPEFS" vtape export "$img" "$f" - | md5sum | cut -d' ' -f1)"
+		echo "$f $("$TF_TAPEFS" vtape export "$img" "$f" - | md5sum | cut -d' ' -f1)"
 	done
 }
-dump_dir() { # NAME: a directory staged and dumped on its own
-	mkdir -p mnt/staging/$1
-	head -c $((1 << 20)) /dev/urandom > mnt/staging/$1/data.bin
-	echo "$1" > mnt/staging/$1/note.txt
-	echo "now $1" > mnt/.dump
-}
+for d in one two three four; do
+	mkdir -p src/$d
+	head -c $((1 << 20)) /dev/urandom > src/$d/data.bin
+	echo "$d" > src/$d/note.txt
+done
 OLD="A00001L9 B00001L9 A00002L9 B00002L9" # the tapes the lost catalog wrote
 
 check "mount" tf_mount tapefs.ini mnt
-dump_dir one
-dump_dir two
-check "two dumps committed" wait_dumps 2
+check "dump one" tf_dump_dir one
+check "dump two" tf_dump_dir two
 check_eq "A00001L9 holds them" "open" "$(state A00001L9)"
 echo close > mnt/tapes/A00001L9/.ctl
 echo close > mnt/tapes/B00001L9/.ctl
-dump_dir three
-check "a third dump on the next tapes" wait_dumps 3
+check "a third dump on the next tapes" tf_dump_dir three
 check_eq "A00002L9 holds it" "open" "$(state A00002L9)"
 check "B00002L9 exported" lib "export B00002L9"
 for _ in $(seq 100); do grep -q '^last_export:' mnt/.library && break; sleep 0.1; done
@@ -102,8 +76,7 @@ check_eq "B00002L9 closed" "closed" "$(state B00002L9)"
 check ".status counts it" grep -qx 'unknown_tapes: 4' mnt/.status
 
 # a new dump goes to other tapes
-dump_dir four
-check "the new dump committed" wait_dumps 1
+check "the new dump committed" tf_dump_dir four
 copies=$(getfattr --only-values -n user.tapefs.copies mnt/archive/four/data.bin 2>/dev/null)
 check "copy A at file 1 of a scratch tape" grep -Eq '(^|,)A0000[34]L9:1:' <<<"$copies"
 check "copy B at file 1 of a scratch tape" grep -Eq '(^|,)B0000[34]L9:1:' <<<"$copies"
@@ -115,7 +88,7 @@ check "no copy on the tapes that hold archives" bash -c "! grep -Eq '(A|B)0000[1
 for bc in A00003L9 A00004L9; do echo close > mnt/tapes/$bc/.ctl; done
 check "reopen is accepted by the catalog" bash -c "echo reopen > mnt/tapes/A00001L9/.ctl"
 check_eq "the catalog now says scratch" "scratch" "$(state A00001L9)"
-out=$("$TAPEFS" fsck -c tapefs.ini 2>&1); rc=$?
+out=$("$TF_TAPEFS" fsck -c tapefs.ini 2>&1); rc=$?
 check_eq "fsck: a scratch tape that holds archives is a problem" 1 "$rc"
 check "fsck says which" grep -q 'tape "A00001L9" is scratch in the catalog but holds archives this catalog does not know' <<<"$out"
 mkdir -p mnt/staging/five
@@ -127,7 +100,7 @@ check ".status says why" grep -q '^error: .*tape A00001L9 refused: it holds arch
 check "nothing committed to it" bash -c "! ls mnt/tapes/A00001L9 | grep -q '^0'"
 echo reopen > mnt/tapes/A00004L9/.ctl
 echo "now five" > mnt/.dump
-check "the dump goes to A00004L9 once it is open" wait_dumps 2
+check "the dump goes to A00004L9 once it is open" tf_wait_dumps 2
 check "five on A00004L9" bash -c "getfattr --only-values -n user.tapefs.copies mnt/archive/five/note.txt | grep -q 'A00004L9:1:'"
 tf_umount mnt
 
@@ -135,26 +108,19 @@ for bc in $OLD; do
 	tape_files lib/tapes/$bc.vtape > $bc.after
 	check "$bc: every tape file byte for byte as it was" cmp $bc.before $bc.after
 done
-check "tapefs fsck" "$TAPEFS" fsck -c tapefs.ini
+check "tapefs fsck" "$TF_TAPEFS" fsck -c tapefs.ini
 
 # The same with a robot that cannot peek (mtx over the SG_IO shim, st over
 # the st shim) and a third catalog: every cartridge is read in a drive;
 # the seven that hold archives come back closed, B00004L9 scratch.
 SG=$BUILD/tests/libsgshim.so ST=$BUILD/tests/libstshim.so
-[ -x /usr/sbin/mtx ] && [ -f "$SG" ] && [ -f "$ST" ] ||
-	{ not_ok "needs /usr/sbin/mtx, $SG and $ST"; exit 1; }
+tf_need /usr/sbin/mtx "$SG" "$ST"
 export TAPEFS_SGSHIM=/dev/sg9=$PWD/lib
 export TAPEFS_STSHIM=/dev/nst0=$PWD/lib/drive0,/dev/nst1=$PWD/lib/drive1
-cat > tapefs-shimmed <<SH
-#!/bin/sh
-export LD_PRELOAD="$SG $ST"
-export ASAN_OPTIONS="verify_asan_link_order=0:\${ASAN_OPTIONS:-}"
-exec "$TAPEFS" "\$@"
-SH
-chmod +x tapefs-shimmed
-sed -e 's/^catalog = .*/catalog = mtx.db/' -e '/^\[library\]/,$d' tapefs.ini > mtx.ini
-printf '[library]\nchanger = mtx\npath = /dev/sg9\nmtx = /usr/sbin/mtx\ntape = st\ndrives = 2\ndrive0 = /dev/nst0\ndrive1 = /dev/nst1\n' >> mtx.ini
-TAPEFS=$PWD/tapefs-shimmed
+tf_config mtx.ini copies=2 pools=A,B block_size=64K catalog=mtx.db \
+	library.changer=mtx library.path=/dev/sg9 library.mtx=/usr/sbin/mtx library.tape=st \
+	library.drives=2 library.drive0=/dev/nst0 library.drive1=/dev/nst1
+TAPEFS=$(tf_preloaded "$SG" "$ST")
 HELD="$OLD A00003L9 B00003L9 A00004L9"
 for bc in $HELD; do tape_files lib/tapes/$bc.vtape > $bc.mtx-before; done
 # drive 1 is emptied: the mount loads each cartridge into it, looks at it

@@ -11,9 +11,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "catalog/catalog.h"
 #include "fs/engine/library.h"
@@ -22,8 +20,8 @@
 #include "tapeio/label.h"
 #include "tapeio/tape.h"
 #include "tapeio/vlib.h"
-#include "tapeio/vtape.h"
 #include "tests/check.h"
+#include "tests/lib_fixture.h"
 
 #define BS 65536
 
@@ -35,18 +33,15 @@ static void image(const char *path, const char *label_bc, const char *pool,
 		  enum what what)
 {
 	static char rec[BS];
-	struct tape_label l;
-	struct tape *t;
+	struct tape *t = fx_vtape(path, label_bc, 64 << 20, 0);
 
-	CHECK_INT(vtape_create(path, label_bc, 64 << 20, 0), 0);
-	if (what == BLANK)
+	if (!t)
 		return;
-	CHECK_INT(tape_open(&t, tape_backend("vtape"), path, TAPE_RDWR), 0);
-	label_init(&l, label_bc, pool, BS);
-	CHECK_INT(label_write(t, &l), 0);
+	if (what != BLANK)
+		CHECK_INT(fx_label(t, NULL, label_bc, pool, BS), 0);
 	if (what == ARCHIVES) {
 		/* two tape files of another catalog: records, filemarks */
-		memset(rec, 'x', sizeof(rec));
+		fx_fill(rec, sizeof(rec), 7);
 		for (int f = 0; f < 2; f++) {
 			for (int r = 0; r < 3; r++)
 				CHECK_INT(tape_write(t, rec, sizeof(rec)),
@@ -94,7 +89,7 @@ static void fs_open(struct tapefs *fs, const char *changer, const char *dir,
 	fs->cfg.pools[0] = pools[0];
 	fs->cfg.pools[1] = pools[1];
 	fs->cfg.drive_dev[0] = (char *)drive0;
-	CHECK_INT(catalog_open(&fs->cat, db), 0);
+	fs->cat = fx_catalog(db);
 	CHECK_INT(changer_open_conf(&fs->changer, &cc, err, sizeof(err)), 0);
 	CHECK_INT(library_init(fs), 0);
 }
@@ -207,22 +202,6 @@ static void test_sync_none(void)
 	fs_close(&fs);
 }
 
-/* Bytes of the whole image at path into a malloc'd buffer. */
-static char *slurp(const char *path, size_t *n)
-{
-	FILE *f = fopen(path, "rb");
-	char *b = NULL;
-	long len;
-
-	if (!f)
-		return NULL;
-	if (fseek(f, 0, SEEK_END) == 0 && (len = ftell(f)) >= 0 &&
-	    fseek(f, 0, SEEK_SET) == 0 && (b = malloc((size_t)len + 1)))
-		*n = fread(b, 1, (size_t)len, f);
-	fclose(f);
-	return b;
-}
-
 /* library_write_check() of ct on the image at path, at fileno. */
 static int write_check(struct tapefs *fs, const char *path,
 		       const struct catalog_tape *ct, int64_t fileno, char *why,
@@ -245,8 +224,7 @@ static void test_write_check(void)
 	struct catalog_dump_file f = {"x", 1, 1, 0};
 	struct catalog_dump_tape dt;
 	struct catalog_tape ct;
-	char why[256], *before, *after;
-	size_t nb = 0, na = 0;
+	char why[256], before[MD5_HEX_SIZE], after[MD5_HEX_SIZE];
 	long pos = -1;
 	int64_t dump;
 	struct tapefs fs;
@@ -268,15 +246,13 @@ static void test_write_check(void)
 	    catalog_tape_set_state(fs.cat, "A00001L9", CATALOG_TAPE_SCRATCH),
 	    0);
 	ct.state = CATALOG_TAPE_SCRATCH;
-	before = slurp("lib/tapes/A00001L9.vtape", &nb);
+	CHECK_INT(fx_file_md5("lib/tapes/A00001L9.vtape", before), 0);
 	CHECK_INT(write_check(&fs, "lib/tapes/A00001L9.vtape", &ct, 1, why,
 			      sizeof(why), NULL),
 		  -EMEDIUMTYPE);
 	CHECK(strstr(why, "holds archives this catalog does not know") != NULL);
-	after = slurp("lib/tapes/A00001L9.vtape", &na);
-	CHECK(before && after && nb == na && !memcmp(before, after, nb));
-	free(before);
-	free(after);
+	CHECK_INT(fx_file_md5("lib/tapes/A00001L9.vtape", after), 0);
+	CHECK_STR(after, before);
 	/* at file 2 too (the catalog thinks file 1 is its last) */
 	CHECK_INT(write_check(&fs, "lib/tapes/A00001L9.vtape", &ct, 2, why,
 			      sizeof(why), NULL),
@@ -300,16 +276,14 @@ static void test_write_check(void)
 		  -EMEDIUMTYPE);
 
 	/* a label that is not the catalog's: refused */
-	memset(&ct, 0, sizeof(ct));
-	snprintf(ct.barcode, sizeof(ct.barcode), "D00001L9");
-	snprintf(ct.pool, sizeof(ct.pool), "A");
+	ct = fx_tape("D00001L9", "A", CATALOG_TAPE_SCRATCH, 0);
 	CHECK_INT(write_check(&fs, "lib/tapes/D00001L9.vtape", &ct, 1, why,
 			      sizeof(why), NULL),
 		  -EMEDIUMTYPE);
 	CHECK(strstr(why, "its label names A00009L9") != NULL);
 
 	/* a blank tape the catalog holds scratch: labelled, then written */
-	snprintf(ct.barcode, sizeof(ct.barcode), "C00001L9");
+	ct = fx_tape("C00001L9", "A", CATALOG_TAPE_SCRATCH, 0);
 	CHECK_INT(catalog_tape_add(fs.cat, &ct), 0);
 	CHECK_INT(write_check(&fs, "lib/tapes/C00001L9.vtape", &ct, 1, why,
 			      sizeof(why), &pos),
@@ -343,12 +317,13 @@ static void test_fsck_rule(void)
 	cfg.changer = "vlib";
 	cfg.changer_spec = "lib";
 	cfg.tape = "vtape";
-	CHECK_INT(catalog_open(&cat, "fsck.db"), 0);
-	memset(&t, 0, sizeof(t));
-	snprintf(t.pool, sizeof(t.pool), "A");
-	snprintf(t.barcode, sizeof(t.barcode), "A00001L9");
-	CHECK_INT(catalog_tape_add(cat, &t), 0); /* scratch, as the old sync */
-	snprintf(t.barcode, sizeof(t.barcode), "A00002L9");
+	cat = fx_catalog("fsck.db");
+	if (!cat)
+		return;
+	/* scratch, as a catalog that registered every labelled tape so */
+	t = fx_tape("A00001L9", "A", CATALOG_TAPE_SCRATCH, 0);
+	CHECK_INT(catalog_tape_add(cat, &t), 0);
+	t = fx_tape("A00002L9", "A", CATALOG_TAPE_SCRATCH, 0);
 	CHECK_INT(catalog_tape_add(cat, &t), 0);
 	CHECK_INT(library_labels_read(&cfg, &ll, err, sizeof(err)), 0);
 	CHECK(ll.n >= 6);

@@ -10,23 +10,19 @@
 #include "tapeio/tape.h"
 #include "tapeio/vlib.h"
 #include "tests/check.h"
+#include "tests/lib_fixture.h"
 
 static void test_reserve(void)
 {
-	struct sched_config cfg;
-	struct changer *c = NULL;
-	struct sched *s = NULL;
+	struct changer *c;
+	struct sched *s;
 	char long_bc[64];
 
 	CHECK_INT(vlib_create("lib", 1, 2, 0), 0);
-	CHECK_INT(changer_open(&c, changer_backend("vlib"), "lib"), 0);
+	c = fx_changer("lib");
 	if (!c)
 		return;
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.changer = c;
-	cfg.tape_ops = tape_backend("vtape");
-	cfg.ndrives = 1;
-	CHECK_INT(sched_start(&s, &cfg), 0);
+	s = fx_sched(c, 1);
 	if (!s)
 		goto out;
 	CHECK_INT(sched_tape_reserved(s, "A00001L9"), 0);
