@@ -52,11 +52,13 @@
  *     sched_should_yield, sched_drive_fault, sched_drive_report,
  *     sched_ndrives, sched_drives_in_service, sched_drive_status,
  *     sched_drive_line, sched_queued, sched_error, sched_slot_name,
- *     sched_slot_state, sched_nslots, sched_robot_moves. A job for a tape
- *     the scheduler has not seen (a cartridge put into the library since
- *     its last inventory) is queued all the same: the scheduler's
- *     inventory worker asks the robot again, and the job waits for that
- *     inventory on the queue, then runs or ends with -ENOENT.
+ *     sched_slot_state, sched_nslots, sched_robot_moves,
+ *     sched_tape_reserve, sched_tape_release, sched_tape_reserved. A job
+ *     for a tape the scheduler has not seen (a cartridge put into the
+ *     library since its last inventory) is queued all the same: the
+ *     scheduler's inventory worker asks the robot again, and the job
+ *     waits for that inventory on the queue, then runs or ends with
+ *     -ENOENT.
  *   - Blocking for the robot or a drive (seconds to minutes; never from a
  *     file system request thread): sched_start (an inventory, label reads
  *     of untagged drives), sched_stop (waits for running jobs),

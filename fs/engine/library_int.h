@@ -24,9 +24,13 @@ struct library {
 	struct tapefs *fs;
 
 	/* One library operation at a time (an import, an inventory, a label
-	 * by hand, an export): held across robot and drive work by the
-	 * queue's worker or by the thread that imports (the dump engine's),
-	 * never by a FUSE request thread. Taken before mu. */
+	 * by hand, an export): held across robot and drive work
+	 * (sched_run_wait(), sched_tape_export(), sched_tape_return()) by
+	 * the queue's worker or by the thread that imports (the dump
+	 * engine's, between rounds: it holds no drive then). Never taken by
+	 * a FUSE request thread, nor by a scheduler callback (the import's
+	 * run and tick take mu only), so holding it while waiting for the
+	 * scheduler cannot wedge either. Taken before mu. */
 	pthread_mutex_t op;
 
 	/* Guards every field below it. Never held across I/O, catalog,
