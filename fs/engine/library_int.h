@@ -29,8 +29,8 @@ struct library {
 	 * the queue's worker or by the thread that imports (the dump
 	 * engine's, between rounds: it holds no drive then). Never taken by
 	 * a FUSE request thread, nor by a scheduler callback (the import's
-	 * run and tick take mu only), so holding it while waiting for the
-	 * scheduler cannot wedge either. Taken before mu. */
+	 * tick takes mu only, its run no lock), so holding it while waiting
+	 * for the scheduler cannot wedge either. Taken before mu. */
 	pthread_mutex_t op;
 
 	/* Guards every field below it. Never held across I/O, catalog,
