@@ -35,7 +35,6 @@
 #include "tapeio/tape.h"
 #include "fs/ops.h"
 #include "fs/version.h"
-#include <fuse_lowlevel.h>
 
 struct mount_opts {
 	char *config;
@@ -60,7 +59,7 @@ static void usage(const char *prog)
 	       "default_permissions, ...)\n\n",
 	       prog, prog);
 	fuse_cmdline_help();
-	fuse_lib_help(NULL);
+	fuse_lowlevel_help();
 }
 
 /* mkdir -p of a directory the config names; 0 or -errno. */
@@ -276,17 +275,42 @@ static int preflight(struct tapefs *fs)
 	return ret;
 }
 
+/* The FUSE loop until unmount: one thread, or workers as requests come. */
+static int loop(struct fuse_session *se, struct fuse_cmdline_opts *cmd)
+{
+	struct fuse_loop_config *lc;
+	int ret;
+
+	if (cmd->singlethread)
+		return fuse_session_loop(se) ? 1 : 0;
+	lc = fuse_loop_cfg_create();
+	if (!lc)
+		return 1;
+	fuse_loop_cfg_set_clone_fd(lc, (unsigned)cmd->clone_fd);
+	/* Reads waiting on a tape hold a worker each; keep plenty so that
+	 * lookups never queue behind them (fs/engine/recall.h). */
+	fuse_loop_cfg_set_max_threads(
+	    lc, cmd->max_threads > 10 ? cmd->max_threads : 1024);
+	fuse_loop_cfg_set_idle_threads(
+	    lc, cmd->max_idle_threads < UINT_MAX ? cmd->max_idle_threads : 16);
+	ret = fuse_session_loop_mt(se, lc) ? 1 : 0;
+	fuse_loop_cfg_destroy(lc);
+	return ret;
+}
+
 static int run(struct tapefs *fs, struct fuse_args *args,
 	       struct fuse_cmdline_opts *cmd)
 {
-	struct fuse_loop_config *lc = NULL;
-	struct fuse *fuse;
+	struct ops_mount om = {.fs = fs};
+	struct fuse_session *se;
 	int ret = 1;
 
-	fuse = fuse_new(args, ops_table(), sizeof(struct fuse_operations), fs);
-	if (!fuse)
+	if (ops_nodes_new(&om.nodes))
 		return 1;
-	if (fuse_mount(fuse, cmd->mountpoint))
+	se = fuse_session_new(args, ops_table(), sizeof(*ops_table()), &om);
+	if (!se)
+		goto out_nodes;
+	if (fuse_session_mount(se, cmd->mountpoint))
 		goto out_destroy;
 	/* fuse_daemonize() points stderr at /dev/null; a log redirected to a
 	 * file (not a terminal) is worth keeping for the background daemon */
@@ -300,34 +324,18 @@ static int run(struct tapefs *fs, struct fuse_args *args,
 		dup2(log_fd, 2);
 		close(log_fd);
 	}
-	if (fuse_set_signal_handlers(fuse_get_session(fuse)))
+	if (fuse_set_signal_handlers(se))
 		goto out_unmount;
-	if (start_engines(fs))
-		goto out_stop;
-	if (cmd->singlethread) {
-		ret = fuse_loop(fuse) ? 1 : 0;
-	} else {
-		lc = fuse_loop_cfg_create();
-		if (!lc)
-			goto out_stop;
-		fuse_loop_cfg_set_clone_fd(lc, (unsigned)cmd->clone_fd);
-		/* Reads waiting on a tape hold a worker each; keep plenty so
-		 * that lookups never queue behind them (fs/engine/recall.h). */
-		fuse_loop_cfg_set_max_threads(
-		    lc, cmd->max_threads > 10 ? cmd->max_threads : 1024);
-		fuse_loop_cfg_set_idle_threads(
-		    lc, cmd->max_idle_threads < UINT_MAX ? cmd->max_idle_threads
-							 : 16);
-		ret = fuse_loop_mt(fuse, lc) ? 1 : 0;
-		fuse_loop_cfg_destroy(lc);
-	}
-out_stop:
+	if (!start_engines(fs))
+		ret = loop(se, cmd);
 	stop_engines(fs);
-	fuse_remove_signal_handlers(fuse_get_session(fuse));
+	fuse_remove_signal_handlers(se);
 out_unmount:
-	fuse_unmount(fuse);
+	fuse_session_unmount(se);
 out_destroy:
-	fuse_destroy(fuse);
+	fuse_session_destroy(se);
+out_nodes:
+	ops_nodes_free(om.nodes);
 	return ret;
 }
 

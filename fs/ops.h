@@ -1,96 +1,143 @@
-/* fs/ops.h - the FUSE side of the mount (fs/ops_*.c), shared between its
- * files. Only fs/ops_*.c and fs/mount.c include it (it includes fuse.h).
+/* fs/ops.h - the FUSE side of the mount (fs/ops_*.c, fs/mount.c), shared
+ * between its files: the only header that includes FUSE's (the low-level
+ * API, fuse_lowlevel.h).
  *
- * Paths are routed by their first component: "/" and the top-level names
- * by ops_main.c, "/staging/..." to the passthrough (ops_staging.c), every
- * other name to its namespace provider (ops_ns.c, providers fs/ns_*.c).
+ * The kernel names nodes by id; the node table (fs/ops_node.h) gives the
+ * path of each, and paths are routed by their first component: "/" and the
+ * top-level names by ops_main.c, "/staging/..." to the passthrough
+ * (ops_staging.c), every other name to its namespace provider (ops_ns.c,
+ * providers in fs/ns/).
  *
- * Every open file's fi->fh points to a struct ops_handle (or a larger
- * struct starting with one), so a handle op knows its area without the
- * path (which is NULL for an unlinked staging file).
+ * Every open file's or directory's fi->fh points to a struct ops_handle (or
+ * a larger struct starting with one), so a handle op knows its area
+ * without a path (an unlinked staging file has none).
+ *
+ * Replies: functions returning int give 0 or -errno and ops_main.c
+ * replies; those that produce data (read, readdir) reply themselves, so a
+ * member read can later hand its request to the recall engine.
  */
 #ifndef TAPEFS_OPS_H
 #define TAPEFS_OPS_H
 
 #define FUSE_USE_VERSION 312
-#include <fuse.h>
+#include <fuse_lowlevel.h>
 
-#include "fs/ns/ns.h"
 #include "fs/engine/tapefs.h"
+#include "fs/ns/ns.h"
+#include "fs/ops_node.h"
 
-enum ops_area { OPS_STAGING = 1, OPS_NS = 2 };
+/* The mount as the edge sees it: fuse_req_userdata() of every request. */
+struct ops_mount {
+	struct tapefs *fs;
+	struct ops_nodes *nodes;
+};
+
+static inline struct tapefs *ops_fs(fuse_req_t req)
+{
+	return ((struct ops_mount *)fuse_req_userdata(req))->fs;
+}
+
+/* Validity of what the kernel caches, in seconds (docs/mount.md): staging/
+ * and directories short, since entries change behind the kernel's back
+ * (the dump engine removes dumped files, a commit gives a path a new
+ * version); an archived member's attributes long, since its node is that
+ * member (a new version gets a new node); texts that change not at all. */
+#define OPS_TIMEOUT_SHORT  1.0
+#define OPS_TIMEOUT_MEMBER 3600.0
+
+/* Files and directories of each area. */
+enum ops_area {
+	OPS_STAGING = 1,
+	OPS_NS,
+	OPS_STAGING_DIR,
+	OPS_NS_DIR,
+};
 
 struct ops_handle {
 	enum ops_area area;
 };
 
-/* The mount's state in a request thread. */
-static inline struct tapefs *ops_fs(void)
-{
-	return fuse_get_context()->private_data;
-}
+/* The low-level operations table (ops_main.c). */
+const struct fuse_lowlevel_ops *ops_table(void);
 
-/* The FUSE operations table (ops_main.c). */
-const struct fuse_operations *ops_table(void);
+/* Count one lookup of name in parent for e->attr (node made when
+ * missing) and set e->ino: 0 or -errno. ops_entry_unref() takes it back
+ * (a reply the kernel never got). */
+int ops_entry_ref(fuse_req_t req, fuse_ino_t parent, const char *name,
+		  struct fuse_entry_param *e);
+void ops_entry_unref(fuse_req_t req, fuse_ino_t ino);
+
+/* Append one directory entry to buf (readdirplus when plus; e->ino 0: a
+ * name without attributes, no lookup counted). 1 when it fit, else 0. */
+int ops_dirent_add(fuse_req_t req, char *buf, size_t size, size_t *len,
+		   const char *name, const struct fuse_entry_param *e,
+		   off_t next, int plus);
 
 /* "/staging" -> ".", "/staging/a/b" -> "a/b"; NULL when path is not under
  * staging/. */
 const char *ops_staging_rel(const char *path);
 
-/* Staging passthrough (ops_staging.c): same signatures as fuse_operations,
- * path already reduced with ops_staging_rel(). */
-int stg_getattr(const char *rel, struct stat *st, struct fuse_file_info *fi);
-int stg_readlink(const char *rel, char *buf, size_t size);
-int stg_mknod(const char *rel, mode_t mode, dev_t rdev);
-int stg_mkdir(const char *rel, mode_t mode);
-int stg_unlink(const char *rel);
-int stg_rmdir(const char *rel);
-int stg_symlink(const char *target, const char *rel);
-int stg_rename(const char *from, const char *to, unsigned int flags);
-int stg_link(const char *from, const char *to);
-int stg_chmod(const char *rel, mode_t mode, struct fuse_file_info *fi);
-int stg_chown(const char *rel, uid_t uid, gid_t gid, struct fuse_file_info *fi);
-int stg_truncate(const char *rel, off_t size, struct fuse_file_info *fi);
-int stg_utimens(const char *rel, const struct timespec tv[2],
-		struct fuse_file_info *fi);
-int stg_open(const char *rel, struct fuse_file_info *fi);
-int stg_create(const char *rel, mode_t mode, struct fuse_file_info *fi);
-int stg_read_buf(struct fuse_file_info *fi, struct fuse_bufvec **bufp,
-		 size_t size, off_t off);
-int stg_write_buf(struct fuse_file_info *fi, struct fuse_bufvec *buf,
-		  off_t off);
-int stg_statfs(struct statvfs *st);
+/* Staging passthrough (ops_staging.c); rel from ops_staging_rel(). Calls
+ * given a handle (fi) work on its descriptor, and then rel may be NULL
+ * (an unlinked file). */
+int stg_getattr(fuse_req_t req, const char *rel, struct fuse_file_info *fi,
+		struct fuse_entry_param *e);
+int stg_setattr(fuse_req_t req, const char *rel, const struct stat *attr,
+		int to_set, struct fuse_file_info *fi,
+		struct fuse_entry_param *e);
+int stg_readlink(fuse_req_t req, const char *rel, char *buf, size_t size);
+int stg_mknod(fuse_req_t req, const char *rel, mode_t mode, dev_t rdev);
+int stg_mkdir(fuse_req_t req, const char *rel, mode_t mode);
+int stg_unlink(fuse_req_t req, const char *rel);
+int stg_rmdir(fuse_req_t req, const char *rel);
+int stg_symlink(fuse_req_t req, const char *target, const char *rel);
+int stg_rename(fuse_req_t req, const char *from, const char *to,
+	       unsigned int flags);
+int stg_link(fuse_req_t req, const char *from, const char *to);
+int stg_open(fuse_req_t req, const char *rel, struct fuse_file_info *fi);
+int stg_create(fuse_req_t req, const char *rel, mode_t mode,
+	       struct fuse_file_info *fi);
+void stg_read(fuse_req_t req, struct fuse_file_info *fi, size_t size,
+	      off_t off);
+ssize_t stg_write_buf(struct fuse_file_info *fi, struct fuse_bufvec *buf,
+		      off_t off);
+int stg_statfs(fuse_req_t req, struct statvfs *st);
 int stg_flush(struct fuse_file_info *fi);
-int stg_release(const char *path, struct fuse_file_info *fi);
+void stg_release(fuse_req_t req, const char *rel, struct fuse_file_info *fi);
 int stg_fsync(struct fuse_file_info *fi, int datasync);
-int stg_opendir(const char *rel, struct fuse_file_info *fi);
-int stg_readdir(void *buf, fuse_fill_dir_t filler, off_t off,
-		struct fuse_file_info *fi, enum fuse_readdir_flags flags);
-int stg_releasedir(struct fuse_file_info *fi);
+int stg_opendir(fuse_req_t req, const char *rel, struct fuse_file_info *fi);
+void stg_readdir(fuse_req_t req, struct fuse_file_info *fi, size_t size,
+		 off_t off, int plus);
+void stg_releasedir(struct fuse_file_info *fi);
 int stg_fallocate(struct fuse_file_info *fi, int mode, off_t off, off_t len);
-int stg_setxattr(const char *rel, const char *name, const char *value,
-		 size_t size, int flags);
-int stg_getxattr(const char *rel, const char *name, char *value, size_t size);
-int stg_listxattr(const char *rel, char *list, size_t size);
-int stg_removexattr(const char *rel, const char *name);
-int stg_access(const char *rel, int mask);
 off_t stg_lseek(struct fuse_file_info *fi, off_t off, int whence);
+int stg_setxattr(fuse_req_t req, const char *rel, const char *name,
+		 const char *value, size_t size, int flags);
+int stg_getxattr(fuse_req_t req, const char *rel, const char *name, char *value,
+		 size_t size);
+int stg_listxattr(fuse_req_t req, const char *rel, char *list, size_t size);
+int stg_removexattr(fuse_req_t req, const char *rel, const char *name);
+int stg_access(fuse_req_t req, const char *rel, int mask);
 
-/* Namespace side (ops_ns.c). path is the full path ("/archive/x"). */
-int nso_getattr(const char *path, struct stat *st);
-int nso_readlink(const char *path, char *buf, size_t size);
-int nso_open(const char *path, struct fuse_file_info *fi);
-int nso_read(const char *path, char *buf, size_t size, off_t off,
-	     struct fuse_file_info *fi);
-int nso_write(const char *path, const char *buf, size_t size, off_t off,
-	      struct fuse_file_info *fi);
-int nso_truncate(const char *path, off_t size);
-int nso_flush(struct fuse_file_info *fi);
-int nso_release(struct fuse_file_info *fi);
-int nso_readdir(const char *path, void *buf, fuse_fill_dir_t filler);
-int nso_getxattr(const char *path, const char *name, char *value, size_t size);
-int nso_listxattr(const char *path, char *list, size_t size);
-/* The root directory's entries, in listing order. */
-int nso_root_readdir(void *buf, fuse_fill_dir_t filler);
+/* Namespace side (ops_ns.c); path is the full path ("/archive/x"), "/"
+ * only for nso_opendir() and nso_readdir() (the root's listing). */
+int nso_getattr(fuse_req_t req, const char *path, struct fuse_entry_param *e);
+int nso_setattr(fuse_req_t req, const char *path, const struct stat *attr,
+		int to_set, struct fuse_entry_param *e);
+int nso_readlink(fuse_req_t req, const char *path, char *buf, size_t size);
+int nso_open(fuse_req_t req, const char *path, struct fuse_file_info *fi);
+void nso_read(fuse_req_t req, struct fuse_file_info *fi, size_t size,
+	      off_t off);
+int nso_write(fuse_req_t req, struct fuse_file_info *fi, const char *buf,
+	      size_t size);
+int nso_flush(fuse_req_t req, struct fuse_file_info *fi);
+void nso_release(struct fuse_file_info *fi);
+int nso_opendir(struct fuse_file_info *fi);
+void nso_readdir(fuse_req_t req, fuse_ino_t ino, const char *path,
+		 struct fuse_file_info *fi, size_t size, off_t off, int plus);
+void nso_releasedir(struct fuse_file_info *fi);
+int nso_getxattr(fuse_req_t req, const char *path, const char *name,
+		 char *value, size_t size);
+int nso_listxattr(fuse_req_t req, const char *path, char *list, size_t size);
 
 #endif

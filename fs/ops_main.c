@@ -1,10 +1,14 @@
-/* fs/ops_main.c - the FUSE operations table: routes every path to the
- * staging passthrough or to the namespace, and answers for "/" itself.
+/* fs/ops_main.c - the low-level operations table: every request's node
+ * becomes a path (fs/ops_node.h), routed to the staging passthrough or to
+ * the namespace; "/" itself is answered here; the node table follows what
+ * the kernel holds (lookups counted, forgets, unlink, rename).
  *
  * Everything outside staging/ is read-only: a call that would change it
  * fails with EROFS (control files accept writes, see ops_ns.c).
  */
 #include <errno.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -12,6 +16,16 @@
 #include "fs/ops.h"
 
 enum area { AREA_ROOT, AREA_STAGING, AREA_NS };
+
+static struct ops_nodes *nodes(fuse_req_t req)
+{
+	return ((struct ops_mount *)fuse_req_userdata(req))->nodes;
+}
+
+static struct ops_handle *handle(struct fuse_file_info *fi)
+{
+	return (struct ops_handle *)(uintptr_t)fi->fh;
+}
 
 const char *ops_staging_rel(const char *path)
 {
@@ -26,408 +40,644 @@ const char *ops_staging_rel(const char *path)
 
 static enum area area_of(const char *path, const char **rel)
 {
-	if (!path)
-		return AREA_STAGING; /* an unlinked file: only staging has them
-				      */
 	if (!strcmp(path, "/"))
 		return AREA_ROOT;
 	*rel = ops_staging_rel(path);
 	return *rel ? AREA_STAGING : AREA_NS;
 }
 
-/* A staging path naming an entry inside staging/ (not staging/ itself):
- * what entry-changing calls (unlink, rename, mkdir...) need. */
-static const char *entry_rel(const char *path)
+/* The path of ino, with "/name" appended when name is not NULL, into a
+ * buffer of PATH_MAX bytes: 0 or -errno. */
+static int path_of(fuse_req_t req, fuse_ino_t ino, const char *name, char *buf)
 {
-	const char *rel = path ? ops_staging_rel(path) : NULL;
-
-	return rel && strcmp(rel, ".") ? rel : NULL;
+	return ops_node_path(nodes(req), ino, name, buf, PATH_MAX);
 }
 
-static int op_getattr(const char *path, struct stat *st,
-		      struct fuse_file_info *fi)
+/* The staging path of name in parent, for calls that make, remove or
+ * rename an entry: only entries inside staging/ may change (-EROFS). */
+static int entry_path(fuse_req_t req, fuse_ino_t parent, const char *name,
+		      char *buf, const char **rel)
 {
-	const char *rel = NULL;
-	struct tapefs *fs = ops_fs();
+	int ret = path_of(req, parent, name, buf);
 
-	switch (area_of(path, &rel)) {
-	case AREA_ROOT:
-		memset(st, 0, sizeof(*st));
-		st->st_ino = 1;
-		st->st_mode = S_IFDIR | 0755;
-		st->st_nlink = 2;
-		st->st_uid = fs->owner;
-		st->st_gid = fs->owner_gid;
-		st->st_mtim.tv_sec = st->st_ctim.tv_sec = st->st_atim.tv_sec =
-		    fs->mounted;
-		return 0;
-	case AREA_STAGING:
-		return stg_getattr(rel, st, fi);
-	default:
-		return nso_getattr(path, st);
-	}
+	if (ret)
+		return ret;
+	*rel = ops_staging_rel(buf);
+	return *rel && strcmp(*rel, ".") ? 0 : -EROFS;
 }
 
-static int op_readlink(const char *path, char *buf, size_t size)
+static int root_attr(fuse_req_t req, struct fuse_entry_param *e)
 {
-	const char *rel = NULL;
+	struct tapefs *fs = ops_fs(req);
 
-	switch (area_of(path, &rel)) {
-	case AREA_STAGING:
-		return stg_readlink(rel, buf, size);
-	case AREA_NS:
-		return nso_readlink(path, buf, size);
-	default:
-		return -EINVAL;
-	}
-}
-
-static int op_mknod(const char *path, mode_t mode, dev_t rdev)
-{
-	const char *rel = entry_rel(path);
-
-	return rel ? stg_mknod(rel, mode, rdev) : -EROFS;
-}
-
-static int op_mkdir(const char *path, mode_t mode)
-{
-	const char *rel = entry_rel(path);
-
-	return rel ? stg_mkdir(rel, mode) : -EROFS;
-}
-
-static int op_unlink(const char *path)
-{
-	const char *rel = entry_rel(path);
-
-	return rel ? stg_unlink(rel) : -EROFS;
-}
-
-static int op_rmdir(const char *path)
-{
-	const char *rel = entry_rel(path);
-
-	return rel ? stg_rmdir(rel) : -EROFS;
-}
-
-static int op_symlink(const char *target, const char *path)
-{
-	const char *rel = entry_rel(path);
-
-	return rel ? stg_symlink(target, rel) : -EROFS;
-}
-
-static int op_rename(const char *from, const char *to, unsigned int flags)
-{
-	const char *rf = entry_rel(from), *rt = entry_rel(to);
-
-	if (!rf || !rt)
-		return -EROFS;
-	return stg_rename(rf, rt, flags);
-}
-
-static int op_link(const char *from, const char *to)
-{
-	const char *rf = entry_rel(from), *rt = entry_rel(to);
-
-	if (!rf || !rt)
-		return -EROFS;
-	return stg_link(rf, rt);
-}
-
-static int op_chmod(const char *path, mode_t mode, struct fuse_file_info *fi)
-{
-	const char *rel = NULL;
-
-	if (area_of(path, &rel) != AREA_STAGING)
-		return -EROFS;
-	return stg_chmod(rel, mode, fi);
-}
-
-static int op_chown(const char *path, uid_t uid, gid_t gid,
-		    struct fuse_file_info *fi)
-{
-	const char *rel = NULL;
-
-	if (area_of(path, &rel) != AREA_STAGING)
-		return -EROFS;
-	return stg_chown(rel, uid, gid, fi);
-}
-
-static int op_truncate(const char *path, off_t size, struct fuse_file_info *fi)
-{
-	const char *rel = NULL;
-
-	switch (area_of(path, &rel)) {
-	case AREA_STAGING:
-		return stg_truncate(rel, size, fi);
-	case AREA_NS:
-		return nso_truncate(path, size);
-	default:
-		return -EROFS;
-	}
-}
-
-static int op_utimens(const char *path, const struct timespec tv[2],
-		      struct fuse_file_info *fi)
-{
-	const char *rel = NULL;
-
-	if (area_of(path, &rel) != AREA_STAGING)
-		return -EROFS;
-	return stg_utimens(rel, tv, fi);
-}
-
-static int op_create(const char *path, mode_t mode, struct fuse_file_info *fi)
-{
-	const char *rel = entry_rel(path);
-
-	return rel ? stg_create(rel, mode, fi) : -EROFS;
-}
-
-static int op_open(const char *path, struct fuse_file_info *fi)
-{
-	const char *rel = NULL;
-
-	switch (area_of(path, &rel)) {
-	case AREA_STAGING:
-		return stg_open(rel, fi);
-	case AREA_NS:
-		return nso_open(path, fi);
-	default:
-		return -EISDIR;
-	}
-}
-
-static struct ops_handle *handle(struct fuse_file_info *fi)
-{
-	return (struct ops_handle *)(uintptr_t)fi->fh;
-}
-
-static int op_read(const char *path, char *buf, size_t size, off_t off,
-		   struct fuse_file_info *fi)
-{
-	return nso_read(path, buf, size, off, fi);
-}
-
-static int op_read_buf(const char *path, struct fuse_bufvec **bufp, size_t size,
-		       off_t off, struct fuse_file_info *fi)
-{
-	struct fuse_bufvec *vec;
-	int n;
-
-	if (handle(fi)->area == OPS_STAGING)
-		return stg_read_buf(fi, bufp, size, off);
-	/* libfuse frees vec and, separately, vec->buf[0].mem */
-	vec = malloc(sizeof(*vec));
-	if (!vec)
-		return -ENOMEM;
-	*vec = FUSE_BUFVEC_INIT(size);
-	vec->buf[0].mem = malloc(size ? size : 1);
-	n = vec->buf[0].mem ? nso_read(path, vec->buf[0].mem, size, off, fi)
-			    : -ENOMEM;
-	if (n < 0) {
-		free(vec->buf[0].mem);
-		free(vec);
-		return n;
-	}
-	vec->buf[0].size = (size_t)n;
-	*bufp = vec;
+	memset(e, 0, sizeof(*e));
+	e->attr.st_ino = 1;
+	e->attr.st_mode = S_IFDIR | 0755;
+	e->attr.st_nlink = 2;
+	e->attr.st_uid = fs->owner;
+	e->attr.st_gid = fs->owner_gid;
+	e->attr.st_mtim.tv_sec = fs->mounted;
+	e->attr.st_ctim = e->attr.st_atim = e->attr.st_mtim;
+	e->entry_timeout = e->attr_timeout = OPS_TIMEOUT_SHORT;
 	return 0;
 }
 
-static int op_write_buf(const char *path, struct fuse_bufvec *buf, off_t off,
-			struct fuse_file_info *fi)
+/* Attributes of path, with the timeouts of its kind. */
+static int attr_of(fuse_req_t req, const char *path, struct fuse_entry_param *e)
 {
-	struct fuse_bufvec dst;
-	size_t size = fuse_buf_size(buf);
-	char *mem;
-	ssize_t n;
-	int ret;
+	const char *rel = NULL;
 
-	if (handle(fi)->area == OPS_STAGING)
-		return stg_write_buf(fi, buf, off);
-	mem = malloc(size + 1);
-	if (!mem)
-		return -ENOMEM;
-	dst = (struct fuse_bufvec)FUSE_BUFVEC_INIT(size);
-	dst.buf[0].mem = mem;
-	n = fuse_buf_copy(&dst, buf, 0);
-	ret = n < 0 ? (int)n : nso_write(path, mem, (size_t)n, off, fi);
-	free(mem);
+	switch (area_of(path, &rel)) {
+	case AREA_ROOT:
+		return root_attr(req, e);
+	case AREA_STAGING:
+		return stg_getattr(req, rel, NULL, e);
+	default:
+		return nso_getattr(req, path, e);
+	}
+}
+
+int ops_entry_ref(fuse_req_t req, fuse_ino_t parent, const char *name,
+		  struct fuse_entry_param *e)
+{
+	uint64_t id;
+	int ret = ops_node_ref(nodes(req), parent, name, e->attr.st_ino,
+			       S_ISDIR(e->attr.st_mode), &id);
+
+	if (!ret)
+		e->ino = id;
 	return ret;
 }
 
-static int op_statfs(const char *path, struct statvfs *st)
+void ops_entry_unref(fuse_req_t req, fuse_ino_t ino)
 {
-	(void)path;
-	return stg_statfs(st);
+	ops_node_forget(nodes(req), ino, 1);
 }
 
-static int op_flush(const char *path, struct fuse_file_info *fi)
+int ops_dirent_add(fuse_req_t req, char *buf, size_t size, size_t *len,
+		   const char *name, const struct fuse_entry_param *e,
+		   off_t next, int plus)
 {
-	(void)path;
-	if (handle(fi)->area == OPS_STAGING)
-		return stg_flush(fi);
-	return nso_flush(fi);
-}
+	size_t n, room = size - *len;
 
-static int op_release(const char *path, struct fuse_file_info *fi)
-{
-	if (handle(fi)->area == OPS_STAGING)
-		return stg_release(path, fi);
-	return nso_release(fi);
-}
-
-static int op_fsync(const char *path, int datasync, struct fuse_file_info *fi)
-{
-	(void)path;
-	if (handle(fi)->area == OPS_STAGING)
-		return stg_fsync(fi, datasync);
-	return 0;
-}
-
-static int op_setxattr(const char *path, const char *name, const char *value,
-		       size_t size, int flags)
-{
-	const char *rel = NULL;
-
-	if (area_of(path, &rel) != AREA_STAGING)
-		return -EROFS;
-	return stg_setxattr(rel, name, value, size, flags);
-}
-
-static int op_getxattr(const char *path, const char *name, char *value,
-		       size_t size)
-{
-	const char *rel = NULL;
-
-	switch (area_of(path, &rel)) {
-	case AREA_STAGING:
-		return stg_getxattr(rel, name, value, size);
-	case AREA_NS:
-		return nso_getxattr(path, name, value, size);
-	default:
-		return -ENODATA;
-	}
-}
-
-static int op_listxattr(const char *path, char *list, size_t size)
-{
-	const char *rel = NULL;
-
-	switch (area_of(path, &rel)) {
-	case AREA_STAGING:
-		return stg_listxattr(rel, list, size);
-	case AREA_NS:
-		return nso_listxattr(path, list, size);
-	default:
+	if (plus)
+		n = fuse_add_direntry_plus(req, buf + *len, room, name, e,
+					   next);
+	else
+		n = fuse_add_direntry(req, buf + *len, room, name, &e->attr,
+				      next);
+	if (n > room)
 		return 0;
+	*len += n;
+	return 1;
+}
+
+static void reply_attr(fuse_req_t req, int ret,
+		       const struct fuse_entry_param *e)
+{
+	if (ret)
+		fuse_reply_err(req, -ret);
+	else
+		fuse_reply_attr(req, &e->attr, e->attr_timeout);
+}
+
+/* Reply with the entry of name in parent (path: its full path), counting
+ * one lookup of it; ret: the error of what came before, if any. */
+static void reply_entry(fuse_req_t req, int ret, fuse_ino_t parent,
+			const char *name, const char *path)
+{
+	struct fuse_entry_param e;
+
+	if (!ret)
+		ret = attr_of(req, path, &e);
+	if (!ret)
+		ret = ops_entry_ref(req, parent, name, &e);
+	if (ret)
+		fuse_reply_err(req, -ret);
+	else if (fuse_reply_entry(req, &e))
+		ops_entry_unref(req, e.ino);
+}
+
+static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	char path[PATH_MAX];
+
+	reply_entry(req, path_of(req, parent, name, path), parent, name, path);
+}
+
+static void op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
+{
+	ops_node_forget(nodes(req), ino, nlookup);
+	fuse_reply_none(req);
+}
+
+static void op_forget_multi(fuse_req_t req, size_t count,
+			    struct fuse_forget_data *forgets)
+{
+	for (size_t i = 0; i < count; i++)
+		ops_node_forget(nodes(req), forgets[i].ino, forgets[i].nlookup);
+	fuse_reply_none(req);
+}
+
+/* With a staging handle, its descriptor answers (even unlinked). */
+static void op_getattr(fuse_req_t req, fuse_ino_t ino,
+		       struct fuse_file_info *fi)
+{
+	struct fuse_entry_param e;
+	char path[PATH_MAX];
+	int ret;
+
+	if (fi && handle(fi)->area == OPS_STAGING)
+		ret = stg_getattr(req, NULL, fi, &e);
+	else if (!(ret = path_of(req, ino, NULL, path)))
+		ret = attr_of(req, path, &e);
+	reply_attr(req, ret, &e);
+}
+
+static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
+		       int to_set, struct fuse_file_info *fi)
+{
+	const int change = FUSE_SET_ATTR_MODE | FUSE_SET_ATTR_UID |
+			   FUSE_SET_ATTR_GID | FUSE_SET_ATTR_SIZE |
+			   FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME;
+	struct fuse_entry_param e;
+	const char *rel = NULL;
+	char path[PATH_MAX];
+	int ret = path_of(req, ino, NULL, path);
+
+	if (fi && handle(fi)->area == OPS_STAGING) {
+		rel = ret ? NULL : ops_staging_rel(path);
+		ret = stg_setattr(req, rel, attr, to_set, fi, &e);
+	} else if (!ret) {
+		switch (area_of(path, &rel)) {
+		case AREA_ROOT:
+			ret = to_set & change ? -EROFS : root_attr(req, &e);
+			break;
+		case AREA_STAGING:
+			ret = stg_setattr(req, rel, attr, to_set, NULL, &e);
+			break;
+		default:
+			ret = nso_setattr(req, path, attr, to_set, &e);
+			break;
+		}
 	}
+	reply_attr(req, ret, &e);
 }
 
-static int op_removexattr(const char *path, const char *name)
+static void op_readlink(fuse_req_t req, fuse_ino_t ino)
 {
+	char path[PATH_MAX], buf[PATH_MAX];
 	const char *rel = NULL;
+	int ret = path_of(req, ino, NULL, path);
 
-	if (area_of(path, &rel) != AREA_STAGING)
-		return -EROFS;
-	return stg_removexattr(rel, name);
-}
-
-static int op_opendir(const char *path, struct fuse_file_info *fi)
-{
-	const char *rel = NULL;
-
-	if (area_of(path, &rel) == AREA_STAGING)
-		return stg_opendir(rel, fi);
-	fi->fh = 0; /* namespace listings are made in readdir */
-	return 0;
-}
-
-static int op_readdir(const char *path, void *buf, fuse_fill_dir_t filler,
-		      off_t off, struct fuse_file_info *fi,
-		      enum fuse_readdir_flags flags)
-{
-	const char *rel = NULL;
-
-	switch (area_of(path, &rel)) {
-	case AREA_STAGING:
-		return stg_readdir(buf, filler, off, fi, flags);
-	case AREA_ROOT:
-		return nso_root_readdir(buf, filler);
-	default:
-		return nso_readdir(path, buf, filler);
+	if (!ret) {
+		switch (area_of(path, &rel)) {
+		case AREA_STAGING:
+			ret = stg_readlink(req, rel, buf, sizeof(buf));
+			break;
+		case AREA_NS:
+			ret = nso_readlink(req, path, buf, sizeof(buf));
+			break;
+		default:
+			ret = -EINVAL;
+			break;
+		}
 	}
+	if (ret)
+		fuse_reply_err(req, -ret);
+	else
+		fuse_reply_readlink(req, buf);
 }
 
-static int op_releasedir(const char *path, struct fuse_file_info *fi)
+static void op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name,
+		     mode_t mode, dev_t rdev)
 {
-	(void)path;
-	if (fi->fh)
-		return stg_releasedir(fi);
-	return 0;
+	char path[PATH_MAX];
+	const char *rel;
+	int ret = entry_path(req, parent, name, path, &rel);
+
+	if (!ret)
+		ret = stg_mknod(req, rel, mode, rdev);
+	reply_entry(req, ret, parent, name, path);
 }
 
-static int op_access(const char *path, int mask)
+static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name,
+		     mode_t mode)
 {
-	const char *rel = NULL;
+	char path[PATH_MAX];
+	const char *rel;
+	int ret = entry_path(req, parent, name, path, &rel);
 
-	switch (area_of(path, &rel)) {
-	case AREA_STAGING:
-		return stg_access(rel, mask);
-	default:
-		return (mask & W_OK) && strncmp(path, "/.", 2) ? -EROFS : 0;
-	}
+	if (!ret)
+		ret = stg_mkdir(req, rel, mode);
+	reply_entry(req, ret, parent, name, path);
 }
 
-static int op_fallocate(const char *path, int mode, off_t off, off_t len,
+static void op_symlink(fuse_req_t req, const char *link, fuse_ino_t parent,
+		       const char *name)
+{
+	char path[PATH_MAX];
+	const char *rel;
+	int ret = entry_path(req, parent, name, path, &rel);
+
+	if (!ret)
+		ret = stg_symlink(req, link, rel);
+	reply_entry(req, ret, parent, name, path);
+}
+
+/* unlink and rmdir: the node, if any, loses its path. */
+static void remove_entry(fuse_req_t req, fuse_ino_t parent, const char *name,
+			 int dir)
+{
+	char path[PATH_MAX];
+	const char *rel;
+	int ret = entry_path(req, parent, name, path, &rel);
+
+	if (!ret)
+		ret = dir ? stg_rmdir(req, rel) : stg_unlink(req, rel);
+	if (!ret)
+		ops_node_unlink(nodes(req), parent, name);
+	fuse_reply_err(req, -ret);
+}
+
+static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	remove_entry(req, parent, name, 0);
+}
+
+static void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	remove_entry(req, parent, name, 1);
+}
+
+static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
+		      fuse_ino_t newparent, const char *newname,
+		      unsigned int flags)
+{
+	char from[PATH_MAX], to[PATH_MAX];
+	const char *rf, *rt;
+	int ret = entry_path(req, parent, name, from, &rf);
+
+	if (!ret)
+		ret = entry_path(req, newparent, newname, to, &rt);
+	if (!ret)
+		ret = stg_rename(req, rf, rt, flags);
+	if (!ret)
+		ops_node_rename(nodes(req), parent, name, newparent, newname,
+				!!(flags & RENAME_EXCHANGE));
+	fuse_reply_err(req, -ret);
+}
+
+static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
+		    const char *newname)
+{
+	char from[PATH_MAX], to[PATH_MAX];
+	const char *rf = NULL, *rt;
+	int ret = path_of(req, ino, NULL, from);
+
+	if (!ret && (!(rf = ops_staging_rel(from)) || !strcmp(rf, ".")))
+		ret = -EROFS;
+	if (!ret)
+		ret = entry_path(req, newparent, newname, to, &rt);
+	if (!ret)
+		ret = stg_link(req, rf, rt);
+	reply_entry(req, ret, newparent, newname, to);
+}
+
+/* Give back a handle the kernel never got (an interrupted open). */
+static void drop_handle(fuse_req_t req, const char *rel,
 			struct fuse_file_info *fi)
 {
-	(void)path;
-	if (handle(fi)->area != OPS_STAGING)
-		return -EROFS;
-	return stg_fallocate(fi, mode, off, len);
+	if (handle(fi)->area == OPS_STAGING)
+		stg_release(req, rel, fi);
+	else
+		nso_release(fi);
 }
 
-static off_t op_lseek(const char *path, off_t off, int whence,
-		      struct fuse_file_info *fi)
+static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	(void)path;
-	if (handle(fi)->area != OPS_STAGING)
-		return -EINVAL;
-	return stg_lseek(fi, off, whence);
+	char path[PATH_MAX];
+	const char *rel = NULL;
+	int ret = path_of(req, ino, NULL, path);
+
+	if (!ret) {
+		switch (area_of(path, &rel)) {
+		case AREA_STAGING:
+			ret = stg_open(req, rel, fi);
+			break;
+		case AREA_NS:
+			ret = nso_open(req, path, fi);
+			break;
+		default:
+			ret = -EISDIR;
+			break;
+		}
+	}
+	if (ret)
+		fuse_reply_err(req, -ret);
+	else if (fuse_reply_open(req, fi) == -ENOENT)
+		drop_handle(req, rel, fi);
 }
 
-static void *op_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
+static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
+		      mode_t mode, struct fuse_file_info *fi)
 {
-	/* Reported inode numbers: the staging disk's in staging/, stable
-	 * numbers derived from catalog ids elsewhere. */
-	cfg->use_ino = 1;
-	/* An unlinked open file must not become a .fuse_hidden file in the
-	 * staging directory (it would be dumped); fd-based I/O serves it. */
-	cfg->hard_remove = 1;
-	/* One timeout for all: the high-level API has no per-entry ones.
-	 * Short, because the dump engine removes dumped files underneath. */
-	cfg->entry_timeout = 1.0;
-	cfg->attr_timeout = 1.0;
-	cfg->negative_timeout = 0;
-	cfg->kernel_cache = 0;
+	struct fuse_entry_param e;
+	char path[PATH_MAX];
+	const char *rel;
+	int ret = entry_path(req, parent, name, path, &rel);
+
+	if (!ret)
+		ret = stg_create(req, rel, mode, fi);
+	if (ret) {
+		fuse_reply_err(req, -ret);
+		return;
+	}
+	ret = stg_getattr(req, rel, fi, &e);
+	if (!ret)
+		ret = ops_entry_ref(req, parent, name, &e);
+	if (ret) {
+		fuse_reply_err(req, -ret);
+		stg_release(req, rel, fi);
+	} else if (fuse_reply_create(req, &e, fi)) {
+		ops_entry_unref(req, e.ino);
+		stg_release(req, rel, fi);
+	}
+}
+
+static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		    struct fuse_file_info *fi)
+{
+	(void)ino;
+	if (handle(fi)->area == OPS_STAGING)
+		stg_read(req, fi, size, off);
+	else
+		nso_read(req, fi, size, off);
+}
+
+/* Staging writes go from the request to the file without a copy here;
+ * control files get their lines in memory. */
+static void op_write_buf(fuse_req_t req, fuse_ino_t ino,
+			 struct fuse_bufvec *bufv, off_t off,
+			 struct fuse_file_info *fi)
+{
+	size_t size = fuse_buf_size(bufv);
+	struct fuse_bufvec dst = FUSE_BUFVEC_INIT(size);
+	ssize_t n;
+
+	(void)ino;
+	if (handle(fi)->area == OPS_STAGING) {
+		n = stg_write_buf(fi, bufv, off);
+	} else if (!(dst.buf[0].mem = malloc(size + 1))) {
+		n = -ENOMEM;
+	} else {
+		n = fuse_buf_copy(&dst, bufv, 0);
+		if (n >= 0)
+			n = nso_write(req, fi, dst.buf[0].mem, (size_t)n);
+		free(dst.buf[0].mem);
+	}
+	if (n < 0)
+		fuse_reply_err(req, (int)-n);
+	else
+		fuse_reply_write(req, (size_t)n);
+}
+
+static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	(void)ino;
+	if (handle(fi)->area == OPS_STAGING)
+		fuse_reply_err(req, -stg_flush(fi));
+	else
+		fuse_reply_err(req, -nso_flush(req, fi));
+}
+
+static void op_release(fuse_req_t req, fuse_ino_t ino,
+		       struct fuse_file_info *fi)
+{
+	char path[PATH_MAX];
+	const char *rel = NULL;
+
+	if (handle(fi)->area == OPS_STAGING && !path_of(req, ino, NULL, path))
+		rel = ops_staging_rel(path);
+	drop_handle(req, rel, fi);
+	fuse_reply_err(req, 0);
+}
+
+static void op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
+		     struct fuse_file_info *fi)
+{
+	(void)ino;
+	if (handle(fi)->area == OPS_STAGING)
+		fuse_reply_err(req, -stg_fsync(fi, datasync));
+	else
+		fuse_reply_err(req, 0);
+}
+
+static void drop_dir(struct fuse_file_info *fi)
+{
+	if (handle(fi)->area == OPS_STAGING_DIR)
+		stg_releasedir(fi);
+	else
+		nso_releasedir(fi);
+}
+
+static void op_opendir(fuse_req_t req, fuse_ino_t ino,
+		       struct fuse_file_info *fi)
+{
+	char path[PATH_MAX];
+	const char *rel = NULL;
+	int ret = path_of(req, ino, NULL, path);
+
+	if (!ret && area_of(path, &rel) == AREA_STAGING)
+		ret = stg_opendir(req, rel, fi);
+	else if (!ret)
+		ret = nso_opendir(fi); /* listings are made in readdir */
+	if (ret)
+		fuse_reply_err(req, -ret);
+	else if (fuse_reply_open(req, fi) == -ENOENT)
+		drop_dir(fi);
+}
+
+static void readdir_any(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+			struct fuse_file_info *fi, int plus)
+{
+	char path[PATH_MAX];
+	int ret;
+
+	if (handle(fi)->area == OPS_STAGING_DIR) {
+		stg_readdir(req, fi, size, off, plus);
+		return;
+	}
+	ret = path_of(req, ino, NULL, path);
+	if (ret)
+		fuse_reply_err(req, -ret);
+	else
+		nso_readdir(req, ino, path, fi, size, off, plus);
+}
+
+static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		       struct fuse_file_info *fi)
+{
+	readdir_any(req, ino, size, off, fi, 0);
+}
+
+static void op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size,
+			   off_t off, struct fuse_file_info *fi)
+{
+	readdir_any(req, ino, size, off, fi, 1);
+}
+
+static void op_releasedir(fuse_req_t req, fuse_ino_t ino,
+			  struct fuse_file_info *fi)
+{
+	(void)ino;
+	drop_dir(fi);
+	fuse_reply_err(req, 0);
+}
+
+static void op_statfs(fuse_req_t req, fuse_ino_t ino)
+{
+	struct statvfs st;
+	int ret = stg_statfs(req, &st);
+
+	(void)ino;
+	if (ret)
+		fuse_reply_err(req, -ret);
+	else
+		fuse_reply_statfs(req, &st);
+}
+
+static void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
+			const char *value, size_t size, int flags)
+{
+	char path[PATH_MAX];
+	const char *rel = NULL;
+	int ret = path_of(req, ino, NULL, path);
+
+	if (!ret && area_of(path, &rel) != AREA_STAGING)
+		ret = -EROFS;
+	if (!ret)
+		ret = stg_setxattr(req, rel, name, value, size, flags);
+	fuse_reply_err(req, -ret);
+}
+
+/* getxattr (name) and listxattr (name NULL): the size when size is 0,
+ * else the value. */
+static void xattr_get(fuse_req_t req, fuse_ino_t ino, const char *name,
+		      size_t size)
+{
+	char path[PATH_MAX], *buf = size ? malloc(size) : NULL;
+	const char *rel = NULL;
+	int ret = size && !buf ? -ENOMEM : path_of(req, ino, NULL, path);
+
+	if (!ret) {
+		switch (area_of(path, &rel)) {
+		case AREA_STAGING:
+			ret = name ? stg_getxattr(req, rel, name, buf, size)
+				   : stg_listxattr(req, rel, buf, size);
+			break;
+		case AREA_NS:
+			ret = name ? nso_getxattr(req, path, name, buf, size)
+				   : nso_listxattr(req, path, buf, size);
+			break;
+		default:
+			ret = name ? -ENODATA : 0;
+			break;
+		}
+	}
+	if (ret < 0)
+		fuse_reply_err(req, -ret);
+	else if (size)
+		fuse_reply_buf(req, buf, (size_t)ret);
+	else
+		fuse_reply_xattr(req, (size_t)ret);
+	free(buf);
+}
+
+static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
+			size_t size)
+{
+	xattr_get(req, ino, name, size);
+}
+
+static void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
+{
+	xattr_get(req, ino, NULL, size);
+}
+
+static void op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
+{
+	char path[PATH_MAX];
+	const char *rel = NULL;
+	int ret = path_of(req, ino, NULL, path);
+
+	if (!ret && area_of(path, &rel) != AREA_STAGING)
+		ret = -EROFS;
+	if (!ret)
+		ret = stg_removexattr(req, rel, name);
+	fuse_reply_err(req, -ret);
+}
+
+/* Outside staging/, only control files (names starting with a dot at
+ * the root) may be opened for writing. */
+static void op_access(fuse_req_t req, fuse_ino_t ino, int mask)
+{
+	char path[PATH_MAX];
+	const char *rel = NULL;
+	int ret = path_of(req, ino, NULL, path);
+
+	if (!ret && area_of(path, &rel) == AREA_STAGING)
+		ret = stg_access(req, rel, mask);
+	else if (!ret)
+		ret = (mask & W_OK) && strncmp(path, "/.", 2) ? -EROFS : 0;
+	fuse_reply_err(req, -ret);
+}
+
+static void op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off,
+			 off_t len, struct fuse_file_info *fi)
+{
+	(void)ino;
+	if (handle(fi)->area != OPS_STAGING)
+		fuse_reply_err(req, EROFS);
+	else
+		fuse_reply_err(req, -stg_fallocate(fi, mode, off, len));
+}
+
+static void op_lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence,
+		     struct fuse_file_info *fi)
+{
+	off_t r = handle(fi)->area == OPS_STAGING ? stg_lseek(fi, off, whence)
+						  : -EINVAL;
+
+	(void)ino;
+	if (r < 0)
+		fuse_reply_err(req, (int)-r);
+	else
+		fuse_reply_lseek(req, r);
+}
+
+static void op_init(void *userdata, struct fuse_conn_info *conn)
+{
+	(void)userdata;
 	/* Waiting recall reads each hold a worker: let page-cache readers
 	 * of many files progress (see fs/engine/recall.h). */
 	conn->max_background = 64;
 	conn->congestion_threshold = 48;
-	/* No splice and no writeback cache: measured (scripts/bench-ingest)
-	 * splice slower for the many small requests of a copy, and the
-	 * writeback cache would let the kernel hold data and mtimes the dump
-	 * engine must see on disk when the last writer closes a file. Large
-	 * writes (1 MiB) come by default with libfuse 3. */
-	return fuse_get_context()->private_data;
+	/* No splice to the kernel and no writeback cache: measured
+	 * (scripts/bench-ingest) splice slower for the many small requests
+	 * of a copy, and the writeback cache would let the kernel hold data
+	 * and mtimes the dump engine must see on disk when the last writer
+	 * closes a file. Large writes (1 MiB) and readdirplus (adaptive)
+	 * come by default with libfuse 3. */
 }
 
-static const struct fuse_operations ops = {
+static const struct fuse_lowlevel_ops ops = {
     .init = op_init,
+    .lookup = op_lookup,
+    .forget = op_forget,
+    .forget_multi = op_forget_multi,
     .getattr = op_getattr,
+    .setattr = op_setattr,
     .readlink = op_readlink,
     .mknod = op_mknod,
     .mkdir = op_mkdir,
@@ -436,32 +686,28 @@ static const struct fuse_operations ops = {
     .symlink = op_symlink,
     .rename = op_rename,
     .link = op_link,
-    .chmod = op_chmod,
-    .chown = op_chown,
-    .truncate = op_truncate,
     .open = op_open,
+    .create = op_create,
     .read = op_read,
-    .read_buf = op_read_buf,
     .write_buf = op_write_buf,
-    .statfs = op_statfs,
     .flush = op_flush,
     .release = op_release,
     .fsync = op_fsync,
+    .opendir = op_opendir,
+    .readdir = op_readdir,
+    .readdirplus = op_readdirplus,
+    .releasedir = op_releasedir,
+    .statfs = op_statfs,
     .setxattr = op_setxattr,
     .getxattr = op_getxattr,
     .listxattr = op_listxattr,
     .removexattr = op_removexattr,
-    .opendir = op_opendir,
-    .readdir = op_readdir,
-    .releasedir = op_releasedir,
     .access = op_access,
-    .create = op_create,
-    .utimens = op_utimens,
     .fallocate = op_fallocate,
     .lseek = op_lseek,
 };
 
-const struct fuse_operations *ops_table(void)
+const struct fuse_lowlevel_ops *ops_table(void)
 {
 	return &ops;
 }

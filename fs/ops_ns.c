@@ -3,10 +3,18 @@
  * into FUSE replies.
  *
  * Dynamic text (NS_TEXT, NS_CONTROL) is rendered whole at open into the
- * handle and served with direct_io, so every open shows the present.
- * Control files take writes line by line (fs/ns/ns.h), from the mount owner
- * and root only. Archived members are read through the recall engine and
- * opened with keep_cache: their content never changes.
+ * handle and served with direct_io, so every open shows the present; the
+ * kernel caches nothing of it (timeouts 0). Control files take writes line
+ * by line (fs/ns/ns.h), from the mount owner and root only. Archived
+ * members are read through the recall engine and opened with keep_cache
+ * once whole in the cache: their content never changes.
+ *
+ * Listings are made whole when read from their start and kept in the
+ * directory's handle. A readdirplus reply gives the attributes of the
+ * entries that are archived members (their inode carries NS_INO_MEMBER:
+ * the listing has all their attributes), so `ls -l` of archive/ and of a
+ * tape's archives needs no lookup per entry; other entries (texts whose
+ * size is rendered on lookup, tapes and their archives) are names only.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -15,15 +23,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "catalog/catalog.h"
-#include "fs/engine/dump.h"
 #include "fs/engine/recall.h"
-#include "fs/engine/verify.h"
-#include "tapeio/changer.h"
-#include "tapeio/sched.h"
-#include "tapeio/tape.h"
 #include "fs/ns/ns_local.h"
 #include "fs/ops.h"
+#include "tapeio/changer.h"
 
 struct ns_file {
 	struct ops_handle h;
@@ -35,11 +38,26 @@ struct ns_file {
 	struct recall_handle *rh; /* NS_MEMBER */
 };
 
+/* One entry of a listing; its name at names.buf + name. */
+struct ns_dirent {
+	size_t name;
+	enum ns_kind kind;
+	struct stat st;
+};
+
+struct ns_dir {
+	struct ops_handle h;
+	int filled;		/* made since the last read from the start */
+	struct ns_dirent *ents; /* "." and ".." first; entry i is at offset i */
+	size_t n, cap;
+	struct strbuf names;
+};
+
 /* Providers by first path component, in the root's listing order. */
 static const struct ns_provider *const providers[] = {
-	&ns_readme,	&ns_status, &ns_status_json, &ns_dump_ctl,
-	&ns_verify_ctl, &ns_recall_ctl, &ns_archive,  &ns_tapes,
-	&ns_verify_dir, &ns_drives, &ns_library,
+    &ns_readme,	    &ns_status,	    &ns_status_json, &ns_dump_ctl,
+    &ns_verify_ctl, &ns_recall_ctl, &ns_archive,     &ns_tapes,
+    &ns_verify_dir, &ns_drives,	    &ns_library,
 };
 #define NPROVIDERS (sizeof(providers) / sizeof(providers[0]))
 
@@ -52,8 +70,7 @@ static const struct ns_provider *lookup(const char *path, const char **rel)
 	for (size_t i = 0; i < NPROVIDERS; i++) {
 		const struct ns_provider *p = providers[i];
 
-		if (strlen(p->name) == len &&
-		    !memcmp(p->name, name, len)) {
+		if (strlen(p->name) == len && !memcmp(p->name, name, len)) {
 			*rel = slash ? slash + 1 : "";
 			return p;
 		}
@@ -104,10 +121,26 @@ static void finish_stat(struct tapefs *fs, const char *path, struct ns_attr *a)
 	}
 }
 
-static int attr_of(const char *path, const struct ns_provider **pp,
-		   const char **rel, struct ns_attr *a)
+/* An archived member (file or symlink) is immutable: its attributes stay
+ * valid long, but its name only briefly (a commit may give the path a new
+ * version). Directories change with every commit; texts all the time. */
+static void set_timeouts(enum ns_kind kind, const struct stat *st,
+			 struct fuse_entry_param *e)
 {
-	struct tapefs *fs = ops_fs();
+	e->entry_timeout = e->attr_timeout = 0;
+	if (kind == NS_DIR) {
+		e->entry_timeout = e->attr_timeout = OPS_TIMEOUT_SHORT;
+	} else if ((kind == NS_MEMBER || kind == NS_LINK) &&
+		   ((uint64_t)st->st_ino & NS_INO_MEMBER)) {
+		e->entry_timeout = OPS_TIMEOUT_SHORT;
+		e->attr_timeout = OPS_TIMEOUT_MEMBER;
+	}
+}
+
+static int attr_of(struct tapefs *fs, const char *path,
+		   const struct ns_provider **pp, const char **rel,
+		   struct ns_attr *a)
+{
 	const struct ns_provider *p = lookup(path, rel);
 	int ret;
 
@@ -122,7 +155,7 @@ static int attr_of(const char *path, const struct ns_provider **pp,
 	return 0;
 }
 
-int nso_getattr(const char *path, struct stat *st)
+int nso_getattr(fuse_req_t req, const char *path, struct fuse_entry_param *e)
 {
 	const struct ns_provider *p;
 	const char *rel;
@@ -131,14 +164,17 @@ int nso_getattr(const char *path, struct stat *st)
 
 	if (!a)
 		return -ENOMEM;
-	ret = attr_of(path, &p, &rel, a);
-	if (!ret)
-		*st = a->st;
+	memset(e, 0, sizeof(*e));
+	ret = attr_of(ops_fs(req), path, &p, &rel, a);
+	if (!ret) {
+		e->attr = a->st;
+		set_timeouts(a->kind, &a->st, e);
+	}
 	free(a);
 	return ret;
 }
 
-int nso_readlink(const char *path, char *buf, size_t size)
+int nso_readlink(fuse_req_t req, const char *path, char *buf, size_t size)
 {
 	const struct ns_provider *p;
 	const char *rel;
@@ -147,7 +183,7 @@ int nso_readlink(const char *path, char *buf, size_t size)
 
 	if (!a)
 		return -ENOMEM;
-	ret = attr_of(path, &p, &rel, a);
+	ret = attr_of(ops_fs(req), path, &p, &rel, a);
 	if (!ret && a->kind != NS_LINK)
 		ret = -EINVAL;
 	if (!ret) {
@@ -158,11 +194,11 @@ int nso_readlink(const char *path, char *buf, size_t size)
 	return ret;
 }
 
-static int may_control(struct tapefs *fs)
+static int may_control(fuse_req_t req)
 {
-	uid_t uid = fuse_get_context()->uid;
+	uid_t uid = fuse_req_ctx(req)->uid;
 
-	return uid == 0 || uid == fs->owner;
+	return uid == 0 || uid == ops_fs(req)->owner;
 }
 
 /* The copy a tapes/LABEL/... path names, for recall_open(). */
@@ -204,7 +240,7 @@ static int open_member(struct tapefs *fs, const char *path,
 			   prefer_of(path, label, sizeof(label)), &f->rh);
 }
 
-static int open_text(struct tapefs *fs, struct ns_file *f,
+static int open_text(fuse_req_t req, struct ns_file *f,
 		     struct fuse_file_info *fi)
 {
 	int wr = (fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC);
@@ -212,20 +248,29 @@ static int open_text(struct tapefs *fs, struct ns_file *f,
 
 	if (wr && f->kind != NS_CONTROL)
 		return -EROFS;
-	if (wr && !may_control(fs))
+	if (wr && !may_control(req))
 		return -EACCES;
 	fi->direct_io = 1;
 	if ((fi->flags & O_ACCMODE) != O_WRONLY && f->p->render) {
-		ret = f->p->render(fs, f->rel, &f->text);
+		ret = f->p->render(ops_fs(req), f->rel, &f->text);
 		if (!ret && strbuf_oom(&f->text))
 			ret = -ENOMEM;
 	}
 	return ret;
 }
 
-int nso_open(const char *path, struct fuse_file_info *fi)
+static void file_free(struct ns_file *f)
 {
-	struct tapefs *fs = ops_fs();
+	if (f->rh)
+		recall_release(f->rh);
+	strbuf_release(&f->text);
+	strbuf_release(&f->partial);
+	free(f->rel);
+	free(f);
+}
+
+int nso_open(fuse_req_t req, const char *path, struct fuse_file_info *fi)
+{
 	const struct ns_provider *p;
 	const char *rel;
 	struct ns_attr *a = malloc(sizeof(*a));
@@ -234,25 +279,25 @@ int nso_open(const char *path, struct fuse_file_info *fi)
 
 	if (!a || !f)
 		goto out_free;
-	ret = attr_of(path, &p, &rel, a);
+	strbuf_init(&f->text);
+	strbuf_init(&f->partial);
+	ret = attr_of(ops_fs(req), path, &p, &rel, a);
 	if (ret)
 		goto out_free;
 	f->h.area = OPS_NS;
 	f->kind = a->kind;
 	f->p = p;
-	strbuf_init(&f->text);
-	strbuf_init(&f->partial);
 	if (!(f->rel = strdup(rel))) {
 		ret = -ENOMEM;
 		goto out_free;
 	}
 	switch (a->kind) {
 	case NS_MEMBER:
-		ret = open_member(fs, path, a, f, fi);
+		ret = open_member(ops_fs(req), path, a, f, fi);
 		break;
 	case NS_TEXT:
 	case NS_CONTROL:
-		ret = open_text(fs, f, fi);
+		ret = open_text(req, f, fi);
 		break;
 	case NS_DIR:
 		ret = -EISDIR;
@@ -267,32 +312,49 @@ int nso_open(const char *path, struct fuse_file_info *fi)
 	free(a);
 	return 0;
 out_free:
-	if (f) {
-		strbuf_release(&f->text);
-		free(f->rel);
-	}
-	free(f);
+	if (f)
+		file_free(f);
 	free(a);
 	return ret;
 }
 
-int nso_read(const char *path, char *buf, size_t size, off_t off,
-	     struct fuse_file_info *fi)
+/* The read of an archived member: recall_read() waits until the bytes are
+ * in the cache (a tape may have to be loaded first), then the reply. The
+ * one place where a request waits for a tape: when the recall engine can
+ * answer a request itself, req goes to it and this returns at once. */
+static void member_read(fuse_req_t req, struct ns_file *f, size_t size,
+			off_t off)
 {
-	struct ns_file *f = (struct ns_file *)(uintptr_t)fi->fh;
+	char *buf = malloc(size ? size : 1);
 	ssize_t n;
 
-	(void)path;
-	if (f->kind == NS_MEMBER) {
-		n = recall_read(f->rh, buf, size, off);
-		return (int)n;
+	if (!buf) {
+		fuse_reply_err(req, ENOMEM);
+		return;
 	}
-	if ((size_t)off >= f->text.len)
-		return 0;
+	n = recall_read(f->rh, buf, size, off);
+	if (n < 0)
+		fuse_reply_err(req, (int)-n);
+	else
+		fuse_reply_buf(req, buf, (size_t)n);
+	free(buf);
+}
+
+void nso_read(fuse_req_t req, struct fuse_file_info *fi, size_t size, off_t off)
+{
+	struct ns_file *f = (struct ns_file *)(uintptr_t)fi->fh;
+
+	if (f->kind == NS_MEMBER) {
+		member_read(req, f, size, off);
+		return;
+	}
+	if ((size_t)off >= f->text.len) {
+		fuse_reply_buf(req, NULL, 0);
+		return;
+	}
 	if (size > f->text.len - (size_t)off)
 		size = f->text.len - (size_t)off;
-	memcpy(buf, f->text.buf + off, size);
-	return (int)size;
+	fuse_reply_buf(req, f->text.buf + off, size);
 }
 
 /* Pass one request line to the provider. */
@@ -316,17 +378,16 @@ static int control_line(struct tapefs *fs, struct ns_file *f, const char *s,
  * lines in two, so the unended tail of a write whose size is a whole number
  * of pages waits in f->partial for the next write or the close; the tail of
  * any other write is a request of its own (printf 'all' > .verify fails on
- * its write, where the shell sees it, not on a close it ignores). */
-int nso_write(const char *path, const char *buf, size_t size, off_t off,
-	      struct fuse_file_info *fi)
+ * its write, where the shell sees it, not on a close it ignores). Returns
+ * size or -errno. */
+int nso_write(fuse_req_t req, struct fuse_file_info *fi, const char *buf,
+	      size_t size)
 {
-	struct tapefs *fs = ops_fs();
+	struct tapefs *fs = ops_fs(req);
 	struct ns_file *f = (struct ns_file *)(uintptr_t)fi->fh;
 	const char *s, *end, *nl;
 	int ret = 0;
 
-	(void)path;
-	(void)off;
 	if (f->kind != NS_CONTROL || !f->p->control)
 		return -EROFS;
 	strbuf_add(&f->partial, buf, size);
@@ -357,19 +418,23 @@ out_drop:
 }
 
 /* A close ends a line left waiting by nso_write(). */
-int nso_flush(struct fuse_file_info *fi)
+int nso_flush(fuse_req_t req, struct fuse_file_info *fi)
 {
 	struct ns_file *f = (struct ns_file *)(uintptr_t)fi->fh;
 	int ret;
 
 	if (f->kind != NS_CONTROL || !f->partial.len)
 		return 0;
-	ret = control_line(ops_fs(), f, f->partial.buf, f->partial.len);
+	ret = control_line(ops_fs(req), f, f->partial.buf, f->partial.len);
 	f->partial.len = 0;
 	return ret;
 }
 
-int nso_truncate(const char *path, off_t size)
+/* Every change of an attribute is EROFS (in the order chmod, chown,
+ * truncate, utimens), but for the truncation `echo x > .dump` does
+ * first: to 0, of a control file, by the owner or root, a no-op. */
+int nso_setattr(fuse_req_t req, const char *path, const struct stat *attr,
+		int to_set, struct fuse_entry_param *e)
 {
 	const struct ns_provider *p;
 	const char *rel;
@@ -378,34 +443,83 @@ int nso_truncate(const char *path, off_t size)
 
 	if (!a)
 		return -ENOMEM;
-	ret = attr_of(path, &p, &rel, a);
-	/* `echo x > .dump` truncates first: a no-op on a control file. */
-	if (!ret && (a->kind != NS_CONTROL || size != 0))
+	ret = attr_of(ops_fs(req), path, &p, &rel, a);
+	if (!ret && (to_set & (FUSE_SET_ATTR_MODE | FUSE_SET_ATTR_UID |
+			       FUSE_SET_ATTR_GID)))
 		ret = -EROFS;
-	if (!ret && !may_control(ops_fs()))
+	if (!ret && (to_set & FUSE_SET_ATTR_SIZE) &&
+	    (a->kind != NS_CONTROL || attr->st_size != 0))
+		ret = -EROFS;
+	if (!ret && (to_set & FUSE_SET_ATTR_SIZE) && !may_control(req))
 		ret = -EACCES;
+	if (!ret && (to_set & (FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME)))
+		ret = -EROFS;
+	if (!ret) {
+		memset(e, 0, sizeof(*e));
+		e->attr = a->st;
+		set_timeouts(a->kind, &a->st, e);
+	}
 	free(a);
 	return ret;
 }
 
-int nso_release(struct fuse_file_info *fi)
+void nso_release(struct fuse_file_info *fi)
 {
-	struct ns_file *f = (struct ns_file *)(uintptr_t)fi->fh;
+	file_free((struct ns_file *)(uintptr_t)fi->fh);
+}
 
-	if (f->rh)
-		recall_release(f->rh);
-	strbuf_release(&f->text);
-	strbuf_release(&f->partial);
-	free(f->rel);
-	free(f);
+int nso_opendir(struct fuse_file_info *fi)
+{
+	struct ns_dir *d = calloc(1, sizeof(*d));
+
+	if (!d)
+		return -ENOMEM;
+	d->h.area = OPS_NS_DIR;
+	strbuf_init(&d->names);
+	fi->fh = (uintptr_t)d;
+	return 0;
+}
+
+void nso_releasedir(struct fuse_file_info *fi)
+{
+	struct ns_dir *d = (struct ns_dir *)(uintptr_t)fi->fh;
+
+	strbuf_release(&d->names);
+	free(d->ents);
+	free(d);
+}
+
+/* Add name to the listing; 0 or -ENOMEM. */
+static int dir_add(struct ns_dir *d, const char *name, enum ns_kind kind,
+		   const struct stat *st)
+{
+	struct ns_dirent *ents;
+
+	if (d->n == d->cap) {
+		size_t cap = d->cap ? d->cap * 2 : 64;
+
+		ents = realloc(d->ents, cap * sizeof(*ents));
+		if (!ents)
+			return -ENOMEM;
+		d->ents = ents;
+		d->cap = cap;
+	}
+	ents = &d->ents[d->n];
+	ents->name = d->names.len;
+	ents->kind = kind;
+	ents->st = *st;
+	strbuf_add(&d->names, name, strlen(name) + 1);
+	if (strbuf_oom(&d->names))
+		return -ENOMEM;
+	d->n++;
 	return 0;
 }
 
 struct fill_ctx {
-	void *buf;
-	fuse_fill_dir_t filler;
+	struct ns_dir *d;
 	struct tapefs *fs;
 	const char *dir; /* the listed directory's full path */
+	int err;
 	char path[4096];
 };
 
@@ -414,69 +528,151 @@ static int fill_one(void *vctx, const char *name, const struct ns_attr *attr)
 	struct fill_ctx *c = vctx;
 	struct ns_attr a = *attr;
 
-	if (!a.st.st_ino) {
-		snprintf(c->path, sizeof(c->path), "%s/%s", c->dir, name);
-		a.st.st_ino = path_ino(c->path);
-	}
+	snprintf(c->path, sizeof(c->path), "%s/%s", c->dir, name);
 	finish_stat(c->fs, c->path, &a);
-	return c->filler(c->buf, name, &a.st, 0, 0);
+	c->err = dir_add(c->d, name, a.kind, &a.st);
+	return c->err;
 }
 
-int nso_readdir(const char *path, void *buf, fuse_fill_dir_t filler)
+/* The root: staging, then every provider that answers for its name. */
+static int list_root(struct tapefs *fs, struct ns_dir *d)
 {
-	struct fill_ctx *c;
-	const struct ns_provider *p;
-	const char *rel;
+	struct stat st;
+	char path[64];
 	int ret;
 
-	p = lookup(path, &rel);
-	if (!p)
-		return -ENOENT;
-	if (!p->readdir)
-		return -ENOTDIR;
-	c = malloc(sizeof(*c));
-	if (!c)
-		return -ENOMEM;
-	c->buf = buf;
-	c->filler = filler;
-	c->fs = ops_fs();
-	c->dir = path;
-	filler(buf, ".", NULL, 0, 0);
-	filler(buf, "..", NULL, 0, 0);
-	ret = p->readdir(c->fs, rel, fill_one, c);
-	free(c);
-	return ret;
-}
-
-int nso_root_readdir(void *buf, fuse_fill_dir_t filler)
-{
-	struct tapefs *fs = ops_fs();
-	struct stat st;
-
-	filler(buf, ".", NULL, 0, 0);
-	filler(buf, "..", NULL, 0, 0);
-	/* with use_ino, an entry with inode 0 would be skipped by readdir(3) */
 	memset(&st, 0, sizeof(st));
 	st.st_mode = S_IFDIR;
 	st.st_ino = path_ino("/staging");
-	filler(buf, "staging", &st, 0, 0);
-	for (size_t i = 0; i < NPROVIDERS; i++) {
+	ret = dir_add(d, "staging", NS_DIR, &st);
+	for (size_t i = 0; i < NPROVIDERS && !ret; i++) {
 		const struct ns_provider *p = providers[i];
 		struct ns_attr a;
 
 		memset(&a, 0, sizeof(a));
 		if (p->getattr(fs, "", &a))
 			continue;
-		char path[64];
-
 		snprintf(path, sizeof(path), "/%s", p->name);
 		memset(&st, 0, sizeof(st));
 		st.st_mode = a.kind == NS_DIR ? S_IFDIR : S_IFREG;
 		st.st_ino = a.st.st_ino ? a.st.st_ino : path_ino(path);
-		if (filler(buf, p->name, &st, 0, 0))
-			break;
+		ret = dir_add(d, p->name, a.kind, &st);
 	}
-	return 0;
+	return ret;
+}
+
+/* Make the listing of path afresh: ".", "..", then the entries. */
+static int list(struct tapefs *fs, const char *path, struct ns_dir *d)
+{
+	const struct ns_provider *p = NULL;
+	struct fill_ctx *c;
+	struct stat st;
+	const char *rel;
+	int ret;
+
+	if (strcmp(path, "/")) {
+		p = lookup(path, &rel);
+		if (!p)
+			return -ENOENT;
+		if (!p->readdir)
+			return -ENOTDIR;
+	}
+	d->n = 0;
+	d->names.len = 0;
+	memset(&st, 0, sizeof(st));
+	st.st_mode = S_IFDIR;
+	st.st_ino = 0xffffffff; /* unknown, as libfuse's path API says */
+	if (dir_add(d, ".", NS_DIR, &st) || dir_add(d, "..", NS_DIR, &st))
+		return -ENOMEM;
+	if (!p)
+		return list_root(fs, d);
+	c = malloc(sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	*c = (struct fill_ctx){.d = d, .fs = fs, .dir = path};
+	ret = p->readdir(fs, rel, fill_one, c);
+	ret = ret ? ret : c->err;
+	free(c);
+	return ret;
+}
+
+/* Entry i of d as a directory entry: with its attributes and a lookup
+ * counted (1) when it is an archived member and plus, else its name only
+ * (0); -errno. */
+static int dir_entry(fuse_req_t req, fuse_ino_t ino, struct ns_dir *d, size_t i,
+		     int plus, struct fuse_entry_param *e)
+{
+	const struct ns_dirent *de = &d->ents[i];
+	int ret;
+
+	memset(e, 0, sizeof(*e));
+	e->attr = de->st;
+	if (!plus || i < 2 || !((uint64_t)de->st.st_ino & NS_INO_MEMBER))
+		return 0;
+	set_timeouts(de->kind, &de->st, e);
+	ret = ops_entry_ref(req, ino, d->names.buf + de->name, e);
+	return ret ? ret : 1;
+}
+
+/* Entries from offset off (entry off is the next) into one reply; the
+ * lookups counted for it are taken back if the kernel never got it. */
+static void reply_entries(fuse_req_t req, fuse_ino_t ino, struct ns_dir *d,
+			  char *buf, size_t size, size_t off, int plus)
+{
+	fuse_ino_t *refs = NULL;
+	struct fuse_entry_param e;
+	size_t len = 0, nrefs = 0, i;
+	int ret = 0;
+
+	/* an entry with attributes takes more than 128 bytes */
+	if (plus)
+		refs = malloc(sizeof(*refs) * (size / 128 + 1));
+	if (plus && !refs) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	for (i = off; i < d->n; i++) {
+		ret = dir_entry(req, ino, d, i, plus, &e);
+		if (ret < 0)
+			break;
+		if (!ops_dirent_add(req, buf, size, &len,
+				    d->names.buf + d->ents[i].name, &e,
+				    (off_t)i + 1, plus)) {
+			if (ret)
+				ops_entry_unref(req, e.ino);
+			break;
+		}
+		if (ret)
+			refs[nrefs++] = e.ino;
+	}
+	if (ret < 0 && !len)
+		fuse_reply_err(req, -ret);
+	else if (fuse_reply_buf(req, buf, len))
+		for (i = 0; i < nrefs; i++)
+			ops_entry_unref(req, refs[i]);
+	free(refs);
+}
+
+void nso_readdir(fuse_req_t req, fuse_ino_t ino, const char *path,
+		 struct fuse_file_info *fi, size_t size, off_t off, int plus)
+{
+	struct ns_dir *d = (struct ns_dir *)(uintptr_t)fi->fh;
+	char *buf = malloc(size);
+	int ret = 0;
+
+	if (!buf) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	if (off == 0 || !d->filled) {
+		ret = list(ops_fs(req), path, d);
+		d->filled = !ret;
+	}
+	if (ret)
+		fuse_reply_err(req, -ret);
+	else
+		reply_entries(req, ino, d, buf, size, (size_t)off, plus);
+	free(buf);
 }
 
 static int xattr_reply(struct strbuf *sb, char *value, size_t size)
@@ -492,7 +688,8 @@ static int xattr_reply(struct strbuf *sb, char *value, size_t size)
 	return (int)sb->len;
 }
 
-int nso_getxattr(const char *path, const char *name, char *value, size_t size)
+int nso_getxattr(fuse_req_t req, const char *path, const char *name,
+		 char *value, size_t size)
 {
 	const struct ns_provider *p;
 	const char *rel;
@@ -505,14 +702,14 @@ int nso_getxattr(const char *path, const char *name, char *value, size_t size)
 	if (!p->getxattr)
 		return -ENODATA;
 	strbuf_init(&sb);
-	ret = p->getxattr(ops_fs(), rel, name, &sb);
+	ret = p->getxattr(ops_fs(req), rel, name, &sb);
 	if (!ret)
 		ret = xattr_reply(&sb, value, size);
 	strbuf_release(&sb);
 	return ret;
 }
 
-int nso_listxattr(const char *path, char *list, size_t size)
+int nso_listxattr(fuse_req_t req, const char *path, char *list, size_t size)
 {
 	const struct ns_provider *p;
 	const char *rel;
@@ -525,7 +722,7 @@ int nso_listxattr(const char *path, char *list, size_t size)
 	if (!p->listxattr)
 		return 0;
 	strbuf_init(&sb);
-	ret = p->listxattr(ops_fs(), rel, &sb);
+	ret = p->listxattr(ops_fs(req), rel, &sb);
 	if (!ret)
 		ret = xattr_reply(&sb, list, size);
 	strbuf_release(&sb);

@@ -60,9 +60,10 @@ static void changed(struct tapefs *fs, const char *rel)
 }
 
 /* As root, give a new entry to the user who made it. */
-static int give_to_caller(struct tapefs *fs, const char *rel)
+static int give_to_caller(fuse_req_t req, const char *rel)
 {
-	struct fuse_context *ctx = fuse_get_context();
+	const struct fuse_ctx *ctx = fuse_req_ctx(req);
+	struct tapefs *fs = ops_fs(req);
 
 	if (geteuid() != 0 || ctx->uid == 0)
 		return 0;
@@ -72,20 +73,32 @@ static int give_to_caller(struct tapefs *fs, const char *rel)
 	return 0;
 }
 
-int stg_getattr(const char *rel, struct stat *st, struct fuse_file_info *fi)
+/* The open file's descriptor, or -1 (no handle, or not a staging one). */
+static int handle_fd(struct fuse_file_info *fi)
 {
-	int r;
-
 	if (fi && fi->fh && stg_file(fi)->h.area == OPS_STAGING)
-		r = fstat(stg_file(fi)->fd, st);
+		return stg_file(fi)->fd;
+	return -1;
+}
+
+int stg_getattr(fuse_req_t req, const char *rel, struct fuse_file_info *fi,
+		struct fuse_entry_param *e)
+{
+	int fd = handle_fd(fi), r;
+
+	memset(e, 0, sizeof(*e));
+	if (fd >= 0)
+		r = fstat(fd, &e->attr);
 	else
-		r = fstatat(ops_fs()->staging_fd, rel, st, AT_SYMLINK_NOFOLLOW);
+		r = fstatat(ops_fs(req)->staging_fd, rel, &e->attr,
+			    AT_SYMLINK_NOFOLLOW);
+	e->entry_timeout = e->attr_timeout = OPS_TIMEOUT_SHORT;
 	return r < 0 ? -errno : 0;
 }
 
-int stg_readlink(const char *rel, char *buf, size_t size)
+int stg_readlink(fuse_req_t req, const char *rel, char *buf, size_t size)
 {
-	ssize_t n = readlinkat(ops_fs()->staging_fd, rel, buf, size - 1);
+	ssize_t n = readlinkat(ops_fs(req)->staging_fd, rel, buf, size - 1);
 
 	if (n < 0)
 		return -errno;
@@ -93,9 +106,9 @@ int stg_readlink(const char *rel, char *buf, size_t size)
 	return 0;
 }
 
-int stg_mknod(const char *rel, mode_t mode, dev_t rdev)
+int stg_mknod(fuse_req_t req, const char *rel, mode_t mode, dev_t rdev)
 {
-	struct tapefs *fs = ops_fs();
+	struct tapefs *fs = ops_fs(req);
 	int ret;
 
 	/* Only what a tar archive of data holds: files and fifos. */
@@ -103,26 +116,26 @@ int stg_mknod(const char *rel, mode_t mode, dev_t rdev)
 		return -EPERM;
 	if (mknodat(fs->staging_fd, rel, mode, rdev) < 0)
 		return -errno;
-	ret = give_to_caller(fs, rel);
+	ret = give_to_caller(req, rel);
 	changed(fs, rel);
 	return ret;
 }
 
-int stg_mkdir(const char *rel, mode_t mode)
+int stg_mkdir(fuse_req_t req, const char *rel, mode_t mode)
 {
-	struct tapefs *fs = ops_fs();
+	struct tapefs *fs = ops_fs(req);
 	int ret;
 
 	if (mkdirat(fs->staging_fd, rel, mode) < 0)
 		return -errno;
-	ret = give_to_caller(fs, rel);
+	ret = give_to_caller(req, rel);
 	changed(fs, rel);
 	return ret;
 }
 
-int stg_unlink(const char *rel)
+int stg_unlink(fuse_req_t req, const char *rel)
 {
-	struct tapefs *fs = ops_fs();
+	struct tapefs *fs = ops_fs(req);
 
 	if (unlinkat(fs->staging_fd, rel, 0) < 0)
 		return -errno;
@@ -130,9 +143,9 @@ int stg_unlink(const char *rel)
 	return 0;
 }
 
-int stg_rmdir(const char *rel)
+int stg_rmdir(fuse_req_t req, const char *rel)
 {
-	struct tapefs *fs = ops_fs();
+	struct tapefs *fs = ops_fs(req);
 
 	if (unlinkat(fs->staging_fd, rel, AT_REMOVEDIR) < 0)
 		return -errno;
@@ -140,21 +153,22 @@ int stg_rmdir(const char *rel)
 	return 0;
 }
 
-int stg_symlink(const char *target, const char *rel)
+int stg_symlink(fuse_req_t req, const char *target, const char *rel)
 {
-	struct tapefs *fs = ops_fs();
+	struct tapefs *fs = ops_fs(req);
 	int ret;
 
 	if (symlinkat(target, fs->staging_fd, rel) < 0)
 		return -errno;
-	ret = give_to_caller(fs, rel);
+	ret = give_to_caller(req, rel);
 	changed(fs, rel);
 	return ret;
 }
 
-int stg_rename(const char *from, const char *to, unsigned int flags)
+int stg_rename(fuse_req_t req, const char *from, const char *to,
+	       unsigned int flags)
 {
-	struct tapefs *fs = ops_fs();
+	struct tapefs *fs = ops_fs(req);
 
 	if (renameat2(fs->staging_fd, from, fs->staging_fd, to, flags) < 0)
 		return -errno;
@@ -163,9 +177,9 @@ int stg_rename(const char *from, const char *to, unsigned int flags)
 	return 0;
 }
 
-int stg_link(const char *from, const char *to)
+int stg_link(fuse_req_t req, const char *from, const char *to)
 {
-	struct tapefs *fs = ops_fs();
+	struct tapefs *fs = ops_fs(req);
 
 	if (linkat(fs->staging_fd, from, fs->staging_fd, to, 0) < 0)
 		return -errno;
@@ -173,44 +187,34 @@ int stg_link(const char *from, const char *to)
 	return 0;
 }
 
-int stg_chmod(const char *rel, mode_t mode, struct fuse_file_info *fi)
+static int set_mode(struct tapefs *fs, int fd, const char *rel, mode_t mode)
 {
-	struct tapefs *fs = ops_fs();
-	int r;
-
-	if (fi && fi->fh && stg_file(fi)->h.area == OPS_STAGING)
-		r = fchmod(stg_file(fi)->fd, mode);
-	else
-		r = fchmodat(fs->staging_fd, rel, mode, 0);
-	if (r < 0)
-		return -errno;
-	changed(fs, rel);
-	return 0;
+	if (fd >= 0)
+		return fchmod(fd, mode) < 0 ? -errno : 0;
+	return fchmodat(fs->staging_fd, rel, mode, 0) < 0 ? -errno : 0;
 }
 
-int stg_chown(const char *rel, uid_t uid, gid_t gid, struct fuse_file_info *fi)
+static int set_owner(struct tapefs *fs, int fd, const char *rel,
+		     const struct stat *attr, int to_set)
 {
-	struct tapefs *fs = ops_fs();
-	int r;
+	uid_t uid = to_set & FUSE_SET_ATTR_UID ? attr->st_uid : (uid_t)-1;
+	gid_t gid = to_set & FUSE_SET_ATTR_GID ? attr->st_gid : (gid_t)-1;
 
-	if (fi && fi->fh && stg_file(fi)->h.area == OPS_STAGING)
-		r = fchown(stg_file(fi)->fd, uid, gid);
-	else
-		r = fchownat(fs->staging_fd, rel, uid, gid,
-			     AT_SYMLINK_NOFOLLOW);
-	if (r < 0)
-		return -errno;
-	changed(fs, rel);
-	return 0;
+	if (fd >= 0)
+		return fchown(fd, uid, gid) < 0 ? -errno : 0;
+	return fchownat(fs->staging_fd, rel, uid, gid, AT_SYMLINK_NOFOLLOW) < 0
+		   ? -errno
+		   : 0;
 }
 
-int stg_truncate(const char *rel, off_t size, struct fuse_file_info *fi)
+/* A truncate by path is reported to the dump engine; one through a handle
+ * is seen when the writer closes it. */
+static int set_size(struct tapefs *fs, int fd, const char *rel, off_t size)
 {
-	struct tapefs *fs = ops_fs();
-	int fd, r;
+	int r;
 
-	if (fi && fi->fh && stg_file(fi)->h.area == OPS_STAGING)
-		return ftruncate(stg_file(fi)->fd, size) < 0 ? -errno : 0;
+	if (fd >= 0)
+		return ftruncate(fd, size) < 0 ? -errno : 0;
 	fd = openat(fs->staging_fd, rel, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
@@ -220,20 +224,51 @@ int stg_truncate(const char *rel, off_t size, struct fuse_file_info *fi)
 	return r;
 }
 
-int stg_utimens(const char *rel, const struct timespec tv[2],
-		struct fuse_file_info *fi)
+static int set_times(struct tapefs *fs, int fd, const char *rel,
+		     const struct stat *attr, int to_set)
 {
-	struct tapefs *fs = ops_fs();
-	int r;
+	struct timespec tv[2] = {{.tv_nsec = UTIME_OMIT},
+				 {.tv_nsec = UTIME_OMIT}};
 
-	if (fi && fi->fh && stg_file(fi)->h.area == OPS_STAGING)
-		r = futimens(stg_file(fi)->fd, tv);
-	else
-		r = utimensat(fs->staging_fd, rel, tv, AT_SYMLINK_NOFOLLOW);
-	if (r < 0)
-		return -errno;
-	changed(fs, rel);
-	return 0;
+	if (to_set & FUSE_SET_ATTR_ATIME_NOW)
+		tv[0].tv_nsec = UTIME_NOW;
+	else if (to_set & FUSE_SET_ATTR_ATIME)
+		tv[0] = attr->st_atim;
+	if (to_set & FUSE_SET_ATTR_MTIME_NOW)
+		tv[1].tv_nsec = UTIME_NOW;
+	else if (to_set & FUSE_SET_ATTR_MTIME)
+		tv[1] = attr->st_mtim;
+	if (fd >= 0)
+		return futimens(fd, tv) < 0 ? -errno : 0;
+	return utimensat(fs->staging_fd, rel, tv, AT_SYMLINK_NOFOLLOW) < 0
+		   ? -errno
+		   : 0;
+}
+
+/* chmod, chown, truncate, utimens in that order (the first failure
+ * stops), then the attributes now. */
+int stg_setattr(fuse_req_t req, const char *rel, const struct stat *attr,
+		int to_set, struct fuse_file_info *fi,
+		struct fuse_entry_param *e)
+{
+	struct tapefs *fs = ops_fs(req);
+	int fd = handle_fd(fi), ret = 0;
+
+	if (to_set & FUSE_SET_ATTR_MODE)
+		ret = set_mode(fs, fd, rel, attr->st_mode);
+	if (!ret && (to_set & (FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID)))
+		ret = set_owner(fs, fd, rel, attr, to_set);
+	if (!ret && (to_set & FUSE_SET_ATTR_SIZE))
+		ret = set_size(fs, fd, rel, attr->st_size);
+	if (!ret && (to_set & (FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME)))
+		ret = set_times(fs, fd, rel, attr, to_set);
+	if (ret)
+		return ret;
+	if (rel && (to_set & (FUSE_SET_ATTR_MODE | FUSE_SET_ATTR_UID |
+			      FUSE_SET_ATTR_GID | FUSE_SET_ATTR_ATIME |
+			      FUSE_SET_ATTR_MTIME)))
+		changed(fs, rel);
+	return stg_getattr(req, rel, fi, e);
 }
 
 static int is_write_open(int flags)
@@ -266,9 +301,9 @@ static int file_handle(struct tapefs *fs, const char *rel, int fd,
 	return 0;
 }
 
-int stg_open(const char *rel, struct fuse_file_info *fi)
+int stg_open(fuse_req_t req, const char *rel, struct fuse_file_info *fi)
 {
-	struct tapefs *fs = ops_fs();
+	struct tapefs *fs = ops_fs(req);
 	int fd;
 
 	fd = openat(fs->staging_fd, rel,
@@ -278,16 +313,17 @@ int stg_open(const char *rel, struct fuse_file_info *fi)
 	return file_handle(fs, rel, fd, fi);
 }
 
-int stg_create(const char *rel, mode_t mode, struct fuse_file_info *fi)
+int stg_create(fuse_req_t req, const char *rel, mode_t mode,
+	       struct fuse_file_info *fi)
 {
-	struct tapefs *fs = ops_fs();
+	struct tapefs *fs = ops_fs(req);
 	int fd, ret;
 
 	fd = openat(fs->staging_fd, rel,
 		    fi->flags | O_CREAT | O_NOFOLLOW | O_CLOEXEC, mode);
 	if (fd < 0)
 		return -errno;
-	ret = give_to_caller(fs, rel);
+	ret = give_to_caller(req, rel);
 	if (ret) {
 		close(fd);
 		return ret;
@@ -295,34 +331,35 @@ int stg_create(const char *rel, mode_t mode, struct fuse_file_info *fi)
 	return file_handle(fs, rel, fd, fi);
 }
 
-int stg_read_buf(struct fuse_file_info *fi, struct fuse_bufvec **bufp,
-		 size_t size, off_t off)
+/* Served from the file's descriptor: libfuse moves the bytes to the
+ * kernel itself (fuse_reply_data() replies with the errno of a failed
+ * read). */
+void stg_read(fuse_req_t req, struct fuse_file_info *fi, size_t size, off_t off)
 {
-	struct fuse_bufvec *src = malloc(sizeof(*src));
+	struct fuse_bufvec src = FUSE_BUFVEC_INIT(size);
 
-	if (!src)
-		return -ENOMEM;
-	*src = FUSE_BUFVEC_INIT(size);
-	src->buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
-	src->buf[0].fd = stg_file(fi)->fd;
-	src->buf[0].pos = off;
-	*bufp = src;
-	return 0;
+	src.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
+	src.buf[0].fd = stg_file(fi)->fd;
+	src.buf[0].pos = off;
+	fuse_reply_data(req, &src, FUSE_BUF_SPLICE_MOVE);
 }
 
-int stg_write_buf(struct fuse_file_info *fi, struct fuse_bufvec *buf, off_t off)
+/* The request's data (in memory, or in a pipe when libfuse spliced the
+ * request in) goes straight to the file's descriptor. */
+ssize_t stg_write_buf(struct fuse_file_info *fi, struct fuse_bufvec *buf,
+		      off_t off)
 {
 	struct fuse_bufvec dst = FUSE_BUFVEC_INIT(fuse_buf_size(buf));
 
 	dst.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
 	dst.buf[0].fd = stg_file(fi)->fd;
 	dst.buf[0].pos = off;
-	return (int)fuse_buf_copy(&dst, buf, FUSE_BUF_SPLICE_NONBLOCK);
+	return fuse_buf_copy(&dst, buf, FUSE_BUF_SPLICE_NONBLOCK);
 }
 
-int stg_statfs(struct statvfs *st)
+int stg_statfs(fuse_req_t req, struct statvfs *st)
 {
-	return fstatvfs(ops_fs()->staging_fd, st) < 0 ? -errno : 0;
+	return fstatvfs(ops_fs(req)->staging_fd, st) < 0 ? -errno : 0;
 }
 
 int stg_flush(struct fuse_file_info *fi)
@@ -336,11 +373,12 @@ int stg_flush(struct fuse_file_info *fi)
 	return close(fd) < 0 ? -errno : 0;
 }
 
-int stg_release(const char *path, struct fuse_file_info *fi)
+/* rel: the file's path now, or NULL when it has none (unlinked): then
+ * the path it was opened under names it to the dump engine. */
+void stg_release(fuse_req_t req, const char *rel, struct fuse_file_info *fi)
 {
-	struct tapefs *fs = ops_fs();
+	struct tapefs *fs = ops_fs(req);
 	struct stg_file *f = stg_file(fi);
-	const char *rel = path ? ops_staging_rel(path) : NULL;
 	struct stat st;
 
 	if (f->writer && fs->dump && fstat(f->fd, &st) == 0)
@@ -348,7 +386,6 @@ int stg_release(const char *path, struct fuse_file_info *fi)
 	close(f->fd);
 	free(f->rel);
 	free(f);
-	return 0;
 }
 
 int stg_fsync(struct fuse_file_info *fi, int datasync)
@@ -372,14 +409,14 @@ off_t stg_lseek(struct fuse_file_info *fi, off_t off, int whence)
 	return r < 0 ? -errno : r;
 }
 
-int stg_opendir(const char *rel, struct fuse_file_info *fi)
+int stg_opendir(fuse_req_t req, const char *rel, struct fuse_file_info *fi)
 {
 	struct stg_dir *d = calloc(1, sizeof(*d));
 	int fd;
 
 	if (!d)
 		return -ENOMEM;
-	fd = openat(ops_fs()->staging_fd, rel,
+	fd = openat(ops_fs(req)->staging_fd, rel,
 		    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0 || !(d->dp = fdopendir(fd))) {
 		int err = errno;
@@ -389,80 +426,95 @@ int stg_opendir(const char *rel, struct fuse_file_info *fi)
 		free(d);
 		return -err;
 	}
-	d->h.area = OPS_STAGING;
+	d->h.area = OPS_STAGING_DIR;
 	fi->fh = (uintptr_t)d;
 	return 0;
 }
 
-int stg_readdir(void *buf, fuse_fill_dir_t filler, off_t off,
-		struct fuse_file_info *fi, enum fuse_readdir_flags flags)
+/* Names from the disk, with telldir() offsets; a readdirplus reply
+ * carries names only (no lookups): `ls -l` of staging/ looks entries up. */
+void stg_readdir(fuse_req_t req, struct fuse_file_info *fi, size_t size,
+		 off_t off, int plus)
 {
 	struct stg_dir *d = (struct stg_dir *)(uintptr_t)fi->fh;
+	struct fuse_entry_param e;
+	char *buf = malloc(size);
+	size_t len = 0;
+	int err = 0;
 
-	(void)flags;
+	if (!buf) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
 	if (off != d->offset) {
 		seekdir(d->dp, off);
 		d->entry = NULL;
 		d->offset = off;
 	}
 	for (;;) {
-		struct stat st;
 		off_t next;
 
 		if (!d->entry) {
 			errno = 0;
 			d->entry = readdir(d->dp);
-			if (!d->entry)
-				return errno ? -errno : 0;
+			if (!d->entry) {
+				err = errno;
+				break;
+			}
 		}
-		memset(&st, 0, sizeof(st));
-		st.st_ino = d->entry->d_ino;
-		st.st_mode = (mode_t)DTTOIF(d->entry->d_type);
+		memset(&e, 0, sizeof(e));
+		e.attr.st_ino = d->entry->d_ino;
+		e.attr.st_mode = (mode_t)DTTOIF(d->entry->d_type);
 		next = telldir(d->dp);
-		if (filler(buf, d->entry->d_name, &st, next, 0))
+		if (!ops_dirent_add(req, buf, size, &len, d->entry->d_name, &e,
+				    next, plus))
 			break;
 		d->entry = NULL;
 		d->offset = next;
 	}
-	return 0;
+	if (err && !len)
+		fuse_reply_err(req, err);
+	else
+		fuse_reply_buf(req, buf, len);
+	free(buf);
 }
 
-int stg_releasedir(struct fuse_file_info *fi)
+void stg_releasedir(struct fuse_file_info *fi)
 {
 	struct stg_dir *d = (struct stg_dir *)(uintptr_t)fi->fh;
 
 	closedir(d->dp);
 	free(d);
-	return 0;
 }
 
 /* The xattr calls have no *at() form: go through /proc/self/fd of an
  * O_PATH fd of the entry, which does not follow a final symlink. */
-static int xattr_path(const char *rel, char *buf, size_t len, int *fd)
+static int xattr_path(fuse_req_t req, const char *rel, char *buf, size_t len,
+		      int *fd)
 {
-	*fd =
-	    openat(ops_fs()->staging_fd, rel, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	*fd = openat(ops_fs(req)->staging_fd, rel,
+		     O_PATH | O_NOFOLLOW | O_CLOEXEC);
 	if (*fd < 0)
 		return -errno;
 	snprintf(buf, len, "/proc/self/fd/%d", *fd);
 	return 0;
 }
 
-int stg_setxattr(const char *rel, const char *name, const char *value,
-		 size_t size, int flags)
+int stg_setxattr(fuse_req_t req, const char *rel, const char *name,
+		 const char *value, size_t size, int flags)
 {
 	char p[64];
 	int fd, r;
 
 	if (!strncmp(name, "user.tapefs.", 12))
 		return -EPERM; /* tapefs's own attributes are not the user's */
-	r = xattr_path(rel, p, sizeof(p), &fd);
+	r = xattr_path(req, rel, p, sizeof(p), &fd);
 	if (r)
 		return r;
 	r = setxattr(p, name, value, size, flags) < 0 ? -errno : 0;
 	close(fd);
 	if (!r)
-		changed(ops_fs(), rel);
+		changed(ops_fs(req), rel);
 	return r;
 }
 
@@ -470,9 +522,10 @@ int stg_setxattr(const char *rel, const char *name, const char *value,
 
 /* user.tapefs.state of a staged entry: "dumping" while the dump being
  * written holds it, else "staged" (SPEC 3.5). */
-static int state_xattr(const char *rel, char *value, size_t size)
+static int state_xattr(fuse_req_t req, const char *rel, char *value,
+		       size_t size)
 {
-	struct tapefs *fs = ops_fs();
+	struct tapefs *fs = ops_fs(req);
 	const char *v = "staged";
 	struct stat st;
 	size_t len;
@@ -490,15 +543,16 @@ static int state_xattr(const char *rel, char *value, size_t size)
 	return (int)len;
 }
 
-int stg_getxattr(const char *rel, const char *name, char *value, size_t size)
+int stg_getxattr(fuse_req_t req, const char *rel, const char *name, char *value,
+		 size_t size)
 {
 	char p[64];
 	int fd, r;
 	ssize_t n;
 
 	if (!strcmp(name, STATE_XATTR))
-		return state_xattr(rel, value, size);
-	r = xattr_path(rel, p, sizeof(p), &fd);
+		return state_xattr(req, rel, value, size);
+	r = xattr_path(req, rel, p, sizeof(p), &fd);
 	if (r)
 		return r;
 	n = getxattr(p, name, value, size);
@@ -507,10 +561,10 @@ int stg_getxattr(const char *rel, const char *name, char *value, size_t size)
 	return r;
 }
 
-int stg_listxattr(const char *rel, char *list, size_t size)
+int stg_listxattr(fuse_req_t req, const char *rel, char *list, size_t size)
 {
 	char p[64];
-	int fd, r = xattr_path(rel, p, sizeof(p), &fd);
+	int fd, r = xattr_path(req, rel, p, sizeof(p), &fd);
 	ssize_t n;
 
 	if (r)
@@ -528,10 +582,10 @@ int stg_listxattr(const char *rel, char *list, size_t size)
 	return r + (int)sizeof(STATE_XATTR);
 }
 
-int stg_removexattr(const char *rel, const char *name)
+int stg_removexattr(fuse_req_t req, const char *rel, const char *name)
 {
 	char p[64];
-	int fd, r = xattr_path(rel, p, sizeof(p), &fd);
+	int fd, r = xattr_path(req, rel, p, sizeof(p), &fd);
 
 	if (r)
 		return r;
@@ -540,10 +594,9 @@ int stg_removexattr(const char *rel, const char *name)
 	return r;
 }
 
-int stg_access(const char *rel, int mask)
+int stg_access(fuse_req_t req, const char *rel, int mask)
 {
-	return faccessat(ops_fs()->staging_fd, rel, mask, AT_SYMLINK_NOFOLLOW) <
-		       0
-		   ? -errno
-		   : 0;
+	int fd = ops_fs(req)->staging_fd;
+
+	return faccessat(fd, rel, mask, AT_SYMLINK_NOFOLLOW) < 0 ? -errno : 0;
 }
