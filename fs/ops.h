@@ -122,6 +122,7 @@ int stg_access(fuse_req_t req, const char *rel, int mask);
 /* Namespace side (ops_ns.c); path is the full path ("/archive/x"), "/"
  * only for nso_opendir() and nso_readdir() (the root's listing). */
 int nso_getattr(fuse_req_t req, const char *path, struct fuse_entry_param *e);
+int nso_member_attr(fuse_req_t req, uint64_t ino, struct fuse_entry_param *e);
 int nso_setattr(fuse_req_t req, const char *path, const struct stat *attr,
 		int to_set, struct fuse_entry_param *e);
 int nso_readlink(fuse_req_t req, const char *path, char *buf, size_t size);

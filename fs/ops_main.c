@@ -179,18 +179,22 @@ static void op_forget_multi(fuse_req_t req, size_t count,
 	fuse_reply_none(req);
 }
 
-/* With a staging handle, its descriptor answers (even unlinked). */
+/* With a staging handle, its descriptor answers (even unlinked); an
+ * archived member a newer version replaced answers by its id. */
 static void op_getattr(fuse_req_t req, fuse_ino_t ino,
 		       struct fuse_file_info *fi)
 {
 	struct fuse_entry_param e;
 	char path[PATH_MAX];
+	uint64_t st_ino;
 	int ret;
 
 	if (fi && handle(fi)->area == OPS_STAGING)
 		ret = stg_getattr(req, NULL, fi, &e);
 	else if (!(ret = path_of(req, ino, NULL, path)))
 		ret = attr_of(req, path, &e);
+	else if (ret == -ESTALE && !ops_node_ino(nodes(req), ino, &st_ino))
+		ret = nso_member_attr(req, st_ino, &e);
 	reply_attr(req, ret, &e);
 }
 
@@ -576,9 +580,13 @@ static void xattr_get(fuse_req_t req, fuse_ino_t ino, const char *name,
 			ret = name ? stg_getxattr(req, rel, name, buf, size)
 				   : stg_listxattr(req, rel, buf, size);
 			break;
-		case AREA_NS:
-			ret = name ? nso_getxattr(req, path, name, buf, size)
-				   : nso_listxattr(req, path, buf, size);
+		case AREA_NS: /* no ACLs or labels: `ls -l` asks for both */
+			if (name && strncmp(name, "user.", 5))
+				ret = -ENODATA;
+			else if (name)
+				ret = nso_getxattr(req, path, name, buf, size);
+			else
+				ret = nso_listxattr(req, path, buf, size);
 			break;
 		default:
 			ret = name ? -ENODATA : 0;
@@ -663,12 +671,16 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 	 * of many files progress (see fs/engine/recall.h). */
 	conn->max_background = 64;
 	conn->congestion_threshold = 48;
+	/* Readdirplus for every batch of a listing, not only the first
+	 * (the adaptive mode): `ls -l` of a large archived directory reads
+	 * all its names before it stats any, so later batches would cost a
+	 * lookup per entry. */
+	conn->want &= ~FUSE_CAP_READDIRPLUS_AUTO;
 	/* No splice to the kernel and no writeback cache: measured
 	 * (scripts/bench-ingest) splice slower for the many small requests
 	 * of a copy, and the writeback cache would let the kernel hold data
 	 * and mtimes the dump engine must see on disk when the last writer
-	 * closes a file. Large writes (1 MiB) and readdirplus (adaptive)
-	 * come by default with libfuse 3. */
+	 * closes a file. Large writes (1 MiB) come by default. */
 }
 
 static const struct fuse_lowlevel_ops ops = {

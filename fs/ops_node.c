@@ -254,6 +254,18 @@ int ops_node_path(struct ops_nodes *t, uint64_t id, const char *name, char *buf,
 	return ret;
 }
 
+int ops_node_ino(struct ops_nodes *t, uint64_t id, uint64_t *ino)
+{
+	struct node *n;
+
+	pthread_mutex_lock(&t->lock);
+	n = find_id(t, id);
+	if (n)
+		*ino = n->ino;
+	pthread_mutex_unlock(&t->lock);
+	return n ? 0 : -ESTALE;
+}
+
 /* A new node for name in p (linked), or NULL on ENOMEM. */
 static struct node *make_node(struct ops_nodes *t, struct node *p,
 			      const char *name, uint64_t ino, int is_dir)

@@ -43,6 +43,9 @@ void ops_nodes_free(struct ops_nodes *t);
 int ops_node_path(struct ops_nodes *t, uint64_t id, const char *name, char *buf,
 		  size_t len);
 
+/* The inode number node id had at its last lookup: 0 or -ESTALE. */
+int ops_node_ino(struct ops_nodes *t, uint64_t id, uint64_t *ino);
+
 /* Count one lookup of name in parent, whose entry has inode number ino
  * (is_dir: it is a directory): *id is the node, made when missing (see
  * Identity above). Returns 0, -ESTALE (parent unknown or unlinked) or

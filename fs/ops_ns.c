@@ -23,6 +23,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "catalog/catalog.h"
 #include "fs/engine/recall.h"
 #include "fs/ns/ns_local.h"
 #include "fs/ops.h"
@@ -172,6 +173,35 @@ int nso_getattr(fuse_req_t req, const char *path, struct fuse_entry_param *e)
 	}
 	free(a);
 	return ret;
+}
+
+/* An archived member by its inode number, for a node no path leads to
+ * any more (a newer version took its name) that an open file still
+ * holds: its attributes never change. -ESTALE when ino is no member's. */
+int nso_member_attr(fuse_req_t req, uint64_t ino, struct fuse_entry_param *e)
+{
+	struct tapefs *fs = ops_fs(req);
+	struct catalog_member m;
+	struct ns_attr *a;
+	int ret;
+
+	if (!(ino & NS_INO_MEMBER) || !fs->cat)
+		return -ESTALE;
+	a = calloc(1, sizeof(*a));
+	if (!a)
+		return -ENOMEM;
+	memset(&m, 0, sizeof(m));
+	ret = catalog_member_get(fs->cat, (int64_t)(ino & ~NS_INO_MEMBER), &m);
+	if (!ret) {
+		ns_member_attr(fs, &m, a);
+		finish_stat(fs, "", a);
+		memset(e, 0, sizeof(*e));
+		e->attr = a->st;
+		set_timeouts(a->kind, &a->st, e);
+	}
+	catalog_member_release(&m);
+	free(a);
+	return ret == -ENOENT ? -ESTALE : ret;
 }
 
 int nso_readlink(fuse_req_t req, const char *path, char *buf, size_t size)
