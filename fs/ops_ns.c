@@ -370,21 +370,31 @@ static void member_read(fuse_req_t req, struct ns_file *f, size_t size,
 	free(buf);
 }
 
+/* A text is sent from a copy: once the kernel has the reply, the reader
+ * may close the file and its release free f in another thread while the
+ * reply's write is still returning. */
 void nso_read(fuse_req_t req, struct fuse_file_info *fi, size_t size, off_t off)
 {
 	struct ns_file *f = (struct ns_file *)(uintptr_t)fi->fh;
+	char *buf;
 
 	if (f->kind == NS_MEMBER) {
 		member_read(req, f, size, off);
 		return;
 	}
-	if ((size_t)off >= f->text.len) {
-		fuse_reply_buf(req, NULL, 0);
+	if ((size_t)off >= f->text.len)
+		size = 0;
+	else if (size > f->text.len - (size_t)off)
+		size = f->text.len - (size_t)off;
+	buf = malloc(size ? size : 1);
+	if (!buf) {
+		fuse_reply_err(req, ENOMEM);
 		return;
 	}
-	if (size > f->text.len - (size_t)off)
-		size = f->text.len - (size_t)off;
-	fuse_reply_buf(req, f->text.buf + off, size);
+	if (size)
+		memcpy(buf, f->text.buf + off, size);
+	fuse_reply_buf(req, buf, size);
+	free(buf);
 }
 
 /* Pass one request line to the provider. */

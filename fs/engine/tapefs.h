@@ -1,6 +1,6 @@
 /* fs/engine/tapefs.h - the daemon's shared state: configuration and the handles
  * of every subsystem. One struct tapefs per mount, reached from FUSE requests
- * through fuse_get_context()->private_data; never a global.
+ * through the request's userdata (fs/ops.h); never a global.
  *
  * Ownership: fs/config.c fills cfg; fs/mount.c opens and closes the rest in
  * order (catalog, changer, scheduler, library, dump, verify, recall) and
