@@ -135,10 +135,11 @@ $(BUILD)/tests/%: tests/%.c $(TESTLIB_OBJ) $(LIBS_ALL) tests/check.h $(FLAGS_STA
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(PKG_CFLAGS_CORE) -MMD -MP -o $@ $< $(TESTLIB_OBJ) $(LIBS_ALL) $(LDFLAGS) $(PKG_LIBS_CORE) -lm
 
-# The mount's node table is FUSE-free: its unit test links it alone.
-$(BUILD)/tests/test_ops_node: tests/test_ops_node.c $(BUILD)/fs/ops_node.o tests/check.h $(FLAGS_STAMP)
+# The mount's node table (fs/ops_node.c) is FUSE-free: its unit test links
+# it and the check counters, nothing else of the edge.
+$(BUILD)/tests/test_ops_node: tests/test_ops_node.c $(BUILD)/fs/ops_node.o $(BUILD)/tests/lib_check.o tests/check.h $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -o $@ $< $(BUILD)/fs/ops_node.o $(LDFLAGS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -o $@ $< $(BUILD)/fs/ops_node.o $(BUILD)/tests/lib_check.o $(LDFLAGS)
 
 # LD_PRELOAD shims that make a vtape image or a vlib look like /dev/nst* and
 # /dev/sg* to unmodified programs (mt, tar, mtx) and to the st backend.

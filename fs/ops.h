@@ -126,7 +126,10 @@ int nso_member_attr(fuse_req_t req, uint64_t ino, struct fuse_entry_param *e);
 int nso_setattr(fuse_req_t req, const char *path, const struct stat *attr,
 		int to_set, struct fuse_entry_param *e);
 int nso_readlink(fuse_req_t req, const char *path, char *buf, size_t size);
-int nso_open(fuse_req_t req, const char *path, struct fuse_file_info *fi);
+/* ino: the inode number of the node being opened; -ESTALE when path
+ * leads to another file now (the kernel then looks the name up again). */
+int nso_open(fuse_req_t req, const char *path, uint64_t ino,
+	     struct fuse_file_info *fi);
 void nso_read(fuse_req_t req, struct fuse_file_info *fi, size_t size,
 	      off_t off);
 int nso_write(fuse_req_t req, struct fuse_file_info *fi, const char *buf,

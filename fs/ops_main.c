@@ -179,22 +179,31 @@ static void op_forget_multi(fuse_req_t req, size_t count,
 	fuse_reply_none(req);
 }
 
-/* With a staging handle, its descriptor answers (even unlinked); an
- * archived member a newer version replaced answers by its id. */
+/* With a staging handle, its descriptor answers (even unlinked). An
+ * archived member whose name a newer version took (the node has no path,
+ * or its path now leads to another inode) answers by its own id. */
 static void op_getattr(fuse_req_t req, fuse_ino_t ino,
 		       struct fuse_file_info *fi)
 {
 	struct fuse_entry_param e;
+	const char *rel = NULL;
 	char path[PATH_MAX];
-	uint64_t st_ino;
+	uint64_t was = 0;
 	int ret;
 
-	if (fi && handle(fi)->area == OPS_STAGING)
-		ret = stg_getattr(req, NULL, fi, &e);
-	else if (!(ret = path_of(req, ino, NULL, path)))
+	if (fi && handle(fi)->area == OPS_STAGING) {
+		reply_attr(req, stg_getattr(req, NULL, fi, &e), &e);
+		return;
+	}
+	ops_node_ino(nodes(req), ino, &was);
+	ret = path_of(req, ino, NULL, path);
+	if (!ret)
 		ret = attr_of(req, path, &e);
-	else if (ret == -ESTALE && !ops_node_ino(nodes(req), ino, &st_ino))
-		ret = nso_member_attr(req, st_ino, &e);
+	if (!ret && area_of(path, &rel) == AREA_NS && e.attr.st_ino != was &&
+	    !S_ISDIR(e.attr.st_mode))
+		ret = -ESTALE;
+	if (ret == -ESTALE)
+		ret = nso_member_attr(req, was, &e);
 	reply_attr(req, ret, &e);
 }
 
@@ -362,6 +371,7 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	char path[PATH_MAX];
 	const char *rel = NULL;
+	uint64_t was = 0;
 	int ret = path_of(req, ino, NULL, path);
 
 	if (!ret) {
@@ -370,7 +380,8 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 			ret = stg_open(req, rel, fi);
 			break;
 		case AREA_NS:
-			ret = nso_open(req, path, fi);
+			ops_node_ino(nodes(req), ino, &was);
+			ret = nso_open(req, path, was, fi);
 			break;
 		default:
 			ret = -EISDIR;

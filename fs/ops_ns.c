@@ -299,7 +299,8 @@ static void file_free(struct ns_file *f)
 	free(f);
 }
 
-int nso_open(fuse_req_t req, const char *path, struct fuse_file_info *fi)
+int nso_open(fuse_req_t req, const char *path, uint64_t ino,
+	     struct fuse_file_info *fi)
 {
 	const struct ns_provider *p;
 	const char *rel;
@@ -312,6 +313,8 @@ int nso_open(fuse_req_t req, const char *path, struct fuse_file_info *fi)
 	strbuf_init(&f->text);
 	strbuf_init(&f->partial);
 	ret = attr_of(ops_fs(req), path, &p, &rel, a);
+	if (!ret && a->kind != NS_DIR && (uint64_t)a->st.st_ino != ino)
+		ret = -ESTALE; /* a newer version took the name */
 	if (ret)
 		goto out_free;
 	f->h.area = OPS_NS;

@@ -7,22 +7,7 @@
 # file opened before keeps reading the old one.
 . "$TOP/tests/lib.sh"
 
-"$TAPEFS" mkvlib lib --drives 1 --slots 2 --capacity 64M --pools 1 >/dev/null
-cat > tapefs.ini <<'INI'
-[tapefs]
-staging = stg
-catalog = cat.db
-cache = cache
-copies = 1
-pools = A
-[dump]
-bytes = 1T
-files = 1000000
-idle = 0
-[library]
-changer = vlib
-path = lib
-INI
+tf_setup --drives 1 --slots 2 --capacity 64M --pools 1 -- copies=1 pools=A
 # -d: every request the kernel sends is in the log
 check "mount" tf_mount tapefs.ini mnt -d
 M=mnt/staging
@@ -68,8 +53,7 @@ rm -rf $M/d2 $M/a $M/b $M/c $M/moved
 mkdir $M/many
 for i in $(seq 1 300); do echo $i > $M/many/f$i; done
 echo now > mnt/.dump
-n=300; while [ -n "$(ls -A stg)" ] && [ $n -gt 0 ]; do sleep 0.1; n=$((n - 1)); done
-check_eq "dumped" "" "$(ls -A stg)"
+check "dumped" tf_wait_dumps 1
 tf_umount mnt
 check "mount again (nothing in the kernel's cache)" tf_mount tapefs.ini mnt -d
 since() { tail -n +$(($1 + 1)) tapefs.log; }
@@ -99,11 +83,11 @@ mkdir $M/many
 echo Z > $M/many/f7 # same size, same mtime: only the bytes differ
 touch -d "$mtime" $M/many/f7
 echo "now many" > mnt/.dump
-n=300; while [ -n "$(ls -A stg)" ] && [ $n -gt 0 ]; do sleep 0.1; n=$((n - 1)); done
-check_eq "dumped again" "" "$(ls -A stg)"
-lab=$(ls mnt/tapes | while read -r t; do [ -d mnt/tapes/$t/0002 ] && echo $t; done)
+check "dumped again (the first dump of this mount)" tf_wait_dumps 1
+lab=$(tf_last_tapes | cut -d: -f1)
 check_eq "version 2 under tapes/ (now cached)" "Z" "$(cat mnt/tapes/$lab/0002/many/f7)"
-sleep 1.2 # the name's entry timeout
+# the name is looked up again within its entry timeout (1 s)
+n=30; while [ "$(cat $f)" != Z ] && [ $n -gt 0 ]; do sleep 0.1; n=$((n - 1)); done
 check_eq "archive/ shows version 2" "Z" "$(cat $f)"
 check "with a new inode" test "$(stat -c %i $f)" != "$ino1"
 check_eq "a file opened before reads version 1" "7" "$(cat <&7)"
