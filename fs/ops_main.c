@@ -269,9 +269,8 @@ static void op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name,
 	const char *rel;
 	int ret = entry_path(req, parent, name, path, &rel);
 
-	if (!ret)
-		ret = stg_mknod(req, rel, mode, rdev);
-	reply_entry(req, ret, parent, name, path);
+	reply_entry(req, ret ? ret : stg_mknod(req, rel, mode, rdev), parent,
+		    name, path);
 }
 
 static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name,
@@ -281,9 +280,8 @@ static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name,
 	const char *rel;
 	int ret = entry_path(req, parent, name, path, &rel);
 
-	if (!ret)
-		ret = stg_mkdir(req, rel, mode);
-	reply_entry(req, ret, parent, name, path);
+	reply_entry(req, ret ? ret : stg_mkdir(req, rel, mode), parent, name,
+		    path);
 }
 
 static void op_symlink(fuse_req_t req, const char *link, fuse_ino_t parent,
@@ -293,9 +291,8 @@ static void op_symlink(fuse_req_t req, const char *link, fuse_ino_t parent,
 	const char *rel;
 	int ret = entry_path(req, parent, name, path, &rel);
 
-	if (!ret)
-		ret = stg_symlink(req, link, rel);
-	reply_entry(req, ret, parent, name, path);
+	reply_entry(req, ret ? ret : stg_symlink(req, link, rel), parent, name,
+		    path);
 }
 
 /* unlink and rmdir: the node, if any, loses its path. */

@@ -137,12 +137,7 @@ static void maybe_free(struct ops_nodes *t, struct node *n)
 	while (n && n != &t->root && !n->nlookup && !n->refs) {
 		struct node *up = n->up;
 
-		if (n->name) {
-			chain_remove(&t->by_name[name_slot(t, up->id, n->name)],
-				     n, 1);
-			free(n->name);
-			up->refs--;
-		}
+		unlink_name(t, n);
 		chain_remove(&t->by_id[id_slot(t, n->id)], n, 0);
 		free(n);
 		t->count--;

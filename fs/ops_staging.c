@@ -19,13 +19,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
-#include "catalog/catalog.h"
 #include "fs/engine/dump.h"
-#include "fs/engine/recall.h"
-#include "fs/engine/verify.h"
-#include "tapeio/changer.h"
-#include "tapeio/sched.h"
-#include "tapeio/tape.h"
 #include "fs/ops.h"
 
 struct stg_file {
