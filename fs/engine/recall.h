@@ -33,7 +33,7 @@
  *   libfuse's multithreaded loop starts a worker per concurrent request only
  *   up to max_threads (default 10 in fuse 3.14), so with the default ten
  *   waiting reads would leave no thread for `ls`/`stat`. The mount must:
- *     - run fuse_loop_mt() with a struct fuse_loop_config whose max_threads
+ *     - run fuse_session_loop_mt() with a fuse_loop_config whose max_threads
  *       is large (e.g. fuse_loop_cfg_set_max_threads(cfg, 1024)) and
  *       max_idle_threads modest (e.g. 16): waiting reads cost a sleeping
  *       thread each, and lookups/getattr always find a free worker;
