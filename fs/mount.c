@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <malloc.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -305,6 +306,11 @@ static int run(struct tapefs *fs, struct fuse_args *args,
 	struct fuse_session *se;
 	int ret = 1;
 
+	/* A listing of a large directory is a few megabytes, freed at once.
+	 * glibc raises its mmap threshold after each such free and then keeps
+	 * the next ones in every thread's arena: the daemon would grow by one
+	 * listing per worker. A fixed threshold hands them back at free. */
+	mallopt(M_MMAP_THRESHOLD, 4 << 20);
 	if (ops_nodes_new(&om.nodes))
 		return 1;
 	se = fuse_session_new(args, ops_table(), sizeof(*ops_table()), &om);
