@@ -231,28 +231,9 @@ static int may_control(fuse_req_t req)
 	return uid == 0 || uid == ops_fs(req)->owner;
 }
 
-/* The copy a tapes/LABEL/... path names, for recall_open(). */
-static const char *prefer_of(const char *path, char *buf, size_t len)
+static int open_member(struct tapefs *fs, const struct ns_attr *a,
+		       struct ns_file *f, struct fuse_file_info *fi)
 {
-	const char *s, *e;
-
-	if (strncmp(path, "/tapes/", 7))
-		return NULL;
-	s = path + 7;
-	e = strchr(s, '/');
-	if (!e || (size_t)(e - s) >= len)
-		return NULL;
-	memcpy(buf, s, (size_t)(e - s));
-	buf[e - s] = 0;
-	return buf;
-}
-
-static int open_member(struct tapefs *fs, const char *path,
-		       const struct ns_attr *a, struct ns_file *f,
-		       struct fuse_file_info *fi)
-{
-	char label[CHANGER_BARCODE_MAX];
-
 	if ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC))
 		return -EROFS;
 	if (!fs->recall)
@@ -267,7 +248,7 @@ static int open_member(struct tapefs *fs, const char *path,
 	else
 		fi->direct_io = 1;
 	return recall_open(fs->recall, a->member_id, !!(fi->flags & O_NONBLOCK),
-			   prefer_of(path, label, sizeof(label)), &f->rh);
+			   a->prefer[0] ? a->prefer : NULL, &f->rh);
 }
 
 static int open_text(fuse_req_t req, struct ns_file *f,
@@ -326,7 +307,7 @@ int nso_open(fuse_req_t req, const char *path, uint64_t ino,
 	}
 	switch (a->kind) {
 	case NS_MEMBER:
-		ret = open_member(ops_fs(req), path, a, f, fi);
+		ret = open_member(ops_fs(req), a, f, fi);
 		break;
 	case NS_TEXT:
 	case NS_CONTROL:

@@ -29,9 +29,8 @@
 
 struct tapefs;
 
-
 enum ns_kind {
-	NS_DIR,     /* a directory */
+	NS_DIR,	    /* a directory */
 	NS_TEXT,    /* read-only text rendered on open (direct_io) */
 	NS_CONTROL, /* control file: text rendered on open, lines written */
 	NS_LINK,    /* symlink; target in ns_attr.link */
@@ -40,10 +39,12 @@ enum ns_kind {
 
 struct ns_attr {
 	enum ns_kind kind;
-	struct stat st;    /* mode, size, times, owner; the mount fills the
+	struct stat st;	   /* mode, size, times, owner; the mount fills the
 			      rest (ino, nlink) when 0 */
 	char link[4096];   /* NS_LINK target */
 	int64_t member_id; /* NS_MEMBER: the catalog's member id */
+	char prefer[40];   /* NS_MEMBER: the tape whose copy this path names
+			      (tapes/LABEL/...), read first; "" for any */
 };
 
 /* Called once per entry of a listing; returns non-zero to stop. */
@@ -64,7 +65,8 @@ struct ns_provider {
 			struct strbuf *out);
 	/* Optional: the names of rel's attributes, each followed by a NUL,
 	 * appended to out. */
-	int (*listxattr)(struct tapefs *fs, const char *rel, struct strbuf *out);
+	int (*listxattr)(struct tapefs *fs, const char *rel,
+			 struct strbuf *out);
 };
 
 #endif

@@ -125,6 +125,7 @@ static int tapes_getattr(struct tapefs *fs, const char *rel,
 	if (ret)
 		return ret == -EINVAL ? -ENOENT : ret;
 	ns_member_attr(fs, &m, out);
+	snprintf(out->prefer, sizeof(out->prefer), "%s", tp.label);
 	/* the same member under archive/ has this inode: tools like tar and
 	 * rsync may treat equal inodes as hard links, which they are */
 	catalog_member_release(&m);
