@@ -10,31 +10,46 @@
  * One dump = one tar archive (pax, records of cfg.block_size) written to
  * cfg.copies tapes, copy i on a tape of pool cfg.pools[i], all copies at the
  * same time on different drives (one scheduler gang; each source is read
- * once and fanned out). Steps:
+ * once and fanned out). Steps (the engine's thread runs them one dump at a
+ * time; the file that does each is in brackets):
  *   1. snapshot: walk staging/ (or the requested subtree) and lstat every
- *      regular file, directory and symlink not open for writing; journal
- *      the list in the catalog (dump "pending");
- *   2. choose a tape per copy (an open tape of the pool with room, else a
- *      scratch one; the scheduler holds a reservation of it until the
- *      dump is done with it: sched_tape_reserved()), submit the gang; on
- *      each drive check the tape (library_write_check(), library.h: a
- *      label that is not the catalog's, or data this catalog did not
- *      write at file last_file+1, refuses the tape, closes it in the
- *      catalog and says so in `.status`; another tape is chosen),
- *      position at the start of file last_file+1 (a partial archive of
- *      this catalog's own that a crash left there is overwritten), write
- *      the archive with the tar writer;
- *   3. a copy that hits early warning is abandoned, its tape marked full,
- *      and the whole archive written again on the next tape of that pool
- *      (the other copies stay written); a copy that fails otherwise is
- *      retried the same way on another tape; a source that changed while
- *      being read drops out and the archive is written again without it
- *      (it stays staged for a later dump);
- *   4. when every copy's filemark is on tape: one catalog transaction
- *      commits the archive, its copies and members (catalog_dump_commit);
- *   5. only then the dumped files leave staging/ (each only if its lstat
- *      still equals the snapshot; else it stays for the next dump), and
- *      directories they leave empty are removed (never the staging root).
+ *      regular file, directory and symlink not open for writing
+ *      [dump_snap.c];
+ *   2. journal: the list goes into the catalog as a dump "pending"
+ *      [dump_plan.c];
+ *   3. tapes: each copy not written yet gets a tape (an open tape of the
+ *      pool with room, else a scratch one, never one another copy holds
+ *      or one that failed this dump); the scheduler holds a reservation of
+ *      it until the dump is done with it: sched_tape_reserved()
+ *      [dump_plan.c];
+ *   4. gang: those copies, as many as there are drives in service, run as
+ *      one scheduler job; on each drive the tape is checked
+ *      (library_write_check(), library.h: a label that is not the
+ *      catalog's, or data this catalog did not write at file last_file+1,
+ *      refuses the tape), positioned at the start of file last_file+1 (a
+ *      partial archive of this catalog's own that a crash left there is
+ *      overwritten) and the tape file journaled (dump "writing")
+ *      [dump_gang.c];
+ *   5. write: the tar writer streams the snapshot as one archive to every
+ *      tape of the gang, ending with a filemark on each [dump_gang.c];
+ *   6. outcomes, per copy: written, it stays written; early warning: the
+ *      tape is marked full and the copy goes to the next tape of the pool
+ *      (back to 3; the other copies stay written); refused: the tape is
+ *      closed in the catalog, said in `.status`, and another chosen; a
+ *      write error, or the load or open of its tape failing (a
+ *      write-protected tape is closed): another tape, and three such
+ *      failures of one copy fail the dump; a source that changed while
+ *      being read: it drops out (it stays staged for a later dump) and
+ *      every copy is written again without it. Rounds of 3 to 6 go on
+ *      until every copy is written or the dump is abandoned
+ *      [dump_write.c];
+ *   7. commit: when every copy's filemark is on tape, one catalog
+ *      transaction commits the archive, its copies and members
+ *      [dump_commit.c];
+ *   8. clean-up: only then the dumped files leave staging/ (each only if
+ *      its lstat still equals the snapshot; else it stays for the next
+ *      dump), and directories they leave empty are removed (never the
+ *      staging root) [dump_commit.c].
  * With fewer drives in service than copies, the copies that find no drive
  * are written one after another (the sources are read again for them); the
  * commit still waits for all of them.
@@ -42,13 +57,15 @@
  * Crash safety: a dump the journal shows "pending"/"writing" at start-up is
  * marked failed; its files are still in staging/ (nothing leaves before the
  * commit) and simply dump again. A file both committed and still staged
- * (a crash between commit and removal) is recognised at start-up by the
- * journal's committed entry with the same size and mtime, and removed then
- * instead of being dumped twice.
+ * (a crash between commit and removal) is recognised at start-up by its
+ * latest archived version (same type, mode, size and mtime; a symlink's
+ * target), and removed then instead of being dumped twice
+ * [dump_recover.c].
  *
  * The engine runs on its own thread and on drive workers; FUSE request
  * threads only call the cheap functions below (no I/O except dump_request's
- * lstat of a requested path). Never includes FUSE headers. Thread-safe.
+ * look at a requested path: an lstat, or the listing of an `each`
+ * directory). Never includes FUSE headers. Thread-safe.
  */
 #ifndef TAPEFS_DUMP_H
 #define TAPEFS_DUMP_H

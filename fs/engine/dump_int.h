@@ -1,9 +1,24 @@
-/* fs/engine/dump_int.h - what the files of the dump engine share
- * (fs/engine/dump.c: thread, triggers and API; fs/engine/dump_scan.c:
- * snapshot and clean-up of staging/; fs/engine/dump_write.c: writing one
- * archive to its copies and the commit). Tapes the catalog does not know
- * yet are the library module's (fs/engine/library.h). Not for other
- * modules: their API is fs/engine/dump.h.
+/* fs/engine/dump_int.h - what the files of the dump engine share. Not for
+ * other modules: their API is fs/engine/dump.h. Tapes the catalog does not
+ * know yet are the library module's (fs/engine/library.h).
+ *
+ * The files, and the step of a dump (dump.h) each one does:
+ *   dump.c          the engine: what the mount calls (writers, changes,
+ *                   status), its thread and its triggers; dump_once()
+ *                   runs the steps below for one dump, one dump at a time
+ *   dump_request.c  the `.dump` requests that queue dumps
+ *   dump_snap.c     1. snapshot: walk staging/ into a struct dump_snap
+ *   dump_plan.c     2. journal the snapshot; 3. choose a tape per copy
+ *                   (and, before a dump starts, whether every pool has
+ *                   one at all)
+ *   dump_write.c    4.-6. write the archive to its copies in rounds until
+ *                   every copy is written or the dump is abandoned
+ *   dump_gang.c     the drive side of a round: one scheduler gang writing
+ *                   the archive to its copies' tapes with the tar writer
+ *   dump_commit.c   7. the catalog transaction; 8. clean-up of staging/
+ *   dump_staged.c   every access to an entry of staging/ by its path
+ *                   (lstat, readlink, unlink, the sources the writer reads)
+ *   dump_recover.c  at start-up, what a crash left behind
  */
 #ifndef TAPEFS_DUMP_INT_H
 #define TAPEFS_DUMP_INT_H
@@ -14,24 +29,27 @@
 #include <sys/types.h>
 #include <time.h>
 
+#include "catalog/catalog.h"
 #include "fs/engine/dump.h"
 #include "tapeio/sched.h"
 
 struct tapefs;
 struct tarw;
+struct tarw_source;
+struct tar_member;
 
 /* One entry of a snapshot: a path under staging/ and its lstat. */
 struct dump_entry {
-	char *rel;      /* relative to the staging root */
+	char *rel;	/* relative to the staging root */
 	struct stat st; /* lstat when the snapshot was taken */
-	int dropped;    /* changed while being written: left staged */
+	int dropped;	/* changed while being written: left staged */
 };
 
 struct dump_snap {
 	struct dump_entry *e;
 	size_t n, cap;
-	uint64_t bytes;   /* of regular files */
-	uint64_t files;   /* regular files and symlinks */
+	uint64_t bytes; /* of regular files */
+	uint64_t files; /* regular files and symlinks */
 };
 
 /* An inode with writers open through the mount. */
@@ -39,6 +57,12 @@ struct dump_writer {
 	dev_t dev;
 	ino_t ino;
 	int count;
+};
+
+/* A request from `.dump`: path NULL = everything. */
+struct dump_req {
+	char *path;
+	struct dump_req *next;
 };
 
 struct dump {
@@ -58,23 +82,18 @@ struct dump {
 	/* What staging/ holds (last scan plus closes since). */
 	uint64_t staged_files, staged_bytes;
 	uint64_t elig_files, elig_bytes;
-	int dirty;            /* changed since the last scan */
-	time_t last_change;   /* of a close or change, for dump_idle */
+	int dirty;	    /* changed since the last scan */
+	time_t last_change; /* of a close or change, for dump_idle */
 	time_t last_scan;
-	time_t retry_after;   /* no automatic dump before (after a failure) */
-	time_t scan_every;    /* seconds between scans while dirty */
+	time_t retry_after;	/* no automatic dump before (after a failure) */
+	time_t scan_every;	/* seconds between scans while dirty */
 	size_t pending_entries; /* entries a dump would take now */
-	int started_up;       /* recovery and the first scan are done */
+	int started_up;		/* recovery and the first scan are done */
 
-	/* Requests from `.dump`, in order: path NULL = everything. */
-	struct dump_req {
-		char *path;
-		struct dump_req *next;
-	} *reqs;
+	struct dump_req *reqs; /* from `.dump`, in order */
 
 	/* The dump being written. */
 	int running;
-	int waiting_drives;
 	int64_t cur_id;
 	uint64_t cur_files, cur_bytes, cur_total, cur_done;
 	char cur_tapes[256];
@@ -95,19 +114,113 @@ struct dump {
 	time_t last_error_time;
 
 	/* Waiting and pausing (operator control). */
-	time_t wait_until;    /* no dump before: a pool had no writable tape */
-	char waiting[256];    /* why dumps wait, "" = they do not */
-	int fails;            /* dumps failed in a row */
-	int paused;           /* after DUMP_FAILS_PAUSE failures: until resume */
+	time_t wait_until; /* no dump before: a pool had no writable tape */
+	char waiting[256]; /* why dumps wait, "" = they do not */
+	int fails;	   /* dumps failed in a row */
+	int paused;	   /* after DUMP_FAILS_PAUSE failures: until resume */
 };
 
-/* fs/engine/dump.c */
-void dump_error_set(struct dump *d, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-int dump_has_writer(struct dump *d, dev_t dev, ino_t ino);
+/* ---- the state of one archive being written ------------------------------
+ *
+ * A copy of the archive goes through these states, round after round
+ * (dump_write.c settles each round from the copies' outcomes):
+ *   NO_TAPE --dump_copy_choose()--> TAPE --written--> WRITTEN
+ *   TAPE --early warning (tape marked full), refused by the library's
+ *          check (tape closed), write error, its tape's load or open
+ *          failed--> NO_TAPE (that tape is never taken again for it)
+ *   TAPE --aborted, not reached (another copy's tape failed to load),
+ *          a failure that names no tape--> TAPE
+ *   WRITTEN --a source changed: the archive is written again without
+ *          it--> TAPE (same tape, same tape file: nothing was committed)
+ * The archive is written when every copy is WRITTEN. It is abandoned
+ * (the dump fails) when a copy fails DUMP_TRIES_MAX rounds (full tapes do
+ * not count), a copy finds no tape, the engine stops, or after
+ * DUMP_ROUNDS_MAX rounds. */
+enum dump_copy_state {
+	DUMP_COPY_NO_TAPE = 0,
+	DUMP_COPY_TAPE,	   /* a tape is chosen and reserved */
+	DUMP_COPY_WRITTEN, /* archive and filemark are on that tape */
+};
 
-/* fs/engine/dump_scan.c */
-void dump_snap_free(struct dump_snap *s);
+/* What one round did to a copy: set on the drive (dump_gang.c). */
+enum dump_copy_outcome {
+	DUMP_OUT_NOT_RUN = 0, /* the job never ran: a load or open failed */
+	DUMP_OUT_WRITTEN,     /* archive and filemark on tape */
+	DUMP_OUT_FULL,	      /* early warning: the copy was abandoned */
+	DUMP_OUT_FAILED,      /* write, position or journal error */
+	DUMP_OUT_REFUSED,     /* library_write_check() refused the tape */
+	DUMP_OUT_ABORTED,     /* the archive was aborted (changed source,
+				 stop): nothing is wrong with the tape */
+};
+
+struct dump_copy {
+	int idx;	  /* copy idx + 1 of cfg.copies */
+	const char *pool; /* cfg.pools[idx] */
+	enum dump_copy_state state;
+	int tries;		      /* rounds failed (not "full") */
+	struct catalog_tape tape;     /* unless NO_TAPE; reserved */
+	int64_t fileno;		      /* its tape file: last_file + 1 */
+	uint64_t start_lblock, bytes; /* where it starts, its size */
+	/* The current round. */
+	enum dump_copy_outcome out;
+	int journaled; /* its tape file is in the journal */
+	char why[160]; /* a failure's reason */
+};
+
+#define DUMP_EXCLUDE_MAX 64 /* tapes one archive remembers as failed */
+
+/* One archive written to its copies. A dump is one archive today: the
+ * snapshot's entries that were not dropped. */
+struct dump_archive {
+	int64_t dump_id;	/* its journal entry */
+	struct dump_snap *snap; /* its entries; changed ones get dropped */
+	uint32_t block_size;
+	int ncopies;
+	struct dump_copy copy[SCHED_GANG_MAX];
+	char bad[DUMP_EXCLUDE_MAX]
+		[40]; /* tapes that failed one of its copies */
+	size_t nbad;
+	int rounds;
+	/* The sources of the current rounds (made again after a drop):
+	 * src[k] is snapshot entry srcidx[k]. */
+	struct tarw_source *src;
+	size_t *srcidx, nsrc;
+	uint64_t need; /* bytes on tape, estimated */
+	/* Members of the first round that wrote every source; the commit. */
+	struct tar_member *members;
+	size_t nmembers;
+	int64_t archive_id; /* once committed */
+};
+
+/* One round: the copies that run as one scheduler gang. */
+struct dump_gang {
+	struct sched_job job;
+	struct dump *d;
+	struct dump_archive *a;
+	int n;
+	struct dump_copy *copy[SCHED_GANG_MAX];
+	/* Results: written by the job on its drives, read after it ended. */
+	int ret;		    /* tarw_run()'s */
+	size_t changed;		    /* index in a->src, (size_t)-1 none */
+	struct tar_member *members; /* when ret == 0 */
+	size_t nmembers;
+	int result; /* how the job ended: 0, or its -errno (-EROFS ...) */
+};
+
+/* ---- dump.c: the engine -------------------------------------------------- */
+/* Record a failure as last_error (`.dump`, `.status`) and log it. */
+void dump_error_set(struct dump *d, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* 1 when the inode has a writer open through the mount. */
+int dump_has_writer(struct dump *d, dev_t dev, ino_t ino);
+/* Whether the engine is stopping: -ECANCELED, else 0. */
+int dump_stopping(struct dump *d);
+
+/* ---- dump_request.c ------------------------------------------------------ */
+/* Free the requests still queued (at stop). */
+void dump_requests_free(struct dump *d);
+
+/* ---- dump_snap.c: step 1 ------------------------------------------------- */
 /* Walk staging/ (or the subtree under rel, "" = all) into s: regular
  * files without writers, symlinks, and directories whose whole subtree
  * is taken, parents before children, names in byte order. Also counts
@@ -115,22 +228,92 @@ void dump_snap_free(struct dump_snap *s);
  * Returns 0, -ENOENT (rel missing), -ENOMEM, -errno of the walk. */
 int dump_snap_take(struct dump *d, const char *rel, struct dump_snap *s,
 		   uint64_t *staged_files, uint64_t *staged_bytes);
+void dump_snap_free(struct dump_snap *s);
+/* Drop every entry whose lstat no longer matches the snapshot (it stays
+ * staged). Returns how many were dropped. */
+size_t dump_snap_drop_changed(struct dump *d, struct dump_snap *s);
+
+/* ---- dump_plan.c: steps 2 and 3 ------------------------------------------ */
+/* Before a dump: 1 when every pool a copy goes to has a tape that may be
+ * written, else 0 with the reason in d->waiting (`.status`) and no dump
+ * before d->wait_until. Asks the library for new cartridges once per
+ * wait. */
+int dump_tapes_ready(struct dump *d);
+/* Journal s as a new dump "pending" (*id). 0 or -errno. */
+int dump_journal_create(struct dump *d, const struct dump_snap *s, int64_t *id);
+/* Mark the dump failed in the journal, with last_error as the reason
+ * ("stopped" for -ECANCELED). */
+void dump_journal_fail(struct dump *d, int64_t id, int err);
+/* Bytes the archive of s will take on tape, roughly (headers, manifest,
+ * end blocks), for choosing a tape with room and for progress. */
+uint64_t dump_archive_estimate(const struct dump_snap *s, uint32_t bs);
+/* Choose c's tape: one of its pool with a->need bytes free, not one that
+ * failed a copy of a nor one another copy holds; reserve it in the
+ * scheduler (sched_tape_reserved()) and set c->fileno. NO_TAPE -> TAPE.
+ * Returns 0 or -errno with the reason recorded (dump_error_set). */
+int dump_copy_choose(struct dump *d, struct dump_archive *a,
+		     struct dump_copy *c);
+/* c's tape failed it: never again for a; its reservation goes.
+ * -> NO_TAPE. */
+void dump_copy_drop_tape(struct dump *d, struct dump_archive *a,
+			 struct dump_copy *c);
+/* Release the reservation of every copy's tape (-> NO_TAPE). */
+void dump_copies_release(struct dump *d, struct dump_archive *a);
+/* The copies' tapes ("A00003L9:7,B00002L9:5") for `.dump`. */
+void dump_tapes_note(struct dump *d, const struct dump_archive *a);
+
+/* ---- dump_write.c: steps 4 to 6, and the whole dump ---------------------- */
+/* Journal s, write it as one archive to every copy, commit it. Returns 0
+ * (committed), or -errno with the reason recorded by dump_error_set();
+ * the journal entry is failed then. */
+int dump_write(struct dump *d, struct dump_snap *s);
+
+/* ---- dump_gang.c: a round on the drives ---------------------------------- */
+/* Add c (state TAPE) to the round g (zeroed first). 0, -ENAMETOOLONG. */
+int dump_gang_add(struct dump *d, struct dump_gang *g, struct dump_copy *c);
+/* Run round g of archive a on the drives and wait for it: each copy's
+ * tape is checked (library_write_check()) and positioned at its tape
+ * file, which is journaled; the tar writer streams a->src to all of them.
+ * Sets each copy's out and g's results. Returns 0 when the job ran (what
+ * became of each copy is in its out), or -errno when it could not be
+ * queued (recorded by dump_error_set). */
+int dump_gang_run(struct dump *d, struct dump_archive *a, struct dump_gang *g);
+/* Free what g's job left (its member list, unless taken). */
+void dump_gang_release(struct dump_gang *g);
+
+/* ---- dump_commit.c: steps 7 and 8 ---------------------------------------- */
+/* One catalog transaction: the archive, its copies, every member, the
+ * tapes' use, the dump committed (a->archive_id). 0 or -errno recorded
+ * by dump_error_set(). */
+int dump_archive_commit(struct dump *d, struct dump_archive *a);
 /* After a commit: unlink every entry of s not dropped whose lstat still
  * equals the snapshot and that has no writer, then remove the directories
  * left empty (deepest first; never the root). Returns how many entries
  * stayed (changed meanwhile). */
-size_t dump_snap_remove(struct dump *d, const struct dump_snap *s);
-/* At start-up: staged entries whose latest archived version is the same
- * (type, size, mtime, mode; a crash between commit and removal) are
- * removed. Returns how many. */
-size_t dump_recover_committed(struct dump *d);
+size_t dump_staging_clean(struct dump *d, const struct dump_snap *s);
+
+/* ---- dump_staged.c: staging/ by path ------------------------------------- */
+/* lstat of rel (relative to the staging root). 0 or -errno. */
+int dump_staged_lstat(struct dump *d, const char *rel, struct stat *st);
+/* Open directory rel ("" = the root) without following a symlink there.
+ * A descriptor or -errno. */
+int dump_staged_opendir(struct dump *d, const char *rel);
+/* readlink of rel into buf (NUL-terminated). Length or -errno. */
+ssize_t dump_staged_readlink(struct dump *d, const char *rel, char *buf,
+			     size_t size);
+/* unlinkat(rel, flags: 0 or AT_REMOVEDIR). 0 or -errno. */
+int dump_staged_unlink(struct dump *d, const char *rel, int flags);
 /* 1 when the entry still matches its snapshot lstat. */
 int dump_entry_same(const struct stat *a, const struct stat *b);
+/* The tar writer's sources of a: its entries not dropped (a->src,
+ * a->srcidx, a->nsrc). 0 or -ENOMEM. */
+int dump_sources_make(struct dump *d, struct dump_archive *a);
+void dump_sources_free(struct dump_archive *a);
 
-/* fs/engine/dump_write.c */
-/* Write snapshot s as one archive to every copy and commit it. Returns
- * 0 (committed; *archive_id set), or -errno with the reason recorded by
- * dump_error_set(); the journal entry is failed then. */
-int dump_write(struct dump *d, struct dump_snap *s, int64_t *archive_id);
+/* ---- dump_recover.c ------------------------------------------------------ */
+/* At start-up: dumps a crash interrupted are failed (their files are
+ * still staged); staged entries whose latest archived version is the
+ * same (a crash between commit and clean-up) are removed. */
+void dump_recover(struct dump *d);
 
 #endif

@@ -1,0 +1,208 @@
+/* fs/engine/dump_commit.c - the end of a dump (dump.h, steps 7 and 8):
+ * the archive committed in one catalog transaction once every copy's
+ * filemark is on tape, and only then the dumped entries leave staging/.
+ *
+ * The clean-up removes an entry only when its lstat still equals the
+ * snapshot and no writer has it open: a file changed after the snapshot
+ * stays for the next dump. Directories go last, deepest first, and only
+ * when left empty; the staging root never.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "catalog/catalog.h"
+#include "fs/engine/dump_int.h"
+#include "fs/engine/tapefs.h"
+#include "tapeio/tarw.h"
+
+/* ---- step 7: the catalog transaction ------------------------------------- */
+
+static enum catalog_type member_type(const struct tar_member *m)
+{
+	switch (m->type) {
+	case TAR_DIR:
+		return CATALOG_DIR;
+	case TAR_SYMLINK:
+		return CATALOG_SYMLINK;
+	default:
+		return CATALOG_FILE;
+	}
+}
+
+/* The catalog's member for tar member m of the snapshot entry st. */
+static void member_fill(struct catalog_member *cm, const struct tar_member *m,
+			const struct stat *st)
+{
+	memset(cm, 0, sizeof(*cm));
+	cm->path = m->name;
+	cm->type = member_type(m);
+	cm->size = m->size;
+	cm->mode = (uint32_t)((st->st_mode & S_IFMT) | (m->mode & 07777));
+	cm->uid = (uint32_t)m->uid;
+	cm->gid = (uint32_t)m->gid;
+	cm->mtime = m->mtime.tv_sec;
+	cm->mtime_nsec = (int32_t)m->mtime.tv_nsec;
+	snprintf(cm->md5, sizeof(cm->md5), "%s",
+		 cm->type == CATALOG_FILE ? m->md5 : "");
+	cm->link = m->link;
+	cm->header_offset = m->header_offset;
+	cm->data_offset = m->data_offset;
+}
+
+/* The archive was written whole on every copy. 0 or -EIO recorded. */
+static int commit_check(struct dump *d, const struct dump_archive *a)
+{
+	if (!a->members || a->nmembers != a->nsrc) {
+		dump_error_set(d, "dump %lld: no member list",
+			       (long long)a->dump_id);
+		return -EIO;
+	}
+	for (int i = 1; i < a->ncopies; i++)
+		if (a->copy[i].bytes != a->copy[0].bytes) {
+			dump_error_set(d, "dump %lld: copies differ in size",
+				       (long long)a->dump_id);
+			return -EIO;
+		}
+	return 0;
+}
+
+/* The transaction: archive, copies, members. 0 or -errno. */
+static int commit_tx(struct dump *d, struct dump_archive *a)
+{
+	struct catalog_archive_in ai;
+	struct catalog_copy_in ci[SCHED_GANG_MAX];
+	struct catalog_commit *c = NULL;
+	int ret;
+
+	memset(&ai, 0, sizeof(ai));
+	ai.bytes = a->copy[0].bytes;
+	ai.block_size = a->block_size;
+	for (int i = 0; i < a->ncopies; i++) {
+		ci[i].barcode = a->copy[i].tape.barcode;
+		ci[i].fileno = a->copy[i].fileno;
+		ci[i].start_lblock = a->copy[i].start_lblock;
+		ci[i].size = a->copy[i].bytes;
+	}
+	ret = catalog_commit_begin(d->fs->cat, a->dump_id, &ai, ci,
+				   (size_t)a->ncopies, &c);
+	if (ret < 0)
+		return ret;
+	for (size_t i = 0; i < a->nmembers; i++) {
+		struct catalog_member cm;
+
+		member_fill(&cm, &a->members[i], &a->snap->e[a->srcidx[i]].st);
+		ret = catalog_commit_member(c, &cm);
+		if (ret < 0) {
+			catalog_commit_abort(c);
+			return ret;
+		}
+	}
+	return catalog_commit_end(c, &a->archive_id);
+}
+
+int dump_archive_commit(struct dump *d, struct dump_archive *a)
+{
+	int ret;
+
+	ret = commit_check(d, a);
+	if (ret < 0)
+		return ret;
+	ret = commit_tx(d, a);
+	if (ret < 0) {
+		dump_error_set(d, "dump %lld: commit: %s",
+			       (long long)a->dump_id, strerror(-ret));
+		return ret;
+	}
+	dump_tapes_note(d, a);
+	return 0;
+}
+
+/* ---- step 8: clean-up of staging/ ---------------------------------------- */
+
+static size_t depth(const char *p)
+{
+	size_t n = 0;
+
+	for (; *p; p++)
+		n += *p == '/';
+	return n;
+}
+
+static int depth_cmp(const void *a, const void *b)
+{
+	const struct dump_entry *x = *(const struct dump_entry *const *)a;
+	const struct dump_entry *y = *(const struct dump_entry *const *)b;
+	size_t dx = depth(x->rel), dy = depth(y->rel);
+
+	if (dx != dy)
+		return dx > dy ? -1 : 1;
+	return strcmp(y->rel, x->rel);
+}
+
+/* Remove entry e (not a directory) when it is still what was dumped.
+ * Returns 1 when it stays (changed since, or not removable), else 0. */
+static int clean_entry(struct dump *d, const struct dump_entry *e)
+{
+	struct stat now;
+	int ret;
+
+	if (dump_staged_lstat(d, e->rel, &now) < 0)
+		return 0; /* gone already (renamed or unlinked) */
+	if (!dump_entry_same(&e->st, &now) ||
+	    (S_ISREG(now.st_mode) &&
+	     dump_has_writer(d, now.st_dev, now.st_ino)))
+		return 1; /* changed since: dumped again later */
+	ret = dump_staged_unlink(d, e->rel, 0);
+	return ret < 0 && ret != -ENOENT;
+}
+
+/* The snapshot's directories (not dropped, not the root), deepest first:
+ * each removed when unchanged and empty. Returns how many stayed
+ * changed. */
+static size_t clean_dirs(struct dump *d, const struct dump_snap *s)
+{
+	const struct dump_entry **dirs;
+	size_t kept = 0, ndirs = 0;
+
+	dirs = malloc((s->n + 1) * sizeof(*dirs));
+	if (!dirs)
+		return 0;
+	for (size_t i = 0; i < s->n; i++)
+		if (S_ISDIR(s->e[i].st.st_mode) && !s->e[i].dropped &&
+		    s->e[i].rel[0])
+			dirs[ndirs++] = &s->e[i];
+	qsort(dirs, ndirs, sizeof(*dirs), depth_cmp);
+	for (size_t i = 0; i < ndirs; i++) {
+		struct stat now;
+
+		if (dump_staged_lstat(d, dirs[i]->rel, &now) < 0)
+			continue;
+		if (!dump_entry_same(&dirs[i]->st, &now)) {
+			kept++;
+			continue;
+		}
+		/* -ENOTEMPTY: something new arrived; it stays. */
+		dump_staged_unlink(d, dirs[i]->rel, AT_REMOVEDIR);
+	}
+	free(dirs);
+	return kept;
+}
+
+size_t dump_staging_clean(struct dump *d, const struct dump_snap *s)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < s->n; i++) {
+		const struct dump_entry *e = &s->e[i];
+
+		if (e->dropped)
+			kept++;
+		else if (!S_ISDIR(e->st.st_mode))
+			kept += (size_t)clean_entry(d, e);
+	}
+	return kept + clean_dirs(d, s);
+}

@@ -1,0 +1,222 @@
+/* fs/engine/dump_plan.c - the plan of a dump (dump.h, steps 2 and 3): the
+ * snapshot journaled as a dump "pending", and a tape for each copy.
+ *
+ * Copy i goes to a tape of pool cfg.pools[i]: the catalog's choice (an open
+ * tape of the pool with room for the archive, else a scratch tape), never
+ * a tape another copy of the archive holds or one that already failed one
+ * of its copies. When the pool has none, the library is asked for new
+ * cartridges first. A chosen tape is reserved in the scheduler until the
+ * dump is done with it, so the operator's close and export can ask
+ * sched_tape_reserved() whether it is being written.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "catalog/catalog.h"
+#include "fs/engine/dump_int.h"
+#include "fs/engine/library.h"
+#include "fs/engine/tapefs.h"
+
+#define DUMP_WAIT_S 2 /* how often a dump waiting for a tape looks again */
+
+/* The reason pool has no writable tape, in why; "" when it has one.
+ * waited: the engine already waits (the library was asked then). */
+static void pool_ready(struct dump *d, const char *pool, int waited, char *why,
+		       size_t len)
+{
+	struct catalog_tape t;
+	int ret;
+
+	ret = catalog_tape_choose(d->fs->cat, pool, 1, NULL, 0, &t);
+	if (ret == -ENOSPC && !waited) {
+		/* new cartridges? Asked once per wait: a real library's
+		 * inventory is slow; `inventory` asks again */
+		library_import(d->fs);
+		ret = catalog_tape_choose(d->fs->cat, pool, 1, NULL, 0, &t);
+	}
+	if (ret == -ENOSPC)
+		snprintf(why, len,
+			 "waiting for a scratch tape in pool %s (its tapes are "
+			 "all closed, retired or full)",
+			 pool);
+}
+
+int dump_tapes_ready(struct dump *d)
+{
+	const struct tapefs_config *c = &d->fs->cfg;
+	char why[256] = "";
+	int waited;
+
+	pthread_mutex_lock(&d->mu);
+	waited = d->waiting[0] != 0;
+	pthread_mutex_unlock(&d->mu);
+	for (int i = 0; i < c->copies && !why[0]; i++)
+		pool_ready(d, c->pools[i], waited, why, sizeof(why));
+	pthread_mutex_lock(&d->mu);
+	if (why[0] && strcmp(why, d->waiting))
+		tapefs_error(d->fs, "dump: %s", why);
+	snprintf(d->waiting, sizeof(d->waiting), "%s", why);
+	if (why[0])
+		d->wait_until = time(NULL) + DUMP_WAIT_S;
+	pthread_mutex_unlock(&d->mu);
+	return !why[0];
+}
+
+int dump_journal_create(struct dump *d, const struct dump_snap *s, int64_t *id)
+{
+	struct catalog_dump_file *f;
+	int ret;
+
+	f = calloc(s->n ? s->n : 1, sizeof(*f));
+	if (!f)
+		return -ENOMEM;
+	for (size_t i = 0; i < s->n; i++) {
+		const struct stat *st = &s->e[i].st;
+
+		f[i].path = s->e[i].rel;
+		f[i].size = S_ISREG(st->st_mode) ? (uint64_t)st->st_size : 0;
+		f[i].mtime = st->st_mtim.tv_sec;
+		f[i].mtime_nsec = (int32_t)st->st_mtim.tv_nsec;
+	}
+	ret = catalog_dump_create(d->fs->cat, f, s->n, id);
+	free(f);
+	return ret;
+}
+
+void dump_journal_fail(struct dump *d, int64_t id, int err)
+{
+	char why[512];
+
+	pthread_mutex_lock(&d->mu);
+	snprintf(why, sizeof(why), "%s",
+		 err == -ECANCELED ? "stopped" : d->last_error);
+	pthread_mutex_unlock(&d->mu);
+	catalog_dump_fail(d->fs->cat, id, why);
+}
+
+uint64_t dump_archive_estimate(const struct dump_snap *s, uint32_t bs)
+{
+	uint64_t b = 0;
+
+	for (size_t i = 0; i < s->n; i++) {
+		if (s->e[i].dropped)
+			continue;
+		b += 1536 + strlen(s->e[i].rel) * 2 + 200;
+		if (S_ISREG(s->e[i].st.st_mode))
+			b += ((uint64_t)s->e[i].st.st_size + 511) / 512 * 512;
+	}
+	b += 4096;
+	return (b + bs - 1) / bs * bs;
+}
+
+/* The tapes c may not take: those that failed a copy of a, then those
+ * the other copies hold. Returns how many (at most DUMP_EXCLUDE_MAX). */
+static size_t copy_excluded(const struct dump_archive *a,
+			    const struct dump_copy *c,
+			    const char *ex[DUMP_EXCLUDE_MAX])
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < a->nbad; i++)
+		ex[n++] = a->bad[i];
+	for (int k = 0; k < a->ncopies && n < DUMP_EXCLUDE_MAX; k++)
+		if (&a->copy[k] != c && a->copy[k].state != DUMP_COPY_NO_TAPE)
+			ex[n++] = a->copy[k].tape.barcode;
+	return n;
+}
+
+/* The catalog's choice for c, asking the library for new cartridges when
+ * the pool has none. 0 or -errno recorded. */
+static int copy_tape_find(struct dump *d, struct dump_archive *a,
+			  struct dump_copy *c)
+{
+	const char *ex[DUMP_EXCLUDE_MAX];
+	size_t n = copy_excluded(a, c, ex);
+	struct catalog *cat = d->fs->cat;
+	int ret;
+
+	ret = catalog_tape_choose(cat, c->pool, a->need, ex, n, &c->tape);
+	if (ret == -ENOSPC) {
+		/* New cartridges in the library? */
+		library_import(d->fs);
+		ret =
+		    catalog_tape_choose(cat, c->pool, a->need, ex, n, &c->tape);
+	}
+	if (ret < 0)
+		dump_error_set(
+		    d, "copy %d: no tape with %llu bytes free in pool %s: %s",
+		    c->idx + 1, (unsigned long long)a->need, c->pool,
+		    strerror(-ret));
+	return ret;
+}
+
+int dump_copy_choose(struct dump *d, struct dump_archive *a,
+		     struct dump_copy *c)
+{
+	int ret;
+
+	ret = copy_tape_find(d, a, c);
+	if (ret < 0)
+		return ret;
+	if (c->tape.capacity && a->need > c->tape.capacity) {
+		dump_error_set(
+		    d,
+		    "archive of %llu bytes is larger than tape %s (%llu bytes)",
+		    (unsigned long long)a->need, c->tape.barcode,
+		    (unsigned long long)c->tape.capacity);
+		return -EFBIG;
+	}
+	c->fileno = c->tape.last_file + 1;
+	/* "is this tape being written?" - the scheduler answers it for the
+	 * operator's close and export */
+	ret = sched_tape_reserve(d->fs->sched, c->tape.barcode);
+	if (ret < 0)
+		return ret;
+	c->state = DUMP_COPY_TAPE;
+	return 0;
+}
+
+void dump_copy_drop_tape(struct dump *d, struct dump_archive *a,
+			 struct dump_copy *c)
+{
+	if (a->nbad < DUMP_EXCLUDE_MAX)
+		snprintf(a->bad[a->nbad++], sizeof(a->bad[0]), "%s",
+			 c->tape.barcode);
+	sched_tape_release(d->fs->sched, c->tape.barcode);
+	c->state = DUMP_COPY_NO_TAPE;
+}
+
+void dump_copies_release(struct dump *d, struct dump_archive *a)
+{
+	for (int i = 0; i < a->ncopies; i++) {
+		struct dump_copy *c = &a->copy[i];
+
+		if (c->state == DUMP_COPY_NO_TAPE)
+			continue;
+		sched_tape_release(d->fs->sched, c->tape.barcode);
+		c->state = DUMP_COPY_NO_TAPE;
+	}
+}
+
+void dump_tapes_note(struct dump *d, const struct dump_archive *a)
+{
+	char buf[256];
+	size_t n = 0;
+
+	buf[0] = 0;
+	for (int i = 0; i < a->ncopies && n < sizeof(buf); i++) {
+		const struct dump_copy *c = &a->copy[i];
+
+		if (c->tape.barcode[0])
+			n += (size_t)snprintf(
+			    buf + n, sizeof(buf) - n, "%s%s:%lld", n ? "," : "",
+			    c->tape.barcode, (long long)c->fileno);
+	}
+	pthread_mutex_lock(&d->mu);
+	snprintf(d->cur_tapes, sizeof(d->cur_tapes), "%s", buf);
+	pthread_mutex_unlock(&d->mu);
+}

@@ -1,0 +1,260 @@
+/* fs/engine/dump_request.c - the lines written to `.dump` (dump_request(),
+ * dump.h): checked, then queued for the engine's thread, which serves
+ * them in order. A refusal answers the write with -errno and keeps its
+ * reason as last_error for `.dump` and `.status`.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fs/engine/dump_int.h"
+#include "fs/engine/tapefs.h"
+
+static int refuse(struct dump *d, int err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int refuse(struct dump *d, int err, const char *fmt, ...)
+{
+	va_list ap;
+	char msg[512];
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	pthread_mutex_lock(&d->mu);
+	snprintf(d->last_error, sizeof(d->last_error), "%s", msg);
+	d->last_error_time = time(NULL);
+	pthread_mutex_unlock(&d->mu);
+	tapefs_error(d->fs, ".dump: %s", msg);
+	return err;
+}
+
+/* Check PATH of "now PATH" and normalise it in place (no leading '/' or
+ * "staging/", no trailing '/'). */
+static int path_check(struct dump *d, char *p)
+{
+	char *s = p;
+	size_t n;
+
+	while (*s == '/')
+		s++;
+	if (!strncmp(s, "staging/", 8))
+		s += 8;
+	else if (!strcmp(s, "staging"))
+		s += 7;
+	memmove(p, s, strlen(s) + 1);
+	n = strlen(p);
+	while (n && p[n - 1] == '/')
+		p[--n] = 0;
+	if (n >= PATH_MAX)
+		return refuse(d, -EINVAL, "path too long (%zu bytes)", n);
+	for (char *c = p; *c;) {
+		char *e = strchr(c, '/');
+		size_t len = e ? (size_t)(e - c) : strlen(c);
+		if (len == 0 || (len == 1 && c[0] == '.') ||
+		    (len == 2 && c[0] == '.' && c[1] == '.'))
+			return refuse(
+			    d, -EINVAL,
+			    "bad path '%s': empty, '.' or '..' component", p);
+		if (len > NAME_MAX)
+			return refuse(d, -EINVAL,
+				      "bad path: a name over %d bytes",
+				      NAME_MAX);
+		c = e ? e + 1 : c + len;
+	}
+	return 0;
+}
+
+/* Queue a dump of path (NULL: everything). 0 or -ENOMEM. */
+static int request_queue(struct dump *d, const char *path)
+{
+	struct dump_req *r, **pp;
+
+	r = calloc(1, sizeof(*r));
+	if (!r || (path && !(r->path = strdup(path)))) {
+		free(r);
+		return -ENOMEM;
+	}
+	pthread_mutex_lock(&d->mu);
+	for (pp = &d->reqs; *pp; pp = &(*pp)->next)
+		;
+	*pp = r;
+	pthread_cond_broadcast(&d->cv);
+	pthread_mutex_unlock(&d->mu);
+	return 0;
+}
+
+void dump_requests_free(struct dump *d)
+{
+	while (d->reqs) {
+		struct dump_req *r = d->reqs;
+		d->reqs = r->next;
+		free(r->path);
+		free(r);
+	}
+}
+
+/* Queue "now p/nm" when nm is a subdirectory of fd (the directory p).
+ * 1 when queued, 0 when nm is no directory, or -errno. */
+static int each_one(struct dump *d, int fd, const char *p, const char *nm)
+{
+	char sub[PATH_MAX];
+	struct stat st;
+	int ret;
+
+	if (!strcmp(nm, ".") || !strcmp(nm, "..") ||
+	    fstatat(fd, nm, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    !S_ISDIR(st.st_mode))
+		return 0;
+	if ((size_t)snprintf(sub, sizeof(sub), "%s%s%s", p, *p ? "/" : "",
+			     nm) >= sizeof(sub))
+		return refuse(d, -EINVAL, "each: path too long");
+	ret = request_queue(d, sub);
+	return ret < 0 ? ret : 1;
+}
+
+/* "each PATH": one queued dump per immediate subdirectory of PATH, in
+ * name order. */
+static int request_each(struct dump *d, char *p)
+{
+	struct dirent **names = NULL;
+	int fd, n, queued = 0, ret;
+
+	ret = path_check(d, p);
+	if (ret)
+		return ret;
+	fd = dump_staged_opendir(d, p);
+	if (fd < 0)
+		return refuse(d, fd == -ENOTDIR ? -ENOTDIR : -ENOENT,
+			      "each: '%s' is not a directory in staging/", p);
+	n = scandirat(fd, ".", &names, NULL, alphasort);
+	if (n < 0) {
+		ret = refuse(d, -errno, "each: cannot list '%s': %s", p,
+			     strerror(errno));
+		goto out_close;
+	}
+	for (int i = 0; i < n; i++) {
+		if (ret >= 0) {
+			ret = each_one(d, fd, p, names[i]->d_name);
+			queued += ret > 0;
+		}
+		free(names[i]);
+	}
+	free(names);
+	ret = ret < 0 ? ret : 0;
+	if (!ret && !queued)
+		ret = refuse(d, -ENODATA, "each: '%s' has no subdirectory", p);
+out_close:
+	close(fd);
+	return ret;
+}
+
+/* "resume": dumps paused after failures go on. */
+static int request_resume(struct dump *d)
+{
+	pthread_mutex_lock(&d->mu);
+	d->paused = 0;
+	d->fails = 0;
+	d->wait_until = 0;
+	d->retry_after = 0;
+	pthread_cond_broadcast(&d->cv);
+	pthread_mutex_unlock(&d->mu);
+	return 0;
+}
+
+/* "now" (path NULL) or "now PATH": queued, unless there is nothing at
+ * all to dump. */
+static int request_now(struct dump *d, const char *path)
+{
+	int none;
+
+	pthread_mutex_lock(&d->mu);
+	none = !path && !d->dirty && !d->running && d->staged_files == 0 &&
+	       d->pending_entries == 0 && d->nwriters == 0 &&
+	       d->elig_files == 0;
+	pthread_mutex_unlock(&d->mu);
+	if (none)
+		return refuse(d, -ENODATA, "nothing staged to dump");
+	return request_queue(d, path);
+}
+
+/* "now PATH": PATH checked and normalised in place ("" or "/" is the
+ * whole of staging/), then queued. */
+static int request_now_path(struct dump *d, char *arg)
+{
+	struct stat st;
+	int ret;
+
+	if (!*arg)
+		return refuse(d, -EINVAL,
+			      "'now ' without a path; usage: now | now PATH");
+	ret = path_check(d, arg);
+	if (ret)
+		return ret;
+	if (!arg[0])
+		return request_now(d, NULL);
+	if (dump_staged_lstat(d, arg, &st) < 0)
+		return refuse(d, -ENOENT, "'%s' is not in staging/", arg);
+	if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode) &&
+	    !S_ISLNK(st.st_mode))
+		return refuse(
+		    d, -EINVAL,
+		    "'%s' is neither a file, a directory nor a symlink", arg);
+	return request_now(d, arg);
+}
+
+static int request_unknown(struct dump *d, const char *buf)
+{
+	char shown[64];
+	size_t k;
+
+	for (k = 0; k < sizeof(shown) - 1 && buf[k]; k++)
+		shown[k] = (buf[k] < 0x20 || buf[k] == 0x7f) ? '?' : buf[k];
+	shown[k] = 0;
+	return refuse(d, -EINVAL,
+		      "unknown request '%s%s'; usage: now | now PATH | each "
+		      "PATH | resume",
+		      shown, buf[k] ? "..." : "");
+}
+
+int dump_request(struct dump *d, const char *line)
+{
+	char *buf;
+	size_t n;
+	int ret;
+
+	if (!d)
+		return -ENODEV;
+	n = strlen(line);
+	if (n > PATH_MAX + 16)
+		return refuse(
+		    d, -EINVAL,
+		    "request too long (%zu bytes); usage: now | now PATH", n);
+	buf = strdup(line);
+	if (!buf)
+		return -ENOMEM;
+	if (n && buf[n - 1] == '\n')
+		buf[--n] = 0;
+	if (n && buf[n - 1] == '\r')
+		buf[--n] = 0;
+	if (!strcmp(buf, "resume"))
+		ret = request_resume(d);
+	else if (!strncmp(buf, "each ", 5))
+		ret = request_each(d, buf + 5);
+	else if (!strcmp(buf, "now"))
+		ret = request_now(d, NULL);
+	else if (!strncmp(buf, "now ", 4))
+		ret = request_now_path(d, buf + 4);
+	else
+		ret = request_unknown(d, buf);
+	free(buf);
+	return ret;
+}

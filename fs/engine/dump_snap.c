@@ -1,0 +1,327 @@
+/* fs/engine/dump_snap.c - snapshots of staging/ (dump.h, step 1).
+ *
+ * A snapshot is a walk of staging/ from the mount's staging_fd taking an
+ * lstat of every entry: below the directory it starts from, name by name
+ * through directory descriptors (openat/fstatat, never following a
+ * symlink). Directories come before their contents and names are in byte
+ * order, so the archive reads like `tar -c` of the tree. A regular file
+ * with a writer open through the mount is left out, and so is every
+ * directory above it (a directory is archived only when its whole subtree
+ * is, so that its removal after the commit can succeed and a directory is
+ * not archived again with every dump of a file still being written).
+ * FIFOs, sockets and devices are left out too.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fs/engine/dump_int.h"
+#include "fs/engine/tapefs.h"
+
+/* ---- the list ------------------------------------------------------------ */
+
+void dump_snap_free(struct dump_snap *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		free(s->e[i].rel);
+	free(s->e);
+	memset(s, 0, sizeof(*s));
+}
+
+static int snap_push(struct dump_snap *s, const char *rel,
+		     const struct stat *st)
+{
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 64;
+		struct dump_entry *e = realloc(s->e, cap * sizeof(*e));
+		if (!e)
+			return -ENOMEM;
+		s->e = e;
+		s->cap = cap;
+	}
+	s->e[s->n].rel = strdup(rel);
+	if (!s->e[s->n].rel)
+		return -ENOMEM;
+	s->e[s->n].st = *st;
+	s->e[s->n].dropped = 0;
+	s->n++;
+	if (S_ISREG(st->st_mode)) {
+		s->bytes += (uint64_t)st->st_size;
+		s->files++;
+	} else if (S_ISLNK(st->st_mode)) {
+		s->files++;
+	}
+	return 0;
+}
+
+static void snap_pop_to(struct dump_snap *s, size_t n)
+{
+	while (s->n > n) {
+		struct dump_entry *e = &s->e[--s->n];
+		if (S_ISREG(e->st.st_mode)) {
+			s->bytes -= (uint64_t)e->st.st_size;
+			s->files--;
+		} else if (S_ISLNK(e->st.st_mode)) {
+			s->files--;
+		}
+		free(e->rel);
+	}
+}
+
+/* Take directory entry i out of the list (what is below it stays). */
+static void snap_remove_dir(struct dump_snap *s, size_t i)
+{
+	free(s->e[i].rel);
+	memmove(&s->e[i], &s->e[i + 1], (s->n - i - 1) * sizeof(s->e[0]));
+	s->n--;
+}
+
+size_t dump_snap_drop_changed(struct dump *d, struct dump_snap *s)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < s->n; i++) {
+		struct stat now;
+		if (s->e[i].dropped)
+			continue;
+		if (dump_staged_lstat(d, s->e[i].rel, &now) < 0 ||
+		    !dump_entry_same(&s->e[i].st, &now)) {
+			s->e[i].dropped = 1;
+			n++;
+		}
+	}
+	return n;
+}
+
+/* ---- a directory's names ------------------------------------------------- */
+
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void names_free(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* Append a copy of name to v[0..*n). 0 or -ENOMEM. */
+static int names_add(char ***v, size_t *n, size_t *cap, const char *name)
+{
+	if (*n == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 32;
+		char **nv = realloc(*v, ncap * sizeof(*nv));
+		if (!nv)
+			return -ENOMEM;
+		*v = nv;
+		*cap = ncap;
+	}
+	(*v)[*n] = strdup(name);
+	if (!(*v)[*n])
+		return -ENOMEM;
+	(*n)++;
+	return 0;
+}
+
+/* The names in dirfd, sorted; *out malloc'd (names_free). */
+static int dir_names(int dirfd, char ***out, size_t *n)
+{
+	DIR *dir;
+	struct dirent *de;
+	char **v = NULL;
+	size_t cnt = 0, cap = 0;
+	int fd, ret = 0;
+
+	fd = dup(dirfd);
+	if (fd < 0)
+		return -errno;
+	dir = fdopendir(fd);
+	if (!dir) {
+		ret = -errno;
+		close(fd);
+		return ret;
+	}
+	while (!ret && (errno = 0, de = readdir(dir)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			ret = names_add(&v, &cnt, &cap, de->d_name);
+	if (!ret && errno)
+		ret = -errno;
+	closedir(dir);
+	if (ret) {
+		names_free(v, cnt);
+		return ret;
+	}
+	if (cnt)
+		qsort(v, cnt, sizeof(*v), name_cmp);
+	*out = v;
+	*n = cnt;
+	return 0;
+}
+
+/* ---- the walk ------------------------------------------------------------ */
+
+struct walk {
+	struct dump *d;
+	struct dump_snap *s;
+	uint64_t files, bytes; /* everything staged */
+	char path[PATH_MAX];
+};
+
+static int walk_dir(struct walk *w, int dirfd, size_t len, int *complete);
+
+/* Directory name of dirfd, whose path is w->path[0..plen): it, then what
+ * is below it; it leaves the list again when something below is left
+ * out. */
+static int walk_subdir(struct walk *w, int dirfd, const char *name,
+		       const struct stat *st, size_t plen, int *complete)
+{
+	size_t mark = w->s->n;
+	int sub = 1, fd, ret;
+
+	ret = snap_push(w->s, w->path, st);
+	if (ret)
+		return ret;
+	fd = openat(dirfd, name,
+		    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		snap_pop_to(w->s, mark);
+		*complete = 0;
+		return 0;
+	}
+	ret = walk_dir(w, fd, plen, &sub);
+	close(fd);
+	if (!sub) {
+		/* Keep what is below, but not the directory. */
+		snap_remove_dir(w->s, mark);
+		*complete = 0;
+	}
+	return ret;
+}
+
+/* Entry name of dirfd, whose directory's path is w->path[0..len). */
+static int walk_entry(struct walk *w, int dirfd, const char *name, size_t len,
+		      int *complete)
+{
+	struct stat st;
+	size_t nl = strlen(name);
+	size_t plen = len ? len + 1 + nl : nl;
+
+	if (plen >= sizeof(w->path)) {
+		*complete = 0; /* cannot be named: left staged */
+		return 0;
+	}
+	if (len)
+		w->path[len] = '/';
+	memcpy(w->path + (len ? len + 1 : 0), name, nl + 1);
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+		if (errno != ENOENT) /* gone meanwhile: fine */
+			*complete = 0;
+		return 0;
+	}
+	if (S_ISDIR(st.st_mode))
+		return walk_subdir(w, dirfd, name, &st, plen, complete);
+	if (S_ISREG(st.st_mode)) {
+		w->files++;
+		w->bytes += (uint64_t)st.st_size;
+		if (!dump_has_writer(w->d, st.st_dev, st.st_ino))
+			return snap_push(w->s, w->path, &st);
+	} else if (S_ISLNK(st.st_mode)) {
+		w->files++;
+		return snap_push(w->s, w->path, &st);
+	}
+	*complete = 0; /* being written; fifo, socket, device: not archived */
+	return 0;
+}
+
+/* Walk the directory open as dirfd whose path is w->path[0..len).
+ * *complete is cleared when something below is left out. */
+static int walk_dir(struct walk *w, int dirfd, size_t len, int *complete)
+{
+	char **names = NULL;
+	size_t n = 0;
+	int ret;
+
+	ret = dir_names(dirfd, &names, &n);
+	if (ret)
+		return ret;
+	for (size_t i = 0; i < n && !ret; i++)
+		ret = walk_entry(w, dirfd, names[i], len, complete);
+	names_free(names, n);
+	return ret;
+}
+
+/* ---- taking a snapshot --------------------------------------------------- */
+
+/* rel names no directory: the snapshot is that entry alone, or nothing
+ * while a writer has it open. */
+static int snap_take_one(struct dump *d, const char *rel, const struct stat *st,
+			 struct dump_snap *s)
+{
+	if (S_ISREG(st->st_mode) && dump_has_writer(d, st->st_dev, st->st_ino))
+		return 0; /* being written: nothing to take */
+	if (S_ISREG(st->st_mode) || S_ISLNK(st->st_mode))
+		return snap_push(s, rel, st);
+	return -EINVAL;
+}
+
+/* The walk from directory rel ("" = the root, else already listed). */
+static int snap_take_dir(struct walk *w, const char *rel)
+{
+	int fd, complete = 1, ret;
+
+	fd = dump_staged_opendir(w->d, rel);
+	if (fd < 0)
+		return fd;
+	ret = walk_dir(w, fd, strlen(rel), &complete);
+	close(fd);
+	if (!ret && rel[0] && !complete)
+		/* The requested directory itself waits for its writers. */
+		snap_remove_dir(w->s, 0);
+	return ret;
+}
+
+int dump_snap_take(struct dump *d, const char *rel, struct dump_snap *s,
+		   uint64_t *staged_files, uint64_t *staged_bytes)
+{
+	struct walk *w;
+	struct stat st;
+	int ret;
+
+	memset(s, 0, sizeof(*s));
+	if (!rel)
+		rel = "";
+	if (strlen(rel) >= PATH_MAX)
+		return -ENAMETOOLONG;
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		return -ENOMEM;
+	w->d = d;
+	w->s = s;
+	snprintf(w->path, sizeof(w->path), "%s", rel);
+	ret = rel[0] ? dump_staged_lstat(d, rel, &st) : 0;
+	if (!ret && rel[0] && !S_ISDIR(st.st_mode)) {
+		ret = snap_take_one(d, rel, &st, s);
+		goto out;
+	}
+	if (!ret && rel[0])
+		ret = snap_push(s, rel, &st);
+	if (!ret)
+		ret = snap_take_dir(w, rel);
+	if (!ret && staged_files)
+		*staged_files = w->files;
+	if (!ret && staged_bytes)
+		*staged_bytes = w->bytes;
+out:
+	if (ret)
+		dump_snap_free(s);
+	free(w);
+	return ret;
+}
