@@ -7,19 +7,14 @@
  * (one at a time). The functions the mount calls from FUSE threads only
  * update counters under the engine's mutex and wake the thread.
  */
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
-#include "catalog/catalog.h"
 #include "fs/engine/dump_int.h"
 #include "fs/engine/library.h"
 #include "fs/engine/tapefs.h"
@@ -33,19 +28,26 @@ static time_t now_s(void)
 	return time(NULL);
 }
 
-void dump_error_set(struct dump *d, const char *fmt, ...)
+void dump_error_vnote(struct dump *d, const char *who, const char *fmt,
+		      va_list ap)
 {
-	va_list ap;
 	char msg[512];
 
-	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
 	pthread_mutex_lock(&d->mu);
 	snprintf(d->last_error, sizeof(d->last_error), "%s", msg);
 	d->last_error_time = now_s();
 	pthread_mutex_unlock(&d->mu);
-	tapefs_error(d->fs, "dump: %s", msg);
+	tapefs_error(d->fs, "%s: %s", who, msg);
+}
+
+void dump_error_set(struct dump *d, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	dump_error_vnote(d, "dump", fmt, ap);
+	va_end(ap);
 }
 
 int dump_stopping(struct dump *d)

@@ -24,6 +24,7 @@
 #define TAPEFS_DUMP_INT_H
 
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -137,9 +138,9 @@ struct dump {
  * not count), a copy finds no tape, the engine stops, or after
  * DUMP_ROUNDS_MAX rounds. */
 enum dump_copy_state {
-	DUMP_COPY_NO_TAPE = 0,
-	DUMP_COPY_TAPE,	   /* a tape is chosen and reserved */
-	DUMP_COPY_WRITTEN, /* archive and filemark are on that tape */
+	DUMP_COPY_NO_TAPE = 0, /* none chosen yet, or its tape failed it */
+	DUMP_COPY_TAPE,	       /* a tape is chosen and reserved */
+	DUMP_COPY_WRITTEN,     /* archive and filemark are on that tape */
 };
 
 /* What one round did to a copy: set on the drive (dump_gang.c). */
@@ -177,8 +178,8 @@ struct dump_archive {
 	uint32_t block_size;
 	int ncopies;
 	struct dump_copy copy[SCHED_GANG_MAX];
-	char bad[DUMP_EXCLUDE_MAX]
-		[40]; /* tapes that failed one of its copies */
+	/* Tapes that failed one of its copies: never taken again. */
+	char bad[DUMP_EXCLUDE_MAX][40];
 	size_t nbad;
 	int rounds;
 	/* The sources of the current rounds (made again after a drop):
@@ -208,9 +209,12 @@ struct dump_gang {
 };
 
 /* ---- dump.c: the engine -------------------------------------------------- */
-/* Record a failure as last_error (`.dump`, `.status`) and log it. */
+/* Record a failure as last_error (`.dump`, `.status`) and log it as an
+ * error line "dump: ..." (vnote: "WHO: ..."). */
 void dump_error_set(struct dump *d, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+void dump_error_vnote(struct dump *d, const char *who, const char *fmt,
+		      va_list ap) __attribute__((format(printf, 3, 0)));
 /* 1 when the inode has a writer open through the mount. */
 int dump_has_writer(struct dump *d, dev_t dev, ino_t ino);
 /* Whether the engine is stopping: -ECANCELED, else 0. */
@@ -262,14 +266,15 @@ void dump_copies_release(struct dump *d, struct dump_archive *a);
 /* The copies' tapes ("A00003L9:7,B00002L9:5") for `.dump`. */
 void dump_tapes_note(struct dump *d, const struct dump_archive *a);
 
-/* ---- dump_write.c: steps 4 to 6, and the whole dump ---------------------- */
+/* ---- dump_write.c: the rounds (steps 3 to 6), the whole dump (2 to 7) ---- */
 /* Journal s, write it as one archive to every copy, commit it. Returns 0
  * (committed), or -errno with the reason recorded by dump_error_set();
  * the journal entry is failed then. */
 int dump_write(struct dump *d, struct dump_snap *s);
 
 /* ---- dump_gang.c: a round on the drives ---------------------------------- */
-/* Add c (state TAPE) to the round g (zeroed first). 0, -ENAMETOOLONG. */
+/* Add c (state TAPE) to round g (zeroed before its first copy); c's
+ * outcome starts as NOT_RUN. 0, or -ENAMETOOLONG recorded. */
 int dump_gang_add(struct dump *d, struct dump_gang *g, struct dump_copy *c);
 /* Run round g of archive a on the drives and wait for it: each copy's
  * tape is checked (library_write_check()) and positioned at its tape
@@ -282,14 +287,15 @@ int dump_gang_run(struct dump *d, struct dump_archive *a, struct dump_gang *g);
 void dump_gang_release(struct dump_gang *g);
 
 /* ---- dump_commit.c: steps 7 and 8 ---------------------------------------- */
-/* One catalog transaction: the archive, its copies, every member, the
- * tapes' use, the dump committed (a->archive_id). 0 or -errno recorded
- * by dump_error_set(). */
+/* When a's member list is whole and its copies are the same size: one
+ * catalog transaction commits the archive (a->archive_id), its copies,
+ * every member, the tapes' use, and the dump. 0 or -errno recorded by
+ * dump_error_set(). */
 int dump_archive_commit(struct dump *d, struct dump_archive *a);
 /* After a commit: unlink every entry of s not dropped whose lstat still
  * equals the snapshot and that has no writer, then remove the directories
  * left empty (deepest first; never the root). Returns how many entries
- * stayed (changed meanwhile). */
+ * stayed (dropped, or changed meanwhile). */
 size_t dump_staging_clean(struct dump *d, const struct dump_snap *s);
 
 /* ---- dump_staged.c: staging/ by path ------------------------------------- */

@@ -12,28 +12,22 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "fs/engine/dump_int.h"
 #include "fs/engine/tapefs.h"
 
+/* Refuse a request: its reason is last_error. Returns err. */
 static int refuse(struct dump *d, int err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 static int refuse(struct dump *d, int err, const char *fmt, ...)
 {
 	va_list ap;
-	char msg[512];
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	dump_error_vnote(d, ".dump", fmt, ap);
 	va_end(ap);
-	pthread_mutex_lock(&d->mu);
-	snprintf(d->last_error, sizeof(d->last_error), "%s", msg);
-	d->last_error_time = time(NULL);
-	pthread_mutex_unlock(&d->mu);
-	tapefs_error(d->fs, ".dump: %s", msg);
 	return err;
 }
 
