@@ -29,7 +29,8 @@ static const char SQL_TAPE_SUMMARY[] =
 	"SELECT count(copy.id), coalesce(sum(copy.size), 0), "
 	"coalesce(sum(archive.members), 0), "
 	"coalesce(sum(copy.last_verified > 0), 0), "
-	"coalesce(max(copy.last_verified), 0) "
+	"coalesce(max(copy.last_verified), 0), "
+	"coalesce(sum(copy.last_result IN (2, 3)), 0) "
 	"FROM copy JOIN archive ON archive.id = copy.archive "
 	"WHERE copy.barcode = :barcode";
 
@@ -191,6 +192,7 @@ int catalog_tape_summary(struct catalog *cat, const char *barcode,
 		out->members = (uint64_t)sqlite3_column_int64(st, 2);
 		out->verified = (uint64_t)sqlite3_column_int64(st, 3);
 		out->last_verified = sqlite3_column_int64(st, 4);
+		out->failed = (uint64_t)sqlite3_column_int64(st, 5);
 		ret = 0;
 	} else {
 		ret = cat_err(c, rc, "tape summary");

@@ -201,6 +201,8 @@ struct catalog_tape_summary {
 	uint64_t bytes;           /* their bytes */
 	uint64_t members;         /* their members */
 	uint64_t verified;        /* copies verified OK at least once */
+	uint64_t failed;          /* copies whose last verification was BAD
+				     or UNREADABLE */
 	int64_t last_verified;    /* latest last_verified of its copies, 0 */
 };
 /* -ENOENT when the tape is unknown. */
@@ -377,6 +379,14 @@ typedef int (*catalog_dump_fn)(void *ctx, const struct catalog_dump *d);
  * up (their files are still staged) and marks them failed. */
 int catalog_dump_unfinished(struct catalog *cat, catalog_dump_fn fn,
 			    void *ctx);
+/* The journal's dumps by state, for status and metrics: how many were
+ * committed and failed since the catalog was made, and when the last of
+ * each ended (0: none). */
+struct catalog_dump_tally {
+	uint64_t committed, failed, unfinished; /* unfinished: pending|writing */
+	int64_t last_committed, last_failed;
+};
+int catalog_dump_tally(struct catalog *cat, struct catalog_dump_tally *out);
 
 /* What a commit needs to know about the archive and each copy. */
 struct catalog_archive_in {
@@ -468,6 +478,9 @@ typedef int (*catalog_run_fn)(void *ctx, const struct catalog_run *r);
 int catalog_run_list(struct catalog *cat, catalog_run_fn fn, void *ctx);
 /* The highest run id, 0 when none (or -errno). */
 int64_t catalog_run_latest(struct catalog *cat);
+/* When the last run that ran to its end without a BAD or UNREADABLE
+ * member ended: a time, 0 when none (or -errno). */
+int64_t catalog_run_last_clean(struct catalog *cat);
 /* Mark every run still running as interrupted (call at mount, before any
  * new run). Returns how many (>= 0) or -errno. */
 int catalog_run_interrupt_stale(struct catalog *cat);

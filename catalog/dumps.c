@@ -39,6 +39,8 @@ static const char SQL_DUMP_FAIL[] =
 	"WHERE id = :id AND state IN (0, 1, 3)";
 static const char SQL_DUMP_UNFINISHED[] =
 	"SELECT " DUMP_COLS " FROM dump WHERE state IN (0, 1) ORDER BY id";
+static const char SQL_DUMP_TALLY[] =
+	"SELECT state, count(*), max(updated) FROM dump GROUP BY state";
 
 static const char *const dump_states[] = { "pending", "writing",
 					   "committed", "failed" };
@@ -311,4 +313,30 @@ int catalog_dump_unfinished(struct catalog *cat, catalog_dump_fn fn,
 
 	return cat_read_each(cat, SQL_DUMP_UNFINISHED, NULL, 0, cat_dump_visit,
 			     &w, "dumps unfinished");
+}
+
+static int cat_dump_tally_visit(sqlite3_stmt *st, void *arg)
+{
+	struct catalog_dump_tally *t = arg;
+	int state = sqlite3_column_int(st, 0);
+	uint64_t n = (uint64_t)sqlite3_column_int64(st, 1);
+	int64_t last = sqlite3_column_int64(st, 2);
+
+	if (state == CATALOG_DUMP_COMMITTED) {
+		t->committed = n;
+		t->last_committed = last;
+	} else if (state == CATALOG_DUMP_FAILED) {
+		t->failed = n;
+		t->last_failed = last;
+	} else {
+		t->unfinished += n;
+	}
+	return 0;
+}
+
+int catalog_dump_tally(struct catalog *cat, struct catalog_dump_tally *out)
+{
+	memset(out, 0, sizeof(*out));
+	return cat_read_each(cat, SQL_DUMP_TALLY, NULL, 0,
+			     cat_dump_tally_visit, out, "dump tally");
 }

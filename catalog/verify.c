@@ -21,6 +21,9 @@ static const char SQL_RUN_UPDATE[] =
 static const char SQL_RUN_GET[] = "SELECT " RUN_COLS " FROM run WHERE id = :id";
 static const char SQL_RUN_LIST[] = "SELECT " RUN_COLS " FROM run ORDER BY id";
 static const char SQL_RUN_LATEST[] = "SELECT coalesce(max(id), 0) FROM run";
+static const char SQL_RUN_LAST_CLEAN[] =
+	"SELECT coalesce(max(ended), 0) FROM run "
+	"WHERE state = 1 AND bad = 0 AND unreadable = 0";
 static const char SQL_RUN_INTERRUPT[] =
 	"UPDATE run SET state = 2, ended = :now WHERE state = 0";
 static const char SQL_RESULT_ADD[] =
@@ -168,7 +171,8 @@ int catalog_run_list(struct catalog *cat, catalog_run_fn fn, void *ctx)
 			     "run list");
 }
 
-int64_t catalog_run_latest(struct catalog *cat)
+static int64_t cat_run_max(struct catalog *cat, const char *sql,
+			   const char *what)
 {
 	struct catconn *c = cat_conn_get(cat);
 	sqlite3_stmt *st;
@@ -177,15 +181,25 @@ int64_t catalog_run_latest(struct catalog *cat)
 
 	if (!c)
 		return -EIO;
-	st = cat_stmt(c, SQL_RUN_LATEST);
+	st = cat_stmt(c, sql);
 	if (st) {
 		rc = sqlite3_step(st);
 		ret = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0)
-				       : cat_err(c, rc, "run latest");
+				       : cat_err(c, rc, what);
 		cat_done(st);
 	}
 	cat_conn_put(cat, c);
 	return ret;
+}
+
+int64_t catalog_run_latest(struct catalog *cat)
+{
+	return cat_run_max(cat, SQL_RUN_LATEST, "run latest");
+}
+
+int64_t catalog_run_last_clean(struct catalog *cat)
+{
+	return cat_run_max(cat, SQL_RUN_LAST_CLEAN, "run last clean");
 }
 
 int catalog_run_interrupt_stale(struct catalog *cat)
