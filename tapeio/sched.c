@@ -57,6 +57,7 @@ struct drive {
 	uint64_t bytes_first;
 	int have_first;
 	uint64_t jobs_done, loads, unloads;
+	uint64_t bytes_written, bytes_read; /* by jobs, since start */
 };
 
 /* Where a tape lives when it is in no drive. */
@@ -102,6 +103,7 @@ struct sched {
 	 * 1 a tagged cartridge, 2 one without a tag. */
 	unsigned char *slot_seen;
 	int nslot_seen;
+	int nie_seen; /* the last nie_seen of them are import/export slots */
 	uint64_t moves;
 	/* Tapes taken for writing (sched_tape_reserve()), each with how
 	 * many reservations it holds. */
@@ -243,6 +245,7 @@ static int inventory_refresh(struct sched *s)
 	}
 	if (s->slot_seen)
 		memset(s->slot_seen, 0, (size_t)s->nslot_seen + 1);
+	s->nie_seen = inv.nie < s->nslot_seen ? inv.nie : s->nslot_seen;
 	for (size_t i = 0; i < inv.nelems; i++) {
 		const struct changer_elem *e = &inv.elems[i];
 		const char *name = e->barcode;
@@ -773,6 +776,23 @@ static void drive_release_faulty(struct sched *s, struct drive *d)
 	pthread_mutex_unlock(&s->robot);
 }
 
+/* Add what the job's handles read and wrote to their drives' totals. */
+static void drive_count_bytes(struct sched *s, const struct sched_run *r)
+{
+	struct tape_counters c;
+
+	for (int i = 0; i < r->n; i++) {
+		struct drive *d = &s->drives[r->drive[i]];
+
+		if (!r->tape[i] || tape_counters(r->tape[i], &c) < 0)
+			continue;
+		pthread_mutex_lock(&s->mu);
+		d->bytes_written += c.bytes_written;
+		d->bytes_read += c.bytes_read;
+		pthread_mutex_unlock(&s->mu);
+	}
+}
+
 static void drive_run_job(struct sched *s, struct drive *lead)
 {
 	struct sched_job *job;
@@ -826,6 +846,7 @@ static void drive_run_job(struct sched *s, struct drive *lead)
 		pthread_mutex_unlock(&s->mu);
 		ret = job->run(job, &r);
 	}
+	drive_count_bytes(s, &r);
 	for (int i = 0; i < r.n; i++)
 		if (r.tape[i]) {
 			int c = tape_close(r.tape[i]);
@@ -1330,6 +1351,9 @@ int sched_drive_status(struct sched *s, int drive,
 	out->jobs_done = d->jobs_done;
 	out->loads = d->loads;
 	out->unloads = d->unloads;
+	out->bytes_written = d->bytes_written;
+	out->bytes_read = d->bytes_read;
+	out->home = d->full ? d->home : 0;
 	pthread_mutex_unlock(&s->mu);
 	return 0;
 }
@@ -1500,6 +1524,44 @@ int sched_slot_state(struct sched *s, int slot)
 		ret = -ENOMEDIUM;
 	else
 		ret = s->slot_seen[slot] == 1;
+	pthread_mutex_unlock(&s->mu);
+	return ret;
+}
+
+/* Is a drive's cartridge from slot? Caller holds mu. */
+static int slot_in_drive(const struct sched *s, int slot)
+{
+	for (int i = 0; i < s->ndrives; i++)
+		if (s->drives[i].full && s->drives[i].home == slot)
+			return 1;
+	return 0;
+}
+
+int sched_slot_info(struct sched *s, int slot, struct sched_slot_info *out)
+{
+	const char *name = NULL;
+	int ret = 0;
+
+	memset(out, 0, sizeof(*out));
+	pthread_mutex_lock(&s->mu);
+	if (slot < 1 || slot > s->nslot_seen || !s->slot_seen) {
+		ret = -EINVAL;
+		goto out_unlock;
+	}
+	out->ie = slot > s->nslot_seen - s->nie_seen;
+	for (size_t i = 0; i < s->nslot && !name; i++)
+		if (s->slots[i].slot == slot)
+			name = s->slots[i].barcode;
+	if (name) { /* there at the inventory, or put back since */
+		out->full = 1;
+		out->tagged = s->slot_seen[slot] != 2;
+	} else if (!slot_in_drive(s, slot) && s->slot_seen[slot]) {
+		out->full = 1;
+		out->tagged = s->slot_seen[slot] == 1;
+		name = named_of(s, slot);
+	}
+	snprintf(out->barcode, sizeof(out->barcode), "%s", name ? name : "");
+out_unlock:
 	pthread_mutex_unlock(&s->mu);
 	return ret;
 }

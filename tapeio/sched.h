@@ -260,6 +260,11 @@ struct sched_drive_status {
 	int faults;                        /* faults in a row */
 	char reason[320];                  /* why out of service, or last fault */
 	uint64_t jobs_done, loads, unloads;
+	/* Bytes the jobs on this drive wrote and read since sched_start()
+	 * (the tape backend's counters, added when a job gives the drive
+	 * back: a running job's bytes are in bytes_done meanwhile). */
+	uint64_t bytes_written, bytes_read;
+	int home; /* slot the tape in the drive came from, 0 none or unknown */
 };
 
 /* Status of one drive. Returns 0 or -ENOENT (no such drive). */
@@ -303,6 +308,19 @@ int sched_slot_name(struct sched *s, int slot, const char *barcode);
  * work: it may be called from a file system request thread (the answer
  * may be older than a cartridge an operator just put in). */
 int sched_slot_state(struct sched *s, int slot);
+
+/* What the scheduler knows of slot now: its last inventory and the moves
+ * it made since (a cartridge it loaded into a drive has left its slot; one
+ * it put back is there). full, with a tag or not, an import/export slot or
+ * not, and the cartridge's barcode: its tag, or the name sched_slot_name()
+ * gave an untagged one ("" when unknown). Never blocks (memory only, as
+ * sched_slot_state()): any thread may call it. 0 or -EINVAL (no such
+ * slot). */
+struct sched_slot_info {
+	int full, tagged, ie;
+	char barcode[CHANGER_BARCODE_MAX];
+};
+int sched_slot_info(struct sched *s, int slot, struct sched_slot_info *out);
 
 /* Storage slots (import/export included) at the last inventory. */
 int sched_nslots(struct sched *s);
