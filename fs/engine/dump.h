@@ -138,7 +138,7 @@ struct dump_stats {
 	int64_t current_id; /* journal id of the current dump, 0 if none */
 	uint64_t current_files, current_bytes; /* of the current dump */
 	char current_tapes[256]; /* "A00003L9:7,B00002L9:5"; "" until chosen */
-	uint64_t staged_files;	 /* regular files, dirs, symlinks in staging/ */
+	uint64_t staged_files;	 /* regular files and symlinks in staging/ */
 	uint64_t staged_bytes;	 /* bytes of regular files in staging/ */
 	uint64_t eligible_files, eligible_bytes; /* not open for writing */
 	uint64_t dumps_committed;		 /* since the mount started */

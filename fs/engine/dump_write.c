@@ -194,7 +194,7 @@ static void settle_refused(struct dump *d, struct dump_archive *a,
 {
 	catalog_tape_set_state(d->fs->cat, c->tape.barcode,
 			       CATALOG_TAPE_CLOSED);
-	tapefs_error(d->fs, "%s; tape closed", c->why);
+	tapefs_tape_refused(d->fs, c->tape.barcode, "%s; tape closed", c->why);
 	dump_copy_drop_tape(d, a, c);
 }
 

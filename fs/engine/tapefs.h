@@ -48,8 +48,11 @@ struct verify;
 struct recall;
 struct library;
 
-/* The last errors, for the "errors:" lines of .status (fs/ns/status.c). */
+/* The last errors, for the "errors:" lines of .status (fs/ns/status.c),
+ * and the last tapes refused (a label that is not the catalog's), for the
+ * marks of .library.svg. */
 #define TAPEFS_ERRORS_KEPT 8
+#define TAPEFS_REFUSED_KEPT 16
 struct tapefs_errlog {
 	pthread_mutex_t lock; /* guards everything below; a leaf lock */
 	uint64_t count;       /* errors since mount */
@@ -57,6 +60,11 @@ struct tapefs_errlog {
 		time_t when;
 		char msg[256];
 	} last[TAPEFS_ERRORS_KEPT]; /* ring: last[(count - 1) % KEPT] is newest */
+	uint64_t nrefused;	    /* tapes refused since mount */
+	struct {
+		time_t when;
+		char barcode[40];
+	} refused[TAPEFS_REFUSED_KEPT]; /* ring, as last */
 };
 
 struct tapefs {
@@ -81,5 +89,15 @@ struct tapefs {
  * kept, each with its time) and log it to stderr. Thread-safe. */
 void tapefs_error(struct tapefs *fs, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/* The same for an error that refused tape barcode (its label is not the
+ * catalog's): also kept as one of the last TAPEFS_REFUSED_KEPT tapes
+ * refused. Thread-safe. */
+void tapefs_tape_refused(struct tapefs *fs, const char *barcode,
+			 const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* When barcode was last refused since the mount, among the tapes kept;
+ * 0 when it was not. Thread-safe. */
+time_t tapefs_tape_refused_when(struct tapefs *fs, const char *barcode);
 
 #endif
