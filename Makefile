@@ -31,7 +31,7 @@ WERROR := 1
 endif
 SAN     ?=
 
-PKGS_CORE = sqlite3 libarchive libcrypto
+PKGS_CORE = sqlite3 libarchive libcrypto jansson
 PKGS_FS   = fuse3 inih
 
 WARN = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes

@@ -43,7 +43,7 @@ check_fails ".dump refuses a NUL" "Invalid argument" bash -c "printf 'now\0x\n' 
 check ".status names the refusal" grep -q "dump" mnt/.status
 check ".status lists an error" grep -Eq "^errors: [1-9]" mnt/.status
 check ".dump says why" grep -qi "error\|refus\|usage" mnt/.dump
-check ".status.json lists the errors" python3 -c 'import json; d=json.load(open("mnt/.status.json")); assert d["errors"] >= 1 and len(d["error"]) >= 1, d'
+check ".status.json lists the errors" python3 -c 'import json; d=json.load(open("mnt/.status.json")); assert d["errors_total"] >= 1 and len(d["errors"]) >= 1, d'
 check "tail of .status shows its last line" sh -c 'tail -n 1 mnt/.status | grep -q "^error: "'
 
 # control files: the owner (root here) may write, others may not

@@ -16,6 +16,8 @@ extern const struct ns_provider ns_verify_dir;	/* verify/     (ns_verify.c) */
 extern const struct ns_provider ns_verify_ctl;	/* .verify     (ns_verify.c) */
 extern const struct ns_provider ns_recall_ctl;	/* .recall     (ns_recall.c) */
 extern const struct ns_provider ns_library;	/* .library    (ns_library.c) */
+extern const struct ns_provider ns_metrics;	/* .metrics    (ns_metrics.c) */
+extern const struct ns_provider ns_library_svg; /* .library.svg (ns_svg.c) */
 
 /* Inode numbers of archived members: this bit | catalog member id. Other
  * namespace entries hash their path below it (ops_ns.c). */
@@ -43,12 +45,18 @@ void ns_size_by_render(struct tapefs *fs, const struct ns_provider *p,
  * module. Returns 0 or -ENOMEM. */
 int status_render(struct tapefs *fs, struct strbuf *out);
 
-/* The same as one JSON object: each key once, its value a number when the
- * value is one, else a string; keys that repeat (error) become arrays. */
+/* The status for machines: one JSON object of typed figures, valid JSON
+ * whatever bytes names hold (fs/ns/status_json.c; docs/status.md). Returns
+ * 0 or -ENOMEM. */
 int status_render_json(struct tapefs *fs, struct strbuf *out);
 
-/* Append s to out as a JSON string literal (quotes and escapes). */
-void status_json_string(struct strbuf *out, const char *s, size_t len);
+/* The status in the Prometheus text format (fs/ns/ns_metrics.c;
+ * docs/status.md). Returns 0 or -ENOMEM. */
+int status_render_metrics(struct tapefs *fs, struct strbuf *out);
+
+/* A picture of the library as one SVG document (fs/ns/ns_svg.c). Returns
+ * 0 or -ENOMEM. */
+int status_render_svg(struct tapefs *fs, struct strbuf *out);
 
 /* The tape lines of .status ("tapes: N", "tapes_scratch: N", per state),
  * from the catalog (ns_tapes.c). */
