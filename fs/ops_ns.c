@@ -59,6 +59,7 @@ static const struct ns_provider *const providers[] = {
     &ns_readme,	    &ns_status,	    &ns_status_json, &ns_dump_ctl,
     &ns_verify_ctl, &ns_recall_ctl, &ns_archive,     &ns_tapes,
     &ns_verify_dir, &ns_drives,	    &ns_library,
+    &ns_metrics,    &ns_library_svg,
 };
 #define NPROVIDERS (sizeof(providers) / sizeof(providers[0]))
 

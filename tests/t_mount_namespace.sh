@@ -6,9 +6,9 @@
 tf_setup --drives 2 --slots 6 --capacity 32M --pools 2 -- copies=2 pools=A,B
 check "mount" tf_mount tapefs.ini mnt
 
-check_eq "root listing" ".dump .library .recall .status .status.json .verify README archive drives staging tapes verify" \
+check_eq "root listing" ".dump .library .library.svg .metrics .recall .status .status.json .verify README archive drives staging tapes verify" \
 	"$(ls -A mnt | LC_ALL=C sort | paste -sd' ')"
-for w in staging/ archive/ tapes/ verify/ drives/ .status .status.json .dump .verify .recall .library \
+for w in staging/ archive/ tapes/ verify/ drives/ .status .status.json .metrics .library.svg .dump .verify .recall .library \
 	user.tapefs.md5 user.tapefs.state user.tapefs.copies user.tapefs.archived \
 	"now PATH" "sample PCT" unverified "tape LABEL" "fusermount3 -u"; do
 	check "README explains '$w'" grep -qF -- "$w" mnt/README
@@ -18,7 +18,7 @@ for k in drives drive0 drive1 dump staged_files staged_bytes verify recall_queue
 	check ".status has '$k:'" grep -q "^$k: " mnt/.status
 done
 check_eq ".status counts the library's tapes" "tapes_scratch: 6" "$(grep '^tapes_scratch:' mnt/.status)"
-check ".status.json is JSON" python3 -c 'import json,sys; d=json.load(open("mnt/.status.json")); assert d["drives"] == 2 and d["tapes_scratch"] == 6, d'
+check ".status.json is JSON" python3 -c 'import json,sys; d=json.load(open("mnt/.status.json")); assert len(d["drives"]) == 2 and d["tapes"]["by_state"]["scratch"] == 6, d'
 check_eq "drives/ lists every drive" "0 1" "$(ls mnt/drives | paste -sd' ')"
 check "drives/0 says its state" grep -q "^state: idle" mnt/drives/0
 check_fails "drives/2 does not exist" "No such file" cat mnt/drives/2

@@ -1,6 +1,7 @@
 /* fs/ns/ns_root.c - the top-level files: README, .status, .status.json and
  * the .dump control file, with the dump engine's lines of .status: every
- * text of the dump engine, rendered from its figures (dump_stats). */
+ * text of the dump engine, rendered from its figures (dump_stats).
+ * .metrics and .library.svg are fs/ns/ns_metrics.c and fs/ns/ns_svg.c. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -31,7 +32,11 @@ static const char readme_text[] =
 "  .status         live status, one \"key: value\" per line: drives, one\n"
 "                  line per drive, dump, staged_files, staged_bytes,\n"
 "                  verify, recall_queue, tapes_scratch, errors\n"
-"  .status.json    the same as one JSON object\n"
+"  .status.json    the status for machines: one JSON object, numbers as\n"
+"                  numbers (schema in docs/status.md)\n"
+"  .metrics        the same figures in the Prometheus text format\n"
+"                  (tapefs_* metrics, for node_exporter's textfile\n"
+"                  collector)\n"
 "  .dump           control: start a dump (see below); read: pending files\n"
 "                  and bytes, thresholds, the current and the last dump\n"
 "  .verify         control: start a verification run (see below); read:\n"
@@ -40,6 +45,9 @@ static const char readme_text[] =
 "                  read: the queue per tape and recent results\n"
 "  .library        control of the tape library: inventory, export, label\n"
 "                  (see below); read: the last results and the grammar\n"
+"  .library.svg    a picture of the library: drives, every slot, each\n"
+"                  tape in its pool's colour with its fill and marks (BAD\n"
+"                  copies, label refused, full)\n"
 "  staging/        read-write: what you put here goes to tape. A file is\n"
 "                  eligible when its last writer closes it; after its dump\n"
 "                  is committed on every copy it leaves staging/\n"
