@@ -86,7 +86,8 @@ SCHEMA = {
                "cache_limit_bytes": Opt(INT)},
     "tapes": {"total": INT, "by_state": TAPE_STATES,
               "pools": ListOf({"pool": TEXT, "configured": BOOL,
-                               "total": INT, "by_state": TAPE_STATES})},
+                               "total": INT, "by_state": TAPE_STATES}),
+              "unknown_total": INT, "unknown": ListOf({"tape": TEXT})},
     "errors_total": INT, "errors": ListOf(ERROR),
 }
 

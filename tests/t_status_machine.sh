@@ -5,7 +5,8 @@
 # passes a strict checker of the Prometheus text format and its values are
 # what was done (1 dump committed, bytes written by each drive of the dump,
 # a verification's time); .library.svg is XML that shows every slot as the
-# library holds it, the tapes in drives, a refused label and a BAD copy.
+# library holds it, the tapes in drives, a refused label, a tape holding
+# another catalog's archives and a BAD copy.
 . "$TOP/tests/lib.sh"
 CHK_JSON=$TOP/tests/check_status_json.py
 CHK_PROM=$TOP/tests/check_promtext.py
@@ -33,12 +34,10 @@ check "promtext checker takes escapes, UTF-8, exponents, Inf" python3 "$CHK_PROM
 badpool=$(printf 'C"\\\xe9')
 tf_setup --drives 2 --slots 60 --tapes 40 --capacity 64M --pools 2 -- \
 	copies=2 "pools=A,B,$badpool"
-check "mount" tf_mount tapefs.ini mnt
-tf_umount mnt
-# The cartridge with barcode A00001L9 now holds A00002L9's label: refused.
-cp lib/tapes/A00002L9.vtape lib/tapes/A00001L9.vtape
-check "mount again" tf_mount tapefs.ini mnt
-
+# B00020L9 holds a file after its label that no catalog of ours wrote: it
+# is registered closed, a tape holding archives this catalog does not know.
+head -c 1000 /dev/urandom > foreign.bin
+check "a file after B00020L9's label" "$TF_TAPEFS" vtape import lib/tapes/B00020L9.vtape foreign.bin
 # js EXPR [FILE]: EXPR over d = FILE (s.json) as JSON text.
 js() { python3 -c 'import json,sys; d=json.load(open(sys.argv[2],"rb")); print(json.dumps(eval(sys.argv[1]), ensure_ascii=False))' "$1" "${2:-s.json}"; }
 # metric NAME [LABEL=VALUE]: the value of that sample of m.prom, or "none".
@@ -54,13 +53,27 @@ print(("%d" % v[0] if v[0] == int(v[0]) else repr(v[0])) if v else "none")
 PY
 }
 snap() { cp mnt/.status.json s.json && cp mnt/.metrics m.prom; }
+check "mount" tf_mount tapefs.ini mnt
+snap
+check_eq "tapes.unknown: B00020L9, registered at this mount" '[1, [{"tape": "B00020L9"}]]' \
+	"$(js 'd["tapes"]["unknown_total"], d["tapes"]["unknown"]')"
+check_eq ".metrics: 1 unknown tape" 1 "$(metric tapefs_unknown_tapes)"
+check ".library.svg: B00020L9 marked FOREIGN" python3 -c '
+import xml.etree.ElementTree as ET
+root = ET.parse("/dev/stdin").getroot()
+gs = [" ".join(g.itertext()) for g in root.iter("{http://www.w3.org/2000/svg}g")]
+assert [t for t in gs if "B00020L9" in t and "FOREIGN" in t], gs' < mnt/.library.svg
+tf_umount mnt
+# The cartridge with barcode A00001L9 now holds A00002L9's label: refused.
+cp lib/tapes/A00002L9.vtape lib/tapes/A00001L9.vtape
+check "mount again" tf_mount tapefs.ini mnt
 
 snap
 check ".status.json: python3 -m json.tool takes it" python3 -m json.tool s.json /dev/null
 check ".status.json: every member typed (before a dump)" python3 "$CHK_JSON" s.json
 check ".metrics: the grammar (before a dump)" python3 "$CHK_PROM" m.prom tapefs_
 check_eq "2 drives, as numbers" "2 0 0" "$(js 'len(d["drives"]), d["drives"][0]["bytes_written"], d["drive_queue"]' | tr -d '[],')"
-check_eq "tapes: 40 scratch" "40 40" "$(js 'd["tapes"]["total"], d["tapes"]["by_state"]["scratch"]' | tr -d '[],')"
+check_eq "tapes: 39 scratch, 1 closed" "40 39 1" "$(js 'd["tapes"]["total"], d["tapes"]["by_state"]["scratch"], d["tapes"]["by_state"]["closed"]' | tr -d '[],')"
 check_eq "no dump yet" "0 0 null null" "$(js 'd["dump"]["committed_total"], d["dump"]["staged_bytes"], d["dump"]["last"], d["dump"]["last_success_time"]' | tr -d '[],')"
 check_eq "the third pool: U+FFFD and its exact bytes in pool_hex" \
 	'{"pool": "C\"\\�", "pool_hex": "43225ce9", "configured": true, "total": 0}' \

@@ -49,7 +49,7 @@ struct recall;
 struct library;
 
 /* The last errors, for the "errors:" lines of .status (fs/ns/status.c),
- * and the last tapes refused (a label that is not the catalog's), for the
+ * and the last tapes a dump refused (library_write_check()), for the
  * marks of .library.svg. */
 #define TAPEFS_ERRORS_KEPT 8
 #define TAPEFS_REFUSED_KEPT 16
@@ -90,9 +90,10 @@ struct tapefs {
 void tapefs_error(struct tapefs *fs, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-/* The same for an error that refused tape barcode (its label is not the
- * catalog's): also kept as one of the last TAPEFS_REFUSED_KEPT tapes
- * refused. Thread-safe. */
+/* The same for an error that refused tape barcode (a dump's check found
+ * a label that is not the catalog's, or data this catalog did not write):
+ * also kept as one of the last TAPEFS_REFUSED_KEPT tapes refused.
+ * Thread-safe. */
 void tapefs_tape_refused(struct tapefs *fs, const char *barcode,
 			 const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

@@ -202,6 +202,10 @@ static void metrics_tapes(struct strbuf *out, const struct status_snap *s)
 		sample2(out, "tapefs_scratch_tapes", "pool", s->pools[i].name,
 			NULL, NULL,
 			(double)s->pools[i].by_state[CATALOG_TAPE_SCRATCH]);
+	single(out, "tapefs_unknown_tapes", "gauge",
+	       "Tapes registered closed since the mount: they hold archives "
+	       "this catalog does not know.",
+	       (double)s->nunknown);
 }
 
 static void metrics_dump(struct strbuf *out, const struct status_snap *s)

@@ -202,11 +202,17 @@ static void fill_bar(struct strbuf *out, int x, int y, int w,
 			    x, y, f, tape_fill_colour(t));
 }
 
+/* How wide badge() draws words: 10px bold capitals are about 7px. */
+static int badge_width(const char *words)
+{
+	return (int)strlen(words) * 7 + 8;
+}
+
 /* A badge whose right edge is at x; returns its left edge. */
 static int badge(struct strbuf *out, int x, int y, const char *fill,
 		 const char *words)
 {
-	int w = (int)strlen(words) * 7 + 8;
+	int w = badge_width(words);
 
 	strbuf_addf(out,
 		    "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"14\" "
@@ -217,11 +223,12 @@ static int badge(struct strbuf *out, int x, int y, const char *fill,
 }
 
 /* 1 when t has a mark in red: its label refused (while the tape stays
- * closed), copies whose verification failed. */
+ * closed), archives this catalog does not know, copies whose
+ * verification failed. */
 static int tape_error(const struct svg_tape *t)
 {
-	return t->known &&
-	       ((t->refused && t->state == CATALOG_TAPE_CLOSED) || t->failed);
+	return t->known && ((t->refused && t->state == CATALOG_TAPE_CLOSED) ||
+			    t->foreign || t->failed);
 }
 
 /* What needs an operator, as badges right to left from x. */
@@ -233,6 +240,8 @@ static void marks(struct strbuf *out, int x, int y, const struct svg_tape *t)
 		return;
 	if (t->refused && t->state == CATALOG_TAPE_CLOSED)
 		x = badge(out, x, y, MARK_RED, "REFUSED");
+	else if (t->foreign)
+		x = badge(out, x, y, MARK_RED, "FOREIGN");
 	if (t->failed) {
 		snprintf(bad, sizeof(bad), "BAD %llu",
 			 (unsigned long long)t->failed);
@@ -418,6 +427,16 @@ static int legend_words(struct strbuf *out, int x, int y, const char *words)
 	return x + (int)strlen(words) * 6 + 18;
 }
 
+/* A badge at x, then what it means; returns the x of the next item. */
+static int legend_badge(struct strbuf *out, int x, int y, const char *fill,
+			const char *words, const char *meaning)
+{
+	int w = badge_width(words);
+
+	badge(out, x + w, y - 11, fill, words);
+	return legend_words(out, x + w + 6, y, meaning);
+}
+
 static int legend_pools(struct strbuf *out, int x, int y,
 			const struct svg_lib *l)
 {
@@ -443,12 +462,16 @@ static int legend(struct strbuf *out, int y, const struct svg_lib *l)
 		    "rx=\"2\" fill=\"#ffffff\" stroke=\"#555555\"/>\n",
 		    x, y - 11);
 	x = legend_words(out, x + 19, y, "not in the catalog");
-	x = badge(out, x + 44, y - 11, MARK_RED, "BAD n") + 3;
-	x = legend_words(out, x + 50, y, "copies failed verification");
-	x = badge(out, x + 58, y - 11, MARK_RED, "REFUSED") + 3;
-	x = legend_words(out, x + 64, y, "label refused");
-	x = badge(out, x + 36, y - 11, "#444444", "FULL") + 3;
-	legend_words(out, x + 42, y, "tape full");
+	if (x > WIDTH - MARGIN - 800) { /* the marks take some 780 */
+		x = MARGIN;
+		y += 20;
+	}
+	x = legend_badge(out, x, y, MARK_RED, "BAD n",
+			 "copies failed verification");
+	x = legend_badge(out, x, y, MARK_RED, "REFUSED", "label refused");
+	x = legend_badge(out, x, y, MARK_RED, "FOREIGN",
+			 "holds archives of another catalog");
+	legend_badge(out, x, y, "#444444", "FULL", "tape full");
 	return y + 14;
 }
 

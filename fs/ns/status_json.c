@@ -310,6 +310,21 @@ static json_t *by_state(struct jdoc *d, const uint64_t *n)
 	return o;
 }
 
+/* [{"tape": B}, ...]: the tapes holding archives this catalog does not
+ * know (the first STATUS_UNKNOWN_KEPT). */
+static json_t *unknown_json(struct jdoc *d, const struct status_snap *s)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < s->nunknown && i < STATUS_UNKNOWN_KEPT; i++) {
+		json_t *t = json_object();
+
+		jtext(d, t, "tape", s->unknown[i]);
+		jpush(d, a, t);
+	}
+	return a;
+}
+
 static json_t *tapes_json(struct jdoc *d, const struct status_snap *s)
 {
 	json_t *o = json_object(), *pools = json_array();
@@ -328,6 +343,8 @@ static json_t *tapes_json(struct jdoc *d, const struct status_snap *s)
 		jpush(d, pools, p);
 	}
 	jset(d, o, "pools", pools);
+	jset(d, o, "unknown_total", jnum(s->nunknown));
+	jset(d, o, "unknown", unknown_json(d, s));
 	return o;
 }
 

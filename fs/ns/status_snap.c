@@ -149,6 +149,8 @@ int status_snap_take(struct tapefs *fs, struct status_snap *out)
 	}
 	if (!ret)
 		ret = snap_tapes(fs, out);
+	out->nunknown =
+	    library_unknown(fs->library, out->unknown, STATUS_UNKNOWN_KEPT);
 	snap_errors(fs, out);
 	return ret;
 }

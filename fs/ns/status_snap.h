@@ -14,13 +14,15 @@
 
 #include "catalog/catalog.h"
 #include "fs/engine/dump.h"
+#include "fs/engine/library.h"
 #include "fs/engine/recall.h"
 #include "fs/engine/tapefs.h"
 #include "fs/engine/verify.h"
 #include "tapeio/sched.h"
 
 /* Tape states are enum catalog_tape_state, 0..RETIRED. */
-#define STATUS_TAPE_STATES (CATALOG_TAPE_RETIRED + 1)
+#define STATUS_UNKNOWN_KEPT 32
+#define STATUS_TAPE_STATES  (CATALOG_TAPE_RETIRED + 1)
 
 /* The catalog's tapes of one pool. */
 struct status_pool {
@@ -56,6 +58,11 @@ struct status_snap {
 	struct status_pool *pools; /* configured pools first, in cfg order,
 				      then the others by name */
 	size_t npools;
+	/* Tapes registered closed since the mount because they hold
+	 * archives this catalog does not know (fs/engine/library.h): how
+	 * many, and the first STATUS_UNKNOWN_KEPT of them. */
+	size_t nunknown;
+	char unknown[STATUS_UNKNOWN_KEPT][40];
 
 	uint64_t errors_total;
 	size_t nerrors; /* errors[0..nerrors): the last ones, oldest first */

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fs/engine/library.h"
 #include "fs/ns/svg_lib.h"
 
 /* What the catalog and the error log say of the cartridge barcode. */
@@ -31,6 +32,7 @@ static void tape_fill(struct tapefs *fs, const struct svg_lib *l,
 	if (catalog_tape_summary(fs->cat, barcode, &sum) == 0)
 		t->failed = sum.failed;
 	t->refused = tapefs_tape_refused_when(fs, barcode);
+	t->foreign = library_tape_unknown(fs->library, barcode);
 }
 
 static int take_drives(struct tapefs *fs, struct svg_lib *l)

@@ -24,6 +24,7 @@ struct svg_tape {
 	uint64_t capacity, used; /* bytes; capacity 0: unknown */
 	uint64_t failed;	 /* copies whose last verification failed */
 	time_t refused;		 /* its label was refused since the mount */
+	int foreign;		 /* holds archives this catalog does not know */
 };
 
 struct svg_slot {
