@@ -62,7 +62,7 @@ for bc in A00001L9 B00001L9 A00002L9; do
 	check ".status names $bc" grep -q "^unknown_tape: $bc holds archives this catalog does not know" mnt/.status
 done
 check ".status says what to do" grep -q '^unknown_tapes_help: 3 tapes hold archives this catalog does not know: closed, so nothing is written over them; to read them, mount with the catalog that wrote them' mnt/.status
-check ".status.json has the count" grep -q '"unknown_tapes": 3' mnt/.status.json
+check ".status.json has the count and the tapes" python3 -c 'import json; t=json.load(open("mnt/.status.json"))["tapes"]; assert t["unknown_total"] == 3 and sorted(u["tape"] for u in t["unknown"]) == ["A00001L9", "A00002L9", "B00001L9"], t'
 check "an error line for each" grep -q '^error: .*tape A00001L9 holds archives this catalog does not know: registered closed' mnt/.status
 check_eq "the old archives are not in archive/" "" "$(ls mnt/archive)"
 
