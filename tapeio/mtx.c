@@ -28,7 +28,7 @@
 
 #include "tapeio/mtx.h"
 
-#define MTX_OUT_MAX (4u << 20) /* a 10 000-slot library prints ~700 KiB */
+#define MTX_OUT_MAX    (4u << 20) /* a 10 000-slot library prints ~700 KiB */
 #define MTX_MAX_DRIVES 64
 
 extern char **environ;
@@ -61,8 +61,9 @@ static int header_parse(const char *line, int *nd, int *ns, int *nie)
 		;
 	if (*q != ':' ||
 	    sscanf(q + 1, "%d Drives, %d Slots ( %d Import/Export )%n", nd, ns,
-		   nie, &n) != 3 || q[1 + n] || *nd < 0 || *ns < 0 ||
-	    *nie < 0 || *nie > *ns || *nd > MTX_MAX_DRIVES || *ns > 100000)
+		   nie, &n) != 3 ||
+	    q[1 + n] || *nd < 0 || *ns < 0 || *nie < 0 || *nie > *ns ||
+	    *nd > MTX_MAX_DRIVES || *ns > 100000)
 		return -1;
 	return 0;
 }
@@ -155,8 +156,8 @@ int mtx_status_parse(const char *text, struct changer_inv *inv, char *err,
 		if (nd < 0) {
 			if (header_parse(line, &nd, &ns, &nie))
 				goto out_bad;
-			inv->elems = calloc((size_t)(nd + ns) + 1,
-					    sizeof(*inv->elems));
+			inv->elems =
+			    calloc((size_t)(nd + ns) + 1, sizeof(*inv->elems));
 			if (!inv->elems) {
 				ret = -ENOMEM;
 				goto out_free;
@@ -185,8 +186,7 @@ int mtx_status_parse(const char *text, struct changer_inv *inv, char *err,
 		goto out_bad;
 	}
 	if (nd < 0 || drives != nd || slots != ns || ies != nie) {
-		snprintf(err, errlen,
-			 "unexpected mtx status output: %s",
+		snprintf(err, errlen, "unexpected mtx status output: %s",
 			 nd < 0 ? "no 'Storage Changer' line"
 				: "fewer elements than its header announces");
 		goto out_fail;
@@ -210,19 +210,19 @@ static const struct {
 	const char *text;
 	int err;
 } mtx_errors[] = {
-	{ "is not an sg device", -ENODEV },
-	{ "Source Element Address", -ENOMEDIUM },  /* ... %d is Empty */
-	{ "Data Transfer Element", -ENOMEDIUM },   /* ... %d is Empty */
-	{ "is Already Full", -EBUSY },             /* Destination / Storage */
-	{ "Full (Storage Element", -EBUSY },       /* Drive %d Full (...) */
-	{ "Drive needs offline before move", -EBUSY },
-	{ "argument '", -EINVAL },                 /* Invalid/illegal <...> */
-	{ "Invalid source", -EINVAL },
-	{ "Invalid destination", -EINVAL },
-	{ "No Source for tape", -EINVAL },
-	{ "Do not know which slot", -EINVAL },
-	{ "No source specified", -EINVAL },
-	{ "No destination specified", -EINVAL },
+    {"is not an sg device", -ENODEV},
+    {"Source Element Address", -ENOMEDIUM}, /* ... %d is Empty */
+    {"Data Transfer Element", -ENOMEDIUM},  /* ... %d is Empty */
+    {"is Already Full", -EBUSY},	    /* Destination / Storage */
+    {"Full (Storage Element", -EBUSY},	    /* Drive %d Full (...) */
+    {"Drive needs offline before move", -EBUSY},
+    {"argument '", -EINVAL}, /* Invalid/illegal <...> */
+    {"Invalid source", -EINVAL},
+    {"Invalid destination", -EINVAL},
+    {"No Source for tape", -EINVAL},
+    {"Do not know which slot", -EINVAL},
+    {"No source specified", -EINVAL},
+    {"No destination specified", -EINVAL},
 };
 
 /* The line of text containing s, without its newline, into buf. */
@@ -270,7 +270,8 @@ int mtx_error_map(const char *text, char *reason, size_t len)
 	if (strstr(text, "Additional Sense Code = 53")) {
 		size_t n = strlen(reason);
 
-		snprintf(reason + n, len - n, " (medium removal prevented: "
+		snprintf(reason + n, len - n,
+			 " (medium removal prevented: "
 			 "the drive holds its tape)");
 		return -EBUSY;
 	}
@@ -339,8 +340,8 @@ static int child_wait(pid_t pid, int *status)
 static int child_collect(int fo, int fe, struct buf *out, struct buf *err,
 			 double deadline)
 {
-	struct pollfd pfd[2] = { { .fd = fo, .events = POLLIN },
-				 { .fd = fe, .events = POLLIN } };
+	struct pollfd pfd[2] = {{.fd = fo, .events = POLLIN},
+				{.fd = fe, .events = POLLIN}};
 	int ret;
 
 	while (pfd[0].fd >= 0 || pfd[1].fd >= 0) {
@@ -365,12 +366,12 @@ static int child_collect(int fo, int fe, struct buf *out, struct buf *err,
 	return 0;
 }
 
-int mtx_run(const char *prog, char *const argv[], double timeout_s,
-	    int *status, char **out, char **err)
+int mtx_run(const char *prog, char *const argv[], double timeout_s, int *status,
+	    char **out, char **err)
 {
-	struct buf bo = { 0 }, be = { 0 };
+	struct buf bo = {0}, be = {0};
 	posix_spawn_file_actions_t fa;
-	int po[2] = { -1, -1 }, pe[2] = { -1, -1 }, ret;
+	int po[2] = {-1, -1}, pe[2] = {-1, -1}, ret;
 	pid_t pid;
 
 	if (pipe2(po, O_CLOEXEC) || pipe2(pe, O_CLOEXEC)) {
@@ -423,8 +424,8 @@ out_close:
 /* ---- the changer backend -------------------------------------------- */
 
 struct mtx_priv {
-	char *prog;  /* the mtx program */
-	char *dev;   /* the changer's /dev/sgN */
+	char *prog; /* the mtx program */
+	char *dev;  /* the changer's /dev/sgN */
 	int ndrive_devs;
 	char *drive_dev[MTX_MAX_DRIVES];
 	double timeout_s, retry_pause_s;
@@ -433,9 +434,8 @@ struct mtx_priv {
 
 static void pause_s(double s)
 {
-	struct timespec ts = { .tv_sec = (time_t)s,
-			       .tv_nsec = (long)((s - (double)(time_t)s) *
-						 1e9) };
+	struct timespec ts = {.tv_sec = (time_t)s,
+			      .tv_nsec = (long)((s - (double)(time_t)s) * 1e9)};
 
 	while (s > 0 && nanosleep(&ts, &ts) && errno == EINTR)
 		;
@@ -447,8 +447,8 @@ static int mtx_exec(struct changer *c, char **out, const char *a1,
 		    const char *a2, const char *a3)
 {
 	struct mtx_priv *m = c->priv;
-	char *argv[] = { "mtx", "-f", m->dev, (char *)a1, (char *)a2,
-			 (char *)a3, NULL };
+	char *argv[] = {"mtx",	    "-f",	m->dev, (char *)a1,
+			(char *)a2, (char *)a3, NULL};
 	char *so, *se, reason[200];
 	int ret, status;
 
@@ -487,8 +487,8 @@ static int mtx_exec(struct changer *c, char **out, const char *a1,
 	}
 	if (ret == -EAGAIN) {
 		snprintf(c->err, sizeof(c->err),
-			 "library not ready after %d tries: %s",
-			 m->retries + 1, reason);
+			 "library not ready after %d tries: %s", m->retries + 1,
+			 reason);
 		return -EIO;
 	}
 	snprintf(c->err, sizeof(c->err), "%s", reason);
@@ -527,7 +527,8 @@ static void cm_close(struct changer *c)
 /* spec: "DEVICE" or "MTX DEVICE [DRIVE0 ...]" */
 static int cm_spec_parse(struct mtx_priv *m, const char *spec)
 {
-	char *copy = strdup(spec), *tok, *save = NULL, *toks[MTX_MAX_DRIVES + 2];
+	char *copy = strdup(spec), *tok, *save = NULL,
+	     *toks[MTX_MAX_DRIVES + 2];
 	int n = 0, ret = 0;
 
 	if (!copy)
@@ -568,7 +569,8 @@ static int cm_open(struct changer *c, const char *spec)
 	if (ret == -EINVAL)
 		snprintf(c->err, sizeof(c->err),
 			 "changer mtx: bad spec '%s' (want 'MTX DEVICE "
-			 "[DRIVE0 ...]' or 'DEVICE')", spec);
+			 "[DRIVE0 ...]' or 'DEVICE')",
+			 spec);
 	if (ret)
 		goto out_free;
 	c->priv = m;
@@ -589,8 +591,8 @@ int mtx_configure(struct changer *c, double timeout_s, int retries,
 {
 	struct mtx_priv *m;
 
-	if (!c || c->ops != &changer_mtx_ops || timeout_s <= 0 ||
-	    retries < 0 || retry_pause_s < 0)
+	if (!c || c->ops != &changer_mtx_ops || timeout_s <= 0 || retries < 0 ||
+	    retry_pause_s < 0)
 		return -EINVAL;
 	m = c->priv;
 	m->timeout_s = timeout_s;
@@ -600,8 +602,8 @@ int mtx_configure(struct changer *c, double timeout_s, int retries,
 }
 
 /* Say in our words what the robot refused, keeping mtx's own line. */
-static int move_fail(struct changer *c, int ret, const char *src_kind,
-		     int src, const char *dst_kind, int dst)
+static int move_fail(struct changer *c, int ret, const char *src_kind, int src,
+		     const char *dst_kind, int dst)
 {
 	char said[sizeof(c->err)];
 
@@ -626,8 +628,8 @@ static int cm_load(struct changer *c, int slot, int drive)
 	int ret;
 
 	if (slot < 1 || drive < 0) {
-		snprintf(c->err, sizeof(c->err), "no slot %d or drive %d",
-			 slot, drive);
+		snprintf(c->err, sizeof(c->err), "no slot %d or drive %d", slot,
+			 drive);
 		return -EINVAL;
 	}
 	snprintf(s, sizeof(s), "%d", slot);
@@ -643,8 +645,8 @@ static int cm_unload(struct changer *c, int drive, int slot)
 	int ret;
 
 	if (slot < 0 || drive < 0) {
-		snprintf(c->err, sizeof(c->err), "no slot %d or drive %d",
-			 slot, drive);
+		snprintf(c->err, sizeof(c->err), "no slot %d or drive %d", slot,
+			 drive);
 		return -EINVAL;
 	}
 	if (slot == 0) {
@@ -664,7 +666,8 @@ static int cm_unload(struct changer *c, int drive, int slot)
 			ret = -EINVAL;
 			snprintf(c->err, sizeof(c->err),
 				 "drive %d: the slot its cartridge came from "
-				 "is unknown", drive);
+				 "is unknown",
+				 drive);
 		}
 		slot = ret ? 0 : inv.elems[drive].source;
 		changer_inv_free(&inv);
@@ -683,8 +686,8 @@ static int cm_transfer(struct changer *c, int from_slot, int to_slot)
 	int ret;
 
 	if (from_slot < 1 || to_slot < 1) {
-		snprintf(c->err, sizeof(c->err), "no slot %d or %d",
-			 from_slot, to_slot);
+		snprintf(c->err, sizeof(c->err), "no slot %d or %d", from_slot,
+			 to_slot);
 		return -EINVAL;
 	}
 	snprintf(a, sizeof(a), "%d", from_slot);
@@ -693,8 +696,7 @@ static int cm_transfer(struct changer *c, int from_slot, int to_slot)
 	return ret ? move_fail(c, ret, "slot", from_slot, "slot", to_slot) : 0;
 }
 
-static int cm_drive_device(struct changer *c, int drive, char *buf,
-			   size_t len)
+static int cm_drive_device(struct changer *c, int drive, char *buf, size_t len)
 {
 	struct mtx_priv *m = c->priv;
 	int n;
@@ -720,13 +722,13 @@ static int cm_conf_spec(const struct changer_conf *cf, char *buf, size_t len)
 }
 
 const struct changer_ops changer_mtx_ops = {
-	.name = "mtx",
-	.open = cm_open,
-	.conf_spec = cm_conf_spec,
-	.close = cm_close,
-	.inventory = cm_inventory,
-	.load = cm_load,
-	.unload = cm_unload,
-	.transfer = cm_transfer,
-	.drive_device = cm_drive_device,
+    .name = "mtx",
+    .open = cm_open,
+    .conf_spec = cm_conf_spec,
+    .close = cm_close,
+    .inventory = cm_inventory,
+    .load = cm_load,
+    .unload = cm_unload,
+    .transfer = cm_transfer,
+    .drive_device = cm_drive_device,
 };

@@ -7,11 +7,10 @@
  * drives 0, 1, ... in the library's own order, as changer_drive_device()
  * returns them; without them the caller must know the drives' devices.
  * changer_open() runs `mtx status` once, so that a missing mtx or device
- * is reported at once. Every operation runs one mtx process (posix_spawn, no shell) with
- * a timeout and captures its stdout and stderr:
- *   inventory   mtx -f DEV status        parsed by mtx_status_parse()
- *   load S D    mtx -f DEV load S D
- *   unload D S  mtx -f DEV unload S D    (S 0: the source slot mtx status
+ * is reported at once. Every operation runs one mtx process (posix_spawn, no
+ * shell) with a timeout and captures its stdout and stderr: inventory   mtx -f
+ * DEV status        parsed by mtx_status_parse() load S D    mtx -f DEV load S
+ * D unload D S  mtx -f DEV unload S D    (S 0: the source slot mtx status
  *                                         reports; mtx itself would misread
  *                                         a 0)
  *   transfer    mtx -f DEV transfer A B
@@ -54,8 +53,8 @@ int mtx_error_map(const char *stderr_text, char *reason, size_t len);
  * (malloc'd, the caller frees both) and *status the exit status. Returns
  * -ENOENT when the program does not exist, -ETIMEDOUT when it ran longer
  * than timeout_s (it is then killed), -errno of the system otherwise. */
-int mtx_run(const char *prog, char *const argv[], double timeout_s, int *status, char **out,
-	    char **err);
+int mtx_run(const char *prog, char *const argv[], double timeout_s, int *status,
+	    char **out, char **err);
 
 /* Tune an open "mtx" changer: seconds one mtx run may take (default 900:
  * a full library inventory is slow), how many times a Not Ready / Unit
