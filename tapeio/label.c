@@ -18,7 +18,6 @@
 #include "tapeio/tarr.h"
 
 #define LABEL_RECORD	 10240
-#define LABEL_TEXT_MAX	 4096
 #define LABEL_READ_BLOCK (1u << 20) /* largest record accepted in file 0 */
 #define LABEL_PROBE_MAX	 (4u << 20) /* buffer of the look past file 0 */
 
@@ -57,13 +56,22 @@ void label_init(struct tape_label *l, const char *barcode, const char *pool,
 	}
 }
 
-/* The label text; returns its length or -EINVAL (a field with a newline). */
+/* A block size a label may give: 0 (none given), or one a drive uses. */
+static int label_block_ok(long long v)
+{
+	return v == 0 || (v >= LABEL_BLOCK_MIN && v <= LABEL_BLOCK_MAX &&
+			  v % LABEL_BLOCK_MIN == 0);
+}
+
+/* The label text; returns its length or -EINVAL (a field with a newline,
+ * no barcode, a block size no label may give). */
 static int label_text(const struct tape_label *l, char *buf, size_t size)
 {
 	int n;
 
 	if (strpbrk(l->barcode, "\n=") || strpbrk(l->pool, "\n") ||
-	    strpbrk(l->uuid, "\n") || !l->barcode[0])
+	    strpbrk(l->uuid, "\n") || !l->barcode[0] ||
+	    !label_block_ok(l->block_size))
 		return -EINVAL;
 	n = snprintf(buf, size,
 		     "format=tapefs-label 1\nbarcode=%s\nuuid=%s\npool=%s\n"
@@ -153,41 +161,66 @@ static int label_sink(void *arg, const void *buf, size_t len)
 	return 0;
 }
 
-/* Parse the key=value text into l. Unknown keys are ignored so that a
- * later version can add some. */
-static int label_parse(char *text, struct tape_label *l)
+/* A decimal number of the label: optional '-' (when neg is allowed), then
+ * digits only, no overflow. 0 or -EINVAL. */
+static int label_number(const char *s, int neg, long long *v)
 {
-	char *line, *save = NULL, *eq, *end;
-	int have_format = 0;
+	char *end;
+
+	if (!(*s >= '0' && *s <= '9') &&
+	    !(neg && *s == '-' && s[1] >= '0' && s[1] <= '9'))
+		return -EINVAL;
+	errno = 0;
+	*v = strtoll(s, &end, 10);
+	return errno || *end ? -EINVAL : 0;
+}
+
+/* One "key=value" line (NUL-terminated, without its LF) into l. */
+static int label_line(char *line, struct tape_label *l, int *have_format)
+{
+	char *eq = strchr(line, '=');
+	long long v;
+
+	if (!eq)
+		return -EINVAL;
+	*eq++ = '\0';
+	if (!strcmp(line, "format")) {
+		if (strcmp(eq, "tapefs-label 1"))
+			return -EINVAL;
+		*have_format = 1;
+	} else if (!strcmp(line, "barcode")) {
+		copy_field(l->barcode, sizeof(l->barcode), eq);
+	} else if (!strcmp(line, "uuid")) {
+		copy_field(l->uuid, sizeof(l->uuid), eq);
+	} else if (!strcmp(line, "pool")) {
+		copy_field(l->pool, sizeof(l->pool), eq);
+	} else if (!strcmp(line, "created")) {
+		if (label_number(eq, 1, &v))
+			return -EINVAL;
+		l->created = (time_t)v;
+	} else if (!strcmp(line, "block_size")) {
+		if (label_number(eq, 0, &v) || !label_block_ok(v))
+			return -EINVAL;
+		l->block_size = (uint32_t)v;
+	}
+	return 0;
+}
+
+int label_parse(const char *text, size_t len, struct tape_label *l)
+{
+	char buf[LABEL_TEXT_MAX], *line, *save = NULL;
+	int have_format = 0, ret;
 
 	memset(l, 0, sizeof(*l));
-	for (line = strtok_r(text, "\n", &save); line;
+	if (len >= sizeof(buf) || memchr(text, '\0', len))
+		return -EINVAL;
+	memcpy(buf, text, len);
+	buf[len] = '\0';
+	for (line = strtok_r(buf, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save)) {
-		eq = strchr(line, '=');
-		if (!eq)
-			return -EINVAL;
-		*eq++ = '\0';
-		if (!strcmp(line, "format")) {
-			if (strcmp(eq, "tapefs-label 1"))
-				return -EINVAL;
-			have_format = 1;
-		} else if (!strcmp(line, "barcode")) {
-			copy_field(l->barcode, sizeof(l->barcode), eq);
-		} else if (!strcmp(line, "uuid")) {
-			copy_field(l->uuid, sizeof(l->uuid), eq);
-		} else if (!strcmp(line, "pool")) {
-			copy_field(l->pool, sizeof(l->pool), eq);
-		} else if (!strcmp(line, "created")) {
-			l->created = (time_t)strtoll(eq, &end, 10);
-			if (*end)
-				return -EINVAL;
-		} else if (!strcmp(line, "block_size")) {
-			unsigned long v = strtoul(eq, &end, 10);
-
-			if (*end || v > UINT32_MAX)
-				return -EINVAL;
-			l->block_size = (uint32_t)v;
-		}
+		ret = label_line(line, l, &have_format);
+		if (ret)
+			return ret;
 	}
 	return have_format && l->barcode[0] ? 0 : -EINVAL;
 }
@@ -222,8 +255,7 @@ int label_read(struct tape *t, struct tape_label *l)
 	ret = tarr_data(r, &m, label_sink, &b);
 	if (ret)
 		goto out;
-	b.text[b.len] = '\0';
-	ret = label_parse(b.text, l);
+	ret = label_parse(b.text, b.len, l);
 	if (ret)
 		goto out;
 	/* Up to and past the filemark: the tape is then at file 1. */

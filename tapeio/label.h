@@ -7,7 +7,8 @@
  *   uuid=<36-char uuid>
  *   pool=A
  *   created=<unix seconds>
- *   block_size=<bytes per record of the data archives>
+ *   block_size=<bytes per record of the data archives: a multiple of
+ *              512 from 512 to 16 MiB; 0 when not known>
  * Any tar reads it: `mt rewind; tar -xOf /dev/nst0 TAPEFS.LABEL`.
  * Before any write tapefs reads it back and refuses a tape whose label does
  * not name the barcode the catalog (or the changer) expects.
@@ -20,7 +21,10 @@
 
 #include "tapeio/tape.h"
 
-#define LABEL_MEMBER "TAPEFS.LABEL"
+#define LABEL_MEMBER	"TAPEFS.LABEL"
+#define LABEL_TEXT_MAX	4096 /* bytes of label text, at most */
+#define LABEL_BLOCK_MIN 512
+#define LABEL_BLOCK_MAX (16u << 20)
 
 struct tape_label {
 	char barcode[40];
@@ -35,7 +39,9 @@ void label_init(struct tape_label *l, const char *barcode, const char *pool,
 		uint32_t block_size);
 
 /* Rewind, write the label archive and one filemark: the tape then holds
- * only file 0 (everything after is gone). Returns 0 or -errno. */
+ * only file 0 (everything after is gone). Returns 0, -EINVAL (a barcode
+ * empty or holding "=" or a newline, a block size label_parse() would
+ * refuse) or -errno. */
 int label_write(struct tape *t, const struct tape_label *l);
 
 /* Rewind and read file 0 into *l; leaves the tape at the start of file 1.
@@ -60,6 +66,14 @@ struct label_probe {
  * be told (then the tape must not be taken for one holding nothing). The
  * tape's position afterwards is undefined. */
 int label_probe(struct tape *t, struct label_probe *p);
+
+/* Parse len bytes of label text (the member's data) into *l: every line
+ * "key=value"; unknown keys are ignored so that a later version can add
+ * some. Returns 0, or -EINVAL: no "format=tapefs-label 1" line or no
+ * barcode, a line without "=", a number that is not plain decimal, a
+ * block_size neither 0 nor in range, a NUL, more than LABEL_TEXT_MAX - 1
+ * bytes. */
+int label_parse(const char *text, size_t len, struct tape_label *l);
 
 /* label_read() and compare: 0 when the label names barcode, -EMEDIUMTYPE
  * (with the barcode found copied to found, if not NULL) when it names

@@ -1,6 +1,7 @@
 /* tests/test_label_rw.c - the label archive (tape file 0): written and
  * read back, blank tape -ENODATA, foreign file 0 -EINVAL, wrong barcode
- * -EMEDIUMTYPE, the tape left at file 1, and readable by GNU tar. */
+ * -EMEDIUMTYPE, the tape left at file 1, and readable by GNU tar; the
+ * label text's numbers and block size checked. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -74,6 +75,8 @@ static void test_write_read(void)
 	CHECK_INT(label_write(t, &w), -EINVAL);
 	label_init(&w, "", "A", 1);
 	CHECK_INT(label_write(t, &w), -EINVAL);
+	label_init(&w, "A00003L9", "A", 1000); /* no label could say it */
+	CHECK_INT(label_write(t, &w), -EINVAL);
 	tape_close(t);
 }
 
@@ -144,11 +147,64 @@ static void test_foreign(void)
 		   "format=tapefs-label 1\nbarcode=X1\nfuture=yes\n");
 	CHECK_INT(label_read(t, &r), 0);
 	CHECK_STR(r.barcode, "X1");
+	/* A block size no drive uses: no buffer is sized by it. */
+	write_tar0(
+	    t, LABEL_MEMBER,
+	    "format=tapefs-label 1\nbarcode=X1\nblock_size=4294967295\n");
+	CHECK_INT(label_read(t, &r), -EINVAL);
 	/* An empty file 0 (a filemark first). */
 	CHECK_INT(tape_rewind(t), 0);
 	CHECK_INT(tape_weof(t, 1), 0);
 	CHECK_INT(label_read(t, &r), -EINVAL);
 	tape_close(t);
+}
+
+static int parse(const char *text)
+{
+	struct tape_label l;
+
+	return label_parse(text, strlen(text), &l);
+}
+
+/* The label text alone: numbers are plain decimal, the block size one a
+ * drive may use; no NUL, no text longer than a label. */
+static void test_parse(void)
+{
+	static const char head[] = "format=tapefs-label 1\nbarcode=A00001L9\n";
+	static const char *const refused[] = {
+	    "block_size=256",
+	    "block_size=1000",
+	    "block_size=33554432",
+	    "block_size=-512",
+	    "block_size= 512",
+	    "block_size=",
+	    "block_size=0x200",
+	    "created=",
+	    "created=12x",
+	    "created=+1",
+	    "created=99999999999999999999",
+	    "no equals sign",
+	};
+	char text[LABEL_TEXT_MAX + 64];
+	struct tape_label l;
+
+	snprintf(text, sizeof(text), "%screated=-5\nblock_size=16777216\n",
+		 head);
+	CHECK_INT(label_parse(text, strlen(text), &l), 0);
+	CHECK_INT(l.created, -5);
+	CHECK_INT(l.block_size, 16u << 20);
+	CHECK_STR(l.barcode, "A00001L9");
+	snprintf(text, sizeof(text), "%sblock_size=0\n", head);
+	CHECK_INT(label_parse(text, strlen(text), &l), 0); /* not known */
+	for (size_t i = 0; i < sizeof(refused) / sizeof(*refused); i++) {
+		snprintf(text, sizeof(text), "%s%s\n", head, refused[i]);
+		CHECK_INT(parse(text), -EINVAL);
+	}
+	CHECK_INT(label_parse(head, sizeof(head), &l), -EINVAL); /* its NUL */
+	memset(text, '\n', sizeof(text));
+	memcpy(text, head, strlen(head));
+	CHECK_INT(label_parse(text, LABEL_TEXT_MAX - 1, &l), 0);
+	CHECK_INT(label_parse(text, LABEL_TEXT_MAX, &l), -EINVAL);
 }
 
 int main(void)
@@ -157,5 +213,6 @@ int main(void)
 	RUN(test_write_read);
 	RUN(test_plain_tar);
 	RUN(test_foreign);
+	RUN(test_parse);
 	return check_done();
 }
