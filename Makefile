@@ -8,6 +8,9 @@
 #   make check T=vtape   only tests whose name contains "vtape"
 #   make asan       the same tests under AddressSanitizer + UBSan
 #   make bench      benchmarks (scripts/bench*)
+#   make fuzz       every libFuzzer target, FUZZ_SECONDS each (clang;
+#                   docs/fuzzing.md); make fuzz-build only builds them,
+#                   make fuzz-seeds writes their seed corpora again
 #   make demo       scripts/demo: virtual library, mount, dump, verify, recall
 #   make install    PREFIX=/usr/local DESTDIR= (docs/install.md)
 #   make uninstall  removes what make install put, with the same variables
@@ -59,6 +62,7 @@ TEST_SRC    := $(sort $(wildcard tests/test_*.c))
 TESTLIB_SRC := $(sort $(wildcard tests/lib_*.c))
 SHIM_SRC    := $(sort $(wildcard tests/shim/*.c))
 TOOL_SRC    := $(sort $(wildcard tests/tool/*.c))
+FUZZ_SRC    := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 
 TAPEIO_OBJ  := $(TAPEIO_SRC:%.c=$(BUILD)/%.o)
 CATALOG_OBJ := $(CATALOG_SRC:%.c=$(BUILD)/%.o)
@@ -68,6 +72,9 @@ TESTLIB_OBJ := $(TESTLIB_SRC:%.c=$(BUILD)/%.o)
 TEST_BIN    := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 SHIM_SO     := $(SHIM_SRC:tests/shim/%.c=$(BUILD)/tests/lib%.so)
 TOOL_BIN    := $(TOOL_SRC:tests/tool/%.c=$(BUILD)/tests/tool/%)
+FUZZ_NAMES  := $(FUZZ_SRC:tests/fuzz/fuzz_%.c=%)
+FUZZ_TEST   := $(FUZZ_NAMES:%=$(BUILD)/tests/test_fuzz_%)
+FUZZ_COMMON := $(BUILD)/tests/fuzz/common.o
 
 LIBTAPEIO  := $(BUILD)/libtapeio.a
 LIBCATALOG := $(BUILD)/libcatalog.a
@@ -84,7 +91,8 @@ FLAGS_NOW   := $(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $(OPT) $(SAN)
 KEEP_STAMP  := $(if $(MAKECMDGOALS),$(if $(filter-out install uninstall deb,$(MAKECMDGOALS)),,1))
 $(shell mkdir -p $(BUILD); [ -n "$(KEEP_STAMP)" ] && [ -e $(FLAGS_STAMP) ] || [ "$$(cat $(FLAGS_STAMP) 2>/dev/null)" = '$(FLAGS_NOW)' ] || echo '$(FLAGS_NOW)' > $(FLAGS_STAMP))
 
-.PHONY: all check asan bench demo install uninstall deb format clean tests
+.PHONY: all check asan bench demo install uninstall deb format clean tests \
+	fuzz fuzz-build fuzz-bins fuzz-seeds
 all: $(BUILD)/tapefs
 
 $(BUILD)/%.o: %.c $(FLAGS_STAMP)
@@ -154,7 +162,20 @@ $(BUILD)/tests/tool/%: tests/tool/%.c $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LDFLAGS)
 
-tests: $(BUILD)/tapefs $(TEST_BIN) $(SHIM_SO) $(TOOL_BIN)
+# Fuzz targets (tests/fuzz/fuzz_NAME.c, docs/fuzzing.md). In this build
+# each becomes the unit test test_fuzz_NAME: tests/fuzz/replay.c as its
+# main replays the target's seeds and regression inputs, without clang.
+# The config target links the config parser of fs/ (FUSE-free) and inih.
+INIH_LIBS := $(shell pkg-config --libs inih 2>/dev/null)
+FUZZ_EXTRA = $(if $(filter config,$*),$(BUILD)/fs/config.o $(INIH_LIBS))
+.SECONDARY: $(FUZZ_COMMON) $(BUILD)/tests/fuzz/replay.o
+$(BUILD)/tests/fuzz/replay.o: CPPFLAGS += -DFUZZ_TOP='"$(CURDIR)"'
+$(BUILD)/tests/test_fuzz_%: tests/fuzz/fuzz_%.c $(BUILD)/tests/fuzz/replay.o \
+		$(FUZZ_COMMON) $(BUILD)/fs/config.o $(LIBS_ALL) $(FLAGS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(PKG_CFLAGS_CORE) -MMD -MP -o $@ $< $(BUILD)/tests/fuzz/replay.o $(FUZZ_COMMON) $(FUZZ_EXTRA) $(LIBS_ALL) $(LDFLAGS) $(PKG_LIBS_CORE) -lm
+
+tests: $(BUILD)/tapefs $(TEST_BIN) $(SHIM_SO) $(TOOL_BIN) $(FUZZ_TEST)
 
 check: tests
 	BUILD=$(BUILD) tests/run $(T)
@@ -168,6 +189,38 @@ bench: all
 
 demo:
 	scripts/demo
+
+# libFuzzer: everything built again with clang, ASan and UBSan in
+# $(FUZZ_BUILD); each target runs FUZZ_SECONDS (or FUZZ_RUNS inputs) from
+# its seed corpus (tests/fuzz/run). Not part of make check.
+FUZZ_BUILD   ?= build-fuzz
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_RUNS    ?=
+fuzz-build:
+	$(MAKE) BUILD=$(FUZZ_BUILD) CC=$(FUZZ_CC) OPT="-O1 -g -fno-omit-frame-pointer" \
+		SAN="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined" \
+		fuzz-bins
+
+fuzz-bins: $(FUZZ_NAMES:%=$(BUILD)/fuzz/fuzz_%)
+
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_COMMON) $(BUILD)/fs/config.o \
+		$(LIBS_ALL) $(FLAGS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(PKG_CFLAGS_CORE) -fsanitize=fuzzer -MMD -MP -o $@ $< $(FUZZ_COMMON) $(FUZZ_EXTRA) $(LIBS_ALL) $(LDFLAGS) $(PKG_LIBS_CORE) -lm
+
+fuzz: fuzz-build
+	FUZZ_BUILD=$(FUZZ_BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) \
+		FUZZ_RUNS=$(FUZZ_RUNS) tests/fuzz/run $(T)
+
+# Write the seed corpora again (tests/fuzz/mkseeds.c; the mtx status
+# seeds are the golden texts).
+fuzz-seeds: $(BUILD)/tests/fuzz/mkseeds
+	d=$$(mktemp -d) && (cd $$d && $(abspath $<) $(CURDIR)/tests/fuzz/corpus); \
+		rc=$$?; rm -rf $$d; exit $$rc
+	mkdir -p tests/fuzz/corpus/mtx_status
+	for f in tests/golden/mtx/*.txt; do \
+		cp $$f tests/fuzz/corpus/mtx_status/seed-$$(basename $$f .txt); done
 
 # What make install lays out (docs/install.md). Operator scripts, man pages
 # (section = the file's suffix) are picked up by wildcard.
@@ -214,6 +267,6 @@ format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan $(FUZZ_BUILD)
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
