@@ -68,7 +68,9 @@ static int header_parse(const char *line, int *nd, int *ns, int *nie)
 	return 0;
 }
 
-static int drive_parse(const char *line, struct changer_elem *e, int want)
+/* A drive line; its source slot must be one of the ns slots. */
+static int drive_parse(const char *line, struct changer_elem *e, int want,
+		       int ns)
 {
 	const char *p;
 	int idx, n = 0, src;
@@ -83,7 +85,7 @@ static int drive_parse(const char *line, struct changer_elem *e, int want)
 		return 0;
 	n = 0;
 	if (sscanf(p, "Full (Storage Element %d Loaded)%n", &src, &n) == 1 &&
-	    n && src >= 1) {
+	    n && src >= 1 && src <= ns) {
 		e->source = src;
 	} else if (strncmp(p, "Full (Unknown Storage Element Loaded)", 37) ==
 		   0) {
@@ -169,7 +171,7 @@ int mtx_status_parse(const char *text, struct changer_inv *inv, char *err,
 			continue;
 		}
 		if (drives < nd) {
-			if (drive_parse(line, &inv->elems[drives], drives))
+			if (drive_parse(line, &inv->elems[drives], drives, ns))
 				goto out_bad;
 			drives++;
 			continue;

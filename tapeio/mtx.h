@@ -35,9 +35,9 @@
  * changer.h orders them). Volume tags lose their trailing blanks; a full
  * element without a tag gets barcode ""; a drive loaded from an unknown
  * slot gets source 0. The text must be complete and consistent (counts
- * in the header line match the element lines). Returns 0, -EPROTO (with
- * the offending line in err) or -ENOMEM. The caller frees inv with
- * changer_inv_free(). */
+ * in the header line match the element lines, a drive's source slot is
+ * one of the slots). Returns 0, -EPROTO (with the offending line in err)
+ * or -ENOMEM. The caller frees inv with changer_inv_free(). */
 int mtx_status_parse(const char *text, struct changer_inv *inv, char *err,
 		     size_t errlen);
 

@@ -165,6 +165,13 @@ static void test_malformed(void)
 	    "      Storage Element 1:Empty\n"
 	    "      Storage Element 2:Empty\n");
 	bad(buf, "i/e slot missing");
+	snprintf(buf, sizeof(buf),
+		 "%sData Transfer Element 0:Full (Storage Element 3 Loaded)"
+		 ":VolumeTag = A00001L9\n"
+		 "      Storage Element 1:Empty\n"
+		 "      Storage Element 2:Empty\n",
+		 hdr);
+	bad(buf, "drive loaded from a slot the library does not have");
 }
 
 static void map(const char *text, int want, const char *reason)
