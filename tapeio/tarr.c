@@ -27,6 +27,7 @@
 
 #define MANIFEST_MAX   (1ull << 30) /* larger: not ours, do not buffer */
 #define PREFETCH_BYTES (8u << 20)
+#define PREFETCH_SLOTS 1024 /* records read ahead at most (small blocks) */
 
 /* The read-ahead ring of a walk: the thread fills slot head % n, the
  * reader holds slot tail % n while libarchive uses it. */
@@ -48,7 +49,7 @@ struct prefetch {
 struct tarr {
 	struct tape *t;
 	struct archive *a;
-	char *rec; /* one record */
+	char *rec; /* one record, when read without the ring */
 	uint32_t block_size;
 	size_t skip;		/* bytes to drop from the first record */
 	uint64_t records;	/* records read */
@@ -67,6 +68,15 @@ struct tarr {
 	struct prefetch *pf; /* walks only */
 };
 
+/* One tape record into buf: its length, 0 at a filemark, -EINVAL for a
+ * record longer than block_size (not ours), or the tape's -errno. */
+static ssize_t record_read(struct tarr *r, char *buf)
+{
+	ssize_t n = tape_read(r->t, buf, r->block_size);
+
+	return n == -ENOMEM ? -EINVAL : n;
+}
+
 static void *prefetch_main(void *arg)
 {
 	struct tarr *r = arg;
@@ -82,7 +92,11 @@ static void *prefetch_main(void *arg)
 		pthread_mutex_unlock(&pf->lock);
 		if (pf->stop)
 			break;
-		n = tape_read(r->t, pf->buf[slot], r->block_size);
+		/* a slot's buffer is made when first filled: a short archive
+		 * takes a few records' memory, not the whole ring's */
+		if (!pf->buf[slot])
+			pf->buf[slot] = malloc(r->block_size);
+		n = pf->buf[slot] ? record_read(r, pf->buf[slot]) : -ENOMEM;
 		pthread_mutex_lock(&pf->lock);
 		pf->len[slot] = n;
 		pf->head++;
@@ -118,7 +132,8 @@ static void prefetch_free(struct prefetch *pf)
 	if (!pf)
 		return;
 	prefetch_stop(pf);
-	for (i = 0; pf->buf && i < pf->n; i++)
+	/* the slots were filled in order: the buffers made are a prefix */
+	for (i = 0; pf->buf && i < pf->n && pf->buf[i]; i++)
 		free(pf->buf[i]);
 	pthread_mutex_destroy(&pf->lock);
 	pthread_cond_destroy(&pf->cond);
@@ -132,7 +147,6 @@ static void prefetch_free(struct prefetch *pf)
 static int prefetch_new(struct tarr *r, uint64_t limit)
 {
 	struct prefetch *pf = calloc(1, sizeof(*pf));
-	size_t i;
 
 	if (!pf)
 		return -ENOMEM;
@@ -140,16 +154,15 @@ static int prefetch_new(struct tarr *r, uint64_t limit)
 	pthread_cond_init(&pf->cond, NULL);
 	pf->limit = limit;
 	pf->n = PREFETCH_BYTES / r->block_size;
+	if (pf->n > PREFETCH_SLOTS)
+		pf->n = PREFETCH_SLOTS;
 	if (limit && pf->n > limit)
 		pf->n = (size_t)limit;
 	if (pf->n < 3)
 		pf->n = 3;
 	pf->buf = calloc(pf->n, sizeof(*pf->buf));
 	pf->len = calloc(pf->n, sizeof(*pf->len));
-	for (i = 0; pf->buf && i < pf->n; i++)
-		if (!(pf->buf[i] = malloc(r->block_size)))
-			break;
-	if (!pf->buf || !pf->len || i < pf->n) {
+	if (!pf->buf || !pf->len) {
 		prefetch_free(pf);
 		return -ENOMEM;
 	}
@@ -193,17 +206,12 @@ static ssize_t prefetch_next(struct tarr *r, const void **buf)
 /* One record, from the ring (walks) or straight from the tape. */
 static ssize_t tarr_read_record(struct tarr *r, const void **buf)
 {
-	ssize_t n;
-
-	if (r->pf) {
-		n = prefetch_next(r, buf);
-	} else {
-		n = tape_read(r->t, r->rec, r->block_size);
-		*buf = r->rec;
-	}
-	if (n == -ENOMEM)
-		n = -EINVAL; /* a record longer than block_size: not ours */
-	return n;
+	if (r->pf)
+		return prefetch_next(r, buf);
+	if (!r->rec && !(r->rec = malloc(r->block_size)))
+		return -ENOMEM;
+	*buf = r->rec;
+	return record_read(r, r->rec);
 }
 
 /* libarchive's read callback: one record per call, 0 at a filemark. */
@@ -255,9 +263,8 @@ static int tarr_new(struct tarr **out, struct tape *t, uint32_t block_size)
 	r->t = t;
 	r->block_size = block_size ? block_size : 256 * 1024;
 	r->manifest_err = -ENOENT;
-	r->rec = malloc(r->block_size);
 	r->a = archive_read_new();
-	if (!r->rec || !r->a) {
+	if (!r->a) {
 		tarr_free(r);
 		return -ENOMEM;
 	}
@@ -378,16 +385,69 @@ static int tarr_header(struct tarr *r, struct tar_member *m)
 	return 1;
 }
 
+/* The manifest's text as it is read: it grows with the data that really
+ * arrives, never to the size a header claims. */
+struct mtext {
+	char *p;
+	size_t len, cap;
+};
+
+static int mtext_add(struct mtext *t, const void *buf, size_t len)
+{
+	size_t cap = t->cap ? t->cap : 4096;
+	char *p;
+
+	while (cap < t->len + len)
+		cap *= 2;
+	if (cap != t->cap) {
+		p = realloc(t->p, cap);
+		if (!p)
+			return -ENOMEM;
+		t->p = p;
+		t->cap = cap;
+	}
+	memcpy(t->p + t->len, buf, len);
+	t->len += len;
+	return 0;
+}
+
+/* Hash and sink the zeros of a sparse entry's hole, from *at to off. */
+static int tarr_hole(struct md5 *h, uint64_t *at, uint64_t off,
+		     tarr_sink_fn sink, void *arg)
+{
+	static const char zeros[4096];
+	int ret;
+
+	while (*at < off) {
+		size_t z = off - *at < sizeof(zeros) ? (size_t)(off - *at)
+						     : sizeof(zeros);
+
+		md5_update(h, zeros, z);
+		if (sink && (ret = sink(arg, zeros, z)))
+			return ret;
+		*at += z;
+	}
+	return 0;
+}
+
+/* Parse the manifest text read into r's manifest. */
+static int tarr_manifest_set(struct tarr *r, const struct mtext *t)
+{
+	tar_members_free(r->manifest, r->nmanifest);
+	r->manifest = NULL;
+	r->nmanifest = 0;
+	r->manifest_err =
+	    manifest_decode(t->p, t->len, &r->manifest, &r->nmanifest);
+	return r->manifest_err == -ENOMEM ? -ENOMEM : 0;
+}
+
 /* Stream the current entry's data to sink, hashing; the manifest is
  * buffered and parsed on the way. */
 static int tarr_stream(struct tarr *r, struct tar_member *m, tarr_sink_fn sink,
 		       void *arg)
 {
-	static const char zeros[4096];
-	char *mbuf = NULL;
-	size_t mlen = 0;
-	uint64_t size = r->cur_size;
-	int keep = r->cur_manifest && size <= MANIFEST_MAX;
+	int keep = r->cur_manifest && r->cur_size <= MANIFEST_MAX;
+	struct mtext text = {0};
 	uint64_t at = 0;
 	struct md5 h;
 	int ret;
@@ -396,10 +456,6 @@ static int tarr_stream(struct tarr *r, struct tar_member *m, tarr_sink_fn sink,
 	ret = md5_init(&h);
 	if (ret)
 		return ret;
-	if (keep && !(mbuf = malloc(size + 1))) {
-		ret = -ENOMEM;
-		goto out;
-	}
 	for (;;) {
 		const void *buf;
 		size_t len;
@@ -413,37 +469,21 @@ static int tarr_stream(struct tarr *r, struct tar_member *m, tarr_sink_fn sink,
 			goto out;
 		}
 		/* A sparse entry's holes read as zeros. */
-		while (at < (uint64_t)off) {
-			size_t z = (uint64_t)off - at < sizeof(zeros)
-				       ? (size_t)((uint64_t)off - at)
-				       : sizeof(zeros);
-
-			md5_update(&h, zeros, z);
-			if (sink && (ret = sink(arg, zeros, z)))
-				goto out;
-			at += z;
-		}
+		ret = tarr_hole(&h, &at, (uint64_t)off, sink, arg);
+		if (ret)
+			goto out;
 		md5_update(&h, buf, len);
-		if (keep && mlen + len <= size) {
-			memcpy(mbuf + mlen, buf, len);
-			mlen += len;
-		}
+		if (keep && (ret = mtext_add(&text, buf, len)))
+			goto out;
 		if (sink && (ret = sink(arg, buf, len)))
 			goto out;
 		at += len;
 	}
 	ret = md5_final(&h, m->md5);
-	if (!ret && keep) {
-		tar_members_free(r->manifest, r->nmanifest);
-		r->manifest = NULL;
-		r->nmanifest = 0;
-		r->manifest_err =
-		    manifest_decode(mbuf, mlen, &r->manifest, &r->nmanifest);
-		if (r->manifest_err == -ENOMEM)
-			ret = -ENOMEM;
-	}
+	if (!ret && keep)
+		ret = tarr_manifest_set(r, &text);
 out:
-	free(mbuf);
+	free(text.p);
 	md5_release(&h);
 	return ret;
 }

@@ -31,12 +31,13 @@ struct tarr;
 /* A reader of the archive starting at the tape's current position (the
  * first record of a tape file). block_size: the largest record to expect
  * (0 = 256 KiB). t stays owned by the caller. Reads nothing yet.
- * From the first tarr_next() on, a thread reads ahead (up to 8 MiB of
- * records, never past the tape file's filemark) so that the drive streams
- * while the caller hashes: the caller must not use t until the walk has
- * ended (tarr_next() returned 0), any tarr function returned an error, or
- * tarr_free(). After an early tarr_free() the tape position is somewhere
- * ahead within the file: position explicitly.
+ * From the first tarr_next() on, a thread reads ahead (up to 8 MiB and
+ * 1024 records, never past the tape file's filemark; the memory taken is
+ * that of the records read, not that of a full ring) so that the drive
+ * streams while the caller hashes: the caller must not use t until the
+ * walk has ended (tarr_next() returned 0), any tarr function returned an
+ * error, or tarr_free(). After an early tarr_free() the tape position is
+ * somewhere ahead within the file: position explicitly.
  * Returns 0, -EINVAL, -ENOMEM. */
 int tarr_open(struct tarr **out, struct tape *t, uint32_t block_size);
 
