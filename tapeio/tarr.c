@@ -430,6 +430,16 @@ static int tarr_hole(struct md5 *h, uint64_t *at, uint64_t off,
 	return 0;
 }
 
+/* Whether a block of len bytes at offset off of a member of size bytes,
+ * after at bytes already given, is one it may hold: a sparse map that
+ * points back, or past the member's end, is a corrupt header (it would
+ * make a small member stream any number of zeros), not data. */
+static int tarr_block_ok(uint64_t at, la_int64_t off, size_t len, uint64_t size)
+{
+	return off >= 0 && (uint64_t)off >= at && (uint64_t)off <= size &&
+	       len <= size - (uint64_t)off;
+}
+
 /* Parse the manifest text read into r's manifest. */
 static int tarr_manifest_set(struct tarr *r, const struct mtext *t)
 {
@@ -462,16 +472,28 @@ static int tarr_stream(struct tarr *r, struct tar_member *m, tarr_sink_fn sink,
 		la_int64_t off;
 		int rr = archive_read_data_block(r->a, &buf, &len, &off);
 
-		if (rr == ARCHIVE_EOF)
-			break;
 		if (rr < ARCHIVE_WARN) {
 			ret = tarr_err(r);
 			goto out;
 		}
-		/* A sparse entry's holes read as zeros. */
-		ret = tarr_hole(&h, &at, (uint64_t)off, sink, arg);
-		if (ret)
+		/* At the end off is where libarchive says the entry ends: its
+		 * size, but for a hard link or a directory whose header gives
+		 * a size it holds no data for: the member's size then. */
+		if (rr == ARCHIVE_EOF) {
+			len = 0;
+			if (off > 0 && (uint64_t)off > r->cur_size)
+				off = (la_int64_t)r->cur_size;
+		}
+		if (!tarr_block_ok(at, off, len, r->cur_size)) {
+			ret = r->broken = -EINVAL;
+			prefetch_stop(r->pf);
 			goto out;
+		}
+		/* A sparse entry's holes read as zeros: a hole may end it too,
+		 * or be all of it (a sparse map with no data). */
+		ret = tarr_hole(&h, &at, (uint64_t)off, sink, arg);
+		if (ret || rr == ARCHIVE_EOF)
+			break;
 		md5_update(&h, buf, len);
 		if (keep && (ret = mtext_add(&text, buf, len)))
 			goto out;
@@ -479,6 +501,8 @@ static int tarr_stream(struct tarr *r, struct tar_member *m, tarr_sink_fn sink,
 			goto out;
 		at += len;
 	}
+	if (ret)
+		goto out;
 	ret = md5_final(&h, m->md5);
 	if (!ret && keep)
 		ret = tarr_manifest_set(r, &text);

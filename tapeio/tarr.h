@@ -58,10 +58,15 @@ int tarr_next(struct tarr *r, struct tar_member *m);
 
 /* Stream the current member's data to sink (NULL: just hash it) and set
  * m->md5 (m: the record tarr_next() filled). Call at most once per
- * member. Returns 0; -EIO when a record within the member cannot be read
+ * member. Exactly m->size bytes are given: the holes of a sparse member
+ * (GNU tar --sparse) as zeros, and never more than the size its header
+ * declares. A header may declare any size (a few records can declare
+ * 2^63 bytes of holes): a caller that knows what to expect stops its sink
+ * there. Returns 0; -EIO when a record within the member cannot be read
  * (the member is UNREADABLE, and the archive cannot be walked further:
  * tarr_next() then returns -EIO); -EINVAL when the archive is corrupt
- * there; or the sink's error. */
+ * there (a sparse map pointing back or past the member's size); or the
+ * sink's error. */
 int tarr_data(struct tarr *r, struct tar_member *m, tarr_sink_fn sink,
 	      void *arg);
 
