@@ -246,7 +246,8 @@ static void ustar(unsigned char *h, const char *name, char type, size_t size)
 	memcpy(h + 100, "0000644", 7);
 	memcpy(h + 108, "0000000", 7);
 	memcpy(h + 116, "0000000", 7);
-	snprintf((char *)h + 124, 12, "%011zo", size);
+	snprintf((char *)h + 124, 12, "%011llo",
+		 (unsigned long long)size & 077777777777ull);
 	memcpy(h + 136, "14530000000", 11);
 	h[156] = (unsigned char)type;
 	memcpy(h + 257, "ustar", 6);
@@ -355,6 +356,41 @@ static void seeds_config(void)
 		  "drive0 = /dev/nst0\n");
 }
 
+/* ---- control files ------------------------------------------------------ */
+
+static void seeds_ctl(void)
+{
+	static const char *const verify[] = {
+	    "all",	  "tape A00001L9 B00001L9",
+	    "unverified", "sample 5",
+	    "cancel",	  "  tape X\r\n"};
+	/* byte 0: .dump .verify .recall .library tapes/ lookups */
+	static const struct {
+		char which;
+		const char *name, *text;
+	} ctl[] = {
+	    {0, "dump", "now d1\nnow\neach .\nnow ../etc\nresume"},
+	    {1, "verify", "sample 50\ncancel\ntape A00001L9 A00002L9\ncancel"},
+	    {2, "recall", "archive/d1/f\n/mnt/tapes/A00001L9/1/d1\nd1"},
+	    {3, "library", "inventory\nlabel 5 C00001L9 A\nexport A00002L9"},
+	    {4, "tape",
+	     "A00002L9/.ctl\nlocation shelf 3\nserial 42\nclose\n"
+	     "reopen"},
+	    {5, "lookup",
+	     "A00001L9/.status\nA00001L9/1/d1/f\nlatest\n1/"
+	     "summary\nd1/f\n0/status"},
+	};
+	char name[16];
+
+	for (size_t i = 0; i < sizeof(verify) / sizeof(*verify); i++) {
+		snprintf(name, sizeof(name), "%zu", i);
+		seed_text("ctl_verify", name, verify[i]);
+	}
+	for (size_t i = 0; i < sizeof(ctl) / sizeof(*ctl); i++)
+		seed("ctl", ctl[i].name, &ctl[i].which, 1, ctl[i].text,
+		     strlen(ctl[i].text));
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -368,5 +404,6 @@ int main(int argc, char **argv)
 	seeds_tarr();
 	seeds_vtape();
 	seeds_config();
+	seeds_ctl();
 	return check_done();
 }
