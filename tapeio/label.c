@@ -284,12 +284,12 @@ int label_check(struct tape *t, const char *barcode, char found[40])
 
 int label_probe(struct tape *t, struct label_probe *p)
 {
-	struct tape_status st;
+	struct tape_space sp;
 	int ret;
 
 	memset(p, 0, sizeof(*p));
-	if (tape_status(t, &st) == 0)
-		p->capacity = st.capacity;
+	if (tape_space(t, &sp) == 0)
+		p->capacity = sp.capacity;
 	ret = label_read(t, &p->label);
 	if (ret < 0)
 		return ret;

@@ -54,13 +54,15 @@ struct label_probe {
 	struct tape_label label; /* when label_probe() returned 0 */
 	int data_after;		 /* 1: something follows file 0 (a record or a
 				    filemark): the tape holds more than its label */
-	uint64_t capacity;	 /* bytes the medium holds, 0 when unknown */
+	uint64_t capacity;	 /* bytes the medium holds as its drive says
+				    (tape_space()), 0 when it cannot */
 };
 
 /* The one way tapefs looks at a cartridge before deciding what it is:
  * label_read(), then whether anything is recorded after file 0 - one
- * record read at most (tape_at_eod()), not a walk of the tape. Fills *p
- * (zeroed first: a blank tape has data_after 0). Returns 0, label_read()'s
+ * record read at most (tape_at_eod()), not a walk of the tape, and the
+ * drive's word on its capacity (tape_space()). Fills *p (zeroed first:
+ * a blank tape has data_after 0). Returns 0, label_read()'s
  * -ENODATA (blank) / -EINVAL (not a tapefs label) / -errno, or
  * tape_at_eod()'s -errno when the label read but what follows could not
  * be told (then the tape must not be taken for one holding nothing). The

@@ -1,5 +1,6 @@
 /* tapeio/st.c - the st backend: a real drive on /dev/nstN, through the
- * Linux st driver (read/write, MTIOCTOP, MTIOCGET, MTIOCPOS).
+ * Linux st driver (read/write, MTIOCTOP, MTIOCGET, MTIOCPOS), and the
+ * cartridge's capacity through the drive's SCSI generic node.
  *
  * As in OpenBSD mt and mt-st: one tiny function per ioctl returning
  * -errno; after a failure MTIOCGET says why (no medium, write-protected);
@@ -12,10 +13,14 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
 #include <sys/ioctl.h>
 #include <sys/mtio.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "tapeio/scsi_mam.h"
 #include "tapeio/st.h"
 #include "tapeio/tape.h"
 
@@ -229,6 +234,55 @@ static int st_status(struct tape *t, struct tape_status *out)
 	return 0;
 }
 
+/* The SCSI generic node of the drive behind the st descriptor fd
+ * ("/dev/sgN"): sysfs links the st device (by its device number) to its
+ * SCSI device, and sg links that to its node ("generic"). -ENOENT when
+ * there is none (the sg module is not loaded). */
+static int st_sg_path(int fd, char *path, size_t len)
+{
+	char link[128], to[256];
+	struct stat sb;
+	const char *base;
+	ssize_t n;
+
+	if (fstat(fd, &sb) < 0)
+		return -errno;
+	if (!S_ISCHR(sb.st_mode))
+		return -ENOENT;
+	snprintf(link, sizeof(link), "/sys/dev/char/%u:%u/device/generic",
+		 major(sb.st_rdev), minor(sb.st_rdev));
+	n = readlink(link, to, sizeof(to) - 1);
+	if (n < 0)
+		return -errno;
+	to[n] = '\0';
+	base = strrchr(to, '/');
+	base = base ? base + 1 : to;
+	if (strncmp(base, "sg", 2) != 0)
+		return -ENOENT;
+	snprintf(path, len, "/dev/%s", base);
+	return 0;
+}
+
+/* READ ATTRIBUTE to the drive: through its sg node, or when it has none
+ * (or it cannot be opened), through the st node, which passes SG_IO on
+ * to the same device (the kernel then wants CAP_SYS_RAWIO). */
+static int st_space(struct tape *t, struct tape_space *sp)
+{
+	struct st *s = t->priv;
+	char sg[300];
+	int fd, ret;
+
+	if (st_sg_path(s->fd, sg, sizeof(sg)) == 0) {
+		fd = open(sg, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+		if (fd >= 0) {
+			ret = mam_read_space(fd, sp);
+			close(fd);
+			return ret;
+		}
+	}
+	return mam_read_space(s->fd, sp);
+}
+
 static int st_counters(struct tape *t, struct tape_counters *c)
 {
 	struct st *s = t->priv;
@@ -253,6 +307,7 @@ const struct tape_ops st_ops = {
     .locate = st_locate,
     .tell = st_tell,
     .status = st_status,
+    .space = st_space,
     .counters = st_counters,
     .offline = st_offline,
 };

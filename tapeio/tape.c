@@ -120,6 +120,13 @@ int tape_status(struct tape *t, struct tape_status *st)
 	return t->ops->status(t, st);
 }
 
+int tape_space(struct tape *t, struct tape_space *sp)
+{
+	if (!t->ops->space)
+		return -EOPNOTSUPP;
+	return t->ops->space(t, sp);
+}
+
 int tape_counters(struct tape *t, struct tape_counters *c)
 {
 	return t->ops->counters(t, c);

@@ -6,7 +6,8 @@
  *            the device is the image path, or a symlink to it (a vlib drive:
  *            DIR/driveN -> tapes/BARCODE.vtape; no symlink = no tape loaded);
  *   "st"     a real drive, /dev/nstN, through read/write and MTIOCTOP,
- *            MTIOCGET, MTIOCPOS (tapeio/st.c).
+ *            MTIOCGET, MTIOCPOS (tapeio/st.c), and SCSI READ ATTRIBUTE
+ *            for the cartridge's capacity (tape_space()).
  *
  * Semantics every backend keeps (the conformance suite checks them):
  *   - one tape_write() is one record of exactly len bytes (variable block
@@ -61,8 +62,14 @@ struct tape_status {
 	long file;           /* file number from BOT, -1 when unknown */
 	long block;          /* record number within the file, -1 when unknown */
 	uint64_t lblock;     /* logical object address (see above) */
-	uint64_t capacity;   /* bytes the medium holds, 0 when unknown */
-	uint64_t used;       /* bytes recorded up to end of data, 0 if unknown */
+};
+
+/* What a cartridge holds, as its drive tells it (tape_space()). Native
+ * bytes: what the medium takes without drive compression. */
+struct tape_space {
+	uint64_t capacity;  /* bytes the medium (its partition) holds */
+	uint64_t remaining; /* bytes that may still be written after end of
+			       data, as the drive estimates it */
 };
 
 /* Counters a backend keeps since open, for status, tests and benchmarks.
@@ -93,6 +100,7 @@ struct tape_ops {
 	int (*locate)(struct tape *t, uint64_t lblock);
 	int (*tell)(struct tape *t, uint64_t *lblock);
 	int (*status)(struct tape *t, struct tape_status *st);
+	int (*space)(struct tape *t, struct tape_space *sp); /* optional */
 	int (*counters)(struct tape *t, struct tape_counters *c);
 	int (*offline)(struct tape *t); /* rewind and unload (MTOFFL) */
 };
@@ -128,7 +136,16 @@ int tape_rewind(struct tape *t);
 int tape_eom(struct tape *t);
 int tape_locate(struct tape *t, uint64_t lblock);
 int tape_tell(struct tape *t, uint64_t *lblock);
+/* Cheap: no command reaches the medium (st: MTIOCGET), so writers ask it
+ * after every record. */
 int tape_status(struct tape *t, struct tape_status *st);
+/* The capacity of the loaded cartridge and what is left of it: vtape from
+ * its image (exact bytes), st from the cartridge's medium auxiliary
+ * memory (tapeio/scsi_mam.h, whole MiB). A command to the drive: ask once
+ * per load or per write decision, not per record. Returns 0, -EOPNOTSUPP
+ * (the drive cannot tell: no MAM, no way to send it the command),
+ * -ENOMEDIUM, -EIO. */
+int tape_space(struct tape *t, struct tape_space *sp);
 int tape_counters(struct tape *t, struct tape_counters *c);
 int tape_offline(struct tape *t);
 

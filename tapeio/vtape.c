@@ -328,8 +328,19 @@ static int vt_status(struct tape *t, struct tape_status *st)
 	st->file = (long)below;
 	st->block = (long)(below ? pos - v->ix.fm[below - 1] - 1 : pos);
 	st->lblock = pos;
-	st->capacity = v->h.capacity;
-	st->used = vt_used(&v->ix);
+	return 0;
+}
+
+static int vt_space_left(struct tape *t, struct tape_space *sp)
+{
+	struct vtape *v = t->priv;
+	uint64_t used;
+
+	if (v->offline)
+		return -ENOMEDIUM;
+	used = vt_used(&v->ix);
+	sp->capacity = v->h.capacity;
+	sp->remaining = used < v->h.capacity ? v->h.capacity - used : 0;
 	return 0;
 }
 
@@ -488,6 +499,7 @@ const struct tape_ops vtape_ops = {
     .locate = vt_locate,
     .tell = vt_tell,
     .status = vt_status,
+    .space = vt_space_left,
     .counters = vt_counters,
     .offline = vt_offline,
 };

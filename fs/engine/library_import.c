@@ -31,7 +31,7 @@ struct import_job {
 static int import_run(struct sched_job *job, const struct sched_run *r)
 {
 	struct import_job *ij = (struct import_job *)job;
-	struct tape_status st;
+	struct tape_space sp;
 	int ret;
 
 	ret = label_probe(r->tape[0], &ij->probe);
@@ -43,8 +43,8 @@ static int import_run(struct sched_job *job, const struct sched_run *r)
 		if (ret < 0)
 			return ret;
 		ij->labelled = 1;
-		if (tape_status(r->tape[0], &st) == 0)
-			ij->probe.capacity = st.capacity;
+		if (tape_space(r->tape[0], &sp) == 0)
+			ij->probe.capacity = sp.capacity;
 		return 0;
 	}
 	return ret;
