@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "tapeio/vlib.h"
@@ -378,6 +379,73 @@ struct sched *fx_sched(struct changer *c, int ndrives)
 	ret = sched_start(&s, &cfg);
 	CHECK_INT(ret, 0);
 	return ret ? NULL : s;
+}
+
+/* ---- the shims of tests/shim/ ---------------------------------------- */
+
+int fx_shim(const char *name, char *buf, size_t len)
+{
+	const char *build = getenv("BUILD");
+
+	snprintf(buf, len, "%s/tests/lib%s.so", build ? build : "build", name);
+	if (access(buf, R_OK) == 0)
+		return 0;
+	fprintf(stderr, "# no shim at %s\n", buf);
+	return -ENOENT;
+}
+
+/* In the child: the environment, then self. Never returns. */
+static void rerun_exec(const char *self, const char *arg1, const char *arg2,
+		       const char *const env[])
+{
+	const char *asan = getenv("ASAN_OPTIONS");
+	char opts[512];
+
+	/* the shims come first in the preload list: ASan must not mind */
+	snprintf(opts, sizeof(opts), "%s%sverify_asan_link_order=0",
+		 asan ? asan : "", asan ? ":" : "");
+	setenv("ASAN_OPTIONS", opts, 1);
+	for (size_t i = 0; env[i]; i++)
+		putenv((char *)env[i]);
+	execl(self, self, arg1, arg2, (char *)NULL);
+	_exit(127);
+}
+
+int fx_rerun(const char *self, const char *arg1, const char *arg2,
+	     const char *const env[])
+{
+	int pfd[2], status, p = 0, f = 0, got = 0;
+	char line[512];
+	pid_t pid;
+	FILE *in;
+
+	fflush(NULL);
+	if (pipe(pfd) < 0 || (pid = fork()) < 0) {
+		CHECK(!"fork");
+		return -errno;
+	}
+	if (pid == 0) {
+		dup2(pfd[1], 1);
+		close(pfd[0]);
+		close(pfd[1]);
+		rerun_exec(self, arg1, arg2, env);
+	}
+	close(pfd[1]);
+	in = fdopen(pfd[0], "r");
+	while (in && fgets(line, sizeof(line), in)) {
+		if (sscanf(line, "%d passed, %d failed", &p, &f) == 2)
+			got = 1;
+		else
+			fputs(line, stdout);
+	}
+	if (in)
+		fclose(in);
+	waitpid(pid, &status, 0);
+	fprintf(stderr, "# %s %s: %d passed, %d failed\n", self, arg1, p, f);
+	check_passed += p;
+	check_failed += f;
+	CHECK(got && WIFEXITED(status) && (WEXITSTATUS(status) == 0 || f > 0));
+	return 0;
 }
 
 /* ---- catalogs ----------------------------------------------------------- */

@@ -138,6 +138,21 @@ struct changer *fx_changer(const char *dir);
 /* A scheduler of ndrives vtape drives over c. NULL on failure. */
 struct sched *fx_sched(struct changer *c, int ndrives);
 
+/* ---- the shims of tests/shim/ ---------------------------------------- */
+
+/* The path of $BUILD/tests/libNAME.so ("stshim", "sgshim") into buf;
+ * -ENOENT (with a line on stderr) when it was not built. */
+int fx_shim(const char *name, char *buf, size_t len);
+
+/* Run this test binary (self, argv[0]) again as `self arg1 arg2` with the
+ * environment entries env[] ("NAME=VALUE", NULL-terminated; LD_PRELOAD
+ * among them) added, and add the child's "N passed, N failed" to this
+ * process's totals; its other output goes to stdout. A child that dies
+ * or prints no totals counts one failure. Returns 0, or -errno when it
+ * could not be started (counted too). */
+int fx_rerun(const char *self, const char *arg1, const char *arg2,
+	     const char *const env[]);
+
 /* ---- catalogs ----------------------------------------------------------- */
 
 /* The catalog fx_tmp()/name, opened (created when new). NULL on failure. */

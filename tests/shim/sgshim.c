@@ -1,15 +1,29 @@
 /* tests/shim/sgshim.c - LD_PRELOAD shim: a virtual library (tapeio/vlib.h)
  * seen as a SCSI medium changer on a fake /dev/sgN, so that unmodified
- * programs (the Debian mtx binary) drive it through SG_IO.
+ * programs (the Debian mtx binary) drive it through SG_IO; and the SCSI
+ * generic node of a tape drive whose cartridges are vtape images, so that
+ * the st backend reads a cartridge's medium auxiliary memory.
  *
  *   TAPEFS_SGSHIM="/dev/sg9=/path/to/vlib[,/dev/sg8=/other/vlib]"
+ *   TAPEFS_SGSHIM="...,/dev/sg1=tape:/path/to/vlib/drive0"
+ *
+ * A value "tape[+OPTION...]:PATH" is a tape drive; PATH is its vtape image
+ * or a vlib drive symlink (no image there: no cartridge). Options:
+ *   nomam  READ ATTRIBUTE is not supported (ILLEGAL REQUEST, invalid
+ *          command operation code 20/00), as a drive without MAM answers;
+ *   ua     the first command after each open fails with UNIT ATTENTION,
+ *          not ready to ready change 28/00, as the first command after a
+ *          load does.
+ * The st shim (stshim.c) links /dev/nstN to the sg node whose PATH is the
+ * same as its own (sysfs's device/generic link).
  *
  * open() of a listed path opens the library (ENOENT when it is not one)
  * and returns a descriptor on /dev/null that stands for the device; ioctl()
  * on it answers SG_GET_VERSION_NUM, SG_SET_TIMEOUT, SG_GET_TIMEOUT,
  * SCSI_IOCTL_GET_IDLUN and SG_IO; everything else goes to the real libc.
  *
- * SG_IO commands (SPC/SMC), with the sense data real libraries return:
+ * SG_IO commands of a changer (SPC/SMC), with the sense data real
+ * libraries return:
  *   INQUIRY (device type 8, medium changer), TEST UNIT READY, REQUEST
  *   SENSE, MODE SENSE(6/10) page 0x1D (element address assignment),
  *   READ ELEMENT STATUS (element type, start, count, VolTag: primary
@@ -21,6 +35,17 @@
  *   Errors of MOVE MEDIUM: invalid element address 21/01, medium source
  *   element empty 3B/0E, medium destination element full 3B/0D, medium
  *   removal prevented 53/02 (the cartridge is open in its drive).
+ *
+ * SG_IO commands of a tape drive (SPC/SSC): INQUIRY (device type 1,
+ * sequential access), TEST UNIT READY, REQUEST SENSE and READ ATTRIBUTE
+ * (service action 00h ATTRIBUTE VALUES, volume and partition 0) with the
+ * attributes 0000h REMAINING CAPACITY IN PARTITION and 0001h MAXIMUM
+ * CAPACITY IN PARTITION (MiB, rounded down: the image's capacity and what
+ * is left after its end of data), 0002h TAPEALERT FLAGS (none), 0400h
+ * MEDIUM MANUFACTURER and 0401h MEDIUM SERIAL NUMBER (the image's
+ * barcode). No cartridge: NOT READY, medium not present 3A/00. A first
+ * attribute above those: ILLEGAL REQUEST, invalid field in CDB 24/00.
+ * Others: ILLEGAL REQUEST 20/00.
  *
  * Element addresses, as many libraries number them: transport 1,
  * import/export 0x10..., drives 0x100..., storage slots 0x1000...
@@ -46,6 +71,7 @@
 
 #include "tapeio/changer.h"
 #include "tapeio/vlib.h"
+#include "tapeio/vtape.h"
 
 #ifndef SCSI_IOCTL_GET_IDLUN
 #define SCSI_IOCTL_GET_IDLUN 0x5382
@@ -67,8 +93,10 @@ struct sense {
 
 struct shim_dev {
 	int fd;            /* -1: free */
-	struct vlib *v;
-	char dir[1024];
+	struct vlib *v;    /* a changer; NULL: a tape drive */
+	char dir[1024];    /* the library, or the drive's image path */
+	int nomam;         /* tape: no READ ATTRIBUTE */
+	int ua;            /* tape: UNIT ATTENTION due */
 	struct sense last; /* for REQUEST SENSE */
 };
 
@@ -128,14 +156,31 @@ static struct shim_dev *dev_of(int fd)
 	return NULL;
 }
 
+/* A tape drive's value "tape[+nomam][+ua]:PATH": 1 with the options set
+ * and PATH moved to the front of val, 0 for a library. */
+static int tape_value(char *val, int *nomam, int *ua)
+{
+	char *colon = strchr(val, ':');
+
+	if (strncmp(val, "tape", 4) || !colon ||
+	    (val[4] != ':' && val[4] != '+'))
+		return 0;
+	*colon = 0;
+	*nomam = strstr(val, "+nomam") != NULL;
+	*ua = strstr(val, "+ua") != NULL;
+	memmove(val, colon + 1, strlen(colon + 1) + 1);
+	return 1;
+}
+
 /* Open the fake device: returns the fd, or -1 with errno set. */
-static int shim_open_dev(const char *dir)
+static int shim_open_dev(char *dir)
 {
 	struct shim_dev *d = NULL;
-	struct vlib *v;
-	int fd;
+	struct vlib *v = NULL;
+	int fd, tape, nomam = 0, ua = 0;
 
-	if (vlib_open(&v, dir, NULL, 0)) {
+	tape = tape_value(dir, &nomam, &ua);
+	if (!tape && vlib_open(&v, dir, NULL, 0)) {
 		errno = ENOENT;
 		return -1;
 	}
@@ -152,6 +197,8 @@ static int shim_open_dev(const char *dir)
 		memset(d, 0, sizeof(*d));
 		d->fd = fd;
 		d->v = v;
+		d->nomam = nomam;
+		d->ua = ua;
 		snprintf(d->dir, sizeof(d->dir), "%s", dir);
 	}
 	pthread_mutex_unlock(&shim_mu);
@@ -548,8 +595,126 @@ static void cmd_position(struct shim_dev *d, const uint8_t *cdb,
 	changer_inv_free(&inv);
 }
 
+/* ---- a tape drive --------------------------------------------------- */
+
+static void put64(uint8_t *p, uint64_t v)
+{
+	for (int i = 7; i >= 0; i--, v >>= 8)
+		p[i] = (uint8_t)v;
+}
+
+static void cmd_tape_inquiry(const uint8_t *cdb, struct reply *r)
+{
+	cmd_inquiry(cdb, r);
+	if (r->data) {
+		r->data[0] = 0x01; /* sequential-access device */
+		memcpy(r->data + 16, "VIRTUAL DRIVE   ", 16);
+	}
+}
+
+/* One attribute at p: identifier, read-only and format, length, value. */
+static size_t attr_put(uint8_t *p, unsigned id, int ascii, const void *v,
+		       unsigned len)
+{
+	put16(p, id);
+	p[2] = (uint8_t)(0x80 | (ascii ? 1 : 0));
+	put16(p + 3, len);
+	memcpy(p + 5, v, len);
+	return 5 + len;
+}
+
+/* Every attribute of the cartridge, from id first on, after the 4-byte
+ * AVAILABLE DATA at buf (room for 256 bytes). The length, 0 when none. */
+static size_t attrs_from(uint8_t *buf, const struct vtape_info *vi,
+			 unsigned first)
+{
+	uint8_t rem[8], max[8], alerts[8] = {0}, serial[32];
+	uint64_t left = vi->used < vi->capacity ? vi->capacity - vi->used : 0;
+	size_t n = 4;
+
+	put64(rem, left >> 20);
+	put64(max, vi->capacity >> 20);
+	memset(serial, ' ', sizeof(serial));
+	memcpy(serial, vi->barcode, strnlen(vi->barcode, sizeof(serial)));
+	if (first <= 0x0000)
+		n += attr_put(buf + n, 0x0000, 0, rem, 8);
+	if (first <= 0x0001)
+		n += attr_put(buf + n, 0x0001, 0, max, 8);
+	if (first <= 0x0002)
+		n += attr_put(buf + n, 0x0002, 0, alerts, 8);
+	if (first <= 0x0400)
+		n += attr_put(buf + n, 0x0400, 1, "TAPEFS  ", 8);
+	if (first <= 0x0401)
+		n += attr_put(buf + n, 0x0401, 1, serial, 32);
+	put24(buf + 1, (unsigned)(n - 4));
+	return n > 4 ? n : 0;
+}
+
+static void cmd_read_attribute(struct shim_dev *d, const uint8_t *cdb,
+			       struct reply *r)
+{
+	unsigned alloc = (unsigned)cdb[10] << 24 | (unsigned)cdb[11] << 16 |
+			 (unsigned)cdb[12] << 8 | cdb[13];
+	struct vtape_info vi;
+	uint8_t buf[256] = {0};
+	size_t n;
+
+	if (d->nomam) {
+		reply_sense(r, 0x05, 0x20, 0x00);
+		return;
+	}
+	if ((cdb[1] & 0x1F) != 0 || cdb[5] || cdb[7]) {
+		/* one volume, one partition */
+		reply_sense(r, 0x05, 0x24, 0x00);
+		return;
+	}
+	if (vtape_info(d->dir, &vi) < 0) {
+		reply_sense(r, 0x02, 0x3A, 0x00); /* medium not present */
+		return;
+	}
+	n = attrs_from(buf, &vi, get16(cdb + 8));
+	if (!n) {
+		reply_sense(r, 0x05, 0x24, 0x00);
+		return;
+	}
+	if (!reply_alloc(r, n < alloc ? n : alloc))
+		memcpy(r->data, buf, r->len);
+}
+
+static void tape_exec(struct shim_dev *d, const uint8_t *cdb, struct reply *r)
+{
+	struct vtape_info vi;
+
+	if (d->ua && cdb[0] != 0x12 && cdb[0] != 0x03) {
+		d->ua = 0;
+		reply_sense(r, 0x06, 0x28, 0x00);
+		return;
+	}
+	switch (cdb[0]) {
+	case 0x00: /* TEST UNIT READY */
+		if (vtape_info(d->dir, &vi) < 0)
+			reply_sense(r, 0x02, 0x3A, 0x00);
+		break;
+	case 0x12:
+		cmd_tape_inquiry(cdb, r);
+		break;
+	case 0x8C:
+		cmd_read_attribute(d, cdb, r);
+		break;
+	default:
+		reply_sense(r, 0x05, 0x20, 0x00); /* invalid opcode */
+	}
+}
+
+/* ---- dispatch -------------------------------------------------------- */
+
 static void scsi_exec(struct shim_dev *d, const uint8_t *cdb, struct reply *r)
 {
+	if (!d->v && cdb[0] != 0x03) {
+		tape_exec(d, cdb, r);
+		d->last = r->sense;
+		return;
+	}
 	switch (cdb[0]) {
 	case 0x00: /* TEST UNIT READY */
 	case 0x07: /* INITIALIZE ELEMENT STATUS */

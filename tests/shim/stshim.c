@@ -18,6 +18,16 @@
  * position is kept in the image, vtape_head_set(), with a token naming the
  * load: a drive symlink made anew by a changer is a new load, at BOT).
  * After MTOFFL the drive stays empty until the tape is loaded again.
+ *
+ * access() and faccessat() of a listed path succeed, as for the device
+ * node of a real drive.
+ *
+ * The drive's SCSI generic node: readlink() of sysfs's
+ * /sys/dev/char/9:(128+N)/device/generic (what the st backend asks)
+ * answers scsi_generic/sgM when TAPEFS_SGSHIM (the SG shim, sgshim.c)
+ * lists /dev/sgM as a tape drive ("tape...:PATH") whose PATH is the image
+ * or drive symlink of /dev/nstN; otherwise ENOENT (no sg node, as without
+ * the sg module). Preload both shims for the st backend's tape_space().
  */
 #undef _FILE_OFFSET_BITS /* define fstat and fstat64, open and open64 */
 #include <dlfcn.h>
@@ -483,6 +493,114 @@ int ioctl(int fd, unsigned long req, ...)
 		return -1;
 	}
 	return 0;
+}
+
+/* ---- access: the device node exists ---------------------------------- */
+
+int access(const char *path, int mode)
+{
+	REAL(access, int, const char *, int);
+	char image[4096];
+	int minor;
+
+	if (shim_lookup(path, image, sizeof(image), &minor))
+		return 0;
+	return real_access(path, mode);
+}
+
+int faccessat(int dirfd, const char *path, int mode, int flags)
+{
+	REAL(faccessat, int, int, const char *, int, int);
+	char image[4096];
+	int minor;
+
+	if (path[0] == '/' && shim_lookup(path, image, sizeof(image), &minor))
+		return 0;
+	return real_faccessat(dirfd, path, mode, flags);
+}
+
+/* ---- sysfs: the st device's SCSI generic node ----------------------- */
+
+/* The image of the Nth entry of TAPEFS_STSHIM, into image. */
+static int shim_nth(int n, char *image, size_t len)
+{
+	const char *map = getenv("TAPEFS_STSHIM");
+
+	for (int i = 0; map && *map; i++) {
+		const char *end = strchr(map, ',');
+		const char *eq = strchr(map, '=');
+		size_t elen = end ? (size_t)(end - map) : strlen(map);
+
+		if (i == n && eq && eq < map + elen) {
+			size_t ilen = elen - (size_t)(eq + 1 - map);
+
+			if (ilen >= len)
+				return 0;
+			memcpy(image, eq + 1, ilen);
+			image[ilen] = 0;
+			return 1;
+		}
+		map += elen;
+		if (*map == ',')
+			map++;
+	}
+	return 0;
+}
+
+/* The sg node TAPEFS_SGSHIM names for image ("/dev/sgM=tape...:image"):
+ * its basename into sg. */
+static int shim_sg_of(const char *image, char *sg, size_t len)
+{
+	const char *map = getenv("TAPEFS_SGSHIM");
+	size_t ilen = strlen(image);
+
+	while (map && *map) {
+		const char *end = strchr(map, ',');
+		size_t elen = end ? (size_t)(end - map) : strlen(map);
+		const char *eq = memchr(map, '=', elen);
+		const char *colon = NULL, *base = map;
+
+		if (eq)
+			colon = memchr(eq, ':', elen - (size_t)(eq - map));
+		for (const char *c = map; eq && c < eq; c++)
+			if (*c == '/')
+				base = c + 1; /* the node's name: "sgM" */
+		if (eq && colon && !strncmp(eq + 1, "tape", 4) &&
+		    (size_t)(map + elen - colon - 1) == ilen &&
+		    !memcmp(colon + 1, image, ilen) &&
+		    (size_t)(eq - base) < len) {
+			memcpy(sg, base, (size_t)(eq - base));
+			sg[eq - base] = 0;
+			return 1;
+		}
+		map += elen;
+		if (*map == ',')
+			map++;
+	}
+	return 0;
+}
+
+ssize_t readlink(const char *path, char *buf, size_t len)
+{
+	REAL(readlink, ssize_t, const char *, char *, size_t);
+	char image[4096], sg[64], to[128];
+	unsigned mj, mn;
+	int end = 0;
+	size_t n;
+
+	if (sscanf(path, "/sys/dev/char/%u:%u/device/generic%n", &mj, &mn,
+		   &end) != 2 ||
+	    path[end] || mj != 9 || mn < 128 ||
+	    !shim_nth((int)mn - 128, image, sizeof(image)))
+		return real_readlink(path, buf, len);
+	if (!shim_sg_of(image, sg, sizeof(sg))) {
+		errno = ENOENT;
+		return -1;
+	}
+	snprintf(to, sizeof(to), "scsi_generic/%s", sg);
+	n = strlen(to) < len ? strlen(to) : len;
+	memcpy(buf, to, n);
+	return (ssize_t)n;
 }
 
 /* ---- the stat family: a character device, major 9, minor 128 + N ---- */
