@@ -122,6 +122,10 @@ int catalog_tape_set_serial(struct catalog *cat, const char *barcode,
 			    const char *serial);
 int catalog_tape_set_label(struct catalog *cat, const char *barcode,
 			   const char *label_uuid);
+/* The bytes the tape holds (what its drive or its barcode says; 0 =
+ * unknown). -EINVAL above INT64_MAX. */
+int catalog_tape_set_capacity(struct catalog *cat, const char *barcode,
+			      uint64_t capacity);
 
 typedef int (*catalog_tape_fn)(void *ctx, const struct catalog_tape *t);
 /* Tapes by barcode; pool NULL = every pool, state < 0 = every state. */

@@ -1,6 +1,7 @@
 /* catalog/tapes.c - tapes: state, location, label, and which to write next.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "catalog/internal.h"
@@ -32,6 +33,8 @@ static const char SQL_TAPE_SET_LOCATION[] =
 	"UPDATE tape SET location = :location WHERE barcode = :barcode";
 static const char SQL_TAPE_SET_SERIAL[] =
 	"UPDATE tape SET serial = :serial WHERE barcode = :barcode";
+static const char SQL_TAPE_SET_CAPACITY[] =
+	"UPDATE tape SET capacity = :capacity WHERE barcode = :barcode";
 static const char SQL_TAPE_SET_LABEL[] =
 	"UPDATE tape SET label_uuid = :label_uuid WHERE barcode = :barcode";
 /* Open tapes with room, fullest first; then scratch, lowest barcode. */
@@ -189,6 +192,15 @@ int catalog_tape_set_location(struct catalog *cat, const char *barcode,
 		return -EINVAL;
 	return cat_tape_write(cat, SQL_TAPE_SET_LOCATION, NULL, barcode,
 			      ":location", location, 0);
+}
+
+int catalog_tape_set_capacity(struct catalog *cat, const char *barcode,
+			      uint64_t capacity)
+{
+	if (!barcode || capacity > INT64_MAX)
+		return -EINVAL;
+	return cat_tape_write(cat, SQL_TAPE_SET_CAPACITY, NULL, barcode,
+			      ":capacity", NULL, (int64_t)capacity);
 }
 
 int catalog_tape_set_label(struct catalog *cat, const char *barcode,

@@ -212,7 +212,7 @@ static int write_check(struct tapefs *fs, const char *path,
 	int ret;
 
 	CHECK_INT(tape_open(&t, tape_backend("vtape"), path, TAPE_RDWR), 0);
-	ret = library_write_check(fs, t, ct, fileno, BS, why, len);
+	ret = library_write_check(fs, t, ct, fileno, BS, 1, why, len);
 	if (file_after && tape_status(t, &st) == 0)
 		*file_after = st.file * 1000 + st.block;
 	tape_close(t);

@@ -50,10 +50,13 @@ static int copy_prepare(struct dump_gang *g, struct dump_copy *c,
 	int ret;
 
 	ret = library_write_check(g->d->fs, t, &c->tape, c->fileno,
-				  g->a->block_size, c->why, sizeof(c->why));
+				  g->a->block_size, g->a->need, c->why,
+				  sizeof(c->why));
 	if (ret < 0) {
-		c->out =
-		    ret == -EMEDIUMTYPE ? DUMP_OUT_REFUSED : DUMP_OUT_FAILED;
+		c->out = ret == -EMEDIUMTYPE ? DUMP_OUT_REFUSED
+			 : ret == -ENOSPC    ? DUMP_OUT_FULL
+			 : ret == -EFBIG     ? DUMP_OUT_NO_ROOM
+					     : DUMP_OUT_FAILED;
 		return ret;
 	}
 	ret = tape_tell(t, &c->start_lblock);

@@ -147,7 +147,10 @@ enum dump_copy_state {
 enum dump_copy_outcome {
 	DUMP_OUT_NOT_RUN = 0, /* the job never ran: a load or open failed */
 	DUMP_OUT_WRITTEN,     /* archive and filemark on tape */
-	DUMP_OUT_FULL,	      /* early warning: the copy was abandoned */
+	DUMP_OUT_FULL,	      /* early warning: the copy was abandoned; or
+				 the drive said the tape is full */
+	DUMP_OUT_NO_ROOM,     /* the drive said the archive does not fit
+				 in what is left: not started there */
 	DUMP_OUT_FAILED,      /* write, position or journal error */
 	DUMP_OUT_REFUSED,     /* library_write_check() refused the tape */
 	DUMP_OUT_ABORTED,     /* the archive was aborted (changed source,

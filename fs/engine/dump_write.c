@@ -188,6 +188,19 @@ static void settle_full(struct dump *d, struct dump_archive *a,
 	dump_copy_drop_tape(d, a, c);
 }
 
+/* The drive said the archive does not fit on the tape: another tape for
+ * this archive; the tape stays as it is for smaller ones (its capacity in
+ * the catalog now says what the drive said). */
+static void settle_no_room(struct dump *d, struct dump_archive *a,
+			   struct dump_copy *c)
+{
+	tapefs_error(d->fs,
+		     "%s: copy %d of dump %lld goes to another tape "
+		     "of pool %s",
+		     c->why, c->idx + 1, (long long)a->dump_id, c->pool);
+	dump_copy_drop_tape(d, a, c);
+}
+
 /* The library's check refused the tape: closed; another tape next. */
 static void settle_refused(struct dump *d, struct dump_archive *a,
 			   struct dump_copy *c)
@@ -253,6 +266,9 @@ static int copy_settle(struct dump *d, struct dump_archive *a,
 	switch (c->out) {
 	case DUMP_OUT_FULL:
 		settle_full(d, a, c);
+		return 0;
+	case DUMP_OUT_NO_ROOM:
+		settle_no_room(d, a, c);
 		return 0;
 	case DUMP_OUT_REFUSED:
 		settle_refused(d, a, c);

@@ -24,6 +24,16 @@
  * of its own began writing there (a partial archive a crash or a failed
  * copy left, which is overwritten); anything else closes the tape.
  *
+ * Capacity: a cartridge's capacity comes from its drive (tape_space():
+ * the MAXIMUM CAPACITY of a real cartridge's medium auxiliary memory, the
+ * size of a virtual one's image) when a look registers it, and again
+ * before every write; when the drive cannot say, from the LTO generation
+ * its barcode names (L5..L9, M8, tapeio/lto.h); else it is unknown. Before
+ * a write at end of data the drive's REMAINING CAPACITY is compared with
+ * the catalog's count: the drive wins when it says clearly less (by over
+ * 1% of the capacity and a MiB), and an archive that does not fit in it is not
+ * started there. Capacities are native (without drive compression).
+ *
  * The module also runs the operator's queue of `.library` (inventory,
  * export LABEL, label SLOT BARCODE POOL) on a worker thread of its own:
  * requests from FUSE threads only queue and return. Its robot work goes
@@ -85,20 +95,25 @@ int library_sync(struct tapefs *fs);
  * for the scheduler. 0 or -errno; -ECANCELED once library_stop() began. */
 int library_import(struct tapefs *fs);
 
-/* Before a dump writes tape file fileno of the catalog tape ct on t (a
- * drive handle of the scheduler): read the label and compare it with the
- * catalog (barcode; uuid when the catalog has one, recorded when it has
- * none); a blank tape the catalog holds as scratch without a uuid is
- * labelled for its pool (block_size recorded in the label) first. Then
- * position at fileno and look whether anything is recorded there (see
- * above). Returns 0 (t stands at the start of fileno), -EMEDIUMTYPE (the
- * tape must not be written: its label is not the catalog's, or it holds
- * data this catalog did not write; why says which, and the tape is
- * counted for .status when it holds unknown archives), or another -errno
- * (an I/O error: the tape may be fine). why gets a one-line reason. */
+/* Before a dump writes an archive of need bytes (an estimate) as tape
+ * file fileno of the catalog tape ct on t (a drive handle of the
+ * scheduler): read the label and compare it with the catalog (barcode;
+ * uuid when the catalog has one, recorded when it has none); a blank tape
+ * the catalog holds as scratch without a uuid is labelled for its pool
+ * (block_size recorded in the label) first. Then position at fileno and
+ * look whether anything is recorded there (see above), and ask the drive
+ * what the cartridge holds (see "Capacity" above). Returns 0 (t stands at
+ * the start of fileno), -EMEDIUMTYPE (the tape must not be written: its
+ * label is not the catalog's, or it holds data this catalog did not
+ * write; why says which, and the tape is counted for .status when it
+ * holds unknown archives), -ENOSPC (the drive says the tape is full),
+ * -EFBIG (the drive says the archive does not fit in what is left; the
+ * catalog's capacity now says so too), or another -errno (an I/O error:
+ * the tape may be fine). why gets a one-line reason. */
 int library_write_check(struct tapefs *fs, struct tape *t,
 			const struct catalog_tape *ct, int64_t fileno,
-			uint32_t block_size, char *why, size_t len);
+			uint32_t block_size, uint64_t need, char *why,
+			size_t len);
 
 /* Tapes registered closed since the mount because they hold archives this
  * catalog does not know (the first max barcodes into out, may be NULL).

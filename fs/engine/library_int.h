@@ -2,6 +2,8 @@
  * (fs/engine/library.h is the module's API):
  *   library_register.c  the policy: a look at a cartridge -> a catalog tape;
  *                       the check before a write; the unknown tapes
+ *   library_space.c     what a cartridge holds: the drive's word or the
+ *                       barcode's, and whether an archive fits
  *   library_peek.c      looking at a cartridge without the scheduler
  *   library_sync.c      the registration at mount
  *   library_fsck.c      the labels for `tapefs fsck`
@@ -62,6 +64,26 @@ int library_register(struct tapefs *fs, const struct label_probe *p,
 		     const char *location, char *why, size_t len);
 /* Count barcode among the tapes holding unknown archives (once). */
 void library_note_unknown(struct library *lib, const char *barcode);
+
+/* library_space.c */
+/* The capacity tapefs takes a cartridge to have: from_drive (what its
+ * drive said, tape_space()) when not 0, else the native capacity of the
+ * LTO generation barcode names (tapeio/lto.h), else 0 (unknown). */
+uint64_t library_capacity(const char *barcode, uint64_t from_drive);
+/* Before a write to the catalog tape ct in drive t, which stands at its
+ * end of data when at_eod (else before a partial archive it will write
+ * over): ask the drive what the cartridge holds and correct the
+ * catalog's capacity (the drive's maximum; lowered to bytes_used plus
+ * what the drive says is left when that is over 1% and 1 MiB less; when the
+ * drive cannot say, the barcode's generation for a tape of unknown
+ * capacity). At end of data, an archive of need bytes must fit in what
+ * the drive says is left: -EFBIG when it does not (the tape keeps its
+ * state: a smaller archive may go there), -ENOSPC when under 1% is left
+ * (the tape is full); why says so. 0 otherwise, also when the drive
+ * cannot say. */
+int library_space_check(struct tapefs *fs, struct tape *t,
+			const struct catalog_tape *ct, int at_eod,
+			uint64_t need, char *why, size_t len);
 
 /* library_peek.c */
 /* The device of drive: the configuration's driveN, else the changer's

@@ -76,7 +76,7 @@ int library_register(struct tapefs *fs, const struct label_probe *p,
 	snprintf(t.label_uuid, sizeof(t.label_uuid), "%s", p->label.uuid);
 	snprintf(t.location, sizeof(t.location), "%s",
 		 location ? location : "");
-	t.capacity = p->capacity;
+	t.capacity = library_capacity(bc, p->capacity);
 	/* Anything after file 0 is data this catalog does not know: it is
 	 * never written over. The catalog has no record of this tape, so
 	 * it cannot have recycled it. */
@@ -144,8 +144,9 @@ static int label_matches(struct tapefs *fs, struct tape *t,
 }
 
 /* At the start of fileno: nothing may be recorded there but a partial
- * archive of this catalog's own dumps. 0 (t again at fileno), -EMEDIUMTYPE,
- * -errno. */
+ * archive of this catalog's own dumps. 1 (nothing recorded: t stands at
+ * its end of data), 0 (a partial archive follows: t again at fileno),
+ * -EMEDIUMTYPE, -errno. */
 static int nothing_unknown_at(struct tapefs *fs, struct tape *t,
 			      const struct catalog_tape *ct, int64_t fileno,
 			      uint32_t block_size, char *why, size_t len)
@@ -153,7 +154,7 @@ static int nothing_unknown_at(struct tapefs *fs, struct tape *t,
 	int ret = tape_at_eod(t, block_size);
 
 	if (ret == 1)
-		return 0;
+		return 1;
 	if (ret < 0) {
 		snprintf(why, len, "tape %s: reading file %lld: %s",
 			 ct->barcode, (long long)fileno, strerror(-ret));
@@ -183,7 +184,8 @@ static int nothing_unknown_at(struct tapefs *fs, struct tape *t,
 
 int library_write_check(struct tapefs *fs, struct tape *t,
 			const struct catalog_tape *ct, int64_t fileno,
-			uint32_t block_size, char *why, size_t len)
+			uint32_t block_size, uint64_t need, char *why,
+			size_t len)
 {
 	int ret = label_matches(fs, t, ct, block_size, why, len);
 
@@ -195,5 +197,8 @@ int library_write_check(struct tapefs *fs, struct tape *t,
 			 ct->barcode, (long long)fileno, strerror(-ret));
 		return ret;
 	}
-	return nothing_unknown_at(fs, t, ct, fileno, block_size, why, len);
+	ret = nothing_unknown_at(fs, t, ct, fileno, block_size, why, len);
+	if (ret < 0)
+		return ret;
+	return library_space_check(fs, t, ct, ret == 1, need, why, len);
 }
