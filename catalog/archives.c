@@ -12,6 +12,9 @@
 static const char SQL_ARCHIVE_GET[] =
 	"SELECT id, dump, created, members, bytes, block_size, md5 "
 	"FROM archive WHERE id = :id";
+static const char SQL_ARCHIVES[] =
+	"SELECT id, dump, created, members, bytes, block_size, md5 "
+	"FROM archive ORDER BY id";
 static const char SQL_ARCHIVE_COPIES[] =
 	"SELECT " COPY_COLS " FROM copy WHERE archive = :archive ORDER BY id";
 static const char SQL_TAPE_COPIES[] =
@@ -87,6 +90,31 @@ int catalog_archive_get(struct catalog *cat, int64_t archive_id,
 {
 	return cat_read_get(cat, SQL_ARCHIVE_GET, ":id", archive_id, archive_row,
 			    out, "archive get");
+}
+
+int catalog_archives(struct catalog *cat, catalog_archive_fn fn, void *ctx)
+{
+	struct catconn *c = cat_conn_get(cat);
+	struct catalog_archive a;
+	sqlite3_stmt *st;
+	int rc, ret = -EIO;
+
+	if (!c)
+		return -EIO;
+	st = cat_stmt(c, SQL_ARCHIVES);
+	if (!st)
+		goto out;
+	ret = 0;
+	while (!ret && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		archive_row(st, &a);
+		ret = fn(ctx, &a);
+	}
+	if (!ret && rc != SQLITE_DONE)
+		ret = cat_err(c, rc, "archives");
+	cat_done(st);
+out:
+	cat_conn_put(cat, c);
+	return ret;
 }
 
 /* Run a copy query bound with (name = text or num) and call fn per row. */

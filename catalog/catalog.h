@@ -185,6 +185,9 @@ struct catalog_copy {
 
 int catalog_archive_get(struct catalog *cat, int64_t archive_id,
 			struct catalog_archive *out);
+typedef int (*catalog_archive_fn)(void *ctx, const struct catalog_archive *a);
+/* Every archive, in id (commit) order: what `tapefs export` walks. */
+int catalog_archives(struct catalog *cat, catalog_archive_fn fn, void *ctx);
 
 typedef int (*catalog_copy_fn)(void *ctx, const struct catalog_copy *c);
 /* Copies of one archive, by copy id. */

@@ -26,6 +26,7 @@ static const struct {
 } cmds[] = {
     {"mkvlib", cmd_mkvlib}, {"vtape", cmd_vtape},     {"fsck", cmd_fsck},
     {"config", cmd_config}, {"version", cmd_version},
+    {"export", cmd_export_catalog},
 };
 
 int main(int argc, char **argv)
