@@ -9,9 +9,11 @@ S=$TOP/scripts
 tf_setup --drives 2 --slots 6 --tapes 4 --capacity 64M --pools 2 -- copies=2 "pools=A, B" block_size=64K
 check "mount" tf_mount tapefs.ini mnt
 
-for s in tapefs-import tapefs-check tapefs-report; do
+for s in tapefs-import tapefs-check tapefs-report tapefs-where; do
 	check "$s --help" bash -c "'$S/$s' --help | grep -q '^usage: $s'"
 	check_fails "$s with a bad option" "unknown option" "$S/$s" --bogus
+	"$S/$s" --bogus >/dev/null 2>&1
+	check_eq "$s: a usage error exits 64" "64" "$?"
 done
 
 mkdir src
@@ -33,16 +35,19 @@ check_eq "one report line per item" "30" "$(wc -l < import.out)"
 check_eq "every item in two tape files (one per copy)" "30" "$(cut -f3 import.out | grep -c '^[A-Z0-9]*:[0-9]*,[A-Z0-9]*:[0-9]*$')"
 check_eq "30 distinct archives" "30" "$(cut -f3 import.out | sort -u | wc -l)"
 check "report names the archive path" grep -q $'^src/run 1\tarchive/imp/run 1\t' import.out
+check_eq "every item archived by this run" "30" "$(cut -f4 import.out | grep -cx archived)"
 check "progress line" grep -q 'on tape 30/30' import.err
 check_eq "staging left empty" "" "$(find mnt/staging -mindepth 2 | head -n 1)"
 la=$(ls mnt/tapes | head -n 1)
 check_eq "tape $la holds 30 archives" "30" "$(sed -n 's/^archives: //p' "mnt/tapes/$la/.status")"
 check "archived bytes equal" cmp "src/run 7/data.bin" "mnt/archive/imp/run 7/data.bin"
-check_fails "importing the same names again" "exists already" "$S/tapefs-import" --mount mnt --prefix imp <(echo "src/run 2")
+"$S/tapefs-import" --mount mnt --prefix imp <(echo "src/run 2") > again.out 2>/dev/null
+check_eq "importing the same item again: skipped, exit 0" "0" "$?"
+check "it says where it is" grep -q $'^src/run 2\tarchive/imp/run 2\t[A-Z0-9]*:[0-9]*,[A-Z0-9]*:[0-9]*\tskipped$' again.out
 
 echo "a single file" > single.txt
 check "import of a single file" bash -c "'$S/tapefs-import' --mount mnt --prefix files <(echo single.txt) > single.out 2>/dev/null"
-check "it went to its own archive" grep -Eq $'^single.txt\tarchive/files/single.txt\t[A-Z0-9]+:31,[A-Z0-9]+:31$' single.out
+check "it went to its own archive" grep -Eq $'^single.txt\tarchive/files/single.txt\t[A-Z0-9]+:31,[A-Z0-9]+:31\tarchived$' single.out
 check "its bytes" cmp single.txt mnt/archive/files/single.txt
 check "tapefs-check: all match" bash -c "'$S/tapefs-check' --mount mnt --prefix imp src/* > check.out"
 check_eq "total" "total: 60 files, 60 ok, 0 mismatch, 0 missing" "$(tail -n 1 check.out)"
