@@ -42,7 +42,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CATALOG_SCHEMA_VERSION 2
+#define CATALOG_SCHEMA_VERSION 3
 
 struct catalog;
 
@@ -64,7 +64,8 @@ int catalog_schema_version(struct catalog *cat);
 
 /* For tests of the migration only: create a new catalog at path with the
  * version 1 schema (tapes without location and label uuid; no verify and
- * cache tables) holding one tape "V1TAPE" in pool "A". */
+ * cache tables) holding one tape "V1TAPE" in pool "A" and one committed
+ * dump of one journaled file. */
 int catalog_testing_create_v1(const char *path);
 
 /* For tests of catalog_check only: damage the catalog the way a bug or a
@@ -334,11 +335,17 @@ struct catalog_dump {
 	char error[256];        /* why it failed, "" */
 };
 
+/* A journaled entry and its identity when the snapshot took it. */
 struct catalog_dump_file {
 	const char *path;       /* under staging/ */
 	uint64_t size;
 	int64_t mtime;
 	int32_t mtime_nsec;
+	uint32_t mode;          /* type and permissions */
+	uint64_t dev, ino;
+	int64_t ctime;
+	int32_t ctime_nsec;
+	int dropped;            /* left out of the committed archive */
 };
 
 /* A tape file a dump writes (or wrote and abandoned). */
@@ -394,6 +401,13 @@ struct catalog_dump_tally {
 	int64_t last_committed, last_failed;
 };
 int catalog_dump_tally(struct catalog *cat, struct catalog_dump_tally *out);
+/* Committed dumps whose clean-up of staging/ is not done yet (the daemon
+ * stopped between the commit and catalog_dump_cleaned()), oldest first. */
+int catalog_dump_uncleaned(struct catalog *cat, catalog_dump_fn fn,
+			   void *ctx);
+/* The clean-up of committed dump dump_id is done (durable). -ENOENT when
+ * no committed dump has that id. */
+int catalog_dump_cleaned(struct catalog *cat, int64_t dump_id);
 
 /* What a commit needs to know about the archive and each copy. */
 struct catalog_archive_in {
@@ -433,6 +447,10 @@ int catalog_commit_begin(struct catalog *cat, int64_t dump_id,
  * aborted. */
 int catalog_commit_member(struct catalog_commit *c,
 			  const struct catalog_member *m);
+/* The dump's journaled entry ord (its index in the file list given to
+ * catalog_dump_create()) is not in the archive: it changed while written
+ * and stays staged. -ENOENT when the journal has no such entry. */
+int catalog_commit_dropped(struct catalog_commit *c, int64_t ord);
 /* Commit and free c; *archive_id (may be NULL) gets the archive id. On
  * error nothing is committed and c is freed all the same. */
 int catalog_commit_end(struct catalog_commit *c, int64_t *archive_id);

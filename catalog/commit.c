@@ -51,6 +51,8 @@ static const char SQL_MEMBER_ADD[] =
 	":md5, :link, :hdr, :data)";
 static const char SQL_ARCHIVE_SET_COUNT[] =
 	"UPDATE archive SET members = :members WHERE id = :id";
+static const char SQL_DUMP_FILE_DROPPED[] =
+	"UPDATE dump_file SET dropped = 1 WHERE dump = :dump AND ord = :ord";
 static const char SQL_DUMP_COMMITTED[] =
 	"UPDATE dump SET state = 2, archive = :archive, updated = :now "
 	"WHERE id = :id";
@@ -472,6 +474,30 @@ int catalog_commit_member(struct catalog_commit *c,
 	 * error leaves the transaction unusable. */
 	if (ret < 0 && ret != -EINVAL && ret != -ENAMETOOLONG)
 		c->failed = 1;
+	return ret;
+}
+
+int catalog_commit_dropped(struct catalog_commit *c, int64_t ord)
+{
+	sqlite3_stmt *st;
+	int ret;
+
+	if (!c)
+		return -EINVAL;
+	if (c->failed)
+		return -EIO;
+	st = cat_stmt(c->c, SQL_DUMP_FILE_DROPPED);
+	if (!st) {
+		c->failed = 1;
+		return -EIO;
+	}
+	cat_bind_i64(st, ":dump", c->dump_id);
+	cat_bind_i64(st, ":ord", ord);
+	ret = cat_exec(c->c, st, "dump file dropped");
+	if (ret < 0)
+		c->failed = 1;
+	else if (sqlite3_changes(c->c->db) == 0)
+		ret = -ENOENT;
 	return ret;
 }
 

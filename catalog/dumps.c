@@ -12,13 +12,14 @@ static const char SQL_DUMP_ADD[] =
 	"INSERT INTO dump(state, created, updated, files, bytes) "
 	"VALUES(0, :now, :now, :files, :bytes)";
 static const char SQL_DUMP_FILE_ADD[] =
-	"INSERT INTO dump_file(dump, ord, path, size, mtime, mtime_nsec) "
-	"VALUES(:dump, :ord, :path, :size, :mtime, :mtime_nsec)";
+	"INSERT INTO dump_file(dump, ord, path, size, mtime, mtime_nsec, mode, "
+	"dev, ino, ctime, ctime_nsec) VALUES(:dump, :ord, :path, :size, "
+	":mtime, :mtime_nsec, :mode, :dev, :ino, :ctime, :ctime_nsec)";
 static const char SQL_DUMP_GET[] =
 	"SELECT " DUMP_COLS " FROM dump WHERE id = :id";
 static const char SQL_DUMP_FILES[] =
-	"SELECT path, size, mtime, mtime_nsec FROM dump_file "
-	"WHERE dump = :dump ORDER BY ord";
+	"SELECT path, size, mtime, mtime_nsec, mode, dev, ino, ctime, "
+	"ctime_nsec, dropped FROM dump_file WHERE dump = :dump ORDER BY ord";
 static const char SQL_DUMP_TAPE_ADD[] =
 	"INSERT INTO dump_tape(dump, copy, barcode, fileno, start_lblock) "
 	"VALUES(:dump, :copy, :barcode, :fileno, :start_lblock)";
@@ -41,6 +42,12 @@ static const char SQL_DUMP_UNFINISHED[] =
 	"SELECT " DUMP_COLS " FROM dump WHERE state IN (0, 1) ORDER BY id";
 static const char SQL_DUMP_TALLY[] =
 	"SELECT state, count(*), max(updated) FROM dump GROUP BY state";
+static const char SQL_DUMP_UNCLEANED[] =
+	"SELECT " DUMP_COLS " FROM dump WHERE state = 2 AND cleaned = 0 "
+	"ORDER BY id";
+static const char SQL_DUMP_CLEANED[] =
+	"UPDATE dump SET cleaned = 1 WHERE id = :id "
+	"AND state = 2";
 
 static const char *const dump_states[] = { "pending", "writing",
 					   "committed", "failed" };
@@ -93,6 +100,11 @@ static int files_add(struct catconn *c, int64_t id,
 		cat_bind_i64(st, ":size", (int64_t)files[i].size);
 		cat_bind_i64(st, ":mtime", files[i].mtime);
 		cat_bind_i64(st, ":mtime_nsec", files[i].mtime_nsec);
+		cat_bind_i64(st, ":mode", files[i].mode);
+		cat_bind_i64(st, ":dev", (int64_t)files[i].dev);
+		cat_bind_i64(st, ":ino", (int64_t)files[i].ino);
+		cat_bind_i64(st, ":ctime", files[i].ctime);
+		cat_bind_i64(st, ":ctime_nsec", files[i].ctime_nsec);
 		ret = cat_exec(c, st, "dump file add");
 	}
 	return ret;
@@ -154,6 +166,12 @@ static int file_visit(sqlite3_stmt *st, void *arg)
 	f.size = (uint64_t)sqlite3_column_int64(st, 1);
 	f.mtime = sqlite3_column_int64(st, 2);
 	f.mtime_nsec = sqlite3_column_int(st, 3);
+	f.mode = (uint32_t)sqlite3_column_int64(st, 4);
+	f.dev = (uint64_t)sqlite3_column_int64(st, 5);
+	f.ino = (uint64_t)sqlite3_column_int64(st, 6);
+	f.ctime = sqlite3_column_int64(st, 7);
+	f.ctime_nsec = sqlite3_column_int(st, 8);
+	f.dropped = sqlite3_column_int(st, 9);
 	return w->fn.dump_file(w->ctx, &f);
 }
 
@@ -205,7 +223,10 @@ out:
 	return cat_txn_end(cat, c, 0, ret);
 }
 
-/* One durable UPDATE on the dump tables; -ENOENT when no row changed. */
+/* One durable UPDATE on the dump tables: of a tape file (barcode), else of
+ * the dump (error: its reason, NULL for a statement without one; :now
+ * bound when the statement has it - marking a dump cleaned keeps the time
+ * it was committed); -ENOENT when no row changed. */
 static int cat_dump_update(struct catalog *cat, const char *sql,
 			   int64_t dump_id, const char *barcode, int64_t fileno,
 			   const char *error)
@@ -227,8 +248,10 @@ static int cat_dump_update(struct catalog *cat, const char *sql,
 		cat_bind_i64(st, ":fileno", fileno);
 	} else {
 		cat_bind_i64(st, ":id", dump_id);
-		cat_bind_i64(st, ":now", cat_now());
-		cat_bind_text(st, ":error", error ? error : "");
+		if (sqlite3_bind_parameter_index(st, ":now"))
+			cat_bind_i64(st, ":now", cat_now());
+		if (error)
+			cat_bind_text(st, ":error", error);
 	}
 	ret = cat_exec(c, st, "dump update");
 	if (ret == 0 && sqlite3_changes(c->db) == 0)
@@ -249,7 +272,8 @@ int catalog_dump_tape_abandon(struct catalog *cat, int64_t dump_id,
 int catalog_dump_fail(struct catalog *cat, int64_t dump_id, const char *why)
 {
 	struct catalog_dump d;
-	int ret = cat_dump_update(cat, SQL_DUMP_FAIL, dump_id, NULL, 0, why);
+	int ret = cat_dump_update(cat, SQL_DUMP_FAIL, dump_id, NULL, 0,
+				  why ? why : "");
 
 	if (ret == -ENOENT && catalog_dump_get(cat, dump_id, &d) == 0)
 		ret = -EINVAL; /* committed already */
@@ -339,4 +363,17 @@ int catalog_dump_tally(struct catalog *cat, struct catalog_dump_tally *out)
 	memset(out, 0, sizeof(*out));
 	return cat_read_each(cat, SQL_DUMP_TALLY, NULL, 0,
 			     cat_dump_tally_visit, out, "dump tally");
+}
+
+int catalog_dump_uncleaned(struct catalog *cat, catalog_dump_fn fn, void *ctx)
+{
+	struct cat_walk w = { .fn.dump = fn, .ctx = ctx };
+
+	return cat_read_each(cat, SQL_DUMP_UNCLEANED, NULL, 0, cat_dump_visit,
+			     &w, "dumps uncleaned");
+}
+
+int catalog_dump_cleaned(struct catalog *cat, int64_t dump_id)
+{
+	return cat_dump_update(cat, SQL_DUMP_CLEANED, dump_id, NULL, 0, NULL);
 }

@@ -141,8 +141,27 @@ static const char SCHEMA_V2[] =
 	"CREATE INDEX cache_lru ON cache(pinned, last_access);"
 	"PRAGMA user_version=2;";
 
-static const char *const steps[CATALOG_SCHEMA_VERSION] = { SCHEMA_V1,
-							   SCHEMA_V2 };
+/* Version 3: the identity of each journaled entry (mode, device, inode,
+ * ctime), which entries a committed dump left out (dropped), and whether
+ * its clean-up of staging/ is done (cleaned). Dumps journaled before have
+ * no identities: they count as cleaned, so the start-up's clean-up never
+ * removes anything for them. */
+static const char SCHEMA_V3[] =
+	"ALTER TABLE dump ADD COLUMN cleaned INTEGER NOT NULL DEFAULT 0;"
+	"UPDATE dump SET cleaned = 1;"
+	"CREATE INDEX dump_uncleaned ON dump(id) "
+	"WHERE state = 2 AND cleaned = 0;"
+	"ALTER TABLE dump_file ADD COLUMN mode INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE dump_file ADD COLUMN dev INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE dump_file ADD COLUMN ino INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE dump_file ADD COLUMN ctime INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE dump_file ADD COLUMN ctime_nsec INTEGER NOT NULL "
+	"DEFAULT 0;"
+	"ALTER TABLE dump_file ADD COLUMN dropped INTEGER NOT NULL DEFAULT 0;"
+	"PRAGMA user_version=3;";
+
+static const char *const steps[CATALOG_SCHEMA_VERSION] = {
+    SCHEMA_V1, SCHEMA_V2, SCHEMA_V3};
 
 static const char SQL_VERSION[] = "PRAGMA user_version";
 
@@ -212,7 +231,10 @@ int catalog_schema_version(struct catalog *cat)
 
 static const char SQL_V1_SAMPLE[] =
 	"INSERT INTO tape(barcode, pool, state, capacity) "
-	"VALUES('V1TAPE', 'A', 0, 1000000)";
+	"VALUES('V1TAPE', 'A', 0, 1000000);"
+	"INSERT INTO dump(state, created, updated, files) VALUES(2, 1, 1, 1);"
+	"INSERT INTO dump_file(dump, ord, path, size, mtime, mtime_nsec) "
+	"VALUES(last_insert_rowid(), 0, 'v1/file', 3, 1, 0)";
 
 int catalog_testing_create_v1(const char *path)
 {

@@ -747,7 +747,9 @@ static int collect_dfile(void *ctx, const struct catalog_dump_file *f)
 
 static void test_journal(void)
 {
-	struct catalog_dump_file f[] = {{"s/one", 1, 5, 0}, {"s/two", 2, 6, 0}};
+	struct catalog_dump_file f[] = {
+	    {.path = "s/one", .size = 1, .mtime = 5},
+	    {.path = "s/two", .size = 2, .mtime = 6}};
 	struct catalog_dump_tape t = {
 	    .copy = 0, .barcode = "A00002", .fileno = 1, .start_lblock = 3};
 	struct names ns = {"", 0};
@@ -781,8 +783,98 @@ static void test_journal(void)
 	struct catalog_copy cp;
 	CHECK_INT(catalog_copy_get(cat, "A00002", 1, &cp), -ENOENT);
 	CHECK_INT(catalog_dump_tape_add(cat, id, &t), -ENOENT);
-	struct catalog_dump_file badf = {"a/../b", 1, 1, 0};
+	struct catalog_dump_file badf = {.path = "a/../b", .size = 1};
 	CHECK_INT(catalog_dump_create(cat, &badf, 1, &id), -EINVAL);
+}
+
+struct idents {
+	struct catalog_dump_file f[4];
+	char path[4][16];
+	size_t n;
+};
+
+static int collect_ident(void *ctx, const struct catalog_dump_file *f)
+{
+	struct idents *v = ctx;
+
+	if (v->n < 4) {
+		v->f[v->n] = *f;
+		snprintf(v->path[v->n], sizeof(v->path[0]), "%s", f->path);
+		v->f[v->n].path = v->path[v->n];
+		v->n++;
+	}
+	return 0;
+}
+
+/* ctx: {the dump looked for, set to 1 when listed} */
+static int find_dump(void *ctx, const struct catalog_dump *d)
+{
+	int64_t *want = ctx;
+
+	if (d->id == want[0])
+		want[1] = 1;
+	return 0;
+}
+
+/* The journal keeps each entry's identity, which entries a commit left
+ * out, and whether the dump's clean-up is done: a committed dump is
+ * "uncleaned" until catalog_dump_cleaned(), and only committed ones. */
+static void test_journal_cleanup(void)
+{
+	struct catalog_dump_file f[] = {
+	    {.path = "j/a",
+	     .size = 7,
+	     .mtime = 11,
+	     .mtime_nsec = 12,
+	     .mode = 0100640,
+	     .dev = 0xfd01,
+	     .ino = 1ull << 40,
+	     .ctime = 13,
+	     .ctime_nsec = 14},
+	    {.path = "j/b", .size = 8, .mode = 0100600, .dev = 2, .ino = 3}};
+	struct catalog_archive_in ai = {.bytes = 512, .block_size = 512};
+	struct catalog_copy_in cp = {"J00001", 1, 0, 512};
+	struct catalog_member m = {
+	    .path = "j/a", .type = CATALOG_FILE, .size = 7, .mode = 0100640};
+	struct catalog_commit *c;
+	struct idents v = {.n = 0};
+	int64_t id, other, found[2] = {0, 0};
+
+	add_tape("J00001", "J", CATALOG_TAPE_SCRATCH, 1 << 30);
+	CHECK_INT(catalog_dump_create(cat, f, 2, &id), 0);
+	CHECK_INT(catalog_dump_create(cat, f, 1, &other), 0);
+	found[0] = id;
+	CHECK_INT(catalog_dump_uncleaned(cat, find_dump, found), 0);
+	CHECK_INT(found[1], 0); /* pending: nothing to clean */
+	CHECK_INT(catalog_dump_cleaned(cat, id), -ENOENT);
+	CHECK_INT(catalog_commit_begin(cat, id, &ai, &cp, 1, &c), 0);
+	CHECK_INT(catalog_commit_dropped(c, 1), 0);
+	CHECK_INT(catalog_commit_member(c, &m), 0);
+	CHECK_INT(catalog_commit_end(c, NULL), 0);
+	CHECK_INT(catalog_dump_files(cat, id, collect_ident, &v), 0);
+	CHECK_INT(v.n, 2);
+	CHECK_STR(v.f[0].path, "j/a");
+	CHECK_INT(v.f[0].mode, 0100640);
+	CHECK(v.f[0].dev == 0xfd01 && v.f[0].ino == 1ull << 40);
+	CHECK_INT(v.f[0].mtime, 11);
+	CHECK_INT(v.f[0].mtime_nsec, 12);
+	CHECK_INT(v.f[0].ctime, 13);
+	CHECK_INT(v.f[0].ctime_nsec, 14);
+	CHECK_INT(v.f[0].dropped, 0);
+	CHECK_INT(v.f[1].dropped, 1);
+	CHECK_INT(catalog_dump_uncleaned(cat, find_dump, found), 0);
+	CHECK_INT(found[1], 1);
+	CHECK_INT(catalog_dump_cleaned(cat, id), 0);
+	found[1] = 0;
+	CHECK_INT(catalog_dump_uncleaned(cat, find_dump, found), 0);
+	CHECK_INT(found[1], 0);
+	/* a commit naming an entry the journal does not have fails */
+	CHECK_INT(catalog_commit_begin(cat, other, &ai, &cp, 1, &c), -EINVAL);
+	cp.fileno = 2;
+	CHECK_INT(catalog_commit_begin(cat, other, &ai, &cp, 1, &c), 0);
+	CHECK_INT(catalog_commit_dropped(c, 5), -ENOENT);
+	catalog_commit_abort(c);
+	CHECK_INT(catalog_dump_fail(cat, other, "test"), 0);
 }
 
 int main(void)
@@ -798,6 +890,7 @@ int main(void)
 	RUN(test_archive_view);
 	RUN(test_verify);
 	RUN(test_cache);
+	RUN(test_journal_cleanup);
 	RUN(test_recall_plan);
 	RUN(test_journal);
 	RUN(test_check_clean);

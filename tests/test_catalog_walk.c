@@ -89,8 +89,9 @@ static void test_get_unknown(void)
 
 static void test_walks(void)
 {
-	struct catalog_dump_file f[] = {
-	    {"s/a", 1, 5, 0}, {"s/b", 2, 6, 0}, {"s/c", 3, 7, 0}};
+	struct catalog_dump_file f[] = {{.path = "s/a", .size = 1, .mtime = 5},
+					{.path = "s/b", .size = 2, .mtime = 6},
+					{.path = "s/c", .size = 3, .mtime = 7}};
 	struct catalog_dump_tape dt = {
 	    .copy = 0, .barcode = "W00001", .fileno = 1};
 	struct seen s;

@@ -221,7 +221,7 @@ static int write_check(struct tapefs *fs, const char *path,
 
 static void test_write_check(void)
 {
-	struct catalog_dump_file f = {"x", 1, 1, 0};
+	struct catalog_dump_file f = {.path = "x", .size = 1, .mtime = 1};
 	struct catalog_dump_tape dt;
 	struct catalog_tape ct;
 	char why[256], before[MD5_HEX_SIZE], after[MD5_HEX_SIZE];
