@@ -1,8 +1,9 @@
 /* tapeio/tarw.c - the tar-on-tape writer (tapeio/tarw.h).
  *
  * Threads of one tarw_run():
- *   reader   opens each source, checks it against its snapshot, read()s it
- *            into the slots of the source ring (one copy: kernel -> slot);
+ *   reader   opens each source (through the caller's opener), checks the
+ *            descriptor against its snapshot, read()s it into the slots
+ *            of the source ring (one copy: kernel -> slot);
  *            a slot holds a sequence of segments (data of a source, its
  *            end, a link target, a failure), so that small files share
  *            slots instead of costing a thread hand-off each;
@@ -76,6 +77,8 @@ struct tarw {
 
 	const struct tarw_source *src;
 	size_t nsrc;
+	tarw_open_fn open; /* the caller's, or open_path() */
+	void *open_arg;
 	struct tar_member *members; /* nsrc, filled as the archive goes */
 	int members_ok;		    /* tarw_run() returned 0 */
 
@@ -128,11 +131,31 @@ static const struct seg *cursor_next(struct cursor *cur, int *stopped,
 
 /* -------------------------------------------------------------- reader */
 
-static int stat_same(const struct stat *a, const struct stat *b)
+/* The default opener: src->path as given. */
+static int open_path(void *arg, const struct tarw_source *src, int flags)
 {
-	return a->st_size == b->st_size &&
-	       a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
-	       a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+	int fd;
+
+	(void)arg;
+	fd = open(src->path, flags | O_NOFOLLOW | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+/* st (fstat of the open source) is the file of the snapshot: same device,
+ * inode and type; but for a directory also the same size, mtime and
+ * ctime (any write, truncate, chmod, link or rename moves the ctime). */
+static int ident_same(const struct stat *st, const struct stat *snap)
+{
+	if (st->st_dev != snap->st_dev || st->st_ino != snap->st_ino ||
+	    (st->st_mode & S_IFMT) != (snap->st_mode & S_IFMT))
+		return 0;
+	if (S_ISDIR(st->st_mode))
+		return 1;
+	return st->st_size == snap->st_size &&
+	       st->st_mtim.tv_sec == snap->st_mtim.tv_sec &&
+	       st->st_mtim.tv_nsec == snap->st_mtim.tv_nsec &&
+	       st->st_ctim.tv_sec == snap->st_ctim.tv_sec &&
+	       st->st_ctim.tv_nsec == snap->st_ctim.tv_nsec;
 }
 
 /* Publish the reader's open slot, if it holds anything. */
@@ -189,6 +212,22 @@ static int rd_mark(struct tarw *w, size_t i, enum seg_kind kind, int err)
 	return kind == SEG_FAIL ? err : 0;
 }
 
+/* Open source i with flags and check it is its snapshot's file: the
+ * descriptor, or a failure marked for i (-errno, -ECANCELED). */
+static int rd_open(struct tarw *w, size_t i, int flags)
+{
+	struct stat st;
+	int fd = w->open(w->open_arg, &w->src[i], flags);
+
+	if (fd < 0)
+		return rd_mark(w, i, SEG_FAIL, fd);
+	if (fstat(fd, &st) < 0 || !ident_same(&st, &w->src[i].st)) {
+		close(fd);
+		return rd_mark(w, i, SEG_FAIL, -ESTALE);
+	}
+	return fd;
+}
+
 static int reader_file(struct tarw *w, size_t i)
 {
 	const struct stat *snap = &w->src[i].st;
@@ -199,17 +238,11 @@ static int reader_file(struct tarw *w, size_t i)
 	int fd, ret = 0;
 
 	/* O_NONBLOCK: a fifo put in the file's place must not hang us in
-	 * open(); fstat() then refuses it. Regular files ignore the flag. */
-	fd = open(w->src[i].path,
-		  O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	 * open(); its identity then refuses it. Regular files ignore the
+	 * flag. */
+	fd = rd_open(w, i, O_RDONLY | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0)
-		return rd_mark(w, i, SEG_FAIL,
-			       errno == ELOOP ? -ESTALE : -errno);
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
-	    !stat_same(&st, snap)) {
-		ret = -ESTALE;
-		goto out_fail;
-	}
+		return fd;
 	if (left > SRC_CHUNK)
 		posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	while (left > 0) {
@@ -239,7 +272,7 @@ static int reader_file(struct tarw *w, size_t i)
 	}
 	/* Every byte the snapshot promised was read: the file must still look
 	 * as it did (a file that grew has another size and mtime). */
-	if (fstat(fd, &st) < 0 || !stat_same(&st, snap)) {
+	if (fstat(fd, &st) < 0 || !ident_same(&st, snap)) {
 		ret = -ESTALE;
 		goto out_fail;
 	}
@@ -252,23 +285,27 @@ out_close:
 	return ret;
 }
 
+/* A symlink's target, read from the link's own descriptor (a link's
+ * target never changes in place: same inode, same target). */
 static int reader_link(struct tarw *w, size_t i)
 {
 	const struct stat *snap = &w->src[i].st;
-	struct stat st;
 	struct ring_slot *s;
 	ssize_t r;
+	int fd;
 
 	if (snap->st_size <= 0 || snap->st_size > 4096)
 		return rd_mark(w, i, SEG_FAIL, -EINVAL);
-	if (lstat(w->src[i].path, &st) < 0)
-		return rd_mark(w, i, SEG_FAIL, -errno);
-	if (!S_ISLNK(st.st_mode) || !stat_same(&st, snap))
-		return rd_mark(w, i, SEG_FAIL, -ESTALE);
+	fd = rd_open(w, i, O_PATH);
+	if (fd < 0)
+		return fd;
 	s = rd_slot(w, (size_t)snap->st_size + 1);
-	if (!s)
+	if (!s) {
+		close(fd);
 		return -ECANCELED;
-	r = readlink(w->src[i].path, s->buf + s->len, SRC_CHUNK - s->len);
+	}
+	r = readlinkat(fd, "", s->buf + s->len, SRC_CHUNK - s->len);
+	close(fd);
 	if (r < 0)
 		return rd_mark(w, i, SEG_FAIL,
 			       errno == EINVAL ? -ESTALE : -errno);
@@ -280,12 +317,11 @@ static int reader_link(struct tarw *w, size_t i)
 
 static int reader_dir(struct tarw *w, size_t i)
 {
-	struct stat st;
+	int fd = rd_open(w, i, O_PATH | O_DIRECTORY);
 
-	if (lstat(w->src[i].path, &st) < 0)
-		return rd_mark(w, i, SEG_FAIL, -errno);
-	if (!S_ISDIR(st.st_mode))
-		return rd_mark(w, i, SEG_FAIL, -ESTALE);
+	if (fd < 0)
+		return fd;
+	close(fd);
 	return rd_mark(w, i, SEG_END, 0);
 }
 
@@ -553,7 +589,7 @@ static int tarw_member(struct tarw *w, struct archive *a,
 	const char *data;
 	int stopped, r;
 
-	if (!src->name || !src->name[0] || !src->path)
+	if (!src->name || !src->name[0] || (!src->path && w->open == open_path))
 		return tarw_fail(w, i, -EINVAL);
 	m->name = strdup(src->name);
 	if (!m->name)
@@ -661,6 +697,8 @@ int tarw_new(struct tarw **out, struct tape *const *tapes, int ncopies,
 	    opts && opts->block_size ? opts->block_size : TARW_BLOCK_SIZE;
 	w->buffer_bytes =
 	    opts && opts->buffer_bytes ? opts->buffer_bytes : DEFAULT_BUFFER;
+	w->open = opts && opts->open ? opts->open : open_path;
+	w->open_arg = opts ? opts->open_arg : NULL;
 	if (w->block_size % 512 || w->block_size > (64u << 20)) {
 		free(w);
 		return -EINVAL;

@@ -28,17 +28,25 @@
  * whose write fails otherwise as TARW_COPY_ERROR. The other copies go on to
  * the end. The caller writes the whole archive again on another tape.
  *
- * A changed source aborts the whole archive, on every copy: when a file's
- * size or mtime differs from the lstat snapshot given in tarw_source.st
- * (checked at open and again after its last byte), when a read comes up
- * short, when the file has vanished or changed type (a fifo in its place
- * is refused, never opened for a wait), or a symlink's mtime or target
- * length changed. Bytes are
- * never padded: the copies stop before anything of the unfinished member
- * is completed on tape. tarw_run() then returns -ESTALE and tarw_changed()
- * says which source (its index) and why, so the caller can leave it staged
- * and write the archive again without it. A directory is only checked to
- * still be a directory (its mtime moves whenever an entry does).
+ * Sources are opened through tarw_opts.open (the caller decides how a
+ * name is resolved; by default tarw_source.path is opened without
+ * following a symlink in its last component) and are then checked on
+ * the open descriptor alone: fstat() must show the identity of the lstat
+ * snapshot given in tarw_source.st - same device, inode and type, and but
+ * for a directory the same size, mtime and ctime - before the first byte
+ * is read and again after the last one. A symlink's target is read from
+ * its own descriptor (readlinkat() of an O_PATH link), never by name.
+ *
+ * A changed source aborts the whole archive, on every copy: another
+ * identity (a file replaced, grown, touched; a fifo in its place is
+ * refused, never opened for a wait), a read that comes up short, a source
+ * that vanished or could not be opened (a symlink on its path: the
+ * opener's -ELOOP). Bytes are never padded: the copies stop before
+ * anything of the unfinished member is completed on tape. tarw_run() then
+ * returns -ESTALE and tarw_changed() says which source (its index) and
+ * why, so the caller can leave it staged and write the archive again
+ * without it. A directory's size and times are not compared (its mtime
+ * moves whenever an entry does).
  *
  * Memory: about 8 MiB of source buffers plus buffer_bytes per writer, and
  * the manifest text (about 150 bytes per member) at the end.
@@ -59,17 +67,26 @@
 #define TARW_BLOCK_SIZE (256 * 1024) /* default bytes per record */
 #define TARW_MAX_COPIES 8
 
-/* One file to archive. path is opened as given (absolute, or relative to
- * the caller's cwd); name is the member name (relative to the staging
- * root, no leading "/"); st is the lstat() snapshot taken when the file
- * was queued: its type (S_IFREG, S_IFDIR, S_IFLNK) chooses the member
- * type, its mode, uid, gid and mtime are what the archive records, and its
- * size and mtime are what the file must still have while it is read. */
+/* One file to archive. name is the member name (relative to the staging
+ * root, no leading "/"); path is what the default opener opens (absolute,
+ * or relative to the caller's cwd; unused with tarw_opts.open); st is the
+ * lstat() snapshot taken when the file was queued: its type (S_IFREG,
+ * S_IFDIR, S_IFLNK) chooses the member type, its mode, uid, gid and mtime
+ * are what the archive records, and its device, inode, size, mtime and
+ * ctime are the identity the opened file must still have while read. */
 struct tarw_source {
 	const char *path;
 	const char *name;
 	struct stat st;
 };
+
+/* Open src for the reader with open(2) flags: O_RDONLY | O_NONBLOCK |
+ * O_NOCTTY for a regular file, O_PATH for a symlink (the link itself) or
+ * a directory (with O_DIRECTORY). Never follow a symlink in the last
+ * component. Returns a descriptor (the writer closes it) or -errno. Runs
+ * on the writer's reader thread, one source at a time. */
+typedef int (*tarw_open_fn)(void *arg, const struct tarw_source *src,
+			    int flags);
 
 struct tarw_opts {
 	uint32_t block_size; /* bytes per record; 0 = TARW_BLOCK_SIZE; a
@@ -77,6 +94,8 @@ struct tarw_opts {
 	size_t buffer_bytes; /* tape-side buffer shared by the copies;
 				0 = 16 MiB (a few MB in front of every drive
 				keeps it streaming) */
+	tarw_open_fn open;   /* NULL: open(src->path, flags | O_NOFOLLOW) */
+	void *open_arg;	     /* open's first argument */
 };
 
 enum tarw_copy_state {
@@ -130,9 +149,10 @@ const struct tar_member *tarw_members(const struct tarw *w, size_t *n);
 const struct tarw_copy *tarw_copy(const struct tarw *w, int i);
 
 /* After -ESTALE or -EINVAL: the index in src of the source that changed
- * and, in *why (if not NULL), the reason: -ESTALE (size, mtime or type
- * changed), -ENODATA (short read), -ENOENT
- * (vanished), -EINVAL (bad name or type), or the -errno of open/read.
+ * and, in *why (if not NULL), the reason: -ESTALE (another identity than
+ * the snapshot's), -ENODATA (short read), -ENOENT (vanished), -EINVAL (bad
+ * name or type), or the -errno of open/read (-ELOOP: a symlink where the
+ * source or a directory above it was).
  * Returns (size_t)-1 when no source is to blame. */
 size_t tarw_changed(const struct tarw *w, int *why);
 

@@ -286,12 +286,12 @@ static void test_changed_before_read(void)
 	fx_source(&srcs[3], "gone");
 	unlink("gone");
 	expect_changed(4, 3, -ENOENT);
-	/* Replaced by a symlink. */
+	/* Replaced by a symlink: never followed. */
 	fx_make_file("gone", 10, 9);
 	fx_source(&srcs[3], "gone");
 	unlink("gone");
 	CHECK_INT(symlink("f3", "gone"), 0);
-	expect_changed(4, 3, -ESTALE);
+	expect_changed(4, 3, -ELOOP);
 	/* A symlink whose target changed length. */
 	fx_source(&srcs[3], "gone");
 	unlink("gone");
@@ -311,6 +311,23 @@ static void test_changed_before_read(void)
 	unlink("gone");
 	usleep(20000);
 	CHECK_INT(symlink("f2", "gone"), 0);
+	expect_changed(4, 3, -ESTALE);
+	unlink("gone");
+	/* Replaced by another file of the same size and mtime (a decoy
+	 * swapped in): another inode. */
+	fx_make_file("gone", 10, 9);
+	fx_source(&srcs[3], "gone");
+	fx_make_file("twin", 10, 10);
+	ts[1] = srcs[3].st.st_mtim;
+	CHECK_INT(utimensat(AT_FDCWD, "twin", ts, 0), 0);
+	CHECK_INT(rename("twin", "gone"), 0);
+	expect_changed(4, 3, -ESTALE);
+	/* Rewritten in place, size and mtime put back: its ctime moved. */
+	fx_source(&srcs[3], "gone");
+	usleep(20000);
+	fx_make_file("gone", 10, 11);
+	ts[1] = srcs[3].st.st_mtim;
+	CHECK_INT(utimensat(AT_FDCWD, "gone", ts, 0), 0);
 	expect_changed(4, 3, -ESTALE);
 	unlink("gone");
 	/* A fifo is not archived: -EINVAL naming it. */
@@ -530,6 +547,65 @@ static void test_unreadable_and_flipped(void)
 	tape_close(t);
 }
 
+/* The caller's opener: names resolved in a directory of its choosing;
+ * whatever it opens is checked against the snapshot. */
+static int opener_calls;
+static int open_in_sub(void *arg, const struct tarw_source *src, int flags)
+{
+	int fd;
+
+	opener_calls++;
+	if (!strcmp(src->name, "planted"))
+		return -ELOOP; /* as a resolver refusing a symlink would */
+	fd = openat(*(int *)arg, src->name, flags | O_NOFOLLOW | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+static void test_opener(void)
+{
+	struct tape *t = vt("op.vtape", 1ull << 30, 0, 0);
+	struct tarw_opts o = {.block_size = BS, .open = open_in_sub};
+	struct tarw_source src[2];
+	struct tarw *w = NULL;
+	int dirfd, why = 0;
+	size_t n;
+
+	mkdir("sub", 0755);
+	fx_make_file("sub/a", 1000, 21);
+	fx_make_file("sub/b", 2000, 22);
+	dirfd = open("sub", O_PATH | O_DIRECTORY);
+	o.open_arg = &dirfd;
+	fx_source(&src[0], "sub/a");
+	fx_source(&src[1], "sub/b");
+	src[0].path = src[1].path = NULL; /* the opener needs none */
+	src[0].name = "a";
+	src[1].name = "b";
+	CHECK_INT(tarw_new(&w, &t, 1, &o), 0);
+	CHECK_INT(tarw_run(w, src, 2), 0);
+	CHECK(tarw_members(w, &n) != NULL);
+	CHECK_INT(n, 2);
+	CHECK_INT(opener_calls, 2);
+	tarw_free(w);
+	/* The opener hands over another file than the snapshot's. */
+	src[1].name = "a";
+	CHECK_INT(tape_rewind(t), 0);
+	CHECK_INT(tarw_new(&w, &t, 1, &o), 0);
+	CHECK_INT(tarw_run(w, src, 2), -ESTALE);
+	CHECK_INT(tarw_changed(w, &why), 1);
+	CHECK_INT(why, -ESTALE);
+	tarw_free(w);
+	/* The opener refuses: its error is the reason. */
+	src[1].name = "planted";
+	CHECK_INT(tape_rewind(t), 0);
+	CHECK_INT(tarw_new(&w, &t, 1, &o), 0);
+	CHECK_INT(tarw_run(w, src, 2), -ESTALE);
+	CHECK_INT(tarw_changed(w, &why), 1);
+	CHECK_INT(why, -ELOOP);
+	tarw_free(w);
+	close(dirfd);
+	tape_close(t);
+}
+
 /* Bad arguments; an archive of no member holds just the manifest. */
 static void test_edges(void)
 {
@@ -605,6 +681,7 @@ int main(void)
 	RUN(test_end_of_medium_both);
 	RUN(test_write_error);
 	RUN(test_changed_before_read);
+	RUN(test_opener);
 	RUN(test_changed_during_read);
 	RUN(test_cancel);
 	RUN(test_unreadable_and_flipped);
