@@ -60,89 +60,6 @@ int dump_stopping(struct dump *d)
 	return ret;
 }
 
-/* ---- writers ------------------------------------------------------------ */
-
-static struct dump_writer *writer_find(struct dump *d, dev_t dev, ino_t ino)
-{
-	for (size_t i = 0; i < d->nwriters; i++)
-		if (d->writers[i].dev == dev && d->writers[i].ino == ino)
-			return &d->writers[i];
-	return NULL;
-}
-
-int dump_has_writer(struct dump *d, dev_t dev, ino_t ino)
-{
-	int r;
-
-	pthread_mutex_lock(&d->mu);
-	r = writer_find(d, dev, ino) != NULL;
-	pthread_mutex_unlock(&d->mu);
-	return r;
-}
-
-void dump_file_opened(struct dump *d, const char *relpath,
-		      const struct stat *st)
-{
-	struct dump_writer *w;
-
-	(void)relpath;
-	if (!d || !st)
-		return;
-	pthread_mutex_lock(&d->mu);
-	w = writer_find(d, st->st_dev, st->st_ino);
-	if (w) {
-		w->count++;
-	} else {
-		if (d->nwriters == d->capwriters) {
-			size_t cap = d->capwriters ? d->capwriters * 2 : 16;
-			struct dump_writer *n =
-			    realloc(d->writers, cap * sizeof(*n));
-			/* Not recorded: a file written during its dump
-			 * is still caught by the tar writer's check of
-			 * each source. */
-			if (!n)
-				goto out;
-			d->writers = n;
-			d->capwriters = cap;
-		}
-		w = &d->writers[d->nwriters++];
-		w->dev = st->st_dev;
-		w->ino = st->st_ino;
-		w->count = 1;
-	}
-	d->dirty = 1;
-	d->last_change = now_s();
-out:
-	pthread_mutex_unlock(&d->mu);
-}
-
-void dump_file_closed(struct dump *d, const char *relpath,
-		      const struct stat *st)
-{
-	struct dump_writer *w;
-	int remaining = 0;
-
-	(void)relpath;
-	if (!d)
-		return;
-	pthread_mutex_lock(&d->mu);
-	w = st ? writer_find(d, st->st_dev, st->st_ino) : NULL;
-	if (w) {
-		remaining = --w->count;
-		if (remaining <= 0)
-			*w = d->writers[--d->nwriters];
-	}
-	if (st && S_ISREG(st->st_mode) && remaining <= 0) {
-		/* Counted until the next scan sets the exact figures. */
-		d->elig_files++;
-		d->elig_bytes += (uint64_t)st->st_size;
-	}
-	d->dirty = 1;
-	d->last_change = now_s();
-	pthread_cond_broadcast(&d->cv);
-	pthread_mutex_unlock(&d->mu);
-}
-
 void dump_path_changed(struct dump *d, const char *relpath)
 {
 	(void)relpath;
@@ -238,7 +155,7 @@ static int snapshot(struct dump *d, const char *rel, int requested,
  * becomes the last dump of `.dump`. */
 static void committed(struct dump *d, const struct dump_snap *s)
 {
-	size_t kept = dump_staging_clean(d, s);
+	size_t kept = dump_staging_clean(d, s, d->cur_id);
 
 	pthread_mutex_lock(&d->mu);
 	d->committed++;
@@ -331,6 +248,7 @@ static void rescan(struct dump *d)
 			       (double)(t1.tv_nsec - t0.tv_nsec) / 1e9));
 	d->last_scan = now_s();
 	pthread_mutex_unlock(&d->mu);
+	dump_failed_prune(d, s.gen);
 	dump_snap_free(&s);
 }
 
@@ -481,7 +399,7 @@ void dump_stop(struct tapefs *fs)
 	if (d->th_started)
 		pthread_join(d->th, NULL);
 	dump_requests_free(d);
-	free(d->writers);
+	dump_writers_free(d);
 	free(d->cur_paths);
 	pthread_cond_destroy(&d->cv);
 	pthread_mutex_destroy(&d->mu);
@@ -529,6 +447,7 @@ int dump_stats(struct dump *d, struct dump_stats *out)
 	snprintf(out->waiting, sizeof(out->waiting), "%s", d->waiting);
 	out->paused = d->paused;
 	out->fails = d->fails;
+	dump_failed_stats(d, out);
 	pthread_mutex_unlock(&d->mu);
 	return 0;
 }

@@ -13,7 +13,8 @@
  * once and fanned out). Steps (the engine's thread runs them one dump at a
  * time; the file that does each is in brackets):
  *   1. snapshot: walk staging/ (or the requested subtree) and lstat every
- *      regular file, directory and symlink not open for writing
+ *      regular file, directory and symlink not held back (open for
+ *      writing, or written with a failure: dump_file_closed)
  *      [dump_snap.c];
  *   2. journal: the list goes into the catalog as a dump "pending"
  *      [dump_plan.c];
@@ -47,20 +48,29 @@
  *      transaction commits the archive, its copies and members
  *      [dump_commit.c];
  *   8. clean-up: only then the dumped files leave staging/ (each only if
- *      its lstat still equals the snapshot; else it stays for the next
- *      dump), and directories they leave empty are removed (never the
- *      staging root) [dump_commit.c].
+ *      it is still the inode the snapshot saw, unchanged; else it stays
+ *      for the next dump), and directories they leave empty are removed
+ *      (never the staging root); the journal notes the clean-up done
+ *      [dump_commit.c].
  * With fewer drives in service than copies, the copies that find no drive
  * are written one after another (the sources are read again for them); the
  * commit still waits for all of them.
  *
  * Crash safety: a dump the journal shows "pending"/"writing" at start-up is
  * marked failed; its files are still in staging/ (nothing leaves before the
- * commit) and simply dump again. A file both committed and still staged
- * (a crash between commit and removal) is recognised at start-up by its
- * latest archived version (same type, mode, size and mtime; a symlink's
- * target), and removed then instead of being dumped twice
- * [dump_recover.c].
+ * commit) and simply dump again. A committed dump whose clean-up the
+ * journal does not show done (a crash between commit and removal) gets it
+ * at start-up: exactly the entries the journal says it committed, each
+ * only while it is still the same inode with the journaled identity
+ * (device, inode, mode, size, mtime, ctime) [dump_recover.c].
+ *
+ * Staging is users' ground: every path into it is resolved beneath the
+ * staging root without following a symlink at any component, and what it
+ * names must still have the snapshot's identity when it is read (checked
+ * on the open descriptor before the first byte and after the last) and
+ * when it is removed (checked in its parent's descriptor right before the
+ * unlink); anything else stays staged, with an error line saying so
+ * [dump_staged.c, fs/engine/beneath.h].
  *
  * The engine runs on its own thread and on drive workers; FUSE request
  * threads only call the cheap functions below (no I/O except dump_request's
@@ -91,6 +101,13 @@ int dump_start(struct tapefs *fs);
  * fs->dump and sets it NULL. Safe when fs->dump is NULL. */
 void dump_stop(struct tapefs *fs);
 
+/* What a handle opened for writing did, told at its release. */
+enum dump_write {
+	DUMP_WRITE_NONE = 0, /* wrote nothing, nothing failed */
+	DUMP_WRITE_DONE,     /* wrote (or opened with O_TRUNC), no error */
+	DUMP_WRITE_FAILED,   /* a write, flush, fsync or close failed */
+};
+
 /* The mount calls these for regular files of staging/ (relpath: relative to
  * the staging root, no leading '/'; st: fstat of the open file, for its
  * device and inode). A file with a writer open is never snapshotted.
@@ -98,12 +115,15 @@ void dump_stop(struct tapefs *fs);
  *                     O_CREAT or O_TRUNC);
  *   dump_file_closed: such a handle released; when the inode's last writer
  *                     is gone the file is eligible and the idle timer
- *                     restarts.
+ *                     restarts - unless one of its writers' handles
+ *                     FAILED: then the file is partial and held back
+ *                     (`.status`: staged_write_failed) until a later
+ *                     writer's handle is DONE (fs/engine/dump_writers.c).
  * Calls pair per handle; an unpaired close is harmless. */
 void dump_file_opened(struct dump *d, const char *relpath,
 		      const struct stat *st);
 void dump_file_closed(struct dump *d, const char *relpath,
-		      const struct stat *st);
+		      const struct stat *st, enum dump_write how);
 
 /* Anything else that changed staging/ (mkdir, symlink, rename, unlink,
  * chmod, chown, utimens, truncate by path): the pending counts are
@@ -114,10 +134,15 @@ void dump_path_changed(struct dump *d, const char *relpath);
  *   "now"        dump everything eligible now
  *   "now PATH"   dump only PATH (relative to staging/; a leading '/' or
  *                "staging/" is ignored) as one archive: a directory's whole
- *                subtree, or one file
+ *                subtree, or one file. PATH is resolved beneath staging/
+ *                without following a symlink at any component: -ELOOP
+ *                when a symlink is on its way (PATH itself may be one:
+ *                the link is dumped, never its target), -ENOTDIR when a
+ *                file is where a directory of it should be
  *   "each PATH"  one "now PATH/SUB" per immediate subdirectory SUB of PATH
  *                (name order): one archive per directory; -ENOTDIR/-ENOENT
- *                when PATH is no directory, -ENODATA when it has none
+ *                when PATH is no directory, -ELOOP when a symlink is on
+ *                its way, -ENODATA when it has none
  *   "resume"     dumps paused after DUMP_FAILS_PAUSE (3) failed dumps in a
  *                row go on (.status: dump_paused)
  * A dump whose pool has no writable tape (only closed, retired or full
@@ -126,8 +151,9 @@ void dump_path_changed(struct dump *d, const char *relpath);
  * Returns 0 when queued (the dump runs on the engine's thread; reading
  * `.dump` shows when it is done), -EINVAL (empty, unknown word, "..",
  * trailing garbage, a path too long), -ENOENT (PATH not in staging/),
- * -ENODATA (nothing eligible to dump). Every refusal keeps its reason
- * (dump_stats: last_error) for `.dump` and `.status` ("dump_error: ..."). */
+ * -ELOOP, -ENOTDIR (see "now PATH"), -ENODATA (nothing eligible to dump). Every
+ * refusal keeps its reason (dump_stats: last_error) for `.dump` and `.status`
+ * ("dump_error: ..."). */
 int dump_request(struct dump *d, const char *line);
 
 /* Figures of the engine, taken at one instant under its lock, for what
@@ -140,7 +166,7 @@ struct dump_stats {
 	char current_tapes[256]; /* "A00003L9:7,B00002L9:5"; "" until chosen */
 	uint64_t staged_files;	 /* regular files and symlinks in staging/ */
 	uint64_t staged_bytes;	 /* bytes of regular files in staging/ */
-	uint64_t eligible_files, eligible_bytes; /* not open for writing */
+	uint64_t eligible_files, eligible_bytes; /* not held back */
 	uint64_t dumps_committed;		 /* since the mount started */
 	int64_t last_id; /* last committed dump, 0 if none */
 	time_t last_time;
@@ -151,7 +177,12 @@ struct dump_stats {
 	char waiting[256]; /* why dumps wait for a tape, "" they do not */
 	int paused;	   /* after fails failed dumps in a row */
 	int fails;
+	uint64_t write_failed;	      /* staged files held back: a write
+					 to them failed */
+	char write_failed_names[256]; /* the first DUMP_FAILED_SHOWN, ", "
+					 between, control bytes as '?' */
 };
+#define DUMP_FAILED_SHOWN 3
 /* Fill *out. Returns 0. */
 int dump_stats(struct dump *d, struct dump_stats *out);
 

@@ -2,10 +2,14 @@
  * the archive committed in one catalog transaction once every copy's
  * filemark is on tape, and only then the dumped entries leave staging/.
  *
- * The clean-up removes an entry only when its lstat still equals the
- * snapshot and no writer has it open: a file changed after the snapshot
- * stays for the next dump. Directories go last, deepest first, and only
- * when left empty; the staging root never.
+ * The clean-up removes an entry only when it is still the one the
+ * snapshot saw (dump_staged_remove: its identity checked in its parent's
+ * descriptor, beneath the staging root, right before the unlink) and no
+ * writer has it open: a file changed after the snapshot stays for the
+ * next dump. Directories go last, deepest first, and only when left
+ * empty; the staging root never. Then the journal notes that the dump's
+ * clean-up is done, so that the start-up's recovery (dump_recover.c)
+ * never removes anything for it again.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -70,7 +74,9 @@ static int commit_check(struct dump *d, const struct dump_archive *a)
 	return 0;
 }
 
-/* The transaction: archive, copies, members. 0 or -errno. */
+/* The transaction: archive, copies, members, and the journaled entries
+ * left out (dropped: they stay staged, the start-up's clean-up must never
+ * take them for committed). 0 or -errno. */
 static int commit_tx(struct dump *d, struct dump_archive *a)
 {
 	struct catalog_archive_in ai;
@@ -91,6 +97,15 @@ static int commit_tx(struct dump *d, struct dump_archive *a)
 				   (size_t)a->ncopies, &c);
 	if (ret < 0)
 		return ret;
+	for (size_t i = 0; i < a->snap->n; i++) {
+		if (!a->snap->e[i].dropped)
+			continue;
+		ret = catalog_commit_dropped(c, (int64_t)i);
+		if (ret < 0) {
+			catalog_commit_abort(c);
+			return ret;
+		}
+	}
 	for (size_t i = 0; i < a->nmembers; i++) {
 		struct catalog_member cm;
 
@@ -147,17 +162,9 @@ static int depth_cmp(const void *a, const void *b)
  * Returns 1 when it stays (changed since, or not removable), else 0. */
 static int clean_entry(struct dump *d, const struct dump_entry *e)
 {
-	struct stat now;
-	int ret;
+	int ret = dump_staged_remove(d, e->rel, &e->st);
 
-	if (dump_staged_lstat(d, e->rel, &now) < 0)
-		return 0; /* gone already (renamed or unlinked) */
-	if (!dump_entry_same(&e->st, &now) ||
-	    (S_ISREG(now.st_mode) &&
-	     dump_has_writer(d, now.st_dev, now.st_ino)))
-		return 1; /* changed since: dumped again later */
-	ret = dump_staged_unlink(d, e->rel, 0);
-	return ret < 0 && ret != -ENOENT;
+	return ret < 0 && ret != -ENOENT; /* gone already: renamed, unlinked */
 }
 
 /* The snapshot's directories (not dropped, not the root), deepest first:
@@ -177,24 +184,20 @@ static size_t clean_dirs(struct dump *d, const struct dump_snap *s)
 			dirs[ndirs++] = &s->e[i];
 	qsort(dirs, ndirs, sizeof(*dirs), depth_cmp);
 	for (size_t i = 0; i < ndirs; i++) {
-		struct stat now;
-
-		if (dump_staged_lstat(d, dirs[i]->rel, &now) < 0)
-			continue;
-		if (!dump_entry_same(&dirs[i]->st, &now)) {
-			kept++;
-			continue;
-		}
 		/* -ENOTEMPTY: something new arrived; it stays. */
-		dump_staged_unlink(d, dirs[i]->rel, AT_REMOVEDIR);
+		if (dump_staged_remove(d, dirs[i]->rel, &dirs[i]->st) ==
+		    -ESTALE)
+			kept++;
 	}
 	free(dirs);
 	return kept;
 }
 
-size_t dump_staging_clean(struct dump *d, const struct dump_snap *s)
+size_t dump_staging_clean(struct dump *d, const struct dump_snap *s,
+			  int64_t dump_id)
 {
 	size_t kept = 0;
+	int ret;
 
 	for (size_t i = 0; i < s->n; i++) {
 		const struct dump_entry *e = &s->e[i];
@@ -204,5 +207,10 @@ size_t dump_staging_clean(struct dump *d, const struct dump_snap *s)
 		else if (!S_ISDIR(e->st.st_mode))
 			kept += (size_t)clean_entry(d, e);
 	}
-	return kept + clean_dirs(d, s);
+	kept += clean_dirs(d, s);
+	ret = catalog_dump_cleaned(d->fs->cat, dump_id);
+	if (ret < 0)
+		tapefs_error(d->fs, "dump %lld: journal: clean-up done: %s",
+			     (long long)dump_id, strerror(-ret));
+	return kept;
 }

@@ -203,6 +203,8 @@ static int gang_write(struct dump_gang *g, const struct sched_run *r,
 
 	memset(&o, 0, sizeof(o));
 	o.block_size = g->a->block_size;
+	o.open = dump_source_open; /* beneath staging/, no symlink followed */
+	o.open_arg = g->d;
 	ret = tarw_new(&w, tapes, nok, &o);
 	if (ret < 0) {
 		gang_fail(g, which, nok, DUMP_OUT_FAILED, ret);
@@ -218,7 +220,7 @@ static int gang_write(struct dump_gang *g, const struct sched_run *r,
 	gang_unpublish(g->d);
 	g->ret = ret;
 	if (ret == -ESTALE || ret == -EINVAL)
-		g->changed = tarw_changed(w, NULL);
+		g->changed = tarw_changed(w, &g->changed_why);
 	for (int k = 0; k < nok; k++)
 		copy_result(g, r, w, k, which[k]);
 	if (ret == 0 && members_take(g, w) < 0) {

@@ -17,7 +17,9 @@
  *                   the archive to its copies' tapes with the tar writer
  *   dump_commit.c   7. the catalog transaction; 8. clean-up of staging/
  *   dump_staged.c   every access to an entry of staging/ by its path
- *                   (lstat, readlink, unlink, the sources the writer reads)
+ *                   (lstat, opendir, the removal, the opening of the
+ *                   sources the writer reads), beneath the staging root
+ *                   without following a symlink (fs/engine/beneath.h)
  *   dump_recover.c  at start-up, what a crash left behind
  */
 #ifndef TAPEFS_DUMP_INT_H
@@ -51,6 +53,7 @@ struct dump_snap {
 	size_t n, cap;
 	uint64_t bytes; /* of regular files */
 	uint64_t files; /* regular files and symlinks */
+	uint64_t gen;	/* a full scan's scan_gen (rel ""), else 0 */
 };
 
 /* An inode with writers open through the mount. */
@@ -58,6 +61,19 @@ struct dump_writer {
 	dev_t dev;
 	ino_t ino;
 	int count;
+	int failed;  /* a handle of its writers saw a write fail */
+	int rewrote; /* a handle of its writers wrote and closed cleanly */
+};
+
+/* An inode whose last writers saw a write fail: held back until it is
+ * written again cleanly (dump_writers.c). */
+struct dump_failed {
+	dev_t dev;
+	ino_t ino;
+	char *rel;	/* its name when last seen */
+	uint64_t since; /* scan_gen when it was marked */
+	uint64_t seen;	/* the last full scan that saw it */
+	int missed;	/* full scans in a row that did not see it */
 };
 
 /* A request from `.dump`: path NULL = everything. */
@@ -79,6 +95,9 @@ struct dump {
 
 	struct dump_writer *writers;
 	size_t nwriters, capwriters;
+	struct dump_failed *failed;
+	size_t nfailed, capfailed;
+	uint64_t scan_gen; /* full scans of staging/ begun */
 
 	/* What staging/ holds (last scan plus closes since). */
 	uint64_t staged_files, staged_bytes;
@@ -206,6 +225,7 @@ struct dump_gang {
 	/* Results: written by the job on its drives, read after it ended. */
 	int ret;		    /* tarw_run()'s */
 	size_t changed;		    /* index in a->src, (size_t)-1 none */
+	int changed_why;	    /* tarw_changed()'s why */
 	struct tar_member *members; /* when ret == 0 */
 	size_t nmembers;
 	int result; /* how the job ended: 0, or its -errno (-EROFS ...) */
@@ -218,10 +238,26 @@ void dump_error_set(struct dump *d, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void dump_error_vnote(struct dump *d, const char *who, const char *fmt,
 		      va_list ap) __attribute__((format(printf, 3, 0)));
-/* 1 when the inode has a writer open through the mount. */
-int dump_has_writer(struct dump *d, dev_t dev, ino_t ino);
 /* Whether the engine is stopping: -ECANCELED, else 0. */
 int dump_stopping(struct dump *d);
+
+/* ---- dump_writers.c ------------------------------------------------------ */
+/* 1 when the regular file st may not be dumped: a writer has it open
+ * through the mount, or a write to it failed (held back). A full scan
+ * (gen: its dump_scan_gen_next()) passes the name it found it under, so
+ * that a held-back file is known to be still there and under which name;
+ * others pass gen 0. */
+int dump_file_held(struct dump *d, const struct stat *st, const char *rel,
+		   uint64_t gen);
+/* A new full scan of staging/ begins: its generation. */
+uint64_t dump_scan_gen_next(struct dump *d);
+/* After full scan gen completed: forget held-back inodes it did not see
+ * (nor the one before: FAILED_MISSED_MAX). */
+void dump_failed_prune(struct dump *d, uint64_t gen);
+/* The held-back files for dump_stats(). Called with d->mu held. */
+void dump_failed_stats(struct dump *d, struct dump_stats *out);
+/* At stop. */
+void dump_writers_free(struct dump *d);
 
 /* ---- dump_request.c ------------------------------------------------------ */
 /* Free the requests still queued (at stop). */
@@ -236,6 +272,8 @@ void dump_requests_free(struct dump *d);
 int dump_snap_take(struct dump *d, const char *rel, struct dump_snap *s,
 		   uint64_t *staged_files, uint64_t *staged_bytes);
 void dump_snap_free(struct dump_snap *s);
+/* Append entry rel with its lstat st to s. 0 or -ENOMEM. */
+int dump_snap_add(struct dump_snap *s, const char *rel, const struct stat *st);
 /* Drop every entry whose lstat no longer matches the snapshot (it stays
  * staged). Returns how many were dropped. */
 size_t dump_snap_drop_changed(struct dump *d, struct dump_snap *s);
@@ -295,34 +333,49 @@ void dump_gang_release(struct dump_gang *g);
  * every member, the tapes' use, and the dump. 0 or -errno recorded by
  * dump_error_set(). */
 int dump_archive_commit(struct dump *d, struct dump_archive *a);
-/* After a commit: unlink every entry of s not dropped whose lstat still
- * equals the snapshot and that has no writer, then remove the directories
- * left empty (deepest first; never the root). Returns how many entries
- * stayed (dropped, or changed meanwhile). */
-size_t dump_staging_clean(struct dump *d, const struct dump_snap *s);
+/* After the commit of dump dump_id: remove every entry of s not dropped
+ * that is still what the snapshot saw and has no writer
+ * (dump_staged_remove), then the directories left empty (deepest first;
+ * never the root), then note in the journal that the dump's clean-up is
+ * done (catalog_dump_cleaned). Returns how many entries stayed (dropped,
+ * or changed meanwhile). */
+size_t dump_staging_clean(struct dump *d, const struct dump_snap *s,
+			  int64_t dump_id);
 
 /* ---- dump_staged.c: staging/ by path ------------------------------------- */
-/* lstat of rel (relative to the staging root). 0 or -errno. */
+/* Every rel is relative to the staging root and resolved beneath it
+ * without following a symlink at any component (beneath.h: -ELOOP for a
+ * symlink on the way, -ENOTDIR for a file where a directory was). */
+/* lstat of rel. 0 or -errno. */
 int dump_staged_lstat(struct dump *d, const char *rel, struct stat *st);
-/* Open directory rel ("" = the root) without following a symlink there.
- * A descriptor or -errno. */
+/* Open directory rel ("" = the root). A descriptor or -errno. */
 int dump_staged_opendir(struct dump *d, const char *rel);
-/* readlink of rel into buf (NUL-terminated). Length or -errno. */
-ssize_t dump_staged_readlink(struct dump *d, const char *rel, char *buf,
-			     size_t size);
-/* unlinkat(rel, flags: 0 or AT_REMOVEDIR). 0 or -errno. */
-int dump_staged_unlink(struct dump *d, const char *rel, int flags);
-/* 1 when the entry still matches its snapshot lstat. */
+/* Remove rel (unlinkat from its parent's descriptor; rmdir for a
+ * directory) when fstatat() of its name there still equals snap
+ * (dump_entry_same) and, for a regular file, it is not held
+ * (dump_file_held). 0 when removed; -ENOENT when gone; -ESTALE when it
+ * is not the same any more (or its path no longer leads to it): it
+ * stays; or the -errno of the unlink (-ENOTEMPTY: a directory that got
+ * new entries). */
+int dump_staged_remove(struct dump *d, const char *rel,
+		       const struct stat *snap);
+/* 1 when the entry still matches its snapshot lstat: device, inode,
+ * mode, owner, and but for a directory size, mtime and ctime. */
 int dump_entry_same(const struct stat *a, const struct stat *b);
+/* The tar writer's opener (tarw_opts.open, arg: the engine): the source's
+ * name beneath the staging root. */
+int dump_source_open(void *arg, const struct tarw_source *src, int flags);
 /* The tar writer's sources of a: its entries not dropped (a->src,
  * a->srcidx, a->nsrc). 0 or -ENOMEM. */
-int dump_sources_make(struct dump *d, struct dump_archive *a);
+int dump_sources_make(struct dump_archive *a);
 void dump_sources_free(struct dump_archive *a);
 
 /* ---- dump_recover.c ------------------------------------------------------ */
 /* At start-up: dumps a crash interrupted are failed (their files are
- * still staged); staged entries whose latest archived version is the
- * same (a crash between commit and clean-up) are removed. */
+ * still staged); a committed dump whose clean-up the journal does not
+ * show done (a crash between commit and clean-up) has its clean-up now:
+ * exactly the entries it committed, each only while its identity is the
+ * journaled one. */
 void dump_recover(struct dump *d);
 
 #endif

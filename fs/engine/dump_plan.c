@@ -81,6 +81,11 @@ int dump_journal_create(struct dump *d, const struct dump_snap *s, int64_t *id)
 		f[i].size = S_ISREG(st->st_mode) ? (uint64_t)st->st_size : 0;
 		f[i].mtime = st->st_mtim.tv_sec;
 		f[i].mtime_nsec = (int32_t)st->st_mtim.tv_nsec;
+		f[i].mode = (uint32_t)st->st_mode;
+		f[i].dev = (uint64_t)st->st_dev;
+		f[i].ino = (uint64_t)st->st_ino;
+		f[i].ctime = st->st_ctim.tv_sec;
+		f[i].ctime_nsec = (int32_t)st->st_ctim.tv_nsec;
 	}
 	ret = catalog_dump_create(d->fs->cat, f, s->n, id);
 	free(f);

@@ -2,6 +2,13 @@
  * dump.h): checked, then queued for the engine's thread, which serves
  * them in order. A refusal answers the write with -errno and keeps its
  * reason as last_error for `.dump` and `.status`.
+ *
+ * A PATH is looked at beneath the staging root without following a
+ * symlink at any component (dump_staged.c): `now proj/data` where proj is
+ * a symlink is refused with -ELOOP, whatever it points to. (PATH itself
+ * may be a symlink: the link is what is dumped.) The dump looks again
+ * the same way when it runs, so a symlink planted after the request
+ * fails the dump, never redirects it.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -126,6 +133,11 @@ static int request_each(struct dump *d, char *p)
 	if (ret)
 		return ret;
 	fd = dump_staged_opendir(d, p);
+	if (fd == -ELOOP)
+		return refuse(d, -ELOOP,
+			      "each: '%s': a symlink is on its way in staging/ "
+			      "(symlinks are never followed)",
+			      p);
 	if (fd < 0)
 		return refuse(d, fd == -ENOTDIR ? -ENOTDIR : -ENOENT,
 			      "each: '%s' is not a directory in staging/", p);
@@ -195,7 +207,18 @@ static int request_now_path(struct dump *d, char *arg)
 		return ret;
 	if (!arg[0])
 		return request_now(d, NULL);
-	if (dump_staged_lstat(d, arg, &st) < 0)
+	ret = dump_staged_lstat(d, arg, &st);
+	if (ret == -ELOOP)
+		return refuse(d, -ELOOP,
+			      "'%s': a symlink is on its way in staging/ "
+			      "(symlinks are never followed)",
+			      arg);
+	if (ret == -ENOTDIR)
+		return refuse(d, -ENOTDIR,
+			      "'%s': a file is on its way in staging/ where a "
+			      "directory was expected",
+			      arg);
+	if (ret < 0)
 		return refuse(d, -ENOENT, "'%s' is not in staging/", arg);
 	if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode) &&
 	    !S_ISLNK(st.st_mode))

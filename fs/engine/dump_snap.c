@@ -1,15 +1,18 @@
 /* fs/engine/dump_snap.c - snapshots of staging/ (dump.h, step 1).
  *
  * A snapshot is a walk of staging/ from the mount's staging_fd taking an
- * lstat of every entry: below the directory it starts from, name by name
- * through directory descriptors (openat/fstatat, never following a
- * symlink). Directories come before their contents and names are in byte
- * order, so the archive reads like `tar -c` of the tree. A regular file
- * with a writer open through the mount is left out, and so is every
- * directory above it (a directory is archived only when its whole subtree
- * is, so that its removal after the commit can succeed and a directory is
- * not archived again with every dump of a file still being written).
- * FIFOs, sockets and devices are left out too.
+ * lstat of every entry: the directory it starts from is opened beneath
+ * the staging root without following a symlink (dump_staged_opendir),
+ * and below it the walk goes name by name through directory descriptors
+ * (openat/fstatat, never following a symlink; a directory opened is
+ * checked to be the one its lstat saw). Directories come before their
+ * contents and names are in byte order, so the archive reads like `tar
+ * -c` of the tree. A regular file with a writer open through the mount,
+ * or held back after a failed write (dump_writers.c), is left out, and so
+ * is every directory above it (a directory is archived only when its
+ * whole subtree is, so that its removal after the commit can succeed and
+ * a directory is not archived again with every dump of a file still
+ * being written). FIFOs, sockets and devices are left out too.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -34,8 +37,7 @@ void dump_snap_free(struct dump_snap *s)
 	memset(s, 0, sizeof(*s));
 }
 
-static int snap_push(struct dump_snap *s, const char *rel,
-		     const struct stat *st)
+int dump_snap_add(struct dump_snap *s, const char *rel, const struct stat *st)
 {
 	if (s->n == s->cap) {
 		size_t cap = s->cap ? s->cap * 2 : 64;
@@ -175,6 +177,15 @@ struct walk {
 	char path[PATH_MAX];
 };
 
+/* fd, opened by name, is the directory st saw there. */
+static int dir_same(int fd, const struct stat *st)
+{
+	struct stat now;
+
+	return fstat(fd, &now) == 0 && now.st_dev == st->st_dev &&
+	       now.st_ino == st->st_ino;
+}
+
 static int walk_dir(struct walk *w, int dirfd, size_t len, int *complete);
 
 /* Directory name of dirfd, whose path is w->path[0..plen): it, then what
@@ -186,11 +197,15 @@ static int walk_subdir(struct walk *w, int dirfd, const char *name,
 	size_t mark = w->s->n;
 	int sub = 1, fd, ret;
 
-	ret = snap_push(w->s, w->path, st);
+	ret = dump_snap_add(w->s, w->path, st);
 	if (ret)
 		return ret;
 	fd = openat(dirfd, name,
 		    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd >= 0 && !dir_same(fd, st)) {
+		close(fd); /* replaced since its lstat */
+		fd = -1;
+	}
 	if (fd < 0) {
 		snap_pop_to(w->s, mark);
 		*complete = 0;
@@ -231,13 +246,13 @@ static int walk_entry(struct walk *w, int dirfd, const char *name, size_t len,
 	if (S_ISREG(st.st_mode)) {
 		w->files++;
 		w->bytes += (uint64_t)st.st_size;
-		if (!dump_has_writer(w->d, st.st_dev, st.st_ino))
-			return snap_push(w->s, w->path, &st);
+		if (!dump_file_held(w->d, &st, w->path, w->s->gen))
+			return dump_snap_add(w->s, w->path, &st);
 	} else if (S_ISLNK(st.st_mode)) {
 		w->files++;
-		return snap_push(w->s, w->path, &st);
+		return dump_snap_add(w->s, w->path, &st);
 	}
-	*complete = 0; /* being written; fifo, socket, device: not archived */
+	*complete = 0; /* held back; fifo, socket, device: not archived */
 	return 0;
 }
 
@@ -261,14 +276,14 @@ static int walk_dir(struct walk *w, int dirfd, size_t len, int *complete)
 /* ---- taking a snapshot --------------------------------------------------- */
 
 /* rel names no directory: the snapshot is that entry alone, or nothing
- * while a writer has it open. */
+ * while it is held back (a writer has it open, or a write failed). */
 static int snap_take_one(struct dump *d, const char *rel, const struct stat *st,
 			 struct dump_snap *s)
 {
-	if (S_ISREG(st->st_mode) && dump_has_writer(d, st->st_dev, st->st_ino))
-		return 0; /* being written: nothing to take */
+	if (S_ISREG(st->st_mode) && dump_file_held(d, st, rel, 0))
+		return 0; /* held back: nothing to take */
 	if (S_ISREG(st->st_mode) || S_ISLNK(st->st_mode))
-		return snap_push(s, rel, st);
+		return dump_snap_add(s, rel, st);
 	return -EINVAL;
 }
 
@@ -305,6 +320,8 @@ int dump_snap_take(struct dump *d, const char *rel, struct dump_snap *s,
 		return -ENOMEM;
 	w->d = d;
 	w->s = s;
+	if (!rel[0])
+		s->gen = dump_scan_gen_next(d);
 	snprintf(w->path, sizeof(w->path), "%s", rel);
 	ret = rel[0] ? dump_staged_lstat(d, rel, &st) : 0;
 	if (!ret && rel[0] && !S_ISDIR(st.st_mode)) {
@@ -312,7 +329,7 @@ int dump_snap_take(struct dump *d, const char *rel, struct dump_snap *s,
 		goto out;
 	}
 	if (!ret && rel[0])
-		ret = snap_push(s, rel, &st);
+		ret = dump_snap_add(s, rel, &st);
 	if (!ret)
 		ret = snap_take_dir(w, rel);
 	if (!ret && staged_files)

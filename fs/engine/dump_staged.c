@@ -1,14 +1,19 @@
 /* fs/engine/dump_staged.c - every access the dump engine makes to an entry
  * of staging/ by its path relative to the staging root: the lstat that
  * compares it with its snapshot, the directories a snapshot or a request
- * starts from, readlink, unlink after the commit, and the sources the tar
- * writer opens. (The snapshot's walk below a directory goes name by name
- * through directory descriptors: dump_snap.c.)
+ * starts from, the removal after the commit, and the opening of the
+ * sources the tar writer reads. (The snapshot's walk below a directory
+ * goes name by name through directory descriptors: dump_snap.c.)
  *
- * Today these are *at() calls on the mount's staging_fd that do not follow
- * a symlink in the last component, and the writer opens each source by
- * its full path under cfg.staging; how a path is resolved beneath the
- * staging root is decided here alone.
+ * Users write staging/ and may swap any component of a path for a symlink
+ * at any moment, so a path is never resolved by the kernel's usual
+ * lookup: each goes through beneath_open() (fs/engine/beneath.h), which
+ * never follows a symlink at any component and never leaves the staging
+ * root. What a path then names must still be what the snapshot saw: its
+ * identity (device, inode, type, owner, mode, and but for a directory its
+ * size, mtime and ctime; dump_entry_same()) is compared on the open
+ * descriptor, or, for a removal, by fstatat() of the name in its parent's
+ * descriptor right before the unlinkat() from that same descriptor.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,41 +23,51 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fs/engine/beneath.h"
 #include "fs/engine/dump_int.h"
 #include "fs/engine/tapefs.h"
 #include "tapeio/tarw.h"
 
 int dump_staged_lstat(struct dump *d, const char *rel, struct stat *st)
 {
-	if (fstatat(d->fs->staging_fd, rel, st, AT_SYMLINK_NOFOLLOW) < 0)
-		return -errno;
-	return 0;
+	int fd = beneath_open(d->fs->staging_fd, rel, O_PATH), ret = 0;
+
+	if (fd < 0)
+		return fd;
+	if (fstat(fd, st) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
 }
 
 int dump_staged_opendir(struct dump *d, const char *rel)
 {
-	int fd = openat(d->fs->staging_fd, rel[0] ? rel : ".",
-			O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-
-	return fd < 0 ? -errno : fd;
+	return beneath_open(d->fs->staging_fd, rel, O_RDONLY | O_DIRECTORY);
 }
 
-ssize_t dump_staged_readlink(struct dump *d, const char *rel, char *buf,
-			     size_t size)
+int dump_staged_remove(struct dump *d, const char *rel, const struct stat *snap)
 {
-	ssize_t n = readlinkat(d->fs->staging_fd, rel, buf, size - 1);
+	struct stat now;
+	const char *name;
+	int dirfd, ret = 0;
 
-	if (n < 0)
-		return -errno;
-	buf[n] = 0;
-	return n;
-}
-
-int dump_staged_unlink(struct dump *d, const char *rel, int flags)
-{
-	if (unlinkat(d->fs->staging_fd, rel, flags) < 0)
-		return -errno;
-	return 0;
+	dirfd = beneath_parent(d->fs->staging_fd, rel, &name);
+	if (dirfd < 0)
+		return dirfd == -ENOENT ? -ENOENT : -ESTALE;
+	if (fstatat(dirfd, name, &now, AT_SYMLINK_NOFOLLOW) < 0) {
+		ret = -errno;
+		goto out_close;
+	}
+	if (!dump_entry_same(snap, &now) ||
+	    (S_ISREG(now.st_mode) && dump_file_held(d, &now, rel, 0))) {
+		ret = -ESTALE;
+		goto out_close;
+	}
+	if (unlinkat(dirfd, name, S_ISDIR(now.st_mode) ? AT_REMOVEDIR : 0) < 0)
+		ret = -errno;
+out_close:
+	close(dirfd);
+	return ret;
 }
 
 int dump_entry_same(const struct stat *a, const struct stat *b)
@@ -70,10 +85,15 @@ int dump_entry_same(const struct stat *a, const struct stat *b)
 	       a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
 }
 
+int dump_source_open(void *arg, const struct tarw_source *src, int flags)
+{
+	struct dump *d = arg;
+
+	return beneath_open(d->fs->staging_fd, src->name, flags);
+}
+
 void dump_sources_free(struct dump_archive *a)
 {
-	for (size_t i = 0; a->src && i < a->nsrc; i++)
-		free((char *)a->src[i].path);
 	free(a->src);
 	free(a->srcidx);
 	a->src = NULL;
@@ -81,7 +101,7 @@ void dump_sources_free(struct dump_archive *a)
 	a->nsrc = 0;
 }
 
-int dump_sources_make(struct dump *d, struct dump_archive *a)
+int dump_sources_make(struct dump_archive *a)
 {
 	const struct dump_snap *s = a->snap;
 	size_t cnt = s->n ? s->n : 1;
@@ -89,24 +109,18 @@ int dump_sources_make(struct dump *d, struct dump_archive *a)
 	a->nsrc = 0;
 	a->src = calloc(cnt, sizeof(*a->src));
 	a->srcidx = calloc(cnt, sizeof(*a->srcidx));
-	if (!a->src || !a->srcidx)
-		goto out_nomem;
+	if (!a->src || !a->srcidx) {
+		dump_sources_free(a);
+		return -ENOMEM;
+	}
 	for (size_t i = 0; i < s->n; i++) {
 		struct tarw_source *src = &a->src[a->nsrc];
-		char *p;
 
 		if (s->e[i].dropped)
 			continue;
-		if (asprintf(&p, "%s/%s", d->fs->cfg.staging, s->e[i].rel) < 0)
-			goto out_nomem;
-		src->path = p;
 		src->name = s->e[i].rel;
 		src->st = s->e[i].st;
 		a->srcidx[a->nsrc++] = i;
 	}
 	return 0;
-
-out_nomem:
-	dump_sources_free(a);
-	return -ENOMEM;
 }

@@ -49,7 +49,7 @@ static int round_begin(struct dump *d, struct dump_archive *a)
 		return -EIO;
 	}
 	if (!a->src) {
-		ret = dump_sources_make(d, a);
+		ret = dump_sources_make(a);
 		if (ret < 0)
 			return ret;
 		if (!a->nsrc) {
@@ -111,9 +111,17 @@ static int round_drop_changed(struct dump *d, struct dump_archive *a,
 	if ((g->ret != -ESTALE && g->ret != -EINVAL) || g->changed >= a->nsrc)
 		return 0;
 	a->snap->e[a->srcidx[g->changed]].dropped = 1;
-	tapefs_error(d->fs,
-		     "dump %lld: '%s' changed while being written: left staged",
-		     (long long)a->dump_id, a->src[g->changed].name);
+	if (g->changed_why == -ELOOP || g->changed_why == -ENOTDIR)
+		tapefs_error(d->fs,
+			     "dump %lld: '%s': a symlink or a file stands on "
+			     "its path in staging/ since the snapshot (nothing "
+			     "outside staging/ is read): left staged",
+			     (long long)a->dump_id, a->src[g->changed].name);
+	else
+		tapefs_error(d->fs,
+			     "dump %lld: '%s' changed while being written: "
+			     "left staged",
+			     (long long)a->dump_id, a->src[g->changed].name);
 	more = dump_snap_drop_changed(d, a->snap);
 	if (more)
 		tapefs_error(d->fs,
