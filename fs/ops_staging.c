@@ -6,11 +6,14 @@
  * As root, new entries are given to the calling user (with allow_other,
  * what a user copies in stays theirs). Handles opened for writing are
  * reported to the dump engine, which makes a file eligible when its last
- * writer closes it.
+ * writer closes it - unless a write, flush, fsync or close of one of its
+ * handles failed (a full staging disk): then the engine holds it back
+ * until it is written again cleanly (dump.h, enum dump_write).
  */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +30,11 @@ struct stg_file {
 	int fd;
 	int writer; /* reported to dump_file_opened() */
 	char *rel;  /* path at open, for an unlinked file's release */
+	/* What the handle did, for dump_file_closed(); set by any request
+	 * thread of the handle, read at its release. */
+	atomic_int wrote;  /* created, truncated at open, or written */
+	atomic_int failed; /* a write (or a short one), flush, fsync or
+			      close failed */
 };
 
 struct stg_dir {
@@ -284,6 +292,7 @@ static int file_handle(struct tapefs *fs, const char *rel, int fd,
 	}
 	f->h.area = OPS_STAGING;
 	f->fd = fd;
+	f->wrote = (fi->flags & (O_CREAT | O_TRUNC)) != 0;
 	if (is_write_open(fi->flags) && fs->dump && fstat(fd, &st) == 0 &&
 	    S_ISREG(st.st_mode)) {
 		dump_file_opened(fs->dump, f->rel, &st);
@@ -343,12 +352,21 @@ void stg_read(fuse_req_t req, struct fuse_file_info *fi, size_t size, off_t off)
 ssize_t stg_write_buf(struct fuse_file_info *fi, struct fuse_bufvec *buf,
 		      off_t off)
 {
-	struct fuse_bufvec dst = FUSE_BUFVEC_INIT(fuse_buf_size(buf));
+	size_t want = fuse_buf_size(buf);
+	struct fuse_bufvec dst = FUSE_BUFVEC_INIT(want);
+	struct stg_file *f = stg_file(fi);
+	ssize_t n;
 
 	dst.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
-	dst.buf[0].fd = stg_file(fi)->fd;
+	dst.buf[0].fd = f->fd;
 	dst.buf[0].pos = off;
-	return fuse_buf_copy(&dst, buf, FUSE_BUF_SPLICE_NONBLOCK);
+	n = fuse_buf_copy(&dst, buf, FUSE_BUF_SPLICE_NONBLOCK);
+	/* A short write to a local file is a full disk or a quota. */
+	if (n < 0 || (size_t)n < want)
+		f->failed = 1;
+	else
+		f->wrote = 1;
+	return n;
 }
 
 int stg_statfs(fuse_req_t req, struct statvfs *st)
@@ -360,11 +378,16 @@ int stg_flush(struct fuse_file_info *fi)
 {
 	/* close(dup()) reports delayed write errors at close(), as a local
 	 * file system would (passthrough.c does the same). */
-	int fd = dup(stg_file(fi)->fd);
+	struct stg_file *f = stg_file(fi);
+	int fd = dup(f->fd);
 
 	if (fd < 0)
 		return -errno;
-	return close(fd) < 0 ? -errno : 0;
+	if (close(fd) < 0) {
+		f->failed = 1;
+		return -errno;
+	}
+	return 0;
 }
 
 /* rel: the file's path now, or NULL when it has none (unlinked): then
@@ -373,20 +396,31 @@ void stg_release(fuse_req_t req, const char *rel, struct fuse_file_info *fi)
 {
 	struct tapefs *fs = ops_fs(req);
 	struct stg_file *f = stg_file(fi);
+	int tell = f->writer && fs->dump;
 	struct stat st;
 
-	if (f->writer && fs->dump && fstat(f->fd, &st) == 0)
-		dump_file_closed(fs->dump, rel ? dump_rel(rel) : f->rel, &st);
-	close(f->fd);
+	if (tell && fstat(f->fd, &st) < 0)
+		tell = 0;
+	if (close(f->fd) < 0)
+		f->failed = 1;
+	if (tell)
+		dump_file_closed(fs->dump, rel ? dump_rel(rel) : f->rel, &st,
+				 f->failed  ? DUMP_WRITE_FAILED
+				 : f->wrote ? DUMP_WRITE_DONE
+					    : DUMP_WRITE_NONE);
 	free(f->rel);
 	free(f);
 }
 
 int stg_fsync(struct fuse_file_info *fi, int datasync)
 {
-	int fd = stg_file(fi)->fd;
+	struct stg_file *f = stg_file(fi);
 
-	return (datasync ? fdatasync(fd) : fsync(fd)) < 0 ? -errno : 0;
+	if ((datasync ? fdatasync(f->fd) : fsync(f->fd)) < 0) {
+		f->failed = 1;
+		return -errno;
+	}
+	return 0;
 }
 
 int stg_fallocate(struct fuse_file_info *fi, int mode, off_t off, off_t len)

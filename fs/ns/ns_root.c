@@ -260,6 +260,21 @@ static void fmt_when(char *buf, size_t len, time_t t)
 	strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm);
 }
 
+/* "KEY: N (a, b, c...): not dumped until written again" when staged files
+ * are held back after a failed write. */
+static void dump_render_failed(const struct dump_stats *st, const char *key,
+			       struct strbuf *out)
+{
+	if (!st->write_failed)
+		return;
+	strbuf_addf(out,
+		    "%s: %llu (%s%s): a write failed; not dumped until "
+		    "written again\n",
+		    key, (unsigned long long)st->write_failed,
+		    st->write_failed_names,
+		    st->write_failed > DUMP_FAILED_SHOWN ? ", ..." : "");
+}
+
 /* The dump being written, and what is pending and staged. */
 static void dump_render_current(const struct dump_stats *st, struct strbuf *out)
 {
@@ -283,6 +298,7 @@ static void dump_render_current(const struct dump_stats *st, struct strbuf *out)
 		    (unsigned long long)st->staged_files);
 	strbuf_addf(out, "staged_bytes: %llu\n",
 		    (unsigned long long)st->staged_bytes);
+	dump_render_failed(st, "write_failed", out);
 }
 
 /* What reading `.dump` shows: state, the current dump, pending and staged
@@ -363,6 +379,7 @@ void ns_dump_status(struct tapefs *fs, struct strbuf *out)
 		    (unsigned long long)st.staged_files);
 	status_human_bytes(st.staged_bytes, a, sizeof(a));
 	strbuf_addf(out, "staged_bytes: %s\n", a);
+	dump_render_failed(&st, "staged_write_failed", out);
 	strbuf_addf(out, "dumps_committed: %llu\n",
 		    (unsigned long long)st.dumps_committed);
 	if (st.last_error[0])
