@@ -20,6 +20,7 @@ struct parse_ctx {
 	int err_line;  /* first error's line, 0 = none */
 	char err[512]; /* first error's reason */
 	int copies_line, pools_line, changer_line, tape_line, drives_line;
+	int catalog_line, staging_line, cache_line;
 };
 
 void config_defaults(struct tapefs_config *cfg)
@@ -219,12 +220,18 @@ static int handle_tapefs(struct parse_ctx *c, const char *k, const char *v)
 	unsigned long long u;
 	uint64_t sz;
 
-	if (!strcmp(k, "catalog"))
+	if (!strcmp(k, "catalog")) {
+		c->catalog_line = c->line;
 		return set_str(c, &cfg->catalog, v, 1);
-	if (!strcmp(k, "staging"))
+	}
+	if (!strcmp(k, "staging")) {
+		c->staging_line = c->line;
 		return set_str(c, &cfg->staging, v, 1);
-	if (!strcmp(k, "cache"))
+	}
+	if (!strcmp(k, "cache")) {
+		c->cache_line = c->line;
 		return set_str(c, &cfg->cache, v, 1);
+	}
 	if (!strcmp(k, "cache_size")) {
 		if (config_parse_size(v, &sz) || sz == 0)
 			return fail(c, c->line,
@@ -358,6 +365,140 @@ static char *reader(char *str, int num, void *stream)
 	return r;
 }
 
+/* ---- staging, cache and the catalog's directory ---------------------- */
+
+/* Append component t to the canonical path out (room for it), taking
+ * "." and ".." by name. */
+static void canon_add(char *out, const char *t)
+{
+	char *last = strrchr(out, '/');
+
+	if (!strcmp(t, "."))
+		return;
+	if (!strcmp(t, "..")) {
+		if (last == out)
+			out[1] = 0; /* "/.." is "/" */
+		else
+			*last = 0;
+		return;
+	}
+	if (strcmp(out, "/"))
+		strcat(out, "/");
+	strcat(out, t);
+}
+
+/* path (absolute) as the kernel will find it: the realpath() of its
+ * longest existing part, then the rest (not there yet, so no symlink in
+ * it) component by component. malloc'd, or NULL (errno). */
+static char *canon_path(const char *path)
+{
+	char *head = strdup(path), *real = NULL, *out, *rest, *save, *t;
+	size_t cut = strlen(path);
+
+	if (!head)
+		return NULL;
+	while (!(real = realpath(head, NULL)) && errno == ENOENT) {
+		char *slash = strrchr(head, '/');
+
+		if (!slash)
+			break;
+		cut = (size_t)(slash - head);
+		if (slash == head) {
+			real = strdup("/");
+			break;
+		}
+		*slash = 0;
+	}
+	free(head);
+	rest = real ? strdup(path + cut) : NULL;
+	out = rest ? malloc(strlen(real) + strlen(rest) + 2) : NULL;
+	if (out) {
+		strcpy(out, real);
+		for (t = strtok_r(rest, "/", &save); t;
+		     t = strtok_r(NULL, "/", &save))
+			canon_add(out, t);
+	}
+	free(rest);
+	free(real);
+	return out;
+}
+
+/* 1 when a is b or lies below it. */
+static int path_within(const char *a, const char *b)
+{
+	size_t n = strlen(b);
+
+	if (!strcmp(b, "/"))
+		return 1;
+	return !strncmp(a, b, n) && (a[n] == 0 || a[n] == '/');
+}
+
+struct place {
+	const char *key; /* for the message */
+	char *path;	 /* canonical */
+	int line;	 /* of its key, 0 = the default */
+};
+
+/* x and y must differ and y may not lie within x; nor x within y when
+ * both_ways. Fails naming the later of their lines. */
+static int place_check(struct parse_ctx *c, const struct place *x,
+		       const struct place *y, int both_ways)
+{
+	int line = x->line > y->line ? x->line : y->line;
+	const char *why =
+	    "staging, cache and the catalog's directory must be distinct, "
+	    "none inside another";
+
+	if (!strcmp(x->path, y->path))
+		return fail(c, line, "%s '%s' is also the %s (%s)", y->key,
+			    y->path, x->key, why);
+	if (path_within(y->path, x->path))
+		return fail(c, line, "%s '%s' is inside the %s '%s' (%s)",
+			    y->key, y->path, x->key, x->path, why);
+	if (both_ways && path_within(x->path, y->path))
+		return fail(c, line, "%s '%s' is inside the %s '%s' (%s)",
+			    x->key, x->path, y->key, y->path, why);
+	return 1;
+}
+
+/* The daemon deletes in staging/ (what was dumped) and in the cache (its
+ * own files): neither may reach the other nor the catalog. Staging and
+ * the cache may lie inside the catalog's directory (the usual layout:
+ * all three side by side in one directory). */
+static int check_places(struct parse_ctx *c)
+{
+	struct tapefs_config *cfg = c->cfg;
+	struct place stg = {"staging directory", canon_path(cfg->staging),
+			    c->staging_line};
+	struct place cache = {"cache directory", canon_path(cfg->cache),
+			      c->cache_line};
+	struct place cat = {"catalog's directory", canon_path(cfg->catalog),
+			    c->catalog_line};
+	char *slash;
+	int ret;
+
+	if (!stg.path || !cache.path || !cat.path) {
+		ret = fail(c, 0, "cannot resolve staging, cache or catalog: %s",
+			   strerror(errno));
+		goto out;
+	}
+	slash = strrchr(cat.path, '/'); /* the catalog file's directory */
+	if (slash == cat.path)
+		slash[1] = 0;
+	else
+		*slash = 0;
+	ret = place_check(c, &stg, &cache, 1);
+	if (ret)
+		ret = place_check(c, &stg, &cat, 0);
+	if (ret)
+		ret = place_check(c, &cache, &cat, 0);
+out:
+	free(stg.path);
+	free(cache.path);
+	free(cat.path);
+	return ret;
+}
+
 static int validate(struct parse_ctx *c)
 {
 	struct tapefs_config *cfg = c->cfg;
@@ -368,6 +509,8 @@ static int validate(struct parse_ctx *c)
 		return fail(c, 0, "out of memory");
 	if (!cfg->cache && !(cfg->cache = resolve_path(c, "cache")))
 		return fail(c, 0, "out of memory");
+	if (!check_places(c))
+		return 0;
 	if (!cfg->npools) {
 		static const char *const names[] = {"A", "B", "C", "D",
 						    "E", "F", "G", "H"};

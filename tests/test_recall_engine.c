@@ -112,8 +112,9 @@ static int write_archive(struct tape **t, int k, const char *srcdir)
 		if ((ret = fx_source(&src[i], paths[i])))
 			return ret;
 		src[i].name = f->name;
-		df[i] = (struct catalog_dump_file){f->name, f->size,
-						   src[i].st.st_mtime, 0};
+		df[i] = (struct catalog_dump_file){.path = f->name,
+						   .size = f->size,
+						   .mtime = src[i].st.st_mtime};
 	}
 	if ((ret = fx_write_archive(t, 2, src, NFILES, &o, &a)))
 		return ret;
@@ -469,12 +470,13 @@ static int is_file(const char *name)
 {
 	char p[1300];
 
-	snprintf(p, sizeof(p), "%s/%s", cachedir, name);
+	snprintf(p, sizeof(p), "%s/tapefs-cache/%s", cachedir, name);
 	return access(p, F_OK) == 0;
 }
 
-/* Restart: what was cached stays cached; litter is swept. Then a small
- * limit evicts least recently used files, never an open one. */
+/* Restart: what was cached stays cached; the engine's own litter is
+ * swept, and only that (a stray file is never deleted). Then a small limit
+ * evicts least recently used files, never an open one. */
 static void test_restart_and_lru(void)
 {
 	int big[4], nb = 0, err, open_i;
@@ -483,10 +485,14 @@ static void test_restart_and_lru(void)
 	int fd;
 
 	recall_stop(&fs);
-	fd = openat(AT_FDCWD, "cache/m424242.part", O_CREAT | O_WRONLY, 0600);
+	fd = openat(AT_FDCWD, "cache/tapefs-cache/m424242.part",
+		    O_CREAT | O_WRONLY, 0600);
 	if (fd >= 0)
 		close(fd);
-	fd = open("cache/junk", O_CREAT | O_WRONLY, 0600);
+	fd = open("cache/tapefs-cache/junk", O_CREAT | O_WRONLY, 0600);
+	if (fd >= 0)
+		close(fd);
+	fd = open("cache/m424243", O_CREAT | O_WRONLY, 0600);
 	if (fd >= 0)
 		close(fd);
 	CHECK_INT(engine_start(), 0);
@@ -495,7 +501,8 @@ static void test_restart_and_lru(void)
 	CHECK_INT(recall_state(fs.recall, files[(NARCH - 1) * NFILES + 5].id),
 		  RECALL_CACHED);
 	CHECK(!is_file("m424242.part"));
-	CHECK(!is_file("junk"));
+	CHECK(is_file("junk"));
+	CHECK(access("cache/m424243", F_OK) == 0);
 	/* Four files not read yet (archives 1 and 2, members 6..8), and a
 	 * limit that holds three of them but not four. */
 	for (int i = NFILES; i < 3 * NFILES && nb < 4; i++)

@@ -2,6 +2,14 @@
  * of its files, and its agreement with the catalog's cache entries at start-up.
  * The engine (fs/engine/recall*.c) keeps the live state in memory; this file
  * only knows files and catalog rows.
+ *
+ * The files live in a directory of their own, RECALL_CACHE_SUBDIR inside
+ * the configured cache directory, which the engine creates (0700) and
+ * opens without following a symlink. The start-up sweep deletes there
+ * only regular files named as the engine names them (m<ID>, m<ID>.part)
+ * that no catalog entry claims: a stray file, a symlink or a directory is
+ * left alone, and nothing outside that directory is ever deleted, so a
+ * cache configured onto other data cannot wipe it.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -46,10 +54,11 @@ out:
 	return ret;
 }
 
-/* Parse "m<ID>" (part 0) or "m<ID>.part" (part 1); -1 when neither. */
+/* Parse "m<ID>" (part 0) or "m<ID>.part" (part 1), exactly as
+ * recall_cache_name() writes them; -1 when neither. */
 static int64_t name_parse(const char *name, int *part)
 {
-	char *end;
+	char *end, again[64];
 	long long id;
 
 	if (name[0] != 'm' || name[1] < '0' || name[1] > '9')
@@ -58,15 +67,9 @@ static int64_t name_parse(const char *name, int *part)
 	id = strtoll(name + 1, &end, 10);
 	if (errno || id < 0)
 		return -1;
-	if (!*end) {
-		*part = 0;
-		return id;
-	}
-	if (!strcmp(end, ".part")) {
-		*part = 1;
-		return id;
-	}
-	return -1;
+	*part = !strcmp(end, ".part");
+	recall_cache_name(id, *part, again, sizeof(again));
+	return strcmp(name, again) ? -1 : id;
 }
 
 struct scan_ctx {
@@ -121,14 +124,29 @@ static int cmp_id(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Remove every file of the directory that is not a kept entry's. */
+/* name (in the cache's own directory) is one of the engine's files that
+ * no kept entry claims: a regular file named as the engine names them. */
+static int sweep_ours(struct scan_ctx *c, const char *name)
+{
+	struct stat st;
+	int part;
+	int64_t id = name_parse(name, &part);
+
+	if (id < 0)
+		return 0; /* not a name the engine gives */
+	if (!part && c->nkeep &&
+	    bsearch(&id, c->keep, c->nkeep, sizeof(id), cmp_id))
+		return 0; /* a good cached file */
+	return fstatat(c->dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	       S_ISREG(st.st_mode);
+}
+
+/* Remove every file of the engine's naming that is not a kept entry's. */
 static int sweep_dir(struct scan_ctx *c)
 {
 	int fd = dup(c->dirfd);
 	DIR *d;
 	struct dirent *de;
-	int part;
-	int64_t id;
 
 	if (fd < 0)
 		return -errno;
@@ -140,19 +158,49 @@ static int sweep_dir(struct scan_ctx *c)
 	rewinddir(d);
 	if (c->nkeep)
 		qsort(c->keep, c->nkeep, sizeof(*c->keep), cmp_id);
-	while ((de = readdir(d))) {
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		id = name_parse(de->d_name, &part);
-		if (id >= 0 && !part && c->nkeep &&
-		    bsearch(&id, c->keep, c->nkeep, sizeof(id), cmp_id))
-			continue;
-		if (id < 0 && de->d_type == DT_DIR)
-			continue; /* not ours: leave directories alone */
-		unlinkat(c->dirfd, de->d_name, 0);
-	}
+	while ((de = readdir(d)))
+		if (sweep_ours(c, de->d_name))
+			unlinkat(c->dirfd, de->d_name, 0);
 	closedir(d);
 	return 0;
+}
+
+static int is_symlink(int dirfd, const char *name)
+{
+	struct stat st;
+
+	return fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	       S_ISLNK(st.st_mode);
+}
+
+/* The engine's own directory inside dir: created when missing, opened
+ * without following a symlink, 0700. A descriptor or -errno. */
+static int subdir_open(const char *dir)
+{
+	int top, fd, ret;
+
+	ret = mkdirs(dir);
+	if (ret)
+		return ret;
+	top = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (top < 0)
+		return -errno;
+	if (mkdirat(top, RECALL_CACHE_SUBDIR, 0700) < 0 && errno != EEXIST) {
+		ret = -errno;
+		close(top);
+		return ret;
+	}
+	fd = openat(top, RECALL_CACHE_SUBDIR,
+		    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	ret = fd < 0 ? -errno : fd;
+	if (ret == -ENOTDIR && is_symlink(top, RECALL_CACHE_SUBDIR))
+		ret = -ELOOP; /* say what is there: a symlink, never followed */
+	if (ret >= 0 && fchmod(fd, 0700) < 0) { /* made before, or by hand */
+		ret = -errno;
+		close(fd);
+	}
+	close(top);
+	return ret;
 }
 
 int recall_cache_open(const char *dir, struct catalog *cat, int *dirfd,
@@ -161,12 +209,9 @@ int recall_cache_open(const char *dir, struct catalog *cat, int *dirfd,
 	struct scan_ctx c = {.fn = fn, .arg = arg};
 	int ret;
 
-	ret = mkdirs(dir);
-	if (ret)
-		return ret;
-	c.dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	c.dirfd = subdir_open(dir);
 	if (c.dirfd < 0)
-		return -errno;
+		return c.dirfd;
 	ret = catalog_cache_unpin_all(cat);
 	if (!ret)
 		ret = catalog_cache_lru(cat, scan_entry, &c);

@@ -216,11 +216,16 @@ void recall_cache_name(int64_t member_id, int part, char *buf, size_t len);
 typedef void (*recall_cache_fn)(void *arg, int64_t member_id, uint64_t size,
 				int64_t last_access);
 
-/* Create the cache directory dir when missing, and make it agree with the
- * catalog: catalog entries whose file is missing, short or not complete are
- * removed; files no entry claims (a .part file a crash left) are deleted;
- * each good entry is reported to fn. On success *dirfd is the directory's
- * fd (the caller closes it). Returns 0 or -errno. */
+#define RECALL_CACHE_SUBDIR "tapefs-cache" /* the files' directory */
+
+/* Create the cache directory dir and the engine's own directory inside it
+ * (RECALL_CACHE_SUBDIR, 0700; a symlink there is refused: -ELOOP or
+ * -ENOTDIR) when missing, and make it agree with the catalog: catalog
+ * entries whose file is missing, short or not complete are removed; files
+ * of the engine's naming no entry claims (a .part file a crash left) are
+ * deleted, and nothing else; each good entry is reported to fn. On success
+ * *dirfd is the engine's directory's fd (the caller closes it). Returns 0
+ * or -errno. */
 int recall_cache_open(const char *dir, struct catalog *cat, int *dirfd,
 		      recall_cache_fn fn, void *arg);
 
