@@ -8,7 +8,7 @@ set -u
 : "${TAPEFS:?run through tests/run or make check}"
 : "${TOP:?}"
 TF_TAPEFS=$TAPEFS # the real binary, whatever a test points TAPEFS at
-T_PASS=0 T_FAIL=0 T_MOUNTS=() T_PIDS=()
+T_PASS=0 T_FAIL=0 T_MOUNTS=() T_PIDS=() T_USERS=() T_UNMOUNT=()
 
 ok()     { T_PASS=$((T_PASS + 1)); echo "ok   $*"; }
 not_ok() { T_FAIL=$((T_FAIL + 1)); echo "not ok $*"; }
@@ -34,6 +34,12 @@ t_cleanup() {
 		n=100
 		while kill -0 "$p" 2>/dev/null && [ $n -gt 0 ]; do sleep 0.1; n=$((n - 1)); done
 		kill -9 "$p" 2>/dev/null
+	done
+	for m in "${T_UNMOUNT[@]+"${T_UNMOUNT[@]}"}"; do
+		umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null
+	done
+	for m in "${T_USERS[@]+"${T_USERS[@]}"}"; do
+		userdel "$m" 2>/dev/null
 	done
 	# a daemon's sanitizer report (make asan) fails the test that ran it
 	if [ -f "$log" ] && grep -Eq "ERROR: (Address|Leak|Thread)Sanitizer|runtime error:" "$log"; then
@@ -76,6 +82,29 @@ tf_umount() {
 		local n=300
 		while kill -0 "$TF_PID" 2>/dev/null && [ $n -gt 0 ]; do sleep 0.1; n=$((n - 1)); done
 	fi
+}
+
+# tf_user: create a throw-away user (no home, no login shell) for a test
+# that needs someone other than root; its name in TF_USER. It is removed
+# at exit. Makes the scratch directory reachable (0755) for it.
+tf_user() {
+	TF_USER=tf$$u$RANDOM
+	useradd -M -U -s /usr/sbin/nologin "$TF_USER" || return 1
+	T_USERS+=("$TF_USER")
+	chmod 755 "${TEST_TMP:-.}"
+}
+
+# tf_as USER COMMAND...: run COMMAND as USER (its uid, gid and groups).
+tf_as() {
+	local u=$1; shift
+	setpriv --reuid="$u" --regid="$(id -g "$u")" --init-groups "$@"
+}
+
+# tf_tmpfs DIR SIZE: a tmpfs of SIZE (e.g. 2m) mounted on DIR, unmounted
+# at exit.
+tf_tmpfs() {
+	mkdir -p "$1" && mount -t tmpfs -o size="$2" tmpfs "$1" || return 1
+	T_UNMOUNT+=("$(realpath "$1")")
 }
 
 # ---- a library and a config ------------------------------------------------
