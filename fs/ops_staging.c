@@ -399,15 +399,16 @@ void stg_release(fuse_req_t req, const char *rel, struct fuse_file_info *fi)
 	int tell = f->writer && fs->dump;
 	struct stat st;
 
-	if (tell && fstat(f->fd, &st) < 0)
-		tell = 0;
-	if (close(f->fd) < 0)
-		f->failed = 1;
-	if (tell)
-		dump_file_closed(fs->dump, rel ? dump_rel(rel) : f->rel, &st,
+	/* Told before the close: the engine sets or clears the file's
+	 * on-disk mark through f->fd. A close's error is the flush's, which
+	 * the kernel sends before the release. */
+	if (tell && fstat(f->fd, &st) == 0)
+		dump_file_closed(fs->dump, rel ? dump_rel(rel) : f->rel, f->fd,
+				 &st,
 				 f->failed  ? DUMP_WRITE_FAILED
 				 : f->wrote ? DUMP_WRITE_DONE
 					    : DUMP_WRITE_NONE);
+	close(f->fd);
 	free(f->rel);
 	free(f);
 }
@@ -534,7 +535,7 @@ int stg_setxattr(fuse_req_t req, const char *rel, const char *name,
 	char p[64];
 	int fd, r;
 
-	if (!strncmp(name, "user.tapefs.", 12))
+	if (dump_xattr_own(name))
 		return -EPERM; /* tapefs's own attributes are not the user's */
 	r = xattr_path(req, rel, p, sizeof(p), &fd);
 	if (r)
@@ -580,6 +581,8 @@ int stg_getxattr(fuse_req_t req, const char *rel, const char *name, char *value,
 
 	if (!strcmp(name, STATE_XATTR))
 		return state_xattr(req, rel, value, size);
+	if (dump_xattr_own(name))
+		return -ENODATA; /* the engine's marks are its own */
 	r = xattr_path(req, rel, p, sizeof(p), &fd);
 	if (r)
 		return r;
@@ -587,6 +590,24 @@ int stg_getxattr(fuse_req_t req, const char *rel, const char *name, char *value,
 	r = n < 0 ? -errno : (int)n;
 	close(fd);
 	return r;
+}
+
+/* Take tapefs's own names (the engine's marks) out of list[0..n): its
+ * new length. */
+static size_t list_drop_own(char *list, size_t n)
+{
+	size_t in = 0, out = 0;
+
+	while (in < n) {
+		size_t len = strnlen(list + in, n - in) + 1;
+
+		if (!dump_xattr_own(list + in)) {
+			memmove(list + out, list + in, len);
+			out += len;
+		}
+		in += len;
+	}
+	return out;
 }
 
 int stg_listxattr(fuse_req_t req, const char *rel, char *list, size_t size)
@@ -602,6 +623,8 @@ int stg_listxattr(fuse_req_t req, const char *rel, char *list, size_t size)
 	close(fd);
 	if (r < 0)
 		return r;
+	if (size) /* (a size asked for may count them: room to spare) */
+		r = (int)list_drop_own(list, (size_t)r);
 	/* and the state tapefs adds */
 	if (size && (size_t)r + sizeof(STATE_XATTR) > size)
 		return -ERANGE;
@@ -613,8 +636,11 @@ int stg_listxattr(fuse_req_t req, const char *rel, char *list, size_t size)
 int stg_removexattr(fuse_req_t req, const char *rel, const char *name)
 {
 	char p[64];
-	int fd, r = xattr_path(req, rel, p, sizeof(p), &fd);
+	int fd, r;
 
+	if (dump_xattr_own(name))
+		return -EPERM; /* tapefs's own attributes are not the user's */
+	r = xattr_path(req, rel, p, sizeof(p), &fd);
 	if (r)
 		return r;
 	r = removexattr(p, name) < 0 ? -errno : 0;

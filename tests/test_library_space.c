@@ -99,7 +99,7 @@ static void partial(struct catalog *cat, const char *name, const char *barcode,
 		    int64_t fileno, int n)
 {
 	static char rec[BS];
-	struct catalog_dump_file f = {"x", 1, 1, 0};
+	struct catalog_dump_file f = {.path = "x", .size = 1, .mtime = 1};
 	struct catalog_dump_tape dt;
 	char img[600];
 	int64_t dump;

@@ -110,7 +110,8 @@ enum dump_write {
 
 /* The mount calls these for regular files of staging/ (relpath: relative to
  * the staging root, no leading '/'; st: fstat of the open file, for its
- * device and inode). A file with a writer open is never snapshotted.
+ * device and inode; fd: the handle's descriptor, still open). A file with
+ * a writer open is never snapshotted.
  *   dump_file_opened: a handle opened for writing (O_WRONLY, O_RDWR,
  *                     O_CREAT or O_TRUNC);
  *   dump_file_closed: such a handle released; when the inode's last writer
@@ -118,12 +119,20 @@ enum dump_write {
  *                     restarts - unless one of its writers' handles
  *                     FAILED: then the file is partial and held back
  *                     (`.status`: staged_write_failed) until a later
- *                     writer's handle is DONE (fs/engine/dump_writers.c).
+ *                     writer's handle is DONE (fs/engine/dump_writers.c);
+ *                     the file carries a mark on the staging disk
+ *                     meanwhile (set and cleared through fd), so that a
+ *                     remount holds it back too (dump_partial.c).
  * Calls pair per handle; an unpaired close is harmless. */
 void dump_file_opened(struct dump *d, const char *relpath,
 		      const struct stat *st);
-void dump_file_closed(struct dump *d, const char *relpath,
+void dump_file_closed(struct dump *d, const char *relpath, int fd,
 		      const struct stat *st, enum dump_write how);
+
+/* 1 when xattr name is one of tapefs's own (user.tapefs.*,
+ * trusted.tapefs.*): the mount never lets a user set or remove one on a
+ * staged file, and hides those the engine keeps there. */
+int dump_xattr_own(const char *name);
 
 /* Anything else that changed staging/ (mkdir, symlink, rename, unlink,
  * chmod, chown, utimens, truncate by path): the pending counts are

@@ -241,6 +241,16 @@ void dump_error_vnote(struct dump *d, const char *who, const char *fmt,
 /* Whether the engine is stopping: -ECANCELED, else 0. */
 int dump_stopping(struct dump *d);
 
+/* ---- dump_partial.c ------------------------------------------------------ */
+/* The on-disk mark of a partial file (an extended attribute of its own):
+ * set on, cleared from (0 also when it had none) the open file fd, or
+ * looked for on entry name of directory dirfd (1 marked, 0 not or
+ * unknown). set and clear return 0 or -errno (-ENOTSUP: the staging disk
+ * keeps no such attribute). */
+int dump_partial_set(int fd);
+int dump_partial_clear(int fd);
+int dump_partial_marked(int dirfd, const char *name);
+
 /* ---- dump_writers.c ------------------------------------------------------ */
 /* 1 when the regular file st may not be dumped: a writer has it open
  * through the mount, or a write to it failed (held back). A full scan
@@ -254,6 +264,12 @@ uint64_t dump_scan_gen_next(struct dump *d);
 /* After full scan gen completed: forget held-back inodes it did not see
  * (nor the one before: FAILED_MISSED_MAX). */
 void dump_failed_prune(struct dump *d, uint64_t gen);
+/* The first full scan after the start found regular file st, named rel
+ * and `name` in directory dirfd: when it carries the on-disk mark of a
+ * failed write (dump_partial.c) it is held back again. Returns 1 when
+ * it is. */
+int dump_file_partial_found(struct dump *d, int dirfd, const char *name,
+			    const struct stat *st, const char *rel);
 /* The held-back files for dump_stats(). Called with d->mu held. */
 void dump_failed_stats(struct dump *d, struct dump_stats *out);
 /* At stop. */

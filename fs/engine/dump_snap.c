@@ -246,6 +246,12 @@ static int walk_entry(struct walk *w, int dirfd, const char *name, size_t len,
 	if (S_ISREG(st.st_mode)) {
 		w->files++;
 		w->bytes += (uint64_t)st.st_size;
+		/* The first scan after a start (on the engine's own thread,
+		 * as is started_up) looks for the on-disk marks of failed
+		 * writes: a remount holds those files back too. */
+		if (!w->d->started_up && w->s->gen)
+			dump_file_partial_found(w->d, dirfd, name, &st,
+						w->path);
 		if (!dump_file_held(w->d, &st, w->path, w->s->gen))
 			return dump_snap_add(w->s, w->path, &st);
 	} else if (S_ISLNK(st.st_mode)) {

@@ -11,7 +11,9 @@
  * file through renames (each full scan of staging/ notes the name it has
  * now) and goes when the file does: an inode that two full scans in a
  * row did not see is forgotten (two, so that a rename racing one scan
- * cannot free it).
+ * cannot free it). The file also carries the mark on the staging disk
+ * (dump_partial.c), set and cleared through the releasing handle's
+ * descriptor; the first full scan after a start finds it again.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -168,19 +170,22 @@ out:
 }
 
 /* The last writer of st's inode is gone; failed / rewrote: what its
- * writers did. Settles the inode's mark and its eligibility. Returns 1
- * when it is held back now, -ENOMEM when its failure could not be
- * recorded, else 0. Called with d->mu held. */
+ * writers did. Settles the inode's mark and its eligibility; *cleared is
+ * set when a mark went. Returns 1 when it is held back now, -ENOMEM when
+ * its failure could not be recorded, else 0. Called with d->mu held. */
 static int writers_gone(struct dump *d, const struct stat *st,
-			const char *relpath, int failed, int rewrote)
+			const char *relpath, int failed, int rewrote,
+			int *cleared)
 {
 	struct dump_failed *f;
 	int ret = 0;
 
-	if (failed)
+	if (failed) {
 		ret = failed_mark(d, st, relpath) ? -ENOMEM : 1;
-	else if (rewrote && (f = failed_find(d, st->st_dev, st->st_ino)))
+	} else if (rewrote && (f = failed_find(d, st->st_dev, st->st_ino))) {
 		failed_remove(d, f);
+		*cleared = 1;
+	}
 	if (!ret && failed_find(d, st->st_dev, st->st_ino))
 		ret = 1;
 	if (!ret) {
@@ -191,12 +196,49 @@ static int writers_gone(struct dump *d, const struct stat *st,
 	return ret;
 }
 
-void dump_file_closed(struct dump *d, const char *relpath,
+/* The on-disk mark of the file open as fd follows what writers_gone()
+ * decided (held: its return; before the first scan a mark may be there
+ * that the engine has not read yet). */
+static void partial_settle(struct dump *d, const char *relpath, int fd,
+			   int held, int failed, int clear)
+{
+	int ret = 0;
+
+	if (fd >= 0 && failed && held == 1)
+		ret = dump_partial_set(fd);
+	else if (fd >= 0 && clear)
+		ret = dump_partial_clear(fd);
+	if (failed && held == 1)
+		tapefs_error(d->fs,
+			     "staging: a write to '%s' failed: it is not "
+			     "dumped until it is written again and closed "
+			     "without an error%s%s%s",
+			     relpath,
+			     ret ? " (the mark on the staging disk "
+				   "could not be set: "
+				 : "",
+			     ret ? strerror(-ret) : "",
+			     ret ? "; a remount would take it as complete)"
+				 : "");
+	else if (held < 0)
+		tapefs_error(d->fs,
+			     "staging: a write to '%s' failed and could not "
+			     "be recorded (out of memory)",
+			     relpath);
+	else if (ret)
+		tapefs_error(d->fs,
+			     "staging: '%s' was written again, but the mark "
+			     "of its failed write stays on the staging disk "
+			     "(%s): a remount holds it back again",
+			     relpath, strerror(-ret));
+}
+
+void dump_file_closed(struct dump *d, const char *relpath, int fd,
 		      const struct stat *st, enum dump_write how)
 {
 	int failed = how == DUMP_WRITE_FAILED, rewrote = how == DUMP_WRITE_DONE;
 	struct dump_writer *w;
-	int remaining = 0, held = 0;
+	int remaining = 0, held = 0, cleared = 0;
 
 	if (!d)
 		return;
@@ -209,23 +251,34 @@ void dump_file_closed(struct dump *d, const char *relpath,
 		if (remaining <= 0)
 			*w = d->writers[--d->nwriters];
 	}
-	if (st && S_ISREG(st->st_mode) && remaining <= 0)
-		held = writers_gone(d, st, relpath, failed, rewrote);
+	if (st && S_ISREG(st->st_mode) && remaining <= 0) {
+		held = writers_gone(d, st, relpath, failed, rewrote, &cleared);
+		cleared |= rewrote && !held && !d->started_up;
+	}
 	d->dirty = 1;
 	d->last_change = time(NULL);
 	pthread_cond_broadcast(&d->cv);
 	pthread_mutex_unlock(&d->mu);
-	if (failed && held == 1)
+	partial_settle(d, relpath, fd, held, failed, cleared);
+}
+
+int dump_file_partial_found(struct dump *d, int dirfd, const char *name,
+			    const struct stat *st, const char *rel)
+{
+	int ret;
+
+	if (!dump_partial_marked(dirfd, name))
+		return 0;
+	pthread_mutex_lock(&d->mu);
+	ret = failed_mark(d, st, rel);
+	pthread_mutex_unlock(&d->mu);
+	if (ret)
 		tapefs_error(d->fs,
-			     "staging: a write to '%s' failed: it is not "
-			     "dumped until it is written again and closed "
-			     "without an error",
-			     relpath);
-	else if (held < 0)
-		tapefs_error(d->fs,
-			     "staging: a write to '%s' failed and could not "
-			     "be recorded (out of memory)",
-			     relpath);
+			     "staging: '%s' is marked as written with a "
+			     "failure, and the mark could not be recorded "
+			     "(out of memory): it is held back for now",
+			     rel);
+	return 1;
 }
 
 /* Printable: control bytes of a user's name never reach `.status`. */
