@@ -52,8 +52,24 @@ struct catalog;
  * up to CATALOG_SCHEMA_VERSION in place (all steps in one transaction). On
  * success *out is a handle freed with catalog_close(). -EPROTO when the file
  * holds a schema newer than this program knows, -EIO when it is not a
- * database. */
+ * database. The catalog is private to its owner: a new file is made 0600
+ * (its -wal and -shm take that mode from it), and an existing one that
+ * group or others may read (a catalog made by an older tapefs) is made so,
+ * with a line on stderr. */
 int catalog_open(struct catalog **out, const char *path);
+
+/* As catalog_open(), for a catalog that must exist already (tapefs fsck):
+ * never creates the file. -ENOENT when path does not exist, -ENODATA when
+ * it is empty or holds no tapefs schema (a new sqlite file). */
+int catalog_open_existing(struct catalog **out, const char *path);
+
+/* sqlite's page-level check of the file (PRAGMA quick_check: every b-tree
+ * page well formed, every record readable; not the catalog's own rules,
+ * which catalog_check() adds), stopped after budget_ms (0: no limit).
+ * Returns 0 (sound), 1 (not finished in time: what was read is sound),
+ * -EUCLEAN (damaged) with sqlite's first message in why (whylen bytes). */
+int catalog_quick_check(struct catalog *cat, unsigned budget_ms, char *why,
+			size_t whylen);
 
 /* Finish every statement, close every connection, free cat (NULL is
  * fine). The caller makes sure no other thread still uses cat. */
@@ -106,8 +122,14 @@ struct catalog_tape {
 	int64_t last_verified; /* time every copy on it last verified OK, 0 */
 };
 
-/* Add a tape. -EEXIST when the barcode is known, -EINVAL for an empty or
- * too long barcode. */
+/* 1 when s is a barcode: 1 to CATALOG_BARCODE_LEN of A-Z and 0-9 (the
+ * rule of tapeio/changer.h, kept here too: a tape's barcode names a
+ * directory of the mount and a file of a virtual library), else 0. */
+#define CATALOG_BARCODE_LEN 16
+int catalog_barcode_valid(const char *s);
+
+/* Add a tape. -EEXIST when the barcode is known, -EINVAL for a barcode
+ * that is not one (catalog_barcode_valid()), an empty pool. */
 int catalog_tape_add(struct catalog *cat, const struct catalog_tape *t);
 /* Replace every field of the tape t->barcode. -ENOENT when unknown. */
 int catalog_tape_update(struct catalog *cat, const struct catalog_tape *t);

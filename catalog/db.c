@@ -2,10 +2,13 @@
  * name, transactions, and sqlite errors mapped to -errno once.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "catalog/internal.h"
 
@@ -393,13 +396,49 @@ void cat_conn_put(struct catalog *cat, struct catconn *c)
 	pthread_mutex_unlock(&cat->pool_lock);
 }
 
-int catalog_open(struct catalog **out, const char *path)
+/* path (made 0600 when missing) and its -wal and -shm, when group or
+ * others may read or write them: made private (0600 less what the owner
+ * lacked), said on stderr. Failing to is said too, never fatal. */
+static void private_files(const char *path)
+{
+	static const char *const suffix[] = {"", "-wal", "-shm"};
+	char p[4200];
+	struct stat st;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CREAT | O_CLOEXEC, 0600);
+	if (fd >= 0)
+		close(fd);
+	for (size_t i = 0; i < sizeof(suffix) / sizeof(suffix[0]); i++) {
+		snprintf(p, sizeof(p), "%s%s", path, suffix[i]);
+		if (lstat(p, &st) < 0 || !S_ISREG(st.st_mode) ||
+		    !(st.st_mode & 077))
+			continue;
+		if (chmod(p, st.st_mode & 0700) < 0)
+			fprintf(stderr, "catalog: '%s' is mode %04o: %s\n", p,
+				st.st_mode & 07777, strerror(errno));
+		else
+			fprintf(stderr,
+				"catalog: '%s' was mode %04o: now %04o (the "
+				"catalog is private)\n",
+				p, st.st_mode & 07777, st.st_mode & 0700);
+	}
+}
+
+/* Open path; existing: it must exist and hold a tapefs schema. */
+static int open_at(struct catalog **out, const char *path, int existing)
 {
 	struct catalog *cat;
+	struct stat st;
 	int ret = -ENOMEM;
 
 	if (!path || !*path)
 		return -EINVAL;
+	if (existing && stat(path, &st) < 0)
+		return -errno;
+	if (existing && st.st_size == 0)
+		return -ENODATA;
+	private_files(path);
 	cat = calloc(1, sizeof(*cat));
 	if (!cat)
 		return -ENOMEM;
@@ -416,7 +455,9 @@ int catalog_open(struct catalog **out, const char *path)
 	ret = cat_conn_open(&cat->wconn, path, 1);
 	if (ret < 0)
 		goto out_locks;
-	ret = cat_schema_migrate(cat->wconn);
+	ret = existing ? cat_schema_exists(cat->wconn) : 0;
+	if (ret == 0)
+		ret = cat_schema_migrate(cat->wconn);
 	if (ret < 0)
 		goto out_conn;
 	*out = cat;
@@ -435,6 +476,16 @@ out_path:
 out_free:
 	free(cat);
 	return ret;
+}
+
+int catalog_open(struct catalog **out, const char *path)
+{
+	return open_at(out, path, 0);
+}
+
+int catalog_open_existing(struct catalog **out, const char *path)
+{
+	return open_at(out, path, 1);
 }
 
 void catalog_close(struct catalog *cat)

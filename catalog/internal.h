@@ -140,6 +140,9 @@ int64_t cat_now(void);
 /* ---- schema.c ---- */
 /* Bring the schema of c's database to CATALOG_SCHEMA_VERSION. */
 int cat_schema_migrate(struct catconn *c);
+/* 0 when c's database holds a tapefs schema (any version), -ENODATA when
+ * it holds none (a new file), -errno. */
+int cat_schema_exists(struct catconn *c);
 
 /* ---- paths.c ---- */
 /* Validate a path: 0, -EINVAL, -ENAMETOOLONG. */

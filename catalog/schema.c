@@ -212,6 +212,13 @@ out_rollback:
 	return ret;
 }
 
+int cat_schema_exists(struct catconn *c)
+{
+	int v = version_get(c);
+
+	return v < 0 ? v : v == 0 ? -ENODATA : 0;
+}
+
 int cat_schema_migrate(struct catconn *c)
 {
 	return migrate_to(c, CATALOG_SCHEMA_VERSION);

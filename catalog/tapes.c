@@ -151,9 +151,20 @@ out:
 	return cat_txn_end(cat, c, 1, ret);
 }
 
+int catalog_barcode_valid(const char *s)
+{
+	size_t n = 0;
+
+	for (; s && s[n]; n++)
+		if (!(s[n] >= 'A' && s[n] <= 'Z') &&
+		    !(s[n] >= '0' && s[n] <= '9'))
+			return 0;
+	return n >= 1 && n <= CATALOG_BARCODE_LEN;
+}
+
 int catalog_tape_add(struct catalog *cat, const struct catalog_tape *t)
 {
-	if (cat_tape_valid(t) < 0)
+	if (cat_tape_valid(t) < 0 || !catalog_barcode_valid(t->barcode))
 		return -EINVAL;
 	return cat_tape_write(cat, SQL_TAPE_ADD, t, NULL, NULL, NULL, 0);
 }
