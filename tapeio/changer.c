@@ -4,7 +4,6 @@
  * moves are serialized here whatever the callers do, and err is written
  * by one call at a time.
  */
-#include <ctype.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -245,9 +244,10 @@ int changer_barcode_valid(const char *s)
 	if (!s)
 		return 0;
 	for (; s[n]; n++)
-		if (!isalnum((unsigned char)s[n]) && s[n] != '_' && s[n] != '-')
+		if (!(s[n] >= 'A' && s[n] <= 'Z') &&
+		    !(s[n] >= '0' && s[n] <= '9'))
 			return 0;
-	return n >= 1 && n <= 32;
+	return n >= 1 && n <= CHANGER_BARCODE_LEN;
 }
 
 const char *changer_error(const struct changer *c)

@@ -133,8 +133,12 @@ int changer_label_probe(struct changer *c, int slot, int drive,
 			const struct tape_ops *ops, const char *dev,
 			struct label_probe *p);
 
-/* 1 when s may name a cartridge: 1 to 32 of [A-Za-z0-9_-] (a volume tag
- * as libraries print them, and a file name for vlib), else 0. */
+/* 1 when s may name a cartridge: 1 to CHANGER_BARCODE_LEN of A-Z and
+ * 0-9 (a barcode as libraries print it, e.g. "A00001L9"; it becomes a
+ * directory of the mount's tapes/), else 0. Anything else (a label or a
+ * volume tag saying "..", "a/b") names no cartridge: it is refused and
+ * the cartridge left alone (fs/engine/library.h). */
+#define CHANGER_BARCODE_LEN 16
 int changer_barcode_valid(const char *s);
 
 /* Convenience over an inventory: the element holding barcode, or NULL. */

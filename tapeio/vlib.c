@@ -53,7 +53,16 @@ static int path_join(char *buf, size_t len, const char *dir, const char *name)
 
 int vlib_barcode_valid(const char *s)
 {
-	return changer_barcode_valid(s);
+	size_t n = 0;
+
+	if (!s)
+		return 0;
+	for (; s[n]; n++)
+		if (!(s[n] >= 'A' && s[n] <= 'Z') &&
+		    !(s[n] >= 'a' && s[n] <= 'z') &&
+		    !(s[n] >= '0' && s[n] <= '9') && s[n] != '_' && s[n] != '-')
+			return 0;
+	return n >= 1 && n <= 32;
 }
 
 /* ---- the state file ------------------------------------------------- */
@@ -346,7 +355,7 @@ int vlib_create(const char *dir, int ndrives, int nslots, int nie)
 
 	if (!geometry_valid(ndrives, nslots, nie))
 		return -EINVAL;
-	if (mkdir(dir, 0755) && errno != EEXIST)
+	if (mkdir(dir, 0700) && errno != EEXIST)
 		return -errno;
 	if (path_join(path, sizeof(path), dir, "state"))
 		return -ENAMETOOLONG;
@@ -354,11 +363,11 @@ int vlib_create(const char *dir, int ndrives, int nslots, int nie)
 		return -EEXIST;
 	if (path_join(path, sizeof(path), dir, "tapes"))
 		return -ENAMETOOLONG;
-	if (mkdir(path, 0755) && errno != EEXIST)
+	if (mkdir(path, 0700) && errno != EEXIST)
 		return -errno;
 	if (path_join(path, sizeof(path), dir, "lock"))
 		return -ENAMETOOLONG;
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -errno;
 	close(fd);

@@ -59,9 +59,10 @@
 
 struct vlib;
 
-/* Create an empty library in dir (created if missing; it may exist but must
- * not already hold a library): ndrives empty drives, nslots storage slots
- * of which the last nie are import/export slots, no tapes. Returns 0,
+/* Create an empty library in dir (created if missing, private: 0700, as
+ * its tapes/; it may exist but must not already hold a library): ndrives
+ * empty drives, nslots storage slots of which the last nie are
+ * import/export slots, no tapes. Returns 0,
  * -EEXIST, -EINVAL (bad geometry) or -errno of the file system. */
 int vlib_create(const char *dir, int ndrives, int nslots, int nie);
 
@@ -112,7 +113,11 @@ int vlib_drive_path(const struct vlib *v, int drive, char *buf, size_t len);
 int vlib_tape_path(const struct vlib *v, const char *barcode, char *buf,
 		   size_t len);
 
-/* 1 when s is a usable barcode: 1..32 characters of [A-Za-z0-9_-]. */
+/* 1 when s may name a cartridge of the virtual library (its image file,
+ * tapes/NAME.vtape): 1..32 characters of [A-Za-z0-9_-]. A wider rule than
+ * a barcode's (changer_barcode_valid()): a library without a barcode
+ * reader names its cartridges "cart-00001"; what the library reports as
+ * a volume tag is checked by the one who reads it. */
 int vlib_barcode_valid(const char *s);
 
 /* The changer backend "vlib" (spec: the library directory). */

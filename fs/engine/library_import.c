@@ -142,9 +142,12 @@ enum library_added library_import_one(struct library *lib,
 		goto out;
 	}
 	if (strcmp(ij->probe.label.barcode, e->barcode) != 0) {
+		char shown[48];
+
 		refuse(lib, why, whylen,
-		       "tape %s: its label names %.40s: not used", e->barcode,
-		       ij->probe.label.barcode);
+		       "tape %s: its label names %s: not used", e->barcode,
+		       library_shown(ij->probe.label.barcode, shown,
+				     sizeof(shown)));
 		goto out;
 	}
 	added = import_register(lib, ij, why, whylen);

@@ -57,9 +57,18 @@ struct library {
 /* Register the cartridge whose look p (label_probe() returned 0) read,
  * at location ("slot 7", "drive 0", "" unknown), by the policy of
  * library.h: scratch when nothing follows file 0, closed (and counted,
- * with an error line of .status) when anything does. Returns 1 added
- * scratch, 2 added closed, 0 the barcode is known already (nothing
- * changed), or -errno (catalog) with why set. */
+ * with an error line of .status) when anything does. A label that names
+ * no barcode (changer_barcode_valid(): "..", "a/b") is refused: an error
+ * line of .status, the cartridge left alone. Returns 1 added scratch, 2
+ * added closed, 0 not added (the barcode is known already, or refused;
+ * why says which), or -errno (catalog) with why set. */
+/* 1 when e's volume tag names no barcode: an error line of .status
+ * names the cartridge (at location) and it is left alone; else 0. */
+int library_tag_refused(struct tapefs *fs, const struct changer_elem *e,
+			const char *location);
+/* s as a message may show it: bytes other than printable ASCII as '?',
+ * cut to len - 1 with "...". Returns buf. */
+const char *library_shown(const char *s, char *buf, size_t len);
 int library_register(struct tapefs *fs, const struct label_probe *p,
 		     const char *location, char *why, size_t len);
 /* Count barcode among the tapes holding unknown archives (once). */

@@ -141,6 +141,9 @@ static void inventory_tagged(struct library *lib, const struct changer_inv *inv,
 		if (!e->full || !e->barcode[0] ||
 		    catalog_tape_get(fs->cat, e->barcode, &t) == 0)
 			continue;
+		library_location(e, why, sizeof(why));
+		if (library_tag_refused(fs, e, why))
+			continue;
 		pool = prefix_pool(&fs->cfg, e->barcode);
 		if (!pool)
 			tapefs_error(fs,

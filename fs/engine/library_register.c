@@ -63,12 +63,52 @@ int library_tape_unknown(struct library *lib, const char *barcode)
 	return r;
 }
 
+const char *library_shown(const char *s, char *buf, size_t len)
+{
+	size_t i;
+
+	for (i = 0; s[i] && i + 4 < len; i++)
+		buf[i] = s[i] > 0x20 && s[i] < 0x7f ? s[i] : '?';
+	if (s[i])
+		memcpy(buf + i, "...", 4);
+	else
+		buf[i] = 0;
+	return buf;
+}
+
+int library_tag_refused(struct tapefs *fs, const struct changer_elem *e,
+			const char *location)
+{
+	char shown[48];
+
+	if (!e->barcode[0] || changer_barcode_valid(e->barcode))
+		return 0;
+	tapefs_error(fs,
+		     "the cartridge in %s: its volume tag '%s' is not a "
+		     "barcode (1 to %d of A-Z and 0-9): left alone",
+		     location, library_shown(e->barcode, shown, sizeof(shown)),
+		     CHANGER_BARCODE_LEN);
+	return 1;
+}
+
 int library_register(struct tapefs *fs, const struct label_probe *p,
 		     const char *location, char *why, size_t len)
 {
 	const char *bc = p->label.barcode;
 	struct catalog_tape t;
+	char shown[48];
 	int ret;
+
+	if (!changer_barcode_valid(bc)) {
+		snprintf(why, len,
+			 "the cartridge in %s: its label names '%s', which is "
+			 "not a barcode (1 to %d of A-Z and 0-9): left alone",
+			 location && *location ? location : "a drive",
+			 library_shown(bc, shown, sizeof(shown)),
+			 CHANGER_BARCODE_LEN);
+		tapefs_error(fs, "%s", why);
+		return 0;
+	}
 
 	memset(&t, 0, sizeof(t));
 	snprintf(t.barcode, sizeof(t.barcode), "%s", bc);

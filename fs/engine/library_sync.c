@@ -56,7 +56,8 @@ static int sync_unknown(struct tapefs *fs, const struct changer_elem *e,
 		return 0;
 	if (e->barcode[0] && strcmp(p.label.barcode, e->barcode)) {
 		tapefs_error(fs, "tape %s: its label names %s; not used",
-			     e->barcode, p.label.barcode);
+			     e->barcode,
+			     library_shown(p.label.barcode, why, sizeof(why)));
 		return 0;
 	}
 	if (!e->barcode[0] &&
@@ -75,6 +76,8 @@ static int sync_elem(struct tapefs *fs, const struct changer_inv *inv,
 	char loc[64];
 
 	library_location(e, loc, sizeof(loc));
+	if (library_tag_refused(fs, e, loc))
+		return 0;
 	if (!e->barcode[0]) {
 		/* Without a tag, only a drive with no slot to come from
 		 * (changer none) names its tape by the label; untagged

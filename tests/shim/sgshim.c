@@ -53,7 +53,9 @@
  * Fault injection for tests: when DIR/sgshim.notready holds a number N > 0,
  * the next N READ ELEMENT STATUS or MOVE MEDIUM commands fail with NOT
  * READY, 04/01 "becoming ready" (a library scanning its inventory), and
- * the number goes down by one each time.
+ * the number goes down by one each time. DIR/sgshim.tags, lines "NAME
+ * TAG", makes the cartridge NAME of the library report the volume tag TAG
+ * (a barcode label that is not one: "..", "a/b").
  */
 #undef _FILE_OFFSET_BITS /* define open and open64 separately */
 #include <dlfcn.h>
@@ -449,9 +451,29 @@ static size_t elems_ordered(const struct changer_inv *inv,
 	return n;
 }
 
-static void descriptor(uint8_t *p, const struct changer_inv *inv,
-		       const struct elem_ref *e, int voltag)
+/* The volume tag DIR/sgshim.tags gives cartridge name, into tag (33
+ * bytes); 0 when it gives none. */
+static int tag_override(const char *dir, const char *name, char *tag)
 {
+	char path[1100], n[64];
+	int found = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/sgshim.tags", dir);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	while (!found && fscanf(f, "%63s %32s", n, tag) == 2)
+		found = !strcmp(n, name);
+	fclose(f);
+	return found;
+}
+
+static void descriptor(uint8_t *p, const struct changer_inv *inv,
+		       const struct elem_ref *e, int voltag, const char *dir)
+{
+	char tag[33];
+
 	const struct changer_elem *ce = e->idx >= 0 ? &inv->elems[e->idx]
 						    : NULL;
 
@@ -467,8 +489,10 @@ static void descriptor(uint8_t *p, const struct changer_inv *inv,
 		put16(p + 10, slot_addr(inv, ce->source));
 	}
 	if (voltag && ce && ce->full && ce->barcode[0]) {
+		if (!tag_override(dir, ce->barcode, tag))
+			snprintf(tag, sizeof(tag), "%.32s", ce->barcode);
 		memset(p + 12, ' ', 32);
-		memcpy(p + 12, ce->barcode, strnlen(ce->barcode, 32));
+		memcpy(p + 12, tag, strnlen(tag, 32));
 	}
 }
 
@@ -512,7 +536,7 @@ static void cmd_read_element_status(struct shim_dev *d, const uint8_t *cdb,
 		}
 		if (!nrep)
 			first = all[i].addr;
-		descriptor(r->data + pos, &inv, &all[i], voltag);
+		descriptor(r->data + pos, &inv, &all[i], voltag, d->dir);
 		pos += dlen;
 		put24(r->data + page + 5, (unsigned)(pos - page - 8));
 		nrep++;
