@@ -3,11 +3,13 @@
  * into FUSE replies.
  *
  * Dynamic text (NS_TEXT, NS_CONTROL) is rendered whole at open into the
- * handle and served with direct_io, so every open shows the present; the
- * kernel caches nothing of it (timeouts 0). Control files take writes line
- * by line (fs/ns/ns.h), from the mount owner and root only. Archived
- * members are read through the recall engine and opened with keep_cache
- * once whole in the cache: their content never changes.
+ * handle, for the reader who opens it (render_for(): fs/ns/ns.h), and
+ * served with direct_io, so every open shows the present; the kernel
+ * caches nothing of it (timeouts 0). Control files take writes from the
+ * mount owner and root only, each write() checked whole before any of it
+ * is applied (nso_write()). Archived members are read through the recall
+ * engine and opened with keep_cache once whole in the cache: their content
+ * never changes.
  *
  * Listings are made whole when read from their start and kept in the
  * directory's handle. A readdirplus reply gives the attributes of the
@@ -34,8 +36,10 @@ struct ns_file {
 	enum ns_kind kind;
 	const struct ns_provider *p;
 	char *rel;
-	struct strbuf text;	  /* NS_TEXT, NS_CONTROL */
-	struct strbuf partial;	  /* NS_CONTROL: a line still to be ended */
+	char *file;	       /* its path without the leading '/': ".verify" */
+	struct strbuf text;    /* NS_TEXT, NS_CONTROL */
+	struct strbuf partial; /* NS_CONTROL: the start of a line a full
+				  buffer cut, at most CTL_LINE_MAX */
 	struct recall_handle *rh; /* NS_MEMBER */
 };
 
@@ -157,6 +161,54 @@ static int attr_of(struct tapefs *fs, const char *path,
 	return 0;
 }
 
+/* Who makes request req, as the namespace sees a reader. */
+static void reader_of(fuse_req_t req, struct ns_reader *who)
+{
+	const struct fuse_ctx *ctx = fuse_req_ctx(req);
+	int n;
+
+	who->uid = ctx->uid;
+	who->gid = ctx->gid;
+	who->all = ctx->uid == 0 || ctx->uid == ops_fs(req)->owner;
+	who->ngroups = 0;
+	if (who->all)
+		return;
+	n = fuse_req_getgroups(req, NS_READER_GROUPS, who->groups);
+	who->ngroups = n < 0 ? 0 : n > NS_READER_GROUPS ? NS_READER_GROUPS : n;
+}
+
+/* The text of rel as the caller of req may see it. */
+static int render_text(fuse_req_t req, const struct ns_provider *p,
+		       const char *rel, struct strbuf *out)
+{
+	struct ns_reader who;
+
+	if (!p->render_for)
+		return p->render(ops_fs(req), rel, out);
+	reader_of(req, &who);
+	return p->render_for(ops_fs(req), rel, &who, out);
+}
+
+/* A text whose provider gave its size (rendered as root sees it): the
+ * size of what this caller sees, for tools that trust it (tail). */
+static void size_for_reader(fuse_req_t req, const struct ns_provider *p,
+			    const char *rel, struct ns_attr *a)
+{
+	struct strbuf sb;
+	struct ns_reader who;
+
+	if (!p->render_for || !a->st.st_size ||
+	    (a->kind != NS_TEXT && a->kind != NS_CONTROL))
+		return;
+	reader_of(req, &who);
+	if (who.all)
+		return;
+	strbuf_init(&sb);
+	if (p->render_for(ops_fs(req), rel, &who, &sb) == 0 && !strbuf_oom(&sb))
+		a->st.st_size = (off_t)sb.len;
+	strbuf_release(&sb);
+}
+
 int nso_getattr(fuse_req_t req, const char *path, struct fuse_entry_param *e)
 {
 	const struct ns_provider *p;
@@ -169,6 +221,7 @@ int nso_getattr(fuse_req_t req, const char *path, struct fuse_entry_param *e)
 	memset(e, 0, sizeof(*e));
 	ret = attr_of(ops_fs(req), path, &p, &rel, a);
 	if (!ret) {
+		size_for_reader(req, p, rel, a);
 		e->attr = a->st;
 		set_timeouts(a->kind, &a->st, e);
 	}
@@ -264,7 +317,9 @@ static int open_text(fuse_req_t req, struct ns_file *f,
 		return -EACCES;
 	fi->direct_io = 1;
 	if ((fi->flags & O_ACCMODE) != O_WRONLY && f->p->render) {
-		ret = f->p->render(ops_fs(req), f->rel, &f->text);
+		ret = render_text(req, f->p, f->rel, &f->text);
+		if (!ret && f->kind == NS_CONTROL && may_control(req))
+			ns_ctl_refusal_render(ops_fs(req), f->file, &f->text);
 		if (!ret && strbuf_oom(&f->text))
 			ret = -ENOMEM;
 	}
@@ -278,6 +333,7 @@ static void file_free(struct ns_file *f)
 	strbuf_release(&f->text);
 	strbuf_release(&f->partial);
 	free(f->rel);
+	free(f->file);
 	free(f);
 }
 
@@ -302,7 +358,7 @@ int nso_open(fuse_req_t req, const char *path, uint64_t ino,
 	f->h.area = OPS_NS;
 	f->kind = a->kind;
 	f->p = p;
-	if (!(f->rel = strdup(rel))) {
+	if (!(f->rel = strdup(rel)) || !(f->file = strdup(path + 1))) {
 		ret = -ENOMEM;
 		goto out_free;
 	}
@@ -382,76 +438,150 @@ void nso_read(fuse_req_t req, struct fuse_file_info *fi, size_t size, off_t off)
 	free(buf);
 }
 
-/* Pass one request line to the provider. */
-static int control_line(struct tapefs *fs, struct ns_file *f, const char *s,
-			size_t len)
-{
-	char *line;
-	int ret;
+/* ---- control writes ------------------------------------------------------
+ *
+ * A write() is cut into lines at its newlines, each one request. Its tail
+ * (the bytes after its last newline) is a request too, unless the write is
+ * a whole number of 4 KiB pages holding a newline: stdio (`find > .recall`)
+ * writes a long list in full buffers that cut lines in two, so that tail
+ * is kept as the start of the next write's first line (or ended by the
+ * close). A request is at most CTL_LINE_MAX bytes, so a write of 4 KiB
+ * without a newline is never the piece of a request: it is answered (and
+ * refused) at once, and no more than CTL_LINE_MAX bytes are ever kept.
+ * Every line of the write is checked before any is applied; a refusal is
+ * recorded with its reason (tapefs_refused()). */
 
-	if (memchr(s, 0, len))
-		return -EINVAL; /* a NUL inside a request line */
-	line = strndup(s, len);
-	if (!line)
-		return -ENOMEM;
-	ret = f->p->control(fs, f->rel, line);
-	free(line);
-	return ret;
+#define CTL_LINE_MAX 4095 /* bytes of one request, without its newline */
+#define CTL_PAGE     4096
+
+/* Refuse the write: its reason kept for the file and .status. */
+static int ctl_refuse(struct tapefs *fs, struct ns_file *f, int err,
+		      const char *req, size_t len, const char *why)
+{
+	f->partial.len = 0;
+	tapefs_refused(fs, f->file, req, len, why);
+	return err;
 }
 
-/* Lines are requests. stdio writes a long list in full buffers that cut
- * lines in two, so the unended tail of a write whose size is a whole number
- * of pages waits in f->partial for the next write or the close; the tail of
- * any other write is a request of its own (printf 'all' > .verify fails on
- * its write, where the shell sees it, not on a close it ignores). Returns
- * size or -errno. */
+/* Cut s (len bytes, s[len] writable) into lines, each NUL-terminated in
+ * place of its newline ("a\n" is one line, "\n" one empty line, "a\nb"
+ * two); *n their count. Refuses a line over CTL_LINE_MAX bytes. */
+static int ctl_split(struct tapefs *fs, struct ns_file *f, char *s, size_t len,
+		     size_t *n)
+{
+	char why[96];
+
+	*n = 0;
+	for (char *l = s, *end = s + len; l < end;) {
+		char *nl = memchr(l, '\n', (size_t)(end - l));
+		size_t ll = nl ? (size_t)(nl - l) : (size_t)(end - l);
+
+		if (ll > CTL_LINE_MAX) {
+			snprintf(why, sizeof(why),
+				 "a request over %d bytes (%zu)", CTL_LINE_MAX,
+				 ll);
+			return ctl_refuse(fs, f, -EINVAL, l, ll, why);
+		}
+		l[ll] = 0;
+		l += ll + 1;
+		(*n)++;
+	}
+	return 0;
+}
+
+/* Check the n lines at s (NUL-separated), then apply them: 0 or -errno. */
+static int ctl_apply(struct tapefs *fs, struct ns_file *f, const char *s,
+		     size_t n)
+{
+	char why[320];
+	const char *l = s;
+	int ret;
+
+	for (size_t i = 0; f->p->check && i < n; i++, l += strlen(l) + 1) {
+		why[0] = 0;
+		ret = f->p->check(fs, f->rel, l, why, sizeof(why));
+		if (ret)
+			return ctl_refuse(fs, f, ret, l, strlen(l),
+					  why[0] ? why : strerror(-ret));
+	}
+	l = s;
+	for (size_t i = 0; i < n; i++, l += strlen(l) + 1) {
+		ret = f->p->control(fs, f->rel, l);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* The requests of one write: what f->partial held, then buf. */
 int nso_write(fuse_req_t req, struct fuse_file_info *fi, const char *buf,
 	      size_t size)
 {
 	struct tapefs *fs = ops_fs(req);
 	struct ns_file *f = (struct ns_file *)(uintptr_t)fi->fh;
-	const char *s, *end, *nl;
-	int ret = 0;
+	const char *nul = memchr(buf, 0, size), *last;
+	size_t whole, held, n;
+	char *s, why[64];
+	int ret;
 
 	if (f->kind != NS_CONTROL || !f->p->control)
 		return -EROFS;
-	strbuf_add(&f->partial, buf, size);
-	if (strbuf_oom(&f->partial)) {
-		ret = -ENOMEM;
-		goto out_drop;
+	if (nul) {
+		snprintf(why, sizeof(why), "a NUL byte (byte %zu of the write)",
+			 (size_t)(nul - buf));
+		return ctl_refuse(fs, f, -EINVAL, buf, size, why);
 	}
-	s = f->partial.buf;
-	end = s + f->partial.len;
-	while ((nl = memchr(s, '\n', (size_t)(end - s)))) {
-		ret = control_line(fs, f, s, (size_t)(nl - s));
-		if (ret)
-			goto out_drop;
-		s = nl + 1;
+	last = size ? memrchr(buf, '\n', size) : NULL;
+	held = last ? size - (size_t)(last + 1 - buf) : 0;
+	if (!last || size % CTL_PAGE)
+		held = 0; /* the tail is a request of its own */
+	if ((!last && f->partial.len + size > CTL_LINE_MAX) ||
+	    held > CTL_LINE_MAX) {
+		snprintf(why, sizeof(why), "a request over %d bytes",
+			 CTL_LINE_MAX);
+		if (f->partial.len)
+			return ctl_refuse(fs, f, -EINVAL, f->partial.buf,
+					  f->partial.len, why);
+		return ctl_refuse(fs, f, -EINVAL, last ? last + 1 : buf,
+				  last ? held : size, why);
 	}
-	if (s < end && size % 4096 != 0) {
-		ret = control_line(fs, f, s, (size_t)(end - s));
-		if (ret)
-			goto out_drop;
-		s = end;
-	}
-	memmove(f->partial.buf, s, (size_t)(end - s));
-	f->partial.len = (size_t)(end - s);
-	return (int)size;
-out_drop:
+	whole = f->partial.len + size - held;
+	s = malloc(whole + 1);
+	if (!s)
+		return -ENOMEM;
+	if (f->partial.len)
+		memcpy(s, f->partial.buf, f->partial.len);
+	memcpy(s + f->partial.len, buf, size - held);
+	ret = ctl_split(fs, f, s, whole, &n);
+	if (!ret)
+		ret = ctl_apply(fs, f, s, n);
+	free(s);
 	f->partial.len = 0;
-	return ret;
+	if (!ret && held)
+		strbuf_add(&f->partial, buf + size - held, held);
+	if (!ret && strbuf_oom(&f->partial))
+		ret = -ENOMEM;
+	return ret ? ret : (int)size;
 }
 
-/* A close ends a line left waiting by nso_write(). */
+/* A close ends a line a full buffer left waiting (nso_write()). */
 int nso_flush(fuse_req_t req, struct fuse_file_info *fi)
 {
 	struct ns_file *f = (struct ns_file *)(uintptr_t)fi->fh;
+	char *s;
+	size_t n;
 	int ret;
 
 	if (f->kind != NS_CONTROL || !f->partial.len)
 		return 0;
-	ret = control_line(ops_fs(req), f, f->partial.buf, f->partial.len);
+	s = strndup(f->partial.buf, f->partial.len);
 	f->partial.len = 0;
+	if (!s)
+		return -ENOMEM;
+	ret = ctl_split(ops_fs(req), f, s, strlen(s), &n);
+	if (!ret)
+		ret = ctl_apply(ops_fs(req), f, s, n);
+	free(s);
 	return ret;
 }
 

@@ -18,9 +18,9 @@ check_fails "unknown word" "Invalid argument" bash -c 'echo later > mnt/.dump'
 check_fails "now with trailing garbage" "Invalid argument" bash -c 'echo "nowx" > mnt/.dump'
 check_fails "path with .." "Invalid argument" bash -c 'echo "now ../etc" > mnt/.dump'
 check_fails "path not staged" "No such file" bash -c 'echo "now nothing/here" > mnt/.dump'
+check ".dump says why" grep -q "^reason: .*not in staging" mnt/.dump
+check ".status says why" grep -q "^error: .*\.dump: .*not in staging" mnt/.status
 check_fails "10 KB of garbage" "Invalid argument" bash -c 'head -c 10240 /dev/urandom | tr -d "\n" > mnt/.dump'
-check ".dump says why" grep -q "^last_error: .*not in staging" mnt/.dump
-check ".status says why" grep -q "^dump_error: " mnt/.status
 check "daemon still up" kill -0 "$TF_PID"
 
 echo "now run1" > mnt/.dump

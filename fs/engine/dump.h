@@ -165,6 +165,14 @@ void dump_path_changed(struct dump *d, const char *relpath);
  * ("dump_error: ..."). */
 int dump_request(struct dump *d, const char *line);
 
+/* Whether dump_request() would take line as a request: the grammar, and
+ * PATH normalised and present in staging/ (a directory for each), without
+ * acting and without keeping a reason. 0, or dump_request()'s -errno with
+ * the reason in why (whylen bytes). "nothing staged" is not checked: it
+ * is what the engine finds when the request is applied. */
+int dump_request_check(struct dump *d, const char *line, char *why,
+		       size_t whylen);
+
 /* Figures of the engine, taken at one instant under its lock, for what
  * reading `.dump` and `.status` shows (rendered by fs/ns/ns_root.c). */
 struct dump_stats {

@@ -1,7 +1,8 @@
 /* fs/engine/dump_request.c - the lines written to `.dump` (dump_request(),
  * dump.h): checked, then queued for the engine's thread, which serves
  * them in order. A refusal answers the write with -errno and keeps its
- * reason as last_error for `.dump` and `.status`.
+ * reason as last_error for `.dump` and `.status`. dump_request_check()
+ * checks a line the same way without acting or keeping anything.
  *
  * A PATH is looked at beneath the staging root without following a
  * symlink at any component (dump_staged.c): `now proj/data` where proj is
@@ -38,9 +39,9 @@ static int refuse(struct dump *d, int err, const char *fmt, ...)
 	return err;
 }
 
-/* Check PATH of "now PATH" and normalise it in place (no leading '/' or
- * "staging/", no trailing '/'). */
-static int path_check(struct dump *d, char *p)
+/* Normalise PATH of "now PATH" in place (no leading '/' or "staging/", no
+ * trailing '/') and check it: 0 or -EINVAL with the reason in why. */
+static int path_norm(char *p, char *why, size_t whylen)
 {
 	char *s = p;
 	size_t n;
@@ -55,23 +56,38 @@ static int path_check(struct dump *d, char *p)
 	n = strlen(p);
 	while (n && p[n - 1] == '/')
 		p[--n] = 0;
-	if (n >= PATH_MAX)
-		return refuse(d, -EINVAL, "path too long (%zu bytes)", n);
+	if (n >= PATH_MAX) {
+		snprintf(why, whylen, "path too long (%zu bytes)", n);
+		return -EINVAL;
+	}
 	for (char *c = p; *c;) {
 		char *e = strchr(c, '/');
 		size_t len = e ? (size_t)(e - c) : strlen(c);
 		if (len == 0 || (len == 1 && c[0] == '.') ||
-		    (len == 2 && c[0] == '.' && c[1] == '.'))
-			return refuse(
-			    d, -EINVAL,
-			    "bad path '%s': empty, '.' or '..' component", p);
-		if (len > NAME_MAX)
-			return refuse(d, -EINVAL,
-				      "bad path: a name over %d bytes",
-				      NAME_MAX);
+		    (len == 2 && c[0] == '.' && c[1] == '.')) {
+			snprintf(why, whylen,
+				 "bad path '%.200s': empty, '.' or '..' "
+				 "component",
+				 p);
+			return -EINVAL;
+		}
+		if (len > NAME_MAX) {
+			snprintf(why, whylen, "bad path: a name over %d bytes",
+				 NAME_MAX);
+			return -EINVAL;
+		}
 		c = e ? e + 1 : c + len;
 	}
 	return 0;
+}
+
+/* path_norm(), the reason kept as a refusal. */
+static int path_check(struct dump *d, char *p)
+{
+	char why[320];
+	int ret = path_norm(p, why, sizeof(why));
+
+	return ret ? refuse(d, ret, "%s", why) : 0;
 }
 
 /* Queue a dump of path (NULL: everything). 0 or -ENOMEM. */
@@ -240,6 +256,87 @@ static int request_unknown(struct dump *d, const char *buf)
 		      "unknown request '%s%s'; usage: now | now PATH | each "
 		      "PATH | resume",
 		      shown, buf[k] ? "..." : "");
+}
+
+/* PATH of "now PATH" or "each PATH" (normalised) is in staging/ and, for
+ * each (dir set), a directory. */
+static int path_there(struct dump *d, const char *p, int dir, char *why,
+		      size_t whylen)
+{
+	struct stat st;
+
+	int ret;
+
+	if (!*p)
+		return 0; /* staging/ itself */
+	ret = dump_staged_lstat(d, p, &st);
+	if (ret == -ELOOP) {
+		snprintf(why, whylen,
+			 "'%.200s': a symlink is on its way in staging/ "
+			 "(symlinks are never followed)",
+			 p);
+		return -ELOOP;
+	}
+	if (ret == -ENOTDIR) {
+		snprintf(why, whylen,
+			 "'%.200s': a file is on its way in staging/ where a "
+			 "directory was expected",
+			 p);
+		return -ENOTDIR;
+	}
+	if (ret < 0) {
+		snprintf(why, whylen, "'%.200s' is not in staging/", p);
+		return -ENOENT;
+	}
+	if (dir && !S_ISDIR(st.st_mode)) {
+		snprintf(why, whylen,
+			 "each: '%.200s' is not a directory in staging/", p);
+		return -ENOTDIR;
+	}
+	if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode) &&
+	    !S_ISLNK(st.st_mode)) {
+		snprintf(why, whylen,
+			 "'%.200s' is neither a file, a directory nor a "
+			 "symlink",
+			 p);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int dump_request_check(struct dump *d, const char *line, char *why,
+		       size_t whylen)
+{
+	char *buf, *arg;
+	size_t n = strlen(line);
+	int ret = -EINVAL;
+
+	if (!d)
+		return -ENODEV;
+	if (n > PATH_MAX + 16) {
+		snprintf(why, whylen, "request too long (%zu bytes)", n);
+		return -EINVAL;
+	}
+	buf = strdup(line);
+	if (!buf)
+		return -ENOMEM;
+	while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+		buf[--n] = 0;
+	arg = !strncmp(buf, "now ", 4)	  ? buf + 4
+	      : !strncmp(buf, "each ", 5) ? buf + 5
+					  : NULL;
+	if (!strcmp(buf, "resume") || !strcmp(buf, "now"))
+		ret = 0;
+	else if (!arg)
+		snprintf(why, whylen,
+			 "unknown request; usage: now | now PATH | each PATH "
+			 "| resume");
+	else if (!*arg)
+		snprintf(why, whylen, "'%.5s' without a path", buf);
+	else if (!(ret = path_norm(arg, why, whylen)))
+		ret = path_there(d, arg, buf[0] == 'e', why, whylen);
+	free(buf);
+	return ret;
 }
 
 int dump_request(struct dump *d, const char *line)

@@ -74,11 +74,65 @@ static int state_change(struct tapefs *fs, const struct catalog_tape *t,
 	return catalog_tape_set_state(fs->cat, t->barcode, to);
 }
 
+/* line into its verb (of verb_len bytes) and argument (NULL when none;
+ * leading blanks skipped), checked: 0 or -EINVAL with the reason in why. */
+static int parse(const char *line, char *verb, size_t verb_len,
+		 const char **arg, char *why, size_t whylen)
+{
+	const char *a = strchr(line, ' ');
+	size_t vlen = a ? (size_t)(a - line) : strlen(line), max;
+
+	if (!vlen || vlen >= verb_len)
+		goto bad;
+	memcpy(verb, line, vlen);
+	verb[vlen] = 0;
+	if (a)
+		while (*a == ' ')
+			a++;
+	*arg = a;
+	if (!strcmp(verb, "close") || !strcmp(verb, "reopen") ||
+	    !strcmp(verb, "retire")) {
+		if (a && *a)
+			goto bad;
+		return 0;
+	}
+	if (strcmp(verb, "location") && strcmp(verb, "serial"))
+		goto bad;
+	max = verb[0] == 'l' ? sizeof(((struct catalog_tape *)0)->location)
+			     : sizeof(((struct catalog_tape *)0)->serial);
+	if (a && text_ok(a, max))
+		return 0;
+	snprintf(why, whylen, "%s needs printable text of 1 to %zu bytes", verb,
+		 max - 1);
+	return -EINVAL;
+bad:
+	snprintf(why, whylen, "unknown request '%.40s'; usage: %s", line,
+		 tape_ctl_usage);
+	return -EINVAL;
+}
+
+int tape_ctl_check(struct tapefs *fs, const char *label, const char *line,
+		   char *why, size_t whylen)
+{
+	struct catalog_tape t;
+	const char *arg;
+	char verb[16];
+	int ret;
+
+	if (!fs->cat)
+		return -ENOENT;
+	ret = catalog_tape_get(fs->cat, label, &t);
+	if (ret) {
+		snprintf(why, whylen, "no tape '%.40s'", label);
+		return ret;
+	}
+	return parse(line, verb, sizeof(verb), &arg, why, whylen);
+}
+
 int tape_ctl_request(struct tapefs *fs, const char *label, const char *line)
 {
 	struct catalog_tape t;
-	const char *arg = strchr(line, ' ');
-	size_t vlen = arg ? (size_t)(arg - line) : strlen(line);
+	const char *arg;
 	char verb[16], why[160];
 	int ret;
 
@@ -87,34 +141,12 @@ int tape_ctl_request(struct tapefs *fs, const char *label, const char *line)
 	ret = catalog_tape_get(fs->cat, label, &t);
 	if (ret)
 		return ret;
-	if (!vlen || vlen >= sizeof(verb))
-		goto bad;
-	memcpy(verb, line, vlen);
-	verb[vlen] = 0;
-	if (arg)
-		while (*arg == ' ')
-			arg++;
-	if (!strcmp(verb, "close") || !strcmp(verb, "reopen") ||
-	    !strcmp(verb, "retire")) {
-		if (arg && *arg)
-			goto bad;
-		return state_change(fs, &t, verb);
-	}
-	if (!strcmp(verb, "location") || !strcmp(verb, "serial")) {
-		int loc = verb[0] == 'l';
-		if (!arg || !text_ok(arg, loc ? sizeof(t.location)
-					      : sizeof(t.serial))) {
-			snprintf(
-			    why, sizeof(why),
-			    "%s needs printable text of 1 to %zu bytes", verb,
-			    (loc ? sizeof(t.location) : sizeof(t.serial)) - 1);
-			return refuse(fs, label, -EINVAL, why);
-		}
-		return loc ? catalog_tape_set_location(fs->cat, label, arg)
-			   : catalog_tape_set_serial(fs->cat, label, arg);
-	}
-bad:
-	snprintf(why, sizeof(why), "unknown request '%.40s'; usage: %s", line,
-		 tape_ctl_usage);
-	return refuse(fs, label, -EINVAL, why);
+	ret = parse(line, verb, sizeof(verb), &arg, why, sizeof(why));
+	if (ret)
+		return refuse(fs, label, ret, why);
+	if (!strcmp(verb, "location"))
+		return catalog_tape_set_location(fs->cat, label, arg);
+	if (!strcmp(verb, "serial"))
+		return catalog_tape_set_serial(fs->cat, label, arg);
+	return state_change(fs, &t, verb);
 }

@@ -33,4 +33,11 @@ extern const char tape_ctl_usage[];
 /* Apply one line to tape label. 0 or -errno as above. */
 int tape_ctl_request(struct tapefs *fs, const char *label, const char *line);
 
+/* Whether line is a request of .ctl for a tape label of the catalog (the
+ * grammar, the tape known), without acting: 0, or -EINVAL / -ENOENT with
+ * the reason in why. What the tape's state refuses (-EALREADY, -EPERM,
+ * -EBUSY, reopen of a full tape) is known only when it is applied. */
+int tape_ctl_check(struct tapefs *fs, const char *label, const char *line,
+		   char *why, size_t whylen);
+
 #endif

@@ -48,11 +48,21 @@ struct verify;
 struct recall;
 struct library;
 
+/* A control write the mount refused: when, the request (printable, cut
+ * short) and why. */
+struct tapefs_refusal {
+	time_t when;
+	char req[120];
+	char why[256];
+};
+
 /* The last errors, for the "errors:" lines of .status (fs/ns/status.c),
- * and the last tapes a dump refused (library_write_check()), for the
- * marks of .library.svg. */
-#define TAPEFS_ERRORS_KEPT 8
-#define TAPEFS_REFUSED_KEPT 16
+ * the last tapes a dump refused (library_write_check()), for the marks of
+ * .library.svg, and the last refused write of each control file
+ * (fs/engine/refusals.c). */
+#define TAPEFS_ERRORS_KEPT	 8
+#define TAPEFS_REFUSED_KEPT	 16
+#define TAPEFS_CTL_REFUSALS_KEPT 16
 struct tapefs_errlog {
 	pthread_mutex_t lock; /* guards everything below; a leaf lock */
 	uint64_t count;       /* errors since mount */
@@ -65,6 +75,11 @@ struct tapefs_errlog {
 		time_t when;
 		char barcode[40];
 	} refused[TAPEFS_REFUSED_KEPT]; /* ring, as last */
+	struct {
+		char file[64]; /* the control file, "" for a free slot */
+		struct tapefs_refusal r;
+	} ctl_refused[TAPEFS_CTL_REFUSALS_KEPT]; /* the oldest is taken when
+						    full */
 };
 
 struct tapefs {
@@ -100,5 +115,16 @@ void tapefs_tape_refused(struct tapefs *fs, const char *barcode,
 /* When barcode was last refused since the mount, among the tapes kept;
  * 0 when it was not. Thread-safe. */
 time_t tapefs_tape_refused_when(struct tapefs *fs, const char *barcode);
+
+/* A write to control file file (".verify", "tapes/A00001L9/.ctl") was
+ * refused: keep it as that file's last refusal (for what reading the file
+ * shows) and record an error for .status. req: the request as written,
+ * len bytes of any value (kept printable, cut short). Thread-safe. */
+void tapefs_refused(struct tapefs *fs, const char *file, const char *req,
+		    size_t len, const char *why);
+
+/* The last refusal of file into *out: 1, or 0 when there is none. */
+int tapefs_refusal(struct tapefs *fs, const char *file,
+		   struct tapefs_refusal *out);
 
 #endif

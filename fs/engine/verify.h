@@ -80,6 +80,13 @@ void verify_stop(struct tapefs *fs);
  * (or whose drive fails) are named in the run's summary as errors. */
 int verify_request(struct verify *v, const char *line, int64_t *run_id);
 
+/* Whether verify_request() would take line now, without acting and without
+ * keeping a reason: the grammar, every label known and not retired, no run
+ * going (or, for `cancel`, one going). 0, or verify_request()'s -errno
+ * with the reason in why (whylen bytes). */
+int verify_request_check(struct verify *v, const char *line, char *why,
+			 size_t whylen);
+
 /* Live figures of the current run, for .status.json and drives/N. */
 struct verify_progress {
 	int64_t run_id; /* 0 when no run ever happened */

@@ -368,6 +368,68 @@ static int request_run(struct verify *v, const char *line,
 	return 0;
 }
 
+/* The labels of q: each known to the catalog and not retired. */
+static int labels_check(struct verify *v, const struct verify_req *q, char *why,
+			size_t whylen)
+{
+	struct catalog_tape t;
+	int ret;
+
+	for (int i = 0; i < q->nlabels; i++) {
+		ret = catalog_tape_get(v->fs->cat, q->labels[i], &t);
+		if (ret == -ENOENT || ret == -EINVAL) {
+			snprintf(why, whylen, "unknown label '%s'",
+				 q->labels[i]);
+			return -EINVAL;
+		}
+		if (ret) {
+			snprintf(why, whylen, "catalog: %s", strerror(-ret));
+			return ret;
+		}
+		if (t.state == CATALOG_TAPE_RETIRED) {
+			snprintf(why, whylen,
+				 "tape '%s' is retired: never read",
+				 q->labels[i]);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+int verify_request_check(struct verify *v, const char *line, char *why,
+			 size_t whylen)
+{
+	struct verify_req *q;
+	int ret, going;
+
+	if (!v || !line)
+		return -EINVAL;
+	q = malloc(sizeof(*q));
+	if (!q)
+		return -ENOMEM;
+	ret = verify_parse(line, q, why, whylen);
+	if (!ret)
+		ret = labels_check(v, q, why, whylen);
+	if (ret)
+		goto out_free;
+	pthread_mutex_lock(&v->lock);
+	going = v->planning || (v->run && !v->run->finalized);
+	if (q->kind == VERIFY_CANCEL && !going) {
+		snprintf(why, whylen, "no verification is running");
+		ret = -ESRCH;
+	} else if (q->kind != VERIFY_CANCEL && going) {
+		snprintf(why, whylen,
+			 "run %" PRId64 " is running: wait for it to end, or "
+			 "write 'cancel'",
+			 v->run ? v->run->id : 0);
+		ret = -EBUSY;
+	}
+	pthread_mutex_unlock(&v->lock);
+out_free:
+	free(q);
+	return ret;
+}
+
 int verify_request(struct verify *v, const char *line, int64_t *run_id)
 {
 	struct verify_req *q = NULL;

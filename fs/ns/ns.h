@@ -10,10 +10,25 @@
  *
  * Dynamic text files (status, results) are rendered whole on open into a
  * strbuf and served with direct_io, so `cat` always shows the present.
- * Control files take one request per line: each write() call is split into
- * lines and every line is passed to control(); a failing line fails that
- * write() with its -errno, and the provider keeps the message it explains in
- * its own status (e.g. what reading `.verify` shows).
+ * Control files take one request per line, and a write() is applied whole
+ * or not at all: the mount cuts it into lines (docs/mount.md has the rule),
+ * passes every line to check(), and only when each passes, each to
+ * control(). check() says whether a line is a request at all (grammar, the
+ * names it gives: paths, labels, slots, pools) without acting; control()
+ * acts, and may still refuse for what the system is doing (a run going, a
+ * tape being written): then the lines before it in that write stay applied,
+ * and the provider keeps the reason in its own status. What the mount
+ * refuses (a line check() refused, a NUL byte, an over-long line) fails the
+ * write() with EINVAL (or check()'s -errno), is kept for the control file's
+ * text (tapefs_refused(), fs/engine/tapefs.h) and is an error line of
+ * `.status`.
+ *
+ * Readers: a text that names archived or staged paths, MD5s or the
+ * operator's requests shows each reader only what it may see
+ * (render_for(): root and the mount owner see everything; others only the
+ * paths they could stat through the mount, and no requests or error
+ * messages). The mount checks every access against the attributes given
+ * here (it mounts with default_permissions), so modes are the gate.
  *
  * All functions return 0 or -errno (ENOENT, ENOTDIR, EINVAL, EROFS, EIO...).
  */
@@ -47,6 +62,18 @@ struct ns_attr {
 			      (tapes/LABEL/...), read first; "" for any */
 };
 
+/* Who opens a text (render_for()): the caller's uid, gid and groups, and
+ * whether it may see everything (root, the mount owner). */
+#define NS_READER_GROUPS 64
+struct ns_reader {
+	uid_t uid;
+	gid_t gid;
+	int all;
+	int ngroups; /* of groups[] (the supplementary groups, at most
+			NS_READER_GROUPS are looked at) */
+	gid_t groups[NS_READER_GROUPS];
+};
+
 /* Called once per entry of a listing; returns non-zero to stop. */
 typedef int (*ns_fill_fn)(void *ctx, const char *name,
 			  const struct ns_attr *attr);
@@ -57,6 +84,18 @@ struct ns_provider {
 	int (*readdir)(struct tapefs *fs, const char *rel, ns_fill_fn fill,
 		       void *ctx);
 	int (*render)(struct tapefs *fs, const char *rel, struct strbuf *out);
+	/* Optional: the text of rel as reader who may see it (see Readers
+	 * above); when set, the mount uses it instead of render(), which
+	 * is then the text as root sees it. */
+	int (*render_for)(struct tapefs *fs, const char *rel,
+			  const struct ns_reader *who, struct strbuf *out);
+	/* Control files: whether line (one request, without its newline) is
+	 * one control() takes; 0, or -errno with the reason in why (whylen
+	 * bytes, NUL-terminated). Acts on nothing. */
+	int (*check)(struct tapefs *fs, const char *rel, const char *line,
+		     char *why, size_t whylen);
+	/* Apply one request line check() passed; 0 or -errno, the provider
+	 * keeping the reason of a refusal. */
 	int (*control)(struct tapefs *fs, const char *rel, const char *line);
 	/* Optional (NULL: no extended attributes). The value of attribute
 	 * name of rel appended to out (no NUL added); -ENODATA when rel has

@@ -119,19 +119,121 @@ static int library_getattr(struct tapefs *fs, const char *rel,
 	return 0;
 }
 
-static int library_export(struct tapefs *fs, const char *bc)
+static int pool_known(const struct tapefs *fs, const char *pool)
+{
+	for (int i = 0; i < fs->cfg.npools; i++)
+		if (!strcmp(fs->cfg.pools[i], pool))
+			return 1;
+	return 0;
+}
+
+/* "export LABEL": a tape of the catalog. */
+static int export_check(struct tapefs *fs, const char *bc, char *why,
+			size_t whylen)
 {
 	struct catalog_tape t;
-	int ret;
+	int ret = catalog_tape_get(fs->cat, bc, &t);
 
-	ret = catalog_tape_get(fs->cat, bc, &t);
 	if (ret == -ENOENT || ret == -EINVAL) {
-		tapefs_error(fs, ".library: export: unknown tape '%.40s'", bc);
+		snprintf(why, whylen, "export: unknown tape '%.40s'", bc);
 		return -ENOENT;
 	}
 	if (ret)
+		snprintf(why, whylen, "export: catalog: %s", strerror(-ret));
+	return ret;
+}
+
+/* "label SLOT BARCODE POOL" into its parts, checked against the catalog,
+ * the configuration and the scheduler's last view of the slots (no robot
+ * work); the engine checks the library itself again when it runs it. */
+struct label_req {
+	long slot;
+	char bc[64], pool[64];
+};
+
+static int label_check(struct tapefs *fs, const char *args, struct label_req *q,
+		       char *why, size_t whylen)
+{
+	char slot_s[16], extra[2], *end;
+	struct catalog_tape t;
+	int ret;
+
+	if (sscanf(args, "%15s %63s %63s %1s", slot_s, q->bc, q->pool, extra) !=
+	    3) {
+		snprintf(why, whylen, "label needs SLOT BARCODE POOL");
+		return -EINVAL;
+	}
+	q->slot = strtol(slot_s, &end, 10);
+	if (*end || q->slot < 1 || q->slot > 1000000) {
+		snprintf(why, whylen, "label: bad slot '%s'", slot_s);
+		return -EINVAL;
+	}
+	if (!changer_barcode_valid(q->bc)) {
+		snprintf(why, whylen,
+			 "label: '%.40s' is not a barcode (1 to %d of A-Z "
+			 "0-9)",
+			 q->bc, CHANGER_BARCODE_LEN);
+		return -EINVAL;
+	}
+	if (!pool_known(fs, q->pool)) {
+		snprintf(why, whylen, "label: unknown pool '%.20s'", q->pool);
+		return -EINVAL;
+	}
+	ret = catalog_tape_get(fs->cat, q->bc, &t);
+	if (ret == 0) {
+		snprintf(why, whylen,
+			 "label: %s is already a tape of the "
+			 "catalog",
+			 q->bc);
+		return -EEXIST;
+	}
+	if (ret != -ENOENT)
 		return ret;
-	ret = library_export_request(fs->library, bc);
+	ret = fs->sched ? sched_slot_state(fs->sched, (int)q->slot) : -ENODEV;
+	if (ret == -EINVAL) {
+		snprintf(why, whylen, "label: no slot %ld (the library has %d)",
+			 q->slot, sched_nslots(fs->sched));
+		return -ERANGE;
+	}
+	if (ret == -ENOMEDIUM) {
+		snprintf(why, whylen, "label: slot %ld is empty", q->slot);
+		return -ENOMEDIUM;
+	}
+	if (ret < 0) {
+		snprintf(why, whylen,
+			 "label: the library cannot say what "
+			 "slot %ld holds",
+			 q->slot);
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
+static int library_check(struct tapefs *fs, const char *rel, const char *line,
+			 char *why, size_t whylen)
+{
+	struct label_req q;
+
+	(void)rel;
+	if (!fs->library || !fs->cat) {
+		snprintf(why, whylen, "no library in this mount");
+		return -EOPNOTSUPP;
+	}
+	if (!strcmp(line, "inventory"))
+		return 0;
+	if (!strncmp(line, "export ", 7) && line[7])
+		return export_check(fs, line + 7, why, whylen);
+	if (!strncmp(line, "label ", 6))
+		return label_check(fs, line + 6, &q, why, whylen);
+	snprintf(why, whylen, "unknown request '%.40s'; usage: %s", line,
+		 library_usage);
+	return -EINVAL;
+}
+
+static int library_export(struct tapefs *fs, const char *bc)
+{
+	int ret = library_export_request(fs->library, bc);
+
 	if (ret == -EBUSY)
 		tapefs_error(fs,
 			     ".library: export %s refused: a dump is writing "
@@ -145,80 +247,39 @@ static int library_export(struct tapefs *fs, const char *bc)
 	return ret;
 }
 
-static int pool_known(const struct tapefs *fs, const char *pool)
-{
-	for (int i = 0; i < fs->cfg.npools; i++)
-		if (!strcmp(fs->cfg.pools[i], pool))
-			return 1;
-	return 0;
-}
-
-/* "label SLOT BARCODE POOL": checked here against the catalog, the
- * configuration and the scheduler's last view of the slots (no robot
- * work), then queued; the engine checks the library itself again. */
 static int library_label(struct tapefs *fs, const char *args)
 {
-	char slot_s[16], bc[64], pool[64], extra[2], *end;
-	struct catalog_tape t;
-	long slot;
-	int ret;
+	struct label_req q;
+	char why[320];
+	int ret = label_check(fs, args, &q, why, sizeof(why));
 
-	if (sscanf(args, "%15s %63s %63s %1s", slot_s, bc, pool, extra) != 3) {
-		tapefs_error(fs, ".library: label needs SLOT BARCODE POOL");
-		return -EINVAL;
-	}
-	slot = strtol(slot_s, &end, 10);
-	if (*end || slot < 1 || slot > 1000000) {
-		tapefs_error(fs, ".library: label: bad slot '%s'", slot_s);
-		return -EINVAL;
-	}
-	if (!changer_barcode_valid(bc)) {
-		tapefs_error(fs, ".library: label: bad barcode '%.40s' (1 to 32 of A-Z a-z 0-9 _ -)",
-			     bc);
-		return -EINVAL;
-	}
-	if (!pool_known(fs, pool)) {
-		tapefs_error(fs, ".library: label: unknown pool '%.20s'", pool);
-		return -EINVAL;
-	}
-	ret = catalog_tape_get(fs->cat, bc, &t);
-	if (ret == 0) {
-		tapefs_error(fs, ".library: label: %s is already a tape of the catalog",
-			     bc);
-		return -EEXIST;
-	}
-	if (ret != -ENOENT)
+	if (ret) {
+		tapefs_error(fs, ".library: %s", why);
 		return ret;
-	ret = fs->sched ? sched_slot_state(fs->sched, (int)slot) : -ENODEV;
-	if (ret == -EINVAL) {
-		tapefs_error(fs, ".library: label: no slot %ld (the library has %d)",
-			     slot, sched_nslots(fs->sched));
-		return -ERANGE;
 	}
-	if (ret == -ENOMEDIUM) {
-		tapefs_error(fs, ".library: label: slot %ld is empty", slot);
-		return -ENOMEDIUM;
-	}
-	if (ret < 0)
-		return -EOPNOTSUPP;
-	ret = library_label_request(fs->library, (int)slot, bc, pool);
+	ret = library_label_request(fs->library, (int)q.slot, q.bc, q.pool);
 	if (ret == -EALREADY)
-		tapefs_error(fs, ".library: label: slot %ld or %s is queued already",
-			     slot, bc);
+		tapefs_error(
+		    fs, ".library: label: slot %ld or %s is queued already",
+		    q.slot, q.bc);
 	else if (ret == -EAGAIN)
 		tapefs_error(fs, ".library: label: too many labels queued");
 	return ret;
 }
 
-static int library_control(struct tapefs *fs, const char *rel,
-			   const char *line)
+/* Checked again (the mount checked the whole write before: the library
+ * may have changed since), then queued. */
+static int library_control(struct tapefs *fs, const char *rel, const char *line)
 {
+	char why[320];
 	int ret;
 
-	(void)rel;
-	if (!fs->library || !fs->cat) {
-		tapefs_error(fs, ".library: no library in this mount");
-		return -EOPNOTSUPP;
+	if (fs->library && fs->cat && !strncmp(line, "label ", 6))
+		return library_label(fs, line + 6);
+	ret = library_check(fs, rel, line, why, sizeof(why));
+	if (ret) {
+		tapefs_error(fs, ".library: %s", why);
+		return ret;
 	}
 	if (!strcmp(line, "inventory")) {
 		ret = library_inventory_request(fs->library);
@@ -226,18 +287,13 @@ static int library_control(struct tapefs *fs, const char *rel,
 			tapefs_error(fs, "inventory: no changer configured");
 		return ret;
 	}
-	if (!strncmp(line, "export ", 7) && line[7])
-		return library_export(fs, line + 7);
-	if (!strncmp(line, "label ", 6))
-		return library_label(fs, line + 6);
-	tapefs_error(fs, ".library: unknown request '%.40s'; usage: %s", line,
-		     library_usage);
-	return -EINVAL;
+	return library_export(fs, line + 7);
 }
 
 const struct ns_provider ns_library = {
     .name = ".library",
     .getattr = library_getattr,
     .render = library_render,
+    .check = library_check,
     .control = library_control,
 };

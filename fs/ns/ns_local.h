@@ -41,8 +41,37 @@ int ns_member_listxattr(struct tapefs *fs, const struct catalog_member *m,
 void ns_size_by_render(struct tapefs *fs, const struct ns_provider *p,
 		       const char *rel, struct ns_attr *out);
 
+/* What every control file shows of the last write the mount refused
+ * ("refused: 'REQ' at TIME" and "reason: WHY"), appended to out; nothing
+ * when none was (ns_ctl.c). file: ".verify", "tapes/LABEL/.ctl". */
+void ns_ctl_refusal_render(struct tapefs *fs, const char *file,
+			   struct strbuf *out);
+
+/* Whether who has permission bit (4 read, 2 write, 1 search) on a file of
+ * attributes st, as the kernel decides it from mode, owner and group;
+ * always 1 for a reader who sees everything (ns_reader.c). */
+int ns_reader_may(const struct ns_reader *who, const struct stat *st, int bit);
+
+/* The last directory ns_reader_may_stat() decided: texts list members in
+ * tape order, many in one directory. Zero it before the first call. */
+struct ns_reader_memo {
+	int valid, ok;
+	char dir[4096];
+};
+
+/* 1 when who could stat archive/PATH through the mount: search permission
+ * on every directory above it (from the catalog; a directory no longer
+ * there counts as refused), else 0. */
+int ns_reader_may_stat(struct tapefs *fs, const struct ns_reader *who,
+		       const char *path, struct ns_reader_memo *memo);
+
 /* The text of .status: "key: value" lines (SPEC 3.6) gathered from every
- * module. Returns 0 or -ENOMEM. */
+ * module, as reader who may see it (NULL: everything): the error
+ * messages, which may name paths and requests, only for a reader who sees
+ * everything (the count for all). Returns 0 or -ENOMEM. status_render():
+ * the text as root sees it. */
+int status_render_for(struct tapefs *fs, const struct ns_reader *who,
+		      struct strbuf *out);
 int status_render(struct tapefs *fs, struct strbuf *out);
 
 /* The status for machines: one JSON object of typed figures, valid JSON
@@ -72,10 +101,11 @@ void status_human_bytes(uint64_t n, char *buf, size_t len);
 
 /* The dump engine's lines of .status, rendered from its figures
  * (ns_root.c): "dump: idle" | "dump: running 41%", staged_files,
- * staged_bytes, dumps_committed, and when they apply dump_error,
- * dump_waiting, dump_paused ("dump: unavailable" when the engine is not
- * running). */
-void ns_dump_status(struct tapefs *fs, struct strbuf *out);
+ * staged_bytes, dumps_committed, and when they apply dump_error (for a
+ * reader who sees everything; who NULL: everything), dump_waiting,
+ * dump_paused ("dump: unavailable" when the engine is not running). */
+void ns_dump_status(struct tapefs *fs, const struct ns_reader *who,
+		    struct strbuf *out);
 
 /* The verify engine's lines of .status, rendered from its figures:
  * "verify: idle" | "verify: run 7 63%", and verify_last once a run ended

@@ -12,8 +12,9 @@
  *   /MOUNT/archive/PATH, /MOUNT/tapes/...        full paths, as `find` prints
  * A directory queues every file below it. Trailing carriage returns are
  * ignored, and so are empty lines. A line naming nothing archived fails the
- * write() with ENOENT (lines before it are queued) and the reason is shown
- * when reading `.recall`.
+ * write() with ENOENT before any line of it is queued (check()), and the
+ * reason is shown when reading `.recall` (to the mount owner and root;
+ * other readers see only the paths they could stat).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -65,9 +66,24 @@ static void result_render(const struct recall_result *res, struct strbuf *out)
 		result_line(out, "%s", res->text);
 }
 
+/* Whether the reader of ctx may see path: root and the mount owner see
+ * every line; others the paths they could stat (fs/ns/ns.h). */
+struct seen {
+	struct tapefs *fs;
+	const struct ns_reader *who; /* NULL: everything */
+	struct ns_reader_memo memo;
+};
+
+static int seen(struct seen *c, const char *path)
+{
+	return !c->who || ns_reader_may_stat(c->fs, c->who, path, &c->memo);
+}
+
 /* The `.recall` file's text: the queue per tape in block order, what is
- * being read, then the recent results. */
-static void snap_render(const struct recall_snap *s, struct strbuf *out)
+ * being read, then the recent results (notes of refused requests only for
+ * a reader who sees everything). */
+static void snap_render(const struct recall_snap *s, struct seen *c,
+			struct strbuf *out)
 {
 	strbuf_addf(out, "# write archive paths, one per line, to recall "
 			 "them in tape order\n");
@@ -78,22 +94,30 @@ static void snap_render(const struct recall_snap *s, struct strbuf *out)
 		strbuf_addf(out, "tape %s: %zu queued%s\n", t->barcode, t->n,
 			    t->served ? "" : " (waiting for a drive)");
 		for (size_t j = 0; j < t->n; j++)
-			strbuf_addf(out, "  block %" PRIu64 " %s\n",
-				    t->m[j].block, t->m[j].path);
+			if (seen(c, t->m[j].path))
+				strbuf_addf(out, "  block %" PRIu64 " %s\n",
+					    t->m[j].block, t->m[j].path);
 	}
 	for (size_t i = 0; i < s->nreading; i++)
-		strbuf_addf(
-		    out, "reading: %s from %s (%" PRIu64 " of %" PRIu64 ")\n",
-		    s->reading[i].path, s->reading[i].barcode,
-		    s->reading[i].present, s->reading[i].size);
+		if (seen(c, s->reading[i].path))
+			strbuf_addf(out,
+				    "reading: %s from %s (%" PRIu64
+				    " of %" PRIu64 ")\n",
+				    s->reading[i].path, s->reading[i].barcode,
+				    s->reading[i].present, s->reading[i].size);
 	strbuf_addf(out, "recent:\n");
 	for (size_t i = 0; i < s->nrecent; i++)
-		result_render(&s->recent[i], out);
+		if (s->recent[i].what == RECALL_NOTE
+			? !c->who
+			: seen(c, s->recent[i].path))
+			result_render(&s->recent[i], out);
 }
 
-static int recall_render(struct tapefs *fs, const char *rel, struct strbuf *out)
+static int recall_render_for(struct tapefs *fs, const char *rel,
+			     const struct ns_reader *who, struct strbuf *out)
 {
 	struct recall_snap s;
+	struct seen *c;
 	int ret;
 
 	(void)rel;
@@ -101,12 +125,24 @@ static int recall_render(struct tapefs *fs, const char *rel, struct strbuf *out)
 		strbuf_addf(out, "state: unavailable (no recall engine)\n");
 		return 0;
 	}
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	c->fs = fs;
+	c->who = who && !who->all ? who : NULL;
 	ret = recall_snapshot(fs->recall, &s);
-	if (ret)
-		return ret;
-	snap_render(&s, out);
-	recall_snap_release(&s);
-	return strbuf_oom(out) ? -ENOMEM : 0;
+	if (!ret) {
+		snap_render(&s, c, out);
+		recall_snap_release(&s);
+		ret = strbuf_oom(out) ? -ENOMEM : 0;
+	}
+	free(c);
+	return ret;
+}
+
+static int recall_render(struct tapefs *fs, const char *rel, struct strbuf *out)
+{
+	return recall_render_for(fs, rel, NULL, out);
 }
 
 void ns_recall_status(struct tapefs *fs, struct strbuf *out)
@@ -307,6 +343,48 @@ out:
 	return ret;
 }
 
+/* Why a line is refused, for ret from resolve() or the member's type. */
+static const char *refusal(int ret)
+{
+	return ret == -ENOENT	? "no archived file"
+	       : ret == -EINVAL ? "not a regular file"
+				: strerror(-ret);
+}
+
+/* A line names an archived file or directory (an empty one is ignored). */
+static int recall_check(struct tapefs *fs, const char *rel, const char *line,
+			char *why, size_t whylen)
+{
+	struct catalog_member m = {0};
+	size_t n = strlen(line);
+	struct target t;
+	char *l;
+	int ret;
+
+	(void)rel;
+	while (n && line[n - 1] == '\r')
+		n--;
+	if (!n)
+		return 0;
+	if (!fs->recall || !fs->cat) {
+		snprintf(why, whylen, "no recall engine in this mount");
+		return -ENOSYS;
+	}
+	l = strndup(line, n);
+	if (!l)
+		return -ENOMEM;
+	ret = resolve(fs, l, &t);
+	if (!ret)
+		ret = lookup(fs, &t, &m);
+	if (!ret && m.type != CATALOG_FILE && m.type != CATALOG_DIR)
+		ret = -EINVAL;
+	if (ret)
+		snprintf(why, whylen, "'%.200s': %s", l, refusal(ret));
+	catalog_member_release(&m);
+	free(l);
+	return ret == -ENAMETOOLONG ? -EINVAL : ret;
+}
+
 static int recall_control(struct tapefs *fs, const char *rel, const char *line)
 {
 	char *l = strdup(line);
@@ -333,9 +411,7 @@ static int recall_control(struct tapefs *fs, const char *rel, const char *line)
 	if (!ret)
 		ret = queue_target(fs, &t);
 	if (ret) {
-		const char *why = ret == -ENOENT   ? "no archived file"
-				  : ret == -EINVAL ? "not a regular file"
-						   : strerror(-ret);
+		const char *why = refusal(ret);
 
 		recall_note(fs->recall, "REFUSED %.200s: %s", l, why);
 		tapefs_error(fs, ".recall: '%.200s': %s", l, why);
@@ -351,5 +427,7 @@ const struct ns_provider ns_recall_ctl = {
     .name = ".recall",
     .getattr = recall_getattr,
     .render = recall_render,
+    .render_for = recall_render_for,
+    .check = recall_check,
     .control = recall_control,
 };

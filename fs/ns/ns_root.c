@@ -33,7 +33,8 @@ static const char readme_text[] =
 "                  line per drive, dump, staged_files, staged_bytes,\n"
 "                  verify, recall_queue, tapes_scratch, errors\n"
 "  .status.json    the status for machines: one JSON object, numbers as\n"
-"                  numbers (schema in docs/status.md)\n"
+"                  numbers (schema in docs/status.md); the mount owner's\n"
+"                  and root's only\n"
 "  .metrics        the same figures in the Prometheus text format\n"
 "                  (tapefs_* metrics, for node_exporter's textfile\n"
 "                  collector)\n"
@@ -66,9 +67,10 @@ static const char readme_text[] =
 "                  verify/latest points at the newest run\n"
 "  drives/N        drive N: state, tape, position, job, progress\n"
 "\n"
-"CONTROL FILES (one request per line; writable by the mount owner and root;\n"
-"a malformed request fails the write with EINVAL and reading the file, or\n"
-".status, says why)\n"
+"CONTROL FILES (one request per line, at most 4095 bytes; writable by the\n"
+"mount owner and root; a write is checked whole before any of it is\n"
+"applied: a malformed request fails the write with EINVAL, nothing of it is\n"
+"done, and reading the file, or .status, says why)\n"
 "  echo now > .dump            dump everything eligible in staging/ now\n"
 "  echo 'now PATH' > .dump     dump only staging/PATH (a file, or a\n"
 "                              directory's whole subtree) as one archive\n"
@@ -200,11 +202,14 @@ static int status_getattr(struct tapefs *fs, const char *rel,
 	return ret;
 }
 
+/* .status.json holds every error message whole: for the mount owner
+ * and root only (what .status shows other readers leaves them out). */
 static int status_json_getattr(struct tapefs *fs, const char *rel,
 			       struct ns_attr *out)
 {
 	int ret = text_getattr(fs, rel, out);
 
+	out->st.st_mode = 0400;
 	if (!ret)
 		ns_size_by_render(fs, &ns_status_json, rel, out);
 	return ret;
@@ -215,6 +220,13 @@ static int status_render_ns(struct tapefs *fs, const char *rel,
 {
 	(void)rel;
 	return status_render(fs, out);
+}
+
+static int status_render_for_ns(struct tapefs *fs, const char *rel,
+				const struct ns_reader *who, struct strbuf *out)
+{
+	(void)rel;
+	return status_render_for(fs, who, out);
 }
 
 static int status_json_ns(struct tapefs *fs, const char *rel,
@@ -228,6 +240,7 @@ const struct ns_provider ns_status = {
     .name = ".status",
     .getattr = status_getattr,
     .render = status_render_ns,
+    .render_for = status_render_for_ns,
 };
 
 const struct ns_provider ns_status_json = {
@@ -302,9 +315,10 @@ static void dump_render_current(const struct dump_stats *st, struct strbuf *out)
 }
 
 /* What reading `.dump` shows: state, the current dump, pending and staged
- * figures, thresholds, the last dump, the last error, waiting or paused,
- * and the grammar. */
-static int dump_render(struct tapefs *fs, struct strbuf *out)
+ * figures, thresholds, the last dump, the last error (it may name a
+ * staged path: for a reader who sees everything), waiting or paused, and
+ * the grammar. */
+static int dump_render(struct tapefs *fs, int all, struct strbuf *out)
 {
 	const struct tapefs_config *c = &fs->cfg;
 	struct dump_stats st;
@@ -332,7 +346,7 @@ static int dump_render(struct tapefs *fs, struct strbuf *out)
 	} else {
 		strbuf_addf(out, "last_dump: none\n");
 	}
-	if (st.last_error[0]) {
+	if (st.last_error[0] && all) {
 		fmt_when(t, sizeof(t), st.last_error_time);
 		strbuf_addf(out, "last_error: %s %s\n", t, st.last_error);
 	}
@@ -350,18 +364,25 @@ static int dump_render(struct tapefs *fs, struct strbuf *out)
 	return strbuf_oom(out) ? -ENOMEM : 0;
 }
 
-static int dump_render_ns(struct tapefs *fs, const char *rel,
-			  struct strbuf *out)
+static int dump_render_for(struct tapefs *fs, const char *rel,
+			   const struct ns_reader *who, struct strbuf *out)
 {
 	(void)rel;
 	if (!fs->dump) {
 		strbuf_addf(out, "state: unavailable (no dump engine)\n");
 		return 0;
 	}
-	return dump_render(fs, out);
+	return dump_render(fs, !who || who->all, out);
 }
 
-void ns_dump_status(struct tapefs *fs, struct strbuf *out)
+static int dump_render_ns(struct tapefs *fs, const char *rel,
+			  struct strbuf *out)
+{
+	return dump_render_for(fs, rel, NULL, out);
+}
+
+void ns_dump_status(struct tapefs *fs, const struct ns_reader *who,
+		    struct strbuf *out)
 {
 	struct dump_stats st;
 	char a[32];
@@ -382,7 +403,7 @@ void ns_dump_status(struct tapefs *fs, struct strbuf *out)
 	dump_render_failed(&st, "staged_write_failed", out);
 	strbuf_addf(out, "dumps_committed: %llu\n",
 		    (unsigned long long)st.dumps_committed);
-	if (st.last_error[0])
+	if (st.last_error[0] && (!who || who->all))
 		strbuf_addf(out, "dump_error: %s\n", st.last_error);
 	if (st.waiting[0])
 		strbuf_addf(out, "dump_waiting: %s\n", st.waiting);
@@ -391,6 +412,17 @@ void ns_dump_status(struct tapefs *fs, struct strbuf *out)
 			    "dump_paused: after %d failed dumps in a row; "
 			    "echo resume > .dump\n",
 			    st.fails);
+}
+
+static int dump_check(struct tapefs *fs, const char *rel, const char *line,
+		      char *why, size_t whylen)
+{
+	(void)rel;
+	if (!fs->dump) {
+		snprintf(why, whylen, "no dump engine in this mount");
+		return -EOPNOTSUPP;
+	}
+	return dump_request_check(fs->dump, line, why, whylen);
 }
 
 static int dump_control(struct tapefs *fs, const char *rel, const char *line)
@@ -408,5 +440,7 @@ const struct ns_provider ns_dump_ctl = {
     .name = ".dump",
     .getattr = dump_getattr,
     .render = dump_render_ns,
+    .render_for = dump_render_for,
+    .check = dump_check,
     .control = dump_control,
 };

@@ -375,6 +375,16 @@ static int tapes_listxattr(struct tapefs *fs, const char *rel,
 
 /* Only tapes/LABEL/.ctl takes requests; the mount refuses writes to
  * anything that is not NS_CONTROL with EROFS before this. */
+static int tapes_check(struct tapefs *fs, const char *rel, const char *line,
+		       char *why, size_t whylen)
+{
+	struct tpath tp;
+
+	if (!*rel || tpath_parse(rel, &tp) || !tp.ctl)
+		return -EROFS;
+	return tape_ctl_check(fs, tp.label, line, why, whylen);
+}
+
 static int tapes_control(struct tapefs *fs, const char *rel, const char *line)
 {
 	struct tpath tp;
@@ -389,6 +399,7 @@ const struct ns_provider ns_tapes = {
     .getattr = tapes_getattr,
     .readdir = tapes_readdir,
     .render = tapes_render,
+    .check = tapes_check,
     .control = tapes_control,
     .getxattr = tapes_getxattr,
     .listxattr = tapes_listxattr,

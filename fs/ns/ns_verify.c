@@ -100,29 +100,53 @@ static int ctl_render(struct tapefs *fs, const char *rel, struct strbuf *out)
 	return verify_render(fs->verify, out);
 }
 
+static int ctl_check(struct tapefs *fs, const char *rel, const char *line,
+		     char *why, size_t whylen)
+{
+	(void)rel;
+	if (!fs->verify) {
+		snprintf(why, whylen, "no verify engine in this mount");
+		return -ENODEV;
+	}
+	return verify_request_check(fs->verify, line, why, whylen);
+}
+
+/* A refusal now (a run started since the check) is kept with those the
+ * mount makes, so that reading .verify shows the last of them all. */
 static int ctl_control(struct tapefs *fs, const char *rel, const char *line)
 {
+	char req[128], why[320];
+	time_t when;
+	int ret;
+
 	(void)rel;
 	if (!fs->verify)
 		return -ENODEV;
-	return verify_request(fs->verify, line, NULL);
+	ret = verify_request(fs->verify, line, NULL);
+	if (ret) {
+		verify_refusal(fs->verify, req, sizeof(req), why, sizeof(why),
+			       &when);
+		tapefs_refused(fs, ".verify", line, strlen(line),
+			       why[0] ? why : strerror(-ret));
+	}
+	return ret;
 }
 
 const struct ns_provider ns_verify_ctl = {
     .name = ".verify",
     .getattr = ctl_getattr,
     .render = ctl_render,
+    .check = ctl_check,
     .control = ctl_control,
 };
 
 /* What reading `.verify` shows: the current or last run (id, request,
- * state, progress), the last refused request with its reason, and the
- * grammar. */
+ * state, progress) and the grammar (the mount adds the last refused
+ * request with its reason: ns_ctl_refusal_render()). */
 static int verify_render(struct verify *v, struct strbuf *out)
 {
 	struct verify_progress p;
-	char req[128], why[320], t1[32], t2[32];
-	time_t when;
+	char t1[32], t2[32];
 	int ret;
 
 	ret = verify_progress(v, &p);
@@ -154,12 +178,6 @@ static int verify_render(struct verify *v, struct strbuf *out)
 		}
 	} else {
 		strbuf_addf(out, "state: idle (no verification run yet)\n");
-	}
-	verify_refusal(v, req, sizeof(req), why, sizeof(why), &when);
-	if (when) {
-		fmt_time(when, t1, sizeof(t1));
-		strbuf_addf(out, "refused: '%s' at %s\nreason: %s\n", req, t1,
-			    why);
 	}
 	strbuf_addf(out, "\n%s", verify_grammar);
 	return 0;
@@ -420,13 +438,21 @@ static void render_summary(struct tapefs *fs, int64_t run,
 struct rows_ctx {
 	struct strbuf *out;
 	int with_label;
+	struct tapefs *fs;
+	const struct ns_reader *who;
+	struct ns_reader_memo *memo; /* NULL: every row is shown */
 };
 
+/* One result line, when its reader could stat the member through the
+ * mount (under archive/, its path as the catalog has it). */
 static int render_row(void *vctx, const struct catalog_result_row *r)
 {
 	struct rows_ctx *c = vctx;
 	char *esc = NULL;
 
+	if (c->memo &&
+	    !ns_reader_may_stat(c->fs, c->who, r->path ? r->path : "", c->memo))
+		return 0;
 	if (manifest_escape(r->path ? r->path : "", &esc))
 		return -ENOMEM;
 	if (c->with_label)
@@ -437,10 +463,13 @@ static int render_row(void *vctx, const struct catalog_result_row *r)
 	return strbuf_oom(c->out) ? -ENOMEM : 0;
 }
 
-static int dir_render(struct tapefs *fs, const char *rel, struct strbuf *out)
+/* A run's texts as reader who may see them: the summary whole (totals,
+ * no names); results only of members who could stat (fs/ns/ns.h). */
+static int dir_render_for(struct tapefs *fs, const char *rel,
+			  const struct ns_reader *who, struct strbuf *out)
 {
+	struct rows_ctx c = {out, 0, fs, who, NULL};
 	struct catalog_run *r;
-	struct rows_ctx c = {out, 0};
 	const char *name;
 	int64_t run;
 	int live, ret;
@@ -451,8 +480,12 @@ static int dir_render(struct tapefs *fs, const char *rel, struct strbuf *out)
 	if (ret)
 		return ret;
 	r = malloc(sizeof(*r));
-	if (!r)
+	if (who && !who->all)
+		c.memo = calloc(1, sizeof(*c.memo));
+	if (!r || (who && !who->all && !c.memo)) {
+		free(r);
 		return -ENOMEM;
+	}
 	ret = verify_run_get(fs->verify, run, r, &live);
 	if (ret)
 		goto out_free;
@@ -469,8 +502,14 @@ static int dir_render(struct tapefs *fs, const char *rel, struct strbuf *out)
 		ret = -EISDIR;
 	}
 out_free:
+	free(c.memo);
 	free(r);
 	return ret < 0 ? ret : 0;
+}
+
+static int dir_render(struct tapefs *fs, const char *rel, struct strbuf *out)
+{
+	return dir_render_for(fs, rel, NULL, out);
 }
 
 const struct ns_provider ns_verify_dir = {
@@ -478,4 +517,5 @@ const struct ns_provider ns_verify_dir = {
     .getattr = dir_getattr,
     .readdir = dir_readdir,
     .render = dir_render,
+    .render_for = dir_render_for,
 };

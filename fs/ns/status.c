@@ -31,14 +31,17 @@ void status_human_bytes(uint64_t n, char *buf, size_t len)
 		snprintf(buf, len, "%.1f %s", v, unit[u]);
 }
 
-static void render_errors(struct tapefs *fs, struct strbuf *out)
+/* The count, and the last messages for a reader who sees everything
+ * (they may name paths and requests). */
+static void render_errors(struct tapefs *fs, int all, struct strbuf *out)
 {
 	struct tapefs_errlog *log = &fs->errors;
 	uint64_t first;
 
 	pthread_mutex_lock(&log->lock);
 	strbuf_addf(out, "errors: %llu\n", (unsigned long long)log->count);
-	first = log->count > TAPEFS_ERRORS_KEPT
+	first = !all ? log->count
+		: log->count > TAPEFS_ERRORS_KEPT
 		    ? log->count - TAPEFS_ERRORS_KEPT
 		    : 0;
 	for (uint64_t i = first; i < log->count; i++) {
@@ -71,16 +74,22 @@ static void render_drives(struct tapefs *fs, struct strbuf *out)
 	strbuf_addf(out, "drive_queue: %d\n", sched_queued(fs->sched));
 }
 
-int status_render(struct tapefs *fs, struct strbuf *out)
+int status_render_for(struct tapefs *fs, const struct ns_reader *who,
+		      struct strbuf *out)
 {
 	render_drives(fs, out);
-	ns_dump_status(fs, out);
+	ns_dump_status(fs, who, out);
 	ns_verify_status(fs, out);
 	ns_recall_status(fs, out);
 	status_tapes_render(fs, out);
 	status_library_render(fs, out);
-	render_errors(fs, out);
+	render_errors(fs, !who || who->all, out);
 	return strbuf_oom(out) ? -ENOMEM : 0;
+}
+
+int status_render(struct tapefs *fs, struct strbuf *out)
+{
+	return status_render_for(fs, NULL, out);
 }
 
 void ns_size_by_render(struct tapefs *fs, const struct ns_provider *p,
