@@ -4,8 +4,9 @@
  *
  * Exit status: 0 the catalog is consistent, 1 problems were found (all of
  * them repaired or not: each line says), 2 usage or the catalog cannot be
- * opened. Safe while the catalog is mounted: reads use a snapshot and
- * repairs one write transaction.
+ * opened: a catalog file that does not exist or is empty is such an error
+ * (never "clean", and never created here). Safe while the catalog is
+ * mounted: reads use a snapshot and repairs one write transaction.
  *
  * Labels: the label of every cartridge that can be read without a robot
  * move (library_labels_read(), fs/engine/library.h: a vlib's images,
@@ -86,7 +87,16 @@ int cmd_fsck(int argc, char **argv)
 		fprintf(stderr, "tapefs fsck: '%s' names no catalog\n", config);
 		goto out_cfg;
 	}
-	ret = catalog_open(&cat, cfg.catalog);
+	ret = catalog_open_existing(&cat, cfg.catalog);
+	if (ret == -ENOENT || ret == -ENODATA) {
+		fprintf(stderr,
+			"tapefs fsck: catalog '%s' %s: nothing to check (a "
+			"mount makes a new catalog; a lost one is restored "
+			"from its backup)\n",
+			cfg.catalog,
+			ret == -ENOENT ? "does not exist" : "is empty");
+		goto out_cfg;
+	}
 	if (ret < 0) {
 		fprintf(stderr, "tapefs fsck: cannot open catalog '%s': %s\n",
 			cfg.catalog, strerror(-ret));

@@ -1,7 +1,8 @@
 /* fs/mount.c - `tapefs [-f] [-o OPTIONS] -c CONFIG MOUNTPOINT`: the daemon.
  *
  * Order: command line, config (errors exit 1 before anything is mounted),
- * a trial open of the catalog and the changer (so that their errors reach
+ * a trial open of the catalog (its pages checked: a damaged one is
+ * refused) and the changer (so that their errors reach
  * the terminal even when the daemon goes to the background) with the
  * registration of new cartridges (library_sync(), fs/engine/library.h),
  * mount, daemonize, then the subsystems in order - catalog, changer,
@@ -63,7 +64,8 @@ static void usage(const char *prog)
 	fuse_lowlevel_help();
 }
 
-/* mkdir -p of a directory the config names; 0 or -errno. */
+/* mkdir -p of a directory the config names (what is made is private:
+ * 0700); 0 or -errno. */
 static int make_dir(const char *path)
 {
 	char *p = strdup(path);
@@ -75,11 +77,11 @@ static int make_dir(const char *path)
 		if (*s != '/')
 			continue;
 		*s = 0;
-		if (mkdir(p, 0755) < 0 && errno != EEXIST)
+		if (mkdir(p, 0700) < 0 && errno != EEXIST)
 			ret = -errno;
 		*s = '/';
 	}
-	if (!ret && mkdir(p, 0755) < 0 && errno != EEXIST)
+	if (!ret && mkdir(p, 0700) < 0 && errno != EEXIST)
 		ret = -errno;
 	free(p);
 	return ret;
@@ -90,11 +92,42 @@ static int open_catalog(struct tapefs *fs)
 	int ret = catalog_open(&fs->cat, fs->cfg.catalog);
 
 	if (ret) {
-		fprintf(stderr, "tapefs: catalog '%s': %s\n", fs->cfg.catalog,
-			strerror(-ret));
+		fprintf(stderr, "tapefs: catalog '%s': %s%s\n", fs->cfg.catalog,
+			strerror(-ret),
+			ret == -EIO ? " (tapefs fsck -c CONFIG says more)"
+				    : "");
 		fs->cat = NULL;
 	}
 	return ret;
+}
+
+/* How long the mount spends checking the catalog's pages: a catalog of a
+ * million members is checked whole in about 2 s (docs/mount.md). */
+#define CATALOG_CHECK_MS 10000
+
+/* The catalog's pages, before anything trusts it: a damaged catalog is
+ * refused (the mount would show entries it cannot read). 0 or -EUCLEAN. */
+static int check_catalog(struct tapefs *fs)
+{
+	char why[512];
+	int ret =
+	    catalog_quick_check(fs->cat, CATALOG_CHECK_MS, why, sizeof(why));
+
+	if (ret < 0) {
+		fprintf(stderr,
+			"tapefs: catalog '%s' is damaged (%s): not mounted; "
+			"run `tapefs fsck -c %s` (restore the catalog from "
+			"its backup if it cannot be read)\n",
+			fs->cfg.catalog, why, fs->cfg.path);
+		return ret;
+	}
+	if (ret > 0)
+		fprintf(stderr,
+			"tapefs: catalog '%s': its check stopped after %d s, "
+			"the part read is sound (tapefs fsck checks it "
+			"whole)\n",
+			fs->cfg.catalog, CATALOG_CHECK_MS / 1000);
+	return 0;
 }
 
 static void close_catalog(struct tapefs *fs)
@@ -263,6 +296,8 @@ static int preflight(struct tapefs *fs)
 	}
 	ret = open_catalog(fs);
 	if (!ret)
+		ret = check_catalog(fs);
+	if (!ret)
 		ret = open_changer(fs);
 	/* Registering new cartridges may move the robot (mtx): done here,
 	 * before the mount exists, so that nobody waits on a mount point
@@ -364,14 +399,18 @@ static const char *find_mountpoint(const struct fuse_args *args)
 
 /* A daemon killed with its mount up leaves the mountpoint answering
  * ENOTCONN; take that dead mount away (lazily) so the new daemon can
- * mount. A live mount is left alone: fuse_mount() then refuses. */
+ * mount. A live mount is left alone: fuse_mount() then refuses. The
+ * kernel answers a stat from attributes it still caches (a second after
+ * the last access): the question goes to the daemon (AT_STATX_FORCE_SYNC). */
 static void clear_dead_mount(const struct fuse_args *args)
 {
 	const char *mp = find_mountpoint(args);
-	struct stat st;
+	struct statx stx;
 	char cmd[4200];
 
-	if (!mp || stat(mp, &st) == 0 || errno != ENOTCONN)
+	if (!mp ||
+	    statx(AT_FDCWD, mp, AT_STATX_FORCE_SYNC, STATX_TYPE, &stx) == 0 ||
+	    errno != ENOTCONN)
 		return;
 	fprintf(stderr,
 		"tapefs: %s: the mount of a dead daemon is in the "
@@ -419,6 +458,14 @@ int cmd_mount(int argc, char **argv)
 			argv[0]);
 		goto out_args;
 	}
+	/* Permissions are checked by the kernel against the owner, group
+	 * and mode the daemon gives every entry, whatever -o says: without
+	 * it, allow_other would let any user read what the daemon (root)
+	 * can (docs/mount.md, "Permissions"). */
+	if (fuse_opt_add_arg(&args, "-odefault_permissions"))
+		goto out_args;
+	/* What the daemon makes for itself is private (ops.h). */
+	umask(OPS_UMASK);
 	ret = 1;
 	fs = calloc(1, sizeof(*fs));
 	if (!fs)

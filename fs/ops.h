@@ -37,6 +37,11 @@ static inline struct tapefs *ops_fs(fuse_req_t req)
 	return ((struct ops_mount *)fuse_req_userdata(req))->fs;
 }
 
+/* The daemon's umask (fs/mount.c): what it makes for itself (catalog,
+ * cache, directories) is private; entries users make in staging/ get
+ * their own modes (ops_staging.c). */
+#define OPS_UMASK 077
+
 /* Validity of what the kernel caches, in seconds (docs/mount.md): staging/
  * and directories short, since entries change behind the kernel's back
  * (the dump engine removes dumped files, a commit gives a path a new

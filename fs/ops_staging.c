@@ -4,7 +4,8 @@
  * the final component is never followed when it is a symlink. Open files
  * hold one fd each (fi->fh -> struct stg_file), never one per inode or path.
  * As root, new entries are given to the calling user (with allow_other,
- * what a user copies in stays theirs). Handles opened for writing are
+ * what a user copies in stays theirs), with exactly the mode the kernel
+ * asked for (see create_begin()). Handles opened for writing are
  * reported to the dump engine, which makes a file eligible when its last
  * writer closes it - unless a write, flush, fsync or close of one of its
  * handles failed (a full staging disk): then the engine holds it back
@@ -13,6 +14,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,6 +61,31 @@ static void changed(struct tapefs *fs, const char *rel)
 {
 	if (fs->dump)
 		dump_path_changed(fs->dump, dump_rel(rel));
+}
+
+/* The daemon's umask is OPS_UMASK: whatever it makes for itself is
+ * private. An entry a user makes in staging/ gets the mode the kernel
+ * sends (the caller's umask applied already), so the umask must be 0 for
+ * the call that makes it. The umask belongs to the process: each worker
+ * thread takes a copy of its own once (unshare(CLONE_FS), as virtiofsd
+ * does) and sets it to 0 around such calls only, back to OPS_UMASK after
+ * (a thread it starts meanwhile shares the copy until its own first
+ * call: the daemon's own files have explicit modes all the same). Without
+ * a copy (unshare refused), entries get the mode less OPS_UMASK. */
+static __thread int own_umask; /* 1 a copy, -1 refused, 0 not tried */
+
+static void create_begin(void)
+{
+	if (!own_umask)
+		own_umask = unshare(CLONE_FS) == 0 ? 1 : -1;
+	if (own_umask > 0)
+		umask(0);
+}
+
+static void create_end(void)
+{
+	if (own_umask > 0)
+		umask(OPS_UMASK);
 }
 
 /* As root, give a new entry to the user who made it. */
@@ -116,8 +143,11 @@ int stg_mknod(fuse_req_t req, const char *rel, mode_t mode, dev_t rdev)
 	/* Only what a tar archive of data holds: files and fifos. */
 	if (!S_ISREG(mode) && !S_ISFIFO(mode))
 		return -EPERM;
-	if (mknodat(fs->staging_fd, rel, mode, rdev) < 0)
-		return -errno;
+	create_begin();
+	ret = mknodat(fs->staging_fd, rel, mode, rdev) < 0 ? -errno : 0;
+	create_end();
+	if (ret)
+		return ret;
 	ret = give_to_caller(req, rel);
 	changed(fs, rel);
 	return ret;
@@ -128,8 +158,11 @@ int stg_mkdir(fuse_req_t req, const char *rel, mode_t mode)
 	struct tapefs *fs = ops_fs(req);
 	int ret;
 
-	if (mkdirat(fs->staging_fd, rel, mode) < 0)
-		return -errno;
+	create_begin();
+	ret = mkdirat(fs->staging_fd, rel, mode) < 0 ? -errno : 0;
+	create_end();
+	if (ret)
+		return ret;
 	ret = give_to_caller(req, rel);
 	changed(fs, rel);
 	return ret;
@@ -322,10 +355,13 @@ int stg_create(fuse_req_t req, const char *rel, mode_t mode,
 	struct tapefs *fs = ops_fs(req);
 	int fd, ret;
 
+	create_begin();
 	fd = openat(fs->staging_fd, rel,
 		    fi->flags | O_CREAT | O_NOFOLLOW | O_CLOEXEC, mode);
-	if (fd < 0)
-		return -errno;
+	ret = fd < 0 ? -errno : 0;
+	create_end();
+	if (ret)
+		return ret;
 	ret = give_to_caller(req, rel);
 	if (ret) {
 		close(fd);

@@ -440,7 +440,7 @@ static int vt_open(struct tape *t, const char *dev, int mode)
 		goto out_close;
 	if (trace && *trace)
 		v->trace_fd = open(
-		    trace, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+		    trace, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
 	vt_clock_start(&v->clk, &v->h.model);
 	t->priv = v;
 	vt_trace(v, "open %s %llu", mode == TAPE_RDWR ? "rw" : "ro",

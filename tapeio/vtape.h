@@ -38,7 +38,8 @@
 /* The backend itself; callers use tape_backend("vtape"). */
 extern const struct tape_ops vtape_ops;
 
-/* Create a blank image at path (which must not exist: -EEXIST).
+/* Create a blank image at path (which must not exist: -EEXIST), private
+ * to its owner (0600: a tape image holds archived data).
  * early_warning: bytes before capacity where early warning starts;
  * 0 means the default, 1% of capacity. capacity must be > early_warning. */
 int vtape_create(const char *path, const char *barcode, uint64_t capacity,

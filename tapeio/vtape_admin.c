@@ -76,7 +76,7 @@ static int vt_image_write(const char *path, const struct vt_hdr *h)
 	tail = vt_tail_encode(&ix, h->version, &tlen);
 	if (!tail)
 		return -ENOMEM;
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		ret = -errno;
 		goto out;
