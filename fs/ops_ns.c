@@ -177,35 +177,59 @@ static void reader_of(fuse_req_t req, struct ns_reader *who)
 	who->ngroups = n < 0 ? 0 : n > NS_READER_GROUPS ? NS_READER_GROUPS : n;
 }
 
-/* The text of rel as the caller of req may see it. */
-static int render_text(fuse_req_t req, const struct ns_provider *p,
-		       const char *rel, struct strbuf *out)
+/* The mount owner and root: they may write control files and see
+ * everything (ns_reader.all). */
+static int may_control(fuse_req_t req)
 {
-	struct ns_reader who;
+	uid_t uid = fuse_req_ctx(req)->uid;
 
-	if (!p->render_for)
-		return p->render(ops_fs(req), rel, out);
-	reader_of(req, &who);
-	return p->render_for(ops_fs(req), rel, &who, out);
+	return uid == 0 || uid == ops_fs(req)->owner;
 }
 
-/* A text whose provider gave its size (rendered as root sees it): the
- * size of what this caller sees, for tools that trust it (tail). */
+/* The text of rel (kind, the file path without its leading '/') as the
+ * caller of req may see it: a control file ends with its last refusal
+ * for the owner and root. */
+static int render_text(fuse_req_t req, const struct ns_provider *p,
+		       const char *rel, enum ns_kind kind, const char *file,
+		       struct strbuf *out)
+{
+	struct ns_reader who;
+	int ret;
+
+	if (p->render_for) {
+		reader_of(req, &who);
+		ret = p->render_for(ops_fs(req), rel, &who, out);
+	} else {
+		ret = p->render(ops_fs(req), rel, out);
+	}
+	if (!ret && kind == NS_CONTROL && may_control(req))
+		ns_ctl_refusal_render(ops_fs(req), file, out);
+	if (!ret && strbuf_oom(out))
+		ret = -ENOMEM;
+	return ret;
+}
+
+/* A text whose provider gave its size (rendered as root sees it, without
+ * the refusal): the size of what this caller sees, for tools that trust
+ * it (tail). */
 static void size_for_reader(fuse_req_t req, const struct ns_provider *p,
-			    const char *rel, struct ns_attr *a)
+			    const char *path, const char *rel,
+			    struct ns_attr *a)
 {
 	struct strbuf sb;
-	struct ns_reader who;
 
-	if (!p->render_for || !a->st.st_size ||
-	    (a->kind != NS_TEXT && a->kind != NS_CONTROL))
-		return;
-	reader_of(req, &who);
-	if (who.all)
+	if (!a->st.st_size || (a->kind != NS_TEXT && a->kind != NS_CONTROL))
 		return;
 	strbuf_init(&sb);
-	if (p->render_for(ops_fs(req), rel, &who, &sb) == 0 && !strbuf_oom(&sb))
+	if (may_control(req)) { /* the provider's text, and the refusal */
+		if (a->kind == NS_CONTROL)
+			ns_ctl_refusal_render(ops_fs(req), path + 1, &sb);
+		if (!strbuf_oom(&sb))
+			a->st.st_size += (off_t)sb.len;
+	} else if (p->render_for &&
+		   render_text(req, p, rel, a->kind, path + 1, &sb) == 0) {
 		a->st.st_size = (off_t)sb.len;
+	}
 	strbuf_release(&sb);
 }
 
@@ -221,7 +245,7 @@ int nso_getattr(fuse_req_t req, const char *path, struct fuse_entry_param *e)
 	memset(e, 0, sizeof(*e));
 	ret = attr_of(ops_fs(req), path, &p, &rel, a);
 	if (!ret) {
-		size_for_reader(req, p, rel, a);
+		size_for_reader(req, p, path, rel, a);
 		e->attr = a->st;
 		set_timeouts(a->kind, &a->st, e);
 	}
@@ -278,13 +302,6 @@ int nso_readlink(fuse_req_t req, const char *path, char *buf, size_t size)
 	return ret;
 }
 
-static int may_control(fuse_req_t req)
-{
-	uid_t uid = fuse_req_ctx(req)->uid;
-
-	return uid == 0 || uid == ops_fs(req)->owner;
-}
-
 static int open_member(struct tapefs *fs, const struct ns_attr *a,
 		       struct ns_file *f, struct fuse_file_info *fi)
 {
@@ -316,13 +333,9 @@ static int open_text(fuse_req_t req, struct ns_file *f,
 	if (wr && !may_control(req))
 		return -EACCES;
 	fi->direct_io = 1;
-	if ((fi->flags & O_ACCMODE) != O_WRONLY && f->p->render) {
-		ret = render_text(req, f->p, f->rel, &f->text);
-		if (!ret && f->kind == NS_CONTROL && may_control(req))
-			ns_ctl_refusal_render(ops_fs(req), f->file, &f->text);
-		if (!ret && strbuf_oom(&f->text))
-			ret = -ENOMEM;
-	}
+	if ((fi->flags & O_ACCMODE) != O_WRONLY && f->p->render)
+		ret =
+		    render_text(req, f->p, f->rel, f->kind, f->file, &f->text);
 	return ret;
 }
 

@@ -67,6 +67,8 @@ check ".recall shows the refusal" refused archive/d/nope .recall "'archive/d/nop
 # a NUL byte: EINVAL, the reason recorded
 check_fails ".dump: a NUL refused" "Invalid argument" bash -c "env printf 'now\0x\n' > mnt/.dump"
 check ".dump shows the NUL's reason" refused 'now?x?' .dump "a NUL byte (byte 3 of the write)"
+check_eq "its size counts the refusal (tail shows it)" "reason: a NUL byte (byte 3 of the write)" \
+	"$(tail -n 1 mnt/.dump)"
 check_fails ".verify: a NUL refused" "Invalid argument" bash -c "env printf 'all\0' > mnt/.verify"
 check ".verify shows the NUL's reason" refused 'all?' .verify "a NUL byte"
 

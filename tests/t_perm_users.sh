@@ -80,7 +80,12 @@ check "the user reads the failures" test -e user-failures
 check_eq "the user's failures: empty" "" "$(cat user-failures)"
 echo "archive/d/priv/hidden-name" >mnt/.recall 2>/dev/null
 echo "archive/d/pub" >mnt/.recall
-for _ in $(seq 100); do grep -q "^  OK d/pub" mnt/.recall && break; sleep 0.1; done
+for _ in $(seq 100); do
+	grep -q "^  OK d/pub" mnt/.recall && grep -q "^  FAILED d/priv/hidden-name" mnt/.recall && break
+	sleep 0.1
+done
+check "the hidden file's recall failed (its only copy is bad)" \
+	grep -q "^  FAILED d/priv/hidden-name" mnt/.recall
 check "root's .recall names the hidden file" grep -q "d/priv/hidden-name" mnt/.recall
 asu cat mnt/.recall >user-recall
 check ".recall shows the user d/pub" grep -q '^  OK d/pub' user-recall
@@ -92,6 +97,8 @@ check "the user reads .status" grep -q '^drives: 2' user-status
 check ".status shows the user no message" bash -c "! grep -q 'priv' user-status"
 check_eq ".status gives the user the count" "$(grep '^errors:' mnt/.status)" \
 	"$(grep '^errors:' user-status)"
+check_eq "its size is the user's text (tail shows its end)" "$(tail -n 1 user-status)" \
+	"$(asu tail -n 1 mnt/.status)"
 check_fails ".status.json is root's and the owner's" "Permission denied" asu cat mnt/.status.json
 check_fails "the user cannot write .dump" "Permission denied" asu sh -c 'echo now > mnt/.dump'
 
