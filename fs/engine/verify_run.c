@@ -412,9 +412,10 @@ int verify_request_check(struct verify *v, const char *line, char *why,
 		ret = labels_check(v, q, why, whylen);
 	if (ret)
 		goto out_free;
+	/* what request_cancel() and request_admit() test */
 	pthread_mutex_lock(&v->lock);
-	going = v->planning || (v->run && !v->run->finalized);
-	if (q->kind == VERIFY_CANCEL && !going) {
+	going = v->run || v->planning;
+	if (q->kind == VERIFY_CANCEL && (!v->run || v->run->finalized)) {
 		snprintf(why, whylen, "no verification is running");
 		ret = -ESRCH;
 	} else if (q->kind != VERIFY_CANCEL && going) {
