@@ -75,9 +75,10 @@ static void test_open_existing(void)
 
 static void test_barcodes(void)
 {
-	static const char *const bad[] = {"..", "a/b", "", "a00001l9", "A_1",
-					  "A-1", "A00001L9 ", "ABCDEFGHIJKLMNOPQ",
-					  "A.1"};
+	static const char *const bad[] = {
+	    "..",  "a/b", "",	       "a00001l9",
+	    "A_1", "A-1", "A00001L9 ", "ABCDEFGHIJKLMNOPQ",
+	    "A.1"};
 	static const char *const good[] = {"A00001L9", "Z", "0",
 					   "ABCDEFGHIJKLMNOP"};
 	struct catalog *cat;
@@ -134,8 +135,8 @@ static int build(const char *db, int n)
 	if (!ret)
 		ret = catalog_dump_create(cat, NULL, 0, &dump);
 	if (!ret)
-		ret = catalog_dump_commit(cat, dump, &ai, &cp, 1, m,
-					  (size_t)n, NULL);
+		ret = catalog_dump_commit(cat, dump, &ai, &cp, 1, m, (size_t)n,
+					  NULL);
 	catalog_close(cat);
 out:
 	free(paths);

@@ -28,7 +28,8 @@ static size_t slot_of(struct tapefs_errlog *log, const char *file)
 	for (size_t i = 0; i < TAPEFS_CTL_REFUSALS_KEPT; i++) {
 		if (!strcmp(log->ctl_refused[i].file, file))
 			return i;
-		if (log->ctl_refused[i].r.when < log->ctl_refused[oldest].r.when)
+		if (log->ctl_refused[i].r.when <
+		    log->ctl_refused[oldest].r.when)
 			oldest = i;
 	}
 	return oldest;
@@ -47,8 +48,8 @@ void tapefs_refused(struct tapefs *fs, const char *file, const char *req,
 	tapefs_error(fs, "%s: %s (refused: '%s')", file, r.why, r.req);
 	pthread_mutex_lock(&log->lock);
 	i = slot_of(log, file);
-	snprintf(log->ctl_refused[i].file, sizeof(log->ctl_refused[i].file), "%s",
-		 file);
+	snprintf(log->ctl_refused[i].file, sizeof(log->ctl_refused[i].file),
+		 "%s", file);
 	log->ctl_refused[i].r = r;
 	pthread_mutex_unlock(&log->lock);
 }
