@@ -5,8 +5,13 @@
 # write() gets its answer from that write() (4096 bytes without a newline
 # included: no request is that long); 64 MiB without a newline fail at the
 # first write with the daemon's memory unchanged; a long list written in
-# 4 KiB pieces (as stdio writes it) is put back together.
+# 4 KiB pieces (as stdio writes it) is put back together; a refused request
+# is shown with '?' for each byte that is not printable ASCII (not UTF-8,
+# a terminal escape), and .status.json stays valid JSON. A user who is not
+# root (made here, removed at exit) cannot write a control file and sees
+# no request or reason of the owner's.
 . "$TOP/tests/lib.sh"
+tf_need /usr/sbin/useradd /usr/sbin/userdel /usr/bin/setpriv
 
 tf_setup --drives 2 --slots 4 --capacity 32M --pools 2 -- block_size=64K
 check "mount" tf_mount tapefs.ini mnt
@@ -72,6 +77,15 @@ check_eq "its size counts the refusal (tail shows it)" "reason: a NUL byte (byte
 check_fails ".verify: a NUL refused" "Invalid argument" bash -c "env printf 'all\0' > mnt/.verify"
 check ".verify shows the NUL's reason" refused 'all?' .verify "a NUL byte"
 
+# a request that is not UTF-8: refused, shown printable, .status.json JSON
+check_fails ".verify: a request not UTF-8 refused" "Invalid argument" \
+	bash -c "env printf 'tape A\xff\xfe\x1b[2J\n' > mnt/.verify"
+check ".verify shows it with '?' for each byte not printable" refused 'tape A???\[2J' .verify ""
+check ".status has its error" grep -q "^error: .*\.verify: .*(refused: 'tape A???\[2J')" mnt/.status
+cat mnt/.status.json >s.json
+check ".status.json is valid, typed JSON" python3 "$TOP/tests/check_status_json.py" s.json
+check ".status.json quotes it" grep -q "refused: 'tape A???\[2J'" s.json
+
 # a request complete in one write is answered by that write (bash's
 # printf writes these 4095 and 4096 bytes in one write())
 long="archive/$(printf 'b/%.0s' $(seq 2043))c" # 4095 bytes
@@ -110,8 +124,11 @@ done
 check_eq "every path of the list recalled" 300 "$n"
 check "no line of it refused" bash -c "! grep -q '^refused: .*longish-name' mnt/.recall"
 
-# another user does not see the requests or reasons
-nob() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
+# another user cannot write, and does not see the requests or reasons
+U=tfctl$$
+useradd -M -N -g nogroup -s /usr/sbin/nologin "$U" || { not_ok "useradd $U"; exit 1; }
+trap 'userdel "$U" 2>/dev/null; t_cleanup' EXIT
+nob() { setpriv --reuid="$U" --regid=nogroup --init-groups "$@"; }
 chmod 755 .
 tf_umount mnt
 check "mount with allow_other" tf_mount tapefs.ini mnt -o allow_other
@@ -120,4 +137,8 @@ check "root sees the refusal" grep -q "^refused: 'bogus'" mnt/.dump
 check "another user does not" bash -c "! nob cat mnt/.dump | grep -q bogus"
 check "nor in .status" bash -c "! nob cat mnt/.status | grep -q bogus"
 check_eq "but the count" "$(grep '^errors:' mnt/.status)" "$(nob cat mnt/.status | grep '^errors:')"
+for f in .dump .verify .recall .library tapes/$T1/.ctl; do
+	check_fails "the user cannot write $f" "Permission denied" nob sh -c "echo now > mnt/$f"
+done
+check_fails "nor read .status.json" "Permission denied" nob cat mnt/.status.json
 check "daemon still up" kill -0 "$TF_PID"

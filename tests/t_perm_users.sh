@@ -105,8 +105,10 @@ check_fails "the user cannot write .dump" "Permission denied" asu sh -c 'echo no
 # what the daemon made on disk is private
 check_eq "catalog 0600" 600 "$(stat -c %a cat.db)"
 check_eq "its WAL 0600" 600 "$(stat -c %a cat.db-wal)"
+check_eq "its shared-memory index 0600" 600 "$(stat -c %a cat.db-shm)"
 check_fails "the user cannot read the catalog" "Permission denied" asu cat cat.db
 check_fails "nor its WAL" "Permission denied" asu cat cat.db-wal
+check_fails "nor its shared-memory index" "Permission denied" asu cat cat.db-shm
 check_eq "tape images 0600" "600 600" "$(stat -c %a lib/tapes/A00001L9.vtape lib/tapes/B00001L9.vtape | paste -sd' ')"
 check_eq "the library directory 0700" 700 "$(stat -c %a lib)"
 check_fails "the user cannot read a tape image" "Permission denied" asu cat lib/tapes/A00001L9.vtape

@@ -1,9 +1,10 @@
 /* tests/fuzz/fuzz_ctl.c - the control files of a mount and the paths a
  * user may look up, through the namespace providers (fs/ns/ns.h) with the
  * engines running, as the mount calls them: `.dump`, `.verify`, `.recall`,
- * `.library` and tapes/LABEL/.ctl take one request per line (control()),
- * and any path below tapes/, archive/, verify/ and drives/ may be looked
- * up (getattr(), then render() of what exists).
+ * `.library` and tapes/LABEL/.ctl take one request per line (check(), then
+ * control() of a line check() passed), and any path below tapes/,
+ * archive/, verify/ and drives/ may be looked up (getattr(), then render()
+ * of what exists).
  *
  * Input: byte 0 picks the file (modulo 6) and, when its bit 7 is set,
  * renders .status and .status.json afterwards; the rest, cut at each LF,
@@ -163,11 +164,19 @@ static void render(const struct ns_provider *p, const char *rel)
 	strbuf_release(&sb);
 }
 
+/* As the mount does: check() the line, and control() it only when check()
+ * passed it; a refusal says why. */
 static void control(const struct ns_provider *p, const char *rel,
 		    const char *line)
 {
-	int ret = p->control(&fs, rel, line);
+	char why[320] = "";
+	int ret = p->check ? p->check(&fs, rel, line, why, sizeof(why)) : 0;
 
+	FUZZ_ASSERT(ret <= 0 && ret > -4096);
+	FUZZ_ASSERT(memchr(why, 0, sizeof(why)));
+	if (ret)
+		return;
+	ret = p->control(&fs, rel, line);
 	FUZZ_ASSERT(ret <= 0 && ret > -4096);
 }
 
