@@ -6,10 +6,11 @@
 # included: no request is that long); 64 MiB without a newline fail at the
 # first write with the daemon's memory unchanged; a long list written in
 # 4 KiB pieces (as stdio writes it) is put back together; a refused request
-# is shown with '?' for each byte that is not printable ASCII (not UTF-8,
-# a terminal escape), and .status.json stays valid JSON. A user who is not
-# root (made here, removed at exit) cannot write a control file and sees
-# no request or reason of the owner's.
+# is shown with '?' for each ASCII control character (a terminal escape)
+# and a name as its bytes, and .status.json stays valid JSON with them
+# (U+FFFD and message_hex). A user who is not root (made here, removed at
+# exit) cannot write a control file and sees no request or reason of the
+# owner's.
 . "$TOP/tests/lib.sh"
 tf_need /usr/sbin/useradd /usr/sbin/userdel /usr/bin/setpriv
 
@@ -77,14 +78,21 @@ check_eq "its size counts the refusal (tail shows it)" "reason: a NUL byte (byte
 check_fails ".verify: a NUL refused" "Invalid argument" bash -c "env printf 'all\0' > mnt/.verify"
 check ".verify shows the NUL's reason" refused 'all?' .verify "a NUL byte"
 
-# a request that is not UTF-8: refused, shown printable, .status.json JSON
+# a request that is not UTF-8 and holds a terminal escape: refused, the
+# escape shown as '?', the name as its bytes, .status.json valid with them
 check_fails ".verify: a request not UTF-8 refused" "Invalid argument" \
 	bash -c "env printf 'tape A\xff\xfe\x1b[2J\n' > mnt/.verify"
-check ".verify shows it with '?' for each byte not printable" refused 'tape A???\[2J' .verify ""
-check ".status has its error" grep -q "^error: .*\.verify: .*(refused: 'tape A???\[2J')" mnt/.status
+req="tape A$(printf '\xff\xfe')?\[2J"
+check ".verify shows it, the escape as '?'" env LC_ALL=C grep -q "^refused: '$req' at " mnt/.verify
+check ".status has its error" env LC_ALL=C grep -q "^error: .*\.verify: .*(refused: '$req')" mnt/.status
+check "no escape byte in .verify" bash -c "! grep -q $'\x1b' mnt/.verify"
 cat mnt/.status.json >s.json
 check ".status.json is valid, typed JSON" python3 "$TOP/tests/check_status_json.py" s.json
-check ".status.json quotes it" grep -q "refused: 'tape A???\[2J'" s.json
+check ".status.json: U+FFFD in the text, the exact bytes in message_hex" python3 -c '
+import json
+e = json.load(open("s.json"))["errors"][-1]
+assert "tape A\ufffd\ufffd?[2J" in e["message"], e
+assert b"tape A\xff\xfe?[2J" in bytes.fromhex(e["message_hex"]), e'
 
 # a request complete in one write is answered by that write (bash's
 # printf writes these 4095 and 4096 bytes in one write())

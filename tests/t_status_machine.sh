@@ -87,6 +87,10 @@ mkdir -p mnt/staging/run1
 head -c 3000000 /dev/urandom > mnt/staging/run1/big.bin
 printf 'hello' > "mnt/staging/run1/$(printf 'caf\xe9')"
 printf 'abc' > "mnt/staging/$(printf '\xff\xfe.txt')"
+mkdir "mnt/staging/$(printf 'd\xe9')"
+check_fails "each of a directory that is not UTF-8 with none in it" "No data available" \
+	bash -c "printf 'each d\351\n' > mnt/.dump"
+rmdir "mnt/staging/$(printf 'd\xe9')"
 check_fails "a dump of a missing name that is not UTF-8" "No such file" \
 	bash -c "printf 'now gone\377\n' > mnt/.dump"
 # staged figures are counted again soon after a change, not at once
@@ -98,9 +102,9 @@ done
 check ".status.json: valid with names that are not UTF-8" python3 -m json.tool s.json /dev/null
 check ".status.json: every member typed (names not UTF-8)" python3 "$CHK_JSON" s.json
 check_eq "staged: 3 files, 3000008 bytes" "3 3000008" "$(js 'd["dump"]["staged_files"], d["dump"]["staged_bytes"]' | tr -d '[],')"
-check_eq "dump.error: U+FFFD in the text" "true" "$(js '"gone\ufffd" in d["dump"]["error"]["message"]')"
+check_eq "dump.error: U+FFFD in the text" "true" "$(js '"d\ufffd" in d["dump"]["error"]["message"]')"
 check "dump.error: the exact bytes in message_hex" \
-	python3 -c 'import json; d=json.load(open("s.json")); assert b"gone\xff" in bytes.fromhex(d["dump"]["error"]["message_hex"])'
+	python3 -c 'import json; d=json.load(open("s.json")); assert b"d\xe9\x27 has no subdirectory" in bytes.fromhex(d["dump"]["error"]["message_hex"])'
 check "errors[]: the last one with time and message_hex" \
 	python3 -c 'import json; e=json.load(open("s.json"))["errors"][-1]; assert type(e["time"]) is int and b"gone\xff" in bytes.fromhex(e["message_hex"]), e'
 check_eq ".metrics: errors_total as .status.json" "$(js 'd["errors_total"]')" "$(metric tapefs_errors_total)"

@@ -7,13 +7,19 @@
 
 #include "fs/engine/tapefs.h"
 
-/* len bytes of req, printable: other bytes as '?', cut with "...". */
+/* len bytes of req without the ASCII control characters (NUL, a terminal
+ * escape, DEL: each as '?'), cut with "...". Bytes from 0x80 stay: names
+ * are shown as their bytes, as elsewhere in the mount (.status.json
+ * escapes what is not UTF-8). */
 static void printable(char *dst, size_t size, const char *req, size_t len)
 {
 	size_t i;
 
-	for (i = 0; i < len && i + 4 < size; i++)
-		dst[i] = req[i] >= 0x20 && req[i] < 0x7f ? req[i] : '?';
+	for (i = 0; i < len && i + 4 < size; i++) {
+		unsigned char c = (unsigned char)req[i];
+
+		dst[i] = c >= 0x20 && c != 0x7f ? (char)c : '?';
+	}
 	if (i < len)
 		memcpy(dst + i, "...", 4);
 	else
