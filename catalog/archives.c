@@ -5,9 +5,7 @@
 
 #include "catalog/internal.h"
 
-#define COPY_COLS                                                              \
-	"id, archive, barcode, fileno, start_lblock, size, state, "           \
-	"last_verified, last_result"
+#define COPY_COLS CAT_COPY_COLS
 
 static const char SQL_ARCHIVE_GET[] =
 	"SELECT id, dump, created, members, bytes, block_size, md5 "
@@ -46,7 +44,7 @@ const char *catalog_result_name(enum catalog_result r)
 	return results[r];
 }
 
-static void copy_row(sqlite3_stmt *st, void *out)
+void cat_copy_row(sqlite3_stmt *st, void *out)
 {
 	struct catalog_copy *cp = out;
 
@@ -67,11 +65,11 @@ static int copy_visit(sqlite3_stmt *st, void *arg)
 	const struct cat_walk *w = arg;
 	struct catalog_copy row;
 
-	copy_row(st, &row);
+	cat_copy_row(st, &row);
 	return w->fn.copy(w->ctx, &row);
 }
 
-static void archive_row(sqlite3_stmt *st, void *out)
+void cat_archive_row(sqlite3_stmt *st, void *out)
 {
 	struct catalog_archive *a = out;
 
@@ -88,7 +86,7 @@ static void archive_row(sqlite3_stmt *st, void *out)
 int catalog_archive_get(struct catalog *cat, int64_t archive_id,
 			struct catalog_archive *out)
 {
-	return cat_read_get(cat, SQL_ARCHIVE_GET, ":id", archive_id, archive_row,
+	return cat_read_get(cat, SQL_ARCHIVE_GET, ":id", archive_id, cat_archive_row,
 			    out, "archive get");
 }
 
@@ -106,7 +104,7 @@ int catalog_archives(struct catalog *cat, catalog_archive_fn fn, void *ctx)
 		goto out;
 	ret = 0;
 	while (!ret && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		archive_row(st, &a);
+		cat_archive_row(st, &a);
 		ret = fn(ctx, &a);
 	}
 	if (!ret && rc != SQLITE_DONE)
@@ -181,7 +179,7 @@ int catalog_copy_get(struct catalog *cat, const char *barcode, int64_t fileno,
 		goto out;
 	cat_bind_text(st, ":barcode", barcode);
 	cat_bind_i64(st, ":fileno", fileno);
-	ret = cat_row_get(c, st, copy_row, out, "copy get");
+	ret = cat_row_get(c, st, cat_copy_row, out, "copy get");
 out:
 	cat_conn_put(cat, c);
 	return ret;

@@ -42,7 +42,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CATALOG_SCHEMA_VERSION 3
+#define CATALOG_SCHEMA_VERSION 4
 
 struct catalog;
 
@@ -485,6 +485,67 @@ int catalog_dump_commit(struct catalog *cat, int64_t dump_id,
 			const struct catalog_copy_in *copies, size_t ncopies,
 			const struct catalog_member *members, size_t nmembers,
 			int64_t *archive_id);
+
+/* ---- tape-to-tape copies (repair, copy POOL) ----------------------------
+ *
+ * A new copy of an archive that is already committed is written tape to
+ * tape (fs/engine/lifecycle.h). The journal (table xfer) records the tape
+ * file a copy is being written to before its first record, so that what a
+ * crash leaves there is known to be this catalog's own partial file (the
+ * check before a write may write over it); the commit adds the copy, moves
+ * the tape on and marks the copy it replaces lost, in one transaction. */
+
+enum catalog_xfer_state {
+	CATALOG_XFER_WRITING = 0, /* records may be on tape; nothing committed */
+	CATALOG_XFER_DONE,	  /* the copy is committed */
+	CATALOG_XFER_FAILED,	  /* given up (or the daemon died meanwhile) */
+};
+
+struct catalog_xfer_in {
+	int64_t archive;
+	int64_t source;	  /* the copy read, 0 unknown */
+	int64_t replaces; /* the copy marked lost at commit, 0 none */
+	const char *barcode;
+	int64_t fileno;	       /* must be > the tape's last_file */
+	uint64_t start_lblock; /* of the new copy */
+};
+
+/* Journal a copy being written (durable). *id is its id. -ENOENT (no such
+ * archive or tape), -EINVAL (fileno <= the tape's last_file, a closed or
+ * retired tape, or the tape holds a copy of the archive already). */
+int catalog_xfer_begin(struct catalog *cat, const struct catalog_xfer_in *x,
+		       int64_t *id);
+/* writing -> failed with a reason (durable). -ENOENT unless writing. */
+int catalog_xfer_fail(struct catalog *cat, int64_t xfer_id, const char *why);
+/* The commit, in ONE transaction (synchronous=FULL): a good copy of size
+ * bytes at the journalled place, the tape's last_file, bytes_used and
+ * scratch -> open, the replaced copy (if any) lost, the journal row done.
+ * *copy_id (may be NULL) gets the new copy. -ENOENT (not writing),
+ * -EINVAL (the tape moved past fileno meanwhile, or is closed/retired). */
+int catalog_xfer_commit(struct catalog *cat, int64_t xfer_id, uint64_t size,
+			int64_t *copy_id);
+/* 1 when a journalled copy began writing tape file (barcode, fileno) -
+ * whatever became of it - else 0; -EIO. */
+int catalog_xfer_wrote(struct catalog *cat, const char *barcode,
+		       int64_t fileno);
+/* Mark every copy still writing failed ("interrupted"): at mount, before
+ * any new one. Returns how many (>= 0) or -errno. */
+int catalog_xfer_interrupt_stale(struct catalog *cat);
+/* Copies journalled and not finished (state writing): a count >= 0. */
+int64_t catalog_xfer_unfinished(struct catalog *cat);
+
+/* Set one copy's state (durable). A lost copy stays lost. -ENOENT. */
+int catalog_copy_set_state(struct catalog *cat, int64_t copy_id,
+			   enum catalog_copy_state state);
+/* Copies to repair: state bad (a verification or a recall found a BAD or
+ * UNREADABLE member), on barcode's tape (NULL: every tape), by tape then
+ * file. */
+int catalog_copies_bad(struct catalog *cat, const char *barcode,
+		       catalog_copy_fn fn, void *ctx);
+/* Archives with no copy (good or bad; lost ones do not count) on a tape of
+ * pool, in id order. */
+int catalog_archives_lacking(struct catalog *cat, const char *pool,
+			     catalog_archive_fn fn, void *ctx);
 
 /* ---- verify runs ------------------------------------------------------ */
 

@@ -176,6 +176,16 @@ void cat_dircache_release(struct cat_dircache *dc);
 void cat_md5_hex(const void *bin, size_t n, char out[33]);
 int cat_md5_unhex(const char *hex, unsigned char out[16]);
 
+/* ---- archives.c ---- */
+/* The columns of a copy row, and filling a struct catalog_copy (out) from
+ * them; the same for struct catalog_archive (columns id, dump, created,
+ * members, bytes, block_size, md5). */
+#define CAT_COPY_COLS                                                          \
+	"id, archive, barcode, fileno, start_lblock, size, state, "           \
+	"last_verified, last_result"
+void cat_copy_row(sqlite3_stmt *st, void *out);
+void cat_archive_row(sqlite3_stmt *st, void *out);
+
 /* ---- members.c ---- */
 /* The member columns every member query selects (joined with archive for
  * the ordinal); cat_member_row() fills m from them starting at column col,

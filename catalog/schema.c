@@ -160,8 +160,29 @@ static const char SCHEMA_V3[] =
 	"ALTER TABLE dump_file ADD COLUMN dropped INTEGER NOT NULL DEFAULT 0;"
 	"PRAGMA user_version=3;";
 
+/* Version 4: the journal of tape-to-tape copies (repair, copy POOL):
+ * which tape file a copy is being written to, so that a crash leaves a
+ * partial file this catalog knows it may write over. */
+static const char SCHEMA_V4[] =
+	"CREATE TABLE xfer("
+	" id INTEGER PRIMARY KEY,"
+	" archive INTEGER NOT NULL REFERENCES archive(id),"
+	" source INTEGER NOT NULL DEFAULT 0,"
+	" replaces INTEGER NOT NULL DEFAULT 0,"
+	" barcode TEXT NOT NULL,"
+	" fileno INTEGER NOT NULL,"
+	" start_lblock INTEGER NOT NULL DEFAULT 0,"
+	" state INTEGER NOT NULL,"
+	" created INTEGER NOT NULL,"
+	" updated INTEGER NOT NULL,"
+	" copy INTEGER NOT NULL DEFAULT 0,"
+	" error TEXT NOT NULL DEFAULT '');"
+	"CREATE INDEX xfer_tape_file ON xfer(barcode, fileno);"
+	"CREATE INDEX xfer_state ON xfer(state);"
+	"PRAGMA user_version=4;";
+
 static const char *const steps[CATALOG_SCHEMA_VERSION] = {
-    SCHEMA_V1, SCHEMA_V2, SCHEMA_V3};
+    SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4};
 
 static const char SQL_VERSION[] = "PRAGMA user_version";
 

@@ -819,7 +819,8 @@ static void drive_run_job(struct sched *s, struct drive *lead)
 	}
 	for (int i = 0; i < r.n && !ret; i++) {
 		struct drive *d = &s->drives[r.drive[i]];
-		ret = tape_open(&r.tape[i], s->ops, d->dev, job->mode);
+		ret = tape_open(&r.tape[i], s->ops, d->dev,
+				sched_tape_mode(job, i));
 		if (ret < 0) {
 			char why[300];
 			prep_failed = 1;
@@ -840,8 +841,9 @@ static void drive_run_job(struct sched *s, struct drive *lead)
 		pthread_mutex_lock(&s->mu);
 		for (int i = 0; i < r.n; i++) {
 			struct drive *d = &s->drives[r.drive[i]];
-			d->state = job->mode == TAPE_RDWR ? SCHED_DRIVE_WRITING
-							  : SCHED_DRIVE_READING;
+			d->state = sched_tape_mode(job, i) == TAPE_RDWR
+				       ? SCHED_DRIVE_WRITING
+				       : SCHED_DRIVE_READING;
 		}
 		pthread_mutex_unlock(&s->mu);
 		ret = job->run(job, &r);
@@ -1072,7 +1074,8 @@ static int job_valid(const struct sched_job *j)
 {
 	if (!j->run || !j->done || j->ntapes < 1 || j->ntapes > SCHED_GANG_MAX)
 		return 0;
-	if (j->mode != TAPE_RDONLY && j->mode != TAPE_RDWR)
+	if (j->mode != TAPE_RDONLY && j->mode != TAPE_RDWR &&
+	    (j->mode != SCHED_MODE_COPY || j->ntapes < 2))
 		return 0;
 	for (int i = 0; i < j->ntapes; i++) {
 		if (!j->barcode[i][0] ||

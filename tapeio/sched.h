@@ -143,9 +143,14 @@ typedef void (*sched_done_fn)(struct sched_job *job, int result);
 /* A job. The caller owns the memory (embed it in its own struct) and fills
  * the public fields before sched_submit(); it must stay valid until done
  * is called. */
+/* A job's mode: TAPE_RDONLY, TAPE_RDWR, or SCHED_MODE_COPY - a gang
+ * (ntapes >= 2) that reads its tape 0 and writes the others: tape 0 is
+ * opened read-only (a write-protected source is fine), the rest
+ * read-write. */
+#define SCHED_MODE_COPY 2
 struct sched_job {
 	enum sched_prio prio;
-	int mode;   /* TAPE_RDONLY or TAPE_RDWR */
+	int mode;   /* TAPE_RDONLY, TAPE_RDWR or SCHED_MODE_COPY */
 	int ntapes; /* 1..SCHED_GANG_MAX */
 	char barcode[SCHED_GANG_MAX][CHANGER_BARCODE_MAX];
 	sched_run_fn run;
@@ -166,6 +171,14 @@ struct sched_job {
 	uint64_t inv_need_; /* inventory it waits for (unknown tape), 0 none */
 	void *wait_;        /* sched_run_wait()'s waiter */
 };
+
+/* The mode tape i of job is opened with (see SCHED_MODE_COPY). */
+static inline int sched_tape_mode(const struct sched_job *job, int i)
+{
+	if (job->mode == SCHED_MODE_COPY)
+		return i == 0 ? TAPE_RDONLY : TAPE_RDWR;
+	return job->mode;
+}
 
 /* How the scheduler reaches the hardware. */
 struct sched_config {

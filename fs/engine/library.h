@@ -50,6 +50,7 @@
 #include <time.h>
 
 #include "catalog/catalog.h"
+#include "fs/engine/lifecycle.h"
 #include "fs/engine/tapefs.h"
 
 struct tape;
@@ -140,6 +141,15 @@ int library_export_request(struct library *lib, const char *barcode);
 int library_label_request(struct library *lib, int slot, const char *barcode,
 			  const char *pool);
 
+/* Queue a lifecycle request (repair, repair LABEL, copy POOL:
+ * fs/engine/lifecycle.h; lifecycle_parse() checked it). It runs on the
+ * worker after the robot requests queued before it, without the library
+ * operation lock (its tape work goes through the scheduler; a long repair
+ * must not hold up a dump that asks for new cartridges). 0, -EALREADY
+ * (the same request is queued), -EAGAIN (8 queued), -ENODEV. */
+int library_lifecycle_request(struct library *lib,
+			      const struct lifecycle_req *q);
+
 #define LIBRARY_QUEUE_MAX 8
 
 /* What the queue did and holds, for the rendering of .library (fs/ns). */
@@ -157,6 +167,12 @@ struct library_view {
 		char pool[16];
 	} labels[LIBRARY_QUEUE_MAX]; /* queued, in order */
 	char label_result[256];	     /* the last one's outcome, "" = none */
+	int nlife;
+	struct lifecycle_req life[LIBRARY_QUEUE_MAX]; /* queued, in order */
+	int life_running;		   /* life_now runs */
+	struct lifecycle_req life_now;
+	struct lifecycle_progress life_progress; /* of life_now, or the last */
+	char life_result[256]; /* the last one's outcome, "" = none */
 };
 /* A copy of the queue's state. 0, -ENODEV (lib NULL). */
 int library_view(struct library *lib, struct library_view *out);

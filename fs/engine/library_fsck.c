@@ -142,6 +142,8 @@ static int check_one(struct catalog *cat, const struct catalog_label *l,
 	    t.state != CATALOG_TAPE_SCRATCH || t.last_file != 0)
 		return 0;
 	ret = catalog_dump_tape_wrote(cat, t.barcode, 1);
+	if (ret == 0)
+		ret = catalog_xfer_wrote(cat, t.barcode, 1);
 	if (ret != 0)
 		return ret < 0 ? ret : 0; /* a partial archive of its own */
 	if (repair)

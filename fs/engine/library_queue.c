@@ -12,6 +12,7 @@
 
 #include "catalog/catalog.h"
 #include "fs/engine/library_int.h"
+#include "fs/engine/lifecycle.h"
 #include "tapeio/sched.h"
 
 #define NQUEUE LIBRARY_QUEUE_MAX
@@ -100,6 +101,48 @@ static void label_one(struct library *lib, const struct library_label_req *lr)
 	pthread_mutex_unlock(&lib->mu);
 }
 
+static void life_report(void *ctx, const struct lifecycle_progress *p)
+{
+	struct library *lib = ctx;
+
+	pthread_mutex_lock(&lib->mu);
+	lib->q.life_progress = *p;
+	pthread_mutex_unlock(&lib->mu);
+}
+
+static int life_stop(void *ctx)
+{
+	struct library *lib = ctx;
+	int stop;
+
+	pthread_mutex_lock(&lib->mu);
+	stop = lib->stopping;
+	pthread_mutex_unlock(&lib->mu);
+	return stop;
+}
+
+/* Run the lifecycle request at the head of the queue (caller holds mu;
+ * it is released meanwhile). Not under the operation lock: see
+ * library_lifecycle_request(). */
+static void life_one(struct library *lib)
+{
+	struct lifecycle_hooks h = {life_report, life_stop, lib};
+	struct library_view *q = &lib->q;
+	struct lifecycle_progress p;
+	char res[256];
+
+	q->life_now = q->life[0];
+	memmove(&q->life[0], &q->life[1], (size_t)(--q->nlife) * sizeof(q->life[0]));
+	q->life_running = 1;
+	memset(&q->life_progress, 0, sizeof(q->life_progress));
+	pthread_mutex_unlock(&lib->mu);
+	lifecycle_run(lib->fs, &q->life_now, &h, &p, res, sizeof(res));
+	pthread_mutex_lock(&lib->mu);
+	q->life_running = 0;
+	q->life_progress = p;
+	snprintf(q->life_result, sizeof(q->life_result), "%s", res);
+}
+
 /* Take the next request off the queue (caller holds mu) and run it
  * without mu, under the operation lock. 0 when there was none. */
 static int run_next(struct library *lib)
@@ -127,6 +170,9 @@ static int run_next(struct library *lib)
 		pthread_mutex_unlock(&lib->mu);
 		pthread_mutex_lock(&lib->op);
 		export_one(lib, bc);
+	} else if (q->nlife) {
+		life_one(lib);
+		return 1;
 	} else {
 		return 0;
 	}
@@ -158,6 +204,9 @@ int library_start(struct tapefs *fs)
 	pthread_mutex_lock(&lib->mu);
 	lib->stopping = 0;
 	pthread_mutex_unlock(&lib->mu);
+	/* copies a crash cut short: their tape files may be written over */
+	if (fs->cat && catalog_xfer_interrupt_stale(fs->cat) > 0)
+		tapefs_error(fs, "copies cut short by a stop were given up");
 	ret = -pthread_create(&lib->th, NULL, worker_main, lib);
 	if (ret == 0)
 		lib->th_started = 1;
@@ -176,6 +225,7 @@ void library_stop(struct tapefs *fs)
 	lib->q.inventory_running = 0;
 	lib->q.nexports = 0;
 	lib->q.nlabels = 0;
+	lib->q.nlife = 0;
 	pthread_cond_broadcast(&lib->cv);
 	pthread_mutex_unlock(&lib->mu);
 	if (lib->th_started)
@@ -261,4 +311,26 @@ int library_view(struct library *lib, struct library_view *out)
 	*out = lib->q;
 	pthread_mutex_unlock(&lib->mu);
 	return 0;
+}
+
+int library_lifecycle_request(struct library *lib,
+			      const struct lifecycle_req *q)
+{
+	struct library_view *v;
+	int ret = 0;
+
+	if (!lib || !lib->th_started || !lib->fs->sched || !lib->fs->cat)
+		return -ENODEV;
+	v = &lib->q;
+	pthread_mutex_lock(&lib->mu);
+	for (int i = 0; i < v->nlife; i++)
+		if (v->life[i].kind == q->kind && !strcmp(v->life[i].arg, q->arg))
+			ret = -EALREADY;
+	if (!ret && v->nlife == NQUEUE)
+		ret = -EAGAIN;
+	if (!ret)
+		v->life[v->nlife++] = *q;
+	pthread_cond_broadcast(&lib->cv);
+	pthread_mutex_unlock(&lib->mu);
+	return ret;
 }

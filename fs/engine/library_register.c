@@ -201,6 +201,8 @@ static int nothing_unknown_at(struct tapefs *fs, struct tape *t,
 		return ret;
 	}
 	ret = catalog_dump_tape_wrote(fs->cat, ct->barcode, fileno);
+	if (ret == 0) /* or a tape-to-tape copy (fs/engine/lifecycle.h) */
+		ret = catalog_xfer_wrote(fs->cat, ct->barcode, fileno);
 	if (ret < 0) {
 		snprintf(why, len, "tape %s: journal: %s", ct->barcode,
 			 strerror(-ret));
@@ -214,7 +216,7 @@ static int nothing_unknown_at(struct tapefs *fs, struct tape *t,
 		library_note_unknown(fs->library, ct->barcode);
 		return -EMEDIUMTYPE;
 	}
-	/* A dump of this catalog began writing there: written over. */
+	/* A write of this catalog began there: written over. */
 	ret = tape_goto_file(t, (unsigned)fileno);
 	if (ret < 0)
 		snprintf(why, len, "tape %s: position at file %lld: %s",
@@ -222,13 +224,31 @@ static int nothing_unknown_at(struct tapefs *fs, struct tape *t,
 	return ret;
 }
 
+/* fileno must still be past the catalog's last file: another writer (a
+ * dump, a tape-to-tape copy) may have committed there since the caller
+ * chose it. 0 or -ESTALE. */
+static int still_free(struct tapefs *fs, const struct catalog_tape *ct,
+		      int64_t fileno, char *why, size_t len)
+{
+	struct catalog_tape now;
+
+	if (catalog_tape_get(fs->cat, ct->barcode, &now) < 0 ||
+	    fileno > now.last_file)
+		return 0;
+	snprintf(why, len, "tape %s: file %lld was committed meanwhile",
+		 ct->barcode, (long long)fileno);
+	return -ESTALE;
+}
+
 int library_write_check(struct tapefs *fs, struct tape *t,
 			const struct catalog_tape *ct, int64_t fileno,
 			uint32_t block_size, uint64_t need, char *why,
 			size_t len)
 {
-	int ret = label_matches(fs, t, ct, block_size, why, len);
+	int ret = still_free(fs, ct, fileno, why, len);
 
+	if (ret == 0)
+		ret = label_matches(fs, t, ct, block_size, why, len);
 	if (ret < 0)
 		return ret;
 	ret = tape_goto_file(t, (unsigned)fileno);

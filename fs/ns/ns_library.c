@@ -5,6 +5,8 @@
  *   echo 'label SLOT BARCODE POOL' > .library
  *                                   label the cartridge of SLOT by hand (a
  *                                   library without a barcode reader)
+ *   echo 'repair [LABEL]' > .library  bad copies rewritten from good ones
+ *   echo 'copy POOL' > .library     every archive gains a copy in POOL
  * Requests are checked here and queued on the library module's worker
  * (fs/engine/library.h: robot work never runs in a FUSE request thread);
  * reading .library shows the last results and the grammar. The library's
@@ -26,7 +28,8 @@
 #define UNKNOWN_LISTED 32 /* tapes named one by one in .status */
 
 static const char library_usage[] =
-    "inventory | export LABEL | label SLOT BARCODE POOL";
+    "inventory | export LABEL | label SLOT BARCODE POOL | repair [LABEL] | "
+    "copy POOL";
 
 static void when(char *buf, size_t len, time_t t)
 {
@@ -34,6 +37,32 @@ static void when(char *buf, size_t len, time_t t)
 
 	localtime_r(&t, &tm);
 	strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm);
+}
+
+/* The lifecycle requests: the one running with its figures, the queued
+ * ones, the last outcome. */
+static void life_render(const struct library_view *v, struct strbuf *out)
+{
+	const struct lifecycle_progress *p = &v->life_progress;
+	char line[64];
+
+	if (v->life_running) {
+		lifecycle_req_line(&v->life_now, line, sizeof(line));
+		strbuf_addf(out,
+			    "lifecycle: running %s: %llu of %llu archives "
+			    "done, %llu copied, %llu failed, %llu bytes\n",
+			    line, (unsigned long long)p->done,
+			    (unsigned long long)p->archives,
+			    (unsigned long long)p->copied,
+			    (unsigned long long)p->failed,
+			    (unsigned long long)p->bytes);
+	}
+	for (int i = 0; i < v->nlife; i++) {
+		lifecycle_req_line(&v->life[i], line, sizeof(line));
+		strbuf_addf(out, "lifecycle: %s queued\n", line);
+	}
+	if (v->life_result[0])
+		strbuf_addf(out, "last_lifecycle: %s\n", v->life_result);
 }
 
 /* The queue's state: the last inventory, exports and labels. */
@@ -60,6 +89,7 @@ static void queue_render(const struct library_view *v, struct strbuf *out)
 			    v->labels[i].pool);
 	if (v->label_result[0])
 		strbuf_addf(out, "last_label: %s\n", v->label_result);
+	life_render(v, out);
 }
 
 static int library_render(struct tapefs *fs, const char *rel,
@@ -79,7 +109,13 @@ static int library_render(struct tapefs *fs, const char *rel,
 		    "import/export slot) | echo 'label SLOT BARCODE POOL' > "
 		    ".library (label the cartridge in SLOT by hand, for a "
 		    "library without a barcode reader: it becomes a scratch "
-		    "tape BARCODE of POOL)\n");
+		    "tape BARCODE of POOL) | echo repair > .library (every "
+		    "copy a verification found BAD or UNREADABLE rewritten "
+		    "from a good copy onto another tape of its pool; the bad "
+		    "copy is then lost) | echo 'repair LABEL' > .library (the "
+		    "same for the bad copies on LABEL) | echo 'copy POOL' > "
+		    ".library (every archive without a copy in POOL gains "
+		    "one, tape to tape)\n");
 	return strbuf_oom(out) ? -ENOMEM : 0;
 }
 
@@ -213,6 +249,7 @@ static int library_check(struct tapefs *fs, const char *rel, const char *line,
 			 char *why, size_t whylen)
 {
 	struct label_req q;
+	struct lifecycle_req lq;
 
 	(void)rel;
 	if (!fs->library || !fs->cat) {
@@ -225,6 +262,8 @@ static int library_check(struct tapefs *fs, const char *rel, const char *line,
 		return export_check(fs, line + 7, why, whylen);
 	if (!strncmp(line, "label ", 6))
 		return label_check(fs, line + 6, &q, why, whylen);
+	if (!strncmp(line, "repair", 6) || !strncmp(line, "copy ", 5))
+		return lifecycle_parse(fs, line, &lq, why, whylen);
 	snprintf(why, whylen, "unknown request '%.40s'; usage: %s", line,
 		 library_usage);
 	return -EINVAL;
@@ -267,6 +306,27 @@ static int library_label(struct tapefs *fs, const char *args)
 	return ret;
 }
 
+/* "repair [LABEL]", "copy POOL": checked, then queued. */
+static int library_lifecycle(struct tapefs *fs, const char *line)
+{
+	struct lifecycle_req q;
+	char why[160];
+	int ret = lifecycle_parse(fs, line, &q, why, sizeof(why));
+
+	if (ret < 0) {
+		tapefs_error(fs, ".library: %s", why);
+		return ret;
+	}
+	ret = library_lifecycle_request(fs->library, &q);
+	if (ret == -EALREADY)
+		tapefs_error(fs, ".library: '%.60s' is queued already", line);
+	else if (ret == -EAGAIN)
+		tapefs_error(fs, ".library: too many requests queued");
+	else if (ret == -ENODEV)
+		tapefs_error(fs, ".library: no drives in this mount");
+	return ret;
+}
+
 /* Checked again (the mount checked the whole write before: the library
  * may have changed since), then queued. */
 static int library_control(struct tapefs *fs, const char *rel, const char *line)
@@ -287,6 +347,8 @@ static int library_control(struct tapefs *fs, const char *rel, const char *line)
 			tapefs_error(fs, "inventory: no changer configured");
 		return ret;
 	}
+	if (!strncmp(line, "repair", 6) || !strncmp(line, "copy ", 5))
+		return library_lifecycle(fs, line);
 	return library_export(fs, line + 7);
 }
 

@@ -76,6 +76,8 @@ static int add_copy(void *vctx, const struct catalog_location *l)
 {
 	struct copies_ctx *c = vctx;
 
+	if (l->state == CATALOG_COPY_LOST)
+		return 0; /* replaced by another copy: never read */
 	strbuf_addf(c->out, "%s%s:%lld:%llu", c->n++ ? "," : "", l->barcode,
 		    (long long)l->fileno, (unsigned long long)l->block);
 	return 0;

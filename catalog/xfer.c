@@ -1,0 +1,378 @@
+/* catalog/xfer.c - tape-to-tape copies of committed archives: their
+ * journal, their commit, the copies to repair and the archives lacking a
+ * copy in a pool (catalog.h, "tape-to-tape copies").
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "catalog/internal.h"
+
+static const char SQL_XFER_TAPE_OK[] =
+    "SELECT 1 FROM tape WHERE barcode = :barcode AND state IN (0, 1, 2) "
+    "AND last_file < :fileno AND NOT EXISTS (SELECT 1 FROM copy "
+    "WHERE copy.barcode = :barcode AND copy.archive = :archive "
+    "AND copy.state != 2)";
+static const char SQL_XFER_ADD[] =
+    "INSERT INTO xfer(archive, source, replaces, barcode, fileno, "
+    "start_lblock, state, created, updated) VALUES(:archive, :source, "
+    ":replaces, :barcode, :fileno, :start, 0, :now, :now)";
+static const char SQL_XFER_FAIL[] =
+    "UPDATE xfer SET state = 2, updated = :now, error = :error "
+    "WHERE id = :id AND state = 0";
+static const char SQL_XFER_GET[] =
+    "SELECT archive, replaces, barcode, fileno, start_lblock FROM xfer "
+    "WHERE id = :id AND state = 0";
+static const char SQL_XFER_TAPE[] =
+    "UPDATE tape SET last_file = :fileno, bytes_used = bytes_used + :size, "
+    "state = CASE WHEN state = 0 THEN 1 ELSE state END "
+    "WHERE barcode = :barcode AND last_file < :fileno AND state IN (0, 1, 2)";
+static const char SQL_XFER_COPY[] =
+    "INSERT INTO copy(archive, barcode, fileno, start_lblock, size, state) "
+    "VALUES(:archive, :barcode, :fileno, :start, :size, 0)";
+static const char SQL_XFER_LOSE[] =
+    "UPDATE copy SET state = 2 WHERE id = :id AND archive = :archive";
+static const char SQL_XFER_DONE[] =
+    "UPDATE xfer SET state = 1, copy = :copy, updated = :now WHERE id = :id";
+static const char SQL_XFER_WROTE[] =
+    "SELECT 1 FROM xfer WHERE barcode = :barcode AND fileno = :fileno "
+    "LIMIT 1";
+static const char SQL_XFER_STALE[] =
+    "UPDATE xfer SET state = 2, updated = :now, error = 'interrupted' "
+    "WHERE state = 0";
+static const char SQL_XFER_UNFINISHED[] =
+    "SELECT count(*) FROM xfer WHERE state = 0";
+static const char SQL_COPY_STATE[] =
+    "UPDATE copy SET state = CASE WHEN state = 2 THEN 2 ELSE :state END "
+    "WHERE id = :id";
+static const char SQL_COPIES_BAD[] =
+    "SELECT " CAT_COPY_COLS " FROM copy WHERE state = 1 "
+    "AND (:barcode IS NULL OR barcode = :barcode) ORDER BY barcode, fileno";
+static const char SQL_ARCHIVES_LACKING[] =
+    "SELECT id, dump, created, members, bytes, block_size, md5 "
+    "FROM archive WHERE NOT EXISTS (SELECT 1 FROM copy JOIN tape "
+    "ON tape.barcode = copy.barcode WHERE copy.archive = archive.id "
+    "AND copy.state != 2 AND tape.pool = :pool) ORDER BY id";
+
+static void nothing_row(sqlite3_stmt *st, void *out)
+{
+	(void)st;
+	(void)out;
+}
+
+/* The tape may take the copy: 0, -EINVAL, -errno. */
+static int xfer_tape_ok(struct catconn *c, const struct catalog_xfer_in *x)
+{
+	sqlite3_stmt *st = cat_stmt(c, SQL_XFER_TAPE_OK);
+	int ret;
+
+	if (!st)
+		return -EIO;
+	cat_bind_text(st, ":barcode", x->barcode);
+	cat_bind_i64(st, ":fileno", x->fileno);
+	cat_bind_i64(st, ":archive", x->archive);
+	ret = cat_row_get(c, st, nothing_row, NULL, "xfer tape");
+	return ret == -ENOENT ? -EINVAL : ret;
+}
+
+int catalog_xfer_begin(struct catalog *cat, const struct catalog_xfer_in *x,
+		       int64_t *id)
+{
+	struct catconn *c;
+	sqlite3_stmt *st;
+	int ret;
+
+	if (!x || !x->barcode || !*x->barcode || x->fileno < 1)
+		return -EINVAL;
+	ret = cat_txn_begin(cat, &c, 1);
+	if (ret < 0)
+		return ret;
+	ret = xfer_tape_ok(c, x);
+	if (ret < 0)
+		goto out;
+	ret = -EIO;
+	st = cat_stmt(c, SQL_XFER_ADD);
+	if (!st)
+		goto out;
+	cat_bind_i64(st, ":archive", x->archive);
+	cat_bind_i64(st, ":source", x->source);
+	cat_bind_i64(st, ":replaces", x->replaces);
+	cat_bind_text(st, ":barcode", x->barcode);
+	cat_bind_i64(st, ":fileno", x->fileno);
+	cat_bind_i64(st, ":start", (int64_t)x->start_lblock);
+	cat_bind_i64(st, ":now", cat_now());
+	ret = cat_exec(c, st, "xfer add");
+	if (ret == -EEXIST)
+		ret = -ENOENT; /* a foreign key: no such archive */
+	if (ret == 0 && id)
+		*id = sqlite3_last_insert_rowid(c->db);
+out:
+	return cat_txn_end(cat, c, 1, ret);
+}
+
+int catalog_xfer_fail(struct catalog *cat, int64_t xfer_id, const char *why)
+{
+	struct catconn *c;
+	sqlite3_stmt *st;
+	int ret;
+
+	ret = cat_txn_begin(cat, &c, 1);
+	if (ret < 0)
+		return ret;
+	ret = -EIO;
+	st = cat_stmt(c, SQL_XFER_FAIL);
+	if (!st)
+		goto out;
+	cat_bind_i64(st, ":id", xfer_id);
+	cat_bind_i64(st, ":now", cat_now());
+	cat_bind_text(st, ":error", why ? why : "");
+	ret = cat_exec(c, st, "xfer fail");
+	if (ret == 0 && sqlite3_changes(c->db) == 0)
+		ret = -ENOENT;
+out:
+	return cat_txn_end(cat, c, 1, ret);
+}
+
+/* What the commit needs of the journal row. */
+struct xfer_row {
+	int64_t archive, replaces, fileno, start;
+	char barcode[40];
+};
+
+static void xfer_row(sqlite3_stmt *st, void *out)
+{
+	struct xfer_row *x = out;
+
+	x->archive = sqlite3_column_int64(st, 0);
+	x->replaces = sqlite3_column_int64(st, 1);
+	cat_col_text(st, 2, x->barcode, sizeof(x->barcode));
+	x->fileno = sqlite3_column_int64(st, 3);
+	x->start = sqlite3_column_int64(st, 4);
+}
+
+/* Step one bound statement that must change a row: -EINVAL when none. */
+static int exec_one(struct catconn *c, sqlite3_stmt *st, const char *what)
+{
+	int ret = cat_exec(c, st, what);
+
+	if (ret == 0 && sqlite3_changes(c->db) == 0)
+		ret = -EINVAL;
+	return ret;
+}
+
+static int commit_rows(struct catconn *c, const struct xfer_row *x,
+		       uint64_t size, int64_t *copy)
+{
+	sqlite3_stmt *st = cat_stmt(c, SQL_XFER_TAPE);
+	int ret;
+
+	if (!st)
+		return -EIO;
+	cat_bind_i64(st, ":fileno", x->fileno);
+	cat_bind_i64(st, ":size", (int64_t)size);
+	cat_bind_text(st, ":barcode", x->barcode);
+	ret = exec_one(c, st, "xfer tape");
+	if (ret < 0 || !(st = cat_stmt(c, SQL_XFER_COPY)))
+		return ret < 0 ? ret : -EIO;
+	cat_bind_i64(st, ":archive", x->archive);
+	cat_bind_text(st, ":barcode", x->barcode);
+	cat_bind_i64(st, ":fileno", x->fileno);
+	cat_bind_i64(st, ":start", x->start);
+	cat_bind_i64(st, ":size", (int64_t)size);
+	ret = exec_one(c, st, "xfer copy");
+	if (ret < 0)
+		return ret;
+	*copy = sqlite3_last_insert_rowid(c->db);
+	if (!x->replaces)
+		return 0;
+	if (!(st = cat_stmt(c, SQL_XFER_LOSE)))
+		return -EIO;
+	cat_bind_i64(st, ":id", x->replaces);
+	cat_bind_i64(st, ":archive", x->archive);
+	return exec_one(c, st, "xfer lose");
+}
+
+int catalog_xfer_commit(struct catalog *cat, int64_t xfer_id, uint64_t size,
+			int64_t *copy_id)
+{
+	struct xfer_row x;
+	struct catconn *c;
+	sqlite3_stmt *st;
+	int64_t copy = 0;
+	int ret;
+
+	ret = cat_txn_begin(cat, &c, 1);
+	if (ret < 0)
+		return ret;
+	ret = -EIO;
+	st = cat_stmt(c, SQL_XFER_GET);
+	if (!st)
+		goto out;
+	cat_bind_i64(st, ":id", xfer_id);
+	ret = cat_row_get(c, st, xfer_row, &x, "xfer get");
+	if (ret == 0)
+		ret = commit_rows(c, &x, size, &copy);
+	if (ret < 0)
+		goto out;
+	ret = -EIO;
+	st = cat_stmt(c, SQL_XFER_DONE);
+	if (!st)
+		goto out;
+	cat_bind_i64(st, ":id", xfer_id);
+	cat_bind_i64(st, ":copy", copy);
+	cat_bind_i64(st, ":now", cat_now());
+	ret = cat_exec(c, st, "xfer done");
+	if (ret == 0 && copy_id)
+		*copy_id = copy;
+out:
+	return cat_txn_end(cat, c, 1, ret);
+}
+
+int catalog_xfer_wrote(struct catalog *cat, const char *barcode, int64_t fileno)
+{
+	struct catconn *c = cat_conn_get(cat);
+	sqlite3_stmt *st;
+	int ret = -EIO;
+
+	if (!c)
+		return -EIO;
+	st = cat_stmt(c, SQL_XFER_WROTE);
+	if (!st)
+		goto out;
+	cat_bind_text(st, ":barcode", barcode ? barcode : "");
+	cat_bind_i64(st, ":fileno", fileno);
+	ret = cat_row_get(c, st, nothing_row, NULL, "xfer wrote");
+	ret = ret == 0 ? 1 : ret == -ENOENT ? 0 : ret;
+out:
+	cat_conn_put(cat, c);
+	return ret;
+}
+
+int catalog_xfer_interrupt_stale(struct catalog *cat)
+{
+	struct catconn *c;
+	sqlite3_stmt *st;
+	int ret, n = 0;
+
+	ret = cat_txn_begin(cat, &c, 1);
+	if (ret < 0)
+		return ret;
+	ret = -EIO;
+	st = cat_stmt(c, SQL_XFER_STALE);
+	if (!st)
+		goto out;
+	cat_bind_i64(st, ":now", cat_now());
+	ret = cat_exec(c, st, "xfer stale");
+	n = sqlite3_changes(c->db);
+out:
+	ret = cat_txn_end(cat, c, 1, ret);
+	return ret < 0 ? ret : n;
+}
+
+static void count_row(sqlite3_stmt *st, void *out)
+{
+	*(int64_t *)out = sqlite3_column_int64(st, 0);
+}
+
+int64_t catalog_xfer_unfinished(struct catalog *cat)
+{
+	int64_t n = 0;
+	int ret = cat_read_get(cat, SQL_XFER_UNFINISHED, NULL, 0, count_row, &n,
+			       "xfer unfinished");
+
+	return ret < 0 ? ret : n;
+}
+
+int catalog_copy_set_state(struct catalog *cat, int64_t copy_id,
+			   enum catalog_copy_state state)
+{
+	struct catconn *c;
+	sqlite3_stmt *st;
+	int ret;
+
+	if ((unsigned)state > CATALOG_COPY_LOST)
+		return -EINVAL;
+	ret = cat_txn_begin(cat, &c, 1);
+	if (ret < 0)
+		return ret;
+	ret = -EIO;
+	st = cat_stmt(c, SQL_COPY_STATE);
+	if (!st)
+		goto out;
+	cat_bind_i64(st, ":id", copy_id);
+	cat_bind_i64(st, ":state", state);
+	ret = cat_exec(c, st, "copy state");
+	if (ret == 0 && sqlite3_changes(c->db) == 0)
+		ret = -ENOENT;
+out:
+	return cat_txn_end(cat, c, 1, ret);
+}
+
+static int copy_visit(sqlite3_stmt *st, void *arg)
+{
+	const struct cat_walk *w = arg;
+	struct catalog_copy row;
+
+	cat_copy_row(st, &row);
+	return w->fn.copy(w->ctx, &row);
+}
+
+int catalog_copies_bad(struct catalog *cat, const char *barcode,
+		       catalog_copy_fn fn, void *ctx)
+{
+	struct cat_walk w = {.fn.copy = fn, .ctx = ctx};
+	struct catconn *c = cat_conn_get(cat);
+	sqlite3_stmt *st;
+	int ret = -EIO;
+
+	if (!c)
+		return -EIO;
+	st = cat_stmt(c, SQL_COPIES_BAD);
+	if (!st)
+		goto out;
+	if (barcode)
+		cat_bind_text(st, ":barcode", barcode);
+	else
+		cat_bind_null(st, ":barcode");
+	ret = cat_row_each(c, st, copy_visit, &w, "copies bad");
+out:
+	cat_conn_put(cat, c);
+	return ret;
+}
+
+/* One archive row to the caller's catalog_archive_fn (arg: its pair). */
+struct archive_walk {
+	catalog_archive_fn fn;
+	void *ctx;
+};
+
+static int archive_visit(sqlite3_stmt *st, void *arg)
+{
+	const struct archive_walk *w = arg;
+	struct catalog_archive a;
+
+	cat_archive_row(st, &a);
+	return w->fn(w->ctx, &a);
+}
+
+int catalog_archives_lacking(struct catalog *cat, const char *pool,
+			     catalog_archive_fn fn, void *ctx)
+{
+	struct archive_walk w = {.fn = fn, .ctx = ctx};
+	struct catconn *c;
+	sqlite3_stmt *st;
+	int ret = -EIO;
+
+	if (!pool || !*pool)
+		return -EINVAL;
+	c = cat_conn_get(cat);
+	if (!c)
+		return -EIO;
+	st = cat_stmt(c, SQL_ARCHIVES_LACKING);
+	if (!st)
+		goto out;
+	cat_bind_text(st, ":pool", pool);
+	ret = cat_row_each(c, st, archive_visit, &w, "archives lacking");
+out:
+	cat_conn_put(cat, c);
+	return ret;
+}
