@@ -169,7 +169,7 @@ struct library_view {
 	char label_result[256];	     /* the last one's outcome, "" = none */
 	int nlife;
 	struct lifecycle_req life[LIBRARY_QUEUE_MAX]; /* queued, in order */
-	int life_running;		   /* life_now runs */
+	int life_running;			      /* life_now runs */
 	struct lifecycle_req life_now;
 	struct lifecycle_progress life_progress; /* of life_now, or the last */
 	char life_result[256]; /* the last one's outcome, "" = none */

@@ -132,7 +132,8 @@ static void life_one(struct library *lib)
 	char res[256];
 
 	q->life_now = q->life[0];
-	memmove(&q->life[0], &q->life[1], (size_t)(--q->nlife) * sizeof(q->life[0]));
+	memmove(&q->life[0], &q->life[1],
+		(size_t)(--q->nlife) * sizeof(q->life[0]));
 	q->life_running = 1;
 	memset(&q->life_progress, 0, sizeof(q->life_progress));
 	pthread_mutex_unlock(&lib->mu);
@@ -324,7 +325,8 @@ int library_lifecycle_request(struct library *lib,
 	v = &lib->q;
 	pthread_mutex_lock(&lib->mu);
 	for (int i = 0; i < v->nlife; i++)
-		if (v->life[i].kind == q->kind && !strcmp(v->life[i].arg, q->arg))
+		if (v->life[i].kind == q->kind &&
+		    !strcmp(v->life[i].arg, q->arg))
 			ret = -EALREADY;
 	if (!ret && v->nlife == NQUEUE)
 		ret = -EAGAIN;
