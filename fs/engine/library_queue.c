@@ -195,6 +195,35 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
+static int any_archive(void *ctx, const struct catalog_archive *a)
+{
+	(void)ctx;
+	(void)a;
+	return 1;
+}
+
+/* `copies` raised (or a pool of the configuration new): every pool a
+ * copy goes to that some archive has no copy in gets `copy POOL`. */
+static void copies_raised(struct library *lib)
+{
+	const struct tapefs_config *cfg = &lib->fs->cfg;
+	struct lifecycle_req q = {.kind = LIFECYCLE_COPY};
+
+	if (!lib->fs->cat || !lib->fs->sched)
+		return;
+	for (int i = 0; i < cfg->copies && i < cfg->npools; i++) {
+		if (catalog_archives_lacking(lib->fs->cat, cfg->pools[i],
+					     any_archive, NULL) != 1)
+			continue;
+		snprintf(q.arg, sizeof(q.arg), "%s", cfg->pools[i]);
+		if (library_lifecycle_request(lib, &q) == 0)
+			tapefs_error(lib->fs,
+				     "archives without a copy in pool %s: "
+				     "'copy %s' queued",
+				     q.arg, q.arg);
+	}
+}
+
 int library_start(struct tapefs *fs)
 {
 	struct library *lib = fs->library;
@@ -209,8 +238,10 @@ int library_start(struct tapefs *fs)
 	if (fs->cat && catalog_xfer_interrupt_stale(fs->cat) > 0)
 		tapefs_error(fs, "copies cut short by a stop were given up");
 	ret = -pthread_create(&lib->th, NULL, worker_main, lib);
-	if (ret == 0)
+	if (ret == 0) {
 		lib->th_started = 1;
+		copies_raised(lib);
+	}
 	return ret;
 }
 
