@@ -56,6 +56,12 @@ static void print_dump(const struct tapefs_config *cfg)
 	       cfg->dump_idle);
 }
 
+static void print_verify(const struct tapefs_config *cfg)
+{
+	printf("\n[verify]\nrepair = %s\n",
+	       cfg->verify_repair_auto ? "auto" : "no");
+}
+
 /* Keys left to the changer (drives, driveN) are printed as comments. */
 static void print_library(const struct tapefs_config *cfg)
 {
@@ -110,6 +116,7 @@ int cmd_config(int argc, char **argv)
 	print_tapefs(&cfg);
 	print_dump(&cfg);
 	print_library(&cfg);
+	print_verify(&cfg);
 	config_release(&cfg);
 	return 0;
 }

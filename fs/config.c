@@ -294,6 +294,18 @@ static int handle_dump(struct parse_ctx *c, const char *k, const char *v)
 	return fail(c, c->line, "unknown key '%s' in [dump]", k);
 }
 
+static int handle_verify(struct parse_ctx *c, const char *k, const char *v)
+{
+	if (!strcmp(k, "repair")) {
+		if (strcmp(v, "auto") && strcmp(v, "no"))
+			return fail(c, c->line, "repair: '%s' is not auto or no",
+				    v);
+		c->cfg->verify_repair_auto = !strcmp(v, "auto");
+		return 1;
+	}
+	return fail(c, c->line, "unknown key '%s' in [verify]", k);
+}
+
 static int handle_library(struct parse_ctx *c, const char *k, const char *v)
 {
 	struct tapefs_config *cfg = c->cfg;
@@ -348,6 +360,8 @@ static int handler(void *user, const char *section, const char *name,
 		return handle_dump(c, name, value);
 	if (!strcmp(section, "library"))
 		return handle_library(c, name, value);
+	if (!strcmp(section, "verify"))
+		return handle_verify(c, name, value);
 	if (!*section)
 		return fail(c, c->line, "key '%s' outside a section", name);
 	return fail(c, c->line, "unknown section [%s]", section);

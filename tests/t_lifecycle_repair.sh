@@ -121,4 +121,22 @@ check_eq "d1/big: 3 copies, none on the bad tapes" 3 "$(copies_of d1/big | tr ',
 check "d1/big reads back" md5_ok d1/big
 check "daemon alive" test -r mnt/.status
 tf_umount mnt
+
+# ---- [verify] repair = auto: the damage a verification finds is repaired --------------
+tf_config tapefs.ini copies=2 pools=A,B verify.repair=auto
+check "mount with repair = auto" tf_mount tapefs.ini mnt
+check_eq "tapefs config shows it" "repair = auto" "$("$TAPEFS" config -c tapefs.ini | grep '^repair')"
+t=$(copies_of d1/big | tr ',' '\n' | sed -n 's/^\(C0000[0-9]L9\):.*/\1/p')
+check "flip d1/big on $t" flip "$t" d1/big 3
+run=$(tf_verify all)
+check_eq "verify: 1 bad" 1 "$(tf_field bad "mnt/verify/$run/summary")"
+res=$(wait_life)
+check_eq "repair followed by itself" "repair: 1 of 1 archives copied, 0 failed" "${res%, * bytes}"
+run=$(tf_verify all)
+check_eq "verify all: 0 bad" 0 "$(tf_field bad "mnt/verify/$run/summary")"
+check "d1/big not on $t any more" bash -c "! getfattr --only-values -n user.tapefs.copies mnt/archive/d1/big | grep -q $t"
+tf_umount mnt
+check_fails "repair = sometimes refused" "repair: 'sometimes' is not auto or no" \
+	bash -c "printf '[verify]\nrepair = sometimes\n' >> tapefs.ini && '$TAPEFS' config -c tapefs.ini"
+tf_config tapefs.ini copies=2 pools=A,B
 check "tapefs fsck clean" "$TAPEFS" fsck -c tapefs.ini

@@ -31,6 +31,8 @@ struct tapefs_config {
 	uint64_t dump_bytes; /* [dump] bytes: eligible bytes that start a dump */
 	uint64_t dump_files; /* [dump] files: eligible files that start a dump */
 	unsigned dump_idle;  /* [dump] idle: seconds without a close */
+	int verify_repair_auto; /* [verify] repair = auto: a verification
+				   that found damage is followed by repair */
 	char *changer;       /* [library] changer: vlib | mtx | none */
 	char *changer_spec;  /* [library] path: vlib dir, or the mtx device */
 	char *mtx;           /* [library] mtx: the mtx command, default "mtx" */

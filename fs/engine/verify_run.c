@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "fs/engine/library.h"
 #include "fs/engine/tapefs.h"
 #include "fs/engine/verify_int.h"
 
@@ -57,6 +58,18 @@ void verify_run_free(struct vrun *run)
 	free(run);
 }
 
+/* [verify] repair = auto: the damage a run found is repaired
+ * (fs/engine/lifecycle.h), on the library module's worker. */
+static void verify_repair_auto(struct tapefs *fs, int64_t run_id)
+{
+	struct lifecycle_req q = {.kind = LIFECYCLE_REPAIR};
+	int ret = library_lifecycle_request(fs->library, &q);
+
+	if (ret < 0 && ret != -EALREADY)
+		tapefs_error(fs, "verify: run %" PRId64 ": repair not queued: %s",
+			     run_id, strerror(-ret));
+}
+
 /* Store the run's end in the catalog (called once per run: by the last
  * job's done callback or by verify_stop()). */
 static void run_finish(struct verify *v, struct vrun *run, int interrupted)
@@ -79,6 +92,8 @@ static void run_finish(struct verify *v, struct vrun *run, int interrupted)
 	if (ret)
 		tapefs_error(v->fs, "verify: run %" PRId64 ": catalog: %s",
 			     run->id, strerror(-ret));
+	if (t.bad + t.unreadable && v->fs->cfg.verify_repair_auto)
+		verify_repair_auto(v->fs, run->id);
 }
 
 static void verify_unref_locked(struct verify *v, int *free_it)
