@@ -203,25 +203,22 @@ static int any_archive(void *ctx, const struct catalog_archive *a)
 }
 
 /* `copies` raised (or a pool of the configuration new): every pool a
- * copy goes to that some archive has no copy in gets `copy POOL`. */
+ * copy goes to that some archive has no copy in is named in .status with
+ * the request that fills it. Not queued by itself: a mount must not start
+ * writing tapes a dump is about to choose (the operator asks). */
 static void copies_raised(struct library *lib)
 {
 	const struct tapefs_config *cfg = &lib->fs->cfg;
-	struct lifecycle_req q = {.kind = LIFECYCLE_COPY};
 
-	if (!lib->fs->cat || !lib->fs->sched)
+	if (!lib->fs->cat)
 		return;
-	for (int i = 0; i < cfg->copies && i < cfg->npools; i++) {
+	for (int i = 0; i < cfg->copies && i < cfg->npools; i++)
 		if (catalog_archives_lacking(lib->fs->cat, cfg->pools[i],
-					     any_archive, NULL) != 1)
-			continue;
-		snprintf(q.arg, sizeof(q.arg), "%s", cfg->pools[i]);
-		if (library_lifecycle_request(lib, &q) == 0)
+					     any_archive, NULL) == 1)
 			tapefs_error(lib->fs,
 				     "archives without a copy in pool %s: "
-				     "'copy %s' queued",
-				     q.arg, q.arg);
-	}
+				     "echo 'copy %s' > .library",
+				     cfg->pools[i], cfg->pools[i]);
 }
 
 int library_start(struct tapefs *fs)
