@@ -12,7 +12,7 @@
 
 #include <archive.h>
 #include <archive_entry.h>
-#include <openssl/rand.h>
+#include <uuid/uuid.h>
 
 #include "tapeio/label.h"
 #include "tapeio/tarr.h"
@@ -29,31 +29,17 @@ static void copy_field(char *dst, size_t size, const char *src)
 void label_init(struct tape_label *l, const char *barcode, const char *pool,
 		uint32_t block_size)
 {
-	unsigned char u[16];
-	size_t i;
-	int o = 0;
+	uuid_t u;
 
 	memset(l, 0, sizeof(*l));
 	copy_field(l->barcode, sizeof(l->barcode), barcode);
 	copy_field(l->pool, sizeof(l->pool), pool);
 	l->block_size = block_size;
 	l->created = time(NULL);
-	if (RAND_bytes(u, sizeof(u)) != 1) {
-		FILE *f = fopen("/dev/urandom", "rb");
-
-		if (!f || fread(u, 1, sizeof(u), f) != sizeof(u))
-			memset(u, 0, sizeof(u)); /* unique enough with time */
-		if (f)
-			fclose(f);
-	}
-	u[6] = (unsigned char)((u[6] & 0x0f) | 0x40); /* version 4 */
-	u[8] = (unsigned char)((u[8] & 0x3f) | 0x80); /* RFC 4122 variant */
-	for (i = 0; i < 16; i++) {
-		if (i == 4 || i == 6 || i == 8 || i == 10)
-			l->uuid[o++] = '-';
-		o += snprintf(l->uuid + o, sizeof(l->uuid) - (size_t)o, "%02x",
-			      u[i]);
-	}
+	/* libuuid: random (v4) from the kernel's generator, or time and
+	 * node based (v1) when that is not available - never a constant */
+	uuid_generate(u);
+	uuid_unparse_lower(u, l->uuid);
 }
 
 /* A block size a label may give: 0 (none given), or one a drive uses. */

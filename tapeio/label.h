@@ -34,7 +34,9 @@ struct tape_label {
 	uint32_t block_size;
 };
 
-/* Fill uuid (random, RFC 4122 v4) and created (now) of l. */
+/* Fill uuid (libuuid's uuid_generate(): random, RFC 4122 v4, or time
+ * based v1 when the system has no random source; unique either way) and
+ * created (now) of l. */
 void label_init(struct tape_label *l, const char *barcode, const char *pool,
 		uint32_t block_size);
 

@@ -37,6 +37,27 @@ static void test_init(void)
 	CHECK(a.created > 1600000000);
 }
 
+/* libuuid's uuids: 1000 labels, 1000 distinct well-formed lower-case
+ * uuids, none all-zero. */
+static void test_uuids_distinct(void)
+{
+	static char seen[1000][40];
+	struct tape_label l;
+	int bad = 0, dup = 0;
+
+	for (int i = 0; i < 1000; i++) {
+		label_init(&l, "A00001L9", "A", 262144);
+		snprintf(seen[i], sizeof(seen[i]), "%s", l.uuid);
+		bad += strlen(l.uuid) != 36 ||
+		       strspn(l.uuid, "0123456789abcdef-") != 36 ||
+		       !strcmp(l.uuid, "00000000-0000-0000-0000-000000000000");
+		for (int j = 0; j < i; j++)
+			dup += !strcmp(seen[j], seen[i]);
+	}
+	CHECK_INT(bad, 0);
+	CHECK_INT(dup, 0);
+}
+
 static void test_write_read(void)
 {
 	struct tape *t = vt("l.vtape");
@@ -210,6 +231,7 @@ static void test_parse(void)
 int main(void)
 {
 	RUN(test_init);
+	RUN(test_uuids_distinct);
 	RUN(test_write_read);
 	RUN(test_plain_tar);
 	RUN(test_foreign);
