@@ -22,6 +22,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,6 +113,8 @@ struct sched {
 		int count;
 	} *resv;
 	size_t nresv;
+	sched_log_fn log; /* the owner's log (sched_config), or NULL */
+	void *log_arg;
 };
 
 const char *sched_state_name(enum sched_state st)
@@ -595,6 +598,66 @@ static void dispatch_and_fail(struct sched *s)
 	} while (n == 16);
 }
 
+/* ---- the owner's log (sched_config.log) ---------------------------------- */
+
+/* s as a log value: as it is, or in double quotes with '"' and '\'
+ * escaped when it is empty or holds a blank, a quote or a backslash. */
+static const char *quoted(const char *s, char *buf, size_t len)
+{
+	size_t o = 0;
+
+	if (len < 3) {
+		buf[0] = 0;
+		return buf;
+	}
+	if (*s && !strpbrk(s, " \t\n\r\"\\")) {
+		snprintf(buf, len, "%s", s);
+		return buf;
+	}
+	buf[o++] = '"';
+	for (; *s && o + 3 < len; s++) {
+		if (*s == '"' || *s == '\\')
+			buf[o++] = '\\';
+		buf[o++] = (*s == '\n' || *s == '\r') ? ' ' : *s;
+	}
+	buf[o++] = '"';
+	buf[o] = 0;
+	return buf;
+}
+
+static void say(struct sched *s, enum sched_log_kind kind, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void say(struct sched *s, enum sched_log_kind kind, const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+
+	if (!s->log)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	s->log(s->log_arg, kind, line);
+}
+
+/* A robot move of barcode from one element to another ("slot 3", "drive
+ * 0"): done when ret is 0, else failed with the changer's reason. */
+static void say_move(struct sched *s, int ret, const char *barcode,
+		     const char *from, const char *to)
+{
+	char qb[80], qf[48], qt[48], qr[600];
+
+	quoted(barcode[0] ? barcode : "?", qb, sizeof(qb));
+	quoted(from, qf, sizeof(qf));
+	quoted(to, qt, sizeof(qt));
+	if (!ret)
+		say(s, SCHED_LOG_MOVE, "barcode=%s from=%s to=%s", qb, qf, qt);
+	else
+		say(s, SCHED_LOG_MOVE_FAILED,
+		    "barcode=%s from=%s to=%s reason=%s", qb, qf, qt,
+		    quoted(changer_error(s->changer), qr, sizeof(qr)));
+}
+
 /* ---- the worker ---------------------------------------------------------- */
 
 static void drive_fault_locked(struct sched *s, struct drive *d,
@@ -605,12 +668,31 @@ static void drive_fault_locked(struct sched *s, struct drive *d,
 	snprintf(d->reason, sizeof(d->reason), "%s", reason);
 	if (d->faults >= SCHED_FAULTS_MAX && !d->oos) {
 		d->oos = 1;
-		snprintf(d->reason, sizeof(d->reason), "%d faults in a row, last: %s",
-			 d->faults, reason);
-		fprintf(stderr, "tapefs: drive %d out of service: %s\n", d->idx,
-			d->reason);
+		snprintf(d->reason, sizeof(d->reason),
+			 "%d faults in a row, last: %s", d->faults, reason);
 	}
 	(void)s;
+}
+
+/* A fault of drive d (mu not held): recorded, then told to the log. */
+static void drive_fault(struct sched *s, struct drive *d, const char *reason)
+{
+	char tape[CHANGER_BARCODE_MAX], qt[80], qr[700];
+	int was_oos, oos;
+
+	pthread_mutex_lock(&s->mu);
+	was_oos = d->oos;
+	drive_fault_locked(s, d, reason);
+	oos = d->oos;
+	snprintf(tape, sizeof(tape), "%s", d->barcode[0] ? d->barcode : "-");
+	pthread_mutex_unlock(&s->mu);
+	quoted(tape, qt, sizeof(qt));
+	say(s, SCHED_LOG_FAULT, "drive=%d tape=%s error=%s", d->idx, qt,
+	    quoted(reason, qr, sizeof(qr)));
+	if (oos && !was_oos)
+		say(s, SCHED_LOG_OUT_OF_SERVICE,
+		    "drive=%d tape=%s error=%s faults=%d", d->idx, qt,
+		    quoted(reason, qr, sizeof(qr)), SCHED_FAULTS_MAX);
 }
 
 /* Real drives must have ejected a cartridge before the robot can take it
@@ -637,7 +719,7 @@ static int drive_eject(struct sched *s, struct drive *d)
 static int drive_unload(struct sched *s, struct drive *d, char *why,
 			size_t whylen)
 {
-	char have[CHANGER_BARCODE_MAX];
+	char have[CHANGER_BARCODE_MAX], from[32], to[32];
 	int ret, home;
 
 	pthread_mutex_lock(&s->mu);
@@ -651,6 +733,7 @@ static int drive_unload(struct sched *s, struct drive *d, char *why,
 			 d->idx, strerror(-ret));
 		return ret;
 	}
+	snprintf(from, sizeof(from), "drive %d", d->idx);
 	ret = changer_unload(s->changer, d->idx, 0);
 	if (ret < 0 && home == 0) {
 		/* No known source slot: any empty one will do. */
@@ -668,6 +751,11 @@ static int drive_unload(struct sched *s, struct drive *d, char *why,
 		if (home)
 			ret = changer_unload(s->changer, d->idx, home);
 	}
+	if (home)
+		snprintf(to, sizeof(to), "slot %d", home);
+	else
+		snprintf(to, sizeof(to), "its home slot");
+	say_move(s, ret, have, from, to);
 	if (ret < 0) {
 		snprintf(why, whylen, "unload %s: %s", have,
 			 changer_error(s->changer));
@@ -692,7 +780,7 @@ static int drive_unload(struct sched *s, struct drive *d, char *why,
 static int drive_prepare(struct sched *s, struct drive *d, const char *barcode,
 			 int *is_fault)
 {
-	char why[300];
+	char why[300], from[32], to[32];
 	int ret = 0, slot, full;
 	char have[CHANGER_BARCODE_MAX];
 
@@ -722,6 +810,9 @@ static int drive_prepare(struct sched *s, struct drive *d, const char *barcode,
 		goto out_refresh;
 	}
 	ret = changer_load(s->changer, slot, d->idx);
+	snprintf(from, sizeof(from), "slot %d", slot);
+	snprintf(to, sizeof(to), "drive %d", d->idx);
+	say_move(s, ret, barcode, from, to);
 	if (ret < 0) {
 		snprintf(why, sizeof(why), "load %s from slot %d: %s", barcode,
 			 slot, changer_error(s->changer));
@@ -744,11 +835,12 @@ static int drive_prepare(struct sched *s, struct drive *d, const char *barcode,
 out_refresh:
 	inventory_refresh(s);
 	pthread_mutex_unlock(&s->robot);
+	if (*is_fault) {
+		drive_fault(s, d, why);
+		return ret;
+	}
 	pthread_mutex_lock(&s->mu);
-	if (*is_fault)
-		drive_fault_locked(s, d, why);
-	else
-		snprintf(s->err, sizeof(s->err), "%s", why);
+	snprintf(s->err, sizeof(s->err), "%s", why);
 	pthread_mutex_unlock(&s->mu);
 	return ret;
 }
@@ -827,13 +919,14 @@ static void drive_run_job(struct sched *s, struct drive *lead)
 			failed = i;
 			snprintf(why, sizeof(why), "open %s (%s): %s", d->dev,
 				 job->barcode[i], strerror(-ret));
-			pthread_mutex_lock(&s->mu);
 			/* A protected tape is the tape's doing, not the
 			 * drive's. */
-			if (ret != -EROFS)
-				drive_fault_locked(s, d, why);
-			else
-				snprintf(s->err, sizeof(s->err), "%s", why);
+			if (ret != -EROFS) {
+				drive_fault(s, d, why);
+				continue;
+			}
+			pthread_mutex_lock(&s->mu);
+			snprintf(s->err, sizeof(s->err), "%s", why);
 			pthread_mutex_unlock(&s->mu);
 		}
 	}
@@ -962,6 +1055,8 @@ int sched_start(struct sched **out, const struct sched_config *cfg)
 	s->changer = cfg->changer;
 	s->ops = cfg->tape_ops;
 	s->ndrives = cfg->ndrives;
+	s->log = cfg->log;
+	s->log_arg = cfg->log_arg;
 	s->drives = calloc((size_t)s->ndrives, sizeof(*s->drives));
 	if (!s->drives)
 		goto out_free;
@@ -1267,9 +1362,7 @@ void sched_drive_fault(struct sched *s, int drive, const char *reason)
 {
 	if (drive < 0 || drive >= s->ndrives)
 		return;
-	pthread_mutex_lock(&s->mu);
-	drive_fault_locked(s, &s->drives[drive], reason ? reason : "fault");
-	pthread_mutex_unlock(&s->mu);
+	drive_fault(s, &s->drives[drive], reason ? reason : "fault");
 }
 
 void sched_drive_report(struct sched *s, int drive, enum sched_state state,
@@ -1446,6 +1539,7 @@ int sched_tape_export(struct sched *s, const char *barcode, int *ie_slot)
 {
 	struct changer_inv inv;
 	struct drive *d;
+	char from[32] = "", to[32];
 	int ret, ie = 0, slot;
 
 	memset(&inv, 0, sizeof(inv));
@@ -1470,12 +1564,19 @@ int sched_tape_export(struct sched *s, const char *barcode, int *ie_slot)
 	pthread_mutex_unlock(&s->mu);
 	if (ret < 0)
 		goto out_unlock;
+	snprintf(to, sizeof(to), "slot %d", ie);
 	if (d) {
 		ret = drive_eject(s, d);
-		if (ret == 0)
+		if (ret == 0) {
 			ret = changer_unload(s->changer, d->idx, ie);
-	} else if (slot != ie)
+			snprintf(from, sizeof(from), "drive %d", d->idx);
+			say_move(s, ret, barcode, from, to);
+		}
+	} else if (slot != ie) {
 		ret = changer_transfer(s->changer, slot, ie);
+		snprintf(from, sizeof(from), "slot %d", slot);
+		say_move(s, ret, barcode, from, to);
+	}
 	pthread_mutex_lock(&s->mu);
 	if (d)
 		d->state = SCHED_DRIVE_IDLE;

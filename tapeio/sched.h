@@ -180,6 +180,26 @@ static inline int sched_tape_mode(const struct sched_job *job, int i)
 	return job->mode;
 }
 
+/* What the scheduler tells its owner's log (sched_config.log), one line
+ * each, naming the cartridge, the elements and the drive:
+ *   SCHED_LOG_MOVE         a robot move done:
+ *                          "barcode=A00001L9 from=\"slot 3\" to=\"drive 0\""
+ *   SCHED_LOG_MOVE_FAILED  one that failed, with the changer's reason
+ *                          (the same keys and reason="...")
+ *   SCHED_LOG_FAULT        a drive fault: "drive=0 tape=A00001L9
+ *                          error=\"open /dev/nst0 (A00001L9): ...\""
+ *   SCHED_LOG_OUT_OF_SERVICE  a drive taken out of service (same keys)
+ * Called on the thread that saw it, with the robot lock perhaps held but
+ * never mu: it must not call the scheduler. */
+enum sched_log_kind {
+	SCHED_LOG_MOVE,
+	SCHED_LOG_MOVE_FAILED,
+	SCHED_LOG_FAULT,
+	SCHED_LOG_OUT_OF_SERVICE,
+};
+typedef void (*sched_log_fn)(void *arg, enum sched_log_kind kind,
+			     const char *line);
+
 /* How the scheduler reaches the hardware. */
 struct sched_config {
 	struct changer *changer;        /* not owned; outlives the scheduler */
@@ -187,6 +207,8 @@ struct sched_config {
 	int ndrives;                    /* drives 0..ndrives-1 of the changer */
 	/* Device of drive i, or NULL to ask changer_drive_device(). Copied. */
 	const char *drive_dev[SCHED_DRIVES_MAX];
+	sched_log_fn log; /* optional (NULL: nothing is told) */
+	void *log_arg;
 };
 
 /* Start one worker per drive and the inventory worker (it looks for the

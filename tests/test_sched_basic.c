@@ -211,6 +211,35 @@ static int run_gated(struct sched *s, struct tjob *t, enum sched_prio prio,
 	return wait_ran(t);
 }
 
+/* What the scheduler told the log (sched_config.log) while rig_log is
+ * set: each line prefixed with its kind's number. */
+static int rig_log;
+static pthread_mutex_t log_mu = PTHREAD_MUTEX_INITIALIZER;
+static char log_lines[64][400];
+static int nlog;
+
+static void log_collect(void *arg, enum sched_log_kind kind, const char *line)
+{
+	(void)arg;
+	pthread_mutex_lock(&log_mu);
+	if (nlog < 64)
+		snprintf(log_lines[nlog++], sizeof(log_lines[0]), "%d %s",
+			 (int)kind, line);
+	pthread_mutex_unlock(&log_mu);
+}
+
+/* How many lines the log got that are exactly line ("KIND text"). */
+static int log_count(const char *line)
+{
+	int n = 0;
+
+	pthread_mutex_lock(&log_mu);
+	for (int i = 0; i < nlog; i++)
+		n += !strcmp(log_lines[i], line);
+	pthread_mutex_unlock(&log_mu);
+	return n;
+}
+
 /* A test's rig: a library (lib_make) in *c, its robot driven by ops
  * (NULL: vlib's), and a scheduler of all its drives (drive i opened as
  * dev[i] when dev and dev[i] are set), with the job bookkeeping reset;
@@ -232,6 +261,8 @@ static struct sched *rig_with(struct changer **c, int ndrives, int ntapes,
 		cfg.ndrives = ndrives;
 		for (int i = 0; dev && i < ndrives; i++)
 			cfg.drive_dev[i] = dev[i];
+		if (rig_log)
+			cfg.log = log_collect;
 		CHECK_INT(sched_start(&s, &cfg), 0);
 	}
 	reset();
@@ -581,6 +612,47 @@ static void test_fault_reset(void)
 	rig_down(s, c);
 }
 
+/* The log hears of every robot move (barcode, from, to: as many lines as
+ * moves) and of every drive fault (drive, tape, reason), and once that
+ * the drive went out of service. */
+static void test_log(void)
+{
+	struct changer *c;
+	struct sched *s;
+	struct tjob j[5];
+	int moves;
+
+	rig_log = 1;
+	nlog = 0;
+	s = rig_up(&c, 1, 3);
+	rig_log = 0;
+	if (!s)
+		return;
+	open_gate();
+	for (int i = 0; i < 2; i++) {
+		tjob_init(&j[i], SCHED_PRIO_DUMP, "move", 1, i);
+		CHECK_INT(sched_submit(s, &j[i].job), 0);
+		CHECK(wait_done(i + 1));
+	}
+	CHECK_INT(log_count("0 barcode=T00 from=\"slot 1\" to=\"drive 0\""), 1);
+	CHECK_INT(log_count("0 barcode=T00 from=\"drive 0\" to=\"slot 1\""), 1);
+	CHECK_INT(log_count("0 barcode=T01 from=\"slot 2\" to=\"drive 0\""), 1);
+	moves = (int)sched_robot_moves(s);
+	CHECK_INT(moves, 3);
+	CHECK_INT(nlog, moves);
+	for (int i = 2; i < 5; i++) {
+		tjob_init(&j[i], SCHED_PRIO_DUMP, "fault", 1, 1);
+		j[i].fault = 1;
+		CHECK_INT(sched_submit(s, &j[i].job), 0);
+		CHECK(wait_done(i + 1));
+	}
+	CHECK_INT(log_count("2 drive=0 tape=T01 error=\"test fault\""),
+		  SCHED_FAULTS_MAX);
+	CHECK_INT(log_count("3 drive=0 tape=T01 error=\"test fault\" faults=3"),
+		  1);
+	rig_down(s, c);
+}
+
 /* Bad jobs are refused; a job for an unknown tape is queued and ends with
  * -ENOENT once the inventory worker has looked for its tape. */
 static void test_bad_jobs(void)
@@ -703,6 +775,7 @@ int main(void)
 	RUN(test_eject_before_unload);
 	RUN(test_out_of_service);
 	RUN(test_fault_reset);
+	RUN(test_log);
 	RUN(test_bad_jobs);
 	RUN(test_stop);
 	RUN(test_cancel_and_protected);
