@@ -467,12 +467,19 @@ void nso_read(fuse_req_t req, struct fuse_file_info *fi, size_t size, off_t off)
 #define CTL_LINE_MAX 4095 /* bytes of one request, without its newline */
 #define CTL_PAGE     4096
 
-/* Refuse the write: its reason kept for the file and .status. */
+/* Refuse the write: its reason kept for the file and .status, and logged
+ * once (tapefs_request_end()). */
 static int ctl_refuse(struct tapefs *fs, struct ns_file *f, int err,
 		      const char *req, size_t len, const char *why)
 {
+	char *line = strndup(req, len);
+
 	f->partial.len = 0;
+	tapefs_request_begin();
+	tapefs_request_reason(fs, "%s", why);
 	tapefs_refused(fs, f->file, req, len, why);
+	tapefs_request_end(fs, f->file, line ? line : "", err);
+	free(line);
 	return err;
 }
 
@@ -519,7 +526,9 @@ static int ctl_apply(struct tapefs *fs, struct ns_file *f, const char *s,
 	}
 	l = s;
 	for (size_t i = 0; i < n; i++, l += strlen(l) + 1) {
+		tapefs_request_begin();
 		ret = f->p->control(fs, f->rel, l);
+		tapefs_request_end(fs, f->file, l, ret);
 		if (ret)
 			return ret;
 	}

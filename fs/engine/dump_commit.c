@@ -13,6 +13,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,6 +120,31 @@ static int commit_tx(struct dump *d, struct dump_archive *a)
 	return catalog_commit_end(c, &a->archive_id);
 }
 
+/* The audit line of a committed archive: where each copy is (tape:file),
+ * its regular files and their bytes, its members and its size on tape. */
+static void commit_audit(struct dump *d, const struct dump_archive *a)
+{
+	char tapes[SCHED_GANG_MAX * 64];
+	uint64_t files = 0, bytes = 0;
+	size_t n = 0;
+
+	tapes[0] = 0;
+	for (int i = 0; i < a->ncopies && n < sizeof(tapes); i++)
+		n += (size_t)snprintf(tapes + n, sizeof(tapes) - n, "%s%s:%lld",
+				      i ? "," : "", a->copy[i].tape.barcode,
+				      (long long)a->copy[i].fileno);
+	for (size_t i = 0; i < a->nmembers; i++)
+		if (a->members[i].type == TAR_FILE) {
+			files++;
+			bytes += a->members[i].size;
+		}
+	tapefs_audit(d->fs, "dump committed",
+		     "archive=%lld dump=%lld tapes=%s files=%" PRIu64
+		     " bytes=%" PRIu64 " members=%zu tape_bytes=%" PRIu64,
+		     (long long)a->archive_id, (long long)a->dump_id, tapes,
+		     files, bytes, a->nmembers, a->copy[0].bytes);
+}
+
 int dump_archive_commit(struct dump *d, struct dump_archive *a)
 {
 	int ret;
@@ -132,6 +158,7 @@ int dump_archive_commit(struct dump *d, struct dump_archive *a)
 			       (long long)a->dump_id, strerror(-ret));
 		return ret;
 	}
+	commit_audit(d, a);
 	dump_tapes_note(d, a);
 	return 0;
 }

@@ -80,13 +80,13 @@ static int read_elem(struct library_labels *ll, const struct tapefs_config *cfg,
 	char why[512], name[64];
 	int ret;
 
-	if (!e->full)
+	if (!e->full || library_is_cleaning(e->barcode))
 		return 0;
 	if (e->barcode[0])
 		snprintf(name, sizeof(name), "%s", e->barcode);
 	else
 		library_location(e, name, sizeof(name));
-	ret = library_peek_elem(cfg, c, e, -1, &p, why, sizeof(why));
+	ret = library_peek_elem(cfg, c, e, -1, &p, why, sizeof(why), NULL);
 	if (ret == -ENOTSUP)
 		return skip(ll, name, why);
 	/* a blank tape or one without a tapefs label is a finding of the

@@ -102,11 +102,13 @@ int library_drive_dev(const struct tapefs_config *cfg, struct changer *c,
 /* Look at the cartridge of e without the scheduler (label_probe()): where
  * it is when the changer can peek (e->barcode set), through its drive when
  * e is a drive, else - load_drive >= 0 - loaded into that empty drive and
- * put back. Returns label_probe()'s result, -ENOTSUP (reading it needs a
+ * put back (then *loaded, when not NULL, is set to 1, else 0: the robot
+ * moved). Returns label_probe()'s result, -ENOTSUP (reading it needs a
  * load and load_drive < 0), or the changer's -errno; why says why. */
 int library_peek_elem(const struct tapefs_config *cfg, struct changer *c,
 		      const struct changer_elem *e, int load_drive,
-		      struct label_probe *p, char *why, size_t len);
+		      struct label_probe *p, char *why, size_t len,
+		      int *loaded);
 /* "slot 7" / "drive 0" of e into buf. */
 void library_location(const struct changer_elem *e, char *buf, size_t len);
 

@@ -70,11 +70,13 @@ static int peek_load(const struct tapefs_config *cfg, struct changer *c,
 
 int library_peek_elem(const struct tapefs_config *cfg, struct changer *c,
 		      const struct changer_elem *e, int load_drive,
-		      struct label_probe *p, char *why, size_t len)
+		      struct label_probe *p, char *why, size_t len, int *loaded)
 {
 	const struct tape_ops *ops = tape_backend(cfg->tape);
 	int ret = -ENOTSUP;
 
+	if (loaded)
+		*loaded = 0;
 	if (!ops) {
 		snprintf(why, len, "unknown tape backend '%s'",
 			 cfg->tape ? cfg->tape : "");
@@ -89,8 +91,11 @@ int library_peek_elem(const struct tapefs_config *cfg, struct changer *c,
 		return ret;
 	if (e->type == CHANGER_DRIVE)
 		return peek_drive(cfg, c, ops, e, p, why, len);
-	if (load_drive >= 0)
+	if (load_drive >= 0) {
+		if (loaded)
+			*loaded = 1;
 		return peek_load(cfg, c, ops, e, load_drive, p, why, len);
+	}
 	snprintf(why, len, "in a slot: reading its label needs a load");
 	return -ENOTSUP;
 }

@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "catalog/catalog.h"
@@ -158,6 +160,40 @@ static void publish(struct recall *r, struct rentry *e, const struct rcopy *c,
 	res->fileno = c->fileno;
 }
 
+/* The log of one attempt: an audit line for a member served, a warning
+ * for a copy that failed (the next copy is tried). */
+static void served_log(struct recall *r, const char *path, int64_t id,
+		       uint64_t size, const struct rcopy *c, int drive,
+		       double seconds, int ret)
+{
+	char qp[1400], qw[160];
+
+	if (path[0])
+		tapefs_log_quote(path, qp, sizeof(qp));
+	else
+		snprintf(qp, sizeof(qp), "member:%" PRId64, id);
+	if (!ret)
+		tapefs_audit(r->fs, "recall served",
+			     "path=%s tape=%s file=%" PRId64 " bytes=%" PRIu64
+			     " seconds=%.2f drive=%d",
+			     qp, c->barcode, c->fileno, size, seconds, drive);
+	else
+		tapefs_log(
+		    r->fs, LOG_WARNING,
+		    "recall failed on a copy: path=%s tape=%s file=%" PRId64
+		    " drive=%d reason=%s",
+		    qp, c->barcode, c->fileno, drive,
+		    tapefs_log_quote(why_of(ret), qw, sizeof(qw)));
+}
+
+static double mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 /* Read e from the tape in the drive into m<ID>.part; then, with the lock,
  * publish it as cached or fail the attempt. Called without the lock. */
 static void serve_one(struct recall *r, struct rentry *e, struct tape *tape,
@@ -165,13 +201,17 @@ static void serve_one(struct recall *r, struct rentry *e, struct tape *tape,
 {
 	struct rcopy c = e->copies[e->next];
 	struct catalog_cache_entry ce = {0};
-	char part[64], name[64];
+	char part[64], name[64], path[1024];
+	double t0 = mono_s();
+	int64_t id = e->id;
+	uint64_t size = e->size;
 	int ret;
 
 	recall_cache_name(e->id, 1, part, sizeof(part));
 	recall_cache_name(e->id, 0, name, sizeof(name));
 	ret = read_member(r, e, tape, drive, part);
 	pthread_mutex_lock(&r->lock);
+	snprintf(path, sizeof(path), "%s", e->path ? e->path : "");
 	if (!ret && renameat(r->dirfd, part, r->dirfd, name))
 		ret = -errno;
 	if (ret) {
@@ -185,6 +225,8 @@ static void serve_one(struct recall *r, struct rentry *e, struct tape *tape,
 	pthread_mutex_unlock(&r->lock);
 	if (!ret)
 		catalog_cache_put(r->fs->cat, &ce);
+	if (ret != -ECANCELED)
+		served_log(r, path, id, size, &c, drive, mono_s() - t0, ret);
 }
 
 static long ns_since(const struct timespec *a, const struct timespec *b)

@@ -40,6 +40,15 @@ struct tapefs_config {
 	int ndrives;         /* [library] drives: how many drives to use */
 	char *drive_dev[TAPEFS_MAX_DRIVES]; /* [library] driveN: device, or
 					       NULL to ask the changer */
+	int log_level; /* [tapefs] log_level: a syslog priority, LOG_ERR to
+			  LOG_DEBUG; default LOG_INFO */
+	/* Where each key was read: "section\0key" and its line, for
+	 * config_line() (fs/config.h). */
+	struct tapefs_config_key {
+		char name[48];
+		int line;
+	} *keys;
+	int nkeys;
 };
 
 struct catalog;
@@ -84,8 +93,25 @@ struct tapefs_errlog {
 						    full */
 };
 
+/* Where the log goes (fs/engine/errlog.c). A zeroed struct logs every
+ * line up to LOG_INFO to stderr only: what the unit tests and the
+ * subcommands get. The mount opens syslog with tapefs_log_open(). */
+struct tapefs_log {
+	int level;  /* atomic: the least urgent priority logged, LOG_ERR ..
+		       LOG_DEBUG; 0 (a zeroed struct) = LOG_INFO */
+	int syslog; /* lines go to syslog(3) (tapefs_log_open()) */
+	int quiet;  /* lines do not go to stderr */
+	int terse;  /* stderr takes only LOG_WARNING and more urgent (a
+		       terminal before the daemon leaves it) */
+	/* Optional: told the mount's progress as it starts (the inventory),
+	 * for the service manager (STATUS=). Called on the logging thread. */
+	void (*progress)(void *arg, const char *status);
+	void *progress_arg;
+};
+
 struct tapefs {
 	struct tapefs_config cfg;
+	struct tapefs_log log;
 	int staging_fd;          /* O_PATH|O_DIRECTORY of cfg.staging */
 	uid_t owner;             /* the user who mounted: may write control
 				    files (and root) */
@@ -103,14 +129,16 @@ struct tapefs {
 };
 
 /* Record an error for `.status` (the "errors:" lines; the last few are
- * kept, each with its time) and log it to stderr. Thread-safe. */
+ * kept, each with its time) and log it at LOG_ERR. Inside a request
+ * (tapefs_request_begin()) the line is the request's reason instead, logged
+ * by tapefs_request_end(). Thread-safe. */
 void tapefs_error(struct tapefs *fs, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 /* The same for an error that refused tape barcode (a dump's check found
  * a label that is not the catalog's, or data this catalog did not write):
- * also kept as one of the last TAPEFS_REFUSED_KEPT tapes refused.
- * Thread-safe. */
+ * also kept as one of the last TAPEFS_REFUSED_KEPT tapes refused; logged
+ * at LOG_WARNING. Thread-safe. */
 void tapefs_tape_refused(struct tapefs *fs, const char *barcode,
 			 const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -128,5 +156,63 @@ void tapefs_refused(struct tapefs *fs, const char *file, const char *req,
 /* The last refusal of file into *out: 1, or 0 when there is none. */
 int tapefs_refusal(struct tapefs *fs, const char *file,
 		   struct tapefs_refusal *out);
+
+/* ---- the log (syslog, and stderr) ---------------------------------------
+ * Every line goes to syslog(3) once tapefs_log_open() ran (journald takes
+ * it from /dev/log), and to stderr unless fs->log.quiet, when its priority
+ * is at least as urgent as fs->log.level. Lines name what they concern:
+ * "KIND: key=value ..." with the tape, archive, run or path as keys, values
+ * with spaces or quotes in double quotes (tapefs_log_quote()). */
+
+/* Open syslog as "tapefs[PID]", facility daemon. Lines go to stderr too
+ * when to_stderr (the -f mode), except when stderr is the journal's own
+ * stream (systemd's JOURNAL_STREAM): the journal then has them once. */
+void tapefs_log_open(struct tapefs *fs, int to_stderr);
+void tapefs_log_close(struct tapefs *fs);
+
+/* Change the level (SIGHUP's reload). Thread-safe. */
+void tapefs_log_set_level(struct tapefs *fs, int level);
+
+/* "err", "warning", "notice", "info", "debug": the priority, or -1. And
+ * back (a static string). */
+int tapefs_log_level_parse(const char *name);
+const char *tapefs_log_level_name(int level);
+
+/* Log one line at priority prio (LOG_ERR .. LOG_DEBUG). Thread-safe. */
+void tapefs_log(struct tapefs *fs, int prio, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* An audit line at LOG_NOTICE: "KIND: key=value ..." for what an operator
+ * must find afterwards: a dump committed, a verification's result, a
+ * recall served, a robot move, a drive fault, a request refused. */
+void tapefs_audit(struct tapefs *fs, const char *kind, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* s as a log value: as it is when it is not empty and holds no space,
+ * '"', '\' or control byte; else in double quotes, with '"' and '\'
+ * escaped by a backslash and control bytes as \xHH. The bytes of a name
+ * that is not UTF-8 are \xHH too (valid UTF-8 stays as it is). Returns buf
+ * (cut at len, always terminated). */
+const char *tapefs_log_quote(const char *s, char *buf, size_t len);
+
+/* The mount's progress while it starts: logged at LOG_INFO and passed to
+ * fs->log.progress. */
+void tapefs_progress(struct tapefs *fs, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* A request written to a control file, on the thread that serves it:
+ * begin before the provider runs; end after with its result (0 or -errno).
+ * A refusal is logged once, at LOG_WARNING: "request refused: file=FILE
+ * request=LINE reason=..." where the reason is the first tapefs_error() or
+ * tapefs_request_reason() of this thread since begin (else strerror). An
+ * error of an accepted request is logged as any error. */
+void tapefs_request_begin(void);
+void tapefs_request_end(struct tapefs *fs, const char *file, const char *line,
+			int ret);
+/* Why the request of this thread is refused, when the provider keeps it
+ * in its own status rather than as an error of .status (`.verify`).
+ * Outside a request: logged at LOG_WARNING. */
+void tapefs_request_reason(struct tapefs *fs, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 #endif

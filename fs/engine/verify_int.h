@@ -40,6 +40,7 @@
 #define VERIFY_REPORT	  (1u << 20) /* bytes between progress reports */
 #define VERIFY_LINE_MAX	  4096	     /* longest request line accepted */
 #define VERIFY_LABELS_MAX 256	     /* labels one `tape` request may name */
+#define VERIFY_LOG_MAX	  20	     /* failed members of a copy logged */
 
 /* One archive copy to verify: the catalog's copy and its block size. */
 struct vitem {
@@ -182,10 +183,12 @@ void verify_set_limits(struct verify *v, size_t page, size_t batch);
 
 /* ---- verify_results.c ---------------------------------------------------- */
 
-/* Store one member's result (batched: flushed every v->batch results).
- * md5: what was read, NULL when nothing was. bytes: data read. Returns 0
- * or the catalog's error (also in vc->err and reported). */
-int verify_result_add(struct vcopy *vc, int64_t member_id,
+/* Store the result of member m (batched: flushed every v->batch
+ * results). md5: what was read, NULL when nothing was. bytes: data read.
+ * A BAD or UNREADABLE result is logged (the first VERIFY_LOG_MAX of a
+ * copy). Returns 0 or the catalog's error (also in vc->err and
+ * reported). */
+int verify_result_add(struct vcopy *vc, const struct vmember *m,
 		      enum catalog_result r, const char *md5, uint64_t bytes);
 
 /* Store the results still batched. 0 or the catalog's error. */

@@ -8,6 +8,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <syslog.h>
 
 #include "fs/engine/tapefs.h"
 #include "fs/engine/verify_int.h"
@@ -52,15 +53,39 @@ void verify_report(struct vcopy *vc, uint64_t pos, int force)
 			   (long)vc->it->c.fileno, -1, t->pos, t->bytes);
 }
 
-int verify_result_add(struct vcopy *vc, int64_t member_id,
+/* A failed member in the log: run, tape, tape file, archive, path. */
+static void failure_log(struct vcopy *vc, const struct vmember *m,
+			enum catalog_result r)
+{
+	const struct catalog_copy *c = &vc->it->c;
+	uint64_t n = vc->bad + vc->unreadable; /* before this one */
+	char qp[1400];
+
+	if (n >= VERIFY_LOG_MAX)
+		return;
+	tapefs_log(vc->t->v->fs, LOG_WARNING,
+		   "verify %s: run=%" PRId64 " tape=%s file=%" PRId64
+		   " archive=%" PRId64 " path=%s%s%s",
+		   r == CATALOG_RESULT_BAD ? "BAD" : "UNREADABLE",
+		   vc->t->run->id, c->barcode, c->fileno, c->archive,
+		   tapefs_log_quote(m->path, qp, sizeof(qp)),
+		   m->path_long ? " (cut)" : "",
+		   n + 1 == VERIFY_LOG_MAX ? "; the copy's further failures "
+					     "are in verify/RUN/failures only"
+					   : "");
+}
+
+int verify_result_add(struct vcopy *vc, const struct vmember *m,
 		      enum catalog_result r, const char *md5, uint64_t bytes)
 {
 	struct vrun *run = vc->t->run;
 	struct verify *v = vc->t->v;
 	size_t i = vc->nin;
 
+	if (r != CATALOG_RESULT_OK)
+		failure_log(vc, m, r);
 	vc->in[i].copy_id = vc->it->c.id;
-	vc->in[i].member_id = member_id;
+	vc->in[i].member_id = m->id;
 	vc->in[i].result = r;
 	snprintf(vc->md5[i], MD5_HEX_SIZE, "%s", md5 ? md5 : "");
 	vc->in[i].md5 = vc->md5[i][0] ? vc->md5[i] : NULL;

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <syslog.h>
 
 #include "fs/engine/library.h"
 #include "fs/engine/tapefs.h"
@@ -35,6 +36,7 @@ static void set_reason(struct verify *v, const char *req, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(v->reason, sizeof(v->reason), fmt, ap);
 	va_end(ap);
+	tapefs_request_reason(v->fs, "%s", v->reason);
 	/* the request as written, printable and short */
 	for (i = 0; req[i] && i < sizeof(v->refused) - 4; i++)
 		v->refused[i] =
@@ -70,12 +72,40 @@ static void verify_repair_auto(struct tapefs *fs, int64_t run_id)
 			     run_id, strerror(-ret));
 }
 
+/* The audit line of a run that ended, and a line per tape it could not
+ * verify (errors: a copy of run->errors). */
+static void run_audit(struct verify *v, const struct vrun *run,
+		      enum catalog_run_state st,
+		      const struct catalog_run_totals *t, const char *errors)
+{
+	const char *e = errors;
+	char qr[600];
+
+	tapefs_audit(v->fs,
+		     st == CATALOG_RUN_DONE ? "verify done"
+					    : "verify interrupted",
+		     "run=%" PRId64 " request=%s tapes=%" PRIu64
+		     " tapes_planned=%" PRIu64 " archives=%" PRIu64
+		     " members=%" PRIu64 " ok=%" PRIu64 " bad=%" PRIu64
+		     " unreadable=%" PRIu64 " bytes=%" PRIu64 " seconds=%.1f",
+		     run->id, tapefs_log_quote(run->request, qr, sizeof(qr)),
+		     t->tapes, run->tapes_planned, t->archives, t->members,
+		     t->ok, t->bad, t->unreadable, t->bytes, t->seconds);
+	while (*e) {
+		int n = (int)strcspn(e, "\n");
+
+		tapefs_log(v->fs, LOG_ERR, "verify run %" PRId64 ": %.*s",
+			   run->id, n, e);
+		e += n + (e[n] == '\n');
+	}
+}
+
 /* Store the run's end in the catalog (called once per run: by the last
  * job's done callback or by verify_stop()). */
 static void run_finish(struct verify *v, struct vrun *run, int interrupted)
 {
 	struct catalog_run_totals t;
-	char detail[1024];
+	char detail[1024], errors[sizeof(run->errors)];
 	enum catalog_run_state st;
 	int ret;
 
@@ -87,6 +117,7 @@ static void run_finish(struct verify *v, struct vrun *run, int interrupted)
 		 : CATALOG_RUN_DONE;
 	run->state = st;
 	verify_run_totals(run, &t, detail, sizeof(detail));
+	memcpy(errors, run->errors, sizeof(errors));
 	pthread_mutex_unlock(&v->lock);
 	ret = catalog_run_update(v->fs->cat, run->id, st, &t, detail);
 	if (ret)
@@ -94,6 +125,7 @@ static void run_finish(struct verify *v, struct vrun *run, int interrupted)
 			     run->id, strerror(-ret));
 	if (t.bad + t.unreadable && v->fs->cfg.verify_repair_auto)
 		verify_repair_auto(v->fs, run->id);
+	run_audit(v, run, st, &t, errors);
 }
 
 static void verify_unref_locked(struct verify *v, int *free_it)

@@ -142,9 +142,8 @@ static int check_by_locate(struct vcopy *vc, const struct vmember *m)
 		r = CATALOG_RESULT_BAD;
 	else
 		r = CATALOG_RESULT_UNREADABLE;
-	ret = verify_result_add(vc, m->id, r,
-				r == CATALOG_RESULT_UNREADABLE ? NULL : tm.md5,
-				s.done);
+	ret = verify_result_add(
+	    vc, m, r, r == CATALOG_RESULT_UNREADABLE ? NULL : tm.md5, s.done);
 	tar_member_clear(&tm);
 	verify_report(vc, m->header_offset + m->size, 0);
 	return ret;
@@ -182,7 +181,7 @@ static int walk_skipped(struct vcopy *vc, struct vpage *pg, uint64_t off,
 
 	while ((m = page_cur(cat, vc->it->c.archive, pg, &err)) &&
 	       m->header_offset < off) {
-		ret = verify_result_add(vc, m->id, CATALOG_RESULT_BAD, NULL, 0);
+		ret = verify_result_add(vc, m, CATALOG_RESULT_BAD, NULL, 0);
 		if (ret)
 			return ret;
 		pg->i++;
@@ -207,7 +206,7 @@ static int walk_member(struct vcopy *vc, struct tarr *r, struct tar_member *tm,
 	if (ret == 0) {
 		good = !strcmp(tm->md5, m->md5) && name_matches(m, tm->name);
 		ret = verify_result_add(
-		    vc, m->id, good ? CATALOG_RESULT_OK : CATALOG_RESULT_BAD,
+		    vc, m, good ? CATALOG_RESULT_OK : CATALOG_RESULT_BAD,
 		    tm->md5, s.done);
 		pg->i++;
 		*stop = ret != 0;
@@ -217,10 +216,9 @@ static int walk_member(struct vcopy *vc, struct tarr *r, struct tar_member *tm,
 	}
 	/* -EIO: unreadable; -EINVAL: corrupt there. The walk cannot go on:
 	 * read the rest one by one. */
-	ret = verify_result_add(vc, m->id,
-				ret == -EIO ? CATALOG_RESULT_UNREADABLE
-					    : CATALOG_RESULT_BAD,
-				NULL, s.done);
+	ret = verify_result_add(
+	    vc, m, ret == -EIO ? CATALOG_RESULT_UNREADABLE : CATALOG_RESULT_BAD,
+	    NULL, s.done);
 	pg->i++;
 	return ret ? ret : resync(vc, pg);
 }
