@@ -13,6 +13,7 @@
  *     archives this catalog does not know (another catalog's, or this
  *     one's before it was lost), is never written over, and `.status`
  *     counts it and says what to do ("unknown_tapes: N");
+ *   - a cleaning cartridge (barcode CLN...) is skipped, only logged;
  *   - a blank cartridge, one without a tapefs label, and one whose label
  *     names another barcode are reported (an error line of `.status`)
  *     and left alone (a blank one is labelled only on the operator's word:
@@ -75,6 +76,11 @@ int library_start(struct tapefs *fs);
 void library_stop(struct tapefs *fs);
 
 /* ---- registration -------------------------------------------------------- */
+
+/* 1 when barcode is a cleaning cartridge's (it starts with "CLN", the
+ * industry's convention): never a tape of the catalog, never looked at,
+ * never labelled, whatever pool's name its barcode starts with. */
+int library_is_cleaning(const char *barcode);
 
 /* At mount, before the scheduler runs: every cartridge the changer reports
  * whose barcode the catalog does not know is looked at and registered by

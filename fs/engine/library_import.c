@@ -225,7 +225,8 @@ int library_import_locked(struct library *lib)
 		const struct changer_elem *e = &inv.elems[i];
 		struct catalog_tape t;
 
-		if (!e->full || !e->barcode[0])
+		if (!e->full || !e->barcode[0] ||
+		    library_is_cleaning(e->barcode))
 			continue;
 		if (catalog_tape_get(fs->cat, e->barcode, &t) == 0)
 			continue;

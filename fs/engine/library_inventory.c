@@ -139,6 +139,7 @@ static void inventory_tagged(struct library *lib, const struct changer_inv *inv,
 		const char *pool;
 
 		if (!e->full || !e->barcode[0] ||
+		    library_is_cleaning(e->barcode) ||
 		    catalog_tape_get(fs->cat, e->barcode, &t) == 0)
 			continue;
 		library_location(e, why, sizeof(why));
@@ -218,6 +219,14 @@ static int label_allowed(struct library *lib, const struct changer_inv *inv,
 {
 	const struct changer_elem *other = changer_inv_find(inv, barcode);
 	struct catalog_tape t;
+
+	if (library_is_cleaning(barcode)) {
+		snprintf(
+		    result, len,
+		    "slot %d refused: %s is a cleaning cartridge's barcode",
+		    slot, barcode);
+		return -EINVAL;
+	}
 
 	if (!e) {
 		snprintf(result, len,

@@ -13,6 +13,11 @@
 #include "tapeio/label.h"
 #include "tapeio/tape.h"
 
+int library_is_cleaning(const char *barcode)
+{
+	return barcode && !strncmp(barcode, "CLN", 3);
+}
+
 void library_note_unknown(struct library *lib, const char *barcode)
 {
 	if (!lib)

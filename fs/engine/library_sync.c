@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <syslog.h>
 
 #include "catalog/catalog.h"
 #include "fs/engine/library_int.h"
@@ -30,10 +31,15 @@ static int sync_unknown(struct tapefs *fs, const struct changer_elem *e,
 	struct catalog_tape known;
 	struct label_probe p;
 	char why[512];
-	int ret;
+	int ret, loaded;
 
 	ret = library_peek_elem(&fs->cfg, fs->changer, e, empty_drive, &p, why,
-				sizeof(why));
+				sizeof(why), &loaded);
+	if (loaded)
+		tapefs_audit(fs, "robot move",
+			     "barcode=%s from=\"%s\" to=\"drive %d\" and back "
+			     "(its label read)",
+			     name, loc, empty_drive);
 	if (ret == -ENOTSUP) {
 		tapefs_error(fs,
 			     "tape %s is not in the catalog and no drive is "
@@ -78,6 +84,12 @@ static int sync_elem(struct tapefs *fs, const struct changer_inv *inv,
 	library_location(e, loc, sizeof(loc));
 	if (library_tag_refused(fs, e, loc))
 		return 0;
+	if (library_is_cleaning(e->barcode)) {
+		tapefs_log(fs, LOG_INFO,
+			   "cleaning cartridge %s in %s: not a tape, skipped",
+			   e->barcode, loc);
+		return 0;
+	}
 	if (!e->barcode[0]) {
 		/* Without a tag, only a drive with no slot to come from
 		 * (changer none) names its tape by the label; untagged
@@ -91,6 +103,8 @@ static int sync_elem(struct tapefs *fs, const struct changer_inv *inv,
 			catalog_tape_set_location(fs->cat, e->barcode, loc);
 		return 0;
 	}
+	tapefs_progress(fs, "library inventory: reading the label of %s (%s)",
+			e->barcode, loc);
 	return sync_unknown(fs, e, loc, empty_drive_of(&fs->cfg, inv));
 }
 
@@ -99,6 +113,7 @@ int library_sync(struct tapefs *fs)
 	struct changer_inv inv;
 	int ret, added = 0;
 
+	tapefs_progress(fs, "library inventory");
 	ret = changer_inventory(fs->changer, &inv);
 	if (ret) {
 		tapefs_error(fs, "changer inventory: %s",
@@ -115,5 +130,8 @@ int library_sync(struct tapefs *fs)
 		ret = 0;
 	}
 	changer_inv_free(&inv);
+	if (ret >= 0)
+		tapefs_progress(fs, "library inventory: done, %d new tapes",
+				added);
 	return ret < 0 ? ret : added;
 }
