@@ -45,7 +45,7 @@ static void print_tapefs(const struct tapefs_config *cfg)
 	printf("copies = %d\npools = ", cfg->copies);
 	for (int i = 0; i < cfg->npools; i++)
 		printf("%s%s", i ? "," : "", cfg->pools[i]);
-	printf("\n");
+	printf("\nlog_level = %s\n", tapefs_log_level_name(cfg->log_level));
 }
 
 static void print_dump(const struct tapefs_config *cfg)

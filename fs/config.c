@@ -1,4 +1,12 @@
-/* fs/config.c - ini parsing (libinih) into struct tapefs_config. */
+/* fs/config.c - ini parsing (libinih) into struct tapefs_config.
+ *
+ * What libinih leaves to us, so that the file means what docs/config.md
+ * says: a '#' after a blank ends the value as ';' does (libinih takes only
+ * ';' inline, and Debian builds it so), a key set twice is refused with
+ * both lines, a line longer than libinih's buffer is refused on its own
+ * line (libinih would read its tail as the next line), and an error about
+ * a key that is missing names the line of its section (or the last line).
+ */
 #include <errno.h>
 #include <ini.h>
 #include <limits.h>
@@ -7,8 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <syslog.h>
 
 #include "fs/config.h"
+#include "fs/pseudofs.h"
 
 #define GiB (1024ULL * 1024 * 1024)
 
@@ -21,6 +31,10 @@ struct parse_ctx {
 	char err[512]; /* first error's reason */
 	int copies_line, pools_line, changer_line, tape_line, drives_line;
 	int catalog_line, staging_line, cache_line;
+	/* the first line of each section's header, for missing keys */
+	int tapefs_line, dump_line, library_line;
+	int indented;	   /* the line read last starts with a blank */
+	char last_key[48]; /* the key handled last */
 };
 
 void config_defaults(struct tapefs_config *cfg)
@@ -32,6 +46,7 @@ void config_defaults(struct tapefs_config *cfg)
 	cfg->dump_bytes = 10 * GiB;
 	cfg->dump_files = 10000;
 	cfg->dump_idle = 300;
+	cfg->log_level = LOG_INFO;
 }
 
 void config_release(struct tapefs_config *cfg)
@@ -48,7 +63,16 @@ void config_release(struct tapefs_config *cfg)
 	free(cfg->tape);
 	for (int i = 0; i < TAPEFS_MAX_DRIVES; i++)
 		free(cfg->drive_dev[i]);
+	free(cfg->keys);
 	memset(cfg, 0, sizeof(*cfg));
+}
+
+int config_line(const struct tapefs_config *cfg, const char *key)
+{
+	for (int i = 0; i < cfg->nkeys; i++)
+		if (!strcmp(cfg->keys[i].name, key))
+			return cfg->keys[i].line;
+	return 0;
 }
 
 int config_parse_size(const char *s, uint64_t *out)
@@ -65,6 +89,8 @@ int config_parse_size(const char *s, uint64_t *out)
 	v = strtoull(s, &end, 10);
 	if (errno)
 		return -EINVAL;
+	while (*end == ' ' || *end == '\t') /* "10 GB" */
+		end++;
 	switch (*end) {
 	case 'k':
 	case 'K':
@@ -186,6 +212,13 @@ static int set_pools(struct parse_ctx *c, const char *v)
 			    tok);
 			goto out;
 		}
+		if (!strncmp(tok, "CLN", 3)) {
+			ret = fail(c, c->line,
+				   "pools: pool name '%s': barcodes starting "
+				   "with CLN are cleaning cartridges",
+				   tok);
+			goto out;
+		}
 		if (n == TAPEFS_MAX_POOLS) {
 			ret = fail(c, c->line, "pools: more than %d pools",
 				   TAPEFS_MAX_POOLS);
@@ -260,6 +293,17 @@ static int handle_tapefs(struct parse_ctx *c, const char *k, const char *v)
 	}
 	if (!strcmp(k, "pools"))
 		return set_pools(c, v);
+	if (!strcmp(k, "log_level")) {
+		int level = tapefs_log_level_parse(v);
+
+		if (level < 0)
+			return fail(c, c->line,
+				    "log_level: '%s' is not err, warning, "
+				    "notice, info or debug",
+				    v);
+		cfg->log_level = level;
+		return 1;
+	}
 	return fail(c, c->line, "unknown key '%s' in [tapefs]", k);
 }
 
@@ -349,33 +393,127 @@ static int handle_library(struct parse_ctx *c, const char *k, const char *v)
 	return fail(c, c->line, "unknown key '%s' in [library]", k);
 }
 
-static int handler(void *user, const char *section, const char *name,
-		   const char *value)
+/* Remember where section.name was set; a key set twice is refused. */
+static int key_seen(struct parse_ctx *c, const char *section, const char *name)
 {
-	struct parse_ctx *c = user;
+	struct tapefs_config *cfg = c->cfg;
+	struct tapefs_config_key *k;
+	char full[sizeof(k->name)];
 
+	snprintf(full, sizeof(full), "%s.%s", section, name);
+	for (int i = 0; i < cfg->nkeys; i++)
+		if (!strcmp(cfg->keys[i].name, full))
+			return fail(
+			    c, c->line,
+			    "'%s' in [%s] is set twice: lines %d and %d", name,
+			    section, cfg->keys[i].line, c->line);
+	k = realloc(cfg->keys, (size_t)(cfg->nkeys + 1) * sizeof(*k));
+	if (!k)
+		return fail(c, c->line, "out of memory");
+	cfg->keys = k;
+	snprintf(k[cfg->nkeys].name, sizeof(k->name), "%s", full);
+	k[cfg->nkeys++].line = c->line;
+	return 1;
+}
+
+/* The value without a '#' comment: a '#' after a blank starts one, as a
+ * ';' does for libinih (a '#' inside a word, "run#7", stays). The blanks
+ * before it go too. Returns a copy to free, or NULL (no memory). */
+static char *strip_comment(const char *value)
+{
+	char *v = strdup(value), *p;
+	size_t n;
+
+	if (!v)
+		return NULL;
+	for (p = v; *p; p++)
+		if (*p == '#' && (p == v || p[-1] == ' ' || p[-1] == '\t')) {
+			*p = 0;
+			break;
+		}
+	n = strlen(v);
+	while (n && (v[n - 1] == ' ' || v[n - 1] == '\t'))
+		v[--n] = 0;
+	return v;
+}
+
+static int dispatch(struct parse_ctx *c, const char *section, const char *name,
+		    const char *v)
+{
 	if (!strcmp(section, "tapefs"))
-		return handle_tapefs(c, name, value);
+		return handle_tapefs(c, name, v);
 	if (!strcmp(section, "dump"))
-		return handle_dump(c, name, value);
+		return handle_dump(c, name, v);
 	if (!strcmp(section, "library"))
-		return handle_library(c, name, value);
+		return handle_library(c, name, v);
 	if (!strcmp(section, "verify"))
-		return handle_verify(c, name, value);
+		return handle_verify(c, name, v);
 	if (!*section)
 		return fail(c, c->line, "key '%s' outside a section", name);
 	return fail(c, c->line, "unknown section [%s]", section);
 }
 
+static int handler(void *user, const char *section, const char *name,
+		   const char *value)
+{
+	struct parse_ctx *c = user;
+	char *v;
+	int ret;
+
+	if (c->err[0])
+		return 0; /* the first error is the one reported */
+	/* libinih reads an indented line after a key as more of its value
+	 * and calls again with the same name */
+	if (c->indented && !strcmp(name, c->last_key))
+		return fail(c, c->line,
+			    "an indented line continues the value of '%s': "
+			    "remove the indentation",
+			    name);
+	snprintf(c->last_key, sizeof(c->last_key), "%s", name);
+	if (*section && !key_seen(c, section, name))
+		return 0;
+	v = strip_comment(value);
+	if (!v)
+		return fail(c, c->line, "out of memory");
+	ret = dispatch(c, section, name, v);
+	free(v);
+	return ret;
+}
+
+/* A section header's line: the first of each known section is kept. */
+static void note_section(struct parse_ctx *c, const char *line)
+{
+	while (*line == ' ' || *line == '\t')
+		line++;
+	if (!strncmp(line, "[tapefs]", 8) && !c->tapefs_line)
+		c->tapefs_line = c->line;
+	else if (!strncmp(line, "[dump]", 6) && !c->dump_line)
+		c->dump_line = c->line;
+	else if (!strncmp(line, "[library]", 9) && !c->library_line)
+		c->library_line = c->line;
+}
+
 /* fgets that counts lines, so that errors found after a key was accepted
- * can still name the line it came from. */
+ * can still name the line it came from. A line longer than libinih's
+ * buffer (num) is an error on that line; its tail is skipped. */
 static char *reader(char *str, int num, void *stream)
 {
 	struct parse_ctx *c = stream;
 	char *r = fgets(str, num, c->f);
+	size_t n;
+	int ch;
 
-	if (r)
-		c->line++;
+	if (!r)
+		return NULL;
+	c->line++;
+	c->indented = r[0] == ' ' || r[0] == '\t';
+	note_section(c, r);
+	n = strlen(r);
+	if (n && r[n - 1] != '\n' && !feof(c->f)) {
+		fail(c, c->line, "line longer than %d characters", num - 3);
+		while ((ch = fgetc(c->f)) != EOF && ch != '\n')
+			;
+	}
 	return r;
 }
 
@@ -513,6 +651,43 @@ out:
 	return ret;
 }
 
+/* The line to name for a problem with a key: where it was set, else the
+ * header of its section, else the last line of the file (where it would
+ * be added). */
+static int where(const struct parse_ctx *c, int key_line, int section_line)
+{
+	if (key_line)
+		return key_line;
+	return section_line ? section_line : c->line;
+}
+
+/* staging, cache and catalog: never on a pseudo file system. */
+static int check_dirs(struct parse_ctx *c)
+{
+	const struct tapefs_config *cfg = c->cfg;
+	const struct {
+		const char *key, *path;
+	} dirs[] = {
+	    {"catalog", cfg->catalog},
+	    {"staging", cfg->staging},
+	    {"cache", cfg->cache},
+	};
+
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		char key[32];
+		const char *fs = pseudofs_of(dirs[i].path);
+
+		snprintf(key, sizeof(key), "tapefs.%s", dirs[i].key);
+		if (fs)
+			return fail(
+			    c, where(c, config_line(cfg, key), c->tapefs_line),
+			    "%s = %s is on %s, a pseudo file system: "
+			    "it needs a disk",
+			    dirs[i].key, dirs[i].path, fs);
+	}
+	return 1;
+}
+
 static int validate(struct parse_ctx *c)
 {
 	struct tapefs_config *cfg = c->cfg;
@@ -535,7 +710,7 @@ static int validate(struct parse_ctx *c)
 	}
 	if (cfg->npools < cfg->copies)
 		return fail(
-		    c, c->copies_line ? c->copies_line : c->pools_line,
+		    c, where(c, c->copies_line, c->pools_line),
 		    "copies = %d needs as many pools, %d listed in 'pools'",
 		    cfg->copies, cfg->npools);
 	if (!cfg->changer && !(cfg->changer = strdup("none")))
@@ -551,9 +726,11 @@ static int validate(struct parse_ctx *c)
 			    cfg->changer);
 	if (!strcmp(cfg->changer, "none")) {
 		if (!cfg->drive_dev[0])
-			return fail(c, c->changer_line,
-				    "changer = none needs 'drive0' (the "
-				    "drive's device) in [library]");
+			return fail(c,
+				    where(c, c->changer_line, c->library_line),
+				    "changer = none%s needs 'drive0' (the "
+				    "drive's device) in [library]",
+				    c->changer_line ? "" : " (the default)");
 		if (!cfg->ndrives)
 			cfg->ndrives = 1;
 		if (cfg->ndrives != 1)
@@ -562,11 +739,15 @@ static int validate(struct parse_ctx *c)
 	}
 	for (int i = cfg->ndrives ? cfg->ndrives : TAPEFS_MAX_DRIVES;
 	     i < TAPEFS_MAX_DRIVES; i++)
-		if (cfg->drive_dev[i])
-			return fail(c, c->drives_line,
+		if (cfg->drive_dev[i]) {
+			char key[32];
+
+			snprintf(key, sizeof(key), "library.drive%d", i);
+			return fail(c, where(c, config_line(cfg, key), 0),
 				    "drive%d is set but drives = %d", i,
 				    cfg->ndrives);
-	return 1;
+		}
+	return check_dirs(c);
 }
 
 static char *dir_of(const char *path)

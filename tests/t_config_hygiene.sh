@@ -1,0 +1,131 @@
+# tests/t_config_hygiene.sh - a config file means what docs/config.md says:
+# '#' and ';' comments after a value, sizes with a blank before the unit,
+# a key set twice refused with both lines, errors on the line that is wrong
+# (a missing key: its section's line; an indented line; a line too long)
+# with the real cause (`drives = 5` on a 2-drive library says so before
+# anything is mounted), log_level checked, staging, cache and catalog on a
+# pseudo file system refused, a pool named like cleaning cartridges
+# refused.
+. "$TOP/tests/lib.sh"
+
+L='[library]
+changer = none
+drive0 = /dev/null'
+# conf NAME CONTENT: write NAME.ini; print what `tapefs config` says
+conf() {
+	printf '%s\n' "$2" >"$1.ini"
+	"$TAPEFS" config -c "$1.ini" 2>&1
+}
+# bad NAME WANT CONTENT: `tapefs config` exits 1 with exactly WANT
+bad() {
+	local out rc
+	out=$(conf "$1" "$3")
+	rc=$?
+	check_eq "$1: exit 1" 1 "$rc"
+	check_eq "$1: the line and the cause" "tapefs config: $1.ini:$2" "$out"
+}
+# val NAME KEY CONTENT: the value `tapefs config` prints for KEY
+val() { conf "$1" "$3" | sed -n "s/^$2 = //p"; }
+
+# ---- comments and sizes ------------------------------------------------------------
+check_eq "'#' after a value is a comment" "$PWD/cat.db" \
+	"$(val hash catalog "[tapefs]
+catalog = cat.db # the catalog
+$L")"
+check_eq "';' after a value is a comment" "$PWD/cat.db" \
+	"$(val semi catalog "[tapefs]
+catalog = cat.db	; the catalog
+$L")"
+check_eq "a '#' inside a word stays" "$PWD/run#7.db" \
+	"$(val inword catalog "[tapefs]
+catalog = run#7.db
+$L")"
+check_eq "'#' and ';' lines are comments" "1" \
+	"$(val lines copies "# a comment
+; another
+[tapefs]
+  # indented
+copies = 1
+pools = A
+$L")"
+check_eq "'10 GB' is 10G" "10G" "$(val space cache_size "[tapefs]
+cache_size = 10 GB
+$L")"
+check_eq "'512 K' is 512K" "512K" "$(val spacek block_size "[tapefs]
+block_size = 512 K  # per record
+$L")"
+check_eq "'10 GiB' is 10G" "10G" "$(val spacegib cache_size "[tapefs]
+cache_size = 10 GiB
+$L")"
+
+# ---- errors on the right line, with the real cause ------------------------------------
+bad twice "5: 'copies' in [tapefs] is set twice: lines 2 and 5" "[tapefs]
+copies = 1
+pools = A
+# later, by mistake
+copies = 2
+$L"
+bad twice_sections "7: 'drive0' in [library] is set twice: lines 4 and 7" "[tapefs]
+copies = 1
+[library]
+drive0 = /dev/null
+[tapefs]
+[library]
+drive0 = /dev/nst1"
+bad missing_drive "3: changer = none (the default) needs 'drive0' (the drive's device) in [library]" "[tapefs]
+copies = 1
+[library]
+mtx = mtx"
+bad missing_section "2: changer = none (the default) needs 'drive0' (the drive's device) in [library]" "[tapefs]
+copies = 1"
+bad indented "3: an indented line continues the value of 'catalog': remove the indentation" "[tapefs]
+catalog = cat.db
+  staging = stg
+$L"
+long=$(printf 'x%.0s' $(seq 230))
+bad long_line "3: line longer than 197 characters" "[tapefs]
+copies = 1
+catalog = /data/$long/cat.db
+$L"
+bad log_level "2: log_level: 'loud' is not err, warning, notice, info or debug" "[tapefs]
+log_level = loud
+$L"
+check_eq "log_level = debug" debug "$(val debug log_level "[tapefs]
+log_level = debug
+$L")"
+check_eq "log_level: info by default" info "$(val deflevel log_level "$L")"
+bad cln_pool "2: pools: pool name 'CLN': barcodes starting with CLN are cleaning cartridges" "[tapefs]
+pools = A,CLN
+$L"
+
+# ---- pseudo file systems --------------------------------------------------------------
+bad proc_staging "2: staging = /proc/tapefs-staging is on proc, a pseudo file system: it needs a disk" "[tapefs]
+staging = /proc/tapefs-staging
+$L"
+bad sys_catalog "3: catalog = /sys/kernel/tapefs/cat.db is on sysfs, a pseudo file system: it needs a disk" "[tapefs]
+copies = 1
+catalog = /sys/kernel/tapefs/cat.db
+$L"
+bad proc_cache "2: cache = /proc/self/cache is on proc, a pseudo file system: it needs a disk" "[tapefs]
+cache = /proc/self/cache
+$L"
+mkdir -p mnt
+out=$(timeout 20 "$TAPEFS" -f -c proc_staging.ini mnt 2>&1)
+check_eq "the mount refuses it too, exit 1" "1 tapefs: proc_staging.ini:2: staging = /proc/tapefs-staging is on proc, a pseudo file system: it needs a disk" "$? $out"
+check "nothing made in /proc" test ! -e /proc/tapefs-staging
+
+# ---- drives the library does not have ---------------------------------------------------
+tf_mkvlib lib --drives 2 --slots 4 --capacity 16M --pools 2
+tf_config five.ini library.drives=5
+out=$(timeout 20 "$TAPEFS" -f -c five.ini mnt 2>&1)
+rc=$?
+check_eq "drives = 5 on a 2-drive library: exit 1" 1 "$rc"
+check "drives = 5: says so, with its line" \
+	grep -qxF "tapefs: $PWD/five.ini:12: drives = 5, but the library has 2 drives" <<<"$out"
+check "drives = 5: not the scheduler's EINVAL" bash -c "! grep -q 'Invalid argument' <<<'$out'"
+check "drives = 5: nothing mounted" bash -c "! grep -q ' $PWD/mnt ' /proc/mounts"
+tf_config drive3.ini library.drive3=/dev/nst3
+out=$(timeout 20 "$TAPEFS" -f -c drive3.ini mnt 2>&1)
+check_eq "drive3 on a 2-drive library: exit 1" 1 "$?"
+check "drive3: says so, with its line" \
+	grep -qxF "tapefs: $PWD/drive3.ini:12: drive3 is set, but the library has 2 drives (drive0 to drive1)" <<<"$out"
