@@ -35,7 +35,7 @@ endif
 SAN     ?=
 
 PKGS_CORE = sqlite3 libarchive libcrypto jansson uuid
-PKGS_FS   = fuse3 inih
+PKGS_FS   = fuse3 inih libsystemd
 
 WARN = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 ifeq ($(WERROR),1)

@@ -1,16 +1,19 @@
-/* fs/mount.c - `tapefs [-f] [-o OPTIONS] -c CONFIG MOUNTPOINT`: the daemon.
+/* fs/mount.c - the daemon: `tapefs [-f] [-o OPTIONS] -c CONFIG MOUNTPOINT`,
+ * or `tapefs CONFIG MOUNTPOINT [-o OPTIONS]`, the form mount.fuse3 runs for
+ * `mount -t fuse.tapefs CONFIG MOUNTPOINT` and an fstab line.
  *
  * Order: command line, config (errors exit 1 before anything is mounted),
- * a trial open of the catalog (its pages checked: a damaged one is
- * refused) and the changer (so that their errors reach
- * the terminal even when the daemon goes to the background) with the
- * registration of new cartridges (library_sync(), fs/engine/library.h),
- * mount, daemonize, then the subsystems in order - catalog, changer,
- * scheduler, library, dump, verify, recall - and the FUSE loop. At
- * unmount (fusermount3 -u, or SIGTERM/SIGINT) the loop ends and the
- * subsystems stop in reverse order (the library's queue before the dump,
- * so that a dump waiting for an import gives up); each stop leaves its
- * pending work recorded so that the next mount resumes it.
+ * the log (syslog; stderr too with -f), a trial open of the catalog (its
+ * pages checked: a damaged one is refused) and the changer (so that their
+ * errors reach the terminal even when the daemon goes to the background)
+ * with the registration of new cartridges (library_sync(),
+ * fs/engine/library.h), mount, daemonize, then the subsystems in order -
+ * catalog, changer, scheduler, library, dump, verify, recall - READY=1 for
+ * the service manager (fs/service.h), and the FUSE loop. At unmount
+ * (fusermount3 -u, or SIGTERM/SIGINT; SIGHUP reloads, never unmounts) the
+ * loop ends and the subsystems stop in reverse order (the library's queue
+ * before the dump, so that a dump waiting for an import gives up); each
+ * stop leaves its pending work recorded so that the next mount resumes it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,6 +25,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -35,12 +39,20 @@
 #include "tapeio/changer.h"
 #include "tapeio/sched.h"
 #include "tapeio/tape.h"
+#include "fs/mountpoint.h"
 #include "fs/ops.h"
+#include "fs/service.h"
+#include "fs/stderr_log.h"
 #include "fs/version.h"
 
+/* The command line beyond what fuse_parse_cmdline() reads. */
 struct mount_opts {
 	char *config;
 	int show_help;
+	char *nonopt[3]; /* CONFIG MOUNTPOINT, or MOUNTPOINT (one too many
+			    is kept to be refused) */
+	int nnonopt;
+	int has_fsname, has_subtype; /* given in -o */
 };
 
 #define MOPT(t, p)                                                             \
@@ -51,17 +63,97 @@ static const struct fuse_opt mount_spec[] = {
     MOPT("-c %s", config), MOPT("--config=%s", config), MOPT("-h", show_help),
     MOPT("--help", show_help), FUSE_OPT_END};
 
+#define USAGE                                                                  \
+	"usage: %s [-f] [-o OPTIONS] -c CONFIG MOUNTPOINT\n"                   \
+	"       %s CONFIG MOUNTPOINT [-o OPTIONS]\n"
+
 static void usage(const char *prog)
 {
-	printf("usage: %s [-f] [-o OPTIONS] -c CONFIG MOUNTPOINT\n"
-	       "       %s mkvlib|vtape|fsck ...\n\n"
-	       "  -c CONFIG   the ini file (docs/config.md)\n"
-	       "  -f          stay in the foreground\n"
-	       "  -o OPTIONS  FUSE mount options (allow_other, "
-	       "default_permissions, ...)\n\n",
-	       prog, prog);
+	printf(USAGE "       %s mkvlib|vtape|fsck|config|version ...\n\n"
+		     "  -c CONFIG   the ini file (docs/config.md)\n"
+		     "  -f          stay in the foreground; log to stderr too\n"
+		     "  -o OPTIONS  FUSE mount options (allow_other, "
+		     "default_permissions, ...)\n\n",
+	       prog, prog, prog);
 	fuse_cmdline_help();
 	fuse_lowlevel_help();
+}
+
+/* fuse_opt_parse()'s callback: the non-options are kept aside (CONFIG
+ * MOUNTPOINT, or MOUNTPOINT), every option goes on to libfuse. */
+static int mount_arg(void *data, const char *arg, int key,
+		     struct fuse_args *outargs)
+{
+	struct mount_opts *mo = data;
+
+	(void)outargs;
+	if (key == FUSE_OPT_KEY_OPT) {
+		mo->has_fsname |= !strncmp(arg, "fsname=", 7);
+		mo->has_subtype |= !strncmp(arg, "subtype=", 8);
+		return 1;
+	}
+	if (key != FUSE_OPT_KEY_NONOPT)
+		return 1;
+	if (mo->nnonopt < 3)
+		mo->nonopt[mo->nnonopt] = strdup(arg);
+	mo->nnonopt++;
+	return 0;
+}
+
+/* "fsname=CONFIG" added to the option list opts, its commas and
+ * backslashes escaped as fuse_opt reads them. 0 or -1. */
+static int add_fsname(char **opts, const char *config)
+{
+	char *o = malloc(sizeof("fsname=") + 2 * strlen(config));
+	size_t n = sizeof("fsname=") - 1;
+	int ret;
+
+	if (!o)
+		return -1;
+	memcpy(o, "fsname=", n);
+	for (; *config; config++) {
+		if (*config == ',' || *config == '\\')
+			o[n++] = '\\';
+		o[n++] = *config;
+	}
+	o[n] = 0;
+	ret = fuse_opt_add_opt(opts, o);
+	free(o);
+	return ret;
+}
+
+/* After fuse_opt_parse(): the config from -c or the first non-option,
+ * the mount point back among the arguments for fuse_parse_cmdline(), and
+ * the mount named for /proc/mounts as mount(8) knows it: source CONFIG,
+ * type fuse.tapefs (so that `mount -a` sees an fstab line mounted). 0, or
+ * -EINVAL for a usage error, -ENOMEM. */
+static int mount_args_finish(struct mount_opts *mo, struct fuse_args *args)
+{
+	char *opts = NULL;
+	const char *mp;
+	int ret = 0;
+
+	if (mo->nnonopt > 2 || (mo->nnonopt == 2 && mo->config) ||
+	    mo->nnonopt == 0)
+		return -EINVAL;
+	if (mo->nnonopt == 2) {
+		mo->config = mo->nonopt[0];
+		mo->nonopt[0] = NULL;
+	}
+	mp = mo->nonopt[mo->nnonopt - 1];
+	if (!mp || !mo->config)
+		return mp ? -EINVAL : -ENOMEM;
+	if (!mo->has_fsname)
+		ret = add_fsname(&opts, mo->config);
+	if (!ret && !mo->has_subtype)
+		ret = fuse_opt_add_opt(&opts, "subtype=tapefs");
+	if (!ret && opts)
+		ret = fuse_opt_add_arg(args, "-o") ||
+		      fuse_opt_add_arg(args, opts);
+	if (!ret)
+		ret = fuse_opt_add_arg(args, mp);
+	free(opts);
+	return ret ? -ENOMEM : 0;
 }
 
 /* mkdir -p of a directory the config names (what is made is private:
@@ -92,10 +184,10 @@ static int open_catalog(struct tapefs *fs)
 	int ret = catalog_open(&fs->cat, fs->cfg.catalog);
 
 	if (ret) {
-		fprintf(stderr, "tapefs: catalog '%s': %s%s\n", fs->cfg.catalog,
-			strerror(-ret),
-			ret == -EIO ? " (tapefs fsck -c CONFIG says more)"
-				    : "");
+		tapefs_log(fs, LOG_ERR, "catalog '%s': %s%s", fs->cfg.catalog,
+			   strerror(-ret),
+			   ret == -EIO ? " (tapefs fsck -c CONFIG says more)"
+				       : "");
 		fs->cat = NULL;
 	}
 	return ret;
@@ -145,10 +237,32 @@ static int open_changer(struct tapefs *fs)
 	int ret = changer_open_conf(&fs->changer, &cc, err, sizeof(err));
 
 	if (ret) {
-		fprintf(stderr, "tapefs: %s: %s\n", fs->cfg.path, err);
+		tapefs_log(fs, LOG_ERR, "%s: %s", fs->cfg.path, err);
 		fs->changer = NULL;
 	}
 	return ret;
+}
+
+/* The scheduler's news for the log (tapeio/sched.h): robot moves are
+ * audit lines, faults errors. */
+static void sched_log(void *arg, enum sched_log_kind kind, const char *line)
+{
+	struct tapefs *fs = arg;
+
+	switch (kind) {
+	case SCHED_LOG_MOVE:
+		tapefs_audit(fs, "robot move", "%s", line);
+		break;
+	case SCHED_LOG_MOVE_FAILED:
+		tapefs_log(fs, LOG_ERR, "robot move failed: %s", line);
+		break;
+	case SCHED_LOG_FAULT:
+		tapefs_log(fs, LOG_ERR, "drive fault: %s", line);
+		break;
+	case SCHED_LOG_OUT_OF_SERVICE:
+		tapefs_log(fs, LOG_ERR, "drive out of service: %s", line);
+		break;
+	}
 }
 
 static int start_sched(struct tapefs *fs)
@@ -161,18 +275,20 @@ static int start_sched(struct tapefs *fs)
 		return 0;
 	memset(&sc, 0, sizeof(sc));
 	sc.changer = fs->changer;
+	sc.log = sched_log;
+	sc.log_arg = fs;
 	sc.tape_ops = tape_backend(fs->cfg.tape);
 	if (!sc.tape_ops) {
-		fprintf(stderr, "tapefs: unknown tape backend '%s'\n",
-			fs->cfg.tape);
+		tapefs_log(fs, LOG_ERR, "unknown tape backend '%s'",
+			   fs->cfg.tape);
 		return -EINVAL;
 	}
 	sc.ndrives = fs->cfg.ndrives;
 	if (!sc.ndrives) {
 		ret = changer_inventory(fs->changer, &inv);
 		if (ret) {
-			fprintf(stderr, "tapefs: changer inventory: %s\n",
-				changer_error(fs->changer));
+			tapefs_log(fs, LOG_ERR, "changer inventory: %s",
+				   changer_error(fs->changer));
 			return ret;
 		}
 		sc.ndrives = inv.ndrives;
@@ -182,8 +298,7 @@ static int start_sched(struct tapefs *fs)
 		sc.drive_dev[i] = fs->cfg.drive_dev[i];
 	ret = sched_start(&fs->sched, &sc);
 	if (ret) {
-		fprintf(stderr, "tapefs: drive scheduler: %s\n",
-			strerror(-ret));
+		tapefs_log(fs, LOG_ERR, "drive scheduler: %s", strerror(-ret));
 		fs->sched = NULL;
 	}
 	return ret;
@@ -215,30 +330,29 @@ static int start_engines(struct tapefs *fs)
 	if (fs->cat && fs->sched) {
 		ret = library_start(fs);
 		if (ret) {
-			fprintf(stderr, "tapefs: library: %s\n",
-				strerror(-ret));
+			tapefs_log(fs, LOG_ERR, "library: %s", strerror(-ret));
 			return ret;
 		}
 		ret = dump_start(fs);
 		if (ret) {
-			fprintf(stderr, "tapefs: dump engine: %s\n",
-				strerror(-ret));
+			tapefs_log(fs, LOG_ERR, "dump engine: %s",
+				   strerror(-ret));
 			return ret;
 		}
 	}
 	if (fs->cat && fs->sched) {
 		ret = verify_start(fs);
 		if (ret) {
-			fprintf(stderr, "tapefs: verify engine: %s\n",
-				strerror(-ret));
+			tapefs_log(fs, LOG_ERR, "verify engine: %s",
+				   strerror(-ret));
 			return ret;
 		}
 	}
 	if (fs->cat && fs->sched) {
 		ret = recall_start(fs);
 		if (ret) {
-			fprintf(stderr, "tapefs: recall engine: %s\n",
-				strerror(-ret));
+			tapefs_log(fs, LOG_ERR, "recall engine: %s",
+				   strerror(-ret));
 			return ret;
 		}
 	}
@@ -276,35 +390,74 @@ static void raise_nofile(void)
 	}
 }
 
+/* The drives the config names exist in the library: drives = N and
+ * driveN against the changer's inventory. 0 or -EINVAL (said). */
+static int check_drives(struct tapefs *fs)
+{
+	const struct tapefs_config *cfg = &fs->cfg;
+	struct changer_inv inv;
+	int n, ret = 0;
+
+	if (changer_inventory(fs->changer, &inv))
+		return 0; /* library_sync() says why */
+	n = inv.ndrives;
+	changer_inv_free(&inv);
+	if (cfg->ndrives > n) {
+		tapefs_log(fs, LOG_ERR,
+			   "%s:%d: drives = %d, but the library has %d "
+			   "drive%s",
+			   cfg->path, config_line(cfg, "library.drives"),
+			   cfg->ndrives, n, n == 1 ? "" : "s");
+		return -EINVAL;
+	}
+	for (int i = n; i < TAPEFS_MAX_DRIVES && !ret; i++) {
+		char key[32];
+
+		if (!cfg->drive_dev[i])
+			continue;
+		snprintf(key, sizeof(key), "library.drive%d", i);
+		tapefs_log(fs, LOG_ERR,
+			   "%s:%d: drive%d is set, but the library has %d "
+			   "drive%s (drive0 to drive%d)",
+			   cfg->path, config_line(cfg, key), i, n,
+			   n == 1 ? "" : "s", n - 1);
+		ret = -EINVAL;
+	}
+	return ret;
+}
+
 /* Before mounting: what can fail for a reason the user must see. */
 static int preflight(struct tapefs *fs)
 {
 	int ret = make_dir(fs->cfg.staging);
 
 	if (ret) {
-		fprintf(stderr, "tapefs: staging '%s': %s\n", fs->cfg.staging,
-			strerror(-ret));
+		tapefs_log(fs, LOG_ERR, "staging '%s': %s", fs->cfg.staging,
+			   strerror(-ret));
 		return ret;
 	}
 	fs->staging_fd =
 	    open(fs->cfg.staging, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (fs->staging_fd < 0) {
 		ret = -errno;
-		fprintf(stderr, "tapefs: staging '%s': %s\n", fs->cfg.staging,
-			strerror(errno));
+		tapefs_log(fs, LOG_ERR, "staging '%s': %s", fs->cfg.staging,
+			   strerror(errno));
 		return ret;
 	}
+	tapefs_progress(fs, "opening the catalog and the library");
 	ret = open_catalog(fs);
 	if (!ret)
 		ret = check_catalog(fs);
 	if (!ret)
 		ret = open_changer(fs);
+	if (!ret)
+		ret = check_drives(fs);
 	/* Registering new cartridges may move the robot (mtx): done here,
 	 * before the mount exists, so that nobody waits on a mount point
 	 * that does not answer yet. The daemon's own pass finds them known. */
 	if (!ret && library_sync(fs) < 0) {
-		fprintf(stderr, "tapefs: library inventory: %s\n",
-			changer_error(fs->changer));
+		tapefs_log(fs, LOG_ERR, "library inventory: %s",
+			   changer_error(fs->changer));
 		ret = -EIO;
 	}
 	stop_engines(fs); /* reopened after the fork */
@@ -334,6 +487,71 @@ static int loop(struct fuse_session *se, struct fuse_cmdline_opts *cmd)
 	return ret;
 }
 
+/* Whether stderr is worth keeping for the background daemon: a file, a
+ * pipe or a socket someone reads (`tapefs ... 2>>log`), not a terminal the
+ * daemon leaves nor /dev/null. */
+static int stderr_kept(void)
+{
+	struct stat st;
+
+	return fstat(2, &st) == 0 && (S_ISREG(st.st_mode) ||
+				      S_ISFIFO(st.st_mode) ||
+				      S_ISSOCK(st.st_mode));
+}
+
+/* Into the background unless -f. fuse_daemonize() points stderr at
+ * /dev/null; one worth keeping stays. 0 or -1. */
+static int background(struct tapefs *fs, const struct fuse_cmdline_opts *cmd)
+{
+	int log_fd = cmd->foreground || !stderr_kept() ? -1 : dup(2);
+
+	if (fuse_daemonize(cmd->foreground)) {
+		if (log_fd >= 0)
+			close(log_fd);
+		return -1;
+	}
+	if (log_fd >= 0) {
+		dup2(log_fd, 2);
+		close(log_fd);
+		fs->log.terse = 0; /* a log file: every line */
+	} else if (!cmd->foreground) {
+		fs->log.quiet = 1; /* stderr is /dev/null */
+	}
+	return 0;
+}
+
+/* The engines, READY=1, the FUSE loop until unmount, and the stop. */
+static int serve(struct tapefs *fs, struct fuse_session *se,
+		 struct fuse_cmdline_opts *cmd)
+{
+	struct service *sv = NULL;
+	struct stderr_log *sl = NULL;
+	char qc[600], qm[600];
+	int ret = 1;
+
+	if (fuse_set_signal_handlers(se))
+		return 1;
+	service_hup_start(&sv, fs); /* SIGHUP: reload, never unmount */
+	if (fs->log.quiet && stderr_log_start(&sl, fs))
+		tapefs_log(fs, LOG_WARNING, "stderr is not logged");
+	tapefs_progress(fs, "starting the engines");
+	if (!start_engines(fs)) {
+		tapefs_audit(fs, "mounted", "config=%s mountpoint=%s",
+			     tapefs_log_quote(fs->cfg.path, qc, sizeof(qc)),
+			     tapefs_log_quote(cmd->mountpoint, qm, sizeof(qm)));
+		service_ready(cmd->mountpoint);
+		ret = loop(se, cmd);
+		service_stopping();
+		tapefs_audit(fs, "unmounting", "mountpoint=%s",
+			     tapefs_log_quote(cmd->mountpoint, qm, sizeof(qm)));
+	}
+	stop_engines(fs);
+	stderr_log_stop(sl);
+	service_hup_stop(sv);
+	fuse_remove_signal_handlers(se);
+	return ret;
+}
+
 static int run(struct tapefs *fs, struct fuse_args *args,
 	       struct fuse_cmdline_opts *cmd)
 {
@@ -351,33 +569,29 @@ static int run(struct tapefs *fs, struct fuse_args *args,
 	se = fuse_session_new(args, ops_table(), sizeof(*ops_table()), &om);
 	if (!se)
 		goto out_nodes;
+	tapefs_progress(fs, "mounting %s", cmd->mountpoint);
 	if (fuse_session_mount(se, cmd->mountpoint))
 		goto out_destroy;
-	/* fuse_daemonize() points stderr at /dev/null; a log redirected to a
-	 * file (not a terminal) is worth keeping for the background daemon */
-	int log_fd = cmd->foreground || isatty(2) ? -1 : dup(2);
-	if (fuse_daemonize(cmd->foreground)) {
-		if (log_fd >= 0)
-			close(log_fd);
-		goto out_unmount;
-	}
-	if (log_fd >= 0) {
-		dup2(log_fd, 2);
-		close(log_fd);
-	}
-	if (fuse_set_signal_handlers(se))
-		goto out_unmount;
-	if (!start_engines(fs))
-		ret = loop(se, cmd);
-	stop_engines(fs);
-	fuse_remove_signal_handlers(se);
-out_unmount:
+	if (!background(fs, cmd))
+		ret = serve(fs, se, cmd);
 	fuse_session_unmount(se);
 out_destroy:
 	fuse_session_destroy(se);
 out_nodes:
 	ops_nodes_free(om.nodes);
 	return ret;
+}
+
+/* The log from the config on: syslog, and stderr - every line with -f,
+ * else warnings and errors until the daemon leaves the terminal
+ * (background() decides again); STATUS= for the service manager with the
+ * progress of the start. */
+static void log_start(struct tapefs *fs, const struct fuse_cmdline_opts *cmd)
+{
+	fs->log.level = fs->cfg.log_level;
+	fs->log.progress = service_progress;
+	tapefs_log_open(fs, 1);
+	fs->log.terse = !cmd->foreground;
 }
 
 /* The mountpoint among the arguments fuse_parse_cmdline() will see: the
@@ -397,33 +611,11 @@ static const char *find_mountpoint(const struct fuse_args *args)
 	return mp;
 }
 
-/* A daemon killed with its mount up leaves the mountpoint answering
- * ENOTCONN; take that dead mount away (lazily) so the new daemon can
- * mount. A live mount is left alone: fuse_mount() then refuses. The
- * kernel answers a stat from attributes it still caches (a second after
- * the last access): the question goes to the daemon (AT_STATX_FORCE_SYNC). */
-static void clear_dead_mount(const struct fuse_args *args)
+static void mount_opts_free(struct mount_opts *mo)
 {
-	const char *mp = find_mountpoint(args);
-	struct statx stx;
-	char cmd[4200];
-
-	if (!mp ||
-	    statx(AT_FDCWD, mp, AT_STATX_FORCE_SYNC, STATX_TYPE, &stx) == 0 ||
-	    errno != ENOTCONN)
-		return;
-	fprintf(stderr,
-		"tapefs: %s: the mount of a dead daemon is in the "
-		"way; unmounting it\n",
-		mp);
-	if (strchr(mp, '\''))
-		return;
-	snprintf(cmd, sizeof(cmd),
-		 "fusermount3 -u -z '%s' 2>/dev/null || "
-		 "umount -l '%s' 2>/dev/null",
-		 mp, mp);
-	if (system(cmd) != 0)
-		fprintf(stderr, "tapefs: %s: could not unmount it\n", mp);
+	for (int i = 0; i < 3; i++)
+		free(mo->nonopt[i]);
+	free(mo->config);
 }
 
 int cmd_mount(int argc, char **argv)
@@ -436,14 +628,23 @@ int cmd_mount(int argc, char **argv)
 	int ret = 2;
 
 	memset(&cmd, 0, sizeof(cmd));
-	if (fuse_opt_parse(&args, &mo, mount_spec, NULL) == -1)
+	if (fuse_opt_parse(&args, &mo, mount_spec, mount_arg) == -1)
 		goto out_args;
 	if (mo.show_help) {
 		usage(argv[0]);
 		ret = 0;
 		goto out_args;
 	}
-	clear_dead_mount(&args);
+	if (mo.nnonopt == 0 && !mo.config) {
+		/* --version alone: fuse_parse_cmdline() answers it */
+	} else if (mount_args_finish(&mo, &args)) {
+		fprintf(stderr, USAGE, argv[0], argv[0]);
+		goto out_args;
+	}
+	if (mountpoint_prepare(find_mountpoint(&args))) {
+		ret = 1;
+		goto out_args;
+	}
 	if (fuse_parse_cmdline(&args, &cmd) != 0)
 		goto out_args;
 	if (cmd.show_version) {
@@ -453,9 +654,7 @@ int cmd_mount(int argc, char **argv)
 		goto out_args;
 	}
 	if (!mo.config || !cmd.mountpoint) {
-		fprintf(stderr,
-			"usage: %s [-f] [-o OPTIONS] -c CONFIG MOUNTPOINT\n",
-			argv[0]);
+		fprintf(stderr, USAGE, argv[0], argv[0]);
 		goto out_args;
 	}
 	/* Permissions are checked by the kernel against the owner, group
@@ -479,6 +678,7 @@ int cmd_mount(int argc, char **argv)
 	fs->owner = getuid();
 	fs->owner_gid = getgid();
 	fs->mounted = time(NULL);
+	log_start(fs, &cmd);
 	raise_nofile();
 	if (library_init(fs))
 		goto out_cfg;
@@ -489,13 +689,14 @@ out_cfg:
 	library_free(fs);
 	if (fs->staging_fd >= 0)
 		close(fs->staging_fd);
+	tapefs_log_close(fs);
 	config_release(&fs->cfg);
 out_fs:
 	pthread_mutex_destroy(&fs->errors.lock);
 	free(fs);
 out_args:
 	free(cmd.mountpoint);
-	free(mo.config);
+	mount_opts_free(&mo);
 	fuse_opt_free_args(&args);
 	return ret;
 }

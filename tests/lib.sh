@@ -232,3 +232,39 @@ tf_set_rate() {
 	local t
 	for t in lib/tapes/*.vtape; do "$TF_TAPEFS" vtape set "$t" rate="$1" scale=1 >/dev/null; done
 }
+
+# ---- a private mount namespace ----------------------------------------------
+
+# tf_private_ns "$@": first thing after sourcing this file: run the test
+# again in a mount namespace of its own (what it mounts there - a socket
+# over /dev/log, a program in /usr/local/sbin, the FUSE mounts - nobody
+# else sees, and all of it goes with the test). Says so and exits (0
+# passed) where that is not possible (not root).
+tf_private_ns() {
+	[ -n "${TF_IN_PRIVATE_NS:-}" ] && return 0
+	if ! unshare -m true 2>/dev/null; then
+		echo "# no private mount namespace (unshare -m): skipped"
+		exit 0
+	fi
+	TF_IN_PRIVATE_NS=1 exec unshare -m --propagation private bash "$0" "$@"
+}
+
+# tf_overlay DIR: make DIR writable for this namespace alone: an overlay
+# with a tmpfs upper layer (what is in DIR stays visible). In a private
+# namespace only (tf_private_ns).
+tf_overlay() {
+	local d=$1 w
+	w=$(mktemp -d "$TEST_TMP/overlay.XXXXXX")
+	mount -t tmpfs tmpfs "$w" && mkdir "$w/up" "$w/work" &&
+		mount -t overlay overlay -o "lowerdir=$d,upperdir=$w/up,workdir=$w/work" "$d"
+}
+
+# tf_sink SOCKET OUT: a datagram socket at SOCKET whose messages go to OUT,
+# one a line (tests/dgram_sink.py; it ends with the test). Waits until it
+# is bound.
+tf_sink() {
+	python3 "$TOP/tests/dgram_sink.py" "$1" "$2" $$ &
+	local n=100
+	while [ ! -e "$2.ready" ] && [ $n -gt 0 ]; do sleep 0.1; n=$((n - 1)); done
+	[ -e "$2.ready" ]
+}

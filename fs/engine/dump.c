@@ -252,18 +252,23 @@ static void rescan(struct dump *d)
 	dump_snap_free(&s);
 }
 
+/* The thresholds are read atomically: SIGHUP's reload changes them
+ * (fs/reload.h). */
 static int auto_due(struct dump *d, time_t now)
 {
 	const struct tapefs_config *c = &d->fs->cfg;
+	uint64_t bytes = __atomic_load_n(&c->dump_bytes, __ATOMIC_RELAXED);
+	uint64_t files = __atomic_load_n(&c->dump_files, __ATOMIC_RELAXED);
+	unsigned idle = __atomic_load_n(&c->dump_idle, __ATOMIC_RELAXED);
 
 	if (now < d->retry_after || now < d->wait_until || d->paused)
 		return 0;
-	if (c->dump_bytes && d->elig_bytes >= c->dump_bytes)
+	if (bytes && d->elig_bytes >= bytes)
 		return 1;
-	if (c->dump_files && d->elig_files >= c->dump_files)
+	if (files && d->elig_files >= files)
 		return 1;
-	if ((d->elig_files || d->pending_entries) && !d->dirty &&
-	    c->dump_idle && now - d->last_change >= (time_t)c->dump_idle)
+	if ((d->elig_files || d->pending_entries) && !d->dirty && idle &&
+	    now - d->last_change >= (time_t)idle)
 		return 1;
 	return 0;
 }

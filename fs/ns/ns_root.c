@@ -321,16 +321,20 @@ static void dump_render_current(const struct dump_stats *st, struct strbuf *out)
 static int dump_render(struct tapefs *fs, int all, struct strbuf *out)
 {
 	const struct tapefs_config *c = &fs->cfg;
+	/* atomic: SIGHUP's reload changes them (fs/reload.h) */
+	uint64_t bytes = __atomic_load_n(&c->dump_bytes, __ATOMIC_RELAXED);
+	uint64_t files = __atomic_load_n(&c->dump_files, __ATOMIC_RELAXED);
+	unsigned idle = __atomic_load_n(&c->dump_idle, __ATOMIC_RELAXED);
 	struct dump_stats st;
 	char a[32], t[32];
 
 	dump_stats(fs->dump, &st);
 	strbuf_addf(out, "state: %s\n", st.running ? "running" : "idle");
 	dump_render_current(&st, out);
-	status_human_bytes(c->dump_bytes, a, sizeof(a));
+	status_human_bytes(bytes, a, sizeof(a));
 	strbuf_addf(out, "thresholds: bytes %llu (%s) files %llu idle %us\n",
-		    (unsigned long long)c->dump_bytes, a,
-		    (unsigned long long)c->dump_files, c->dump_idle);
+		    (unsigned long long)bytes, a, (unsigned long long)files,
+		    idle);
 	strbuf_addf(out, "copies: %d\n", c->copies);
 	strbuf_addf(out, "dumps_committed: %llu\n",
 		    (unsigned long long)st.dumps_committed);
