@@ -167,13 +167,14 @@ $(BUILD)/tests/tool/%: tests/tool/%.c $(FLAGS_STAMP)
 # main replays the target's seeds and regression inputs, without clang.
 # The config target links the config parser of fs/ (FUSE-free) and inih.
 INIH_LIBS := $(shell pkg-config --libs inih 2>/dev/null)
+CONFIG_OBJ = $(BUILD)/fs/config.o $(BUILD)/fs/pseudofs.o
 # The control target runs the engines over a library made by the fixtures.
-FUZZ_EXTRA = $(if $(filter config,$*),$(BUILD)/fs/config.o $(INIH_LIBS)) \
+FUZZ_EXTRA = $(if $(filter config,$*),$(CONFIG_OBJ) $(INIH_LIBS)) \
 	$(if $(filter ctl,$*),$(TESTLIB_OBJ))
 .SECONDARY: $(FUZZ_COMMON) $(BUILD)/tests/fuzz/replay.o
 $(BUILD)/tests/fuzz/replay.o: CPPFLAGS += -DFUZZ_TOP='"$(CURDIR)"'
 $(BUILD)/tests/test_fuzz_%: tests/fuzz/fuzz_%.c $(BUILD)/tests/fuzz/replay.o \
-		$(FUZZ_COMMON) $(BUILD)/fs/config.o $(TESTLIB_OBJ) $(LIBS_ALL) \
+		$(FUZZ_COMMON) $(CONFIG_OBJ) $(TESTLIB_OBJ) $(LIBS_ALL) \
 		$(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(PKG_CFLAGS_CORE) -MMD -MP -o $@ $< $(BUILD)/tests/fuzz/replay.o $(FUZZ_COMMON) $(FUZZ_EXTRA) $(LIBS_ALL) $(LDFLAGS) $(PKG_LIBS_CORE) -lm
@@ -207,7 +208,7 @@ fuzz-build:
 
 fuzz-bins: $(FUZZ_NAMES:%=$(BUILD)/fuzz/fuzz_%)
 
-$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_COMMON) $(BUILD)/fs/config.o \
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_COMMON) $(CONFIG_OBJ) \
 		$(TESTLIB_OBJ) $(LIBS_ALL) $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(PKG_CFLAGS_CORE) -fsanitize=fuzzer -MMD -MP -o $@ $< $(FUZZ_COMMON) $(FUZZ_EXTRA) $(LIBS_ALL) $(LDFLAGS) $(PKG_LIBS_CORE) -lm

@@ -99,6 +99,7 @@ c = sqlite3.connect('cat.db', isolation_level=None)
 c.execute('BEGIN EXCLUSIVE')
 open('locked', 'w').close()
 time.sleep(14)" &
+locker=$!
 n=100
 while [ ! -e locked ] && [ $n -gt 0 ]; do sleep 0.1; n=$((n - 1)); done
 check_fails "a .ctl write while the catalog is locked" "Device or resource busy" \
@@ -109,5 +110,5 @@ check_eq "it names the catalog's cause" 1 \
 	"$(grep -F "tapefs[$bpid]: " syslog | grep -F '<27>' | grep -c 'catalog: .*database is locked')"
 check "and the refusal with it" \
 	grep -qF "tapefs[$bpid]: request refused: file=tapes/A00001L9/.ctl request=\"location vault 9\"" syslog
-wait
+wait "$locker"
 check "unmount" fusermount3 -u mnt
