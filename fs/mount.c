@@ -494,9 +494,9 @@ static int stderr_kept(void)
 {
 	struct stat st;
 
-	return fstat(2, &st) == 0 && (S_ISREG(st.st_mode) ||
-				      S_ISFIFO(st.st_mode) ||
-				      S_ISSOCK(st.st_mode));
+	return fstat(2, &st) == 0 &&
+	       (S_ISREG(st.st_mode) || S_ISFIFO(st.st_mode) ||
+		S_ISSOCK(st.st_mode));
 }
 
 /* Into the background unless -f. fuse_daemonize() points stderr at

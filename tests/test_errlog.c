@@ -48,7 +48,8 @@ static void fs_init(struct tapefs *fs)
 	pthread_mutex_init(&fs->errors.lock, NULL);
 }
 
-/* ---- tests ---------------------------------------------------------------- */
+/* ---- tests ----------------------------------------------------------------
+ */
 
 static void test_quote(void)
 {
@@ -151,7 +152,8 @@ static void test_request(void)
 		       "tapefs: loose reason\n");
 	free(out);
 	CHECK_INT(fs.errors.count, 3);
-	CHECK_STR(fs.errors.last[0].msg, ".dump: 'nonexist' is not in staging/");
+	CHECK_STR(fs.errors.last[0].msg,
+		  ".dump: 'nonexist' is not in staging/");
 	pthread_mutex_destroy(&fs.errors.lock);
 }
 

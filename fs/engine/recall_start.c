@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include "fs/engine/recall_int.h"
@@ -30,8 +31,8 @@ int recall_start(struct tapefs *fs)
 		goto out_free;
 	if (!fs->cat || !fs->sched || !fs->cfg.cache) {
 		ret = -EINVAL;
-		fprintf(stderr, "tapefs: recall: no catalog, scheduler or "
-				"cache directory\n");
+		tapefs_log(fs, LOG_ERR,
+			   "recall: no catalog, scheduler or cache directory");
 		goto out_free;
 	}
 	pthread_mutex_init(&r->lock, NULL);
@@ -40,8 +41,8 @@ int recall_start(struct tapefs *fs)
 	ret = recall_cache_open(fs->cfg.cache, fs->cat, &r->dirfd,
 				recall_found_cached, r);
 	if (ret) {
-		fprintf(stderr, "tapefs: recall: cache '%s': %s\n",
-			fs->cfg.cache, strerror(-ret));
+		tapefs_log(fs, LOG_ERR, "recall: cache '%s': %s", fs->cfg.cache,
+			   strerror(-ret));
 		goto out_destroy;
 	}
 	pthread_mutex_lock(&r->lock);
