@@ -19,6 +19,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <malloc.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -679,6 +680,11 @@ int cmd_mount(int argc, char **argv)
 	fs->owner_gid = getgid();
 	fs->mounted = time(NULL);
 	log_start(fs, &cmd);
+	/* SIGHUP ignored until serve() takes it over: during the inventory
+	 * (minutes with a robot) its default would end the daemon, and the
+	 * FUSE library installs its own (an unmount) only where the default
+	 * is in place */
+	signal(SIGHUP, SIG_IGN);
 	raise_nofile();
 	if (library_init(fs))
 		goto out_cfg;

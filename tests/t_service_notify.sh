@@ -10,7 +10,7 @@
 # says it is skipped.
 . "$TOP/tests/lib.sh"
 
-tf_setup --drives 2 --slots 6 --capacity 64M --pools 2
+tf_setup --drives 2 --slots 12 --tapes 6 --capacity 64M --pools 2
 check "a notify socket" tf_sink "$PWD/notify.sock" "$PWD/notify"
 mkdir -p mnt
 NOTIFY_SOCKET=$PWD/notify.sock "$TAPEFS" -f tapefs.ini mnt >>tapefs.log 2>&1 &
@@ -45,8 +45,42 @@ wait "$pid"
 check_eq "the daemon exits 0" 0 $?
 check_eq "STOPPING=1 once, last" "STOPPING=1|STATUS=unmounting" "$(tail -n 1 notify)"
 
-# ---- systemd -----------------------------------------------------------------
+# ---- SIGHUP while the inventory runs --------------------------------------------
+# Six new (blank) cartridges, each taking 0.5 s to load: the start's inventory takes
+# seconds. A SIGHUP then (a `systemctl reload` during a long start) neither
+# ends the daemon nor keeps it from mounting.
 sed -i '/^bogus = 1$/d' tapefs.ini
+for i in 4 5 6; do
+	for p in A B; do
+		"$TAPEFS" vtape create lib/tapes/${p}0000${i}L9.vtape --barcode ${p}0000${i}L9 --capacity 64M >/dev/null
+		"$TAPEFS" vtape set lib/tapes/${p}0000${i}L9.vtape load=0.5 scale=1 >/dev/null
+	done
+done
+n=7
+for b in A00004L9 B00004L9 A00005L9 B00005L9 A00006L9 B00006L9; do
+	sed -i "s/^slot $n -\$/slot $n $b/" lib/state
+	n=$((n + 1))
+done
+: >notify
+NOTIFY_SOCKET=$PWD/notify.sock "$TAPEFS" -f tapefs.ini mnt >>tapefs.log 2>&1 &
+pid=$!
+T_PIDS+=("$pid")
+n=500
+while ! grep -q '^STATUS=library inventory: reading the label of' notify && [ $n -gt 0 ]; do sleep 0.01; n=$((n - 1)); done
+kill -HUP "$pid"
+check_eq "SIGHUP came during the inventory (no READY yet)" 0 "$(grep -c '^READY=1' notify)"
+n=300
+while ! grep -q '^READY=1' notify && kill -0 "$pid" 2>/dev/null && [ $n -gt 0 ]; do sleep 0.1; n=$((n - 1)); done
+check "SIGHUP during the start: the daemon lives" kill -0 "$pid"
+check "SIGHUP during the start: READY=1 all the same" grep -q '^READY=1' notify
+check "and the mount answers" stat mnt/.status
+check_eq "the inventory read all six new cartridges before READY" 6 \
+	"$(sed '/^READY=1/q' notify | grep -o '^STATUS=library inventory: reading the label of [AB]0000[456]L9 ' | sort -u | wc -l)"
+check "fusermount3 -u" fusermount3 -u mnt
+wait "$pid"
+check_eq "the daemon exits 0" 0 $?
+
+# ---- systemd -----------------------------------------------------------------
 if [ "$(ps -p 1 -o comm= 2>/dev/null)" != systemd ] || ! command -v systemd-run >/dev/null; then
 	echo "# systemd is not PID 1 here ($(ps -p 1 -o comm= 2>/dev/null)): systemd-run skipped"
 	exit 0
