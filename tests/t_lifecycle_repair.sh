@@ -136,7 +136,8 @@ run=$(tf_verify all)
 check_eq "verify all: 0 bad" 0 "$(tf_field bad "mnt/verify/$run/summary")"
 check "d1/big not on $t any more" bash -c "! getfattr --only-values -n user.tapefs.copies mnt/archive/d1/big | grep -q $t"
 tf_umount mnt
+tf_config tapefs.ini copies=2 pools=A,B verify.repair=sometimes
 check_fails "repair = sometimes refused" "repair: 'sometimes' is not auto or no" \
-	bash -c "printf '[verify]\nrepair = sometimes\n' >> tapefs.ini && '$TAPEFS' config -c tapefs.ini"
+	"$TAPEFS" config -c tapefs.ini
 tf_config tapefs.ini copies=2 pools=A,B
 check "tapefs fsck clean" "$TAPEFS" fsck -c tapefs.ini
