@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # scripts/bench-lib.sh - sourced by every benchmark part (scripts/bench-*).
 #
 # What makes a figure worth trusting on a machine shared with other work:

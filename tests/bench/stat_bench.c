@@ -63,9 +63,11 @@ int main(int argc, char **argv)
 	if (argc != 2)
 		return 2;
 	paths = read_paths(argv[1], &n);
-	lat = calloc(n ? n : 1, sizeof(*lat));
-	if (!n || !lat)
+	lat = n ? calloc(n, sizeof(*lat)) : NULL;
+	if (!lat) {
+		free(paths);
 		return 1;
+	}
 	for (size_t i = 0; i < n; i++) {
 		double t0 = now_us();
 
