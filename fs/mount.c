@@ -542,6 +542,7 @@ static int serve(struct tapefs *fs, struct fuse_session *se,
 			     tapefs_log_quote(cmd->mountpoint, qm, sizeof(qm)));
 		service_ready(cmd->mountpoint);
 		ret = loop(se, cmd);
+		ops_release_all(fs);
 		service_stopping();
 		tapefs_audit(fs, "unmounting", "mountpoint=%s",
 			     tapefs_log_quote(cmd->mountpoint, qm, sizeof(qm)));

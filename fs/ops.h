@@ -60,7 +60,15 @@ enum ops_area {
 
 struct ops_handle {
 	enum ops_area area;
+	/* In the list of handles the kernel holds (ops_main.c), from just
+	 * before the open's reply to the release. */
+	struct ops_handle *prev, *next;
 };
+
+/* Release every handle the kernel still held when the session ended: an
+ * unmount can come before the kernel sent the release of a file just
+ * closed. Call after the FUSE loop, before the engines stop. */
+void ops_release_all(struct tapefs *fs);
 
 /* The low-level operations table (ops_main.c). */
 const struct fuse_lowlevel_ops *ops_table(void);
@@ -108,7 +116,7 @@ ssize_t stg_write_buf(struct fuse_file_info *fi, struct fuse_bufvec *buf,
 		      off_t off);
 int stg_statfs(fuse_req_t req, struct statvfs *st);
 int stg_flush(struct fuse_file_info *fi);
-void stg_release(fuse_req_t req, const char *rel, struct fuse_file_info *fi);
+void stg_release(struct tapefs *fs, const char *rel, struct fuse_file_info *fi);
 int stg_fsync(struct fuse_file_info *fi, int datasync);
 int stg_opendir(fuse_req_t req, const char *rel, struct fuse_file_info *fi);
 void stg_readdir(fuse_req_t req, struct fuse_file_info *fi, size_t size,

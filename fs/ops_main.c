@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -354,14 +355,80 @@ static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
 	reply_entry(req, ret, newparent, newname, to);
 }
 
-/* Give back a handle the kernel never got (an interrupted open). */
+/* The handles the kernel holds: put in before the open's reply (a release
+ * may follow the reply at once), taken out by the release. */
+static pthread_mutex_t held_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct ops_handle *held;
+
+static void hold(struct fuse_file_info *fi)
+{
+	struct ops_handle *h = handle(fi);
+
+	pthread_mutex_lock(&held_mu);
+	h->prev = NULL;
+	h->next = held;
+	if (held)
+		held->prev = h;
+	held = h;
+	pthread_mutex_unlock(&held_mu);
+}
+
+static void unhold(struct fuse_file_info *fi)
+{
+	struct ops_handle *h = handle(fi);
+
+	pthread_mutex_lock(&held_mu);
+	if (h->prev)
+		h->prev->next = h->next;
+	else if (held == h)
+		held = h->next;
+	if (h->next)
+		h->next->prev = h->prev;
+	h->prev = h->next = NULL;
+	pthread_mutex_unlock(&held_mu);
+}
+
+static void release_file(struct tapefs *fs, const char *rel,
+			 struct fuse_file_info *fi)
+{
+	if (handle(fi)->area == OPS_STAGING)
+		stg_release(fs, rel, fi);
+	else
+		nso_release(fi);
+}
+
+static void release_dir(struct fuse_file_info *fi)
+{
+	if (handle(fi)->area == OPS_STAGING_DIR)
+		stg_releasedir(fi);
+	else
+		nso_releasedir(fi);
+}
+
+/* Give back a handle: released, or one the kernel never got (an
+ * interrupted open). */
 static void drop_handle(fuse_req_t req, const char *rel,
 			struct fuse_file_info *fi)
 {
-	if (handle(fi)->area == OPS_STAGING)
-		stg_release(req, rel, fi);
-	else
-		nso_release(fi);
+	unhold(fi);
+	release_file(ops_fs(req), rel, fi);
+}
+
+void ops_release_all(struct tapefs *fs)
+{
+	struct fuse_file_info fi = {0};
+	struct ops_handle *h;
+
+	pthread_mutex_lock(&held_mu);
+	while ((h = held)) {
+		held = h->next;
+		fi.fh = (uintptr_t)h;
+		if (h->area == OPS_STAGING_DIR || h->area == OPS_NS_DIR)
+			release_dir(&fi);
+		else
+			release_file(fs, NULL, &fi);
+	}
+	pthread_mutex_unlock(&held_mu);
 }
 
 static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
@@ -385,9 +452,12 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 			break;
 		}
 	}
-	if (ret)
+	if (ret) {
 		fuse_reply_err(req, -ret);
-	else if (fuse_reply_open(req, fi) == -ENOENT)
+		return;
+	}
+	hold(fi);
+	if (fuse_reply_open(req, fi) == -ENOENT)
 		drop_handle(req, rel, fi);
 }
 
@@ -410,10 +480,13 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 		ret = ops_entry_ref(req, parent, name, &e);
 	if (ret) {
 		fuse_reply_err(req, -ret);
-		stg_release(req, rel, fi);
-	} else if (fuse_reply_create(req, &e, fi)) {
+		stg_release(ops_fs(req), rel, fi);
+		return;
+	}
+	hold(fi);
+	if (fuse_reply_create(req, &e, fi)) {
 		ops_entry_unref(req, e.ino);
-		stg_release(req, rel, fi);
+		drop_handle(req, rel, fi);
 	}
 }
 
@@ -487,10 +560,8 @@ static void op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
 
 static void drop_dir(struct fuse_file_info *fi)
 {
-	if (handle(fi)->area == OPS_STAGING_DIR)
-		stg_releasedir(fi);
-	else
-		nso_releasedir(fi);
+	unhold(fi);
+	release_dir(fi);
 }
 
 static void op_opendir(fuse_req_t req, fuse_ino_t ino,
@@ -504,9 +575,12 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino,
 		ret = stg_opendir(req, rel, fi);
 	else if (!ret)
 		ret = nso_opendir(fi); /* listings are made in readdir */
-	if (ret)
+	if (ret) {
 		fuse_reply_err(req, -ret);
-	else if (fuse_reply_open(req, fi) == -ENOENT)
+		return;
+	}
+	hold(fi);
+	if (fuse_reply_open(req, fi) == -ENOENT)
 		drop_dir(fi);
 }
 

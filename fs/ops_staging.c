@@ -428,9 +428,8 @@ int stg_flush(struct fuse_file_info *fi)
 
 /* rel: the file's path now, or NULL when it has none (unlinked): then
  * the path it was opened under names it to the dump engine. */
-void stg_release(fuse_req_t req, const char *rel, struct fuse_file_info *fi)
+void stg_release(struct tapefs *fs, const char *rel, struct fuse_file_info *fi)
 {
-	struct tapefs *fs = ops_fs(req);
 	struct stg_file *f = stg_file(fi);
 	int tell = f->writer && fs->dump;
 	struct stat st;
