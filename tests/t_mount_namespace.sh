@@ -59,6 +59,13 @@ check "user.tapefs.archived is a time" grep -Eq '^20[0-9]{2}-[0-9]{2}-[0-9]{2}T'
 check_eq "listxattr" "user.tapefs.archived user.tapefs.copies user.tapefs.md5 user.tapefs.state" \
 	"$(getfattr -m - mnt/archive/proj/notes.txt | grep '^user' | sort | paste -sd' ')"
 check_fails "no other xattr" "No such attribute" getfattr -n user.other mnt/archive/proj/notes.txt
+# no ACLs and no security labels: said once for the mount (EOPNOTSUPP, which
+# `ls -l` remembers) rather than "none here" for every entry it lists
+check_fails "no ACLs" "Operation not supported" getfattr -n system.posix_acl_access mnt/archive/proj/notes.txt
+check_fails "no security labels" "Operation not supported" getfattr -n security.selinux mnt/archive/proj/notes.txt
+check_fails "nor on a directory" "Operation not supported" getfattr -n system.posix_acl_default mnt/archive/proj
+check_fails "another system name is none here" "No such attribute" getfattr -n system.other mnt/archive/proj/notes.txt
+check_eq "ls -l shows no ACL mark" "-rw-------" "$(ls -l mnt/archive/proj/notes.txt | cut -d" " -f1)"
 labA=$(cut -d, -f1 <<<"$copies" | cut -d: -f1)
 labB=$(cut -d, -f2 <<<"$copies" | cut -d: -f1)
 check_eq "the tape holds file 0001" "0001" "$(ls mnt/tapes/$labA)"
