@@ -620,6 +620,20 @@ int catalog_run_results(struct catalog *cat, int64_t run_id,
 			const char *barcode, int failures_only,
 			catalog_result_fn fn, void *ctx);
 
+/* Where a part of a listing of results ended: its last row's tape, file
+ * number and member (the listing's order). */
+struct catalog_result_key {
+	char barcode[40];
+	int64_t fileno, member_id;
+};
+/* As catalog_run_results(), from the row after *after (NULL: from the
+ * first row): a result file of millions of lines is read in parts, each
+ * a seek, none holding the catalog between them. */
+int catalog_run_results_from(struct catalog *cat, int64_t run_id,
+			     const char *barcode, int failures_only,
+			     const struct catalog_result_key *after,
+			     catalog_result_fn fn, void *ctx);
+
 /* The verification of one copy ended with result: sets the copy's
  * last_result, and when OK its last_verified = now and state good (BAD or
  * UNREADABLE set state bad), then the tape's last_verified when every copy

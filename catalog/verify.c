@@ -29,16 +29,25 @@ static const char SQL_RUN_INTERRUPT[] =
 static const char SQL_RESULT_ADD[] =
 	"INSERT OR REPLACE INTO result(run, copy, member, result, md5) "
 	"VALUES(:run, :copy, :member, :result, :md5)";
-/* Copies in tape order, each copy's results by member (the PK range). */
-static const char SQL_RESULTS[] =
-	"SELECT result.copy, result.member, copy.barcode, copy.fileno, "
-	"result.result, result.md5, member.parent, node.name "
-	"FROM copy JOIN result ON result.run = :run AND result.copy = copy.id "
-	"JOIN member ON member.id = result.member "
-	"JOIN node ON node.id = member.node "
-	"WHERE (:barcode IS NULL OR copy.barcode = :barcode) "
-	"AND (:fail = 0 OR result.result != 1) "
-	"ORDER BY copy.barcode, copy.fileno, result.member";
+/* Copies in tape order, each copy's results by member (the PK range),
+ * from the row after (:b, :f, :m): the copy loop outside (CROSS JOIN), so
+ * that a part starts with a seek, not a sort of the run's results. One
+ * tape's (:barcode), or every tape's. */
+#define SQL_RESULTS_FROM(where)                                                \
+	"SELECT result.copy, result.member, copy.barcode, copy.fileno, "      \
+	"result.result, result.md5, member.parent, node.name "                \
+	"FROM copy CROSS JOIN result ON result.run = :run "                   \
+	"AND result.copy = copy.id "                                          \
+	"JOIN member ON member.id = result.member "                           \
+	"JOIN node ON node.id = member.node "                                 \
+	"WHERE " where " AND result.member > (CASE WHEN copy.barcode = :b "   \
+	"AND copy.fileno = :f THEN :m ELSE -1 END) "                          \
+	"AND (:fail = 0 OR result.result != 1) "                              \
+	"ORDER BY copy.barcode, copy.fileno, result.member"
+static const char SQL_RESULTS_TAPE[] =
+	SQL_RESULTS_FROM("copy.barcode = :barcode AND copy.fileno >= :f");
+static const char SQL_RESULTS_ALL[] =
+	SQL_RESULTS_FROM("(copy.barcode, copy.fileno) >= (:b, :f)");
 static const char SQL_COPY_VERIFIED[] =
 	"UPDATE copy SET last_result = :result, "
 	"last_verified = CASE WHEN :result = 1 THEN :now ELSE last_verified END, "
@@ -259,9 +268,28 @@ int catalog_run_results_add(struct catalog *cat, int64_t run_id,
 	return cat_txn_end(cat, c, 0, ret);
 }
 
-int catalog_run_results(struct catalog *cat, int64_t run_id,
-			const char *barcode, int failures_only,
-			catalog_result_fn fn, void *ctx)
+/* One row of SQL_RESULTS_* into r (its path owned by dc); 0 or -errno. */
+static int result_row(struct catconn *c, sqlite3_stmt *st,
+		      struct cat_dircache *dc, struct catalog_result_row *r)
+{
+	const char *name = (const char *)sqlite3_column_text(st, 7);
+
+	memset(r, 0, sizeof(*r));
+	r->copy_id = sqlite3_column_int64(st, 0);
+	r->member_id = sqlite3_column_int64(st, 1);
+	cat_col_text(st, 2, r->barcode, sizeof(r->barcode));
+	r->fileno = sqlite3_column_int64(st, 3);
+	r->result = (enum catalog_result)sqlite3_column_int(st, 4);
+	cat_md5_hex(sqlite3_column_blob(st, 5),
+		    (size_t)sqlite3_column_bytes(st, 5), r->md5);
+	return cat_dircache_path(c, dc, sqlite3_column_int64(st, 6),
+				 name ? name : "", &r->path);
+}
+
+int catalog_run_results_from(struct catalog *cat, int64_t run_id,
+			     const char *barcode, int failures_only,
+			     const struct catalog_result_key *after,
+			     catalog_result_fn fn, void *ctx)
 {
 	struct catconn *c = cat_conn_get(cat);
 	struct cat_dircache dc = { .node = -1 };
@@ -271,26 +299,19 @@ int catalog_run_results(struct catalog *cat, int64_t run_id,
 
 	if (!c)
 		return -EIO;
-	st = cat_stmt(c, SQL_RESULTS);
+	st = cat_stmt(c, barcode ? SQL_RESULTS_TAPE : SQL_RESULTS_ALL);
 	if (!st)
 		goto out;
 	cat_bind_i64(st, ":run", run_id);
-	cat_bind_text(st, ":barcode", barcode);
+	if (barcode)
+		cat_bind_text(st, ":barcode", barcode);
+	cat_bind_text(st, ":b", after ? after->barcode : "");
+	cat_bind_i64(st, ":f", after ? after->fileno : -1);
+	cat_bind_i64(st, ":m", after ? after->member_id : -1);
 	cat_bind_i64(st, ":fail", failures_only ? 1 : 0);
 	ret = 0;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *name = (const char *)sqlite3_column_text(st, 7);
-
-		memset(&r, 0, sizeof(r));
-		r.copy_id = sqlite3_column_int64(st, 0);
-		r.member_id = sqlite3_column_int64(st, 1);
-		cat_col_text(st, 2, r.barcode, sizeof(r.barcode));
-		r.fileno = sqlite3_column_int64(st, 3);
-		r.result = (enum catalog_result)sqlite3_column_int(st, 4);
-		cat_md5_hex(sqlite3_column_blob(st, 5),
-			    (size_t)sqlite3_column_bytes(st, 5), r.md5);
-		ret = cat_dircache_path(c, &dc, sqlite3_column_int64(st, 6),
-					name ? name : "", &r.path);
+		ret = result_row(c, st, &dc, &r);
 		if (ret < 0)
 			break;
 		ret = fn(ctx, &r);
@@ -304,6 +325,14 @@ out:
 	cat_dircache_release(&dc);
 	cat_conn_put(cat, c);
 	return ret;
+}
+
+int catalog_run_results(struct catalog *cat, int64_t run_id,
+			const char *barcode, int failures_only,
+			catalog_result_fn fn, void *ctx)
+{
+	return catalog_run_results_from(cat, run_id, barcode, failures_only,
+					NULL, fn, ctx);
 }
 
 int catalog_copy_verified(struct catalog *cat, int64_t copy_id,

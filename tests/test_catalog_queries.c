@@ -488,6 +488,47 @@ static int collect_result(void *ctx, const struct catalog_result_row *r)
 	return 0;
 }
 
+/* collect_result() for one row, then stop, keeping where it stopped. */
+struct one_part {
+	struct names ns;
+	struct catalog_result_key key;
+	int rows;
+};
+
+static int collect_one(void *ctx, const struct catalog_result_row *r)
+{
+	struct one_part *p = ctx;
+
+	collect_result(&p->ns, r);
+	snprintf(p->key.barcode, sizeof(p->key.barcode), "%s", r->barcode);
+	p->key.fileno = r->fileno;
+	p->key.member_id = r->member_id;
+	p->rows++;
+	return 1;
+}
+
+/* The results read one row at a time, each part from the key where the
+ * last stopped, are what one listing gives. */
+static void check_parts(int64_t run, const char *barcode, int fail,
+			const char *whole)
+{
+	struct one_part p;
+	int parts = 0, ret;
+
+	memset(&p, 0, sizeof(p));
+	for (;;) {
+		int before = p.rows;
+
+		ret = catalog_run_results_from(cat, run, barcode, fail,
+					       parts ? &p.key : NULL,
+					       collect_one, &p);
+		if (ret < 0 || p.rows == before || ++parts > 10)
+			break;
+	}
+	CHECK_INT(ret, 0);
+	CHECK_STR(p.ns.buf, whole);
+}
+
 static int count_run(void *ctx, const struct catalog_run *r)
 {
 	(void)r;
@@ -540,6 +581,16 @@ static void test_verify(void)
 		  0);
 	CHECK_STR(ns.buf, "BAD ffffffffffffffffffffffffffffffff "
 			  "proj/notes.txt|UNREADABLE - proj/notes.txt");
+	check_parts(run, NULL, 1, ns.buf);
+	memset(&ns, 0, sizeof(ns));
+	CHECK_INT(catalog_run_results(cat, run, NULL, 0, collect_result, &ns),
+		  0);
+	check_parts(run, NULL, 0, ns.buf);
+	CHECK_INT(strchr(ns.buf, '|') != strrchr(ns.buf, '|'), 1); /* 3 rows */
+	memset(&ns, 0, sizeof(ns));
+	CHECK_INT(
+	    catalog_run_results(cat, run, "A00001", 0, collect_result, &ns), 0);
+	check_parts(run, "A00001", 0, ns.buf);
 	CHECK_INT(catalog_copy_verified(cat, a1.id, CATALOG_RESULT_BAD), 0);
 	CHECK_INT(catalog_copy_verified(cat, b1.id, CATALOG_RESULT_OK), 0);
 	CHECK_INT(catalog_copy_verified(cat, 9999, CATALOG_RESULT_OK), -ENOENT);
