@@ -5,11 +5,13 @@
  * Dynamic text (NS_TEXT, NS_CONTROL) is rendered whole at open into the
  * handle, for the reader who opens it (render_for(): fs/ns/ns.h), and
  * served with direct_io, so every open shows the present; the kernel
- * caches nothing of it (timeouts 0). Control files take writes from the
- * mount owner and root only, each write() checked whole before any of it
- * is applied (nso_write()). Archived members are read through the recall
- * engine and opened with keep_cache once whole in the cache: their content
- * never changes.
+ * caches nothing of it (timeouts 0). A text whose provider renders it in
+ * parts (ns_attr.parts: a result file of millions of lines) is read
+ * through an ns_stream (fs/ns/ns_stream.h) instead: a part at a time.
+ * Control files take writes from the mount owner and root only, each
+ * write() checked whole before any of it is applied (nso_write()).
+ * Archived members are read through the recall engine and opened with
+ * keep_cache once whole in the cache: their content never changes.
  *
  * Listings are made whole when read from their start and kept in the
  * directory's handle. A readdirplus reply gives the attributes of the
@@ -28,6 +30,7 @@
 #include "catalog/catalog.h"
 #include "fs/engine/recall.h"
 #include "fs/ns/ns_local.h"
+#include "fs/ns/ns_stream.h"
 #include "fs/ops.h"
 #include "tapeio/changer.h"
 
@@ -41,7 +44,13 @@ struct ns_file {
 	struct strbuf partial; /* NS_CONTROL: the start of a line a full
 				  buffer cut, at most CTL_LINE_MAX */
 	struct recall_handle *rh; /* NS_MEMBER */
+	struct ns_stream *stream; /* NS_TEXT in parts */
+	struct tapefs *fs;
+	struct ns_reader who; /* who opened it (a text in parts) */
 };
+
+/* A part of a text in parts is what its bytes are: 64 KiB, a few reads. */
+#define NS_PART_BYTES (64 * 1024)
 
 /* One entry of a listing; its name at names.buf + name. */
 struct ns_dirent {
@@ -322,6 +331,26 @@ static int open_member(struct tapefs *fs, const struct ns_attr *a,
 			   a->prefer[0] ? a->prefer : NULL, &f->rh);
 }
 
+/* ns_part_fn of a text in parts: its provider's part, as f's reader
+ * may see it. */
+static int text_part(void *ctx, struct ns_cursor *cur, size_t want,
+		     struct strbuf *out)
+{
+	struct ns_file *f = ctx;
+
+	return f->p->render_part(f->fs, f->rel, &f->who, cur, want, out);
+}
+
+static int open_parts(fuse_req_t req, struct ns_file *f,
+		      struct fuse_file_info *fi)
+{
+	if ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC))
+		return -EROFS;
+	fi->direct_io = 1;
+	reader_of(req, &f->who);
+	return ns_stream_new(text_part, f, NS_PART_BYTES, &f->stream);
+}
+
 static int open_text(fuse_req_t req, struct ns_file *f,
 		     struct fuse_file_info *fi)
 {
@@ -343,6 +372,7 @@ static void file_free(struct ns_file *f)
 {
 	if (f->rh)
 		recall_release(f->rh);
+	ns_stream_free(f->stream);
 	strbuf_release(&f->text);
 	strbuf_release(&f->partial);
 	free(f->rel);
@@ -369,6 +399,7 @@ int nso_open(fuse_req_t req, const char *path, uint64_t ino,
 	if (ret)
 		goto out_free;
 	f->h.area = OPS_NS;
+	f->fs = ops_fs(req);
 	f->kind = a->kind;
 	f->p = p;
 	if (!(f->rel = strdup(rel)) || !(f->file = strdup(path + 1))) {
@@ -381,7 +412,10 @@ int nso_open(fuse_req_t req, const char *path, uint64_t ino,
 		break;
 	case NS_TEXT:
 	case NS_CONTROL:
-		ret = open_text(req, f, fi);
+		if (a->parts && p->render_part)
+			ret = open_parts(req, f, fi);
+		else
+			ret = open_text(req, f, fi);
 		break;
 	case NS_DIR:
 		ret = -EISDIR;
@@ -424,6 +458,25 @@ static void member_read(fuse_req_t req, struct ns_file *f, size_t size,
 	free(buf);
 }
 
+/* A text in parts: the bytes at off, a part rendered when needed. */
+static void parts_read(fuse_req_t req, struct ns_file *f, size_t size,
+		       off_t off)
+{
+	char *buf = malloc(size ? size : 1);
+	ssize_t n;
+
+	if (!buf) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	n = ns_stream_read(f->stream, buf, size, off);
+	if (n < 0)
+		fuse_reply_err(req, (int)-n);
+	else
+		fuse_reply_buf(req, buf, (size_t)n);
+	free(buf);
+}
+
 /* A text is sent from a copy: once the kernel has the reply, the reader
  * may close the file and its release free f in another thread while the
  * reply's write is still returning. */
@@ -434,6 +487,10 @@ void nso_read(fuse_req_t req, struct fuse_file_info *fi, size_t size, off_t off)
 
 	if (f->kind == NS_MEMBER) {
 		member_read(req, f, size, off);
+		return;
+	}
+	if (f->stream) {
+		parts_read(req, f, size, off);
 		return;
 	}
 	if ((size_t)off >= f->text.len)

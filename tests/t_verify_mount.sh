@@ -62,6 +62,21 @@ for t in A00001L9 B00001L9; do
 		grep -q '^copies_verified: 2/2' "mnt/tapes/$t/.status"
 done
 check_eq "all: no failures" "" "$(cat "mnt/verify/$run/failures")"
+# A result file is read in parts: any offset and size gives its bytes.
+f=mnt/verify/$run/A00001L9
+check "a result file read 7 bytes at a time is the same" \
+	cmp <(cat "$f") <(dd if="$f" bs=7 status=none)
+check "a result file read at random offsets, backwards too" python3 - "$f" <<'EOF2'
+import os, random, sys
+p = sys.argv[1]
+whole = open(p, "rb").read()
+assert len(whole) > 200, len(whole)
+fd = os.open(p, os.O_RDONLY)
+r = random.Random(5)
+for i in range(300):
+    off, n = r.randrange(len(whole) + 20), r.randrange(1, 300)
+    assert os.pread(fd, n, off) == whole[off:off + n], (off, n)
+EOF2
 # Both drives read at once: their reads interleave in the trace.
 switches=$(awk '$2 == "read" { if (last != "" && $1 != last) n++; last = $1 } END { print n + 0 }' trace)
 check "all: both drives read at the same time ($switches switches)" test "$switches" -ge 4

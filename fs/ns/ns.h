@@ -9,7 +9,10 @@
  * these calls: lookups and listings stay instant while drives work.
  *
  * Dynamic text files (status, results) are rendered whole on open into a
- * strbuf and served with direct_io, so `cat` always shows the present.
+ * strbuf and served with direct_io, so `cat` always shows the present. A
+ * text that may be too long for that (the results of a verification of a
+ * tape of millions of members: ns_attr.parts) is rendered in parts as it
+ * is read instead (render_part()), never whole in memory.
  * Control files take one request per line, and a write() is applied whole
  * or not at all: the mount cuts it into lines (docs/mount.md has the rule),
  * passes every line to check(), and only when each passes, each to
@@ -60,6 +63,15 @@ struct ns_attr {
 	int64_t member_id; /* NS_MEMBER: the catalog's member id */
 	char prefer[40];   /* NS_MEMBER: the tape whose copy this path names
 			      (tapes/LABEL/...), read first; "" for any */
+	int parts;	   /* NS_TEXT: read in parts (render_part()) */
+};
+
+/* Where a part of a text rendered in parts ended (render_part()), in the
+ * provider's terms: a key of its listing. Zeroed: the text's start. */
+struct ns_cursor {
+	int started; /* 0: nothing rendered yet */
+	char s[40];
+	int64_t a, b;
 };
 
 /* Who opens a text (render_for()): the caller's uid, gid and groups, and
@@ -89,6 +101,15 @@ struct ns_provider {
 	 * is then the text as root sees it. */
 	int (*render_for)(struct tapefs *fs, const char *rel,
 			  const struct ns_reader *who, struct strbuf *out);
+	/* Optional, for a text whose getattr says parts: the part of rel's
+	 * text (as reader who may see it: NULL, everything) from *cur on,
+	 * whole lines appended to out until it holds at least want bytes or
+	 * the text ends; *cur is then where the part ended. Nothing appended:
+	 * the end. A text read in parts shows the rows stored when each part
+	 * is read. */
+	int (*render_part)(struct tapefs *fs, const char *rel,
+			   const struct ns_reader *who, struct ns_cursor *cur,
+			   size_t want, struct strbuf *out);
 	/* Control files: whether line (one request, without its newline) is
 	 * one control() takes; 0, or -errno with the reason in why (whylen
 	 * bytes, NUL-terminated). Acts on nothing. */

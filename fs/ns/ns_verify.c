@@ -8,6 +8,10 @@
  *   verify/RUN/failures  "LABEL BAD|UNREADABLE md5 path" per failed member
  *   verify/RUN/LABEL     "OK|BAD|UNREADABLE md5 path" per member checked
  *
+ * failures and LABEL have a line per member (millions for a tape of
+ * small files): they are rendered in parts as they are read
+ * (dir_render_part()), never whole.
+ *
  * Paths in result lines are escaped as in the tape manifest (a newline is
  * "\n", a backslash "\\", other control bytes "\xHH"), so that one member
  * is always one line; an unreadable member's md5 is "-".
@@ -309,7 +313,10 @@ static int dir_getattr(struct tapefs *fs, const char *rel, struct ns_attr *out)
 	}
 	out->kind = NS_TEXT;
 	out->st.st_mode = 0444;
-	if (!strcmp(name, "summary") || !strcmp(name, "failures"))
+	if (!strcmp(name, "summary"))
+		return 0;
+	out->parts = 1; /* a line per member: read in parts */
+	if (!strcmp(name, "failures"))
 		return 0;
 	return run_has_tape(fs, run, name) ? 0 : -ENOENT;
 }
@@ -507,6 +514,62 @@ out_free:
 	return ret < 0 ? ret : 0;
 }
 
+struct part_ctx {
+	struct rows_ctx rows;
+	size_t want;
+	struct ns_cursor *cur;
+};
+
+/* render_row(), then where it is: the part ends once it holds want. */
+static int part_row(void *vctx, const struct catalog_result_row *r)
+{
+	struct part_ctx *c = vctx;
+	int ret = render_row(&c->rows, r);
+
+	if (ret)
+		return ret;
+	c->cur->started = 1;
+	snprintf(c->cur->s, sizeof(c->cur->s), "%s", r->barcode);
+	c->cur->a = r->fileno;
+	c->cur->b = r->member_id;
+	return c->rows.out->len >= c->want;
+}
+
+/* failures and verify/RUN/LABEL in parts (fs/ns/ns.h): each a seek in the
+ * catalog from the row where the last part ended. */
+static int dir_render_part(struct tapefs *fs, const char *rel,
+			   const struct ns_reader *who, struct ns_cursor *cur,
+			   size_t want, struct strbuf *out)
+{
+	struct part_ctx c = {{out, 0, fs, who, NULL}, want, cur};
+	struct catalog_result_key key;
+	const char *name;
+	int64_t run;
+	int fail, ret;
+
+	if (!fs->verify || !fs->cat)
+		return -ENOENT;
+	ret = split_rel(rel, &run, &name);
+	if (ret)
+		return ret;
+	if (!*name || !strcmp(name, "summary"))
+		return -EINVAL; /* not a text in parts */
+	fail = !strcmp(name, "failures");
+	c.rows.with_label = fail;
+	if (who && !who->all &&
+	    !(c.rows.memo = calloc(1, sizeof(*c.rows.memo))))
+		return -ENOMEM;
+	memset(&key, 0, sizeof(key));
+	snprintf(key.barcode, sizeof(key.barcode), "%s", cur->s);
+	key.fileno = cur->a;
+	key.member_id = cur->b;
+	ret =
+	    catalog_run_results_from(fs->cat, run, fail ? NULL : name, fail,
+				     cur->started ? &key : NULL, part_row, &c);
+	free(c.rows.memo);
+	return ret < 0 ? ret : 0;
+}
+
 static int dir_render(struct tapefs *fs, const char *rel, struct strbuf *out)
 {
 	return dir_render_for(fs, rel, NULL, out);
@@ -518,4 +581,5 @@ const struct ns_provider ns_verify_dir = {
     .readdir = dir_readdir,
     .render = dir_render,
     .render_for = dir_render_for,
+    .render_part = dir_render_part,
 };
