@@ -4,7 +4,8 @@
  *
  * The clean-up removes an entry only when it is still the one the
  * snapshot saw (dump_staged_remove: its identity checked in its parent's
- * descriptor, beneath the staging root, right before the unlink) and no
+ * descriptor, beneath the staging root, right before the unlink; the
+ * descriptor is kept for the next entries of the same directory) and no
  * writer has it open: a file changed after the snapshot stays for the
  * next dump. Directories go last, deepest first, and only when left
  * empty; the staging root never. Then the journal notes that the dump's
@@ -187,9 +188,10 @@ static int depth_cmp(const void *a, const void *b)
 
 /* Remove entry e (not a directory) when it is still what was dumped.
  * Returns 1 when it stays (changed since, or not removable), else 0. */
-static int clean_entry(struct dump *d, const struct dump_entry *e)
+static int clean_entry(struct dump *d, struct dump_parent *p,
+		       const struct dump_entry *e)
 {
-	int ret = dump_staged_remove(d, e->rel, &e->st);
+	int ret = dump_staged_remove(d, p, e->rel, &e->st);
 
 	return ret < 0 && ret != -ENOENT; /* gone already: renamed, unlinked */
 }
@@ -197,7 +199,8 @@ static int clean_entry(struct dump *d, const struct dump_entry *e)
 /* The snapshot's directories (not dropped, not the root), deepest first:
  * each removed when unchanged and empty. Returns how many stayed
  * changed. */
-static size_t clean_dirs(struct dump *d, const struct dump_snap *s)
+static size_t clean_dirs(struct dump *d, struct dump_parent *p,
+			 const struct dump_snap *s)
 {
 	const struct dump_entry **dirs;
 	size_t kept = 0, ndirs = 0;
@@ -212,7 +215,7 @@ static size_t clean_dirs(struct dump *d, const struct dump_snap *s)
 	qsort(dirs, ndirs, sizeof(*dirs), depth_cmp);
 	for (size_t i = 0; i < ndirs; i++) {
 		/* -ENOTEMPTY: something new arrived; it stays. */
-		if (dump_staged_remove(d, dirs[i]->rel, &dirs[i]->st) ==
+		if (dump_staged_remove(d, p, dirs[i]->rel, &dirs[i]->st) ==
 		    -ESTALE)
 			kept++;
 	}
@@ -223,18 +226,24 @@ static size_t clean_dirs(struct dump *d, const struct dump_snap *s)
 size_t dump_staging_clean(struct dump *d, const struct dump_snap *s,
 			  int64_t dump_id)
 {
+	struct dump_parent *p = malloc(sizeof(*p));
 	size_t kept = 0;
 	int ret;
 
+	if (p) /* without it, each removal opens its parent alone */
+		dump_parent_init(p);
 	for (size_t i = 0; i < s->n; i++) {
 		const struct dump_entry *e = &s->e[i];
 
 		if (e->dropped)
 			kept++;
 		else if (!S_ISDIR(e->st.st_mode))
-			kept += (size_t)clean_entry(d, e);
+			kept += (size_t)clean_entry(d, p, e);
 	}
-	kept += clean_dirs(d, s);
+	kept += clean_dirs(d, p, s);
+	if (p)
+		dump_parent_release(p);
+	free(p);
 	ret = catalog_dump_cleaned(d->fs->cat, dump_id);
 	if (ret < 0)
 		tapefs_error(d->fs, "dump %lld: journal: clean-up done: %s",

@@ -25,6 +25,7 @@
 #ifndef TAPEFS_DUMP_INT_H
 #define TAPEFS_DUMP_INT_H
 
+#include <limits.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -366,14 +367,27 @@ size_t dump_staging_clean(struct dump *d, const struct dump_snap *s,
 int dump_staged_lstat(struct dump *d, const char *rel, struct stat *st);
 /* Open directory rel ("" = the root). A descriptor or -errno. */
 int dump_staged_opendir(struct dump *d, const char *rel);
+/* The parent directory of the last removal, kept for the next removal
+ * from the same directory (a clean-up goes through a directory's entries
+ * in a row): one descriptor at a time, never one per entry. */
+struct dump_parent {
+	int fd;		    /* O_PATH, beneath the root; -1: none */
+	char rel[PATH_MAX]; /* its path, rel[0..len): "" = the root */
+	size_t len;
+};
+void dump_parent_init(struct dump_parent *p);
+/* Close p's descriptor (p stays usable, empty). */
+void dump_parent_release(struct dump_parent *p);
 /* Remove rel (unlinkat from its parent's descriptor; rmdir for a
  * directory) when fstatat() of its name there still equals snap
  * (dump_entry_same) and, for a regular file, it is not held
- * (dump_file_held). 0 when removed; -ENOENT when gone; -ESTALE when it
- * is not the same any more (or its path no longer leads to it): it
- * stays; or the -errno of the unlink (-ENOTEMPTY: a directory that got
- * new entries). */
-int dump_staged_remove(struct dump *d, const char *rel,
+ * (dump_file_held). The parent is p's descriptor when p holds rel's
+ * parent path, else opened beneath the root now and kept in p (p NULL:
+ * opened for this removal alone). 0 when removed; -ENOENT when gone;
+ * -ESTALE when it is not the same any more (or its path no longer leads
+ * to it): it stays; or the -errno of the unlink (-ENOTEMPTY: a directory
+ * that got new entries). */
+int dump_staged_remove(struct dump *d, struct dump_parent *p, const char *rel,
 		       const struct stat *snap);
 /* 1 when the entry still matches its snapshot lstat: device, inode,
  * mode, owner, and but for a directory size, mtime and ctime. */

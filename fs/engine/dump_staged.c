@@ -14,6 +14,16 @@
  * size, mtime and ctime; dump_entry_same()) is compared on the open
  * descriptor, or, for a removal, by fstatat() of the name in its parent's
  * descriptor right before the unlinkat() from that same descriptor.
+ *
+ * A clean-up removes a directory's entries one after another: the
+ * parent's descriptor, opened beneath the root for the first of them, is
+ * kept for the next ones (struct dump_parent: one descriptor, the last
+ * parent's, never one per entry). A descriptor names its directory's
+ * inode, not a path: a directory renamed or moved meanwhile takes its
+ * entries along, and what is removed from it is still only an entry whose
+ * identity is the snapshot's (the same inode, unchanged since: the file
+ * that was archived). A symlink put in the directory's place is never
+ * followed: the descriptor is not the path.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -45,13 +55,57 @@ int dump_staged_opendir(struct dump *d, const char *rel)
 	return beneath_open(d->fs->staging_fd, rel, O_RDONLY | O_DIRECTORY);
 }
 
-int dump_staged_remove(struct dump *d, const char *rel, const struct stat *snap)
+void dump_parent_init(struct dump_parent *p)
+{
+	p->fd = -1;
+	p->len = 0;
+}
+
+void dump_parent_release(struct dump_parent *p)
+{
+	if (p->fd >= 0)
+		close(p->fd);
+	dump_parent_init(p);
+}
+
+/* rel's parent directory (O_PATH, beneath the root) and its last name:
+ * p's descriptor when it was opened for this same parent path, else the
+ * parent opened now (and kept in p instead of the last one). With p
+ * NULL, a descriptor of its own the caller closes (*own = 1). */
+static int parent_get(struct dump *d, struct dump_parent *p, const char *rel,
+		      const char **name, int *own)
+{
+	const char *slash = strrchr(rel, '/');
+	size_t len = slash ? (size_t)(slash - rel) : 0;
+	int fd;
+
+	*own = !p;
+	if (p && p->fd >= 0 && p->len == len && !memcmp(p->rel, rel, len)) {
+		*name = slash ? slash + 1 : rel;
+		return p->fd;
+	}
+	fd = beneath_parent(d->fs->staging_fd, rel, name);
+	if (fd < 0 || !p)
+		return fd;
+	dump_parent_release(p);
+	if (len >= sizeof(p->rel)) { /* too long to keep: used once */
+		*own = 1;
+		return fd;
+	}
+	memcpy(p->rel, rel, len);
+	p->len = len;
+	p->fd = fd;
+	return fd;
+}
+
+int dump_staged_remove(struct dump *d, struct dump_parent *p, const char *rel,
+		       const struct stat *snap)
 {
 	struct stat now;
 	const char *name;
-	int dirfd, ret = 0;
+	int dirfd, own, ret = 0;
 
-	dirfd = beneath_parent(d->fs->staging_fd, rel, &name);
+	dirfd = parent_get(d, p, rel, &name, &own);
 	if (dirfd < 0)
 		return dirfd == -ENOENT ? -ENOENT : -ESTALE;
 	if (fstatat(dirfd, name, &now, AT_SYMLINK_NOFOLLOW) < 0) {
@@ -66,7 +120,8 @@ int dump_staged_remove(struct dump *d, const char *rel, const struct stat *snap)
 	if (unlinkat(dirfd, name, S_ISDIR(now.st_mode) ? AT_REMOVEDIR : 0) < 0)
 		ret = -errno;
 out_close:
-	close(dirfd);
+	if (own)
+		close(dirfd);
 	return ret;
 }
 

@@ -1,0 +1,146 @@
+/* tests/test_dump_remove.c - the removal of dumped entries from staging/
+ * (dump_staged_remove, the clean-up's step): an entry goes only while it
+ * is the snapshot's, unchanged; the parent's descriptor is kept for the
+ * next entries of the same directory (one descriptor, not one per entry);
+ * a directory renamed meanwhile takes its entries along, and a symlink
+ * put in its place is never followed: nothing outside staging/ goes.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fs/engine/dump_int.h"
+#include "fs/engine/tapefs.h"
+#include "tests/check.h"
+#include "tests/lib_fixture.h"
+
+static struct tapefs fs;
+static struct dump d;
+
+static void engine_make(const char *staging)
+{
+	memset(&fs, 0, sizeof(fs));
+	memset(&d, 0, sizeof(d));
+	pthread_mutex_init(&d.mu, NULL);
+	d.fs = &fs;
+	fs.staging_fd = open(staging, O_PATH | O_DIRECTORY);
+	CHECK(fs.staging_fd >= 0);
+}
+
+static void engine_drop(void)
+{
+	close(fs.staging_fd);
+	pthread_mutex_destroy(&d.mu);
+}
+
+static void snap(const char *path, struct stat *st)
+{
+	CHECK_INT(lstat(path, st), 0);
+}
+
+static int gone(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) < 0 && errno == ENOENT;
+}
+
+/* Entries of one directory after another: each removed; the descriptor
+ * of the parent is opened once and kept; a changed entry stays. */
+static void test_same_parent(void)
+{
+	struct dump_parent p;
+	struct stat s1, s2, s3, sd;
+	int fd;
+
+	mkdir("stg", 0755);
+	mkdir("stg/a", 0755);
+	fx_make_file("stg/a/f1", 100, 1);
+	fx_make_file("stg/a/f2", 100, 2);
+	fx_make_file("stg/a/f3", 100, 3);
+	snap("stg/a/f1", &s1);
+	snap("stg/a/f2", &s2);
+	snap("stg/a/f3", &s3);
+	snap("stg/a", &sd);
+	engine_make("stg");
+	dump_parent_init(&p);
+	CHECK_INT(dump_staged_remove(&d, &p, "a/f1", &s1), 0);
+	CHECK(gone("stg/a/f1"));
+	fd = p.fd;
+	CHECK(fd >= 0);
+	CHECK_INT((int)p.len, 1);
+	/* f2 rewritten since its snapshot: it stays. */
+	fx_make_file("stg/a/f2", 100, 9);
+	CHECK_INT(dump_staged_remove(&d, &p, "a/f2", &s2), -ESTALE);
+	CHECK(!gone("stg/a/f2"));
+	CHECK_INT(dump_staged_remove(&d, &p, "a/f3", &s3), 0);
+	CHECK(gone("stg/a/f3"));
+	CHECK_INT(p.fd, fd); /* the same descriptor, not one per entry */
+	CHECK_INT(dump_staged_remove(&d, &p, "a/nothere", &s3), -ENOENT);
+	/* The directory itself: its parent is the root, opened now. */
+	CHECK_INT(unlink("stg/a/f2"), 0);
+	CHECK_INT(dump_staged_remove(&d, &p, "a", &sd), 0);
+	CHECK(gone("stg/a"));
+	CHECK_INT((int)p.len, 0);
+	dump_parent_release(&p);
+	CHECK_INT(p.fd, -1);
+	CHECK(fcntl(fd, F_GETFD) < 0); /* released: closed */
+	/* Without a kept parent: the same answers. */
+	fx_make_file("stg/g", 10, 4);
+	snap("stg/g", &s1);
+	CHECK_INT(dump_staged_remove(&d, NULL, "g", &s1), 0);
+	CHECK(gone("stg/g"));
+	engine_drop();
+}
+
+/* The directory renamed between two removals and a symlink to a
+ * directory outside put in its place: the kept descriptor still names
+ * the renamed directory, whose unchanged entry goes; the file outside
+ * under the same name stays. A new lookup of the path refuses the
+ * symlink. */
+static void test_swapped_parent(void)
+{
+	struct dump_parent p;
+	struct stat s1, s2, s3;
+
+	mkdir("s2", 0755);
+	mkdir("s2/b", 0755);
+	mkdir("outside", 0755);
+	fx_make_file("s2/b/f1", 10, 1);
+	fx_make_file("s2/b/f2", 10, 2);
+	fx_make_file("s2/b/f3", 10, 3);
+	fx_make_file("outside/f2", 10, 5);
+	fx_make_file("outside/f3", 10, 6);
+	snap("s2/b/f1", &s1);
+	snap("s2/b/f2", &s2);
+	snap("s2/b/f3", &s3);
+	engine_make("s2");
+	dump_parent_init(&p);
+	CHECK_INT(dump_staged_remove(&d, &p, "b/f1", &s1), 0);
+	CHECK_INT(rename("s2/b", "s2/b2"), 0);
+	CHECK_INT(symlink("../outside", "s2/b"), 0);
+	CHECK_INT(dump_staged_remove(&d, &p, "b/f2", &s2), 0);
+	CHECK(gone("s2/b2/f2"));
+	CHECK(!gone("outside/f2"));
+	/* A parent looked up again (p released): the symlink is refused. */
+	dump_parent_release(&p);
+	CHECK_INT(dump_staged_remove(&d, &p, "b/f3", &s3), -ESTALE);
+	CHECK(!gone("outside/f3"));
+	CHECK(!gone("s2/b2/f3"));
+	/* Another entry's snapshot: not this one, it stays. */
+	CHECK_INT(dump_staged_remove(&d, &p, "b2/f3", &s2), -ESTALE);
+	CHECK(!gone("s2/b2/f3"));
+	dump_parent_release(&p);
+	engine_drop();
+}
+
+int main(void)
+{
+	RUN(test_same_parent);
+	RUN(test_swapped_parent);
+	return check_done();
+}
