@@ -441,7 +441,13 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	if (!ret) {
 		switch (area_of(path, &rel)) {
 		case AREA_STAGING:
+			/* Gone since the kernel's lookup (a dump's clean-up
+			 * removed it): ESTALE makes the kernel look the name
+			 * up again and retry, so that `cp` of the same name
+			 * creates it instead of failing on the old entry. */
 			ret = stg_open(req, rel, fi);
+			if (ret == -ENOENT)
+				ret = -ESTALE;
 			break;
 		case AREA_NS:
 			ops_node_ino(nodes(req), ino, &was);
