@@ -585,7 +585,8 @@ int stg_setxattr(fuse_req_t req, const char *rel, const char *name,
 #define STATE_XATTR "user.tapefs.state"
 
 /* user.tapefs.state of a staged entry: "dumping" while the dump being
- * written holds it, else "staged" (SPEC 3.5). */
+ * written holds it, "too_large" for a file larger than any tape takes,
+ * else "staged" (SPEC 3.5). */
 static int state_xattr(fuse_req_t req, const char *rel, char *value,
 		       size_t size)
 {
@@ -598,6 +599,8 @@ static int state_xattr(fuse_req_t req, const char *rel, char *value,
 		return -errno;
 	if (fs->dump && dump_path_dumping(fs->dump, dump_rel(rel)))
 		v = "dumping";
+	else if (fs->dump && dump_file_too_large(fs->dump, &st))
+		v = "too_large";
 	len = strlen(v);
 	if (size == 0)
 		return (int)len;

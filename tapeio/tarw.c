@@ -680,6 +680,60 @@ static int tarw_manifest(struct tarw *w, struct archive *a,
 	return ret;
 }
 
+/* ---------------------------------------------------------------- bound */
+
+#define TAR_BLOCK   512
+#define ROUND512(x) (((x) + TAR_BLOCK - 1) / TAR_BLOCK * TAR_BLOCK)
+/* pax records beside path and linkpath, each at most: mtime 40, size 30,
+ * uid 25, gid 25, hdrcharset 30; path and linkpath 20 more than their
+ * text. */
+#define PAX_RECORDS_MAX (40 + 30 + 25 + 25 + 30 + 20 + 20)
+/* A manifest line without its name and link: type, size, mode, uid, gid,
+ * mtime, MD5, two offsets and the tabs (156), with room to spare for a
+ * later manifest's fields. */
+#define MANIFEST_LINE_MAX 224
+
+/* The manifest's escaping of name: bytes it takes (manifest_escape). */
+static uint64_t escaped_len(const char *name)
+{
+	uint64_t n = 0;
+
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+		if (*p == '\\' || *p == '\t' || *p == '\n')
+			n += 2;
+		else if (*p < 0x20 || *p == 0x7f)
+			n += 4;
+		else
+			n++;
+	return n;
+}
+
+void tarw_bound_add(struct tarw_bound *b, const char *name, uint64_t linklen,
+		    uint64_t size, uint64_t meta)
+{
+	uint64_t nlen = strlen(name);
+
+	/* ustar header, pax header block and its records, data */
+	b->members += 2 * TAR_BLOCK +
+		      ROUND512(PAX_RECORDS_MAX + nlen + linklen + meta) +
+		      ROUND512(size);
+	/* a target's bytes are not known here: each may be escaped */
+	b->manifest += MANIFEST_LINE_MAX + escaped_len(name) + 4 * linklen + 1;
+	b->n++;
+}
+
+uint64_t tarw_bound_total(const struct tarw_bound *b, uint32_t block_size)
+{
+	uint64_t bs = block_size ? block_size : TARW_BLOCK_SIZE;
+	uint64_t text = sizeof(MANIFEST_MAGIC) + b->manifest;
+	uint64_t total;
+
+	total = b->members + 2 * TAR_BLOCK +
+		ROUND512(PAX_RECORDS_MAX + sizeof(MANIFEST_MEMBER)) +
+		ROUND512(text) + 2 * TAR_BLOCK; /* the end of the archive */
+	return (total + bs - 1) / bs * bs;
+}
+
 /* ------------------------------------------------------------------ api */
 
 int tarw_new(struct tarw **out, struct tape *const *tapes, int ncopies,

@@ -115,6 +115,33 @@ struct tarw_copy {
 	uint64_t bytes;	       /* data bytes written = records * block_size */
 };
 
+/* ---- how much tape an archive takes, before it is written ----------------
+ *
+ * An upper bound of the bytes tarw_run() writes, for choosing what fits on
+ * a tape: each member's ustar header, its pax extended header (mtime with
+ * nanoseconds, a long or non-ASCII name or link target, large ids or
+ * size, hdrcharset: all counted as if present), its data rounded up to
+ * 512 bytes and its line in the manifest; then the manifest member, the
+ * end-of-archive blocks, and the archive rounded up to whole records. The
+ * bound exceeds the real size by a little under 200 bytes per member in
+ * the usual case (short names, no pax record but mtime), so that batches
+ * cut by it fill a tape to within one record and one member. */
+struct tarw_bound {
+	uint64_t members;  /* header and data bytes of the members so far */
+	uint64_t manifest; /* bound of the manifest text so far */
+	uint64_t n;	   /* members so far */
+};
+
+/* Account for one member: name as given to the writer, linklen the length
+ * of a symlink's target (0 for others), size its data bytes (0 for a
+ * directory or symlink), meta the bytes of further pax records it carries
+ * (0 today). */
+void tarw_bound_add(struct tarw_bound *b, const char *name, uint64_t linklen,
+		    uint64_t size, uint64_t meta);
+/* Bytes the archive of the members added so far takes on tape, with
+ * records of block_size (0 = TARW_BLOCK_SIZE): a multiple of it. */
+uint64_t tarw_bound_total(const struct tarw_bound *b, uint32_t block_size);
+
 struct tarw;
 
 /* A writer for one archive to tapes[0..ncopies) (1 <= ncopies <=

@@ -15,13 +15,18 @@ check "first dump" tf_wait_dumps 1
 check_eq "first dump on A00001L9" "A00001L9:1" "$(tf_last_tapes)"
 tf_umount mnt
 
-# Then two copies of 23 MiB: the catalog still sees room on A00001L9
-# (64 MiB less 40), but with the label and the early-warning zone the tape
-# reaches early warning before the archive ends.
+# Then two copies of 20 MiB: the catalog still sees room on A00001L9
+# (64 MiB less 40, less its 1% reserve), but the cartridge's early warning
+# comes earlier than that (8 MiB before its end, written into the image's
+# header): the tape reaches early warning before the archive ends.
+printf '\x00\x00\x80\x00\x00\x00\x00\x00' |
+	dd of=lib/tapes/A00001L9.vtape bs=1 seek=72 conv=notrunc 2>/dev/null
+check_eq "A00001L9's early warning moved" "8388608" \
+	"$("$TAPEFS" vtape info lib/tapes/A00001L9.vtape | sed -n 's/^early_warning: //p')"
 ini 2 A,B
 check "mount (2 copies)" tf_mount tapefs.ini mnt
 mkdir -p mnt/staging/second
-head -c $((23 << 20)) /dev/urandom > src-big.bin
+head -c $((20 << 20)) /dev/urandom > src-big.bin
 cp src-big.bin mnt/staging/second/big.bin
 echo tail > mnt/staging/second/tail.txt
 echo now > mnt/.dump

@@ -134,13 +134,22 @@ static int snapshot(struct dump *d, const char *rel, int requested,
 	int ret;
 
 	ret = dump_snap_take(d, rel ? rel : "", s, NULL, NULL);
+	if (ret == 0)
+		dump_large_prune(d, s->gen); /* a full one knows them all */
 	if (ret < 0) {
 		dump_error_set(d, "snapshot of '%s': %s",
 			       rel ? rel : "staging/", strerror(-ret));
 		return 0;
 	}
 	if (!s->n) {
-		if (requested)
+		if (requested && s->too_large)
+			dump_error_set(d,
+				       "nothing to dump in '%s': %llu files "
+				       "larger than any tape stay staged "
+				       "(too_large)",
+				       rel ? rel : "staging/",
+				       (unsigned long long)s->too_large);
+		else if (requested)
 			dump_error_set(d,
 				       "nothing to dump in '%s' (files still "
 				       "open for writing?)",
@@ -182,29 +191,60 @@ static void committed(struct dump *d, const struct dump_snap *s)
 			     (long long)d->last_id, kept);
 }
 
-/* One dump of rel (NULL: everything); requested: from `.dump`. The steps
- * of dump.h, in order. Returns 1 when it must wait for a tape (nothing
- * was done), else 0: how it went is in the history and `.status`. */
+/* The next archive of cut, steps 2 to 8: journaled, written, committed,
+ * its entries leaving staging/. 0 when committed, else -errno. */
+static int dump_archive(struct dump *d, struct dump_cut *cut)
+{
+	struct dump_snap b;
+	int ret;
+
+	ret = dump_cut_batch(cut, &b);
+	if (ret < 0) {
+		dump_error_set(d, "snapshot: %s", strerror(-ret));
+		return ret;
+	}
+	current_set(d, &b);
+	ret = dump_write(d, &b, &cut->plan); /* journal, rounds, commit */
+	if (ret == 0)
+		committed(d, &b);
+	current_set(d, NULL);
+	dump_snap_free(&b);
+	return ret;
+}
+
+/* One dump of rel (NULL: everything); requested: from `.dump`. The
+ * snapshot, cut into archives that fit the tapes (a `now PATH` is one
+ * archive when a tape takes it whole), each written as a dump of its own,
+ * in path order. Returns 1 when it must wait for a tape (nothing was
+ * done), else 0: how it went is in the history and `.status`. */
 static int dump_once(struct dump *d, const char *rel, int requested)
 {
+	const struct tapefs_config *c = &d->fs->cfg;
 	struct dump_snap s;
+	struct dump_cut cut;
 	int ret;
 
 	if (!dump_tapes_ready(d))
 		return 1;
 	if (!snapshot(d, rel, requested, &s))
 		return 0;
-	current_set(d, &s);
-	ret = dump_write(d, &s); /* journal, rounds on the drives, commit */
-	fails_note(d, ret);
-	if (ret == 0) {
-		committed(d, &s);
-	} else {
+	dump_cut_init(&cut, &s, rel != NULL,
+		      c->block_size ? c->block_size : TARW_BLOCK_SIZE);
+	while (!(ret = dump_cut_next(d, &cut))) {
+		ret = dump_archive(d, &cut);
+		if (ret == -EFBIG && dump_cut_again(&cut))
+			continue; /* a tape proved smaller: cut again */
+		if (ret)
+			break;
+		cut.next = cut.end;
+	}
+	/* No tape left for the rest (1: all done): it waits for one. */
+	fails_note(d, ret == 1 || ret == -ENOSPC ? 0 : ret);
+	if (ret < 0) {
 		pthread_mutex_lock(&d->mu);
 		d->retry_after = now_s() + DUMP_RETRY_S;
 		pthread_mutex_unlock(&d->mu);
 	}
-	current_set(d, NULL);
 	pthread_mutex_lock(&d->mu);
 	d->dirty = 1;
 	d->last_scan = 0;
@@ -249,6 +289,7 @@ static void rescan(struct dump *d)
 	d->last_scan = now_s();
 	pthread_mutex_unlock(&d->mu);
 	dump_failed_prune(d, s.gen);
+	dump_large_prune(d, s.gen);
 	dump_snap_free(&s);
 }
 
@@ -405,6 +446,7 @@ void dump_stop(struct tapefs *fs)
 		pthread_join(d->th, NULL);
 	dump_requests_free(d);
 	dump_writers_free(d);
+	dump_large_free(d);
 	free(d->cur_paths);
 	pthread_cond_destroy(&d->cv);
 	pthread_mutex_destroy(&d->mu);
@@ -453,6 +495,8 @@ int dump_stats(struct dump *d, struct dump_stats *out)
 	out->paused = d->paused;
 	out->fails = d->fails;
 	dump_failed_stats(d, out);
+	dump_large_stats(d, out);
+	snprintf(out->cut_note, sizeof(out->cut_note), "%s", d->cut_note);
 	pthread_mutex_unlock(&d->mu);
 	return 0;
 }
@@ -471,4 +515,9 @@ int dump_path_dumping(struct dump *d, const char *relpath)
 			    sizeof(char *), str_cmp) != NULL;
 	pthread_mutex_unlock(&d->mu);
 	return r;
+}
+
+int dump_file_too_large(struct dump *d, const struct stat *st)
+{
+	return dump_large_is(d, st);
 }

@@ -7,11 +7,16 @@
  * At mount start-up everything already in staging/ is eligible (it survived
  * an unmount or a crash).
  *
- * One dump = one tar archive (pax, records of cfg.block_size) written to
- * cfg.copies tapes, copy i on a tape of pool cfg.pools[i], all copies at the
- * same time on different drives (one scheduler gang; each source is read
- * once and fanned out). Steps (the engine's thread runs them one dump at a
- * time; the file that does each is in brackets):
+ * A dump is cut into tar archives (pax, records of cfg.block_size) that
+ * each fit the room of the tapes they go to (dump_fill.c), in path order,
+ * filling a tape to its early-warning reserve before the next is taken;
+ * each archive is written to cfg.copies tapes, copy i on a tape of pool
+ * cfg.pools[i], all copies at the same time on different drives (one
+ * scheduler gang; each source is read once and fanned out), and goes
+ * through the steps below as a dump of its own. A file larger than the
+ * largest tape of a copy's pool is never taken: it stays staged, noted
+ * too_large (dump_large.c), and blocks nothing. Steps (the engine's thread runs
+ * them one dump at a time; the file that does each is in brackets):
  *   1. snapshot: walk staging/ (or the requested subtree) and lstat every
  *      regular file, directory and symlink not held back (open for
  *      writing, or written with a failure: dump_file_closed)
@@ -143,7 +148,9 @@ void dump_path_changed(struct dump *d, const char *relpath);
  *   "now"        dump everything eligible now
  *   "now PATH"   dump only PATH (relative to staging/; a leading '/' or
  *                "staging/" is ignored) as one archive: a directory's whole
- *                subtree, or one file. PATH is resolved beneath staging/
+ *                subtree, or one file; when no tape takes it whole, as
+ *                several archives cut where directories begin
+ *                (dump_stats: cut_note). PATH is resolved beneath staging/
  *                without following a symlink at any component: -ELOOP
  *                when a symlink is on its way (PATH itself may be one:
  *                the link is dumped, never its target), -ENOTDIR when a
@@ -160,7 +167,8 @@ void dump_path_changed(struct dump *d, const char *relpath);
  * Returns 0 when queued (the dump runs on the engine's thread; reading
  * `.dump` shows when it is done), -EINVAL (empty, unknown word, "..",
  * trailing garbage, a path too long), -ENOENT (PATH not in staging/),
- * -ELOOP, -ENOTDIR (see "now PATH"), -ENODATA (nothing eligible to dump). Every
+ * -ELOOP, -ENOTDIR (see "now PATH"), -EFBIG (PATH is a file larger than
+ * any tape takes: too_large), -ENODATA (nothing eligible to dump). Every
  * refusal keeps its reason (dump_stats: last_error) for `.dump` and `.status`
  * ("dump_error: ..."). */
 int dump_request(struct dump *d, const char *line);
@@ -198,6 +206,11 @@ struct dump_stats {
 					 to them failed */
 	char write_failed_names[256]; /* the first DUMP_FAILED_SHOWN, ", "
 					 between, control bytes as '?' */
+	uint64_t too_large;	      /* staged files larger than any tape */
+	char too_large_names[320];    /* the first DUMP_FAILED_SHOWN as
+					 "name (N bytes)", as above */
+	uint64_t too_large_limit;     /* what the largest tape takes */
+	char cut_note[512]; /* the last `now PATH` cut along directories */
 };
 #define DUMP_FAILED_SHOWN 3
 /* Fill *out. Returns 0. */
@@ -206,5 +219,8 @@ int dump_stats(struct dump *d, struct dump_stats *out);
 /* 1 when relpath (as for dump_file_opened) belongs to the dump being
  * written now (user.tapefs.state "dumping"), else 0. */
 int dump_path_dumping(struct dump *d, const char *relpath);
+/* 1 when the staged regular file st is larger than any tape takes
+ * (user.tapefs.state "too_large"), else 0. */
+int dump_file_too_large(struct dump *d, const struct stat *st);
 
 #endif

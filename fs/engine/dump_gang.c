@@ -156,6 +156,7 @@ static void copy_result(struct dump_gang *g, const struct sched_run *r,
 		break;
 	case TARW_COPY_FULL:
 		c->out = DUMP_OUT_FULL;
+		c->bytes = tc->bytes; /* where early warning came */
 		snprintf(c->why, sizeof(c->why),
 			 "tape %s reached early warning", c->tape.barcode);
 		break;

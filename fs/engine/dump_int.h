@@ -11,6 +11,10 @@
  *   dump_plan.c     2. journal the snapshot; 3. choose a tape per copy
  *                   (and, before a dump starts, whether every pool has
  *                   one at all)
+ *   dump_fill.c     3. what fits on a tape: a tape's room, the tape a
+ *                   copy takes, the cut of a snapshot into archives that
+ *                   fill the tapes, the size of the largest tape
+ *   dump_large.c    staged files larger than any tape (too_large)
  *   dump_write.c    4.-6. write the archive to its copies in rounds until
  *                   every copy is written or the dump is abandoned
  *   dump_gang.c     the drive side of a round: one scheduler gang writing
@@ -41,6 +45,7 @@ struct tapefs;
 struct tarw;
 struct tarw_source;
 struct tar_member;
+struct tarw_bound;
 
 /* One entry of a snapshot: a path under staging/ and its lstat. */
 struct dump_entry {
@@ -52,9 +57,10 @@ struct dump_entry {
 struct dump_snap {
 	struct dump_entry *e;
 	size_t n, cap;
-	uint64_t bytes; /* of regular files */
-	uint64_t files; /* regular files and symlinks */
-	uint64_t gen;	/* a full scan's scan_gen (rel ""), else 0 */
+	uint64_t bytes;	    /* of regular files */
+	uint64_t files;	    /* regular files and symlinks */
+	uint64_t gen;	    /* a full scan's scan_gen (rel ""), else 0 */
+	uint64_t too_large; /* files left out: larger than any tape */
 };
 
 /* An inode with writers open through the mount. */
@@ -75,6 +81,17 @@ struct dump_failed {
 	uint64_t since; /* scan_gen when it was marked */
 	uint64_t seen;	/* the last full scan that saw it */
 	int missed;	/* full scans in a row that did not see it */
+};
+
+/* A staged file larger than the largest tape of a copy's pool: it stays
+ * staged (dump_large.c). */
+struct dump_large {
+	dev_t dev;
+	ino_t ino;
+	char *rel;	/* its name when last seen */
+	uint64_t size;	/* its bytes */
+	uint64_t limit; /* what the largest tape takes */
+	uint64_t seen;	/* the last full scan that found it too large */
 };
 
 /* A request from `.dump`: path NULL = everything. */
@@ -98,6 +115,8 @@ struct dump {
 	size_t nwriters, capwriters;
 	struct dump_failed *failed;
 	size_t nfailed, capfailed;
+	struct dump_large *large;
+	size_t nlarge, caplarge;
 	uint64_t scan_gen; /* full scans of staging/ begun */
 
 	/* What staging/ holds (last scan plus closes since). */
@@ -133,6 +152,7 @@ struct dump {
 	char last_tapes[256];
 	char last_error[512];
 	time_t last_error_time;
+	char cut_note[512]; /* the last `now PATH` cut along directories */
 
 	/* Waiting and pausing (operator control). */
 	time_t wait_until; /* no dump before: a pool had no writable tape */
@@ -193,6 +213,27 @@ struct dump_copy {
 
 #define DUMP_EXCLUDE_MAX 64 /* tapes one archive remembers as failed */
 
+/* Where the cut (dump_fill.c) meant an archive to go: copy i's tape
+ * tape[i], and the tapes filled earlier in the dump, which no copy
+ * takes again. */
+struct dump_fill_plan {
+	char tape[SCHED_GANG_MAX][40];
+	char done[DUMP_EXCLUDE_MAX][40];
+	size_t ndone;
+};
+
+/* A snapshot being cut into archives: [next, end) is the next one. */
+struct dump_cut {
+	struct dump_snap *s;
+	size_t next, end;
+	int whole;	/* a `now PATH`: one archive if it fits anywhere */
+	int along_dirs; /* it did not: cut where a directory begins */
+	uint32_t bs;
+	int recuts;
+	int imported; /* the library was asked for new cartridges */
+	struct dump_fill_plan plan;
+};
+
 /* One archive written to its copies. A dump is one archive today: the
  * snapshot's entries that were not dropped. */
 struct dump_archive {
@@ -209,7 +250,8 @@ struct dump_archive {
 	 * src[k] is snapshot entry srcidx[k]. */
 	struct tarw_source *src;
 	size_t *srcidx, nsrc;
-	uint64_t need; /* bytes on tape, estimated */
+	uint64_t need; /* bytes on tape, a bound (tarw_bound) */
+	const struct dump_fill_plan *plan; /* the cut's tapes, may be NULL */
 	/* Members of the first round that wrote every source; the commit. */
 	struct tar_member *members;
 	size_t nmembers;
@@ -306,13 +348,15 @@ int dump_journal_create(struct dump *d, const struct dump_snap *s, int64_t *id);
 /* Mark the dump failed in the journal, with last_error as the reason
  * ("stopped" for -ECANCELED). */
 void dump_journal_fail(struct dump *d, int64_t id, int err);
-/* Bytes the archive of s will take on tape, roughly (headers, manifest,
- * end blocks), for choosing a tape with room and for progress. */
+/* Bytes the archive of s takes on tape at most (tarw_bound: headers,
+ * manifest, end blocks), for choosing a tape with room and for progress. */
 uint64_t dump_archive_estimate(const struct dump_snap *s, uint32_t bs);
-/* Choose c's tape: one of its pool with a->need bytes free, not one that
- * failed a copy of a nor one another copy holds; reserve it in the
- * scheduler (sched_tape_reserved()) and set c->fileno. NO_TAPE -> TAPE.
- * Returns 0 or -errno with the reason recorded (dump_error_set). */
+/* Choose c's tape: the one the cut planned (a->plan) while it is still
+ * writable with room, else one of its pool with a->need bytes of room
+ * (dump_tape_pick), never one that failed a copy of a, one another copy
+ * holds, or one the dump filled already; reserve it in the scheduler
+ * (sched_tape_reserved()) and set c->fileno. NO_TAPE -> TAPE. Returns 0
+ * or -errno with the reason recorded (dump_error_set). */
 int dump_copy_choose(struct dump *d, struct dump_archive *a,
 		     struct dump_copy *c);
 /* c's tape failed it: never again for a; its reservation goes.
@@ -325,10 +369,63 @@ void dump_copies_release(struct dump *d, struct dump_archive *a);
 void dump_tapes_note(struct dump *d, const struct dump_archive *a);
 
 /* ---- dump_write.c: the rounds (steps 3 to 6), the whole dump (2 to 7) ---- */
-/* Journal s, write it as one archive to every copy, commit it. Returns 0
- * (committed), or -errno with the reason recorded by dump_error_set();
- * the journal entry is failed then. */
-int dump_write(struct dump *d, struct dump_snap *s);
+/* Journal s, write it as one archive to every copy (on the tapes of plan
+ * when it may), commit it. Returns 0 (committed), or -errno with the
+ * reason recorded by dump_error_set(); the journal entry is failed then.
+ * -EFBIG: a tape that held nothing reached early warning before the
+ * archive ended - the tape is smaller than the catalog said; its
+ * capacity is lowered to what it took and nothing is marked full, so the
+ * caller cuts again. */
+int dump_write(struct dump *d, struct dump_snap *s,
+	       const struct dump_fill_plan *plan);
+
+/* ---- dump_fill.c: step 3, archives that fit ------------------------------ */
+/* Bytes an archive may take on t and still end before early warning
+ * (capacity less 1% and a label's room less bytes_used; UINT64_MAX when
+ * the capacity is unknown). */
+uint64_t dump_tape_room(const struct catalog_tape *t);
+/* The capacity of a tape that reached early warning after took bytes of
+ * an archive: one whose room is at most took. */
+uint64_t dump_tape_capacity_for(uint64_t took);
+/* The tape of pool for an archive of need bytes: the fullest open tape
+ * with that much room, else the scratch tape with the lowest barcode that
+ * has it; not retired, full or closed, none of ex[0..nex). 0, -ENOSPC,
+ * -EIO. */
+int dump_tape_pick(struct dump *d, const char *pool, uint64_t need,
+		   const char *const *ex, size_t nex, struct catalog_tape *out);
+/* The most an archive of one file may take: the room of the largest
+ * empty tape of the smallest among the copies' pools; UINT64_MAX when
+ * that cannot be told (a tape of unknown capacity, no tape). */
+uint64_t dump_file_limit(struct dump *d);
+/* Add entry e to a bound, or the bound of e alone. */
+void dump_bound_add(struct tarw_bound *b, const struct dump_entry *e);
+uint64_t dump_entry_bound(const struct dump_entry *e, uint32_t bs);
+/* Cut s into archives (whole: a `now PATH`). */
+void dump_cut_init(struct dump_cut *cut, struct dump_snap *s, int whole,
+		   uint32_t bs);
+/* The next archive: [cut->next, cut->end) and its tapes in cut->plan.
+ * 0, 1 when nothing is left, or -errno recorded (no tape). */
+int dump_cut_next(struct dump *d, struct dump_cut *cut);
+/* A snapshot of the next archive's entries (dump_snap_free). 0 or
+ * -ENOMEM. */
+int dump_cut_batch(const struct dump_cut *cut, struct dump_snap *b);
+/* A tape proved smaller than the catalog said: 1 when the same entries
+ * may be cut again, 0 after DUMP_RECUT_MAX times. */
+int dump_cut_again(struct dump_cut *cut);
+
+/* ---- dump_large.c: files larger than any tape ---------------------------- */
+/* Regular file st (named rel) is too large for the tapes (its archive
+ * alone would take more than limit): note it, say so once in an error
+ * line; gen: a full scan's generation, else 0. 0 or -ENOMEM. */
+int dump_large_note(struct dump *d, const struct stat *st, const char *rel,
+		    uint64_t limit, uint64_t gen);
+/* 1 when st is a file noted too large (with this size), else 0. */
+int dump_large_is(struct dump *d, const struct stat *st);
+/* After full scan gen: forget the files it did not find too large. */
+void dump_large_prune(struct dump *d, uint64_t gen);
+/* For dump_stats(), with d->mu held. */
+void dump_large_stats(struct dump *d, struct dump_stats *out);
+void dump_large_free(struct dump *d);
 
 /* ---- dump_gang.c: a round on the drives ---------------------------------- */
 /* Add c (state TAPE) to round g (zeroed before its first copy); c's

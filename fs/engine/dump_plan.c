@@ -1,13 +1,14 @@
 /* fs/engine/dump_plan.c - the plan of a dump (dump.h, steps 2 and 3): the
  * snapshot journaled as a dump "pending", and a tape for each copy.
  *
- * Copy i goes to a tape of pool cfg.pools[i]: the catalog's choice (an open
- * tape of the pool with room for the archive, else a scratch tape), never
- * a tape another copy of the archive holds or one that already failed one
- * of its copies. When the pool has none, the library is asked for new
- * cartridges first. A chosen tape is reserved in the scheduler until the
- * dump is done with it, so the operator's close and export can ask
- * sched_tape_reserved() whether it is being written.
+ * Copy i goes to a tape of pool cfg.pools[i]: the one the cut planned
+ * (dump_fill.c), else an open tape of the pool with room for the archive,
+ * else a scratch tape; never a tape another copy of the archive holds, one
+ * that already failed one of its copies, or one the dump filled already.
+ * When the pool has none, the library is asked for new cartridges first. A
+ * chosen tape is reserved in the scheduler until the dump is done with it, so
+ * the operator's close and export can ask sched_tape_reserved() whether it is
+ * being written.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -20,6 +21,7 @@
 #include "fs/engine/dump_int.h"
 #include "fs/engine/library.h"
 #include "fs/engine/tapefs.h"
+#include "tapeio/tarw.h"
 
 #define DUMP_WAIT_S 2 /* how often a dump waiting for a tape looks again */
 
@@ -31,12 +33,12 @@ static void pool_ready(struct dump *d, const char *pool, int waited, char *why,
 	struct catalog_tape t;
 	int ret;
 
-	ret = catalog_tape_choose(d->fs->cat, pool, 1, NULL, 0, &t);
+	ret = dump_tape_pick(d, pool, 1, NULL, 0, &t);
 	if (ret == -ENOSPC && !waited) {
 		/* new cartridges? Asked once per wait: a real library's
 		 * inventory is slow; `inventory` asks again */
 		library_import(d->fs);
-		ret = catalog_tape_choose(d->fs->cat, pool, 1, NULL, 0, &t);
+		ret = dump_tape_pick(d, pool, 1, NULL, 0, &t);
 	}
 	if (ret == -ENOSPC)
 		snprintf(why, len,
@@ -105,21 +107,18 @@ void dump_journal_fail(struct dump *d, int64_t id, int err)
 
 uint64_t dump_archive_estimate(const struct dump_snap *s, uint32_t bs)
 {
-	uint64_t b = 0;
+	struct tarw_bound b;
 
-	for (size_t i = 0; i < s->n; i++) {
-		if (s->e[i].dropped)
-			continue;
-		b += 1536 + strlen(s->e[i].rel) * 2 + 200;
-		if (S_ISREG(s->e[i].st.st_mode))
-			b += ((uint64_t)s->e[i].st.st_size + 511) / 512 * 512;
-	}
-	b += 4096;
-	return (b + bs - 1) / bs * bs;
+	memset(&b, 0, sizeof(b));
+	for (size_t i = 0; i < s->n; i++)
+		if (!s->e[i].dropped)
+			dump_bound_add(&b, &s->e[i]);
+	return tarw_bound_total(&b, bs);
 }
 
-/* The tapes c may not take: those that failed a copy of a, then those
- * the other copies hold. Returns how many (at most DUMP_EXCLUDE_MAX). */
+/* The tapes c may not take: those that failed a copy of a, those the
+ * other copies hold, those the dump filled already. Returns how many (at
+ * most DUMP_EXCLUDE_MAX). */
 static size_t copy_excluded(const struct dump_archive *a,
 			    const struct dump_copy *c,
 			    const char *ex[DUMP_EXCLUDE_MAX])
@@ -131,25 +130,48 @@ static size_t copy_excluded(const struct dump_archive *a,
 	for (int k = 0; k < a->ncopies && n < DUMP_EXCLUDE_MAX; k++)
 		if (&a->copy[k] != c && a->copy[k].state != DUMP_COPY_NO_TAPE)
 			ex[n++] = a->copy[k].tape.barcode;
+	for (size_t i = 0; a->plan && i < a->plan->ndone; i++)
+		if (n < DUMP_EXCLUDE_MAX)
+			ex[n++] = a->plan->done[i];
 	return n;
 }
 
-/* The catalog's choice for c, asking the library for new cartridges when
- * the pool has none. 0 or -errno recorded. */
+/* The tape the cut planned for c, while it did not fail a copy of a and
+ * may still be written with a->need bytes. 1 when c->tape is it. */
+static int copy_planned(struct dump *d, struct dump_archive *a,
+			struct dump_copy *c)
+{
+	const char *bc = a->plan ? a->plan->tape[c->idx] : "";
+
+	if (!bc[0])
+		return 0;
+	for (size_t i = 0; i < a->nbad; i++)
+		if (!strcmp(a->bad[i], bc))
+			return 0;
+	if (catalog_tape_get(d->fs->cat, bc, &c->tape) < 0)
+		return 0;
+	return (c->tape.state == CATALOG_TAPE_OPEN ||
+		c->tape.state == CATALOG_TAPE_SCRATCH) &&
+	       dump_tape_room(&c->tape) >= a->need;
+}
+
+/* The tape for c: the planned one, else the fill's choice. 0 or -errno
+ * recorded. */
 static int copy_tape_find(struct dump *d, struct dump_archive *a,
 			  struct dump_copy *c)
 {
 	const char *ex[DUMP_EXCLUDE_MAX];
-	size_t n = copy_excluded(a, c, ex);
-	struct catalog *cat = d->fs->cat;
+	size_t n;
 	int ret;
 
-	ret = catalog_tape_choose(cat, c->pool, a->need, ex, n, &c->tape);
+	if (copy_planned(d, a, c))
+		return 0;
+	n = copy_excluded(a, c, ex);
+	ret = dump_tape_pick(d, c->pool, a->need, ex, n, &c->tape);
 	if (ret == -ENOSPC) {
 		/* New cartridges in the library? */
 		library_import(d->fs);
-		ret =
-		    catalog_tape_choose(cat, c->pool, a->need, ex, n, &c->tape);
+		ret = dump_tape_pick(d, c->pool, a->need, ex, n, &c->tape);
 	}
 	if (ret < 0)
 		dump_error_set(
@@ -167,14 +189,6 @@ int dump_copy_choose(struct dump *d, struct dump_archive *a,
 	ret = copy_tape_find(d, a, c);
 	if (ret < 0)
 		return ret;
-	if (c->tape.capacity && a->need > c->tape.capacity) {
-		dump_error_set(
-		    d,
-		    "archive of %llu bytes is larger than tape %s (%llu bytes)",
-		    (unsigned long long)a->need, c->tape.barcode,
-		    (unsigned long long)c->tape.capacity);
-		return -EFBIG;
-	}
 	c->fileno = c->tape.last_file + 1;
 	/* "is this tape being written?" - the scheduler answers it for the
 	 * operator's close and export */

@@ -241,6 +241,11 @@ static int request_now_path(struct dump *d, char *arg)
 		return refuse(
 		    d, -EINVAL,
 		    "'%s' is neither a file, a directory nor a symlink", arg);
+	if (dump_large_is(d, &st))
+		return refuse(d, -EFBIG,
+			      "'%s' (%llu bytes) is larger than any tape takes "
+			      "(too_large): it stays staged",
+			      arg, (unsigned long long)st.st_size);
 	return request_now(d, arg);
 }
 

@@ -12,7 +12,8 @@
  * is every directory above it (a directory is archived only when its
  * whole subtree is, so that its removal after the commit can succeed and
  * a directory is not archived again with every dump of a file still
- * being written). FIFOs, sockets and devices are left out too.
+ * being written). FIFOs, sockets and devices are left out too, and so
+ * are files larger than any tape takes (dump_large.c).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -26,6 +27,7 @@
 
 #include "fs/engine/dump_int.h"
 #include "fs/engine/tapefs.h"
+#include "tapeio/tarw.h"
 
 /* ---- the list ------------------------------------------------------------ */
 
@@ -173,6 +175,8 @@ static int dir_names(int dirfd, char ***out, size_t *n)
 struct walk {
 	struct dump *d;
 	struct dump_snap *s;
+	uint64_t limit; /* the most one file's archive may take */
+	uint32_t bs;
 	uint64_t files, bytes; /* everything staged */
 	char path[PATH_MAX];
 };
@@ -221,6 +225,20 @@ static int walk_subdir(struct walk *w, int dirfd, const char *name,
 	return ret;
 }
 
+/* Regular file st named rel is larger than any tape takes: noted, left
+ * out. 1 when so. */
+static int too_large(struct dump *d, struct dump_snap *s, const char *rel,
+		     const struct stat *st, uint64_t limit, uint32_t bs)
+{
+	struct dump_entry e = {.rel = (char *)rel, .st = *st};
+
+	if (limit == UINT64_MAX || dump_entry_bound(&e, bs) <= limit)
+		return 0;
+	dump_large_note(d, st, rel, limit, s->gen);
+	s->too_large++;
+	return 1;
+}
+
 /* Entry name of dirfd, whose directory's path is w->path[0..len). */
 static int walk_entry(struct walk *w, int dirfd, const char *name, size_t len,
 		      int *complete)
@@ -252,13 +270,14 @@ static int walk_entry(struct walk *w, int dirfd, const char *name, size_t len,
 		if (!w->d->started_up && w->s->gen)
 			dump_file_partial_found(w->d, dirfd, name, &st,
 						w->path);
-		if (!dump_file_held(w->d, &st, w->path, w->s->gen))
+		if (!dump_file_held(w->d, &st, w->path, w->s->gen) &&
+		    !too_large(w->d, w->s, w->path, &st, w->limit, w->bs))
 			return dump_snap_add(w->s, w->path, &st);
 	} else if (S_ISLNK(st.st_mode)) {
 		w->files++;
 		return dump_snap_add(w->s, w->path, &st);
 	}
-	*complete = 0; /* held back; fifo, socket, device: not archived */
+	*complete = 0; /* held back, too large; fifo, socket, device */
 	return 0;
 }
 
@@ -283,11 +302,14 @@ static int walk_dir(struct walk *w, int dirfd, size_t len, int *complete)
 
 /* rel names no directory: the snapshot is that entry alone, or nothing
  * while it is held back (a writer has it open, or a write failed). */
-static int snap_take_one(struct dump *d, const char *rel, const struct stat *st,
-			 struct dump_snap *s)
+static int snap_take_one(struct walk *w, const char *rel, const struct stat *st)
 {
-	if (S_ISREG(st->st_mode) && dump_file_held(d, st, rel, 0))
-		return 0; /* held back: nothing to take */
+	struct dump *d = w->d;
+	struct dump_snap *s = w->s;
+
+	if (S_ISREG(st->st_mode) && (dump_file_held(d, st, rel, 0) ||
+				     too_large(d, s, rel, st, w->limit, w->bs)))
+		return 0; /* held back, too large: nothing to take */
 	if (S_ISREG(st->st_mode) || S_ISLNK(st->st_mode))
 		return dump_snap_add(s, rel, st);
 	return -EINVAL;
@@ -326,12 +348,14 @@ int dump_snap_take(struct dump *d, const char *rel, struct dump_snap *s,
 		return -ENOMEM;
 	w->d = d;
 	w->s = s;
+	w->limit = dump_file_limit(d);
+	w->bs = d->fs->cfg.block_size ? d->fs->cfg.block_size : TARW_BLOCK_SIZE;
 	if (!rel[0])
 		s->gen = dump_scan_gen_next(d);
 	snprintf(w->path, sizeof(w->path), "%s", rel);
 	ret = rel[0] ? dump_staged_lstat(d, rel, &st) : 0;
 	if (!ret && rel[0] && !S_ISDIR(st.st_mode)) {
-		ret = snap_take_one(d, rel, &st, s);
+		ret = snap_take_one(w, rel, &st);
 		goto out;
 	}
 	if (!ret && rel[0])

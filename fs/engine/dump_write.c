@@ -8,7 +8,9 @@
  * states of dump_int.h):
  *   - written: the copy is done and stays done;
  *   - early warning: its tape is marked full, the copy goes to the next
- *     tape of its pool in the next round;
+ *     tape of its pool in the next round (a tape that held nothing is
+ *     smaller than the catalog said: its capacity is lowered and the
+ *     archive given up, for the dump to be cut again);
  *   - refused by the library's check: the tape is closed, the copy goes to
  *     another tape;
  *   - a write error, or its tape's load or open failing: the copy goes to
@@ -184,16 +186,38 @@ static int copy_tried(struct dump *d, struct dump_archive *a,
 	return err < 0 ? err : -EIO;
 }
 
-/* Early warning: the tape is full; the next tape of the pool next. */
-static void settle_full(struct dump *d, struct dump_archive *a,
-			struct dump_copy *c)
+/* Early warning: the tape is full; the next tape of the pool next. But
+ * a tape that held nothing is not full: the archive is larger than it,
+ * its capacity in the catalog is lowered to what it took, and the archive
+ * is given up (-EFBIG) so that the dump is cut again to fit (else every
+ * scratch tape of the pool would be tried, and marked full, in turn). */
+static int settle_full(struct dump *d, struct dump_archive *a,
+		       struct dump_copy *c)
 {
+	uint64_t cap;
+
+	if (c->tape.last_file == 0 && c->tape.state == CATALOG_TAPE_SCRATCH) {
+		cap = dump_tape_capacity_for(c->bytes);
+		if (!c->tape.capacity || cap < c->tape.capacity)
+			catalog_tape_set_capacity(d->fs->cat, c->tape.barcode,
+						  cap);
+		dump_error_set(d,
+			       "%s after %llu bytes of an archive of %llu: it "
+			       "takes less than its catalog said; capacity now "
+			       "%llu, the dump is cut again",
+			       c->why, (unsigned long long)c->bytes,
+			       (unsigned long long)a->need,
+			       (unsigned long long)cap);
+		dump_copy_drop_tape(d, a, c);
+		return -EFBIG;
+	}
 	catalog_tape_set_state(d->fs->cat, c->tape.barcode, CATALOG_TAPE_FULL);
 	tapefs_error(d->fs,
 		     "%s: marked full; copy %d of dump %lld goes to the next "
 		     "tape of pool %s",
 		     c->why, c->idx + 1, (long long)a->dump_id, c->pool);
 	dump_copy_drop_tape(d, a, c);
+	return 0;
 }
 
 /* The drive said the archive does not fit on the tape: another tape for
@@ -273,8 +297,7 @@ static int copy_settle(struct dump *d, struct dump_archive *a,
 					  c->tape.barcode, c->fileno);
 	switch (c->out) {
 	case DUMP_OUT_FULL:
-		settle_full(d, a, c);
-		return 0;
+		return settle_full(d, a, c);
 	case DUMP_OUT_NO_ROOM:
 		settle_no_room(d, a, c);
 		return 0;
@@ -348,13 +371,15 @@ static int archive_write(struct dump *d, struct dump_archive *a)
 /* Archive a of snapshot s, for the journal's dump dump_id: every copy
  * without a tape yet. */
 static void archive_init(struct dump *d, struct dump_archive *a,
-			 struct dump_snap *s, int64_t dump_id)
+			 struct dump_snap *s, int64_t dump_id,
+			 const struct dump_fill_plan *plan)
 {
 	const struct tapefs_config *cfg = &d->fs->cfg;
 
 	memset(a, 0, sizeof(*a));
 	a->dump_id = dump_id;
 	a->snap = s;
+	a->plan = plan;
 	a->block_size = cfg->block_size ? cfg->block_size : TARW_BLOCK_SIZE;
 	a->ncopies = cfg->copies;
 	for (int i = 0; i < a->ncopies; i++) {
@@ -370,7 +395,8 @@ static void archive_release(struct dump *d, struct dump_archive *a)
 	dump_sources_free(a);
 }
 
-int dump_write(struct dump *d, struct dump_snap *s)
+int dump_write(struct dump *d, struct dump_snap *s,
+	       const struct dump_fill_plan *plan)
 {
 	const struct tapefs_config *cfg = &d->fs->cfg;
 	struct dump_archive a;
@@ -388,7 +414,7 @@ int dump_write(struct dump *d, struct dump_snap *s)
 	pthread_mutex_lock(&d->mu);
 	d->cur_id = dump_id;
 	pthread_mutex_unlock(&d->mu);
-	archive_init(d, &a, s, dump_id);
+	archive_init(d, &a, s, dump_id, plan);
 	ret = archive_write(d, &a);
 	if (!ret)
 		ret = dump_archive_commit(d, &a);

@@ -288,6 +288,21 @@ static void dump_render_failed(const struct dump_stats *st, const char *key,
 		    st->write_failed > DUMP_FAILED_SHOWN ? ", ..." : "");
 }
 
+/* "KEY: N (a (N bytes), ...): larger than any tape takes (M bytes); stays
+ * staged" when staged files can never be dumped. */
+static void dump_render_large(const struct dump_stats *st, const char *key,
+			      struct strbuf *out)
+{
+	if (!st->too_large)
+		return;
+	strbuf_addf(out,
+		    "%s: %llu (%s%s): larger than any tape takes (%llu "
+		    "bytes); stays staged\n",
+		    key, (unsigned long long)st->too_large, st->too_large_names,
+		    st->too_large > DUMP_FAILED_SHOWN ? ", ..." : "",
+		    (unsigned long long)st->too_large_limit);
+}
+
 /* The dump being written, and what is pending and staged. */
 static void dump_render_current(const struct dump_stats *st, struct strbuf *out)
 {
@@ -312,6 +327,7 @@ static void dump_render_current(const struct dump_stats *st, struct strbuf *out)
 	strbuf_addf(out, "staged_bytes: %llu\n",
 		    (unsigned long long)st->staged_bytes);
 	dump_render_failed(st, "write_failed", out);
+	dump_render_large(st, "too_large", out);
 }
 
 /* What reading `.dump` shows: state, the current dump, pending and staged
@@ -354,6 +370,8 @@ static int dump_render(struct tapefs *fs, int all, struct strbuf *out)
 		fmt_when(t, sizeof(t), st.last_error_time);
 		strbuf_addf(out, "last_error: %s %s\n", t, st.last_error);
 	}
+	if (st.cut_note[0])
+		strbuf_addf(out, "last_cut: %s\n", st.cut_note);
 	if (st.waiting[0])
 		strbuf_addf(out, "waiting: %s\n", st.waiting);
 	if (st.paused)
@@ -405,6 +423,7 @@ void ns_dump_status(struct tapefs *fs, const struct ns_reader *who,
 	status_human_bytes(st.staged_bytes, a, sizeof(a));
 	strbuf_addf(out, "staged_bytes: %s\n", a);
 	dump_render_failed(&st, "staged_write_failed", out);
+	dump_render_large(&st, "staged_too_large", out);
 	strbuf_addf(out, "dumps_committed: %llu\n",
 		    (unsigned long long)st.dumps_committed);
 	if (st.last_error[0] && (!who || who->all))

@@ -1,0 +1,324 @@
+/* fs/engine/dump_fill.c - dumps sized to the tapes (dump.h, step 3): what
+ * an archive may take on a tape, which tape a copy takes, and the cut of a
+ * snapshot into archives that each fit the tapes they go to.
+ *
+ * A tape's room is its capacity less what its archives hold, less its
+ * early-warning reserve (1% of the capacity, the zone a vtape keeps by
+ * default and under which a cartridge counts as full) and room for its
+ * label: an archive no larger than the room ends before early warning. A
+ * tape of unknown capacity has unlimited room: there early warning
+ * decides, as it always did (dump_write.c).
+ *
+ * The cut takes the snapshot's entries in path order (the tar writer's
+ * bound, tapeio/tarw.h, says what each costs) into archives: each as much
+ * as the smallest room among its copies' tapes takes, so a tape is filled
+ * to its reserve before the next one is taken. The tapes of an archive
+ * that the next entry did not fit are done for the rest of the dump: the
+ * dump goes on, in path order, on the next tapes. A `now PATH` request is
+ * one archive when some tape of every copy's pool takes it whole; else it
+ * is cut where a directory begins, and `.dump` says so.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "catalog/catalog.h"
+#include "fs/engine/dump_int.h"
+#include "fs/engine/library.h"
+#include "fs/engine/tapefs.h"
+#include "tapeio/tarw.h"
+
+/* Room for the label of tape file 0 (one 10240-byte record, two at most). */
+#define DUMP_LABEL_ROOM (2 * 10240)
+#define DUMP_RECUT_MAX	3 /* cuts again after a tape proved smaller */
+
+uint64_t dump_tape_room(const struct catalog_tape *t)
+{
+	uint64_t keep;
+
+	if (!t->capacity)
+		return UINT64_MAX;
+	keep = t->capacity / 100 + DUMP_LABEL_ROOM + 1 + t->bytes_used;
+	return keep < t->capacity ? t->capacity - keep : 0;
+}
+
+uint64_t dump_tape_capacity_for(uint64_t took)
+{
+	return (took + DUMP_LABEL_ROOM) / 99 * 100;
+}
+
+uint64_t dump_entry_bound(const struct dump_entry *e, uint32_t bs)
+{
+	struct tarw_bound b;
+
+	memset(&b, 0, sizeof(b));
+	dump_bound_add(&b, e);
+	return tarw_bound_total(&b, bs);
+}
+
+void dump_bound_add(struct tarw_bound *b, const struct dump_entry *e)
+{
+	uint64_t size = (uint64_t)e->st.st_size;
+
+	tarw_bound_add(b, e->rel, S_ISLNK(e->st.st_mode) ? size : 0,
+		       S_ISREG(e->st.st_mode) ? size : 0, 0);
+}
+
+/* ---- choosing a tape ------------------------------------------------------
+ */
+
+struct pick {
+	uint64_t need;
+	const char *const *ex;
+	size_t nex;
+	struct catalog_tape open, scratch; /* best of each, barcode "" none */
+	uint64_t largest;		   /* room of an empty tape, max */
+	int unknown;			   /* a tape of unknown capacity */
+};
+
+static int pick_excluded(const struct pick *p, const char *barcode)
+{
+	for (size_t i = 0; i < p->nex; i++)
+		if (!strcmp(p->ex[i], barcode))
+			return 1;
+	return 0;
+}
+
+/* An open tape with room, the fullest first; else a scratch tape with
+ * room, the lowest barcode first (the list comes in barcode order). */
+static int pick_visit(void *ctx, const struct catalog_tape *t)
+{
+	struct pick *p = ctx;
+	struct catalog_tape empty = *t;
+
+	if (t->state == CATALOG_TAPE_RETIRED)
+		return 0;
+	empty.bytes_used = 0;
+	if (!t->capacity)
+		p->unknown = 1;
+	else if (dump_tape_room(&empty) > p->largest)
+		p->largest = dump_tape_room(&empty);
+	if (pick_excluded(p, t->barcode) || dump_tape_room(t) < p->need)
+		return 0;
+	if (t->state == CATALOG_TAPE_OPEN &&
+	    (!p->open.barcode[0] || t->bytes_used > p->open.bytes_used))
+		p->open = *t;
+	else if (t->state == CATALOG_TAPE_SCRATCH && !p->scratch.barcode[0])
+		p->scratch = *t;
+	return 0;
+}
+
+static int pick_run(struct dump *d, const char *pool, struct pick *p)
+{
+	int ret;
+
+	memset(&p->open, 0, sizeof(p->open));
+	memset(&p->scratch, 0, sizeof(p->scratch));
+	p->largest = 0;
+	p->unknown = 0;
+	ret = catalog_tape_list(d->fs->cat, pool, -1, pick_visit, p);
+	return ret < 0 ? ret : 0;
+}
+
+int dump_tape_pick(struct dump *d, const char *pool, uint64_t need,
+		   const char *const *ex, size_t nex, struct catalog_tape *out)
+{
+	struct pick p = {.need = need, .ex = ex, .nex = nex};
+	int ret;
+
+	ret = pick_run(d, pool, &p);
+	if (ret < 0)
+		return ret;
+	if (p.open.barcode[0])
+		*out = p.open;
+	else if (p.scratch.barcode[0])
+		*out = p.scratch;
+	else
+		return -ENOSPC;
+	return 0;
+}
+
+uint64_t dump_file_limit(struct dump *d)
+{
+	const struct tapefs_config *c = &d->fs->cfg;
+	uint64_t limit = UINT64_MAX;
+
+	for (int i = 0; i < c->copies; i++) {
+		struct pick p = {.need = UINT64_MAX};
+
+		if (pick_run(d, c->pools[i], &p) < 0 || p.unknown || !p.largest)
+			continue; /* cannot tell: nothing is too large */
+		if (p.largest < limit)
+			limit = p.largest;
+	}
+	return limit;
+}
+
+/* ---- the cut --------------------------------------------------------------
+ */
+
+void dump_cut_init(struct dump_cut *cut, struct dump_snap *s, int whole,
+		   uint32_t bs)
+{
+	memset(cut, 0, sizeof(*cut));
+	cut->s = s;
+	cut->whole = whole;
+	cut->bs = bs;
+}
+
+/* Every copy's tape for an archive of need bytes (cut->plan), avoiding
+ * the tapes done. The smallest room among them, or -errno recorded. */
+static int64_t cut_tapes(struct dump *d, struct dump_cut *cut, uint64_t need,
+			 int quiet)
+{
+	const struct tapefs_config *c = &d->fs->cfg;
+	const char *ex[DUMP_EXCLUDE_MAX];
+	uint64_t room = UINT64_MAX;
+	size_t nex = 0;
+
+	for (size_t i = 0; i < cut->plan.ndone && nex < DUMP_EXCLUDE_MAX; i++)
+		ex[nex++] = cut->plan.done[i];
+	for (int i = 0; i < c->copies; i++) {
+		struct catalog_tape t;
+		int ret = dump_tape_pick(d, c->pools[i], need, ex, nex, &t);
+
+		if (ret == -ENOSPC && !cut->imported) {
+			/* new cartridges in the library? Once per dump. */
+			cut->imported = 1;
+			library_import(d->fs);
+			ret = dump_tape_pick(d, c->pools[i], need, ex, nex, &t);
+		}
+
+		if (ret < 0) {
+			if (!quiet)
+				dump_error_set(
+				    d,
+				    "copy %d: no tape with %llu bytes "
+				    "free in pool %s: %s",
+				    i + 1, (unsigned long long)need,
+				    c->pools[i], strerror(-ret));
+			return ret;
+		}
+		snprintf(cut->plan.tape[i], sizeof(cut->plan.tape[i]), "%s",
+			 t.barcode);
+		if (dump_tape_room(&t) < room)
+			room = dump_tape_room(&t);
+	}
+	return room > INT64_MAX ? INT64_MAX : (int64_t)room;
+}
+
+/* The entries from cut->next on that fit in room: where the archive
+ * ends (cut->end). Along directories, it ends only where a directory
+ * begins, unless not even the first directory fits. */
+static void cut_fill(struct dump_cut *cut, uint64_t room)
+{
+	const struct dump_snap *s = cut->s;
+	struct tarw_bound b;
+	size_t i, last_dir = 0;
+
+	memset(&b, 0, sizeof(b));
+	for (i = cut->next; i < s->n; i++) {
+		dump_bound_add(&b, &s->e[i]);
+		if (i > cut->next && tarw_bound_total(&b, cut->bs) > room)
+			break;
+		if (i > cut->next && S_ISDIR(s->e[i].st.st_mode))
+			last_dir = i;
+	}
+	cut->end = i;
+	if (cut->along_dirs && i < s->n && !S_ISDIR(s->e[i].st.st_mode) &&
+	    last_dir)
+		cut->end = last_dir;
+}
+
+/* Whether entries [next, end) hold any file or symlink. */
+static int cut_has_data(const struct dump_cut *cut)
+{
+	for (size_t i = cut->next; i < cut->end; i++)
+		if (!S_ISDIR(cut->s->e[i].st.st_mode))
+			return 1;
+	return 0;
+}
+
+/* The tapes of the plan are done for this dump. */
+static void cut_tapes_done(struct dump *d, struct dump_cut *cut)
+{
+	for (int i = 0; i < d->fs->cfg.copies; i++)
+		if (cut->plan.ndone < DUMP_EXCLUDE_MAX)
+			snprintf(cut->plan.done[cut->plan.ndone++],
+				 sizeof(cut->plan.done[0]), "%s",
+				 cut->plan.tape[i]);
+}
+
+/* A whole `now PATH`: one archive when some tape of every pool takes it;
+ * else the cut goes along directories, and the note says so. */
+static int cut_whole(struct dump *d, struct dump_cut *cut)
+{
+	struct tarw_bound b;
+	uint64_t total;
+
+	memset(&b, 0, sizeof(b));
+	for (size_t i = 0; i < cut->s->n; i++)
+		dump_bound_add(&b, &cut->s->e[i]);
+	total = tarw_bound_total(&b, cut->bs);
+	cut->whole = 0;
+	if (cut_tapes(d, cut, total, 1) >= 0) {
+		cut->end = cut->s->n;
+		return 1;
+	}
+	cut->along_dirs = 1;
+	pthread_mutex_lock(&d->mu);
+	snprintf(d->cut_note, sizeof(d->cut_note),
+		 "'%s' (%llu bytes on tape) fits on no tape: cut along "
+		 "directories",
+		 cut->s->n ? cut->s->e[0].rel : "", (unsigned long long)total);
+	pthread_mutex_unlock(&d->mu);
+	tapefs_error(d->fs, "dump: %s", d->cut_note);
+	return 0;
+}
+
+int dump_cut_next(struct dump *d, struct dump_cut *cut)
+{
+	int64_t room;
+
+	if (cut->next >= cut->s->n)
+		return 1;
+	if (cut->whole && cut_whole(d, cut))
+		return 0;
+	for (;;) {
+		room = cut_tapes(
+		    d, cut, dump_entry_bound(&cut->s->e[cut->next], cut->bs),
+		    0);
+		if (room < 0)
+			return (int)room;
+		cut_fill(cut, (uint64_t)room);
+		if (cut->end >= cut->s->n)
+			return 0;
+		if (cut_has_data(cut) || cut->plan.ndone >= DUMP_EXCLUDE_MAX) {
+			cut_tapes_done(d, cut); /* filled: the next ones next */
+			return 0;
+		}
+		/* Only directories would go there: the next tapes. */
+		cut_tapes_done(d, cut);
+	}
+}
+
+int dump_cut_batch(const struct dump_cut *cut, struct dump_snap *b)
+{
+	memset(b, 0, sizeof(*b));
+	for (size_t i = cut->next; i < cut->end; i++) {
+		int ret = dump_snap_add(b, cut->s->e[i].rel, &cut->s->e[i].st);
+
+		if (ret < 0) {
+			dump_snap_free(b);
+			return ret;
+		}
+	}
+	return 0;
+}
+
+int dump_cut_again(struct dump_cut *cut)
+{
+	return ++cut->recuts <= DUMP_RECUT_MAX;
+}
