@@ -54,6 +54,7 @@ static void print_dump(const struct tapefs_config *cfg)
 	print_size("bytes", cfg->dump_bytes);
 	printf("files = %" PRIu64 "\nidle = %u\n", cfg->dump_files,
 	       cfg->dump_idle);
+	printf("dir_keep = %u\n", cfg->dir_keep);
 }
 
 static void print_verify(const struct tapefs_config *cfg)

@@ -47,6 +47,7 @@ void config_defaults(struct tapefs_config *cfg)
 	cfg->dump_files = 10000;
 	cfg->dump_idle = 300;
 	cfg->log_level = LOG_INFO;
+	cfg->dir_keep = 86400;
 }
 
 void config_release(struct tapefs_config *cfg)
@@ -333,6 +334,14 @@ static int handle_dump(struct parse_ctx *c, const char *k, const char *v)
 				    "idle: '%s' must be seconds (0 = never)",
 				    v);
 		cfg->dump_idle = (unsigned)u;
+		return 1;
+	}
+	if (!strcmp(k, "dir_keep")) {
+		if (parse_uint(v, UINT_MAX, &u))
+			return fail(
+			    c, c->line,
+			    "dir_keep: '%s' must be seconds (0 = never)", v);
+		cfg->dir_keep = (unsigned)u;
 		return 1;
 	}
 	return fail(c, c->line, "unknown key '%s' in [dump]", k);

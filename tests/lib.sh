@@ -195,14 +195,14 @@ tf_wait_dumps() {
 tf_last_tapes() { sed -n 's/^last_dump: .* tapes //p' "${1:-mnt}/.dump"; }
 
 # tf_dump_dir DIR [MNT]: copy src/DIR into MNT/staging/ (MNT: mnt), dump it
-# as one archive (`now DIR`) and wait (60 s) until it left staging/;
-# succeeds when it did and archive/DIR is there.
+# as one archive (`now DIR`) and wait (60 s) until its files left staging/
+# (directories stay); succeeds when they did and archive/DIR is there.
 tf_dump_dir() {
 	local d=$1 m=${2:-mnt} n=600
 	cp -r "src/$d" "$m/staging/$d"
 	echo "now $d" >"$m/.dump" || return 1
-	while [ -e "$m/staging/$d" ] && [ $n -gt 0 ]; do sleep 0.1; n=$((n - 1)); done
-	[ ! -e "$m/staging/$d" ] && [ -d "$m/archive/$d" ]
+	while [ -n "$(find "$m/staging/$d" ! -type d 2>/dev/null)" ] && [ $n -gt 0 ]; do sleep 0.1; n=$((n - 1)); done
+	[ -z "$(find "$m/staging/$d" ! -type d 2>/dev/null)" ] && [ -d "$m/archive/$d" ]
 }
 
 # tf_verify REQUEST [MNT]: start a verify run (MNT: mnt), wait (60 s) until

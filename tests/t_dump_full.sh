@@ -35,7 +35,7 @@ second=$(tf_last_tapes)
 check_eq "A copy rewritten on the next tape, B copy written once" "A00002L9:1,B00001L9:1" "$second"
 check "A00001L9 is full" grep -q '^state: full' mnt/tapes/A00001L9/.status
 check ".status tells" grep -q 'A00001L9 reached early warning' mnt/.status
-check "staging/ empty" test -z "$(ls -A stg)"
+check "no file left in staging/" test -z "$(find stg -mindepth 1 ! -type d)"
 check "archive/: first.bin" test -f mnt/archive/first.bin
 check "archive/: second/big.bin bytes" cmp src-big.bin mnt/archive/second/big.bin
 check_eq "A00001L9 holds only the first archive" "0001" "$(ls mnt/tapes/A00001L9 | tr '\n' ' ' | sed 's/ $//')"

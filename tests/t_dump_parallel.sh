@@ -43,7 +43,7 @@ for i in $(seq 600); do
 	sleep 0.1
 done
 check "dump of run1 committed" grep -q '^dumps_committed: 1' mnt/.dump
-check "run1 left staging" test ! -e stg/run1
+check "run1's files left staging" test -z "$(find stg/run1 ! -type d)"
 check "run2 still staged" test -f stg/run2/small.txt
 check "run1 is archived" cmp src-run1.bin mnt/archive/run1/data.bin
 tapes=$(sed -n 's/^last_dump: .* tapes //p' mnt/.dump)

@@ -45,8 +45,8 @@ check_eq "no errors after the dump" "errors: 0" "$(grep '^errors:' mnt/.status)"
 head -c $((50 << 20)) /dev/urandom > big.bin
 cp big.bin mnt/staging/big.bin
 echo now > mnt/.dump
-for i in $(seq 300); do grep -q '^last_error: .*larger than' mnt/.dump && break; sleep 0.1; done
-check ".dump: larger than the tape" grep -q '^last_error: .*larger than tape .* (50331648 bytes)' mnt/.dump
+for i in $(seq 300); do grep -q '^too_large:' mnt/.dump && break; sleep 0.1; done
+check ".dump: larger than any tape" grep -q '^too_large: 1 (big.bin (52428800 bytes)): larger than any tape takes' mnt/.dump
 check "big.bin stays staged" cmp big.bin stg/big.bin
 check_eq "nothing more committed" "1" "$(sed -n 's/^dumps_committed: //p' mnt/.dump)"
 tf_umount mnt

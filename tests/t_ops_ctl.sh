@@ -101,8 +101,11 @@ f1=$(getfattr --only-values -n user.tapefs.copies mnt/archive/e/one/f | cut -d: 
 f2=$(getfattr --only-values -n user.tapefs.copies "mnt/archive/e/two dir/g" | cut -d: -f1,2)
 check "in two tape files" test "$f1" != "$f2"
 
-# repeated failures pause dumps; resume continues them
-mkdir -p mnt/staging/big && head -c $((20 << 20)) /dev/zero > mnt/staging/big/big.bin
+# repeated failures pause dumps; resume continues them (every tape fails
+# its writes; a file larger than a tape would not do: it stays staged as
+# too_large and never fails a dump)
+mkdir -p mnt/staging/big && head -c $((1 << 20)) /dev/zero > mnt/staging/big/big.bin
+for t in lib/tapes/*.vtape; do "$TAPEFS" vtape inject "$t" write-fail 0 >/dev/null; done
 for n in 1 2 3; do
 	echo "now big" > mnt/.dump
 	for _ in $(seq 100); do grep -q '^state: idle' mnt/.dump && break; sleep 0.05; done
@@ -111,6 +114,7 @@ done
 for _ in $(seq 50); do grep -q '^dump_paused:' mnt/.status && break; sleep 0.1; done
 check ".status says dumps are paused" grep -q '^dump_paused: after 3 failed dumps' mnt/.status
 check ".dump says how to resume" grep -q '^paused: .*echo resume > .dump' mnt/.dump
+for t in lib/tapes/*.vtape; do "$TAPEFS" vtape inject "$t" clear >/dev/null; done
 check "resume" bash -c "echo resume > mnt/.dump"
 check "not paused after resume" bash -c "! grep -q '^dump_paused:' mnt/.status"
 check_fails "unknown .dump request" "Invalid argument" bash -c "echo pause-forever > mnt/.dump"

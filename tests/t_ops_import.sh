@@ -108,6 +108,7 @@ check "mount (one 8 MiB tape)" tf_mount small.ini mnt
 for i in 1 2 3; do head -c $((9 << 20)) /dev/zero > "big$i.bin"; done
 printf '%s\n' big1.bin big2.bin big3.bin > biglist
 "$S/tapefs-import" --mount mnt --jobs 1 biglist > /dev/null 2> run10.err
-check_eq "three dumps fail, dumps paused: exit 3" "3" "$?"
-check "it says what to do" grep -q 'dumps are paused: .*echo resume >' run10.err
+check_eq "files larger than any tape: exit 1" "1" "$?"
+check "it says which" grep -q "'big1.bin': 1 files larger than any tape .*stay in staging/" run10.err
+check_eq "dumps not paused" "" "$(grep '^dump_paused' mnt/.status)"
 tf_umount mnt

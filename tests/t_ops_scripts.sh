@@ -37,7 +37,7 @@ check_eq "30 distinct archives" "30" "$(cut -f3 import.out | sort -u | wc -l)"
 check "report names the archive path" grep -q $'^src/run 1\tarchive/imp/run 1\t' import.out
 check_eq "every item archived by this run" "30" "$(cut -f4 import.out | grep -cx archived)"
 check "progress line" grep -q 'on tape 30/30' import.err
-check_eq "staging left empty" "" "$(find mnt/staging -mindepth 2 | head -n 1)"
+check_eq "no file left staged" "" "$(find mnt/staging -mindepth 2 ! -type d | head -n 1)"
 la=$(ls mnt/tapes | head -n 1)
 check_eq "tape $la holds 30 archives" "30" "$(sed -n 's/^archives: //p' "mnt/tapes/$la/.status")"
 check "archived bytes equal" cmp "src/run 7/data.bin" "mnt/archive/imp/run 7/data.bin"

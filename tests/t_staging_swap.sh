@@ -55,7 +55,7 @@ check "the dump commits" tf_wait_dumps 1 180
 check_eq "a-big.bin archived" "$big" "$(getfattr --only-values -n user.tapefs.md5 mnt/archive/a-big.bin 2>/dev/null)"
 check "d/rootfile is not in archive/" test ! -e mnt/archive/d/rootfile
 check "no tape holds a byte of root's file" sh -c "! grep -q '$marker' lib/tapes/*.vtape"
-check "the writer said why it left it" grep -q "'d/rootfile': a symlink or a file stands on its path in staging/" tapefs.log
+check "the writer said why it left it" grep -qE "'d(/rootfile)?': a symlink or a file stands on its path in staging/" tapefs.log
 check "the link is still staged" test -L mnt/staging/d
 check "the decoy is still staged" test -f mnt/staging/d.old/rootfile
 check_eq "root's file untouched" "$sum" "$(md5sum < secret/rootfile)"

@@ -237,9 +237,11 @@ static int dump_once(struct dump *d, const char *rel, int requested)
 		if (ret)
 			break;
 		cut.next = cut.end;
+		ret = 0;
 	}
-	/* No tape left for the rest (1: all done): it waits for one. */
-	fails_note(d, ret == 1 || ret == -ENOSPC ? 0 : ret);
+	/* 1: all done. The cut's -ENOSPC: no tape has room for the rest; it
+	 * waits for one (dump_tapes_ready) and is no failed dump. */
+	fails_note(d, ret == 1 || (ret == -ENOSPC && cut.no_tape) ? 0 : ret);
 	if (ret < 0) {
 		pthread_mutex_lock(&d->mu);
 		d->retry_after = now_s() + DUMP_RETRY_S;
@@ -351,6 +353,27 @@ static int serve_rescan(struct dump *d, time_t now)
 	return 1;
 }
 
+/* The sweep of empty, untouched, archived staged directories: every
+ * quarter of dir_keep, at least every 10 minutes, at most every second. */
+static int serve_sweep(struct dump *d, time_t now)
+{
+	time_t every = d->fs->cfg.dir_keep / 4;
+	size_t n;
+
+	if (!d->fs->cfg.dir_keep)
+		return 0;
+	every = every < 1 ? 1 : every > 600 ? 600 : every;
+	if (now - d->last_sweep < every)
+		return 0;
+	d->last_sweep = now;
+	pthread_mutex_unlock(&d->mu);
+	n = dump_dirs_sweep(d);
+	pthread_mutex_lock(&d->mu);
+	if (n)
+		d->dirty = 1;
+	return 1;
+}
+
 /* An automatic dump when a threshold is reached (checked again on fresh
  * figures). */
 static int serve_auto(struct dump *d, time_t now)
@@ -383,7 +406,7 @@ static void *engine_main(void *arg)
 		struct timespec ts;
 
 		if (serve_request(d, now) || serve_rescan(d, now) ||
-		    serve_auto(d, now))
+		    serve_auto(d, now) || serve_sweep(d, now))
 			continue;
 		clock_gettime(CLOCK_REALTIME, &ts);
 		ts.tv_sec += 1;

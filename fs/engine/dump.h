@@ -54,9 +54,10 @@
  *      [dump_commit.c];
  *   8. clean-up: only then the dumped files leave staging/ (each only if
  *      it is still the inode the snapshot saw, unchanged; else it stays
- *      for the next dump), and directories they leave empty are removed
- *      (never the staging root); the journal notes the clean-up done
- *      [dump_commit.c].
+ *      for the next dump); directories stay, for writers to come back to:
+ *      one goes only when it is empty, archived and untouched for
+ *      cfg.dir_keep seconds (0 = never) [dump_dirs.c]; the journal notes
+ *      the clean-up done [dump_commit.c].
  * With fewer drives in service than copies, the copies that find no drive
  * are written one after another (the sources are read again for them); the
  * commit still waits for all of them.

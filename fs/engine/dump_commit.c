@@ -7,8 +7,9 @@
  * descriptor, beneath the staging root, right before the unlink; the
  * descriptor is kept for the next entries of the same directory) and no
  * writer has it open: a file changed after the snapshot stays for the
- * next dump. Directories go last, deepest first, and only when left
- * empty; the staging root never. Then the journal notes that the dump's
+ * next dump. Directories stay (an instrument keeps writing into them):
+ * only the sweep of dump_dirs.c removes one, empty and untouched for
+ * [dump] dir_keep seconds. Then the journal notes that the dump's
  * clean-up is done, so that the start-up's recovery (dump_recover.c)
  * never removes anything for it again.
  */
@@ -166,26 +167,6 @@ int dump_archive_commit(struct dump *d, struct dump_archive *a)
 
 /* ---- step 8: clean-up of staging/ ---------------------------------------- */
 
-static size_t depth(const char *p)
-{
-	size_t n = 0;
-
-	for (; *p; p++)
-		n += *p == '/';
-	return n;
-}
-
-static int depth_cmp(const void *a, const void *b)
-{
-	const struct dump_entry *x = *(const struct dump_entry *const *)a;
-	const struct dump_entry *y = *(const struct dump_entry *const *)b;
-	size_t dx = depth(x->rel), dy = depth(y->rel);
-
-	if (dx != dy)
-		return dx > dy ? -1 : 1;
-	return strcmp(y->rel, x->rel);
-}
-
 /* Remove entry e (not a directory) when it is still what was dumped.
  * Returns 1 when it stays (changed since, or not removable), else 0. */
 static int clean_entry(struct dump *d, struct dump_parent *p,
@@ -194,33 +175,6 @@ static int clean_entry(struct dump *d, struct dump_parent *p,
 	int ret = dump_staged_remove(d, p, e->rel, &e->st);
 
 	return ret < 0 && ret != -ENOENT; /* gone already: renamed, unlinked */
-}
-
-/* The snapshot's directories (not dropped, not the root), deepest first:
- * each removed when unchanged and empty. Returns how many stayed
- * changed. */
-static size_t clean_dirs(struct dump *d, struct dump_parent *p,
-			 const struct dump_snap *s)
-{
-	const struct dump_entry **dirs;
-	size_t kept = 0, ndirs = 0;
-
-	dirs = malloc((s->n + 1) * sizeof(*dirs));
-	if (!dirs)
-		return 0;
-	for (size_t i = 0; i < s->n; i++)
-		if (S_ISDIR(s->e[i].st.st_mode) && !s->e[i].dropped &&
-		    s->e[i].rel[0])
-			dirs[ndirs++] = &s->e[i];
-	qsort(dirs, ndirs, sizeof(*dirs), depth_cmp);
-	for (size_t i = 0; i < ndirs; i++) {
-		/* -ENOTEMPTY: something new arrived; it stays. */
-		if (dump_staged_remove(d, p, dirs[i]->rel, &dirs[i]->st) ==
-		    -ESTALE)
-			kept++;
-	}
-	free(dirs);
-	return kept;
 }
 
 size_t dump_staging_clean(struct dump *d, const struct dump_snap *s,
@@ -240,7 +194,6 @@ size_t dump_staging_clean(struct dump *d, const struct dump_snap *s,
 		else if (!S_ISDIR(e->st.st_mode))
 			kept += (size_t)clean_entry(d, p, e);
 	}
-	kept += clean_dirs(d, p, s);
 	if (p)
 		dump_parent_release(p);
 	free(p);

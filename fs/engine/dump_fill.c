@@ -192,6 +192,7 @@ static int64_t cut_tapes(struct dump *d, struct dump_cut *cut, uint64_t need,
 		}
 
 		if (ret < 0) {
+			cut->no_tape = !quiet;
 			if (!quiet)
 				dump_error_set(
 				    d,

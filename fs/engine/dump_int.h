@@ -15,6 +15,8 @@
  *                   copy takes, the cut of a snapshot into archives that
  *                   fill the tapes, the size of the largest tape
  *   dump_large.c    staged files larger than any tape (too_large)
+ *   dump_dirs.c     the sweep of staged directories empty and untouched
+ *                   for [dump] dir_keep seconds
  *   dump_write.c    4.-6. write the archive to its copies in rounds until
  *                   every copy is written or the dump is abandoned
  *   dump_gang.c     the drive side of a round: one scheduler gang writing
@@ -125,6 +127,7 @@ struct dump {
 	int dirty;	    /* changed since the last scan */
 	time_t last_change; /* of a close or change, for dump_idle */
 	time_t last_scan;
+	time_t last_sweep;	/* of staged directories (dump_dirs.c) */
 	time_t retry_after;	/* no automatic dump before (after a failure) */
 	time_t scan_every;	/* seconds between scans while dirty */
 	size_t pending_entries; /* entries a dump would take now */
@@ -231,6 +234,7 @@ struct dump_cut {
 	uint32_t bs;
 	int recuts;
 	int imported; /* the library was asked for new cartridges */
+	int no_tape;  /* the cut found no tape with room for the next */
 	struct dump_fill_plan plan;
 };
 
@@ -449,10 +453,10 @@ void dump_gang_release(struct dump_gang *g);
 int dump_archive_commit(struct dump *d, struct dump_archive *a);
 /* After the commit of dump dump_id: remove every entry of s not dropped
  * that is still what the snapshot saw and has no writer
- * (dump_staged_remove), then the directories left empty (deepest first;
- * never the root), then note in the journal that the dump's clean-up is
- * done (catalog_dump_cleaned). Returns how many entries stayed (dropped,
- * or changed meanwhile). */
+ * (dump_staged_remove) - files and symlinks; directories stay (the sweep
+ * of dump_dirs.c removes them once empty and untouched) - then note in
+ * the journal that the dump's clean-up is done (catalog_dump_cleaned).
+ * Returns how many entries stayed (dropped, or changed meanwhile). */
 size_t dump_staging_clean(struct dump *d, const struct dump_snap *s,
 			  int64_t dump_id);
 
@@ -496,6 +500,16 @@ int dump_source_open(void *arg, const struct tarw_source *src, int flags);
  * a->srcidx, a->nsrc). 0 or -ENOMEM. */
 int dump_sources_make(struct dump_archive *a);
 void dump_sources_free(struct dump_archive *a);
+
+/* ---- dump_dirs.c ----------------------------------------------------------
+ */
+/* 1 when rel is a directory archive/ already shows (the catalog's
+ * namespace), else 0. */
+int dump_dir_archived(struct dump *d, const char *rel);
+/* Remove the staged directories (never the root) that are empty, were
+ * untouched (mtime and ctime) for cfg.dir_keep seconds and are archived;
+ * deepest first. Nothing when dir_keep is 0. Returns how many went. */
+size_t dump_dirs_sweep(struct dump *d);
 
 /* ---- dump_recover.c ------------------------------------------------------ */
 /* At start-up: dumps a crash interrupted are failed (their files are

@@ -8,12 +8,13 @@
  * checked to be the one its lstat saw). Directories come before their
  * contents and names are in byte order, so the archive reads like `tar
  * -c` of the tree. A regular file with a writer open through the mount,
- * or held back after a failed write (dump_writers.c), is left out, and so
- * is every directory above it (a directory is archived only when its
- * whole subtree is, so that its removal after the commit can succeed and
- * a directory is not archived again with every dump of a file still
- * being written). FIFOs, sockets and devices are left out too, and so
- * are files larger than any tape takes (dump_large.c).
+ * or held back after a failed write (dump_writers.c), is left out.
+ * FIFOs, sockets and devices are left out too, and so are files larger
+ * than any tape takes (dump_large.c). A directory is taken with what is
+ * taken below it, or alone when archive/ does not show it yet (a new
+ * empty directory); an archived one with nothing new below is left out:
+ * directories stay in staging/ after a dump, and would else be dumped
+ * again and again.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -193,8 +194,9 @@ static int dir_same(int fd, const struct stat *st)
 static int walk_dir(struct walk *w, int dirfd, size_t len, int *complete);
 
 /* Directory name of dirfd, whose path is w->path[0..plen): it, then what
- * is below it; it leaves the list again when something below is left
- * out. */
+ * is below it; it leaves the list again when nothing below is taken and
+ * archive/ shows it already (directories stay staged: one that was dumped
+ * is not dumped again for nothing). */
 static int walk_subdir(struct walk *w, int dirfd, const char *name,
 		       const struct stat *st, size_t plen, int *complete)
 {
@@ -217,11 +219,11 @@ static int walk_subdir(struct walk *w, int dirfd, const char *name,
 	}
 	ret = walk_dir(w, fd, plen, &sub);
 	close(fd);
-	if (!sub) {
-		/* Keep what is below, but not the directory. */
-		snap_remove_dir(w->s, mark);
+	if (!sub)
 		*complete = 0;
-	}
+	if (!ret && w->s->n == mark + 1 &&
+	    dump_dir_archived(w->d, w->s->e[mark].rel))
+		snap_pop_to(w->s, mark);
 	return ret;
 }
 
@@ -325,8 +327,8 @@ static int snap_take_dir(struct walk *w, const char *rel)
 		return fd;
 	ret = walk_dir(w, fd, strlen(rel), &complete);
 	close(fd);
-	if (!ret && rel[0] && !complete)
-		/* The requested directory itself waits for its writers. */
+	if (!ret && rel[0] && w->s->n == 1 && dump_dir_archived(w->d, rel))
+		/* The requested directory alone, already archived. */
 		snap_remove_dir(w->s, 0);
 	return ret;
 }

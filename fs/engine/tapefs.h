@@ -31,6 +31,9 @@ struct tapefs_config {
 	uint64_t dump_bytes; /* [dump] bytes: eligible bytes that start a dump */
 	uint64_t dump_files; /* [dump] files: eligible files that start a dump */
 	unsigned dump_idle;  /* [dump] idle: seconds without a close */
+	unsigned dir_keep;   /* [dump] dir_keep: seconds an empty staged
+				directory stays untouched before it goes;
+				0 = never */
 	int verify_repair_auto; /* [verify] repair = auto: a verification
 				   that found damage is followed by repair */
 	char *changer;       /* [library] changer: vlib | mtx | none */
