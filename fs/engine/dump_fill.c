@@ -245,11 +245,13 @@ static int cut_has_data(const struct dump_cut *cut)
 /* The tapes of the plan are done for this dump. */
 static void cut_tapes_done(struct dump *d, struct dump_cut *cut)
 {
-	for (int i = 0; i < d->fs->cfg.copies; i++)
-		if (cut->plan.ndone < DUMP_EXCLUDE_MAX)
-			snprintf(cut->plan.done[cut->plan.ndone++],
-				 sizeof(cut->plan.done[0]), "%s",
-				 cut->plan.tape[i]);
+	struct dump_fill_plan *p = &cut->plan;
+
+	for (int i = 0; i < d->fs->cfg.copies; i++) {
+		if (p->ndone >= DUMP_EXCLUDE_MAX)
+			break;
+		memcpy(p->done[p->ndone++], p->tape[i], sizeof(p->done[0]));
+	}
 }
 
 /* A whole `now PATH`: one archive when some tape of every pool takes it;
