@@ -53,7 +53,7 @@ check "final mount" tf_mount tapefs.ini mnt
 for i in $(seq 5 5 20); do cp -a src/r$i mnt/staging/ 2>/dev/null; done
 echo now > mnt/.dump 2>/dev/null
 for n in $(seq 900); do
-	grep -q '^state: idle' mnt/.dump && [ -z "$(ls -A stg)" ] && break
+	grep -q '^state: idle' mnt/.dump && [ -z "$(find stg -mindepth 1 ! -type d)" ] && break
 	sleep 0.2
 done
 check_eq "no file left in staging/ after the last dump" "" "$(find stg -mindepth 1 ! -type d)"

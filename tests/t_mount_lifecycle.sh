@@ -38,7 +38,7 @@ check_eq "the files are still staged" "f1 f2 f3" "$(ls stg/set 2>/dev/null | pas
 # the next mount dumps them; nothing lost, nothing twice
 check "mount a third time" tf_mount tapefs.ini mnt
 echo now > mnt/.dump
-n=600; while [ -n "$(ls -A stg)" ] && [ $n -gt 0 ]; do sleep 0.1; n=$((n-1)); done
+n=600; while [ -n "$(find stg -mindepth 1 ! -type d)" ] && [ $n -gt 0 ]; do sleep 0.1; n=$((n-1)); done
 check_eq "no file staged after the dump" "" "$(find stg -mindepth 1 ! -type d)"
 for i in 1 2 3; do
 	check "f$i archived with its bytes" cmp src$i mnt/archive/set/f$i

@@ -40,7 +40,7 @@ touch -d '2020-05-06 07:08:09' mnt/staging/proj/notes.txt
 chown 1234:5678 mnt/staging/proj/notes.txt
 ln -s "sub dir/data.bin" mnt/staging/proj/link
 echo now > mnt/.dump
-n=300; while [ -n "$(ls -A stg)" ] && [ $n -gt 0 ]; do sleep 0.1; n=$((n-1)); done
+n=300; while [ -n "$(find stg -mindepth 1 ! -type d)" ] && [ $n -gt 0 ]; do sleep 0.1; n=$((n-1)); done
 check_eq "no file staged after the dump" "" "$(find stg -mindepth 1 ! -type d)"
 check_eq "archive/ has the tree" "cold.txt empty link notes.txt sub dir" "$(ls mnt/archive/proj | paste -sd' ')"
 check_eq "mode from the catalog" "600" "$(stat -c %a mnt/archive/proj/notes.txt)"
