@@ -465,6 +465,15 @@ static int preflight(struct tapefs *fs)
 	return ret;
 }
 
+/* Request threads the mount keeps at most (-o max_threads=N changes it).
+ * No request waits for a tape on one of them: reads not in the cache are
+ * parked in the recall engine and answered from its thread, `.recall`
+ * directories are walked by its batch worker, so a few dozen threads
+ * serve any crowd of waiting readers; the bound keeps the daemon's thread
+ * count under 64 plus one per drive (docs/mount.md). */
+#define LOOP_MAX_THREADS  32
+#define LOOP_IDLE_THREADS 8
+
 /* The FUSE loop until unmount: one thread, or workers as requests come. */
 static int loop(struct fuse_session *se, struct fuse_cmdline_opts *cmd)
 {
@@ -477,12 +486,12 @@ static int loop(struct fuse_session *se, struct fuse_cmdline_opts *cmd)
 	if (!lc)
 		return 1;
 	fuse_loop_cfg_set_clone_fd(lc, (unsigned)cmd->clone_fd);
-	/* Reads waiting on a tape hold a worker each; keep plenty so that
-	 * lookups never queue behind them (fs/engine/recall.h). */
+	/* libfuse's default (10) means "not given" */
 	fuse_loop_cfg_set_max_threads(
-	    lc, cmd->max_threads > 10 ? cmd->max_threads : 1024);
-	fuse_loop_cfg_set_idle_threads(
-	    lc, cmd->max_idle_threads < UINT_MAX ? cmd->max_idle_threads : 16);
+	    lc, cmd->max_threads != 10 ? cmd->max_threads : LOOP_MAX_THREADS);
+	fuse_loop_cfg_set_idle_threads(lc, cmd->max_idle_threads < UINT_MAX
+					       ? cmd->max_idle_threads
+					       : LOOP_IDLE_THREADS);
 	ret = fuse_session_loop_mt(se, lc) ? 1 : 0;
 	fuse_loop_cfg_destroy(lc);
 	return ret;

@@ -768,8 +768,10 @@ static void op_lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence,
 static void op_init(void *userdata, struct fuse_conn_info *conn)
 {
 	(void)userdata;
-	/* Waiting recall reads each hold a worker: let page-cache readers
-	 * of many files progress (see fs/engine/recall.h). */
+	/* Page-cache reads of cached members are background requests: let
+	 * readers of many files progress at once (reads of members not
+	 * cached yet are direct_io, never background, and wait in the
+	 * recall engine without a thread: fs/engine/recall.h). */
 	conn->max_background = 64;
 	conn->congestion_threshold = 48;
 	/* Readdirplus for every batch of a listing, not only the first

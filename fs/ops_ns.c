@@ -436,26 +436,45 @@ out_free:
 	return ret;
 }
 
-/* The read of an archived member: recall_read() waits until the bytes are
- * in the cache (a tape may have to be loaded first), then the reply. The
- * one place where a request waits for a tape: when the recall engine can
- * answer a request itself, req goes to it and this returns at once. */
-static void member_read(fuse_req_t req, struct ns_file *f, size_t size,
-			off_t off)
+/* The recall engine's answer to a member read (recall_reply_fn). */
+static void member_reply(void *arg, const void *buf, ssize_t n)
 {
-	char *buf = malloc(size ? size : 1);
-	ssize_t n;
+	fuse_req_t req = arg;
 
-	if (!buf) {
-		fuse_reply_err(req, ENOMEM);
-		return;
-	}
-	n = recall_read(f->rh, buf, size, off);
 	if (n < 0)
 		fuse_reply_err(req, (int)-n);
 	else
 		fuse_reply_buf(req, buf, (size_t)n);
-	free(buf);
+}
+
+/* The reader of a parked read was interrupted (killed): take the read
+ * back and answer it, unless the engine is answering it already. */
+static void member_interrupt(fuse_req_t req, void *data)
+{
+	struct recall *r = ops_fs(req)->recall;
+
+	if (r && recall_read_cancel(r, (uint64_t)(uintptr_t)data))
+		fuse_reply_err(req, EINTR);
+}
+
+/* The read of an archived member. Bytes in the cache are answered here;
+ * otherwise req goes to the recall engine, which answers it from its own
+ * thread once the bytes are there, and this thread returns at once: a
+ * crowd of readers waiting for a tape holds no request thread. The
+ * interrupt callback is registered before the engine may answer (arm),
+ * so that req is never touched after its answer. */
+static void member_read(fuse_req_t req, struct ns_file *f, size_t size,
+			off_t off)
+{
+	struct recall *r = ops_fs(req)->recall;
+	uint64_t token;
+
+	if (recall_read_submit(f->rh, size, off, member_reply, req, &token) <=
+	    0)
+		return;
+	fuse_req_interrupt_func(req, member_interrupt,
+				(void *)(uintptr_t)token);
+	recall_read_arm(r, token);
 }
 
 /* A text in parts: the bytes at off, a part rendered when needed. */

@@ -684,8 +684,11 @@ static void test_recall_text(void)
 	strbuf_release(&want);
 	strbuf_init(&sb);
 	ns_recall_status(&fs, &sb);
-	CHECK(sb.buf && !strncmp(sb.buf, "recall_queue: 2\nrecall_cache: ",
-				 strlen("recall_queue: 2\nrecall_cache: ")));
+	CHECK(sb.buf &&
+	      !strncmp(sb.buf,
+		       "recall_queue: 2\nrecall_waiting: 0\nrecall_cache: ",
+		       strlen("recall_queue: 2\nrecall_waiting: 0\n"
+			      "recall_cache: ")));
 	CHECK(sb.buf && strstr(sb.buf, " of unlimited\n") != NULL);
 	strbuf_release(&sb);
 

@@ -122,7 +122,7 @@ static void entry_maybe_free(struct recall *r, struct rentry *e)
 {
 	struct rentry **pp;
 
-	if (e->st != E_IDLE || e->opens)
+	if (e->st != E_IDLE || e->opens || e->nwait)
 		return;
 	lru_remove(r, e);
 	pthread_mutex_lock(&r->index_lock);
@@ -333,7 +333,8 @@ void recall_fail_attempt(struct recall *r, struct rentry *e, const char *why)
 		tapefs_error(r->fs, "recall of '%s' failed on every copy: %s",
 			     e->path ? e->path : "?",
 			     e->failed ? e->failed : "?");
-	pthread_cond_broadcast(&r->cond);
+	e->batch = 0;
+	recall_progress(r);
 	entry_maybe_free(r, e);
 }
 
@@ -388,6 +389,42 @@ out:
 	return ret;
 }
 
+int recall_want(struct recall *r, struct rentry *e, uint64_t off, uint64_t end)
+{
+	(void)off;
+	(void)end;
+	if (e->st != E_IDLE)
+		return 0; /* its recall brings every byte */
+	return entry_recall(r, e, NULL);
+}
+
+/* Take e off the queue of its tape. Lock held. */
+static void tape_dequeue(struct recall *r, struct rentry *e)
+{
+	struct rtape *t;
+
+	for (t = r->tapes; t; t = t->next)
+		for (size_t i = 0; i < t->n; i++)
+			if (t->q[i] == e) {
+				memmove(&t->q[i], &t->q[i + 1],
+					(t->n - i - 1) * sizeof(*t->q));
+				t->n--;
+				return;
+			}
+}
+
+void recall_unwanted(struct recall *r, struct rentry *e)
+{
+	if (e->st != E_QUEUED || e->batch || e->nwait || e->opens)
+		return;
+	tape_dequeue(r, e);
+	entry_state_set(e, E_IDLE);
+	entry_present_set(e, 0);
+	r->queued--;
+	recall_progress(r);
+	entry_maybe_free(r, e);
+}
+
 /* ---- the mount's side --------------------------------------------------- */
 
 int recall_open(struct recall *r, int64_t member_id, int nonblock,
@@ -429,73 +466,6 @@ out_unlock:
 	return ret;
 }
 
-/* May [off, end) be served now? 1 yes, 0 wait, -errno fail. Lock held. */
-static int range_ready(struct recall_handle *h, uint64_t end)
-{
-	struct rentry *e = h->e;
-
-	if (h->seen_gen && h->seen_gen != e->gen)
-		return -EIO; /* served bytes of a copy that proved bad */
-	if (e->st == E_CACHED || e->size == 0)
-		return 1;
-	if (e->st == E_IDLE)
-		return e->err ? e->err : -EIO;
-	if (h->r->stopping)
-		return -ESHUTDOWN;
-	/* Unchecked bytes: only of a large member, never its last byte. */
-	if (e->st == E_READING && e->size > RECALL_STREAM_MIN &&
-	    end <= e->present && end < e->size) {
-		h->seen_gen = e->gen;
-		return 1;
-	}
-	return 0;
-}
-
-ssize_t recall_read(struct recall_handle *h, void *buf, size_t size, off_t off)
-{
-	struct recall *r = h->r;
-	struct rentry *e = h->e;
-	uint64_t end;
-	ssize_t ret;
-	size_t done = 0;
-
-	if (off < 0)
-		return -EINVAL;
-	if ((uint64_t)off >= e->size || !size)
-		return 0;
-	end = (uint64_t)off + size < e->size ? (uint64_t)off + size : e->size;
-	pthread_mutex_lock(&r->lock);
-	while (!(ret = range_ready(h, end)))
-		pthread_cond_wait(&r->cond, &r->lock);
-	if (ret > 0 && h->fd >= 0 && h->fd_gen != e->gen)
-		ret = -EIO; /* cannot happen (seen_gen catches it): be safe,
-			       never close an fd another read may be using */
-	if (ret > 0 && h->fd < 0) {
-		char name[64];
-
-		recall_cache_name(e->id, e->st != E_CACHED, name, sizeof(name));
-		h->fd = openat(r->dirfd, name, O_RDONLY | O_CLOEXEC);
-		h->fd_gen = e->gen;
-		if (h->fd < 0)
-			ret = -errno;
-	}
-	pthread_mutex_unlock(&r->lock);
-	if (ret < 0)
-		return ret;
-	while (done < end - (uint64_t)off) {
-		ssize_t n =
-		    pread(h->fd, (char *)buf + done, end - (uint64_t)off - done,
-			  off + (off_t)done);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n < 0 ? -errno : -EIO;
-		done += (size_t)n;
-	}
-	return (ssize_t)done;
-}
-
 void recall_release(struct recall_handle *h)
 {
 	struct evicted ev = {0};
@@ -517,6 +487,8 @@ void recall_release(struct recall_handle *h)
 		if (e->last_access - e->touched >= TOUCH_EVERY && !r->stopping)
 			touch = e->touched = e->last_access;
 		recall_cache_make_room(r, 0, &ev); /* may evict and free e */
+	} else if (h->interrupted && e->st == E_QUEUED) {
+		recall_unwanted(r, e); /* may free e */
 	} else {
 		entry_maybe_free(r, e);
 	}
@@ -579,6 +551,8 @@ int recall_request(struct recall *r, int64_t member_id, const char *prefer)
 		if (ret)
 			entry_maybe_free(r, e);
 	}
+	if (!ret && (e->st == E_QUEUED || e->st == E_READING))
+		e->batch = 1;
 	pthread_mutex_unlock(&r->lock);
 	return ret;
 }

@@ -27,32 +27,26 @@
  * by a crash is discarded at start-up. Cache files are opened per open
  * handle only, never one fd per cached file.
  *
- * THREADS - what the mount must do:
- *   recall_read() blocks the calling FUSE worker thread until the bytes it
- *   asked for are in the cache (possibly minutes: a tape load and locate).
- *   libfuse's multithreaded loop starts a worker per concurrent request only
- *   up to max_threads (default 10 in fuse 3.14), so with the default ten
- *   waiting reads would leave no thread for `ls`/`stat`. The mount must:
- *     - run fuse_session_loop_mt() with a fuse_loop_config whose max_threads
- *       is large (e.g. fuse_loop_cfg_set_max_threads(cfg, 1024)) and
- *       max_idle_threads modest (e.g. 16): waiting reads cost a sleeping
- *       thread each, and lookups/getattr always find a free worker;
- *     - in init(), raise conn->max_background (e.g. 64) and
- *       conn->congestion_threshold (e.g. 48): page-cache reads are sent as
- *       background requests, and the kernel stops sending them beyond that
- *       limit (lookups are not affected, but more readers can progress);
- *     - not hold any mount-wide lock while calling recall_read().
- *   No other function the mount calls from a request waits for a drive
- *   or the robot (recall_stop() does, at unmount): recall_open() and
- *   recall_request() only queue (the scheduler's sched_submit() never
- *   blocks), and recall_state() and recall_cached_bytes(), which getattr
- *   and getxattr of every archived file call, do not even wait for the
- *   engine's lock, so `ls -l` answers while recalls are being queued.
- *   Open members with fi->keep_cache = 0 (and no direct_io): a large
- *   member is served while it streams in, before its MD5 can be checked;
- *   if that copy then proves bad, the reader gets -EIO and the next open
- *   must not find the bad copy's pages in the kernel's page cache.
- *   (Members up to RECALL_STREAM_MIN bytes are only served once checked.)
+ * THREADS - what the mount must do: nothing that holds a thread. A read
+ *   whose bytes are not in the cache yet is parked in the engine
+ *   (recall_read_submit) and answered later by the engine's replier
+ *   thread through the mount's reply function: the request thread goes
+ *   back to serve other requests at once, so a crowd of readers waiting
+ *   for a tape costs no threads and `ls`/`stat` keep answering. The mount
+ *   registers what answers an interrupt before it arms the read
+ *   (recall_read_arm), and recall_read_cancel() takes a killed reader's
+ *   read back. No other function the mount calls from a request waits for
+ *   a drive or the robot (recall_stop() does, at unmount): recall_open()
+ *   only queues (the scheduler's sched_submit() never blocks), `.recall`
+ *   requests are resolved by the engine's batch worker, and
+ *   recall_state() and recall_cached_bytes(), which getattr and getxattr
+ *   of every archived file call, do not even wait for the engine's lock.
+ *   Open members with fi->keep_cache = 0 and direct_io unless wholly
+ *   cached: a large member is served while it streams in, before its MD5
+ *   can be checked; if that copy then proves bad, the reader gets -EIO
+ *   and the next open must not find the bad copy's pages in the kernel's
+ *   page cache. (Members up to RECALL_STREAM_MIN bytes are only served
+ *   once checked.)
  *
  * All functions return 0 (or a count) on success and -errno on failure.
  */
@@ -100,16 +94,41 @@ void recall_stop(struct tapefs *fs);
 int recall_open(struct recall *r, int64_t member_id, int nonblock,
 		const char *prefer, struct recall_handle **out);
 
-/* Read up to size bytes at off. Returns the count (short only at end of
- * file, 0 at or past it, as a regular file), waiting until those bytes are
+/* How a read is answered: n bytes at buf (n >= 0: short only at end of
+ * file, 0 at or past it, as a regular file), or n = -errno: -EIO when
+ * every copy failed, or when the handle was served bytes of a copy that
+ * then failed its check (the next open reads the good copy), -ESHUTDOWN
+ * on unmount, -ENOMEM. buf is valid during the call only. Called exactly
+ * once per read; on the submitter's thread or on the engine's. */
+typedef void (*recall_reply_fn)(void *arg, const void *buf, ssize_t n);
+
+/* A read of size bytes at off. When it can be answered now (its bytes are
  * in the cache: bytes already recalled are served at once while the rest
- * arrives (for members over RECALL_STREAM_MIN; the last byte is always held
- * back until the MD5 matched, so a reader never sees the end of an
- * unchecked file). Returns -EIO when every copy failed, or when this
- * handle was served bytes of a copy that then failed its check (the next
- * open reads the good copy), -ESHUTDOWN on unmount,
- * -EINTR never (a waiting read cannot be interrupted; it ends when its
- * recall ends). Thread-safe: several reads on one handle may run at once. */
+ * arrives, for members over RECALL_STREAM_MIN; the last byte is always
+ * held back until the MD5 matched, so a reader never sees the end of an
+ * unchecked file; or it fails), fn(arg, ...) is called before this
+ * returns and 0 is returned. Else the read is parked, *token names it and
+ * 1 is returned: the engine answers it through fn once armed with
+ * recall_read_arm(), from its own thread. Several reads of one handle may
+ * be in flight; the handle must outlive them. */
+int recall_read_submit(struct recall_handle *h, size_t size, off_t off,
+		       recall_reply_fn fn, void *arg, uint64_t *token);
+
+/* Let the engine answer the parked read token (from now on, possibly
+ * before this returns). A token already taken back is ignored. */
+void recall_read_arm(struct recall *r, uint64_t token);
+
+/* Take the parked read token back (its reader was interrupted): 1 when it
+ * was still parked, and then the caller answers it (fn is never called
+ * for it); 0 when it is answered or being answered. The recall goes on
+ * for the other readers, for open handles and for `.recall` requests; a
+ * recall nobody wants any more leaves its queue (one on a drive ends its
+ * member, or its chunk). */
+int recall_read_cancel(struct recall *r, uint64_t token);
+
+/* recall_read_submit() waited for on the calling thread: the count read
+ * into buf, or -errno as above. For callers with a thread to spare (tests,
+ * tools); never from a request thread of the mount. */
 ssize_t recall_read(struct recall_handle *h, void *buf, size_t size, off_t off);
 
 /* Close the handle (its cache fd) and mark the file recently used. */
@@ -136,6 +155,20 @@ enum recall_state recall_state(struct recall *r, int64_t member_id);
  * already cached), -ENOENT, -EISDIR (a directory), -ESHUTDOWN. */
 int recall_request(struct recall *r, int64_t member_id, const char *prefer);
 
+/* What a `.recall` line asks of a file or of every file below a
+ * directory. */
+enum recall_op {
+	RECALL_OP_RECALL, /* queue it (recall_request) */
+};
+
+/* Hand a `.recall` request to the engine's batch worker, which resolves
+ * path (in archive, or archive/ when archive is 0) to its members,
+ * walking a directory, off the caller's thread; `.recall` counts it as
+ * queued meanwhile. prefer: as in recall_open(), or NULL. 0, -ENOMEM,
+ * -ESHUTDOWN. */
+int recall_batch_add(struct recall *r, enum recall_op op, int64_t archive,
+		     const char *path, const char *prefer, int priority);
+
 /* One of the recent results `.recall` shows. */
 enum recall_outcome {
 	RECALL_DONE,   /* read and checked: path from barcode, file fileno */
@@ -158,6 +191,7 @@ void recall_note(struct recall *r, const char *fmt, ...)
 /* Figures for `.status` (fs/ns/ns_recall.c renders them). */
 struct recall_stats {
 	size_t queued;	/* members queued or being read */
+	size_t waiting; /* reads parked until their bytes are cached */
 	uint64_t used;	/* bytes in the cache, and reserved by reads */
 	uint64_t limit; /* cfg.cache_size; UINT64_MAX when unlimited */
 };

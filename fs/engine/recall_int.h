@@ -10,6 +10,10 @@
  *   recall_start.c   start and stop of the engine
  *   recall_cache.c   the cache directory on disk and the catalog's rows
  *   recall_snap.c    the figures and the queue the namespace renders
+ *   recall_wait.c    reads parked until their bytes are in the cache, and
+ *                    the replier thread that answers them
+ *   recall_batch.c   the batch worker: `.recall` requests resolved to
+ *                    members (directories walked) off the request thread
  */
 #ifndef TAPEFS_RECALL_INT_H
 #define TAPEFS_RECALL_INT_H
@@ -56,6 +60,9 @@ struct rentry {
 	uint64_t present; /* bytes of the current attempt on disk */
 	unsigned gen;	  /* attempt number: a new .part file each */
 	int opens;	  /* open handles */
+	int nwait;	  /* parked reads (recall_wait.c) */
+	int batch;	  /* a `.recall` request wants it whole */
+	uint32_t nchunks; /* chunks with digests; 0: read whole only */
 	int64_t last_access;
 	int64_t touched; /* last_access last written to the catalog */
 	struct rcopy *copies;
@@ -77,6 +84,27 @@ struct rtape {
 	int job; /* a job is submitted and has not left its loop */
 	struct timespec last_add;
 	struct rtape *next;
+};
+
+/* A read waiting for its bytes (recall_wait.c): on recall.waiters. */
+struct rwait {
+	uint64_t token;
+	struct recall_handle *h;
+	uint64_t off, end;
+	recall_reply_fn fn;
+	void *arg;
+	int armed; /* may be answered (recall_read_arm) */
+	struct rwait *prev, *next;
+};
+
+/* A `.recall` request the batch worker resolves (recall_batch.c). */
+struct rbatch {
+	enum recall_op op;
+	int64_t archive; /* 0: archive/ */
+	char *path;
+	char prefer[40];
+	int priority;
+	struct rbatch *next;
 };
 
 struct rjob {
@@ -120,6 +148,20 @@ struct recall {
 	int refs;      /* 1 for the mount + 1 per outstanding job */
 	int running;   /* jobs inside their run callback */
 	int stopping;
+	/* parked reads, newest first, and the replier that answers them */
+	struct rwait *waiters;
+	size_t nwaiters;
+	uint64_t next_token;
+	pthread_t replier;
+	int replier_on, replier_stop;
+	int wake; /* something changed: the replier looks at every read */
+	pthread_cond_t wake_cond;
+	/* `.recall` requests for the batch worker, oldest first */
+	struct rbatch *batch_head, *batch_tail;
+	size_t nbatch; /* queued or being resolved */
+	pthread_t batcher;
+	int batcher_on;
+	pthread_cond_t batch_cond;
 	struct recall_result results[RECALL_RESULTS_MAX];
 	unsigned nresults; /* total ever; ring index = n % RECALL_RESULTS_MAX */
 };
@@ -130,6 +172,8 @@ struct recall_handle {
 	int fd;
 	unsigned fd_gen;   /* attempt whose file fd is */
 	unsigned seen_gen; /* attempt of unchecked bytes served, 0 = none */
+	int interrupted;   /* a read of it was taken back: its reader was
+			      killed, and its close may end the recall */
 };
 
 static inline int64_t now_s(void)
@@ -146,6 +190,24 @@ static inline void entry_state_set(struct rentry *e, enum est st)
 static inline void entry_present_set(struct rentry *e, uint64_t present)
 {
 	__atomic_store_n(&e->present, present, __ATOMIC_RELAXED);
+}
+
+/* A reader may use a recall's progress (lock held). */
+void recall_wake(struct recall *r);
+static inline void recall_progress(struct recall *r)
+{
+	pthread_cond_broadcast(&r->cond);
+	recall_wake(r);
+}
+
+/* 1 when every chunk holding [off, end) of e is in the cache, checked. */
+static inline int recall_chunks_cover(const struct rentry *e, uint64_t off,
+				      uint64_t end)
+{
+	(void)e;
+	(void)off;
+	(void)end;
+	return 0;
 }
 
 /* Members evicted under the lock, whose catalog rows go after it. */
@@ -184,6 +246,30 @@ void recall_evicted_commit(struct recall *r, struct evicted *ev);
 /* The attempt on e->copies[e->next] failed for reason why: try the next
  * copy, or give up and fail every reader with -EIO. */
 void recall_fail_attempt(struct recall *r, struct rentry *e, const char *why);
+
+/* A read of [off, end) of e waits: make sure a recall brings those bytes
+ * (start one when e is idle). 0, or -errno when none can. */
+int recall_want(struct recall *r, struct rentry *e, uint64_t off, uint64_t end);
+
+/* A read of e was taken back or e closed: a recall queued for nobody (no
+ * read, open handle or `.recall` request wants it) leaves its queue. */
+void recall_unwanted(struct recall *r, struct rentry *e);
+
+/* ---- recall_wait.c ------------------------------------------------------- */
+
+/* recall_range_ready: may [off, end) of h be served now? 1 yes, 0 wait,
+ * -errno: fail the read. */
+int recall_range_ready(struct recall_handle *h, uint64_t off, uint64_t end);
+/* The replier thread: started with the engine, stopped once no read is
+ * parked. */
+int recall_replier_start(struct recall *r);
+void recall_replier_stop(struct recall *r);
+
+/* ---- recall_batch.c ------------------------------------------------------ */
+
+int recall_batcher_start(struct recall *r);
+/* Drop what is queued and join the worker (stopping is set). */
+void recall_batcher_stop(struct recall *r);
 
 /* ---- recall_copies.c ----------------------------------------------------- */
 

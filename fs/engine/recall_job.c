@@ -56,7 +56,7 @@ static int sink_write(void *arg, const void *buf, size_t len)
 	}
 	pthread_mutex_lock(&s->r->lock);
 	entry_present_set(s->e, s->off);
-	pthread_cond_broadcast(&s->r->cond);
+	recall_progress(s->r);
 	pthread_mutex_unlock(&s->r->lock);
 	sched_drive_report(s->r->fs->sched, s->drive, SCHED_DRIVE_READING,
 			   s->fileno, -1, s->off, s->e->size);
@@ -153,6 +153,7 @@ static void publish(struct recall *r, struct rentry *e, const struct rcopy *c,
 	entry_state_set(e, E_CACHED);
 	entry_present_set(e, e->size);
 	r->queued--;
+	e->batch = 0;
 	if (!e->opens)
 		recall_lru_append(r, e);
 	res = recall_result_next(r, RECALL_DONE, e->path);
@@ -221,7 +222,7 @@ static void serve_one(struct recall *r, struct rentry *e, struct tape *tape,
 	} else {
 		publish(r, e, &c, name, &ce);
 	}
-	pthread_cond_broadcast(&r->cond);
+	recall_progress(r);
 	pthread_mutex_unlock(&r->lock);
 	if (!ret)
 		catalog_cache_put(r->fs->cat, &ce);

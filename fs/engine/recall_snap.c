@@ -12,7 +12,8 @@
 void recall_stats(struct recall *r, struct recall_stats *out)
 {
 	pthread_mutex_lock(&r->lock);
-	out->queued = r->queued;
+	out->queued = r->queued + r->nbatch;
+	out->waiting = r->nwaiters;
 	out->used = r->used;
 	out->limit = r->limit;
 	pthread_mutex_unlock(&r->lock);
@@ -126,7 +127,7 @@ int recall_snapshot(struct recall *r, struct recall_snap *out)
 
 	memset(out, 0, sizeof(*out));
 	pthread_mutex_lock(&r->lock);
-	out->queued = r->queued;
+	out->queued = r->queued + r->nbatch;
 	ret = snap_tapes(r, out);
 	if (!ret)
 		ret = snap_reading(r, out);

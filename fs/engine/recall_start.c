@@ -38,6 +38,8 @@ int recall_start(struct tapefs *fs)
 	pthread_mutex_init(&r->lock, NULL);
 	pthread_mutex_init(&r->index_lock, NULL);
 	pthread_cond_init(&r->cond, NULL);
+	pthread_cond_init(&r->wake_cond, NULL);
+	pthread_cond_init(&r->batch_cond, NULL);
 	ret = recall_cache_open(fs->cfg.cache, fs->cat, &r->dirfd,
 				recall_found_cached, r);
 	if (ret) {
@@ -49,9 +51,21 @@ int recall_start(struct tapefs *fs)
 	recall_cache_make_room(r, 0, &ev); /* the limit may have shrunk since */
 	pthread_mutex_unlock(&r->lock);
 	recall_evicted_commit(r, &ev);
+	ret = recall_replier_start(r);
+	if (!ret)
+		ret = recall_batcher_start(r);
+	if (ret) {
+		fprintf(stderr, "tapefs: recall: threads: %s\n",
+			strerror(-ret));
+		recall_replier_stop(r);
+		close(r->dirfd);
+		goto out_destroy;
+	}
 	fs->recall = r;
 	return 0;
 out_destroy:
+	pthread_cond_destroy(&r->batch_cond);
+	pthread_cond_destroy(&r->wake_cond);
 	pthread_cond_destroy(&r->cond);
 	pthread_mutex_destroy(&r->index_lock);
 	pthread_mutex_destroy(&r->lock);
@@ -82,6 +96,8 @@ void recall_free(struct recall *r)
 		free(t);
 	}
 	free(r->hash);
+	pthread_cond_destroy(&r->batch_cond);
+	pthread_cond_destroy(&r->wake_cond);
 	pthread_cond_destroy(&r->cond);
 	pthread_mutex_destroy(&r->index_lock);
 	pthread_mutex_destroy(&r->lock);
@@ -98,6 +114,19 @@ void recall_stop(struct tapefs *fs)
 	pthread_mutex_lock(&r->lock);
 	__atomic_store_n(&r->stopping, 1, __ATOMIC_RELAXED);
 	pthread_cond_broadcast(&r->cond);
+	pthread_mutex_unlock(&r->lock);
+	recall_batcher_stop(r);
+	/* Parked reads are answered (-ESHUTDOWN, or their bytes when they
+	 * are in the cache) by the replier; nobody can arm them any more. */
+	pthread_mutex_lock(&r->lock);
+	for (struct rwait *w = r->waiters; w; w = w->next)
+		w->armed = 1;
+	recall_wake(r);
+	while (r->nwaiters)
+		pthread_cond_wait(&r->cond, &r->lock);
+	pthread_mutex_unlock(&r->lock);
+	recall_replier_stop(r);
+	pthread_mutex_lock(&r->lock);
 	/* Jobs inside their loop stop after the member they read (its read
 	 * ends with -ECANCELED as soon as the scheduler stops, or whole);
 	 * jobs still queued in the scheduler end later without touching

@@ -112,8 +112,9 @@ void ns_dump_status(struct tapefs *fs, const struct ns_reader *who,
  * ("verify: unavailable" when the engine is not running) (ns_verify.c). */
 int ns_verify_status(struct tapefs *fs, struct strbuf *out);
 
-/* The recall engine's lines of .status (ns_recall.c): "recall_queue: N"
- * and "recall_cache: USED of LIMIT" ("recall: unavailable" when the engine
+/* The recall engine's lines of .status (ns_recall.c): "recall_queue: N",
+ * "recall_waiting: N" (reads waiting for their bytes) and
+ * "recall_cache: USED of LIMIT" ("recall: unavailable" when the engine
  * is not running). */
 void ns_recall_status(struct tapefs *fs, struct strbuf *out);
 

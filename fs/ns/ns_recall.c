@@ -161,6 +161,7 @@ void ns_recall_status(struct tapefs *fs, struct strbuf *out)
 	else
 		status_human_bytes(st.limit, lim, sizeof(lim));
 	strbuf_addf(out, "recall_queue: %zu\n", st.queued);
+	strbuf_addf(out, "recall_waiting: %zu\n", st.waiting);
 	strbuf_addf(out, "recall_cache: %s of %s\n", used, lim);
 }
 
@@ -234,111 +235,19 @@ static int resolve(struct tapefs *fs, const char *line, struct target *t)
 	return ret;
 }
 
-/* Every regular file below a directory, depth first, into ids. */
-struct walk {
-	struct tapefs *fs;
-	int64_t archive;
-	int64_t *ids;
-	size_t n, cap;
-	char **dirs; /* directories still to list */
-	size_t ndirs, dcap;
-	const char *dir;
-	int ret;
-};
-
-static int walk_push(void **a, size_t *n, size_t *cap, size_t size)
-{
-	if (*n == *cap) {
-		size_t nc = *cap ? *cap * 2 : 64;
-		void *na = realloc(*a, nc * size);
-
-		if (!na)
-			return -ENOMEM;
-		*a = na;
-		*cap = nc;
-	}
-	return 0;
-}
-
-static int walk_entry(void *ctx, const char *name,
-		      const struct catalog_member *m)
-{
-	struct walk *w = ctx;
-	char *sub;
-
-	if (m->type == CATALOG_FILE) {
-		if (walk_push((void **)&w->ids, &w->n, &w->cap,
-			      sizeof(*w->ids)))
-			return -ENOMEM;
-		w->ids[w->n++] = m->id;
-		return 0;
-	}
-	if (m->type != CATALOG_DIR)
-		return 0;
-	if (asprintf(&sub, "%s%s%s", w->dir, *w->dir ? "/" : "", name) < 0)
-		return -ENOMEM;
-	if (walk_push((void **)&w->dirs, &w->ndirs, &w->dcap,
-		      sizeof(*w->dirs))) {
-		free(sub);
-		return -ENOMEM;
-	}
-	w->dirs[w->ndirs++] = sub;
-	return 0;
-}
-
-static int walk_dir(struct walk *w, const char *path)
-{
-	char *d = strdup(path);
-	int ret = d ? 0 : -ENOMEM;
-
-	if (d &&
-	    walk_push((void **)&w->dirs, &w->ndirs, &w->dcap, sizeof(*w->dirs)))
-		ret = -ENOMEM;
-	if (ret) {
-		free(d);
-		return ret;
-	}
-	w->dirs[w->ndirs++] = d;
-	while (!ret && w->ndirs) {
-		char *dir = w->dirs[--w->ndirs];
-
-		w->dir = dir;
-		ret =
-		    w->archive
-			? catalog_archive_list(w->fs->cat, w->archive, dir,
-					       NULL, walk_entry, w)
-			: catalog_ns_list(w->fs->cat, dir, NULL, walk_entry, w);
-		free(dir);
-	}
-	while (w->ndirs)
-		free(w->dirs[--w->ndirs]);
-	free(w->dirs);
-	return ret;
-}
-
-/* Queue what t names: one file, or every file below a directory. */
+/* Hand what t names (one file, or a directory: every file below it) to
+ * the engine's batch worker, after checking that it exists and is one of
+ * those; the walk of a directory happens there, not on this thread. */
 static int queue_target(struct tapefs *fs, const struct target *t)
 {
 	struct catalog_member m = {0};
-	struct walk w = {.fs = fs, .archive = t->archive};
-	const char *prefer = *t->label ? t->label : NULL;
 	int ret = lookup(fs, t, &m);
 
-	if (ret)
-		goto out;
-	if (m.type == CATALOG_FILE) {
-		ret = recall_request(fs->recall, m.id, prefer);
-		goto out;
-	}
-	if (m.type != CATALOG_DIR) {
+	if (!ret && m.type != CATALOG_FILE && m.type != CATALOG_DIR)
 		ret = -EINVAL;
-		goto out;
-	}
-	ret = walk_dir(&w, t->path);
-	for (size_t i = 0; !ret && i < w.n; i++)
-		ret = recall_request(fs->recall, w.ids[i], prefer);
-	free(w.ids);
-out:
+	if (!ret)
+		ret = recall_batch_add(fs->recall, RECALL_OP_RECALL, t->archive,
+				       t->path, *t->label ? t->label : NULL, 0);
 	catalog_member_release(&m);
 	return ret;
 }

@@ -1,7 +1,8 @@
-/* tests/tool/latency.c - how long a mount takes to answer stat, getxattr
- * and open(O_NONBLOCK), for latency bounds in mount tests.
+/* tests/tool/latency.c - how long a mount takes to answer stat, getxattr,
+ * open(O_NONBLOCK), reads of text files and listings, for latency bounds
+ * in mount tests.
  *
- *   latency SECONDS OFFLINE FILE...
+ *   latency [-t TEXT]... [-d DIR]... SECONDS OFFLINE FILE...
  *
  * For SECONDS, round after round: statx() of every FILE with
  * AT_STATX_FORCE_SYNC (so FUSE asks the daemon, not its attribute cache),
@@ -11,8 +12,12 @@
  * kind:
  *   KIND calls N p50 MS p99 MS max MS errors N
  * (errors: a stat or getxattr that failed, an open that did not fail with
- * EAGAIN). Exit 0, or 2 on bad arguments.
+ * EAGAIN). With -t, each round also reads TEXT whole (open, read to the
+ * end, close: what `cat .status` does), kind "text"; with -d, lists DIR
+ * (opendir, readdir to the end, closedir: what `ls` does), kind
+ * "readdir". Exit 0, or 2 on bad arguments.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -111,14 +116,57 @@ static void one_open(struct series *s, const char *path)
 		close(fd);
 }
 
+static void one_text(struct series *s, const char *path)
+{
+	char buf[65536];
+	double t0 = now_ms();
+	int fd = open(path, O_RDONLY);
+	ssize_t n = fd < 0 ? -1 : 0;
+
+	while (fd >= 0 && (n = read(fd, buf, sizeof(buf))) > 0)
+		;
+	if (fd >= 0)
+		close(fd);
+	series_add(s, now_ms() - t0, fd >= 0 && n == 0);
+}
+
+static void one_dir(struct series *s, const char *path)
+{
+	double t0 = now_ms();
+	DIR *d = opendir(path);
+	long n = 0;
+
+	while (d && readdir(d))
+		n++;
+	if (d)
+		closedir(d);
+	series_add(s, now_ms() - t0, d && n > 0);
+}
+
+#define MAX_EXTRA 16
+
 int main(int argc, char **argv)
 {
 	struct series st = {.name = "stat"}, xa = {.name = "getxattr"},
-		      op = {.name = "open"};
+		      op = {.name = "open"}, tx = {.name = "text"},
+		      rd = {.name = "readdir"};
+	const char *texts[MAX_EXTRA], *dirs[MAX_EXTRA];
+	int ntexts = 0, ndirs = 0, c;
 	double end;
 
+	while ((c = getopt(argc, argv, "t:d:")) != -1) {
+		if (c == 't' && ntexts < MAX_EXTRA)
+			texts[ntexts++] = optarg;
+		else if (c == 'd' && ndirs < MAX_EXTRA)
+			dirs[ndirs++] = optarg;
+		else
+			optind = argc + 1; /* usage */
+	}
+	argc -= optind - 1;
+	argv += optind - 1;
 	if (argc < 4 || atof(argv[1]) <= 0) {
-		fprintf(stderr, "usage: latency SECONDS OFFLINE FILE...\n");
+		fprintf(stderr, "usage: latency [-t TEXT]... [-d DIR]... "
+				"SECONDS OFFLINE FILE...\n");
 		return 2;
 	}
 	end = now_ms() + atof(argv[1]) * 1e3;
@@ -128,13 +176,23 @@ int main(int argc, char **argv)
 			one_xattr(&xa, argv[i]);
 		}
 		one_open(&op, argv[2]);
+		for (int i = 0; i < ntexts; i++)
+			one_text(&tx, texts[i]);
+		for (int i = 0; i < ndirs; i++)
+			one_dir(&rd, dirs[i]);
 		usleep(2000); /* leave the machine's cores to the daemon */
 	}
 	series_print(&st);
 	series_print(&xa);
 	series_print(&op);
+	if (ntexts)
+		series_print(&tx);
+	if (ndirs)
+		series_print(&rd);
 	free(st.ms);
 	free(xa.ms);
 	free(op.ms);
+	free(tx.ms);
+	free(rd.ms);
 	return 0;
 }
