@@ -338,6 +338,31 @@ void recall_fail_attempt(struct recall *r, struct rentry *e, const char *why)
 	entry_maybe_free(r, e);
 }
 
+/* The cache cannot take e's bytes (err: ENOSPC, EIO of the cache's disk,
+ * ...): every reader gets err now, and no other copy is read for it (the
+ * tapes are not at fault). Lock held. */
+void recall_fail_local(struct recall *r, struct rentry *e, int err)
+{
+	struct recall_result *res;
+
+	entry_present_set(e, 0);
+	entry_state_set(e, E_IDLE);
+	e->err = err;
+	e->batch = 0;
+	r->queued--;
+	res = recall_result_next(r, RECALL_FAILED, e->path);
+	snprintf(res->text, sizeof(res->text), "the cache cannot take it: %s",
+		 strerror(-err));
+	if (!r->stopping)
+		tapefs_error(r->fs,
+			     "recall of '%s': the cache cannot take it: %s "
+			     "(read from %s; no other copy tried)",
+			     e->path ? e->path : "?", strerror(-err),
+			     e->copies[e->next].barcode);
+	recall_progress(r);
+	entry_maybe_free(r, e);
+}
+
 /* Start a recall of e (idle). Lock held; reads the catalog. */
 static int entry_recall(struct recall *r, struct rentry *e, const char *prefer)
 {

@@ -271,6 +271,10 @@ int recall_batcher_start(struct recall *r);
 /* Drop what is queued and join the worker (stopping is set). */
 void recall_batcher_stop(struct recall *r);
 
+/* The cache cannot take e's bytes: fail its readers with err, read no
+ * other copy. */
+void recall_fail_local(struct recall *r, struct rentry *e, int err);
+
 /* ---- recall_copies.c ----------------------------------------------------- */
 
 /* Load e's copies from the catalog (copies on tapes marked lost left out)

@@ -34,6 +34,7 @@ struct sink_ctx {
 	uint64_t off;
 	int drive;
 	long fileno;
+	int local; /* the error was the cache's (a write), not the tape's */
 };
 
 static int sink_write(void *arg, const void *buf, size_t len)
@@ -46,8 +47,10 @@ static int sink_write(void *arg, const void *buf, size_t len)
 
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0)
+		if (n < 0) {
+			s->local = 1;
 			return -errno;
+		}
 		if (s->off + (uint64_t)n > s->e->size)
 			return -EFBIG; /* longer than the catalog says */
 		p += n;
@@ -114,9 +117,11 @@ static const char *why_of(int ret)
 }
 
 /* Stream e from the tape in the drive into its file part, hashed and
- * checked. Called without the lock. 0 or -errno. */
+ * checked. Called without the lock. 0 or -errno; *local is set when the
+ * error is the cache's (it cannot take the bytes: ENOSPC, EIO of its
+ * disk), which no other copy would mend. */
 static int read_member(struct recall *r, struct rentry *e, struct tape *tape,
-		       int drive, const char *part)
+		       int drive, const char *part, int *local)
 {
 	const struct rcopy *c = &e->copies[e->next];
 	struct sink_ctx s = {
@@ -126,16 +131,20 @@ static int read_member(struct recall *r, struct rentry *e, struct tape *tape,
 	s.fd = openat(r->dirfd, part, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC,
 		      0600);
 	ret = s.fd < 0 ? -errno : 0;
+	s.local = s.fd < 0;
 	if (!ret)
 		ret = tarr_read_member(tape, c->start_lblock, c->header_offset,
 				       c->block_size, e->md5, sink_write, &s,
 				       NULL);
 	if (!ret && s.off != e->size)
 		ret = -EINVAL;
-	if (!ret && fdatasync(s.fd))
+	if (!ret && fdatasync(s.fd)) {
 		ret = -errno;
+		s.local = 1;
+	}
 	if (s.fd >= 0)
 		close(s.fd);
+	*local = ret && s.local;
 	return ret;
 }
 
@@ -206,19 +215,24 @@ static void serve_one(struct recall *r, struct rentry *e, struct tape *tape,
 	double t0 = mono_s();
 	int64_t id = e->id;
 	uint64_t size = e->size;
-	int ret;
+	int ret, local = 0;
 
 	recall_cache_name(e->id, 1, part, sizeof(part));
 	recall_cache_name(e->id, 0, name, sizeof(name));
-	ret = read_member(r, e, tape, drive, part);
+	ret = read_member(r, e, tape, drive, part, &local);
 	pthread_mutex_lock(&r->lock);
 	snprintf(path, sizeof(path), "%s", e->path ? e->path : "");
-	if (!ret && renameat(r->dirfd, part, r->dirfd, name))
+	if (!ret && renameat(r->dirfd, part, r->dirfd, name)) {
 		ret = -errno;
+		local = 1;
+	}
 	if (ret) {
 		unlinkat(r->dirfd, part, 0);
 		r->used -= e->size;
-		recall_fail_attempt(r, e, why_of(ret));
+		if (local)
+			recall_fail_local(r, e, ret);
+		else
+			recall_fail_attempt(r, e, why_of(ret));
 	} else {
 		publish(r, e, &c, name, &ce);
 	}
