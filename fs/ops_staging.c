@@ -582,25 +582,27 @@ int stg_setxattr(fuse_req_t req, const char *rel, const char *name,
 	return r;
 }
 
-#define STATE_XATTR "user.tapefs.state"
+#define STATE_XATTR   "user.tapefs.state"
+#define DMSTATE_XATTR "user.tapefs.dmstate"
 
 /* user.tapefs.state of a staged entry: "dumping" while the dump being
  * written holds it, "too_large" for a file larger than any tape takes,
- * else "staged" (SPEC 3.5). */
-static int state_xattr(fuse_req_t req, const char *rel, char *value,
+ * else "staged" (SPEC 3.5); user.tapefs.dmstate (dm set): DMF's words for
+ * the same, MIG while dumped and REG otherwise (docs/recall.md). */
+static int state_xattr(fuse_req_t req, const char *rel, int dm, char *value,
 		       size_t size)
 {
 	struct tapefs *fs = ops_fs(req);
-	const char *v = "staged";
+	const char *v = dm ? "REG" : "staged";
 	struct stat st;
 	size_t len;
 
 	if (fstatat(fs->staging_fd, rel, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return -errno;
 	if (fs->dump && dump_path_dumping(fs->dump, dump_rel(rel)))
-		v = "dumping";
+		v = dm ? "MIG" : "dumping";
 	else if (fs->dump && dump_file_too_large(fs->dump, &st))
-		v = "too_large";
+		v = dm ? "REG" : "too_large";
 	len = strlen(v);
 	if (size == 0)
 		return (int)len;
@@ -617,8 +619,9 @@ int stg_getxattr(fuse_req_t req, const char *rel, const char *name, char *value,
 	int fd, r;
 	ssize_t n;
 
-	if (!strcmp(name, STATE_XATTR))
-		return state_xattr(req, rel, value, size);
+	if (!strcmp(name, STATE_XATTR) || !strcmp(name, DMSTATE_XATTR))
+		return state_xattr(req, rel, !strcmp(name, DMSTATE_XATTR),
+				   value, size);
 	if (dump_xattr_own(name))
 		return -ENODATA; /* the engine's marks are its own */
 	r = xattr_path(req, rel, p, sizeof(p), &fd);
@@ -663,12 +666,16 @@ int stg_listxattr(fuse_req_t req, const char *rel, char *list, size_t size)
 		return r;
 	if (size) /* (a size asked for may count them: room to spare) */
 		r = (int)list_drop_own(list, (size_t)r);
-	/* and the state tapefs adds */
-	if (size && (size_t)r + sizeof(STATE_XATTR) > size)
+	/* and the states tapefs adds */
+	if (size && (size_t)r + sizeof(STATE_XATTR) + sizeof(DMSTATE_XATTR) >
+			size)
 		return -ERANGE;
-	if (size)
+	if (size) {
 		memcpy(list + r, STATE_XATTR, sizeof(STATE_XATTR));
-	return r + (int)sizeof(STATE_XATTR);
+		memcpy(list + r + sizeof(STATE_XATTR), DMSTATE_XATTR,
+		       sizeof(DMSTATE_XATTR));
+	}
+	return r + (int)(sizeof(STATE_XATTR) + sizeof(DMSTATE_XATTR));
 }
 
 int stg_removexattr(fuse_req_t req, const char *rel, const char *name)

@@ -29,6 +29,8 @@ n=100; while ! grep -q "^state: running\|^dump: running" mnt/.status mnt/.dump &
 check "a dump is running" grep -q "running" mnt/.dump
 check_eq "a file being dumped says so" "dumping" \
 	"$(getfattr --only-values -n user.tapefs.state mnt/staging/set/f1 2>/dev/null)"
+check_eq "and dmstate MIG" "MIG" \
+	"$(getfattr --only-values -n user.tapefs.dmstate mnt/staging/set/f1 2>/dev/null)"
 t0=$SECONDS
 tf_umount mnt
 check "unmount during a dump: the daemon exited" test ! -e /proc/$TF_PID

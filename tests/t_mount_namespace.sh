@@ -56,7 +56,7 @@ check_eq "user.tapefs.state archived" "archived" "$(getfattr --only-values -n us
 copies=$(getfattr --only-values -n user.tapefs.copies "mnt/archive/proj/sub dir/data.bin")
 check "user.tapefs.copies names a tape of each pool" grep -Eq '^A[0-9]+L9:1:[0-9]+,B[0-9]+L9:1:[0-9]+$|^B[0-9]+L9:1:[0-9]+,A[0-9]+L9:1:[0-9]+$' <<<"$copies"
 check "user.tapefs.archived is a time" grep -Eq '^20[0-9]{2}-[0-9]{2}-[0-9]{2}T' <<<"$(getfattr --only-values -n user.tapefs.archived mnt/archive/proj/notes.txt)"
-check_eq "listxattr" "user.tapefs.archived user.tapefs.copies user.tapefs.md5 user.tapefs.state" \
+check_eq "listxattr" "user.tapefs.archived user.tapefs.copies user.tapefs.dmstate user.tapefs.md5 user.tapefs.state" \
 	"$(getfattr -m - mnt/archive/proj/notes.txt | grep '^user' | sort | paste -sd' ')"
 check_fails "no other xattr" "No such attribute" getfattr -n user.other mnt/archive/proj/notes.txt
 # no ACLs and no security labels: said once for the mount (EOPNOTSUPP, which

@@ -70,6 +70,9 @@ check_eq "xattr read through the mount" "blue" \
 check_eq "user.tapefs.state of a staged file" "staged" \
 	"$(getfattr --only-values -n user.tapefs.state $M/small 2>/dev/null)"
 check "listxattr names it" sh -c "getfattr -m - $M/small | grep -q user.tapefs.state"
+check_eq "user.tapefs.dmstate of a staged file: REG" "REG" \
+	"$(getfattr --only-values -n user.tapefs.dmstate $M/small 2>/dev/null)"
+check "listxattr names dmstate" sh -c "getfattr -m - $M/small | grep -q user.tapefs.dmstate"
 check_fails "user.tapefs.* is reserved" "not permitted" setfattr -n user.tapefs.md5 -v x $M/small
 
 # an unlinked open file stays readable and leaves nothing behind

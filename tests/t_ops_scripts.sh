@@ -9,7 +9,7 @@ S=$TOP/scripts
 tf_setup --drives 2 --slots 6 --tapes 4 --capacity 64M --pools 2 -- copies=2 "pools=A, B" block_size=64K
 check "mount" tf_mount tapefs.ini mnt
 
-for s in tapefs-import tapefs-check tapefs-report tapefs-where; do
+for s in tapefs-import tapefs-check tapefs-report tapefs-where tapefs-dmls; do
 	check "$s --help" bash -c "'$S/$s' --help | grep -q '^usage: $s'"
 	check_fails "$s with a bad option" "unknown option" "$S/$s" --bogus
 	"$S/$s" --bogus >/dev/null 2>&1

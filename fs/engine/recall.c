@@ -582,6 +582,50 @@ int recall_request(struct recall *r, int64_t member_id, const char *prefer)
 	return ret;
 }
 
+int recall_cancel(struct recall *r, int64_t member_id)
+{
+	struct rentry *e;
+	int ret = -ENOENT;
+
+	pthread_mutex_lock(&r->lock);
+	e = entry_find(r, member_id);
+	if (e && e->batch) {
+		e->batch = 0;
+		ret = e->st == E_QUEUED ? 0 : -EBUSY;
+		recall_unwanted(r, e); /* may free e */
+	}
+	pthread_mutex_unlock(&r->lock);
+	return ret;
+}
+
+int recall_drop(struct recall *r, int64_t member_id)
+{
+	struct rentry *e;
+	char name[64];
+	int ret = 0, dropped = 0;
+
+	pthread_mutex_lock(&r->lock);
+	e = entry_find(r, member_id);
+	if (e && (e->st == E_QUEUED || e->st == E_READING)) {
+		ret = -EBUSY;
+	} else if (e && e->present) {
+		recall_cache_name(e->id, 0, name, sizeof(name));
+		unlinkat(r->dirfd, name, 0);
+		r->used -= e->present;
+		lru_remove(r, e);
+		entry_state_set(e, E_IDLE);
+		entry_present_set(e, 0);
+		e->err = 0;
+		e->gen++; /* open handles' descriptors are of the old file */
+		dropped = 1;
+		entry_maybe_free(r, e);
+	}
+	pthread_mutex_unlock(&r->lock);
+	if (dropped)
+		catalog_cache_remove(r->fs->cat, member_id);
+	return ret;
+}
+
 void recall_note(struct recall *r, const char *fmt, ...)
 {
 	struct recall_result *res;

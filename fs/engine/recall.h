@@ -144,6 +144,8 @@ enum recall_state {
 	RECALL_OFFLINE,	  /* only on tape: "archived" (or "verified") */
 	RECALL_RECALLING, /* queued or being read from tape: "recalling" */
 	RECALL_CACHED,	  /* whole and checked in the cache: "cached" */
+	RECALL_PARTIAL,	  /* some chunks in the cache, none being read:
+			     "archived" (DMF's PAR) */
 };
 
 /* State of member_id for user.tapefs.state. Never touches a tape, never
@@ -155,11 +157,27 @@ enum recall_state recall_state(struct recall *r, int64_t member_id);
  * already cached), -ENOENT, -EISDIR (a directory), -ESHUTDOWN. */
 int recall_request(struct recall *r, int64_t member_id, const char *prefer);
 
+/* Take back the `.recall` request of member_id (`cancel PATH`): a member
+ * still queued leaves its queue unless a reader or an open handle wants
+ * it. 0, -ENOENT (no `.recall` request of it), -EBUSY (being read from
+ * tape: that read ends normally). */
+int recall_cancel(struct recall *r, int64_t member_id);
+
+/* Drop the cached copy of member_id now (`release PATH`; DMF's `dmput
+ * -r`): its cache file and catalog row go, st_blocks is 0 and its state
+ * offline. Done whatever handles are open: their next read of a byte not
+ * in the kernel's page cache recalls it again. A member being recalled
+ * (queued or on a drive) is left alone. 0, or -EBUSY for such a member. */
+int recall_drop(struct recall *r, int64_t member_id);
+
 /* What a `.recall` line asks of a file or of every file below a
  * directory. */
 enum recall_op {
-	RECALL_OP_RECALL, /* queue it (recall_request) */
+	RECALL_OP_RECALL,  /* queue it (recall_request) */
+	RECALL_OP_CANCEL,  /* drop its queued request (recall_cancel) */
+	RECALL_OP_RELEASE, /* drop its cached copy (recall_drop) */
 };
+#define RECALL_PRIO_MAX 9 /* priorities of `.recall` requests: 0..9 */
 
 /* Hand a `.recall` request to the engine's batch worker, which resolves
  * path (in archive, or archive/ when archive is 0) to its members,

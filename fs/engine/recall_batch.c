@@ -125,16 +125,35 @@ static int resolve(struct recall *r, const struct rbatch *b, int64_t **ids,
 	return 0;
 }
 
+/* What b asks of one member. -EBUSY and -ENOENT of a cancel or release
+ * of many members (one being read, one not queued) are not errors. */
+static int batch_one(struct recall *r, const struct rbatch *b, int64_t id)
+{
+	const char *prefer = b->prefer[0] ? b->prefer : NULL;
+	int ret;
+
+	switch (b->op) {
+	case RECALL_OP_CANCEL:
+		ret = recall_cancel(r, id);
+		break;
+	case RECALL_OP_RELEASE:
+		ret = recall_drop(r, id);
+		break;
+	default:
+		return recall_request(r, id, prefer);
+	}
+	return ret == -EBUSY || ret == -ENOENT ? 0 : ret;
+}
+
 /* Carry out one request. Called without the lock. */
 static void batch_run(struct recall *r, const struct rbatch *b)
 {
-	const char *prefer = b->prefer[0] ? b->prefer : NULL;
 	int64_t *ids = NULL;
 	size_t n = 0;
 	int ret = resolve(r, b, &ids, &n);
 
 	for (size_t i = 0; !ret && i < n; i++)
-		ret = recall_request(r, ids[i], prefer);
+		ret = batch_one(r, b, ids[i]);
 	free(ids);
 	if (ret && ret != -ESHUTDOWN) {
 		recall_note(r, "REFUSED %.200s: %s", b->path, strerror(-ret));

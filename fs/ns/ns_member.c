@@ -61,10 +61,8 @@ void ns_member_attr(struct tapefs *fs, const struct catalog_member *m,
 }
 
 static const char *const xattr_names[] = {
-    "user.tapefs.md5",
-    "user.tapefs.state",
-    "user.tapefs.copies",
-    "user.tapefs.archived",
+    "user.tapefs.md5",	    "user.tapefs.state",    "user.tapefs.copies",
+    "user.tapefs.archived", "user.tapefs.dmstate",
 };
 
 struct copies_ctx {
@@ -117,6 +115,33 @@ static int member_state(struct tapefs *fs, const struct catalog_member *m,
 	return 0;
 }
 
+/* DMF's word for what the cache holds of m (docs/recall.md): DUL (on tape
+ * and wholly cached), UNM (being recalled), PAR (partly cached), OFL (on
+ * tape, nothing cached). Directories and symlinks have no data: none. */
+static int member_dmstate(struct tapefs *fs, const struct catalog_member *m,
+			  struct strbuf *out)
+{
+	const char *s = "OFL";
+
+	if (m->type != CATALOG_FILE)
+		return -ENODATA;
+	switch (fs->recall ? recall_state(fs->recall, m->id) : RECALL_OFFLINE) {
+	case RECALL_CACHED:
+		s = "DUL";
+		break;
+	case RECALL_RECALLING:
+		s = "UNM";
+		break;
+	case RECALL_PARTIAL:
+		s = "PAR";
+		break;
+	default:
+		break;
+	}
+	strbuf_addf(out, "%s", s);
+	return 0;
+}
+
 int ns_member_getxattr(struct tapefs *fs, const struct catalog_member *m,
 		       const char *name, struct strbuf *out)
 {
@@ -139,6 +164,8 @@ int ns_member_getxattr(struct tapefs *fs, const struct catalog_member *m,
 		return member_state(fs, m, out);
 	if (!strcmp(name, xattr_names[2]))
 		return catalog_member_whereis(fs->cat, m->id, add_copy, &c);
+	if (!strcmp(name, xattr_names[4]))
+		return member_dmstate(fs, m, out);
 	if (!strcmp(name, xattr_names[3])) {
 		ret = catalog_archive_get(fs->cat, m->archive, &a);
 		if (ret)
@@ -160,7 +187,8 @@ int ns_member_listxattr(struct tapefs *fs, const struct catalog_member *m,
 		return 0;
 	for (size_t i = 0; i < sizeof(xattr_names) / sizeof(xattr_names[0]);
 	     i++) {
-		if (i == 0 && !m->md5[0])
+		if ((i == 0 && !m->md5[0]) ||
+		    (i == 4 && m->type != CATALOG_FILE))
 			continue;
 		strbuf_add(out, xattr_names[i], strlen(xattr_names[i]) + 1);
 	}

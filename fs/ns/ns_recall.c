@@ -1,20 +1,29 @@
 /* fs/ns/ns_recall.c - the `.recall` control file (SPEC 3.4): each line written
- * names one archived file to recall ahead of reading it; reading the file
- * shows the queue per tape and the recent results.
+ * names one archived file (or directory) to recall ahead of reading it, or
+ * asks to cancel such a request or to release cached copies; reading the
+ * file shows the queue per tape and the recent results.
  *
  * The text is rendered here from the engine's snapshot (recall_snapshot),
  * and so are the recall lines of `.status` (ns_recall_status).
  *
- * A line is one of (the mount point, when given, is not needed):
+ * A line is one of:
+ *   PATH                 recall PATH (priority 0)
+ *   priority N PATH      recall PATH with priority N (0..9, higher first)
+ *   cancel PATH          drop the queued requests of PATH
+ *   release PATH         drop the cached copies of PATH now
+ * where PATH is one of (the mount point, when given, is not needed):
  *   archive/PATH  or  /archive/PATH  or  PATH   the latest version of PATH
  *   tapes/LABEL/NNNN/PATH                       that archive's member, read
  *                                               from LABEL first
  *   /MOUNT/archive/PATH, /MOUNT/tapes/...        full paths, as `find` prints
- * A directory queues every file below it. Trailing carriage returns are
- * ignored, and so are empty lines. A line naming nothing archived fails the
- * write() with ENOENT before any line of it is queued (check()), and the
- * reason is shown when reading `.recall` (to the mount owner and root;
- * other readers see only the paths they could stat).
+ * The words are only taken as such when followed by a space; a file of
+ * archive/ whose name starts with one of them is named "archive/NAME".
+ * A directory stands for every file below it. Trailing carriage returns
+ * are ignored, and so are empty lines. A write() is checked whole before
+ * any line of it is applied (check()): a line naming nothing archived
+ * fails it with ENOENT, a malformed one with EINVAL, and the reason is
+ * shown when reading `.recall` (to the mount owner and root; other readers
+ * see only the paths they could stat).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -238,7 +247,8 @@ static int resolve(struct tapefs *fs, const char *line, struct target *t)
 /* Hand what t names (one file, or a directory: every file below it) to
  * the engine's batch worker, after checking that it exists and is one of
  * those; the walk of a directory happens there, not on this thread. */
-static int queue_target(struct tapefs *fs, const struct target *t)
+static int queue_target(struct tapefs *fs, const struct target *t,
+			enum recall_op op, int priority)
 {
 	struct catalog_member m = {0};
 	int ret = lookup(fs, t, &m);
@@ -246,29 +256,65 @@ static int queue_target(struct tapefs *fs, const struct target *t)
 	if (!ret && m.type != CATALOG_FILE && m.type != CATALOG_DIR)
 		ret = -EINVAL;
 	if (!ret)
-		ret = recall_batch_add(fs->recall, RECALL_OP_RECALL, t->archive,
-				       t->path, *t->label ? t->label : NULL, 0);
+		ret = recall_batch_add(fs->recall, op, t->archive, t->path,
+				       *t->label ? t->label : NULL, priority);
 	catalog_member_release(&m);
 	return ret;
 }
+
+/* The request word of a line, if any: *op, *priority and the path that
+ * follows in *path. 0, or -EINVAL for a malformed priority. */
+static int parse_line(const char *l, enum recall_op *op, int *priority,
+		      const char **path)
+{
+	char *end;
+	long n;
+
+	*op = RECALL_OP_RECALL;
+	*priority = 0;
+	*path = l;
+	if (!strncmp(l, "cancel ", 7)) {
+		*op = RECALL_OP_CANCEL;
+		*path = l + 7;
+	} else if (!strncmp(l, "release ", 8)) {
+		*op = RECALL_OP_RELEASE;
+		*path = l + 8;
+	} else if (!strncmp(l, "priority ", 9)) {
+		n = strtol(l + 9, &end, 10);
+		if (end == l + 9 || *end != ' ' || n < 0 || n > RECALL_PRIO_MAX)
+			return -EINVAL;
+		*priority = (int)n;
+		*path = end + 1;
+	}
+	while (**path == ' ')
+		(*path)++;
+	return **path ? 0 : -EINVAL;
+}
+
+#define MALFORMED                                                              \
+	"malformed: PATH, priority N PATH (N 0..9), cancel PATH or release "   \
+	"PATH"
 
 /* Why a line is refused, for ret from resolve() or the member's type. */
 static const char *refusal(int ret)
 {
 	return ret == -ENOENT	? "no archived file"
-	       : ret == -EINVAL ? "not a regular file"
+	       : ret == -EINVAL ? "not a regular file or directory"
 				: strerror(-ret);
 }
 
-/* A line names an archived file or directory (an empty one is ignored). */
+/* A line is well formed and names an archived file or directory (an empty
+ * one is ignored). */
 static int recall_check(struct tapefs *fs, const char *rel, const char *line,
 			char *why, size_t whylen)
 {
 	struct catalog_member m = {0};
 	size_t n = strlen(line);
+	const char *path;
+	enum recall_op op;
 	struct target t;
+	int ret, priority;
 	char *l;
-	int ret;
 
 	(void)rel;
 	while (n && line[n - 1] == '\r')
@@ -282,7 +328,12 @@ static int recall_check(struct tapefs *fs, const char *rel, const char *line,
 	l = strndup(line, n);
 	if (!l)
 		return -ENOMEM;
-	ret = resolve(fs, l, &t);
+	ret = parse_line(l, &op, &priority, &path);
+	if (ret) {
+		snprintf(why, whylen, "'%.200s': %s", l, MALFORMED);
+		goto out;
+	}
+	ret = resolve(fs, path, &t);
 	if (!ret)
 		ret = lookup(fs, &t, &m);
 	if (!ret && m.type != CATALOG_FILE && m.type != CATALOG_DIR)
@@ -290,16 +341,21 @@ static int recall_check(struct tapefs *fs, const char *rel, const char *line,
 	if (ret)
 		snprintf(why, whylen, "'%.200s': %s", l, refusal(ret));
 	catalog_member_release(&m);
+out:
 	free(l);
 	return ret == -ENAMETOOLONG ? -EINVAL : ret;
 }
 
+/* Apply one line recall_check() passed; what changed since (a file gone,
+ * the engine out of memory) is noted as a refusal. */
 static int recall_control(struct tapefs *fs, const char *rel, const char *line)
 {
 	char *l = strdup(line);
+	const char *path, *why = MALFORMED;
+	enum recall_op op;
 	struct target t;
+	int ret, priority;
 	size_t n;
-	int ret;
 
 	(void)rel;
 	if (!l)
@@ -316,12 +372,14 @@ static int recall_control(struct tapefs *fs, const char *rel, const char *line)
 		ret = -ENOSYS;
 		goto out;
 	}
-	ret = resolve(fs, l, &t);
-	if (!ret)
-		ret = queue_target(fs, &t);
+	ret = parse_line(l, &op, &priority, &path);
+	if (!ret) {
+		ret = resolve(fs, path, &t);
+		if (!ret)
+			ret = queue_target(fs, &t, op, priority);
+		why = refusal(ret);
+	}
 	if (ret) {
-		const char *why = refusal(ret);
-
 		recall_note(fs->recall, "REFUSED %.200s: %s", l, why);
 		tapefs_error(fs, ".recall: '%.200s': %s", l, why);
 		if (ret == -EINVAL || ret == -ENAMETOOLONG)
