@@ -7,11 +7,11 @@
 
 #include "catalog/internal.h"
 
-#define CACHE_COLS "member, file, size, present, last_access, pinned"
+#define CACHE_COLS "member, file, size, present, last_access, pinned, map"
 
 static const char SQL_CACHE_PUT[] =
 	"INSERT OR REPLACE INTO cache(" CACHE_COLS ") VALUES(:member, :file, "
-	":size, :present, :last_access, :pinned)";
+	":size, :present, :last_access, :pinned, :map)";
 static const char SQL_CACHE_GET[] =
 	"SELECT " CACHE_COLS " FROM cache WHERE member = :member";
 static const char SQL_CACHE_TOUCH[] =
@@ -41,6 +41,8 @@ static void cache_row(sqlite3_stmt *st, void *out)
 	e->present = (uint64_t)sqlite3_column_int64(st, 3);
 	e->last_access = sqlite3_column_int64(st, 4);
 	e->pinned = sqlite3_column_int(st, 5);
+	e->map = sqlite3_column_blob(st, 6);
+	e->map_len = e->map ? (size_t)sqlite3_column_bytes(st, 6) : 0;
 }
 
 static int cache_visit(sqlite3_stmt *st, void *arg)
@@ -80,6 +82,10 @@ static int cache_write(struct catalog *cat, const char *sql, int64_t member,
 		cat_bind_i64(st, ":present", (int64_t)e->present);
 		cat_bind_i64(st, ":last_access", e->last_access);
 		cat_bind_i64(st, ":pinned", e->pinned ? 1 : 0);
+		if (e->map && e->map_len)
+			cat_bind_blob(st, ":map", e->map, e->map_len);
+		else
+			cat_bind_null(st, ":map");
 	} else if (member >= 0) {
 		cat_bind_i64(st, ":member", member);
 		if (has_v)
@@ -132,8 +138,14 @@ int catalog_cache_unpin_all(struct catalog *cat)
 int catalog_cache_get(struct catalog *cat, int64_t member_id,
 		      struct catalog_cache_entry *out)
 {
-	return cat_read_get(cat, SQL_CACHE_GET, ":member", member_id, cache_row,
-			    out, "cache get");
+	int ret = cat_read_get(cat, SQL_CACHE_GET, ":member", member_id,
+			       cache_row, out, "cache get");
+
+	if (!ret) { /* the row's blob is gone with the statement's reset */
+		out->map = NULL;
+		out->map_len = 0;
+	}
+	return ret;
 }
 
 int catalog_cache_lru(struct catalog *cat, catalog_cache_fn fn, void *ctx)

@@ -42,7 +42,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CATALOG_SCHEMA_VERSION 4
+#define CATALOG_SCHEMA_VERSION 5
 
 struct catalog;
 
@@ -650,6 +650,12 @@ struct catalog_cache_entry {
 	uint64_t present;       /* bytes already in the cache file */
 	int64_t last_access;
 	int pinned;             /* open or being recalled: never evicted */
+	/* A partly cached member: bit i (of byte i / 8, lowest bit first)
+	 * set when chunk i is in the file, checked; NULL with map_len 0 when
+	 * the file holds the whole member (present = size). In a callback
+	 * the map is valid during the call only. */
+	const unsigned char *map;
+	size_t map_len;
 };
 
 /* Insert or replace the entry of e->member_id. */
@@ -676,6 +682,67 @@ int catalog_cache_lru(struct catalog *cat, catalog_cache_fn fn, void *ctx);
 /* Sum of present bytes and number of entries. */
 int catalog_cache_total(struct catalog *cat, uint64_t *bytes,
 			uint64_t *entries);
+
+/* ---- chunk digests ---------------------------------------------------- */
+
+/* A member's data cut in chunks of chunk_size bytes (the last one may be
+ * shorter), each with a 16-byte digest (tapeio/chunk.h: XXH3-128,
+ * canonical byte order), so that a byte range can be recalled and checked
+ * without the whole member. Recorded at dump time for members larger than
+ * one chunk, or the first time a member is read whole with its MD5
+ * matching. */
+#define CATALOG_CHUNK_DIGEST 16
+
+struct catalog_chunks {
+	uint32_t chunk_size;
+	uint32_t n;
+	unsigned char *digests; /* n * CATALOG_CHUNK_DIGEST, malloc'ed */
+};
+
+/* Store (or replace) the digests of member_id: digests holds n *
+ * CATALOG_CHUNK_DIGEST bytes. -EINVAL when chunk_size or n is 0, -ENOENT
+ * when the member is unknown. */
+int catalog_chunks_put(struct catalog *cat, int64_t member_id,
+		       uint32_t chunk_size, uint32_t n,
+		       const unsigned char *digests);
+/* The digests of member_id into *out (release it). -ENOENT when it has
+ * none. */
+int catalog_chunks_get(struct catalog *cat, int64_t member_id,
+		       struct catalog_chunks *out);
+void catalog_chunks_release(struct catalog_chunks *c);
+/* Within a dump commit: the digests of the member catalog_commit_member()
+ * added last (the same transaction). -EINVAL as catalog_chunks_put(), or
+ * when no member was added yet. */
+int catalog_commit_chunks(struct catalog_commit *c, uint32_t chunk_size,
+			  uint32_t n, const unsigned char *digests);
+
+/* ---- the recall queue -------------------------------------------------- */
+
+/* A `.recall` request kept until it is served, cancelled or failed, so
+ * that a restart (or a crash) resumes it: one member, or a directory still
+ * to be walked (member 0, path in archive; archive 0 = archive/). */
+struct catalog_recall_req {
+	int64_t id;
+	int64_t member;
+	int64_t archive;
+	const char *path; /* a directory request's, else NULL */
+	char prefer[40];  /* the tape to read first, "" */
+	int priority;
+	int64_t created;
+};
+
+/* Add reqs[0..n) in one transaction, and delete the directory request
+ * `done` (0: none) in the same one (a directory walked into its members).
+ * ids (may be NULL) receives each new row's id. */
+int catalog_recall_add(struct catalog *cat, const struct catalog_recall_req
+		       *reqs, size_t n, int64_t done, int64_t *ids);
+/* Delete requests ids[0..n) (one transaction; unknown ids are fine). */
+int catalog_recall_remove(struct catalog *cat, const int64_t *ids, size_t n);
+typedef int (*catalog_recall_fn)(void *ctx,
+				 const struct catalog_recall_req *r);
+/* Every request, oldest first. */
+int catalog_recall_list(struct catalog *cat, catalog_recall_fn fn,
+			void *ctx);
 
 /* Recall order: for each of member_ids[0..n) its first good copy (a copy
  * on a tape in prefer[0..nprefer) wins, e.g. tapes already in drives),

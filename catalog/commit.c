@@ -501,6 +501,19 @@ int catalog_commit_dropped(struct catalog_commit *c, int64_t ord)
 	return ret;
 }
 
+int cat_commit_last_member(struct catalog_commit *c, int64_t *member)
+{
+	if (!c || c->failed || !c->count)
+		return -EINVAL;
+	*member = c->first + c->count - 1;
+	return 0;
+}
+
+struct catconn *cat_commit_conn(struct catalog_commit *c)
+{
+	return c->c;
+}
+
 static int add_implicit(struct catalog_commit *cm)
 {
 	int64_t id = cm->first + cm->count;

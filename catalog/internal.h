@@ -13,7 +13,7 @@
 #include "catalog/catalog.h"
 
 #define CAT_STMT_SLOTS 256 /* statements cached per connection (power of 2) */
-#define CAT_NAME_MAX 255   /* bytes of one path component */
+#define CAT_NAME_MAX   255 /* bytes of one path component */
 
 /* One sqlite connection and the statements prepared on it. A connection
  * is used by one thread at a time: taken from the pool, or the writer's. */
@@ -32,7 +32,7 @@ struct catconn {
  * node are never deleted and a reader only sees committed ones, so an
  * entry, once seen, stays true. Short names only. */
 #define CAT_DCACHE_SLOTS 8192
-#define CAT_DCACHE_NAME 47
+#define CAT_DCACHE_NAME	 47
 struct cat_dslot {
 	int64_t parent, node; /* node 0: empty */
 	unsigned char len;
@@ -45,7 +45,8 @@ struct catalog {
 	 * COMMIT/ROLLBACK (and across a streaming commit). Lock order:
 	 * write_lock, then pool_lock. */
 	pthread_mutex_t write_lock;
-	struct catconn *wconn; /* the writer connection: only under write_lock */
+	struct catconn
+	    *wconn; /* the writer connection: only under write_lock */
 	/* Guards free, all and nconn (the reader pool). */
 	pthread_mutex_t pool_lock;
 	pthread_cond_t pool_cond; /* signalled when a connection is returned */
@@ -80,8 +81,7 @@ void cat_done(sqlite3_stmt *st);
  * logged. */
 void cat_bind_i64(sqlite3_stmt *st, const char *name, int64_t v);
 void cat_bind_text(sqlite3_stmt *st, const char *name, const char *s);
-void cat_bind_blob(sqlite3_stmt *st, const char *name, const void *p,
-		   size_t n);
+void cat_bind_blob(sqlite3_stmt *st, const char *name, const void *p, size_t n);
 void cat_bind_null(sqlite3_stmt *st, const char *name);
 /* Copy column col as text into dst[size] ("" for NULL, truncated). */
 void cat_col_text(sqlite3_stmt *st, int col, char *dst, size_t size);
@@ -91,8 +91,8 @@ int cat_exec(struct catconn *c, sqlite3_stmt *st, const char *what);
 typedef void (*cat_row_fn)(sqlite3_stmt *st, void *out);
 /* Step st (from cat_stmt(), bound) for at most one row: fill(st, out) and
  * 0 on a row, -ENOENT on none, else cat_err(c, rc, what). Resets st. */
-int cat_row_get(struct catconn *c, sqlite3_stmt *st, cat_row_fn fill,
-		void *out, const char *what);
+int cat_row_get(struct catconn *c, sqlite3_stmt *st, cat_row_fn fill, void *out,
+		const char *what);
 /* Called on each row of cat_row_each(); nonzero stops the walk. */
 typedef int (*cat_visit_fn)(sqlite3_stmt *st, void *arg);
 /* Step every row of st (from cat_stmt(), bound) calling visit(st, arg):
@@ -112,6 +112,7 @@ struct cat_walk {
 		catalog_dump_tape_fn dump_tape;
 		catalog_run_fn run;
 		catalog_cache_fn cache;
+		catalog_recall_fn recall;
 	} fn;
 	void *ctx;
 };
@@ -181,19 +182,26 @@ int cat_md5_unhex(const char *hex, unsigned char out[16]);
  * them; the same for struct catalog_archive (columns id, dump, created,
  * members, bytes, block_size, md5). */
 #define CAT_COPY_COLS                                                          \
-	"id, archive, barcode, fileno, start_lblock, size, state, "           \
+	"id, archive, barcode, fileno, start_lblock, size, state, "            \
 	"last_verified, last_result"
 void cat_copy_row(sqlite3_stmt *st, void *out);
 void cat_archive_row(sqlite3_stmt *st, void *out);
+
+/* ---- commit.c ---- */
+/* The id of the member catalog_commit_member() added last: 0, or -EINVAL
+ * when none was (or the commit failed). */
+int cat_commit_last_member(struct catalog_commit *c, int64_t *member);
+/* The writer connection a commit holds (its transaction). */
+struct catconn *cat_commit_conn(struct catalog_commit *c);
 
 /* ---- members.c ---- */
 /* The member columns every member query selects (joined with archive for
  * the ordinal); cat_member_row() fills m from them starting at column col,
  * with m->link pointing into the row (valid until the next step). */
 #define CAT_MEMBER_COLS                                                        \
-	"member.id, member.archive, member.type, member.size, member.mode, "  \
-	"member.uid, member.gid, member.mtime, member.mtime_nsec, "           \
-	"member.md5, member.link, member.hdr, member.data, "                  \
+	"member.id, member.archive, member.type, member.size, member.mode, "   \
+	"member.uid, member.gid, member.mtime, member.mtime_nsec, "            \
+	"member.md5, member.link, member.hdr, member.data, "                   \
 	"member.id - archive.first_member, archive.members"
 #define CAT_MEMBER_NCOLS 15
 void cat_member_row(sqlite3_stmt *st, int col, struct catalog_member *m);

@@ -63,6 +63,11 @@ static void print_verify(const struct tapefs_config *cfg)
 	       cfg->verify_repair_auto ? "auto" : "no");
 }
 
+static void print_recall(const struct tapefs_config *cfg)
+{
+	printf("\n[recall]\ninflight_per_tape = %u\n", cfg->recall_per_tape);
+}
+
 /* Keys left to the changer (drives, driveN) are printed as comments. */
 static void print_library(const struct tapefs_config *cfg)
 {
@@ -118,6 +123,7 @@ int cmd_config(int argc, char **argv)
 	print_dump(&cfg);
 	print_library(&cfg);
 	print_verify(&cfg);
+	print_recall(&cfg);
 	config_release(&cfg);
 	return 0;
 }

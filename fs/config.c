@@ -48,6 +48,7 @@ void config_defaults(struct tapefs_config *cfg)
 	cfg->dump_idle = 300;
 	cfg->log_level = LOG_INFO;
 	cfg->dir_keep = 86400;
+	cfg->recall_per_tape = 64;
 }
 
 void config_release(struct tapefs_config *cfg)
@@ -351,12 +352,28 @@ static int handle_verify(struct parse_ctx *c, const char *k, const char *v)
 {
 	if (!strcmp(k, "repair")) {
 		if (strcmp(v, "auto") && strcmp(v, "no"))
-			return fail(c, c->line, "repair: '%s' is not auto or no",
-				    v);
+			return fail(c, c->line,
+				    "repair: '%s' is not auto or no", v);
 		c->cfg->verify_repair_auto = !strcmp(v, "auto");
 		return 1;
 	}
 	return fail(c, c->line, "unknown key '%s' in [verify]", k);
+}
+
+static int handle_recall(struct parse_ctx *c, const char *k, const char *v)
+{
+	unsigned long long u;
+
+	if (!strcmp(k, "inflight_per_tape")) {
+		if (parse_uint(v, 1000000, &u))
+			return fail(c, c->line,
+				    "inflight_per_tape: '%s' must be a number "
+				    "(0 = no limit)",
+				    v);
+		c->cfg->recall_per_tape = (unsigned)u;
+		return 1;
+	}
+	return fail(c, c->line, "unknown key '%s' in [recall]", k);
 }
 
 static int handle_library(struct parse_ctx *c, const char *k, const char *v)
@@ -457,6 +474,8 @@ static int dispatch(struct parse_ctx *c, const char *section, const char *name,
 		return handle_library(c, name, v);
 	if (!strcmp(section, "verify"))
 		return handle_verify(c, name, v);
+	if (!strcmp(section, "recall"))
+		return handle_recall(c, name, v);
 	if (!*section)
 		return fail(c, c->line, "key '%s' outside a section", name);
 	return fail(c, c->line, "unknown section [%s]", section);

@@ -667,8 +667,8 @@ int stg_listxattr(fuse_req_t req, const char *rel, char *list, size_t size)
 	if (size) /* (a size asked for may count them: room to spare) */
 		r = (int)list_drop_own(list, (size_t)r);
 	/* and the states tapefs adds */
-	if (size && (size_t)r + sizeof(STATE_XATTR) + sizeof(DMSTATE_XATTR) >
-			size)
+	if (size &&
+	    (size_t)r + sizeof(STATE_XATTR) + sizeof(DMSTATE_XATTR) > size)
 		return -ERANGE;
 	if (size) {
 		memcpy(list + r, STATE_XATTR, sizeof(STATE_XATTR));

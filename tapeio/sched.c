@@ -1329,6 +1329,29 @@ int sched_cancel(struct sched *s, struct sched_job *job)
 	return ret;
 }
 
+int sched_set_prio(struct sched *s, struct sched_job *job,
+		   enum sched_prio prio)
+{
+	struct failed_job f[1];
+	int ret = -ENOENT;
+
+	pthread_mutex_lock(&s->mu);
+	for (struct sched_job *j = s->queue; j; j = j->next_)
+		if (j == job) {
+			job->prio = prio;
+			ret = 0;
+			break;
+		}
+	if (ret < 0)
+		for (int i = 0; i < s->ndrives; i++)
+			if (s->drives[i].job == job)
+				ret = -EBUSY;
+	if (!ret) /* a drive may take it now; failures are left to workers */
+		dispatch(s, 0, f, 0);
+	pthread_mutex_unlock(&s->mu);
+	return ret;
+}
+
 int sched_stopping(struct sched *s)
 {
 	int v;

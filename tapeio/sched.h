@@ -9,7 +9,7 @@
  *   - else the tape of an idle drive is unloaded to its home slot first;
  * a tape is in at most one drive; robot moves (load, unload) are serialized
  * by one mutex; among waiting jobs the highest priority goes first
- * (RECALL > DUMP > VERIFY), and within a priority a job whose tape is
+ * (URGENT > RECALL > DUMP > VERIFY), and within a priority a job whose tape is
  * already in a drive is preferred (fewer robot moves), then submission
  * order. The scheduler knows nothing of the catalog.
  *
@@ -48,8 +48,9 @@
  * Blocking: a file system request thread must never wait for the robot or
  * a drive, so the functions fall in two kinds.
  *   - Never blocking (memory only, microseconds; any thread, a FUSE request
- *     thread included): sched_submit, sched_cancel, sched_stopping,
- *     sched_should_yield, sched_drive_fault, sched_drive_report,
+ *     thread included): sched_submit, sched_cancel, sched_set_prio,
+ *     sched_stopping, sched_should_yield, sched_drive_fault,
+ *     sched_drive_report,
  *     sched_ndrives, sched_drives_in_service, sched_drive_status,
  *     sched_drive_line, sched_queued, sched_error, sched_slot_name,
  *     sched_slot_state, sched_nslots, sched_robot_moves,
@@ -96,6 +97,7 @@ enum sched_prio {
 	SCHED_PRIO_VERIFY = 0,
 	SCHED_PRIO_DUMP = 1,
 	SCHED_PRIO_RECALL = 2,
+	SCHED_PRIO_URGENT = 3, /* a recall a user asked to hurry */
 };
 
 enum sched_state {
@@ -256,6 +258,12 @@ int sched_run_wait(struct sched *s, struct sched_job *job, unsigned poll_ms,
  * the job is running (or has been handed to a drive), -ENOENT when it is
  * not queued (done already). */
 int sched_cancel(struct sched *s, struct sched_job *job);
+
+/* Change the priority of a job that has not started: it goes before (or
+ * after) waiting jobs at the next dispatch. Never blocks. 0, -EBUSY (it
+ * is running), -ENOENT (not queued: done already). */
+int sched_set_prio(struct sched *s, struct sched_job *job,
+		   enum sched_prio prio);
 
 /* True once sched_stop() has begun: run callbacks return -ECANCELED soon. */
 int sched_stopping(struct sched *s);

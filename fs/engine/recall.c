@@ -233,11 +233,20 @@ static struct rtape *tape_get(struct recall *r, const char *barcode)
 	return t;
 }
 
+/* Does t's queue hold a request with a priority? Lock held. */
+static int tape_urgent(const struct rtape *t)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (t->q[i]->prio > 0)
+			return 1;
+	return 0;
+}
+
 /* Submit a job for t unless one is serving it. Called with the lock held,
  * also from FUSE request threads: sched_submit() only queues (it never
  * waits for the robot, even for a tape the scheduler has not seen, and
  * never calls back synchronously). */
-static int tape_kick(struct recall *r, struct rtape *t)
+int recall_tape_kick(struct recall *r, struct rtape *t)
 {
 	struct rjob *j;
 	int ret;
@@ -249,7 +258,7 @@ static int tape_kick(struct recall *r, struct rtape *t)
 		return -ENOMEM;
 	j->r = r;
 	j->t = t;
-	j->job.prio = SCHED_PRIO_RECALL;
+	j->job.prio = tape_urgent(t) ? SCHED_PRIO_URGENT : SCHED_PRIO_RECALL;
 	j->job.mode = TAPE_RDONLY;
 	j->job.ntapes = 1;
 	snprintf(j->job.barcode[0], sizeof(j->job.barcode[0]), "%s",
@@ -264,8 +273,29 @@ static int tape_kick(struct recall *r, struct rtape *t)
 		return ret;
 	}
 	t->job = 1;
+	t->rj = j;
 	r->refs++;
 	return 0;
+}
+
+/* A request of e now has priority prio: its tape's job, still waiting for
+ * a drive, goes before the other tapes' (sched_set_prio() never waits).
+ * Lock held. */
+static void entry_prio_raise(struct recall *r, struct rentry *e, int prio)
+{
+	struct rtape *t;
+
+	if (prio <= e->prio)
+		return;
+	e->prio = prio;
+	if (e->st != E_QUEUED)
+		return;
+	for (t = r->tapes; t; t = t->next)
+		if (!strcmp(t->barcode, e->copies[e->next].barcode))
+			break;
+	if (t && t->job && t->rj && t->rj->job.prio < SCHED_PRIO_URGENT &&
+	    !sched_set_prio(r->fs->sched, &t->rj->job, SCHED_PRIO_URGENT))
+		t->rj->job.prio = SCHED_PRIO_URGENT;
 }
 
 /* Queue e on the tape of its next copy and make sure a job serves it. */
@@ -289,7 +319,7 @@ static void entry_enqueue(struct recall *r, struct rentry *e)
 	t->q[t->n++] = e;
 	entry_state_set(e, E_QUEUED);
 	clock_gettime(CLOCK_MONOTONIC, &t->last_add);
-	ret = tape_kick(r, t);
+	ret = recall_tape_kick(r, t);
 	if (ret) {
 		t->n--;
 		goto fail;
@@ -333,7 +363,10 @@ void recall_fail_attempt(struct recall *r, struct rentry *e, const char *why)
 		tapefs_error(r->fs, "recall of '%s' failed on every copy: %s",
 			     e->path ? e->path : "?",
 			     e->failed ? e->failed : "?");
-	e->batch = 0;
+	if (r->stopping)
+		e->row = 0; /* cut short by the stop: kept for the restart */
+	else
+		entry_row_done(r, e);
 	recall_progress(r);
 	entry_maybe_free(r, e);
 }
@@ -348,7 +381,7 @@ void recall_fail_local(struct recall *r, struct rentry *e, int err)
 	entry_present_set(e, 0);
 	entry_state_set(e, E_IDLE);
 	e->err = err;
-	e->batch = 0;
+	entry_row_done(r, e);
 	r->queued--;
 	res = recall_result_next(r, RECALL_FAILED, e->path);
 	snprintf(res->text, sizeof(res->text), "the cache cannot take it: %s",
@@ -421,6 +454,21 @@ int recall_want(struct recall *r, struct rentry *e, uint64_t off, uint64_t end)
 	if (e->st != E_IDLE)
 		return 0; /* its recall brings every byte */
 	return entry_recall(r, e, NULL);
+}
+
+void recall_row_done(struct recall *r, int64_t row)
+{
+	if (r->nrows_done == r->rows_cap) {
+		size_t nc = r->rows_cap ? r->rows_cap * 2 : 64;
+		int64_t *n = realloc(r->rows_done, nc * sizeof(*n));
+
+		if (!n)
+			return; /* deleted at the next start (served then) */
+		r->rows_done = n;
+		r->rows_cap = nc;
+	}
+	r->rows_done[r->nrows_done++] = row;
+	pthread_cond_signal(&r->batch_cond);
 }
 
 /* Take e off the queue of its tape. Lock held. */
@@ -564,22 +612,38 @@ enum recall_state recall_state(struct recall *r, int64_t member_id)
 	return s;
 }
 
-int recall_request(struct recall *r, int64_t member_id, const char *prefer)
+int recall_request_row(struct recall *r, int64_t member_id, const char *prefer,
+		       int priority, int64_t row)
 {
-	struct rentry *e;
+	struct rentry *e = NULL;
 	int ret;
 
 	pthread_mutex_lock(&r->lock);
 	ret = r->stopping ? -ESHUTDOWN : entry_of(r, member_id, &e);
 	if (!ret && e->st == E_IDLE && e->size > 0) {
+		e->prio = priority;
 		ret = entry_recall(r, e, prefer);
 		if (ret)
 			entry_maybe_free(r, e);
 	}
-	if (!ret && (e->st == E_QUEUED || e->st == E_READING))
+	if (!ret && (e->st == E_QUEUED || e->st == E_READING)) {
 		e->batch = 1;
+		entry_prio_raise(r, e, priority);
+		if (!e->row) {
+			e->row = row;
+			row = 0;
+		}
+	}
+	if (row && ret != -ESHUTDOWN)
+		recall_row_done(r, row); /* cached, failed, or asked twice */
 	pthread_mutex_unlock(&r->lock);
 	return ret;
+}
+
+int recall_request(struct recall *r, int64_t member_id, const char *prefer,
+		   int priority)
+{
+	return recall_request_row(r, member_id, prefer, priority, 0);
 }
 
 int recall_cancel(struct recall *r, int64_t member_id)
@@ -590,7 +654,7 @@ int recall_cancel(struct recall *r, int64_t member_id)
 	pthread_mutex_lock(&r->lock);
 	e = entry_find(r, member_id);
 	if (e && e->batch) {
-		e->batch = 0;
+		entry_row_done(r, e);
 		ret = e->st == E_QUEUED ? 0 : -EBUSY;
 		recall_unwanted(r, e); /* may free e */
 	}

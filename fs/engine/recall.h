@@ -153,9 +153,14 @@ enum recall_state {
 enum recall_state recall_state(struct recall *r, int64_t member_id);
 
 /* Queue member_id for recall without opening it (`.recall` batches);
- * prefer as in recall_open(). Returns 0 (queued, already queued or
- * already cached), -ENOENT, -EISDIR (a directory), -ESHUTDOWN. */
-int recall_request(struct recall *r, int64_t member_id, const char *prefer);
+ * prefer as in recall_open(). priority (0..RECALL_PRIO_MAX): within a
+ * tape's queue higher priorities are read first, and a tape whose queue
+ * holds a request of priority above 0 goes before the other tapes at the
+ * next tape change. Returns 0 (queued, already queued or already cached),
+ * -ENOENT, -EISDIR (a directory), -ESHUTDOWN. Kept in memory only (the
+ * batch worker keeps `.recall` requests in the catalog). */
+int recall_request(struct recall *r, int64_t member_id, const char *prefer,
+		   int priority);
 
 /* Take back the `.recall` request of member_id (`cancel PATH`): a member
  * still queued leaves its queue unless a reader or an open handle wants
@@ -180,12 +185,14 @@ enum recall_op {
 #define RECALL_PRIO_MAX 9 /* priorities of `.recall` requests: 0..9 */
 
 /* Hand a `.recall` request to the engine's batch worker, which resolves
- * path (in archive, or archive/ when archive is 0) to its members,
- * walking a directory, off the caller's thread; `.recall` counts it as
- * queued meanwhile. prefer: as in recall_open(), or NULL. 0, -ENOMEM,
- * -ESHUTDOWN. */
+ * path (in archive, or archive/ when archive is 0; dir: it names a
+ * directory) to its members, walking a directory, off the caller's
+ * thread; `.recall` counts it as queued meanwhile. A recall is kept in
+ * the catalog until served, cancelled or failed (a restart resumes it).
+ * prefer: as in recall_open(), or NULL. 0, -ENOMEM, -ESHUTDOWN. */
 int recall_batch_add(struct recall *r, enum recall_op op, int64_t archive,
-		     const char *path, const char *prefer, int priority);
+		     const char *path, const char *prefer, int priority,
+		     int dir);
 
 /* One of the recent results `.recall` shows. */
 enum recall_outcome {
@@ -219,21 +226,28 @@ void recall_stats(struct recall *r, struct recall_stats *out);
  * (fs/ns/ns_recall.c renders it). Paths are copies ("?" when unknown). */
 struct recall_snap_member {
 	uint64_t block; /* where on its tape: start lblock + header block */
+	int priority;
+	uint64_t present, size; /* bytes in the cache already, of size */
+	int64_t eta;		/* seconds until it is cached, -1 unknown */
 	char *path;
 };
 struct recall_snap_tape {
 	char barcode[40];
-	int served; /* a job serves the queue (else waiting for a drive) */
-	size_t n;   /* members queued */
+	int served;  /* a job serves the queue (else waiting for a drive) */
+	double rate; /* bytes/s of its reads, 0 unknown */
+	size_t n;    /* members queued */
 	struct recall_snap_member *m; /* in block order */
 };
 struct recall_snap_read {
 	char *path;
 	char barcode[40];
 	uint64_t present, size; /* bytes on disk so far, of size */
+	int64_t eta;		/* seconds until it is cached, -1 unknown */
 };
 struct recall_snap {
-	size_t queued;			/* members queued or being read */
+	size_t queued;			/* members queued or being read, and
+					   `.recall` requests being resolved */
+	size_t resolving;		/* those requests */
 	struct recall_snap_tape *tapes; /* tapes with a queue */
 	size_t ntapes;
 	struct recall_snap_read *reading; /* members being read now */

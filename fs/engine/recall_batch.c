@@ -125,36 +125,81 @@ static int resolve(struct recall *r, const struct rbatch *b, int64_t **ids,
 	return 0;
 }
 
-/* What b asks of one member. -EBUSY and -ENOENT of a cancel or release
- * of many members (one being read, one not queued) are not errors. */
+/* What a cancel or release asks of one member. -EBUSY and -ENOENT (one
+ * being read, one not queued) are not errors. */
 static int batch_one(struct recall *r, const struct rbatch *b, int64_t id)
 {
-	const char *prefer = b->prefer[0] ? b->prefer : NULL;
-	int ret;
+	int ret = b->op == RECALL_OP_CANCEL ? recall_cancel(r, id)
+					    : recall_drop(r, id);
 
-	switch (b->op) {
-	case RECALL_OP_CANCEL:
-		ret = recall_cancel(r, id);
-		break;
-	case RECALL_OP_RELEASE:
-		ret = recall_drop(r, id);
-		break;
-	default:
-		return recall_request(r, id, prefer);
-	}
 	return ret == -EBUSY || ret == -ENOENT ? 0 : ret;
 }
 
+/* Queue the members ids[0..n) of recall request b, each kept in the
+ * catalog first (in one transaction that also deletes b's own row, a
+ * directory request now walked): a restart or a crash from then on
+ * resumes them. Without the catalog (an error: logged) they are queued
+ * all the same, in memory only. */
+static int batch_recall(struct recall *r, const struct rbatch *b,
+			const int64_t *ids, size_t n)
+{
+	const char *prefer = b->prefer[0] ? b->prefer : NULL;
+	struct catalog_recall_req *reqs = calloc(n ? n : 1, sizeof(*reqs));
+	int64_t *rows = calloc(n ? n : 1, sizeof(*rows));
+	int ret = reqs && rows ? 0 : -ENOMEM;
+
+	for (size_t i = 0; !ret && i < n; i++) {
+		reqs[i].member = ids[i];
+		reqs[i].priority = b->priority;
+		snprintf(reqs[i].prefer, sizeof(reqs[i].prefer), "%s",
+			 b->prefer);
+	}
+	if (!ret && catalog_recall_add(r->fs->cat, reqs, n, b->row, rows)) {
+		tapefs_error(r->fs,
+			     ".recall: '%.200s': not kept in the "
+			     "catalog (a restart forgets it)",
+			     b->path);
+		memset(rows, 0, n * sizeof(*rows));
+	}
+	for (size_t i = 0; !ret && i < n; i++)
+		ret =
+		    recall_request_row(r, ids[i], prefer, b->priority, rows[i]);
+	free(reqs);
+	free(rows);
+	return ret;
+}
+
+/* A directory request is kept in the catalog before its walk, so that a
+ * crash during a long walk resumes it. Returns its row (0: not kept). */
+static int64_t batch_keep_dir(struct recall *r, const struct rbatch *b)
+{
+	struct catalog_recall_req req = {
+	    .archive = b->archive, .path = b->path, .priority = b->priority};
+	int64_t row = 0;
+
+	snprintf(req.prefer, sizeof(req.prefer), "%s", b->prefer);
+	if (catalog_recall_add(r->fs->cat, &req, 1, 0, &row))
+		return 0;
+	return row;
+}
+
 /* Carry out one request. Called without the lock. */
-static void batch_run(struct recall *r, const struct rbatch *b)
+static void batch_run(struct recall *r, struct rbatch *b)
 {
 	int64_t *ids = NULL;
 	size_t n = 0;
-	int ret = resolve(r, b, &ids, &n);
+	int ret;
 
-	for (size_t i = 0; !ret && i < n; i++)
+	if (b->op == RECALL_OP_RECALL && !b->row && b->dir)
+		b->row = batch_keep_dir(r, b);
+	ret = resolve(r, b, &ids, &n);
+	if (!ret && b->op == RECALL_OP_RECALL)
+		ret = batch_recall(r, b, ids, n);
+	for (size_t i = 0; !ret && b->op != RECALL_OP_RECALL && i < n; i++)
 		ret = batch_one(r, b, ids[i]);
 	free(ids);
+	if (ret == -ENOENT && b->row) /* the directory is gone */
+		catalog_recall_remove(r->fs->cat, &b->row, 1);
 	if (ret && ret != -ESHUTDOWN) {
 		recall_note(r, "REFUSED %.200s: %s", b->path, strerror(-ret));
 		tapefs_error(r->fs, ".recall: '%.200s': %s", b->path,
@@ -168,6 +213,23 @@ static void batch_free(struct rbatch *b)
 	free(b);
 }
 
+/* Delete the catalog rows of requests done with. Lock held; released
+ * meanwhile. */
+static void rows_flush(struct recall *r)
+{
+	int64_t *rows = r->rows_done;
+	size_t n = r->nrows_done;
+
+	if (!n)
+		return;
+	r->rows_done = NULL;
+	r->nrows_done = r->rows_cap = 0;
+	pthread_mutex_unlock(&r->lock);
+	catalog_recall_remove(r->fs->cat, rows, n);
+	free(rows);
+	pthread_mutex_lock(&r->lock);
+}
+
 static void *batcher_main(void *arg)
 {
 	struct recall *r = arg;
@@ -175,10 +237,13 @@ static void *batcher_main(void *arg)
 
 	pthread_mutex_lock(&r->lock);
 	for (;;) {
-		while (!r->batch_head && !r->stopping)
+		while (!r->batch_head && !r->nrows_done && !r->stopping)
 			pthread_cond_wait(&r->batch_cond, &r->lock);
+		rows_flush(r);
 		if (r->stopping)
 			break;
+		if (!r->batch_head)
+			continue;
 		b = r->batch_head;
 		pthread_mutex_unlock(&r->lock);
 		batch_run(r, b);
@@ -195,8 +260,9 @@ static void *batcher_main(void *arg)
 	return NULL;
 }
 
-int recall_batch_add(struct recall *r, enum recall_op op, int64_t archive,
-		     const char *path, const char *prefer, int priority)
+static int batch_add(struct recall *r, enum recall_op op, int64_t archive,
+		     const char *path, const char *prefer, int priority,
+		     int dir, int64_t row)
 {
 	struct rbatch *b = calloc(1, sizeof(*b));
 	int ret = 0;
@@ -208,6 +274,8 @@ int recall_batch_add(struct recall *r, enum recall_op op, int64_t archive,
 	b->op = op;
 	b->archive = archive;
 	b->priority = priority;
+	b->dir = dir;
+	b->row = row;
 	snprintf(b->prefer, sizeof(b->prefer), "%s", prefer ? prefer : "");
 	pthread_mutex_lock(&r->lock);
 	if (r->stopping) {
@@ -225,6 +293,20 @@ int recall_batch_add(struct recall *r, enum recall_op op, int64_t archive,
 	if (ret)
 		batch_free(b);
 	return ret;
+}
+
+int recall_batch_add(struct recall *r, enum recall_op op, int64_t archive,
+		     const char *path, const char *prefer, int priority,
+		     int dir)
+{
+	return batch_add(r, op, archive, path, prefer, priority, dir, 0);
+}
+
+int recall_batch_add_row(struct recall *r, int64_t archive, const char *path,
+			 const char *prefer, int priority, int64_t row)
+{
+	return batch_add(r, RECALL_OP_RECALL, archive, path, prefer, priority,
+			 1, row);
 }
 
 int recall_batcher_start(struct recall *r)
@@ -246,6 +328,9 @@ void recall_batcher_stop(struct recall *r)
 		pthread_join(r->batcher, NULL);
 		r->batcher_on = 0;
 	}
+	pthread_mutex_lock(&r->lock);
+	rows_flush(r); /* requests served until now */
+	pthread_mutex_unlock(&r->lock);
 	while (r->batch_head) {
 		struct rbatch *b = r->batch_head;
 

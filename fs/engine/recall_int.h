@@ -62,6 +62,8 @@ struct rentry {
 	int opens;	  /* open handles */
 	int nwait;	  /* parked reads (recall_wait.c) */
 	int batch;	  /* a `.recall` request wants it whole */
+	int prio;	  /* its `.recall` priority (0..RECALL_PRIO_MAX) */
+	int64_t row;	  /* its request's catalog row (recall_request), 0 */
 	uint32_t nchunks; /* chunks with digests; 0: read whole only */
 	int64_t last_access;
 	int64_t touched; /* last_access last written to the catalog */
@@ -81,7 +83,9 @@ struct rtape {
 	char barcode[CHANGER_BARCODE_MAX];
 	struct rentry **q;
 	size_t n, cap;
-	int job; /* a job is submitted and has not left its loop */
+	int job;	 /* a job is submitted and has not left its loop */
+	struct rjob *rj; /* that job (its priority may be raised) */
+	double rate;	 /* bytes/s of its last reads, 0 unknown (ETAs) */
 	struct timespec last_add;
 	struct rtape *next;
 };
@@ -104,6 +108,8 @@ struct rbatch {
 	char *path;
 	char prefer[40];
 	int priority;
+	int dir;     /* path is a directory (walked) */
+	int64_t row; /* a directory request's catalog row, 0 */
 	struct rbatch *next;
 };
 
@@ -159,6 +165,11 @@ struct recall {
 	/* `.recall` requests for the batch worker, oldest first */
 	struct rbatch *batch_head, *batch_tail;
 	size_t nbatch; /* queued or being resolved */
+	/* catalog rows of requests served, failed or cancelled: the batch
+	 * worker deletes them */
+	int64_t *rows_done;
+	size_t nrows_done, rows_cap;
+	unsigned per_tape; /* requests one mount of a tape serves, 0: all */
 	pthread_t batcher;
 	int batcher_on;
 	pthread_cond_t batch_cond;
@@ -190,6 +201,18 @@ static inline void entry_state_set(struct rentry *e, enum est st)
 static inline void entry_present_set(struct rentry *e, uint64_t present)
 {
 	__atomic_store_n(&e->present, present, __ATOMIC_RELAXED);
+}
+
+/* The catalog row of a request is done with (lock held): deleted later by
+ * the batch worker. */
+void recall_row_done(struct recall *r, int64_t row);
+static inline void entry_row_done(struct recall *r, struct rentry *e)
+{
+	if (e->row)
+		recall_row_done(r, e->row);
+	e->row = 0;
+	e->batch = 0;
+	e->prio = 0;
 }
 
 /* A reader may use a recall's progress (lock held). */
@@ -265,8 +288,22 @@ int recall_range_ready(struct recall_handle *h, uint64_t off, uint64_t end);
 int recall_replier_start(struct recall *r);
 void recall_replier_stop(struct recall *r);
 
+/* Submit a job for t unless one serves it (sched_submit() never waits).
+ * 0 or -errno. */
+int recall_tape_kick(struct recall *r, struct rtape *t);
+
+/* recall_request() of a `.recall` request kept in the catalog as row (0:
+ * none): the row is deleted once the member is cached, failed or the
+ * request cancelled. Lock not held. */
+int recall_request_row(struct recall *r, int64_t member_id, const char *prefer,
+		       int priority, int64_t row);
+
 /* ---- recall_batch.c ------------------------------------------------------ */
 
+/* recall_batch_add() of a directory request kept as catalog row (resumed
+ * at start). */
+int recall_batch_add_row(struct recall *r, int64_t archive, const char *path,
+			 const char *prefer, int priority, int64_t row);
 int recall_batcher_start(struct recall *r);
 /* Drop what is queued and join the worker (stopping is set). */
 void recall_batcher_stop(struct recall *r);

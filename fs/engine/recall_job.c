@@ -69,16 +69,23 @@ static int sink_write(void *arg, const void *buf, size_t len)
 	return 0;
 }
 
-/* Take the request of t to serve next: the first at or after the head's
- * block, else the first of the tape (a new sweep). Lock held. */
+/* Take the request of t to serve next: among those of the highest
+ * priority, the first at or after the head's block, else the first of
+ * the tape (a new sweep). Lock held. */
 static struct rentry *tape_pick(struct rtape *t, uint64_t head)
 {
 	size_t best = SIZE_MAX, low = SIZE_MAX;
 	struct rentry *e;
+	int prio = 0;
 
+	for (size_t i = 0; i < t->n; i++)
+		if (t->q[i]->prio > prio)
+			prio = t->q[i]->prio;
 	for (size_t i = 0; i < t->n; i++) {
 		uint64_t b = t->q[i]->copies[t->q[i]->next].block;
 
+		if (t->q[i]->prio != prio)
+			continue;
 		if (b >= head &&
 		    (best == SIZE_MAX ||
 		     b < t->q[best]->copies[t->q[best]->next].block))
@@ -162,7 +169,7 @@ static void publish(struct recall *r, struct rentry *e, const struct rcopy *c,
 	entry_state_set(e, E_CACHED);
 	entry_present_set(e, e->size);
 	r->queued--;
-	e->batch = 0;
+	entry_row_done(r, e);
 	if (!e->opens)
 		recall_lru_append(r, e);
 	res = recall_result_next(r, RECALL_DONE, e->path);
@@ -196,32 +203,47 @@ static void served_log(struct recall *r, const char *path, int64_t id,
 		    tapefs_log_quote(why_of(ret), qw, sizeof(qw)));
 }
 
-static double mono_s(void)
+static double seconds_between(const struct timespec *t0,
+			      const struct timespec *t1)
 {
-	struct timespec ts;
+	return (double)(t1->tv_sec - t0->tv_sec) +
+	       (double)(t1->tv_nsec - t0->tv_nsec) / 1e9;
+}
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+/* What the tape's reads run at, for the ETAs `.recall` shows: bytes read
+ * between t0 and t1, averaged with what was seen before. Lock held. */
+static void rate_note(struct rtape *t, uint64_t bytes,
+		      const struct timespec *t0, const struct timespec *t1)
+{
+	double s = seconds_between(t0, t1);
+
+	if (s < 0.01 || !bytes)
+		return; /* too short to say anything */
+	t->rate =
+	    t->rate > 0 ? (t->rate + (double)bytes / s) / 2 : (double)bytes / s;
 }
 
 /* Read e from the tape in the drive into m<ID>.part; then, with the lock,
  * publish it as cached or fail the attempt. Called without the lock. */
-static void serve_one(struct recall *r, struct rentry *e, struct tape *tape,
-		      int drive)
+static void serve_one(struct recall *r, struct rtape *t, struct rentry *e,
+		      struct tape *tape, int drive)
 {
 	struct rcopy c = e->copies[e->next];
 	struct catalog_cache_entry ce = {0};
+	struct timespec t0, t1;
 	char part[64], name[64], path[1024];
-	double t0 = mono_s();
 	int64_t id = e->id;
 	uint64_t size = e->size;
 	int ret, local = 0;
 
 	recall_cache_name(e->id, 1, part, sizeof(part));
 	recall_cache_name(e->id, 0, name, sizeof(name));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	ret = read_member(r, e, tape, drive, part, &local);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
 	pthread_mutex_lock(&r->lock);
 	snprintf(path, sizeof(path), "%s", e->path ? e->path : "");
+	rate_note(t, e->present, &t0, &t1);
 	if (!ret && renameat(r->dirfd, part, r->dirfd, name)) {
 		ret = -errno;
 		local = 1;
@@ -241,7 +263,8 @@ static void serve_one(struct recall *r, struct rentry *e, struct tape *tape,
 	if (!ret)
 		catalog_cache_put(r->fs->cat, &ce);
 	if (ret != -ECANCELED)
-		served_log(r, path, id, size, &c, drive, mono_s() - t0, ret);
+		served_log(r, path, id, size, &c, drive,
+			   seconds_between(&t0, &t1), ret);
 }
 
 static long ns_since(const struct timespec *a, const struct timespec *b)
@@ -277,6 +300,7 @@ int recall_job_run(struct sched_job *job, const struct sched_run *run)
 	uint64_t head = 0;
 	struct rentry *e;
 	struct evicted ev = {0};
+	unsigned served = 0;
 
 	pthread_mutex_lock(&r->lock);
 	if (r->stopping) {
@@ -289,7 +313,8 @@ int recall_job_run(struct sched_job *job, const struct sched_run *run)
 	tape_tell(tape, &head);
 
 	pthread_mutex_lock(&r->lock);
-	while (!r->stopping && (e = tape_pick(t, head))) {
+	while (!r->stopping && (!r->per_tape || served < r->per_tape) &&
+	       (e = tape_pick(t, head))) {
 		head = e->copies[e->next].block;
 		entry_state_set(e, E_READING);
 		entry_present_set(e, 0);
@@ -297,12 +322,18 @@ int recall_job_run(struct sched_job *job, const struct sched_run *run)
 		r->used += e->size;
 		pthread_mutex_unlock(&r->lock);
 		recall_evicted_commit(r, &ev);
-		serve_one(r, e, tape, run->drive[0]);
+		serve_one(r, t, e, tape, run->drive[0]);
+		served++;
 		pthread_mutex_lock(&r->lock);
 	}
 	if (!r->stopping) {
 		t->job = 0; /* requests from now on submit a new job */
+		t->rj = NULL;
 		j->finished = 1;
+		/* Served per_tape requests: the rest wait for the tape's next
+		 * turn, and a more urgent tape may go first. */
+		if (t->n)
+			recall_tape_kick(r, t);
 	}
 	r->running--;
 	pthread_cond_broadcast(&r->cond);
@@ -330,6 +361,7 @@ void recall_job_done(struct sched_job *job, int result)
 			 : result	   ? strerror(-result)
 					   : "job ended");
 		t->job = 0;
+		t->rj = NULL;
 		t->q = NULL;
 		t->n = t->cap = 0;
 		for (size_t i = 0; i < n; i++)

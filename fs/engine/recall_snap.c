@@ -29,6 +29,7 @@ static int snap_tape(const struct rtape *t, struct recall_snap_tape *out)
 {
 	snprintf(out->barcode, sizeof(out->barcode), "%s", t->barcode);
 	out->served = t->job;
+	out->rate = t->rate;
 	out->m = calloc(t->n, sizeof(*out->m));
 	if (!out->m)
 		return -ENOMEM;
@@ -36,6 +37,9 @@ static int snap_tape(const struct rtape *t, struct recall_snap_tape *out)
 		const struct rentry *e = t->q[i];
 
 		out->m[out->n].block = e->copies[e->next].block;
+		out->m[out->n].priority = e->prio;
+		out->m[out->n].present = e->present;
+		out->m[out->n].size = e->size;
 		out->m[out->n].path = path_dup(e);
 		if (!out->m[out->n++].path)
 			return -ENOMEM;
@@ -61,6 +65,16 @@ static int snap_tapes(struct recall *r, struct recall_snap *out)
 			return ret;
 	}
 	return 0;
+}
+
+/* Seconds to read bytes more on barcode, at the rate its reads ran so
+ * far; -1 when unknown. */
+static int64_t tape_eta(struct recall *r, const char *barcode, uint64_t bytes)
+{
+	for (const struct rtape *t = r->tapes; t; t = t->next)
+		if (!strcmp(t->barcode, barcode) && t->rate > 0)
+			return (int64_t)((double)bytes / t->rate + 0.5);
+	return -1;
 }
 
 /* The members being read from a drive now. */
@@ -89,6 +103,8 @@ static int snap_reading(struct recall *r, struct recall_snap *out)
 				 e->copies[e->next].barcode);
 			rd->present = e->present;
 			rd->size = e->size;
+			rd->eta =
+			    tape_eta(r, rd->barcode, e->size - e->present);
 			rd->path = path_dup(e);
 			if (!rd->path)
 				return -ENOMEM;
@@ -121,6 +137,23 @@ static int cmp_block(const void *a, const void *b)
 	return x->block < y->block ? -1 : x->block > y->block;
 }
 
+/* The ETA of each member of t's queue: what is being read on its tape,
+ * then the members before it in block order (the order a sweep takes),
+ * at the tape's rate. Locates are not counted: an estimate. */
+static void queue_etas(const struct recall_snap *s, struct recall_snap_tape *t)
+{
+	uint64_t bytes = 0;
+
+	for (size_t i = 0; i < s->nreading; i++)
+		if (!strcmp(s->reading[i].barcode, t->barcode))
+			bytes += s->reading[i].size - s->reading[i].present;
+	for (size_t i = 0; i < t->n; i++) {
+		bytes += t->m[i].size - t->m[i].present;
+		t->m[i].eta =
+		    t->rate > 0 ? (int64_t)((double)bytes / t->rate + 0.5) : -1;
+	}
+}
+
 int recall_snapshot(struct recall *r, struct recall_snap *out)
 {
 	int ret;
@@ -128,6 +161,7 @@ int recall_snapshot(struct recall *r, struct recall_snap *out)
 	memset(out, 0, sizeof(*out));
 	pthread_mutex_lock(&r->lock);
 	out->queued = r->queued + r->nbatch;
+	out->resolving = r->nbatch;
 	ret = snap_tapes(r, out);
 	if (!ret)
 		ret = snap_reading(r, out);
@@ -138,9 +172,11 @@ int recall_snapshot(struct recall *r, struct recall_snap *out)
 		recall_snap_release(out);
 		return ret;
 	}
-	for (size_t i = 0; i < out->ntapes; i++)
+	for (size_t i = 0; i < out->ntapes; i++) {
 		qsort(out->tapes[i].m, out->tapes[i].n,
 		      sizeof(*out->tapes[i].m), cmp_block);
+		queue_etas(out, &out->tapes[i]);
+	}
 	return 0;
 }
 

@@ -10,8 +10,70 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "catalog/catalog.h"
 #include "fs/engine/recall_int.h"
 #include "fs/engine/tapefs.h"
+
+/* The requests a restart (or a crash) left in the catalog. */
+struct resume {
+	struct catalog_recall_req *reqs;
+	char **paths;
+	size_t n, cap;
+};
+
+static int resume_one(void *ctx, const struct catalog_recall_req *req)
+{
+	struct resume *rs = ctx;
+
+	if (rs->n == rs->cap) {
+		size_t nc = rs->cap ? rs->cap * 2 : 64;
+		struct catalog_recall_req *nr =
+		    realloc(rs->reqs, nc * sizeof(*nr));
+		char **np = nr ? realloc(rs->paths, nc * sizeof(*np)) : NULL;
+
+		if (nr)
+			rs->reqs = nr;
+		if (!np)
+			return -ENOMEM;
+		rs->paths = np;
+		rs->cap = nc;
+	}
+	rs->paths[rs->n] = req->path ? strdup(req->path) : NULL;
+	if (req->path && !rs->paths[rs->n])
+		return -ENOMEM;
+	rs->reqs[rs->n] = *req;
+	rs->reqs[rs->n].path = rs->paths[rs->n];
+	rs->n++;
+	return 0;
+}
+
+/* Queue again what `.recall` asked before the last unmount or crash:
+ * members, and directories still to walk. */
+static void resume_requests(struct recall *r)
+{
+	struct resume rs = {0};
+	int ret = catalog_recall_list(r->fs->cat, resume_one, &rs);
+
+	if (ret)
+		tapefs_error(r->fs,
+			     "recall: the queue kept in the catalog "
+			     "could not be read: %s",
+			     strerror(-ret));
+	for (size_t i = 0; i < rs.n; i++) {
+		const struct catalog_recall_req *q = &rs.reqs[i];
+		const char *prefer = q->prefer[0] ? q->prefer : NULL;
+
+		if (q->member)
+			recall_request_row(r, q->member, prefer, q->priority,
+					   q->id);
+		else
+			recall_batch_add_row(r, q->archive, q->path, prefer,
+					     q->priority, q->id);
+		free(rs.paths[i]);
+	}
+	free(rs.reqs);
+	free(rs.paths);
+}
 
 int recall_start(struct tapefs *fs)
 {
@@ -25,6 +87,7 @@ int recall_start(struct tapefs *fs)
 	r->dirfd = -1;
 	r->refs = 1;
 	r->limit = fs->cfg.cache_size ? fs->cfg.cache_size : UINT64_MAX;
+	r->per_tape = fs->cfg.recall_per_tape;
 	r->nbuckets = 4096;
 	r->hash = calloc(r->nbuckets, sizeof(*r->hash));
 	if (!r->hash)
@@ -62,6 +125,7 @@ int recall_start(struct tapefs *fs)
 		goto out_destroy;
 	}
 	fs->recall = r;
+	resume_requests(r);
 	return 0;
 out_destroy:
 	pthread_cond_destroy(&r->batch_cond);
@@ -96,6 +160,7 @@ void recall_free(struct recall *r)
 		free(t);
 	}
 	free(r->hash);
+	free(r->rows_done);
 	pthread_cond_destroy(&r->batch_cond);
 	pthread_cond_destroy(&r->wake_cond);
 	pthread_cond_destroy(&r->cond);

@@ -36,6 +36,8 @@ struct tapefs_config {
 				0 = never */
 	int verify_repair_auto; /* [verify] repair = auto: a verification
 				   that found damage is followed by repair */
+	unsigned recall_per_tape; /* [recall] inflight_per_tape: requests
+				     one mount of a tape serves (0: all) */
 	char *changer;       /* [library] changer: vlib | mtx | none */
 	char *changer_spec;  /* [library] path: vlib dir, or the mtx device */
 	char *mtx;           /* [library] mtx: the mtx command, default "mtx" */

@@ -61,7 +61,7 @@ void ns_member_attr(struct tapefs *fs, const struct catalog_member *m,
 }
 
 static const char *const xattr_names[] = {
-    "user.tapefs.md5",	    "user.tapefs.state",    "user.tapefs.copies",
+    "user.tapefs.md5",	    "user.tapefs.state",   "user.tapefs.copies",
     "user.tapefs.archived", "user.tapefs.dmstate",
 };
 

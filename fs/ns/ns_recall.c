@@ -88,32 +88,57 @@ static int seen(struct seen *c, const char *path)
 	return !c->who || ns_reader_may_stat(c->fs, c->who, path, &c->memo);
 }
 
-/* The `.recall` file's text: the queue per tape in block order, what is
- * being read, then the recent results (notes of refused requests only for
- * a reader who sees everything). */
+/* "eta 0:01:12", or "eta ?" when unknown. */
+static void eta_add(struct strbuf *out, int64_t eta)
+{
+	if (eta < 0)
+		strbuf_addf(out, "eta ?");
+	else
+		strbuf_addf(out, "eta %" PRId64 ":%02d:%02d", eta / 3600,
+			    (int)(eta / 60 % 60), (int)(eta % 60));
+}
+
+/* The `.recall` file's text: the queue per tape in block order, each
+ * request with its priority, bytes done and ETA, what is being read,
+ * then the recent results (notes of refused requests only for a reader
+ * who sees everything). */
 static void snap_render(const struct recall_snap *s, struct seen *c,
 			struct strbuf *out)
 {
 	strbuf_addf(out, "# write archive paths, one per line, to recall "
-			 "them in tape order\n");
+			 "them in tape order\n# (or: priority N PATH, cancel "
+			 "PATH, release PATH)\n");
 	strbuf_addf(out, "queued: %zu\n", s->queued);
+	if (s->resolving)
+		strbuf_addf(out, "resolving: %zu\n", s->resolving);
 	for (size_t i = 0; i < s->ntapes; i++) {
 		const struct recall_snap_tape *t = &s->tapes[i];
 
 		strbuf_addf(out, "tape %s: %zu queued%s\n", t->barcode, t->n,
 			    t->served ? "" : " (waiting for a drive)");
-		for (size_t j = 0; j < t->n; j++)
-			if (seen(c, t->m[j].path))
-				strbuf_addf(out, "  block %" PRIu64 " %s\n",
-					    t->m[j].block, t->m[j].path);
-	}
-	for (size_t i = 0; i < s->nreading; i++)
-		if (seen(c, s->reading[i].path))
+		for (size_t j = 0; j < t->n; j++) {
+			if (!seen(c, t->m[j].path))
+				continue;
 			strbuf_addf(out,
-				    "reading: %s from %s (%" PRIu64
-				    " of %" PRIu64 ")\n",
-				    s->reading[i].path, s->reading[i].barcode,
-				    s->reading[i].present, s->reading[i].size);
+				    "  block %" PRIu64
+				    " priority %d queued %" PRIu64
+				    " of %" PRIu64 " ",
+				    t->m[j].block, t->m[j].priority,
+				    t->m[j].present, t->m[j].size);
+			eta_add(out, t->m[j].eta);
+			strbuf_addf(out, " %s\n", t->m[j].path);
+		}
+	}
+	for (size_t i = 0; i < s->nreading; i++) {
+		if (!seen(c, s->reading[i].path))
+			continue;
+		strbuf_addf(out,
+			    "reading: %s from %s (%" PRIu64 " of %" PRIu64 ") ",
+			    s->reading[i].path, s->reading[i].barcode,
+			    s->reading[i].present, s->reading[i].size);
+		eta_add(out, s->reading[i].eta);
+		strbuf_addf(out, "\n");
+	}
 	strbuf_addf(out, "recent:\n");
 	for (size_t i = 0; i < s->nrecent; i++)
 		if (s->recent[i].what == RECALL_NOTE
@@ -257,7 +282,8 @@ static int queue_target(struct tapefs *fs, const struct target *t,
 		ret = -EINVAL;
 	if (!ret)
 		ret = recall_batch_add(fs->recall, op, t->archive, t->path,
-				       *t->label ? t->label : NULL, priority);
+				       *t->label ? t->label : NULL, priority,
+				       m.type == CATALOG_DIR);
 	catalog_member_release(&m);
 	return ret;
 }

@@ -1,0 +1,126 @@
+/* catalog/requests.c - the recall queue: `.recall` requests kept until
+ * they are served, cancelled or failed, so that a restart resumes them
+ * (catalog.h, "the recall queue").
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "catalog/internal.h"
+
+#define REQ_COLS "id, member, archive, path, prefer, priority, created"
+
+static const char SQL_REQ_ADD[] =
+    "INSERT INTO recall_request(member, archive, path, prefer, priority, "
+    "created) VALUES(:member, :archive, :path, :prefer, :priority, "
+    ":created)";
+static const char SQL_REQ_REMOVE[] =
+    "DELETE FROM recall_request WHERE id = :id";
+static const char SQL_REQ_LIST[] =
+    "SELECT " REQ_COLS " FROM recall_request ORDER BY id";
+
+static int req_add(struct catconn *c, const struct catalog_recall_req *r,
+		   int64_t *id)
+{
+	sqlite3_stmt *st = cat_stmt(c, SQL_REQ_ADD);
+	int ret;
+
+	if (!st)
+		return -EIO;
+	cat_bind_i64(st, ":member", r->member);
+	cat_bind_i64(st, ":archive", r->archive);
+	if (r->path)
+		cat_bind_blob(st, ":path", r->path, strlen(r->path));
+	else
+		cat_bind_null(st, ":path");
+	cat_bind_text(st, ":prefer", r->prefer);
+	cat_bind_i64(st, ":priority", r->priority);
+	cat_bind_i64(st, ":created", r->created ? r->created : cat_now());
+	ret = cat_exec(c, st, "recall request add");
+	if (!ret && id)
+		*id = sqlite3_last_insert_rowid(c->db);
+	return ret;
+}
+
+static int req_remove(struct catconn *c, int64_t id)
+{
+	sqlite3_stmt *st = cat_stmt(c, SQL_REQ_REMOVE);
+
+	if (!st)
+		return -EIO;
+	cat_bind_i64(st, ":id", id);
+	return cat_exec(c, st, "recall request remove");
+}
+
+int catalog_recall_add(struct catalog *cat,
+		       const struct catalog_recall_req *reqs, size_t n,
+		       int64_t done, int64_t *ids)
+{
+	struct catconn *c;
+	int ret;
+
+	if (n && !reqs)
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++)
+		if (strnlen(reqs[i].prefer, sizeof(reqs[i].prefer)) >=
+			sizeof(reqs[i].prefer) ||
+		    (!reqs[i].member && !reqs[i].path))
+			return -EINVAL;
+	ret = cat_txn_begin(cat, &c, 0);
+	if (ret < 0)
+		return ret;
+	for (size_t i = 0; !ret && i < n; i++)
+		ret = req_add(c, &reqs[i], ids ? &ids[i] : NULL);
+	if (!ret && done)
+		ret = req_remove(c, done);
+	return cat_txn_end(cat, c, 0, ret);
+}
+
+int catalog_recall_remove(struct catalog *cat, const int64_t *ids, size_t n)
+{
+	struct catconn *c;
+	int ret;
+
+	if (!n)
+		return 0;
+	ret = cat_txn_begin(cat, &c, 0);
+	if (ret < 0)
+		return ret;
+	for (size_t i = 0; !ret && i < n; i++)
+		ret = req_remove(c, ids[i]);
+	return cat_txn_end(cat, c, 0, ret);
+}
+
+static int req_visit(sqlite3_stmt *st, void *arg)
+{
+	const struct cat_walk *w = arg;
+	struct catalog_recall_req r;
+	char *path = NULL;
+	int ret;
+
+	memset(&r, 0, sizeof(r));
+	r.id = sqlite3_column_int64(st, 0);
+	r.member = sqlite3_column_int64(st, 1);
+	r.archive = sqlite3_column_int64(st, 2);
+	if (sqlite3_column_type(st, 3) != SQLITE_NULL) {
+		path = strndup(sqlite3_column_blob(st, 3) ?: "",
+			       (size_t)sqlite3_column_bytes(st, 3));
+		if (!path)
+			return -ENOMEM;
+		r.path = path;
+	}
+	cat_col_text(st, 4, r.prefer, sizeof(r.prefer));
+	r.priority = sqlite3_column_int(st, 5);
+	r.created = sqlite3_column_int64(st, 6);
+	ret = w->fn.recall(w->ctx, &r);
+	free(path);
+	return ret;
+}
+
+int catalog_recall_list(struct catalog *cat, catalog_recall_fn fn, void *ctx)
+{
+	struct cat_walk w = {.fn.recall = fn, .ctx = ctx};
+
+	return cat_read_each(cat, SQL_REQ_LIST, NULL, 0, req_visit, &w,
+			     "recall requests");
+}
