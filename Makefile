@@ -34,7 +34,7 @@ WERROR := 1
 endif
 SAN     ?=
 
-PKGS_CORE = sqlite3 libarchive libcrypto jansson uuid
+PKGS_CORE = sqlite3 libarchive libcrypto jansson uuid libxxhash
 PKGS_FS   = fuse3 inih libsystemd
 
 WARN = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes

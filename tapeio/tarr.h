@@ -21,7 +21,8 @@
 
 /* Where a member's bytes go: called with consecutive pieces of the data.
  * A non-zero (negative errno) return stops the read and is returned by the
- * function that called it. */
+ * function that called it (tarr_read_extent() also takes a positive one:
+ * stop, no error). */
 typedef int (*tarr_sink_fn)(void *arg, const void *buf, size_t len);
 
 struct tarr;
@@ -98,6 +99,21 @@ int tarr_read_member(struct tape *t, uint64_t start_lblock,
 		     uint64_t header_offset, uint32_t block_size,
 		     const char *expect_md5, tarr_sink_fn sink, void *arg,
 		     struct tar_member *m);
+
+/* Read len bytes of a member's data from byte off of it: its data starts
+ * at byte data_offset of the archive that starts at start_lblock
+ * (block_size bytes per record; data_offset from the catalog or the
+ * writer). tape_locate() to the record holding the first byte, then one
+ * record per read, each piece handed to sink in order; nothing before
+ * that record is read, nor anything after the one holding the last byte.
+ * The sink may return a positive value to stop early (then 0 is
+ * returned). The bytes are not parsed or checked: the caller checks them
+ * (tapeio/chunk.h). Returns 0; -EIO when a record cannot be read (or the
+ * locate fails); -EINVAL when the archive ends first or a record is
+ * longer than block_size; or the sink's -errno. */
+int tarr_read_extent(struct tape *t, uint64_t start_lblock,
+		     uint64_t data_offset, uint32_t block_size, uint64_t off,
+		     uint64_t len, tarr_sink_fn sink, void *arg);
 
 /* --- Member names ------------------------------------------------------- */
 

@@ -122,7 +122,7 @@ static void entry_maybe_free(struct recall *r, struct rentry *e)
 {
 	struct rentry **pp;
 
-	if (e->st != E_IDLE || e->opens || e->nwait)
+	if (e->st != E_IDLE || e->opens || e->nwait || e->present)
 		return;
 	lru_remove(r, e);
 	pthread_mutex_lock(&r->index_lock);
@@ -134,6 +134,8 @@ static void entry_maybe_free(struct recall *r, struct rentry *e)
 	free(e->copies);
 	free(e->path);
 	free(e->failed);
+	free(e->digests);
+	free(e->map);
 	free(e);
 }
 
@@ -150,8 +152,10 @@ recall_result_next(struct recall *r, enum recall_outcome what, const char *path)
 	return res;
 }
 
-/* The entry of a member found whole in the cache at start-up. */
-void recall_found_cached(void *arg, int64_t id, uint64_t size,
+/* The entry of a member found in the cache at start-up: whole, or the
+ * chunks of map (its digests are loaded with its path, at first use). */
+void recall_found_cached(void *arg, int64_t id, uint64_t size, uint64_t present,
+			 const unsigned char *map, size_t map_len,
 			 int64_t last_access)
 {
 	struct recall *r = arg;
@@ -159,10 +163,21 @@ void recall_found_cached(void *arg, int64_t id, uint64_t size,
 
 	if (e || !(e = entry_add(r, id, size)))
 		return;
-	entry_state_set(e, E_CACHED);
-	entry_present_set(e, size);
+	if (map && present < size) {
+		e->map = malloc(map_len);
+		if (!e->map) {
+			entry_maybe_free(r, e);
+			return;
+		}
+		memcpy(e->map, map, map_len);
+		e->map_len = map_len;
+	} else {
+		present = size;
+		entry_state_set(e, E_CACHED);
+	}
+	entry_present_set(e, present);
 	e->last_access = e->touched = last_access;
-	r->used += size;
+	r->used += present;
 	recall_lru_append(r, e);
 }
 
@@ -187,9 +202,12 @@ static void cache_evict(struct recall *r, struct rentry *e, struct evicted *ev)
 	}
 	if (ev->n < ev->cap)
 		ev->ids[ev->n++] = e->id; /* else: dropped at the next start */
-	r->used -= e->size;
+	r->used -= e->present;
 	entry_state_set(e, E_IDLE);
 	entry_present_set(e, 0);
+	free(e->map);
+	e->map = NULL;
+	e->gen++; /* open handles' descriptors are of the old file */
 	entry_maybe_free(r, e);
 }
 
@@ -318,6 +336,8 @@ static void entry_enqueue(struct recall *r, struct rentry *e)
 	}
 	t->q[t->n++] = e;
 	entry_state_set(e, E_QUEUED);
+	e->qblock = recall_entry_block(e);
+	lru_remove(r, e); /* partly cached: not evicted while queued */
 	clock_gettime(CLOCK_MONOTONIC, &t->last_add);
 	ret = recall_tape_kick(r, t);
 	if (ret) {
@@ -334,6 +354,16 @@ fail:
 						: strerror(-ret));
 }
 
+/* e no longer recalled: partly cached (on the LRU list unless open), or
+ * offline (freed when nothing else holds it). Lock held. */
+static void entry_idle(struct recall *r, struct rentry *e)
+{
+	recall_progress(r);
+	if (e->present && !e->opens)
+		recall_lru_append(r, e);
+	entry_maybe_free(r, e);
+}
+
 /* The attempt on copies[next] failed: try the next copy, or give up and
  * fail every reader with -EIO. Lock held. */
 void recall_fail_attempt(struct recall *r, struct rentry *e, const char *why)
@@ -347,9 +377,11 @@ void recall_fail_attempt(struct recall *r, struct rentry *e, const char *why)
 		free(e->failed);
 		e->failed = f;
 	}
-	entry_present_set(e, 0);
+	if (!e->ranged)
+		entry_present_set(e, 0); /* a new .part file for the next */
 	if (!r->stopping && ++e->next < e->ncopies) {
-		e->gen++;
+		if (!e->ranged)
+			e->gen++;
 		entry_enqueue(r, e);
 		return;
 	}
@@ -367,8 +399,7 @@ void recall_fail_attempt(struct recall *r, struct rentry *e, const char *why)
 		e->row = 0; /* cut short by the stop: kept for the restart */
 	else
 		entry_row_done(r, e);
-	recall_progress(r);
-	entry_maybe_free(r, e);
+	entry_idle(r, e);
 }
 
 /* The cache cannot take e's bytes (err: ENOSPC, EIO of the cache's disk,
@@ -378,7 +409,8 @@ void recall_fail_local(struct recall *r, struct rentry *e, int err)
 {
 	struct recall_result *res;
 
-	entry_present_set(e, 0);
+	if (!e->ranged)
+		entry_present_set(e, 0);
 	entry_state_set(e, E_IDLE);
 	e->err = err;
 	entry_row_done(r, e);
@@ -392,12 +424,16 @@ void recall_fail_local(struct recall *r, struct rentry *e, int err)
 			     "(read from %s; no other copy tried)",
 			     e->path ? e->path : "?", strerror(-err),
 			     e->copies[e->next].barcode);
-	recall_progress(r);
-	entry_maybe_free(r, e);
+	entry_idle(r, e);
+}
+
+void recall_entry_requeue(struct recall *r, struct rentry *e)
+{
+	entry_enqueue(r, e);
 }
 
 /* Start a recall of e (idle). Lock held; reads the catalog. */
-static int entry_recall(struct recall *r, struct rentry *e, const char *prefer)
+int recall_entry_recall(struct recall *r, struct rentry *e, const char *prefer)
 {
 	int ret;
 
@@ -407,7 +443,8 @@ static int entry_recall(struct recall *r, struct rentry *e, const char *prefer)
 	e->err = 0;
 	free(e->failed);
 	e->failed = NULL;
-	e->gen++;
+	if (!e->ranged)
+		e->gen++; /* a new .part file */
 	r->queued++;
 	e->opens++; /* a failure to queue on every copy must not free e */
 	entry_enqueue(r, e);
@@ -439,21 +476,15 @@ static int entry_of(struct recall *r, int64_t id, struct rentry **out)
 		goto out;
 	}
 	memcpy(e->md5, m.md5, sizeof(e->md5));
+	ret = recall_chunks_load(r, e);
+	if (ret)
+		goto out;
 	e->path = m.path;
 	m.path = NULL;
 	*out = e;
 out:
 	catalog_member_release(&m);
 	return ret;
-}
-
-int recall_want(struct recall *r, struct rentry *e, uint64_t off, uint64_t end)
-{
-	(void)off;
-	(void)end;
-	if (e->st != E_IDLE)
-		return 0; /* its recall brings every byte */
-	return entry_recall(r, e, NULL);
 }
 
 void recall_row_done(struct recall *r, int64_t row)
@@ -492,10 +523,10 @@ void recall_unwanted(struct recall *r, struct rentry *e)
 		return;
 	tape_dequeue(r, e);
 	entry_state_set(e, E_IDLE);
-	entry_present_set(e, 0);
+	if (!e->ranged)
+		entry_present_set(e, 0);
 	r->queued--;
-	recall_progress(r);
-	entry_maybe_free(r, e);
+	entry_idle(r, e);
 }
 
 /* ---- the mount's side --------------------------------------------------- */
@@ -520,10 +551,13 @@ int recall_open(struct recall *r, int64_t member_id, int nonblock,
 			ret = -EAGAIN;
 			goto out_idle;
 		}
-		ret = entry_recall(r, e, prefer);
+		/* one to read whole starts now; ranges when they are read */
+		e->ranged = 0;
+		ret = e->nchunks ? 0 : recall_entry_recall(r, e, prefer);
 		if (ret)
 			goto out_idle;
 	}
+	snprintf(h->prefer, sizeof(h->prefer), "%s", prefer ? prefer : "");
 	e->opens++;
 	e->last_access = now_s();
 	lru_remove(r, e);
@@ -555,7 +589,8 @@ void recall_release(struct recall_handle *h)
 		close(h->fd);
 	pthread_mutex_lock(&r->lock);
 	e->last_access = now_s();
-	if (!--e->opens && e->st == E_CACHED) {
+	if (!--e->opens &&
+	    (e->st == E_CACHED || (e->st == E_IDLE && e->present))) {
 		recall_lru_append(r, e);
 		if (e->last_access - e->touched >= TOUCH_EVERY && !r->stopping)
 			touch = e->touched = e->last_access;
@@ -581,12 +616,8 @@ uint64_t recall_cached_bytes(struct recall *r, int64_t member_id)
 		return 0;
 	pthread_mutex_lock(&r->index_lock);
 	e = entry_find(r, member_id);
-	if (e) {
-		enum est st = __atomic_load_n(&e->st, __ATOMIC_RELAXED);
-
-		if (st == E_CACHED || st == E_READING)
-			n = __atomic_load_n(&e->present, __ATOMIC_RELAXED);
-	}
+	if (e)
+		n = __atomic_load_n(&e->present, __ATOMIC_RELAXED);
 	pthread_mutex_unlock(&r->index_lock);
 	return n;
 }
@@ -607,6 +638,8 @@ enum recall_state recall_state(struct recall *r, int64_t member_id)
 			s = RECALL_CACHED;
 		else if (st == E_QUEUED || st == E_READING)
 			s = RECALL_RECALLING;
+		else if (__atomic_load_n(&e->present, __ATOMIC_RELAXED))
+			s = RECALL_PARTIAL;
 	}
 	pthread_mutex_unlock(&r->index_lock);
 	return s;
@@ -622,7 +655,8 @@ int recall_request_row(struct recall *r, int64_t member_id, const char *prefer,
 	ret = r->stopping ? -ESHUTDOWN : entry_of(r, member_id, &e);
 	if (!ret && e->st == E_IDLE && e->size > 0) {
 		e->prio = priority;
-		ret = entry_recall(r, e, prefer);
+		recall_range_whole(e);
+		ret = recall_entry_recall(r, e, prefer);
 		if (ret)
 			entry_maybe_free(r, e);
 	}
@@ -679,6 +713,8 @@ int recall_drop(struct recall *r, int64_t member_id)
 		lru_remove(r, e);
 		entry_state_set(e, E_IDLE);
 		entry_present_set(e, 0);
+		free(e->map);
+		e->map = NULL;
 		e->err = 0;
 		e->gen++; /* open handles' descriptors are of the old file */
 		dropped = 1;

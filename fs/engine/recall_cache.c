@@ -106,14 +106,19 @@ static int scan_entry(void *vctx, const struct catalog_cache_entry *e)
 	int ok;
 
 	recall_cache_name(e->member_id, 0, name, sizeof(name));
-	ok = e->present == e->size && !strcmp(e->file, name) &&
+	/* whole, or partly with the map of its chunks (a sparse file of
+	 * the member's size) */
+	ok = (e->present == e->size ||
+	      (e->map && e->present > 0 && e->present < e->size)) &&
+	     !strcmp(e->file, name) &&
 	     !fstatat(c->dirfd, name, &st, AT_SYMLINK_NOFOLLOW) &&
 	     S_ISREG(st.st_mode) && (uint64_t)st.st_size == e->size;
 	if (!ok)
 		return push(&c->drop, &c->ndrop, &c->cap, e->member_id);
 	if (push(&c->keep, &c->nkeep, &c->kcap, e->member_id))
 		return -ENOMEM;
-	c->fn(c->arg, e->member_id, e->size, e->last_access);
+	c->fn(c->arg, e->member_id, e->size, e->present,
+	      e->present < e->size ? e->map : NULL, e->map_len, e->last_access);
 	return 0;
 }
 

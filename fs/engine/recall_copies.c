@@ -39,6 +39,7 @@ static int copy_add(void *vctx, const struct catalog_location *l)
 	c->c[c->n].start_lblock = l->start_lblock;
 	c->c[c->n].header_offset = l->header_offset;
 	c->c[c->n].block = l->block;
+	c->c[c->n].data_offset = l->data_offset;
 	c->c[c->n].block_size = l->block_size;
 	c->n++;
 	return 0;

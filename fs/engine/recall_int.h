@@ -42,6 +42,7 @@ struct rcopy {
 	char barcode[40];
 	int64_t fileno;
 	uint64_t start_lblock, header_offset, block;
+	uint64_t data_offset; /* of the member, from the archive's start */
 	uint32_t block_size;
 };
 
@@ -64,7 +65,19 @@ struct rentry {
 	int batch;	  /* a `.recall` request wants it whole */
 	int prio;	  /* its `.recall` priority (0..RECALL_PRIO_MAX) */
 	int64_t row;	  /* its request's catalog row (recall_request), 0 */
+	/* Byte ranges (recall_range.c): a member with chunk digests is read
+	 * chunk by chunk; map has a bit per chunk in the cache, checked */
 	uint32_t nchunks; /* chunks with digests; 0: read whole only */
+	uint32_t chunk_size;
+	unsigned char *digests; /* nchunks * 16, loaded with path */
+	unsigned char *map;	/* NULL: no chunk (or wholly cached) */
+	size_t map_len;		/* (nchunks + 7) / 8 */
+	int ranged;		/* the recall queued or running is a run of
+				   chunks from run_from (else whole) */
+	uint32_t run_from, want_hi, run_at; /* the run: first chunk, last
+					       one a reader wants, the one
+					       being read */
+	uint64_t qblock; /* the block its queued recall locates to */
 	int64_t last_access;
 	int64_t touched; /* last_access last written to the catalog */
 	struct rcopy *copies;
@@ -185,6 +198,7 @@ struct recall_handle {
 	unsigned seen_gen; /* attempt of unchecked bytes served, 0 = none */
 	int interrupted;   /* a read of it was taken back: its reader was
 			      killed, and its close may end the recall */
+	char prefer[40];   /* the copy its path names, "" */
 };
 
 static inline int64_t now_s(void)
@@ -223,16 +237,6 @@ static inline void recall_progress(struct recall *r)
 	recall_wake(r);
 }
 
-/* 1 when every chunk holding [off, end) of e is in the cache, checked. */
-static inline int recall_chunks_cover(const struct rentry *e, uint64_t off,
-				      uint64_t end)
-{
-	(void)e;
-	(void)off;
-	(void)end;
-	return 0;
-}
-
 /* Members evicted under the lock, whose catalog rows go after it. */
 struct evicted {
 	int64_t *ids;
@@ -250,10 +254,10 @@ struct recall_result *recall_result_next(struct recall *r,
 					 enum recall_outcome what,
 					 const char *path);
 
-/* The entry of a member found whole in the cache at start-up
- * (recall_cache_fn; before anything else can see r, so without the
- * lock). */
-void recall_found_cached(void *arg, int64_t id, uint64_t size,
+/* The entry of a member found in the cache at start-up (recall_cache_fn;
+ * before anything else can see r, so without the lock). */
+void recall_found_cached(void *arg, int64_t id, uint64_t size, uint64_t present,
+			 const unsigned char *map, size_t map_len,
 			 int64_t last_access);
 
 /* Make room for need more bytes, evicting least recently used closed
@@ -270,13 +274,51 @@ void recall_evicted_commit(struct recall *r, struct evicted *ev);
  * copy, or give up and fail every reader with -EIO. */
 void recall_fail_attempt(struct recall *r, struct rentry *e, const char *why);
 
-/* A read of [off, end) of e waits: make sure a recall brings those bytes
- * (start one when e is idle). 0, or -errno when none can. */
-int recall_want(struct recall *r, struct rentry *e, uint64_t off, uint64_t end);
+/* Start a recall of e (idle): copies loaded (prefer first), queued.
+ * Lock held. 0 or -errno. */
+int recall_entry_recall(struct recall *r, struct rentry *e, const char *prefer);
+/* Queue e (being read) again for its next run, on its copies[next]. */
+void recall_entry_requeue(struct recall *r, struct rentry *e);
 
 /* A read of e was taken back or e closed: a recall queued for nobody (no
  * read, open handle or `.recall` request wants it) leaves its queue. */
 void recall_unwanted(struct recall *r, struct rentry *e);
+
+/* ---- recall_range.c ------------------------------------------------------ */
+
+/* 1 when chunk k of e is in the cache, checked. */
+int recall_chunk_has(const struct rentry *e, uint32_t k);
+/* 1 when every chunk holding [off, end) of e is in the cache, checked. */
+int recall_chunks_cover(const struct rentry *e, uint64_t off, uint64_t end);
+/* The block e's queued recall locates to (the member's header block, or
+ * for a run the record holding its first chunk). */
+uint64_t recall_entry_block(const struct rentry *e);
+/* Load e's chunk digests from the catalog (none: it is read whole). Lock
+ * held. 0 or -errno. */
+int recall_chunks_load(struct recall *r, struct rentry *e);
+/* A read of [off, end) of e waits: make sure a recall brings those bytes
+ * (a run from the first chunk missing, or the whole member; prefer: the
+ * copy to read first). Lock held. 0, or -errno when none can. */
+int recall_want(struct recall *r, struct rentry *e, const char *prefer,
+		uint64_t off, uint64_t end);
+/* e is to be recalled whole (a `.recall` request): a run from its first
+ * chunk missing to its end when it has chunk digests. Lock held. */
+void recall_range_whole(struct rentry *e);
+/* The job's side: read e's run of chunks from the tape in the drive, then
+ * publish, requeue, leave it partly cached or fail the attempt. Called
+ * without the lock. */
+void recall_serve_range(struct recall *r, struct rtape *t, struct rentry *e,
+			struct tape *tape, int drive);
+
+/* ---- recall_job.c (lock held) -------------------------------------------- */
+
+/* What t's reads run at, for the ETAs `.recall` shows: bytes read between
+ * t0 and t1, averaged with what was seen before. */
+void recall_rate_note(struct rtape *t, uint64_t bytes,
+		      const struct timespec *t0, const struct timespec *t1);
+/* e is whole in its cache file m<ID>, read from copy c: cached from now
+ * on (its row is the caller's to write). */
+void recall_publish(struct recall *r, struct rentry *e, const struct rcopy *c);
 
 /* ---- recall_wait.c ------------------------------------------------------- */
 
@@ -339,20 +381,24 @@ void recall_free(struct recall *r);
  * being recalled. */
 void recall_cache_name(int64_t member_id, int part, char *buf, size_t len);
 
-/* Called once per cached member found whole on disk, LRU first. */
+/* Called once per cached member found on disk, LRU first: whole (present
+ * = size, map NULL) or partly (map: the chunks present, valid during the
+ * call). */
 typedef void (*recall_cache_fn)(void *arg, int64_t member_id, uint64_t size,
-				int64_t last_access);
+				uint64_t present, const unsigned char *map,
+				size_t map_len, int64_t last_access);
 
 #define RECALL_CACHE_SUBDIR "tapefs-cache" /* the files' directory */
 
 /* Create the cache directory dir and the engine's own directory inside it
  * (RECALL_CACHE_SUBDIR, 0700; a symlink there is refused: -ELOOP or
  * -ENOTDIR) when missing, and make it agree with the catalog: catalog
- * entries whose file is missing, short or not complete are removed; files
- * of the engine's naming no entry claims (a .part file a crash left) are
- * deleted, and nothing else; each good entry is reported to fn. On success
- * *dirfd is the engine's directory's fd (the caller closes it). Returns 0
- * or -errno. */
+ * entries whose file is missing or not of the member's size, or that are
+ * neither whole nor partial with the map of their chunks, are removed;
+ * files of the engine's naming no entry claims (a .part file a crash
+ * left) are deleted, and nothing else; each good entry is reported to fn.
+ * On success *dirfd is the engine's directory's fd (the caller closes
+ * it). Returns 0 or -errno. */
 int recall_cache_open(const char *dir, struct catalog *cat, int *dirfd,
 		      recall_cache_fn fn, void *arg);
 

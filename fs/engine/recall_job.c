@@ -19,6 +19,7 @@
 #include "catalog/catalog.h"
 #include "fs/engine/recall_int.h"
 #include "fs/engine/tapefs.h"
+#include "tapeio/chunk.h"
 #include "tapeio/tarr.h"
 
 #define SETTLE_NS                                                              \
@@ -35,6 +36,8 @@ struct sink_ctx {
 	int drive;
 	long fileno;
 	int local; /* the error was the cache's (a write), not the tape's */
+	struct chunk_digester dg; /* a member without chunk digests gets
+				     them as it is read whole */
 };
 
 static int sink_write(void *arg, const void *buf, size_t len)
@@ -42,6 +45,7 @@ static int sink_write(void *arg, const void *buf, size_t len)
 	struct sink_ctx *s = arg;
 	const char *p = buf;
 
+	chunk_digester_update(&s->dg, buf, len);
 	while (len) {
 		ssize_t n = pwrite(s->fd, p, len, (off_t)s->off);
 
@@ -82,16 +86,13 @@ static struct rentry *tape_pick(struct rtape *t, uint64_t head)
 		if (t->q[i]->prio > prio)
 			prio = t->q[i]->prio;
 	for (size_t i = 0; i < t->n; i++) {
-		uint64_t b = t->q[i]->copies[t->q[i]->next].block;
+		uint64_t b = t->q[i]->qblock;
 
 		if (t->q[i]->prio != prio)
 			continue;
-		if (b >= head &&
-		    (best == SIZE_MAX ||
-		     b < t->q[best]->copies[t->q[best]->next].block))
+		if (b >= head && (best == SIZE_MAX || b < t->q[best]->qblock))
 			best = i;
-		if (low == SIZE_MAX ||
-		    b < t->q[low]->copies[t->q[low]->next].block)
+		if (low == SIZE_MAX || b < t->q[low]->qblock)
 			low = i;
 	}
 	if (best == SIZE_MAX)
@@ -126,9 +127,12 @@ static const char *why_of(int ret)
 /* Stream e from the tape in the drive into its file part, hashed and
  * checked. Called without the lock. 0 or -errno; *local is set when the
  * error is the cache's (it cannot take the bytes: ENOSPC, EIO of its
- * disk), which no other copy would mend. */
+ * disk), which no other copy would mend. A member larger than a chunk
+ * that has no chunk digests gets them in *digests (malloc'ed) when its
+ * MD5 matched: old archives get them the first time they are read. */
 static int read_member(struct recall *r, struct rentry *e, struct tape *tape,
-		       int drive, const char *part, int *local)
+		       int drive, const char *part, int *local,
+		       unsigned char **digests)
 {
 	const struct rcopy *c = &e->copies[e->next];
 	struct sink_ctx s = {
@@ -139,6 +143,8 @@ static int read_member(struct recall *r, struct rentry *e, struct tape *tape,
 		      0600);
 	ret = s.fd < 0 ? -errno : 0;
 	s.local = s.fd < 0;
+	if (!ret && !e->nchunks)
+		ret = chunk_digester_init(&s.dg, e->size, CHUNK_SIZE);
 	if (!ret)
 		ret = tarr_read_member(tape, c->start_lblock, c->header_offset,
 				       c->block_size, e->md5, sink_write, &s,
@@ -152,22 +158,23 @@ static int read_member(struct recall *r, struct rentry *e, struct tape *tape,
 	if (s.fd >= 0)
 		close(s.fd);
 	*local = ret && s.local;
+	if (!ret && chunk_digester_done(&s.dg)) {
+		*digests = s.dg.digests;
+		s.dg.digests = NULL;
+	}
+	chunk_digester_release(&s.dg);
 	return ret;
 }
 
-/* e, read from copy c, is whole in its cache file name: cached from now
- * on; *ce is its catalog row. Lock held. */
-static void publish(struct recall *r, struct rentry *e, const struct rcopy *c,
-		    const char *name, struct catalog_cache_entry *ce)
+void recall_publish(struct recall *r, struct rentry *e, const struct rcopy *c)
 {
 	struct recall_result *res;
 
-	ce->member_id = e->id;
-	ce->size = ce->present = e->size;
-	snprintf(ce->file, sizeof(ce->file), "%s", name);
-	e->last_access = e->touched = ce->last_access = now_s();
+	e->last_access = e->touched = now_s();
 	entry_state_set(e, E_CACHED);
 	entry_present_set(e, e->size);
+	free(e->map);
+	e->map = NULL;
 	r->queued--;
 	entry_row_done(r, e);
 	if (!e->opens)
@@ -212,7 +219,7 @@ static double seconds_between(const struct timespec *t0,
 
 /* What the tape's reads run at, for the ETAs `.recall` shows: bytes read
  * between t0 and t1, averaged with what was seen before. Lock held. */
-static void rate_note(struct rtape *t, uint64_t bytes,
+void recall_rate_note(struct rtape *t, uint64_t bytes,
 		      const struct timespec *t0, const struct timespec *t1)
 {
 	double s = seconds_between(t0, t1);
@@ -230,6 +237,8 @@ static void serve_one(struct recall *r, struct rtape *t, struct rentry *e,
 {
 	struct rcopy c = e->copies[e->next];
 	struct catalog_cache_entry ce = {0};
+	unsigned char *digests = NULL;
+	uint32_t nd = 0;
 	struct timespec t0, t1;
 	char part[64], name[64], path[1024];
 	int64_t id = e->id;
@@ -239,11 +248,11 @@ static void serve_one(struct recall *r, struct rtape *t, struct rentry *e,
 	recall_cache_name(e->id, 1, part, sizeof(part));
 	recall_cache_name(e->id, 0, name, sizeof(name));
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	ret = read_member(r, e, tape, drive, part, &local);
+	ret = read_member(r, e, tape, drive, part, &local, &digests);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	pthread_mutex_lock(&r->lock);
 	snprintf(path, sizeof(path), "%s", e->path ? e->path : "");
-	rate_note(t, e->present, &t0, &t1);
+	recall_rate_note(t, e->present, &t0, &t1);
 	if (!ret && renameat(r->dirfd, part, r->dirfd, name)) {
 		ret = -errno;
 		local = 1;
@@ -256,12 +265,31 @@ static void serve_one(struct recall *r, struct rtape *t, struct rentry *e,
 		else
 			recall_fail_attempt(r, e, why_of(ret));
 	} else {
-		publish(r, e, &c, name, &ce);
+		recall_publish(r, e, &c);
+		ce.member_id = e->id;
+		ce.size = ce.present = e->size;
+		ce.last_access = e->last_access;
+		snprintf(ce.file, sizeof(ce.file), "%s", name);
+		if (digests && !e->nchunks) { /* ranges from now on */
+			nd = chunk_count(e->size, CHUNK_SIZE);
+			e->digests = malloc((size_t)nd * CHUNK_DIGEST);
+			if (e->digests) {
+				memcpy(e->digests, digests,
+				       (size_t)nd * CHUNK_DIGEST);
+				e->chunk_size = CHUNK_SIZE;
+				e->map_len = (nd + 7) / 8;
+				e->nchunks = nd;
+			}
+		}
 	}
 	recall_progress(r);
 	pthread_mutex_unlock(&r->lock);
 	if (!ret)
 		catalog_cache_put(r->fs->cat, &ce);
+	if (nd)
+		catalog_chunks_put(r->fs->cat, ce.member_id, CHUNK_SIZE, nd,
+				   digests);
+	free(digests);
 	if (ret != -ECANCELED)
 		served_log(r, path, id, size, &c, drive,
 			   seconds_between(&t0, &t1), ret);
@@ -315,15 +343,21 @@ int recall_job_run(struct sched_job *job, const struct sched_run *run)
 	pthread_mutex_lock(&r->lock);
 	while (!r->stopping && (!r->per_tape || served < r->per_tape) &&
 	       (e = tape_pick(t, head))) {
-		head = e->copies[e->next].block;
+		head = e->qblock;
 		entry_state_set(e, E_READING);
+		served++;
+		if (e->ranged) {
+			pthread_mutex_unlock(&r->lock);
+			recall_serve_range(r, t, e, tape, run->drive[0]);
+			pthread_mutex_lock(&r->lock);
+			continue;
+		}
 		entry_present_set(e, 0);
 		recall_cache_make_room(r, e->size, &ev);
 		r->used += e->size;
 		pthread_mutex_unlock(&r->lock);
 		recall_evicted_commit(r, &ev);
 		serve_one(r, t, e, tape, run->drive[0]);
-		served++;
 		pthread_mutex_lock(&r->lock);
 	}
 	if (!r->stopping) {

@@ -165,7 +165,8 @@ int recall_read_submit(struct recall_handle *h, size_t size, off_t off,
 	if (!ret && !w)
 		ret = -ENOMEM;
 	if (!ret)
-		ret = recall_want(r, e, (uint64_t)off, end);
+		ret = recall_want(r, e, h->prefer[0] ? h->prefer : NULL,
+				  (uint64_t)off, end);
 	if (!ret) {
 		*w = (struct rwait){.token = ++r->next_token,
 				    .h = h,

@@ -1,0 +1,94 @@
+# Byte ranges: a read of an offline range locates to the record holding
+# its first byte and recalls from there, in 4 MiB chunks each checked
+# against its digest. On a drive modelled at 4 MB/s (a whole recall of 48
+# MiB takes 12 s), `tail -c 1M` and `head -c 1M` of an uncached 48 MiB
+# file return the right bytes in a few seconds; the file is then PAR with
+# st_blocks counting the chunks cached, DUL after a full read, OFL with 0
+# blocks after `release`. A member without chunk digests (an old archive)
+# gets them the first time it is read whole. A flipped byte inside one
+# chunk of one copy: the read of that chunk comes from the other copy; a
+# read of an intact chunk does not touch the other tape.
+. "$TOP/tests/lib.sh"
+
+tf_setup --drives 2 --slots 4 --capacity 256M --pools 2 -- block_size=256K copies=2 pools=A,B
+export TAPEFS_VTAPE_TRACE=$PWD/trace
+check "mount" tf_mount tapefs.ini mnt
+M=mnt
+mkdir -p src/r
+head -c $((48 << 20)) /dev/urandom > src/r/big.bin
+check "dumped" tf_dump_dir r
+f=$M/archive/r/big.bin
+LA=$(ls $M/tapes | grep '^A' | head -n 1) LB=$(ls $M/tapes | grep '^B' | head -n 1)
+dm() { getfattr --only-values -n user.tapefs.dmstate "$1" 2>/dev/null; }
+blocks() { sleep 1.1; stat -c %b "$1"; } # after the name's 1 s timeout
+ms() { echo $(( $(date +%s%N) / 1000000 )); }
+rate() { for t in $LA $LB; do "$TAPEFS" vtape set lib/tapes/$t.vtape rate=$1 scale=1 >/dev/null; done; }
+# until the recall in flight (read-ahead, the last fdatasync) has ended
+settle() { for _ in $(seq 100); do [ "$(dm $1)" != UNM ] && return 0; sleep 0.1; done; }
+release() {
+	echo "release $PWD/$1" > $M/.recall
+	for _ in $(seq 100); do [ "$(dm $1)" = OFL ] && return 0; sleep 0.05; done
+	return 1
+}
+
+# An old archive: no chunk digests yet; a whole read gives them.
+id=$(( $(stat -c %i $f) & ((1 << 62) - 1) ))
+check_eq "no chunk digests at first" 0 "$(sqlite3 cat.db "SELECT count(*) FROM chunk WHERE member = $id")"
+check "read whole: original bytes" cmp src/r/big.bin $f
+check_eq "read whole: its 12 chunk digests are kept" "4194304 12" \
+	"$(sqlite3 cat.db "SELECT chunk_size, n FROM chunk WHERE member = $id" | tr '|' ' ')"
+check "release" release $f
+check_eq "released: 0 blocks" 0 "$(blocks $f)"
+
+# 4 MB/s: the whole file would take 12 s.
+rate 4
+t0=$(ms)
+tail -c 1M $f > tail.out
+t1=$(ms)
+settle $f
+check "tail -c 1M: original bytes" cmp tail.out <(tail -c 1M src/r/big.bin)
+check "tail -c 1M of an uncached 48 MiB file: $((t1 - t0)) ms < 6000" test $((t1 - t0)) -lt 6000
+check_eq "after tail: PAR" PAR "$(dm $f)"
+check_eq "after tail: st_blocks = the last chunk" $((4 << 20 >> 9)) "$(blocks $f)"
+t0=$(ms)
+head -c 1M $f > head.out
+t1=$(ms)
+check "head -c 1M: original bytes" cmp head.out <(head -c 1M src/r/big.bin)
+check "head -c 1M of a partly cached file: $((t1 - t0)) ms < 6000" test $((t1 - t0)) -lt 6000
+settle $f
+check_eq "after head (and its read-ahead): PAR" PAR "$(dm $f)"
+b=$(blocks $f)
+check "after head: st_blocks counts 2 or 3 chunks ($b)" test "$b" -ge $((8 << 20 >> 9)) -a "$b" -le $((12 << 20 >> 9))
+# a cached range is served at once, whatever the drive does
+t0=$(ms)
+tail -c 1M $f > tail2.out
+t1=$(ms)
+check "a cached range again: $((t1 - t0)) ms < 500" test $((t1 - t0)) -lt 500
+check "and right" cmp tail2.out tail.out
+rate 0
+check "full read: original bytes" cmp src/r/big.bin $f
+settle $f
+check_eq "after a full read: DUL" DUL "$(dm $f)"
+check_eq "DUL: every block" $(((48 << 20) >> 9)) "$(blocks $f)"
+check "release" release $f
+check_eq "after release: OFL, 0 blocks" "OFL 0" "$(dm $f) $(blocks $f)"
+check_eq "nothing in the cache" "" "$(ls cache)"
+
+# A flipped byte in chunk 5 of copy A.
+hblk=$(getfattr --only-values -n user.tapefs.copies $f | tr ',' '\n' | awk -F: -v l=$LA '$1 == l { print $3 }')
+"$TAPEFS" vtape inject lib/tapes/$LA.vtape flip $((hblk + 85)) 100
+fa=$M/tapes/$LA/0001/r/big.bin
+: > trace
+dd if=$fa of=c5.out bs=1M skip=21 count=1 status=none
+check "chunk 5 through copy A: original bytes" cmp c5.out <(dd if=src/r/big.bin bs=1M skip=21 count=1 status=none)
+check "copy A was tried" grep -q "^$LA read" trace
+check "the chunk came from copy B" grep -q "^$LB read" trace
+: > trace
+dd if=$fa of=c2.out bs=1M skip=9 count=1 status=none
+check "an intact chunk through copy A: original bytes" cmp c2.out <(dd if=src/r/big.bin bs=1M skip=9 count=1 status=none)
+check "read from copy A" grep -q "^$LA read" trace
+check "copy B not touched" bash -c "! grep -q '^$LB read' trace"
+check "nothing before the chunk's record read" test \
+	"$(awk -v l=$LA '$1 == l && $2 == "read" && $4 ~ /^[0-9]+$/ { print $3 }' trace | sort -n | head -n 1)" -ge $((hblk + 32))
+check "no error in .status for a good chunk" bash -c "! grep -q 'failed on every copy' $M/.status"
+check "unmount" tf_umount mnt
