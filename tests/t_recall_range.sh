@@ -5,7 +5,7 @@
 # file return the right bytes in a few seconds; the file is then PAR with
 # st_blocks counting the chunks cached, DUL after a full read, OFL with 0
 # blocks after `release`. A member without chunk digests (an old archive)
-# gets them the first time it is read whole. A flipped byte inside one
+# gets them the first time it is read whole, or verified. A flipped byte inside one
 # chunk of one copy: the read of that chunk comes from the other copy; a
 # read of an intact chunk does not touch the other tape.
 . "$TOP/tests/lib.sh"
@@ -16,6 +16,7 @@ check "mount" tf_mount tapefs.ini mnt
 M=mnt
 mkdir -p src/r
 head -c $((48 << 20)) /dev/urandom > src/r/big.bin
+head -c $((9 << 20)) /dev/urandom > src/r/verified.bin
 check "dumped" tf_dump_dir r
 f=$M/archive/r/big.bin
 LA=$(ls $M/tapes | grep '^A' | head -n 1) LB=$(ls $M/tapes | grep '^B' | head -n 1)
@@ -37,6 +38,10 @@ check_eq "no chunk digests at first" 0 "$(sqlite3 cat.db "SELECT count(*) FROM c
 check "read whole: original bytes" cmp src/r/big.bin $f
 check_eq "read whole: its 12 chunk digests are kept" "4194304 12" \
 	"$(sqlite3 cat.db "SELECT chunk_size, n FROM chunk WHERE member = $id" | tr '|' ' ')"
+id2=$(( $(stat -c %i $M/archive/r/verified.bin) & ((1 << 62) - 1) ))
+check "verify all" tf_verify all
+check_eq "a member verified good gets its 3 chunk digests" 3 \
+	"$(sqlite3 cat.db "SELECT n FROM chunk WHERE member = $id2")"
 check "release" release $f
 check_eq "released: 0 blocks" 0 "$(blocks $f)"
 

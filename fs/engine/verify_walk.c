@@ -4,7 +4,9 @@
  * and read it alone), comparing with the catalog's MD5 and name. After a
  * fault the walk reads the rest member by member, so that only the members
  * the fault touches fail. Between archives the job gives the drive up to a
- * more urgent job (recall, dump) that waits.
+ * more urgent job (recall, dump) that waits. A member larger than a chunk
+ * found good gets its chunk digests kept (tapeio/chunk.h): old archives
+ * are recalled by byte ranges once verified.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -14,6 +16,8 @@
 
 #include "fs/engine/tapefs.h"
 #include "fs/engine/verify_int.h"
+#include "catalog/catalog.h"
+#include "tapeio/chunk.h"
 #include "tapeio/tarr.h"
 
 static int stop_asked(struct verify *v, struct vrun *run)
@@ -89,16 +93,17 @@ static struct vmember *page_cur(struct catalog *cat, int64_t archive,
 
 struct vsink {
 	struct vcopy *vc;
-	uint64_t base; /* archive offset of the member's data */
-	uint64_t done; /* data bytes hashed */
-	uint64_t last; /* done at the last report */
+	uint64_t base;		  /* archive offset of the member's data */
+	uint64_t done;		  /* data bytes hashed */
+	uint64_t last;		  /* done at the last report */
+	struct chunk_digester dg; /* its chunk digests (recall by ranges) */
 };
 
 static int hash_sink(void *arg, const void *buf, size_t len)
 {
 	struct vsink *s = arg;
 
-	(void)buf;
+	chunk_digester_update(&s->dg, buf, len);
 	s->done += len;
 	if (stop_asked(s->vc->t->v, s->vc->t->run))
 		return -ECANCELED;
@@ -107,6 +112,17 @@ static int hash_sink(void *arg, const void *buf, size_t len)
 		verify_report(s->vc, s->base + s->done, 1);
 	}
 	return 0;
+}
+
+/* A member read whole and found good: keep its chunk digests, so that an
+ * old archive's members are recalled by byte ranges from now on (the
+ * same digests again for one that had them). Then free the digester. */
+static void chunks_keep(struct vcopy *vc, int64_t id, struct vsink *s, int good)
+{
+	if (good && chunk_digester_done(&s->dg))
+		catalog_chunks_put(vc->t->v->fs->cat, id, s->dg.chunk_size,
+				   s->dg.n, s->dg.digests);
+	chunk_digester_release(&s->dg);
 }
 
 /* Does the name read from tape name the member the catalog holds? */
@@ -129,10 +145,12 @@ static int check_by_locate(struct vcopy *vc, const struct vmember *m)
 	int ret;
 
 	memset(&tm, 0, sizeof(tm));
+	chunk_digester_init(&s.dg, m->size, CHUNK_SIZE); /* none: no digests */
 	ret =
 	    tarr_read_member(vc->tape, vc->it->c.start_lblock, m->header_offset,
 			     vc->it->block_size, m->md5, hash_sink, &s, &tm);
 	if (ret == -ECANCELED) {
+		chunk_digester_release(&s.dg);
 		tar_member_clear(&tm);
 		return ret;
 	}
@@ -142,6 +160,7 @@ static int check_by_locate(struct vcopy *vc, const struct vmember *m)
 		r = CATALOG_RESULT_BAD;
 	else
 		r = CATALOG_RESULT_UNREADABLE;
+	chunks_keep(vc, m->id, &s, r == CATALOG_RESULT_OK);
 	ret = verify_result_add(
 	    vc, m, r, r == CATALOG_RESULT_UNREADABLE ? NULL : tm.md5, s.done);
 	tar_member_clear(&tm);
@@ -199,12 +218,14 @@ static int walk_member(struct vcopy *vc, struct tarr *r, struct tar_member *tm,
 	struct vsink s = {.vc = vc, .base = tm->data_offset};
 	int ret, good;
 
+	chunk_digester_init(&s.dg, m->size, CHUNK_SIZE); /* none: no digests */
 	ret = tarr_data(r, tm, hash_sink, &s);
 	*stop = ret != 0;
+	good = !ret && !strcmp(tm->md5, m->md5) && name_matches(m, tm->name);
+	chunks_keep(vc, m->id, &s, good);
 	if (ret == -ECANCELED)
 		return ret;
 	if (ret == 0) {
-		good = !strcmp(tm->md5, m->md5) && name_matches(m, tm->name);
 		ret = verify_result_add(
 		    vc, m, good ? CATALOG_RESULT_OK : CATALOG_RESULT_BAD,
 		    tm->md5, s.done);
