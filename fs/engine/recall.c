@@ -551,8 +551,10 @@ int recall_open(struct recall *r, int64_t member_id, int nonblock,
 			ret = -EAGAIN;
 			goto out_idle;
 		}
-		/* one to read whole starts now; ranges when they are read */
+		/* one to read whole starts now; ranges when they are read
+		 * (a failure before does not stay: they try again) */
 		e->ranged = 0;
+		e->err = 0;
 		ret = e->nchunks ? 0 : recall_entry_recall(r, e, prefer);
 		if (ret)
 			goto out_idle;
