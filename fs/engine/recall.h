@@ -9,23 +9,32 @@
  * what).
  *
  * How a recall runs: recall_open() of a member that is not fully cached
- * queues a request for it. Requests are grouped per tape and served in tape
- * position order (start lblock + header_offset / block_size) by one recall
- * job per tape, run by the drive scheduler at the highest priority. On the
- * drive the job locates straight to each member's block and streams just
- * that entry into a cache file while hashing it; readers waiting for a byte
- * range wake up as soon as that range is on disk. At the end the MD5 is
- * compared with the catalog's: a mismatch or an unreadable record discards
- * the cache file and the next copy (another tape) is tried; only when every
- * copy failed do the waiting reads fail with -EIO, and `.status` gets an
- * error naming the member and the tapes that failed (tapefs_error).
+ * and has no chunk digests queues a request for it; a member with chunk
+ * digests (tapeio/chunk.h) is recalled by ranges, from the chunk holding
+ * the first byte a read wants. Requests are grouped per tape and served
+ * in tape position order by one recall job per tape, run by the drive
+ * scheduler at the highest priority (URGENT for a tape holding a
+ * `.recall` request with a priority). On the drive the job locates
+ * straight to each member's block (or to the record holding its chunk)
+ * and streams just that entry (those chunks) into a cache file while
+ * hashing it; readers waiting for a byte range are answered as soon as
+ * that range is on disk (and checked, chunk by chunk, for ranges). A
+ * member read whole has its MD5 compared with the catalog's at its end: a
+ * mismatch or an unreadable record discards the cache file and the next
+ * copy (another tape) is tried (a bad chunk: the next copy from that
+ * chunk on); only when every copy failed do the waiting reads fail with
+ * -EIO, and `.status` gets an error naming the member and the tapes that
+ * failed (tapefs_error). A cache that cannot take the bytes fails the
+ * reads with its own errno (ENOSPC) and no other copy is read.
  *
  * The cache: files under cfg.cache, at most cfg.cache_size bytes in all;
  * least recently used files that are neither open nor being recalled are
- * evicted to make room. Which members are cached is kept in the catalog's
- * cache entries, so the cache survives a remount; a file left half-recalled
- * by a crash is discarded at start-up. Cache files are opened per open
- * handle only, never one fd per cached file.
+ * evicted to make room; recall_drop() (`release PATH`) drops one now.
+ * Which members are cached (wholly, or which chunks) is kept in the
+ * catalog's cache entries, so the cache survives a remount; a file left
+ * half-recalled whole by a crash is discarded at start-up. Cache files are
+ * opened per open handle only, never one fd per cached file. `.recall`
+ * requests are kept in the catalog until served, cancelled or failed.
  *
  * THREADS - what the mount must do: nothing that holds a thread. A read
  *   whose bytes are not in the cache yet is parked in the engine

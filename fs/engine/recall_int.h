@@ -13,7 +13,10 @@
  *   recall_wait.c    reads parked until their bytes are in the cache, and
  *                    the replier thread that answers them
  *   recall_batch.c   the batch worker: `.recall` requests resolved to
- *                    members (directories walked) off the request thread
+ *                    members (directories walked) off the request thread,
+ *                    kept in the catalog, and their rows deleted when done
+ *   recall_range.c   byte ranges: runs of checked chunks into a sparse
+ *                    cache file with a chunk map
  */
 #ifndef TAPEFS_RECALL_INT_H
 #define TAPEFS_RECALL_INT_H
