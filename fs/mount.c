@@ -54,15 +54,21 @@ struct mount_opts {
 			    is kept to be refused) */
 	int nnonopt;
 	int has_fsname, has_subtype; /* given in -o */
+	int max_threads_given; /* -o max_threads=N: fuse_parse_cmdline's */
 };
 
 #define MOPT(t, p)                                                             \
 	{                                                                      \
 		t, offsetof(struct mount_opts, p), 1                           \
 	}
+enum { KEY_MAX_THREADS };
 static const struct fuse_opt mount_spec[] = {
-    MOPT("-c %s", config), MOPT("--config=%s", config), MOPT("-h", show_help),
-    MOPT("--help", show_help), FUSE_OPT_END};
+    MOPT("-c %s", config),
+    MOPT("--config=%s", config),
+    MOPT("-h", show_help),
+    MOPT("--help", show_help),
+    FUSE_OPT_KEY("max_threads=", KEY_MAX_THREADS),
+    FUSE_OPT_END};
 
 #define USAGE                                                                  \
 	"usage: %s [-f] [-o OPTIONS] -c CONFIG MOUNTPOINT\n"                   \
@@ -81,13 +87,18 @@ static void usage(const char *prog)
 }
 
 /* fuse_opt_parse()'s callback: the non-options are kept aside (CONFIG
- * MOUNTPOINT, or MOUNTPOINT), every option goes on to libfuse. */
+ * MOUNTPOINT, or MOUNTPOINT), every option goes on to libfuse; that
+ * max_threads was given is noted (its default is ours, not libfuse's). */
 static int mount_arg(void *data, const char *arg, int key,
 		     struct fuse_args *outargs)
 {
 	struct mount_opts *mo = data;
 
 	(void)outargs;
+	if (key == KEY_MAX_THREADS) {
+		mo->max_threads_given = 1;
+		return 1;
+	}
 	if (key == FUSE_OPT_KEY_OPT) {
 		mo->has_fsname |= !strncmp(arg, "fsname=", 7);
 		mo->has_subtype |= !strncmp(arg, "subtype=", 8);
@@ -474,8 +485,10 @@ static int preflight(struct tapefs *fs)
 #define LOOP_MAX_THREADS  32
 #define LOOP_IDLE_THREADS 8
 
-/* The FUSE loop until unmount: one thread, or workers as requests come. */
-static int loop(struct fuse_session *se, struct fuse_cmdline_opts *cmd)
+/* The FUSE loop until unmount: one thread, or workers as requests come
+ * (at most LOOP_MAX_THREADS unless max_threads_given). */
+static int loop(struct fuse_session *se, struct fuse_cmdline_opts *cmd,
+		int max_threads_given)
 {
 	struct fuse_loop_config *lc;
 	int ret;
@@ -486,9 +499,8 @@ static int loop(struct fuse_session *se, struct fuse_cmdline_opts *cmd)
 	if (!lc)
 		return 1;
 	fuse_loop_cfg_set_clone_fd(lc, (unsigned)cmd->clone_fd);
-	/* libfuse's default (10) means "not given" */
-	fuse_loop_cfg_set_max_threads(
-	    lc, cmd->max_threads != 10 ? cmd->max_threads : LOOP_MAX_THREADS);
+	fuse_loop_cfg_set_max_threads(lc, max_threads_given ? cmd->max_threads
+							    : LOOP_MAX_THREADS);
 	fuse_loop_cfg_set_idle_threads(lc, cmd->max_idle_threads < UINT_MAX
 					       ? cmd->max_idle_threads
 					       : LOOP_IDLE_THREADS);
@@ -532,7 +544,7 @@ static int background(struct tapefs *fs, const struct fuse_cmdline_opts *cmd)
 
 /* The engines, READY=1, the FUSE loop until unmount, and the stop. */
 static int serve(struct tapefs *fs, struct fuse_session *se,
-		 struct fuse_cmdline_opts *cmd)
+		 struct fuse_cmdline_opts *cmd, const struct mount_opts *mo)
 {
 	struct service *sv = NULL;
 	struct stderr_log *sl = NULL;
@@ -550,7 +562,7 @@ static int serve(struct tapefs *fs, struct fuse_session *se,
 			     tapefs_log_quote(fs->cfg.path, qc, sizeof(qc)),
 			     tapefs_log_quote(cmd->mountpoint, qm, sizeof(qm)));
 		service_ready(cmd->mountpoint);
-		ret = loop(se, cmd);
+		ret = loop(se, cmd, mo->max_threads_given);
 		ops_release_all(fs);
 		service_stopping();
 		tapefs_audit(fs, "unmounting", "mountpoint=%s",
@@ -564,7 +576,7 @@ static int serve(struct tapefs *fs, struct fuse_session *se,
 }
 
 static int run(struct tapefs *fs, struct fuse_args *args,
-	       struct fuse_cmdline_opts *cmd)
+	       struct fuse_cmdline_opts *cmd, const struct mount_opts *mo)
 {
 	struct ops_mount om = {.fs = fs};
 	struct fuse_session *se;
@@ -584,7 +596,7 @@ static int run(struct tapefs *fs, struct fuse_args *args,
 	if (fuse_session_mount(se, cmd->mountpoint))
 		goto out_destroy;
 	if (!background(fs, cmd))
-		ret = serve(fs, se, cmd);
+		ret = serve(fs, se, cmd, mo);
 	fuse_session_unmount(se);
 out_destroy:
 	fuse_session_destroy(se);
@@ -700,7 +712,7 @@ int cmd_mount(int argc, char **argv)
 		goto out_cfg;
 	if (preflight(fs))
 		goto out_cfg;
-	ret = run(fs, &args, &cmd);
+	ret = run(fs, &args, &cmd, &mo);
 out_cfg:
 	library_free(fs);
 	if (fs->staging_fd >= 0)
