@@ -688,9 +688,10 @@ int catalog_cache_total(struct catalog *cat, uint64_t *bytes,
 /* A member's data cut in chunks of chunk_size bytes (the last one may be
  * shorter), each with a 16-byte digest (tapeio/chunk.h: XXH3-128,
  * canonical byte order), so that a byte range can be recalled and checked
- * without the whole member. Recorded at dump time for members larger than
- * one chunk, or the first time a member is read whole with its MD5
- * matching. */
+ * without the whole member. Kept for members larger than one chunk: by a
+ * dump commit whose writer gave them (catalog_commit_chunks), or the
+ * first time a member is read whole with its MD5 matching or verified
+ * good (catalog_chunks_put). */
 #define CATALOG_CHUNK_DIGEST 16
 
 struct catalog_chunks {
