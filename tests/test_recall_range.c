@@ -101,7 +101,7 @@ static int setup(void)
 		ret = catalog_ns_lookup(fs.cat, "big.bin", &cm);
 	if (!ret) {
 		id = cm.id;
-		cm.path = NULL;
+		catalog_member_release(&cm); /* the lookup's path */
 		ret = catalog_chunks_put(fs.cat, id, CHUNK_SIZE, dg.n,
 					 dg.digests);
 	}

@@ -22,10 +22,10 @@
 #include "tapeio/chunk.h"
 #include "tapeio/tarr.h"
 
-#define SETTLE_NS                                                              \
-	20000000 /* a tape's queue is sorted once requests have                \
-		    stopped arriving for 20 ms (a `.recall` batch              \
-		    arrives line by line) ... */
+/* A tape's queue is sorted once requests have stopped arriving for 20 ms
+ * and the batch worker has no `.recall` request left to resolve (a batch
+ * arrives line by line, each kept in the catalog first) ... */
+#define SETTLE_NS     20000000
 #define SETTLE_MAX_NS 1000000000 /* ... or after at most 1 s */
 
 struct sink_ctx {
@@ -301,8 +301,9 @@ static long ns_since(const struct timespec *a, const struct timespec *b)
 	       (b->tv_nsec - a->tv_nsec);
 }
 
-/* Wait until requests stopped arriving for SETTLE_NS, so that a batch is
- * sorted whole before the first locate. Lock held. */
+/* Wait until requests stopped arriving for SETTLE_NS and none is being
+ * resolved, so that a batch is sorted whole before the first locate (at
+ * most SETTLE_MAX_NS). Lock held. */
 static void tape_settle(struct recall *r, struct rtape *t)
 {
 	struct timespec start, now;
@@ -310,7 +311,8 @@ static void tape_settle(struct recall *r, struct rtape *t)
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	for (;;) {
 		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (r->stopping || ns_since(&t->last_add, &now) >= SETTLE_NS ||
+		if (r->stopping ||
+		    (!r->nbatch && ns_since(&t->last_add, &now) >= SETTLE_NS) ||
 		    ns_since(&start, &now) >= SETTLE_MAX_NS)
 			return;
 		pthread_mutex_unlock(&r->lock);

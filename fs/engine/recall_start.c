@@ -149,6 +149,8 @@ void recall_free(struct recall *r)
 			free(e->copies);
 			free(e->path);
 			free(e->failed);
+			free(e->digests);
+			free(e->map);
 			free(e);
 		}
 	}
