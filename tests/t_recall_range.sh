@@ -77,7 +77,7 @@ check_eq "after a full read: DUL" DUL "$(dm $f)"
 check_eq "DUL: every block" $(((48 << 20) >> 9)) "$(blocks $f)"
 check "release" release $f
 check_eq "after release: OFL, 0 blocks" "OFL 0" "$(dm $f) $(blocks $f)"
-check_eq "nothing in the cache" "" "$(ls cache)"
+check_eq "nothing in the cache" "" "$(ls -A cache/tapefs-cache 2>&1)"
 
 # A flipped byte in chunk 5 of copy A.
 hblk=$(getfattr --only-values -n user.tapefs.copies $f | tr ',' '\n' | awk -F: -v l=$LA '$1 == l { print $3 }')

@@ -39,7 +39,7 @@ echo "release archive/r/one.bin" > $M/.recall
 check "release: OFL" wait_dm $M/archive/r/one.bin OFL
 check_eq "release: st_blocks 0" 0 "$(blocks $M/archive/r/one.bin)"
 check_eq "release: du shows nothing" 0 "$(du -k $M/archive/r/one.bin | cut -f1)"
-check_eq "release: nothing in the cache directory" "" "$(ls cache)"
+check_eq "release: nothing in the cache directory" "" "$(ls -A cache/tapefs-cache 2>&1)"
 check "read again: original bytes" cmp src/r/one.bin $M/archive/r/one.bin
 
 # a directory's tree; one file of it held open meanwhile

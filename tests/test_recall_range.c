@@ -210,10 +210,13 @@ static void test_bad_chunk_other_copy(void)
 
 static void test_release_and_request(void)
 {
+	char name[64];
+
 	CHECK_INT(recall_drop(fs.recall, id), 0);
 	CHECK_INT(recall_state(fs.recall, id), RECALL_OFFLINE);
 	CHECK_INT(recall_cached_bytes(fs.recall, id), 0);
-	CHECK_INT(access("cache/m1", F_OK), -1);
+	snprintf(name, sizeof(name), "cache/tapefs-cache/m%lld", (long long)id);
+	CHECK_INT(access(name, F_OK), -1);
 	CHECK_INT(recall_request(fs.recall, id, bc[1], 0), 0);
 	wait_state(RECALL_CACHED);
 	CHECK_INT(recall_state(fs.recall, id), RECALL_CACHED);
