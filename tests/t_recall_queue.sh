@@ -44,6 +44,7 @@ check "50 requests queued (.recall: $(grep '^queued' $M/.recall))" grep -qx "que
 grep -m 3 ' block ' $M/.recall
 check "each request shows its bytes and ETA" \
 	grep -qE '^  block [0-9]+ priority 0 queued 0 of 50000 eta ([0-9]+:[0-9]{2}:[0-9]{2}|\?) q/f' $M/.recall
+for _ in $(seq 50); do grep -q '^reading: ' $M/.recall && break; sleep 0.1; done
 check "the file being read shows its progress" grep -qE '^reading: q/f[0-9]+ from [AB][0-9]+L9 \([0-9]+ of 50000\) eta ' $M/.recall
 for _ in $(seq 50); do [ "$(count_dm q DUL f01 f02 f03)" -ge 1 ] && break; sleep 0.1; done
 check "once the tape has read one: ETAs from its rate" \

@@ -166,7 +166,7 @@ int main(void)
 	cat = fx_catalog("recall.db");
 	if (!cat)
 		return check_done();
-	CHECK_INT(catalog_schema_version(cat), 3);
+	CHECK_INT(catalog_schema_version(cat), CATALOG_SCHEMA_VERSION);
 	RUN(test_chunks);
 	RUN(test_queue);
 	RUN(test_cache_map);
