@@ -3,7 +3,8 @@
 # cache directory holds nothing of them, user.tapefs.dmstate goes from DUL
 # back to OFL (UNM while a recall runs); a reader holding the file open
 # still reads the right bytes (recalled again). tapefs-dmls prints the
-# states. Malformed requests fail with EINVAL.
+# states. Malformed requests fail with EINVAL, and the write holding one
+# applies none of its lines.
 . "$TOP/tests/lib.sh"
 
 tf_setup --drives 1 --slots 2 --capacity 64M --pools 1 -- block_size=64K copies=1 pools=A
@@ -69,7 +70,13 @@ check "its reader: original bytes" cmp src/r/one.bin one.out
 "$TAPEFS" vtape set lib/tapes/$T.vtape rate=0 scale=0
 
 check_fails "priority without a number: EINVAL" "Invalid argument" bash -c "echo 'priority x archive/r/one.bin' > $M/.recall"
+check ".recall says why" grep -q "^reason: 'priority x archive/r/one.bin': malformed" $M/.recall
 check_fails "priority out of range: EINVAL" "Invalid argument" bash -c "echo 'priority 10 archive/r/one.bin' > $M/.recall"
 check_fails "release of nothing: ENOENT" "No such file" bash -c "echo 'release archive/nope' > $M/.recall"
-check ".recall says why" grep -q "REFUSED priority x" $M/.recall
+check ".recall names the line refused" grep -q "^refused: 'release archive/nope' at " $M/.recall
+check "and why" grep -q "^reason: 'release archive/nope': no archived file" $M/.recall
+check_eq "read by its reader: DUL" DUL "$(dm $M/archive/r/one.bin)"
+check_fails "a write with one bad line: EINVAL" "Invalid argument" bash -c "/usr/bin/printf 'release archive/r/one.bin\\npriority 99 archive/r/one.bin\\n' > $M/.recall"
+sleep 0.3
+check_eq "and none of it applied: still DUL" DUL "$(dm $M/archive/r/one.bin)"
 check "unmount" tf_umount mnt
