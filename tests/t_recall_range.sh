@@ -54,6 +54,8 @@ settle $f
 check "tail -c 1M: original bytes" cmp tail.out <(tail -c 1M src/r/big.bin)
 check "tail -c 1M of an uncached 48 MiB file: $((t1 - t0)) ms < 6000" test $((t1 - t0)) -lt 6000
 check_eq "after tail: PAR" PAR "$(dm $f)"
+check "the log has the range served (audit line with its offset)" \
+	grep -qE "recall served: path=r/big.bin tape=[A-Z0-9]+ file=[0-9]+ bytes=[0-9]+ seconds=[0-9.]+ drive=[0-9]+ offset=[0-9]+$" tapefs.log
 check_eq "after tail: st_blocks = the last chunk" $((4 << 20 >> 9)) "$(blocks $f)"
 t0=$(ms)
 head -c 1M $f > head.out
@@ -88,6 +90,8 @@ dd if=$fa of=c5.out bs=1M skip=21 count=1 status=none
 check "chunk 5 through copy A: original bytes" cmp c5.out <(dd if=src/r/big.bin bs=1M skip=21 count=1 status=none)
 check "copy A was tried" grep -q "^$LA read" trace
 check "the chunk came from copy B" grep -q "^$LB read" trace
+check "the log warns of the bad chunk on copy A" \
+	grep -q "recall failed on a copy: path=r/big.bin tape=$LA .* offset=$((20 << 20)) reason=\"chunk digest mismatch\"" tapefs.log
 : > trace
 dd if=$fa of=c2.out bs=1M skip=9 count=1 status=none
 check "an intact chunk through copy A: original bytes" cmp c2.out <(dd if=src/r/big.bin bs=1M skip=9 count=1 status=none)

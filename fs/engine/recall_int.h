@@ -315,6 +315,15 @@ void recall_serve_range(struct recall *r, struct rtape *t, struct rentry *e,
 
 /* ---- recall_job.c (lock held) -------------------------------------------- */
 
+/* The log of one attempt at copy c: an audit line for bytes served (a
+ * whole member, offset -1; or a range from offset), a warning for a copy
+ * that failed (why: the next copy is tried). path "" names the member by
+ * its id. Called without the lock. */
+void recall_log_attempt(struct recall *r, const char *path, int64_t id,
+			const struct rcopy *c, int drive, uint64_t bytes,
+			int64_t offset, double seconds, const char *why);
+/* Seconds from t0 to t1 (CLOCK_MONOTONIC). */
+double recall_seconds(const struct timespec *t0, const struct timespec *t1);
 /* What t's reads run at, for the ETAs `.recall` shows: bytes read between
  * t0 and t1, averaged with what was seen before. */
 void recall_rate_note(struct rtape *t, uint64_t bytes,

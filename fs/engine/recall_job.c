@@ -184,34 +184,34 @@ void recall_publish(struct recall *r, struct rentry *e, const struct rcopy *c)
 	res->fileno = c->fileno;
 }
 
-/* The log of one attempt: an audit line for a member served, a warning
- * for a copy that failed (the next copy is tried). */
-static void served_log(struct recall *r, const char *path, int64_t id,
-		       uint64_t size, const struct rcopy *c, int drive,
-		       double seconds, int ret)
+void recall_log_attempt(struct recall *r, const char *path, int64_t id,
+			const struct rcopy *c, int drive, uint64_t bytes,
+			int64_t offset, double seconds, const char *why)
 {
-	char qp[1400], qw[160];
+	char qp[1400], qw[160], off[40] = "";
 
 	if (path[0])
 		tapefs_log_quote(path, qp, sizeof(qp));
 	else
 		snprintf(qp, sizeof(qp), "member:%" PRId64, id);
-	if (!ret)
+	if (offset >= 0)
+		snprintf(off, sizeof(off), " offset=%" PRId64, offset);
+	if (!why)
 		tapefs_audit(r->fs, "recall served",
 			     "path=%s tape=%s file=%" PRId64 " bytes=%" PRIu64
-			     " seconds=%.2f drive=%d",
-			     qp, c->barcode, c->fileno, size, seconds, drive);
+			     " seconds=%.2f drive=%d%s",
+			     qp, c->barcode, c->fileno, bytes, seconds, drive,
+			     off);
 	else
 		tapefs_log(
 		    r->fs, LOG_WARNING,
 		    "recall failed on a copy: path=%s tape=%s file=%" PRId64
-		    " drive=%d reason=%s",
-		    qp, c->barcode, c->fileno, drive,
-		    tapefs_log_quote(why_of(ret), qw, sizeof(qw)));
+		    " drive=%d%s reason=%s",
+		    qp, c->barcode, c->fileno, drive, off,
+		    tapefs_log_quote(why, qw, sizeof(qw)));
 }
 
-static double seconds_between(const struct timespec *t0,
-			      const struct timespec *t1)
+double recall_seconds(const struct timespec *t0, const struct timespec *t1)
 {
 	return (double)(t1->tv_sec - t0->tv_sec) +
 	       (double)(t1->tv_nsec - t0->tv_nsec) / 1e9;
@@ -222,7 +222,7 @@ static double seconds_between(const struct timespec *t0,
 void recall_rate_note(struct rtape *t, uint64_t bytes,
 		      const struct timespec *t0, const struct timespec *t1)
 {
-	double s = seconds_between(t0, t1);
+	double s = recall_seconds(t0, t1);
 
 	if (s < 0.01 || !bytes)
 		return; /* too short to say anything */
@@ -291,8 +291,9 @@ static void serve_one(struct recall *r, struct rtape *t, struct rentry *e,
 				   digests);
 	free(digests);
 	if (ret != -ECANCELED)
-		served_log(r, path, id, size, &c, drive,
-			   seconds_between(&t0, &t1), ret);
+		recall_log_attempt(r, path, id, &c, drive, size, -1,
+				   recall_seconds(&t0, &t1),
+				   ret ? why_of(ret) : NULL);
 }
 
 static long ns_since(const struct timespec *a, const struct timespec *b)

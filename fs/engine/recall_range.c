@@ -386,6 +386,9 @@ void recall_serve_range(struct recall *r, struct rtape *t, struct rentry *e,
 	uint64_t at0 = s.at;
 	struct catalog_cache_entry ce;
 	struct timespec t0, t1;
+	const char *why = NULL;
+	char path[1024];
+	int64_t id = e->id;
 	int ret;
 
 	pthread_mutex_lock(&r->lock);
@@ -402,16 +405,17 @@ void recall_serve_range(struct recall *r, struct rtape *t, struct rentry *e,
 	recall_rate_note(t, s.at - at0, &t0, &t1);
 	r->used -= s.reserved; /* a chunk begun and not checked */
 	range_row(e, &ce);     /* before e may be freed */
+	snprintf(path, sizeof(path), "%s", e->path ? e->path : "");
+	if (ret)
+		why = ret == -EBADMSG  ? "chunk digest mismatch"
+		      : ret == -EIO    ? "unreadable"
+		      : ret == -EINVAL ? "no member data at its block"
+				       : strerror(-ret);
 	if (ret && s.local) {
 		recall_fail_local(r, e, ret);
 	} else if (ret) {
 		e->run_from = s.k; /* the next copy goes on from there */
-		recall_fail_attempt(r, e,
-				    ret == -EBADMSG ? "chunk digest mismatch"
-				    : ret == -EIO   ? "unreadable"
-				    : ret == -EINVAL
-					? "no member data at its block"
-					: strerror(-ret));
+		recall_fail_attempt(r, e, why);
 	} else {
 		range_done(r, e, &c);
 	}
@@ -420,4 +424,7 @@ void recall_serve_range(struct recall *r, struct rtape *t, struct rentry *e,
 	if (ce.present)
 		catalog_cache_put(r->fs->cat, &ce);
 	free((void *)ce.map);
+	if (ret != -ECANCELED)
+		recall_log_attempt(r, path, id, &c, drive, s.at - at0,
+				   (int64_t)at0, recall_seconds(&t0, &t1), why);
 }
