@@ -8,12 +8,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tapeio/chunk.h"
 #include "tapeio/manifest.h"
 
 void tar_member_clear(struct tar_member *m)
 {
 	free(m->name);
 	free(m->link);
+	free(m->chunks);
 	memset(m, 0, sizeof(*m));
 }
 
@@ -33,14 +35,23 @@ int tar_member_copy(struct tar_member *dst, const struct tar_member *src)
 	*dst = *src;
 	dst->name = NULL;
 	dst->link = NULL;
+	dst->chunks = NULL;
 	if (src->name && !(dst->name = strdup(src->name)))
 		goto out_nomem;
 	if (src->link && !(dst->link = strdup(src->link)))
 		goto out_nomem;
+	if (src->chunks &&
+	    !(dst->chunks = malloc((size_t)src->nchunks * CHUNK_DIGEST)))
+		goto out_nomem;
+	if (src->chunks)
+		memcpy(dst->chunks, src->chunks,
+		       (size_t)src->nchunks * CHUNK_DIGEST);
 	return 0;
 out_nomem:
 	free(dst->name);
+	free(dst->link);
 	dst->name = NULL;
+	dst->link = NULL;
 	return -ENOMEM;
 }
 

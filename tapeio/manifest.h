@@ -43,8 +43,8 @@ enum tar_type {
 	TAR_SYMLINK = 'l',
 };
 
-/* One member of an archive. name and link are malloc'd and owned by the
- * record: tar_member_clear() frees them. */
+/* One member of an archive. name, link and chunks are malloc'd and owned
+ * by the record: tar_member_clear() frees them. */
 struct tar_member {
 	char *name; /* member name as stored (never trust it as a path:
 		       see tarr_name_safe()) */
@@ -59,9 +59,15 @@ struct tar_member {
 				   block (the pax extended header if any) */
 	uint64_t data_offset;	/* archive byte offset of its first data byte */
 	char md5[MD5_HEX_SIZE]; /* of the data; "" when not known yet */
+	/* The chunk digests of a file's data (tapeio/chunk.h: nchunks of
+	 * CHUNK_DIGEST bytes, malloc'd), taken by the tar writer for a file
+	 * larger than one chunk; NULL otherwise (and for members read back:
+	 * the manifest does not carry them). */
+	unsigned char *chunks;
+	uint32_t nchunks;
 };
 
-/* Free name and link and zero m. */
+/* Free name, link and chunks and zero m. */
 void tar_member_clear(struct tar_member *m);
 /* Clear each of the n records, then free the array. */
 void tar_members_free(struct tar_member *m, size_t n);

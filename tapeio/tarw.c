@@ -8,6 +8,8 @@
  *            end, a link target, a failure), so that small files share
  *            slots instead of costing a thread hand-off each;
  *   md5      hashes each source slot: the one pass that bounds the speed;
+ *            over the same bytes it takes the chunk digests
+ *            (tapeio/chunk.h) of a file larger than one chunk;
  *   caller   feeds the same slots to libarchive, whose write callback copies
  *            each finished block into the tape ring (the only user-space
  *            copy of the data);
@@ -27,6 +29,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 
+#include "tapeio/chunk.h"
 #include "tapeio/md5.h"
 #include "tapeio/ring.h"
 #include "tapeio/tarw.h"
@@ -351,10 +354,48 @@ static void *reader_main(void *arg)
 
 /* ----------------------------------------------------------------- md5 */
 
-static void md5_publish(struct tarw *w, size_t i, const char *hex)
+/* The chunk digests of the source being hashed. */
+struct chunker {
+	struct chunk_digester dg;
+	size_t src; /* the source they are of; SIZE_MAX: none */
+};
+
+/* len more bytes of source i (the first: its digester is set up; a
+ * source no larger than a chunk, or one met without memory, gets none). */
+static void chunker_update(struct tarw *w, struct chunker *ch, size_t i,
+			   const void *p, size_t len)
+{
+	if (ch->src != i) {
+		chunk_digester_release(&ch->dg);
+		ch->src = i;
+		if (chunk_digester_init(&ch->dg, (uint64_t)w->src[i].st.st_size,
+					CHUNK_SIZE))
+			memset(&ch->dg, 0, sizeof(ch->dg));
+	}
+	chunk_digester_update(&ch->dg, p, len);
+}
+
+/* Source i is whole: its digests, when every chunk's was taken, move to
+ * m. Called with md5_lock. */
+static void chunker_end(struct chunker *ch, size_t i, struct tar_member *m)
+{
+	if (ch->src != i)
+		return;
+	if (chunk_digester_done(&ch->dg) && ch->dg.digests) {
+		m->chunks = ch->dg.digests;
+		m->nchunks = ch->dg.n;
+		ch->dg.digests = NULL;
+	}
+	chunk_digester_release(&ch->dg);
+	ch->src = SIZE_MAX;
+}
+
+static void md5_publish(struct tarw *w, size_t i, const char *hex,
+			struct chunker *ch)
 {
 	pthread_mutex_lock(&w->md5_lock);
 	memcpy(w->members[i].md5, hex, MD5_HEX_SIZE);
+	chunker_end(ch, i, &w->members[i]);
 	w->md5_done = i + 1;
 	pthread_cond_broadcast(&w->md5_cond);
 	pthread_mutex_unlock(&w->md5_lock);
@@ -364,6 +405,7 @@ static void *md5_main(void *arg)
 {
 	struct tarw *w = arg;
 	struct cursor cur = {.r = &w->sring, .c = 1};
+	struct chunker ch = {.src = SIZE_MAX};
 	char hex[MD5_HEX_SIZE];
 	const struct seg *g;
 	const char *data;
@@ -375,12 +417,14 @@ static void *md5_main(void *arg)
 	while ((g = cursor_next(&cur, &stopped, &data))) {
 		if (g->kind == SEG_DATA) {
 			md5_update(&m, data, g->len);
+			chunker_update(w, &ch, g->src, data, g->len);
 		} else if (g->kind == SEG_FAIL || md5_final(&m, hex)) {
 			break;
 		} else {
-			md5_publish(w, g->src, hex); /* END or LINK */
+			md5_publish(w, g->src, hex, &ch); /* END or LINK */
 		}
 	}
+	chunk_digester_release(&ch.dg);
 	md5_release(&m);
 out:
 	ring_drop(&w->sring, 1); /* also lets go of cur's slot */

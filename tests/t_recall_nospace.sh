@@ -1,8 +1,9 @@
 # Local errors are local: with the recall cache on a small filesystem that
-# cannot take a member (a tmpfs of 4 MiB, an 8 MiB member), the read fails
-# at once with ENOSPC (not EIO), one tape is read and the other copy is
-# not (the tapes are not at fault); `.status` says why. A member that fits
-# is read as usual afterwards.
+# cannot take a member (a tmpfs of 4 MiB, an 8 MiB member read by 4 MiB
+# chunks: the first fits, the second does not), the read fails at once
+# with ENOSPC (not EIO), one tape is read and the other copy is not (the
+# tapes are not at fault); `.status` says why, and nothing of the member
+# stays in the cache. A member that fits is read as usual afterwards.
 . "$TOP/tests/lib.sh"
 
 tf_setup --drives 2 --slots 4 --capacity 64M --pools 2 -- block_size=64K copies=2 pools=A,B cache=cachefs

@@ -4,8 +4,9 @@
 # MiB takes 12 s), `tail -c 1M` and `head -c 1M` of an uncached 48 MiB
 # file return the right bytes in a few seconds; the file is then PAR with
 # st_blocks counting the chunks cached, DUL after a full read, OFL with 0
-# blocks after `release`. A member without chunk digests (an old archive)
-# gets them the first time it is read whole, or verified. A flipped byte inside one
+# blocks after `release`. A dump commits the chunk digests its writer
+# took; a member without them (an old archive) gets the same digests the
+# first time it is read whole, or verified. A flipped byte inside one
 # chunk of one copy: the read of that chunk comes from the other copy; a
 # read of an intact chunk does not touch the other tape.
 . "$TOP/tests/lib.sh"
@@ -32,13 +33,22 @@ release() {
 	return 1
 }
 
-# An old archive: no chunk digests yet; a whole read gives them.
+# The dump committed the chunk digests the tar writer took.
 id=$(( $(stat -c %i $f) & ((1 << 62) - 1) ))
+id2=$(( $(stat -c %i $M/archive/r/verified.bin) & ((1 << 62) - 1) ))
+digests() { sqlite3 cat.db "SELECT chunk_size, n, hex(digests) FROM chunk WHERE member = $1"; }
+check_eq "dumped: 12 chunk digests of 4 MiB" "4194304|12" "$(digests $id | cut -d'|' -f1,2)"
+check_eq "dumped: 3 of the 9 MiB file" "4194304|3" "$(digests $id2 | cut -d'|' -f1,2)"
+dumped=$(digests $id)
+
+# An old archive (a catalog from before the writer took them): no chunk
+# digests; a whole read gives them, the same as the writer's.
+check "unmount" tf_umount mnt
+sqlite3 cat.db "DELETE FROM chunk"
+check "mount again" tf_mount tapefs.ini mnt
 check_eq "no chunk digests at first" 0 "$(sqlite3 cat.db "SELECT count(*) FROM chunk WHERE member = $id")"
 check "read whole: original bytes" cmp src/r/big.bin $f
-check_eq "read whole: its 12 chunk digests are kept" "4194304 12" \
-	"$(sqlite3 cat.db "SELECT chunk_size, n FROM chunk WHERE member = $id" | tr '|' ' ')"
-id2=$(( $(stat -c %i $M/archive/r/verified.bin) & ((1 << 62) - 1) ))
+check_eq "read whole: its 12 chunk digests are kept, the writer's" "$dumped" "$(digests $id)"
 check "verify all" tf_verify all
 check_eq "a member verified good gets its 3 chunk digests" 3 \
 	"$(sqlite3 cat.db "SELECT n FROM chunk WHERE member = $id2")"

@@ -1,7 +1,9 @@
-# A large member is served while it streams in; when the copy being
-# streamed proves bad at its end (MD5), the reader that saw its bytes gets
-# EIO instead of silently wrong data, and the next read returns the good
-# copy's bytes.
+# A large member without chunk digests (an archive dumped before the dump
+# took them) is read whole and served while it streams in; when the copy
+# being streamed proves bad at its end (MD5), the reader that saw its bytes
+# gets EIO instead of silently wrong data, and the next read returns the
+# good copy's bytes. (A member with chunk digests is read by ranges, each
+# chunk checked before it is served: t_recall_range.)
 . "$TOP/tests/lib.sh"
 
 tf_setup --drives 2 --slots 4 --capacity 128M --pools 2 -- block_size=64K copies=2 pools=A,B
@@ -12,6 +14,9 @@ mkdir -p src/s
 head -c $((24 << 20)) /dev/urandom > src/s/large.bin
 tf_dump_dir s
 check "dumped" test -f $M/archive/s/large.bin
+check "unmount" tf_umount mnt
+sqlite3 cat.db "DELETE FROM chunk"
+check "mount again, the archive without chunk digests" tf_mount tapefs.ini mnt
 LA=$(ls $M/tapes | grep '^A' | head -n 1)
 f=$M/tapes/$LA/0001/s/large.bin
 blk=$(getfattr --only-values -n user.tapefs.copies $f | tr ',' '\n' |

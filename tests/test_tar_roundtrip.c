@@ -2,7 +2,8 @@
  * byte-identical on every copy, is read back by tarr (walk and one member
  * by locate) with the recorded offsets and MD5s, and is listed and
  * extracted by GNU tar and bsdtar with the sources' bytes, modes, mtimes
- * and names (awkward ones included). */
+ * and names (awkward ones included); a file larger than one chunk gets the
+ * chunk digests of its bytes from the writer, smaller ones none. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -12,6 +13,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "tapeio/chunk.h"
 #include "tapeio/md5.h"
 #include "tapeio/tape.h"
 #include "tapeio/tarr.h"
@@ -74,6 +76,7 @@ static void make_tree(void)
 	make_file("d/block+1", 513, 4);
 	make_file("d/record", BS, 5);
 	make_file("d/big", 3 * BS + 777, 6);
+	make_file("d/chunks", 2 * CHUNK_SIZE + 777, 13);
 	make_file("with space", 1000, 7);
 	make_file("new\nline", 2000, 8);
 	make_file("caf\xc3\xa9 \xe6\x97\xa5\xe6\x9c\xac", 3000, 9);
@@ -109,6 +112,45 @@ static int files_equal(const char *a, const char *b)
 
 	return fx_file_md5(a, ha) == 0 && fx_file_md5(b, hb) == 0 &&
 	       strcmp(ha, hb) == 0;
+}
+
+/* The chunk digests of the file at path, taken here: 0 or -1. */
+static int file_chunks(const char *path, struct chunk_digester *d)
+{
+	static char buf[1 << 16];
+	struct stat st;
+	ssize_t n;
+	int fd = open(path, O_RDONLY);
+
+	if (fd < 0 || fstat(fd, &st) ||
+	    chunk_digester_init(d, (uint64_t)st.st_size, CHUNK_SIZE)) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		chunk_digester_update(d, buf, (size_t)n);
+	close(fd);
+	return chunk_digester_done(d) ? 0 : -1;
+}
+
+/* m has the chunk digests of its source's bytes when it is larger than
+ * one chunk, none otherwise. */
+static void check_chunks(const struct tar_member *m,
+			 const struct tarw_source *s)
+{
+	struct chunk_digester d;
+
+	if (!S_ISREG(s->st.st_mode) || (uint64_t)s->st.st_size <= CHUNK_SIZE) {
+		CHECK(m->chunks == NULL);
+		CHECK_INT(m->nchunks, 0);
+		return;
+	}
+	CHECK_INT(file_chunks(s->path, &d), 0);
+	CHECK_INT(m->nchunks, d.n);
+	CHECK(m->chunks != NULL && d.digests != NULL &&
+	      !memcmp(m->chunks, d.digests, (size_t)d.n * CHUNK_DIGEST));
+	chunk_digester_release(&d);
 }
 
 static struct tape *t0, *t1;
@@ -161,12 +203,16 @@ static void test_write_two_copies(void)
 			CHECK_STR(m[i].md5, MD5_EMPTY);
 			CHECK_INT(m[i].size, 0);
 		}
+		check_chunks(&m[i], &src[i]);
+		check_chunks(&members[i], &src[i]); /* a deep copy */
 		CHECK_INT(m[i].header_offset % 512, 0);
 		CHECK(m[i].data_offset > m[i].header_offset);
 		if (i)
 			CHECK(m[i].header_offset >=
 			      m[i - 1].data_offset + m[i - 1].size);
 	}
+	CHECK_STR(m[7].name, "d/chunks");
+	CHECK_INT(m[7].nchunks, 3); /* 2 chunks and 777 bytes */
 	CHECK_INT(members[nsrc - 2].type, TAR_SYMLINK);
 	CHECK_STR(members[nsrc - 2].link, "d/one");
 	nmembers = n;

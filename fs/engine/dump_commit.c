@@ -24,6 +24,7 @@
 #include "catalog/catalog.h"
 #include "fs/engine/dump_int.h"
 #include "fs/engine/tapefs.h"
+#include "tapeio/chunk.h"
 #include "tapeio/tarw.h"
 
 /* ---- step 7: the catalog transaction ------------------------------------- */
@@ -77,9 +78,10 @@ static int commit_check(struct dump *d, const struct dump_archive *a)
 	return 0;
 }
 
-/* The transaction: archive, copies, members, and the journaled entries
- * left out (dropped: they stay staged, the start-up's clean-up must never
- * take them for committed). 0 or -errno. */
+/* The transaction: archive, copies, members (with the chunk digests the
+ * writer took of the larger files), and the journaled entries left out
+ * (dropped: they stay staged, the start-up's clean-up must never take them
+ * for committed). 0 or -errno. */
 static int commit_tx(struct dump *d, struct dump_archive *a)
 {
 	struct catalog_archive_in ai;
@@ -114,6 +116,10 @@ static int commit_tx(struct dump *d, struct dump_archive *a)
 
 		member_fill(&cm, &a->members[i], &a->snap->e[a->srcidx[i]].st);
 		ret = catalog_commit_member(c, &cm);
+		if (ret >= 0 && a->members[i].chunks)
+			ret = catalog_commit_chunks(c, CHUNK_SIZE,
+						    a->members[i].nchunks,
+						    a->members[i].chunks);
 		if (ret < 0) {
 			catalog_commit_abort(c);
 			return ret;

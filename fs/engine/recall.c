@@ -404,13 +404,23 @@ void recall_fail_attempt(struct recall *r, struct rentry *e, const char *why)
 
 /* The cache cannot take e's bytes (err: ENOSPC, EIO of the cache's disk,
  * ...): every reader gets err now, and no other copy is read for it (the
- * tapes are not at fault). Lock held. */
+ * tapes are not at fault). The chunks of e already cached go too, so that
+ * a full cache is not kept full by the member it could not take (open
+ * handles read them again, as after a release). Lock held. */
 void recall_fail_local(struct recall *r, struct rentry *e, int err)
 {
 	struct recall_result *res;
+	char name[64];
 
-	if (!e->ranged)
-		entry_present_set(e, 0);
+	if (e->ranged && e->present) {
+		recall_cache_name(e->id, 0, name, sizeof(name));
+		unlinkat(r->dirfd, name, 0);
+		r->used -= e->present;
+		free(e->map);
+		e->map = NULL;
+		e->gen++; /* open handles' descriptors are of the old file */
+	}
+	entry_present_set(e, 0);
 	entry_state_set(e, E_IDLE);
 	e->err = err;
 	entry_row_done(r, e);

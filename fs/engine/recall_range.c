@@ -299,7 +299,8 @@ static int range_file(struct recall *r, struct rentry *e, int *local)
 
 /* Read chunks of e from run_from on the tape in the drive. Called without
  * the lock. 0 or -errno (*local: the cache's error); s->k is the chunk
- * the run stopped at. */
+ * the run stopped at. After an error the bytes of the chunk left unchecked
+ * are punched out of the file. */
 static int range_read(struct recall *r, struct rentry *e, struct tape *tape,
 		      struct range_sink *s)
 {
@@ -322,6 +323,10 @@ static int range_read(struct recall *r, struct rentry *e, struct tape *tape,
 				       c->block_size, s->at, e->size - s->at,
 				       range_write, s);
 	}
+	if (ret && s->k < e->nchunks) /* the unchecked bytes take no room */
+		fallocate(s->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+			  (off_t)s->k * e->chunk_size,
+			  (off_t)chunk_len(e, s->k));
 	if (!ret && fdatasync(s->fd)) { /* the catalog row may say so */
 		ret = -errno;
 		s->local = 1;
@@ -373,6 +378,32 @@ static void range_done(struct recall *r, struct rentry *e,
 		recall_lru_append(r, e);
 }
 
+/* The run failed with ret: a cache error fails e's reads, a copy's error
+ * moves the run to the next copy from the chunk it stopped at. A file
+ * holding no chunk goes, as a whole recall's part file does. Returns why,
+ * for the log. Lock held. */
+static const char *range_failed(struct recall *r, struct rentry *e,
+				const struct range_sink *s, int ret)
+{
+	const char *why = ret == -EBADMSG  ? "chunk digest mismatch"
+			  : ret == -EIO	   ? "unreadable"
+			  : ret == -EINVAL ? "no member data at its block"
+					   : strerror(-ret);
+	char name[64];
+
+	if (!e->present) {
+		recall_cache_name(e->id, 0, name, sizeof(name));
+		unlinkat(r->dirfd, name, 0);
+	}
+	if (s->local) {
+		recall_fail_local(r, e, ret);
+	} else {
+		e->run_from = s->k;
+		recall_fail_attempt(r, e, why);
+	}
+	return why;
+}
+
 void recall_serve_range(struct recall *r, struct rtape *t, struct rentry *e,
 			struct tape *tape, int drive)
 {
@@ -407,21 +438,14 @@ void recall_serve_range(struct recall *r, struct rtape *t, struct rentry *e,
 	range_row(e, &ce);     /* before e may be freed */
 	snprintf(path, sizeof(path), "%s", e->path ? e->path : "");
 	if (ret)
-		why = ret == -EBADMSG  ? "chunk digest mismatch"
-		      : ret == -EIO    ? "unreadable"
-		      : ret == -EINVAL ? "no member data at its block"
-				       : strerror(-ret);
-	if (ret && s.local) {
-		recall_fail_local(r, e, ret);
-	} else if (ret) {
-		e->run_from = s.k; /* the next copy goes on from there */
-		recall_fail_attempt(r, e, why);
-	} else {
+		why = range_failed(r, e, &s, ret);
+	else
 		range_done(r, e, &c);
-	}
 	recall_progress(r);
 	pthread_mutex_unlock(&r->lock);
-	if (ce.present)
+	if (ce.present && ret && s.local) /* its chunks went: fail_local */
+		catalog_cache_remove(r->fs->cat, id);
+	else if (ce.present)
 		catalog_cache_put(r->fs->cat, &ce);
 	free((void *)ce.map);
 	if (ret != -ECANCELED)
