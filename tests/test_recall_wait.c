@@ -8,6 +8,9 @@
  * function with the member's bytes. A parked read taken back
  * (recall_read_cancel) is never answered by the engine, while the other
  * read of the same member is; a read past the end is answered at once.
+ * A handle given back while a read of it is parked (what a session that
+ * ended leaves) answers that read with ESHUTDOWN, once, and it waits no
+ * more.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -252,6 +255,33 @@ static void test_cancel(void)
 	recall_release(h);
 }
 
+static void test_release_parked(void)
+{
+	struct answer a = {0};
+	struct recall_stats st;
+	struct recall_handle *h;
+	uint64_t t = 0;
+	int base;
+
+	CHECK_INT(recall_drop(fs.recall, id_b), 0); /* offline again */
+	CHECK_INT(recall_open(fs.recall, id_b, 0, NULL, &h), 0);
+	if (!h)
+		return;
+	pthread_mutex_lock(&mu);
+	base = answered;
+	pthread_mutex_unlock(&mu);
+	CHECK_INT(recall_read_submit(h, RLEN, 0, reply, &a, &t), 1);
+	recall_read_arm(fs.recall, t);
+	recall_release(h);
+	CHECK_INT(wait_answers(base + 1), base + 1);
+	CHECK_INT(a.calls, 1);
+	CHECK_INT(a.n, -ESHUTDOWN);
+	recall_stats(fs.recall, &st);
+	CHECK_INT(st.waiting, 0);
+	usleep(200000);
+	CHECK_INT(a.calls, 1); /* never answered again */
+}
+
 int main(void)
 {
 	char top[1024];
@@ -277,6 +307,7 @@ int main(void)
 	if (!ret) {
 		RUN(test_parked_reads);
 		RUN(test_cancel);
+		RUN(test_release_parked);
 	}
 	recall_stop(&fs);
 	if (fs.sched)

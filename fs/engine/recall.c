@@ -597,9 +597,10 @@ void recall_release(struct recall_handle *h)
 	r = h->r;
 	e = h->e;
 	id = e->id;
+	pthread_mutex_lock(&r->lock);
+	recall_handle_quiesce(r, h);
 	if (h->fd >= 0)
 		close(h->fd);
-	pthread_mutex_lock(&r->lock);
 	e->last_access = now_s();
 	if (!--e->opens &&
 	    (e->st == E_CACHED || (e->st == E_IDLE && e->present))) {

@@ -201,6 +201,8 @@ struct recall_handle {
 	unsigned seen_gen; /* attempt of unchecked bytes served, 0 = none */
 	int interrupted;   /* a read of it was taken back: its reader was
 			      killed, and its close may end the recall */
+	unsigned replying; /* its reads the replier is answering (fd in
+			      use) */
 	char prefer[40];   /* the copy its path names, "" */
 };
 
@@ -337,6 +339,11 @@ void recall_publish(struct recall *r, struct rentry *e, const struct rcopy *c);
 /* recall_range_ready: may [off, end) of h be served now? 1 yes, 0 wait,
  * -errno: fail the read. */
 int recall_range_ready(struct recall_handle *h, uint64_t off, uint64_t end);
+/* Before h goes: its parked reads are taken off the list (answered with
+ * -ESHUTDOWN; only a session that ended holds any) and the replies in
+ * flight on its descriptor are waited for. Lock held (and dropped while
+ * waiting); may answer reads, so it is called from no reply callback. */
+void recall_handle_quiesce(struct recall *r, struct recall_handle *h);
 /* The replier thread: started with the engine, stopped once no read is
  * parked. */
 int recall_replier_start(struct recall *r);

@@ -228,7 +228,8 @@ int recall_read_cancel(struct recall *r, uint64_t token)
 /* A read taken off the list, with what answers it. */
 struct ready {
 	struct rwait *w;
-	int fd, tmp; /* fd < 0: the error to answer */
+	struct recall_handle *h; /* w's, its replying counted */
+	int fd, tmp;		 /* fd < 0: the error to answer */
 };
 
 /* Take every armed read that can be answered now off the list. Lock
@@ -258,6 +259,8 @@ static size_t take_ready(struct recall *r, struct ready **out, size_t *cap)
 		}
 		wait_unlink(r, w);
 		(*out)[n].w = w;
+		(*out)[n].h = w->h;
+		w->h->replying++;
 		(*out)[n].tmp = -1;
 		(*out)[n].fd = ret > 0 ? read_fd(w->h, &(*out)[n].tmp) : ret;
 		n++;
@@ -295,10 +298,41 @@ static void *replier_main(void *arg)
 			free(w);
 		}
 		pthread_mutex_lock(&r->lock);
+		for (size_t i = 0; i < n; i++)
+			rd[i].h->replying--;
+		if (n)
+			pthread_cond_broadcast(&r->cond); /* quiesce waits */
 	}
 	pthread_mutex_unlock(&r->lock);
 	free(rd);
 	return NULL;
+}
+
+void recall_handle_quiesce(struct recall *r, struct recall_handle *h)
+{
+	struct rwait *w, *next, *gone = NULL;
+
+	for (w = r->waiters; w; w = next) {
+		next = w->next;
+		if (w->h != h)
+			continue;
+		wait_unlink(r, w);
+		w->next = gone;
+		gone = w;
+	}
+	if (gone)
+		pthread_cond_broadcast(&r->cond); /* recall_stop() waits */
+	while (h->replying)
+		pthread_cond_wait(&r->cond, &r->lock);
+	if (!gone)
+		return;
+	pthread_mutex_unlock(&r->lock);
+	for (w = gone; w; w = next) {
+		next = w->next;
+		w->fn(w->arg, NULL, -ESHUTDOWN);
+		free(w);
+	}
+	pthread_mutex_lock(&r->lock);
 }
 
 int recall_replier_start(struct recall *r)
