@@ -1,5 +1,6 @@
-/* tapeio/manifest.c - member records and the manifest text format
- * (tapeio/manifest.h). */
+/* tapeio/manifest.c - member records and the manifest text format of
+ * both versions (tapeio/manifest.h). The archive and chunks lines of
+ * version 2 are tapeio/manifest_v2.c's. */
 #include <errno.h>
 #include <inttypes.h>
 #include <locale.h>
@@ -10,11 +11,14 @@
 
 #include "tapeio/chunk.h"
 #include "tapeio/manifest.h"
+#include "tapeio/manifest_int.h"
 
 void tar_member_clear(struct tar_member *m)
 {
 	free(m->name);
 	free(m->link);
+	free(m->owner);
+	free(m->group);
 	free(m->chunks);
 	memset(m, 0, sizeof(*m));
 }
@@ -32,26 +36,26 @@ void tar_members_free(struct tar_member *m, size_t n)
 
 int tar_member_copy(struct tar_member *dst, const struct tar_member *src)
 {
+	size_t nbytes = (size_t)src->nchunks * MANIFEST_DIGEST_SIZE;
+
 	*dst = *src;
-	dst->name = NULL;
-	dst->link = NULL;
+	dst->name = dst->link = dst->owner = dst->group = NULL;
 	dst->chunks = NULL;
 	if (src->name && !(dst->name = strdup(src->name)))
 		goto out_nomem;
 	if (src->link && !(dst->link = strdup(src->link)))
 		goto out_nomem;
-	if (src->chunks &&
-	    !(dst->chunks = malloc((size_t)src->nchunks * CHUNK_DIGEST)))
+	if (src->owner && !(dst->owner = strdup(src->owner)))
+		goto out_nomem;
+	if (src->group && !(dst->group = strdup(src->group)))
+		goto out_nomem;
+	if (src->chunks && !(dst->chunks = malloc(nbytes)))
 		goto out_nomem;
 	if (src->chunks)
-		memcpy(dst->chunks, src->chunks,
-		       (size_t)src->nchunks * CHUNK_DIGEST);
+		memcpy(dst->chunks, src->chunks, nbytes);
 	return 0;
 out_nomem:
-	free(dst->name);
-	free(dst->link);
-	dst->name = NULL;
-	dst->link = NULL;
+	tar_member_clear(dst);
 	return -ENOMEM;
 }
 
@@ -145,13 +149,7 @@ out_inval:
 	return -EINVAL;
 }
 
-/* Append to a growing buffer. */
-struct sbuf {
-	char *p;
-	size_t len, cap;
-};
-
-static int sbuf_add(struct sbuf *b, const char *s, size_t n)
+int sbuf_add(struct sbuf *b, const char *s, size_t n)
 {
 	if (b->len + n + 1 > b->cap) {
 		size_t cap = b->cap ? b->cap : 4096;
@@ -171,9 +169,27 @@ static int sbuf_add(struct sbuf *b, const char *s, size_t n)
 	return 0;
 }
 
+/* An escaped name field: "-" for NULL (when dash_null) and a name "-"
+ * written "\x2d", so that "-" always means "none". */
+static int field_name_add(struct sbuf *b, const char *v, int dash_null)
+{
+	char *e = NULL;
+	int ret;
+
+	if (!v && dash_null)
+		return sbuf_add(b, "-", 1);
+	if (strcmp(v, "-") == 0)
+		return sbuf_add(b, "\\x2d", 4);
+	ret = manifest_escape(v, &e);
+	if (!ret)
+		ret = sbuf_add(b, e, strlen(e));
+	free(e);
+	return ret;
+}
+
 static int manifest_line_encode(struct sbuf *b, const struct tar_member *m)
 {
-	char *name = NULL, *link = NULL, head[256];
+	char head[256];
 	int ret, n;
 
 	if ((m->type != TAR_FILE && m->type != TAR_DIR &&
@@ -181,17 +197,6 @@ static int manifest_line_encode(struct sbuf *b, const struct tar_member *m)
 	    !m->name || !md5_hex_valid(m->md5) ||
 	    (m->type == TAR_SYMLINK && !m->link))
 		return -EINVAL;
-	ret = manifest_escape(m->name, &name);
-	if (ret)
-		goto out;
-	if (m->type == TAR_SYMLINK) {
-		if (strcmp(m->link, "-") == 0)
-			ret = (link = strdup("\\x2d")) ? 0 : -ENOMEM;
-		else
-			ret = manifest_escape(m->link, &link);
-		if (ret)
-			goto out;
-	}
 	n = snprintf(head, sizeof(head),
 		     "%c\t%" PRIu64 "\t%04o\t%u\t%u\t%lld.%09ld\t%s\t%" PRIu64
 		     "\t%" PRIu64 "\t",
@@ -200,29 +205,47 @@ static int manifest_line_encode(struct sbuf *b, const struct tar_member *m)
 		     (long long)m->mtime.tv_sec, (long)m->mtime.tv_nsec, m->md5,
 		     m->header_offset, m->data_offset);
 	ret = sbuf_add(b, head, (size_t)n);
-	if (!ret)
-		ret = sbuf_add(b, name, strlen(name));
+	if (!ret) {
+		/* the name itself is never "none": only escaped */
+		char *e = NULL;
+
+		ret = manifest_escape(m->name, &e);
+		if (!ret)
+			ret = sbuf_add(b, e, strlen(e));
+		free(e);
+	}
 	if (!ret)
 		ret = sbuf_add(b, "\t", 1);
 	if (!ret)
-		ret = link ? sbuf_add(b, link, strlen(link))
-			   : sbuf_add(b, "-", 1);
+		ret = field_name_add(b, m->type == TAR_SYMLINK ? m->link : NULL,
+				     1);
+	if (!ret)
+		ret = sbuf_add(b, "\t", 1);
+	if (!ret)
+		ret = field_name_add(b, m->owner, 1);
+	if (!ret)
+		ret = sbuf_add(b, "\t", 1);
+	if (!ret)
+		ret = field_name_add(b, m->group, 1);
 	if (!ret)
 		ret = sbuf_add(b, "\n", 1);
-out:
-	free(name);
-	free(link);
+	if (!ret && m->nchunks)
+		ret = manifest_chunks_encode(b, m);
 	return ret;
 }
 
-int manifest_encode(const struct tar_member *m, size_t n, char **out,
+int manifest_encode(const struct manifest_archive *a,
+		    const struct tar_member *m, size_t n, char **out,
 		    size_t *len)
 {
+	static const struct manifest_archive none;
 	struct sbuf b = {0};
 	size_t i;
 	int ret;
 
 	ret = sbuf_add(&b, MANIFEST_MAGIC "\n", strlen(MANIFEST_MAGIC) + 1);
+	if (!ret)
+		ret = manifest_archive_encode(&b, a ? a : &none);
 	for (i = 0; !ret && i < n; i++)
 		ret = manifest_line_encode(&b, &m[i]);
 	if (ret) {
@@ -234,8 +257,7 @@ int manifest_encode(const struct tar_member *m, size_t n, char **out,
 	return 0;
 }
 
-/* Parse an unsigned decimal field; 0 or -EINVAL. */
-static int field_u64(const char *s, size_t len, uint64_t *v)
+int field_u64(const char *s, size_t len, uint64_t *v)
 {
 	uint64_t x = 0;
 	size_t i;
@@ -271,7 +293,7 @@ static int field_mode(const char *s, size_t len, mode_t *v)
 	return 0;
 }
 
-static int field_mtime(const char *s, size_t len, struct timespec *ts)
+int field_mtime(const char *s, size_t len, struct timespec *ts)
 {
 	const char *dot = memchr(s, '.', len);
 	uint64_t sec, nsec;
@@ -287,26 +309,40 @@ static int field_mtime(const char *s, size_t len, struct timespec *ts)
 	return 0;
 }
 
-int manifest_line_decode(const char *line, size_t len, struct tar_member *m)
+size_t field_split(const char *line, size_t len, const char **f, size_t *fl,
+		   size_t max)
 {
-	const char *f[11];
-	size_t fl[11], nf = 0, i, start = 0;
-	uint64_t v;
-	int ret = -EINVAL;
+	size_t nf = 0, i, start = 0;
 
-	memset(m, 0, sizeof(*m));
 	for (i = 0; i <= len; i++) {
 		if (i < len && line[i] != '\t')
 			continue;
-		if (nf == 11)
-			return -EINVAL;
+		if (nf == max)
+			return max + 1;
 		f[nf] = line + start;
 		fl[nf++] = i - start;
 		start = i + 1;
 	}
-	if (nf != 11 || fl[0] != 1)
-		return -EINVAL;
-	if (f[0][0] != TAR_FILE && f[0][0] != TAR_DIR && f[0][0] != TAR_SYMLINK)
+	return nf;
+}
+
+/* A name field that may say "-" (none): *out NULL then. */
+static int field_name(const char *s, size_t len, char **out)
+{
+	*out = NULL;
+	if (len == 1 && s[0] == '-')
+		return 0;
+	return manifest_unescape(s, len, out);
+}
+
+/* The numeric fields 1..8 of a member line into m. */
+static int member_numbers(const char *const *f, const size_t *fl,
+			  struct tar_member *m)
+{
+	uint64_t v;
+
+	if (fl[0] != 1 || (f[0][0] != TAR_FILE && f[0][0] != TAR_DIR &&
+			   f[0][0] != TAR_SYMLINK))
 		return -EINVAL;
 	m->type = (enum tar_type)f[0][0];
 	if (field_u64(f[1], fl[1], &m->size) ||
@@ -324,62 +360,156 @@ int manifest_line_decode(const char *line, size_t len, struct tar_member *m)
 	m->md5[32] = '\0';
 	if (!md5_hex_valid(m->md5) ||
 	    field_u64(f[7], fl[7], &m->header_offset) ||
-	    field_u64(f[8], fl[8], &m->data_offset) || fl[9] == 0)
+	    field_u64(f[8], fl[8], &m->data_offset))
+		return -EINVAL;
+	return 0;
+}
+
+#define MEMBER_FIELDS_V1 11
+#define MEMBER_FIELDS_V2 13
+
+/* A member line into *m (zeroed first); *nf gets its field count (11 or
+ * 13: fields past the 13th, a later format's, are left unread). */
+static int member_decode(const char *line, size_t len, struct tar_member *m,
+			 size_t *nf)
+{
+	const char *f[MEMBER_FIELDS_V2];
+	size_t fl[MEMBER_FIELDS_V2];
+	int ret = -EINVAL;
+
+	memset(m, 0, sizeof(*m));
+	*nf = field_split(line, len, f, fl, MEMBER_FIELDS_V2);
+	if (*nf > MEMBER_FIELDS_V2)
+		*nf = MEMBER_FIELDS_V2;
+	if ((*nf != MEMBER_FIELDS_V1 && *nf != MEMBER_FIELDS_V2) ||
+	    member_numbers(f, fl, m) || fl[9] == 0)
 		return -EINVAL;
 	ret = manifest_unescape(f[9], fl[9], &m->name);
 	if (ret)
 		goto out_clear;
-	if (m->type == TAR_SYMLINK) {
+	if (m->type == TAR_SYMLINK)
 		ret = manifest_unescape(f[10], fl[10], &m->link);
-		if (ret)
-			goto out_clear;
-	} else if (fl[10] != 1 || f[10][0] != '-') {
+	else if (fl[10] != 1 || f[10][0] != '-')
 		ret = -EINVAL;
+	if (!ret && *nf == MEMBER_FIELDS_V2)
+		ret = field_name(f[11], fl[11], &m->owner);
+	if (!ret && *nf == MEMBER_FIELDS_V2)
+		ret = field_name(f[12], fl[12], &m->group);
+	if (ret)
 		goto out_clear;
-	}
 	return 0;
 out_clear:
 	tar_member_clear(m);
 	return ret;
 }
 
-int manifest_decode(const char *buf, size_t len, struct tar_member **out,
-		    size_t *n)
+int manifest_line_decode(const char *line, size_t len, struct tar_member *m)
 {
-	size_t magic = strlen(MANIFEST_MAGIC), pos, cap = 0, cnt = 0;
-	struct tar_member *v = NULL, *nv;
+	size_t nf;
+
+	return member_decode(line, len, m, &nf);
+}
+
+/* Room for one more member in mf (capacity *cap). */
+static int members_grow(struct manifest *mf, size_t *cap)
+{
+	struct tar_member *nv;
+
+	if (mf->n < *cap)
+		return 0;
+	*cap = *cap ? 2 * *cap : 64;
+	nv = realloc(mf->m, *cap * sizeof(*nv));
+	if (!nv)
+		return -ENOMEM;
+	mf->m = nv;
+	return 0;
+}
+
+/* One line after the magic: a member, or (version 2) a typed line. */
+static int manifest_line(struct manifest *mf, const char *line, size_t len,
+			 size_t *cap)
+{
+	size_t w = 0, nf;
+	int ret;
+
+	while (w < len && line[w] != '\t')
+		w++;
+	if (mf->version == 2 && w > 1) {
+		if (w == 6 && !memcmp(line, "chunks", 6))
+			return mf->n ? manifest_chunks_decode(&mf->m[mf->n - 1],
+							      line, len)
+				     : -EINVAL;
+		return 0; /* a line type of a later format */
+	}
+	ret = members_grow(mf, cap);
+	if (ret)
+		return ret;
+	ret = member_decode(line, len, &mf->m[mf->n], &nf);
+	if (ret)
+		return ret;
+	if (nf != (mf->version == 1 ? MEMBER_FIELDS_V1 : MEMBER_FIELDS_V2)) {
+		tar_member_clear(&mf->m[mf->n]);
+		return -EINVAL;
+	}
+	mf->n++;
+	return 0;
+}
+
+/* The magic line (and the archive line of version 2): *pos after them. */
+static int manifest_head(struct manifest *mf, const char *buf, size_t len,
+			 size_t *pos)
+{
+	size_t m1 = strlen(MANIFEST_MAGIC_V1), m2 = strlen(MANIFEST_MAGIC);
+	const char *nl;
+
+	if (len >= m1 + 1 && !memcmp(buf, MANIFEST_MAGIC_V1 "\n", m1 + 1)) {
+		mf->version = 1;
+		*pos = m1 + 1;
+		return 0;
+	}
+	if (len < m2 + 1 || memcmp(buf, MANIFEST_MAGIC "\n", m2 + 1))
+		return -EINVAL;
+	mf->version = 2;
+	nl = memchr(buf + m2 + 1, '\n', len - m2 - 1);
+	if (!nl)
+		return -EINVAL;
+	*pos = (size_t)(nl - buf) + 1;
+	return manifest_archive_decode(&mf->archive, buf + m2 + 1,
+				       (size_t)(nl - buf) - m2 - 1);
+}
+
+int manifest_decode(const char *buf, size_t len, struct manifest *out)
+{
+	struct manifest mf;
+	size_t pos, cap = 0;
 	const char *nl;
 	int ret;
 
-	if (len < magic + 1 || memcmp(buf, MANIFEST_MAGIC "\n", magic + 1))
-		return -EINVAL;
-	for (pos = magic + 1; pos < len; pos = (size_t)(nl - buf) + 1) {
+	memset(&mf, 0, sizeof(mf));
+	ret = manifest_head(&mf, buf, len, &pos);
+	for (; !ret && pos < len; pos = (size_t)(nl - buf) + 1) {
 		nl = memchr(buf + pos, '\n', len - pos);
 		if (!nl) {
 			ret = -EINVAL;
-			goto out_free;
+			break;
 		}
-		if (cnt == cap) {
-			cap = cap ? 2 * cap : 64;
-			nv = realloc(v, cap * sizeof(*v));
-			if (!nv) {
-				ret = -ENOMEM;
-				goto out_free;
-			}
-			v = nv;
-		}
-		ret = manifest_line_decode(buf + pos, (size_t)(nl - buf) - pos,
-					   &v[cnt]);
-		if (ret)
-			goto out_free;
-		cnt++;
+		ret = manifest_line(&mf, buf + pos, (size_t)(nl - buf) - pos,
+				    &cap);
 	}
-	*out = v;
-	*n = cnt;
+	if (ret) {
+		manifest_release(&mf);
+		return ret;
+	}
+	*out = mf;
 	return 0;
-out_free:
-	tar_members_free(v, cnt);
-	return ret;
+}
+
+void manifest_release(struct manifest *mf)
+{
+	if (!mf)
+		return;
+	tar_members_free(mf->m, mf->n);
+	memset(mf, 0, sizeof(*mf));
 }
 
 static locale_t tar_utf8;

@@ -62,10 +62,9 @@ struct tarr {
 	uint64_t cur_size;	/* its size, whatever the caller does
 				   with its record */
 	int cur_manifest;	/* current member is MANIFEST_MEMBER */
-	struct tar_member *manifest; /* parsed manifest */
-	size_t nmanifest;
-	int manifest_err;    /* -ENOENT until seen, -EINVAL if bad */
-	struct prefetch *pf; /* walks only */
+	struct manifest manifest; /* parsed manifest */
+	int manifest_err;	  /* -ENOENT until seen, -EINVAL if bad */
+	struct prefetch *pf;	  /* walks only */
 };
 
 /* One tape record into buf: its length, 0 at a filemark, -EINVAL for a
@@ -296,7 +295,7 @@ void tarr_free(struct tarr *r)
 	prefetch_free(r->pf); /* before libarchive: it may hold a slot */
 	if (r->a)
 		archive_read_free(r->a);
-	tar_members_free(r->manifest, r->nmanifest);
+	manifest_release(&r->manifest);
 	free(r->rec);
 	free(r);
 }
@@ -356,6 +355,13 @@ static int tarr_fill(struct tarr *r, struct archive_entry *e,
 	m->mode = archive_entry_perm(e) & 07777;
 	m->uid = (uid_t)archive_entry_uid(e);
 	m->gid = (gid_t)archive_entry_gid(e);
+	if ((archive_entry_uname(e) &&
+	     !(m->owner = strdup(archive_entry_uname(e)))) ||
+	    (archive_entry_gname(e) &&
+	     !(m->group = strdup(archive_entry_gname(e))))) {
+		tar_member_clear(m);
+		return -ENOMEM;
+	}
 	m->mtime.tv_sec = archive_entry_mtime(e);
 	m->mtime.tv_nsec = archive_entry_mtime_nsec(e);
 	m->header_offset = (uint64_t)archive_read_header_position(r->a);
@@ -443,11 +449,8 @@ static int tarr_block_ok(uint64_t at, la_int64_t off, size_t len, uint64_t size)
 /* Parse the manifest text read into r's manifest. */
 static int tarr_manifest_set(struct tarr *r, const struct mtext *t)
 {
-	tar_members_free(r->manifest, r->nmanifest);
-	r->manifest = NULL;
-	r->nmanifest = 0;
-	r->manifest_err =
-	    manifest_decode(t->p, t->len, &r->manifest, &r->nmanifest);
+	manifest_release(&r->manifest);
+	r->manifest_err = manifest_decode(t->p, t->len, &r->manifest);
 	return r->manifest_err == -ENOMEM ? -ENOMEM : 0;
 }
 
@@ -596,8 +599,16 @@ int tarr_manifest(struct tarr *r, const struct tar_member **members, size_t *n)
 {
 	if (r->manifest_err)
 		return r->manifest_err;
-	*members = r->manifest;
-	*n = r->nmanifest;
+	*members = r->manifest.m;
+	*n = r->manifest.n;
+	return 0;
+}
+
+int tarr_manifest_get(struct tarr *r, const struct manifest **out)
+{
+	if (r->manifest_err)
+		return r->manifest_err;
+	*out = &r->manifest;
 	return 0;
 }
 

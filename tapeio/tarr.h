@@ -76,6 +76,9 @@ int tarr_data(struct tarr *r, struct tar_member *m, tarr_sink_fn sink,
  * (no manifest seen yet or none in this archive), -EINVAL (a member named
  * MANIFEST_MEMBER whose text does not parse). */
 int tarr_manifest(struct tarr *r, const struct tar_member **members, size_t *n);
+/* The same, whole (version, archive line, members): *out stays owned by
+ * r. Returns as tarr_manifest(). */
+int tarr_manifest_get(struct tarr *r, const struct manifest **out);
 
 /* Free r; does not close or move the tape. */
 void tarr_free(struct tarr *r);

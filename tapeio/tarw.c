@@ -82,8 +82,9 @@ struct tarw {
 	size_t nsrc;
 	tarw_open_fn open; /* the caller's, or open_path() */
 	void *open_arg;
-	struct tar_member *members; /* nsrc, filled as the archive goes */
-	int members_ok;		    /* tarw_run() returned 0 */
+	struct manifest_archive archive; /* its manifest's archive line */
+	struct tar_member *members;	 /* nsrc, filled as the archive goes */
+	int members_ok;			 /* tarw_run() returned 0 */
 
 	struct ring sring; /* reader -> caller (consumer 0), md5 (consumer 1) */
 	struct ring tring; /* libarchive callback -> tape threads */
@@ -691,7 +692,9 @@ static int tarw_member(struct tarw *w, struct archive *a,
 	return r;
 }
 
-/* Wait for every MD5, then write the manifest member. */
+/* Wait for every MD5, then write the manifest member: the archive line
+ * (written: now, also the member's mtime), the members with their owner
+ * and group names and chunk digests. */
 static int tarw_manifest(struct tarw *w, struct archive *a,
 			 struct archive_entry *e)
 {
@@ -707,10 +710,14 @@ static int tarw_manifest(struct tarw *w, struct archive *a,
 	pthread_mutex_unlock(&w->md5_lock);
 	if (ret)
 		return ret;
-	ret = manifest_encode(w->members, w->nsrc, &text, &len);
+	ret = manifest_names_fill(w->members, w->nsrc);
 	if (ret)
 		return ret;
 	clock_gettime(CLOCK_REALTIME, &now);
+	w->archive.written = now;
+	ret = manifest_encode(&w->archive, w->members, w->nsrc, &text, &len);
+	if (ret)
+		return ret;
 	archive_entry_clear(e);
 	archive_entry_set_pathname(e, MANIFEST_MEMBER);
 	archive_entry_set_filetype(e, AE_IFREG);
@@ -797,6 +804,8 @@ int tarw_new(struct tarw **out, struct tape *const *tapes, int ncopies,
 	    opts && opts->buffer_bytes ? opts->buffer_bytes : DEFAULT_BUFFER;
 	w->open = opts && opts->open ? opts->open : open_path;
 	w->open_arg = opts ? opts->open_arg : NULL;
+	if (opts && opts->archive)
+		w->archive = *opts->archive;
 	if (w->block_size % 512 || w->block_size > (64u << 20)) {
 		free(w);
 		return -EINVAL;
@@ -959,6 +968,11 @@ const struct tar_member *tarw_members(const struct tarw *w, size_t *n)
 	}
 	*n = w->nsrc;
 	return w->members;
+}
+
+const struct manifest_archive *tarw_manifest_archive(const struct tarw *w)
+{
+	return w->members_ok ? &w->archive : NULL;
 }
 
 const struct tarw_copy *tarw_copy(const struct tarw *w, int i)

@@ -11,6 +11,11 @@
  *
  * The archive holds the members in the order given, then MANIFEST_MEMBER
  * (tapeio/manifest.h) listing them all, then the end-of-archive blocks.
+ * The manifest's archive line is the caller's (tarw_opts.archive) with the
+ * time it was written; its member lines carry each member's MD5, the
+ * owner and group names of its uid and gid, and, for a member larger than
+ * MANIFEST_CHUNK, the XXH3-128 digest of every chunk of its data, taken on
+ * the MD5 thread over the same buffers.
  * Names, modes, uid/gid and mtime (with nanoseconds) are kept; names that
  * are not UTF-8 are stored as raw bytes (pax hdrcharset=BINARY), so GNU tar
  * and bsdtar restore them byte for byte.
@@ -48,8 +53,9 @@
  * without it. A directory's size and times are not compared (its mtime
  * moves whenever an entry does).
  *
- * Memory: about 8 MiB of source buffers plus buffer_bytes per writer, and
- * the manifest text (about 150 bytes per member) at the end.
+ * Memory: about 8 MiB of source buffers plus buffer_bytes per writer, 16
+ * bytes of chunk digest per 4 MiB of data, and the manifest text (about
+ * 170 bytes per member, 33 per chunk) at the end.
  *
  * Threads: tarw_run() blocks in the calling thread. tarw_progress() and
  * tarw_cancel() may be called from any other thread at any time.
@@ -96,6 +102,9 @@ struct tarw_opts {
 				keeps it streaming) */
 	tarw_open_fn open;   /* NULL: open(src->path, flags | O_NOFOLLOW) */
 	void *open_arg;	     /* open's first argument */
+	/* What the manifest says of the archive (uuid, dump, pools, kind;
+	 * copied; its written time is set by the writer); NULL: nothing. */
+	const struct manifest_archive *archive;
 };
 
 enum tarw_copy_state {
@@ -167,9 +176,15 @@ int tarw_run(struct tarw *w, const struct tarw_source *src, size_t n);
 
 /* After tarw_run() returned 0: the record of every source member, in the
  * order of src (header and data offsets from the archive start, size,
- * MD5, type, mode, uid, gid, mtime, name, link). Owned by w; *n is set to
+ * MD5, type, mode, uid, gid, mtime, name, link, owner and group names,
+ * chunk digests). Owned by w; *n is set to
  * their count. Before that, or after a failure: NULL and *n = 0. */
 const struct tar_member *tarw_members(const struct tarw *w, size_t *n);
+
+/* After tarw_run() returned 0: the archive line its manifest holds, the
+ * time it was written included (what a catalog records as the archive's
+ * time). Owned by w. Before that, or after a failure: NULL. */
+const struct manifest_archive *tarw_manifest_archive(const struct tarw *w);
 
 /* The outcome of copy i (valid after tarw_run() returned, whatever it
  * returned). Owned by w. NULL when i is out of range. */

@@ -1,6 +1,9 @@
 /* tests/test_tar_manifest.c - the manifest text: escaping round trips any
- * name, encode/decode round trips every field, malformed text is -EINVAL;
- * and tarr_name_safe() refuses or neutralizes dangerous member names. */
+ * name, encode/decode round trips every field of version 2 (archive line,
+ * owner and group names, chunk digests), a version 1 text still decodes,
+ * lines and fields of a later format are skipped, malformed text is
+ * -EINVAL; and tarr_name_safe() refuses or neutralizes dangerous member
+ * names. */
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -54,55 +57,163 @@ static void fill(struct tar_member *m, size_t i)
 	m->data_offset = m->header_offset + 1536;
 	strcpy(m->md5, "0123456789abcdef0123456789abcdef");
 	m->md5[0] = (char)('a' + i % 6);
+	if (i % 4 == 1)
+		m->owner = strdup(awkward[(i + 3) % 12]);
+	if (i % 5 == 2)
+		m->group = strdup(i % 2 ? "-" : "staff");
+	if (m->type == TAR_FILE && m->size > MANIFEST_CHUNK) {
+		m->nchunks =
+		    (size_t)((m->size + MANIFEST_CHUNK - 1) / MANIFEST_CHUNK);
+		m->chunks = malloc(m->nchunks * MANIFEST_DIGEST_SIZE);
+		for (size_t k = 0; k < m->nchunks * MANIFEST_DIGEST_SIZE; k++)
+			m->chunks[k] = (unsigned char)(k * 7 + i);
+	}
+}
+
+static void same_member(const struct tar_member *a, const struct tar_member *b)
+{
+	CHECK_STR(a->name, b->name);
+	CHECK_INT(a->type, b->type);
+	CHECK(!a->link == !b->link);
+	if (a->link && b->link)
+		CHECK_STR(a->link, b->link);
+	CHECK_INT(a->size, b->size);
+	CHECK_INT(a->mode, b->mode);
+	CHECK_INT(a->uid, b->uid);
+	CHECK_INT(a->gid, b->gid);
+	CHECK_INT(a->mtime.tv_sec, b->mtime.tv_sec);
+	CHECK_INT(a->mtime.tv_nsec, b->mtime.tv_nsec);
+	CHECK_INT(a->header_offset, b->header_offset);
+	CHECK_INT(a->data_offset, b->data_offset);
+	CHECK_STR(a->md5, b->md5);
+	CHECK(!a->owner == !b->owner);
+	if (a->owner && b->owner)
+		CHECK_STR(a->owner, b->owner);
+	CHECK(!a->group == !b->group);
+	if (a->group && b->group)
+		CHECK_STR(a->group, b->group);
+	CHECK_INT(a->nchunks, b->nchunks);
+	if (a->nchunks == b->nchunks && a->nchunks)
+		CHECK_MEM(a->chunks, b->chunks,
+			  a->nchunks * MANIFEST_DIGEST_SIZE);
 }
 
 static void test_encode_decode(void)
 {
 	enum { N = 30 };
-	struct tar_member in[N], *out = NULL;
-	size_t i, n = 0, len;
+	struct manifest_archive a = {
+	    .dump_id = 77,
+	    .dumped = 1763700000,
+	    .written = {1763700123, 456789012},
+	    .pools = "A,B\tC",
+	    .kind = MANIFEST_CATALOG,
+	};
+	struct tar_member in[N];
+	struct manifest mf;
+	size_t i, len;
 	char *text;
 
+	manifest_uuid_new(a.uuid);
+	CHECK_INT(strlen(a.uuid), 36);
 	for (i = 0; i < N; i++)
 		fill(&in[i], i);
-	CHECK_INT(manifest_encode(in, N, &text, &len), 0);
+	CHECK_INT(manifest_encode(&a, in, N, &text, &len), 0);
 	CHECK_INT(strlen(text), len);
 	CHECK(!strncmp(text, MANIFEST_MAGIC "\n", strlen(MANIFEST_MAGIC) + 1));
-	CHECK_INT(manifest_decode(text, len, &out, &n), 0);
-	CHECK_INT(n, N);
-	for (i = 0; i < n && i < N; i++) {
-		CHECK_STR(out[i].name, in[i].name);
-		CHECK_INT(out[i].type, in[i].type);
-		CHECK(!in[i].link == !out[i].link);
-		if (in[i].link)
-			CHECK_STR(out[i].link, in[i].link);
-		CHECK_INT(out[i].size, in[i].size);
-		CHECK_INT(out[i].mode, in[i].mode);
-		CHECK_INT(out[i].uid, in[i].uid);
-		CHECK_INT(out[i].gid, in[i].gid);
-		CHECK_INT(out[i].mtime.tv_sec, in[i].mtime.tv_sec);
-		CHECK_INT(out[i].mtime.tv_nsec, in[i].mtime.tv_nsec);
-		CHECK_INT(out[i].header_offset, in[i].header_offset);
-		CHECK_INT(out[i].data_offset, in[i].data_offset);
-		CHECK_STR(out[i].md5, in[i].md5);
-	}
-	tar_members_free(out, n);
+	CHECK(strstr(text, "\narchive\tuuid=") != NULL);
+	CHECK_INT(manifest_decode(text, len, &mf), 0);
+	CHECK_INT(mf.version, 2);
+	CHECK_STR(mf.archive.uuid, a.uuid);
+	CHECK_INT(mf.archive.dump_id, 77);
+	CHECK_INT(mf.archive.dumped, 1763700000);
+	CHECK_INT(mf.archive.written.tv_sec, 1763700123);
+	CHECK_INT(mf.archive.written.tv_nsec, 456789012);
+	CHECK_STR(mf.archive.pools, "A,B\tC");
+	CHECK_INT(mf.archive.kind, MANIFEST_CATALOG);
+	CHECK_INT(mf.n, N);
+	for (i = 0; i < mf.n && i < N; i++)
+		same_member(&mf.m[i], &in[i]);
+	CHECK_INT(mf.m[3].nchunks, 716); /* 3 000 000 021 bytes: 716 chunks */
+	manifest_release(&mf);
 	/* Cut the text anywhere inside the last line: no LF, -EINVAL. */
-	CHECK_INT(manifest_decode(text, len - 1, &out, &n), -EINVAL);
+	CHECK_INT(manifest_decode(text, len - 1, &mf), -EINVAL);
 	free(text);
-	/* An empty manifest. */
-	CHECK_INT(manifest_encode(in, 0, &text, &len), 0);
-	CHECK_INT(manifest_decode(text, len, &out, &n), 0);
-	CHECK_INT(n, 0);
-	free(out);
+	/* An empty manifest, nothing known of its archive. */
+	CHECK_INT(manifest_encode(NULL, in, 0, &text, &len), 0);
+	CHECK_INT(manifest_decode(text, len, &mf), 0);
+	CHECK_INT(mf.n, 0);
+	CHECK_STR(mf.archive.uuid, "");
+	manifest_release(&mf);
 	free(text);
 	/* Bad records are refused when encoding. */
 	in[0].md5[3] = 'X';
-	CHECK_INT(manifest_encode(in, 1, &text, &len), -EINVAL);
+	CHECK_INT(manifest_encode(NULL, in, 1, &text, &len), -EINVAL);
 	for (i = 0; i < N; i++)
 		tar_member_clear(&in[i]);
 }
 
+/* A version 1 text, as the first tapefs wrote it, still reads. */
+static void test_version1(void)
+{
+	static const char v1[] = MANIFEST_MAGIC_V1
+	    "\n"
+	    "d\t0\t0750\t1000\t1000\t1763700000.123456789\t" MD5_EMPTY
+	    "\t0\t1536\trun7\t-\n"
+	    "f\t4096\t0640\t1000\t1000\t1763700001.000000000\t"
+	    "620f0b67a91f7f74151bc5be745b7110\t1536\t3072\trun7/data.bin\t-\n";
+	struct manifest mf;
+	char *bad;
+
+	CHECK_INT(manifest_decode(v1, strlen(v1), &mf), 0);
+	CHECK_INT(mf.version, 1);
+	CHECK_STR(mf.archive.uuid, "");
+	CHECK_INT(mf.n, 2);
+	if (mf.n == 2) {
+		CHECK_STR(mf.m[1].name, "run7/data.bin");
+		CHECK_INT(mf.m[1].data_offset, 3072);
+		CHECK(mf.m[1].owner == NULL && mf.m[1].chunks == NULL);
+	}
+	manifest_release(&mf);
+	/* version 1 has no typed lines and no 13-field members */
+	CHECK(asprintf(&bad, "%schunks\t4194304\t%s\n", v1,
+		       "00000000000000000000000000000000") > 0);
+	CHECK_INT(manifest_decode(bad, strlen(bad), &mf), -EINVAL);
+	free(bad);
+}
+
+/* What a later format adds is skipped: a new line type, new archive
+ * keys, fields past the 13th, chunks of another size. */
+static void test_later_format(void)
+{
+	static const char v2[] = MANIFEST_MAGIC
+	    "\n"
+	    "archive\tuuid=0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9\tdump=5\t"
+	    "colour=blue\tkind=data\n"
+	    "f\t5000000\t0644\t1\t2\t1.000000000\t" MD5_EMPTY
+	    "\t0\t512\tbig\t-\troot\t-\tsome-later-field\n"
+	    "xattr\tuser.test\tvalue\n"
+	    "chunks\t1048576\tffff\n"
+	    "f\t5000000\t0644\t1\t2\t1.000000000\t" MD5_EMPTY
+	    "\t5001216\t5001728\tbig2\t-\t-\twheel\n"
+	    "chunks\t4194304\t000102030405060708090a0b0c0d0e0f\t"
+	    "f0f1f2f3f4f5f6f7f8f9fafbfcfdfeff\n";
+	struct manifest mf;
+
+	CHECK_INT(manifest_decode(v2, strlen(v2), &mf), 0);
+	CHECK_STR(mf.archive.uuid, "0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9");
+	CHECK_INT(mf.archive.dump_id, 5);
+	CHECK_INT(mf.n, 2);
+	if (mf.n == 2) {
+		CHECK_STR(mf.m[0].owner, "root");
+		CHECK(mf.m[0].group == NULL && mf.m[0].nchunks == 0);
+		CHECK(mf.m[1].owner == NULL);
+		CHECK_STR(mf.m[1].group, "wheel");
+		CHECK_INT(mf.m[1].nchunks, 2);
+		if (mf.m[1].nchunks == 2)
+			CHECK_INT(mf.m[1].chunks[31], 0xff);
+	}
+	manifest_release(&mf);
+}
 static void test_malformed(void)
 {
 	static const char *bad[] = {
@@ -122,22 +233,52 @@ static void test_malformed(void)
 	    "\t0\t512\tn\t-",
 	    "f\t1\t0644\t0\t0\t1.000000000\t" MD5_EMPTY "\t0\t512\tn\\x00\t-",
 	};
-	struct tar_member m, *out;
-	size_t i, n;
+	static const char *bad2[] = {
+	    /* no archive line */
+	    "f\t1\t0644\t0\t0\t1.000000000\t" MD5_EMPTY "\t0\t512\tn\t-\t-\t-",
+	    "archive\tdump=x",
+	    "archive\tkind=adopted",
+	    "archive\tuuid=0123456789012345678901234567890123456789",
+	    "archive\nchunks\t4194304\t00", /* chunks of no member */
+	    /* a member of version 1's 11 fields */
+	    "archive\nf\t1\t0644\t0\t0\t1.000000000\t" MD5_EMPTY
+	    "\t0\t512\tn\t-",
+	    /* chunks of a small member, too few, a bad digest */
+	    "archive\nf\t1\t0644\t0\t0\t1.000000000\t" MD5_EMPTY
+	    "\t0\t512\tn\t-\t-\t-\nchunks\t4194304\t"
+	    "00000000000000000000000000000000",
+	    "archive\nf\t9000000\t0644\t0\t0\t1.000000000\t" MD5_EMPTY
+	    "\t0\t512\tn\t-\t-\t-\nchunks\t4194304\t"
+	    "00000000000000000000000000000000",
+	    "archive\nf\t5000000\t0644\t0\t0\t1.000000000\t" MD5_EMPTY
+	    "\t0\t512\tn\t-\t-\t-\nchunks\t4194304\t"
+	    "00000000000000000000000000000000\t0000000000000000000000000000000"
+	    "X",
+	};
+	struct tar_member m;
+	struct manifest mf;
+	size_t i;
 	char *text;
 
 	for (i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
 		CHECK_INT(manifest_line_decode(bad[i], strlen(bad[i]), &m),
 			  -EINVAL);
-		if (asprintf(&text, MANIFEST_MAGIC "\n%s\n", bad[i]) > 0) {
-			CHECK_INT(manifest_decode(text, strlen(text), &out, &n),
+		if (asprintf(&text, MANIFEST_MAGIC_V1 "\n%s\n", bad[i]) > 0) {
+			CHECK_INT(manifest_decode(text, strlen(text), &mf),
 				  -EINVAL);
 			free(text);
 		}
 	}
-	CHECK_INT(manifest_decode("tapefs-manifest 2\n", 18, &out, &n),
+	for (i = 0; i < sizeof(bad2) / sizeof(*bad2); i++)
+		if (asprintf(&text, MANIFEST_MAGIC "\n%s\n", bad2[i]) > 0) {
+			CHECK_INT(manifest_decode(text, strlen(text), &mf),
+				  -EINVAL);
+			free(text);
+		}
+	CHECK_INT(manifest_decode("tapefs-manifest 2\n", 18, &mf), -EINVAL);
+	CHECK_INT(manifest_decode("tapefs-manifest 3\narchive\n", 26, &mf),
 		  -EINVAL);
-	CHECK_INT(manifest_decode("", 0, &out, &n), -EINVAL);
+	CHECK_INT(manifest_decode("", 0, &mf), -EINVAL);
 	/* A good line, to show the bad ones fail for their fault. */
 	text =
 	    "l\t0\t0777\t1\t2\t-5.000000001\t" MD5_EMPTY "\t0\t512\tn\t\\x2d";
@@ -192,6 +333,8 @@ int main(void)
 {
 	RUN(test_escape_roundtrip);
 	RUN(test_encode_decode);
+	RUN(test_version1);
+	RUN(test_later_format);
 	RUN(test_malformed);
 	RUN(test_name_safe);
 	return check_done();

@@ -94,7 +94,15 @@ static void seeds_manifest(void)
 	static const char *names[] = {
 	    "plain",	   "new\nline",	  "tab\there", "back\\slash",
 	    "caf\xc3\xa9", "ctl\x01\x7f", "-",	       "a/b/c"};
+	struct manifest_archive a = {.uuid =
+					 "0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9",
+				     .dump_id = 42,
+				     .dumped = 1700000000,
+				     .written = {1700000100, 5},
+				     .pools = "A,B"};
+	static unsigned char chunks[3 * MANIFEST_DIGEST_SIZE];
 	struct tar_member m[8];
+	const char *v1;
 	size_t len;
 	char *text;
 
@@ -110,18 +118,37 @@ static void seeds_manifest(void)
 		m[i].mode = 0644;
 		m[i].uid = 1000;
 		m[i].gid = 100;
+		m[i].owner = i % 2 ? (char *)names[i] : NULL;
+		m[i].group = i % 4 ? (char *)"users" : NULL;
 		m[i].mtime.tv_sec = 1700000000 + i;
 		m[i].mtime.tv_nsec = 123456789;
 		m[i].header_offset = 512u * 3 * (unsigned)i;
 		m[i].data_offset = m[i].header_offset + 1024;
 		strcpy(m[i].md5, "d41d8cd98f00b204e9800998ecf8427e");
 	}
-	CHECK_INT(manifest_encode(m, 8, &text, &len), 0);
+	/* a member of three chunks, with their digests */
+	for (size_t i = 0; i < sizeof(chunks); i++)
+		chunks[i] = (unsigned char)(i * 37);
+	m[3].size = 2 * (uint64_t)MANIFEST_CHUNK + 1;
+	m[3].chunks = chunks;
+	m[3].nchunks = 3;
+	CHECK_INT(manifest_encode(&a, m, 8, &text, &len), 0);
 	seed("manifest", "eight", "", 0, text, len);
 	free(text);
-	CHECK_INT(manifest_encode(m, 0, &text, &len), 0);
+	CHECK_INT(manifest_encode(NULL, m, 0, &text, &len), 0);
 	seed("manifest", "empty", "", 0, text, len);
 	free(text);
+	a.kind = MANIFEST_CATALOG;
+	CHECK_INT(manifest_encode(&a, m, 1, &text, &len), 0);
+	seed("manifest", "catalog", "", 0, text, len);
+	free(text);
+	/* version 1 (still read): no archive line, 11 fields, no chunks */
+	v1 = "tapefs-manifest 1\n"
+	     "f\t5\t0644\t0\t0\t1700000000.000000000\t"
+	     "d41d8cd98f00b204e9800998ecf8427e\t0\t512\tv1\\tname\t-\n"
+	     "l\t0\t0777\t0\t0\t1.5\td41d8cd98f00b204e9800998ecf8427e\t"
+	     "1024\t1536\tlink\ttarget\n";
+	seed("manifest", "v1", "", 0, v1, strlen(v1));
 }
 
 /* ---- mtx error texts ----------------------------------------------------- */
