@@ -8,7 +8,7 @@
 #define COPY_COLS CAT_COPY_COLS
 
 static const char SQL_ARCHIVE_GET[] =
-	"SELECT id, dump, created, members, bytes, block_size, md5 "
+	"SELECT id, dump, created, members, bytes, block_size, md5, uuid, kind "
 	"FROM archive WHERE id = :id";
 static const char SQL_ARCHIVES[] =
 	"SELECT id, dump, created, members, bytes, block_size, md5 "
@@ -81,6 +81,8 @@ void cat_archive_row(sqlite3_stmt *st, void *out)
 	a->bytes = (uint64_t)sqlite3_column_int64(st, 4);
 	a->block_size = (uint32_t)sqlite3_column_int64(st, 5);
 	cat_col_text(st, 6, a->md5, sizeof(a->md5));
+	cat_col_text(st, 7, a->uuid, sizeof(a->uuid));
+	a->kind = (enum catalog_archive_kind)sqlite3_column_int(st, 8);
 }
 
 int catalog_archive_get(struct catalog *cat, int64_t archive_id,

@@ -168,14 +168,24 @@ int catalog_tape_choose(struct catalog *cat, const char *pool, uint64_t need,
 
 /* ---- archives and copies -------------------------------------------- */
 
+enum catalog_archive_kind {
+	CATALOG_ARCHIVE_DATA = 0, /* a dump of staged files */
+	CATALOG_ARCHIVE_CATALOG,  /* a snapshot of the catalog: its member is
+				     under tapes/ but not in the namespace */
+};
+
 struct catalog_archive {
 	int64_t id;
 	int64_t dump_id;      /* the dump that wrote it */
-	int64_t created;      /* commit time */
+	int64_t created;      /* its time: when its manifest was written,
+				 seconds before the commit */
 	uint64_t members;     /* members on tape (not implicit directories) */
 	uint64_t bytes;       /* size of the archive on tape */
 	uint32_t block_size;  /* bytes per tape record */
 	char md5[33];         /* hex MD5 of the whole archive, "" = not known */
+	char uuid[40];        /* the uuid in its manifest, "" = none (an
+				 archive of a version 1 manifest) */
+	enum catalog_archive_kind kind;
 };
 
 enum catalog_copy_state {
@@ -436,6 +446,10 @@ struct catalog_archive_in {
 	uint64_t bytes;
 	uint32_t block_size;
 	const char *md5;        /* hex or NULL */
+	const char *uuid;       /* its manifest's uuid, NULL or "" = none */
+	int64_t created;        /* its time (the manifest's), 0 = now; also
+				   the mtime of its implicit directories */
+	enum catalog_archive_kind kind;
 };
 struct catalog_copy_in {
 	const char *barcode;
@@ -546,6 +560,64 @@ int catalog_copies_bad(struct catalog *cat, const char *barcode,
  * pool, in id order. */
 int catalog_archives_lacking(struct catalog *cat, const char *pool,
 			     catalog_archive_fn fn, void *ctx);
+/* ---- rebuild from the tapes ------------------------------------------- */
+
+/* What an archive read back from its manifest brings (docs/catalog.md,
+ * "Rebuild"). */
+struct catalog_import {
+	struct catalog_archive_in archive; /* bytes, block size, uuid, time
+					      (its manifest's written),
+					      kind */
+	int64_t dump_id; /* the dump its manifest names: that id when it is
+			    free in this journal, else a new one */
+	int64_t dumped;	 /* when that dump began, 0: the archive's time */
+};
+
+/* The commit of an archive found on tape, like catalog_commit_begin()
+ * (members then stream through catalog_commit_member(), and end/abort the
+ * same), with these differences: the dump journal gets a new entry for it
+ * (committed at the end, its time the archive's); its copies may be at
+ * any tape file (the tapes' last_file grows to the largest, scratch tapes
+ * become open, other states stay); a path of the namespace points at one
+ * of its members only when what the path shows is not newer (by archive
+ * time), so archives may be imported in any order. -EEXIST when a copy's
+ * (barcode, fileno) is taken, -ENOENT for an unknown tape, -EINVAL. */
+int catalog_import_begin(struct catalog *cat, const struct catalog_import *imp,
+			 const struct catalog_copy_in *copies, size_t ncopies,
+			 struct catalog_commit **out);
+/* The archive whose uuid is uuid (its copies on other tapes are found by
+ * it). 0, -ENOENT, -EINVAL (empty uuid). */
+int catalog_archive_find(struct catalog *cat, const char *uuid,
+			 int64_t *archive_id);
+/* Add copy c of archive archive_id (found on another tape), with its
+ * tape's last_file and bytes_used, in one transaction. 0, -EEXIST (that
+ * tape file holds a copy already), -ENOENT (no such archive or tape). */
+int catalog_copy_import(struct catalog *cat, int64_t archive_id,
+			const struct catalog_copy_in *c);
+/* Record in the dump journal that an archive of tapefs was begun at
+ * (barcode, fileno) and never finished (no filemark or no manifest): a
+ * failed dump with why, its tape file abandoned, time when (0: now), so
+ * that catalog_dump_tape_wrote() lets the next dump write over it.
+ * Nothing new when that tape file is journaled already. */
+int catalog_dump_partial(struct catalog *cat, const char *barcode,
+			 int64_t fileno, uint64_t start_lblock, int64_t when,
+			 const char *why);
+/* How many archives of kind there are (>= 0), or -errno. */
+int64_t catalog_archive_count(struct catalog *cat,
+			      enum catalog_archive_kind kind);
+/* The newest snapshot of the catalog on tape (kind CATALOG_ARCHIVE_CATALOG):
+ * its archive id. 0, -ENOENT (none). */
+int catalog_snapshot_latest(struct catalog *cat, int64_t *archive_id);
+
+/* ---- backup (catalog/backup.c) ----------------------------------------- */
+
+/* Copy the whole catalog, one consistent snapshot of it, into a new
+ * sqlite file at path (mode 0600): written as path.tmp, synced, then
+ * renamed, so path is the old file or the whole new one. Uses sqlite's
+ * online backup from a reader connection: readers and writers go on
+ * meanwhile. 0, or -errno (-EEXIST: path.tmp is in the way and cannot be
+ * removed). */
+int catalog_backup(struct catalog *cat, const char *path);
 
 /* ---- verify runs ------------------------------------------------------ */
 
@@ -612,8 +684,7 @@ struct catalog_result_row {
 	char md5[33];           /* read from tape, "" when unreadable */
 	const char *path;       /* member path */
 };
-typedef int (*catalog_result_fn)(void *ctx,
-				 const struct catalog_result_row *r);
+typedef int (*catalog_result_fn)(void *ctx, const struct catalog_result_row *r);
 /* Results of run in tape order; barcode NULL = every tape; failures_only
  * skips OK ones. */
 int catalog_run_results(struct catalog *cat, int64_t run_id,
@@ -659,15 +730,13 @@ struct catalog_cache_entry {
 };
 
 /* Insert or replace the entry of e->member_id. */
-int catalog_cache_put(struct catalog *cat,
-		      const struct catalog_cache_entry *e);
+int catalog_cache_put(struct catalog *cat, const struct catalog_cache_entry *e);
 int catalog_cache_get(struct catalog *cat, int64_t member_id,
 		      struct catalog_cache_entry *out);
 /* last_access = when (LRU order). -ENOENT when no entry. Never waits for
  * another writer of the process (a long dump commit): -EAGAIN then, and
  * the touch is simply lost (LRU order is advisory). */
-int catalog_cache_touch(struct catalog *cat, int64_t member_id,
-			int64_t when);
+int catalog_cache_touch(struct catalog *cat, int64_t member_id, int64_t when);
 int catalog_cache_set_present(struct catalog *cat, int64_t member_id,
 			      uint64_t present);
 int catalog_cache_set_pinned(struct catalog *cat, int64_t member_id,
@@ -675,8 +744,7 @@ int catalog_cache_set_pinned(struct catalog *cat, int64_t member_id,
 int catalog_cache_remove(struct catalog *cat, int64_t member_id);
 /* Unpin every entry (call at mount: nothing is open or recalling). */
 int catalog_cache_unpin_all(struct catalog *cat);
-typedef int (*catalog_cache_fn)(void *ctx,
-				const struct catalog_cache_entry *e);
+typedef int (*catalog_cache_fn)(void *ctx, const struct catalog_cache_entry *e);
 /* Unpinned entries, least recently used first: eviction candidates. */
 int catalog_cache_lru(struct catalog *cat, catalog_cache_fn fn, void *ctx);
 /* Sum of present bytes and number of entries. */

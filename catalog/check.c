@@ -66,9 +66,11 @@ static const char SQL_NS_WRONG_NODE[] =
 	"SELECT node.id, 'path node ' || node.id, node.member, member.node, 0 "
 	"FROM node JOIN member ON member.id = node.member "
 	"WHERE member.node != node.id";
+/* (a catalog snapshot's member is never in the namespace) */
 static const char FIX_NS_RELINK[] =
-	"UPDATE node SET member = (SELECT max(id) FROM member "
-	"WHERE member.node = node.id) WHERE id = :key";
+	"UPDATE node SET member = (SELECT max(member.id) FROM member "
+	"JOIN archive ON archive.id = member.archive "
+	"WHERE member.node = node.id AND archive.kind = 0) WHERE id = :key";
 static const char SQL_NODE_NO_PARENT[] =
 	"SELECT n.id, 'path node ' || n.id, n.parent, 0, 0 FROM node n "
 	"WHERE n.parent != 0 AND "

@@ -1,5 +1,6 @@
 /* catalog/commit.c - the commit of a dump: archive, copies, members,
- * implicit directories, namespace, tapes and journal in one transaction.
+ * implicit directories, namespace, tapes and journal in one transaction;
+ * and the same for an archive a rebuild imports from its manifest.
  *
  * Members stream in, in tape order, and get consecutive ids from the
  * archive's first_member, so "members of an archive in tape order" is a
@@ -21,13 +22,14 @@ static const char SQL_MEMBER_NEXT[] =
 	"SELECT coalesce(max(id), 0) + 1 FROM member";
 static const char SQL_ARCHIVE_ADD[] =
 	"INSERT INTO archive(dump, created, members, bytes, block_size, md5, "
-	"first_member) VALUES(:dump, :created, 0, :bytes, :block_size, :md5, "
-	":first)";
+	"first_member, uuid, kind) VALUES(:dump, :created, 0, :bytes, "
+	":block_size, :md5, :first, :uuid, :kind)";
 static const char SQL_COPY_ADD[] =
 	"INSERT INTO copy(archive, barcode, fileno, start_lblock, size) "
 	"VALUES(:archive, :barcode, :fileno, :start_lblock, :size)";
 static const char SQL_TAPE_APPEND[] =
-	"UPDATE tape SET last_file = :fileno, bytes_used = bytes_used + :size, "
+	"UPDATE tape SET last_file = max(last_file, :fileno), "
+	"bytes_used = bytes_used + :size, "
 	"state = CASE WHEN state = 0 THEN 1 ELSE state END "
 	"WHERE barcode = :barcode";
 static const char SQL_NODE_ADD[] =
@@ -44,6 +46,26 @@ static const char SQL_NODE_SET[] =
 static const char SQL_NODE_SET_IMPLICIT[] =
 	"UPDATE node SET member = :member WHERE id = :id AND (member IS NULL "
 	"OR (SELECT type FROM member WHERE member.id = node.member) != 1)";
+/* An archive imported from its manifest (catalog_import_begin) may be
+ * older than what a path shows: the path then shows what a commit in dump
+ * order would have left. A member replaces one from an archive that is
+ * not newer, and a directory also replaces a newer implicit one (which
+ * would not have replaced it); an implicit directory replaces a
+ * non-directory that is not newer, and a newer implicit directory (which
+ * would not have replaced it). */
+#define CUR_CREATED                                                            \
+	"(SELECT archive.created FROM member JOIN archive ON archive.id = "   \
+	"member.archive WHERE member.id = node.member)"
+#define CUR_IMPLICIT                                                           \
+	"(SELECT hdr IS NULL FROM member WHERE member.id = node.member)"
+#define CUR_TYPE "(SELECT type FROM member WHERE member.id = node.member)"
+static const char SQL_NODE_SET_OLDER[] =
+	"UPDATE node SET member = :member WHERE id = :id AND (member IS NULL "
+	"OR " CUR_CREATED " <= :created OR (:dir AND " CUR_IMPLICIT "))";
+static const char SQL_NODE_SET_IMPLICIT_OLDER[] =
+	"UPDATE node SET member = :member WHERE id = :id AND (member IS NULL "
+	"OR (" CUR_TYPE " != 1 AND " CUR_CREATED " <= :created) "
+	"OR (" CUR_IMPLICIT " AND " CUR_CREATED " > :created))";
 static const char SQL_MEMBER_ADD[] =
 	"INSERT INTO member(id, archive, node, parent, type, size, mode, uid, "
 	"gid, mtime, mtime_nsec, md5, link, hdr, data) VALUES(:id, :archive, "
@@ -56,6 +78,15 @@ static const char SQL_DUMP_FILE_DROPPED[] =
 static const char SQL_DUMP_COMMITTED[] =
 	"UPDATE dump SET state = 2, archive = :archive, updated = :now "
 	"WHERE id = :id";
+/* An import: the dump its manifest names, with that id when it is free. */
+static const char SQL_DUMP_ID_FREE[] =
+	"SELECT count(*) FROM dump WHERE id = :id";
+static const char SQL_DUMP_IMPORT[] =
+	"INSERT INTO dump(id, state, created, updated) "
+	"VALUES(:id, 1, :created, :created)";
+static const char SQL_DUMP_IMPORTED[] =
+	"UPDATE dump SET state = 2, archive = :archive, updated = :now, "
+	"files = :files, bytes = :bytes WHERE id = :id";
 
 /* Directory nodes this archive needs (parents of its members), with the
  * owner the implicit member gets; `real` marks those it holds itself. */
@@ -71,6 +102,9 @@ struct catalog_commit {
 	int64_t dump_id, archive_id, first, count, created;
 	uint64_t last_hdr;
 	int failed;
+	int import;             /* catalog_import_begin()'s */
+	enum catalog_archive_kind kind;
+	uint64_t files, bytes;  /* of an import's dump row */
 	char *dir;        /* the last member's directory path ... */
 	size_t dirlen;
 	int64_t dirnode;  /* ... and its node */
@@ -142,8 +176,11 @@ static int one_row(struct catconn *c, sqlite3_stmt *st, int64_t *a,
 	return ret;
 }
 
+/* The copies' tapes exist, no two on one tape; a dump's copies go past
+ * each tape's last file onto a tape that may be written, an import's
+ * anywhere (a copy already at that place is -EEXIST when added). */
 static int check_copies(struct catconn *c, const struct catalog_copy_in *cp,
-			size_t n)
+			size_t n, int import)
 {
 	int64_t state = 0, last = 0;
 	int ret;
@@ -162,7 +199,9 @@ static int check_copies(struct catconn *c, const struct catalog_copy_in *cp,
 		ret = one_row(c, st, &state, &last, "tape");
 		if (ret < 0)
 			return ret;
-		if (state > CATALOG_TAPE_FULL || cp[i].fileno <= last)
+		if (cp[i].fileno < 1 ||
+		    (!import &&
+		     (state > CATALOG_TAPE_FULL || cp[i].fileno <= last)))
 			return -EINVAL;
 	}
 	return 0;
@@ -197,25 +236,65 @@ static int add_copies(struct catalog_commit *cm,
 	return ret;
 }
 
+/* A dump's commit: its journal entry is pending or writing. */
+static int dump_check(struct catalog_commit *cm)
+{
+	sqlite3_stmt *st = cat_stmt(cm->c, SQL_DUMP_STATE);
+	int64_t state = 0;
+	int ret;
+
+	if (!st)
+		return -EIO;
+	cat_bind_i64(st, ":id", cm->dump_id);
+	ret = one_row(cm->c, st, &state, NULL, "dump");
+	if (ret < 0)
+		return ret;
+	if (state != CATALOG_DUMP_PENDING && state != CATALOG_DUMP_WRITING)
+		return -EINVAL;
+	return 0;
+}
+
+/* An import's journal entry: the dump its manifest names (writing until
+ * the end), id dump_id when free (0 or taken: a new one). */
+static int dump_import(struct catalog_commit *cm, int64_t dump_id,
+		       int64_t dumped)
+{
+	sqlite3_stmt *st;
+	int64_t taken = 1;
+	int ret;
+
+	if (dump_id > 0) {
+		st = cat_stmt(cm->c, SQL_DUMP_ID_FREE);
+		if (!st)
+			return -EIO;
+		cat_bind_i64(st, ":id", dump_id);
+		ret = one_row(cm->c, st, &taken, NULL, "dump id");
+		if (ret < 0)
+			return ret;
+	}
+	st = cat_stmt(cm->c, SQL_DUMP_IMPORT);
+	if (!st)
+		return -EIO;
+	if (taken)
+		cat_bind_null(st, ":id");
+	else
+		cat_bind_i64(st, ":id", dump_id);
+	cat_bind_i64(st, ":created", dumped ? dumped : cm->created);
+	ret = cat_exec(cm->c, st, "dump import");
+	if (ret == 0)
+		cm->dump_id = sqlite3_last_insert_rowid(cm->c->db);
+	return ret;
+}
+
 static int commit_start(struct catalog_commit *cm,
 			const struct catalog_archive_in *a,
 			const struct catalog_copy_in *copies, size_t ncopies)
 {
 	struct catconn *c = cm->c;
 	sqlite3_stmt *st;
-	int64_t state = 0;
 	int ret;
 
-	st = cat_stmt(c, SQL_DUMP_STATE);
-	if (!st)
-		return -EIO;
-	cat_bind_i64(st, ":id", cm->dump_id);
-	ret = one_row(c, st, &state, NULL, "dump");
-	if (ret < 0)
-		return ret;
-	if (state != CATALOG_DUMP_PENDING && state != CATALOG_DUMP_WRITING)
-		return -EINVAL;
-	ret = check_copies(c, copies, ncopies);
+	ret = check_copies(c, copies, ncopies, cm->import);
 	if (ret < 0)
 		return ret;
 	st = cat_stmt(c, SQL_MEMBER_NEXT);
@@ -233,11 +312,42 @@ static int commit_start(struct catalog_commit *cm,
 	cat_bind_i64(st, ":block_size", a->block_size);
 	cat_bind_text(st, ":md5", a->md5 ? a->md5 : "");
 	cat_bind_i64(st, ":first", cm->first);
+	cat_bind_text(st, ":uuid", a->uuid ? a->uuid : "");
+	cat_bind_i64(st, ":kind", a->kind);
 	ret = cat_exec(c, st, "archive add");
 	if (ret < 0)
 		return ret;
 	cm->archive_id = sqlite3_last_insert_rowid(c->db);
 	return add_copies(cm, copies, ncopies);
+}
+
+/* A new commit of archive a (checked here), in a write transaction. */
+static int commit_new(struct catalog *cat, const struct catalog_archive_in *a,
+		      const struct catalog_copy_in *copies, size_t ncopies,
+		      struct catalog_commit **out)
+{
+	struct catalog_commit *cm;
+	int ret;
+
+	if (!a || !copies || ncopies == 0 || a->block_size == 0 ||
+	    (a->md5 && *a->md5 && strlen(a->md5) != 32) ||
+	    (a->uuid && strlen(a->uuid) >= 40) ||
+	    (unsigned)a->kind > CATALOG_ARCHIVE_CATALOG)
+		return -EINVAL;
+	cm = calloc(1, sizeof(*cm));
+	if (!cm)
+		return -ENOMEM;
+	cm->cat = cat;
+	cm->created = a->created ? a->created : cat_now();
+	cm->kind = a->kind;
+	cm->dirnode = -1;
+	ret = cat_txn_begin(cat, &cm->c, 1);
+	if (ret < 0) {
+		free(cm);
+		return ret;
+	}
+	*out = cm;
+	return 0;
 }
 
 int catalog_commit_begin(struct catalog *cat, int64_t dump_id,
@@ -248,22 +358,37 @@ int catalog_commit_begin(struct catalog *cat, int64_t dump_id,
 	struct catalog_commit *cm;
 	int ret;
 
-	if (!a || !copies || ncopies == 0 || a->block_size == 0 ||
-	    (a->md5 && *a->md5 && strlen(a->md5) != 32))
-		return -EINVAL;
-	cm = calloc(1, sizeof(*cm));
-	if (!cm)
-		return -ENOMEM;
-	cm->cat = cat;
+	ret = commit_new(cat, a, copies, ncopies, &cm);
+	if (ret < 0)
+		return ret;
 	cm->dump_id = dump_id;
-	cm->created = cat_now();
-	cm->dirnode = -1;
-	ret = cat_txn_begin(cat, &cm->c, 1);
+	ret = dump_check(cm);
+	if (!ret)
+		ret = commit_start(cm, a, copies, ncopies);
 	if (ret < 0) {
-		free(cm);
+		catalog_commit_abort(cm);
 		return ret;
 	}
-	ret = commit_start(cm, a, copies, ncopies);
+	*out = cm;
+	return 0;
+}
+
+int catalog_import_begin(struct catalog *cat, const struct catalog_import *imp,
+			 const struct catalog_copy_in *copies, size_t ncopies,
+			 struct catalog_commit **out)
+{
+	struct catalog_commit *cm;
+	int ret;
+
+	if (!imp)
+		return -EINVAL;
+	ret = commit_new(cat, &imp->archive, copies, ncopies, &cm);
+	if (ret < 0)
+		return ret;
+	cm->import = 1;
+	ret = dump_import(cm, imp->dump_id, imp->dumped);
+	if (!ret)
+		ret = commit_start(cm, &imp->archive, copies, ncopies);
 	if (ret < 0) {
 		catalog_commit_abort(cm);
 		return ret;
@@ -398,14 +523,62 @@ static int member_check(struct catalog_commit *cm,
 	return 0;
 }
 
+/* The node of name under parent for member id, which the namespace then
+ * shows: always for a dump (the newest version), for an import as a
+ * commit in dump order would have left it (see SQL_NODE_SET_OLDER). */
+static int member_node(struct catalog_commit *cm, int64_t parent,
+		       const char *name, size_t len, int64_t id, int dir,
+		       int64_t *node)
+{
+	sqlite3_stmt *st = cat_stmt(cm->c, SQL_NODE_ADD_NEW);
+	int ret;
+
+	if (!st)
+		return -EIO;
+	cat_bind_i64(st, ":parent", parent);
+	cat_bind_blob(st, ":name", name, len);
+	cat_bind_i64(st, ":member", id);
+	ret = cat_exec(cm->c, st, "node add");
+	if (ret < 0)
+		return ret;
+	if (sqlite3_changes(cm->c->db) == 1) {
+		*node = sqlite3_last_insert_rowid(cm->c->db);
+		return 0;
+	}
+	ret = cat_node_child(cm->c, parent, name, len, node);
+	if (ret < 0)
+		return ret;
+	st = cat_stmt(cm->c, cm->import ? SQL_NODE_SET_OLDER : SQL_NODE_SET);
+	if (!st)
+		return -EIO;
+	cat_bind_i64(st, ":member", id);
+	cat_bind_i64(st, ":id", *node);
+	if (cm->import) {
+		cat_bind_i64(st, ":created", cm->created);
+		cat_bind_i64(st, ":dir", dir);
+	}
+	return cat_exec(cm->c, st, "node set");
+}
+
+/* The member of a catalog snapshot: a name at the root that the
+ * namespace never shows (its node, when new, points at nothing). */
+static int snapshot_node(struct catalog_commit *cm, const char *path,
+			 size_t len, int64_t *node)
+{
+	int created;
+
+	if (memchr(path, '/', len))
+		return -EINVAL;
+	return node_get(cm, 0, path, len, 0, node, &created);
+}
+
 static int commit_member(struct catalog_commit *cm,
 			 const struct catalog_member *m)
 {
 	const char *path = m->path[0] == '/' ? m->path + 1 : m->path;
 	size_t len = strlen(path), split;
-	int64_t id = cm->first + cm->count, parent, node;
-	sqlite3_stmt *st;
-	int created, ret;
+	int64_t id = cm->first + cm->count, parent = 0, node = 0;
+	int snap = cm->kind == CATALOG_ARCHIVE_CATALOG, ret;
 
 	ret = member_check(cm, m);
 	if (ret < 0)
@@ -417,44 +590,22 @@ static int commit_member(struct catalog_commit *cm,
 	split = len;
 	while (split && path[split - 1] != '/')
 		split--;
-	ret = dir_node(cm, path, split ? split - 1 : 0, m, &parent);
-	if (ret < 0)
-		return ret;
-	st = cat_stmt(cm->c, SQL_NODE_ADD_NEW);
-	if (!st)
-		return -EIO;
-	cat_bind_i64(st, ":parent", parent);
-	cat_bind_blob(st, ":name", path + split, len - split);
-	cat_bind_i64(st, ":member", id);
-	ret = cat_exec(cm->c, st, "node add");
-	if (ret < 0)
-		return ret;
-	created = sqlite3_changes(cm->c->db) == 1;
-	if (created)
-		node = sqlite3_last_insert_rowid(cm->c->db);
-	else
-		ret = cat_node_child(cm->c, parent, path + split, len - split,
-				     &node);
-	if (ret < 0)
-		return ret;
-	ret = member_insert(cm, id, node, parent, m, 0);
-	if (ret < 0)
-		return ret;
-	if (!created) {
-		st = cat_stmt(cm->c, SQL_NODE_SET);
-		if (!st)
-			return -EIO;
-		cat_bind_i64(st, ":member", id);
-		cat_bind_i64(st, ":id", node);
-		ret = cat_exec(cm->c, st, "node set");
-		if (ret < 0)
-			return ret;
+	if (snap) {
+		ret = snapshot_node(cm, path, len, &node);
+	} else {
+		ret = dir_node(cm, path, split ? split - 1 : 0, m, &parent);
+		if (!ret)
+			ret = member_node(cm, parent, path + split, len - split,
+					  id, m->type == CATALOG_DIR, &node);
 	}
-	if (m->type == CATALOG_DIR) {
+	if (!ret)
+		ret = member_insert(cm, id, node, parent, m, 0);
+	if (!ret && m->type == CATALOG_DIR && !snap)
 		ret = set_add(cm, node, parent, m, 1);
-		if (ret < 0)
-			return ret;
-	}
+	if (ret < 0)
+		return ret;
+	cm->files += m->type != CATALOG_DIR;
+	cm->bytes += m->size;
 	cm->last_hdr = m->header_offset;
 	cm->count++;
 	return 0;
@@ -535,11 +686,14 @@ static int add_implicit(struct catalog_commit *cm)
 		ret = member_insert(cm, id, e->node, e->parent, &m, 1);
 		if (ret < 0)
 			return ret;
-		st = cat_stmt(cm->c, SQL_NODE_SET_IMPLICIT);
+		st = cat_stmt(cm->c, cm->import ? SQL_NODE_SET_IMPLICIT_OLDER
+						: SQL_NODE_SET_IMPLICIT);
 		if (!st)
 			return -EIO;
 		cat_bind_i64(st, ":member", id);
 		cat_bind_i64(st, ":id", e->node);
+		if (cm->import)
+			cat_bind_i64(st, ":created", cm->created);
 		ret = cat_exec(cm->c, st, "node set");
 		if (ret < 0)
 			return ret;
@@ -564,12 +718,17 @@ static int commit_finish(struct catalog_commit *cm)
 	ret = cat_exec(cm->c, st, "archive count");
 	if (ret < 0)
 		return ret;
-	st = cat_stmt(cm->c, SQL_DUMP_COMMITTED);
+	st = cat_stmt(cm->c,
+		      cm->import ? SQL_DUMP_IMPORTED : SQL_DUMP_COMMITTED);
 	if (!st)
 		return -EIO;
 	cat_bind_i64(st, ":archive", cm->archive_id);
-	cat_bind_i64(st, ":now", cat_now());
+	cat_bind_i64(st, ":now", cm->import ? cm->created : cat_now());
 	cat_bind_i64(st, ":id", cm->dump_id);
+	if (cm->import) {
+		cat_bind_i64(st, ":files", (int64_t)cm->files);
+		cat_bind_i64(st, ":bytes", (int64_t)cm->bytes);
+	}
 	return cat_exec(cm->c, st, "dump committed");
 }
 

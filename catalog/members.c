@@ -30,7 +30,7 @@ static const char SQL_NS_LIST[] =
 	"LEFT JOIN member ON member.id = node.member "
 	"LEFT JOIN archive ON archive.id = member.archive "
 	"WHERE node.parent = :parent AND node.name > :after "
-	"ORDER BY node.name";
+	"AND node.member IS NOT NULL ORDER BY node.name";
 static const char SQL_WHEREIS[] =
 	"SELECT member.id, member.archive, copy.id, copy.barcode, copy.fileno, "
 	"copy.start_lblock, member.hdr, member.data, member.size, "
