@@ -203,16 +203,16 @@ static const char SCHEMA_V5[] =
     "ALTER TABLE cache ADD COLUMN map BLOB;"
     "PRAGMA user_version=5;";
 
-/* Version 5: an archive's uuid (the one its manifest holds on every copy)
+/* Version 6: an archive's uuid (the one its manifest holds on every copy)
  * and kind (a dump, or a snapshot of the catalog). */
-static const char SCHEMA_V5[] =
-	"ALTER TABLE archive ADD COLUMN uuid TEXT NOT NULL DEFAULT '';"
-	"ALTER TABLE archive ADD COLUMN kind INTEGER NOT NULL DEFAULT 0;"
-	"CREATE INDEX archive_uuid ON archive(uuid) WHERE uuid != '';"
-	"PRAGMA user_version=5;";
+static const char SCHEMA_V6[] =
+    "ALTER TABLE archive ADD COLUMN uuid TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE archive ADD COLUMN kind INTEGER NOT NULL DEFAULT 0;"
+    "CREATE INDEX archive_uuid ON archive(uuid) WHERE uuid != '';"
+    "PRAGMA user_version=6;";
 
 static const char *const steps[CATALOG_SCHEMA_VERSION] = {
-    SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5};
+    SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5, SCHEMA_V6};
 
 static const char SQL_VERSION[] = "PRAGMA user_version";
 

@@ -118,6 +118,48 @@ int tarr_read_extent(struct tape *t, uint64_t start_lblock,
 		     uint64_t data_offset, uint32_t block_size, uint64_t off,
 		     uint64_t len, tarr_sink_fn sink, void *arg);
 
+/* --- The manifest of a tape file, from its end --------------------------- */
+
+/* What tarr_read_tail() found in one tape file. */
+struct tarr_tail {
+	uint64_t start_lblock; /* the file's first record */
+	uint64_t records;      /* its data records */
+	int filemark;	       /* ended by a filemark; 0: by end of data (a
+				  crash while it was written) */
+	char *manifest;	       /* the text of MANIFEST_MEMBER when it ends
+				  the file's archive (malloc'd,
+				  NUL-terminated); NULL: none does */
+	size_t len;
+	uint64_t manifest_offset; /* its header's byte offset in the file */
+	int64_t manifest_mtime;	  /* its header's mtime (seconds) */
+	uint64_t bytes_read;	  /* what this call read from tape */
+};
+
+/* The manifest of the archive in the tape file that starts where t stands,
+ * read from the file's end, not through its data: space forward over the
+ * file's filemark (MTFSF; at end of data without one, the file was cut
+ * short), locate back to its last record and read it, and more records
+ * before it (twice as many each time) while the manifest's text goes on;
+ * every record block_size bytes (a file of other records has no manifest
+ * for tapefs). A rebuild reads about one record per archive this way.
+ * Afterwards t stands at the start of the next tape file, or at end of
+ * data when the file had no filemark. *out is filled (release it with
+ * tarr_tail_release()). Returns 0 (out->manifest may be NULL: no manifest
+ * ends this file), -ENODATA (nothing is recorded where t stands: end of
+ * data), -EINVAL (block_size), or the tape's -errno (-EIO: a record could
+ * not be read; the position is then unknown). */
+int tarr_read_tail(struct tape *t, uint32_t block_size, struct tarr_tail *out);
+void tarr_tail_release(struct tarr_tail *tl);
+
+/* 1 when the tape record at start_lblock begins with a valid tar (ustar)
+ * header, 0 when not (or it is longer than block_size), or the tape's
+ * -errno. t is left after that record. */
+int tarr_file_starts_tar(struct tape *t, uint64_t start_lblock,
+			 uint32_t block_size);
+/* 1 when the 512 bytes at block are a ustar header with a right
+ * checksum, else 0. */
+int tarr_header_valid(const void *block);
+
 /* --- Member names ------------------------------------------------------- */
 
 /* Validate a member name read from tape for use as a relative path.

@@ -92,6 +92,10 @@ static int commit_tx(struct dump *d, struct dump_archive *a)
 	memset(&ai, 0, sizeof(ai));
 	ai.bytes = a->copy[0].bytes;
 	ai.block_size = a->block_size;
+	ai.uuid = a->man.uuid;
+	ai.created = a->written.tv_sec;
+	ai.kind = a->man.kind == MANIFEST_CATALOG ? CATALOG_ARCHIVE_CATALOG
+						  : CATALOG_ARCHIVE_DATA;
 	for (int i = 0; i < a->ncopies; i++) {
 		ci[i].barcode = a->copy[i].tape.barcode;
 		ci[i].fileno = a->copy[i].fileno;

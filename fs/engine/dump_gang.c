@@ -206,6 +206,7 @@ static int gang_write(struct dump_gang *g, const struct sched_run *r,
 	o.block_size = g->a->block_size;
 	o.open = dump_source_open; /* beneath staging/, no symlink followed */
 	o.open_arg = g->d;
+	o.archive = &g->a->man;
 	ret = tarw_new(&w, tapes, nok, &o);
 	if (ret < 0) {
 		gang_fail(g, which, nok, DUMP_OUT_FAILED, ret);
@@ -224,6 +225,8 @@ static int gang_write(struct dump_gang *g, const struct sched_run *r,
 		g->changed = tarw_changed(w, &g->changed_why);
 	for (int k = 0; k < nok; k++)
 		copy_result(g, r, w, k, which[k]);
+	if (ret == 0)
+		g->written = tarw_manifest_archive(w)->written;
 	if (ret == 0 && members_take(g, w) < 0) {
 		/* Without the member list the archive cannot be committed:
 		 * treat it as a failed round. */

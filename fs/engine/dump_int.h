@@ -41,6 +41,7 @@
 
 #include "catalog/catalog.h"
 #include "fs/engine/dump.h"
+#include "tapeio/manifest.h"
 #include "tapeio/sched.h"
 
 struct tapefs;
@@ -259,6 +260,11 @@ struct dump_archive {
 	/* Members of the first round that wrote every source; the commit. */
 	struct tar_member *members;
 	size_t nmembers;
+	/* What its manifests say of it (the same uuid on every copy), and
+	 * the latest time one of its copies' manifests was written: the
+	 * archive's time in the catalog, as a rebuild finds it. */
+	struct manifest_archive man;
+	struct timespec written;
 	int64_t archive_id; /* once committed */
 };
 
@@ -275,6 +281,7 @@ struct dump_gang {
 	int changed_why;	    /* tarw_changed()'s why */
 	struct tar_member *members; /* when ret == 0 */
 	size_t nmembers;
+	struct timespec written; /* its manifest's time, when ret == 0 */
 	int result; /* how the job ended: 0, or its -errno (-EROFS ...) */
 };
 

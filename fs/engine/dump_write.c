@@ -143,6 +143,10 @@ static void round_take_members(struct dump_archive *a, struct dump_gang *g)
 		a->nmembers = g->nmembers;
 		g->members = NULL;
 	}
+	if (g->ret == 0 && (g->written.tv_sec > a->written.tv_sec ||
+			    (g->written.tv_sec == a->written.tv_sec &&
+			     g->written.tv_nsec > a->written.tv_nsec)))
+		a->written = g->written;
 	dump_gang_release(g);
 }
 
@@ -170,6 +174,7 @@ static void archive_rewind(struct dump *d, struct dump_archive *a)
 	}
 	archive_members_free(a);
 	dump_sources_free(a);
+	a->written = (struct timespec){0, 0};
 }
 
 /* ---- settling a round, copy by copy -------------------------------------- */
@@ -375,6 +380,7 @@ static void archive_init(struct dump *d, struct dump_archive *a,
 			 const struct dump_fill_plan *plan)
 {
 	const struct tapefs_config *cfg = &d->fs->cfg;
+	struct catalog_dump dd;
 
 	memset(a, 0, sizeof(*a));
 	a->dump_id = dump_id;
@@ -386,6 +392,16 @@ static void archive_init(struct dump *d, struct dump_archive *a,
 		a->copy[i].idx = i;
 		a->copy[i].pool = cfg->pools[i];
 	}
+	manifest_uuid_new(a->man.uuid);
+	a->man.dump_id = dump_id;
+	a->man.dumped = catalog_dump_get(d->fs->cat, dump_id, &dd) == 0
+			    ? dd.created
+			    : time(NULL);
+	a->man.kind = MANIFEST_DATA;
+	for (int i = 0, o = 0; i < a->ncopies && o < (int)sizeof(a->man.pools);
+	     i++)
+		o += snprintf(a->man.pools + o, sizeof(a->man.pools) - (size_t)o,
+			      "%s%s", i ? "," : "", cfg->pools[i]);
 }
 
 static void archive_release(struct dump *d, struct dump_archive *a)
