@@ -577,8 +577,11 @@ struct catalog_import {
  * (members then stream through catalog_commit_member(), and end/abort the
  * same), with these differences: the dump journal gets a new entry for it
  * (committed at the end, its time the archive's); its copies may be at
- * any tape file (the tapes' last_file grows to the largest, scratch tapes
- * become open, other states stay); a path of the namespace points at one
+ * any tape file (the tapes' last_file grows to the largest; scratch and
+ * closed tapes become open: nothing writes a closed tape, so an archive
+ * on it the catalog did not know means the catalog is older than the
+ * tape, or closed it for holding that archive); a path of the namespace
+ * points at one
  * of its members only when what the path shows is not newer (by archive
  * time), so archives may be imported in any order. -EEXIST when a copy's
  * (barcode, fileno) is taken, -ENOENT for an unknown tape, -EINVAL. */
@@ -590,15 +593,18 @@ int catalog_import_begin(struct catalog *cat, const struct catalog_import *imp,
 int catalog_archive_find(struct catalog *cat, const char *uuid,
 			 int64_t *archive_id);
 /* Add copy c of archive archive_id (found on another tape), with its
- * tape's last_file and bytes_used, in one transaction. 0, -EEXIST (that
+ * tape's last_file, bytes_used and state as catalog_import_begin() does,
+ * in one transaction. 0, -EEXIST (that
  * tape file holds a copy already), -ENOENT (no such archive or tape). */
 int catalog_copy_import(struct catalog *cat, int64_t archive_id,
 			const struct catalog_copy_in *c);
 /* Record in the dump journal that an archive of tapefs was begun at
  * (barcode, fileno) and never finished (no filemark or no manifest): a
  * failed dump with why, its tape file abandoned, time when (0: now), so
- * that catalog_dump_tape_wrote() lets the next dump write over it.
- * Nothing new when that tape file is journaled already. */
+ * that catalog_dump_tape_wrote() lets the next dump write over it; a
+ * closed tape whose last_file is fileno - 1 (closed for holding that
+ * partial archive) becomes open again, or scratch when it holds no
+ * archive. Nothing changes when that tape file is journaled already. */
 int catalog_dump_partial(struct catalog *cat, const char *barcode,
 			 int64_t fileno, uint64_t start_lblock, int64_t when,
 			 const char *why);

@@ -32,6 +32,14 @@ static const char SQL_TAPE_APPEND[] =
 	"bytes_used = bytes_used + :size, "
 	"state = CASE WHEN state = 0 THEN 1 ELSE state END "
 	"WHERE barcode = :barcode";
+/* An import also opens a closed tape: nothing writes a closed tape, so an
+ * archive on it that the catalog did not know means the catalog is older
+ * than the tape, or closed it for holding that archive. */
+static const char SQL_TAPE_IMPORT[] =
+	"UPDATE tape SET last_file = max(last_file, :fileno), "
+	"bytes_used = bytes_used + :size, "
+	"state = CASE WHEN state IN (0, 3) THEN 1 ELSE state END "
+	"WHERE barcode = :barcode";
 static const char SQL_NODE_ADD[] =
 	"INSERT INTO node(parent, name, member) VALUES(:parent, :name, :member)";
 /* A new path (the common case) in one statement; an existing one is found
@@ -225,7 +233,8 @@ static int add_copies(struct catalog_commit *cm,
 		ret = cat_exec(cm->c, st, "copy add");
 		if (ret < 0)
 			break;
-		st = cat_stmt(cm->c, SQL_TAPE_APPEND);
+		st = cat_stmt(cm->c,
+			      cm->import ? SQL_TAPE_IMPORT : SQL_TAPE_APPEND);
 		if (!st)
 			return -EIO;
 		cat_bind_text(st, ":barcode", cp[i].barcode);

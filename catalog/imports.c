@@ -17,10 +17,11 @@ static const char SQL_TAPE_EXISTS[] =
 static const char SQL_COPY_ADD[] =
 	"INSERT INTO copy(archive, barcode, fileno, start_lblock, size) "
 	"VALUES(:archive, :barcode, :fileno, :start_lblock, :size)";
+/* as commit.c's SQL_TAPE_IMPORT: a closed tape becomes open too */
 static const char SQL_TAPE_APPEND[] =
 	"UPDATE tape SET last_file = max(last_file, :fileno), "
 	"bytes_used = bytes_used + :size, "
-	"state = CASE WHEN state = 0 THEN 1 ELSE state END "
+	"state = CASE WHEN state IN (0, 3) THEN 1 ELSE state END "
 	"WHERE barcode = :barcode";
 static const char SQL_PARTIAL_DUMP[] =
 	"INSERT INTO dump(state, created, updated, error) "
@@ -28,6 +29,11 @@ static const char SQL_PARTIAL_DUMP[] =
 static const char SQL_PARTIAL_TAPE[] =
 	"INSERT INTO dump_tape(dump, copy, barcode, fileno, start_lblock, "
 	"abandoned) VALUES(:dump, 0, :barcode, :fileno, :start_lblock, 1)";
+/* A closed tape whose partial archive comes right after what the catalog
+ * knows of it was closed for holding it: it may be written again. */
+static const char SQL_PARTIAL_REOPEN[] =
+	"UPDATE tape SET state = CASE WHEN last_file = 0 THEN 0 ELSE 1 END "
+	"WHERE barcode = :barcode AND state = 3 AND last_file = :fileno - 1";
 static const char SQL_PARTIAL_KNOWN[] =
 	"SELECT 1 FROM dump_tape WHERE barcode = :barcode AND fileno = :fileno "
 	"LIMIT 1";
@@ -171,6 +177,15 @@ int catalog_dump_partial(struct catalog *cat, const char *barcode,
 	cat_bind_i64(st, ":fileno", fileno);
 	cat_bind_i64(st, ":start_lblock", (int64_t)start_lblock);
 	ret = cat_exec(c, st, "partial tape");
+	if (ret < 0)
+		goto out;
+	ret = -EIO;
+	st = cat_stmt(c, SQL_PARTIAL_REOPEN);
+	if (!st)
+		goto out;
+	cat_bind_text(st, ":barcode", barcode);
+	cat_bind_i64(st, ":fileno", fileno);
+	ret = cat_exec(c, st, "partial reopen");
 out:
 	return cat_txn_end(cat, c, 1, ret < 0 ? ret : 0);
 }

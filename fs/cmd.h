@@ -10,5 +10,6 @@ int cmd_vtape(int argc, char **argv);  /* tapefs vtape create|info|set|inject ..
 int cmd_fsck(int argc, char **argv);   /* tapefs fsck -c CONFIG [--repair] */
 int cmd_config(int argc, char **argv); /* tapefs config -c CONFIG */
 int cmd_export_catalog(int argc, char **argv); /* tapefs export -c CONFIG */
+int cmd_rebuild(int argc, char **argv); /* tapefs rebuild -c CONFIG ... */
 
 #endif

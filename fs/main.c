@@ -24,9 +24,10 @@ static const struct {
 	const char *name;
 	int (*fn)(int argc, char **argv);
 } cmds[] = {
-    {"mkvlib", cmd_mkvlib}, {"vtape", cmd_vtape},     {"fsck", cmd_fsck},
-    {"config", cmd_config}, {"version", cmd_version},
-    {"export", cmd_export_catalog},
+    {"mkvlib", cmd_mkvlib},   {"vtape", cmd_vtape},
+    {"fsck", cmd_fsck},	      {"config", cmd_config},
+    {"version", cmd_version}, {"export", cmd_export_catalog},
+    {"rebuild", cmd_rebuild},
 };
 
 int main(int argc, char **argv)

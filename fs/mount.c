@@ -76,7 +76,7 @@ static const struct fuse_opt mount_spec[] = {
 
 static void usage(const char *prog)
 {
-	printf(USAGE "       %s mkvlib|vtape|fsck|config|version ...\n\n"
+	printf(USAGE "       %s mkvlib|vtape|fsck|rebuild|config|version ...\n\n"
 		     "  -c CONFIG   the ini file (docs/config.md)\n"
 		     "  -f          stay in the foreground; log to stderr too\n"
 		     "  -o OPTIONS  FUSE mount options (allow_other, "

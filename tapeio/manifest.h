@@ -8,6 +8,7 @@
  *
  *   tapefs-manifest 2
  *   archive  uuid=U  dump=N  dumped=S  written=S.NS  pools=A,B  kind=data
+ *            catalog=LABEL:FILE,LABEL:FILE
  *   TYPE SIZE MODE UID GID MTIME MD5 HEADER_OFFSET DATA_OFFSET NAME LINK
  *        OWNER GROUP
  *   chunks  CHUNK_SIZE  DIGEST  DIGEST ...
@@ -62,6 +63,7 @@
 #define MANIFEST_DIGEST_SIZE CHUNK_DIGEST
 #define MANIFEST_UUID_SIZE   37	 /* 36 characters and NUL */
 #define MANIFEST_POOLS_SIZE  136 /* "A,B,...": 8 pools of 16 bytes */
+#define MANIFEST_CATALOG_SIZE 400 /* 8 copies of "LABEL:FILE" */
 
 enum tar_type {
 	TAR_FILE = 'f',
@@ -111,6 +113,10 @@ struct manifest_archive {
 					    tar writer sets it) */
 	char pools[MANIFEST_POOLS_SIZE]; /* pools of the copies, "A,B" */
 	enum manifest_kind kind;
+	/* Where the newest snapshot of the catalog on tape was when this
+	 * archive was written: "LABEL:FILE" of each copy, comma separated;
+	 * "" none. A rebuild that starts from no catalog finds it here. */
+	char catalog[MANIFEST_CATALOG_SIZE];
 };
 
 /* A decoded manifest. */

@@ -60,6 +60,8 @@ int manifest_archive_encode(struct sbuf *b, const struct manifest_archive *a)
 		ret = kv_add(b, "pools", a->pools);
 	if (!ret)
 		ret = kv_add(b, "kind", kind_names[a->kind]);
+	if (!ret && a->catalog[0])
+		ret = kv_add(b, "catalog", a->catalog);
 	if (!ret)
 		ret = sbuf_add(b, "\n", 1);
 	return ret;
@@ -93,6 +95,8 @@ static int archive_kv(struct manifest_archive *a, const char *k, size_t kl,
 		return value_text(v, vl, a->uuid, sizeof(a->uuid));
 	if (KEY("pools"))
 		return value_text(v, vl, a->pools, sizeof(a->pools));
+	if (KEY("catalog"))
+		return value_text(v, vl, a->catalog, sizeof(a->catalog));
 	if (KEY("written"))
 		return field_mtime(v, vl, &a->written);
 	if (KEY("dump") || KEY("dumped")) {

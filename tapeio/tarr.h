@@ -124,6 +124,7 @@ int tarr_read_extent(struct tape *t, uint64_t start_lblock,
 struct tarr_tail {
 	uint64_t start_lblock; /* the file's first record */
 	uint64_t records;      /* its data records */
+	uint32_t block_size;   /* their size, when a manifest was found */
 	int filemark;	       /* ended by a filemark; 0: by end of data (a
 				  crash while it was written) */
 	char *manifest;	       /* the text of MANIFEST_MEMBER when it ends
@@ -139,21 +140,26 @@ struct tarr_tail {
  * read from the file's end, not through its data: space forward over the
  * file's filemark (MTFSF; at end of data without one, the file was cut
  * short), locate back to its last record and read it, and more records
- * before it (twice as many each time) while the manifest's text goes on;
- * every record block_size bytes (a file of other records has no manifest
- * for tapefs). A rebuild reads about one record per archive this way.
+ * before it (twice as many each time) while the manifest's text goes on.
+ * The last record's length is the archive's block size (tapefs pads it)
+ * and every record read must have it (a file of other records has no
+ * manifest for tapefs); block_size is the room the first read gets (the
+ * label's or the configuration's block size; a longer record is read
+ * again with room for the largest the writer makes). A rebuild reads
+ * about one record per archive this way.
  * Afterwards t stands at the start of the next tape file, or at end of
  * data when the file had no filemark. *out is filled (release it with
  * tarr_tail_release()). Returns 0 (out->manifest may be NULL: no manifest
  * ends this file), -ENODATA (nothing is recorded where t stands: end of
- * data), -EINVAL (block_size), or the tape's -errno (-EIO: a record could
+ * data), -EINVAL (block_size 0), or the tape's -errno (-EIO: a record could
  * not be read; the position is then unknown). */
 int tarr_read_tail(struct tape *t, uint32_t block_size, struct tarr_tail *out);
 void tarr_tail_release(struct tarr_tail *tl);
 
-/* 1 when the tape record at start_lblock begins with a valid tar (ustar)
- * header, 0 when not (or it is longer than block_size), or the tape's
- * -errno. t is left after that record. */
+/* 1 when the tape record at start_lblock is block_size bytes long and
+ * begins with a valid tar (ustar) header - the start of an archive tapefs
+ * wrote with that block size - 0 when not, or the tape's -errno. t is
+ * left after that record. */
 int tarr_file_starts_tar(struct tape *t, uint64_t start_lblock,
 			 uint32_t block_size);
 /* 1 when the 512 bytes at block are a ustar header with a right

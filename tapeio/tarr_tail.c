@@ -21,8 +21,9 @@
 
 #include "tapeio/tarr.h"
 
-#define TAIL_MAX_BYTES (1ull << 30) /* the reader's MANIFEST_MAX */
-#define BLK	       512
+#define TAIL_MAX_BYTES	(1ull << 30) /* the reader's MANIFEST_MAX */
+#define TAIL_RECORD_MAX (64u << 20)  /* the writer's largest block size */
+#define BLK		512
 
 /* An octal field of a ustar header (NUL or space terminated): 0 or -1. */
 static int octal(const unsigned char *f, size_t n, uint64_t *v)
@@ -143,19 +144,54 @@ static int find_end(struct tape *t, struct tarr_tail *out)
 	return out->records ? 0 : -ENODATA;
 }
 
+/* The file's last record at lblock at into *buf (malloc'd), its length
+ * (the archive's block size: tapefs pads the last record) into *bs: read
+ * with max bytes of room, then with TAIL_RECORD_MAX when it is longer.
+ * -EINVAL: not a record of a tar archive. */
+static int last_record(struct tape *t, uint64_t at, uint32_t max,
+		       unsigned char **buf, uint32_t *bs, uint64_t *bytes)
+{
+	ssize_t r = -ENOMEM;
+
+	for (int tries = 0; r == -ENOMEM && tries < 2; tries++) {
+		size_t room = tries ? TAIL_RECORD_MAX : max;
+		int ret = tape_locate(t, at);
+
+		if (ret)
+			return ret;
+		free(*buf);
+		*buf = malloc(room);
+		if (!*buf)
+			return -ENOMEM;
+		r = tape_read(t, *buf, room);
+	}
+	if (r < 0)
+		return r == -ENOMEM ? -EINVAL : (int)r;
+	*bytes += (uint64_t)r;
+	if (r == 0 || r % BLK)
+		return -EINVAL;
+	*bs = (uint32_t)r;
+	return 0;
+}
+
 /* The window of the last k records grows backwards until the scan ends.
  * *at_end: the tape stands after the file's last record (only the first
- * window leaves it there). */
-static int tail_scan(struct tape *t, uint32_t bs, struct tarr_tail *out,
+ * read leaves it there). */
+static int tail_scan(struct tape *t, uint32_t max, struct tarr_tail *out,
 		     int *at_end)
 {
-	uint64_t end = out->start_lblock + out->records, k = 0, more = 1;
+	uint64_t end = out->start_lblock + out->records, k = 1, more = 1;
 	unsigned char *win = NULL, *nw;
+	uint32_t bs = 0;
 	size_t hdr = 0;
 	uint64_t size = 0;
-	enum scan sc = SCAN_MORE;
-	int ret = 0;
+	enum scan sc;
+	int ret;
 
+	ret = last_record(t, end - 1, max, &win, &bs, &out->bytes_read);
+	*at_end = !ret;
+	sc = ret ? SCAN_NONE
+		 : scan(win, bs / BLK, &hdr, &size, &out->manifest_mtime);
 	while (sc == SCAN_MORE && k < out->records &&
 	       (k + more) * bs <= TAIL_MAX_BYTES + 2 * (uint64_t)bs) {
 		if (more > out->records - k)
@@ -165,13 +201,12 @@ static int tail_scan(struct tape *t, uint32_t bs, struct tarr_tail *out,
 			ret = -ENOMEM;
 			break;
 		}
-		if (k)
-			memcpy(nw + more * bs, win, k * bs);
+		memcpy(nw + more * bs, win, k * bs);
 		free(win);
 		win = nw;
 		ret = read_records(t, end - k - more, more, bs, win,
 				   &out->bytes_read);
-		*at_end = !ret && k == 0;
+		*at_end = 0;
 		if (ret)
 			break;
 		k += more;
@@ -187,6 +222,7 @@ static int tail_scan(struct tape *t, uint32_t bs, struct tarr_tail *out,
 			memcpy(out->manifest, win + (hdr + 1) * BLK, size);
 			out->manifest[size] = '\0';
 			out->len = size;
+			out->block_size = bs;
 			out->manifest_offset =
 			    (out->records - k) * bs + hdr * BLK;
 		}
@@ -202,7 +238,7 @@ int tarr_read_tail(struct tape *t, uint32_t block_size, struct tarr_tail *out)
 	char c;
 
 	memset(out, 0, sizeof(*out));
-	if (!block_size || block_size % BLK)
+	if (!block_size)
 		return -EINVAL;
 	ret = tape_tell(t, &out->start_lblock);
 	if (!ret)
@@ -246,7 +282,7 @@ int tarr_file_starts_tar(struct tape *t, uint64_t start_lblock,
 	else if (r < 0)
 		ret = (int)r;
 	else
-		ret = r >= BLK && tarr_header_valid(rec);
+		ret = r == (ssize_t)block_size && tarr_header_valid(rec);
 	free(rec);
 	return ret;
 }

@@ -151,7 +151,7 @@ static void test_order(void)
 	CHECK_INT(catalog_copy_get(cat, "B1", 4, &(struct catalog_copy){0}), 0);
 	CHECK_INT(catalog_tape_get(cat, "B1", &t2), 0);
 	CHECK_INT(t2.last_file, 4);
-	CHECK_INT(t2.state, CATALOG_TAPE_CLOSED); /* the rebuild decides */
+	CHECK_INT(t2.state, CATALOG_TAPE_OPEN); /* closed for holding it */
 	struct catalog_copy_in bad = {"NOPE", 1, 0, 1};
 	CHECK_INT(catalog_copy_import(cat, first, &bad), -ENOENT);
 	CHECK_INT(catalog_copy_import(cat, 999, &cp), -ENOENT);
@@ -201,18 +201,33 @@ static void test_partial(void)
 {
 	int before = 0, after = 0;
 
-	CHECK_INT(catalog_dump_tape_wrote(cat, "A1", 6), 0);
+	CHECK_INT(catalog_dump_tape_wrote(cat, "A1", 8), 0);
 	CHECK_INT(
-	    catalog_dump_partial(cat, "A1", 6, 1234, 6000, "a partial archive"),
+	    catalog_dump_partial(cat, "A1", 8, 1234, 6000, "a partial archive"),
 	    0);
-	CHECK_INT(catalog_dump_tape_wrote(cat, "A1", 6), 1);
+	CHECK_INT(catalog_dump_tape_wrote(cat, "A1", 8), 1);
 	/* the same again: nothing new (a rebuild run twice) */
 	CHECK_INT(catalog_dump_unfinished(cat, count_dumps, &before), 0);
-	CHECK_INT(catalog_dump_partial(cat, "A1", 6, 1234, 6000, "again"), 0);
+	CHECK_INT(catalog_dump_partial(cat, "A1", 8, 1234, 6000, "again"), 0);
 	CHECK_INT(catalog_dump_unfinished(cat, count_dumps, &after), 0);
 	CHECK_INT(before, 0); /* journaled failed, not unfinished */
 	CHECK_INT(after, 0);
 	CHECK_INT(catalog_dump_partial(cat, "", 6, 0, 0, NULL), -EINVAL);
+	/* a closed tape with nothing but a partial archive: scratch again;
+	 * one with archives before it: open; one whose partial is further
+	 * on: closed still */
+	struct catalog_tape t = fx_tape("C1", "A", CATALOG_TAPE_CLOSED, 1e9);
+	CHECK_INT(catalog_tape_add(cat, &t), 0);
+	CHECK_INT(catalog_dump_partial(cat, "C1", 1, 3, 0, "cut"), 0);
+	CHECK_INT(catalog_tape_get(cat, "C1", &t), 0);
+	CHECK_INT(t.state, CATALOG_TAPE_SCRATCH);
+	CHECK_INT(catalog_tape_set_state(cat, "A1", CATALOG_TAPE_CLOSED), 0);
+	CHECK_INT(catalog_dump_partial(cat, "A1", 9, 3, 0, "cut"), 0);
+	CHECK_INT(catalog_tape_get(cat, "A1", &t), 0);
+	CHECK_INT(t.state, CATALOG_TAPE_CLOSED);
+	CHECK_INT(catalog_dump_partial(cat, "A1", 6, 3, 0, "cut"), 0);
+	CHECK_INT(catalog_tape_get(cat, "A1", &t), 0);
+	CHECK_INT(t.state, CATALOG_TAPE_OPEN);
 }
 
 static void test_backup(void)

@@ -107,6 +107,7 @@ static void test_encode_decode(void)
 	    .written = {1763700123, 456789012},
 	    .pools = "A,B\tC",
 	    .kind = MANIFEST_CATALOG,
+	    .catalog = "A00001L9:7,B00001L9:7",
 	};
 	struct tar_member in[N];
 	struct manifest mf;
@@ -130,6 +131,7 @@ static void test_encode_decode(void)
 	CHECK_INT(mf.archive.written.tv_nsec, 456789012);
 	CHECK_STR(mf.archive.pools, "A,B\tC");
 	CHECK_INT(mf.archive.kind, MANIFEST_CATALOG);
+	CHECK_STR(mf.archive.catalog, "A00001L9:7,B00001L9:7");
 	CHECK_INT(mf.n, N);
 	for (i = 0; i < mf.n && i < N; i++)
 		same_member(&mf.m[i], &in[i]);

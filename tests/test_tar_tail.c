@@ -59,6 +59,7 @@ static uint64_t expect_manifest(struct tape *t, long fileno,
 	CHECK(tl.manifest != NULL);
 	CHECK(tl.filemark);
 	CHECK_INT(tl.records * BS, want->bytes);
+	CHECK_INT(tl.block_size, BS);
 	CHECK_INT(tl.start_lblock, want->start[0]);
 	CHECK(tl.bytes_read <= max_read);
 	CHECK(at_file(t, fileno + 1));
@@ -135,7 +136,12 @@ static void test_tail(void)
 	CHECK(tl.manifest == NULL && tl.filemark);
 	CHECK(at_file(t, 1));
 	tarr_tail_release(&tl);
-	/* file 1: one record read */
+	/* file 1: one record read, with less room than a record at first */
+	CHECK_INT(tarr_read_tail(t, 4096, &tl), 0);
+	CHECK(tl.manifest != NULL && tl.block_size == BS);
+	CHECK_INT(tl.bytes_read, BS);
+	tarr_tail_release(&tl);
+	CHECK_INT(tape_goto_file(t, 1), 0);
 	expect_manifest(t, 1, &small, BS);
 	/* file 2: its manifest (some 250 KB) over many records, read with
 	 * at most twice as many records as it needs */
@@ -161,7 +167,7 @@ static void test_tail(void)
 	CHECK(tl.bytes_read <= 2 * BS);
 	tarr_tail_release(&tl);
 	CHECK_INT(tarr_file_starts_tar(u, tl.start_lblock, BS), 1);
-	CHECK_INT(tarr_read_tail(u, 1000, &tl), -EINVAL);
+	CHECK_INT(tarr_read_tail(u, 0, &tl), -EINVAL);
 	/* a record that is no tar header */
 	struct tape *w = fx_vtape("w.vtape", "W00001L9", 1 << 20, 0);
 	char junk[BS];

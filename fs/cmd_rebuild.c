@@ -1,0 +1,295 @@
+/* fs/cmd_rebuild.c - `tapefs rebuild -c CONFIG [--full] [--no-snapshot]
+ * [LABEL...]`: the catalog named by the config rebuilt from the tapes,
+ * offline (the library is not mounted; while it is, `echo rebuild >
+ * .library` does the same through the daemon). docs/catalog.md, "Lost
+ * catalog", says when to use it.
+ *
+ * Order: the catalog (created when missing; a file that is not a sqlite
+ * database is refused: it may be the only copy of something), the
+ * changer, the registration of every cartridge the catalog does not know
+ * (library_sync(): closed when it holds archives), the drive scheduler;
+ * then, when the catalog holds no archive at all, the newest snapshot of
+ * the catalog on tape is restored in its place (unless --no-snapshot);
+ * then rebuild_run() (fs/engine/rebuild.h) reads the manifests the
+ * catalog lacks and commits them.
+ *
+ * Exit status: 0 every tape read and every archive found recorded, 1
+ * some were not (each on stderr) or the catalog could not be opened, 2
+ * usage.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "catalog/catalog.h"
+#include "fs/cmd.h"
+#include "fs/config.h"
+#include "fs/engine/library.h"
+#include "fs/engine/rebuild.h"
+#include "tapeio/changer.h"
+#include "tapeio/sched.h"
+
+struct rebuild_args {
+	const char *config;
+	int full, no_snapshot, verbose;
+	const char *const *labels;
+	size_t nlabels;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: tapefs rebuild -c CONFIG [--full] [--no-snapshot] "
+		   "[--verbose] [LABEL...]\n");
+}
+
+static int parse(int argc, char **argv, struct rebuild_args *a)
+{
+	static const struct option opts[] = {
+	    {"config", required_argument, NULL, 'c'},
+	    {"full", no_argument, NULL, 'f'},
+	    {"no-snapshot", no_argument, NULL, 'n'},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	int opt;
+
+	memset(a, 0, sizeof(*a));
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "c:fnvh", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'c':
+			a->config = optarg;
+			break;
+		case 'f':
+			a->full = 1;
+			break;
+		case 'n':
+			a->no_snapshot = 1;
+			break;
+		case 'v':
+			a->verbose = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (!a->config) {
+		usage(stderr);
+		return 2;
+	}
+	a->labels = (const char *const *)argv + optind;
+	a->nlabels = (size_t)(argc - optind);
+	return -1;
+}
+
+static int open_catalog(struct tapefs *fs)
+{
+	int ret = catalog_open(&fs->cat, fs->cfg.catalog);
+
+	if (ret < 0) {
+		fprintf(stderr, "tapefs rebuild: catalog '%s': %s%s\n",
+			fs->cfg.catalog, strerror(-ret),
+			ret == -EIO ? " (not a catalog: move the file aside, "
+				      "then run the rebuild again)"
+				    : "");
+		fs->cat = NULL;
+	}
+	return ret;
+}
+
+static int start_sched(struct tapefs *fs)
+{
+	struct sched_config sc;
+	struct changer_inv inv;
+	int ret;
+
+	memset(&sc, 0, sizeof(sc));
+	sc.changer = fs->changer;
+	sc.tape_ops = tape_backend(fs->cfg.tape);
+	if (!sc.tape_ops)
+		return -EINVAL;
+	sc.ndrives = fs->cfg.ndrives;
+	if (!sc.ndrives) {
+		ret = changer_inventory(fs->changer, &inv);
+		if (ret)
+			return ret;
+		sc.ndrives = inv.ndrives;
+		changer_inv_free(&inv);
+	}
+	for (int i = 0; i < sc.ndrives && i < SCHED_DRIVES_MAX; i++)
+		sc.drive_dev[i] = fs->cfg.drive_dev[i];
+	ret = sched_start(&fs->sched, &sc);
+	if (ret)
+		fs->sched = NULL;
+	return ret;
+}
+
+/* Catalog, changer, registration of new cartridges, scheduler. */
+static int library_up(struct tapefs *fs)
+{
+	struct changer_conf cc = {fs->cfg.changer, fs->cfg.changer_spec,
+				  fs->cfg.mtx, fs->cfg.drive_dev[0]};
+	char err[4400];
+	int ret = open_catalog(fs);
+
+	if (ret)
+		return ret;
+	ret = changer_open_conf(&fs->changer, &cc, err, sizeof(err));
+	if (ret) {
+		fprintf(stderr, "tapefs rebuild: %s: %s\n", fs->cfg.path, err);
+		fs->changer = NULL;
+		return ret;
+	}
+	ret = library_sync(fs);
+	if (ret < 0) {
+		fprintf(stderr, "tapefs rebuild: library: %s\n",
+			changer_error(fs->changer));
+		return ret;
+	}
+	ret = start_sched(fs);
+	if (ret)
+		fprintf(stderr, "tapefs rebuild: drive scheduler: %s\n",
+			strerror(-ret));
+	return ret;
+}
+
+static void library_down(struct tapefs *fs)
+{
+	if (fs->sched)
+		sched_stop(fs->sched);
+	fs->sched = NULL;
+	if (fs->changer)
+		changer_close(fs->changer);
+	fs->changer = NULL;
+	if (fs->cat)
+		catalog_close(fs->cat);
+	fs->cat = NULL;
+}
+
+/* The catalog file replaced by the snapshot at snap (the catalog is
+ * closed meanwhile): its -wal and -shm go first, then an atomic rename. */
+static int install(struct tapefs *fs, const char *snap)
+{
+	char wal[4200], shm[4200];
+
+	library_down(fs);
+	snprintf(wal, sizeof(wal), "%s-wal", fs->cfg.catalog);
+	snprintf(shm, sizeof(shm), "%s-shm", fs->cfg.catalog);
+	if ((unlink(wal) < 0 && errno != ENOENT) ||
+	    (unlink(shm) < 0 && errno != ENOENT) ||
+	    rename(snap, fs->cfg.catalog) < 0) {
+		fprintf(stderr, "tapefs rebuild: install %s: %s\n", snap,
+			strerror(errno));
+		return -errno;
+	}
+	return library_up(fs);
+}
+
+/* A catalog holding no archive starts from the newest snapshot on tape,
+ * when there is one. 1 restored, 0 none, -errno. */
+static int from_snapshot(struct tapefs *fs, const struct rebuild_args *a)
+{
+	char snap[4200], why[512];
+	int64_t n;
+	int ret;
+
+	if (a->no_snapshot || a->nlabels)
+		return 0;
+	n = catalog_archive_count(fs->cat, CATALOG_ARCHIVE_DATA);
+	if (n == 0)
+		n = catalog_archive_count(fs->cat, CATALOG_ARCHIVE_CATALOG);
+	if (n != 0)
+		return n < 0 ? (int)n : 0;
+	snprintf(snap, sizeof(snap), "%s.snapshot", fs->cfg.catalog);
+	ret = rebuild_snapshot_fetch(fs, snap, why, sizeof(why));
+	if (ret == -ENOENT) {
+		printf("%s: no snapshot of the catalog on the tapes: every "
+		       "manifest is read\n",
+		       fs->cfg.catalog);
+		return 0;
+	}
+	if (ret < 0) {
+		fprintf(stderr, "tapefs rebuild: %s\n", why);
+		return ret;
+	}
+	printf("%s: restored from the %s\n", fs->cfg.catalog, why);
+	ret = install(fs, snap);
+	return ret < 0 ? ret : 1;
+}
+
+static void progress(void *arg, const char *line)
+{
+	(void)arg;
+	fprintf(stderr, "tapefs rebuild: %s\n", line);
+}
+
+static int run(struct tapefs *fs, const struct rebuild_args *a)
+{
+	struct rebuild_opts o = {.labels = a->labels,
+				 .nlabels = a->nlabels,
+				 .full = a->full,
+				 .progress = a->verbose ? progress : NULL};
+	struct rebuild_report r;
+	char line[640];
+	int ret;
+
+	ret = library_up(fs);
+	if (!ret)
+		ret = from_snapshot(fs, a);
+	if (ret < 0)
+		return 1;
+	o.skip_closed = ret == 1;
+	ret = rebuild_run(fs, &o, &r);
+	rebuild_summary(&r, line, sizeof(line));
+	printf("%s: %s\n", fs->cfg.catalog, line);
+	printf("read %llu bytes in %llu positionings; modelled drive time "
+	       "%.1f s; %llu bytes on the tapes read\n",
+	       (unsigned long long)r.bytes_read, (unsigned long long)r.locates,
+	       r.model_seconds, (unsigned long long)r.bytes_on_tape);
+	if (ret < 0)
+		fprintf(stderr, "tapefs rebuild: %s\n",
+			r.error[0] ? r.error : strerror(-ret));
+	return ret < 0 ? 1 : 0;
+}
+
+int cmd_rebuild(int argc, char **argv)
+{
+	struct rebuild_args a;
+	struct tapefs *fs;
+	char err[768];
+	int status;
+
+	status = parse(argc, argv, &a);
+	if (status >= 0)
+		return status;
+	fs = calloc(1, sizeof(*fs));
+	if (!fs)
+		return 1;
+	fs->staging_fd = -1;
+	pthread_mutex_init(&fs->errors.lock, NULL);
+	status = 1;
+	if (config_load(&fs->cfg, a.config, err, sizeof(err))) {
+		fprintf(stderr, "tapefs rebuild: %s\n", err);
+		goto out_fs;
+	}
+	fs->mounted = time(NULL);
+	if (library_init(fs) == 0) {
+		status = run(fs, &a);
+		library_down(fs);
+		library_free(fs);
+	}
+	config_release(&fs->cfg);
+out_fs:
+	pthread_mutex_destroy(&fs->errors.lock);
+	free(fs);
+	return status;
+}
