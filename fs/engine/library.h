@@ -36,7 +36,8 @@
  * started there. Capacities are native (without drive compression).
  *
  * The module also runs the operator's queue of `.library` (inventory,
- * export LABEL, label SLOT BARCODE POOL) on a worker thread of its own:
+ * export LABEL, label SLOT BARCODE POOL, rebuild) on a worker thread of
+ * its own:
  * requests from FUSE threads only queue and return. Its robot work goes
  * through the drive scheduler, one library operation at a time.
  *
@@ -158,6 +159,14 @@ int library_lifecycle_request(struct library *lib,
 
 #define LIBRARY_QUEUE_MAX 8
 
+/* Queue a rebuild of the catalog from the tapes (fs/engine/rebuild.h):
+ * first an import of the cartridges the catalog does not know, then the
+ * manifests it lacks on labels[0..n) (n 0: every tape), every file of
+ * each with full. 0, -EALREADY (one is queued or running), -EINVAL (more
+ * than LIBRARY_QUEUE_MAX labels, one too long), -ENODEV. */
+int library_rebuild_request(struct library *lib, int full,
+			    const char *const *labels, size_t n);
+
 /* What the queue did and holds, for the rendering of .library (fs/ns). */
 struct library_view {
 	int inventory_running;	    /* queued or running */
@@ -179,6 +188,10 @@ struct library_view {
 	struct lifecycle_req life_now;
 	struct lifecycle_progress life_progress; /* of life_now, or the last */
 	char life_result[256]; /* the last one's outcome, "" = none */
+	int rebuild_running;	     /* queued or running */
+	char rebuild_progress[256];  /* what it does now */
+	time_t rebuild_time;	     /* when the last one ended, 0 = none */
+	char rebuild_result[640];    /* its summary ("failed: ..." on error) */
 };
 /* A copy of the queue's state. 0, -ENODEV (lib NULL). */
 int library_view(struct library *lib, struct library_view *out);

@@ -10,6 +10,7 @@
  *   library_import.c    looking at cartridges through the scheduler
  *   library_inventory.c the operator's inventory and label by hand
  *   library_queue.c     lifetime, the operator's queue and its worker
+ *   library_rebuild.c   the queue's rebuild of the catalog from the tapes
  * Not for other modules.
  */
 #ifndef TAPEFS_LIBRARY_INT_H
@@ -46,6 +47,14 @@ struct library {
 
 	int inventory_req;     /* an inventory was asked for */
 	struct library_view q; /* the queue and the last outcomes */
+	int rebuild_req;       /* a rebuild was asked for, with: */
+	int rebuild_full;
+	char rebuild_labels[LIBRARY_QUEUE_MAX][40];
+	size_t rebuild_nlabels;
+	/* The thread of the rebuild running (or ended, not joined yet):
+	 * only the worker starts it and only library_stop() joins it. */
+	pthread_t rebuild_th;
+	int rebuild_th_started;
 
 	/* Tapes registered closed because they hold archives this catalog
 	 * does not know, since the mount. */
@@ -146,6 +155,14 @@ const struct changer_elem *library_untagged_at(const struct changer_inv *inv,
 int library_import_locked(struct library *lib);
 /* 1 once library_stop() began. */
 int library_stopping(struct library *lib);
+
+/* library_rebuild.c */
+/* Start the rebuild the queue took (lib->rebuild_*) on a thread of its
+ * own (the one before it joined first), keeping its progress and outcome
+ * in lib->q. It takes lib->op only while it registers new cartridges. */
+void library_rebuild_start(struct library *lib);
+/* Wait for the rebuild thread (it stops soon once library_stop() began). */
+void library_rebuild_join(struct library *lib);
 
 /* library_inventory.c (caller holds lib->op) */
 /* The operator's inventory; a one-line summary into result. 0, -errno. */

@@ -1,6 +1,7 @@
 /* fs/engine/library_queue.c - the library module's lifetime and the
  * operator's queue of `.library` (inventory, export LABEL, label SLOT
- * BARCODE POOL): FUSE threads queue a request and return; the module's
+ * BARCODE POOL, rebuild): FUSE threads queue a request and return; the
+ * module's
  * worker thread runs one at a time, with the library operation lock held,
  * and keeps the outcome for the rendering of `.library`.
  */
@@ -157,6 +158,14 @@ static int run_next(struct library *lib)
 		pthread_mutex_unlock(&lib->mu);
 		pthread_mutex_lock(&lib->op);
 		inventory_one(lib);
+	} else if (lib->rebuild_req) {
+		/* hours of tape reading: on a thread of its own, so that the
+		 * queue goes on */
+		lib->rebuild_req = 0;
+		pthread_mutex_unlock(&lib->mu);
+		library_rebuild_start(lib);
+		pthread_mutex_lock(&lib->mu);
+		return 1;
 	} else if (q->nlabels) {
 		lr = q->labels[0];
 		memmove(&q->labels[0], &q->labels[1],
@@ -252,6 +261,8 @@ void library_stop(struct tapefs *fs)
 	lib->stopping = 1;
 	lib->inventory_req = 0;
 	lib->q.inventory_running = 0;
+	lib->rebuild_req = 0;
+	lib->q.rebuild_running = 0;
 	lib->q.nexports = 0;
 	lib->q.nlabels = 0;
 	lib->q.nlife = 0;
@@ -260,6 +271,7 @@ void library_stop(struct tapefs *fs)
 	if (lib->th_started)
 		pthread_join(lib->th, NULL);
 	lib->th_started = 0;
+	library_rebuild_join(lib);
 }
 
 /* The queue takes requests: the worker runs and the mount has a robot. */
@@ -279,6 +291,38 @@ int library_inventory_request(struct library *lib)
 	pthread_cond_broadcast(&lib->cv);
 	pthread_mutex_unlock(&lib->mu);
 	return 0;
+}
+
+int library_rebuild_request(struct library *lib, int full,
+			    const char *const *labels, size_t n)
+{
+	int ret = 0;
+
+	if (!queue_open(lib))
+		return -ENODEV;
+	if (n > LIBRARY_QUEUE_MAX)
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++)
+		if (strlen(labels[i]) >= sizeof(lib->rebuild_labels[0]))
+			return -EINVAL;
+	pthread_mutex_lock(&lib->mu);
+	if (lib->q.rebuild_running) {
+		ret = -EALREADY;
+	} else {
+		lib->rebuild_req = 1;
+		lib->rebuild_full = full;
+		lib->rebuild_nlabels = n;
+		for (size_t i = 0; i < n; i++)
+			snprintf(lib->rebuild_labels[i],
+				 sizeof(lib->rebuild_labels[i]), "%s",
+				 labels[i]);
+		lib->q.rebuild_running = 1;
+		snprintf(lib->q.rebuild_progress,
+			 sizeof(lib->q.rebuild_progress), "queued");
+		pthread_cond_broadcast(&lib->cv);
+	}
+	pthread_mutex_unlock(&lib->mu);
+	return ret;
 }
 
 int library_export_request(struct library *lib, const char *barcode)

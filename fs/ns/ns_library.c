@@ -7,6 +7,9 @@
  *                                   library without a barcode reader)
  *   echo 'repair [LABEL]' > .library  bad copies rewritten from good ones
  *   echo 'copy POOL' > .library     every archive gains a copy in POOL
+ *   echo 'rebuild [full] [LABEL...]' > .library
+ *                                   rebuild the catalog from the tapes'
+ *                                   manifests (fs/engine/rebuild.h)
  * Requests are checked here and queued on the library module's worker
  * (fs/engine/library.h: robot work never runs in a FUSE request thread);
  * reading .library shows the last results and the grammar. The library's
@@ -29,7 +32,7 @@
 
 static const char library_usage[] =
     "inventory | export LABEL | label SLOT BARCODE POOL | repair [LABEL] | "
-    "copy POOL";
+    "copy POOL | rebuild [full] [LABEL...]";
 
 static void when(char *buf, size_t len, time_t t)
 {
@@ -90,6 +93,13 @@ static void queue_render(const struct library_view *v, struct strbuf *out)
 	if (v->label_result[0])
 		strbuf_addf(out, "last_label: %s\n", v->label_result);
 	life_render(v, out);
+	if (v->rebuild_running)
+		strbuf_addf(out, "rebuild: running: %s\n", v->rebuild_progress);
+	if (v->rebuild_time) {
+		when(t, sizeof(t), v->rebuild_time);
+		strbuf_addf(out, "last_rebuild: done %s: %s\n", t,
+			    v->rebuild_result);
+	}
 }
 
 static int library_render(struct tapefs *fs, const char *rel,
@@ -115,7 +125,11 @@ static int library_render(struct tapefs *fs, const char *rel,
 		    "copy is then lost) | echo 'repair LABEL' > .library (the "
 		    "same for the bad copies on LABEL) | echo 'copy POOL' > "
 		    ".library (every archive without a copy in POOL gains "
-		    "one, tape to tape)\n");
+		    "one, tape to tape) | echo 'rebuild [full] [LABEL...]' "
+		    "> .library (read the manifests of the archives on the "
+		    "tapes that this catalog does not know, every tape or "
+		    "those named, and add them; full: every archive of each "
+		    "tape)\n");
 	return strbuf_oom(out) ? -ENOMEM : 0;
 }
 
@@ -139,8 +153,9 @@ void status_library_render(struct tapefs *fs, struct strbuf *out)
 		    "unknown_tapes_help: %zu tape%s hold%s archives this "
 		    "catalog does not know: closed, so nothing is written "
 		    "over them; to read them, mount with the catalog that "
-		    "wrote them (or a copy of it); a later version rebuilds a "
-		    "catalog from the tapes themselves (tapefs rebuild)\n",
+		    "wrote them (or a copy of it), or add them to this one "
+		    "from the tapes: echo rebuild > .library (tapefs rebuild "
+		    "-c CONFIG while unmounted)\n",
 		    n, n == 1 ? "" : "s", n == 1 ? "s" : "");
 }
 
@@ -245,11 +260,70 @@ static int label_check(struct tapefs *fs, const char *args, struct label_req *q,
 	return 0;
 }
 
+/* "rebuild [full] [LABEL...]" (args: what follows "rebuild") into its
+ * parts; the labels must be tapes of the catalog (an inventory registers
+ * new cartridges first). q->labels point into q->buf. */
+struct rebuild_req {
+	int full;
+	size_t n;
+	char buf[256];
+	const char *labels[LIBRARY_QUEUE_MAX];
+};
+
+static int rebuild_check(struct tapefs *fs, const char *args,
+			 struct rebuild_req *q, char *why, size_t whylen)
+{
+	struct catalog_tape t;
+	char *save = NULL, *w;
+	int ret;
+
+	q->full = 0;
+	q->n = 0;
+	if (*args && *args != ' ' && *args != '\t') {
+		snprintf(why, whylen, "unknown request 'rebuild%.30s'; usage: %s",
+			 args, library_usage);
+		return -EINVAL;
+	}
+	if (strlen(args) >= sizeof(q->buf)) {
+		snprintf(why, whylen, "rebuild: the request is too long");
+		return -E2BIG;
+	}
+	strcpy(q->buf, args);
+	for (w = strtok_r(q->buf, " \t", &save); w;
+	     w = strtok_r(NULL, " \t", &save)) {
+		if (!q->n && !q->full && !strcmp(w, "full")) {
+			q->full = 1;
+			continue;
+		}
+		if (q->n == LIBRARY_QUEUE_MAX) {
+			snprintf(why, whylen, "rebuild: at most %d tapes",
+				 LIBRARY_QUEUE_MAX);
+			return -E2BIG;
+		}
+		ret = catalog_tape_get(fs->cat, w, &t);
+		if (ret == -ENOENT || ret == -EINVAL) {
+			snprintf(why, whylen,
+				 "rebuild: unknown tape '%.40s' (an inventory "
+				 "registers new cartridges)",
+				 w);
+			return -ENOENT;
+		}
+		if (ret) {
+			snprintf(why, whylen, "rebuild: catalog: %s",
+				 strerror(-ret));
+			return ret;
+		}
+		q->labels[q->n++] = w;
+	}
+	return 0;
+}
+
 static int library_check(struct tapefs *fs, const char *rel, const char *line,
 			 char *why, size_t whylen)
 {
 	struct label_req q;
 	struct lifecycle_req lq;
+	struct rebuild_req rq;
 
 	(void)rel;
 	if (!fs->library || !fs->cat) {
@@ -264,6 +338,8 @@ static int library_check(struct tapefs *fs, const char *rel, const char *line,
 		return label_check(fs, line + 6, &q, why, whylen);
 	if (!strncmp(line, "repair", 6) || !strncmp(line, "copy ", 5))
 		return lifecycle_parse(fs, line, &lq, why, whylen);
+	if (!strncmp(line, "rebuild", 7))
+		return rebuild_check(fs, line + 7, &rq, why, whylen);
 	snprintf(why, whylen, "unknown request '%.40s'; usage: %s", line,
 		 library_usage);
 	return -EINVAL;
@@ -327,6 +403,25 @@ static int library_lifecycle(struct tapefs *fs, const char *line)
 	return ret;
 }
 
+/* "rebuild [full] [LABEL...]": checked, then queued. */
+static int library_rebuild(struct tapefs *fs, const char *args)
+{
+	struct rebuild_req q;
+	char why[160];
+	int ret = rebuild_check(fs, args, &q, why, sizeof(why));
+
+	if (ret) {
+		tapefs_error(fs, ".library: %s", why);
+		return ret;
+	}
+	ret = library_rebuild_request(fs->library, q.full, q.labels, q.n);
+	if (ret == -EALREADY)
+		tapefs_error(fs, ".library: a rebuild is queued or running");
+	else if (ret == -ENODEV)
+		tapefs_error(fs, ".library: rebuild: no changer configured");
+	return ret;
+}
+
 /* Checked again (the mount checked the whole write before: the library
  * may have changed since), then queued. */
 static int library_control(struct tapefs *fs, const char *rel, const char *line)
@@ -349,6 +444,8 @@ static int library_control(struct tapefs *fs, const char *rel, const char *line)
 	}
 	if (!strncmp(line, "repair", 6) || !strncmp(line, "copy ", 5))
 		return library_lifecycle(fs, line);
+	if (!strncmp(line, "rebuild", 7))
+		return library_rebuild(fs, line + 7);
 	return library_export(fs, line + 7);
 }
 
