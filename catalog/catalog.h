@@ -614,6 +614,11 @@ int64_t catalog_archive_count(struct catalog *cat,
 /* The newest snapshot of the catalog on tape (kind CATALOG_ARCHIVE_CATALOG):
  * its archive id. 0, -ENOENT (none). */
 int catalog_snapshot_latest(struct catalog *cat, int64_t *archive_id);
+/* Dumps (archives of kind CATALOG_ARCHIVE_DATA) committed after archive
+ * after_id (0: all of them): how many (>= 0, or -errno), and in
+ * *first_created (may be NULL) the time of the first of them, 0 none. */
+int64_t catalog_archives_after(struct catalog *cat, int64_t after_id,
+			       int64_t *first_created);
 
 /* ---- backup (catalog/backup.c) ----------------------------------------- */
 

@@ -39,6 +39,9 @@ static const char SQL_PARTIAL_KNOWN[] =
 	"LIMIT 1";
 static const char SQL_ARCHIVE_COUNT[] =
 	"SELECT count(*) FROM archive WHERE kind = :kind";
+static const char SQL_ARCHIVES_AFTER[] =
+	"SELECT count(*), coalesce(min(created), 0) FROM archive "
+	"WHERE kind = 0 AND id > :id";
 static const char SQL_SNAPSHOT_LATEST[] =
 	"SELECT id FROM archive WHERE kind = 1 ORDER BY created DESC, id DESC "
 	"LIMIT 1";
@@ -204,4 +207,30 @@ int catalog_snapshot_latest(struct catalog *cat, int64_t *archive_id)
 {
 	return cat_read_get(cat, SQL_SNAPSHOT_LATEST, NULL, 0, id_row,
 			    archive_id, "snapshot latest");
+}
+
+struct after_row {
+	int64_t n, first;
+};
+
+static void after_row(sqlite3_stmt *st, void *out)
+{
+	struct after_row *r = out;
+
+	r->n = sqlite3_column_int64(st, 0);
+	r->first = sqlite3_column_int64(st, 1);
+}
+
+int64_t catalog_archives_after(struct catalog *cat, int64_t after_id,
+			       int64_t *first_created)
+{
+	struct after_row r = {0, 0};
+	int ret = cat_read_get(cat, SQL_ARCHIVES_AFTER, ":id", after_id,
+			       after_row, &r, "archives after");
+
+	if (ret < 0)
+		return ret;
+	if (first_created)
+		*first_created = r.first;
+	return r.n;
 }

@@ -36,6 +36,22 @@ static void print_size(const char *key, uint64_t v)
 		printf("%s = %" PRIu64 "%c\n", key, v, units[u]);
 }
 
+/* 43200 -> "12h": the largest unit that divides the seconds exactly. */
+static void print_time(const char *key, unsigned s)
+{
+	static const struct {
+		unsigned secs;
+		char unit;
+	} units[] = {{86400, 'd'}, {3600, 'h'}, {60, 'm'}, {1, 's'}};
+
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (s % units[i].secs == 0) {
+			printf("%s = %u%c\n", key, s / units[i].secs,
+			       units[i].unit);
+			return;
+		}
+}
+
 static void print_tapefs(const struct tapefs_config *cfg)
 {
 	printf("[tapefs]\ncatalog = %s\nstaging = %s\ncache = %s\n",
@@ -45,7 +61,16 @@ static void print_tapefs(const struct tapefs_config *cfg)
 	printf("copies = %d\npools = ", cfg->copies);
 	for (int i = 0; i < cfg->npools; i++)
 		printf("%s%s", i ? "," : "", cfg->pools[i]);
-	printf("\nlog_level = %s\n", tapefs_log_level_name(cfg->log_level));
+	printf("\ncatalog_backup = %s\ncatalog_backups = %u\n",
+	       cfg->catalog_backup ? cfg->catalog_backup : "none",
+	       cfg->catalog_backups);
+	if (cfg->snap_dumps)
+		printf("catalog_to_tape = %u\n", cfg->snap_dumps);
+	else if (cfg->snap_secs)
+		print_time("catalog_to_tape", cfg->snap_secs);
+	else
+		printf("catalog_to_tape = never\n");
+	printf("log_level = %s\n", tapefs_log_level_name(cfg->log_level));
 }
 
 static void print_dump(const struct tapefs_config *cfg)

@@ -30,11 +30,12 @@ struct parse_ctx {
 	int err_line;  /* first error's line, 0 = none */
 	char err[512]; /* first error's reason */
 	int copies_line, pools_line, changer_line, tape_line, drives_line;
-	int catalog_line, staging_line, cache_line;
+	int catalog_line, staging_line, cache_line, backup_line;
 	/* the first line of each section's header, for missing keys */
 	int tapefs_line, dump_line, library_line;
 	int indented;	   /* the line read last starts with a blank */
 	char last_key[48]; /* the key handled last */
+	int no_backup;	   /* catalog_backup = none */
 };
 
 void config_defaults(struct tapefs_config *cfg)
@@ -49,6 +50,8 @@ void config_defaults(struct tapefs_config *cfg)
 	cfg->log_level = LOG_INFO;
 	cfg->dir_keep = 86400;
 	cfg->recall_per_tape = 64;
+	cfg->catalog_backups = 7;
+	cfg->snap_secs = 24 * 3600;
 }
 
 void config_release(struct tapefs_config *cfg)
@@ -57,6 +60,7 @@ void config_release(struct tapefs_config *cfg)
 	free(cfg->catalog);
 	free(cfg->staging);
 	free(cfg->cache);
+	free(cfg->catalog_backup);
 	for (int i = 0; i < TAPEFS_MAX_POOLS; i++)
 		free(cfg->pools[i]);
 	free(cfg->changer);
@@ -249,6 +253,39 @@ out:
 	return ret;
 }
 
+/* catalog_to_tape = never | N (dumps) | N with s, m, h or d (a time). */
+static int set_snap(struct parse_ctx *c, const char *v)
+{
+	static const struct {
+		char unit;
+		unsigned secs;
+	} units[] = {{'s', 1}, {'m', 60}, {'h', 3600}, {'d', 86400}};
+	struct tapefs_config *cfg = c->cfg;
+	char num[24], unit = 0, extra;
+	unsigned long long u;
+
+	cfg->snap_dumps = cfg->snap_secs = 0;
+	if (!strcmp(v, "never"))
+		return 1;
+	if (sscanf(v, "%23[0-9]%c%c", num, &unit, &extra) > 2 ||
+	    parse_uint(num, 1000000, &u) || u == 0)
+		goto out_bad;
+	if (!unit) {
+		cfg->snap_dumps = (unsigned)u;
+		return 1;
+	}
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (unit == units[i].unit && u <= UINT_MAX / units[i].secs) {
+			cfg->snap_secs = (unsigned)u * units[i].secs;
+			return 1;
+		}
+out_bad:
+	return fail(c, c->line,
+		    "catalog_to_tape: '%s' must be never, a number of dumps "
+		    "(50) or a time (12h, 7d; units s, m, h, d)",
+		    v);
+}
+
 static int handle_tapefs(struct parse_ctx *c, const char *k, const char *v)
 {
 	struct tapefs_config *cfg = c->cfg;
@@ -306,6 +343,26 @@ static int handle_tapefs(struct parse_ctx *c, const char *k, const char *v)
 		cfg->log_level = level;
 		return 1;
 	}
+	if (!strcmp(k, "catalog_backup")) {
+		c->no_backup = !strcmp(v, "none");
+		if (c->no_backup) {
+			free(cfg->catalog_backup);
+			cfg->catalog_backup = NULL;
+			return 1;
+		}
+		c->backup_line = c->line;
+		return set_str(c, &cfg->catalog_backup, v, 1);
+	}
+	if (!strcmp(k, "catalog_backups")) {
+		if (parse_uint(v, 10000, &u) || u < 1)
+			return fail(c, c->line,
+				    "catalog_backups: '%s' must be 1 to 10000",
+				    v);
+		cfg->catalog_backups = (unsigned)u;
+		return 1;
+	}
+	if (!strcmp(k, "catalog_to_tape"))
+		return set_snap(c, v);
 	return fail(c, c->line, "unknown key '%s' in [tapefs]", k);
 }
 
@@ -617,6 +674,7 @@ struct place {
 	const char *key; /* for the message */
 	char *path;	 /* canonical */
 	int line;	 /* of its key, 0 = the default */
+	int backup;	 /* it is catalog_backup */
 };
 
 /* x and y must differ and y may not lie within x; nor x within y when
@@ -626,8 +684,10 @@ static int place_check(struct parse_ctx *c, const struct place *x,
 {
 	int line = x->line > y->line ? x->line : y->line;
 	const char *why =
-	    "staging, cache and the catalog's directory must be distinct, "
-	    "none inside another";
+	    y->backup ? "catalog_backup may be neither in staging nor in the "
+			"cache, nor they in it"
+		      : "staging, cache and the catalog's directory must be "
+			"distinct, none inside another";
 
 	if (!strcmp(x->path, y->path))
 		return fail(c, line, "%s '%s' is also the %s (%s)", y->key,
@@ -641,6 +701,30 @@ static int place_check(struct parse_ctx *c, const struct place *x,
 	return 1;
 }
 
+/* The catalog's backups (the daemon writes there and deletes its own old
+ * ones) lie neither in staging nor in the cache, nor they in it: a backup
+ * in staging/ would be dumped, or replaced by a user. */
+static int backup_place_check(struct parse_ctx *c, const struct place *stg,
+			      const struct place *cache)
+{
+	struct place bk = {
+	    "catalog_backup directory",
+	    c->cfg->catalog_backup ? canon_path(c->cfg->catalog_backup) : NULL,
+	    c->backup_line, 1};
+	int ret = 1;
+
+	if (!c->cfg->catalog_backup)
+		return 1;
+	if (!bk.path)
+		return fail(c, bk.line, "cannot resolve catalog_backup: %s",
+			    strerror(errno));
+	ret = place_check(c, stg, &bk, 1);
+	if (ret)
+		ret = place_check(c, cache, &bk, 1);
+	free(bk.path);
+	return ret;
+}
+
 /* The daemon deletes in staging/ (what was dumped) and in the cache (its
  * own files): neither may reach the other nor the catalog. Staging and
  * the cache may lie inside the catalog's directory (the usual layout:
@@ -649,11 +733,11 @@ static int check_places(struct parse_ctx *c)
 {
 	struct tapefs_config *cfg = c->cfg;
 	struct place stg = {"staging directory", canon_path(cfg->staging),
-			    c->staging_line};
+			    c->staging_line, 0};
 	struct place cache = {"cache directory", canon_path(cfg->cache),
-			      c->cache_line};
+			      c->cache_line, 0};
 	struct place cat = {"catalog's directory", canon_path(cfg->catalog),
-			    c->catalog_line};
+			    c->catalog_line, 0};
 	char *slash;
 	int ret;
 
@@ -672,6 +756,8 @@ static int check_places(struct parse_ctx *c)
 		ret = place_check(c, &stg, &cat, 0);
 	if (ret)
 		ret = place_check(c, &cache, &cat, 0);
+	if (ret)
+		ret = backup_place_check(c, &stg, &cache);
 out:
 	free(stg.path);
 	free(cache.path);
@@ -726,6 +812,13 @@ static int validate(struct parse_ctx *c)
 		return fail(c, 0, "out of memory");
 	if (!cfg->cache && !(cfg->cache = resolve_path(c, "cache")))
 		return fail(c, 0, "out of memory");
+	if (!cfg->catalog_backup && !c->no_backup &&
+	    asprintf(&cfg->catalog_backup, "%.*s/catalog-backups",
+		     (int)(strrchr(cfg->catalog, '/') - cfg->catalog),
+		     cfg->catalog) < 0) {
+		cfg->catalog_backup = NULL;
+		return fail(c, 0, "out of memory");
+	}
 	if (!check_places(c))
 		return 0;
 	if (!cfg->npools) {

@@ -222,12 +222,16 @@ static int dump_once(struct dump *d, const char *rel, int requested)
 	const struct tapefs_config *c = &d->fs->cfg;
 	struct dump_snap s;
 	struct dump_cut cut;
-	int ret;
+	uint64_t before;
+	int ret, any;
 
 	if (!dump_tapes_ready(d))
 		return 1;
 	if (!snapshot(d, rel, requested, &s))
 		return 0;
+	pthread_mutex_lock(&d->mu);
+	before = d->committed;
+	pthread_mutex_unlock(&d->mu);
 	dump_cut_init(&cut, &s, rel != NULL,
 		      c->block_size ? c->block_size : TARW_BLOCK_SIZE);
 	while (!(ret = dump_cut_next(d, &cut))) {
@@ -250,8 +254,11 @@ static int dump_once(struct dump *d, const char *rel, int requested)
 	pthread_mutex_lock(&d->mu);
 	d->dirty = 1;
 	d->last_scan = 0;
+	any = d->committed != before;
 	pthread_mutex_unlock(&d->mu);
 	dump_snap_free(&s);
+	if (any)
+		dump_catalog_keep(d); /* step 9, once for the dump's archives */
 	return 0;
 }
 

@@ -57,7 +57,12 @@
  *      for the next dump); directories stay, for writers to come back to:
  *      one goes only when it is empty, archived and untouched for
  *      cfg.dir_keep seconds (0 = never) [dump_dirs.c]; the journal notes
- *      the clean-up done [dump_commit.c].
+ *      the clean-up done [dump_commit.c];
+ *   9. the catalog kept safe, once the archives of a dump are committed:
+ *      an online backup of it into catalog_backup, and when
+ *      catalog_to_tape says so a snapshot of it written to tape as an
+ *      archive of its own (steps 2 to 7 again, its one member the backup)
+ *      [dump_catalog.c].
  * With fewer drives in service than copies, the copies that find no drive
  * are written one after another (the sources are read again for them); the
  * commit still waits for all of them.

@@ -206,6 +206,10 @@ static int gang_write(struct dump_gang *g, const struct sched_run *r,
 	o.block_size = g->a->block_size;
 	o.open = dump_source_open; /* beneath staging/, no symlink followed */
 	o.open_arg = g->d;
+	if (g->a->fixed) { /* a copy of the catalog, open already */
+		o.open = dump_fixed_open;
+		o.open_arg = g->a;
+	}
 	o.archive = &g->a->man;
 	ret = tarw_new(&w, tapes, nok, &o);
 	if (ret < 0) {

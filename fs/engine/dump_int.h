@@ -22,6 +22,7 @@
  *   dump_gang.c     the drive side of a round: one scheduler gang writing
  *                   the archive to its copies' tapes with the tar writer
  *   dump_commit.c   7. the catalog transaction; 8. clean-up of staging/
+ *   dump_catalog.c  9. the catalog's backup, and its snapshot to tape
  *   dump_staged.c   every access to an entry of staging/ by its path
  *                   (lstat, opendir, the removal, the opening of the
  *                   sources the writer reads), beneath the staging root
@@ -265,6 +266,10 @@ struct dump_archive {
 	 * archive's time in the catalog, as a rebuild finds it. */
 	struct manifest_archive man;
 	struct timespec written;
+	int fixed;	    /* its sources are not staged (a snapshot of the
+			       catalog): never made again from the snapshot */
+	int fixed_fd;	    /* fixed: its one source, opened by the engine and
+			       held until the archive is released; else -1 */
 	int64_t archive_id; /* once committed */
 };
 
@@ -389,6 +394,17 @@ void dump_tapes_note(struct dump *d, const struct dump_archive *a);
  * caller cuts again. */
 int dump_write(struct dump *d, struct dump_snap *s,
 	       const struct dump_fill_plan *plan);
+/* The member of a snapshot of the catalog on tape. */
+#define DUMP_SNAPSHOT_MEMBER "TAPEFS.CATALOG"
+/* The same for the copy of the catalog at path (catalog_backup()): an
+ * archive of one member, DUMP_SNAPSHOT_MEMBER, its manifest of kind
+ * catalog, committed as a snapshot (under tapes/, not in archive/); its
+ * tapes the fill's choice (no cut plans them). */
+int dump_write_snapshot(struct dump *d, const char *path);
+/* The tar writer's opener for a fixed archive (arg: the dump_archive):
+ * a new descriptor of its fixed_fd, at offset 0 (the writer closes it),
+ * never a name opened again. */
+int dump_fixed_open(void *arg, const struct tarw_source *src, int flags);
 
 /* ---- dump_fill.c: step 3, archives that fit ------------------------------ */
 /* Bytes an archive may take on t and still end before early warning
@@ -437,6 +453,13 @@ void dump_large_prune(struct dump *d, uint64_t gen);
 /* For dump_stats(), with d->mu held. */
 void dump_large_stats(struct dump *d, struct dump_stats *out);
 void dump_large_free(struct dump *d);
+
+/* ---- dump_catalog.c: step 9, the catalog kept safe -------------------- */
+/* After a dump that committed archives: a backup of the catalog into
+ * cfg.catalog_backup (the last catalog_backups kept), and, when catalog_to_tape
+ * says one is due, a snapshot of it to tape (dump_write_snapshot()). Failures
+ * are error lines of .status; the dump stays committed. */
+void dump_catalog_keep(struct dump *d);
 
 /* ---- dump_gang.c: a round on the drives ---------------------------------- */
 /* Add c (state TAPE) to round g (zeroed before its first copy); c's

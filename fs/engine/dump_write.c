@@ -22,9 +22,12 @@
  * Rounds go on until every copy is written, or the dump is abandoned.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "catalog/catalog.h"
 #include "fs/engine/dump_int.h"
@@ -161,7 +164,7 @@ static void archive_members_free(struct dump_archive *a)
 /* Every copy is written again where it was: nothing was committed, so its
  * tape file is still free. The sources are listed again without what was
  * dropped, and the member list goes with the old ones. */
-static void archive_rewind(struct dump *d, struct dump_archive *a)
+static int archive_rewind(struct dump *d, struct dump_archive *a)
 {
 	for (int i = 0; i < a->ncopies; i++) {
 		struct dump_copy *c = &a->copy[i];
@@ -173,8 +176,17 @@ static void archive_rewind(struct dump *d, struct dump_archive *a)
 		c->state = DUMP_COPY_TAPE;
 	}
 	archive_members_free(a);
-	dump_sources_free(a);
 	a->written = (struct timespec){0, 0};
+	if (a->fixed) {
+		/* a copy of the catalog is not staged: nothing to leave */
+		dump_error_set(d,
+			       "dump %lld: the catalog's copy changed "
+			       "while it was written",
+			       (long long)a->dump_id);
+		return -ESTALE;
+	}
+	dump_sources_free(a);
+	return 0;
 }
 
 /* ---- settling a round, copy by copy -------------------------------------- */
@@ -348,7 +360,7 @@ static int round_once(struct dump *d, struct dump_archive *a)
 	if (ret < 0)
 		return ret;
 	if (dropped)
-		archive_rewind(d, a);
+		return archive_rewind(d, a);
 	return 0;
 }
 
@@ -373,6 +385,35 @@ static int archive_write(struct dump *d, struct dump_archive *a)
 	return ret;
 }
 
+/* Where the newest snapshot of the catalog on tape is ("LABEL:FILE" of
+ * each copy), for the manifest: a rebuild from nothing finds it there. */
+struct where {
+	char *buf;
+	size_t len, o;
+};
+
+static int where_copy(void *ctx, const struct catalog_copy *c)
+{
+	struct where *w = ctx;
+	int n = snprintf(w->buf + w->o, w->len - w->o, "%s%s:%lld",
+			 w->o ? "," : "", c->barcode, (long long)c->fileno);
+
+	if (n < 0 || (size_t)n >= w->len - w->o)
+		return 1; /* no room for more: the copies so far */
+	w->o += (size_t)n;
+	return 0;
+}
+
+static void snapshot_where(struct dump *d, char *buf, size_t len)
+{
+	struct where w = {buf, len, 0};
+	int64_t id;
+
+	buf[0] = '\0';
+	if (catalog_snapshot_latest(d->fs->cat, &id) == 0)
+		catalog_archive_copies(d->fs->cat, id, where_copy, &w);
+}
+
 /* Archive a of snapshot s, for the journal's dump dump_id: every copy
  * without a tape yet. */
 static void archive_init(struct dump *d, struct dump_archive *a,
@@ -383,6 +424,7 @@ static void archive_init(struct dump *d, struct dump_archive *a,
 	struct catalog_dump dd;
 
 	memset(a, 0, sizeof(*a));
+	a->fixed_fd = -1;
 	a->dump_id = dump_id;
 	a->snap = s;
 	a->plan = plan;
@@ -393,6 +435,7 @@ static void archive_init(struct dump *d, struct dump_archive *a,
 		a->copy[i].pool = cfg->pools[i];
 	}
 	manifest_uuid_new(a->man.uuid);
+	snapshot_where(d, a->man.catalog, sizeof(a->man.catalog));
 	a->man.dump_id = dump_id;
 	a->man.dumped = catalog_dump_get(d->fs->cat, dump_id, &dd) == 0
 			    ? dd.created
@@ -400,8 +443,9 @@ static void archive_init(struct dump *d, struct dump_archive *a,
 	a->man.kind = MANIFEST_DATA;
 	for (int i = 0, o = 0; i < a->ncopies && o < (int)sizeof(a->man.pools);
 	     i++)
-		o += snprintf(a->man.pools + o, sizeof(a->man.pools) - (size_t)o,
-			      "%s%s", i ? "," : "", cfg->pools[i]);
+		o +=
+		    snprintf(a->man.pools + o, sizeof(a->man.pools) - (size_t)o,
+			     "%s%s", i ? "," : "", cfg->pools[i]);
 }
 
 static void archive_release(struct dump *d, struct dump_archive *a)
@@ -409,6 +453,111 @@ static void archive_release(struct dump *d, struct dump_archive *a)
 	dump_copies_release(d, a);
 	archive_members_free(a);
 	dump_sources_free(a);
+	if (a->fixed_fd >= 0)
+		close(a->fixed_fd);
+	a->fixed_fd = -1;
+}
+
+/* The sources of a snapshot of the catalog: the copy of it open on fd
+ * (its fstat st), as its one member DUMP_SNAPSHOT_MEMBER; a holds fd from
+ * then on. 0 or -ENOMEM. */
+static int snapshot_sources(struct dump_archive *a, int fd,
+			    const struct stat *st)
+{
+	a->fixed_fd = fd;
+	a->fixed = 1;
+	a->src = calloc(1, sizeof(*a->src));
+	a->srcidx = calloc(1, sizeof(*a->srcidx));
+	if (!a->src || !a->srcidx)
+		return -ENOMEM;
+	a->src[0].name = DUMP_SNAPSHOT_MEMBER;
+	a->src[0].st = *st;
+	a->nsrc = 1;
+	a->man.kind = MANIFEST_CATALOG;
+	a->man.catalog[0] = '\0';
+	return 0;
+}
+
+int dump_fixed_open(void *arg, const struct tarw_source *src, int flags)
+{
+	const struct dump_archive *a = arg;
+	int fd;
+
+	(void)src;
+	(void)flags;
+	if (a->fixed_fd < 0)
+		return -EBADF;
+	fd = fcntl(a->fixed_fd, F_DUPFD_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	/* a round before this one may have read it (the offset is shared) */
+	if (lseek(fd, 0, SEEK_SET) < 0) {
+		int ret = -errno;
+
+		close(fd);
+		return ret;
+	}
+	return fd;
+}
+
+/* The copy of the catalog at path, opened once (never through a symlink,
+ * only a regular file) and held: what goes to tape is that file whatever
+ * later happens to its name. A descriptor, or -errno. */
+static int snapshot_open(const char *path, struct stat *st)
+{
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
+	int ret;
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, st) < 0) {
+		ret = -errno;
+		goto out_close;
+	}
+	if (!S_ISREG(st->st_mode)) {
+		ret = -EINVAL;
+		goto out_close;
+	}
+	return fd;
+out_close:
+	close(fd);
+	return ret;
+}
+
+int dump_write_snapshot(struct dump *d, const char *path)
+{
+	const struct tapefs_config *cfg = &d->fs->cfg;
+	struct dump_entry e = {.rel = (char *)DUMP_SNAPSHOT_MEMBER};
+	struct dump_snap s = {.e = &e, .n = 1, .cap = 1, .files = 1};
+	struct dump_archive a;
+	int64_t dump_id = 0;
+	int fd, ret;
+
+	if (cfg->copies < 1 || cfg->copies > SCHED_GANG_MAX ||
+	    cfg->copies > cfg->npools)
+		return -EINVAL;
+	fd = snapshot_open(path, &e.st);
+	if (fd < 0)
+		return fd;
+	s.bytes = (uint64_t)e.st.st_size;
+	ret = dump_journal_create(d, &s, &dump_id);
+	if (ret < 0) {
+		dump_error_set(d, "journal: %s", strerror(-ret));
+		close(fd);
+		return ret;
+	}
+	archive_init(d, &a, &s, dump_id, NULL);
+	ret = snapshot_sources(&a, fd, &e.st);
+	if (!ret)
+		ret = archive_write(d, &a);
+	if (!ret)
+		ret = dump_archive_commit(d, &a);
+	if (ret)
+		dump_journal_fail(d, dump_id, ret);
+	else /* nothing of staging/ to clean up after it */
+		catalog_dump_cleaned(d->fs->cat, dump_id);
+	archive_release(d, &a);
+	return ret;
 }
 
 int dump_write(struct dump *d, struct dump_snap *s,

@@ -20,10 +20,12 @@
  *     `inventory` for a barcode naming a pool, `label SLOT BARCODE POOL`).
  * A tape the catalog knows keeps the state the catalog gives it. Before
  * a dump writes file N of a tape, library_write_check() applies the same
- * rule to that tape: the label must be the catalog's, and nothing may be
- * recorded from file N on unless this catalog's dump journal says a dump
- * of its own began writing there (a partial archive a crash or a failed
- * copy left, which is overwritten); anything else closes the tape.
+ * rule to that tape: the label must be the catalog's, the tape's end of
+ * data must be at file N (its last_file + 1: not before, the tape holding
+ * fewer files than the catalog knows; not after, unless this catalog's
+ * dump journal says a dump of its own began writing there - a partial
+ * archive a crash or a failed copy left, which is overwritten); anything
+ * else closes the tape and nothing is written.
  *
  * Capacity: a cartridge's capacity comes from its drive (tape_space():
  * the MAXIMUM CAPACITY of a real cartridge's medium auxiliary memory, the
@@ -112,12 +114,13 @@ int library_import(struct tapefs *fs);
  * look whether anything is recorded there (see above), and ask the drive
  * what the cartridge holds (see "Capacity" above). Returns 0 (t stands at
  * the start of fileno), -EMEDIUMTYPE (the tape must not be written: its
- * label is not the catalog's, or it holds data this catalog did not
- * write; why says which, and the tape is counted for .status when it
- * holds unknown archives), -ENOSPC (the drive says the tape is full),
- * -EFBIG (the drive says the archive does not fit in what is left; the
- * catalog's capacity now says so too), or another -errno (an I/O error:
- * the tape may be fine). why gets a one-line reason. */
+ * label is not the catalog's, its data ends before fileno, or it holds
+ * data this catalog did not write; why says which, and the tape is
+ * counted for .status when it holds unknown archives), -ENOSPC (the drive
+ * says the tape is full), -EFBIG (the drive says the archive does not fit
+ * in what is left; the catalog's capacity now says so too), or another
+ * -errno (an I/O error: the tape may be fine). why gets a one-line
+ * reason. */
 int library_write_check(struct tapefs *fs, struct tape *t,
 			const struct catalog_tape *ct, int64_t fileno,
 			uint32_t block_size, uint64_t need, char *why,

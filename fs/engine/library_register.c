@@ -245,6 +245,28 @@ static int still_free(struct tapefs *fs, const struct catalog_tape *ct,
 	return -ESTALE;
 }
 
+/* File fileno could not be reached (ret): when the tape's end of data
+ * comes before it, the tape is not what the catalog says (it holds fewer
+ * files than the catalog's last_file: overwritten, or another library's
+ * cartridge): -EMEDIUMTYPE; else the positioning's error. */
+static int ends_before(struct tape *t, const struct catalog_tape *ct,
+		       int64_t fileno, int ret, char *why, size_t len)
+{
+	struct tape_status st;
+
+	if (tape_status(t, &st) == 0 && st.eod) {
+		snprintf(why, len,
+			 "tape %s refused: its data ends before file %lld, "
+			 "after the %lld archives the catalog knows on it",
+			 ct->barcode, (long long)fileno,
+			 (long long)ct->last_file);
+		return -EMEDIUMTYPE;
+	}
+	snprintf(why, len, "tape %s: position at file %lld: %s", ct->barcode,
+		 (long long)fileno, strerror(-ret));
+	return ret;
+}
+
 int library_write_check(struct tapefs *fs, struct tape *t,
 			const struct catalog_tape *ct, int64_t fileno,
 			uint32_t block_size, uint64_t need, char *why,
@@ -257,11 +279,8 @@ int library_write_check(struct tapefs *fs, struct tape *t,
 	if (ret < 0)
 		return ret;
 	ret = tape_goto_file(t, (unsigned)fileno);
-	if (ret < 0) {
-		snprintf(why, len, "tape %s: position at file %lld: %s",
-			 ct->barcode, (long long)fileno, strerror(-ret));
-		return ret;
-	}
+	if (ret < 0)
+		return ends_before(t, ct, fileno, ret, why, len);
 	ret = nothing_unknown_at(fs, t, ct, fileno, block_size, why, len);
 	if (ret < 0)
 		return ret;

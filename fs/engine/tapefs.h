@@ -28,6 +28,14 @@ struct tapefs_config {
 	int copies;          /* [tapefs] copies: default 2 */
 	int npools;          /* [tapefs] pools = A,B: copy i goes to pools[i] */
 	char *pools[TAPEFS_MAX_POOLS];
+	char *catalog_backup; /* [tapefs] catalog_backup: directory of the
+				 catalog's backups, NULL = none */
+	unsigned catalog_backups; /* [tapefs] catalog_backups: kept, 7 */
+	/* [tapefs] catalog_to_tape: a snapshot of the catalog to tape after
+	 * every snap_dumps dumps, or after a dump snap_secs after the last
+	 * one; both 0 = never (docs/catalog.md) */
+	unsigned snap_dumps;
+	unsigned snap_secs;
 	uint64_t dump_bytes; /* [dump] bytes: eligible bytes that start a dump */
 	uint64_t dump_files; /* [dump] files: eligible files that start a dump */
 	unsigned dump_idle;  /* [dump] idle: seconds without a close */

@@ -280,8 +280,9 @@ static int rebuild_check(struct tapefs *fs, const char *args,
 	q->full = 0;
 	q->n = 0;
 	if (*args && *args != ' ' && *args != '\t') {
-		snprintf(why, whylen, "unknown request 'rebuild%.30s'; usage: %s",
-			 args, library_usage);
+		snprintf(why, whylen,
+			 "unknown request 'rebuild%.30s'; usage: %s", args,
+			 library_usage);
 		return -EINVAL;
 	}
 	if (strlen(args) >= sizeof(q->buf)) {
