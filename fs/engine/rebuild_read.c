@@ -204,12 +204,14 @@ static int read_files(struct rb_tape *tp, struct tape *t, uint32_t bs,
 		tp->rb->rep->no_manifest += !tl.manifest && tl.filemark;
 		pthread_mutex_unlock(&tp->rb->mu);
 		last->file = 0;
-		if (tl.manifest) {
-			ret = found_copy(tp, f, &tl);
-			last->bs = tl.block_size;
-		} else if (!tl.filemark) {
+		if (!tl.filemark) {
+			/* cut short by end of data: even with its manifest
+			 * written, its filemark is not - not an archive */
 			tp->partial = f;
 			tp->partial_lblock = tl.start_lblock;
+		} else if (tl.manifest) {
+			ret = found_copy(tp, f, &tl);
+			last->bs = tl.block_size;
 		} else {
 			last->file = f;
 			last->lblock = tl.start_lblock;
