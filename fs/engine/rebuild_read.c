@@ -223,15 +223,18 @@ static int read_files(struct rb_tape *tp, struct tape *t, uint32_t bs,
 	return ret;
 }
 
-/* The end of data: past early warning? *used: its bytes. */
+/* The end of data: past early warning? *used: the bytes recorded, as
+ * the drive tells them (its capacity less what is left; 0 when it cannot
+ * say). */
 static void at_end(struct rb_tape *tp, struct tape *t, uint64_t *used)
 {
 	struct tape_status st;
+	struct tape_space sp;
 
-	if (tape_status(t, &st) == 0) {
+	if (tape_status(t, &st) == 0)
 		tp->past_ew = st.eot;
-		*used = st.used;
-	}
+	if (tape_space(t, &sp) == 0 && sp.capacity >= sp.remaining)
+		*used = sp.capacity - sp.remaining;
 }
 
 int rb_tape_job(struct sched_job *job, const struct sched_run *r)
