@@ -39,7 +39,7 @@ static void same_archive(const struct manifest_archive *a,
 	FUZZ_ASSERT(a->dump_id == b->dump_id && a->dumped == b->dumped);
 	FUZZ_ASSERT(a->written.tv_sec == b->written.tv_sec &&
 		    a->written.tv_nsec == b->written.tv_nsec);
-	FUZZ_ASSERT(a->kind == b->kind);
+	FUZZ_ASSERT(a->kind == b->kind && !strcmp(a->catalog, b->catalog));
 }
 
 /* Decoded records are what the header promises, and round trip (with

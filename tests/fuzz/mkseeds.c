@@ -99,7 +99,8 @@ static void seeds_manifest(void)
 				     .dump_id = 42,
 				     .dumped = 1700000000,
 				     .written = {1700000100, 5},
-				     .pools = "A,B"};
+				     .pools = "A,B",
+				     .catalog = "A00001L9:7,B00001L9:7"};
 	static unsigned char chunks[3 * MANIFEST_DIGEST_SIZE];
 	struct tar_member m[8];
 	const char *v1;
