@@ -89,10 +89,13 @@ static void *rebuild_main(void *arg)
 		unknown_settle(lib);
 	}
 	pthread_mutex_lock(&lib->mu);
-	snprintf(lib->q.rebuild_result, sizeof(lib->q.rebuild_result),
-		 "%s%s%s%.300s", ret ? "failed: " : "", sum,
-		 ret && sum[0] ? "; " : "",
-		 ret ? (r.error[0] ? r.error : strerror(-ret)) : "");
+	/* a long error is cut: the line is a status, .status has it whole */
+	if (snprintf(lib->q.rebuild_result, sizeof(lib->q.rebuild_result),
+		     "%s%s%s%.300s", ret ? "failed: " : "", sum,
+		     ret && sum[0] ? "; " : "",
+		     ret ? (r.error[0] ? r.error : strerror(-ret)) : "") >=
+	    (int)sizeof(lib->q.rebuild_result))
+		lib->q.rebuild_result[sizeof(lib->q.rebuild_result) - 2] = '~';
 	lib->q.rebuild_time = time(NULL);
 	lib->q.rebuild_running = lib->rebuild_req;
 	lib->q.rebuild_progress[0] = '\0';
