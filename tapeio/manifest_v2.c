@@ -10,7 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/rand.h>
+#include <sys/random.h>
+#include <unistd.h>
 
 #include "tapeio/manifest.h"
 #include "tapeio/manifest_int.h"
@@ -302,13 +303,19 @@ void manifest_uuid_new(char out[MANIFEST_UUID_SIZE])
 	unsigned char u[16];
 	int o = 0;
 
-	if (RAND_bytes(u, sizeof(u)) != 1) {
-		FILE *f = fopen("/dev/urandom", "rb");
+	/* the kernel's generator: no library state, so a thread still
+	 * writing while the process exits (OpenSSL's atexit cleanup) is
+	 * safe; else time, pid and a counter, never a uuid made twice */
+	if (getrandom(u, sizeof(u), 0) != (ssize_t)sizeof(u)) {
+		static _Atomic uint64_t seq;
+		struct timespec ts;
+		uint64_t a, b;
 
-		if (!f || fread(u, 1, sizeof(u), f) != sizeof(u))
-			memset(u, 0, sizeof(u));
-		if (f)
-			fclose(f);
+		clock_gettime(CLOCK_REALTIME, &ts);
+		a = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+		b = (uint64_t)getpid() << 32 ^ ++seq;
+		memcpy(u, &a, 8);
+		memcpy(u + 8, &b, 8);
 	}
 	u[6] = (unsigned char)((u[6] & 0x0f) | 0x40); /* version 4 */
 	u[8] = (unsigned char)((u[8] & 0x3f) | 0x80); /* RFC 4122 variant */
