@@ -1,5 +1,6 @@
 # staging, the cache and the catalog's directory must be distinct and
-# none inside another: a config that sets `cache =` to the staging
+# none inside another (and catalog_backup neither in staging nor in the
+# cache, nor they in it): a config that sets `cache =` to the staging
 # directory or to the catalog's directory (or nests them) is refused by
 # the mount and by `tapefs config -c`, with FILE:LINE and the reason, and
 # nothing is mounted or deleted. The cache keeps its files in a
@@ -41,6 +42,11 @@ bad cache_is_catalog_dir 4 "catalog's directory '$PWD/db' is also the cache dire
 bad cache_by_dotdot 4 "catalog's directory '$PWD/db' is also the cache directory" catalog=db/cat.db cache=nowhere/../db
 bad catalog_in_staging 3 "catalog's directory '$PWD/stg' is also the staging directory" catalog=stg/cat.db
 bad staging_in_cache 4 "staging directory '$PWD/stg' is inside the cache directory '$PWD'" cache=.
+# catalog_backup (line 5): neither in staging nor in the cache, nor they in it
+bad backup_in_staging 5 "catalog_backup directory '$PWD/stg/bk' is inside the staging directory '$PWD/stg' (catalog_backup may be neither" catalog_backup=stg/bk
+bad backup_is_cache 5 "catalog_backup directory '$PWD/cache' is also the cache directory" catalog_backup=cache
+bad staging_in_backup 5 "staging directory '$PWD/stg' is inside the catalog_backup directory '$PWD'" catalog_backup=.
+check "nothing made in staging for a refused backup" test ! -e stg/bk
 check_eq "staging untouched" "staged" "$(cat stg/keep.txt)"
 check_eq "the catalog's directory untouched" "precious" "$(cat db/precious.txt)"
 check "a good config passes config -c" sh -c "'$TAPEFS' config -c tapefs.ini >/dev/null"
