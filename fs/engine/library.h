@@ -38,9 +38,9 @@
  * started there. Capacities are native (without drive compression).
  *
  * The module also runs the operator's queue of `.library` (inventory,
- * export LABEL, label SLOT BARCODE POOL, rebuild) on a worker thread of
- * its own:
- * requests from FUSE threads only queue and return. Its robot work goes
+ * export LABEL, label SLOT BARCODE POOL, repair, copy POOL, rebuild) on
+ * a worker thread of its own: requests from FUSE threads only queue and
+ * return. Its robot work goes
  * through the drive scheduler, one library operation at a time.
  *
  * Changers are reached through tapeio/changer.h only: this module never

@@ -1,9 +1,10 @@
 /* fs/engine/library_queue.c - the library module's lifetime and the
  * operator's queue of `.library` (inventory, export LABEL, label SLOT
- * BARCODE POOL, rebuild): FUSE threads queue a request and return; the
- * module's
- * worker thread runs one at a time, with the library operation lock held,
- * and keeps the outcome for the rendering of `.library`.
+ * BARCODE POOL, repair, copy POOL, rebuild): FUSE threads queue a request
+ * and return; the module's worker thread runs one at a time (robot work
+ * with the library operation lock held, repair and copy without it, a
+ * rebuild on a thread of its own it starts), and keeps the outcome for
+ * the rendering of `.library`.
  */
 #include <errno.h>
 #include <stdio.h>
