@@ -59,10 +59,10 @@
  * of their data (the last piece may be shorter): XXH3-128, 16 bytes in
  * canonical (big-endian) order, 32 hex digits in the text. A recall can
  * check a piece of a member against them without reading it whole. */
-#define MANIFEST_CHUNK	     CHUNK_SIZE /* tapeio/chunk.h */
-#define MANIFEST_DIGEST_SIZE CHUNK_DIGEST
-#define MANIFEST_UUID_SIZE   37	 /* 36 characters and NUL */
-#define MANIFEST_POOLS_SIZE  136 /* "A,B,...": 8 pools of 16 bytes */
+#define MANIFEST_CHUNK	      CHUNK_SIZE /* tapeio/chunk.h */
+#define MANIFEST_DIGEST_SIZE  CHUNK_DIGEST
+#define MANIFEST_UUID_SIZE    37  /* 36 characters and NUL */
+#define MANIFEST_POOLS_SIZE   136 /* "A,B,...": 8 pools of 16 bytes */
 #define MANIFEST_CATALOG_SIZE 400 /* 8 copies of "LABEL:FILE" */
 
 enum tar_type {
@@ -162,7 +162,8 @@ void manifest_release(struct manifest *mf);
  * this host (NULL where none). 0 or -ENOMEM. */
 int manifest_names_fill(struct tar_member *m, size_t n);
 
-/* A new random (RFC 4122 version 4) uuid into out. */
+/* A new uuid into out (libuuid: random, RFC 4122 version 4, when the
+ * kernel gives randomness, else time based), lower case. */
 void manifest_uuid_new(char out[MANIFEST_UUID_SIZE]);
 
 /* Escape / unescape one field as described above. Both malloc *out.

@@ -10,8 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sys/random.h>
-#include <unistd.h>
+#include <uuid/uuid.h>
 
 #include "tapeio/manifest.h"
 #include "tapeio/manifest_int.h"
@@ -300,29 +299,12 @@ int manifest_names_fill(struct tar_member *m, size_t n)
 
 void manifest_uuid_new(char out[MANIFEST_UUID_SIZE])
 {
-	unsigned char u[16];
-	int o = 0;
+	uuid_t u;
 
-	/* the kernel's generator: no library state, so a thread still
-	 * writing while the process exits (OpenSSL's atexit cleanup) is
-	 * safe; else time, pid and a counter, never a uuid made twice */
-	if (getrandom(u, sizeof(u), 0) != (ssize_t)sizeof(u)) {
-		static _Atomic uint64_t seq;
-		struct timespec ts;
-		uint64_t a, b;
-
-		clock_gettime(CLOCK_REALTIME, &ts);
-		a = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-		b = (uint64_t)getpid() << 32 ^ ++seq;
-		memcpy(u, &a, 8);
-		memcpy(u + 8, &b, 8);
-	}
-	u[6] = (unsigned char)((u[6] & 0x0f) | 0x40); /* version 4 */
-	u[8] = (unsigned char)((u[8] & 0x3f) | 0x80); /* RFC 4122 variant */
-	for (size_t i = 0; i < 16; i++) {
-		if (i == 4 || i == 6 || i == 8 || i == 10)
-			out[o++] = '-';
-		o += snprintf(out + o, (size_t)(MANIFEST_UUID_SIZE - o), "%02x",
-			      u[i]);
-	}
+	/* libuuid, as the tapes' labels: random (v4) from the kernel's
+	 * generator (no library state for an exit to tear down under a
+	 * writing thread), else time and node based (v1); never one made
+	 * twice, which would join unrelated archives' copies */
+	uuid_generate(u);
+	uuid_unparse_lower(u, out);
 }
