@@ -65,6 +65,7 @@ dump() { if tf_dump_dir "$1"; then n=$((n + 1)); else echo "# dump of $1 failed"
 for i in $(seq -w 1 10); do dump d$i; done
 dump ver
 echo "version two, longer" >src/ver/file.txt
+rmdir mnt/staging/ver # a dumped directory stays staged: cp -r would nest
 dump ver
 for i in $(seq -w 11 20); do dump d$i; done
 check_eq "22 archives dumped" 22 "$n"
