@@ -45,45 +45,52 @@ int rb_copy_describe(struct rb_copy *c, const char *text, size_t len,
 	return ret;
 }
 
+/* Room for one more copy in rb->copies (rb->mu held). 0 or -ENOMEM. */
+static int copies_room(struct rebuild *rb)
+{
+	struct rb_copy *v;
+	size_t cap;
+
+	if (rb->ncopies < rb->capcopies)
+		return 0;
+	cap = rb->capcopies ? 2 * rb->capcopies : 64;
+	v = realloc(rb->copies, cap * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	rb->copies = v;
+	rb->capcopies = cap;
+	return 0;
+}
+
 int rb_copy_add(struct rebuild *rb, const struct rb_copy *c, const char *text,
 		size_t len)
 {
-	struct rb_copy *v;
 	uint64_t off;
 	ssize_t w;
 	int ret = 0;
 
+	/* the text first, into room of its own in the spill file (tapes are
+	 * read by several threads at once) */
 	pthread_mutex_lock(&rb->mu);
-	if (rb->ncopies == rb->capcopies) {
-		size_t cap = rb->capcopies ? 2 * rb->capcopies : 64;
-
-		v = realloc(rb->copies, cap * sizeof(*v));
-		if (!v) {
-			pthread_mutex_unlock(&rb->mu);
-			return -ENOMEM;
-		}
-		rb->copies = v;
-		rb->capcopies = cap;
-	}
 	off = rb->spill_end;
 	rb->spill_end += len;
-	rb->copies[rb->ncopies] = *c;
-	rb->copies[rb->ncopies].off = off;
-	rb->copies[rb->ncopies].len = len;
 	pthread_mutex_unlock(&rb->mu);
-	/* the room is ours: write without the lock */
 	for (size_t done = 0; done < len; done += (size_t)w) {
 		w = pwrite(rb->spill_fd, text + done, len - done,
 			   (off_t)(off + done));
-		if (w <= 0) {
-			ret = w < 0 ? -errno : -EIO;
-			break;
-		}
+		if (w <= 0)
+			return w < 0 ? -errno : -EIO;
 	}
+	/* then the entry: only entries whose text is there count */
 	pthread_mutex_lock(&rb->mu);
-	if (!ret)
-		rb->ncopies++; /* only entries whose text is there count */
-	rb->rep->manifests += !ret;
+	ret = copies_room(rb);
+	if (!ret) {
+		rb->copies[rb->ncopies] = *c;
+		rb->copies[rb->ncopies].off = off;
+		rb->copies[rb->ncopies].len = len;
+		rb->ncopies++;
+		rb->rep->manifests++;
+	}
 	pthread_mutex_unlock(&rb->mu);
 	return ret;
 }
