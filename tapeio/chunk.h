@@ -5,7 +5,8 @@
  * Only members larger than one chunk get digests (a smaller one is read
  * whole and checked by its MD5). A digest is the hash's canonical form
  * (16 bytes, big-endian), the same on every machine: it is what the
- * catalog stores (catalog_chunks_put) and a future manifest carries.
+ * catalog stores (catalog_chunks_put) and a version 2 manifest carries
+ * (tapeio/manifest.h: MANIFEST_CHUNK is CHUNK_SIZE).
  */
 #ifndef TAPEFS_CHUNK_H
 #define TAPEFS_CHUNK_H
