@@ -1,5 +1,11 @@
 /* fs/ops_node.c - the node table (fs/ops_node.h): two hash tables over the
- * same nodes, by id and by (parent, name). */
+ * same nodes, by id and by (parent, name).
+ *
+ * A listing of 100 000 entries makes 100 000 nodes and the kernel forgets
+ * them as fast: a node is one allocation with its name inline (a rename
+ * to a longer name puts that one name on the heap), and keeps the hash
+ * of its (parent, name), so that a chain is walked without touching
+ * names and a node leaves its chain without hashing its name again. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -11,12 +17,16 @@ struct node {
 	struct node *id_next;	/* chain in by_id */
 	struct node *name_next; /* chain in by_name, while linked */
 	struct node *up;	/* the parent while linked (one of its refs) */
-	char *name;		/* while linked; NULL once unlinked */
+	char *name;		/* while linked (inline, or on the heap after a
+				   rename to a longer name); NULL once unlinked */
+	uint64_t hash;		/* of (up, name) while linked */
 	uint64_t id;
 	uint64_t ino;	  /* the inode number the entry had at lookup */
 	uint64_t nlookup; /* lookups the kernel holds */
 	uint32_t refs;	  /* linked children, and callers pinning it */
 	uint8_t is_dir;
+	uint16_t room; /* bytes of inline_name[] */
+	char inline_name[];
 };
 
 struct ops_nodes {
@@ -25,7 +35,7 @@ struct ops_nodes {
 	size_t cap; /* buckets in each table: a power of two */
 	size_t count;
 	uint64_t next_id;
-	struct node root;
+	struct node root; /* last: a node ends with its inline name */
 };
 
 static size_t id_slot(const struct ops_nodes *t, uint64_t id)
@@ -35,14 +45,18 @@ static size_t id_slot(const struct ops_nodes *t, uint64_t id)
 	return (size_t)(h ^ (h >> 32)) & (t->cap - 1);
 }
 
-static size_t name_slot(const struct ops_nodes *t, uint64_t parent,
-			const char *name)
+static uint64_t name_hash(uint64_t parent, const char *name)
 {
 	uint64_t h = 1469598103934665603ULL ^ parent;
 
 	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
 		h = (h ^ *p) * 1099511628211ULL;
-	return (size_t)(h ^ (h >> 32)) & (t->cap - 1);
+	return h ^ (h >> 32);
+}
+
+static size_t name_slot(const struct ops_nodes *t, uint64_t hash)
+{
+	return (size_t)hash & (t->cap - 1);
 }
 
 static struct node *find_id(struct ops_nodes *t, uint64_t id)
@@ -57,9 +71,10 @@ static struct node *find_id(struct ops_nodes *t, uint64_t id)
 static struct node *find_name(struct ops_nodes *t, struct node *parent,
 			      const char *name)
 {
-	struct node *n = t->by_name[name_slot(t, parent->id, name)];
+	uint64_t h = name_hash(parent->id, name);
+	struct node *n = t->by_name[name_slot(t, h)];
 
-	while (n && (n->up != parent || strcmp(n->name, name)))
+	while (n && (n->hash != h || n->up != parent || strcmp(n->name, name)))
 		n = n->name_next;
 	return n;
 }
@@ -75,7 +90,7 @@ static void chain_remove(struct node **slot, struct node *n, int by_name)
 
 static void name_insert(struct ops_nodes *t, struct node *n)
 {
-	size_t s = name_slot(t, n->up->id, n->name);
+	size_t s = name_slot(t, n->hash);
 
 	n->name_next = t->by_name[s];
 	t->by_name[s] = n;
@@ -124,8 +139,9 @@ static void unlink_name(struct ops_nodes *t, struct node *n)
 {
 	if (!n->name)
 		return;
-	chain_remove(&t->by_name[name_slot(t, n->up->id, n->name)], n, 1);
-	free(n->name);
+	chain_remove(&t->by_name[name_slot(t, n->hash)], n, 1);
+	if (n->name != n->inline_name)
+		free(n->name);
 	n->name = NULL;
 	n->up->refs--;
 	n->up = NULL;
@@ -145,11 +161,13 @@ static void maybe_free(struct ops_nodes *t, struct node *n)
 	}
 }
 
-/* Link n as name (owned by n from now) in parent. */
+/* Link n as name (inline, or on the heap and owned by n from now) in
+ * parent. */
 static void link_name(struct ops_nodes *t, struct node *n, struct node *parent,
 		      char *name)
 {
 	n->name = name;
+	n->hash = name_hash(parent->id, name);
 	n->up = parent;
 	parent->refs++;
 	name_insert(t, n);
@@ -189,7 +207,8 @@ void ops_nodes_free(struct ops_nodes *t)
 			next = n->id_next;
 			if (n == &t->root)
 				continue;
-			free(n->name);
+			if (n->name != n->inline_name)
+				free(n->name);
 			free(n);
 		}
 	free(t->by_id);
@@ -261,23 +280,38 @@ int ops_node_ino(struct ops_nodes *t, uint64_t id, uint64_t *ino)
 	return n ? 0 : -ESTALE;
 }
 
+int ops_node_child(struct ops_nodes *t, uint64_t parent, const char *name,
+		   uint64_t *id)
+{
+	struct node *p, *n = NULL;
+
+	pthread_mutex_lock(&t->lock);
+	p = find_id(t, parent);
+	if (p && (p == &t->root || p->name))
+		n = find_name(t, p, name);
+	if (n)
+		*id = n->id;
+	pthread_mutex_unlock(&t->lock);
+	return n ? 0 : -ENOENT;
+}
+
 /* A new node for name in p (linked), or NULL on ENOMEM. */
 static struct node *make_node(struct ops_nodes *t, struct node *p,
 			      const char *name, uint64_t ino, int is_dir)
 {
-	struct node *n = calloc(1, sizeof(*n));
-	char *s = strdup(name);
+	size_t len = strlen(name) + 1;
+	struct node *n = malloc(sizeof(*n) + len);
 
-	if (!n || !s) {
-		free(n);
-		free(s);
+	if (!n)
 		return NULL;
-	}
+	memset(n, 0, sizeof(*n));
+	memcpy(n->inline_name, name, len);
+	n->room = len > UINT16_MAX ? UINT16_MAX : (uint16_t)len;
 	n->id = t->next_id++;
 	n->ino = ino;
 	n->is_dir = (uint8_t) !!is_dir;
 	id_insert(t, n);
-	link_name(t, n, p, s);
+	link_name(t, n, p, n->inline_name);
 	t->count++;
 	grow(t);
 	return n;
@@ -350,11 +384,13 @@ void ops_node_unlink(struct ops_nodes *t, uint64_t parent, const char *name)
 static int move(struct ops_nodes *t, struct node *n, struct node *p,
 		const char *name)
 {
-	char *s = strdup(name);
+	size_t len = strlen(name) + 1;
+	char *s = len <= n->room ? n->inline_name : malloc(len);
 
 	unlink_name(t, n);
 	if (!s)
 		return -ENOMEM;
+	memmove(s, name, len);
 	link_name(t, n, p, s);
 	return 0;
 }

@@ -46,6 +46,11 @@ int ops_node_path(struct ops_nodes *t, uint64_t id, const char *name, char *buf,
 /* The inode number node id had at its last lookup: 0 or -ESTALE. */
 int ops_node_ino(struct ops_nodes *t, uint64_t id, uint64_t *ino);
 
+/* The node of name in parent, when there is one (the kernel holds a
+ * lookup of it or of a node below it): 0 with *id set, or -ENOENT. */
+int ops_node_child(struct ops_nodes *t, uint64_t parent, const char *name,
+		   uint64_t *id);
+
 /* Count one lookup of name in parent, whose entry has inode number ino
  * (is_dir: it is a directory): *id is the node, made when missing (see
  * Identity above). Returns 0, -ESTALE (parent unknown or unlinked) or

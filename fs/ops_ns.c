@@ -781,7 +781,8 @@ static int fill_one(void *vctx, const char *name, const struct ns_attr *attr)
 	struct fill_ctx *c = vctx;
 	struct ns_attr a = *attr;
 
-	snprintf(c->path, sizeof(c->path), "%s/%s", c->dir, name);
+	if (!a.st.st_ino) /* its number is made from its path */
+		snprintf(c->path, sizeof(c->path), "%s/%s", c->dir, name);
 	finish_stat(c->fs, c->path, &a);
 	c->err = dir_add(c->d, name, a.kind, &a.st);
 	return c->err;

@@ -1,7 +1,8 @@
 /* tests/test_ops_node.c - the mount's node table (fs/ops_node.h): paths of
  * nodes, lookups counted and forgotten, nodes freed when the kernel holds
  * none (and kept while a child needs its parent), identity by inode
- * number, unlink, rename (plain, over a name, exchange), and a large tree
+ * number, unlink, rename (plain, over a name, exchange, to longer and
+ * shorter names), children found by name, and a large tree
  * forgotten back to the root alone. */
 #include <errno.h>
 #include <stdio.h>
@@ -155,6 +156,32 @@ static void test_rename(void)
 	CHECK_INT(ops_nodes_count(t), 1);
 }
 
+/* A name kept in the node is replaced by a longer one on the heap, then
+ * by a shorter one again; each is found under its own name only. */
+static void test_rename_lengths(void)
+{
+	const char *longer = "a-name-much-longer-than-the-first-one.dat";
+	uint64_t d = ref(OPS_NODE_ROOT, "d", 60, 1);
+	uint64_t f = ref(d, "f", 61, 0), id = 0;
+
+	CHECK_INT(ops_node_child(t, d, "f", &id), 0);
+	CHECK_INT(id, f);
+	CHECK_INT(ops_node_child(t, d, "g", &id), -ENOENT);
+	CHECK_INT(ops_node_child(t, 999999, "f", &id), -ENOENT);
+	CHECK_INT(ops_node_rename(t, d, "f", d, longer, 0), 0);
+	CHECK_STR(path(f), "/d/a-name-much-longer-than-the-first-one.dat");
+	CHECK_INT(ops_node_child(t, d, "f", &id), -ENOENT);
+	CHECK_INT(ops_node_child(t, d, longer, &id), 0);
+	CHECK_INT(id, f);
+	CHECK_INT(ops_node_rename(t, d, longer, OPS_NODE_ROOT, "s", 0), 0);
+	CHECK_STR(path(f), "/s");
+	CHECK_INT(ref(OPS_NODE_ROOT, "s", 61, 0), f); /* the same node */
+	ops_node_forget(t, f, 2);
+	CHECK_INT(ops_node_child(t, OPS_NODE_ROOT, "s", &id), -ENOENT);
+	ops_node_forget(t, d, 1);
+	CHECK_INT(ops_nodes_count(t), 1);
+}
+
 /* A tree much larger than the initial hash tables, every node found by
  * its path, then forgotten in an order that frees children last. */
 static void test_many(void)
@@ -199,6 +226,7 @@ int main(void)
 	RUN(test_identity);
 	RUN(test_unlink);
 	RUN(test_rename);
+	RUN(test_rename_lengths);
 	RUN(test_many);
 	ops_nodes_free(t);
 	return check_done();
