@@ -543,9 +543,10 @@ static int background(struct tapefs *fs, const struct fuse_cmdline_opts *cmd)
 }
 
 /* The engines, READY=1, the FUSE loop until unmount, and the stop. */
-static int serve(struct tapefs *fs, struct fuse_session *se,
+static int serve(struct ops_mount *om, struct fuse_session *se,
 		 struct fuse_cmdline_opts *cmd, const struct mount_opts *mo)
 {
+	struct tapefs *fs = om->fs;
 	struct service *sv = NULL;
 	struct stderr_log *sl = NULL;
 	char qc[600], qm[600];
@@ -562,7 +563,9 @@ static int serve(struct tapefs *fs, struct fuse_session *se,
 			     tapefs_log_quote(fs->cfg.path, qc, sizeof(qc)),
 			     tapefs_log_quote(cmd->mountpoint, qm, sizeof(qm)));
 		service_ready(cmd->mountpoint);
+		ops_inval_start(om, se);
 		ret = loop(se, cmd, mo->max_threads_given);
+		ops_inval_stop(om); /* no request left for a batch to wait on */
 		ops_release_all(fs);
 		service_stopping();
 		tapefs_audit(fs, "unmounting", "mountpoint=%s",
@@ -589,6 +592,7 @@ static int run(struct tapefs *fs, struct fuse_args *args,
 	mallopt(M_MMAP_THRESHOLD, 4 << 20);
 	if (ops_nodes_new(&om.nodes))
 		return 1;
+	ops_inval_init(&om);
 	se = fuse_session_new(args, ops_table(), sizeof(*ops_table()), &om);
 	if (!se)
 		goto out_nodes;
@@ -596,11 +600,12 @@ static int run(struct tapefs *fs, struct fuse_args *args,
 	if (fuse_session_mount(se, cmd->mountpoint))
 		goto out_destroy;
 	if (!background(fs, cmd))
-		ret = serve(fs, se, cmd, mo);
+		ret = serve(&om, se, cmd, mo);
 	fuse_session_unmount(se);
 out_destroy:
 	fuse_session_destroy(se);
 out_nodes:
+	ops_inval_destroy(&om);
 	ops_nodes_free(om.nodes);
 	return ret;
 }

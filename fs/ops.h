@@ -21,16 +21,43 @@
 
 #define FUSE_USE_VERSION 312
 #include <fuse_lowlevel.h>
+#include <pthread.h>
 
 #include "fs/engine/tapefs.h"
 #include "fs/ns/ns.h"
 #include "fs/ops_node.h"
 
+/* What the kernel is told of names changed behind its back
+ * (fs/ops_inval.c). */
+struct ops_inval {
+	pthread_mutex_t lock;	 /* held through a batch: one at a time,
+				    and se stays while it runs; FUSE
+				    requests never take it */
+	struct fuse_session *se; /* NULL: not mounted, or the loop ended */
+	uint64_t gen;		 /* batches begun (atomic) */
+};
+
 /* The mount as the edge sees it: fuse_req_userdata() of every request. */
 struct ops_mount {
 	struct tapefs *fs;
 	struct ops_nodes *nodes;
+	struct ops_inval inval;
 };
+
+/* Listen to the engines' changes (fs->notify); from start() to stop()
+ * the kernel is told (stop() waits for a batch under way). */
+void ops_inval_init(struct ops_mount *om);
+void ops_inval_start(struct ops_mount *om, struct fuse_session *se);
+void ops_inval_stop(struct ops_mount *om);
+void ops_inval_destroy(struct ops_mount *om);
+
+/* Batches of changes begun so far: a listing made before a batch began
+ * may miss its names. */
+uint64_t ops_inval_gen(fuse_req_t req);
+
+/* Drop what the kernel cached of directory ino's listing and attributes
+ * (from a request of it: a listing read while a batch began). */
+void ops_inval_listing(fuse_req_t req, fuse_ino_t ino);
 
 static inline struct tapefs *ops_fs(fuse_req_t req)
 {
@@ -43,10 +70,11 @@ static inline struct tapefs *ops_fs(fuse_req_t req)
 #define OPS_UMASK 077
 
 /* Validity of what the kernel caches, in seconds (docs/mount.md): staging/
- * and directories short, since entries change behind the kernel's back
- * (the dump engine removes dumped files, a commit gives a path a new
- * version); an archived member's attributes long, since its node is that
- * member (a new version gets a new node); texts that change not at all. */
+ * and the directories of the library short, since they change behind the
+ * kernel's back; archived members (files, symlinks, directories) long:
+ * a member never changes (a new version gets a new node), and a commit
+ * or a dump's clean-up tells the kernel to drop the names and listings
+ * it changed (fs/ops_inval.c); texts not at all. */
 #define OPS_TIMEOUT_SHORT  1.0
 #define OPS_TIMEOUT_MEMBER 3600.0
 
@@ -149,7 +177,7 @@ int nso_write(fuse_req_t req, struct fuse_file_info *fi, const char *buf,
 	      size_t size);
 int nso_flush(fuse_req_t req, struct fuse_file_info *fi);
 void nso_release(struct fuse_file_info *fi);
-int nso_opendir(struct fuse_file_info *fi);
+int nso_opendir(const char *path, struct fuse_file_info *fi);
 void nso_readdir(fuse_req_t req, fuse_ino_t ino, const char *path,
 		 struct fuse_file_info *fi, size_t size, off_t off, int plus);
 void nso_releasedir(struct fuse_file_info *fi);

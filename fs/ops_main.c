@@ -580,7 +580,7 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino,
 	if (!ret && area_of(path, &rel) == AREA_STAGING)
 		ret = stg_opendir(req, rel, fi);
 	else if (!ret)
-		ret = nso_opendir(fi); /* listings are made in readdir */
+		ret = nso_opendir(path, fi); /* listings are made in readdir */
 	if (ret) {
 		fuse_reply_err(req, -ret);
 		return;

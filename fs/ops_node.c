@@ -1,5 +1,5 @@
 /* fs/ops_node.c - the node table (fs/ops_node.h): two hash tables over the
- * same nodes, by id and by (parent, name).
+ * same nodes, by id and by (parent, name), and a third by inode number.
  *
  * A listing of 100 000 entries makes 100 000 nodes and the kernel forgets
  * them as fast: a node is one allocation with its name inline (a rename
@@ -16,6 +16,7 @@
 struct node {
 	struct node *id_next;	/* chain in by_id */
 	struct node *name_next; /* chain in by_name, while linked */
+	struct node *ino_next;	/* chain in by_ino */
 	struct node *up;	/* the parent while linked (one of its refs) */
 	char *name;		/* while linked (inline, or on the heap after a
 				   rename to a longer name); NULL once unlinked */
@@ -31,12 +32,19 @@ struct node {
 
 struct ops_nodes {
 	pthread_mutex_t lock; /* guards everything below; a leaf lock */
-	struct node **by_id, **by_name;
+	struct node **by_id, **by_name, **by_ino;
 	size_t cap; /* buckets in each table: a power of two */
 	size_t count;
 	uint64_t next_id;
 	struct node root; /* last: a node ends with its inline name */
 };
+
+static size_t ino_slot(const struct ops_nodes *t, uint64_t ino)
+{
+	uint64_t h = ino * 0x9E3779B97F4A7C15ULL;
+
+	return (size_t)(h ^ (h >> 29)) & (t->cap - 1);
+}
 
 static size_t id_slot(const struct ops_nodes *t, uint64_t id)
 {
@@ -79,13 +87,41 @@ static struct node *find_name(struct ops_nodes *t, struct node *parent,
 	return n;
 }
 
-static void chain_remove(struct node **slot, struct node *n, int by_name)
+/* The link of n's chain in one of the tables: by id, name or ino. */
+enum chain { BY_ID, BY_NAME, BY_INO };
+
+static struct node **next_of(struct node *n, enum chain c)
 {
-	for (; *slot; slot = by_name ? &(*slot)->name_next : &(*slot)->id_next)
+	return c == BY_ID     ? &n->id_next
+	       : c == BY_NAME ? &n->name_next
+			      : &n->ino_next;
+}
+
+static void chain_remove(struct node **slot, struct node *n, enum chain c)
+{
+	for (; *slot; slot = next_of(*slot, c))
 		if (*slot == n) {
-			*slot = by_name ? n->name_next : n->id_next;
+			*slot = *next_of(n, c);
 			return;
 		}
+}
+
+static void ino_insert(struct ops_nodes *t, struct node *n)
+{
+	size_t s = ino_slot(t, n->ino);
+
+	n->ino_next = t->by_ino[s];
+	t->by_ino[s] = n;
+}
+
+/* n's entry now has inode number ino. */
+static void set_ino(struct ops_nodes *t, struct node *n, uint64_t ino)
+{
+	if (n->ino == ino)
+		return;
+	chain_remove(&t->by_ino[ino_slot(t, n->ino)], n, BY_INO);
+	n->ino = ino;
+	ino_insert(t, n);
 }
 
 static void name_insert(struct ops_nodes *t, struct node *n)
@@ -108,26 +144,31 @@ static void id_insert(struct ops_nodes *t, struct node *n)
  * just grow longer. */
 static void grow(struct ops_nodes *t)
 {
-	struct node **old = t->by_id, **bi, **bn;
+	struct node **old = t->by_id, **bi, **bn, **bo;
 	size_t oldcap = t->cap;
 
 	if (t->count <= t->cap)
 		return;
 	bi = calloc(oldcap * 2, sizeof(*bi));
 	bn = calloc(oldcap * 2, sizeof(*bn));
-	if (!bi || !bn) {
+	bo = calloc(oldcap * 2, sizeof(*bo));
+	if (!bi || !bn || !bo) {
 		free(bi);
 		free(bn);
+		free(bo);
 		return;
 	}
 	free(t->by_name);
+	free(t->by_ino);
 	t->by_id = bi;
 	t->by_name = bn;
+	t->by_ino = bo;
 	t->cap = oldcap * 2;
 	for (size_t i = 0; i < oldcap; i++)
 		for (struct node *n = old[i], *next; n; n = next) {
 			next = n->id_next;
 			id_insert(t, n);
+			ino_insert(t, n);
 			if (n->name)
 				name_insert(t, n);
 		}
@@ -139,7 +180,7 @@ static void unlink_name(struct ops_nodes *t, struct node *n)
 {
 	if (!n->name)
 		return;
-	chain_remove(&t->by_name[name_slot(t, n->hash)], n, 1);
+	chain_remove(&t->by_name[name_slot(t, n->hash)], n, BY_NAME);
 	if (n->name != n->inline_name)
 		free(n->name);
 	n->name = NULL;
@@ -154,7 +195,8 @@ static void maybe_free(struct ops_nodes *t, struct node *n)
 		struct node *up = n->up;
 
 		unlink_name(t, n);
-		chain_remove(&t->by_id[id_slot(t, n->id)], n, 0);
+		chain_remove(&t->by_id[id_slot(t, n->id)], n, BY_ID);
+		chain_remove(&t->by_ino[ino_slot(t, n->ino)], n, BY_INO);
 		free(n);
 		t->count--;
 		n = up;
@@ -182,9 +224,11 @@ int ops_nodes_new(struct ops_nodes **out)
 	t->cap = 1024;
 	t->by_id = calloc(t->cap, sizeof(*t->by_id));
 	t->by_name = calloc(t->cap, sizeof(*t->by_name));
-	if (!t->by_id || !t->by_name) {
+	t->by_ino = calloc(t->cap, sizeof(*t->by_ino));
+	if (!t->by_id || !t->by_name || !t->by_ino) {
 		free(t->by_id);
 		free(t->by_name);
+		free(t->by_ino);
 		free(t);
 		return -ENOMEM;
 	}
@@ -192,6 +236,7 @@ int ops_nodes_new(struct ops_nodes **out)
 	t->root.id = OPS_NODE_ROOT;
 	t->root.is_dir = 1;
 	id_insert(t, &t->root);
+	ino_insert(t, &t->root);
 	t->count = 1;
 	t->next_id = OPS_NODE_ROOT + 1;
 	*out = t;
@@ -213,6 +258,7 @@ void ops_nodes_free(struct ops_nodes *t)
 		}
 	free(t->by_id);
 	free(t->by_name);
+	free(t->by_ino);
 	pthread_mutex_destroy(&t->lock);
 	free(t);
 }
@@ -311,6 +357,7 @@ static struct node *make_node(struct ops_nodes *t, struct node *p,
 	n->ino = ino;
 	n->is_dir = (uint8_t) !!is_dir;
 	id_insert(t, n);
+	ino_insert(t, n);
 	link_name(t, n, p, n->inline_name);
 	t->count++;
 	grow(t);
@@ -338,7 +385,7 @@ int ops_node_ref(struct ops_nodes *t, uint64_t parent, const char *name,
 		n = make_node(t, p, name, ino, is_dir);
 	ret = -ENOMEM;
 	if (n) {
-		n->ino = ino;
+		set_ino(t, n, ino);
 		n->nlookup++;
 		*id = n->id;
 		ret = 0;
@@ -430,6 +477,20 @@ int ops_node_rename(struct ops_nodes *t, uint64_t parent, const char *name,
 out_unlock:
 	pthread_mutex_unlock(&t->lock);
 	return ret;
+}
+
+size_t ops_node_by_ino(struct ops_nodes *t, uint64_t ino, uint64_t *ids,
+		       size_t max)
+{
+	size_t n = 0;
+
+	pthread_mutex_lock(&t->lock);
+	for (struct node *x = t->by_ino[ino_slot(t, ino)]; x && n < max;
+	     x = x->ino_next)
+		if (x->ino == ino)
+			ids[n++] = x->id;
+	pthread_mutex_unlock(&t->lock);
+	return n;
 }
 
 size_t ops_nodes_count(struct ops_nodes *t)

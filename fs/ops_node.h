@@ -73,6 +73,12 @@ void ops_node_unlink(struct ops_nodes *t, uint64_t parent, const char *name);
 int ops_node_rename(struct ops_nodes *t, uint64_t parent, const char *name,
 		    uint64_t newparent, const char *newname, int exchange);
 
+/* The nodes whose entry had inode number ino at their last lookup (one
+ * archived member under archive/ and under tapes/): up to max ids into
+ * ids; their count. */
+size_t ops_node_by_ino(struct ops_nodes *t, uint64_t ino, uint64_t *ids,
+		       size_t max);
+
 /* Nodes in the table, the root included. */
 size_t ops_nodes_count(struct ops_nodes *t);
 

@@ -62,6 +62,7 @@ struct ns_dirent {
 struct ns_dir {
 	struct ops_handle h;
 	int filled;		/* made since the last read from the start */
+	uint64_t gen;		/* ops_inval_gen() before it was made */
 	struct ns_dirent *ents; /* "." and ".." first; entry i is at offset i */
 	size_t n, cap;
 	struct strbuf names;
@@ -136,20 +137,20 @@ static void finish_stat(struct tapefs *fs, const char *path, struct ns_attr *a)
 	}
 }
 
-/* An archived member (file or symlink) is immutable: its attributes stay
- * valid long, but its name only briefly (a commit may give the path a new
- * version). Directories change with every commit; texts all the time. */
+/* An archived member (file, symlink or directory: its inode carries
+ * NS_INO_MEMBER) is immutable, and a commit that gives its path a new
+ * version, or its directory new entries, tells the kernel to drop them
+ * (fs/ops_inval.c): its name and attributes stay valid long. Other
+ * directories change with the library; texts all the time. */
 static void set_timeouts(enum ns_kind kind, const struct stat *st,
 			 struct fuse_entry_param *e)
 {
 	e->entry_timeout = e->attr_timeout = 0;
-	if (kind == NS_DIR) {
+	if ((kind == NS_MEMBER || kind == NS_LINK || kind == NS_DIR) &&
+	    ((uint64_t)st->st_ino & NS_INO_MEMBER))
+		e->entry_timeout = e->attr_timeout = OPS_TIMEOUT_MEMBER;
+	else if (kind == NS_DIR)
 		e->entry_timeout = e->attr_timeout = OPS_TIMEOUT_SHORT;
-	} else if ((kind == NS_MEMBER || kind == NS_LINK) &&
-		   ((uint64_t)st->st_ino & NS_INO_MEMBER)) {
-		e->entry_timeout = OPS_TIMEOUT_SHORT;
-		e->attr_timeout = OPS_TIMEOUT_MEMBER;
-	}
 }
 
 static int attr_of(struct tapefs *fs, const char *path,
@@ -721,12 +722,21 @@ void nso_release(struct fuse_file_info *fi)
 	file_free((struct ns_file *)(uintptr_t)fi->fh);
 }
 
-int nso_opendir(struct fuse_file_info *fi)
+/* A listing that changes only with a commit (ns_provider.listing_kept)
+ * is kept by the kernel from one opendir to the next, until a commit
+ * drops it (fs/ops_inval.c). */
+int nso_opendir(const char *path, struct fuse_file_info *fi)
 {
 	struct ns_dir *d = calloc(1, sizeof(*d));
+	const struct ns_provider *p = NULL;
+	const char *rel;
 
 	if (!d)
 		return -ENOMEM;
+	if (strcmp(path, "/"))
+		p = lookup(path, &rel);
+	if (p && p->listing_kept && p->listing_kept(rel))
+		fi->cache_readdir = fi->keep_cache = 1;
 	d->h.area = OPS_NS_DIR;
 	strbuf_init(&d->names);
 	fi->fh = (uintptr_t)d;
@@ -852,9 +862,11 @@ static int list(struct tapefs *fs, const char *path, struct ns_dir *d)
 
 /* Entry i of d as a directory entry: with its attributes and a lookup
  * counted (1) when it is an archived member and plus, else its name only
- * (0); -errno. */
+ * (0); -errno. A listing made before the last batch of changes began
+ * (stale) may hold a name a commit gave a new version: its entry is kept
+ * briefly only. */
 static int dir_entry(fuse_req_t req, fuse_ino_t ino, struct ns_dir *d, size_t i,
-		     int plus, struct fuse_entry_param *e)
+		     int plus, int stale, struct fuse_entry_param *e)
 {
 	const struct ns_dirent *de = &d->ents[i];
 	int ret;
@@ -864,6 +876,8 @@ static int dir_entry(fuse_req_t req, fuse_ino_t ino, struct ns_dir *d, size_t i,
 	if (!plus || i < 2 || !((uint64_t)de->st.st_ino & NS_INO_MEMBER))
 		return 0;
 	set_timeouts(de->kind, &de->st, e);
+	if (stale)
+		e->entry_timeout = OPS_TIMEOUT_SHORT;
 	ret = ops_entry_ref(req, ino, d->names.buf + de->name, e);
 	return ret ? ret : 1;
 }
@@ -876,7 +890,7 @@ static void reply_entries(fuse_req_t req, fuse_ino_t ino, struct ns_dir *d,
 	fuse_ino_t *refs = NULL;
 	struct fuse_entry_param e;
 	size_t len = 0, nrefs = 0, i;
-	int ret = 0;
+	int ret = 0, stale = ops_inval_gen(req) != d->gen;
 
 	/* an entry with attributes takes more than 128 bytes */
 	if (plus)
@@ -886,7 +900,7 @@ static void reply_entries(fuse_req_t req, fuse_ino_t ino, struct ns_dir *d,
 		return;
 	}
 	for (i = off; i < d->n; i++) {
-		ret = dir_entry(req, ino, d, i, plus, &e);
+		ret = dir_entry(req, ino, d, i, plus, stale, &e);
 		if (ret < 0)
 			break;
 		if (!ops_dirent_add(req, buf, size, &len,
@@ -899,6 +913,10 @@ static void reply_entries(fuse_req_t req, fuse_ino_t ino, struct ns_dir *d,
 		if (ret)
 			refs[nrefs++] = e.ino;
 	}
+	/* The end of a listing the kernel may keep: kept as it is only if
+	 * no batch of changes began since it was made. */
+	if (stale && off >= d->n)
+		ops_inval_listing(req, ino);
 	if (ret < 0 && !len)
 		fuse_reply_err(req, -ret);
 	else if (fuse_reply_buf(req, buf, len))
@@ -919,6 +937,7 @@ void nso_readdir(fuse_req_t req, fuse_ino_t ino, const char *path,
 		return;
 	}
 	if (off == 0 || !d->filled) {
+		d->gen = ops_inval_gen(req);
 		ret = list(ops_fs(req), path, d);
 		d->filled = !ret;
 	}

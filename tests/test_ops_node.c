@@ -2,7 +2,8 @@
  * nodes, lookups counted and forgotten, nodes freed when the kernel holds
  * none (and kept while a child needs its parent), identity by inode
  * number, unlink, rename (plain, over a name, exchange, to longer and
- * shorter names), children found by name, and a large tree
+ * shorter names), children found by name, nodes found by inode number,
+ * and a large tree
  * forgotten back to the root alone. */
 #include <errno.h>
 #include <stdio.h>
@@ -182,6 +183,33 @@ static void test_rename_lengths(void)
 	CHECK_INT(ops_nodes_count(t), 1);
 }
 
+/* The nodes of one inode number: a member under two names (archive/
+ * and tapes/), a directory whose number follows its latest version, and
+ * none once forgotten. */
+static void test_by_ino(void)
+{
+	uint64_t a = ref(OPS_NODE_ROOT, "archive", 70, 1);
+	uint64_t t1 = ref(OPS_NODE_ROOT, "tapes", 71, 1);
+	uint64_t f = ref(a, "f", 7000, 0), g = ref(t1, "f", 7000, 0);
+	uint64_t ids[4];
+
+	CHECK_INT(ops_node_by_ino(t, 7000, ids, 4), 2);
+	CHECK((ids[0] == f && ids[1] == g) || (ids[0] == g && ids[1] == f));
+	CHECK_INT(ops_node_by_ino(t, 7000, ids, 1), 1);
+	CHECK_INT(ref(OPS_NODE_ROOT, "archive", 72, 1), a); /* same node */
+	CHECK_INT(ops_node_by_ino(t, 70, ids, 4), 0);
+	CHECK_INT(ops_node_by_ino(t, 72, ids, 4), 1);
+	CHECK_INT(ids[0], a);
+	ops_node_forget(t, f, 1);
+	CHECK_INT(ops_node_by_ino(t, 7000, ids, 4), 1);
+	CHECK_INT(ids[0], g);
+	ops_node_forget(t, g, 1);
+	CHECK_INT(ops_node_by_ino(t, 7000, ids, 4), 0);
+	ops_node_forget(t, a, 2);
+	ops_node_forget(t, t1, 1);
+	CHECK_INT(ops_nodes_count(t), 1);
+}
+
 /* A tree much larger than the initial hash tables, every node found by
  * its path, then forgotten in an order that frees children last. */
 static void test_many(void)
@@ -227,6 +255,7 @@ int main(void)
 	RUN(test_unlink);
 	RUN(test_rename);
 	RUN(test_rename_lengths);
+	RUN(test_by_ino);
 	RUN(test_many);
 	ops_nodes_free(t);
 	return check_done();

@@ -157,6 +157,24 @@ static void commit_audit(struct dump *d, const struct dump_archive *a)
 		     files, bytes, a->nmembers, a->copy[0].bytes);
 }
 
+/* What the kernel may hold of the paths the archive gave new versions,
+ * and of the tape files it now is, is dropped (tapefs_changes_begin()). */
+static void commit_notify(struct dump *d, const struct dump_archive *a)
+{
+	struct tapefs_changes c;
+	char file[64];
+
+	tapefs_changes_begin(d->fs, &c);
+	for (size_t i = 0; i < a->nmembers; i++)
+		tapefs_changed(&c, "archive", a->members[i].name);
+	for (int i = 0; i < a->ncopies; i++) {
+		snprintf(file, sizeof(file), "%s/%04lld",
+			 a->copy[i].tape.barcode, (long long)a->copy[i].fileno);
+		tapefs_changed(&c, "tapes", file);
+	}
+	tapefs_changes_end(&c);
+}
+
 int dump_archive_commit(struct dump *d, struct dump_archive *a)
 {
 	int ret;
@@ -170,6 +188,7 @@ int dump_archive_commit(struct dump *d, struct dump_archive *a)
 			       (long long)a->dump_id, strerror(-ret));
 		return ret;
 	}
+	commit_notify(d, a);
 	commit_audit(d, a);
 	dump_tapes_note(d, a);
 	return 0;
@@ -177,13 +196,16 @@ int dump_archive_commit(struct dump *d, struct dump_archive *a)
 
 /* ---- step 8: clean-up of staging/ ---------------------------------------- */
 
-/* Remove entry e (not a directory) when it is still what was dumped.
- * Returns 1 when it stays (changed since, or not removable), else 0. */
+/* Remove entry e (not a directory) when it is still what was dumped,
+ * and have the kernel drop its name. Returns 1 when it stays (changed
+ * since, or not removable), else 0. */
 static int clean_entry(struct dump *d, struct dump_parent *p,
-		       const struct dump_entry *e)
+		       const struct dump_entry *e, struct tapefs_changes *c)
 {
 	int ret = dump_staged_remove(d, p, e->rel, &e->st);
 
+	if (!ret)
+		tapefs_changed(c, "staging", e->rel);
 	return ret < 0 && ret != -ENOENT; /* gone already: renamed, unlinked */
 }
 
@@ -191,19 +213,22 @@ size_t dump_staging_clean(struct dump *d, const struct dump_snap *s,
 			  int64_t dump_id)
 {
 	struct dump_parent *p = malloc(sizeof(*p));
+	struct tapefs_changes c;
 	size_t kept = 0;
 	int ret;
 
 	if (p) /* without it, each removal opens its parent alone */
 		dump_parent_init(p);
+	tapefs_changes_begin(d->fs, &c);
 	for (size_t i = 0; i < s->n; i++) {
 		const struct dump_entry *e = &s->e[i];
 
 		if (e->dropped)
 			kept++;
 		else if (!S_ISDIR(e->st.st_mode))
-			kept += (size_t)clean_entry(d, p, e);
+			kept += (size_t)clean_entry(d, p, e, &c);
 	}
+	tapefs_changes_end(&c);
 	if (p)
 		dump_parent_release(p);
 	free(p);

@@ -140,6 +140,18 @@ static int members_commit(struct catalog_commit *c, const struct manifest *mf)
 	return ret;
 }
 
+/* A mount's kernel drops what it held of the paths the archive gave new
+ * versions (tapefs_changes_begin()). */
+static void members_notify(struct tapefs *fs, const struct manifest *mf)
+{
+	struct tapefs_changes c;
+
+	tapefs_changes_begin(fs, &c);
+	for (size_t i = 0; i < mf->n; i++)
+		tapefs_changed(&c, "archive", mf->m[i].name);
+	tapefs_changes_end(&c);
+}
+
 static void copy_in(const struct rb_copy *c, struct catalog_copy_in *ci)
 {
 	ci->barcode = c->barcode;
@@ -186,6 +198,7 @@ static int archive_import(struct rebuild *rb, const struct rb_group *g)
 	if (!ret) {
 		rb->rep->archives_new++;
 		rb->rep->members_new += mf.n;
+		members_notify(rb->fs, &mf);
 	}
 	manifest_release(&mf);
 	return ret;

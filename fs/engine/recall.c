@@ -175,7 +175,7 @@ void recall_found_cached(void *arg, int64_t id, uint64_t size, uint64_t present,
 		present = size;
 		entry_state_set(e, E_CACHED);
 	}
-	entry_present_set(e, present);
+	entry_present_set(r, e, present);
 	e->last_access = e->touched = last_access;
 	r->used += present;
 	recall_lru_append(r, e);
@@ -204,7 +204,7 @@ static void cache_evict(struct recall *r, struct rentry *e, struct evicted *ev)
 		ev->ids[ev->n++] = e->id; /* else: dropped at the next start */
 	r->used -= e->present;
 	entry_state_set(e, E_IDLE);
-	entry_present_set(e, 0);
+	entry_present_set(r, e, 0);
 	free(e->map);
 	e->map = NULL;
 	e->gen++; /* open handles' descriptors are of the old file */
@@ -378,7 +378,7 @@ void recall_fail_attempt(struct recall *r, struct rentry *e, const char *why)
 		e->failed = f;
 	}
 	if (!e->ranged)
-		entry_present_set(e, 0); /* a new .part file for the next */
+		entry_present_set(r, e, 0); /* a new .part file for the next */
 	if (!r->stopping && ++e->next < e->ncopies) {
 		if (!e->ranged)
 			e->gen++;
@@ -420,7 +420,7 @@ void recall_fail_local(struct recall *r, struct rentry *e, int err)
 		e->map = NULL;
 		e->gen++; /* open handles' descriptors are of the old file */
 	}
-	entry_present_set(e, 0);
+	entry_present_set(r, e, 0);
 	entry_state_set(e, E_IDLE);
 	e->err = err;
 	entry_row_done(r, e);
@@ -534,7 +534,7 @@ void recall_unwanted(struct recall *r, struct rentry *e)
 	tape_dequeue(r, e);
 	entry_state_set(e, E_IDLE);
 	if (!e->ranged)
-		entry_present_set(e, 0);
+		entry_present_set(r, e, 0);
 	r->queued--;
 	entry_idle(r, e);
 }
@@ -725,7 +725,7 @@ int recall_drop(struct recall *r, int64_t member_id)
 		r->used -= e->present;
 		lru_remove(r, e);
 		entry_state_set(e, E_IDLE);
-		entry_present_set(e, 0);
+		entry_present_set(r, e, 0);
 		free(e->map);
 		e->map = NULL;
 		e->err = 0;

@@ -27,6 +27,7 @@
 #include <time.h>
 
 #include "fs/engine/recall.h"
+#include "fs/engine/tapefs.h"
 #include "tapeio/changer.h"
 #include "tapeio/sched.h"
 
@@ -217,9 +218,17 @@ static inline void entry_state_set(struct rentry *e, enum est st)
 	__atomic_store_n(&e->st, st, __ATOMIC_RELAXED);
 }
 
-static inline void entry_present_set(struct rentry *e, uint64_t present)
+/* A mount's kernel is told when the bytes held go from none to some, to
+ * all, or back (st_blocks: tapefs_member_changed()); not of every part. */
+static inline void entry_present_set(struct recall *r, struct rentry *e,
+				     uint64_t present)
 {
+	uint64_t was = e->present;
+
 	__atomic_store_n(&e->present, present, __ATOMIC_RELAXED);
+	if ((was == 0) != (present == 0) ||
+	    (was == e->size) != (present == e->size))
+		tapefs_member_changed(r->fs, e->id);
 }
 
 /* The catalog row of a request is done with (lock held): deleted later by

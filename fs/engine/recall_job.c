@@ -62,7 +62,7 @@ static int sink_write(void *arg, const void *buf, size_t len)
 		s->off += (uint64_t)n;
 	}
 	pthread_mutex_lock(&s->r->lock);
-	entry_present_set(s->e, s->off);
+	entry_present_set(s->r, s->e, s->off);
 	recall_progress(s->r);
 	pthread_mutex_unlock(&s->r->lock);
 	sched_drive_report(s->r->fs->sched, s->drive, SCHED_DRIVE_READING,
@@ -172,7 +172,7 @@ void recall_publish(struct recall *r, struct rentry *e, const struct rcopy *c)
 
 	e->last_access = e->touched = now_s();
 	entry_state_set(e, E_CACHED);
-	entry_present_set(e, e->size);
+	entry_present_set(r, e, e->size);
 	free(e->map);
 	e->map = NULL;
 	r->queued--;
@@ -355,7 +355,7 @@ int recall_job_run(struct sched_job *job, const struct sched_run *run)
 			pthread_mutex_lock(&r->lock);
 			continue;
 		}
-		entry_present_set(e, 0);
+		entry_present_set(r, e, 0);
 		recall_cache_make_room(r, e->size, &ev);
 		r->used += e->size;
 		pthread_mutex_unlock(&r->lock);

@@ -100,7 +100,7 @@ int recall_chunks_load(struct recall *r, struct rentry *e)
 		free(e->map);
 		e->map = NULL;
 		r->used -= e->present;
-		entry_present_set(e, 0);
+		entry_present_set(r, e, 0);
 	}
 	e->map_len = maplen;
 	return 0;
@@ -227,7 +227,7 @@ static int chunk_end(struct range_sink *s)
 		return -EBADMSG;
 	pthread_mutex_lock(&r->lock);
 	e->map[s->k / 8] |= (unsigned char)(1u << (s->k % 8));
-	entry_present_set(e, e->present + chunk_len(e, s->k));
+	entry_present_set(r, e, e->present + chunk_len(e, s->k));
 	s->reserved = 0;
 	e->run_at = ++s->k;
 	more = run_goes_on(r, e, s->k);

@@ -122,8 +122,25 @@ struct tapefs_log {
 	void *progress_arg;
 };
 
+/* Who is told of names the engines change behind the kernel's back (a
+ * commit gives paths of archive/ a new version and tape files new
+ * archives, a dump's clean-up removes staged files), so that what the
+ * kernel cached of them is dropped: the FUSE edge (fs/ops_inval.c) while
+ * mounted; zeroed (no one) in the unit tests. Engines use the
+ * tapefs_changes_*() calls below, never these. */
+struct tapefs_notifier {
+	void *(*begin)(void *arg); /* a batch, or NULL: no one listens */
+	void (*changed)(void *batch, const char *area, const char *rel);
+	void (*end)(void *batch);
+	/* What the recall cache holds of member member_id changed (its
+	 * st_blocks): no batch; called with any lock held, never waits. */
+	void (*member)(void *arg, int64_t member_id);
+	void *arg;
+};
+
 struct tapefs {
 	struct tapefs_config cfg;
+	struct tapefs_notifier notify;
 	struct tapefs_log log;
 	int staging_fd;          /* O_PATH|O_DIRECTORY of cfg.staging */
 	uid_t owner;             /* the user who mounted: may write control
@@ -140,6 +157,27 @@ struct tapefs {
 	struct library *library; /* fs/engine/library.h: lives from before
 				    the start-up check to the process's end */
 };
+
+/* A batch of changed names (fs/engine/notify.c). Begun once the catalog
+ * (or staging/) has the change, fed every name that changed, ended before
+ * anyone is told the change is done (the files leave staging/, a
+ * request's answer): tapefs_changes_end() returns once the kernel dropped
+ * what it held of them. Never called with a lock held that a FUSE request
+ * may wait for (the kernel waits for requests in a directory before it
+ * drops a name of it). area: "archive", "tapes" or "staging"; rel: the
+ * path below it ("a/b"). Without a listener every call does nothing. */
+struct tapefs_changes {
+	const struct tapefs_notifier *n;
+	void *batch;
+};
+void tapefs_changes_begin(struct tapefs *fs, struct tapefs_changes *c);
+void tapefs_changed(struct tapefs_changes *c, const char *area,
+		    const char *rel);
+void tapefs_changes_end(struct tapefs_changes *c);
+/* The bytes the recall cache holds of member_id went from none to some,
+ * to all, or back: the kernel drops the attributes it holds of it
+ * (st_blocks, what `du` shows). Cheap, never waits: any lock may be held. */
+void tapefs_member_changed(struct tapefs *fs, int64_t member_id);
 
 /* Record an error for `.status` (the "errors:" lines; the last few are
  * kept, each with its time) and log it at LOG_ERR. Inside a request

@@ -95,6 +95,10 @@ struct ns_provider {
 	int (*getattr)(struct tapefs *fs, const char *rel, struct ns_attr *out);
 	int (*readdir)(struct tapefs *fs, const char *rel, ns_fill_fn fill,
 		       void *ctx);
+	/* Optional: 1 when the listing of directory rel changes only with a
+	 * commit, which tells the mount (tapefs_changes_begin():
+	 * fs/engine/tapefs.h): the kernel may then keep it. */
+	int (*listing_kept)(const char *rel);
 	int (*render)(struct tapefs *fs, const char *rel, struct strbuf *out);
 	/* Optional: the text of rel as reader who may see it (see Readers
 	 * above); when set, the mount uses it instead of render(), which

@@ -77,6 +77,13 @@ static int archive_readdir(struct tapefs *fs, const char *rel, ns_fill_fn fill,
 	return ret > 0 ? 0 : ret; /* > 0: the filler stopped it */
 }
 
+/* Every listing of archive/ changes only with a commit. */
+static int archive_listing_kept(const char *rel)
+{
+	(void)rel;
+	return 1;
+}
+
 static int archive_getxattr(struct tapefs *fs, const char *rel,
 			    const char *name, struct strbuf *out)
 {
@@ -115,6 +122,7 @@ const struct ns_provider ns_archive = {
     .name = "archive",
     .getattr = archive_getattr,
     .readdir = archive_readdir,
+    .listing_kept = archive_listing_kept,
     .getxattr = archive_getxattr,
     .listxattr = archive_listxattr,
 };

@@ -227,6 +227,16 @@ static int tapes_readdir(struct tapefs *fs, const char *rel, ns_fill_fn fill,
 	return ret > 0 ? 0 : ret;
 }
 
+/* An archive's listings (LABEL/NNNN and below) change only when a
+ * commit puts another archive at that tape file; tapes/ and a tape's own
+ * listing change with the library. */
+static int tapes_listing_kept(const char *rel)
+{
+	struct tpath tp;
+
+	return *rel && !tpath_parse(rel, &tp) && tp.fileno > 0;
+}
+
 static void fmt_time(int64_t t, char *buf, size_t len)
 {
 	struct tm tm;
@@ -398,6 +408,7 @@ const struct ns_provider ns_tapes = {
     .name = "tapes",
     .getattr = tapes_getattr,
     .readdir = tapes_readdir,
+    .listing_kept = tapes_listing_kept,
     .render = tapes_render,
     .check = tapes_check,
     .control = tapes_control,
