@@ -14,12 +14,11 @@
  * (ops_inval_listing()). And when the recall cache gets or loses a
  * member's bytes, the attributes of its nodes (st_blocks) are dropped.
  */
-#include <errno.h>
 #include <limits.h>
-#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "fs/ns/ns_local.h"
 #include "fs/ops.h"

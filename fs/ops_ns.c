@@ -14,11 +14,14 @@
  * keep_cache once whole in the cache: their content never changes.
  *
  * Listings are made whole when read from their start and kept in the
- * directory's handle. A readdirplus reply gives the attributes of the
- * entries that are archived members (their inode carries NS_INO_MEMBER:
- * the listing has all their attributes), so `ls -l` of archive/ and of a
- * tape's archives needs no lookup per entry; other entries (texts whose
- * size is rendered on lookup, tapes and their archives) are names only.
+ * directory's handle; the kernel keeps those of archive/ and of an
+ * archive's directories in tapes/ from one opendir to the next, until a
+ * commit drops them (fs/ops_inval.c). A readdirplus reply gives the
+ * attributes of the entries that are archived members (their inode
+ * carries NS_INO_MEMBER: the listing has all their attributes), so `ls -l`
+ * of archive/ and of a tape's archives needs no lookup per entry; other
+ * entries (texts whose size is rendered on lookup, tapes and their
+ * archives) are names only.
  */
 #include <errno.h>
 #include <fcntl.h>
