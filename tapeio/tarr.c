@@ -12,7 +12,9 @@
  * keeps streaming instead of stopping for every MD5 pass. It stops at the
  * filemark, at the first error, and whenever tarr returns an error, so
  * the caller owns the tape again after any error. tarr_read_member() reads
- * exactly the records it needs, with no read-ahead.
+ * exactly the records it needs (the rest of a member ahead on the same
+ * ring once its header gives its size); through a cursor its first record
+ * may be the cursor's copy of the record read last (tarr_cursor.c).
  */
 #include <errno.h>
 #include <limits.h>
@@ -23,7 +25,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 
-#include "tapeio/tarr.h"
+#include "tapeio/tarr_int.h"
 
 #define MANIFEST_MAX   (1ull << 30) /* larger: not ours, do not buffer */
 #define PREFETCH_BYTES (8u << 20)
@@ -65,6 +67,13 @@ struct tarr {
 	struct manifest manifest; /* parsed manifest */
 	int manifest_err;	  /* -ENOENT until seen, -EINVAL if bad */
 	struct prefetch *pf;	  /* walks only */
+	/* one member through a cursor: the record to hand first (the
+	 * cursor's copy), the tape reads made, and the last record handed */
+	const char *first;
+	size_t first_len;
+	uint64_t tape_reads; /* tape_read() calls, the ring's included */
+	const void *last;
+	size_t last_len;
 };
 
 /* One tape record into buf: its length, 0 at a filemark, -EINVAL for a
@@ -73,6 +82,7 @@ static ssize_t record_read(struct tarr *r, char *buf)
 {
 	ssize_t n = tape_read(r->t, buf, r->block_size);
 
+	r->tape_reads++; /* by one thread at a time: the ring's or ours */
 	return n == -ENOMEM ? -EINVAL : n;
 }
 
@@ -205,6 +215,11 @@ static ssize_t prefetch_next(struct tarr *r, const void **buf)
 /* One record, from the ring (walks) or straight from the tape. */
 static ssize_t tarr_read_record(struct tarr *r, const void **buf)
 {
+	if (r->first) {
+		*buf = r->first;
+		r->first = NULL;
+		return (ssize_t)r->first_len;
+	}
 	if (r->pf)
 		return prefetch_next(r, buf);
 	if (!r->rec && !(r->rec = malloc(r->block_size)))
@@ -233,6 +248,8 @@ static la_ssize_t tarr_record(struct archive *a, void *arg, const void **buf)
 		return 0;
 	}
 	r->records++;
+	r->last = rec;
+	r->last_len = (size_t)n;
 	if (r->skip) {
 		size_t skip = r->skip;
 
@@ -628,23 +645,41 @@ static int tarr_member_ahead(struct tarr *r, const struct tar_member *m,
 	return prefetch_new(r, need - r->records);
 }
 
-int tarr_read_member(struct tape *t, uint64_t start_lblock,
-		     uint64_t header_offset, uint32_t block_size,
-		     const char *expect_md5, tarr_sink_fn sink, void *arg,
-		     struct tar_member *m)
+/* After one member read through c: where the tape stands, and the last
+ * record handed to libarchive when it is the last one read (the ring may
+ * have read one it never handed). first: the first record was c's copy. */
+static void member_cursor_done(struct tarr *r, struct tarr_cursor *c,
+			       uint64_t lblock, int first)
 {
+	uint64_t next;
+
+	prefetch_stop(r->pf); /* joined: tape_reads is final */
+	next = lblock + (first ? 1 : 0) + r->tape_reads;
+	if (r->records == (first ? 1 : 0) + r->tape_reads)
+		tarr_cursor_done(c, next, r->last, r->last_len);
+	else
+		tarr_cursor_done(c, next, NULL, 0);
+}
+
+static int read_member(struct tape *t, struct tarr_cursor *c,
+		       uint64_t start_lblock, uint64_t header_offset,
+		       uint32_t block_size, const char *expect_md5,
+		       tarr_sink_fn sink, void *arg, struct tar_member *m)
+{
+	uint64_t lblock = start_lblock + header_offset / block_size;
 	struct tar_member tmp = {0};
 	struct tarr *r = NULL;
 	void *loc = NULL;
-	int ret;
+	int ret, first;
 
 	if (!block_size || block_size % 512 || header_offset % 512)
 		return -EINVAL;
 	ret = tarr_new(&r, t, block_size);
 	if (ret)
 		return ret;
-	ret = tape_locate(t, start_lblock + header_offset / block_size);
-	if (ret)
+	ret = first = tarr_cursor_goto(c, t, start_lblock, lblock, block_size,
+				       &r->first, &r->first_len);
+	if (ret < 0)
 		goto out_free;
 	r->skip = (size_t)(header_offset % block_size);
 	loc = tar_locale_enter();
@@ -674,9 +709,31 @@ int tarr_read_member(struct tape *t, uint64_t start_lblock,
 out_locale:
 	tar_locale_leave(loc);
 	tar_member_clear(&tmp);
+	if (c && (ret == 0 || ret == -EBADMSG))
+		member_cursor_done(r, c, lblock, first);
+	else
+		tarr_cursor_forget(c);
 out_free:
 	tarr_free(r);
 	return ret;
+}
+
+int tarr_read_member(struct tape *t, uint64_t start_lblock,
+		     uint64_t header_offset, uint32_t block_size,
+		     const char *expect_md5, tarr_sink_fn sink, void *arg,
+		     struct tar_member *m)
+{
+	return read_member(t, NULL, start_lblock, header_offset, block_size,
+			   expect_md5, sink, arg, m);
+}
+
+int tarr_read_member_at(struct tarr_cursor *c, uint64_t start_lblock,
+			uint64_t header_offset, uint32_t block_size,
+			const char *expect_md5, tarr_sink_fn sink, void *arg,
+			struct tar_member *m)
+{
+	return read_member(c->t, c, start_lblock, header_offset, block_size,
+			   expect_md5, sink, arg, m);
 }
 
 int tarr_name_safe(const char *name, size_t len, char **out)

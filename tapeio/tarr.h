@@ -103,6 +103,57 @@ int tarr_read_member(struct tape *t, uint64_t start_lblock,
 		     const char *expect_md5, tarr_sink_fn sink, void *arg,
 		     struct tar_member *m);
 
+/* --- Reading on: where a reader left the tape ---------------------------- */
+
+/* A reader of several members or ranges of one tape, one after the other
+ * (a recall job serving its queue in tape order). It knows where the tape
+ * stands and keeps a copy of the last record it read, so that the next
+ * member or range is read on instead of located to: one that starts in
+ * that record is parsed from the copy while the tape reads on after it;
+ * one that starts where the tape stands needs no command at all; one a
+ * few records ahead in the same archive (TARR_READ_ON_MAX bytes at most)
+ * is reached by reading the records between. Only a member behind,
+ * farther ahead or in another archive is located to. On a real drive a locate
+ * is a command even to the block where the tape stands (st knows the position;
+ * the drive stops streaming), and a locate back costs seconds. The cursor owns
+ * its copy (at most one record); t stays the caller's, who must not move the
+ * tape between reads through the cursor without tarr_cursor_forget(). */
+#define TARR_READ_ON_MAX (32u << 20)
+
+struct tarr_cursor {
+	struct tape *t;
+	int known;	  /* at is where the tape stands */
+	uint64_t at;	  /* the lblock of the next record a read returns */
+	uint64_t last;	  /* the lblock of the record held in rec */
+	uint64_t archive; /* the start of the archive read last */
+	char *rec;	  /* a copy of the last record read, len bytes */
+	size_t len, cap;  /* len 0: none held */
+	/* what reaching the members took, for figures and tests */
+	uint64_t locates;     /* tape_locate() commands issued */
+	uint64_t records_on;  /* records read only to skip forward */
+	uint64_t from_memory; /* reads that began in the copy */
+};
+
+/* Start a cursor on t where it stands (tape_tell(): no motion). Returns
+ * 0 (the position may be unknown: the first read locates). */
+int tarr_cursor_init(struct tarr_cursor *c, struct tape *t);
+/* The tape was moved, or a read failed: locate before the next read. */
+void tarr_cursor_forget(struct tarr_cursor *c);
+void tarr_cursor_release(struct tarr_cursor *c);
+
+/* tarr_read_member() and tarr_read_extent() through cursor c (on its
+ * tape): the first record is reached as c allows (above), never by
+ * locating back into a record just read. Same returns; after any error
+ * but -EBADMSG (the member was read whole) the cursor forgets where the
+ * tape stands. */
+int tarr_read_member_at(struct tarr_cursor *c, uint64_t start_lblock,
+			uint64_t header_offset, uint32_t block_size,
+			const char *expect_md5, tarr_sink_fn sink, void *arg,
+			struct tar_member *m);
+int tarr_read_extent_at(struct tarr_cursor *c, uint64_t start_lblock,
+			uint64_t data_offset, uint32_t block_size, uint64_t off,
+			uint64_t len, tarr_sink_fn sink, void *arg);
+
 /* Read len bytes of a member's data from byte off of it: its data starts
  * at byte data_offset of the archive that starts at start_lblock
  * (block_size bytes per record; data_offset from the catalog or the

@@ -96,7 +96,13 @@ done
 check "one tape served the batch" test ! -s loc.$LA -o ! -s loc.$LB
 cat loc.$LA loc.$LB > loc
 check "the drive located in tape order" cmp loc <(sort -n loc)
-check "many locates, not a tape read from the start" test "$(wc -l < loc)" -ge 20
+# one pass over the batch's records (adjacent members are read on, not
+# located to), starting at the first located to: not a read from the start
+awk '$2 == "read" && $4 != "filemark" { print $3 }' trace > reads
+check "one pass: no record read twice or going back" \
+	awk 'NR > 1 && $1 <= p { exit 1 } { p = $1 }' reads
+check_eq "nothing read before the first member located to" \
+	"$(head -n 1 loc)" "$(sort -n reads | head -n 1)"
 bad=0
 for f in src/batch/*; do cmp -s $f $M/archive/batch/${f##*/} || bad=$((bad + 1)); done
 check_eq "200 files: original bytes" 0 $bad

@@ -336,7 +336,7 @@ static void entry_enqueue(struct recall *r, struct rentry *e)
 	}
 	t->q[t->n++] = e;
 	entry_state_set(e, E_QUEUED);
-	e->qblock = recall_entry_block(e);
+	recall_entry_place(e);
 	lru_remove(r, e); /* partly cached: not evicted while queued */
 	clock_gettime(CLOCK_MONOTONIC, &t->last_add);
 	ret = recall_tape_kick(r, t);

@@ -32,6 +32,7 @@
 #include "tapeio/sched.h"
 
 struct catalog;
+struct tarr_cursor;
 
 #define RECALL_RESULTS_MAX 64 /* recent results shown by `.recall` */
 
@@ -81,7 +82,9 @@ struct rentry {
 	uint32_t run_from, want_hi, run_at; /* the run: first chunk, last
 					       one a reader wants, the one
 					       being read */
-	uint64_t qblock; /* the block its queued recall locates to */
+	uint64_t qblock; /* the record its queued recall starts in */
+	uint32_t qoff;	 /* and the byte there (members sharing a record
+			    are read in the order they lie in it) */
 	int64_t last_access;
 	int64_t touched; /* last_access last written to the catalog */
 	struct rcopy *copies;
@@ -304,9 +307,10 @@ void recall_unwanted(struct recall *r, struct rentry *e);
 int recall_chunk_has(const struct rentry *e, uint32_t k);
 /* 1 when every chunk holding [off, end) of e is in the cache, checked. */
 int recall_chunks_cover(const struct rentry *e, uint64_t off, uint64_t end);
-/* The block e's queued recall locates to (the member's header block, or
- * for a run the record holding its first chunk). */
-uint64_t recall_entry_block(const struct rentry *e);
+/* Where e's queued recall starts: qblock, the record of the member's
+ * header (for a run, of its first chunk's first byte) and qoff, that
+ * byte's offset in the record. */
+void recall_entry_place(struct rentry *e);
 /* Load e's chunk digests from the catalog (none: it is read whole). Lock
  * held. 0 or -errno. */
 int recall_chunks_load(struct recall *r, struct rentry *e);
@@ -322,7 +326,7 @@ void recall_range_whole(struct rentry *e);
  * publish, requeue, leave it partly cached or fail the attempt. Called
  * without the lock. */
 void recall_serve_range(struct recall *r, struct rtape *t, struct rentry *e,
-			struct tape *tape, int drive);
+			struct tarr_cursor *cur, int drive);
 
 /* ---- recall_job.c (lock held) -------------------------------------------- */
 

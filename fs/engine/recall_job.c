@@ -73,10 +73,18 @@ static int sink_write(void *arg, const void *buf, size_t len)
 	return 0;
 }
 
+/* Does a start before b on the tape? (Members sharing a record go in
+ * the order they lie in it.) */
+static int place_before(const struct rentry *a, const struct rentry *b)
+{
+	return a->qblock < b->qblock ||
+	       (a->qblock == b->qblock && a->qoff < b->qoff);
+}
+
 /* Take the request of t to serve next: among those of the highest
- * priority, the first at or after the head's block, else the first of
- * the tape (a new sweep). Lock held. */
-static struct rentry *tape_pick(struct rtape *t, uint64_t head)
+ * priority, the first at or after the head (where the last one started),
+ * else the first of the tape (a new sweep). Lock held. */
+static struct rentry *tape_pick(struct rtape *t, const struct rentry *head)
 {
 	size_t best = SIZE_MAX, low = SIZE_MAX;
 	struct rentry *e;
@@ -86,13 +94,13 @@ static struct rentry *tape_pick(struct rtape *t, uint64_t head)
 		if (t->q[i]->prio > prio)
 			prio = t->q[i]->prio;
 	for (size_t i = 0; i < t->n; i++) {
-		uint64_t b = t->q[i]->qblock;
-
-		if (t->q[i]->prio != prio)
+		e = t->q[i];
+		if (e->prio != prio)
 			continue;
-		if (b >= head && (best == SIZE_MAX || b < t->q[best]->qblock))
+		if (!place_before(e, head) &&
+		    (best == SIZE_MAX || place_before(e, t->q[best])))
 			best = i;
-		if (low == SIZE_MAX || b < t->q[low]->qblock)
+		if (low == SIZE_MAX || place_before(e, t->q[low]))
 			low = i;
 	}
 	if (best == SIZE_MAX)
@@ -130,9 +138,9 @@ static const char *why_of(int ret)
  * disk), which no other copy would mend. A member larger than a chunk
  * that has no chunk digests gets them in *digests (malloc'ed) when its
  * MD5 matched: old archives get them the first time they are read. */
-static int read_member(struct recall *r, struct rentry *e, struct tape *tape,
-		       int drive, const char *part, int *local,
-		       unsigned char **digests)
+static int read_member(struct recall *r, struct rentry *e,
+		       struct tarr_cursor *cur, int drive, const char *part,
+		       int *local, unsigned char **digests)
 {
 	const struct rcopy *c = &e->copies[e->next];
 	struct sink_ctx s = {
@@ -146,9 +154,9 @@ static int read_member(struct recall *r, struct rentry *e, struct tape *tape,
 	if (!ret && !e->nchunks)
 		ret = chunk_digester_init(&s.dg, e->size, CHUNK_SIZE);
 	if (!ret)
-		ret = tarr_read_member(tape, c->start_lblock, c->header_offset,
-				       c->block_size, e->md5, sink_write, &s,
-				       NULL);
+		ret = tarr_read_member_at(cur, c->start_lblock,
+					  c->header_offset, c->block_size,
+					  e->md5, sink_write, &s, NULL);
 	if (!ret && s.off != e->size)
 		ret = -EINVAL;
 	if (!ret && fdatasync(s.fd)) {
@@ -233,7 +241,7 @@ void recall_rate_note(struct rtape *t, uint64_t bytes,
 /* Read e from the tape in the drive into m<ID>.part; then, with the lock,
  * publish it as cached or fail the attempt. Called without the lock. */
 static void serve_one(struct recall *r, struct rtape *t, struct rentry *e,
-		      struct tape *tape, int drive)
+		      struct tarr_cursor *cur, int drive)
 {
 	struct rcopy c = e->copies[e->next];
 	struct catalog_cache_entry ce = {0};
@@ -248,7 +256,7 @@ static void serve_one(struct recall *r, struct rtape *t, struct rentry *e,
 	recall_cache_name(e->id, 1, part, sizeof(part));
 	recall_cache_name(e->id, 0, name, sizeof(name));
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	ret = read_member(r, e, tape, drive, part, &local, &digests);
+	ret = read_member(r, e, cur, drive, part, &local, &digests);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	pthread_mutex_lock(&r->lock);
 	snprintf(path, sizeof(path), "%s", e->path ? e->path : "");
@@ -322,14 +330,44 @@ static void tape_settle(struct recall *r, struct rtape *t)
 	}
 }
 
+/* The next request of t (tape_pick()). When the queue is empty while the
+ * batch worker still resolves `.recall` requests, the job waits for them
+ * (at most SETTLE_MAX_NS): it keeps the drive and the tape where it
+ * stands, rather than leaving it for a new job that would locate back to
+ * it. Lock held (released while waiting). */
+static struct rentry *tape_next(struct recall *r, struct rtape *t,
+				const struct rentry *head)
+{
+	struct timespec start, now;
+	struct rentry *e;
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	while (!(e = tape_pick(t, head)) && r->nbatch && !r->stopping) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (ns_since(&start, &now) >= SETTLE_MAX_NS)
+			break;
+		pthread_mutex_unlock(&r->lock);
+		usleep(SETTLE_NS / 4000);
+		pthread_mutex_lock(&r->lock);
+	}
+	return e;
+}
+
+/* Has this mount of the tape had its turn? per_tape requests served and
+ * another job waits for a drive. Lock held. */
+static int turn_over(struct recall *r, unsigned served)
+{
+	return r->per_tape && served >= r->per_tape &&
+	       sched_queued(r->fs->sched) > 0;
+}
+
 int recall_job_run(struct sched_job *job, const struct sched_run *run)
 {
 	struct rjob *j = job->arg;
 	struct recall *r = j->r;
 	struct rtape *t = j->t;
-	struct tape *tape = run->tape[0];
-	uint64_t head = 0;
-	struct rentry *e;
+	struct rentry *e, head = {0};
+	struct tarr_cursor cur;
 	struct evicted ev = {0};
 	unsigned served = 0;
 
@@ -341,17 +379,19 @@ int recall_job_run(struct sched_job *job, const struct sched_run *run)
 	r->running++;
 	tape_settle(r, t);
 	pthread_mutex_unlock(&r->lock);
-	tape_tell(tape, &head);
+	tarr_cursor_init(&cur, run->tape[0]);
+	head.qblock = cur.known ? cur.at : 0;
 
 	pthread_mutex_lock(&r->lock);
-	while (!r->stopping && (!r->per_tape || served < r->per_tape) &&
-	       (e = tape_pick(t, head))) {
-		head = e->qblock;
+	while (!r->stopping && !turn_over(r, served) &&
+	       (e = tape_next(r, t, &head))) {
+		head.qblock = e->qblock;
+		head.qoff = e->qoff;
 		entry_state_set(e, E_READING);
 		served++;
 		if (e->ranged) {
 			pthread_mutex_unlock(&r->lock);
-			recall_serve_range(r, t, e, tape, run->drive[0]);
+			recall_serve_range(r, t, e, &cur, run->drive[0]);
 			pthread_mutex_lock(&r->lock);
 			continue;
 		}
@@ -360,21 +400,23 @@ int recall_job_run(struct sched_job *job, const struct sched_run *run)
 		r->used += e->size;
 		pthread_mutex_unlock(&r->lock);
 		recall_evicted_commit(r, &ev);
-		serve_one(r, t, e, tape, run->drive[0]);
+		serve_one(r, t, e, &cur, run->drive[0]);
 		pthread_mutex_lock(&r->lock);
 	}
 	if (!r->stopping) {
 		t->job = 0; /* requests from now on submit a new job */
 		t->rj = NULL;
 		j->finished = 1;
-		/* Served per_tape requests: the rest wait for the tape's next
-		 * turn, and a more urgent tape may go first. */
+		/* Served per_tape requests while another job waited: the
+		 * rest wait for the tape's next turn, and a more urgent tape
+		 * may go first. */
 		if (t->n)
 			recall_tape_kick(r, t);
 	}
 	r->running--;
 	pthread_cond_broadcast(&r->cond);
 	pthread_mutex_unlock(&r->lock);
+	tarr_cursor_release(&cur);
 	return 0;
 }
 

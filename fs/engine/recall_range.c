@@ -65,15 +65,20 @@ static uint32_t first_missing(const struct rentry *e, uint32_t from,
 	return UINT32_MAX;
 }
 
-uint64_t recall_entry_block(const struct rentry *e)
+void recall_entry_place(struct rentry *e)
 {
 	const struct rcopy *c = &e->copies[e->next];
+	uint64_t at =
+	    e->ranged ? c->data_offset + (uint64_t)e->run_from * e->chunk_size
+		      : c->header_offset;
 
-	if (!e->ranged)
-		return c->block;
-	return c->start_lblock +
-	       (c->data_offset + (uint64_t)e->run_from * e->chunk_size) /
-		   c->block_size;
+	if (!c->block_size) { /* not a catalog's: its read will say so */
+		e->qblock = c->block;
+		e->qoff = 0;
+		return;
+	}
+	e->qblock = c->start_lblock + at / c->block_size;
+	e->qoff = (uint32_t)(at % c->block_size);
 }
 
 int recall_chunks_load(struct recall *r, struct rentry *e)
@@ -134,7 +139,7 @@ int recall_want(struct recall *r, struct rentry *e, const char *prefer,
 	case E_QUEUED:
 		if (m < e->run_from && e->run_from - m <= EXTEND_MAX) {
 			e->run_from = m;
-			e->qblock = recall_entry_block(e);
+			recall_entry_place(e);
 		}
 		if (m >= e->run_from && m <= e->want_hi + EXTEND_MAX &&
 		    hi > e->want_hi)
@@ -301,8 +306,8 @@ static int range_file(struct recall *r, struct rentry *e, int *local)
  * the lock. 0 or -errno (*local: the cache's error); s->k is the chunk
  * the run stopped at. After an error the bytes of the chunk left unchecked
  * are punched out of the file. */
-static int range_read(struct recall *r, struct rentry *e, struct tape *tape,
-		      struct range_sink *s)
+static int range_read(struct recall *r, struct rentry *e,
+		      struct tarr_cursor *cur, struct range_sink *s)
 {
 	const struct rcopy *c = &e->copies[e->next];
 	struct evicted ev = {0};
@@ -319,9 +324,9 @@ static int range_read(struct recall *r, struct rentry *e, struct tape *tape,
 		r->used += s->reserved;
 		pthread_mutex_unlock(&r->lock);
 		recall_evicted_commit(r, &ev);
-		ret = tarr_read_extent(tape, c->start_lblock, c->data_offset,
-				       c->block_size, s->at, e->size - s->at,
-				       range_write, s);
+		ret = tarr_read_extent_at(cur, c->start_lblock, c->data_offset,
+					  c->block_size, s->at, e->size - s->at,
+					  range_write, s);
 	}
 	if (ret && s->k < e->nchunks) /* the unchecked bytes take no room */
 		fallocate(s->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
@@ -405,7 +410,7 @@ static const char *range_failed(struct recall *r, struct rentry *e,
 }
 
 void recall_serve_range(struct recall *r, struct rtape *t, struct rentry *e,
-			struct tape *tape, int drive)
+			struct tarr_cursor *cur, int drive)
 {
 	struct rcopy c = e->copies[e->next];
 	struct range_sink s = {.r = r,
@@ -430,7 +435,7 @@ void recall_serve_range(struct recall *r, struct rtape *t, struct rentry *e,
 	pthread_mutex_unlock(&r->lock);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (!ret)
-		ret = range_read(r, e, tape, &s);
+		ret = range_read(r, e, cur, &s);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	pthread_mutex_lock(&r->lock);
 	recall_rate_note(t, s.at - at0, &t0, &t1);
