@@ -54,6 +54,26 @@ static int cache_visit(sqlite3_stmt *st, void *arg)
 	return w->fn.cache(w->ctx, &row);
 }
 
+/* Insert or replace the row of e in the transaction of c. */
+static int cache_put_row(struct catconn *c, const struct catalog_cache_entry *e)
+{
+	sqlite3_stmt *st = cat_stmt(c, SQL_CACHE_PUT);
+
+	if (!st)
+		return -EIO;
+	cat_bind_i64(st, ":member", e->member_id);
+	cat_bind_text(st, ":file", e->file);
+	cat_bind_i64(st, ":size", (int64_t)e->size);
+	cat_bind_i64(st, ":present", (int64_t)e->present);
+	cat_bind_i64(st, ":last_access", e->last_access);
+	cat_bind_i64(st, ":pinned", e->pinned ? 1 : 0);
+	if (e->map && e->map_len)
+		cat_bind_blob(st, ":map", e->map, e->map_len);
+	else
+		cat_bind_null(st, ":map");
+	return cat_exec(c, st, "cache write");
+}
+
 /* One write statement on the cache table, bound with :member and, when
  * has_v, :v. -ENOENT when no row changed (except for put). */
 static int cache_write(struct catalog *cat, const char *sql, int64_t member,
@@ -71,22 +91,15 @@ static int cache_write(struct catalog *cat, const char *sql, int64_t member,
 		ret = cat_txn_begin(cat, &c, 0);
 	if (ret < 0)
 		return ret;
+	if (e) {
+		ret = cache_put_row(c, e);
+		goto out;
+	}
 	ret = -EIO;
 	st = cat_stmt(c, sql);
 	if (!st)
 		goto out;
-	if (e) {
-		cat_bind_i64(st, ":member", e->member_id);
-		cat_bind_text(st, ":file", e->file);
-		cat_bind_i64(st, ":size", (int64_t)e->size);
-		cat_bind_i64(st, ":present", (int64_t)e->present);
-		cat_bind_i64(st, ":last_access", e->last_access);
-		cat_bind_i64(st, ":pinned", e->pinned ? 1 : 0);
-		if (e->map && e->map_len)
-			cat_bind_blob(st, ":map", e->map, e->map_len);
-		else
-			cat_bind_null(st, ":map");
-	} else if (member >= 0) {
+	if (member >= 0) {
 		cat_bind_i64(st, ":member", member);
 		if (has_v)
 			cat_bind_i64(st, ":v", v);
@@ -106,6 +119,27 @@ int catalog_cache_put(struct catalog *cat, const struct catalog_cache_entry *e)
 	return cache_write(cat, SQL_CACHE_PUT, 0, 0, 0, e);
 }
 
+int catalog_cache_put_many(struct catalog *cat,
+			   const struct catalog_cache_entry *e, size_t n,
+			   const int64_t *done, size_t ndone)
+{
+	struct catconn *c;
+	int ret;
+
+	for (size_t i = 0; i < n; i++)
+		if (e[i].member_id <= 0 ||
+		    strnlen(e[i].file, sizeof(e[i].file)) >= sizeof(e[i].file))
+			return -EINVAL;
+	ret = cat_txn_begin(cat, &c, 0);
+	if (ret < 0)
+		return ret;
+	for (size_t i = 0; !ret && i < n; i++)
+		ret = cache_put_row(c, &e[i]);
+	for (size_t i = 0; !ret && i < ndone; i++)
+		ret = cat_recall_remove(c, done[i]);
+	return cat_txn_end(cat, c, 0, ret);
+}
+
 int catalog_cache_touch(struct catalog *cat, int64_t member_id, int64_t when)
 {
 	return cache_write(cat, SQL_CACHE_TOUCH, member_id, 1, when, NULL);
@@ -118,8 +152,7 @@ int catalog_cache_set_present(struct catalog *cat, int64_t member_id,
 			   (int64_t)present, NULL);
 }
 
-int catalog_cache_set_pinned(struct catalog *cat, int64_t member_id,
-			     int pinned)
+int catalog_cache_set_pinned(struct catalog *cat, int64_t member_id, int pinned)
 {
 	return cache_write(cat, SQL_CACHE_PIN, member_id, 1, pinned ? 1 : 0,
 			   NULL);
@@ -150,14 +183,13 @@ int catalog_cache_get(struct catalog *cat, int64_t member_id,
 
 int catalog_cache_lru(struct catalog *cat, catalog_cache_fn fn, void *ctx)
 {
-	struct cat_walk w = { .fn.cache = fn, .ctx = ctx };
+	struct cat_walk w = {.fn.cache = fn, .ctx = ctx};
 
 	return cat_read_each(cat, SQL_CACHE_LRU, NULL, 0, cache_visit, &w,
 			     "cache lru");
 }
 
-int catalog_cache_total(struct catalog *cat, uint64_t *bytes,
-			uint64_t *entries)
+int catalog_cache_total(struct catalog *cat, uint64_t *bytes, uint64_t *entries)
 {
 	struct catconn *c = cat_conn_get(cat);
 	sqlite3_stmt *st;
@@ -248,7 +280,7 @@ int catalog_recall_plan(struct catalog *cat, const int64_t *member_ids,
 	if (!plan)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {
-		struct pick p = { .prefer = prefer, .nprefer = nprefer };
+		struct pick p = {.prefer = prefer, .nprefer = nprefer};
 
 		ret = catalog_member_whereis(cat, member_ids[i], pick_copy, &p);
 		if (ret < 0 && ret != -ENOENT) {

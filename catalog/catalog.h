@@ -742,6 +742,13 @@ struct catalog_cache_entry {
 
 /* Insert or replace the entry of e->member_id. */
 int catalog_cache_put(struct catalog *cat, const struct catalog_cache_entry *e);
+/* Members recalled: the entries e[0..n) put (as catalog_cache_put()) and
+ * the recall requests done[0..ndone) they served deleted, in one
+ * transaction (a crash keeps a request until its member's row is there).
+ * 0 or -errno (nothing written). */
+int catalog_cache_put_many(struct catalog *cat,
+			   const struct catalog_cache_entry *e, size_t n,
+			   const int64_t *done, size_t ndone);
 int catalog_cache_get(struct catalog *cat, int64_t member_id,
 		      struct catalog_cache_entry *out);
 /* last_access = when (LRU order). -ENOENT when no entry. Never waits for

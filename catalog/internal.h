@@ -138,6 +138,9 @@ int cat_txn_end(struct catalog *cat, struct catconn *c, int durable, int ret);
 
 int64_t cat_now(void);
 
+/* Delete recall request id in the transaction of c (requests.c). */
+int cat_recall_remove(struct catconn *c, int64_t id);
+
 /* ---- schema.c ---- */
 /* Bring the schema of c's database to CATALOG_SCHEMA_VERSION. */
 int cat_schema_migrate(struct catconn *c);

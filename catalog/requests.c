@@ -42,7 +42,7 @@ static int req_add(struct catconn *c, const struct catalog_recall_req *r,
 	return ret;
 }
 
-static int req_remove(struct catconn *c, int64_t id)
+int cat_recall_remove(struct catconn *c, int64_t id)
 {
 	sqlite3_stmt *st = cat_stmt(c, SQL_REQ_REMOVE);
 
@@ -72,7 +72,7 @@ int catalog_recall_add(struct catalog *cat,
 	for (size_t i = 0; !ret && i < n; i++)
 		ret = req_add(c, &reqs[i], ids ? &ids[i] : NULL);
 	if (!ret && done)
-		ret = req_remove(c, done);
+		ret = cat_recall_remove(c, done);
 	return cat_txn_end(cat, c, 0, ret);
 }
 
@@ -87,7 +87,7 @@ int catalog_recall_remove(struct catalog *cat, const int64_t *ids, size_t n)
 	if (ret < 0)
 		return ret;
 	for (size_t i = 0; !ret && i < n; i++)
-		ret = req_remove(c, ids[i]);
+		ret = cat_recall_remove(c, ids[i]);
 	return cat_txn_end(cat, c, 0, ret);
 }
 

@@ -43,6 +43,11 @@ static struct rentry *entry_find(struct recall *r, int64_t id)
 	return e;
 }
 
+struct rentry *recall_entry_find(struct recall *r, int64_t id)
+{
+	return entry_find(r, id);
+}
+
 /* Caller holds lock and index_lock. */
 static void hash_grow(struct recall *r)
 {

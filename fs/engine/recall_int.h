@@ -32,6 +32,7 @@
 #include "tapeio/sched.h"
 
 struct catalog;
+struct catalog_cache_entry;
 struct tarr_cursor;
 
 #define RECALL_RESULTS_MAX 64 /* recent results shown by `.recall` */
@@ -262,6 +263,9 @@ struct evicted {
 
 /* ---- recall.c (r->lock held unless said otherwise) ---------------------- */
 
+/* The entry of member id, NULL when the engine holds none. */
+struct rentry *recall_entry_find(struct recall *r, int64_t id);
+
 /* Put e last on the LRU list (cached and closed). */
 void recall_lru_append(struct recall *r, struct rentry *e);
 
@@ -394,6 +398,33 @@ void recall_fail_local(struct recall *r, struct rentry *e, int err);
  * 0, -EIO (no copy left: reported with tapefs_error; or the catalog),
  * -ENOMEM. */
 int recall_copies_load(struct recall *r, struct rentry *e, const char *prefer);
+
+/* ---- recall_durable.c -----------------------------------------------------
+ */
+
+/* Members a job read whole and published, whose bytes and catalog rows
+ * are made durable in batches (one batch per job). */
+struct rdurable_one;
+struct rdurable {
+	struct rdurable_one *p;
+	size_t n, cap;
+	struct timespec first; /* when the oldest was added */
+};
+void recall_durable_init(struct rdurable *d);
+/* Member id (attempt gen) is cached in the file open as fd, its row ce,
+ * and served `.recall` request row (0: none): d takes fd, starts its
+ * write-back and makes it durable with its batch (at once when the batch
+ * is full or its oldest member waited long enough). Called without the
+ * lock. 0, or -ENOMEM (nothing taken: the caller does it alone). */
+int recall_durable_add(struct recall *r, struct rdurable *d, int64_t id,
+		       unsigned gen, int fd, int64_t row,
+		       const struct catalog_cache_entry *ce);
+/* fdatasync every file of the batch, then write the rows of those still
+ * cached and delete their requests in one catalog transaction; a file the
+ * disk did not take is dropped from the cache. Called without the lock. */
+void recall_durable_flush(struct recall *r, struct rdurable *d);
+/* Flush and free. */
+void recall_durable_release(struct recall *r, struct rdurable *d);
 
 /* ---- recall_job.c -------------------------------------------------------- */
 

@@ -133,14 +133,15 @@ static const char *why_of(int ret)
 }
 
 /* Stream e from the tape in the drive into its file part, hashed and
- * checked. Called without the lock. 0 or -errno; *local is set when the
- * error is the cache's (it cannot take the bytes: ENOSPC, EIO of its
- * disk), which no other copy would mend. A member larger than a chunk
+ * checked. Called without the lock. 0 (*fd: the part file, open: its
+ * bytes are not on disk yet, recall_durable.c) or -errno; *local is set
+ * when the error is the cache's (it cannot take the bytes: ENOSPC, EIO of
+ * its disk), which no other copy would mend. A member larger than a chunk
  * that has no chunk digests gets them in *digests (malloc'ed) when its
  * MD5 matched: old archives get them the first time they are read. */
 static int read_member(struct recall *r, struct rentry *e,
 		       struct tarr_cursor *cur, int drive, const char *part,
-		       int *local, unsigned char **digests)
+		       int *local, unsigned char **digests, int *fd)
 {
 	const struct rcopy *c = &e->copies[e->next];
 	struct sink_ctx s = {
@@ -159,12 +160,9 @@ static int read_member(struct recall *r, struct rentry *e,
 					  e->md5, sink_write, &s, NULL);
 	if (!ret && s.off != e->size)
 		ret = -EINVAL;
-	if (!ret && fdatasync(s.fd)) {
-		ret = -errno;
-		s.local = 1;
-	}
-	if (s.fd >= 0)
+	if (ret && s.fd >= 0)
 		close(s.fd);
+	*fd = ret ? -1 : s.fd;
 	*local = ret && s.local;
 	if (!ret && chunk_digester_done(&s.dg)) {
 		*digests = s.dg.digests;
@@ -238,10 +236,55 @@ void recall_rate_note(struct rtape *t, uint64_t bytes,
 	    t->rate > 0 ? (t->rate + (double)bytes / s) / 2 : (double)bytes / s;
 }
 
+/* e is whole in m<ID> (name): cached from now on, its row into *ce and
+ * the `.recall` request it served returned (its row goes with the cache
+ * row, recall_durable.c). A member that had no chunk digests has them
+ * from digests: read by ranges from now on; *nd says how many to keep in
+ * the catalog. Lock held. */
+static int64_t publish_whole(struct recall *r, struct rentry *e,
+			     const struct rcopy *c, const char *name,
+			     const unsigned char *digests,
+			     struct catalog_cache_entry *ce, uint32_t *nd)
+{
+	int64_t row = e->row;
+
+	e->row = 0;
+	recall_publish(r, e, c);
+	ce->member_id = e->id;
+	ce->size = ce->present = e->size;
+	ce->last_access = e->last_access;
+	snprintf(ce->file, sizeof(ce->file), "%s", name);
+	if (digests && !e->nchunks) {
+		*nd = chunk_count(e->size, CHUNK_SIZE);
+		e->digests = malloc((size_t)*nd * CHUNK_DIGEST);
+		if (e->digests) {
+			memcpy(e->digests, digests, (size_t)*nd * CHUNK_DIGEST);
+			e->chunk_size = CHUNK_SIZE;
+			e->map_len = (*nd + 7) / 8;
+			e->nchunks = *nd;
+		}
+	}
+	return row;
+}
+
+/* The attempt failed with ret: its part file goes, and the next copy is
+ * tried (or, the cache's error, its readers get ret). Lock held. */
+static void attempt_failed(struct recall *r, struct rentry *e, const char *part,
+			   int ret, int local)
+{
+	unlinkat(r->dirfd, part, 0);
+	r->used -= e->size;
+	if (local)
+		recall_fail_local(r, e, ret);
+	else
+		recall_fail_attempt(r, e, why_of(ret));
+}
+
 /* Read e from the tape in the drive into m<ID>.part; then, with the lock,
- * publish it as cached or fail the attempt. Called without the lock. */
+ * publish it as cached (made durable with its batch d) or fail the
+ * attempt. Called without the lock. */
 static void serve_one(struct recall *r, struct rtape *t, struct rentry *e,
-		      struct tarr_cursor *cur, int drive)
+		      struct tarr_cursor *cur, int drive, struct rdurable *d)
 {
 	struct rcopy c = e->copies[e->next];
 	struct catalog_cache_entry ce = {0};
@@ -249,14 +292,15 @@ static void serve_one(struct recall *r, struct rtape *t, struct rentry *e,
 	uint32_t nd = 0;
 	struct timespec t0, t1;
 	char part[64], name[64], path[1024];
-	int64_t id = e->id;
+	int64_t id = e->id, row = 0;
 	uint64_t size = e->size;
-	int ret, local = 0;
+	unsigned gen = e->gen;
+	int ret, local = 0, fd = -1;
 
 	recall_cache_name(e->id, 1, part, sizeof(part));
 	recall_cache_name(e->id, 0, name, sizeof(name));
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	ret = read_member(r, e, cur, drive, part, &local, &digests);
+	ret = read_member(r, e, cur, drive, part, &local, &digests, &fd);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	pthread_mutex_lock(&r->lock);
 	snprintf(path, sizeof(path), "%s", e->path ? e->path : "");
@@ -265,39 +309,20 @@ static void serve_one(struct recall *r, struct rtape *t, struct rentry *e,
 		ret = -errno;
 		local = 1;
 	}
-	if (ret) {
-		unlinkat(r->dirfd, part, 0);
-		r->used -= e->size;
-		if (local)
-			recall_fail_local(r, e, ret);
-		else
-			recall_fail_attempt(r, e, why_of(ret));
-	} else {
-		recall_publish(r, e, &c);
-		ce.member_id = e->id;
-		ce.size = ce.present = e->size;
-		ce.last_access = e->last_access;
-		snprintf(ce.file, sizeof(ce.file), "%s", name);
-		if (digests && !e->nchunks) { /* ranges from now on */
-			nd = chunk_count(e->size, CHUNK_SIZE);
-			e->digests = malloc((size_t)nd * CHUNK_DIGEST);
-			if (e->digests) {
-				memcpy(e->digests, digests,
-				       (size_t)nd * CHUNK_DIGEST);
-				e->chunk_size = CHUNK_SIZE;
-				e->map_len = (nd + 7) / 8;
-				e->nchunks = nd;
-			}
-		}
-	}
+	if (ret)
+		attempt_failed(r, e, part, ret, local);
+	else
+		row = publish_whole(r, e, &c, name, digests, &ce, &nd);
 	recall_progress(r);
 	pthread_mutex_unlock(&r->lock);
-	if (!ret)
-		catalog_cache_put(r->fs->cat, &ce);
 	if (nd)
-		catalog_chunks_put(r->fs->cat, ce.member_id, CHUNK_SIZE, nd,
-				   digests);
+		catalog_chunks_put(r->fs->cat, id, CHUNK_SIZE, nd, digests);
 	free(digests);
+	if (!ret && recall_durable_add(r, d, id, gen, fd, row, &ce)) {
+		fdatasync(fd); /* no room for a batch: alone */
+		close(fd);
+		catalog_cache_put_many(r->fs->cat, &ce, 1, &row, row ? 1 : 0);
+	}
 	if (ret != -ECANCELED)
 		recall_log_attempt(r, path, id, &c, drive, size, -1,
 				   recall_seconds(&t0, &t1),
@@ -368,6 +393,7 @@ int recall_job_run(struct sched_job *job, const struct sched_run *run)
 	struct rtape *t = j->t;
 	struct rentry *e, head = {0};
 	struct tarr_cursor cur;
+	struct rdurable d;
 	struct evicted ev = {0};
 	unsigned served = 0;
 
@@ -380,6 +406,7 @@ int recall_job_run(struct sched_job *job, const struct sched_run *run)
 	tape_settle(r, t);
 	pthread_mutex_unlock(&r->lock);
 	tarr_cursor_init(&cur, run->tape[0]);
+	recall_durable_init(&d);
 	head.qblock = cur.known ? cur.at : 0;
 
 	pthread_mutex_lock(&r->lock);
@@ -400,9 +427,12 @@ int recall_job_run(struct sched_job *job, const struct sched_run *run)
 		r->used += e->size;
 		pthread_mutex_unlock(&r->lock);
 		recall_evicted_commit(r, &ev);
-		serve_one(r, t, e, &cur, run->drive[0]);
+		serve_one(r, t, e, &cur, run->drive[0], &d);
 		pthread_mutex_lock(&r->lock);
 	}
+	pthread_mutex_unlock(&r->lock);
+	recall_durable_release(r, &d); /* before the engine may stop */
+	pthread_mutex_lock(&r->lock);
 	if (!r->stopping) {
 		t->job = 0; /* requests from now on submit a new job */
 		t->rj = NULL;
