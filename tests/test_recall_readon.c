@@ -1,0 +1,340 @@
+/* tests/test_recall_readon.c - adjacent members are read on, not located
+ * to: one archive of NFILES small members (several share each record of
+ * BS bytes) on one vtape of a vlib, committed to a catalog, recalled
+ * through the engine and the drive scheduler without a mount.
+ *
+ * 100 members requested in tape order: one locate command at most (the
+ * vtape trace counts every locate, even one to where the tape stands),
+ * every record read once and in order, and each member's bytes and MD5
+ * what was archived. Every third member of the rest: the records between
+ * are read, not located over. Then, with nothing cached, requests in a
+ * shuffled order and readers one at a time from the last member back to
+ * the first (each a locate back): every member still right.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include "catalog/catalog.h"
+#include "fs/engine/recall.h"
+#include "fs/engine/tapefs.h"
+#include "tapeio/md5.h"
+#include "tapeio/sched.h"
+#include "tapeio/tape.h"
+#include "tests/check.h"
+#include "tests/lib_fixture.h"
+
+#define BS     (64 * 1024)
+#define NFILES 160
+#define NORDER 100 /* recalled in tape order first */
+
+static const char *bc = "A00001L9";
+static char libdir[1100], trace[1100], cachedir[1100];
+static struct tapefs fs;
+static struct changer *chg;
+
+struct file {
+	char name[64];
+	uint64_t size;
+	unsigned seed;
+	int64_t id;
+	char md5[MD5_HEX_SIZE];
+};
+static struct file files[NFILES];
+
+/* Sizes from 3 to 40 KiB: 2 to 20 members begin in each record, and some
+ * members run over into the next. */
+static int make_sources(const char *srcdir, struct tarw_source *src,
+			char (*paths)[1300])
+{
+	int ret;
+
+	for (int i = 0; i < NFILES; i++) {
+		struct file *f = &files[i];
+
+		snprintf(f->name, sizeof(f->name), "s/f%03d", i);
+		f->seed = (unsigned)i * 31 + 5;
+		f->size = 3000 + (uint64_t)((i * 7919) % 38) * 1024;
+		snprintf(paths[i], sizeof(paths[i]), "%.1000s/%.60s", srcdir,
+			 f->name);
+		if ((ret = fx_make_file(paths[i], f->size, f->seed)) ||
+		    (ret = fx_source(&src[i], paths[i])))
+			return ret;
+		src[i].name = f->name;
+	}
+	return 0;
+}
+
+/* The archive on the tape, committed: its members with their MD5. */
+static int commit(const struct fx_archive *a)
+{
+	struct catalog_dump_file df[NFILES];
+	struct catalog_member cm[NFILES];
+	struct catalog_copy_in ci = {bc, 1, a->start[0], a->bytes};
+	struct catalog_archive_in ai = {.block_size = BS, .bytes = a->bytes};
+	int64_t dump_id, arch_id;
+	int ret;
+
+	for (size_t i = 0; i < a->nmembers; i++) {
+		const struct tar_member *tm = &a->members[i];
+
+		df[i] = (struct catalog_dump_file){
+		    .path = tm->name, .size = tm->size, .mtime = 1};
+		memset(&cm[i], 0, sizeof(cm[i]));
+		cm[i].path = tm->name;
+		cm[i].type = CATALOG_FILE;
+		cm[i].size = tm->size;
+		cm[i].mode = S_IFREG | 0644;
+		cm[i].mtime = tm->mtime.tv_sec;
+		memcpy(cm[i].md5, tm->md5, 33);
+		cm[i].header_offset = tm->header_offset;
+		cm[i].data_offset = tm->data_offset;
+		memcpy(files[i].md5, tm->md5, MD5_HEX_SIZE);
+	}
+	ret = catalog_dump_create(fs.cat, df, a->nmembers, &dump_id);
+	if (!ret)
+		ret = catalog_dump_commit(fs.cat, dump_id, &ai, &ci, 1, cm,
+					  a->nmembers, &arch_id);
+	return ret;
+}
+
+static int setup(const char *top)
+{
+	struct fx_lib lib = {.drives = 1,
+			     .slots = 2,
+			     .tapes = 1,
+			     .capacity = 64 << 20,
+			     .pools = 1,
+			     .block_size = BS};
+	struct catalog_tape ct =
+	    fx_tape(bc, "A", CATALOG_TAPE_SCRATCH, 64 << 20);
+	static struct tarw_source src[NFILES];
+	static char paths[NFILES][1300];
+	struct tarw_opts o = {.block_size = BS};
+	struct fx_archive a = {0};
+	struct catalog_member m;
+	char img[1300], srcdir[1100];
+	struct tape *t = NULL;
+	int ret;
+
+	snprintf(libdir, sizeof(libdir), "%s/lib", top);
+	snprintf(cachedir, sizeof(cachedir), "%s/cache", top);
+	snprintf(srcdir, sizeof(srcdir), "%s/src", top);
+	mkdir(srcdir, 0755);
+	snprintf(img, sizeof(img), "%s/s", srcdir);
+	mkdir(img, 0755);
+	snprintf(img, sizeof(img), "%s/tapes/%s.vtape", libdir, bc);
+	if ((ret = fx_lib_setup(libdir, &lib)) ||
+	    (ret = make_sources(srcdir, src, paths)) ||
+	    (ret = tape_open(&t, tape_backend("vtape"), img, TAPE_RDWR)) ||
+	    (ret = tape_goto_file(t, 1)) ||
+	    (ret = catalog_tape_add(fs.cat, &ct)) ||
+	    (ret = fx_write_archive(&t, 1, src, NFILES, &o, &a)))
+		goto out;
+	ret = a.nmembers == NFILES ? commit(&a) : -EINVAL;
+	for (int i = 0; !ret && i < NFILES; i++) {
+		memset(&m, 0, sizeof(m));
+		ret = catalog_ns_lookup(fs.cat, files[i].name, &m);
+		files[i].id = m.id;
+		catalog_member_release(&m);
+	}
+out:
+	fx_archive_free(&a);
+	if (t)
+		tape_close(t);
+	return ret;
+}
+
+/* ---- the vtape trace ----------------------------------------------------- */
+
+/* Locate commands, and whether every record read lies after the one read
+ * before it (none read twice, none going back). */
+static int trace_scan(int *ascending)
+{
+	FILE *fp = fopen(trace, "r");
+	char line[512], b[64], op[32];
+	unsigned long long x;
+	uint64_t prev = 0;
+	int n = 0, first = 1;
+
+	*ascending = 1;
+	if (!fp)
+		return -1;
+	while (fgets(line, sizeof(line), fp)) {
+		if (sscanf(line, "%63s %31s %llu", b, op, &x) != 3)
+			continue;
+		if (!strcmp(op, "locate"))
+			n++;
+		if (strcmp(op, "read") || strstr(line, "filemark"))
+			continue;
+		*ascending &= first || x > prev;
+		first = 0;
+		prev = x;
+	}
+	fclose(fp);
+	return n;
+}
+
+/* ---- helpers --------------------------------------------------------------
+ */
+
+static int wait_cached(int i)
+{
+	for (int n = 0; n < 2000; n++) {
+		if (recall_state(fs.recall, files[i].id) == RECALL_CACHED)
+			return 1;
+		usleep(5000);
+	}
+	return 0;
+}
+
+/* Member i read through the engine: its bytes and their MD5 are what was
+ * archived. 0 when right. */
+static int read_right(int i)
+{
+	struct file *f = &files[i];
+	char *want = malloc(f->size + 1), *got = malloc(f->size + 1);
+	char hex[MD5_HEX_SIZE] = "";
+	struct recall_handle *h = NULL;
+	uint64_t off = 0;
+	ssize_t n = -1;
+	int ret = -1;
+
+	if (!want || !got || recall_open(fs.recall, f->id, 0, NULL, &h))
+		goto out;
+	fx_fill(want, f->size, f->seed);
+	while (off < f->size &&
+	       (n = recall_read(h, got + off, 5000, (off_t)off)) > 0)
+		off += (uint64_t)n;
+	recall_release(h);
+	md5_buf(got, off, hex);
+	ret = off == f->size && !memcmp(want, got, f->size) &&
+		      !strcmp(hex, f->md5)
+		  ? 0
+		  : -1;
+out:
+	free(want);
+	free(got);
+	return ret;
+}
+
+static void drop_all(void)
+{
+	for (int i = 0; i < NFILES; i++)
+		recall_drop(fs.recall, files[i].id);
+}
+
+/* ---- tests ------------------------------------------------------------------
+ */
+
+/* 100 adjacent members in tape order: one pass, one locate at most. */
+static void test_in_order(void)
+{
+	int all = 1, ok = 1, asc, nloc;
+
+	truncate(trace, 0);
+	for (int i = 0; i < NORDER; i++)
+		CHECK_INT(recall_request(fs.recall, files[i].id, NULL, 0), 0);
+	for (int i = 0; i < NORDER; i++)
+		all &= wait_cached(i);
+	CHECK(all);
+	nloc = trace_scan(&asc);
+	CHECK(nloc >= 0 && nloc <= 1);
+	CHECK(asc);
+	for (int i = 0; i < NORDER; i++)
+		ok &= read_right(i) == 0;
+	CHECK(ok);
+}
+
+/* Every third member of the rest: the two between are read over. */
+static void test_gaps(void)
+{
+	int all = 1, ok = 1, asc, nloc;
+
+	truncate(trace, 0);
+	for (int i = NORDER; i < NFILES; i += 3)
+		CHECK_INT(recall_request(fs.recall, files[i].id, NULL, 0), 0);
+	for (int i = NORDER; i < NFILES; i += 3)
+		all &= wait_cached(i);
+	CHECK(all);
+	nloc = trace_scan(&asc);
+	CHECK(nloc >= 0 && nloc <= 1);
+	CHECK(asc);
+	for (int i = NORDER; i < NFILES; i += 3)
+		ok &= read_right(i) == 0;
+	CHECK(ok);
+	CHECK_INT(recall_state(fs.recall, files[NORDER + 1].id),
+		  RECALL_OFFLINE);
+}
+
+/* Out of order: a shuffled batch, then readers from the last member back
+ * to the first, one at a time (each reads behind where the tape stands). */
+static void test_out_of_order(void)
+{
+	int order[NFILES], all = 1, ok = 1, asc;
+
+	drop_all();
+	for (int i = 0; i < NFILES; i++)
+		order[i] = i;
+	srand(7);
+	for (int i = NFILES - 1; i > 0; i--) {
+		int j = rand() % (i + 1), x = order[i];
+
+		order[i] = order[j];
+		order[j] = x;
+	}
+	for (int i = 0; i < NFILES / 2; i++)
+		CHECK_INT(
+		    recall_request(fs.recall, files[order[i]].id, NULL, 0), 0);
+	for (int i = 0; i < NFILES / 2; i++)
+		all &= wait_cached(order[i]);
+	CHECK(all);
+	for (int i = 0; i < NFILES / 2; i++)
+		ok &= read_right(order[i]) == 0;
+	CHECK(ok);
+	drop_all();
+	truncate(trace, 0);
+	for (int i = NORDER - 1; i >= NORDER - 20; i--)
+		ok &= read_right(i) == 0;
+	CHECK(ok);
+	CHECK(trace_scan(&asc) >= 2); /* going back needs locates */
+}
+
+int main(void)
+{
+	char top[1024];
+	int ret;
+
+	if (!getcwd(top, sizeof(top)))
+		return 1;
+	setenv("TAPEFS_VTAPE_TRACE", "trace", 1);
+	snprintf(trace, sizeof(trace), "%s/trace", top);
+	fs.cfg.cache = cachedir;
+	pthread_mutex_init(&fs.errors.lock, NULL);
+	fs.cat = fx_catalog("catalog.db");
+	if (!fs.cat)
+		return check_done();
+	ret = setup(top);
+	CHECK_INT(ret, 0);
+	if (!ret &&
+	    (!(chg = fx_changer(libdir)) || !(fs.sched = fx_sched(chg, 1))))
+		ret = -EIO;
+	if (!ret)
+		ret = recall_start(&fs);
+	CHECK_INT(ret, 0);
+	if (!ret) {
+		RUN(test_in_order);
+		RUN(test_gaps);
+		RUN(test_out_of_order);
+	}
+	recall_stop(&fs);
+	if (fs.sched)
+		sched_stop(fs.sched);
+	if (chg)
+		changer_close(chg);
+	catalog_close(fs.cat);
+	return check_done();
+}
