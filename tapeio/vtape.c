@@ -269,6 +269,12 @@ static int vt_locate(struct tape *t, uint64_t lblock)
 	}
 	vt_trace(v, "locate %llu -> %llu", (unsigned long long)from,
 		 (unsigned long long)lblock);
+	if (lblock == from) {
+		/* still a command: the drive stops streaming to execute it
+		 * (the position is known to st; a reader need not ask) */
+		vt_clock_charge(&v->clk, vt_clock_locate(&v->clk, 0));
+		vt_clock_wait(&v->clk);
+	}
 	vt_move(v, lblock);
 	return 0;
 }

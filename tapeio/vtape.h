@@ -47,7 +47,9 @@ int vtape_create(const char *path, const char *barcode, uint64_t capacity,
 
 /* The speed model. rate_mbps 0 = unlimited. Reads and writes take
  * bytes / (rate_mbps * 10^6) s; locate and space take
- * locate_base_s + distance_in_GB(10^9 bytes) * locate_s_per_gb; opening an
+ * locate_base_s + distance_in_GB(10^9 bytes) * locate_s_per_gb (a locate
+ * to where the tape stands still takes locate_base_s: a drive executes
+ * the command, and stops streaming for it); opening an
  * image takes load_s, tape_offline() takes unload_s. Every modelled time is
  * added, unscaled, to tape_counters.model_seconds; the drive then really
  * sleeps that time multiplied by time_scale (0: never sleeps). Modelled

@@ -322,10 +322,14 @@ static void test_model(void)
 	CHECK(c.model_seconds > 32.0499 && c.model_seconds < 32.0501);
 	CHECK_INT(c.locates, 1);
 	CHECK_INT(c.locate_records, 11);
-	CHECK_INT(tape_locate(t, 0), 0); /* no move: no charge */
+	/* no move: still a command, 2 s; not counted as a move */
+	CHECK_INT(tape_locate(t, 0), 0);
+	CHECK_INT(tape_counters(t, &c), 0);
+	CHECK(c.model_seconds > 34.0499 && c.model_seconds < 34.0501);
+	CHECK_INT(c.locates, 1);
 	CHECK_INT(tape_offline(t), 0);
 	CHECK_INT(tape_counters(t, &c), 0);
-	CHECK(c.model_seconds > 52.0499 && c.model_seconds < 52.0501);
+	CHECK(c.model_seconds > 54.0499 && c.model_seconds < 54.0501);
 	CHECK_INT(tape_close(t), 0);
 }
 
