@@ -2,7 +2,8 @@
  * to the members they name off the request thread that wrote them. A line
  * naming a directory may stand for a hundred thousand files; the write
  * only checks that the path exists and hands it here, and this thread
- * walks the catalog and queues each file.
+ * walks the catalog and queues each file. Consecutive lines naming files
+ * (a list) are kept in the catalog in one transaction.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -12,6 +13,8 @@
 #include "catalog/catalog.h"
 #include "fs/engine/recall_int.h"
 #include "fs/engine/tapefs.h"
+
+#define BATCH_FILES 256 /* recalls of files kept in one transaction */
 
 /* Every regular file below a directory, depth first. */
 struct walk {
@@ -135,38 +138,62 @@ static int batch_one(struct recall *r, const struct rbatch *b, int64_t id)
 	return ret == -EBUSY || ret == -ENOENT ? 0 : ret;
 }
 
-/* Queue the members ids[0..n) of recall request b, each kept in the
- * catalog first (in one transaction that also deletes b's own row, a
- * directory request now walked): a restart or a crash from then on
- * resumes them. Without the catalog (an error: logged) they are queued
- * all the same, in memory only. */
-static int batch_recall(struct recall *r, const struct rbatch *b,
-			const int64_t *ids, size_t n)
-{
-	const char *prefer = b->prefer[0] ? b->prefer : NULL;
-	struct catalog_recall_req *reqs = calloc(n ? n : 1, sizeof(*reqs));
-	int64_t *rows = calloc(n ? n : 1, sizeof(*rows));
-	int ret = reqs && rows ? 0 : -ENOMEM;
+/* The members resolved for k recall requests: b[i] names ids[i][0..n[i])
+ * (err[i]: why it names none, n[i] 0; or why one could not be queued). */
+struct resolved {
+	struct rbatch **b;
+	int64_t **ids;
+	size_t *n;
+	int *err;
+	size_t k, total;
+};
 
-	for (size_t i = 0; !ret && i < n; i++) {
-		reqs[i].member = ids[i];
-		reqs[i].priority = b->priority;
-		snprintf(reqs[i].prefer, sizeof(reqs[i].prefer), "%s",
-			 b->prefer);
+/* Queue the members of the k requests of rs, each kept in the catalog
+ * first, all in one transaction that also deletes done (the row of a
+ * directory request now walked, 0: none): a restart or a crash from then
+ * on resumes them. Without the catalog (an error: logged) they are queued
+ * all the same, in memory only. A request that cannot be queued gets its
+ * error in rs->err. */
+static void batch_recall(struct recall *r, struct resolved *rs, int64_t done)
+{
+	struct catalog_recall_req *reqs =
+	    calloc(rs->total ? rs->total : 1, sizeof(*reqs));
+	int64_t *rows = calloc(rs->total ? rs->total : 1, sizeof(*rows));
+	size_t j = 0;
+
+	if (!reqs || !rows) {
+		for (size_t i = 0; i < rs->k; i++)
+			rs->err[i] = rs->err[i] ? rs->err[i] : -ENOMEM;
+		goto out;
 	}
-	if (!ret && catalog_recall_add(r->fs->cat, reqs, n, b->row, rows)) {
+	for (size_t i = 0; i < rs->k; i++)
+		for (size_t m = 0; m < rs->n[i]; m++, j++) {
+			reqs[j].member = rs->ids[i][m];
+			reqs[j].priority = rs->b[i]->priority;
+			snprintf(reqs[j].prefer, sizeof(reqs[j].prefer), "%s",
+				 rs->b[i]->prefer);
+		}
+	if (catalog_recall_add(r->fs->cat, reqs, j, done, rows)) {
 		tapefs_error(r->fs,
-			     ".recall: '%.200s': not kept in the "
-			     "catalog (a restart forgets it)",
-			     b->path);
-		memset(rows, 0, n * sizeof(*rows));
+			     ".recall: '%.200s'%s: not kept in the catalog (a "
+			     "restart forgets it)",
+			     rs->b[0]->path, rs->k > 1 ? " and others" : "");
+		memset(rows, 0, j * sizeof(*rows));
 	}
-	for (size_t i = 0; !ret && i < n; i++)
-		ret =
-		    recall_request_row(r, ids[i], prefer, b->priority, rows[i]);
+	j = 0;
+	for (size_t i = 0; i < rs->k; i++) {
+		const char *prefer =
+		    rs->b[i]->prefer[0] ? rs->b[i]->prefer : NULL;
+
+		for (size_t m = 0; m < rs->n[i]; m++, j++)
+			if (!rs->err[i])
+				rs->err[i] = recall_request_row(
+				    r, rs->ids[i][m], prefer,
+				    rs->b[i]->priority, rows[j]);
+	}
+out:
 	free(reqs);
 	free(rows);
-	return ret;
 }
 
 /* A directory request is kept in the catalog before its walk, so that a
@@ -183,28 +210,69 @@ static int64_t batch_keep_dir(struct recall *r, const struct rbatch *b)
 	return row;
 }
 
+static void batch_refused(struct recall *r, const struct rbatch *b, int ret)
+{
+	if (!ret || ret == -ESHUTDOWN)
+		return;
+	recall_note(r, "REFUSED %.200s: %s", b->path, strerror(-ret));
+	tapefs_error(r->fs, ".recall: '%.200s': %s", b->path, strerror(-ret));
+}
+
 /* Carry out one request. Called without the lock. */
 static void batch_run(struct recall *r, struct rbatch *b)
 {
 	int64_t *ids = NULL;
 	size_t n = 0;
 	int ret;
+	struct resolved rs = {&b, &ids, &n, &ret, 1, 0};
 
 	if (b->op == RECALL_OP_RECALL && !b->row && b->dir)
 		b->row = batch_keep_dir(r, b);
 	ret = resolve(r, b, &ids, &n);
+	rs.total = n;
 	if (!ret && b->op == RECALL_OP_RECALL)
-		ret = batch_recall(r, b, ids, n);
+		batch_recall(r, &rs, b->row);
 	for (size_t i = 0; !ret && b->op != RECALL_OP_RECALL && i < n; i++)
 		ret = batch_one(r, b, ids[i]);
 	free(ids);
 	if (ret == -ENOENT && b->row) /* the directory is gone */
 		catalog_recall_remove(r->fs->cat, &b->row, 1);
-	if (ret && ret != -ESHUTDOWN) {
-		recall_note(r, "REFUSED %.200s: %s", b->path, strerror(-ret));
-		tapefs_error(r->fs, ".recall: '%.200s': %s", b->path,
-			     strerror(-ret));
+	batch_refused(r, b, ret);
+}
+
+/* Carry out k recalls of files (a list written to `.recall`) at once: one
+ * catalog transaction keeps them all. Called without the lock. */
+static void batch_run_files(struct recall *r, struct rbatch **b, size_t k)
+{
+	struct resolved rs = {b,
+			      calloc(k, sizeof(*rs.ids)),
+			      calloc(k, sizeof(*rs.n)),
+			      calloc(k, sizeof(*rs.err)),
+			      k,
+			      0};
+
+	if (!rs.ids || !rs.n || !rs.err) {
+		free(rs.ids);
+		free(rs.n);
+		free(rs.err);
+		for (size_t i = 0; i < k; i++)
+			batch_run(r, b[i]);
+		return;
 	}
+	for (size_t i = 0; i < k; i++) {
+		rs.err[i] = resolve(r, b[i], &rs.ids[i], &rs.n[i]);
+		if (rs.err[i])
+			rs.n[i] = 0; /* none of its members is kept */
+		rs.total += rs.n[i];
+	}
+	batch_recall(r, &rs, 0);
+	for (size_t i = 0; i < k; i++) {
+		batch_refused(r, b[i], rs.err[i]);
+		free(rs.ids[i]);
+	}
+	free(rs.ids);
+	free(rs.n);
+	free(rs.err);
 }
 
 static void batch_free(struct rbatch *b)
@@ -230,10 +298,30 @@ static void rows_flush(struct recall *r)
 	pthread_mutex_lock(&r->lock);
 }
 
+/* The requests to carry out next, from the head of the list into run:
+ * one, or a run of up to BATCH_FILES recalls of files (lines of a list),
+ * done together. Lock held. Returns how many. */
+static size_t batch_take(struct recall *r, struct rbatch **run)
+{
+	struct rbatch *b = r->batch_head;
+	size_t k = 0;
+
+	run[k++] = b;
+	if (b->op != RECALL_OP_RECALL || b->dir || b->row)
+		return k;
+	for (b = b->next; b && k < BATCH_FILES; b = b->next) {
+		if (b->op != RECALL_OP_RECALL || b->dir || b->row)
+			break;
+		run[k++] = b;
+	}
+	return k;
+}
+
 static void *batcher_main(void *arg)
 {
 	struct recall *r = arg;
-	struct rbatch *b;
+	struct rbatch *b, *run[BATCH_FILES];
+	size_t k;
 
 	pthread_mutex_lock(&r->lock);
 	for (;;) {
@@ -244,17 +332,23 @@ static void *batcher_main(void *arg)
 			break;
 		if (!r->batch_head)
 			continue;
-		b = r->batch_head;
+		k = batch_take(r, run);
 		pthread_mutex_unlock(&r->lock);
-		batch_run(r, b);
+		if (k > 1)
+			batch_run_files(r, run, k);
+		else
+			batch_run(r, run[0]);
 		pthread_mutex_lock(&r->lock);
-		/* taken off only now: `.recall` counts it until its members
-		 * are queued */
-		r->batch_head = b->next;
+		/* taken off only now: `.recall` counts them until their
+		 * members are queued */
+		for (size_t i = 0; i < k; i++) {
+			b = r->batch_head;
+			r->batch_head = b->next;
+			r->nbatch--;
+			batch_free(b);
+		}
 		if (!r->batch_head)
 			r->batch_tail = NULL;
-		r->nbatch--;
-		batch_free(b);
 	}
 	pthread_mutex_unlock(&r->lock);
 	return NULL;
