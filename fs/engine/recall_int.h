@@ -17,6 +17,9 @@
  *                    kept in the catalog, and their rows deleted when done
  *   recall_range.c   byte ranges: runs of checked chunks into a sparse
  *                    cache file with a chunk map
+ *   recall_durable.c members read whole made durable in batches: their
+ *                    files' fdatasync, then their cache rows in one
+ *                    catalog transaction
  */
 #ifndef TAPEFS_RECALL_INT_H
 #define TAPEFS_RECALL_INT_H

@@ -1,10 +1,13 @@
 /* fs/engine/recall_job.c - the drive side of a recall: one scheduler job
  * per tape with a queue. On the drive the job lets its queue settle (a
  * batch written line by line is sorted whole), then serves it as an
- * elevator in block order; each member is located and streamed into its
- * m<ID>.part cache file while hashed, readers waking as bytes land, and
- * is published as cached when its MD5 matches, or moved on to its next
- * copy when not. The engine's lock is never held while the tape is read.
+ * elevator in block order; each member is reached through the job's
+ * cursor (read on from where the tape stands when it is there or a little
+ * ahead, else located to: tapeio/tarr.h) and streamed into its m<ID>.part
+ * cache file while hashed, readers waking as bytes land, and is published
+ * as cached when its MD5 matches (made durable in batches:
+ * recall_durable.c), or moved on to its next copy when not. The engine's
+ * lock is never held while the tape is read.
  */
 #include <errno.h>
 #include <fcntl.h>
