@@ -20,7 +20,36 @@ void tar_member_clear(struct tar_member *m)
 	free(m->owner);
 	free(m->group);
 	free(m->chunks);
+	for (uint32_t i = 0; i < m->nxattrs; i++) {
+		free(m->xattrs[i].name);
+		free(m->xattrs[i].value);
+	}
+	free(m->xattrs);
 	memset(m, 0, sizeof(*m));
+}
+
+int tar_member_xattr_add(struct tar_member *m, const char *name,
+			 const void *value, size_t len)
+{
+	struct tar_xattr *nv, *x;
+
+	nv = realloc(m->xattrs, (m->nxattrs + 1) * sizeof(*nv));
+	if (!nv)
+		return -ENOMEM;
+	m->xattrs = nv;
+	x = &nv[m->nxattrs];
+	x->name = strdup(name);
+	x->value = malloc(len ? len : 1);
+	x->len = len;
+	if (!x->name || !x->value) {
+		free(x->name);
+		free(x->value);
+		return -ENOMEM;
+	}
+	if (len)
+		memcpy(x->value, value, len);
+	m->nxattrs++;
+	return 0;
 }
 
 void tar_members_free(struct tar_member *m, size_t n)
@@ -41,6 +70,8 @@ int tar_member_copy(struct tar_member *dst, const struct tar_member *src)
 	*dst = *src;
 	dst->name = dst->link = dst->owner = dst->group = NULL;
 	dst->chunks = NULL;
+	dst->xattrs = NULL;
+	dst->nxattrs = 0;
 	if (src->name && !(dst->name = strdup(src->name)))
 		goto out_nomem;
 	if (src->link && !(dst->link = strdup(src->link)))
@@ -53,6 +84,11 @@ int tar_member_copy(struct tar_member *dst, const struct tar_member *src)
 		goto out_nomem;
 	if (src->chunks)
 		memcpy(dst->chunks, src->chunks, nbytes);
+	for (uint32_t i = 0; i < src->nxattrs; i++)
+		if (tar_member_xattr_add(dst, src->xattrs[i].name,
+					 src->xattrs[i].value,
+					 src->xattrs[i].len))
+			goto out_nomem;
 	return 0;
 out_nomem:
 	tar_member_clear(dst);
@@ -231,6 +267,8 @@ static int manifest_line_encode(struct sbuf *b, const struct tar_member *m)
 		ret = sbuf_add(b, "\n", 1);
 	if (!ret && m->nchunks)
 		ret = manifest_chunks_encode(b, m);
+	if (!ret)
+		ret = manifest_extra_encode(b, m);
 	return ret;
 }
 
@@ -439,7 +477,9 @@ static int manifest_line(struct manifest *mf, const char *line, size_t len,
 			return mf->n ? manifest_chunks_decode(&mf->m[mf->n - 1],
 							      line, len)
 				     : -EINVAL;
-		return 0; /* a line type of a later format */
+		return mf->n
+			   ? manifest_extra_decode(&mf->m[mf->n - 1], line, len)
+			   : 0; /* a line type of a later format */
 	}
 	ret = members_grow(mf, cap);
 	if (ret)

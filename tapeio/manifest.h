@@ -12,14 +12,23 @@
  *   TYPE SIZE MODE UID GID MTIME MD5 HEADER_OFFSET DATA_OFFSET NAME LINK
  *        OWNER GROUP
  *   chunks  CHUNK_SIZE  DIGEST  DIGEST ...
+ *   sparse
+ *   xattr   NAME  VALUE
  *
  * Fields are separated by one TAB, lines ended by LF. A line is typed by
  * its first field: a member line by its TYPE letter (f regular file, d
  * directory, l symlink), every other line by a word ("archive" is the
- * second line; "chunks" follows the member line it belongs to). Readers
- * ignore lines whose word they do not know and fields past the ones they
- * know, so a later format adds line types and trailing fields (hard links,
- * extended attributes) without a new version number.
+ * second line; "chunks", "sparse" and "xattr" follow the member line they
+ * belong to). Readers ignore lines whose word they do not know and fields
+ * past the ones they know, so a later format adds line types and trailing
+ * fields without a new version number.
+ *
+ * "sparse": the member is a sparse file (TAR_MEMBER_SPARSE). "xattr": one
+ * extended attribute of it, NAME escaped, VALUE in lower-case hex ("-"
+ * for an empty one). A hard link (TAR_MEMBER_LINK) has no line of its
+ * own: its member line repeats the header and data offsets of the member
+ * whose data it shares, which is how a reader tells it (an offset not
+ * above the largest one before it).
  *
  * Member fields:
  *   SIZE    data bytes (decimal)
@@ -71,8 +80,24 @@ enum tar_type {
 	TAR_SYMLINK = 'l',
 };
 
-/* One member of an archive. name, link and chunks are malloc'd and owned
- * by the record: tar_member_clear() frees them. */
+/* A hard link: the member is another name of an earlier member of the
+ * same archive; its record (size, MD5, offsets) is that member's, the
+ * archive holds a tar hard-link entry for it and its data only once. */
+#define TAR_MEMBER_LINK 1u
+/* A sparse file: its data on tape is a GNU sparse 1.0 map and the data
+ * of its extents; data_offset is the map's, so its bytes cannot be found
+ * by offset (no chunk digests, no reading of a range by locating). */
+#define TAR_MEMBER_SPARSE 2u
+
+/* One extended attribute of a member. */
+struct tar_xattr {
+	char *name;
+	unsigned char *value;
+	size_t len;
+};
+
+/* One member of an archive. name, link, chunks and xattrs are malloc'd and
+ * owned by the record: tar_member_clear() frees them. */
 struct tar_member {
 	char *name; /* member name as stored (never trust it as a path:
 		       see tarr_name_safe()) */
@@ -95,6 +120,12 @@ struct tar_member {
 	 * NULL and 0 otherwise. */
 	unsigned char *chunks;
 	uint32_t nchunks;
+	unsigned flags; /* TAR_MEMBER_* */
+	/* Extended attributes (names "user.*", and the POSIX ACLs as
+	 * "system.posix_acl_access" / "system.posix_acl_default" in the
+	 * kernel's binary form), malloc'd with their names and values. */
+	struct tar_xattr *xattrs;
+	uint32_t nxattrs;
 };
 
 /* What a catalog needs to know about the archive as a whole (the
@@ -127,13 +158,16 @@ struct manifest {
 	size_t n;
 };
 
-/* Free name, link, owner, group and chunks and zero m. */
+/* Free name, link, owner, group, chunks and xattrs and zero m. */
 void tar_member_clear(struct tar_member *m);
 /* Clear each of the n records, then free the array. */
 void tar_members_free(struct tar_member *m, size_t n);
 /* Deep copy src into *dst (dst is overwritten, not cleared first).
  * Returns 0 or -ENOMEM. */
 int tar_member_copy(struct tar_member *dst, const struct tar_member *src);
+/* Append attribute name = value[0..len) to m (copied). 0 or -ENOMEM. */
+int tar_member_xattr_add(struct tar_member *m, const char *name,
+			 const void *value, size_t len);
 
 /* The whole version 2 manifest text of archive a (NULL: nothing known
  * about it) and members m[0..n): *out is malloc'd (caller frees),

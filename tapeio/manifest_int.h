@@ -43,5 +43,11 @@ int manifest_chunks_encode(struct sbuf *b, const struct tar_member *m);
  * format's) leaves m without digests. 0, -EINVAL (a count that does not
  * fit m's size, a bad digest, a second chunks line), -ENOMEM. */
 int manifest_chunks_decode(struct tar_member *m, const char *line, size_t len);
+/* The "sparse" and "xattr" lines of m (LF included). 0, -ENOMEM. */
+int manifest_extra_encode(struct sbuf *b, const struct tar_member *m);
+/* A typed line (without LF) for member m other than "chunks": "sparse"
+ * and "xattr" are m's; a word not known is ignored (0). 0, -EINVAL (a
+ * malformed xattr line), -ENOMEM. */
+int manifest_extra_decode(struct tar_member *m, const char *line, size_t len);
 
 #endif

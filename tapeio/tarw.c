@@ -33,6 +33,7 @@
 #include "tapeio/md5.h"
 #include "tapeio/ring.h"
 #include "tapeio/tarw.h"
+#include "tapeio/tarw_int.h"
 
 #define SRC_CHUNK      (256u << 10) /* bytes per source read */
 #define SRC_SLOTS      32
@@ -44,6 +45,8 @@ enum seg_kind {
 	SEG_END,  /* source src fully read and unchanged */
 	SEG_LINK, /* source src is a symlink: its target at buf + off */
 	SEG_FAIL, /* source src changed or failed: err */
+	SEG_META, /* its extended attributes (tarw_meta_read()) at buf + off */
+	SEG_MAP,  /* its sparse map: len / 16 (offset, length) pairs */
 };
 
 /* A source slot holds len bytes in buf, described by nmeta segments in
@@ -84,7 +87,10 @@ struct tarw {
 	void *open_arg;
 	struct manifest_archive archive; /* its manifest's archive line */
 	struct tar_member *members;	 /* nsrc, filled as the archive goes */
-	int members_ok;			 /* tarw_run() returned 0 */
+	size_t *link_of; /* nsrc: 1 + the source a hard link shares, or 0 */
+	char *meta_buf;	 /* the reader's: TARW_META_MAX */
+	uint64_t *ext;	 /* the reader's: a sparse map being made */
+	int members_ok;	 /* tarw_run() returned 0 */
 
 	struct ring sring; /* reader -> caller (consumer 0), md5 (consumer 1) */
 	struct ring tring; /* libarchive callback -> tape threads */
@@ -232,6 +238,45 @@ static int rd_open(struct tarw *w, size_t i, int flags)
 	return fd;
 }
 
+/* The extended attributes of open source i, as a segment of their own
+ * when it has any. 0, -ECANCELED, or the -errno that fails it. */
+static int rd_meta(struct tarw *w, size_t i, int fd)
+{
+	struct ring_slot *s;
+	int n = tarw_meta_read(fd, w->meta_buf, TARW_META_MAX);
+
+	if (n <= 0)
+		return n;
+	s = rd_slot(w, (size_t)n);
+	if (!s)
+		return -ECANCELED;
+	memcpy(s->buf + s->len, w->meta_buf, (size_t)n);
+	rd_seg(s, i, SEG_META, (size_t)n, 0);
+	return 0;
+}
+
+/* The sparse map of open regular file i when it has holes, as a segment
+ * of its own. 0, -ECANCELED, or -errno. */
+static int rd_map(struct tarw *w, size_t i, int fd)
+{
+	const struct stat *snap = &w->src[i].st;
+	struct ring_slot *s;
+	int n;
+
+	if ((uint64_t)snap->st_blocks * 512 >= (uint64_t)snap->st_size)
+		return 0; /* no room for a hole */
+	n = tarw_sparse_map(fd, (uint64_t)snap->st_size, w->ext,
+			    TARW_EXTENTS_MAX);
+	if (n <= 0)
+		return n;
+	s = rd_slot(w, (size_t)n * 16);
+	if (!s)
+		return -ECANCELED;
+	memcpy(s->buf + s->len, w->ext, (size_t)n * 16);
+	rd_seg(s, i, SEG_MAP, (size_t)n * 16, 0);
+	return 0;
+}
+
 static int reader_file(struct tarw *w, size_t i)
 {
 	const struct stat *snap = &w->src[i].st;
@@ -247,6 +292,13 @@ static int reader_file(struct tarw *w, size_t i)
 	fd = rd_open(w, i, O_RDONLY | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0)
 		return fd;
+	ret = rd_meta(w, i, fd);
+	if (!ret)
+		ret = rd_map(w, i, fd);
+	if (ret == -ECANCELED)
+		goto out_close;
+	if (ret)
+		goto out_fail;
 	if (left > SRC_CHUNK)
 		posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	while (left > 0) {
@@ -319,13 +371,23 @@ static int reader_link(struct tarw *w, size_t i)
 	return 0;
 }
 
+/* A directory: its extended attributes, read from the directory the
+ * O_PATH descriptor is (opened again through it, never by name). */
 static int reader_dir(struct tarw *w, size_t i)
 {
-	int fd = rd_open(w, i, O_PATH | O_DIRECTORY);
+	int fd = rd_open(w, i, O_PATH | O_DIRECTORY), rfd, ret;
 
 	if (fd < 0)
 		return fd;
+	rfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ret = rfd < 0 ? -errno : rd_meta(w, i, rfd);
+	if (rfd >= 0)
+		close(rfd);
 	close(fd);
+	if (ret == -ECANCELED)
+		return ret;
+	if (ret)
+		return rd_mark(w, i, SEG_FAIL, ret);
 	return rd_mark(w, i, SEG_END, 0);
 }
 
@@ -338,7 +400,9 @@ static void *reader_main(void *arg)
 	for (i = 0; i < w->nsrc && !ret; i++) {
 		mode_t fmt = w->src[i].st.st_mode & S_IFMT;
 
-		if (fmt == S_IFREG)
+		if (w->link_of[i])
+			ret = rd_mark(w, i, SEG_END, 0); /* its data is had */
+		else if (fmt == S_IFREG)
 			ret = reader_file(w, i);
 		else if (fmt == S_IFLNK)
 			ret = reader_link(w, i);
@@ -391,10 +455,14 @@ static void chunker_end(struct chunker *ch, size_t i, struct tar_member *m)
 	ch->src = SIZE_MAX;
 }
 
+/* Source i is whole: its MD5 (a hard link's is the MD5 of the source it
+ * shares, whose is published already: sources go in order). */
 static void md5_publish(struct tarw *w, size_t i, const char *hex,
 			struct chunker *ch)
 {
 	pthread_mutex_lock(&w->md5_lock);
+	if (w->link_of[i])
+		hex = w->members[w->link_of[i] - 1].md5;
 	memcpy(w->members[i].md5, hex, MD5_HEX_SIZE);
 	chunker_end(ch, i, &w->members[i]);
 	w->md5_done = i + 1;
@@ -407,6 +475,7 @@ static void *md5_main(void *arg)
 	struct tarw *w = arg;
 	struct cursor cur = {.r = &w->sring, .c = 1};
 	struct chunker ch = {.src = SIZE_MAX};
+	size_t sparse = SIZE_MAX; /* a sparse file gets no chunk digests */
 	char hex[MD5_HEX_SIZE];
 	const struct seg *g;
 	const char *data;
@@ -418,7 +487,10 @@ static void *md5_main(void *arg)
 	while ((g = cursor_next(&cur, &stopped, &data))) {
 		if (g->kind == SEG_DATA) {
 			md5_update(&m, data, g->len);
-			chunker_update(w, &ch, g->src, data, g->len);
+			if (g->src != sparse)
+				chunker_update(w, &ch, g->src, data, g->len);
+		} else if (g->kind == SEG_META || g->kind == SEG_MAP) {
+			sparse = g->kind == SEG_MAP ? g->src : sparse;
 		} else if (g->kind == SEG_FAIL || md5_final(&m, hex)) {
 			break;
 		} else {
@@ -622,17 +694,54 @@ static int tarw_archive_err(struct tarw *w)
 	return -EIO;
 }
 
-/* Header of member i (and, for a regular file, its data from the source
- * ring). The member record gets everything but the MD5. */
-static int tarw_member(struct tarw *w, struct archive *a,
-		       struct archive_entry *e, size_t i)
+/* The next segment of source i for the caller. NULL with *err set at
+ * the end or on stop. */
+static const struct seg *member_seg(struct tarw *w, size_t i, const char **data,
+				    int *err)
+{
+	int stopped;
+	const struct seg *g = cursor_next(&w->mcur, &stopped, data);
+
+	*err = !g ? (atomic_load(&w->cancel) ? -ECANCELED : -EIO)
+	       : g->src != i
+		   ? -EIO /* cannot happen: the reader goes in order */
+		   : 0;
+	return *err ? NULL : g;
+}
+
+/* The segments before a source's data: its attributes into m, its sparse
+ * map onto e (whose size is set). *g moves past them. */
+static int member_extras(struct tarw *w, size_t i, struct tar_member *m,
+			 struct archive_entry *e, const struct seg **g,
+			 const char **data)
+{
+	int ret = 0;
+
+	while (!ret && ((*g)->kind == SEG_META || (*g)->kind == SEG_MAP)) {
+		if ((*g)->kind == SEG_META) {
+			ret = tarw_meta_unpack(*data, (*g)->len, m);
+		} else {
+			const uint64_t *x =
+			    (const uint64_t *)(const void *)*data;
+
+			for (size_t k = 0; k < (*g)->len / 16; k++)
+				archive_entry_sparse_add_entry(
+				    e, (la_int64_t)x[2 * k],
+				    (la_int64_t)x[2 * k + 1]);
+			m->flags |= TAR_MEMBER_SPARSE;
+		}
+		if (!ret)
+			*g = member_seg(w, i, data, &ret);
+	}
+	return ret;
+}
+
+/* The fields of member i's record from its snapshot and name. */
+static int member_record(struct tarw *w, size_t i)
 {
 	const struct tarw_source *src = &w->src[i];
 	struct tar_member *m = &w->members[i];
 	mode_t fmt = src->st.st_mode & S_IFMT;
-	const struct seg *g;
-	const char *data;
-	int stopped, r;
 
 	if (!src->name || !src->name[0] || (!src->path && w->open == open_path))
 		return tarw_fail(w, i, -EINVAL);
@@ -647,48 +756,114 @@ static int tarw_member(struct tarw *w, struct archive *a,
 	m->uid = src->st.st_uid;
 	m->gid = src->st.st_gid;
 	m->mtime = src->st.st_mtim;
+	return 0;
+}
 
-	/* The reader's first slot for this source: the link target, a failure,
-	 * or the file's first data. */
-	g = cursor_next(&w->mcur, &stopped, &data);
-	if (!g)
-		return atomic_load(&w->cancel) ? -ECANCELED : -EIO;
-	if (g->src != i)
-		return -EIO; /* cannot happen: the reader goes in order */
+/* The entry's owner, mode, time and size from m. */
+static void entry_set_stat(struct archive_entry *e, const struct tar_member *m,
+			   unsigned type, uint64_t size)
+{
+	archive_entry_set_filetype(e, type);
+	archive_entry_set_perm(e, m->mode);
+	archive_entry_set_uid(e, m->uid);
+	archive_entry_set_gid(e, m->gid);
+	archive_entry_set_mtime(e, m->mtime.tv_sec, m->mtime.tv_nsec);
+	archive_entry_set_size(e, (la_int64_t)size);
+}
+
+/* Write e's header (after the previous entry's padding); *hdr gets its
+ * offset, m's data offset follows it. */
+static int entry_write(struct tarw *w, struct archive *a,
+		       struct archive_entry *e, uint64_t *hdr, uint64_t *data)
+{
+	if (archive_write_finish_entry(a) < ARCHIVE_WARN)
+		return tarw_archive_err(w);
+	*hdr = (uint64_t)archive_filter_bytes(a, 0);
+	if (archive_write_header(a, e) < ARCHIVE_WARN)
+		return tarw_archive_err(w);
+	*data = (uint64_t)archive_filter_bytes(a, 0);
+	return 0;
+}
+
+/* Source i is a hard link to an earlier source: a tar hard-link entry;
+ * its record is the earlier member's (offsets, size, attributes). */
+static int tarw_link_member(struct tarw *w, struct archive *a,
+			    struct archive_entry *e, size_t i)
+{
+	const struct tar_member *t = &w->members[w->link_of[i] - 1];
+	struct tar_member *m = &w->members[i];
+	uint64_t hdr, data_off;
+	const char *data;
+	int ret;
+
+	if (!member_seg(w, i, &data, &ret)) /* its SEG_END */
+		return ret;
+	m->size = t->size;
+	m->flags = TAR_MEMBER_LINK | (t->flags & TAR_MEMBER_SPARSE);
+	for (uint32_t k = 0; k < t->nxattrs; k++)
+		if (tar_member_xattr_add(m, t->xattrs[k].name,
+					 t->xattrs[k].value, t->xattrs[k].len))
+			return -ENOMEM;
+	archive_entry_clear(e);
+	entry_set_names(e, m->name, NULL);
+	if (utf8_valid((const unsigned char *)t->name))
+		archive_entry_update_hardlink_utf8(e, t->name);
+	else
+		archive_entry_copy_hardlink(e, t->name);
+	entry_set_stat(e, m, AE_IFREG, 0);
+	ret = entry_write(w, a, e, &hdr, &data_off);
+	m->header_offset = t->header_offset;
+	m->data_offset = t->data_offset;
+	return ret;
+}
+
+/* Header of member i (and, for a regular file, its data from the source
+ * ring). The member record gets everything but the MD5. */
+static int tarw_member(struct tarw *w, struct archive *a,
+		       struct archive_entry *e, size_t i)
+{
+	struct tar_member *m = &w->members[i];
+	mode_t fmt = w->src[i].st.st_mode & S_IFMT;
+	const struct seg *g;
+	const char *data;
+	int r = member_record(w, i);
+
+	if (r)
+		return r;
+	if (w->link_of[i])
+		return tarw_link_member(w, a, e, i);
+	archive_entry_clear(e);
+	archive_entry_set_size(e, (la_int64_t)m->size);
+	/* The reader's first segments for this source: its attributes and
+	 * map, then the link target, a failure, or the file's data. */
+	g = member_seg(w, i, &data, &r);
+	if (g)
+		r = member_extras(w, i, m, e, &g, &data);
+	if (r)
+		return r;
 	if (g->kind == SEG_FAIL)
 		return g->err == -ECANCELED ? g->err : tarw_fail(w, i, g->err);
 	if (g->kind == SEG_LINK && !(m->link = strndup(data, g->len)))
 		return -ENOMEM;
 
-	archive_entry_clear(e);
 	entry_set_names(e, m->name, m->link);
-	archive_entry_set_filetype(e, fmt == S_IFDIR   ? AE_IFDIR
-				      : fmt == S_IFLNK ? AE_IFLNK
-						       : AE_IFREG);
-	archive_entry_set_perm(e, m->mode);
-	archive_entry_set_uid(e, m->uid);
-	archive_entry_set_gid(e, m->gid);
-	archive_entry_set_mtime(e, m->mtime.tv_sec, m->mtime.tv_nsec);
-	archive_entry_set_size(e, (la_int64_t)m->size);
-
-	/* The header starts after the previous entry's padding. */
-	if (archive_write_finish_entry(a) < ARCHIVE_WARN)
-		return tarw_archive_err(w);
-	m->header_offset = (uint64_t)archive_filter_bytes(a, 0);
-	if (archive_write_header(a, e) < ARCHIVE_WARN)
-		return tarw_archive_err(w);
-	m->data_offset = (uint64_t)archive_filter_bytes(a, 0);
-
-	while (g->kind == SEG_DATA) {
+	entry_set_stat(e, m,
+		       fmt == S_IFDIR	? AE_IFDIR
+		       : fmt == S_IFLNK ? AE_IFLNK
+					: AE_IFREG,
+		       m->size);
+	if (tarw_meta_apply(e, m))
+		return tarw_fail(w, i, -EINVAL);
+	r = entry_write(w, a, e, &m->header_offset, &m->data_offset);
+	while (!r && g->kind == SEG_DATA) {
 		if (atomic_load(&w->cancel))
 			return -ECANCELED;
 		if (archive_write_data(a, data, g->len) != (la_ssize_t)g->len)
 			return tarw_archive_err(w);
-		g = cursor_next(&w->mcur, &stopped, &data);
-		if (!g)
-			return atomic_load(&w->cancel) ? -ECANCELED : -EIO;
+		g = member_seg(w, i, &data, &r);
 	}
-	r = g->kind == SEG_FAIL ? tarw_fail(w, i, g->err) : 0;
+	if (!r && g->kind == SEG_FAIL)
+		r = tarw_fail(w, i, g->err);
 	return r;
 }
 
@@ -888,7 +1063,10 @@ int tarw_run(struct tarw *w, const struct tarw_source *src, size_t n)
 	w->src = src;
 	w->nsrc = n;
 	w->members = calloc(n ? n : 1, sizeof(*w->members));
-	if (!w->members)
+	w->meta_buf = malloc(TARW_META_MAX);
+	w->ext = malloc(TARW_EXTENTS_MAX * 2 * sizeof(*w->ext));
+	if (!w->members || !w->meta_buf || !w->ext ||
+	    tarw_links_find(src, n, &w->link_of))
 		return -ENOMEM;
 	for (i = 0; i < w->ncopies; i++) {
 		ret = tape_tell(w->tapes[i], &w->copy[i].start_lblock);
@@ -1013,6 +1191,9 @@ void tarw_free(struct tarw *w)
 	if (!w)
 		return;
 	tar_members_free(w->members, w->nsrc);
+	free(w->link_of);
+	free(w->meta_buf);
+	free(w->ext);
 	ring_free(&w->sring);
 	ring_free(&w->tring);
 	ring_destroy(&w->sring);

@@ -20,6 +20,24 @@
  * are not UTF-8 are stored as raw bytes (pax hdrcharset=BINARY), so GNU tar
  * and bsdtar restore them byte for byte.
  *
+ * What a file holds beside its bytes is kept too, so that GNU tar
+ * (--xattrs --acls) and bsdtar restore it:
+ *   - hard links: a regular file whose device and inode are those of an
+ *     earlier source of the same archive (st_nlink > 1) is written as a
+ *     tar hard-link entry naming it, its data not again; its member
+ *     record is the earlier one's (size, MD5, offsets) with
+ *     TAR_MEMBER_LINK, so reading it by its offsets gives its bytes;
+ *   - extended attributes user.* (but tapefs's own user.tapefs.*) and the
+ *     POSIX ACLs of files and directories, read from the open descriptor
+ *     (never by name), go into the pax header (LIBARCHIVE.xattr.* and
+ *     SCHILY.xattr.*; SCHILY.acl.access / .default) and into the member
+ *     record (tar_member.xattrs, ACLs in the kernel's binary form);
+ *   - a regular file with holes (SEEK_DATA / SEEK_HOLE on its
+ *     descriptor; st_blocks says whether to look) is a pax sparse member
+ *     of GNU format 1.0 holding only its data extents; its MD5 is that of
+ *     the whole file, holes read as zeros; it gets TAR_MEMBER_SPARSE and
+ *     no chunk digests (its bytes are not found by offset).
+ *
  * Tapes: the caller positions each tape where the archive must start (for
  * example tape_goto_file(t, last_file + 1)) and keeps ownership of it. On
  * every copy that completes, tarw_run() writes the archive's filemark

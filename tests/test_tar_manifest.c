@@ -154,6 +154,53 @@ static void test_encode_decode(void)
 		tar_member_clear(&in[i]);
 }
 
+/* A sparse member and extended attributes (binary values, an empty one,
+ * a name to escape) come back from the text; a malformed xattr line is
+ * refused. */
+static void test_extra_lines(void)
+{
+	static const unsigned char acl[] = {2, 0,    0,	   0,	 1,    0, 6,
+					    0, 0xff, 0xff, 0xff, 0xff, 0, '\n'};
+	struct tar_member in[2];
+	struct manifest mf;
+	char *text;
+	size_t len;
+
+	fill(&in[0], 1);
+	fill(&in[1], 2);
+	in[0].flags = TAR_MEMBER_SPARSE;
+	CHECK_INT(tar_member_xattr_add(&in[0], "system.posix_acl_access", acl,
+				       sizeof(acl)),
+		  0);
+	CHECK_INT(tar_member_xattr_add(&in[0], "user.t\tab", "", 0), 0);
+	CHECK_INT(tar_member_xattr_add(&in[1], "user.x", "v", 1), 0);
+	CHECK_INT(manifest_encode(NULL, in, 2, &text, &len), 0);
+	CHECK(strstr(text, "\nsparse\n") != NULL);
+	CHECK_INT(manifest_decode(text, len, &mf), 0);
+	CHECK_INT(mf.n, 2);
+	if (mf.n == 2) {
+		CHECK_INT(mf.m[0].flags, TAR_MEMBER_SPARSE);
+		CHECK_INT(mf.m[1].flags, 0);
+		CHECK_INT(mf.m[0].nxattrs, 2);
+		CHECK_INT(mf.m[1].nxattrs, 1);
+		CHECK_STR(mf.m[0].xattrs[0].name, "system.posix_acl_access");
+		CHECK_INT(mf.m[0].xattrs[0].len, sizeof(acl));
+		CHECK(!memcmp(mf.m[0].xattrs[0].value, acl, sizeof(acl)));
+		CHECK_STR(mf.m[0].xattrs[1].name, "user.t\tab");
+		CHECK_INT(mf.m[0].xattrs[1].len, 0);
+		CHECK_STR(mf.m[1].xattrs[0].name, "user.x");
+	}
+	manifest_release(&mf);
+	free(text);
+	tar_member_clear(&in[0]);
+	tar_member_clear(&in[1]);
+	static const char bad[] =
+	    MANIFEST_MAGIC "\narchive\tuuid=\n"
+			   "f\t0\t0644\t1\t2\t1.000000000\t" MD5_EMPTY
+			   "\t0\t512\tx\t-\t-\t-\nxattr\tuser.x\tzz\n";
+	CHECK_INT(manifest_decode(bad, strlen(bad), &mf), -EINVAL);
+}
+
 /* A version 1 text, as the first tapefs wrote it, still reads. */
 static void test_version1(void)
 {
@@ -193,7 +240,7 @@ static void test_later_format(void)
 	    "colour=blue\tkind=data\n"
 	    "f\t5000000\t0644\t1\t2\t1.000000000\t" MD5_EMPTY
 	    "\t0\t512\tbig\t-\troot\t-\tsome-later-field\n"
-	    "xattr\tuser.test\tvalue\n"
+	    "future\tuser.test\tvalue\n"
 	    "chunks\t1048576\tffff\n"
 	    "f\t5000000\t0644\t1\t2\t1.000000000\t" MD5_EMPTY
 	    "\t5001216\t5001728\tbig2\t-\t-\twheel\n"
@@ -337,6 +384,7 @@ int main(void)
 	RUN(test_encode_decode);
 	RUN(test_version1);
 	RUN(test_later_format);
+	RUN(test_extra_lines);
 	RUN(test_malformed);
 	RUN(test_name_safe);
 	return check_done();
