@@ -42,7 +42,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CATALOG_SCHEMA_VERSION 6
+#define CATALOG_SCHEMA_VERSION 7
 
 struct catalog;
 
@@ -251,6 +251,8 @@ int catalog_tape_summary(struct catalog *cat, const char *barcode,
 
 /* ---- members and the namespace --------------------------------------- */
 
+struct catalog_xattr;
+
 enum catalog_type {
 	CATALOG_FILE = 0,
 	CATALOG_DIR,
@@ -277,7 +279,38 @@ struct catalog_member {
 	int implicit;         /* a parent directory the archive did not hold:
 				 made up at commit (mode 0755, owner of the
 				 first member below it, mtime of the commit) */
+	unsigned flags;       /* CATALOG_MEMBER_* */
+	/* Input only (catalog_commit_member): its extended attributes,
+	 * kept in the catalog (catalog_xattr_get()). */
+	const struct catalog_xattr *xattrs;
+	size_t nxattrs;
 };
+
+/* A hard link: another name of an earlier member of the same archive,
+ * whose record (size, MD5, offsets) it repeats; its data is that
+ * member's, so a verification checks that member only. */
+#define CATALOG_MEMBER_LINK 1u
+/* A sparse file: its data on tape is a sparse map and extents, never
+ * found by offset (no chunk digests are kept for it). */
+#define CATALOG_MEMBER_SPARSE 2u
+
+/* One extended attribute of a member (a name as "user.x", a POSIX ACL as
+ * "system.posix_acl_access" in the kernel's binary form). */
+struct catalog_xattr {
+	const char *name;
+	const void *value;
+	size_t len;
+};
+
+/* The value of attribute name of member_id: *value malloc'd (the
+ * caller frees it), *len its bytes. 0, -ENODATA (no such attribute),
+ * -ENOMEM, -EIO. */
+int catalog_xattr_get(struct catalog *cat, int64_t member_id,
+		      const char *name, void **value, size_t *len);
+/* Each attribute name of member_id, in name order: fn(ctx, name) (a
+ * non-zero return stops and is returned). 0 or -EIO. */
+int catalog_xattr_names(struct catalog *cat, int64_t member_id,
+			int (*fn)(void *ctx, const char *name), void *ctx);
 
 /* Free what catalog functions allocated in m (path, link); m itself is the
  * caller's. Safe on a zeroed struct and twice. */
@@ -478,8 +511,9 @@ int catalog_commit_begin(struct catalog *cat, int64_t dump_id,
 			 const struct catalog_copy_in *copies, size_t ncopies,
 			 struct catalog_commit **out);
 /* Add the next member (m->path, type, size, mode, uid, gid, mtime, md5,
- * link, offsets; id/archive/ordinal are ignored). -EINVAL for a bad path
- * or offsets not increasing. After an error the commit can only be
+ * link, offsets, flags, xattrs; id/archive/ordinal are ignored). -EINVAL
+ * for a bad path or offsets not increasing (a CATALOG_MEMBER_LINK's are
+ * those of an earlier member: not above the last ones). After an error the commit can only be
  * aborted. */
 int catalog_commit_member(struct catalog_commit *c,
 			  const struct catalog_member *m);
@@ -788,7 +822,8 @@ struct catalog_chunks {
 
 /* Store (or replace) the digests of member_id: digests holds n *
  * CATALOG_CHUNK_DIGEST bytes. -EINVAL when chunk_size or n is 0, -ENOENT
- * when the member is unknown. */
+ * when the member is unknown. A sparse member keeps none (0, nothing
+ * stored). */
 int catalog_chunks_put(struct catalog *cat, int64_t member_id,
 		       uint32_t chunk_size, uint32_t n,
 		       const unsigned char *digests);

@@ -86,7 +86,8 @@ static const char SQL_MEMBER_OFFSETS[] =
 	"SELECT b.id, 'member ' || b.id, b.archive, b.hdr, a.hdr "
 	"FROM member a JOIN member b "
 	"ON b.id = a.id + 1 AND b.archive = a.archive "
-	"WHERE a.hdr IS NOT NULL AND b.hdr IS NOT NULL AND b.hdr <= a.hdr";
+	"WHERE a.hdr IS NOT NULL AND b.hdr IS NOT NULL AND b.hdr <= a.hdr "
+	"AND (b.flags & 1) = 0 AND (a.flags & 1) = 0";
 static const char SQL_ARCHIVE_COUNT[] =
 	"SELECT id, 'archive ' || id, members, "
 	"(SELECT count(*) FROM member WHERE member.archive = archive.id "

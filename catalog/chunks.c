@@ -13,7 +13,7 @@ static const char SQL_CHUNKS_PUT[] =
 static const char SQL_CHUNKS_GET[] =
     "SELECT chunk_size, n, digests FROM chunk WHERE member = :member";
 static const char SQL_MEMBER_EXISTS[] =
-    "SELECT 1 FROM member WHERE id = :member";
+    "SELECT flags FROM member WHERE id = :member";
 
 static int chunks_check(uint32_t chunk_size, uint32_t n,
 			const unsigned char *digests)
@@ -26,16 +26,19 @@ static int chunks_write(struct catconn *c, int64_t member, uint32_t chunk_size,
 			uint32_t n, const unsigned char *digests)
 {
 	sqlite3_stmt *st = cat_stmt(c, SQL_MEMBER_EXISTS);
-	int rc;
+	int rc, flags;
 
 	if (!st)
 		return -EIO;
 	cat_bind_i64(st, ":member", member);
 	rc = sqlite3_step(st);
+	flags = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
 	cat_done(st);
 	if (rc != SQLITE_ROW)
 		return rc == SQLITE_DONE ? -ENOENT
 					 : cat_err(c, rc, "chunks member");
+	if (flags & CATALOG_MEMBER_SPARSE)
+		return 0; /* its bytes are not found by offset */
 	st = cat_stmt(c, SQL_CHUNKS_PUT);
 	if (!st)
 		return -EIO;

@@ -76,9 +76,12 @@ static const char SQL_NODE_SET_IMPLICIT_OLDER[] =
 	"OR (" CUR_IMPLICIT " AND " CUR_CREATED " > :created))";
 static const char SQL_MEMBER_ADD[] =
 	"INSERT INTO member(id, archive, node, parent, type, size, mode, uid, "
-	"gid, mtime, mtime_nsec, md5, link, hdr, data) VALUES(:id, :archive, "
-	":node, :parent, :type, :size, :mode, :uid, :gid, :mtime, :mtime_nsec, "
-	":md5, :link, :hdr, :data)";
+	"gid, mtime, mtime_nsec, md5, link, hdr, data, flags) VALUES(:id, "
+	":archive, :node, :parent, :type, :size, :mode, :uid, :gid, :mtime, "
+	":mtime_nsec, :md5, :link, :hdr, :data, :flags)";
+static const char SQL_XATTR_ADD[] =
+	"INSERT OR REPLACE INTO xattr(member, name, value) "
+	"VALUES(:member, :name, :value)";
 static const char SQL_ARCHIVE_SET_COUNT[] =
 	"UPDATE archive SET members = :members WHERE id = :id";
 static const char SQL_DUMP_FILE_DROPPED[] =
@@ -505,6 +508,7 @@ static int member_insert(struct catalog_commit *cm, int64_t id,
 		cat_bind_blob(st, ":link", m->link, strlen(m->link));
 	else
 		cat_bind_null(st, ":link");
+	cat_bind_i64(st, ":flags", implicit ? 0 : (int64_t)m->flags);
 	if (implicit) {
 		cat_bind_null(st, ":hdr");
 		cat_bind_null(st, ":data");
@@ -516,6 +520,19 @@ static int member_insert(struct catalog_commit *cm, int64_t id,
 	return cat_exec(cm->c, st, "member add");
 }
 
+static int xattr_insert(struct catalog_commit *cm, int64_t id,
+			const struct catalog_xattr *x)
+{
+	sqlite3_stmt *st = cat_stmt(cm->c, SQL_XATTR_ADD);
+
+	if (!st)
+		return -EIO;
+	cat_bind_i64(st, ":member", id);
+	cat_bind_blob(st, ":name", x->name, strlen(x->name));
+	cat_bind_blob(st, ":value", x->len ? x->value : "", x->len);
+	return cat_exec(cm->c, st, "xattr add");
+}
+
 static int member_check(struct catalog_commit *cm,
 			const struct catalog_member *m)
 {
@@ -523,9 +540,18 @@ static int member_check(struct catalog_commit *cm,
 
 	if (ret < 0)
 		return ret;
+	for (size_t i = 0; i < m->nxattrs; i++)
+		if (!m->xattrs[i].name || !m->xattrs[i].name[0] ||
+		    (m->xattrs[i].len && !m->xattrs[i].value))
+			return -EINVAL;
 	if ((unsigned)m->type > CATALOG_SYMLINK || m->mtime_nsec < 0 ||
 	    m->mtime_nsec > 999999999 || m->data_offset < m->header_offset ||
-	    (cm->count > 0 && m->header_offset <= cm->last_hdr) ||
+	    (m->flags & ~(CATALOG_MEMBER_LINK | CATALOG_MEMBER_SPARSE)) ||
+	    (cm->count > 0 && !(m->flags & CATALOG_MEMBER_LINK) &&
+	     m->header_offset <= cm->last_hdr) ||
+	    ((m->flags & CATALOG_MEMBER_LINK) &&
+	     (cm->count == 0 || m->header_offset > cm->last_hdr ||
+	      m->type != CATALOG_FILE)) ||
 	    (m->md5[0] && strlen(m->md5) != 32) ||
 	    (m->type == CATALOG_SYMLINK && !m->link))
 		return -EINVAL;
@@ -609,13 +635,16 @@ static int commit_member(struct catalog_commit *cm,
 	}
 	if (!ret)
 		ret = member_insert(cm, id, node, parent, m, 0);
+	for (size_t i = 0; !ret && i < m->nxattrs; i++)
+		ret = xattr_insert(cm, id, &m->xattrs[i]);
 	if (!ret && m->type == CATALOG_DIR && !snap)
 		ret = set_add(cm, node, parent, m, 1);
 	if (ret < 0)
 		return ret;
 	cm->files += m->type != CATALOG_DIR;
-	cm->bytes += m->size;
-	cm->last_hdr = m->header_offset;
+	cm->bytes += m->flags & CATALOG_MEMBER_LINK ? 0 : m->size;
+	if (!(m->flags & CATALOG_MEMBER_LINK))
+		cm->last_hdr = m->header_offset;
 	cm->count++;
 	return 0;
 }

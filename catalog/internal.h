@@ -205,8 +205,8 @@ struct catconn *cat_commit_conn(struct catalog_commit *c);
 	"member.id, member.archive, member.type, member.size, member.mode, "   \
 	"member.uid, member.gid, member.mtime, member.mtime_nsec, "            \
 	"member.md5, member.link, member.hdr, member.data, "                   \
-	"member.id - archive.first_member, archive.members"
-#define CAT_MEMBER_NCOLS 15
+	"member.id - archive.first_member, archive.members, member.flags"
+#define CAT_MEMBER_NCOLS 16
 void cat_member_row(sqlite3_stmt *st, int col, struct catalog_member *m);
 
 #endif

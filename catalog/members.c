@@ -82,6 +82,7 @@ void cat_member_row(sqlite3_stmt *st, int col, struct catalog_member *m)
 	m->data_offset =
 		m->header_offset + (uint64_t)sqlite3_column_int64(st, col + 12);
 	m->ordinal = m->implicit ? -1 : sqlite3_column_int64(st, col + 13);
+	m->flags = (unsigned)sqlite3_column_int(st, col + 15);
 }
 
 void catalog_member_release(struct catalog_member *m)

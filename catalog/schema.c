@@ -211,8 +211,21 @@ static const char SCHEMA_V6[] =
     "CREATE INDEX archive_uuid ON archive(uuid) WHERE uuid != '';"
     "PRAGMA user_version=6;";
 
+/* Version 7: what a member holds beside its bytes: flags (a hard link to
+ * an earlier member of its archive, a sparse file) and its extended
+ * attributes and ACLs. */
+static const char SCHEMA_V7[] =
+    "ALTER TABLE member ADD COLUMN flags INTEGER NOT NULL DEFAULT 0;"
+    "CREATE TABLE xattr("
+    " member INTEGER NOT NULL REFERENCES member(id),"
+    " name BLOB NOT NULL,"
+    " value BLOB NOT NULL,"
+    " PRIMARY KEY(member, name)) WITHOUT ROWID;"
+    "PRAGMA user_version=7;";
+
 static const char *const steps[CATALOG_SCHEMA_VERSION] = {
-    SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5, SCHEMA_V6};
+    SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4,
+    SCHEMA_V5, SCHEMA_V6, SCHEMA_V7};
 
 static const char SQL_VERSION[] = "PRAGMA user_version";
 

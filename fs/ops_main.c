@@ -654,14 +654,21 @@ static void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 }
 
 /* The answer outside staging for a name not in user.*: the namespace
- * has no POSIX ACLs and no security labels, and says so (EOPNOTSUPP, as a
- * file system mounted without them does) rather than "none here"
- * (ENODATA): `ls -l` then stops asking for both for the rest of the
- * mount's entries, which saves two round trips per entry listed. */
-static int xattr_unsupported(const char *name)
+ * has no security labels, and POSIX ACLs only on archived files that had
+ * one; where there is none it says so as a file system mounted without
+ * them does (EOPNOTSUPP) rather than "none here" (ENODATA): `ls -l`
+ * then stops asking for both for the rest of the mount's entries, which
+ * saves two round trips per entry listed. */
+static int xattr_ns_other(fuse_req_t req, const char *path, const char *name,
+			  char *buf, size_t size)
 {
-	if (!strncmp(name, "system.posix_acl_", 17) ||
-	    !strncmp(name, "security.", 9))
+	int ret;
+
+	if (!strncmp(name, "system.posix_acl_", 17)) {
+		ret = nso_getxattr(req, path, name, buf, size);
+		return ret == -ENODATA ? -EOPNOTSUPP : ret;
+	}
+	if (!strncmp(name, "security.", 9))
 		return -EOPNOTSUPP;
 	return -ENODATA;
 }
@@ -683,7 +690,8 @@ static void xattr_get(fuse_req_t req, fuse_ino_t ino, const char *name,
 			break;
 		case AREA_NS: /* no ACLs or labels: `ls -l` asks for both */
 			if (name && strncmp(name, "user.", 5))
-				ret = xattr_unsupported(name);
+				ret =
+				    xattr_ns_other(req, path, name, buf, size);
 			else if (name)
 				ret = nso_getxattr(req, path, name, buf, size);
 			else

@@ -46,7 +46,7 @@ enum seg_kind {
 	SEG_LINK, /* source src is a symlink: its target at buf + off */
 	SEG_FAIL, /* source src changed or failed: err */
 	SEG_META, /* its extended attributes (tarw_meta_read()) at buf + off */
-	SEG_MAP,  /* its sparse map: len / 16 (offset, length) pairs */
+	SEG_MAP,  /* its sparse map: len (offset, length) pairs at maps[src] */
 };
 
 /* A source slot holds len bytes in buf, described by nmeta segments in
@@ -89,7 +89,8 @@ struct tarw {
 	struct tar_member *members;	 /* nsrc, filled as the archive goes */
 	size_t *link_of; /* nsrc: 1 + the source a hard link shares, or 0 */
 	char *meta_buf;	 /* the reader's: TARW_META_MAX */
-	uint64_t *ext;	 /* the reader's: a sparse map being made */
+	uint64_t **maps; /* nsrc: a sparse file's map, from the reader to the
+			    caller (who frees it once written) */
 	int members_ok;	 /* tarw_run() returned 0 */
 
 	struct ring sring; /* reader -> caller (consumer 0), md5 (consumer 1) */
@@ -265,15 +266,15 @@ static int rd_map(struct tarw *w, size_t i, int fd)
 
 	if ((uint64_t)snap->st_blocks * 512 >= (uint64_t)snap->st_size)
 		return 0; /* no room for a hole */
-	n = tarw_sparse_map(fd, (uint64_t)snap->st_size, w->ext,
+	n = tarw_sparse_map(fd, (uint64_t)snap->st_size, &w->maps[i],
 			    TARW_EXTENTS_MAX);
 	if (n <= 0)
 		return n;
-	s = rd_slot(w, (size_t)n * 16);
+	s = rd_slot(w, 0);
 	if (!s)
-		return -ECANCELED;
-	memcpy(s->buf + s->len, w->ext, (size_t)n * 16);
-	rd_seg(s, i, SEG_MAP, (size_t)n * 16, 0);
+		return -ECANCELED; /* the map is freed with w */
+	rd_seg(s, i, SEG_MAP, 0, 0);
+	slot_seg(s, s->nmeta - 1)->len = (size_t)n; /* a count, no bytes */
 	return 0;
 }
 
@@ -721,13 +722,14 @@ static int member_extras(struct tarw *w, size_t i, struct tar_member *m,
 		if ((*g)->kind == SEG_META) {
 			ret = tarw_meta_unpack(*data, (*g)->len, m);
 		} else {
-			const uint64_t *x =
-			    (const uint64_t *)(const void *)*data;
+			const uint64_t *x = w->maps[i];
 
-			for (size_t k = 0; k < (*g)->len / 16; k++)
+			for (size_t k = 0; x && k < (*g)->len; k++)
 				archive_entry_sparse_add_entry(
 				    e, (la_int64_t)x[2 * k],
 				    (la_int64_t)x[2 * k + 1]);
+			free(w->maps[i]);
+			w->maps[i] = NULL;
 			m->flags |= TAR_MEMBER_SPARSE;
 		}
 		if (!ret)
@@ -948,6 +950,40 @@ void tarw_bound_add(struct tarw_bound *b, const char *name, uint64_t linklen,
 	b->n++;
 }
 
+/* The pax records of a sparse member beside path: GNU.sparse.major,
+ * .minor, .realsize and .name (its name again). */
+#define PAX_SPARSE_MAX 120
+/* A line of a sparse map: offset or length and LF. */
+#define MAP_NUMBER_MAX 21
+
+uint64_t tarw_bound_file(const struct stat *st, size_t namelen, uint64_t *meta)
+{
+	uint64_t size = (uint64_t)st->st_size;
+	uint64_t alloc = (uint64_t)st->st_blocks * 512, unit, extents;
+
+	if (alloc >= size)
+		return size;
+	unit = st->st_blksize >= 512 ? (uint64_t)st->st_blksize : 512;
+	extents = alloc / unit + 1;
+	if (extents > TARW_EXTENTS_MAX)
+		return size; /* a map this long: written dense */
+	*meta += PAX_SPARSE_MAX + namelen;
+	/* the map (count, then offset and length of each), padded */
+	return alloc + ROUND512(MAP_NUMBER_MAX * (2 * extents + 1)) + TAR_BLOCK;
+}
+
+uint64_t tarw_bound_xattr(const char *name, size_t vlen)
+{
+	uint64_t n = strlen(name);
+
+	if (!tarw_xattr_kept(name))
+		return 0;
+	/* LIBARCHIVE.xattr.NAME (URL-encoded) = base64, SCHILY.xattr.NAME
+	 * = raw, or an ACL as SCHILY.acl text (under 40 bytes per 8-byte
+	 * entry); the manifest's xattr line (escaped name, hex value). */
+	return 8 * n + 7 * (uint64_t)vlen + 128;
+}
+
 uint64_t tarw_bound_total(const struct tarw_bound *b, uint32_t block_size)
 {
 	uint64_t bs = block_size ? block_size : TARW_BLOCK_SIZE;
@@ -1064,8 +1100,8 @@ int tarw_run(struct tarw *w, const struct tarw_source *src, size_t n)
 	w->nsrc = n;
 	w->members = calloc(n ? n : 1, sizeof(*w->members));
 	w->meta_buf = malloc(TARW_META_MAX);
-	w->ext = malloc(TARW_EXTENTS_MAX * 2 * sizeof(*w->ext));
-	if (!w->members || !w->meta_buf || !w->ext ||
+	w->maps = calloc(n ? n : 1, sizeof(*w->maps));
+	if (!w->members || !w->meta_buf || !w->maps ||
 	    tarw_links_find(src, n, &w->link_of))
 		return -ENOMEM;
 	for (i = 0; i < w->ncopies; i++) {
@@ -1193,7 +1229,9 @@ void tarw_free(struct tarw *w)
 	tar_members_free(w->members, w->nsrc);
 	free(w->link_of);
 	free(w->meta_buf);
-	free(w->ext);
+	for (size_t i = 0; w->maps && i < w->nsrc; i++)
+		free(w->maps[i]);
+	free(w->maps);
 	ring_free(&w->sring);
 	ring_free(&w->tring);
 	ring_destroy(&w->sring);

@@ -161,10 +161,27 @@ struct tarw_bound {
 
 /* Account for one member: name as given to the writer, linklen the length
  * of a symlink's target (0 for others), size its data bytes (0 for a
- * directory or symlink), meta the bytes of further pax records it carries
- * (0 today). */
+ * directory or symlink; tarw_bound_file() for a file), meta the bytes of
+ * further pax records and manifest lines it carries (tarw_bound_file(),
+ * tarw_bound_xattr()). */
 void tarw_bound_add(struct tarw_bound *b, const char *name, uint64_t linklen,
 		    uint64_t size, uint64_t meta);
+/* The data bytes regular file st (lstat) takes in an archive at most:
+ * its size, or for a file the writer may store sparse (allocated blocks
+ * fewer than its size) its allocated bytes and its sparse map, counting
+ * one extent per st_blksize bytes allocated; *meta grows by the pax
+ * records a sparse member adds (its name namelen bytes long). This holds
+ * where data extents take whole allocated blocks (SEEK_DATA on ext4,
+ * xfs, btrfs, tmpfs); elsewhere an archive may meet early warning and be
+ * written again on another tape. */
+uint64_t tarw_bound_file(const struct stat *st, size_t namelen, uint64_t *meta);
+/* Bytes one extended attribute (name, a value of vlen bytes) adds to its
+ * member (pax records, manifest line); 0 for one the writer does not
+ * keep (tarw_xattr_kept()). */
+uint64_t tarw_bound_xattr(const char *name, size_t vlen);
+/* 1 when the writer keeps attribute name: user.* but user.tapefs.*,
+ * and the POSIX ACLs. */
+int tarw_xattr_kept(const char *name);
 /* Bytes the archive of the members added so far takes on tape, with
  * records of block_size (0 = TARW_BLOCK_SIZE): a multiple of it. */
 uint64_t tarw_bound_total(const struct tarw_bound *b, uint32_t block_size);

@@ -21,15 +21,15 @@ struct tarw_source;
 /* The most bytes of extended attributes one member carries (names,
  * values and 5 bytes each): a source with more is refused (-E2BIG). */
 #define TARW_META_MAX (128u << 10)
-/* The most extents of a sparse file's map; a file with more is written
- * dense. */
-#define TARW_EXTENTS_MAX 4096
+/* The most extents of a sparse file's map (16 bytes each in memory while
+ * written); a file with more is written dense. */
+#define TARW_EXTENTS_MAX (1u << 20)
 
-/* The attributes of open file fd that go to tape (user.* but tapefs's
- * own user.tapefs.*, and system.posix_acl_access/default), packed as
- * NAME NUL, 4-byte length, VALUE, into buf[0..size). Returns the bytes
- * used (0: none, or a file system without them), -E2BIG, -ESTALE (the
- * list changed while read), or -errno. */
+/* The attributes of open file fd that go to tape (tarw_xattr_kept()) (user.*
+ * but tapefs's own user.tapefs.*, and system.posix_acl_access/default), packed
+ * as NAME NUL, 4-byte length, VALUE, into buf[0..size). Returns the bytes used
+ * (0: none, or a file system without them), -E2BIG, -ESTALE (the list changed
+ * while read), or -errno. */
 int tarw_meta_read(int fd, char *buf, size_t size);
 /* The packed attributes buf[0..len) into m->xattrs. 0, -EINVAL (not
  * what tarw_meta_read() packs), -ENOMEM. */
@@ -39,12 +39,13 @@ int tarw_meta_unpack(const char *buf, size_t len, struct tar_member *m);
  * SCHILY.xattr.*). 0 or -EINVAL (an ACL that does not parse). */
 int tarw_meta_apply(struct archive_entry *e, const struct tar_member *m);
 
-/* The data extents of regular file fd of size st_size as (offset,
- * length) pairs into ext[0..2 * max): their count when the file has a
- * hole (SEEK_DATA/SEEK_HOLE), 0 when it is to be written dense (no hole,
- * too many extents, a file system that cannot tell), -errno. A file
- * that is all hole has one extent of length 0 at its end. */
-int tarw_sparse_map(int fd, uint64_t size, uint64_t *ext, size_t max);
+/* The data extents of regular file fd of size bytes as (offset, length)
+ * pairs into *ext (malloc'd, the caller frees it): their count when the
+ * file has a hole (SEEK_DATA/SEEK_HOLE), 0 and *ext NULL when it is to be
+ * written dense (no hole, more than max extents, a file system that
+ * cannot tell), -errno. A file that is all hole has one extent of length
+ * 0 at its end. */
+int tarw_sparse_map(int fd, uint64_t size, uint64_t **ext, size_t max);
 
 /* For each of src[0..n): 1 + the index of the first earlier regular
  * file of the same device and inode (a hard link to it), else 0, into

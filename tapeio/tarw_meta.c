@@ -20,7 +20,7 @@
 
 /* ---- extended attributes --------------------------------------------- */
 
-static int meta_wanted(const char *name)
+int tarw_xattr_kept(const char *name)
 {
 	if (!strcmp(name, ACL_ACCESS) || !strcmp(name, ACL_DEFAULT))
 		return 1;
@@ -72,7 +72,7 @@ int tarw_meta_read(int fd, char *buf, size_t size)
 	}
 	list[n] = 0;
 	for (off = 0; off < (size_t)n && !ret; off += strlen(list + off) + 1)
-		if (meta_wanted(list + off))
+		if (tarw_xattr_kept(list + off))
 			ret = meta_one(fd, list + off, buf, size, &used);
 out_free:
 	free(list);
@@ -176,10 +176,25 @@ int tarw_meta_apply(struct archive_entry *e, const struct tar_member *m)
 
 /* ---- sparse files ------------------------------------------------------ */
 
-int tarw_sparse_map(int fd, uint64_t size, uint64_t *ext, size_t max)
+/* Room for extent n in *ext (capacity *cap extents). */
+static int ext_room(uint64_t **ext, size_t *cap, size_t n)
+{
+	uint64_t *nv;
+
+	if (n < *cap)
+		return 0;
+	*cap = *cap ? 2 * *cap : 16;
+	nv = realloc(*ext, *cap * 2 * sizeof(*nv));
+	if (!nv)
+		return -ENOMEM;
+	*ext = nv;
+	return 0;
+}
+
+static int sparse_walk(int fd, uint64_t size, uint64_t **ext, size_t max)
 {
 	uint64_t off = 0, data = 0;
-	size_t n = 0;
+	size_t n = 0, cap = 0;
 	off_t d, h;
 
 	while (off < size) {
@@ -195,8 +210,10 @@ int tarw_sparse_map(int fd, uint64_t size, uint64_t *ext, size_t max)
 			h = (off_t)size;
 		if (n == max)
 			return 0;
-		ext[2 * n] = (uint64_t)d;
-		ext[2 * n + 1] = (uint64_t)(h - d);
+		if (ext_room(ext, &cap, n))
+			return -ENOMEM;
+		(*ext)[2 * n] = (uint64_t)d;
+		(*ext)[2 * n + 1] = (uint64_t)(h - d);
 		data += (uint64_t)(h - d);
 		n++;
 		off = (uint64_t)h;
@@ -207,11 +224,26 @@ int tarw_sparse_map(int fd, uint64_t size, uint64_t *ext, size_t max)
 		return 0; /* no hole: dense */
 	if (n == 0) {
 		/* all hole: one empty extent at the end says its size */
-		ext[0] = size;
-		ext[1] = 0;
+		if (ext_room(ext, &cap, 0))
+			return -ENOMEM;
+		(*ext)[0] = size;
+		(*ext)[1] = 0;
 		n = 1;
 	}
 	return (int)n;
+}
+
+int tarw_sparse_map(int fd, uint64_t size, uint64_t **ext, size_t max)
+{
+	int n;
+
+	*ext = NULL;
+	n = sparse_walk(fd, size, ext, max);
+	if (n <= 0) {
+		free(*ext);
+		*ext = NULL;
+	}
+	return n;
 }
 
 /* ---- hard links ------------------------------------------------------ */

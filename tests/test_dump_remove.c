@@ -68,22 +68,22 @@ static void test_same_parent(void)
 	snap("stg/a", &sd);
 	engine_make("stg");
 	dump_parent_init(&p);
-	CHECK_INT(dump_staged_remove(&d, &p, "a/f1", &s1), 0);
+	CHECK_INT(dump_staged_remove(&d, &p, "a/f1", &s1, 0), 0);
 	CHECK(gone("stg/a/f1"));
 	fd = p.fd;
 	CHECK(fd >= 0);
 	CHECK_INT((int)p.len, 1);
 	/* f2 rewritten since its snapshot: it stays. */
 	fx_make_file("stg/a/f2", 100, 9);
-	CHECK_INT(dump_staged_remove(&d, &p, "a/f2", &s2), -ESTALE);
+	CHECK_INT(dump_staged_remove(&d, &p, "a/f2", &s2, 0), -ESTALE);
 	CHECK(!gone("stg/a/f2"));
-	CHECK_INT(dump_staged_remove(&d, &p, "a/f3", &s3), 0);
+	CHECK_INT(dump_staged_remove(&d, &p, "a/f3", &s3, 0), 0);
 	CHECK(gone("stg/a/f3"));
 	CHECK_INT(p.fd, fd); /* the same descriptor, not one per entry */
-	CHECK_INT(dump_staged_remove(&d, &p, "a/nothere", &s3), -ENOENT);
+	CHECK_INT(dump_staged_remove(&d, &p, "a/nothere", &s3, 0), -ENOENT);
 	/* The directory itself: its parent is the root, opened now. */
 	CHECK_INT(unlink("stg/a/f2"), 0);
-	CHECK_INT(dump_staged_remove(&d, &p, "a", &sd), 0);
+	CHECK_INT(dump_staged_remove(&d, &p, "a", &sd, 0), 0);
 	CHECK(gone("stg/a"));
 	CHECK_INT((int)p.len, 0);
 	dump_parent_release(&p);
@@ -92,7 +92,7 @@ static void test_same_parent(void)
 	/* Without a kept parent: the same answers. */
 	fx_make_file("stg/g", 10, 4);
 	snap("stg/g", &s1);
-	CHECK_INT(dump_staged_remove(&d, NULL, "g", &s1), 0);
+	CHECK_INT(dump_staged_remove(&d, NULL, "g", &s1, 0), 0);
 	CHECK(gone("stg/g"));
 	engine_drop();
 }
@@ -120,27 +120,60 @@ static void test_swapped_parent(void)
 	snap("s2/b/f3", &s3);
 	engine_make("s2");
 	dump_parent_init(&p);
-	CHECK_INT(dump_staged_remove(&d, &p, "b/f1", &s1), 0);
+	CHECK_INT(dump_staged_remove(&d, &p, "b/f1", &s1, 0), 0);
 	CHECK_INT(rename("s2/b", "s2/b2"), 0);
 	CHECK_INT(symlink("../outside", "s2/b"), 0);
-	CHECK_INT(dump_staged_remove(&d, &p, "b/f2", &s2), 0);
+	CHECK_INT(dump_staged_remove(&d, &p, "b/f2", &s2, 0), 0);
 	CHECK(gone("s2/b2/f2"));
 	CHECK(!gone("outside/f2"));
 	/* A parent looked up again (p released): the symlink is refused. */
 	dump_parent_release(&p);
-	CHECK_INT(dump_staged_remove(&d, &p, "b/f3", &s3), -ESTALE);
+	CHECK_INT(dump_staged_remove(&d, &p, "b/f3", &s3, 0), -ESTALE);
 	CHECK(!gone("outside/f3"));
 	CHECK(!gone("s2/b2/f3"));
 	/* Another entry's snapshot: not this one, it stays. */
-	CHECK_INT(dump_staged_remove(&d, &p, "b2/f3", &s2), -ESTALE);
+	CHECK_INT(dump_staged_remove(&d, &p, "b2/f3", &s2, 0), -ESTALE);
 	CHECK(!gone("s2/b2/f3"));
 	dump_parent_release(&p);
+	engine_drop();
+}
+
+/* Hard links: once one name is removed the other shows a new ctime; it
+ * is removed only when told that is why (linked), and never when its
+ * data changed. */
+static void test_linked(void)
+{
+	struct stat s1, s2, s3, s4;
+
+	mkdir("stg", 0755);
+	fx_make_file("stg/l1", 100, 1);
+	CHECK_INT(link("stg/l1", "stg/l2"), 0);
+	CHECK_INT(link("stg/l1", "stg/l3"), 0);
+	fx_make_file("stg/m1", 100, 2);
+	CHECK_INT(link("stg/m1", "stg/m2"), 0);
+	snap("stg/l1", &s1);
+	snap("stg/l2", &s2);
+	snap("stg/l3", &s3);
+	snap("stg/m2", &s4);
+	engine_make("stg");
+	usleep(20000); /* a ctime the unlink moves */
+	CHECK_INT(dump_staged_remove(&d, NULL, "l1", &s1, 0), 0);
+	CHECK_INT(dump_staged_remove(&d, NULL, "l2", &s2, 0), -ESTALE);
+	CHECK_INT(dump_staged_remove(&d, NULL, "l2", &s2, 1), 0);
+	CHECK_INT(dump_staged_remove(&d, NULL, "l3", &s3, 1), 0);
+	CHECK(gone("stg/l2") && gone("stg/l3"));
+	/* written since: stays, linked or not */
+	CHECK_INT(unlink("stg/m1"), 0);
+	fx_make_file("stg/m2", 100, 3);
+	CHECK_INT(dump_staged_remove(&d, NULL, "m2", &s4, 1), -ESTALE);
+	CHECK(!gone("stg/m2"));
 	engine_drop();
 }
 
 int main(void)
 {
 	RUN(test_same_parent);
+	RUN(test_linked);
 	RUN(test_swapped_parent);
 	return check_done();
 }

@@ -181,6 +181,37 @@ static void check_restored(const char *dir)
 	CHECK_INT(sh(cmd), 0);
 }
 
+/* The bound of the archive (tarw_bound_file(), tarw_bound_xattr()) is
+ * never below what was written, and counts the sparse files by their
+ * data, not their size. */
+static void test_bound(void)
+{
+	struct tarw_bound b = {0};
+	uint64_t total;
+	char list[1024];
+
+	for (int i = 0; i < NSRC; i++) {
+		const struct stat *st = &src[i].st;
+		uint64_t meta = 0, data = 0;
+		ssize_t n = llistxattr(paths[i], list, sizeof(list));
+
+		for (ssize_t off = 0; off < n; off += strlen(list + off) + 1)
+			meta += tarw_bound_xattr(
+			    list + off,
+			    (size_t)lgetxattr(paths[i], list + off, NULL, 0));
+		if (S_ISREG(st->st_mode))
+			data = tarw_bound_file(st, strlen(paths[i]), &meta);
+		tarw_bound_add(&b, paths[i], 0, data, meta);
+	}
+	total = tarw_bound_total(&b, BS);
+	printf("# bound %llu bytes, written %llu\n", (unsigned long long)total,
+	       (unsigned long long)arc.bytes);
+	CHECK(total >= arc.bytes);
+	CHECK(total < (1 << 20));
+	CHECK_INT(tarw_bound_xattr("user.tapefs.state", 10), 0);
+	CHECK_INT(tarw_bound_xattr("security.selinux", 10), 0);
+}
+
 static void test_gnu_tar(void)
 {
 	CHECK_INT(mkdir("gnu", 0755), 0);
@@ -235,6 +266,7 @@ static void test_read_back(void)
 int main(void)
 {
 	RUN(test_write);
+	RUN(test_bound);
 	RUN(test_gnu_tar);
 	RUN(test_bsdtar);
 	RUN(test_read_back);

@@ -23,43 +23,12 @@
 
 #include "catalog/catalog.h"
 #include "fs/engine/dump_int.h"
+#include "fs/engine/member_in.h"
 #include "fs/engine/tapefs.h"
 #include "tapeio/chunk.h"
 #include "tapeio/tarw.h"
 
 /* ---- step 7: the catalog transaction ------------------------------------- */
-
-static enum catalog_type member_type(const struct tar_member *m)
-{
-	switch (m->type) {
-	case TAR_DIR:
-		return CATALOG_DIR;
-	case TAR_SYMLINK:
-		return CATALOG_SYMLINK;
-	default:
-		return CATALOG_FILE;
-	}
-}
-
-/* The catalog's member for tar member m of the snapshot entry st. */
-static void member_fill(struct catalog_member *cm, const struct tar_member *m,
-			const struct stat *st)
-{
-	memset(cm, 0, sizeof(*cm));
-	cm->path = m->name;
-	cm->type = member_type(m);
-	cm->size = m->size;
-	cm->mode = (uint32_t)((st->st_mode & S_IFMT) | (m->mode & 07777));
-	cm->uid = (uint32_t)m->uid;
-	cm->gid = (uint32_t)m->gid;
-	cm->mtime = m->mtime.tv_sec;
-	cm->mtime_nsec = (int32_t)m->mtime.tv_nsec;
-	snprintf(cm->md5, sizeof(cm->md5), "%s",
-		 cm->type == CATALOG_FILE ? m->md5 : "");
-	cm->link = m->link;
-	cm->header_offset = m->header_offset;
-	cm->data_offset = m->data_offset;
-}
 
 /* The archive was written whole on every copy. 0 or -EIO recorded. */
 static int commit_check(struct dump *d, const struct dump_archive *a)
@@ -87,6 +56,7 @@ static int commit_tx(struct dump *d, struct dump_archive *a)
 	struct catalog_archive_in ai;
 	struct catalog_copy_in ci[SCHED_GANG_MAX];
 	struct catalog_commit *c = NULL;
+	uint64_t last_hdr = UINT64_MAX;
 	int ret;
 
 	memset(&ai, 0, sizeof(ai));
@@ -117,9 +87,14 @@ static int commit_tx(struct dump *d, struct dump_archive *a)
 	}
 	for (size_t i = 0; i < a->nmembers; i++) {
 		struct catalog_member cm;
+		struct catalog_xattr *xs;
 
-		member_fill(&cm, &a->members[i], &a->snap->e[a->srcidx[i]].st);
-		ret = catalog_commit_member(c, &cm);
+		ret = member_in_fill(&cm, &a->members[i],
+				     a->snap->e[a->srcidx[i]].st.st_mode, &xs,
+				     0, &last_hdr);
+		if (ret >= 0)
+			ret = catalog_commit_member(c, &cm);
+		free(xs);
 		if (ret >= 0 && a->members[i].chunks)
 			ret = catalog_commit_chunks(c, CHUNK_SIZE,
 						    a->members[i].nchunks,
@@ -196,14 +171,66 @@ int dump_archive_commit(struct dump *d, struct dump_archive *a)
 
 /* ---- step 8: clean-up of staging/ ---------------------------------------- */
 
-/* Remove entry e (not a directory) when it is still what was dumped,
- * and have the kernel drop its name. Returns 1 when it stays (changed
- * since, or not removable), else 0. */
-static int clean_entry(struct dump *d, struct dump_parent *p,
-		       const struct dump_entry *e, struct tapefs_changes *c)
-{
-	int ret = dump_staged_remove(d, p, e->rel, &e->st);
+/* The names of one file (hard links) that a dump holds: its inode, and
+ * whether one of its names was removed yet. */
+struct linked {
+	dev_t dev;
+	ino_t ino;
+	int removed;
+};
 
+static int linked_cmp(const void *a, const void *b)
+{
+	const struct linked *x = a, *y = b;
+
+	if (x->dev != y->dev)
+		return x->dev < y->dev ? -1 : 1;
+	return x->ino < y->ino ? -1 : x->ino > y->ino;
+}
+
+/* The inodes of which s holds more than one regular file not dropped,
+ * sorted (*n of them; NULL when none or without memory: each name is
+ * then checked on its own). */
+static struct linked *linked_make(const struct dump_snap *s, size_t *n)
+{
+	struct linked *l = NULL;
+	size_t k = 0, j = 0;
+
+	*n = 0;
+	for (size_t i = 0; i < s->n; i++)
+		k += S_ISREG(s->e[i].st.st_mode) && !s->e[i].dropped;
+	if (k < 2 || !(l = malloc(k * sizeof(*l))))
+		return NULL;
+	k = 0;
+	for (size_t i = 0; i < s->n; i++)
+		if (S_ISREG(s->e[i].st.st_mode) && !s->e[i].dropped)
+			l[k++] = (struct linked){s->e[i].st.st_dev,
+						 s->e[i].st.st_ino, 0};
+	qsort(l, k, sizeof(*l), linked_cmp);
+	for (size_t i = 0; i < k; i++) /* keep the inodes seen twice, once */
+		if ((i + 1 < k && !linked_cmp(&l[i], &l[i + 1])) &&
+		    (j == 0 || linked_cmp(&l[j - 1], &l[i])))
+			l[j++] = l[i];
+	*n = j;
+	return l;
+}
+
+/* Remove entry e (not a directory) when it is still what was dumped,
+ * and have the kernel drop its name; a name of a file whose other name
+ * this clean-up removed may show a new ctime (the unlink's). Returns 1
+ * when it stays (changed since, or not removable), else 0. */
+static int clean_entry(struct dump *d, struct dump_parent *p,
+		       const struct dump_entry *e, struct linked *l, size_t nl,
+		       struct tapefs_changes *c)
+{
+	struct linked key = {e->st.st_dev, e->st.st_ino, 0}, *lk = NULL;
+	int ret;
+
+	if (l && S_ISREG(e->st.st_mode))
+		lk = bsearch(&key, l, nl, sizeof(*l), linked_cmp);
+	ret = dump_staged_remove(d, p, e->rel, &e->st, lk && lk->removed);
+	if (ret == 0 && lk)
+		lk->removed = 1;
 	if (!ret)
 		tapefs_changed(c, "staging", e->rel);
 	return ret < 0 && ret != -ENOENT; /* gone already: renamed, unlinked */
@@ -214,7 +241,8 @@ size_t dump_staging_clean(struct dump *d, const struct dump_snap *s,
 {
 	struct dump_parent *p = malloc(sizeof(*p));
 	struct tapefs_changes c;
-	size_t kept = 0;
+	size_t kept = 0, nl;
+	struct linked *l = linked_make(s, &nl);
 	int ret;
 
 	if (p) /* without it, each removal opens its parent alone */
@@ -226,12 +254,13 @@ size_t dump_staging_clean(struct dump *d, const struct dump_snap *s,
 		if (e->dropped)
 			kept++;
 		else if (!S_ISDIR(e->st.st_mode))
-			kept += (size_t)clean_entry(d, p, e, &c);
+			kept += (size_t)clean_entry(d, p, e, l, nl, &c);
 	}
 	tapefs_changes_end(&c);
 	if (p)
 		dump_parent_release(p);
 	free(p);
+	free(l);
 	ret = catalog_dump_cleaned(d->fs->cat, dump_id);
 	if (ret < 0)
 		tapefs_error(d->fs, "dump %lld: journal: clean-up done: %s",

@@ -60,10 +60,12 @@ uint64_t dump_entry_bound(const struct dump_entry *e, uint32_t bs)
 
 void dump_bound_add(struct tarw_bound *b, const struct dump_entry *e)
 {
-	uint64_t size = (uint64_t)e->st.st_size;
+	uint64_t size = (uint64_t)e->st.st_size, meta = e->meta, data = 0;
 
-	tarw_bound_add(b, e->rel, S_ISLNK(e->st.st_mode) ? size : 0,
-		       S_ISREG(e->st.st_mode) ? size : 0, 0);
+	if (S_ISREG(e->st.st_mode))
+		data = tarw_bound_file(&e->st, strlen(e->rel), &meta);
+	tarw_bound_add(b, e->rel, S_ISLNK(e->st.st_mode) ? size : 0, data,
+		       meta);
 }
 
 /* ---- choosing a tape ------------------------------------------------------

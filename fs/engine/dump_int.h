@@ -56,6 +56,8 @@ struct dump_entry {
 	char *rel;	/* relative to the staging root */
 	struct stat st; /* lstat when the snapshot was taken */
 	int dropped;	/* changed while being written: left staged */
+	uint64_t meta;	/* bytes its extended attributes add to its member
+			   (tarw_bound_xattr), when the walk read them */
 };
 
 struct dump_snap {
@@ -511,15 +513,16 @@ void dump_parent_init(struct dump_parent *p);
 void dump_parent_release(struct dump_parent *p);
 /* Remove rel (unlinkat from its parent's descriptor; rmdir for a
  * directory) when fstatat() of its name there still equals snap
- * (dump_entry_same) and, for a regular file, it is not held
- * (dump_file_held). The parent is p's descriptor when p holds rel's
+ * (dump_entry_same; linked: but for the ctime, a hard link of a file
+ * whose other name was just removed) and, for a regular file, it is not
+ * held (dump_file_held). The parent is p's descriptor when p holds rel's
  * parent path, else opened beneath the root now and kept in p (p NULL:
  * opened for this removal alone). 0 when removed; -ENOENT when gone;
  * -ESTALE when it is not the same any more (or its path no longer leads
  * to it): it stays; or the -errno of the unlink (-ENOTEMPTY: a directory
  * that got new entries). */
 int dump_staged_remove(struct dump *d, struct dump_parent *p, const char *rel,
-		       const struct stat *snap);
+		       const struct stat *snap, int linked);
 /* 1 when the entry still matches its snapshot lstat: device, inode,
  * mode, owner, and but for a directory size, mtime and ctime. */
 int dump_entry_same(const struct stat *a, const struct stat *b);

@@ -25,6 +25,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <sys/xattr.h>
 
 #include "fs/engine/dump_int.h"
 #include "fs/engine/tapefs.h"
@@ -55,6 +56,7 @@ int dump_snap_add(struct dump_snap *s, const char *rel, const struct stat *st)
 		return -ENOMEM;
 	s->e[s->n].st = *st;
 	s->e[s->n].dropped = 0;
+	s->e[s->n].meta = 0;
 	s->n++;
 	if (S_ISREG(st->st_mode)) {
 		s->bytes += (uint64_t)st->st_size;
@@ -193,6 +195,33 @@ static int dir_same(int fd, const struct stat *st)
 
 static int walk_dir(struct walk *w, int dirfd, size_t len, int *complete);
 
+/* Bytes the extended attributes of entry name of dirfd add to its member
+ * (tarw_bound_xattr()), read through the directory's descriptor without
+ * following a symlink; 0 when it has none or they cannot be read (a
+ * bound short of them costs at most a rewrite at early warning). */
+static uint64_t meta_bound(int dirfd, const char *name)
+{
+	char p[64 + NAME_MAX], *list;
+	ssize_t n, v;
+	uint64_t sum = 0;
+
+	snprintf(p, sizeof(p), "/proc/self/fd/%d/%s", dirfd, name);
+	n = llistxattr(p, NULL, 0);
+	if (n <= 0 || !(list = malloc((size_t)n + 1)))
+		return 0;
+	n = llistxattr(p, list, (size_t)n);
+	if (n > 0)
+		list[n] = 0;
+	for (ssize_t off = 0; off < n; off += (ssize_t)strlen(list + off) + 1) {
+		if (!tarw_xattr_kept(list + off))
+			continue;
+		v = lgetxattr(p, list + off, NULL, 0);
+		sum += tarw_bound_xattr(list + off, v > 0 ? (size_t)v : 0);
+	}
+	free(list);
+	return sum;
+}
+
 /* Directory name of dirfd, whose path is w->path[0..plen): it, then what
  * is below it; it leaves the list again when nothing below is taken and
  * archive/ shows it already (directories stay staged: one that was dumped
@@ -206,6 +235,7 @@ static int walk_subdir(struct walk *w, int dirfd, const char *name,
 	ret = dump_snap_add(w->s, w->path, st);
 	if (ret)
 		return ret;
+	w->s->e[mark].meta = meta_bound(dirfd, name);
 	fd = openat(dirfd, name,
 		    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd >= 0 && !dir_same(fd, st)) {
@@ -230,9 +260,10 @@ static int walk_subdir(struct walk *w, int dirfd, const char *name,
 /* Regular file st named rel is larger than any tape takes: noted, left
  * out. 1 when so. */
 static int too_large(struct dump *d, struct dump_snap *s, const char *rel,
-		     const struct stat *st, uint64_t limit, uint32_t bs)
+		     const struct stat *st, uint64_t meta, uint64_t limit,
+		     uint32_t bs)
 {
-	struct dump_entry e = {.rel = (char *)rel, .st = *st};
+	struct dump_entry e = {.rel = (char *)rel, .st = *st, .meta = meta};
 
 	if (limit == UINT64_MAX || dump_entry_bound(&e, bs) <= limit)
 		return 0;
@@ -248,6 +279,8 @@ static int walk_entry(struct walk *w, int dirfd, const char *name, size_t len,
 	struct stat st;
 	size_t nl = strlen(name);
 	size_t plen = len ? len + 1 + nl : nl;
+	uint64_t meta;
+	int ret;
 
 	if (plen >= sizeof(w->path)) {
 		*complete = 0; /* cannot be named: left staged */
@@ -272,13 +305,20 @@ static int walk_entry(struct walk *w, int dirfd, const char *name, size_t len,
 		if (!w->d->started_up && w->s->gen)
 			dump_file_partial_found(w->d, dirfd, name, &st,
 						w->path);
-		if (!dump_file_held(w->d, &st, w->path, w->s->gen) &&
-		    !too_large(w->d, w->s, w->path, &st, w->limit, w->bs))
-			return dump_snap_add(w->s, w->path, &st);
+		if (dump_file_held(w->d, &st, w->path, w->s->gen))
+			goto out_left;
+		meta = meta_bound(dirfd, name);
+		if (too_large(w->d, w->s, w->path, &st, meta, w->limit, w->bs))
+			goto out_left;
+		ret = dump_snap_add(w->s, w->path, &st);
+		if (!ret)
+			w->s->e[w->s->n - 1].meta = meta;
+		return ret;
 	} else if (S_ISLNK(st.st_mode)) {
 		w->files++;
 		return dump_snap_add(w->s, w->path, &st);
 	}
+out_left:
 	*complete = 0; /* held back, too large; fifo, socket, device */
 	return 0;
 }
@@ -309,8 +349,9 @@ static int snap_take_one(struct walk *w, const char *rel, const struct stat *st)
 	struct dump *d = w->d;
 	struct dump_snap *s = w->s;
 
-	if (S_ISREG(st->st_mode) && (dump_file_held(d, st, rel, 0) ||
-				     too_large(d, s, rel, st, w->limit, w->bs)))
+	if (S_ISREG(st->st_mode) &&
+	    (dump_file_held(d, st, rel, 0) ||
+	     too_large(d, s, rel, st, 0, w->limit, w->bs)))
 		return 0; /* held back, too large: nothing to take */
 	if (S_ISREG(st->st_mode) || S_ISLNK(st->st_mode))
 		return dump_snap_add(s, rel, st);

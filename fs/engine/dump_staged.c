@@ -99,8 +99,10 @@ static int parent_get(struct dump *d, struct dump_parent *p, const char *rel,
 }
 
 int dump_staged_remove(struct dump *d, struct dump_parent *p, const char *rel,
-		       const struct stat *snap)
+		       const struct stat *snap, int linked)
 {
+	struct stat was;
+
 	struct stat now;
 	const char *name;
 	int dirfd, own, ret = 0;
@@ -112,7 +114,10 @@ int dump_staged_remove(struct dump *d, struct dump_parent *p, const char *rel,
 		ret = -errno;
 		goto out_close;
 	}
-	if (!dump_entry_same(snap, &now) ||
+	was = *snap;
+	if (linked && S_ISREG(now.st_mode)) /* the ctime our unlink gave */
+		was.st_ctim = now.st_ctim;
+	if (!dump_entry_same(&was, &now) ||
 	    (S_ISREG(now.st_mode) && dump_file_held(d, &now, rel, 0))) {
 		ret = -ESTALE;
 		goto out_close;

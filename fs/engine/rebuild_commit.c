@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fs/engine/member_in.h"
 #include "fs/engine/rebuild_int.h"
 #include "tapeio/manifest.h"
 
@@ -95,43 +96,26 @@ static int manifest_of(struct rebuild *rb, const struct rb_copy *c,
 	return ret;
 }
 
-static enum catalog_type member_type(const struct tar_member *m)
-{
-	return m->type == TAR_DIR	? CATALOG_DIR
-	       : m->type == TAR_SYMLINK ? CATALOG_SYMLINK
-					: CATALOG_FILE;
-}
-
-/* The catalog's member for manifest member m. */
-static void member_fill(struct catalog_member *cm, const struct tar_member *m)
-{
-	static const mode_t fmt[] = {S_IFREG, S_IFDIR, S_IFLNK};
-
-	memset(cm, 0, sizeof(*cm));
-	cm->path = m->name;
-	cm->type = member_type(m);
-	cm->size = m->size;
-	cm->mode = (uint32_t)(fmt[cm->type] | (m->mode & 07777));
-	cm->uid = (uint32_t)m->uid;
-	cm->gid = (uint32_t)m->gid;
-	cm->mtime = m->mtime.tv_sec;
-	cm->mtime_nsec = (int32_t)m->mtime.tv_nsec;
-	snprintf(cm->md5, sizeof(cm->md5), "%s",
-		 cm->type == CATALOG_FILE ? m->md5 : "");
-	cm->link = m->link;
-	cm->header_offset = m->header_offset;
-	cm->data_offset = m->data_offset;
-}
-
 /* Every member of mf into commit c. */
 static int members_commit(struct catalog_commit *c, const struct manifest *mf)
 {
+	static const mode_t fmt[] = {S_IFREG, S_IFDIR, S_IFLNK};
 	struct catalog_member cm;
+	struct catalog_xattr *xs;
+	uint64_t last_hdr = UINT64_MAX;
 	int ret = 0;
 
 	for (size_t i = 0; i < mf->n && !ret; i++) {
-		member_fill(&cm, &mf->m[i]);
-		ret = catalog_commit_member(c, &cm);
+		const struct tar_member *m = &mf->m[i];
+
+		ret = member_in_fill(&cm, m,
+				     fmt[m->type == TAR_DIR	  ? 1
+					 : m->type == TAR_SYMLINK ? 2
+								  : 0],
+				     &xs, 1, &last_hdr);
+		if (!ret)
+			ret = catalog_commit_member(c, &cm);
+		free(xs);
 		if (!ret && mf->m[i].nchunks)
 			ret = catalog_commit_chunks(c, MANIFEST_CHUNK,
 						    (uint32_t)mf->m[i].nchunks,

@@ -29,7 +29,8 @@ static int stop_asked(struct verify *v, struct vrun *run)
 
 /* ---- member pages from the catalog ------------------------------------ */
 
-/* The regular files of one archive in tape order, a page at a time. */
+/* The regular files of one archive in tape order (but hard links: their
+ * data is another member's), a page at a time. */
 struct vpage {
 	struct vmember m[VERIFY_PAGE];
 	size_t max; /* members per page: v->page */
@@ -53,7 +54,8 @@ static int page_fill_one(void *ctx, const struct catalog_member *m)
 	struct vmember *d;
 
 	pg->next_ordinal = m->ordinal + 1;
-	if (m->type != CATALOG_FILE)
+	/* a hard link's data is its target's: checked with it */
+	if (m->type != CATALOG_FILE || (m->flags & CATALOG_MEMBER_LINK))
 		return pg->n == pg->max ? 1 : 0;
 	d = &pg->m[pg->n++];
 	d->id = m->id;

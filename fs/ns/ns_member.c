@@ -3,6 +3,7 @@
  * catalog only (never a tape). */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -142,6 +143,30 @@ static int member_dmstate(struct tapefs *fs, const struct catalog_member *m,
 	return 0;
 }
 
+/* An attribute the file had when it was dumped (its user.* and ACLs,
+ * kept in the catalog): its value, binary as it was. */
+static int member_kept_xattr(struct tapefs *fs, const struct catalog_member *m,
+			     const char *name, struct strbuf *out)
+{
+	void *v = NULL;
+	size_t len = 0;
+	int ret;
+
+	if (!strncmp(name, "user.tapefs.", 12))
+		return -ENODATA; /* tapefs's own names are answered above */
+	ret = catalog_xattr_get(fs->cat, m->id, name, &v, &len);
+	if (!ret)
+		strbuf_add(out, v, len);
+	free(v);
+	return ret;
+}
+
+static int add_name(void *ctx, const char *name)
+{
+	strbuf_add(ctx, name, strlen(name) + 1);
+	return 0;
+}
+
 int ns_member_getxattr(struct tapefs *fs, const struct catalog_member *m,
 		       const char *name, struct strbuf *out)
 {
@@ -176,13 +201,12 @@ int ns_member_getxattr(struct tapefs *fs, const struct catalog_member *m,
 		strbuf_addf(out, "%s", when);
 		return 0;
 	}
-	return -ENODATA;
+	return member_kept_xattr(fs, m, name, out);
 }
 
 int ns_member_listxattr(struct tapefs *fs, const struct catalog_member *m,
 			struct strbuf *out)
 {
-	(void)fs;
 	if (m->id <= 0 || m->implicit)
 		return 0;
 	for (size_t i = 0; i < sizeof(xattr_names) / sizeof(xattr_names[0]);
@@ -192,5 +216,5 @@ int ns_member_listxattr(struct tapefs *fs, const struct catalog_member *m,
 			continue;
 		strbuf_add(out, xattr_names[i], strlen(xattr_names[i]) + 1);
 	}
-	return 0;
+	return catalog_xattr_names(fs->cat, m->id, add_name, out);
 }
