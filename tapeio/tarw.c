@@ -1051,8 +1051,14 @@ static int tarw_archive(struct tarw *w)
 	if (!a || !e)
 		goto out_free;
 	ret = -EIO;
-	if (archive_write_set_format_pax(a) != ARCHIVE_OK ||
-	    archive_write_set_bytes_per_block(a, (int)w->block_size) ||
+	if (archive_write_set_format_pax(a) != ARCHIVE_OK)
+		goto out_free;
+	/* xattrs as SCHILY.xattr only (GNU tar and bsdtar read it; GNU tar
+	 * warns of every LIBARCHIVE.xattr record). An older libarchive
+	 * without the option writes both: harmless. */
+	archive_write_set_format_option(a, "pax", "xattrheader", "SCHILY");
+	archive_clear_error(a);
+	if (archive_write_set_bytes_per_block(a, (int)w->block_size) ||
 	    archive_write_set_bytes_in_last_block(a, (int)w->block_size) ||
 	    archive_write_open(a, w, NULL, tarw_block, NULL) != ARCHIVE_OK)
 		goto out_free;

@@ -29,8 +29,8 @@
  *     TAR_MEMBER_LINK, so reading it by its offsets gives its bytes;
  *   - extended attributes user.* (but tapefs's own user.tapefs.*) and the
  *     POSIX ACLs of files and directories, read from the open descriptor
- *     (never by name), go into the pax header (LIBARCHIVE.xattr.* and
- *     SCHILY.xattr.*; SCHILY.acl.access / .default) and into the member
+ *     (never by name), go into the pax header (SCHILY.xattr.*;
+ *     SCHILY.acl.access / .default) and into the member
  *     record (tar_member.xattrs, ACLs in the kernel's binary form);
  *   - a regular file with holes (SEEK_DATA / SEEK_HOLE on its
  *     descriptor; st_blocks says whether to look) is a pax sparse member

@@ -35,8 +35,7 @@ int tarw_meta_read(int fd, char *buf, size_t size);
  * what tarw_meta_read() packs), -ENOMEM. */
 int tarw_meta_unpack(const char *buf, size_t len, struct tar_member *m);
 /* m's attributes onto entry e: ACLs as libarchive ACL entries (pax
- * SCHILY.acl.*), the others as xattrs (LIBARCHIVE.xattr.* and
- * SCHILY.xattr.*). 0 or -EINVAL (an ACL that does not parse). */
+ * SCHILY.acl.*), the others as xattrs (SCHILY.xattr.*). 0 or -EINVAL (an ACL that does not parse). */
 int tarw_meta_apply(struct archive_entry *e, const struct tar_member *m);
 
 /* The data extents of regular file fd of size bytes as (offset, length)
