@@ -212,12 +212,15 @@ static int dump_archive(struct dump *d, struct dump_cut *cut)
 	return ret;
 }
 
-/* One dump of rel (NULL: everything); requested: from `.dump`. The
- * snapshot, cut into archives that fit the tapes (a `now PATH` is one
- * archive when a tape takes it whole), each written as a dump of its own,
- * in path order. Returns 1 when it must wait for a tape (nothing was
- * done), else 0: how it went is in the history and `.status`. */
-static int dump_once(struct dump *d, const char *rel, int requested)
+/* One dump of rel (NULL: everything); requested: from `.dump`, with
+ * its target (may be NULL: the configuration's pools). The snapshot, cut
+ * into archives that fit the tapes (a `now PATH` is one archive when a
+ * tape takes it whole; on tapes it named, one or none), each written as a
+ * dump of its own, in path order. Returns 1 when it must wait for a tape
+ * (nothing was done), else 0: how it went is in the history and
+ * `.status`. */
+static int dump_once(struct dump *d, const char *rel, int requested,
+		     const struct dump_target *target)
 {
 	const struct tapefs_config *c = &d->fs->cfg;
 	struct dump_snap s;
@@ -225,7 +228,9 @@ static int dump_once(struct dump *d, const char *rel, int requested)
 	uint64_t before;
 	int ret, any;
 
-	if (!dump_tapes_ready(d))
+	/* a target was checked when it was asked for */
+	if ((!target || target->kind == DUMP_TARGET_NONE) &&
+	    !dump_tapes_ready(d))
 		return 1;
 	if (!snapshot(d, rel, requested, &s))
 		return 0;
@@ -234,6 +239,7 @@ static int dump_once(struct dump *d, const char *rel, int requested)
 	pthread_mutex_unlock(&d->mu);
 	dump_cut_init(&cut, &s, rel != NULL,
 		      c->block_size ? c->block_size : TARW_BLOCK_SIZE);
+	dump_target_plan(d, target, &cut.plan);
 	while (!(ret = dump_cut_next(d, &cut))) {
 		ret = dump_archive(d, &cut);
 		if (ret == -EFBIG && dump_cut_again(&cut))
@@ -336,7 +342,7 @@ static int serve_request(struct dump *d, time_t now)
 		return 0;
 	d->reqs = r->next;
 	pthread_mutex_unlock(&d->mu);
-	if (dump_once(d, r->path, 1)) {
+	if (dump_once(d, r->path, 1, &r->target)) {
 		/* no tape yet: first in line again */
 		pthread_mutex_lock(&d->mu);
 		r->next = d->reqs;
@@ -393,7 +399,7 @@ static int serve_auto(struct dump *d, time_t now)
 	if (!auto_due(d, now_s()))
 		return 1;
 	pthread_mutex_unlock(&d->mu);
-	(void)dump_once(d, NULL, 0);
+	(void)dump_once(d, NULL, 0, NULL);
 	pthread_mutex_lock(&d->mu);
 	return 1;
 }

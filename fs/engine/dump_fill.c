@@ -170,6 +170,33 @@ void dump_cut_init(struct dump_cut *cut, struct dump_snap *s, int whole,
 	cut->bs = bs;
 }
 
+/* The tapes a `now to` named (cut->plan.tape): the smallest room among
+ * them when each takes need bytes, else -ENOSPC recorded (never another
+ * tape). */
+static int64_t cut_pinned(struct dump *d, struct dump_cut *cut, uint64_t need)
+{
+	uint64_t room = UINT64_MAX;
+
+	for (int i = 0; i < d->fs->cfg.copies; i++) {
+		struct catalog_tape t;
+
+		if (catalog_tape_get(d->fs->cat, cut->plan.tape[i], &t) < 0 ||
+		    (t.state != CATALOG_TAPE_OPEN &&
+		     t.state != CATALOG_TAPE_SCRATCH) ||
+		    dump_tape_room(&t) < need) {
+			dump_error_set(d,
+				       "copy %d: tape %s, named for this dump, "
+				       "cannot take its %llu bytes",
+				       i + 1, cut->plan.tape[i],
+				       (unsigned long long)need);
+			return -ENOSPC;
+		}
+		if (dump_tape_room(&t) < room)
+			room = dump_tape_room(&t);
+	}
+	return room > INT64_MAX ? INT64_MAX : (int64_t)room;
+}
+
 /* Every copy's tape for an archive of need bytes (cut->plan), avoiding
  * the tapes done. The smallest room among them, or -errno recorded. */
 static int64_t cut_tapes(struct dump *d, struct dump_cut *cut, uint64_t need,
@@ -182,15 +209,18 @@ static int64_t cut_tapes(struct dump *d, struct dump_cut *cut, uint64_t need,
 
 	for (size_t i = 0; i < cut->plan.ndone && nex < DUMP_EXCLUDE_MAX; i++)
 		ex[nex++] = cut->plan.done[i];
+	if (cut->plan.pinned)
+		return cut_pinned(d, cut, need);
 	for (int i = 0; i < c->copies; i++) {
+		const char *pool = dump_copy_pool(d, &cut->plan, i);
 		struct catalog_tape t;
-		int ret = dump_tape_pick(d, c->pools[i], need, ex, nex, &t);
+		int ret = dump_tape_pick(d, pool, need, ex, nex, &t);
 
 		if (ret == -ENOSPC && !cut->imported) {
 			/* new cartridges in the library? Once per dump. */
 			cut->imported = 1;
 			library_import(d->fs);
-			ret = dump_tape_pick(d, c->pools[i], need, ex, nex, &t);
+			ret = dump_tape_pick(d, pool, need, ex, nex, &t);
 		}
 
 		if (ret < 0) {
@@ -200,8 +230,8 @@ static int64_t cut_tapes(struct dump *d, struct dump_cut *cut, uint64_t need,
 				    d,
 				    "copy %d: no tape with %llu bytes "
 				    "free in pool %s: %s",
-				    i + 1, (unsigned long long)need,
-				    c->pools[i], strerror(-ret));
+				    i + 1, (unsigned long long)need, pool,
+				    strerror(-ret));
 			return ret;
 		}
 		snprintf(cut->plan.tape[i], sizeof(cut->plan.tape[i]), "%s",
@@ -256,21 +286,24 @@ static void cut_tapes_done(struct dump *d, struct dump_cut *cut)
 	}
 }
 
-/* A whole `now PATH`: one archive when some tape of every pool takes it;
- * else the cut goes along directories, and the note says so. */
+/* A whole `now PATH`: one archive when some tape of every pool takes it
+ * (1); else the cut goes along directories, and the note says so (0). On
+ * the tapes a `now to` named it is one archive or none (-ENOSPC). */
 static int cut_whole(struct dump *d, struct dump_cut *cut)
 {
 	struct tarw_bound b;
 	uint64_t total;
+	int64_t room;
 
 	memset(&b, 0, sizeof(b));
 	for (size_t i = 0; i < cut->s->n; i++)
 		dump_bound_add(&b, &cut->s->e[i]);
 	total = tarw_bound_total(&b, cut->bs);
 	cut->whole = 0;
-	if (cut_tapes(d, cut, total, 1) >= 0) {
+	room = cut_tapes(d, cut, total, 1);
+	if (room >= 0 || cut->plan.pinned) {
 		cut->end = cut->s->n;
-		return 1;
+		return room >= 0 ? 1 : (int)room;
 	}
 	cut->along_dirs = 1;
 	pthread_mutex_lock(&d->mu);
@@ -289,8 +322,11 @@ int dump_cut_next(struct dump *d, struct dump_cut *cut)
 
 	if (cut->next >= cut->s->n)
 		return 1;
-	if (cut->whole && cut_whole(d, cut))
-		return 0;
+	if (cut->whole || cut->plan.pinned) {
+		room = cut_whole(d, cut);
+		if (room)
+			return room > 0 ? 0 : (int)room;
+	}
 	for (;;) {
 		room = cut_tapes(
 		    d, cut, dump_entry_bound(&cut->s->e[cut->next], cut->bs),

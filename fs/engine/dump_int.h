@@ -100,9 +100,25 @@ struct dump_large {
 	uint64_t seen;	/* the last full scan that found it too large */
 };
 
+/* Where a `now PATH` sends its archive (dump_target.c): the
+ * configuration's pools (NONE), the pools named, or the very tapes
+ * named, one per copy. */
+enum dump_target_kind {
+	DUMP_TARGET_NONE = 0,
+	DUMP_TARGET_POOLS,
+	DUMP_TARGET_TAPES,
+};
+
+struct dump_target {
+	enum dump_target_kind kind;
+	char name[SCHED_GANG_MAX][40];
+	int n;
+};
+
 /* A request from `.dump`: path NULL = everything. */
 struct dump_req {
 	char *path;
+	struct dump_target target;
 	struct dump_req *next;
 };
 
@@ -206,7 +222,8 @@ enum dump_copy_outcome {
 
 struct dump_copy {
 	int idx;	  /* copy idx + 1 of cfg.copies */
-	const char *pool; /* cfg.pools[idx] */
+	const char *pool; /* cfg.pools[idx], or the one a `now pool` or
+			     `now to` named (dump_copy_pool()) */
 	enum dump_copy_state state;
 	int tries;		      /* rounds failed (not "full") */
 	struct catalog_tape tape;     /* unless NO_TAPE; reserved */
@@ -227,6 +244,8 @@ struct dump_fill_plan {
 	char tape[SCHED_GANG_MAX][40];
 	char done[DUMP_EXCLUDE_MAX][40];
 	size_t ndone;
+	char pool[SCHED_GANG_MAX][40]; /* copy i's pool; "": cfg.pools[i] */
+	int pinned; /* tape[] were named (`now to`): no other tape, no cut */
 };
 
 /* A snapshot being cut into archives: [next, end) is the next one. */
@@ -441,6 +460,27 @@ int dump_cut_batch(const struct dump_cut *cut, struct dump_snap *b);
 /* A tape proved smaller than the catalog said: 1 when the same entries
  * may be cut again, 0 after DUMP_RECUT_MAX times. */
 int dump_cut_again(struct dump_cut *cut);
+
+/* ---- dump_target.c: `now to LABEL,... PATH`, `now pool POOL,... PATH` ---- */
+/* The target at the front of *arg ("to L1,L2 " or "pool P1,P2 ", one
+ * name per copy of copies), *arg moved past it; no target: t->kind NONE.
+ * 0, or -EINVAL with the reason in why. */
+int dump_target_parse(char **arg, struct dump_target *t, int copies, char *why,
+		      size_t whylen);
+/* Whether t takes the archive of staged rel now (its snapshot measured
+ * by the tar writer's bound): every named tape known, scratch or open
+ * and with room; every named pool with a tape with room. 0, or with the
+ * reason in why: -ENOENT (unknown tape), -ENOSPC (full, no room), -EROFS
+ * (closed, retired), -ENODATA (nothing to dump), -errno of the walk. */
+int dump_target_check(struct dump *d, const struct dump_target *t,
+		      const char *rel, char *why, size_t whylen);
+/* Set plan p for t (NULL or NONE: nothing): its pools, and for tapes
+ * its tapes, pinned. */
+void dump_target_plan(struct dump *d, const struct dump_target *t,
+		      struct dump_fill_plan *p);
+/* The pool of copy i under plan p (may be NULL). */
+const char *dump_copy_pool(const struct dump *d, const struct dump_fill_plan *p,
+			   int i);
 
 /* ---- dump_large.c: files larger than any tape ---------------------------- */
 /* Regular file st (named rel) is too large for the tapes (its archive

@@ -166,6 +166,14 @@ static int copy_tape_find(struct dump *d, struct dump_archive *a,
 
 	if (copy_planned(d, a, c))
 		return 0;
+	if (a->plan && a->plan->pinned) {
+		dump_error_set(d,
+			       "copy %d: tape %s, named for this dump, cannot "
+			       "take it (%llu bytes): the dump stops there",
+			       c->idx + 1, a->plan->tape[c->idx],
+			       (unsigned long long)a->need);
+		return -ENOSPC;
+	}
 	n = copy_excluded(a, c, ex);
 	ret = dump_tape_pick(d, c->pool, a->need, ex, n, &c->tape);
 	if (ret == -ENOSPC) {

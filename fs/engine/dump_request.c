@@ -90,8 +90,10 @@ static int path_check(struct dump *d, char *p)
 	return ret ? refuse(d, ret, "%s", why) : 0;
 }
 
-/* Queue a dump of path (NULL: everything). 0 or -ENOMEM. */
-static int request_queue(struct dump *d, const char *path)
+/* Queue a dump of path (NULL: everything) to target t (NULL: the
+ * configuration's pools). 0 or -ENOMEM. */
+static int request_queue(struct dump *d, const char *path,
+			 const struct dump_target *t)
 {
 	struct dump_req *r, **pp;
 
@@ -100,6 +102,8 @@ static int request_queue(struct dump *d, const char *path)
 		free(r);
 		return -ENOMEM;
 	}
+	if (t)
+		r->target = *t;
 	pthread_mutex_lock(&d->mu);
 	for (pp = &d->reqs; *pp; pp = &(*pp)->next)
 		;
@@ -134,7 +138,7 @@ static int each_one(struct dump *d, int fd, const char *p, const char *nm)
 	if ((size_t)snprintf(sub, sizeof(sub), "%s%s%s", p, *p ? "/" : "",
 			     nm) >= sizeof(sub))
 		return refuse(d, -EINVAL, "each: path too long");
-	ret = request_queue(d, sub);
+	ret = request_queue(d, sub, NULL);
 	return ret < 0 ? ret : 1;
 }
 
@@ -192,9 +196,10 @@ static int request_resume(struct dump *d)
 	return 0;
 }
 
-/* "now" (path NULL) or "now PATH": queued, unless there is nothing at
- * all to dump. */
-static int request_now(struct dump *d, const char *path)
+/* "now" (path NULL) or "now PATH" (to target t, may be NULL): queued,
+ * unless there is nothing at all to dump. */
+static int request_now(struct dump *d, const char *path,
+		       const struct dump_target *t)
 {
 	int none;
 
@@ -205,24 +210,34 @@ static int request_now(struct dump *d, const char *path)
 	pthread_mutex_unlock(&d->mu);
 	if (none)
 		return refuse(d, -ENODATA, "nothing staged to dump");
-	return request_queue(d, path);
+	return request_queue(d, path, t);
 }
 
-/* "now PATH": PATH checked and normalised in place ("" or "/" is the
- * whole of staging/), then queued. */
+/* "now [to LABEL,...|pool POOL,...] PATH": the target parsed, PATH
+ * checked and normalised in place ("" or "/" is the whole of staging/),
+ * the target checked against what PATH holds, then queued. */
 static int request_now_path(struct dump *d, char *arg)
 {
+	struct dump_target t;
+	char why[320];
 	struct stat st;
 	int ret;
 
 	if (!*arg)
 		return refuse(d, -EINVAL,
 			      "'now ' without a path; usage: now | now PATH");
+	ret = dump_target_parse(&arg, &t, d->fs->cfg.copies, why, sizeof(why));
+	if (ret)
+		return refuse(d, ret, "%s", why);
 	ret = path_check(d, arg);
 	if (ret)
 		return ret;
+	if (!arg[0] && t.kind != DUMP_TARGET_NONE)
+		return refuse(d, -EINVAL,
+			      "a tape or pool is named for a PATH under "
+			      "staging/, not for all of it");
 	if (!arg[0])
-		return request_now(d, NULL);
+		return request_now(d, NULL, NULL);
 	ret = dump_staged_lstat(d, arg, &st);
 	if (ret == -ELOOP)
 		return refuse(d, -ELOOP,
@@ -246,7 +261,10 @@ static int request_now_path(struct dump *d, char *arg)
 			      "'%s' (%llu bytes) is larger than any tape takes "
 			      "(too_large): it stays staged",
 			      arg, (unsigned long long)st.st_size);
-	return request_now(d, arg);
+	ret = dump_target_check(d, &t, arg, why, sizeof(why));
+	if (ret)
+		return refuse(d, ret, "now %s: %s", arg, why);
+	return request_now(d, arg, &t);
 }
 
 static int request_unknown(struct dump *d, const char *buf)
@@ -258,7 +276,8 @@ static int request_unknown(struct dump *d, const char *buf)
 		shown[k] = (buf[k] < 0x20 || buf[k] == 0x7f) ? '?' : buf[k];
 	shown[k] = 0;
 	return refuse(d, -EINVAL,
-		      "unknown request '%s%s'; usage: now | now PATH | each "
+		      "unknown request '%s%s'; usage: now | now [to LABEL,...|"
+		      "pool POOL,...] PATH | each "
 		      "PATH | resume",
 		      shown, buf[k] ? "..." : "");
 }
@@ -312,6 +331,7 @@ static int path_there(struct dump *d, const char *p, int dir, char *why,
 int dump_request_check(struct dump *d, const char *line, char *why,
 		       size_t whylen)
 {
+	struct dump_target t;
 	char *buf, *arg;
 	size_t n = strlen(line);
 	int ret = -EINVAL;
@@ -334,10 +354,15 @@ int dump_request_check(struct dump *d, const char *line, char *why,
 		ret = 0;
 	else if (!arg)
 		snprintf(why, whylen,
-			 "unknown request; usage: now | now PATH | each PATH "
+			 "unknown request; usage: now | now [to LABEL,...|pool "
+			 "POOL,...] PATH | each PATH "
 			 "| resume");
 	else if (!*arg)
 		snprintf(why, whylen, "'%.5s' without a path", buf);
+	else if (buf[0] == 'n' &&
+		 (ret = dump_target_parse(&arg, &t, d->fs->cfg.copies, why,
+					  whylen)))
+		; /* why says it */
 	else if (!(ret = path_norm(arg, why, whylen)))
 		ret = path_there(d, arg, buf[0] == 'e', why, whylen);
 	free(buf);
@@ -369,7 +394,7 @@ int dump_request(struct dump *d, const char *line)
 	else if (!strncmp(buf, "each ", 5))
 		ret = request_each(d, buf + 5);
 	else if (!strcmp(buf, "now"))
-		ret = request_now(d, NULL);
+		ret = request_now(d, NULL, NULL);
 	else if (!strncmp(buf, "now ", 4))
 		ret = request_now_path(d, buf + 4);
 	else

@@ -432,7 +432,7 @@ static void archive_init(struct dump *d, struct dump_archive *a,
 	a->ncopies = cfg->copies;
 	for (int i = 0; i < a->ncopies; i++) {
 		a->copy[i].idx = i;
-		a->copy[i].pool = cfg->pools[i];
+		a->copy[i].pool = dump_copy_pool(d, plan, i);
 	}
 	manifest_uuid_new(a->man.uuid);
 	snapshot_where(d, a->man.catalog, sizeof(a->man.catalog));
@@ -445,7 +445,7 @@ static void archive_init(struct dump *d, struct dump_archive *a,
 	     i++)
 		o +=
 		    snprintf(a->man.pools + o, sizeof(a->man.pools) - (size_t)o,
-			     "%s%s", i ? "," : "", cfg->pools[i]);
+			     "%s%s", i ? "," : "", a->copy[i].pool);
 }
 
 static void archive_release(struct dump *d, struct dump_archive *a)

@@ -74,6 +74,12 @@ static const char readme_text[] =
 "  echo now > .dump            dump everything eligible in staging/ now\n"
 "  echo 'now PATH' > .dump     dump only staging/PATH (a file, or a\n"
 "                              directory's whole subtree) as one archive\n"
+"  echo 'now to LABEL,LABEL PATH' > .dump\n"
+"                              the same, on these very tapes (one per copy;\n"
+"                              one archive or none: a tape without room for\n"
+"                              it is refused at once)\n"
+"  echo 'now pool POOL,POOL PATH' > .dump\n"
+"                              the same, to these pools (one per copy)\n"
 "  echo 'each PATH' > .dump    one archive per subdirectory of staging/PATH\n"
 "  echo resume > .dump         go on after dumps paused (3 failed dumps in a\n"
 "                              row; .status: dump_paused). A dump whose pool\n"
@@ -388,6 +394,8 @@ static int dump_render(struct tapefs *fs, int all, struct strbuf *out)
 			    st.fails);
 	strbuf_addf(out,
 		    "usage: echo now > .dump | echo \"now PATH\" > .dump | "
+		    "echo \"now to LABEL,... PATH\" > .dump | "
+		    "echo \"now pool POOL,... PATH\" > .dump | "
 		    "echo \"each PATH\" > .dump | echo resume > .dump "
 		    "(PATH relative to staging/)\n");
 	return strbuf_oom(out) ? -ENOMEM : 0;
