@@ -434,7 +434,9 @@ typedef int (*catalog_dump_file_fn)(void *ctx,
 int catalog_dump_files(struct catalog *cat, int64_t dump_id,
 		       catalog_dump_file_fn fn, void *ctx);
 /* Record the tape file copy `t->copy` is being written to; the dump moves
- * to writing. -ENOENT when the dump is unknown, committed or failed. */
+ * to writing. The same tape file again (the archive written anew there
+ * after a source changed) stays one row, no longer abandoned. -ENOENT
+ * when the dump is unknown, committed or failed. */
 int catalog_dump_tape_add(struct catalog *cat, int64_t dump_id,
 			  const struct catalog_dump_tape *t);
 /* Mark the dump's tape file (barcode, fileno) abandoned. */

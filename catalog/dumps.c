@@ -20,9 +20,14 @@ static const char SQL_DUMP_GET[] =
 static const char SQL_DUMP_FILES[] =
 	"SELECT path, size, mtime, mtime_nsec, mode, dev, ino, ctime, "
 	"ctime_nsec, dropped FROM dump_file WHERE dump = :dump ORDER BY ord";
+/* The same tape file again (the archive written anew there after a
+ * source changed): being written once more, not abandoned. */
 static const char SQL_DUMP_TAPE_ADD[] =
 	"INSERT INTO dump_tape(dump, copy, barcode, fileno, start_lblock) "
-	"VALUES(:dump, :copy, :barcode, :fileno, :start_lblock)";
+	"VALUES(:dump, :copy, :barcode, :fileno, :start_lblock) "
+	"ON CONFLICT(dump, barcode, fileno) DO UPDATE SET "
+	"copy = excluded.copy, start_lblock = excluded.start_lblock, "
+	"abandoned = 0";
 static const char SQL_DUMP_WRITING[] =
 	"UPDATE dump SET state = 1, updated = :now WHERE id = :id "
 	"AND state IN (0, 1)";

@@ -81,6 +81,8 @@ check "dump with the changed file left out" wait_committed 1 60
 check "a-big.bin archived" test -f mnt/archive/a-big.bin
 check "z-changes.txt still staged" test -f stg/z-changes.txt
 check ".status says it changed" grep -q "z-changes.txt' changed while being written" mnt/.status
+# the archive is written again at the same tape files: journaled again there
+check "no journal error" bash -c "! grep -q 'journal' mnt/.status"
 echo now > mnt/.dump
 check "dumped later, whole" wait_committed 2 30
 check_eq "z-changes.txt as it ended" "before

@@ -811,6 +811,12 @@ static void test_journal(void)
 	CHECK_INT(catalog_dump_get(cat, id, &d), 0);
 	CHECK_INT(d.state, CATALOG_DUMP_PENDING);
 	CHECK_INT(catalog_dump_tape_add(cat, id, &t), 0);
+	/* written again at the same tape file (a source changed): once */
+	CHECK_INT(catalog_dump_tape_abandon(cat, id, "A00002", 1), 0);
+	CHECK_INT(catalog_dump_tape_add(cat, id, &t), 0);
+	CHECK_INT(catalog_dump_tapes(cat, id, collect_dtape, &ns), 0);
+	CHECK_STR(ns.buf, "0:A00002:1:0");
+	memset(&ns, 0, sizeof(ns));
 	CHECK_INT(catalog_dump_tape_abandon(cat, id, "A00002", 1), 0);
 	CHECK_INT(catalog_dump_tape_abandon(cat, id, "A00002", 9), -ENOENT);
 	t.fileno = 1;

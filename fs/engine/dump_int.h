@@ -14,6 +14,8 @@
  *   dump_fill.c     3. what fits on a tape: a tape's room, the tape a
  *                   copy takes, the cut of a snapshot into archives that
  *                   fill the tapes, the size of the largest tape
+ *   dump_target.c   3. `now to LABEL,... PATH` / `now pool POOL,... PATH`:
+ *                   the tapes or pools named, checked when asked for
  *   dump_large.c    staged files larger than any tape (too_large)
  *   dump_dirs.c     the sweep of staged directories empty and untouched
  *                   for [dump] dir_keep seconds
