@@ -50,13 +50,16 @@ t_cleanup() {
 }
 trap t_cleanup EXIT
 
-# tf_wait_mount MNT [SECONDS]: wait until MNT is a FUSE mount answering stat.
+# tf_wait_mount MNT [SECONDS] [PID]: wait until MNT is a FUSE mount
+# answering stat; fails at once when the daemon PID (if given) has exited
+# (a refused mount is not waited out).
 tf_wait_mount() {
-	local m=$1 n=$(( ${2:-20} * 10 ))
+	local m=$1 n=$(( ${2:-20} * 10 )) pid=${3:-}
 	while [ "$n" -gt 0 ]; do
 		if grep -q " $(realpath -m "$m") fuse" /proc/mounts && stat "$m/.status" >/dev/null 2>&1; then
 			return 0
 		fi
+		[ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null && return 1
 		sleep 0.1; n=$((n - 1))
 	done
 	return 1
@@ -71,7 +74,7 @@ tf_mount() {
 	TF_PID=$!
 	T_PIDS+=("$TF_PID")
 	T_MOUNTS+=("$m")
-	tf_wait_mount "$m" 30
+	tf_wait_mount "$m" 30 "$TF_PID"
 }
 
 # tf_umount MNT: clean unmount; waits for the daemon to exit.
