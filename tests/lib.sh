@@ -8,6 +8,10 @@ set -u
 : "${TAPEFS:?run through tests/run or make check}"
 : "${TOP:?}"
 TF_TAPEFS=$TAPEFS # the real binary, whatever a test points TAPEFS at
+# python3: the interpreter tests/run found (TF_PYTHON), not a version
+# manager's wrapper script that PATH may find first (a pyenv shim costs a
+# fraction of a second a call, and some tests call python3 dozens of times)
+python3() { command "${TF_PYTHON:-python3}" "$@"; }
 T_PASS=0 T_FAIL=0 T_MOUNTS=() T_PIDS=() T_USERS=() T_UNMOUNT=()
 
 ok()     { T_PASS=$((T_PASS + 1)); echo "ok   $*"; }
