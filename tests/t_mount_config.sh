@@ -84,7 +84,10 @@ check "nothing made in the cwd" test ! -e elsewhere/st
 echo hi > mnt/staging/x
 check_eq "the daemonized mount works" "hi" "$(cat conf/st/x)"
 check "README's restore command uses the configured block size" grep -q "tar -b 128 -xf" mnt/README
-pid=$(pgrep -f -- "-c ../conf/t.ini" | head -n1)
+# (this test's daemon: the one with its TEST_TMP, whatever else runs)
+pid=$(for p in $(pgrep -f -- "-c ../conf/t.ini"); do
+	tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -qxF "TEST_TMP=$TEST_TMP" && echo "$p"
+done | head -n1)
 check "the daemon runs in the background" test -n "$pid"
 fusermount3 -u mnt
 n=50; while [ -e "/proc/$pid" ] && [ $n -gt 0 ]; do sleep 0.1; n=$((n-1)); done

@@ -4,6 +4,8 @@
 # with a p99 under 100 ms, and the daemon's threads stay under 64 plus the
 # drive (waiting reads hold no thread). Then every reader gets the right
 # bytes. Readers killed while they wait stop waiting at once.
+# tests/run: alone
+# (its p99 latency bounds are measured with no other test beside it)
 . "$TOP/tests/lib.sh"
 
 tf_setup --drives 1 --slots 2 --capacity 256M --pools 1 -- block_size=256K copies=1 pools=A

@@ -22,7 +22,7 @@ check "dumped" tf_dump_dir r
 f=$M/archive/r/big.bin
 LA=$(ls $M/tapes | grep '^A' | head -n 1) LB=$(ls $M/tapes | grep '^B' | head -n 1)
 dm() { getfattr --only-values -n user.tapefs.dmstate "$1" 2>/dev/null; }
-blocks() { sleep 1.1; stat -c %b "$1"; } # after the name's 1 s timeout
+blocks() { stat --cached=never -c %b "$1"; } # asked of the daemon, not the 1 s cache
 ms() { echo $(( $(date +%s%N) / 1000000 )); }
 rate() { for t in $LA $LB; do "$TAPEFS" vtape set lib/tapes/$t.vtape rate=$1 scale=1 >/dev/null; done; }
 # until the recall in flight (read-ahead, the last fdatasync) has ended

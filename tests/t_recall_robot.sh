@@ -5,6 +5,8 @@
 # asks for a cartridge the scheduler has not seen yet (put into the
 # library by an operator after the mount: finding it needs an inventory,
 # which waits for the robot). Both recalls then return the original bytes.
+# tests/run: alone
+# (its p99 latency bounds are measured with no other test beside it)
 . "$TOP/tests/lib.sh"
 
 "$TAPEFS" mkvlib lib --drives 1 --slots 4 --ie 1 --capacity 64M --pools 1 >/dev/null

@@ -110,5 +110,6 @@ check_eq "it names the catalog's cause" 1 \
 	"$(grep -F "tapefs[$bpid]: " syslog | grep -F '<27>' | grep -c 'catalog: .*database is locked')"
 check "and the refusal with it" \
 	grep -qF "tapefs[$bpid]: request refused: file=tapes/A00001L9/.ctl request=\"location vault 9\"" syslog
+kill "$locker" 2>/dev/null # (the lock has done its part: no need to wait it out)
 wait "$locker"
 check "unmount" fusermount3 -u mnt
