@@ -34,6 +34,7 @@
 #include "tapeio/vtape.h"
 #include "tests/check.h"
 #include "tests/lib_fixture.h"
+#include "tests/lib_recall.h"
 
 /* ---- the library, the tapes and the catalog ---------------------------- */
 
@@ -41,7 +42,7 @@
 #define NARCH  3  /* archives per tape */
 #define NFILES 12 /* files per archive */
 
-static char top[1024], libdir[1100], trace[1100], cachedir[1100];
+static char top[1024];
 static const char *bc[2] = {"A00001L9", "B00001L9"};
 
 struct file {
@@ -57,12 +58,7 @@ static struct file files[NARCH * NFILES];
 static int nfiles;
 
 static struct tapefs fs;
-static struct changer *chg;
-
-static void image_path(const char *barcode, char *buf, size_t len)
-{
-	snprintf(buf, len, "%s/tapes/%s.vtape", libdir, barcode);
-}
+static struct fx_recall rx; /* fs's engine, on lib/ */
 
 /* The catalog's members of archive k's files, with where each copy's
  * member starts (blocks of BS bytes from each copy's start). */
@@ -171,29 +167,19 @@ static int setup(void)
 			     .capacity = 256 << 20,
 			     .pools = 2,
 			     .block_size = BS};
-	char img[2048], srcdir[1100];
+	char srcdir[1100];
 	struct tape *t[2] = {NULL, NULL};
 	struct catalog_member m;
 	int ret;
 
-	snprintf(libdir, sizeof(libdir), "%s/lib", top);
-	snprintf(trace, sizeof(trace), "%s/trace", top);
-	snprintf(cachedir, sizeof(cachedir), "%s/cache", top);
 	snprintf(srcdir, sizeof(srcdir), "%s/src", top);
 	mkdir(srcdir, 0755);
-	if ((ret = fx_lib_setup(libdir, &lib)))
+	if ((ret = fx_lib_setup(rx.lib, &lib)))
 		return ret;
-	for (int c = 0; c < 2; c++) {
-		struct catalog_tape ct = fx_tape(
-		    bc[c], c ? "B" : "A", CATALOG_TAPE_SCRATCH, 256 << 20);
-
-		image_path(bc[c], img, sizeof(img));
-		if ((ret = tape_open(&t[c], tape_backend("vtape"), img,
-				     TAPE_RDWR)) ||
-		    (ret = tape_goto_file(t[c], 1)) ||
-		    (ret = catalog_tape_add(fs.cat, &ct)))
+	for (int c = 0; c < 2; c++)
+		if ((ret = fx_recall_tape(&rx, bc[c], c ? "B" : "A", 256 << 20,
+					  &t[c])))
 			return ret;
-	}
 	if ((ret = make_sources(srcdir)))
 		return ret;
 	for (int k = 0; k < NARCH; k++)
@@ -209,14 +195,6 @@ static int setup(void)
 		catalog_member_release(&m);
 	}
 	return 0;
-}
-
-static int engine_start(void)
-{
-	if (!fs.sched &&
-	    (!(chg = fx_changer(libdir)) || !(fs.sched = fx_sched(chg, 2))))
-		return -EIO;
-	return recall_start(&fs);
 }
 
 /* ---- helpers ------------------------------------------------------------- */
@@ -253,13 +231,13 @@ out:
 
 static void trace_reset(void)
 {
-	truncate(trace, 0);
+	truncate(rx.trace, 0);
 }
 
 /* The lblocks of "BARCODE locate X -> Y" lines, in order. */
 static size_t trace_locates(const char *barcode, uint64_t *out, size_t max)
 {
-	FILE *fp = fopen(trace, "r");
+	FILE *fp = fopen(rx.trace, "r");
 	char line[512], b[64];
 	unsigned long long x, y;
 	size_t n = 0;
@@ -277,18 +255,9 @@ static size_t trace_locates(const char *barcode, uint64_t *out, size_t max)
 /* The lowest lblock read on barcode (UINT64_MAX when none). */
 static uint64_t trace_min_read(const char *barcode)
 {
-	FILE *fp = fopen(trace, "r");
-	char line[512], b[64];
-	unsigned long long x, len;
-	uint64_t min = UINT64_MAX;
+	uint64_t min;
 
-	if (!fp)
-		return min;
-	while (fgets(line, sizeof(line), fp))
-		if (sscanf(line, "%63s read %llu %llu", b, &x, &len) == 3 &&
-		    !strcmp(b, barcode) && x < min)
-			min = x;
-	fclose(fp);
+	fx_trace_reads(&rx, barcode, &min);
 	return min;
 }
 
@@ -468,8 +437,8 @@ static void test_faults(void)
 	uint64_t nerrors;
 	struct strbuf sb, line;
 
-	image_path(bc[0], ia, sizeof(ia));
-	image_path(bc[1], ib, sizeof(ib));
+	fx_recall_image(&rx, bc[0], ia, sizeof(ia));
+	fx_recall_image(&rx, bc[1], ib, sizeof(ib));
 	CHECK_INT(vtape_inject(ia, VTAPE_FAULT_UNREADABLE,
 			       files[f6].data_block[0], 0),
 		  0);
@@ -511,7 +480,7 @@ static int is_file(const char *name)
 {
 	char p[1300];
 
-	snprintf(p, sizeof(p), "%s/tapefs-cache/%s", cachedir, name);
+	snprintf(p, sizeof(p), "%s/tapefs-cache/%s", rx.cache, name);
 	return access(p, F_OK) == 0;
 }
 
@@ -536,7 +505,7 @@ static void test_restart_and_lru(void)
 	fd = open("cache/m424243", O_CREAT | O_WRONLY, 0600);
 	if (fd >= 0)
 		close(fd);
-	CHECK_INT(engine_start(), 0);
+	CHECK_INT(fx_recall_start(&rx), 0);
 	if (!fs.recall)
 		return;
 	CHECK_INT(recall_state(fs.recall, files[(NARCH - 1) * NFILES + 5].id),
@@ -560,7 +529,7 @@ static void test_restart_and_lru(void)
 
 		fs.cfg.cache_size = s0 + s2 + (s1 > s3 ? s1 : s3);
 	}
-	CHECK_INT(engine_start(), 0); /* shrinks the cache to the limit */
+	CHECK_INT(fx_recall_start(&rx), 0); /* shrinks the cache to the limit */
 	if (!fs.recall)
 		return;
 	open_i = big[0];
@@ -604,10 +573,10 @@ static void test_evict_spares_recalling(void)
 	recall_stop(&fs);
 	/* room for X and Z, or X and Y, not for the three */
 	fs.cfg.cache_size = files[x].size + files[y].size + files[z].size - 1;
-	CHECK_INT(engine_start(), 0);
+	CHECK_INT(fx_recall_start(&rx), 0);
 	if (!fs.recall)
 		return;
-	image_path(bc[0], ia, sizeof(ia));
+	fx_recall_image(&rx, bc[0], ia, sizeof(ia));
 	CHECK_INT(vtape_set_model(ia, &slow), 0);
 	CHECK_INT(recall_request(fs.recall, files[x].id, bc[0], 0), 0);
 	usleep(200000); /* X is on the drive, reading at 0.2 MB/s */
@@ -690,7 +659,7 @@ static void test_recall_text(void)
 
 	recall_stop(&fs);
 	fs.cfg.cache_size = 0; /* unlimited */
-	CHECK_INT(engine_start(), 0);
+	CHECK_INT(fx_recall_start(&rx), 0);
 	if (!fs.recall || pick_two(&a, &b)) {
 		CHECK(!"two offline members of one archive");
 		return;
@@ -767,17 +736,12 @@ int main(void)
 
 	if (!getcwd(top, sizeof(top)))
 		return 1;
-	setenv("TAPEFS_VTAPE_TRACE", "trace", 1);
-	snprintf(trace, sizeof(trace), "%s/trace", top);
-	fs.cfg.cache = cachedir;
-	pthread_mutex_init(&fs.errors.lock, NULL);
-	fs.cat = fx_catalog("catalog.db");
-	if (!fs.cat)
+	if (fx_recall_init(&rx, &fs, 2, 1))
 		return check_done();
 	ret = setup();
 	CHECK_INT(ret, 0);
 	if (!ret)
-		ret = engine_start();
+		ret = fx_recall_start(&rx);
 	CHECK_INT(ret, 0);
 	if (!ret) {
 		RUN(test_nonblock);
@@ -788,10 +752,6 @@ int main(void)
 		RUN(test_evict_spares_recalling);
 		RUN(test_recall_text);
 	}
-	recall_stop(&fs);
-	sched_stop(fs.sched);
-	if (chg)
-		changer_close(chg);
-	catalog_close(fs.cat);
+	fx_recall_fini(&rx);
 	return check_done();
 }

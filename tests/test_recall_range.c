@@ -25,14 +25,14 @@
 #include "tapeio/vtape.h"
 #include "tests/check.h"
 #include "tests/lib_fixture.h"
+#include "tests/lib_recall.h"
 
 #define BS   (64 * 1024)
 #define SIZE (10u << 20)
 
 static const char *bc[2] = {"A00001L9", "B00001L9"};
-static char libdir[1100], cachedir[1100], trace[1100];
 static struct tapefs fs;
-static struct changer *chg;
+static struct fx_recall rx; /* fs's engine, on lib/ */
 static int64_t id;
 static uint64_t start[2], data_off;
 static unsigned char *want;
@@ -54,25 +54,17 @@ static int setup(void)
 	struct tape *t[2] = {NULL, NULL};
 	struct tarw_source src;
 	struct fx_archive a;
-	char img[1200];
 	int64_t dump;
 	int ret;
 
-	if ((ret = fx_lib_setup(libdir, &lib)) ||
+	if ((ret = fx_lib_setup(rx.lib, &lib)) ||
 	    (ret = fx_make_file("big.bin", SIZE, 3)) ||
 	    (ret = fx_source(&src, "big.bin")))
 		return ret;
-	for (int c = 0; c < 2; c++) {
-		struct catalog_tape ct = fx_tape(
-		    bc[c], c ? "B" : "A", CATALOG_TAPE_SCRATCH, 64 << 20);
-
-		snprintf(img, sizeof(img), "%s/tapes/%s.vtape", libdir, bc[c]);
-		if ((ret = tape_open(&t[c], tape_backend("vtape"), img,
-				     TAPE_RDWR)) ||
-		    (ret = tape_goto_file(t[c], 1)) ||
-		    (ret = catalog_tape_add(fs.cat, &ct)))
+	for (int c = 0; c < 2; c++)
+		if ((ret = fx_recall_tape(&rx, bc[c], c ? "B" : "A", 64 << 20,
+					  &t[c])))
 			return ret;
-	}
 	if ((ret = fx_write_archive(t, 2, &src, 1, &o, &a)))
 		return ret;
 	for (int c = 0; c < 2; c++) {
@@ -110,14 +102,6 @@ static int setup(void)
 	return ret;
 }
 
-static int engine_start(void)
-{
-	if (!fs.sched &&
-	    (!(chg = fx_changer(libdir)) || !(fs.sched = fx_sched(chg, 2))))
-		return -EIO;
-	return recall_start(&fs);
-}
-
 /* Read len bytes at off through a new handle (prefer: the copy to read
  * first); 0 when they are the member's. */
 static int read_range(uint64_t off, size_t len, const char *prefer)
@@ -135,28 +119,6 @@ static int read_range(uint64_t off, size_t len, const char *prefer)
 	return (int)n;
 }
 
-/* Records read from barcode (vtape trace) at or after lblock from; the
- * lowest in *low. */
-static int trace_reads(const char *barcode, uint64_t *low)
-{
-	FILE *fp = fopen(trace, "r");
-	char line[256], b[64];
-	unsigned long long x, len;
-	int n = 0;
-
-	*low = UINT64_MAX;
-	while (fp && fgets(line, sizeof(line), fp))
-		if (sscanf(line, "%63s read %llu %llu", b, &x, &len) == 3 &&
-		    !strcmp(b, barcode)) {
-			n++;
-			if (x < *low)
-				*low = x;
-		}
-	if (fp)
-		fclose(fp);
-	return n;
-}
-
 static void wait_state(enum recall_state s)
 {
 	for (int i = 0; i < 500 && recall_state(fs.recall, id) != s; i++)
@@ -167,14 +129,15 @@ static void test_last_chunk(void)
 {
 	uint64_t low, rec = start[0] + (data_off + 2ull * CHUNK_SIZE) / BS;
 
-	truncate(trace, 0);
+	truncate(rx.trace, 0);
 	CHECK_INT(read_range(SIZE - 100000, 100000, bc[0]), 0);
 	wait_state(RECALL_PARTIAL);
 	CHECK_INT(recall_state(fs.recall, id), RECALL_PARTIAL);
 	CHECK_INT(recall_cached_bytes(fs.recall, id), SIZE - 2 * CHUNK_SIZE);
-	CHECK_INT(trace_reads(bc[0], &low), (SIZE - 2 * CHUNK_SIZE) / BS + 1);
+	CHECK_INT(fx_trace_reads(&rx, bc[0], &low),
+		  (SIZE - 2 * CHUNK_SIZE) / BS + 1);
 	CHECK_INT(low, rec); /* the record holding the chunk's first byte */
-	CHECK_INT(trace_reads(bc[1], &low), 0);
+	CHECK_INT(fx_trace_reads(&rx, bc[1], &low), 0);
 }
 
 static void test_restart_keeps_chunks(void)
@@ -182,14 +145,16 @@ static void test_restart_keeps_chunks(void)
 	uint64_t low;
 
 	recall_stop(&fs);
-	CHECK_INT(engine_start(), 0);
+	CHECK_INT(fx_recall_start(&rx), 0);
 	if (!fs.recall)
 		return;
 	CHECK_INT(recall_state(fs.recall, id), RECALL_PARTIAL);
 	CHECK_INT(recall_cached_bytes(fs.recall, id), SIZE - 2 * CHUNK_SIZE);
-	truncate(trace, 0);
+	truncate(rx.trace, 0);
 	CHECK_INT(read_range(SIZE - 5000, 5000, NULL), 0);
-	CHECK_INT(trace_reads(bc[0], &low) + trace_reads(bc[1], &low), 0);
+	CHECK_INT(fx_trace_reads(&rx, bc[0], &low) +
+		      fx_trace_reads(&rx, bc[1], &low),
+		  0);
 }
 
 static void test_bad_chunk_other_copy(void)
@@ -197,12 +162,12 @@ static void test_bad_chunk_other_copy(void)
 	uint64_t rec = start[0] + (data_off + CHUNK_SIZE) / BS + 10, low;
 	char img[1200];
 
-	snprintf(img, sizeof(img), "%s/tapes/%s.vtape", libdir, bc[0]);
+	fx_recall_image(&rx, bc[0], img, sizeof(img));
 	CHECK_INT(vtape_inject(img, VTAPE_FAULT_FLIP, rec, 77), 0);
-	truncate(trace, 0);
+	truncate(rx.trace, 0);
 	CHECK_INT(read_range(CHUNK_SIZE + 1000, 4096, bc[0]), 0);
-	CHECK(trace_reads(bc[0], &low) > 0);
-	CHECK(trace_reads(bc[1], &low) > 0);
+	CHECK(fx_trace_reads(&rx, bc[0], &low) > 0);
+	CHECK(fx_trace_reads(&rx, bc[1], &low) > 0);
 	wait_state(RECALL_PARTIAL);
 	CHECK_INT(recall_cached_bytes(fs.recall, id),
 		  SIZE - CHUNK_SIZE); /* chunks 1 and 2 */
@@ -226,24 +191,14 @@ static void test_release_and_request(void)
 
 int main(void)
 {
-	char top[1024];
 	int ret;
 
-	if (!getcwd(top, sizeof(top)))
-		return 1;
-	snprintf(libdir, sizeof(libdir), "%s/lib", top);
-	snprintf(cachedir, sizeof(cachedir), "%s/cache", top);
-	snprintf(trace, sizeof(trace), "%s/trace", top);
-	setenv("TAPEFS_VTAPE_TRACE", trace, 1);
-	fs.cfg.cache = cachedir;
-	pthread_mutex_init(&fs.errors.lock, NULL);
-	fs.cat = fx_catalog("catalog.db");
-	if (!fs.cat)
+	if (fx_recall_init(&rx, &fs, 2, 1))
 		return check_done();
 	ret = setup();
 	CHECK_INT(ret, 0);
 	if (!ret)
-		ret = engine_start();
+		ret = fx_recall_start(&rx);
 	CHECK_INT(ret, 0);
 	if (!ret) {
 		RUN(test_last_chunk);
@@ -251,11 +206,7 @@ int main(void)
 		RUN(test_bad_chunk_other_copy);
 		RUN(test_release_and_request);
 	}
-	recall_stop(&fs);
-	sched_stop(fs.sched);
-	if (chg)
-		changer_close(chg);
-	catalog_close(fs.cat);
+	fx_recall_fini(&rx);
 	free(want);
 	return check_done();
 }

@@ -28,6 +28,7 @@
 #include "tapeio/vtape.h"
 #include "tests/check.h"
 #include "tests/lib_fixture.h"
+#include "tests/lib_recall.h"
 
 #define BS     (64 * 1024)
 #define SIZE_A (3u << 20)
@@ -36,9 +37,8 @@
 #define RLEN   4096
 
 static const char *bc = "A00001L9";
-static char libdir[1100], cachedir[1100];
 static struct tapefs fs;
-static struct changer *chg;
+static struct fx_recall rx; /* fs's engine, on lib/ */
 static int64_t id_a, id_b;
 static unsigned char *want_a, *want_b;
 
@@ -133,8 +133,6 @@ static int setup(void)
 			     .block_size = BS};
 	struct tarw_opts o = {.block_size = BS};
 	struct catalog_archive_in ai = {.block_size = BS};
-	struct catalog_tape ct =
-	    fx_tape(bc, "A", CATALOG_TAPE_SCRATCH, 64 << 20);
 	struct vtape_model m = {.rate_mbps = 1, .time_scale = 1};
 	struct catalog_copy_in ci;
 	struct catalog_member cm[2];
@@ -145,15 +143,13 @@ static int setup(void)
 	int64_t dump;
 	int ret;
 
-	snprintf(img, sizeof(img), "%s/tapes/%s.vtape", libdir, bc);
-	if ((ret = fx_lib_setup(libdir, &lib)) ||
+	fx_recall_image(&rx, bc, img, sizeof(img));
+	if ((ret = fx_lib_setup(rx.lib, &lib)) ||
 	    (ret = fx_make_file("a.bin", SIZE_A, 5)) ||
 	    (ret = fx_make_file("b.bin", SIZE_B, 6)) ||
 	    (ret = fx_source(&src[0], "a.bin")) ||
 	    (ret = fx_source(&src[1], "b.bin")) ||
-	    (ret = tape_open(&t, tape_backend("vtape"), img, TAPE_RDWR)) ||
-	    (ret = tape_goto_file(t, 1)) ||
-	    (ret = catalog_tape_add(fs.cat, &ct)) ||
+	    (ret = fx_recall_tape(&rx, bc, "A", 64 << 20, &t)) ||
 	    (ret = fx_write_archive(&t, 1, src, 2, &o, &a)))
 		return ret ? ret : -EIO;
 	tape_close(t);
@@ -284,37 +280,21 @@ static void test_release_parked(void)
 
 int main(void)
 {
-	char top[1024];
 	int ret;
 
-	if (!getcwd(top, sizeof(top)))
-		return 1;
-	snprintf(libdir, sizeof(libdir), "%s/lib", top);
-	snprintf(cachedir, sizeof(cachedir), "%s/cache", top);
-	fs.cfg.cache = cachedir;
-	pthread_mutex_init(&fs.errors.lock, NULL);
-	fs.cat = fx_catalog("catalog.db");
-	if (!fs.cat)
+	if (fx_recall_init(&rx, &fs, 1, 0))
 		return check_done();
 	ret = setup();
 	CHECK_INT(ret, 0);
-	if (!ret &&
-	    (!(chg = fx_changer(libdir)) || !(fs.sched = fx_sched(chg, 1))))
-		ret = -EIO;
 	if (!ret)
-		ret = recall_start(&fs);
+		ret = fx_recall_start(&rx);
 	CHECK_INT(ret, 0);
 	if (!ret) {
 		RUN(test_parked_reads);
 		RUN(test_cancel);
 		RUN(test_release_parked);
 	}
-	recall_stop(&fs);
-	if (fs.sched)
-		sched_stop(fs.sched);
-	if (chg)
-		changer_close(chg);
-	catalog_close(fs.cat);
+	fx_recall_fini(&rx);
 	free(want_a);
 	free(want_b);
 	return check_done();

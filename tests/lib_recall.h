@@ -1,0 +1,58 @@
+/* tests/lib_recall.h - the recall engine of a C test, started on a
+ * library and a catalog in the scratch directory as fs/mount.c starts it
+ * (a vlib changer, a scheduler over its drives, recall_start()), and the
+ * pieces the recall tests share: the library's tapes opened to write
+ * archives on, and the vtape trace read back.
+ *
+ * Like lib_fixture.h, what makes something checks its own steps (CHECK)
+ * and returns 0 or -errno.
+ */
+#ifndef TAPEFS_LIB_RECALL_H
+#define TAPEFS_LIB_RECALL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fs/engine/tapefs.h"
+#include "tapeio/tape.h"
+
+/* A test's engine: fs is the test's own (its cat, sched, changer and
+ * recall are set here); the paths are in the scratch directory. */
+struct fx_recall {
+	struct tapefs *fs;
+	int drives;	  /* of the scheduler */
+	char lib[1100];	  /* the library (lib/): make it with fx_lib_setup() */
+	char cache[1100]; /* the engine's cache (cache/), fs->cfg.cache */
+	char trace[1100]; /* the vtape trace (trace), when asked for */
+};
+
+/* Sets r's paths and fs->cfg.cache, the vtape trace (TAPEFS_VTAPE_TRACE)
+ * when trace is set, fs->errors' lock, and opens the catalog catalog.db
+ * as fs->cat. 0 or -errno. */
+int fx_recall_init(struct fx_recall *r, struct tapefs *fs, int drives,
+		   int trace);
+
+/* The changer and the scheduler (the first time), then recall_start().
+ * Again after recall_stop(): a restart of the engine alone. 0 or -errno. */
+int fx_recall_start(struct fx_recall *r);
+
+/* Stops the engine and the scheduler, closes the changer and the catalog
+ * (whatever of them was started). */
+void fx_recall_fini(struct fx_recall *r);
+
+/* The image of barcode in the library, into buf. */
+void fx_recall_image(const struct fx_recall *r, const char *barcode, char *buf,
+		     size_t len);
+
+/* Opens the (labelled) tape barcode of the library read-write at its file
+ * 1, into *t, and adds it to the catalog, scratch, of pool and capacity.
+ * 0 or -errno; the caller closes *t. */
+int fx_recall_tape(const struct fx_recall *r, const char *barcode,
+		   const char *pool, uint64_t capacity, struct tape **t);
+
+/* Data records read on barcode in the vtape trace: their count, and the
+ * lowest lblock in *low (UINT64_MAX when none). */
+int fx_trace_reads(const struct fx_recall *r, const char *barcode,
+		   uint64_t *low);
+
+#endif
