@@ -15,6 +15,7 @@
 #include "tapeio/tarr.h"
 #include "tests/check.h"
 #include "tests/lib_fixture.h"
+#include "tests/lib_tar.h"
 
 #define REC 10240
 
@@ -101,44 +102,6 @@ static void test_gnu_sparse(void)
 	}
 }
 
-/* Set the checksum of the header block at h. */
-static void ustar_sum(unsigned char *h)
-{
-	unsigned sum = 0;
-
-	memset(h + 148, ' ', 8);
-	for (int i = 0; i < 512; i++)
-		sum += h[i];
-	snprintf((char *)h + 148, 8, "%06o", sum);
-}
-
-/* A ustar header block at h: name, typeflag, size; checksum set. */
-static void ustar(unsigned char *h, const char *name, char type, size_t size)
-{
-	memset(h, 0, 512);
-	memcpy(h, name, strlen(name));
-	memcpy(h + 100, "0000644", 7);
-	memcpy(h + 108, "0000000", 7);
-	memcpy(h + 116, "0000000", 7);
-	snprintf((char *)h + 124, 12, "%011llo",
-		 (unsigned long long)size & 077777777777ull);
-	memcpy(h + 136, "14530000000", 11);
-	h[156] = (unsigned char)type;
-	memcpy(h + 257, "ustar", 6);
-	memcpy(h + 263, "00", 2);
-	ustar_sum(h);
-}
-
-/* Append the pax record "LEN key=value\n" to p; returns its length. */
-static size_t pax_rec(char *p, const char *key, const char *value)
-{
-	size_t body = strlen(key) + strlen(value) + 3, n = body + 1;
-
-	while ((size_t)snprintf(NULL, 0, "%zu", n) + body != n)
-		n++;
-	return (size_t)sprintf(p, "%zu %s=%s\n", n, key, value);
-}
-
 /* Tape file 0 of a new vtape: a pax header of the records in pax, then
  * member "f" of size bytes, its data (data_len bytes) after the header. */
 static struct tape *pax_member(const char *pax, size_t size, const char *data,
@@ -149,9 +112,9 @@ static struct tape *pax_member(const char *pax, size_t size, const char *data,
 	FILE *f;
 
 	memset(buf, 0, sizeof(buf));
-	ustar(buf, "PaxHeader/f", 'x', plen);
+	fx_ustar(buf, "PaxHeader/f", 'x', plen);
 	memcpy(buf + 512, pax, plen);
-	ustar(buf + 1024, "f", '0', size);
+	fx_ustar(buf + 1024, "f", '0', size);
 	memcpy(buf + 1536, data, data_len);
 	f = fopen("pax.tar", "wb");
 	CHECK(f && fwrite(buf, 1, sizeof(buf), f) == sizeof(buf));
@@ -171,10 +134,10 @@ static void test_map_past_size(void)
 	size_t n = 0;
 	uint64_t got;
 
-	n += pax_rec(pax + n, "GNU.sparse.major", "1");
-	n += pax_rec(pax + n, "GNU.sparse.minor", "0");
-	n += pax_rec(pax + n, "GNU.sparse.name", "f");
-	pax_rec(pax + n, "GNU.sparse.realsize", "10");
+	n += fx_pax_rec(pax + n, "GNU.sparse.major", "1");
+	n += fx_pax_rec(pax + n, "GNU.sparse.minor", "0");
+	n += fx_pax_rec(pax + n, "GNU.sparse.name", "f");
+	fx_pax_rec(pax + n, "GNU.sparse.realsize", "10");
 	memset(data, 0, sizeof(data));
 	strcpy(data, "1\n76506634\n10\n");
 	memcpy(data + 512, "0123456789", 10);
@@ -200,7 +163,7 @@ static void test_all_hole(void)
 	uint64_t got;
 	struct md5 h;
 
-	pax_rec(pax, "GNU.sparse.offset", "76506634");
+	fx_pax_rec(pax, "GNU.sparse.offset", "76506634");
 	t = pax_member(pax, 700, "data that is not the member's", 29);
 	if (!t)
 		return;
@@ -228,11 +191,11 @@ static void test_link_with_size(void)
 	uint64_t got = 0;
 	FILE *f;
 
-	ustar(buf, "f", '0', 3);
+	fx_ustar(buf, "f", '0', 3);
 	memcpy(buf + 512, "abc", 3);
-	ustar(buf + 1024, "h", '1', 100);
+	fx_ustar(buf + 1024, "h", '1', 100);
 	memcpy(buf + 1024 + 157, "f", 1); /* the link's target */
-	ustar_sum(buf + 1024);
+	fx_ustar_sum(buf + 1024);
 	f = fopen("link.tar", "wb");
 	CHECK(f && fwrite(buf, 1, sizeof(buf), f) == sizeof(buf));
 	if (f)

@@ -24,6 +24,7 @@
 #include "tapeio/vtape.h"
 #include "tests/check.h"
 #include "tests/lib_fixture.h"
+#include "tests/lib_tar.h"
 
 static const char *out_dir;
 
@@ -264,28 +265,6 @@ static void seed_hostile(const char *name, int fmt)
 	seed("tarr", name, &b, 1, buf, used);
 }
 
-/* A ustar header block at h: name, typeflag, size; checksum set. */
-static void ustar(unsigned char *h, const char *name, char type, size_t size)
-{
-	unsigned sum = 0;
-
-	memset(h, 0, 512);
-	memcpy(h, name, strlen(name));
-	memcpy(h + 100, "0000644", 7);
-	memcpy(h + 108, "0000000", 7);
-	memcpy(h + 116, "0000000", 7);
-	snprintf((char *)h + 124, 12, "%011llo",
-		 (unsigned long long)size & 077777777777ull);
-	memcpy(h + 136, "14530000000", 11);
-	h[156] = (unsigned char)type;
-	memcpy(h + 257, "ustar", 6);
-	memcpy(h + 263, "00", 2);
-	memset(h + 148, ' ', 8);
-	for (int i = 0; i < 512; i++)
-		sum += h[i];
-	snprintf((char *)h + 148, 8, "%06o", sum);
-}
-
 /* A pax header whose path holds a NUL, and one whose size is huge. */
 static void seed_pax_raw(void)
 {
@@ -293,11 +272,11 @@ static void seed_pax_raw(void)
 	static const char rec[] = "16 path=a\0/../b\n";
 	unsigned char b = bs_byte(512);
 
-	ustar(buf, "PaxHeader", 'x', sizeof(rec) - 1);
+	fx_ustar(buf, "PaxHeader", 'x', sizeof(rec) - 1);
 	memcpy(buf + 512, rec, sizeof(rec) - 1);
-	ustar(buf + 1024, "plain", '0', 3);
+	fx_ustar(buf + 1024, "plain", '0', 3);
 	memcpy(buf + 1536, "abc", 3);
-	ustar(buf + 2048, MANIFEST_MEMBER, '0', 0);
+	fx_ustar(buf + 2048, MANIFEST_MEMBER, '0', 0);
 	snprintf((char *)buf + 2048 + 124, 12, "77777777777");
 	seed("tarr", "pax-nul-huge", &b, 1, buf, sizeof(buf));
 }
