@@ -240,6 +240,42 @@ tf_set_rate() {
 	for t in lib/tapes/*.vtape; do "$TF_TAPEFS" vtape set "$t" rate="$1" scale=1 >/dev/null; done
 }
 
+# ---- what a mount shows, what the tapes hold ---------------------------------
+
+# tf_listing MNT: every entry of MNT's archive/ and tapes/ (not the tapes'
+# own .status and .ctl) with what a user sees of it: type, size, mode,
+# owner, group, mtime (not for a tape's own directory: it has the time of
+# the mount), user.tapefs.md5 and user.tapefs.copies; sorted.
+tf_listing() {
+	(cd "$1" && find archive tapes -mindepth 1 \( -name .status -o -name .ctl \) -prune -o -print0 |
+		while IFS= read -r -d '' p; do
+			f='%F %s %a %U %G %y'
+			[[ $p == tapes/* && $p != tapes/*/* ]] && f='%F %s %a %U %G'
+			printf '%s|%s|%s|%s\n' "$p" "$(stat -c "$f" "$p")" \
+				"$(getfattr --only-values -n user.tapefs.md5 "$p" 2>/dev/null)" \
+				"$(getfattr --only-values -n user.tapefs.copies "$p" 2>/dev/null)"
+		done | LC_ALL=C sort)
+}
+
+# tf_tapes_state MNT: one line per tape of MNT/tapes/: its barcode, state
+# and counts (last_file, archives, members, bytes_used).
+tf_tapes_state() {
+	local t
+	for t in "$1"/tapes/*/; do
+		echo "$(basename "$t") $(grep -E '^(state|last_file|archives|members|bytes_used):' "$t/.status" | tr '\n' ' ')"
+	done
+}
+
+# tf_tape_files IMAGE: every tape file of the vtape IMAGE after the label,
+# "FILENO MD5" a line.
+tf_tape_files() {
+	local img=$1 n f
+	n=$("$TF_TAPEFS" vtape ls "$img" | awk 'NR > 1 && $1 > 0 { n = $1 } END { print n + 0 }')
+	for f in $(seq 1 "$n"); do
+		echo "$f $("$TF_TAPEFS" vtape export "$img" "$f" - | md5sum | cut -d' ' -f1)"
+	done
+}
+
 # ---- a private mount namespace ----------------------------------------------
 
 # tf_private_ns "$@": first thing after sourcing this file: run the test

@@ -14,14 +14,6 @@
 tf_setup --drives 2 --slots 8 --ie 1 --capacity 64M --pools 2 -- copies=2 pools=A,B block_size=64K
 state() { tf_field state "mnt/tapes/$1/.status"; }
 lib() { bash -c "echo '$1' > mnt/.library"; }
-# tape_files IMAGE: every tape file after the label, one MD5 per line
-tape_files() {
-	local img=$1 n
-	n=$("$TF_TAPEFS" vtape ls "$img" | awk 'NR > 1 && $1 > 0 { n = $1 } END { print n + 0 }')
-	for f in $(seq 1 "$n"); do
-		echo "$f $("$TF_TAPEFS" vtape export "$img" "$f" - | md5sum | cut -d' ' -f1)"
-	done
-}
 for d in one two three four; do
 	mkdir -p src/$d
 	head -c $((1 << 20)) /dev/urandom > src/$d/data.bin
@@ -41,7 +33,7 @@ check "B00002L9 exported" lib "export B00002L9"
 for _ in $(seq 100); do grep -q '^last_export:' mnt/.library && break; sleep 0.1; done
 check "B00002L9 in the mailbox" grep -q '^last_export: B00002L9 moved to slot 9' mnt/.library
 tf_umount mnt
-for bc in $OLD; do tape_files lib/tapes/$bc.vtape > $bc.before; done
+for bc in $OLD; do tf_tape_files lib/tapes/$bc.vtape > $bc.before; done
 check_eq "A00001L9: two archives on tape" 2 "$(wc -l < A00001L9.before)"
 check_eq "B00002L9: one archive on tape" 1 "$(wc -l < B00002L9.before)"
 
@@ -105,7 +97,7 @@ check "five on A00004L9" bash -c "getfattr --only-values -n user.tapefs.copies m
 tf_umount mnt
 
 for bc in $OLD; do
-	tape_files lib/tapes/$bc.vtape > $bc.after
+	tf_tape_files lib/tapes/$bc.vtape > $bc.after
 	check "$bc: every tape file byte for byte as it was" cmp $bc.before $bc.after
 done
 check "tapefs fsck" "$TF_TAPEFS" fsck -c tapefs.ini
@@ -122,7 +114,7 @@ tf_config mtx.ini copies=2 pools=A,B block_size=64K catalog=mtx.db \
 	library.drives=2 library.drive0=/dev/nst0 library.drive1=/dev/nst1
 TAPEFS=$(tf_preloaded "$SG" "$ST")
 HELD="$OLD A00003L9 B00003L9 A00004L9"
-for bc in $HELD; do tape_files lib/tapes/$bc.vtape > $bc.mtx-before; done
+for bc in $HELD; do tf_tape_files lib/tapes/$bc.vtape > $bc.mtx-before; done
 # drive 1 is emptied: the mount loads each cartridge into it, looks at it
 # and puts it back; the one left in drive 0 is read there
 src=$(LD_PRELOAD=$SG /usr/sbin/mtx -f /dev/sg9 status | sed -n 's/^Data Transfer Element 1:Full (Storage Element \([0-9]*\) Loaded).*/\1/p')
@@ -138,6 +130,6 @@ check "mtx: .status counts them" grep -qx 'unknown_tapes: 7' mnt/.status
 check "mtx: every cartridge was read at mount" bash -c "! grep -q 'no drive is empty' mnt/.status"
 tf_umount mnt
 for bc in $HELD; do
-	tape_files lib/tapes/$bc.vtape > $bc.mtx-after
+	tf_tape_files lib/tapes/$bc.vtape > $bc.mtx-after
 	check "mtx: $bc byte for byte as it was" cmp $bc.mtx-before $bc.mtx-after
 done

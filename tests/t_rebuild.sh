@@ -18,33 +18,6 @@ for bc in A00009L9 B00009L9; do
 	"$TF_TAPEFS" vtape create lib/tapes/$bc.vtape --barcode $bc --capacity 200M >/dev/null
 done
 sed -i 's/^slot 9 -$/slot 9 A00009L9/; s/^slot 10 -$/slot 10 B00009L9/' lib/state
-# listing MNT: every entry of archive/ and tapes/ (not the tapes' own
-# .status and .ctl), with what a user sees of it
-listing() {
-	(cd "$1" && find archive tapes -mindepth 1 \( -name .status -o -name .ctl \) -prune -o -print0 |
-		while IFS= read -r -d '' p; do
-			# (a tape's own directory has the time of the mount)
-			f='%F %s %a %U %G %y'
-			[[ $p == tapes/* && $p != tapes/*/* ]] && f='%F %s %a %U %G'
-			printf '%s|%s|%s|%s\n' "$p" "$(stat -c "$f" "$p")" \
-				"$(getfattr --only-values -n user.tapefs.md5 "$p" 2>/dev/null)" \
-				"$(getfattr --only-values -n user.tapefs.copies "$p" 2>/dev/null)"
-		done | LC_ALL=C sort)
-}
-# tapes_state MNT: each tape's state and counts
-tapes_state() {
-	for t in "$1"/tapes/*/; do
-		echo "$(basename "$t") $(grep -E '^(state|last_file|archives|members|bytes_used):' "$t/.status" | tr '\n' ' ')"
-	done
-}
-# tape_files IMAGE: every tape file after the label, one MD5 per line
-tape_files() {
-	local img=$1 n
-	n=$("$TF_TAPEFS" vtape ls "$img" | awk 'NR > 1 && $1 > 0 { n = $1 } END { print n + 0 }')
-	for f in $(seq 1 "$n"); do
-		echo "$f $("$TF_TAPEFS" vtape export "$img" "$f" - | md5sum | cut -d' ' -f1)"
-	done
-}
 last_file() { tf_field last_file "mnt/tapes/$1/.status"; }
 
 for i in $(seq -w 1 20); do
@@ -95,13 +68,13 @@ check "remount after the kill" tf_mount tapefs.ini mnt
 for bc in $small; do echo reopen >mnt/tapes/$bc/.ctl; done
 check "the killed dump is failed in the journal" grep -q 'interrupted' mnt/.status
 check "its file is still staged" test -f mnt/staging/killed/big.bin
-listing mnt >before.list
-tapes_state mnt >before.tapes
+tf_listing mnt >before.list
+tf_tapes_state mnt >before.tapes
 tf_umount mnt
 partial=
 for img in lib/tapes/*.vtape; do
 	bc=$(basename "$img" .vtape)
-	tape_files "$img" >"$bc.before"
+	tf_tape_files "$img" >"$bc.before"
 	"$TF_TAPEFS" vtape ls "$img" | grep -q 'no filemark' && partial="$partial $bc"
 done
 echo "# the killed dump's partial archive is on$partial"
@@ -115,12 +88,12 @@ for bc in $held $partial; do
 done
 mkdir -p src/new && head -c 200000 /dev/urandom >src/new/after-the-loss.bin
 check "a new dump" tf_dump_dir new
-listing mnt >new.list
-tapes_state mnt >new.tapes
+tf_listing mnt >new.list
+tf_tapes_state mnt >new.tapes
 tf_umount mnt
 for img in lib/tapes/*.vtape; do
 	bc=$(basename "$img" .vtape)
-	tape_files "$img" >"$bc.after-new"
+	tf_tape_files "$img" >"$bc.after-new"
 	# every file that was on the tape is byte for byte what it was
 	check "$bc: not one tape file changed" bash -c "join '$bc.before' '$bc.after-new' | awk '\$2 != \$3 { bad = 1 } END { exit bad }' && test \$(join '$bc.before' '$bc.after-new' | wc -l) -eq \$(wc -l < '$bc.before')"
 done
@@ -133,11 +106,11 @@ check "it added the 22 archives" grep -q ', 22 archives added' <<<"$out"
 check "it journaled the partial archives" grep -q ", 2 partial," <<<"$out"
 check "it read little" bash -c "awk '/^read / { exit !(\$2 < 8000000) }' <<<'$out'"
 check "mount the rebuilt catalog" tf_mount tapefs.ini mnt
-listing mnt >after.list
+tf_listing mnt >after.list
 sort -u before.list new.list >want.list
 check "archive/ and tapes/ are what they were, and the new dump" cmp want.list after.list
 diff want.list after.list | head -n 10
-tapes_state mnt >after.tapes
+tf_tapes_state mnt >after.tapes
 # a tape that held archives is what it was before the loss; one that held
 # none is what the catalog that went on made of it (the new dump's)
 while IFS= read -r line; do
@@ -176,10 +149,10 @@ done
 check "dump n2 after the rebuild" tf_dump_dir n2
 copies_of n2 >n2.copies
 check_eq "n2 went over the partial archives" "A00009L9 1,B00009L9 1" "$(paste -sd, n2.copies)"
-listing mnt >appended.list
+tf_listing mnt >appended.list
 tf_umount mnt
 for bc in $(cut -d' ' -f1 n1.copies); do
-	tape_files "lib/tapes/$bc.vtape" >"$bc.after-append"
+	tf_tape_files "lib/tapes/$bc.vtape" >"$bc.after-append"
 	keep=$(awk -v b="$bc" '$1 == b { print $2 }' last.before)
 	check "$bc: the $keep archives before the append are untouched" \
 		bash -c "head -n $keep '$bc.before' | cmp - <(head -n $keep '$bc.after-append')"
@@ -195,7 +168,7 @@ for _ in $(seq 600); do grep -q '^last_rebuild:' mnt/.library && break; sleep 0.
 check "the rebuild ended" grep -q '^last_rebuild: done .*: [0-9]* tapes read (0 not)' mnt/.library
 grep '^last_rebuild' mnt/.library | sed 's/^/# /'
 check ".status counts no unknown tape" grep -qx 'unknown_tapes: 0' mnt/.status
-listing mnt >online.list
+tf_listing mnt >online.list
 tf_umount mnt
 sqlite3 cat.db "select a.uuid, c.barcode, c.fileno, c.start_lblock, c.size from copy c join archive a on a.id = c.archive order by 2, 3" >copies.after
 check "online: every copy is back" cmp copies.before copies.after

@@ -16,21 +16,6 @@
 tf_need /usr/bin/strace
 
 tf_setup --drives 2 --slots 8 --tapes 6 --capacity 64M --pools 2 -- copies=2 pools=A,B block_size=64K catalog_to_tape=3
-listing() {
-	(cd "$1" && find archive tapes -mindepth 1 \( -name .status -o -name .ctl \) -prune -o -print0 |
-		while IFS= read -r -d '' p; do
-			f='%F %s %a %U %G %y'
-			[[ $p == tapes/* && $p != tapes/*/* ]] && f='%F %s %a %U %G'
-			printf '%s|%s|%s|%s\n' "$p" "$(stat -c "$f" "$p")" \
-				"$(getfattr --only-values -n user.tapefs.md5 "$p" 2>/dev/null)" \
-				"$(getfattr --only-values -n user.tapefs.copies "$p" 2>/dev/null)"
-		done | LC_ALL=C sort)
-}
-tapes_state() {
-	for t in "$1"/tapes/*/; do
-		echo "$(basename "$t") $(grep -E '^(state|last_file|archives|members|bytes_used):' "$t/.status" | tr '\n' ' ')"
-	done
-}
 # the catalog's content, without the times of its own bookkeeping
 cat_dump() {
 	sqlite3 cat.db "
@@ -50,8 +35,8 @@ for i in 1 2 3 4 5 6 7 8; do
 done
 check "mount" tf_mount tapefs.ini mnt
 for i in 1 2 3 4 5 6 7 8; do check "dump d$i" tf_dump_dir d$i; done
-listing mnt >full.list
-tapes_state mnt >full.tapes
+tf_listing mnt >full.list
+tf_tapes_state mnt >full.tapes
 tf_umount mnt
 check_eq "two snapshots of the catalog on tape, each with two copies" 4 "$(sqlite3 cat.db "select count(*) from copy c join archive a on a.id = c.archive where a.kind = 1")"
 check "a backup on disk after every dump (seven kept by default)" test "$(ls catalog-backups | grep -c '^catalog-.*\.db$')" -eq 7
@@ -62,8 +47,8 @@ cp cat.db truth.db
 lose
 cp "$(ls -d catalog-backups/catalog-*.db | sort | tail -n 1)" cat.db
 check "mount the newest backup" tf_mount tapefs.ini mnt
-listing mnt >backup.list
-tapes_state mnt >backup.tapes
+tf_listing mnt >backup.list
+tf_tapes_state mnt >backup.tapes
 tf_umount mnt
 check "backup: archive/ and tapes/ as they were" cmp full.list backup.list
 check "backup: every tape's state and counts" cmp full.tapes backup.tapes
@@ -78,8 +63,8 @@ check "snapshot: restored from the newest snapshot on tape" grep -q 'restored fr
 # (the snapshot's own archive, which it cannot hold, and d7, d8)
 check "snapshot: then only the archives after it are read" grep -q ', 3 archives added' <<<"$out"
 check "mount the catalog from the snapshot" tf_mount tapefs.ini mnt
-listing mnt >snap.list
-tapes_state mnt >snap.tapes
+tf_listing mnt >snap.list
+tf_tapes_state mnt >snap.tapes
 check "snapshot: archive/ and tapes/ as they were" cmp full.list snap.list
 diff full.list snap.list | head -n 6 | sed 's/^/# /'
 check "snapshot: every tape's state and counts" cmp full.tapes snap.tapes

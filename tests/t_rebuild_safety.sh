@@ -11,18 +11,10 @@
 . "$TOP/tests/lib.sh"
 
 tf_setup --drives 2 --slots 8 --tapes 8 --capacity 64M --pools 2 -- copies=2 pools=A,B block_size=64K catalog_to_tape=never catalog_backups=20
-# tape_files IMAGE: every tape file after the label, one MD5 per line
-tape_files() {
-	local img=$1 n
-	n=$("$TF_TAPEFS" vtape ls "$img" | awk 'NR > 1 && $1 > 0 { n = $1 } END { print n + 0 }')
-	for f in $(seq 1 "$n"); do
-		echo "$f $("$TF_TAPEFS" vtape export "$img" "$f" - | md5sum | cut -d' ' -f1)"
-	done
-}
 # every tape's files, into DIR/BARCODE
 all_files() {
 	mkdir -p "$1"
-	for img in lib/tapes/*.vtape; do tape_files "$img" >"$1/$(basename "$img" .vtape)"; done
+	for img in lib/tapes/*.vtape; do tf_tape_files "$img" >"$1/$(basename "$img" .vtape)"; done
 }
 # unchanged BEFORE AFTER: every file of every tape in BEFORE is in AFTER,
 # byte for byte
