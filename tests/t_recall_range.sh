@@ -104,6 +104,7 @@ check "copy A was tried" grep -q "^$LA read" trace
 check "the chunk came from copy B" grep -q "^$LB read" trace
 check "the log warns of the bad chunk on copy A" \
 	grep -q "recall failed on a copy: path=r/big.bin tape=$LA .* offset=$((20 << 20)) reason=\"chunk digest mismatch\"" tapefs.log
+settle $f # (what that read started from copy B has ended)
 : > trace
 dd if=$fa of=c2.out bs=1M skip=9 count=1 status=none
 check "an intact chunk through copy A: original bytes" cmp c2.out <(dd if=src/r/big.bin bs=1M skip=9 count=1 status=none)
