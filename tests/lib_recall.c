@@ -47,6 +47,21 @@ int fx_recall_start(struct fx_recall *r)
 	return recall_start(fs);
 }
 
+int fx_recall_up(struct fx_recall *r, struct tapefs *fs, int drives, int trace,
+		 int (*setup)(void))
+{
+	int ret = fx_recall_init(r, fs, drives, trace);
+
+	if (ret)
+		return ret;
+	ret = setup();
+	CHECK_INT(ret, 0);
+	if (!ret)
+		ret = fx_recall_start(r);
+	CHECK_INT(ret, 0);
+	return ret;
+}
+
 void fx_recall_fini(struct fx_recall *r)
 {
 	struct tapefs *fs = r->fs;

@@ -36,6 +36,12 @@ int fx_recall_init(struct fx_recall *r, struct tapefs *fs, int drives,
  * Again after recall_stop(): a restart of the engine alone. 0 or -errno. */
 int fx_recall_start(struct fx_recall *r);
 
+/* What a recall test's main() does first: fx_recall_init(), then the
+ * test's setup() (its library, archives and catalog rows: 0 or -errno),
+ * then fx_recall_start(); each step checked. 0 when the engine runs. */
+int fx_recall_up(struct fx_recall *r, struct tapefs *fs, int drives, int trace,
+		 int (*setup)(void));
+
 /* Stops the engine and the scheduler, closes the changer and the catalog
  * (whatever of them was started). */
 void fx_recall_fini(struct fx_recall *r);

@@ -732,18 +732,9 @@ static void test_recall_text(void)
 
 int main(void)
 {
-	int ret;
-
 	if (!getcwd(top, sizeof(top)))
 		return 1;
-	if (fx_recall_init(&rx, &fs, 2, 1))
-		return check_done();
-	ret = setup();
-	CHECK_INT(ret, 0);
-	if (!ret)
-		ret = fx_recall_start(&rx);
-	CHECK_INT(ret, 0);
-	if (!ret) {
+	if (!fx_recall_up(&rx, &fs, 2, 1, setup)) {
 		RUN(test_nonblock);
 		RUN(test_last_archive);
 		RUN(test_batch_order);

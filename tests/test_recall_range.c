@@ -191,16 +191,7 @@ static void test_release_and_request(void)
 
 int main(void)
 {
-	int ret;
-
-	if (fx_recall_init(&rx, &fs, 2, 1))
-		return check_done();
-	ret = setup();
-	CHECK_INT(ret, 0);
-	if (!ret)
-		ret = fx_recall_start(&rx);
-	CHECK_INT(ret, 0);
-	if (!ret) {
+	if (!fx_recall_up(&rx, &fs, 2, 1, setup)) {
 		RUN(test_last_chunk);
 		RUN(test_restart_keeps_chunks);
 		RUN(test_bad_chunk_other_copy);

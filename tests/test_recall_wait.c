@@ -280,16 +280,7 @@ static void test_release_parked(void)
 
 int main(void)
 {
-	int ret;
-
-	if (fx_recall_init(&rx, &fs, 1, 0))
-		return check_done();
-	ret = setup();
-	CHECK_INT(ret, 0);
-	if (!ret)
-		ret = fx_recall_start(&rx);
-	CHECK_INT(ret, 0);
-	if (!ret) {
+	if (!fx_recall_up(&rx, &fs, 1, 0, setup)) {
 		RUN(test_parked_reads);
 		RUN(test_cancel);
 		RUN(test_release_parked);
