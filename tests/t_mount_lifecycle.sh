@@ -1,6 +1,8 @@
 # Start and stop: SIGTERM unmounts cleanly; an unmount in the middle of a
 # dump loses nothing (the files stay staged and dump at the next mount);
 # staged files survive a remount.
+# tests/run: alone
+# (the unmount must land in the middle of a 6 s dump)
 . "$TOP/tests/lib.sh"
 
 # slow drives (1 MB/s) so that a dump of 6 MiB lasts about 6 s: the

@@ -5,6 +5,8 @@
 # waits for the whole queue of the tape in the drive (that tape needs no
 # robot move), unless it has a priority: then it is served at the next
 # tape change. Reading `.recall` shows each request's bytes and ETA.
+# tests/run: alone
+# (its queue is read while a drive modelled at 0.1 MB/s works through it)
 . "$TOP/tests/lib.sh"
 
 tf_setup --drives 1 --slots 4 --capacity 64M --pools 2 -- block_size=32K copies=2 pools=A,B recall.inflight_per_tape=3

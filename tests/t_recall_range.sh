@@ -9,6 +9,8 @@
 # first time it is read whole, or verified. A flipped byte inside one
 # chunk of one copy: the read of that chunk comes from the other copy; a
 # read of an intact chunk does not touch the other tape.
+# tests/run: alone
+# (a cached range is timed, and a trace read while read-ahead may run)
 . "$TOP/tests/lib.sh"
 
 tf_setup --drives 2 --slots 4 --capacity 256M --pools 2 -- block_size=256K copies=2 pools=A,B
