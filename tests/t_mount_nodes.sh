@@ -5,6 +5,9 @@
 # kernel forgot them. A path that gets a new version shows it (a new
 # inode, its own bytes, never the old version's cached pages) while a
 # file opened before keeps reading the old one.
+# tests/run: alone
+# (it drops the machine's dentry and inode caches, which t_mount_cache's
+# checks of what the kernel keeps rely on)
 . "$TOP/tests/lib.sh"
 
 tf_setup --drives 1 --slots 2 --capacity 64M --pools 1 -- copies=1 pools=A
