@@ -265,7 +265,7 @@ static uint64_t trace_min_read(const char *barcode)
  * no record read twice, nothing read going back. */
 static int trace_reads_ascending(const char *barcode)
 {
-	FILE *fp = fopen(trace, "r");
+	FILE *fp = fopen(rx.trace, "r");
 	char line[512], b[64];
 	unsigned long long x, len;
 	uint64_t prev = 0;
