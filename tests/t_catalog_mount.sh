@@ -29,7 +29,13 @@ c.dat")"
 first=$(ls mnt/tapes | head -n 1)
 check "the first archive keeps the first version" grep -qx one "mnt/tapes/$first/0001/proj/run 1/a.dat"
 
-out=$("$TAPEFS" fsck -c tapefs.ini 2>&1); rc=$?
+# A tape a drive holds (the recall above keeps it a moment for a next
+# request) is skipped as busy; once the drives let go, all four are read.
+for _ in $(seq 50); do
+	out=$("$TAPEFS" fsck -c tapefs.ini 2>&1); rc=$?
+	[ "$rc" -ne 0 ] || ! grep -q "Device or resource busy" <<<"$out" && break
+	sleep 0.1
+done
 check_eq "fsck while mounted: clean" 0 "$rc"
 check "fsck while mounted read the labels" grep -q "labels: 4 read" <<<"$out"
 tf_umount mnt
