@@ -34,7 +34,7 @@ static const char SQL_TAPE_APPEND[] =
 	"WHERE barcode = :barcode";
 /* An import also opens a closed tape: nothing writes a closed tape, so an
  * archive on it that the catalog did not know means the catalog is older
- * than the tape, or closed it for holding that archive. */
+ * than the tape, or closed it for holding that archive (cat_copy_add()). */
 static const char SQL_TAPE_IMPORT[] =
 	"UPDATE tape SET last_file = max(last_file, :fileno), "
 	"bytes_used = bytes_used + :size, "
@@ -218,33 +218,38 @@ static int check_copies(struct catconn *c, const struct catalog_copy_in *cp,
 	return 0;
 }
 
+int cat_copy_add(struct catconn *c, int64_t archive,
+		 const struct catalog_copy_in *cp, int import)
+{
+	sqlite3_stmt *st = cat_stmt(c, SQL_COPY_ADD);
+	int ret;
+
+	if (!st)
+		return -EIO;
+	cat_bind_i64(st, ":archive", archive);
+	cat_bind_text(st, ":barcode", cp->barcode);
+	cat_bind_i64(st, ":fileno", cp->fileno);
+	cat_bind_i64(st, ":start_lblock", (int64_t)cp->start_lblock);
+	cat_bind_i64(st, ":size", (int64_t)cp->size);
+	ret = cat_exec(c, st, "copy add");
+	if (ret < 0)
+		return ret;
+	st = cat_stmt(c, import ? SQL_TAPE_IMPORT : SQL_TAPE_APPEND);
+	if (!st)
+		return -EIO;
+	cat_bind_text(st, ":barcode", cp->barcode);
+	cat_bind_i64(st, ":fileno", cp->fileno);
+	cat_bind_i64(st, ":size", (int64_t)cp->size);
+	return cat_exec(c, st, "tape append");
+}
+
 static int add_copies(struct catalog_commit *cm,
 		      const struct catalog_copy_in *cp, size_t n)
 {
 	int ret = 0;
 
-	for (size_t i = 0; i < n && ret == 0; i++) {
-		sqlite3_stmt *st = cat_stmt(cm->c, SQL_COPY_ADD);
-
-		if (!st)
-			return -EIO;
-		cat_bind_i64(st, ":archive", cm->archive_id);
-		cat_bind_text(st, ":barcode", cp[i].barcode);
-		cat_bind_i64(st, ":fileno", cp[i].fileno);
-		cat_bind_i64(st, ":start_lblock", (int64_t)cp[i].start_lblock);
-		cat_bind_i64(st, ":size", (int64_t)cp[i].size);
-		ret = cat_exec(cm->c, st, "copy add");
-		if (ret < 0)
-			break;
-		st = cat_stmt(cm->c,
-			      cm->import ? SQL_TAPE_IMPORT : SQL_TAPE_APPEND);
-		if (!st)
-			return -EIO;
-		cat_bind_text(st, ":barcode", cp[i].barcode);
-		cat_bind_i64(st, ":fileno", cp[i].fileno);
-		cat_bind_i64(st, ":size", (int64_t)cp[i].size);
-		ret = cat_exec(cm->c, st, "tape append");
-	}
+	for (size_t i = 0; i < n && ret == 0; i++)
+		ret = cat_copy_add(cm->c, cm->archive_id, &cp[i], cm->import);
 	return ret;
 }
 
@@ -411,9 +416,8 @@ int catalog_import_begin(struct catalog *cat, const struct catalog_import *imp,
 
 /* The node of child name under parent, created when missing (with member
  * as its namespace entry, which may be 0 = none yet). *created says so. */
-static int node_get(struct catalog_commit *cm, int64_t parent,
-		    const char *name, size_t len, int64_t member,
-		    int64_t *node, int *created)
+static int node_get(struct catalog_commit *cm, int64_t parent, const char *name,
+		    size_t len, int64_t member, int64_t *node, int *created)
 {
 	sqlite3_stmt *st;
 	int ret;
@@ -480,9 +484,9 @@ static int dir_node(struct catalog_commit *cm, const char *dir, size_t len,
 	return 0;
 }
 
-static int member_insert(struct catalog_commit *cm, int64_t id,
-			 int64_t node, int64_t parent,
-			 const struct catalog_member *m, int implicit)
+static int member_insert(struct catalog_commit *cm, int64_t id, int64_t node,
+			 int64_t parent, const struct catalog_member *m,
+			 int implicit)
 {
 	sqlite3_stmt *st = cat_stmt(cm->c, SQL_MEMBER_ADD);
 	unsigned char md5[16];

@@ -256,6 +256,38 @@ int cat_read_each(struct catalog *cat, const char *sql, const char *key,
 	return ret;
 }
 
+void cat_row_none(sqlite3_stmt *st, void *out)
+{
+	(void)st;
+	(void)out;
+}
+
+int cat_read_tape(struct catalog *cat, const char *sql, const char *barcode,
+		  int64_t fileno, cat_row_fn fill, void *out, const char *what)
+{
+	struct catconn *c;
+	sqlite3_stmt *st;
+	int ret = read_begin(cat, sql, NULL, 0, &c, &st);
+
+	if (ret < 0)
+		return ret;
+	cat_bind_text(st, ":barcode", barcode ? barcode : "");
+	if (fileno >= 0)
+		cat_bind_i64(st, ":fileno", fileno);
+	ret = cat_row_get(c, st, fill, out, what);
+	cat_conn_put(cat, c);
+	return ret;
+}
+
+int cat_tape_file_known(struct catalog *cat, const char *sql,
+			const char *barcode, int64_t fileno, const char *what)
+{
+	int ret =
+	    cat_read_tape(cat, sql, barcode, fileno, cat_row_none, NULL, what);
+
+	return ret == 0 ? 1 : ret == -ENOENT ? 0 : ret;
+}
+
 int cat_exec_sql(struct catconn *c, const char *sql)
 {
 	char *msg = NULL;

@@ -308,31 +308,11 @@ int catalog_dump_tapes(struct catalog *cat, int64_t dump_id,
 			     cat_dump_tape_visit, &w, "dump tapes");
 }
 
-static void nothing_row(sqlite3_stmt *st, void *out)
-{
-	(void)st;
-	(void)out;
-}
-
 int catalog_dump_tape_wrote(struct catalog *cat, const char *barcode,
 			    int64_t fileno)
 {
-	struct catconn *c = cat_conn_get(cat);
-	sqlite3_stmt *st;
-	int ret = -EIO;
-
-	if (!c)
-		return -EIO;
-	st = cat_stmt(c, SQL_DUMP_TAPE_WROTE);
-	if (!st)
-		goto out;
-	cat_bind_text(st, ":barcode", barcode ? barcode : "");
-	cat_bind_i64(st, ":fileno", fileno);
-	ret = cat_row_get(c, st, nothing_row, NULL, "dump tape wrote");
-	ret = ret == 0 ? 1 : ret == -ENOENT ? 0 : ret;
-out:
-	cat_conn_put(cat, c);
-	return ret;
+	return cat_tape_file_known(cat, SQL_DUMP_TAPE_WROTE, barcode, fileno,
+				   "dump tape wrote");
 }
 
 int catalog_dump_unfinished(struct catalog *cat, catalog_dump_fn fn,

@@ -14,15 +14,6 @@ static const char SQL_ARCHIVE_BY_UUID[] =
 static const char SQL_ARCHIVE_EXISTS[] = "SELECT 1 FROM archive WHERE id = :id";
 static const char SQL_TAPE_EXISTS[] =
 	"SELECT 1 FROM tape WHERE barcode = :barcode";
-static const char SQL_COPY_ADD[] =
-	"INSERT INTO copy(archive, barcode, fileno, start_lblock, size) "
-	"VALUES(:archive, :barcode, :fileno, :start_lblock, :size)";
-/* as commit.c's SQL_TAPE_IMPORT: a closed tape becomes open too */
-static const char SQL_TAPE_APPEND[] =
-	"UPDATE tape SET last_file = max(last_file, :fileno), "
-	"bytes_used = bytes_used + :size, "
-	"state = CASE WHEN state IN (0, 3) THEN 1 ELSE state END "
-	"WHERE barcode = :barcode";
 static const char SQL_PARTIAL_DUMP[] =
 	"INSERT INTO dump(state, created, updated, error) "
 	"VALUES(3, :now, :now, :error)";
@@ -108,26 +99,7 @@ int catalog_copy_import(struct catalog *cat, int64_t archive_id,
 	ret = exists(c, st, "tape");
 	if (ret < 0)
 		goto out;
-	ret = -EIO;
-	st = cat_stmt(c, SQL_COPY_ADD);
-	if (!st)
-		goto out;
-	cat_bind_i64(st, ":archive", archive_id);
-	cat_bind_text(st, ":barcode", cp->barcode);
-	cat_bind_i64(st, ":fileno", cp->fileno);
-	cat_bind_i64(st, ":start_lblock", (int64_t)cp->start_lblock);
-	cat_bind_i64(st, ":size", (int64_t)cp->size);
-	ret = cat_exec(c, st, "copy import");
-	if (ret < 0)
-		goto out;
-	ret = -EIO;
-	st = cat_stmt(c, SQL_TAPE_APPEND);
-	if (!st)
-		goto out;
-	cat_bind_text(st, ":barcode", cp->barcode);
-	cat_bind_i64(st, ":fileno", cp->fileno);
-	cat_bind_i64(st, ":size", (int64_t)cp->size);
-	ret = cat_exec(c, st, "tape append");
+	ret = cat_copy_add(c, archive_id, cp, 1);
 out:
 	return cat_txn_end(cat, c, 1, ret);
 }

@@ -123,6 +123,16 @@ int cat_read_get(struct catalog *cat, const char *sql, const char *key,
 		 int64_t id, cat_row_fn fill, void *out, const char *what);
 int cat_read_each(struct catalog *cat, const char *sql, const char *key,
 		  int64_t id, cat_visit_fn visit, void *arg, const char *what);
+/* A cat_row_fn that reads nothing: for a query asked only whether it has
+ * a row. */
+void cat_row_none(sqlite3_stmt *st, void *out);
+/* cat_read_get() of sql with ":barcode" bound to barcode ("" for NULL)
+ * and, unless fileno < 0, ":fileno" to fileno. */
+int cat_read_tape(struct catalog *cat, const char *sql, const char *barcode,
+		  int64_t fileno, cat_row_fn fill, void *out, const char *what);
+/* Whether sql (bound as by cat_read_tape()) has a row: 1, 0, -errno. */
+int cat_tape_file_known(struct catalog *cat, const char *sql,
+			const char *barcode, int64_t fileno, const char *what);
 /* Run a constant SQL text (pragmas, schema). */
 int cat_exec_sql(struct catconn *c, const char *sql);
 
@@ -196,6 +206,13 @@ void cat_archive_row(sqlite3_stmt *st, void *out);
 int cat_commit_last_member(struct catalog_commit *c, int64_t *member);
 /* The writer connection a commit holds (its transaction). */
 struct catconn *cat_commit_conn(struct catalog_commit *c);
+
+/* Add the copy cp of archive (in c's transaction) and account it on its
+ * tape: last file, bytes, a scratch tape becomes open; with import a
+ * closed tape becomes open too (an archive on it the catalog did not
+ * know means the catalog is older than the tape). 0 or -errno. */
+int cat_copy_add(struct catconn *c, int64_t archive,
+		 const struct catalog_copy_in *cp, int import);
 
 /* ---- members.c ---- */
 /* The member columns every member query selects (joined with archive for

@@ -226,20 +226,8 @@ int catalog_tape_set_label(struct catalog *cat, const char *barcode,
 int catalog_tape_get(struct catalog *cat, const char *barcode,
 		     struct catalog_tape *out)
 {
-	struct catconn *c = cat_conn_get(cat);
-	sqlite3_stmt *st;
-	int ret = -EIO;
-
-	if (!c)
-		return -EIO;
-	st = cat_stmt(c, SQL_TAPE_GET);
-	if (!st)
-		goto out;
-	cat_bind_text(st, ":barcode", barcode ? barcode : "");
-	ret = cat_row_get(c, st, cat_tape_row, out, "tape get");
-out:
-	cat_conn_put(cat, c);
-	return ret;
+	return cat_read_tape(cat, SQL_TAPE_GET, barcode, -1, cat_tape_row, out,
+			     "tape get");
 }
 
 int catalog_tape_list(struct catalog *cat, const char *pool, int state,

@@ -53,12 +53,6 @@ static const char SQL_ARCHIVES_LACKING[] =
     "ON tape.barcode = copy.barcode WHERE copy.archive = archive.id "
     "AND copy.state != 2 AND tape.pool = :pool) ORDER BY id";
 
-static void nothing_row(sqlite3_stmt *st, void *out)
-{
-	(void)st;
-	(void)out;
-}
-
 /* The tape may take the copy: 0, -EINVAL, -errno. */
 static int xfer_tape_ok(struct catconn *c, const struct catalog_xfer_in *x)
 {
@@ -70,7 +64,7 @@ static int xfer_tape_ok(struct catconn *c, const struct catalog_xfer_in *x)
 	cat_bind_text(st, ":barcode", x->barcode);
 	cat_bind_i64(st, ":fileno", x->fileno);
 	cat_bind_i64(st, ":archive", x->archive);
-	ret = cat_row_get(c, st, nothing_row, NULL, "xfer tape");
+	ret = cat_row_get(c, st, cat_row_none, NULL, "xfer tape");
 	return ret == -ENOENT ? -EINVAL : ret;
 }
 
@@ -229,22 +223,8 @@ out:
 
 int catalog_xfer_wrote(struct catalog *cat, const char *barcode, int64_t fileno)
 {
-	struct catconn *c = cat_conn_get(cat);
-	sqlite3_stmt *st;
-	int ret = -EIO;
-
-	if (!c)
-		return -EIO;
-	st = cat_stmt(c, SQL_XFER_WROTE);
-	if (!st)
-		goto out;
-	cat_bind_text(st, ":barcode", barcode ? barcode : "");
-	cat_bind_i64(st, ":fileno", fileno);
-	ret = cat_row_get(c, st, nothing_row, NULL, "xfer wrote");
-	ret = ret == 0 ? 1 : ret == -ENOENT ? 0 : ret;
-out:
-	cat_conn_put(cat, c);
-	return ret;
+	return cat_tape_file_known(cat, SQL_XFER_WROTE, barcode, fileno,
+				   "xfer wrote");
 }
 
 int catalog_xfer_interrupt_stale(struct catalog *cat)
