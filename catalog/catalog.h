@@ -536,7 +536,7 @@ int catalog_dump_commit(struct catalog *cat, int64_t dump_id,
 			const struct catalog_member *members, size_t nmembers,
 			int64_t *archive_id);
 
-/* ---- tape-to-tape copies (repair, copy POOL) ----------------------------
+/* ---- tape-to-tape copies (repair, copy POOL, repack, migrate) ------------
  *
  * A new copy of an archive that is already committed is written tape to
  * tape (fs/engine/lifecycle.h). The journal (table xfer) records the tape
@@ -592,6 +592,11 @@ int catalog_copy_set_state(struct catalog *cat, int64_t copy_id,
  * file. */
 int catalog_copies_bad(struct catalog *cat, const char *barcode,
 		       catalog_copy_fn fn, void *ctx);
+/* Copies to move off a tape (repack) or a pool (migrate): good or bad,
+ * not lost, on barcode's tape (NULL: any) of pool (NULL: any), by tape
+ * then file. */
+int catalog_copies_live(struct catalog *cat, const char *barcode,
+			const char *pool, catalog_copy_fn fn, void *ctx);
 /* Archives with no copy (good or bad; lost ones do not count) on a tape of
  * pool, in id order. */
 int catalog_archives_lacking(struct catalog *cat, const char *pool,

@@ -47,6 +47,11 @@ static const char SQL_COPY_STATE[] =
 static const char SQL_COPIES_BAD[] =
     "SELECT " CAT_COPY_COLS " FROM copy WHERE state = 1 "
     "AND (:barcode IS NULL OR barcode = :barcode) ORDER BY barcode, fileno";
+static const char SQL_COPIES_LIVE[] =
+    "SELECT " CAT_COPY_COLS " FROM copy WHERE state != 2 "
+    "AND (:barcode IS NULL OR barcode = :barcode) "
+    "AND (:pool IS NULL OR barcode IN (SELECT barcode FROM tape "
+    "WHERE pool = :pool)) ORDER BY barcode, fileno";
 static const char SQL_ARCHIVES_LACKING[] =
     "SELECT id, dump, created, members, bytes, block_size, md5 "
     "FROM archive WHERE NOT EXISTS (SELECT 1 FROM copy JOIN tape "
@@ -296,8 +301,11 @@ static int copy_visit(sqlite3_stmt *st, void *arg)
 	return w->fn.copy(w->ctx, &row);
 }
 
-int catalog_copies_bad(struct catalog *cat, const char *barcode,
-		       catalog_copy_fn fn, void *ctx)
+/* The copies of sql (":barcode" and ":pool" bound, NULL when not given)
+ * to fn. */
+static int copies_each(struct catalog *cat, const char *sql,
+		       const char *barcode, const char *pool,
+		       catalog_copy_fn fn, void *ctx, const char *what)
 {
 	struct cat_walk w = {.fn.copy = fn, .ctx = ctx};
 	struct catconn *c = cat_conn_get(cat);
@@ -306,17 +314,35 @@ int catalog_copies_bad(struct catalog *cat, const char *barcode,
 
 	if (!c)
 		return -EIO;
-	st = cat_stmt(c, SQL_COPIES_BAD);
+	st = cat_stmt(c, sql);
 	if (!st)
 		goto out;
 	if (barcode)
 		cat_bind_text(st, ":barcode", barcode);
 	else
 		cat_bind_null(st, ":barcode");
-	ret = cat_row_each(c, st, copy_visit, &w, "copies bad");
+	if (sql == SQL_COPIES_LIVE && pool)
+		cat_bind_text(st, ":pool", pool);
+	else if (sql == SQL_COPIES_LIVE)
+		cat_bind_null(st, ":pool");
+	ret = cat_row_each(c, st, copy_visit, &w, what);
 out:
 	cat_conn_put(cat, c);
 	return ret;
+}
+
+int catalog_copies_bad(struct catalog *cat, const char *barcode,
+		       catalog_copy_fn fn, void *ctx)
+{
+	return copies_each(cat, SQL_COPIES_BAD, barcode, NULL, fn, ctx,
+			   "copies bad");
+}
+
+int catalog_copies_live(struct catalog *cat, const char *barcode,
+			const char *pool, catalog_copy_fn fn, void *ctx)
+{
+	return copies_each(cat, SQL_COPIES_LIVE, barcode, pool, fn, ctx,
+			   "copies live");
 }
 
 /* One archive row to the caller's catalog_archive_fn (arg: its pair). */

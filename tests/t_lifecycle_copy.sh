@@ -5,19 +5,9 @@
 # back from B alone (A's data made unreadable). A second mount says
 # nothing lacks a copy.
 . "$TOP/tests/lib.sh"
+. "$TOP/tests/lib_lifecycle.sh"
 
 tf_setup --drives 2 --slots 8 --capacity 256M --pools 2 -- copies=1 pools=A
-
-wait_life() {
-	for _ in $(seq 600); do
-		if ! grep -q '^lifecycle: ' mnt/.library && grep -q '^last_lifecycle: ' mnt/.library; then
-			sed -n 's/^last_lifecycle: //p' mnt/.library
-			return 0
-		fi
-		sleep 0.1
-	done
-	return 1
-}
 
 mkdir -p src
 for d in d1 d2 d3; do

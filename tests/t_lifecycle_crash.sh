@@ -6,46 +6,9 @@
 # file a copy began is the catalog's own). Then a mount finishes the work:
 # every archive has its copies and verify all finds nothing bad.
 . "$TOP/tests/lib.sh"
+. "$TOP/tests/lib_lifecycle.sh"
 
 tf_setup --drives 2 --slots 12 --capacity 256M --pools 3 -- copies=2 pools=A,B block_size=64K
-
-kill_daemon() {
-	kill -9 "$TF_PID" 2>/dev/null
-	wait "$TF_PID" 2>/dev/null
-	fusermount3 -u mnt 2>/dev/null || umount -l mnt 2>/dev/null
-}
-# "ARCHIVE GOOD" per archive: its copies the catalog holds good
-good_copies() {
-	"$TAPEFS" export -c tapefs.ini --format jsonl | python3 -c '
-import json, sys
-good = {}
-for line in sys.stdin:
-    r = json.loads(line)
-    if "copies" in r and r.get("archive"):
-        good[r["archive"]] = sum(1 for c in r["copies"] if c["state"] == "good")
-for a in sorted(good):
-    print(a, good[a])'
-}
-# never_fewer BEFORE AFTER: every archive of BEFORE has at least as many
-# good copies in AFTER
-never_fewer() {
-	join <(echo "$1") <(echo "$2") | awk 'NF != 3 || $3 < $2 { bad = 1 } END { exit bad }' &&
-		[ "$(echo "$1" | wc -l)" = "$(echo "$2" | wc -l)" ]
-}
-wait_life() {
-	for _ in $(seq 1200); do
-		if ! grep -q '^lifecycle: ' mnt/.library && grep -q '^last_lifecycle: ' mnt/.library; then
-			sed -n 's/^last_lifecycle: //p' mnt/.library
-			return 0
-		fi
-		sleep 0.1
-	done
-	return 1
-}
-fsck_clean() {
-	local out
-	out=$("$TAPEFS" fsck -c tapefs.ini 2>&1) || { echo "$out"; return 1; }
-}
 
 mkdir -p src
 for d in d1 d2 d3 d4 d5 d6; do

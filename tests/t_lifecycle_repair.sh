@@ -10,6 +10,7 @@
 #    third copy added with `copy C`);
 #  - malformed requests fail with EINVAL and .status says why.
 . "$TOP/tests/lib.sh"
+. "$TOP/tests/lib_lifecycle.sh"
 
 tf_setup --drives 2 --slots 12 --capacity 256M --pools 3 -- copies=2 pools=A,B
 
@@ -18,18 +19,6 @@ block_of() { # PATH LABEL -> the tape block of PATH's header on LABEL
 		sed -n "s/^$2:[0-9]*://p"
 }
 copies_of() { getfattr --only-values -n user.tapefs.copies "mnt/archive/$1"; }
-# wait_life: until .library shows no lifecycle request running or queued
-# and a last outcome; prints it.
-wait_life() {
-	for _ in $(seq 600); do
-		if ! grep -q '^lifecycle: ' mnt/.library && grep -q '^last_lifecycle: ' mnt/.library; then
-			sed -n 's/^last_lifecycle: //p' mnt/.library
-			return 0
-		fi
-		sleep 0.1
-	done
-	return 1
-}
 flip() { # LABEL PATH OFFSET: flip a byte OFFSET bytes into PATH's data on LABEL
 	local b
 	b=$(block_of "$2" "$1")

@@ -38,10 +38,10 @@
  * started there. Capacities are native (without drive compression).
  *
  * The module also runs the operator's queue of `.library` (inventory,
- * export LABEL, label SLOT BARCODE POOL, repair, copy POOL, rebuild) on
- * a worker thread of its own: requests from FUSE threads only queue and
- * return. Its robot work goes
- * through the drive scheduler, one library operation at a time.
+ * export LABEL, label SLOT BARCODE POOL, repair, copy POOL, repack LABEL,
+ * migrate POOL NEWPOOL, rebuild) on a worker thread of its own: requests from
+ * FUSE threads only queue and return. Its robot work goes through the drive
+ * scheduler, one library operation at a time.
  *
  * Changers are reached through tapeio/changer.h only: this module never
  * asks which backend it drives.
@@ -151,7 +151,7 @@ int library_export_request(struct library *lib, const char *barcode);
 int library_label_request(struct library *lib, int slot, const char *barcode,
 			  const char *pool);
 
-/* Queue a lifecycle request (repair, repair LABEL, copy POOL:
+/* Queue a lifecycle request (repair, copy, repack, migrate:
  * fs/engine/lifecycle.h; lifecycle_parse() checked it). It runs on the
  * worker after the robot requests queued before it, without the library
  * operation lock (its tape work goes through the scheduler; a long repair

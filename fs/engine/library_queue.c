@@ -1,10 +1,10 @@
 /* fs/engine/library_queue.c - the library module's lifetime and the
  * operator's queue of `.library` (inventory, export LABEL, label SLOT
- * BARCODE POOL, repair, copy POOL, rebuild): FUSE threads queue a request
- * and return; the module's worker thread runs one at a time (robot work
- * with the library operation lock held, repair and copy without it, a
- * rebuild on a thread of its own it starts), and keeps the outcome for
- * the rendering of `.library`.
+ * BARCODE POOL, repair, copy POOL, repack LABEL, migrate POOL NEWPOOL,
+ * rebuild): FUSE threads queue a request and return; the module's worker
+ * thread runs one at a time (robot work with the library operation lock
+ * held, the lifecycle requests without it, a rebuild on a thread of its
+ * own it starts), and keeps the outcome for the rendering of `.library`.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -399,7 +399,8 @@ int library_lifecycle_request(struct library *lib,
 	pthread_mutex_lock(&lib->mu);
 	for (int i = 0; i < v->nlife; i++)
 		if (v->life[i].kind == q->kind &&
-		    !strcmp(v->life[i].arg, q->arg))
+		    !strcmp(v->life[i].arg, q->arg) &&
+		    !strcmp(v->life[i].arg2, q->arg2))
 			ret = -EALREADY;
 	if (!ret && v->nlife == NQUEUE)
 		ret = -EAGAIN;

@@ -1,5 +1,6 @@
 /* fs/engine/lifecycle.h - archives outlive their tapes: a bad copy
- * repaired from a good one, a copy added in a pool (docs/lifecycle.md).
+ * repaired from a good one, a copy added in a pool, a tape emptied onto
+ * others of its pool, a pool moved to another (docs/lifecycle.md).
  *
  * Every new copy is written tape to tape: a scheduler gang job holds the
  * source tape (read-only) and the destination tape at once and runs
@@ -9,8 +10,9 @@
  * as they pass. Nothing is staged on disk.
  *
  * One archive (lifecycle_copy_archive()):
- *   - sources: the archive's good copies, in copy order (a bad or lost
- *     copy is never read); a source that cannot be read or whose member
+ *   - sources: the archive's good copies, the one replaced first (a move
+ *     reads the tape it empties), then in copy order (a bad or lost copy
+ *     is never read); a source that cannot be read or whose member
  *     differs from the catalog is marked bad and the next one is tried;
  *   - destination: the catalog's choice in the pool (an open tape with
  *     room, else a scratch tape), never a tape holding a copy of the
@@ -33,6 +35,13 @@
  *                   becomes lost (never offered to recalls or verified)
  *   repair LABEL    the same for the bad copies on LABEL
  *   copy POOL       every archive without a copy in POOL gains one
+ *   repack LABEL    LABEL is closed (nothing appends to it), and each
+ *                   copy on it that is not lost moves to another tape of
+ *                   its pool: the new copy and the old one lost in one
+ *                   commit; LABEL ends with no live copy
+ *   migrate POOL NEWPOOL
+ *                   the same for every tape of POOL (its open tapes
+ *                   closed), the copies moving to tapes of NEWPOOL
  * They run on the library module's worker (library.h), one at a time,
  * through the drive scheduler at the lowest priority (its jobs wait for
  * recalls and dumps).
@@ -51,11 +60,15 @@ struct tapefs;
 enum lifecycle_kind {
 	LIFECYCLE_REPAIR = 0,
 	LIFECYCLE_COPY,
+	LIFECYCLE_REPACK,
+	LIFECYCLE_MIGRATE,
 };
 
 struct lifecycle_req {
 	enum lifecycle_kind kind;
-	char arg[40]; /* repair: LABEL or "" (all); copy: POOL */
+	char arg[40];  /* repair: LABEL or "" (all); copy, migrate: POOL;
+			  repack: LABEL */
+	char arg2[40]; /* migrate: NEWPOOL; else "" */
 };
 
 /* Parse a request line (no newline) into *out, checked against the
@@ -64,7 +77,10 @@ struct lifecycle_req {
  * reason in why. Memory and catalog reads only: any thread. */
 int lifecycle_parse(struct tapefs *fs, const char *line,
 		    struct lifecycle_req *out, char *why, size_t len);
-/* The request as a line ("repair", "repair A00001L9", "copy B"). */
+/* The kind of request line names (its first word), or -1. */
+int lifecycle_word(const char *line);
+/* The request as a line ("repair", "repair A00001L9", "copy B",
+ * "migrate A C"). */
 void lifecycle_req_line(const struct lifecycle_req *q, char *buf, size_t len);
 
 /* Figures of the request running, for .library. */
@@ -97,10 +113,11 @@ int lifecycle_run(struct tapefs *fs, const struct lifecycle_req *q,
 		  char *result, size_t len);
 
 /* One archive: a new copy of archive_id on a tape of pool, read from one
- * of its good copies; replaces (0: none) is marked lost in the same
- * commit. *bytes (may be NULL) gets the bytes copied. 0, -ENOSPC (no tape
- * of the pool can take it), -ENODATA (no good copy could be read: each one
- * tried is now bad), -ECANCELED, -errno; why says what happened. */
+ * of its good copies (replaces first when it is good); replaces (0: none)
+ * is marked lost in the same commit. *bytes (may be NULL) gets the bytes
+ * copied. 0, -ENOSPC (no tape of the pool can take it), -ENODATA (no good copy
+ * could be read: each one tried is now bad), -ECANCELED, -errno; why says what
+ * happened. */
 int lifecycle_copy_archive(struct tapefs *fs, int64_t archive_id,
 			   const char *pool, int64_t replaces,
 			   const struct lifecycle_hooks *h, uint64_t *bytes,

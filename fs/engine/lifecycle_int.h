@@ -3,7 +3,9 @@
  *   lifecycle_check.c  the catalog's members of an archive against what a
  *                      copy streams past (a tcopy member callback)
  *   lifecycle_xfer.c   one archive copied tape to tape
- *   lifecycle_run.c    requests: parsing, repair, copy POOL
+ *   lifecycle_parse.c  the grammar of requests
+ *   lifecycle_run.c    requests as lists of archives: repair, copy POOL,
+ *                      repack LABEL, migrate POOL NEWPOOL
  * Not for other modules.
  */
 #ifndef TAPEFS_LIFECYCLE_INT_H

@@ -1,6 +1,6 @@
-/* fs/engine/lifecycle_run.c - the lifecycle requests (fs/engine/lifecycle.h):
- * their grammar, and repair / copy POOL as lists of archives, each copied
- * tape to tape in turn.
+/* fs/engine/lifecycle_run.c - the lifecycle requests (fs/engine/lifecycle.h)
+ * as lists of archives, each copied tape to tape in turn: repair, copy
+ * POOL, repack LABEL, migrate POOL NEWPOOL.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -12,77 +12,6 @@
 #include "fs/engine/lifecycle_int.h"
 #include "fs/engine/tapefs.h"
 
-/* ---- the grammar --------------------------------------------------------- */
-
-static int pool_count(void *ctx, const struct catalog_tape *t)
-{
-	(void)t;
-	(*(int *)ctx)++;
-	return 1;
-}
-
-/* A pool of the configuration, or one the catalog's tapes name. */
-static int pool_known(struct tapefs *fs, const char *pool)
-{
-	int n = 0;
-
-	for (int i = 0; i < fs->cfg.npools; i++)
-		if (!strcmp(fs->cfg.pools[i], pool))
-			return 1;
-	catalog_tape_list(fs->cat, pool, -1, pool_count, &n);
-	return n > 0;
-}
-
-static int parse_arg(const char *s, char *word, size_t len)
-{
-	size_t n = strcspn(s, " \t");
-
-	if (n == 0 || n >= len || s[n + strspn(s + n, " \t")])
-		return -EINVAL;
-	memcpy(word, s, n);
-	word[n] = 0;
-	return 0;
-}
-
-int lifecycle_parse(struct tapefs *fs, const char *line,
-		    struct lifecycle_req *out, char *why, size_t len)
-{
-	struct lifecycle_req q = {0};
-	struct catalog_tape t;
-
-	if (!strcmp(line, "repair")) {
-		q.kind = LIFECYCLE_REPAIR;
-	} else if (!strncmp(line, "repair ", 7)) {
-		q.kind = LIFECYCLE_REPAIR;
-		if (parse_arg(line + 7, q.arg, sizeof(q.arg)) ||
-		    catalog_tape_get(fs->cat, q.arg, &t) < 0) {
-			snprintf(why, len, "repair: unknown label '%.40s'",
-				 line + 7);
-			return -EINVAL;
-		}
-	} else if (!strncmp(line, "copy ", 5)) {
-		q.kind = LIFECYCLE_COPY;
-		if (parse_arg(line + 5, q.arg, sizeof(q.arg)) ||
-		    !pool_known(fs, q.arg)) {
-			snprintf(why, len, "copy: unknown pool '%.40s'",
-				 line + 5);
-			return -EINVAL;
-		}
-	} else {
-		snprintf(why, len, "unknown request '%.40s'", line);
-		return -EINVAL;
-	}
-	*out = q;
-	return 0;
-}
-
-void lifecycle_req_line(const struct lifecycle_req *q, char *buf, size_t len)
-{
-	snprintf(buf, len, "%s%s%s",
-		 q->kind == LIFECYCLE_REPAIR ? "repair" : "copy",
-		 q->arg[0] ? " " : "", q->arg);
-}
-
 /* ---- the work list ------------------------------------------------------- */
 
 /* One archive to copy, and the copy it replaces (0: none). */
@@ -93,7 +22,7 @@ struct lwork {
 
 struct lwork_list {
 	struct tapefs *fs;
-	const char *pool; /* copy POOL's pool */
+	const char *pool; /* copy POOL and migrate: the pool copies go to */
 	struct lwork *w;
 	size_t n, cap;
 };
@@ -113,25 +42,6 @@ static struct lwork *work_add(struct lwork_list *l)
 	return &l->w[l->n++];
 }
 
-/* A bad copy: rewritten in its own tape's pool. */
-static int work_bad(void *ctx, const struct catalog_copy *c)
-{
-	struct lwork_list *l = ctx;
-	struct catalog_tape t;
-	struct lwork *w;
-	int ret = catalog_tape_get(l->fs->cat, c->barcode, &t);
-
-	if (ret < 0)
-		return ret;
-	w = work_add(l);
-	if (!w)
-		return -ENOMEM;
-	w->archive = c->archive;
-	w->replaces = c->id;
-	snprintf(w->pool, sizeof(w->pool), "%s", t.pool);
-	return 0;
-}
-
 static int work_lacking(void *ctx, const struct catalog_archive *a)
 {
 	struct lwork_list *l = ctx;
@@ -144,16 +54,74 @@ static int work_lacking(void *ctx, const struct catalog_archive *a)
 	return 0;
 }
 
+/* A copy to replace: by one in the pool of its own tape (a bad copy
+ * repaired, a repack), or in l->pool (migrate's NEWPOOL). */
+static int work_move(void *ctx, const struct catalog_copy *c)
+{
+	struct lwork_list *l = ctx;
+	struct catalog_tape t;
+	struct lwork *w;
+	int ret = l->pool ? 0 : catalog_tape_get(l->fs->cat, c->barcode, &t);
+
+	if (ret < 0)
+		return ret;
+	w = work_add(l);
+	if (!w)
+		return -ENOMEM;
+	w->archive = c->archive;
+	w->replaces = c->id;
+	snprintf(w->pool, sizeof(w->pool), "%s", l->pool ? l->pool : t.pool);
+	return 0;
+}
+
+/* An open tape to empty is closed first: no dump appends to it meanwhile
+ * and no copy goes to it once its own copies are lost. */
+static int close_open(void *ctx, const struct catalog_tape *t)
+{
+	struct tapefs *fs = ctx;
+
+	if (t->state != CATALOG_TAPE_OPEN)
+		return 0;
+	return catalog_tape_set_state(fs->cat, t->barcode, CATALOG_TAPE_CLOSED);
+}
+
+static int close_tape(struct tapefs *fs, const char *barcode)
+{
+	struct catalog_tape t;
+	int ret = catalog_tape_get(fs->cat, barcode, &t);
+
+	return ret < 0 ? ret : close_open(fs, &t);
+}
+
 static int work_list(struct tapefs *fs, const struct lifecycle_req *q,
 		     struct lwork_list *l)
 {
+	int ret;
+
 	memset(l, 0, sizeof(*l));
 	l->fs = fs;
-	if (q->kind == LIFECYCLE_REPAIR)
+	switch (q->kind) {
+	case LIFECYCLE_REPAIR:
 		return catalog_copies_bad(fs->cat, q->arg[0] ? q->arg : NULL,
-					  work_bad, l);
-	l->pool = q->arg;
-	return catalog_archives_lacking(fs->cat, q->arg, work_lacking, l);
+					  work_move, l);
+	case LIFECYCLE_COPY:
+		l->pool = q->arg;
+		return catalog_archives_lacking(fs->cat, q->arg, work_lacking,
+						l);
+	case LIFECYCLE_REPACK:
+		ret = close_tape(fs, q->arg);
+		return ret < 0 ? ret
+			       : catalog_copies_live(fs->cat, q->arg, NULL,
+						     work_move, l);
+	case LIFECYCLE_MIGRATE:
+		ret = catalog_tape_list(fs->cat, q->arg, CATALOG_TAPE_OPEN,
+					close_open, fs);
+		l->pool = q->arg2;
+		return ret < 0 ? ret
+			       : catalog_copies_live(fs->cat, NULL, q->arg,
+						     work_move, l);
+	}
+	return -EINVAL;
 }
 
 /* ---- running ------------------------------------------------------------- */
@@ -172,26 +140,20 @@ static void summary(const struct lifecycle_req *q,
 		 stopped ? " (stopped)" : "");
 }
 
-int lifecycle_run(struct tapefs *fs, const struct lifecycle_req *q,
-		  const struct lifecycle_hooks *h, struct lifecycle_progress *p,
-		  char *result, size_t len)
+/* Copy each archive of l in turn: 0, or -ECANCELED. */
+static int run_list(struct tapefs *fs, const struct lwork_list *l,
+		    const struct lifecycle_hooks *h,
+		    struct lifecycle_progress *p)
 {
-	struct lwork_list l;
 	char why[640];
 	uint64_t bytes;
-	int ret;
+	int ret = 0;
 
-	memset(p, 0, sizeof(*p));
-	ret = work_list(fs, q, &l);
-	if (ret < 0) {
-		snprintf(result, len, "catalog: %s", strerror(-ret));
-		goto out_free;
-	}
-	p->archives = l.n;
-	for (size_t i = 0; i < l.n && ret != -ECANCELED; i++) {
+	p->archives += l->n;
+	for (size_t i = 0; i < l->n && ret != -ECANCELED; i++) {
 		bytes = 0;
-		ret = lifecycle_copy_archive(fs, l.w[i].archive, l.w[i].pool,
-					     l.w[i].replaces, h, &bytes, why,
+		ret = lifecycle_copy_archive(fs, l->w[i].archive, l->w[i].pool,
+					     l->w[i].replaces, h, &bytes, why,
 					     sizeof(why));
 		p->done += ret != -ECANCELED;
 		p->copied += ret == 0;
@@ -201,9 +163,37 @@ int lifecycle_run(struct tapefs *fs, const struct lifecycle_req *q,
 			tapefs_error(fs,
 				     "archive %" PRId64 " got no copy in "
 				     "pool %s: %s",
-				     l.w[i].archive, l.w[i].pool, why);
+				     l->w[i].archive, l->w[i].pool, why);
 		if (h && h->report)
 			h->report(h->ctx, p);
+	}
+	return ret == -ECANCELED ? ret : 0;
+}
+
+int lifecycle_run(struct tapefs *fs, const struct lifecycle_req *q,
+		  const struct lifecycle_hooks *h, struct lifecycle_progress *p,
+		  char *result, size_t len)
+{
+	int move = q->kind == LIFECYCLE_REPACK || q->kind == LIFECYCLE_MIGRATE;
+	struct lwork_list l;
+	int ret;
+
+	memset(p, 0, sizeof(*p));
+	/* a move looks again once: a dump that was writing to a tape when
+	 * it was closed may have committed an archive there since */
+	for (int pass = 0; pass < 1 + move; pass++) {
+		ret = work_list(fs, q, &l);
+		if (ret < 0) {
+			snprintf(result, len, "catalog: %s", strerror(-ret));
+			goto out_free;
+		}
+		if (pass && !l.n)
+			break;
+		ret = run_list(fs, &l, h, p);
+		free(l.w);
+		l.w = NULL;
+		if (ret < 0 || p->failed)
+			break;
 	}
 	summary(q, p, ret == -ECANCELED, result, len);
 	ret = ret == -ECANCELED ? ret : p->failed ? -EIO : 0;

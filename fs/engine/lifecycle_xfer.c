@@ -200,9 +200,15 @@ static int plan_copy(void *ctx, const struct catalog_copy *c)
 	if (c->state == CATALOG_COPY_LOST)
 		return 0;
 	exclude(p, c->barcode); /* never two copies on one tape */
-	if (c->state == CATALOG_COPY_GOOD && c->id != p->replaces &&
-	    p->nsrc < XFER_SOURCES)
-		p->src[p->nsrc++] = *c;
+	if (c->state != CATALOG_COPY_GOOD || p->nsrc == XFER_SOURCES)
+		return 0;
+	if (c->id == p->replaces && p->nsrc) { /* read the tape emptied first */
+		memmove(&p->src[1], &p->src[0], p->nsrc * sizeof(p->src[0]));
+		p->src[0] = *c;
+	} else {
+		p->src[p->nsrc] = *c;
+	}
+	p->nsrc++;
 	return 0;
 }
 

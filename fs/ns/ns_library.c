@@ -7,6 +7,9 @@
  *                                   library without a barcode reader)
  *   echo 'repair [LABEL]' > .library  bad copies rewritten from good ones
  *   echo 'copy POOL' > .library     every archive gains a copy in POOL
+ *   echo 'repack LABEL' > .library  LABEL's archives moved to other tapes
+ *   echo 'migrate POOL NEWPOOL' > .library
+ *                                   every tape of POOL repacked into NEWPOOL
  *   echo 'rebuild [full] [LABEL...]' > .library
  *                                   rebuild the catalog from the tapes'
  *                                   manifests (fs/engine/rebuild.h)
@@ -32,7 +35,8 @@
 
 static const char library_usage[] =
     "inventory | export LABEL | label SLOT BARCODE POOL | repair [LABEL] | "
-    "copy POOL | rebuild [full] [LABEL...]";
+    "copy POOL | repack LABEL | migrate POOL NEWPOOL | "
+    "rebuild [full] [LABEL...]";
 
 static void when(char *buf, size_t len, time_t t)
 {
@@ -125,7 +129,11 @@ static int library_render(struct tapefs *fs, const char *rel,
 		    "copy is then lost) | echo 'repair LABEL' > .library (the "
 		    "same for the bad copies on LABEL) | echo 'copy POOL' > "
 		    ".library (every archive without a copy in POOL gains "
-		    "one, tape to tape) | echo 'rebuild [full] [LABEL...]' "
+		    "one, tape to tape) | echo 'repack LABEL' > .library "
+		    "(LABEL is closed and every archive on it moved to "
+		    "other tapes of its pool, tape to tape) | echo 'migrate "
+		    "POOL NEWPOOL' > .library (the same for every tape of "
+		    "POOL, into NEWPOOL) | echo 'rebuild [full] [LABEL...]' "
 		    "> .library (read the manifests of the archives on the "
 		    "tapes that this catalog does not know, every tape or "
 		    "those named, and add them; full: every archive of each "
@@ -337,7 +345,7 @@ static int library_check(struct tapefs *fs, const char *rel, const char *line,
 		return export_check(fs, line + 7, why, whylen);
 	if (!strncmp(line, "label ", 6))
 		return label_check(fs, line + 6, &q, why, whylen);
-	if (!strncmp(line, "repair", 6) || !strncmp(line, "copy ", 5))
+	if (lifecycle_word(line) >= 0)
 		return lifecycle_parse(fs, line, &lq, why, whylen);
 	if (!strncmp(line, "rebuild", 7))
 		return rebuild_check(fs, line + 7, &rq, why, whylen);
@@ -383,7 +391,8 @@ static int library_label(struct tapefs *fs, const char *args)
 	return ret;
 }
 
-/* "repair [LABEL]", "copy POOL": checked, then queued. */
+/* "repair [LABEL]", "copy POOL", "repack LABEL", "migrate POOL NEWPOOL":
+ * checked, then queued. */
 static int library_lifecycle(struct tapefs *fs, const char *line)
 {
 	struct lifecycle_req q;
@@ -443,7 +452,7 @@ static int library_control(struct tapefs *fs, const char *rel, const char *line)
 			tapefs_error(fs, "inventory: no changer configured");
 		return ret;
 	}
-	if (!strncmp(line, "repair", 6) || !strncmp(line, "copy ", 5))
+	if (lifecycle_word(line) >= 0)
 		return library_lifecycle(fs, line);
 	if (!strncmp(line, "rebuild", 7))
 		return library_rebuild(fs, line + 7);
