@@ -243,7 +243,9 @@ struct catalog_tape_summary {
 	uint64_t verified;        /* copies verified OK at least once */
 	uint64_t failed;          /* copies whose last verification was BAD
 				     or UNREADABLE */
-	int64_t last_verified;    /* latest last_verified of its copies, 0 */
+	int64_t last_verified;	  /* the oldest last_verified of its copies
+				     that are not lost: 0 while one never
+				     was (an archive appended since) */
 };
 /* -ENOENT when the tape is unknown. */
 int catalog_tape_summary(struct catalog *cat, const char *barcode,
@@ -593,14 +595,43 @@ int catalog_copy_set_state(struct catalog *cat, int64_t copy_id,
 int catalog_copies_bad(struct catalog *cat, const char *barcode,
 		       catalog_copy_fn fn, void *ctx);
 /* Copies to move off a tape (repack) or a pool (migrate): good or bad,
- * not lost, on barcode's tape (NULL: any) of pool (NULL: any), by tape
- * then file. */
+ * not lost, of a live archive (see "deletes and reclaims"), on barcode's
+ * tape (NULL: any) of pool (NULL: any), by tape then file. */
 int catalog_copies_live(struct catalog *cat, const char *barcode,
 			const char *pool, catalog_copy_fn fn, void *ctx);
 /* Archives with no copy (good or bad; lost ones do not count) on a tape of
  * pool, in id order. */
 int catalog_archives_lacking(struct catalog *cat, const char *pool,
 			     catalog_archive_fn fn, void *ctx);
+/* ---- deletes and reclaims ----------------------------------------------
+ *
+ * A path deleted from the namespace (archive/) keeps its bytes on tape:
+ * they are dead. An archive is live while a path shows one of its files
+ * or symlinks (or while it is the newest snapshot of the catalog); a tape
+ * holding no live archive may be reclaimed: relabelled and scratch. */
+
+/* Take the path that shows member_id (a file or symlink) out of the
+ * namespace (durable): archive/ no longer lists it. -ENOENT when no path
+ * shows that member (deleted already, or a newer version came). */
+int catalog_ns_delete(struct catalog *cat, int64_t member_id);
+
+struct catalog_tape_usage {
+	uint64_t live_bytes;   /* files a path shows, in copies not lost */
+	uint64_t dead_bytes;   /* every other file byte of the tape's copies */
+	int64_t live_archives; /* live archives with a copy (not lost) there */
+};
+int catalog_tape_usage(struct catalog *cat, const char *barcode,
+		       struct catalog_tape_usage *out);
+/* Reclaim of a tape in two steps around the writing of its new label
+ * (uuid): end = 0 closes it and records uuid (the label the tape is to
+ * get); end = 1, once the label is on it, forgets its copies (and their
+ * verification results) and makes it scratch, empty. Each step is one
+ * transaction and is refused (-EBUSY) while the tape holds a live
+ * archive; -EINVAL when the tape is scratch or retired (begin) or not
+ * closed with that uuid (end). */
+int catalog_tape_reclaim(struct catalog *cat, const char *barcode,
+			 const char *uuid, int end);
+
 /* ---- rebuild from the tapes ------------------------------------------- */
 
 /* What an archive read back from its manifest brings (docs/catalog.md,

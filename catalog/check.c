@@ -33,9 +33,12 @@ static const char SQL_COPY_NO_ARCHIVE[] =
 	"LEFT JOIN archive ON archive.id = copy.archive "
 	"WHERE archive.id IS NULL";
 static const char FIX_COPY_DROP[] = "DELETE FROM copy WHERE id = :key";
+/* A dead archive (every path deleted or newer) may have lost its copies
+ * to a reclaim. */
 static const char SQL_ARCHIVE_NO_COPY[] =
-	"SELECT archive.id, 'archive ' || archive.id, 0, 0, 0 FROM archive "
-	"WHERE NOT EXISTS (SELECT 1 FROM copy WHERE copy.archive = archive.id)";
+    "SELECT archive.id, 'archive ' || archive.id, 0, 0, 0 FROM archive "
+    "WHERE NOT EXISTS (SELECT 1 FROM copy WHERE copy.archive = archive.id) "
+    "AND " CAT_LIVE_ARCHIVE("archive.id");
 static const char SQL_FILENO_BAD[] =
 	"SELECT id, 'copy ' || id || ' on \"' || barcode || '\"', fileno, 0, 0 "
 	"FROM copy WHERE fileno < 1";

@@ -198,6 +198,13 @@ int cat_md5_unhex(const char *hex, unsigned char out[16]);
 	"id, archive, barcode, fileno, start_lblock, size, state, "            \
 	"last_verified, last_result"
 void cat_copy_row(sqlite3_stmt *st, void *out);
+/* SQL: archive a (a column or parameter) is live - a path of the
+ * namespace shows one of its files or symlinks, or it is the newest
+ * snapshot of the catalog (a rebuild starts from it). */
+#define CAT_LIVE_ARCHIVE(a)                                                    \
+	"(EXISTS (SELECT 1 FROM member lm JOIN node ln ON ln.id = lm.node "    \
+	"WHERE lm.archive = " a " AND ln.member = lm.id AND lm.type != 1) "    \
+	"OR " a " = (SELECT max(id) FROM archive WHERE kind = 1))"
 void cat_archive_row(sqlite3_stmt *st, void *out);
 
 /* ---- commit.c ---- */

@@ -49,9 +49,12 @@ static const char SQL_COPIES_BAD[] =
     "AND (:barcode IS NULL OR barcode = :barcode) ORDER BY barcode, fileno";
 static const char SQL_COPIES_LIVE[] =
     "SELECT " CAT_COPY_COLS " FROM copy WHERE state != 2 "
-    "AND (:barcode IS NULL OR barcode = :barcode) "
-    "AND (:pool IS NULL OR barcode IN (SELECT barcode FROM tape "
-    "WHERE pool = :pool)) ORDER BY barcode, fileno";
+    "AND " CAT_LIVE_ARCHIVE(
+	"copy.archive") " "
+			"AND (:barcode IS NULL OR barcode = :barcode) "
+			"AND (:pool IS NULL OR barcode IN (SELECT barcode FROM "
+			"tape "
+			"WHERE pool = :pool)) ORDER BY barcode, fileno";
 static const char SQL_ARCHIVES_LACKING[] =
     "SELECT id, dump, created, members, bytes, block_size, md5 "
     "FROM archive WHERE NOT EXISTS (SELECT 1 FROM copy JOIN tape "

@@ -70,6 +70,8 @@ static void print_tapefs(const struct tapefs_config *cfg)
 		print_time("catalog_to_tape", cfg->snap_secs);
 	else
 		printf("catalog_to_tape = never\n");
+	printf("allow_delete = %s\nrepack_below = %u\n",
+	       cfg->allow_delete ? "yes" : "no", cfg->repack_below);
 	printf("log_level = %s\n", tapefs_log_level_name(cfg->log_level));
 }
 

@@ -286,6 +286,30 @@ out_bad:
 		    v);
 }
 
+/* The [tapefs] keys of deletes: allow_delete, repack_below. */
+static int handle_tapefs_life(struct parse_ctx *c, const char *k, const char *v)
+{
+	unsigned long long u;
+
+	if (!strcmp(k, "allow_delete")) {
+		if (strcmp(v, "yes") && strcmp(v, "no"))
+			return fail(c, c->line,
+				    "allow_delete: '%s' is not yes or no", v);
+		c->cfg->allow_delete = !strcmp(v, "yes");
+		return 1;
+	}
+	if (!strcmp(k, "repack_below")) {
+		if (parse_uint(v, 99, &u))
+			return fail(c, c->line,
+				    "repack_below: '%s' must be a percentage "
+				    "from 0 (never) to 99",
+				    v);
+		c->cfg->repack_below = (unsigned)u;
+		return 1;
+	}
+	return fail(c, c->line, "unknown key '%s' in [tapefs]", k);
+}
+
 static int handle_tapefs(struct parse_ctx *c, const char *k, const char *v)
 {
 	struct tapefs_config *cfg = c->cfg;
@@ -363,7 +387,7 @@ static int handle_tapefs(struct parse_ctx *c, const char *k, const char *v)
 	}
 	if (!strcmp(k, "catalog_to_tape"))
 		return set_snap(c, v);
-	return fail(c, c->line, "unknown key '%s' in [tapefs]", k);
+	return handle_tapefs_life(c, k, v);
 }
 
 static int handle_dump(struct parse_ctx *c, const char *k, const char *v)

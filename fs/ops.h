@@ -184,5 +184,7 @@ void nso_releasedir(struct fuse_file_info *fi);
 int nso_getxattr(fuse_req_t req, const char *path, const char *name,
 		 char *value, size_t size);
 int nso_listxattr(fuse_req_t req, const char *path, char *list, size_t size);
+/* unlink of a namespace path: its provider's, -EROFS when it has none. */
+int nso_unlink(fuse_req_t req, const char *path);
 
 #endif

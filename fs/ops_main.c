@@ -296,15 +296,18 @@ static void op_symlink(fuse_req_t req, const char *link, fuse_ino_t parent,
 		    path);
 }
 
-/* unlink and rmdir: the node, if any, loses its path. */
+/* unlink and rmdir: the node, if any, loses its path. A file of the
+ * namespace goes to its provider (archive/ with allow_delete). */
 static void remove_entry(fuse_req_t req, fuse_ino_t parent, const char *name,
 			 int dir)
 {
 	char path[PATH_MAX];
-	const char *rel;
+	const char *rel = NULL;
 	int ret = entry_path(req, parent, name, path, &rel);
 
-	if (!ret)
+	if (ret == -EROFS && !dir && !rel)
+		ret = nso_unlink(req, path);
+	else if (!ret)
 		ret = dir ? stg_rmdir(req, rel) : stg_unlink(req, rel);
 	if (!ret)
 		ops_node_unlink(nodes(req), parent, name);

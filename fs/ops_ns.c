@@ -1004,3 +1004,15 @@ int nso_listxattr(fuse_req_t req, const char *path, char *list, size_t size)
 	strbuf_release(&sb);
 	return ret;
 }
+
+int nso_unlink(fuse_req_t req, const char *path)
+{
+	const char *rel;
+	const struct ns_provider *p = lookup(path, &rel);
+
+	if (!p)
+		return -ENOENT;
+	if (!p->unlink || !*rel)
+		return -EROFS;
+	return p->unlink(ops_fs(req), rel, fuse_req_ctx(req)->uid);
+}

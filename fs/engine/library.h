@@ -160,6 +160,10 @@ int library_label_request(struct library *lib, int slot, const char *barcode,
 int library_lifecycle_request(struct library *lib,
 			      const struct lifecycle_req *q);
 
+/* Something was deleted: the worker looks for full tapes to repack
+ * ([tapefs] repack_below, lifecycle_sparse()). Any thread. */
+void library_usage_changed(struct library *lib);
+
 #define LIBRARY_QUEUE_MAX 8
 
 /* Queue a rebuild of the catalog from the tapes (fs/engine/rebuild.h):

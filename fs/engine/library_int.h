@@ -46,6 +46,7 @@ struct library {
 	int th_started;
 
 	int inventory_req;     /* an inventory was asked for */
+	int usage_req;	       /* a delete: look for tapes to repack */
 	struct library_view q; /* the queue and the last outcomes */
 	int rebuild_req;       /* a rebuild was asked for, with: */
 	int rebuild_full;

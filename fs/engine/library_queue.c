@@ -181,6 +181,12 @@ static int run_next(struct library *lib)
 		pthread_mutex_unlock(&lib->mu);
 		pthread_mutex_lock(&lib->op);
 		export_one(lib, bc);
+	} else if (lib->usage_req) {
+		lib->usage_req = 0;
+		pthread_mutex_unlock(&lib->mu);
+		lifecycle_sparse(lib->fs);
+		pthread_mutex_lock(&lib->mu);
+		return 1;
 	} else if (q->nlife) {
 		life_one(lib);
 		return 1;
@@ -385,6 +391,14 @@ int library_view(struct library *lib, struct library_view *out)
 	*out = lib->q;
 	pthread_mutex_unlock(&lib->mu);
 	return 0;
+}
+
+void library_usage_changed(struct library *lib)
+{
+	pthread_mutex_lock(&lib->mu);
+	lib->usage_req = 1;
+	pthread_cond_broadcast(&lib->cv);
+	pthread_mutex_unlock(&lib->mu);
 }
 
 int library_lifecycle_request(struct library *lib,

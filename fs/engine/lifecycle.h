@@ -42,6 +42,9 @@
  *   migrate POOL NEWPOOL
  *                   the same for every tape of POOL (its open tapes
  *                   closed), the copies moving to tapes of NEWPOOL
+ *   reclaim LABEL   a tape holding no live archive (catalog.h, "deletes
+ *                   and reclaims") gets a new label (a new uuid) and
+ *                   becomes scratch: the catalog forgets its copies
  * They run on the library module's worker (library.h), one at a time,
  * through the drive scheduler at the lowest priority (its jobs wait for
  * recalls and dumps).
@@ -54,6 +57,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 struct tapefs;
 
@@ -62,19 +66,22 @@ enum lifecycle_kind {
 	LIFECYCLE_COPY,
 	LIFECYCLE_REPACK,
 	LIFECYCLE_MIGRATE,
+	LIFECYCLE_RECLAIM,
 };
 
 struct lifecycle_req {
 	enum lifecycle_kind kind;
 	char arg[40];  /* repair: LABEL or "" (all); copy, migrate: POOL;
-			  repack: LABEL */
+			  repack, reclaim: LABEL */
 	char arg2[40]; /* migrate: NEWPOOL; else "" */
 };
 
 /* Parse a request line (no newline) into *out, checked against the
  * catalog and the configuration (a LABEL the catalog knows, a POOL of the
  * configuration or of the catalog's tapes). 0, or -EINVAL with a one-line
- * reason in why. Memory and catalog reads only: any thread. */
+ * reason in why; reclaim of a tape with a live archive -EBUSY, of a
+ * scratch tape -EALREADY, of a retired one -EPERM. Memory and catalog reads
+ * only: any thread. */
 int lifecycle_parse(struct tapefs *fs, const char *line,
 		    struct lifecycle_req *out, char *why, size_t len);
 /* The kind of request line names (its first word), or -1. */
@@ -122,5 +129,17 @@ int lifecycle_copy_archive(struct tapefs *fs, int64_t archive_id,
 			   const char *pool, int64_t replaces,
 			   const struct lifecycle_hooks *h, uint64_t *bytes,
 			   char *why, size_t len);
+
+/* rm of archive/PATH by uid (the kernel checked the directory's
+ * permissions): with [tapefs] allow_delete the path leaves the namespace,
+ * its bytes stay on tape, counted dead; its cached copy is dropped. 0,
+ * -EROFS (allow_delete = no), -EPERM (uid neither root nor the file's
+ * owner), -EISDIR, -ENOENT, -errno. Catalog work only: a FUSE thread may
+ * call it. */
+int lifecycle_delete(struct tapefs *fs, const char *path, uid_t uid);
+/* With [tapefs] repack_below = PCT: queue `repack LABEL` for every full
+ * tape whose live bytes fell below PCT% of its file bytes and that still
+ * holds a live archive. 0 or -errno. On the library worker. */
+int lifecycle_sparse(struct tapefs *fs);
 
 #endif

@@ -6,6 +6,8 @@
  *   lifecycle_parse.c  the grammar of requests
  *   lifecycle_run.c    requests as lists of archives: repair, copy POOL,
  *                      repack LABEL, migrate POOL NEWPOOL
+ *   lifecycle_reclaim.c  reclaim LABEL: a new label, scratch again
+ *   lifecycle_delete.c   rm under archive/, tapes sparse enough to repack
  * Not for other modules.
  */
 #ifndef TAPEFS_LIFECYCLE_INT_H
@@ -38,5 +40,10 @@ int lcheck_member(void *arg, const struct tar_member *m);
 int lcheck_end(struct lcheck *c);
 /* Why the last -EBADMSG ("" none). */
 const char *lcheck_why(const struct lcheck *c);
+
+/* reclaim LABEL (lifecycle_reclaim.c): result gets the outcome line. 0,
+ * -EBUSY (a live archive on it), -errno. */
+int lifecycle_reclaim(struct tapefs *fs, const char *barcode, char *result,
+		      size_t len);
 
 #endif

@@ -9,6 +9,7 @@
 #include "catalog/catalog.h"
 #include "fs/engine/lifecycle_int.h"
 #include "fs/engine/tapefs.h"
+#include "tapeio/sched.h"
 
 static int pool_count(void *ctx, const struct catalog_tape *t)
 {
@@ -83,11 +84,41 @@ static int parse_pools(struct tapefs *fs, const char *verb, const char *s,
 	return 0;
 }
 
+/* "reclaim LABEL": a tape with data and no live archive, that no dump
+ * writes now. */
+static int parse_reclaim(struct tapefs *fs, const char *s,
+			 struct lifecycle_req *q, char *why, size_t len)
+{
+	struct catalog_tape_usage u = {0};
+	struct catalog_tape t;
+	int ret = parse_label(fs, "reclaim", s, q, why, len);
+
+	if (ret == 0)
+		ret = catalog_tape_get(fs->cat, q->arg, &t);
+	if (ret == 0 && t.state == CATALOG_TAPE_SCRATCH)
+		ret = -EALREADY;
+	else if (ret == 0 && t.state == CATALOG_TAPE_RETIRED)
+		ret = -EPERM;
+	else if (ret == 0 && fs->sched &&
+		 sched_tape_reserved(fs->sched, q->arg))
+		ret = -EBUSY;
+	if (ret == 0 && (ret = catalog_tape_usage(fs->cat, q->arg, &u)) == 0 &&
+	    u.live_archives)
+		ret = -EBUSY;
+	if (ret == -EALREADY || ret == -EPERM || ret == -EBUSY)
+		snprintf(why, len, "reclaim %s refused: %s", q->arg,
+			 ret == -EALREADY ? "the tape is scratch already"
+			 : ret == -EPERM  ? "the tape is retired"
+			 : u.live_archives
+			     ? "it holds live archives (repack it first)"
+			     : "a dump is writing to it");
+	return ret;
+}
+
 static const char *const words[] = {
-    [LIFECYCLE_REPAIR] = "repair",
-    [LIFECYCLE_COPY] = "copy",
-    [LIFECYCLE_REPACK] = "repack",
-    [LIFECYCLE_MIGRATE] = "migrate",
+    [LIFECYCLE_REPAIR] = "repair",   [LIFECYCLE_COPY] = "copy",
+    [LIFECYCLE_REPACK] = "repack",   [LIFECYCLE_MIGRATE] = "migrate",
+    [LIFECYCLE_RECLAIM] = "reclaim",
 };
 
 int lifecycle_word(const char *line)
@@ -120,6 +151,8 @@ int lifecycle_parse(struct tapefs *fs, const char *line,
 		ret = parse_label(fs, "repair", args, &q, why, len);
 	else if (k == LIFECYCLE_REPACK)
 		ret = parse_label(fs, "repack", args, &q, why, len);
+	else if (k == LIFECYCLE_RECLAIM)
+		ret = parse_reclaim(fs, args, &q, why, len);
 	else if (k == LIFECYCLE_COPY || k == LIFECYCLE_MIGRATE)
 		ret = parse_pools(fs, words[k], args, k == LIFECYCLE_MIGRATE,
 				  &q, why, len);

@@ -1,6 +1,7 @@
 /* fs/engine/lifecycle_run.c - the lifecycle requests (fs/engine/lifecycle.h)
  * as lists of archives, each copied tape to tape in turn: repair, copy
- * POOL, repack LABEL, migrate POOL NEWPOOL.
+ * POOL, repack LABEL, migrate POOL NEWPOOL (reclaim LABEL is passed on to
+ * lifecycle_reclaim.c).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -113,6 +114,8 @@ static int work_list(struct tapefs *fs, const struct lifecycle_req *q,
 		return ret < 0 ? ret
 			       : catalog_copies_live(fs->cat, q->arg, NULL,
 						     work_move, l);
+	case LIFECYCLE_RECLAIM: /* not a list: lifecycle_reclaim() */
+		break;
 	case LIFECYCLE_MIGRATE:
 		ret = catalog_tape_list(fs->cat, q->arg, CATALOG_TAPE_OPEN,
 					close_open, fs);
@@ -179,6 +182,8 @@ int lifecycle_run(struct tapefs *fs, const struct lifecycle_req *q,
 	int ret;
 
 	memset(p, 0, sizeof(*p));
+	if (q->kind == LIFECYCLE_RECLAIM)
+		return lifecycle_reclaim(fs, q->arg, result, len);
 	/* a move looks again once: a dump that was writing to a tape when
 	 * it was closed may have committed an archive there since */
 	for (int pass = 0; pass < 1 + move; pass++) {

@@ -53,6 +53,10 @@ struct tapefs_config {
 	int ndrives;         /* [library] drives: how many drives to use */
 	char *drive_dev[TAPEFS_MAX_DRIVES]; /* [library] driveN: device, or
 					       NULL to ask the changer */
+	int allow_delete;      /* [tapefs] allow_delete: rm under archive/ */
+	unsigned repack_below; /* [tapefs] repack_below: a full tape whose
+				  live share falls below this % is
+				  repacked; 0 = never */
 	int log_level; /* [tapefs] log_level: a syslog priority, LOG_ERR to
 			  LOG_DEBUG; default LOG_INFO */
 	/* Where each key was read: "section\0key" and its line, for

@@ -131,6 +131,9 @@ struct ns_provider {
 	 * appended to out. */
 	int (*listxattr)(struct tapefs *fs, const char *rel,
 			 struct strbuf *out);
+	/* Optional (NULL: -EROFS): remove rel for uid, who passed the
+	 * kernel's check of its directory's permissions. */
+	int (*unlink)(struct tapefs *fs, const char *rel, uid_t uid);
 };
 
 #endif

@@ -6,6 +6,7 @@
 
 #include "catalog/catalog.h"
 #include "fs/engine/dump.h"
+#include "fs/engine/lifecycle.h"
 #include "fs/engine/recall.h"
 #include "fs/engine/verify.h"
 #include "tapeio/changer.h"
@@ -118,6 +119,12 @@ static int archive_listxattr(struct tapefs *fs, const char *rel,
 	return ret;
 }
 
+/* rm archive/PATH: the lifecycle engine decides (allow_delete, owner). */
+static int archive_unlink(struct tapefs *fs, const char *rel, uid_t uid)
+{
+	return lifecycle_delete(fs, rel, uid);
+}
+
 const struct ns_provider ns_archive = {
     .name = "archive",
     .getattr = archive_getattr,
@@ -125,4 +132,5 @@ const struct ns_provider ns_archive = {
     .listing_kept = archive_listing_kept,
     .getxattr = archive_getxattr,
     .listxattr = archive_listxattr,
+    .unlink = archive_unlink,
 };

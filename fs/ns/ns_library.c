@@ -10,6 +10,7 @@
  *   echo 'repack LABEL' > .library  LABEL's archives moved to other tapes
  *   echo 'migrate POOL NEWPOOL' > .library
  *                                   every tape of POOL repacked into NEWPOOL
+ *   echo 'reclaim LABEL' > .library a tape with no live archive: scratch
  *   echo 'rebuild [full] [LABEL...]' > .library
  *                                   rebuild the catalog from the tapes'
  *                                   manifests (fs/engine/rebuild.h)
@@ -35,7 +36,7 @@
 
 static const char library_usage[] =
     "inventory | export LABEL | label SLOT BARCODE POOL | repair [LABEL] | "
-    "copy POOL | repack LABEL | migrate POOL NEWPOOL | "
+    "copy POOL | repack LABEL | migrate POOL NEWPOOL | reclaim LABEL | "
     "rebuild [full] [LABEL...]";
 
 static void when(char *buf, size_t len, time_t t)
@@ -133,7 +134,9 @@ static int library_render(struct tapefs *fs, const char *rel,
 		    "(LABEL is closed and every archive on it moved to "
 		    "other tapes of its pool, tape to tape) | echo 'migrate "
 		    "POOL NEWPOOL' > .library (the same for every tape of "
-		    "POOL, into NEWPOOL) | echo 'rebuild [full] [LABEL...]' "
+		    "POOL, into NEWPOOL) | echo 'reclaim LABEL' > .library "
+		    "(a tape with no live archive gets a new label and "
+		    "becomes scratch) | echo 'rebuild [full] [LABEL...]' "
 		    "> .library (read the manifests of the archives on the "
 		    "tapes that this catalog does not know, every tape or "
 		    "those named, and add them; full: every archive of each "
@@ -391,8 +394,8 @@ static int library_label(struct tapefs *fs, const char *args)
 	return ret;
 }
 
-/* "repair [LABEL]", "copy POOL", "repack LABEL", "migrate POOL NEWPOOL":
- * checked, then queued. */
+/* "repair [LABEL]", "copy POOL", "repack LABEL", "migrate POOL NEWPOOL",
+ * "reclaim LABEL": checked, then queued. */
 static int library_lifecycle(struct tapefs *fs, const char *line)
 {
 	struct lifecycle_req q;

@@ -271,6 +271,22 @@ static int ctl_render(struct tapefs *fs, const char *label, struct strbuf *out)
 	return strbuf_oom(out) ? -ENOMEM : 0;
 }
 
+/* What of the tape's bytes a path still shows, and what is dead
+ * (deleted, replaced by a newer version, or in a copy moved away). */
+static void usage_lines(struct tapefs *fs, const char *label,
+			struct strbuf *out)
+{
+	struct catalog_tape_usage u;
+
+	if (catalog_tape_usage(fs->cat, label, &u) < 0)
+		return;
+	strbuf_addf(out, "live_archives: %lld\n", (long long)u.live_archives);
+	strbuf_addf(out, "live_bytes: %llu\n",
+		    (unsigned long long)u.live_bytes);
+	strbuf_addf(out, "dead_bytes: %llu\n",
+		    (unsigned long long)u.dead_bytes);
+}
+
 static int tapes_render(struct tapefs *fs, const char *rel, struct strbuf *out)
 {
 	struct catalog_tape t;
@@ -326,6 +342,7 @@ static int tapes_render(struct tapefs *fs, const char *rel, struct strbuf *out)
 	strbuf_addf(out, "archives: %llu\n", (unsigned long long)s.archives);
 	strbuf_addf(out, "members: %llu\n", (unsigned long long)s.members);
 	strbuf_addf(out, "bytes: %llu\n", (unsigned long long)s.bytes);
+	usage_lines(fs, tp.label, out);
 	if (fs->verify) {
 		ns_verify_tape_status(fs, tp.label, out);
 	} else {
