@@ -27,13 +27,14 @@ static const char SQL_COPIES_UNVERIFIED[] =
 static const char SQL_TAPE_EXISTS[] =
 	"SELECT 1 FROM tape WHERE barcode = :barcode";
 static const char SQL_TAPE_SUMMARY[] =
-	"SELECT count(copy.id), coalesce(sum(copy.size), 0), "
-	"coalesce(sum(archive.members), 0), "
-	"coalesce(sum(copy.last_verified > 0), 0), "
-	"coalesce(max(copy.last_verified), 0), "
-	"coalesce(sum(copy.last_result IN (2, 3)), 0) "
-	"FROM copy JOIN archive ON archive.id = copy.archive "
-	"WHERE copy.barcode = :barcode";
+    "SELECT count(copy.id), coalesce(sum(copy.size), 0), "
+    "coalesce(sum(archive.members), 0), "
+    "coalesce(sum(copy.last_verified > 0), 0), "
+    "coalesce(min(CASE WHEN copy.state != 2 THEN copy.last_verified END), "
+    "0), "
+    "coalesce(sum(copy.last_result IN (2, 3)), 0) "
+    "FROM copy JOIN archive ON archive.id = copy.archive "
+    "WHERE copy.barcode = :barcode";
 
 static const char *const results[] = { "none", "OK", "BAD", "UNREADABLE" };
 

@@ -119,7 +119,8 @@ struct catalog_tape {
 	char label_uuid[40]; /* uuid written in the tape's label, "" = none */
 	int64_t last_file;   /* tape file number of the last committed
 				archive; 0 = only the label */
-	int64_t last_verified; /* time every copy on it last verified OK, 0 */
+	int64_t last_verified; /* the oldest last good verification of its
+				  copies (not lost) when one ended; 0 */
 };
 
 /* 1 when s is a barcode: 1 to CATALOG_BARCODE_LEN of A-Z and 0-9 (the
@@ -790,8 +791,8 @@ int catalog_run_results_from(struct catalog *cat, int64_t run_id,
 
 /* The verification of one copy ended with result: sets the copy's
  * last_result, and when OK its last_verified = now and state good (BAD or
- * UNREADABLE set state bad), then the tape's last_verified when every copy
- * on it is verified. */
+ * UNREADABLE set state bad), then the tape's last_verified: the oldest of
+ * its copies' that are not lost (0 while one never was verified). */
 int catalog_copy_verified(struct catalog *cat, int64_t copy_id,
 			  enum catalog_result result);
 

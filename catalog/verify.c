@@ -53,11 +53,12 @@ static const char SQL_COPY_VERIFIED[] =
 	"last_verified = CASE WHEN :result = 1 THEN :now ELSE last_verified END, "
 	"state = CASE WHEN state = 2 THEN 2 WHEN :result = 1 THEN 0 ELSE 1 END "
 	"WHERE id = :id";
+/* A tape was verified as long ago as its copy verified longest ago (0:
+ * one never was); lost copies do not count. */
 static const char SQL_TAPE_VERIFIED[] =
-	"UPDATE tape SET last_verified = (SELECT CASE WHEN min(last_verified) "
-	"> 0 THEN min(last_verified) ELSE tape.last_verified END FROM copy "
-	"WHERE copy.barcode = tape.barcode) "
-	"WHERE barcode = (SELECT barcode FROM copy WHERE id = :id)";
+    "UPDATE tape SET last_verified = (SELECT coalesce(min(last_verified), "
+    "0) FROM copy WHERE copy.barcode = tape.barcode AND copy.state != 2) "
+    "WHERE barcode = (SELECT barcode FROM copy WHERE id = :id)";
 
 static const char *const run_states[] = { "running", "done", "interrupted" };
 

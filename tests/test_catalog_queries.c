@@ -611,11 +611,20 @@ static void test_verify(void)
 	CHECK_INT(s.bytes, 2 << 20);
 	CHECK_INT(s.members, 6);
 	CHECK_INT(s.verified, 1);
-	CHECK(s.last_verified > 0);
+	/* a tape is verified as long ago as its copy verified longest ago:
+	 * copy 2 on it never was */
+	CHECK_INT(s.last_verified, 0);
 	CHECK_INT(catalog_tape_summary(cat, "NOPE", &s), -ENOENT);
 	struct catalog_tape tp;
 	CHECK_INT(catalog_tape_get(cat, "B00001", &tp), 0);
 	CHECK_INT(tp.last_verified, 0); /* copy 2 on it is not verified */
+	struct catalog_copy b2;
+	CHECK_INT(catalog_copy_get(cat, "B00001", 2, &b2), 0);
+	CHECK_INT(catalog_copy_verified(cat, b2.id, CATALOG_RESULT_OK), 0);
+	CHECK_INT(catalog_tape_summary(cat, "B00001", &s), 0);
+	CHECK(s.last_verified > 0);
+	CHECK_INT(catalog_tape_get(cat, "B00001", &tp), 0);
+	CHECK(tp.last_verified > 0);
 	memset(&ns, 0, sizeof(ns));
 	CHECK_INT(catalog_copies_unverified(cat, collect_copy, &ns), 0);
 	CHECK(strstr(ns.buf, "@1") != NULL); /* A00001 file 1 */
