@@ -24,6 +24,9 @@ static const char SQL_COPY_GET[] =
 static const char SQL_COPIES_UNVERIFIED[] =
 	"SELECT " COPY_COLS " FROM copy WHERE last_verified = 0 "
 	"ORDER BY barcode, fileno";
+static const char SQL_COPIES_DUE[] =
+    "SELECT " COPY_COLS " FROM copy WHERE state = 0 "
+    "AND last_verified < :before ORDER BY last_verified, barcode, fileno";
 static const char SQL_TAPE_EXISTS[] =
 	"SELECT 1 FROM tape WHERE barcode = :barcode";
 static const char SQL_TAPE_SUMMARY[] =
@@ -163,6 +166,13 @@ int catalog_copies_unverified(struct catalog *cat, catalog_copy_fn fn,
 			      void *ctx)
 {
 	return copies_each(cat, SQL_COPIES_UNVERIFIED, NULL, NULL, 0, fn, ctx);
+}
+
+int catalog_copies_due(struct catalog *cat, int64_t before, catalog_copy_fn fn,
+		       void *ctx)
+{
+	return copies_each(cat, SQL_COPIES_DUE, ":before", NULL, before, fn,
+			   ctx);
 }
 
 int catalog_copy_get(struct catalog *cat, const char *barcode, int64_t fileno,

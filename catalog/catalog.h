@@ -236,6 +236,10 @@ int catalog_copy_get(struct catalog *cat, const char *barcode, int64_t fileno,
 /* Copies never verified OK (last_verified == 0), by tape then file. */
 int catalog_copies_unverified(struct catalog *cat, catalog_copy_fn fn,
 			      void *ctx);
+/* Good copies whose last good verification is older than before (never
+ * verified included), the oldest first: a scheduled verification. */
+int catalog_copies_due(struct catalog *cat, int64_t before, catalog_copy_fn fn,
+		       void *ctx);
 
 struct catalog_tape_summary {
 	uint64_t archives;        /* copies on the tape */

@@ -88,6 +88,11 @@ static void print_verify(const struct tapefs_config *cfg)
 {
 	printf("\n[verify]\nrepair = %s\n",
 	       cfg->verify_repair_auto ? "auto" : "no");
+	if (cfg->verify_every)
+		print_time("every", cfg->verify_every);
+	else
+		printf("every = never\n");
+	printf("sample = %u\n", cfg->verify_sample ? cfg->verify_sample : 100);
 }
 
 static void print_recall(const struct tapefs_config *cfg)

@@ -44,6 +44,7 @@ void config_defaults(struct tapefs_config *cfg)
 	cfg->cache_size = 10 * GiB;
 	cfg->block_size = 256 * 1024;
 	cfg->copies = 2;
+	cfg->verify_sample = 100;
 	cfg->dump_bytes = 10 * GiB;
 	cfg->dump_files = 10000;
 	cfg->dump_idle = 300;
@@ -253,33 +254,43 @@ out:
 	return ret;
 }
 
-/* catalog_to_tape = never | N (dumps) | N with s, m, h or d (a time). */
-static int set_snap(struct parse_ctx *c, const char *v)
+/* N (a number > 0, *secs = 0 and *n = N when plain is allowed) or N
+ * with s, m, h or d (a time: *secs). 0, or -1 when v is neither. */
+static int parse_secs(const char *v, int plain, unsigned *n, unsigned *secs)
 {
 	static const struct {
 		char unit;
 		unsigned secs;
 	} units[] = {{'s', 1}, {'m', 60}, {'h', 3600}, {'d', 86400}};
-	struct tapefs_config *cfg = c->cfg;
 	char num[24], unit = 0, extra;
 	unsigned long long u;
+
+	if (sscanf(v, "%23[0-9]%c%c", num, &unit, &extra) > 2 ||
+	    parse_uint(num, 1000000, &u) || u == 0 || (!unit && !plain))
+		return -1;
+	*secs = 0;
+	if (!unit) {
+		*n = (unsigned)u;
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (unit == units[i].unit && u <= UINT_MAX / units[i].secs) {
+			*secs = (unsigned)u * units[i].secs;
+			return 0;
+		}
+	return -1;
+}
+
+/* catalog_to_tape = never | N (dumps) | N with s, m, h or d (a time). */
+static int set_snap(struct parse_ctx *c, const char *v)
+{
+	struct tapefs_config *cfg = c->cfg;
 
 	cfg->snap_dumps = cfg->snap_secs = 0;
 	if (!strcmp(v, "never"))
 		return 1;
-	if (sscanf(v, "%23[0-9]%c%c", num, &unit, &extra) > 2 ||
-	    parse_uint(num, 1000000, &u) || u == 0)
-		goto out_bad;
-	if (!unit) {
-		cfg->snap_dumps = (unsigned)u;
+	if (parse_secs(v, 1, &cfg->snap_dumps, &cfg->snap_secs) == 0)
 		return 1;
-	}
-	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
-		if (unit == units[i].unit && u <= UINT_MAX / units[i].secs) {
-			cfg->snap_secs = (unsigned)u * units[i].secs;
-			return 1;
-		}
-out_bad:
 	return fail(c, c->line,
 		    "catalog_to_tape: '%s' must be never, a number of dumps "
 		    "(50) or a time (12h, 7d; units s, m, h, d)",
@@ -436,6 +447,29 @@ static int handle_verify(struct parse_ctx *c, const char *k, const char *v)
 			return fail(c, c->line,
 				    "repair: '%s' is not auto or no", v);
 		c->cfg->verify_repair_auto = !strcmp(v, "auto");
+		return 1;
+	}
+	if (!strcmp(k, "every")) {
+		unsigned n;
+
+		c->cfg->verify_every = 0;
+		if (!strcmp(v, "never") ||
+		    parse_secs(v, 0, &n, &c->cfg->verify_every) == 0)
+			return 1;
+		return fail(c, c->line,
+			    "every: '%s' must be never or a time (180d, 12h; "
+			    "units s, m, h, d)",
+			    v);
+	}
+	if (!strcmp(k, "sample")) {
+		unsigned long long u;
+
+		if (parse_uint(v, 100, &u) || u < 1)
+			return fail(c, c->line,
+				    "sample: '%s' must be a percentage from 1 "
+				    "to 100",
+				    v);
+		c->cfg->verify_sample = (unsigned)u;
 		return 1;
 	}
 	return fail(c, c->line, "unknown key '%s' in [verify]", k);

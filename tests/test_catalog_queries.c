@@ -416,6 +416,17 @@ static int collect_copy(void *ctx, const struct catalog_copy *c)
 	return 0;
 }
 
+/* "LABEL:FILENO" of each copy, space separated. */
+static int collect_place(void *ctx, const struct catalog_copy *c)
+{
+	struct names *ns = ctx;
+	size_t l = strlen(ns->buf);
+
+	snprintf(ns->buf + l, sizeof(ns->buf) - l, "%s%s:%lld", l ? " " : "",
+		 c->barcode, (long long)c->fileno);
+	return 0;
+}
+
 static void test_archive_view(void)
 {
 	struct names ns = {"", 0};
@@ -625,6 +636,16 @@ static void test_verify(void)
 	CHECK(s.last_verified > 0);
 	CHECK_INT(catalog_tape_get(cat, "B00001", &tp), 0);
 	CHECK(tp.last_verified > 0);
+	/* due on a schedule: good copies, the longest unverified first */
+	memset(&ns, 0, sizeof(ns));
+	CHECK_INT(catalog_copies_due(cat, INT64_MAX, collect_place, &ns), 0);
+	CHECK_STR(strrchr(ns.buf, ' ') ? strrchr(ns.buf, ' ') + 1 : ns.buf,
+		  "B00001:2");
+	CHECK(strstr(ns.buf, "A00001:1") == NULL); /* bad: repair's */
+	memset(&ns, 0, sizeof(ns));
+	CHECK_INT(catalog_copies_due(cat, 1, collect_place, &ns), 0);
+	CHECK(strlen(ns.buf) > 0);		 /* the never verified */
+	CHECK(strstr(ns.buf, "B00001") == NULL); /* not the verified */
 	memset(&ns, 0, sizeof(ns));
 	CHECK_INT(catalog_copies_unverified(cat, collect_copy, &ns), 0);
 	CHECK(strstr(ns.buf, "@1") != NULL); /* A00001 file 1 */

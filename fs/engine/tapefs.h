@@ -44,6 +44,10 @@ struct tapefs_config {
 				0 = never */
 	int verify_repair_auto; /* [verify] repair = auto: a verification
 				   that found damage is followed by repair */
+	unsigned verify_every;	/* [verify] every: seconds after which a
+				   good copy is verified again; 0 = never */
+	unsigned verify_sample; /* [verify] sample: % of each copy's files
+				   the schedule reads, 100 (0 = 100) */
 	unsigned recall_per_tape; /* [recall] inflight_per_tape: requests
 				     one mount of a tape serves (0: all) */
 	char *changer;       /* [library] changer: vlib | mtx | none */

@@ -20,6 +20,7 @@
  *                    chosen at random, at least one per archive; only the
  *                    chosen members are read (locate to each one's block)
  *   cancel           stop the running run (it ends "interrupted")
+ * and, with [verify] every (and sample), on its own: verify_request_due().
  * Anything else is refused with -EINVAL and the reason is kept: reading
  * `.verify` shows it with this grammar.
  *
@@ -80,6 +81,22 @@ void verify_stop(struct tapefs *fs);
  * (or whose drive fails) are named in the run's summary as errors. */
 int verify_request(struct verify *v, const char *line, int64_t *run_id);
 
+/* The scheduled verification ([verify] every, sample): a run of the good
+ * copies (on tapes not retired) whose last good verification is older
+ * than before, never verified included, the oldest first (one job per
+ * tape, queued in that order); with pct < 100 a sample of pct% of each
+ * copy's files, which here counts as the copy's verification. Returns 0
+ * and *run_id (0 when nothing is due: no run is made), -EBUSY (a run is
+ * going), verify_request()'s other -errno. */
+int verify_request_due(struct verify *v, int64_t before, int pct,
+		       int64_t *run_id);
+
+/* Check now whether a scheduled verification is due and start it: with
+ * [verify] every set, when no run goes on and no job waits for a drive
+ * (only drives nothing else needs). Called by the engine's own thread
+ * every minute and at the start. 0 or -errno. */
+int verify_schedule_tick(struct verify *v);
+
 /* Whether verify_request() would take line now, without acting and without
  * keeping a reason: the grammar, every label known and not retired, no run
  * going (or, for `cancel`, one going). 0, or verify_request()'s -errno
@@ -109,12 +126,14 @@ enum verify_kind {
 	VERIFY_UNVERIFIED,
 	VERIFY_SAMPLE,
 	VERIFY_CANCEL,
+	VERIFY_DUE, /* the schedule's (verify_request_due()), no grammar */
 };
 
 /* A parsed request. */
 struct verify_req {
 	enum verify_kind kind;
-	int pct;     /* VERIFY_SAMPLE: 1..100 */
+	int pct;	/* VERIFY_SAMPLE, VERIFY_DUE: 1..100 */
+	int64_t before; /* VERIFY_DUE: copies last verified before this */
 	int nlabels; /* VERIFY_TAPE: labels[0..nlabels), no repeats */
 	char labels[256][40];
 };

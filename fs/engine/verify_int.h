@@ -11,6 +11,8 @@
  *                     namespace reads
  *   verify_walk.c     the job on a drive: walk each archive copy of its
  *                     tape with the tar reader and hash every member
+ *   verify_schedule.c verification on a schedule: a thread that starts
+ *                     verify_request_due() when copies are due
  *
  * Memory: a run holds its plan (the copies of each tape) and live totals;
  * member lists come from the catalog in pages (struct verify.page
@@ -121,6 +123,11 @@ struct verify {
 	char refused[128];   /* that request, printable and cut short */
 	time_t refused_at;
 	uint64_t rng;
+	/* the schedule's thread (verify_schedule.c), and its stop */
+	pthread_t tick_th;
+	int tick_started;
+	int tick_stop;
+	pthread_cond_t tick_cond;
 };
 
 /* The results of one copy, stored in batches. */
@@ -202,6 +209,25 @@ void verify_report(struct vcopy *vc, uint64_t pos, int force);
  * cancellation, tapes that failed). Lock held. */
 void verify_run_totals(const struct vrun *run, struct catalog_run_totals *t,
 		       char *detail, size_t len);
+
+/* ---- verify_schedule.c ----------------------------------------------------
+ */
+
+/* With [verify] every set, start the thread that calls
+ * verify_schedule_tick() at once and then every VERIFY_TICK seconds;
+ * verify_schedule_stop() stops and joins it (first thing verify_stop()
+ * does). 0 or -errno (logged: the mount goes on without a schedule). */
+#define VERIFY_TICK 60
+int verify_schedule_start(struct verify *v);
+void verify_schedule_stop(struct verify *v);
+
+/* A run whose copies are read in part (a sample): `sample PCT`, or the
+ * schedule with [verify] sample below 100. */
+static inline int verify_sampled(const struct vrun *run)
+{
+	return run->kind == VERIFY_SAMPLE ||
+	       (run->kind == VERIFY_DUE && run->pct < 100);
+}
 
 /* ---- verify_walk.c ------------------------------------------------------- */
 

@@ -1,8 +1,8 @@
 /* fs/engine/verify_plan.c - what a request verifies: the archive copies it
- * names (all, on some tapes, never verified OK, or all for a sample),
- * grouped into one task per tape with its copies in file order, so that
- * each tape is read front to back once. Retired tapes are never read and
- * copies marked lost are left out.
+ * names (all, on some tapes, never verified OK, all for a sample, or those
+ * due on the schedule), grouped into one task per tape with its copies in
+ * file order, so that each tape is read front to back once. Retired tapes are
+ * never read and copies marked lost are left out.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -169,6 +169,10 @@ int verify_plan_build(struct verify *v, struct vrun *run,
 		p.check_tape = 1;
 		ret = catalog_copies_unverified(cat, plan_copy, &p);
 		break;
+	case VERIFY_DUE: /* tasks in the order their oldest copy came */
+		p.check_tape = 1;
+		ret = catalog_copies_due(cat, q->before, plan_copy, &p);
+		break;
 	case VERIFY_TAPE:
 		ret = plan_labels(&p, q, why, whylen);
 		if (p.refused)
@@ -186,7 +190,7 @@ int verify_plan_build(struct verify *v, struct vrun *run,
 	for (size_t i = 0; i < run->ntasks; i++)
 		qsort(run->tasks[i].items, run->tasks[i].n,
 		      sizeof(struct vitem), cmp_item);
-	if (run->ntasks > 1)
+	if (run->ntasks > 1 && q->kind != VERIFY_DUE)
 		qsort(run->tasks, run->ntasks, sizeof(struct vtask), cmp_task);
 	return 0;
 }

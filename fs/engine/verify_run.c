@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <syslog.h>
+#include <time.h>
 
 #include "fs/engine/library.h"
 #include "fs/engine/tapefs.h"
@@ -135,6 +136,7 @@ static void verify_unref_locked(struct verify *v, int *free_it)
 
 static void verify_free(struct verify *v)
 {
+	pthread_cond_destroy(&v->tick_cond);
 	pthread_cond_destroy(&v->cond);
 	pthread_mutex_destroy(&v->lock);
 	free(v);
@@ -235,6 +237,7 @@ int verify_start(struct tapefs *fs)
 	v->batch = VERIFY_BATCH;
 	pthread_mutex_init(&v->lock, NULL);
 	pthread_cond_init(&v->cond, NULL);
+	pthread_cond_init(&v->tick_cond, NULL);
 	v->rng = rng_seed();
 	ret = catalog_run_interrupt_stale(fs->cat);
 	if (ret < 0) {
@@ -242,6 +245,7 @@ int verify_start(struct tapefs *fs)
 		return ret;
 	}
 	fs->verify = v;
+	verify_schedule_start(v);
 	return 0;
 }
 
@@ -253,6 +257,7 @@ void verify_stop(struct tapefs *fs)
 
 	if (!fs || !(v = fs->verify))
 		return;
+	verify_schedule_stop(v);
 	pthread_mutex_lock(&v->lock);
 	v->stopping = 1;
 	while (v->running > 0 || v->planning)
@@ -478,6 +483,23 @@ out_free:
 	return ret;
 }
 
+/* Admit, plan, record and queue the run of q. */
+static int request_go(struct verify *v, const char *line,
+		      const struct verify_req *q, int64_t *run_id)
+{
+	int ret = request_admit(v, line);
+
+	if (ret)
+		return ret;
+	ret = request_run(v, line, q, run_id);
+	/* verify_stop() waits until every job is queued */
+	pthread_mutex_lock(&v->lock);
+	v->planning = 0;
+	pthread_cond_broadcast(&v->cond);
+	pthread_mutex_unlock(&v->lock);
+	return ret;
+}
+
 int verify_request(struct verify *v, const char *line, int64_t *run_id)
 {
 	struct verify_req *q = NULL;
@@ -496,20 +518,59 @@ int verify_request(struct verify *v, const char *line, int64_t *run_id)
 		pthread_mutex_unlock(&v->lock);
 		goto out_free;
 	}
-	if (q->kind == VERIFY_CANCEL) {
+	if (q->kind == VERIFY_CANCEL)
 		ret = request_cancel(v, line);
-		goto out_free;
-	}
-	ret = request_admit(v, line);
-	if (ret)
-		goto out_free;
-	ret = request_run(v, line, q, run_id);
-	/* verify_stop() waits until every job is queued */
-	pthread_mutex_lock(&v->lock);
-	v->planning = 0;
-	pthread_cond_broadcast(&v->cond);
-	pthread_mutex_unlock(&v->lock);
+	else
+		ret = request_go(v, line, q, run_id);
 out_free:
+	free(q);
+	return ret;
+}
+
+/* "scheduled: verified before 2026-06-01 12:00, sample 25%" */
+static void due_line(int64_t before, int pct, char *buf, size_t len)
+{
+	time_t t = (time_t)before;
+	struct tm tm;
+	char when[32] = "?";
+
+	if (localtime_r(&t, &tm))
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
+	snprintf(buf, len, "scheduled: verified before %s%s", when,
+		 pct < 100 ? ", sample" : "");
+	if (pct < 100)
+		snprintf(buf + strlen(buf), len - strlen(buf), " %d%%", pct);
+}
+
+static int any_copy(void *ctx, const struct catalog_copy *c)
+{
+	(void)ctx;
+	(void)c;
+	return 1;
+}
+
+int verify_request_due(struct verify *v, int64_t before, int pct,
+		       int64_t *run_id)
+{
+	struct verify_req *q;
+	char line[128];
+	int ret;
+
+	if (!v || pct < 1 || pct > 100)
+		return -EINVAL;
+	if (run_id)
+		*run_id = 0;
+	ret = catalog_copies_due(v->fs->cat, before, any_copy, NULL);
+	if (ret <= 0) /* 0: nothing due */
+		return ret;
+	q = calloc(1, sizeof(*q));
+	if (!q)
+		return -ENOMEM;
+	q->kind = VERIFY_DUE;
+	q->pct = pct;
+	q->before = before;
+	due_line(before, pct, line, sizeof(line));
+	ret = request_go(v, line, q, run_id);
 	free(q);
 	return ret;
 }

@@ -381,7 +381,8 @@ static int copy_done(struct vcopy *vc)
 	     : vc->unreadable ? CATALOG_RESULT_UNREADABLE
 			      : CATALOG_RESULT_OK;
 	/* a sample that found nothing wrong proves the copy no more than
-	 * the members it read: only faults are recorded */
+	 * the members it read: only faults are recorded (but the schedule's
+	 * sample is the copy's verification: [verify] sample) */
 	if (t->run->kind != VERIFY_SAMPLE || cr != CATALOG_RESULT_OK) {
 		ret = catalog_copy_verified(v->fs->cat, vc->it->c.id, cr);
 		if (ret)
@@ -410,7 +411,7 @@ static int verify_copy(struct vtask *t, const struct vitem *it,
 	vc->it = it;
 	vc->tape = tape;
 	vc->drive = drive;
-	if (t->run->kind == VERIFY_SAMPLE) {
+	if (verify_sampled(t->run)) {
 		ret = sample_copy(vc);
 	} else {
 		copy_position(t, it, tape, drive);
