@@ -4,7 +4,8 @@
 # is recalled while that run goes on (its job gives the drive up between
 # archives: the read returns, with its bytes, before the run ends); the run
 # reads half of each copy's files, and that counts as their verification:
-# the tape's last_verified is set.
+# the tape's last_verified is set. Then the manifest member is verified
+# with the rest: flipped, it is one BAD.
 . "$TOP/tests/lib.sh"
 
 tf_setup --drives 2 --slots 4 --capacity 64M --pools 1 -- copies=1 pools=A block_size=64K
@@ -46,4 +47,22 @@ check_eq "half of each copy's files, OK" 8 "$(field ok "$s")"
 check_eq "0 bad" 0 "$(field bad "$s")"
 check "it counts as their verification: A00001L9 verified" bash -c "! grep -qx 'last_verified: never' mnt/tapes/A00001L9/.status"
 check_eq "copies_verified" 4/4 "$(field copies_verified mnt/tapes/A00001L9/.status)"
+blk=$(getfattr --only-values -n user.tapefs.copies mnt/archive/d4/f1 | sed -n 's/^A00001L9:4://p')
+tf_umount mnt
+
+# The manifest is verified with the rest: a byte flipped in d4's manifest
+# (its magic line) is one BAD of that copy, named in .status.
+"$TAPEFS" vtape export lib/tapes/A00001L9.vtape 4 d4.tar
+off=$(grep -boa 'tapefs-manifest 2' d4.tar | head -n 1 | cut -d: -f1)
+check "d4's manifest found ($off)" test -n "$off"
+"$TAPEFS" vtape inject lib/tapes/A00001L9.vtape flip $((blk + off / 65536)) $((off % 65536 + 3)) || not_ok "flip"
+tf_set_rate 0
+tf_config tapefs.ini copies=1 pools=A block_size=64K
+check "mount again" tf_mount tapefs.ini mnt
+run=$(tf_verify "tape A00001L9")
+s=mnt/verify/$run/summary
+check_eq "every file OK" 16 "$(field ok "$s")"
+check_eq "the manifest BAD" 1 "$(field bad "$s")"
+check "named in .status" grep -q "verify: A00001L9 file 4: manifest does not parse" mnt/.status
+check_eq "that copy failed" 1 "$(field copies_failed_verify mnt/tapes/A00001L9/.status)"
 tf_umount mnt

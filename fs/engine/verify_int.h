@@ -48,6 +48,7 @@
 struct vitem {
 	struct catalog_copy c;
 	uint32_t block_size;
+	int manifest; /* tapefs wrote it: it ends with a manifest member */
 };
 
 /* A regular file of an archive, as the catalog holds it. */
@@ -197,6 +198,12 @@ void verify_set_limits(struct verify *v, size_t page, size_t batch);
  * reported). */
 int verify_result_add(struct vcopy *vc, const struct vmember *m,
 		      enum catalog_result r, const char *md5, uint64_t bytes);
+
+/* The copy's manifest member is missing, does not parse or differs from
+ * the catalog (unreadable: it cannot be read): an error line of .status,
+ * one BAD (UNREADABLE) in the run's totals and the copy's verdict (it
+ * holds no member row: verify/RUN/LABEL does not list it). Returns 0. */
+int verify_manifest_fault(struct vcopy *vc, int unreadable, const char *why);
 
 /* Store the results still batched. 0 or the catalog's error. */
 int verify_results_flush(struct vcopy *vc);

@@ -85,6 +85,8 @@ static int plan_copy(void *ctx, const struct catalog_copy *c)
 	}
 	t->items[t->n].c = *c;
 	t->items[t->n].block_size = a.block_size ? a.block_size : 262144;
+	t->items[t->n].manifest =
+	    a.kind == CATALOG_ARCHIVE_DATA || a.kind == CATALOG_ARCHIVE_CATALOG;
 	t->n++;
 	t->bytes += c->size;
 	p->run->bytes_planned += c->size;

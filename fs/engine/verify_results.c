@@ -282,3 +282,23 @@ void verify_refusal(struct verify *v, char *req, size_t reqlen, char *why,
 	*when = v->refused_at;
 	pthread_mutex_unlock(&v->lock);
 }
+
+int verify_manifest_fault(struct vcopy *vc, int unreadable, const char *why)
+{
+	struct vtask *t = vc->t;
+	struct verify *v = t->v;
+
+	tapefs_error(v->fs, "verify: %s file %" PRId64 ": manifest %s",
+		     t->barcode, vc->it->c.fileno, why);
+	pthread_mutex_lock(&v->lock);
+	if (unreadable)
+		t->run->unreadable++;
+	else
+		t->run->bad++;
+	pthread_mutex_unlock(&v->lock);
+	if (unreadable)
+		vc->unreadable++;
+	else
+		vc->bad++;
+	return 0;
+}

@@ -3,7 +3,9 @@
  * hash every member as it streams (`sample`: locate to each chosen member
  * and read it alone), comparing with the catalog's MD5 and name. After a
  * fault the walk reads the rest member by member, so that only the members
- * the fault touches fail. Between archives the job gives the drive up to a
+ * the fault touches fail. The manifest member is checked too: present,
+ * readable, and listing the catalog's files with their MD5s (a `sample`
+ * does not read it). Between archives the job gives the drive up to a
  * more urgent job (recall, dump) that waits. A member larger than a chunk
  * found good gets its chunk digests kept (tapeio/chunk.h): old archives
  * are recalled by byte ranges once verified.
@@ -246,14 +248,51 @@ static int walk_member(struct vcopy *vc, struct tarr *r, struct tar_member *tm,
 	return ret ? ret : resync(vc, pg);
 }
 
+/* The manifest member, read with the rest (a rebuild trusts it): it must
+ * be there, parse, and list every file the catalog holds at its offset
+ * with its MD5. A fault is one BAD (UNREADABLE: unread) of the copy. */
+static int manifest_check(struct vcopy *vc, struct tarr *r, int unread)
+{
+	struct catalog *cat = vc->t->v->fs->cat;
+	const struct tar_member *mm = NULL;
+	const struct vmember *m;
+	struct vpage *pg;
+	size_t n = 0, i = 0, differ = 0;
+	int err = 0, ret = unread ? -EIO : tarr_manifest(r, &mm, &n);
+
+	if (!vc->it->manifest) /* an archive of another writer */
+		return 0;
+	if (ret)
+		return verify_manifest_fault(vc, ret == -EIO,
+					     ret == -ENOENT ? "missing"
+					     : ret == -EIO  ? "unreadable"
+							    : "does not parse");
+	pg = page_new(vc->t->v);
+	if (!pg)
+		return -ENOMEM;
+	while ((m = page_cur(cat, vc->it->c.archive, pg, &err))) {
+		while (i < n && (mm[i].type != TAR_FILE ||
+				 mm[i].header_offset < m->header_offset))
+			i++;
+		differ += i == n || mm[i].header_offset != m->header_offset ||
+			  strcmp(mm[i].md5, m->md5) != 0;
+		pg->i++;
+	}
+	free(pg);
+	if (err || !differ)
+		return err;
+	return verify_manifest_fault(vc, 0, "files differ from the catalog");
+}
+
 /* Walk the whole archive: the normal `all` path. */
 static int walk_copy(struct vcopy *vc)
 {
 	struct vpage *pg = page_new(vc->t->v);
 	struct tarr *r = NULL;
+	struct catalog *cat = vc->t->v->fs->cat;
 	struct tar_member tm;
 	struct vmember *m;
-	int ret, stop = 0;
+	int ret, stop = 0, unread, perr;
 
 	memset(&tm, 0, sizeof(tm));
 	if (!pg)
@@ -270,10 +309,17 @@ static int walk_copy(struct vcopy *vc)
 			/* the archive ended: what the catalog still lists
 			 * is missing */
 			ret = walk_skipped(vc, pg, UINT64_MAX, &m);
+			if (!ret)
+				ret = manifest_check(vc, r, 0);
 			break;
 		}
 		if (ret < 0) {
-			ret = resync(vc, pg);
+			/* past the catalog's last file: in the manifest */
+			perr = 0;
+			unread = !page_cur(cat, vc->it->c.archive, pg, &perr);
+			ret = perr     ? perr
+			      : unread ? manifest_check(vc, r, 1)
+				       : resync(vc, pg);
 			break;
 		}
 		ret = walk_skipped(vc, pg, tm.header_offset, &m);
