@@ -288,6 +288,33 @@ int cat_tape_file_known(struct catalog *cat, const char *sql,
 	return ret == 0 ? 1 : ret == -ENOENT ? 0 : ret;
 }
 
+int cat_write_id(struct catalog *cat, const char *sql, const char *key,
+		 int64_t id, const char *text_key, const char *text,
+		 const char *what)
+{
+	struct catconn *c;
+	sqlite3_stmt *st;
+	int ret;
+
+	ret = cat_txn_begin(cat, &c, 1);
+	if (ret < 0)
+		return ret;
+	ret = -EIO;
+	st = cat_stmt(c, sql);
+	if (!st)
+		goto out;
+	cat_bind_i64(st, key, id);
+	if (text_key)
+		cat_bind_text(st, text_key, text ? text : "");
+	if (sqlite3_bind_parameter_index(st, ":now"))
+		cat_bind_i64(st, ":now", cat_now());
+	ret = cat_exec(c, st, what);
+	if (ret == 0 && sqlite3_changes(c->db) == 0)
+		ret = -ENOENT;
+out:
+	return cat_txn_end(cat, c, 1, ret);
+}
+
 int cat_exec_sql(struct catconn *c, const char *sql)
 {
 	char *msg = NULL;

@@ -240,6 +240,10 @@ static int cat_dump_update(struct catalog *cat, const char *sql,
 	sqlite3_stmt *st;
 	int ret;
 
+	if (!barcode)
+		return cat_write_id(cat, sql, ":id", dump_id,
+				    error ? ":error" : NULL, error,
+				    "dump update");
 	ret = cat_txn_begin(cat, &c, 1);
 	if (ret < 0)
 		return ret;
@@ -247,17 +251,9 @@ static int cat_dump_update(struct catalog *cat, const char *sql,
 	st = cat_stmt(c, sql);
 	if (!st)
 		goto out;
-	if (barcode) {
-		cat_bind_i64(st, ":dump", dump_id);
-		cat_bind_text(st, ":barcode", barcode);
-		cat_bind_i64(st, ":fileno", fileno);
-	} else {
-		cat_bind_i64(st, ":id", dump_id);
-		if (sqlite3_bind_parameter_index(st, ":now"))
-			cat_bind_i64(st, ":now", cat_now());
-		if (error)
-			cat_bind_text(st, ":error", error);
-	}
+	cat_bind_i64(st, ":dump", dump_id);
+	cat_bind_text(st, ":barcode", barcode);
+	cat_bind_i64(st, ":fileno", fileno);
 	ret = cat_exec(c, st, "dump update");
 	if (ret == 0 && sqlite3_changes(c->db) == 0)
 		ret = -ENOENT;

@@ -133,6 +133,12 @@ int cat_read_tape(struct catalog *cat, const char *sql, const char *barcode,
 /* Whether sql (bound as by cat_read_tape()) has a row: 1, 0, -errno. */
 int cat_tape_file_known(struct catalog *cat, const char *sql,
 			const char *barcode, int64_t fileno, const char *what);
+/* One durable write of sql in a transaction of its own, with key bound
+ * to id, text_key (unless NULL) to text ("" for NULL) and ":now" when the
+ * statement has it: 0, -ENOENT when no row changed, -errno. */
+int cat_write_id(struct catalog *cat, const char *sql, const char *key,
+		 int64_t id, const char *text_key, const char *text,
+		 const char *what);
 /* Run a constant SQL text (pragmas, schema). */
 int cat_exec_sql(struct catconn *c, const char *sql);
 

@@ -41,23 +41,8 @@ static const char SQL_RECLAIM_END[] =
 
 int catalog_ns_delete(struct catalog *cat, int64_t member_id)
 {
-	struct catconn *c;
-	sqlite3_stmt *st;
-	int ret;
-
-	ret = cat_txn_begin(cat, &c, 1);
-	if (ret < 0)
-		return ret;
-	ret = -EIO;
-	st = cat_stmt(c, SQL_NS_DELETE);
-	if (!st)
-		goto out;
-	cat_bind_i64(st, ":member", member_id);
-	ret = cat_exec(c, st, "ns delete");
-	if (ret == 0 && sqlite3_changes(c->db) == 0)
-		ret = -ENOENT;
-out:
-	return cat_txn_end(cat, c, 1, ret);
+	return cat_write_id(cat, SQL_NS_DELETE, ":member", member_id, NULL,
+			    NULL, "ns delete");
 }
 
 static void usage_row(sqlite3_stmt *st, void *out)

@@ -113,25 +113,8 @@ out:
 
 int catalog_xfer_fail(struct catalog *cat, int64_t xfer_id, const char *why)
 {
-	struct catconn *c;
-	sqlite3_stmt *st;
-	int ret;
-
-	ret = cat_txn_begin(cat, &c, 1);
-	if (ret < 0)
-		return ret;
-	ret = -EIO;
-	st = cat_stmt(c, SQL_XFER_FAIL);
-	if (!st)
-		goto out;
-	cat_bind_i64(st, ":id", xfer_id);
-	cat_bind_i64(st, ":now", cat_now());
-	cat_bind_text(st, ":error", why ? why : "");
-	ret = cat_exec(c, st, "xfer fail");
-	if (ret == 0 && sqlite3_changes(c->db) == 0)
-		ret = -ENOENT;
-out:
-	return cat_txn_end(cat, c, 1, ret);
+	return cat_write_id(cat, SQL_XFER_FAIL, ":id", xfer_id, ":error", why,
+			    "xfer fail");
 }
 
 /* What the commit needs of the journal row. */
