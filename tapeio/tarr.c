@@ -55,6 +55,10 @@ struct tarr {
 	uint32_t block_size;
 	size_t skip;		/* bytes to drop from the first record */
 	uint64_t records;	/* records read */
+	uint32_t rec_len;	/* the first record's length */
+	int rec_short;		/* a record shorter than that was read */
+	int rec_mixed;		/* records of several lengths: not one
+				   block size (tarr_records()) */
 	int tape_err;		/* -errno of the tape read that failed, or 0 */
 	int at_filemark;	/* the last read returned 0 */
 	int broken;		/* -errno: nothing more can be read */
@@ -228,6 +232,18 @@ static ssize_t tarr_read_record(struct tarr *r, const void **buf)
 	return record_read(r, r->rec);
 }
 
+/* Count one record of n bytes and note whether the file keeps one
+ * record length (only its last record may be shorter). */
+static void shape_note(struct tarr *r, ssize_t n)
+{
+	if (!r->records++)
+		r->rec_len = (uint32_t)n;
+	else if (r->rec_short || (uint32_t)n > r->rec_len)
+		r->rec_mixed = 1;
+	else if ((uint32_t)n < r->rec_len)
+		r->rec_short = 1;
+}
+
 /* libarchive's read callback: one record per call, 0 at a filemark. */
 static la_ssize_t tarr_record(struct archive *a, void *arg, const void **buf)
 {
@@ -247,7 +263,7 @@ static la_ssize_t tarr_record(struct archive *a, void *arg, const void **buf)
 		r->at_filemark = 1;
 		return 0;
 	}
-	r->records++;
+	shape_note(r, n);
 	r->last = rec;
 	r->last_len = (size_t)n;
 	if (r->skip) {
@@ -339,8 +355,8 @@ static enum tar_type tarr_type(struct archive_entry *e)
 	}
 }
 
-/* Fill m from the entry just read. */
-static int tarr_fill(struct tarr *r, struct archive_entry *e,
+/* Fill m from the entry a just read. */
+static int tarr_fill(struct archive *a, struct archive_entry *e,
 		     struct tar_member *m)
 {
 	const char *name = archive_entry_pathname(e);
@@ -381,8 +397,8 @@ static int tarr_fill(struct tarr *r, struct archive_entry *e,
 	}
 	m->mtime.tv_sec = archive_entry_mtime(e);
 	m->mtime.tv_nsec = archive_entry_mtime_nsec(e);
-	m->header_offset = (uint64_t)archive_read_header_position(r->a);
-	m->data_offset = (uint64_t)archive_filter_bytes(r->a, 0);
+	m->header_offset = (uint64_t)archive_read_header_position(a);
+	m->data_offset = (uint64_t)archive_filter_bytes(a, 0);
 	m->md5[0] = '\0';
 	return 0;
 }
@@ -398,7 +414,7 @@ static int tarr_header(struct tarr *r, struct tar_member *m)
 		return 0;
 	if (ret < ARCHIVE_WARN)
 		return tarr_err(r);
-	ret = tarr_fill(r, e, m);
+	ret = tarr_fill(r->a, e, m);
 	if (ret)
 		return ret;
 	r->data_pending = 1;
@@ -471,6 +487,48 @@ static int tarr_manifest_set(struct tarr *r, const struct mtext *t)
 	return r->manifest_err == -ENOMEM ? -ENOMEM : 0;
 }
 
+/* Stream the data of the entry a just read (size bytes, as its header
+ * says) into h and sink, and into text when not NULL. Returns 0, -EPIPE
+ * (libarchive failed: the caller asks why), -EINVAL (a block the entry
+ * cannot hold), or the sink's or -ENOMEM. */
+static int entry_stream(struct archive *a, uint64_t size, struct md5 *h,
+			struct mtext *text, tarr_sink_fn sink, void *arg)
+{
+	uint64_t at = 0;
+	int ret;
+
+	for (;;) {
+		const void *buf;
+		size_t len;
+		la_int64_t off;
+		int rr = archive_read_data_block(a, &buf, &len, &off);
+
+		if (rr < ARCHIVE_WARN)
+			return -EPIPE;
+		/* At the end off is where libarchive says the entry ends: its
+		 * size, but for a hard link or a directory whose header gives
+		 * a size it holds no data for: the member's size then. */
+		if (rr == ARCHIVE_EOF) {
+			len = 0;
+			if (off > 0 && (uint64_t)off > size)
+				off = (la_int64_t)size;
+		}
+		if (!tarr_block_ok(at, off, len, size))
+			return -EINVAL;
+		/* A sparse entry's holes read as zeros: a hole may end it too,
+		 * or be all of it (a sparse map with no data). */
+		ret = tarr_hole(h, &at, (uint64_t)off, sink, arg);
+		if (ret || rr == ARCHIVE_EOF)
+			return ret;
+		md5_update(h, buf, len);
+		if (text && (ret = mtext_add(text, buf, len)))
+			return ret;
+		if (sink && (ret = sink(arg, buf, len)))
+			return ret;
+		at += len;
+	}
+}
+
 /* Stream the current entry's data to sink, hashing; the manifest is
  * buffered and parsed on the way. */
 static int tarr_stream(struct tarr *r, struct tar_member *m, tarr_sink_fn sink,
@@ -478,7 +536,6 @@ static int tarr_stream(struct tarr *r, struct tar_member *m, tarr_sink_fn sink,
 {
 	int keep = r->cur_manifest && r->cur_size <= MANIFEST_MAX;
 	struct mtext text = {0};
-	uint64_t at = 0;
 	struct md5 h;
 	int ret;
 
@@ -486,47 +543,18 @@ static int tarr_stream(struct tarr *r, struct tar_member *m, tarr_sink_fn sink,
 	ret = md5_init(&h);
 	if (ret)
 		return ret;
-	for (;;) {
-		const void *buf;
-		size_t len;
-		la_int64_t off;
-		int rr = archive_read_data_block(r->a, &buf, &len, &off);
-
-		if (rr < ARCHIVE_WARN) {
-			ret = tarr_err(r);
-			goto out;
-		}
-		/* At the end off is where libarchive says the entry ends: its
-		 * size, but for a hard link or a directory whose header gives
-		 * a size it holds no data for: the member's size then. */
-		if (rr == ARCHIVE_EOF) {
-			len = 0;
-			if (off > 0 && (uint64_t)off > r->cur_size)
-				off = (la_int64_t)r->cur_size;
-		}
-		if (!tarr_block_ok(at, off, len, r->cur_size)) {
-			ret = r->broken = -EINVAL;
-			prefetch_stop(r->pf);
-			goto out;
-		}
-		/* A sparse entry's holes read as zeros: a hole may end it too,
-		 * or be all of it (a sparse map with no data). */
-		ret = tarr_hole(&h, &at, (uint64_t)off, sink, arg);
-		if (ret || rr == ARCHIVE_EOF)
-			break;
-		md5_update(&h, buf, len);
-		if (keep && (ret = mtext_add(&text, buf, len)))
-			goto out;
-		if (sink && (ret = sink(arg, buf, len)))
-			goto out;
-		at += len;
+	ret =
+	    entry_stream(r->a, r->cur_size, &h, keep ? &text : NULL, sink, arg);
+	if (ret == -EPIPE) {
+		ret = tarr_err(r);
+	} else if (ret == -EINVAL) {
+		ret = r->broken = -EINVAL;
+		prefetch_stop(r->pf);
 	}
-	if (ret)
-		goto out;
-	ret = md5_final(&h, m->md5);
+	if (!ret)
+		ret = md5_final(&h, m->md5);
 	if (!ret && keep)
 		ret = tarr_manifest_set(r, &text);
-out:
 	free(text.p);
 	md5_release(&h);
 	return ret;
@@ -547,7 +575,7 @@ static int tarr_drain(struct tarr *r)
 		if (n == 0)
 			r->at_filemark = 1;
 		else
-			r->records++;
+			shape_note(r, n);
 	}
 	return 0;
 }
@@ -608,6 +636,150 @@ int tarr_data(struct tarr *r, struct tar_member *m, tarr_sink_fn sink,
 	ret = tarr_stream(r, m, sink, arg);
 	if (ret < 0)
 		prefetch_stop(r->pf); /* the tape is the caller's again */
+	tar_locale_leave(loc);
+	return ret;
+}
+
+/* A member read as an archive of its own: the outer member's data, pulled
+ * block by block, hashed on the way, is what the inner reader reads. */
+struct nest {
+	struct tarr *r;
+	struct md5 h;
+	uint64_t at; /* outer data bytes given */
+	int err;     /* the outer read's -errno */
+	int eof;
+};
+
+/* The next block of the outer member: its length, 0 at its end, -1 on
+ * error (n->err says which). */
+static ssize_t nest_pull(struct nest *n, const void **buf)
+{
+	size_t len;
+	la_int64_t off;
+	int rr;
+
+	if (n->eof || n->err)
+		return n->err ? -1 : 0;
+	rr = archive_read_data_block(n->r->a, buf, &len, &off);
+	if (rr == ARCHIVE_EOF) {
+		/* a hole at its end (sparse) is no archive data */
+		n->eof = 1;
+		if (off > 0 && (uint64_t)off != n->at)
+			n->err = -EINVAL;
+		return n->err ? -1 : 0;
+	}
+	if (rr < ARCHIVE_WARN) {
+		n->err = tarr_err(n->r);
+		return -1;
+	}
+	/* holes (a sparse member) or more than its size: not an archive
+	 * tapefs can index by offset */
+	if (off < 0 || (uint64_t)off != n->at || len > n->r->cur_size - n->at) {
+		n->err = n->r->broken = -EINVAL;
+		prefetch_stop(n->r->pf);
+		return -1;
+	}
+	md5_update(&n->h, *buf, len);
+	n->at += len;
+	return (ssize_t)len;
+}
+
+static la_ssize_t nest_read(struct archive *a, void *arg, const void **buf)
+{
+	ssize_t n = nest_pull(arg, buf);
+
+	if (n < 0)
+		archive_set_error(a, EIO, "outer member read failed");
+	return n;
+}
+
+/* Each inner member to fn, its offsets moved by base. 0 at the inner
+ * archive's end, -EPIPE when it is no (whole) archive, fn's error. */
+static int nest_walk(struct archive *in, uint64_t base, tarr_member_fn fn,
+		     void *arg)
+{
+	struct archive_entry *e;
+	struct tar_member im;
+	struct md5 h;
+	int ret = 0, rr;
+
+	while (!ret) {
+		rr = archive_read_next_header(in, &e);
+		if (rr == ARCHIVE_EOF)
+			return 0;
+		if (rr < ARCHIVE_WARN)
+			return -EPIPE;
+		ret = tarr_fill(in, e, &im);
+		if (ret)
+			return ret;
+		ret = md5_init(&h);
+		if (!ret) {
+			ret = entry_stream(in, im.size, &h, NULL, NULL, NULL);
+			if (!ret)
+				ret = md5_final(&h, im.md5);
+			md5_release(&h);
+		}
+		im.header_offset += base;
+		im.data_offset += base;
+		if (ret == -EINVAL)
+			ret = -EPIPE;
+		if (!ret)
+			ret = fn(arg, &im);
+		tar_member_clear(&im);
+	}
+	return ret;
+}
+
+/* The rest of the outer member after its inner archive: hashed. */
+static int nest_drain(struct nest *n)
+{
+	const void *buf;
+	ssize_t got;
+
+	while ((got = nest_pull(n, &buf)) > 0)
+		;
+	if (!n->err && n->at != n->r->cur_size)
+		n->err = n->r->broken = -EINVAL;
+	return n->err;
+}
+
+int tarr_data_nested(struct tarr *r, struct tar_member *m, tarr_member_fn fn,
+		     void *arg, int *inner_err)
+{
+	struct nest n = {.r = r};
+	struct archive *in;
+	void *loc;
+	int ret, walk = -ENOMEM;
+
+	if (r->broken < 0)
+		return r->broken;
+	if (!r->data_pending || r->cur != m || r->cur_manifest)
+		return -EINVAL;
+	r->data_pending = 0;
+	ret = md5_init(&n.h);
+	if (ret)
+		return ret;
+	loc = tar_locale_enter();
+	in = archive_read_new();
+	if (in) {
+		walk = -EPIPE;
+		archive_read_support_format_tar(in);
+		if (archive_read_open(in, &n, NULL, nest_read, NULL) ==
+		    ARCHIVE_OK)
+			walk = nest_walk(in, m->data_offset, fn, arg);
+		archive_read_free(in);
+	}
+	*inner_err = walk == -EPIPE ? -EINVAL : 0;
+	ret = walk == -EPIPE || !walk ? nest_drain(&n) : walk;
+	if (!ret)
+		ret = md5_final(&n.h, m->md5);
+	md5_release(&n.h);
+	if (ret < 0) {
+		/* stopped within the member: nothing more can be read */
+		if (!r->broken)
+			r->broken = ret;
+		prefetch_stop(r->pf);
+	}
 	tar_locale_leave(loc);
 	return ret;
 }
@@ -736,16 +908,26 @@ int tarr_read_member_at(struct tarr_cursor *c, uint64_t start_lblock,
 			   expect_md5, sink, arg, m);
 }
 
-int tarr_name_safe(const char *name, size_t len, char **out)
+int tarr_records(const struct tarr *r, uint64_t *records, uint32_t *len)
 {
-	size_t i = 0, o = 0, start;
+	*records = r->records;
+	*len = r->rec_len;
+	return !r->rec_mixed;
+}
+
+/* The path of a member name (tarr_name_safe(), tarr_name_neutral()): a
+ * ".." component is refused, or with neutral written NEUTRAL_DOTDOT. */
+#define NEUTRAL_DOTDOT "%2E%2E"
+
+static int name_clean(const char *name, size_t len, int neutral, char **out)
+{
+	size_t i = 0, o = 0, start, k;
 	char *s;
 
-	if (memchr(name, '\0', len))
-		return -EINVAL;
 	if (len >= PATH_MAX)
 		return -ENAMETOOLONG;
-	s = malloc(len + 1);
+	/* room for every component turned from 2 bytes into 6 */
+	s = malloc(3 * len + 1);
 	if (!s)
 		return -ENOMEM;
 	while (i < len) {
@@ -754,26 +936,46 @@ int tarr_name_safe(const char *name, size_t len, char **out)
 		start = i;
 		while (i < len && name[i] != '/')
 			i++;
-		if (i == start || (i - start == 1 && name[start] == '.'))
+		k = i - start;
+		if (k == 0 || (k == 1 && name[start] == '.'))
 			continue;
-		if (i - start == 2 && name[start] == '.' &&
-		    name[start + 1] == '.')
-			goto out_inval;
-		if (i - start > NAME_MAX) {
-			free(s);
-			return -ENAMETOOLONG;
-		}
 		if (o)
 			s[o++] = '/';
-		memcpy(s + o, name + start, i - start);
-		o += i - start;
+		if (k == 2 && name[start] == '.' && name[start + 1] == '.') {
+			if (!neutral)
+				goto out_inval;
+			memcpy(s + o, NEUTRAL_DOTDOT, strlen(NEUTRAL_DOTDOT));
+			o += strlen(NEUTRAL_DOTDOT);
+			continue;
+		}
+		if (k > NAME_MAX)
+			goto out_long;
+		memcpy(s + o, name + start, k);
+		o += k;
 	}
 	if (o == 0)
 		goto out_inval;
+	if (o >= PATH_MAX)
+		goto out_long;
 	s[o] = '\0';
 	*out = s;
 	return 0;
+out_long:
+	free(s);
+	return -ENAMETOOLONG;
 out_inval:
 	free(s);
 	return -EINVAL;
+}
+
+int tarr_name_safe(const char *name, size_t len, char **out)
+{
+	if (memchr(name, '\0', len))
+		return -EINVAL;
+	return name_clean(name, len, 0, out);
+}
+
+int tarr_name_neutral(const char *name, char **out)
+{
+	return name_clean(name, strlen(name), 1, out);
 }

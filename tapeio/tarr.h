@@ -71,6 +71,33 @@ int tarr_next(struct tarr *r, struct tar_member *m);
 int tarr_data(struct tarr *r, struct tar_member *m, tarr_sink_fn sink,
 	      void *arg);
 
+/* Where an inner archive's members go (tarr_data_nested()): m and its
+ * strings are valid during the call only. Returns 0, or -errno to stop
+ * the walk. */
+typedef int (*tarr_member_fn)(void *arg, const struct tar_member *m);
+
+/* As tarr_data() without a sink, for a member that is itself a tar
+ * archive (PAPER's papertape keeps one inside each archive): the inner
+ * archive is walked in the same pass as its bytes stream by, and fn gets
+ * each of its members with its header fields, its MD5 and its offsets
+ * counted from the start of the outer archive (m's data offset plus its
+ * offset inside), so that it can be read later by locating like any
+ * other member. m->md5 is set as tarr_data() sets it. When the data is
+ * no tar archive, or one that ends badly, the members before that have
+ * been given, *inner_err is -EINVAL, and the rest of the member is read
+ * and hashed all the same (0 otherwise). A sparse member or the
+ * manifest member is refused (-EINVAL, nothing read). Returns as
+ * tarr_data(), or fn's -errno (after which nothing more can be read:
+ * tarr_next() returns that error). */
+int tarr_data_nested(struct tarr *r, struct tar_member *m, tarr_member_fn fn,
+		     void *arg, int *inner_err);
+
+/* The records the walk read so far: how many (*records) and the first
+ * one's length (*len, 0 when none). Returns 1 when every record but the
+ * last had that length and the last no more (one block size: a member's
+ * record is its offset / *len), 0 when not. */
+int tarr_records(const struct tarr *r, uint64_t *records, uint32_t *len);
+
 /* The manifest parsed from this archive, once its member has been read or
  * skipped: *members stays owned by r, *n its length. Returns 0, -ENOENT
  * (no manifest seen yet or none in this archive), -EINVAL (a member named
@@ -228,5 +255,13 @@ int tarr_header_valid(const void *block);
  * consider (a name from a pax header may hold a NUL; pass strlen() when
  * it comes from a C string). */
 int tarr_name_safe(const char *name, size_t len, char **out);
+
+/* A member name of a foreign archive as a relative path that is always
+ * usable (docs/adopt.md, "Names"): as tarr_name_safe(), but a ".."
+ * component becomes "%2E%2E" instead of refusing the name (name is a C
+ * string: a pax name holding a NUL already ends there). *out is malloc'd.
+ * Returns 0, -EINVAL (nothing left: "/", ".", ""), -ENAMETOOLONG,
+ * -ENOMEM. */
+int tarr_name_neutral(const char *name, char **out);
 
 #endif

@@ -88,6 +88,23 @@ static void seeds_label(void)
 	tape_close(t);
 }
 
+/* ---- papertape's catalog ------------------------------------------------- */
+
+static void seeds_papertape(void)
+{
+	static const char padded[] = "## papertape\n## host1\0\0\0\n## x\n"
+				     "1:1:1:0123456789abcdef0123456789ABCDEF:"
+				     "host1:/data/a b\n\0\0\0";
+
+	seed_text("papertape", "basic",
+		  "## papertape catalog\n## host1 tape 7\n## item:tape:"
+		  "archive:md5:host:/path\n"
+		  "1:7:1:d41d8cd98f00b204e9800998ecf8427e:host1:/data/run1/a\n"
+		  "2:7:1:0cc175b9c0f1b6a831c399e269772661:host1:/data/run1/b\n"
+		  "3:7:2:92eb5ffee6ae2fec3ad71c777531578f:host2:/x:y/z  \r\n");
+	seed("papertape", "nul-padded", "", 0, padded, sizeof(padded) - 1);
+}
+
 /* ---- manifests ----------------------------------------------------------- */
 
 static void seeds_manifest(void)
@@ -406,6 +423,7 @@ int main(int argc, char **argv)
 	}
 	out_dir = argv[1];
 	seeds_label();
+	seeds_papertape();
 	seeds_manifest();
 	seeds_mtx_error();
 	seeds_tarr();
