@@ -100,6 +100,10 @@ enum catalog_tape_state {
 	CATALOG_TAPE_CLOSED,      /* closed by the operator: read only */
 	CATALOG_TAPE_RETIRED,     /* out of service: never written again;
 				     recall may still read it, verify skips it */
+	CATALOG_TAPE_ADOPTED,     /* a foreign tape tapefs indexed (no tapefs
+				     label, docs/adopt.md): read only, for
+				     good - no write path takes it, and its
+				     state never changes */
 };
 
 /* "scratch", "open", ... ; "?" for an unknown value. Static string. */
@@ -132,11 +136,15 @@ int catalog_barcode_valid(const char *s);
 /* Add a tape. -EEXIST when the barcode is known, -EINVAL for a barcode
  * that is not one (catalog_barcode_valid()), an empty pool. */
 int catalog_tape_add(struct catalog *cat, const struct catalog_tape *t);
-/* Replace every field of the tape t->barcode. -ENOENT when unknown. */
+/* Replace every field of the tape t->barcode. -ENOENT when unknown,
+ * -EPERM when it would change the state of an adopted tape or make one
+ * adopted. */
 int catalog_tape_update(struct catalog *cat, const struct catalog_tape *t);
 int catalog_tape_get(struct catalog *cat, const char *barcode,
 		     struct catalog_tape *out);
-/* Change one field (durable: synchronous=FULL). -ENOENT when unknown. */
+/* Change one field (durable: synchronous=FULL). -ENOENT when unknown;
+ * -EPERM for the state of an adopted tape, or to adopted: a tape is
+ * adopted only when added so (catalog_tape_add()) and stays adopted. */
 int catalog_tape_set_state(struct catalog *cat, const char *barcode,
 			   enum catalog_tape_state state);
 int catalog_tape_set_location(struct catalog *cat, const char *barcode,
@@ -605,7 +613,8 @@ int catalog_copies_bad(struct catalog *cat, const char *barcode,
 int catalog_copies_live(struct catalog *cat, const char *barcode,
 			const char *pool, catalog_copy_fn fn, void *ctx);
 /* Archives with no copy (good or bad; lost ones do not count) on a tape of
- * pool, in id order. */
+ * pool, in id order. The archives of adopted tapes are not listed: a copy
+ * of a foreign archive would hold no manifest. */
 int catalog_archives_lacking(struct catalog *cat, const char *pool,
 			     catalog_archive_fn fn, void *ctx);
 /* ---- deletes and reclaims ----------------------------------------------
@@ -648,6 +657,10 @@ struct catalog_import {
 	int64_t dump_id; /* the dump its manifest names: that id when it is
 			    free in this journal, else a new one */
 	int64_t dumped;	 /* when that dump began, 0: the archive's time */
+	int adopted;	 /* an archive of a foreign tape being adopted: its
+			    copy must be on an adopted tape (which only such
+			    an import takes), at any file from 0 on; the
+			    tape's state stays adopted */
 };
 
 /* The commit of an archive found on tape, like catalog_commit_begin()
@@ -661,7 +674,9 @@ struct catalog_import {
  * points at one
  * of its members only when what the path shows is not newer (by archive
  * time), so archives may be imported in any order. -EEXIST when a copy's
- * (barcode, fileno) is taken, -ENOENT for an unknown tape, -EINVAL. */
+ * (barcode, fileno) is taken, -ENOENT for an unknown tape, -EROFS for a
+ * copy on an adopted tape unless imp->adopted (and on any other tape when
+ * it is), -EINVAL. */
 int catalog_import_begin(struct catalog *cat, const struct catalog_import *imp,
 			 const struct catalog_copy_in *copies, size_t ncopies,
 			 struct catalog_commit **out);
@@ -672,10 +687,12 @@ int catalog_archive_find(struct catalog *cat, const char *uuid,
 /* Add copy c of archive archive_id (found on another tape), with its
  * tape's last_file, bytes_used and state as catalog_import_begin() does,
  * in one transaction. 0, -EEXIST (that
- * tape file holds a copy already), -ENOENT (no such archive or tape). */
+ * tape file holds a copy already), -ENOENT (no such archive or tape),
+ * -EROFS (an adopted tape). */
 int catalog_copy_import(struct catalog *cat, int64_t archive_id,
 			const struct catalog_copy_in *c);
-/* Record in the dump journal that an archive of tapefs was begun at
+/* (-EROFS on an adopted tape: tapefs never began anything there.)
+ * Record in the dump journal that an archive of tapefs was begun at
  * (barcode, fileno) and never finished (no filemark or no manifest): a
  * failed dump with why, its tape file abandoned, time when (0: now), so
  * that catalog_dump_tape_wrote() lets the next dump write over it; a

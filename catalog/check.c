@@ -41,7 +41,8 @@ static const char SQL_ARCHIVE_NO_COPY[] =
     "AND " CAT_LIVE_ARCHIVE("archive.id");
 static const char SQL_FILENO_BAD[] =
 	"SELECT id, 'copy ' || id || ' on \"' || barcode || '\"', fileno, 0, 0 "
-	"FROM copy WHERE fileno < 1";
+	"FROM copy WHERE fileno < 1 AND NOT (fileno = 0 AND barcode IN "
+	"(SELECT barcode FROM tape WHERE state = 5))";
 static const char SQL_FILENO_PAST_LAST[] =
 	"SELECT tape.barcode, tape.barcode, max(copy.fileno), tape.last_file, 0 "
 	"FROM tape JOIN copy ON copy.barcode = tape.barcode "
@@ -265,7 +266,7 @@ static int integrity(struct checker *ck)
 }
 
 static const char SQL_LABEL_TAPE[] =
-	"SELECT label_uuid FROM tape WHERE barcode = :barcode";
+	"SELECT label_uuid, state FROM tape WHERE barcode = :barcode";
 static const char FIX_LABEL_UUID[] =
 	"UPDATE tape SET label_uuid = :uuid WHERE barcode = :barcode";
 
@@ -274,14 +275,16 @@ static int cat_label_one(struct checker *ck, const struct catalog_label *l)
 	sqlite3_stmt *st = cat_stmt(ck->c, SQL_LABEL_TAPE);
 	const char *uuid = l->uuid ? l->uuid : "";
 	char known[40];
-	int rc;
+	int rc, adopted = 0;
 
 	if (!st || !l->barcode)
 		return st ? -EINVAL : -EIO;
 	cat_bind_text(st, ":barcode", l->barcode);
 	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
+	if (rc == SQLITE_ROW) {
 		cat_col_text(st, 0, known, sizeof(known));
+		adopted = sqlite3_column_int(st, 1) == CATALOG_TAPE_ADOPTED;
+	}
 	cat_done(st);
 	if (rc == SQLITE_DONE) {
 		say(ck, 0, "tape \"%s\" in the library is not in the catalog",
@@ -290,7 +293,13 @@ static int cat_label_one(struct checker *ck, const struct catalog_label *l)
 	}
 	if (rc != SQLITE_ROW)
 		return cat_err(ck->c, rc, "label");
-	if (!*uuid) {
+	if (adopted) {
+		/* a foreign tape: it has no tapefs label */
+		if (*uuid)
+			say(ck, 0, "tape \"%s\" is adopted but has a tapefs "
+				   "label",
+			    l->barcode);
+	} else if (!*uuid) {
 		say(ck, 0, "tape \"%s\" has no tapefs label", l->barcode);
 	} else if (l->label_barcode &&
 		   strcmp(l->label_barcode, l->barcode) != 0) {

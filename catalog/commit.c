@@ -113,7 +113,7 @@ struct catalog_commit {
 	int64_t dump_id, archive_id, first, count, created;
 	uint64_t last_hdr;
 	int failed;
-	int import;             /* catalog_import_begin()'s */
+	int import;             /* catalog_import_begin()'s: 1, 2 adopted */
 	enum catalog_archive_kind kind;
 	uint64_t files, bytes;  /* of an import's dump row */
 	char *dir;        /* the last member's directory path ... */
@@ -189,7 +189,9 @@ static int one_row(struct catconn *c, sqlite3_stmt *st, int64_t *a,
 
 /* The copies' tapes exist, no two on one tape; a dump's copies go past
  * each tape's last file onto a tape that may be written, an import's
- * anywhere (a copy already at that place is -EEXIST when added). */
+ * anywhere but on an adopted tape (a copy already at that place is
+ * -EEXIST when added), an adoption's on an adopted tape only, from file 0
+ * on (-EROFS otherwise). import: 0 a dump, 1 an import, 2 an adoption. */
 static int check_copies(struct catconn *c, const struct catalog_copy_in *cp,
 			size_t n, int import)
 {
@@ -210,7 +212,9 @@ static int check_copies(struct catconn *c, const struct catalog_copy_in *cp,
 		ret = one_row(c, st, &state, &last, "tape");
 		if (ret < 0)
 			return ret;
-		if (cp[i].fileno < 1 ||
+		if ((import == 2) != (state == CATALOG_TAPE_ADOPTED))
+			return -EROFS;
+		if (cp[i].fileno < (import == 2 ? 0 : 1) ||
 		    (!import &&
 		     (state > CATALOG_TAPE_FULL || cp[i].fileno <= last)))
 			return -EINVAL;
@@ -402,7 +406,7 @@ int catalog_import_begin(struct catalog *cat, const struct catalog_import *imp,
 	ret = commit_new(cat, &imp->archive, copies, ncopies, &cm);
 	if (ret < 0)
 		return ret;
-	cm->import = 1;
+	cm->import = imp->adopted ? 2 : 1;
 	ret = dump_import(cm, imp->dump_id, imp->dumped);
 	if (!ret)
 		ret = commit_start(cm, &imp->archive, copies, ncopies);

@@ -13,7 +13,7 @@ static const char SQL_ARCHIVE_BY_UUID[] =
 	"ORDER BY id LIMIT 1";
 static const char SQL_ARCHIVE_EXISTS[] = "SELECT 1 FROM archive WHERE id = :id";
 static const char SQL_TAPE_EXISTS[] =
-	"SELECT 1 FROM tape WHERE barcode = :barcode";
+	"SELECT state FROM tape WHERE barcode = :barcode";
 static const char SQL_PARTIAL_DUMP[] =
 	"INSERT INTO dump(state, created, updated, error) "
 	"VALUES(3, :now, :now, :error)";
@@ -25,6 +25,8 @@ static const char SQL_PARTIAL_TAPE[] =
 static const char SQL_PARTIAL_REOPEN[] =
 	"UPDATE tape SET state = CASE WHEN last_file = 0 THEN 0 ELSE 1 END "
 	"WHERE barcode = :barcode AND state = 3 AND last_file = :fileno - 1";
+static const char SQL_ADOPTED[] =
+	"SELECT 1 FROM tape WHERE barcode = :barcode AND state = 5";
 static const char SQL_PARTIAL_KNOWN[] =
 	"SELECT 1 FROM dump_tape WHERE barcode = :barcode AND fileno = :fileno "
 	"LIMIT 1";
@@ -76,6 +78,7 @@ int catalog_copy_import(struct catalog *cat, int64_t archive_id,
 {
 	struct catconn *c;
 	sqlite3_stmt *st;
+	int64_t state = 0;
 	int ret;
 
 	if (!cp || !cp->barcode || cp->fileno < 1)
@@ -96,8 +99,11 @@ int catalog_copy_import(struct catalog *cat, int64_t archive_id,
 	if (!st)
 		goto out;
 	cat_bind_text(st, ":barcode", cp->barcode);
-	ret = exists(c, st, "tape");
+	ret = cat_row_get(c, st, id_row, &state, "tape");
 	if (ret < 0)
+		goto out;
+	ret = -EROFS;
+	if (state == CATALOG_TAPE_ADOPTED)
 		goto out;
 	ret = cat_copy_add(c, archive_id, cp, 1);
 out:
@@ -131,6 +137,16 @@ int catalog_dump_partial(struct catalog *cat, const char *barcode,
 	ret = cat_txn_begin(cat, &c, 1);
 	if (ret < 0)
 		return ret;
+	ret = -EIO;
+	st = cat_stmt(c, SQL_ADOPTED);
+	if (!st)
+		goto out;
+	cat_bind_text(st, ":barcode", barcode);
+	ret = exists(c, st, "adopted");
+	if (ret != -ENOENT) {
+		ret = ret ? ret : -EROFS;
+		goto out;
+	}
 	ret = partial_known(c, barcode, fileno);
 	if (ret != 0) /* known already (1), or an error */
 		goto out;

@@ -29,6 +29,8 @@ static const char SQL_TAPE_COUNT[] =
 	"AND (:state < 0 OR state = :state)";
 static const char SQL_TAPE_SET_STATE[] =
 	"UPDATE tape SET state = :state WHERE barcode = :barcode";
+static const char SQL_TAPE_STATE[] =
+	"SELECT state FROM tape WHERE barcode = :barcode";
 static const char SQL_TAPE_SET_LOCATION[] =
 	"UPDATE tape SET location = :location WHERE barcode = :barcode";
 static const char SQL_TAPE_SET_SERIAL[] =
@@ -45,7 +47,7 @@ static const char SQL_TAPE_CANDIDATES[] =
 	"ORDER BY state DESC, bytes_used DESC, barcode";
 
 static const char *const tape_states[] = { "scratch", "open", "full",
-					   "closed", "retired" };
+					   "closed", "retired", "adopted" };
 
 const char *catalog_tape_state_name(enum catalog_tape_state s)
 {
@@ -98,7 +100,7 @@ static int cat_tape_valid(const struct catalog_tape *t)
 
 	if (n == 0 || n >= sizeof(t->barcode) || !t->pool[0] ||
 	    strnlen(t->pool, sizeof(t->pool)) >= sizeof(t->pool) ||
-	    (unsigned)t->state > CATALOG_TAPE_RETIRED)
+	    (unsigned)t->state > CATALOG_TAPE_ADOPTED)
 		return -EINVAL;
 	return 0;
 }
@@ -169,18 +171,60 @@ int catalog_tape_add(struct catalog *cat, const struct catalog_tape *t)
 	return cat_tape_write(cat, SQL_TAPE_ADD, t, NULL, NULL, NULL, 0);
 }
 
+static void state_row(sqlite3_stmt *st, void *out)
+{
+	*(int64_t *)out = sqlite3_column_int64(st, 0);
+}
+
+/* An adopted tape keeps its state, and no tape becomes adopted but by
+ * catalog_tape_add(): 0, -EPERM, -ENOENT, -errno. (A writer racing
+ * between this read and the write could only be another tape_update of
+ * the same rule: adoption adds a tape, it never turns one.) */
+static int state_change_ok(struct catalog *cat, const char *barcode,
+			   enum catalog_tape_state to)
+{
+	struct catconn *c = cat_conn_get(cat);
+	sqlite3_stmt *st;
+	int64_t from = 0;
+	int ret = -EIO;
+
+	if (!c)
+		return -EIO;
+	st = cat_stmt(c, SQL_TAPE_STATE);
+	if (st) {
+		cat_bind_text(st, ":barcode", barcode);
+		ret = cat_row_get(c, st, state_row, &from, "tape state");
+	}
+	cat_conn_put(cat, c);
+	if (ret < 0)
+		return ret;
+	if ((from == CATALOG_TAPE_ADOPTED) != (to == CATALOG_TAPE_ADOPTED))
+		return -EPERM;
+	return 0;
+}
+
 int catalog_tape_update(struct catalog *cat, const struct catalog_tape *t)
 {
+	int ret;
+
 	if (cat_tape_valid(t) < 0)
 		return -EINVAL;
+	ret = state_change_ok(cat, t->barcode, t->state);
+	if (ret < 0)
+		return ret;
 	return cat_tape_write(cat, SQL_TAPE_UPDATE, t, NULL, NULL, NULL, 0);
 }
 
 int catalog_tape_set_state(struct catalog *cat, const char *barcode,
 			   enum catalog_tape_state state)
 {
-	if (!barcode || (unsigned)state > CATALOG_TAPE_RETIRED)
+	int ret;
+
+	if (!barcode || (unsigned)state > CATALOG_TAPE_ADOPTED)
 		return -EINVAL;
+	ret = state_change_ok(cat, barcode, state);
+	if (ret < 0)
+		return ret;
 	return cat_tape_write(cat, SQL_TAPE_SET_STATE, NULL, barcode, ":state",
 			      NULL, state);
 }

@@ -59,7 +59,9 @@ static const char SQL_ARCHIVES_LACKING[] =
     "SELECT id, dump, created, members, bytes, block_size, md5 "
     "FROM archive WHERE NOT EXISTS (SELECT 1 FROM copy JOIN tape "
     "ON tape.barcode = copy.barcode WHERE copy.archive = archive.id "
-    "AND copy.state != 2 AND tape.pool = :pool) ORDER BY id";
+    "AND copy.state != 2 AND tape.pool = :pool) AND NOT EXISTS (SELECT 1 "
+    "FROM copy JOIN tape ON tape.barcode = copy.barcode WHERE "
+    "copy.archive = archive.id AND tape.state = 5) ORDER BY id";
 
 /* The tape may take the copy: 0, -EINVAL, -errno. */
 static int xfer_tape_ok(struct catconn *c, const struct catalog_xfer_in *x)

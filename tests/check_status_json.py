@@ -42,7 +42,7 @@ TEXT = "text"  # a string that may come with NAME_hex
 TIME = Opt(INT)
 DRIVE_STATES = Enum("idle", "loading", "writing", "reading", "locating",
                     "unloading", "out of service")
-TAPE_STATES = {s: INT for s in ("scratch", "open", "full", "closed", "retired")}
+TAPE_STATES = {s: INT for s in ("scratch", "open", "full", "closed", "retired", "adopted")}
 COPY = {"tape": TEXT, "file": Opt(INT)}
 ERROR = {"time": TIME, "message": TEXT}
 

@@ -3,7 +3,9 @@
  * of their dump order, with their uuid, time and dump id; a copy found on
  * another tape joins its archive by uuid; a catalog snapshot's member is
  * under its archive but not in the namespace; a partial archive is
- * journaled once; and the online backup is a private, whole copy. */
+ * journaled once; the online backup is a private, whole copy; and an
+ * adopted tape takes only an adoption's archives (from file 0 on), never
+ * a dump's, a rebuild's, a partial one's, and keeps its state. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +17,7 @@
 #include "tests/lib_fixture.h"
 
 static struct catalog *cat;
+static int adopting; /* import() as an adoption */
 
 static struct catalog_member mem(const char *path, enum catalog_type type,
 				 uint64_t size, uint64_t hdr, int64_t mtime)
@@ -57,6 +60,7 @@ static int import(const char *uuid, int64_t created, int64_t dump_id,
 	imp.archive.kind = kind;
 	imp.dump_id = dump_id;
 	imp.dumped = created - 60;
+	imp.adopted = adopting;
 	ret = catalog_import_begin(cat, &imp, &cp, 1, &c);
 	if (ret < 0)
 		return ret;
@@ -254,6 +258,51 @@ static void test_backup(void)
 	CHECK_INT(catalog_backup(cat, "no/such/dir/backup.db"), -ENOENT);
 }
 
+static void test_adopted(void)
+{
+	struct catalog_member m[] = {
+	    mem("adopted/F1/a", CATALOG_FILE, 5, 0, 7)};
+	struct catalog_tape t =
+	    fx_tape("F1", "adopted", CATALOG_TAPE_ADOPTED, 0);
+	struct catalog_dump_file df = {.path = "z", .size = 1, .mode = S_IFREG};
+	struct catalog_archive_in ain = {.bytes = 1, .block_size = 512};
+	struct catalog_copy_in cp = {"F1", 1, 0, 512};
+	struct catalog_commit *c = NULL;
+	int64_t id = 0, dump = 0;
+
+	CHECK_INT(catalog_tape_add(cat, &t), 0);
+	/* a rebuild's import, a copy found, a partial archive: refused */
+	CHECK_INT(
+	    import("u-f1", 7000, 0, "F1", 1, m, 1, CATALOG_ARCHIVE_DATA, &id),
+	    -EROFS);
+	CHECK_INT(catalog_copy_import(cat, 1, &cp), -EROFS);
+	CHECK_INT(catalog_dump_partial(cat, "F1", 1, 0, 0, "x"), -EROFS);
+	/* a dump's commit: refused */
+	CHECK_INT(catalog_dump_create(cat, &df, 1, &dump), 0);
+	CHECK_INT(catalog_commit_begin(cat, dump, &ain, &cp, 1, &c), -EROFS);
+	/* an adoption: on the adopted tape only, from its file 0 */
+	adopting = 1;
+	CHECK_INT(
+	    import(NULL, 7000, 0, "A1", 20, m, 1, CATALOG_ARCHIVE_DATA, &id),
+	    -EROFS);
+	CHECK_INT(
+	    import(NULL, 7000, 0, "F1", 0, m, 1, CATALOG_ARCHIVE_DATA, &id), 0);
+	adopting = 0;
+	CHECK_INT(mtime_of("adopted/F1/a"), 7);
+	CHECK_INT(catalog_tape_get(cat, "F1", &t), 0);
+	CHECK_INT(t.state, CATALOG_TAPE_ADOPTED);
+	/* its state stays; no tape becomes adopted */
+	CHECK_INT(catalog_tape_set_state(cat, "F1", CATALOG_TAPE_OPEN), -EPERM);
+	CHECK_INT(catalog_tape_set_state(cat, "F1", CATALOG_TAPE_RETIRED),
+		  -EPERM);
+	CHECK_INT(catalog_tape_set_state(cat, "A1", CATALOG_TAPE_ADOPTED),
+		  -EPERM);
+	t.state = CATALOG_TAPE_SCRATCH;
+	CHECK_INT(catalog_tape_update(cat, &t), -EPERM);
+	CHECK_INT(catalog_tape_set_location(cat, "F1", "slot 3"), 0);
+	CHECK_INT(catalog_tape_choose(cat, "adopted", 1, NULL, 0, &t), -ENOSPC);
+}
+
 int main(void)
 {
 	cat = fx_catalog("import.db");
@@ -263,6 +312,7 @@ int main(void)
 	RUN(test_snapshot);
 	RUN(test_partial);
 	RUN(test_backup);
+	RUN(test_adopted);
 	catalog_close(cat);
 	return check_done();
 }

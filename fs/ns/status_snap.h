@@ -22,7 +22,7 @@
 
 /* Tape states are enum catalog_tape_state, 0..RETIRED. */
 #define STATUS_UNKNOWN_KEPT 32
-#define STATUS_TAPE_STATES  (CATALOG_TAPE_RETIRED + 1)
+#define STATUS_TAPE_STATES  (CATALOG_TAPE_ADOPTED + 1)
 
 /* The catalog's tapes of one pool. */
 struct status_pool {
