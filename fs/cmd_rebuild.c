@@ -91,97 +91,13 @@ static int parse(int argc, char **argv, struct rebuild_args *a)
 	return -1;
 }
 
-static int open_catalog(struct tapefs *fs)
-{
-	int ret = catalog_open(&fs->cat, fs->cfg.catalog);
-
-	if (ret < 0) {
-		fprintf(stderr, "tapefs rebuild: catalog '%s': %s%s\n",
-			fs->cfg.catalog, strerror(-ret),
-			ret == -EIO ? " (not a catalog: move the file aside, "
-				      "then run the rebuild again)"
-				    : "");
-		fs->cat = NULL;
-	}
-	return ret;
-}
-
-static int start_sched(struct tapefs *fs)
-{
-	struct sched_config sc;
-	struct changer_inv inv;
-	int ret;
-
-	memset(&sc, 0, sizeof(sc));
-	sc.changer = fs->changer;
-	sc.tape_ops = tape_backend(fs->cfg.tape);
-	if (!sc.tape_ops)
-		return -EINVAL;
-	sc.ndrives = fs->cfg.ndrives;
-	if (!sc.ndrives) {
-		ret = changer_inventory(fs->changer, &inv);
-		if (ret)
-			return ret;
-		sc.ndrives = inv.ndrives;
-		changer_inv_free(&inv);
-	}
-	for (int i = 0; i < sc.ndrives && i < SCHED_DRIVES_MAX; i++)
-		sc.drive_dev[i] = fs->cfg.drive_dev[i];
-	ret = sched_start(&fs->sched, &sc);
-	if (ret)
-		fs->sched = NULL;
-	return ret;
-}
-
-/* Catalog, changer, registration of new cartridges, scheduler. */
-static int library_up(struct tapefs *fs)
-{
-	struct changer_conf cc = {fs->cfg.changer, fs->cfg.changer_spec,
-				  fs->cfg.mtx, fs->cfg.drive_dev[0]};
-	char err[4400];
-	int ret = open_catalog(fs);
-
-	if (ret)
-		return ret;
-	ret = changer_open_conf(&fs->changer, &cc, err, sizeof(err));
-	if (ret) {
-		fprintf(stderr, "tapefs rebuild: %s: %s\n", fs->cfg.path, err);
-		fs->changer = NULL;
-		return ret;
-	}
-	ret = library_sync(fs);
-	if (ret < 0) {
-		fprintf(stderr, "tapefs rebuild: library: %s\n",
-			changer_error(fs->changer));
-		return ret;
-	}
-	ret = start_sched(fs);
-	if (ret)
-		fprintf(stderr, "tapefs rebuild: drive scheduler: %s\n",
-			strerror(-ret));
-	return ret;
-}
-
-static void library_down(struct tapefs *fs)
-{
-	if (fs->sched)
-		sched_stop(fs->sched);
-	fs->sched = NULL;
-	if (fs->changer)
-		changer_close(fs->changer);
-	fs->changer = NULL;
-	if (fs->cat)
-		catalog_close(fs->cat);
-	fs->cat = NULL;
-}
-
 /* The catalog file replaced by the snapshot at snap (the catalog is
  * closed meanwhile): its -wal and -shm go first, then an atomic rename. */
 static int install(struct tapefs *fs, const char *snap)
 {
 	char wal[4200], shm[4200];
 
-	library_down(fs);
+	cmd_library_down(fs);
 	snprintf(wal, sizeof(wal), "%s-wal", fs->cfg.catalog);
 	snprintf(shm, sizeof(shm), "%s-shm", fs->cfg.catalog);
 	if ((unlink(wal) < 0 && errno != ENOENT) ||
@@ -191,7 +107,7 @@ static int install(struct tapefs *fs, const char *snap)
 			strerror(errno));
 		return -errno;
 	}
-	return library_up(fs);
+	return cmd_library_up(fs, "tapefs rebuild");
 }
 
 /* A catalog holding no archive starts from the newest snapshot on tape,
@@ -242,7 +158,7 @@ static int run(struct tapefs *fs, const struct rebuild_args *a)
 	char line[640];
 	int ret;
 
-	ret = library_up(fs);
+	ret = cmd_library_up(fs, "tapefs rebuild");
 	if (!ret)
 		ret = from_snapshot(fs, a);
 	if (ret < 0)
@@ -261,35 +177,18 @@ static int run(struct tapefs *fs, const struct rebuild_args *a)
 	return ret < 0 ? 1 : 0;
 }
 
+/* cmd_library_run()'s callback. */
+static int rebuild_main(struct tapefs *fs, void *arg)
+{
+	return run(fs, arg);
+}
+
 int cmd_rebuild(int argc, char **argv)
 {
 	struct rebuild_args a;
-	struct tapefs *fs;
-	char err[768];
-	int status;
+	int status = parse(argc, argv, &a);
 
-	status = parse(argc, argv, &a);
 	if (status >= 0)
 		return status;
-	fs = calloc(1, sizeof(*fs));
-	if (!fs)
-		return 1;
-	fs->staging_fd = -1;
-	pthread_mutex_init(&fs->errors.lock, NULL);
-	status = 1;
-	if (config_load(&fs->cfg, a.config, err, sizeof(err))) {
-		fprintf(stderr, "tapefs rebuild: %s\n", err);
-		goto out_fs;
-	}
-	fs->mounted = time(NULL);
-	if (library_init(fs) == 0) {
-		status = run(fs, &a);
-		library_down(fs);
-		library_free(fs);
-	}
-	config_release(&fs->cfg);
-out_fs:
-	pthread_mutex_destroy(&fs->errors.lock);
-	free(fs);
-	return status;
+	return cmd_library_run(a.config, "tapefs rebuild", rebuild_main, &a);
 }

@@ -27,7 +27,7 @@ static const struct {
     {"mkvlib", cmd_mkvlib},   {"vtape", cmd_vtape},
     {"fsck", cmd_fsck},	      {"config", cmd_config},
     {"version", cmd_version}, {"export", cmd_export_catalog},
-    {"rebuild", cmd_rebuild},
+    {"rebuild", cmd_rebuild}, {"adopt", cmd_adopt},
 };
 
 int main(int argc, char **argv)

@@ -39,9 +39,10 @@
  *
  * The module also runs the operator's queue of `.library` (inventory,
  * export LABEL, label SLOT BARCODE POOL, repair, copy POOL, repack LABEL,
- * migrate POOL NEWPOOL, rebuild) on a worker thread of its own: requests from
- * FUSE threads only queue and return. Its robot work goes through the drive
- * scheduler, one library operation at a time.
+ * migrate POOL NEWPOOL, reclaim LABEL, rebuild, adopt LABEL [PREFIX]) on a
+ * worker thread of its own: requests from FUSE threads only queue and
+ * return. Its robot work goes through the drive scheduler, one library
+ * operation at a time.
  *
  * Changers are reached through tapeio/changer.h only: this module never
  * asks which backend it drives.
@@ -174,6 +175,15 @@ void library_usage_changed(struct library *lib);
 int library_rebuild_request(struct library *lib, int full,
 			    const char *const *labels, size_t n);
 
+/* Queue the adoption of the foreign tape label with prefix (NULL: the
+ * default; fs/engine/adopt.h; the caller checked both). It runs on the
+ * worker after the requests queued before it, without the library
+ * operation lock (its tape work goes through the scheduler); the queue
+ * waits meanwhile. 0, -EALREADY (one is queued or running), -EINVAL (too
+ * long), -ENODEV. */
+int library_adopt_request(struct library *lib, const char *label,
+			  const char *prefix);
+
 /* What the queue did and holds, for the rendering of .library (fs/ns). */
 struct library_view {
 	int inventory_running;	    /* queued or running */
@@ -194,11 +204,17 @@ struct library_view {
 	int life_running;			      /* life_now runs */
 	struct lifecycle_req life_now;
 	struct lifecycle_progress life_progress; /* of life_now, or the last */
-	char life_result[256]; /* the last one's outcome, "" = none */
-	int rebuild_running;	     /* queued or running */
-	char rebuild_progress[256];  /* what it does now */
-	time_t rebuild_time;	     /* when the last one ended, 0 = none */
-	char rebuild_result[640];    /* its summary ("failed: ..." on error) */
+	char life_result[256];	    /* the last one's outcome, "" = none */
+	int rebuild_running;	    /* queued or running */
+	char rebuild_progress[256]; /* what it does now */
+	time_t rebuild_time;	    /* when the last one ended, 0 = none */
+	char rebuild_result[640];   /* its summary ("failed: ..." on error) */
+	int adopt_running;	    /* queued or running */
+	char adopt_label[40];	    /* of the one queued or running, or the
+				       last */
+	char adopt_progress[256];   /* what it does now */
+	time_t adopt_time;	    /* when the last one ended, 0 = none */
+	char adopt_result[768];	    /* its summary ("failed: ..." on error) */
 };
 /* A copy of the queue's state. 0, -ENODEV (lib NULL). */
 int library_view(struct library *lib, struct library_view *out);

@@ -11,6 +11,7 @@
  *   library_inventory.c the operator's inventory and label by hand
  *   library_queue.c     lifetime, the operator's queue and its worker
  *   library_rebuild.c   the queue's rebuild of the catalog from the tapes
+ *   library_adopt.c     the queue's adoption of a foreign tape
  * Not for other modules.
  */
 #ifndef TAPEFS_LIBRARY_INT_H
@@ -52,6 +53,8 @@ struct library {
 	int rebuild_full;
 	char rebuild_labels[LIBRARY_QUEUE_MAX][40];
 	size_t rebuild_nlabels;
+	int adopt_req;		/* an adoption was asked for, with: */
+	char adopt_prefix[256]; /* "" = the default */
 	/* The thread of the rebuild running (or ended, not joined yet):
 	 * only the worker starts it and only library_stop() joins it. */
 	pthread_t rebuild_th;
@@ -156,6 +159,12 @@ const struct changer_elem *library_untagged_at(const struct changer_inv *inv,
 int library_import_locked(struct library *lib);
 /* 1 once library_stop() began. */
 int library_stopping(struct library *lib);
+
+/* library_adopt.c */
+/* Run the adoption the queue took (lib->q.adopt_label, lib->adopt_prefix)
+ * on the calling thread (the worker, mu not held), keeping its progress
+ * and outcome in lib->q. */
+void library_adopt_run(struct library *lib);
 
 /* library_rebuild.c */
 /* Start the rebuild the queue took (lib->rebuild_*) on a thread of its

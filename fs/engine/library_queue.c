@@ -1,10 +1,11 @@
 /* fs/engine/library_queue.c - the library module's lifetime and the
  * operator's queue of `.library` (inventory, export LABEL, label SLOT
  * BARCODE POOL, repair, copy POOL, repack LABEL, migrate POOL NEWPOOL,
- * rebuild): FUSE threads queue a request and return; the module's worker
- * thread runs one at a time (robot work with the library operation lock
- * held, the lifecycle requests without it, a rebuild on a thread of its
- * own it starts), and keeps the outcome for the rendering of `.library`.
+ * reclaim LABEL, rebuild, adopt): FUSE threads queue a request and return;
+ * the module's worker thread runs one at a time (robot work with the
+ * library operation lock held, the lifecycle requests without it, a
+ * rebuild on a thread of its own it starts), and keeps the outcome for the
+ * rendering of `.library`.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -190,6 +191,12 @@ static int run_next(struct library *lib)
 	} else if (q->nlife) {
 		life_one(lib);
 		return 1;
+	} else if (lib->adopt_req) {
+		lib->adopt_req = 0;
+		pthread_mutex_unlock(&lib->mu);
+		library_adopt_run(lib);
+		pthread_mutex_lock(&lib->mu);
+		return 1;
 	} else {
 		return 0;
 	}
@@ -270,6 +277,8 @@ void library_stop(struct tapefs *fs)
 	lib->q.inventory_running = 0;
 	lib->rebuild_req = 0;
 	lib->q.rebuild_running = 0;
+	lib->adopt_req = 0;
+	lib->q.adopt_running = 0;
 	lib->q.nexports = 0;
 	lib->q.nlabels = 0;
 	lib->q.nlife = 0;
@@ -420,6 +429,34 @@ int library_lifecycle_request(struct library *lib,
 		ret = -EAGAIN;
 	if (!ret)
 		v->life[v->nlife++] = *q;
+	pthread_cond_broadcast(&lib->cv);
+	pthread_mutex_unlock(&lib->mu);
+	return ret;
+}
+
+int library_adopt_request(struct library *lib, const char *label,
+			  const char *prefix)
+{
+	int ret = 0;
+
+	if (!queue_open(lib))
+		return -ENODEV;
+	if (strlen(label) >= sizeof(lib->q.adopt_label) ||
+	    (prefix && strlen(prefix) >= sizeof(lib->adopt_prefix)))
+		return -EINVAL;
+	pthread_mutex_lock(&lib->mu);
+	if (lib->q.adopt_running) {
+		ret = -EALREADY;
+	} else {
+		lib->adopt_req = 1;
+		lib->q.adopt_running = 1;
+		snprintf(lib->q.adopt_label, sizeof(lib->q.adopt_label), "%s",
+			 label);
+		snprintf(lib->adopt_prefix, sizeof(lib->adopt_prefix), "%s",
+			 prefix ? prefix : "");
+		snprintf(lib->q.adopt_progress, sizeof(lib->q.adopt_progress),
+			 "queued");
+	}
 	pthread_cond_broadcast(&lib->cv);
 	pthread_mutex_unlock(&lib->mu);
 	return ret;

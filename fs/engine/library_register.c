@@ -231,14 +231,21 @@ static int nothing_unknown_at(struct tapefs *fs, struct tape *t,
 
 /* fileno must still be past the catalog's last file: another writer (a
  * dump, a tape-to-tape copy) may have committed there since the caller
- * chose it. 0 or -ESTALE. */
+ * chose it. 0 or -ESTALE; -EMEDIUMTYPE for an adopted tape. */
 static int still_free(struct tapefs *fs, const struct catalog_tape *ct,
 		      int64_t fileno, char *why, size_t len)
 {
 	struct catalog_tape now;
+	int ret = catalog_tape_get(fs->cat, ct->barcode, &now);
 
-	if (catalog_tape_get(fs->cat, ct->barcode, &now) < 0 ||
-	    fileno > now.last_file)
+	if (ct->state == CATALOG_TAPE_ADOPTED ||
+	    (!ret && now.state == CATALOG_TAPE_ADOPTED)) {
+		snprintf(why, len,
+			 "tape %s refused: an adopted tape is never written",
+			 ct->barcode);
+		return -EMEDIUMTYPE;
+	}
+	if (ret < 0 || fileno > now.last_file)
 		return 0;
 	snprintf(why, len, "tape %s: file %lld was committed meanwhile",
 		 ct->barcode, (long long)fileno);

@@ -82,6 +82,8 @@ static int tape_add(void *ctx, const struct catalog_tape *t)
 	struct rebuild *rb = tl->rb;
 	struct rb_tape *tp;
 
+	if (t->state == CATALOG_TAPE_ADOPTED)
+		return 0; /* no tapefs label, no manifests: adopted once */
 	if (rb->o->skip_closed &&
 	    (t->state == CATALOG_TAPE_FULL || t->state == CATALOG_TAPE_RETIRED))
 		return 0;

@@ -40,6 +40,13 @@ static int state_change(struct tapefs *fs, const struct catalog_tape *t,
 	enum catalog_tape_state to;
 	char why[160];
 
+	if (t->state == CATALOG_TAPE_ADOPTED) {
+		snprintf(why, sizeof(why),
+			 "%s refused: an adopted tape stays adopted (read "
+			 "only, for good)",
+			 verb);
+		return refuse(fs, t->barcode, -EPERM, why);
+	}
 	if (!strcmp(verb, "reopen")) {
 		if (t->state == CATALOG_TAPE_RETIRED)
 			return refuse(fs, t->barcode, -EPERM,

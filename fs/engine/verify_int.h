@@ -137,6 +137,8 @@ struct vcopy {
 	const struct vitem *it;
 	struct tape *tape;
 	int drive;
+	int adopted; /* on an adopted tape: names are neutralised, below a
+			prefix (docs/adopt.md) */
 	struct catalog_result_in in[VERIFY_BATCH];
 	char md5[VERIFY_BATCH][MD5_HEX_SIZE];
 	size_t nin;

@@ -129,11 +129,34 @@ static void chunks_keep(struct vcopy *vc, int64_t id, struct vsink *s, int good)
 	chunk_digester_release(&s->dg);
 }
 
+/* The catalog path of a member of an adopted tape: the name read from
+ * tape neutralised (tarr_name_neutral()), below a prefix the catalog does
+ * not keep: path ends with it, at a component's start. */
+static int adopted_matches(const struct vmember *m, const char *name)
+{
+	size_t pl = strlen(m->path), nl;
+	char *clean = NULL;
+	int ok;
+
+	if (m->path_long)
+		return 1; /* cut in the page: the MD5 decides */
+	if (tarr_name_neutral(name, &clean))
+		return 0;
+	nl = strlen(clean);
+	ok = nl < pl && m->path[pl - nl - 1] == '/' &&
+	     !strcmp(m->path + pl - nl, clean);
+	free(clean);
+	return ok;
+}
+
 /* Does the name read from tape name the member the catalog holds? */
-static int name_matches(const struct vmember *m, const char *name)
+static int name_matches(const struct vcopy *vc, const struct vmember *m,
+			const char *name)
 {
 	if (!name)
 		return 0;
+	if (vc->adopted)
+		return adopted_matches(m, name);
 	if (m->path_long)
 		return !strncmp(name, m->path, sizeof(m->path) - 1);
 	return !strcmp(name, m->path);
@@ -158,7 +181,7 @@ static int check_by_locate(struct vcopy *vc, const struct vmember *m)
 		tar_member_clear(&tm);
 		return ret;
 	}
-	if (ret == 0 && name_matches(m, tm.name))
+	if (ret == 0 && name_matches(vc, m, tm.name))
 		r = CATALOG_RESULT_OK;
 	else if (ret == 0 || ret == -EBADMSG || ret == -EINVAL)
 		r = CATALOG_RESULT_BAD;
@@ -225,7 +248,8 @@ static int walk_member(struct vcopy *vc, struct tarr *r, struct tar_member *tm,
 	chunk_digester_init(&s.dg, m->size, CHUNK_SIZE); /* none: no digests */
 	ret = tarr_data(r, tm, hash_sink, &s);
 	*stop = ret != 0;
-	good = !ret && !strcmp(tm->md5, m->md5) && name_matches(m, tm->name);
+	good =
+	    !ret && !strcmp(tm->md5, m->md5) && name_matches(vc, m, tm->name);
 	chunks_keep(vc, m->id, &s, good);
 	if (ret == -ECANCELED)
 		return ret;
@@ -284,6 +308,69 @@ static int manifest_check(struct vcopy *vc, struct tarr *r, int unread)
 	return verify_manifest_fault(vc, 0, "files differ from the catalog");
 }
 
+/* tarr_data_nested()'s callback while an adopted member is walked: an
+ * inner member the catalog holds (a papertape inner archive's) checked. */
+struct vnest {
+	struct vcopy *vc;
+	struct vpage *pg;
+};
+
+static int nested_member(void *arg, const struct tar_member *im)
+{
+	struct vnest *n = arg;
+	struct vmember *m;
+	int ret;
+
+	ret = walk_skipped(n->vc, n->pg, im->header_offset, &m);
+	if (ret || !m || m->header_offset != im->header_offset ||
+	    im->type != TAR_FILE)
+		return ret;
+	ret = verify_result_add(n->vc, m,
+				!strcmp(im->md5, m->md5) &&
+					name_matches(n->vc, m, im->name)
+				    ? CATALOG_RESULT_OK
+				    : CATALOG_RESULT_BAD,
+				im->md5, im->size);
+	n->pg->i++;
+	return ret;
+}
+
+/* The member tm of an adopted tape, the catalog's m: its data walked as
+ * an inner archive too (an adoption indexes papertape's), each inner
+ * member the catalog holds checked in the same pass. No chunk digests
+ * are taken here. Returns as walk_member(). */
+static int walk_nested(struct vcopy *vc, struct tarr *r, struct tar_member *tm,
+		       const struct vmember *m, struct vpage *pg, int *stop)
+{
+	struct vmember outer = *m;
+	struct vnest n = {vc, pg};
+	int ret, inner_err = 0;
+
+	pg->i++;
+	ret = tarr_data_nested(r, tm, nested_member, &n, &inner_err);
+	*stop = ret != 0;
+	if (ret == -ECANCELED)
+		return ret;
+	if (ret == 0) {
+		ret =
+		    verify_result_add(vc, &outer,
+				      !strcmp(tm->md5, outer.md5) &&
+					      name_matches(vc, &outer, tm->name)
+					  ? CATALOG_RESULT_OK
+					  : CATALOG_RESULT_BAD,
+				      tm->md5, tm->size);
+		*stop = ret != 0;
+		if (!ret)
+			verify_report(vc, tm->data_offset + tm->size, 0);
+		return ret;
+	}
+	ret = verify_result_add(vc, &outer,
+				ret == -EIO ? CATALOG_RESULT_UNREADABLE
+					    : CATALOG_RESULT_BAD,
+				NULL, 0);
+	return ret ? ret : resync(vc, pg);
+}
+
 /* Walk the whole archive: the normal `all` path. */
 static int walk_copy(struct vcopy *vc)
 {
@@ -328,7 +415,10 @@ static int walk_copy(struct vcopy *vc)
 		if (!m || m->header_offset != tm.header_offset ||
 		    tm.type != TAR_FILE)
 			continue; /* not a file the catalog checks */
-		ret = walk_member(vc, r, &tm, m, pg, &stop);
+		if (vc->adopted)
+			ret = walk_nested(vc, r, &tm, m, pg, &stop);
+		else
+			ret = walk_member(vc, r, &tm, m, pg, &stop);
 	}
 	tar_member_clear(&tm);
 	tarr_free(r);
@@ -449,10 +539,14 @@ static int verify_copy(struct vtask *t, const struct vitem *it,
 		       struct tape *tape, int drive)
 {
 	struct vcopy *vc = calloc(1, sizeof(*vc));
+	struct catalog_tape ct;
 	int ret;
 
 	if (!vc)
 		return -ENOMEM;
+	vc->adopted =
+	    catalog_tape_get(t->v->fs->cat, it->c.barcode, &ct) == 0 &&
+	    ct.state == CATALOG_TAPE_ADOPTED;
 	vc->t = t;
 	vc->it = it;
 	vc->tape = tape;

@@ -14,6 +14,9 @@
  *   echo 'rebuild [full] [LABEL...]' > .library
  *                                   rebuild the catalog from the tapes'
  *                                   manifests (fs/engine/rebuild.h)
+ *   echo 'adopt LABEL [PREFIX]' > .library
+ *                                   index a foreign tape, read only
+ *                                   (fs/engine/adopt.h)
  * Requests are checked here and queued on the library module's worker
  * (fs/engine/library.h: robot work never runs in a FUSE request thread);
  * reading .library shows the last results and the grammar. The library's
@@ -26,6 +29,7 @@
 #include <time.h>
 
 #include "catalog/catalog.h"
+#include "fs/engine/adopt.h"
 #include "fs/engine/library.h"
 #include "fs/engine/tapefs.h"
 #include "fs/ns/ns_local.h"
@@ -37,7 +41,7 @@
 static const char library_usage[] =
     "inventory | export LABEL | label SLOT BARCODE POOL | repair [LABEL] | "
     "copy POOL | repack LABEL | migrate POOL NEWPOOL | reclaim LABEL | "
-    "rebuild [full] [LABEL...]";
+    "rebuild [full] [LABEL...] | adopt LABEL [PREFIX]";
 
 static void when(char *buf, size_t len, time_t t)
 {
@@ -105,6 +109,14 @@ static void queue_render(const struct library_view *v, struct strbuf *out)
 		strbuf_addf(out, "last_rebuild: done %s: %s\n", t,
 			    v->rebuild_result);
 	}
+	if (v->adopt_running)
+		strbuf_addf(out, "adopt: %s running: %s\n", v->adopt_label,
+			    v->adopt_progress);
+	if (v->adopt_time) {
+		when(t, sizeof(t), v->adopt_time);
+		strbuf_addf(out, "last_adopt: done %s: %s\n", t,
+			    v->adopt_result);
+	}
 }
 
 static int library_render(struct tapefs *fs, const char *rel,
@@ -140,7 +152,10 @@ static int library_render(struct tapefs *fs, const char *rel,
 		    "> .library (read the manifests of the archives on the "
 		    "tapes that this catalog does not know, every tape or "
 		    "those named, and add them; full: every archive of each "
-		    "tape)\n");
+		    "tape) | echo 'adopt LABEL [PREFIX]' > .library (index "
+		    "the foreign tape LABEL - GNU tar, tapeop or papertape, "
+		    "no tapefs label - read only: its files under "
+		    "archive/PREFIX, default adopted/LABEL)\n");
 	return strbuf_oom(out) ? -ENOMEM : 0;
 }
 
@@ -330,9 +345,36 @@ static int rebuild_check(struct tapefs *fs, const char *args,
 	return 0;
 }
 
+/* "adopt LABEL [PREFIX]" (args: what follows "adopt "): a cartridge
+ * this catalog does not know (or one it adopted: the adoption goes on),
+ * a prefix below archive/. */
+struct adopt_req {
+	char label[64], prefix[256];
+};
+
+static int adopt_check(struct tapefs *fs, const char *args, struct adopt_req *q,
+		       char *why, size_t whylen)
+{
+	char extra[2], clean[4096];
+	int n, ret;
+
+	q->prefix[0] = '\0';
+	n = sscanf(args, "%63s %255s %1s", q->label, q->prefix, extra);
+	if (n < 1 || n > 2 || strlen(args) > 300) {
+		snprintf(why, whylen, "adopt needs LABEL [PREFIX]");
+		return -EINVAL;
+	}
+	ret = adopt_label_check(fs->cat, q->label, why, whylen);
+	if (ret < 0)
+		return ret;
+	return adopt_prefix(q->label, q->prefix, clean, sizeof(clean), why,
+			    whylen);
+}
+
 static int library_check(struct tapefs *fs, const char *rel, const char *line,
 			 char *why, size_t whylen)
 {
+	struct adopt_req aq;
 	struct label_req q;
 	struct lifecycle_req lq;
 	struct rebuild_req rq;
@@ -352,6 +394,8 @@ static int library_check(struct tapefs *fs, const char *rel, const char *line,
 		return lifecycle_parse(fs, line, &lq, why, whylen);
 	if (!strncmp(line, "rebuild", 7))
 		return rebuild_check(fs, line + 7, &rq, why, whylen);
+	if (!strncmp(line, "adopt ", 6))
+		return adopt_check(fs, line + 6, &aq, why, whylen);
 	snprintf(why, whylen, "unknown request '%.40s'; usage: %s", line,
 		 library_usage);
 	return -EINVAL;
@@ -435,6 +479,26 @@ static int library_rebuild(struct tapefs *fs, const char *args)
 	return ret;
 }
 
+/* "adopt LABEL [PREFIX]": checked, then queued. */
+static int library_adopt(struct tapefs *fs, const char *args)
+{
+	struct adopt_req q;
+	char why[320];
+	int ret = adopt_check(fs, args, &q, why, sizeof(why));
+
+	if (ret) {
+		tapefs_error(fs, ".library: %s", why);
+		return ret;
+	}
+	ret = library_adopt_request(fs->library, q.label,
+				    q.prefix[0] ? q.prefix : NULL);
+	if (ret == -EALREADY)
+		tapefs_error(fs, ".library: an adoption is queued or running");
+	else if (ret == -ENODEV)
+		tapefs_error(fs, ".library: adopt: no changer configured");
+	return ret;
+}
+
 /* Checked again (the mount checked the whole write before: the library
  * may have changed since), then queued. */
 static int library_control(struct tapefs *fs, const char *rel, const char *line)
@@ -459,6 +523,8 @@ static int library_control(struct tapefs *fs, const char *rel, const char *line)
 		return library_lifecycle(fs, line);
 	if (!strncmp(line, "rebuild", 7))
 		return library_rebuild(fs, line + 7);
+	if (!strncmp(line, "adopt ", 6))
+		return library_adopt(fs, line + 6);
 	return library_export(fs, line + 7);
 }
 

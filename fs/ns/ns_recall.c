@@ -228,7 +228,7 @@ static int tapes_target(struct tapefs *fs, const char *p, struct target *t)
 	memcpy(t->label, p, (size_t)(slash - p));
 	t->label[slash - p] = 0;
 	fileno = strtoll(slash + 1, &end, 10);
-	if (end == slash + 1 || (*end && *end != '/') || fileno < 1)
+	if (end == slash + 1 || (*end && *end != '/') || fileno < 0)
 		return -ENOENT;
 	ret = catalog_copy_get(fs->cat, t->label, fileno, &c);
 	if (ret)

@@ -29,7 +29,8 @@ struct tpath {
 	char label[40];
 	int status;	   /* LABEL/.status */
 	int ctl;	   /* LABEL/.ctl */
-	int64_t fileno;	   /* > 0: LABEL/NNNN[/...] */
+	int64_t fileno;	   /* >= 0: LABEL/NNNN[/...] (0: an adopted
+			      tape's file 0), -1: none */
 	const char *inner; /* path within the archive ("" = its root) */
 };
 
@@ -49,6 +50,7 @@ static int tpath_parse(const char *rel, struct tpath *tp)
 	long long n;
 
 	memset(tp, 0, sizeof(*tp));
+	tp->fileno = -1;
 	if (!len || len >= sizeof(tp->label))
 		return -ENOENT;
 	memcpy(tp->label, rel, len);
@@ -67,7 +69,7 @@ static int tpath_parse(const char *rel, struct tpath *tp)
 	if (*num < '0' || *num > '9')
 		return -ENOENT;
 	n = strtoll(num, &e, 10);
-	if (n <= 0 || (e != end && *e))
+	if (n < 0 || (e != end && *e))
 		return -ENOENT;
 	fileno_name(n, canon, sizeof(canon));
 	if (strlen(canon) != (size_t)(e - num) ||
@@ -109,7 +111,7 @@ static int tapes_getattr(struct tapefs *fs, const char *rel,
 		ns_size_by_render(fs, &ns_tapes, rel, out);
 		return 0;
 	}
-	if (!tp.fileno)
+	if (tp.fileno < 0)
 		return 0;
 	ret = catalog_copy_get(fs->cat, tp.label, tp.fileno, &cp);
 	if (ret)
@@ -183,7 +185,7 @@ static int list_in(struct tapefs *fs, const struct tpath *tp,
 		return ret;
 	if (tp->status || tp->ctl)
 		return -ENOTDIR;
-	if (!tp->fileno) {
+	if (tp->fileno < 0) {
 		memset(&c->attr, 0, sizeof(c->attr));
 		c->attr.kind = NS_TEXT;
 		c->attr.st.st_mode = S_IFREG | 0444;
@@ -363,7 +365,7 @@ static int member_at(struct tapefs *fs, const char *rel,
 	struct tpath tp;
 	int ret;
 
-	if (!*rel || !fs->cat || tpath_parse(rel, &tp) || !tp.fileno ||
+	if (!*rel || !fs->cat || tpath_parse(rel, &tp) || tp.fileno < 0 ||
 	    !*tp.inner)
 		return -ENODATA;
 	ret = catalog_copy_get(fs->cat, tp.label, tp.fileno, &cp);
