@@ -120,7 +120,7 @@ complete_words() { # WORD... : what completing the last word offers
 		f=$(complete -p "$1" | sed -E "s/.*-F ([^ ]+) .*/\1/")
 		$f "$1"; printf "%s\n" "${COMPREPLY[@]}" | sort | paste -sd" "' _ "$comp/tapefs" "$@"
 }
-check_eq "tapefs <TAB>: subcommands" "config export fsck mkvlib rebuild version vtape" "$(complete_words tapefs '' | tr ' ' '\n' | grep -vx -e root -e unit | paste -sd' ')"
+check_eq "tapefs <TAB>: subcommands" "adopt config export fsck mkvlib rebuild version vtape" "$(complete_words tapefs '' | tr ' ' '\n' | grep -vx -e root -e unit | paste -sd' ')"
 check_eq "tapefs fsck --<TAB>" "--help --repair" "$(complete_words tapefs fsck --)"
 check_eq "tapefs export --format <TAB>" "csv jsonl" "$(complete_words tapefs export --format '')"
 check_eq "tapefs vtape inject IMG <TAB>" "clear flip protect unreadable write-fail" \
