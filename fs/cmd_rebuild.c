@@ -168,7 +168,7 @@ static int run(struct tapefs *fs, const struct rebuild_args *a)
 	rebuild_summary(&r, line, sizeof(line));
 	printf("%s: %s\n", fs->cfg.catalog, line);
 	printf("read %llu bytes in %llu positionings; modelled drive time "
-	       "%.1f s; %llu bytes on the tapes read\n",
+	       "%.3f s; %llu bytes on the tapes read\n",
 	       (unsigned long long)r.bytes_read, (unsigned long long)r.locates,
 	       r.model_seconds, (unsigned long long)r.bytes_on_tape);
 	if (ret < 0)
