@@ -61,6 +61,8 @@ check_fails "tapefs adopt of a tapefs tape" "is a tape of this catalog" "$TF_TAP
 check "mount" tf_mount tapefs.ini mnt
 check_eq "GTAR01 is adopted" "adopted" "$(tf_field state mnt/tapes/GTAR01/.status)"
 check_eq "tapes/GTAR01 holds its tape files 0-2" "0000 0001 0002" "$(ls mnt/tapes/GTAR01 | xargs)"
+check "tapes/GTAR01/.status says it is never written" grep -qx "note: a foreign tape adopted read-only: never written (docs/adopt.md)" mnt/tapes/GTAR01/.status
+check_eq "tapes/GTAR01/.status: not writable" "no" "$(tf_field writable mnt/tapes/GTAR01/.status)"
 check "adopt TOP01 queued" lib "adopt TOP01 proj/tapeop"
 check "adopt TOP01 done" adopt_wait TOP01
 check "adopt TOP01: 2 files, absolute names neutralised" grep -q "^last_adopt: done .*: TOP01 layout tar, 2 tape files adopted from file 0 (0 not), .* members (200005 bytes), [1-9][0-9]* names neutralised, 0 members not recorded" mnt/.library
@@ -96,6 +98,16 @@ for f in a.bin sub/h.txt; do
 	check_eq "PAPER01 inner member $f" "$(md5sum < src/d1/$f)" "$(md5sum < $P/paper.4242.*/host1:/data/$f)"
 done
 check_eq "PAPER01 the inner tar itself" "$(tar -xOf fx/p1 paper.4242.1.tar | md5sum)" "$(md5sum < $P/paper.4242.1.tar)"
+every_md5() { # every file below the prefixes: its bytes recalled from tape have the MD5 the adoption read
+	local f bad=0 n=0
+	while IFS= read -r -d '' f; do
+		n=$((n + 1))
+		[ "$(md5sum < "$f" | cut -d' ' -f1)" = "$(getfattr --only-values -n user.tapefs.md5 "$f")" ] || { echo "MD5 differs: $f"; bad=1; }
+	done < <(find mnt/archive/adopted mnt/archive/proj mnt/archive/hostile -type f -print0)
+	echo "$n files"
+	return $bad
+}
+check_eq "every adopted file recalled, MD5 equal to the catalog's" "15 files" "$(every_md5)"
 H=mnt/archive/hostile
 check_eq "hostile ../../evil.txt below the prefix" "escaped?" "$(cat $H/%2E%2E/%2E%2E/evil.txt)"
 check_eq "hostile absolute name below the prefix" "absolute" "$(cat $H/tmp/tapefs-adopt-abs.txt)"

@@ -314,11 +314,15 @@ static int tapes_render(struct tapefs *fs, const char *rel, struct strbuf *out)
 	if (library_tape_unknown(fs->library, t.barcode))
 		strbuf_addf(out, "note: holds archives this catalog does not "
 				 "know (closed, never written; see .status)\n");
+	if (t.state == CATALOG_TAPE_ADOPTED)
+		strbuf_addf(out, "note: a foreign tape adopted read-only: "
+				 "never written (docs/adopt.md)\n");
 	strbuf_addf(out, "location: %s\n",
 		    t.location[0] ? t.location : "unknown");
 	strbuf_addf(out, "serial: %s\n", t.serial[0] ? t.serial : "unknown");
 	strbuf_addf(out, "writable: %s\n",
-		    t.state == CATALOG_TAPE_SCRATCH || t.state == CATALOG_TAPE_OPEN
+		    t.state == CATALOG_TAPE_SCRATCH ||
+			    t.state == CATALOG_TAPE_OPEN
 			? "yes"
 			: "no");
 	strbuf_addf(out, "label_uuid: %s\n",
@@ -328,9 +332,8 @@ static int tapes_render(struct tapefs *fs, const char *rel, struct strbuf *out)
 		    (unsigned long long)t.bytes_used);
 	strbuf_addf(out, "used: %s\n", used);
 	if (t.capacity) {
-		uint64_t fr = t.capacity > t.bytes_used
-				      ? t.capacity - t.bytes_used
-				      : 0;
+		uint64_t fr =
+		    t.capacity > t.bytes_used ? t.capacity - t.bytes_used : 0;
 		status_human_bytes(fr, cap, sizeof(cap));
 		strbuf_addf(out, "bytes_free: %llu\n", (unsigned long long)fr);
 		strbuf_addf(out, "free: %s\n", cap);
