@@ -162,6 +162,7 @@ int adopt_run(struct tapefs *fs, const struct adopt_opts *o,
 	if (ret < 0 && !out->error[0])
 		adopt_fail(a, "%s", strerror(-ret));
 	adopt_file_clear(&a->f);
+	free(a->f.m);
 	papertape_release(&a->cat);
 	free(a->seen);
 	free(a);
