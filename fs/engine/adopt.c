@@ -138,7 +138,7 @@ static int adopt_start(struct adopt *a)
 	adopt_progress(a, "waiting for a drive");
 	ret =
 	    sched_run_wait(a->fs->sched, &a->job, 250, adopt_tick, a, &result);
-	if (ret < 0 || result == -ENOENT)
+	if (ret == 0 && result == -ENOENT)
 		adopt_fail(a, "the library has no cartridge %s", a->o->label);
 	return ret < 0 ? ret : result;
 }
