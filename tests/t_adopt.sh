@@ -63,11 +63,15 @@ check_eq "GTAR01 is adopted" "adopted" "$(tf_field state mnt/tapes/GTAR01/.statu
 check_eq "tapes/GTAR01 holds its tape files 0-2" "0000 0001 0002" "$(ls mnt/tapes/GTAR01 | xargs)"
 check "tapes/GTAR01/.status says it is never written" grep -qx "note: a foreign tape adopted read-only: never written (docs/adopt.md)" mnt/tapes/GTAR01/.status
 check_eq "tapes/GTAR01/.status: not writable" "no" "$(tf_field writable mnt/tapes/GTAR01/.status)"
+check_eq "archive/ listed before (the kernel may keep it)" "adopted" "$(ls mnt/archive | xargs)"
+check_eq "archive/adopted listed before" "GTAR01" "$(ls mnt/archive/adopted | xargs)"
 check "adopt TOP01 queued" lib "adopt TOP01 proj/tapeop"
 check "adopt TOP01 done" adopt_wait TOP01
 check "adopt TOP01: 2 files, absolute names neutralised" grep -q "^last_adopt: done .*: TOP01 layout tar, 2 tape files adopted from file 0 (0 not), .* members (200005 bytes), [1-9][0-9]* names neutralised, 0 members not recorded" mnt/.library
 check "adopt PAPER01 queued" lib "adopt PAPER01"
 check "adopt PAPER01 done" adopt_wait PAPER01
+check_eq "archive/ lists the new prefix at once" "adopted proj" "$(ls mnt/archive | xargs)"
+check_eq "archive/adopted lists PAPER01 at once" "GTAR01 PAPER01" "$(ls mnt/archive/adopted | xargs)"
 check "papertape: MD5s checked against its catalog" grep -q "^last_adopt: done .*: PAPER01 layout papertape, 2 tape files adopted from file 1 (0 not), .*; papertape MD5s: 1 match, 1 differ, 1 items not found" mnt/.library
 check "papertape: the wrong MD5 in .status" grep -q "error: .*adopt PAPER01: file 2: paper.4242.2/host1:/data/sub/h.txt: MD5 .* papertape's catalog says 00000000000000000000000000000000" mnt/.status || grep PAPER01 mnt/.status
 check "papertape: the missing item in .status" grep -q "error: .*adopt PAPER01: papertape's catalog names host1:/data/gone.dat in file 2" mnt/.status

@@ -188,6 +188,22 @@ int adopt_member(struct adopt *a, struct tarr *r, struct tar_member *m)
 	return 0;
 }
 
+/* What the kernel may hold of the paths the file gave new versions, and
+ * of its tape file, is dropped (tapefs_changes_begin()). */
+static void file_notify(struct adopt *a)
+{
+	struct tapefs_changes c;
+	char file[64];
+
+	tapefs_changes_begin(a->fs, &c);
+	for (size_t i = 0; i < a->f.n; i++)
+		tapefs_changed(&c, "archive", a->f.m[i].path);
+	snprintf(file, sizeof(file), "%s/%04lld", a->o->label,
+		 (long long)a->f.fileno);
+	tapefs_changed(&c, "tapes", file);
+	tapefs_changes_end(&c);
+}
+
 int adopt_file_commit(struct adopt *a, uint64_t start_lblock, uint64_t nrec,
 		      uint32_t bs)
 {
@@ -220,6 +236,7 @@ int adopt_file_commit(struct adopt *a, uint64_t start_lblock, uint64_t nrec,
 		a->rep->files++;
 		a->rep->members += a->f.n;
 		a->rep->bytes += bytes;
+		file_notify(a);
 	}
 	adopt_file_clear(&a->f);
 	return ret;
