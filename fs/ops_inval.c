@@ -150,7 +150,8 @@ static void batch_end(void *vb)
 	struct ops_batch *b = vb;
 	struct ops_mount *om = b->om;
 
-	qsort(b->dirs, b->ndirs, sizeof(*b->dirs), cmp_id);
+	if (b->ndirs) /* dirs is NULL then: qsort() must not see it */
+		qsort(b->dirs, b->ndirs, sizeof(*b->dirs), cmp_id);
 	for (size_t i = 0; i < b->ndirs; i++)
 		if (!i || b->dirs[i] != b->dirs[i - 1])
 			drop_listing(om, b->dirs[i]);
