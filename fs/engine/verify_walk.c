@@ -284,7 +284,7 @@ static int manifest_check(struct vcopy *vc, struct tarr *r, int unread)
 	size_t n = 0, i = 0, differ = 0;
 	int err = 0, ret = unread ? -EIO : tarr_manifest(r, &mm, &n);
 
-	if (!vc->it->manifest) /* an archive of another writer */
+	if (!vc->it->manifest || vc->adopted) /* another writer's archive */
 		return 0;
 	if (ret)
 		return verify_manifest_fault(vc, ret == -EIO,
