@@ -2,7 +2,8 @@
  *
  * Written with libarchive in 10240-byte records (tar's default blocking
  * factor of 20), so that a plain `tar -xOf /dev/nst0 TAPEFS.LABEL` reads it
- * whatever block size the data archives use. Read back through tarr.
+ * whatever block size the data archives use. Read back through tarr, a
+ * record at a time (no read-ahead for a record and a filemark).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -17,9 +18,10 @@
 #include "tapeio/label.h"
 #include "tapeio/tarr.h"
 
-#define LABEL_RECORD	 10240
-#define LABEL_READ_BLOCK (1u << 20) /* largest record accepted in file 0 */
-#define LABEL_PROBE_MAX	 (4u << 20) /* buffer of the look past file 0 */
+/* The label's record size, and so the largest record accepted in file 0:
+ * a longer one is not a label tapefs wrote (-EINVAL, as any foreign file 0) */
+#define LABEL_RECORD	10240
+#define LABEL_PROBE_MAX (4u << 20) /* buffer of the look past file 0 */
 
 static void copy_field(char *dst, size_t size, const char *src)
 {
@@ -226,7 +228,8 @@ int label_read(struct tape *t, struct tape_label *l)
 		return ret;
 	if (st.eod)
 		return -ENODATA;
-	ret = tarr_open(&r, t, LABEL_READ_BLOCK);
+	/* a record and a filemark: read inline, no read-ahead thread */
+	ret = tarr_open_inline(&r, t, LABEL_RECORD);
 	if (ret)
 		return ret;
 	ret = tarr_next(r, &m);

@@ -48,7 +48,8 @@ int label_write(struct tape *t, const struct tape_label *l);
 
 /* Rewind and read file 0 into *l; leaves the tape at the start of file 1.
  * Returns 0, -ENODATA (blank tape: nothing recorded), -EINVAL (file 0 is
- * not a tapefs label), or the tape's -errno. */
+ * not a tapefs label: not its archive, or a record longer than the label's
+ * 10240 bytes), or the tape's -errno. */
 int label_read(struct tape *t, struct tape_label *l);
 
 /* What one look at a cartridge tells (label_probe()). */

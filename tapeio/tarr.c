@@ -11,10 +11,11 @@
  * the tape file into a small ring while the caller hashes, so a drive
  * keeps streaming instead of stopping for every MD5 pass. It stops at the
  * filemark, at the first error, and whenever tarr returns an error, so
- * the caller owns the tape again after any error. tarr_read_member() reads
- * exactly the records it needs (the rest of a member ahead on the same
- * ring once its header gives its size); through a cursor its first record
- * may be the cursor's copy of the record read last (tarr_cursor.c).
+ * the caller owns the tape again after any error (tarr_open_inline():
+ * no thread, one record at a time). tarr_read_member() reads exactly the
+ * records it needs (the rest of a member ahead on the same ring once its
+ * header gives its size); through a cursor its first record may be the
+ * cursor's copy of the record read last (tarr_cursor.c).
  */
 #include <errno.h>
 #include <limits.h>
@@ -319,6 +320,11 @@ int tarr_open(struct tarr **out, struct tape *t, uint32_t block_size)
 	}
 	*out = r;
 	return 0;
+}
+
+int tarr_open_inline(struct tarr **out, struct tape *t, uint32_t block_size)
+{
+	return tarr_new(out, t, block_size);
 }
 
 void tarr_free(struct tarr *r)

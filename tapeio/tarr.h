@@ -42,6 +42,13 @@ struct tarr;
  * Returns 0, -EINVAL, -ENOMEM. */
 int tarr_open(struct tarr **out, struct tape *t, uint32_t block_size);
 
+/* tarr_open() without the read-ahead: each record is read when libarchive
+ * asks for it, into one buffer of block_size bytes, and the tape's
+ * position is always just past the last record read. For an archive of a
+ * record or two (the label, tape file 0), where starting a thread and
+ * handing it a ring costs more than it saves. Returns as tarr_open(). */
+int tarr_open_inline(struct tarr **out, struct tape *t, uint32_t block_size);
+
 /* The next member's header into *m (cleared by the caller before reuse:
  * tar_member_clear()); m->md5 is "" until its data has been read. The data
  * of the previous member, when the caller did not read it, is skipped (and

@@ -115,16 +115,18 @@ static void test_plain_tar(void)
 	tape_close(t);
 }
 
-/* Write a one-member tar (member name, text) as file 0. */
-static void write_tar0(struct tape *t, const char *name, const char *text)
+/* Write a one-member tar (member name, text) as file 0, in records of
+ * rec bytes. */
+static void write_tar0_rec(struct tape *t, const char *name, const char *text,
+			   size_t rec)
 {
 	struct archive *a = archive_write_new();
 	struct archive_entry *e = archive_entry_new();
-	static char buf[10240 * 4];
+	static char buf[20480 * 4];
 	size_t used = 0, off;
 
 	archive_write_set_format_ustar(a);
-	archive_write_set_bytes_per_block(a, 10240);
+	archive_write_set_bytes_per_block(a, (int)rec);
 	archive_write_open_memory(a, buf, sizeof(buf), &used);
 	archive_entry_set_pathname(e, name);
 	archive_entry_set_filetype(e, AE_IFREG);
@@ -136,9 +138,14 @@ static void write_tar0(struct tape *t, const char *name, const char *text)
 	archive_write_free(a);
 	archive_entry_free(e);
 	CHECK_INT(tape_rewind(t), 0);
-	for (off = 0; off < used; off += 10240)
-		CHECK_INT(tape_write(t, buf + off, 10240), 10240);
+	for (off = 0; off < used; off += rec)
+		CHECK_INT(tape_write(t, buf + off, rec), (ssize_t)rec);
 	CHECK_INT(tape_weof(t, 1), 0);
+}
+
+static void write_tar0(struct tape *t, const char *name, const char *text)
+{
+	write_tar0_rec(t, name, text, 10240);
 }
 
 static void test_foreign(void)
@@ -168,6 +175,15 @@ static void test_foreign(void)
 		   "format=tapefs-label 1\nbarcode=X1\nfuture=yes\n");
 	CHECK_INT(label_read(t, &r), 0);
 	CHECK_STR(r.barcode, "X1");
+	/* The same in shorter records reads; in longer ones it is not a
+	 * label tapefs wrote (10240-byte records, the read buffer's size). */
+	write_tar0_rec(t, LABEL_MEMBER, "format=tapefs-label 1\nbarcode=X2\n",
+		       512);
+	CHECK_INT(label_read(t, &r), 0);
+	CHECK_STR(r.barcode, "X2");
+	write_tar0_rec(t, LABEL_MEMBER, "format=tapefs-label 1\nbarcode=X3\n",
+		       20480);
+	CHECK_INT(label_read(t, &r), -EINVAL);
 	/* A block size no drive uses: no buffer is sized by it. */
 	write_tar0(
 	    t, LABEL_MEMBER,
