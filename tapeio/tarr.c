@@ -26,17 +26,19 @@
 #include <archive.h>
 #include <archive_entry.h>
 
+#include "tapeio/ahead.h"
 #include "tapeio/tarr_int.h"
 
 #define MANIFEST_MAX   (1ull << 30) /* larger: not ours, do not buffer */
 #define PREFETCH_BYTES (8u << 20)
 #define PREFETCH_SLOTS 1024 /* records read ahead at most (small blocks) */
 
-/* The read-ahead ring of a walk: the thread fills slot head % n, the
- * reader holds slot tail % n while libarchive uses it. */
+/* The read-ahead ring of a walk: a thread of the pool (tapeio/ahead.h)
+ * fills slot head % n, the reader holds slot tail % n while libarchive
+ * uses it. */
 struct prefetch {
-	pthread_t th;
-	int running;	      /* th was started and not joined */
+	struct ahead_job job;
+	int running;	      /* job handed to the pool, done not yet seen */
 	pthread_mutex_t lock; /* guards head, tail, stop, done */
 	pthread_cond_t cond;
 	char **buf;
@@ -91,7 +93,7 @@ static ssize_t record_read(struct tarr *r, char *buf)
 	return n == -ENOMEM ? -EINVAL : n;
 }
 
-static void *prefetch_main(void *arg)
+static void prefetch_main(void *arg)
 {
 	struct tarr *r = arg;
 	struct prefetch *pf = r->pf;
@@ -119,14 +121,15 @@ static void *prefetch_main(void *arg)
 		if (n <= 0 || (pf->limit && pf->head >= pf->limit))
 			break; /* filemark, error, or all that was asked */
 	}
+	/* the last touch of pf: once done is seen, the reader may free it */
 	pthread_mutex_lock(&pf->lock);
 	pf->done = 1;
 	pthread_cond_broadcast(&pf->cond);
 	pthread_mutex_unlock(&pf->lock);
-	return NULL;
 }
 
-/* Stop the read-ahead and wait for it: the tape is the caller's again. */
+/* Stop the read-ahead and wait until its job is finished: the tape is the
+ * caller's again. */
 static void prefetch_stop(struct prefetch *pf)
 {
 	if (!pf || !pf->running)
@@ -134,8 +137,9 @@ static void prefetch_stop(struct prefetch *pf)
 	pthread_mutex_lock(&pf->lock);
 	pf->stop = 1;
 	pthread_cond_broadcast(&pf->cond);
+	while (!pf->done)
+		pthread_cond_wait(&pf->cond, &pf->lock);
 	pthread_mutex_unlock(&pf->lock);
-	pthread_join(pf->th, NULL);
 	pf->running = 0;
 }
 
@@ -192,7 +196,8 @@ static ssize_t prefetch_next(struct tarr *r, const void **buf)
 	ssize_t n;
 
 	if (!pf->running && !pf->stop) {
-		if (pthread_create(&pf->th, NULL, prefetch_main, r))
+		pf->job = (struct ahead_job){.fn = prefetch_main, .arg = r};
+		if (ahead_run(&pf->job))
 			return -EAGAIN;
 		pf->running = 1;
 	}

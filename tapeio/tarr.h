@@ -32,7 +32,8 @@ struct tarr;
 /* A reader of the archive starting at the tape's current position (the
  * first record of a tape file). block_size: the largest record to expect
  * (0 = 256 KiB). t stays owned by the caller. Reads nothing yet.
- * From the first tarr_next() on, a thread reads ahead (up to 8 MiB and
+ * From the first tarr_next() on, a thread (one of a pool kept for that,
+ * tapeio/ahead.h) reads ahead (up to 8 MiB and
  * 1024 records, never past the tape file's filemark; the memory taken is
  * that of the records read, not that of a full ring) so that the drive
  * streams while the caller hashes: the caller must not use t until the
