@@ -63,7 +63,8 @@ static struct rb_group *groups_make(struct rebuild *rb, size_t *ng)
 
 	if (!g)
 		return NULL;
-	qsort(rb->copies, rb->ncopies, sizeof(*rb->copies), by_ident);
+	if (rb->ncopies) /* none found: copies is NULL, which qsort refuses */
+		qsort(rb->copies, rb->ncopies, sizeof(*rb->copies), by_ident);
 	for (size_t i = 0; i < rb->ncopies; i++) {
 		const struct rb_copy *c = &rb->copies[i];
 
