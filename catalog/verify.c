@@ -21,9 +21,13 @@ static const char SQL_RUN_UPDATE[] =
 static const char SQL_RUN_GET[] = "SELECT " RUN_COLS " FROM run WHERE id = :id";
 static const char SQL_RUN_LIST[] = "SELECT " RUN_COLS " FROM run ORDER BY id";
 static const char SQL_RUN_LATEST[] = "SELECT coalesce(max(id), 0) FROM run";
+/* Runs go one at a time, so the last clean run (by id) is the one that
+ * ended last: walking back from the newest stops at it, where max(ended)
+ * read every finished run at every .status. */
 static const char SQL_RUN_LAST_CLEAN[] =
-	"SELECT coalesce(max(ended), 0) FROM run "
-	"WHERE state = 1 AND bad = 0 AND unreadable = 0";
+	"SELECT coalesce((SELECT ended FROM run "
+	"WHERE state = 1 AND bad = 0 AND unreadable = 0 "
+	"ORDER BY id DESC LIMIT 1), 0)";
 static const char SQL_RUN_INTERRUPT[] =
 	"UPDATE run SET state = 2, ended = :now WHERE state = 0";
 static const char SQL_RESULT_ADD[] =
