@@ -1108,7 +1108,7 @@ int tarw_run(struct tarw *w, const struct tarw_source *src, size_t n)
 	w->meta_buf = malloc(TARW_META_MAX);
 	w->maps = calloc(n ? n : 1, sizeof(*w->maps));
 	if (!w->members || !w->meta_buf || !w->maps ||
-	    tarw_links_find(src, n, &w->link_of))
+	    tarw_links_of(n ? &src->st : NULL, n, sizeof(*src), &w->link_of))
 		return -ENOMEM;
 	for (i = 0; i < w->ncopies; i++) {
 		ret = tape_tell(w->tapes[i], &w->copy[i].start_lblock);

@@ -182,6 +182,13 @@ uint64_t tarw_bound_xattr(const char *name, size_t vlen);
 /* 1 when the writer keeps attribute name: user.* but user.tapefs.*,
  * and the POSIX ACLs. */
 int tarw_xattr_kept(const char *name);
+/* Hard links among n entries whose lstats are st0, then every stride
+ * bytes after it: into *out (malloc'd, n entries; NULL when n is 0), for
+ * each, 1 + the index of the first earlier regular file of the same
+ * device and inode (st_nlink > 1: the writer writes it as a hard link to
+ * that one), else 0. 0 or -ENOMEM. */
+int tarw_links_of(const struct stat *st0, size_t n, size_t stride,
+		  size_t **out);
 /* Bytes the archive of the members added so far takes on tape, with
  * records of block_size (0 = TARW_BLOCK_SIZE): a multiple of it. */
 uint64_t tarw_bound_total(const struct tarw_bound *b, uint32_t block_size);

@@ -35,7 +35,8 @@ int tarw_meta_read(int fd, char *buf, size_t size);
  * what tarw_meta_read() packs), -ENOMEM. */
 int tarw_meta_unpack(const char *buf, size_t len, struct tar_member *m);
 /* m's attributes onto entry e: ACLs as libarchive ACL entries (pax
- * SCHILY.acl.*), the others as xattrs (SCHILY.xattr.*). 0 or -EINVAL (an ACL that does not parse). */
+ * SCHILY.acl.*), the others as xattrs (SCHILY.xattr.*). 0 or -EINVAL (an ACL
+ * that does not parse). */
 int tarw_meta_apply(struct archive_entry *e, const struct tar_member *m);
 
 /* The data extents of regular file fd of size bytes as (offset, length)
@@ -45,10 +46,5 @@ int tarw_meta_apply(struct archive_entry *e, const struct tar_member *m);
  * cannot tell), -errno. A file that is all hole has one extent of length
  * 0 at its end. */
 int tarw_sparse_map(int fd, uint64_t size, uint64_t **ext, size_t max);
-
-/* For each of src[0..n): 1 + the index of the first earlier regular
- * file of the same device and inode (a hard link to it), else 0, into
- * *out (malloc'd, n entries; NULL when n is 0). 0 or -ENOMEM. */
-int tarw_links_find(const struct tarw_source *src, size_t n, size_t **out);
 
 #endif

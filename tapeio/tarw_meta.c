@@ -265,7 +265,18 @@ static int link_cmp(const void *a, const void *b)
 	return x->i < y->i ? -1 : x->i > y->i;
 }
 
-int tarw_links_find(const struct tarw_source *src, size_t n, size_t **out)
+/* The lstat of entry i of an array whose first lstat is at st0. */
+static const struct stat *link_st(const void *st0, size_t stride, size_t i)
+{
+	return (const struct stat *)((const char *)st0 + i * stride);
+}
+
+static int link_candidate(const struct stat *st)
+{
+	return S_ISREG(st->st_mode) && st->st_nlink > 1;
+}
+
+int tarw_links_of(const struct stat *st0, size_t n, size_t stride, size_t **out)
 {
 	struct link_key *k;
 	size_t nk = 0, i, first = 0;
@@ -278,16 +289,18 @@ int tarw_links_find(const struct tarw_source *src, size_t n, size_t **out)
 	if (!of)
 		return -ENOMEM;
 	for (i = 0; i < n; i++)
-		nk += S_ISREG(src[i].st.st_mode) && src[i].st.st_nlink > 1;
+		nk += link_candidate(link_st(st0, stride, i));
 	k = nk > 1 ? malloc(nk * sizeof(*k)) : NULL;
 	if (nk > 1 && !k) {
 		free(of);
 		return -ENOMEM;
 	}
-	for (i = 0, nk = k ? 0 : nk; k && i < n; i++)
-		if (S_ISREG(src[i].st.st_mode) && src[i].st.st_nlink > 1)
-			k[nk++] = (struct link_key){src[i].st.st_dev,
-						    src[i].st.st_ino, i};
+	for (i = 0, nk = k ? 0 : nk; k && i < n; i++) {
+		const struct stat *st = link_st(st0, stride, i);
+
+		if (link_candidate(st))
+			k[nk++] = (struct link_key){st->st_dev, st->st_ino, i};
+	}
 	if (k)
 		qsort(k, nk, sizeof(*k), link_cmp);
 	for (i = 1; k && i < nk; i++) {

@@ -262,6 +262,7 @@ static int dump_once(struct dump *d, const char *rel, int requested,
 	d->last_scan = 0;
 	any = d->committed != before;
 	pthread_mutex_unlock(&d->mu);
+	dump_cut_release(&cut);
 	dump_snap_free(&s);
 	if (any)
 		dump_catalog_keep(d); /* step 9, once for the dump's archives */

@@ -17,6 +17,13 @@
  * dump goes on, in path order, on the next tapes. A `now PATH` request is
  * one archive when some tape of every copy's pool takes it whole; else it
  * is cut where a directory begins, and `.dump` says so.
+ *
+ * The names of one hard-linked file all go into the archive of its first
+ * name (in path order), wherever the cut falls between them: there the
+ * writer writes the data once and the other names as hard-link entries,
+ * the bound counts the data once and each later name's header, and the
+ * names leave staging together when that archive commits. A later name
+ * in the range of a later archive is left out of it.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -66,6 +73,21 @@ void dump_bound_add(struct tarw_bound *b, const struct dump_entry *e)
 		data = tarw_bound_file(&e->st, strlen(e->rel), &meta);
 	tarw_bound_add(b, e->rel, S_ISLNK(e->st.st_mode) ? size : 0, data,
 		       meta);
+}
+
+void dump_bound_linked(struct tarw_bound *b, const struct dump_snap *s,
+		       const size_t *first, size_t i)
+{
+	const struct dump_entry *e = &s->e[i], *to;
+
+	if (!first || !first[i] || s->e[first[i] - 1].dropped) {
+		dump_bound_add(b, e); /* with its data */
+		return;
+	}
+	/* the hard-link entry: its header naming the first, its manifest
+	 * line (with the attributes, which are the first's) */
+	to = &s->e[first[i] - 1];
+	tarw_bound_add(b, e->rel, strlen(to->rel), 0, e->meta);
 }
 
 /* ---- choosing a tape ------------------------------------------------------
@@ -170,6 +192,84 @@ void dump_cut_init(struct dump_cut *cut, struct dump_snap *s, int whole,
 	cut->bs = bs;
 }
 
+void dump_cut_release(struct dump_cut *cut)
+{
+	free(cut->first);
+	free(cut->later);
+	cut->first = cut->later = NULL;
+}
+
+/* The hard links of the snapshot (cut->first, cut->later), once. */
+static int cut_links(struct dump_cut *cut)
+{
+	const struct dump_snap *s = cut->s;
+	size_t any = 0;
+	int ret;
+
+	if (cut->linked)
+		return 0;
+	ret = tarw_links_of(s->n ? &s->e[0].st : NULL, s->n, sizeof(s->e[0]),
+			    &cut->first);
+	if (ret < 0)
+		return ret;
+	for (size_t i = 0; i < s->n; i++)
+		any += cut->first[i] != 0;
+	if (any && !(cut->later = calloc(s->n, sizeof(*cut->later)))) {
+		dump_cut_release(cut);
+		return -ENOMEM;
+	}
+	if (!any) { /* the usual case: nothing to keep */
+		free(cut->first);
+		cut->first = NULL;
+	}
+	/* backwards, each after its first: the chains in path order */
+	for (size_t i = s->n; any && i-- > 0;) {
+		size_t f = cut->first[i];
+
+		if (f) {
+			cut->later[i] = cut->later[f - 1];
+			cut->later[f - 1] = i;
+		}
+	}
+	cut->linked = 1;
+	return 0;
+}
+
+/* Entry i is a later name of a file whose first name is in an earlier
+ * archive: it went there. */
+static int cut_gone(const struct dump_cut *cut, size_t i)
+{
+	return cut->first && cut->first[i] && cut->first[i] - 1 < cut->next;
+}
+
+/* Entry i, past the range of the next archive, goes into it: a later name
+ * of a file whose first name is in [next, end). */
+static int cut_pulled(const struct dump_cut *cut, size_t i)
+{
+	size_t f = cut->first ? cut->first[i] : 0;
+
+	return f && f - 1 >= cut->next && f - 1 < cut->end;
+}
+
+/* Add entry i to b with the later names of its file (i is no later name
+ * itself). */
+static void cut_add(const struct dump_cut *cut, struct tarw_bound *b, size_t i)
+{
+	dump_bound_add(b, &cut->s->e[i]);
+	for (size_t j = cut->later ? cut->later[i] : 0; j; j = cut->later[j])
+		dump_bound_linked(b, cut->s, cut->first, j);
+}
+
+/* The bound of an archive of entry i alone, with its file's later names. */
+static uint64_t cut_entry_bound(const struct dump_cut *cut, size_t i)
+{
+	struct tarw_bound b;
+
+	memset(&b, 0, sizeof(b));
+	cut_add(cut, &b, i);
+	return tarw_bound_total(&b, cut->bs);
+}
+
 /* The tapes a `now to` named (cut->plan.tape): the smallest room among
  * them when each takes need bytes, else -ENOSPC recorded (never another
  * tape). */
@@ -242,9 +342,10 @@ static int64_t cut_tapes(struct dump *d, struct dump_cut *cut, uint64_t need,
 	return room > INT64_MAX ? INT64_MAX : (int64_t)room;
 }
 
-/* The entries from cut->next on that fit in room: where the archive
- * ends (cut->end). Along directories, it ends only where a directory
- * begins, unless not even the first directory fits. */
+/* The entries from cut->next on that fit in room, each with the later
+ * names of its file: where the archive ends (cut->end). Along
+ * directories, it ends only where a directory begins, unless not even
+ * the first directory fits. */
 static void cut_fill(struct dump_cut *cut, uint64_t room)
 {
 	const struct dump_snap *s = cut->s;
@@ -253,7 +354,9 @@ static void cut_fill(struct dump_cut *cut, uint64_t room)
 
 	memset(&b, 0, sizeof(b));
 	for (i = cut->next; i < s->n; i++) {
-		dump_bound_add(&b, &s->e[i]);
+		if (cut->first && cut->first[i])
+			continue; /* counted with its first, or gone */
+		cut_add(cut, &b, i);
 		if (i > cut->next && tarw_bound_total(&b, cut->bs) > room)
 			break;
 		if (i > cut->next && S_ISDIR(s->e[i].st.st_mode))
@@ -265,11 +368,11 @@ static void cut_fill(struct dump_cut *cut, uint64_t room)
 		cut->end = last_dir;
 }
 
-/* Whether entries [next, end) hold any file or symlink. */
+/* Whether the next archive holds any file or symlink. */
 static int cut_has_data(const struct dump_cut *cut)
 {
 	for (size_t i = cut->next; i < cut->end; i++)
-		if (!S_ISDIR(cut->s->e[i].st.st_mode))
+		if (!S_ISDIR(cut->s->e[i].st.st_mode) && !cut_gone(cut, i))
 			return 1;
 	return 0;
 }
@@ -297,7 +400,7 @@ static int cut_whole(struct dump *d, struct dump_cut *cut)
 
 	memset(&b, 0, sizeof(b));
 	for (size_t i = 0; i < cut->s->n; i++)
-		dump_bound_add(&b, &cut->s->e[i]);
+		dump_bound_linked(&b, cut->s, cut->first, i);
 	total = tarw_bound_total(&b, cut->bs);
 	cut->whole = 0;
 	room = cut_tapes(d, cut, total, 1);
@@ -319,7 +422,12 @@ static int cut_whole(struct dump *d, struct dump_cut *cut)
 int dump_cut_next(struct dump *d, struct dump_cut *cut)
 {
 	int64_t room;
+	int ret = cut_links(cut);
 
+	if (ret < 0)
+		return ret;
+	while (cut->next < cut->s->n && cut_gone(cut, cut->next))
+		cut->next++;
 	if (cut->next >= cut->s->n)
 		return 1;
 	if (cut->whole || cut->plan.pinned) {
@@ -328,9 +436,7 @@ int dump_cut_next(struct dump *d, struct dump_cut *cut)
 			return room > 0 ? 0 : (int)room;
 	}
 	for (;;) {
-		room = cut_tapes(
-		    d, cut, dump_entry_bound(&cut->s->e[cut->next], cut->bs),
-		    0);
+		room = cut_tapes(d, cut, cut_entry_bound(cut, cut->next), 0);
 		if (room < 0)
 			return (int)room;
 		cut_fill(cut, (uint64_t)room);
@@ -347,14 +453,21 @@ int dump_cut_next(struct dump *d, struct dump_cut *cut)
 
 int dump_cut_batch(const struct dump_cut *cut, struct dump_snap *b)
 {
-	memset(b, 0, sizeof(*b));
-	for (size_t i = cut->next; i < cut->end; i++) {
-		int ret = dump_snap_add(b, cut->s->e[i].rel, &cut->s->e[i].st);
+	const struct dump_snap *s = cut->s;
+	size_t lim = cut->first ? s->n : cut->end;
 
+	memset(b, 0, sizeof(*b));
+	for (size_t i = cut->next; i < lim; i++) {
+		int ret;
+
+		if (i < cut->end ? cut_gone(cut, i) : !cut_pulled(cut, i))
+			continue;
+		ret = dump_snap_add(b, s->e[i].rel, &s->e[i].st);
 		if (ret < 0) {
 			dump_snap_free(b);
 			return ret;
 		}
+		b->e[b->n - 1].meta = s->e[i].meta;
 	}
 	return 0;
 }

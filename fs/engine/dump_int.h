@@ -261,6 +261,13 @@ struct dump_cut {
 	int imported; /* the library was asked for new cartridges */
 	int no_tape;  /* the cut found no tape with room for the next */
 	struct dump_fill_plan plan;
+	/* Hard links (NULL: none in s): per entry, 1 + the index of the
+	 * first name of its file (tarw_links_of), and the next later name
+	 * of that file after it (0: none). Every later name goes into the
+	 * archive of the first: [next, end) without the later names of
+	 * earlier archives, with those whose first name is in it. */
+	size_t *first, *later;
+	int linked; /* first and later were made */
 };
 
 /* One archive written to its copies. A dump is one archive today: the
@@ -388,7 +395,8 @@ int dump_journal_create(struct dump *d, const struct dump_snap *s, int64_t *id);
  * ("stopped" for -ECANCELED). */
 void dump_journal_fail(struct dump *d, int64_t id, int err);
 /* Bytes the archive of s takes on tape at most (tarw_bound: headers,
- * manifest, end blocks), for choosing a tape with room and for progress. */
+ * manifest, end blocks; the data of a hard-linked file once), for
+ * choosing a tape with room and for progress. */
 uint64_t dump_archive_estimate(const struct dump_snap *s, uint32_t bs);
 /* Choose c's tape: the one the cut planned (a->plan) while it is still
  * writable with room, else one of its pool with a->need bytes of room
@@ -450,11 +458,18 @@ uint64_t dump_file_limit(struct dump *d);
 /* Add entry e to a bound, or the bound of e alone. */
 void dump_bound_add(struct tarw_bound *b, const struct dump_entry *e);
 uint64_t dump_entry_bound(const struct dump_entry *e, uint32_t bs);
-/* Cut s into archives (whole: a `now PATH`). */
+/* Add entry i of s to a bound, where first (NULL: no hard links) is as
+ * tarw_links_of() made it for s: a later name of a file whose first name
+ * is not dropped is a hard-link entry (its header, no data). */
+void dump_bound_linked(struct tarw_bound *b, const struct dump_snap *s,
+		       const size_t *first, size_t i);
+/* Cut s into archives (whole: a `now PATH`); dump_cut_release() after. */
 void dump_cut_init(struct dump_cut *cut, struct dump_snap *s, int whole,
 		   uint32_t bs);
-/* The next archive: [cut->next, cut->end) and its tapes in cut->plan.
- * 0, 1 when nothing is left, or -errno recorded (no tape). */
+void dump_cut_release(struct dump_cut *cut);
+/* The next archive: [cut->next, cut->end) with the hard links of its
+ * files (dump_cut_batch), and its tapes in cut->plan. 0, 1 when nothing
+ * is left, or -errno recorded (no tape, no memory). */
 int dump_cut_next(struct dump *d, struct dump_cut *cut);
 /* A snapshot of the next archive's entries (dump_snap_free). 0 or
  * -ENOMEM. */

@@ -108,11 +108,17 @@ void dump_journal_fail(struct dump *d, int64_t id, int err)
 uint64_t dump_archive_estimate(const struct dump_snap *s, uint32_t bs)
 {
 	struct tarw_bound b;
+	size_t *first = NULL;
 
 	memset(&b, 0, sizeof(b));
+	/* without memory, every hard link counts with its data: more */
+	if (tarw_links_of(s->n ? &s->e[0].st : NULL, s->n, sizeof(s->e[0]),
+			  &first) < 0)
+		first = NULL;
 	for (size_t i = 0; i < s->n; i++)
 		if (!s->e[i].dropped)
-			dump_bound_add(&b, &s->e[i]);
+			dump_bound_linked(&b, s, first, i);
+	free(first);
 	return tarw_bound_total(&b, bs);
 }
 
