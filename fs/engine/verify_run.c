@@ -265,11 +265,20 @@ void verify_stop(struct tapefs *fs)
 	if (v->run && !v->run->finalized) {
 		run = v->run;
 		run->finalized = 1;
+		/* held like a task while run_finish() reads it: a job still
+		 * queued ends (its done callback) meanwhile, and the last one
+		 * to leave frees the run */
+		run->tasks_left++;
 	}
 	pthread_mutex_unlock(&v->lock);
 	if (run)
 		run_finish(v, run, 1);
 	pthread_mutex_lock(&v->lock);
+	if (run && --run->tasks_left == 0) {
+		if (v->run == run)
+			v->run = NULL;
+		verify_run_free(run);
+	}
 	fs->verify = NULL;
 	verify_unref_locked(v, &free_v);
 	pthread_mutex_unlock(&v->lock);
