@@ -367,6 +367,7 @@ static int start_engines(struct tapefs *fs)
 				   strerror(-ret));
 			return ret;
 		}
+		library_copies_queue(fs);
 	}
 	return 0;
 }

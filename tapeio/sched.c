@@ -111,6 +111,7 @@ struct sched {
 	struct sched_resv {
 		char barcode[CHANGER_BARCODE_MAX];
 		int count;
+		int excl; /* sched_tape_reserve_excl(): no other */
 	} *resv;
 	size_t nresv;
 	sched_log_fn log; /* the owner's log (sched_config), or NULL */
@@ -1739,30 +1740,47 @@ static struct sched_resv *resv_find(struct sched *s, const char *barcode)
 	return NULL;
 }
 
-int sched_tape_reserve(struct sched *s, const char *barcode)
+/* Reserve barcode (caller holds mu); excl: only when nothing holds it. */
+static int resv_take(struct sched *s, const char *barcode, int excl)
 {
-	struct sched_resv *r;
-	int ret = 0;
+	struct sched_resv *r = resv_find(s, barcode);
 
-	if (!barcode || !barcode[0] || strlen(barcode) >= CHANGER_BARCODE_MAX)
-		return -EINVAL;
-	pthread_mutex_lock(&s->mu);
-	r = resv_find(s, barcode);
+	if (r && (excl || r->excl))
+		return -EBUSY;
 	if (!r) {
 		r = realloc(s->resv, (s->nresv + 1) * sizeof(*r));
-		if (!r) {
-			ret = -ENOMEM;
-			goto out;
-		}
+		if (!r)
+			return -ENOMEM;
 		s->resv = r;
 		r = &s->resv[s->nresv++];
 		snprintf(r->barcode, sizeof(r->barcode), "%s", barcode);
 		r->count = 0;
+		r->excl = excl;
 	}
 	r->count++;
-out:
+	return 0;
+}
+
+static int resv_lock_take(struct sched *s, const char *barcode, int excl)
+{
+	int ret;
+
+	if (!barcode || !barcode[0] || strlen(barcode) >= CHANGER_BARCODE_MAX)
+		return -EINVAL;
+	pthread_mutex_lock(&s->mu);
+	ret = resv_take(s, barcode, excl);
 	pthread_mutex_unlock(&s->mu);
 	return ret;
+}
+
+int sched_tape_reserve(struct sched *s, const char *barcode)
+{
+	return resv_lock_take(s, barcode, 0);
+}
+
+int sched_tape_reserve_excl(struct sched *s, const char *barcode)
+{
+	return resv_lock_take(s, barcode, 1);
 }
 
 void sched_tape_release(struct sched *s, const char *barcode)

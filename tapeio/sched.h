@@ -381,8 +381,14 @@ int sched_tape_return(struct sched *s, const char *barcode);
  * or given up for another tape); reservations count (each reserve needs
  * its release). A reservation does not keep other jobs from the tape:
  * it only answers sched_tape_reserved(). No robot or drive work: any
- * thread may call these. reserve: 0, -EINVAL (bad barcode), -ENOMEM. */
+ * thread may call these. reserve: 0, -EINVAL (bad barcode), -ENOMEM,
+ * -EBUSY (an exclusive reservation holds it). reserve_excl: the same, and
+ * -EBUSY when any reservation holds it; taken, no other reservation is
+ * given until its release (a tape-to-tape copy holds its destination so,
+ * and a dump takes another tape or waits). Checking and taking happen
+ * under one lock: two writers never both get a tape. */
 int sched_tape_reserve(struct sched *s, const char *barcode);
+int sched_tape_reserve_excl(struct sched *s, const char *barcode);
 void sched_tape_release(struct sched *s, const char *barcode);
 /* 1 when barcode holds a reservation, else 0. */
 int sched_tape_reserved(struct sched *s, const char *barcode);

@@ -32,7 +32,10 @@ echo tail > mnt/staging/second/tail.txt
 echo now > mnt/.dump
 check "second dump" tf_wait_dumps 1
 second=$(tf_last_tapes)
-check_eq "A copy rewritten on the next tape, B copy written once" "A00002L9:1,B00001L9:1" "$second"
+# (the mount queued `copy B` for the first archive, as copies was raised:
+# it may have taken B00001L9's file 1 before the dump)
+check "A copy rewritten on the next tape, B copy written once ($second)" bash -c "echo '$second' | grep -qx 'A00002L9:1,B00001L9:[12]'"
+bfile=${second##*:}
 check "A00001L9 is full" grep -q '^state: full' mnt/tapes/A00001L9/.status
 check ".status tells" grep -q 'A00001L9 reached early warning' mnt/.status
 check "no file left in staging/" test -z "$(find stg -mindepth 1 ! -type d)"
@@ -41,7 +44,9 @@ check "archive/: second/big.bin bytes" cmp src-big.bin mnt/archive/second/big.bi
 check_eq "A00001L9 holds only the first archive" "0001" "$(ls mnt/tapes/A00001L9 | tr '\n' ' ' | sed 's/ $//')"
 tf_umount mnt
 for bc in A00002L9 B00001L9; do
-	"$TAPEFS" vtape export lib/tapes/$bc.vtape 1 $bc.tar
+	f=1
+	[ $bc = B00001L9 ] && f=$bfile
+	"$TAPEFS" vtape export lib/tapes/$bc.vtape $f $bc.tar
 	mkdir x-$bc
 	check "$bc: GNU tar extracts the whole archive" tar -b 512 -xf $bc.tar -C x-$bc
 	check "$bc: big.bin whole" cmp src-big.bin x-$bc/second/big.bin

@@ -1,16 +1,17 @@
 # Adding a copy over a real mount: archives dumped with copies = 1 (pool
 # A); the configuration raised to copies = 2 with pool B; the next mount
-# names the request in .status, `copy B` gives every archive its copy in
-# B, tape to tape; verify all: 0 bad, every archive 2 good copies; the files read
-# back from B alone (A's data made unreadable). A second mount says
-# nothing lacks a copy.
+# queues `copy B` by itself (.status says so) and every archive gains its
+# copy in B, tape to tape, while a dump started right after the mount
+# writes both its copies (the copy and the dump never write one tape);
+# verify all: 0 bad, every archive 2 good copies; the files read back
+# from B alone (A's data made unreadable). A second mount queues nothing.
 . "$TOP/tests/lib.sh"
 . "$TOP/tests/lib_lifecycle.sh"
 
 tf_setup --drives 2 --slots 8 --capacity 256M --pools 2 -- copies=1 pools=A
 
 mkdir -p src
-for d in d1 d2 d3; do
+for d in d1 d2 d3 d4; do
 	mkdir -p src/$d
 	for i in $(seq 5); do head -c $((i * 100000 + 17)) /dev/urandom > src/$d/f$i; done
 done
@@ -22,22 +23,24 @@ tf_umount mnt
 
 tf_config tapefs.ini copies=2 pools=A,B
 check "mount (copies = 2, pools A,B)" tf_mount tapefs.ini mnt
-check ".status names the request" grep -q "archives without a copy in pool B: echo 'copy B' > .library" mnt/.status
-check "copy B queued" bash -c "echo 'copy B' > mnt/.library"
+check "dump d4 right after the mount" tf_dump_dir d4
+check ".status: copy B queued by itself" grep -q "archives without a copy in pool B: 'copy B' queued" mnt/.status
 res=$(wait_life)
 echo "# $res"
 check_eq "copy B: every archive" "copy B: 3 of 3 archives copied, 0 failed" "${res%, * bytes}"
-for d in d1 d2 d3; do
+for d in d1 d2 d3 d4; do
 	c=$(getfattr --only-values -n user.tapefs.copies mnt/archive/$d/f2)
-	check "$d: a copy on A and one on B ($c)" bash -c "echo '$c' | grep -q '^A00001L9:.*,B00001L9:'"
+	check "$d: a copy on A and one on B ($c)" bash -c "echo '$c' | grep -q '^A00001L9:.*,B0000[0-9]L9:'"
 done
+check "no tape file of B written twice" bash -c "[ \"\$(for d in d1 d2 d3 d4; do getfattr --only-values -n user.tapefs.copies mnt/archive/\$d/f2 | tr ',' '\n' | cut -d: -f1,2 | grep ^B; done | sort -u | wc -l)\" = 4 ]"
 run=$(tf_verify all)
 s=mnt/verify/$run/summary
 check_eq "verify: 0 bad" 0 "$(tf_field bad "$s")"
 check_eq "verify: 0 unreadable" 0 "$(tf_field unreadable "$s")"
-check_eq "verify: 6 copies" 6 "$(tf_field archives "$s")"
-check_eq "verify: every member ok" 30 "$(tf_field ok "$s")"
-check "tapes/B00001L9 holds 3 archives" test -d mnt/tapes/B00001L9/0003
+check_eq "verify: 8 copies" 8 "$(tf_field archives "$s")"
+check_eq "verify: every member ok" 40 "$(tf_field ok "$s")"
+g=$(good_copies)
+check_eq "every archive: 2 good copies" "2 2 2 2" "$(echo $(echo "$g" | awk '{ print $2 }'))"
 
 # Every file's data on A made unreadable: every file comes back from B.
 for f in src/d*/f*; do
@@ -48,7 +51,7 @@ tf_umount mnt
 tf_config tapefs.ini copies=2 pools=A,B
 check "mount again" tf_mount tapefs.ini mnt
 sleep 1
-check "nothing lacks a copy" bash -c "! grep -q 'archives without a copy' mnt/.status"
+check "nothing lacks a copy, nothing queued" bash -c "! grep -q 'archives without a copy' mnt/.status && ! grep -q '^lifecycle' mnt/.library"
 check "every file reads back" bash -c 'for f in src/d*/f*; do f=${f#src/}; [ "$(md5sum < mnt/archive/$f)" = "$(md5sum < src/$f)" ] || exit 1; done'
 tf_umount mnt
 check "tapefs fsck clean" "$TAPEFS" fsck -c tapefs.ini

@@ -1,6 +1,8 @@
 /* tests/test_sched_reserve.c - the scheduler's answer to "is this tape
  * being written?" (sched_tape_reserve/release/reserved): counted per
- * tape, independent of other tapes, refused for bad barcodes. */
+ * tape, independent of other tapes, refused for bad barcodes; an
+ * exclusive one (sched_tape_reserve_excl) only on a free tape, and it
+ * refuses every other reservation until released. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -29,6 +31,17 @@ static void test_reserve(void)
 	CHECK_INT(sched_tape_reserve(s, "A00001L9"), 0);
 	CHECK_INT(sched_tape_reserve(s, "B00001L9"), 0);
 	CHECK_INT(sched_tape_reserved(s, "A00001L9"), 1);
+	/* exclusive: refused while held, and holding refuses the others */
+	CHECK_INT(sched_tape_reserve_excl(s, "A00001L9"), -EBUSY);
+	CHECK_INT(sched_tape_reserve_excl(s, "D00001L9"), 0);
+	CHECK_INT(sched_tape_reserved(s, "D00001L9"), 1);
+	CHECK_INT(sched_tape_reserve(s, "D00001L9"), -EBUSY);
+	CHECK_INT(sched_tape_reserve_excl(s, "D00001L9"), -EBUSY);
+	sched_tape_release(s, "D00001L9");
+	CHECK_INT(sched_tape_reserved(s, "D00001L9"), 0);
+	CHECK_INT(sched_tape_reserve(s, "D00001L9"), 0);
+	sched_tape_release(s, "D00001L9");
+	CHECK_INT(sched_tape_reserve_excl(s, ""), -EINVAL);
 	CHECK_INT(sched_tape_reserved(s, "A00001L"), 0);
 	/* counted: two reservations need two releases */
 	CHECK_INT(sched_tape_reserve(s, "A00001L9"), 0);

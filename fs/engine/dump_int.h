@@ -402,7 +402,9 @@ uint64_t dump_archive_estimate(const struct dump_snap *s, uint32_t bs);
  * writable with room, else one of its pool with a->need bytes of room
  * (dump_tape_pick), never one that failed a copy of a, one another copy
  * holds, or one the dump filled already; reserve it in the scheduler
- * (sched_tape_reserved()) and set c->fileno. NO_TAPE -> TAPE. Returns 0
+ * (sched_tape_reserved()) and set c->fileno. A tape a tape-to-tape copy
+ * holds (sched_tape_reserve_excl()) is skipped, or waited for when no
+ * other tape can take the archive. NO_TAPE -> TAPE. Returns 0
  * or -errno with the reason recorded (dump_error_set). */
 int dump_copy_choose(struct dump *d, struct dump_archive *a,
 		     struct dump_copy *c);

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "catalog/catalog.h"
 #include "fs/engine/dump_int.h"
@@ -23,7 +24,9 @@
 #include "fs/engine/tapefs.h"
 #include "tapeio/tarw.h"
 
-#define DUMP_WAIT_S 2 /* how often a dump waiting for a tape looks again */
+#define DUMP_WAIT_S	  2 /* how often a dump waiting for a tape looks again */
+#define DUMP_BUSY_POLL_MS 100	/* a tape a copy holds: looked at again */
+#define DUMP_BUSY_WAITS	  36000 /* ... for at most an hour */
 
 /* The reason pool has no writable tape, in why; "" when it has one.
  * waited: the engine already waits (the library was asked then). */
@@ -161,10 +164,11 @@ static int copy_planned(struct dump *d, struct dump_archive *a,
 	       dump_tape_room(&c->tape) >= a->need;
 }
 
-/* The tape for c: the planned one, else the fill's choice. 0 or -errno
- * recorded. */
+/* The tape for c: the planned one, else the fill's choice. 0 or -errno,
+ * recorded unless the last busy tapes of a->bad are only held by a copy
+ * for now (then -ENOSPC says "wait for them"). */
 static int copy_tape_find(struct dump *d, struct dump_archive *a,
-			  struct dump_copy *c)
+			  struct dump_copy *c, size_t busy)
 {
 	const char *ex[DUMP_EXCLUDE_MAX];
 	size_t n;
@@ -173,6 +177,8 @@ static int copy_tape_find(struct dump *d, struct dump_archive *a,
 	if (copy_planned(d, a, c))
 		return 0;
 	if (a->plan && a->plan->pinned) {
+		if (busy)
+			return -ENOSPC;
 		dump_error_set(d,
 			       "copy %d: tape %s, named for this dump, cannot "
 			       "take it (%llu bytes): the dump stops there",
@@ -182,12 +188,12 @@ static int copy_tape_find(struct dump *d, struct dump_archive *a,
 	}
 	n = copy_excluded(a, c, ex);
 	ret = dump_tape_pick(d, c->pool, a->need, ex, n, &c->tape);
-	if (ret == -ENOSPC) {
+	if (ret == -ENOSPC && !busy) {
 		/* New cartridges in the library? */
 		library_import(d->fs);
 		ret = dump_tape_pick(d, c->pool, a->need, ex, n, &c->tape);
 	}
-	if (ret < 0)
+	if (ret < 0 && !(ret == -ENOSPC && busy))
 		dump_error_set(
 		    d, "copy %d: no tape with %llu bytes free in pool %s: %s",
 		    c->idx + 1, (unsigned long long)a->need, c->pool,
@@ -195,20 +201,54 @@ static int copy_tape_find(struct dump *d, struct dump_archive *a,
 	return ret;
 }
 
+/* The tape for c, reserved ("is this tape being written?" - the scheduler
+ * answers it for the operator's close and export). A tape a tape-to-tape
+ * copy holds alone (sched_tape_reserve_excl()) is left out while another
+ * tape can take the archive, else waited for: a copy holds it for one
+ * archive. */
+static int copy_tape_take(struct dump *d, struct dump_archive *a,
+			  struct dump_copy *c)
+{
+	size_t nbad = a->nbad;
+	int ret, waits = 0;
+
+	for (;;) {
+		ret = copy_tape_find(d, a, c, a->nbad - nbad);
+		if (ret == 0) {
+			ret = sched_tape_reserve(d->fs->sched, c->tape.barcode);
+			if (ret == -EBUSY && a->nbad < DUMP_EXCLUDE_MAX) {
+				snprintf(a->bad[a->nbad++], sizeof(a->bad[0]),
+					 "%s", c->tape.barcode);
+				continue;
+			}
+		} else if (ret == -ENOSPC && a->nbad > nbad) {
+			a->nbad = nbad; /* the busy tapes again */
+			ret = dump_stopping(d);
+			if (!ret && waits++ < DUMP_BUSY_WAITS) {
+				usleep(DUMP_BUSY_POLL_MS * 1000);
+				continue;
+			}
+			if (!ret)
+				ret = -EBUSY;
+			dump_error_set(d,
+				       "copy %d: the tapes of pool %s are "
+				       "held by copies: %s",
+				       c->idx + 1, c->pool, strerror(-ret));
+		}
+		a->nbad = nbad;
+		return ret;
+	}
+}
+
 int dump_copy_choose(struct dump *d, struct dump_archive *a,
 		     struct dump_copy *c)
 {
 	int ret;
 
-	ret = copy_tape_find(d, a, c);
+	ret = copy_tape_take(d, a, c);
 	if (ret < 0)
 		return ret;
 	c->fileno = c->tape.last_file + 1;
-	/* "is this tape being written?" - the scheduler answers it for the
-	 * operator's close and export */
-	ret = sched_tape_reserve(d->fs->sched, c->tape.barcode);
-	if (ret < 0)
-		return ret;
 	c->state = DUMP_COPY_TAPE;
 	return 0;
 }

@@ -74,6 +74,10 @@ void library_free(struct tapefs *fs);
 /* Start the operator queue's worker. Needs fs->cat, fs->changer and
  * fs->sched (without them requests answer -ENODEV). 0 or -errno. */
 int library_start(struct tapefs *fs);
+/* Queue `copy POOL` for every pool of the first `copies` of `pools` that
+ * some archive has no copy in (`copies` raised), saying so in .status.
+ * Called once the mount's engines have started. */
+void library_copies_queue(struct tapefs *fs);
 /* Stop the worker: queued requests are dropped, an operation that waits
  * for the scheduler is cancelled (so is library_import() on another
  * thread); nothing new starts until library_start(). Safe when stopped. */

@@ -226,22 +226,27 @@ static int any_archive(void *ctx, const struct catalog_archive *a)
 }
 
 /* `copies` raised (or a pool of the configuration new): every pool a
- * copy goes to that some archive has no copy in is named in .status with
- * the request that fills it. Not queued by itself: a mount must not start
- * writing tapes a dump is about to choose (the operator asks). */
-static void copies_raised(struct library *lib)
+ * copy goes to that some archive has no copy in gets `copy POOL` queued,
+ * named in .status. Its destinations are reserved for the copy alone
+ * (sched_tape_reserve_excl()), so a dump never writes the same tape. */
+void library_copies_queue(struct tapefs *fs)
 {
-	const struct tapefs_config *cfg = &lib->fs->cfg;
+	const struct tapefs_config *cfg = &fs->cfg;
+	struct lifecycle_req q = {.kind = LIFECYCLE_COPY};
+	int ret;
 
-	if (!lib->fs->cat)
+	if (!fs->library || !fs->cat || !fs->sched)
 		return;
-	for (int i = 0; i < cfg->copies && i < cfg->npools; i++)
-		if (catalog_archives_lacking(lib->fs->cat, cfg->pools[i],
-					     any_archive, NULL) == 1)
-			tapefs_error(lib->fs,
-				     "archives without a copy in pool %s: "
-				     "echo 'copy %s' > .library",
-				     cfg->pools[i], cfg->pools[i]);
+	for (int i = 0; i < cfg->copies && i < cfg->npools; i++) {
+		if (catalog_archives_lacking(fs->cat, cfg->pools[i],
+					     any_archive, NULL) != 1)
+			continue;
+		snprintf(q.arg, sizeof(q.arg), "%s", cfg->pools[i]);
+		ret = library_lifecycle_request(fs->library, &q);
+		tapefs_error(
+		    fs, "archives without a copy in pool %s: 'copy %s' %s",
+		    q.arg, q.arg, ret == 0 ? "queued" : strerror(-ret));
+	}
 }
 
 int library_start(struct tapefs *fs)
@@ -258,10 +263,8 @@ int library_start(struct tapefs *fs)
 	if (fs->cat && catalog_xfer_interrupt_stale(fs->cat) > 0)
 		tapefs_error(fs, "copies cut short by a stop were given up");
 	ret = -pthread_create(&lib->th, NULL, worker_main, lib);
-	if (ret == 0) {
+	if (ret == 0)
 		lib->th_started = 1;
-		copies_raised(lib);
-	}
 	return ret;
 }
 

@@ -16,8 +16,10 @@
  *     differs from the catalog is marked bad and the next one is tried;
  *   - destination: the catalog's choice in the pool (an open tape with
  *     room, else a scratch tape), never a tape holding a copy of the
- *     archive, one a dump is writing (sched_tape_reserved()), nor one that
- *     failed this archive; it is reserved while it is written. On the
+ *     archive, one a dump is writing, nor one that failed this archive;
+ *     it is reserved for the copy alone while it is written
+ *     (sched_tape_reserve_excl(): checked and taken in one step, so a
+ *     dump choosing meanwhile takes another tape). On the
  *     drive, library_write_check() proves the tape is the catalog's and
  *     nothing unknown lies at its append point, then the tape file is
  *     journalled (catalog_xfer_begin()) before the first record;

@@ -212,8 +212,11 @@ static int plan_copy(void *ctx, const struct catalog_copy *c)
 	return 0;
 }
 
-/* A tape of pool for need bytes that no dump writes; the library is asked
- * for new cartridges once when the pool has none. */
+/* A tape of pool for need bytes that no dump writes, reserved for this
+ * copy alone (sched_tape_reserve_excl(): the check and the reservation
+ * are one step, so a dump choosing at the same moment takes another tape);
+ * xjob_wait() releases it. The library is asked for new cartridges once
+ * when the pool has none. */
 static int dest_choose(struct tapefs *fs, const char *pool, uint64_t need,
 		       struct xplan *p, struct catalog_tape *out)
 {
@@ -229,15 +232,17 @@ static int dest_choose(struct tapefs *fs, const char *pool, uint64_t need,
 		}
 		if (ret < 0)
 			return ret;
-		if (!sched_tape_reserved(fs->sched, out->barcode))
-			return 0;
+		ret = sched_tape_reserve_excl(fs->sched, out->barcode);
+		if (ret != -EBUSY)
+			return ret;
 		if (p->nex == XFER_EXCLUDE)
 			return -ENOSPC;
 		exclude(p, out->barcode);
 	}
 }
 
-/* Run x on the scheduler; the job's result. */
+/* Run x on the scheduler (its destination reserved by dest_choose(),
+ * released here); the job's result. */
 static int xjob_wait(struct xjob *x)
 {
 	struct sched_job *j = &x->job;
@@ -253,7 +258,6 @@ static int xjob_wait(struct xjob *x)
 	j->run = xjob_run;
 	snprintf(j->desc, sizeof(j->desc), "copy archive %" PRId64 " to %s",
 		 x->a.id, x->dst.barcode);
-	sched_tape_reserve(x->fs->sched, x->dst.barcode);
 	ret =
 	    sched_run_wait(x->fs->sched, j, XFER_POLL_MS, NULL, NULL, &result);
 	sched_tape_release(x->fs->sched, x->dst.barcode);
