@@ -182,7 +182,8 @@ int papertape_parse(const char *buf, size_t len, struct papertape_catalog *out,
 		papertape_release(&c);
 		return ret;
 	}
-	qsort(c.v, c.n, sizeof(*c.v), item_cmp);
+	if (c.n) /* a catalog of no items: c.v is NULL */
+		qsort(c.v, c.n, sizeof(*c.v), item_cmp);
 	*out = c;
 	return 0;
 }
