@@ -11,13 +11,17 @@
 int papertape_probe(const char *buf, size_t len)
 {
 	int lines = 0, bol = 1;
-	size_t i;
+	size_t i, j;
 
+	/* NULs are skipped as papertape_parse() skips them: dd's padding
+	 * may fall anywhere in the text, even between a line's two '#' */
 	for (i = 0; i < len && lines < 3; i++) {
 		if (buf[i] == '\0')
 			continue;
 		if (bol) {
-			if (buf[i] != '#' || i + 1 >= len || buf[i + 1] != '#')
+			for (j = i + 1; j < len && buf[j] == '\0'; j++)
+				;
+			if (buf[i] != '#' || j >= len || buf[j] != '#')
 				return 0;
 			lines++;
 		}
