@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "catalog/catalog.h"
@@ -122,4 +123,17 @@ int fx_trace_reads(const struct fx_recall *r, const char *barcode,
 	if (fp)
 		fclose(fp);
 	return n;
+}
+
+void fx_recall_member(struct catalog_member *cm, const struct tar_member *tm)
+{
+	memset(cm, 0, sizeof(*cm));
+	cm->path = tm->name;
+	cm->type = CATALOG_FILE;
+	cm->size = tm->size;
+	cm->mode = S_IFREG | 0644;
+	cm->mtime = tm->mtime.tv_sec;
+	memcpy(cm->md5, tm->md5, 33);
+	cm->header_offset = tm->header_offset;
+	cm->data_offset = tm->data_offset;
 }

@@ -13,7 +13,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "catalog/catalog.h"
 #include "fs/engine/tapefs.h"
+#include "tapeio/manifest.h"
 #include "tapeio/tape.h"
 
 /* A test's engine: fs is the test's own (its cat, sched, changer and
@@ -55,6 +57,10 @@ void fx_recall_image(const struct fx_recall *r, const char *barcode, char *buf,
  * 0 or -errno; the caller closes *t. */
 int fx_recall_tape(const struct fx_recall *r, const char *barcode,
 		   const char *pool, uint64_t capacity, struct tape **t);
+
+/* *cm as the catalog records the regular file tm of a written archive
+ * (mode 0644, mtime in seconds); the path points into tm. */
+void fx_recall_member(struct catalog_member *cm, const struct tar_member *tm);
 
 /* Data records read on barcode in the vtape trace: their count, and the
  * lowest lblock in *low (UINT64_MAX when none). */

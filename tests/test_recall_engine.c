@@ -69,15 +69,7 @@ static void members_of(int k, const struct fx_archive *a,
 		const struct tar_member *tm = &a->members[i];
 		struct file *f = &files[k * NFILES + i];
 
-		memset(&cm[i], 0, sizeof(cm[i]));
-		cm[i].path = tm->name;
-		cm[i].type = CATALOG_FILE;
-		cm[i].size = tm->size;
-		cm[i].mode = S_IFREG | 0644;
-		cm[i].mtime = tm->mtime.tv_sec;
-		memcpy(cm[i].md5, tm->md5, 33);
-		cm[i].header_offset = tm->header_offset;
-		cm[i].data_offset = tm->data_offset;
+		fx_recall_member(&cm[i], tm);
 		for (int c = 0; c < 2; c++) {
 			f->block[c] = a->start[c] + tm->header_offset / BS;
 			f->data_block[c] = a->start[c] + tm->data_offset / BS;

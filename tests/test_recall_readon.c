@@ -25,6 +25,7 @@
 #include "tapeio/sched.h"
 #include "tapeio/tape.h"
 #include "tests/check.h"
+#include "tests/lib_recall.h"
 #include "tests/lib_fixture.h"
 
 #define BS     (64 * 1024)
@@ -83,15 +84,7 @@ static int commit(const struct fx_archive *a)
 
 		df[i] = (struct catalog_dump_file){
 		    .path = tm->name, .size = tm->size, .mtime = 1};
-		memset(&cm[i], 0, sizeof(cm[i]));
-		cm[i].path = tm->name;
-		cm[i].type = CATALOG_FILE;
-		cm[i].size = tm->size;
-		cm[i].mode = S_IFREG | 0644;
-		cm[i].mtime = tm->mtime.tv_sec;
-		memcpy(cm[i].md5, tm->md5, 33);
-		cm[i].header_offset = tm->header_offset;
-		cm[i].data_offset = tm->data_offset;
+		fx_recall_member(&cm[i], tm);
 		memcpy(files[i].md5, tm->md5, MD5_HEX_SIZE);
 	}
 	ret = catalog_dump_create(fs.cat, df, a->nmembers, &dump_id);
