@@ -705,6 +705,7 @@ static void test_recall_text(void)
 		pthread_cond_wait(&h.cv, &h.mu);
 	pthread_mutex_unlock(&h.mu);
 	CHECK(wait_cached(a, 30) && wait_cached(b, 30));
+	recall_durable_wait(fs.recall); /* no "syncing: N" line left */
 
 	CHECK_INT(ns_recall_ctl.control(&fs, "", "no/such/file"), -ENOENT);
 	strbuf_init(&want);

@@ -5,9 +5,10 @@
  *
  * 100 members requested in tape order: one locate command at most (the
  * vtape trace counts every locate, even one to where the tape stands),
- * every record read once and in order, and each member's bytes and MD5
- * what was archived. Every third member of the rest: the records between
- * are read, not located over. Then, with nothing cached, requests in a
+ * every record read once and in order, each member's bytes and MD5
+ * what was archived, and once the engine's syncers are done each has its
+ * cache row in the catalog. Every third member of the rest: the records
+ * between are read, not located over. Then, with nothing cached, requests in a
  * shuffled order and readers one at a time from the last member back to
  * the first (each a locate back): every member still right.
  */
@@ -20,6 +21,7 @@
 
 #include "catalog/catalog.h"
 #include "fs/engine/recall.h"
+#include "fs/engine/recall_int.h"
 #include "fs/engine/tapefs.h"
 #include "tapeio/md5.h"
 #include "tapeio/sched.h"
@@ -226,7 +228,7 @@ static void drop_all(void)
 /* 100 adjacent members in tape order: one pass, one locate at most. */
 static void test_in_order(void)
 {
-	int all = 1, ok = 1, asc, nloc;
+	int all = 1, ok = 1, rows = 1, asc, nloc;
 
 	truncate(trace, 0);
 	for (int i = 0; i < NORDER; i++)
@@ -240,6 +242,17 @@ static void test_in_order(void)
 	for (int i = 0; i < NORDER; i++)
 		ok &= read_right(i) == 0;
 	CHECK(ok);
+	/* made durable off the drive's path: once the syncers are done every
+	 * member has its cache row, whole */
+	recall_durable_wait(fs.recall);
+	CHECK_INT(recall_durable_pending(fs.recall), 0);
+	for (int i = 0; i < NORDER; i++) {
+		struct catalog_cache_entry ce = {0};
+
+		rows &= catalog_cache_get(fs.cat, files[i].id, &ce) == 0 &&
+			ce.present == files[i].size && !ce.map_len;
+	}
+	CHECK(rows);
 }
 
 /* Every third member of the rest: the two between are read over. */

@@ -254,9 +254,11 @@ struct recall_snap_read {
 	int64_t eta;		/* seconds until it is cached, -1 unknown */
 };
 struct recall_snap {
-	size_t queued;			/* members queued or being read, and
-					   `.recall` requests being resolved */
-	size_t resolving;		/* those requests */
+	size_t queued;	  /* members queued or being read, and
+			     `.recall` requests being resolved */
+	size_t resolving; /* those requests */
+	size_t syncing;	  /* members cached, not yet durable (their cache rows
+			     and served requests not yet in the catalog) */
 	struct recall_snap_tape *tapes; /* tapes with a queue */
 	size_t ntapes;
 	struct recall_snap_read *reading; /* members being read now */

@@ -17,9 +17,9 @@
  *                    kept in the catalog, and their rows deleted when done
  *   recall_range.c   byte ranges: runs of checked chunks into a sparse
  *                    cache file with a chunk map
- *   recall_durable.c members read whole made durable in batches: their
- *                    files' fdatasync, then their cache rows in one
- *                    catalog transaction
+ *   recall_durable.c members read whole made durable off the drive's
+ *                    path by syncer threads: their files' fdatasync, then
+ *                    their cache rows grouped in one catalog transaction
  */
 #ifndef TAPEFS_RECALL_INT_H
 #define TAPEFS_RECALL_INT_H
@@ -36,6 +36,7 @@
 
 struct catalog;
 struct catalog_cache_entry;
+struct rdurable;
 struct tarr_cursor;
 
 #define RECALL_RESULTS_MAX 64 /* recent results shown by `.recall` */
@@ -196,6 +197,7 @@ struct recall {
 	unsigned per_tape; /* requests one mount of a tape serves, 0: all */
 	pthread_t batcher;
 	int batcher_on;
+	struct rdurable *durable; /* the syncers (recall_durable.c) */
 	pthread_cond_t batch_cond;
 	struct recall_result results[RECALL_RESULTS_MAX];
 	unsigned nresults; /* total ever; ring index = n % RECALL_RESULTS_MAX */
@@ -250,12 +252,15 @@ static inline void entry_row_done(struct recall *r, struct rentry *e)
 	e->prio = 0;
 }
 
-/* A reader may use a recall's progress (lock held). */
+/* A reader may use a recall's progress (lock held): the replier looks at
+ * the parked reads, when there are any (waking it for none would hand the
+ * lock to it and back for every piece a drive brings). */
 void recall_wake(struct recall *r);
 static inline void recall_progress(struct recall *r)
 {
 	pthread_cond_broadcast(&r->cond);
-	recall_wake(r);
+	if (r->nwaiters)
+		recall_wake(r);
 }
 
 /* Members evicted under the lock, whose catalog rows go after it. */
@@ -402,32 +407,28 @@ void recall_fail_local(struct recall *r, struct rentry *e, int err);
  * -ENOMEM. */
 int recall_copies_load(struct recall *r, struct rentry *e, const char *prefer);
 
-/* ---- recall_durable.c -----------------------------------------------------
- */
+/* ---- recall_durable.c ---------------------------------------------------- */
 
-/* Members a job read whole and published, whose bytes and catalog rows
- * are made durable in batches (one batch per job). */
-struct rdurable_one;
-struct rdurable {
-	struct rdurable_one *p;
-	size_t n, cap;
-	struct timespec first; /* when the oldest was added */
-};
-void recall_durable_init(struct rdurable *d);
+/* Start the engine's syncers (threads making members read whole durable
+ * off the drive's path). 0 or -errno. */
+int recall_durable_start(struct recall *r);
 /* Member id (attempt gen) is cached in the file open as fd, its row ce,
- * and served `.recall` request row (0: none): d takes fd, starts its
- * write-back and makes it durable with its batch (at once when the batch
- * is full or its oldest member waited long enough). Called without the
+ * and served `.recall` request row (0: none): the syncers take fd,
+ * fdatasync it, then write its row (if it is still cached as read) and
+ * delete the request in one catalog transaction with the others flushed
+ * meanwhile; a file the disk did not take is dropped from the cache.
+ * Waits while too many members are not durable yet. Called without the
  * lock. 0, or -ENOMEM (nothing taken: the caller does it alone). */
-int recall_durable_add(struct recall *r, struct rdurable *d, int64_t id,
-		       unsigned gen, int fd, int64_t row,
-		       const struct catalog_cache_entry *ce);
-/* fdatasync every file of the batch, then write the rows of those still
- * cached and delete their requests in one catalog transaction; a file the
- * disk did not take is dropped from the cache. Called without the lock. */
-void recall_durable_flush(struct recall *r, struct rdurable *d);
-/* Flush and free. */
-void recall_durable_release(struct recall *r, struct rdurable *d);
+int recall_durable_add(struct recall *r, int64_t id, unsigned gen, int fd,
+		       int64_t row, const struct catalog_cache_entry *ce);
+/* Members handed and whose rows are not written yet (any lock or none). */
+size_t recall_durable_pending(const struct recall *r);
+/* Until every member handed so far is durable and its row written. Called
+ * without the lock. */
+void recall_durable_wait(struct recall *r);
+/* Make what was handed durable and end the syncers (the engine stops: no
+ * job runs any more). Called without the lock. */
+void recall_durable_stop(struct recall *r);
 
 /* ---- recall_job.c -------------------------------------------------------- */
 

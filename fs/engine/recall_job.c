@@ -5,7 +5,7 @@
  * cursor (read on from where the tape stands when it is there or a little
  * ahead, else located to: tapeio/tarr.h) and streamed into its m<ID>.part
  * cache file while hashed, readers waking as bytes land, and is published
- * as cached when its MD5 matches (made durable in batches:
+ * as cached when its MD5 matches (made durable off the drive's path:
  * recall_durable.c), or moved on to its next copy when not. The engine's
  * lock is never held while the tape is read.
  */
@@ -284,10 +284,10 @@ static void attempt_failed(struct recall *r, struct rentry *e, const char *part,
 }
 
 /* Read e from the tape in the drive into m<ID>.part; then, with the lock,
- * publish it as cached (made durable with its batch d) or fail the
- * attempt. Called without the lock. */
+ * publish it as cached (its syncers make it durable) or fail the attempt.
+ * Called without the lock. */
 static void serve_one(struct recall *r, struct rtape *t, struct rentry *e,
-		      struct tarr_cursor *cur, int drive, struct rdurable *d)
+		      struct tarr_cursor *cur, int drive)
 {
 	struct rcopy c = e->copies[e->next];
 	struct catalog_cache_entry ce = {0};
@@ -321,8 +321,8 @@ static void serve_one(struct recall *r, struct rtape *t, struct rentry *e,
 	if (nd)
 		catalog_chunks_put(r->fs->cat, id, CHUNK_SIZE, nd, digests);
 	free(digests);
-	if (!ret && recall_durable_add(r, d, id, gen, fd, row, &ce)) {
-		fdatasync(fd); /* no room for a batch: alone */
+	if (!ret && recall_durable_add(r, id, gen, fd, row, &ce)) {
+		fdatasync(fd); /* no memory to hand it over: alone */
 		close(fd);
 		catalog_cache_put_many(r->fs->cat, &ce, 1, &row, row ? 1 : 0);
 	}
@@ -396,7 +396,6 @@ int recall_job_run(struct sched_job *job, const struct sched_run *run)
 	struct rtape *t = j->t;
 	struct rentry *e, head = {0};
 	struct tarr_cursor cur;
-	struct rdurable d;
 	struct evicted ev = {0};
 	unsigned served = 0;
 
@@ -409,7 +408,6 @@ int recall_job_run(struct sched_job *job, const struct sched_run *run)
 	tape_settle(r, t);
 	pthread_mutex_unlock(&r->lock);
 	tarr_cursor_init(&cur, run->tape[0]);
-	recall_durable_init(&d);
 	head.qblock = cur.known ? cur.at : 0;
 
 	pthread_mutex_lock(&r->lock);
@@ -430,12 +428,9 @@ int recall_job_run(struct sched_job *job, const struct sched_run *run)
 		r->used += e->size;
 		pthread_mutex_unlock(&r->lock);
 		recall_evicted_commit(r, &ev);
-		serve_one(r, t, e, &cur, run->drive[0], &d);
+		serve_one(r, t, e, &cur, run->drive[0]);
 		pthread_mutex_lock(&r->lock);
 	}
-	pthread_mutex_unlock(&r->lock);
-	recall_durable_release(r, &d); /* before the engine may stop */
-	pthread_mutex_lock(&r->lock);
 	if (!r->stopping) {
 		t->job = 0; /* requests from now on submit a new job */
 		t->rj = NULL;

@@ -162,6 +162,7 @@ int recall_snapshot(struct recall *r, struct recall_snap *out)
 	pthread_mutex_lock(&r->lock);
 	out->queued = r->queued + r->nbatch;
 	out->resolving = r->nbatch;
+	out->syncing = recall_durable_pending(r);
 	ret = snap_tapes(r, out);
 	if (!ret)
 		ret = snap_reading(r, out);

@@ -116,10 +116,13 @@ int recall_start(struct tapefs *fs)
 	recall_evicted_commit(r, &ev);
 	ret = recall_replier_start(r);
 	if (!ret)
+		ret = recall_durable_start(r);
+	if (!ret)
 		ret = recall_batcher_start(r);
 	if (ret) {
 		fprintf(stderr, "tapefs: recall: threads: %s\n",
 			strerror(-ret));
+		recall_durable_stop(r);
 		recall_replier_stop(r);
 		close(r->dirfd);
 		goto out_destroy;
@@ -200,6 +203,9 @@ void recall_stop(struct tapefs *fs)
 	 * anything but this struct, which the last of them frees. */
 	while (r->running)
 		pthread_cond_wait(&r->cond, &r->lock);
+	pthread_mutex_unlock(&r->lock);
+	recall_durable_stop(r); /* what the jobs read reaches the disk */
+	pthread_mutex_lock(&r->lock);
 	for (struct rtape *t = r->tapes; t; t = t->next)
 		t->n = 0;
 	if (r->dirfd >= 0)

@@ -111,6 +111,8 @@ static void snap_render(const struct recall_snap *s, struct seen *c,
 	strbuf_addf(out, "queued: %zu\n", s->queued);
 	if (s->resolving)
 		strbuf_addf(out, "resolving: %zu\n", s->resolving);
+	if (s->syncing)
+		strbuf_addf(out, "syncing: %zu\n", s->syncing);
 	for (size_t i = 0; i < s->ntapes; i++) {
 		const struct recall_snap_tape *t = &s->tapes[i];
 

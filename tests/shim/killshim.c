@@ -5,12 +5,22 @@
  * The first unlinkat() or unlink() of an entry whose last path component
  * is NAME kills the process with SIGKILL before anything is removed, as a
  * power cut would at that instant: what was removed before stays removed,
- * NAME and what comes after it stay. Everything else goes to the real
- * libc.
+ * NAME and what comes after it stay.
+ *
+ *   TAPEFS_KILLSHIM_FDATASYNC=PATTERN
+ *
+ * The first fdatasync() of a file whose name (the last component of its
+ * path, found through /proc/self/fd) matches the fnmatch(3) PATTERN kills
+ * the process with SIGKILL before anything is flushed: what was written
+ * and renamed before stays in the page cache and in the directory, and
+ * nothing of what the process would have done once the file was durable
+ * happens. Everything else goes to the real libc.
  */
 #include <dlfcn.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -41,4 +51,24 @@ int unlink(const char *path)
 
 	die_at(path);
 	return real(path);
+}
+
+int fdatasync(int fd)
+{
+	int (*real)(int) = (int (*)(int))dlsym(RTLD_NEXT, "fdatasync");
+	const char *want = getenv("TAPEFS_KILLSHIM_FDATASYNC");
+	char link[64], path[4096];
+	const char *base;
+	ssize_t n;
+
+	if (want && *want) {
+		snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+		n = readlink(link, path, sizeof(path) - 1);
+		path[n > 0 ? n : 0] = 0;
+		base = strrchr(path, '/');
+		base = base ? base + 1 : path;
+		if (n > 0 && fnmatch(want, base, 0) == 0)
+			kill(getpid(), SIGKILL);
+	}
+	return real(fd);
 }
