@@ -10,7 +10,9 @@
  * cache row in the catalog. Every third member of the rest: the records
  * between are read, not located over. Then, with nothing cached, requests in a
  * shuffled order and readers one at a time from the last member back to
- * the first (each a locate back): every member still right.
+ * the first (each a locate back): every member still right. Last, the
+ * whole archive as a list through the batch worker, in tape order: one
+ * pass again.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -309,6 +311,30 @@ static void test_out_of_order(void)
 	CHECK(trace_scan(&asc) >= 2); /* going back needs locates */
 }
 
+/* A list written to `.recall` in tape order, resolved by the batch worker
+ * (the drive may start on it before the rest is resolved): one pass, one
+ * locate at most, every member right. */
+static void test_list_in_order(void)
+{
+	int all = 1, ok = 1, asc, nloc;
+
+	drop_all();
+	truncate(trace, 0);
+	for (int i = 0; i < NFILES; i++)
+		CHECK_INT(recall_batch_add(fs.recall, RECALL_OP_RECALL, 0,
+					   files[i].name, NULL, 0, 0),
+			  0);
+	for (int i = 0; i < NFILES; i++)
+		all &= wait_cached(i);
+	CHECK(all);
+	nloc = trace_scan(&asc);
+	CHECK(nloc >= 0 && nloc <= 1);
+	CHECK(asc);
+	for (int i = 0; i < NFILES; i++)
+		ok &= read_right(i) == 0;
+	CHECK(ok);
+}
+
 int main(void)
 {
 	char top[1024];
@@ -335,6 +361,7 @@ int main(void)
 		RUN(test_in_order);
 		RUN(test_gaps);
 		RUN(test_out_of_order);
+		RUN(test_list_in_order);
 	}
 	recall_stop(&fs);
 	if (fs.sched)

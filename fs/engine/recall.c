@@ -321,6 +321,22 @@ static void entry_prio_raise(struct recall *r, struct rentry *e, int prio)
 		t->rj->job.prio = SCHED_PRIO_URGENT;
 }
 
+/* e (placed) joined t's queue: do the requests keep coming in tape order?
+ * Lock held. */
+static void tape_note_order(struct rtape *t, const struct rentry *e)
+{
+	if (t->n == 1)
+		t->in_order = 1;
+	else if (t->in_order &&
+		 (e->qblock > t->last_qblock ||
+		  (e->qblock == t->last_qblock && e->qoff >= t->last_qoff)))
+		t->in_order++;
+	else
+		t->in_order = 0;
+	t->last_qblock = e->qblock;
+	t->last_qoff = e->qoff;
+}
+
 /* Queue e on the tape of its next copy and make sure a job serves it. */
 static void entry_enqueue(struct recall *r, struct rentry *e)
 {
@@ -342,6 +358,7 @@ static void entry_enqueue(struct recall *r, struct rentry *e)
 	t->q[t->n++] = e;
 	entry_state_set(e, E_QUEUED);
 	recall_entry_place(e);
+	tape_note_order(t, e);
 	lru_remove(r, e); /* partly cached: not evicted while queued */
 	clock_gettime(CLOCK_MONOTONIC, &t->last_add);
 	ret = recall_tape_kick(r, t);

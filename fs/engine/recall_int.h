@@ -112,6 +112,12 @@ struct rtape {
 	struct rjob *rj; /* that job (its priority may be raised) */
 	double rate;	 /* bytes/s of its last reads, 0 unknown (ETAs) */
 	struct timespec last_add;
+	/* requests added one after the other in tape order since the queue
+	 * was last empty (0 once one came before the one added before it),
+	 * and where the last one added starts */
+	size_t in_order;
+	uint64_t last_qblock;
+	uint32_t last_qoff;
 	struct rtape *next;
 };
 

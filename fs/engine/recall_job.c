@@ -30,6 +30,10 @@
  * arrives line by line, each kept in the catalog first) ... */
 #define SETTLE_NS     20000000
 #define SETTLE_MAX_NS 1000000000 /* ... or after at most 1 s */
+/* ... or at once when the batch worker is resolving a list that so far
+ * came in tape order, at least this many requests of it: the drive reads
+ * them while the rest is resolved (and joins the sweep ahead) */
+#define SETTLE_IN_ORDER 64
 
 struct sink_ctx {
 	struct recall *r;
@@ -340,7 +344,8 @@ static long ns_since(const struct timespec *a, const struct timespec *b)
 
 /* Wait until requests stopped arriving for SETTLE_NS and none is being
  * resolved, so that a batch is sorted whole before the first locate (at
- * most SETTLE_MAX_NS). Lock held. */
+ * most SETTLE_MAX_NS); a list being resolved in tape order is read as it
+ * comes (SETTLE_IN_ORDER). Lock held. */
 static void tape_settle(struct recall *r, struct rtape *t)
 {
 	struct timespec start, now;
@@ -350,6 +355,7 @@ static void tape_settle(struct recall *r, struct rtape *t)
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		if (r->stopping ||
 		    (!r->nbatch && ns_since(&t->last_add, &now) >= SETTLE_NS) ||
+		    (r->nbatch && t->in_order >= SETTLE_IN_ORDER) ||
 		    ns_since(&start, &now) >= SETTLE_MAX_NS)
 			return;
 		pthread_mutex_unlock(&r->lock);
