@@ -12,7 +12,7 @@
  * shuffled order and readers one at a time from the last member back to
  * the first (each a locate back): every member still right. Last, the
  * whole archive as a list through the batch worker, in tape order: one
- * pass again.
+ * pass again; and the cache file of the next member made ahead.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -335,6 +335,47 @@ static void test_list_in_order(void)
 	CHECK(ok);
 }
 
+/* The .part file of member i, made ahead or not. */
+static int part_exists(int i)
+{
+	char p[1300];
+
+	snprintf(p, sizeof(p), "%s/tapefs-cache/m%lld.part", cachedir,
+		 (long long)files[i].id);
+	return access(p, F_OK) == 0;
+}
+
+static int wait_part(int i)
+{
+	for (int n = 0; n < 500 && !part_exists(i); n++)
+		usleep(10000);
+	return part_exists(i);
+}
+
+/* The file of the member a job reads next, made ahead: handed over new
+ * and empty, once; one made for a member nobody then reads is removed
+ * when the engine stops (no litter). Last: it stops the engine. */
+static void test_made_ahead(void)
+{
+	struct stat st;
+	int fd;
+
+	drop_all();
+	recall_ahead_want(fs.recall, files[0].id);
+	CHECK(wait_part(0));
+	fd = recall_ahead_take(fs.recall, files[0].id);
+	CHECK(fd >= 0);
+	CHECK(fd >= 0 && fstat(fd, &st) == 0 && st.st_size == 0);
+	if (fd >= 0)
+		close(fd);
+	CHECK_INT(recall_ahead_take(fs.recall, files[0].id), -1);
+	recall_ahead_want(fs.recall, files[1].id);
+	CHECK(wait_part(1));
+	recall_stop(&fs);
+	CHECK(part_exists(0)); /* taken: the taker's to remove */
+	CHECK(!part_exists(1));
+}
+
 int main(void)
 {
 	char top[1024];
@@ -362,6 +403,7 @@ int main(void)
 		RUN(test_gaps);
 		RUN(test_out_of_order);
 		RUN(test_list_in_order);
+		RUN(test_made_ahead);
 	}
 	recall_stop(&fs);
 	if (fs.sched)

@@ -20,6 +20,8 @@
  *   recall_durable.c members read whole made durable off the drive's
  *                    path by syncer threads: their files' fdatasync, then
  *                    their cache rows grouped in one catalog transaction
+ *   recall_ahead.c   the cache file of the member a job reads next made
+ *                    ahead by a thread of its own
  */
 #ifndef TAPEFS_RECALL_INT_H
 #define TAPEFS_RECALL_INT_H
@@ -37,6 +39,7 @@
 struct catalog;
 struct catalog_cache_entry;
 struct rdurable;
+struct rahead;
 struct tarr_cursor;
 
 #define RECALL_RESULTS_MAX 64 /* recent results shown by `.recall` */
@@ -204,6 +207,7 @@ struct recall {
 	pthread_t batcher;
 	int batcher_on;
 	struct rdurable *durable; /* the syncers (recall_durable.c) */
+	struct rahead *ahead;	  /* the maker of files (recall_ahead.c) */
 	pthread_cond_t batch_cond;
 	struct recall_result results[RECALL_RESULTS_MAX];
 	unsigned nresults; /* total ever; ring index = n % RECALL_RESULTS_MAX */
@@ -435,6 +439,19 @@ void recall_durable_wait(struct recall *r);
 /* Make what was handed durable and end the syncers (the engine stops: no
  * job runs any more). Called without the lock. */
 void recall_durable_stop(struct recall *r);
+
+/* ---- recall_ahead.c ------------------------------------------------------ */
+
+/* Start and stop the maker thread (stop: no job runs any more; the files
+ * made and not taken are removed). 0 or -errno. */
+int recall_ahead_start(struct recall *r);
+void recall_ahead_stop(struct recall *r);
+/* A job will read member id whole next: make its m<ID>.part now (lock
+ * held or not). */
+void recall_ahead_want(struct recall *r, int64_t id);
+/* The descriptor of m<ID>.part made for member id (new, empty), or -1:
+ * the caller creates it, and the maker will not. Lock not held. */
+int recall_ahead_take(struct recall *r, int64_t id);
 
 /* ---- recall_job.c -------------------------------------------------------- */
 

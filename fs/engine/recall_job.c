@@ -88,13 +88,14 @@ static int place_before(const struct rentry *a, const struct rentry *b)
 	       (a->qblock == b->qblock && a->qoff < b->qoff);
 }
 
-/* Take the request of t to serve next: among those of the highest
- * priority, the first at or after the head (where the last one started),
- * else the first of the tape (a new sweep). Lock held. */
-static struct rentry *tape_pick(struct rtape *t, const struct rentry *head)
+/* The request of t to serve next: among those of the highest priority,
+ * the first at or after the head (where the last one started), else the
+ * first of the tape (a new sweep). Its index, SIZE_MAX when none. Lock
+ * held. */
+static size_t tape_next_index(const struct rtape *t, const struct rentry *head)
 {
 	size_t best = SIZE_MAX, low = SIZE_MAX;
-	struct rentry *e;
+	const struct rentry *e;
 	int prio = 0;
 
 	for (size_t i = 0; i < t->n; i++)
@@ -110,8 +111,15 @@ static struct rentry *tape_pick(struct rtape *t, const struct rentry *head)
 		if (low == SIZE_MAX || place_before(e, t->q[low]))
 			low = i;
 	}
-	if (best == SIZE_MAX)
-		best = low;
+	return best == SIZE_MAX ? low : best;
+}
+
+/* Take the request of t to serve next (tape_next_index()). Lock held. */
+static struct rentry *tape_pick(struct rtape *t, const struct rentry *head)
+{
+	size_t best = tape_next_index(t, head);
+	struct rentry *e;
+
 	if (best == SIZE_MAX)
 		return NULL;
 	e = t->q[best];
@@ -155,8 +163,10 @@ static int read_member(struct recall *r, struct rentry *e,
 	    .r = r, .e = e, .drive = drive, .fileno = (long)c->fileno};
 	int ret;
 
-	s.fd = openat(r->dirfd, part, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC,
-		      0600);
+	s.fd = recall_ahead_take(r, e->id); /* made ahead, or now: */
+	if (s.fd < 0)
+		s.fd = openat(r->dirfd, part,
+			      O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	ret = s.fd < 0 ? -errno : 0;
 	s.local = s.fd < 0;
 	if (!ret && !e->nchunks)
@@ -387,6 +397,17 @@ static struct rentry *tape_next(struct recall *r, struct rtape *t,
 	return e;
 }
 
+/* The member after e in the sweep, if read whole, gets its file made while
+ * e is read (recall_ahead.c). Lock held. */
+static void ahead_next(struct recall *r, const struct rtape *t,
+		       const struct rentry *e)
+{
+	size_t i = tape_next_index(t, e);
+
+	if (i != SIZE_MAX && !t->q[i]->ranged)
+		recall_ahead_want(r, t->q[i]->id);
+}
+
 /* Has this mount of the tape had its turn? per_tape requests served and
  * another job waits for a drive. Lock held. */
 static int turn_over(struct recall *r, unsigned served)
@@ -430,6 +451,7 @@ int recall_job_run(struct sched_job *job, const struct sched_run *run)
 			continue;
 		}
 		entry_present_set(r, e, 0);
+		ahead_next(r, t, e);
 		recall_cache_make_room(r, e->size, &ev);
 		r->used += e->size;
 		pthread_mutex_unlock(&r->lock);

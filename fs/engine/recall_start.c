@@ -118,10 +118,13 @@ int recall_start(struct tapefs *fs)
 	if (!ret)
 		ret = recall_durable_start(r);
 	if (!ret)
+		ret = recall_ahead_start(r);
+	if (!ret)
 		ret = recall_batcher_start(r);
 	if (ret) {
 		fprintf(stderr, "tapefs: recall: threads: %s\n",
 			strerror(-ret));
+		recall_ahead_stop(r);
 		recall_durable_stop(r);
 		recall_replier_stop(r);
 		close(r->dirfd);
@@ -205,6 +208,7 @@ void recall_stop(struct tapefs *fs)
 		pthread_cond_wait(&r->cond, &r->lock);
 	pthread_mutex_unlock(&r->lock);
 	recall_durable_stop(r); /* what the jobs read reaches the disk */
+	recall_ahead_stop(r);
 	pthread_mutex_lock(&r->lock);
 	for (struct rtape *t = r->tapes; t; t = t->next)
 		t->n = 0;
