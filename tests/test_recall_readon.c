@@ -361,7 +361,7 @@ static void test_made_ahead(void)
 	int fd;
 
 	drop_all();
-	recall_ahead_want(fs.recall, files[0].id);
+	recall_ahead_want(fs.recall, &files[0].id, 1);
 	CHECK(wait_part(0));
 	fd = recall_ahead_take(fs.recall, files[0].id);
 	CHECK(fd >= 0);
@@ -369,7 +369,7 @@ static void test_made_ahead(void)
 	if (fd >= 0)
 		close(fd);
 	CHECK_INT(recall_ahead_take(fs.recall, files[0].id), -1);
-	recall_ahead_want(fs.recall, files[1].id);
+	recall_ahead_want(fs.recall, &files[1].id, 1);
 	CHECK(wait_part(1));
 	recall_stop(&fs);
 	CHECK(part_exists(0)); /* taken: the taker's to remove */

@@ -2,8 +2,9 @@
  * is made ahead, off the drive's path. Creating a file costs a file system
  * an inode (on some, a search among recently freed ones): for a small
  * member as much as reading it. While the drive reads one member, the
- * engine's maker thread creates m<ID>.part of the next one in the sweep
- * and keeps it open; the job takes that descriptor instead of creating
+ * engine's maker thread creates m<ID>.part of the next ones in the sweep
+ * (a few: a maker that got no CPU for a while catches up) and keeps them
+ * open; the job takes that descriptor instead of creating
  * the file itself (recall_job.c), or creates it as before when it is not
  * there yet (then the maker no longer makes it: it never creates a file a
  * job has opened, nor truncates one). A file made for a member that is
@@ -21,7 +22,7 @@
 
 #include "fs/engine/recall_int.h"
 
-#define AHEAD_MAX 4 /* files made and not taken (descriptors held) */
+#define AHEAD_MAX 8 /* files made and not taken (descriptors held) */
 
 struct rahead_file {
 	int64_t id;
@@ -32,8 +33,10 @@ struct rahead {
 	pthread_mutex_t mu;	  /* never held while taking recall.lock */
 	pthread_cond_t cond;	  /* want set, or stop */
 	pthread_cond_t made_cond; /* a file made (making back to 0) */
-	int64_t want;		  /* the member to make a file for, 0: none */
-	int64_t making;		  /* the one being made now, 0: none */
+	int64_t want[RECALL_AHEAD_WANT]; /* members to make files for, in the
+					    order they will be read */
+	int nwant;
+	int64_t making; /* the one being made now, 0: none */
 	struct rahead_file made[AHEAD_MAX];
 	int nmade;
 	int stop;
@@ -101,12 +104,13 @@ static void *ahead_main(void *arg)
 
 	pthread_mutex_lock(&d->mu);
 	while (!d->stop) {
-		if (!d->want) {
+		if (!d->nwant) {
 			pthread_cond_wait(&d->cond, &d->mu);
 			continue;
 		}
-		id = d->want;
-		d->want = 0;
+		id = d->want[0];
+		memmove(&d->want[0], &d->want[1],
+			(size_t)--d->nwant * sizeof(d->want[0]));
 		ahead_make(r, d, id);
 	}
 	pthread_mutex_unlock(&d->mu);
@@ -152,14 +156,15 @@ void recall_ahead_stop(struct recall *r)
 	r->ahead = NULL;
 }
 
-void recall_ahead_want(struct recall *r, int64_t id)
+void recall_ahead_want(struct recall *r, const int64_t *ids, int n)
 {
 	struct rahead *d = r->ahead;
 
 	if (!d || !d->on)
 		return;
 	pthread_mutex_lock(&d->mu);
-	d->want = id;
+	d->nwant = n < RECALL_AHEAD_WANT ? n : RECALL_AHEAD_WANT;
+	memcpy(d->want, ids, (size_t)d->nwant * sizeof(*ids));
 	pthread_cond_signal(&d->cond);
 	pthread_mutex_unlock(&d->mu);
 }
@@ -172,8 +177,14 @@ int recall_ahead_take(struct recall *r, int64_t id)
 	if (!d)
 		return -1;
 	pthread_mutex_lock(&d->mu);
-	if (d->want == id)
-		d->want = 0; /* the job makes it itself */
+	for (int i = 0; i < d->nwant; i++)
+		if (d->want[i] == id) { /* the job makes it itself */
+			memmove(&d->want[i], &d->want[i + 1],
+				(size_t)(d->nwant - i - 1) *
+				    sizeof(d->want[0]));
+			d->nwant--;
+			break;
+		}
 	while (d->making == id)
 		pthread_cond_wait(&d->made_cond, &d->mu);
 	for (int i = 0; i < d->nmade; i++) {

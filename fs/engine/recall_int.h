@@ -446,9 +446,11 @@ void recall_durable_stop(struct recall *r);
  * made and not taken are removed). 0 or -errno. */
 int recall_ahead_start(struct recall *r);
 void recall_ahead_stop(struct recall *r);
-/* A job will read member id whole next: make its m<ID>.part now (lock
- * held or not). */
-void recall_ahead_want(struct recall *r, int64_t id);
+#define RECALL_AHEAD_WANT 4 /* files a job asks to be made ahead */
+/* A job will read members ids[0..n) whole next, in that order: make their
+ * m<ID>.part now (the files asked for before and not made yet are no
+ * longer wanted). Lock held or not. */
+void recall_ahead_want(struct recall *r, const int64_t *ids, int n);
 /* The descriptor of m<ID>.part made for member id (new, empty), or -1:
  * the caller creates it, and the maker will not. Lock not held. */
 int recall_ahead_take(struct recall *r, int64_t id);

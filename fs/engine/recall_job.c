@@ -397,15 +397,26 @@ static struct rentry *tape_next(struct recall *r, struct rtape *t,
 	return e;
 }
 
-/* The member after e in the sweep, if read whole, gets its file made while
- * e is read (recall_ahead.c). Lock held. */
+/* The members after e in the sweep (the next RECALL_AHEAD_WANT, as far as
+ * they are read whole) get their files made while e is read
+ * (recall_ahead.c). Lock held. */
 static void ahead_next(struct recall *r, const struct rtape *t,
 		       const struct rentry *e)
 {
-	size_t i = tape_next_index(t, e);
+	int64_t ids[RECALL_AHEAD_WANT];
+	const struct rentry *head = e;
+	int n = 0;
 
-	if (i != SIZE_MAX && !t->q[i]->ranged)
-		recall_ahead_want(r, t->q[i]->id);
+	while (n < RECALL_AHEAD_WANT) {
+		size_t i = tape_next_index(t, head);
+
+		if (i == SIZE_MAX || t->q[i]->ranged ||
+		    place_before(t->q[i], head))
+			break; /* none left, a run of chunks, a new sweep */
+		head = t->q[i];
+		ids[n++] = head->id;
+	}
+	recall_ahead_want(r, ids, n);
 }
 
 /* Has this mount of the tape had its turn? per_tape requests served and
