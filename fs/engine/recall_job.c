@@ -397,7 +397,21 @@ static struct rentry *tape_next(struct recall *r, struct rtape *t,
 	return e;
 }
 
-/* The members after e in the sweep (the next RECALL_AHEAD_WANT, as far as
+/* Of the requests of t of priority prio, the first after head (strictly),
+ * SIZE_MAX when none. Lock held. */
+static size_t tape_after(const struct rtape *t, const struct rentry *head,
+			 int prio)
+{
+	size_t best = SIZE_MAX;
+
+	for (size_t i = 0; i < t->n; i++)
+		if (t->q[i]->prio == prio && place_before(head, t->q[i]) &&
+		    (best == SIZE_MAX || place_before(t->q[i], t->q[best])))
+			best = i;
+	return best;
+}
+
+/* The members after e in its sweep (the next RECALL_AHEAD_WANT, as far as
  * they are read whole) get their files made while e is read
  * (recall_ahead.c). Lock held. */
 static void ahead_next(struct recall *r, const struct rtape *t,
@@ -408,11 +422,10 @@ static void ahead_next(struct recall *r, const struct rtape *t,
 	int n = 0;
 
 	while (n < RECALL_AHEAD_WANT) {
-		size_t i = tape_next_index(t, head);
+		size_t i = tape_after(t, head, e->prio);
 
-		if (i == SIZE_MAX || t->q[i]->ranged ||
-		    place_before(t->q[i], head))
-			break; /* none left, a run of chunks, a new sweep */
+		if (i == SIZE_MAX || t->q[i]->ranged)
+			break; /* none left, or a run of chunks */
 		head = t->q[i];
 		ids[n++] = head->id;
 	}
