@@ -88,14 +88,13 @@ static int place_before(const struct rentry *a, const struct rentry *b)
 	       (a->qblock == b->qblock && a->qoff < b->qoff);
 }
 
-/* The request of t to serve next: among those of the highest priority,
- * the first at or after the head (where the last one started), else the
- * first of the tape (a new sweep). Its index, SIZE_MAX when none. Lock
- * held. */
-static size_t tape_next_index(const struct rtape *t, const struct rentry *head)
+/* Take the request of t to serve next: among those of the highest
+ * priority, the first at or after the head (where the last one started),
+ * else the first of the tape (a new sweep). Lock held. */
+static struct rentry *tape_pick(struct rtape *t, const struct rentry *head)
 {
 	size_t best = SIZE_MAX, low = SIZE_MAX;
-	const struct rentry *e;
+	struct rentry *e;
 	int prio = 0;
 
 	for (size_t i = 0; i < t->n; i++)
@@ -111,15 +110,8 @@ static size_t tape_next_index(const struct rtape *t, const struct rentry *head)
 		if (low == SIZE_MAX || place_before(e, t->q[low]))
 			low = i;
 	}
-	return best == SIZE_MAX ? low : best;
-}
-
-/* Take the request of t to serve next (tape_next_index()). Lock held. */
-static struct rentry *tape_pick(struct rtape *t, const struct rentry *head)
-{
-	size_t best = tape_next_index(t, head);
-	struct rentry *e;
-
+	if (best == SIZE_MAX)
+		best = low;
 	if (best == SIZE_MAX)
 		return NULL;
 	e = t->q[best];
