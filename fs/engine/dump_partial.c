@@ -11,14 +11,13 @@
  * the mount it is hidden and cannot be set or removed (dump_xattr_own).
  */
 #include <errno.h>
-#include <limits.h>
-#include <stdio.h>
 #include <string.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
 #include "fs/engine/dump.h"
 #include "fs/engine/dump_int.h"
+#include "fs/engine/xattrat.h"
 
 #define PARTIAL_TRUSTED "trusted.tapefs.partial"
 #define PARTIAL_USER	"user.tapefs.partial"
@@ -48,12 +47,5 @@ int dump_partial_clear(int fd)
 
 int dump_partial_marked(int dirfd, const char *name)
 {
-	char p[32 + NAME_MAX + 1];
-
-	/* No *at() form: the directory's descriptor through /proc, and the
-	 * l- call, which never follows a symlink in name. */
-	if ((size_t)snprintf(p, sizeof(p), "/proc/self/fd/%d/%s", dirfd,
-			     name) >= sizeof(p))
-		return 0;
-	return lgetxattr(p, partial_name(), NULL, 0) >= 0;
+	return xattrat_get(dirfd, name, partial_name(), NULL, 0) >= 0;
 }

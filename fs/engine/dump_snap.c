@@ -25,10 +25,10 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <sys/xattr.h>
 
 #include "fs/engine/dump_int.h"
 #include "fs/engine/tapefs.h"
+#include "fs/engine/xattrat.h"
 #include "tapeio/tarw.h"
 
 /* ---- the list ------------------------------------------------------------ */
@@ -197,25 +197,24 @@ static int walk_dir(struct walk *w, int dirfd, size_t len, int *complete);
 
 /* Bytes the extended attributes of entry name of dirfd add to its member
  * (tarw_bound_xattr()), read through the directory's descriptor without
- * following a symlink; 0 when it has none or they cannot be read (a
- * bound short of them costs at most a rewrite at early warning). */
+ * following a symlink (xattrat.h); 0 when it has none or they cannot be
+ * read (a bound short of them costs at most a rewrite at early warning). */
 static uint64_t meta_bound(int dirfd, const char *name)
 {
-	char p[64 + NAME_MAX], *list;
+	char *list;
 	ssize_t n, v;
 	uint64_t sum = 0;
 
-	snprintf(p, sizeof(p), "/proc/self/fd/%d/%s", dirfd, name);
-	n = llistxattr(p, NULL, 0);
+	n = xattrat_list(dirfd, name, NULL, 0);
 	if (n <= 0 || !(list = malloc((size_t)n + 1)))
 		return 0;
-	n = llistxattr(p, list, (size_t)n);
+	n = xattrat_list(dirfd, name, list, (size_t)n);
 	if (n > 0)
 		list[n] = 0;
 	for (ssize_t off = 0; off < n; off += (ssize_t)strlen(list + off) + 1) {
 		if (!tarw_xattr_kept(list + off))
 			continue;
-		v = lgetxattr(p, list + off, NULL, 0);
+		v = xattrat_get(dirfd, name, list + off, NULL, 0);
 		sum += tarw_bound_xattr(list + off, v > 0 ? (size_t)v : 0);
 	}
 	free(list);
