@@ -442,6 +442,15 @@ struct catalog_dump_tape {
  * its id. */
 int catalog_dump_create(struct catalog *cat, const struct catalog_dump_file
 			*files, size_t n, int64_t *id);
+/* Journal files[0..n) as entries first..first+n-1 of dump dump_id,
+ * which must be pending or writing, in one transaction; the dump's files
+ * and bytes grow by theirs. A dump's entries may so be journaled in parts
+ * while it writes: the commit needs them all (catalog_commit_dropped(),
+ * and the clean-up after a crash reads them), a dump that never commits
+ * none. -ENOENT when the dump is unknown, committed or failed; -EINVAL for
+ * a bad path (nothing journaled). */
+int catalog_dump_files_add(struct catalog *cat, int64_t dump_id, size_t first,
+			   const struct catalog_dump_file *files, size_t n);
 int catalog_dump_get(struct catalog *cat, int64_t dump_id,
 		     struct catalog_dump *out);
 typedef int (*catalog_dump_file_fn)(void *ctx,

@@ -15,6 +15,9 @@ static const char SQL_DUMP_FILE_ADD[] =
 	"INSERT INTO dump_file(dump, ord, path, size, mtime, mtime_nsec, mode, "
 	"dev, ino, ctime, ctime_nsec) VALUES(:dump, :ord, :path, :size, "
 	":mtime, :mtime_nsec, :mode, :dev, :ino, :ctime, :ctime_nsec)";
+static const char SQL_DUMP_GROW[] =
+	"UPDATE dump SET files = files + :files, bytes = bytes + :bytes "
+	"WHERE id = :id AND state IN (0, 1)";
 static const char SQL_DUMP_GET[] =
 	"SELECT " DUMP_COLS " FROM dump WHERE id = :id";
 static const char SQL_DUMP_FILES[] =
@@ -88,7 +91,7 @@ static int cat_dump_visit(sqlite3_stmt *st, void *arg)
 	return w->fn.dump(w->ctx, &row);
 }
 
-static int files_add(struct catconn *c, int64_t id,
+static int files_add(struct catconn *c, int64_t id, size_t first,
 		     const struct catalog_dump_file *files, size_t n)
 {
 	int ret = 0;
@@ -99,7 +102,7 @@ static int files_add(struct catconn *c, int64_t id,
 		if (!st)
 			return -EIO;
 		cat_bind_i64(st, ":dump", id);
-		cat_bind_i64(st, ":ord", (int64_t)i);
+		cat_bind_i64(st, ":ord", (int64_t)(first + i));
 		cat_bind_blob(st, ":path", files[i].path,
 			      strlen(files[i].path));
 		cat_bind_i64(st, ":size", (int64_t)files[i].size);
@@ -115,23 +118,34 @@ static int files_add(struct catconn *c, int64_t id,
 	return ret;
 }
 
+/* The paths of files[0..n): valid (their bytes in *bytes), else -EINVAL. */
+static int files_check(const struct catalog_dump_file *files, size_t n,
+		       uint64_t *bytes)
+{
+	*bytes = 0;
+	if (n && !files)
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++) {
+		if (!files[i].path || cat_path_check(files[i].path) < 0)
+			return -EINVAL;
+		*bytes += files[i].size;
+	}
+	return 0;
+}
+
 int catalog_dump_create(struct catalog *cat,
 			const struct catalog_dump_file *files, size_t n,
 			int64_t *id)
 {
 	struct catconn *c;
 	sqlite3_stmt *st;
-	uint64_t bytes = 0;
+	uint64_t bytes;
 	int64_t new_id = 0;
 	int ret;
 
-	if (n && !files)
-		return -EINVAL;
-	for (size_t i = 0; i < n; i++) {
-		if (!files[i].path || cat_path_check(files[i].path) < 0)
-			return -EINVAL;
-		bytes += files[i].size;
-	}
+	ret = files_check(files, n, &bytes);
+	if (ret < 0)
+		return ret;
 	ret = cat_txn_begin(cat, &c, 0);
 	if (ret < 0)
 		return ret;
@@ -147,12 +161,43 @@ int catalog_dump_create(struct catalog *cat,
 	if (ret < 0)
 		goto out;
 	new_id = sqlite3_last_insert_rowid(c->db);
-	ret = files_add(c, new_id, files, n);
+	ret = files_add(c, new_id, 0, files, n);
 out:
 	ret = cat_txn_end(cat, c, 0, ret);
 	if (ret == 0)
 		*id = new_id;
 	return ret;
+}
+
+int catalog_dump_files_add(struct catalog *cat, int64_t dump_id, size_t first,
+			   const struct catalog_dump_file *files, size_t n)
+{
+	struct catconn *c;
+	sqlite3_stmt *st;
+	uint64_t bytes;
+	int ret;
+
+	ret = files_check(files, n, &bytes);
+	if (ret < 0)
+		return ret;
+	ret = cat_txn_begin(cat, &c, 0);
+	if (ret < 0)
+		return ret;
+	st = cat_stmt(c, SQL_DUMP_GROW);
+	if (!st) {
+		ret = -EIO;
+		goto out;
+	}
+	cat_bind_i64(st, ":id", dump_id);
+	cat_bind_i64(st, ":files", (int64_t)n);
+	cat_bind_i64(st, ":bytes", (int64_t)bytes);
+	ret = cat_exec(c, st, "dump grow");
+	if (ret == 0 && sqlite3_changes(c->db) == 0)
+		ret = -ENOENT;
+	if (ret == 0)
+		ret = files_add(c, dump_id, first, files, n);
+out:
+	return cat_txn_end(cat, c, 0, ret);
 }
 
 int catalog_dump_get(struct catalog *cat, int64_t dump_id,

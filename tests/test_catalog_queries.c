@@ -874,6 +874,42 @@ static void test_journal(void)
 	CHECK_INT(catalog_dump_create(cat, &badf, 1, &id), -EINVAL);
 }
 
+/* Entries journaled in parts after the dump's row: in order, the dump's
+ * files and bytes grow, a commit finds them; a dump failed or committed
+ * takes no more, a bad path none. */
+static void test_journal_parts(void)
+{
+	struct catalog_dump_file f[] = {{.path = "p/a", .size = 1},
+					{.path = "p/b", .size = 2},
+					{.path = "p/c", .size = 4}};
+	struct catalog_dump_file badf = {.path = "p/../x", .size = 8};
+	struct catalog_archive_in ai = {.bytes = 512, .block_size = 512};
+	struct catalog_copy_in cp = {"P00001", 1, 0, 512};
+	struct catalog_commit *c;
+	struct names ns = {"", 0};
+	struct catalog_dump d;
+	int64_t id, failed;
+
+	add_tape("P00001", "P", CATALOG_TAPE_SCRATCH, 1 << 30);
+	CHECK_INT(catalog_dump_create(cat, NULL, 0, &id), 0);
+	CHECK_INT(catalog_dump_files_add(cat, id, 0, f, 2), 0);
+	CHECK_INT(catalog_dump_files_add(cat, id, 2, &badf, 1), -EINVAL);
+	CHECK_INT(catalog_dump_files_add(cat, id, 2, &f[2], 1), 0);
+	CHECK_INT(catalog_dump_files(cat, id, collect_dfile, &ns), 0);
+	CHECK_STR(ns.buf, "p/a=1 p/b=2 p/c=4");
+	CHECK_INT(catalog_dump_get(cat, id, &d), 0);
+	CHECK_INT((int)d.files, 3);
+	CHECK_INT((int)d.bytes, 7);
+	CHECK_INT(catalog_commit_begin(cat, id, &ai, &cp, 1, &c), 0);
+	CHECK_INT(catalog_commit_dropped(c, 2), 0);
+	CHECK_INT(catalog_commit_end(c, NULL), 0);
+	CHECK_INT(catalog_dump_files_add(cat, id, 3, f, 1), -ENOENT);
+	CHECK_INT(catalog_dump_create(cat, NULL, 0, &failed), 0);
+	CHECK_INT(catalog_dump_fail(cat, failed, "stopped"), 0);
+	CHECK_INT(catalog_dump_files_add(cat, failed, 0, f, 1), -ENOENT);
+	CHECK_INT(catalog_dump_files_add(cat, 1 << 30, 0, f, 1), -ENOENT);
+}
+
 struct idents {
 	struct catalog_dump_file f[4];
 	char path[4][16];
@@ -980,6 +1016,7 @@ int main(void)
 	RUN(test_journal_cleanup);
 	RUN(test_recall_plan);
 	RUN(test_journal);
+	RUN(test_journal_parts);
 	RUN(test_check_clean);
 	catalog_close(cat);
 	/* reopen: everything is still there */

@@ -8,9 +8,10 @@
  *                   runs the steps below for one dump, one dump at a time
  *   dump_request.c  the `.dump` requests that queue dumps
  *   dump_snap.c     1. snapshot: walk staging/ into a struct dump_snap
- *   dump_plan.c     2. journal the snapshot; 3. choose a tape per copy
- *                   (and, before a dump starts, whether every pool has
- *                   one at all)
+ *   dump_journal.c  2. journal the snapshot (its entries while the
+ *                   archive is written), fail a dump that does not commit
+ *   dump_plan.c     3. choose a tape per copy (and, before a dump starts,
+ *                   whether every pool has one at all)
  *   dump_fill.c     3. what fits on a tape: a tape's room, the tape a
  *                   copy takes, the cut of a snapshot into archives that
  *                   fill the tapes, the size of the largest tape
@@ -383,17 +384,42 @@ int dump_snap_add(struct dump_snap *s, const char *rel, const struct stat *st);
  * staged). Returns how many were dropped. */
 size_t dump_snap_drop_changed(struct dump *d, struct dump_snap *s);
 
-/* ---- dump_plan.c: steps 2 and 3 ------------------------------------------ */
+/* ---- dump_journal.c: step 2 ---------------------------------------------- */
+/* Journal s as a new dump "pending" (*id) with all its entries, in one
+ * transaction. 0 or -errno. */
+int dump_journal_create(struct dump *d, const struct dump_snap *s, int64_t *id);
+/* The journaling of a snapshot while its archive is written: the dump's
+ * row at once (id), its entries on a thread of their own. */
+struct dump_journal {
+	struct dump *d;
+	const struct dump_snap *s; /* read (rel, st) until joined: the
+				      engine may set an entry's dropped */
+	int64_t id;
+	pthread_t th;
+	int started;
+	int stop; /* atomic: give up before the next part */
+	int ret;  /* the entries': 0 or -errno, once joined */
+};
+/* Journal s as a new dump "pending" (j->id) now, and its entries from
+ * now on. 0 (then dump_journal_wait or _stop must follow) or -errno
+ * (nothing journaled). */
+int dump_journal_start(struct dump *d, const struct dump_snap *s,
+		       struct dump_journal *j);
+/* Once every entry is journaled: 0, or the -errno that stopped it (the
+ * dump must not commit: its clean-up after a crash would miss some). */
+int dump_journal_wait(struct dump_journal *j);
+/* Stop journaling entries (the dump will not commit) and join. */
+void dump_journal_stop(struct dump_journal *j);
+/* Mark the dump failed in the journal, with last_error as the reason
+ * ("stopped" for -ECANCELED). */
+void dump_journal_fail(struct dump *d, int64_t id, int err);
+
+/* ---- dump_plan.c: step 3 ------------------------------------------------- */
 /* Before a dump: 1 when every pool a copy goes to has a tape that may be
  * written, else 0 with the reason in d->waiting (`.status`) and no dump
  * before d->wait_until. Asks the library for new cartridges once per
  * wait. */
 int dump_tapes_ready(struct dump *d);
-/* Journal s as a new dump "pending" (*id). 0 or -errno. */
-int dump_journal_create(struct dump *d, const struct dump_snap *s, int64_t *id);
-/* Mark the dump failed in the journal, with last_error as the reason
- * ("stopped" for -ECANCELED). */
-void dump_journal_fail(struct dump *d, int64_t id, int err);
 /* Bytes the archive of s takes on tape at most (tarw_bound: headers,
  * manifest, end blocks; the data of a hard-linked file once), for
  * choosing a tape with room and for progress. */

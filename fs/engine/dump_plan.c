@@ -1,5 +1,5 @@
-/* fs/engine/dump_plan.c - the plan of a dump (dump.h, steps 2 and 3): the
- * snapshot journaled as a dump "pending", and a tape for each copy.
+/* fs/engine/dump_plan.c - the plan of a dump (dump.h, step 3): a tape for
+ * each copy (the journal of step 2 is dump_journal.c's).
  *
  * Copy i goes to a tape of pool cfg.pools[i]: the one the cut planned
  * (dump_fill.c), else an open tape of the pool with room for the archive,
@@ -69,43 +69,6 @@ int dump_tapes_ready(struct dump *d)
 		d->wait_until = time(NULL) + DUMP_WAIT_S;
 	pthread_mutex_unlock(&d->mu);
 	return !why[0];
-}
-
-int dump_journal_create(struct dump *d, const struct dump_snap *s, int64_t *id)
-{
-	struct catalog_dump_file *f;
-	int ret;
-
-	f = calloc(s->n ? s->n : 1, sizeof(*f));
-	if (!f)
-		return -ENOMEM;
-	for (size_t i = 0; i < s->n; i++) {
-		const struct stat *st = &s->e[i].st;
-
-		f[i].path = s->e[i].rel;
-		f[i].size = S_ISREG(st->st_mode) ? (uint64_t)st->st_size : 0;
-		f[i].mtime = st->st_mtim.tv_sec;
-		f[i].mtime_nsec = (int32_t)st->st_mtim.tv_nsec;
-		f[i].mode = (uint32_t)st->st_mode;
-		f[i].dev = (uint64_t)st->st_dev;
-		f[i].ino = (uint64_t)st->st_ino;
-		f[i].ctime = st->st_ctim.tv_sec;
-		f[i].ctime_nsec = (int32_t)st->st_ctim.tv_nsec;
-	}
-	ret = catalog_dump_create(d->fs->cat, f, s->n, id);
-	free(f);
-	return ret;
-}
-
-void dump_journal_fail(struct dump *d, int64_t id, int err)
-{
-	char why[512];
-
-	pthread_mutex_lock(&d->mu);
-	snprintf(why, sizeof(why), "%s",
-		 err == -ECANCELED ? "stopped" : d->last_error);
-	pthread_mutex_unlock(&d->mu);
-	catalog_dump_fail(d->fs->cat, id, why);
 }
 
 uint64_t dump_archive_estimate(const struct dump_snap *s, uint32_t bs)

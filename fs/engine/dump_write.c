@@ -560,31 +560,48 @@ int dump_write_snapshot(struct dump *d, const char *path)
 	return ret;
 }
 
+/* Archive a written, its entries journaled (j): committed. 0 or -errno
+ * recorded. */
+static int archive_commit(struct dump *d, struct dump_archive *a,
+			  struct dump_journal *j)
+{
+	int ret = dump_journal_wait(j);
+
+	if (ret < 0) {
+		dump_error_set(d, "dump %lld: journal: %s",
+			       (long long)a->dump_id, strerror(-ret));
+		return ret;
+	}
+	return dump_archive_commit(d, a);
+}
+
 int dump_write(struct dump *d, struct dump_snap *s,
 	       const struct dump_fill_plan *plan)
 {
 	const struct tapefs_config *cfg = &d->fs->cfg;
+	struct dump_journal j;
 	struct dump_archive a;
-	int64_t dump_id = 0;
 	int ret;
 
 	if (cfg->copies < 1 || cfg->copies > SCHED_GANG_MAX ||
 	    cfg->copies > cfg->npools)
 		return -EINVAL;
-	ret = dump_journal_create(d, s, &dump_id);
+	ret = dump_journal_start(d, s, &j);
 	if (ret < 0) {
 		dump_error_set(d, "journal: %s", strerror(-ret));
 		return ret;
 	}
 	pthread_mutex_lock(&d->mu);
-	d->cur_id = dump_id;
+	d->cur_id = j.id;
 	pthread_mutex_unlock(&d->mu);
-	archive_init(d, &a, s, dump_id, plan);
+	archive_init(d, &a, s, j.id, plan);
 	ret = archive_write(d, &a);
 	if (!ret)
-		ret = dump_archive_commit(d, &a);
+		ret = archive_commit(d, &a, &j);
+	else
+		dump_journal_stop(&j);
 	if (ret)
-		dump_journal_fail(d, dump_id, ret);
+		dump_journal_fail(d, j.id, ret);
 	archive_release(d, &a);
 	return ret;
 }
