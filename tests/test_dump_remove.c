@@ -3,7 +3,10 @@
  * is the snapshot's, unchanged; the parent's descriptor is kept for the
  * next entries of the same directory (one descriptor, not one per entry);
  * a directory renamed meanwhile takes its entries along, and a symlink
- * put in its place is never followed: nothing outside staging/ goes.
+ * put in its place is never followed: nothing outside staging/ goes. A
+ * whole clean-up large enough to run in two parts removes and tells each
+ * name once, and leaves what changed, was dropped or is reached through
+ * a symlink.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -13,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "catalog/catalog.h"
 #include "fs/engine/dump_int.h"
 #include "fs/engine/tapefs.h"
 #include "tests/check.h"
@@ -170,10 +174,107 @@ static void test_linked(void)
 	engine_drop();
 }
 
+/* ---- a whole clean-up (dump_staging_clean) ------------------------------ */
+
+#define NDIRS 5
+#define NPER  1000
+
+static size_t told;    /* names the clean-up told removed */
+static int told_twice; /* one told more than once */
+static unsigned char told_mark[NDIRS * NPER];
+
+static void *note_begin(void *arg)
+{
+	return arg;
+}
+
+static void note_changed(void *batch, const char *area, const char *rel)
+{
+	unsigned dir, n;
+
+	(void)batch;
+	if (strcmp(area, "staging") || sscanf(rel, "d%u/f%u", &dir, &n) != 2 ||
+	    dir >= NDIRS || n >= NPER)
+		return;
+	told_twice |= told_mark[dir * NPER + n]++;
+	told++;
+}
+
+static void note_end(void *batch)
+{
+	(void)batch;
+}
+
+/* Enough entries for the clean-up to run in parts: each entry still the
+ * snapshot's is removed and told once; a changed file, a replaced one, a
+ * dropped one and a directory swapped for a symlink to outside stay, and
+ * nothing outside goes. */
+static void test_clean_parts(void)
+{
+	struct dump_snap s = {0};
+	struct stat st;
+	char rel[64], path[80];
+	int64_t id;
+
+	mkdir("outp", 0755);
+	mkdir("stgp", 0755);
+	for (int k = 0; k < NDIRS; k++) {
+		snprintf(rel, sizeof(rel), "d%d", k);
+		snprintf(path, sizeof(path), "stgp/%s", rel);
+		CHECK_INT(mkdir(path, 0755), 0);
+		snap(path, &st);
+		CHECK_INT(dump_snap_add(&s, rel, &st), 0);
+		for (int i = 0; i < NPER; i++) {
+			snprintf(rel, sizeof(rel), "d%d/f%04d", k, i);
+			snprintf(path, sizeof(path), "stgp/%s", rel);
+			fx_make_file(path, 1, (unsigned)i);
+			snap(path, &st);
+			CHECK_INT(dump_snap_add(&s, rel, &st), 0);
+			if (k == NDIRS - 1) { /* the same names outside */
+				snprintf(path, sizeof(path), "outp/f%04d", i);
+				fx_make_file(path, 1, (unsigned)i);
+			}
+		}
+	}
+	fx_make_file("stgp/d1/f0007", 2, 1); /* changed */
+	CHECK_INT(unlink("stgp/d3/f0500"), 0);
+	fx_make_file("stgp/d3/f0500", 1, 500); /* another inode */
+	s.e[s.n - 1].dropped = 1;	      /* d4/f0999 */
+	CHECK_INT(rename("stgp/d4", "stgp/d4x"), 0);
+	CHECK_INT(symlink("../outp", "stgp/d4"), 0);
+
+	engine_make("stgp");
+	fs.cat = fx_catalog("cat.db");
+	fs.notify = (struct tapefs_notifier){.begin = note_begin,
+					     .changed = note_changed,
+					     .end = note_end,
+					     .arg = &fs};
+	CHECK_INT(dump_journal_create(&d, &s, &id), 0);
+	CHECK_INT((int)dump_staging_clean(&d, &s, id), 2 + NPER);
+	CHECK_INT((int)told, (NDIRS - 1) * NPER - 2);
+	CHECK_INT(told_twice, 0);
+	CHECK(gone("stgp/d0/f0000") && gone("stgp/d2/f0999"));
+	CHECK(gone("stgp/d1/f0006") && gone("stgp/d3/f0501"));
+	CHECK(!gone("stgp/d1/f0007") && !gone("stgp/d3/f0500"));
+	CHECK(!told_mark[1 * NPER + 7] && !told_mark[3 * NPER + 500]);
+	for (int i = 0; i < NPER; i += 111) {
+		snprintf(path, sizeof(path), "outp/f%04d", i);
+		CHECK(!gone(path));
+		snprintf(path, sizeof(path), "stgp/d4x/f%04d", i);
+		CHECK(!gone(path));
+	}
+	CHECK(!gone("stgp/d0")); /* directories stay */
+	catalog_close(fs.cat);
+	memset(&fs.notify, 0, sizeof(fs.notify));
+	engine_drop();
+	dump_snap_free(&s);
+}
+
 int main(void)
 {
 	RUN(test_same_parent);
 	RUN(test_linked);
 	RUN(test_swapped_parent);
+	RUN(test_clean_parts);
 	return check_done();
 }

@@ -9,9 +9,13 @@
  * writer has it open: a file changed after the snapshot stays for the
  * next dump. Directories stay (an instrument keeps writing into them):
  * only the sweep of dump_dirs.c removes one, empty and untouched for
- * [dump] dir_keep seconds. Then the journal notes that the dump's
- * clean-up is done, so that the start-up's recovery (dump_recover.c)
- * never removes anything for it again.
+ * [dump] dir_keep seconds. A large clean-up (DUMP_CLEAN_SPLIT entries or
+ * more, no file among them by two names) runs in two parts side by side,
+ * split where a directory begins, each with its own parent descriptor;
+ * the names they removed are told to the kernel once both are done.
+ * Then the journal notes that the dump's clean-up is done, so that the
+ * start-up's recovery (dump_recover.c) never removes anything for it
+ * again.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,6 +31,8 @@
 #include "fs/engine/tapefs.h"
 #include "tapeio/chunk.h"
 #include "tapeio/tarw.h"
+
+#define DUMP_CLEAN_SPLIT 4096 /* entries from which two threads clean up */
 
 /* ---- step 7: the catalog transaction ------------------------------------- */
 
@@ -211,17 +217,20 @@ static struct linked *linked_make(const struct dump_snap *s, size_t *n)
 		if ((i + 1 < k && !linked_cmp(&l[i], &l[i + 1])) &&
 		    (j == 0 || linked_cmp(&l[j - 1], &l[i])))
 			l[j++] = l[i];
+	if (!j) {
+		free(l);
+		return NULL;
+	}
 	*n = j;
 	return l;
 }
 
-/* Remove entry e (not a directory) when it is still what was dumped,
- * and have the kernel drop its name; a name of a file whose other name
- * this clean-up removed may show a new ctime (the unlink's). Returns 1
- * when it stays (changed since, or not removable), else 0. */
+/* Remove entry e (not a directory) when it is still what was dumped; a
+ * name of a file whose other name this clean-up removed may show a new
+ * ctime (the unlink's). dump_staged_remove()'s answer: 0 removed,
+ * -ENOENT gone already (renamed, unlinked), else it stays. */
 static int clean_entry(struct dump *d, struct dump_parent *p,
-		       const struct dump_entry *e, struct linked *l, size_t nl,
-		       struct tapefs_changes *c)
+		       const struct dump_entry *e, struct linked *l, size_t nl)
 {
 	struct linked key = {e->st.st_dev, e->st.st_ino, 0}, *lk = NULL;
 	int ret;
@@ -231,35 +240,133 @@ static int clean_entry(struct dump *d, struct dump_parent *p,
 	ret = dump_staged_remove(d, p, e->rel, &e->st, lk && lk->removed);
 	if (ret == 0 && lk)
 		lk->removed = 1;
-	if (!ret)
-		tapefs_changed(c, "staging", e->rel);
-	return ret < 0 && ret != -ENOENT; /* gone already: renamed, unlinked */
+	return ret;
+}
+
+/* One part of a clean-up: entries [from, to) of s, in order, by one
+ * thread with a parent descriptor of its own. What it removed is told to
+ * the kernel through c as it goes, or (c NULL: parts run side by side)
+ * marked in removed[] for the engine to tell after. */
+struct clean_part {
+	struct dump *d;
+	const struct dump_snap *s;
+	size_t from, to;
+	struct linked *l; /* hard links: only when the part runs alone */
+	size_t nl;
+	struct tapefs_changes *c;
+	unsigned char *removed;
+	size_t kept; /* entries that stay (dropped, changed since) */
+	pthread_t th;
+};
+
+static void *clean_part_run(void *arg)
+{
+	struct clean_part *cp = arg;
+	struct dump_parent *p = malloc(sizeof(*p));
+	int ret;
+
+	if (p) /* without it, each removal opens its parent alone */
+		dump_parent_init(p);
+	for (size_t i = cp->from; i < cp->to; i++) {
+		const struct dump_entry *e = &cp->s->e[i];
+
+		if (e->dropped) {
+			cp->kept++;
+			continue;
+		}
+		if (S_ISDIR(e->st.st_mode))
+			continue;
+		ret = clean_entry(cp->d, p, e, cp->l, cp->nl);
+		if (ret == 0 && cp->c)
+			tapefs_changed(cp->c, "staging", e->rel);
+		else if (ret == 0)
+			cp->removed[i] = 1;
+		cp->kept += ret < 0 && ret != -ENOENT;
+	}
+	if (p)
+		dump_parent_release(p);
+	free(p);
+	return NULL;
+}
+
+/* Where the second of two parts of s begins: the first entry of a
+ * directory at or after the middle (each directory's entries stay with
+ * one thread: its parent descriptor serves them all). s->n when there is
+ * no such place. */
+static size_t clean_split(const struct dump_snap *s)
+{
+	for (size_t i = s->n / 2; i > 0 && i < s->n; i++) {
+		const char *a = strrchr(s->e[i - 1].rel, '/');
+		const char *b = strrchr(s->e[i].rel, '/');
+		size_t la = a ? (size_t)(a - s->e[i - 1].rel) : 0;
+		size_t lb = b ? (size_t)(b - s->e[i].rel) : 0;
+
+		if (la != lb || memcmp(s->e[i - 1].rel, s->e[i].rel, la))
+			return i;
+	}
+	return s->n;
+}
+
+/* The clean-up of s in two parts side by side (the second on a thread
+ * of its own), their removals told to the kernel after both. Returns the
+ * entries that stay, or -1 when it could not run so (no memory, no
+ * thread, no place to split): the caller then runs it in one part. */
+static ssize_t clean_two(struct dump *d, const struct dump_snap *s)
+{
+	struct clean_part a = {.d = d, .s = s}, b;
+	struct tapefs_changes c;
+	size_t mid = clean_split(s);
+
+	if (mid >= s->n || !(a.removed = calloc(s->n, 1)))
+		return -1;
+	a.to = mid;
+	b = a;
+	b.from = mid;
+	b.to = s->n;
+	if (pthread_create(&b.th, NULL, clean_part_run, &b)) {
+		free(a.removed);
+		return -1;
+	}
+	clean_part_run(&a);
+	pthread_join(b.th, NULL);
+	tapefs_changes_begin(d->fs, &c);
+	for (size_t i = 0; i < s->n; i++)
+		if (a.removed[i])
+			tapefs_changed(&c, "staging", s->e[i].rel);
+	tapefs_changes_end(&c);
+	free(a.removed);
+	return (ssize_t)(a.kept + b.kept);
+}
+
+/* The clean-up of s in one part, its removals told as they happen; l:
+ * its hard-linked files (linked_make). */
+static size_t clean_one(struct dump *d, const struct dump_snap *s,
+			struct linked *l, size_t nl)
+{
+	struct tapefs_changes c;
+	struct clean_part a = {
+	    .d = d, .s = s, .to = s->n, .l = l, .nl = nl, .c = &c};
+
+	tapefs_changes_begin(d->fs, &c);
+	clean_part_run(&a);
+	tapefs_changes_end(&c);
+	return a.kept;
 }
 
 size_t dump_staging_clean(struct dump *d, const struct dump_snap *s,
 			  int64_t dump_id)
 {
-	struct dump_parent *p = malloc(sizeof(*p));
-	struct tapefs_changes c;
-	size_t kept = 0, nl;
+	size_t kept, nl;
 	struct linked *l = linked_make(s, &nl);
+	ssize_t two = -1;
 	int ret;
 
-	if (p) /* without it, each removal opens its parent alone */
-		dump_parent_init(p);
-	tapefs_changes_begin(d->fs, &c);
-	for (size_t i = 0; i < s->n; i++) {
-		const struct dump_entry *e = &s->e[i];
-
-		if (e->dropped)
-			kept++;
-		else if (!S_ISDIR(e->st.st_mode))
-			kept += (size_t)clean_entry(d, p, e, l, nl, &c);
-	}
-	tapefs_changes_end(&c);
-	if (p)
-		dump_parent_release(p);
-	free(p);
+	/* Side by side only when it pays, and not with hard links in s: the
+	 * removal of one name changes the ctime the check of another name
+	 * expects (struct linked), which the parts would have to share. */
+	if (!nl && s->n >= DUMP_CLEAN_SPLIT)
+		two = clean_two(d, s);
+	kept = two >= 0 ? (size_t)two : clean_one(d, s, l, nl);
 	free(l);
 	ret = catalog_dump_cleaned(d->fs->cat, dump_id);
 	if (ret < 0)

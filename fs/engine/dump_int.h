@@ -573,7 +573,9 @@ int dump_archive_commit(struct dump *d, struct dump_archive *a);
  * (dump_staged_remove) - files and symlinks; directories stay (the sweep
  * of dump_dirs.c removes them once empty and untouched) - then note in
  * the journal that the dump's clean-up is done (catalog_dump_cleaned).
- * Returns how many entries stayed (dropped, or changed meanwhile). */
+ * A large one runs on two threads (this one and one of its own, joined
+ * before it returns). Returns how many entries stayed (dropped, or
+ * changed meanwhile). */
 size_t dump_staging_clean(struct dump *d, const struct dump_snap *s,
 			  int64_t dump_id);
 
