@@ -10,7 +10,7 @@
 
 static const char SQL_DUMP_ADD[] =
 	"INSERT INTO dump(state, created, updated, files, bytes) "
-	"VALUES(0, :now, :now, :files, :bytes)";
+	"VALUES(0, :now, :now, 0, 0)";
 static const char SQL_DUMP_FILE_ADD[] =
 	"INSERT INTO dump_file(dump, ord, path, size, mtime, mtime_nsec, mode, "
 	"dev, ino, ctime, ctime_nsec) VALUES(:dump, :ord, :path, :size, "
@@ -133,6 +133,29 @@ static int files_check(const struct catalog_dump_file *files, size_t n,
 	return 0;
 }
 
+/* Entries files[0..n) (of bytes, files_check()) added to dump id from
+ * entry first on, in the transaction of c. 0 or -errno (-ENOENT: the dump
+ * is unknown, committed or failed). */
+static int files_grow(struct catconn *c, int64_t id, size_t first,
+		      const struct catalog_dump_file *files, size_t n,
+		      uint64_t bytes)
+{
+	sqlite3_stmt *st = cat_stmt(c, SQL_DUMP_GROW);
+	int ret;
+
+	if (!st)
+		return -EIO;
+	cat_bind_i64(st, ":id", id);
+	cat_bind_i64(st, ":files", (int64_t)n);
+	cat_bind_i64(st, ":bytes", (int64_t)bytes);
+	ret = cat_exec(c, st, "dump grow");
+	if (ret == 0 && sqlite3_changes(c->db) == 0)
+		ret = -ENOENT;
+	if (ret == 0)
+		ret = files_add(c, id, first, files, n);
+	return ret;
+}
+
 int catalog_dump_create(struct catalog *cat,
 			const struct catalog_dump_file *files, size_t n,
 			int64_t *id)
@@ -155,13 +178,11 @@ int catalog_dump_create(struct catalog *cat,
 		goto out;
 	}
 	cat_bind_i64(st, ":now", cat_now());
-	cat_bind_i64(st, ":files", (int64_t)n);
-	cat_bind_i64(st, ":bytes", (int64_t)bytes);
 	ret = cat_exec(c, st, "dump add");
 	if (ret < 0)
 		goto out;
 	new_id = sqlite3_last_insert_rowid(c->db);
-	ret = files_add(c, new_id, 0, files, n);
+	ret = files_grow(c, new_id, 0, files, n, bytes);
 out:
 	ret = cat_txn_end(cat, c, 0, ret);
 	if (ret == 0)
@@ -173,7 +194,6 @@ int catalog_dump_files_add(struct catalog *cat, int64_t dump_id, size_t first,
 			   const struct catalog_dump_file *files, size_t n)
 {
 	struct catconn *c;
-	sqlite3_stmt *st;
 	uint64_t bytes;
 	int ret;
 
@@ -183,20 +203,7 @@ int catalog_dump_files_add(struct catalog *cat, int64_t dump_id, size_t first,
 	ret = cat_txn_begin(cat, &c, 0);
 	if (ret < 0)
 		return ret;
-	st = cat_stmt(c, SQL_DUMP_GROW);
-	if (!st) {
-		ret = -EIO;
-		goto out;
-	}
-	cat_bind_i64(st, ":id", dump_id);
-	cat_bind_i64(st, ":files", (int64_t)n);
-	cat_bind_i64(st, ":bytes", (int64_t)bytes);
-	ret = cat_exec(c, st, "dump grow");
-	if (ret == 0 && sqlite3_changes(c->db) == 0)
-		ret = -ENOENT;
-	if (ret == 0)
-		ret = files_add(c, dump_id, first, files, n);
-out:
+	ret = files_grow(c, dump_id, first, files, n, bytes);
 	return cat_txn_end(cat, c, 0, ret);
 }
 

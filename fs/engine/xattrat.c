@@ -33,7 +33,28 @@ struct xattrat_args {
 /* Set once a call said ENOSYS: every later one goes through /proc. */
 static int no_at;
 
-/* /proc/self/fd/DIRFD/NAME in p. 0, or -EINVAL when it does not fit. */
+/* Whether the system calls may be tried: a name of one component, and
+ * the kernel not known to lack them. -EINVAL for a bad name, else 1 or 0. */
+static int at_usable(const char *name)
+{
+	if (!name[0] || strchr(name, '/'))
+		return -EINVAL;
+	return !__atomic_load_n(&no_at, __ATOMIC_RELAXED);
+}
+
+/* The answer n of a system call: its count, or -errno; -ENOSYS (the
+ * kernel has none) also remembered. */
+static ssize_t at_answer(long n)
+{
+	if (n >= 0)
+		return n;
+	if (errno == ENOSYS)
+		__atomic_store_n(&no_at, 1, __ATOMIC_RELAXED);
+	return -errno;
+}
+
+/* /proc/self/fd/DIRFD/NAME in p (as long as NAME_MAX + 32). 0, or -EINVAL
+ * when it does not fit. */
 static int proc_path(char *p, size_t len, int dirfd, const char *name)
 {
 	if ((size_t)snprintf(p, len, "/proc/self/fd/%d/%s", dirfd, name) >= len)
@@ -44,18 +65,15 @@ static int proc_path(char *p, size_t len, int dirfd, const char *name)
 ssize_t xattrat_list(int dirfd, const char *name, char *list, size_t size)
 {
 	char p[32 + NAME_MAX + 1];
-	ssize_t n;
+	ssize_t n = at_usable(name);
 
-	if (!name[0] || strchr(name, '/'))
-		return -EINVAL;
+	if (n < 0)
+		return n;
 #ifdef __NR_listxattrat
-	if (!__atomic_load_n(&no_at, __ATOMIC_RELAXED)) {
-		n = syscall(__NR_listxattrat, dirfd, name, AT_SYMLINK_NOFOLLOW,
-			    list, size);
-		if (n >= 0 || errno != ENOSYS)
-			return n < 0 ? -errno : n;
-		__atomic_store_n(&no_at, 1, __ATOMIC_RELAXED);
-	}
+	if (n && (n = at_answer(syscall(__NR_listxattrat, dirfd, name,
+					AT_SYMLINK_NOFOLLOW, list, size))) !=
+		     -ENOSYS)
+		return n;
 #endif
 	if (proc_path(p, sizeof(p), dirfd, name) < 0)
 		return -EINVAL;
@@ -66,22 +84,19 @@ ssize_t xattrat_list(int dirfd, const char *name, char *list, size_t size)
 ssize_t xattrat_get(int dirfd, const char *name, const char *attr, void *value,
 		    size_t size)
 {
+	struct xattrat_args a = {(uint64_t)(uintptr_t)value, (uint32_t)size, 0};
 	char p[32 + NAME_MAX + 1];
-	ssize_t n;
+	ssize_t n = size > UINT32_MAX ? -EINVAL : at_usable(name);
 
-	if (!name[0] || strchr(name, '/') || size > UINT32_MAX)
-		return -EINVAL;
+	if (n < 0)
+		return n;
 #ifdef __NR_getxattrat
-	if (!__atomic_load_n(&no_at, __ATOMIC_RELAXED)) {
-		struct xattrat_args a = {(uint64_t)(uintptr_t)value,
-					 (uint32_t)size, 0};
-
-		n = syscall(__NR_getxattrat, dirfd, name, AT_SYMLINK_NOFOLLOW,
-			    attr, &a, sizeof(a));
-		if (n >= 0 || errno != ENOSYS)
-			return n < 0 ? -errno : n;
-		__atomic_store_n(&no_at, 1, __ATOMIC_RELAXED);
-	}
+	if (n && (n = at_answer(syscall(__NR_getxattrat, dirfd, name,
+					AT_SYMLINK_NOFOLLOW, attr, &a,
+					sizeof(a)))) != -ENOSYS)
+		return n;
+#else
+	(void)a;
 #endif
 	if (proc_path(p, sizeof(p), dirfd, name) < 0)
 		return -EINVAL;
