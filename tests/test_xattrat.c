@@ -3,12 +3,18 @@
  * as listxattr(2) and getxattr(2) give them, a symlink's own (never its
  * target's), -ENOENT for a missing entry, -ENODATA for a missing
  * attribute, -EINVAL for a name with a '/'; the system calls and the
- * /proc fallback answer alike, case by case.
+ * /proc fallback answer alike, case by case, also when a seccomp filter
+ * refuses the system calls (EPERM, as container runtimes do with calls
+ * they do not know): a refused call must never read as "no attribute".
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -91,11 +97,50 @@ static void test_proc(void)
 	xattrat_proc_only(0);
 }
 
+#if defined(__x86_64__) || defined(__aarch64__)
+/* From now on getxattrat (464) and listxattrat (465) fail EPERM in this
+ * process. 0 or -errno. */
+static int refuse_at_calls(void)
+{
+	struct sock_filter f[] = {
+	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+		     offsetof(struct seccomp_data, nr)),
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 464, 2, 0),
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 465, 1, 0),
+	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+	};
+	struct sock_fprog prog = {sizeof(f) / sizeof(f[0]), f};
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
+	    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0)
+		return -errno;
+	return 0;
+}
+
+/* Last: the filter stays for the rest of the process. */
+static void test_refused(void)
+{
+	int ret = refuse_at_calls();
+
+	if (ret < 0) {
+		printf("# no seccomp filter here (%s): not tried\n",
+		       strerror(-ret));
+		return;
+	}
+	xattrat_proc_only(0);
+	cases();
+}
+#endif
+
 int main(void)
 {
 	make_tree();
 	RUN(test_syscalls);
 	RUN(test_proc);
+#if defined(__x86_64__) || defined(__aarch64__)
+	RUN(test_refused);
+#endif
 	close(dir);
 	return check_done();
 }

@@ -42,15 +42,17 @@ static int at_usable(const char *name)
 	return !__atomic_load_n(&no_at, __ATOMIC_RELAXED);
 }
 
-/* The answer n of a system call: its count, or -errno; -ENOSYS (the
- * kernel has none) also remembered. */
+/* The answer n of a system call: its count, or -errno; -ENOSYS when the
+ * /proc way must answer instead: the kernel has no such call (remembered),
+ * or a seccomp filter refused it (EPERM, which neither call answers for
+ * an attribute: each call tries again). */
 static ssize_t at_answer(long n)
 {
 	if (n >= 0)
 		return n;
 	if (errno == ENOSYS)
 		__atomic_store_n(&no_at, 1, __ATOMIC_RELAXED);
-	return -errno;
+	return errno == ENOSYS || errno == EPERM ? -ENOSYS : -errno;
 }
 
 /* /proc/self/fd/DIRFD/NAME in p (as long as NAME_MAX + 32). 0, or -EINVAL

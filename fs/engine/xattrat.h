@@ -4,10 +4,10 @@
  *
  * listxattrat(2) and getxattrat(2) (Linux 6.13 and later) take the
  * directory's descriptor and the name, one lookup. Where the kernel has
- * neither (ENOSYS, remembered), the l- calls go through
- * /proc/self/fd/DIRFD/NAME instead: the same answers for some 4 us more
- * per entry (procfs is walked component by component). NAME is one
- * component: a '/' in it is -EINVAL.
+ * neither (ENOSYS, remembered) or a seccomp filter refuses them (EPERM),
+ * the l- calls go through /proc/self/fd/DIRFD/NAME instead: the same
+ * answers for some 4 us more per entry (procfs is walked component by
+ * component). NAME is one component: a '/' in it is -EINVAL.
  */
 #ifndef TAPEFS_XATTRAT_H
 #define TAPEFS_XATTRAT_H
