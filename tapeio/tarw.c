@@ -10,9 +10,10 @@
  *   md5      hashes each source slot: the one pass that bounds the speed;
  *            over the same bytes it takes the chunk digests
  *            (tapeio/chunk.h) of a file larger than one chunk;
- *   caller   feeds the same slots to libarchive, whose write callback copies
- *            each finished block into the tape ring (the only user-space
- *            copy of the data);
+ *   caller   feeds the same slots to libarchive, which passes them on
+ *            unblocked (no buffer of its own) to its write callback; that
+ *            copies them into the blocks of the tape ring (the only
+ *            user-space copy of the data);
  *   tape[i]  one per copy: tape_write() of every block of the tape ring.
  * A slot of a ring (tapeio/ring.h) is reused only when every live
  * consumer is past it, so the copies share one buffer and the slowest live
@@ -578,8 +579,9 @@ static void *tape_main(void *arg)
 
 /* ----------------------------------------------------------- libarchive */
 
-/* libarchive's write callback: one call per block (bytes_per_block is set);
- * accumulate into the tape ring so that any length works. */
+/* libarchive's write callback: the archive's bytes as libarchive makes
+ * them (headers, the data segments as given, padding), unblocked:
+ * accumulate them into the blocks of the tape ring. */
 static la_ssize_t tarw_block(struct archive *a, void *arg, const void *buf,
 			     size_t len)
 {
@@ -1058,8 +1060,10 @@ static int tarw_archive(struct tarw *w)
 	 * without the option writes both: harmless. */
 	archive_write_set_format_option(a, "pax", "xattrheader", "SCHILY");
 	archive_clear_error(a);
-	if (archive_write_set_bytes_per_block(a, (int)w->block_size) ||
-	    archive_write_set_bytes_in_last_block(a, (int)w->block_size) ||
+	/* No blocking in libarchive: it would copy every byte into a block
+	 * buffer of its own before tarw_block() copies it again. The blocks
+	 * are made here, the last one padded below. */
+	if (archive_write_set_bytes_per_block(a, 0) ||
 	    archive_write_open(a, w, NULL, tarw_block, NULL) != ARCHIVE_OK)
 		goto out_free;
 	for (i = 0, ret = 0; i < w->nsrc && !ret; i++)
@@ -1069,8 +1073,7 @@ static int tarw_archive(struct tarw *w)
 	if (!ret && archive_write_close(a) != ARCHIVE_OK)
 		ret = tarw_archive_err(w);
 	if (!ret && w->tcur) {
-		/* libarchive pads the last block (bytes_in_last_block); this
-		 * only guards against a short one. */
+		/* The last block, padded with zeros to a whole record. */
 		memset(w->tcur->buf + w->tcur->len, 0,
 		       w->block_size - w->tcur->len);
 		w->tcur->len = w->block_size;
