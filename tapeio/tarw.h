@@ -1,8 +1,9 @@
 /* tapeio/tarw.h - the tar-on-tape writer: one pax archive, fanned out to
  * several tapes at once (SPEC 3.1, 3.2).
  *
- * tarw_run() streams a list of local files into ONE pax archive (libarchive,
- * bytes per block = block_size, every record full-size) and writes each
+ * tarw_run() streams a list of local files into ONE pax archive (libarchive
+ * makes the headers; records of block_size bytes, every one full-size, the
+ * last padded with zeros) and writes each
  * block as one tape record to every copy, each copy on its own drive by its
  * own thread. Every source file is read once; the blocks are shared by all
  * copies (a refcounted ring), never copied per tape. While the bytes stream,
