@@ -35,7 +35,6 @@ int ring_alloc(struct ring *r, size_t nslots, size_t slot_size,
 	if (!r->slots)
 		return -ENOMEM;
 	r->nslots = nslots;
-	r->batch = nslots / 4 ? nslots / 4 : 1;
 	for (i = 0; i < nslots; i++) {
 		void *buf;
 
@@ -95,20 +94,6 @@ static uint64_t ring_min_tail(const struct ring *r, int *nlive)
 	return min;
 }
 
-/* Wake the sleeping consumers when one of them has at least need slots
- * to read. Lock held. */
-static void ring_wake_getters(struct ring *r, uint64_t need)
-{
-	int c;
-
-	for (c = 0; c < r->ncons; c++)
-		if (r->live[c] && r->get_wait[c] &&
-		    r->head - r->tail[c] >= need) {
-			pthread_cond_broadcast(&r->can_get);
-			return;
-		}
-}
-
 struct ring_slot *ring_put_begin(struct ring *r)
 {
 	struct ring_slot *s = NULL;
@@ -124,11 +109,7 @@ struct ring_slot *ring_put_begin(struct ring *r)
 			s = &r->slots[r->head % r->nslots];
 			break;
 		}
-		/* No more comes until there is room: hand over what is had. */
-		ring_wake_getters(r, 1);
-		r->put_wait = 1;
 		pthread_cond_wait(&r->can_put, &r->lock);
-		r->put_wait = 0;
 	}
 	pthread_mutex_unlock(&r->lock);
 	return s;
@@ -138,7 +119,7 @@ void ring_put_end(struct ring *r)
 {
 	pthread_mutex_lock(&r->lock);
 	r->head++;
-	ring_wake_getters(r, r->batch);
+	pthread_cond_broadcast(&r->can_get);
 	pthread_mutex_unlock(&r->lock);
 }
 
@@ -164,11 +145,8 @@ struct ring_slot *ring_get(struct ring *r, int c, int *stopped)
 	struct ring_slot *s = NULL;
 
 	pthread_mutex_lock(&r->lock);
-	while (!r->stop && r->tail[c] == r->head && !r->eof) {
-		r->get_wait[c] = 1;
+	while (!r->stop && r->tail[c] == r->head && !r->eof)
 		pthread_cond_wait(&r->can_get, &r->lock);
-		r->get_wait[c] = 0;
-	}
 	*stopped = r->stop;
 	if (!r->stop && r->tail[c] < r->head)
 		s = &r->slots[r->tail[c] % r->nslots];
@@ -178,14 +156,9 @@ struct ring_slot *ring_get(struct ring *r, int c, int *stopped)
 
 void ring_get_done(struct ring *r, int c)
 {
-	int nlive;
-
 	pthread_mutex_lock(&r->lock);
 	r->tail[c]++;
-	/* The producer sleeps until a batch of slots is free. */
-	if (r->put_wait &&
-	    r->nslots - (r->head - ring_min_tail(r, &nlive)) >= r->batch)
-		pthread_cond_signal(&r->can_put);
+	pthread_cond_broadcast(&r->can_put);
 	pthread_mutex_unlock(&r->lock);
 }
 

@@ -80,8 +80,7 @@ static uint64_t run(struct con *k, int ncons, size_t nslots, uint64_t n,
 }
 
 /* Every consumer sees every slot in order, on rings of every size from 1
- * slot (a batch of one) to 64 (batches of 16), with fast and slow
- * producers and consumers. */
+ * slot to 64, with fast and slow producers and consumers. */
 static void test_every_slot(void)
 {
 	static const size_t sizes[] = {1, 2, 3, 4, 5, 7, 8, 31, 64};
@@ -156,7 +155,7 @@ static void test_stop(void)
 	ring_init(&r);
 	CHECK_INT(ring_alloc(&r, 16, 64, 0, 1), 0);
 	CHECK(ring_put_begin(&r) != NULL);
-	ring_put_end(&r); /* one slot, less than a batch of 4 */
+	ring_put_end(&r); /* one slot, read at once */
 	CHECK(ring_get(&r, 0, &stopped) != NULL);
 	ring_get_done(&r, 0);
 	pthread_create(&t, NULL, stopper, &r);
@@ -167,7 +166,7 @@ static void test_stop(void)
 	ring_destroy(&r);
 }
 
-/* Fewer slots than a batch, then the end: the consumer gets them. */
+/* A few slots in a large ring, then the end: the consumers get them. */
 static void test_short_tail(void)
 {
 	struct con k[2];
