@@ -436,6 +436,7 @@ static int vt_open(struct tape *t, const char *dev, int mode)
 	if (!v)
 		return -ENOMEM;
 	v->trace_fd = -1;
+	v->dfd = -1;
 	v->fd = vt_open_image(dev, mode);
 	if (v->fd < 0) {
 		ret = v->fd;
@@ -482,6 +483,7 @@ static int vt_close(struct tape *t)
 		close(v->trace_fd);
 	if (v->hmap)
 		munmap((void *)v->hmap, VT_HDR_SIZE);
+	vt_direct_close(v);
 	close(v->fd);
 	vt_index_free(&v->ix);
 	free(v);

@@ -249,6 +249,12 @@ struct vtape {
 	struct tape_counters cnt; /* but model_seconds: clk.charged */
 	struct vt_clock clk;
 	int trace_fd;
+	/* Data records written around the host page cache (vtape_write.c):
+	 * the image opened again with O_DIRECT (-1: not yet; -2: the host
+	 * file system refuses it), and one aligned block for a record's
+	 * header and padding. */
+	int dfd;
+	unsigned char *dblk;
 };
 
 /* vtape.c: append one line "<barcode> <fmt...>" to the trace, if any
@@ -259,7 +265,9 @@ __attribute__((format(printf, 2, 3))) void vt_trace(struct vtape *v,
  * so that an injection made while the image is open takes effect at once. */
 int vt_faults_read(struct vtape *v);
 
-/* vtape_write.c: the write and weof of vtape_ops. */
+/* vtape_write.c: the write and weof of vtape_ops; vt_direct_close()
+ * closes the O_DIRECT descriptor, if any (at close). */
+void vt_direct_close(struct vtape *v);
 ssize_t vt_write(struct tape *t, const void *buf, size_t len);
 int vt_weof(struct tape *t, unsigned count);
 /* Write count filemarks (0: only flush) at the current position and wait

@@ -2,11 +2,25 @@
  * filemarks and the end of data (with, in version 2, the stored index
  * after it), the write-fail and write-protect faults, and the writeback
  * that keeps the host disk streaming along with the tape.
+ *
+ * A stream of large records is written around the host page cache
+ * (O_DIRECT), as a drive moves a record from the host's buffer by DMA:
+ * a record whose header starts a page of the image, whose data (then
+ * page-aligned in the image, vt_pad_at()) is whole pages long and whose
+ * buffer is page-aligned goes to the disk straight from that buffer,
+ * saving the copy into the page cache (the writer's largest cost after
+ * its MD5) and keeping the cache for other work. Any other record, the
+ * filemarks and the end of data go through the page cache as before;
+ * the two never share a page. Where the host file system refuses
+ * O_DIRECT every record goes through the cache. What is recorded, and
+ * when it is durable (a filemark's fdatasync), is the same either way.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -75,6 +89,66 @@ static int vt_record_fail(struct vtape *v, uint64_t pos, uint64_t off,
 	return ret < 0 ? ret : -EIO;
 }
 
+void vt_direct_close(struct vtape *v)
+{
+	if (v->dfd >= 0)
+		close(v->dfd);
+	v->dfd = -1;
+	free(v->dblk);
+	v->dblk = NULL;
+}
+
+/* Whether a record of len bytes from buf, its header at off padded by
+ * pad, can be written with O_DIRECT: its header and padding one whole
+ * page, its data whole pages from a page-aligned buffer. Opens the
+ * O_DIRECT descriptor the first time (the image again, through
+ * /proc/self/fd: same file, no flock of its own); a host that refuses it
+ * is not asked again. */
+static int vt_direct_ok(struct vtape *v, uint64_t off, unsigned pad,
+			const void *buf, uint64_t len)
+{
+	char path[64];
+
+	if (off % VT_ALIGN || VT_RH_SIZE + pad != VT_ALIGN || len % VT_ALIGN ||
+	    (uintptr_t)buf % VT_ALIGN || v->dfd == -2)
+		return 0;
+	if (v->dfd >= 0)
+		return 1;
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", v->fd);
+	v->dfd = open(path, O_WRONLY | O_DIRECT | O_CLOEXEC);
+	if (v->dfd >= 0 &&
+	    !posix_memalign((void **)&v->dblk, VT_ALIGN, VT_ALIGN)) {
+		memset(v->dblk, 0, VT_ALIGN);
+		return 1;
+	}
+	vt_direct_close(v);
+	v->dfd = -2;
+	return 0;
+}
+
+/* The record of vt_record_data() with O_DIRECT: 1 when written, 0 when
+ * the host refused it (nothing written; from now on every record goes
+ * through the page cache), -EIO on a failure. */
+static int vt_record_direct(struct vtape *v, const unsigned char *rh,
+			    const void *buf, uint64_t len, uint64_t off)
+{
+	struct iovec iov[2];
+	ssize_t n;
+
+	memcpy(v->dblk, rh, VT_RH_SIZE); /* the rest stays zeros */
+	iov[0] = (struct iovec){v->dblk, VT_ALIGN};
+	iov[1] = (struct iovec){(void *)buf, len};
+	n = pwritev(v->dfd, iov, 2, (off_t)off);
+	if (n == (ssize_t)(VT_ALIGN + len))
+		return 1;
+	if (n < 0 && errno == EINVAL) {
+		vt_direct_close(v);
+		v->dfd = -2;
+		return 0;
+	}
+	return -EIO;
+}
+
 /* Record one data record of len bytes from buf at the current position. */
 static int vt_record_data(struct vtape *v, const void *buf, uint64_t len)
 {
@@ -91,12 +165,17 @@ static int vt_record_data(struct vtape *v, const void *buf, uint64_t len)
 	off = v->ix.eod_off;
 	pad = vt_pad_at(off, VT_DATA, len);
 	vt_rh_encode(rh, VT_DATA, 0, pad, len);
+	end = off + VT_RH_SIZE + pad + len;
+	ret = vt_direct_ok(v, off, pad, buf, len)
+		  ? vt_record_direct(v, rh, buf, len, off)
+		  : 0;
+	if (ret < 0)
+		return vt_record_fail(v, pos, off, end, ret);
 	iov[n++] = (struct iovec){rh, VT_RH_SIZE};
 	if (pad)
 		iov[n++] = (struct iovec){(void *)zeros, pad};
 	iov[n++] = (struct iovec){(void *)buf, len};
-	end = off + VT_RH_SIZE + pad + len;
-	if (pwritev(v->fd, iov, n, (off_t)off) != (ssize_t)(end - off))
+	if (!ret && pwritev(v->fd, iov, n, (off_t)off) != (ssize_t)(end - off))
 		return vt_record_fail(v, pos, off, end, -EIO);
 	ret = vt_index_push(&v->ix, off, VT_DATA, pad, len);
 	if (ret < 0)
