@@ -80,7 +80,12 @@ sleep 0.3
 check_eq "archive/x/a is the new one" new "$(cat $A/a)"
 check "b recalled from tape after a changed" cmp src/a $A/b
 
-# the tape file, read by GNU tar and bsdtar
+# the tape file, read by GNU tar and bsdtar, once the drives let go of it
+# (the recall of b may still read on after cmp has had its bytes)
+for _ in $(seq 100); do
+	grep -q '^state: [^i]' mnt/drives/[0-9]* || break
+	sleep 0.1
+done
 "$TAPEFS" vtape export "lib/tapes/${x_tape%%:*}.vtape" "${x_tape##*:}" x.tar
 restored() { # DIR: what a restore must show
 	local d=$1/x
