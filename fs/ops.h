@@ -42,6 +42,7 @@ struct ops_mount {
 	struct tapefs *fs;
 	struct ops_nodes *nodes;
 	struct ops_inval inval;
+	int listers; /* threads finishing long listings (fs/ops_ns.c), atomic */
 };
 
 /* Listen to the engines' changes (fs->notify); from start() to stop()

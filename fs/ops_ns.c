@@ -13,8 +13,11 @@
  * Archived members are read through the recall engine and opened with
  * keep_cache once whole in the cache: their content never changes.
  *
- * Listings are made whole when read from their start and kept in the
- * directory's handle; the kernel keeps those of archive/ and of an
+ * Listings are made afresh when read from their start and kept in the
+ * directory's handle; one of archive/ longer than a reply is made in two
+ * steps, the rest on a thread (a lister) while the first replies go out,
+ * so that the daemon's part of a long `ls -l` runs beside the kernel's
+ * and the reader's. The kernel keeps the listings of archive/ and of an
  * archive's directories in tapes/ from one opendir to the next, until a
  * commit drops them (fs/ops_inval.c). A readdirplus reply gives the
  * attributes of the entries that are archived members (their inode
@@ -62,14 +65,41 @@ struct ns_dirent {
 	struct stat st;
 };
 
+/* A listing: entry i is at offset i, "." and ".." first. A long listing
+ * of a provider with readdir_from() is made in two steps: a reply's worth
+ * in the request that reads it from its start, the rest on a thread of
+ * its own (the lister) while the kernel and the reader take in the first
+ * replies; a reply waits for the entries it needs. */
 struct ns_dir {
 	struct ops_handle h;
-	int filled;		/* made since the last read from the start */
-	uint64_t gen;		/* ops_inval_gen() before it was made */
-	struct ns_dirent *ents; /* "." and ".." first; entry i is at offset i */
+	int filled;   /* made, or being made, since the last read from the
+			 start */
+	uint64_t gen; /* ops_inval_gen() before it was made */
+	/* lock guards ents, n, cap, names, more, stop and err while a lister
+	 * runs (without one, the request reading the listing owns them);
+	 * held by a reply while it reads entries, taken before the node
+	 * table's lock (fs/ops_node.c). grown: entries added, or the end. */
+	pthread_mutex_t lock;
+	pthread_cond_t grown;
+	struct ns_dirent *ents;
 	size_t n, cap;
 	struct strbuf names;
+	int more;	   /* a lister is adding entries (and touches d) */
+	int stop;	   /* the lister is to stop (release, rewind) */
+	int err;	   /* the lister's error, -errno */
+	struct tapefs *fs; /* for the lister: where it lists from */
+	int *listers;	   /* ops_mount.listers */
+	const struct ns_provider *p;
+	char *rel, *path, *after;
 };
+
+/* Listers running at once over every listing of the mount
+ * (ops_mount.listers); a listing that would need one more is made whole
+ * in its request, as short ones are. Two: a lister keeps a core busy. */
+#define NS_LISTERS_MAX 2
+
+/* Entries a lister adds to its listing at once. */
+#define NS_LISTER_BATCH 256
 
 /* Providers by first path component, in the root's listing order. */
 static const struct ns_provider *const providers[] = {
@@ -741,15 +771,36 @@ int nso_opendir(const char *path, struct fuse_file_info *fi)
 	if (p && p->listing_kept && p->listing_kept(rel))
 		fi->cache_readdir = fi->keep_cache = 1;
 	d->h.area = OPS_NS_DIR;
+	pthread_mutex_init(&d->lock, NULL);
+	pthread_cond_init(&d->grown, NULL);
 	strbuf_init(&d->names);
 	fi->fh = (uintptr_t)d;
 	return 0;
+}
+
+/* Stop d's lister, if one runs, wait until it no longer touches d, and
+ * forget what it was given. */
+static void lister_stop(struct ns_dir *d)
+{
+	pthread_mutex_lock(&d->lock);
+	d->stop = 1;
+	while (d->more)
+		pthread_cond_wait(&d->grown, &d->lock);
+	pthread_mutex_unlock(&d->lock);
+	free(d->rel);
+	free(d->path);
+	free(d->after);
+	d->rel = d->path = d->after = NULL;
+	d->stop = d->err = 0;
 }
 
 void nso_releasedir(struct fuse_file_info *fi)
 {
 	struct ns_dir *d = (struct ns_dir *)(uintptr_t)fi->fh;
 
+	lister_stop(d);
+	pthread_cond_destroy(&d->grown);
+	pthread_mutex_destroy(&d->lock);
 	strbuf_release(&d->names);
 	free(d->ents);
 	free(d);
@@ -781,13 +832,42 @@ static int dir_add(struct ns_dir *d, const char *name, enum ns_kind kind,
 	return 0;
 }
 
+/* Move the entries of batch b to the end of d (under d's lock when a
+ * lister runs); 0 or -ENOMEM. */
+static int dir_take(struct ns_dir *d, struct ns_dir *b)
+{
+	int ret = 0;
+
+	for (size_t i = 0; i < b->n && !ret; i++)
+		ret = dir_add(d, b->names.buf + b->ents[i].name,
+			      b->ents[i].kind, &b->ents[i].st);
+	b->n = 0;
+	b->names.len = 0;
+	return ret;
+}
+
 struct fill_ctx {
-	struct ns_dir *d;
+	struct ns_dir *d;    /* where entries go */
+	struct ns_dir *dest; /* the lister's: d is its batch, for dest */
 	struct tapefs *fs;
 	const char *dir; /* the listed directory's full path */
-	int err;
+	size_t limit;	 /* entries d may hold before the step stops */
+	int err, stopped;
 	char path[4096];
 };
+
+/* d's batch published: 1 when the lister is to stop. */
+static int publish(struct fill_ctx *c)
+{
+	int stop;
+
+	pthread_mutex_lock(&c->dest->lock);
+	c->err = dir_take(c->dest, c->d);
+	stop = c->dest->stop;
+	pthread_cond_broadcast(&c->dest->grown);
+	pthread_mutex_unlock(&c->dest->lock);
+	return c->err ? c->err : stop;
+}
 
 static int fill_one(void *vctx, const char *name, const struct ns_attr *attr)
 {
@@ -798,7 +878,13 @@ static int fill_one(void *vctx, const char *name, const struct ns_attr *attr)
 		snprintf(c->path, sizeof(c->path), "%s/%s", c->dir, name);
 	finish_stat(c->fs, c->path, &a);
 	c->err = dir_add(c->d, name, a.kind, &a.st);
-	return c->err;
+	if (c->err)
+		return c->err;
+	if (c->dest && c->d->n >= NS_LISTER_BATCH)
+		return publish(c);
+	if (c->limit && c->d->n >= c->limit)
+		c->stopped = 1;
+	return c->stopped;
 }
 
 /* The root: staging, then every provider that answers for its name. */
@@ -828,9 +914,85 @@ static int list_root(struct tapefs *fs, struct ns_dir *d)
 	return ret;
 }
 
-/* Make the listing of path afresh: ".", "..", then the entries. */
-static int list(struct tapefs *fs, const char *path, struct ns_dir *d)
+/* The rest of d's listing, after d->after, in batches; 0 or -errno. */
+static int list_rest(struct ns_dir *d)
 {
+	struct ns_dir b = {0};
+	struct fill_ctx *c = malloc(sizeof(*c));
+	int ret = -ENOMEM;
+
+	strbuf_init(&b.names);
+	if (c) {
+		*c = (struct fill_ctx){
+		    .d = &b, .dest = d, .fs = d->fs, .dir = d->path};
+		ret = d->p->readdir_from(d->fs, d->rel, d->after, fill_one, c);
+		if (!ret || ret == 1) /* to the end, or stopped */
+			ret = c->err ? c->err : publish(c);
+		ret = ret == 1 ? 0 : ret;
+	}
+	free(c);
+	strbuf_release(&b.names);
+	free(b.ents);
+	return ret;
+}
+
+static void *lister_main(void *arg)
+{
+	struct ns_dir *d = arg;
+	int ret = list_rest(d);
+
+	__atomic_fetch_sub(d->listers, 1, __ATOMIC_RELAXED);
+	pthread_mutex_lock(&d->lock);
+	d->err = ret;
+	d->more = 0;
+	pthread_cond_broadcast(&d->grown);
+	pthread_mutex_unlock(&d->lock);
+	return NULL;
+}
+
+/* The listing of d goes on after its last entry: on a lister (a detached
+ * thread) when fewer than NS_LISTERS_MAX run, else here, whole. 0 or
+ * -errno. */
+static int list_on(fuse_req_t req, struct ns_dir *d,
+		   const struct ns_provider *p, const char *rel,
+		   const char *path)
+{
+	struct ops_mount *om = fuse_req_userdata(req);
+	pthread_attr_t attr;
+	pthread_t t;
+	int started = 0;
+
+	d->fs = om->fs;
+	d->listers = &om->listers;
+	d->p = p;
+	d->rel = strdup(rel);
+	d->path = strdup(path);
+	d->after = strdup(d->names.buf + d->ents[d->n - 1].name);
+	if (!d->rel || !d->path || !d->after)
+		return -ENOMEM;
+	if (__atomic_add_fetch(d->listers, 1, __ATOMIC_RELAXED) <=
+		NS_LISTERS_MAX &&
+	    !pthread_attr_init(&attr)) {
+		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+		d->more = 1;
+		started = !pthread_create(&t, &attr, lister_main, d);
+		if (!started) /* (else the lister's from now on) */
+			d->more = 0;
+		pthread_attr_destroy(&attr);
+	}
+	if (started)
+		return 0;
+	__atomic_fetch_sub(d->listers, 1, __ATOMIC_RELAXED);
+	return list_rest(d);
+}
+
+/* Make the listing of path afresh: ".", "..", then the entries; of a
+ * provider with readdir_from(), the first `first` entries here and the
+ * rest by list_on(). */
+static int list(fuse_req_t req, const char *path, struct ns_dir *d,
+		size_t first)
+{
+	struct tapefs *fs = ops_fs(req);
 	const struct ns_provider *p = NULL;
 	struct fill_ctx *c;
 	struct stat st;
@@ -844,6 +1006,7 @@ static int list(struct tapefs *fs, const char *path, struct ns_dir *d)
 		if (!p->readdir)
 			return -ENOTDIR;
 	}
+	lister_stop(d);
 	d->n = 0;
 	d->names.len = 0;
 	memset(&st, 0, sizeof(st));
@@ -857,10 +1020,17 @@ static int list(struct tapefs *fs, const char *path, struct ns_dir *d)
 	if (!c)
 		return -ENOMEM;
 	*c = (struct fill_ctx){.d = d, .fs = fs, .dir = path};
-	ret = p->readdir(fs, rel, fill_one, c);
-	ret = ret ? ret : c->err;
+	if (p->readdir_from) {
+		c->limit = first;
+		ret = p->readdir_from(fs, rel, NULL, fill_one, c);
+	} else {
+		ret = p->readdir(fs, rel, fill_one, c);
+	}
+	ret = c->err ? c->err : ret;
+	if (!ret && c->stopped)
+		ret = list_on(req, d, p, rel, path);
 	free(c);
-	return ret;
+	return ret < 0 ? ret : 0;
 }
 
 /* Entry i of d as a directory entry: with its attributes and a lookup
@@ -885,6 +1055,26 @@ static int dir_entry(fuse_req_t req, fuse_ino_t ino, struct ns_dir *d, size_t i,
 	return ret ? ret : 1;
 }
 
+/* Entries a reply of size bytes can hold at most: each takes at least
+ * its header and a name of one byte. */
+static size_t reply_most(fuse_req_t req, size_t size, int plus)
+{
+	struct fuse_entry_param e = {0};
+	size_t least = plus ? fuse_add_direntry_plus(req, NULL, 0, "x", &e, 0)
+			    : fuse_add_direntry(req, NULL, 0, "x", NULL, 0);
+
+	return size / (least ? least : 1) + 1;
+}
+
+/* Wait (d's lock held) until d holds the entries a reply from off may
+ * need, or the lister ended; its error, if it failed before off. */
+static int wait_entries(struct ns_dir *d, size_t off, size_t most)
+{
+	while (d->more && d->n < off + most)
+		pthread_cond_wait(&d->grown, &d->lock);
+	return d->err && off >= d->n ? d->err : 0;
+}
+
 /* Entries from offset off (entry off is the next) into one reply; the
  * lookups counted for it are taken back if the kernel never got it. */
 static void reply_entries(fuse_req_t req, fuse_ino_t ino, struct ns_dir *d,
@@ -892,17 +1082,18 @@ static void reply_entries(fuse_req_t req, fuse_ino_t ino, struct ns_dir *d,
 {
 	fuse_ino_t *refs = NULL;
 	struct fuse_entry_param e;
-	size_t len = 0, nrefs = 0, i;
-	int ret = 0, stale = ops_inval_gen(req) != d->gen;
+	size_t len = 0, nrefs = 0, i, most = reply_most(req, size, plus);
+	int ret, end, stale = ops_inval_gen(req) != d->gen;
 
-	/* an entry with attributes takes more than 128 bytes */
 	if (plus)
-		refs = malloc(sizeof(*refs) * (size / 128 + 1));
+		refs = malloc(sizeof(*refs) * most);
 	if (plus && !refs) {
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
-	for (i = off; i < d->n; i++) {
+	pthread_mutex_lock(&d->lock);
+	ret = wait_entries(d, off, most);
+	for (i = off; i < d->n && !ret; i++) {
 		ret = dir_entry(req, ino, d, i, plus, stale, &e);
 		if (ret < 0)
 			break;
@@ -915,10 +1106,13 @@ static void reply_entries(fuse_req_t req, fuse_ino_t ino, struct ns_dir *d,
 		}
 		if (ret)
 			refs[nrefs++] = e.ino;
+		ret = 0;
 	}
+	end = !d->more && off >= d->n;
+	pthread_mutex_unlock(&d->lock);
 	/* The end of a listing the kernel may keep: kept as it is only if
 	 * no batch of changes began since it was made. */
-	if (stale && off >= d->n)
+	if (stale && end)
 		ops_inval_listing(req, ino);
 	if (ret < 0 && !len)
 		fuse_reply_err(req, -ret);
@@ -941,7 +1135,8 @@ void nso_readdir(fuse_req_t req, fuse_ino_t ino, const char *path,
 	}
 	if (off == 0 || !d->filled) {
 		d->gen = ops_inval_gen(req);
-		ret = list(ops_fs(req), path, d);
+		ret = list(req, path, d,
+			   (size_t)off + reply_most(req, size, plus));
 		d->filled = !ret;
 	}
 	if (ret)

@@ -95,6 +95,12 @@ struct ns_provider {
 	int (*getattr)(struct tapefs *fs, const char *rel, struct ns_attr *out);
 	int (*readdir)(struct tapefs *fs, const char *rel, ns_fill_fn fill,
 		       void *ctx);
+	/* Optional: the same listing in the order of its names (bytewise),
+	 * from the first name after `after` (NULL: from the start), so that
+	 * a long listing can be made in steps (fill stops a step by
+	 * returning non-zero, which is then not an error). */
+	int (*readdir_from)(struct tapefs *fs, const char *rel,
+			    const char *after, ns_fill_fn fill, void *ctx);
 	/* Optional: 1 when the listing of directory rel changes only with a
 	 * commit, which tells the mount (tapefs_changes_begin():
 	 * fs/engine/tapefs.h): the kernel may then keep it. */

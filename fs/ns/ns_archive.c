@@ -59,8 +59,8 @@ static int list_one(void *vctx, const char *name,
 	return c->fill(c->ctx, name, &c->attr);
 }
 
-static int archive_readdir(struct tapefs *fs, const char *rel, ns_fill_fn fill,
-			   void *ctx)
+static int archive_readdir_from(struct tapefs *fs, const char *rel,
+				const char *after, ns_fill_fn fill, void *ctx)
 {
 	struct list_ctx *c;
 	int ret;
@@ -73,9 +73,15 @@ static int archive_readdir(struct tapefs *fs, const char *rel, ns_fill_fn fill,
 	c->fs = fs;
 	c->fill = fill;
 	c->ctx = ctx;
-	ret = catalog_ns_list(fs->cat, rel, NULL, list_one, c);
+	ret = catalog_ns_list(fs->cat, rel, after, list_one, c);
 	free(c);
 	return ret > 0 ? 0 : ret; /* > 0: the filler stopped it */
+}
+
+static int archive_readdir(struct tapefs *fs, const char *rel, ns_fill_fn fill,
+			   void *ctx)
+{
+	return archive_readdir_from(fs, rel, NULL, fill, ctx);
 }
 
 /* Every listing of archive/ changes only with a commit. */
@@ -129,6 +135,7 @@ const struct ns_provider ns_archive = {
     .name = "archive",
     .getattr = archive_getattr,
     .readdir = archive_readdir,
+    .readdir_from = archive_readdir_from,
     .listing_kept = archive_listing_kept,
     .getxattr = archive_getxattr,
     .listxattr = archive_listxattr,
