@@ -786,8 +786,9 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 	conn->max_background = 64;
 	conn->congestion_threshold = 48;
 	/* Readdirplus for every batch of a listing, not only the first
-	 * (the adaptive mode): `ls -l` of a large archived directory reads
-	 * all its names before it stats any, so later batches would cost a
+	 * (the adaptive mode, which asks for attributes again only after
+	 * the reader looked entries up): `ls -l` stats each batch of names
+	 * after reading it, and every batch without attributes would cost a
 	 * lookup per entry. */
 	conn->want &= ~FUSE_CAP_READDIRPLUS_AUTO;
 	/* No splice to the kernel and no writeback cache: measured
