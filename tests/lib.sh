@@ -50,6 +50,12 @@ t_cleanup() {
 		not_ok "sanitizer report in the daemon's log:"
 		grep -E -A12 "ERROR: (Address|Leak|Thread)Sanitizer|runtime error:" "$log" | head -n 40
 	fi
+	# a failed check: the end of the daemon's log goes with it (the
+	# scratch directory is gone once tests/run has read this output)
+	if [ "$T_FAIL" -gt 0 ] && [ -s "$log" ]; then
+		echo "# the daemon's log ($log), last 40 lines:"
+		tail -n 40 "$log" | sed 's/^/#   /'
+	fi
 	echo "$T_PASS passed, $T_FAIL failed"
 }
 trap t_cleanup EXIT

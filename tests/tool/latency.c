@@ -10,12 +10,14 @@
  * O_NONBLOCK), which must fail with EAGAIN (OFFLINE is a file that is not
  * in the recall cache). Each call is timed on its own. Prints one line per
  * kind:
- *   KIND calls N p50 MS p99 MS max MS errors N
+ *   KIND calls N p50 MS p99 MS max MS errors N [errno NAME first MS last MS]
  * (errors: a stat or getxattr that failed, an open that did not fail with
- * EAGAIN). With -t, each round also reads TEXT whole (open, read to the
- * end, close: what `cat .status` does), kind "text"; with -d, lists DIR
- * (opendir, readdir to the end, closedir: what `ls` does), kind
- * "readdir". Exit 0, or 2 on bad arguments.
+ * EAGAIN; when there were some, the errno of the first one (or "none": an
+ * open that succeeded, a getxattr of an empty value) and when the first
+ * and the last one came, in ms since the start). With -t, each round also reads
+ * TEXT whole (open, read to the end, close: what `cat .status` does), kind
+ * "text"; with -d, lists DIR (opendir, readdir to the end, closedir: what `ls`
+ * does), kind "readdir". Exit 0, or 2 on bad arguments.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -33,7 +35,11 @@ struct series {
 	double *ms;
 	size_t n, cap;
 	long errors;
+	int first_errno;    /* of the first error, 0: none */
+	double first, last; /* when the first and last error came */
 };
+
+static double t_start; /* now_ms() at the start */
 
 static double now_ms(void)
 {
@@ -43,7 +49,9 @@ static double now_ms(void)
 	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
-static void series_add(struct series *s, double ms, int ok)
+/* One call of s that took ms; ok: answered as expected, else err is its
+ * errno (0 when it answered without one, but not as expected). */
+static void series_add(struct series *s, double ms, int ok, int err)
 {
 	if (s->n == s->cap) {
 		size_t nc = s->cap ? s->cap * 2 : 1024;
@@ -57,7 +65,13 @@ static void series_add(struct series *s, double ms, int ok)
 		s->cap = nc;
 	}
 	s->ms[s->n++] = ms;
-	s->errors += !ok;
+	if (ok)
+		return;
+	if (!s->errors++) {
+		s->first_errno = err;
+		s->first = now_ms() - t_start;
+	}
+	s->last = now_ms() - t_start;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -81,9 +95,15 @@ static double quantile(const struct series *s, double q)
 static void series_print(struct series *s)
 {
 	qsort(s->ms, s->n, sizeof(*s->ms), cmp_double);
-	printf("%s calls %zu p50 %.2f p99 %.2f max %.2f errors %ld\n", s->name,
+	printf("%s calls %zu p50 %.2f p99 %.2f max %.2f errors %ld", s->name,
 	       s->n, quantile(s, 0.5), quantile(s, 0.99),
 	       s->n ? s->ms[s->n - 1] : 0.0, s->errors);
+	if (s->errors)
+		printf(" errno %s first %.0f last %.0f",
+		       s->first_errno ? strerrorname_np(s->first_errno)
+				      : "none",
+		       s->first, s->last);
+	printf("\n");
 }
 
 static void one_stat(struct series *s, const char *path)
@@ -93,7 +113,7 @@ static void one_stat(struct series *s, const char *path)
 	int ret =
 	    statx(AT_FDCWD, path, AT_STATX_FORCE_SYNC, STATX_BASIC_STATS, &stx);
 
-	series_add(s, now_ms() - t0, ret == 0);
+	series_add(s, now_ms() - t0, ret == 0, ret ? errno : 0);
 }
 
 static void one_xattr(struct series *s, const char *path)
@@ -102,7 +122,7 @@ static void one_xattr(struct series *s, const char *path)
 	double t0 = now_ms();
 	ssize_t n = getxattr(path, "user.tapefs.state", buf, sizeof(buf));
 
-	series_add(s, now_ms() - t0, n > 0);
+	series_add(s, now_ms() - t0, n > 0, n < 0 ? errno : 0);
 }
 
 static void one_open(struct series *s, const char *path)
@@ -111,7 +131,7 @@ static void one_open(struct series *s, const char *path)
 	int fd = open(path, O_RDONLY | O_NONBLOCK);
 	int err = fd < 0 ? errno : 0;
 
-	series_add(s, now_ms() - t0, fd < 0 && err == EAGAIN);
+	series_add(s, now_ms() - t0, fd < 0 && err == EAGAIN, err);
 	if (fd >= 0)
 		close(fd);
 }
@@ -122,25 +142,29 @@ static void one_text(struct series *s, const char *path)
 	double t0 = now_ms();
 	int fd = open(path, O_RDONLY);
 	ssize_t n = fd < 0 ? -1 : 0;
+	int err = fd < 0 ? errno : 0;
 
 	while (fd >= 0 && (n = read(fd, buf, sizeof(buf))) > 0)
 		;
+	if (n < 0 && !err)
+		err = errno;
 	if (fd >= 0)
 		close(fd);
-	series_add(s, now_ms() - t0, fd >= 0 && n == 0);
+	series_add(s, now_ms() - t0, fd >= 0 && n == 0, err);
 }
 
 static void one_dir(struct series *s, const char *path)
 {
 	double t0 = now_ms();
 	DIR *d = opendir(path);
+	int err = d ? 0 : errno;
 	long n = 0;
 
 	while (d && readdir(d))
 		n++;
 	if (d)
 		closedir(d);
-	series_add(s, now_ms() - t0, d && n > 0);
+	series_add(s, now_ms() - t0, d && n > 0, err);
 }
 
 #define MAX_EXTRA 16
@@ -169,7 +193,8 @@ int main(int argc, char **argv)
 				"SECONDS OFFLINE FILE...\n");
 		return 2;
 	}
-	end = now_ms() + atof(argv[1]) * 1e3;
+	t_start = now_ms();
+	end = t_start + atof(argv[1]) * 1e3;
 	while (now_ms() < end) {
 		for (int i = 3; i < argc; i++) {
 			one_stat(&st, argv[i]);
