@@ -141,10 +141,10 @@ int stg_create(fuse_req_t req, const char *rel, mode_t mode,
 	       struct fuse_file_info *fi);
 void stg_read(fuse_req_t req, struct fuse_file_info *fi, size_t size,
 	      off_t off);
-ssize_t stg_write_buf(struct fuse_file_info *fi, struct fuse_bufvec *buf,
-		      off_t off);
+ssize_t stg_write_buf(struct tapefs *fs, struct fuse_file_info *fi,
+		      struct fuse_bufvec *buf, off_t off);
 int stg_statfs(fuse_req_t req, struct statvfs *st);
-int stg_flush(struct fuse_file_info *fi);
+int stg_flush(struct tapefs *fs, struct fuse_file_info *fi);
 void stg_release(struct tapefs *fs, const char *rel, struct fuse_file_info *fi);
 int stg_fsync(struct fuse_file_info *fi, int datasync);
 int stg_opendir(fuse_req_t req, const char *rel, struct fuse_file_info *fi);

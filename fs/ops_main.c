@@ -521,7 +521,7 @@ static void op_write_buf(fuse_req_t req, fuse_ino_t ino,
 
 	(void)ino;
 	if (handle(fi)->area == OPS_STAGING) {
-		n = stg_write_buf(fi, bufv, off);
+		n = stg_write_buf(ops_fs(req), fi, bufv, off);
 	} else if (!(dst.buf[0].mem = malloc(size + 1))) {
 		n = -ENOMEM;
 	} else {
@@ -540,7 +540,7 @@ static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	(void)ino;
 	if (handle(fi)->area == OPS_STAGING)
-		fuse_reply_err(req, -stg_flush(fi));
+		fuse_reply_err(req, -stg_flush(ops_fs(req), fi));
 	else
 		fuse_reply_err(req, -nso_flush(req, fi));
 }

@@ -37,6 +37,9 @@ struct stg_file {
 	atomic_int wrote;  /* created, truncated at open, or written */
 	atomic_int failed; /* a write (or a short one), flush, fsync or
 			      close failed */
+	/* A writer flushed (closed by its user) and not written since, as
+	 * told to dump_file_flushed(). */
+	atomic_int flushed;
 };
 
 struct stg_dir {
@@ -383,16 +386,28 @@ void stg_read(fuse_req_t req, struct fuse_file_info *fi, size_t size, off_t off)
 	fuse_reply_data(req, &src, FUSE_BUF_SPLICE_MOVE);
 }
 
+/* Tell the dump engine that a writer of f was closed by its user (delta
+ * 1) or written again since (-1). */
+static void tell_flushed(struct tapefs *fs, struct stg_file *f, int delta)
+{
+	struct stat st;
+
+	if (fs->dump && fstat(f->fd, &st) == 0)
+		dump_file_flushed(fs->dump, &st, delta);
+}
+
 /* The request's data (in memory, or in a pipe when libfuse spliced the
  * request in) goes straight to the file's descriptor. */
-ssize_t stg_write_buf(struct fuse_file_info *fi, struct fuse_bufvec *buf,
-		      off_t off)
+ssize_t stg_write_buf(struct tapefs *fs, struct fuse_file_info *fi,
+		      struct fuse_bufvec *buf, off_t off)
 {
 	size_t want = fuse_buf_size(buf);
 	struct fuse_bufvec dst = FUSE_BUFVEC_INIT(want);
 	struct stg_file *f = stg_file(fi);
 	ssize_t n;
 
+	if (f->writer && atomic_exchange(&f->flushed, 0))
+		tell_flushed(fs, f, -1); /* written again after a close */
 	dst.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
 	dst.buf[0].fd = f->fd;
 	dst.buf[0].pos = off;
@@ -410,20 +425,26 @@ int stg_statfs(fuse_req_t req, struct statvfs *st)
 	return fstatvfs(ops_fs(req)->staging_fd, st) < 0 ? -errno : 0;
 }
 
-int stg_flush(struct fuse_file_info *fi)
+int stg_flush(struct tapefs *fs, struct fuse_file_info *fi)
 {
 	/* close(dup()) reports delayed write errors at close(), as a local
 	 * file system would (passthrough.c does the same). */
 	struct stg_file *f = stg_file(fi);
 	int fd = dup(f->fd);
 
+	int ret = 0;
+
 	if (fd < 0)
 		return -errno;
 	if (close(fd) < 0) {
 		f->failed = 1;
-		return -errno;
+		ret = -errno;
 	}
-	return 0;
+	/* close() waits for this, not for the release: a `now` written
+	 * next waits for the release (dump_file_flushed()) */
+	if (f->writer && !atomic_exchange(&f->flushed, 1))
+		tell_flushed(fs, f, 1);
+	return ret;
 }
 
 /* rel: the file's path now, or NULL when it has none (unlinked): then
@@ -437,6 +458,8 @@ void stg_release(struct tapefs *fs, const char *rel, struct fuse_file_info *fi)
 	/* Told before the close: the engine sets or clears the file's
 	 * on-disk mark through f->fd. A close's error is the flush's, which
 	 * the kernel sends before the release. */
+	if (tell && atomic_exchange(&f->flushed, 0))
+		tell_flushed(fs, f, -1);
 	if (tell && fstat(f->fd, &st) == 0)
 		dump_file_closed(fs->dump, rel ? dump_rel(rel) : f->rel, f->fd,
 				 &st,

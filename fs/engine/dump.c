@@ -232,6 +232,8 @@ static int dump_once(struct dump *d, const char *rel, int requested,
 	if ((!target || target->kind == DUMP_TARGET_NONE) &&
 	    !dump_tapes_ready(d))
 		return 1;
+	if (requested)
+		dump_writers_settle(d);
 	if (!snapshot(d, rel, requested, &s))
 		return 0;
 	pthread_mutex_lock(&d->mu);

@@ -139,6 +139,15 @@ void dump_file_opened(struct dump *d, const char *relpath,
 		      const struct stat *st);
 void dump_file_closed(struct dump *d, const char *relpath, int fd,
 		      const struct stat *st, enum dump_write how);
+/* The user of such a handle closed a descriptor of it (the kernel's
+ * flush, which close() waits for: delta 1), or a handle that was so
+ * wrote again (delta -1; and -1 at its release). The release comes after
+ * close() returned and may come late on a loaded machine, so a `now`
+ * request waits (a few seconds at most) for the release of files whose
+ * every writer is closed: `cp -r dir staging/ && echo 'now dir' > .dump`
+ * dumps all that cp wrote. A file stays held back until its release
+ * (another descriptor of the handle may still write: fork, dup). */
+void dump_file_flushed(struct dump *d, const struct stat *st, int delta);
 
 /* 1 when xattr name is one of tapefs's own (user.tapefs.*,
  * trusted.tapefs.*): the mount never lets a user set or remove one on a

@@ -79,6 +79,7 @@ struct dump_writer {
 	int count;
 	int failed;  /* a handle of its writers saw a write fail */
 	int rewrote; /* a handle of its writers wrote and closed cleanly */
+	int flushed; /* of count: closed by their users, not yet released */
 };
 
 /* An inode whose last writers saw a write fail: held back until it is
@@ -360,6 +361,10 @@ void dump_failed_prune(struct dump *d, uint64_t gen);
  * it is. */
 int dump_file_partial_found(struct dump *d, int dirfd, const char *name,
 			    const struct stat *st, const char *rel);
+/* Before the snapshot of a `now` request: wait while a file's every
+ * writer was closed by its user (flushed) but is not released yet, at
+ * most DUMP_RELEASE_WAIT_S (dump_file_flushed(), dump.h). */
+void dump_writers_settle(struct dump *d);
 /* The held-back files for dump_stats(). Called with d->mu held. */
 void dump_failed_stats(struct dump *d, struct dump_stats *out);
 /* At stop. */

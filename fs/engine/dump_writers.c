@@ -1,6 +1,8 @@
 /* fs/engine/dump_writers.c - which staged files may not be dumped yet
- * (dump.h: dump_file_opened, dump_file_closed): the inodes with a writer
- * open through the mount, and those whose writers saw a write fail.
+ * (dump.h: dump_file_opened, dump_file_closed, dump_file_flushed): the
+ * inodes with a writer open through the mount, and those whose writers
+ * saw a write fail; and the wait of a `now` for the releases of writers
+ * their users closed.
  *
  * A write, flush, fsync or close that failed (ENOSPC on a full staging
  * disk, EIO) leaves a file that is not what its writer meant: a partial
@@ -25,7 +27,8 @@
 #include "fs/engine/dump_int.h"
 #include "fs/engine/tapefs.h"
 
-#define FAILED_MISSED_MAX 2 /* full scans without it that forget an inode */
+#define FAILED_MISSED_MAX   2 /* full scans without it that forget an inode */
+#define DUMP_RELEASE_WAIT_S 5 /* a `now` waits for releases at most this */
 
 static struct dump_writer *writer_find(struct dump *d, dev_t dev, ino_t ino)
 {
@@ -260,6 +263,41 @@ void dump_file_closed(struct dump *d, const char *relpath, int fd,
 	pthread_cond_broadcast(&d->cv);
 	pthread_mutex_unlock(&d->mu);
 	partial_settle(d, relpath, fd, held, failed, cleared);
+}
+
+void dump_file_flushed(struct dump *d, const struct stat *st, int delta)
+{
+	struct dump_writer *w;
+
+	if (!d || !st)
+		return;
+	pthread_mutex_lock(&d->mu);
+	w = writer_find(d, st->st_dev, st->st_ino);
+	if (w)
+		w->flushed += delta;
+	pthread_mutex_unlock(&d->mu);
+}
+
+/* A writer whose every handle its users closed: released soon. */
+static int release_due(const struct dump *d)
+{
+	for (size_t i = 0; i < d->nwriters; i++)
+		if (d->writers[i].flushed >= d->writers[i].count)
+			return 1;
+	return 0;
+}
+
+void dump_writers_settle(struct dump *d)
+{
+	struct timespec until;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += DUMP_RELEASE_WAIT_S;
+	pthread_mutex_lock(&d->mu);
+	while (!d->stopping && release_due(d))
+		if (pthread_cond_timedwait(&d->cv, &d->mu, &until))
+			break;
+	pthread_mutex_unlock(&d->mu);
 }
 
 int dump_file_partial_found(struct dump *d, int dirfd, const char *name,
