@@ -31,37 +31,11 @@ static int open_catalog(struct tapefs *fs, const char *who)
 	return ret;
 }
 
-static int start_sched(struct tapefs *fs)
-{
-	struct sched_config sc;
-	struct changer_inv inv;
-	int ret;
-
-	memset(&sc, 0, sizeof(sc));
-	sc.changer = fs->changer;
-	sc.tape_ops = tape_backend(fs->cfg.tape);
-	if (!sc.tape_ops)
-		return -EINVAL;
-	sc.ndrives = fs->cfg.ndrives;
-	if (!sc.ndrives) {
-		ret = changer_inventory(fs->changer, &inv);
-		if (ret)
-			return ret;
-		sc.ndrives = inv.ndrives;
-		changer_inv_free(&inv);
-	}
-	for (int i = 0; i < sc.ndrives && i < SCHED_DRIVES_MAX; i++)
-		sc.drive_dev[i] = fs->cfg.drive_dev[i];
-	ret = sched_start(&fs->sched, &sc);
-	if (ret)
-		fs->sched = NULL;
-	return ret;
-}
-
 int cmd_library_up(struct tapefs *fs, const char *who)
 {
 	struct changer_conf cc = {fs->cfg.changer, fs->cfg.changer_spec,
 				  fs->cfg.mtx, fs->cfg.drive_dev[0]};
+	struct sched_config sc;
 	char err[4400];
 	int ret = open_catalog(fs, who);
 
@@ -79,10 +53,10 @@ int cmd_library_up(struct tapefs *fs, const char *who)
 			changer_error(fs->changer));
 		return ret;
 	}
-	ret = start_sched(fs);
+	memset(&sc, 0, sizeof(sc));
+	ret = library_sched_start(fs, &sc, err, sizeof(err));
 	if (ret)
-		fprintf(stderr, "%s: drive scheduler: %s\n", who,
-			strerror(-ret));
+		fprintf(stderr, "%s: %s\n", who, err);
 	return ret;
 }
 

@@ -33,6 +33,7 @@
 #include "fs/cmd.h"
 #include "fs/config.h"
 #include "fs/engine/library.h"
+#include "fs/engine/private_dir.h"
 #include "catalog/catalog.h"
 #include "fs/engine/dump.h"
 #include "fs/engine/recall.h"
@@ -76,11 +77,12 @@ static const struct fuse_opt mount_spec[] = {
 
 static void usage(const char *prog)
 {
-	printf(USAGE "       %s mkvlib|vtape|fsck|rebuild|config|version ...\n\n"
-		     "  -c CONFIG   the ini file (docs/config.md)\n"
-		     "  -f          stay in the foreground; log to stderr too\n"
-		     "  -o OPTIONS  FUSE mount options (allow_other, "
-		     "default_permissions, ...)\n\n",
+	printf(USAGE
+	       "       %s mkvlib|vtape|fsck|rebuild|config|version ...\n\n"
+	       "  -c CONFIG   the ini file (docs/config.md)\n"
+	       "  -f          stay in the foreground; log to stderr too\n"
+	       "  -o OPTIONS  FUSE mount options (allow_other, "
+	       "default_permissions, ...)\n\n",
 	       prog, prog, prog);
 	fuse_cmdline_help();
 	fuse_lowlevel_help();
@@ -166,29 +168,6 @@ static int mount_args_finish(struct mount_opts *mo, struct fuse_args *args)
 		ret = fuse_opt_add_arg(args, mp);
 	free(opts);
 	return ret ? -ENOMEM : 0;
-}
-
-/* mkdir -p of a directory the config names (what is made is private:
- * 0700); 0 or -errno. */
-static int make_dir(const char *path)
-{
-	char *p = strdup(path);
-	int ret = 0;
-
-	if (!p)
-		return -ENOMEM;
-	for (char *s = p + 1; *s; s++) {
-		if (*s != '/')
-			continue;
-		*s = 0;
-		if (mkdir(p, 0700) < 0 && errno != EEXIST)
-			ret = -errno;
-		*s = '/';
-	}
-	if (!ret && mkdir(p, 0700) < 0 && errno != EEXIST)
-		ret = -errno;
-	free(p);
-	return ret;
 }
 
 static int open_catalog(struct tapefs *fs)
@@ -280,39 +259,17 @@ static void sched_log(void *arg, enum sched_log_kind kind, const char *line)
 static int start_sched(struct tapefs *fs)
 {
 	struct sched_config sc;
-	struct changer_inv inv;
+	char why[4200];
 	int ret;
 
 	if (!fs->changer)
 		return 0;
 	memset(&sc, 0, sizeof(sc));
-	sc.changer = fs->changer;
 	sc.log = sched_log;
 	sc.log_arg = fs;
-	sc.tape_ops = tape_backend(fs->cfg.tape);
-	if (!sc.tape_ops) {
-		tapefs_log(fs, LOG_ERR, "unknown tape backend '%s'",
-			   fs->cfg.tape);
-		return -EINVAL;
-	}
-	sc.ndrives = fs->cfg.ndrives;
-	if (!sc.ndrives) {
-		ret = changer_inventory(fs->changer, &inv);
-		if (ret) {
-			tapefs_log(fs, LOG_ERR, "changer inventory: %s",
-				   changer_error(fs->changer));
-			return ret;
-		}
-		sc.ndrives = inv.ndrives;
-		changer_inv_free(&inv);
-	}
-	for (int i = 0; i < sc.ndrives && i < SCHED_DRIVES_MAX; i++)
-		sc.drive_dev[i] = fs->cfg.drive_dev[i];
-	ret = sched_start(&fs->sched, &sc);
-	if (ret) {
-		tapefs_log(fs, LOG_ERR, "drive scheduler: %s", strerror(-ret));
-		fs->sched = NULL;
-	}
+	ret = library_sched_start(fs, &sc, why, sizeof(why));
+	if (ret)
+		tapefs_log(fs, LOG_ERR, "%s", why);
 	return ret;
 }
 
@@ -442,7 +399,7 @@ static int check_drives(struct tapefs *fs)
 /* Before mounting: what can fail for a reason the user must see. */
 static int preflight(struct tapefs *fs)
 {
-	int ret = make_dir(fs->cfg.staging);
+	int ret = private_dir_make(fs->cfg.staging);
 
 	if (ret) {
 		tapefs_log(fs, LOG_ERR, "staging '%s': %s", fs->cfg.staging,

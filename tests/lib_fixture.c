@@ -474,3 +474,25 @@ struct catalog_tape fx_tape(const char *barcode, const char *pool,
 	t.capacity = capacity;
 	return t;
 }
+
+struct catalog_member fx_member(const char *path, enum catalog_type type,
+				uint64_t size, uint64_t hdr, int64_t mtime,
+				uint64_t md5)
+{
+	struct catalog_member m;
+
+	memset(&m, 0, sizeof(m));
+	m.path = (char *)path;
+	m.type = type;
+	m.size = size;
+	m.mode = (type == CATALOG_DIR ? S_IFDIR | 0750 : S_IFREG | 0640);
+	m.uid = 1000;
+	m.gid = 100;
+	m.mtime = mtime;
+	if (type == CATALOG_FILE)
+		snprintf(m.md5, sizeof(m.md5), "%032llx",
+			 (unsigned long long)md5);
+	m.header_offset = hdr;
+	m.data_offset = hdr + 1536;
+	return m;
+}

@@ -162,4 +162,12 @@ struct catalog *fx_catalog(const char *name);
 struct catalog_tape fx_tape(const char *barcode, const char *pool,
 			    enum catalog_tape_state state, uint64_t capacity);
 
+/* A member row of path (not copied) for the catalog's tests: type and
+ * size, its header at byte hdr and its data 1536 bytes on, mode 0750 (a
+ * directory) or 0640, owner 1000:100, mtime; a file's md5 the 32 hex
+ * digits of the number md5. */
+struct catalog_member fx_member(const char *path, enum catalog_type type,
+				uint64_t size, uint64_t hdr, int64_t mtime,
+				uint64_t md5);
+
 #endif

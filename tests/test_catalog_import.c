@@ -19,25 +19,11 @@
 static struct catalog *cat;
 static int adopting; /* import() as an adoption */
 
+/* A member whose md5 tells its header and mtime apart. */
 static struct catalog_member mem(const char *path, enum catalog_type type,
 				 uint64_t size, uint64_t hdr, int64_t mtime)
 {
-	struct catalog_member m;
-
-	memset(&m, 0, sizeof(m));
-	m.path = (char *)path;
-	m.type = type;
-	m.size = size;
-	m.mode = (type == CATALOG_DIR ? S_IFDIR | 0750 : S_IFREG | 0640);
-	m.uid = 1000;
-	m.gid = 100;
-	m.mtime = mtime;
-	if (type == CATALOG_FILE)
-		snprintf(m.md5, sizeof(m.md5), "%032llx",
-			 (unsigned long long)(hdr + (uint64_t)mtime));
-	m.header_offset = hdr;
-	m.data_offset = hdr + 1536;
-	return m;
+	return fx_member(path, type, size, hdr, mtime, hdr + (uint64_t)mtime);
 }
 
 /* Import an archive of m[0..n) with one copy at (bc, fileno). */

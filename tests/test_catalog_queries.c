@@ -23,25 +23,14 @@ static void add_tape(const char *barcode, const char *pool,
 	CHECK_INT(catalog_tape_add(cat, &t), 0);
 }
 
+/* A member of one mtime (with nanoseconds) whose md5 tells its header. */
 static struct catalog_member mem(const char *path, enum catalog_type type,
 				 uint64_t size, uint64_t hdr)
 {
-	struct catalog_member m;
+	struct catalog_member m =
+	    fx_member(path, type, size, hdr, 1700000000, hdr + 1);
 
-	memset(&m, 0, sizeof(m));
-	m.path = (char *)path;
-	m.type = type;
-	m.size = size;
-	m.mode = (type == CATALOG_DIR ? S_IFDIR | 0750 : S_IFREG | 0640);
-	m.uid = 1000;
-	m.gid = 100;
-	m.mtime = 1700000000;
 	m.mtime_nsec = 123456789;
-	if (type == CATALOG_FILE)
-		snprintf(m.md5, sizeof(m.md5), "%032llx",
-			 (unsigned long long)(hdr + 1));
-	m.header_offset = hdr;
-	m.data_offset = hdr + 1536;
 	return m;
 }
 

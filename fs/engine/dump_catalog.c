@@ -21,32 +21,11 @@
 
 #include "catalog/catalog.h"
 #include "fs/engine/dump_int.h"
+#include "fs/engine/private_dir.h"
 #include "fs/engine/tapefs.h"
 
 #define BACKUP_PREFIX "catalog-"
 #define BACKUP_SUFFIX ".db"
-
-/* mkdir -p of dir, private (0700) where it is made. 0 or -errno. */
-static int dir_make(const char *dir)
-{
-	char *p = strdup(dir);
-	int ret = 0;
-
-	if (!p)
-		return -ENOMEM;
-	for (char *s = p + 1; *s && !ret; s++) {
-		if (*s != '/')
-			continue;
-		*s = '\0';
-		if (mkdir(p, 0700) < 0 && errno != EEXIST)
-			ret = -errno;
-		*s = '/';
-	}
-	if (!ret && mkdir(p, 0700) < 0 && errno != EEXIST)
-		ret = -errno;
-	free(p);
-	return ret;
-}
 
 static int backup_name(const struct dirent *e)
 {
@@ -92,7 +71,7 @@ static void backup(struct dump *d, int64_t id)
 	snprintf(path, sizeof(path),
 		 "%s/" BACKUP_PREFIX "%s-%06lld" BACKUP_SUFFIX,
 		 cfg->catalog_backup, stamp, (long long)id);
-	ret = dir_make(cfg->catalog_backup);
+	ret = private_dir_make(cfg->catalog_backup);
 	if (!ret)
 		ret = catalog_backup(d->fs->cat, path);
 	if (ret < 0) {

@@ -83,6 +83,16 @@ void library_copies_queue(struct tapefs *fs);
  * thread); nothing new starts until library_start(). Safe when stopped. */
 void library_stop(struct tapefs *fs);
 
+/* Start fs->sched on fs->changer's drives (the mount's and the offline
+ * commands'): sc as the caller set it (its log), with the changer, the
+ * tape backend cfg.tape and cfg.ndrives drives (every drive of the
+ * changer when 0) at cfg.drive_dev. 0, or -errno with the reason in why
+ * ("unknown tape backend 'x'", "changer inventory: ...", "drive
+ * scheduler: ...") and fs->sched NULL. */
+struct sched_config;
+int library_sched_start(struct tapefs *fs, struct sched_config *sc, char *why,
+			size_t len);
+
 /* ---- registration -------------------------------------------------------- */
 
 /* 1 when barcode is a cleaning cartridge's (it starts with "CLN", the

@@ -22,36 +22,12 @@
 #include <sys/stat.h>
 
 #include "catalog/catalog.h"
+#include "fs/engine/private_dir.h"
 #include "fs/engine/recall_int.h"
 
 void recall_cache_name(int64_t member_id, int part, char *buf, size_t len)
 {
 	snprintf(buf, len, "m%" PRId64 "%s", member_id, part ? ".part" : "");
-}
-
-/* mkdir -p path (mode 0700: cached bytes keep their owners' secrets). */
-static int mkdirs(const char *path)
-{
-	char *p = strdup(path), *s;
-	int ret = 0;
-
-	if (!p)
-		return -ENOMEM;
-	for (s = p + 1; *s; s++) {
-		if (*s != '/')
-			continue;
-		*s = 0;
-		if (mkdir(p, 0700) && errno != EEXIST)
-			ret = -errno;
-		*s = '/';
-		if (ret)
-			goto out;
-	}
-	if (mkdir(p, 0700) && errno != EEXIST)
-		ret = -errno;
-out:
-	free(p);
-	return ret;
 }
 
 /* Parse "m<ID>" (part 0) or "m<ID>.part" (part 1), exactly as
@@ -184,7 +160,7 @@ static int subdir_open(const char *dir)
 {
 	int top, fd, ret;
 
-	ret = mkdirs(dir);
+	ret = private_dir_make(dir);
 	if (ret)
 		return ret;
 	top = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
