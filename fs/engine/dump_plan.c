@@ -164,6 +164,23 @@ static int copy_tape_find(struct dump *d, struct dump_archive *a,
 	return ret;
 }
 
+/* While c waits for the tapes of a->bad[from..] that copies hold, `.dump`
+ * and `.status` say so (waiting:, dump_waiting:); on 0, no more. */
+static void busy_note(struct dump *d, const struct dump_archive *a,
+		      const struct dump_copy *c, size_t from, int on)
+{
+	pthread_mutex_lock(&d->mu);
+	if (on)
+		snprintf(d->waiting, sizeof(d->waiting),
+			 "copy %d: the tapes of pool %s with room (%s%s) are "
+			 "held by a tape-to-tape copy",
+			 c->idx + 1, c->pool, a->bad[from],
+			 a->nbad - from > 1 ? ", ..." : "");
+	else
+		d->waiting[0] = '\0';
+	pthread_mutex_unlock(&d->mu);
+}
+
 /* The tape for c, reserved ("is this tape being written?" - the scheduler
  * answers it for the operator's close and export). A tape a tape-to-tape
  * copy holds alone (sched_tape_reserve_excl()) is left out while another
@@ -185,6 +202,8 @@ static int copy_tape_take(struct dump *d, struct dump_archive *a,
 				continue;
 			}
 		} else if (ret == -ENOSPC && a->nbad > nbad) {
+			if (!waits)
+				busy_note(d, a, c, nbad, 1);
 			a->nbad = nbad; /* the busy tapes again */
 			ret = dump_stopping(d);
 			if (!ret && waits++ < DUMP_BUSY_WAITS) {
@@ -198,6 +217,8 @@ static int copy_tape_take(struct dump *d, struct dump_archive *a,
 				       "held by copies: %s",
 				       c->idx + 1, c->pool, strerror(-ret));
 		}
+		if (waits)
+			busy_note(d, a, c, nbad, 0);
 		a->nbad = nbad;
 		return ret;
 	}
