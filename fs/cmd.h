@@ -14,6 +14,24 @@ int cmd_export_catalog(int argc, char **argv); /* tapefs export -c CONFIG */
 int cmd_rebuild(int argc, char **argv); /* tapefs rebuild -c CONFIG ... */
 int cmd_adopt(int argc, char **argv);	/* tapefs adopt -c CONFIG LABEL ... */
 
+#include <stddef.h>
+#include <stdio.h>
+
+/* A switch of an offline command: --name or -letter sets *on to 1. */
+struct cmd_switch {
+	const char *name;
+	int letter;
+	int *on;
+};
+#define CMD_SWITCHES_MAX 8
+/* The options of an offline command (fs/cmd_parse.c): -c/--config CONFIG
+ * (required) into *config, -h/--help, and the switches sw[0..n) (at most
+ * CMD_SWITCHES_MAX); the operands start at argv[*first]. Returns -1 to go
+ * on, else the exit status: 0 after --help (usage on stdout), 2 for an
+ * unknown option or no -c (usage on stderr). */
+int cmd_parse(int argc, char **argv, const struct cmd_switch *sw, size_t n,
+	      void (*usage)(FILE *), const char **config, int *first);
+
 struct tapefs;
 /* For the offline commands that read tapes (fs/cmd_library.c): open
  * fs->cat (created when missing; a file that is no catalog refused),

@@ -6,7 +6,6 @@
  * Exit status: 0 adopted (members not recorded are on stderr), 1 refused
  * or not read to its end, 2 usage.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -27,38 +26,19 @@ static void usage(FILE *f)
 
 static int parse(int argc, char **argv, struct adopt_args *a)
 {
-	static const struct option opts[] = {
-	    {"config", required_argument, NULL, 'c'},
-	    {"verbose", no_argument, NULL, 'v'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
-	int opt;
+	const struct cmd_switch sw[] = {{"verbose", 'v', &a->verbose}};
+	int ret, first;
 
 	memset(a, 0, sizeof(*a));
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "c:vh", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'c':
-			a->config = optarg;
-			break;
-		case 'v':
-			a->verbose = 1;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return 2;
-		}
-	}
-	if (!a->config || argc - optind < 1 || argc - optind > 2) {
+	ret = cmd_parse(argc, argv, sw, 1, usage, &a->config, &first);
+	if (ret >= 0)
+		return ret;
+	if (argc - first < 1 || argc - first > 2) {
 		usage(stderr);
 		return 2;
 	}
-	a->label = argv[optind];
-	a->prefix = argc - optind == 2 ? argv[optind + 1] : NULL;
+	a->label = argv[first];
+	a->prefix = argc - first == 2 ? argv[first + 1] : NULL;
 	return -1;
 }
 

@@ -7,7 +7,6 @@
  * Exit status: 0 the file is valid (its settings on stdout), 1 it is not
  * (one line "tapefs config: FILE:LINE: reason" on stderr), 2 usage.
  */
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 
@@ -118,31 +117,15 @@ static void print_library(const struct tapefs_config *cfg)
 
 int cmd_config(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"config", required_argument, NULL, 'c'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
 	struct tapefs_config cfg;
-	const char *config = NULL;
+	const char *config;
 	char err[768];
-	int opt;
+	int ret, first;
 
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'c':
-			config = optarg;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return 2;
-		}
-	}
-	if (!config || optind != argc) {
+	ret = cmd_parse(argc, argv, NULL, 0, usage, &config, &first);
+	if (ret >= 0)
+		return ret;
+	if (first != argc) {
 		usage(stderr);
 		return 2;
 	}

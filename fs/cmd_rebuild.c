@@ -18,7 +18,6 @@
  * usage.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,46 +47,19 @@ static void usage(FILE *f)
 
 static int parse(int argc, char **argv, struct rebuild_args *a)
 {
-	static const struct option opts[] = {
-	    {"config", required_argument, NULL, 'c'},
-	    {"full", no_argument, NULL, 'f'},
-	    {"no-snapshot", no_argument, NULL, 'n'},
-	    {"verbose", no_argument, NULL, 'v'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
+	const struct cmd_switch sw[] = {
+	    {"full", 'f', &a->full},
+	    {"no-snapshot", 'n', &a->no_snapshot},
+	    {"verbose", 'v', &a->verbose},
 	};
-	int opt;
+	int ret, first;
 
 	memset(a, 0, sizeof(*a));
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "c:fnvh", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'c':
-			a->config = optarg;
-			break;
-		case 'f':
-			a->full = 1;
-			break;
-		case 'n':
-			a->no_snapshot = 1;
-			break;
-		case 'v':
-			a->verbose = 1;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return 2;
-		}
-	}
-	if (!a->config) {
-		usage(stderr);
-		return 2;
-	}
-	a->labels = (const char *const *)argv + optind;
-	a->nlabels = (size_t)(argc - optind);
+	ret = cmd_parse(argc, argv, sw, 3, usage, &a->config, &first);
+	if (ret >= 0)
+		return ret;
+	a->labels = (const char *const *)argv + first;
+	a->nlabels = (size_t)(argc - first);
 	return -1;
 }
 
