@@ -48,23 +48,23 @@ const char *catalog_result_name(enum catalog_result r)
 	return results[r];
 }
 
-void cat_copy_row(sqlite3_stmt *st, void *out)
+void cat_copy_row(struct catstmt *st, void *out)
 {
 	struct catalog_copy *cp = out;
 
 	memset(cp, 0, sizeof(*cp));
-	cp->id = sqlite3_column_int64(st, 0);
-	cp->archive = sqlite3_column_int64(st, 1);
+	cp->id = cat_col_i64(st, 0);
+	cp->archive = cat_col_i64(st, 1);
 	cat_col_text(st, 2, cp->barcode, sizeof(cp->barcode));
-	cp->fileno = sqlite3_column_int64(st, 3);
-	cp->start_lblock = (uint64_t)sqlite3_column_int64(st, 4);
-	cp->size = (uint64_t)sqlite3_column_int64(st, 5);
-	cp->state = (enum catalog_copy_state)sqlite3_column_int(st, 6);
-	cp->last_verified = sqlite3_column_int64(st, 7);
-	cp->last_result = (enum catalog_result)sqlite3_column_int(st, 8);
+	cp->fileno = cat_col_i64(st, 3);
+	cp->start_lblock = (uint64_t)cat_col_i64(st, 4);
+	cp->size = (uint64_t)cat_col_i64(st, 5);
+	cp->state = (enum catalog_copy_state)cat_col_int(st, 6);
+	cp->last_verified = cat_col_i64(st, 7);
+	cp->last_result = (enum catalog_result)cat_col_int(st, 8);
 }
 
-static int copy_visit(sqlite3_stmt *st, void *arg)
+static int copy_visit(struct catstmt *st, void *arg)
 {
 	const struct cat_walk *w = arg;
 	struct catalog_copy row;
@@ -73,20 +73,20 @@ static int copy_visit(sqlite3_stmt *st, void *arg)
 	return w->fn.copy(w->ctx, &row);
 }
 
-void cat_archive_row(sqlite3_stmt *st, void *out)
+void cat_archive_row(struct catstmt *st, void *out)
 {
 	struct catalog_archive *a = out;
 
 	memset(a, 0, sizeof(*a));
-	a->id = sqlite3_column_int64(st, 0);
-	a->dump_id = sqlite3_column_int64(st, 1);
-	a->created = sqlite3_column_int64(st, 2);
-	a->members = (uint64_t)sqlite3_column_int64(st, 3);
-	a->bytes = (uint64_t)sqlite3_column_int64(st, 4);
-	a->block_size = (uint32_t)sqlite3_column_int64(st, 5);
+	a->id = cat_col_i64(st, 0);
+	a->dump_id = cat_col_i64(st, 1);
+	a->created = cat_col_i64(st, 2);
+	a->members = (uint64_t)cat_col_i64(st, 3);
+	a->bytes = (uint64_t)cat_col_i64(st, 4);
+	a->block_size = (uint32_t)cat_col_i64(st, 5);
 	cat_col_text(st, 6, a->md5, sizeof(a->md5));
 	cat_col_text(st, 7, a->uuid, sizeof(a->uuid));
-	a->kind = (enum catalog_archive_kind)sqlite3_column_int(st, 8);
+	a->kind = (enum catalog_archive_kind)cat_col_int(st, 8);
 }
 
 int catalog_archive_get(struct catalog *cat, int64_t archive_id,
@@ -100,7 +100,7 @@ int catalog_archives(struct catalog *cat, catalog_archive_fn fn, void *ctx)
 {
 	struct catconn *c = cat_conn_get(cat);
 	struct catalog_archive a;
-	sqlite3_stmt *st;
+	struct catstmt *st;
 	int rc, ret = -EIO;
 
 	if (!c)
@@ -109,12 +109,12 @@ int catalog_archives(struct catalog *cat, catalog_archive_fn fn, void *ctx)
 	if (!st)
 		goto out;
 	ret = 0;
-	while (!ret && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while (!ret && (rc = cat_step(st, "archives")) == 1) {
 		cat_archive_row(st, &a);
 		ret = fn(ctx, &a);
 	}
-	if (!ret && rc != SQLITE_DONE)
-		ret = cat_err(c, rc, "archives");
+	if (!ret && rc != 0)
+		ret = rc;
 	cat_done(st);
 out:
 	cat_conn_put(cat, c);
@@ -128,7 +128,7 @@ static int copies_each(struct catalog *cat, const char *sql, const char *name,
 {
 	struct catconn *c = cat_conn_get(cat);
 	struct cat_walk w = { .fn.copy = fn, .ctx = ctx };
-	sqlite3_stmt *st;
+	struct catstmt *st;
 	int ret = -EIO;
 
 	if (!c)
@@ -179,7 +179,7 @@ int catalog_copy_get(struct catalog *cat, const char *barcode, int64_t fileno,
 		     struct catalog_copy *out)
 {
 	struct catconn *c;
-	sqlite3_stmt *st;
+	struct catstmt *st;
 	int ret = -EIO;
 
 	if (!barcode)
@@ -202,7 +202,7 @@ int catalog_tape_summary(struct catalog *cat, const char *barcode,
 			 struct catalog_tape_summary *out)
 {
 	struct catconn *c;
-	sqlite3_stmt *st;
+	struct catstmt *st;
 	int rc, ret = -EIO;
 
 	if (!barcode)
@@ -214,27 +214,27 @@ int catalog_tape_summary(struct catalog *cat, const char *barcode,
 	if (!st)
 		goto out;
 	cat_bind_text(st, ":barcode", barcode);
-	rc = sqlite3_step(st);
+	rc = cat_step(st, "tape");
 	cat_done(st);
-	if (rc != SQLITE_ROW) {
-		ret = rc == SQLITE_DONE ? -ENOENT : cat_err(c, rc, "tape");
+	if (rc != 1) {
+		ret = rc == 0 ? -ENOENT : rc;
 		goto out;
 	}
 	st = cat_stmt(c, SQL_TAPE_SUMMARY);
 	if (!st)
 		goto out;
 	cat_bind_text(st, ":barcode", barcode);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		out->archives = (uint64_t)sqlite3_column_int64(st, 0);
-		out->bytes = (uint64_t)sqlite3_column_int64(st, 1);
-		out->members = (uint64_t)sqlite3_column_int64(st, 2);
-		out->verified = (uint64_t)sqlite3_column_int64(st, 3);
-		out->last_verified = sqlite3_column_int64(st, 4);
-		out->failed = (uint64_t)sqlite3_column_int64(st, 5);
+	rc = cat_step(st, "tape summary");
+	if (rc == 1) {
+		out->archives = (uint64_t)cat_col_i64(st, 0);
+		out->bytes = (uint64_t)cat_col_i64(st, 1);
+		out->members = (uint64_t)cat_col_i64(st, 2);
+		out->verified = (uint64_t)cat_col_i64(st, 3);
+		out->last_verified = cat_col_i64(st, 4);
+		out->failed = (uint64_t)cat_col_i64(st, 5);
 		ret = 0;
 	} else {
-		ret = cat_err(c, rc, "tape summary");
+		ret = rc;
 	}
 	cat_done(st);
 out:

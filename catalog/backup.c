@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,16 +31,19 @@ static int private_file(const char *path)
 /* The whole database of c into the (empty) sqlite file at path. */
 static int backup_into(struct catconn *c, const char *path)
 {
+	sqlite3 *src = cat_sqlite_handle(c);
 	sqlite3_backup *b;
 	sqlite3 *dst = NULL;
 	int rc, ret;
 
+	if (!src)
+		return -EOPNOTSUPP; /* a server's catalog: its own tools */
 	rc = sqlite3_open_v2(path, &dst, SQLITE_OPEN_READWRITE, NULL);
 	if (rc != SQLITE_OK) {
-		ret = cat_err(NULL, rc, "backup open");
+		ret = cat_sqlite_err(NULL, rc, "backup open");
 		goto out_close;
 	}
-	b = sqlite3_backup_init(dst, "main", c->db, "main");
+	b = sqlite3_backup_init(dst, "main", src, "main");
 	if (!b) {
 		fprintf(stderr, "catalog: backup: %s\n", sqlite3_errmsg(dst));
 		ret = -EIO;
@@ -49,11 +53,13 @@ static int backup_into(struct catconn *c, const char *path)
 	 * copy is consistent and never restarts. */
 	rc = sqlite3_backup_step(b, -1);
 	sqlite3_backup_finish(b);
-	ret = rc == SQLITE_DONE ? 0 : cat_err(NULL, rc, "backup step");
+	ret = rc == SQLITE_DONE ? 0 : cat_sqlite_err(NULL, rc, "backup step");
 	if (!ret) {
 		rc = sqlite3_exec(dst, "PRAGMA journal_mode=DELETE", NULL, NULL,
 				  NULL);
-		ret = rc == SQLITE_OK ? 0 : cat_err(NULL, rc, "backup journal");
+		ret = rc == SQLITE_OK
+			  ? 0
+			  : cat_sqlite_err(NULL, rc, "backup journal");
 	}
 out_close:
 	sqlite3_close(dst);

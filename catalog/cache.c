@@ -30,22 +30,22 @@ static const char SQL_CACHE_LRU[] =
 static const char SQL_CACHE_TOTAL[] =
 	"SELECT coalesce(sum(present), 0), count(*) FROM cache";
 
-static void cache_row(sqlite3_stmt *st, void *out)
+static void cache_row(struct catstmt *st, void *out)
 {
 	struct catalog_cache_entry *e = out;
 
 	memset(e, 0, sizeof(*e));
-	e->member_id = sqlite3_column_int64(st, 0);
+	e->member_id = cat_col_i64(st, 0);
 	cat_col_text(st, 1, e->file, sizeof(e->file));
-	e->size = (uint64_t)sqlite3_column_int64(st, 2);
-	e->present = (uint64_t)sqlite3_column_int64(st, 3);
-	e->last_access = sqlite3_column_int64(st, 4);
-	e->pinned = sqlite3_column_int(st, 5);
-	e->map = sqlite3_column_blob(st, 6);
-	e->map_len = e->map ? (size_t)sqlite3_column_bytes(st, 6) : 0;
+	e->size = (uint64_t)cat_col_i64(st, 2);
+	e->present = (uint64_t)cat_col_i64(st, 3);
+	e->last_access = cat_col_i64(st, 4);
+	e->pinned = cat_col_int(st, 5);
+	e->map = cat_col_blob(st, 6);
+	e->map_len = e->map ? (size_t)cat_col_bytes(st, 6) : 0;
 }
 
-static int cache_visit(sqlite3_stmt *st, void *arg)
+static int cache_visit(struct catstmt *st, void *arg)
 {
 	const struct cat_walk *w = arg;
 	struct catalog_cache_entry row;
@@ -57,7 +57,7 @@ static int cache_visit(sqlite3_stmt *st, void *arg)
 /* Insert or replace the row of e in the transaction of c. */
 static int cache_put_row(struct catconn *c, const struct catalog_cache_entry *e)
 {
-	sqlite3_stmt *st = cat_stmt(c, SQL_CACHE_PUT);
+	struct catstmt *st = cat_stmt(c, SQL_CACHE_PUT);
 
 	if (!st)
 		return -EIO;
@@ -81,7 +81,7 @@ static int cache_write(struct catalog *cat, const char *sql, int64_t member,
 		       const struct catalog_cache_entry *e)
 {
 	struct catconn *c;
-	sqlite3_stmt *st;
+	struct catstmt *st;
 	int ret;
 
 	/* LRU order is advisory: a touch never waits behind a dump commit */
@@ -105,7 +105,7 @@ static int cache_write(struct catalog *cat, const char *sql, int64_t member,
 			cat_bind_i64(st, ":v", v);
 	}
 	ret = cat_exec(c, st, "cache write");
-	if (ret == 0 && !e && member >= 0 && sqlite3_changes(c->db) == 0)
+	if (ret == 0 && !e && member >= 0 && cat_changes(c) == 0)
 		ret = -ENOENT;
 out:
 	return cat_txn_end(cat, c, 0, ret);
@@ -192,7 +192,7 @@ int catalog_cache_lru(struct catalog *cat, catalog_cache_fn fn, void *ctx)
 int catalog_cache_total(struct catalog *cat, uint64_t *bytes, uint64_t *entries)
 {
 	struct catconn *c = cat_conn_get(cat);
-	sqlite3_stmt *st;
+	struct catstmt *st;
 	int rc, ret = -EIO;
 
 	if (!c)
@@ -200,15 +200,15 @@ int catalog_cache_total(struct catalog *cat, uint64_t *bytes, uint64_t *entries)
 	st = cat_stmt(c, SQL_CACHE_TOTAL);
 	if (!st)
 		goto out;
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
+	rc = cat_step(st, "cache total");
+	if (rc == 1) {
 		if (bytes)
-			*bytes = (uint64_t)sqlite3_column_int64(st, 0);
+			*bytes = (uint64_t)cat_col_i64(st, 0);
 		if (entries)
-			*entries = (uint64_t)sqlite3_column_int64(st, 1);
+			*entries = (uint64_t)cat_col_i64(st, 1);
 		ret = 0;
 	} else {
-		ret = cat_err(c, rc, "cache total");
+		ret = rc;
 	}
 	cat_done(st);
 out:

@@ -180,13 +180,15 @@ static void say(struct checker *ck, int repaired, const char *fmt, ...)
 		ck->report(ck->ctx, repaired, msg);
 }
 
-static int fix_one(struct checker *ck, const char *fix, sqlite3_value *key)
+/* Run fix with :key bound to key (a key column's text: an integer
+ * compared with an integer column is converted back by the database). */
+static int fix_one(struct checker *ck, const char *fix, const char *key)
 {
-	sqlite3_stmt *st = cat_stmt(ck->c, fix);
+	struct catstmt *st = cat_stmt(ck->c, fix);
 
 	if (!st)
 		return -EIO;
-	sqlite3_bind_value(st, sqlite3_bind_parameter_index(st, ":key"), key);
+	cat_bind_text(st, ":key", key);
 	return cat_exec(ck->c, st, "repair");
 }
 
@@ -194,24 +196,23 @@ static int fix_one(struct checker *ck, const char *fix, sqlite3_value *key)
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
 static int rule_run(struct checker *ck, const struct rule *r)
 {
-	sqlite3_stmt *st = cat_stmt(ck->c, r->find);
-	sqlite3_value **keys = NULL;
+	struct catstmt *st = cat_stmt(ck->c, r->find);
+	char **keys = NULL;
 	size_t n = 0, cap = 0;
 	int rc, ret = 0;
 
 	if (!st)
 		return -EIO;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *txt = (const char *)sqlite3_column_text(st, 1);
+	while ((rc = cat_step(st, "check")) == 1) {
 		char msg[512];
 		int fixable = ck->repair && r->fix;
 
-		snprintf(msg, sizeof(msg), r->fmt, txt ? txt : "",
-			 (long long)sqlite3_column_int64(st, 2),
-			 (long long)sqlite3_column_int64(st, 3),
-			 (long long)sqlite3_column_int64(st, 4));
+		snprintf(msg, sizeof(msg), r->fmt, cat_col_str(st, 1),
+			 (long long)cat_col_i64(st, 2),
+			 (long long)cat_col_i64(st, 3),
+			 (long long)cat_col_i64(st, 4));
 		if (fixable && n == cap) {
-			sqlite3_value **nk;
+			char **nk;
 
 			cap = cap ? cap * 2 : 16;
 			nk = realloc(keys, cap * sizeof(*keys));
@@ -222,7 +223,7 @@ static int rule_run(struct checker *ck, const struct rule *r)
 			keys = nk;
 		}
 		if (fixable) {
-			keys[n] = sqlite3_value_dup(sqlite3_column_value(st, 0));
+			keys[n] = strdup(cat_col_str(st, 0));
 			if (!keys[n]) {
 				ret = -ENOMEM;
 				break;
@@ -231,13 +232,13 @@ static int rule_run(struct checker *ck, const struct rule *r)
 		}
 		say(ck, fixable, "%s%s", msg, fixable ? " (repaired)" : "");
 	}
-	if (ret == 0 && rc != SQLITE_DONE && rc != SQLITE_ROW)
-		ret = cat_err(ck->c, rc, "check");
+	if (ret == 0 && rc < 0)
+		ret = rc;
 	cat_done(st);
 	for (size_t i = 0; i < n; i++) {
 		if (ret == 0)
 			ret = fix_one(ck, r->fix, keys[i]);
-		sqlite3_value_free(keys[i]);
+		free(keys[i]);
 	}
 	free(keys);
 	return ret;
@@ -248,19 +249,19 @@ static const char SQL_QUICK_CHECK[] = "PRAGMA quick_check";
 
 static int integrity(struct checker *ck)
 {
-	sqlite3_stmt *st = cat_stmt(ck->c, SQL_QUICK_CHECK);
+	struct catstmt *st = cat_stmt(ck->c, SQL_QUICK_CHECK);
 	int rc, ret = 0;
 
 	if (!st)
 		return -EIO;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *s = (const char *)sqlite3_column_text(st, 0);
+	while ((rc = cat_step(st, "quick_check")) == 1) {
+		const char *s = cat_col_str(st, 0);
 
 		if (s && strcmp(s, "ok") != 0)
 			say(ck, 0, "database: %s", s);
 	}
-	if (rc != SQLITE_DONE)
-		ret = cat_err(ck->c, rc, "quick_check");
+	if (rc != 0)
+		ret = rc;
 	cat_done(st);
 	return ret;
 }
@@ -272,7 +273,7 @@ static const char FIX_LABEL_UUID[] =
 
 static int cat_label_one(struct checker *ck, const struct catalog_label *l)
 {
-	sqlite3_stmt *st = cat_stmt(ck->c, SQL_LABEL_TAPE);
+	struct catstmt *st = cat_stmt(ck->c, SQL_LABEL_TAPE);
 	const char *uuid = l->uuid ? l->uuid : "";
 	char known[40];
 	int rc, adopted = 0;
@@ -280,19 +281,19 @@ static int cat_label_one(struct checker *ck, const struct catalog_label *l)
 	if (!st || !l->barcode)
 		return st ? -EINVAL : -EIO;
 	cat_bind_text(st, ":barcode", l->barcode);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
+	rc = cat_step(st, "label");
+	if (rc == 1) {
 		cat_col_text(st, 0, known, sizeof(known));
-		adopted = sqlite3_column_int(st, 1) == CATALOG_TAPE_ADOPTED;
+		adopted = cat_col_int(st, 1) == CATALOG_TAPE_ADOPTED;
 	}
 	cat_done(st);
-	if (rc == SQLITE_DONE) {
+	if (rc == 0) {
 		say(ck, 0, "tape \"%s\" in the library is not in the catalog",
 		    l->barcode);
 		return 0;
 	}
-	if (rc != SQLITE_ROW)
-		return cat_err(ck->c, rc, "label");
+	if (rc != 1)
+		return rc;
 	if (adopted) {
 		/* a foreign tape: it has no tapefs label */
 		if (*uuid)

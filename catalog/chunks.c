@@ -25,18 +25,17 @@ static int chunks_check(uint32_t chunk_size, uint32_t n,
 static int chunks_write(struct catconn *c, int64_t member, uint32_t chunk_size,
 			uint32_t n, const unsigned char *digests)
 {
-	sqlite3_stmt *st = cat_stmt(c, SQL_MEMBER_EXISTS);
+	struct catstmt *st = cat_stmt(c, SQL_MEMBER_EXISTS);
 	int rc, flags;
 
 	if (!st)
 		return -EIO;
 	cat_bind_i64(st, ":member", member);
-	rc = sqlite3_step(st);
-	flags = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+	rc = cat_step(st, "chunks member");
+	flags = rc == 1 ? cat_col_int(st, 0) : 0;
 	cat_done(st);
-	if (rc != SQLITE_ROW)
-		return rc == SQLITE_DONE ? -ENOENT
-					 : cat_err(c, rc, "chunks member");
+	if (rc != 1)
+		return rc == 0 ? -ENOENT : rc;
 	if (flags & CATALOG_MEMBER_SPARSE)
 		return 0; /* its bytes are not found by offset */
 	st = cat_stmt(c, SQL_CHUNKS_PUT);
@@ -84,14 +83,14 @@ struct chunks_row {
 	int ret;
 };
 
-static void chunks_fill(sqlite3_stmt *st, void *arg)
+static void chunks_fill(struct catstmt *st, void *arg)
 {
 	struct chunks_row *r = arg;
-	const void *blob = sqlite3_column_blob(st, 2);
-	size_t len = (size_t)sqlite3_column_bytes(st, 2);
+	const void *blob = cat_col_blob(st, 2);
+	size_t len = (size_t)cat_col_bytes(st, 2);
 
-	r->out->chunk_size = (uint32_t)sqlite3_column_int64(st, 0);
-	r->out->n = (uint32_t)sqlite3_column_int64(st, 1);
+	r->out->chunk_size = (uint32_t)cat_col_i64(st, 0);
+	r->out->n = (uint32_t)cat_col_i64(st, 1);
 	r->out->digests = NULL;
 	if (!blob || len != (size_t)r->out->n * CATALOG_CHUNK_DIGEST) {
 		r->ret = -EIO; /* a row that does not hold what it says */

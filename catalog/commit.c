@@ -171,17 +171,16 @@ static int set_add(struct catalog_commit *cm, int64_t node, int64_t parent,
 	return 0;
 }
 
-static int one_row(struct catconn *c, sqlite3_stmt *st, int64_t *a,
-		   int64_t *b, const char *what)
+static int one_row(struct catstmt *st, int64_t *a, int64_t *b, const char *what)
 {
-	int rc = sqlite3_step(st), ret = 0;
+	int rc = cat_step(st, what), ret = 0;
 
-	if (rc == SQLITE_ROW) {
-		*a = sqlite3_column_int64(st, 0);
+	if (rc == 1) {
+		*a = cat_col_i64(st, 0);
 		if (b)
-			*b = sqlite3_column_int64(st, 1);
+			*b = cat_col_i64(st, 1);
 	} else {
-		ret = rc == SQLITE_DONE ? -ENOENT : cat_err(c, rc, what);
+		ret = rc == 0 ? -ENOENT : rc;
 	}
 	cat_done(st);
 	return ret;
@@ -199,7 +198,7 @@ static int check_copies(struct catconn *c, const struct catalog_copy_in *cp,
 	int ret;
 
 	for (size_t i = 0; i < n; i++) {
-		sqlite3_stmt *st = cat_stmt(c, SQL_TAPE_CHECK);
+		struct catstmt *st = cat_stmt(c, SQL_TAPE_CHECK);
 
 		if (!cp[i].barcode)
 			return -EINVAL;
@@ -209,7 +208,7 @@ static int check_copies(struct catconn *c, const struct catalog_copy_in *cp,
 		if (!st)
 			return -EIO;
 		cat_bind_text(st, ":barcode", cp[i].barcode);
-		ret = one_row(c, st, &state, &last, "tape");
+		ret = one_row(st, &state, &last, "tape");
 		if (ret < 0)
 			return ret;
 		if ((import == 2) != (state == CATALOG_TAPE_ADOPTED))
@@ -225,7 +224,7 @@ static int check_copies(struct catconn *c, const struct catalog_copy_in *cp,
 int cat_copy_add(struct catconn *c, int64_t archive,
 		 const struct catalog_copy_in *cp, int import)
 {
-	sqlite3_stmt *st = cat_stmt(c, SQL_COPY_ADD);
+	struct catstmt *st = cat_stmt(c, SQL_COPY_ADD);
 	int ret;
 
 	if (!st)
@@ -260,14 +259,14 @@ static int add_copies(struct catalog_commit *cm,
 /* A dump's commit: its journal entry is pending or writing. */
 static int dump_check(struct catalog_commit *cm)
 {
-	sqlite3_stmt *st = cat_stmt(cm->c, SQL_DUMP_STATE);
+	struct catstmt *st = cat_stmt(cm->c, SQL_DUMP_STATE);
 	int64_t state = 0;
 	int ret;
 
 	if (!st)
 		return -EIO;
 	cat_bind_i64(st, ":id", cm->dump_id);
-	ret = one_row(cm->c, st, &state, NULL, "dump");
+	ret = one_row(st, &state, NULL, "dump");
 	if (ret < 0)
 		return ret;
 	if (state != CATALOG_DUMP_PENDING && state != CATALOG_DUMP_WRITING)
@@ -280,7 +279,7 @@ static int dump_check(struct catalog_commit *cm)
 static int dump_import(struct catalog_commit *cm, int64_t dump_id,
 		       int64_t dumped)
 {
-	sqlite3_stmt *st;
+	struct catstmt *st;
 	int64_t taken = 1;
 	int ret;
 
@@ -289,7 +288,7 @@ static int dump_import(struct catalog_commit *cm, int64_t dump_id,
 		if (!st)
 			return -EIO;
 		cat_bind_i64(st, ":id", dump_id);
-		ret = one_row(cm->c, st, &taken, NULL, "dump id");
+		ret = one_row(st, &taken, NULL, "dump id");
 		if (ret < 0)
 			return ret;
 	}
@@ -303,7 +302,7 @@ static int dump_import(struct catalog_commit *cm, int64_t dump_id,
 	cat_bind_i64(st, ":created", dumped ? dumped : cm->created);
 	ret = cat_exec(cm->c, st, "dump import");
 	if (ret == 0)
-		cm->dump_id = sqlite3_last_insert_rowid(cm->c->db);
+		cm->dump_id = cat_last_id(cm->c);
 	return ret;
 }
 
@@ -312,7 +311,7 @@ static int commit_start(struct catalog_commit *cm,
 			const struct catalog_copy_in *copies, size_t ncopies)
 {
 	struct catconn *c = cm->c;
-	sqlite3_stmt *st;
+	struct catstmt *st;
 	int ret;
 
 	ret = check_copies(c, copies, ncopies, cm->import);
@@ -321,7 +320,7 @@ static int commit_start(struct catalog_commit *cm,
 	st = cat_stmt(c, SQL_MEMBER_NEXT);
 	if (!st)
 		return -EIO;
-	ret = one_row(c, st, &cm->first, NULL, "member next");
+	ret = one_row(st, &cm->first, NULL, "member next");
 	if (ret < 0)
 		return ret;
 	st = cat_stmt(c, SQL_ARCHIVE_ADD);
@@ -338,7 +337,7 @@ static int commit_start(struct catalog_commit *cm,
 	ret = cat_exec(c, st, "archive add");
 	if (ret < 0)
 		return ret;
-	cm->archive_id = sqlite3_last_insert_rowid(c->db);
+	cm->archive_id = cat_last_id(c);
 	return add_copies(cm, copies, ncopies);
 }
 
@@ -423,7 +422,7 @@ int catalog_import_begin(struct catalog *cat, const struct catalog_import *imp,
 static int node_get(struct catalog_commit *cm, int64_t parent, const char *name,
 		    size_t len, int64_t member, int64_t *node, int *created)
 {
-	sqlite3_stmt *st;
+	struct catstmt *st;
 	int ret;
 
 	ret = cat_node_child(cm->c, parent, name, len, node);
@@ -441,7 +440,7 @@ static int node_get(struct catalog_commit *cm, int64_t parent, const char *name,
 		cat_bind_null(st, ":member");
 	ret = cat_exec(cm->c, st, "node add");
 	if (ret == 0) {
-		*node = sqlite3_last_insert_rowid(cm->c->db);
+		*node = cat_last_id(cm->c);
 		*created = 1;
 	}
 	return ret;
@@ -492,7 +491,7 @@ static int member_insert(struct catalog_commit *cm, int64_t id, int64_t node,
 			 int64_t parent, const struct catalog_member *m,
 			 int implicit)
 {
-	sqlite3_stmt *st = cat_stmt(cm->c, SQL_MEMBER_ADD);
+	struct catstmt *st = cat_stmt(cm->c, SQL_MEMBER_ADD);
 	unsigned char md5[16];
 
 	if (!st)
@@ -531,7 +530,7 @@ static int member_insert(struct catalog_commit *cm, int64_t id, int64_t node,
 static int xattr_insert(struct catalog_commit *cm, int64_t id,
 			const struct catalog_xattr *x)
 {
-	sqlite3_stmt *st = cat_stmt(cm->c, SQL_XATTR_ADD);
+	struct catstmt *st = cat_stmt(cm->c, SQL_XATTR_ADD);
 
 	if (!st)
 		return -EIO;
@@ -573,7 +572,7 @@ static int member_node(struct catalog_commit *cm, int64_t parent,
 		       const char *name, size_t len, int64_t id, int dir,
 		       int64_t *node)
 {
-	sqlite3_stmt *st = cat_stmt(cm->c, SQL_NODE_ADD_NEW);
+	struct catstmt *st = cat_stmt(cm->c, SQL_NODE_ADD_NEW);
 	int ret;
 
 	if (!st)
@@ -584,8 +583,8 @@ static int member_node(struct catalog_commit *cm, int64_t parent,
 	ret = cat_exec(cm->c, st, "node add");
 	if (ret < 0)
 		return ret;
-	if (sqlite3_changes(cm->c->db) == 1) {
-		*node = sqlite3_last_insert_rowid(cm->c->db);
+	if (cat_changes(cm->c) == 1) {
+		*node = cat_last_id(cm->c);
 		return 0;
 	}
 	ret = cat_node_child(cm->c, parent, name, len, node);
@@ -676,7 +675,7 @@ int catalog_commit_member(struct catalog_commit *c,
 
 int catalog_commit_dropped(struct catalog_commit *c, int64_t ord)
 {
-	sqlite3_stmt *st;
+	struct catstmt *st;
 	int ret;
 
 	if (!c)
@@ -693,7 +692,7 @@ int catalog_commit_dropped(struct catalog_commit *c, int64_t ord)
 	ret = cat_exec(c->c, st, "dump file dropped");
 	if (ret < 0)
 		c->failed = 1;
-	else if (sqlite3_changes(c->c->db) == 0)
+	else if (cat_changes(c->c) == 0)
 		ret = -ENOENT;
 	return ret;
 }
@@ -715,7 +714,7 @@ static int add_implicit(struct catalog_commit *cm)
 {
 	int64_t id = cm->first + cm->count;
 	struct catalog_member m;
-	sqlite3_stmt *st;
+	struct catstmt *st;
 	int ret;
 
 	for (size_t i = 0; i < cm->setcap; i++) {
@@ -750,7 +749,7 @@ static int add_implicit(struct catalog_commit *cm)
 
 static int commit_finish(struct catalog_commit *cm)
 {
-	sqlite3_stmt *st;
+	struct catstmt *st;
 	int ret;
 
 	ret = add_implicit(cm);

@@ -1,5 +1,6 @@
 /* catalog/db.c - the handle: connections, the statement cache, binding by
- * name, transactions, and sqlite errors mapped to -errno once.
+ * name, steps and columns, transactions; the database itself is reached
+ * through the backend's struct cat_ops (db_sqlite.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -15,30 +16,6 @@
 
 #define CAT_MAX_READERS 32
 
-int cat_err(struct catconn *c, int rc, const char *what)
-{
-	/* A taken unique key is the caller's -EEXIST, not a database fault. */
-	if ((rc & 0xff) != SQLITE_CONSTRAINT)
-		fprintf(stderr, "catalog: %s: %s\n", what,
-			c && c->db ? sqlite3_errmsg(c->db)
-				   : sqlite3_errstr(rc));
-	switch (rc & 0xff) {
-	case SQLITE_CONSTRAINT:
-		return -EEXIST;
-	case SQLITE_BUSY:
-	case SQLITE_LOCKED:
-		return -EBUSY;
-	case SQLITE_NOMEM:
-		return -ENOMEM;
-	case SQLITE_FULL:
-		return -ENOSPC;
-	case SQLITE_READONLY:
-		return -EROFS;
-	default:
-		return -EIO;
-	}
-}
-
 int64_t cat_now(void)
 {
 	return (int64_t)time(NULL);
@@ -53,10 +30,9 @@ static size_t slot_of(const char *sql)
 	return (size_t)(h >> 32) & (CAT_STMT_SLOTS - 1);
 }
 
-sqlite3_stmt *cat_stmt(struct catconn *c, const char *sql)
+struct catstmt *cat_stmt(struct catconn *c, const char *sql)
 {
 	size_t i = slot_of(sql);
-	int rc;
 
 	for (size_t n = 0; n < CAT_STMT_SLOTS;
 	     n++, i = (i + 1) % CAT_STMT_SLOTS) {
@@ -69,96 +45,141 @@ sqlite3_stmt *cat_stmt(struct catconn *c, const char *sql)
 		fprintf(stderr, "catalog: statement cache full\n");
 		return NULL;
 	}
-	rc = sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
-				&c->slots[i].st, NULL);
-	if (rc != SQLITE_OK) {
-		fprintf(stderr, "catalog: prepare \"%.60s\": %s\n", sql,
-			sqlite3_errmsg(c->db));
-		c->slots[i].st = NULL;
+	c->slots[i].st = c->ops->prepare(c, sql);
+	if (!c->slots[i].st)
 		return NULL;
-	}
+	c->slots[i].st->c = c;
+	c->slots[i].st->sql = sql;
 	c->slots[i].sql = sql;
 	return c->slots[i].st;
 }
 
-void cat_done(sqlite3_stmt *st)
+void cat_done(struct catstmt *st)
 {
-	if (!st)
-		return;
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
+	if (st)
+		st->c->ops->reset(st);
 }
 
-/* sqlite3_bind_parameter_index() walks the statement's parameter names
- * with a string compare each: per row and per parameter, a tenth of the
- * CPU of a commit of many members. So the index found is remembered (per
- * thread: no lock) by statement and name pointer, and is used again only
- * after sqlite3_bind_parameter_name() (a walk of integers) says it is
- * still that name: a statement finalized and another one made at the
- * same address never gets a stale index. */
-#define PARAM_CACHE 256
-
-struct param_hit {
-	const sqlite3_stmt *st;
-	const char *name;
-	int idx;
-};
-
-static __thread struct param_hit param_cache[PARAM_CACHE];
-
-static int param(sqlite3_stmt *st, const char *name)
+/* The index of parameter name in st, 0 when it has none. Names are
+ * static strings: the address last bound to each parameter is compared
+ * first, so a string compare happens once per name and statement (it
+ * was a tenth of the CPU of a commit of many members). */
+static int param_find(struct catstmt *st, const char *name)
 {
-	uintptr_t h = (uintptr_t)st * 31u + (uintptr_t)name;
-	struct param_hit *e = &param_cache[(h ^ (h >> 9)) % PARAM_CACHE];
-	const char *was;
-	int i;
+	for (int i = 1; i <= st->nparam; i++)
+		if (st->hit[i] == name)
+			return i;
+	for (int i = 1; i <= st->nparam; i++)
+		if (st->pname[i] && !strcmp(st->pname[i], name)) {
+			st->hit[i] = name;
+			return i;
+		}
+	return 0;
+}
 
-	if (e->st == st && e->name == name) {
-		was = sqlite3_bind_parameter_name(st, e->idx);
-		if (was && !strcmp(was, name))
-			return e->idx;
-	}
-	i = sqlite3_bind_parameter_index(st, name);
-	if (i == 0) {
+static int param(struct catstmt *st, const char *name)
+{
+	int i = param_find(st, name);
+
+	if (i == 0)
 		fprintf(stderr, "catalog: no parameter %s in \"%.60s\"\n", name,
-			sqlite3_sql(st));
-		return 0;
-	}
-	e->st = st;
-	e->name = name;
-	e->idx = i;
+			st->sql);
 	return i;
 }
 
-void cat_bind_i64(sqlite3_stmt *st, const char *name, int64_t v)
+int cat_has_param(struct catstmt *st, const char *name)
 {
-	sqlite3_bind_int64(st, param(st, name), v);
+	return param_find(st, name) != 0;
 }
 
-void cat_bind_text(sqlite3_stmt *st, const char *name, const char *s)
+void cat_bind_i64(struct catstmt *st, const char *name, int64_t v)
 {
-	if (s)
-		sqlite3_bind_text(st, param(st, name), s, -1, SQLITE_TRANSIENT);
-	else
-		sqlite3_bind_null(st, param(st, name));
+	int i = param(st, name);
+
+	if (i)
+		st->c->ops->bind_i64(st, i, v);
 }
 
-void cat_bind_blob(sqlite3_stmt *st, const char *name, const void *p, size_t n)
+void cat_bind_double(struct catstmt *st, const char *name, double v)
 {
+	int i = param(st, name);
+
+	if (i)
+		st->c->ops->bind_double(st, i, v);
+}
+
+void cat_bind_text(struct catstmt *st, const char *name, const char *s)
+{
+	int i = param(st, name);
+
+	if (i && s)
+		st->c->ops->bind_text(st, i, s);
+	else if (i)
+		st->c->ops->bind_null(st, i);
+}
+
+void cat_bind_blob(struct catstmt *st, const char *name, const void *p,
+		   size_t n)
+{
+	int i = param(st, name);
+
 	/* a zero-length blob, not NULL, for an empty name */
-	sqlite3_bind_blob64(st, param(st, name), p ? p : "", n,
-			    SQLITE_TRANSIENT);
+	if (i)
+		st->c->ops->bind_blob(st, i, p ? p : "", n);
 }
 
-void cat_bind_null(sqlite3_stmt *st, const char *name)
+void cat_bind_null(struct catstmt *st, const char *name)
 {
-	sqlite3_bind_null(st, param(st, name));
+	int i = param(st, name);
+
+	if (i)
+		st->c->ops->bind_null(st, i);
 }
 
-void cat_col_text(sqlite3_stmt *st, int col, char *dst, size_t size)
+int cat_step(struct catstmt *st, const char *what)
 {
-	const unsigned char *s = sqlite3_column_text(st, col);
-	size_t n = s ? (size_t)sqlite3_column_bytes(st, col) : 0;
+	return st->c->ops->step(st, what);
+}
+
+int64_t cat_col_i64(struct catstmt *st, int col)
+{
+	return st->c->ops->col_i64(st, col);
+}
+
+int cat_col_int(struct catstmt *st, int col)
+{
+	return (int)st->c->ops->col_i64(st, col);
+}
+
+double cat_col_double(struct catstmt *st, int col)
+{
+	return st->c->ops->col_double(st, col);
+}
+
+const void *cat_col_blob(struct catstmt *st, int col)
+{
+	return st->c->ops->col_blob(st, col);
+}
+
+size_t cat_col_bytes(struct catstmt *st, int col)
+{
+	return st->c->ops->col_bytes(st, col);
+}
+
+const char *cat_col_str(struct catstmt *st, int col)
+{
+	return st->c->ops->col_str(st, col);
+}
+
+int cat_col_null(struct catstmt *st, int col)
+{
+	return st->c->ops->col_null(st, col);
+}
+
+void cat_col_text(struct catstmt *st, int col, char *dst, size_t size)
+{
+	const char *s = cat_col_str(st, col);
+	size_t n = strlen(s);
 
 	if (n >= size)
 		n = size - 1;
@@ -167,45 +188,54 @@ void cat_col_text(sqlite3_stmt *st, int col, char *dst, size_t size)
 	dst[n] = 0;
 }
 
-int cat_exec(struct catconn *c, sqlite3_stmt *st, const char *what)
+int64_t cat_changes(struct catconn *c)
 {
-	int rc = sqlite3_step(st);
-	int ret = 0;
-
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-		ret = cat_err(c, rc, what);
-	cat_done(st);
-	return ret;
+	return c->ops->changes(c);
 }
 
-int cat_row_get(struct catconn *c, sqlite3_stmt *st, cat_row_fn fill, void *out,
-		const char *what)
+int64_t cat_last_id(struct catconn *c)
 {
-	int rc = sqlite3_step(st);
-	int ret;
+	return c->ops->last_id(c);
+}
 
-	if (rc == SQLITE_ROW) {
+int cat_exec(struct catconn *c, struct catstmt *st, const char *what)
+{
+	int ret = cat_step(st, what);
+
+	(void)c;
+	cat_done(st);
+	return ret < 0 ? ret : 0;
+}
+
+int cat_row_get(struct catconn *c, struct catstmt *st, cat_row_fn fill,
+		void *out, const char *what)
+{
+	int ret = cat_step(st, what);
+
+	(void)c;
+	if (ret == 1) {
 		fill(st, out);
 		ret = 0;
-	} else {
-		ret = rc == SQLITE_DONE ? -ENOENT : cat_err(c, rc, what);
+	} else if (ret == 0) {
+		ret = -ENOENT;
 	}
 	cat_done(st);
 	return ret;
 }
 
-int cat_row_each(struct catconn *c, sqlite3_stmt *st, cat_visit_fn visit,
+int cat_row_each(struct catconn *c, struct catstmt *st, cat_visit_fn visit,
 		 void *arg, const char *what)
 {
 	int rc, ret = 0;
 
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	(void)c;
+	while ((rc = cat_step(st, what)) == 1) {
 		ret = visit(st, arg);
 		if (ret)
 			break;
 	}
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		ret = cat_err(c, rc, what);
+	if (rc < 0)
+		ret = rc;
 	cat_done(st);
 	return ret;
 }
@@ -213,7 +243,7 @@ int cat_row_each(struct catconn *c, sqlite3_stmt *st, cat_visit_fn visit,
 /* A reader connection and sql's statement, with key bound to id unless
  * key is NULL: 0, or -EIO (the connection is given back). */
 static int read_begin(struct catalog *cat, const char *sql, const char *key,
-		      int64_t id, struct catconn **c, sqlite3_stmt **st)
+		      int64_t id, struct catconn **c, struct catstmt **st)
 {
 	*c = cat_conn_get(cat);
 	if (!*c)
@@ -232,7 +262,7 @@ int cat_read_get(struct catalog *cat, const char *sql, const char *key,
 		 int64_t id, cat_row_fn fill, void *out, const char *what)
 {
 	struct catconn *c;
-	sqlite3_stmt *st;
+	struct catstmt *st;
 	int ret = read_begin(cat, sql, key, id, &c, &st);
 
 	if (ret < 0)
@@ -246,7 +276,7 @@ int cat_read_each(struct catalog *cat, const char *sql, const char *key,
 		  int64_t id, cat_visit_fn visit, void *arg, const char *what)
 {
 	struct catconn *c;
-	sqlite3_stmt *st;
+	struct catstmt *st;
 	int ret = read_begin(cat, sql, key, id, &c, &st);
 
 	if (ret < 0)
@@ -256,7 +286,7 @@ int cat_read_each(struct catalog *cat, const char *sql, const char *key,
 	return ret;
 }
 
-void cat_row_none(sqlite3_stmt *st, void *out)
+void cat_row_none(struct catstmt *st, void *out)
 {
 	(void)st;
 	(void)out;
@@ -266,7 +296,7 @@ int cat_read_tape(struct catalog *cat, const char *sql, const char *barcode,
 		  int64_t fileno, cat_row_fn fill, void *out, const char *what)
 {
 	struct catconn *c;
-	sqlite3_stmt *st;
+	struct catstmt *st;
 	int ret = read_begin(cat, sql, NULL, 0, &c, &st);
 
 	if (ret < 0)
@@ -293,7 +323,7 @@ int cat_write_id(struct catalog *cat, const char *sql, const char *key,
 		 const char *what)
 {
 	struct catconn *c;
-	sqlite3_stmt *st;
+	struct catstmt *st;
 	int ret;
 
 	ret = cat_txn_begin(cat, &c, 1);
@@ -306,10 +336,10 @@ int cat_write_id(struct catalog *cat, const char *sql, const char *key,
 	cat_bind_i64(st, key, id);
 	if (text_key)
 		cat_bind_text(st, text_key, text ? text : "");
-	if (sqlite3_bind_parameter_index(st, ":now"))
+	if (cat_has_param(st, ":now"))
 		cat_bind_i64(st, ":now", cat_now());
 	ret = cat_exec(c, st, what);
-	if (ret == 0 && sqlite3_changes(c->db) == 0)
+	if (ret == 0 && cat_changes(c) == 0)
 		ret = -ENOENT;
 out:
 	return cat_txn_end(cat, c, 1, ret);
@@ -317,28 +347,20 @@ out:
 
 int cat_exec_sql(struct catconn *c, const char *sql)
 {
-	char *msg = NULL;
-	int rc = sqlite3_exec(c->db, sql, NULL, NULL, &msg);
-
-	if (rc == SQLITE_OK)
-		return 0;
-	fprintf(stderr, "catalog: \"%.60s\": %s\n", sql,
-		msg ? msg : sqlite3_errstr(rc));
-	sqlite3_free(msg);
-	return cat_err(NULL, rc, "exec");
+	return c->ops->exec_sql(c, sql);
 }
 
-static const char SQL_BEGIN[] = "BEGIN IMMEDIATE";
-static const char SQL_BEGIN_READ[] = "BEGIN";
 static const char SQL_COMMIT[] = "COMMIT";
 static const char SQL_ROLLBACK[] = "ROLLBACK";
-static const char SQL_SYNC_FULL[] = "PRAGMA synchronous=FULL";
-static const char SQL_SYNC_NORMAL[] = "PRAGMA synchronous=NORMAL";
 
+/* Run sql, a static string (NULL: nothing). */
 static int run(struct catconn *c, const char *sql)
 {
-	sqlite3_stmt *st = cat_stmt(c, sql);
+	struct catstmt *st;
 
+	if (!sql)
+		return 0;
+	st = cat_stmt(c, sql);
 	if (!st)
 		return -EIO;
 	return cat_exec(c, st, sql);
@@ -350,7 +372,7 @@ int cat_txn_try_begin(struct catalog *cat, struct catconn **out)
 
 	if (pthread_mutex_trylock(&cat->write_lock) != 0)
 		return -EAGAIN;
-	ret = run(cat->wconn, SQL_BEGIN);
+	ret = run(cat->wconn, cat->ops->begin_write);
 	if (ret < 0) {
 		pthread_mutex_unlock(&cat->write_lock);
 		return ret;
@@ -366,9 +388,9 @@ int cat_txn_begin(struct catalog *cat, struct catconn **out, int durable)
 
 	pthread_mutex_lock(&cat->write_lock);
 	c = cat->wconn;
-	if (durable && (ret = run(c, SQL_SYNC_FULL)) < 0)
+	if (durable && (ret = run(c, c->ops->sync_full)) < 0)
 		goto out_unlock;
-	ret = run(c, SQL_BEGIN);
+	ret = run(c, c->ops->begin_write);
 	if (ret < 0)
 		goto out_sync;
 	*out = c;
@@ -376,7 +398,7 @@ int cat_txn_begin(struct catalog *cat, struct catconn **out, int durable)
 
 out_sync:
 	if (durable)
-		run(c, SQL_SYNC_NORMAL);
+		run(c, c->ops->sync_normal);
 out_unlock:
 	pthread_mutex_unlock(&cat->write_lock);
 	return ret;
@@ -386,55 +408,35 @@ int cat_txn_end(struct catalog *cat, struct catconn *c, int durable, int ret)
 {
 	if (ret == 0) {
 		ret = run(c, SQL_COMMIT);
-		if (ret < 0 && !sqlite3_get_autocommit(c->db))
+		if (ret < 0 && c->ops->in_txn(c))
 			run(c, SQL_ROLLBACK);
-	} else if (!sqlite3_get_autocommit(c->db)) {
+	} else if (c->ops->in_txn(c)) {
 		run(c, SQL_ROLLBACK);
 	}
 	if (durable)
-		run(c, SQL_SYNC_NORMAL);
+		run(c, c->ops->sync_normal);
 	pthread_mutex_unlock(&cat->write_lock);
 	return ret;
 }
 
-int cat_conn_open(struct catconn **out, const char *path, int writer)
+int cat_conn_open(struct catconn **out, const struct cat_ops *ops,
+		  const char *path, int writer)
 {
 	struct catconn *c = calloc(1, sizeof(*c));
-	int rc, ret;
+	int ret;
 
 	if (!c)
 		return -ENOMEM;
-	rc = sqlite3_open_v2(path, &c->db,
-			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-				 SQLITE_OPEN_NOMUTEX,
-			     NULL);
-	if (rc != SQLITE_OK) {
-		ret = cat_err(c, rc, path);
-		goto out_close;
+	c->ops = ops;
+	ret = ops->open(c, path, writer);
+	if (ret < 0) {
+		if (c->h)
+			ops->close(c);
+		free(c);
+		return ret;
 	}
-	sqlite3_extended_result_codes(c->db, 1);
-	sqlite3_busy_timeout(c->db, 10000);
-	ret = cat_exec_sql(c, "PRAGMA foreign_keys=ON;"
-			      "PRAGMA synchronous=NORMAL;");
-	if (ret < 0)
-		goto out_close;
-	/* WAL lets readers run beside the one writer; it is a property of
-	 * the file, set by the first (writer) connection. */
-	if (writer)
-		ret = cat_exec_sql(c, "PRAGMA journal_mode=WAL;"
-				      "PRAGMA journal_size_limit=67108864;"
-				      "PRAGMA cache_size=-32768;");
-	else
-		ret = cat_exec_sql(c, "PRAGMA cache_size=-4096;");
-	if (ret < 0)
-		goto out_close;
 	*out = c;
 	return 0;
-
-out_close:
-	sqlite3_close_v2(c->db);
-	free(c);
-	return ret;
 }
 
 void cat_conn_close(struct catconn *c)
@@ -443,8 +445,8 @@ void cat_conn_close(struct catconn *c)
 		return;
 	for (size_t i = 0; i < CAT_STMT_SLOTS; i++)
 		if (c->slots[i].st)
-			sqlite3_finalize(c->slots[i].st);
-	sqlite3_close_v2(c->db);
+			c->ops->finalize(c->slots[i].st);
+	c->ops->close(c);
 	free(c);
 }
 
@@ -458,7 +460,7 @@ struct catconn *cat_conn_get(struct catalog *cat)
 	if (cat->free) {
 		c = cat->free;
 		cat->free = c->next;
-	} else if (cat_conn_open(&c, cat->path, 0) == 0) {
+	} else if (cat_conn_open(&c, cat->ops, cat->path, 0) == 0) {
 		c->cat = cat;
 		c->all = cat->all;
 		cat->all = c;
@@ -467,7 +469,7 @@ struct catconn *cat_conn_get(struct catalog *cat)
 	pthread_mutex_unlock(&cat->pool_lock);
 	/* One read transaction per call: every statement of it sees the same
 	 * snapshot, and the locks are taken once, not per statement. */
-	if (c && run(c, SQL_BEGIN_READ) < 0) {
+	if (c && run(c, c->ops->begin_read) < 0) {
 		cat_conn_put(cat, c);
 		c = NULL;
 	}
@@ -478,7 +480,7 @@ void cat_conn_put(struct catalog *cat, struct catconn *c)
 {
 	if (!c)
 		return;
-	if (!sqlite3_get_autocommit(c->db))
+	if (c->ops->in_txn(c))
 		run(c, SQL_COMMIT);
 	pthread_mutex_lock(&cat->pool_lock);
 	c->next = cat->free;
@@ -543,7 +545,8 @@ static int open_at(struct catalog **out, const char *path, int existing)
 	pthread_mutex_init(&cat->pool_lock, NULL);
 	pthread_mutex_init(&cat->dcache_lock, NULL);
 	pthread_cond_init(&cat->pool_cond, NULL);
-	ret = cat_conn_open(&cat->wconn, path, 1);
+	cat->ops = &cat_sqlite_ops;
+	ret = cat_conn_open(&cat->wconn, cat->ops, path, 1);
 	if (ret < 0)
 		goto out_locks;
 	ret = existing ? cat_schema_exists(cat->wconn) : 0;

@@ -67,22 +67,22 @@ const char *catalog_dump_state_name(enum catalog_dump_state s)
 	return dump_states[s];
 }
 
-static void cat_dump_row(sqlite3_stmt *st, void *out)
+static void cat_dump_row(struct catstmt *st, void *out)
 {
 	struct catalog_dump *d = out;
 
 	memset(d, 0, sizeof(*d));
-	d->id = sqlite3_column_int64(st, 0);
-	d->state = (enum catalog_dump_state)sqlite3_column_int(st, 1);
-	d->created = sqlite3_column_int64(st, 2);
-	d->updated = sqlite3_column_int64(st, 3);
-	d->files = (uint64_t)sqlite3_column_int64(st, 4);
-	d->bytes = (uint64_t)sqlite3_column_int64(st, 5);
-	d->archive = sqlite3_column_int64(st, 6);
+	d->id = cat_col_i64(st, 0);
+	d->state = (enum catalog_dump_state)cat_col_int(st, 1);
+	d->created = cat_col_i64(st, 2);
+	d->updated = cat_col_i64(st, 3);
+	d->files = (uint64_t)cat_col_i64(st, 4);
+	d->bytes = (uint64_t)cat_col_i64(st, 5);
+	d->archive = cat_col_i64(st, 6);
 	cat_col_text(st, 7, d->error, sizeof(d->error));
 }
 
-static int cat_dump_visit(sqlite3_stmt *st, void *arg)
+static int cat_dump_visit(struct catstmt *st, void *arg)
 {
 	const struct cat_walk *w = arg;
 	struct catalog_dump row;
@@ -97,7 +97,7 @@ static int files_add(struct catconn *c, int64_t id, size_t first,
 	int ret = 0;
 
 	for (size_t i = 0; i < n && ret == 0; i++) {
-		sqlite3_stmt *st = cat_stmt(c, SQL_DUMP_FILE_ADD);
+		struct catstmt *st = cat_stmt(c, SQL_DUMP_FILE_ADD);
 
 		if (!st)
 			return -EIO;
@@ -140,7 +140,7 @@ static int files_grow(struct catconn *c, int64_t id, size_t first,
 		      const struct catalog_dump_file *files, size_t n,
 		      uint64_t bytes)
 {
-	sqlite3_stmt *st = cat_stmt(c, SQL_DUMP_GROW);
+	struct catstmt *st = cat_stmt(c, SQL_DUMP_GROW);
 	int ret;
 
 	if (!st)
@@ -149,7 +149,7 @@ static int files_grow(struct catconn *c, int64_t id, size_t first,
 	cat_bind_i64(st, ":files", (int64_t)n);
 	cat_bind_i64(st, ":bytes", (int64_t)bytes);
 	ret = cat_exec(c, st, "dump grow");
-	if (ret == 0 && sqlite3_changes(c->db) == 0)
+	if (ret == 0 && cat_changes(c) == 0)
 		ret = -ENOENT;
 	if (ret == 0)
 		ret = files_add(c, id, first, files, n);
@@ -161,7 +161,7 @@ int catalog_dump_create(struct catalog *cat,
 			int64_t *id)
 {
 	struct catconn *c;
-	sqlite3_stmt *st;
+	struct catstmt *st;
 	uint64_t bytes;
 	int64_t new_id = 0;
 	int ret;
@@ -181,7 +181,7 @@ int catalog_dump_create(struct catalog *cat,
 	ret = cat_exec(c, st, "dump add");
 	if (ret < 0)
 		goto out;
-	new_id = sqlite3_last_insert_rowid(c->db);
+	new_id = cat_last_id(c);
 	ret = files_grow(c, new_id, 0, files, n, bytes);
 out:
 	ret = cat_txn_end(cat, c, 0, ret);
@@ -214,21 +214,21 @@ int catalog_dump_get(struct catalog *cat, int64_t dump_id,
 			    out, "dump get");
 }
 
-static int file_visit(sqlite3_stmt *st, void *arg)
+static int file_visit(struct catstmt *st, void *arg)
 {
 	const struct cat_walk *w = arg;
 	struct catalog_dump_file f;
 
-	f.path = (const char *)sqlite3_column_text(st, 0);
-	f.size = (uint64_t)sqlite3_column_int64(st, 1);
-	f.mtime = sqlite3_column_int64(st, 2);
-	f.mtime_nsec = sqlite3_column_int(st, 3);
-	f.mode = (uint32_t)sqlite3_column_int64(st, 4);
-	f.dev = (uint64_t)sqlite3_column_int64(st, 5);
-	f.ino = (uint64_t)sqlite3_column_int64(st, 6);
-	f.ctime = sqlite3_column_int64(st, 7);
-	f.ctime_nsec = sqlite3_column_int(st, 8);
-	f.dropped = sqlite3_column_int(st, 9);
+	f.path = cat_col_str(st, 0);
+	f.size = (uint64_t)cat_col_i64(st, 1);
+	f.mtime = cat_col_i64(st, 2);
+	f.mtime_nsec = cat_col_int(st, 3);
+	f.mode = (uint32_t)cat_col_i64(st, 4);
+	f.dev = (uint64_t)cat_col_i64(st, 5);
+	f.ino = (uint64_t)cat_col_i64(st, 6);
+	f.ctime = cat_col_i64(st, 7);
+	f.ctime_nsec = cat_col_int(st, 8);
+	f.dropped = cat_col_int(st, 9);
 	return w->fn.dump_file(w->ctx, &f);
 }
 
@@ -245,7 +245,7 @@ int catalog_dump_tape_add(struct catalog *cat, int64_t dump_id,
 			  const struct catalog_dump_tape *t)
 {
 	struct catconn *c;
-	sqlite3_stmt *st;
+	struct catstmt *st;
 	int ret;
 
 	if (!t || !t->barcode[0])
@@ -262,7 +262,7 @@ int catalog_dump_tape_add(struct catalog *cat, int64_t dump_id,
 	ret = cat_exec(c, st, "dump writing");
 	if (ret < 0)
 		goto out;
-	if (sqlite3_changes(c->db) == 0) {
+	if (cat_changes(c) == 0) {
 		ret = -ENOENT; /* unknown, or committed/failed already */
 		goto out;
 	}
@@ -289,7 +289,7 @@ static int cat_dump_update(struct catalog *cat, const char *sql,
 			   const char *error)
 {
 	struct catconn *c;
-	sqlite3_stmt *st;
+	struct catstmt *st;
 	int ret;
 
 	if (!barcode)
@@ -307,7 +307,7 @@ static int cat_dump_update(struct catalog *cat, const char *sql,
 	cat_bind_text(st, ":barcode", barcode);
 	cat_bind_i64(st, ":fileno", fileno);
 	ret = cat_exec(c, st, "dump update");
-	if (ret == 0 && sqlite3_changes(c->db) == 0)
+	if (ret == 0 && cat_changes(c) == 0)
 		ret = -ENOENT;
 out:
 	return cat_txn_end(cat, c, 1, ret);
@@ -333,17 +333,17 @@ int catalog_dump_fail(struct catalog *cat, int64_t dump_id, const char *why)
 	return ret;
 }
 
-static int cat_dump_tape_visit(sqlite3_stmt *st, void *arg)
+static int cat_dump_tape_visit(struct catstmt *st, void *arg)
 {
 	const struct cat_walk *w = arg;
 	struct catalog_dump_tape t;
 
 	memset(&t, 0, sizeof(t));
-	t.copy = sqlite3_column_int(st, 0);
+	t.copy = cat_col_int(st, 0);
 	cat_col_text(st, 1, t.barcode, sizeof(t.barcode));
-	t.fileno = sqlite3_column_int64(st, 2);
-	t.start_lblock = (uint64_t)sqlite3_column_int64(st, 3);
-	t.abandoned = sqlite3_column_int(st, 4);
+	t.fileno = cat_col_i64(st, 2);
+	t.start_lblock = (uint64_t)cat_col_i64(st, 3);
+	t.abandoned = cat_col_int(st, 4);
 	return w->fn.dump_tape(w->ctx, &t);
 }
 
@@ -372,12 +372,12 @@ int catalog_dump_unfinished(struct catalog *cat, catalog_dump_fn fn,
 			     &w, "dumps unfinished");
 }
 
-static int cat_dump_tally_visit(sqlite3_stmt *st, void *arg)
+static int cat_dump_tally_visit(struct catstmt *st, void *arg)
 {
 	struct catalog_dump_tally *t = arg;
-	int state = sqlite3_column_int(st, 0);
-	uint64_t n = (uint64_t)sqlite3_column_int64(st, 1);
-	int64_t last = sqlite3_column_int64(st, 2);
+	int state = cat_col_int(st, 0);
+	uint64_t n = (uint64_t)cat_col_i64(st, 1);
+	int64_t last = cat_col_i64(st, 2);
 
 	if (state == CATALOG_DUMP_COMMITTED) {
 		t->committed = n;

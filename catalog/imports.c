@@ -39,16 +39,16 @@ static const char SQL_SNAPSHOT_LATEST[] =
 	"SELECT id FROM archive WHERE kind = 1 ORDER BY created DESC, id DESC "
 	"LIMIT 1";
 
-static void id_row(sqlite3_stmt *st, void *out)
+static void id_row(struct catstmt *st, void *out)
 {
-	*(int64_t *)out = sqlite3_column_int64(st, 0);
+	*(int64_t *)out = cat_col_i64(st, 0);
 }
 
 int catalog_archive_find(struct catalog *cat, const char *uuid,
 			 int64_t *archive_id)
 {
 	struct catconn *c;
-	sqlite3_stmt *st;
+	struct catstmt *st;
 	int ret = -EIO;
 
 	if (!uuid || !*uuid)
@@ -66,7 +66,7 @@ int catalog_archive_find(struct catalog *cat, const char *uuid,
 }
 
 /* One row expected from st (bound): 0, -ENOENT, -errno. */
-static int exists(struct catconn *c, sqlite3_stmt *st, const char *what)
+static int exists(struct catconn *c, struct catstmt *st, const char *what)
 {
 	int64_t one;
 
@@ -77,7 +77,7 @@ int catalog_copy_import(struct catalog *cat, int64_t archive_id,
 			const struct catalog_copy_in *cp)
 {
 	struct catconn *c;
-	sqlite3_stmt *st;
+	struct catstmt *st;
 	int64_t state = 0;
 	int ret;
 
@@ -113,7 +113,7 @@ out:
 /* Already journaled? 1, 0, -errno. */
 static int partial_known(struct catconn *c, const char *barcode, int64_t fileno)
 {
-	sqlite3_stmt *st = cat_stmt(c, SQL_PARTIAL_KNOWN);
+	struct catstmt *st = cat_stmt(c, SQL_PARTIAL_KNOWN);
 	int ret;
 
 	if (!st)
@@ -129,7 +129,7 @@ int catalog_dump_partial(struct catalog *cat, const char *barcode,
 			 const char *why)
 {
 	struct catconn *c;
-	sqlite3_stmt *st;
+	struct catstmt *st;
 	int ret;
 
 	if (!barcode || !*barcode || fileno < 1)
@@ -163,7 +163,7 @@ int catalog_dump_partial(struct catalog *cat, const char *barcode,
 	st = cat_stmt(c, SQL_PARTIAL_TAPE);
 	if (!st)
 		goto out;
-	cat_bind_i64(st, ":dump", sqlite3_last_insert_rowid(c->db));
+	cat_bind_i64(st, ":dump", cat_last_id(c));
 	cat_bind_text(st, ":barcode", barcode);
 	cat_bind_i64(st, ":fileno", fileno);
 	cat_bind_i64(st, ":start_lblock", (int64_t)start_lblock);
@@ -201,12 +201,12 @@ struct after_row {
 	int64_t n, first;
 };
 
-static void after_row(sqlite3_stmt *st, void *out)
+static void after_row(struct catstmt *st, void *out)
 {
 	struct after_row *r = out;
 
-	r->n = sqlite3_column_int64(st, 0);
-	r->first = sqlite3_column_int64(st, 1);
+	r->n = cat_col_i64(st, 0);
+	r->first = cat_col_i64(st, 1);
 }
 
 int64_t catalog_archives_after(struct catalog *cat, int64_t after_id,

@@ -4,6 +4,7 @@
  * bounded in time by a progress handler.
  */
 #include <errno.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -30,24 +31,34 @@ int catalog_quick_check(struct catalog *cat, unsigned budget_ms, char *why,
 			size_t whylen)
 {
 	double deadline = now_s() + budget_ms / 1000.0;
-	struct catconn *c = cat_conn_get(cat);
+	struct catconn *c;
 	sqlite3_stmt *st;
+	sqlite3 *db;
 	const char *s;
 	int rc, ret = 0;
 
 	snprintf(why, whylen, "ok");
+	c = cat_conn_get(cat);
 	if (!c) {
 		snprintf(why, whylen, "cannot read the catalog");
 		return -EUCLEAN;
 	}
-	st = cat_stmt(c, SQL_QUICK_CHECK_1);
-	if (!st) {
-		snprintf(why, whylen, "%s", sqlite3_errmsg(c->db));
+	db = cat_sqlite_handle(c);
+	if (!db) {
+		/* a database server checks its own pages */
+		cat_conn_put(cat, c);
+		return 0;
+	}
+	/* not from the statement cache: its handler and sqlite's own error
+	 * codes are this file's alone */
+	rc = sqlite3_prepare_v2(db, SQL_QUICK_CHECK_1, -1, &st, NULL);
+	if (rc != SQLITE_OK) {
+		snprintf(why, whylen, "%s", sqlite3_errmsg(db));
 		cat_conn_put(cat, c);
 		return -EUCLEAN;
 	}
 	if (budget_ms)
-		sqlite3_progress_handler(c->db, 1000, past_deadline, &deadline);
+		sqlite3_progress_handler(db, 1000, past_deadline, &deadline);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		s = (const char *)sqlite3_column_text(st, 0);
@@ -59,14 +70,14 @@ int catalog_quick_check(struct catalog *cat, unsigned budget_ms, char *why,
 		snprintf(why, whylen, "not finished in %u ms", budget_ms);
 		ret = 1;
 	} else {
-		snprintf(why, whylen, "%s", sqlite3_errmsg(c->db));
+		snprintf(why, whylen, "%s", sqlite3_errmsg(db));
 		ret = -EUCLEAN;
 	}
 	for (char *p = why; *p; p++)
 		if (*p == '\n')
 			*p = ' '; /* sqlite's report is several lines */
-	cat_done(st);
-	sqlite3_progress_handler(c->db, 0, NULL, NULL);
+	sqlite3_finalize(st);
+	sqlite3_progress_handler(db, 0, NULL, NULL);
 	cat_conn_put(cat, c);
 	return ret;
 }

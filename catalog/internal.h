@@ -6,7 +6,6 @@
 #define TAPEFS_CATALOG_INTERNAL_H
 
 #include <pthread.h>
-#include <sqlite3.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -15,13 +14,72 @@
 #define CAT_STMT_SLOTS 256 /* statements cached per connection (power of 2) */
 #define CAT_NAME_MAX   255 /* bytes of one path component */
 
-/* One sqlite connection and the statements prepared on it. A connection
- * is used by one thread at a time: taken from the pool, or the writer's. */
+/* A prepared statement of one connection. A backend allocates a larger
+ * struct that begins with this one; the named parameters (":name", index
+ * 1..nparam, a name used twice in the SQL is one parameter) are the
+ * backend's, hit[] remembers the address of the name last bound to each,
+ * so binding by a static name is a pointer compare. */
+struct catstmt {
+	struct catconn *c;
+	const char *sql;
+	int nparam;
+	const char **pname; /* [nparam + 1], [0] unused */
+	const char **hit;   /* [nparam + 1] */
+};
+
+/* What a database backend does (db_sqlite.c). Every function of a
+ * statement works on one from prepare() of the same backend. step()
+ * returns 1 on a row, 0 when done, -errno (logged with what) on an error;
+ * a unique or foreign key refused is -EEXIST, not logged. Columns count
+ * from 0; col_blob()'s bytes and col_str()'s text (NUL terminated, ""
+ * for NULL) stay valid until the next step or reset. */
+struct cat_ops {
+	const char *name;
+	/* SQL of a write transaction's and a read snapshot's begin; what a
+	 * durable commit sets before and after (NULL: nothing to set) */
+	const char *begin_write, *begin_read, *sync_full, *sync_normal;
+	int (*open)(struct catconn *c, const char *where, int writer);
+	void (*close)(struct catconn *c);
+	struct catstmt *(*prepare)(struct catconn *c, const char *sql);
+	void (*finalize)(struct catstmt *st);
+	void (*reset)(struct catstmt *st);
+	void (*bind_i64)(struct catstmt *st, int i, int64_t v);
+	void (*bind_double)(struct catstmt *st, int i, double v);
+	void (*bind_text)(struct catstmt *st, int i, const char *s);
+	void (*bind_blob)(struct catstmt *st, int i, const void *p, size_t n);
+	void (*bind_null)(struct catstmt *st, int i);
+	int (*step)(struct catstmt *st, const char *what);
+	int64_t (*col_i64)(struct catstmt *st, int col);
+	double (*col_double)(struct catstmt *st, int col);
+	const void *(*col_blob)(struct catstmt *st, int col);
+	size_t (*col_bytes)(struct catstmt *st, int col);
+	const char *(*col_str)(struct catstmt *st, int col);
+	int (*col_null)(struct catstmt *st, int col);
+	/* rows the last statement changed; the id its INSERT gave */
+	int64_t (*changes)(struct catconn *c);
+	int64_t (*last_id)(struct catconn *c);
+	/* run a constant text of one or more statements: 0 or -errno */
+	int (*exec_sql)(struct catconn *c, const char *sql);
+	/* whether c is inside a transaction */
+	int (*in_txn)(struct catconn *c);
+};
+
+extern const struct cat_ops cat_sqlite_ops;
+/* What only sqlite has (the page check, the online backup): c's sqlite3
+ * handle, NULL when c is of another backend; sqlite's rc logged with what
+ * and mapped to -errno. */
+struct sqlite3 *cat_sqlite_handle(struct catconn *c);
+int cat_sqlite_err(struct sqlite3 *db, int rc, const char *what);
+
+/* One connection to the database and the statements prepared on it. A
+ * connection is used by one thread at a time: taken from the pool, or
+ * the writer's. */
 struct catconn {
-	sqlite3 *db;
+	const struct cat_ops *ops;
+	void *h; /* the backend's handle */
 	struct {
 		const char *sql; /* key: the address of a static SQL string */
-		sqlite3_stmt *st;
+		struct catstmt *st;
 	} slots[CAT_STMT_SLOTS];
 	struct catconn *next; /* free list link */
 	struct catconn *all;  /* every connection, for close */
@@ -41,6 +99,7 @@ struct cat_dslot {
 
 struct catalog {
 	char *path;
+	const struct cat_ops *ops; /* the backend path names */
 	/* Serializes this process's writers; held from BEGIN IMMEDIATE to
 	 * COMMIT/ROLLBACK (and across a streaming commit). Lock order:
 	 * write_lock, then pool_lock. */
@@ -59,14 +118,13 @@ struct catalog {
 };
 
 /* ---- db.c ---- */
-/* Log "catalog: what: errmsg" and map rc to -errno. */
-int cat_err(struct catconn *c, int rc, const char *what);
-/* A new connection to the database at path (created when missing), with
- * foreign keys on and a busy timeout; the writer's (writer != 0) also sets
- * WAL, the journal limit and a larger page cache. 0 or -errno (logged).
- * cat_conn_close() finalizes its cached statements and closes it (NULL:
- * nothing). */
-int cat_conn_open(struct catconn **out, const char *path, int writer);
+/* A new connection to the database at path (created when missing) with
+ * the backend ops: for sqlite, foreign keys on and a busy timeout; the
+ * writer's (writer != 0) also sets WAL, the journal limit and a larger
+ * page cache. 0 or -errno (logged). cat_conn_close() finalizes its
+ * cached statements and closes it (NULL: nothing). */
+int cat_conn_open(struct catconn **out, const struct cat_ops *ops,
+		  const char *path, int writer);
 void cat_conn_close(struct catconn *c);
 /* A connection for reading; give it back with cat_conn_put(). NULL only
  * when a new connection cannot be opened (logged). */
@@ -75,30 +133,51 @@ void cat_conn_put(struct catalog *cat, struct catconn *c);
 /* The cached statement for sql (a static string), prepared on first use;
  * reset it with cat_done() after use. NULL when it does not prepare
  * (logged). */
-sqlite3_stmt *cat_stmt(struct catconn *c, const char *sql);
-void cat_done(sqlite3_stmt *st);
+struct catstmt *cat_stmt(struct catconn *c, const char *sql);
+/* Reset st and clear its bindings (NULL: nothing). */
+void cat_done(struct catstmt *st);
 /* Bind by parameter name (":name"). A name the statement lacks is a bug:
- * logged. */
-void cat_bind_i64(sqlite3_stmt *st, const char *name, int64_t v);
-void cat_bind_text(sqlite3_stmt *st, const char *name, const char *s);
-void cat_bind_blob(sqlite3_stmt *st, const char *name, const void *p, size_t n);
-void cat_bind_null(sqlite3_stmt *st, const char *name);
+ * logged. cat_has_param() says whether st has it. */
+void cat_bind_i64(struct catstmt *st, const char *name, int64_t v);
+void cat_bind_double(struct catstmt *st, const char *name, double v);
+void cat_bind_text(struct catstmt *st, const char *name, const char *s);
+void cat_bind_blob(struct catstmt *st, const char *name, const void *p,
+		   size_t n);
+void cat_bind_null(struct catstmt *st, const char *name);
+int cat_has_param(struct catstmt *st, const char *name);
+/* Step st: 1 on a row, 0 when done, -errno (logged with what; a unique
+ * key taken is -EEXIST, not logged). */
+int cat_step(struct catstmt *st, const char *what);
+/* Column col of the current row. cat_col_str() is NUL-terminated text
+ * ("" for NULL) and cat_col_blob() bytes (cat_col_bytes() of them, NULL
+ * when none), both valid until the next step or cat_done(). */
+int64_t cat_col_i64(struct catstmt *st, int col);
+int cat_col_int(struct catstmt *st, int col);
+double cat_col_double(struct catstmt *st, int col);
+const void *cat_col_blob(struct catstmt *st, int col);
+size_t cat_col_bytes(struct catstmt *st, int col);
+const char *cat_col_str(struct catstmt *st, int col);
+int cat_col_null(struct catstmt *st, int col);
 /* Copy column col as text into dst[size] ("" for NULL, truncated). */
-void cat_col_text(sqlite3_stmt *st, int col, char *dst, size_t size);
+void cat_col_text(struct catstmt *st, int col, char *dst, size_t size);
+/* Rows changed by the last statement of c; the id c's last INSERT gave
+ * its row. */
+int64_t cat_changes(struct catconn *c);
+int64_t cat_last_id(struct catconn *c);
 /* Step a statement expected to change rows: 0, or -errno. */
-int cat_exec(struct catconn *c, sqlite3_stmt *st, const char *what);
+int cat_exec(struct catconn *c, struct catstmt *st, const char *what);
 /* Fill the caller's record out from the current row of st. */
-typedef void (*cat_row_fn)(sqlite3_stmt *st, void *out);
+typedef void (*cat_row_fn)(struct catstmt *st, void *out);
 /* Step st (from cat_stmt(), bound) for at most one row: fill(st, out) and
- * 0 on a row, -ENOENT on none, else cat_err(c, rc, what). Resets st. */
-int cat_row_get(struct catconn *c, sqlite3_stmt *st, cat_row_fn fill, void *out,
-		const char *what);
+ * 0 on a row, -ENOENT on none, else the step's -errno. Resets st. */
+int cat_row_get(struct catconn *c, struct catstmt *st, cat_row_fn fill,
+		void *out, const char *what);
 /* Called on each row of cat_row_each(); nonzero stops the walk. */
-typedef int (*cat_visit_fn)(sqlite3_stmt *st, void *arg);
+typedef int (*cat_visit_fn)(struct catstmt *st, void *arg);
 /* Step every row of st (from cat_stmt(), bound) calling visit(st, arg):
- * 0 after the last row, visit's first nonzero return, or
- * cat_err(c, rc, what) when a step fails. Resets st. */
-int cat_row_each(struct catconn *c, sqlite3_stmt *st, cat_visit_fn visit,
+ * 0 after the last row, visit's first nonzero return, or the step's
+ * -errno when a step fails. Resets st. */
+int cat_row_each(struct catconn *c, struct catstmt *st, cat_visit_fn visit,
 		 void *arg, const char *what);
 /* The typed callback (a catalog_*_fn of catalog.h) and context of a walk
  * over rows: a file's cat_visit_fn fills its record from the row and calls
@@ -125,7 +204,7 @@ int cat_read_each(struct catalog *cat, const char *sql, const char *key,
 		  int64_t id, cat_visit_fn visit, void *arg, const char *what);
 /* A cat_row_fn that reads nothing: for a query asked only whether it has
  * a row. */
-void cat_row_none(sqlite3_stmt *st, void *out);
+void cat_row_none(struct catstmt *st, void *out);
 /* cat_read_get() of sql with ":barcode" bound to barcode ("" for NULL)
  * and, unless fileno < 0, ":fileno" to fileno. */
 int cat_read_tape(struct catalog *cat, const char *sql, const char *barcode,
@@ -203,7 +282,7 @@ int cat_md5_unhex(const char *hex, unsigned char out[16]);
 #define CAT_COPY_COLS                                                          \
 	"id, archive, barcode, fileno, start_lblock, size, state, "            \
 	"last_verified, last_result"
-void cat_copy_row(sqlite3_stmt *st, void *out);
+void cat_copy_row(struct catstmt *st, void *out);
 /* SQL: archive a (a column or parameter) is live - a path of the
  * namespace shows one of its files or symlinks, or it is the newest
  * snapshot of the catalog (a rebuild starts from it). */
@@ -211,7 +290,7 @@ void cat_copy_row(sqlite3_stmt *st, void *out);
 	"(EXISTS (SELECT 1 FROM member lm JOIN node ln ON ln.id = lm.node "    \
 	"WHERE lm.archive = " a " AND ln.member = lm.id AND lm.type != 1) "    \
 	"OR " a " = (SELECT max(id) FROM archive WHERE kind = 1))"
-void cat_archive_row(sqlite3_stmt *st, void *out);
+void cat_archive_row(struct catstmt *st, void *out);
 
 /* ---- commit.c ---- */
 /* The id of the member catalog_commit_member() added last: 0, or -EINVAL
@@ -237,6 +316,6 @@ int cat_copy_add(struct catconn *c, int64_t archive,
 	"member.md5, member.link, member.hdr, member.data, "                   \
 	"member.id - archive.first_member, archive.members, member.flags"
 #define CAT_MEMBER_NCOLS 16
-void cat_member_row(sqlite3_stmt *st, int col, struct catalog_member *m);
+void cat_member_row(struct catstmt *st, int col, struct catalog_member *m);
 
 #endif

@@ -53,10 +53,10 @@ static const char SQL_ARCHIVE_LIST[] =
 	"WHERE member.archive = :archive AND member.parent = :parent "
 	"AND node.name > :after ORDER BY node.name";
 
-void cat_member_row(sqlite3_stmt *st, int col, struct catalog_member *m)
+void cat_member_row(struct catstmt *st, int col, struct catalog_member *m)
 {
 	memset(m, 0, sizeof(*m));
-	if (sqlite3_column_type(st, col) == SQLITE_NULL) {
+	if (cat_col_null(st, col)) {
 		/* a node without a member: a directory made up */
 		m->type = CATALOG_DIR;
 		m->mode = S_IFDIR | 0755;
@@ -64,25 +64,24 @@ void cat_member_row(sqlite3_stmt *st, int col, struct catalog_member *m)
 		m->implicit = 1;
 		return;
 	}
-	m->id = sqlite3_column_int64(st, col + 0);
-	m->archive = sqlite3_column_int64(st, col + 1);
-	m->type = (enum catalog_type)sqlite3_column_int(st, col + 2);
-	m->size = (uint64_t)sqlite3_column_int64(st, col + 3);
-	m->mode = (uint32_t)sqlite3_column_int64(st, col + 4);
-	m->uid = (uint32_t)sqlite3_column_int64(st, col + 5);
-	m->gid = (uint32_t)sqlite3_column_int64(st, col + 6);
-	m->mtime = sqlite3_column_int64(st, col + 7);
-	m->mtime_nsec = sqlite3_column_int(st, col + 8);
-	cat_md5_hex(sqlite3_column_blob(st, col + 9),
-		    (size_t)sqlite3_column_bytes(st, col + 9), m->md5);
-	if (sqlite3_column_type(st, col + 10) != SQLITE_NULL)
-		m->link = (char *)sqlite3_column_text(st, col + 10);
-	m->implicit = sqlite3_column_type(st, col + 11) == SQLITE_NULL;
-	m->header_offset = (uint64_t)sqlite3_column_int64(st, col + 11);
-	m->data_offset =
-		m->header_offset + (uint64_t)sqlite3_column_int64(st, col + 12);
-	m->ordinal = m->implicit ? -1 : sqlite3_column_int64(st, col + 13);
-	m->flags = (unsigned)sqlite3_column_int(st, col + 15);
+	m->id = cat_col_i64(st, col + 0);
+	m->archive = cat_col_i64(st, col + 1);
+	m->type = (enum catalog_type)cat_col_int(st, col + 2);
+	m->size = (uint64_t)cat_col_i64(st, col + 3);
+	m->mode = (uint32_t)cat_col_i64(st, col + 4);
+	m->uid = (uint32_t)cat_col_i64(st, col + 5);
+	m->gid = (uint32_t)cat_col_i64(st, col + 6);
+	m->mtime = cat_col_i64(st, col + 7);
+	m->mtime_nsec = cat_col_int(st, col + 8);
+	cat_md5_hex(cat_col_blob(st, col + 9),
+		    (size_t)cat_col_bytes(st, col + 9), m->md5);
+	if (!cat_col_null(st, col + 10))
+		m->link = (char *)cat_col_str(st, col + 10);
+	m->implicit = cat_col_null(st, col + 11);
+	m->header_offset = (uint64_t)cat_col_i64(st, col + 11);
+	m->data_offset = m->header_offset + (uint64_t)cat_col_i64(st, col + 12);
+	m->ordinal = m->implicit ? -1 : cat_col_i64(st, col + 13);
+	m->flags = (unsigned)cat_col_int(st, col + 15);
 }
 
 void catalog_member_release(struct catalog_member *m)
@@ -153,21 +152,21 @@ static int member_own(struct catconn *c, struct catalog_member *m,
 }
 
 /* Step st (bound) expecting one member row at column 0; own it. */
-static int member_one(struct catconn *c, sqlite3_stmt *st, int64_t node,
+static int member_one(struct catconn *c, struct catstmt *st, int64_t node,
 		      int node_col, const char *path,
 		      struct catalog_member *out, const char *what)
 {
 	struct catalog_member m;
 	int rc, ret;
 
-	rc = sqlite3_step(st);
-	if (rc != SQLITE_ROW) {
-		ret = rc == SQLITE_DONE ? -ENOENT : cat_err(c, rc, what);
+	rc = cat_step(st, what);
+	if (rc != 1) {
+		ret = rc == 0 ? -ENOENT : rc;
 		goto out;
 	}
 	cat_member_row(st, 0, &m);
 	if (node_col >= 0)
-		node = sqlite3_column_int64(st, node_col);
+		node = cat_col_i64(st, node_col);
 	ret = member_own(c, &m, node, path);
 	if (ret == 0)
 		*out = m;
@@ -180,7 +179,7 @@ int catalog_member_get(struct catalog *cat, int64_t member_id,
 		       struct catalog_member *out)
 {
 	struct catconn *c = cat_conn_get(cat);
-	sqlite3_stmt *st;
+	struct catstmt *st;
 	int ret = -EIO;
 
 	if (!c)
@@ -211,7 +210,7 @@ int catalog_ns_lookup(struct catalog *cat, const char *path,
 		      struct catalog_member *out)
 {
 	struct catconn *c = cat_conn_get(cat);
-	sqlite3_stmt *st;
+	struct catstmt *st;
 	const char *name;
 	int64_t parent;
 	size_t len;
@@ -241,7 +240,7 @@ out:
 /* Node of a directory in the namespace: -ENOENT, -ENOTDIR. */
 static int cat_ns_dir(struct catconn *c, const char *path, int64_t *node)
 {
-	sqlite3_stmt *st;
+	struct catstmt *st;
 	int rc, ret;
 
 	ret = cat_node_find(c, path, node);
@@ -251,40 +250,39 @@ static int cat_ns_dir(struct catconn *c, const char *path, int64_t *node)
 	if (!st)
 		return -EIO;
 	cat_bind_i64(st, ":node", *node);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		ret = sqlite3_column_int(st, 2) == CATALOG_DIR ? 0 : -ENOTDIR;
-	else if (rc == SQLITE_DONE)
+	rc = cat_step(st, "lookup");
+	if (rc == 1)
+		ret = cat_col_int(st, 2) == CATALOG_DIR ? 0 : -ENOTDIR;
+	else if (rc == 0)
 		ret = 0; /* no member at all: a made-up directory */
 	else
-		ret = cat_err(c, rc, "lookup");
+		ret = rc;
 	cat_done(st);
 	return ret;
 }
 
 /* Call fn for each row of a listing statement: member at 0, name after. */
-static int list_rows(struct catconn *c, sqlite3_stmt *st,
-		     catalog_entry_fn fn, void *ctx, const char *what)
+static int list_rows(struct catstmt *st, catalog_entry_fn fn, void *ctx,
+		     const char *what)
 {
 	struct catalog_member m;
 	int rc, ret = 0;
 
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *name =
-			(const char *)sqlite3_column_text(st, CAT_MEMBER_NCOLS);
+	while ((rc = cat_step(st, what)) == 1) {
+		const char *name = cat_col_str(st, CAT_MEMBER_NCOLS);
 
 		cat_member_row(st, 0, &m);
 		ret = fn(ctx, name ? name : "", &m);
 		if (ret)
 			break;
 	}
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		ret = cat_err(c, rc, what);
+	if (rc != 1 && rc != 0)
+		ret = rc;
 	cat_done(st);
 	return ret;
 }
 
-static void bind_after(sqlite3_stmt *st, const char *after)
+static void bind_after(struct catstmt *st, const char *after)
 {
 	cat_bind_blob(st, ":after", after ? after : "",
 		      after ? strlen(after) : 0);
@@ -294,7 +292,7 @@ int catalog_ns_list(struct catalog *cat, const char *path, const char *after,
 		    catalog_entry_fn fn, void *ctx)
 {
 	struct catconn *c = cat_conn_get(cat);
-	sqlite3_stmt *st;
+	struct catstmt *st;
 	int64_t node;
 	int ret;
 
@@ -309,7 +307,7 @@ int catalog_ns_list(struct catalog *cat, const char *path, const char *after,
 		goto out;
 	cat_bind_i64(st, ":parent", node);
 	bind_after(st, after);
-	ret = list_rows(c, st, fn, ctx, "list");
+	ret = list_rows(st, fn, ctx, "list");
 out:
 	cat_conn_put(cat, c);
 	return ret;
@@ -318,39 +316,38 @@ out:
 static int whereis(struct catconn *c, int64_t member_id,
 		   catalog_location_fn fn, void *ctx)
 {
-	sqlite3_stmt *st = cat_stmt(c, SQL_WHEREIS);
+	struct catstmt *st = cat_stmt(c, SQL_WHEREIS);
 	struct catalog_location l;
 	int rc, ret = -ENOENT, n = 0;
 
 	if (!st)
 		return -EIO;
 	cat_bind_i64(st, ":id", member_id);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = cat_step(st, "whereis")) == 1) {
 		memset(&l, 0, sizeof(l));
-		l.member_id = sqlite3_column_int64(st, 0);
-		l.archive = sqlite3_column_int64(st, 1);
-		l.copy_id = sqlite3_column_int64(st, 2);
+		l.member_id = cat_col_i64(st, 0);
+		l.archive = cat_col_i64(st, 1);
+		l.copy_id = cat_col_i64(st, 2);
 		cat_col_text(st, 3, l.barcode, sizeof(l.barcode));
-		l.fileno = sqlite3_column_int64(st, 4);
-		l.start_lblock = (uint64_t)sqlite3_column_int64(st, 5);
-		l.header_offset = (uint64_t)sqlite3_column_int64(st, 6);
-		l.data_offset = l.header_offset +
-				(uint64_t)sqlite3_column_int64(st, 7);
-		l.size = (uint64_t)sqlite3_column_int64(st, 8);
-		l.block_size = (uint32_t)sqlite3_column_int64(st, 9);
+		l.fileno = cat_col_i64(st, 4);
+		l.start_lblock = (uint64_t)cat_col_i64(st, 5);
+		l.header_offset = (uint64_t)cat_col_i64(st, 6);
+		l.data_offset = l.header_offset + (uint64_t)cat_col_i64(st, 7);
+		l.size = (uint64_t)cat_col_i64(st, 8);
+		l.block_size = (uint32_t)cat_col_i64(st, 9);
 		l.block = l.start_lblock +
 			  (l.block_size ? l.header_offset / l.block_size : 0);
-		l.state = (enum catalog_copy_state)sqlite3_column_int(st, 10);
-		cat_md5_hex(sqlite3_column_blob(st, 11),
-			    (size_t)sqlite3_column_bytes(st, 11), l.md5);
+		l.state = (enum catalog_copy_state)cat_col_int(st, 10);
+		cat_md5_hex(cat_col_blob(st, 11), (size_t)cat_col_bytes(st, 11),
+			    l.md5);
 		n++;
 		ret = fn(ctx, &l);
 		if (ret)
 			break;
 	}
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		ret = cat_err(c, rc, "whereis");
-	else if (rc == SQLITE_DONE)
+	if (rc != 1 && rc != 0)
+		ret = rc;
+	else if (rc == 0)
 		ret = n ? 0 : -ENOENT;
 	cat_done(st);
 	return ret;
@@ -373,7 +370,7 @@ int catalog_ns_whereis(struct catalog *cat, const char *path,
 		       catalog_location_fn fn, void *ctx)
 {
 	struct catconn *c = cat_conn_get(cat);
-	sqlite3_stmt *st;
+	struct catstmt *st;
 	int64_t node, member = 0;
 	int rc, ret;
 
@@ -389,12 +386,10 @@ int catalog_ns_whereis(struct catalog *cat, const char *path,
 	if (!st)
 		goto out;
 	cat_bind_i64(st, ":node", node);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		member = sqlite3_column_int64(st, 0);
-	ret = rc == SQLITE_ROW	 ? 0
-	      : rc == SQLITE_DONE ? -ENOENT
-				  : cat_err(c, rc, "whereis");
+	rc = cat_step(st, "whereis");
+	if (rc == 1)
+		member = cat_col_i64(st, 0);
+	ret = rc == 1 ? 0 : rc == 0 ? -ENOENT : rc;
 	cat_done(st);
 	if (ret == 0)
 		ret = whereis(c, member, fn, ctx);
@@ -404,19 +399,19 @@ out:
 }
 
 /* [0] = first member, [1] = one past the last, from a range row. */
-static void range_row(sqlite3_stmt *st, void *out)
+static void range_row(struct catstmt *st, void *out)
 {
 	int64_t *r = out;
 
-	r[0] = sqlite3_column_int64(st, 0);
-	r[1] = r[0] + sqlite3_column_int64(st, 1);
+	r[0] = cat_col_i64(st, 0);
+	r[1] = r[0] + cat_col_i64(st, 1);
 }
 
 /* The member range [lo, hi) of an archive: -ENOENT when unknown. */
 static int archive_range(struct catconn *c, int64_t archive, int64_t *lo,
 			 int64_t *hi)
 {
-	sqlite3_stmt *st = cat_stmt(c, SQL_ARCHIVE_RANGE);
+	struct catstmt *st = cat_stmt(c, SQL_ARCHIVE_RANGE);
 	int64_t r[2];
 	int ret;
 
@@ -437,7 +432,7 @@ int catalog_archive_members(struct catalog *cat, int64_t archive_id,
 	struct catconn *c = cat_conn_get(cat);
 	struct cat_dircache dc = { .node = -1 };
 	struct catalog_member m;
-	sqlite3_stmt *st;
+	struct catstmt *st;
 	const char *path;
 	int64_t lo, hi;
 	int rc, ret;
@@ -454,14 +449,13 @@ int catalog_archive_members(struct catalog *cat, int64_t archive_id,
 	cat_bind_i64(st, ":lo", lo + (from > 0 ? from : 0));
 	cat_bind_i64(st, ":hi", hi);
 	ret = 0;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *name = (const char *)sqlite3_column_text(
-			st, CAT_MEMBER_NCOLS);
+	while ((rc = cat_step(st, "archive members")) == 1) {
+		const char *name = cat_col_str(st, CAT_MEMBER_NCOLS);
 
 		cat_member_row(st, 0, &m);
-		ret = cat_dircache_path(
-			c, &dc, sqlite3_column_int64(st, CAT_MEMBER_NCOLS + 1),
-			name ? name : "", &path);
+		ret = cat_dircache_path(c, &dc,
+					cat_col_i64(st, CAT_MEMBER_NCOLS + 1),
+					name ? name : "", &path);
 		if (ret < 0)
 			break;
 		m.path = (char *)path;
@@ -469,8 +463,8 @@ int catalog_archive_members(struct catalog *cat, int64_t archive_id,
 		if (ret)
 			break;
 	}
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		ret = cat_err(c, rc, "archive members");
+	if (rc != 1 && rc != 0)
+		ret = rc;
 	cat_done(st);
 out:
 	cat_dircache_release(&dc);
@@ -496,7 +490,7 @@ int catalog_archive_lookup(struct catalog *cat, int64_t archive_id,
 			   const char *path, struct catalog_member *out)
 {
 	struct catconn *c = cat_conn_get(cat);
-	sqlite3_stmt *st;
+	struct catstmt *st;
 	const char *name;
 	int64_t parent, lo, hi;
 	size_t len;
@@ -533,7 +527,7 @@ int catalog_archive_list(struct catalog *cat, int64_t archive_id,
 			 catalog_entry_fn fn, void *ctx)
 {
 	struct catconn *c = cat_conn_get(cat);
-	sqlite3_stmt *st;
+	struct catstmt *st;
 	int64_t node;
 	int rc, ret;
 
@@ -549,14 +543,11 @@ int catalog_archive_list(struct catalog *cat, int64_t archive_id,
 			goto out;
 		cat_bind_i64(st, ":node", node);
 		cat_bind_i64(st, ":archive", archive_id);
-		rc = sqlite3_step(st);
-		if (rc == SQLITE_ROW)
-			ret = sqlite3_column_int(st, 2) == CATALOG_DIR
-				      ? 0
-				      : -ENOTDIR;
+		rc = cat_step(st, "archive list");
+		if (rc == 1)
+			ret = cat_col_int(st, 2) == CATALOG_DIR ? 0 : -ENOTDIR;
 		else
-			ret = rc == SQLITE_DONE ? -ENOENT
-						: cat_err(c, rc, "archive list");
+			ret = rc == 0 ? -ENOENT : rc;
 		cat_done(st);
 		if (ret < 0)
 			goto out;
@@ -568,7 +559,7 @@ int catalog_archive_list(struct catalog *cat, int64_t archive_id,
 	cat_bind_i64(st, ":archive", archive_id);
 	cat_bind_i64(st, ":parent", node);
 	bind_after(st, after);
-	ret = list_rows(c, st, fn, ctx, "archive list");
+	ret = list_rows(st, fn, ctx, "archive list");
 out:
 	cat_conn_put(cat, c);
 	return ret;

@@ -70,21 +70,21 @@ int cat_path_check(const char *path)
 int cat_node_child(struct catconn *c, int64_t parent, const void *name,
 		   size_t len, int64_t *node)
 {
-	sqlite3_stmt *st = cat_stmt(c, SQL_NODE_CHILD);
+	struct catstmt *st = cat_stmt(c, SQL_NODE_CHILD);
 	int rc, ret;
 
 	if (!st)
 		return -EIO;
 	cat_bind_i64(st, ":parent", parent);
 	cat_bind_blob(st, ":name", name, len);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		*node = sqlite3_column_int64(st, 0);
+	rc = cat_step(st, "node lookup");
+	if (rc == 1) {
+		*node = cat_col_i64(st, 0);
 		ret = 0;
-	} else if (rc == SQLITE_DONE) {
+	} else if (rc == 0) {
 		ret = -ENOENT;
 	} else {
-		ret = cat_err(c, rc, "node lookup");
+		ret = rc;
 	}
 	cat_done(st);
 	return ret;
@@ -179,7 +179,7 @@ int cat_node_find(struct catconn *c, const char *path, int64_t *node)
 
 int cat_node_path(struct catconn *c, int64_t node, char **out)
 {
-	sqlite3_stmt *st = cat_stmt(c, SQL_NODE_GET);
+	struct catstmt *st = cat_stmt(c, SQL_NODE_GET);
 	char *buf = NULL, *nb;
 	size_t len = 0, depth = 0;
 	int rc, ret = 0;
@@ -196,15 +196,14 @@ int cat_node_path(struct catconn *c, int64_t node, char **out)
 			break;
 		}
 		cat_bind_i64(st, ":id", node);
-		rc = sqlite3_step(st);
-		if (rc != SQLITE_ROW) {
-			ret = rc == SQLITE_DONE ? -ENOENT
-						: cat_err(c, rc, "node path");
+		rc = cat_step(st, "node path");
+		if (rc != 1) {
+			ret = rc == 0 ? -ENOENT : rc;
 			break;
 		}
-		node = sqlite3_column_int64(st, 0);
-		name = sqlite3_column_blob(st, 1);
-		n = (size_t)sqlite3_column_bytes(st, 1);
+		node = cat_col_i64(st, 0);
+		name = cat_col_blob(st, 1);
+		n = (size_t)cat_col_bytes(st, 1);
 		nb = malloc(len + n + 2);
 		if (!nb) {
 			ret = -ENOMEM;
@@ -221,7 +220,7 @@ int cat_node_path(struct catconn *c, int64_t node, char **out)
 		nb[len] = 0;
 		free(buf);
 		buf = nb;
-		sqlite3_reset(st);
+		cat_done(st);
 	}
 	cat_done(st);
 	if (ret < 0) {

@@ -45,18 +45,18 @@ int catalog_ns_delete(struct catalog *cat, int64_t member_id)
 			    NULL, "ns delete");
 }
 
-static void usage_row(sqlite3_stmt *st, void *out)
+static void usage_row(struct catstmt *st, void *out)
 {
 	struct catalog_tape_usage *u = out;
-	uint64_t all = (uint64_t)sqlite3_column_int64(st, 0);
+	uint64_t all = (uint64_t)cat_col_i64(st, 0);
 
-	u->live_bytes = (uint64_t)sqlite3_column_int64(st, 1);
+	u->live_bytes = (uint64_t)cat_col_i64(st, 1);
 	u->dead_bytes = all - u->live_bytes;
 }
 
-static void count_row(sqlite3_stmt *st, void *out)
+static void count_row(struct catstmt *st, void *out)
 {
-	*(int64_t *)out = sqlite3_column_int64(st, 0);
+	*(int64_t *)out = cat_col_i64(st, 0);
 }
 
 int catalog_tape_usage(struct catalog *cat, const char *barcode,
@@ -77,7 +77,7 @@ int catalog_tape_usage(struct catalog *cat, const char *barcode,
  * -errno. */
 static int live_on(struct catconn *c, const char *barcode)
 {
-	sqlite3_stmt *st = cat_stmt(c, SQL_LIVE_ON);
+	struct catstmt *st = cat_stmt(c, SQL_LIVE_ON);
 	int ret;
 
 	if (!st)
@@ -92,7 +92,7 @@ static int live_on(struct catconn *c, const char *barcode)
 static int reclaim_step(struct catconn *c, const char *sql, const char *barcode,
 			const char *uuid, int one)
 {
-	sqlite3_stmt *st = cat_stmt(c, sql);
+	struct catstmt *st = cat_stmt(c, sql);
 	int ret;
 
 	if (!st)
@@ -101,7 +101,7 @@ static int reclaim_step(struct catconn *c, const char *sql, const char *barcode,
 	if (uuid)
 		cat_bind_text(st, ":uuid", uuid);
 	ret = cat_exec(c, st, "reclaim");
-	if (ret == 0 && one && sqlite3_changes(c->db) == 0)
+	if (ret == 0 && one && cat_changes(c) == 0)
 		ret = -EINVAL;
 	return ret;
 }

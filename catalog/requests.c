@@ -22,7 +22,7 @@ static const char SQL_REQ_LIST[] =
 static int req_add(struct catconn *c, const struct catalog_recall_req *r,
 		   int64_t *id)
 {
-	sqlite3_stmt *st = cat_stmt(c, SQL_REQ_ADD);
+	struct catstmt *st = cat_stmt(c, SQL_REQ_ADD);
 	int ret;
 
 	if (!st)
@@ -38,13 +38,13 @@ static int req_add(struct catconn *c, const struct catalog_recall_req *r,
 	cat_bind_i64(st, ":created", r->created ? r->created : cat_now());
 	ret = cat_exec(c, st, "recall request add");
 	if (!ret && id)
-		*id = sqlite3_last_insert_rowid(c->db);
+		*id = cat_last_id(c);
 	return ret;
 }
 
 int cat_recall_remove(struct catconn *c, int64_t id)
 {
-	sqlite3_stmt *st = cat_stmt(c, SQL_REQ_REMOVE);
+	struct catstmt *st = cat_stmt(c, SQL_REQ_REMOVE);
 
 	if (!st)
 		return -EIO;
@@ -91,7 +91,7 @@ int catalog_recall_remove(struct catalog *cat, const int64_t *ids, size_t n)
 	return cat_txn_end(cat, c, 0, ret);
 }
 
-static int req_visit(sqlite3_stmt *st, void *arg)
+static int req_visit(struct catstmt *st, void *arg)
 {
 	const struct cat_walk *w = arg;
 	struct catalog_recall_req r;
@@ -99,19 +99,19 @@ static int req_visit(sqlite3_stmt *st, void *arg)
 	int ret;
 
 	memset(&r, 0, sizeof(r));
-	r.id = sqlite3_column_int64(st, 0);
-	r.member = sqlite3_column_int64(st, 1);
-	r.archive = sqlite3_column_int64(st, 2);
-	if (sqlite3_column_type(st, 3) != SQLITE_NULL) {
-		path = strndup(sqlite3_column_blob(st, 3) ?: "",
-			       (size_t)sqlite3_column_bytes(st, 3));
+	r.id = cat_col_i64(st, 0);
+	r.member = cat_col_i64(st, 1);
+	r.archive = cat_col_i64(st, 2);
+	if (!cat_col_null(st, 3)) {
+		path = strndup(cat_col_blob(st, 3) ?: "",
+			       (size_t)cat_col_bytes(st, 3));
 		if (!path)
 			return -ENOMEM;
 		r.path = path;
 	}
 	cat_col_text(st, 4, r.prefer, sizeof(r.prefer));
-	r.priority = sqlite3_column_int(st, 5);
-	r.created = sqlite3_column_int64(st, 6);
+	r.priority = cat_col_int(st, 5);
+	r.created = cat_col_i64(st, 6);
 	ret = w->fn.recall(w->ctx, &r);
 	free(path);
 	return ret;

@@ -231,14 +231,13 @@ static const char SQL_VERSION[] = "PRAGMA user_version";
 
 static int version_get(struct catconn *c)
 {
-	sqlite3_stmt *st = cat_stmt(c, SQL_VERSION);
+	struct catstmt *st = cat_stmt(c, SQL_VERSION);
 	int rc, ret;
 
 	if (!st)
 		return -EIO;
-	rc = sqlite3_step(st);
-	ret = rc == SQLITE_ROW ? sqlite3_column_int(st, 0)
-			       : cat_err(c, rc, "schema version");
+	rc = cat_step(st, "schema version");
+	ret = rc == 1 ? cat_col_int(st, 0) : rc == 0 ? -EIO : rc;
 	cat_done(st);
 	return ret;
 }
@@ -312,7 +311,7 @@ int catalog_testing_create_v1(const char *path)
 	struct catconn *c;
 	int ret;
 
-	ret = cat_conn_open(&c, path, 1);
+	ret = cat_conn_open(&c, &cat_sqlite_ops, path, 1);
 	if (ret < 0)
 		return ret;
 	ret = migrate_to(c, 1);

@@ -68,7 +68,7 @@ int catalog_tape_state_parse(const char *name, enum catalog_tape_state *out)
 	return -EINVAL;
 }
 
-static void cat_tape_row(sqlite3_stmt *st, void *out)
+static void cat_tape_row(struct catstmt *st, void *out)
 {
 	struct catalog_tape *t = out;
 
@@ -76,16 +76,16 @@ static void cat_tape_row(sqlite3_stmt *st, void *out)
 	cat_col_text(st, 0, t->barcode, sizeof(t->barcode));
 	cat_col_text(st, 1, t->serial, sizeof(t->serial));
 	cat_col_text(st, 2, t->pool, sizeof(t->pool));
-	t->state = (enum catalog_tape_state)sqlite3_column_int(st, 3);
-	t->capacity = (uint64_t)sqlite3_column_int64(st, 4);
-	t->bytes_used = (uint64_t)sqlite3_column_int64(st, 5);
+	t->state = (enum catalog_tape_state)cat_col_int(st, 3);
+	t->capacity = (uint64_t)cat_col_i64(st, 4);
+	t->bytes_used = (uint64_t)cat_col_i64(st, 5);
 	cat_col_text(st, 6, t->location, sizeof(t->location));
 	cat_col_text(st, 7, t->label_uuid, sizeof(t->label_uuid));
-	t->last_file = sqlite3_column_int64(st, 8);
-	t->last_verified = sqlite3_column_int64(st, 9);
+	t->last_file = cat_col_i64(st, 8);
+	t->last_verified = cat_col_i64(st, 9);
 }
 
-static int cat_tape_visit(sqlite3_stmt *st, void *arg)
+static int cat_tape_visit(struct catstmt *st, void *arg)
 {
 	const struct cat_walk *w = arg;
 	struct catalog_tape row;
@@ -105,7 +105,7 @@ static int cat_tape_valid(const struct catalog_tape *t)
 	return 0;
 }
 
-static void cat_tape_bind(sqlite3_stmt *st, const struct catalog_tape *t)
+static void cat_tape_bind(struct catstmt *st, const struct catalog_tape *t)
 {
 	cat_bind_text(st, ":barcode", t->barcode);
 	cat_bind_text(st, ":serial", t->serial);
@@ -126,7 +126,7 @@ static int cat_tape_write(struct catalog *cat, const char *sql,
 			  const char *col, const char *text, int64_t num)
 {
 	struct catconn *c;
-	sqlite3_stmt *st;
+	struct catstmt *st;
 	int ret;
 
 	ret = cat_txn_begin(cat, &c, 1);
@@ -147,7 +147,7 @@ static int cat_tape_write(struct catalog *cat, const char *sql,
 			cat_bind_i64(st, col, num);
 	}
 	ret = cat_exec(c, st, "tape write");
-	if (ret == 0 && sqlite3_changes(c->db) == 0)
+	if (ret == 0 && cat_changes(c) == 0)
 		ret = -ENOENT;
 out:
 	return cat_txn_end(cat, c, 1, ret);
@@ -171,9 +171,9 @@ int catalog_tape_add(struct catalog *cat, const struct catalog_tape *t)
 	return cat_tape_write(cat, SQL_TAPE_ADD, t, NULL, NULL, NULL, 0);
 }
 
-static void state_row(sqlite3_stmt *st, void *out)
+static void state_row(struct catstmt *st, void *out)
 {
-	*(int64_t *)out = sqlite3_column_int64(st, 0);
+	*(int64_t *)out = cat_col_i64(st, 0);
 }
 
 /* An adopted tape keeps its state, and no tape becomes adopted but by
@@ -184,7 +184,7 @@ static int state_change_ok(struct catalog *cat, const char *barcode,
 			   enum catalog_tape_state to)
 {
 	struct catconn *c = cat_conn_get(cat);
-	sqlite3_stmt *st;
+	struct catstmt *st;
 	int64_t from = 0;
 	int ret = -EIO;
 
@@ -279,7 +279,7 @@ int catalog_tape_list(struct catalog *cat, const char *pool, int state,
 {
 	struct catconn *c = cat_conn_get(cat);
 	struct cat_walk w = { .fn.tape = fn, .ctx = ctx };
-	sqlite3_stmt *st;
+	struct catstmt *st;
 	int ret = -EIO;
 
 	if (!c)
@@ -298,7 +298,7 @@ out:
 int64_t catalog_tape_count(struct catalog *cat, const char *pool, int state)
 {
 	struct catconn *c = cat_conn_get(cat);
-	sqlite3_stmt *st;
+	struct catstmt *st;
 	int64_t ret = -EIO;
 	int rc;
 
@@ -309,9 +309,8 @@ int64_t catalog_tape_count(struct catalog *cat, const char *pool, int state)
 		goto out;
 	cat_bind_text(st, ":pool", pool);
 	cat_bind_i64(st, ":state", state);
-	rc = sqlite3_step(st);
-	ret = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0)
-			       : cat_err(c, rc, "tape count");
+	rc = cat_step(st, "tape count");
+	ret = rc == 1 ? cat_col_i64(st, 0) : rc;
 	cat_done(st);
 out:
 	cat_conn_put(cat, c);
@@ -333,7 +332,7 @@ int catalog_tape_choose(struct catalog *cat, const char *pool, uint64_t need,
 {
 	struct catconn *c;
 	struct catalog_tape t;
-	sqlite3_stmt *st;
+	struct catstmt *st;
 	int rc, ret = -ENOSPC;
 
 	if (!pool)
@@ -348,7 +347,7 @@ int catalog_tape_choose(struct catalog *cat, const char *pool, uint64_t need,
 	}
 	cat_bind_text(st, ":pool", pool);
 	cat_bind_i64(st, ":need", (int64_t)need);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = cat_step(st, "tape choose")) == 1) {
 		cat_tape_row(st, &t);
 		if (excluded(t.barcode, exclude, nexclude))
 			continue;
@@ -356,8 +355,8 @@ int catalog_tape_choose(struct catalog *cat, const char *pool, uint64_t need,
 		ret = 0;
 		break;
 	}
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		ret = cat_err(c, rc, "tape choose");
+	if (rc != 1 && rc != 0)
+		ret = rc;
 	cat_done(st);
 out:
 	cat_conn_put(cat, c);

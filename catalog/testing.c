@@ -37,7 +37,7 @@ static const struct {
 int catalog_testing_corrupt(struct catalog *cat, const char *what)
 {
 	struct catconn *c;
-	sqlite3_stmt *st;
+	struct catstmt *st;
 	const char *sql = NULL;
 	int orphan, ret;
 
@@ -54,7 +54,7 @@ int catalog_testing_corrupt(struct catalog *cat, const char *what)
 		goto out;
 	st = cat_stmt(c, sql);
 	ret = st ? cat_exec(c, st, what) : -EIO;
-	if (ret == 0 && sqlite3_changes(c->db) == 0)
+	if (ret == 0 && cat_changes(c) == 0)
 		ret = -ENOENT;
 	if (orphan)
 		cat_exec_sql(c, SQL_FK_ON);

@@ -73,28 +73,28 @@ const char *catalog_run_state_name(enum catalog_run_state s)
 	return run_states[s];
 }
 
-static void run_row(sqlite3_stmt *st, void *out)
+static void run_row(struct catstmt *st, void *out)
 {
 	struct catalog_run *r = out;
 
 	memset(r, 0, sizeof(*r));
-	r->id = sqlite3_column_int64(st, 0);
+	r->id = cat_col_i64(st, 0);
 	cat_col_text(st, 1, r->request, sizeof(r->request));
-	r->state = (enum catalog_run_state)sqlite3_column_int(st, 2);
-	r->started = sqlite3_column_int64(st, 3);
-	r->ended = sqlite3_column_int64(st, 4);
-	r->totals.tapes = (uint64_t)sqlite3_column_int64(st, 5);
-	r->totals.archives = (uint64_t)sqlite3_column_int64(st, 6);
-	r->totals.members = (uint64_t)sqlite3_column_int64(st, 7);
-	r->totals.bytes = (uint64_t)sqlite3_column_int64(st, 8);
-	r->totals.ok = (uint64_t)sqlite3_column_int64(st, 9);
-	r->totals.bad = (uint64_t)sqlite3_column_int64(st, 10);
-	r->totals.unreadable = (uint64_t)sqlite3_column_int64(st, 11);
-	r->totals.seconds = sqlite3_column_double(st, 12);
+	r->state = (enum catalog_run_state)cat_col_int(st, 2);
+	r->started = cat_col_i64(st, 3);
+	r->ended = cat_col_i64(st, 4);
+	r->totals.tapes = (uint64_t)cat_col_i64(st, 5);
+	r->totals.archives = (uint64_t)cat_col_i64(st, 6);
+	r->totals.members = (uint64_t)cat_col_i64(st, 7);
+	r->totals.bytes = (uint64_t)cat_col_i64(st, 8);
+	r->totals.ok = (uint64_t)cat_col_i64(st, 9);
+	r->totals.bad = (uint64_t)cat_col_i64(st, 10);
+	r->totals.unreadable = (uint64_t)cat_col_i64(st, 11);
+	r->totals.seconds = cat_col_double(st, 12);
 	cat_col_text(st, 13, r->detail, sizeof(r->detail));
 }
 
-static int run_visit(sqlite3_stmt *st, void *arg)
+static int run_visit(struct catstmt *st, void *arg)
 {
 	const struct cat_walk *w = arg;
 	struct catalog_run row;
@@ -106,7 +106,7 @@ static int run_visit(sqlite3_stmt *st, void *arg)
 int catalog_run_start(struct catalog *cat, const char *request, int64_t *id)
 {
 	struct catconn *c;
-	sqlite3_stmt *st;
+	struct catstmt *st;
 	int64_t new_id = 0;
 	int ret;
 
@@ -122,7 +122,7 @@ int catalog_run_start(struct catalog *cat, const char *request, int64_t *id)
 	cat_bind_text(st, ":request", request);
 	cat_bind_i64(st, ":now", cat_now());
 	ret = cat_exec(c, st, "run start");
-	new_id = sqlite3_last_insert_rowid(c->db);
+	new_id = cat_last_id(c);
 out:
 	ret = cat_txn_end(cat, c, 0, ret);
 	if (ret == 0)
@@ -136,7 +136,7 @@ int catalog_run_update(struct catalog *cat, int64_t run_id,
 {
 	static const struct catalog_run_totals zero;
 	struct catconn *c;
-	sqlite3_stmt *st;
+	struct catstmt *st;
 	int ret;
 
 	if ((unsigned)state > CATALOG_RUN_INTERRUPTED)
@@ -160,11 +160,10 @@ int catalog_run_update(struct catalog *cat, int64_t run_id,
 	cat_bind_i64(st, ":ok", (int64_t)t->ok);
 	cat_bind_i64(st, ":bad", (int64_t)t->bad);
 	cat_bind_i64(st, ":unreadable", (int64_t)t->unreadable);
-	sqlite3_bind_double(st, sqlite3_bind_parameter_index(st, ":seconds"),
-			    t->seconds);
+	cat_bind_double(st, ":seconds", t->seconds);
 	cat_bind_text(st, ":detail", detail);
 	ret = cat_exec(c, st, "run update");
-	if (ret == 0 && sqlite3_changes(c->db) == 0)
+	if (ret == 0 && cat_changes(c) == 0)
 		ret = -ENOENT;
 out:
 	return cat_txn_end(cat, c, 0, ret);
@@ -189,7 +188,7 @@ static int64_t cat_run_max(struct catalog *cat, const char *sql,
 			   const char *what)
 {
 	struct catconn *c = cat_conn_get(cat);
-	sqlite3_stmt *st;
+	struct catstmt *st;
 	int64_t ret = -EIO;
 	int rc;
 
@@ -197,9 +196,8 @@ static int64_t cat_run_max(struct catalog *cat, const char *sql,
 		return -EIO;
 	st = cat_stmt(c, sql);
 	if (st) {
-		rc = sqlite3_step(st);
-		ret = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0)
-				       : cat_err(c, rc, what);
+		rc = cat_step(st, what);
+		ret = rc == 1 ? cat_col_i64(st, 0) : rc;
 		cat_done(st);
 	}
 	cat_conn_put(cat, c);
@@ -219,7 +217,7 @@ int64_t catalog_run_last_clean(struct catalog *cat)
 int catalog_run_interrupt_stale(struct catalog *cat)
 {
 	struct catconn *c;
-	sqlite3_stmt *st;
+	struct catstmt *st;
 	int ret, n = 0;
 
 	ret = cat_txn_begin(cat, &c, 0);
@@ -231,7 +229,7 @@ int catalog_run_interrupt_stale(struct catalog *cat)
 		goto out;
 	cat_bind_i64(st, ":now", cat_now());
 	ret = cat_exec(c, st, "run interrupt");
-	n = sqlite3_changes(c->db);
+	n = cat_changes(c);
 out:
 	ret = cat_txn_end(cat, c, 0, ret);
 	return ret < 0 ? ret : n;
@@ -252,7 +250,7 @@ int catalog_run_results_add(struct catalog *cat, int64_t run_id,
 	if (ret < 0)
 		return ret;
 	for (size_t i = 0; i < n && ret == 0; i++) {
-		sqlite3_stmt *st = cat_stmt(c, SQL_RESULT_ADD);
+		struct catstmt *st = cat_stmt(c, SQL_RESULT_ADD);
 
 		if (!st) {
 			ret = -EIO;
@@ -274,21 +272,20 @@ int catalog_run_results_add(struct catalog *cat, int64_t run_id,
 }
 
 /* One row of SQL_RESULTS_* into r (its path owned by dc); 0 or -errno. */
-static int result_row(struct catconn *c, sqlite3_stmt *st,
+static int result_row(struct catconn *c, struct catstmt *st,
 		      struct cat_dircache *dc, struct catalog_result_row *r)
 {
-	const char *name = (const char *)sqlite3_column_text(st, 7);
+	const char *name = cat_col_str(st, 7);
 
 	memset(r, 0, sizeof(*r));
-	r->copy_id = sqlite3_column_int64(st, 0);
-	r->member_id = sqlite3_column_int64(st, 1);
+	r->copy_id = cat_col_i64(st, 0);
+	r->member_id = cat_col_i64(st, 1);
 	cat_col_text(st, 2, r->barcode, sizeof(r->barcode));
-	r->fileno = sqlite3_column_int64(st, 3);
-	r->result = (enum catalog_result)sqlite3_column_int(st, 4);
-	cat_md5_hex(sqlite3_column_blob(st, 5),
-		    (size_t)sqlite3_column_bytes(st, 5), r->md5);
-	return cat_dircache_path(c, dc, sqlite3_column_int64(st, 6),
-				 name ? name : "", &r->path);
+	r->fileno = cat_col_i64(st, 3);
+	r->result = (enum catalog_result)cat_col_int(st, 4);
+	cat_md5_hex(cat_col_blob(st, 5), (size_t)cat_col_bytes(st, 5), r->md5);
+	return cat_dircache_path(c, dc, cat_col_i64(st, 6), name ? name : "",
+				 &r->path);
 }
 
 int catalog_run_results_from(struct catalog *cat, int64_t run_id,
@@ -299,7 +296,7 @@ int catalog_run_results_from(struct catalog *cat, int64_t run_id,
 	struct catconn *c = cat_conn_get(cat);
 	struct cat_dircache dc = { .node = -1 };
 	struct catalog_result_row r;
-	sqlite3_stmt *st;
+	struct catstmt *st;
 	int rc, ret = -EIO;
 
 	if (!c)
@@ -315,7 +312,7 @@ int catalog_run_results_from(struct catalog *cat, int64_t run_id,
 	cat_bind_i64(st, ":m", after ? after->member_id : -1);
 	cat_bind_i64(st, ":fail", failures_only ? 1 : 0);
 	ret = 0;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = cat_step(st, "run results")) == 1) {
 		ret = result_row(c, st, &dc, &r);
 		if (ret < 0)
 			break;
@@ -323,8 +320,8 @@ int catalog_run_results_from(struct catalog *cat, int64_t run_id,
 		if (ret)
 			break;
 	}
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		ret = cat_err(c, rc, "run results");
+	if (rc != 1 && rc != 0)
+		ret = rc;
 	cat_done(st);
 out:
 	cat_dircache_release(&dc);
@@ -344,7 +341,7 @@ int catalog_copy_verified(struct catalog *cat, int64_t copy_id,
 			  enum catalog_result result)
 {
 	struct catconn *c;
-	sqlite3_stmt *st;
+	struct catstmt *st;
 	int ret;
 
 	if (result < CATALOG_RESULT_OK || result > CATALOG_RESULT_UNREADABLE)
@@ -360,7 +357,7 @@ int catalog_copy_verified(struct catalog *cat, int64_t copy_id,
 	cat_bind_i64(st, ":result", result);
 	cat_bind_i64(st, ":now", cat_now());
 	ret = cat_exec(c, st, "copy verified");
-	if (ret == 0 && sqlite3_changes(c->db) == 0)
+	if (ret == 0 && cat_changes(c) == 0)
 		ret = -ENOENT;
 	if (ret < 0)
 		goto out;

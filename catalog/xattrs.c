@@ -17,7 +17,7 @@ int catalog_xattr_get(struct catalog *cat, int64_t member_id, const char *name,
 		      void **value, size_t *len)
 {
 	struct catconn *c = cat_conn_get(cat);
-	sqlite3_stmt *st;
+	struct catstmt *st;
 	int rc, ret = -EIO;
 
 	if (!c)
@@ -27,10 +27,10 @@ int catalog_xattr_get(struct catalog *cat, int64_t member_id, const char *name,
 		goto out_put;
 	cat_bind_i64(st, ":member", member_id);
 	cat_bind_blob(st, ":name", name, strlen(name));
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		size_t n = (size_t)sqlite3_column_bytes(st, 0);
-		const void *p = sqlite3_column_blob(st, 0);
+	rc = cat_step(st, "xattr");
+	if (rc == 1) {
+		size_t n = (size_t)cat_col_bytes(st, 0);
+		const void *p = cat_col_blob(st, 0);
 
 		*value = malloc(n ? n : 1);
 		ret = *value ? 0 : -ENOMEM;
@@ -38,7 +38,7 @@ int catalog_xattr_get(struct catalog *cat, int64_t member_id, const char *name,
 			memcpy(*value, p, n);
 		*len = n;
 	} else {
-		ret = rc == SQLITE_DONE ? -ENODATA : cat_err(c, rc, "xattr");
+		ret = rc == 0 ? -ENODATA : rc;
 	}
 	cat_done(st);
 out_put:
@@ -51,11 +51,11 @@ struct names_walk {
 	void *ctx;
 };
 
-static int name_visit(sqlite3_stmt *st, void *arg)
+static int name_visit(struct catstmt *st, void *arg)
 {
 	struct names_walk *w = arg;
-	size_t n = (size_t)sqlite3_column_bytes(st, 0);
-	const char *p = sqlite3_column_blob(st, 0);
+	size_t n = (size_t)cat_col_bytes(st, 0);
+	const char *p = cat_col_blob(st, 0);
 	char name[256];
 
 	if (!p || n == 0 || n >= sizeof(name) || memchr(p, 0, n))

@@ -66,7 +66,7 @@ static const char SQL_ARCHIVES_LACKING[] =
 /* The tape may take the copy: 0, -EINVAL, -errno. */
 static int xfer_tape_ok(struct catconn *c, const struct catalog_xfer_in *x)
 {
-	sqlite3_stmt *st = cat_stmt(c, SQL_XFER_TAPE_OK);
+	struct catstmt *st = cat_stmt(c, SQL_XFER_TAPE_OK);
 	int ret;
 
 	if (!st)
@@ -82,7 +82,7 @@ int catalog_xfer_begin(struct catalog *cat, const struct catalog_xfer_in *x,
 		       int64_t *id)
 {
 	struct catconn *c;
-	sqlite3_stmt *st;
+	struct catstmt *st;
 	int ret;
 
 	if (!x || !x->barcode || !*x->barcode || x->fileno < 1)
@@ -108,7 +108,7 @@ int catalog_xfer_begin(struct catalog *cat, const struct catalog_xfer_in *x,
 	if (ret == -EEXIST)
 		ret = -ENOENT; /* a foreign key: no such archive */
 	if (ret == 0 && id)
-		*id = sqlite3_last_insert_rowid(c->db);
+		*id = cat_last_id(c);
 out:
 	return cat_txn_end(cat, c, 1, ret);
 }
@@ -125,23 +125,23 @@ struct xfer_row {
 	char barcode[40];
 };
 
-static void xfer_row(sqlite3_stmt *st, void *out)
+static void xfer_row(struct catstmt *st, void *out)
 {
 	struct xfer_row *x = out;
 
-	x->archive = sqlite3_column_int64(st, 0);
-	x->replaces = sqlite3_column_int64(st, 1);
+	x->archive = cat_col_i64(st, 0);
+	x->replaces = cat_col_i64(st, 1);
 	cat_col_text(st, 2, x->barcode, sizeof(x->barcode));
-	x->fileno = sqlite3_column_int64(st, 3);
-	x->start = sqlite3_column_int64(st, 4);
+	x->fileno = cat_col_i64(st, 3);
+	x->start = cat_col_i64(st, 4);
 }
 
 /* Step one bound statement that must change a row: -EINVAL when none. */
-static int exec_one(struct catconn *c, sqlite3_stmt *st, const char *what)
+static int exec_one(struct catconn *c, struct catstmt *st, const char *what)
 {
 	int ret = cat_exec(c, st, what);
 
-	if (ret == 0 && sqlite3_changes(c->db) == 0)
+	if (ret == 0 && cat_changes(c) == 0)
 		ret = -EINVAL;
 	return ret;
 }
@@ -149,7 +149,7 @@ static int exec_one(struct catconn *c, sqlite3_stmt *st, const char *what)
 static int commit_rows(struct catconn *c, const struct xfer_row *x,
 		       uint64_t size, int64_t *copy)
 {
-	sqlite3_stmt *st = cat_stmt(c, SQL_XFER_TAPE);
+	struct catstmt *st = cat_stmt(c, SQL_XFER_TAPE);
 	int ret;
 
 	if (!st)
@@ -168,7 +168,7 @@ static int commit_rows(struct catconn *c, const struct xfer_row *x,
 	ret = exec_one(c, st, "xfer copy");
 	if (ret < 0)
 		return ret;
-	*copy = sqlite3_last_insert_rowid(c->db);
+	*copy = cat_last_id(c);
 	if (!x->replaces)
 		return 0;
 	if (!(st = cat_stmt(c, SQL_XFER_LOSE)))
@@ -183,7 +183,7 @@ int catalog_xfer_commit(struct catalog *cat, int64_t xfer_id, uint64_t size,
 {
 	struct xfer_row x;
 	struct catconn *c;
-	sqlite3_stmt *st;
+	struct catstmt *st;
 	int64_t copy = 0;
 	int ret;
 
@@ -223,7 +223,7 @@ int catalog_xfer_wrote(struct catalog *cat, const char *barcode, int64_t fileno)
 int catalog_xfer_interrupt_stale(struct catalog *cat)
 {
 	struct catconn *c;
-	sqlite3_stmt *st;
+	struct catstmt *st;
 	int ret, n = 0;
 
 	ret = cat_txn_begin(cat, &c, 1);
@@ -235,15 +235,15 @@ int catalog_xfer_interrupt_stale(struct catalog *cat)
 		goto out;
 	cat_bind_i64(st, ":now", cat_now());
 	ret = cat_exec(c, st, "xfer stale");
-	n = sqlite3_changes(c->db);
+	n = cat_changes(c);
 out:
 	ret = cat_txn_end(cat, c, 1, ret);
 	return ret < 0 ? ret : n;
 }
 
-static void count_row(sqlite3_stmt *st, void *out)
+static void count_row(struct catstmt *st, void *out)
 {
-	*(int64_t *)out = sqlite3_column_int64(st, 0);
+	*(int64_t *)out = cat_col_i64(st, 0);
 }
 
 int64_t catalog_xfer_unfinished(struct catalog *cat)
@@ -259,7 +259,7 @@ int catalog_copy_set_state(struct catalog *cat, int64_t copy_id,
 			   enum catalog_copy_state state)
 {
 	struct catconn *c;
-	sqlite3_stmt *st;
+	struct catstmt *st;
 	int ret;
 
 	if ((unsigned)state > CATALOG_COPY_LOST)
@@ -274,13 +274,13 @@ int catalog_copy_set_state(struct catalog *cat, int64_t copy_id,
 	cat_bind_i64(st, ":id", copy_id);
 	cat_bind_i64(st, ":state", state);
 	ret = cat_exec(c, st, "copy state");
-	if (ret == 0 && sqlite3_changes(c->db) == 0)
+	if (ret == 0 && cat_changes(c) == 0)
 		ret = -ENOENT;
 out:
 	return cat_txn_end(cat, c, 1, ret);
 }
 
-static int copy_visit(sqlite3_stmt *st, void *arg)
+static int copy_visit(struct catstmt *st, void *arg)
 {
 	const struct cat_walk *w = arg;
 	struct catalog_copy row;
@@ -297,7 +297,7 @@ static int copies_each(struct catalog *cat, const char *sql,
 {
 	struct cat_walk w = {.fn.copy = fn, .ctx = ctx};
 	struct catconn *c = cat_conn_get(cat);
-	sqlite3_stmt *st;
+	struct catstmt *st;
 	int ret = -EIO;
 
 	if (!c)
@@ -339,7 +339,7 @@ struct archive_walk {
 	void *ctx;
 };
 
-static int archive_visit(sqlite3_stmt *st, void *arg)
+static int archive_visit(struct catstmt *st, void *arg)
 {
 	const struct archive_walk *w = arg;
 	struct catalog_archive a;
@@ -353,7 +353,7 @@ int catalog_archives_lacking(struct catalog *cat, const char *pool,
 {
 	struct archive_walk w = {.fn = fn, .ctx = ctx};
 	struct catconn *c;
-	sqlite3_stmt *st;
+	struct catstmt *st;
 	int ret = -EIO;
 
 	if (!pool || !*pool)
