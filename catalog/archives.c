@@ -32,10 +32,11 @@ static const char SQL_TAPE_EXISTS[] =
 static const char SQL_TAPE_SUMMARY[] =
     "SELECT count(copy.id), coalesce(sum(copy.size), 0), "
     "coalesce(sum(archive.members), 0), "
-    "coalesce(sum(copy.last_verified > 0), 0), "
+    "coalesce(sum(CASE WHEN copy.last_verified > 0 THEN 1 ELSE 0 END), 0), "
     "coalesce(min(CASE WHEN copy.state != 2 THEN copy.last_verified END), "
     "0), "
-    "coalesce(sum(copy.last_result IN (2, 3)), 0) "
+    "coalesce(sum(CASE WHEN copy.last_result IN (2, 3) THEN 1 ELSE 0 END), "
+    "0) "
     "FROM copy JOIN archive ON archive.id = copy.archive "
     "WHERE copy.barcode = :barcode";
 

@@ -10,8 +10,12 @@
 #define CACHE_COLS "member, file, size, present, last_access, pinned, map"
 
 static const char SQL_CACHE_PUT[] =
-	"INSERT OR REPLACE INTO cache(" CACHE_COLS ") VALUES(:member, :file, "
-	":size, :present, :last_access, :pinned, :map)";
+    "INSERT INTO cache(" CACHE_COLS ") VALUES(:member, :file, "
+    ":size, :present, :last_access, :pinned, :map) "
+    "ON CONFLICT(member) DO UPDATE SET file = excluded.file, "
+    "size = excluded.size, present = excluded.present, "
+    "last_access = excluded.last_access, pinned = excluded.pinned, "
+    "map = excluded.map";
 static const char SQL_CACHE_GET[] =
 	"SELECT " CACHE_COLS " FROM cache WHERE member = :member";
 static const char SQL_CACHE_TOUCH[] =

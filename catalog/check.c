@@ -51,9 +51,9 @@ static const char FIX_LAST_FILE[] =
 	"UPDATE tape SET last_file = (SELECT max(fileno) FROM copy "
 	"WHERE copy.barcode = tape.barcode) WHERE barcode = :key";
 static const char SQL_TAPE_BYTES[] =
-	"SELECT tape.barcode, tape.barcode, tape.bytes_used, "
-	"coalesce((SELECT sum(size) FROM copy WHERE copy.barcode = "
-	"tape.barcode), 0) AS s, 0 FROM tape WHERE bytes_used != s";
+    "SELECT * FROM (SELECT tape.barcode AS k, tape.barcode, "
+    "tape.bytes_used AS u, coalesce((SELECT sum(size) FROM copy WHERE "
+    "copy.barcode = tape.barcode), 0) AS s, 0 FROM tape) t WHERE u != s";
 static const char FIX_TAPE_BYTES[] =
 	"UPDATE tape SET bytes_used = coalesce((SELECT sum(size) FROM copy "
 	"WHERE copy.barcode = tape.barcode), 0) WHERE barcode = :key";
@@ -93,9 +93,10 @@ static const char SQL_MEMBER_OFFSETS[] =
 	"WHERE a.hdr IS NOT NULL AND b.hdr IS NOT NULL AND b.hdr <= a.hdr "
 	"AND (b.flags & 1) = 0 AND (a.flags & 1) = 0";
 static const char SQL_ARCHIVE_COUNT[] =
-	"SELECT id, 'archive ' || id, members, "
-	"(SELECT count(*) FROM member WHERE member.archive = archive.id "
-	"AND member.hdr IS NOT NULL) AS n, 0 FROM archive WHERE members != n";
+    "SELECT * FROM (SELECT id, 'archive ' || id, members, "
+    "(SELECT count(*) FROM member WHERE member.archive = archive.id "
+    "AND member.hdr IS NOT NULL) AS n, 0 FROM archive) a "
+    "WHERE members != n";
 /* Safe only while the members still form the range from first_member. */
 static const char FIX_ARCHIVE_COUNT[] =
 	"UPDATE archive SET members = (SELECT count(*) FROM member "

@@ -8,8 +8,10 @@
 #include "catalog/internal.h"
 
 static const char SQL_CHUNKS_PUT[] =
-    "INSERT OR REPLACE INTO chunk(member, chunk_size, n, digests) "
-    "VALUES(:member, :chunk_size, :n, :digests)";
+    "INSERT INTO chunk(member, chunk_size, n, digests) "
+    "VALUES(:member, :chunk_size, :n, :digests) "
+    "ON CONFLICT(member) DO UPDATE SET chunk_size = excluded.chunk_size, "
+    "n = excluded.n, digests = excluded.digests";
 static const char SQL_CHUNKS_GET[] =
     "SELECT chunk_size, n, digests FROM chunk WHERE member = :member";
 static const char SQL_MEMBER_EXISTS[] =

@@ -27,26 +27,29 @@ static const char SQL_ARCHIVE_ADD[] =
 static const char SQL_COPY_ADD[] =
 	"INSERT INTO copy(archive, barcode, fileno, start_lblock, size) "
 	"VALUES(:archive, :barcode, :fileno, :start_lblock, :size)";
+/* max(last_file, :fileno): a scalar max() is sqlite's alone */
+#define MAX_LAST_FILE                                                          \
+	"CASE WHEN last_file > :fileno THEN last_file ELSE :fileno END"
 static const char SQL_TAPE_APPEND[] =
-	"UPDATE tape SET last_file = max(last_file, :fileno), "
-	"bytes_used = bytes_used + :size, "
-	"state = CASE WHEN state = 0 THEN 1 ELSE state END "
-	"WHERE barcode = :barcode";
+    "UPDATE tape SET last_file = " MAX_LAST_FILE ", "
+    "bytes_used = bytes_used + :size, "
+    "state = CASE WHEN state = 0 THEN 1 ELSE state END "
+    "WHERE barcode = :barcode";
 /* An import also opens a closed tape: nothing writes a closed tape, so an
  * archive on it that the catalog did not know means the catalog is older
  * than the tape, or closed it for holding that archive (cat_copy_add()). */
 static const char SQL_TAPE_IMPORT[] =
-	"UPDATE tape SET last_file = max(last_file, :fileno), "
-	"bytes_used = bytes_used + :size, "
-	"state = CASE WHEN state IN (0, 3) THEN 1 ELSE state END "
-	"WHERE barcode = :barcode";
+    "UPDATE tape SET last_file = " MAX_LAST_FILE ", "
+    "bytes_used = bytes_used + :size, "
+    "state = CASE WHEN state IN (0, 3) THEN 1 ELSE state END "
+    "WHERE barcode = :barcode";
 static const char SQL_NODE_ADD[] =
 	"INSERT INTO node(parent, name, member) VALUES(:parent, :name, :member)";
 /* A new path (the common case) in one statement; an existing one is found
  * and re-pointed after. */
 static const char SQL_NODE_ADD_NEW[] =
-	"INSERT OR IGNORE INTO node(parent, name, member) "
-	"VALUES(:parent, :name, :member)";
+    "INSERT INTO node(parent, name, member) "
+    "VALUES(:parent, :name, :member) ON CONFLICT DO NOTHING";
 static const char SQL_NODE_SET[] =
 	"UPDATE node SET member = :member WHERE id = :id";
 /* An implicit directory shows in the namespace only where no real
@@ -68,8 +71,8 @@ static const char SQL_NODE_SET_IMPLICIT[] =
 	"(SELECT hdr IS NULL FROM member WHERE member.id = node.member)"
 #define CUR_TYPE "(SELECT type FROM member WHERE member.id = node.member)"
 static const char SQL_NODE_SET_OLDER[] =
-	"UPDATE node SET member = :member WHERE id = :id AND (member IS NULL "
-	"OR " CUR_CREATED " <= :created OR (:dir AND " CUR_IMPLICIT "))";
+    "UPDATE node SET member = :member WHERE id = :id AND (member IS NULL "
+    "OR " CUR_CREATED " <= :created OR (:dir != 0 AND " CUR_IMPLICIT "))";
 static const char SQL_NODE_SET_IMPLICIT_OLDER[] =
 	"UPDATE node SET member = :member WHERE id = :id AND (member IS NULL "
 	"OR (" CUR_TYPE " != 1 AND " CUR_CREATED " <= :created) "
@@ -80,8 +83,9 @@ static const char SQL_MEMBER_ADD[] =
 	":archive, :node, :parent, :type, :size, :mode, :uid, :gid, :mtime, "
 	":mtime_nsec, :md5, :link, :hdr, :data, :flags)";
 static const char SQL_XATTR_ADD[] =
-	"INSERT OR REPLACE INTO xattr(member, name, value) "
-	"VALUES(:member, :name, :value)";
+    "INSERT INTO xattr(member, name, value) "
+    "VALUES(:member, :name, :value) "
+    "ON CONFLICT(member, name) DO UPDATE SET value = excluded.value";
 static const char SQL_ARCHIVE_SET_COUNT[] =
 	"UPDATE archive SET members = :members WHERE id = :id";
 static const char SQL_DUMP_FILE_DROPPED[] =

@@ -31,22 +31,24 @@ static const char SQL_RUN_LAST_CLEAN[] =
 static const char SQL_RUN_INTERRUPT[] =
 	"UPDATE run SET state = 2, ended = :now WHERE state = 0";
 static const char SQL_RESULT_ADD[] =
-	"INSERT OR REPLACE INTO result(run, copy, member, result, md5) "
-	"VALUES(:run, :copy, :member, :result, :md5)";
+    "INSERT INTO result(run, copy, member, result, md5) "
+    "VALUES(:run, :copy, :member, :result, :md5) "
+    "ON CONFLICT(run, copy, member) DO UPDATE SET "
+    "result = excluded.result, md5 = excluded.md5";
 /* Copies in tape order, each copy's results by member (the PK range),
  * from the row after (:b, :f, :m): the copy loop outside (CROSS JOIN), so
  * that a part starts with a seek, not a sort of the run's results. One
  * tape's (:barcode), or every tape's. */
 #define SQL_RESULTS_FROM(where)                                                \
-	"SELECT result.copy, result.member, copy.barcode, copy.fileno, "      \
-	"result.result, result.md5, member.parent, node.name "                \
-	"FROM copy CROSS JOIN result ON result.run = :run "                   \
-	"AND result.copy = copy.id "                                          \
-	"JOIN member ON member.id = result.member "                           \
-	"JOIN node ON node.id = member.node "                                 \
-	"WHERE " where " AND result.member > (CASE WHEN copy.barcode = :b "   \
-	"AND copy.fileno = :f THEN :m ELSE -1 END) "                          \
-	"AND (:fail = 0 OR result.result != 1) "                              \
+	"SELECT result.copy, result.member, copy.barcode, copy.fileno, "       \
+	"result.result, result.md5, member.parent, node.name "                 \
+	"FROM copy CROSS JOIN result "                                         \
+	"JOIN member ON member.id = result.member "                            \
+	"JOIN node ON node.id = member.node "                                  \
+	"WHERE result.run = :run AND result.copy = copy.id "                   \
+	"AND " where " AND result.member > (CASE WHEN copy.barcode = :b "      \
+	"AND copy.fileno = :f THEN :m ELSE -1 END) "                           \
+	"AND (:fail = 0 OR result.result != 1) "                               \
 	"ORDER BY copy.barcode, copy.fileno, result.member"
 static const char SQL_RESULTS_TAPE[] =
 	SQL_RESULTS_FROM("copy.barcode = :barcode AND copy.fileno >= :f");
