@@ -40,8 +40,8 @@ check "big1 dumped" tf_wait_dumps 1
 for _ in $(seq 600); do [ "$(grep -c '^error: ' mnt/.status)" -ge 4 ] && grep -q '^state: idle' mnt/.dump && break; sleep 0.1; done
 says() { grep -q "^error: .*$1" mnt/.status; }
 check "big2: A00001L9 full now, said" says "dump: copy 1: tape A00001L9, named for this dump, cannot take its [0-9]* bytes"
-check "gone: A00002L9 not found, said" says "dump [0-9]* copy 1: tape A00002L9: No such file or directory"
-check "gone: and the dump stopped there" says "dump: copy 1: tape A00002L9, named for this dump, .*the dump stops there"
+check "gone: A00002L9 not found, said" says "dump [0-9]* copy 1: tape A00002L9: not in the library"
+check "gone: and the dump stopped there" says "dump: copy 1: tape A00002L9, named for this dump, is not in the library: the dump stops there"
 check "pool: no tape of pool B, said" says "dump: copy 1: no tape with [0-9]* bytes free in pool B"
 check ".dump: the last error" grep -q "^last_error: .* pool B" mnt/.dump
 check_eq "nothing more committed" "dumps_committed: 1" "$(grep dumps_committed mnt/.dump)"

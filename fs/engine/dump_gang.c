@@ -298,6 +298,7 @@ int dump_gang_add(struct dump *d, struct dump_gang *g, struct dump_copy *c)
 	c->out = DUMP_OUT_NOT_RUN;
 	c->journaled = 0;
 	c->why[0] = 0;
+	c->gone = 0;
 	g->copy[g->n] = c;
 	snprintf(g->job.barcode[g->n], sizeof(g->job.barcode[g->n]), "%.35s",
 		 c->tape.barcode);

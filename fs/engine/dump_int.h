@@ -237,6 +237,7 @@ struct dump_copy {
 	enum dump_copy_outcome out;
 	int journaled; /* its tape file is in the journal */
 	char why[160]; /* a failure's reason */
+	int gone;      /* the round's tape was not in the library */
 };
 
 #define DUMP_EXCLUDE_MAX 64 /* tapes one archive remembers as failed */

@@ -142,11 +142,19 @@ static int copy_tape_find(struct dump *d, struct dump_archive *a,
 	if (a->plan && a->plan->pinned) {
 		if (busy)
 			return -ENOSPC;
-		dump_error_set(d,
-			       "copy %d: tape %s, named for this dump, cannot "
-			       "take it (%llu bytes): the dump stops there",
-			       c->idx + 1, a->plan->tape[c->idx],
-			       (unsigned long long)a->need);
+		if (c->gone)
+			dump_error_set(d,
+				       "copy %d: tape %s, named for this dump, "
+				       "is not in the library: the dump stops "
+				       "there",
+				       c->idx + 1, a->plan->tape[c->idx]);
+		else
+			dump_error_set(d,
+				       "copy %d: tape %s, named for this dump, "
+				       "cannot take it (%llu bytes): the dump "
+				       "stops there",
+				       c->idx + 1, a->plan->tape[c->idx],
+				       (unsigned long long)a->need);
 		return -ENOSPC;
 	}
 	n = copy_excluded(a, c, ex);

@@ -287,8 +287,12 @@ static int settle_not_run(struct dump *d, struct dump_archive *a,
 		return -ECANCELED;
 	if (g->job.failed >= 0 && !mine)
 		return 0;
+	/* the scheduler's -ENOENT: in no slot and no drive */
+	c->gone = mine && g->result == -ENOENT;
 	snprintf(why, sizeof(why), "tape %s: %s", c->tape.barcode,
-		 rofs ? "write-protected" : strerror(-g->result));
+		 rofs	   ? "write-protected"
+		 : c->gone ? "not in the library"
+			   : strerror(-g->result));
 	if (mine && rofs)
 		catalog_tape_set_state(d->fs->cat, c->tape.barcode,
 				       CATALOG_TAPE_CLOSED);
