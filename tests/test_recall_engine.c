@@ -615,15 +615,108 @@ static void test_restart_and_lru(void)
 	CHECK_INT(read_check(big[1], NULL, &err), 0);
 }
 
-/* A file being recalled is never evicted: while X is read from the slow
- * tape A, a read of Y on the fast tape B needs room and evicts Z (cached,
- * closed), not X; X then completes with its bytes. */
+/* A gate on the drives' reads: armed on a tape image and an lblock, the
+ * read of a record past that lblock on that tape waits until the gate
+ * opens (the drive is then busy in the middle of a member). The test's
+ * scheduler reads through it (gate_sched()). */
+static struct {
+	pthread_mutex_t mu; /* guards the fields below */
+	pthread_cond_t cv;
+	const struct tape_ops *vt; /* the vtape backend read through */
+	struct tape_ops ops;
+	char image[64]; /* "BARCODE.vtape" */
+	uint64_t after;
+	int armed, held;
+} gate = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+
+/* Is t (a drive's link, or an image) the gated tape? gate.mu held. */
+static int gate_on(struct tape *t)
+{
+	char link[1200];
+	ssize_t n = readlink(t->dev, link, sizeof(link) - 1);
+
+	if (n < 0)
+		return strstr(t->dev, gate.image) != NULL;
+	link[n] = '\0';
+	return strstr(link, gate.image) != NULL;
+}
+
+static ssize_t gate_read(struct tape *t, void *buf, size_t len)
+{
+	uint64_t lb;
+
+	pthread_mutex_lock(&gate.mu);
+	if (gate.armed && gate_on(t) && !gate.vt->tell(t, &lb) &&
+	    lb > gate.after) {
+		gate.held = 1;
+		pthread_cond_broadcast(&gate.cv);
+		while (gate.armed)
+			pthread_cond_wait(&gate.cv, &gate.mu);
+	}
+	pthread_mutex_unlock(&gate.mu);
+	return gate.vt->read(t, buf, len);
+}
+
+/* The engine stopped, its scheduler started again reading through the
+ * gate (vtape otherwise). */
+static void gate_sched(void)
+{
+	struct sched_config cfg;
+
+	recall_stop(&fs);
+	sched_stop(fs.sched);
+	fs.sched = NULL;
+	gate.vt = tape_backend("vtape");
+	gate.ops = *gate.vt;
+	gate.ops.read = gate_read;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.changer = fs.changer;
+	cfg.tape_ops = &gate.ops;
+	cfg.ndrives = rx.drives;
+	CHECK_INT(sched_start(&fs.sched, &cfg), 0);
+}
+
+static void gate_arm(const char *barcode, uint64_t after)
+{
+	pthread_mutex_lock(&gate.mu);
+	snprintf(gate.image, sizeof(gate.image), "%s.vtape", barcode);
+	gate.after = after;
+	gate.held = 0;
+	gate.armed = 1;
+	pthread_mutex_unlock(&gate.mu);
+}
+
+/* 1 once a read waits at the gate, 0 when none did within secs. */
+static int gate_wait_held(int secs)
+{
+	struct timespec until;
+	int ret = 0;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += secs;
+	pthread_mutex_lock(&gate.mu);
+	while (!gate.held && !ret)
+		ret = pthread_cond_timedwait(&gate.cv, &gate.mu, &until);
+	ret = gate.held;
+	pthread_mutex_unlock(&gate.mu);
+	return ret;
+}
+
+static void gate_open(void)
+{
+	pthread_mutex_lock(&gate.mu);
+	gate.armed = 0;
+	pthread_cond_broadcast(&gate.cv);
+	pthread_mutex_unlock(&gate.mu);
+}
+
+/* A file being recalled is never evicted: while X is read from tape A
+ * (held at the gate after its first data record), a read of Y on tape B
+ * needs room and evicts Z (cached, closed), not X; X then completes with
+ * its bytes. */
 static void test_evict_spares_recalling(void)
 {
-	struct vtape_model slow = {.rate_mbps = 0.2, .time_scale = 1};
-	struct vtape_model fast = {0};
 	int x = -1, y = -1, z = -1, err;
-	char ia[1200];
 
 	for (int i = 0; i < nfiles; i++) {
 		if (files[i].size < 50 * 1024 || i % NFILES == 8 ||
@@ -639,23 +732,23 @@ static void test_evict_spares_recalling(void)
 	CHECK(x >= 0 && y >= 0 && z >= 0);
 	if (x < 0 || y < 0 || z < 0)
 		return;
-	recall_stop(&fs);
+	gate_sched(); /* stops the engine */
 	/* room for X and Z, or X and Y, not for the three */
 	fs.cfg.cache_size = files[x].size + files[y].size + files[z].size - 1;
 	CHECK_INT(fx_recall_start(&rx), 0);
 	if (!fs.recall)
 		return;
-	fx_recall_image(&rx, bc[0], ia, sizeof(ia));
-	CHECK_INT(vtape_set_model(ia, &slow), 0);
+	/* X is more than one record: its second waits at the gate */
+	gate_arm(bc[0], files[x].data_block[0]);
 	CHECK_INT(recall_request(fs.recall, files[x].id, bc[0], 0), 0);
-	usleep(200000); /* X is on the drive, reading at 0.2 MB/s */
+	CHECK(gate_wait_held(30)); /* X is on the drive, being read */
 	CHECK_INT(read_check(z, bc[1], &err), 0); /* Z: cached, closed */
 	CHECK_INT(recall_state(fs.recall, files[z].id), RECALL_CACHED);
 	CHECK_INT(read_check(y, bc[1], &err), 0); /* evicts Z, not X */
 	CHECK_INT(recall_state(fs.recall, files[z].id), RECALL_OFFLINE);
 	CHECK_INT(recall_state(fs.recall, files[x].id), RECALL_RECALLING);
+	gate_open();
 	CHECK(wait_cached(x, 30));
-	vtape_set_model(ia, &fast);
 	CHECK_INT(read_check(x, NULL, &err), 0);
 	CHECK_INT(err, 0);
 }
