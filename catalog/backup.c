@@ -1,7 +1,11 @@
-/* catalog/backup.c - a copy of the whole catalog in a file of its own
- * (catalog.h, catalog_backup()), with sqlite's online backup API: the
- * copy is one consistent snapshot, taken from a reader connection, so
- * neither the daemon's readers nor its writers wait for it.
+/* catalog/backup.c - a copy of the whole catalog in a sqlite file of its
+ * own (catalog.h, catalog_backup()), and such a file put back into a
+ * catalog (catalog_restore()). The copy is one consistent snapshot, taken
+ * from a reader connection, so neither the daemon's readers nor its
+ * writers wait for it: of a sqlite catalog with sqlite's online backup
+ * API (pages), of any other by reading every row (copy.c) into a new
+ * sqlite file. Either way the file is a sqlite catalog, which the same
+ * tools read back whatever the live database was.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -28,8 +32,9 @@ static int private_file(const char *path)
 	return 0;
 }
 
-/* The whole database of c into the (empty) sqlite file at path. */
-static int backup_into(struct catconn *c, const char *path)
+/* The whole database of c into the (empty) sqlite file at path, page by
+ * page. */
+static int backup_pages(struct catconn *c, const char *path)
 {
 	sqlite3 *src = cat_sqlite_handle(c);
 	sqlite3_backup *b;
@@ -37,7 +42,7 @@ static int backup_into(struct catconn *c, const char *path)
 	int rc, ret;
 
 	if (!src)
-		return -EOPNOTSUPP; /* a server's catalog: its own tools */
+		return -EOPNOTSUPP; /* not sqlite: backup_rows() */
 	rc = sqlite3_open_v2(path, &dst, SQLITE_OPEN_READWRITE, NULL);
 	if (rc != SQLITE_OK) {
 		ret = cat_sqlite_err(NULL, rc, "backup open");
@@ -66,6 +71,26 @@ out_close:
 	return ret;
 }
 
+/* The whole database of c into the (empty) sqlite file at path, row by
+ * row: a new catalog made there, every row copied in one transaction,
+ * with no journal left beside it. */
+static int backup_rows(struct catconn *c, const char *path)
+{
+	struct catalog *dst;
+	struct catconn *w;
+	int ret = catalog_open(&dst, path);
+
+	if (ret < 0)
+		return ret;
+	ret = cat_exec_sql(dst->wconn, "PRAGMA journal_mode=DELETE");
+	if (!ret)
+		ret = cat_txn_begin(dst, &w, 0);
+	if (!ret)
+		ret = cat_txn_end(dst, w, 0, cat_copy_rows(c, w, NULL));
+	catalog_close(dst);
+	return ret;
+}
+
 /* fsync of a file, and of the directory holding it when dir. */
 static int sync_path(const char *path, int dir)
 {
@@ -91,7 +116,7 @@ static int sync_path(const char *path, int dir)
 	return ret;
 }
 
-int catalog_backup(struct catalog *cat, const char *path)
+static int backup_file(struct catalog *cat, const char *path, int rows)
 {
 	struct catconn *c;
 	char *tmp = NULL;
@@ -109,7 +134,7 @@ int catalog_backup(struct catalog *cat, const char *path)
 		ret = -EIO;
 		goto out_unlink;
 	}
-	ret = backup_into(c, tmp);
+	ret = rows ? backup_rows(c, tmp) : backup_pages(c, tmp);
 	cat_conn_put(cat, c);
 	if (!ret)
 		ret = sync_path(tmp, 0);
@@ -122,5 +147,74 @@ out_unlink:
 		unlink(tmp);
 out_free:
 	free(tmp);
+	return ret;
+}
+
+int catalog_backup(struct catalog *cat, const char *path)
+{
+	return backup_file(cat, path, cat->ops != &cat_sqlite_ops);
+}
+
+int catalog_backup_rows(struct catalog *cat, const char *path)
+{
+	return backup_file(cat, path, 1);
+}
+
+static const char SQL_ANY_ARCHIVE[] = "SELECT 1 FROM archive LIMIT 1";
+
+/* Whether the database of c (in its transaction) holds an archive: 1, 0,
+ * -errno. */
+static int holds_archives(struct catconn *c)
+{
+	struct catstmt *st = cat_stmt(c, SQL_ANY_ARCHIVE);
+	int ret;
+
+	if (!st)
+		return -EIO;
+	ret = cat_step(st, "restore: archives");
+	cat_done(st);
+	return ret;
+}
+
+/* Forget the directories readers resolved: the node rows changed. */
+static void dcache_clear(struct catalog *cat)
+{
+	pthread_mutex_lock(&cat->dcache_lock);
+	memset(cat->dcache, 0, CAT_DCACHE_SLOTS * sizeof(*cat->dcache));
+	pthread_mutex_unlock(&cat->dcache_lock);
+}
+
+int catalog_restore(struct catalog *cat, const char *path)
+{
+	struct catalog *src;
+	struct catconn *r, *w;
+	int ret = catalog_open_existing(&src, path);
+
+	if (ret < 0)
+		return ret;
+	r = cat_conn_get(src);
+	if (!r) {
+		ret = -EIO;
+		goto out_close;
+	}
+	ret = cat_txn_begin(cat, &w, 1);
+	if (ret < 0)
+		goto out_put;
+	/* In the transaction that replaces them: no archive can be added
+	 * between the look and the delete. */
+	ret = holds_archives(w);
+	if (ret > 0)
+		ret = -ENOTEMPTY;
+	if (!ret)
+		ret = cat_copy_clear(w);
+	if (!ret)
+		ret = cat_copy_rows(r, w, NULL);
+	ret = cat_txn_end(cat, w, 1, ret);
+	if (!ret)
+		dcache_clear(cat);
+out_put:
+	cat_conn_put(src, r);
+out_close:
+	catalog_close(src);
 	return ret;
 }

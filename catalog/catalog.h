@@ -46,6 +46,33 @@
 
 struct catalog;
 
+/* ---- where the catalog is (catalog/where.c) ---------------------------- */
+
+/* What the `catalog` setting names: a sqlite file (a path), or a
+ * database server (a URI: postgresql://USER:PASSWORD@HOST/DB?..., or
+ * postgres://). Everything that handles the setting asks here; nothing
+ * else looks at the string. */
+enum catalog_kind {
+	CATALOG_KIND_FILE = 0,
+	CATALOG_KIND_POSTGRESQL,
+};
+
+/* The kind where names (NULL: a file). */
+enum catalog_kind catalog_kind_of(const char *where);
+/* "sqlite" or "postgresql". Static string. */
+const char *catalog_kind_name(enum catalog_kind k);
+/* 1 when this build of tapefs opens catalogs of kind k, else 0. */
+int catalog_kind_available(enum catalog_kind k);
+
+/* where as it may be printed (a log line, .status, an error, `tapefs
+ * config`): a URI's password, in its user part or as a password=
+ * parameter, becomes *** (postgresql://tapefs:***@db1/tapefs); a byte
+ * that is not printable ASCII becomes '?'. Written into buf (size bytes,
+ * cut to fit, always terminated); returns buf. Never prints where itself
+ * when it is a URI: this is the one way a catalog setting is shown. */
+#define CATALOG_WHERE_PRINT_MAX 512
+const char *catalog_where_print(const char *where, char *buf, size_t size);
+
 /* ---- open / close ---------------------------------------------------- */
 
 /* Open (creating it when missing) the catalog at path and bring its schema
@@ -727,11 +754,29 @@ int64_t catalog_archives_after(struct catalog *cat, int64_t after_id,
 
 /* Copy the whole catalog, one consistent snapshot of it, into a new
  * sqlite file at path (mode 0600): written as path.tmp, synced, then
- * renamed, so path is the old file or the whole new one. Uses sqlite's
- * online backup from a reader connection: readers and writers go on
- * meanwhile. 0, or -errno (-EEXIST: path.tmp is in the way and cannot be
- * removed). */
+ * renamed, so path is the old file or the whole new one. Taken from a
+ * reader connection: readers and writers go on meanwhile. A sqlite
+ * catalog is copied with sqlite's online backup; any other (a catalog on
+ * a server) as catalog_backup_rows() does: the file is a sqlite catalog
+ * either way, which catalog_open() and plain sqlite3 read. 0, or -errno
+ * (-EEXIST: path.tmp is in the way and cannot be removed). */
 int catalog_backup(struct catalog *cat, const char *path);
+
+/* As catalog_backup(), whatever the backend: a new sqlite catalog made at
+ * path.tmp and every row of every table copied into it (through the
+ * statement API, ids kept) in one transaction, from one read snapshot. */
+int catalog_backup_rows(struct catalog *cat, const char *path);
+
+/* Replace every row of cat by those of the sqlite catalog at path (a
+ * backup, or a snapshot read from tape; an older schema is upgraded in
+ * the file first), in one durable transaction of cat: either the whole
+ * file is in cat, or cat is as it was. Refused with -ENOTEMPTY when cat
+ * holds any archive (looked at inside that transaction): what a rebuild
+ * restores into is a catalog that knows no archive yet (its tapes, dump
+ * journal and verify runs are replaced). Readers of cat must not hold
+ * results across it (the directories they resolved are forgotten).
+ * -ENOENT/-ENODATA when path holds no catalog, -errno. */
+int catalog_restore(struct catalog *cat, const char *path);
 
 /* ---- verify runs ------------------------------------------------------ */
 

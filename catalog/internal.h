@@ -243,6 +243,16 @@ int cat_schema_migrate(struct catconn *c);
  * it holds none (a new file), -errno. */
 int cat_schema_exists(struct catconn *c);
 
+/* ---- copy.c ---- */
+/* Every row of every table of from's database inserted into to's, in the
+ * transaction each is in (from's read snapshot, to's write transaction),
+ * ids kept; *rows (unless NULL) the rows copied. 0, -EEXIST when a row
+ * of to holds a key already, -errno. */
+int cat_copy_rows(struct catconn *from, struct catconn *to, uint64_t *rows);
+/* Every row of every table of to's database deleted (in its write
+ * transaction). 0 or -errno. */
+int cat_copy_clear(struct catconn *to);
+
 /* ---- paths.c ---- */
 /* Validate a path: 0, -EINVAL, -ENAMETOOLONG. */
 int cat_path_check(const char *path);
