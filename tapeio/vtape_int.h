@@ -255,6 +255,10 @@ struct vtape {
 	 * header and padding. */
 	int dfd;
 	unsigned char *dblk;
+	/* direct writes in a row that took longer than the modelled drive
+	 * took for them: at VT_DIRECT_SLOW the host disk, not the drive,
+	 * would set the pace, and records go through the cache again */
+	int dslow;
 };
 
 /* vtape.c: append one line "<barcode> <fmt...>" to the trace, if any

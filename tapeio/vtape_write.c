@@ -12,8 +12,12 @@
  * its MD5) and keeping the cache for other work. Any other record, the
  * filemarks and the end of data go through the page cache as before;
  * the two never share a page. Where the host file system refuses
- * O_DIRECT every record goes through the cache. What is recorded, and
- * when it is durable (a filemark's fdatasync), is the same either way.
+ * O_DIRECT every record goes through the cache, and so does the rest of
+ * a session once direct writes have been slower than the modelled drive
+ * (VT_DIRECT_SLOW in a row): a disk that cannot take a record as fast as
+ * the drive would must not hold the drive back, and the page cache lets
+ * it catch up between filemarks. What is recorded, and when it is
+ * durable (a filemark's fdatasync), is the same either way.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,6 +26,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "tapeio/tape.h"
@@ -126,6 +131,37 @@ static int vt_direct_ok(struct vtape *v, uint64_t off, unsigned pad,
 	return 0;
 }
 
+#define VT_DIRECT_SLOW 8
+
+static double vt_mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* After a direct write of len bytes that took secs: whether the host disk
+ * keeps up with the modelled drive (a drive of unlimited rate, or with no
+ * time modelled, is never kept back by it); VT_DIRECT_SLOW slower writes
+ * in a row end direct writes for this session, with a trace line. */
+static void vt_direct_pace(struct vtape *v, uint64_t len, double secs)
+{
+	double drive = vt_clock_xfer(&v->clk, len) * v->clk.m.time_scale;
+
+	if (v->clk.m.rate_mbps <= 0 || v->clk.m.time_scale <= 0 ||
+	    secs <= drive) {
+		v->dslow = 0;
+		return;
+	}
+	if (++v->dslow < VT_DIRECT_SLOW)
+		return;
+	vt_trace(v, "direct off %llu %.0f", (unsigned long long)v->pos,
+		 (double)len / secs / 1e6);
+	vt_direct_close(v);
+	v->dfd = -2;
+}
+
 /* The record of vt_record_data() with O_DIRECT: 1 when written, 0 when
  * the host refused it (nothing written; from now on every record goes
  * through the page cache), -EIO on a failure. */
@@ -133,14 +169,17 @@ static int vt_record_direct(struct vtape *v, const unsigned char *rh,
 			    const void *buf, uint64_t len, uint64_t off)
 {
 	struct iovec iov[2];
+	double t0 = vt_mono();
 	ssize_t n;
 
 	memcpy(v->dblk, rh, VT_RH_SIZE); /* the rest stays zeros */
 	iov[0] = (struct iovec){v->dblk, VT_ALIGN};
 	iov[1] = (struct iovec){(void *)buf, len};
 	n = pwritev(v->dfd, iov, 2, (off_t)off);
-	if (n == (ssize_t)(VT_ALIGN + len))
+	if (n == (ssize_t)(VT_ALIGN + len)) {
+		vt_direct_pace(v, len, vt_mono() - t0);
 		return 1;
+	}
 	if (n < 0 && errno == EINVAL) {
 		vt_direct_close(v);
 		v->dfd = -2;
