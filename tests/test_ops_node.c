@@ -3,8 +3,8 @@
  * none (and kept while a child needs its parent), identity by inode
  * number, unlink, rename (plain, over a name, exchange, to longer and
  * shorter names), children found by name, nodes found by inode number,
- * and a large tree
- * forgotten back to the root alone. */
+ * ids never given twice (a forgotten id stays unknown when a new node
+ * takes its place), and a large tree forgotten back to the root alone. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -210,8 +210,42 @@ static void test_by_ino(void)
 	CHECK_INT(ops_nodes_count(t), 1);
 }
 
+/* A node made where a forgotten one was gets another id, and the old id
+ * stays unknown to every call: the kernel may still send it (a forget
+ * crossing a lookup, an invalidation of an id found before). */
+static void test_ids_not_reused(void)
+{
+	enum { ROUNDS = 50 };
+	uint64_t d = ref(OPS_NODE_ROOT, "d", 80, 1), seen[ROUNDS], id, ino;
+	char buf[64];
+	int dup = 0;
+
+	for (int i = 0; i < ROUNDS; i++) {
+		seen[i] = ref(d, "f", 8000 + i, 0);
+		for (int j = 0; j < i; j++)
+			dup += seen[j] == seen[i];
+		ops_node_forget(t, seen[i], 1);
+	}
+	CHECK_INT(dup, 0);
+	CHECK(seen[0] != OPS_NODE_ROOT && seen[1] != d);
+	id = ref(d, "g", 8100, 0);
+	for (int i = 0; i < ROUNDS; i++) {
+		ops_node_forget(t, seen[i], 1); /* stale: ignored */
+		CHECK_INT(ops_node_path(t, seen[i], NULL, buf, sizeof(buf)),
+			  -ESTALE);
+		CHECK_INT(ops_node_ino(t, seen[i], &ino), -ESTALE);
+		CHECK_INT(ops_node_ref(t, seen[i], "x", 1, 0, &ino), -ESTALE);
+	}
+	CHECK_STR(path(id), "/d/g");
+	CHECK_INT(ops_nodes_count(t), 3);
+	ops_node_forget(t, id, 1);
+	ops_node_forget(t, d, 1);
+	CHECK_INT(ops_nodes_count(t), 1);
+}
+
 /* A tree much larger than the initial hash tables, every node found by
- * its path, then forgotten in an order that frees children last. */
+ * its path, then forgotten in an order that frees children last; twice,
+ * the second time in the places (and tables) the first left. */
 static void test_many(void)
 {
 	enum { DIRS = 100, FILES = 500 };
@@ -219,27 +253,31 @@ static void test_many(void)
 	char name[32], want[64];
 	int bad = 0;
 
-	for (int d = 0; d < DIRS; d++) {
-		snprintf(name, sizeof(name), "d%d", d);
-		ids[d * (FILES + 1)] = ref(OPS_NODE_ROOT, name, 1000 + d, 1);
-		for (int f = 0; f < FILES; f++) {
-			snprintf(name, sizeof(name), "f%d", f);
-			ids[d * (FILES + 1) + 1 + f] =
-			    ref(ids[d * (FILES + 1)], name,
-				100000 + d * FILES + f, 0);
+	for (int pass = 0; pass < 2; pass++) {
+		for (int d = 0; d < DIRS; d++) {
+			snprintf(name, sizeof(name), "d%d", d);
+			ids[d * (FILES + 1)] =
+			    ref(OPS_NODE_ROOT, name, 1000 + d, 1);
+			for (int f = 0; f < FILES; f++) {
+				snprintf(name, sizeof(name), "f%d", f);
+				ids[d * (FILES + 1) + 1 + f] =
+				    ref(ids[d * (FILES + 1)], name,
+					100000 + d * FILES + f, 0);
+			}
 		}
+		CHECK_INT(ops_nodes_count(t), 1 + DIRS * (FILES + 1));
+		for (int d = 0; d < DIRS; d++)
+			for (int f = 0; f < FILES; f += 37) {
+				snprintf(want, sizeof(want), "/d%d/f%d", d, f);
+				if (strcmp(path(ids[d * (FILES + 1) + 1 + f]),
+					   want))
+					bad++;
+			}
+		CHECK_INT(bad, 0);
+		for (int i = 0; i < DIRS * (FILES + 1); i++)
+			ops_node_forget(t, ids[i], 1); /* each dir first */
+		CHECK_INT(ops_nodes_count(t), 1);
 	}
-	CHECK_INT(ops_nodes_count(t), 1 + DIRS * (FILES + 1));
-	for (int d = 0; d < DIRS; d++)
-		for (int f = 0; f < FILES; f += 37) {
-			snprintf(want, sizeof(want), "/d%d/f%d", d, f);
-			if (strcmp(path(ids[d * (FILES + 1) + 1 + f]), want))
-				bad++;
-		}
-	CHECK_INT(bad, 0);
-	for (int i = 0; i < DIRS * (FILES + 1); i++)
-		ops_node_forget(t, ids[i], 1); /* each dir before its files */
-	CHECK_INT(ops_nodes_count(t), 1);
 	free(ids);
 }
 
@@ -256,6 +294,7 @@ int main(void)
 	RUN(test_rename);
 	RUN(test_rename_lengths);
 	RUN(test_by_ino);
+	RUN(test_ids_not_reused);
 	RUN(test_many);
 	ops_nodes_free(t);
 	return check_done();
