@@ -27,20 +27,20 @@
 #include "fs/ops_node.h"
 
 struct node {
-	uint64_t ino;	      /* the inode number the entry had at lookup */
-	uint64_t nlookup;     /* lookups the kernel holds */
-	uint32_t up;	      /* the parent's slot while linked (one of its
-				 refs); 0 once unlinked */
-	uint32_t name_next;   /* chain in by_name, while linked */
-	uint32_t ino_next;    /* chain in by_ino */
-	uint32_t hash;	      /* of (parent id, name) while linked */
-	uint32_t refs;	      /* linked children, and callers pinning it */
+	uint64_t ino;	    /* the inode number the entry had at lookup */
+	uint64_t nlookup;   /* lookups the kernel holds */
+	uint32_t up;	    /* the parent's slot while linked (one of its
+			       refs); 0 once unlinked */
+	uint32_t name_next; /* chain in by_name, while linked */
+	uint32_t ino_next;  /* chain in by_ino */
+	uint32_t hash;	    /* of (parent id, name) while linked */
+	uint32_t refs;	    /* linked children, and callers pinning it */
 	uint8_t is_dir;
-	char name[];	      /* while linked */
+	char name[]; /* while linked */
 };
 
 #define ROOT_SLOT 1 /* its generation stays 0: its id is OPS_NODE_ROOT */
-#define MIN_CAP 1024
+#define MIN_CAP	  1024
 
 struct ops_nodes {
 	pthread_mutex_t lock; /* guards everything below; a leaf lock */
@@ -362,8 +362,7 @@ static int build_path(struct ops_nodes *t, uint32_t s, const char *name,
 	if (name)
 		ret = prepend(buf, &pos, name);
 	for (; !ret && s != ROOT_SLOT; s = N(t, s)->up)
-		ret = N(t, s)->up ? prepend(buf, &pos, N(t, s)->name)
-				  : -ESTALE;
+		ret = N(t, s)->up ? prepend(buf, &pos, N(t, s)->name) : -ESTALE;
 	if (ret)
 		return ret;
 	if (pos == len - 1) { /* the root itself */
@@ -457,8 +456,8 @@ int ops_node_ref(struct ops_nodes *t, uint64_t parent, const char *name,
 		goto out_unlock;
 	N(t, p)->refs++; /* pinned while its children change */
 	s = find_name(t, p, name);
-	if (s && (N(t, s)->is_dir != !!is_dir ||
-		  (N(t, s)->ino != ino && !is_dir))) {
+	if (s &&
+	    (N(t, s)->is_dir != !!is_dir || (N(t, s)->ino != ino && !is_dir))) {
 		unlink_name(t, s); /* another file now has the name */
 		maybe_free(t, s);
 		s = 0;
