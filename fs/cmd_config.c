@@ -54,7 +54,7 @@ static void print_time(const char *key, unsigned s)
 static void print_tapefs(const struct tapefs_config *cfg)
 {
 	printf("[tapefs]\ncatalog = %s\nstaging = %s\ncache = %s\n",
-	       cfg->catalog, cfg->staging, cfg->cache);
+	       cfg->catalog_shown, cfg->staging, cfg->cache);
 	print_size("cache_size", cfg->cache_size);
 	print_size("block_size", cfg->block_size);
 	printf("copies = %d\npools = ", cfg->copies);

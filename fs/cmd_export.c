@@ -70,18 +70,21 @@ static int parse(int argc, char **argv, struct export_opts *o)
 	return 0;
 }
 
-/* Write the export of the catalog at path to o->output or stdout. */
-static int run(const char *path, const struct export_opts *o)
+/* Write the export of the catalog of cfg to o->output or stdout. A
+ * server's catalog must hold one already: an export never makes it. */
+static int run(const struct tapefs_config *cfg, const struct export_opts *o)
 {
 	FILE *out = stdout;
 	struct catalog *cat;
 	uint64_t n = 0;
 	int ret, werr;
 
-	ret = catalog_open(&cat, path);
+	ret = catalog_kind_of(cfg->catalog) == CATALOG_KIND_FILE
+		  ? catalog_open(&cat, cfg->catalog)
+		  : catalog_open_existing(&cat, cfg->catalog);
 	if (ret < 0) {
 		fprintf(stderr, "tapefs export: cannot open catalog '%s': %s\n",
-			path, strerror(-ret));
+			cfg->catalog_shown, strerror(-ret));
 		return 1;
 	}
 	if (o->output && !(out = fopen(o->output, "w"))) {
@@ -123,13 +126,15 @@ int cmd_export_catalog(int argc, char **argv)
 		fprintf(stderr, "tapefs export: %s\n", err);
 		return 2;
 	}
-	if (!cfg.catalog || access(cfg.catalog, R_OK) != 0) {
+	if (!cfg.catalog ||
+	    (catalog_kind_of(cfg.catalog) == CATALOG_KIND_FILE &&
+	     access(cfg.catalog, R_OK) != 0)) {
 		fprintf(stderr, "tapefs export: no catalog at '%s'\n",
-			cfg.catalog ? cfg.catalog : "");
+			cfg.catalog_shown ? cfg.catalog_shown : "");
 		config_release(&cfg);
 		return 2;
 	}
-	status = run(cfg.catalog, &o);
+	status = run(&cfg, &o);
 	config_release(&cfg);
 	return status;
 }

@@ -93,13 +93,13 @@ int cmd_fsck(int argc, char **argv)
 			"tapefs fsck: catalog '%s' %s: nothing to check (a "
 			"mount makes a new catalog; a lost one is restored "
 			"from its backup)\n",
-			cfg.catalog,
+			cfg.catalog_shown,
 			ret == -ENOENT ? "does not exist" : "is empty");
 		goto out_cfg;
 	}
 	if (ret < 0) {
 		fprintf(stderr, "tapefs fsck: cannot open catalog '%s': %s\n",
-			cfg.catalog, strerror(-ret));
+			cfg.catalog_shown, strerror(-ret));
 		goto out_cfg;
 	}
 	if (library_labels_read(&cfg, &ls, err, sizeof(err)) < 0) {
@@ -117,13 +117,13 @@ int cmd_fsck(int argc, char **argv)
 	}
 	if (ret < 0) {
 		fprintf(stderr, "tapefs fsck: checking '%s' failed: %s\n",
-			cfg.catalog, strerror(-ret));
+			cfg.catalog_shown, strerror(-ret));
 		status = 2;
 	} else if (ret == 0) {
-		printf("%s: clean\n", cfg.catalog);
+		printf("%s: clean\n", cfg.catalog_shown);
 		status = 0;
 	} else {
-		printf("%s: %d problem%s found, %d repaired\n", cfg.catalog,
+		printf("%s: %d problem%s found, %d repaired\n", cfg.catalog_shown,
 		       ret, ret == 1 ? "" : "s", n.repaired);
 		status = 1;
 	}

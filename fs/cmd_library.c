@@ -22,10 +22,12 @@ static int open_catalog(struct tapefs *fs, const char *who)
 
 	if (ret < 0) {
 		fprintf(stderr, "%s: catalog '%s': %s%s\n", who,
-			fs->cfg.catalog, strerror(-ret),
-			ret == -EIO ? " (not a catalog: move the file aside, "
-				      "then run the command again)"
-				    : "");
+			fs->cfg.catalog_shown, strerror(-ret),
+			ret != -EIO ? ""
+			: catalog_kind_of(fs->cfg.catalog) == CATALOG_KIND_FILE
+			    ? " (not a catalog: move the file aside, then run "
+			      "the command again)"
+			    : " (the database's log says why)");
 		fs->cat = NULL;
 	}
 	return ret;

@@ -18,6 +18,7 @@
  * usage.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,7 @@
 #include "fs/cmd.h"
 #include "fs/config.h"
 #include "fs/engine/library.h"
+#include "fs/engine/private_dir.h"
 #include "fs/engine/rebuild.h"
 #include "tapeio/changer.h"
 #include "tapeio/sched.h"
@@ -65,7 +67,7 @@ static int parse(int argc, char **argv, struct rebuild_args *a)
 
 /* The catalog file replaced by the snapshot at snap (the catalog is
  * closed meanwhile): its -wal and -shm go first, then an atomic rename. */
-static int install(struct tapefs *fs, const char *snap)
+static int install_file(struct tapefs *fs, const char *snap)
 {
 	char wal[4200], shm[4200];
 
@@ -80,6 +82,48 @@ static int install(struct tapefs *fs, const char *snap)
 		return -errno;
 	}
 	return cmd_library_up(fs, "tapefs rebuild");
+}
+
+/* A server's catalog gets the snapshot's rows (catalog_restore(): one
+ * transaction, refused when an archive got in meanwhile), then the
+ * library is brought up again, so that the cartridges the snapshot does
+ * not know are registered as at any start. */
+static int install_rows(struct tapefs *fs, const char *snap)
+{
+	int ret = catalog_restore(fs->cat, snap);
+
+	unlink(snap);
+	if (ret < 0) {
+		fprintf(stderr, "tapefs rebuild: restore into %s: %s\n",
+			fs->cfg.catalog_shown,
+			ret == -ENOTEMPTY ? "it holds archives now: nothing "
+					    "restored"
+					  : strerror(-ret));
+		return ret;
+	}
+	cmd_library_down(fs);
+	return cmd_library_up(fs, "tapefs rebuild");
+}
+
+/* Where the snapshot read from tape goes: beside a catalog file (renamed
+ * over it), or a name of its own in the catalog's temporary directory. */
+static int snapshot_path(struct tapefs *fs, char *snap, size_t len)
+{
+	int fd;
+
+	if (catalog_kind_of(fs->cfg.catalog) == CATALOG_KIND_FILE) {
+		snprintf(snap, len, "%s.snapshot", fs->cfg.catalog);
+		return 0;
+	}
+	fd = private_dir_make(fs->cfg.catalog_tmp);
+	if (fd < 0)
+		return fd;
+	snprintf(snap, len, "%s/.tapefs-restore.XXXXXX", fs->cfg.catalog_tmp);
+	fd = mkostemp(snap, O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	return 0;
 }
 
 /* A catalog holding no archive starts from the newest snapshot on tape,
@@ -97,20 +141,32 @@ static int from_snapshot(struct tapefs *fs, const struct rebuild_args *a)
 		n = catalog_archive_count(fs->cat, CATALOG_ARCHIVE_CATALOG);
 	if (n != 0)
 		return n < 0 ? (int)n : 0;
-	snprintf(snap, sizeof(snap), "%s.snapshot", fs->cfg.catalog);
+	ret = snapshot_path(fs, snap, sizeof(snap));
+	if (ret < 0) {
+		fprintf(stderr, "tapefs rebuild: %s: %s\n", fs->cfg.catalog_tmp,
+			strerror(-ret));
+		return ret;
+	}
 	ret = rebuild_snapshot_fetch(fs, snap, why, sizeof(why));
+	if (ret < 0 && catalog_kind_of(fs->cfg.catalog) != CATALOG_KIND_FILE)
+		unlink(snap);
 	if (ret == -ENOENT) {
 		printf("%s: no snapshot of the catalog on the tapes: every "
 		       "manifest is read\n",
-		       fs->cfg.catalog);
+		       fs->cfg.catalog_shown);
 		return 0;
 	}
 	if (ret < 0) {
 		fprintf(stderr, "tapefs rebuild: %s\n", why);
 		return ret;
 	}
-	printf("%s: restored from the %s\n", fs->cfg.catalog, why);
-	ret = install(fs, snap);
+	if (catalog_kind_of(fs->cfg.catalog) == CATALOG_KIND_FILE)
+		ret = install_file(fs, snap);
+	else
+		ret = install_rows(fs, snap);
+	if (ret < 0)
+		return ret;
+	printf("%s: restored from the %s\n", fs->cfg.catalog_shown, why);
 	return ret < 0 ? ret : 1;
 }
 
@@ -138,7 +194,7 @@ static int run(struct tapefs *fs, const struct rebuild_args *a)
 	o.skip_closed = ret == 1;
 	ret = rebuild_run(fs, &o, &r);
 	rebuild_summary(&r, line, sizeof(line));
-	printf("%s: %s\n", fs->cfg.catalog, line);
+	printf("%s: %s\n", fs->cfg.catalog_shown, line);
 	printf("read %llu bytes in %llu positionings; modelled drive time "
 	       "%.3f s; %llu bytes on the tapes read\n",
 	       (unsigned long long)r.bytes_read, (unsigned long long)r.locates,

@@ -17,6 +17,7 @@
 #include <strings.h>
 #include <syslog.h>
 
+#include "catalog/catalog.h"
 #include "fs/config.h"
 #include "fs/pseudofs.h"
 
@@ -59,6 +60,8 @@ void config_release(struct tapefs_config *cfg)
 {
 	free(cfg->path);
 	free(cfg->catalog);
+	free(cfg->catalog_shown);
+	free(cfg->catalog_tmp);
 	free(cfg->staging);
 	free(cfg->cache);
 	free(cfg->catalog_backup);
@@ -321,16 +324,33 @@ static int handle_tapefs_life(struct parse_ctx *c, const char *k, const char *v)
 	return fail(c, c->line, "unknown key '%s' in [tapefs]", k);
 }
 
+/* catalog = a file (a path) or a server's URI, kept as written: a URI is
+ * never shown whole, not even in the refusal of one. */
+static int set_catalog(struct parse_ctx *c, const char *v)
+{
+	enum catalog_kind kind = catalog_kind_of(v);
+	char shown[CATALOG_WHERE_PRINT_MAX];
+
+	c->catalog_line = c->line;
+	if (kind == CATALOG_KIND_FILE)
+		return set_str(c, &c->cfg->catalog, v, 1);
+	if (!catalog_kind_available(kind))
+		return fail(c, c->line,
+			    "catalog = %s: this tapefs has no %s backend "
+			    "(a catalog file is the only kind it opens)",
+			    catalog_where_print(v, shown, sizeof(shown)),
+			    catalog_kind_name(kind));
+	return set_str(c, &c->cfg->catalog, v, 0);
+}
+
 static int handle_tapefs(struct parse_ctx *c, const char *k, const char *v)
 {
 	struct tapefs_config *cfg = c->cfg;
 	unsigned long long u;
 	uint64_t sz;
 
-	if (!strcmp(k, "catalog")) {
-		c->catalog_line = c->line;
-		return set_str(c, &cfg->catalog, v, 1);
-	}
+	if (!strcmp(k, "catalog"))
+		return set_catalog(c, v);
 	if (!strcmp(k, "staging")) {
 		c->staging_line = c->line;
 		return set_str(c, &cfg->staging, v, 1);
@@ -794,7 +814,9 @@ static int check_places(struct parse_ctx *c)
 			    c->staging_line, 0};
 	struct place cache = {"cache directory", canon_path(cfg->cache),
 			      c->cache_line, 0};
-	struct place cat = {"catalog's directory", canon_path(cfg->catalog),
+	int file = catalog_kind_of(cfg->catalog) == CATALOG_KIND_FILE;
+	struct place cat = {"catalog's directory",
+			    canon_path(file ? cfg->catalog : cfg->cache),
 			    c->catalog_line, 0};
 	char *slash;
 	int ret;
@@ -810,9 +832,9 @@ static int check_places(struct parse_ctx *c)
 	else
 		*slash = 0;
 	ret = place_check(c, &stg, &cache, 1);
-	if (ret)
+	if (ret && file) /* a server's catalog has no directory here */
 		ret = place_check(c, &stg, &cat, 0);
-	if (ret)
+	if (ret && file)
 		ret = place_check(c, &cache, &cat, 0);
 	if (ret)
 		ret = backup_place_check(c, &stg, &cache);
@@ -847,7 +869,11 @@ static int check_dirs(struct parse_ctx *c)
 
 	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
 		char key[32];
-		const char *fs = pseudofs_of(dirs[i].path);
+		const char *fs;
+
+		if (catalog_kind_of(dirs[i].path) != CATALOG_KIND_FILE)
+			continue; /* a server's catalog: not on this disk */
+		fs = pseudofs_of(dirs[i].path);
 
 		snprintf(key, sizeof(key), "tapefs.%s", dirs[i].key);
 		if (fs)
@@ -856,6 +882,43 @@ static int check_dirs(struct parse_ctx *c)
 			    "%s = %s is on %s, a pseudo file system: "
 			    "it needs a disk",
 			    dirs[i].key, dirs[i].path, fs);
+	}
+	return 1;
+}
+
+/* What lives beside a catalog file: its backups' default directory and
+ * its temporary files. A server's catalog has no directory here: its
+ * backups need catalog_backup (or none), its temporary files go to the
+ * cache's tapefs-tmp/. */
+static int catalog_places(struct parse_ctx *c)
+{
+	struct tapefs_config *cfg = c->cfg;
+	char shown[CATALOG_WHERE_PRINT_MAX];
+	int dir_len = (int)(strrchr(cfg->catalog, '/') - cfg->catalog);
+	int r;
+
+	catalog_where_print(cfg->catalog, shown, sizeof(shown));
+	if (!(cfg->catalog_shown = strdup(shown)))
+		return fail(c, 0, "out of memory");
+	if (catalog_kind_of(cfg->catalog) == CATALOG_KIND_FILE) {
+		r = asprintf(&cfg->catalog_tmp, "%.*s", dir_len > 0 ? dir_len : 1,
+			     cfg->catalog);
+		if (r >= 0 && !cfg->catalog_backup && !c->no_backup)
+			r = asprintf(&cfg->catalog_backup, "%.*s/catalog-backups",
+				     dir_len, cfg->catalog);
+	} else {
+		if (!cfg->catalog_backup && !c->no_backup)
+			return fail(c, where(c, c->catalog_line, c->tapefs_line),
+				    "catalog = %s is not a file: set "
+				    "catalog_backup (a directory for its "
+				    "backups, sqlite files; on a disk every "
+				    "host reaches) or catalog_backup = none",
+				    shown);
+		r = asprintf(&cfg->catalog_tmp, "%s/tapefs-tmp", cfg->cache);
+	}
+	if (r < 0) {
+		cfg->catalog_tmp = NULL;
+		return fail(c, 0, "out of memory");
 	}
 	return 1;
 }
@@ -870,13 +933,8 @@ static int validate(struct parse_ctx *c)
 		return fail(c, 0, "out of memory");
 	if (!cfg->cache && !(cfg->cache = resolve_path(c, "cache")))
 		return fail(c, 0, "out of memory");
-	if (!cfg->catalog_backup && !c->no_backup &&
-	    asprintf(&cfg->catalog_backup, "%.*s/catalog-backups",
-		     (int)(strrchr(cfg->catalog, '/') - cfg->catalog),
-		     cfg->catalog) < 0) {
-		cfg->catalog_backup = NULL;
-		return fail(c, 0, "out of memory");
-	}
+	if (!catalog_places(c))
+		return 0;
 	if (!check_places(c))
 		return 0;
 	if (!cfg->npools) {

@@ -175,7 +175,7 @@ static int open_catalog(struct tapefs *fs)
 	int ret = catalog_open(&fs->cat, fs->cfg.catalog);
 
 	if (ret) {
-		tapefs_log(fs, LOG_ERR, "catalog '%s': %s%s", fs->cfg.catalog,
+		tapefs_log(fs, LOG_ERR, "catalog '%s': %s%s", fs->cfg.catalog_shown,
 			   strerror(-ret),
 			   ret == -EIO ? " (tapefs fsck -c CONFIG says more)"
 				       : "");
@@ -201,7 +201,7 @@ static int check_catalog(struct tapefs *fs)
 			"tapefs: catalog '%s' is damaged (%s): not mounted; "
 			"run `tapefs fsck -c %s` (restore the catalog from "
 			"its backup if it cannot be read)\n",
-			fs->cfg.catalog, why, fs->cfg.path);
+			fs->cfg.catalog_shown, why, fs->cfg.path);
 		return ret;
 	}
 	if (ret > 0)
@@ -209,7 +209,7 @@ static int check_catalog(struct tapefs *fs)
 			"tapefs: catalog '%s': its check stopped after %d s, "
 			"the part read is sound (tapefs fsck checks it "
 			"whole)\n",
-			fs->cfg.catalog, CATALOG_CHECK_MS / 1000);
+			fs->cfg.catalog_shown, CATALOG_CHECK_MS / 1000);
 	return 0;
 }
 

@@ -5,7 +5,8 @@
 # with the real cause (`drives = 5` on a 2-drive library says so before
 # anything is mounted), log_level checked, staging, cache and catalog on a
 # pseudo file system refused, a pool named like cleaning cartridges
-# refused.
+# refused; a catalog URI this tapefs cannot open refused by the config, the
+# mount and the commands, its password shown by none of them.
 . "$TOP/tests/lib.sh"
 
 L='[library]
@@ -129,3 +130,25 @@ out=$(timeout 20 "$TAPEFS" -f -c drive3.ini mnt 2>&1)
 check_eq "drive3 on a 2-drive library: exit 1" 1 "$?"
 check "drive3: says so, with its line" \
 	grep -qxF "tapefs: $PWD/drive3.ini:12: drive3 is set, but the library has 2 drives (drive0 to drive1)" <<<"$out"
+
+# ---- a catalog that is not a file -------------------------------------------------------
+# Only the URI schemes of a server are one; its password is never shown,
+# not even in the refusal.
+check_eq "postgresql:/x (one slash) is a file" "$PWD/postgresql:/x" \
+	"$(val oneslash catalog "[tapefs]
+catalog = postgresql:/x
+$L")"
+bad pg_refused "2: catalog = postgresql://tapefs:***@db1/tapefs?sslmode=require: this tapefs has no postgresql backend (a catalog file is the only kind it opens)" "[tapefs]
+catalog = postgresql://tapefs:s3cret@db1/tapefs?sslmode=require
+$L"
+out=$(timeout 20 "$TAPEFS" -f -c pg_refused.ini mnt 2>&1)
+check_eq "the mount refuses it too, exit 1" 1 "$?"
+check "the mount never shows the password" eval '! grep -q s3cret <<<"$out"'
+check "it shows it masked" grep -qF "postgresql://tapefs:***@db1" <<<"$out"
+for cmd in fsck:2 export:2 rebuild:1; do
+	want=${cmd#*:} cmd=${cmd%:*}
+	out=$("$TAPEFS" $cmd -c pg_refused.ini 2>&1)
+	check_eq "tapefs $cmd refuses it: exit $want" "$want" "$?"
+	check "tapefs $cmd shows it masked" grep -qF "tapefs:***@db1" <<<"$out"
+	check "tapefs $cmd never shows the password" eval '! grep -q s3cret <<<"$out"'
+done

@@ -35,6 +35,7 @@ int main(void)
 	CHECK_INT(fx_mkdtemp(dir, sizeof(dir), "rebuild-empty"), 0);
 	snprintf(db, sizeof(db), "%s/catalog.db", dir);
 	fs.cfg.catalog = db;
+	fs.cfg.catalog_tmp = dir;
 	CHECK_INT(fx_lib_setup(dir, &lib), 0);
 	CHECK((chg = fx_changer(dir)) != NULL);
 	CHECK((fs.sched = fx_sched(chg, 2)) != NULL);

@@ -1,17 +1,20 @@
 /* fs/engine/dump_catalog.c - the catalog kept safe after every committed
  * dump (dump.h, step 9; docs/catalog.md, "Backups and snapshots"):
- *   - a backup: sqlite's online backup of the whole catalog into
+ *   - a backup: a copy of the whole catalog, a sqlite file whatever the
+ *     live database (catalog_backup()), into
  *     cfg.catalog_backup (a directory, ideally on another disk) as
  *     catalog-YYYYmmdd-HHMMSS-DUMP.db (0600), the oldest beyond
  *     cfg.catalog_backups removed;
  *   - from time to time (cfg.catalog_to_tape: every N dumps, or the first
  *     dump once a time has passed since the last snapshot) a snapshot to
- *     tape: the same copy written as an archive of its own to an open tape
+ *     tape: the same copy (made in cfg.catalog_tmp) written as an archive
+ *     of its own to an open tape
  *     of every copy's pool, so that the tapes alone give back a recent
  *     catalog (fs/engine/rebuild.h).
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,13 +107,35 @@ static int snapshot_due(struct dump *d)
 	return time(NULL) - since >= (time_t)cfg->snap_secs;
 }
 
-/* A copy of the catalog beside it, written to tape, then removed. */
+/* A name of its own in the catalog's temporary directory (beside a
+ * catalog file; several hosts may share it): 0, or -errno. */
+static int snapshot_name(struct dump *d, char *path, size_t len)
+{
+	int fd, ret = private_dir_make(d->fs->cfg.catalog_tmp);
+
+	if (ret < 0)
+		return ret;
+	snprintf(path, len, "%s/.tapefs-snapshot.XXXXXX",
+		 d->fs->cfg.catalog_tmp);
+	fd = mkostemp(path, O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	return 0;
+}
+
+/* A copy of the catalog (a sqlite file, whatever the live catalog),
+ * written to tape, then removed. */
 static void snapshot(struct dump *d)
 {
 	char path[4200];
-	int ret;
+	int ret = snapshot_name(d, path, sizeof(path));
 
-	snprintf(path, sizeof(path), "%s.snapshot-tmp", d->fs->cfg.catalog);
+	if (ret < 0) {
+		tapefs_error(d->fs, "catalog snapshot: %s: %s",
+			     d->fs->cfg.catalog_tmp, strerror(-ret));
+		return;
+	}
 	ret = catalog_backup(d->fs->cat, path);
 	if (ret < 0) {
 		tapefs_error(d->fs, "catalog snapshot: %s: %s", path,

@@ -8,13 +8,13 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "fs/engine/private_dir.h"
 #include "fs/engine/rebuild_int.h"
 
 int rb_stopping(struct rebuild *rb)
@@ -49,16 +49,16 @@ void rb_fail(struct rebuild *rb, const char *fmt, ...)
 		snprintf(rb->rep->error, sizeof(rb->rep->error), "%s", line);
 }
 
-/* The spill file, in the catalog's directory (the same disk, which the
- * catalog needs room on anyway). -errno. */
-static int spill_open(const char *catalog)
+/* The spill file, in the catalog's temporary directory (a catalog
+ * file's own, the same disk, which the catalog needs room on anyway; the
+ * cache's tapefs-tmp/ for a server's catalog). -errno. */
+static int spill_open(const char *dir)
 {
-	char *dup = strdup(catalog), *dir, tmpl[4200];
-	int fd;
+	char tmpl[4200];
+	int fd = private_dir_make(dir);
 
-	if (!dup)
-		return -ENOMEM;
-	dir = dirname(dup);
+	if (fd < 0)
+		return fd;
 	fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		snprintf(tmpl, sizeof(tmpl), "%s/.tapefs-rebuild.XXXXXX", dir);
@@ -66,7 +66,6 @@ static int spill_open(const char *catalog)
 		if (fd >= 0)
 			unlink(tmpl);
 	}
-	free(dup);
 	return fd < 0 ? -errno : fd;
 }
 
@@ -217,7 +216,7 @@ static int rebuild_tapes(struct rebuild *rb)
 	ret = tapes_list(rb);
 	if (ret < 0)
 		return ret;
-	rb->spill_fd = spill_open(rb->fs->cfg.catalog);
+	rb->spill_fd = spill_open(rb->fs->cfg.catalog_tmp);
 	if (rb->spill_fd < 0)
 		return rb->spill_fd;
 	rb_progress(rb, "reading %zu tapes", rb->ntapes);

@@ -20,7 +20,15 @@
 /* The ini file (docs/config.md has every key and its default). */
 struct tapefs_config {
 	char *path;          /* the ini file itself */
-	char *catalog;       /* [tapefs] catalog: sqlite file */
+	char *catalog;       /* [tapefs] catalog: sqlite file, or a database
+				server's URI (catalog_kind_of()); never
+				printed: print catalog_shown */
+	char *catalog_shown; /* catalog as it may be printed: a URI's
+				password masked (catalog_where_print()) */
+	char *catalog_tmp;   /* directory of the catalog's temporary files
+				(snapshots, a rebuild's spill): the catalog
+				file's, or with a URI the cache's
+				tapefs-tmp/ */
 	char *staging;       /* [tapefs] staging: directory on local disk */
 	char *cache;         /* [tapefs] cache: recall cache directory */
 	uint64_t cache_size; /* [tapefs] cache_size: bytes, default 10 GiB */

@@ -5,14 +5,20 @@
 #include <errno.h>
 #include <string.h>
 
+#include "catalog/catalog.h"
 #include "fs/config.h"
 #include "tests/fuzz/fuzz.h"
 
 static void check_cfg(const struct tapefs_config *c)
 {
 	FUZZ_ASSERT(c->path && c->catalog && c->staging && c->cache);
-	FUZZ_ASSERT(c->catalog[0] == '/' && c->staging[0] == '/' &&
-		    c->cache[0] == '/');
+	FUZZ_ASSERT(c->catalog_shown && c->catalog_tmp);
+	FUZZ_ASSERT(c->staging[0] == '/' && c->cache[0] == '/' &&
+		    c->catalog_tmp[0] == '/');
+	if (catalog_kind_of(c->catalog) == CATALOG_KIND_FILE)
+		FUZZ_ASSERT(c->catalog[0] == '/');
+	else
+		FUZZ_ASSERT(catalog_kind_available(catalog_kind_of(c->catalog)));
 	FUZZ_ASSERT(c->copies >= 1 && c->copies <= c->npools &&
 		    c->npools <= TAPEFS_MAX_POOLS);
 	for (int i = 0; i < c->npools; i++)
