@@ -42,7 +42,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CATALOG_SCHEMA_VERSION 7
+#define CATALOG_SCHEMA_VERSION 8
 
 struct catalog;
 
@@ -508,7 +508,8 @@ int catalog_dump_tape_wrote(struct catalog *cat, const char *barcode,
 int catalog_dump_fail(struct catalog *cat, int64_t dump_id, const char *why);
 typedef int (*catalog_dump_fn)(void *ctx, const struct catalog_dump *d);
 /* Dumps left pending or writing (the daemon died): the mount cleans them
- * up (their files are still staged) and marks them failed. */
+ * up (their files are still staged) and marks them failed. A dump another
+ * live host holds the lease of is not listed (catalog_host_join()). */
 int catalog_dump_unfinished(struct catalog *cat, catalog_dump_fn fn,
 			    void *ctx);
 /* The journal's dumps by state, for status and metrics: how many were
@@ -630,7 +631,8 @@ int catalog_xfer_commit(struct catalog *cat, int64_t xfer_id, uint64_t size,
 int catalog_xfer_wrote(struct catalog *cat, const char *barcode,
 		       int64_t fileno);
 /* Mark every copy still writing failed ("interrupted"): at mount, before
- * any new one. Returns how many (>= 0) or -errno. */
+ * any new one; not one another live host holds the lease of. Returns how
+ * many (>= 0) or -errno. */
 int catalog_xfer_interrupt_stale(struct catalog *cat);
 /* Copies journalled and not finished (state writing): a count >= 0. */
 int64_t catalog_xfer_unfinished(struct catalog *cat);
@@ -821,7 +823,8 @@ int64_t catalog_run_latest(struct catalog *cat);
  * member ended: a time, 0 when none (or -errno). */
 int64_t catalog_run_last_clean(struct catalog *cat);
 /* Mark every run still running as interrupted (call at mount, before any
- * new run). Returns how many (>= 0) or -errno. */
+ * new run), but a run another live host holds the lease of. Returns how
+ * many (>= 0) or -errno. */
 int catalog_run_interrupt_stale(struct catalog *cat);
 
 struct catalog_result_in {
@@ -976,7 +979,8 @@ int catalog_recall_add(struct catalog *cat, const struct catalog_recall_req
 int catalog_recall_remove(struct catalog *cat, const int64_t *ids, size_t n);
 typedef int (*catalog_recall_fn)(void *ctx,
 				 const struct catalog_recall_req *r);
-/* Every request, oldest first. */
+/* Every request, oldest first, but those another live host holds the
+ * lease of. */
 int catalog_recall_list(struct catalog *cat, catalog_recall_fn fn,
 			void *ctx);
 
@@ -988,6 +992,112 @@ int catalog_recall_list(struct catalog *cat, catalog_recall_fn fn,
 int catalog_recall_plan(struct catalog *cat, const int64_t *member_ids,
 			size_t n, const char *const *prefer, size_t nprefer,
 			struct catalog_location **out);
+
+/* ---- hosts and leases (several daemons on one catalog) ------------------
+ *
+ * A host is a daemon that works on the catalog under a name (the
+ * `[library] host` of its config). Work - recall requests, dumps, verify
+ * runs, tape-to-tape copies - is rows of the catalog; the host that does
+ * one holds a lease on its row: its name, an expiry and a generation that
+ * every take increments. The host renews its leases (catalog_host_beat())
+ * well within their time; a host that dies stops renewing, its leases
+ * expire, and another host takes the work over by the rules of a crash.
+ * Whatever a holder commits as the outcome of leased work is fenced: it
+ * commits only while the row still carries its generation (-ESTALE else),
+ * so a host that was stopped past its lease (a pause, a network cut) never
+ * commits work a second host has taken over. Times are the database's
+ * clock in milliseconds (catalog_clock_ms()), never a host's own. One
+ * host alone joins no name and leases nothing: every row is its own.
+ * docs/multi-host.md explains the design. */
+
+enum catalog_work {
+	CATALOG_WORK_RECALL = 0, /* a recall_request row */
+	CATALOG_WORK_DUMP,       /* a dump (its journal row) */
+	CATALOG_WORK_VERIFY,     /* a verify run */
+	CATALOG_WORK_XFER,       /* a tape-to-tape copy (lifecycle) */
+	CATALOG_WORK_KINDS
+};
+
+#define CATALOG_HOST_LEN 64
+
+struct catalog_lease {
+	enum catalog_work kind;
+	int64_t job;   /* the row's id */
+	int64_t gen;   /* its generation: each take increments it */
+	int64_t until; /* expiry, ms of the database's clock */
+	char host[CATALOG_HOST_LEN]; /* the holder, "" when free */
+};
+
+struct catalog_host {
+	char name[CATALOG_HOST_LEN];
+	int64_t started;   /* ms, database clock: its last join */
+	int64_t heartbeat; /* ms, database clock: its last beat */
+};
+
+/* 1 when name may name a host: 1 to 63 of A-Z a-z 0-9 . _ - */
+int catalog_host_name_valid(const char *name);
+/* The database's clock: *out = ms since the epoch. */
+int catalog_clock_ms(struct catalog *cat, int64_t *out);
+/* This handle now works for host name, its leases running lease_ms: the
+ * row of host is made (or its start and heartbeat set again), and leases
+ * the name held before (a previous run that died) are released, so their
+ * work is resumed by the rules of a crash, here or on another host.
+ * Rows of work this handle creates from now on are leased to name.
+ * -EINVAL for a bad name or lease_ms < 1; -EBUSY when the row of name
+ * beat less than lease_ms ago (another live daemon has the name: two
+ * hosts of one name would renew each other's leases). Call it once,
+ * before the handle is shared by threads. */
+int catalog_host_join(struct catalog *cat, const char *name,
+		      int64_t lease_ms);
+/* The heartbeat of the joined host, and every lease it still holds
+ * renewed for lease_ms, in one transaction: the number of leases
+ * renewed (>= 0), -ENOENT when the host's row is gone (removed by an
+ * operator: it joins again), -EINVAL when the handle joined no host. */
+int catalog_host_beat(struct catalog *cat);
+/* The joined host leaves: its leases released, its row deleted. */
+int catalog_host_leave(struct catalog *cat);
+typedef int (*catalog_host_fn)(void *ctx, const struct catalog_host *h);
+/* Every host, by name. */
+int catalog_host_list(struct catalog *cat, catalog_host_fn fn, void *ctx);
+
+/* Take job of kind for the joined host: free, expired, or its own (a
+ * take-over when another host's lease expired). *out (may be NULL) is
+ * the lease with its new generation. -EBUSY when another host's lease is
+ * live, -ENOENT no such row, -EINVAL when the handle joined no host. */
+int catalog_lease_take(struct catalog *cat, enum catalog_work kind,
+		       int64_t job, struct catalog_lease *out);
+/* Take the oldest job of kind still to do (a recall request; a dump
+ * pending or writing; a run or a copy running) that no live lease holds:
+ * on PostgreSQL with SELECT ... FOR UPDATE SKIP LOCKED, so hosts taking
+ * at once each get another job. -ENOENT when there is none. */
+int catalog_lease_next(struct catalog *cat, enum catalog_work kind,
+		       struct catalog_lease *out);
+/* Renew l for the handle's lease time: 0 (l->until updated), -ESTALE
+ * when l no longer holds its row (taken over: another generation or
+ * host; or the row is gone). */
+int catalog_lease_renew(struct catalog *cat, struct catalog_lease *l);
+/* Give l up (the job stays, free for any host): 0, -ESTALE as above. */
+int catalog_lease_release(struct catalog *cat, const struct catalog_lease *l);
+/* 0 when l still holds its row, -ESTALE when not (a read: a commit of the
+ * work's outcome must fence in its own transaction, e.g.
+ * catalog_commit_fence()). */
+int catalog_lease_check(struct catalog *cat, const struct catalog_lease *l);
+/* The lease on job of kind as the row holds it now. -ENOENT no row. */
+int catalog_lease_get(struct catalog *cat, enum catalog_work kind,
+		      int64_t job, struct catalog_lease *out);
+typedef int (*catalog_lease_fn)(void *ctx, const struct catalog_lease *l);
+/* The jobs of kind still to do whose lease a host held and let expire
+ * (the host died or hung), oldest first. */
+int catalog_lease_expired(struct catalog *cat, enum catalog_work kind,
+			  catalog_lease_fn fn, void *ctx);
+/* In the transaction of commit c (a dump's commit is the outcome of its
+ * lease): 0 when l still holds its row, which stays locked against a
+ * take-over until c ends; -ESTALE when not: abort c. */
+int catalog_commit_fence(struct catalog_commit *c,
+			 const struct catalog_lease *l);
+/* Delete the recall request of l, only while l holds it: 0, -ESTALE (the
+ * request was taken over, or served and deleted by another host). */
+int catalog_recall_done(struct catalog *cat, const struct catalog_lease *l);
 
 /* ---- consistency check (tapefs fsck) ------------------------------------ */
 

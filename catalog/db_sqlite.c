@@ -265,4 +265,9 @@ const struct cat_ops cat_sqlite_ops = {
     .last_id = lite_last_id,
     .exec_sql = lite_exec_sql,
     .in_txn = lite_in_txn,
+    /* the clock of the machine that runs the statement: the one machine
+     * of every daemon sharing a sqlite file */
+    .clock_ms = "SELECT CAST((julianday('now') - 2440587.5) * 86400000.0 "
+		"AS INTEGER)",
+    .skip_locked = 0,
 };

@@ -47,7 +47,8 @@ static const char SQL_DUMP_FAIL[] =
 	"UPDATE dump SET state = 3, updated = :now, error = :error "
 	"WHERE id = :id AND state IN (0, 1, 3)";
 static const char SQL_DUMP_UNFINISHED[] =
-	"SELECT " DUMP_COLS " FROM dump WHERE state IN (0, 1) ORDER BY id";
+	"SELECT " DUMP_COLS " FROM dump WHERE state IN (0, 1) AND "
+	CAT_NOT_LEASED_ELSEWHERE " ORDER BY id";
 static const char SQL_DUMP_TALLY[] =
 	"SELECT state, count(*), max(updated) FROM dump GROUP BY state";
 static const char SQL_DUMP_UNCLEANED[] =
@@ -182,7 +183,9 @@ int catalog_dump_create(struct catalog *cat,
 	if (ret < 0)
 		goto out;
 	new_id = cat_last_id(c);
-	ret = files_grow(c, new_id, 0, files, n, bytes);
+	ret = cat_lease_stamp(cat, c, CATALOG_WORK_DUMP, new_id);
+	if (ret == 0)
+		ret = files_grow(c, new_id, 0, files, n, bytes);
 out:
 	ret = cat_txn_end(cat, c, 0, ret);
 	if (ret == 0)
@@ -367,9 +370,17 @@ int catalog_dump_unfinished(struct catalog *cat, catalog_dump_fn fn,
 			    void *ctx)
 {
 	struct cat_walk w = { .fn.dump = fn, .ctx = ctx };
+	struct catconn *c = cat_conn_get(cat);
+	struct catstmt *st = c ? cat_stmt(c, SQL_DUMP_UNFINISHED) : NULL;
+	int ret = st ? cat_lease_bind_stale(cat, c, st) : -EIO;
 
-	return cat_read_each(cat, SQL_DUMP_UNFINISHED, NULL, 0, cat_dump_visit,
-			     &w, "dumps unfinished");
+	if (ret == 0)
+		ret = cat_row_each(c, st, cat_dump_visit, &w,
+				   "dumps unfinished");
+	else
+		cat_done(st);
+	cat_conn_put(cat, c);
+	return ret;
 }
 
 static int cat_dump_tally_visit(struct catstmt *st, void *arg)

@@ -62,6 +62,15 @@ struct cat_ops {
 	int (*exec_sql)(struct catconn *c, const char *sql);
 	/* whether c is inside a transaction */
 	int (*in_txn)(struct catconn *c);
+	/* DIALECT HOOK (the backend's differences live here, in its ops):
+	 * clock_ms is a statement of one row and one column, the database's
+	 * clock in milliseconds since the epoch (leases and hosts use this
+	 * one clock, never a host's own); skip_locked says whether a take
+	 * (cat_stmt_take()) appends FOR UPDATE SKIP LOCKED: a database of
+	 * concurrent writers (PostgreSQL) needs it, sqlite serialises its
+	 * writers (BEGIN IMMEDIATE) and has no such clause. */
+	const char *clock_ms;
+	int skip_locked;
 };
 
 extern const struct cat_ops cat_sqlite_ops;
@@ -115,6 +124,11 @@ struct catalog {
 	/* Guards dcache, the directory components readers resolved. */
 	pthread_mutex_t dcache_lock;
 	struct cat_dslot *dcache;
+	/* The host this handle works for (catalog_host_join(), "" for none:
+	 * one host alone, no lease is stamped) and the time its leases run
+	 * (ms). Set once at the join, before the handle is shared. */
+	char host[CATALOG_HOST_LEN];
+	int64_t lease_ms;
 };
 
 /* ---- db.c ---- */
@@ -192,6 +206,7 @@ struct cat_walk {
 		catalog_run_fn run;
 		catalog_cache_fn cache;
 		catalog_recall_fn recall;
+		catalog_host_fn host;
 	} fn;
 	void *ctx;
 };
@@ -232,6 +247,39 @@ int cat_txn_try_begin(struct catalog *cat, struct catconn **out);
 int cat_txn_end(struct catalog *cat, struct catconn *c, int durable, int ret);
 
 int64_t cat_now(void);
+
+/* ---- leases.c ---- */
+/* The database's clock (ms since the epoch) read on c: 0 or -errno. */
+int cat_clock_ms(struct catconn *c, int64_t *out);
+/* A SELECT that takes rows for the writer of a queue: the plain form,
+ * and the same with FOR UPDATE SKIP LOCKED (CAT_TAKE(sel) makes both
+ * from one constant). cat_stmt_take() prepares the one c's backend
+ * wants (cat_ops.skip_locked): the dialect's one difference for takes. */
+struct cat_take {
+	const char *plain, *locking;
+};
+#define CAT_TAKE(sel) { sel, sel " FOR UPDATE SKIP LOCKED" }
+struct catstmt *cat_stmt_take(struct catconn *c, const struct cat_take *q);
+/* In c's transaction: when cat works for a host, the new row job of kind
+ * is leased to it (generation 1, for cat->lease_ms); else nothing. */
+int cat_lease_stamp(struct catalog *cat, struct catconn *c,
+		    enum catalog_work kind, int64_t job);
+/* In c's transaction: 0 when l still holds its row (same host and
+ * generation), which stays locked against a take-over until the
+ * transaction ends (PostgreSQL); -ESTALE when it lost it. */
+int cat_lease_fence(struct catconn *c, const struct catalog_lease *l);
+/* Every lease host holds, in c's transaction: renewed until now + ttl
+ * (beat), or released (!beat). The number of rows, or -errno. */
+int cat_host_leases(struct catconn *c, const char *host, int beat,
+		    int64_t now, int64_t ttl);
+/* Bind what a lease-aware query of stale work needs: ":lhost" (the
+ * handle's host) and ":lnow" (the database's clock). 0 or -errno. */
+int cat_lease_bind_stale(struct catalog *cat, struct catconn *c,
+			 struct catstmt *st);
+/* SQL: a row of work that is not held by another live host: free, held
+ * by this handle's host, or its lease expired. */
+#define CAT_NOT_LEASED_ELSEWHERE                                               \
+	"(lease_host = '' OR lease_host = :lhost OR lease_until < :lnow)"
 
 /* Delete recall request id in the transaction of c (requests.c). */
 int cat_recall_remove(struct catconn *c, int64_t id);

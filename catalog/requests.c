@@ -17,12 +17,14 @@ static const char SQL_REQ_ADD[] =
 static const char SQL_REQ_REMOVE[] =
     "DELETE FROM recall_request WHERE id = :id";
 static const char SQL_REQ_LIST[] =
-    "SELECT " REQ_COLS " FROM recall_request ORDER BY id";
+    "SELECT " REQ_COLS " FROM recall_request WHERE "
+    CAT_NOT_LEASED_ELSEWHERE " ORDER BY id";
 
-static int req_add(struct catconn *c, const struct catalog_recall_req *r,
-		   int64_t *id)
+static int req_add(struct catalog *cat, struct catconn *c,
+		   const struct catalog_recall_req *r, int64_t *id)
 {
 	struct catstmt *st = cat_stmt(c, SQL_REQ_ADD);
+	int64_t row;
 	int ret;
 
 	if (!st)
@@ -37,8 +39,12 @@ static int req_add(struct catconn *c, const struct catalog_recall_req *r,
 	cat_bind_i64(st, ":priority", r->priority);
 	cat_bind_i64(st, ":created", r->created ? r->created : cat_now());
 	ret = cat_exec(c, st, "recall request add");
+	if (ret)
+		return ret;
+	row = cat_last_id(c);
+	ret = cat_lease_stamp(cat, c, CATALOG_WORK_RECALL, row);
 	if (!ret && id)
-		*id = cat_last_id(c);
+		*id = row;
 	return ret;
 }
 
@@ -70,7 +76,7 @@ int catalog_recall_add(struct catalog *cat,
 	if (ret < 0)
 		return ret;
 	for (size_t i = 0; !ret && i < n; i++)
-		ret = req_add(c, &reqs[i], ids ? &ids[i] : NULL);
+		ret = req_add(cat, c, &reqs[i], ids ? &ids[i] : NULL);
 	if (!ret && done)
 		ret = cat_recall_remove(c, done);
 	return cat_txn_end(cat, c, 0, ret);
@@ -120,7 +126,14 @@ static int req_visit(struct catstmt *st, void *arg)
 int catalog_recall_list(struct catalog *cat, catalog_recall_fn fn, void *ctx)
 {
 	struct cat_walk w = {.fn.recall = fn, .ctx = ctx};
+	struct catconn *c = cat_conn_get(cat);
+	struct catstmt *st = c ? cat_stmt(c, SQL_REQ_LIST) : NULL;
+	int ret = st ? cat_lease_bind_stale(cat, c, st) : -EIO;
 
-	return cat_read_each(cat, SQL_REQ_LIST, NULL, 0, req_visit, &w,
-			     "recall requests");
+	if (ret == 0)
+		ret = cat_row_each(c, st, req_visit, &w, "recall requests");
+	else
+		cat_done(st);
+	cat_conn_put(cat, c);
+	return ret;
 }

@@ -223,9 +223,29 @@ static const char SCHEMA_V7[] =
     " PRIMARY KEY(member, name)) WITHOUT ROWID;"
     "PRAGMA user_version=7;";
 
+/* Lease columns of one table of work: the host holding it ('' free),
+ * until when (ms, the database's clock) and its generation; the rows a
+ * host holds found by a partial index (most rows are free). */
+#define LEASE_COLUMNS(t)                                                       \
+	"ALTER TABLE " t " ADD COLUMN lease_host TEXT NOT NULL DEFAULT '';"    \
+	"ALTER TABLE " t " ADD COLUMN lease_until INTEGER NOT NULL DEFAULT 0;" \
+	"ALTER TABLE " t " ADD COLUMN lease_gen INTEGER NOT NULL DEFAULT 0;"   \
+	"CREATE INDEX " t "_lease ON " t "(lease_host) WHERE lease_host != '';"
+
+/* Version 8: several hosts on one catalog (docs/multi-host.md): the hosts
+ * with their start and heartbeat, and a lease on each row of work (recall
+ * requests, dumps, verify runs, tape-to-tape copies). */
+static const char SCHEMA_V8[] =
+    "CREATE TABLE host("
+    " name TEXT PRIMARY KEY NOT NULL,"
+    " started INTEGER NOT NULL,"
+    " heartbeat INTEGER NOT NULL);" LEASE_COLUMNS("recall_request")
+	LEASE_COLUMNS("dump") LEASE_COLUMNS("run") LEASE_COLUMNS("xfer")
+	    "PRAGMA user_version=8;";
+
 static const char *const steps[CATALOG_SCHEMA_VERSION] = {
     SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4,
-    SCHEMA_V5, SCHEMA_V6, SCHEMA_V7};
+    SCHEMA_V5, SCHEMA_V6, SCHEMA_V7, SCHEMA_V8};
 
 static const char SQL_VERSION[] = "PRAGMA user_version";
 

@@ -29,7 +29,8 @@ static const char SQL_RUN_LAST_CLEAN[] =
 	"WHERE state = 1 AND bad = 0 AND unreadable = 0 "
 	"ORDER BY id DESC LIMIT 1), 0)";
 static const char SQL_RUN_INTERRUPT[] =
-	"UPDATE run SET state = 2, ended = :now WHERE state = 0";
+	"UPDATE run SET state = 2, ended = :now WHERE state = 0 AND "
+	CAT_NOT_LEASED_ELSEWHERE;
 static const char SQL_RESULT_ADD[] =
     "INSERT INTO result(run, copy, member, result, md5) "
     "VALUES(:run, :copy, :member, :result, :md5) "
@@ -125,6 +126,8 @@ int catalog_run_start(struct catalog *cat, const char *request, int64_t *id)
 	cat_bind_i64(st, ":now", cat_now());
 	ret = cat_exec(c, st, "run start");
 	new_id = cat_last_id(c);
+	if (ret == 0)
+		ret = cat_lease_stamp(cat, c, CATALOG_WORK_VERIFY, new_id);
 out:
 	ret = cat_txn_end(cat, c, 0, ret);
 	if (ret == 0)
@@ -230,7 +233,9 @@ int catalog_run_interrupt_stale(struct catalog *cat)
 	if (!st)
 		goto out;
 	cat_bind_i64(st, ":now", cat_now());
-	ret = cat_exec(c, st, "run interrupt");
+	ret = cat_lease_bind_stale(cat, c, st);
+	if (ret == 0)
+		ret = cat_exec(c, st, "run interrupt");
 	n = cat_changes(c);
 out:
 	ret = cat_txn_end(cat, c, 0, ret);

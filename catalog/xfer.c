@@ -38,7 +38,7 @@ static const char SQL_XFER_WROTE[] =
     "LIMIT 1";
 static const char SQL_XFER_STALE[] =
     "UPDATE xfer SET state = 2, updated = :now, error = 'interrupted' "
-    "WHERE state = 0";
+    "WHERE state = 0 AND " CAT_NOT_LEASED_ELSEWHERE;
 static const char SQL_XFER_UNFINISHED[] =
     "SELECT count(*) FROM xfer WHERE state = 0";
 static const char SQL_COPY_STATE[] =
@@ -83,6 +83,7 @@ int catalog_xfer_begin(struct catalog *cat, const struct catalog_xfer_in *x,
 {
 	struct catconn *c;
 	struct catstmt *st;
+	int64_t new_id = 0;
 	int ret;
 
 	if (!x || !x->barcode || !*x->barcode || x->fileno < 1)
@@ -107,10 +108,15 @@ int catalog_xfer_begin(struct catalog *cat, const struct catalog_xfer_in *x,
 	ret = cat_exec(c, st, "xfer add");
 	if (ret == -EEXIST)
 		ret = -ENOENT; /* a foreign key: no such archive */
-	if (ret == 0 && id)
-		*id = cat_last_id(c);
+	if (ret == 0)
+		new_id = cat_last_id(c);
+	if (ret == 0)
+		ret = cat_lease_stamp(cat, c, CATALOG_WORK_XFER, new_id);
 out:
-	return cat_txn_end(cat, c, 1, ret);
+	ret = cat_txn_end(cat, c, 1, ret);
+	if (ret == 0 && id)
+		*id = new_id;
+	return ret;
 }
 
 int catalog_xfer_fail(struct catalog *cat, int64_t xfer_id, const char *why)
@@ -234,7 +240,9 @@ int catalog_xfer_interrupt_stale(struct catalog *cat)
 	if (!st)
 		goto out;
 	cat_bind_i64(st, ":now", cat_now());
-	ret = cat_exec(c, st, "xfer stale");
+	ret = cat_lease_bind_stale(cat, c, st);
+	if (ret == 0)
+		ret = cat_exec(c, st, "xfer stale");
 	n = cat_changes(c);
 out:
 	ret = cat_txn_end(cat, c, 1, ret);

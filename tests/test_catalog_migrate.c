@@ -56,6 +56,16 @@ static void test_v1_upgrade(void)
 	CHECK_INT(got.size, 3);
 	catalog_member_release(&got);
 	CHECK_INT(catalog_run_start(cat, "all", &run), 0);
+	/* version 8: the upgraded tables of work take leases */
+	struct catalog_lease l;
+	CHECK_INT(catalog_lease_get(cat, CATALOG_WORK_DUMP, dump, &l), 0);
+	CHECK_STR(l.host, "");
+	CHECK_INT(l.gen, 0);
+	CHECK_INT(catalog_host_join(cat, "upgraded", 60000), 0);
+	CHECK_INT(catalog_lease_take(cat, CATALOG_WORK_VERIFY, run, &l), 0);
+	CHECK_STR(l.host, "upgraded");
+	CHECK_INT(l.gen, 1);
+	CHECK_INT(catalog_host_leave(cat), 0);
 	CHECK_INT(catalog_cache_put(cat, &e), 0);
 	CHECK_INT(catalog_check(cat, 0, NULL, 0, NULL, NULL), 2); /* the
 		cache entry names no member; the sample's committed dump has
