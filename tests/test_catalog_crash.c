@@ -3,8 +3,10 @@
  * exactly the dumps whose commit returned (plus, at most, the one whose
  * commit was running when it died: committed or not, never half).
  *
- * The child reports through a pipe: "I<dump>" before catalog_commit_begin,
- * "C<dump>" after catalog_commit_end returned 0.
+ * The child reports through a pipe: "O" once its catalog is open (the
+ * random delay of the kill counts from there: a loaded machine may take
+ * longer than the whole delay to fork and open), "I<dump>" before
+ * catalog_commit_begin, "C<dump>" after catalog_commit_end returned 0.
  */
 #include <errno.h>
 #include <signal.h>
@@ -54,6 +56,7 @@ static void writer(int fd)
 
 	if (catalog_open(&cat, db) < 0)
 		_exit(2);
+	say(fd, 'O', 0);
 	for (;;) {
 		struct catalog_archive_in ai = { .bytes = 4096,
 						 .block_size = 512 };
@@ -129,6 +132,8 @@ static int64_t one_run(unsigned delay_us)
 		writer(p[1]);
 	}
 	close(p[1]);
+	/* the delay runs from the child's open (its first message) */
+	CHECK(read(p[0], msg, sizeof(msg)) == sizeof(msg) && msg[0] == 'O');
 	usleep(delay_us);
 	kill(pid, SIGKILL);
 	waitpid(pid, &st, 0);
