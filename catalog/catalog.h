@@ -554,7 +554,9 @@ struct catalog_copy_in {
  * lock: it must not call other write functions meanwhile (reads are fine,
  * other threads' writes wait).
  *
- * begin: -ENOENT (unknown dump or tape), -EINVAL (dump not pending/writing,
+ * begin: -ENOENT (unknown dump or tape), -ESTALE (the handle works for a
+ * host, catalog_host_join(), and the dump's lease is no longer that
+ * host's: another host took it over), -EINVAL (dump not pending/writing,
  * no copies, two copies on one tape, fileno <= last_file, a tape closed or
  * retired; a full tape is accepted: the archive completed before early
  * warning). On success
@@ -826,6 +828,9 @@ int64_t catalog_run_last_clean(struct catalog *cat);
  * new run), but a run another live host holds the lease of. Returns how
  * many (>= 0) or -errno. */
 int catalog_run_interrupt_stale(struct catalog *cat);
+/* Mark run run_id interrupted (its host stopped: taken over). -ENOENT
+ * when it is not running. */
+int catalog_run_interrupt(struct catalog *cat, int64_t run_id);
 
 struct catalog_result_in {
 	int64_t copy_id;
@@ -983,6 +988,9 @@ typedef int (*catalog_recall_fn)(void *ctx,
  * lease of. */
 int catalog_recall_list(struct catalog *cat, catalog_recall_fn fn,
 			void *ctx);
+/* fn(ctx, the request id): -ENOENT when there is no such request. */
+int catalog_recall_get(struct catalog *cat, int64_t id, catalog_recall_fn fn,
+		       void *ctx);
 
 /* Recall order: for each of member_ids[0..n) its first good copy (a copy
  * on a tape in prefer[0..nprefer) wins, e.g. tapes already in drives),
@@ -1043,16 +1051,18 @@ int catalog_clock_ms(struct catalog *cat, int64_t *out);
  * the name held before (a previous run that died) are released, so their
  * work is resumed by the rules of a crash, here or on another host.
  * Rows of work this handle creates from now on are leased to name.
- * -EINVAL for a bad name or lease_ms < 1; -EBUSY when the row of name
- * beat less than lease_ms ago (another live daemon has the name: two
- * hosts of one name would renew each other's leases). Call it once,
- * before the handle is shared by threads. */
+ * Returns 0, or 1 when the row of name beat less than lease_ms ago: a
+ * run killed a moment ago, or another live daemon of the same name (it
+ * is joined all the same: that daemon's next beat fails). -EINVAL for a
+ * bad name or lease_ms < 1. Call it once, before the handle is shared by
+ * threads. */
 int catalog_host_join(struct catalog *cat, const char *name,
 		      int64_t lease_ms);
 /* The heartbeat of the joined host, and every lease it still holds
  * renewed for lease_ms, in one transaction: the number of leases
- * renewed (>= 0), -ENOENT when the host's row is gone (removed by an
- * operator: it joins again), -EINVAL when the handle joined no host. */
+ * renewed (>= 0), -ENOENT when the host's row is gone or is another
+ * run's (a daemon of the same name joined since: this one renews
+ * nothing), -EINVAL when the handle joined no host. */
 int catalog_host_beat(struct catalog *cat);
 /* The joined host leaves: its leases released, its row deleted. */
 int catalog_host_leave(struct catalog *cat);
@@ -1095,6 +1105,15 @@ int catalog_lease_expired(struct catalog *cat, enum catalog_work kind,
  * take-over until c ends; -ESTALE when not: abort c. */
 int catalog_commit_fence(struct catalog_commit *c,
 			 const struct catalog_lease *l);
+typedef int (*catalog_takeover_fn)(void *ctx, const struct catalog_lease *l,
+				   const char *prev);
+/* Take over the jobs of kind still to do whose lease another host let
+ * expire: each is taken for the joined host (one another host takes
+ * first is skipped), then fn(ctx, l, prev) with the lease now held and
+ * the name of the host that let it expire. The number taken (>= 0), or
+ * the first -errno (of a take, or fn's). */
+int catalog_lease_takeover(struct catalog *cat, enum catalog_work kind,
+			   catalog_takeover_fn fn, void *ctx);
 /* Delete the recall request of l, only while l holds it: 0, -ESTALE (the
  * request was taken over, or served and deleted by another host). */
 int catalog_recall_done(struct catalog *cat, const struct catalog_lease *l);

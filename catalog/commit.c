@@ -275,7 +275,8 @@ static int dump_check(struct catalog_commit *cm)
 		return ret;
 	if (state != CATALOG_DUMP_PENDING && state != CATALOG_DUMP_WRITING)
 		return -EINVAL;
-	return 0;
+	return cat_lease_fence_host(cm->cat, cm->c, CATALOG_WORK_DUMP,
+				    cm->dump_id);
 }
 
 /* An import's journal entry: the dump its manifest names (writing until

@@ -15,8 +15,10 @@ static const char SQL_HOST_JOIN[] =
     "ON CONFLICT(name) DO UPDATE SET started = excluded.started, "
     "heartbeat = excluded.heartbeat";
 static const char SQL_HOST_BEAT[] =
-    "UPDATE host SET heartbeat = :now WHERE name = :name";
-static const char SQL_HOST_LEAVE[] = "DELETE FROM host WHERE name = :name";
+    "UPDATE host SET heartbeat = :now WHERE name = :name "
+    "AND started = :started";
+static const char SQL_HOST_LEAVE[] =
+    "DELETE FROM host WHERE name = :name AND started = :started";
 static const char SQL_HOST_LIST[] =
     "SELECT name, started, heartbeat FROM host ORDER BY name";
 
@@ -40,7 +42,7 @@ static void beat_row(struct catstmt *st, void *out)
 	*(int64_t *)out = cat_col_i64(st, 0);
 }
 
-/* In c's transaction: -EBUSY when name beat less than ttl before now. */
+/* In c's transaction: 1 when name beat less than ttl before now, 0. */
 static int host_alive(struct catconn *c, const char *name, int64_t now,
 		      int64_t ttl)
 {
@@ -56,12 +58,13 @@ static int host_alive(struct catconn *c, const char *name, int64_t now,
 		return 0;
 	if (ret < 0)
 		return ret;
-	return now - beat < ttl ? -EBUSY : 0;
+	return now - beat < ttl;
 }
 
-/* sql with :name bound to name and :now (when it has it) to now. */
+/* sql with :name bound to name, :now (when it has it) to now and
+ * :started (when it has it) to started. */
 static int host_exec(struct catconn *c, const char *sql, const char *name,
-		     int64_t now, const char *what)
+		     int64_t now, int64_t started, const char *what)
 {
 	struct catstmt *st = cat_stmt(c, sql);
 	int ret;
@@ -71,6 +74,8 @@ static int host_exec(struct catconn *c, const char *sql, const char *name,
 	cat_bind_text(st, ":name", name);
 	if (cat_has_param(st, ":now"))
 		cat_bind_i64(st, ":now", now);
+	if (cat_has_param(st, ":started"))
+		cat_bind_i64(st, ":started", started);
 	ret = cat_exec(c, st, what);
 	return ret == 0 && cat_changes(c) == 0 ? -ENOENT : ret;
 }
@@ -78,8 +83,8 @@ static int host_exec(struct catconn *c, const char *sql, const char *name,
 int catalog_host_join(struct catalog *cat, const char *name, int64_t lease_ms)
 {
 	struct catconn *c;
-	int64_t now;
-	int ret;
+	int64_t now = 0;
+	int ret, alive = 0;
 
 	if (!catalog_host_name_valid(name) || lease_ms < 1)
 		return -EINVAL;
@@ -88,17 +93,18 @@ int catalog_host_join(struct catalog *cat, const char *name, int64_t lease_ms)
 		return ret;
 	ret = cat_clock_ms(c, &now);
 	if (ret == 0)
-		ret = host_alive(c, name, now, lease_ms);
-	if (ret == 0)
-		ret = host_exec(c, SQL_HOST_JOIN, name, now, "host join");
+		ret = alive = host_alive(c, name, now, lease_ms);
+	if (ret >= 0)
+		ret = host_exec(c, SQL_HOST_JOIN, name, now, 0, "host join");
 	if (ret == 0) /* what a run of this name that died held */
 		ret = cat_host_leases(c, name, 0, 0, 0);
 	ret = cat_txn_end(cat, c, 1, ret < 0 ? ret : 0);
 	if (ret == 0) {
 		snprintf(cat->host, sizeof(cat->host), "%s", name);
 		cat->lease_ms = lease_ms;
+		cat->host_started = now;
 	}
-	return ret;
+	return ret < 0 ? ret : alive;
 }
 
 int catalog_host_beat(struct catalog *cat)
@@ -114,7 +120,8 @@ int catalog_host_beat(struct catalog *cat)
 		return ret;
 	ret = cat_clock_ms(c, &now);
 	if (ret == 0)
-		ret = host_exec(c, SQL_HOST_BEAT, cat->host, now, "host beat");
+		ret = host_exec(c, SQL_HOST_BEAT, cat->host, now,
+				cat->host_started, "host beat");
 	if (ret == 0)
 		n = ret = cat_host_leases(c, cat->host, 1, now, cat->lease_ms);
 	ret = cat_txn_end(cat, c, 0, ret < 0 ? ret : 0);
@@ -131,9 +138,11 @@ int catalog_host_leave(struct catalog *cat)
 	ret = cat_txn_begin(cat, &c, 1);
 	if (ret < 0)
 		return ret;
-	ret = cat_host_leases(c, cat->host, 0, 0, 0);
-	if (ret >= 0)
-		ret = host_exec(c, SQL_HOST_LEAVE, cat->host, 0, "host leave");
+	/* a run of the same name that joined since holds them now */
+	ret = host_exec(c, SQL_HOST_LEAVE, cat->host, 0, cat->host_started,
+			"host leave");
+	if (ret == 0)
+		ret = cat_host_leases(c, cat->host, 0, 0, 0);
 	ret = cat_txn_end(cat, c, 1, ret < 0 ? ret : 0);
 	if (ret == 0)
 		cat->host[0] = 0;

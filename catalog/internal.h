@@ -129,6 +129,7 @@ struct catalog {
 	 * (ms). Set once at the join, before the handle is shared. */
 	char host[CATALOG_HOST_LEN];
 	int64_t lease_ms;
+	int64_t host_started; /* the join's time: this run's mark on the row */
 };
 
 /* ---- db.c ---- */
@@ -268,6 +269,12 @@ int cat_lease_stamp(struct catalog *cat, struct catconn *c,
  * generation), which stays locked against a take-over until the
  * transaction ends (PostgreSQL); -ESTALE when it lost it. */
 int cat_lease_fence(struct catconn *c, const struct catalog_lease *l);
+/* In c's transaction, when cat works for a host: 0 when job of kind is
+ * leased to that host (the row stays locked against a take-over until
+ * the transaction ends, on PostgreSQL), -ESTALE when not. 0 when cat
+ * works for no host. */
+int cat_lease_fence_host(struct catalog *cat, struct catconn *c,
+			 enum catalog_work kind, int64_t job);
 /* Every lease host holds, in c's transaction: renewed until now + ttl
  * (beat), or released (!beat). The number of rows, or -errno. */
 int cat_host_leases(struct catconn *c, const char *host, int beat,

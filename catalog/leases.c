@@ -9,6 +9,7 @@
  * from constants (no SQL is formatted at run time).
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "catalog/internal.h"
@@ -58,6 +59,17 @@ static const struct lease_sql lease_sql[CATALOG_WORK_KINDS] = {
     [CATALOG_WORK_DUMP] = LEASE_SQL("dump", "state IN (0, 1)"),
     [CATALOG_WORK_VERIFY] = LEASE_SQL("run", "state = 0"),
     [CATALOG_WORK_XFER] = LEASE_SQL("xfer", "state = 0"),
+};
+
+static const char *const fence_host_sql[CATALOG_WORK_KINDS] = {
+    [CATALOG_WORK_RECALL] = "UPDATE recall_request SET lease_gen = lease_gen "
+			    "WHERE id = :id AND lease_host = :host",
+    [CATALOG_WORK_DUMP] = "UPDATE dump SET lease_gen = lease_gen "
+			  "WHERE id = :id AND lease_host = :host",
+    [CATALOG_WORK_VERIFY] = "UPDATE run SET lease_gen = lease_gen "
+			    "WHERE id = :id AND lease_host = :host",
+    [CATALOG_WORK_XFER] = "UPDATE xfer SET lease_gen = lease_gen "
+			  "WHERE id = :id AND lease_host = :host",
 };
 
 static const char SQL_RECALL_DONE[] =
@@ -432,4 +444,72 @@ int cat_lease_bind_stale(struct catalog *cat, struct catconn *c,
 	cat_bind_text(st, ":lhost", cat->host);
 	cat_bind_i64(st, ":lnow", now);
 	return 0;
+}
+
+int cat_lease_fence_host(struct catalog *cat, struct catconn *c,
+			 enum catalog_work kind, int64_t job)
+{
+	struct catstmt *st;
+	int ret;
+
+	if (!cat->host[0])
+		return 0;
+	if (!kind_ok(kind))
+		return -EINVAL;
+	st = cat_stmt(c, fence_host_sql[kind]);
+	if (!st)
+		return -EIO;
+	cat_bind_i64(st, ":id", job);
+	cat_bind_text(st, ":host", cat->host);
+	ret = cat_exec(c, st, "lease fence");
+	return ret == 0 && cat_changes(c) == 0 ? -ESTALE : ret;
+}
+
+#define TAKEOVER_MAX 256 /* expired leases taken over per call */
+
+struct expired_list {
+	const char *self;
+	struct catalog_lease l[TAKEOVER_MAX];
+	size_t n;
+};
+
+static int expired_add(void *ctx, const struct catalog_lease *l)
+{
+	struct expired_list *e = ctx;
+
+	if (!strcmp(l->host, e->self)) /* its own: renewed by its beat */
+		return 0;
+	if (e->n == TAKEOVER_MAX)
+		return 1;
+	e->l[e->n++] = *l;
+	return 0;
+}
+
+int catalog_lease_takeover(struct catalog *cat, enum catalog_work kind,
+			   catalog_takeover_fn fn, void *ctx)
+{
+	struct expired_list *e;
+	int ret, n = 0;
+
+	if (!kind_ok(kind) || !fn || !cat->host[0])
+		return -EINVAL;
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return -ENOMEM;
+	e->self = cat->host;
+	ret = catalog_lease_expired(cat, kind, expired_add, e);
+	for (size_t i = 0; ret >= 0 && i < e->n; i++) {
+		struct catalog_lease l;
+
+		ret = catalog_lease_take(cat, kind, e->l[i].job, &l);
+		if (ret == -EBUSY || ret == -ENOENT) { /* another was first */
+			ret = 0;
+			continue;
+		}
+		if (ret == 0)
+			ret = fn(ctx, &l, e->l[i].host);
+		n += ret == 0;
+	}
+	free(e);
+	return ret < 0 ? ret : n;
 }

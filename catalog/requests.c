@@ -16,6 +16,8 @@ static const char SQL_REQ_ADD[] =
     ":created)";
 static const char SQL_REQ_REMOVE[] =
     "DELETE FROM recall_request WHERE id = :id";
+static const char SQL_REQ_GET[] =
+    "SELECT " REQ_COLS " FROM recall_request WHERE id = :id";
 static const char SQL_REQ_LIST[] =
     "SELECT " REQ_COLS " FROM recall_request WHERE "
     CAT_NOT_LEASED_ELSEWHERE " ORDER BY id";
@@ -136,4 +138,27 @@ int catalog_recall_list(struct catalog *cat, catalog_recall_fn fn, void *ctx)
 		cat_done(st);
 	cat_conn_put(cat, c);
 	return ret;
+}
+
+struct req_once {
+	struct cat_walk w;
+	int seen;
+};
+
+static int req_visit_once(struct catstmt *st, void *arg)
+{
+	struct req_once *o = arg;
+
+	o->seen = 1;
+	return req_visit(st, &o->w);
+}
+
+int catalog_recall_get(struct catalog *cat, int64_t id, catalog_recall_fn fn,
+		       void *ctx)
+{
+	struct req_once o = {{.fn.recall = fn, .ctx = ctx}, 0};
+	int ret = cat_read_each(cat, SQL_REQ_GET, ":id", id, req_visit_once,
+				&o, "recall request");
+
+	return ret ? ret : o.seen ? 0 : -ENOENT;
 }

@@ -31,6 +31,8 @@ static const char SQL_RUN_LAST_CLEAN[] =
 static const char SQL_RUN_INTERRUPT[] =
 	"UPDATE run SET state = 2, ended = :now WHERE state = 0 AND "
 	CAT_NOT_LEASED_ELSEWHERE;
+static const char SQL_RUN_INTERRUPT_ONE[] =
+	"UPDATE run SET state = 2, ended = :now WHERE id = :id AND state = 0";
 static const char SQL_RESULT_ADD[] =
     "INSERT INTO result(run, copy, member, result, md5) "
     "VALUES(:run, :copy, :member, :result, :md5) "
@@ -376,4 +378,10 @@ int catalog_copy_verified(struct catalog *cat, int64_t copy_id,
 	ret = cat_exec(c, st, "tape verified");
 out:
 	return cat_txn_end(cat, c, 0, ret);
+}
+
+int catalog_run_interrupt(struct catalog *cat, int64_t run_id)
+{
+	return cat_write_id(cat, SQL_RUN_INTERRUPT_ONE, ":id", run_id, NULL,
+			    NULL, "run interrupt");
 }

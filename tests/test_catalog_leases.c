@@ -272,13 +272,16 @@ static void test_expire_fence(void)
 	CHECK_INT(catalog_host_beat(a), 0);
 	CHECK_INT(catalog_lease_get(a, CATALOG_WORK_DUMP, dump, &ex), 0);
 	CHECK_STR(ex.host, "b");
-	/* a's commit of the dump is fenced off: nothing committed */
-	CHECK_INT(catalog_commit_begin(a, dump, &ai, &cp, 1, &c), 0);
+	/* a's commit of the dump is fenced off at its begin: a works for
+	 * host a, and the dump's lease is b's now */
+	CHECK_INT(catalog_commit_begin(a, dump, &ai, &cp, 1, &c), -ESTALE);
+	/* a commit fenced on a lost lease commits nothing */
+	CHECK_INT(catalog_commit_begin(b, dump, &ai, &cp, 1, &c), 0);
 	CHECK_INT(catalog_commit_member(c, &m), 0);
 	CHECK_INT(catalog_commit_fence(c, &la), -ESTALE);
 	catalog_commit_abort(c);
 	CHECK_INT(catalog_ns_lookup(a, "fenced", &got), -ENOENT);
-	/* b's commits */
+	/* b's commits (the fence of begin too: b holds it) */
 	CHECK_INT(catalog_commit_begin(b, dump, &ai, &cp, 1, &c), 0);
 	CHECK_INT(catalog_commit_member(c, &m), 0);
 	CHECK_INT(catalog_commit_fence(c, &lb), 0);
@@ -353,6 +356,43 @@ static void test_startup_spares_live_host(void)
 	catalog_close(b);
 }
 
+static int took(void *ctx, const struct catalog_lease *l, const char *prev)
+{
+	struct catalog_lease *out = ctx;
+
+	*out = *l;
+	CHECK_STR(prev, "dead");
+	return 0;
+}
+
+/* The sweep of a live host: the expired leases of others taken over,
+ * each once, never its own. */
+static void test_takeover(void)
+{
+	struct catalog *a = host_open("dead"), *b = host_open("b");
+	struct catalog_lease l, got = {0};
+	int64_t run, mine;
+
+	CHECK_INT(catalog_run_start(a, "all", &run), 0);
+	CHECK_INT(catalog_run_start(b, "all", &mine), 0);
+	CHECK_INT(catalog_lease_takeover(b, CATALOG_WORK_VERIFY, took, &got),
+		  0);
+	catalog_close(a); /* dies */
+	CHECK_INT(catalog_lease_get(b, CATALOG_WORK_VERIFY, mine, &l), 0);
+	wait_past(b, l.until); /* b's own expired too: not taken by itself */
+	CHECK_INT(catalog_lease_takeover(b, CATALOG_WORK_VERIFY, took, &got),
+		  1);
+	CHECK_INT(got.job, run);
+	CHECK_STR(got.host, "b");
+	CHECK_INT(catalog_run_interrupt(b, run), 0);
+	CHECK_INT(catalog_run_interrupt(b, run), -ENOENT);
+	CHECK_INT(catalog_lease_takeover(b, CATALOG_WORK_VERIFY, took, &got),
+		  0);
+	CHECK_INT(catalog_run_interrupt(b, mine), 0);
+	CHECK_INT(catalog_host_leave(b), 0);
+	catalog_close(b);
+}
+
 static int count_host(void *ctx, const struct catalog_host *h)
 {
 	(void)h;
@@ -360,26 +400,34 @@ static int count_host(void *ctx, const struct catalog_host *h)
 	return 0;
 }
 
-/* A host killed and started again under its name: refused while its
- * last heartbeat is younger than the lease time (a second live daemon
- * of one name), then joins and frees what the dead run held. */
+/* A host killed and started again at once under its name: the join
+ * says the name beat a moment ago, frees what the dead run held, and
+ * the run before (were it alive: a second daemon of one name) renews
+ * nothing any more, and its leave leaves the new run's row and leases. */
 static void test_rejoin(void)
 {
 	struct catalog *a = host_open("a"), *a2 = host_open(NULL);
 	struct catalog_lease l;
-	int64_t id = recall_add(a, 9);
+	int64_t id = recall_add(a, 9), id2;
 	int n = 0;
 
 	CHECK_INT(catalog_host_list(a2, count_host, &n), 0);
 	CHECK_INT(n, 1);
 	CHECK_INT(catalog_host_beat(a), 1); /* its one lease */
-	CHECK_INT(catalog_host_join(a2, "a", TTL_MS), -EBUSY);
-	catalog_close(a); /* killed: no leave */
-	CHECK_INT(catalog_lease_get(a2, CATALOG_WORK_RECALL, id, &l), 0);
-	wait_past(a2, l.until);
-	CHECK_INT(catalog_host_join(a2, "a", TTL_MS), 0);
+	CHECK_INT(catalog_host_join(a2, "a", TTL_MS), 1);
 	CHECK_INT(catalog_lease_get(a2, CATALOG_WORK_RECALL, id, &l), 0);
 	CHECK_STR(l.host, ""); /* freed: resumed by the crash rules */
+	id2 = recall_add(a2, 10);
+	CHECK_INT(catalog_host_beat(a), -ENOENT);
+	CHECK_INT(catalog_host_leave(a), -ENOENT);
+	CHECK_INT(catalog_lease_get(a2, CATALOG_WORK_RECALL, id2, &l), 0);
+	CHECK_STR(l.host, "a");
+	CHECK_INT(catalog_host_beat(a2), 1);
+	catalog_close(a); /* killed */
+	/* after a leave, a join is a plain one */
+	CHECK_INT(catalog_host_leave(a2), 0);
+	CHECK_INT(catalog_host_join(a2, "a", TTL_MS), 0);
+	CHECK_INT(catalog_recall_remove(a2, &id2, 1), 0);
 	CHECK_INT(catalog_host_leave(a2), 0);
 	n = 0;
 	CHECK_INT(catalog_host_list(a2, count_host, &n), 0);
@@ -414,5 +462,6 @@ int main(void)
 	RUN(test_expire_fence);
 	RUN(test_startup_spares_live_host);
 	RUN(test_rejoin);
+	RUN(test_takeover);
 	return check_done();
 }

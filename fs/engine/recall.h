@@ -85,6 +85,11 @@ int recall_start(struct tapefs *fs);
  * free the engine and set fs->recall to NULL. Safe when never started. */
 void recall_stop(struct tapefs *fs);
 
+/* Queue the `.recall` request kept in the catalog's row (a request a host
+ * that died left: host.c took it over), as a start-up resumes its own.
+ * 0, -ENOENT when the row is gone (served), -ESHUTDOWN without engine. */
+int recall_resume(struct tapefs *fs, int64_t row);
+
 /* Open member_id (a catalog member id of a regular file) for reading.
  * When the member is fully cached, this only opens the cache file.
  * Otherwise:

@@ -47,8 +47,38 @@ static int resume_one(void *ctx, const struct catalog_recall_req *req)
 	return 0;
 }
 
+/* Queue request q kept in the catalog: a member, or a directory still
+ * to walk. */
+static void resume_queue(struct recall *r, const struct catalog_recall_req *q)
+{
+	const char *prefer = q->prefer[0] ? q->prefer : NULL;
+
+	if (q->member)
+		recall_request_row(r, q->member, prefer, q->priority, q->id);
+	else
+		recall_batch_add_row(r, q->archive, q->path, prefer,
+				     q->priority, q->id);
+}
+
+static int resume_got(void *ctx, const struct catalog_recall_req *q)
+{
+	resume_queue(ctx, q);
+	return 0;
+}
+
+int recall_resume(struct tapefs *fs, int64_t row)
+{
+	struct recall *r = fs->recall;
+
+	if (!r)
+		return -ESHUTDOWN;
+	return catalog_recall_get(fs->cat, row, resume_got, r);
+}
+
 /* Queue again what `.recall` asked before the last unmount or crash:
- * members, and directories still to walk. */
+ * members, and directories still to walk. On a catalog shared by hosts,
+ * only the requests no live host holds, each taken first (one another
+ * host takes meanwhile is its). */
 static void resume_requests(struct recall *r)
 {
 	struct resume rs = {0};
@@ -61,14 +91,11 @@ static void resume_requests(struct recall *r)
 			     strerror(-ret));
 	for (size_t i = 0; i < rs.n; i++) {
 		const struct catalog_recall_req *q = &rs.reqs[i];
-		const char *prefer = q->prefer[0] ? q->prefer : NULL;
+		int t = catalog_lease_take(r->fs->cat, CATALOG_WORK_RECALL,
+					   q->id, NULL);
 
-		if (q->member)
-			recall_request_row(r, q->member, prefer, q->priority,
-					   q->id);
-		else
-			recall_batch_add_row(r, q->archive, q->path, prefer,
-					     q->priority, q->id);
+		if (t == 0 || t == -EINVAL) /* -EINVAL: one host, no lease */
+			resume_queue(r, q);
 		free(rs.paths[i]);
 	}
 	free(rs.reqs);

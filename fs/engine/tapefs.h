@@ -172,6 +172,8 @@ struct tapefs {
 	struct recall *recall;
 	struct library *library; /* fs/engine/library.h: lives from before
 				    the start-up check to the process's end */
+	struct host *host;	 /* fs/engine/host.h: this daemon among the
+				    hosts sharing the catalog; NULL alone */
 };
 
 /* A batch of changed names (fs/engine/notify.c). Begun once the catalog
