@@ -35,11 +35,13 @@
 #define V14 V13 ", :c14"
 #define V15 V14 ", :c15"
 #define V16 V15 ", :c16"
-#define NCOL_MAX 16
+#define V17 V16 ", :c17"
+#define NCOL_MAX 17
 
 static const char *const param_name[NCOL_MAX] = {
     ":c1",  ":c2",  ":c3",  ":c4",  ":c5",  ":c6",  ":c7",  ":c8",
-    ":c9",  ":c10", ":c11", ":c12", ":c13", ":c14", ":c15", ":c16"};
+    ":c9",  ":c10", ":c11", ":c12", ":c13", ":c14", ":c15", ":c16",
+    ":c17"};
 
 /* One table: its columns' types, one letter each (i integer, r real,
  * t text, b blob; any of them may be NULL), and its statements. */
@@ -56,14 +58,20 @@ struct copy_table {
 		    "DELETE FROM " name                                        \
 	}
 
+/* The lease of a row of work (catalog/leases.c): copied as it is, so
+ * that a catalog put back holds what the hosts held (expired by then,
+ * and taken over by the rules of a crash). */
+#define LEASE_COLS "lease_host, lease_until, lease_gen"
+
 static const struct copy_table tables[] = {
     TABLE("tape", "tttiiiiitt",
 	  "barcode, serial, pool, state, capacity, bytes_used, last_file, "
 	  "last_verified, location, label_uuid",
 	  "barcode", V10),
-    TABLE("dump", "iiiiiiiti",
-	  "id, state, created, updated, files, bytes, archive, error, cleaned",
-	  "id", V9),
+    TABLE("dump", "iiiiiiititii",
+	  "id, state, created, updated, files, bytes, archive, error, cleaned, "
+	  LEASE_COLS,
+	  "id", V12),
     TABLE("dump_file", "iibiiiiiiiii",
 	  "dump, ord, path, size, mtime, mtime_nsec, mode, dev, ino, ctime, "
 	  "ctime_nsec, dropped",
@@ -86,21 +94,23 @@ static const struct copy_table tables[] = {
 	  "id", V16),
     TABLE("xattr", "ibb", "member, name, value", "member, name", V3),
     TABLE("chunk", "iiib", "member, chunk_size, n, digests", "member", V4),
-    TABLE("run", "itiiiiiiiiiirt",
+    TABLE("run", "itiiiiiiiiiirttii",
 	  "id, request, state, started, ended, tapes, archives, members, "
-	  "bytes, ok, bad, unreadable, seconds, detail",
-	  "id", V14),
+	  "bytes, ok, bad, unreadable, seconds, detail, " LEASE_COLS,
+	  "id", V17),
     TABLE("result", "iiiib", "run, copy, member, result, md5",
 	  "run, copy, member", V5),
-    TABLE("xfer", "iiiitiiiiiit",
+    TABLE("xfer", "iiiitiiiiiittii",
 	  "id, archive, source, replaces, barcode, fileno, start_lblock, "
-	  "state, created, updated, copy, error",
-	  "id", V12),
+	  "state, created, updated, copy, error, " LEASE_COLS,
+	  "id", V15),
     TABLE("cache", "itiiiib",
 	  "member, file, size, present, last_access, pinned, map", "member",
 	  V7),
-    TABLE("recall_request", "iiibtii",
-	  "id, member, archive, path, prefer, priority, created", "id", V7),
+    TABLE("recall_request", "iiibtiitii",
+	  "id, member, archive, path, prefer, priority, created, " LEASE_COLS,
+	  "id", V10),
+    TABLE("host", "tii", "name, started, heartbeat", "name", V3),
 };
 
 #define NTABLES (sizeof(tables) / sizeof(tables[0]))

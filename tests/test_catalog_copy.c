@@ -32,9 +32,10 @@ static const char FILL[] =
     "INSERT INTO tape VALUES('A00001L9', 'SN1', 'A', 1, 1000000, 300, 2, "
     " 9223372036854775807, 'slot 7', 'u-1');"
     "INSERT INTO tape VALUES('B00001L9', '', 'B', 0, 0, 0, 0, 0, '', '');"
-    "INSERT INTO dump VALUES(1, 2, 10, 11, 2, 300, 1, '', 1);"
+    "INSERT INTO dump VALUES(1, 2, 10, 11, 2, 300, 1, '', 1, '', 0, 0);"
     "INSERT INTO dump VALUES(2, 3, -9223372036854775808, 12, 0, 0, 0,"
-    " 'tape \"A00001L9\": I/O error' || char(10) || 'é', 0);"
+    " 'tape \"A00001L9\": I/O error' || char(10) || 'é', 0, 'host-b',"
+    " 9223372036854775807, 3);"
     "INSERT INTO dump_file VALUES(1, 0, X'6400FF0A', 100, 5, 999999999,"
     " 33188, 2049, 123456789012, 6, 7, 0);"
     "INSERT INTO dump_file VALUES(1, 1, X'', 0, 0, 0, 16877, 0, 0, 0, 0, 1);"
@@ -60,15 +61,19 @@ static const char FILL[] =
     "INSERT INTO xattr VALUES(1, X'757365722E62', X'0001FF');"
     "INSERT INTO chunk VALUES(1, 4194304, 1, X'000102030405060708090A0B0C0D0E0F');"
     "INSERT INTO run VALUES(1, 'all', 1, 30, 40, 1, 1, 3, 300, 2, 1, 0,"
-    " 0.125, 'detail');"
+    " 0.125, 'detail', 'host-a', 1764672000123, 1);"
     "INSERT INTO result VALUES(1, 1, 1, 1, X'00112233445566778899AABBCCDDEEFF');"
     "INSERT INTO result VALUES(1, 1, 2, 2, NULL);"
     "INSERT INTO xfer VALUES(1, 1, 1, 0, 'B00001L9', 1, 0, 1, 50, 60, 0,"
-    " 'no room');"
+    " 'no room', '', 0, 2);"
     "INSERT INTO cache VALUES(1, 'm1', 100, 40, 70, 1, X'05');"
     "INSERT INTO cache VALUES(4, 'm4', 50, 50, 80, 0, NULL);"
-    "INSERT INTO recall_request VALUES(1, 1, 0, NULL, '', 5, 90);"
-    "INSERT INTO recall_request VALUES(2, 0, 1, X'640A', 'A00001L9', 0, 91);";
+    "INSERT INTO recall_request VALUES(1, 1, 0, NULL, '', 5, 90, 'host-a',"
+    " 1764672000456, 7);"
+    "INSERT INTO recall_request VALUES(2, 0, 1, X'640A', 'A00001L9', 0, 91,"
+    " '', 0, 0);"
+    "INSERT INTO host VALUES('host-a', 1764672000000, 1764672000999);"
+    "INSERT INTO host VALUES('host-b.site', -1, 0);";
 
 static char *tpath(const char *name)
 {
@@ -345,7 +350,7 @@ static void test_restore_refused(void)
 	CHECK_INT(write(fd, zeros, sizeof(zeros)), (int)sizeof(zeros));
 	close(fd);
 	CHECK(catalog_restore(cat, tpath("zeros.db")) < 0);
-	/* a file whose last table cannot go in (a request twice: its key
+	/* a file whose last tables cannot go in (a request twice: its key
 	 * is taken): nothing of it stays, the tape is still there */
 	make_source(bad);
 	CHECK_INT(sqlite3_open(bad, &db), SQLITE_OK);
@@ -356,7 +361,10 @@ static void test_restore_refused(void)
 			       "INTEGER NOT NULL DEFAULT 0, archive INTEGER "
 			       "NOT NULL DEFAULT 0, path BLOB, prefer TEXT NOT "
 			       "NULL DEFAULT '', priority INTEGER NOT NULL "
-			       "DEFAULT 0, created INTEGER NOT NULL);"
+			       "DEFAULT 0, created INTEGER NOT NULL, "
+			       "lease_host TEXT NOT NULL DEFAULT '', "
+			       "lease_until INTEGER NOT NULL DEFAULT 0, "
+			       "lease_gen INTEGER NOT NULL DEFAULT 0);"
 			       "INSERT INTO recall_request SELECT * FROM rr;"
 			       "INSERT INTO recall_request SELECT * FROM rr;"
 			       "DROP TABLE rr;",

@@ -43,14 +43,19 @@ static void wait_past(struct catalog *cat, int64_t until)
 	CHECK(now > until);
 }
 
-static struct catalog *host_open(const char *name)
+static struct catalog *host_open_ttl(const char *name, int64_t ttl)
 {
 	struct catalog *cat = NULL;
 
 	CHECK_INT(catalog_open(&cat, DB), 0);
 	if (cat && name)
-		CHECK_INT(catalog_host_join(cat, name, TTL_MS), 0);
+		CHECK_INT(catalog_host_join(cat, name, ttl), 0);
 	return cat;
+}
+
+static struct catalog *host_open(const char *name)
+{
+	return host_open_ttl(name, TTL_MS);
 }
 
 static int64_t recall_add(struct catalog *cat, int64_t member)
@@ -185,8 +190,10 @@ static void test_race(void)
 	static char seen[JOBS + 1];
 	int64_t first = 0, id;
 
-	r[0].cat = host_open("a");
-	r[1].cat = host_open("b");
+	/* leases that outlast the race: one expired meanwhile (a loaded
+	 * machine) would rightly be taken again */
+	r[0].cat = host_open_ttl("a", 600000);
+	r[1].cat = host_open_ttl("b", 600000);
 	for (int round = 0; round < 20; round++) {
 		r[0].job = r[1].job = recall_add(plain, 100 + round);
 		race(r, race_take);
