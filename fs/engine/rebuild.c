@@ -55,7 +55,7 @@ void rb_fail(struct rebuild *rb, const char *fmt, ...)
 static int spill_open(const char *dir)
 {
 	char tmpl[4200];
-	int fd = private_dir_make(dir);
+	int fd = dir ? private_dir_make(dir) : -EINVAL;
 
 	if (fd < 0)
 		return fd;

@@ -84,6 +84,7 @@ static void env_config(struct tapefs_config *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->catalog = at("catalog.db");
+	c->catalog_tmp = strdup(top); /* as the config sets it: beside */
 	c->staging = at("staging");
 	c->cache = at("cache");
 	c->cache_size = 64 << 20;
