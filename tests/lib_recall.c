@@ -137,3 +137,60 @@ void fx_recall_member(struct catalog_member *cm, const struct tar_member *tm)
 	cm->header_offset = tm->header_offset;
 	cm->data_offset = tm->data_offset;
 }
+
+static int holder_run(struct sched_job *job, const struct sched_run *r)
+{
+	struct fx_holder *h = job->arg;
+
+	(void)r;
+	pthread_mutex_lock(&h->mu);
+	h->running = 1;
+	pthread_cond_broadcast(&h->cv);
+	while (!h->release)
+		pthread_cond_wait(&h->cv, &h->mu);
+	pthread_mutex_unlock(&h->mu);
+	return 0;
+}
+
+static void holder_done(struct sched_job *job, int result)
+{
+	struct fx_holder *h = job->arg;
+
+	CHECK_INT(result, 0);
+	pthread_mutex_lock(&h->mu);
+	h->done = 1;
+	pthread_cond_broadcast(&h->cv);
+	pthread_mutex_unlock(&h->mu);
+}
+
+void fx_hold(struct sched *sched, struct fx_holder *h, const char *barcode)
+{
+	memset(h, 0, sizeof(*h));
+	h->job.prio = SCHED_PRIO_RECALL;
+	h->job.mode = TAPE_RDONLY;
+	h->job.ntapes = 1;
+	pthread_mutex_init(&h->mu, NULL);
+	pthread_cond_init(&h->cv, NULL);
+	snprintf(h->job.barcode[0], sizeof(h->job.barcode[0]), "%s", barcode);
+	h->job.run = holder_run;
+	h->job.done = holder_done;
+	h->job.arg = h;
+	snprintf(h->job.desc, sizeof(h->job.desc), "hold %s", barcode);
+	CHECK_INT(sched_submit(sched, &h->job), 0);
+	pthread_mutex_lock(&h->mu);
+	while (!h->running)
+		pthread_cond_wait(&h->cv, &h->mu);
+	pthread_mutex_unlock(&h->mu);
+}
+
+void fx_unhold(struct fx_holder *h)
+{
+	pthread_mutex_lock(&h->mu);
+	h->release = 1;
+	pthread_cond_broadcast(&h->cv);
+	while (!h->done)
+		pthread_cond_wait(&h->cv, &h->mu);
+	pthread_mutex_unlock(&h->mu);
+	pthread_cond_destroy(&h->cv);
+	pthread_mutex_destroy(&h->mu);
+}

@@ -10,12 +10,14 @@
 #ifndef TAPEFS_LIB_RECALL_H
 #define TAPEFS_LIB_RECALL_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "catalog/catalog.h"
 #include "fs/engine/tapefs.h"
 #include "tapeio/manifest.h"
+#include "tapeio/sched.h"
 #include "tapeio/tape.h"
 
 /* A test's engine: fs is the test's own (its cat, sched, changer and
@@ -66,5 +68,22 @@ void fx_recall_member(struct catalog_member *cm, const struct tar_member *tm);
  * lowest lblock in *low (UINT64_MAX when none). */
 int fx_trace_reads(const struct fx_recall *r, const char *barcode,
 		   uint64_t *low);
+
+/* A job that holds a tape in a drive until released: recalls for that
+ * tape wait in its queue meanwhile, and the drive serves no other tape.
+ * A test queues a batch while its tape is held, so that the engine sees
+ * it whole however long the machine stops the test's thread between two
+ * requests (the engine sorts what comes within its settling time). */
+struct fx_holder {
+	struct sched_job job;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int running, release, done;
+};
+
+/* Hold barcode in a drive of sched: returns once the holder runs there. */
+void fx_hold(struct sched *sched, struct fx_holder *h, const char *barcode);
+/* Let the drive of h go; returns once the holder's job is done. */
+void fx_unhold(struct fx_holder *h);
 
 #endif

@@ -375,74 +375,6 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* A job that holds a tape in a drive until released: recalls for that
- * tape wait in its queue meanwhile, and the drive serves no other tape. */
-struct holder {
-	struct sched_job job;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	int running, release, done;
-};
-
-static int holder_run(struct sched_job *job, const struct sched_run *r)
-{
-	struct holder *h = job->arg;
-
-	(void)r;
-	pthread_mutex_lock(&h->mu);
-	h->running = 1;
-	pthread_cond_broadcast(&h->cv);
-	while (!h->release)
-		pthread_cond_wait(&h->cv, &h->mu);
-	pthread_mutex_unlock(&h->mu);
-	return 0;
-}
-
-static void holder_done(struct sched_job *job, int result)
-{
-	struct holder *h = job->arg;
-
-	CHECK_INT(result, 0);
-	pthread_mutex_lock(&h->mu);
-	h->done = 1;
-	pthread_cond_broadcast(&h->cv);
-	pthread_mutex_unlock(&h->mu);
-}
-
-/* Hold barcode in a drive: returns once the holder runs there. */
-static void hold(struct holder *h, const char *barcode)
-{
-	memset(h, 0, sizeof(*h));
-	h->job.prio = SCHED_PRIO_RECALL;
-	h->job.mode = TAPE_RDONLY;
-	h->job.ntapes = 1;
-	pthread_mutex_init(&h->mu, NULL);
-	pthread_cond_init(&h->cv, NULL);
-	snprintf(h->job.barcode[0], sizeof(h->job.barcode[0]), "%s", barcode);
-	h->job.run = holder_run;
-	h->job.done = holder_done;
-	h->job.arg = h;
-	snprintf(h->job.desc, sizeof(h->job.desc), "hold %s", barcode);
-	CHECK_INT(sched_submit(fs.sched, &h->job), 0);
-	pthread_mutex_lock(&h->mu);
-	while (!h->running)
-		pthread_cond_wait(&h->cv, &h->mu);
-	pthread_mutex_unlock(&h->mu);
-}
-
-/* Let the drive of h go; returns once the holder's job is done. */
-static void unhold(struct holder *h)
-{
-	pthread_mutex_lock(&h->mu);
-	h->release = 1;
-	pthread_cond_broadcast(&h->cv);
-	while (!h->done)
-		pthread_cond_wait(&h->cv, &h->mu);
-	pthread_mutex_unlock(&h->mu);
-	pthread_cond_destroy(&h->cv);
-	pthread_mutex_destroy(&h->mu);
-}
-
 /* A batch in random order is read in tape order, in one pass: no record
  * read twice, a locate for each archive at most. The batch is all queued
  * before a drive may serve it: both tapes are held in the drives while it
@@ -451,7 +383,7 @@ static void unhold(struct holder *h)
  * requests). */
 static void test_batch_order(void)
 {
-	struct holder h[2];
+	struct fx_holder h[2];
 	int order[NARCH * NFILES], n = 0, all = 1;
 	uint64_t loc[256], sorted[256];
 	size_t nloc;
@@ -469,14 +401,14 @@ static void test_batch_order(void)
 		order[i] = order[j];
 		order[j] = x;
 	}
-	hold(&h[0], bc[0]);
-	hold(&h[1], bc[1]);
+	fx_hold(fs.sched, &h[0], bc[0]);
+	fx_hold(fs.sched, &h[1], bc[1]);
 	trace_reset();
 	for (int i = 0; i < n; i++)
 		CHECK_INT(
 		    recall_request(fs.recall, files[order[i]].id, NULL, 0), 0);
-	unhold(&h[0]);
-	unhold(&h[1]);
+	fx_unhold(&h[0]);
+	fx_unhold(&h[1]);
 	for (int i = 0; i < n; i++)
 		all &= wait_cached(order[i], 20);
 	CHECK(all);
@@ -779,7 +711,7 @@ static int pick_two(int *a, int *b)
  * refused line. */
 static void test_recall_text(void)
 {
-	struct holder h;
+	struct fx_holder h;
 	struct strbuf sb, want;
 	int a, b;
 
@@ -790,7 +722,7 @@ static void test_recall_text(void)
 		CHECK(!"two offline members of one archive");
 		return;
 	}
-	hold(&h, bc[0]);
+	fx_hold(fs.sched, &h, bc[0]);
 
 	/* b asked first; shown in block order */
 	CHECK_INT(recall_request(fs.recall, files[b].id, bc[0], 0), 0);
@@ -821,7 +753,7 @@ static void test_recall_text(void)
 	CHECK(sb.buf && strstr(sb.buf, " of unlimited\n") != NULL);
 	strbuf_release(&sb);
 
-	unhold(&h);
+	fx_unhold(&h);
 	CHECK(wait_cached(a, 30) && wait_cached(b, 30));
 	recall_durable_wait(fs.recall); /* no "syncing: N" line left */
 

@@ -3,12 +3,15 @@
  * BS bytes) on one vtape of a vlib, committed to a catalog, recalled
  * through the engine and the drive scheduler without a mount.
  *
- * 100 members requested in tape order: one locate command at most (the
- * vtape trace counts every locate, even one to where the tape stands),
- * every record read once and in order, each member's bytes and MD5
- * what was archived, and once the engine's syncers are done each has its
- * cache row in the catalog. Every third member of the rest: the records
- * between are read, not located over. Then, with nothing cached, requests in a
+ * 100 members requested in tape order (queued while a job holds the
+ * tape in the drive, as test_recall_engine does: the engine sees them
+ * whole however long a loaded machine stops this thread between two
+ * requests): one locate command at most (the vtape trace counts every
+ * locate, even one to where the tape stands), every record read once and
+ * in order, each member's bytes and MD5 what was archived, and once the
+ * engine's syncers are done each has its cache row in the catalog. Every
+ * third member of the rest, queued the same way: the records between are
+ * read, not located over. Then, with nothing cached, requests in a
  * shuffled order and readers one at a time from the last member back to
  * the first (each a locate back): every member still right. Last, the
  * whole archive as a list through the batch worker, in tape order: one
@@ -230,11 +233,14 @@ static void drop_all(void)
 /* 100 adjacent members in tape order: one pass, one locate at most. */
 static void test_in_order(void)
 {
+	struct fx_holder h;
 	int all = 1, ok = 1, rows = 1, asc, nloc;
 
 	truncate(trace, 0);
+	fx_hold(fs.sched, &h, bc);
 	for (int i = 0; i < NORDER; i++)
 		CHECK_INT(recall_request(fs.recall, files[i].id, NULL, 0), 0);
+	fx_unhold(&h);
 	for (int i = 0; i < NORDER; i++)
 		all &= wait_cached(i);
 	CHECK(all);
@@ -260,11 +266,14 @@ static void test_in_order(void)
 /* Every third member of the rest: the two between are read over. */
 static void test_gaps(void)
 {
+	struct fx_holder h;
 	int all = 1, ok = 1, asc, nloc;
 
 	truncate(trace, 0);
+	fx_hold(fs.sched, &h, bc);
 	for (int i = NORDER; i < NFILES; i += 3)
 		CHECK_INT(recall_request(fs.recall, files[i].id, NULL, 0), 0);
+	fx_unhold(&h);
 	for (int i = NORDER; i < NFILES; i += 3)
 		all &= wait_cached(i);
 	CHECK(all);
