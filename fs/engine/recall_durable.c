@@ -11,8 +11,15 @@
  * makes a crash safe holds for every member: its row is written only once
  * its file's bytes are on disk (a file without a row is dropped at the
  * next start, and its request, still in the catalog, recalls it again).
+ * The drive never waits for the disk's flushes unless far ahead of them
+ * (DURABLE_BACKLOG members): past DURABLE_FDS members waiting, a member's
+ * descriptor is closed when it is handed over and its file is opened
+ * again by name to be flushed (its dirty pages stay in the page cache
+ * either way; a write-back error not seen yet is reported to the next
+ * fdatasync of any descriptor of the file).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -22,15 +29,18 @@
 #include "fs/engine/tapefs.h"
 
 #define DURABLE_THREADS 4 /* fdatasyncs at once */
-#define DURABLE_INFLIGHT                                                       \
-	256 /* members handed and not durable (descriptors                     \
-	       held): a job handing more waits */
+#define DURABLE_FDS	256 /* descriptors held for members waiting */
+#define DURABLE_BACKLOG                                                        \
+	16384 /* members handed and not durable (a few hundred bytes each):   \
+		 a job handing more waits */
 
 struct rdurable_one {
 	int64_t id;
 	unsigned gen; /* the entry's attempt: a row only if still so */
-	int fd;
-	int ok;	     /* its fdatasync succeeded */
+	int fd;	      /* -1: closed, opened again by name to be flushed */
+	int ok;	      /* its fdatasync succeeded */
+	int gone;     /* its file was no longer there to flush (evicted or
+			 released meanwhile): no row, nothing to report */
 	int64_t row; /* the `.recall` request it served, 0 */
 	struct catalog_cache_entry ce;
 	struct rdurable_one *next;
@@ -43,6 +53,8 @@ struct rdurable {
 	struct rdurable_one *todo, **todo_tail; /* to fdatasync, oldest first */
 	struct rdurable_one *synced;		/* flushed, rows to write */
 	size_t pending; /* handed, rows not written yet (read atomically) */
+	size_t nfds;	/* descriptors held in todo */
+	size_t fds_max; /* at most (DURABLE_FDS) */
 	int committing; /* a syncer writes rows now */
 	int stop;
 	int nthreads;
@@ -95,7 +107,7 @@ static void durable_commit(struct recall *r, struct rdurable_one *list,
 	    catalog_cache_put_many(r->fs->cat, rows, nrows, done, ndone))
 		durable_rows_lost(r, done, ndone);
 	for (const struct rdurable_one *p = list; p; p = p->next) {
-		if (p->ok)
+		if (p->ok || p->gone)
 			continue;
 		/* its bytes may not be what the disk keeps: read it again
 		 * next time (a file being read again is left alone) */
@@ -108,17 +120,35 @@ static void durable_commit(struct recall *r, struct rdurable_one *list,
 	free(done);
 }
 
+/* Flush member p's file: by its descriptor, or (closed when handed)
+ * opened again by name. Neither lock held. */
+static void durable_flush(struct recall *r, struct rdurable_one *p)
+{
+	int fd = p->fd;
+
+	if (fd < 0)
+		fd = openat(r->dirfd, p->ce.file,
+			    O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		p->gone = errno == ENOENT;
+		return;
+	}
+	p->ok = fdatasync(fd) == 0;
+	close(fd);
+}
+
 /* Flush the oldest member to do. d->mu held (released meanwhile). */
-static void durable_sync_one(struct rdurable *d)
+static void durable_sync_one(struct recall *r, struct rdurable *d)
 {
 	struct rdurable_one *p = d->todo;
 
 	d->todo = p->next;
 	if (!d->todo)
 		d->todo_tail = &d->todo;
+	if (p->fd >= 0)
+		d->nfds--;
 	pthread_mutex_unlock(&d->mu);
-	p->ok = fdatasync(p->fd) == 0;
-	close(p->fd);
+	durable_flush(r, p);
 	pthread_mutex_lock(&d->mu);
 	p->next = d->synced;
 	d->synced = p;
@@ -162,7 +192,7 @@ static void *durable_main(void *arg)
 		if (d->synced && !d->committing && !d->todo)
 			durable_commit_synced(r, d);
 		else if (d->todo)
-			durable_sync_one(d);
+			durable_sync_one(r, d);
 		else if (d->stop && !d->synced)
 			break;
 		else
@@ -184,6 +214,7 @@ int recall_durable_start(struct recall *r)
 	pthread_cond_init(&d->work, NULL);
 	pthread_cond_init(&d->room, NULL);
 	d->todo_tail = &d->todo;
+	d->fds_max = DURABLE_FDS;
 	r->durable = d;
 	for (int i = 0; i < DURABLE_THREADS && !ret; i++) {
 		ret = -pthread_create(&d->th[i], NULL, durable_main, r);
@@ -211,7 +242,7 @@ void recall_durable_stop(struct recall *r)
 	/* nothing is left unless no syncer ever ran: done here */
 	pthread_mutex_lock(&d->mu);
 	while (d->todo)
-		durable_sync_one(d);
+		durable_sync_one(r, d);
 	if (d->synced)
 		durable_commit_synced(r, d);
 	pthread_mutex_unlock(&d->mu);
@@ -240,14 +271,31 @@ int recall_durable_add(struct recall *r, int64_t id, unsigned gen, int fd,
 	p->ce.map = NULL;
 	p->ce.map_len = 0;
 	pthread_mutex_lock(&d->mu);
-	while (d->pending >= DURABLE_INFLIGHT && !d->stop)
+	while (d->pending >= DURABLE_BACKLOG && !d->stop)
 		pthread_cond_wait(&d->room, &d->mu);
+	if (d->nfds >= d->fds_max) {
+		close(fd); /* flushed by name: the open-files limit */
+		p->fd = -1;
+	} else {
+		d->nfds++;
+	}
 	*d->todo_tail = p;
 	d->todo_tail = &p->next;
 	__atomic_store_n(&d->pending, d->pending + 1, __ATOMIC_RELAXED);
 	pthread_cond_signal(&d->work);
 	pthread_mutex_unlock(&d->mu);
 	return 0;
+}
+
+void recall_durable_set_fds(struct recall *r, size_t n)
+{
+	struct rdurable *d = r->durable;
+
+	if (!d)
+		return;
+	pthread_mutex_lock(&d->mu);
+	d->fds_max = n;
+	pthread_mutex_unlock(&d->mu);
 }
 
 size_t recall_durable_pending(const struct recall *r)

@@ -427,10 +427,17 @@ int recall_durable_start(struct recall *r);
  * fdatasync it, then write its row (if it is still cached as read) and
  * delete the request in one catalog transaction with the others flushed
  * meanwhile; a file the disk did not take is dropped from the cache.
- * Waits while too many members are not durable yet. Called without the
- * lock. 0, or -ENOMEM (nothing taken: the caller does it alone). */
+ * Past a few hundred members waiting, fd is closed at once and the file
+ * opened again by its name ce->file to be flushed (the open-files limit);
+ * one no longer there then (evicted or released) gets no row. Waits only
+ * while too many members (thousands) are not durable yet: the drive reads
+ * on while the disk flushes. Called without the lock. 0, or -ENOMEM
+ * (nothing taken: the caller does it alone). */
 int recall_durable_add(struct recall *r, int64_t id, unsigned gen, int fd,
 		       int64_t row, const struct catalog_cache_entry *ce);
+/* For tests: hold at most n descriptors of members waiting (256 unless
+ * set), so that those past them are flushed by name. */
+void recall_durable_set_fds(struct recall *r, size_t n);
 /* Members handed and whose rows are not written yet (any lock or none). */
 size_t recall_durable_pending(const struct recall *r);
 /* Until every member handed so far is durable and its row written. Called
