@@ -1,5 +1,6 @@
 /* tapeio/ahead.h - long-lived threads for the tar reader's read-ahead
- * (tapeio/tarr.c).
+ * (tapeio/tarr.c), and for the recall jobs' checkers, which hash what a
+ * drive reads beside it (fs/engine/recall_check.c).
  *
  * Every walk of an archive and every member read by its offset reads
  * ahead on a thread of its own. Starting and joining a thread for each

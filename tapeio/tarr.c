@@ -71,6 +71,9 @@ struct tarr {
 	uint64_t cur_size;	/* its size, whatever the caller does
 				   with its record */
 	int cur_manifest;	/* current member is MANIFEST_MEMBER */
+	int nohash;		/* one member whose MD5 nobody asks for:
+				   its data is not hashed (the caller's sink
+				   hashes it, on another thread) */
 	struct manifest manifest; /* parsed manifest */
 	int manifest_err;	  /* -ENOENT until seen, -EINVAL if bad */
 	struct prefetch *pf;	  /* walks only */
@@ -472,7 +475,8 @@ static int tarr_hole(struct md5 *h, uint64_t *at, uint64_t off,
 		size_t z = off - *at < sizeof(zeros) ? (size_t)(off - *at)
 						     : sizeof(zeros);
 
-		md5_update(h, zeros, z);
+		if (h)
+			md5_update(h, zeros, z);
 		if (sink && (ret = sink(arg, zeros, z)))
 			return ret;
 		*at += z;
@@ -499,7 +503,8 @@ static int tarr_manifest_set(struct tarr *r, const struct mtext *t)
 }
 
 /* Stream the data of the entry a just read (size bytes, as its header
- * says) into h and sink, and into text when not NULL. Returns 0, -EPIPE
+ * says) into h (NULL: not hashed) and sink, and into text when not NULL.
+ * Returns 0, -EPIPE
  * (libarchive failed: the caller asks why), -EINVAL (a block the entry
  * cannot hold), or the sink's or -ENOMEM. */
 static int entry_stream(struct archive *a, uint64_t size, struct md5 *h,
@@ -531,7 +536,8 @@ static int entry_stream(struct archive *a, uint64_t size, struct md5 *h,
 		ret = tarr_hole(h, &at, (uint64_t)off, sink, arg);
 		if (ret || rr == ARCHIVE_EOF)
 			return ret;
-		md5_update(h, buf, len);
+		if (h)
+			md5_update(h, buf, len);
 		if (text && (ret = mtext_add(text, buf, len)))
 			return ret;
 		if (sink && (ret = sink(arg, buf, len)))
@@ -551,23 +557,24 @@ static int tarr_stream(struct tarr *r, struct tar_member *m, tarr_sink_fn sink,
 	int ret;
 
 	r->data_pending = 0;
-	ret = md5_init(&h);
+	ret = r->nohash ? 0 : md5_init(&h);
 	if (ret)
 		return ret;
-	ret =
-	    entry_stream(r->a, r->cur_size, &h, keep ? &text : NULL, sink, arg);
+	ret = entry_stream(r->a, r->cur_size, r->nohash ? NULL : &h,
+			   keep ? &text : NULL, sink, arg);
 	if (ret == -EPIPE) {
 		ret = tarr_err(r);
 	} else if (ret == -EINVAL) {
 		ret = r->broken = -EINVAL;
 		prefetch_stop(r->pf);
 	}
-	if (!ret)
+	if (!ret && !r->nohash)
 		ret = md5_final(&h, m->md5);
 	if (!ret && keep)
 		ret = tarr_manifest_set(r, &text);
 	free(text.p);
-	md5_release(&h);
+	if (!r->nohash)
+		md5_release(&h);
 	return ret;
 }
 
@@ -876,6 +883,7 @@ static int read_member(struct tape *t, struct tarr_cursor *c,
 	if (ret < 0)
 		goto out_locale;
 	r->cur_manifest = 0; /* one member: nothing to parse */
+	r->nohash = !expect_md5 && !m;
 	ret = tarr_member_ahead(r, &tmp, header_offset % block_size);
 	if (!ret)
 		ret = tarr_stream(r, &tmp, sink, arg);

@@ -129,7 +129,10 @@ void tarr_free(struct tarr *r);
  * the header gives its size, a thread reads exactly the rest ahead, so the
  * drive streams while the sink works). expect_md5: the MD5 the catalog holds
  * (NULL: no check). *m (if not NULL) receives the member's header fields and
- * MD5 (caller clears it with tar_member_clear()). Returns 0; -EBADMSG when the
+ * MD5 (caller clears it with tar_member_clear()). With neither expect_md5
+ * nor m the data is not hashed at all: a caller that hashes what its sink
+ * gets elsewhere (on another thread, beside the drive) pays no MD5 on the
+ * thread that reads the tape. Returns 0; -EBADMSG when the
  * MD5 differs from expect_md5 (all the data has been given to sink); -EIO when
  * a record cannot be read (or the locate fails); -EINVAL when no tar header is
  * at that offset; or the sink's or tape's -errno. */

@@ -14,9 +14,11 @@
  * third member of the rest, queued the same way: the records between are
  * read, not located over. Then, with nothing cached, requests in a
  * shuffled order and readers one at a time from the last member back to
- * the first (each a locate back): every member still right. Last, the
+ * the first (each a locate back): every member still right. Then the
  * whole archive as a list through the batch worker, in tape order: one
- * pass again; and the cache file of the next member made ahead.
+ * pass again; a member corrupted on tape in the middle of a sweep: refused
+ * (its MD5 is checked beside the drive) while its neighbours are cached;
+ * and last the cache file of the next member made ahead.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -32,6 +34,7 @@
 #include "tapeio/md5.h"
 #include "tapeio/sched.h"
 #include "tapeio/tape.h"
+#include "tapeio/vtape.h"
 #include "tests/check.h"
 #include "tests/lib_recall.h"
 #include "tests/lib_fixture.h"
@@ -51,6 +54,7 @@ struct file {
 	unsigned seed;
 	int64_t id;
 	char md5[MD5_HEX_SIZE];
+	uint64_t data_block, data_off; /* its first data byte on tape */
 };
 static struct file files[NFILES];
 
@@ -94,6 +98,8 @@ static int commit(const struct fx_archive *a)
 		    .path = tm->name, .size = tm->size, .mtime = 1};
 		fx_recall_member(&cm[i], tm);
 		memcpy(files[i].md5, tm->md5, MD5_HEX_SIZE);
+		files[i].data_block = a->start[0] + tm->data_offset / BS;
+		files[i].data_off = tm->data_offset % BS;
 	}
 	ret = catalog_dump_create(fs.cat, df, a->nmembers, &dump_id);
 	if (!ret)
@@ -348,6 +354,59 @@ static void test_list_in_order(void)
 	CHECK(ok);
 }
 
+/* A member with a byte flipped on tape in the middle of a sweep (its only
+ * copy): its MD5 is checked beside the drive while the drive reads on past
+ * it. It is refused (never cached; a read gets EIO, no file of it is left
+ * in the cache) and the members around it are cached and right, read in
+ * one pass. */
+static void test_bad_in_sweep(void)
+{
+	struct fx_holder h;
+	const int lo = 10, hi = 40, bad = 25;
+	struct recall_handle *rh = NULL;
+	char img[1300], p[1300], buf[64];
+	int all = 1, ok = 1, asc, nloc, n;
+
+	drop_all();
+	snprintf(img, sizeof(img), "%s/tapes/%s.vtape", libdir, bc);
+	CHECK_INT(vtape_inject(img, VTAPE_FAULT_FLIP, files[bad].data_block,
+			       files[bad].data_off + 7),
+		  0);
+	truncate(trace, 0);
+	fx_hold(fs.sched, &h, bc);
+	for (int i = lo; i < hi; i++)
+		CHECK_INT(recall_request(fs.recall, files[i].id, NULL, 0), 0);
+	fx_unhold(&h);
+	for (int i = lo; i < hi; i++)
+		if (i != bad)
+			all &= wait_cached(i);
+	CHECK(all);
+	for (n = 0; n < 2000 &&
+		    recall_state(fs.recall, files[bad].id) != RECALL_OFFLINE;
+	     n++)
+		usleep(5000);
+	CHECK_INT(recall_state(fs.recall, files[bad].id), RECALL_OFFLINE);
+	nloc = trace_scan(&asc);
+	CHECK(nloc >= 0 && nloc <= 1);
+	CHECK(asc);
+	for (int i = lo; i < hi; i++)
+		if (i != bad)
+			ok &= read_right(i) == 0;
+	CHECK(ok);
+	snprintf(p, sizeof(p), "%s/tapefs-cache/m%lld", cachedir,
+		 (long long)files[bad].id);
+	CHECK(access(p, F_OK) != 0);
+	/* a reader asks again: the copy is read again, and refused again */
+	CHECK_INT(recall_open(fs.recall, files[bad].id, 0, NULL, &rh), 0);
+	if (rh) {
+		CHECK_INT(recall_read(rh, buf, sizeof(buf), 0), -EIO);
+		recall_release(rh);
+	}
+	CHECK_INT(recall_state(fs.recall, files[bad].id), RECALL_OFFLINE);
+	CHECK(access(p, F_OK) != 0);
+	vtape_inject(img, VTAPE_FAULT_CLEAR, 0, 0);
+}
+
 /* The .part file of member i, made ahead or not. */
 static int part_exists(int i)
 {
@@ -416,6 +475,7 @@ int main(void)
 		RUN(test_gaps);
 		RUN(test_out_of_order);
 		RUN(test_list_in_order);
+		RUN(test_bad_in_sweep);
 		RUN(test_made_ahead);
 	}
 	recall_stop(&fs);

@@ -28,10 +28,10 @@
 #include "fs/engine/recall_int.h"
 #include "fs/engine/tapefs.h"
 
-#define DURABLE_THREADS 4 /* fdatasyncs at once */
+#define DURABLE_THREADS 4   /* fdatasyncs at once */
 #define DURABLE_FDS	256 /* descriptors held for members waiting */
 #define DURABLE_BACKLOG                                                        \
-	16384 /* members handed and not durable (a few hundred bytes each):   \
+	16384 /* members handed and not durable (a few hundred bytes each):    \
 		 a job handing more waits */
 
 struct rdurable_one {
@@ -41,7 +41,7 @@ struct rdurable_one {
 	int ok;	      /* its fdatasync succeeded */
 	int gone;     /* its file was no longer there to flush (evicted or
 			 released meanwhile): no row, nothing to report */
-	int64_t row; /* the `.recall` request it served, 0 */
+	int64_t row;  /* the `.recall` request it served, 0 */
 	struct catalog_cache_entry ce;
 	struct rdurable_one *next;
 };

@@ -22,6 +22,8 @@
  *                    their cache rows grouped in one catalog transaction
  *   recall_ahead.c   the cache file of the member a job reads next made
  *                    ahead by a thread of its own
+ *   recall_check.c   the MD5 of the members a job reads whole, on a thread
+ *                    beside the drive's, and each member finished there
  */
 #ifndef TAPEFS_RECALL_INT_H
 #define TAPEFS_RECALL_INT_H
@@ -33,7 +35,10 @@
 
 #include "fs/engine/recall.h"
 #include "fs/engine/tapefs.h"
+#include "tapeio/ahead.h"
 #include "tapeio/changer.h"
+#include "tapeio/md5.h"
+#include "tapeio/ring.h"
 #include "tapeio/sched.h"
 
 struct catalog;
@@ -147,11 +152,41 @@ struct rbatch {
 	struct rbatch *next;
 };
 
+/* One member read whole on a drive, to be finished once its MD5 is known
+ * (recall_check.c, then recall_serve_done()). */
+struct rdone {
+	struct rtape *t;
+	struct rentry *e; /* E_READING until finished */
+	struct rcopy c;	  /* the copy read */
+	int ret;	  /* the read: 0 or -errno (-EBADMSG once checked) */
+	int local;	  /* the error is the cache's, not the tape's */
+	int fd;		  /* its m<ID>.part, open; -1 */
+	unsigned char *digests; /* chunk digests made as it was read
+				   (malloc'ed), NULL */
+	int drive;
+	struct timespec t0, t1; /* the read */
+};
+
+/* The checker of one job (recall_check.c): the MD5 of each member read
+ * whole, on a thread beside the drive's. */
+struct rcheck {
+	struct recall *r;
+	struct ring ring; /* pieces, then each member's end: one consumer */
+	struct ahead_job job;
+	struct md5 h;	    /* the member being hashed */
+	int err;	    /* md5_init() failed: every member fails with it */
+	int on;		    /* a thread checks; 0: the job, inline */
+	pthread_mutex_t mu; /* guards done */
+	pthread_cond_t cond;
+	int done; /* the thread is finished with this struct */
+};
+
 struct rjob {
 	struct sched_job job;
 	struct recall *r;
 	struct rtape *t;
 	int finished; /* left its loop: the tape's queue is not its own */
+	struct rcheck check; /* while it runs */
 };
 
 struct recall {
@@ -462,7 +497,29 @@ void recall_ahead_want(struct recall *r, const int64_t *ids, int n);
  * the caller creates it, and the maker will not. Lock not held. */
 int recall_ahead_take(struct recall *r, int64_t id);
 
+/* ---- recall_check.c ------------------------------------------------------ */
+
+/* Start k for a job of r: on a thread of tapeio's pool, or (none could be
+ * made) inline. Never fails: without an MD5 context every member fails. */
+void recall_check_start(struct rcheck *k, struct recall *r);
+/* len bytes of the member being read, in order: hashed (a copy is
+ * handed to the thread; waits while CHECK_SLOTS pieces wait). */
+void recall_check_data(struct rcheck *k, const void *buf, size_t len);
+/* The member's read ended (d, copied): once its bytes are hashed, its
+ * MD5 is compared with the catalog's and recall_serve_done() finishes it
+ * (on the thread, or now when inline). Called without the lock. */
+void recall_check_end(struct rcheck *k, const struct rdone *d);
+/* Every member handed finished; the thread is done with k. Called
+ * without the lock. */
+void recall_check_stop(struct rcheck *k);
+
 /* ---- recall_job.c -------------------------------------------------------- */
+
+/* Finish a member read whole (d->ret: its read and MD5 check): renamed
+ * to m<ID> and published as cached, handed to the syncers, logged; or the
+ * attempt failed (next copy, or the cache's error to its readers). d->fd
+ * and d->digests are taken. Called without the lock. */
+void recall_serve_done(struct recall *r, struct rdone *d);
 
 /* The job serving one tape's queue (sched_job.run and .done; job.arg is a
  * struct rjob). */

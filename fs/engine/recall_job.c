@@ -4,8 +4,9 @@
  * elevator in block order; each member is reached through the job's
  * cursor (read on from where the tape stands when it is there or a little
  * ahead, else located to: tapeio/tarr.h) and streamed into its m<ID>.part
- * cache file while hashed, readers waking as bytes land, and is published
- * as cached when its MD5 matches (made durable off the drive's path:
+ * cache file, readers waking as bytes land, while the job's checker
+ * hashes it beside the drive (recall_check.c); once its MD5 matches it is
+ * published as cached (made durable off the drive's path:
  * recall_durable.c), or moved on to its next copy when not. The engine's
  * lock is never held while the tape is read.
  */
@@ -45,6 +46,7 @@ struct sink_ctx {
 	int local; /* the error was the cache's (a write), not the tape's */
 	struct chunk_digester dg; /* a member without chunk digests gets
 				     them as it is read whole */
+	struct rcheck *check;	  /* hashes the bytes */
 };
 
 static int sink_write(void *arg, const void *buf, size_t len)
@@ -53,6 +55,7 @@ static int sink_write(void *arg, const void *buf, size_t len)
 	const char *p = buf;
 
 	chunk_digester_update(&s->dg, buf, len);
+	recall_check_data(s->check, buf, len);
 	while (len) {
 		ssize_t n = pwrite(s->fd, p, len, (off_t)s->off);
 
@@ -139,20 +142,26 @@ static const char *why_of(int ret)
 	}
 }
 
-/* Stream e from the tape in the drive into its file part, hashed and
- * checked. Called without the lock. 0 (*fd: the part file, open: its
- * bytes are not on disk yet, recall_durable.c) or -errno; *local is set
- * when the error is the cache's (it cannot take the bytes: ENOSPC, EIO of
- * its disk), which no other copy would mend. A member larger than a chunk
- * that has no chunk digests gets them in *digests (malloc'ed) when its
- * MD5 matched: old archives get them the first time they are read. */
+/* Stream e from the tape in the drive into its file part, its bytes
+ * handed to check (which hashes them: its MD5 is checked there). Called
+ * without the lock. 0 (*fd: the part file, open: its bytes are not on
+ * disk yet, recall_durable.c) or -errno (*fd -1); *local is set when the
+ * error is the cache's (it cannot take the bytes: ENOSPC, EIO of its
+ * disk), which no other copy would mend. A member larger than a chunk
+ * that has no chunk digests gets them in *digests (malloc'ed), to be kept
+ * if its MD5 matches: old archives get them the first time they are
+ * read. */
 static int read_member(struct recall *r, struct rentry *e,
 		       struct tarr_cursor *cur, int drive, const char *part,
-		       int *local, unsigned char **digests, int *fd)
+		       struct rcheck *check, int *local,
+		       unsigned char **digests, int *fd)
 {
 	const struct rcopy *c = &e->copies[e->next];
-	struct sink_ctx s = {
-	    .r = r, .e = e, .drive = drive, .fileno = (long)c->fileno};
+	struct sink_ctx s = {.r = r,
+			     .e = e,
+			     .drive = drive,
+			     .fileno = (long)c->fileno,
+			     .check = check};
 	int ret;
 
 	s.fd = recall_ahead_take(r, e->id); /* made ahead, or now: */
@@ -163,10 +172,10 @@ static int read_member(struct recall *r, struct rentry *e,
 	s.local = s.fd < 0;
 	if (!ret && !e->nchunks)
 		ret = chunk_digester_init(&s.dg, e->size, CHUNK_SIZE);
-	if (!ret)
+	if (!ret) /* no MD5 asked for: not hashed on this thread */
 		ret = tarr_read_member_at(cur, c->start_lblock,
-					  c->header_offset, c->block_size,
-					  e->md5, sink_write, &s, NULL);
+					  c->header_offset, c->block_size, NULL,
+					  sink_write, &s, NULL);
 	if (!ret && s.off != e->size)
 		ret = -EINVAL;
 	if (ret && s.fd >= 0)
@@ -289,31 +298,40 @@ static void attempt_failed(struct recall *r, struct rentry *e, const char *part,
 		recall_fail_attempt(r, e, why_of(ret));
 }
 
-/* Read e from the tape in the drive into m<ID>.part; then, with the lock,
- * publish it as cached (its syncers make it durable) or fail the attempt.
+/* Read e from the tape in the drive into m<ID>.part, hashed beside the
+ * drive by the job's checker, which finishes it (recall_serve_done()).
  * Called without the lock. */
-static void serve_one(struct recall *r, struct rtape *t, struct rentry *e,
+static void serve_one(struct recall *r, struct rjob *j, struct rentry *e,
 		      struct tarr_cursor *cur, int drive)
 {
-	struct rcopy c = e->copies[e->next];
-	struct catalog_cache_entry ce = {0};
-	unsigned char *digests = NULL;
-	uint32_t nd = 0;
-	struct timespec t0, t1;
-	char part[64], name[64], path[1024];
-	int64_t id = e->id, row = 0;
-	uint64_t size = e->size;
-	unsigned gen = e->gen;
-	int ret, local = 0, fd = -1;
+	struct rdone d = {
+	    .t = j->t, .e = e, .c = e->copies[e->next], .drive = drive};
+	char part[64];
 
 	recall_cache_name(e->id, 1, part, sizeof(part));
-	recall_cache_name(e->id, 0, name, sizeof(name));
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	ret = read_member(r, e, cur, drive, part, &local, &digests, &fd);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
+	clock_gettime(CLOCK_MONOTONIC, &d.t0);
+	d.ret = read_member(r, e, cur, drive, part, &j->check, &d.local,
+			    &d.digests, &d.fd);
+	clock_gettime(CLOCK_MONOTONIC, &d.t1);
+	recall_check_end(&j->check, &d);
+}
+
+void recall_serve_done(struct recall *r, struct rdone *d)
+{
+	struct rentry *e = d->e;
+	struct catalog_cache_entry ce = {0};
+	uint32_t nd = 0;
+	char part[64], name[64], path[1024];
+	int64_t id = e->id, row = 0; /* e is E_READING: these stay */
+	uint64_t size = e->size;
+	unsigned gen = e->gen;
+	int ret = d->ret, local = d->local;
+
+	recall_cache_name(id, 1, part, sizeof(part));
+	recall_cache_name(id, 0, name, sizeof(name));
 	pthread_mutex_lock(&r->lock);
 	snprintf(path, sizeof(path), "%s", e->path ? e->path : "");
-	recall_rate_note(t, e->present, &t0, &t1);
+	recall_rate_note(d->t, e->present, &d->t0, &d->t1);
 	if (!ret && renameat(r->dirfd, part, r->dirfd, name)) {
 		ret = -errno;
 		local = 1;
@@ -321,20 +339,22 @@ static void serve_one(struct recall *r, struct rtape *t, struct rentry *e,
 	if (ret)
 		attempt_failed(r, e, part, ret, local);
 	else
-		row = publish_whole(r, e, &c, name, digests, &ce, &nd);
+		row = publish_whole(r, e, &d->c, name, d->digests, &ce, &nd);
 	recall_progress(r);
 	pthread_mutex_unlock(&r->lock);
 	if (nd)
-		catalog_chunks_put(r->fs->cat, id, CHUNK_SIZE, nd, digests);
-	free(digests);
-	if (!ret && recall_durable_add(r, id, gen, fd, row, &ce)) {
-		fdatasync(fd); /* no memory to hand it over: alone */
-		close(fd);
+		catalog_chunks_put(r->fs->cat, id, CHUNK_SIZE, nd, d->digests);
+	free(d->digests);
+	if (ret && d->fd >= 0)
+		close(d->fd);
+	if (!ret && recall_durable_add(r, id, gen, d->fd, row, &ce)) {
+		fdatasync(d->fd); /* no memory to hand it over: alone */
+		close(d->fd);
 		catalog_cache_put_many(r->fs->cat, &ce, 1, &row, row ? 1 : 0);
 	}
 	if (ret != -ECANCELED)
-		recall_log_attempt(r, path, id, &c, drive, size, -1,
-				   recall_seconds(&t0, &t1),
+		recall_log_attempt(r, path, id, &d->c, d->drive, size, -1,
+				   recall_seconds(&d->t0, &d->t1),
 				   ret ? why_of(ret) : NULL);
 }
 
@@ -450,6 +470,7 @@ int recall_job_run(struct sched_job *job, const struct sched_run *run)
 	r->running++;
 	tape_settle(r, t);
 	pthread_mutex_unlock(&r->lock);
+	recall_check_start(&j->check, r);
 	tarr_cursor_init(&cur, run->tape[0]);
 	head.qblock = cur.known ? cur.at : 0;
 
@@ -472,9 +493,14 @@ int recall_job_run(struct sched_job *job, const struct sched_run *run)
 		r->used += e->size;
 		pthread_mutex_unlock(&r->lock);
 		recall_evicted_commit(r, &ev);
-		serve_one(r, t, e, &cur, run->drive[0]);
+		serve_one(r, j, e, &cur, run->drive[0]);
 		pthread_mutex_lock(&r->lock);
 	}
+	/* the members read are finished before the job ends (a stop waits
+	 * for the jobs, then for the syncers) */
+	pthread_mutex_unlock(&r->lock);
+	recall_check_stop(&j->check);
+	pthread_mutex_lock(&r->lock);
 	if (!r->stopping) {
 		t->job = 0; /* requests from now on submit a new job */
 		t->rj = NULL;
