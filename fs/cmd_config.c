@@ -105,8 +105,14 @@ static void print_library(const struct tapefs_config *cfg)
 	printf("\n[library]\nchanger = %s\n", cfg->changer);
 	if (cfg->changer_spec)
 		printf("path = %s\n", cfg->changer_spec);
-	printf("mtx = %s\ntape = %s\n", cfg->mtx, cfg->tape);
-	if (cfg->ndrives)
+	printf("mtx = %s\ntape = %s\nhost = %s\n", cfg->mtx, cfg->tape,
+	       cfg->host);
+	if (cfg->drive_ids_set) {
+		printf("drive_ids = ");
+		for (int i = 0; i < cfg->ndrives; i++)
+			printf("%s%d", i ? "," : "", cfg->drive_id[i]);
+		printf("\n");
+	} else if (cfg->ndrives)
 		printf("drives = %d\n", cfg->ndrives);
 	else
 		printf("; drives: every drive of the changer\n");

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <strings.h>
 #include <syslog.h>
+#include <unistd.h>
 
 #include "catalog/catalog.h"
 #include "fs/config.h"
@@ -31,6 +32,7 @@ struct parse_ctx {
 	int err_line;  /* first error's line, 0 = none */
 	char err[512]; /* first error's reason */
 	int copies_line, pools_line, changer_line, tape_line, drives_line;
+	int drive_ids_line;
 	int catalog_line, staging_line, cache_line, backup_line;
 	/* the first line of each section's header, for missing keys */
 	int tapefs_line, dump_line, library_line;
@@ -71,6 +73,7 @@ void config_release(struct tapefs_config *cfg)
 	free(cfg->changer_spec);
 	free(cfg->mtx);
 	free(cfg->tape);
+	free(cfg->host);
 	for (int i = 0; i < TAPEFS_MAX_DRIVES; i++)
 		free(cfg->drive_dev[i]);
 	free(cfg->keys);
@@ -511,6 +514,73 @@ static int handle_recall(struct parse_ctx *c, const char *k, const char *v)
 	return fail(c, c->line, "unknown key '%s' in [recall]", k);
 }
 
+/* [library] drive_ids = 2,3: the changer's numbers of the drives this
+ * host drives, 0 to TAPEFS_MAX_DRIVES-1, each once, kept ascending. */
+static int set_drive_ids(struct parse_ctx *c, const char *v)
+{
+	struct tapefs_config *cfg = c->cfg;
+	char seen[TAPEFS_MAX_DRIVES] = {0};
+	const char *p = v;
+	int n = 0;
+
+	for (;;) {
+		unsigned long long u;
+		char num[24];
+		size_t len;
+
+		while (*p == ' ' || *p == '\t')
+			p++;
+		len = strcspn(p, ", \t");
+		if (!len || len >= sizeof(num))
+			return fail(c, c->line,
+				    "drive_ids: '%s' must be drive numbers "
+				    "0 to %d, comma separated (2,3)",
+				    v, TAPEFS_MAX_DRIVES - 1);
+		memcpy(num, p, len);
+		num[len] = 0;
+		if (parse_uint(num, TAPEFS_MAX_DRIVES - 1, &u))
+			return fail(c, c->line,
+				    "drive_ids: '%s' is not a drive number "
+				    "(0 to %d)",
+				    num, TAPEFS_MAX_DRIVES - 1);
+		if (seen[u])
+			return fail(c, c->line,
+				    "drive_ids: drive %llu is listed twice", u);
+		seen[u] = 1;
+		n++;
+		p += len;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (!*p)
+			break;
+		if (*p++ != ',')
+			return fail(c, c->line,
+				    "drive_ids: '%s' must be drive numbers "
+				    "0 to %d, comma separated (2,3)",
+				    v, TAPEFS_MAX_DRIVES - 1);
+	}
+	n = 0;
+	for (int i = 0; i < TAPEFS_MAX_DRIVES; i++)
+		if (seen[i])
+			cfg->drive_id[n++] = i;
+	cfg->drive_ids_set = n;
+	c->drive_ids_line = c->line;
+	return 1;
+}
+
+/* [library] host: printed in status lines, logs and the catalog's drive
+ * table, so a name a host name could be: 1 to 63 of letters, digits,
+ * '.', '-' and '_'. 1 or 0 (not such a name). */
+static int host_valid(const char *h)
+{
+	size_t n = strlen(h);
+
+	if (n < 1 || n > 63)
+		return 0;
+	return strspn(h, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			 "0123456789.-_") == n;
+}
+
 static int handle_library(struct parse_ctx *c, const char *k, const char *v)
 {
 	struct tapefs_config *cfg = c->cfg;
@@ -543,6 +613,16 @@ static int handle_library(struct parse_ctx *c, const char *k, const char *v)
 		cfg->ndrives = (int)u;
 		c->drives_line = c->line;
 		return 1;
+	}
+	if (!strcmp(k, "drive_ids"))
+		return set_drive_ids(c, v);
+	if (!strcmp(k, "host")) {
+		if (!host_valid(v))
+			return fail(c, c->line,
+				    "host: '%s' must be 1 to 63 letters, digits, "
+				    "'.', '-' or '_'",
+				    v);
+		return set_str(c, &cfg->host, v, 0);
 	}
 	if (!strncmp(k, "drive", 5) && k[5]) {
 		if (parse_uint(k + 5, TAPEFS_MAX_DRIVES - 1, &u))
@@ -923,6 +1003,70 @@ static int catalog_places(struct parse_ctx *c)
 	return 1;
 }
 
+/* drives = N and drive_ids agree (drive_ids = 0,..,N-1), and every
+ * driveN names one of the drives used; fills cfg->drive_id. 1 or 0
+ * (failed). */
+static int check_drive_keys(struct parse_ctx *c)
+{
+	struct tapefs_config *cfg = c->cfg;
+	int n = cfg->drive_ids_set;
+
+	if (n && cfg->ndrives &&
+	    (cfg->ndrives != n || cfg->drive_id[n - 1] != n - 1))
+		return fail(c,
+			    c->drives_line > c->drive_ids_line
+				? c->drives_line
+				: c->drive_ids_line,
+			    "drives = %d (drives 0 to %d) and drive_ids "
+			    "disagree: give one of them",
+			    cfg->ndrives, cfg->ndrives - 1);
+	if (!n)
+		for (int i = 0; i < cfg->ndrives; i++)
+			cfg->drive_id[i] = i;
+	else
+		cfg->ndrives = n;
+	for (int i = 0; i < TAPEFS_MAX_DRIVES; i++) {
+		char key[32];
+		int used = !cfg->ndrives;
+
+		for (int k = 0; k < cfg->ndrives && !used; k++)
+			used = cfg->drive_id[k] == i;
+		if (!cfg->drive_dev[i] || used)
+			continue;
+		snprintf(key, sizeof(key), "library.drive%d", i);
+		if (cfg->drive_ids_set)
+			return fail(c, where(c, config_line(cfg, key), 0),
+				    "drive%d is set but is not in drive_ids",
+				    i);
+		return fail(c, where(c, config_line(cfg, key), 0),
+			    "drive%d is set but drives = %d", i,
+			    cfg->ndrives);
+	}
+	return 1;
+}
+
+/* host: the machine's name when the file gives none. 1 or 0 (failed). */
+static int set_host(struct parse_ctx *c)
+{
+	struct tapefs_config *cfg = c->cfg;
+	char name[256];
+
+	if (cfg->host)
+		return 1;
+	if (gethostname(name, sizeof(name)) < 0)
+		snprintf(name, sizeof(name), "localhost");
+	name[sizeof(name) - 1] = 0;
+	name[strcspn(name, ".")] = 0; /* the short name */
+	if (!host_valid(name))
+		return fail(c, c->library_line,
+			    "this machine's name '%.64s' cannot name it: set "
+			    "'host' in [library]",
+			    name);
+	if (!(cfg->host = strdup(name)))
+		return fail(c, 0, "out of memory");
+	return 1;
+}
+
 static int validate(struct parse_ctx *c)
 {
 	struct tapefs_config *cfg = c->cfg;
@@ -968,22 +1112,19 @@ static int validate(struct parse_ctx *c)
 				    "changer = none%s needs 'drive0' (the "
 				    "drive's device) in [library]",
 				    c->changer_line ? "" : " (the default)");
-		if (!cfg->ndrives)
+		if (!cfg->ndrives && !cfg->drive_ids_set)
 			cfg->ndrives = 1;
-		if (cfg->ndrives != 1)
+		if (cfg->drive_ids_set &&
+		    (cfg->drive_ids_set != 1 || cfg->drive_id[0] != 0))
+			return fail(c, c->drive_ids_line,
+				    "changer = none drives exactly one drive "
+				    "(drive_ids = 0)");
+		if (cfg->ndrives > 1)
 			return fail(c, c->drives_line,
 				    "changer = none drives exactly one drive");
 	}
-	for (int i = cfg->ndrives ? cfg->ndrives : TAPEFS_MAX_DRIVES;
-	     i < TAPEFS_MAX_DRIVES; i++)
-		if (cfg->drive_dev[i]) {
-			char key[32];
-
-			snprintf(key, sizeof(key), "library.drive%d", i);
-			return fail(c, where(c, config_line(cfg, key), 0),
-				    "drive%d is set but drives = %d", i,
-				    cfg->ndrives);
-		}
+	if (!check_drive_keys(c) || !set_host(c))
+		return 0;
 	return check_dirs(c);
 }
 

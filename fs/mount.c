@@ -372,6 +372,15 @@ static int check_drives(struct tapefs *fs)
 		return 0; /* library_sync() says why */
 	n = inv.ndrives;
 	changer_inv_free(&inv);
+	if (cfg->drive_ids_set && cfg->drive_id[cfg->ndrives - 1] >= n) {
+		tapefs_log(fs, LOG_ERR,
+			   "%s:%d: drive_ids names drive %d, but the library "
+			   "has %d drive%s (0 to %d)",
+			   cfg->path, config_line(cfg, "library.drive_ids"),
+			   cfg->drive_id[cfg->ndrives - 1], n,
+			   n == 1 ? "" : "s", n - 1);
+		return -EINVAL;
+	}
 	if (cfg->ndrives > n) {
 		tapefs_log(fs, LOG_ERR,
 			   "%s:%d: drives = %d, but the library has %d "

@@ -41,6 +41,9 @@ static void fixed_changes(const struct tapefs_config *a,
 	CHANGED(str_differs(a->mtx, b->mtx), "mtx");
 	CHANGED(str_differs(a->tape, b->tape), "tape");
 	CHANGED(a->ndrives != b->ndrives, "drives");
+	CHANGED(memcmp(a->drive_id, b->drive_id, sizeof(a->drive_id)),
+		"drive_ids");
+	CHANGED(str_differs(a->host, b->host), "host");
 	int devs = 0;
 	for (int i = 0; i < TAPEFS_MAX_DRIVES && !devs; i++)
 		devs = str_differs(a->drive_dev[i], b->drive_dev[i]);

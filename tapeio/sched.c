@@ -31,8 +31,13 @@
 #include "tapeio/label.h"
 #include "tapeio/sched.h"
 
+/* Seconds between inventories while a job waits for a tape in another
+ * host's drive (the other host tells us nothing: we look). */
+#define SCHED_AWAY_POLL_S 2
+
 struct drive {
-	int idx;
+	int idx; /* position in sched.drives (bit idx of a job's avoid_) */
+	int id;	 /* the changer's number of the drive (sched_config.drive_id) */
 	pthread_t th;
 	int th_started;
 	char dev[256];
@@ -69,7 +74,8 @@ struct slot_tape {
 
 struct sched {
 	/* Guards queue, seq, stopping, err, slots/nslot, named/nnamed,
-	 * slot_seen/nslot_seen, moves, inv_want/inv_run/inv_done and the
+	 * slot_seen/nslot_seen, away/naway, moves,
+	 * inv_want/inv_run/inv_done and the
 	 * mutable fields of every drive. Held for memory operations only. */
 	pthread_mutex_t mu;
 	/* Serializes robot moves and inventories (changer calls). Taken
@@ -95,6 +101,13 @@ struct sched {
 	char err[320];
 	struct slot_tape *slots;
 	size_t nslot;
+	/* Tapes the last inventory saw in drives that are not ours (another
+	 * host's, sharing the library): never loaded from there, never
+	 * unloaded by us; a job for one waits (slot = the drive's number). */
+	struct slot_tape *away;
+	size_t naway;
+	struct timespec away_next; /* the next look for them (monotonic), 0
+				      none planned */
 	/* Cartridges the library reports without a tag: the barcode each
 	 * was given (sched_slot_name(), or the one it had in a drive before
 	 * going back to its slot), by slot. */
@@ -147,12 +160,44 @@ static double ts_diff(const struct timespec *a, const struct timespec *b)
 
 /* ---- inventory cache (under mu) ---------------------------------------- */
 
+/* Our drive that the changer numbers id, or NULL (not one of ours). The
+ * drives never change after sched_start(): no lock needed. */
+static struct drive *drive_by_id(const struct sched *s, int id)
+{
+	for (int i = 0; i < s->ndrives; i++)
+		if (s->drives[i].id == id)
+			return &s->drives[i];
+	return NULL;
+}
+
 static struct drive *drive_holding(struct sched *s, const char *barcode)
 {
 	for (int i = 0; i < s->ndrives; i++)
 		if (s->drives[i].full && strcmp(s->drives[i].barcode, barcode) == 0)
 			return &s->drives[i];
 	return NULL;
+}
+
+/* 1 when barcode sits in another host's drive (last inventory). */
+static int away_of(const struct sched *s, const char *barcode)
+{
+	for (size_t i = 0; i < s->naway; i++)
+		if (strcmp(s->away[i].barcode, barcode) == 0)
+			return 1;
+	return 0;
+}
+
+static int away_add(struct sched *s, const char *barcode, int drive)
+{
+	struct slot_tape *n = realloc(s->away, (s->naway + 1) * sizeof(*n));
+
+	if (!n)
+		return -ENOMEM;
+	s->away = n;
+	snprintf(n[s->naway].barcode, sizeof(n[s->naway].barcode), "%s",
+		 barcode);
+	n[s->naway++].slot = drive;
+	return 0;
 }
 
 static int slot_of(struct sched *s, const char *barcode)
@@ -239,6 +284,7 @@ static int inventory_refresh(struct sched *s)
 	}
 	pthread_mutex_lock(&s->mu);
 	s->nslot = 0;
+	s->naway = 0;
 	if (inv.nslots != s->nslot_seen) {
 		unsigned char *seen = realloc(s->slot_seen,
 					      (size_t)inv.nslots + 1);
@@ -254,11 +300,11 @@ static int inventory_refresh(struct sched *s)
 		const struct changer_elem *e = &inv.elems[i];
 		const char *name = e->barcode;
 		if (e->type == CHANGER_DRIVE) {
-			struct drive *d;
-			if (e->index < 0 || e->index >= s->ndrives)
-				continue;
-			d = &s->drives[e->index];
-			if (d->job)
+			struct drive *d = drive_by_id(s, e->index);
+			if (!d && e->full && e->barcode[0] &&
+			    away_add(s, e->barcode, e->index) < 0)
+				ret = -ENOMEM;
+			if (!d || d->job)
 				continue;
 			/* an untagged cartridge keeps the name we know it
 			 * by: only we move cartridges between drives */
@@ -306,14 +352,41 @@ static void drive_learn_label(struct sched *s, struct drive *d)
 
 /* ---- dispatch (under mu) ------------------------------------------------ */
 
-/* Every barcode of j known (in a slot or a drive)? */
+/* Is barcode in the library: in a slot, one of our drives or another
+ * host's? */
+static int tape_known(struct sched *s, const char *barcode)
+{
+	return drive_holding(s, barcode) || slot_of(s, barcode) ||
+	       away_of(s, barcode);
+}
+
+/* Every barcode of j known? */
 static int job_known(struct sched *s, const struct sched_job *j)
 {
 	for (int i = 0; i < j->ntapes; i++)
-		if (!drive_holding(s, j->barcode[i]) &&
-		    !slot_of(s, j->barcode[i]))
+		if (!tape_known(s, j->barcode[i]))
 			return 0;
 	return 1;
+}
+
+/* j needs a tape in another host's drive. */
+static int job_awaits_away(struct sched *s, const struct sched_job *j)
+{
+	for (int i = 0; i < j->ntapes; i++)
+		if (away_of(s, j->barcode[i]) &&
+		    !drive_holding(s, j->barcode[i]))
+			return 1;
+	return 0;
+}
+
+/* Some queued job waits for a tape in another host's drive: the inventory
+ * worker looks again from time to time. */
+static int away_waited(struct sched *s)
+{
+	for (const struct sched_job *j = s->queue; j; j = j->next_)
+		if (job_awaits_away(s, j))
+			return 1;
+	return 0;
 }
 
 /* j waits for an inventory to find one of its tapes. */
@@ -327,8 +400,7 @@ static int job_awaits_inventory(struct sched *s, const struct sched_job *j)
 static void job_missing(struct sched *s, struct sched_job *j)
 {
 	for (int i = 0; i < j->ntapes; i++)
-		if (!drive_holding(s, j->barcode[i]) &&
-		    !slot_of(s, j->barcode[i])) {
+		if (!tape_known(s, j->barcode[i])) {
 			j->failed = i;
 			snprintf(s->err, sizeof(s->err),
 				 "no tape %s in the library", j->barcode[i]);
@@ -433,6 +505,8 @@ static int job_place(struct sched *s, const struct sched_job *j,
 			    strcmp(s->drives[k].want, j->barcode[i]) == 0)
 				return 0; /* on its way into another drive */
 		if (!d) {
+			if (away_of(s, j->barcode[i]))
+				return 0; /* in another host's drive: wait */
 			if (!slot_of(s, j->barcode[i]))
 				return -ENOENT;
 			continue;
@@ -688,11 +762,11 @@ static void drive_fault(struct sched *s, struct drive *d, const char *reason)
 	snprintf(tape, sizeof(tape), "%s", d->barcode[0] ? d->barcode : "-");
 	pthread_mutex_unlock(&s->mu);
 	quoted(tape, qt, sizeof(qt));
-	say(s, SCHED_LOG_FAULT, "drive=%d tape=%s error=%s", d->idx, qt,
+	say(s, SCHED_LOG_FAULT, "drive=%d tape=%s error=%s", d->id, qt,
 	    quoted(reason, qr, sizeof(qr)));
 	if (oos && !was_oos)
 		say(s, SCHED_LOG_OUT_OF_SERVICE,
-		    "drive=%d tape=%s error=%s faults=%d", d->idx, qt,
+		    "drive=%d tape=%s error=%s faults=%d", d->id, qt,
 		    quoted(reason, qr, sizeof(qr)), SCHED_FAULTS_MAX);
 }
 
@@ -731,11 +805,11 @@ static int drive_unload(struct sched *s, struct drive *d, char *why,
 	ret = drive_eject(s, d);
 	if (ret < 0) {
 		snprintf(why, whylen, "eject %s from drive %d: %s", have,
-			 d->idx, strerror(-ret));
+			 d->id, strerror(-ret));
 		return ret;
 	}
-	snprintf(from, sizeof(from), "drive %d", d->idx);
-	ret = changer_unload(s->changer, d->idx, 0);
+	snprintf(from, sizeof(from), "drive %d", d->id);
+	ret = changer_unload(s->changer, d->id, 0);
 	if (ret < 0 && home == 0) {
 		/* No known source slot: any empty one will do. */
 		struct changer_inv inv;
@@ -750,7 +824,7 @@ static int drive_unload(struct sched *s, struct drive *d, char *why,
 			changer_inv_free(&inv);
 		}
 		if (home)
-			ret = changer_unload(s->changer, d->idx, home);
+			ret = changer_unload(s->changer, d->id, home);
 	}
 	if (home)
 		snprintf(to, sizeof(to), "slot %d", home);
@@ -810,9 +884,9 @@ static int drive_prepare(struct sched *s, struct drive *d, const char *barcode,
 		ret = -ENOENT;
 		goto out_refresh;
 	}
-	ret = changer_load(s->changer, slot, d->idx);
+	ret = changer_load(s->changer, slot, d->id);
 	snprintf(from, sizeof(from), "slot %d", slot);
-	snprintf(to, sizeof(to), "drive %d", d->idx);
+	snprintf(to, sizeof(to), "drive %d", d->id);
 	say_move(s, ret, barcode, from, to);
 	if (ret < 0) {
 		snprintf(why, sizeof(why), "load %s from slot %d: %s", barcode,
@@ -869,13 +943,15 @@ static void drive_release_faulty(struct sched *s, struct drive *d)
 	pthread_mutex_unlock(&s->robot);
 }
 
-/* Add what the job's handles read and wrote to their drives' totals. */
-static void drive_count_bytes(struct sched *s, const struct sched_run *r)
+/* Add what the job's handles read and wrote to their drives' totals
+ * (idx: the drives' positions, as r->drive has their numbers). */
+static void drive_count_bytes(struct sched *s, const struct sched_run *r,
+			      const int *idx)
 {
 	struct tape_counters c;
 
 	for (int i = 0; i < r->n; i++) {
-		struct drive *d = &s->drives[r->drive[i]];
+		struct drive *d = &s->drives[idx[i]];
 
 		if (!r->tape[i] || tape_counters(r->tape[i], &c) < 0)
 			continue;
@@ -890,6 +966,7 @@ static void drive_run_job(struct sched *s, struct drive *lead)
 {
 	struct sched_job *job;
 	struct sched_run r;
+	int idx[SCHED_GANG_MAX]; /* positions in s->drives of r.drive[] */
 	int ret = 0, prep_failed = 0, fault = 0, failed = -1;
 
 	memset(&r, 0, sizeof(r));
@@ -897,13 +974,15 @@ static void drive_run_job(struct sched *s, struct drive *lead)
 	job = lead->job;
 	r.s = s;
 	r.n = job->ntapes;
-	memcpy(r.drive, lead->gang, sizeof(int) * (size_t)r.n);
+	memcpy(idx, lead->gang, sizeof(int) * (size_t)r.n);
+	for (int i = 0; i < r.n; i++)
+		r.drive[i] = s->drives[idx[i]].id;
 	if (s->stopping)
 		ret = -ECANCELED;
 	pthread_mutex_unlock(&s->mu);
 
 	for (int i = 0; i < r.n && !ret; i++) {
-		struct drive *d = &s->drives[r.drive[i]];
+		struct drive *d = &s->drives[idx[i]];
 		ret = drive_prepare(s, d, job->barcode[i], &fault);
 		if (ret < 0) {
 			prep_failed = 1;
@@ -911,7 +990,7 @@ static void drive_run_job(struct sched *s, struct drive *lead)
 		}
 	}
 	for (int i = 0; i < r.n && !ret; i++) {
-		struct drive *d = &s->drives[r.drive[i]];
+		struct drive *d = &s->drives[idx[i]];
 		ret = tape_open(&r.tape[i], s->ops, d->dev,
 				sched_tape_mode(job, i));
 		if (ret < 0) {
@@ -934,7 +1013,7 @@ static void drive_run_job(struct sched *s, struct drive *lead)
 	if (!ret) {
 		pthread_mutex_lock(&s->mu);
 		for (int i = 0; i < r.n; i++) {
-			struct drive *d = &s->drives[r.drive[i]];
+			struct drive *d = &s->drives[idx[i]];
 			d->state = sched_tape_mode(job, i) == TAPE_RDWR
 				       ? SCHED_DRIVE_WRITING
 				       : SCHED_DRIVE_READING;
@@ -942,7 +1021,7 @@ static void drive_run_job(struct sched *s, struct drive *lead)
 		pthread_mutex_unlock(&s->mu);
 		ret = job->run(job, &r);
 	}
-	drive_count_bytes(s, &r);
+	drive_count_bytes(s, &r, idx);
 	for (int i = 0; i < r.n; i++)
 		if (r.tape[i]) {
 			int c = tape_close(r.tape[i]);
@@ -950,11 +1029,11 @@ static void drive_run_job(struct sched *s, struct drive *lead)
 				ret = c;
 		}
 	for (int i = 0; i < r.n; i++)
-		drive_release_faulty(s, &s->drives[r.drive[i]]);
+		drive_release_faulty(s, &s->drives[idx[i]]);
 
 	pthread_mutex_lock(&s->mu);
 	for (int i = 0; i < r.n; i++) {
-		struct drive *d = &s->drives[r.drive[i]];
+		struct drive *d = &s->drives[idx[i]];
 		if (!d->fault_now)
 			d->faults = 0;
 		else
@@ -1017,6 +1096,26 @@ static void *inv_main(void *arg)
 
 	pthread_mutex_lock(&s->mu);
 	while (!s->stopping) {
+		if (s->inv_done >= s->inv_want && away_waited(s)) {
+			/* a tape in another host's drive: look again */
+			struct timespec now;
+
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			if (!s->away_next.tv_sec) {
+				s->away_next = now;
+				s->away_next.tv_sec += SCHED_AWAY_POLL_S;
+			}
+			if (now.tv_sec > s->away_next.tv_sec ||
+			    (now.tv_sec == s->away_next.tv_sec &&
+			     now.tv_nsec >= s->away_next.tv_nsec)) {
+				s->away_next.tv_sec = 0;
+				s->inv_want = s->inv_done + 1;
+				continue;
+			}
+			pthread_cond_timedwait(&s->inv_wake, &s->mu,
+					       &s->away_next);
+			continue;
+		}
 		if (s->inv_done >= s->inv_want) {
 			pthread_cond_wait(&s->inv_wake, &s->mu);
 			continue;
@@ -1047,12 +1146,26 @@ int sched_start(struct sched **out, const struct sched_config *cfg)
 	if (!cfg || !cfg->changer || !cfg->tape_ops || cfg->ndrives < 1 ||
 	    cfg->ndrives > SCHED_DRIVES_MAX)
 		return -EINVAL;
+	for (int i = 0; cfg->drive_id && i < cfg->ndrives; i++) {
+		if (cfg->drive_id[i] < 0)
+			return -EINVAL;
+		for (int k = 0; k < i; k++)
+			if (cfg->drive_id[i] == cfg->drive_id[k])
+				return -EINVAL;
+	}
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_mutex_init(&s->robot, NULL);
-	pthread_cond_init(&s->inv_wake, NULL);
+	{
+		pthread_condattr_t ca; /* inv_wake's timed waits: monotonic */
+
+		pthread_condattr_init(&ca);
+		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+		pthread_cond_init(&s->inv_wake, &ca);
+		pthread_condattr_destroy(&ca);
+	}
 	s->changer = cfg->changer;
 	s->ops = cfg->tape_ops;
 	s->ndrives = cfg->ndrives;
@@ -1064,11 +1177,12 @@ int sched_start(struct sched **out, const struct sched_config *cfg)
 	for (int i = 0; i < s->ndrives; i++) {
 		struct drive *d = &s->drives[i];
 		d->idx = i;
+		d->id = cfg->drive_id ? cfg->drive_id[i] : i;
 		d->file = d->block = -1;
 		pthread_cond_init(&d->wake, NULL);
 		if (cfg->drive_dev[i])
 			snprintf(d->dev, sizeof(d->dev), "%s", cfg->drive_dev[i]);
-		else if ((ret = changer_drive_device(s->changer, i, d->dev,
+		else if ((ret = changer_drive_device(s->changer, d->id, d->dev,
 						     sizeof(d->dev))) < 0)
 			goto out_free;
 	}
@@ -1111,6 +1225,7 @@ out_free:
 			pthread_cond_destroy(&s->drives[i].wake);
 	free(s->drives);
 	free(s->slots);
+	free(s->away);
 	free(s->named);
 	free(s->slot_seen);
 	pthread_cond_destroy(&s->inv_wake);
@@ -1157,6 +1272,7 @@ void sched_stop(struct sched *s)
 		pthread_cond_destroy(&s->drives[i].wake);
 	free(s->drives);
 	free(s->slots);
+	free(s->away);
 	free(s->named);
 	free(s->slot_seen);
 	free(s->resv);
@@ -1220,6 +1336,8 @@ int sched_submit(struct sched *s, struct sched_job *job)
 		pthread_cond_signal(&s->inv_wake);
 	}
 	queue_append(s, job);
+	if (job_awaits_away(s, job))
+		pthread_cond_signal(&s->inv_wake); /* plans its next look */
 	/* Failures are left to the workers so that done never runs in this
 	 * thread. */
 	dispatch(s, 0, f, 0);
@@ -1367,11 +1485,13 @@ int sched_should_yield(struct sched *s, int drive)
 {
 	int ret = 0;
 
-	if (drive < 0 || drive >= s->ndrives)
+	struct drive *d = drive_by_id(s, drive);
+
+	if (!d)
 		return 0;
 	pthread_mutex_lock(&s->mu);
-	if (s->drives[drive].job) {
-		enum sched_prio p = s->drives[drive].job->prio;
+	if (d->job) {
+		enum sched_prio p = d->job->prio;
 		for (struct sched_job *j = s->queue; j; j = j->next_)
 			if (j->prio > p) {
 				ret = 1;
@@ -1384,20 +1504,21 @@ int sched_should_yield(struct sched *s, int drive)
 
 void sched_drive_fault(struct sched *s, int drive, const char *reason)
 {
-	if (drive < 0 || drive >= s->ndrives)
+	struct drive *d = drive_by_id(s, drive);
+
+	if (!d)
 		return;
-	drive_fault(s, &s->drives[drive], reason ? reason : "fault");
+	drive_fault(s, d, reason ? reason : "fault");
 }
 
 void sched_drive_report(struct sched *s, int drive, enum sched_state state,
 			long file, long block, uint64_t bytes_done,
 			uint64_t bytes_total)
 {
-	struct drive *d;
+	struct drive *d = drive_by_id(s, drive);
 
-	if (drive < 0 || drive >= s->ndrives)
+	if (!d)
 		return;
-	d = &s->drives[drive];
 	pthread_mutex_lock(&s->mu);
 	if (!d->oos)
 		d->state = state;
@@ -1418,6 +1539,11 @@ int sched_ndrives(const struct sched *s)
 	return s->ndrives;
 }
 
+int sched_drive_id(const struct sched *s, int i)
+{
+	return i >= 0 && i < s->ndrives ? s->drives[i].id : -1;
+}
+
 int sched_drives_in_service(struct sched *s)
 {
 	int n;
@@ -1431,13 +1557,12 @@ int sched_drives_in_service(struct sched *s)
 int sched_drive_status(struct sched *s, int drive,
 		       struct sched_drive_status *out)
 {
-	struct drive *d;
+	struct drive *d = drive_by_id(s, drive);
 	struct timespec now;
 	double el;
 
-	if (drive < 0 || drive >= s->ndrives)
+	if (!d)
 		return -ENOENT;
-	d = &s->drives[drive];
 	memset(out, 0, sizeof(*out));
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	pthread_mutex_lock(&s->mu);
@@ -1592,8 +1717,8 @@ int sched_tape_export(struct sched *s, const char *barcode, int *ie_slot)
 	if (d) {
 		ret = drive_eject(s, d);
 		if (ret == 0) {
-			ret = changer_unload(s->changer, d->idx, ie);
-			snprintf(from, sizeof(from), "drive %d", d->idx);
+			ret = changer_unload(s->changer, d->id, ie);
+			snprintf(from, sizeof(from), "drive %d", d->id);
 			say_move(s, ret, barcode, from, to);
 		}
 	} else if (slot != ie) {

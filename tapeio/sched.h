@@ -116,7 +116,12 @@ const char *sched_state_name(enum sched_state st);
 struct sched;
 struct sched_job;
 
-/* What a run callback gets: tape i (barcode job->barcode[i]) is open in
+/* Drive numbers: every drive argument and field of this interface is the
+ * changer's number of the drive (sched_config.drive_id: a host sharing a
+ * library drives some of its drives, e.g. 2 and 3), never a position;
+ * sched_drive_id() lists them.
+ *
+ * What a run callback gets: tape i (barcode job->barcode[i]) is open in
  * drive drive[i] with the job's mode, positioned wherever it was (a freshly
  * loaded tape is at BOT). The handles belong to the scheduler: the callback
  * must not close them; the scheduler closes them after the callback
@@ -206,8 +211,12 @@ typedef void (*sched_log_fn)(void *arg, enum sched_log_kind kind,
 struct sched_config {
 	struct changer *changer;        /* not owned; outlives the scheduler */
 	const struct tape_ops *tape_ops; /* tape_backend("vtape"|"st") */
-	int ndrives;                    /* drives 0..ndrives-1 of the changer */
-	/* Device of drive i, or NULL to ask changer_drive_device(). Copied. */
+	int ndrives;                    /* how many drives */
+	/* The changer's numbers of the ndrives drives, distinct and >= 0;
+	 * NULL: drives 0..ndrives-1. Copied. */
+	const int *drive_id;
+	/* Device of the i-th drive (drive_id[i]), or NULL to ask
+	 * changer_drive_device(). Copied. */
 	const char *drive_dev[SCHED_DRIVES_MAX];
 	sched_log_fn log; /* optional (NULL: nothing is told) */
 	void *log_arg;
@@ -218,7 +227,9 @@ struct sched_config {
  * inventory to learn what is in each drive (a full drive without a
  * barcode, e.g. changer "none", gets its barcode from the tape's label at
  * the first job). *out is freed by sched_stop(). Returns 0, -EINVAL
- * (ndrives < 1 or > SCHED_DRIVES_MAX), -ENOMEM, or the changer's error. */
+ * (ndrives < 1 or > SCHED_DRIVES_MAX, a drive_id negative or repeated),
+ * -ENOMEM, or the changer's error. The inventory's other drives (another
+ * host's) are not the scheduler's: it never loads, unloads or counts them. */
 int sched_start(struct sched **out, const struct sched_config *cfg);
 
 /* See "Stop" above. Frees s. Safe on NULL. */
@@ -286,6 +297,9 @@ void sched_drive_report(struct sched *s, int drive, enum sched_state state,
 
 /* Number of drives (in service or not). */
 int sched_ndrives(const struct sched *s);
+/* The changer's number of the i-th drive (0 <= i < sched_ndrives()), in
+ * sched_config.drive_id's order; -1 for another i. */
+int sched_drive_id(const struct sched *s, int i);
 /* Drives in service now. */
 int sched_drives_in_service(struct sched *s);
 

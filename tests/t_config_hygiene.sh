@@ -3,7 +3,8 @@
 # a key set twice refused with both lines, errors on the line that is wrong
 # (a missing key: its section's line; an indented line; a line too long)
 # with the real cause (`drives = 5` on a 2-drive library says so before
-# anything is mounted), log_level checked, staging, cache and catalog on a
+# anything is mounted; so does drive_ids = 1,2), drive_ids and host
+# checked (duplicates, out of range, garbage, 65 ids), log_level checked, staging, cache and catalog on a
 # pseudo file system refused, a pool named like cleaning cartridges
 # refused; a catalog URI this tapefs cannot open refused by the config, the
 # mount and the commands, its password shown by none of them.
@@ -99,6 +100,59 @@ bad cln_pool "2: pools: pool name 'CLN': barcodes starting with CLN are cleaning
 pools = A,CLN
 $L"
 
+# ---- drive_ids: the drives of a host sharing the library --------------------------------
+V='[library]
+changer = vlib
+path = lib'
+check_eq "drive_ids = 3, 1 kept ascending" "3,1 -> 1,3" \
+	"3,1 -> $(val ids drive_ids "$V
+drive_ids = 3, 1")"
+check_eq "drives = 2 prints as drives" "2" "$(val two drives "$V
+drives = 2")"
+check_eq "drives = 2 and drive_ids = 0,1 agree" "0,1" "$(val agree drive_ids "$V
+drives = 2
+drive_ids = 0,1")"
+bad ids_disagree "5: drives = 2 (drives 0 to 1) and drive_ids disagree: give one of them" "$V
+drive_ids = 2,3
+drives = 2"
+bad ids_dup "4: drive_ids: drive 2 is listed twice" "$V
+drive_ids = 2,3,2"
+bad ids_range "4: drive_ids: '64' is not a drive number (0 to 63)" "$V
+drive_ids = 1,64"
+bad ids_garbage "4: drive_ids: 'x' is not a drive number (0 to 63)" "$V
+drive_ids = 1,x"
+bad ids_negative "4: drive_ids: '-1' is not a drive number (0 to 63)" "$V
+drive_ids = -1"
+bad ids_empty "4: drive_ids: '1,,2' must be drive numbers 0 to 63, comma separated (2,3)" "$V
+drive_ids = 1,,2"
+bad ids_trailing "4: drive_ids: '1,' must be drive numbers 0 to 63, comma separated (2,3)" "$V
+drive_ids = 1,"
+bad ids_blank "4: drive_ids: '1 2' must be drive numbers 0 to 63, comma separated (2,3)" "$V
+drive_ids = 1 2"
+ids65=$(seq -s, 0 63),0
+bad ids_65 "4: drive_ids: drive 0 is listed twice" "$V
+drive_ids = $ids65"
+bad ids_drive_dev "5: drive1 is set but is not in drive_ids" "$V
+drive_ids = 2,3
+drive1 = /dev/nst1"
+check_eq "driveN of a listed drive is fine" "/dev/nst3" "$(val dev3 drive3 "$V
+drive_ids = 2,3
+drive3 = /dev/nst3")"
+bad ids_none "4: changer = none drives exactly one drive (drive_ids = 0)" "$L
+drive_ids = 1"
+
+# ---- host: this daemon's name among the hosts of the library -----------------------------
+check_eq "host: the machine's short name by default" "$(hostname -s)" "$(val defhost host "$V")"
+check_eq "host = tape-2.a_b" "tape-2.a_b" "$(val host host "$V
+host = tape-2.a_b")"
+bad host_blank "4: host: 'a b' must be 1 to 63 letters, digits, '.', '-' or '_'" "$V
+host = a b"
+bad host_quote "4: host: 'a\"b' must be 1 to 63 letters, digits, '.', '-' or '_'" "$V
+host = a\"b"
+h64=$(printf 'h%.0s' $(seq 64))
+bad host_long "4: host: '$h64' must be 1 to 63 letters, digits, '.', '-' or '_'" "$V
+host = $h64"
+
 # ---- pseudo file systems --------------------------------------------------------------
 bad proc_staging "2: staging = /proc/tapefs-staging is on proc, a pseudo file system: it needs a disk" "[tapefs]
 staging = /proc/tapefs-staging
@@ -130,6 +184,11 @@ out=$(timeout 20 "$TAPEFS" -f -c drive3.ini mnt 2>&1)
 check_eq "drive3 on a 2-drive library: exit 1" 1 "$?"
 check "drive3: says so, with its line" \
 	grep -qxF "tapefs: $PWD/drive3.ini:12: drive3 is set, but the library has 2 drives (drive0 to drive1)" <<<"$out"
+tf_config ids.ini library.drive_ids=1,2
+out=$(timeout 20 "$TAPEFS" -f -c ids.ini mnt 2>&1)
+check_eq "drive_ids = 1,2 on a 2-drive library: exit 1" 1 "$?"
+check "drive_ids = 1,2: says so, with its line" \
+	grep -qxF "tapefs: $PWD/ids.ini:12: drive_ids names drive 2, but the library has 2 drives (0 to 1)" <<<"$out"
 
 # ---- a catalog that is not a file -------------------------------------------------------
 # Only the URI schemes of a server are one; its password is never shown,

@@ -64,9 +64,9 @@ static int drive_of(struct sched *s, const char *barcode,
 		    struct sched_drive_status *st)
 {
 	for (int i = 0; i < sched_ndrives(s); i++)
-		if (sched_drive_status(s, i, st) == 0 &&
+		if (sched_drive_status(s, sched_drive_id(s, i), st) == 0 &&
 		    !strcmp(st->barcode, barcode))
-			return i;
+			return st->drive;
 	return -1;
 }
 

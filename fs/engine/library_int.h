@@ -122,6 +122,9 @@ int library_peek_elem(const struct tapefs_config *cfg, struct changer *c,
 		      const struct changer_elem *e, int load_drive,
 		      struct label_probe *p, char *why, size_t len,
 		      int *loaded);
+/* 1 when the changer's drive is one this host drives ([library]
+ * drive_ids, drives = N; every drive when neither is set), else 0. */
+int library_drive_ours(const struct tapefs_config *cfg, int drive);
 /* "slot 7" / "drive 0" of e into buf. */
 void library_location(const struct changer_elem *e, char *buf, size_t len);
 

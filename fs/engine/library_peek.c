@@ -16,6 +16,16 @@ void library_location(const struct changer_elem *e, char *buf, size_t len)
 		 e->index);
 }
 
+int library_drive_ours(const struct tapefs_config *cfg, int drive)
+{
+	if (!cfg->ndrives)
+		return drive >= 0;
+	for (int i = 0; i < cfg->ndrives; i++)
+		if (cfg->drive_id[i] == drive)
+			return 1;
+	return 0;
+}
+
 int library_drive_dev(const struct tapefs_config *cfg, struct changer *c,
 		      int drive, char *buf, size_t len)
 {
@@ -89,6 +99,10 @@ int library_peek_elem(const struct tapefs_config *cfg, struct changer *c,
 	}
 	if (ret != -ENOTSUP)
 		return ret;
+	if (e->type == CHANGER_DRIVE && !library_drive_ours(cfg, e->index)) {
+		snprintf(why, len, "in drive %d, another host's", e->index);
+		return -EBUSY;
+	}
 	if (e->type == CHANGER_DRIVE)
 		return peek_drive(cfg, c, ops, e, p, why, len);
 	if (load_drive >= 0) {

@@ -10,8 +10,9 @@
 #include "tapeio/sched.h"
 #include "tapeio/tape.h"
 
-/* The number of drives tapefs uses: cfg.ndrives, or every drive of the
- * changer when 0. 0 or -errno with why. */
+/* The number of drives tapefs uses: cfg.ndrives (drives = N, or as many
+ * as drive_ids lists), or every drive of the changer when 0. 0 or -errno
+ * with why. */
 static int drive_count(struct tapefs *fs, int *n, char *why, size_t len)
 {
 	struct changer_inv inv;
@@ -46,8 +47,12 @@ int library_sched_start(struct tapefs *fs, struct sched_config *sc, char *why,
 	ret = drive_count(fs, &sc->ndrives, why, len);
 	if (ret)
 		return ret;
+	if (fs->cfg.ndrives)
+		sc->drive_id = fs->cfg.drive_id; /* drive_ids = 2,3 */
 	for (int i = 0; i < sc->ndrives && i < SCHED_DRIVES_MAX; i++)
-		sc->drive_dev[i] = fs->cfg.drive_dev[i];
+		sc->drive_dev[i] =
+		    fs->cfg.drive_dev[fs->cfg.ndrives ? fs->cfg.drive_id[i]
+						      : i];
 	ret = sched_start(&fs->sched, sc);
 	if (ret) {
 		snprintf(why, len, "drive scheduler: %s", strerror(-ret));

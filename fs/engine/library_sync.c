@@ -9,15 +9,14 @@
 #include "catalog/catalog.h"
 #include "fs/engine/library_int.h"
 
-/* An empty drive among those tapefs uses, or -1. */
+/* An empty drive among those this host uses (drive_ids), or -1. */
 static int empty_drive_of(const struct tapefs_config *cfg,
 			  const struct changer_inv *inv)
 {
-	int n = cfg->ndrives ? cfg->ndrives : inv->ndrives;
-
 	for (size_t i = 0; i < inv->nelems; i++)
 		if (inv->elems[i].type == CHANGER_DRIVE &&
-		    !inv->elems[i].full && inv->elems[i].index < n)
+		    !inv->elems[i].full &&
+		    library_drive_ours(cfg, inv->elems[i].index))
 			return inv->elems[i].index;
 	return -1;
 }

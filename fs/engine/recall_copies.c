@@ -52,7 +52,8 @@ static int tape_loaded(struct recall *r, const char *barcode)
 	int n = sched_ndrives(r->fs->sched);
 
 	for (int i = 0; i < n; i++)
-		if (!sched_drive_status(r->fs->sched, i, &ds) &&
+		if (!sched_drive_status(r->fs->sched,
+					sched_drive_id(r->fs->sched, i), &ds) &&
 		    !strcmp(ds.barcode, barcode))
 			return 1;
 	return 0;

@@ -62,9 +62,17 @@ struct tapefs_config {
 	char *changer_spec;  /* [library] path: vlib dir, or the mtx device */
 	char *mtx;           /* [library] mtx: the mtx command, default "mtx" */
 	char *tape;          /* [library] tape: vtape | st */
-	int ndrives;         /* [library] drives: how many drives to use */
-	char *drive_dev[TAPEFS_MAX_DRIVES]; /* [library] driveN: device, or
+	int ndrives;         /* [library] drives: how many drives to use;
+				0 = every drive of the changer */
+	/* The changer's numbers of those drives, ascending ([library]
+	 * drive_ids = 2,3; drives = N: 0..N-1); unset when ndrives is 0. */
+	int drive_id[TAPEFS_MAX_DRIVES];
+	int drive_ids_set; /* drive_ids was given (not drives = N) */
+	char *drive_dev[TAPEFS_MAX_DRIVES]; /* [library] driveN: device of
+					       the changer's drive N, or
 					       NULL to ask the changer */
+	char *host; /* [library] host: this daemon's name among the hosts
+		       sharing the library; default the machine's name */
 	int allow_delete;      /* [tapefs] allow_delete: rm under archive/ */
 	unsigned repack_below; /* [tapefs] repack_below: a full tape whose
 				  live share falls below this % is

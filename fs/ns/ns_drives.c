@@ -19,7 +19,8 @@ static int ndrives(struct tapefs *fs)
 	return fs->sched ? sched_ndrives(fs->sched) : 0;
 }
 
-/* "N" -> N when it names a drive; -1 otherwise. */
+/* "N" -> N when it names one of the mount's drives (the changer's
+ * number: drive_ids = 2,3 shows drives/2 and drives/3); -1 otherwise. */
 static int drive_of(struct tapefs *fs, const char *rel)
 {
 	char *end;
@@ -28,9 +29,12 @@ static int drive_of(struct tapefs *fs, const char *rel)
 	if (rel[0] < '0' || rel[0] > '9' || (rel[0] == '0' && rel[1]))
 		return -1;
 	n = strtol(rel, &end, 10);
-	if (*end || n >= ndrives(fs))
+	if (*end || n >= TAPEFS_MAX_DRIVES)
 		return -1;
-	return (int)n;
+	for (int i = 0; i < ndrives(fs); i++)
+		if (sched_drive_id(fs->sched, i) == n)
+			return (int)n;
+	return -1;
 }
 
 static int drives_getattr(struct tapefs *fs, const char *rel,
@@ -61,7 +65,8 @@ static int drives_readdir(struct tapefs *fs, const char *rel, ns_fill_fn fill,
 		memset(&a, 0, sizeof(a));
 		a.kind = NS_TEXT;
 		a.st.st_mode = 0444;
-		snprintf(name, sizeof(name), "%d", i);
+		snprintf(name, sizeof(name), "%d",
+			 sched_drive_id(fs->sched, i));
 		if (fill(ctx, name, &a))
 			break;
 	}

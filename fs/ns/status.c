@@ -68,9 +68,12 @@ static void render_drives(struct tapefs *fs, struct strbuf *out)
 	}
 	n = sched_ndrives(fs->sched);
 	strbuf_addf(out, "drives: %d\n", n);
-	for (int i = 0; i < n; i++)
-		if (sched_drive_line(fs->sched, i, line, sizeof(line)) == 0)
-			strbuf_addf(out, "drive%d: %s\n", i, line);
+	for (int i = 0; i < n; i++) {
+		int id = sched_drive_id(fs->sched, i);
+
+		if (sched_drive_line(fs->sched, id, line, sizeof(line)) == 0)
+			strbuf_addf(out, "drive%d: %s\n", id, line);
+	}
 	strbuf_addf(out, "drive_queue: %d\n", sched_queued(fs->sched));
 }
 

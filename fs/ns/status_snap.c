@@ -17,8 +17,8 @@ static int snap_drives(struct tapefs *fs, struct status_snap *s)
 	if (!s->drives)
 		return -ENOMEM;
 	for (int i = 0; i < n; i++)
-		if (sched_drive_status(fs->sched, i, &s->drives[s->ndrives]) ==
-		    0)
+		if (sched_drive_status(fs->sched, sched_drive_id(fs->sched, i),
+				       &s->drives[s->ndrives]) == 0)
 			s->ndrives++;
 	s->drive_queue = sched_queued(fs->sched);
 	s->have_sched = 1;

@@ -45,7 +45,8 @@ static int take_drives(struct tapefs *fs, struct svg_lib *l)
 	for (int i = 0; i < n; i++) {
 		struct svg_drive *d = &l->drives[l->ndrives];
 
-		if (sched_drive_status(fs->sched, i, &d->st) != 0)
+		if (sched_drive_status(fs->sched, sched_drive_id(fs->sched, i),
+				       &d->st) != 0)
 			continue;
 		tape_fill(fs, l, d->st.barcode, &d->t);
 		l->ndrives++;

@@ -378,6 +378,10 @@ static void seeds_config(void)
 	seed_text("config", "none",
 		  "[tapefs]\ncopies = 1\n[library]\nchanger = none\n"
 		  "drive0 = /dev/nst0\n");
+	seed_text("config", "host",
+		  "; one of two hosts sharing a library\n[library]\n"
+		  "changer = mtx\npath = /dev/sg3\nhost = tape-2\n"
+		  "drive_ids = 2, 3\ndrive2 = /dev/nst0\ndrive3 = /dev/nst1\n");
 }
 
 /* ---- control files ------------------------------------------------------ */
