@@ -1,23 +1,23 @@
 /* fs/ops_node.c - the node table (fs/ops_node.h).
  *
  * After `ls -lR` of a million archived files the kernel holds a million
- * nodes, so a node is kept small (64 bytes of heap with a name of up to
- * 19 bytes) and every link between nodes is a 32-bit slot number:
+ * nodes, so a node is a record of 64 bytes in one array, its name inline
+ * (up to 22 bytes; a longer one on the heap), and every link between nodes
+ * is a 32-bit slot of that array:
  *
- * - slots[]: the node of each slot, or a free slot (a tagged number: the
- *   next free slot). A node id is its slot with the slot's generation
- *   above it (gens[]: bumped each time the slot is freed), so an id is
- *   never given twice in a mount's life (a slot whose generation would
- *   wrap is retired) and finding a node by id is an index, no hash;
- * - by_name and by_ino: hash tables of slot numbers, chained through the
- *   nodes (name_next, ino_next), by (parent id, name) and by inode number;
- * - the name is inline; a rename to a longer one reallocates the node
- *   (only its slot points at it).
+ * - nodes[]: the node of each slot, or a free slot. A node id is its slot
+ *   with the slot's generation above it (bumped each time the slot is
+ *   freed), so an id is never given twice in a mount's life (a slot whose
+ *   generation would wrap is retired) and finding a node by id is an
+ *   index, no hash;
+ * - by_name and by_ino: hash tables of slots, chained through the nodes
+ *   (name_next, ino_next), by (parent id, name) and by inode number.
  *
  * A listing of 100 000 entries makes 100 000 nodes and the kernel forgets
- * them as fast: free slots are reused last-freed first (the slot arrays
- * stay dense), the hash tables grow with the nodes and shrink when most
- * are gone. */
+ * them as fast: free slots are reused last-freed first, so the array stays
+ * as long as the most nodes held at once, whichever threads made and
+ * forgot them (no per-thread heap holds freed nodes); the hash tables
+ * grow with the nodes and shrink when most are gone. */
 #include <errno.h>
 #include <pthread.h>
 #include <stddef.h>
@@ -26,57 +26,94 @@
 
 #include "fs/ops_node.h"
 
-struct node {
-	uint64_t ino;	    /* the inode number the entry had at lookup */
-	uint64_t nlookup;   /* lookups the kernel holds */
-	uint32_t up;	    /* the parent's slot while linked (one of its
-			       refs); 0 once unlinked */
-	uint32_t name_next; /* chain in by_name, while linked */
-	uint32_t ino_next;  /* chain in by_ino */
-	uint32_t hash;	    /* of (parent id, name) while linked */
-	uint32_t refs;	    /* linked children, and callers pinning it */
-	uint8_t is_dir;
-	char name[]; /* while linked */
+#define NODE_INLINE 23 /* bytes of a name kept in the node, its NUL too */
+
+enum {
+	NODE_LIVE = 1,	    /* a node (else a free or retired slot) */
+	NODE_DIR = 2,	    /* a directory */
+	NODE_HEAP_NAME = 4, /* name[] holds a pointer to the name */
 };
+
+struct node {
+	uint64_t ino;		/* the inode number the entry had at lookup */
+	uint64_t nlookup;	/* lookups the kernel holds */
+	uint32_t up;		/* the parent's slot while linked (one of its
+				   refs); 0 once unlinked */
+	uint32_t name_next;	/* chain in by_name while linked; in the free
+				   list while free */
+	uint32_t ino_next;	/* chain in by_ino */
+	uint32_t hash;		/* of (parent id, name) while linked */
+	uint32_t refs;		/* linked children, and callers pinning it */
+	uint32_t gen;		/* the generation of the slot's id */
+	uint8_t flags;		/* NODE_* */
+	char name[NODE_INLINE]; /* while linked */
+};
+
+_Static_assert(sizeof(struct node) == 64, "a node is 64 bytes");
 
 #define ROOT_SLOT 1 /* its generation stays 0: its id is OPS_NODE_ROOT */
 #define MIN_CAP	  1024
 
 struct ops_nodes {
 	pthread_mutex_t lock; /* guards everything below; a leaf lock */
-	struct node **slots;  /* a node, or FREE_TAG(next free slot) */
-	uint32_t *gens;	      /* the generation of each slot's id */
+	struct node *nodes;   /* by slot; moves as it grows: nodes are
+				 named by slot, never held by address */
 	uint32_t nslots;      /* slots used so far (0 is never a node) */
-	uint32_t slot_cap;    /* room in slots and gens */
+	uint32_t slot_cap;    /* room in nodes */
 	uint32_t free_head;   /* a free slot to reuse, 0: none */
 	uint32_t *by_name, *by_ino;
 	size_t cap; /* buckets in each table: a power of two */
 	size_t count;
 };
 
-static int is_free(const struct node *p)
-{
-	return (uintptr_t)p & 1;
-}
-
-static struct node *free_tag(uint32_t next)
-{
-	return (struct node *)(((uintptr_t)next << 1) | 1);
-}
-
-static uint32_t free_next(const struct node *p)
-{
-	return (uint32_t)((uintptr_t)p >> 1);
-}
-
 static struct node *N(const struct ops_nodes *t, uint32_t s)
 {
-	return t->slots[s];
+	return &t->nodes[s];
+}
+
+static const char *name_of(const struct node *n)
+{
+	const char *p;
+
+	if (!(n->flags & NODE_HEAP_NAME))
+		return n->name;
+	memcpy(&p, n->name, sizeof(p));
+	return p;
+}
+
+static void drop_name(struct node *n)
+{
+	if (n->flags & NODE_HEAP_NAME)
+		free((char *)name_of(n));
+	n->flags &= (uint8_t)~NODE_HEAP_NAME;
+	n->name[0] = 0;
+}
+
+/* n's name becomes name: 0 or -ENOMEM (then n has an empty name). */
+static int set_name(struct node *n, const char *name)
+{
+	size_t len = strlen(name) + 1;
+	char *p;
+
+	if (len <= NODE_INLINE) {
+		drop_name(n);
+		memmove(n->name, name, len);
+		return 0;
+	}
+	p = malloc(len);
+	if (p)
+		memcpy(p, name, len);
+	drop_name(n);
+	if (!p)
+		return -ENOMEM;
+	memcpy(n->name, &p, sizeof(p));
+	n->flags |= NODE_HEAP_NAME;
+	return 0;
 }
 
 static uint64_t id_of(const struct ops_nodes *t, uint32_t s)
 {
-	return (uint64_t)t->gens[s] << 32 | s;
+	return (uint64_t)N(t, s)->gen << 32 | s;
 }
 
 static int linked(const struct ops_nodes *t, uint32_t s)
@@ -110,8 +147,8 @@ static uint32_t find_id(const struct ops_nodes *t, uint64_t id)
 {
 	uint32_t s = (uint32_t)id;
 
-	if (!s || s >= t->nslots || is_free(N(t, s)) ||
-	    t->gens[s] != (uint32_t)(id >> 32))
+	if (!s || s >= t->nslots || !(N(t, s)->flags & NODE_LIVE) ||
+	    N(t, s)->gen != (uint32_t)(id >> 32))
 		return 0;
 	return s;
 }
@@ -123,7 +160,7 @@ static uint32_t find_name(const struct ops_nodes *t, uint32_t parent,
 	uint32_t s = t->by_name[name_bucket(t, h)];
 
 	while (s && (N(t, s)->hash != h || N(t, s)->up != parent ||
-		     strcmp(N(t, s)->name, name)))
+		     strcmp(name_of(N(t, s)), name)))
 		s = N(t, s)->name_next;
 	return s;
 }
@@ -190,7 +227,7 @@ static void rehash(struct ops_nodes *t, size_t cap)
 	t->by_ino = bi;
 	t->cap = cap;
 	for (uint32_t s = ROOT_SLOT; s < t->nslots; s++) {
-		if (is_free(N(t, s)))
+		if (!(N(t, s)->flags & NODE_LIVE))
 			continue;
 		ino_insert(t, s);
 		if (s != ROOT_SLOT && N(t, s)->up)
@@ -223,11 +260,13 @@ static void unlink_name(struct ops_nodes *t, uint32_t s)
 /* Give slot s back: its next id will be another. */
 static void free_slot(struct ops_nodes *t, uint32_t s)
 {
-	if (++t->gens[s] == 0) { /* retired: the ids would repeat */
-		t->slots[s] = free_tag(0);
+	struct node *n = N(t, s);
+
+	drop_name(n);
+	n->flags = 0;
+	if (++n->gen == 0) /* retired: its ids would repeat */
 		return;
-	}
-	t->slots[s] = free_tag(t->free_head);
+	n->name_next = t->free_head;
 	t->free_head = s;
 }
 
@@ -240,7 +279,6 @@ static void maybe_free(struct ops_nodes *t, uint32_t s)
 		unlink_name(t, s);
 		chain_remove(t, &t->by_ino[ino_bucket(t, N(t, s)->ino)], s,
 			     BY_INO);
-		free(N(t, s));
 		free_slot(t, s);
 		t->count--;
 		s = up;
@@ -248,45 +286,44 @@ static void maybe_free(struct ops_nodes *t, uint32_t s)
 	resize(t);
 }
 
-/* Link s as its inline name in parent. */
+/* Link s (named already) in parent. */
 static void link_name(struct ops_nodes *t, uint32_t s, uint32_t parent)
 {
 	struct node *n = N(t, s);
 
-	n->hash = name_hash(id_of(t, parent), n->name);
+	n->hash = name_hash(id_of(t, parent), name_of(n));
 	n->up = parent;
 	N(t, parent)->refs++;
 	name_insert(t, s);
 }
 
-/* A slot for a new node: a free one, or one more; 0 on ENOMEM. */
+/* A slot for a new node (its generation set, the rest zero): a free one,
+ * or one more; 0 on ENOMEM. The array may move. */
 static uint32_t take_slot(struct ops_nodes *t)
 {
-	uint32_t s = t->free_head;
+	uint32_t s = t->free_head, gen = 0;
 
 	if (s) {
-		t->free_head = free_next(N(t, s));
-		return s;
-	}
-	if (t->nslots == t->slot_cap) {
-		uint32_t cap = t->slot_cap * 2;
-		struct node **sl;
-		uint32_t *g;
+		t->free_head = N(t, s)->name_next;
+		gen = N(t, s)->gen;
+	} else {
+		if (t->nslots == t->slot_cap) {
+			uint32_t cap = t->slot_cap * 2;
+			struct node *a;
 
-		if (cap <= t->slot_cap) /* 2^31 slots: enough */
-			return 0;
-		sl = realloc(t->slots, (size_t)cap * sizeof(*sl));
-		if (!sl)
-			return 0;
-		t->slots = sl;
-		g = realloc(t->gens, (size_t)cap * sizeof(*g));
-		if (!g)
-			return 0;
-		t->gens = g;
-		t->slot_cap = cap;
+			if (cap <= t->slot_cap) /* 2^31 slots: enough */
+				return 0;
+			a = realloc(t->nodes, (size_t)cap * sizeof(*a));
+			if (!a)
+				return 0;
+			t->nodes = a;
+			t->slot_cap = cap;
+		}
+		s = t->nslots++;
 	}
-	t->gens[t->nslots] = 0;
-	return t->nslots++;
+	memset(N(t, s), 0, sizeof(struct node));
+	N(t, s)->gen = gen;
+	return s;
 }
 
 int ops_nodes_new(struct ops_nodes **out)
@@ -299,25 +336,17 @@ int ops_nodes_new(struct ops_nodes **out)
 	t->slot_cap = MIN_CAP;
 	t->by_name = calloc(t->cap, sizeof(*t->by_name));
 	t->by_ino = calloc(t->cap, sizeof(*t->by_ino));
-	t->slots = calloc(t->slot_cap, sizeof(*t->slots));
-	t->gens = calloc(t->slot_cap, sizeof(*t->gens));
-	if (t->slots)
-		t->slots[ROOT_SLOT] = calloc(1, sizeof(struct node) + 1);
-	if (!t->by_name || !t->by_ino || !t->slots || !t->gens ||
-	    !t->slots[ROOT_SLOT]) {
-		if (t->slots)
-			free(t->slots[ROOT_SLOT]);
+	t->nodes = calloc(t->slot_cap, sizeof(*t->nodes));
+	if (!t->by_name || !t->by_ino || !t->nodes) {
 		free(t->by_name);
 		free(t->by_ino);
-		free(t->slots);
-		free(t->gens);
+		free(t->nodes);
 		free(t);
 		return -ENOMEM;
 	}
 	pthread_mutex_init(&t->lock, NULL);
-	t->slots[0] = free_tag(0); /* never a node */
-	t->nslots = ROOT_SLOT + 1;
-	N(t, ROOT_SLOT)->is_dir = 1;
+	t->nslots = ROOT_SLOT + 1; /* slot 0 is never a node */
+	N(t, ROOT_SLOT)->flags = NODE_LIVE | NODE_DIR;
 	ino_insert(t, ROOT_SLOT);
 	t->count = 1;
 	*out = t;
@@ -329,10 +358,8 @@ void ops_nodes_free(struct ops_nodes *t)
 	if (!t)
 		return;
 	for (uint32_t s = ROOT_SLOT; s < t->nslots; s++)
-		if (!is_free(N(t, s)))
-			free(N(t, s));
-	free(t->slots);
-	free(t->gens);
+		drop_name(N(t, s));
+	free(t->nodes);
 	free(t->by_name);
 	free(t->by_ino);
 	pthread_mutex_destroy(&t->lock);
@@ -362,7 +389,8 @@ static int build_path(struct ops_nodes *t, uint32_t s, const char *name,
 	if (name)
 		ret = prepend(buf, &pos, name);
 	for (; !ret && s != ROOT_SLOT; s = N(t, s)->up)
-		ret = N(t, s)->up ? prepend(buf, &pos, N(t, s)->name) : -ESTALE;
+		ret = N(t, s)->up ? prepend(buf, &pos, name_of(N(t, s)))
+				  : -ESTALE;
 	if (ret)
 		return ret;
 	if (pos == len - 1) { /* the root itself */
@@ -421,22 +449,16 @@ int ops_node_child(struct ops_nodes *t, uint64_t parent, const char *name,
 static uint32_t make_node(struct ops_nodes *t, uint32_t p, const char *name,
 			  uint64_t ino, int is_dir)
 {
-	size_t len = strlen(name) + 1;
-	struct node *n = malloc(offsetof(struct node, name) + len);
-	uint32_t s;
+	uint32_t s = take_slot(t);
 
-	if (!n)
+	if (!s)
 		return 0;
-	s = take_slot(t);
-	if (!s) {
-		free(n);
+	if (set_name(N(t, s), name)) {
+		free_slot(t, s);
 		return 0;
 	}
-	memset(n, 0, offsetof(struct node, name));
-	memcpy(n->name, name, len);
-	n->ino = ino;
-	n->is_dir = (uint8_t) !!is_dir;
-	t->slots[s] = n;
+	N(t, s)->ino = ino;
+	N(t, s)->flags |= NODE_LIVE | (is_dir ? NODE_DIR : 0);
 	ino_insert(t, s);
 	link_name(t, s, p);
 	t->count++;
@@ -456,8 +478,8 @@ int ops_node_ref(struct ops_nodes *t, uint64_t parent, const char *name,
 		goto out_unlock;
 	N(t, p)->refs++; /* pinned while its children change */
 	s = find_name(t, p, name);
-	if (s &&
-	    (N(t, s)->is_dir != !!is_dir || (N(t, s)->ino != ino && !is_dir))) {
+	if (s && (!(N(t, s)->flags & NODE_DIR) != !is_dir ||
+		  (N(t, s)->ino != ino && !is_dir))) {
 		unlink_name(t, s); /* another file now has the name */
 		maybe_free(t, s);
 		s = 0;
@@ -514,19 +536,13 @@ void ops_node_unlink(struct ops_nodes *t, uint64_t parent, const char *name)
 /* Move s to name in p; on ENOMEM s is left unlinked. */
 static int move(struct ops_nodes *t, uint32_t s, uint32_t p, const char *name)
 {
-	size_t len = strlen(name) + 1;
-	struct node *n;
+	int ret;
 
 	unlink_name(t, s);
-	if (len > strlen(N(t, s)->name) + 1) {
-		n = realloc(N(t, s), offsetof(struct node, name) + len);
-		if (!n)
-			return -ENOMEM;
-		t->slots[s] = n;
-	}
-	memmove(N(t, s)->name, name, len);
-	link_name(t, s, p);
-	return 0;
+	ret = set_name(N(t, s), name);
+	if (!ret)
+		link_name(t, s, p);
+	return ret;
 }
 
 int ops_node_rename(struct ops_nodes *t, uint64_t parent, const char *name,

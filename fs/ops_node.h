@@ -5,9 +5,10 @@
  *
  * A node is made by a lookup (or by an entry a readdirplus reply carries)
  * and lives while the kernel holds lookups of it, or while a node below it
- * does (a child keeps its parent, so every live node has a path). Memory is
- * bounded by what the kernel holds: nothing is kept for entries that were
- * never looked up, and no node holds a file descriptor.
+ * does (a child keeps its parent, so every live node has a path). Memory
+ * follows what the kernel holds (its room stays that of the most nodes held
+ * at once, for the next ones): nothing is kept for entries that were never
+ * looked up, and no node holds a file descriptor.
  *
  * Identity: the node of a name is kept while the entry found there keeps
  * its inode number. When a lookup finds a non-directory with another inode

@@ -158,7 +158,8 @@ static void test_rename(void)
 }
 
 /* A name kept in the node is replaced by a longer one on the heap, then
- * by a shorter one again; each is found under its own name only. */
+ * by a shorter one again; each is found under its own name only; long
+ * names looked up. */
 static void test_rename_lengths(void)
 {
 	const char *longer = "a-name-much-longer-than-the-first-one.dat";
@@ -179,6 +180,21 @@ static void test_rename_lengths(void)
 	CHECK_INT(ref(OPS_NODE_ROOT, "s", 61, 0), f); /* the same node */
 	ops_node_forget(t, f, 2);
 	CHECK_INT(ops_node_child(t, OPS_NODE_ROOT, "s", &id), -ENOENT);
+	/* a long name from the start; one of 22 bytes (kept in the node)
+	 * and one of 23 (on the heap) */
+	f = ref(d, longer, 62, 0);
+	CHECK_STR(path(f), "/d/a-name-much-longer-than-the-first-one.dat");
+	CHECK_INT(ref(d, "twenty-two-characters!", 63, 0) != 0, 1);
+	CHECK_INT(ref(d, "twenty-three-characters", 64, 0) != 0, 1);
+	CHECK_INT(ops_node_child(t, d, "twenty-two-characters!", &id), 0);
+	CHECK_STR(path(id), "/d/twenty-two-characters!");
+	ops_node_forget(t, id, 1);
+	CHECK_INT(ops_node_child(t, d, "twenty-three-characters", &id), 0);
+	CHECK_STR(path(id), "/d/twenty-three-characters");
+	ops_node_forget(t, id, 1);
+	CHECK_INT(ops_node_child(t, d, longer, &id), 0);
+	CHECK_INT(id, f);
+	ops_node_forget(t, f, 1);
 	ops_node_forget(t, d, 1);
 	CHECK_INT(ops_nodes_count(t), 1);
 }
