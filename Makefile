@@ -6,6 +6,9 @@
 #   (a plain `make` warns but does not fail on warnings: a newer compiler
 #   than ours must not stop a user's build; `make check` and CI do fail)
 #   make check T=vtape   only tests whose name contains "vtape"
+#   make check-pg   the unit tests (T= as above, default test_) with every
+#                   catalog they open on a throw-away PostgreSQL cluster
+#                   (tests/pg_cluster.sh; docs/catalog.md)
 #   make asan       the same tests under AddressSanitizer + UBSan
 #   make bench      benchmarks (scripts/bench*)
 #   make fuzz       every libFuzzer target, FUZZ_SECONDS each (clang;
@@ -29,12 +32,12 @@ CC      ?= cc
 OPT     ?= -O2 -g
 WERROR  ?= 0
 # make check and make asan always build with -Werror
-ifneq ($(filter check asan,$(MAKECMDGOALS)),)
+ifneq ($(filter check check-pg asan,$(MAKECMDGOALS)),)
 WERROR := 1
 endif
 SAN     ?=
 
-PKGS_CORE = sqlite3 libarchive libcrypto jansson uuid libxxhash
+PKGS_CORE = sqlite3 libpq libarchive libcrypto jansson uuid libxxhash
 PKGS_FS   = fuse3 inih libsystemd
 
 WARN = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
@@ -91,7 +94,7 @@ FLAGS_NOW   := $(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $(OPT) $(SAN)
 KEEP_STAMP  := $(if $(MAKECMDGOALS),$(if $(filter-out install uninstall deb,$(MAKECMDGOALS)),,1))
 $(shell mkdir -p $(BUILD); [ -n "$(KEEP_STAMP)" ] && [ -e $(FLAGS_STAMP) ] || [ "$$(cat $(FLAGS_STAMP) 2>/dev/null)" = '$(FLAGS_NOW)' ] || echo '$(FLAGS_NOW)' > $(FLAGS_STAMP))
 
-.PHONY: all check asan bench demo install uninstall deb format clean tests \
+.PHONY: all check check-pg asan bench demo install uninstall deb format clean tests \
 	fuzz fuzz-build fuzz-bins fuzz-seeds
 all: $(BUILD)/tapefs
 
@@ -183,6 +186,9 @@ tests: $(BUILD)/tapefs $(TEST_BIN) $(SHIM_SO) $(TOOL_BIN) $(FUZZ_TEST)
 
 check: tests
 	BUILD=$(BUILD) tests/run $(T)
+
+check-pg: tests
+	BUILD=$(BUILD) tests/pg_cluster.sh run tests/run $(or $(T),test_)
 
 asan:
 	$(MAKE) BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \

@@ -76,7 +76,10 @@ const char *catalog_where_print(const char *where, char *buf, size_t size);
 /* ---- open / close ---------------------------------------------------- */
 
 /* Open (creating it when missing) the catalog at path and bring its schema
- * up to CATALOG_SCHEMA_VERSION in place (all steps in one transaction). On
+ * up to CATALOG_SCHEMA_VERSION in place (all steps in one transaction).
+ * path is a sqlite file, or a PostgreSQL database when it starts with
+ * postgresql:// or postgres:// (a libpq URI; its schema is created in the
+ * database's current schema; docs/catalog.md). On
  * success *out is a handle freed with catalog_close(). -EPROTO when the file
  * holds a schema newer than this program knows, -EIO when it is not a
  * database. The catalog is private to its owner: a new file is made 0600
@@ -85,9 +88,14 @@ const char *catalog_where_print(const char *where, char *buf, size_t size);
  * with a line on stderr. */
 int catalog_open(struct catalog **out, const char *path);
 
+/* Whether where names a database server's catalog (a postgresql:// or
+ * postgres:// URI) rather than a sqlite file: 1 or 0. */
+int catalog_where_is_server(const char *where);
+
 /* As catalog_open(), for a catalog that must exist already (tapefs fsck):
  * never creates the file. -ENOENT when path does not exist, -ENODATA when
- * it is empty or holds no tapefs schema (a new sqlite file). */
+ * it is empty or holds no tapefs schema (a new sqlite file, an empty
+ * PostgreSQL database). */
 int catalog_open_existing(struct catalog **out, const char *path);
 
 /* sqlite's page-level check of the file (PRAGMA quick_check: every b-tree
@@ -110,6 +118,16 @@ int catalog_schema_version(struct catalog *cat);
  * cache tables) holding one tape "V1TAPE" in pool "A" and one committed
  * dump of one journaled file. */
 int catalog_testing_create_v1(const char *path);
+
+/* For tests: where the catalog a test names path lives, into buf[size].
+ * path itself (a sqlite file) unless the environment's TAPEFS_TEST_PG
+ * holds a PostgreSQL URI: then that database with a schema of its own
+ * for path (named after path's absolute path, created when missing), so
+ * that the same test runs on both backends (make check-pg). A path that
+ * is a URI already is kept. 0 or -errno. catalog_testing_open() is
+ * catalog_open() of that place. */
+int catalog_testing_where(const char *path, char *buf, size_t size);
+int catalog_testing_open(struct catalog **out, const char *path);
 
 /* For tests of catalog_check only: damage the catalog the way a bug or a
  * hand edit could. what: "namespace" (a path points at a missing member),

@@ -1,6 +1,7 @@
 /* catalog/db.c - the handle: connections, the statement cache, binding by
  * name, steps and columns, transactions; the database itself is reached
- * through the backend's struct cat_ops (db_sqlite.c).
+ * through the backend's struct cat_ops: db_sqlite.c for a file,
+ * db_pg.c for a postgresql:// URI.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -522,16 +523,21 @@ static void private_files(const char *path)
 static int open_at(struct catalog **out, const char *path, int existing)
 {
 	struct catalog *cat;
+	const struct cat_ops *ops = &cat_sqlite_ops;
 	struct stat st;
 	int ret = -ENOMEM;
 
 	if (!path || !*path)
 		return -EINVAL;
-	if (existing && stat(path, &st) < 0)
-		return -errno;
-	if (existing && st.st_size == 0)
-		return -ENODATA;
-	private_files(path);
+	if (cat_pg_uri(path)) {
+		ops = &cat_pg_ops; /* a server's: no file to look at */
+	} else {
+		if (existing && stat(path, &st) < 0)
+			return -errno;
+		if (existing && st.st_size == 0)
+			return -ENODATA;
+		private_files(path);
+	}
 	cat = calloc(1, sizeof(*cat));
 	if (!cat)
 		return -ENOMEM;
@@ -545,7 +551,7 @@ static int open_at(struct catalog **out, const char *path, int existing)
 	pthread_mutex_init(&cat->pool_lock, NULL);
 	pthread_mutex_init(&cat->dcache_lock, NULL);
 	pthread_cond_init(&cat->pool_cond, NULL);
-	cat->ops = &cat_sqlite_ops;
+	cat->ops = ops;
 	ret = cat_conn_open(&cat->wconn, cat->ops, path, 1);
 	if (ret < 0)
 		goto out_locks;
@@ -570,6 +576,11 @@ out_path:
 out_free:
 	free(cat);
 	return ret;
+}
+
+int catalog_where_is_server(const char *where)
+{
+	return cat_pg_uri(where);
 }
 
 int catalog_open(struct catalog **out, const char *path)

@@ -27,7 +27,7 @@ struct catstmt {
 	const char **hit;   /* [nparam + 1] */
 };
 
-/* What a database backend does (db_sqlite.c). Every function of a
+/* What a database backend does (db_sqlite.c, db_pg.c). Every function of a
  * statement works on one from prepare() of the same backend. step()
  * returns 1 on a row, 0 when done, -errno (logged with what) on an error;
  * a unique or foreign key refused is -EEXIST, not logged. Columns count
@@ -74,6 +74,11 @@ struct cat_ops {
 };
 
 extern const struct cat_ops cat_sqlite_ops;
+/* The PostgreSQL backend (db_pg.c): where is a libpq URI. */
+extern const struct cat_ops cat_pg_ops;
+/* Whether where names a PostgreSQL catalog (postgresql:// or
+ * postgres://) rather than a sqlite file. */
+int cat_pg_uri(const char *where);
 /* What only sqlite has (the page check, the online backup): c's sqlite3
  * handle, NULL when c is of another backend; sqlite's rc logged with what
  * and mapped to -errno. */

@@ -1,6 +1,7 @@
 /* catalog/schema.c - the schema, its versions and the upgrade in place.
  *
- * PRAGMA user_version holds the schema version. Each step below takes a
+ * PRAGMA user_version holds the schema version (on PostgreSQL the table
+ * tapefs_schema: dialect_pg.c rewrites these steps). Each step below takes a
  * catalog from version i to i+1 and ends by setting user_version; a new
  * catalog runs every step. All steps of one open run in one BEGIN
  * IMMEDIATE transaction, so a crash during an upgrade leaves the old

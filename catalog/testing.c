@@ -1,9 +1,14 @@
 /* catalog/testing.c - damage on purpose, so that tests can show that
- * catalog_check finds (and where safe repairs) each kind of fault. Never
- * called by the daemon.
+ * catalog_check finds (and where safe repairs) each kind of fault; and
+ * where a test's catalog lives (a sqlite file, or a schema of its own on
+ * the PostgreSQL server of TAPEFS_TEST_PG). Never called by the daemon.
  */
 #include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "catalog/internal.h"
 
@@ -61,4 +66,57 @@ int catalog_testing_corrupt(struct catalog *cat, const char *what)
 out:
 	pthread_mutex_unlock(&cat->write_lock);
 	return ret;
+}
+
+/* FNV-1a of s: a schema's name from a path. */
+static uint64_t fnv1a(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 0x100000001b3ull;
+	return h;
+}
+
+int catalog_testing_where(const char *path, char *buf, size_t size)
+{
+	const char *base = getenv("TAPEFS_TEST_PG");
+	char abs[4096], schema[40], sql[80];
+	struct catconn *c;
+	int n, ret;
+
+	if (!base || !*base || !path || cat_pg_uri(path)) {
+		n = snprintf(buf, size, "%s", path ? path : "");
+		return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+	}
+	if (path[0] == '/')
+		n = snprintf(abs, sizeof(abs), "%s", path);
+	else if (getcwd(abs, sizeof(abs)))
+		n = snprintf(abs + strlen(abs), sizeof(abs) - strlen(abs),
+			     "/%s", path);
+	else
+		return -errno;
+	if (n < 0 || (size_t)n >= sizeof(abs))
+		return -ENAMETOOLONG;
+	snprintf(schema, sizeof(schema), "t%016llx",
+		 (unsigned long long)fnv1a(abs));
+	n = snprintf(buf, size, "%s%coptions=-csearch_path%%3D%s", base,
+		     strchr(base, '?') ? '&' : '?', schema);
+	if (n < 0 || (size_t)n >= size)
+		return -ENAMETOOLONG;
+	ret = cat_conn_open(&c, &cat_pg_ops, base, 0);
+	if (ret < 0)
+		return ret;
+	snprintf(sql, sizeof(sql), "CREATE SCHEMA IF NOT EXISTS %s", schema);
+	ret = cat_exec_sql(c, sql);
+	cat_conn_close(c);
+	return ret;
+}
+
+int catalog_testing_open(struct catalog **out, const char *path)
+{
+	char where[8192];
+	int ret = catalog_testing_where(path, where, sizeof(where));
+
+	return ret < 0 ? ret : catalog_open(out, where);
 }

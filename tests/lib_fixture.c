@@ -457,7 +457,7 @@ struct catalog *fx_catalog(const char *name)
 	int ret;
 
 	snprintf(path, sizeof(path), "%s/%s", fx_tmp(), name);
-	ret = catalog_open(&cat, path);
+	ret = catalog_testing_open(&cat, path);
 	CHECK_INT(ret, 0);
 	return ret ? NULL : cat;
 }

@@ -39,7 +39,7 @@ check_eq "nothing under /usr/local" "" "$(grep '^./usr/local' <<<"$list")"
 
 field() { dpkg-deb -f "$deb" "$1"; }
 check_eq "package version is VERSION" "$version" "$(field Version)"
-for dep in fuse3 attr 'libfuse3-3' 'libsqlite3-0' 'libarchive13' 'libinih1' 'libssl3' 'libxxhash0'; do
+for dep in fuse3 attr 'libfuse3-3' 'libsqlite3-0' 'libpq5' 'libarchive13' 'libinih1' 'libssl3' 'libxxhash0'; do
 	check "Depends names $dep" grep -qE "(^|, )$dep( |,|$)" <<<"$(field Depends)"
 done
 check_eq "Recommends mt-st and mtx" "mt-st, mtx" "$(field Recommends)"

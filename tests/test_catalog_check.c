@@ -37,7 +37,7 @@ static int build(struct catalog **out, const char *path)
 	struct catalog_archive_in ai = {.bytes = 8192, .block_size = 512};
 	int ret;
 
-	ret = catalog_open(&cat, path);
+	ret = catalog_testing_open(&cat, path);
 	if (ret < 0)
 		return ret;
 	if ((ret = catalog_tape_add(cat, &ta)) < 0 ||
@@ -167,7 +167,7 @@ int main(int argc, char **argv)
 
 		snprintf(t.barcode, sizeof(t.barcode), "%s", argv[3]);
 		snprintf(t.label_uuid, sizeof(t.label_uuid), "%s", argv[4]);
-		ret = catalog_open(&cat, argv[2]);
+		ret = catalog_testing_open(&cat, argv[2]);
 		if (ret == 0) {
 			ret = catalog_tape_add(cat, &t);
 			catalog_close(cat);

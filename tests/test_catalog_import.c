@@ -226,6 +226,13 @@ static void test_backup(void)
 	struct catalog_member m;
 	struct stat st;
 
+	if (getenv("TAPEFS_TEST_PG")) {
+		/* a server's catalog is copied by the server's tools */
+		CHECK_INT(catalog_backup(cat, "backup.db"), -EOPNOTSUPP);
+		CHECK(access("backup.db", F_OK) != 0);
+		CHECK(access("backup.db.tmp", F_OK) != 0);
+		return;
+	}
 	CHECK_INT(catalog_backup(cat, "backup.db"), 0);
 	CHECK_INT(stat("backup.db", &st), 0);
 	CHECK_INT(st.st_mode & 0777, 0600);

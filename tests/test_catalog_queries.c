@@ -991,7 +991,7 @@ static void test_journal_cleanup(void)
 
 int main(void)
 {
-	CHECK_INT(catalog_open(&cat, "q.db"), 0);
+	CHECK_INT(catalog_testing_open(&cat, "q.db"), 0);
 	CHECK_INT(catalog_schema_version(cat), CATALOG_SCHEMA_VERSION);
 	RUN(test_tapes);
 	RUN(test_choose);
@@ -1009,7 +1009,7 @@ int main(void)
 	RUN(test_check_clean);
 	catalog_close(cat);
 	/* reopen: everything is still there */
-	CHECK_INT(catalog_open(&cat, "q.db"), 0);
+	CHECK_INT(catalog_testing_open(&cat, "q.db"), 0);
 	struct catalog_member m;
 	CHECK_INT(catalog_ns_lookup(cat, "proj/run1/b.dat", &m), 0);
 	CHECK_INT(m.size, 200);

@@ -39,7 +39,7 @@ int main(void)
 	CHECK_INT(fx_lib_setup(dir, &lib), 0);
 	CHECK((chg = fx_changer(dir)) != NULL);
 	CHECK((fs.sched = fx_sched(chg, 2)) != NULL);
-	CHECK_INT(catalog_open(&fs.cat, db), 0);
+	CHECK_INT(catalog_testing_open(&fs.cat, db), 0);
 	fs.changer = chg;
 	for (size_t i = 0; fs.cat && i < sizeof(tapes) / sizeof(*tapes); i++) {
 		struct catalog_tape t = fx_tape(tapes[i][0], tapes[i][1],

@@ -248,7 +248,7 @@ static int lib_setup(struct lib *l, int ndrives, int narch)
 	pthread_mutex_init(&l->fs.errors.lock, NULL);
 	snprintf(l->dir, sizeof(l->dir), "%s/lib", top);
 	snprintf(path, sizeof(path), "%s/catalog.db", top);
-	ret = catalog_open(&l->cat, path);
+	ret = catalog_testing_open(&l->cat, path);
 	CHECK_INT(ret, 0);
 	if (ret || (ret = fx_lib_setup(l->dir, &lib)))
 		return ret;
@@ -558,7 +558,7 @@ static void test_cancel_and_stop(void)
 	char path[700];
 
 	snprintf(path, sizeof(path), "%s/catalog.db", top);
-	CHECK_INT(catalog_open(&cat, path), 0);
+	CHECK_INT(catalog_testing_open(&cat, path), 0);
 	CHECK_INT(catalog_run_get(cat, id, &r), 0);
 	CHECK(r.state == CATALOG_RUN_INTERRUPTED ||
 	      r.state == CATALOG_RUN_DONE);
