@@ -61,7 +61,9 @@ enum catalog_kind {
 enum catalog_kind catalog_kind_of(const char *where);
 /* "sqlite" or "postgresql". Static string. */
 const char *catalog_kind_name(enum catalog_kind k);
-/* 1 when this build of tapefs opens catalogs of kind k, else 0. */
+/* 1 when the daemon and the commands of this build take catalogs of kind
+ * k, else 0. catalog_open() opens both kinds (db_sqlite.c, db_pg.c); the
+ * config accepts a PostgreSQL one once the mount is tested on it. */
 int catalog_kind_available(enum catalog_kind k);
 
 /* where as it may be printed (a log line, .status, an error, `tapefs
@@ -87,10 +89,6 @@ const char *catalog_where_print(const char *where, char *buf, size_t size);
  * group or others may read (a catalog made by an older tapefs) is made so,
  * with a line on stderr. */
 int catalog_open(struct catalog **out, const char *path);
-
-/* Whether where names a database server's catalog (a postgresql:// or
- * postgres:// URI) rather than a sqlite file: 1 or 0. */
-int catalog_where_is_server(const char *where);
 
 /* As catalog_open(), for a catalog that must exist already (tapefs fsck):
  * never creates the file. -ENOENT when path does not exist, -ENODATA when

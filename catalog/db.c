@@ -529,7 +529,7 @@ static int open_at(struct catalog **out, const char *path, int existing)
 
 	if (!path || !*path)
 		return -EINVAL;
-	if (cat_pg_uri(path)) {
+	if (catalog_kind_of(path) == CATALOG_KIND_POSTGRESQL) {
 		ops = &cat_pg_ops; /* a server's: no file to look at */
 	} else {
 		if (existing && stat(path, &st) < 0)
@@ -576,11 +576,6 @@ out_path:
 out_free:
 	free(cat);
 	return ret;
-}
-
-int catalog_where_is_server(const char *where)
-{
-	return cat_pg_uri(where);
 }
 
 int catalog_open(struct catalog **out, const char *path)

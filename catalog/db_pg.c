@@ -807,9 +807,3 @@ const struct cat_ops cat_pg_ops = {
     .exec_sql = pg_exec_sql,
     .in_txn = pg_in_txn,
 };
-
-int cat_pg_uri(const char *where)
-{
-	return where && (strncmp(where, "postgresql://", 13) == 0 ||
-			 strncmp(where, "postgres://", 11) == 0);
-}

@@ -74,11 +74,9 @@ struct cat_ops {
 };
 
 extern const struct cat_ops cat_sqlite_ops;
-/* The PostgreSQL backend (db_pg.c): where is a libpq URI. */
+/* The PostgreSQL backend (db_pg.c): where is a libpq URI
+ * (catalog_kind_of() is CATALOG_KIND_POSTGRESQL). */
 extern const struct cat_ops cat_pg_ops;
-/* Whether where names a PostgreSQL catalog (postgresql:// or
- * postgres://) rather than a sqlite file. */
-int cat_pg_uri(const char *where);
 /* What only sqlite has (the page check, the online backup): c's sqlite3
  * handle, NULL when c is of another backend; sqlite's rc logged with what
  * and mapped to -errno. */

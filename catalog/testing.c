@@ -85,7 +85,8 @@ int catalog_testing_where(const char *path, char *buf, size_t size)
 	struct catconn *c;
 	int n, ret;
 
-	if (!base || !*base || !path || cat_pg_uri(path)) {
+	if (!base || !*base || !path ||
+	    catalog_kind_of(path) == CATALOG_KIND_POSTGRESQL) {
 		n = snprintf(buf, size, "%s", path ? path : "");
 		return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
 	}

@@ -36,6 +36,9 @@ const char *catalog_kind_name(enum catalog_kind k)
 
 int catalog_kind_available(enum catalog_kind k)
 {
+	/* the mount's switch: db_pg.c opens a PostgreSQL catalog (the
+	 * library and its tests use it), the config accepts one once the
+	 * mount is tested on it */
 	return k == CATALOG_KIND_FILE;
 }
 

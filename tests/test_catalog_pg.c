@@ -51,10 +51,8 @@ static void test_dialect(void)
 	CHECK(strcmp(dialect_pg_stmt("PRAGMA user_version"),
 		     "PRAGMA user_version") != 0);
 	CHECK(strcmp(dialect_pg_stmt("SELECT 1"), "SELECT 1") == 0);
-	CHECK(catalog_where_is_server("postgresql:///x"));
-	CHECK(catalog_where_is_server("postgres://h/x"));
-	CHECK(!catalog_where_is_server("postgresql.db"));
-	CHECK(!catalog_where_is_server("/var/lib/tapefs/catalog.db"));
+	CHECK_INT(catalog_kind_of("postgresql:///x"), CATALOG_KIND_POSTGRESQL);
+	CHECK_INT(catalog_kind_of("postgres.db"), CATALOG_KIND_FILE);
 }
 
 static double now_s(void)
