@@ -36,10 +36,9 @@ const char *catalog_kind_name(enum catalog_kind k)
 
 int catalog_kind_available(enum catalog_kind k)
 {
-	/* the mount's switch: db_pg.c opens a PostgreSQL catalog (the
-	 * library and its tests use it), the config accepts one once the
-	 * mount is tested on it */
-	return k == CATALOG_KIND_FILE;
+	/* db_sqlite.c and db_pg.c; the mount is tested on both
+	 * (tests/t_mount_pg.sh) */
+	return k == CATALOG_KIND_FILE || k == CATALOG_KIND_POSTGRESQL;
 }
 
 /* Appending to a bounded buffer: what does not fit is dropped, the text

@@ -6,8 +6,9 @@
 # anything is mounted; so does drive_ids = 1,2), drive_ids and host
 # checked (duplicates, out of range, garbage, 65 ids), log_level checked, staging, cache and catalog on a
 # pseudo file system refused, a pool named like cleaning cartridges
-# refused; a catalog URI this tapefs cannot open refused by the config, the
-# mount and the commands, its password shown by none of them.
+# refused; a catalog URI without catalog_backup refused, and with no server
+# there the mount and the commands fail saying where: its password shown
+# by none of them.
 . "$TOP/tests/lib.sh"
 
 L='[library]
@@ -192,22 +193,35 @@ check "drive_ids = 1,2: says so, with its line" \
 
 # ---- a catalog that is not a file -------------------------------------------------------
 # Only the URI schemes of a server are one; its password is never shown,
-# not even in the refusal.
+# not even in a refusal. It has no directory for the backups' default:
+# catalog_backup is required.
 check_eq "postgresql:/x (one slash) is a file" "$PWD/postgresql:/x" \
 	"$(val oneslash catalog "[tapefs]
 catalog = postgresql:/x
 $L")"
-bad pg_refused "2: catalog = postgresql://tapefs:***@db1/tapefs?sslmode=require: this tapefs has no postgresql backend (a catalog file is the only kind it opens)" "[tapefs]
-catalog = postgresql://tapefs:s3cret@db1/tapefs?sslmode=require
+bad pg_nobackup "2: catalog = postgresql://tapefs:***@/tapefs?host=/nonexistent&password=*** is not a file: set catalog_backup (a directory for its backups, sqlite files; on a disk every host reaches) or catalog_backup = none" "[tapefs]
+catalog = postgresql://tapefs:s3cret@/tapefs?host=/nonexistent&password=s3cret
 $L"
-out=$(timeout 20 "$TAPEFS" -f -c pg_refused.ini mnt 2>&1)
+out=$(timeout 20 "$TAPEFS" -f -c pg_nobackup.ini mnt 2>&1)
 check_eq "the mount refuses it too, exit 1" 1 "$?"
+check "it shows it masked" grep -qF "postgresql://tapefs:***@/tapefs" <<<"$out"
 check "the mount never shows the password" eval '! grep -q s3cret <<<"$out"'
-check "it shows it masked" grep -qF "postgresql://tapefs:***@db1" <<<"$out"
-for cmd in fsck:2 export:2 rebuild:1; do
+conf pg_none "[tapefs]
+catalog = postgresql://tapefs:s3cret@/tapefs?host=/nonexistent
+catalog_backup = none
+$L" >pg_none.out
+check "with catalog_backup = none it loads, shown masked" grep -qxF "catalog = postgresql://tapefs:***@/tapefs?host=/nonexistent" pg_none.out
+check "nor tapefs config shows the password" eval '! grep -q s3cret pg_none.out'
+# no server there: each command fails, saying where, masked
+for cmd in fsck:2 export:1 rebuild:1; do
 	want=${cmd#*:} cmd=${cmd%:*}
-	out=$("$TAPEFS" $cmd -c pg_refused.ini 2>&1)
-	check_eq "tapefs $cmd refuses it: exit $want" "$want" "$?"
-	check "tapefs $cmd shows it masked" grep -qF "tapefs:***@db1" <<<"$out"
+	out=$(timeout 20 "$TAPEFS" $cmd -c pg_none.ini 2>&1)
+	check_eq "tapefs $cmd: no server: exit $want" "$want" "$?"
+	check "tapefs $cmd shows it masked" grep -qF "tapefs:***@/tapefs" <<<"$out"
 	check "tapefs $cmd never shows the password" eval '! grep -q s3cret <<<"$out"'
 done
+out=$(timeout 20 "$TAPEFS" -f -c pg_none.ini mnt 2>&1)
+check_eq "the mount: no server: exit 1" 1 "$?"
+check "the mount says where, masked" grep -qF "tapefs:***@/tapefs" <<<"$out"
+check "the mount never shows the password" eval '! grep -q s3cret <<<"$out"'
+check "no file is named after the URI" eval '! ls -a | grep -q -e postgres -e nonexistent'

@@ -32,6 +32,7 @@ static void test_kind(void)
 	CHECK_STR(catalog_kind_name(CATALOG_KIND_FILE), "sqlite");
 	CHECK_STR(catalog_kind_name(CATALOG_KIND_POSTGRESQL), "postgresql");
 	CHECK_INT(catalog_kind_available(CATALOG_KIND_FILE), 1);
+	CHECK_INT(catalog_kind_available(CATALOG_KIND_POSTGRESQL), 1);
 }
 
 static void test_masked(void)
