@@ -806,4 +806,9 @@ const struct cat_ops cat_pg_ops = {
     .last_id = pg_last_id,
     .exec_sql = pg_exec_sql,
     .in_txn = pg_in_txn,
+    /* the server's clock: one clock for every host of the catalog */
+    .clock_ms = "SELECT CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 "
+		"AS BIGINT)",
+    /* concurrent writers: a take skips the rows another host is taking */
+    .skip_locked = 1,
 };
