@@ -220,6 +220,8 @@ struct vt_clock {
 	double charged;	      /* modelled seconds, unscaled */
 };
 
+/* The monotonic clock, in seconds. */
+double vt_now(void);
 void vt_clock_start(struct vt_clock *c, const struct vtape_model *m);
 /* Modelled seconds of moving bytes / of a move over bytes of data. */
 double vt_clock_xfer(const struct vt_clock *c, uint64_t bytes);

@@ -18,7 +18,7 @@
  * the next one. Filemarks, positioning and close wait for all of it. */
 #define VT_MODEL_BUFFER (64.0 * 1024 * 1024)
 
-static double vt_now(void)
+double vt_now(void)
 {
 	struct timespec ts;
 

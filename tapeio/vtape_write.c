@@ -26,7 +26,6 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/uio.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "tapeio/tape.h"
@@ -133,14 +132,6 @@ static int vt_direct_ok(struct vtape *v, uint64_t off, unsigned pad,
 
 #define VT_DIRECT_SLOW 8
 
-static double vt_mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* After a direct write of len bytes that took secs: whether the host disk
  * keeps up with the modelled drive (a drive of unlimited rate, or with no
  * time modelled, is never kept back by it); VT_DIRECT_SLOW slower writes
@@ -169,7 +160,7 @@ static int vt_record_direct(struct vtape *v, const unsigned char *rh,
 			    const void *buf, uint64_t len, uint64_t off)
 {
 	struct iovec iov[2];
-	double t0 = vt_mono();
+	double t0 = vt_now();
 	ssize_t n;
 
 	memcpy(v->dblk, rh, VT_RH_SIZE); /* the rest stays zeros */
@@ -177,7 +168,7 @@ static int vt_record_direct(struct vtape *v, const unsigned char *rh,
 	iov[1] = (struct iovec){(void *)buf, len};
 	n = pwritev(v->dfd, iov, 2, (off_t)off);
 	if (n == (ssize_t)(VT_ALIGN + len)) {
-		vt_direct_pace(v, len, vt_mono() - t0);
+		vt_direct_pace(v, len, vt_now() - t0);
 		return 1;
 	}
 	if (n < 0 && errno == EINVAL) {
