@@ -36,12 +36,14 @@ run=$(tf_verify all)
 check_eq "verify: one BAD" "1 0" "$(tf_field bad "mnt/verify/$run/summary") $(tf_field unreadable "mnt/verify/$run/summary")"
 check "recall run7/f1" cmp src/run7/f1 mnt/archive/run7/f1
 
-# wait (10 s) until the log holds a line matching the fixed string $1
-wait_log() {
+# wait (10 s) until the command succeeds
+wait_until() {
 	local n=100
-	while ! grep -qF -- "$1" syslog && [ $n -gt 0 ]; do sleep 0.1; n=$((n - 1)); done
-	grep -qF -- "$1" syslog
+	while ! "$@" && [ $n -gt 0 ]; do sleep 0.1; n=$((n - 1)); done
+	"$@"
 }
+# wait until the log holds a line matching the fixed string $1
+wait_log() { wait_until grep -qF -- "$1" syslog; }
 tf_config tapefs.ini copies=2 pools=A,B block_size=64K log_level=warning
 kill -HUP "$pid"
 check "SIGHUP: reloaded, said in the log" wait_log "tapefs[$pid]: reload: log_level=warning"
@@ -109,12 +111,8 @@ check_fails "a .ctl write while the catalog is locked" "Device or resource busy"
 locked_lines() {
 	grep -F "tapefs[$bpid]: " syslog | grep -F '<27>' | grep -c 'catalog: .*database is locked'
 }
-wait_locked() {
-	local n=100
-	while [ "$(locked_lines)" -lt 1 ] && [ $n -gt 0 ]; do sleep 0.1; n=$((n - 1)); done
-	[ "$(locked_lines)" -ge 1 ]
-}
-check "the catalog's error reached the log at err" wait_locked
+some_locked() { [ "$(locked_lines)" -ge 1 ]; }
+check "the catalog's error reached the log at err" wait_until some_locked
 check_eq "it names the catalog's cause once" 1 "$(locked_lines)"
 check "and the refusal with it" \
 	grep -qF "tapefs[$bpid]: request refused: file=tapes/A00001L9/.ctl request=\"location vault 9\"" syslog
