@@ -568,19 +568,6 @@ static int set_drive_ids(struct parse_ctx *c, const char *v)
 	return 1;
 }
 
-/* [library] host: printed in status lines, logs and the catalog's drive
- * table, so a name a host name could be: 1 to 63 of letters, digits,
- * '.', '-' and '_'. 1 or 0 (not such a name). */
-static int host_valid(const char *h)
-{
-	size_t n = strlen(h);
-
-	if (n < 1 || n > 63)
-		return 0;
-	return strspn(h, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-			 "0123456789.-_") == n;
-}
-
 static int handle_library(struct parse_ctx *c, const char *k, const char *v)
 {
 	struct tapefs_config *cfg = c->cfg;
@@ -617,7 +604,8 @@ static int handle_library(struct parse_ctx *c, const char *k, const char *v)
 	if (!strcmp(k, "drive_ids"))
 		return set_drive_ids(c, v);
 	if (!strcmp(k, "host")) {
-		if (!host_valid(v))
+		/* the name this host joins the catalog under: its rule */
+		if (!catalog_host_name_valid(v))
 			return fail(c, c->line,
 				    "host: '%s' must be 1 to 63 letters, digits, "
 				    "'.', '-' or '_'",
@@ -1057,7 +1045,7 @@ static int set_host(struct parse_ctx *c)
 		snprintf(name, sizeof(name), "localhost");
 	name[sizeof(name) - 1] = 0;
 	name[strcspn(name, ".")] = 0; /* the short name */
-	if (!host_valid(name))
+	if (!catalog_host_name_valid(name))
 		return fail(c, c->library_line,
 			    "this machine's name '%.64s' cannot name it: set "
 			    "'host' in [library]",
