@@ -184,7 +184,11 @@ $(BUILD)/tests/test_fuzz_%: tests/fuzz/fuzz_%.c $(BUILD)/tests/fuzz/replay.o \
 
 tests: $(BUILD)/tapefs $(TEST_BIN) $(SHIM_SO) $(TOOL_BIN) $(FUZZ_TEST)
 
-check: tests
+# make check builds on every core unless a -j was given (the build is a
+# third of a clean clone's check when serial).
+CHECK_JOBS = $(if $(filter -j%,$(MAKEFLAGS)),,-j$(shell nproc))
+check:
+	$(MAKE) $(CHECK_JOBS) tests
 	BUILD=$(BUILD) tests/run $(T)
 
 check-pg: tests
