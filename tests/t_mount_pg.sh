@@ -24,6 +24,15 @@ PW=Pw0rdXyZ
 # the cluster trusts its socket: libpq is given the password and not asked
 uri() { echo "postgresql://tapefs:$PW@/$1?host=$PG_DIR"; }
 psql_() { (cd / && pg_cluster_as "$(pg_cluster_bin)/psql" -qAt -h "$PG_DIR" -U tapefs -d "${2:-tapefs}" -c "$1"); }
+# snapshot_copies: the copies of catalog snapshots on tape. The snapshot
+# is written after a dump's files have left staging: wait_snapshots N
+# waits (60 s) until there are N, so that a listing includes them.
+snapshot_copies() { psql_ "select count(*) from copy c join archive a on a.id = c.archive where a.kind = 1"; }
+wait_snapshots() {
+	local n=600
+	while [ "$(snapshot_copies)" != "$1" ] && [ $n -gt 0 ]; do sleep 0.1; n=$((n - 1)); done
+	[ "$(snapshot_copies)" = "$1" ]
+}
 
 tf_setup --drives 2 --slots 6 --tapes 4 --capacity 64M --pools 2 -- \
 	copies=2 pools=A,B block_size=64K catalog="$(uri tapefs)" \
@@ -59,8 +68,7 @@ check_eq "it holds the database's members" \
 	"$(sqlite3 "$bk" "select count(*) || ' ' || coalesce(sum(size), 0) from member")"
 check_eq "the snapshot was made in the cache's tapefs-tmp/ (0700), and removed" "700 0" \
 	"$(stat -c %a cache/tapefs-tmp) $(ls -A cache/tapefs-tmp | wc -l)"
-check_eq "a snapshot on tape, two copies" 2 \
-	"$(psql_ "select count(*) from copy c join archive a on a.id = c.archive where a.kind = 1")"
+check "a snapshot on tape, two copies" wait_snapshots 2
 tf_listing mnt >full.list
 tf_tapes_state mnt >full.tapes
 
@@ -77,6 +85,7 @@ n=600
 while [ -e mnt/staging/d2/more.bin ] && [ $n -gt 0 ]; do sleep 0.1; n=$((n - 1)); done
 check "and dumps" test ! -e mnt/staging/d2/more.bin -a -f mnt/archive/d2/more.bin
 check "its bytes from tape" cmp src/d2/more.bin mnt/archive/d2/more.bin
+check "and a second snapshot on tape, two copies" wait_snapshots 4
 cat mnt/.status mnt/.status.json >>shown.txt 2>&1
 tf_listing mnt >full.list
 tf_tapes_state mnt >full.tapes
