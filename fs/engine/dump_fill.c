@@ -457,6 +457,20 @@ int dump_cut_batch(const struct dump_cut *cut, struct dump_snap *b)
 	size_t lim = cut->first ? s->n : cut->end;
 
 	memset(b, 0, sizeof(*b));
+	if (!cut->first) { /* no hard links: the range itself */
+		b->view = 1;
+		b->e = s->e + cut->next;
+		b->n = cut->end - cut->next;
+		for (size_t i = 0; i < b->n; i++) {
+			mode_t fmt = b->e[i].st.st_mode & S_IFMT;
+
+			b->e[i].dropped = 0; /* of an attempt cut again */
+			b->files += fmt == S_IFREG || fmt == S_IFLNK;
+			b->bytes += fmt == S_IFREG ? (uint64_t)b->e[i].st.st_size
+						   : 0;
+		}
+		return 0;
+	}
 	for (size_t i = cut->next; i < lim; i++) {
 		int ret;
 

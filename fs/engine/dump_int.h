@@ -70,6 +70,8 @@ struct dump_snap {
 	uint64_t files;	    /* regular files and symlinks */
 	uint64_t gen;	    /* a full scan's scan_gen (rel ""), else 0 */
 	uint64_t too_large; /* files left out: larger than any tape */
+	int view;	    /* e is a range of another snapshot's entries,
+			       which own their paths (dump_cut_batch) */
 };
 
 /* An inode with writers open through the mount. */
@@ -505,8 +507,10 @@ void dump_cut_release(struct dump_cut *cut);
  * files (dump_cut_batch), and its tapes in cut->plan. 0, 1 when nothing
  * is left, or -errno recorded (no tape, no memory). */
 int dump_cut_next(struct dump *d, struct dump_cut *cut);
-/* A snapshot of the next archive's entries (dump_snap_free). 0 or
- * -ENOMEM. */
+/* A snapshot of the next archive's entries (dump_snap_free): without
+ * hard links in the snapshot, a view of the range [next, end) of cut->s
+ * (no copy: it lives as long as cut->s and shares its entries, whose
+ * dropped marks it clears); else a copy of them. 0 or -ENOMEM. */
 int dump_cut_batch(const struct dump_cut *cut, struct dump_snap *b);
 /* A tape proved smaller than the catalog said: 1 when the same entries
  * may be cut again, 0 after DUMP_RECUT_MAX times. */
