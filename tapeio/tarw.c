@@ -1193,6 +1193,20 @@ const struct tar_member *tarw_members(const struct tarw *w, size_t *n)
 	return w->members;
 }
 
+struct tar_member *tarw_members_take(struct tarw *w, size_t *n)
+{
+	struct tar_member *m = w->members;
+
+	if (!w->members_ok) {
+		*n = 0;
+		return NULL;
+	}
+	*n = w->nsrc;
+	w->members = NULL;
+	w->members_ok = 0;
+	return m;
+}
+
 const struct manifest_archive *tarw_manifest_archive(const struct tarw *w)
 {
 	return w->members_ok ? &w->archive : NULL;

@@ -223,6 +223,9 @@ int tarw_run(struct tarw *w, const struct tarw_source *src, size_t n);
  * chunk digests). Owned by w; *n is set to
  * their count. Before that, or after a failure: NULL and *n = 0. */
 const struct tar_member *tarw_members(const struct tarw *w, size_t *n);
+/* The same list handed over: the caller owns it (tar_members_free(m,
+ * *n)) and w keeps none (tarw_members() then gives NULL). */
+struct tar_member *tarw_members_take(struct tarw *w, size_t *n);
 
 /* After tarw_run() returned 0: the archive line its manifest holds, the
  * time it was written included (what a catalog records as the archive's

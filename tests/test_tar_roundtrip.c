@@ -162,6 +162,7 @@ static void test_write_two_copies(void)
 {
 	struct tape *tapes[2];
 	const struct tar_member *m;
+	struct tar_member *taken;
 	struct tarw *w = NULL;
 	struct tarw_opts o = {.block_size = BS, .buffer_bytes = 8 * BS};
 	char hex[MD5_HEX_SIZE];
@@ -216,7 +217,17 @@ static void test_write_two_copies(void)
 	CHECK_INT(members[nsrc - 2].type, TAR_SYMLINK);
 	CHECK_STR(members[nsrc - 2].link, "d/one");
 	nmembers = n;
+	/* The list handed over: w keeps none, and it outlives w (under
+	 * make asan a list freed by tarw_free() fails here). */
+	taken = tarw_members_take(w, &n);
+	CHECK(taken == m);
+	CHECK_INT(n, nsrc);
+	CHECK(tarw_members(w, &n) == NULL);
+	CHECK_INT(n, 0);
 	tarw_free(w);
+	CHECK_STR(taken[7].name, "d/chunks");
+	CHECK_INT(taken[7].nchunks, 3);
+	tar_members_free(taken, nsrc);
 }
 
 static void test_copies_identical(void)

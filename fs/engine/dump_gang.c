@@ -172,24 +172,14 @@ static void copy_result(struct dump_gang *g, const struct sched_run *r,
 	}
 }
 
-/* Keep a copy of w's member list in g. 0, -EIO, -ENOMEM. */
+/* Take w's member list into g (handed over, not copied). 0 or -EIO. */
 static int members_take(struct dump_gang *g, struct tarw *w)
 {
-	const struct tar_member *m;
 	size_t n;
 
-	m = tarw_members(w, &n);
-	if (!m)
-		return -EIO;
-	g->members = calloc(n ? n : 1, sizeof(*g->members));
+	g->members = tarw_members_take(w, &n);
 	if (!g->members)
-		return -ENOMEM;
-	for (size_t i = 0; i < n; i++)
-		if (tar_member_copy(&g->members[i], &m[i]) < 0) {
-			tar_members_free(g->members, i);
-			g->members = NULL;
-			return -ENOMEM;
-		}
+		return -EIO;
 	g->nmembers = n;
 	return 0;
 }
