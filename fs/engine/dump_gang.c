@@ -188,26 +188,30 @@ static int members_take(struct dump_gang *g, struct tarw *w)
 static int gang_write(struct dump_gang *g, const struct sched_run *r,
 		      struct tape **tapes, const int *which, int nok)
 {
+	struct dump_opener *op = NULL;
 	struct tarw *w = NULL;
 	struct tarw_opts o;
 	int ret;
 
 	memset(&o, 0, sizeof(o));
 	o.block_size = g->a->block_size;
-	o.open = dump_source_open; /* beneath staging/, no symlink followed */
-	o.open_arg = g->d;
 	if (g->a->fixed) { /* a copy of the catalog, open already */
 		o.open = dump_fixed_open;
 		o.open_arg = g->a;
+	} else { /* beneath staging/, no symlink followed */
+		o.open = dump_source_open;
+		o.open_arg = op = dump_opener_new(g->d);
 	}
 	o.archive = &g->a->man;
-	ret = tarw_new(&w, tapes, nok, &o);
+	ret = o.open_arg ? tarw_new(&w, tapes, nok, &o) : -ENOMEM;
 	if (ret < 0) {
+		dump_opener_free(op);
 		gang_fail(g, which, nok, DUMP_OUT_FAILED, ret);
 		return ret;
 	}
 	ret = gang_publish(g, r, w, which, nok);
 	if (ret < 0) {
+		dump_opener_free(op);
 		tarw_free(w);
 		gang_fail(g, which, nok, DUMP_OUT_ABORTED, 0);
 		return ret;
@@ -228,6 +232,7 @@ static int gang_write(struct dump_gang *g, const struct sched_run *r,
 		ret = -ENOMEM;
 	}
 	tarw_free(w);
+	dump_opener_free(op);
 	return ret;
 }
 

@@ -623,8 +623,18 @@ int dump_staged_remove(struct dump *d, struct dump_parent *p, const char *rel,
 /* 1 when the entry still matches its snapshot lstat: device, inode,
  * mode, owner, and but for a directory size, mtime and ctime. */
 int dump_entry_same(const struct stat *a, const struct stat *b);
-/* The tar writer's opener (tarw_opts.open, arg: the engine): the source's
- * name beneath the staging root. */
+/* The tar writer's opener (tarw_opts.open, arg: a struct dump_opener
+ * made with dump_opener_new()): the source's name beneath the staging
+ * root: its last component opened beneath its parent's descriptor, which
+ * is kept for the next sources of the same directory (as a clean-up's,
+ * struct dump_parent); what is opened is then checked against its
+ * snapshot by the writer. Called on the writer's reader thread alone. */
+struct dump_opener {
+	struct dump *d;
+	struct dump_parent p;
+};
+struct dump_opener *dump_opener_new(struct dump *d); /* NULL: no memory */
+void dump_opener_free(struct dump_opener *o);
 int dump_source_open(void *arg, const struct tarw_source *src, int flags);
 /* The tar writer's sources of a: its entries not dropped (a->src,
  * a->srcidx, a->nsrc). 0 or -ENOMEM. */

@@ -15,15 +15,17 @@
  * descriptor, or, for a removal, by fstatat() of the name in its parent's
  * descriptor right before the unlinkat() from that same descriptor.
  *
- * A clean-up removes a directory's entries one after another: the
- * parent's descriptor, opened beneath the root for the first of them, is
- * kept for the next ones (struct dump_parent: one descriptor, the last
- * parent's, never one per entry). A descriptor names its directory's
+ * A clean-up removes a directory's entries one after another, and the tar
+ * writer reads them one after another: the parent's descriptor, opened
+ * beneath the root for the first of them, is kept for the next ones
+ * (struct dump_parent: one descriptor, the last parent's, never one per
+ * entry), and only the last component is opened beneath it. A descriptor names its directory's
  * inode, not a path: a directory renamed or moved meanwhile takes its
  * entries along, and what is removed from it is still only an entry whose
  * identity is the snapshot's (the same inode, unchanged since: the file
- * that was archived). A symlink put in the directory's place is never
- * followed: the descriptor is not the path.
+ * that was archived); what is read through it is still only a source whose
+ * identity the writer finds to be the snapshot's. A symlink put in the
+ * directory's place is never followed: the descriptor is not the path.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -145,11 +147,38 @@ int dump_entry_same(const struct stat *a, const struct stat *b)
 	       a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
 }
 
+struct dump_opener *dump_opener_new(struct dump *d)
+{
+	struct dump_opener *o = malloc(sizeof(*o));
+
+	if (o) {
+		o->d = d;
+		dump_parent_init(&o->p);
+	}
+	return o;
+}
+
+void dump_opener_free(struct dump_opener *o)
+{
+	if (!o)
+		return;
+	dump_parent_release(&o->p);
+	free(o);
+}
+
 int dump_source_open(void *arg, const struct tarw_source *src, int flags)
 {
-	struct dump *d = arg;
+	struct dump_opener *o = arg;
+	const char *name;
+	int dirfd, own, fd;
 
-	return beneath_open(d->fs->staging_fd, src->name, flags);
+	dirfd = parent_get(o->d, &o->p, src->name, &name, &own);
+	if (dirfd < 0)
+		return dirfd;
+	fd = beneath_open(dirfd, name, flags); /* one component */
+	if (own)
+		close(dirfd);
+	return fd;
 }
 
 void dump_sources_free(struct dump_archive *a)
