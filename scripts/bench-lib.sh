@@ -177,7 +177,7 @@ bl_cc() {
 	# shellcheck disable=SC2046
 	cc -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -I"$TOP" -std=gnu11 -O2 -pthread \
 		-o "$out" "$TOP/tests/bench/$name.c" "${libs[@]}" \
-		$(pkg-config --cflags --libs libarchive libcrypto libxxhash uuid sqlite3) -lm >&2 || exit 1
+		$(pkg-config --cflags --libs libarchive libcrypto libxxhash uuid sqlite3 libpq) -lm >&2 || exit 1
 	echo "$out"
 }
 
