@@ -1133,6 +1133,17 @@ int catalog_lease_takeover(struct catalog *cat, enum catalog_work kind,
 /* Delete the recall request of l, only while l holds it: 0, -ESTALE (the
  * request was taken over, or served and deleted by another host). */
 int catalog_recall_done(struct catalog *cat, const struct catalog_lease *l);
+/* A recall request of one member (req->member; no path) handed to the
+ * hosts: added free, leased to nobody, for whichever host can serve it
+ * to take (catalog_lease_take()); the host that asked watches the row
+ * (catalog_lease_get(): -ENOENT once served) and the member's cache
+ * entry. *id (may be NULL) receives its id. 0, -EINVAL, -errno. */
+int catalog_recall_hand(struct catalog *cat,
+			const struct catalog_recall_req *req, int64_t *id);
+/* The free recall requests of one member (no host holds them: handed,
+ * or left by a host that left), oldest first, at most 64: fn for each
+ * (r->path is NULL). 0, fn's nonzero return, or -errno. */
+int catalog_recall_free(struct catalog *cat, catalog_recall_fn fn, void *ctx);
 
 /* ---- consistency check (tapefs fsck) ------------------------------------ */
 

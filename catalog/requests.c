@@ -18,12 +18,17 @@ static const char SQL_REQ_REMOVE[] =
     "DELETE FROM recall_request WHERE id = :id";
 static const char SQL_REQ_GET[] =
     "SELECT " REQ_COLS " FROM recall_request WHERE id = :id";
+static const char SQL_REQ_FREE[] =
+    "SELECT " REQ_COLS " FROM recall_request WHERE lease_host = '' "
+    "AND member > 0 ORDER BY id LIMIT 64";
 static const char SQL_REQ_LIST[] =
     "SELECT " REQ_COLS " FROM recall_request WHERE "
     CAT_NOT_LEASED_ELSEWHERE " ORDER BY id";
 
+/* Insert r; leased to the joined host unless free is set (a request
+ * handed to whichever host can serve it). */
 static int req_add(struct catalog *cat, struct catconn *c,
-		   const struct catalog_recall_req *r, int64_t *id)
+		   const struct catalog_recall_req *r, int free, int64_t *id)
 {
 	struct catstmt *st = cat_stmt(c, SQL_REQ_ADD);
 	int64_t row;
@@ -44,7 +49,7 @@ static int req_add(struct catalog *cat, struct catconn *c,
 	if (ret)
 		return ret;
 	row = cat_last_id(c);
-	ret = cat_lease_stamp(cat, c, CATALOG_WORK_RECALL, row);
+	ret = free ? 0 : cat_lease_stamp(cat, c, CATALOG_WORK_RECALL, row);
 	if (!ret && id)
 		*id = row;
 	return ret;
@@ -78,9 +83,25 @@ int catalog_recall_add(struct catalog *cat,
 	if (ret < 0)
 		return ret;
 	for (size_t i = 0; !ret && i < n; i++)
-		ret = req_add(cat, c, &reqs[i], ids ? &ids[i] : NULL);
+		ret = req_add(cat, c, &reqs[i], 0, ids ? &ids[i] : NULL);
 	if (!ret && done)
 		ret = cat_recall_remove(c, done);
+	return cat_txn_end(cat, c, 0, ret);
+}
+
+int catalog_recall_hand(struct catalog *cat,
+			const struct catalog_recall_req *req, int64_t *id)
+{
+	struct catconn *c;
+	int ret;
+
+	if (!req || !req->member || req->path ||
+	    strnlen(req->prefer, sizeof(req->prefer)) >= sizeof(req->prefer))
+		return -EINVAL;
+	ret = cat_txn_begin(cat, &c, 0);
+	if (ret < 0)
+		return ret;
+	ret = req_add(cat, c, req, 1, id);
 	return cat_txn_end(cat, c, 0, ret);
 }
 
@@ -136,6 +157,18 @@ int catalog_recall_list(struct catalog *cat, catalog_recall_fn fn, void *ctx)
 		ret = cat_row_each(c, st, req_visit, &w, "recall requests");
 	else
 		cat_done(st);
+	cat_conn_put(cat, c);
+	return ret;
+}
+
+int catalog_recall_free(struct catalog *cat, catalog_recall_fn fn, void *ctx)
+{
+	struct cat_walk w = {.fn.recall = fn, .ctx = ctx};
+	struct catconn *c = cat_conn_get(cat);
+	struct catstmt *st = c ? cat_stmt(c, SQL_REQ_FREE) : NULL;
+	int ret = st ? cat_row_each(c, st, req_visit, &w, "recall requests free")
+		     : -EIO;
+
 	cat_conn_put(cat, c);
 	return ret;
 }

@@ -1921,6 +1921,18 @@ void sched_tape_release(struct sched *s, const char *barcode)
 	pthread_mutex_unlock(&s->mu);
 }
 
+int sched_tape_away(struct sched *s, const char *barcode)
+{
+	int r;
+
+	if (!barcode)
+		return 0;
+	pthread_mutex_lock(&s->mu);
+	r = away_of(s, barcode) && !drive_holding(s, barcode);
+	pthread_mutex_unlock(&s->mu);
+	return r;
+}
+
 int sched_tape_reserved(struct sched *s, const char *barcode)
 {
 	int r;

@@ -407,6 +407,12 @@ void sched_tape_release(struct sched *s, const char *barcode);
 /* 1 when barcode holds a reservation, else 0. */
 int sched_tape_reserved(struct sched *s, const char *barcode);
 
+/* 1 when barcode sits in another host's drive as the last inventory saw
+ * it (none of ours holds it): a job for it waits until that host puts it
+ * back; the recall engine hands such a tape's requests to the host that
+ * holds it instead (docs/multi-host.md). 0 else. Never blocks. */
+int sched_tape_away(struct sched *s, const char *barcode);
+
 /* Robot moves done since start (loads + unloads), for tests. */
 uint64_t sched_robot_moves(struct sched *s);
 

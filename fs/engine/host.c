@@ -206,6 +206,11 @@ int host_start(struct tapefs *fs, const char *name, int64_t lease_ms)
 	return 0;
 }
 
+int64_t host_lease_ms(const struct tapefs *fs)
+{
+	return fs && fs->host ? fs->host->lease_ms : 0;
+}
+
 void host_stop(struct tapefs *fs)
 {
 	struct host *h = fs ? fs->host : NULL;

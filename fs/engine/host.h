@@ -30,6 +30,9 @@ int host_start(struct tapefs *fs, const char *name, int64_t lease_ms);
 /* One beat and one take-over sweep now (the thread does the same every
  * third of the lease time): the number of jobs taken over, or -errno. */
 int host_beat_now(struct tapefs *fs);
+/* The lease time this host joined with (ms), 0 when it joined none (one
+ * host alone). */
+int64_t host_lease_ms(const struct tapefs *fs);
 /* Stop the beat and leave (leases released, the host's row deleted).
  * After the engines stopped. Nothing when host_start() was not called. */
 void host_stop(struct tapefs *fs);

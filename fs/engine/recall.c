@@ -551,7 +551,8 @@ static void tape_dequeue(struct recall *r, struct rentry *e)
 
 void recall_unwanted(struct recall *r, struct rentry *e)
 {
-	if (e->st != E_QUEUED || e->batch || e->nwait || e->opens)
+	/* one handed to another host goes on: its bytes land in the cache */
+	if (e->st != E_QUEUED || e->batch || e->nwait || e->opens || e->hrow)
 		return;
 	tape_dequeue(r, e);
 	entry_state_set(e, E_IDLE);
@@ -688,6 +689,12 @@ int recall_request_row(struct recall *r, int64_t member_id, const char *prefer,
 
 	pthread_mutex_lock(&r->lock);
 	ret = r->stopping ? -ESHUTDOWN : entry_of(r, member_id, &e);
+	if (!ret && row && e->hrow == row) {
+		/* the request this host handed over came back to it */
+		ret = recall_hosts_back(r, e, row);
+		pthread_mutex_unlock(&r->lock);
+		return ret;
+	}
 	if (!ret && e->st == E_IDLE && e->size > 0) {
 		e->prio = priority;
 		recall_range_whole(e);

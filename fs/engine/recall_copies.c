@@ -46,7 +46,7 @@ static int copy_add(void *vctx, const struct catalog_location *l)
 }
 
 /* Is barcode in a drive now? (Reading from a loaded tape saves a load.) */
-static int tape_loaded(struct recall *r, const char *barcode)
+int recall_tape_loaded(struct recall *r, const char *barcode)
 {
 	struct sched_drive_status ds;
 	int n = sched_ndrives(r->fs->sched);
@@ -57,6 +57,25 @@ static int tape_loaded(struct recall *r, const char *barcode)
 		    !strcmp(ds.barcode, barcode))
 			return 1;
 	return 0;
+}
+
+/* A member taken back from the other hosts (recall_hosts.c) is read here:
+ * its copies on tapes in other hosts' drives (a host that died holds
+ * them there) are tried last, the others in the order found. */
+static void copies_away_last(struct recall *r, struct rentry *e)
+{
+	struct rcopy *tmp = malloc((size_t)e->ncopies * sizeof(*tmp));
+	int n = 0;
+
+	if (!tmp)
+		return; /* the order as it is: still correct, maybe slower */
+	for (int pass = 0; pass < 2; pass++)
+		for (int i = 0; i < e->ncopies; i++)
+			if (sched_tape_away(r->fs->sched, e->copies[i].barcode) ==
+			    pass)
+				tmp[n++] = e->copies[i];
+	memcpy(e->copies, tmp, (size_t)n * sizeof(*tmp));
+	free(tmp);
 }
 
 /* Order e's copies: the preferred tape first, else a tape in a drive or
@@ -76,7 +95,7 @@ static void copies_order(struct recall *r, struct rentry *e, const char *prefer)
 				best = i;
 	}
 	for (int i = 0; i < e->ncopies && best < 0; i++)
-		if (tape_loaded(r, e->copies[i].barcode))
+		if (recall_tape_loaded(r, e->copies[i].barcode))
 			best = i;
 	if (best > 0) {
 		struct rcopy c = e->copies[best];
@@ -84,6 +103,8 @@ static void copies_order(struct recall *r, struct rentry *e, const char *prefer)
 		memmove(&e->copies[1], &e->copies[0], (size_t)best * sizeof(c));
 		e->copies[0] = c;
 	}
+	if (e->local)
+		copies_away_last(r, e);
 }
 
 int recall_copies_load(struct recall *r, struct rentry *e, const char *prefer)

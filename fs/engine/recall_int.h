@@ -24,6 +24,9 @@
  *                    ahead by a thread of its own
  *   recall_check.c   the MD5 of the members a job reads whole, on a thread
  *                    beside the drive's, and each member finished there
+ *   recall_hosts.c   recalls across the hosts sharing a catalog: requests
+ *                    for a tape in another host's drive handed to it, and
+ *                    the requests other hosts handed served here
  */
 #ifndef TAPEFS_RECALL_INT_H
 #define TAPEFS_RECALL_INT_H
@@ -83,6 +86,16 @@ struct rentry {
 	int batch;	  /* a `.recall` request wants it whole */
 	int prio;	  /* its `.recall` priority (0..RECALL_PRIO_MAX) */
 	int64_t row;	  /* its request's catalog row (recall_request), 0 */
+	/* Across hosts (recall_hosts.c): a member queued on a tape in another
+	 * host's drive is handed over, E_QUEUED on no tape's queue: hrow is
+	 * the free request row written for it (-1 until written), hsince
+	 * when (monotonic ms). local: taken back, served here (its copies
+	 * in other hosts' drives tried last), never handed again. */
+	int64_t hrow;
+	int64_t hsince;
+	int64_t hgone; /* its row found gone without a whole cache entry
+			  (monotonic ms; the entry may follow), 0 */
+	int local;
 	/* Byte ranges (recall_range.c): a member with chunk digests is read
 	 * chunk by chunk; map has a bit per chunk in the cache, checked */
 	uint32_t nchunks; /* chunks with digests; 0: read whole only */
@@ -244,6 +257,15 @@ struct recall {
 	struct rdurable *durable; /* the syncers (recall_durable.c) */
 	struct rahead *ahead;	  /* the maker of files (recall_ahead.c) */
 	pthread_cond_t batch_cond;
+	/* across hosts (recall_hosts.c): the entries handed over, and the
+	 * thread that hands, watches and serves (only on a joined host) */
+	struct rentry **handed;
+	size_t nhanded, handed_cap;
+	int64_t hand_back_ms; /* a handed request no host took for this long
+				 is taken back */
+	pthread_t hosts;
+	int hosts_on, hosts_stop;
+	pthread_cond_t hosts_cond;
 	struct recall_result results[RECALL_RESULTS_MAX];
 	unsigned nresults; /* total ever; ring index = n % RECALL_RESULTS_MAX */
 };
@@ -452,6 +474,23 @@ void recall_fail_local(struct recall *r, struct rentry *e, int err);
  * -ENOMEM. */
 int recall_copies_load(struct recall *r, struct rentry *e, const char *prefer);
 
+/* Is barcode in one of this host's drives now? */
+int recall_tape_loaded(struct recall *r, const char *barcode);
+
+/* ---- recall_hosts.c ------------------------------------------------------ */
+
+/* Start the thread of recalls across hosts when fs joined a host (else
+ * nothing). 0 or -errno. */
+int recall_hosts_start(struct recall *r);
+/* Stop it (stopping is set): requests handed stay in the catalog, for
+ * the host that took them or the next that can. Called without the
+ * lock. */
+void recall_hosts_stop(struct recall *r);
+/* The request row of e handed over came back to this host (taken here:
+ * a take-over of the lease of a host that died, or its tape is now in
+ * one of our drives): e is served here (row becomes its request). Lock
+ * held. 0 or -errno. */
+int recall_hosts_back(struct recall *r, struct rentry *e, int64_t row);
 /* ---- recall_durable.c ---------------------------------------------------- */
 
 /* Start the engine's syncers (threads making members read whole durable

@@ -148,9 +148,13 @@ int recall_start(struct tapefs *fs)
 		ret = recall_ahead_start(r);
 	if (!ret)
 		ret = recall_batcher_start(r);
+	if (!ret)
+		ret = recall_hosts_start(r);
 	if (ret) {
 		fprintf(stderr, "tapefs: recall: threads: %s\n",
 			strerror(-ret));
+		__atomic_store_n(&r->stopping, 1, __ATOMIC_RELAXED);
+		recall_batcher_stop(r);
 		recall_ahead_stop(r);
 		recall_durable_stop(r);
 		recall_replier_stop(r);
@@ -196,6 +200,7 @@ void recall_free(struct recall *r)
 	}
 	free(r->hash);
 	free(r->rows_done);
+	free(r->handed);
 	pthread_cond_destroy(&r->batch_cond);
 	pthread_cond_destroy(&r->wake_cond);
 	pthread_cond_destroy(&r->cond);
@@ -215,6 +220,7 @@ void recall_stop(struct tapefs *fs)
 	__atomic_store_n(&r->stopping, 1, __ATOMIC_RELAXED);
 	pthread_cond_broadcast(&r->cond);
 	pthread_mutex_unlock(&r->lock);
+	recall_hosts_stop(r);
 	recall_batcher_stop(r);
 	/* Parked reads are answered (-ESHUTDOWN, or their bytes when they
 	 * are in the cache) by the replier; nobody can arm them any more. */
