@@ -188,6 +188,24 @@ static int served_elsewhere(const char *path)
 	return found;
 }
 
+/* 1 once A's `.recall` figures show one member handed (2 s at most). */
+static int handed_seen(void)
+{
+	for (int i = 0; i < 200; i++) {
+		struct recall_snap s;
+		size_t n = 0;
+
+		if (!recall_snapshot(fa.recall, &s)) {
+			n = s.handed;
+			recall_snap_release(&s);
+		}
+		if (n == 1)
+			return 1;
+		sleep_ms(10);
+	}
+	return 0;
+}
+
 static int count_free(void *ctx, const struct catalog_recall_req *q)
 {
 	(void)q;
@@ -227,6 +245,8 @@ static void test_taken_back(void)
 	struct reader rd;
 
 	reader_start(&rd, 1, NULL);
+	/* handed while no host takes it (`.recall` says so) */
+	CHECK(handed_seen());
 	pthread_join(rd.th, NULL);
 	CHECK_INT(rd.ret, 0);
 	CHECK(!served_elsewhere("f2.bin"));

@@ -264,6 +264,8 @@ struct recall_snap {
 	size_t resolving; /* those requests */
 	size_t syncing;	  /* members cached, not yet durable (their cache rows
 			     and served requests not yet in the catalog) */
+	size_t handed;	  /* members queued on tapes in other hosts' drives,
+			     handed to those hosts (docs/multi-host.md) */
 	struct recall_snap_tape *tapes; /* tapes with a queue */
 	size_t ntapes;
 	struct recall_snap_read *reading; /* members being read now */

@@ -163,6 +163,7 @@ int recall_snapshot(struct recall *r, struct recall_snap *out)
 	out->queued = r->queued + r->nbatch;
 	out->resolving = r->nbatch;
 	out->syncing = recall_durable_pending(r);
+	out->handed = r->nhanded;
 	ret = snap_tapes(r, out);
 	if (!ret)
 		ret = snap_reading(r, out);

@@ -113,6 +113,11 @@ static void snap_render(const struct recall_snap *s, struct seen *c,
 		strbuf_addf(out, "resolving: %zu\n", s->resolving);
 	if (s->syncing)
 		strbuf_addf(out, "syncing: %zu\n", s->syncing);
+	if (s->handed)
+		strbuf_addf(out,
+			    "handed: %zu (their tapes are in other hosts' "
+			    "drives)\n",
+			    s->handed);
 	for (size_t i = 0; i < s->ntapes; i++) {
 		const struct recall_snap_tape *t = &s->tapes[i];
 
