@@ -134,6 +134,22 @@ int catalog_testing_open(struct catalog **out, const char *path);
  * "orphan" (a copy of a missing archive). -EINVAL for another word. */
 int catalog_testing_corrupt(struct catalog *cat, const char *what);
 
+/* ---- the robot's lock (catalog/robot.c) -------------------------------- */
+/* Hosts sharing one library share its one robot, and a robot does one
+ * move at a time (mtx has no lock of its own): every changer move and
+ * inventory of every host runs between catalog_robot_lock() and
+ * catalog_robot_unlock() of the catalog they share. On a database server
+ * (its backend's robot_lock SQL) it is a session advisory lock held on a
+ * connection of its own; on sqlite, one host, it is an flock(2) of the
+ * file CATALOG-robot beside the catalog (so that two daemons or a daemon
+ * and an offline command of one machine never move at once). Threads of
+ * one process take it one after the other. Blocks until the lock is had
+ * (the other host's move ends): never from a file system request thread.
+ * 0 or -errno (the lock cannot be had: its connection or file; logged);
+ * on failure nothing is held. */
+int catalog_robot_lock(struct catalog *cat);
+void catalog_robot_unlock(struct catalog *cat);
+
 /* ---- tapes ----------------------------------------------------------- */
 
 enum catalog_tape_state {

@@ -550,6 +550,8 @@ static int open_at(struct catalog **out, const char *path, int existing)
 	pthread_mutex_init(&cat->write_lock, NULL);
 	pthread_mutex_init(&cat->pool_lock, NULL);
 	pthread_mutex_init(&cat->dcache_lock, NULL);
+	pthread_mutex_init(&cat->robot_lock, NULL);
+	cat->robot_fd = -1;
 	pthread_cond_init(&cat->pool_cond, NULL);
 	cat->ops = ops;
 	ret = cat_conn_open(&cat->wconn, cat->ops, path, 1);
@@ -567,6 +569,7 @@ out_conn:
 	cat_conn_close(cat->wconn);
 out_locks:
 	pthread_cond_destroy(&cat->pool_cond);
+	pthread_mutex_destroy(&cat->robot_lock);
 	pthread_mutex_destroy(&cat->dcache_lock);
 	pthread_mutex_destroy(&cat->pool_lock);
 	pthread_mutex_destroy(&cat->write_lock);
@@ -599,7 +602,9 @@ void catalog_close(struct catalog *cat)
 		cat_conn_close(c);
 	}
 	cat_conn_close(cat->wconn);
+	cat_robot_close(cat);
 	pthread_cond_destroy(&cat->pool_cond);
+	pthread_mutex_destroy(&cat->robot_lock);
 	pthread_mutex_destroy(&cat->dcache_lock);
 	pthread_mutex_destroy(&cat->pool_lock);
 	pthread_mutex_destroy(&cat->write_lock);

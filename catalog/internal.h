@@ -60,6 +60,11 @@ struct cat_ops {
 	int64_t (*last_id)(struct catconn *c);
 	/* run a constant text of one or more statements: 0 or -errno */
 	int (*exec_sql)(struct catconn *c, const char *sql);
+	/* SQL that takes and gives back the robot's lock across hosts on a
+	 * connection of its own (a session lock: a server's advisory lock),
+	 * run with exec_sql; NULL: one host, the lock is a file beside the
+	 * catalog (catalog_robot_lock(), robot.c) */
+	const char *robot_lock, *robot_unlock;
 	/* whether c is inside a transaction */
 	int (*in_txn)(struct catconn *c);
 	/* DIALECT HOOK (the backend's differences live here, in its ops):
@@ -133,7 +138,17 @@ struct catalog {
 	char host[CATALOG_HOST_LEN];
 	int64_t lease_ms;
 	int64_t host_started; /* the join's time: this run's mark on the row */
+	/* Held from catalog_robot_lock() to its unlock: one robot move of
+	 * this process at a time; guards robot_conn and robot_fd. Taken by
+	 * changer calls with no catalog lock held; a leaf otherwise. */
+	pthread_mutex_t robot_lock;
+	struct catconn *robot_conn; /* the backend's lock: its connection */
+	int robot_fd; /* the file lock: its descriptor, -1 none yet */
 };
+
+/* ---- robot.c ---- */
+/* Close what the robot's lock holds (at catalog_close()). */
+void cat_robot_close(struct catalog *cat);
 
 /* ---- db.c ---- */
 /* A new connection to the database at path (created when missing) with

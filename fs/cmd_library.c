@@ -49,6 +49,7 @@ int cmd_library_up(struct tapefs *fs, const char *who)
 		fs->changer = NULL;
 		return ret;
 	}
+	library_robot_share(fs);
 	ret = library_sync(fs);
 	if (ret < 0) {
 		fprintf(stderr, "%s: library: %s\n", who,

@@ -230,6 +230,8 @@ static int open_changer(struct tapefs *fs)
 	if (ret) {
 		tapefs_log(fs, LOG_ERR, "%s: %s", fs->cfg.path, err);
 		fs->changer = NULL;
+	} else {
+		library_robot_share(fs);
 	}
 	return ret;
 }

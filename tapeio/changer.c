@@ -30,6 +30,7 @@ struct changer_impl {
 	 * the scheduler calls; no other mutex is taken while it is held
 	 * (the vlib backend takes its library's file lock inside). */
 	pthread_mutex_t mu;
+	struct changer_guard guard; /* changer_set_guard(); set before use */
 };
 
 const struct changer_ops *changer_backend(const char *name)
@@ -58,6 +59,43 @@ static void call_begin(struct changer *c)
 {
 	pthread_mutex_lock(changer_mu(c));
 	c->err[0] = 0;
+}
+
+void changer_set_guard(struct changer *c, const struct changer_guard *g)
+{
+	struct changer_impl *impl = (struct changer_impl *)c;
+
+	if (g)
+		impl->guard = *g;
+	else
+		memset(&impl->guard, 0, sizeof(impl->guard));
+}
+
+/* The hosts' robot lock around a move or an inventory: 0, or -errno with
+ * the reason in c->err. */
+static int guard_take(struct changer *c)
+{
+	struct changer_guard *g = &((struct changer_impl *)c)->guard;
+	int ret;
+
+	if (!g->lock)
+		return 0;
+	ret = g->lock(g->arg);
+	if (ret < 0) {
+		pthread_mutex_lock(changer_mu(c));
+		snprintf(c->err, sizeof(c->err), "robot lock: %s",
+			 strerror(-ret));
+		pthread_mutex_unlock(changer_mu(c));
+	}
+	return ret;
+}
+
+static void guard_give(struct changer *c)
+{
+	struct changer_guard *g = &((struct changer_impl *)c)->guard;
+
+	if (g->unlock)
+		g->unlock(g->arg);
 }
 
 /* End of a call: make sure a failure carries a reason. */
@@ -133,9 +171,16 @@ void changer_close(struct changer *c)
 
 int changer_inventory(struct changer *c, struct changer_inv *inv)
 {
-	call_begin(c);
+	int ret;
+
 	memset(inv, 0, sizeof(*inv));
-	return call_end(c, c->ops->inventory(c, inv), "inventory");
+	ret = guard_take(c);
+	if (ret)
+		return ret;
+	call_begin(c);
+	ret = call_end(c, c->ops->inventory(c, inv), "inventory");
+	guard_give(c);
+	return ret;
 }
 
 void changer_inv_free(struct changer_inv *inv)
@@ -146,23 +191,52 @@ void changer_inv_free(struct changer_inv *inv)
 	memset(inv, 0, sizeof(*inv));
 }
 
-int changer_load(struct changer *c, int slot, int drive)
+/* A load or unload without the guard (the caller holds it). */
+static int load_unguarded(struct changer *c, int slot, int drive)
 {
 	call_begin(c);
 	return call_end(c, c->ops->load(c, slot, drive), "load");
 }
 
-int changer_unload(struct changer *c, int drive, int slot)
+static int unload_unguarded(struct changer *c, int drive, int slot)
 {
 	call_begin(c);
 	return call_end(c, c->ops->unload(c, drive, slot), "unload");
 }
 
+int changer_load(struct changer *c, int slot, int drive)
+{
+	int ret = guard_take(c);
+
+	if (ret)
+		return ret;
+	ret = load_unguarded(c, slot, drive);
+	guard_give(c);
+	return ret;
+}
+
+int changer_unload(struct changer *c, int drive, int slot)
+{
+	int ret = guard_take(c);
+
+	if (ret)
+		return ret;
+	ret = unload_unguarded(c, drive, slot);
+	guard_give(c);
+	return ret;
+}
+
 int changer_transfer(struct changer *c, int from_slot, int to_slot)
 {
+	int ret = guard_take(c);
+
+	if (ret)
+		return ret;
 	call_begin(c);
-	return call_end(c, c->ops->transfer(c, from_slot, to_slot),
-			"transfer");
+	ret = call_end(c, c->ops->transfer(c, from_slot, to_slot),
+		       "transfer");
+	guard_give(c);
+	return ret;
 }
 
 int changer_drive_device(struct changer *c, int drive, char *buf, size_t len)
@@ -219,13 +293,20 @@ int changer_label_probe(struct changer *c, int slot, int drive,
 	char why[sizeof(c->err)] = "", what[sizeof(c->err) - 32];
 	int ret, uret;
 
-	ret = changer_load(c, slot, drive);
+	/* one hold of the robot from the load to the unload */
+	ret = guard_take(c);
 	if (ret)
 		return ret;
+	ret = load_unguarded(c, slot, drive);
+	if (ret) {
+		guard_give(c);
+		return ret;
+	}
 	ret = probe_dev(ops, dev, 1, p, what, sizeof(what));
 	if (ret)
 		snprintf(why, sizeof(why), "slot %d: %s", slot, what);
-	uret = changer_unload(c, drive, slot);
+	uret = unload_unguarded(c, drive, slot);
+	guard_give(c);
 	if (uret) {
 		snprintf(why, sizeof(why), "%.120s; the tape of slot %d stays in "
 			 "drive %d", changer_error(c), slot, drive);

@@ -95,6 +95,23 @@ int changer_open(struct changer **out, const struct changer_ops *ops,
 int changer_open_conf(struct changer **out, const struct changer_conf *cf,
 		      char *err, size_t errlen);
 void changer_close(struct changer *c);
+
+/* The lock the robot is shared under when several hosts drive one
+ * library (the catalog's robot lock, catalog_robot_lock()): lock() is
+ * called before every move (load, unload, transfer, a label probe's load
+ * and unload together) and every inventory, unlock() after it. lock
+ * returns 0 or -errno: the call then fails with that error, having moved
+ * nothing (changer_error(): "robot lock: ..."). Set it once, before any
+ * call (NULL: none, a library of one host). Taken before the handle's
+ * mutex, with no other lock of the caller's but the scheduler's robot
+ * mutex held. */
+struct changer_guard {
+	int (*lock)(void *arg);
+	void (*unlock)(void *arg);
+	void *arg;
+};
+void changer_set_guard(struct changer *c, const struct changer_guard *g);
+
 int changer_inventory(struct changer *c, struct changer_inv *inv);
 void changer_inv_free(struct changer_inv *inv);
 int changer_load(struct changer *c, int slot, int drive);

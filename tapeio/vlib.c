@@ -598,16 +598,69 @@ static int move_apply(const struct vlib *v, struct changer_inv *inv,
 	return 0;
 }
 
+/* The robot's arm, DIR/robot, flocked for a whole move and never waited
+ * for: a library has one arm, and a move asked while another is under way
+ * means two hosts moved without the robot's lock between them. Such a
+ * move fails (-EBUSY) and is recorded, one line in DIR/overlaps: the
+ * mark tests look for. The descriptor, or -errno with err. */
+static int arm_take(const struct vlib *v, enum changer_elem_type st, int si,
+		    enum changer_elem_type dt, int di, char *err,
+		    size_t errlen)
+{
+	char path[4096], line[200];
+	int fd, ofd, n;
+
+	if (path_join(path, sizeof(path), v->dir, "robot"))
+		return fail(err, errlen, -ENAMETOOLONG, "path too long");
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return fail(err, errlen, -errno, "'%s': %s", path,
+			    strerror(errno));
+	if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+		return fd;
+	close(fd);
+	if (errno != EWOULDBLOCK)
+		return fail(err, errlen, -errno, "'%s': %s", path,
+			    strerror(errno));
+	n = snprintf(line, sizeof(line),
+		     "%lld pid %d: %s %d to %s %d while another move was "
+		     "under way\n",
+		     (long long)time(NULL), (int)getpid(), elem_kind(st), si,
+		     elem_kind(dt), di);
+	if (!path_join(path, sizeof(path), v->dir, "overlaps")) {
+		ofd = open(path,
+			   O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC |
+			       O_NOFOLLOW,
+			   0600);
+		if (ofd >= 0) {
+			if (write(ofd, line, (size_t)n) != n) {
+				/* the error below says it all the same */
+			}
+			close(ofd);
+		}
+	}
+	return fail(err, errlen, -EBUSY,
+		    "robot busy: %s %d to %s %d overlaps another move (two "
+		    "hosts moving without the robot's lock; recorded in "
+		    "%s/overlaps)",
+		    elem_kind(st), si, elem_kind(dt), di, v->dir);
+}
+
 int vlib_move(struct vlib *v, enum changer_elem_type src_type, int src,
 	      enum changer_elem_type dst_type, int dst, char *err,
 	      size_t errlen)
 {
 	struct changer_inv inv;
-	int fd, ret;
+	int fd, arm, ret;
 
+	arm = arm_take(v, src_type, src, dst_type, dst, err, errlen);
+	if (arm < 0)
+		return arm;
 	fd = lock_take(v, LOCK_EX, err, errlen);
-	if (fd < 0)
+	if (fd < 0) {
+		close(arm);
 		return fd;
+	}
 	ret = state_read(v, &inv, err, errlen);
 	if (ret)
 		goto out_unlock;
@@ -622,6 +675,7 @@ out_free:
 	changer_inv_free(&inv);
 out_unlock:
 	close(fd);
+	close(arm);
 	return ret;
 }
 

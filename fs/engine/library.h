@@ -83,6 +83,12 @@ void library_copies_queue(struct tapefs *fs);
  * thread); nothing new starts until library_start(). Safe when stopped. */
 void library_stop(struct tapefs *fs);
 
+/* Every move and inventory of fs->changer from now on under the robot's
+ * lock of the catalog (catalog_robot_lock()): hosts sharing the library
+ * and the catalog never move at once. Called once both are open, before
+ * the first changer call. */
+void library_robot_share(struct tapefs *fs);
+
 /* Start fs->sched on fs->changer's drives (the mount's and the offline
  * commands'): sc as the caller set it (its log), with the changer, the
  * tape backend cfg.tape and cfg.ndrives drives (every drive of the

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "catalog/catalog.h"
 #include "fs/engine/library_int.h"
 #include "tapeio/sched.h"
 #include "tapeio/tape.h"
@@ -30,6 +31,24 @@ static int drive_count(struct tapefs *fs, int *n, char *why, size_t len)
 	*n = inv.ndrives;
 	changer_inv_free(&inv);
 	return 0;
+}
+
+static int robot_lock(void *arg)
+{
+	return catalog_robot_lock(arg);
+}
+
+static void robot_unlock(void *arg)
+{
+	catalog_robot_unlock(arg);
+}
+
+void library_robot_share(struct tapefs *fs)
+{
+	struct changer_guard g = {robot_lock, robot_unlock, fs->cat};
+
+	if (fs->changer && fs->cat)
+		changer_set_guard(fs->changer, &g);
 }
 
 int library_sched_start(struct tapefs *fs, struct sched_config *sc, char *why,
