@@ -805,6 +805,9 @@ const struct cat_ops cat_pg_ops = {
     .changes = pg_changes,
     .last_id = pg_last_id,
     .exec_sql = pg_exec_sql,
+    /* the robot's lock: a session advisory lock (dialect_pg.h) */
+    .robot_lock = dialect_pg_robot_lock,
+    .robot_unlock = dialect_pg_robot_unlock,
     .in_txn = pg_in_txn,
     /* the server's clock: one clock for every host of the catalog */
     .clock_ms = "SELECT CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 "

@@ -264,6 +264,9 @@ const struct cat_ops cat_sqlite_ops = {
     .changes = lite_changes,
     .last_id = lite_last_id,
     .exec_sql = lite_exec_sql,
+    /* one machine: the robot's lock is a file beside the catalog */
+    .robot_lock = NULL,
+    .robot_unlock = NULL,
     .in_txn = lite_in_txn,
     /* the clock of the machine that runs the statement: the one machine
      * of every daemon sharing a sqlite file */

@@ -17,6 +17,14 @@ const char dialect_pg_begin_write[] =
     "BEGIN ISOLATION LEVEL READ COMMITTED; "
     "SELECT pg_advisory_xact_lock(" STR(DIALECT_PG_LOCK_CLASS) ", "
 								"hashtext(current_schema()))";
+const char dialect_pg_robot_lock[] =
+    "SET tcp_keepalives_idle = 20; SET tcp_keepalives_interval = 5; "
+    "SET tcp_keepalives_count = 4; "
+    "SELECT pg_advisory_lock(" STR(DIALECT_PG_ROBOT_CLASS) ", "
+							   "hashtext(current_schema()))";
+const char dialect_pg_robot_unlock[] =
+    "SELECT pg_advisory_unlock(" STR(DIALECT_PG_ROBOT_CLASS) ", "
+							     "hashtext(current_schema()))";
 const char dialect_pg_begin_read[] =
     "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
 const char dialect_pg_meta[] =

@@ -14,6 +14,18 @@
  * does: each statement after the lock sees every earlier commit. */
 #define DIALECT_PG_LOCK_CLASS 1952542821 /* 'tape' */
 extern const char dialect_pg_begin_write[];
+/* The robot's lock across hosts (catalog_robot_lock(), catalog/robot.c):
+ * a session advisory lock on a connection of its own, class
+ * DIALECT_PG_ROBOT_CLASS (never the writer's class, so that a move and a
+ * write never wait for one another), keyed by the schema as the writer's
+ * lock is: one robot per catalog. The server gives it back when the
+ * session ends, a host killed included; the lock's text first sets the
+ * session's TCP keepalives short, so that the server also finds a host
+ * that lost its power or its network within a minute instead of the
+ * system's two hours (ignored on a Unix socket). */
+#define DIALECT_PG_ROBOT_CLASS 1919902319 /* 'robo' */
+extern const char dialect_pg_robot_lock[];
+extern const char dialect_pg_robot_unlock[];
 /* A read snapshot, as sqlite's read transaction: every statement of it
  * sees the same commits. */
 extern const char dialect_pg_begin_read[];

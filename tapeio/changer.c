@@ -71,8 +71,9 @@ void changer_set_guard(struct changer *c, const struct changer_guard *g)
 		memset(&impl->guard, 0, sizeof(impl->guard));
 }
 
-/* The hosts' robot lock around a move or an inventory: 0, or -errno with
- * the reason in c->err. */
+/* The hosts' robot lock around a move or an inventory: 0, or -ENOLCK
+ * with the lock's own error in c->err (the robot is not to blame, nor a
+ * drive: changer.h). */
 static int guard_take(struct changer *c)
 {
 	struct changer_guard *g = &((struct changer_impl *)c)->guard;
@@ -83,11 +84,12 @@ static int guard_take(struct changer *c)
 	ret = g->lock(g->arg);
 	if (ret < 0) {
 		pthread_mutex_lock(changer_mu(c));
-		snprintf(c->err, sizeof(c->err), "robot lock: %s",
-			 strerror(-ret));
+		snprintf(c->err, sizeof(c->err),
+			 "robot lock: %s (nothing moved)", strerror(-ret));
 		pthread_mutex_unlock(changer_mu(c));
+		return -ENOLCK;
 	}
-	return ret;
+	return 0;
 }
 
 static void guard_give(struct changer *c)

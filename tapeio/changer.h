@@ -100,8 +100,9 @@ void changer_close(struct changer *c);
  * library (the catalog's robot lock, catalog_robot_lock()): lock() is
  * called before every move (load, unload, transfer, a label probe's load
  * and unload together) and every inventory, unlock() after it. lock
- * returns 0 or -errno: the call then fails with that error, having moved
- * nothing (changer_error(): "robot lock: ..."). Set it once, before any
+ * returns 0 or -errno: the call then fails with -ENOLCK, having moved
+ * nothing (changer_error(): "robot lock: REASON (nothing moved)"): no
+ * drive and no cartridge is to blame. Set it once, before any
  * call (NULL: none, a library of one host). Taken before the handle's
  * mutex, with no other lock of the caller's but the scheduler's robot
  * mutex held. */

@@ -871,7 +871,8 @@ static int drive_prepare(struct sched *s, struct drive *d, const char *barcode,
 	if (full) {
 		ret = drive_unload(s, d, why, sizeof(why));
 		if (ret < 0) {
-			*is_fault = 1;
+			/* the hosts' robot lock not had: no drive to blame */
+			*is_fault = ret != -ENOLCK;
 			goto out_refresh;
 		}
 	}
@@ -891,8 +892,9 @@ static int drive_prepare(struct sched *s, struct drive *d, const char *barcode,
 	if (ret < 0) {
 		snprintf(why, sizeof(why), "load %s from slot %d: %s", barcode,
 			 slot, changer_error(s->changer));
-		/* An empty source slot is our stale view, not the drive. */
-		*is_fault = ret != -ENOMEDIUM;
+		/* An empty source slot is our stale view, not the drive;
+		 * the hosts' robot lock not had is not the drive either. */
+		*is_fault = ret != -ENOMEDIUM && ret != -ENOLCK;
 		goto out_refresh;
 	}
 	pthread_mutex_lock(&s->mu);

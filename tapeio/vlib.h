@@ -15,6 +15,10 @@
  *                                                  names each image)
  *   DIR/lock                  flock()ed: shared to read the state, exclusive
  *                             to change it
+ *   DIR/robot                 the robot's arm: flock()ed for a whole move and
+ *                             never waited for (vlib_move())
+ *   DIR/overlaps              one line per move asked while another was under
+ *                             way (hosts moving without the robot's lock)
  *   DIR/tapes/BARCODE.vtape   one vtape image per cartridge (tapeio/vtape.h)
  *   DIR/driveN                symlink -> tapes/BARCODE.vtape while drive N is
  *                             loaded; absent when it is empty, so the vtape
