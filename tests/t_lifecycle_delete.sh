@@ -70,6 +70,9 @@ check "a new label uuid" bash -c "[ -n '$(field label_uuid A00001L9)' ] && [ '$(
 check_eq "tapes/A00001L9 lists no archive" "" "$(ls mnt/tapes/A00001L9)"
 check_fails "reclaim of a scratch tape refused" "already in progress" bash -c "echo 'reclaim A00001L9' > mnt/.library"
 check "the next dump" dump_as root d9
+# the files leave staging/ at the commit; .dump's last_dump is set just
+# after it: wait for it (under load the read came first)
+for _ in $(seq 100); do [ -n "$(tf_last_tapes)" ] && break; sleep 0.1; done
 check_eq "... writes A00001L9" "A00001L9:1" "$(tf_last_tapes)"
 check "its files read back" bash -c 'for f in d9/f1 d9/f2; do cmp mnt/archive/$f src/$f || exit 1; done'
 tf_umount mnt
