@@ -42,7 +42,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CATALOG_SCHEMA_VERSION 8
+#define CATALOG_SCHEMA_VERSION 9
 
 struct catalog;
 
@@ -1096,11 +1096,54 @@ int catalog_host_join(struct catalog *cat, const char *name,
  * run's (a daemon of the same name joined since: this one renews
  * nothing), -EINVAL when the handle joined no host. */
 int catalog_host_beat(struct catalog *cat);
-/* The joined host leaves: its leases released, its row deleted. */
+/* The joined host leaves: its leases released, its row and its drives'
+ * rows (catalog_drive_publish()) deleted. */
 int catalog_host_leave(struct catalog *cat);
 typedef int (*catalog_host_fn)(void *ctx, const struct catalog_host *h);
 /* Every host, by name. */
 int catalog_host_list(struct catalog *cat, catalog_host_fn fn, void *ctx);
+
+/* ---- the library's drives (catalog/drives.c) -------------------------- */
+/* Each host publishes the state of its drives into the catalog, so that
+ * every host shows the whole library: one row per drive, keyed by the
+ * changer's drive number, naming the host that drives it. A row is
+ * written when what it says changes (its host publishes at its beat at
+ * most: catalog_drive_publish()); its host's heartbeat says whether it
+ * is still true: once the host's lease time passed without a beat (the
+ * host died, or left) the row is stale. docs/multi-host.md. */
+#define CATALOG_DRIVE_STATE_LEN 24
+#define CATALOG_DRIVE_LABEL_LEN 40
+#define CATALOG_DRIVE_JOB_LEN	96
+
+struct catalog_drive {
+	int id;				     /* the changer's drive number */
+	char host[CATALOG_HOST_LEN];	     /* the host driving it */
+	char state[CATALOG_DRIVE_STATE_LEN]; /* "idle", "reading", ... */
+	char label[CATALOG_DRIVE_LABEL_LEN]; /* the tape in it, "" none */
+	char job[CATALOG_DRIVE_JOB_LEN];     /* its job, "" none */
+	int progress;			     /* % of the job, -1 unknown */
+	int64_t updated; /* ms, the database's clock: the row's last change */
+	/* catalog_drive_list() only: */
+	int64_t lease_ms;  /* the host's lease time */
+	int64_t heartbeat; /* its host's last beat (ms), 0: no such host */
+	int64_t now;	   /* the database's clock at the list */
+	int stale;	   /* no beat of its host within its lease time */
+};
+
+/* The rows of d[0..n) for the joined host, its lease time with them and
+ * updated set to the database's clock, in one write transaction (ids
+ * 0..CATALOG_DRIVE_MAX-1; host, updated and the list's fields of d are
+ * ignored); with whole, the host's other rows (drives it no longer
+ * drives) are deleted. 0, -EINVAL when the handle joined no host or an
+ * id is out of range, -errno of the catalog. */
+#define CATALOG_DRIVE_MAX 4096
+int catalog_drive_publish(struct catalog *cat, const struct catalog_drive *d,
+			  size_t n, int whole);
+typedef int (*catalog_drive_fn)(void *ctx, const struct catalog_drive *d);
+/* Every drive row, by id, with its host's heartbeat and whether it is
+ * stale (one read: the rows and the clock of one snapshot). fn's
+ * nonzero return stops the walk and is returned. */
+int catalog_drive_list(struct catalog *cat, catalog_drive_fn fn, void *ctx);
 
 /* Take job of kind for the joined host: free, expired, or its own (a
  * take-over when another host's lease expired). *out (may be NULL) is

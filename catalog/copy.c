@@ -111,6 +111,9 @@ static const struct copy_table tables[] = {
 	  "id, member, archive, path, prefer, priority, created, " LEASE_COLS,
 	  "id", V10),
     TABLE("host", "tii", "name, started, heartbeat", "name", V3),
+    TABLE("drive", "ittttiii",
+	  "id, host, state, label, job, progress, updated, lease_ms", "id",
+	  V8),
 };
 
 #define NTABLES (sizeof(tables) / sizeof(tables[0]))

@@ -19,6 +19,8 @@ static const char SQL_HOST_BEAT[] =
     "AND started = :started";
 static const char SQL_HOST_LEAVE[] =
     "DELETE FROM host WHERE name = :name AND started = :started";
+static const char SQL_HOST_DRIVES_DROP[] =
+    "DELETE FROM drive WHERE host = :name";
 static const char SQL_HOST_LIST[] =
     "SELECT name, started, heartbeat FROM host ORDER BY name";
 
@@ -143,6 +145,15 @@ int catalog_host_leave(struct catalog *cat)
 			"host leave");
 	if (ret == 0)
 		ret = cat_host_leases(c, cat->host, 0, 0, 0);
+	if (ret == 0) {
+		struct catstmt *st = cat_stmt(c, SQL_HOST_DRIVES_DROP);
+
+		ret = -EIO;
+		if (st) {
+			cat_bind_text(st, ":name", cat->host);
+			ret = cat_exec(c, st, "host drives");
+		}
+	}
 	ret = cat_txn_end(cat, c, 1, ret < 0 ? ret : 0);
 	if (ret == 0)
 		cat->host[0] = 0;

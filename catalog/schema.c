@@ -244,9 +244,26 @@ static const char SCHEMA_V8[] =
 	LEASE_COLUMNS("dump") LEASE_COLUMNS("run") LEASE_COLUMNS("xfer")
 	    "PRAGMA user_version=8;";
 
+/* Version 9: the library's drives as their hosts publish them
+ * (catalog/drives.c), so that every host shows every drive: one row per
+ * drive by the changer's number, the host driving it, what it does, and
+ * when the row last changed (ms, the database's clock); lease_ms is the
+ * host's lease time, after which a silent host's rows are stale. */
+static const char SCHEMA_V9[] =
+    "CREATE TABLE drive("
+    " id INTEGER PRIMARY KEY,"
+    " host TEXT NOT NULL,"
+    " state TEXT NOT NULL DEFAULT '',"
+    " label TEXT NOT NULL DEFAULT '',"
+    " job TEXT NOT NULL DEFAULT '',"
+    " progress INTEGER NOT NULL DEFAULT -1,"
+    " updated INTEGER NOT NULL DEFAULT 0,"
+    " lease_ms INTEGER NOT NULL DEFAULT 0);"
+    "PRAGMA user_version=9;";
+
 static const char *const steps[CATALOG_SCHEMA_VERSION] = {
-    SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4,
-    SCHEMA_V5, SCHEMA_V6, SCHEMA_V7, SCHEMA_V8};
+    SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5,
+    SCHEMA_V6, SCHEMA_V7, SCHEMA_V8, SCHEMA_V9};
 
 static const char SQL_VERSION[] = "PRAGMA user_version";
 

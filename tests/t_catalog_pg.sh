@@ -19,7 +19,7 @@ check "a throw-away cluster starts" test $rc -eq 0
 trap 'pg_cluster_stop; t_cleanup' EXIT
 check "the cluster listens on no TCP port" sh -c "! grep -q '^listen_addresses' '$PG_DIR/data/postgresql.auto.conf' 2>/dev/null && grep -q 'listening on Unix socket' '$PG_DIR/log' && ! grep -q 'listening on IPv' '$PG_DIR/log'"
 
-for t in test_catalog_pg test_catalog_queries test_catalog_walk test_robot_lock; do
+for t in test_catalog_pg test_catalog_queries test_catalog_walk test_robot_lock test_catalog_drives; do
 	out=$(TAPEFS_TEST_PG=$PG_URI "$BUILD/tests/$t" 2>&1)
 	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' <<<"$out" | tail -n 1)
 	p=${line%% passed*}

@@ -73,7 +73,11 @@ static const char FILL[] =
     "INSERT INTO recall_request VALUES(2, 0, 1, X'640A', 'A00001L9', 0, 91,"
     " '', 0, 0);"
     "INSERT INTO host VALUES('host-a', 1764672000000, 1764672000999);"
-    "INSERT INTO host VALUES('host-b.site', -1, 0);";
+    "INSERT INTO host VALUES('host-b.site', -1, 0);"
+    "INSERT INTO drive VALUES(0, 'host-a', 'idle', '', '', -1,"
+    " 1764672000999, 30000);"
+    "INSERT INTO drive VALUES(3, 'host-b.site', 'reading', 'A00001L9',"
+    " 'recall 7', 41, -1, 2000);";
 
 static char *tpath(const char *name)
 {

@@ -18,6 +18,13 @@ static int count_dump(void *ctx, const struct catalog_dump *d)
 	return 0;
 }
 
+static int count_drive(void *ctx, const struct catalog_drive *d)
+{
+	(void)d;
+	++*(int *)ctx;
+	return 0;
+}
+
 static void test_v1_upgrade(void)
 {
 	struct catalog *cat;
@@ -65,6 +72,12 @@ static void test_v1_upgrade(void)
 	CHECK_INT(catalog_lease_take(cat, CATALOG_WORK_VERIFY, run, &l), 0);
 	CHECK_STR(l.host, "upgraded");
 	CHECK_INT(l.gen, 1);
+	/* version 9: the host publishes its drives */
+	struct catalog_drive dr = {.id = 2, .state = "idle", .progress = -1};
+	int ndr = 0;
+	CHECK_INT(catalog_drive_publish(cat, &dr, 1, 1), 0);
+	CHECK_INT(catalog_drive_list(cat, count_drive, &ndr), 0);
+	CHECK_INT(ndr, 1);
 	CHECK_INT(catalog_host_leave(cat), 0);
 	CHECK_INT(catalog_cache_put(cat, &e), 0);
 	CHECK_INT(catalog_check(cat, 0, NULL, 0, NULL, NULL), 2); /* the
