@@ -231,6 +231,8 @@ static int rd_open(struct tarw *w, size_t i, int flags)
 	struct stat st;
 	int fd = w->open(w->open_arg, &w->src[i], flags);
 
+	if (fd == -EPERM && (flags & O_NOATIME)) /* neither owner nor root */
+		fd = w->open(w->open_arg, &w->src[i], flags & ~O_NOATIME);
 	if (fd < 0)
 		return rd_mark(w, i, SEG_FAIL, fd);
 	if (fstat(fd, &st) < 0 || !ident_same(&st, &w->src[i].st)) {
@@ -290,11 +292,13 @@ static int reader_file(struct tarw *w, size_t i)
 
 	/* O_NONBLOCK: a fifo put in the file's place must not hang us in
 	 * open(); its identity then refuses it. Regular files ignore the
-	 * flag. */
-	fd = rd_open(w, i, O_RDONLY | O_NONBLOCK | O_NOCTTY);
+	 * flag. O_NOATIME: reading a file to archive it is no access a
+	 * user made (and its atime's update is an inode written per file). */
+	fd = rd_open(w, i, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_NOATIME);
 	if (fd < 0)
 		return fd;
-	ret = rd_meta(w, i, fd);
+	/* rd_open() found st's ctime on the descriptor: no_xattrs holds */
+	ret = w->src[i].no_xattrs ? 0 : rd_meta(w, i, fd);
 	if (!ret)
 		ret = rd_map(w, i, fd);
 	if (ret == -ECANCELED)

@@ -103,6 +103,12 @@ struct tarw_source {
 	const char *path;
 	const char *name;
 	struct stat st;
+	/* 1: a regular file whose extended attributes were listed after st
+	 * was taken, and it had none. The reader then lists them no more:
+	 * setting or removing one moves the ctime, so a file whose opened
+	 * descriptor still shows st's ctime has none (one system call less
+	 * a file). 0: listed from the descriptor, as always. */
+	int no_xattrs;
 };
 
 /* Open src for the reader with open(2) flags: O_RDONLY | O_NONBLOCK |

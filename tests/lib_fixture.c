@@ -225,6 +225,7 @@ int fx_source(struct tarw_source *s, const char *path)
 	CHECK_INT(ret, 0);
 	s->path = path;
 	s->name = path;
+	s->no_xattrs = 0; /* listed from the descriptor */
 	return ret;
 }
 

@@ -115,7 +115,8 @@ static int write_batch(const struct dump_snap *b, struct fx_archive *a)
 		return -EINVAL;
 	for (size_t i = 0; i < b->n; i++) {
 		snprintf(path[i], sizeof(path[i]), "stg/%s", b->e[i].rel);
-		src[i] = (struct tarw_source){path[i], b->e[i].rel, b->e[i].st};
+		src[i] = (struct tarw_source){
+		    .path = path[i], .name = b->e[i].rel, .st = b->e[i].st};
 	}
 	ret = fx_write_archive(&t, 1, src, b->n, &o, a);
 	tape_close(t);

@@ -482,6 +482,7 @@ int dump_cut_batch(const struct dump_cut *cut, struct dump_snap *b)
 			return ret;
 		}
 		b->e[b->n - 1].meta = s->e[i].meta;
+		b->e[b->n - 1].no_xattrs = s->e[i].no_xattrs;
 	}
 	return 0;
 }

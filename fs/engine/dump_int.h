@@ -61,6 +61,9 @@ struct dump_entry {
 	int dropped;	/* changed while being written: left staged */
 	uint64_t meta;	/* bytes its extended attributes add to its member
 			   (tarw_bound_xattr), when the walk read them */
+	int no_xattrs;	/* a regular file the walk listed, after its lstat
+			   st, with no extended attribute at all: the
+			   writer need not list them (tarw_source) */
 };
 
 struct dump_snap {

@@ -62,6 +62,7 @@ int dump_snap_add(struct dump_snap *s, const char *rel, const struct stat *st)
 	s->e[s->n].st = *st;
 	s->e[s->n].dropped = 0;
 	s->e[s->n].meta = 0;
+	s->e[s->n].no_xattrs = 0;
 	s->n++;
 	if (S_ISREG(st->st_mode)) {
 		s->bytes += (uint64_t)st->st_size;
@@ -203,14 +204,17 @@ static int walk_dir(struct walk *w, int dirfd, size_t len, int *complete);
 /* Bytes the extended attributes of entry name of dirfd add to its member
  * (tarw_bound_xattr()), read through the directory's descriptor without
  * following a symlink (xattrat.h); 0 when it has none or they cannot be
- * read (a bound short of them costs at most a rewrite at early warning). */
-static uint64_t meta_bound(int dirfd, const char *name)
+ * read (a bound short of them costs at most a rewrite at early warning).
+ * *none is set to 1 when the listing said the entry has no attribute at
+ * all (struct dump_entry's no_xattrs), else 0. */
+static uint64_t meta_bound(int dirfd, const char *name, int *none)
 {
 	char *list;
 	ssize_t n, v;
 	uint64_t sum = 0;
 
 	n = xattrat_list(dirfd, name, NULL, 0);
+	*none = n == 0;
 	if (n <= 0 || !(list = malloc((size_t)n + 1)))
 		return 0;
 	n = xattrat_list(dirfd, name, list, (size_t)n);
@@ -286,6 +290,7 @@ struct pre {
 	struct stat st;
 	int err; /* fstatat's errno, or 0 */
 	uint64_t meta;
+	int no_xattrs; /* listed after st was read: none */
 };
 
 #define PRE_BLOCK 1024 /* names read ahead at a time */
@@ -307,13 +312,16 @@ static void *pre_part_run(void *arg)
 		struct pre *e = &p->pre[i];
 
 		e->meta = 0;
+		e->no_xattrs = 0;
+		/* the lstat first, then the listing: see no_xattrs */
 		e->err = fstatat(p->dirfd, p->names[i], &e->st,
 				 AT_SYMLINK_NOFOLLOW) < 0
 			     ? errno
 			     : 0;
 		if (!e->err &&
 		    (S_ISREG(e->st.st_mode) || S_ISDIR(e->st.st_mode)))
-			e->meta = meta_bound(p->dirfd, p->names[i]);
+			e->meta = meta_bound(p->dirfd, p->names[i],
+					     &e->no_xattrs);
 	}
 	return NULL;
 }
@@ -380,8 +388,10 @@ static int walk_entry(struct walk *w, int dirfd, const char *name,
 			      w->bs))
 			goto out_left;
 		ret = dump_snap_add(w->s, w->path, &st);
-		if (!ret)
+		if (!ret) {
 			w->s->e[w->s->n - 1].meta = p->meta;
+			w->s->e[w->s->n - 1].no_xattrs = p->no_xattrs;
+		}
 		return ret;
 	} else if (S_ISLNK(st.st_mode)) {
 		w->files++;

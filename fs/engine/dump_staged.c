@@ -209,6 +209,7 @@ int dump_sources_make(struct dump_archive *a)
 			continue;
 		src->name = s->e[i].rel;
 		src->st = s->e[i].st;
+		src->no_xattrs = s->e[i].no_xattrs;
 		a->srcidx[a->nsrc++] = i;
 	}
 	return 0;

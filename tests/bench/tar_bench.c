@@ -64,6 +64,7 @@ static void add(const char *path, const char *name)
 	}
 	srcs[nsrc].path = strdup(path);
 	srcs[nsrc].name = strdup(name);
+	srcs[nsrc].no_xattrs = 0;
 	if (lstat(path, &srcs[nsrc].st) == 0)
 		nsrc++;
 }
