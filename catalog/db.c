@@ -55,6 +55,15 @@ struct catstmt *cat_stmt(struct catconn *c, const char *sql)
 	return c->slots[i].st;
 }
 
+struct catstmt *cat_stmt_nested(struct catconn *c, const char *sql)
+{
+	struct catstmt *st = cat_stmt(c, sql);
+
+	if (st)
+		st->nested = 1;
+	return st;
+}
+
 void cat_done(struct catstmt *st)
 {
 	if (st)

@@ -30,12 +30,24 @@
 #define OID_TEXT   25
 #define OID_FLOAT8 701
 
-#define PG_TABLES 32 /* tables whose id column is known, per connection */
+#define PG_TABLES    32	 /* tables whose id column is known, per connection */
+#define CURSOR_BATCH 256 /* rows of a nested query fetched at a time */
+
+struct pgstmt;
 
 struct pgconn {
 	PGconn *pg;
 	int64_t changes, last_id;
 	unsigned nprep; /* names given to prepared statements */
+	/* The session: incremented by every reconnection, whose session
+	 * has none of the statements prepared before (a statement prepared
+	 * in another session is prepared again). */
+	unsigned session;
+	/* The statement whose rows are still coming (single-row mode):
+	 * the connection takes no other command until they are read. */
+	struct pgstmt *streaming;
+	int quiet_lost; /* a begin's first try: a lost connection is not said */
+	unsigned ncursors; /* names given to cursors */
 	struct {
 		char name[64];
 		int has_id;
@@ -57,16 +69,31 @@ struct pgstmt {
 	char *text;	  /* the SQL with $N */
 	int script;	  /* several statements, no parameters: PQexec */
 	int returning_id; /* the INSERT returns its id (for last_id) */
+	int query;	  /* rows come one at a time (SELECT, WITH) */
+	int begins;	  /* a transaction's begin (reconnects when lost) */
 	char name[24];	  /* "" until prepared */
+	unsigned session; /* of the connection it was prepared in */
 	Oid *types;	  /* [nparam + 1] the types the server gave */
 	struct pgval *v;  /* [nparam + 1] */
-	PGresult *res;
+	PGresult *res;	  /* the whole result, or the current row's */
 	int row, nrows, ran;
+	int streamed; /* more rows may come (streaming, or held) */
+	/* Rows read ahead when another command needed the connection
+	 * (park()): next to give at held[ihead], up to nheld. */
+	PGresult **held;
+	size_t ihead, nheld, capheld;
+	int held_err; /* how the rest of the stream ended (-errno) */
+	/* A nested query (cat_stmt_nested()) is a cursor of the
+	 * transaction, its rows fetched CURSOR_BATCH at a time. */
+	char cursor[24]; /* its name: "" until declared once */
+	char fetch[48];	 /* FETCH n FROM cursor */
+	char close[40];	 /* CLOSE cursor */
+	int cursor_open; /* declared in the transaction, not closed */
 	struct {
 		char *p;
 		size_t n;
 		int done;
-	} *dec; /* [ncols] bytea columns decoded, for this row */
+	} * dec; /* [ncols] bytea columns decoded, for this row */
 	int ncols;
 };
 
@@ -92,17 +119,41 @@ static void log_err(const char *what, const char *msg)
 	fprintf(stderr, "catalog: %s: %.*s\n", what, (int)n, msg);
 }
 
+/* Whether the connection to the server is lost (the server restarted or
+ * stopped, the network cut): libpq knows once a command failed on it. */
+static int lost(struct pgconn *pc)
+{
+	return PQstatus(pc->pg) == CONNECTION_BAD;
+}
+
 /* Map the error of res (NULL: of the connection) to -errno, logged with
  * what unless it is a constraint refused (-EEXIST, sqlite's
- * SQLITE_CONSTRAINT: the caller's answer, not a fault). */
+ * SQLITE_CONSTRAINT: the caller's answer, not a fault), or a lost
+ * connection while a transaction's begin may still reconnect (quiet). */
 static int pg_err(struct pgconn *pc, const PGresult *res, const char *what)
 {
 	const char *state =
 	    res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	const char *msg =
+	    res ? PQresultErrorMessage(res) : PQerrorMessage(pc->pg);
 
 	if (state && strncmp(state, "23", 2) == 0)
 		return -EEXIST;
-	log_err(what, res ? PQresultErrorMessage(res) : PQerrorMessage(pc->pg));
+	if (lost(pc)) {
+		if (pc->quiet_lost)
+			return -EIO;
+		/* a write in flight is never sent again: it may have
+		 * committed before the connection went */
+		fprintf(stderr,
+			"catalog: %s: the connection to the PostgreSQL server "
+			"is lost (%.*s): this call fails, its transaction is "
+			"not retried; the next call reconnects\n",
+			what,
+			(int)strcspn(*msg ? msg : PQerrorMessage(pc->pg), "\n"),
+			*msg ? msg : PQerrorMessage(pc->pg));
+		return -EIO;
+	}
+	log_err(what, msg);
 	if (!state)
 		return -EIO;
 	if (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0 ||
@@ -117,12 +168,106 @@ static int pg_err(struct pgconn *pc, const PGresult *res, const char *what)
 	return -EIO;
 }
 
+/* The most rows one statement held in memory at once in this process
+ * (dialect_pg.h: a test's measure of a walk's memory). */
+static uint64_t rows_held_peak;
+
+uint64_t dialect_pg_rows_held_peak(int reset)
+{
+	if (reset)
+		return __atomic_exchange_n(&rows_held_peak, 0,
+					   __ATOMIC_RELAXED);
+	return __atomic_load_n(&rows_held_peak, __ATOMIC_RELAXED);
+}
+
+static void note_held(uint64_t n)
+{
+	uint64_t cur = __atomic_load_n(&rows_held_peak, __ATOMIC_RELAXED);
+
+	while (n > cur &&
+	       !__atomic_compare_exchange_n(&rows_held_peak, &cur, n, 0,
+					    __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		;
+}
+
+/* Keep row r (a single-row result) among ps's held rows: 0, -ENOMEM. */
+static int hold(struct pgstmt *ps, PGresult *r)
+{
+	if (ps->nheld == ps->capheld) {
+		size_t cap = ps->capheld ? ps->capheld * 2 : 64;
+		PGresult **h = realloc(ps->held, cap * sizeof(*h));
+
+		if (!h)
+			return -ENOMEM;
+		ps->held = h;
+		ps->capheld = cap;
+	}
+	ps->held[ps->nheld++] = r;
+	note_held(ps->nheld - ps->ihead);
+	return 0;
+}
+
+static void held_free(struct pgstmt *ps)
+{
+	for (size_t i = ps->ihead; i < ps->nheld; i++)
+		PQclear(ps->held[i]);
+	free(ps->held);
+	ps->held = NULL;
+	ps->ihead = ps->nheld = ps->capheld = 0;
+	ps->held_err = 0;
+}
+
+/* The rows still coming for the statement that streams on pc, read into
+ * its held rows, so that pc takes another command: a statement run on a
+ * connection while another one's rows are stepped (a walk that looks
+ * something up on its own connection). Memory then grows with the rows
+ * left: the walks over millions of rows (a tape's members, a directory,
+ * a backup's tables) run nothing else on their connection. */
+static void park(struct pgconn *pc)
+{
+	struct pgstmt *ps = pc->streaming;
+	PGresult *r;
+
+	if (!ps)
+		return;
+	pc->streaming = NULL;
+	while ((r = PQgetResult(pc->pg))) {
+		ExecStatusType rs = PQresultStatus(r);
+
+		if (rs == PGRES_SINGLE_TUPLE && !ps->held_err &&
+		    hold(ps, r) == 0)
+			continue;
+		if (ps->held_err == 0 && rs == PGRES_SINGLE_TUPLE)
+			ps->held_err = -ENOMEM;
+		else if (ps->held_err == 0 && rs != PGRES_TUPLES_OK)
+			ps->held_err = pg_err(pc, r, "rows read ahead");
+		PQclear(r);
+	}
+}
+
+/* The rest of pc's streaming result read and dropped (a walk stopped
+ * early, a row got alone): the connection takes a command again. A
+ * cancel would be quicker for millions of rows left, but it would end
+ * the caller's transaction in an error. */
+static void drain(struct pgconn *pc)
+{
+	PGresult *r;
+
+	while ((r = PQgetResult(pc->pg)))
+		PQclear(r);
+	pc->streaming = NULL;
+}
+
 /* Run a text without parameters; its result is cleared. 0 or -errno. */
 static int pg_exec_text(struct pgconn *pc, const char *sql, const char *what)
 {
-	PGresult *res = PQexec(pc->pg, sql);
-	ExecStatusType rs = PQresultStatus(res);
+	PGresult *res;
+	ExecStatusType rs;
 	int ret = 0;
+
+	park(pc);
+	res = PQexec(pc->pg, sql);
+	rs = PQresultStatus(res);
 
 	if (rs != PGRES_COMMAND_OK && rs != PGRES_TUPLES_OK)
 		ret = pg_err(pc, res, what);
@@ -167,6 +312,36 @@ static int check_encoding(struct pgconn *pc)
 	return -EPROTO;
 }
 
+/* What every session of the catalog is set to: 0 or -errno (said). */
+static int session_setup(struct pgconn *pc)
+{
+	int ret = check_encoding(pc);
+
+	if (ret == 0)
+		ret = pg_exec_text(pc, "SET client_min_messages = warning",
+				   "open");
+	return ret;
+}
+
+/* A new session in place of a lost one (PQreset: the same server and
+ * parameters), set as at open; every statement is prepared again in it
+ * (session). Only at a transaction's begin: a transaction that was in
+ * progress ended with its connection, as the server saw it. 0 or -EIO
+ * (said). */
+static int reconnect(struct pgconn *pc)
+{
+	pc->streaming = NULL;
+	pc->session++;
+	PQreset(pc->pg);
+	if (PQstatus(pc->pg) != CONNECTION_OK) {
+		log_err("cannot reconnect to the PostgreSQL catalog",
+			PQerrorMessage(pc->pg));
+		return -EIO;
+	}
+	fprintf(stderr, "catalog: reconnected to the PostgreSQL server\n");
+	return session_setup(pc);
+}
+
 static int pg_open(struct catconn *c, const char *uri, int writer)
 {
 	const char *const keys[] = {"dbname", "fallback_application_name",
@@ -188,10 +363,7 @@ static int pg_open(struct catconn *c, const char *uri, int writer)
 		return -EIO;
 	}
 	PQsetNoticeProcessor(pc->pg, pg_notice, NULL);
-	ret = check_encoding(pc);
-	if (ret == 0)
-		ret = pg_exec_text(pc, "SET client_min_messages = warning",
-				   "open");
+	ret = session_setup(pc);
 	if (ret == 0 && writer)
 		ret = pg_exec_text(pc, dialect_pg_meta, "schema version table");
 	/* another host created it at the same moment: it is there */
@@ -287,6 +459,7 @@ static int table_has_id(struct pgconn *pc, const char *table)
 	for (int i = 0; i < pc->ntables; i++)
 		if (strcmp(pc->tables[i].name, table) == 0)
 			return pc->tables[i].has_id;
+	park(pc);
 	res = PQexecParams(pc->pg,
 			   "SELECT 1 FROM pg_attribute WHERE attrelid = "
 			   "to_regclass($1) AND attname = 'id' AND attnum > 0 "
@@ -336,6 +509,16 @@ static int add_returning(struct pgconn *pc, struct pgstmt *ps)
 	return 0;
 }
 
+/* Whether the statement text begins with the keyword word. */
+static int starts_with(const char *text, const char *word)
+{
+	size_t n = strlen(word);
+
+	while (*text == ' ' || *text == '\n' || *text == '\t')
+		text++;
+	return strncasecmp(text, word, n) == 0 && !is_name(text[n]);
+}
+
 static void pg_finalize(struct catstmt *s);
 
 static struct catstmt *pg_prepare(struct catconn *c, const char *sql)
@@ -349,6 +532,10 @@ static struct catstmt *pg_prepare(struct catconn *c, const char *sql)
 		goto out_free;
 	/* several statements (a transaction's begin): the simple protocol */
 	ps->script = ps->s.nparam == 0 && strchr(ps->text, ';');
+	ps->begins = starts_with(ps->text, "BEGIN");
+	/* a query's rows are stepped as they come, never held whole */
+	ps->query = !ps->script && (starts_with(ps->text, "SELECT") ||
+				    starts_with(ps->text, "WITH"));
 	if (!ps->script && add_returning(pc_of(c), ps) < 0)
 		goto out_free;
 	ps->s.hit = calloc((size_t)ps->s.nparam + 1, sizeof(*ps->s.hit));
@@ -369,6 +556,18 @@ out_free:
 
 static void clear_result(struct pgstmt *ps)
 {
+	struct pgconn *pc = ps->s.c ? pc_of(ps->s.c) : NULL;
+
+	if (pc && pc->streaming == ps)
+		drain(pc);
+	/* a cursor ends with its transaction; one that goes on (a
+	 * writer's, a reader's call) closes it for the next declare */
+	if (pc && ps->cursor_open &&
+	    PQtransactionStatus(pc->pg) == PQTRANS_INTRANS)
+		pg_exec_text(pc, ps->close, "close cursor");
+	ps->cursor_open = 0;
+	held_free(ps);
+	ps->streamed = 0;
 	for (int i = 0; ps->dec && i < ps->ncols; i++)
 		free(ps->dec[i].p);
 	free(ps->dec);
@@ -477,7 +676,7 @@ static void pg_bind_null(struct catstmt *s, int i)
  * the server gave another type to is prepared again. */
 static int types_fit(struct pgstmt *ps)
 {
-	if (!ps->name[0])
+	if (!ps->name[0] || ps->session != pc_of(ps->s.c)->session)
 		return 0;
 	for (int i = 1; i <= ps->s.nparam; i++)
 		if (ps->v[i].type && ps->v[i].type != ps->types[i])
@@ -543,7 +742,8 @@ static int server_prepare(struct pgconn *pc, struct pgstmt *ps)
 
 	if (!types)
 		return -ENOMEM;
-	if (ps->name[0]) {
+	park(pc);
+	if (ps->name[0] && ps->session == pc->session) {
 		char sql[48];
 
 		snprintf(sql, sizeof(sql), "DEALLOCATE %s", ps->name);
@@ -567,9 +767,10 @@ static int server_prepare(struct pgconn *pc, struct pgstmt *ps)
 			ret = -EIO;
 		}
 	}
-	if (ret == 0)
+	if (ret == 0) {
 		memcpy(ps->types, types, ((size_t)n + 1) * sizeof(*types));
-	else
+		ps->session = pc->session;
+	} else
 		ps->name[0] = 0;
 	free(types);
 	return ret;
@@ -588,60 +789,190 @@ static void account(struct pgconn *pc, struct pgstmt *ps, PGresult *res)
 		    strtoll(PQgetvalue(res, PQntuples(res) - 1, 0), NULL, 10);
 }
 
-static int run_stmt(struct pgstmt *ps, const char *what)
+/* A nested query made the declare of a cursor of its own (docs: the
+ * rows of a cursor are fetched in batches, between them the connection
+ * takes other statements): 0 or -ENOMEM. */
+static int make_cursor(struct pgconn *pc, struct pgstmt *ps)
+{
+	static const char decl[] = "DECLARE %s NO SCROLL CURSOR FOR %s";
+	size_t n = strlen(ps->text) + sizeof(decl) + sizeof(ps->cursor);
+	char *t = malloc(n);
+
+	if (!t)
+		return -ENOMEM;
+	snprintf(ps->cursor, sizeof(ps->cursor), "tapefs_c%u", ++pc->ncursors);
+	snprintf(t, n, decl, ps->cursor, ps->text);
+	snprintf(ps->fetch, sizeof(ps->fetch), "FETCH %d FROM %s", CURSOR_BATCH,
+		 ps->cursor);
+	snprintf(ps->close, sizeof(ps->close), "CLOSE %s", ps->cursor);
+	free(ps->text);
+	ps->text = t;
+	ps->name[0] = 0; /* prepared again, as the declare */
+	return 0;
+}
+
+/* The next batch of a cursor's rows into ps->res: 1, 0 when none is
+ * left, or -errno. */
+static int fetch_next(struct pgstmt *ps, const char *what)
 {
 	struct pgconn *pc = pc_of(ps->s.c);
+	PGresult *r;
+	int ret;
+
+	PQclear(ps->res);
+	ps->res = NULL;
+	ps->row = ps->nrows = 0;
+	park(pc);
+	r = PQexec(pc->pg, ps->fetch);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		ret = pg_err(pc, r, what);
+		PQclear(r);
+		ps->streamed = 0;
+		return ret;
+	}
+	ps->res = r;
+	ps->nrows = PQntuples(r);
+	ps->streamed = ps->nrows == CURSOR_BATCH;
+	note_held((uint64_t)ps->nrows);
+	return ps->nrows > 0;
+}
+
+/* Send ps with what is bound: *res its first result (a query's first
+ * row, when it has one; its rows then stream: pc->streaming). 0, or the
+ * prepare's -errno. */
+static int send_stmt(struct pgconn *pc, struct pgstmt *ps, PGresult **res)
+{
 	int n = ps->s.nparam, ret;
 	const char **vals;
 	int *lens, *fmts;
-	PGresult *res;
-	ExecStatusType rs;
 
 	if (ps->script) {
-		res = PQexec(pc->pg, ps->text);
-	} else {
-		if (!types_fit(ps) && (ret = server_prepare(pc, ps)) < 0)
-			return ret;
-		vals = calloc((size_t)n + 1, sizeof(*vals));
-		lens = calloc((size_t)n + 1, sizeof(*lens));
-		fmts = calloc((size_t)n + 1, sizeof(*fmts));
-		if (!vals || !lens || !fmts) {
-			free(vals);
-			free(lens);
-			free(fmts);
-			return -ENOMEM;
-		}
-		for (int i = 1; i <= n; i++) {
-			struct pgval *v = &ps->v[i];
-
-			if (v->null)
-				continue;
-			vals[i - 1] = v->p ? v->p : v->num;
-			lens[i - 1] = v->len;
-			/* text goes as text, to whatever type the server
-			 * gave it, but as the bytes themselves to a bytea */
-			fmts[i - 1] = v->type || ps->types[i] == OID_BYTEA;
-		}
-		res = PQexecPrepared(pc->pg, ps->name, n, vals, lens, fmts, 0);
-		free(vals);
-		free(lens);
-		free(fmts);
+		*res = PQexec(pc->pg, ps->text);
+		return 0;
 	}
-	rs = PQresultStatus(res);
-	if (rs != PGRES_TUPLES_OK && rs != PGRES_COMMAND_OK) {
+	if (ps->query && ps->s.nested && !ps->cursor[0] &&
+	    (ret = make_cursor(pc, ps)) < 0)
+		return ret;
+	if (!types_fit(ps) && (ret = server_prepare(pc, ps)) < 0)
+		return ret;
+	vals = calloc((size_t)n + 1, sizeof(*vals));
+	lens = calloc((size_t)n + 1, sizeof(*lens));
+	fmts = calloc((size_t)n + 1, sizeof(*fmts));
+	ret = vals && lens && fmts ? 0 : -ENOMEM;
+	for (int i = 1; ret == 0 && i <= n; i++) {
+		struct pgval *v = &ps->v[i];
+
+		if (v->null)
+			continue;
+		vals[i - 1] = v->p ? v->p : v->num;
+		lens[i - 1] = v->len;
+		/* text goes as text, to whatever type the server gave it,
+		 * but as the bytes themselves to a bytea */
+		fmts[i - 1] = v->type || ps->types[i] == OID_BYTEA;
+	}
+	if (ret == 0 && ps->cursor[0]) {
+		*res = PQexecPrepared(pc->pg, ps->name, n, vals, lens, fmts, 0);
+		if (PQresultStatus(*res) == PGRES_COMMAND_OK) {
+			PQclear(*res);
+			ps->cursor_open = 1;
+			*res = PQexec(pc->pg, ps->fetch);
+		}
+	} else if (ret == 0 && !ps->query) {
+		*res = PQexecPrepared(pc->pg, ps->name, n, vals, lens, fmts, 0);
+	} else if (ret == 0) {
+		/* single-row mode: one row in memory at a time, however many
+		 * the query has; one round trip as a whole result */
+		if (PQsendQueryPrepared(pc->pg, ps->name, n, vals, lens, fmts,
+					0)) {
+			PQsetSingleRowMode(pc->pg);
+			pc->streaming = ps;
+		}
+		*res = PQgetResult(pc->pg);
+	}
+	free(vals);
+	free(lens);
+	free(fmts);
+	return ret;
+}
+
+/* Run ps: its first row (or its whole result, not a query's) in ps->res.
+ * A transaction's begin on a lost connection reconnects first, and once
+ * more when it finds the connection lost: nothing of a transaction was
+ * sent yet. Anything else fails on a lost connection (said: a write in
+ * flight may have committed). 0 or -errno. */
+static int run_stmt(struct pgstmt *ps, const char *what)
+{
+	struct pgconn *pc = pc_of(ps->s.c);
+	PGresult *res = NULL;
+	ExecStatusType rs;
+	int ret, tries = 0;
+
+	park(pc);
+again:
+	if (ps->begins && lost(pc) && (ret = reconnect(pc)) < 0)
+		return ret;
+	pc->quiet_lost = ps->begins && tries == 0;
+	ret = send_stmt(pc, ps, &res);
+	rs = ret == 0 ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+	if (ret == 0 && rs != PGRES_TUPLES_OK && rs != PGRES_COMMAND_OK &&
+	    rs != PGRES_SINGLE_TUPLE)
 		ret = pg_err(pc, res, what);
+	pc->quiet_lost = 0;
+	if (ret < 0) {
 		PQclear(res);
+		if (pc->streaming == ps)
+			drain(pc);
+		if (ps->begins && lost(pc) && tries++ == 0)
+			goto again;
 		return ret;
 	}
+	if (rs != PGRES_SINGLE_TUPLE && pc->streaming == ps)
+		drain(pc); /* no row: the end of the result is read */
 	account(pc, ps, res);
 	ps->res = res;
 	ps->ran = 1;
 	ps->row = -1;
+	ps->streamed = pc->streaming == ps ||
+		       (ps->cursor_open && PQntuples(res) == CURSOR_BATCH);
 	/* an INSERT's id is this file's, not the caller's row */
 	ps->nrows = ps->returning_id || ps->script ? 0 : PQntuples(res);
+	if (!ps->streamed)
+		note_held((uint64_t)ps->nrows);
 	ps->ncols = PQnfields(res);
 	ps->dec = calloc((size_t)ps->ncols + 1, sizeof(*ps->dec));
 	return ps->dec ? 0 : -ENOMEM;
+}
+
+/* The next row of a streamed result into ps->res: 1, 0 at its end, or
+ * the -errno that ended it. */
+static int stream_next(struct pgstmt *ps, const char *what)
+{
+	struct pgconn *pc = pc_of(ps->s.c);
+	PGresult *r;
+	ExecStatusType rs;
+	int ret;
+
+	PQclear(ps->res);
+	ps->res = NULL;
+	ps->row = ps->nrows = 0;
+	if (ps->ihead < ps->nheld) {
+		ps->res = ps->held[ps->ihead++];
+	} else if (pc->streaming != ps) {
+		ps->streamed = 0;
+		return ps->held_err;
+	} else if ((r = PQgetResult(pc->pg)) &&
+		   PQresultStatus(r) == PGRES_SINGLE_TUPLE) {
+		ps->res = r;
+	} else {
+		rs = r ? PQresultStatus(r) : PGRES_TUPLES_OK;
+		ret = rs == PGRES_TUPLES_OK ? 0 : pg_err(pc, r, what);
+		PQclear(r);
+		drain(pc);
+		ps->streamed = 0;
+		return ret;
+	}
+	ps->nrows = 1;
+	return 1;
 }
 
 static int pg_step(struct catstmt *s, const char *what)
@@ -653,8 +984,6 @@ static int pg_step(struct catstmt *s, const char *what)
 		ret = run_stmt(ps, what);
 		if (ret < 0)
 			return ret;
-	} else if (ps->row >= ps->nrows) {
-		return 0;
 	}
 	for (int i = 0; i < ps->ncols; i++)
 		if (ps->dec[i].done) {
@@ -662,8 +991,14 @@ static int pg_step(struct catstmt *s, const char *what)
 			ps->dec[i].p = NULL;
 			ps->dec[i].done = 0;
 		}
-	ps->row++;
-	return ps->row < ps->nrows;
+	if (ps->row + 1 < ps->nrows) {
+		ps->row++;
+		return 1;
+	}
+	ps->row = ps->nrows;
+	if (!ps->streamed)
+		return 0;
+	return ps->cursor_open ? fetch_next(ps, what) : stream_next(ps, what);
 }
 
 static int on_row(struct pgstmt *ps, int col)

@@ -7,6 +7,8 @@
 #ifndef TAPEFS_CATALOG_DIALECT_PG_H
 #define TAPEFS_CATALOG_DIALECT_PG_H
 
+#include <stdint.h>
+
 /* The begin of a write transaction: READ COMMITTED, then the catalog's
  * writer lock (a transaction-scoped advisory lock, class
  * DIALECT_PG_LOCK_CLASS, keyed by the schema), so that one writer at a
@@ -48,5 +50,11 @@ const char *dialect_pg_stmt(const char *sql);
  * role, other PRAGMAs dropped. NULL when out of memory; the caller frees
  * the result. */
 char *dialect_pg_script(const char *sql);
+
+/* A test's measure of the backend's memory (db_pg.c): the most rows one
+ * statement held at once in this process since the last reset (a query's
+ * rows stream one at a time; a whole result or rows read ahead count
+ * all), and with reset nonzero, zeroed after. */
+uint64_t dialect_pg_rows_held_peak(int reset);
 
 #endif

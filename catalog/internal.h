@@ -25,6 +25,7 @@ struct catstmt {
 	int nparam;
 	const char **pname; /* [nparam + 1], [0] unused */
 	const char **hit;   /* [nparam + 1] */
+	int nested; /* stepped while others run on c (cat_stmt_nested()) */
 };
 
 /* What a database backend does (db_sqlite.c, db_pg.c). Every function of a
@@ -167,6 +168,13 @@ void cat_conn_put(struct catalog *cat, struct catconn *c);
  * reset it with cat_done() after use. NULL when it does not prepare
  * (logged). */
 struct catstmt *cat_stmt(struct catconn *c, const char *sql);
+/* cat_stmt() of a query whose rows are stepped while other statements
+ * run on c (a walk that resolves each row's path on its connection). A
+ * backend that reads one statement at a time per connection (PostgreSQL:
+ * a query's rows stream) reads its rows through a cursor, in batches, so
+ * that a walk of millions of rows holds one batch. Only inside c's
+ * transaction (a reader's snapshot, a writer's transaction). */
+struct catstmt *cat_stmt_nested(struct catconn *c, const char *sql);
 /* Reset st and clear its bindings (NULL: nothing). */
 void cat_done(struct catstmt *st);
 /* Bind by parameter name (":name"). A name the statement lacks is a bug:

@@ -443,7 +443,8 @@ int catalog_archive_members(struct catalog *cat, int64_t archive_id,
 	if (ret < 0)
 		goto out;
 	ret = -EIO;
-	st = cat_stmt(c, SQL_ARCHIVE_MEMBERS);
+	/* each new directory's path is looked up on c meanwhile */
+	st = cat_stmt_nested(c, SQL_ARCHIVE_MEMBERS);
 	if (!st)
 		goto out;
 	cat_bind_i64(st, ":lo", lo + (from > 0 ? from : 0));

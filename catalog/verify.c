@@ -310,7 +310,8 @@ int catalog_run_results_from(struct catalog *cat, int64_t run_id,
 
 	if (!c)
 		return -EIO;
-	st = cat_stmt(c, barcode ? SQL_RESULTS_TAPE : SQL_RESULTS_ALL);
+	/* each new directory's path is looked up on c meanwhile */
+	st = cat_stmt_nested(c, barcode ? SQL_RESULTS_TAPE : SQL_RESULTS_ALL);
 	if (!st)
 		goto out;
 	cat_bind_i64(st, ":run", run_id);

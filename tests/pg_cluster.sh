@@ -13,6 +13,11 @@
 #       the same from a shell test: pg_cluster_start sets PG_URI and
 #       PG_DIR; it returns 3 when the server's programs are not installed
 #       (scripts/install-deps installs them)
+#   tests/pg_cluster.sh restart | down | up
+#       the server of the cluster in $PG_DIR (exported by pg_cluster_start)
+#       restarted (every connection cut), stopped, or started again on
+#       the same data and socket: a test of the catalog's reconnection
+#       (only with a cluster of its own: the others' connections go too)
 #
 # PG_BIN overrides where initdb, pg_ctl and postgres are found.
 
@@ -33,12 +38,23 @@ pg_cluster_as() {
 	fi
 }
 
-pg_cluster_start() {
-	local bin build tmpl
-	bin=$(pg_cluster_bin) || return 3
+pg_cluster_user() {
 	PG_USER=nobody
 	PG_GROUP=$(id -gn nobody 2>/dev/null || echo nogroup)
 	[ "$(id -u)" -eq 0 ] || { PG_USER=$(id -un); PG_GROUP=$(id -gn); }
+}
+
+# the server's options: no TCP; fsync off (the cluster dies with the test)
+pg_cluster_opts() {
+	echo "-c listen_addresses= -c unix_socket_directories=$PG_DIR \
+-c fsync=off -c full_page_writes=off -c max_connections=300 \
+-c shared_buffers=32MB"
+}
+
+pg_cluster_start() {
+	local bin build tmpl
+	bin=$(pg_cluster_bin) || return 3
+	pg_cluster_user
 	build=${BUILD:-build}
 	mkdir -p "$build" || return 1
 	build=$(cd "$build" && pwd)
@@ -63,11 +79,8 @@ pg_cluster_start() {
 	cp -a "$tmpl" "$PG_DIR/data" || return 1
 	chown -R "$PG_USER:$PG_GROUP" "$PG_DIR"
 	chmod 0700 "$PG_DIR/data"
-	# no TCP; fsync off: the cluster dies with the test
 	if ! pg_cluster_as "$bin/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/log" \
-		-w -t 60 -o "-c listen_addresses= -c unix_socket_directories=$PG_DIR \
--c fsync=off -c full_page_writes=off -c max_connections=300 \
--c shared_buffers=32MB" start >/dev/null; then
+		-w -t 60 -o "$(pg_cluster_opts)" start >/dev/null; then
 		echo "pg_cluster: the server did not start:" >&2
 		tail -n 20 "$PG_DIR/log" >&2
 		rm -rf "$PG_DIR"
@@ -81,6 +94,16 @@ pg_cluster_start() {
 		return 1
 	fi
 	export PG_URI PG_DIR
+}
+
+# pg_cluster_ctl restart|stop|start: pg_ctl on the server of $PG_DIR
+pg_cluster_ctl() {
+	local bin
+	bin=$(pg_cluster_bin) || return 3
+	[ -n "${PG_DIR:-}" ] && [ -f "$PG_DIR/data/PG_VERSION" ] || return 1
+	pg_cluster_user
+	(cd / && pg_cluster_as "$bin/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/log" \
+		-o "$(pg_cluster_opts)" -m fast -w -t 60 "$1" >/dev/null)
 }
 
 pg_cluster_stop() {
@@ -109,8 +132,11 @@ if [ "${BASH_SOURCE[0]}" = "$0" ]; then
 		TAPEFS_TEST_PG=$PG_URI "$@"
 		exit $?
 		;;
+	restart) pg_cluster_ctl restart ;;
+	down) pg_cluster_ctl stop ;;
+	up) pg_cluster_ctl start ;;
 	*)
-		echo "usage: $0 run CMD [ARG...]" >&2
+		echo "usage: $0 run CMD [ARG...] | restart | down | up" >&2
 		exit 2
 		;;
 	esac
