@@ -107,6 +107,10 @@ static void print_library(const struct tapefs_config *cfg)
 		printf("path = %s\n", cfg->changer_spec);
 	printf("mtx = %s\ntape = %s\nhost = %s\n", cfg->mtx, cfg->tape,
 	       cfg->host);
+	if (!cfg->host_set)
+		printf("; one host alone: joins no hosts of the catalog "
+		       "(set host to join)\n");
+	print_time("lease", cfg->lease_secs);
 	if (cfg->drive_ids_set) {
 		printf("drive_ids = ");
 		for (int i = 0; i < cfg->ndrives; i++)

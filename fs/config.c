@@ -56,6 +56,7 @@ void config_defaults(struct tapefs_config *cfg)
 	cfg->recall_per_tape = 64;
 	cfg->catalog_backups = 7;
 	cfg->snap_secs = 24 * 3600;
+	cfg->lease_secs = TAPEFS_LEASE_DEFAULT;
 }
 
 void config_release(struct tapefs_config *cfg)
@@ -568,6 +569,26 @@ static int set_drive_ids(struct parse_ctx *c, const char *v)
 	return 1;
 }
 
+/* [library] lease = 30s: seconds (a plain number, or with s or m) a
+ * host's leases run without a beat, TAPEFS_LEASE_MIN to
+ * TAPEFS_LEASE_MAX: shorter than 2 s a loaded host misses its own beats
+ * (every third of it), longer than an hour the work of a dead host waits
+ * that long. */
+static int set_lease(struct parse_ctx *c, const char *v)
+{
+	unsigned n = 0, secs = 0;
+
+	if (parse_secs(v, 1, &n, &secs) == 0 && !secs)
+		secs = n;
+	if (!secs || secs < TAPEFS_LEASE_MIN || secs > TAPEFS_LEASE_MAX)
+		return fail(c, c->line,
+			    "lease: '%s' must be %d to %d seconds (30s; "
+			    "or minutes: 5m)",
+			    v, TAPEFS_LEASE_MIN, TAPEFS_LEASE_MAX);
+	c->cfg->lease_secs = secs;
+	return 1;
+}
+
 static int handle_library(struct parse_ctx *c, const char *k, const char *v)
 {
 	struct tapefs_config *cfg = c->cfg;
@@ -610,8 +631,11 @@ static int handle_library(struct parse_ctx *c, const char *k, const char *v)
 				    "host: '%s' must be 1 to 63 letters, digits, "
 				    "'.', '-' or '_'",
 				    v);
+		cfg->host_set = 1;
 		return set_str(c, &cfg->host, v, 0);
 	}
+	if (!strcmp(k, "lease"))
+		return set_lease(c, v);
 	if (!strncmp(k, "drive", 5) && k[5]) {
 		if (parse_uint(k + 5, TAPEFS_MAX_DRIVES - 1, &u))
 			return fail(c, c->line,

@@ -7,8 +7,10 @@
  * pages checked: a damaged one is refused) and the changer (so that their
  * errors reach the terminal even when the daemon goes to the background)
  * with the registration of new cartridges (library_sync(),
- * fs/engine/library.h), mount, daemonize, then the subsystems in order -
- * catalog, changer, scheduler, library, dump, verify, recall - READY=1 for
+ * fs/engine/library.h) and, with [library] host, the refusal of a name
+ * another live daemon holds (fs/engine/host.h), mount, daemonize, then the
+ * subsystems in order - catalog, the host's join, changer, scheduler,
+ * library, dump, verify, recall, the host's take-overs - READY=1 for
  * the service manager (fs/service.h), and the FUSE loop. At unmount
  * (fusermount3 -u, or SIGTERM/SIGINT; SIGHUP reloads, never unmounts) the
  * loop ends and the subsystems stop in reverse order (the library's queue
@@ -36,6 +38,7 @@
 #include "fs/engine/private_dir.h"
 #include "catalog/catalog.h"
 #include "fs/engine/dump.h"
+#include "fs/engine/host.h"
 #include "fs/engine/recall.h"
 #include "fs/engine/verify.h"
 #include "tapeio/changer.h"
@@ -275,12 +278,50 @@ static int start_sched(struct tapefs *fs)
 	return ret;
 }
 
+/* With [library] host set, this daemon joins the catalog's hosts
+ * (docs/multi-host.md) before the engines start: their start-up
+ * clean-ups then leave other live hosts' work alone, and the work they
+ * create is leased to this host. */
+static int join_hosts(struct tapefs *fs)
+{
+	if (!fs->cfg.host_set)
+		return 0;
+	return host_start(fs, fs->cfg.host, (int64_t)fs->cfg.lease_secs * 1000);
+}
+
+/* Before mounting: a host name another live daemon holds is refused
+ * (host_name_free(): a run of it that died is waited out, up to the
+ * lease time). 0 or -errno (said). */
+static int check_host(struct tapefs *fs)
+{
+	int ret;
+
+	if (!fs->cfg.host_set)
+		return 0;
+	ret = host_name_free(fs, fs->cfg.host,
+			     (int64_t)fs->cfg.lease_secs * 1000);
+	if (ret == -EADDRINUSE)
+		tapefs_log(fs, LOG_ERR,
+			   "%s:%d: host '%s' is alive in the catalog: another "
+			   "daemon runs under this name; not mounted (give "
+			   "each host its own [library] host)",
+			   fs->cfg.path, config_line(&fs->cfg, "library.host"),
+			   fs->cfg.host);
+	else if (ret < 0)
+		tapefs_log(fs, LOG_ERR, "host '%s': the catalog's hosts: %s",
+			   fs->cfg.host, strerror(-ret));
+	return ret;
+}
+
 /* Start what needs a tape library and a catalog, in order. */
 static int start_engines(struct tapefs *fs)
 {
 	int ret;
 
 	ret = open_catalog(fs);
+	if (ret)
+		return ret;
+	ret = join_hosts(fs);
 	if (ret)
 		return ret;
 	ret = open_changer(fs);
@@ -328,12 +369,14 @@ static int start_engines(struct tapefs *fs)
 		}
 		library_copies_queue(fs);
 	}
+	host_takeover(fs, 1);
 	return 0;
 }
 
 /* Reverse order of start_engines(); safe on a partial start. */
 static void stop_engines(struct tapefs *fs)
 {
+	host_takeover(fs, 0); /* the beat goes on: the engines' leases */
 	if (fs->recall)
 		recall_stop(fs);
 	if (fs->verify)
@@ -347,6 +390,7 @@ static void stop_engines(struct tapefs *fs)
 	if (fs->changer)
 		changer_close(fs->changer);
 	fs->changer = NULL;
+	host_stop(fs); /* leaves: what the engines left recorded is free */
 	close_catalog(fs);
 }
 
@@ -429,6 +473,8 @@ static int preflight(struct tapefs *fs)
 	ret = open_catalog(fs);
 	if (!ret)
 		ret = check_catalog(fs);
+	if (!ret)
+		ret = check_host(fs);
 	if (!ret)
 		ret = open_changer(fs);
 	if (!ret)

@@ -3,8 +3,8 @@
 # a key set twice refused with both lines, errors on the line that is wrong
 # (a missing key: its section's line; an indented line; a line too long)
 # with the real cause (`drives = 5` on a 2-drive library says so before
-# anything is mounted; so does drive_ids = 1,2), drive_ids and host
-# checked (duplicates, out of range, garbage, 65 ids), log_level checked, staging, cache and catalog on a
+# anything is mounted; so does drive_ids = 1,2), drive_ids, host and
+# lease checked (duplicates, out of range, garbage, 65 ids), log_level checked, staging, cache and catalog on a
 # pseudo file system refused, a pool named like cleaning cartridges
 # refused; a catalog URI without catalog_backup refused, and with no server
 # there the mount and the commands fail saying where: its password shown
@@ -153,6 +153,19 @@ host = a\"b"
 h64=$(printf 'h%.0s' $(seq 64))
 bad host_long "4: host: '$h64' must be 1 to 63 letters, digits, '.', '-' or '_'" "$V
 host = $h64"
+check_eq "lease: 30 s by default" "30s" "$(val deflease lease "$V")"
+check_eq "lease = 5m" "5m" "$(val lease5m lease "$V
+lease = 5m")"
+check_eq "lease = 3 (seconds)" "3s" "$(val lease3 lease "$V
+lease = 3")"
+for v in 0 1 1s 3601 61m -5 2.5 x 2x 99999999999999999999 ''; do
+	bad "lease_$(printf %s "$v" | tr -c 'a-z0-9' _)" "4: lease: '$v' must be 2 to 3600 seconds (30s; or minutes: 5m)" "$V
+lease = $v"
+done
+check "no host given: one host alone, said" grep -qx "; one host alone: joins no hosts of the catalog (set host to join)" <<<"$(conf alone "$V")"
+out=$(conf joined "$V
+host = b1")
+check_eq "host given: it joins (not said alone)" 0 "$(grep -c 'one host alone' <<<"$out")"
 
 # ---- pseudo file systems --------------------------------------------------------------
 bad proc_staging "2: staging = /proc/tapefs-staging is on proc, a pseudo file system: it needs a disk" "[tapefs]

@@ -23,6 +23,11 @@ struct host {
 	pthread_cond_t cond; /* signalled by host_stop() */
 	int stopping;
 	int superseded; /* the last beat found the row another's */
+	/* Held by the beat thread through a take-over sweep, and by
+	 * host_takeover() to turn sweeping on and off: once it returned,
+	 * no sweep runs into an engine being stopped. Taken before mu. */
+	pthread_mutex_t sweep_mu;
+	int sweeping; /* take-overs on (host_takeover()) */
 };
 
 /* A recall request another host let expire: queued here. */
@@ -120,6 +125,23 @@ static int sweep(struct tapefs *fs)
 	return n;
 }
 
+/* The heartbeat: what catalog_host_beat() says; the row found another
+ * run's is said once. */
+static int beat(struct host *h)
+{
+	int ret = catalog_host_beat(h->fs->cat);
+
+	if (ret == -ENOENT && !h->superseded) {
+		h->superseded = 1;
+		tapefs_error(h->fs,
+			     "host: the catalog's row of this host was taken "
+			     "by another daemon of the same name, or removed: "
+			     "its leases are not renewed; give each host its "
+			     "own [library] host");
+	}
+	return ret;
+}
+
 int host_beat_now(struct tapefs *fs)
 {
 	struct host *h = fs->host;
@@ -127,18 +149,22 @@ int host_beat_now(struct tapefs *fs)
 
 	if (!h)
 		return -EINVAL;
-	ret = catalog_host_beat(fs->cat);
-	if (ret == -ENOENT && !h->superseded) {
-		h->superseded = 1;
-		tapefs_error(fs,
-			     "host: the catalog's row of this host was taken "
-			     "by another daemon of the same name, or removed: "
-			     "its leases are not renewed; give each host its "
-			     "own [library] host");
-	}
+	ret = beat(h);
 	if (ret < 0)
 		return ret;
 	return h->superseded ? 0 : sweep(fs);
+}
+
+/* The beat thread's beat: the heartbeat, then a take-over sweep when
+ * they are on. */
+static void beat_once(struct host *h)
+{
+	if (beat(h) < 0 || h->superseded)
+		return;
+	pthread_mutex_lock(&h->sweep_mu);
+	if (h->sweeping)
+		sweep(h->fs);
+	pthread_mutex_unlock(&h->sweep_mu);
 }
 
 static void *beat_main(void *arg)
@@ -160,7 +186,7 @@ static void *beat_main(void *arg)
 		if (h->stopping)
 			break;
 		pthread_mutex_unlock(&h->mu);
-		host_beat_now(h->fs);
+		beat_once(h);
 		pthread_mutex_lock(&h->mu);
 	}
 	pthread_mutex_unlock(&h->mu);
@@ -193,11 +219,15 @@ int host_start(struct tapefs *fs, const char *name, int64_t lease_ms)
 		return ret;
 	}
 	pthread_mutex_init(&h->mu, NULL);
+	pthread_mutex_init(&h->sweep_mu, NULL);
 	pthread_cond_init(&h->cond, NULL);
 	ret = -pthread_create(&h->thread, NULL, beat_main, h);
 	if (ret) {
+		tapefs_log(fs, LOG_ERR, "host '%s': no beat thread: %s", name,
+			   strerror(-ret));
 		catalog_host_leave(fs->cat);
 		pthread_cond_destroy(&h->cond);
+		pthread_mutex_destroy(&h->sweep_mu);
 		pthread_mutex_destroy(&h->mu);
 		free(h);
 		return ret;
@@ -225,7 +255,87 @@ void host_stop(struct tapefs *fs)
 	if (!h->superseded)
 		catalog_host_leave(fs->cat);
 	pthread_cond_destroy(&h->cond);
+	pthread_mutex_destroy(&h->sweep_mu);
 	pthread_mutex_destroy(&h->mu);
 	fs->host = NULL;
 	free(h);
+}
+
+void host_takeover(struct tapefs *fs, int on)
+{
+	struct host *h = fs ? fs->host : NULL;
+
+	if (!h)
+		return;
+	pthread_mutex_lock(&h->sweep_mu);
+	h->sweeping = on;
+	pthread_mutex_unlock(&h->sweep_mu);
+}
+
+/* The row of host name into *out: 1, 0 when there is none, -errno. */
+struct host_find {
+	const char *name;
+	struct catalog_host *out;
+	int found;
+};
+
+static int find_visit(void *ctx, const struct catalog_host *h)
+{
+	struct host_find *f = ctx;
+
+	if (strcmp(h->name, f->name))
+		return 0;
+	*f->out = *h;
+	f->found = 1;
+	return 0;
+}
+
+static int host_find(struct catalog *cat, const char *name,
+		     struct catalog_host *out)
+{
+	struct host_find f = {name, out, 0};
+	int ret = catalog_host_list(cat, find_visit, &f);
+
+	return ret < 0 ? ret : f.found;
+}
+
+/* How often host_name_free() looks at the row it watches. */
+#define WATCH_MS 100
+
+int host_name_free(struct tapefs *fs, const char *name, int64_t lease_ms)
+{
+	struct catalog_host first, now_row;
+	int64_t now;
+	int ret;
+
+	ret = host_find(fs->cat, name, &first);
+	if (ret <= 0)
+		return ret;
+	ret = catalog_clock_ms(fs->cat, &now);
+	if (ret < 0)
+		return ret;
+	if (now - first.heartbeat >= lease_ms)
+		return 0; /* a run that died, or left without a leave */
+	tapefs_log(fs, LOG_NOTICE,
+		   "host '%s' beat %" PRId64 " ms ago: watching for up to "
+		   "%" PRId64 " ms whether another daemon runs under this "
+		   "name",
+		   name, now - first.heartbeat,
+		   lease_ms - (now - first.heartbeat));
+	for (;;) {
+		struct timespec ts = {0, WATCH_MS * 1000000L};
+
+		nanosleep(&ts, NULL);
+		ret = host_find(fs->cat, name, &now_row);
+		if (ret <= 0)
+			return ret; /* it left */
+		if (now_row.started != first.started ||
+		    now_row.heartbeat != first.heartbeat)
+			return -EADDRINUSE; /* it beat, or another joined */
+		ret = catalog_clock_ms(fs->cat, &now);
+		if (ret < 0)
+			return ret;
+		if (now - first.heartbeat >= lease_ms)
+			return 0; /* it missed its beats: dead */
+	}
 }

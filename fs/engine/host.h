@@ -27,6 +27,18 @@ struct tapefs;
  * daemon may hold is said in .status and joined all the same (that
  * daemon's next beat finds its row taken and says so). */
 int host_start(struct tapefs *fs, const char *name, int64_t lease_ms);
+/* Whether name is free to join: 0 when the catalog has no row of it, or
+ * its heartbeat is older than lease_ms (a run that died); when it beat
+ * within lease_ms, watches the row (up to lease_ms from that beat) until
+ * it either beats again or is joined again (-EADDRINUSE: another daemon
+ * runs under name) or misses its beat (0: it died, as a kill -9 then a
+ * restart leaves it). Call before host_start(), with fs->cat open;
+ * -errno of the catalog otherwise. */
+int host_name_free(struct tapefs *fs, const char *name, int64_t lease_ms);
+/* Take-overs of the work of dead hosts on (after the engines started) or
+ * off (before they stop): once it returns, no sweep runs. The beat goes
+ * on either way. */
+void host_takeover(struct tapefs *fs, int on);
 /* One beat and one take-over sweep now (the thread does the same every
  * third of the lease time): the number of jobs taken over, or -errno. */
 int host_beat_now(struct tapefs *fs);

@@ -16,6 +16,10 @@
 
 #define TAPEFS_MAX_POOLS  8
 #define TAPEFS_MAX_DRIVES 64
+/* [library] lease: its default and bounds, in seconds */
+#define TAPEFS_LEASE_DEFAULT 30
+#define TAPEFS_LEASE_MIN     2
+#define TAPEFS_LEASE_MAX     3600
 
 /* The ini file (docs/config.md has every key and its default). */
 struct tapefs_config {
@@ -73,6 +77,11 @@ struct tapefs_config {
 					       NULL to ask the changer */
 	char *host; /* [library] host: this daemon's name among the hosts
 		       sharing the library; default the machine's name */
+	int host_set; /* host was given: the daemon joins the catalog's
+			 hosts under it (fs/engine/host.h); else it is one
+			 host alone and leases nothing */
+	unsigned lease_secs; /* [library] lease: seconds a host's leases
+				run without a beat (default 30) */
 	int allow_delete;      /* [tapefs] allow_delete: rm under archive/ */
 	unsigned repack_below; /* [tapefs] repack_below: a full tape whose
 				  live share falls below this % is
