@@ -42,7 +42,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CATALOG_SCHEMA_VERSION 9
+#define CATALOG_SCHEMA_VERSION 10
 
 struct catalog;
 
@@ -553,7 +553,8 @@ struct catalog_dump_tally {
 };
 int catalog_dump_tally(struct catalog *cat, struct catalog_dump_tally *out);
 /* Committed dumps whose clean-up of staging/ is not done yet (the daemon
- * stopped between the commit and catalog_dump_cleaned()), oldest first. */
+ * stopped between the commit and catalog_dump_cleaned()), oldest first;
+ * not one another live host holds the lease of (its own clean-up). */
 int catalog_dump_uncleaned(struct catalog *cat, catalog_dump_fn fn,
 			   void *ctx);
 /* The clean-up of committed dump dump_id is done (durable). -ENOENT when
@@ -1055,6 +1056,9 @@ enum catalog_work {
 	CATALOG_WORK_DUMP,       /* a dump (its journal row) */
 	CATALOG_WORK_VERIFY,     /* a verify run */
 	CATALOG_WORK_XFER,       /* a tape-to-tape copy (lifecycle) */
+	CATALOG_WORK_STAGING,    /* the dump of the shared staging
+				    directory (one row, job 1): its holder
+				    alone snapshots, dumps and cleans it */
 	CATALOG_WORK_KINDS
 };
 

@@ -114,6 +114,13 @@ static const struct copy_table tables[] = {
     TABLE("drive", "ittttiii",
 	  "id, host, state, label, job, progress, updated, lease_ms", "id",
 	  V8),
+    /* its one row is made with the schema: the copy's lease replaces
+     * the new one's */
+    {"staging", "itii", "SELECT id, " LEASE_COLS " FROM staging ORDER BY id",
+     "INSERT INTO staging(id, " LEASE_COLS ") VALUES(" V4 ") "
+     "ON CONFLICT(id) DO UPDATE SET lease_host = excluded.lease_host, "
+     "lease_until = excluded.lease_until, lease_gen = excluded.lease_gen",
+     "DELETE FROM staging"},
 };
 
 #define NTABLES (sizeof(tables) / sizeof(tables[0]))

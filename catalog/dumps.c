@@ -53,7 +53,7 @@ static const char SQL_DUMP_TALLY[] =
 	"SELECT state, count(*), max(updated) FROM dump GROUP BY state";
 static const char SQL_DUMP_UNCLEANED[] =
 	"SELECT " DUMP_COLS " FROM dump WHERE state = 2 AND cleaned = 0 "
-	"ORDER BY id";
+	"AND " CAT_NOT_LEASED_ELSEWHERE " ORDER BY id";
 static const char SQL_DUMP_CLEANED[] =
 	"UPDATE dump SET cleaned = 1 WHERE id = :id "
 	"AND state = 2";
@@ -366,21 +366,29 @@ int catalog_dump_tape_wrote(struct catalog *cat, const char *barcode,
 				   "dump tape wrote");
 }
 
-int catalog_dump_unfinished(struct catalog *cat, catalog_dump_fn fn,
-			    void *ctx)
+/* The dumps of sql (:lhost, :lnow bound: not another live host's). */
+static int dumps_not_elsewhere(struct catalog *cat, const char *sql,
+			       catalog_dump_fn fn, void *ctx, const char *what)
 {
 	struct cat_walk w = { .fn.dump = fn, .ctx = ctx };
 	struct catconn *c = cat_conn_get(cat);
-	struct catstmt *st = c ? cat_stmt(c, SQL_DUMP_UNFINISHED) : NULL;
+	struct catstmt *st = c ? cat_stmt(c, sql) : NULL;
 	int ret = st ? cat_lease_bind_stale(cat, c, st) : -EIO;
 
 	if (ret == 0)
-		ret = cat_row_each(c, st, cat_dump_visit, &w,
-				   "dumps unfinished");
-	else
+		ret = cat_row_each(c, st, cat_dump_visit, &w, what);
+	else if (st)
 		cat_done(st);
-	cat_conn_put(cat, c);
+	if (c)
+		cat_conn_put(cat, c);
 	return ret;
+}
+
+int catalog_dump_unfinished(struct catalog *cat, catalog_dump_fn fn,
+			    void *ctx)
+{
+	return dumps_not_elsewhere(cat, SQL_DUMP_UNFINISHED, fn, ctx,
+				   "dumps unfinished");
 }
 
 static int cat_dump_tally_visit(struct catstmt *st, void *arg)
@@ -411,10 +419,8 @@ int catalog_dump_tally(struct catalog *cat, struct catalog_dump_tally *out)
 
 int catalog_dump_uncleaned(struct catalog *cat, catalog_dump_fn fn, void *ctx)
 {
-	struct cat_walk w = { .fn.dump = fn, .ctx = ctx };
-
-	return cat_read_each(cat, SQL_DUMP_UNCLEANED, NULL, 0, cat_dump_visit,
-			     &w, "dumps uncleaned");
+	return dumps_not_elsewhere(cat, SQL_DUMP_UNCLEANED, fn, ctx,
+				   "dumps uncleaned");
 }
 
 int catalog_dump_cleaned(struct catalog *cat, int64_t dump_id)

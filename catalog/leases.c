@@ -59,6 +59,7 @@ static const struct lease_sql lease_sql[CATALOG_WORK_KINDS] = {
     [CATALOG_WORK_DUMP] = LEASE_SQL("dump", "state IN (0, 1)"),
     [CATALOG_WORK_VERIFY] = LEASE_SQL("run", "state = 0"),
     [CATALOG_WORK_XFER] = LEASE_SQL("xfer", "state = 0"),
+    [CATALOG_WORK_STAGING] = LEASE_SQL("staging", "id > 0"),
 };
 
 static const char *const fence_host_sql[CATALOG_WORK_KINDS] = {
@@ -70,6 +71,8 @@ static const char *const fence_host_sql[CATALOG_WORK_KINDS] = {
 			    "WHERE id = :id AND lease_host = :host",
     [CATALOG_WORK_XFER] = "UPDATE xfer SET lease_gen = lease_gen "
 			  "WHERE id = :id AND lease_host = :host",
+    [CATALOG_WORK_STAGING] = "UPDATE staging SET lease_gen = lease_gen "
+			     "WHERE id = :id AND lease_host = :host",
 };
 
 static const char SQL_RECALL_DONE[] =

@@ -261,9 +261,20 @@ static const char SCHEMA_V9[] =
     " lease_ms INTEGER NOT NULL DEFAULT 0);"
     "PRAGMA user_version=9;";
 
+/* Version 10: the lease on the staging directory the hosts share: one
+ * host at a time dumps it, from its snapshot to its clean-up (one row). */
+static const char SCHEMA_V10[] =
+    "CREATE TABLE staging("
+    " id INTEGER PRIMARY KEY,"
+    " lease_host TEXT NOT NULL DEFAULT '',"
+    " lease_until INTEGER NOT NULL DEFAULT 0,"
+    " lease_gen INTEGER NOT NULL DEFAULT 0);"
+    "INSERT INTO staging(id) VALUES(1);"
+    "PRAGMA user_version=10;";
+
 static const char *const steps[CATALOG_SCHEMA_VERSION] = {
     SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5,
-    SCHEMA_V6, SCHEMA_V7, SCHEMA_V8, SCHEMA_V9};
+    SCHEMA_V6, SCHEMA_V7, SCHEMA_V8, SCHEMA_V9, SCHEMA_V10};
 
 static const char SQL_VERSION[] = "PRAGMA user_version";
 

@@ -219,8 +219,8 @@ static int dump_archive(struct dump *d, struct dump_cut *cut)
  * dump of its own, in path order. Returns 1 when it must wait for a tape
  * (nothing was done), else 0: how it went is in the history and
  * `.status`. */
-static int dump_once(struct dump *d, const char *rel, int requested,
-		     const struct dump_target *target)
+static int dump_once_held(struct dump *d, const char *rel, int requested,
+			  const struct dump_target *target)
 {
 	const struct tapefs_config *c = &d->fs->cfg;
 	struct dump_snap s;
@@ -269,6 +269,20 @@ static int dump_once(struct dump *d, const char *rel, int requested,
 	if (any)
 		dump_catalog_keep(d); /* step 9, once for the dump's archives */
 	return 0;
+}
+
+/* dump_once_held() under the lease on a staging directory other hosts
+ * share (dump_shared.c): 1 too while another host dumps it. */
+static int dump_once(struct dump *d, const char *rel, int requested,
+		     const struct dump_target *target)
+{
+	int ret = dump_staging_take(d);
+
+	if (ret)
+		return ret > 0;
+	ret = dump_once_held(d, rel, requested, target);
+	dump_staging_release(d);
+	return ret;
 }
 
 /* ---- the engine's thread and its triggers ------------------------------ */

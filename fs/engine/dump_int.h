@@ -31,6 +31,8 @@
  *                   sources the writer reads), beneath the staging root
  *                   without following a symlink (fs/engine/beneath.h)
  *   dump_recover.c  at start-up, what a crash left behind
+ *   dump_shared.c   the lease on the staging directory several hosts
+ *                   share: one dumps it at a time
  */
 #ifndef TAPEFS_DUMP_INT_H
 #define TAPEFS_DUMP_INT_H
@@ -191,6 +193,12 @@ struct dump {
 	char waiting[256]; /* why dumps wait, "" = they do not */
 	int fails;	   /* dumps failed in a row */
 	int paused;	   /* after DUMP_FAILS_PAUSE failures: until resume */
+	int staging_waiting; /* waiting is another host's dump of staging */
+
+	/* The lease on the shared staging directory (dump_shared.c): the
+	 * engine's thread only. */
+	struct catalog_lease staging_lease;
+	int staging_held;
 };
 
 /* ---- the state of one archive being written ------------------------------
@@ -653,6 +661,17 @@ int dump_dir_archived(struct dump *d, const char *rel);
  * untouched (mtime and ctime) for cfg.dir_keep seconds and are archived;
  * deepest first. Nothing when dir_keep is 0. Returns how many went. */
 size_t dump_dirs_sweep(struct dump *d);
+
+/* ---- dump_shared.c ------------------------------------------------------- */
+
+/* Before a dump's snapshot, on a host among others (fs->host): the lease
+ * on the staging directory the hosts share, and what hosts that died left
+ * put right (dump_recover()). 0 when the dump may go on (taken, or one
+ * host alone), 1 when another live host dumps it (`.dump` says so, and
+ * the engine asks again in a second), -errno (said). */
+int dump_staging_take(struct dump *d);
+/* After the dump's clean-up: the lease given up. Nothing when not held. */
+void dump_staging_release(struct dump *d);
 
 /* ---- dump_recover.c ------------------------------------------------------ */
 /* At start-up: dumps a crash interrupted are failed (their files are

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "catalog/catalog.h"
+#include "fs/engine/dump.h"
 #include "fs/engine/host.h"
 #include "fs/engine/recall.h"
 #include "fs/engine/tapefs.h"
@@ -57,12 +58,21 @@ static int take_dump(void *ctx, const struct catalog_lease *l,
 
 	snprintf(why, sizeof(why),
 		 "interrupted: host '%s' stopped during the dump", prev);
-	if (catalog_dump_fail(fs->cat, l->job, why) == 0)
+	if (catalog_dump_fail(fs->cat, l->job, why) == 0) {
 		tapefs_error(fs,
 			     "dump %" PRId64 " was interrupted (host '%s' "
 			     "stopped): its files are still staged and dump "
-			     "again",
+			     "again here",
 			     l->job, prev);
+		/* they were due: a dump of what is staged, queued (a
+		 * staging shared with live hosts is dumped by one at a
+		 * time, dump_shared.c) */
+		if (fs->dump) {
+			/* staged through another mount: unseen here yet */
+			dump_path_changed(fs->dump, "");
+			dump_request(fs->dump, "now");
+		}
+	}
 	catalog_lease_release(fs->cat, l);
 	return 0;
 }
