@@ -42,7 +42,7 @@ head -c 200000 /dev/urandom >src/a1/fa.bin
 echo "a note" >src/a1/sub/note.txt
 head -c 150000 /dev/urandom >src/b1/fb.bin
 head -c 300000 /dev/urandom >src/a2/fa2.bin
-head -c 3000000 /dev/urandom >src/k/big.bin
+head -c 6000000 /dev/urandom >src/k/big.bin
 head -c 5000 /dev/urandom >src/k/small.bin
 
 check "mount A" hosts_mount A
