@@ -284,9 +284,14 @@ static int start_sched(struct tapefs *fs)
  * create is leased to this host. */
 static int join_hosts(struct tapefs *fs)
 {
+	int ret;
+
 	if (!fs->cfg.host_set)
 		return 0;
-	return host_start(fs, fs->cfg.host, (int64_t)fs->cfg.lease_secs * 1000);
+	ret = host_start(fs, fs->cfg.host, (int64_t)fs->cfg.lease_secs * 1000);
+	host_takeover(fs, 0); /* until the engines run (its first beat is
+				 a third of the lease away) */
+	return ret;
 }
 
 /* Before mounting: a host name another live daemon holds is refused

@@ -215,6 +215,7 @@ int host_start(struct tapefs *fs, const char *name, int64_t lease_ms)
 		return -ENOMEM;
 	h->fs = fs;
 	h->lease_ms = lease_ms;
+	h->sweeping = 1;
 	ret = catalog_host_join(fs->cat, name, lease_ms);
 	if (ret == 1)
 		tapefs_error(fs,

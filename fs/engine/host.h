@@ -35,9 +35,9 @@ int host_start(struct tapefs *fs, const char *name, int64_t lease_ms);
  * restart leaves it). Call before host_start(), with fs->cat open;
  * -errno of the catalog otherwise. */
 int host_name_free(struct tapefs *fs, const char *name, int64_t lease_ms);
-/* Take-overs of the work of dead hosts on (after the engines started) or
- * off (before they stop): once it returns, no sweep runs. The beat goes
- * on either way. */
+/* Take-overs of the work of dead hosts on or off (on from host_start();
+ * the mount turns them off until its engines started, and before they
+ * stop): once it returns, no sweep runs. The beat goes on either way. */
 void host_takeover(struct tapefs *fs, int on);
 /* One beat and one take-over sweep now (the thread does the same every
  * third of the lease time): the number of jobs taken over, or -errno. */
