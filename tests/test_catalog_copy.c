@@ -164,7 +164,7 @@ static int table_equal(sqlite3 *a, sqlite3 *b, const char *table,
 
 			same = t == sqlite3_column_type(sb, j) &&
 			       n == sqlite3_column_bytes(sb, j) &&
-			       (t == SQLITE_NULL ||
+			       (t == SQLITE_NULL || n == 0 ||
 				!memcmp(sqlite3_column_blob(sa, j),
 					sqlite3_column_blob(sb, j), (size_t)n));
 			if (!same)
