@@ -46,11 +46,20 @@ check "drive symlink gone" test ! -e lib/drive1
 check "transfer back" mtx transfer 7 1
 check_eq "back to the start" "$(cat "$G/shim-2x6.txt")" "$(mtx status)"
 
-# two mtx at once on two drives: both moves happen, nothing is lost
-mtx load 1 0 >/dev/null & p1=$!
-mtx load 2 1 >/dev/null & p2=$!
+# two mtx at once on two drives, as two hosts without the catalog's robot
+# lock would: the library's arm is one, so a move asked while the other is
+# under way is refused and recorded in lib/overlaps (never waited for, never
+# half done); asked again, it happens. Nothing is lost either way.
+mtx load 1 0 >/dev/null 2>&1 & p1=$!
+mtx load 2 1 >/dev/null 2>&1 & p2=$!
 wait $p1; r1=$?; wait $p2; r2=$?
-check_eq "parallel loads" "0 0" "$r1 $r2"
+if [ "$r1 $r2" != "0 0" ]; then
+	check "parallel loads: a refused move is recorded as an overlap" test -s lib/overlaps
+	[ "$r1" = 0 ] || mtx load 1 0 >/dev/null
+	[ "$r2" = 0 ] || mtx load 2 1 >/dev/null
+else
+	ok "parallel loads: both moves done at once"
+fi
 check_eq "six cartridges, one each" "6" "$(mtx status | grep -c 'VolumeTag')"
 check "drive 0 has A00001L9" grep -q "Data Transfer Element 0:Full (Storage Element 1 Loaded):VolumeTag = A00001L9" <(mtx status)
 check "drive 1 has B00001L9" grep -q "Data Transfer Element 1:Full (Storage Element 2 Loaded):VolumeTag = B00001L9" <(mtx status)
